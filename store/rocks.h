@@ -1,0 +1,103 @@
+/* rocks.h - the one wrapper around RocksDB's C API (module-private to store/). It opens
+ * the database with omenkv's tuning, and turns every RocksDB error into a store code:
+ * each error is logged once with its context, freed, counted, and a corruption switches
+ * the database to read-only (every later write fails with STORE_ERR_CORRUPT).
+ *
+ * Threads: every function may be called from any thread at once, except that
+ * rocks_close() must run alone. A batch or an iterator belongs to one thread. */
+#ifndef OMK_STORE_ROCKS_H
+#define OMK_STORE_ROCKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "store/store.h"
+
+struct rocks;
+struct rocks_batch;
+struct rocks_iter;
+
+/* Operations whose next error a test can inject (rocks_test_fail_next). */
+enum rocks_op {
+    ROCKS_OP_GET = 0,  /* rocks_get, rocks_get_prefix */
+    ROCKS_OP_WRITE,    /* rocks_write */
+    ROCKS_OP_ITER,     /* rocks_iter_status */
+    ROCKS_OP_SYNC,     /* rocks_sync_wal */
+    ROCKS_OP_COUNT_
+};
+
+/* Open (creating if missing) the database in c->dir with the tuning of 'c' (bloom
+ * bits, LRU block cache, cached and L0-pinned index/filter blocks, block size, write
+ * buffer, background jobs). Returns STORE_OK and '*out', or STORE_ERR_IO with a message
+ * in 'err' (errlen bytes, NUL-terminated). */
+int rocks_open(const struct store_config *c, struct rocks **out, char *err, size_t errlen);
+
+/* Close the database and free 'r'. Nothing else may use 'r' meanwhile. NULL: no-op. */
+void rocks_close(struct rocks *r);
+
+/* Point read of 'key'/'klen'. STORE_OK with the whole value in '*val'/'*vlen' (returns
+ * memory freed with rocks_free()), STORE_NOTFOUND, or an error. */
+int rocks_get(struct rocks *r, const char *key, size_t klen, char **val, size_t *vlen);
+
+/* Point read that copies only the first min(cap, value length) bytes of the value into
+ * 'buf' and its full length into '*vlen' (the value stays pinned in RocksDB, not copied
+ * whole). STORE_OK, STORE_NOTFOUND or an error. */
+int rocks_get_prefix(struct rocks *r, const char *key, size_t klen, char *buf, size_t cap,
+                     size_t *vlen);
+
+/* Free a value returned by rocks_get(). NULL: no-op. */
+void rocks_free(void *p);
+
+/* A write batch: applied atomically by rocks_write(). Every function copies its
+ * arguments, which the caller keeps. */
+struct rocks_batch *rocks_batch_new(void);
+void rocks_batch_free(struct rocks_batch *b);
+/* Put 'key' -> 'hdr'/'hlen' followed by 'payload'/'plen' (no copy into one buffer). */
+void rocks_batch_put(struct rocks_batch *b, const char *key, size_t klen, const void *hdr,
+                     size_t hlen, const char *payload, size_t plen);
+void rocks_batch_delete(struct rocks_batch *b, const char *key, size_t klen);
+/* Delete every key k with 'begin' <= k < 'end'. */
+void rocks_batch_delete_range(struct rocks_batch *b, const char *begin, size_t blen,
+                              const char *end, size_t elen);
+
+/* Apply 'b' atomically; with 'sync' the WAL is synced before returning. STORE_OK, or
+ * STORE_ERR_CORRUPT at once when the database is read-only, or an error. */
+int rocks_write(struct rocks *r, struct rocks_batch *b, int sync);
+
+/* Write and sync the WAL to disk. STORE_OK or an error. */
+int rocks_sync_wal(struct rocks *r);
+
+/* An iterator over a consistent snapshot, bounded above by 'upper'/'ulen' exclusive
+ * (copied; NULL: no bound). 'bulk' marks a long walk: it reads ahead and does not fill
+ * the block cache. Never NULL. Position it with a seek before use. */
+struct rocks_iter *rocks_iter_new(struct rocks *r, const char *upper, size_t ulen, int bulk);
+void rocks_iter_free(struct rocks_iter *it);
+void rocks_iter_seek(struct rocks_iter *it, const char *key, size_t klen);
+void rocks_iter_seek_to_last(struct rocks_iter *it);
+int rocks_iter_valid(struct rocks_iter *it);
+void rocks_iter_next(struct rocks_iter *it);
+/* The current key / value; valid until the iterator moves or is freed. */
+const char *rocks_iter_key(struct rocks_iter *it, size_t *len);
+const char *rocks_iter_value(struct rocks_iter *it, size_t *len);
+/* After the walk (the iterator no longer valid): STORE_OK if it ended at the data's end,
+ * or the error that ended it. */
+int rocks_iter_status(struct rocks_iter *it);
+
+/* Counters kept by this layer. */
+struct rocks_stats {
+    uint64_t reads;     /* point reads */
+    uint64_t writes;    /* write batches applied */
+    uint64_t io_errors; /* errors seen (each logged once) */
+    int read_only;      /* 1 after a corruption error */
+};
+void rocks_stats_get(struct rocks *r, struct rocks_stats *out);
+
+/* Bytes of SST files plus memtables, as RocksDB reports them (0 if it cannot). */
+uint64_t rocks_disk_bytes(struct rocks *r);
+
+/* Test hook: the next call of 'op' fails as if RocksDB had returned an I/O error
+ * ('rc' STORE_ERR_IO) or a corruption ('rc' STORE_ERR_CORRUPT), through the same
+ * error path as a real one. */
+void rocks_test_fail_next(struct rocks *r, enum rocks_op op, int rc);
+
+#endif

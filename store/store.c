@@ -1,0 +1,783 @@
+/* store.c - the keyspace over RocksDB: point reads and writes, expiry, the per-db
+ * counters and the WAL sync policy (scan.c has SCAN and KEYS). Every call is atomic
+ * for the keys it names: read-modify-writes hold the key's stripe mutex across their
+ * RocksDB read and write, and store_flush() runs alone (locks: store_internal.h).
+ * Invariant: keys[db] and expires[db] always equal what RocksDB holds for 'db'
+ * (store_check() verifies it), because every write adjusts them under the same lock
+ * that made the write, from the old header it read there. */
+#include "config.h"
+
+#include "store/store.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/omk.h"
+#include "store/format.h"
+#include "store/rocks.h"
+#include "store/store_internal.h"
+
+const char *store_strerror(int rc)
+{
+    switch (rc) {
+    case STORE_OK: return "ok";
+    case STORE_NOTFOUND: return "not found";
+    case STORE_NOTSET: return "not set";
+    case STORE_ERR_IO: return "I/O error";
+    case STORE_ERR_CORRUPT: return "corruption (read-only)";
+    case STORE_ERR_CURSOR: return "invalid cursor";
+    case STORE_ERR_VALUE: return "undecodable value";
+    default: return "unknown store code";
+    }
+}
+
+void store_config_defaults(struct store_config *c)
+{
+    c->dir = "data";
+    c->databases = 16;
+    c->fsync = STORE_FSYNC_EVERYSEC;      /* Redis' default appendfsync */
+    c->block_cache_bytes = (size_t)256 << 20;
+    c->bloom_bits_per_key = 10;
+    c->block_size = 16 * 1024;
+    c->write_buffer_bytes = (size_t)64 << 20;
+    c->max_background_jobs = 2;
+}
+
+/* ---- Counters -------------------------------------------------------------------- */
+
+/* Add 'dkeys' and 'dexp' (each -1, 0 or +1, or more for a batch) to db 'db''s
+ * counters. Call under the lock that made the write. */
+static void store_count(struct store *s, int db, int64_t dkeys, int64_t dexp)
+{
+    if (dkeys)
+        atomic_fetch_add(&s->keys[db], (uint_fast64_t)dkeys); /* modular: -1 subtracts */
+    if (dexp)
+        atomic_fetch_add(&s->expires[db], (uint_fast64_t)dexp);
+}
+
+/* What one walk over the whole database found (store_open counts, store_check checks). */
+struct store_census {
+    uint64_t *keys;    /* [256] keys per db byte */
+    uint64_t *expires; /* [256] keys with an expiry per db byte */
+    uint64_t bad;      /* values whose header does not decode */
+    char bad_key[64];  /* a printable prefix of the first such key */
+};
+
+/* Walk every RocksDB key once and count it into 'c' (arrays of 256 zeroed by the
+ * caller). A value that does not decode counts as a key without expiry, as
+ * store_lookup() treats it. Caller holds 'excl' as writer or is store_open(). Returns
+ * STORE_OK or an I/O error. */
+static int store_census_take(struct store *s, struct store_census *c)
+{
+    struct rocks_iter *it = rocks_iter_new(s->rocks, NULL, 0, 1);
+    int rc;
+
+    for (rocks_iter_seek(it, "", 0); rocks_iter_valid(it); rocks_iter_next(it)) {
+        size_t klen, vlen;
+        const char *k = rocks_iter_key(it, &klen), *v = rocks_iter_value(it, &vlen);
+        unsigned db = klen ? (unsigned char)k[0] : 0;
+        struct fmt_hdr h;
+
+        c->keys[db]++;
+        if (fmt_hdr_decode(v, vlen, &h) != 0 || klen == 0) {
+            if (c->bad++ == 0) {
+                size_t n = 0;
+
+                for (size_t i = 0; i < klen && n + 4 < sizeof(c->bad_key); i++)
+                    n += (size_t)snprintf(c->bad_key + n, sizeof(c->bad_key) - n, "%02x",
+                                          (unsigned char)k[i]);
+            }
+        } else if (h.expire_ms != 0) {
+            c->expires[db]++;
+        }
+    }
+    rc = rocks_iter_status(it);
+    rocks_iter_free(it);
+    return rc;
+}
+
+/* ---- The existence question ------------------------------------------------------ */
+
+/* What the store knows of one key before it writes it. */
+struct key_state {
+    int exists;      /* RocksDB holds the key (live, expired, or undecodable) */
+    int live;        /* exists and has not expired */
+    int has_expiry;  /* its header has an expiry: it is in the 'expires' count */
+    int bad;         /* exists but its header does not decode (treated as live, no TTL) */
+    int64_t expire_ms;
+};
+
+/* The one place that answers "does RocksDB key 'k' exist at 'now_ms', and what is its
+ * header?" into '*st'. With 'val' non-NULL it also returns the whole stored value
+ * (header included) in '*val'/'*vlen' when the key exists, memory freed with
+ * rocks_free(). Returns STORE_OK or an I/O error ('*st' then undefined). Caller holds
+ * 'excl' as reader and, for a write that follows, the key's stripe.
+ * TODO(issue "in-RAM index"): answer from the index entry instead of RocksDB; only
+ * this function changes (and a value is then read only when 'val' asks for it). */
+static int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms,
+                        struct key_state *st, char **val, size_t *vlen)
+{
+    char hdr[FMT_HDR_LEN], *buf = NULL;
+    const char *p = hdr;
+    size_t n = 0;
+    struct fmt_hdr h;
+    int rc;
+
+    if (val)
+        rc = rocks_get(s->rocks, k->p, k->len, &buf, &n);
+    else
+        rc = rocks_get_prefix(s->rocks, k->p, k->len, hdr, sizeof(hdr), &n);
+    if (rc < 0)
+        return rc;
+    memset(st, 0, sizeof(*st));
+    if (rc == STORE_NOTFOUND)
+        return STORE_OK;
+    if (buf)
+        p = buf;
+    st->exists = 1;
+    if (fmt_hdr_decode(p, buf || n < FMT_HDR_LEN ? n : FMT_HDR_LEN, &h) != 0) {
+        st->bad = 1;
+        st->live = 1;
+    } else {
+        st->expire_ms = h.expire_ms;
+        st->has_expiry = h.expire_ms != 0;
+        st->live = !fmt_hdr_expired(&h, now_ms);
+    }
+    if (val) {
+        *val = buf;
+        *vlen = n;
+    }
+    return STORE_OK;
+}
+
+/* ---- Small helpers --------------------------------------------------------------- */
+
+/* The stripe of RocksDB key 'k', i.e. of (db, user key). */
+static unsigned store_stripe_index(const struct fmt_key *k)
+{
+    return (unsigned)(omk_hash(k->p, k->len) & (STORE_STRIPES - 1));
+}
+
+static pthread_mutex_t *store_stripe(struct store *s, const struct fmt_key *k)
+{
+    return &s->stripe[store_stripe_index(k)];
+}
+
+static void store_rdlock(struct store *s)
+{
+    OMK_ASSERT(pthread_rwlock_rdlock(&s->excl) == 0);
+}
+
+static void store_unlock(struct store *s)
+{
+    OMK_ASSERT(pthread_rwlock_unlock(&s->excl) == 0);
+}
+
+static void store_check_db(const struct store *s, int db)
+{
+    OMK_ASSERT(db >= 0 && db < s->databases);
+}
+
+/* 1 if writes must sync the WAL before returning (appendfsync always). */
+static int store_sync_writes(struct store *s)
+{
+    return atomic_load(&s->fsync) == STORE_FSYNC_ALWAYS;
+}
+
+/* Wrap the stored value 'buf'/'n' (header included; from rocks_get, whose ownership
+ * this takes) as a store_val. The header must have decoded. */
+static struct store_val *store_val_wrap(char *buf, size_t n, int64_t expire_ms)
+{
+    struct store_val *v = omk_malloc(sizeof(*v));
+
+    OMK_ASSERT(n >= FMT_HDR_LEN);
+    v->data = buf + FMT_HDR_LEN;
+    v->len = n - FMT_HDR_LEN;
+    v->expire_ms = expire_ms;
+    v->priv_ = buf;
+    return v;
+}
+
+void store_val_release(struct store_val *v)
+{
+    if (!v)
+        return;
+    rocks_free(v->priv_);
+    omk_free(v);
+}
+
+void store_val_release_cb(const void *data, size_t datalen, void *extra)
+{
+    OMK_UNUSED(data);
+    OMK_UNUSED(datalen);
+    store_val_release(extra);
+}
+
+/* Sync the WAL now and record it (wal_syncs, last_sync_ms). STORE_OK or an error. */
+static int store_sync_wal(struct store *s)
+{
+    int rc = rocks_sync_wal(s->rocks);
+
+    if (rc == STORE_OK) {
+        atomic_fetch_add(&s->wal_syncs, 1);
+        atomic_store(&s->last_sync_ms, omk_now_ms());
+    }
+    return rc;
+}
+
+/* ---- The everysec thread ----------------------------------------------------------- */
+
+/* Once a second, while appendfsync is everysec and something was written since the
+ * last sync, sync the WAL. Exits when store_close() sets 'sync_stop'. Holds no store
+ * lock while syncing: RocksDB orders the sync with concurrent writes itself. */
+static void *store_syncer_main(void *arg)
+{
+    struct store *s = arg;
+    struct timespec t;
+
+    OMK_ASSERT(pthread_mutex_lock(&s->sync_mu) == 0);
+    while (!s->sync_stop) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        t.tv_sec += 1;
+        while (!s->sync_stop && pthread_cond_timedwait(&s->sync_cv, &s->sync_mu, &t) != ETIMEDOUT)
+            ;
+        if (s->sync_stop)
+            break;
+        OMK_ASSERT(pthread_mutex_unlock(&s->sync_mu) == 0);
+        if (atomic_load(&s->fsync) == STORE_FSYNC_EVERYSEC) {
+            struct rocks_stats rs;
+
+            rocks_stats_get(s->rocks, &rs);
+            if (rs.writes != s->synced_writes && store_sync_wal(s) == STORE_OK)
+                s->synced_writes = rs.writes;
+        }
+        OMK_ASSERT(pthread_mutex_lock(&s->sync_mu) == 0);
+    }
+    OMK_ASSERT(pthread_mutex_unlock(&s->sync_mu) == 0);
+    return NULL;
+}
+
+void store_set_fsync(struct store *s, enum store_fsync f)
+{
+    enum store_fsync old = atomic_exchange(&s->fsync, (int)f);
+
+    /* Writes acknowledged under the old policy become durable now, as 'always' says. */
+    if (f == STORE_FSYNC_ALWAYS && old != STORE_FSYNC_ALWAYS)
+        store_sync_wal(s);
+}
+
+/* ---- Open and close ---------------------------------------------------------------- */
+
+int store_open(const struct store_config *c, struct store **out, char *err, size_t errlen)
+{
+    struct store *s;
+    struct store_census census;
+    uint64_t ck[256] = { 0 }, ce[256] = { 0 };
+    pthread_rwlockattr_t rwa;
+    pthread_condattr_t ca;
+    int64_t t0;
+    int rc;
+
+    OMK_ASSERT(c->databases >= 1 && c->databases <= 256);
+    s = omk_calloc(1, sizeof(*s));
+    rc = rocks_open(c, &s->rocks, err, errlen);
+    if (rc != STORE_OK) {
+        omk_free(s);
+        return rc;
+    }
+    s->databases = c->databases;
+    atomic_init(&s->fsync, (int)c->fsync);
+
+    t0 = omk_mono_us();
+    memset(&census, 0, sizeof(census));
+    census.keys = ck;
+    census.expires = ce;
+    rc = store_census_take(s, &census);
+    if (rc == STORE_OK) {
+        for (int d = s->databases; d < 256; d++) {
+            if (ck[d]) {
+                snprintf(err, errlen, "'%s' holds keys of database %d but only %d are "
+                         "configured", c->dir, d, s->databases);
+                rc = STORE_ERR_VALUE;
+                break;
+            }
+        }
+    } else {
+        snprintf(err, errlen, "cannot read the keys in '%s': %s", c->dir, store_strerror(rc));
+    }
+    if (rc != STORE_OK) {
+        rocks_close(s->rocks);
+        omk_free(s);
+        return rc;
+    }
+    s->keys = omk_calloc((size_t)s->databases, sizeof(*s->keys));
+    s->expires = omk_calloc((size_t)s->databases, sizeof(*s->expires));
+    for (int d = 0; d < s->databases; d++) {
+        atomic_init(&s->keys[d], ck[d]);
+        atomic_init(&s->expires[d], ce[d]);
+    }
+    s->open_ms = (omk_mono_us() - t0) / 1000;
+
+    OMK_ASSERT(pthread_rwlockattr_init(&rwa) == 0);
+    OMK_ASSERT(pthread_rwlockattr_setkind_np(&rwa,
+                                             PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP) == 0);
+    OMK_ASSERT(pthread_rwlock_init(&s->excl, &rwa) == 0);
+    pthread_rwlockattr_destroy(&rwa);
+    for (int i = 0; i < STORE_STRIPES; i++)
+        OMK_ASSERT(pthread_mutex_init(&s->stripe[i], NULL) == 0);
+
+    s->scans = scan_table_new();
+
+    OMK_ASSERT(pthread_mutex_init(&s->sync_mu, NULL) == 0);
+    OMK_ASSERT(pthread_condattr_init(&ca) == 0);
+    OMK_ASSERT(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0);
+    OMK_ASSERT(pthread_cond_init(&s->sync_cv, &ca) == 0);
+    pthread_condattr_destroy(&ca);
+    OMK_ASSERT(pthread_create(&s->syncer, NULL, store_syncer_main, s) == 0);
+
+    *out = s;
+    return STORE_OK;
+}
+
+void store_close(struct store *s)
+{
+    if (!s)
+        return;
+    OMK_ASSERT(pthread_mutex_lock(&s->sync_mu) == 0);
+    s->sync_stop = 1;
+    OMK_ASSERT(pthread_cond_signal(&s->sync_cv) == 0);
+    OMK_ASSERT(pthread_mutex_unlock(&s->sync_mu) == 0);
+    OMK_ASSERT(pthread_join(s->syncer, NULL) == 0);
+    store_sync_wal(s); /* an error is logged and counted; closing goes on */
+
+    scan_table_free(s->scans);
+    rocks_close(s->rocks);
+    pthread_cond_destroy(&s->sync_cv);
+    pthread_mutex_destroy(&s->sync_mu);
+    for (int i = 0; i < STORE_STRIPES; i++)
+        pthread_mutex_destroy(&s->stripe[i]);
+    pthread_rwlock_destroy(&s->excl);
+    omk_free(s->keys);
+    omk_free(s->expires);
+    omk_free(s);
+}
+
+/* ---- Point operations ---------------------------------------------------------------- */
+
+/* Lazy expiry: delete RocksDB key 'k' of 'db' if it is still expired once its stripe is
+ * held (a writer may have replaced it since the caller looked). Caller holds 'excl' as
+ * reader and no stripe. A failed delete is logged by rocks/; the key stays absent to
+ * readers anyway, since its time has passed. */
+static void store_expire_key(struct store *s, int db, const struct fmt_key *k)
+{
+    pthread_mutex_t *m = store_stripe(s, k);
+    struct key_state st;
+
+    OMK_ASSERT(pthread_mutex_lock(m) == 0);
+    if (store_lookup(s, k, omk_now_ms(), &st, NULL, NULL) == STORE_OK && st.exists &&
+        !st.live) {
+        struct rocks_batch *b = rocks_batch_new();
+
+        rocks_batch_delete(b, k->p, k->len);
+        if (rocks_write(s->rocks, b, store_sync_writes(s)) == STORE_OK) {
+            store_count(s, db, -1, -1);
+            atomic_fetch_add(&s->expired_keys, 1);
+        }
+        rocks_batch_free(b);
+    }
+    OMK_ASSERT(pthread_mutex_unlock(m) == 0);
+}
+
+int store_get(struct store *s, int db, struct omk_slice key, struct store_val **out)
+{
+    struct fmt_key k;
+    struct key_state st;
+    char *buf = NULL;
+    size_t n = 0;
+    int rc;
+
+    store_check_db(s, db);
+    fmt_key_init(&k, db, key.p, key.len);
+    store_rdlock(s);
+    rc = store_lookup(s, &k, omk_now_ms(), &st, &buf, &n);
+    if (rc == STORE_OK) {
+        if (!st.exists) {
+            rc = STORE_NOTFOUND;
+        } else if (st.bad) {
+            rc = STORE_ERR_VALUE;
+        } else if (!st.live) {
+            store_expire_key(s, db, &k);
+            rc = STORE_NOTFOUND;
+        } else {
+            *out = store_val_wrap(buf, n, st.expire_ms);
+            buf = NULL;
+        }
+    }
+    store_unlock(s);
+    rocks_free(buf);
+    fmt_key_deinit(&k);
+    return rc;
+}
+
+int store_exists(struct store *s, int db, struct omk_slice key)
+{
+    struct fmt_key k;
+    struct key_state st;
+    int rc;
+
+    store_check_db(s, db);
+    fmt_key_init(&k, db, key.p, key.len);
+    store_rdlock(s);
+    rc = store_lookup(s, &k, omk_now_ms(), &st, NULL, NULL);
+    if (rc == STORE_OK && !st.exists) {
+        rc = STORE_NOTFOUND;
+    } else if (rc == STORE_OK && !st.live) {
+        store_expire_key(s, db, &k);
+        rc = STORE_NOTFOUND;
+    }
+    store_unlock(s);
+    fmt_key_deinit(&k);
+    return rc;
+}
+
+int store_set(struct store *s, int db, struct omk_slice key, struct omk_slice val, int flags,
+              int64_t expire_ms, struct store_val **old)
+{
+    int want_old = (flags & STORE_SET_GET) != 0;
+    int64_t now = omk_now_ms(), new_exp;
+    int past;
+    unsigned char hdr[FMT_HDR_LEN];
+    struct rocks_batch *b = NULL;
+    struct key_state st;
+    struct fmt_key k;
+    pthread_mutex_t *m;
+    char *obuf = NULL;
+    size_t on = 0;
+    int rc;
+
+    store_check_db(s, db);
+    OMK_ASSERT(!want_old || old);
+    fmt_key_init(&k, db, key.p, key.len);
+    m = store_stripe(s, &k);
+    store_rdlock(s);
+    OMK_ASSERT(pthread_mutex_lock(m) == 0);
+
+    rc = store_lookup(s, &k, now, &st, want_old ? &obuf : NULL, &on);
+    if (rc < 0)
+        goto out;
+    if (want_old && st.bad) { /* the old value cannot be returned: change nothing */
+        rc = STORE_ERR_VALUE;
+        goto out;
+    }
+    if (((flags & STORE_SET_NX) && st.live) || ((flags & STORE_SET_XX) && !st.live)) {
+        rc = STORE_NOTSET;
+        goto out;
+    }
+    new_exp = (flags & STORE_SET_KEEPTTL) ? (st.live ? st.expire_ms : 0) : expire_ms;
+    past = new_exp != 0 && new_exp <= now;
+
+    if (!past || st.exists) {
+        b = rocks_batch_new();
+        if (past) { /* a time already past: the key ends up absent */
+            rocks_batch_delete(b, k.p, k.len);
+        } else {
+            fmt_hdr_encode(hdr, FMT_TYPE_STRING, new_exp);
+            rocks_batch_put(b, k.p, k.len, hdr, sizeof(hdr), val.p, val.len);
+        }
+        rc = rocks_write(s->rocks, b, store_sync_writes(s));
+        if (rc < 0)
+            goto out;
+    }
+    if (past)
+        store_count(s, db, -st.exists, -st.has_expiry);
+    else
+        store_count(s, db, !st.exists, (new_exp != 0) - st.has_expiry);
+    if (st.exists && !st.live)
+        atomic_fetch_add(&s->expired_keys, 1);
+    rc = STORE_OK;
+
+out:
+    if (rc >= 0 && want_old) {
+        *old = NULL;
+        if (st.exists && st.live) {
+            *old = store_val_wrap(obuf, on, st.expire_ms);
+            obuf = NULL;
+        }
+    }
+    OMK_ASSERT(pthread_mutex_unlock(m) == 0);
+    store_unlock(s);
+    rocks_batch_free(b);
+    rocks_free(obuf);
+    fmt_key_deinit(&k);
+    return rc;
+}
+
+int store_del(struct store *s, int db, struct omk_slice key)
+{
+    struct key_state st;
+    struct fmt_key k;
+    pthread_mutex_t *m;
+    int rc;
+
+    store_check_db(s, db);
+    fmt_key_init(&k, db, key.p, key.len);
+    m = store_stripe(s, &k);
+    store_rdlock(s);
+    OMK_ASSERT(pthread_mutex_lock(m) == 0);
+    rc = store_lookup(s, &k, omk_now_ms(), &st, NULL, NULL);
+    if (rc == STORE_OK && !st.exists) {
+        rc = STORE_NOTFOUND;
+    } else if (rc == STORE_OK) {
+        struct rocks_batch *b = rocks_batch_new();
+
+        rocks_batch_delete(b, k.p, k.len);
+        rc = rocks_write(s->rocks, b, store_sync_writes(s));
+        rocks_batch_free(b);
+        if (rc == STORE_OK) {
+            store_count(s, db, -1, -st.has_expiry);
+            if (!st.live) { /* it was already gone for readers: DEL reports 0, as Redis */
+                atomic_fetch_add(&s->expired_keys, 1);
+                rc = STORE_NOTFOUND;
+            }
+        }
+    }
+    OMK_ASSERT(pthread_mutex_unlock(m) == 0);
+    store_unlock(s);
+    fmt_key_deinit(&k);
+    return rc;
+}
+
+/* One distinct key of an MSET. */
+struct mset_item {
+    struct omk_slice key;
+    size_t pair;      /* index of the pair that wins (the last one naming the key) */
+    unsigned stripe;  /* its stripe index */
+};
+
+/* qsort: by key bytes, then by pair index (so the last of equal keys comes last). */
+static int mset_cmp_key(const void *a, const void *b)
+{
+    const struct mset_item *x = a, *y = b;
+    int c = fmt_bytes_cmp(x->key.p, x->key.len, y->key.p, y->key.len);
+
+    if (c)
+        return c;
+    return x->pair < y->pair ? -1 : x->pair > y->pair;
+}
+
+static int mset_cmp_uint(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+int store_mset(struct store *s, int db, const struct omk_slice *kv, size_t npairs)
+{
+    struct mset_item *it;
+    unsigned *stripes;
+    size_t n = 0, ns = 0;
+    int64_t dkeys = 0, dexp = 0, expired = 0, now = omk_now_ms();
+    unsigned char hdr[FMT_HDR_LEN];
+    struct rocks_batch *b;
+    int rc = STORE_OK;
+
+    store_check_db(s, db);
+    if (npairs == 0)
+        return STORE_OK;
+    /* Keep one item per distinct key, the last pair naming it (Redis: last wins). */
+    it = omk_malloc(npairs * sizeof(*it));
+    for (size_t i = 0; i < npairs; i++) {
+        it[i].key = kv[2 * i];
+        it[i].pair = i;
+    }
+    qsort(it, npairs, sizeof(*it), mset_cmp_key);
+    for (size_t i = 0; i < npairs; i++) {
+        if (i + 1 < npairs && fmt_bytes_cmp(it[i].key.p, it[i].key.len, it[i + 1].key.p,
+                                            it[i + 1].key.len) == 0)
+            continue;
+        it[n++] = it[i];
+    }
+    /* The distinct stripes, ascending: the only order in which several are taken. */
+    stripes = omk_malloc(n * sizeof(*stripes));
+    for (size_t i = 0; i < n; i++) {
+        struct fmt_key k;
+
+        fmt_key_init(&k, db, it[i].key.p, it[i].key.len);
+        it[i].stripe = stripes[i] = store_stripe_index(&k);
+        fmt_key_deinit(&k);
+    }
+    qsort(stripes, n, sizeof(*stripes), mset_cmp_uint);
+    for (size_t i = 0; i < n; i++)
+        if (ns == 0 || stripes[ns - 1] != stripes[i])
+            stripes[ns++] = stripes[i];
+
+    store_rdlock(s);
+    for (size_t i = 0; i < ns; i++)
+        OMK_ASSERT(pthread_mutex_lock(&s->stripe[stripes[i]]) == 0);
+    b = rocks_batch_new();
+    fmt_hdr_encode(hdr, FMT_TYPE_STRING, 0);
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        const struct omk_slice *v = &kv[2 * it[i].pair + 1];
+        struct key_state st;
+        struct fmt_key k;
+
+        fmt_key_init(&k, db, it[i].key.p, it[i].key.len);
+        rc = store_lookup(s, &k, now, &st, NULL, NULL);
+        if (rc == STORE_OK) {
+            rocks_batch_put(b, k.p, k.len, hdr, sizeof(hdr), v->p, v->len);
+            dkeys += !st.exists;
+            dexp -= st.has_expiry;
+            expired += st.exists && !st.live;
+        }
+        fmt_key_deinit(&k);
+    }
+    if (rc == STORE_OK)
+        rc = rocks_write(s->rocks, b, store_sync_writes(s));
+    if (rc == STORE_OK) {
+        store_count(s, db, dkeys, dexp);
+        atomic_fetch_add(&s->expired_keys, (uint_fast64_t)expired);
+    }
+    rocks_batch_free(b);
+    for (size_t i = ns; i-- > 0;)
+        OMK_ASSERT(pthread_mutex_unlock(&s->stripe[stripes[i]]) == 0);
+    store_unlock(s);
+    omk_free(stripes);
+    omk_free(it);
+    return rc;
+}
+
+/* ---- Whole databases --------------------------------------------------------------- */
+
+/* Add to 'b' the deletion of every key of database 'db'. A db below 255 is the range
+ * [db, db+1). Keys of db 255 have no upper bound of that form, so its range runs from
+ * 0xff to its last key, which is deleted on its own. Caller holds 'excl' as writer
+ * (no write can land between the walk and the batch). STORE_OK or an I/O error. */
+static int store_batch_clear_db(struct store *s, struct rocks_batch *b, int db)
+{
+    char lo = (char)(unsigned char)db, hi = (char)(unsigned char)(db + 1);
+    struct rocks_iter *it;
+    int rc = STORE_OK;
+
+    if (db < 255) {
+        rocks_batch_delete_range(b, &lo, 1, &hi, 1);
+        return STORE_OK;
+    }
+    it = rocks_iter_new(s->rocks, NULL, 0, 0);
+    rocks_iter_seek_to_last(it);
+    if (rocks_iter_valid(it)) {
+        size_t klen;
+        const char *k = rocks_iter_key(it, &klen);
+
+        if (klen > 0 && (unsigned char)k[0] == 0xff) {
+            rocks_batch_delete_range(b, &lo, 1, k, klen);
+            rocks_batch_delete(b, k, klen);
+        }
+    } else {
+        rc = rocks_iter_status(it);
+    }
+    rocks_iter_free(it);
+    return rc;
+}
+
+int store_flush(struct store *s, int db)
+{
+    int lo = db < 0 ? 0 : db, hi = db < 0 ? s->databases - 1 : db;
+    struct rocks_batch *b = rocks_batch_new();
+    int rc = STORE_OK, any = 0;
+
+    OMK_ASSERT(db == -1 || (db >= 0 && db < s->databases));
+    OMK_ASSERT(pthread_rwlock_wrlock(&s->excl) == 0);
+    for (int d = lo; d <= hi && rc == STORE_OK; d++) {
+        if (atomic_load(&s->keys[d]) == 0) /* exact: no tombstone for an empty db */
+            continue;
+        rc = store_batch_clear_db(s, b, d);
+        any = 1;
+    }
+    if (rc == STORE_OK && any)
+        rc = rocks_write(s->rocks, b, store_sync_writes(s));
+    if (rc == STORE_OK) {
+        for (int d = lo; d <= hi; d++) {
+            atomic_store(&s->keys[d], 0);
+            atomic_store(&s->expires[d], 0);
+        }
+    }
+    store_unlock(s);
+    rocks_batch_free(b);
+    return rc;
+}
+
+uint64_t store_dbsize(struct store *s, int db)
+{
+    store_check_db(s, db);
+    return atomic_load(&s->keys[db]);
+}
+
+uint64_t store_db_expires(struct store *s, int db)
+{
+    store_check_db(s, db);
+    return atomic_load(&s->expires[db]);
+}
+
+int store_check(struct store *s, char *err, size_t errlen)
+{
+    uint64_t ck[256] = { 0 }, ce[256] = { 0 };
+    struct store_census c;
+    int rc;
+
+    memset(&c, 0, sizeof(c));
+    c.keys = ck;
+    c.expires = ce;
+    OMK_ASSERT(pthread_rwlock_wrlock(&s->excl) == 0);
+    rc = store_census_take(s, &c);
+    if (rc != STORE_OK) {
+        snprintf(err, errlen, "walk failed: %s", store_strerror(rc));
+    } else if (c.bad) {
+        snprintf(err, errlen, "%llu values do not decode (first key: %s)",
+                 (unsigned long long)c.bad, c.bad_key);
+        rc = STORE_ERR_VALUE;
+    }
+    for (int d = 0; d < 256 && rc == STORE_OK; d++) {
+        uint64_t k = d < s->databases ? atomic_load(&s->keys[d]) : 0;
+        uint64_t e = d < s->databases ? atomic_load(&s->expires[d]) : 0;
+
+        if (ck[d] != k || ce[d] != e) {
+            snprintf(err, errlen, "db %d: counters say %llu keys, %llu with expiry; RocksDB "
+                     "holds %llu, %llu", d, (unsigned long long)k, (unsigned long long)e,
+                     (unsigned long long)ck[d], (unsigned long long)ce[d]);
+            rc = STORE_ERR_VALUE;
+        }
+    }
+    store_unlock(s);
+    return rc;
+}
+
+/* ---- Statistics ---------------------------------------------------------------------- */
+
+void store_stats_get(struct store *s, struct store_stats *out)
+{
+    struct rocks_stats rs;
+
+    rocks_stats_get(s->rocks, &rs);
+    out->rocks_reads = rs.reads;
+    out->rocks_writes = rs.writes;
+    out->io_errors = rs.io_errors;
+    out->read_only = rs.read_only;
+    out->expired_keys = atomic_load(&s->expired_keys);
+    out->wal_syncs = atomic_load(&s->wal_syncs);
+    out->last_sync_ms = atomic_load(&s->last_sync_ms);
+    out->open_ms = s->open_ms;
+}
+
+uint64_t store_disk_bytes(struct store *s)
+{
+    return rocks_disk_bytes(s->rocks);
+}
+
+void store_test_fail_next(struct store *s, enum rocks_op op, int rc)
+{
+    rocks_test_fail_next(s->rocks, op, rc);
+}

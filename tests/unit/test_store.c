@@ -1,0 +1,1055 @@
+/* test_store.c - unit tests of store/ (TAP): the keyspace over a real RocksDB in a fresh
+ * directory per test. Covers SET flags, expiry, counters (checked against a full walk by
+ * store_check after each group of mutations), MSET, FLUSHDB, SCAN/KEYS, binary keys,
+ * large and empty values, database isolation, the three fsync modes (including a kill -9
+ * of a writer process), injected RocksDB errors and concurrent writers under SCAN. */
+#include "config.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/omk.h"
+#include "store/format.h"
+#include "store/rocks.h"
+#include "store/store.h"
+#include "store/store_internal.h"
+#include "tests/tap.h"
+
+#define SL(lit) ((struct omk_slice){ (lit), sizeof(lit) - 1 })
+
+static struct omk_slice slice(const char *p, size_t len)
+{
+    struct omk_slice s = { p, len };
+
+    return s;
+}
+
+/* ---- fixtures ---------------------------------------------------------------------- */
+
+static char *tmpdir_new(void)
+{
+    char tmpl[] = "/tmp/omk-test-store-XXXXXX";
+
+    OMK_ASSERT(mkdtemp(tmpl) != NULL);
+    return omk_memdup(tmpl, strlen(tmpl));
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    OMK_UNUSED(sb);
+    OMK_UNUSED(flag);
+    OMK_UNUSED(ftw);
+    return remove(path);
+}
+
+static void tmpdir_rm(char *dir)
+{
+    OMK_ASSERT(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0);
+    omk_free(dir);
+}
+
+/* Open the store in 'dir' with small caches; aborts the test program on failure. */
+static struct store *open_store(const char *dir, enum store_fsync f, int databases)
+{
+    struct store_config c;
+    struct store *s = NULL;
+    char err[256];
+    int rc;
+
+    store_config_defaults(&c);
+    c.dir = dir;
+    c.fsync = f;
+    c.databases = databases;
+    c.block_cache_bytes = 8u << 20;
+    c.write_buffer_bytes = 4u << 20;
+    rc = store_open(&c, &s, err, sizeof(err));
+    if (rc != STORE_OK) {
+        diag("store_open(%s): %s", dir, err);
+        abort();
+    }
+    return s;
+}
+
+/* One TAP assertion: the counters agree with a full walk of RocksDB. */
+static void check_store(struct store *s, const char *when)
+{
+    char err[256] = "";
+    int rc = store_check(s, err, sizeof(err));
+
+    if (!ok(rc == STORE_OK, "store_check after %s", when))
+        diag("  %s", err);
+}
+
+/* Value of 'key' in 'db' as a malloc'd NUL-terminated string, or NULL if absent. */
+static char *get_str(struct store *s, int db, struct omk_slice key)
+{
+    struct store_val *v;
+    char *out;
+
+    if (store_get(s, db, key, &v) != STORE_OK)
+        return NULL;
+    out = omk_memdup(v->data, v->len);
+    store_val_release(v);
+    return out;
+}
+
+static int get_is(struct store *s, int db, struct omk_slice key, const char *want)
+{
+    char *got = get_str(s, db, key);
+    int eq = got && strcmp(got, want) == 0;
+
+    omk_free(got);
+    return eq;
+}
+
+static int set_plain(struct store *s, int db, const char *k, const char *v)
+{
+    return store_set(s, db, slice(k, strlen(k)), slice(v, strlen(v)), 0, 0, NULL);
+}
+
+/* A growing list of keys that SCAN or KEYS returned. */
+struct keylist {
+    char **k;
+    size_t *len;
+    size_t n, cap;
+};
+
+static void keylist_add(void *arg, const char *key, size_t klen)
+{
+    struct keylist *l = arg;
+
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 64;
+        l->k = omk_realloc(l->k, l->cap * sizeof(*l->k));
+        l->len = omk_realloc(l->len, l->cap * sizeof(*l->len));
+    }
+    l->k[l->n] = omk_memdup(key, klen);
+    l->len[l->n++] = klen;
+}
+
+static void keylist_free(struct keylist *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        omk_free(l->k[i]);
+    omk_free(l->k);
+    omk_free(l->len);
+    memset(l, 0, sizeof(*l));
+}
+
+/* How many times 'key' appears in 'l'. */
+static size_t keylist_count(const struct keylist *l, const char *key, size_t klen)
+{
+    size_t c = 0;
+
+    for (size_t i = 0; i < l->n; i++)
+        c += l->len[i] == klen && memcmp(l->k[i], key, klen) == 0;
+    return c;
+}
+
+/* A full SCAN iteration of 'db' with 'pat' and 'count' into 'l'. Returns the number of
+ * calls, or -1 if a call failed. */
+static int scan_all(struct store *s, int db, const char *pat, size_t count, struct keylist *l)
+{
+    uint64_t cur = 0;
+    int calls = 0;
+
+    do {
+        if (store_scan(s, db, cur, pat, pat ? strlen(pat) : 0, count, keylist_add, l, &cur) !=
+            STORE_OK)
+            return -1;
+        calls++;
+    } while (cur != 0);
+    return calls;
+}
+
+static void sleep_ms(int ms)
+{
+    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* ---- tests ------------------------------------------------------------------------- */
+
+static void test_format(void)
+{
+    unsigned char hdr[FMT_HDR_LEN];
+    struct fmt_hdr h = { 9, 9, 9 };
+    struct fmt_key k;
+    char p[4];
+
+    fmt_hdr_encode(hdr, FMT_TYPE_STRING, INT64_C(0x0102030405060708));
+    ok(hdr[0] == 1 && hdr[1] == 0 && hdr[2] == 0 && hdr[3] == 0x08 && hdr[10] == 0x01,
+       "format: header bytes (version, type, flags, little-endian expiry)");
+    is_int(fmt_hdr_decode(hdr, sizeof(hdr), &h), 0, "format: the header decodes");
+    ok(h.type == FMT_TYPE_STRING && h.flags == 0 && h.expire_ms == INT64_C(0x0102030405060708),
+       "format: round trip");
+    ok(fmt_hdr_expired(&h, h.expire_ms) && !fmt_hdr_expired(&h, h.expire_ms - 1),
+       "format: a key expires when now reaches its expiry");
+    h.expire_ms = 0;
+    ok(!fmt_hdr_expired(&h, INT64_MAX), "format: expiry 0 never expires");
+    is_int(fmt_hdr_decode(hdr, sizeof(hdr) - 1, &h), STORE_ERR_VALUE, "format: short header");
+    hdr[2] = 0x80;
+    is_int(fmt_hdr_decode(hdr, sizeof(hdr), &h), STORE_ERR_VALUE, "format: unknown flag");
+    memcpy(p, "a\xff\xff", 3);
+    ok(fmt_prefix_successor(p, 3) == 1 && p[0] == 'b', "format: successor of a\\xff\\xff is b");
+    memcpy(p, "\xff\xff", 2);
+    is_int(fmt_prefix_successor(p, 2), 0, "format: all 0xff has no successor");
+    fmt_key_init(&k, 200, "xyz", 3);
+    ok(k.len == 4 && (unsigned char)k.p[0] == 200 && memcmp(k.p + 1, "xyz", 3) == 0,
+       "format: key = db byte + user key");
+    fmt_key_deinit(&k);
+    ok(fmt_bytes_cmp("ab", 2, "abc", 3) < 0 && fmt_bytes_cmp("b", 1, "abc", 3) > 0 &&
+       fmt_bytes_cmp("", 0, "", 0) == 0, "format: bytewise order, a prefix first");
+}
+
+static void test_reopen(void)
+{
+    char *dir = tmpdir_new();
+    int64_t exp = omk_now_ms() + 3600 * 1000;
+    struct store *s = open_store(dir, STORE_FSYNC_NO, 16);
+    struct store_val *v = NULL;
+    struct store_stats st;
+
+    is_int(store_dbsize(s, 0), 0, "reopen: a new store is empty");
+    is_int(set_plain(s, 0, "a", "1"), STORE_OK, "reopen: set a");
+    is_int(store_set(s, 0, SL("b"), SL("2"), 0, exp, NULL), STORE_OK, "reopen: set b with TTL");
+    is_int(set_plain(s, 3, "c", "3"), STORE_OK, "reopen: set c in db 3");
+    store_close(s);
+
+    s = open_store(dir, STORE_FSYNC_NO, 16);
+    ok(get_is(s, 0, SL("a"), "1"), "reopen: a kept its value");
+    is_int(store_get(s, 0, SL("b"), &v), STORE_OK, "reopen: b is there");
+    if (v) {
+        is_mem(v->data, v->len, "2", 1, "reopen: b kept its value");
+        is_int(v->expire_ms, exp, "reopen: b kept its expiry");
+        store_val_release(v);
+    }
+    is_int(store_get(s, 0, SL("a"), &v), STORE_OK, "reopen: get a");
+    is_int(v->expire_ms, 0, "reopen: a has no expiry");
+    store_val_release(v);
+    ok(get_is(s, 3, SL("c"), "3"), "reopen: c kept its value in db 3");
+    is_int(store_dbsize(s, 0), 2, "reopen: dbsize 0 recounted");
+    is_int(store_db_expires(s, 0), 1, "reopen: expires 0 recounted");
+    is_int(store_dbsize(s, 3), 1, "reopen: dbsize 3 recounted");
+    store_stats_get(s, &st);
+    ok(st.open_ms >= 0 && st.read_only == 0 && st.io_errors == 0, "reopen: stats sane");
+    check_store(s, "reopen");
+    store_close(s);
+    tmpdir_rm(dir);
+}
+
+static void test_set_flags(void)
+{
+    char *dir = tmpdir_new();
+    struct store *s = open_store(dir, STORE_FSYNC_NO, 16);
+    int64_t exp = omk_now_ms() + 3600 * 1000;
+    struct store_val *old = (struct store_val *)&old, *v;
+
+    is_int(store_set(s, 0, SL("k"), SL("v1"), STORE_SET_XX, 0, NULL), STORE_NOTSET,
+           "set XX on a missing key: not set");
+    is_int(store_exists(s, 0, SL("k")), STORE_NOTFOUND, "set XX refused: still missing");
+    is_int(store_set(s, 0, SL("k"), SL("v1"), STORE_SET_NX, 0, NULL), STORE_OK,
+           "set NX on a missing key: set");
+    is_int(store_set(s, 0, SL("k"), SL("v2"), STORE_SET_NX, 0, NULL), STORE_NOTSET,
+           "set NX on an existing key: not set");
+    ok(get_is(s, 0, SL("k"), "v1"), "set NX refused: value unchanged");
+    is_int(store_set(s, 0, SL("k"), SL("v3"), STORE_SET_XX, exp, NULL), STORE_OK,
+           "set XX on an existing key: set");
+    ok(get_is(s, 0, SL("k"), "v3"), "set XX: new value");
+    is_int(store_db_expires(s, 0), 1, "set XX with TTL: one key with expiry");
+
+    is_int(store_set(s, 0, SL("k"), SL("v4"), STORE_SET_KEEPTTL, 0, NULL), STORE_OK,
+           "set KEEPTTL");
+    is_int(store_get(s, 0, SL("k"), &v), STORE_OK, "get after KEEPTTL");
+    is_int(v->expire_ms, exp, "KEEPTTL kept the expiry");
+    store_val_release(v);
+    is_int(store_db_expires(s, 0), 1, "KEEPTTL: still one key with expiry");
+    is_int(store_set(s, 0, SL("k"), SL("v5"), 0, 0, NULL), STORE_OK, "plain set");
+    is_int(store_get(s, 0, SL("k"), &v), STORE_OK, "get after plain set");
+    is_int(v->expire_ms, 0, "plain set cleared the expiry");
+    store_val_release(v);
+    is_int(store_db_expires(s, 0), 0, "plain set: no key with expiry");
+    is_int(store_set(s, 0, SL("n"), SL("x"), STORE_SET_KEEPTTL, 0, NULL), STORE_OK,
+           "set KEEPTTL on a missing key");
+    is_int(store_db_expires(s, 0), 0, "KEEPTTL on a new key: no expiry");
+
+    is_int(store_set(s, 0, SL("k"), SL("v6"), STORE_SET_GET, 0, &old), STORE_OK, "set GET");
+    ok(old && old->len == 2 && memcmp(old->data, "v5", 2) == 0, "set GET returned the old value");
+    store_val_release(old);
+    old = (struct store_val *)&old;
+    is_int(store_set(s, 0, SL("m"), SL("x"), STORE_SET_GET, 0, &old), STORE_OK,
+           "set GET on a missing key");
+    ok(old == NULL, "set GET on a missing key returns NULL");
+    old = (struct store_val *)&old;
+    is_int(store_set(s, 0, SL("k"), SL("v7"), STORE_SET_GET | STORE_SET_NX, 0, &old),
+           STORE_NOTSET, "set NX GET on an existing key: not set");
+    ok(old && old->len == 2 && memcmp(old->data, "v6", 2) == 0,
+       "set NX GET refused still returns the old value");
+    store_val_release(old);
+    old = (struct store_val *)&old;
+    is_int(store_set(s, 0, SL("zz"), SL("v"), STORE_SET_GET | STORE_SET_XX, 0, &old),
+           STORE_NOTSET, "set XX GET on a missing key: not set");
+    ok(old == NULL, "set XX GET refused on a missing key: NULL");
+    is_int(store_dbsize(s, 0), 3, "set flags: dbsize counts k, n, m");
+    check_store(s, "set flags");
+    store_close(s);
+    tmpdir_rm(dir);
+}
+
+static void test_expiry(void)
+{
+    char *dir = tmpdir_new();
+    struct store *s = open_store(dir, STORE_FSYNC_NO, 16);
+    int64_t now = omk_now_ms();
+    struct store_stats st;
+    struct keylist l = { 0 };
+    uint64_t cur = 1;
+
+    /* A time already past deletes, whether or not the key existed. */
+    is_int(store_set(s, 0, SL("p"), SL("v"), 0, now - 1000, NULL), STORE_OK,
+           "set with a past expiry on a missing key: OK");
+    is_int(store_exists(s, 0, SL("p")), STORE_NOTFOUND, "... and the key is absent");
+    is_int(store_dbsize(s, 0), 0, "... and not counted");
+    is_int(set_plain(s, 0, "p", "v"), STORE_OK, "set p");
+    is_int(store_set(s, 0, SL("p"), SL("w"), 0, now - 1000, NULL), STORE_OK,
+           "set with a past expiry on an existing key: OK");
+    is_int(store_exists(s, 0, SL("p")), STORE_NOTFOUND, "... deletes it");
+    is_int(store_dbsize(s, 0), 0, "... and uncounts it");
+    check_store(s, "past expiry");
+
+    /* Lazy expiry. */
+    now = omk_now_ms();
+    is_int(store_set(s, 0, SL("e1"), SL("v"), 0, now + 50, NULL), STORE_OK, "set e1 PX 50");
+    is_int(store_set(s, 0, SL("e2"), SL("v"), 0, now + 50, NULL), STORE_OK, "set e2 PX 50");
+    is_int(store_set(s, 0, SL("e3"), SL("v"), 0, now + 50, NULL), STORE_OK, "set e3 PX 50");
+    is_int(store_set(s, 0, SL("e4"), SL("v"), 0, now + 50, NULL), STORE_OK, "set e4 PX 50");
+    is_int(store_set(s, 0, SL("e5"), SL("v"), 0, now + 50, NULL), STORE_OK, "set e5 PX 50");
+    is_int(set_plain(s, 0, "live", "v"), STORE_OK, "set live");
+    store_keys(s, 0, NULL, 0, keylist_add, &l); /* KEYS removes nothing, unlike GET */
+    ok(l.n == 6 || omk_now_ms() >= now + 50, "the keys are live before their time");
+    keylist_free(&l);
+    is_int(store_db_expires(s, 0), 5, "five keys with expiry");
+    sleep_ms(80);
+    is_int(scan_all(s, 0, NULL, 100, &l), 1, "scan after the expiry: one call");
+    ok(l.n == 1 && keylist_count(&l, "live", 4) == 1, "scan skips the expired keys");
+    keylist_free(&l);
+    is_int(store_keys(s, 0, NULL, 0, keylist_add, &l), STORE_OK, "keys after the expiry");
+    ok(l.n == 1 && keylist_count(&l, "live", 4) == 1, "keys skips the expired keys");
+    keylist_free(&l);
+    is_int(store_dbsize(s, 0), 6, "expired keys still count until removed (as Redis)");
+    is_int(store_get(s, 0, SL("e1"), &(struct store_val *){ NULL }), STORE_NOTFOUND,
+           "get of an expired key: not found");
+    is_int(store_exists(s, 0, SL("e2")), STORE_NOTFOUND, "exists of an expired key: not found");
+    is_int(store_del(s, 0, SL("e3")), STORE_NOTFOUND, "del of an expired key: not found");
+    is_int(store_set(s, 0, SL("e4"), SL("n"), STORE_SET_NX, 0, NULL), STORE_OK,
+           "set NX over an expired key: set");
+    is_int(store_set(s, 0, SL("e5"), SL("n"), STORE_SET_XX, 0, NULL), STORE_NOTSET,
+           "set XX over an expired key: not set");
+    store_stats_get(s, &st);
+    is_int(st.expired_keys, 4, "expired_keys counts get, exists, del and set NX");
+    is_int(store_dbsize(s, 0), 3, "dbsize: live, e4 and the unremoved e5");
+    is_int(store_db_expires(s, 0), 1, "expires: only e5 is left with an expiry");
+    check_store(s, "lazy expiry");
+    is_int(store_scan(s, 0, 0, NULL, 0, 10, keylist_add, &l, &cur), STORE_OK, "scan");
+    ok(cur == 0 && l.n == 2, "scan returns the two live keys");
+    keylist_free(&l);
+    store_close(s);
+    tmpdir_rm(dir);
+}
+
+static void test_del_exists_mset(void)
+{
+    char *dir = tmpdir_new();
+    struct store *s = open_store(dir, STORE_FSYNC_NO, 16);
+    struct omk_slice kv[] = { SL("m1"), SL("a"), SL("m2"), SL("b"), SL("m1"), SL("c"),
+                              SL("t"),  SL("d") };
+
+    is_int(store_exists(s, 0, SL("x")), STORE_NOTFOUND, "exists on a missing key");
+    is_int(store_del(s, 0, SL("x")), STORE_NOTFOUND, "del on a missing key");
+    is_int(set_plain(s, 0, "x", "1"), STORE_OK, "set x");
+    is_int(store_exists(s, 0, SL("x")), STORE_OK, "exists x");
+    is_int(store_del(s, 0, SL("x")), STORE_OK, "del x");
+    is_int(store_exists(s, 0, SL("x")), STORE_NOTFOUND, "x is gone");
+    is_int(store_del(s, 0, SL("x")), STORE_NOTFOUND, "a second del: not found");
+    is_int(store_dbsize(s, 0), 0, "dbsize back to 0");
+
+    is_int(store_set(s, 0, SL("t"), SL("old"), 0, omk_now_ms() + 100000, NULL), STORE_OK,
+           "set t with TTL");
+    is_int(store_mset(s, 0, kv, 4), STORE_OK, "mset 4 pairs, one key twice");
+    ok(get_is(s, 0, SL("m1"), "c"), "mset: the last pair of a repeated key wins");
+    ok(get_is(s, 0, SL("m2"), "b"), "mset: m2");
+    ok(get_is(s, 0, SL("t"), "d"), "mset: t overwritten");
+    is_int(store_dbsize(s, 0), 3, "mset: dbsize 3");
+    is_int(store_db_expires(s, 0), 0, "mset cleared t's expiry");
+    is_int(store_mset(s, 0, kv, 0), STORE_OK, "mset of nothing");
+    check_store(s, "del/exists/mset");
+    store_close(s);
+    tmpdir_rm(dir);
+}
+
+static void test_flush(void)
+{
+    char *dir = tmpdir_new();
+    struct store *s = open_store(dir, STORE_FSYNC_NO, 16);
+    char k[32];
+
+    for (int db = 0; db < 3; db++)
+        for (int i = 0; i < 100; i++) {
+            snprintf(k, sizeof(k), "key:%d", i);
+            store_set(s, db, slice(k, strlen(k)), SL("v"), 0,
+                      i % 2 ? omk_now_ms() + 100000 : 0, NULL);
+        }
+    is_int(store_dbsize(s, 1), 100, "flush: db 1 has 100 keys");
+    is_int(store_db_expires(s, 1), 50, "flush: 50 with expiry");
+    is_int(store_flush(s, 1), STORE_OK, "flushdb 1");
+    is_int(store_dbsize(s, 1), 0, "db 1 empty");
+    is_int(store_db_expires(s, 1), 0, "db 1 has no expiring key");
+    is_int(store_exists(s, 1, SL("key:5")), STORE_NOTFOUND, "db 1 key gone");
+    is_int(store_dbsize(s, 0) + store_dbsize(s, 2), 200, "dbs 0 and 2 untouched");
+    ok(get_is(s, 2, SL("key:5"), "v"), "db 2 key still readable");
+    is_int(store_flush(s, 5), STORE_OK, "flushdb of an empty db");
+    check_store(s, "flushdb");
+    is_int(store_flush(s, -1), STORE_OK, "flushall");
+    is_int(store_dbsize(s, 0) + store_dbsize(s, 2), 0, "flushall empties every db");
+    check_store(s, "flushall");
+    store_close(s);
+    s = open_store(dir, STORE_FSYNC_NO, 16);
+    is_int(store_dbsize(s, 0), 0, "flushall survives a reopen");
+    store_close(s);
+    tmpdir_rm(dir);
+}
+
+static void test_scan(void)
+{
+    char *dir = tmpdir_new();
+    struct store *s = open_store(dir, STORE_FSYNC_NO, 16);
+    struct keylist l = { 0 };
+    char k[32];
+    int dup = 0, missing = 0, calls;
+    uint64_t cur, first, c2;
+
+    for (int i = 0; i < 1000; i++) {
+        snprintf(k, sizeof(k), "key:%04d", i);
+        set_plain(s, 0, k, "v");
+    }
+    set_plain(s, 1, "key:0001", "other db");
+    calls = scan_all(s, 0, NULL, 7, &l);
+    for (int i = 0; i < 1000; i++) {
+        size_t c;
+
+        snprintf(k, sizeof(k), "key:%04d", i);
+        c = keylist_count(&l, k, strlen(k));
+        missing += c == 0;
+        dup += c > 1;
+    }
+    ok(l.n == 1000 && missing == 0 && dup == 0, "scan COUNT 7: each of 1000 keys exactly once");
+    is_int(calls, 143, "scan COUNT 7: ceil(1000 / 7) calls, no empty last call");
+    keylist_free(&l);
+
+    for (int i = 0; i < 20; i++) {
+        snprintf(k, sizeof(k), "user:%02d", i);
+        set_plain(s, 0, k, "v");
+        snprintf(k, sizeof(k), "aaa:%02d", i);
+        set_plain(s, 0, k, "v");
+    }
+    calls = scan_all(s, 0, "user:*", 7, &l);
+    ok(l.n == 20 && keylist_count(&l, "user:07", 7) == 1, "scan MATCH user:* finds the 20");
+    is_int(calls, 3, "scan MATCH user:* walks only the prefix (3 calls of 7)");
+    keylist_free(&l);
+    is_int(store_scan(s, 0, 0, "user:*", 6, 100, keylist_add, &l, &cur), STORE_OK,
+           "scan MATCH user:* COUNT 100");
+    ok(cur == 0 && l.n == 20, "the walk stops where the prefix ends (cursor 0 at once)");
+    keylist_free(&l);
+    calls = scan_all(s, 0, "key:00?7", 10, &l);
+    ok(l.n == 10 && keylist_count(&l, "key:0097", 8) == 1, "scan MATCH key:00?7 (glob)");
+    keylist_free(&l);
+    scan_all(s, 0, "*7", 50, &l);
+    is_int(l.n, 104, "scan MATCH *7 (no prefix) filters the whole db");
+    keylist_free(&l);
+    scan_all(s, 0, "Key:*", 50, &l);
+    is_int(l.n, 0, "MATCH is case-sensitive");
+    keylist_free(&l);
+    is_int(store_keys(s, 0, "user:1*", 7, keylist_add, &l), STORE_OK, "keys user:1*");
+    is_int(l.n, 10, "keys user:1* returns 10");
+    keylist_free(&l);
+    is_int(store_keys(s, 0, NULL, 0, keylist_add, &l), STORE_OK, "keys (all)");
+    ok(l.n == 1040 && strcmp(l.k[0], "aaa:00") == 0 && strcmp(l.k[1039], "user:19") == 0,
+       "keys returns all 1040 in key order");
+    keylist_free(&l);
+    store_keys(s, 1, "*", 1, keylist_add, &l);
+    ok(l.n == 1 && strcmp(l.k[0], "key:0001") == 0, "keys stays inside its db");
+    keylist_free(&l);
+
+    /* Cursors. */
+    is_int(store_scan(s, 0, 12345, NULL, 0, 10, keylist_add, &l, &cur), STORE_ERR_CURSOR,
+           "an unknown cursor is an error");
+    is_int(store_scan(s, 0, 0, NULL, 0, 10, keylist_add, &l, &first), STORE_OK, "scan start");
+    ok(first != 0, "a cursor is never 0 while keys remain");
+    is_int(store_scan(s, 1, first, NULL, 0, 10, keylist_add, &l, &cur), STORE_ERR_CURSOR,
+           "a cursor of db 0 is refused in db 1");
+    is_int(store_scan(s, 0, first, NULL, 0, 10, keylist_add, &l, &c2), STORE_OK, "scan resume");
+    ok(c2 != first, "each call returns a fresh cursor");
+    is_int(store_scan(s, 0, first, NULL, 0, 10, keylist_add, &l, &cur), STORE_ERR_CURSOR,
+           "a used cursor is no longer valid");
+    keylist_free(&l);
+    /* Fill the table: 4096 newer walks evict the oldest cursor. */
+    for (int i = 0; i < 4096; i++)
+        store_scan(s, 0, 0, NULL, 0, 1, keylist_add, &l, &cur);
+    keylist_free(&l);
+    is_int(store_scan(s, 0, c2, NULL, 0, 10, keylist_add, &l, &cur), STORE_ERR_CURSOR,
+           "the least recently used cursor was evicted");
+    is_int(store_scan(s, 0, cur, NULL, 0, 10, keylist_add, &l, &cur), STORE_OK,
+           "the newest cursor still works");
+    keylist_free(&l);
+    /* A finished walk releases its cursor. */
+    store_scan(s, 0, 0, "user:*", 6, 15, keylist_add, &l, &first);
+    store_scan(s, 0, first, "user:*", 6, 15, keylist_add, &l, &cur);
+    ok(first != 0 && cur == 0 && l.n == 20, "a two-call walk ends with cursor 0");
+    is_int(store_scan(s, 0, first, "user:*", 6, 15, keylist_add, &l, &cur), STORE_ERR_CURSOR,
+           "a finished walk's cursor is gone");
+    keylist_free(&l);
+    store_close(s);
+    tmpdir_rm(dir);
+}
+
+static void test_binary_and_values(void)
+{
+    char *dir = tmpdir_new();
+    struct store *s = open_store(dir, STORE_FSYNC_NO, 256);
+    static const struct omk_slice keys[] = {
+        { "", 0 }, { "\0", 1 }, { "a\0b", 3 }, { "\xff", 1 }, { "\xff\xff", 2 },
+        { "\xff\0\xff", 3 }, { "\x01", 1 },
+    };
+    size_t nk = OMK_ARRAY_LEN(keys), big_len = 10u << 20;
+    struct keylist l = { 0 };
+    struct store_val *v;
+    uint64_t x = 88172645463325252ULL;
+    char *big;
+    int good = 1;
+
+    for (int db = 0; db < 256; db += 127) { /* dbs 0, 127 and 254 */
+        for (size_t i = 0; i < nk; i++)
+            good &= store_set(s, db, keys[i], slice((const char *)&i, sizeof(i)), 0, 0, NULL) ==
+                    STORE_OK;
+    }
+    for (size_t i = 0; i < nk; i++) /* db 255 has no single-byte upper bound */
+        good &= store_set(s, 255, keys[i], SL("last"), 0, 0, NULL) == STORE_OK;
+    ok(good, "binary keys: set in dbs 0, 127, 254, 255");
+    for (size_t i = 0; i < nk && good; i++) {
+        good &= store_get(s, 127, keys[i], &v) == STORE_OK && v->len == sizeof(i) &&
+                memcmp(v->data, &i, sizeof(i)) == 0;
+        if (good)
+            store_val_release(v);
+    }
+    ok(good, "binary keys: each reads back its own value");
+    is_int(scan_all(s, 0, NULL, 3, &l), 3, "binary keys: scan db 0");
+    good = l.n == nk;
+    for (size_t i = 0; i < nk; i++)
+        good &= keylist_count(&l, keys[i].p, keys[i].len) == 1;
+    ok(good, "binary keys: scan returns each exactly once, bytes intact");
+    keylist_free(&l);
+    scan_all(s, 255, NULL, 2, &l);
+    is_int(l.n, nk, "db 255: scan sees its keys and nothing else");
+    keylist_free(&l);
+    scan_all(s, 254, "\xff*", 2, &l);
+    is_int(l.n, 3, "db 254: MATCH with a 0xff prefix");
+    keylist_free(&l);
+    is_int(store_dbsize(s, 254) + store_dbsize(s, 255), 2 * nk, "dbs 254 and 255 counted");
+    is_int(store_flush(s, 255), STORE_OK, "flushdb 255");
+    is_int(store_dbsize(s, 255), 0, "db 255 emptied");
+    is_int(store_exists(s, 255, keys[4]), STORE_NOTFOUND, "db 255: \\xff\\xff gone");
+    is_int(store_exists(s, 254, keys[4]), STORE_OK, "db 254 untouched by flushdb 255");
+    check_store(s, "binary keys");
+
+    is_int(store_set(s, 1, SL("empty"), SL(""), 0, 0, NULL), STORE_OK, "set an empty value");
+    is_int(store_get(s, 1, SL("empty"), &v), STORE_OK, "get the empty value");
+    is_int(v->len, 0, "the empty value has length 0");
+    store_val_release(v);
+
+    big = omk_malloc(big_len);
+    for (size_t i = 0; i < big_len; i++) { /* xorshift: incompressible bytes */
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        big[i] = (char)(x >> 32);
+    }
+    is_int(store_set(s, 1, SL("big"), slice(big, big_len), 0, 0, NULL), STORE_OK,
+           "set a 10 MB value");
+    is_int(store_get(s, 1, SL("big"), &v), STORE_OK, "get the 10 MB value");
+    is_mem(v->data, v->len, big, big_len, "the 10 MB value reads back intact");
+    store_val_release_cb(v->data, v->len, v); /* the evbuffer cleanup path */
+    store_close(s);
+    s = open_store(dir, STORE_FSYNC_NO, 256);
+    is_int(store_get(s, 1, SL("big"), &v), STORE_OK, "get the 10 MB value after a reopen");
+    is_mem(v->data, v->len, big, big_len, "... intact");
+    store_val_release(v);
+    store_val_release(NULL);
+    ok(store_disk_bytes(s) >= big_len / 2, "disk bytes account for the big value (%llu)",
+       (unsigned long long)store_disk_bytes(s));
+    omk_free(big);
+    store_close(s);
+    tmpdir_rm(dir);
+}
+
+static void test_databases(void)
+{
+    char *dir = tmpdir_new();
+    struct store *s = open_store(dir, STORE_FSYNC_NO, 16);
+    char v[16];
+    int good = 1;
+
+    for (int db = 0; db < 16; db++) {
+        snprintf(v, sizeof(v), "db%d", db);
+        good &= set_plain(s, db, "same", v) == STORE_OK;
+    }
+    for (int db = 0; db < 16; db++) {
+        snprintf(v, sizeof(v), "db%d", db);
+        good &= get_is(s, db, SL("same"), v) && store_dbsize(s, db) == 1;
+    }
+    ok(good, "16 databases: one key name, 16 values");
+    is_int(store_del(s, 7, SL("same")), STORE_OK, "del in db 7");
+    good = 1;
+    for (int db = 0; db < 16; db++)
+        good &= (store_exists(s, db, SL("same")) == STORE_OK) == (db != 7);
+    ok(good, "only db 7 lost the key");
+    check_store(s, "16 databases");
+    store_close(s);
+    tmpdir_rm(dir);
+}
+
+static void test_fsync_modes(void)
+{
+    static const enum store_fsync modes[] = { STORE_FSYNC_NO, STORE_FSYNC_EVERYSEC,
+                                              STORE_FSYNC_ALWAYS };
+    static const char *names[] = { "no", "everysec", "always" };
+
+    for (size_t m = 0; m < OMK_ARRAY_LEN(modes); m++) {
+        char *dir = tmpdir_new();
+        struct store *s = open_store(dir, modes[m], 16);
+        struct store_stats st;
+        int good = 1;
+        char k[16];
+
+        for (int i = 0; i < 50; i++) {
+            snprintf(k, sizeof(k), "k%d", i);
+            good &= set_plain(s, 0, k, names[m]) == STORE_OK;
+        }
+        ok(good, "appendfsync %s: 50 writes", names[m]);
+        if (modes[m] == STORE_FSYNC_EVERYSEC) {
+            for (int t = 0; t < 30; t++) {
+                store_stats_get(s, &st);
+                if (st.wal_syncs > 0)
+                    break;
+                sleep_ms(50);
+            }
+            ok(st.wal_syncs > 0 && st.last_sync_ms > 0, "everysec: the thread synced the WAL");
+        }
+        store_close(s);
+        s = open_store(dir, modes[m], 16);
+        ok(get_is(s, 0, SL("k49"), names[m]) && store_dbsize(s, 0) == 50,
+           "appendfsync %s: writes survive a reopen", names[m]);
+        store_stats_get(s, &st);
+        store_set_fsync(s, STORE_FSYNC_ALWAYS);
+        {
+            struct store_stats st2;
+
+            store_stats_get(s, &st2);
+            if (modes[m] == STORE_FSYNC_ALWAYS)
+                ok(st2.wal_syncs == st.wal_syncs, "switching always -> always syncs nothing");
+            else
+                ok(st2.wal_syncs == st.wal_syncs + 1, "switching %s -> always syncs once",
+                   names[m]);
+        }
+        ok(set_plain(s, 0, "after", "switch") == STORE_OK, "a write after the switch");
+        store_close(s);
+        tmpdir_rm(dir);
+    }
+}
+
+/* The crash child: opens the store in 'dir' with fsync mode 'mode', then writes keys
+ * crash:0, crash:1, ... forever, writing each acknowledged index to fd 'fd'. */
+static int crash_child(const char *dir, int mode, int fd)
+{
+    struct store *s = open_store(dir, (enum store_fsync)mode, 16);
+    char k[32];
+
+    for (uint32_t i = 0;; i++) {
+        snprintf(k, sizeof(k), "crash:%u", i);
+        if (set_plain(s, 0, k, "v") != STORE_OK)
+            return 1;
+        if (write(fd, &i, sizeof(i)) != sizeof(i))
+            return 1;
+    }
+}
+
+static void test_kill9(void)
+{
+    static const char *names[] = { "no", "everysec", "always" };
+
+    for (int mode = 0; mode < 3; mode++) {
+        char *dir = tmpdir_new();
+        char modestr[8], fdstr[16];
+        int fds[2], status, lost = 0;
+        uint32_t i, acked = 0, n = 0;
+        struct store *s;
+        pid_t pid;
+
+        OMK_ASSERT(pipe(fds) == 0);
+        snprintf(modestr, sizeof(modestr), "%d", mode);
+        snprintf(fdstr, sizeof(fdstr), "%d", fds[1]);
+        pid = fork();
+        OMK_ASSERT(pid >= 0);
+        if (pid == 0) {
+            close(fds[0]);
+            execl("/proc/self/exe", "test_store", "--crash-child", dir, modestr, fdstr,
+                  (char *)NULL);
+            _exit(127);
+        }
+        close(fds[1]);
+        while (n < 200 && read(fds[0], &i, sizeof(i)) == sizeof(i)) {
+            acked = i;
+            n++;
+        }
+        kill(pid, SIGKILL);
+        while (read(fds[0], &i, sizeof(i)) == sizeof(i)) /* acks sent before it died */
+            acked = i;
+        close(fds[0]);
+        waitpid(pid, &status, 0);
+        ok(n == 200 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
+           "kill -9 (%s): the writer was killed after %u acknowledged writes", names[mode],
+           acked + 1);
+        s = open_store(dir, STORE_FSYNC_NO, 16);
+        for (i = 0; i <= acked; i++) {
+            char k[32];
+
+            snprintf(k, sizeof(k), "crash:%u", i);
+            lost += store_exists(s, 0, slice(k, strlen(k))) != STORE_OK;
+        }
+        is_int(lost, 0, "kill -9 (%s): no acknowledged write lost", names[mode]);
+        check_store(s, "kill -9");
+        store_close(s);
+        tmpdir_rm(dir);
+    }
+}
+
+static void test_errors(void)
+{
+    char *dir = tmpdir_new();
+    struct store *s = open_store(dir, STORE_FSYNC_NO, 16);
+    struct store_config c;
+    struct store *s2 = NULL;
+    struct store_stats st;
+    struct keylist l = { 0 };
+    struct store_val *v = NULL;
+    uint64_t cur = 77;
+    char err[256] = "";
+    int names_ok = 1;
+
+    set_plain(s, 0, "a", "1");
+    set_plain(s, 10, "b", "2");
+    store_test_fail_next(s, ROCKS_OP_GET, STORE_ERR_IO);
+    is_int(store_get(s, 0, SL("a"), &v), STORE_ERR_IO, "an injected read error: I/O error");
+    is_int(store_set(s, 0, SL("a"), SL("x"), 0, 0, NULL), STORE_OK, "the next write works");
+    store_test_fail_next(s, ROCKS_OP_WRITE, STORE_ERR_IO);
+    is_int(set_plain(s, 0, "new", "1"), STORE_ERR_IO, "an injected write error: I/O error");
+    is_int(store_dbsize(s, 0), 1, "a failed write changes no counter");
+    store_test_fail_next(s, ROCKS_OP_ITER, STORE_ERR_IO);
+    is_int(store_scan(s, 0, 0, NULL, 0, 10, keylist_add, &l, &cur), STORE_ERR_IO,
+           "an injected iterator error fails the scan");
+    ok(cur == 77, "a failed scan leaves the cursor untouched");
+    keylist_free(&l);
+    store_stats_get(s, &st);
+    ok(st.io_errors == 3 && !st.read_only, "three I/O errors counted, still writable");
+
+    store_test_fail_next(s, ROCKS_OP_WRITE, STORE_ERR_CORRUPT);
+    is_int(store_del(s, 0, SL("a")), STORE_ERR_CORRUPT, "an injected corruption on write");
+    store_stats_get(s, &st);
+    ok(st.read_only == 1, "corruption switched the store to read-only");
+    is_int(set_plain(s, 0, "z", "1"), STORE_ERR_CORRUPT, "writes now fail: set");
+    is_int(store_mset(s, 0, (struct omk_slice[]){ SL("q"), SL("1") }, 1), STORE_ERR_CORRUPT,
+           "writes now fail: mset");
+    is_int(store_flush(s, 0), STORE_ERR_CORRUPT, "writes now fail: flushdb");
+    ok(get_is(s, 0, SL("a"), "x"), "reads still work");
+    is_int(store_dbsize(s, 0), 1, "counters unchanged by refused writes");
+    check_store(s, "read-only");
+    store_close(s);
+
+    for (int rc = STORE_ERR_VALUE; rc <= STORE_NOTSET; rc++)
+        names_ok &= store_strerror(rc) != NULL && strcmp(store_strerror(rc), "unknown store code");
+    ok(names_ok, "store_strerror names every code");
+
+    /* Opening: more databases on disk than configured; a path that is a file. */
+    store_config_defaults(&c);
+    c.dir = dir;
+    c.databases = 4;
+    is_int(store_open(&c, &s2, err, sizeof(err)), STORE_ERR_VALUE,
+           "open refuses a directory with keys in db 10 when 4 are configured");
+    ok(s2 == NULL && strstr(err, "database 10") != NULL, "... and says why: %s", err);
+    c.dir = "/dev/null/x";
+    err[0] = '\0';
+    is_int(store_open(&c, &s2, err, sizeof(err)), STORE_ERR_IO, "open of an impossible dir");
+    ok(s2 == NULL && err[0] != '\0', "... with a message");
+    tmpdir_rm(dir);
+}
+
+/* Values written behind the store's back (a future version, a torn header) are
+ * counted, listed, refused by GET and found by store_check. */
+static void test_bad_values(void)
+{
+    char *dir = tmpdir_new();
+    struct store_config c;
+    struct rocks *r;
+    struct rocks_batch *b;
+    struct store *s;
+    struct store_val *v = NULL;
+    struct keylist l = { 0 };
+    unsigned char hdr[FMT_HDR_LEN];
+    char err[256];
+
+    store_config_defaults(&c);
+    c.dir = dir;
+    OMK_ASSERT(rocks_open(&c, &r, err, sizeof(err)) == STORE_OK);
+    b = rocks_batch_new();
+    fmt_hdr_encode(hdr, FMT_TYPE_STRING, 0);
+    hdr[0] = 2; /* a format version this reader does not know */
+    rocks_batch_put(b, "\0v2", 3, hdr, sizeof(hdr), "x", 1);
+    rocks_batch_put(b, "\0short", 6, "\1\0\0", 3, "", 0);
+    fmt_hdr_encode(hdr, FMT_TYPE_HASH, 0);
+    rocks_batch_put(b, "\0hash", 5, hdr, sizeof(hdr), "", 0);
+    OMK_ASSERT(rocks_write(r, b, 0) == STORE_OK);
+    rocks_batch_free(b);
+    rocks_close(r);
+
+    s = open_store(dir, STORE_FSYNC_NO, 16);
+    is_int(store_dbsize(s, 0), 3, "undecodable values are counted as keys");
+    is_int(store_get(s, 0, SL("v2"), &v), STORE_ERR_VALUE, "get of an unknown version");
+    is_int(store_get(s, 0, SL("short"), &v), STORE_ERR_VALUE, "get of a torn header");
+    is_int(store_get(s, 0, SL("hash"), &v), STORE_ERR_VALUE, "get of a type not yet known");
+    is_int(store_exists(s, 0, SL("v2")), STORE_OK, "exists sees it");
+    is_int(store_set(s, 0, SL("v2"), SL("n"), STORE_SET_GET, 0, &v), STORE_ERR_VALUE,
+           "set GET cannot return it");
+    scan_all(s, 0, NULL, 10, &l);
+    is_int(l.n, 3, "scan lists them");
+    keylist_free(&l);
+    ok(store_check(s, err, sizeof(err)) == STORE_ERR_VALUE && strstr(err, "3 values"),
+       "store_check reports them: %s", err);
+    is_int(set_plain(s, 0, "v2", "fixed"), STORE_OK, "a plain set overwrites one");
+    ok(get_is(s, 0, SL("v2"), "fixed"), "... which reads back");
+    is_int(store_del(s, 0, SL("short")), STORE_OK, "del removes one");
+    is_int(store_del(s, 0, SL("hash")), STORE_OK, "del removes the other");
+    is_int(store_dbsize(s, 0), 1, "counters follow");
+    check_store(s, "repairing bad values");
+    store_close(s);
+    tmpdir_rm(dir);
+}
+
+/* ---- concurrency ------------------------------------------------------------------- */
+
+#define STABLE_KEYS 1000
+
+struct churn {
+    struct store *s;
+    unsigned seed;
+    atomic_int *stop;
+    int errors;
+    int ops;
+};
+
+/* Churn keys interleave the stable ones in key order ("k00001", "k00001x" sit between
+ * the stable "k00000" and "k00002"), so the scanner's resume points see inserts and
+ * deletes right next to them. */
+static void churn_key(char *buf, size_t cap, unsigned r)
+{
+    snprintf(buf, cap, "k%05u%s", (r % STABLE_KEYS) * 2 + 1, (r / STABLE_KEYS) % 2 ? "x" : "");
+}
+
+static void *churn_main(void *arg)
+{
+    struct churn *c = arg;
+    char k[3][32];
+
+    while (!atomic_load(c->stop)) {
+        unsigned r = (unsigned)rand_r(&c->seed), op = r % 16;
+        struct store_val *v = NULL;
+        int rc;
+
+        churn_key(k[0], sizeof(k[0]), (unsigned)rand_r(&c->seed) % 40);
+        if (op < 6) {
+            int64_t exp = op == 0 ? omk_now_ms() + 1 + r % 20 : 0;
+
+            rc = store_set(c->s, 0, slice(k[0], strlen(k[0])), SL("churn"),
+                           op == 1 ? STORE_SET_NX : op == 2 ? STORE_SET_KEEPTTL : 0, exp, NULL);
+        } else if (op < 10) {
+            rc = store_del(c->s, 0, slice(k[0], strlen(k[0])));
+        } else if (op < 12) {
+            struct omk_slice kv[6];
+
+            for (int i = 0; i < 3; i++) {
+                churn_key(k[i], sizeof(k[i]), (unsigned)rand_r(&c->seed) % 40);
+                kv[2 * i] = slice(k[i], strlen(k[i]));
+                kv[2 * i + 1] = SL("m");
+            }
+            rc = store_mset(c->s, 0, kv, 3);
+        } else if (op < 14) {
+            rc = store_get(c->s, 0, slice(k[0], strlen(k[0])), &v);
+            store_val_release(v);
+        } else if (op < 15) {
+            rc = store_exists(c->s, 0, slice(k[0], strlen(k[0])));
+        } else {
+            /* db 1 gets writes and, now and then, a FLUSHDB racing them */
+            rc = r % 64 == 0 ? store_flush(c->s, 1)
+                             : store_set(c->s, 1, slice(k[0], strlen(k[0])), SL("x"), 0,
+                                         0, NULL);
+        }
+        c->errors += rc < 0;
+        c->ops++;
+    }
+    return NULL;
+}
+
+struct seen {
+    unsigned char stable[STABLE_KEYS];
+};
+
+static void seen_add(void *arg, const char *key, size_t klen)
+{
+    struct seen *s = arg;
+    unsigned n = 0;
+
+    if (klen != 6 || key[0] != 'k') /* stable keys are "k" + 5 digits, even numbers */
+        return;
+    for (size_t i = 1; i < 6; i++) {
+        if (key[i] < '0' || key[i] > '9')
+            return;
+        n = n * 10 + (unsigned)(key[i] - '0');
+    }
+    if (n % 2 == 0 && n / 2 < STABLE_KEYS)
+        s->stable[n / 2] = 1;
+}
+
+static void test_concurrent_scan(void)
+{
+    char *dir = tmpdir_new();
+    struct store *s = open_store(dir, STORE_FSYNC_NO, 16);
+    struct churn c[4];
+    pthread_t th[4];
+    atomic_int stop = 0;
+    int64_t t0;
+    int iterations = 0, incomplete = 0, scan_errors = 0, errors = 0, ops = 0;
+    char k[32];
+
+    for (int i = 0; i < STABLE_KEYS; i++) {
+        snprintf(k, sizeof(k), "k%05d", i * 2);
+        set_plain(s, 0, k, "stable");
+    }
+    for (int i = 0; i < 4; i++) {
+        c[i] = (struct churn){ .s = s, .seed = 1234u + (unsigned)i, .stop = &stop };
+        OMK_ASSERT(pthread_create(&th[i], NULL, churn_main, &c[i]) == 0);
+    }
+    t0 = omk_mono_us();
+    while (omk_mono_us() - t0 < 1000000) {
+        struct seen seen;
+        uint64_t cur = 0;
+        unsigned count = 1 + (unsigned)iterations % 13;
+        int missing = 0;
+
+        memset(&seen, 0, sizeof(seen));
+        do {
+            if (store_scan(s, 0, cur, NULL, 0, count, seen_add, &seen, &cur) != STORE_OK) {
+                scan_errors++;
+                break;
+            }
+        } while (cur != 0);
+        for (int i = 0; i < STABLE_KEYS; i++)
+            missing += !seen.stable[i];
+        incomplete += missing != 0;
+        iterations++;
+    }
+    atomic_store(&stop, 1);
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        errors += c[i].errors;
+        ops += c[i].ops;
+    }
+    diag("concurrent: %d full scans, %d store calls by 4 threads in 1 s", iterations, ops);
+    ok(iterations > 0 && scan_errors == 0, "concurrent: %d scans ran without error", iterations);
+    is_int(incomplete, 0, "concurrent: every scan returned every stable key");
+    is_int(errors, 0, "concurrent: no store call failed");
+    check_store(s, "concurrent writers (counters stayed exact)");
+    store_close(s);
+    tmpdir_rm(dir);
+}
+
+/* ---- a small measurement ------------------------------------------------------------ */
+
+static void test_measure(void)
+{
+    char *dir = tmpdir_new();
+    struct store *s = open_store(dir, STORE_FSYNC_NO, 16);
+    struct store_stats st;
+    int n = 20000, good = 1;
+    int64_t t0;
+    char k[32];
+
+    t0 = omk_mono_us();
+    for (int i = 0; i < n; i++) {
+        snprintf(k, sizeof(k), "bench:%08d", i);
+        good &= set_plain(s, 0, k, "0123456789abcdef0123456789abcdef") == STORE_OK;
+    }
+    diag("measure: %d sets (32-byte values, appendfsync no): %.2f us each", n,
+         (double)(omk_mono_us() - t0) / n);
+    t0 = omk_mono_us();
+    for (int i = 0; i < n; i++) {
+        struct store_val *v;
+
+        snprintf(k, sizeof(k), "bench:%08d", (i * 7919) % n);
+        if (store_get(s, 0, slice(k, strlen(k)), &v) == STORE_OK)
+            store_val_release(v);
+        else
+            good = 0;
+    }
+    diag("measure: %d random gets (memtable): %.2f us each", n, (double)(omk_mono_us() - t0) / n);
+    store_close(s);
+    s = open_store(dir, STORE_FSYNC_NO, 16);
+    store_stats_get(s, &st);
+    diag("measure: reopen counted %llu keys in %lld ms",
+         (unsigned long long)store_dbsize(s, 0), (long long)st.open_ms);
+    ok(good && store_dbsize(s, 0) == (uint64_t)n, "measure: %d keys written and read", n);
+    store_close(s);
+    tmpdir_rm(dir);
+}
+
+int main(int argc, char **argv)
+{
+    long long mode, fd;
+
+    if (argc == 5 && strcmp(argv[1], "--crash-child") == 0 &&
+        omk_str2ll(argv[3], strlen(argv[3]), &mode) && omk_str2ll(argv[4], strlen(argv[4]), &fd))
+        return crash_child(argv[2], (int)mode, (int)fd);
+    test_format();
+    test_reopen();
+    test_set_flags();
+    test_expiry();
+    test_del_exists_mset();
+    test_flush();
+    test_scan();
+    test_binary_and_values();
+    test_databases();
+    test_fsync_modes();
+    test_kill9();
+    test_errors();
+    test_bad_values();
+    test_concurrent_scan();
+    test_measure();
+    return tap_done();
+}
