@@ -81,6 +81,7 @@ void resp_w_simple(struct evbuffer *out, const char *s, size_t len);        /* +
 void resp_w_error(struct evbuffer *out, const char *s, size_t len);         /* -s, CR/LF -> ' ' */
 void resp_w_int(struct evbuffer *out, long long v);                         /* :v */
 void resp_w_bulk(struct evbuffer *out, const void *p, size_t len);          /* $len p */
+void resp_w_bulk_hdr(struct evbuffer *out, size_t len); /* "$len\r\n"; caller adds payload+CRLF */
 void resp_w_array_len(struct evbuffer *out, long long n);                   /* *n */
 void resp_w_null(struct evbuffer *out, int proto);         /* RESP2 $-1, RESP3 _ */
 void resp_w_null_array(struct evbuffer *out, int proto);   /* RESP2 *-1, RESP3 _ */

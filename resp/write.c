@@ -103,6 +103,13 @@ void resp_w_bulk(struct evbuffer *out, const void *p, size_t len)
     w_framed(out, hdr, w_fmt_line(hdr, '$', (long long)len), p, len, 0);
 }
 
+/* "$len\r\n" alone: the caller adds the payload (e.g. by reference) and "\r\n". */
+void resp_w_bulk_hdr(struct evbuffer *out, size_t len)
+{
+    OMK_ASSERT(len <= (size_t)LLONG_MAX);
+    w_line(out, '$', (long long)len);
+}
+
 /* "*n\r\n": the header of an array of 'n' elements. */
 void resp_w_array_len(struct evbuffer *out, long long n)
 {

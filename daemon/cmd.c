@@ -1,0 +1,147 @@
+/* cmd.c - the command table built from commands.def, name lookup, and cmd_execute():
+ * the one place that checks what every command needs checked (unknown name, arity,
+ * authentication) and keeps per-command statistics. */
+#include <config.h>
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "daemon/cmd.h"
+#include "daemon/conn.h"
+#include "daemon/reply.h"
+#include "daemon/server.h"
+
+const struct cmd_def cmd_table[] = {
+#define OMK_CMD(name, arity, flags, first, last, step, proc, group, since, summary) \
+    {name, arity, flags, first, last, step, proc, group, summary, since},
+#include "daemon/commands.def"
+#undef OMK_CMD
+};
+const int cmd_table_len = (int)OMK_ARRAY_LEN(cmd_table);
+struct cmd_stats cmd_table_stats[OMK_ARRAY_LEN(cmd_table)];
+
+#define CMD_NAME_MAX 32
+#define CMD_HASH_SIZE 256 /* power of two, well above the number of commands */
+
+static short cmd_hash[CMD_HASH_SIZE]; /* index + 1 into cmd_table; 0 empty. Read-only after init */
+
+static unsigned cmd_name_hash(const char *lower, size_t len)
+{
+    return (unsigned)omk_hash(lower, len) & (CMD_HASH_SIZE - 1);
+}
+
+void cmd_init(void)
+{
+    OMK_ASSERT(cmd_table_len < CMD_HASH_SIZE / 2);
+    memset(cmd_hash, 0, sizeof(cmd_hash));
+    for (int i = 0; i < cmd_table_len; i++) {
+        const char *name = cmd_table[i].name;
+        unsigned h = cmd_name_hash(name, strlen(name));
+
+        OMK_ASSERT(strlen(name) < CMD_NAME_MAX);
+        while (cmd_hash[h])
+            h = (h + 1) & (CMD_HASH_SIZE - 1);
+        cmd_hash[h] = (short)(i + 1);
+    }
+}
+
+const struct cmd_def *cmd_lookup(const char *name, size_t len)
+{
+    char lower[CMD_NAME_MAX];
+    unsigned h;
+
+    if (len == 0 || len >= CMD_NAME_MAX)
+        return NULL;
+    for (size_t i = 0; i < len; i++)
+        lower[i] = (char)tolower((unsigned char)name[i]);
+    h = cmd_name_hash(lower, len);
+    while (cmd_hash[h]) {
+        const struct cmd_def *d = &cmd_table[cmd_hash[h] - 1];
+
+        if (strlen(d->name) == len && memcmp(d->name, lower, len) == 0)
+            return d;
+        h = (h + 1) & (CMD_HASH_SIZE - 1);
+    }
+    return NULL;
+}
+
+const char *cmd_current_name(const struct client *c)
+{
+    int i = c->last_cmd_idx;
+
+    return i >= 0 ? cmd_table[i].name : "";
+}
+
+/* Reply Redis' unknown-command error: the name and up to 128 bytes of arguments, each
+ * quoted, with CR and LF turned into spaces by the encoder. */
+static void cmd_reply_unknown(struct client *c)
+{
+    char args[256];
+    size_t n = 0;
+
+    args[0] = '\0';
+    for (int i = 1; i < c->argc && n < 128; i++) {
+        int room = 128 - (int)n;
+        int w = snprintf(args + n, sizeof(args) - n, "'%.*s' ",
+                         (int)(c->argv[i].len < (size_t)room ? c->argv[i].len : (size_t)room),
+                         c->argv[i].p);
+        if (w < 0)
+            break;
+        n += (size_t)w;
+        if (n >= sizeof(args))
+            n = sizeof(args) - 1;
+    }
+    reply_error_fmt(c, "ERR unknown command '%.*s', with args beginning with: %s",
+                    (int)(c->argv[0].len < 128 ? c->argv[0].len : 128), c->argv[0].p, args);
+}
+
+void cmd_execute(struct client *c)
+{
+    const struct cmd_def *d;
+    struct cmd_stats *st;
+    int64_t t0;
+
+    if (c->argc == 0)
+        return;
+    d = cmd_lookup(c->argv[0].p, c->argv[0].len);
+    if (!d) {
+        c->last_cmd_idx = -1;
+        cmd_reply_unknown(c);
+        return;
+    }
+    c->last_cmd_idx = (int)(d - cmd_table);
+    st = &cmd_table_stats[d - cmd_table];
+    if ((d->arity > 0 && c->argc != d->arity) || (d->arity < 0 && c->argc < -d->arity)) {
+        reply_err_arity(c);
+        atomic_fetch_add_explicit(&st->rejected, 1, memory_order_relaxed);
+        return;
+    }
+    if (!c->authenticated && !(d->flags & CMD_NOAUTH)) {
+        reply_error(c, "NOAUTH Authentication required.");
+        atomic_fetch_add_explicit(&st->rejected, 1, memory_order_relaxed);
+        return;
+    }
+    t0 = omk_mono_us();
+    d->proc(c);
+    atomic_fetch_add_explicit(&st->calls, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&st->usec, (uint64_t)(omk_mono_us() - t0), memory_order_relaxed);
+    atomic_fetch_add_explicit(&c->worker->stats.commands, 1, memory_order_relaxed);
+    c->last_ms = omk_now_ms();
+}
+
+void cmd_flag_names(const struct cmd_def *d, void (*fn)(void *arg, const char *name), void *arg)
+{
+    static const struct {
+        int flag;
+        const char *name;
+    } names[] = {
+        {CMD_WRITE, "write"},     {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"},
+        {CMD_ADMIN, "admin"},     {CMD_NOSCRIPT, "noscript"}, {CMD_LOADING, "loading"},
+        {CMD_STALE, "stale"},     {CMD_NOAUTH, "no_auth"},    {CMD_FAST, "fast"},
+    };
+
+    for (size_t i = 0; i < OMK_ARRAY_LEN(names); i++)
+        if (d->flags & names[i].flag)
+            fn(arg, names[i].name);
+}

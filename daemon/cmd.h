@@ -1,0 +1,82 @@
+/* cmd.h - the command table and dispatch. daemon/commands.def is the only list of
+ * commands: one row each (name, arity, flags, key positions, handler, group, summary).
+ * cmd_execute() does the generic work once for all of them: lookup, unknown command,
+ * arity, authentication and statistics; handlers in cmd_<group>.c do the rest. */
+#ifndef OMK_DAEMON_CMD_H
+#define OMK_DAEMON_CMD_H
+
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "common/omk.h"
+
+struct client;
+
+typedef void cmd_proc(struct client *c);
+
+/* Command flags (shown by COMMAND INFO under the same names as Redis). */
+#define CMD_WRITE 0x001
+#define CMD_READONLY 0x002
+#define CMD_FAST 0x004
+#define CMD_ADMIN 0x008
+#define CMD_NOAUTH 0x010    /* allowed before AUTH */
+#define CMD_LOADING 0x020
+#define CMD_STALE 0x040
+#define CMD_NOSCRIPT 0x080
+#define CMD_DENYOOM 0x100
+
+struct cmd_def {
+    const char *name;    /* lower case */
+    int arity;           /* > 0 exact argc, < 0 at least -arity */
+    int flags;           /* CMD_* */
+    int first_key, last_key, key_step;
+    cmd_proc *proc;
+    const char *group;   /* COMMAND DOCS group: "string", "generic", "server", "connection" */
+    const char *summary;
+    const char *since;
+};
+
+/* Per command, summed over all workers (INFO commandstats). */
+struct cmd_stats {
+    _Atomic uint64_t calls;
+    _Atomic uint64_t usec;
+    _Atomic uint64_t rejected;
+    _Atomic uint64_t failed;
+};
+
+/* Declare every handler. */
+#define OMK_CMD(name, arity, flags, first, last, step, proc, group, since, summary) cmd_proc proc;
+#include "daemon/commands.def"
+#undef OMK_CMD
+
+extern const struct cmd_def cmd_table[];
+extern struct cmd_stats cmd_table_stats[];
+extern const int cmd_table_len;
+
+/* Build the name lookup table (main thread, once, before workers start). */
+void cmd_init(void);
+
+/* The command named 'name'/'len' (any case), or NULL. */
+const struct cmd_def *cmd_lookup(const char *name, size_t len);
+
+/* Run the request in c->argc/c->argv: exactly one reply is queued (or the client is
+ * marked to close). Owner thread. */
+void cmd_execute(struct client *c);
+
+/* Name of the command 'c' is running, for error texts ("set", "config|get"). */
+const char *cmd_current_name(const struct client *c);
+
+/* Flags of 'd' as Redis names them, for COMMAND INFO: calls 'fn' once per flag. */
+void cmd_flag_names(const struct cmd_def *d, void (*fn)(void *arg, const char *name), void *arg);
+
+/* Units of an expiry argument. */
+enum expire_unit { UNIT_SECONDS, UNIT_MS };
+
+/* Turn expiry argument 'arg' (seconds or ms; relative to now when 'relative', else
+ * absolute) into an absolute time in ms, as Redis' SET and GETEX do. Returns 1 on
+ * success; otherwise it has replied "value is not an integer or out of range" or
+ * "invalid expire time in '<cmd>' command" and returns 0. */
+int cmd_expire_arg_or_reply(struct client *c, struct omk_slice arg, enum expire_unit unit,
+                            int relative, int64_t *out_ms);
+
+#endif

@@ -1,0 +1,280 @@
+/* cmd_conn.c - connection commands: PING ECHO QUIT HELLO AUTH SELECT CLIENT. */
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include <event2/buffer.h>
+
+#include "daemon/cmd.h"
+#include "daemon/conn.h"
+#include "daemon/log.h"
+#include "daemon/reply.h"
+#include "daemon/server.h"
+
+/* True if argument 'i' of 'c' equals 's', ignoring case. */
+static int arg_is(const struct client *c, int i, const char *s)
+{
+    size_t n = strlen(s);
+
+    return c->argv[i].len == n && strncasecmp(c->argv[i].p, s, n) == 0;
+}
+
+/* PING [message] */
+void cmd_ping(struct client *c)
+{
+    if (c->argc > 2) {
+        reply_err_arity(c);
+        return;
+    }
+    if (c->argc == 2)
+        reply_bulk(c, c->argv[1].p, c->argv[1].len);
+    else
+        reply_simple(c, "PONG");
+}
+
+/* ECHO message */
+void cmd_echo(struct client *c)
+{
+    reply_bulk(c, c->argv[1].p, c->argv[1].len);
+}
+
+/* QUIT: +OK, then close once it is written. */
+void cmd_quit(struct client *c)
+{
+    reply_ok(c);
+    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+}
+
+/* Check 'user'/'pass' against requirepass (user "default" only). Returns 1 if they
+ * authenticate. With no requirepass set, the default user takes any password. */
+static int conn_check_password(struct client *c, struct omk_slice user, struct omk_slice pass)
+{
+    if (user.len != 7 || memcmp(user.p, "default", 7) != 0)
+        return 0;
+    if (!server.cfg.auth_required) /* the default user has no password: any one works */
+        return 1;
+    if (cfg_requirepass_check(&server.cfg, pass.p, pass.len))
+        return 1;
+    OMK_LOG_RATELIMITED(OMK_LOG_WARNING, "Wrong password from client id=%llu addr=%s",
+                        (unsigned long long)c->id, c->addr);
+    return 0;
+}
+
+static const char wrongpass[] = "WRONGPASS invalid username-password pair or user is disabled.";
+
+/* AUTH [username] password */
+void cmd_auth(struct client *c)
+{
+    struct omk_slice user = {"default", 7};
+
+    if (c->argc > 3) {
+        reply_err_syntax(c);
+        return;
+    }
+    if (c->argc == 2 && !server.cfg.auth_required) {
+        reply_error(c, "ERR AUTH <password> called without any password configured for the "
+                       "default user. Are you sure your configuration is correct?");
+        return;
+    }
+    if (c->argc == 3)
+        user = c->argv[1];
+    if (conn_check_password(c, user, c->argv[c->argc - 1])) {
+        c->authenticated = 1;
+        reply_ok(c);
+    } else {
+        reply_error(c, wrongpass);
+    }
+}
+
+/* Validate a client name for CLIENT SETNAME / HELLO SETNAME: printable, no spaces.
+ * Returns 1 if valid; otherwise replies Redis' error and returns 0. */
+static int conn_valid_name_or_reply(struct client *c, struct omk_slice name)
+{
+    for (size_t i = 0; i < name.len; i++) {
+        if (name.p[i] < '!' || name.p[i] > '~') {
+            reply_error(c, "ERR Client names cannot contain spaces, newlines or special characters.");
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Set (or clear, for an empty name) the name of 'c'. */
+static void conn_set_name(struct client *c, struct omk_slice name)
+{
+    char *old, *nw = name.len ? omk_memdup(name.p, name.len) : NULL;
+
+    pthread_mutex_lock(&c->worker->clients_lock);
+    old = c->name;
+    c->name = nw;
+    pthread_mutex_unlock(&c->worker->clients_lock);
+    omk_free(old);
+}
+
+/* HELLO [protover [AUTH username password] [SETNAME clientname]] */
+void cmd_hello(struct client *c)
+{
+    long long ver = c->proto;
+    struct omk_slice name = {NULL, 0};
+    int have_name = 0, i;
+
+    if (c->argc >= 2) {
+        if (!omk_str2ll(c->argv[1].p, c->argv[1].len, &ver)) {
+            reply_error(c, "ERR Protocol version is not an integer or out of range");
+            return;
+        }
+        if (ver < 2 || ver > 3) {
+            reply_error(c, "NOPROTO unsupported protocol version");
+            return;
+        }
+    }
+    for (i = 2; i < c->argc; i++) {
+        int more = c->argc - i - 1;
+
+        if (arg_is(c, i, "auth") && more >= 2) {
+            if (!conn_check_password(c, c->argv[i + 1], c->argv[i + 2])) {
+                reply_error(c, wrongpass);
+                return;
+            }
+            c->authenticated = 1;
+            i += 2;
+        } else if (arg_is(c, i, "setname") && more >= 1) {
+            name = c->argv[++i];
+            if (!conn_valid_name_or_reply(c, name))
+                return;
+            have_name = 1;
+        } else {
+            reply_error_fmt(c, "ERR Syntax error in HELLO option '%.*s'", (int)c->argv[i].len,
+                            c->argv[i].p);
+            return;
+        }
+    }
+    if (!c->authenticated) {
+        reply_error(c, "NOAUTH HELLO must be called with the client already authenticated, "
+                       "otherwise the HELLO <proto> AUTH <user> <pass> option can be used to "
+                       "authenticate the client and select the RESP protocol version at the same time");
+        return;
+    }
+    if (have_name)
+        conn_set_name(c, name);
+    c->proto = (int)ver;
+    reply_map_len(c, 7);
+    reply_bulk_cstr(c, "server");
+    reply_bulk_cstr(c, "redis");
+    reply_bulk_cstr(c, "version");
+    reply_bulk_cstr(c, OMK_REDIS_VERSION);
+    reply_bulk_cstr(c, "proto");
+    reply_int(c, c->proto);
+    reply_bulk_cstr(c, "id");
+    reply_int(c, (long long)c->id);
+    reply_bulk_cstr(c, "mode");
+    reply_bulk_cstr(c, "standalone");
+    reply_bulk_cstr(c, "role");
+    reply_bulk_cstr(c, "master");
+    reply_bulk_cstr(c, "modules");
+    reply_array_len(c, 0);
+}
+
+/* SELECT index */
+void cmd_select(struct client *c)
+{
+    long long db;
+
+    if (!omk_str2ll(c->argv[1].p, c->argv[1].len, &db) || db < INT32_MIN || db > INT32_MAX) {
+        reply_err_not_int(c);
+        return;
+    }
+    if (db < 0 || db >= server.cfg.databases) {
+        reply_error(c, "ERR DB index is out of range");
+        return;
+    }
+    c->db = (int)db;
+    reply_ok(c);
+}
+
+/* Append one CLIENT LIST line describing 'x' to 'b' (caller holds x's clients_lock). */
+static void client_describe(struct evbuffer *b, const struct client *x, int64_t now)
+{
+    int idx = x->last_cmd_idx;
+
+    evbuffer_add_printf(b,
+                        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=%d "
+                        "sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
+                        "obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d\n",
+                        (unsigned long long)x->id, x->addr, x->laddr, x->fd, x->name ? x->name : "",
+                        (long long)((now - x->ctime_ms) / 1000), (long long)((now - x->last_ms) / 1000),
+                        x->db, idx >= 0 ? cmd_table[idx].name : "NULL", x->proto);
+}
+
+/* CLIENT LIST / CLIENT INFO: the text of every client (or of 'c' alone). */
+static void client_list(struct client *c, int only_self)
+{
+    struct evbuffer *b = evbuffer_new();
+    int64_t now = omk_now_ms();
+    size_t len;
+
+    for (int w = 0; w < server.nworkers; w++) {
+        struct worker *wk = &server.workers[w];
+
+        pthread_mutex_lock(&wk->clients_lock);
+        for (struct client *x = wk->clients; x; x = x->next)
+            if (!only_self || x == c)
+                client_describe(b, x, now);
+        pthread_mutex_unlock(&wk->clients_lock);
+    }
+    len = evbuffer_get_length(b);
+    reply_verbatim(c, (const char *)evbuffer_pullup(b, -1), len);
+    evbuffer_free(b);
+}
+
+/* CLIENT ID | SETNAME name | GETNAME | SETINFO attr value | LIST | INFO */
+void cmd_client(struct client *c)
+{
+    const char *sub = NULL;
+    int arity = 0;
+
+    if (arg_is(c, 1, "id"))
+        sub = "id", arity = 2;
+    else if (arg_is(c, 1, "setname"))
+        sub = "setname", arity = 3;
+    else if (arg_is(c, 1, "getname"))
+        sub = "getname", arity = 2;
+    else if (arg_is(c, 1, "setinfo"))
+        sub = "setinfo", arity = 4;
+    else if (arg_is(c, 1, "list"))
+        sub = "list", arity = -2;
+    else if (arg_is(c, 1, "info"))
+        sub = "info", arity = 2;
+    if (!sub) {
+        reply_error_fmt(c, "ERR unknown subcommand '%.*s'. Try CLIENT HELP.",
+                        (int)(c->argv[1].len < 128 ? c->argv[1].len : 128), c->argv[1].p);
+        return;
+    }
+    if ((arity > 0 && c->argc != arity) || (arity < 0 && c->argc < -arity)) {
+        reply_error_fmt(c, "ERR wrong number of arguments for 'client|%s' command", sub);
+        return;
+    }
+    if (!strcmp(sub, "id")) {
+        reply_int(c, (long long)c->id);
+    } else if (!strcmp(sub, "setname")) {
+        if (conn_valid_name_or_reply(c, c->argv[2])) {
+            conn_set_name(c, c->argv[2]);
+            reply_ok(c);
+        }
+    } else if (!strcmp(sub, "getname")) {
+        if (c->name)
+            reply_bulk_cstr(c, c->name);
+        else
+            reply_null(c);
+    } else if (!strcmp(sub, "setinfo")) {
+        if (!arg_is(c, 2, "lib-name") && !arg_is(c, 2, "lib-ver")) {
+            reply_error_fmt(c, "ERR Unrecognized option '%.*s'", (int)c->argv[2].len, c->argv[2].p);
+            return;
+        }
+        reply_ok(c);
+    } else {
+        client_list(c, !strcmp(sub, "info"));
+    }
+}

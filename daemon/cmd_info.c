@@ -1,0 +1,284 @@
+/* cmd_info.c - INFO [section ...]: the server's state as "name:value" lines grouped in
+ * "# Section" blocks, with Redis' section and field names so that tools that read INFO
+ * (redis-cli, monitoring agents, client libraries) find what they expect. Fields that
+ * only omenkv has are prefixed "rocksdb_" or "omenkv_". */
+#include <config.h>
+
+#include <malloc.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/resource.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "daemon/cmd.h"
+#include "daemon/conn.h"
+#include "daemon/reply.h"
+#include "daemon/server.h"
+#include "store/store.h"
+
+/* Sum of one per-worker counter. */
+#define WORKER_SUM(field)                                                                  \
+    ({                                                                                     \
+        uint64_t s_ = 0;                                                                   \
+        for (int w_ = 0; w_ < server.nworkers; w_++)                                       \
+            s_ += atomic_load_explicit(&server.workers[w_].stats.field, memory_order_relaxed); \
+        s_;                                                                                \
+    })
+
+/* Resident set size in bytes, from /proc/self/statm. */
+static unsigned long long info_rss_bytes(void)
+{
+    unsigned long long pages = 0, rss = 0;
+    FILE *f = fopen("/proc/self/statm", "r");
+
+    if (f) {
+        if (fscanf(f, "%llu %llu", &pages, &rss) != 2)
+            rss = 0;
+        fclose(f);
+    }
+    return rss * (unsigned long long)sysconf(_SC_PAGESIZE);
+}
+
+/* Format 'bytes' the way Redis' *_human fields do ("1.50M"). */
+static void info_human(char *buf, size_t len, unsigned long long bytes)
+{
+    double d = (double)bytes;
+
+    if (bytes < 1024)
+        snprintf(buf, len, "%lluB", bytes);
+    else if (bytes < 1024ULL * 1024)
+        snprintf(buf, len, "%.2fK", d / 1024);
+    else if (bytes < 1024ULL * 1024 * 1024)
+        snprintf(buf, len, "%.2fM", d / (1024 * 1024));
+    else
+        snprintf(buf, len, "%.2fG", d / (1024.0 * 1024 * 1024));
+}
+
+static void info_server(struct evbuffer *b)
+{
+    struct utsname u;
+    long long up = server_uptime_s();
+
+    uname(&u);
+    evbuffer_add_printf(b,
+                        "# Server\r\n"
+                        "redis_version:%s\r\n"
+                        "omenkv_version:%s\r\n"
+                        "redis_git_sha1:00000000\r\n"
+                        "redis_git_dirty:0\r\n"
+                        "redis_mode:standalone\r\n"
+                        "os:%s %s %s\r\n"
+                        "arch_bits:%d\r\n"
+                        "multiplexing_api:%s\r\n"
+                        "gcc_version:%d.%d.0\r\n"
+                        "process_id:%d\r\n"
+                        "tcp_port:%d\r\n"
+                        "server_time_usec:%lld\r\n"
+                        "uptime_in_seconds:%lld\r\n"
+                        "uptime_in_days:%lld\r\n"
+                        "hz:%d\r\n"
+                        "io_threads_active:%d\r\n"
+                        "executable:%s\r\n"
+                        "config_file:%s\r\n",
+                        OMK_REDIS_VERSION, OMK_VERSION, u.sysname, u.release, u.machine,
+                        (int)(sizeof(long) * 8), event_base_get_method(server.main_base),
+                        __GNUC__, __GNUC_MINOR__, (int)getpid(), server.cfg.port,
+                        (long long)omk_now_us(), up, up / 86400, server.cfg.hz, server.nworkers,
+                        server.executable, server.cfg.configfile ? server.cfg.configfile : "");
+}
+
+static void info_clients(struct evbuffer *b)
+{
+    evbuffer_add_printf(b,
+                        "# Clients\r\n"
+                        "connected_clients:%d\r\n"
+                        "maxclients:%d\r\n"
+                        "blocked_clients:0\r\n"
+                        "tracking_clients:0\r\n",
+                        atomic_load(&server.connected_clients), server.cfg.maxclients);
+}
+
+static void info_memory(struct evbuffer *b)
+{
+    struct mallinfo2 mi = mallinfo2();
+    unsigned long long used = mi.uordblks + mi.hblkhd, rss = info_rss_bytes();
+    char h_used[32], h_rss[32], h_max[32];
+
+    info_human(h_used, sizeof(h_used), used);
+    info_human(h_rss, sizeof(h_rss), rss);
+    info_human(h_max, sizeof(h_max), (unsigned long long)server.cfg.maxmemory);
+    evbuffer_add_printf(b,
+                        "# Memory\r\n"
+                        "used_memory:%llu\r\n"
+                        "used_memory_human:%s\r\n"
+                        "used_memory_rss:%llu\r\n"
+                        "used_memory_rss_human:%s\r\n"
+                        "maxmemory:%lld\r\n"
+                        "maxmemory_human:%s\r\n"
+                        "mem_allocator:libc\r\n",
+                        used, h_used, rss, h_rss, (long long)server.cfg.maxmemory, h_max);
+}
+
+static void info_persistence(struct evbuffer *b)
+{
+    static const char *fsync_names[] = {"no", "everysec", "always"};
+    struct store_stats st;
+
+    store_stats_get(server.store, &st);
+    evbuffer_add_printf(b,
+                        "# Persistence\r\n"
+                        "loading:0\r\n"
+                        "async_loading:0\r\n"
+                        "rdb_changes_since_last_save:0\r\n"
+                        "rdb_bgsave_in_progress:0\r\n"
+                        "rdb_last_save_time:%lld\r\n"
+                        "aof_enabled:1\r\n"
+                        "aof_rewrite_in_progress:0\r\n"
+                        "aof_last_write_status:%s\r\n"
+                        "rocksdb_appendfsync:%s\r\n"
+                        "rocksdb_wal_syncs:%llu\r\n"
+                        "rocksdb_last_wal_sync_ms:%lld\r\n"
+                        "rocksdb_disk_bytes:%llu\r\n"
+                        "rocksdb_load_ms:%lld\r\n"
+                        "rocksdb_read_only:%d\r\n",
+                        (long long)(server.start_us / 1000000), st.read_only ? "err" : "ok",
+                        fsync_names[server.cfg.appendfsync], (unsigned long long)st.wal_syncs,
+                        (long long)st.last_sync_ms,
+                        (unsigned long long)store_disk_bytes(server.store), (long long)st.open_ms,
+                        st.read_only);
+}
+
+static void info_stats(struct evbuffer *b)
+{
+    struct store_stats st;
+
+    store_stats_get(server.store, &st);
+    evbuffer_add_printf(b,
+                        "# Stats\r\n"
+                        "total_connections_received:%llu\r\n"
+                        "total_commands_processed:%llu\r\n"
+                        "total_net_input_bytes:%llu\r\n"
+                        "total_net_output_bytes:%llu\r\n"
+                        "rejected_connections:%llu\r\n"
+                        "expired_keys:%llu\r\n"
+                        "evicted_keys:0\r\n"
+                        "keyspace_hits:%llu\r\n"
+                        "keyspace_misses:%llu\r\n"
+                        "rocksdb_reads:%llu\r\n"
+                        "rocksdb_writes:%llu\r\n"
+                        "rocksdb_io_errors:%llu\r\n",
+                        (unsigned long long)atomic_load(&server.total_connections),
+                        (unsigned long long)WORKER_SUM(commands),
+                        (unsigned long long)WORKER_SUM(net_in_bytes),
+                        (unsigned long long)WORKER_SUM(net_out_bytes),
+                        (unsigned long long)atomic_load(&server.rejected_connections),
+                        (unsigned long long)st.expired_keys,
+                        (unsigned long long)WORKER_SUM(keyspace_hits),
+                        (unsigned long long)WORKER_SUM(keyspace_misses),
+                        (unsigned long long)st.rocks_reads, (unsigned long long)st.rocks_writes,
+                        (unsigned long long)st.io_errors);
+}
+
+static void info_replication(struct evbuffer *b)
+{
+    evbuffer_add_printf(b, "# Replication\r\n"
+                           "role:master\r\n"
+                           "connected_slaves:0\r\n"
+                           "master_failover_state:no-failover\r\n"
+                           "master_repl_offset:0\r\n"
+                           "repl_backlog_active:0\r\n");
+}
+
+static void info_cpu(struct evbuffer *b)
+{
+    struct rusage ru;
+
+    getrusage(RUSAGE_SELF, &ru);
+    evbuffer_add_printf(b, "# CPU\r\nused_cpu_sys:%ld.%06ld\r\nused_cpu_user:%ld.%06ld\r\n",
+                        (long)ru.ru_stime.tv_sec, (long)ru.ru_stime.tv_usec,
+                        (long)ru.ru_utime.tv_sec, (long)ru.ru_utime.tv_usec);
+}
+
+static void info_commandstats(struct evbuffer *b)
+{
+    evbuffer_add_printf(b, "# Commandstats\r\n");
+    for (int i = 0; i < cmd_table_len; i++) {
+        const struct cmd_stats *st = &cmd_table_stats[i];
+        uint64_t calls = atomic_load(&st->calls), usec = atomic_load(&st->usec);
+        uint64_t rej = atomic_load(&st->rejected), failed = atomic_load(&st->failed);
+
+        if (calls == 0 && rej == 0 && failed == 0)
+            continue;
+        evbuffer_add_printf(b,
+                            "cmdstat_%s:calls=%llu,usec=%llu,usec_per_call=%.2f,"
+                            "rejected_calls=%llu,failed_calls=%llu\r\n",
+                            cmd_table[i].name, (unsigned long long)calls, (unsigned long long)usec,
+                            calls ? (double)usec / (double)calls : 0.0, (unsigned long long)rej,
+                            (unsigned long long)failed);
+    }
+}
+
+static void info_keyspace(struct evbuffer *b)
+{
+    evbuffer_add_printf(b, "# Keyspace\r\n");
+    for (int db = 0; db < server.cfg.databases; db++) {
+        uint64_t keys = store_dbsize(server.store, db);
+
+        if (keys)
+            evbuffer_add_printf(b, "db%d:keys=%llu,expires=%llu,avg_ttl=0\r\n", db,
+                                (unsigned long long)keys,
+                                (unsigned long long)store_db_expires(server.store, db));
+    }
+}
+
+static const struct {
+    const char *name;
+    void (*fn)(struct evbuffer *b);
+    int in_default; /* part of plain INFO / "default" */
+} info_sections[] = {
+    {"server", info_server, 1},         {"clients", info_clients, 1},
+    {"memory", info_memory, 1},         {"persistence", info_persistence, 1},
+    {"stats", info_stats, 1},           {"replication", info_replication, 1},
+    {"cpu", info_cpu, 1},               {"commandstats", info_commandstats, 0},
+    {"keyspace", info_keyspace, 1},
+};
+
+/* True if 'c' asked for section 'name' (or for a group that holds it). */
+static int info_wants(const struct client *c, const char *name, int in_default)
+{
+    if (c->argc == 1)
+        return in_default;
+    for (int i = 1; i < c->argc; i++) {
+        const struct omk_slice *a = &c->argv[i];
+
+        if ((a->len == strlen(name) && !strncasecmp(a->p, name, a->len)) ||
+            (a->len == 3 && !strncasecmp(a->p, "all", 3)) ||
+            (a->len == 10 && !strncasecmp(a->p, "everything", 10)) ||
+            (in_default && a->len == 7 && !strncasecmp(a->p, "default", 7)))
+            return 1;
+    }
+    return 0;
+}
+
+/* INFO [section ...] */
+void cmd_info(struct client *c)
+{
+    struct evbuffer *b = evbuffer_new();
+    size_t len;
+
+    for (size_t i = 0; i < OMK_ARRAY_LEN(info_sections); i++) {
+        if (!info_wants(c, info_sections[i].name, info_sections[i].in_default))
+            continue;
+        if (evbuffer_get_length(b))
+            evbuffer_add(b, "\r\n", 2);
+        info_sections[i].fn(b);
+    }
+    len = evbuffer_get_length(b);
+    reply_verbatim(c, len ? (const char *)evbuffer_pullup(b, -1) : "", len);
+    evbuffer_free(b);
+}

@@ -1,0 +1,283 @@
+/* cmd_server.c - server commands: DBSIZE FLUSHDB FLUSHALL SHUTDOWN COMMAND CONFIG TIME.
+ * (INFO lives in cmd_info.c.) */
+#include <config.h>
+
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "daemon/cmd.h"
+#include "daemon/conn.h"
+#include "daemon/log.h"
+#include "daemon/reply.h"
+#include "daemon/server.h"
+#include "store/store.h"
+
+/* True if argument 'i' of 'c' equals 's', ignoring case. */
+static int arg_is(const struct client *c, int i, const char *s)
+{
+    size_t n = strlen(s);
+
+    return c->argv[i].len == n && strncasecmp(c->argv[i].p, s, n) == 0;
+}
+
+/* Reply Redis' error for an unknown subcommand of 'cmd' (upper case in the hint). */
+static void reply_err_subcommand(struct client *c, const char *cmd)
+{
+    reply_error_fmt(c, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                    (int)(c->argv[1].len < 128 ? c->argv[1].len : 128), c->argv[1].p, cmd);
+}
+
+/* DBSIZE */
+void cmd_dbsize(struct client *c)
+{
+    reply_int(c, (long long)store_dbsize(server.store, c->db));
+}
+
+/* FLUSHDB / FLUSHALL [ASYNC | SYNC] against 'db' (-1: all). */
+static void cmd_flush_generic(struct client *c, int db)
+{
+    int rc;
+
+    if (c->argc > 2 || (c->argc == 2 && !arg_is(c, 1, "sync") && !arg_is(c, 1, "async"))) {
+        reply_err_syntax(c);
+        return;
+    }
+    rc = store_flush(server.store, db);
+    if (rc < 0)
+        reply_err_store(c, rc);
+    else
+        reply_ok(c);
+}
+
+void cmd_flushdb(struct client *c)
+{
+    cmd_flush_generic(c, c->db);
+}
+
+void cmd_flushall(struct client *c)
+{
+    cmd_flush_generic(c, -1);
+}
+
+/* SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]: every write is already in the WAL,
+ * so SAVE and NOSAVE mean the same; the server syncs and closes the store, and the
+ * client sees the connection close (no reply), as with Redis. */
+void cmd_shutdown(struct client *c)
+{
+    for (int i = 1; i < c->argc; i++) {
+        if (arg_is(c, i, "abort")) {
+            reply_error(c, "ERR No shutdown in progress.");
+            return;
+        }
+        if (!arg_is(c, i, "nosave") && !arg_is(c, i, "save") && !arg_is(c, i, "now") &&
+            !arg_is(c, i, "force")) {
+            reply_err_syntax(c);
+            return;
+        }
+    }
+    omk_log(OMK_LOG_WARNING, "User requested shutdown...");
+    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+    server_request_shutdown();
+}
+
+/* ---- COMMAND ---- */
+
+static void cmd_flag_reply(void *arg, const char *name)
+{
+    struct client *c = arg;
+
+    reply_simple(c, name);
+}
+
+static void cmd_flag_count(void *arg, const char *name)
+{
+    OMK_UNUSED(name);
+    (*(int *)arg)++;
+}
+
+/* ACL categories of 'd', derived from its flags and group. Fills 'out'; returns count. */
+static int cmd_acl_categories(const struct cmd_def *d, const char *out[6])
+{
+    int n = 0;
+
+    out[n++] = d->flags & CMD_WRITE ? "@write" : "@read";
+    if (!(d->flags & (CMD_WRITE | CMD_READONLY)))
+        n = 0;
+    if (!strcmp(d->group, "string"))
+        out[n++] = "@string";
+    else if (!strcmp(d->group, "generic"))
+        out[n++] = "@keyspace";
+    else if (!strcmp(d->group, "connection"))
+        out[n++] = "@connection";
+    out[n++] = d->flags & CMD_FAST ? "@fast" : "@slow";
+    if (d->flags & CMD_ADMIN) {
+        out[n++] = "@admin";
+        out[n++] = "@dangerous";
+    }
+    return n;
+}
+
+/* One COMMAND INFO entry, in Redis 7's 10-element shape. */
+static void cmd_reply_info(struct client *c, const struct cmd_def *d)
+{
+    const char *cats[6];
+    int nflags = 0, ncats = cmd_acl_categories(d, cats);
+
+    cmd_flag_names(d, cmd_flag_count, &nflags);
+    reply_array_len(c, 10);
+    reply_bulk_cstr(c, d->name);
+    reply_int(c, d->arity);
+    reply_set_len(c, nflags);
+    cmd_flag_names(d, cmd_flag_reply, c);
+    reply_int(c, d->first_key);
+    reply_int(c, d->last_key);
+    reply_int(c, d->key_step);
+    reply_set_len(c, ncats);
+    for (int i = 0; i < ncats; i++)
+        reply_simple(c, cats[i]);
+    reply_set_len(c, 0); /* tips */
+    reply_array_len(c, 0); /* key specs */
+    reply_array_len(c, 0); /* subcommands */
+}
+
+/* One COMMAND DOCS entry: name, then a map of summary, since and group. */
+static void cmd_reply_docs(struct client *c, const struct cmd_def *d)
+{
+    reply_bulk_cstr(c, d->name);
+    reply_map_len(c, 3);
+    reply_bulk_cstr(c, "summary");
+    reply_bulk_cstr(c, d->summary);
+    reply_bulk_cstr(c, "since");
+    reply_bulk_cstr(c, d->since);
+    reply_bulk_cstr(c, "group");
+    reply_bulk_cstr(c, d->group);
+}
+
+/* COMMAND [COUNT | INFO [name ...] | DOCS [name ...] | LIST] */
+void cmd_command(struct client *c)
+{
+    if (c->argc == 1) {
+        reply_array_len(c, cmd_table_len);
+        for (int i = 0; i < cmd_table_len; i++)
+            cmd_reply_info(c, &cmd_table[i]);
+    } else if (arg_is(c, 1, "count") && c->argc == 2) {
+        reply_int(c, cmd_table_len);
+    } else if (arg_is(c, 1, "list") && c->argc == 2) {
+        reply_array_len(c, cmd_table_len);
+        for (int i = 0; i < cmd_table_len; i++)
+            reply_bulk_cstr(c, cmd_table[i].name);
+    } else if (arg_is(c, 1, "info")) {
+        if (c->argc == 2) {
+            reply_array_len(c, cmd_table_len);
+            for (int i = 0; i < cmd_table_len; i++)
+                cmd_reply_info(c, &cmd_table[i]);
+            return;
+        }
+        reply_array_len(c, c->argc - 2);
+        for (int i = 2; i < c->argc; i++) {
+            const struct cmd_def *d = cmd_lookup(c->argv[i].p, c->argv[i].len);
+
+            if (d)
+                cmd_reply_info(c, d);
+            else
+                reply_null_array(c);
+        }
+    } else if (arg_is(c, 1, "docs")) {
+        int n = 0;
+
+        if (c->argc == 2) {
+            reply_map_len(c, cmd_table_len);
+            for (int i = 0; i < cmd_table_len; i++)
+                cmd_reply_docs(c, &cmd_table[i]);
+            return;
+        }
+        for (int i = 2; i < c->argc; i++)
+            n += cmd_lookup(c->argv[i].p, c->argv[i].len) != NULL;
+        reply_map_len(c, n);
+        for (int i = 2; i < c->argc; i++) {
+            const struct cmd_def *d = cmd_lookup(c->argv[i].p, c->argv[i].len);
+
+            if (d)
+                cmd_reply_docs(c, d);
+        }
+    } else if (arg_is(c, 1, "count") || arg_is(c, 1, "list")) {
+        reply_error_fmt(c, "ERR wrong number of arguments for 'command|%.*s' command",
+                        (int)c->argv[1].len, c->argv[1].p);
+    } else {
+        reply_err_subcommand(c, "COMMAND");
+    }
+}
+
+/* ---- CONFIG ---- */
+
+/* CONFIG GET callback: one name/value pair into the deferred map. */
+static void config_get_cb(const char *name, const char *value, size_t vlen, void *arg)
+{
+    struct client *c = arg;
+
+    reply_bulk_cstr(c, name);
+    reply_bulk(c, value, vlen);
+}
+
+/* CONFIG SET's pairs, split into the two arrays cfg_set_many() takes. */
+static int config_set_pairs(struct client *c, char *err, size_t errlen)
+{
+    size_t n = (size_t)(c->argc - 2) / 2;
+    struct omk_slice *names = omk_malloc(2 * n * sizeof(*names)), *values = names + n;
+    int rc;
+
+    for (size_t i = 0; i < n; i++) {
+        names[i] = c->argv[2 + 2 * i];
+        values[i] = c->argv[3 + 2 * i];
+    }
+    rc = cfg_set_many(&server.cfg, n, names, values, err, errlen);
+    omk_free(names);
+    return rc;
+}
+
+/* CONFIG GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT */
+void cmd_config(struct client *c)
+{
+    char err[512];
+
+    if (arg_is(c, 1, "get")) {
+        size_t n;
+
+        if (c->argc < 3) {
+            reply_error(c, "ERR wrong number of arguments for 'config|get' command");
+            return;
+        }
+        reply_deferred_begin(c);
+        n = cfg_get_many(&server.cfg, (size_t)c->argc - 2, &c->argv[2], config_get_cb, c);
+        reply_deferred_end_map(c, (long long)n);
+    } else if (arg_is(c, 1, "set")) {
+        if (c->argc < 4 || c->argc % 2 != 0) {
+            reply_error(c, "ERR wrong number of arguments for 'config|set' command");
+            return;
+        }
+        if (config_set_pairs(c, err, sizeof(err)) != 0)
+            reply_error_fmt(c, "ERR %s", err);
+        else
+            reply_ok(c);
+    } else if (arg_is(c, 1, "resetstat")) {
+        if (c->argc != 2) {
+            reply_error(c, "ERR wrong number of arguments for 'config|resetstat' command");
+            return;
+        }
+        server_reset_stats();
+        reply_ok(c);
+    } else {
+        reply_err_subcommand(c, "CONFIG");
+    }
+}
+
+/* TIME: [unix seconds, microseconds] as bulk strings. */
+void cmd_time(struct client *c)
+{
+    int64_t us = omk_now_us();
+
+    reply_array_len(c, 2);
+    reply_bulk_ll(c, us / 1000000);
+    reply_bulk_ll(c, us % 1000000);
+}

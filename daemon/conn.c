@@ -1,0 +1,253 @@
+/* conn.c - a client connection on its worker: bytes in, requests parsed by resp/,
+ * executed by cmd_execute(), replies out, in request order.
+ *
+ * HOW IT WORKS: the read callback parses requests straight out of the first chunk of
+ * the input evbuffer (argv slices point into it), runs each one, and drains the bytes
+ * of all requests it ran at once. A request that spans chunks gets one
+ * evbuffer_pullup() of exactly the bytes the parser said it needs; until that many
+ * bytes have arrived the connection does not parse again, so a 100 MB argument is not
+ * re-parsed on every read. At most CONN_REQS_PER_EVENT requests run per callback;
+ * if input remains, the connection re-arms itself (no new read event would come for
+ * bytes already buffered). */
+#include <config.h>
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include "daemon/cmd.h"
+#include "daemon/conn.h"
+#include "daemon/log.h"
+#include "daemon/reply.h"
+#include "daemon/server.h"
+
+#define CONN_REQS_PER_EVENT 256
+
+static void conn_read_cb(struct bufferevent *bev, void *arg);
+static void conn_write_cb(struct bufferevent *bev, void *arg);
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
+
+/* Format the address of 'sa' as "ip:port" into 'buf'. */
+static void conn_format_addr(const struct sockaddr_storage *sa, char *buf, size_t len)
+{
+    char ip[INET6_ADDRSTRLEN] = "?";
+    int port = 0;
+
+    if (sa->ss_family == AF_INET) {
+        const struct sockaddr_in *s4 = (const struct sockaddr_in *)sa;
+
+        inet_ntop(AF_INET, &s4->sin_addr, ip, sizeof(ip));
+        port = ntohs(s4->sin_port);
+    } else if (sa->ss_family == AF_INET6) {
+        const struct sockaddr_in6 *s6 = (const struct sockaddr_in6 *)sa;
+
+        inet_ntop(AF_INET6, &s6->sin6_addr, ip, sizeof(ip));
+        port = ntohs(s6->sin6_port);
+    }
+    snprintf(buf, len, "%s:%d", ip, port);
+}
+
+void conn_accept(struct worker *w, int fd)
+{
+    struct client *c = omk_calloc(1, sizeof(*c));
+    struct sockaddr_storage sa;
+    socklen_t salen = sizeof(sa);
+    int one = 1;
+
+    c->id = atomic_fetch_add(&server.next_client_id, 1) + 1;
+    c->fd = fd;
+    c->worker = w;
+    c->proto = 2;
+    c->authenticated = !server.cfg.auth_required;
+    c->ctime_ms = omk_now_ms();
+    c->last_ms = c->ctime_ms;
+    c->last_cmd_idx = -1;
+    resp_req_init(&c->req);
+    if (getpeername(fd, (struct sockaddr *)&sa, &salen) == 0)
+        conn_format_addr(&sa, c->addr, sizeof(c->addr));
+    salen = sizeof(sa);
+    if (getsockname(fd, (struct sockaddr *)&sa, &salen) == 0)
+        conn_format_addr(&sa, c->laddr, sizeof(c->laddr));
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    evutil_make_socket_nonblocking(fd);
+
+    c->bev = bufferevent_socket_new(w->base, fd, BEV_OPT_CLOSE_ON_FREE);
+    if (!c->bev) {
+        omk_log(OMK_LOG_WARNING, "cannot create a bufferevent for a client");
+        close(fd);
+        resp_req_deinit(&c->req);
+        omk_free(c);
+        atomic_fetch_sub(&server.connected_clients, 1);
+        return;
+    }
+    c->out = bufferevent_get_output(c->bev);
+    bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+    if (server.cfg.timeout > 0) {
+        struct timeval tv = {server.cfg.timeout, 0};
+
+        bufferevent_set_timeouts(c->bev, &tv, NULL);
+    }
+    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+
+    pthread_mutex_lock(&w->clients_lock);
+    c->next = w->clients;
+    if (w->clients)
+        w->clients->prev = c;
+    w->clients = c;
+    pthread_mutex_unlock(&w->clients_lock);
+}
+
+void conn_free(struct client *c)
+{
+    struct worker *w = c->worker;
+
+    pthread_mutex_lock(&w->clients_lock);
+    if (c->prev)
+        c->prev->next = c->next;
+    else
+        w->clients = c->next;
+    if (c->next)
+        c->next->prev = c->prev;
+    pthread_mutex_unlock(&w->clients_lock);
+
+    bufferevent_free(c->bev); /* closes the fd */
+    resp_req_deinit(&c->req);
+    omk_free(c->name);
+    omk_free(c);
+    atomic_fetch_sub(&server.connected_clients, 1);
+}
+
+void conn_close_all(struct worker *w)
+{
+    while (w->clients)
+        conn_free(w->clients);
+}
+
+/* Queue the parser's protocol error and close once it is written, as Redis does. */
+static void conn_protocol_error(struct client *c, const char *msg)
+{
+    omk_log(OMK_LOG_VERBOSE, "Protocol error (%s) from client: id=%llu addr=%s", msg,
+            (unsigned long long)c->id, c->addr);
+    reply_error(c, msg);
+    c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+}
+
+/* Parse and run requests from 'in' until it is empty, incomplete, the per-event budget
+ * is spent, or the client is closing. Returns 1 if input is left to process later. */
+static int conn_process_input(struct client *c, struct evbuffer *in)
+{
+    struct resp_limits lim = {server.cfg.proto_max_bulk_len, c->authenticated};
+    char err[256];
+    int budget = CONN_REQS_PER_EVENT;
+
+    while (budget > 0 && !(c->flags & CLIENT_CLOSE_AFTER_REPLY)) {
+        size_t total = evbuffer_get_length(in), off = 0;
+        struct evbuffer_iovec v;
+
+        if (total == 0 || total < c->need)
+            return 0;
+        if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
+            return 0;
+        /* Run the requests that lie whole in the first chunk. */
+        while (budget > 0 && !(c->flags & CLIENT_CLOSE_AFTER_REPLY)) {
+            size_t used = 0, need = 0;
+            int rc;
+
+            lim.authenticated = c->authenticated;
+            rc = resp_parse(&lim, (const char *)v.iov_base + off, v.iov_len - off, &c->req, &used,
+                            &need, err, sizeof(err));
+            if (rc == RESP_ERR_PROTOCOL) {
+                conn_protocol_error(c, err);
+                break;
+            }
+            if (rc == RESP_INCOMPLETE) {
+                c->need = need;
+                break;
+            }
+            off += used;
+            c->need = 0;
+            budget--;
+            c->argc = c->req.argc;
+            c->argv = c->req.argv;
+            cmd_execute(c);
+            if (off == v.iov_len)
+                break;
+        }
+        evbuffer_drain(in, off);
+        if (c->flags & CLIENT_CLOSE_AFTER_REPLY) {
+            evbuffer_drain(in, evbuffer_get_length(in));
+            return 0;
+        }
+        if (c->need) {
+            /* The next request is incomplete in the first chunk: make it contiguous
+             * once all the bytes it needs are here, or wait for them. */
+            size_t have = evbuffer_get_length(in);
+
+            if ((long long)c->need > server.cfg.client_query_buffer_limit) {
+                omk_log(OMK_LOG_WARNING, "Closing client that reached max query buffer length: "
+                        "id=%llu addr=%s", (unsigned long long)c->id, c->addr);
+                c->flags |= CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSING;
+                return 0;
+            }
+            if (have < c->need)
+                return 0;
+            if (evbuffer_pullup(in, (ev_ssize_t)c->need) == NULL)
+                return 0;
+            c->need = 0;
+        }
+    }
+    return evbuffer_get_length(in) > 0 && !(c->flags & CLIENT_CLOSE_AFTER_REPLY);
+}
+
+static void conn_read_cb(struct bufferevent *bev, void *arg)
+{
+    struct client *c = arg;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    size_t out_before = evbuffer_get_length(c->out);
+
+    atomic_fetch_add_explicit(&c->worker->stats.net_in_bytes, evbuffer_get_length(in),
+                              memory_order_relaxed);
+    if (conn_process_input(c, in))
+        bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS | BEV_TRIG_IGNORE_WATERMARKS);
+    if (c->flags & CLIENT_CLOSING) {
+        conn_free(c);
+        return;
+    }
+    if (evbuffer_get_length(c->out) > out_before)
+        atomic_fetch_add_explicit(&c->worker->stats.net_out_bytes,
+                                  evbuffer_get_length(c->out) - out_before, memory_order_relaxed);
+    if ((c->flags & CLIENT_CLOSE_AFTER_REPLY)) {
+        bufferevent_disable(bev, EV_READ);
+        if (evbuffer_get_length(c->out) == 0)
+            conn_free(c);
+    }
+}
+
+/* Called when the output buffer has drained: finish a close that waited for it. */
+static void conn_write_cb(struct bufferevent *bev, void *arg)
+{
+    struct client *c = arg;
+
+    OMK_UNUSED(bev);
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
+        conn_free(c);
+}
+
+static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
+{
+    struct client *c = arg;
+
+    OMK_UNUSED(bev);
+    if (what & BEV_EVENT_TIMEOUT)
+        omk_log(OMK_LOG_VERBOSE, "Closing idle client id=%llu", (unsigned long long)c->id);
+    conn_free(c);
+}

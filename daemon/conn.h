@@ -1,0 +1,52 @@
+/* conn.h - one client connection: its bufferevent, its parser state and the bits of
+ * session state commands read (database, protocol, authentication). A client belongs
+ * to one worker for life; every field is owner-thread-only unless marked. */
+#ifndef OMK_DAEMON_CONN_H
+#define OMK_DAEMON_CONN_H
+
+#include <stdint.h>
+
+#include "common/omk.h"
+#include "resp/resp.h"
+
+struct bufferevent;
+struct evbuffer;
+struct worker;
+
+#define CLIENT_CLOSE_AFTER_REPLY 0x1 /* QUIT, protocol error: flush replies then close */
+#define CLIENT_CLOSING 0x2           /* being torn down: queue no more replies */
+
+struct client {
+    uint64_t id;
+    int fd;
+    struct worker *worker;
+    struct bufferevent *bev;
+    struct evbuffer *out;        /* the bufferevent's output buffer */
+    int flags;                   /* CLIENT_* */
+    int db;                      /* SELECTed database */
+    int proto;                   /* 2 or 3 (HELLO) */
+    int authenticated;
+    size_t need;                 /* bytes the parser needs before it can progress */
+    struct resp_req req;
+    int argc;                    /* the request being executed */
+    struct omk_slice *argv;
+    char *name;                  /* CLIENT SETNAME; guarded by worker->clients_lock */
+    char addr[64];               /* "ip:port" of the peer */
+    char laddr[64];              /* "ip:port" of our end */
+    int64_t ctime_ms;            /* connected at (wall clock) */
+    _Atomic int64_t last_ms;     /* last command at (wall clock); read by CLIENT LIST */
+    _Atomic int last_cmd_idx;    /* index of the last command in the table, -1 none */
+    struct client *prev, *next;  /* worker->clients list; guarded by worker->clients_lock */
+};
+
+/* Create a client for accepted socket 'fd' on worker 'w' and start reading (worker
+ * thread). On failure the fd is closed. */
+void conn_accept(struct worker *w, int fd);
+
+/* Close 'c' now, dropping unsent replies, and free it (owner thread). */
+void conn_free(struct client *c);
+
+/* Close every client of worker 'w' (owner thread; shutdown). */
+void conn_close_all(struct worker *w);
+
+#endif

@@ -1,0 +1,189 @@
+/* main.c - omenkv-server's entry point: read the configuration (like redis-server:
+ * [config-file] [--name value ...]), open the store, start the workers and the
+ * listeners, run the main loop until SIGTERM/SIGINT or SHUTDOWN, then stop in order:
+ * listeners, workers (closing clients), store (syncing the WAL). */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "daemon/cmd.h"
+#include "daemon/log.h"
+#include "daemon/server.h"
+#include "store/store.h"
+
+static void usage(void)
+{
+    fprintf(stderr,
+            "Usage: ./omenkv-server [/path/to/omenkv.conf] [options]\n"
+            "       ./omenkv-server - (read config from stdin)\n"
+            "       ./omenkv-server -v or --version\n"
+            "       ./omenkv-server -h or --help\n\n"
+            "Examples:\n"
+            "       ./omenkv-server (run the server with default config)\n"
+            "       ./omenkv-server /etc/omenkv/omenkv.conf\n"
+            "       ./omenkv-server --port 7777\n"
+            "       ./omenkv-server --port 7777 --dir /tmp/omenkv --appendfsync always\n"
+            "       ./omenkv-server /etc/omenkv.conf --loglevel verbose\n");
+}
+
+/* SIGTERM / SIGINT on the main loop: stop it; main() shuts down in order. */
+static void main_signal_cb(evutil_socket_t sig, short what, void *arg)
+{
+    OMK_UNUSED(what);
+    OMK_UNUSED(arg);
+    if (!atomic_load(&server.shutting_down))
+        omk_log(OMK_LOG_NOTICE, "Received %s scheduling shutdown...", sig == SIGINT ? "SIGINT" : "SIGTERM");
+    else
+        omk_log(OMK_LOG_NOTICE, "User requested shutdown...");
+    atomic_store(&server.shutting_down, 1);
+    event_base_loopbreak(server.main_base);
+}
+
+/* CONFIG SET appendfsync: switch the store's WAL sync policy at once. */
+static int main_apply_appendfsync(struct server_config *c, char *err, size_t errlen)
+{
+    OMK_UNUSED(err);
+    OMK_UNUSED(errlen);
+    store_set_fsync(server.store, (enum store_fsync)c->appendfsync);
+    return 0;
+}
+
+/* Detach from the terminal (daemonize yes), as redis-server does. */
+static void main_daemonize(void)
+{
+    int fd;
+
+    if (fork() != 0)
+        exit(0);
+    setsid();
+    fd = open("/dev/null", O_RDWR);
+    if (fd >= 0) {
+        dup2(fd, STDIN_FILENO);
+        dup2(fd, STDOUT_FILENO);
+        dup2(fd, STDERR_FILENO);
+        if (fd > STDERR_FILENO)
+            close(fd);
+    }
+}
+
+static void main_write_pidfile(void)
+{
+    FILE *f;
+
+    if (!server.cfg.pidfile || !server.cfg.pidfile[0])
+        return;
+    f = fopen(server.cfg.pidfile, "w");
+    if (!f) {
+        omk_log(OMK_LOG_WARNING, "Failed to write PID file: %s", strerror(errno));
+        return;
+    }
+    fprintf(f, "%d\n", (int)getpid());
+    fclose(f);
+}
+
+/* Open the store in 'dir' with the RocksDB tuning from the config. Exits on failure. */
+static void main_open_store(void)
+{
+    struct store_config sc;
+    char err[512];
+    struct store_stats st;
+    int rc;
+
+    store_config_defaults(&sc);
+    sc.dir = server.cfg.dir;
+    sc.databases = server.cfg.databases;
+    sc.fsync = (enum store_fsync)server.cfg.appendfsync;
+    sc.block_cache_bytes = (size_t)server.cfg.rocksdb_block_cache_size;
+    sc.bloom_bits_per_key = server.cfg.rocksdb_bloom_bits_per_key;
+    sc.block_size = (size_t)server.cfg.rocksdb_block_size;
+    sc.write_buffer_bytes = (size_t)server.cfg.rocksdb_write_buffer_size;
+    sc.max_background_jobs = server.cfg.rocksdb_max_background_jobs;
+    rc = store_open(&sc, &server.store, err, sizeof(err));
+    if (rc != STORE_OK) {
+        omk_log(OMK_LOG_WARNING, "Cannot open the data directory '%s': %s", sc.dir, err);
+        exit(1);
+    }
+    store_stats_get(server.store, &st);
+    omk_log(OMK_LOG_NOTICE, "DB loaded from disk: %.3f seconds", (double)st.open_ms / 1000.0);
+}
+
+int main(int argc, char **argv)
+{
+    char err[4096];
+    struct event *sigterm, *sigint;
+    int nthreads;
+
+    if (argc >= 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version"))) {
+        printf("omenkv server v=%s (Redis %s compatible) bits=%d\n", OMK_VERSION, OMK_REDIS_VERSION,
+               (int)(sizeof(long) * 8));
+        return 0;
+    }
+    if (argc >= 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+        usage();
+        return 0;
+    }
+    if (!realpath(argv[0], server.executable))
+        snprintf(server.executable, sizeof(server.executable), "%s", argv[0]);
+    cfg_defaults(&server.cfg);
+    if (cfg_load(&server.cfg, argc, argv, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    if (server.cfg.daemonize)
+        main_daemonize();
+    if (cfg_log_apply(&server.cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "%s\n", err);
+        return 1;
+    }
+    signal(SIGPIPE, SIG_IGN);
+    server.start_us = omk_now_us();
+    server.start_mono_us = omk_mono_us();
+    omk_log(OMK_LOG_NOTICE, "omenkv version=%s, pid=%d, just started", OMK_VERSION, (int)getpid());
+
+    main_open_store();
+    cfg_set_apply_hook("appendfsync", main_apply_appendfsync);
+    cmd_init();
+    server.main_base = event_base_new();
+    if (!server.main_base) {
+        omk_log(OMK_LOG_WARNING, "cannot create the main event loop");
+        return 1;
+    }
+    nthreads = server.cfg.io_threads > 0 ? server.cfg.io_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (nthreads < 1)
+        nthreads = 1;
+    if (workers_start(nthreads) != 0 || server_listen() != 0) {
+        store_close(server.store);
+        return 1;
+    }
+    main_write_pidfile();
+    sigterm = evsignal_new(server.main_base, SIGTERM, main_signal_cb, NULL);
+    sigint = evsignal_new(server.main_base, SIGINT, main_signal_cb, NULL);
+    evsignal_add(sigterm, NULL);
+    evsignal_add(sigint, NULL);
+    omk_log(OMK_LOG_NOTICE, "Server initialized with %d worker threads", nthreads);
+    omk_log(OMK_LOG_NOTICE, "Ready to accept connections tcp on port %d", server.cfg.port);
+
+    event_base_dispatch(server.main_base);
+
+    server_unlisten();
+    workers_stop();
+    omk_log(OMK_LOG_NOTICE, "Syncing and closing the store...");
+    store_close(server.store);
+    server.store = NULL;
+    if (server.cfg.pidfile && server.cfg.pidfile[0])
+        unlink(server.cfg.pidfile);
+    event_free(sigterm);
+    event_free(sigint);
+    event_base_free(server.main_base);
+    omk_log(OMK_LOG_NOTICE, "omenkv is now ready to exit, bye bye...");
+    return 0;
+}

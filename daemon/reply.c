@@ -1,0 +1,237 @@
+/* reply.c - the reply layer between handlers and resp/ encoders (see reply.h). A
+ * client's replies go to its bufferevent output; a deferred array collects its
+ * elements in the worker's scratch buffer and moves them, without a copy, once the
+ * length is known. */
+#include <config.h>
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+
+#include "daemon/cmd.h"
+#include "daemon/conn.h"
+#include "daemon/reply.h"
+#include "daemon/server.h"
+#include "resp/resp.h"
+#include "store/store.h"
+
+#define REPLY_REF_MIN (16 * 1024) /* values at least this big are sent by reference */
+
+static __thread struct evbuffer *tls_deferred;
+
+/* The buffer replies go to, or NULL when the client takes no more output. */
+static struct evbuffer *reply_buf(struct client *c)
+{
+    if (c->flags & CLIENT_CLOSING)
+        return NULL;
+    return tls_deferred ? tls_deferred : c->out;
+}
+
+void reply_ok(struct client *c)
+{
+    reply_simple(c, "OK");
+}
+
+void reply_simple(struct client *c, const char *s)
+{
+    struct evbuffer *b = reply_buf(c);
+
+    if (b)
+        resp_w_simple(b, s, strlen(s));
+}
+
+void reply_int(struct client *c, long long v)
+{
+    struct evbuffer *b = reply_buf(c);
+
+    if (b)
+        resp_w_int(b, v);
+}
+
+void reply_bulk(struct client *c, const void *p, size_t len)
+{
+    struct evbuffer *b = reply_buf(c);
+
+    if (b)
+        resp_w_bulk(b, p, len);
+}
+
+void reply_bulk_cstr(struct client *c, const char *s)
+{
+    reply_bulk(c, s, strlen(s));
+}
+
+void reply_bulk_ll(struct client *c, long long v)
+{
+    char buf[24];
+
+    reply_bulk(c, buf, omk_ll2str(buf, v));
+}
+
+void reply_null(struct client *c)
+{
+    struct evbuffer *b = reply_buf(c);
+
+    if (b)
+        resp_w_null(b, c->proto);
+}
+
+void reply_null_array(struct client *c)
+{
+    struct evbuffer *b = reply_buf(c);
+
+    if (b)
+        resp_w_null_array(b, c->proto);
+}
+
+void reply_array_len(struct client *c, long long n)
+{
+    struct evbuffer *b = reply_buf(c);
+
+    if (b)
+        resp_w_array_len(b, n);
+}
+
+void reply_map_len(struct client *c, long long n)
+{
+    struct evbuffer *b = reply_buf(c);
+
+    if (b)
+        resp_w_map_len(b, c->proto, n);
+}
+
+void reply_set_len(struct client *c, long long n)
+{
+    struct evbuffer *b = reply_buf(c);
+
+    if (b)
+        resp_w_set_len(b, c->proto, n);
+}
+
+void reply_verbatim(struct client *c, const char *p, size_t len)
+{
+    struct evbuffer *b = reply_buf(c);
+
+    if (b)
+        resp_w_verbatim(b, c->proto, "txt", p, len);
+}
+
+void reply_double(struct client *c, double d)
+{
+    struct evbuffer *b = reply_buf(c);
+
+    if (b)
+        resp_w_double(b, c->proto, d);
+}
+
+void reply_bulk_val(struct client *c, struct store_val *v)
+{
+    struct evbuffer *b = reply_buf(c);
+
+    if (!b) {
+        store_val_release(v);
+        return;
+    }
+    if (v->len < REPLY_REF_MIN || b != c->out) {
+        resp_w_bulk(b, v->data, v->len);
+        store_val_release(v);
+        return;
+    }
+    /* Header, then the payload lent to libevent until it is written, then CRLF. */
+    resp_w_bulk_hdr(b, v->len);
+    evbuffer_add_reference(b, v->data, v->len, store_val_release_cb, v);
+    evbuffer_add(b, "\r\n", 2);
+}
+
+void reply_error(struct client *c, const char *msg)
+{
+    struct evbuffer *b = reply_buf(c);
+
+    if (b)
+        resp_w_error(b, msg, strlen(msg));
+}
+
+void reply_error_fmt(struct client *c, const char *fmt, ...)
+{
+    char buf[1024];
+    va_list ap;
+
+    va_start(ap, fmt);
+    vsnprintf(buf, sizeof(buf), fmt, ap);
+    va_end(ap);
+    reply_error(c, buf);
+}
+
+void reply_err_syntax(struct client *c)
+{
+    reply_error(c, "ERR syntax error");
+}
+
+void reply_err_not_int(struct client *c)
+{
+    reply_error(c, "ERR value is not an integer or out of range");
+}
+
+void reply_err_arity(struct client *c)
+{
+    reply_error_fmt(c, "ERR wrong number of arguments for '%s' command", cmd_current_name(c));
+}
+
+void reply_err_store(struct client *c, int rc)
+{
+    if (rc == STORE_ERR_CORRUPT)
+        reply_error(c, "ERR storage is read-only after a corruption error");
+    else
+        reply_error(c, "ERR storage error");
+}
+
+void reply_deferred_begin(struct client *c)
+{
+    OMK_ASSERT(tls_deferred == NULL);
+    tls_deferred = c->worker->scratch;
+    evbuffer_drain(tls_deferred, evbuffer_get_length(tls_deferred));
+}
+
+void reply_deferred_pause(struct client *c)
+{
+    OMK_UNUSED(c);
+    tls_deferred = NULL;
+}
+
+/* Close a deferred aggregate: write its header with 'write_len', then move the
+ * elements from the scratch buffer to the output. */
+static void reply_deferred_finish(struct client *c, int is_map, long long n)
+{
+    struct evbuffer *scratch = c->worker->scratch;
+
+    tls_deferred = NULL;
+    if (c->flags & CLIENT_CLOSING) {
+        evbuffer_drain(scratch, evbuffer_get_length(scratch));
+        return;
+    }
+    if (is_map)
+        resp_w_map_len(c->out, c->proto, n);
+    else
+        resp_w_array_len(c->out, n);
+    evbuffer_add_buffer(c->out, scratch);
+}
+
+void reply_deferred_end(struct client *c, long long n)
+{
+    reply_deferred_finish(c, 0, n);
+}
+
+void reply_deferred_end_map(struct client *c, long long npairs)
+{
+    reply_deferred_finish(c, 1, npairs);
+}
+
+void reply_deferred_discard(struct client *c)
+{
+    struct evbuffer *scratch = c->worker->scratch;
+
+    tls_deferred = NULL;
+    evbuffer_drain(scratch, evbuffer_get_length(scratch));
+}

@@ -1,0 +1,56 @@
+/* reply.h - how handlers answer: every reply goes through these, which drop output for
+ * a closing client, pick RESP2 or RESP3 for the client and encode with resp/ into the
+ * client's output buffer. Handlers never format RESP by hand. Owner thread only. */
+#ifndef OMK_DAEMON_REPLY_H
+#define OMK_DAEMON_REPLY_H
+
+#include <stddef.h>
+
+struct client;
+struct store_val;
+struct evbuffer;
+
+void reply_ok(struct client *c);                               /* +OK */
+void reply_simple(struct client *c, const char *s);            /* +s */
+void reply_int(struct client *c, long long v);                 /* :v */
+void reply_bulk(struct client *c, const void *p, size_t len);  /* $len */
+void reply_bulk_cstr(struct client *c, const char *s);
+void reply_bulk_ll(struct client *c, long long v);             /* the number as a bulk */
+void reply_null(struct client *c);                             /* nil bulk */
+void reply_null_array(struct client *c);                       /* nil array */
+void reply_array_len(struct client *c, long long n);
+void reply_map_len(struct client *c, long long n);             /* n pairs */
+void reply_set_len(struct client *c, long long n);
+void reply_verbatim(struct client *c, const char *p, size_t len); /* txt: in RESP3 */
+void reply_double(struct client *c, double d);
+
+/* Send value 'v' as a bulk string and release it (takes ownership). Large values go
+ * into the output buffer by reference, without a copy. */
+void reply_bulk_val(struct client *c, struct store_val *v);
+
+/* An error reply. 'msg' starts with its code ("ERR ...", "WRONGTYPE ...", "NOAUTH ..."). */
+void reply_error(struct client *c, const char *msg);
+void reply_error_fmt(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Common errors, worded as Redis 7 words them. */
+void reply_err_syntax(struct client *c);        /* ERR syntax error */
+void reply_err_not_int(struct client *c);       /* ERR value is not an integer or out of range */
+void reply_err_arity(struct client *c);         /* ERR wrong number of arguments for '%s' command */
+void reply_err_store(struct client *c, int rc); /* a store failure */
+
+/* An array of unknown length: start it, add elements with the reply_* functions
+ * (they go to the worker's scratch buffer), then end it with the element count, which
+ * writes "*n" and moves the elements to the output without a copy. No nesting.
+ * reply_deferred_pause() sends later replies to the output again until the end, so a
+ * caller can write what must precede the array (SCAN's cursor). */
+void reply_deferred_begin(struct client *c);
+void reply_deferred_pause(struct client *c);
+void reply_deferred_end(struct client *c, long long n);
+
+/* Same for a map of 'npairs' key/value pairs (RESP3 %n, RESP2 *2n). */
+void reply_deferred_end_map(struct client *c, long long npairs);
+
+/* Drop a deferred array's elements instead (the command failed part way). */
+void reply_deferred_discard(struct client *c);
+
+#endif

@@ -1,0 +1,98 @@
+/* server.h - the server-wide state: configuration, the store, the listener on the main
+ * thread and the worker threads that own the connections (DESIGN.md "Threads").
+ *
+ * Ownership: 'server' is set up by main() before any worker starts and torn down after
+ * they stop. Fields below name who may write them; counters read by INFO are atomics or
+ * per-worker values summed on demand. */
+#ifndef OMK_DAEMON_SERVER_H
+#define OMK_DAEMON_SERVER_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdint.h>
+
+#include "daemon/config.h"
+
+struct event_base;
+struct event;
+struct evbuffer;
+struct evconnlistener;
+struct store;
+struct client;
+
+#define OMK_VERSION PACKAGE_VERSION
+#define OMK_REDIS_VERSION "7.0.0" /* the Redis version whose behaviour we follow */
+#define OMK_MAX_LISTENERS 16
+
+/* Per-worker counters: written by the owner thread only, read racily by INFO (plain
+ * 64-bit loads; a slightly stale figure is fine). */
+struct worker_stats {
+    _Atomic uint64_t commands;       /* commands executed */
+    _Atomic uint64_t net_in_bytes;   /* bytes read from clients */
+    _Atomic uint64_t net_out_bytes;  /* bytes queued to clients */
+    _Atomic uint64_t keyspace_hits;
+    _Atomic uint64_t keyspace_misses;
+};
+
+/* One worker thread: its own event_base, and a pipe the main thread writes accepted
+ * fds into (an int each; -1 asks the worker to stop). */
+struct worker {
+    int id;
+    pthread_t thread;
+    struct event_base *base;      /* owner thread only */
+    struct event *notify_ev;      /* read end of the pipe */
+    int notify_fd[2];             /* [0] read (worker), [1] write (main) */
+    struct evbuffer *scratch;     /* owner thread only: unknown-length replies */
+    struct client *clients;       /* owner thread only: list of this worker's clients */
+    pthread_mutex_t clients_lock; /* guards 'clients' for CLIENT LIST from other workers */
+    struct worker_stats stats;
+};
+
+struct server {
+    struct server_config cfg;     /* see config.h for thread rules */
+    struct store *store;          /* thread-safe */
+    struct event_base *main_base; /* main thread only */
+    struct evconnlistener *listeners[OMK_MAX_LISTENERS];
+    int nlisteners;
+    struct worker *workers;
+    int nworkers;
+    unsigned next_worker;         /* main thread only: round robin */
+    int64_t start_us;             /* wall clock at start */
+    int64_t start_mono_us;
+    _Atomic uint64_t next_client_id;
+    _Atomic int connected_clients;
+    _Atomic uint64_t total_connections;
+    _Atomic uint64_t rejected_connections;
+    _Atomic int shutting_down;
+    char executable[4096];
+};
+
+extern struct server server;
+
+/* Open a listening socket for each 'bind' address on 'port' (main thread). 0 or -1
+ * (logged). */
+int server_listen(void);
+
+/* Close the listening sockets (main thread). */
+void server_unlisten(void);
+
+/* Hand an accepted socket 'fd' to the next worker (main thread). */
+void worker_dispatch(int fd);
+
+/* Start the worker threads (main thread, after the store is open). 0 or -1. */
+int workers_start(int n);
+
+/* Ask every worker to close its clients and stop, then join them (main thread). */
+void workers_stop(void);
+
+/* Ask the server to shut down cleanly (any thread): the main loop stops accepting,
+ * workers close their clients, the store syncs and closes. */
+void server_request_shutdown(void);
+
+/* CONFIG RESETSTAT: zero the command, connection and worker counters. */
+void server_reset_stats(void);
+
+/* Seconds since start. */
+long long server_uptime_s(void);
+
+#endif

@@ -1,0 +1,126 @@
+/* worker.c - the worker threads. Each owns an event_base (no locks inside: only its
+ * thread touches it) and the connections handed to it. The main thread passes accepted
+ * sockets through a pipe, one int per socket; -1 tells the worker to close its clients
+ * and leave its loop. */
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+
+#include "daemon/conn.h"
+#include "daemon/log.h"
+#include "daemon/server.h"
+
+/* Read the fds queued for 'w' and start serving them; -1 stops the worker. */
+static void worker_notify_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct worker *w = arg;
+    int fds[64];
+    ssize_t n;
+
+    OMK_UNUSED(what);
+    n = read(fd, fds, sizeof(fds));
+    if (n <= 0)
+        return;
+    OMK_ASSERT(n % (ssize_t)sizeof(int) == 0); /* pipe writes of <= PIPE_BUF are atomic */
+    for (ssize_t i = 0; i < n / (ssize_t)sizeof(int); i++) {
+        if (fds[i] < 0) {
+            conn_close_all(w);
+            event_base_loopbreak(w->base);
+            return;
+        }
+        conn_accept(w, fds[i]);
+    }
+}
+
+static void *worker_main(void *arg)
+{
+    struct worker *w = arg;
+
+    event_base_dispatch(w->base);
+    return NULL;
+}
+
+/* Set up worker 'w' number 'id': its base, pipe and scratch buffer. 0 or -1. */
+static int worker_init(struct worker *w, int id)
+{
+    struct event_config *ec = event_config_new();
+
+    w->id = id;
+    event_config_set_flag(ec, EVENT_BASE_FLAG_NOLOCK);
+    w->base = event_base_new_with_config(ec);
+    event_config_free(ec);
+    if (!w->base)
+        return -1;
+    if (pipe2(w->notify_fd, O_CLOEXEC) != 0)
+        return -1;
+    evutil_make_socket_nonblocking(w->notify_fd[0]);
+    w->notify_ev = event_new(w->base, w->notify_fd[0], EV_READ | EV_PERSIST, worker_notify_cb, w);
+    event_add(w->notify_ev, NULL);
+    w->scratch = evbuffer_new();
+    pthread_mutex_init(&w->clients_lock, NULL);
+    return 0;
+}
+
+int workers_start(int n)
+{
+    server.workers = omk_calloc((size_t)n, sizeof(struct worker));
+    server.nworkers = n;
+    for (int i = 0; i < n; i++) {
+        struct worker *w = &server.workers[i];
+
+        if (worker_init(w, i) != 0) {
+            omk_log(OMK_LOG_WARNING, "cannot set up worker %d: %s", i, strerror(errno));
+            return -1;
+        }
+        if (pthread_create(&w->thread, NULL, worker_main, w) != 0) {
+            omk_log(OMK_LOG_WARNING, "cannot start worker %d", i);
+            return -1;
+        }
+    }
+    return 0;
+}
+
+/* Write one int to worker 'w's pipe; the pipe is large enough that this never
+ * blocks for long, and a write of sizeof(int) bytes is atomic. */
+static void worker_send(struct worker *w, int v)
+{
+    ssize_t r;
+
+    do {
+        r = write(w->notify_fd[1], &v, sizeof(v));
+    } while (r < 0 && errno == EINTR);
+    OMK_ASSERT(r == (ssize_t)sizeof(v));
+}
+
+void worker_dispatch(int fd)
+{
+    struct worker *w = &server.workers[server.next_worker++ % (unsigned)server.nworkers];
+
+    worker_send(w, fd);
+}
+
+void workers_stop(void)
+{
+    for (int i = 0; i < server.nworkers; i++)
+        worker_send(&server.workers[i], -1);
+    for (int i = 0; i < server.nworkers; i++) {
+        struct worker *w = &server.workers[i];
+
+        pthread_join(w->thread, NULL);
+        event_free(w->notify_ev);
+        event_base_free(w->base);
+        evbuffer_free(w->scratch);
+        close(w->notify_fd[0]);
+        close(w->notify_fd[1]);
+        pthread_mutex_destroy(&w->clients_lock);
+    }
+    omk_free(server.workers);
+    server.workers = NULL;
+    server.nworkers = 0;
+}

@@ -1,0 +1,119 @@
+/* harness.h - what integration tests share: start a real omenkv-server on a free
+ * loopback port in a fresh temp directory, wait until it answers PING, connect with
+ * hiredis, restart or kill it, and check replies. OMK_TEST_SERVER=host:port makes the
+ * tests use a server that is already running instead (for gdb). */
+#ifndef OMK_TESTS_HARNESS_H
+#define OMK_TESTS_HARNESS_H
+
+#include <stddef.h>
+#include <sys/types.h>
+
+#include <hiredis/hiredis.h>
+#include <string.h>
+
+#include "tests/tap.h"
+
+struct tserver {
+    pid_t pid;            /* 0 when external or stopped */
+    char host[64];
+    int port;
+    char dir[256];        /* data directory */
+    char log[300];        /* the server's log file */
+    const char **args;    /* extra "--name value" arguments, NULL-terminated, borrowed */
+    int external;         /* OMK_TEST_SERVER was set */
+};
+
+/* Start a server in a new temp dir with extra arguments 'args' (NULL-terminated list of
+ * strings, may be NULL). Returns 0, or -1 after printing a diagnostic. */
+int ts_start(struct tserver *s, const char **args);
+
+/* Start again on the same data dir (after ts_stop or ts_kill9). 0 or -1. */
+int ts_restart(struct tserver *s);
+
+/* SIGTERM and wait for exit; returns the exit status (or -1). */
+int ts_stop(struct tserver *s);
+
+/* SIGKILL and reap. */
+void ts_kill9(struct tserver *s);
+
+/* Stop if running and remove the data dir. */
+void ts_cleanup(struct tserver *s);
+
+/* A new hiredis connection (exits the test on failure). */
+redisContext *ts_connect(const struct tserver *s);
+
+/* A raw TCP socket connected to the server (for protocol-level tests), or -1. */
+int ts_raw_connect(const struct tserver *s);
+
+/* Send 'req'/'len' on a new raw connection and read until 'want' bytes arrived, the
+ * peer closed or 'timeout_ms' passed. Returns bytes read into 'out' (NUL-terminated,
+ * cap includes the NUL); '*closed' is set when the peer closed the connection. */
+size_t ts_raw_roundtrip(const struct tserver *s, const void *req, size_t len, char *out, size_t cap,
+                        size_t want, int timeout_ms, int *closed);
+
+/* Run a command (hiredis printf-style) and return its reply (caller frees). */
+redisReply *cmd(redisContext *c, const char *fmt, ...);
+
+
+/* Run a shell command; returns its exit status. */
+int ts_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* ---- assertions on a reply: each prints one TAP line and frees 'r'. They live in the
+ * header so that they count in the including test's TAP plan (tap.h keeps its counters
+ * per program file). ---- */
+
+/* Describe an unexpected reply in a TAP diagnostic. */
+__attribute__((unused)) static void ts_diag_reply(const redisReply *r)
+{
+    if (!r)
+        diag("  no reply (connection error)");
+    else if (r->type == REDIS_REPLY_STRING || r->type == REDIS_REPLY_STATUS ||
+             r->type == REDIS_REPLY_ERROR)
+        diag("  got type %d: '%.*s'", r->type, (int)(r->len > 200 ? 200 : r->len), r->str);
+    else if (r->type == REDIS_REPLY_INTEGER)
+        diag("  got integer %lld", r->integer);
+    else
+        diag("  got type %d", r->type);
+}
+
+__attribute__((unused)) static void is_status(redisReply *r, const char *want, const char *name)
+{
+    if (!ok(r && r->type == REDIS_REPLY_STATUS && !strcmp(r->str, want), "%s", name))
+        ts_diag_reply(r);
+    freeReplyObject(r);
+}
+
+__attribute__((unused)) static void is_str(redisReply *r, const char *want, size_t wlen, const char *name)
+{
+    if (!ok(r && r->type == REDIS_REPLY_STRING && r->len == wlen && !memcmp(r->str, want, wlen),
+            "%s", name))
+        ts_diag_reply(r);
+    freeReplyObject(r);
+}
+
+__attribute__((unused)) static void is_integer(redisReply *r, long long want, const char *name)
+{
+    if (!ok(r && r->type == REDIS_REPLY_INTEGER && r->integer == want, "%s", name)) {
+        ts_diag_reply(r);
+        diag("  wanted %lld", want);
+    }
+    freeReplyObject(r);
+}
+
+__attribute__((unused)) static void is_nil(redisReply *r, const char *name)
+{
+    if (!ok(r && r->type == REDIS_REPLY_NIL, "%s", name))
+        ts_diag_reply(r);
+    freeReplyObject(r);
+}
+
+__attribute__((unused)) static void is_error(redisReply *r, const char *want, const char *name)
+{
+    if (!ok(r && r->type == REDIS_REPLY_ERROR && !strcmp(r->str, want), "%s", name)) {
+        ts_diag_reply(r);
+        diag("  wanted error '%s'", want);
+    }
+    freeReplyObject(r);
+}
+
+#endif

@@ -1,0 +1,24 @@
+# tests/local.mk - the integration-test harness and the integration tests. Each test
+# starts its own omenkv-server ($OMK_SERVER) on a free loopback port.
+check_LIBRARIES += tests/libomktest.a
+tests_libomktest_a_SOURCES = tests/harness.c tests/harness.h tests/tap.h
+tests_libomktest_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+
+INTEG_LDADD = tests/libomktest.a common/libomkcommon.a $(HIREDIS_LIBS) -lpthread
+INTEG_TESTS = tests/integ/test_conn tests/integ/test_strings tests/integ/test_keys \
+	tests/integ/test_persist
+check_PROGRAMS += $(INTEG_TESTS)
+TESTS += $(INTEG_TESTS) tests/integ/test_tools.sh
+EXTRA_DIST += tests/integ/test_tools.sh
+
+# The integration tests need the server built first.
+$(INTEG_TESTS): daemon/omenkv-server$(EXEEXT)
+
+tests_integ_test_conn_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_conn_LDADD = $(INTEG_LDADD)
+tests_integ_test_strings_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_strings_LDADD = $(INTEG_LDADD)
+tests_integ_test_keys_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_keys_LDADD = $(INTEG_LDADD)
+tests_integ_test_persist_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_persist_LDADD = $(INTEG_LDADD)
