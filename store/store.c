@@ -48,16 +48,6 @@ void store_config_defaults(struct store_config *c)
 
 /* ---- Counters -------------------------------------------------------------------- */
 
-/* Add 'dkeys' and 'dexp' (each -1, 0 or +1, or more for a batch) to db 'db''s
- * counters. Call under the lock that made the write. */
-static void store_count(struct store *s, int db, int64_t dkeys, int64_t dexp)
-{
-    if (dkeys)
-        atomic_fetch_add(&s->keys[db], (uint_fast64_t)dkeys); /* modular: -1 subtracts */
-    if (dexp)
-        atomic_fetch_add(&s->expires[db], (uint_fast64_t)dexp);
-}
-
 /* What one walk over the whole database found (store_open counts, store_check checks). */
 struct store_census {
     uint64_t *keys;    /* [256] keys per db byte */
@@ -99,90 +89,14 @@ static int store_census_take(struct store *s, struct store_census *c)
     return rc;
 }
 
-/* ---- The existence question ------------------------------------------------------ */
-
-/* What the store knows of one key before it writes it. */
-struct key_state {
-    int exists;      /* RocksDB holds the key (live, expired, or undecodable) */
-    int live;        /* exists and has not expired */
-    int has_expiry;  /* its header has an expiry: it is in the 'expires' count */
-    int bad;         /* exists but its header does not decode (treated as live, no TTL) */
-    int64_t expire_ms;
-};
-
-/* The one place that answers "does RocksDB key 'k' exist at 'now_ms', and what is its
- * header?" into '*st'. With 'val' non-NULL it also returns the whole stored value
- * (header included) in '*val'/'*vlen' when the key exists, memory freed with
- * rocks_free(). Returns STORE_OK or an I/O error ('*st' then undefined). Caller holds
- * 'excl' as reader and, for a write that follows, the key's stripe.
- * TODO(issue "in-RAM index"): answer from the index entry instead of RocksDB; only
- * this function changes (and a value is then read only when 'val' asks for it). */
-static int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms,
-                        struct key_state *st, char **val, size_t *vlen)
-{
-    char hdr[FMT_HDR_LEN], *buf = NULL;
-    const char *p = hdr;
-    size_t n = 0;
-    struct fmt_hdr h;
-    int rc;
-
-    if (val)
-        rc = rocks_get(s->rocks, k->p, k->len, &buf, &n);
-    else
-        rc = rocks_get_prefix(s->rocks, k->p, k->len, hdr, sizeof(hdr), &n);
-    if (rc < 0)
-        return rc;
-    memset(st, 0, sizeof(*st));
-    if (rc == STORE_NOTFOUND)
-        return STORE_OK;
-    if (buf)
-        p = buf;
-    st->exists = 1;
-    if (fmt_hdr_decode(p, buf || n < FMT_HDR_LEN ? n : FMT_HDR_LEN, &h) != 0) {
-        st->bad = 1;
-        st->live = 1;
-    } else {
-        st->expire_ms = h.expire_ms;
-        st->has_expiry = h.expire_ms != 0;
-        st->live = !fmt_hdr_expired(&h, now_ms);
-    }
-    if (val) {
-        *val = buf;
-        *vlen = n;
-    }
-    return STORE_OK;
-}
-
 /* ---- Small helpers --------------------------------------------------------------- */
-
-/* The stripe of RocksDB key 'k', i.e. of (db, user key). */
-static unsigned store_stripe_index(const struct fmt_key *k)
-{
-    return (unsigned)(omk_hash(k->p, k->len) & (STORE_STRIPES - 1));
-}
-
-static pthread_mutex_t *store_stripe(struct store *s, const struct fmt_key *k)
-{
-    return &s->stripe[store_stripe_index(k)];
-}
-
-static void store_rdlock(struct store *s)
-{
-    OMK_ASSERT(pthread_rwlock_rdlock(&s->excl) == 0);
-}
-
-static void store_unlock(struct store *s)
-{
-    OMK_ASSERT(pthread_rwlock_unlock(&s->excl) == 0);
-}
 
 static void store_check_db(const struct store *s, int db)
 {
     OMK_ASSERT(db >= 0 && db < s->databases);
 }
 
-/* 1 if writes must sync the WAL before returning (appendfsync always). */
-static int store_sync_writes(struct store *s)
+int store_sync_writes(struct store *s)
 {
     return atomic_load(&s->fsync) == STORE_FSYNC_ALWAYS;
 }
@@ -368,27 +282,24 @@ void store_close(struct store *s)
 /* ---- Point operations ---------------------------------------------------------------- */
 
 /* Lazy expiry: delete RocksDB key 'k' of 'db' if it is still expired once its stripe is
- * held (a writer may have replaced it since the caller looked). Caller holds 'excl' as
- * reader and no stripe. A failed delete is logged by rocks/; the key stays absent to
- * readers anyway, since its time has passed. */
+ * held (a writer may have replaced it since the caller looked). Caller holds no lock.
+ * A failed delete is logged by rocks/; the key stays absent to readers anyway, since
+ * its time has passed. */
 static void store_expire_key(struct store *s, int db, const struct fmt_key *k)
 {
-    pthread_mutex_t *m = store_stripe(s, k);
+    struct store_keylock l;
     struct key_state st;
 
-    OMK_ASSERT(pthread_mutex_lock(m) == 0);
-    if (store_lookup(s, k, omk_now_ms(), &st, NULL, NULL) == STORE_OK && st.exists &&
-        !st.live) {
-        struct rocks_batch *b = rocks_batch_new();
+    store_keylock(s, &l, &k, 1);
+    if (store_lookup(s, k, omk_now_ms(), &st, NULL, NULL) == STORE_OK && st.exists && !st.live) {
+        struct store_ws w;
 
-        rocks_batch_delete(b, k->p, k->len);
-        if (rocks_write(s->rocks, b, store_sync_writes(s)) == STORE_OK) {
-            store_count(s, db, -1, -1);
-            atomic_fetch_add(&s->expired_keys, 1);
-        }
-        rocks_batch_free(b);
+        store_ws_init(&w);
+        store_ws_del(&w, db, k, &st);
+        store_ws_commit(s, &w);
+        store_ws_deinit(&w);
     }
-    OMK_ASSERT(pthread_mutex_unlock(m) == 0);
+    store_keyunlock(s, &l);
 }
 
 int store_get(struct store *s, int db, struct omk_slice key, struct store_val **out)
@@ -403,6 +314,7 @@ int store_get(struct store *s, int db, struct omk_slice key, struct store_val **
     fmt_key_init(&k, db, key.p, key.len);
     store_rdlock(s);
     rc = store_lookup(s, &k, omk_now_ms(), &st, &buf, &n);
+    store_unlock(s);
     if (rc == STORE_OK) {
         if (!st.exists) {
             rc = STORE_NOTFOUND;
@@ -416,7 +328,6 @@ int store_get(struct store *s, int db, struct omk_slice key, struct store_val **
             buf = NULL;
         }
     }
-    store_unlock(s);
     rocks_free(buf);
     fmt_key_deinit(&k);
     return rc;
@@ -432,13 +343,13 @@ int store_exists(struct store *s, int db, struct omk_slice key)
     fmt_key_init(&k, db, key.p, key.len);
     store_rdlock(s);
     rc = store_lookup(s, &k, omk_now_ms(), &st, NULL, NULL);
+    store_unlock(s);
     if (rc == STORE_OK && !st.exists) {
         rc = STORE_NOTFOUND;
     } else if (rc == STORE_OK && !st.live) {
         store_expire_key(s, db, &k);
         rc = STORE_NOTFOUND;
     }
-    store_unlock(s);
     fmt_key_deinit(&k);
     return rc;
 }
@@ -448,12 +359,11 @@ int store_set(struct store *s, int db, struct omk_slice key, struct omk_slice va
 {
     int want_old = (flags & STORE_SET_GET) != 0;
     int64_t now = omk_now_ms(), new_exp;
-    int past;
-    unsigned char hdr[FMT_HDR_LEN];
-    struct rocks_batch *b = NULL;
+    const struct fmt_key *kp;
+    struct store_keylock l;
     struct key_state st;
+    struct store_ws w;
     struct fmt_key k;
-    pthread_mutex_t *m;
     char *obuf = NULL;
     size_t on = 0;
     int rc;
@@ -461,9 +371,9 @@ int store_set(struct store *s, int db, struct omk_slice key, struct omk_slice va
     store_check_db(s, db);
     OMK_ASSERT(!want_old || old);
     fmt_key_init(&k, db, key.p, key.len);
-    m = store_stripe(s, &k);
-    store_rdlock(s);
-    OMK_ASSERT(pthread_mutex_lock(m) == 0);
+    kp = &k;
+    store_ws_init(&w);
+    store_keylock(s, &l, &kp, 1);
 
     rc = store_lookup(s, &k, now, &st, want_old ? &obuf : NULL, &on);
     if (rc < 0)
@@ -477,27 +387,11 @@ int store_set(struct store *s, int db, struct omk_slice key, struct omk_slice va
         goto out;
     }
     new_exp = (flags & STORE_SET_KEEPTTL) ? (st.live ? st.expire_ms : 0) : expire_ms;
-    past = new_exp != 0 && new_exp <= now;
-
-    if (!past || st.exists) {
-        b = rocks_batch_new();
-        if (past) { /* a time already past: the key ends up absent */
-            rocks_batch_delete(b, k.p, k.len);
-        } else {
-            fmt_hdr_encode(hdr, FMT_TYPE_STRING, new_exp);
-            rocks_batch_put(b, k.p, k.len, hdr, sizeof(hdr), val.p, val.len);
-        }
-        rc = rocks_write(s->rocks, b, store_sync_writes(s));
-        if (rc < 0)
-            goto out;
-    }
-    if (past)
-        store_count(s, db, -st.exists, -st.has_expiry);
+    if (new_exp != 0 && new_exp <= now) /* a time already past: the key ends up absent */
+        store_ws_del(&w, db, &k, &st);
     else
-        store_count(s, db, !st.exists, (new_exp != 0) - st.has_expiry);
-    if (st.exists && !st.live)
-        atomic_fetch_add(&s->expired_keys, 1);
-    rc = STORE_OK;
+        store_ws_put(&w, db, &k, &st, val.p, val.len, new_exp);
+    rc = store_ws_commit(s, &w);
 
 out:
     if (rc >= 0 && want_old) {
@@ -507,9 +401,8 @@ out:
             obuf = NULL;
         }
     }
-    OMK_ASSERT(pthread_mutex_unlock(m) == 0);
-    store_unlock(s);
-    rocks_batch_free(b);
+    store_keyunlock(s, &l);
+    store_ws_deinit(&w);
     rocks_free(obuf);
     fmt_key_deinit(&k);
     return rc;
@@ -517,35 +410,28 @@ out:
 
 int store_del(struct store *s, int db, struct omk_slice key)
 {
+    const struct fmt_key *kp;
+    struct store_keylock l;
     struct key_state st;
+    struct store_ws w;
     struct fmt_key k;
-    pthread_mutex_t *m;
     int rc;
 
     store_check_db(s, db);
     fmt_key_init(&k, db, key.p, key.len);
-    m = store_stripe(s, &k);
-    store_rdlock(s);
-    OMK_ASSERT(pthread_mutex_lock(m) == 0);
+    kp = &k;
+    store_ws_init(&w);
+    store_keylock(s, &l, &kp, 1);
     rc = store_lookup(s, &k, omk_now_ms(), &st, NULL, NULL);
-    if (rc == STORE_OK && !st.exists) {
-        rc = STORE_NOTFOUND;
-    } else if (rc == STORE_OK) {
-        struct rocks_batch *b = rocks_batch_new();
-
-        rocks_batch_delete(b, k.p, k.len);
-        rc = rocks_write(s->rocks, b, store_sync_writes(s));
-        rocks_batch_free(b);
-        if (rc == STORE_OK) {
-            store_count(s, db, -1, -st.has_expiry);
-            if (!st.live) { /* it was already gone for readers: DEL reports 0, as Redis */
-                atomic_fetch_add(&s->expired_keys, 1);
-                rc = STORE_NOTFOUND;
-            }
-        }
+    if (rc == STORE_OK) {
+        store_ws_del(&w, db, &k, &st);
+        rc = store_ws_commit(s, &w);
+        /* An expired key was already gone for readers: DEL reports 0, as Redis. */
+        if (rc == STORE_OK && !st.live)
+            rc = STORE_NOTFOUND;
     }
-    OMK_ASSERT(pthread_mutex_unlock(m) == 0);
-    store_unlock(s);
+    store_keyunlock(s, &l);
+    store_ws_deinit(&w);
     fmt_key_deinit(&k);
     return rc;
 }
@@ -554,7 +440,6 @@ int store_del(struct store *s, int db, struct omk_slice key)
 struct mset_item {
     struct omk_slice key;
     size_t pair;      /* index of the pair that wins (the last one naming the key) */
-    unsigned stripe;  /* its stripe index */
 };
 
 /* qsort: by key bytes, then by pair index (so the last of equal keys comes last). */
@@ -568,21 +453,15 @@ static int mset_cmp_key(const void *a, const void *b)
     return x->pair < y->pair ? -1 : x->pair > y->pair;
 }
 
-static int mset_cmp_uint(const void *a, const void *b)
-{
-    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
-
-    return x < y ? -1 : x > y;
-}
-
 int store_mset(struct store *s, int db, const struct omk_slice *kv, size_t npairs)
 {
     struct mset_item *it;
-    unsigned *stripes;
-    size_t n = 0, ns = 0;
-    int64_t dkeys = 0, dexp = 0, expired = 0, now = omk_now_ms();
-    unsigned char hdr[FMT_HDR_LEN];
-    struct rocks_batch *b;
+    struct fmt_key *keys;
+    const struct fmt_key **kps;
+    struct store_keylock l;
+    struct store_ws w;
+    size_t n = 0;
+    int64_t now = omk_now_ms();
     int rc = STORE_OK;
 
     store_check_db(s, db);
@@ -601,51 +480,30 @@ int store_mset(struct store *s, int db, const struct omk_slice *kv, size_t npair
             continue;
         it[n++] = it[i];
     }
-    /* The distinct stripes, ascending: the only order in which several are taken. */
-    stripes = omk_malloc(n * sizeof(*stripes));
+    keys = omk_malloc(n * sizeof(*keys));
+    kps = omk_malloc(n * sizeof(*kps));
     for (size_t i = 0; i < n; i++) {
-        struct fmt_key k;
-
-        fmt_key_init(&k, db, it[i].key.p, it[i].key.len);
-        it[i].stripe = stripes[i] = store_stripe_index(&k);
-        fmt_key_deinit(&k);
+        fmt_key_init(&keys[i], db, it[i].key.p, it[i].key.len);
+        kps[i] = &keys[i];
     }
-    qsort(stripes, n, sizeof(*stripes), mset_cmp_uint);
-    for (size_t i = 0; i < n; i++)
-        if (ns == 0 || stripes[ns - 1] != stripes[i])
-            stripes[ns++] = stripes[i];
-
-    store_rdlock(s);
-    for (size_t i = 0; i < ns; i++)
-        OMK_ASSERT(pthread_mutex_lock(&s->stripe[stripes[i]]) == 0);
-    b = rocks_batch_new();
-    fmt_hdr_encode(hdr, FMT_TYPE_STRING, 0);
+    store_ws_init(&w);
+    store_keylock(s, &l, kps, n);
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         const struct omk_slice *v = &kv[2 * it[i].pair + 1];
         struct key_state st;
-        struct fmt_key k;
 
-        fmt_key_init(&k, db, it[i].key.p, it[i].key.len);
-        rc = store_lookup(s, &k, now, &st, NULL, NULL);
-        if (rc == STORE_OK) {
-            rocks_batch_put(b, k.p, k.len, hdr, sizeof(hdr), v->p, v->len);
-            dkeys += !st.exists;
-            dexp -= st.has_expiry;
-            expired += st.exists && !st.live;
-        }
-        fmt_key_deinit(&k);
+        rc = store_lookup(s, &keys[i], now, &st, NULL, NULL);
+        if (rc == STORE_OK)
+            store_ws_put(&w, db, &keys[i], &st, v->p, v->len, 0);
     }
     if (rc == STORE_OK)
-        rc = rocks_write(s->rocks, b, store_sync_writes(s));
-    if (rc == STORE_OK) {
-        store_count(s, db, dkeys, dexp);
-        atomic_fetch_add(&s->expired_keys, (uint_fast64_t)expired);
-    }
-    rocks_batch_free(b);
-    for (size_t i = ns; i-- > 0;)
-        OMK_ASSERT(pthread_mutex_unlock(&s->stripe[stripes[i]]) == 0);
-    store_unlock(s);
-    omk_free(stripes);
+        rc = store_ws_commit(s, &w);
+    store_keyunlock(s, &l);
+    store_ws_deinit(&w);
+    for (size_t i = 0; i < n; i++)
+        fmt_key_deinit(&keys[i]);
+    omk_free(kps);
+    omk_free(keys);
     omk_free(it);
     return rc;
 }

@@ -57,6 +57,90 @@ struct store {
     struct scan_table *scans;       /* SCAN cursors (scan.c; its own mutex) */
 };
 
+/* ---- Primitives (keyspace.c): every operation is built from these ---- */
+
+struct fmt_key;
+
+/* What the store knows of one key before it writes it. */
+struct key_state {
+    int exists;        /* RocksDB holds the key (live, expired, or undecodable) */
+    int live;          /* exists and has not expired */
+    int has_expiry;    /* its header has an expiry: it is in the 'expires' count */
+    int bad;           /* exists but its header does not decode (treated as live, no TTL) */
+    int64_t expire_ms; /* its absolute expiry, 0: none */
+};
+
+/* The one place that answers "does RocksDB key 'k' exist at 'now_ms', and what is its
+ * header?" into '*st'. With 'val' non-NULL it also returns the whole stored value
+ * (header included, FMT_HDR_LEN bytes before the payload) in '*val'/'*vlen' when the
+ * key exists, memory freed with rocks_free(). Returns STORE_OK or an I/O error ('*st'
+ * then undefined). Caller holds 'excl' as reader and, for a write that follows, the
+ * key's stripe. */
+int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms, struct key_state *st,
+                 char **val, size_t *vlen);
+
+/* Add 'dkeys' and 'dexp' to db 'db''s counters (modular: negative values subtract).
+ * Call under the lock that made the write. */
+void store_count(struct store *s, int db, int64_t dkeys, int64_t dexp);
+
+/* 1 if writes must sync the WAL before returning (appendfsync always). */
+int store_sync_writes(struct store *s);
+
+/* The stripe index of RocksDB key 'k'. */
+unsigned store_stripe_index(const struct fmt_key *k);
+
+/* Take / release 'excl' as reader (lock 1). */
+void store_rdlock(struct store *s);
+void store_unlock(struct store *s);
+
+/* The stripes of a set of keys, held together. */
+struct store_keylock {
+    unsigned *idx;          /* distinct stripe indexes, ascending */
+    size_t n;
+    unsigned inline_idx[8]; /* storage for up to 8 keys */
+};
+
+/* Take 'excl' as reader, then the stripes of the 'n' keys 'ks' in ascending order,
+ * each once (the lock order of this file's header). Release with store_keyunlock(). */
+void store_keylock(struct store *s, struct store_keylock *l, const struct fmt_key *const *ks,
+                   size_t n);
+void store_keyunlock(struct store *s, struct store_keylock *l);
+
+/* A write set: changes to keys, committed in one RocksDB batch (atomic on disk), after
+ * which the counters are adjusted from each key's state before the change. The caller
+ * holds the stripes of every key in it from its store_lookup() to the commit, and keeps
+ * each 'k' passed in valid until store_ws_deinit(). */
+struct store_ws_op {
+    int db;
+    const struct fmt_key *k;
+    struct key_state before;
+    int del;           /* 1: delete, 0: put */
+    size_t vlen;       /* payload bytes (put) */
+    int64_t expire_ms; /* the new expiry (put) */
+};
+
+struct store_ws {
+    struct rocks_batch *b;
+    struct store_ws_op *ops;
+    size_t n, cap;
+};
+
+void store_ws_init(struct store_ws *w);
+void store_ws_deinit(struct store_ws *w);
+
+/* Put string value 'val'/'vlen' with absolute expiry 'expire_ms' (0: none) at key 'k' of
+ * 'db', whose state before is '*st'. */
+void store_ws_put(struct store_ws *w, int db, const struct fmt_key *k, const struct key_state *st,
+                  const void *val, size_t vlen, int64_t expire_ms);
+
+/* Delete key 'k' of 'db', whose state before is '*st' (nothing happens if it does not
+ * exist). */
+void store_ws_del(struct store_ws *w, int db, const struct fmt_key *k, const struct key_state *st);
+
+/* Write the set to RocksDB (syncing per appendfsync) and adjust the counters. Returns
+ * STORE_OK, or the RocksDB error with nothing changed. An empty set writes nothing. */
+int store_ws_commit(struct store *s, struct store_ws *w);
+
 /* The SCAN cursor table (scan.c): made by store_open(), freed by store_close(). */
 struct scan_table *scan_table_new(void);
 void scan_table_free(struct scan_table *t);
