@@ -1,7 +1,7 @@
 /* cmd.c - the command table built from commands.def, name lookup, and cmd_execute():
  * the one place that checks what every command needs checked (unknown name, arity,
  * authentication) and keeps per-command statistics. */
-#include <config.h>
+#include "config.h"
 
 #include <ctype.h>
 #include <stdio.h>

@@ -79,4 +79,23 @@ enum expire_unit { UNIT_SECONDS, UNIT_MS };
 int cmd_expire_arg_or_reply(struct client *c, struct omk_slice arg, enum expire_unit unit,
                             int relative, int64_t *out_ms);
 
+/* Options cmd_set_options_or_reply() may accept. */
+#define CMD_SET_OPT_COND 0x1    /* NX | XX */
+#define CMD_SET_OPT_GET 0x2     /* GET */
+#define CMD_SET_OPT_KEEPTTL 0x4 /* KEEPTTL */
+#define CMD_SET_OPT_PERSIST 0x8 /* PERSIST (GETEX) */
+/* EX PX EXAT PXAT are always accepted. */
+
+/* Flags it adds to the STORE_SET_* ones. */
+#define CMD_SET_PERSIST 0x100 /* PERSIST was given */
+#define CMD_SET_EXPIRE 0x200  /* an expiry was given ('*expire_ms' holds it) */
+
+/* Parse the SET-style options in c->argv[first..] (those 'allowed' names, plus
+ * EX/PX/EXAT/PXAT) exactly as Redis 7 does: syntax first, then the expiry value.
+ * Writes STORE_SET_* / CMD_SET_* bits to '*flags' and the absolute expiry (0: none) to
+ * '*expire_ms', and returns 1; or replies the error and returns 0. Shared by SET, GETEX
+ * and any other command with these options. */
+int cmd_set_options_or_reply(struct client *c, int first, int allowed, int *flags,
+                             int64_t *expire_ms);
+
 #endif

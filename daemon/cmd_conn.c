@@ -1,5 +1,5 @@
 /* cmd_conn.c - connection commands: PING ECHO QUIT HELLO AUTH SELECT CLIENT. */
-#include <config.h>
+#include "config.h"
 
 #include <stdio.h>
 #include <string.h>

@@ -2,7 +2,7 @@
  * "# Section" blocks, with Redis' section and field names so that tools that read INFO
  * (redis-cli, monitoring agents, client libraries) find what they expect. Fields that
  * only omenkv has are prefixed "rocksdb_" or "omenkv_". */
-#include <config.h>
+#include "config.h"
 
 #include <malloc.h>
 #include <stdio.h>
@@ -105,6 +105,7 @@ static void info_clients(struct evbuffer *b)
 
 static void info_memory(struct evbuffer *b)
 {
+    struct store_stats st;
     struct mallinfo2 mi = mallinfo2();
     unsigned long long used = mi.uordblks + mi.hblkhd, rss = info_rss_bytes();
     char h_used[32], h_rss[32], h_max[32];
@@ -112,6 +113,7 @@ static void info_memory(struct evbuffer *b)
     info_human(h_used, sizeof(h_used), used);
     info_human(h_rss, sizeof(h_rss), rss);
     info_human(h_max, sizeof(h_max), (unsigned long long)server.cfg.maxmemory);
+    store_stats_get(server.store, &st);
     evbuffer_add_printf(b,
                         "# Memory\r\n"
                         "used_memory:%llu\r\n"
@@ -120,8 +122,18 @@ static void info_memory(struct evbuffer *b)
                         "used_memory_rss_human:%s\r\n"
                         "maxmemory:%lld\r\n"
                         "maxmemory_human:%s\r\n"
-                        "mem_allocator:libc\r\n",
-                        used, h_used, rss, h_rss, (long long)server.cfg.maxmemory, h_max);
+                        "mem_allocator:libc\r\n"
+                        "index_keys:%llu\r\n"
+                        "index_bytes:%llu\r\n"
+                        "index_entry_bytes:%llu\r\n"
+                        "index_bytes_per_key:%.1f\r\n"
+                        "index_depth:%u\r\n",
+                        used, h_used, rss, h_rss, (long long)server.cfg.maxmemory, h_max,
+                        (unsigned long long)st.index_keys, (unsigned long long)st.index_bytes,
+                        (unsigned long long)st.entry_bytes,
+                        st.index_keys ? (double)(st.index_bytes + st.entry_bytes) /
+                                            (double)st.index_keys : 0.0,
+                        st.index_depth);
 }
 
 static void info_persistence(struct evbuffer *b)

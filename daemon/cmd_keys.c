@@ -1,5 +1,5 @@
 /* cmd_keys.c - keyspace commands: DEL UNLINK EXISTS SCAN KEYS. */
-#include <config.h>
+#include "config.h"
 
 #include <stdio.h>
 #include <string.h>

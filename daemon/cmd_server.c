@@ -1,6 +1,6 @@
 /* cmd_server.c - server commands: DBSIZE FLUSHDB FLUSHALL SHUTDOWN COMMAND CONFIG TIME.
  * (INFO lives in cmd_info.c.) */
-#include <config.h>
+#include "config.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -76,7 +76,6 @@ void cmd_shutdown(struct client *c)
             return;
         }
     }
-    omk_log(OMK_LOG_WARNING, "User requested shutdown...");
     c->flags |= CLIENT_CLOSE_AFTER_REPLY;
     server_request_shutdown();
 }

@@ -1,6 +1,6 @@
 /* cmd_string.c - string commands: GET SET MGET MSET. Each parses its arguments, makes
  * one store call and replies; the store makes the call atomic. */
-#include <config.h>
+#include "config.h"
 
 #include <string.h>
 #include <strings.h>
@@ -64,39 +64,74 @@ invalid:
     return 0;
 }
 
+/* True if 'a' equals the lower-case word 'w', ignoring case. */
+static int opt_is(const struct omk_slice *a, const char *w)
+{
+    size_t n = strlen(w);
+
+    return a->len == n && !strncasecmp(a->p, w, n);
+}
+
+int cmd_set_options_or_reply(struct client *c, int first, int allowed, int *flags,
+                             int64_t *expire_ms)
+{
+    const struct omk_slice *expire = NULL;
+    enum expire_unit unit = UNIT_SECONDS;
+    int relative = 1, f = 0;
+
+    /* As Redis: every option is checked for syntax first; the expiry value is parsed
+     * only once the whole line is known to be well formed. */
+    for (int i = first; i < c->argc; i++) {
+        const struct omk_slice *a = &c->argv[i];
+        int has_next = i + 1 < c->argc;
+        int is_ex = opt_is(a, "ex"), is_px = opt_is(a, "px");
+        int is_exat = opt_is(a, "exat"), is_pxat = opt_is(a, "pxat");
+
+        if ((allowed & CMD_SET_OPT_COND) && opt_is(a, "nx") && !(f & STORE_SET_XX)) {
+            f |= STORE_SET_NX;
+        } else if ((allowed & CMD_SET_OPT_COND) && opt_is(a, "xx") && !(f & STORE_SET_NX)) {
+            f |= STORE_SET_XX;
+        } else if ((allowed & CMD_SET_OPT_GET) && opt_is(a, "get")) {
+            f |= STORE_SET_GET;
+        } else if ((allowed & CMD_SET_OPT_KEEPTTL) && opt_is(a, "keepttl") && !expire &&
+                   !(f & CMD_SET_PERSIST)) {
+            f |= STORE_SET_KEEPTTL;
+        } else if ((allowed & CMD_SET_OPT_PERSIST) && opt_is(a, "persist") && !expire) {
+            f |= CMD_SET_PERSIST;
+        } else if ((is_ex || is_px || is_exat || is_pxat) && has_next &&
+                   !(f & (STORE_SET_KEEPTTL | CMD_SET_PERSIST)) &&
+                   (!expire || (unit == (is_ex || is_exat ? UNIT_SECONDS : UNIT_MS) &&
+                                relative == (is_ex || is_px)))) {
+            /* The same unit again is allowed (the last one wins), another is not. */
+            unit = is_ex || is_exat ? UNIT_SECONDS : UNIT_MS;
+            relative = is_ex || is_px;
+            expire = &c->argv[++i];
+        } else {
+            reply_err_syntax(c);
+            return 0;
+        }
+    }
+    *expire_ms = 0;
+    if (expire && !cmd_expire_arg_or_reply(c, *expire, unit, relative, expire_ms))
+        return 0;
+    if (expire)
+        f |= CMD_SET_EXPIRE;
+    *flags = f;
+    return 1;
+}
+
 /* SET key value [NX | XX] [GET] [EX seconds | PX ms | EXAT unix-s | PXAT unix-ms | KEEPTTL] */
 void cmd_set(struct client *c)
 {
-    int flags = 0, have_expire = 0;
-    int64_t expire_ms = 0;
+    int flags;
+    int64_t expire_ms;
     struct store_val *old = NULL;
     int rc;
 
-    for (int i = 3; i < c->argc; i++) {
-        const struct omk_slice *a = &c->argv[i];
-        int has_next = i + 1 < c->argc;
-
-        if (a->len == 2 && !strncasecmp(a->p, "nx", 2) && !(flags & STORE_SET_XX)) {
-            flags |= STORE_SET_NX;
-        } else if (a->len == 2 && !strncasecmp(a->p, "xx", 2) && !(flags & STORE_SET_NX)) {
-            flags |= STORE_SET_XX;
-        } else if (a->len == 3 && !strncasecmp(a->p, "get", 3)) {
-            flags |= STORE_SET_GET;
-        } else if (a->len == 7 && !strncasecmp(a->p, "keepttl", 7) && !have_expire) {
-            flags |= STORE_SET_KEEPTTL;
-        } else if (has_next && !have_expire && !(flags & STORE_SET_KEEPTTL) &&
-                   ((a->len == 2 && (!strncasecmp(a->p, "ex", 2) || !strncasecmp(a->p, "px", 2))) ||
-                    (a->len == 4 && (!strncasecmp(a->p, "exat", 4) || !strncasecmp(a->p, "pxat", 4))))) {
-            enum expire_unit unit = (a->p[0] | 0x20) == 'e' ? UNIT_SECONDS : UNIT_MS;
-
-            have_expire = 1;
-            if (!cmd_expire_arg_or_reply(c, c->argv[++i], unit, a->len == 2, &expire_ms))
-                return;
-        } else {
-            reply_err_syntax(c);
-            return;
-        }
-    }
+    if (!cmd_set_options_or_reply(c, 3, CMD_SET_OPT_COND | CMD_SET_OPT_GET | CMD_SET_OPT_KEEPTTL,
+                                  &flags, &expire_ms))
+        return;
+    flags &= ~CMD_SET_EXPIRE;
     rc = store_set(server.store, c->db, c->argv[1], c->argv[2], flags, expire_ms,
                    (flags & STORE_SET_GET) ? &old : NULL);
     if (rc < 0) {

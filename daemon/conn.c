@@ -9,7 +9,7 @@
  * re-parsed on every read. At most CONN_REQS_PER_EVENT requests run per callback;
  * if input remains, the connection re-arms itself (no new read event would come for
  * bytes already buffered). */
-#include <config.h>
+#include "config.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>

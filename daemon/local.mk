@@ -9,13 +9,13 @@ daemon_omenkv_server_SOURCES = \
 	daemon/cmd.c daemon/cmd.h daemon/commands.def \
 	daemon/cmd_conn.c daemon/cmd_server.c daemon/cmd_info.c \
 	daemon/cmd_string.c daemon/cmd_keys.c \
-	daemon/config.c daemon/config.h \
+	daemon/cfg.c daemon/cfg.h \
 	daemon/log.c daemon/log.h
 daemon_omenkv_server_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS)
 daemon_omenkv_server_LDADD = store/libomkstore.a index/libomkindex.a resp/libomkresp.a \
 	common/libomkcommon.a $(LIBEVENT_LIBS) $(ROCKSDB_LIBS) -lpthread -lm
 
-check_PROGRAMS += tests/unit/test_config
-TESTS += tests/unit/test_config
-tests_unit_test_config_SOURCES = tests/unit/test_config.c daemon/config.c daemon/log.c
-tests_unit_test_config_LDADD = common/libomkcommon.a -lpthread
+check_PROGRAMS += tests/unit/test_cfg
+TESTS += tests/unit/test_cfg
+tests_unit_test_cfg_SOURCES = tests/unit/test_cfg.c daemon/cfg.c daemon/log.c
+tests_unit_test_cfg_LDADD = common/libomkcommon.a -lpthread

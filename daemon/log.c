@@ -3,7 +3,7 @@
  * interleave. The level is an atomic read before any formatting, so a filtered line
  * costs one load. */
 /* <config.h>, not "config.h": from daemon/ the quoted form finds daemon/config.h. */
-#include <config.h>
+#include "config.h"
 
 #include "daemon/log.h"
 

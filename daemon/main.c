@@ -2,7 +2,7 @@
  * [config-file] [--name value ...]), open the store, start the workers and the
  * listeners, run the main loop until SIGTERM/SIGINT or SHUTDOWN, then stop in order:
  * listeners, workers (closing clients), store (syncing the WAL). */
-#include <config.h>
+#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -90,6 +90,12 @@ static void main_write_pidfile(void)
     fclose(f);
 }
 
+/* The store's log lines go to the server log. */
+static void main_store_log(int warning, const char *msg)
+{
+    omk_log(warning ? OMK_LOG_WARNING : OMK_LOG_NOTICE, "%s", msg);
+}
+
 /* Open the store in 'dir' with the RocksDB tuning from the config. Exits on failure. */
 static void main_open_store(void)
 {
@@ -107,13 +113,15 @@ static void main_open_store(void)
     sc.block_size = (size_t)server.cfg.rocksdb_block_size;
     sc.write_buffer_bytes = (size_t)server.cfg.rocksdb_write_buffer_size;
     sc.max_background_jobs = server.cfg.rocksdb_max_background_jobs;
+    store_set_logger(main_store_log);
     rc = store_open(&sc, &server.store, err, sizeof(err));
     if (rc != STORE_OK) {
         omk_log(OMK_LOG_WARNING, "Cannot open the data directory '%s': %s", sc.dir, err);
         exit(1);
     }
     store_stats_get(server.store, &st);
-    omk_log(OMK_LOG_NOTICE, "DB loaded from disk: %.3f seconds", (double)st.open_ms / 1000.0);
+    omk_log(OMK_LOG_NOTICE, "DB loaded from disk: %.3f seconds (%llu keys indexed)",
+            (double)st.open_ms / 1000.0, (unsigned long long)st.index_keys);
 }
 
 int main(int argc, char **argv)

@@ -2,7 +2,7 @@
  * client's replies go to its bufferevent output; a deferred array collects its
  * elements in the worker's scratch buffer and moves them, without a copy, once the
  * length is known. */
-#include <config.h>
+#include "config.h"
 
 #include <stdarg.h>
 #include <stdio.h>

@@ -1,6 +1,6 @@
 /* server.c - the main thread's side of the server: listening sockets, accepting and
  * handing connections to workers, signals and a clean shutdown. */
-#include <config.h>
+#include "config.h"
 
 #include <errno.h>
 #include <signal.h>

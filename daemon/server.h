@@ -11,7 +11,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
-#include "daemon/config.h"
+#include "daemon/cfg.h"
 
 struct event_base;
 struct event;
@@ -49,7 +49,7 @@ struct worker {
 };
 
 struct server {
-    struct server_config cfg;     /* see config.h for thread rules */
+    struct server_config cfg;     /* see cfg.h for thread rules */
     struct store *store;          /* thread-safe */
     struct event_base *main_base; /* main thread only */
     struct evconnlistener *listeners[OMK_MAX_LISTENERS];

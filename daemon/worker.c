@@ -2,7 +2,7 @@
  * thread touches it) and the connections handed to it. The main thread passes accepted
  * sockets through a pipe, one int per socket; -1 tells the worker to close its clients
  * and leave its loop. */
-#include <config.h>
+#include "config.h"
 
 #include <errno.h>
 #include <fcntl.h>

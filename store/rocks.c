@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include "store/rocks.h"
+#include "store/store_internal.h"
 
 #include <rocksdb/c.h>
 #include <stdatomic.h>
@@ -50,8 +51,8 @@ static int rocks_fail(struct rocks *r, char *err, const char *what)
     atomic_fetch_add(&r->io_errors, 1);
     if (corrupt)
         was_ro = atomic_exchange(&r->read_only, 1);
-    fprintf(stderr, "omenkv: rocksdb %s failed: %s%s\n", what, err,
-            corrupt && !was_ro ? " (the store is now read-only)" : "");
+    store_log(1, "RocksDB %s failed: %s%s", what, err,
+              corrupt && !was_ro ? " (the store is now read-only)" : "");
     rocksdb_free(err);
     return corrupt ? STORE_ERR_CORRUPT : STORE_ERR_IO;
 }

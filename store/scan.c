@@ -1,10 +1,11 @@
-/* scan.c - SCAN cursors and KEYS: ordered walks over one database's RocksDB key range.
+/* scan.c - SCAN cursors and KEYS: ordered walks over one database's keys in the in-RAM
+ * index (no RocksDB read).
  * A SCAN cursor is a small number naming a slot of a server-side table that holds the
  * key the walk stopped at; the next call resumes strictly after that key.
  *
- * HOW IT WORKS (the at-least-once promise). RocksDB keys are kept in byte order and a
- * database is one contiguous range of them. Each SCAN call seeks to "the smallest key
- * greater than the last key examined" (that key followed by a 0 byte), walks forward
+ * HOW IT WORKS (the at-least-once promise). The index keeps RocksDB keys (db byte, then
+ * the user key) in byte order, so a database is one contiguous range of them. Each SCAN call seeks to "the smallest key
+ * greater than the last key examined", walks forward
  * over at most COUNT keys, and saves the last key it examined. Take a key K present
  * from the first call to the last. The calls' walks cover consecutive, gap-free key
  * intervals: each starts just past where the previous one stopped, and the walk reads
@@ -26,6 +27,7 @@
 #include <string.h>
 
 #include "common/omk.h"
+#include "index/shard.h"
 #include "store/format.h"
 #include "store/rocks.h"
 #include "store/store.h"
@@ -142,58 +144,80 @@ static void scan_cursor_drop(struct scan_table *t, uint64_t cursor)
     OMK_ASSERT(pthread_mutex_unlock(&t->mu) == 0);
 }
 
-/* Walk the RocksDB keys that start with 'prefix' (db byte + literal prefix), from
- * 'from' (inclusive) in key order, examining at most 'limit' keys; call 'cb' for each
- * examined key that has not expired and matches 'pat' ('pat' NULL: all). When keys
- * remain after the limit, '*resume' receives a copy of the last key examined (freed with
- * omk_free), else NULL. 'bulk' marks a long walk (no block cache fill). Caller holds
- * 'excl' as reader. Returns STORE_OK or an I/O error ('*resume' then NULL). */
-static int scan_walk(struct store *s, const struct fmt_key *prefix, const struct fmt_key *from,
-                     const char *pat, size_t plen, size_t limit, store_key_cb *cb, void *arg,
-                     int bulk, char **resume, size_t *resume_len)
+#define SCAN_BATCH 256 /* keys examined per idx_shards_walk call (one lock hold) */
+
+/* What one batch of an index walk collects: the live matching keys, copied out so the
+ * caller's callback runs after the shard locks are released. */
+struct scan_batch {
+    const struct fmt_key *prefix;
+    const char *pat;
+    size_t plen;
+    int64_t now;
+    int past;                         /* met a key beyond the prefix: the walk is over */
+    struct idx_keybuf keys[SCAN_BATCH];
+    size_t n;
+};
+
+/* idx_walk_fn: keep entry 'e' if it is in the prefix, live, and matches the pattern. */
+static int scan_collect(const struct idx_entry *e, void *arg)
 {
-    char *upper = omk_memdup(prefix->p, prefix->len);
-    size_t ulen = fmt_prefix_successor(upper, prefix->len), examined = 0, lastlen = 0;
-    struct rocks_iter *it = rocks_iter_new(s->rocks, ulen ? upper : NULL, ulen, bulk);
-    int64_t now = omk_now_ms();
-    char *last = NULL;
-    int rc = STORE_OK, more = 0;
+    struct scan_batch *b = arg;
+    int64_t exp = idx_entry_expire(e);
 
-    for (rocks_iter_seek(it, from->p, from->len); rocks_iter_valid(it); rocks_iter_next(it)) {
-        size_t klen, vlen;
-        const char *k = rocks_iter_key(it, &klen), *v;
-        struct fmt_hdr h;
+    if (e->key_len < b->prefix->len || memcmp(e->key, b->prefix->p, b->prefix->len) != 0) {
+        b->past = 1;
+        return 1;
+    }
+    /* A value that does not decode still names a key: list it (GET reports it). */
+    if ((exp == 0 || exp > b->now || (idx_entry_flags(e) & (STORE_EF_BAD | STORE_EF_FAR))) &&
+        (!b->pat || omk_glob_match(b->pat, b->plen, e->key + 1, e->key_len - 1, 0)))
+        idx_keybuf_set(&b->keys[b->n++], e->key, e->key_len);
+    return 0;
+}
 
-        /* The upper bound ends the walk, except past a prefix of all 0xff bytes. */
-        if (klen < prefix->len || memcmp(k, prefix->p, prefix->len) != 0)
-            break;
-        if (examined == limit) {
-            more = 1;
-            break;
-        }
-        examined++;
-        v = rocks_iter_value(it, &vlen);
-        /* A value that does not decode still names a key: list it (GET reports it). */
-        if ((fmt_hdr_decode(v, vlen, &h) != 0 || !fmt_hdr_expired(&h, now)) &&
-            (!pat || omk_glob_match(pat, plen, k + 1, klen - 1, 0)))
-            cb(arg, k + 1, klen - 1);
-        if (examined == limit) {
-            last = omk_memdup(k, klen);
-            lastlen = klen;
-        }
+/* Walk the keys that start with 'prefix' (db byte + literal prefix) in key order, from
+ * 'from' (inclusive, or strictly after when 'after'), examining at most 'limit' keys;
+ * call 'cb' for each examined key that has not expired and matches 'pat' ('pat' NULL:
+ * all). When keys may remain after the limit, '*resume' receives a copy of the last key
+ * examined (freed with omk_free), else NULL. The index answers alone: no RocksDB read.
+ * 'cb' runs with no lock of the index held. Returns STORE_OK. */
+static int scan_walk(struct store *s, const struct fmt_key *prefix, const struct fmt_key *from,
+                     int after, const char *pat, size_t plen, size_t limit, store_key_cb *cb,
+                     void *arg, char **resume, size_t *resume_len)
+{
+    struct scan_batch *b = omk_calloc(1, sizeof(*b));
+    struct idx_keybuf last = {0};
+    size_t left = limit;
+    int more = 1, inclusive = !after;
+
+    b->prefix = prefix;
+    b->pat = pat;
+    b->plen = plen;
+    b->now = omk_now_ms();
+    idx_keybuf_set(&last, from->p, from->len);
+    while (left > 0 && more && !b->past) {
+        size_t examined = 0;
+
+        b->n = 0;
+        more = idx_shards_walk(s->ix, last.p, last.len, inclusive,
+                               left < SCAN_BATCH ? left : SCAN_BATCH, scan_collect, b,
+                               &examined, &last) == IDX_SHARDS_MORE;
+        inclusive = 0;
+        left -= examined;
+        for (size_t i = 0; i < b->n; i++)
+            cb(arg, b->keys[i].p + 1, b->keys[i].len - 1);
     }
-    if (!more && !rocks_iter_valid(it))
-        rc = rocks_iter_status(it);
-    rocks_iter_free(it);
-    omk_free(upper);
-    if (rc != STORE_OK || !more) {
-        omk_free(last);
-        last = NULL;
-        lastlen = 0;
+    *resume = NULL;
+    *resume_len = 0;
+    if (more && !b->past) {
+        *resume = omk_memdup(last.p, last.len);
+        *resume_len = last.len;
     }
-    *resume = last;
-    *resume_len = lastlen;
-    return rc;
+    for (size_t i = 0; i < SCAN_BATCH; i++)
+        idx_keybuf_deinit(&b->keys[i]);
+    idx_keybuf_deinit(&last);
+    omk_free(b);
+    return STORE_OK;
 }
 
 int store_scan(struct store *s, int db, uint64_t cursor, const char *pat, size_t plen,
@@ -202,7 +226,7 @@ int store_scan(struct store *s, int db, uint64_t cursor, const char *pat, size_t
     size_t lit = pat ? omk_glob_literal_prefix(pat, plen) : 0, rlen = 0;
     struct fmt_key prefix, from;
     char *rkey = NULL, *resume = NULL;
-    int rc;
+    int rc, after = 0;
 
     OMK_ASSERT(db >= 0 && db < s->databases);
     OMK_ASSERT(count > 0);
@@ -213,20 +237,23 @@ int store_scan(struct store *s, int db, uint64_t cursor, const char *pat, size_t
             fmt_key_deinit(&prefix);
             return rc;
         }
-        /* Strictly after the stored key: that key plus a 0 byte is the next possible. */
+        /* Resume strictly after the stored key, or at the prefix if that comes later. */
         OMK_ASSERT(rlen >= 1);
-        fmt_key_init_suffix(&from, db, rkey + 1, rlen - 1, "", 1);
+        fmt_key_init(&from, db, rkey + 1, rlen - 1);
         omk_free(rkey);
         if (fmt_bytes_cmp(from.p, from.len, prefix.p, prefix.len) < 0) {
             fmt_key_deinit(&from);
             fmt_key_init(&from, db, pat, lit);
+            after = 0;
+        } else {
+            after = 1;
         }
     } else {
         fmt_key_init(&from, db, pat, lit);
     }
 
     OMK_ASSERT(pthread_rwlock_rdlock(&s->excl) == 0);
-    rc = scan_walk(s, &prefix, &from, pat, plen, count, cb, arg, 0, &resume, &rlen);
+    rc = scan_walk(s, &prefix, &from, after, pat, plen, count, cb, arg, &resume, &rlen);
     OMK_ASSERT(pthread_rwlock_unlock(&s->excl) == 0);
     fmt_key_deinit(&from);
     fmt_key_deinit(&prefix);
@@ -252,7 +279,7 @@ int store_keys(struct store *s, int db, const char *pat, size_t plen, store_key_
     OMK_ASSERT(db >= 0 && db < s->databases);
     fmt_key_init(&prefix, db, pat, lit);
     OMK_ASSERT(pthread_rwlock_rdlock(&s->excl) == 0);
-    rc = scan_walk(s, &prefix, &prefix, pat, plen, SIZE_MAX, cb, arg, 1, &resume, &rlen);
+    rc = scan_walk(s, &prefix, &prefix, 0, pat, plen, SIZE_MAX, cb, arg, &resume, &rlen);
     OMK_ASSERT(pthread_rwlock_unlock(&s->excl) == 0);
     OMK_ASSERT(resume == NULL);
     fmt_key_deinit(&prefix);

@@ -10,12 +10,14 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "common/omk.h"
+#include "index/shard.h"
 #include "store/format.h"
 #include "store/rocks.h"
 #include "store/store_internal.h"
@@ -48,45 +50,27 @@ void store_config_defaults(struct store_config *c)
 
 /* ---- Counters -------------------------------------------------------------------- */
 
-/* What one walk over the whole database found (store_open counts, store_check checks). */
-struct store_census {
-    uint64_t *keys;    /* [256] keys per db byte */
-    uint64_t *expires; /* [256] keys with an expiry per db byte */
-    uint64_t bad;      /* values whose header does not decode */
-    char bad_key[64];  /* a printable prefix of the first such key */
-};
+/* ---- Logging --------------------------------------------------------------------- */
 
-/* Walk every RocksDB key once and count it into 'c' (arrays of 256 zeroed by the
- * caller). A value that does not decode counts as a key without expiry, as
- * store_lookup() treats it. Caller holds 'excl' as writer or is store_open(). Returns
- * STORE_OK or an I/O error. */
-static int store_census_take(struct store *s, struct store_census *c)
+static store_log_fn *store_logger; /* set once at start-up, before any store exists */
+
+void store_set_logger(store_log_fn *fn)
 {
-    struct rocks_iter *it = rocks_iter_new(s->rocks, NULL, 0, 1);
-    int rc;
+    store_logger = fn;
+}
 
-    for (rocks_iter_seek(it, "", 0); rocks_iter_valid(it); rocks_iter_next(it)) {
-        size_t klen, vlen;
-        const char *k = rocks_iter_key(it, &klen), *v = rocks_iter_value(it, &vlen);
-        unsigned db = klen ? (unsigned char)k[0] : 0;
-        struct fmt_hdr h;
+void store_log(int warning, const char *fmt, ...)
+{
+    char msg[1024];
+    va_list ap;
 
-        c->keys[db]++;
-        if (fmt_hdr_decode(v, vlen, &h) != 0 || klen == 0) {
-            if (c->bad++ == 0) {
-                size_t n = 0;
-
-                for (size_t i = 0; i < klen && n + 4 < sizeof(c->bad_key); i++)
-                    n += (size_t)snprintf(c->bad_key + n, sizeof(c->bad_key) - n, "%02x",
-                                          (unsigned char)k[i]);
-            }
-        } else if (h.expire_ms != 0) {
-            c->expires[db]++;
-        }
-    }
-    rc = rocks_iter_status(it);
-    rocks_iter_free(it);
-    return rc;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
+    if (store_logger)
+        store_logger(warning, msg);
+    else
+        fprintf(stderr, "omenkv: %s\n", msg);
 }
 
 /* ---- Small helpers --------------------------------------------------------------- */
@@ -103,7 +87,7 @@ int store_sync_writes(struct store *s)
 
 /* Wrap the stored value 'buf'/'n' (header included; from rocks_get, whose ownership
  * this takes) as a store_val. The header must have decoded. */
-static struct store_val *store_val_wrap(char *buf, size_t n, int64_t expire_ms)
+struct store_val *store_val_wrap(char *buf, size_t n, int64_t expire_ms)
 {
     struct store_val *v = omk_malloc(sizeof(*v));
 
@@ -188,7 +172,6 @@ void store_set_fsync(struct store *s, enum store_fsync f)
 int store_open(const struct store_config *c, struct store **out, char *err, size_t errlen)
 {
     struct store *s;
-    struct store_census census;
     uint64_t ck[256] = { 0 }, ce[256] = { 0 };
     pthread_rwlockattr_t rwa;
     pthread_condattr_t ca;
@@ -206,10 +189,8 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
     atomic_init(&s->fsync, (int)c->fsync);
 
     t0 = omk_mono_us();
-    memset(&census, 0, sizeof(census));
-    census.keys = ck;
-    census.expires = ce;
-    rc = store_census_take(s, &census);
+    s->ix = idx_shards_new(0, NULL);
+    rc = store_index_load(s, ck, ce, err, errlen);
     if (rc == STORE_OK) {
         for (int d = s->databases; d < 256; d++) {
             if (ck[d]) {
@@ -219,10 +200,9 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
                 break;
             }
         }
-    } else {
-        snprintf(err, errlen, "cannot read the keys in '%s': %s", c->dir, store_strerror(rc));
     }
     if (rc != STORE_OK) {
+        idx_shards_free(s->ix, NULL);
         rocks_close(s->rocks);
         omk_free(s);
         return rc;
@@ -268,6 +248,7 @@ void store_close(struct store *s)
     store_sync_wal(s); /* an error is logged and counted; closing goes on */
 
     scan_table_free(s->scans);
+    idx_shards_free(s->ix, NULL);
     rocks_close(s->rocks);
     pthread_cond_destroy(&s->sync_cv);
     pthread_mutex_destroy(&s->sync_mu);
@@ -558,7 +539,11 @@ int store_flush(struct store *s, int db)
     if (rc == STORE_OK && any)
         rc = rocks_write(s->rocks, b, store_sync_writes(s));
     if (rc == STORE_OK) {
+        if (db < 0)
+            idx_shards_clear(s->ix, NULL);
         for (int d = lo; d <= hi; d++) {
+            if (db >= 0 && atomic_load(&s->keys[d]) != 0)
+                store_index_clear_db(s, d);
             atomic_store(&s->keys[d], 0);
             atomic_store(&s->expires[d], 0);
         }
@@ -582,20 +567,13 @@ uint64_t store_db_expires(struct store *s, int db)
 
 int store_check(struct store *s, char *err, size_t errlen)
 {
-    uint64_t ck[256] = { 0 }, ce[256] = { 0 };
-    struct store_census c;
+    uint64_t ck[256] = { 0 }, ce[256] = { 0 }, bad = 0;
     int rc;
 
-    memset(&c, 0, sizeof(c));
-    c.keys = ck;
-    c.expires = ce;
     OMK_ASSERT(pthread_rwlock_wrlock(&s->excl) == 0);
-    rc = store_census_take(s, &c);
-    if (rc != STORE_OK) {
-        snprintf(err, errlen, "walk failed: %s", store_strerror(rc));
-    } else if (c.bad) {
-        snprintf(err, errlen, "%llu values do not decode (first key: %s)",
-                 (unsigned long long)c.bad, c.bad_key);
+    rc = store_index_check(s, ck, ce, &bad, err, errlen);
+    if (rc == STORE_OK && bad) {
+        snprintf(err, errlen, "%llu values do not decode", (unsigned long long)bad);
         rc = STORE_ERR_VALUE;
     }
     for (int d = 0; d < 256 && rc == STORE_OK; d++) {
@@ -618,9 +596,15 @@ int store_check(struct store *s, char *err, size_t errlen)
 void store_stats_get(struct store *s, struct store_stats *out)
 {
     struct rocks_stats rs;
+    struct idx_stats is;
 
     rocks_stats_get(s->rocks, &rs);
     out->rocks_reads = rs.reads;
+    idx_shards_stats(s->ix, &is);
+    out->index_keys = is.keys;
+    out->index_bytes = is.index_bytes;
+    out->entry_bytes = is.entry_bytes;
+    out->index_depth = (unsigned)is.depth;
     out->rocks_writes = rs.writes;
     out->io_errors = rs.io_errors;
     out->read_only = rs.read_only;

@@ -49,6 +49,12 @@ struct store_config {
     int max_background_jobs;    /* flush + compaction threads */
 };
 
+/* Where the store's log lines go: 'warning' is 1 for a problem (a RocksDB error), 0 for
+ * progress (loading the index). Process-wide; set it before store_open(). NULL (the
+ * default) prints to stderr. */
+typedef void store_log_fn(int warning, const char *msg);
+void store_set_logger(store_log_fn *fn);
+
 /* Fill '*c' with the defaults DESIGN.md names (16 KB blocks, 10 bloom bits, ...). */
 void store_config_defaults(struct store_config *c);
 
@@ -141,6 +147,10 @@ struct store_stats {
     int64_t last_sync_ms;      /* wall-clock ms of the last WAL sync, 0 if none */
     int64_t open_ms;           /* time store_open() took to count the keys */
     int read_only;             /* 1 after a corruption error */
+    uint64_t index_keys;       /* keys in the in-RAM index (all databases) */
+    uint64_t index_bytes;      /* its nodes, slots and models (not the entries) */
+    uint64_t entry_bytes;      /* its entry records (key bytes and metadata) */
+    unsigned index_depth;      /* deepest path from a root to a leaf */
 };
 
 void store_stats_get(struct store *s, struct store_stats *out);
@@ -154,5 +164,82 @@ uint64_t store_disk_bytes(struct store *s);
  * and O(number of keys). Returns STORE_OK, STORE_ERR_VALUE with the first fault
  * described in 'err' (errlen bytes, NUL-terminated), or an I/O error. */
 int store_check(struct store *s, char *err, size_t errlen);
+
+/* ---- String operations (store/ops_string.c) -----------------------------------------
+ * Read-modify-writes of string values for INCR/DECR[BY], INCRBYFLOAT, APPEND, SETRANGE,
+ * STRLEN, GETDEL, GETEX and MSETNX. Each is atomic under the stripe of its key (MSETNX:
+ * the stripes of all its keys, held together), reads the old value at most once and
+ * commits one write set. A value they rewrite keeps its expiry unless the call says
+ * otherwise; an expired key counts as missing (and is removed on the way). Values are
+ * the callers' bytes: binary-safe, not NUL-terminated. */
+
+/* Expected outcomes of these calls, beyond enum store_rc (a range of their own). */
+enum store_string_rc {
+    STORE_NOTINT = 16,   /* the stored value is not a base-10 64-bit integer */
+    STORE_OVERFLOW = 17, /* the result does not fit in a signed 64-bit integer */
+    STORE_NOTFLOAT = 18, /* the stored value is not a valid float */
+    STORE_NANINF = 19,   /* the result would be NaN or infinite */
+    STORE_TOOBIG = 20,   /* the result would be longer than the caller's 'max_len' */
+};
+
+/* INCRBY: add 'incr' to the integer in 'key' (a missing key counts as 0) and store the
+ * sum in decimal, keeping the key's expiry. The stored value must read as Redis'
+ * string2ll reads (omk_str2ll: no spaces, '+' or leading zeros). Returns STORE_OK with
+ * the sum in '*out', STORE_NOTINT, STORE_OVERFLOW (nothing written), or an error. */
+int store_incrby(struct store *s, int db, struct omk_slice key, long long incr, long long *out);
+
+/* Bytes the text of an INCRBYFLOAT result may take (Redis' MAX_LONG_DOUBLE_CHARS). */
+#define STORE_FLOAT_STR_MAX 5120
+
+/* INCRBYFLOAT: add 'incr' to the number in 'key' (a missing key counts as 0; the value
+ * reads as omk_str2ld reads), in long double, and store the sum as Redis writes it
+ * (%.17Lf with trailing zeros and a trailing '.' trimmed, never "-0"), keeping the
+ * key's expiry. Returns STORE_OK with that text in 'out' (STORE_FLOAT_STR_MAX bytes,
+ * not NUL-terminated) and its length in '*outlen', STORE_NOTFLOAT, STORE_NANINF
+ * (nothing written), or an error. */
+int store_incrbyfloat(struct store *s, int db, struct omk_slice key, long double incr, char *out,
+                      size_t *outlen);
+
+/* APPEND: add 'val' to the end of the value of 'key' (creating the key, with no expiry,
+ * if it is missing; an empty 'val' then creates an empty string), keeping its expiry.
+ * Returns STORE_OK with the new length in '*newlen', STORE_TOOBIG if an existing value
+ * would grow past 'max_len' bytes (nothing written), or an error. */
+int store_append(struct store *s, int db, struct omk_slice key, struct omk_slice val,
+                 size_t max_len, size_t *newlen);
+
+/* SETRANGE: overwrite the value of 'key' from byte 'offset' with 'val', padding with
+ * zero bytes up to 'offset' (a missing key starts empty, with no expiry), keeping its
+ * expiry. An empty 'val' writes nothing (and creates no key). Returns STORE_OK with the
+ * resulting length in '*newlen' (0 for a missing key), STORE_TOOBIG when 'offset' plus
+ * the length of a non-empty 'val' passes 'max_len' (nothing written), or an error. */
+int store_setrange(struct store *s, int db, struct omk_slice key, size_t offset,
+                   struct omk_slice val, size_t max_len, size_t *newlen);
+
+/* STRLEN: STORE_OK with the length of the value of 'key' in '*len', STORE_NOTFOUND, or
+ * an error. Reads no value: the length comes from what the store knows of the key. */
+int store_strlen(struct store *s, int db, struct omk_slice key, size_t *len);
+
+/* GETDEL: remove 'key' and return its value in '*out' (release it). STORE_OK,
+ * STORE_NOTFOUND, or an error (nothing removed). */
+int store_getdel(struct store *s, int db, struct omk_slice key, struct store_val **out);
+
+/* What store_getex() does to the expiry. */
+enum store_getex_mode {
+    STORE_GETEX_KEEP = 0,    /* nothing: a plain GET */
+    STORE_GETEX_PERSIST = 1, /* remove the expiry */
+    STORE_GETEX_SET = 2,     /* set it to 'expire_ms' (absolute; a past time deletes the key) */
+};
+
+/* GETEX: return the value of 'key' in '*out' (release it; its expire_ms is the expiry
+ * before the change) and change its expiry as 'mode' says. STORE_OK, STORE_NOTFOUND,
+ * or an error (nothing changed). */
+int store_getex(struct store *s, int db, struct omk_slice key, enum store_getex_mode mode,
+                int64_t expire_ms, struct store_val **out);
+
+/* MSETNX: if none of the keys of the 'npairs' pairs in 'kv' (kv[0]=key, kv[1]=value,
+ * ...) exists, write them all in one atomic batch with no expiry (a key named twice
+ * takes its last value) and return STORE_OK; otherwise write nothing and return
+ * STORE_NOTSET. Or an error. */
+int store_msetnx(struct store *s, int db, const struct omk_slice *kv, size_t npairs);
 
 #endif

@@ -29,6 +29,9 @@ struct scan_table;
  *   3. The SCAN cursor table mutex (scan.c): held only to look up or update a slot,
  *      never across RocksDB I/O and never together with a stripe.
  *   4. 'sync_mu' (the everysec thread's sleep): taken alone, never with the others.
+ *   5. The index shard locks (index/shard.h), innermost: taken for one index operation
+ *      at a time (or one ordered walk), after any of 1-2, and never held across
+ *      RocksDB I/O or a callback into the caller.
  *
  * RocksDB's internal locks come after all of these. The counters are atomics and need
  * no lock; they are exact because each change is made under the key's stripe (or the
@@ -55,7 +58,27 @@ struct store {
     uint64_t synced_writes;         /* rocks writes at the last sync (syncer only) */
 
     struct scan_table *scans;       /* SCAN cursors (scan.c; its own mutex) */
+    struct idx_shards *ix;          /* every key: RocksDB key -> entry (lock 5, innermost) */
 };
+
+/* Log one line through the logger set by store_set_logger() (printf-style). */
+void store_log(int warning, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Build the index from RocksDB (store_open): one ordered pass, then a bulk load.
+ * Counts keys and keys with an expiry per db byte into 'keys'/'expires' (arrays of 256,
+ * zeroed by the caller). STORE_OK, or an I/O error with a message in 'err'. */
+int store_index_load(struct store *s, uint64_t *keys, uint64_t *expires, char *err,
+                     size_t errlen);
+
+/* Walk RocksDB and check every key against its index entry and the index's own
+ * invariants, counting as store_index_load() does (plus undecodable values in '*bad').
+ * Caller holds 'excl' as writer. STORE_OK, or an error with the first fault in 'err'. */
+int store_index_check(struct store *s, uint64_t *keys, uint64_t *expires, uint64_t *bad,
+                      char *err, size_t errlen);
+
+/* Remove every key of database 'db' from the index (FLUSHDB, after RocksDB dropped
+ * them). Caller holds 'excl' as writer. */
+void store_index_clear_db(struct store *s, int db);
 
 /* ---- Primitives (keyspace.c): every operation is built from these ---- */
 
@@ -68,7 +91,17 @@ struct key_state {
     int has_expiry;    /* its header has an expiry: it is in the 'expires' count */
     int bad;           /* exists but its header does not decode (treated as live, no TTL) */
     int64_t expire_ms; /* its absolute expiry, 0: none */
+    size_t vlen;       /* payload bytes of its value */
 };
+
+/* Flag bits of an index entry (idx_entry_flags). */
+#define STORE_EF_BAD 0x1 /* the stored header does not decode */
+#define STORE_EF_FAR 0x2 /* the expiry does not fit 48 bits: read it from RocksDB */
+
+struct idx_entry;
+
+/* Set the metadata of index entry 'e': payload length, absolute expiry, flags. */
+void store_entry_fill(struct idx_entry *e, size_t vlen, int64_t expire_ms, unsigned flags);
 
 /* The one place that answers "does RocksDB key 'k' exist at 'now_ms', and what is its
  * header?" into '*st'. With 'val' non-NULL it also returns the whole stored value
@@ -149,5 +182,9 @@ void scan_table_free(struct scan_table *t);
  * (STORE_ERR_IO, or STORE_ERR_CORRUPT, which makes the store read-only), through the
  * same error path as a real failure. */
 void store_test_fail_next(struct store *s, enum rocks_op op, int rc);
+
+/* Wrap stored value 'buf'/'n' (header included, from rocks_get; takes ownership) as a
+ * store_val expiring at 'expire_ms' (store.c). */
+struct store_val *store_val_wrap(char *buf, size_t n, int64_t expire_ms);
 
 #endif

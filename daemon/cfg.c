@@ -1,4 +1,4 @@
-/* config.c - the configuration table and what works from it (see config.h): the
+/* cfg.c - the configuration table and what works from it (see cfg.h): the
  * defaults, loading redis.conf-style text plus the command line at start-up, CONFIG
  * SET (all or nothing, with apply hooks) and CONFIG GET.
  *
@@ -8,9 +8,9 @@
  * a bad value never changes anything and the old value is at hand for a restore.
  * Invariant: every field named by a row always holds a valid value of its type. */
 /* <config.h>, not "config.h": from daemon/ the quoted form finds daemon/config.h. */
-#include <config.h>
+#include "config.h"
 
-#include "daemon/config.h"
+#include "daemon/cfg.h"
 
 #include <ctype.h>
 #include <errno.h>

@@ -1,0 +1,667 @@
+/* alex.c - the ALEX tree over binary keys (index/index.h): lookups, inserts, deletes,
+ * ordered iteration, and the structural changes the leaves ask for.
+ *
+ * HOW IT WORKS (structural changes; ALEX.md 1.3-1.7, 3.4):
+ *  - A key descends by evaluating, at each model node, the node's transform and then
+ *    route(); in the leaf it is placed by the leaf's own transform and model.
+ *  - A full leaf (an insert would pass 80% density) expands to 60% density, keeping its
+ *    transform (codes stay valid, no entry is read) and refitting its model. It splits
+ *    instead when it would pass the slot cap, when its shifts are catastrophic, or when
+ *    its observed cost deviates from the expected one and two halves are cheaper.
+ *  - A split reads each key once and evaluates the parent's route() on it. An edge leaf
+ *    whose keys fall outside the parent's model range first grows the parent toward that
+ *    side (new slots owned by the leaf: this is ALEX's key-domain growth, done lazily).
+ *    A leaf owning one slot doubles the parent when the doubled model separates its keys.
+ *    Then the run of slots is cut at a route value between the keys: a sideways split. If
+ *    the parent cannot separate the keys, the leaf is replaced by a model node trained on
+ *    them (a downward split); its transform anchors at their common prefix, which is
+ *    what pushes keys with long shared prefixes down, trie-style.
+ *  - Keys that clamp under a leaf's transform (outside its anchor or alphabet) or tie on a
+ *    code are counted; past max(8, n/100) the leaf is rebuilt with a retrained transform
+ *    (with back-off when a retrain cannot separate the ties). Model nodes count clamped
+ *    inserts too; when they reach an eighth of the subtree, the subtree is rebuilt.
+ *  - An empty leaf gives its slots to a neighbour; a model node left with one child is
+ *    replaced by that child. A sparse leaf contracts.
+ * Doubling and growing a model node preserve every existing key's route exactly: the
+ * model is scaled by 2 (exact in binary floating point) or shifted by an integer. */
+#include "config.h"
+
+#include "index/index_internal.h"
+
+#include "common/omk.h"
+
+#include <stdlib.h>
+
+#define ALEX_SUBTREE_CLAMP_MIN 64   /* clamped inserts before a subtree may be rebuilt */
+#define ALEX_RANDOM_WALK_MAX 1024   /* idx_random weighs children by keys up to this fanout */
+
+/* ---- entries ---- */
+
+struct idx_entry *idx_entry_new(const void *key, size_t klen)
+{
+    struct idx_entry *e;
+
+    OMK_ASSERT(klen <= UINT32_MAX);
+    e = omk_malloc(sizeof(*e) + klen);
+    e->key_len = (uint32_t)klen;
+    e->val_len = 0;
+    e->expire_flags = 0;
+    e->loc = 0;
+    if (klen)
+        memcpy(e->key, key, klen);
+    return e;
+}
+
+void idx_entry_free(struct idx_entry *e)
+{
+    omk_free(e);
+}
+
+/* ---- small tree helpers ---- */
+
+struct alex_leaf *alex_leftmost_leaf(const struct alex_node *nd)
+{
+    while (nd->type == ALEX_INNER)
+        nd = ((const struct alex_inner *)nd)->ch[0];
+    return (struct alex_leaf *)nd;
+}
+
+struct alex_leaf *alex_rightmost_leaf(const struct alex_node *nd)
+{
+    while (nd->type == ALEX_INNER) {
+        const struct alex_inner *in = (const struct alex_inner *)nd;
+
+        nd = in->ch[in->nch - 1];
+    }
+    return (struct alex_leaf *)nd;
+}
+
+/* The slot of model node 'in' that 'key' routes to. */
+static inline size_t alex_child_slot(const struct alex_inner *in, const void *key, size_t klen,
+                                     int *clamped)
+{
+    uint64_t c = kc_code(in->h.kc, key, klen, clamped);
+
+    return alex_route(in->h.a, in->h.b, in->off, c, in->nch);
+}
+
+/* The run [*s, *e) of slots of 'in' that point to child 'c'. */
+static void alex_run_of(const struct alex_inner *in, const struct alex_node *c, size_t *s,
+                        size_t *e)
+{
+    const struct alex_leaf *l = alex_leftmost_leaf(c);
+    size_t i = 0;
+    int cl;
+
+    if (l->n > 0) {
+        const struct idx_entry *k = l->ent[leaf_next_set(l, 0)];
+
+        i = alex_child_slot(in, k->key, k->key_len, &cl);
+    } else {
+        while (i < in->nch && in->ch[i] != c)
+            i++;
+    }
+    OMK_ASSERT(i < in->nch && in->ch[i] == c);
+    *s = i;
+    while (*s > 0 && in->ch[*s - 1] == c)
+        (*s)--;
+    *e = i + 1;
+    while (*e < in->nch && in->ch[*e] == c)
+        (*e)++;
+}
+
+/* Put 'neu' where 'old' hangs (its parent's run, or the root). 'old' must be intact. */
+static void alex_replace(struct idx *ix, struct alex_node *old, struct alex_node *neu)
+{
+    struct alex_inner *p = old->parent;
+    size_t s, e;
+
+    neu->parent = p;
+    if (!p) {
+        ix->root = neu;
+        return;
+    }
+    alex_run_of(p, old, &s, &e);
+    for (size_t j = s; j < e; j++)
+        p->ch[j] = neu;
+}
+
+/* Link the leaves head..tail between 'prev' and 'next' in the leaf chain. */
+static void alex_splice(struct alex_leaf *prev, struct alex_leaf *next, struct alex_leaf *head,
+                        struct alex_leaf *tail)
+{
+    head->prev = prev;
+    if (prev)
+        prev->next = head;
+    tail->next = next;
+    if (next)
+        next->prev = tail;
+}
+
+/* Keys under 'nd'. */
+static size_t alex_node_keys(const struct alex_node *nd)
+{
+    if (nd->type == ALEX_LEAF)
+        return ((const struct alex_leaf *)nd)->n;
+    return ((const struct alex_inner *)nd)->nkeys;
+}
+
+/* All entries under 'nd' in key order; returns memory freed with omk_free(). */
+static struct idx_entry **alex_gather(const struct alex_node *nd, size_t *n)
+{
+    struct alex_leaf *l = alex_leftmost_leaf(nd), *last = alex_rightmost_leaf(nd);
+    size_t total = alex_node_keys(nd), k = 0;
+    struct idx_entry **ents = omk_malloc((total ? total : 1) * sizeof(*ents));
+
+    for (;;) {
+        leaf_collect(l, NULL, ents + k);
+        k += l->n;
+        if (l == last)
+            break;
+        l = l->next;
+    }
+    OMK_ASSERT(k == total);
+    *n = total;
+    return ents;
+}
+
+/* Replace subtree 'nd' by one built from its keys ('mode' as for alex_build()).
+ * Returns the new node. */
+static struct alex_node *alex_rebuild(struct idx *ix, struct alex_node *nd, int mode,
+                                      double density)
+{
+    struct alex_leaf *prev = alex_leftmost_leaf(nd)->prev, *next = alex_rightmost_leaf(nd)->next;
+    struct alex_leaf *head = NULL, *tail = NULL;
+    size_t n;
+    struct idx_entry **ents = alex_gather(nd, &n);
+    struct alex_node *neu = alex_build(ix, ents, n, mode, density, &head, &tail);
+
+    alex_replace(ix, nd, neu);
+    alex_splice(prev, next, head, tail);
+    alex_free_subtree(nd);
+    omk_free(ents);
+    return neu;
+}
+
+/* ---- model node growth ---- */
+
+/* Append nch slots on the right, owned by the last child. */
+static void inner_grow_right(struct alex_inner *in)
+{
+    size_t n = in->nch;
+
+    in->ch = omk_realloc(in->ch, 2 * n * sizeof(in->ch[0]));
+    for (size_t j = n; j < 2 * n; j++)
+        in->ch[j] = in->ch[n - 1];
+    in->nch = (uint32_t)(2 * n);
+}
+
+/* Prepend nch slots on the left, owned by the first child; the model shifts by nch. */
+static void inner_grow_left(struct alex_inner *in)
+{
+    size_t n = in->nch;
+    struct alex_node **ch = omk_malloc(2 * n * sizeof(ch[0]));
+
+    for (size_t j = 0; j < n; j++)
+        ch[j] = in->ch[0];
+    memcpy(ch + n, in->ch, n * sizeof(ch[0]));
+    omk_free(in->ch);
+    in->ch = ch;
+    in->off += (int64_t)n;
+    in->nch = (uint32_t)(2 * n);
+}
+
+/* Double every child's run and the model with it (x2 is exact: routes are kept). */
+static void inner_double(struct alex_inner *in)
+{
+    size_t n = in->nch;
+    struct alex_node **ch = omk_malloc(2 * n * sizeof(ch[0]));
+
+    for (size_t j = 0; j < n; j++)
+        ch[2 * j] = ch[2 * j + 1] = in->ch[j];
+    omk_free(in->ch);
+    in->ch = ch;
+    in->h.a *= 2;
+    in->h.b *= 2;
+    in->off *= 2;
+    in->nch = (uint32_t)(2 * n);
+}
+
+static size_t alex_clamp_slot(int64_t r, size_t n)
+{
+    return r < 0 ? 0 : ((uint64_t)r >= n ? n - 1 : (size_t)r);
+}
+
+/* ---- splits ---- */
+
+/* Try a sideways split of leaf 'l' (keys 'ents'[0..n-1]) into its parent; returns 1 when
+ * done ('l' is freed then), 0 when the parent cannot separate the keys. */
+static int alex_split_sideways(struct idx *ix, struct alex_leaf *l, struct idx_entry **ents,
+                               size_t n)
+{
+    struct alex_inner *m = l->h.parent;
+    uint64_t *mc = omk_malloc(n * sizeof(uint64_t));
+    size_t s, e, mid, k, e0, e1;
+    int cl, done = 0;
+
+    for (size_t i = 0; i < n; i++)
+        mc[i] = kc_code(m->h.kc, ents[i]->key, ents[i]->key_len, &cl);
+    alex_run_of(m, &l->h, &s, &e);
+#define RAW(i) alex_route_raw(m->h.a, m->h.b, m->off, mc[i])
+    if (e == m->nch && RAW(n - 1) >= (int64_t)m->nch && 2 * (size_t)m->nch <= ALEX_MAX_FANOUT) {
+        inner_grow_right(m);
+        e = m->nch;
+    } else if (s == 0 && RAW(0) < 0 && 2 * (size_t)m->nch <= ALEX_MAX_FANOUT) {
+        e += m->nch;
+        inner_grow_left(m);
+    }
+    if (e - s == 1 && 2 * (size_t)m->nch <= ALEX_MAX_FANOUT) {
+        size_t n2 = 2 * (size_t)m->nch;
+        int64_t off2 = 2 * m->off;
+
+        e0 = alex_route(2 * m->h.a, 2 * m->h.b, off2, mc[0], n2);
+        e1 = alex_route(2 * m->h.a, 2 * m->h.b, off2, mc[n - 1], n2);
+        if (e0 != e1) {
+            inner_double(m);
+            s *= 2;
+            e = s + 2;
+        }
+    }
+    e0 = alex_clamp_slot(RAW(0), m->nch);
+    e1 = alex_clamp_slot(RAW(n - 1), m->nch);
+    OMK_ASSERT(e0 >= s && e1 < e);
+    if (e - s >= 2 && e0 != e1) {
+        struct alex_leaf *prev = l->prev, *next = l->next, *head = NULL, *tail = NULL;
+        struct alex_node *left, *right;
+
+        mid = alex_clamp_slot(RAW(n / 2), m->nch);
+        if (mid <= e0)
+            mid = e0 + 1;
+        for (k = 0; k < n && alex_clamp_slot(RAW(k), m->nch) < mid; k++)
+            ;
+        OMK_ASSERT(k > 0 && k < n);
+        left = alex_build(ix, ents, k, BUILD_LEAF, ALEX_DENSITY_EXPAND, &head, &tail);
+        right = alex_build(ix, ents + k, n - k, BUILD_LEAF, ALEX_DENSITY_EXPAND, &head, &tail);
+        left->parent = right->parent = m;
+        for (size_t j = s; j < e; j++)
+            m->ch[j] = j < mid ? left : right;
+        alex_splice(prev, next, head, tail);
+        leaf_free(l);
+        ix->splits_sideways++;
+        done = 1;
+    }
+#undef RAW
+    omk_free(mc);
+    return done;
+}
+
+/* Split leaf 'l': sideways when its parent can separate the keys, else downward. */
+static void alex_split(struct idx *ix, struct alex_leaf *l)
+{
+    size_t n = l->n;
+    struct idx_entry **ents = omk_malloc((n ? n : 1) * sizeof(*ents));
+
+    OMK_ASSERT(n >= 2);
+    leaf_collect(l, NULL, ents);
+    if (!l->h.parent || !alex_split_sideways(ix, l, ents, n)) {
+        alex_rebuild(ix, &l->h, BUILD_INNER, ALEX_DENSITY_EXPAND);
+        ix->splits_down++;
+    }
+    omk_free(ents);
+}
+
+/* Leaf 'l' refused an insert with 'rc': expand it, or split it (ALEX.md 1.3-1.4). */
+static void alex_make_room(struct idx *ix, struct alex_leaf *l, int rc)
+{
+    size_t n = l->n, newcap = leaf_cap_for(n + 1, ALEX_DENSITY_EXPAND);
+    double obs = leaf_observed_cost(l);
+    int dir = leaf_append_dir(l);
+
+    if (dir && newcap <= ix->max_slots) {
+        /* Append-mostly: keep the keys dense and the room where the inserts go. */
+        leaf_resize(l, newcap > l->cap ? newcap : l->cap, dir);
+        ix->expansions++;
+        return;
+    }
+    if (rc == LEAF_INS_COSTLY || newcap > ix->max_slots) {
+        alex_split(ix, l);
+        return;
+    }
+    if (l->ins >= 64 && obs > 1.5 * l->exp_cost && obs > 20) {
+        /* Significant deviation: expand-and-retrain or split in two, whichever the cost
+         * model prefers (a downward split also pays a model level). */
+        uint64_t *codes = omk_malloc(n * sizeof(uint64_t));
+        struct idx_entry **ents = omk_malloc(n * sizeof(*ents));
+        size_t h = n / 2;
+        double ce, cs;
+
+        leaf_collect(l, codes, ents);
+        ce = alex_leaf_cost_est(codes, n, newcap);
+        cs = (alex_leaf_cost_est(codes, h, leaf_cap_for(h, ALEX_DENSITY_EXPAND)) * (double)h +
+              alex_leaf_cost_est(codes + h, n - h, leaf_cap_for(n - h, ALEX_DENSITY_EXPAND)) *
+                  (double)(n - h)) / (double)n;
+        if (!l->h.parent)
+            cs += ALEX_COST_LEVEL;
+        omk_free(codes);
+        omk_free(ents);
+        if (cs < ce) {
+            alex_split(ix, l);
+            return;
+        }
+    }
+    leaf_resize(l, newcap, 0);
+    ix->expansions++;
+}
+
+/* Count the code duplicates among the keys of 'l' (ties a retrain could not remove). */
+static size_t leaf_dup_codes(const struct alex_leaf *l)
+{
+    size_t d = 0;
+    long prev = -1;
+
+    for (size_t i = leaf_next_set(l, 0); i < l->cap; i = leaf_next_set(l, i + 1)) {
+        if (prev >= 0 && l->code[prev] == l->code[i])
+            d++;
+        prev = (long)i;
+    }
+    return d;
+}
+
+/* Retrain the transform of leaf 'l' by rebuilding it from its keys. When the rebuilt
+ * leaf still has many tied codes, back off: the next retrain waits twice as long. */
+static void alex_retrain_leaf(struct idx *ix, struct alex_leaf *l)
+{
+    uint32_t limit = l->odd_limit;
+    struct alex_node *neu = alex_rebuild(ix, &l->h, BUILD_AUTO, ALEX_DENSITY_BUILD);
+
+    ix->retrains++;
+    if (neu->type == ALEX_LEAF) {
+        struct alex_leaf *nl = (struct alex_leaf *)neu;
+
+        if (leaf_dup_codes(nl) >= nl->odd_limit && limit < UINT32_MAX / 2)
+            nl->odd_limit = 2 * limit > nl->odd_limit ? 2 * limit : nl->odd_limit;
+    }
+}
+
+/* ---- public API ---- */
+
+struct idx *idx_new(const struct idx_config *cfg)
+{
+    struct idx *ix = omk_calloc(1, sizeof(*ix));
+    size_t m = cfg && cfg->max_leaf_slots ? cfg->max_leaf_slots : 65536;
+
+    m = (m + 63) & ~(size_t)63;
+    ix->max_slots = m < 256 ? 256 : m;
+    ix->root = &leaf_new(kc_train(NULL, 0), NULL, NULL, 0, ALEX_LEAF_MIN_CAP)->h;
+    return ix;
+}
+
+void idx_clear(struct idx *ix, void (*free_entry)(struct idx_entry *e))
+{
+    struct alex_leaf *l = alex_leftmost_leaf(ix->root);
+
+    for (; l; l = l->next)
+        for (size_t i = leaf_next_set(l, 0); i < l->cap; i = leaf_next_set(l, i + 1))
+            (free_entry ? free_entry : idx_entry_free)(l->ent[i]);
+    alex_free_subtree(ix->root);
+    ix->root = &leaf_new(kc_train(NULL, 0), NULL, NULL, 0, ALEX_LEAF_MIN_CAP)->h;
+    ix->n = 0;
+}
+
+void idx_free(struct idx *ix, void (*free_entry)(struct idx_entry *e))
+{
+    if (!ix)
+        return;
+    idx_clear(ix, free_entry);
+    alex_free_subtree(ix->root);
+    omk_free(ix);
+}
+
+size_t idx_count(const struct idx *ix)
+{
+    return ix->n;
+}
+
+/* The leaf 'key' routes to, and the key's code there. Reads only. */
+static struct alex_leaf *alex_descend(const struct idx *ix, const void *key, size_t klen,
+                                      uint64_t *code, int *clamped)
+{
+    const struct alex_node *nd = ix->root;
+
+    while (nd->type == ALEX_INNER) {
+        const struct alex_inner *in = (const struct alex_inner *)nd;
+
+        nd = in->ch[alex_child_slot(in, key, klen, clamped)];
+    }
+    *code = kc_code(nd->kc, key, klen, clamped);
+    return (struct alex_leaf *)nd;
+}
+
+struct idx_entry *idx_find(const struct idx *ix, const void *key, size_t klen)
+{
+    uint64_t c;
+    int cl;
+    struct alex_leaf *l = alex_descend(ix, key, klen, &c, &cl);
+    struct leaf_pos pos;
+
+    leaf_search(l, c, key, klen, &pos);
+    return pos.found ? l->ent[pos.slot] : NULL;
+}
+
+int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **out)
+{
+    struct idx_entry *e = NULL;
+    struct alex_leaf *l;
+    struct leaf_pos pos;
+    uint64_t c;
+    int cl;
+
+    for (;;) {
+        l = alex_descend(ix, key, klen, &c, &cl);
+        leaf_search(l, c, key, klen, &pos);
+        if (pos.found) {
+            OMK_ASSERT(!e);
+            *out = l->ent[pos.slot];
+            return IDX_EXISTS;
+        }
+        if (!e)
+            e = idx_entry_new(key, klen);
+        int rc = leaf_insert(l, c, e, &pos);
+
+        if (rc == LEAF_INS_OK)
+            break;
+        alex_make_room(ix, l, rc);
+    }
+    ix->n++;
+    ix->ins_total++;
+    ix->steps_total += pos.steps;
+    if (cl || pos.tied)
+        l->odd++;
+
+    /* Walk up: subtree counts, clamp counters of the model nodes on the path. */
+    struct alex_inner *rebuild = NULL;
+
+    for (struct alex_inner *in = l->h.parent; in; in = in->h.parent) {
+        int icl;
+
+        in->nkeys++;
+        (void)kc_code(in->h.kc, key, klen, &icl);
+        if (icl) {
+            in->clamped++;
+            if (in->clamped >= ALEX_SUBTREE_CLAMP_MIN && in->clamped * 8 >= in->nkeys)
+                rebuild = in;
+        }
+    }
+    if (rebuild) {
+        alex_rebuild(ix, &rebuild->h, BUILD_AUTO, ALEX_DENSITY_BUILD);
+        ix->retrains++;
+    } else if (l->odd >= l->odd_limit) {
+        alex_retrain_leaf(ix, l);
+    }
+    *out = e;
+    return IDX_OK;
+}
+
+/* Leaf 'l' (not the root) became empty: give its slots to a neighbour, and fold a parent
+ * left with a single child. 'key' routed to 'l'. */
+static void alex_merge_empty(struct idx *ix, struct alex_leaf *l)
+{
+    struct alex_inner *m = l->h.parent;
+    struct alex_node *nb;
+    size_t s, e;
+
+    alex_run_of(m, &l->h, &s, &e);
+    nb = s > 0 ? m->ch[s - 1] : m->ch[e];
+    for (size_t j = s; j < e; j++)
+        m->ch[j] = nb;
+    if (l->prev)
+        l->prev->next = l->next;
+    if (l->next)
+        l->next->prev = l->prev;
+    leaf_free(l);
+    ix->merges++;
+    if (m->ch[0] == m->ch[m->nch - 1]) {
+        /* One child left: it takes the model node's place. */
+        alex_replace(ix, &m->h, nb);
+        kc_free(m->h.kc);
+        omk_free(m->ch);
+        omk_free(m);
+    }
+}
+
+int idx_delete(struct idx *ix, const void *key, size_t klen, struct idx_entry **out)
+{
+    uint64_t c;
+    int cl;
+    struct alex_leaf *l = alex_descend(ix, key, klen, &c, &cl);
+    struct leaf_pos pos;
+    struct idx_entry *e;
+
+    leaf_search(l, c, key, klen, &pos);
+    if (!pos.found)
+        return IDX_NOTFOUND;
+    e = leaf_erase(l, &pos);
+    ix->n--;
+    for (struct alex_inner *in = l->h.parent; in; in = in->h.parent)
+        in->nkeys--;
+    if (l->n == 0 && l->h.parent) {
+        alex_merge_empty(ix, l);
+    } else if (l->cap > ALEX_LEAF_MIN_CAP && (double)l->n < ALEX_DENSITY_MIN * (double)l->cap) {
+        size_t nc = leaf_cap_for(l->n, ALEX_DENSITY_CONTRACT);
+
+        if (nc < l->cap) {
+            leaf_resize(l, nc, 0);
+            ix->contractions++;
+        }
+    }
+    *out = e;
+    return IDX_OK;
+}
+
+int idx_bulk_load(struct idx *ix, struct idx_entry **sorted, size_t n)
+{
+    struct alex_leaf *head = NULL, *tail = NULL;
+    struct alex_node *root;
+
+    if (ix->n)
+        return IDX_EXISTS;
+    if (n == 0)
+        return IDX_OK;
+    for (size_t i = 1; i < n; i++)
+        OMK_ASSERT(alex_entcmp(sorted[i - 1], sorted[i]->key, sorted[i]->key_len) < 0);
+    ix->n = n;  /* the builder's traversal cost uses the final size */
+    root = alex_build(ix, sorted, n, BUILD_AUTO, ALEX_DENSITY_BUILD, &head, &tail);
+    alex_free_subtree(ix->root);
+    root->parent = NULL;
+    ix->root = root;
+    return IDX_OK;
+}
+
+void idx_seek(const struct idx *ix, const void *key, size_t klen, struct idx_iter *it)
+{
+    uint64_t c;
+    int cl;
+    struct alex_leaf *l;
+    struct leaf_pos pos;
+
+    it->ix = ix;
+    if (klen == 0) {
+        it->leaf = alex_leftmost_leaf(ix->root);
+        it->slot = 0;
+        return;
+    }
+    l = alex_descend(ix, key, klen, &c, &cl);
+    leaf_search(l, c, key, klen, &pos);
+    it->leaf = l;
+    it->slot = pos.slot;
+}
+
+struct idx_entry *idx_iter_next(struct idx_iter *it)
+{
+    const struct alex_leaf *l = it->leaf;
+
+    while (l) {
+        size_t i = leaf_next_set(l, it->slot);
+
+        if (i < l->cap) {
+            it->slot = i + 1;
+            return l->ent[i];
+        }
+        l = l->next;
+        it->leaf = l;
+        it->slot = 0;
+    }
+    return NULL;
+}
+
+/* splitmix64 step: the next pseudo-random number after '*s'. */
+static uint64_t alex_mix(uint64_t *s)
+{
+    uint64_t z = (*s += UINT64_C(0x9E3779B97F4A7C15));
+
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+struct idx_entry *idx_random(const struct idx *ix, uint64_t rnd)
+{
+    const struct alex_node *nd = ix->root;
+    const struct alex_leaf *l;
+    size_t i;
+
+    if (ix->n == 0)
+        return NULL;
+    /* Descend by key count, so each key is about equally likely: at a model node pick a
+     * target rank and walk the distinct children (on very wide nodes, pick a slot). */
+    while (nd->type == ALEX_INNER) {
+        const struct alex_inner *in = (const struct alex_inner *)nd;
+        size_t want = (size_t)(alex_mix(&rnd) % (in->nkeys ? in->nkeys : 1)), j = 0;
+        const struct alex_node *c = in->ch[0];
+
+        if (in->nch > ALEX_RANDOM_WALK_MAX) {
+            nd = in->ch[alex_mix(&rnd) % in->nch];
+            continue;
+        }
+        for (;;) {
+            size_t k = alex_node_keys(c);
+
+            if (want < k)
+                break;
+            want -= k;
+            while (j < in->nch && in->ch[j] == c)
+                j++;
+            if (j >= in->nch)
+                break;
+            c = in->ch[j];
+        }
+        nd = c;
+    }
+    l = (const struct alex_leaf *)nd;
+    while (l->n == 0)
+        l = l->next ? l->next : alex_leftmost_leaf(ix->root);
+    i = leaf_next_set(l, (size_t)(alex_mix(&rnd) % l->cap));
+    if (i >= l->cap)
+        i = leaf_next_set(l, 0);
+    return l->ent[i];
+}

@@ -1,0 +1,275 @@
+/* alex_build.c - building ALEX subtrees from sorted entries: bulk load, and the rebuilds
+ * behind splits and transform retrains. Each node trains its own key transform on its
+ * own keys, then either becomes a leaf or a model node whose fanout comes from the
+ * fanout tree (ALEX.md 1.6).
+ *
+ * HOW IT WORKS: for a node with keys k[0..n-1] and codes c[i] under its transform, the
+ * leaf option costs alex_leaf_cost_est() (expected search steps and shifts). For fanouts
+ * F = 2, 4, 8, ... a model mapping codes to [0, F) is fitted; the keys are partitioned by
+ * EVALUATING route() on each code (never by inverting the model), each part is priced as
+ * a leaf, and the level's cost is the key-weighted mean plus one model level and the
+ * traversal term of ALEX.md 1.5. The search stops once the cost rose twice in a row.
+ * The cheaper of leaf and best fanout wins (a model node is forced when the keys do not
+ * fit in one leaf). Adjacent parts are then grouped: empty parts join their left
+ * neighbour (the first ones join the first non-empty part) and small neighbours join
+ * while the group stays small, so each child owns a contiguous run of slots. At least two
+ * groups always remain: the transform's anchor is the common prefix of the first and last
+ * key, so their codes differ, and a fallback line through the extreme codes separates
+ * them; every child therefore has fewer keys than its parent and the recursion ends. */
+#include "config.h"
+
+#include "index/index_internal.h"
+
+#include "common/omk.h"
+
+#define BUILD_SMALL_LEAF 1024    /* at most this many keys: always a leaf when it fits */
+#define BUILD_GROUP_KEYS 1024    /* neighbouring parts merge while the group stays <= */
+
+void alex_fit(const uint64_t *codes, size_t n, double scale, double *a, double *b)
+{
+    double mx = 0, my, sxx = 0, sxy = 0, step;
+
+    *a = 0;
+    *b = 0;
+    if (n == 0)
+        return;
+    step = scale / (double)n;
+    for (size_t i = 0; i < n; i++)
+        mx += (double)codes[i];
+    mx /= (double)n;
+    my = step * (double)(n - 1) / 2.0;
+    for (size_t i = 0; i < n; i++) {
+        double dx = (double)codes[i] - mx;
+
+        sxx += dx * dx;
+        sxy += dx * (step * (double)i - my);
+    }
+    if (sxx > 0)
+        *a = sxy / sxx;
+    if (!(*a >= 0) || !isfinite(*a))
+        *a = 0;
+    *b = my - *a * mx;
+    if (!isfinite(*b)) {
+        *a = 0;
+        *b = my;
+    }
+}
+
+/* The fallback model mapping [lo, hi] onto [0, f): lo routes to 0, hi to f - 1 or above
+ * (hi > lo, f >= 2). */
+static void build_minmax(uint64_t lo, uint64_t hi, size_t f, double *a, double *b)
+{
+    *a = (double)f / ((double)(hi - lo) + 1.0);
+    *b = -*a * (double)lo;
+}
+
+/* Partition 'codes' by route() under (a, b) into 'f' parts: first[j] is the first index
+ * routed to a part >= j (first[f] = n). Returns the number of non-empty parts. */
+static size_t build_partition(const uint64_t *codes, size_t n, double a, double b, size_t f,
+                              size_t *first)
+{
+    size_t j = 0, parts = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t r = alex_route(a, b, 0, codes[i], f);
+
+        if (i == 0 || r >= j)
+            parts++;
+        while (j <= r)
+            first[j++] = i;
+    }
+    while (j <= f)
+        first[j++] = n;
+    return parts;
+}
+
+/* Model and partition for fanout 'f': the least-squares line, or the min/max line when
+ * that leaves a single part. Returns the number of non-empty parts. */
+static size_t build_split(const uint64_t *codes, size_t n, size_t f, double *a, double *b,
+                          size_t *first)
+{
+    size_t parts;
+
+    alex_fit(codes, n, (double)f, a, b);
+    parts = build_partition(codes, n, *a, *b, f, first);
+    if (parts < 2 && codes[n - 1] > codes[0]) {
+        build_minmax(codes[0], codes[n - 1], f, a, b);
+        parts = build_partition(codes, n, *a, *b, f, first);
+    }
+    return parts;
+}
+
+/* Expected cost of a model node of fanout 'f' over 'codes' (ALEX.md 1.5). */
+static double build_level_cost(const struct idx *ix, const uint64_t *codes, size_t n,
+                               size_t f, const size_t *first, double density)
+{
+    double cost = 0, total = (double)(ix->n > n ? ix->n : n);
+
+    for (size_t j = 0; j < f; j++) {
+        size_t m = first[j + 1] - first[j], cap;
+        double c;
+
+        if (m == 0)
+            continue;
+        cap = leaf_cap_for(m, density);
+        c = alex_leaf_cost_est(codes + first[j], m, cap);
+        if (cap > ix->max_slots)
+            c += ALEX_COST_LEVEL;  /* that part becomes a model node in turn */
+        cost += c * (double)m / (double)n;
+    }
+    return cost + ALEX_COST_LEVEL +
+           ALEX_COST_BYTE * (double)(sizeof(struct alex_inner) + f * sizeof(void *)) * total /
+               (double)n;
+}
+
+/* Group the parts of a fanout-'f' partition into children: writes group starts (slot
+ * indexes) into 'gs' and key starts into 'gk', returns the number of groups (>= 2 when
+ * at least two parts are non-empty). 'merge_small' also joins small neighbours. */
+static size_t build_groups(const size_t *first, size_t f, size_t n, int merge_small,
+                           size_t *gs, size_t *gk)
+{
+    size_t g = 0, most = n / 2 < BUILD_GROUP_KEYS ? n / 2 : BUILD_GROUP_KEYS;
+
+    for (size_t j = 0; j < f; j++) {
+        size_t m = first[j + 1] - first[j];
+
+        if (g > 0) {
+            size_t gm = first[j] - gk[g - 1];
+
+            if (m == 0 || gm == 0 || (merge_small && gm + m <= most))
+                continue;
+        }
+        gs[g] = j;
+        gk[g] = first[j];
+        g++;
+    }
+    gs[g] = f;
+    gk[g] = n;
+    return g;
+}
+
+/* A leaf holding 'e'[0..n-1] under transform 'kc' (taken) with codes 'codes', linked at
+ * the end of the chain. */
+static struct alex_node *build_leaf(struct alex_kc *kc, const uint64_t *codes,
+                                    struct idx_entry *const *e, size_t n, double density,
+                                    struct alex_leaf **head, struct alex_leaf **tail)
+{
+    struct alex_leaf *l = leaf_new(kc, codes, e, n, leaf_cap_for(n, density));
+
+    l->prev = *tail;
+    l->next = NULL;
+    if (*tail)
+        (*tail)->next = l;
+    else
+        *head = l;
+    *tail = l;
+    return &l->h;
+}
+
+struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t n, int mode,
+                             double density, struct alex_leaf **head, struct alex_leaf **tail)
+{
+    struct alex_kc *kc = kc_train(e, n);
+    uint64_t *codes = omk_malloc((n ? n : 1) * sizeof(uint64_t));
+    size_t leaf_cap = leaf_cap_for(n, density), maxf = ALEX_MAX_FANOUT;
+    int leaf_ok = mode != BUILD_INNER && leaf_cap <= ix->max_slots, cl;
+    double leaf_cost = 0;
+
+    OMK_ASSERT(mode != BUILD_INNER || n >= 2);
+    for (size_t i = 0; i < n; i++)
+        codes[i] = kc_code(kc, e[i]->key, e[i]->key_len, &cl);
+    if (mode == BUILD_LEAF && !leaf_ok) {
+        /* Denser than asked, but one leaf under the cap. */
+        OMK_ASSERT(n < ix->max_slots);
+        density = (double)n / (double)ix->max_slots;
+        leaf_ok = 1;
+    }
+    if (leaf_ok && n > BUILD_SMALL_LEAF && mode == BUILD_AUTO)
+        leaf_cost = alex_leaf_cost_est(codes, n, leaf_cap);
+    if (leaf_ok && (n <= BUILD_SMALL_LEAF || leaf_cost < 1.0 || mode == BUILD_LEAF)) {
+        struct alex_node *nd = build_leaf(kc, codes, e, n, density, head, tail);
+
+        omk_free(codes);
+        return nd;
+    }
+
+    /* The fanout tree, level by level. */
+    size_t *first = omk_malloc((maxf + 1) * sizeof(size_t));
+    size_t best_f = 0, rises = 0;
+    double best_cost = INFINITY, prev_cost = INFINITY, a, b;
+
+    while (maxf > 2 && maxf / 2 >= 4 * n)
+        maxf /= 2;
+    for (size_t f = 2; f <= maxf; f *= 2) {
+        double cost;
+
+        if (build_split(codes, n, f, &a, &b, first) < 2)
+            continue;
+        cost = build_level_cost(ix, codes, n, f, first, density);
+        if (cost < best_cost) {
+            best_cost = cost;
+            best_f = f;
+        }
+        rises = cost > prev_cost ? rises + 1 : 0;
+        prev_cost = cost;
+        if (rises >= 2)
+            break;
+    }
+    OMK_ASSERT(best_f >= 2);  /* codes[0] < codes[n-1]: the min/max line separates */
+    if (leaf_ok && leaf_cost <= best_cost) {
+        struct alex_node *nd;
+
+        omk_free(first);
+        nd = build_leaf(kc, codes, e, n, density, head, tail);
+        omk_free(codes);
+        return nd;
+    }
+
+    /* A model node of fanout best_f. */
+    struct alex_inner *in = omk_calloc(1, sizeof(*in));
+    size_t *gs = omk_malloc((best_f + 1) * sizeof(size_t));
+    size_t *gk = omk_malloc((best_f + 1) * sizeof(size_t));
+    size_t g;
+
+    build_split(codes, n, best_f, &a, &b, first);
+    omk_free(codes);
+    g = build_groups(first, best_f, n, 1, gs, gk);
+    if (g < 2)
+        g = build_groups(first, best_f, n, 0, gs, gk);
+    OMK_ASSERT(g >= 2);
+    in->h.type = ALEX_INNER;
+    in->h.kc = kc;
+    in->h.a = a;
+    in->h.b = b;
+    in->nch = (uint32_t)best_f;
+    in->ch = omk_malloc(best_f * sizeof(in->ch[0]));
+    in->nkeys = n;
+    for (size_t k = 0; k < g; k++) {
+        struct alex_node *c = alex_build(ix, e + gk[k], gk[k + 1] - gk[k], BUILD_AUTO,
+                                         density, head, tail);
+
+        c->parent = in;
+        for (size_t j = gs[k]; j < gs[k + 1]; j++)
+            in->ch[j] = c;
+    }
+    omk_free(gs);
+    omk_free(gk);
+    omk_free(first);
+    return &in->h;
+}
+
+void alex_free_subtree(struct alex_node *nd)
+{
+    if (nd->type == ALEX_LEAF) {
+        leaf_free((struct alex_leaf *)nd);
+        return;
+    }
+    struct alex_inner *in = (struct alex_inner *)nd;
+
+    for (size_t j = 0; j < in->nch; j++)
+        if (j == 0 || in->ch[j] != in->ch[j - 1])
+            alex_free_subtree(in->ch[j]);
+    kc_free(in->h.kc);
+    omk_free(in->ch);
+    omk_free(in);
+}

@@ -1,0 +1,202 @@
+/* alex_check.c - idx_validate (every invariant of ALEX.md section 4, like SQLite's
+ * integrity check: walk everything, report the first fault) and idx_stats_get. Both only
+ * read the index. */
+#include "config.h"
+
+#include "index/index_internal.h"
+
+#include "common/omk.h"
+
+#include <malloc.h>
+#include <stdarg.h>
+#include <stdio.h>
+
+struct check {
+    const struct idx *ix;
+    char *err;
+    size_t errlen;
+    const struct alex_leaf *prev;     /* the previous leaf in tree order */
+    const struct idx_entry *last;     /* the previous key in tree order */
+    size_t keys;
+};
+
+__attribute__((format(printf, 2, 3)))
+static int check_fail(struct check *ck, const char *fmt, ...)
+{
+    va_list ap;
+
+    if (ck->err && ck->errlen) {
+        va_start(ap, fmt);
+        vsnprintf(ck->err, ck->errlen, fmt, ap);
+        va_end(ap);
+    }
+    return -1;
+}
+
+/* Does 'e' route from the root to leaf 'l'? */
+static int check_route(const struct idx *ix, const struct idx_entry *e, const struct alex_leaf *l)
+{
+    const struct alex_node *nd = ix->root;
+    int cl;
+
+    while (nd->type == ALEX_INNER) {
+        const struct alex_inner *in = (const struct alex_inner *)nd;
+        uint64_t c = kc_code(in->h.kc, e->key, e->key_len, &cl);
+
+        nd = in->ch[alex_route(in->h.a, in->h.b, in->off, c, in->nch)];
+    }
+    return nd == &l->h;
+}
+
+static int check_leaf(struct check *ck, const struct alex_leaf *l)
+{
+    size_t pop = 0;
+    int cl;
+
+    if (l->cap % 64 || l->cap < ALEX_LEAF_MIN_CAP || l->n >= l->cap)
+        return check_fail(ck, "leaf %p: cap %u n %u", (const void *)l, l->cap, l->n);
+    if (l->cap > ck->ix->max_slots && l->cap > ALEX_LEAF_MIN_CAP)
+        return check_fail(ck, "leaf %p: cap %u over the cap %zu", (const void *)l, l->cap,
+                          ck->ix->max_slots);
+    if (!(l->h.a >= 0) || !isfinite(l->h.b))
+        return check_fail(ck, "leaf %p: bad model a=%g b=%g", (const void *)l, l->h.a, l->h.b);
+    if (l->h.parent && l->n == 0)
+        return check_fail(ck, "leaf %p: empty non-root leaf", (const void *)l);
+    if (l->prev != ck->prev || (ck->prev && ck->prev->next != l))
+        return check_fail(ck, "leaf %p: leaf chain broken", (const void *)l);
+    for (size_t w = 0; w < l->cap / 64; w++)
+        pop += (size_t)__builtin_popcountll(l->bm[w]);
+    if (pop != l->n)
+        return check_fail(ck, "leaf %p: popcount %zu != n %u", (const void *)l, pop, l->n);
+    for (size_t i = 0; i < l->cap; i++) {
+        if (i > 0 && l->code[i] < l->code[i - 1])
+            return check_fail(ck, "leaf %p: code decreases at slot %zu", (const void *)l, i);
+        if (!leaf_is_set(l, i)) {
+            size_t j = leaf_next_set(l, i);
+            uint64_t want_c = j < l->cap ? l->code[j] : UINT64_MAX;
+            const struct idx_entry *want_e = j < l->cap ? l->ent[j] : NULL;
+
+            if (l->code[i] != want_c || l->ent[i] != want_e)
+                return check_fail(ck, "leaf %p: gap %zu does not copy the next key",
+                                  (const void *)l, i);
+            continue;
+        }
+        const struct idx_entry *e = l->ent[i];
+
+        if (!e)
+            return check_fail(ck, "leaf %p: slot %zu has no entry", (const void *)l, i);
+        if (l->code[i] >= KC_CODE_LIMIT ||
+            l->code[i] != kc_code(l->h.kc, e->key, e->key_len, &cl))
+            return check_fail(ck, "leaf %p: slot %zu holds a wrong code", (const void *)l, i);
+        if (ck->last && alex_entcmp(ck->last, e->key, e->key_len) >= 0)
+            return check_fail(ck, "leaf %p: keys out of order at slot %zu (key #%zu)",
+                              (const void *)l, i, ck->keys);
+        if (!check_route(ck->ix, e, l))
+            return check_fail(ck, "leaf %p: key #%zu (slot %zu) does not route to its leaf",
+                              (const void *)l, ck->keys, i);
+        ck->last = e;
+        ck->keys++;
+    }
+    ck->prev = l;
+    return 0;
+}
+
+/* Check the subtree 'nd' whose parent must be 'parent'; '*keys' gets its key count. */
+static int check_node(struct check *ck, const struct alex_node *nd,
+                      const struct alex_inner *parent, size_t *keys)
+{
+    if (nd->parent != parent)
+        return check_fail(ck, "node %p: wrong parent pointer", (const void *)nd);
+    if (!nd->kc)
+        return check_fail(ck, "node %p: no transform", (const void *)nd);
+    if (nd->type == ALEX_LEAF) {
+        *keys = ((const struct alex_leaf *)nd)->n;
+        return check_leaf(ck, (const struct alex_leaf *)nd);
+    }
+    if (nd->type != ALEX_INNER)
+        return check_fail(ck, "node %p: bad type %u", (const void *)nd, nd->type);
+
+    const struct alex_inner *in = (const struct alex_inner *)nd;
+    size_t sum = 0, distinct = 0;
+
+    if (in->nch < 2 || (in->nch & (in->nch - 1)) || in->nch > ALEX_MAX_FANOUT)
+        return check_fail(ck, "model node %p: fanout %u", (const void *)nd, in->nch);
+    if (!(in->h.a >= 0) || !isfinite(in->h.a) || !isfinite(in->h.b))
+        return check_fail(ck, "model node %p: bad model", (const void *)nd);
+    for (size_t j = 0; j < in->nch; j++) {
+        size_t k;
+
+        if (!in->ch[j])
+            return check_fail(ck, "model node %p: slot %zu empty", (const void *)nd, j);
+        if (j > 0 && in->ch[j] == in->ch[j - 1])
+            continue;
+        /* A child seen before its run would be a second, disjoint run: its leaves would
+         * come twice and break the chain check; the parent check catches model nodes. */
+        distinct++;
+        if (check_node(ck, in->ch[j], in, &k))
+            return -1;
+        sum += k;
+    }
+    if (distinct < 2)
+        return check_fail(ck, "model node %p: a single child", (const void *)nd);
+    if (sum != in->nkeys)
+        return check_fail(ck, "model node %p: nkeys %zu but children hold %zu",
+                          (const void *)nd, in->nkeys, sum);
+    *keys = sum;
+    return 0;
+}
+
+int idx_validate(const struct idx *ix, char *err, size_t errlen)
+{
+    struct check ck = {ix, err, errlen, NULL, NULL, 0};
+    size_t keys;
+
+    if (!ix->root)
+        return check_fail(&ck, "no root");
+    if (check_node(&ck, ix->root, NULL, &keys))
+        return -1;
+    if (ck.prev && ck.prev->next)
+        return check_fail(&ck, "leaf chain runs past the last leaf");
+    if (keys != ix->n || ck.keys != ix->n)
+        return check_fail(&ck, "count %zu but the tree holds %zu", ix->n, ck.keys);
+    if (err && errlen)
+        err[0] = '\0';
+    return 0;
+}
+
+static void stats_walk(const struct alex_node *nd, size_t depth, struct idx_stats *st)
+{
+    if (depth > st->depth)
+        st->depth = depth;
+    if (nd->type == ALEX_LEAF) {
+        const struct alex_leaf *l = (const struct alex_leaf *)nd;
+
+        st->data_nodes++;
+        st->index_bytes += leaf_bytes(l);
+        for (size_t i = leaf_next_set(l, 0); i < l->cap; i = leaf_next_set(l, i + 1))
+            st->entry_bytes += malloc_usable_size(l->ent[i]);
+        return;
+    }
+    const struct alex_inner *in = (const struct alex_inner *)nd;
+
+    st->model_nodes++;
+    st->index_bytes += sizeof(*in) + kc_bytes(in->h.kc) + in->nch * sizeof(in->ch[0]);
+    for (size_t j = 0; j < in->nch; j++)
+        if (j == 0 || in->ch[j] != in->ch[j - 1])
+            stats_walk(in->ch[j], depth + 1, st);
+}
+
+void idx_stats_get(const struct idx *ix, struct idx_stats *st)
+{
+    memset(st, 0, sizeof(*st));
+    st->keys = ix->n;
+    st->index_bytes = sizeof(*ix);
+    stats_walk(ix->root, 1, st);
+    st->expansions = ix->expansions;
+    st->splits_sideways = ix->splits_sideways;
+    st->splits_down = ix->splits_down;
+    st->retrains = ix->retrains;
+    st->contractions = ix->contractions;
+    st->merges = ix->merges;
+    st->avg_search_steps = ix->ins_total ? (double)ix->steps_total / (double)ix->ins_total : 0;
+}

@@ -1,0 +1,445 @@
+/* alex_leaf.c - ALEX data nodes: gapped arrays of (code, entry) placed by a linear model.
+ * A leaf only knows codes under its own transform; the tree (alex.c) computes them and
+ * decides expansions and splits. Invariants (checked by idx_validate):
+ *  - an occupied slot (bit set in bm) holds a key's code and entry, in (code, key) order;
+ *  - an empty slot holds a copy of the code AND entry of the next occupied slot, or
+ *    (UINT64_MAX, NULL) past the last key: code[] never decreases and ent[] over a run
+ *    of equal codes is ordered by key, so searches need no bitmap test;
+ *  - popcount(bm) == n.
+ * Lookups never write the leaf; the cost counters are updated by inserts only. */
+#include "config.h"
+
+#include "index/index_internal.h"
+
+#include "common/omk.h"
+
+/* Bits 0..63 of 64 - clz(x): the bit length of 'x' (0 for 0). */
+static unsigned leaf_bitlen(uint64_t x)
+{
+    return x ? 64u - (unsigned)__builtin_clzll(x) : 0u;
+}
+
+size_t leaf_cap_for(size_t n, double density)
+{
+    size_t c = (size_t)ceil((double)n / density);
+
+    if (c < n + 1)
+        c = n + 1;
+    c = (c + 63) & ~(size_t)63;
+    return c < ALEX_LEAF_MIN_CAP ? ALEX_LEAF_MIN_CAP : c;
+}
+
+/* Point the three arrays of 'l' into one fresh block for 'cap' slots. */
+static void leaf_alloc_arrays(struct alex_leaf *l, size_t cap)
+{
+    size_t words = cap / 64;
+    char *p = omk_malloc(cap * (sizeof(uint64_t) + sizeof(struct idx_entry *)) +
+                         words * sizeof(uint64_t));
+
+    l->cap = (uint32_t)cap;
+    l->code = (uint64_t *)p;
+    l->ent = (struct idx_entry **)(p + cap * sizeof(uint64_t));
+    l->bm = (uint64_t *)(p + cap * (sizeof(uint64_t) + sizeof(struct idx_entry *)));
+    memset(l->bm, 0, words * sizeof(uint64_t));
+}
+
+/* Where 'n' sorted codes land in 'cap' slots under the model (a, b): each at its
+ * predicted slot, pushed right past the previous key, and pulled left when the keys still
+ * to place would not fit. With 'l' non-NULL the keys ('ents') are written into it and the
+ * gaps filled; always returns the expected cost (ALEX.md 1.5): 20 * mean
+ * log2(|error| + 1) + 0.5 * (sum over dense runs of length L of L^2/4) / n. */
+static double leaf_layout(const uint64_t *codes, size_t n, size_t cap, double a, double b,
+                          struct alex_leaf *l, struct idx_entry *const *ents)
+{
+    double err = 0, shift = 0;
+    size_t run = 0;
+    long last = -1;
+
+    for (size_t i = 0; i < n; i++) {
+        size_t p = alex_route(a, b, 0, codes[i], cap), pos = p;
+
+        if ((long)pos <= last)
+            pos = (size_t)(last + 1);
+        if (pos > cap - (n - i))
+            pos = cap - (n - i);
+        err += log2((double)(pos > p ? pos - p : p - pos) + 1.0);
+        if ((long)pos == last + 1 && last >= 0) {
+            run++;
+        } else {
+            shift += (double)run * (double)run / 4.0;
+            run = 1;
+        }
+        if (l) {
+            l->code[pos] = codes[i];
+            l->ent[pos] = ents[i];
+            l->bm[pos >> 6] |= UINT64_C(1) << (pos & 63);
+        }
+        last = (long)pos;
+    }
+    shift += (double)run * (double)run / 4.0;
+    if (l) {
+        uint64_t nc = UINT64_MAX;
+        struct idx_entry *ne = NULL;
+
+        for (size_t j = cap; j-- > 0;) {
+            if (leaf_is_set(l, j)) {
+                nc = l->code[j];
+                ne = l->ent[j];
+            } else {
+                l->code[j] = nc;
+                l->ent[j] = ne;
+            }
+        }
+    }
+    if (n == 0)
+        return 0;
+    return ALEX_COST_SEARCH * err / (double)n + ALEX_COST_SHIFT * shift / (double)n;
+}
+
+double alex_leaf_cost_est(const uint64_t *codes, size_t n, size_t cap)
+{
+    double a, b;
+
+    alex_fit(codes, n, (double)cap, &a, &b);
+    return leaf_layout(codes, n, cap, a, b, NULL, NULL);
+}
+
+/* Lay the sorted keys out in 'l' (arrays already sized) with a freshly fitted model,
+ * and reset the cost counters. 'dir' as for leaf_resize(). */
+static void leaf_fill(struct alex_leaf *l, const uint64_t *codes, struct idx_entry *const *ents,
+                      size_t n, int dir)
+{
+    size_t span = l->cap;
+
+    if (dir) {
+        span = (size_t)ceil((double)n / ALEX_DENSITY_MAX);
+        if (span < n + 1)
+            span = n + 1;
+        if (span > l->cap)
+            span = l->cap;
+    }
+    alex_fit(codes, n, (double)span, &l->h.a, &l->h.b);
+    if (dir < 0)
+        l->h.b += (double)(l->cap - span);
+    l->n = (uint32_t)n;
+    l->exp_cost = leaf_layout(codes, n, l->cap, l->h.a, l->h.b, l, ents);
+    l->ins = 0;
+    l->edge_hi = 0;
+    l->edge_lo = 0;
+    l->shifts = 0;
+    l->steps = 0;
+}
+
+struct alex_leaf *leaf_new(struct alex_kc *kc, const uint64_t *codes,
+                           struct idx_entry *const *ents, size_t n, size_t cap)
+{
+    struct alex_leaf *l = omk_calloc(1, sizeof(*l));
+
+    OMK_ASSERT(n < cap && cap % 64 == 0);
+    l->h.type = ALEX_LEAF;
+    l->h.kc = kc;
+    leaf_alloc_arrays(l, cap);
+    leaf_fill(l, codes, ents, n, 0);
+    l->odd_limit = (uint32_t)(n / 100 > 8 ? n / 100 : 8);
+    return l;
+}
+
+void leaf_free(struct alex_leaf *l)
+{
+    if (!l)
+        return;
+    kc_free(l->h.kc);
+    omk_free(l->code);
+    omk_free(l);
+}
+
+size_t leaf_bytes(const struct alex_leaf *l)
+{
+    return sizeof(*l) + kc_bytes(l->h.kc) +
+           (size_t)l->cap * (sizeof(uint64_t) + sizeof(void *)) + l->cap / 8;
+}
+
+size_t leaf_next_set(const struct alex_leaf *l, size_t i)
+{
+    size_t w = i >> 6;
+    uint64_t x;
+
+    if (i >= l->cap)
+        return l->cap;
+    x = l->bm[w] & (~UINT64_C(0) << (i & 63));
+    while (!x) {
+        if (++w >= l->cap / 64)
+            return l->cap;
+        x = l->bm[w];
+    }
+    return (w << 6) + (size_t)__builtin_ctzll(x);
+}
+
+long leaf_prev_set(const struct alex_leaf *l, long i)
+{
+    long w;
+    uint64_t x;
+
+    if (i < 0)
+        return -1;
+    w = i >> 6;
+    x = l->bm[w] & (~UINT64_C(0) >> (63 - (i & 63)));
+    while (!x) {
+        if (--w < 0)
+            return -1;
+        x = l->bm[w];
+    }
+    return (w << 6) + 63 - __builtin_clzll(x);
+}
+
+/* First empty slot >= 'i', or cap. */
+static size_t leaf_next_gap(const struct alex_leaf *l, size_t i)
+{
+    size_t w = i >> 6;
+    uint64_t x;
+
+    if (i >= l->cap)
+        return l->cap;
+    x = ~l->bm[w] & (~UINT64_C(0) << (i & 63));
+    while (!x) {
+        if (++w >= l->cap / 64)
+            return l->cap;
+        x = ~l->bm[w];
+    }
+    return (w << 6) + (size_t)__builtin_ctzll(x);
+}
+
+/* Last empty slot <= 'i', or -1. */
+static long leaf_prev_gap(const struct alex_leaf *l, long i)
+{
+    long w;
+    uint64_t x;
+
+    if (i < 0)
+        return -1;
+    w = i >> 6;
+    x = ~l->bm[w] & (~UINT64_C(0) >> (63 - (i & 63)));
+    while (!x) {
+        if (--w < 0)
+            return -1;
+        x = ~l->bm[w];
+    }
+    return (w << 6) + 63 - __builtin_clzll(x);
+}
+
+/* First slot in [0, cap] whose code is >= 'c', by exponential search from slot 'p'. */
+static size_t leaf_lower_code(const struct alex_leaf *l, uint64_t c, size_t p)
+{
+    const uint64_t *code = l->code;
+    size_t cap = l->cap, lo, hi, d = 1;
+
+    if (code[p] >= c) {
+        hi = p;
+        while (d <= p && code[p - d] >= c) {
+            hi = p - d;
+            d <<= 1;
+        }
+        lo = d <= p ? p - d + 1 : 0;
+    } else {
+        lo = p + 1;
+        while (p + d < cap && code[p + d] < c) {
+            lo = p + d + 1;
+            d <<= 1;
+        }
+        hi = p + d < cap ? p + d : cap;
+    }
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (code[mid] < c)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+void leaf_search(const struct alex_leaf *l, uint64_t c, const void *key, size_t klen,
+                 struct leaf_pos *pos)
+{
+    size_t p = alex_route(l->h.a, l->h.b, 0, c, l->cap);
+    size_t s = leaf_lower_code(l, c, p);
+    int cmp;
+
+    pos->steps = leaf_bitlen(s > p ? s - p : p - s);
+    pos->found = 0;
+    pos->tied = 0;
+    pos->slot = s;
+    if (s >= l->cap || l->code[s] != c)
+        return;
+    cmp = alex_entcmp(l->ent[s], key, klen);
+    pos->steps++;
+    if (cmp == 0) {
+        pos->found = 1;
+        return;
+    }
+    pos->tied = 1;
+    if (cmp > 0)
+        return;
+    /* A run of equal codes: binary search it by full key (ent[] is ordered there, gaps
+     * included, since a gap copies the next key of the same run). */
+    size_t lo, hi = leaf_lower_code(l, c + 1, s);  /* the end of the run */
+
+    lo = s + 1;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (alex_entcmp(l->ent[mid], key, klen) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+        pos->steps++;
+    }
+    pos->slot = lo;
+    if (lo < l->cap && l->code[lo] == c && alex_entcmp(l->ent[lo], key, klen) == 0)
+        pos->found = 1;
+}
+
+int leaf_insert(struct alex_leaf *l, uint64_t c, struct idx_entry *e, const struct leaf_pos *pos)
+{
+    size_t s = pos->slot, cap = l->cap, t;
+    uint64_t moved = 0;
+
+    if (l->ins >= 64 && l->ins % 64 == 0 && l->shifts > 100 * (uint64_t)l->ins)
+        return LEAF_INS_COSTLY;
+    if ((double)(l->n + 1) > ALEX_DENSITY_MAX * (double)cap)
+        return LEAF_INS_FULL;
+    if (s < cap && !leaf_is_set(l, s)) {
+        /* A gap: any slot of the gap run is legal; take the one nearest the model's
+         * prediction (model-based insert), then point the gaps before it at the key.
+         * Past the last key (or before the first) pack against it instead, so that
+         * appends (prepends) fill the free end in order without shifting. */
+        size_t nxt = leaf_next_set(l, s);
+        size_t p = alex_route(l->h.a, l->h.b, 0, c, cap);
+
+        if (nxt == cap && s > 0) {
+            t = s;
+            l->edge_hi++;
+        } else if (s == 0 && nxt < cap) {
+            t = nxt - 1;
+            l->edge_lo++;
+        } else {
+            t = p < s ? s : (p > nxt - 1 ? nxt - 1 : p);
+        }
+        for (size_t j = s; j < t; j++) {
+            l->code[j] = c;
+            l->ent[j] = e;
+        }
+    } else {
+        /* 's' is occupied (or cap): open the nearest gap by shifting. 's' - 1 is
+         * occupied too (or s == 0), since 's' is the first slot past the smaller keys. */
+        size_t g = leaf_next_gap(l, s);
+        long gl = leaf_prev_gap(l, (long)s - 1);
+
+        /* No room at the end an append-mostly leaf grows toward: relayout first rather
+         * than shift ever longer runs. */
+        if ((s == cap && leaf_append_dir(l) > 0) || (s == 0 && leaf_append_dir(l) < 0))
+            return LEAF_INS_FULL;
+        if (s == cap)
+            l->edge_hi++;
+        else if (s == 0)
+            l->edge_lo++;
+
+        OMK_ASSERT(g < cap || gl >= 0);
+        if (g < cap && (gl < 0 || g - s <= s - 1 - (size_t)gl)) {
+            memmove(&l->code[s + 1], &l->code[s], (g - s) * sizeof(uint64_t));
+            memmove(&l->ent[s + 1], &l->ent[s], (g - s) * sizeof(l->ent[0]));
+            moved = g - s;
+            l->bm[g >> 6] |= UINT64_C(1) << (g & 63);
+            t = s;
+        } else {
+            size_t from = (size_t)gl + 1;
+
+            memmove(&l->code[gl], &l->code[from], (s - from) * sizeof(uint64_t));
+            memmove(&l->ent[gl], &l->ent[from], (s - from) * sizeof(l->ent[0]));
+            moved = s - from;
+            l->bm[gl >> 6] |= UINT64_C(1) << (gl & 63);
+            t = s - 1;
+        }
+    }
+    l->code[t] = c;
+    l->ent[t] = e;
+    l->bm[t >> 6] |= UINT64_C(1) << (t & 63);
+    l->n++;
+    l->ins++;
+    l->shifts += moved;
+    l->steps += pos->steps;
+    return LEAF_INS_OK;
+}
+
+struct idx_entry *leaf_erase(struct alex_leaf *l, const struct leaf_pos *pos)
+{
+    size_t t = leaf_next_set(l, pos->slot);
+    struct idx_entry *e = l->ent[t];
+    uint64_t nc = t + 1 < l->cap ? l->code[t + 1] : UINT64_MAX;
+    struct idx_entry *ne = t + 1 < l->cap ? l->ent[t + 1] : NULL;
+    long j;
+
+    OMK_ASSERT(t < l->cap && e == l->ent[pos->slot]);
+    l->bm[t >> 6] &= ~(UINT64_C(1) << (t & 63));
+    for (j = (long)t; j >= 0 && !leaf_is_set(l, (size_t)j); j--) {
+        l->code[j] = nc;
+        l->ent[j] = ne;
+    }
+    l->n--;
+    return e;
+}
+
+void leaf_collect(const struct alex_leaf *l, uint64_t *codes, struct idx_entry **ents)
+{
+    size_t k = 0;
+
+    for (size_t w = 0; w < l->cap / 64; w++) {
+        uint64_t x = l->bm[w];
+
+        while (x) {
+            size_t i = (w << 6) + (size_t)__builtin_ctzll(x);
+
+            if (codes)
+                codes[k] = l->code[i];
+            ents[k++] = l->ent[i];
+            x &= x - 1;
+        }
+    }
+    OMK_ASSERT(k == l->n);
+}
+
+int leaf_append_dir(const struct alex_leaf *l)
+{
+    if (l->ins < 16)
+        return 0;
+    if ((uint64_t)l->edge_hi * 10 >= (uint64_t)l->ins * 9)
+        return 1;
+    if ((uint64_t)l->edge_lo * 10 >= (uint64_t)l->ins * 9)
+        return -1;
+    return 0;
+}
+
+void leaf_resize(struct alex_leaf *l, size_t cap, int dir)
+{
+    size_t n = l->n;
+    uint64_t *codes = omk_malloc((n ? n : 1) * sizeof(uint64_t));
+    struct idx_entry **ents = omk_malloc((n ? n : 1) * sizeof(*ents));
+    void *old = l->code;
+
+    OMK_ASSERT(n < cap && cap % 64 == 0);
+    leaf_collect(l, codes, ents);
+    leaf_alloc_arrays(l, cap);
+    omk_free(old);
+    leaf_fill(l, codes, ents, n, dir);
+    omk_free(codes);
+    omk_free(ents);
+}
+
+double leaf_observed_cost(const struct alex_leaf *l)
+{
+    if (!l->ins)
+        return 0;
+    return (ALEX_COST_SEARCH * (double)l->steps + ALEX_COST_SHIFT * (double)l->shifts) /
+           (double)l->ins;
+}

@@ -1,0 +1,122 @@
+/* index.h - ALEX, a learned ordered index over binary-safe keys (see ../shared/ALEX.md).
+ * It maps every key of the keyspace to an entry record that holds the key bytes and the
+ * value's metadata (length, expiry, flags, a location word the store owns), so a missing
+ * key, EXISTS, TTL, DBSIZE and SCAN never touch the disk. libc only.
+ *
+ * Threads: an index is not locked inside. Any number of readers (idx_find, idx_seek,
+ * idx_iter_next, idx_random, idx_count, idx_validate, idx_stats) may run at once, since
+ * no read writes a shared field; a writer (idx_insert, idx_delete, idx_bulk_load,
+ * idx_clear) must run alone. index/shard.h wraps S of these behind rwlocks.
+ *
+ * Caveats: any write invalidates every iterator: resume by key (idx_seek) instead.
+ * Entry pointers stay valid until the entry is deleted (the index never moves entries). */
+#ifndef OMK_INDEX_INDEX_H
+#define OMK_INDEX_INDEX_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum idx_rc {
+    IDX_OK = 0,
+    IDX_NOTFOUND = 1,
+    IDX_EXISTS = 2,
+};
+
+/* One record per key. Allocated by idx_entry_new() or idx_insert(); freed with
+ * idx_entry_free() after idx_delete() handed it back. The index reads only key_len and
+ * key[]; the other fields belong to the store. */
+struct idx_entry {
+    uint32_t key_len;
+    uint32_t val_len;      /* value bytes (the store keeps it current) */
+    uint64_t expire_flags; /* low 48 bits: absolute expiry in ms (0: none); high 16: flags */
+    uint64_t loc;          /* the store's: cache handle, inline value, or 0 = on disk */
+    char key[];            /* key_len bytes, no terminator */
+};
+
+#define IDX_EXPIRE_BITS 48
+#define IDX_EXPIRE_MASK ((UINT64_C(1) << IDX_EXPIRE_BITS) - 1)
+
+/* Absolute expiry of 'e' in ms, 0 when it has none. */
+static inline int64_t idx_entry_expire(const struct idx_entry *e)
+{
+    return (int64_t)(e->expire_flags & IDX_EXPIRE_MASK);
+}
+
+/* Flag bits of 'e' (the high 16 bits of expire_flags). */
+static inline unsigned idx_entry_flags(const struct idx_entry *e)
+{
+    return (unsigned)(e->expire_flags >> IDX_EXPIRE_BITS);
+}
+
+/* A new entry holding a copy of 'key'/'klen', other fields zero. Never NULL. */
+struct idx_entry *idx_entry_new(const void *key, size_t klen);
+void idx_entry_free(struct idx_entry *e);
+
+struct idx_config {
+    size_t max_leaf_slots;  /* node size cap in slots (default 65536) */
+};
+
+struct idx;
+
+/* A new empty index. 'cfg' NULL means defaults. */
+struct idx *idx_new(const struct idx_config *cfg);
+
+/* Free the index; calls 'free_entry' (NULL: idx_entry_free) on each entry first. */
+void idx_free(struct idx *ix, void (*free_entry)(struct idx_entry *e));
+
+/* Remove every key (calling 'free_entry' on each, NULL: idx_entry_free); the index
+ * is empty and reusable afterwards. */
+void idx_clear(struct idx *ix, void (*free_entry)(struct idx_entry *e));
+
+/* The entry for 'key', or NULL. Reader. */
+struct idx_entry *idx_find(const struct idx *ix, const void *key, size_t klen);
+
+/* Insert 'key' unless present. IDX_OK: '*out' is a new zeroed entry now in the index;
+ * IDX_EXISTS: '*out' is the entry already there. Writer. */
+int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **out);
+
+/* Remove 'key'. IDX_OK: '*out' is the removed entry, now the caller's to free;
+ * IDX_NOTFOUND otherwise. Writer. */
+int idx_delete(struct idx *ix, const void *key, size_t klen, struct idx_entry **out);
+
+/* Number of keys. O(1). */
+size_t idx_count(const struct idx *ix);
+
+/* Replace the (empty) index's content with 'n' entries sorted by key (memcmp order,
+ * shorter first on a tie), unique. The index takes ownership of the entries.
+ * Returns IDX_OK, or IDX_EXISTS if the index was not empty (nothing changed). */
+int idx_bulk_load(struct idx *ix, struct idx_entry **sorted, size_t n);
+
+/* Ordered iteration. Fields are private. */
+struct idx_iter {
+    const struct idx *ix;
+    const void *leaf;
+    size_t slot;
+};
+
+/* Position 'it' at the first key >= 'key'/'klen' (klen 0: the first key). Reader. */
+void idx_seek(const struct idx *ix, const void *key, size_t klen, struct idx_iter *it);
+
+/* The entry at 'it' then advance, or NULL at the end. */
+struct idx_entry *idx_iter_next(struct idx_iter *it);
+
+/* A roughly uniformly chosen entry, or NULL when empty. 'rnd' is a random number. */
+struct idx_entry *idx_random(const struct idx *ix, uint64_t rnd);
+
+/* Check every invariant (ALEX.md section 4); returns 0, or -1 with a description of
+ * the first fault in 'err'. */
+int idx_validate(const struct idx *ix, char *err, size_t errlen);
+
+struct idx_stats {
+    size_t keys;
+    size_t depth;            /* max levels from root to leaf */
+    size_t model_nodes, data_nodes;
+    size_t index_bytes;      /* nodes, slots, bitmaps, transforms: not entries */
+    size_t entry_bytes;      /* entry records (malloc usable size) */
+    uint64_t expansions, splits_sideways, splits_down, retrains, contractions, merges;
+    double avg_search_steps; /* sampled on the insert path */
+};
+
+void idx_stats_get(const struct idx *ix, struct idx_stats *st);
+
+#endif

@@ -1,0 +1,263 @@
+/* index_internal.h - what the files of index/ share: the per-node key transform
+ * (keycode.c), the node layouts, the one routing function, and the helpers the tree
+ * (alex.c), the gapped-array leaves (alex_leaf.c) and the builder (alex_build.c) call.
+ * Tests may include this header; other modules may not (use index/index.h).
+ *
+ * Invariant kept by everything here: route() is monotone non-decreasing in the code, and
+ * the code of a node's transform is monotone non-decreasing in the key (memcmp order,
+ * shorter first on a tie), so every node's children and every leaf's slots hold
+ * contiguous, ordered key ranges. Nothing ever inverts route(): partitions are made by
+ * evaluating it on each key. */
+#ifndef OMK_INDEX_INDEX_INTERNAL_H
+#define OMK_INDEX_INDEX_INTERNAL_H
+
+#include <math.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "index/index.h"
+
+/* ---- the per-node key transform T (ALEX.md 3.2) ---- */
+
+#define KC_MAX_DIGITS 16        /* digits read after the anchor (positions |A|..|A|+15) */
+#define KC_CODE_LIMIT (UINT64_C(1) << 53) /* every code is < 2^53: exact in a double */
+#define KC_USED 0x8000u         /* kc.dig[] flag: the byte is in the alphabet */
+
+/* An immutable order-preserving map from keys to integer codes in [0, max].
+ * code(key) reads the key after the anchor A (the common prefix of the node's keys) as K
+ * digits in radix R, digit 0 meaning "the key ended", digit rank(b) for a byte b of the
+ * alphabet. Keys below A give 0, keys above A give max; a byte outside the alphabet
+ * rounds the remaining digits to the nearest code that keeps the order. */
+struct alex_kc {
+    uint64_t max;                /* R^K - 1 */
+    uint64_t w[KC_MAX_DIGITS];   /* w[i] = R^(K-1-i) */
+    uint32_t alen;               /* anchor length in bytes */
+    uint16_t r;                  /* radix R = alphabet size + 1 (>= 1) */
+    uint16_t k;                  /* digits K, R^K <= 2^53 */
+    uint16_t dig[256];           /* KC_USED|rank for a used byte; else the rank of the
+                                  * next used byte up, or R when none is above */
+    uint8_t anchor[];            /* alen bytes */
+};
+
+/* The transform of a node holding the sorted, unique keys 'e'[0..'n'-1] ('n' 0: the
+ * trivial transform, every code 0). Reads at most about 4096 of the keys. Returns memory
+ * freed with kc_free(). */
+struct alex_kc *kc_train(struct idx_entry *const *e, size_t n);
+
+/* The code of 'key'/'len' under 'kc'; '*clamped' is set to 1 when the key lies outside
+ * the anchor or holds a byte outside the alphabet at a digit position, else 0. */
+uint64_t kc_code(const struct alex_kc *kc, const void *key, size_t len, int *clamped);
+
+void kc_free(struct alex_kc *kc);
+
+/* Bytes the transform occupies (for idx_stats). */
+size_t kc_bytes(const struct alex_kc *kc);
+
+/* ---- routing: THE one function mapping a code to a slot ---- */
+
+#define ALEX_RAW_SAT 1e18       /* predictions beyond +-this saturate */
+
+/* The unclamped slot floor(fma(a, code, b)) + off, saturated to +-ALEX_RAW_SAT. With
+ * a >= 0 it is monotone in 'code'. fma() is called explicitly (the build has
+ * -ffp-contract=off) so that every caller computes the very same value. */
+static inline int64_t alex_route_raw(double a, double b, int64_t off, uint64_t code)
+{
+    double x = floor(fma(a, (double)code, b));
+
+    if (!(x > -ALEX_RAW_SAT))     /* NaN cannot happen (finite a, b), but maps low */
+        x = -ALEX_RAW_SAT;
+    else if (x > ALEX_RAW_SAT)
+        x = ALEX_RAW_SAT;
+    return (int64_t)x + off;
+}
+
+/* The slot in [0, n) for 'code': alex_route_raw() clamped. Used by model nodes (for the
+ * child) and by leaves (for the predicted position, off 0). */
+static inline size_t alex_route(double a, double b, int64_t off, uint64_t code, size_t n)
+{
+    int64_t r = alex_route_raw(a, b, off, code);
+
+    if (r < 0)
+        return 0;
+    if ((uint64_t)r >= n)
+        return n - 1;
+    return (size_t)r;
+}
+
+/* ---- nodes ---- */
+
+enum { ALEX_LEAF = 1, ALEX_INNER = 2 };
+
+struct alex_inner;
+
+struct alex_node {
+    uint8_t type;                /* ALEX_LEAF or ALEX_INNER */
+    struct alex_inner *parent;   /* NULL at the root */
+    struct alex_kc *kc;          /* this node's transform (owned) */
+    double a, b;                 /* linear model, a >= 0 */
+};
+
+/* Model (inner) node: routes a key to children[route(T(key))]. A child owns a contiguous
+ * run of one or more slots (its duplication). nch is a power of two. */
+struct alex_inner {
+    struct alex_node h;
+    int64_t off;                 /* integer shift of the model (left growth, doubling) */
+    uint32_t nch;                /* slots in ch[] */
+    struct alex_node **ch;
+    size_t nkeys;                /* keys in the whole subtree */
+    size_t clamped;              /* inserts whose key clamped under kc (write path) */
+};
+
+/* Data node (leaf): a gapped array. Slots hold (code, entry) sorted by (code, key); an
+ * empty slot (bit clear in bm) holds a copy of the next occupied slot's code and entry,
+ * or (UINT64_MAX, NULL) after the last key, so code[] never decreases. */
+struct alex_leaf {
+    struct alex_node h;
+    uint32_t cap;                /* slots, a multiple of 64 */
+    uint32_t n;                  /* occupied slots */
+    uint64_t *code;              /* cap codes, then cap entry pointers, then cap/64 words */
+    struct idx_entry **ent;
+    uint64_t *bm;
+    struct alex_leaf *prev, *next; /* leaf chain in key order */
+    /* cost statistics: written on the insert path only */
+    uint32_t ins;                /* inserts since the leaf was (re)built */
+    uint32_t edge_hi, edge_lo;   /* ... of which past the last / before the first key */
+    uint64_t shifts;             /* slots moved by those inserts */
+    uint64_t steps;              /* search steps of those inserts */
+    double exp_cost;             /* cost the builder expected (ALEX.md 1.5) */
+    uint32_t odd;                /* clamped or tied inserts since the last retrain */
+    uint32_t odd_limit;          /* retrain the transform when odd reaches this */
+};
+
+#define ALEX_LEAF_MIN_CAP 64
+#define ALEX_DENSITY_BUILD 0.7
+#define ALEX_DENSITY_EXPAND 0.6
+#define ALEX_DENSITY_MAX 0.8     /* expand when an insert would pass it */
+#define ALEX_DENSITY_MIN 0.45    /* contract below it (see alex_leaf.c) */
+#define ALEX_DENSITY_CONTRACT 0.7
+#define ALEX_MAX_FANOUT 65536
+
+/* ALEX.md 1.5 cost model constants. */
+#define ALEX_COST_SEARCH 20.0
+#define ALEX_COST_SHIFT 0.5
+#define ALEX_COST_LEVEL 20.0
+#define ALEX_COST_BYTE 5e-7
+
+struct idx {
+    struct alex_node *root;      /* a leaf or a model node; never NULL */
+    size_t n;                    /* keys */
+    size_t max_slots;            /* leaf capacity cap (multiple of 64) */
+    uint64_t expansions, splits_sideways, splits_down, retrains, contractions, merges;
+    uint64_t ins_total, steps_total; /* inserts and their search steps */
+};
+
+/* ---- key compare ---- */
+
+/* memcmp order, shorter first on a tie: <0, 0, >0. */
+static inline int alex_keycmp(const void *a, size_t alen, const void *b, size_t blen)
+{
+    size_t m = alen < blen ? alen : blen;
+    int c = m ? memcmp(a, b, m) : 0;
+
+    if (c)
+        return c;
+    return (alen > blen) - (alen < blen);
+}
+
+static inline int alex_entcmp(const struct idx_entry *e, const void *key, size_t klen)
+{
+    return alex_keycmp(e->key, e->key_len, key, klen);
+}
+
+/* ---- leaves (alex_leaf.c) ---- */
+
+/* Round 'n' slots up to a legal capacity (multiple of 64, at least ALEX_LEAF_MIN_CAP). */
+size_t leaf_cap_for(size_t n, double density);
+
+/* A leaf with capacity 'cap' and transform 'kc' (taken), holding the sorted keys
+ * 'codes'/'ents'[0..'n'-1] (codes under 'kc'), model trained on them. */
+struct alex_leaf *leaf_new(struct alex_kc *kc, const uint64_t *codes,
+                           struct idx_entry *const *ents, size_t n, size_t cap);
+void leaf_free(struct alex_leaf *l);
+
+/* Bytes of 'l' (header, slots, bitmap, transform). */
+size_t leaf_bytes(const struct alex_leaf *l);
+
+/* Result of a search inside a leaf. */
+struct leaf_pos {
+    size_t slot;     /* first slot whose (code, key) >= the key: may be a gap, or cap */
+    int found;       /* the key is ent[slot] */
+    unsigned steps;  /* search steps (exponential + binary + tie compares) */
+    unsigned tied;   /* other keys share the code */
+};
+
+/* Find the position of 'key' (code 'c') in 'l'. Reads only. */
+void leaf_search(const struct alex_leaf *l, uint64_t c, const void *key, size_t klen,
+                 struct leaf_pos *pos);
+
+enum {
+    LEAF_INS_OK = 0,
+    LEAF_INS_FULL = 1,       /* over the density limit: expand or split first */
+    LEAF_INS_COSTLY = 2,     /* catastrophic shift cost: split first */
+};
+
+/* Insert entry 'e' with code 'c' at position 'pos' (from leaf_search, key absent).
+ * Returns LEAF_INS_OK, or FULL/COSTLY with 'l' unchanged. */
+int leaf_insert(struct alex_leaf *l, uint64_t c, struct idx_entry *e, const struct leaf_pos *pos);
+
+/* Remove the key found at 'pos' (pos->found) from 'l'; returns its entry. */
+struct idx_entry *leaf_erase(struct alex_leaf *l, const struct leaf_pos *pos);
+
+/* Re-place the keys of 'l' into 'cap' slots with a model retrained on their codes; the
+ * transform and the codes stay, no entry is read. 'dir' > 0 packs the keys at 80% density
+ * on the left and leaves the free room on the right (for appends), < 0 the mirror, 0
+ * spreads them over the whole leaf. */
+void leaf_resize(struct alex_leaf *l, size_t cap, int dir);
+
+/* +1 when nine in ten recent inserts went past the last key, -1 before the first, 0
+ * otherwise (ALEX's append-mostly detection). */
+int leaf_append_dir(const struct alex_leaf *l);
+
+/* Copy the occupied (code, entry) pairs of 'l' in order into 'codes' and 'ents' (each
+ * room for l->n, 'codes' may be NULL). */
+void leaf_collect(const struct alex_leaf *l, uint64_t *codes, struct idx_entry **ents);
+
+/* Observed cost of the inserts since the build (ALEX.md 1.5). */
+double leaf_observed_cost(const struct alex_leaf *l);
+
+/* First occupied slot >= 'i' (cap if none); last occupied slot <= 'i' (-1 if none). */
+size_t leaf_next_set(const struct alex_leaf *l, size_t i);
+long leaf_prev_set(const struct alex_leaf *l, long i);
+
+static inline int leaf_is_set(const struct alex_leaf *l, size_t i)
+{
+    return (int)((l->bm[i >> 6] >> (i & 63)) & 1);
+}
+
+/* ---- model fitting and cost estimates (alex_build.c) ---- */
+
+/* Least-squares line mapping codes[i] to i * scale / n (a >= 0). */
+void alex_fit(const uint64_t *codes, size_t n, double scale, double *a, double *b);
+
+/* Expected leaf cost of placing 'codes'[0..n-1] in 'cap' slots with a fitted model. */
+double alex_leaf_cost_est(const uint64_t *codes, size_t n, size_t cap);
+
+enum { BUILD_AUTO, BUILD_INNER, BUILD_LEAF };
+
+/* A subtree holding the sorted entries 'e'[0..'n'-1], linked into the leaf chain after
+ * '*tail' (updated; '*head' gets the first leaf if NULL). 'mode': BUILD_AUTO lets the
+ * cost model choose, BUILD_INNER puts a model node on top (needs n >= 2), BUILD_LEAF
+ * makes one leaf (n must fit under the slot cap). 'density': leaf fill. */
+struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t n, int mode,
+                             double density, struct alex_leaf **head, struct alex_leaf **tail);
+
+/* Free a subtree's nodes (not the entries). */
+void alex_free_subtree(struct alex_node *nd);
+
+/* ---- tree helpers (alex.c) ---- */
+
+struct alex_leaf *alex_leftmost_leaf(const struct alex_node *nd);
+struct alex_leaf *alex_rightmost_leaf(const struct alex_node *nd);
+
+#endif

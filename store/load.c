@@ -1,0 +1,189 @@
+/* load.c - the in-RAM index and RocksDB side by side: building the index from RocksDB
+ * at start-up (one ordered pass, then ALEX's bulk load), and checking that the two
+ * still agree (store_check). */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#include "common/omk.h"
+#include "index/shard.h"
+#include "store/format.h"
+#include "store/rocks.h"
+#include "store/store_internal.h"
+
+#define LOAD_PROGRESS_US 3000000 /* log progress every 3 s */
+
+/* Make the index entry of RocksDB key 'k'/'klen' from its stored value 'v'/'vlen';
+ * a header that does not decode makes an entry flagged STORE_EF_BAD (a key without
+ * expiry, as store_lookup() reports it). Writes its expiry (0: none or bad) to '*exp'. */
+static struct idx_entry *load_entry(const char *k, size_t klen, const char *v, size_t vlen,
+                                    int64_t *exp)
+{
+    struct idx_entry *e = idx_entry_new(k, klen);
+    struct fmt_hdr h;
+
+    if (fmt_hdr_decode(v, vlen, &h) != 0) {
+        store_entry_fill(e, vlen, 0, STORE_EF_BAD);
+        *exp = 0;
+    } else {
+        store_entry_fill(e, vlen - FMT_HDR_LEN, h.expire_ms, 0);
+        *exp = h.expire_ms;
+    }
+    return e;
+}
+
+int store_index_load(struct store *s, uint64_t *keys, uint64_t *expires, char *err,
+                     size_t errlen)
+{
+    struct rocks_iter *it = rocks_iter_new(s->rocks, NULL, 0, 1);
+    struct idx_entry **v = NULL;
+    size_t n = 0, cap = 0;
+    int64_t t0 = omk_mono_us(), next_log = t0 + LOAD_PROGRESS_US;
+    int rc;
+
+    for (rocks_iter_seek(it, "", 0); rocks_iter_valid(it); rocks_iter_next(it)) {
+        size_t klen, vlen;
+        const char *k = rocks_iter_key(it, &klen), *val = rocks_iter_value(it, &vlen);
+        int64_t exp;
+
+        if (klen == 0)
+            continue; /* not a key of ours: every key has its db byte */
+        if (n == cap) {
+            cap = cap ? 2 * cap : 4096;
+            v = omk_realloc(v, cap * sizeof(*v));
+        }
+        v[n++] = load_entry(k, klen, val, vlen, &exp);
+        keys[(unsigned char)k[0]]++;
+        expires[(unsigned char)k[0]] += exp != 0;
+        if ((n & 0xffff) == 0 && omk_mono_us() >= next_log) {
+            store_log(0, "Loading the key index: %zu keys so far (%.1f s)", n,
+                      (double)(omk_mono_us() - t0) / 1e6);
+            next_log = omk_mono_us() + LOAD_PROGRESS_US;
+        }
+    }
+    rc = rocks_iter_status(it);
+    rocks_iter_free(it);
+    if (rc == STORE_OK) {
+        /* RocksDB's bytewise order is the index's (memcmp, shorter first). */
+        OMK_ASSERT(idx_shards_bulk_load(s->ix, v, n) == IDX_OK);
+    } else {
+        snprintf(err, errlen, "cannot read the keys: %s", store_strerror(rc));
+        for (size_t i = 0; i < n; i++)
+            idx_entry_free(v[i]);
+    }
+    omk_free(v);
+    return rc;
+}
+
+/* Compare the entry of RocksDB key 'k' with its stored value; 0 when they agree, else
+ * -1 with the difference in 'err'. Caller holds 'excl' as writer. */
+static int check_key(struct store *s, const char *k, size_t klen, const char *v, size_t vlen,
+                     char *err, size_t errlen)
+{
+    unsigned shard = idx_shards_of(s->ix, k, klen);
+    struct idx *ix = idx_shards_rdlock(s->ix, shard);
+    const struct idx_entry *e = idx_find(ix, k, klen);
+    struct idx_entry *want;
+    int64_t exp;
+    int rc = 0;
+
+    want = load_entry(k, klen, v, vlen, &exp);
+    if (!e)
+        rc = -1, snprintf(err, errlen, "a key of db %u (%zu bytes) is missing from the index",
+                          (unsigned char)k[0], klen - 1);
+    else if (e->val_len != want->val_len || e->expire_flags != want->expire_flags)
+        rc = -1, snprintf(err, errlen, "a key of db %u has length %u expiry/flags %llx in the "
+                          "index, %u %llx on disk", (unsigned char)k[0], e->val_len,
+                          (unsigned long long)e->expire_flags, want->val_len,
+                          (unsigned long long)want->expire_flags);
+    idx_shards_unlock(s->ix, shard);
+    idx_entry_free(want);
+    return rc;
+}
+
+int store_index_check(struct store *s, uint64_t *keys, uint64_t *expires, uint64_t *bad,
+                      char *err, size_t errlen)
+{
+    struct rocks_iter *it = rocks_iter_new(s->rocks, NULL, 0, 1);
+    uint64_t total = 0;
+    int rc = STORE_OK;
+
+    for (rocks_iter_seek(it, "", 0); rocks_iter_valid(it); rocks_iter_next(it)) {
+        size_t klen, vlen;
+        const char *k = rocks_iter_key(it, &klen), *v = rocks_iter_value(it, &vlen);
+        struct fmt_hdr h;
+
+        if (klen == 0)
+            continue;
+        total++;
+        keys[(unsigned char)k[0]]++;
+        if (fmt_hdr_decode(v, vlen, &h) != 0)
+            (*bad)++;
+        else
+            expires[(unsigned char)k[0]] += h.expire_ms != 0;
+        if (check_key(s, k, klen, v, vlen, err, errlen) != 0) {
+            rc = STORE_ERR_VALUE;
+            break;
+        }
+    }
+    if (rc == STORE_OK)
+        rc = rocks_iter_status(it);
+    rocks_iter_free(it);
+    if (rc == STORE_OK && total != idx_shards_count(s->ix)) {
+        snprintf(err, errlen, "the index holds %zu keys, RocksDB %llu",
+                 idx_shards_count(s->ix), (unsigned long long)total);
+        rc = STORE_ERR_VALUE;
+    }
+    if (rc == STORE_OK && idx_shards_validate(s->ix, err, errlen) != 0)
+        rc = STORE_ERR_VALUE;
+    return rc;
+}
+
+/* Collects up to a batch of keys of one db for store_index_clear_db(). */
+struct clear_batch {
+    unsigned char db;
+    struct idx_keybuf keys[1024];
+    size_t n;
+    int past; /* met a key of a later db */
+};
+
+static int clear_collect(const struct idx_entry *e, void *arg)
+{
+    struct clear_batch *cb = arg;
+
+    if ((unsigned char)e->key[0] != cb->db) {
+        cb->past = 1;
+        return 1;
+    }
+    idx_keybuf_set(&cb->keys[cb->n++], e->key, e->key_len);
+    return 0;
+}
+
+void store_index_clear_db(struct store *s, int db)
+{
+    struct clear_batch *cb = omk_calloc(1, sizeof(*cb));
+    char from = (char)(unsigned char)db;
+    int more;
+
+    cb->db = (unsigned char)db;
+    do {
+        cb->n = 0;
+        /* The batch's keys are deleted before the next walk, so each walk starts
+         * again at the db's first remaining key. */
+        more = idx_shards_walk(s->ix, &from, 1, 1, OMK_ARRAY_LEN(cb->keys), clear_collect, cb,
+                               NULL, NULL) == IDX_SHARDS_MORE;
+        for (size_t i = 0; i < cb->n; i++) {
+            unsigned shard = idx_shards_of(s->ix, cb->keys[i].p, cb->keys[i].len);
+            struct idx *ix = idx_shards_wrlock(s->ix, shard);
+            struct idx_entry *e;
+
+            if (idx_delete(ix, cb->keys[i].p, cb->keys[i].len, &e) == IDX_OK)
+                idx_entry_free(e);
+            idx_shards_unlock(s->ix, shard);
+        }
+    } while (more && !cb->past && cb->n > 0);
+    for (size_t i = 0; i < OMK_ARRAY_LEN(cb->keys); i++)
+        idx_keybuf_deinit(&cb->keys[i]);
+    omk_free(cb);
+}

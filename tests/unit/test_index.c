@@ -1,0 +1,850 @@
+/* test_index.c - unit tests of index/ (the ALEX learned index) in TAP.
+ * 1. Property tests of the per-node key transform: monotone on sorted probe sets and on
+ *    random pairs, with crafted keys (prefixes, 0x00/0xFF, bytes outside the alphabet,
+ *    keys shorter than the anchor).
+ * 2. Differential random operation streams (insert / delete / find / seek+walk) against a
+ *    sorted array of keys, seeded and reproducible (OMK_SEED=n), with idx_validate every
+ *    1,000 operations, over realistic and adversarial key sets and insert orders.
+ * OMK_SLOW=1 runs the streams at 1M keys. */
+#include "config.h"
+
+#include "index/index.h"
+#include "index/index_internal.h"
+
+#include "common/omk.h"
+#include "tests/tap.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+static uint64_t rng_state;
+
+static uint64_t rnd(void)
+{
+    uint64_t z = (rng_state += UINT64_C(0x9E3779B97F4A7C15));
+
+    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
+    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
+    return z ^ (z >> 31);
+}
+
+static size_t rnd_below(size_t n)
+{
+    return n ? (size_t)(rnd() % n) : 0;
+}
+
+/* ---- key pools ---- */
+
+struct key {
+    char *p;
+    size_t len;
+};
+
+struct pool {
+    struct key *k;
+    size_t n, cap;
+};
+
+static void pool_add(struct pool *pl, const void *p, size_t len)
+{
+    if (pl->n == pl->cap) {
+        pl->cap = pl->cap ? 2 * pl->cap : 1024;
+        pl->k = omk_realloc(pl->k, pl->cap * sizeof(pl->k[0]));
+    }
+    pl->k[pl->n].p = omk_memdup(p, len);
+    pl->k[pl->n].len = len;
+    pl->n++;
+}
+
+static void pool_free(struct pool *pl)
+{
+    for (size_t i = 0; i < pl->n; i++)
+        omk_free(pl->k[i].p);
+    omk_free(pl->k);
+    memset(pl, 0, sizeof(*pl));
+}
+
+static int key_cmp(const void *a, const void *b)
+{
+    const struct key *x = a, *y = b;
+
+    return alex_keycmp(x->p, x->len, y->p, y->len);
+}
+
+/* Sort the pool and drop duplicates. */
+static void pool_uniq(struct pool *pl)
+{
+    size_t w = 0;
+
+    qsort(pl->k, pl->n, sizeof(pl->k[0]), key_cmp);
+    for (size_t i = 0; i < pl->n; i++) {
+        if (w > 0 && key_cmp(&pl->k[w - 1], &pl->k[i]) == 0) {
+            omk_free(pl->k[i].p);
+            continue;
+        }
+        pl->k[w++] = pl->k[i];
+    }
+    pl->n = w;
+}
+
+enum keyset { KS_NUM, KS_USER, KS_ALNUM, KS_HEX, KS_UUID, KS_URL, KS_BIN, KS_LONGPREFIX,
+              KS_COUNT };
+static const char *const ks_name[KS_COUNT] = {"key:%012d", "user:<n>:profile", "alnum20",
+                                              "hex32", "uuid", "url", "binary",
+                                              "200B-prefix"};
+
+static void gen_key(enum keyset ks, char *buf, size_t *len)
+{
+    static const char alnum[] =
+        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+    static const char hex[] = "0123456789abcdef";
+    static const char *const words[] = {"orders", "users", "items", "cart", "a", "search"};
+
+    switch (ks) {
+    case KS_NUM:
+        *len = (size_t)sprintf(buf, "key:%012llu", (unsigned long long)rnd_below(100000000));
+        break;
+    case KS_USER:
+        *len = (size_t)sprintf(buf, "user:%llu:profile", (unsigned long long)rnd_below(10000000));
+        break;
+    case KS_ALNUM:
+        for (int i = 0; i < 20; i++)
+            buf[i] = alnum[rnd_below(62)];
+        *len = 20;
+        break;
+    case KS_HEX:
+        for (int i = 0; i < 32; i++)
+            buf[i] = hex[rnd_below(16)];
+        *len = 32;
+        break;
+    case KS_UUID:
+        for (int i = 0; i < 36; i++)
+            buf[i] = (i == 8 || i == 13 || i == 18 || i == 23) ? '-' : hex[rnd_below(16)];
+        *len = 36;
+        break;
+    case KS_URL:
+        *len = (size_t)sprintf(buf, "https://host%llu.example.com/%s/%llu?q=%llu",
+                               (unsigned long long)rnd_below(50), words[rnd_below(6)],
+                               (unsigned long long)rnd_below(1000000),
+                               (unsigned long long)rnd_below(100));
+        break;
+    case KS_BIN:
+        *len = rnd_below(25);
+        for (size_t i = 0; i < *len; i++) {
+            uint64_t r = rnd();
+
+            buf[i] = (char)((r & 3) == 0 ? 0 : (r & 3) == 1 ? 0xff : (int)(r >> 8));
+        }
+        break;
+    case KS_LONGPREFIX:
+        memset(buf, 'p', 200);
+        *len = 200 + (size_t)sprintf(buf + 200, "%llu", (unsigned long long)rnd_below(10000000));
+        break;
+    default:
+        OMK_ASSERT(0);
+    }
+}
+
+static void pool_gen(struct pool *pl, enum keyset ks, size_t n)
+{
+    char buf[512];
+    size_t len;
+
+    while (pl->n < n) {
+        gen_key(ks, buf, &len);
+        pool_add(pl, buf, len);
+        if (pl->n == n)
+            pool_uniq(pl);
+    }
+}
+
+/* ---- 1. the transform ---- */
+
+/* Mutations of 'k' that stress the transform: truncations, extensions, bytes set to 0x00,
+ * 0xFF or a random value. */
+static void probe_mutate(struct pool *out, const struct key *k)
+{
+    char buf[600];
+    size_t len = k->len > 500 ? 500 : k->len, j;
+
+    memcpy(buf, k->p, len);
+    pool_add(out, buf, len);
+    pool_add(out, buf, rnd_below(len + 1));
+    j = rnd_below(len + 1);
+    if (j < len) {
+        char save = buf[j];
+
+        buf[j] = 0;
+        pool_add(out, buf, len);
+        buf[j] = (char)0xff;
+        pool_add(out, buf, j + 1);
+        buf[j] = (char)rnd();
+        pool_add(out, buf, len);
+        buf[j] = save;
+    }
+    buf[len] = (char)rnd();
+    pool_add(out, buf, len + 1);
+    buf[len] = 0;
+    pool_add(out, buf, len + 1);
+}
+
+/* Train a transform on a sorted sample of 'ks', then check it on probes. Returns the
+ * number of monotonicity violations; '*pairs' counts the pairs covered. */
+static size_t kc_check_set(enum keyset ks, size_t train_n, size_t *pairs)
+{
+    struct pool tr = {0}, pr = {0};
+    struct idx_entry **ents;
+    struct alex_kc *kc;
+    size_t bad = 0, lo = rnd_below(8), hi;
+    uint64_t prev = 0;
+    int cl;
+
+    pool_gen(&tr, ks, train_n);
+    /* Train on a sub-range so that probes fall below, inside and above the anchor. */
+    hi = tr.n - rnd_below(8);
+    ents = omk_malloc(tr.n * sizeof(*ents));
+    for (size_t i = lo; i < hi; i++)
+        ents[i - lo] = idx_entry_new(tr.k[i].p, tr.k[i].len);
+    kc = kc_train(ents, hi - lo);
+    for (size_t i = 0; i < tr.n; i++)
+        probe_mutate(&pr, &tr.k[i]);
+    pool_uniq(&pr);
+    /* Sorted sweep: non-decreasing codes over the sorted probes means every pair holds. */
+    for (size_t i = 0; i < pr.n; i++) {
+        uint64_t c = kc_code(kc, pr.k[i].p, pr.k[i].len, &cl);
+
+        if (c > kc->max || c >= KC_CODE_LIMIT || (i > 0 && c < prev))
+            bad++;
+        prev = c;
+    }
+    /* Random pairs, checked directly. */
+    for (size_t t = 0; t < 4 * pr.n; t++) {
+        const struct key *x = &pr.k[rnd_below(pr.n)], *y = &pr.k[rnd_below(pr.n)];
+        int o = alex_keycmp(x->p, x->len, y->p, y->len);
+        uint64_t cx = kc_code(kc, x->p, x->len, &cl), cy = kc_code(kc, y->p, y->len, &cl);
+
+        if ((o < 0 && cx > cy) || (o > 0 && cx < cy) || (o == 0 && cx != cy))
+            bad++;
+    }
+    *pairs += 4 * pr.n + pr.n;
+    for (size_t i = 0; i < hi - lo; i++)
+        idx_entry_free(ents[i]);
+    omk_free(ents);
+    kc_free(kc);
+    pool_free(&tr);
+    pool_free(&pr);
+    return bad;
+}
+
+static void test_keycode(void)
+{
+    size_t pairs = 0, bad = 0;
+
+    for (int ks = 0; ks < KS_COUNT; ks++)
+        for (int rep = 0; rep < 3; rep++)
+            bad += kc_check_set((enum keyset)ks, rep == 0 ? 3000 : 200 + rnd_below(300), &pairs);
+    ok(pairs >= 200000, "transform: %zu pairs checked", pairs);
+    is_int(bad, 0, "transform: monotone and below 2^53 on every key set");
+
+    /* Crafted: anchor "key:00", alphabet of digits; probes outside it. */
+    const char *train[] = {"key:0012", "key:0055", "key:0090"};
+    const char *probe[] = {"", "a", "key", "key:", "key:0", "key:00", "key:00\x00",
+                           "key:000", "key:0012", "key:0012\x00", "key:0012\xff", "key:001:",
+                           "key:0055", "key:005a", "key:0090", "key:009\xff", "key:00\xff",
+                           "key:01", "key:1", "kez", "\xff"};
+    struct idx_entry *te[3];
+    struct alex_kc *kc;
+    uint64_t prev = 0;
+    int cl, mono = 1;
+
+    for (int i = 0; i < 3; i++)
+        te[i] = idx_entry_new(train[i], strlen(train[i]));
+    kc = kc_train(te, 3);
+    /* The common prefix is "key:00"; the spare digits move the anchor back over the
+     * zeros (they are in the alphabet) to "key:", so "key:01..." codes without clamping. */
+    is_int(kc->alen, 4, "crafted: the anchor backs off to \"key:\"");
+    is_int(kc->r, 5 + 1, "crafted: radix = the 5 digits used + the terminator");
+    for (size_t i = 0; i < OMK_ARRAY_LEN(probe); i++) {
+        size_t len = strlen(probe[i]) + (i == 6 || i == 9 ? 1 : 0);
+        uint64_t c = kc_code(kc, probe[i], len, &cl);
+
+        if (i > 0 && c < prev)
+            mono = 0;
+        prev = c;
+    }
+    ok(mono, "crafted: probes around the anchor keep their order");
+    is_int(kc_code(kc, "key", 3, &cl), 0, "crafted: a key shorter than the anchor codes 0");
+    ok(cl, "crafted: ... and is flagged as clamped");
+    ok(kc_code(kc, "kez", 3, &cl) == kc->max && cl, "crafted: above the anchor codes max");
+    ok(kc_code(kc, "key:0100", 8, &cl) > kc_code(kc, "key:0090", 8, &cl) && !cl,
+       "crafted: a larger counter codes above the set, unclamped");
+    ok(kc_code(kc, "key:0012", 8, &cl) < kc_code(kc, "key:0012\x00", 9, &cl),
+       "crafted: a key sorts before its extension by 0x00");
+    (void)kc_code(kc, "key:0055", 8, &cl);
+    ok(!cl, "crafted: a key of the training set is not clamped");
+    for (int i = 0; i < 3; i++)
+        idx_entry_free(te[i]);
+    kc_free(kc);
+
+    /* Trivial transform (no keys): everything codes 0. */
+    kc = kc_train(NULL, 0);
+    ok(kc_code(kc, "abc", 3, &cl) == 0 && kc->max == 0, "empty transform codes 0");
+    kc_free(kc);
+}
+
+/* ---- 2. differential streams ---- */
+
+/* The reference: a sorted array of pool indexes. */
+struct ref {
+    const struct pool *pl;
+    size_t *ix;
+    size_t n;
+};
+
+/* First reference position whose key >= 'k'. */
+static size_t ref_lb(const struct ref *r, const struct key *k)
+{
+    size_t lo = 0, hi = r->n;
+
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (key_cmp(&r->pl->k[r->ix[mid]], k) < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+struct stream {
+    const char *name;
+    int fails;       /* mismatches so far (only the first few are printed) */
+    size_t ops;
+};
+
+static void stream_fail(struct stream *st, const char *what, size_t op)
+{
+    if (st->fails++ < 5)
+        diag("%s: op %zu: %s", st->name, op, what);
+}
+
+static int check_valid(struct idx *ix, struct stream *st)
+{
+    char err[256];
+
+    if (idx_validate(ix, err, sizeof(err)) == 0)
+        return 1;
+    stream_fail(st, err, st->ops);
+    return 0;
+}
+
+/* Insert pool key 'i'; compares with the reference. */
+static void op_insert(struct idx *ix, struct ref *r, size_t i, struct stream *st)
+{
+    const struct key *k = &r->pl->k[i];
+    size_t p = ref_lb(r, k);
+    int present = p < r->n && r->ix[p] == i;
+    struct idx_entry *e = NULL;
+    int rc = idx_insert(ix, k->p, k->len, &e);
+
+    if (rc != (present ? IDX_EXISTS : IDX_OK) || !e || e->key_len != k->len ||
+        memcmp(e->key, k->p, k->len) != 0 || (present && e->loc != i)) {
+        stream_fail(st, "insert mismatch", st->ops);
+        return;
+    }
+    if (!present) {
+        e->loc = i;
+        memmove(&r->ix[p + 1], &r->ix[p], (r->n - p) * sizeof(r->ix[0]));
+        r->ix[p] = i;
+        r->n++;
+    }
+}
+
+static void op_delete(struct idx *ix, struct ref *r, size_t i, struct stream *st)
+{
+    const struct key *k = &r->pl->k[i];
+    size_t p = ref_lb(r, k);
+    int present = p < r->n && r->ix[p] == i;
+    struct idx_entry *e = NULL;
+    int rc = idx_delete(ix, k->p, k->len, &e);
+
+    if (rc != (present ? IDX_OK : IDX_NOTFOUND) || (present && (!e || e->loc != i))) {
+        stream_fail(st, "delete mismatch", st->ops);
+        return;
+    }
+    if (present) {
+        idx_entry_free(e);
+        memmove(&r->ix[p], &r->ix[p + 1], (r->n - p - 1) * sizeof(r->ix[0]));
+        r->n--;
+    }
+}
+
+static void op_find(struct idx *ix, struct ref *r, size_t i, struct stream *st)
+{
+    const struct key *k = &r->pl->k[i];
+    size_t p = ref_lb(r, k);
+    int present = p < r->n && r->ix[p] == i;
+    struct idx_entry *e = idx_find(ix, k->p, k->len);
+
+    if (present ? (!e || e->loc != i) : e != NULL)
+        stream_fail(st, "find mismatch", st->ops);
+}
+
+/* Seek to a pool key or a mutation of it, then walk 'walk' keys. */
+static void op_seek(struct idx *ix, struct ref *r, size_t i, size_t walk, struct stream *st)
+{
+    const struct key *k = &r->pl->k[i];
+    char buf[600];
+    struct key q = {buf, k->len > 500 ? 500 : k->len};
+    struct idx_iter it;
+    size_t p;
+
+    memcpy(buf, k->p, q.len);
+    if (rnd() & 1) {
+        if (q.len && (rnd() & 1))
+            q.len--;
+        else
+            buf[q.len++] = (char)rnd();
+    }
+    p = ref_lb(r, &q);
+    idx_seek(ix, q.p, q.len, &it);
+    if (q.len == 0)
+        p = 0;
+    for (size_t w = 0; w < walk; w++, p++) {
+        struct idx_entry *e = idx_iter_next(&it);
+
+        if (p >= r->n) {
+            if (e)
+                stream_fail(st, "seek: walk runs past the end", st->ops);
+            return;
+        }
+        if (!e || e->loc != r->ix[p]) {
+            stream_fail(st, "seek: walk mismatch", st->ops);
+            return;
+        }
+    }
+}
+
+/* A full walk equals the reference. */
+static int check_walk(struct idx *ix, struct ref *r, struct stream *st)
+{
+    struct idx_iter it;
+    struct idx_entry *e;
+    size_t p = 0;
+
+    idx_seek(ix, NULL, 0, &it);
+    while ((e = idx_iter_next(&it))) {
+        if (p >= r->n || e->loc != r->ix[p]) {
+            stream_fail(st, "full walk mismatch", st->ops);
+            return 0;
+        }
+        p++;
+    }
+    if (p != r->n || idx_count(ix) != r->n) {
+        stream_fail(st, "full walk count mismatch", st->ops);
+        return 0;
+    }
+    return 1;
+}
+
+enum order { ORD_RANDOM, ORD_ASC, ORD_DESC, ORD_SAW };
+
+/* Run 'nops' mixed operations over pool 'pl' on a fresh index (or 'ix0'), after
+ * inserting 'preload' keys in 'order'. Mix in percent: insert, delete, find, seek.
+ * Validates every 'vevery' operations. Returns the index (caller frees). */
+struct mix {
+    int ins, del, find, seek;
+};
+
+static struct idx *run_stream(const char *name, struct pool *pl, size_t preload,
+                              enum order order, size_t nops, struct mix mx, size_t vevery,
+                              const struct idx_config *cfg, struct ref *r)
+{
+    struct idx *ix = idx_new(cfg);
+    struct stream st = {name, 0, 0};
+    size_t *perm = omk_malloc((pl->n ? pl->n : 1) * sizeof(size_t));
+    int valid = 1;
+
+    r->pl = pl;
+    r->ix = omk_malloc((pl->n ? pl->n : 1) * sizeof(size_t));
+    r->n = 0;
+    for (size_t i = 0; i < pl->n; i++)
+        perm[i] = i;
+    /* The pool is sorted: pick the preload order. */
+    if (order == ORD_RANDOM) {
+        for (size_t i = pl->n; i > 1; i--) {
+            size_t j = rnd_below(i), t = perm[i - 1];
+
+            perm[i - 1] = perm[j];
+            perm[j] = t;
+        }
+    } else if (order == ORD_DESC) {
+        for (size_t i = 0; i < pl->n; i++)
+            perm[i] = pl->n - 1 - i;
+    } else if (order == ORD_SAW) {
+        size_t tooth = 1000, k = 0;
+
+        for (size_t base = 0; base < pl->n; base += tooth)
+            for (size_t i = base + tooth; i-- > base;)
+                if (i < pl->n)
+                    perm[k++] = i;
+    }
+    if (preload > pl->n)
+        preload = pl->n;
+    for (size_t i = 0; i < preload; i++) {
+        op_insert(ix, r, perm[i], &st);
+        if (++st.ops % vevery == 0 && valid)
+            valid = check_valid(ix, &st);
+    }
+    for (size_t o = 0; o < nops; o++) {
+        size_t i = rnd_below(pl->n), t = rnd_below(100);
+
+        if (t < (size_t)mx.ins)
+            op_insert(ix, r, i, &st);
+        else if (t < (size_t)(mx.ins + mx.del))
+            op_delete(ix, r, i, &st);
+        else if (t < (size_t)(mx.ins + mx.del + mx.find))
+            op_find(ix, r, i, &st);
+        else
+            op_seek(ix, r, i, 1 + rnd_below(20), &st);
+        if (++st.ops % vevery == 0 && valid)
+            valid = check_valid(ix, &st);
+    }
+    if (valid)
+        valid = check_valid(ix, &st);
+    check_walk(ix, r, &st);
+    ok(st.fails == 0 && valid, "%s: %zu ops, %zu keys, no mismatch, validates", name, st.ops,
+       r->n);
+    omk_free(perm);
+    return ix;
+}
+
+static void ref_free(struct ref *r)
+{
+    omk_free(r->ix);
+    r->ix = NULL;
+}
+
+static void stats_diag(const char *name, struct idx *ix)
+{
+    struct idx_stats s;
+
+    idx_stats_get(ix, &s);
+    diag("%s: keys %zu depth %zu model %zu data %zu index %.1f B/key entry %.1f B/key "
+         "exp %llu side %llu down %llu retrain %llu contract %llu merge %llu steps %.2f",
+         name, s.keys, s.depth, s.model_nodes, s.data_nodes,
+         s.keys ? (double)s.index_bytes / (double)s.keys : 0.0,
+         s.keys ? (double)s.entry_bytes / (double)s.keys : 0.0,
+         (unsigned long long)s.expansions, (unsigned long long)s.splits_sideways,
+         (unsigned long long)s.splits_down, (unsigned long long)s.retrains,
+         (unsigned long long)s.contractions, (unsigned long long)s.merges, s.avg_search_steps);
+}
+
+static size_t N;        /* base size of the streams (100k, or 1M with OMK_SLOW) */
+static size_t VEVERY;   /* validate every this many ops */
+
+static void test_keysets(void)
+{
+    struct mix mx = {40, 20, 25, 15};
+
+    for (int ks = 0; ks < KS_COUNT; ks++) {
+        struct pool pl = {0};
+        struct ref r;
+        struct idx *ix;
+        size_t n = N / 2;
+        char name[64];
+
+        pool_gen(&pl, (enum keyset)ks, ks == KS_LONGPREFIX ? n / 4 : n);
+        snprintf(name, sizeof(name), "random %s", ks_name[ks]);
+        ix = run_stream(name, &pl, pl.n / 2, ORD_RANDOM, pl.n / 2, mx, VEVERY, NULL, &r);
+        stats_diag(name, ix);
+        idx_free(ix, NULL);
+        ref_free(&r);
+        pool_free(&pl);
+    }
+}
+
+static void test_small_leaves(void)
+{
+    struct idx_config cfg = {256};
+    struct mix mx = {45, 25, 15, 15};
+    struct pool pl = {0};
+    struct ref r;
+    struct idx *ix;
+
+    pool_gen(&pl, KS_USER, N / 5);
+    ix = run_stream("user ids, 256-slot leaves", &pl, pl.n / 2, ORD_RANDOM, pl.n, mx, VEVERY,
+                    &cfg, &r);
+    stats_diag("256-slot leaves", ix);
+    idx_free(ix, NULL);
+    ref_free(&r);
+    pool_free(&pl);
+}
+
+static void test_orders(void)
+{
+    struct mix mx = {30, 20, 30, 20};
+    static const char *const oname[] = {"random", "ascending", "descending", "sawtooth"};
+
+    for (int o = ORD_ASC; o <= ORD_SAW; o++) {
+        struct pool pl = {0};
+        struct ref r;
+        struct idx *ix;
+        struct idx_stats s;
+        char name[64], buf[32];
+
+        for (size_t i = 0; i < N; i++)
+            pool_add(&pl, buf, (size_t)sprintf(buf, "key:%012zu", i * 7));
+        snprintf(name, sizeof(name), "%s key:%%012d", oname[o]);
+        ix = run_stream(name, &pl, pl.n, (enum order)o, N / 10, mx, VEVERY * 10, NULL, &r);
+        idx_stats_get(ix, &s);
+        stats_diag(name, ix);
+        ok(s.depth <= 6, "%s: depth %zu stays small", name, s.depth);
+        idx_free(ix, NULL);
+        ref_free(&r);
+        pool_free(&pl);
+    }
+}
+
+static void test_adversarial(void)
+{
+    struct mix mx = {40, 30, 15, 15};
+    struct pool pl = {0};
+    struct ref r;
+    struct idx *ix;
+    struct idx_stats s;
+    char buf[1100];
+
+    /* The empty key, all 256 one-byte keys, and NUL/0xFF-heavy two-byte keys. */
+    pool_add(&pl, "", 0);
+    for (int b = 0; b < 256; b++) {
+        buf[0] = (char)b;
+        pool_add(&pl, buf, 1);
+    }
+    for (int b = 0; b < 256; b += 15) {
+        buf[0] = (char)b;
+        buf[1] = 0;
+        pool_add(&pl, buf, 2);
+        buf[1] = (char)0xff;
+        pool_add(&pl, buf, 2);
+    }
+    pool_uniq(&pl);
+    ix = run_stream("one-byte keys and the empty key", &pl, pl.n, ORD_RANDOM, 20000, mx, 500,
+                    NULL, &r);
+    ok((idx_find(ix, "", 0) != NULL) == (r.n > 0 && r.ix[0] == 0),
+       "the empty key is found exactly when present");
+    idx_free(ix, NULL);
+    ref_free(&r);
+    pool_free(&pl);
+
+    /* Prefix chain "a", "aa", ..., 1000 'a's in three orders. */
+    memset(buf, 'a', sizeof(buf));
+    for (int o = ORD_RANDOM; o <= ORD_DESC; o++) {
+        for (size_t i = 1; i <= 1000; i++)
+            pool_add(&pl, buf, i);
+        ix = run_stream("prefix chain a..a^1000", &pl, pl.n, (enum order)o, 5000, mx, 1000,
+                        NULL, &r);
+        idx_stats_get(ix, &s);
+        ok(s.depth <= 70, "prefix chain: depth %zu bounded", s.depth);
+        idx_free(ix, NULL);
+        ref_free(&r);
+        pool_free(&pl);
+    }
+
+    /* A few 512 KB keys, some differing only in their last byte. */
+    {
+        size_t big = 512 * 1024;
+        char *k = omk_malloc(big);
+
+        for (int i = 0; i < 6; i++) {
+            for (size_t j = 0; j < big; j++)
+                k[j] = (char)(i < 3 ? 'x' : rnd());
+            k[big - 1] = (char)i;
+            pool_add(&pl, k, big);
+        }
+        pool_add(&pl, k, 10);
+        pool_add(&pl, "x", 1);
+        omk_free(k);
+        pool_uniq(&pl);
+        ix = run_stream("512 KB keys", &pl, pl.n, ORD_RANDOM, 200, mx, 10, NULL, &r);
+        idx_free(ix, NULL);
+        ref_free(&r);
+        pool_free(&pl);
+    }
+
+    /* 200-byte shared prefixes, inserted ascending (long ties under short anchors). */
+    pool_gen(&pl, KS_LONGPREFIX, N / 5);
+    ix = run_stream("200-byte prefixes ascending", &pl, pl.n, ORD_ASC, N / 5, mx, VEVERY, NULL,
+                    &r);
+    stats_diag("200-byte prefixes", ix);
+    idx_free(ix, NULL);
+    ref_free(&r);
+    pool_free(&pl);
+
+    /* Binary keys with NULs and 0xFF. */
+    pool_gen(&pl, KS_BIN, N / 5);
+    ix = run_stream("binary keys", &pl, pl.n / 2, ORD_RANDOM, N / 5, mx, VEVERY, NULL, &r);
+    idx_free(ix, NULL);
+    ref_free(&r);
+    pool_free(&pl);
+}
+
+/* Delete 90% at random, reinsert, then delete everything. */
+static void test_deletes(void)
+{
+    struct pool pl = {0};
+    struct ref r;
+    struct idx *ix;
+    struct idx_stats s0, s1, s2;
+    struct stream st = {"deletes", 0, 0};
+    struct mix none = {0, 0, 100, 0};
+    int valid = 1;
+
+    pool_gen(&pl, KS_NUM, N);
+    ix = run_stream("deletes: load", &pl, pl.n, ORD_RANDOM, 0, none, VEVERY * 10, NULL, &r);
+    idx_stats_get(ix, &s0);
+
+    size_t *perm = omk_malloc(pl.n * sizeof(size_t));
+
+    for (size_t i = 0; i < pl.n; i++)
+        perm[i] = i;
+    for (size_t i = pl.n; i > 1; i--) {
+        size_t j = rnd_below(i), t = perm[i - 1];
+
+        perm[i - 1] = perm[j];
+        perm[j] = t;
+    }
+    for (size_t i = 0; i < pl.n * 9 / 10; i++) {
+        op_delete(ix, &r, perm[i], &st);
+        if (++st.ops % VEVERY == 0 && valid)
+            valid = check_valid(ix, &st);
+    }
+    valid = valid && check_valid(ix, &st) && check_walk(ix, &r, &st);
+    idx_stats_get(ix, &s1);
+    stats_diag("after 90% deletes", ix);
+    ok(valid && st.fails == 0, "90%% random deletes: correct and valid");
+    ok(s1.index_bytes < s0.index_bytes / 2, "90%% deletes: index memory shrinks (%zu -> %zu)",
+       s0.index_bytes, s1.index_bytes);
+    for (size_t i = 0; i < pl.n * 9 / 10; i++) {
+        op_insert(ix, &r, perm[i], &st);
+        if (++st.ops % VEVERY == 0 && valid)
+            valid = check_valid(ix, &st);
+    }
+    valid = valid && check_valid(ix, &st) && check_walk(ix, &r, &st);
+    ok(valid && st.fails == 0, "reinserts after deletes: correct and valid");
+    for (size_t i = 0; i < pl.n; i++) {
+        op_delete(ix, &r, perm[i], &st);
+        if (++st.ops % VEVERY == 0 && valid)
+            valid = check_valid(ix, &st);
+    }
+    valid = valid && check_valid(ix, &st) && check_walk(ix, &r, &st);
+    idx_stats_get(ix, &s2);
+    ok(valid && st.fails == 0 && idx_count(ix) == 0, "delete everything: empty and valid");
+    ok(s2.depth == 1 && s2.model_nodes == 0 && s2.data_nodes == 1,
+       "delete everything: the root collapsed to one leaf (depth %zu, %zu model nodes)",
+       s2.depth, s2.model_nodes);
+    ok(s2.index_bytes < 8192, "delete everything: memory shrank to %zu bytes", s2.index_bytes);
+    ok(idx_random(ix, 1) == NULL, "idx_random on an empty index is NULL");
+    omk_free(perm);
+    idx_free(ix, NULL);
+    ref_free(&r);
+    pool_free(&pl);
+}
+
+static void test_bulk_load(void)
+{
+    struct pool pl = {0};
+    struct idx *ix = idx_new(NULL);
+    struct idx_entry **ents;
+    struct stream st = {"bulk load", 0, 0};
+    struct ref r;
+    struct mix mx = {40, 30, 15, 15};
+    char err[256];
+    int valid = 1;
+
+    pool_gen(&pl, KS_URL, N / 2);
+    ents = omk_malloc(pl.n * sizeof(*ents));
+    for (size_t i = 0; i < pl.n; i++) {
+        ents[i] = idx_entry_new(pl.k[i].p, pl.k[i].len);
+        ents[i]->loc = i;
+    }
+    is_int(idx_bulk_load(ix, ents, pl.n), IDX_OK, "bulk load of %zu URL-like keys", pl.n);
+    ok(idx_validate(ix, err, sizeof(err)) == 0, "bulk load validates %s", err);
+    stats_diag("bulk load url", ix);
+    r.pl = &pl;
+    r.ix = omk_malloc(pl.n * sizeof(size_t));
+    r.n = pl.n;
+    for (size_t i = 0; i < pl.n; i++)
+        r.ix[i] = i;
+    ok(check_walk(ix, &r, &st), "bulk load: walk equals the input");
+    is_int(idx_bulk_load(ix, ents, 1), IDX_EXISTS, "bulk load refuses a non-empty index");
+    for (size_t o = 0; o < N / 2; o++) {
+        size_t i = rnd_below(pl.n), t = rnd_below(100);
+
+        if (t < (size_t)mx.ins)
+            op_insert(ix, &r, i, &st);
+        else if (t < (size_t)(mx.ins + mx.del))
+            op_delete(ix, &r, i, &st);
+        else if (t < (size_t)(mx.ins + mx.del + mx.find))
+            op_find(ix, &r, i, &st);
+        else
+            op_seek(ix, &r, i, 10, &st);
+        if (++st.ops % VEVERY == 0 && valid)
+            valid = check_valid(ix, &st);
+    }
+    valid = valid && check_valid(ix, &st) && check_walk(ix, &r, &st);
+    ok(valid && st.fails == 0, "bulk load then mixed ops: correct and valid");
+    stats_diag("bulk load + mixed", ix);
+
+    /* idx_random returns present keys, spread over the set. */
+    {
+        size_t distinct = 0, tries = 20000, bad = 0;
+        unsigned char *seen = omk_calloc(pl.n, 1);
+
+        for (size_t t = 0; t < tries; t++) {
+            struct idx_entry *e = idx_random(ix, rnd());
+
+            if (!e || idx_find(ix, e->key, e->key_len) != e)
+                bad++;
+            else if (!seen[e->loc]++)
+                distinct++;
+        }
+        is_int(bad, 0, "idx_random returns present entries");
+        ok(distinct > tries / 2, "idx_random spreads (%zu distinct of %zu)", distinct, tries);
+        omk_free(seen);
+    }
+    idx_clear(ix, NULL);
+    ok(idx_count(ix) == 0 && idx_validate(ix, err, sizeof(err)) == 0, "idx_clear empties");
+    {
+        struct idx_entry *e;
+
+        is_int(idx_insert(ix, "again", 5, &e), IDX_OK, "index reusable after idx_clear");
+    }
+    idx_free(ix, NULL);
+    omk_free(ents);
+    ref_free(&r);
+    pool_free(&pl);
+}
+
+int main(void)
+{
+    const char *seed_s = getenv("OMK_SEED"), *slow = getenv("OMK_SLOW");
+    uint64_t seed = seed_s ? strtoull(seed_s, NULL, 10) : (uint64_t)time(NULL);
+
+    rng_state = seed;
+    diag("seed %llu (rerun with OMK_SEED=%llu)", (unsigned long long)seed,
+         (unsigned long long)seed);
+    N = slow && *slow == '1' ? 1000000 : 100000;
+    VEVERY = slow && *slow == '1' ? 20000 : 1000;
+    test_keycode();
+    test_keysets();
+    test_small_leaves();
+    test_orders();
+    test_adversarial();
+    test_deletes();
+    test_bulk_load();
+    return tap_done();
+}
