@@ -13,3 +13,32 @@ endif
 # TAP smoke test: `index-bench --quick` (100k keys) finishes and prints its ratio line.
 TESTS += bench/smoke-index-bench.sh
 EXTRA_DIST += bench/smoke-index-bench.sh bench/README.md
+
+# ---- store-bench, run-all ----
+# store-bench: the store API in-process against plain RocksDB and (when configure found
+# libsqlite3) SQLite. run-all drives every benchmark and renders bench/REPORT.md with
+# bench/plot.py; smoke-omenkv-bench.sh checks omenkv-bench and store-bench --quick.
+noinst_PROGRAMS += bench/store-bench
+bench_store_bench_SOURCES = bench/store-bench.c
+bench_store_bench_CFLAGS = $(AM_CFLAGS) $(ROCKSDB_CFLAGS)
+bench_store_bench_LDADD = store/libomkstore.a index/libomkindex.a clients/libomkbench.a \
+	common/libomkcommon.a $(ROCKSDB_LIBS) $(PTHREAD_LIBS) -lm
+if HAVE_SQLITE3
+bench_store_bench_CPPFLAGS = $(AM_CPPFLAGS) -DOMK_BENCH_SQLITE=1
+bench_store_bench_CFLAGS += $(SQLITE3_CFLAGS)
+bench_store_bench_LDADD += $(SQLITE3_LIBS)
+endif
+
+TESTS += bench/smoke-omenkv-bench.sh
+EXTRA_DIST += bench/smoke-omenkv-bench.sh bench/run-all bench/plot.py
+# ---- end store-bench, run-all ----
+
+# ---- cache-bench ----
+# cache-bench: the value cache's hit ratio (SIEVE, store/cache.c) against plain LRU on
+# zipfian 0.99, zipfian with a one-pass scan, and uniform traces; then GET throughput of
+# the store in-process with the cache against the cache disabled (maxmemory 1).
+noinst_PROGRAMS += bench/cache-bench
+bench_cache_bench_SOURCES = bench/cache-bench.c
+bench_cache_bench_LDADD = store/libomkstore.a index/libomkindex.a common/libomkcommon.a \
+	$(ROCKSDB_LIBS) $(PTHREAD_LIBS) -lm
+# ---- end cache-bench ----

@@ -126,7 +126,10 @@ int omk_str2ld(const char *p, size_t len, long double *v)
         return 0;
     errno = 0;
     d = strtold(buf, &end);
-    if (*end != '\0' || isnan(d) || (errno == ERANGE && (d == HUGE_VALL || d == -HUGE_VALL || d == 0)))
+    /* Every byte must be consumed: a NUL inside the value ("1\0x") would stop strtold
+     * early and look like the end of the string. */
+    if (end != buf + len || isnan(d) ||
+        (errno == ERANGE && (d == HUGE_VALL || d == -HUGE_VALL || d == 0)))
         return 0;
     *v = d;
     return 1;

@@ -3,9 +3,10 @@
  * SET (all or nothing, with apply hooks) and CONFIG GET.
  *
  * Every option is one row of cfg_table; each type (integer, memory size, bool, enum,
- * string, word list, Redis' save) has one parser, one store, one renderer. A value
- * is parsed into a struct cfg_val first and only then exchanged with the field, so
- * a bad value never changes anything and the old value is at hand for a restore.
+ * string, word list, Redis' save, output buffer limits) has one parser, one store, one
+ * renderer. A value is parsed into a struct cfg_val first and only then exchanged with
+ * the field, so a bad value never changes anything and the old value is at hand for a
+ * restore.
  * Invariant: every field named by a row always holds a valid value of its type. */
 /* <config.h>, not "config.h": from daemon/ the quoted form finds daemon/config.h. */
 #include "config.h"
@@ -31,6 +32,7 @@ enum cfg_type {
     CFG_T_STR,  /* char *: any text without NUL bytes */
     CFG_T_LIST, /* struct cfg_list: up to 'max' words (bind) */
     CFG_T_SAVE, /* Redis' save: "" or <seconds> <changes> pairs */
+    CFG_T_OBUF, /* struct cfg_obuf_limit[]: client-output-buffer-limit */
 };
 
 #define CFG_IMMUTABLE 0x1u /* start-up only: CONFIG SET refuses it */
@@ -78,6 +80,9 @@ struct cfg_row {
 #define CFG_LIST(n, f, maxn, d, fl)                                                      \
     { .name = n, .type = CFG_T_LIST, .flags = fl, .off = CFG_FIELD(f, struct cfg_list),  \
       .max = maxn, .def = d }
+#define CFG_OBUF(n, f, d, fl)                                                            \
+    { .name = n, .type = CFG_T_OBUF, .flags = fl,                                        \
+      .off = CFG_FIELD(f, struct cfg_obuf_limit[CFG_OBUF_CLASSES]), .def = d }
 #define CFG_IGNORE(n, t, d, reason)                                                      \
     { .name = n, .type = t, .flags = CFG_IGNORED, .def = d, .why = reason }
 
@@ -132,8 +137,18 @@ static const struct cfg_row cfg_table[] = {
     CFG_MEM("proto-max-bulk-len", proto_max_bulk_len, 1 * MB, LLONG_MAX, "512mb", 0),
     CFG_MEM("client-query-buffer-limit", client_query_buffer_limit, 1 * MB, LLONG_MAX, "1gb",
             0),
+    CFG_OBUF("client-output-buffer-limit", obuf_limits,
+             "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60", 0),
+    /* omenkv: the budget of the value cache (store/cache.c), every byte of it counted;
+     * the keys and the index are outside it. 0, the default, does not mean "no limit"
+     * as in Redis (the data lives on disk; only hot values are held in RAM): it means
+     * 25% of the machine's RAM (STORE_CACHE_DEFAULT_PCT). A budget smaller than one
+     * value, such as 1, disables the cache. CONFIG SET applies at once: a smaller
+     * budget evicts before the reply. INFO cache shows the budget in effect. */
     CFG_MEM("maxmemory", maxmemory, 0, LLONG_MAX, "0", 0),
     CFG_ENUM("maxmemory-policy", maxmemory_policy, cfg_maxmemory_names, "noeviction", 0),
+    /* omenkv: values longer than this (bytes, up to 1gb) bypass the value cache. */
+    CFG_MEM("cache-max-value-size", cache_max_value_size, 0, 1024 * MB, "1mb", 0),
     /* Redis: 1..INT_MAX. */
     CFG_INT("databases", databases, 1, 256, "16", CFG_IMMUTABLE),
     /* Redis' default is ".". */
@@ -182,11 +197,19 @@ static const struct cfg_row *cfg_lookup(const char *p, size_t len)
 
 /* ---- values: parse, store, compare, render ---- */
 
+/* OBUF: the classes a client-output-buffer-limit value names, and their limits. */
+struct cfg_obuf_val {
+    unsigned mask; /* bit (1 << class) for each class named; the others keep their value */
+    long long hard[CFG_OBUF_CLASSES], soft[CFG_OBUF_CLASSES];
+    int seconds[CFG_OBUF_CLASSES];
+};
+
 /* A parsed value of any type, before it is stored (or after, holding the old one). */
 struct cfg_val {
     long long num;        /* INT, MEM, BOOL, ENUM; SAVE: number of pairs */
     char *str;            /* STR: owned */
     struct cfg_list list; /* LIST: owned */
+    struct cfg_obuf_val obuf; /* OBUF */
 };
 
 static void cfg_list_free(struct cfg_list *l)
@@ -339,6 +362,58 @@ static int cfg_parse_save(int argc, const struct omk_slice *argv, struct cfg_val
     return 0;
 }
 
+/* Class names of client-output-buffer-limit, as Redis' getClientTypeByName reads
+ * them ("master" is a class there too, but refused here as Redis refuses it). */
+static const struct cfg_enum_name cfg_obuf_names[] = {
+    {"normal", CFG_OBUF_NORMAL}, {"slave", CFG_OBUF_REPLICA}, {"replica", CFG_OBUF_REPLICA},
+    {"pubsub", CFG_OBUF_PUBSUB}, {NULL, 0},
+};
+
+/* Parse client-output-buffer-limit arguments as Redis' updateClientOutputBufferLimit
+ * does: groups of <class> <hard> <soft> <soft seconds>, sizes with memory units; all
+ * groups are checked before any is kept (a later group for the same class wins).
+ * Classes not named keep their current value (v->obuf.mask says which are named). */
+static int cfg_parse_obuf(int argc, const struct omk_slice *argv, struct cfg_val *v, char *msg,
+                          size_t msglen)
+{
+    size_t nw;
+    struct omk_slice *w = cfg_words(argc, argv, &nw);
+    const char *bad = NULL;
+
+    if (nw % 4 != 0)
+        bad = "Wrong number of arguments in buffer limit configuration.";
+    for (size_t i = 0; !bad && i < nw; i += 4) {
+        const struct cfg_enum_name *e = cfg_obuf_names;
+        unsigned long long hard, soft;
+        long long secs;
+
+        while (e->name && !cfg_word_eq(w[i].p, w[i].len, e->name))
+            e++;
+        if (!e->name) {
+            bad = "Invalid client class specified in buffer limit configuration.";
+            break;
+        }
+        if (!cfg_parse_memory(w[i + 1].p, w[i + 1].len, &hard) ||
+            !cfg_parse_memory(w[i + 2].p, w[i + 2].len, &soft) || hard > LLONG_MAX ||
+            soft > LLONG_MAX || !omk_str2ll(w[i + 3].p, w[i + 3].len, &secs) || secs < 0 ||
+            secs > INT_MAX) {
+            bad = "Error in hard, soft or soft_seconds setting in buffer limit configuration.";
+            break;
+        }
+        v->obuf.mask |= 1u << e->val;
+        v->obuf.hard[e->val] = (long long)hard;
+        v->obuf.soft[e->val] = (long long)soft;
+        v->obuf.seconds[e->val] = (int)secs;
+    }
+    omk_free(w);
+    if (bad) {
+        snprintf(msg, msglen, "%s", bad);
+        v->obuf.mask = 0;
+        return -1;
+    }
+    return 0;
+}
+
 /* Parse the list of words for LIST row 'r' into v->list (owned copies). */
 static int cfg_parse_list(const struct cfg_row *r, int argc, const struct omk_slice *argv,
                           struct cfg_val *v, char *msg, size_t msglen)
@@ -411,6 +486,8 @@ static int cfg_parse(const struct cfg_row *r, int argc, const struct omk_slice *
         return cfg_parse_list(r, argc, argv, v, msg, msglen);
     case CFG_T_SAVE:
         return cfg_parse_save(argc, argv, v, msg, msglen);
+    case CFG_T_OBUF:
+        return cfg_parse_obuf(argc, argv, v, msg, msglen);
     }
     OMK_ASSERT(!"unknown config type");
     return -1;
@@ -455,6 +532,18 @@ static void cfg_exchange(const struct cfg_row *r, struct server_config *c, struc
         v->list = old;
         break;
     }
+    case CFG_T_OBUF: {
+        struct cfg_obuf_limit *o = (struct cfg_obuf_limit *)(void *)field;
+
+        for (int k = 0; k < CFG_OBUF_CLASSES; k++) {
+            if (!(v->obuf.mask & (1u << k)))
+                continue;
+            v->obuf.hard[k] = atomic_exchange(&o[k].hard, v->obuf.hard[k]);
+            v->obuf.soft[k] = atomic_exchange(&o[k].soft, v->obuf.soft[k]);
+            v->obuf.seconds[k] = atomic_exchange(&o[k].soft_seconds, v->obuf.seconds[k]);
+        }
+        break;
+    }
     case CFG_T_SAVE:
         OMK_ASSERT(!"save is only an ignored option");
     }
@@ -487,6 +576,17 @@ static int cfg_equal(const struct cfg_row *r, const struct server_config *c,
             return 0;
         for (int i = 0; i < l->n; i++)
             if (strcmp(l->v[i], v->list.v[i]) != 0)
+                return 0;
+        return 1;
+    }
+    case CFG_T_OBUF: {
+        const struct cfg_obuf_limit *o = (const struct cfg_obuf_limit *)(const void *)field;
+
+        for (int k = 0; k < CFG_OBUF_CLASSES; k++)
+            if ((v->obuf.mask & (1u << k)) &&
+                (atomic_load(&o[k].hard) != v->obuf.hard[k] ||
+                 atomic_load(&o[k].soft) != v->obuf.soft[k] ||
+                 atomic_load(&o[k].soft_seconds) != v->obuf.seconds[k]))
                 return 0;
         return 1;
     }
@@ -551,6 +651,20 @@ static char *cfg_render(const struct cfg_row *r, const struct server_config *c, 
             out[at] = '\0';
             *len = at;
             return out;
+        }
+        case CFG_T_OBUF: {
+            /* Redis' form: "normal 0 0 0 slave 268435456 67108864 60 pubsub ...". */
+            static const char *const names[CFG_OBUF_CLASSES] = {"normal", "slave", "pubsub"};
+            const struct cfg_obuf_limit *o = (const struct cfg_obuf_limit *)(const void *)field;
+            char buf[CFG_OBUF_CLASSES * 72];
+            size_t at = 0;
+
+            for (int k = 0; k < CFG_OBUF_CLASSES; k++)
+                at += (size_t)snprintf(buf + at, sizeof(buf) - at, "%s%s %lld %lld %d",
+                                       k ? " " : "", names[k], atomic_load(&o[k].hard),
+                                       atomic_load(&o[k].soft), atomic_load(&o[k].soft_seconds));
+            *len = at;
+            return omk_memdup(buf, at);
         }
         case CFG_T_SAVE:
             OMK_ASSERT(!"save is only an ignored option");
@@ -846,7 +960,7 @@ static int cfg_load_line(struct server_config *c, const char *line, size_t len, 
         snprintf(msg, msglen, "Bad directive or wrong number of arguments");
         goto out;
     }
-    if (r->type != CFG_T_LIST && r->type != CFG_T_SAVE && argc != 2) {
+    if (r->type != CFG_T_LIST && r->type != CFG_T_SAVE && r->type != CFG_T_OBUF && argc != 2) {
         snprintf(msg, msglen, "wrong number of arguments");
         goto out;
     }

@@ -11,8 +11,8 @@
  *     atomic load); a reader may see the value from just before a concurrent CONFIG
  *     SET, never a torn one. Fields read by other threads at run time: timeout,
  *     tcp_keepalive, maxclients, protected_mode, auth_required, proto_max_bulk_len,
- *     client_query_buffer_limit, maxmemory, maxmemory_policy, appendfsync, hz,
- *     loglevel (the log module keeps its own copy, see log.h).
+ *     client_query_buffer_limit, obuf_limits, maxmemory, maxmemory_policy,
+ *     appendfsync, hz, loglevel (the log module keeps its own copy, see log.h).
  *   - Strings and the bind list that CONFIG SET can change (requirepass, logfile) are
  *     swapped under c->lock, which frees the old value: read them only with the lock
  *     held, i.e. through cfg_requirepass_check() and cfg_get(). The start-up-only ones
@@ -64,6 +64,26 @@ enum cfg_debug_command {
 
 #define CFG_BIND_MAX 16 /* addresses in bind (Redis' CONFIG_BINDADDR_MAX) */
 
+/* client-output-buffer-limit classes, in Redis' order (CONFIG GET names them normal,
+ * slave, pubsub). omenkv has only normal clients: the other two are accepted, stored
+ * and shown for compatibility, and apply to nobody. */
+enum cfg_obuf_class {
+    CFG_OBUF_NORMAL = 0,
+    CFG_OBUF_REPLICA = 1,
+    CFG_OBUF_PUBSUB = 2,
+    CFG_OBUF_CLASSES = 3,
+};
+
+/* One class's output buffer limits. A client whose pending output passes 'hard' bytes,
+ * or stays above 'soft' bytes for 'soft_seconds', is closed (0: that limit is off).
+ * Three separate atomics: a reader racing CONFIG SET may pair an old and a new value
+ * for one check, which is harmless. */
+struct cfg_obuf_limit {
+    _Atomic long long hard;   /* bytes, 0 = no hard limit */
+    _Atomic long long soft;   /* bytes, 0 = no soft limit */
+    _Atomic int soft_seconds; /* seconds above 'soft' before closing */
+};
+
 /* A list of strings (bind). */
 struct cfg_list {
     char **v; /* 'n' NUL-terminated strings, owned by the config */
@@ -89,8 +109,10 @@ struct server_config {
     /* limits */
     _Atomic long long proto_max_bulk_len;        /* proto-max-bulk-len: bytes */
     _Atomic long long client_query_buffer_limit; /* client-query-buffer-limit: bytes */
-    _Atomic long long maxmemory;    /* maxmemory: bytes, 0 = no limit */
+    struct cfg_obuf_limit obuf_limits[CFG_OBUF_CLASSES]; /* client-output-buffer-limit */
+    _Atomic long long maxmemory;    /* maxmemory: value cache bytes, 0 = 25% of RAM */
     _Atomic int maxmemory_policy;   /* maxmemory-policy (cfg_maxmemory_policy) */
+    _Atomic long long cache_max_value_size; /* cache-max-value-size: bytes */
     _Atomic int databases;          /* databases: number of DBs; start-up */
     /* persistence */
     char *dir;                      /* dir: data directory; start-up */

@@ -6,9 +6,11 @@
 #include <ctype.h>
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
+#include "daemon/multi.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
 
@@ -66,6 +68,18 @@ const struct cmd_def *cmd_lookup(const char *name, size_t len)
     return NULL;
 }
 
+int cmd_word_is(const struct omk_slice *a, const char *w)
+{
+    size_t n = strlen(w);
+
+    return a->len == n && strncasecmp(a->p, w, n) == 0;
+}
+
+int cmd_arg_is(const struct client *c, int i, const char *s)
+{
+    return cmd_word_is(&c->argv[i], s);
+}
+
 const char *cmd_current_name(const struct client *c)
 {
     int i = c->last_cmd_idx;
@@ -100,7 +114,6 @@ void cmd_execute(struct client *c)
 {
     const struct cmd_def *d;
     struct cmd_stats *st;
-    int64_t t0;
 
     if (c->argc == 0)
         return;
@@ -108,6 +121,7 @@ void cmd_execute(struct client *c)
     if (!d) {
         c->last_cmd_idx = -1;
         cmd_reply_unknown(c);
+        multi_abort(c);
         return;
     }
     c->last_cmd_idx = (int)(d - cmd_table);
@@ -115,14 +129,34 @@ void cmd_execute(struct client *c)
     if ((d->arity > 0 && c->argc != d->arity) || (d->arity < 0 && c->argc < -d->arity)) {
         reply_err_arity(c);
         atomic_fetch_add_explicit(&st->rejected, 1, memory_order_relaxed);
+        multi_abort(c);
         return;
     }
     if (!c->authenticated && !(d->flags & CMD_NOAUTH)) {
         reply_error(c, "NOAUTH Authentication required.");
         atomic_fetch_add_explicit(&st->rejected, 1, memory_order_relaxed);
+        multi_abort(c);
         return;
     }
-    t0 = omk_mono_us();
+    if (c->multi && !(d->flags & CMD_NOQUEUE)) {
+        multi_queue(c, d);
+        return;
+    }
+    if (d->flags & (CMD_WRITE | CMD_READONLY)) {
+        multi_cmd_lock(); /* excludes a running EXEC of another client */
+        cmd_call(c, d);
+        multi_cmd_unlock();
+    } else {
+        cmd_call(c, d);
+    }
+}
+
+void cmd_call(struct client *c, const struct cmd_def *d)
+{
+    struct cmd_stats *st = &cmd_table_stats[d - cmd_table];
+    int64_t t0 = omk_mono_us();
+
+    c->last_cmd_idx = (int)(d - cmd_table);
     d->proc(c);
     atomic_fetch_add_explicit(&st->calls, 1, memory_order_relaxed);
     atomic_fetch_add_explicit(&st->usec, (uint64_t)(omk_mono_us() - t0), memory_order_relaxed);

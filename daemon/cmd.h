@@ -24,6 +24,7 @@ typedef void cmd_proc(struct client *c);
 #define CMD_STALE 0x040
 #define CMD_NOSCRIPT 0x080
 #define CMD_DENYOOM 0x100
+#define CMD_NOQUEUE 0x200   /* runs at once even inside MULTI (EXEC, DISCARD, ...) */
 
 struct cmd_def {
     const char *name;    /* lower case */
@@ -62,6 +63,16 @@ const struct cmd_def *cmd_lookup(const char *name, size_t len);
 /* Run the request in c->argc/c->argv: exactly one reply is queued (or the client is
  * marked to close). Owner thread. */
 void cmd_execute(struct client *c);
+
+/* Run handler 'd' on the request in c->argc/c->argv and count it in the statistics.
+ * The caller has done every check (cmd_execute, EXEC). Owner thread. */
+void cmd_call(struct client *c, const struct cmd_def *d);
+
+/* True if 'a' equals the word 'w', ignoring case (option names). */
+int cmd_word_is(const struct omk_slice *a, const char *w);
+
+/* True if argument 'i' of 'c' equals the word 's', ignoring case. */
+int cmd_arg_is(const struct client *c, int i, const char *s);
 
 /* Name of the command 'c' is running, for error texts ("set", "config|get"). */
 const char *cmd_current_name(const struct client *c);

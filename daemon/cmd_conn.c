@@ -13,14 +13,6 @@
 #include "daemon/reply.h"
 #include "daemon/server.h"
 
-/* True if argument 'i' of 'c' equals 's', ignoring case. */
-static int arg_is(const struct client *c, int i, const char *s)
-{
-    size_t n = strlen(s);
-
-    return c->argv[i].len == n && strncasecmp(c->argv[i].p, s, n) == 0;
-}
-
 /* PING [message] */
 void cmd_ping(struct client *c)
 {
@@ -133,14 +125,14 @@ void cmd_hello(struct client *c)
     for (i = 2; i < c->argc; i++) {
         int more = c->argc - i - 1;
 
-        if (arg_is(c, i, "auth") && more >= 2) {
+        if (cmd_arg_is(c, i, "auth") && more >= 2) {
             if (!conn_check_password(c, c->argv[i + 1], c->argv[i + 2])) {
                 reply_error(c, wrongpass);
                 return;
             }
             c->authenticated = 1;
             i += 2;
-        } else if (arg_is(c, i, "setname") && more >= 1) {
+        } else if (cmd_arg_is(c, i, "setname") && more >= 1) {
             name = c->argv[++i];
             if (!conn_valid_name_or_reply(c, name))
                 return;
@@ -235,17 +227,17 @@ void cmd_client(struct client *c)
     const char *sub = NULL;
     int arity = 0;
 
-    if (arg_is(c, 1, "id"))
+    if (cmd_arg_is(c, 1, "id"))
         sub = "id", arity = 2;
-    else if (arg_is(c, 1, "setname"))
+    else if (cmd_arg_is(c, 1, "setname"))
         sub = "setname", arity = 3;
-    else if (arg_is(c, 1, "getname"))
+    else if (cmd_arg_is(c, 1, "getname"))
         sub = "getname", arity = 2;
-    else if (arg_is(c, 1, "setinfo"))
+    else if (cmd_arg_is(c, 1, "setinfo"))
         sub = "setinfo", arity = 4;
-    else if (arg_is(c, 1, "list"))
+    else if (cmd_arg_is(c, 1, "list"))
         sub = "list", arity = -2;
-    else if (arg_is(c, 1, "info"))
+    else if (cmd_arg_is(c, 1, "info"))
         sub = "info", arity = 2;
     if (!sub) {
         reply_error_fmt(c, "ERR unknown subcommand '%.*s'. Try CLIENT HELP.",
@@ -269,7 +261,7 @@ void cmd_client(struct client *c)
         else
             reply_null(c);
     } else if (!strcmp(sub, "setinfo")) {
-        if (!arg_is(c, 2, "lib-name") && !arg_is(c, 2, "lib-ver")) {
+        if (!cmd_arg_is(c, 2, "lib-name") && !cmd_arg_is(c, 2, "lib-ver")) {
             reply_error_fmt(c, "ERR Unrecognized option '%.*s'", (int)c->argv[2].len, c->argv[2].p);
             return;
         }

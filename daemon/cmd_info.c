@@ -127,13 +127,14 @@ static void info_memory(struct evbuffer *b)
                         "index_bytes:%llu\r\n"
                         "index_entry_bytes:%llu\r\n"
                         "index_bytes_per_key:%.1f\r\n"
-                        "index_depth:%u\r\n",
+                        "index_depth:%u\r\n"
+                        "used_memory_cache:%llu\r\n",
                         used, h_used, rss, h_rss, (long long)server.cfg.maxmemory, h_max,
                         (unsigned long long)st.index_keys, (unsigned long long)st.index_bytes,
                         (unsigned long long)st.entry_bytes,
                         st.index_keys ? (double)(st.index_bytes + st.entry_bytes) /
                                             (double)st.index_keys : 0.0,
-                        st.index_depth);
+                        st.index_depth, (unsigned long long)st.cache_used_bytes);
 }
 
 static void info_persistence(struct evbuffer *b)
@@ -196,6 +197,35 @@ static void info_stats(struct evbuffer *b)
                         (unsigned long long)st.io_errors);
 }
 
+/* The value cache (store/cache.c): its budget (maxmemory, or the default share of RAM
+ * when maxmemory is 0), the bytes it charges (items, headers, allocator overhead), and
+ * how often a value read was served from it. */
+static void info_cache(struct evbuffer *b)
+{
+    struct store_stats st;
+    uint64_t reads;
+
+    store_stats_get(server.store, &st);
+    reads = st.cache_hits + st.cache_misses;
+    evbuffer_add_printf(b,
+                        "# Cache\r\n"
+                        "cache_used_bytes:%llu\r\n"
+                        "cache_maxmemory:%llu\r\n"
+                        "cache_items:%llu\r\n"
+                        "cache_hits:%llu\r\n"
+                        "cache_misses:%llu\r\n"
+                        "cache_evictions:%llu\r\n"
+                        "cache_hit_ratio:%.4f\r\n"
+                        "cache_max_value_size:%llu\r\n",
+                        (unsigned long long)st.cache_used_bytes,
+                        (unsigned long long)st.cache_maxmemory,
+                        (unsigned long long)st.cache_items, (unsigned long long)st.cache_hits,
+                        (unsigned long long)st.cache_misses,
+                        (unsigned long long)st.cache_evictions,
+                        reads ? (double)st.cache_hits / (double)reads : 0.0,
+                        (unsigned long long)st.cache_max_value);
+}
+
 static void info_replication(struct evbuffer *b)
 {
     evbuffer_add_printf(b, "# Replication\r\n"
@@ -255,7 +285,8 @@ static const struct {
 } info_sections[] = {
     {"server", info_server, 1},         {"clients", info_clients, 1},
     {"memory", info_memory, 1},         {"persistence", info_persistence, 1},
-    {"stats", info_stats, 1},           {"replication", info_replication, 1},
+    {"stats", info_stats, 1},           {"cache", info_cache, 1},
+    {"replication", info_replication, 1},
     {"cpu", info_cpu, 1},               {"commandstats", info_commandstats, 0},
     {"keyspace", info_keyspace, 1},
 };

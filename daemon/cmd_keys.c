@@ -1,6 +1,8 @@
-/* cmd_keys.c - keyspace commands: DEL UNLINK EXISTS SCAN KEYS. */
+/* cmd_keys.c - keyspace commands: DEL UNLINK EXISTS SCAN KEYS TYPE TTL PTTL EXPIRETIME
+ * PEXPIRETIME [P]EXPIRE[AT] PERSIST TOUCH RENAME RENAMENX COPY MOVE SWAPDB. */
 #include "config.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -152,4 +154,311 @@ void cmd_keys(struct client *c)
         return;
     }
     reply_deferred_end(c, acc.n);
+}
+
+/* ---- TYPE, TTL and expiry ------------------------------------------------------------ */
+
+/* TYPE key: the type name as a status reply, "none" for a missing key. */
+void cmd_type(struct client *c)
+{
+    const char *name;
+    int rc = store_type(server.store, c->db, c->argv[1], &name);
+
+    if (rc == STORE_OK)
+        reply_simple(c, name);
+    else if (rc == STORE_NOTFOUND)
+        reply_simple(c, "none");
+    else
+        reply_err_store(c, rc);
+}
+
+/* TTL, PTTL, EXPIRETIME, PEXPIRETIME: -2 for a missing key, -1 for one without expiry,
+ * else the time left or the absolute expiry ('absolute'), in ms when 'ms', else in
+ * seconds rounded to the nearest one ((ms + 500) / 1000, as Redis' ttlGenericCommand
+ * rounds both). */
+static void cmd_ttl_generic(struct client *c, int ms, int absolute)
+{
+    int64_t when, t;
+    int rc = store_ttl(server.store, c->db, c->argv[1], &when);
+
+    if (rc == STORE_NOTFOUND) {
+        reply_int(c, -2);
+    } else if (rc < 0) {
+        reply_err_store(c, rc);
+    } else if (when == 0) {
+        reply_int(c, -1);
+    } else {
+        t = absolute ? when : when - omk_now_ms();
+        if (t < 0) /* it expired between the lookup and now */
+            t = 0;
+        reply_int(c, ms ? t : (t + 500) / 1000);
+    }
+}
+
+void cmd_ttl(struct client *c)
+{
+    cmd_ttl_generic(c, 0, 0);
+}
+
+void cmd_pttl(struct client *c)
+{
+    cmd_ttl_generic(c, 1, 0);
+}
+
+void cmd_expiretime(struct client *c)
+{
+    cmd_ttl_generic(c, 0, 1);
+}
+
+void cmd_pexpiretime(struct client *c)
+{
+    cmd_ttl_generic(c, 1, 1);
+}
+
+/* Parse the NX XX GT LT options of EXPIRE from argument 3 on into '*flags', as Redis 7's
+ * parseExtendedExpireArgumentsOrReply does (options are read before the time). Returns 1,
+ * or 0 after replying the error. */
+static int cmd_expire_flags_or_reply(struct client *c, int *flags)
+{
+    static const struct {
+        const char *name;
+        int flag;
+    } opts[] = {
+        {"nx", STORE_EXPIRE_NX}, {"xx", STORE_EXPIRE_XX},
+        {"gt", STORE_EXPIRE_GT}, {"lt", STORE_EXPIRE_LT},
+    };
+
+    *flags = 0;
+    for (int i = 3; i < c->argc; i++) {
+        const struct omk_slice *a = &c->argv[i];
+        size_t j;
+
+        for (j = 0; j < OMK_ARRAY_LEN(opts); j++)
+            if (a->len == 2 && !strncasecmp(a->p, opts[j].name, 2))
+                break;
+        if (j == OMK_ARRAY_LEN(opts)) {
+            reply_error_fmt(c, "ERR Unsupported option %.*s", (int)(a->len < 128 ? a->len : 128),
+                            a->p);
+            return 0;
+        }
+        *flags |= opts[j].flag;
+    }
+    if ((*flags & STORE_EXPIRE_NX) && (*flags & ~STORE_EXPIRE_NX)) {
+        reply_error(c, "ERR NX and XX, GT or LT options at the same time are not compatible");
+        return 0;
+    }
+    if ((*flags & STORE_EXPIRE_GT) && (*flags & STORE_EXPIRE_LT)) {
+        reply_error(c, "ERR GT and LT options at the same time are not compatible");
+        return 0;
+    }
+    return 1;
+}
+
+/* EXPIRE, PEXPIRE, EXPIREAT, PEXPIREAT key time [NX | XX | GT | LT]: 'time' in 'unit',
+ * relative to now when 'relative'. Any integer is accepted (a time not after now deletes
+ * the key); one whose conversion to absolute ms overflows is Redis' "invalid expire
+ * time" error. Replies 1 when the expiry was set or the key deleted, else 0. */
+static void cmd_expire_generic(struct client *c, enum expire_unit unit, int relative)
+{
+    int64_t base = relative ? omk_now_ms() : 0;
+    long long when;
+    int flags, rc;
+
+    if (!cmd_expire_flags_or_reply(c, &flags))
+        return;
+    if (!omk_str2ll(c->argv[2].p, c->argv[2].len, &when)) {
+        reply_err_not_int(c);
+        return;
+    }
+    if (unit == UNIT_SECONDS) {
+        if (when > LLONG_MAX / 1000 || when < LLONG_MIN / 1000)
+            goto invalid;
+        when *= 1000;
+    }
+    if (when > LLONG_MAX - base)
+        goto invalid;
+    when += base;
+    rc = store_expire(server.store, c->db, c->argv[1], when, flags);
+    if (rc < 0)
+        reply_err_store(c, rc);
+    else
+        reply_int(c, rc == STORE_OK);
+    return;
+invalid:
+    reply_error_fmt(c, "ERR invalid expire time in '%s' command", cmd_current_name(c));
+}
+
+void cmd_expire(struct client *c)
+{
+    cmd_expire_generic(c, UNIT_SECONDS, 1);
+}
+
+void cmd_pexpire(struct client *c)
+{
+    cmd_expire_generic(c, UNIT_MS, 1);
+}
+
+void cmd_expireat(struct client *c)
+{
+    cmd_expire_generic(c, UNIT_SECONDS, 0);
+}
+
+void cmd_pexpireat(struct client *c)
+{
+    cmd_expire_generic(c, UNIT_MS, 0);
+}
+
+/* PERSIST key: 1 if an expiry was removed, 0 if the key has none or is missing. */
+void cmd_persist(struct client *c)
+{
+    int rc = store_persist(server.store, c->db, c->argv[1]);
+
+    if (rc < 0)
+        reply_err_store(c, rc);
+    else
+        reply_int(c, rc == STORE_OK);
+}
+
+/* TOUCH key [key ...]: how many of the keys exist. omenkv keeps no access time to
+ * update, so this is EXISTS under another name (a key named twice counts twice). */
+void cmd_touch(struct client *c)
+{
+    cmd_exists(c);
+}
+
+/* ---- RENAME, COPY, MOVE, SWAPDB ------------------------------------------------------ */
+
+/* RENAME / RENAMENX ('nx') src dst. RENAME replies OK, RENAMENX 1 or 0. */
+static void cmd_rename_generic(struct client *c, int nx)
+{
+    int rc = store_rename(server.store, c->db, c->argv[1], c->argv[2], nx ? STORE_RENAME_NX : 0);
+
+    if (rc == STORE_NOTFOUND)
+        reply_error(c, "ERR no such key");
+    else if (rc < 0)
+        reply_err_store(c, rc);
+    else if (nx)
+        reply_int(c, rc == STORE_OK);
+    else
+        reply_ok(c);
+}
+
+void cmd_rename(struct client *c)
+{
+    cmd_rename_generic(c, 0);
+}
+
+void cmd_renamenx(struct client *c)
+{
+    cmd_rename_generic(c, 1);
+}
+
+/* Parse database number 'arg' as Redis' getIntFromObjectOrReply does, then check it
+ * names a configured database. Returns 1 with '*db', or 0 after replying the error. */
+static int cmd_db_arg_or_reply(struct client *c, struct omk_slice arg, int *db)
+{
+    long long v;
+
+    if (!omk_str2ll(arg.p, arg.len, &v)) {
+        reply_err_not_int(c);
+        return 0;
+    }
+    if (v < INT_MIN || v > INT_MAX) {
+        reply_error_fmt(c, "ERR value is out of range, value must between %d and %d", INT_MIN,
+                        INT_MAX);
+        return 0;
+    }
+    if (v < 0 || v >= server.cfg.databases) {
+        reply_error(c, "ERR DB index is out of range");
+        return 0;
+    }
+    *db = (int)v;
+    return 1;
+}
+
+/* Reply 1 for STORE_OK, 0 for the expected refusals, or the store error. */
+static void cmd_reply_done(struct client *c, int rc)
+{
+    if (rc < 0)
+        reply_err_store(c, rc);
+    else
+        reply_int(c, rc == STORE_OK);
+}
+
+/* COPY source destination [DB destination-db] [REPLACE]: 1 if copied (value and expiry),
+ * 0 if the source is missing or the destination exists without REPLACE. */
+void cmd_copy(struct client *c)
+{
+    int dstdb = c->db, flags = 0;
+
+    for (int i = 3; i < c->argc; i++) {
+        const struct omk_slice *a = &c->argv[i];
+
+        if (a->len == 7 && !strncasecmp(a->p, "replace", 7)) {
+            flags |= STORE_COPY_REPLACE;
+        } else if (a->len == 2 && !strncasecmp(a->p, "db", 2) && i + 1 < c->argc) {
+            if (!cmd_db_arg_or_reply(c, c->argv[++i], &dstdb))
+                return;
+        } else {
+            reply_err_syntax(c);
+            return;
+        }
+    }
+    if (dstdb == c->db && c->argv[1].len == c->argv[2].len &&
+        !memcmp(c->argv[1].p, c->argv[2].p, c->argv[1].len)) {
+        reply_error(c, "ERR source and destination objects are the same");
+        return;
+    }
+    cmd_reply_done(c, store_copy(server.store, c->db, c->argv[1], dstdb, c->argv[2], flags));
+}
+
+/* MOVE key db: 1 if moved (value and expiry), 0 if missing here or present there. */
+void cmd_move(struct client *c)
+{
+    int dstdb;
+
+    if (!cmd_db_arg_or_reply(c, c->argv[2], &dstdb))
+        return;
+    if (dstdb == c->db) {
+        reply_error(c, "ERR source and destination objects are the same");
+        return;
+    }
+    cmd_reply_done(c, store_move(server.store, c->db, c->argv[1], dstdb));
+}
+
+/* SWAPDB index1 index2: refused. A RocksDB key starts with its database number, so a
+ * swap would rewrite both databases whole; omenkv says so rather than pretend. */
+void cmd_swapdb(struct client *c)
+{
+    reply_error(c, "ERR SWAPDB is not supported by omenkv");
+}
+
+/* A per-thread xorshift64* generator for RANDOMKEY (seeded once per thread). */
+static uint64_t cmd_random64(void)
+{
+    static __thread uint64_t x;
+
+    if (x == 0)
+        x = (uint64_t)omk_now_us() ^ ((uint64_t)(uintptr_t)&x << 16) ^ 0x9e3779b97f4a7c15ULL;
+    x ^= x >> 12;
+    x ^= x << 25;
+    x ^= x >> 27;
+    return x * 0x2545f4914f6cdd1dULL;
+}
+
+/* RANDOMKEY: a random live key of the selected db, or nil when it has none. */
+void cmd_randomkey(struct client *c)
+{
+    char *key;
+    size_t klen;
+    int rc = store_randomkey(server.store, c->db, cmd_random64, &key, &klen);
+
+    if (rc == STORE_OK) {
+        reply_bulk(c, key, klen);
+        omk_free(key);
+    } else if (rc == STORE_NOTFOUND) {
+        reply_null(c);
+    } else {
+        reply_err_store(c, rc);
+    }
 }

@@ -13,14 +13,6 @@
 #include "daemon/server.h"
 #include "store/store.h"
 
-/* True if argument 'i' of 'c' equals 's', ignoring case. */
-static int arg_is(const struct client *c, int i, const char *s)
-{
-    size_t n = strlen(s);
-
-    return c->argv[i].len == n && strncasecmp(c->argv[i].p, s, n) == 0;
-}
-
 /* Reply Redis' error for an unknown subcommand of 'cmd' (upper case in the hint). */
 static void reply_err_subcommand(struct client *c, const char *cmd)
 {
@@ -39,7 +31,7 @@ static void cmd_flush_generic(struct client *c, int db)
 {
     int rc;
 
-    if (c->argc > 2 || (c->argc == 2 && !arg_is(c, 1, "sync") && !arg_is(c, 1, "async"))) {
+    if (c->argc > 2 || (c->argc == 2 && !cmd_arg_is(c, 1, "sync") && !cmd_arg_is(c, 1, "async"))) {
         reply_err_syntax(c);
         return;
     }
@@ -66,12 +58,12 @@ void cmd_flushall(struct client *c)
 void cmd_shutdown(struct client *c)
 {
     for (int i = 1; i < c->argc; i++) {
-        if (arg_is(c, i, "abort")) {
+        if (cmd_arg_is(c, i, "abort")) {
             reply_error(c, "ERR No shutdown in progress.");
             return;
         }
-        if (!arg_is(c, i, "nosave") && !arg_is(c, i, "save") && !arg_is(c, i, "now") &&
-            !arg_is(c, i, "force")) {
+        if (!cmd_arg_is(c, i, "nosave") && !cmd_arg_is(c, i, "save") && !cmd_arg_is(c, i, "now") &&
+            !cmd_arg_is(c, i, "force")) {
             reply_err_syntax(c);
             return;
         }
@@ -160,13 +152,13 @@ void cmd_command(struct client *c)
         reply_array_len(c, cmd_table_len);
         for (int i = 0; i < cmd_table_len; i++)
             cmd_reply_info(c, &cmd_table[i]);
-    } else if (arg_is(c, 1, "count") && c->argc == 2) {
+    } else if (cmd_arg_is(c, 1, "count") && c->argc == 2) {
         reply_int(c, cmd_table_len);
-    } else if (arg_is(c, 1, "list") && c->argc == 2) {
+    } else if (cmd_arg_is(c, 1, "list") && c->argc == 2) {
         reply_array_len(c, cmd_table_len);
         for (int i = 0; i < cmd_table_len; i++)
             reply_bulk_cstr(c, cmd_table[i].name);
-    } else if (arg_is(c, 1, "info")) {
+    } else if (cmd_arg_is(c, 1, "info")) {
         if (c->argc == 2) {
             reply_array_len(c, cmd_table_len);
             for (int i = 0; i < cmd_table_len; i++)
@@ -182,7 +174,7 @@ void cmd_command(struct client *c)
             else
                 reply_null_array(c);
         }
-    } else if (arg_is(c, 1, "docs")) {
+    } else if (cmd_arg_is(c, 1, "docs")) {
         int n = 0;
 
         if (c->argc == 2) {
@@ -200,7 +192,7 @@ void cmd_command(struct client *c)
             if (d)
                 cmd_reply_docs(c, d);
         }
-    } else if (arg_is(c, 1, "count") || arg_is(c, 1, "list")) {
+    } else if (cmd_arg_is(c, 1, "count") || cmd_arg_is(c, 1, "list")) {
         reply_error_fmt(c, "ERR wrong number of arguments for 'command|%.*s' command",
                         (int)c->argv[1].len, c->argv[1].p);
     } else {
@@ -240,7 +232,7 @@ void cmd_config(struct client *c)
 {
     char err[512];
 
-    if (arg_is(c, 1, "get")) {
+    if (cmd_arg_is(c, 1, "get")) {
         size_t n;
 
         if (c->argc < 3) {
@@ -250,7 +242,7 @@ void cmd_config(struct client *c)
         reply_deferred_begin(c);
         n = cfg_get_many(&server.cfg, (size_t)c->argc - 2, &c->argv[2], config_get_cb, c);
         reply_deferred_end_map(c, (long long)n);
-    } else if (arg_is(c, 1, "set")) {
+    } else if (cmd_arg_is(c, 1, "set")) {
         if (c->argc < 4 || c->argc % 2 != 0) {
             reply_error(c, "ERR wrong number of arguments for 'config|set' command");
             return;
@@ -259,7 +251,7 @@ void cmd_config(struct client *c)
             reply_error_fmt(c, "ERR %s", err);
         else
             reply_ok(c);
-    } else if (arg_is(c, 1, "resetstat")) {
+    } else if (cmd_arg_is(c, 1, "resetstat")) {
         if (c->argc != 2) {
             reply_error(c, "ERR wrong number of arguments for 'config|resetstat' command");
             return;

@@ -8,7 +8,17 @@
  * bytes have arrived the connection does not parse again, so a 100 MB argument is not
  * re-parsed on every read. At most CONN_REQS_PER_EVENT requests run per callback;
  * if input remains, the connection re-arms itself (no new read event would come for
- * bytes already buffered). */
+ * bytes already buffered).
+ *
+ * Output is bounded two ways. Backpressure (libevent's le-proxy pattern): once a
+ * client's pending output reaches CONN_OUT_PAUSE bytes, no further request of it runs
+ * and reading stops; a write low-watermark of CONN_OUT_RESUME calls conn_write_cb when
+ * the client has read enough, which turns reading back on and runs what was buffered.
+ * So a client that pipelines GETs of a large value and never reads holds at most about
+ * CONN_OUT_PAUSE bytes plus one reply. And client-output-buffer-limit (normal class),
+ * checked after every command as Redis checks it when a reply is queued: past the hard
+ * limit, or above the soft one for longer than its seconds, the client is closed at
+ * once, its replies dropped, with Redis' log line. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -27,10 +37,13 @@
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
 #include "daemon/log.h"
+#include "daemon/multi.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
 
 #define CONN_REQS_PER_EVENT 256
+#define CONN_OUT_PAUSE (8 * 1024 * 1024)     /* output bytes at which a client stops being read */
+#define CONN_OUT_RESUME (CONN_OUT_PAUSE / 4) /* ... and below which it is read again */
 
 static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
@@ -94,7 +107,8 @@ void conn_accept(struct worker *w, int fd)
     if (server.cfg.timeout > 0) {
         struct timeval tv = {server.cfg.timeout, 0};
 
-        bufferevent_set_timeouts(c->bev, &tv, NULL);
+        /* Idle for reading, or not reading its replies while some are pending. */
+        bufferevent_set_timeouts(c->bev, &tv, &tv);
     }
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 
@@ -119,6 +133,7 @@ void conn_free(struct client *c)
         c->next->prev = c->prev;
     pthread_mutex_unlock(&w->clients_lock);
 
+    multi_reset(c); /* before the memory goes: other threads may flag its watches */
     bufferevent_free(c->bev); /* closes the fd */
     resp_req_deinit(&c->req);
     omk_free(c->name);
@@ -141,15 +156,54 @@ static void conn_protocol_error(struct client *c, const char *msg)
     c->flags |= CLIENT_CLOSE_AFTER_REPLY;
 }
 
+/* Check 'c's pending output against client-output-buffer-limit for normal clients, as
+ * Redis' checkClientOutputBufferLimits does: at or past the hard limit, or at or past
+ * the soft limit for more than its seconds. On a breach, log Redis' line and mark 'c'
+ * CLIENT_CLOSING (the caller frees it); returns 1 then, else 0. */
+static int conn_check_obuf_limits(struct client *c)
+{
+    const struct cfg_obuf_limit *l = &server.cfg.obuf_limits[CFG_OBUF_NORMAL];
+    long long hard = atomic_load(&l->hard), soft = atomic_load(&l->soft);
+    size_t used = evbuffer_get_length(c->out);
+    int breach = hard > 0 && used >= (unsigned long long)hard;
+
+    if (soft > 0 && used >= (unsigned long long)soft) {
+        int64_t now = omk_mono_us() / 1000;
+
+        if (c->obuf_soft_since_ms == 0)
+            c->obuf_soft_since_ms = now;
+        else if (now - c->obuf_soft_since_ms > 1000LL * atomic_load(&l->soft_seconds))
+            breach = 1;
+    } else {
+        c->obuf_soft_since_ms = 0;
+    }
+    if (!breach)
+        return 0;
+    omk_log(OMK_LOG_WARNING,
+            "Client id=%llu addr=%s laddr=%s omem=%zu cmd=%s scheduled to be closed ASAP for "
+            "overcoming of output buffer limits.",
+            (unsigned long long)c->id, c->addr, c->laddr, used, cmd_current_name(c));
+    c->flags |= CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSING;
+    return 1;
+}
+
+/* Whether 'c' may run another request now: not closing, and its output below the
+ * backpressure mark. */
+static int conn_may_run(const struct client *c)
+{
+    return !(c->flags & CLIENT_CLOSE_AFTER_REPLY) && evbuffer_get_length(c->out) < CONN_OUT_PAUSE;
+}
+
 /* Parse and run requests from 'in' until it is empty, incomplete, the per-event budget
- * is spent, or the client is closing. Returns 1 if input is left to process later. */
+ * is spent, the output reached the backpressure mark, or the client is closing.
+ * Returns 1 if input is left to process in a later callback of this read event. */
 static int conn_process_input(struct client *c, struct evbuffer *in)
 {
     struct resp_limits lim = {server.cfg.proto_max_bulk_len, c->authenticated};
     char err[256];
     int budget = CONN_REQS_PER_EVENT;
 
-    while (budget > 0 && !(c->flags & CLIENT_CLOSE_AFTER_REPLY)) {
+    while (budget > 0 && conn_may_run(c)) {
         size_t total = evbuffer_get_length(in), off = 0;
         struct evbuffer_iovec v;
 
@@ -158,7 +212,7 @@ static int conn_process_input(struct client *c, struct evbuffer *in)
         if (evbuffer_peek(in, -1, NULL, &v, 1) < 1)
             return 0;
         /* Run the requests that lie whole in the first chunk. */
-        while (budget > 0 && !(c->flags & CLIENT_CLOSE_AFTER_REPLY)) {
+        while (budget > 0 && conn_may_run(c)) {
             size_t used = 0, need = 0;
             int rc;
 
@@ -179,6 +233,8 @@ static int conn_process_input(struct client *c, struct evbuffer *in)
             c->argc = c->req.argc;
             c->argv = c->req.argv;
             cmd_execute(c);
+            if (conn_check_obuf_limits(c))
+                return 0;
             if (off == v.iov_len)
                 break;
         }
@@ -205,7 +261,7 @@ static int conn_process_input(struct client *c, struct evbuffer *in)
             c->need = 0;
         }
     }
-    return evbuffer_get_length(in) > 0 && !(c->flags & CLIENT_CLOSE_AFTER_REPLY);
+    return evbuffer_get_length(in) > 0 && conn_may_run(c);
 }
 
 static void conn_read_cb(struct bufferevent *bev, void *arg)
@@ -229,17 +285,41 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
         bufferevent_disable(bev, EV_READ);
         if (evbuffer_get_length(c->out) == 0)
             conn_free(c);
+        return;
+    }
+    if (!(c->flags & CLIENT_PAUSED) && evbuffer_get_length(c->out) >= CONN_OUT_PAUSE) {
+        /* Backpressure: read nothing more until the client has taken its replies. */
+        c->flags |= CLIENT_PAUSED;
+        bufferevent_disable(bev, EV_READ);
+        bufferevent_setwatermark(bev, EV_WRITE, CONN_OUT_RESUME, 0);
     }
 }
 
-/* Called when the output buffer has drained: finish a close that waited for it. */
+/* Called when the output buffer fell to the write low-watermark: finish a close that
+ * waited for the output to drain (the mark is 0 then), or end a pause (the mark is
+ * CONN_OUT_RESUME): read again and run the requests already buffered. */
 static void conn_write_cb(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
 
-    OMK_UNUSED(bev);
-    if (c->flags & CLIENT_CLOSE_AFTER_REPLY)
-        conn_free(c);
+    /* Below the soft limit again: its clock restarts (Redis resets it on any reply
+     * queued below the limit; omenkv checks per command, so it does so here too). */
+    if ((long long)evbuffer_get_length(c->out) <
+        atomic_load(&server.cfg.obuf_limits[CFG_OBUF_NORMAL].soft))
+        c->obuf_soft_since_ms = 0;
+    if (c->flags & CLIENT_CLOSE_AFTER_REPLY) {
+        if (evbuffer_get_length(c->out) == 0)
+            conn_free(c);
+        else
+            bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+        return;
+    }
+    if (c->flags & CLIENT_PAUSED) {
+        c->flags &= ~CLIENT_PAUSED;
+        bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
+        bufferevent_enable(bev, EV_READ);
+        bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS | BEV_TRIG_IGNORE_WATERMARKS);
+    }
 }
 
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)

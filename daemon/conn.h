@@ -15,6 +15,7 @@ struct worker;
 
 #define CLIENT_CLOSE_AFTER_REPLY 0x1 /* QUIT, protocol error: flush replies then close */
 #define CLIENT_CLOSING 0x2           /* being torn down: queue no more replies */
+#define CLIENT_PAUSED 0x4            /* output above CONN_OUT_PAUSE: not reading until it drains */
 
 struct client {
     uint64_t id;
@@ -34,9 +35,13 @@ struct client {
     char addr[64];               /* "ip:port" of the peer */
     char laddr[64];              /* "ip:port" of our end */
     int64_t ctime_ms;            /* connected at (wall clock) */
+    int64_t obuf_soft_since_ms;  /* output above the soft limit since (monotonic), 0: it is not */
     _Atomic int64_t last_ms;     /* last command at (wall clock); read by CLIENT LIST */
     _Atomic int last_cmd_idx;    /* index of the last command in the table, -1 none */
     struct client *prev, *next;  /* worker->clients list; guarded by worker->clients_lock */
+    struct multi_state *multi;   /* open MULTI, or NULL (multi.c) */
+    struct watch_rec *watches;   /* this client's WATCHes (multi.c; also its watch_mu) */
+    _Atomic int watch_dirty;     /* a watched key changed (set by any thread) */
 };
 
 /* Create a client for accepted socket 'fd' on worker 'w' and start reading (worker

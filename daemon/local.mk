@@ -7,8 +7,9 @@ daemon_omenkv_server_SOURCES = \
 	daemon/conn.c daemon/conn.h \
 	daemon/reply.c daemon/reply.h \
 	daemon/cmd.c daemon/cmd.h daemon/commands.def \
+	daemon/multi.c daemon/multi.h \
 	daemon/cmd_conn.c daemon/cmd_server.c daemon/cmd_info.c \
-	daemon/cmd_string.c daemon/cmd_keys.c \
+	daemon/cmd_string.c daemon/cmd_keys.c daemon/cmd_debug.c \
 	daemon/cfg.c daemon/cfg.h \
 	daemon/log.c daemon/log.h
 daemon_omenkv_server_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS)

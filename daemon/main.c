@@ -17,6 +17,7 @@
 
 #include "daemon/cmd.h"
 #include "daemon/log.h"
+#include "daemon/multi.h"
 #include "daemon/server.h"
 #include "store/store.h"
 
@@ -54,6 +55,25 @@ static int main_apply_appendfsync(struct server_config *c, char *err, size_t err
     OMK_UNUSED(err);
     OMK_UNUSED(errlen);
     store_set_fsync(server.store, (enum store_fsync)c->appendfsync);
+    return 0;
+}
+
+/* CONFIG SET maxmemory: resize the value cache at once (a smaller budget evicts before
+ * CONFIG SET replies); 0 gives it the default share of RAM (store.h). */
+static int main_apply_maxmemory(struct server_config *c, char *err, size_t errlen)
+{
+    OMK_UNUSED(err);
+    OMK_UNUSED(errlen);
+    store_set_maxmemory(server.store, (size_t)c->maxmemory);
+    return 0;
+}
+
+/* CONFIG SET cache-max-value-size: values longer than this bypass the cache. */
+static int main_apply_cache_max_value(struct server_config *c, char *err, size_t errlen)
+{
+    OMK_UNUSED(err);
+    OMK_UNUSED(errlen);
+    store_set_cache_max_value(server.store, (size_t)c->cache_max_value_size);
     return 0;
 }
 
@@ -113,6 +133,8 @@ static void main_open_store(void)
     sc.block_size = (size_t)server.cfg.rocksdb_block_size;
     sc.write_buffer_bytes = (size_t)server.cfg.rocksdb_write_buffer_size;
     sc.max_background_jobs = server.cfg.rocksdb_max_background_jobs;
+    sc.maxmemory = (size_t)server.cfg.maxmemory;
+    sc.cache_max_value = (size_t)server.cfg.cache_max_value_size;
     store_set_logger(main_store_log);
     rc = store_open(&sc, &server.store, err, sizeof(err));
     if (rc != STORE_OK) {
@@ -122,6 +144,9 @@ static void main_open_store(void)
     store_stats_get(server.store, &st);
     omk_log(OMK_LOG_NOTICE, "DB loaded from disk: %.3f seconds (%llu keys indexed)",
             (double)st.open_ms / 1000.0, (unsigned long long)st.index_keys);
+    omk_log(OMK_LOG_NOTICE, "Value cache: %llu bytes (maxmemory %lld), values up to %llu "
+            "bytes", (unsigned long long)st.cache_maxmemory, (long long)server.cfg.maxmemory,
+            (unsigned long long)st.cache_max_value);
 }
 
 int main(int argc, char **argv)
@@ -157,8 +182,12 @@ int main(int argc, char **argv)
     server.start_mono_us = omk_mono_us();
     omk_log(OMK_LOG_NOTICE, "omenkv version=%s, pid=%d, just started", OMK_VERSION, (int)getpid());
 
+    multi_init(); /* hooks the store before it opens */
     main_open_store();
+    store_expire_start(server.store, server.cfg.hz);
     cfg_set_apply_hook("appendfsync", main_apply_appendfsync);
+    cfg_set_apply_hook("maxmemory", main_apply_maxmemory);
+    cfg_set_apply_hook("cache-max-value-size", main_apply_cache_max_value);
     cmd_init();
     server.main_base = event_base_new();
     if (!server.main_base) {

@@ -2,7 +2,9 @@
  * handing connections to workers, signals and a clean shutdown. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -19,26 +21,75 @@ struct server server;
 
 static const char max_clients_err[] = "-ERR max number of clients reached\r\n";
 
-/* A new connection on a listener (main thread): refuse it past maxclients with Redis'
- * error, otherwise give it to the next worker. */
+/* Redis 7.0's reply to a client refused by protected mode, word for word (typo included). */
+static const char protected_mode_err[] =
+    "-DENIED Redis is running in protected mode because protected mode is enabled and no "
+    "password is set for the default user. In this mode connections are only accepted from "
+    "the loopback interface. If you want to connect from external computers to Redis you may "
+    "adopt one of the following solutions: 1) Just disable protected mode sending the command "
+    "'CONFIG SET protected-mode no' from the loopback interface by connecting to Redis from "
+    "the same host the server is running, however MAKE SURE Redis is not publicly accessible "
+    "from internet if you do so. Use CONFIG REWRITE to make this change permanent. 2) "
+    "Alternatively you can just disable the protected mode by editing the Redis configuration "
+    "file, and setting the protected mode option to 'no', and then restarting the server. 3) "
+    "If you started the server manually just for testing, restart it with the "
+    "'--protected-mode no' option. 4) Setup a an authentication password for the default "
+    "user. NOTE: You only need to do one of the above things in order for the server to start "
+    "accepting connections from the outside.\r\n";
+
+/* Whether peer 'sa' is 127.0.0.1 or ::1: the addresses Redis' protected mode lets in. */
+static int server_peer_is_loopback(const struct sockaddr *sa, int salen)
+{
+    static const struct in6_addr lo6 = IN6ADDR_LOOPBACK_INIT;
+
+    if (sa->sa_family == AF_INET && salen >= (int)sizeof(struct sockaddr_in))
+        return ((const struct sockaddr_in *)(const void *)sa)->sin_addr.s_addr ==
+               htonl(INADDR_LOOPBACK);
+    if (sa->sa_family == AF_INET6 && salen >= (int)sizeof(struct sockaddr_in6))
+        return memcmp(&((const struct sockaddr_in6 *)(const void *)sa)->sin6_addr, &lo6,
+                      sizeof(lo6)) == 0;
+    return 0;
+}
+
+/* Refuse accepted socket 'fd' with the error 'msg' (main thread). Best effort, as
+ * Redis: the socket is fresh, so the short write fits in its buffer. */
+static void server_refuse(evutil_socket_t fd, const char *msg, size_t len)
+{
+    ssize_t r = write(fd, msg, len);
+
+    OMK_UNUSED(r);
+    evutil_closesocket(fd);
+    atomic_fetch_add(&server.rejected_connections, 1);
+}
+
+/* A new connection on a listener (main thread): refuse it past maxclients, or from
+ * outside loopback in protected mode without requirepass, with Redis' errors;
+ * otherwise give it to the next worker. */
 static void server_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
                              int salen, void *arg)
 {
     OMK_UNUSED(l);
-    OMK_UNUSED(sa);
-    OMK_UNUSED(salen);
     OMK_UNUSED(arg);
     if (atomic_load(&server.shutting_down)) {
         evutil_closesocket(fd);
         return;
     }
     if (atomic_load(&server.connected_clients) >= server.cfg.maxclients) {
-        /* Best effort, as Redis: the socket is fresh, so the short write fits. */
-        ssize_t r = write(fd, max_clients_err, sizeof(max_clients_err) - 1);
+        server_refuse(fd, max_clients_err, sizeof(max_clients_err) - 1);
+        return;
+    }
+    if (server.cfg.protected_mode && !server.cfg.auth_required &&
+        !server_peer_is_loopback(sa, salen)) {
+        char ip[INET6_ADDRSTRLEN] = "?";
 
-        OMK_UNUSED(r);
-        evutil_closesocket(fd);
-        atomic_fetch_add(&server.rejected_connections, 1);
+        if (sa->sa_family == AF_INET)
+            inet_ntop(AF_INET, &((struct sockaddr_in *)(void *)sa)->sin_addr, ip, sizeof(ip));
+        else if (sa->sa_family == AF_INET6)
+            inet_ntop(AF_INET6, &((struct sockaddr_in6 *)(void *)sa)->sin6_addr, ip, sizeof(ip));
+        OMK_LOG_RATELIMITED(OMK_LOG_WARNING,
+                            "Protected mode: refused a connection from %s (no requirepass set; "
+                            "see protected-mode)", ip);
+        server_refuse(fd, protected_mode_err, sizeof(protected_mode_err) - 1);
         return;
     }
     atomic_fetch_add(&server.connected_clients, 1);

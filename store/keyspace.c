@@ -1,22 +1,39 @@
 /* keyspace.c - the store's primitives, used by every operation: what is known of one
- * key (store_lookup, answered by the in-RAM index), the stripe locks that make a
- * read-modify-write atomic, and the write set that commits changes to several keys in
- * one RocksDB batch and then brings the index and the per-db counters up to date.
+ * key (store_lookup, answered by the in-RAM index, its value by the cache or RocksDB),
+ * the stripe locks that make a read-modify-write atomic, and the write set that commits
+ * changes to several keys in one RocksDB batch and then brings the index, the value
+ * cache and the per-db counters up to date.
  *
  * Invariant: the index holds exactly the keys RocksDB holds, with their value lengths
  * and expiries, and keys[db] / expires[db] count them, because every change goes
  * through store_ws_commit(), under the stripes of the keys it changes, and adjusts the
- * counters from the states the caller read under those same stripes. */
+ * counters from the states the caller read under those same stripes. A cache item
+ * published in an entry's 'loc' holds the key's current value (see store_lookup). */
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "common/omk.h"
 #include "index/shard.h"
+#include "store/cache.h"
 #include "store/format.h"
 #include "store/rocks.h"
 #include "store/store_internal.h"
+
+static store_touch_fn *store_touch_hook; /* set once at start-up (store_set_touch_hook) */
+
+void store_set_touch_hook(store_touch_fn *fn)
+{
+    store_touch_hook = fn;
+}
+
+void store_touched(int db, const char *key, size_t klen)
+{
+    if (store_touch_hook)
+        store_touch_hook(db, key, klen);
+}
 
 void store_count(struct store *s, int db, int64_t dkeys, int64_t dexp)
 {
@@ -40,6 +57,117 @@ void store_entry_fill(struct idx_entry *e, size_t vlen, int64_t expire_ms, unsig
     e->expire_flags = exp | ((uint64_t)flags << IDX_EXPIRE_BITS);
 }
 
+/* ---- The value cache's side of an entry (the 'loc' word, store_internal.h) ------------ */
+
+static uint64_t store_loc_get(const struct idx_entry *e)
+{
+    return __atomic_load_n(&e->loc, __ATOMIC_ACQUIRE);
+}
+
+/* Replace 'old' by 'new' in the 'loc' of 'e' if it still holds 'old'; 1 if it did. */
+static int store_loc_cas(struct idx_entry *e, uint64_t old, uint64_t new)
+{
+    return __atomic_compare_exchange_n(&e->loc, &old, new, 0, __ATOMIC_ACQ_REL,
+                                       __ATOMIC_ACQUIRE);
+}
+
+/* The cache item that 'loc' word 'loc' names, or NULL (nothing, or a ticket). */
+static struct cache_item *store_loc_item(uint64_t loc)
+{
+    return loc != 0 && !(loc & STORE_LOC_TICKET) ? (struct cache_item *)(uintptr_t)loc : NULL;
+}
+
+/* Empty the 'loc' of 'e' (caller holds its shard's write lock): a published item is
+ * marked dead and returned; a ticket is withdrawn, so its reader will not publish. With
+ * 'pin' the item comes back pinned, for cache_remove() and cache_unpin() once the lock
+ * is dropped: an eviction in flight may drop the cache's reference as soon as it is. */
+static struct cache_item *store_loc_clear(struct idx_entry *e, int pin)
+{
+    struct cache_item *it = store_loc_item(store_loc_get(e));
+
+    if (it) {
+        OMK_ASSERT(it->owner == e);
+        if (pin) /* alive: its eviction, if any, waits for this lock to detach it */
+            cache_pin(it);
+        it->owner = NULL;
+        it->dead = 1;
+    }
+    __atomic_store_n(&e->loc, 0, __ATOMIC_RELEASE);
+    return it;
+}
+
+void store_cache_detach(void *arg, struct cache_item *it)
+{
+    struct store *s = arg;
+
+    idx_shards_wrlock(s->ix, it->tag);
+    if (it->owner) {
+        OMK_ASSERT(store_loc_get(it->owner) == (uint64_t)(uintptr_t)it);
+        store_loc_clear(it->owner, 0);
+    }
+    it->dead = 1; /* evicted before its reader could publish it: it never will */
+    idx_shards_unlock(s->ix, it->tag);
+}
+
+/* Write-through limit for a new value (key_state.cache_lim): values shorter than this
+ * go to the cache: at most cache_max_value bytes, and what the budget can hold. */
+static size_t store_cache_lim(struct store *s)
+{
+    size_t by_size = atomic_load(&s->cache_max_value) + 1, by_budget = cache_len_limit(s->cache);
+
+    return by_size < by_budget ? by_size : by_budget;
+}
+
+/* 1 if a value of 'len' bytes read from RocksDB should be cached. */
+static int store_cacheable(struct store *s, size_t len)
+{
+    return len < store_cache_lim(s);
+}
+
+/* A fill ticket never handed out before: odd, so never a pointer. */
+static uint64_t store_ticket_new(struct store *s)
+{
+    return ((uint64_t)atomic_fetch_add(&s->tickets, 1) << 1) | STORE_LOC_TICKET;
+}
+
+/* Withdraw 'ticket' from the entry of 'k' (shard 'shard') if it is still there. */
+static void store_ticket_drop(struct store *s, const struct fmt_key *k, unsigned shard,
+                              uint64_t ticket)
+{
+    struct idx *ix = idx_shards_rdlock(s->ix, shard);
+    struct idx_entry *e = idx_find(ix, k->p, k->len);
+
+    if (e)
+        store_loc_cas(e, ticket, 0);
+    idx_shards_unlock(s->ix, shard);
+}
+
+/* Cache payload 'p'/'len' expiring at 'exp', which this reader read from RocksDB for key
+ * 'k' (shard 'shard') after it placed 'ticket' in the key's entry. The item is admitted
+ * first (evicting others; no lock held), then published under the read lock only if the
+ * ticket is still there, i.e. no write of the key landed since the ticket was placed
+ * (every write empties 'loc' under the write lock), and no eviction took the item
+ * meanwhile. Otherwise the ticket is withdrawn and the item removed. */
+static void store_cache_fill(struct store *s, const struct fmt_key *k, unsigned shard,
+                             uint64_t ticket, const char *p, size_t len, int64_t exp)
+{
+    struct cache_item *it = cache_item_new(p, len, exp, shard);
+    int admitted = cache_admit(s->cache, it) == CACHE_OK, published = 0;
+    struct idx *ix = idx_shards_rdlock(s->ix, shard);
+    struct idx_entry *e = idx_find(ix, k->p, k->len);
+
+    if (e && admitted && !it->dead && store_loc_cas(e, ticket, (uint64_t)(uintptr_t)it)) {
+        it->owner = e; /* only the write lock's holders read it */
+        published = 1;
+    } else if (e) {
+        store_loc_cas(e, ticket, 0);
+    }
+    idx_shards_unlock(s->ix, shard);
+    if (admitted && !published)
+        cache_remove(s->cache, it);
+    cache_unpin(it);
+}
+
 /* Fill '*st' from the stored value 'p'/'n' (header first) of an existing key. */
 static void store_state_from_value(struct key_state *st, const char *p, size_t n, int64_t now_ms)
 {
@@ -59,40 +187,77 @@ static void store_state_from_value(struct key_state *st, const char *p, size_t n
 }
 
 /* HOW IT WORKS: every key is in the index, with its value length and expiry, so this
- * answers from RAM; RocksDB is read only for the value itself (when 'val' asks for it)
- * or for an expiry too far in the future for the entry's 48 bits. Writers change a key
- * only under its stripe, index after RocksDB, so a caller holding the stripe sees both
- * agree; a reader without it may see the index one write ahead of its RocksDB read, in
- * which case the value read decides (and a key deleted in between reads as absent). */
-int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms, struct key_state *st,
-                 char **val, size_t *vlen)
+ * answers from RAM; RocksDB is read only for the value itself (when 'want' asks for it
+ * and the cache does not hold it) or for an expiry too far in the future for the
+ * entry's 48 bits. Writers change a key only under its stripe, index after RocksDB, so
+ * a caller holding the stripe sees both agree; a reader without it may see the index
+ * one write ahead of its RocksDB read, in which case the value read decides (and a key
+ * deleted in between reads as absent).
+ *
+ * The cache never serves a stale value. An item published in 'loc' is the value of the
+ * last committed write: store_ws_commit() replaces or empties 'loc' under the shard's
+ * write lock, after RocksDB took the write. A reader that misses places a ticket in
+ * 'loc' before its RocksDB read and publishes what it read only if the ticket survived
+ * until after the read: a write whose index update came before the ticket is already
+ * in what RocksDB returns; one whose update came after has overwritten the ticket. A
+ * hit pins the item under the read lock, which excludes the eviction callback, so the
+ * item outlives the lock for as long as the caller needs it. */
+static int store_read(struct store *s, const struct fmt_key *k, int64_t now_ms,
+                      struct key_state *st, int want, struct cache_item **hit, char **val,
+                      size_t *vlen)
 {
     unsigned shard = idx_shards_of(s->ix, k->p, k->len), flags = 0;
-    const struct idx_entry *e;
+    struct cache_item *it = NULL;
+    struct idx_entry *e;
     struct idx *ix;
+    uint64_t ticket = 0;
     int64_t exp = 0;
     int rc;
 
     memset(st, 0, sizeof(*st));
+    st->cache_lim = store_cache_lim(s);
     ix = idx_shards_rdlock(s->ix, shard);
     e = idx_find(ix, k->p, k->len);
     if (e) {
+        uint64_t loc = store_loc_get(e);
+        struct cache_item *c = store_loc_item(loc);
+
         st->exists = 1;
         st->vlen = e->val_len;
         exp = idx_entry_expire(e);
         flags = idx_entry_flags(e);
+        if (c && (flags & STORE_EF_FAR)) { /* the item knows the expiry the entry cannot */
+            exp = c->expire_ms;
+            flags &= ~STORE_EF_FAR;
+        }
+        if (c && want) {
+            cache_pin(c);
+            it = c;
+        } else if (want && loc == 0 && !(flags & STORE_EF_BAD) &&
+                   store_cacheable(s, e->val_len)) {
+            ticket = store_ticket_new(s);
+            if (!store_loc_cas(e, 0, ticket))
+                ticket = 0; /* another reader is filling it */
+        }
     }
     idx_shards_unlock(s->ix, shard);
     if (!st->exists)
         return STORE_OK;
-    if (val || (flags & STORE_EF_FAR)) {
+    if (it) {
+        cache_note_hit(s->cache, it);
+        *hit = it;
+    } else if (want || (flags & STORE_EF_FAR)) {
         char hdr[FMT_HDR_LEN], *buf = NULL;
         size_t n = 0;
 
-        if (val)
+        if (want) {
+            cache_note_miss(s->cache);
             rc = rocks_get(s->rocks, k->p, k->len, &buf, &n);
-        else
+        } else {
             rc = rocks_get_prefix(s->rocks, k->p, k->len, hdr, sizeof(hdr), &n);
+        }
+        if (rc != STORE_OK && ticket)
+            store_ticket_drop(s, k, shard, ticket);
         if (rc < 0)
             return rc;
         if (rc == STORE_NOTFOUND) { /* deleted since the index said otherwise */
@@ -103,7 +268,11 @@ int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms, struc
                                now_ms);
         if (!buf)
             st->vlen = n - (n >= FMT_HDR_LEN ? FMT_HDR_LEN : 0);
-        if (val) {
+        if (ticket && !st->bad)
+            store_cache_fill(s, k, shard, ticket, buf + FMT_HDR_LEN, st->vlen, st->expire_ms);
+        else if (ticket)
+            store_ticket_drop(s, k, shard, ticket);
+        if (want) {
             *val = buf;
             *vlen = n;
         }
@@ -118,6 +287,32 @@ int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms, struc
     st->has_expiry = exp != 0;
     st->live = !(exp != 0 && exp <= now_ms);
     return STORE_OK;
+}
+
+int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms, struct key_state *st,
+                 char **val, size_t *vlen)
+{
+    struct cache_item *it = NULL;
+    int rc = store_read(s, k, now_ms, st, val != NULL, &it, val, vlen);
+
+    if (it) { /* the caller frees with rocks_free(), which is free(): a malloc'd copy */
+        char *buf = omk_malloc(FMT_HDR_LEN + (size_t)it->len);
+
+        fmt_hdr_encode((unsigned char *)buf, FMT_TYPE_STRING, it->expire_ms);
+        memcpy(buf + FMT_HDR_LEN, it->data, it->len);
+        *val = buf;
+        *vlen = FMT_HDR_LEN + (size_t)it->len;
+        cache_unpin(it);
+    }
+    return rc;
+}
+
+int store_lookup_cached(struct store *s, const struct fmt_key *k, int64_t now_ms,
+                        struct key_state *st, struct cache_item **hit, char **val, size_t *vlen)
+{
+    *hit = NULL;
+    *val = NULL;
+    return store_read(s, k, now_ms, st, 1, hit, val, vlen);
 }
 
 /* ---- Locks ------------------------------------------------------------------------ */
@@ -183,6 +378,8 @@ void store_ws_init(struct store_ws *w)
 
 void store_ws_deinit(struct store_ws *w)
 {
+    for (size_t i = 0; i < w->n; i++) /* values of a set never committed (or failed) */
+        cache_unpin(w->ops[i].item);
     rocks_batch_free(w->b);
     omk_free(w->ops);
     memset(w, 0, sizeof(*w));
@@ -205,6 +402,7 @@ static void store_ws_note(struct store_ws *w, int db, const struct fmt_key *k,
     op->before = *st;
     op->del = del;
     op->expire_ms = expire_ms;
+    op->item = NULL;
 }
 
 void store_ws_put(struct store_ws *w, int db, const struct fmt_key *k, const struct key_state *st,
@@ -215,6 +413,10 @@ void store_ws_put(struct store_ws *w, int db, const struct fmt_key *k, const str
     fmt_hdr_encode(hdr, FMT_TYPE_STRING, expire_ms);
     rocks_batch_put(w->b, k->p, k->len, hdr, sizeof(hdr), val, vlen);
     store_ws_note(w, db, k, st, 0, vlen, expire_ms);
+    /* Copied now: the caller may free 'val' before the commit. Its tag (the shard) is
+     * set when it is admitted. */
+    if (vlen < st->cache_lim)
+        w->ops[w->n - 1].item = cache_item_new(val, vlen, expire_ms, 0);
 }
 
 void store_ws_del(struct store_ws *w, int db, const struct fmt_key *k, const struct key_state *st)
@@ -235,20 +437,50 @@ int store_ws_commit(struct store *s, struct store_ws *w)
     if (rc != STORE_OK)
         return rc;
     for (size_t i = 0; i < w->n; i++) {
-        const struct store_ws_op *op = &w->ops[i];
+        struct store_ws_op *op = &w->ops[i];
         const struct key_state *st = &op->before;
         unsigned shard = idx_shards_of(s->ix, op->k->p, op->k->len);
-        struct idx *ix = idx_shards_wrlock(s->ix, shard);
+        struct cache_item *old = NULL, *it = op->item;
+        struct idx *ix;
         struct idx_entry *e;
+        int published = 0;
 
+        /* Admit before taking the shard lock: admitting may evict, and eviction takes
+         * shard locks. An item evicted before it is published is marked dead. */
+        if (it) {
+            it->tag = shard;
+            if (cache_admit(s->cache, it) != CACHE_OK) {
+                cache_unpin(it);
+                it = op->item = NULL;
+            }
+        }
+        ix = idx_shards_wrlock(s->ix, shard);
         if (op->del) {
-            if (idx_delete(ix, op->k->p, op->k->len, &e) == IDX_OK)
+            if (idx_delete(ix, op->k->p, op->k->len, &e) == IDX_OK) {
+                old = store_loc_clear(e, 1);
                 idx_entry_free(e);
+            }
         } else {
             idx_insert(ix, op->k->p, op->k->len, &e);
+            old = store_loc_clear(e, 1);
             store_entry_fill(e, op->vlen, op->expire_ms, 0);
+            if (it && !it->dead) {
+                it->owner = e;
+                __atomic_store_n(&e->loc, (uint64_t)(uintptr_t)it, __ATOMIC_RELEASE);
+                published = 1;
+            }
         }
         idx_shards_unlock(s->ix, shard);
+        if (old) {
+            cache_remove(s->cache, old);
+            cache_unpin(old);
+        }
+        if (it) {
+            if (!published)
+                cache_remove(s->cache, it);
+            cache_unpin(it); /* the write set's pin; the cache keeps its own */
+            op->item = NULL;
+        }
 
         if (op->del)
             store_count(s, op->db, -1, -st->has_expiry);
@@ -256,6 +488,140 @@ int store_ws_commit(struct store *s, struct store_ws *w)
             store_count(s, op->db, !st->exists, (op->expire_ms != 0) - st->has_expiry);
         if (st->exists && !st->live) /* an expired key was replaced or removed */
             atomic_fetch_add(&s->expired_keys, 1);
+        store_touched(op->db, op->k->p + 1, op->k->len - 1);
     }
     return STORE_OK;
+}
+
+/* ---- Cache coherence self-check ------------------------------------------------------ */
+
+/* What store_cache_check() collects from the cache: every resident item, pinned. */
+struct cache_snap {
+    struct cache_item **v;
+    size_t n, cap;
+    size_t published; /* index entries found pointing at one of them */
+    int bad;          /* 1 once an entry's 'loc' was wrong */
+    char *err;
+    size_t errlen;
+};
+
+static int store_cache_snap_add(struct cache_item *it, void *arg)
+{
+    struct cache_snap *sn = arg;
+
+    if (sn->n == sn->cap) {
+        sn->cap = sn->cap ? 2 * sn->cap : 256;
+        sn->v = omk_realloc(sn->v, sn->cap * sizeof(*sn->v));
+    }
+    cache_pin(it);
+    sn->v[sn->n++] = it;
+    return 0;
+}
+
+static int store_ptr_cmp(const void *a, const void *b)
+{
+    uintptr_t x = (uintptr_t) * (struct cache_item *const *)a;
+    uintptr_t y = (uintptr_t) * (struct cache_item *const *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* idx_walk_fn: an entry's 'loc' is 0 or one of the snapshot's items, pointing back. */
+static int store_cache_check_entry(const struct idx_entry *e, void *arg)
+{
+    struct cache_snap *sn = arg;
+    uint64_t loc = store_loc_get(e);
+    struct cache_item *it = store_loc_item(loc);
+
+    if (loc == 0)
+        return 0;
+    if (!it)
+        snprintf(sn->err, sn->errlen, "an entry of db %u holds a fill ticket with no reader "
+                 "in flight", (unsigned char)e->key[0]);
+    else if (sn->n == 0 || !bsearch(&it, sn->v, sn->n, sizeof(*sn->v), store_ptr_cmp))
+        snprintf(sn->err, sn->errlen, "an entry of db %u points at a value that is not in "
+                 "the cache", (unsigned char)e->key[0]);
+    else if (it->owner != e)
+        snprintf(sn->err, sn->errlen, "a cached value of db %u does not point back at its "
+                 "entry", (unsigned char)e->key[0]);
+    else {
+        sn->published++;
+        return 0;
+    }
+    sn->bad = 1;
+    return 1;
+}
+
+/* Compare cached item 'it' (published in 'e', read under its shard lock) with its entry
+ * and with the value RocksDB holds. STORE_OK, STORE_ERR_VALUE with 'err', or an error. */
+static int store_cache_check_item(struct store *s, const struct cache_item *it, char *err,
+                                  size_t errlen)
+{
+    const struct idx_entry *e;
+    struct fmt_key k;
+    struct fmt_hdr h;
+    char *buf = NULL;
+    size_t n = 0;
+    int rc = STORE_OK;
+
+    idx_shards_rdlock(s->ix, it->tag);
+    e = it->owner;
+    if (!e) {
+        snprintf(err, errlen, "a resident cached value is published nowhere");
+        idx_shards_unlock(s->ix, it->tag);
+        return STORE_ERR_VALUE;
+    }
+    if (e->val_len != it->len ||
+        ((idx_entry_flags(e) & STORE_EF_FAR) ? 0 : idx_entry_expire(e) != it->expire_ms)) {
+        snprintf(err, errlen, "a cached value of db %u has length %u expiry %lld, its entry "
+                 "%u %lld", (unsigned char)e->key[0], it->len, (long long)it->expire_ms,
+                 e->val_len, (long long)idx_entry_expire(e));
+        rc = STORE_ERR_VALUE;
+    }
+    /* The key is copied out: RocksDB is not read under a shard lock. */
+    fmt_key_init(&k, (unsigned char)e->key[0], e->key + 1, e->key_len - 1);
+    idx_shards_unlock(s->ix, it->tag);
+    if (rc == STORE_OK)
+        rc = rocks_get(s->rocks, k.p, k.len, &buf, &n);
+    if (rc == STORE_NOTFOUND) {
+        snprintf(err, errlen, "a cached value of db %u is not in RocksDB", (unsigned char)k.p[0]);
+        rc = STORE_ERR_VALUE;
+    } else if (rc == STORE_OK && (fmt_hdr_decode(buf, n, &h) != 0 || h.expire_ms != it->expire_ms ||
+                                  n - FMT_HDR_LEN != it->len ||
+                                  memcmp(buf + FMT_HDR_LEN, it->data, it->len) != 0)) {
+        snprintf(err, errlen, "a cached value of db %u differs from RocksDB's",
+                 (unsigned char)k.p[0]);
+        rc = STORE_ERR_VALUE;
+    }
+    rocks_free(buf);
+    fmt_key_deinit(&k);
+    return rc;
+}
+
+int store_cache_check(struct store *s, char *err, size_t errlen)
+{
+    struct cache_snap sn = { .err = err, .errlen = errlen };
+    int rc = STORE_OK;
+
+    if (cache_check(s->cache, err, errlen) != 0)
+        return STORE_ERR_VALUE;
+    cache_walk(s->cache, store_cache_snap_add, &sn);
+    for (size_t i = 0; i < sn.n && rc == STORE_OK; i++)
+        rc = store_cache_check_item(s, sn.v[i], err, errlen);
+    if (rc == STORE_OK) {
+        if (sn.n)
+            qsort(sn.v, sn.n, sizeof(*sn.v), store_ptr_cmp);
+        idx_shards_walk(s->ix, "", 0, 1, SIZE_MAX, store_cache_check_entry, &sn, NULL, NULL);
+        if (sn.bad)
+            rc = STORE_ERR_VALUE;
+        else if (sn.published != sn.n) {
+            snprintf(err, errlen, "%zu cached values, %zu published in the index", sn.n,
+                     sn.published);
+            rc = STORE_ERR_VALUE;
+        }
+    }
+    for (size_t i = 0; i < sn.n; i++)
+        cache_unpin(sn.v[i]);
+    omk_free(sn.v);
+    return rc;
 }

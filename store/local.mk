@@ -5,10 +5,32 @@ store_libomkstore_a_SOURCES = store/keyspace.c store/load.c \
 	store/store.h store/store_internal.h \
 	store/format.c store/format.h \
 	store/rocks.c store/rocks.h \
-	store/store.c store/scan.c
+	store/store.c store/scan.c store/ops_keys.c store/expire.c \
+	store/ops_string.c store/cache.c store/cache.h
 store_libomkstore_a_CFLAGS = $(AM_CFLAGS) $(ROCKSDB_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_store
 TESTS += tests/unit/test_store
 tests_unit_test_store_SOURCES = tests/unit/test_store.c tests/tap.h
 tests_unit_test_store_LDADD = store/libomkstore.a index/libomkindex.a common/libomkcommon.a $(ROCKSDB_LIBS) -lpthread
+
+# String read-modify-writes (store/ops_string.c), reopened and store_check'ed.
+check_PROGRAMS += tests/unit/test_store_string
+TESTS += tests/unit/test_store_string
+tests_unit_test_store_string_SOURCES = tests/unit/test_store_string.c tests/tap.h
+tests_unit_test_store_string_LDADD = store/libomkstore.a index/libomkindex.a \
+	common/libomkcommon.a $(ROCKSDB_LIBS) -lpthread
+
+check_PROGRAMS += tests/unit/test_store_keys
+TESTS += tests/unit/test_store_keys
+tests_unit_test_store_keys_SOURCES = tests/unit/test_store_keys.c tests/tap.h
+tests_unit_test_store_keys_LDADD = store/libomkstore.a index/libomkindex.a \
+	common/libomkcommon.a $(ROCKSDB_LIBS) -lpthread
+
+# The value cache (store/cache.c): SIEVE order, byte accounting, threads, and the store
+# over it (coherence, write-through, maxmemory).
+check_PROGRAMS += tests/unit/test_cache
+TESTS += tests/unit/test_cache
+tests_unit_test_cache_SOURCES = tests/unit/test_cache.c tests/tap.h
+tests_unit_test_cache_LDADD = store/libomkstore.a index/libomkindex.a \
+	common/libomkcommon.a $(ROCKSDB_LIBS) -lpthread

@@ -285,3 +285,75 @@ int store_keys(struct store *s, int db, const char *pat, size_t plen, store_key_
     fmt_key_deinit(&prefix);
     return rc;
 }
+
+/* idx_walk_fn for store_randomkey(): take the first live key of the db. */
+struct random_pick {
+    unsigned char db;
+    int64_t now;
+    struct idx_keybuf key;
+    int found, past;
+};
+
+static int random_collect(const struct idx_entry *e, void *arg)
+{
+    struct random_pick *p = arg;
+    int64_t exp = idx_entry_expire(e);
+
+    if ((unsigned char)e->key[0] != p->db) {
+        p->past = 1;
+        return 1;
+    }
+    if (exp == 0 || exp > p->now || (idx_entry_flags(e) & (STORE_EF_BAD | STORE_EF_FAR))) {
+        idx_keybuf_set(&p->key, e->key, e->key_len);
+        p->found = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* HOW IT WORKS: the index picks an entry at random among all databases' keys; while
+ * the db holds a fair share of them, a few draws land in it (each draw costs one
+ * lookup, no I/O). When it does not (a small db beside big ones), a walk starts at a
+ * random point of the db's key range (the db byte plus 8 random bytes) and takes the
+ * first live key from there, wrapping to the db's start: not uniform, but O(1) draws
+ * and never a full scan. Expired keys are skipped, never returned. */
+int store_randomkey(struct store *s, int db, uint64_t (*rnd)(void), char **key, size_t *klen)
+{
+    struct random_pick p = {.db = (unsigned char)db, .now = omk_now_ms()};
+    unsigned char from[9];
+    int rc = STORE_NOTFOUND;
+
+    OMK_ASSERT(db >= 0 && db < s->databases);
+    if (store_dbsize(s, db) == 0)
+        return STORE_NOTFOUND;
+    OMK_ASSERT(pthread_rwlock_rdlock(&s->excl) == 0);
+    for (int i = 0; i < 8 && !p.found; i++) {
+        unsigned shard;
+        const struct idx_entry *e = idx_shards_random(s->ix, rnd(), &shard);
+
+        if (!e)
+            break;
+        random_collect(e, &p);
+        idx_shards_unlock(s->ix, shard);
+        p.past = 0;
+    }
+    if (!p.found) {
+        uint64_t r = rnd();
+
+        from[0] = (unsigned char)db;
+        memcpy(from + 1, &r, 8);
+        idx_shards_walk(s->ix, from, sizeof(from), 1, 64, random_collect, &p, NULL, NULL);
+        if (!p.found) {
+            p.past = 0;
+            idx_shards_walk(s->ix, from, 1, 1, 4096, random_collect, &p, NULL, NULL);
+        }
+    }
+    OMK_ASSERT(pthread_rwlock_unlock(&s->excl) == 0);
+    if (p.found) {
+        *key = omk_memdup(p.key.p + 1, p.key.len - 1);
+        *klen = p.key.len - 1;
+        rc = STORE_OK;
+    }
+    idx_keybuf_deinit(&p.key);
+    return rc;
+}

@@ -15,9 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/omk.h"
 #include "index/shard.h"
+#include "store/cache.h"
 #include "store/format.h"
 #include "store/rocks.h"
 #include "store/store_internal.h"
@@ -32,6 +34,11 @@ const char *store_strerror(int rc)
     case STORE_ERR_CORRUPT: return "corruption (read-only)";
     case STORE_ERR_CURSOR: return "invalid cursor";
     case STORE_ERR_VALUE: return "undecodable value";
+    case STORE_NOTINT: return "not an integer";
+    case STORE_OVERFLOW: return "overflow";
+    case STORE_NOTFLOAT: return "not a float";
+    case STORE_NANINF: return "NaN or infinity";
+    case STORE_TOOBIG: return "too big";
     default: return "unknown store code";
     }
 }
@@ -46,6 +53,19 @@ void store_config_defaults(struct store_config *c)
     c->block_size = 16 * 1024;
     c->write_buffer_bytes = (size_t)64 << 20;
     c->max_background_jobs = 2;
+    c->maxmemory = 0;                     /* the default share of RAM */
+    c->cache_max_value = STORE_CACHE_MAX_VALUE_DEFAULT;
+}
+
+size_t store_cache_budget_of(size_t maxmemory)
+{
+    long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
+
+    if (maxmemory != 0)
+        return maxmemory;
+    if (pages <= 0 || psize <= 0) /* unknown RAM: assume 1 GB */
+        return ((size_t)1 << 30) / 100 * STORE_CACHE_DEFAULT_PCT;
+    return (size_t)pages / 100 * STORE_CACHE_DEFAULT_PCT * (size_t)psize;
 }
 
 /* ---- Counters -------------------------------------------------------------------- */
@@ -96,6 +116,19 @@ struct store_val *store_val_wrap(char *buf, size_t n, int64_t expire_ms)
     v->len = n - FMT_HDR_LEN;
     v->expire_ms = expire_ms;
     v->priv_ = buf;
+    v->cached_ = 0;
+    return v;
+}
+
+struct store_val *store_val_of_item(struct cache_item *it)
+{
+    struct store_val *v = omk_malloc(sizeof(*v));
+
+    v->data = it->data;
+    v->len = it->len;
+    v->expire_ms = it->expire_ms;
+    v->priv_ = it;
+    v->cached_ = 1;
     return v;
 }
 
@@ -103,7 +136,10 @@ void store_val_release(struct store_val *v)
 {
     if (!v)
         return;
-    rocks_free(v->priv_);
+    if (v->cached_)
+        cache_unpin(v->priv_);
+    else
+        rocks_free(v->priv_);
     omk_free(v);
 }
 
@@ -156,6 +192,20 @@ static void *store_syncer_main(void *arg)
     }
     OMK_ASSERT(pthread_mutex_unlock(&s->sync_mu) == 0);
     return NULL;
+}
+
+void store_set_maxmemory(struct store *s, size_t maxmemory)
+{
+    /* As a reader of 'excl', like every call that evicts: store_flush() cannot run
+     * while the eviction callbacks reach into the index. */
+    store_rdlock(s);
+    cache_set_budget(s->cache, store_cache_budget_of(maxmemory));
+    store_unlock(s);
+}
+
+void store_set_cache_max_value(struct store *s, size_t bytes)
+{
+    atomic_store(&s->cache_max_value, bytes < CACHE_MAX_LEN ? bytes : CACHE_MAX_LEN);
 }
 
 void store_set_fsync(struct store *s, enum store_fsync f)
@@ -224,6 +274,10 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
         OMK_ASSERT(pthread_mutex_init(&s->stripe[i], NULL) == 0);
 
     s->scans = scan_table_new();
+    s->cache = cache_new(store_cache_budget_of(c->maxmemory), store_cache_detach, s);
+    atomic_init(&s->cache_max_value, c->cache_max_value < CACHE_MAX_LEN ? c->cache_max_value
+                                                                       : CACHE_MAX_LEN);
+    atomic_init(&s->tickets, 0);
 
     OMK_ASSERT(pthread_mutex_init(&s->sync_mu, NULL) == 0);
     OMK_ASSERT(pthread_condattr_init(&ca) == 0);
@@ -240,6 +294,7 @@ void store_close(struct store *s)
 {
     if (!s)
         return;
+    store_expire_stop(s);
     OMK_ASSERT(pthread_mutex_lock(&s->sync_mu) == 0);
     s->sync_stop = 1;
     OMK_ASSERT(pthread_cond_signal(&s->sync_cv) == 0);
@@ -249,6 +304,7 @@ void store_close(struct store *s)
 
     scan_table_free(s->scans);
     idx_shards_free(s->ix, NULL);
+    cache_free(s->cache); /* after the entries that pointed at its items */
     rocks_close(s->rocks);
     pthread_cond_destroy(&s->sync_cv);
     pthread_mutex_destroy(&s->sync_mu);
@@ -283,8 +339,26 @@ static void store_expire_key(struct store *s, int db, const struct fmt_key *k)
     store_keyunlock(s, &l);
 }
 
+/* The value of a key found live: the cached item '*it' without a copy when there is
+ * one, else RocksDB's buffer '*buf'/'n'. Takes over whichever it uses (NULLs it). */
+static struct store_val *store_val_take(struct cache_item **it, char **buf, size_t n,
+                                        int64_t expire_ms)
+{
+    struct store_val *v;
+
+    if (*it) {
+        v = store_val_of_item(*it);
+        *it = NULL;
+    } else {
+        v = store_val_wrap(*buf, n, expire_ms);
+        *buf = NULL;
+    }
+    return v;
+}
+
 int store_get(struct store *s, int db, struct omk_slice key, struct store_val **out)
 {
+    struct cache_item *it = NULL;
     struct fmt_key k;
     struct key_state st;
     char *buf = NULL;
@@ -294,7 +368,7 @@ int store_get(struct store *s, int db, struct omk_slice key, struct store_val **
     store_check_db(s, db);
     fmt_key_init(&k, db, key.p, key.len);
     store_rdlock(s);
-    rc = store_lookup(s, &k, omk_now_ms(), &st, &buf, &n);
+    rc = store_lookup_cached(s, &k, omk_now_ms(), &st, &it, &buf, &n);
     store_unlock(s);
     if (rc == STORE_OK) {
         if (!st.exists) {
@@ -305,10 +379,10 @@ int store_get(struct store *s, int db, struct omk_slice key, struct store_val **
             store_expire_key(s, db, &k);
             rc = STORE_NOTFOUND;
         } else {
-            *out = store_val_wrap(buf, n, st.expire_ms);
-            buf = NULL;
+            *out = store_val_take(&it, &buf, n, st.expire_ms);
         }
     }
+    cache_unpin(it);
     rocks_free(buf);
     fmt_key_deinit(&k);
     return rc;
@@ -341,6 +415,7 @@ int store_set(struct store *s, int db, struct omk_slice key, struct omk_slice va
     int want_old = (flags & STORE_SET_GET) != 0;
     int64_t now = omk_now_ms(), new_exp;
     const struct fmt_key *kp;
+    struct cache_item *oit = NULL;
     struct store_keylock l;
     struct key_state st;
     struct store_ws w;
@@ -356,7 +431,10 @@ int store_set(struct store *s, int db, struct omk_slice key, struct omk_slice va
     store_ws_init(&w);
     store_keylock(s, &l, &kp, 1);
 
-    rc = store_lookup(s, &k, now, &st, want_old ? &obuf : NULL, &on);
+    if (want_old) /* the old value, pinned in the cache or read: no copy */
+        rc = store_lookup_cached(s, &k, now, &st, &oit, &obuf, &on);
+    else
+        rc = store_lookup(s, &k, now, &st, NULL, NULL);
     if (rc < 0)
         goto out;
     if (want_old && st.bad) { /* the old value cannot be returned: change nothing */
@@ -377,13 +455,12 @@ int store_set(struct store *s, int db, struct omk_slice key, struct omk_slice va
 out:
     if (rc >= 0 && want_old) {
         *old = NULL;
-        if (st.exists && st.live) {
-            *old = store_val_wrap(obuf, on, st.expire_ms);
-            obuf = NULL;
-        }
+        if (st.exists && st.live)
+            *old = store_val_take(&oit, &obuf, on, st.expire_ms);
     }
     store_keyunlock(s, &l);
     store_ws_deinit(&w);
+    cache_unpin(oit);
     rocks_free(obuf);
     fmt_key_deinit(&k);
     return rc;
@@ -434,11 +511,15 @@ static int mset_cmp_key(const void *a, const void *b)
     return x->pair < y->pair ? -1 : x->pair > y->pair;
 }
 
-int store_mset(struct store *s, int db, const struct omk_slice *kv, size_t npairs)
+/* MSET ('nx' 0) and MSETNX ('nx' 1): write the pairs in one batch under all their
+ * stripes; with 'nx', only if none of the keys is live (else STORE_NOTSET). */
+static int store_mset_generic(struct store *s, int db, const struct omk_slice *kv, size_t npairs,
+                              int nx)
 {
     struct mset_item *it;
     struct fmt_key *keys;
     const struct fmt_key **kps;
+    struct key_state *sts;
     struct store_keylock l;
     struct store_ws w;
     size_t n = 0;
@@ -467,15 +548,18 @@ int store_mset(struct store *s, int db, const struct omk_slice *kv, size_t npair
         fmt_key_init(&keys[i], db, it[i].key.p, it[i].key.len);
         kps[i] = &keys[i];
     }
+    sts = omk_malloc(n * sizeof(*sts));
     store_ws_init(&w);
     store_keylock(s, &l, kps, n);
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        rc = store_lookup(s, &keys[i], now, &sts[i], NULL, NULL);
+        if (rc == STORE_OK && nx && sts[i].live)
+            rc = STORE_NOTSET;
+    }
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         const struct omk_slice *v = &kv[2 * it[i].pair + 1];
-        struct key_state st;
 
-        rc = store_lookup(s, &keys[i], now, &st, NULL, NULL);
-        if (rc == STORE_OK)
-            store_ws_put(&w, db, &keys[i], &st, v->p, v->len, 0);
+        store_ws_put(&w, db, &keys[i], &sts[i], v->p, v->len, 0);
     }
     if (rc == STORE_OK)
         rc = store_ws_commit(s, &w);
@@ -483,10 +567,21 @@ int store_mset(struct store *s, int db, const struct omk_slice *kv, size_t npair
     store_ws_deinit(&w);
     for (size_t i = 0; i < n; i++)
         fmt_key_deinit(&keys[i]);
+    omk_free(sts);
     omk_free(kps);
     omk_free(keys);
     omk_free(it);
     return rc;
+}
+
+int store_mset(struct store *s, int db, const struct omk_slice *kv, size_t npairs)
+{
+    return store_mset_generic(s, db, kv, npairs, 0);
+}
+
+int store_msetnx(struct store *s, int db, const struct omk_slice *kv, size_t npairs)
+{
+    return store_mset_generic(s, db, kv, npairs, 1);
 }
 
 /* ---- Whole databases --------------------------------------------------------------- */
@@ -539,6 +634,10 @@ int store_flush(struct store *s, int db)
     if (rc == STORE_OK && any)
         rc = rocks_write(s->rocks, b, store_sync_writes(s));
     if (rc == STORE_OK) {
+        store_touched(db, NULL, 0);
+        /* Every cached value goes (those of other databases too: simpler, and a flush
+         * is rare), unpublished from its entry before any entry is freed. */
+        cache_clear(s->cache);
         if (db < 0)
             idx_shards_clear(s->ix, NULL);
         for (int d = lo; d <= hi; d++) {
@@ -572,6 +671,8 @@ int store_check(struct store *s, char *err, size_t errlen)
 
     OMK_ASSERT(pthread_rwlock_wrlock(&s->excl) == 0);
     rc = store_index_check(s, ck, ce, &bad, err, errlen);
+    if (rc == STORE_OK)
+        rc = store_cache_check(s, err, errlen);
     if (rc == STORE_OK && bad) {
         snprintf(err, errlen, "%llu values do not decode", (unsigned long long)bad);
         rc = STORE_ERR_VALUE;
@@ -597,6 +698,7 @@ void store_stats_get(struct store *s, struct store_stats *out)
 {
     struct rocks_stats rs;
     struct idx_stats is;
+    struct cache_stats cs;
 
     rocks_stats_get(s->rocks, &rs);
     out->rocks_reads = rs.reads;
@@ -612,6 +714,14 @@ void store_stats_get(struct store *s, struct store_stats *out)
     out->wal_syncs = atomic_load(&s->wal_syncs);
     out->last_sync_ms = atomic_load(&s->last_sync_ms);
     out->open_ms = s->open_ms;
+    cache_stats_get(s->cache, &cs);
+    out->cache_used_bytes = cs.used_bytes;
+    out->cache_maxmemory = cs.budget;
+    out->cache_items = cs.items;
+    out->cache_hits = cs.hits;
+    out->cache_misses = cs.misses;
+    out->cache_evictions = cs.evictions;
+    out->cache_max_value = atomic_load(&s->cache_max_value);
 }
 
 uint64_t store_disk_bytes(struct store *s)
@@ -621,5 +731,10 @@ uint64_t store_disk_bytes(struct store *s)
 
 void store_test_fail_next(struct store *s, enum rocks_op op, int rc)
 {
+    if (op == ROCKS_OP_GET) {
+        store_rdlock(s); /* evicting needs 'excl', as in store_set_maxmemory() */
+        cache_clear(s->cache);
+        store_unlock(s);
+    }
     rocks_test_fail_next(s->rocks, op, rc);
 }

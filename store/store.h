@@ -47,13 +47,27 @@ struct store_config {
     size_t block_size;          /* bytes */
     size_t write_buffer_bytes;  /* memtable size */
     int max_background_jobs;    /* flush + compaction threads */
+    size_t maxmemory;           /* value cache budget, bytes, every byte of it counted;
+                                 * 0: STORE_CACHE_DEFAULT_PCT % of the machine's RAM; a
+                                 * budget below one item (1 byte, say) disables the cache */
+    size_t cache_max_value;     /* longer values (bytes) bypass the cache */
 };
+
+#define STORE_CACHE_DEFAULT_PCT 25 /* % of physical RAM that maxmemory 0 gives the cache */
+#define STORE_CACHE_MAX_VALUE_DEFAULT ((size_t)1 << 20) /* cache_max_value: 1 MB */
 
 /* Where the store's log lines go: 'warning' is 1 for a problem (a RocksDB error), 0 for
  * progress (loading the index). Process-wide; set it before store_open(). NULL (the
  * default) prints to stderr. */
 typedef void store_log_fn(int warning, const char *msg);
 void store_set_logger(store_log_fn *fn);
+
+/* Called after every committed change of a key, with 'db' and the user key (WATCH uses
+ * it): under the key's stripe lock, no index lock held. 'key' NULL means every key of
+ * 'db' ('db' -1: of every database: FLUSHALL). Must be quick and must not call the
+ * store. Process-wide; set it before store_open(). */
+typedef void store_touch_fn(int db, const char *key, size_t klen);
+void store_set_touch_hook(store_touch_fn *fn);
 
 /* Fill '*c' with the defaults DESIGN.md names (16 KB blocks, 10 bloom bits, ...). */
 void store_config_defaults(struct store_config *c);
@@ -68,13 +82,29 @@ void store_close(struct store *s);
 /* Change the fsync policy at run time (CONFIG SET appendfsync). */
 void store_set_fsync(struct store *s, enum store_fsync f);
 
+/* Change the value cache's budget at run time (CONFIG SET maxmemory), with the meaning
+ * of store_config.maxmemory (0: the default share of RAM). A smaller budget takes effect
+ * before this returns: the cache evicts until it fits. */
+void store_set_maxmemory(struct store *s, size_t maxmemory);
+
+/* Change the size above which values bypass the cache (cache_max_value). Values cached
+ * already stay until evicted or rewritten. */
+void store_set_cache_max_value(struct store *s, size_t bytes);
+
+/* The budget that store_config.maxmemory 'maxmemory' gives the cache, in bytes. */
+size_t store_cache_budget_of(size_t maxmemory);
+
 /* A value handed to a reply. 'data'/'len' are the value bytes; 'expire_ms' its absolute
- * expiry (0: none). Owned by the caller until store_val_release(). */
+ * expiry (0: none). Owned by the caller until store_val_release(); the caller may narrow
+ * 'data'/'len' to a part of the value (GETRANGE). The bytes are either a RocksDB read or
+ * a value cache item pinned for the caller (no copy): eviction or a new value of the key
+ * never frees them before the release. */
 struct store_val {
     const char *data;
     size_t len;
     int64_t expire_ms;
-    void *priv_; /* the store's: the buffer to free */
+    void *priv_; /* the store's: the RocksDB buffer to free, or the pinned cache item */
+    int cached_; /* the store's: 1 when 'priv_' is a cache item */
 };
 
 /* Release a value returned by the store. NULL is a no-op. */
@@ -85,7 +115,9 @@ void store_val_release(struct store_val *v);
 void store_val_release_cb(const void *data, size_t datalen, void *extra);
 
 /* GET: STORE_OK with '*out' (release it), STORE_NOTFOUND, or an error. An expired
- * key is deleted on the way (lazy expiry) and reported as not found. */
+ * key is deleted on the way (lazy expiry) and reported as not found. A value the cache
+ * holds comes back pinned, without a copy or a RocksDB read; any other is read from
+ * RocksDB and, unless longer than cache_max_value, cached on the way. */
 int store_get(struct store *s, int db, struct omk_slice key, struct store_val **out);
 
 /* Flags for store_set(). */
@@ -137,6 +169,11 @@ int store_scan(struct store *s, int db, uint64_t cursor, const char *pat, size_t
 /* KEYS: call 'cb' for every live key of 'db' matching 'pat', in key order. */
 int store_keys(struct store *s, int db, const char *pat, size_t plen, store_key_cb *cb, void *arg);
 
+/* RANDOMKEY: a live key of 'db' chosen at random from the in-RAM index (no RocksDB
+ * read), copied to '*key'/'*klen' (freed with omk_free). 'rnd' returns random 64-bit
+ * numbers. STORE_OK, or STORE_NOTFOUND when the db has no live key. */
+int store_randomkey(struct store *s, int db, uint64_t (*rnd)(void), char **key, size_t *klen);
+
 /* Counters for INFO. */
 struct store_stats {
     uint64_t rocks_reads;      /* RocksDB point reads (Get) */
@@ -151,6 +188,13 @@ struct store_stats {
     uint64_t index_bytes;      /* its nodes, slots and models (not the entries) */
     uint64_t entry_bytes;      /* its entry records (key bytes and metadata) */
     unsigned index_depth;      /* deepest path from a root to a leaf */
+    uint64_t cache_used_bytes; /* value cache: bytes charged (items, headers, malloc) */
+    uint64_t cache_maxmemory;  /* its budget, bytes */
+    uint64_t cache_items;      /* values it holds */
+    uint64_t cache_hits;       /* value reads it served */
+    uint64_t cache_misses;     /* value reads that went to RocksDB */
+    uint64_t cache_evictions;  /* values it evicted to keep within the budget */
+    uint64_t cache_max_value;  /* longer values bypass it, bytes */
 };
 
 void store_stats_get(struct store *s, struct store_stats *out);
@@ -241,5 +285,80 @@ int store_getex(struct store *s, int db, struct omk_slice key, enum store_getex_
  * takes its last value) and return STORE_OK; otherwise write nothing and return
  * STORE_NOTSET. Or an error. */
 int store_msetnx(struct store *s, int db, const struct omk_slice *kv, size_t npairs);
+
+/* ---- Keyspace and expiry operations (store/ops_keys.c, store/expire.c) ---------------
+ * TYPE, RENAME[NX], COPY, MOVE, [P]EXPIRE[AT] with NX/XX/GT/LT, PERSIST, TTL, and the
+ * active-expiry thread. Each call holds the stripes of the keys it names from its lookups
+ * to its commit, so it is atomic; it changes a value only by rewriting it whole with a new
+ * header (the expiry lives in the value's header). A key whose time has passed counts as
+ * missing, and a call that meets one deletes it on the way (lazy expiry, counted in
+ * expired_keys). */
+
+/* TYPE: STORE_OK with the type name of 'key' ("string"; static storage) in '*name',
+ * STORE_NOTFOUND, STORE_ERR_VALUE when its header does not decode, or an error. */
+int store_type(struct store *s, int db, struct omk_slice key, const char **name);
+
+/* TTL / PTTL / EXPIRETIME: STORE_OK with the absolute expiry of 'key' in Unix ms in
+ * '*expire_ms' (0: the key has none), STORE_NOTFOUND, or an error. */
+int store_ttl(struct store *s, int db, struct omk_slice key, int64_t *expire_ms);
+
+/* Conditions for store_expire(), as Redis 7's EXPIRE options. A key without an expiry
+ * counts as expiring never (infinitely late): GT always refuses it, LT always accepts. */
+#define STORE_EXPIRE_NX 0x1 /* only if the key has no expiry */
+#define STORE_EXPIRE_XX 0x2 /* only if the key has an expiry */
+#define STORE_EXPIRE_GT 0x4 /* only if 'when_ms' is later than the current expiry */
+#define STORE_EXPIRE_LT 0x8 /* only if 'when_ms' is earlier than the current expiry */
+
+/* [P]EXPIRE[AT]: give 'key' the absolute expiry 'when_ms' (Unix ms, any value: a time
+ * not after now deletes the key, as Redis does) if the conditions in 'flags' hold. NX
+ * with XX, GT or LT, and GT with LT, are the caller's to refuse. Returns STORE_OK (set,
+ * or deleted), STORE_NOTFOUND, STORE_NOTSET (a condition refused; nothing changed),
+ * STORE_ERR_VALUE (the value cannot be rewritten: its header does not decode), or an
+ * error. */
+int store_expire(struct store *s, int db, struct omk_slice key, int64_t when_ms, int flags);
+
+/* PERSIST: remove the expiry of 'key'. STORE_OK (removed), STORE_NOTSET (it had none),
+ * STORE_NOTFOUND, or an error. */
+int store_persist(struct store *s, int db, struct omk_slice key);
+
+#define STORE_RENAME_NX 0x1 /* RENAMENX: only if 'dst' does not exist */
+
+/* RENAME / RENAMENX in database 'db': give 'dst' the value and expiry of 'src' (replacing
+ * 'dst', whatever its expiry) and delete 'src', in one batch. When 'src' and 'dst' are
+ * the same key nothing changes: STORE_OK if it exists (STORE_NOTSET with NX, as Redis
+ * answers 0). Returns STORE_OK, STORE_NOTFOUND ('src' missing), STORE_NOTSET (NX and
+ * 'dst' exists), STORE_ERR_VALUE ('src' does not decode), or an error. */
+int store_rename(struct store *s, int db, struct omk_slice src, struct omk_slice dst, int flags);
+
+#define STORE_COPY_REPLACE 0x1 /* COPY ... REPLACE: overwrite an existing 'dst' */
+
+/* COPY: give 'dst' in 'dstdb' the value and expiry of 'src' in 'srcdb', which stays.
+ * The two must differ ('srcdb' != 'dstdb' or different keys; the caller replies Redis'
+ * "source and destination objects are the same"). Returns STORE_OK, STORE_NOTFOUND
+ * ('src' missing), STORE_NOTSET ('dst' exists, no REPLACE), STORE_ERR_VALUE, or an
+ * error. */
+int store_copy(struct store *s, int srcdb, struct omk_slice src, int dstdb, struct omk_slice dst,
+               int flags);
+
+/* MOVE: move 'key' with its expiry from 'srcdb' to 'dstdb' (!= 'srcdb') in one batch.
+ * Returns STORE_OK, STORE_NOTFOUND (missing in 'srcdb'), STORE_NOTSET (it exists in
+ * 'dstdb'; nothing changed), STORE_ERR_VALUE, or an error. */
+int store_move(struct store *s, int srcdb, struct omk_slice key, int dstdb);
+
+/* Active expiry (expire.c): start a thread that, 'hz' (1..500) times a second, walks the
+ * keys in key order (resuming where it stopped, wrapping around) and deletes those whose
+ * time has passed, until it has seen 200 keys with an expiry of which at most a quarter
+ * had expired, for at most 25 ms or a quarter of the period per tick (Redis' rule, on the
+ * index: keys without an expiry are stepped over). At most one per store; call it before
+ * other threads use the store. store_close() stops it. */
+void store_expire_start(struct store *s, int hz);
+
+/* Pause ('on' 0) or resume ('on' 1) active expiry (DEBUG SET-ACTIVE-EXPIRE). When a pause
+ * returns, no deletion of the thread is in flight. No-op if no thread was started. */
+void store_expire_set_active(struct store *s, int on);
+
+/* Stop and join the thread of 's' (waits for a tick in progress). No-op if none runs, so
+ * it may be called twice; store_close() calls it. */
+void store_expire_stop(struct store *s);
 
 #endif

@@ -7,6 +7,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "store/cache.h"
 #include "store/rocks.h"
 #include "store/store.h"
 
@@ -32,6 +33,11 @@ struct scan_table;
  *   5. The index shard locks (index/shard.h), innermost: taken for one index operation
  *      at a time (or one ordered walk), after any of 1-2, and never held across
  *      RocksDB I/O or a callback into the caller.
+ *   6. The value cache's mutex (cache.c) is a leaf: nothing is taken while it is held.
+ *      Its eviction callback (store_cache_detach) takes a shard lock as writer after
+ *      dropping it, so cache_admit, cache_set_budget and cache_clear are called with
+ *      'excl' held (as reader, or as writer by store_flush) and no shard lock; pins
+ *      (cache_pin/unpin) are atomics and may be taken under a shard lock.
  *
  * RocksDB's internal locks come after all of these. The counters are atomics and need
  * no lock; they are exact because each change is made under the key's stripe (or the
@@ -59,7 +65,27 @@ struct store {
 
     struct scan_table *scans;       /* SCAN cursors (scan.c; its own mutex) */
     struct idx_shards *ix;          /* every key: RocksDB key -> entry (lock 5, innermost) */
+    struct expirer *expirer;        /* active expiry (expire.c): set by store_expire_start()
+                                     * and cleared by store_expire_stop(), both before or
+                                     * after every other caller; NULL when not running */
+
+    struct cache *cache;            /* hot values (lock 6); items found through 'loc' */
+    atomic_size_t cache_max_value;  /* longer values bypass the cache, bytes */
+    atomic_uint_fast64_t tickets;   /* fill tickets handed out (keyspace.c) */
 };
+
+/* The 'loc' word of an index entry (index.h leaves it to the store) says where the
+ * value is besides RocksDB, and is read and written with __atomic builtins:
+ *   0             nowhere: on disk only.
+ *   even, != 0    a struct cache_item * holding the current value (its 'owner' is the
+ *                 entry, its 'tag' the shard). Changed to anything else only under the
+ *                 shard's write lock, so a reader holding the read lock may pin it.
+ *   odd           a fill ticket: a reader is reading the value from RocksDB to cache it;
+ *                 it publishes its item only if the ticket is still there (no write of
+ *                 the key came in between). Placed (from 0) and withdrawn by CAS under
+ *                 the read lock; any write of the key overwrites it.
+ * Tags 2 mod 4 are free for inline values (ALEX.md 3.1) if they come. */
+#define STORE_LOC_TICKET 0x1u
 
 /* Log one line through the logger set by store_set_logger() (printf-style). */
 void store_log(int warning, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -92,6 +118,8 @@ struct key_state {
     int bad;           /* exists but its header does not decode (treated as live, no TTL) */
     int64_t expire_ms; /* its absolute expiry, 0: none */
     size_t vlen;       /* payload bytes of its value */
+    size_t cache_lim;  /* a new value shorter than this (bytes) is written through to
+                        * the cache by store_ws_put(); 0: none (set by store_lookup) */
 };
 
 /* Flag bits of an index entry (idx_entry_flags). */
@@ -106,11 +134,34 @@ void store_entry_fill(struct idx_entry *e, size_t vlen, int64_t expire_ms, unsig
 /* The one place that answers "does RocksDB key 'k' exist at 'now_ms', and what is its
  * header?" into '*st'. With 'val' non-NULL it also returns the whole stored value
  * (header included, FMT_HDR_LEN bytes before the payload) in '*val'/'*vlen' when the
- * key exists, memory freed with rocks_free(). Returns STORE_OK or an I/O error ('*st'
- * then undefined). Caller holds 'excl' as reader and, for a write that follows, the
- * key's stripe. */
+ * key exists, memory freed with rocks_free(): a copy of the cached value when the cache
+ * holds it (no RocksDB read), else the RocksDB read, which then fills the cache.
+ * Returns STORE_OK or an I/O error ('*st' then undefined). Caller holds 'excl' as reader
+ * and, for a write that follows, the key's stripe. */
 int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms, struct key_state *st,
                  char **val, size_t *vlen);
+
+/* store_lookup() asking for the value, without copying a cached one: on a hit '*hit'
+ * receives the cache item, pinned for the caller (cache_unpin(), or hand it to
+ * store_val_of_item()), and '*val' is NULL; otherwise '*hit' is NULL and '*val'/'*vlen'
+ * are as store_lookup() returns them (NULL when the key does not exist). */
+int store_lookup_cached(struct store *s, const struct fmt_key *k, int64_t now_ms,
+                        struct key_state *st, struct cache_item **hit, char **val, size_t *vlen);
+
+/* Cache coherence self-check, for store_check(): every resident item published in an
+ * index entry that points back at it, with the entry's length and expiry and the bytes
+ * RocksDB holds; every entry's 'loc' a resident item or 0 (no ticket outlives its call);
+ * then cache_check(). Caller holds 'excl' as writer. STORE_OK, or STORE_ERR_VALUE with
+ * the first fault in 'err', or an I/O error. */
+int store_cache_check(struct store *s, char *err, size_t errlen);
+
+/* The cache's eviction callback (cache_detach_fn): unpublish item 'it' from its index
+ * entry under the shard's write lock. 'arg' is the store. */
+void store_cache_detach(void *arg, struct cache_item *it);
+
+/* Tell the touch hook (store_set_touch_hook) that key 'key'/'klen' of 'db' changed
+ * ('key' NULL: every key of 'db'; 'db' -1: of every db). */
+void store_touched(int db, const char *key, size_t klen);
 
 /* Add 'dkeys' and 'dexp' to db 'db''s counters (modular: negative values subtract).
  * Call under the lock that made the write. */
@@ -150,6 +201,8 @@ struct store_ws_op {
     int del;           /* 1: delete, 0: put */
     size_t vlen;       /* payload bytes (put) */
     int64_t expire_ms; /* the new expiry (put) */
+    struct cache_item *item; /* put: the new value for the cache (pinned, not admitted),
+                              * or NULL when it bypasses the cache */
 };
 
 struct store_ws {
@@ -170,8 +223,11 @@ void store_ws_put(struct store_ws *w, int db, const struct fmt_key *k, const str
  * exist). */
 void store_ws_del(struct store_ws *w, int db, const struct fmt_key *k, const struct key_state *st);
 
-/* Write the set to RocksDB (syncing per appendfsync) and adjust the counters. Returns
- * STORE_OK, or the RocksDB error with nothing changed. An empty set writes nothing. */
+/* Write the set to RocksDB (syncing per appendfsync), then, key by key under the
+ * shard's write lock, update the index entry and the cache (the new value replaces the
+ * cached one, or a delete drops it: write-through), and adjust the counters. Returns
+ * STORE_OK, or the RocksDB error with nothing changed (the cache included). An empty set
+ * writes nothing. */
 int store_ws_commit(struct store *s, struct store_ws *w);
 
 /* The SCAN cursor table (scan.c): made by store_open(), freed by store_close(). */
@@ -180,11 +236,16 @@ void scan_table_free(struct scan_table *t);
 
 /* Test hook (STYLE.md 2.11): the next RocksDB call of kind 'op' fails with 'rc'
  * (STORE_ERR_IO, or STORE_ERR_CORRUPT, which makes the store read-only), through the
- * same error path as a real failure. */
+ * same error path as a real failure. Arming a read error also empties the value cache,
+ * so that the next value read does reach RocksDB. */
 void store_test_fail_next(struct store *s, enum rocks_op op, int rc);
 
 /* Wrap stored value 'buf'/'n' (header included, from rocks_get; takes ownership) as a
  * store_val expiring at 'expire_ms' (store.c). */
 struct store_val *store_val_wrap(char *buf, size_t n, int64_t expire_ms);
+
+/* Wrap cache item 'it' as a store_val without copying (store.c); takes over the
+ * caller's pin, which store_val_release() drops. */
+struct store_val *store_val_of_item(struct cache_item *it);
 
 #endif

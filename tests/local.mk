@@ -5,8 +5,9 @@ tests_libomktest_a_SOURCES = tests/harness.c tests/harness.h tests/tap.h
 tests_libomktest_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 
 INTEG_LDADD = tests/libomktest.a common/libomkcommon.a $(HIREDIS_LIBS) -lpthread
-INTEG_TESTS = tests/integ/test_conn tests/integ/test_strings tests/integ/test_keys \
-	tests/integ/test_persist
+INTEG_TESTS = tests/integ/test_noread tests/integ/test_multi tests/integ/test_conn tests/integ/test_strings tests/integ/test_keys \
+	tests/integ/test_persist tests/integ/test_string_ops tests/integ/test_expire \
+	tests/integ/test_keyspace
 check_PROGRAMS += $(INTEG_TESTS)
 TESTS += $(INTEG_TESTS) tests/integ/test_tools.sh
 EXTRA_DIST += tests/integ/test_tools.sh
@@ -14,6 +15,10 @@ EXTRA_DIST += tests/integ/test_tools.sh
 # The integration tests need the server built first.
 $(INTEG_TESTS): daemon/omenkv-server$(EXEEXT)
 
+tests_integ_test_noread_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_noread_LDADD = $(INTEG_LDADD)
+tests_integ_test_multi_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_multi_LDADD = $(INTEG_LDADD)
 tests_integ_test_conn_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_conn_LDADD = $(INTEG_LDADD)
 tests_integ_test_strings_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
@@ -22,3 +27,17 @@ tests_integ_test_keys_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_keys_LDADD = $(INTEG_LDADD)
 tests_integ_test_persist_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_persist_LDADD = $(INTEG_LDADD)
+tests_integ_test_string_ops_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_string_ops_LDADD = $(INTEG_LDADD)
+tests_integ_test_expire_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_expire_LDADD = $(INTEG_LDADD)
+tests_integ_test_keyspace_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_keyspace_LDADD = $(INTEG_LDADD)
+
+# The value cache over a real server (tests/integ/test_cache.c).
+CACHE_INTEG = tests/integ/test_cache
+check_PROGRAMS += $(CACHE_INTEG)
+TESTS += $(CACHE_INTEG)
+$(CACHE_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_cache_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_cache_LDADD = $(INTEG_LDADD) -lm

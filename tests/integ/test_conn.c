@@ -1,7 +1,8 @@
 /* test_conn.c - connection and server commands against a real server: PING ECHO QUIT
  * HELLO (RESP3 bytes) AUTH SELECT CLIENT COMMAND INFO CONFIG TIME DBSIZE, unknown
  * commands and arity errors, protocol errors, inline commands, a 10,000-command
- * pipeline and 1,000 concurrent connections. */
+ * pipeline, and AUTH on a server with requirepass. (1,000 concurrent connections are
+ * in test_keys.) */
 #include "config.h"
 
 #include <stdio.h>

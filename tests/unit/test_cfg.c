@@ -642,7 +642,8 @@ static void test_get(void)
     static const char *const all[] = {
         "port", "bind", "protected-mode", "tcp-backlog", "tcp-keepalive", "timeout",
         "maxclients", "io-threads", "requirepass", "enable-debug-command",
-        "proto-max-bulk-len", "client-query-buffer-limit", "maxmemory", "maxmemory-policy",
+        "proto-max-bulk-len", "client-query-buffer-limit", "client-output-buffer-limit",
+        "maxmemory", "maxmemory-policy", "cache-max-value-size",
         "databases", "dir", "appendonly", "appendfsync", "save", "daemonize", "pidfile",
         "loglevel", "logfile", "hz", "rocksdb-block-cache-size", "rocksdb-bloom-bits-per-key",
         "rocksdb-block-size", "rocksdb-write-buffer-size", "rocksdb-max-background-jobs",
@@ -695,6 +696,56 @@ static void test_get(void)
            "table order across patterns");
     }
     cfg_deinit(&c);
+}
+
+/* client-output-buffer-limit: Redis' groups of four, classes merged, errors in Redis'
+ * words, all or nothing. */
+static void test_obuf_limits(void)
+{
+#define OBUF_ERR(msg) "CONFIG SET failed (possibly related to argument " \
+                      "'client-output-buffer-limit') - " msg
+    struct server_config c;
+    char err[1024];
+
+    cfg_defaults(&c);
+    ok(value_is(&c, "client-output-buffer-limit",
+                "normal 0 0 0 slave 268435456 67108864 60 pubsub 33554432 8388608 60"),
+       "default as Redis shows it");
+    is_int(c.obuf_limits[CFG_OBUF_NORMAL].hard, 0, "normal clients: no hard limit by default");
+    set_ok(&c, "client-output-buffer-limit", "normal 1mb 512kb 10");
+    is_int(c.obuf_limits[CFG_OBUF_NORMAL].hard, 1048576, "normal hard limit set");
+    is_int(c.obuf_limits[CFG_OBUF_NORMAL].soft, 524288, "normal soft limit set");
+    is_int(c.obuf_limits[CFG_OBUF_NORMAL].soft_seconds, 10, "normal soft seconds set");
+    ok(value_is(&c, "client-output-buffer-limit",
+                "normal 1048576 524288 10 slave 268435456 67108864 60 "
+                "pubsub 33554432 8388608 60"),
+       "classes not named keep their value");
+    set_ok(&c, "client-output-buffer-limit", "REPLICA 1 2 3 normal 4 5 6 pubsub 7 8 9");
+    ok(value_is(&c, "client-output-buffer-limit", "normal 4 5 6 slave 1 2 3 pubsub 7 8 9"),
+       "three classes in one value, replica is slave");
+    set_fails(&c, "client-output-buffer-limit", "normal 1 2",
+              OBUF_ERR("Wrong number of arguments in buffer limit configuration."));
+    set_fails(&c, "client-output-buffer-limit", "normal 1 2 3 master 1 2 3",
+              OBUF_ERR("Invalid client class specified in buffer limit configuration."));
+    set_fails(&c, "client-output-buffer-limit", "normal 0 0 0 pubsub 1x 0 0",
+              OBUF_ERR("Error in hard, soft or soft_seconds setting in buffer limit "
+                       "configuration."));
+    set_fails(&c, "client-output-buffer-limit", "normal 0 0 -1",
+              OBUF_ERR("Error in hard, soft or soft_seconds setting in buffer limit "
+                       "configuration."));
+    ok(value_is(&c, "client-output-buffer-limit", "normal 4 5 6 slave 1 2 3 pubsub 7 8 9"),
+       "a refused value changes no class");
+    cfg_deinit(&c);
+
+    is_int(load(&c, err, sizeof(err), "--client-output-buffer-limit", "normal", "2mb", "1mb",
+                "5", (char *)NULL), 0, "command line: four arguments");
+    is_int(c.obuf_limits[CFG_OBUF_NORMAL].hard, 2097152, "command line sets the hard limit");
+    is_int(c.obuf_limits[CFG_OBUF_PUBSUB].hard, 33554432, "and keeps pubsub's default");
+    cfg_deinit(&c);
+    load_fails(fatal(2, "client-output-buffer-limit \"normal\" \"1\"",
+                     "Wrong number of arguments in buffer limit configuration."),
+               "--client-output-buffer-limit", "normal", "1");
+#undef OBUF_ERR
 }
 
 static void test_memory_units(void)
@@ -903,6 +954,7 @@ int main(void)
     test_set();
     test_set_many();
     test_get();
+    test_obuf_limits();
     test_memory_units();
     test_log();
     test_threads();

@@ -1,0 +1,508 @@
+#!/usr/bin/env python3
+"""plot.py - render bench/REPORT.md and its PNG plots from the CSV files bench/run-all wrote.
+
+    python3 bench/plot.py --results bench/results --report bench/REPORT.md
+
+Every figure in the report is read from a CSV file of the run; the only constants here are the
+targets of issue 5 (which the report compares against). Without python3-matplotlib the report
+has its tables and a note instead of the plots. A missing CSV (a section that failed) leaves its
+section out, with a note.
+"""
+import argparse
+import csv
+import math
+import os
+import sys
+
+try:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    HAVE_MPL = True
+except ImportError:  # the tables still render
+    HAVE_MPL = False
+
+# Issue 5's targets: (what, threshold). Only these numbers are constants.
+TARGET_RATIO_VS_REDIS_AOF = 1.0   # hot set GET/SET at least Redis 7 AOF everysec
+TARGET_STORE_VS_SQLITE = 10.0     # in-process GET at 10M keys at least 10x SQLite's
+TARGET_STORE_CACHED_US = 1.0      # ... and at most 1 us when cached
+TARGET_RESTART_S = 10.0           # restart at 10M keys
+TARGET_SCAN_KEYS_S = 1e6          # SCAN of all keys, COUNT 1000, over loopback
+TARGET_KEYS = 10_000_000          # the size the store/restart targets are stated at
+
+
+def read_csv(results, name):
+    path = os.path.join(results, name)
+    if not os.path.exists(path):
+        return None
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
+def fnum(s):
+    try:
+        return float(s)
+    except (TypeError, ValueError):
+        return math.nan
+
+
+def fmt_int(v):
+    return "-" if math.isnan(v) else f"{v:,.0f}"
+
+
+def fmt(v, nd=1):
+    return "-" if math.isnan(v) else f"{v:,.{nd}f}"
+
+
+def fmt_ratio(v):
+    return "-" if math.isnan(v) or math.isinf(v) else f"{v:.2f}x"
+
+
+def fmt_keys(n):
+    n = int(n)
+    if n >= 1_000_000 and n % 1_000_000 == 0:
+        return f"{n // 1_000_000}M"
+    if n >= 1000 and n % 1000 == 0:
+        return f"{n // 1000}K"
+    return str(n)
+
+
+def div(a, b):
+    return a / b if b and not math.isnan(a) and not math.isnan(b) else math.nan
+
+
+def table(header, rows):
+    out = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    for r in rows:
+        out.append("| " + " | ".join(str(c) for c in r) + " |")
+    return "\n".join(out) + "\n"
+
+
+def verdict(ok):
+    if ok is None:
+        return "n/a"
+    return "**met**" if ok else "**not met**"
+
+
+class Report:
+    def __init__(self, results, report):
+        self.results = results
+        self.report = report
+        self.rel = os.path.relpath(results, os.path.dirname(os.path.abspath(report)))
+        self.parts = []
+        self.targets = []  # rows of the targets table
+        self.meta = {}
+        rows = read_csv(results, "meta.csv") or []
+        for r in rows:
+            self.meta[r["key"]] = r["value"]
+
+    def add(self, text):
+        self.parts.append(text)
+
+    def plot(self, fig, name, alt):
+        path = os.path.join(self.results, name)
+        fig.tight_layout()
+        fig.savefig(path, dpi=90)
+        plt.close(fig)
+        self.add(f"![{alt}]({self.rel}/{name})\n")
+
+    def target(self, what, measured, ok, note=""):
+        self.targets.append((what, measured, verdict(ok), note))
+
+    # ---- sections -------------------------------------------------------------------
+
+    def header(self):
+        m = self.meta
+        self.add("# omenkv benchmark report\n")
+        self.add(
+            "Written by `bench/run-all` "
+            + ("`--full`" if m.get("mode") == "full" else
+               "`--quick` (figures meaningless: a check of the script)"
+               if m.get("mode") == "quick" else "(default mode, 1M keys at most)")
+            + " and `bench/plot.py`; every figure below comes from the CSV files in "
+            + f"`{self.rel}/` of that one run.\n")
+        rows = [
+            ("date", m.get("date", "?")),
+            ("machine", f"{m.get('nproc', '?')} cores ({m.get('cpu', '?')}), "
+                        f"{m.get('ram', '?')} RAM, {m.get('kernel', '?')}"),
+            ("load average at start / end", f"{m.get('loadavg_start', '?')} / "
+                                            f"{m.get('loadavg_end', '?')}"),
+            ("run time", f"{fnum(m.get('run_s')) / 60:.1f} min" if "run_s" in m else "?"),
+            ("omenkv commit", m.get("commit", "?")),
+            ("Redis", m.get("redis", "?")),
+            ("RocksDB (librocksdb-dev)", m.get("rocksdb", "?")),
+            ("SQLite (libsqlite3-dev)", m.get("sqlite", "?")),
+        ]
+        self.add(table(["", ""], rows))
+        self.add(
+            "Clients and servers share the machine's cores, so the load generators take CPU "
+            "from the servers they measure (the same for every server measured).\n")
+        failed = [k.split(":", 1)[1] for k in m if k.startswith("failed:")]
+        if failed:
+            self.add("**Sections that failed in this run** (see `results/run-all.log`): "
+                     + ", ".join(failed) + "\n")
+
+    def redis_benchmark(self):
+        rows = read_csv(self.results, "redis_benchmark.csv")
+        self.add("## omenkv vs Redis 7 (redis-benchmark)\n")
+        if not rows:
+            self.add("_No data: the section did not run or failed._\n")
+            return
+        r0 = rows[0]
+        self.add(
+            f"`redis-benchmark -c {r0['clients']} -d {r0['value_size']} -r {r0['keyspace']} "
+            f"-t get|set [-P 16]`, one run per line, against servers started for it: omenkv "
+            f"(`--maxmemory {self.meta.get('omk_maxmemory', '?')}`, `appendfsync everysec`, "
+            f"the default), Redis with `--appendonly yes --appendfsync everysec --save ''` "
+            f"(redis-aof) and with `--save '' --appendonly no` (redis-nopersist). Before the "
+            f"tests every key of the {fmt_keys(r0['keyspace'])}-key hot set is written, so "
+            f"every GET hits.\n")
+        by = {(r["server"], r["test"].lower(), r["pipeline"]): r for r in rows}
+        servers = [s for s in ("omenkv", "redis-aof", "redis-nopersist")
+                   if any(k[0] == s for k in by)]
+        out = []
+        for p in ("1", "16"):
+            for t in ("get", "set"):
+                om = by.get(("omenkv", t, p))
+                if not om:
+                    continue
+                line = [t.upper(), p]
+                for s in servers:
+                    r = by.get((s, t, p))
+                    line.append(fmt_int(fnum(r["rps"])) if r else "-")
+                for s in servers[1:]:
+                    r = by.get((s, t, p))
+                    line.append(fmt_ratio(div(fnum(om["rps"]), fnum(r["rps"]))) if r else "-")
+                line.append(f"{om['p50_ms']} / {om['p99_ms']}")
+                line.append(om.get("cache_hit_ratio", "n/a"))
+                out.append(line)
+                aof = by.get(("redis-aof", t, p))
+                if aof:
+                    ratio = div(fnum(om["rps"]), fnum(aof["rps"]))
+                    self.target(f"hot set {t.upper()} {'-P 16' if p == '16' else 'unpipelined'}"
+                                f", omenkv / Redis AOF everysec, >= "
+                                f"{TARGET_RATIO_VS_REDIS_AOF:g}", fmt_ratio(ratio),
+                                ratio >= TARGET_RATIO_VS_REDIS_AOF)
+        header = (["test", "-P"] + [f"{s} req/s" for s in servers]
+                  + [f"omenkv / {s}" for s in servers[1:]]
+                  + ["omenkv p50 / p99 ms", "omenkv cache hit ratio"])
+        self.add(table(header, out))
+        if HAVE_MPL:
+            fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+            for ax, p in zip(axes, ("1", "16")):
+                tests = ["get", "set"]
+                w = 0.8 / max(1, len(servers))
+                for i, s in enumerate(servers):
+                    vals = [fnum(by[(s, t, p)]["rps"]) if (s, t, p) in by else 0 for t in tests]
+                    ax.bar([x + i * w for x in range(len(tests))], vals, w, label=s)
+                ax.set_xticks([x + w * (len(servers) - 1) / 2 for x in range(len(tests))])
+                ax.set_xticklabels([t.upper() for t in tests])
+                ax.set_title("unpipelined" if p == "1" else "-P 16")
+                ax.set_ylabel("requests/s")
+                ax.legend(fontsize=8)
+            self.plot(fig, "redis_benchmark.png", "omenkv vs Redis, redis-benchmark")
+
+    def keycount(self):
+        rows = read_csv(self.results, "keycount.csv")
+        self.add("## Throughput and latency vs key count (omenkv-bench)\n")
+        if not rows:
+            self.add("_No data: the section did not run or failed._\n")
+            return
+        run = [r for r in rows if r["phase"] == "run"]
+        load = [r for r in rows if r["phase"] == "load"]
+        r0 = run[0] if run else rows[0]
+        self.add(
+            f"`clients/omenkv-bench`, {r0['connections']} connections over {r0['threads']} "
+            f"threads, unpipelined, {r0['value_min']}-byte values, keys `key:%012d`; per key "
+            f"count and server: a load phase (every key SET once, in order, pipelined 64 deep), "
+            f"then uniform GETs, uniform SETs, and a 90/10 GET/SET mix with zipfian (0.99) keys, "
+            f"each for {fnum(r0['seconds']):.0f} s after a warm-up. Latency is from sending a "
+            f"request to parsing its reply. omenkv runs with `--maxmemory "
+            f"{self.meta.get('omk_maxmemory', '?')}`, Redis with AOF everysec.\n")
+        out = []
+        for r in load:
+            out.append([r["label"].split(":")[0], fmt_keys(r["keys"]), "load",
+                        fmt_int(fnum(r["rps"])), fmt(fnum(r["p50_us"])), fmt(fnum(r["p99_us"])),
+                        fmt(fnum(r["p999_us"])), "-", "-"])
+        for r in run:
+            srv, wl = r["label"].split(":", 1)
+            out.append([srv, fmt_keys(r["keys"]), wl, fmt_int(fnum(r["rps"])),
+                        fmt(fnum(r["p50_us"])), fmt(fnum(r["p99_us"])), fmt(fnum(r["p999_us"])),
+                        r["get_misses"] if wl != "set" else "-", r["cache_hit_ratio"]])
+        out.sort(key=lambda x: (x[2], x[0], fnum(x[1].replace("K", "e3").replace("M", "e6"))))
+        self.add(table(["server", "keys", "workload", "req/s", "p50 us", "p99 us", "p99.9 us",
+                        "GET misses", "cache hit ratio"], out))
+        if HAVE_MPL:
+            series = {}
+            for r in run:
+                series.setdefault(r["label"], []).append(
+                    (int(r["keys"]), fnum(r["rps"]), fnum(r["p99_us"])))
+            fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+            for label, pts in sorted(series.items()):
+                pts.sort()
+                style = "-" if label.startswith("omenkv") else "--"
+                axes[0].plot([p[0] for p in pts], [p[1] for p in pts], style, marker="o",
+                             label=label)
+                axes[1].plot([p[0] for p in pts], [p[2] for p in pts], style, marker="o",
+                             label=label)
+            for ax, yl in zip(axes, ("requests/s", "p99 latency (us)")):
+                ax.set_xscale("log")
+                ax.set_xlabel("keys")
+                ax.set_ylabel(yl)
+                ax.grid(True, alpha=0.3)
+            axes[0].set_title("throughput vs key count")
+            axes[1].set_title("p99 vs key count")
+            axes[1].legend(fontsize=7)
+            self.plot(fig, "keycount.png", "throughput and p99 vs key count")
+
+    def memory_restart_scan(self):
+        rs = read_csv(self.results, "restart.csv")
+        sc = read_csv(self.results, "scan.csv")
+        self.add("## Memory, restart and SCAN vs key count\n")
+        if not rs and not sc:
+            self.add("_No data: the section did not run or failed._\n")
+            return
+        self.add(
+            "After the runs above: resident memory (VmRSS of the server process); a full "
+            "`SCAN` iteration over loopback with `COUNT 1000` on one connection; then SIGTERM "
+            "(stop time), a start on the same data (restart time: from exec until `PING` "
+            "answers), resident memory again, and `DBSIZE`, which must equal the key count. "
+            "omenkv's own figure for rebuilding its index is `rocksdb_load_ms` from INFO.\n")
+        scan = {(r["label"], r["keys"]): r for r in (sc or [])}
+        out = []
+        for r in rs or []:
+            s = scan.get((r["server"], r["keys"]))
+            out.append([r["server"], fmt_keys(r["keys"]), fmt(fnum(r["rss_loaded_kb"]) / 1024),
+                        fmt(div(fnum(r["rss_loaded_kb"]) * 1024, fnum(r["keys"])), 0),
+                        fmt(fnum(r["stop_s"]), 2), fmt(fnum(r["restart_s"]), 2),
+                        r["server_load_ms"] or "-", fmt(fnum(r["rss_restarted_kb"]) / 1024),
+                        r["dbsize_after"],
+                        fmt_int(fnum(s["scan_keys_per_s"])) if s else "-"])
+        self.add(table(["server", "keys", "RSS MiB", "RSS B/key", "stop s", "restart s",
+                        "index load ms (INFO)", "RSS after restart MiB", "DBSIZE after",
+                        "SCAN keys/s"], out))
+        om = [r for r in (rs or []) if r["server"] == "omenkv"]
+        if om:
+            big = max(om, key=lambda r: int(r["keys"]))
+            n = int(big["keys"])
+            t = fnum(big["restart_s"])
+            note = "" if n >= TARGET_KEYS else f"measured at {fmt_keys(n)}; the target is " \
+                                               f"stated at {fmt_keys(TARGET_KEYS)} (run --full)"
+            self.target(f"restart at {fmt_keys(TARGET_KEYS)} keys <= {TARGET_RESTART_S:g} s",
+                        f"{t:.2f} s at {fmt_keys(n)}", t <= TARGET_RESTART_S, note)
+        oms = [r for r in (sc or []) if r["label"] == "omenkv"]
+        if oms:
+            big = max(oms, key=lambda r: int(r["keys"]))
+            v = fnum(big["scan_keys_per_s"])
+            self.target(f"SCAN all keys, COUNT 1000, >= {TARGET_SCAN_KEYS_S:,.0f} keys/s",
+                        f"{v:,.0f} keys/s at {fmt_keys(big['keys'])}", v >= TARGET_SCAN_KEYS_S)
+        if HAVE_MPL and rs:
+            fig, axes = plt.subplots(1, 3, figsize=(13, 3.6))
+            for srv in sorted({r["server"] for r in rs}):
+                pts = sorted((int(r["keys"]), r) for r in rs if r["server"] == srv)
+                ks = [p[0] for p in pts]
+                axes[0].plot(ks, [fnum(p[1]["rss_loaded_kb"]) / 1024 for p in pts], marker="o",
+                             label=srv)
+                axes[1].plot(ks, [fnum(p[1]["restart_s"]) for p in pts], marker="o", label=srv)
+                sp = sorted((int(r["keys"]), fnum(r["scan_keys_per_s"]))
+                            for r in (sc or []) if r["label"] == srv)
+                axes[2].plot([p[0] for p in sp], [p[1] for p in sp], marker="o", label=srv)
+            for ax, yl, title in zip(axes, ("MiB", "seconds", "keys/s"),
+                                     ("resident memory", "restart time", "SCAN COUNT 1000")):
+                ax.set_xscale("log")
+                ax.set_xlabel("keys")
+                ax.set_ylabel(yl)
+                ax.set_title(title)
+                ax.grid(True, alpha=0.3)
+                ax.legend(fontsize=8)
+            self.plot(fig, "memory_restart_scan.png", "memory, restart and SCAN vs key count")
+
+    def cache(self):
+        rows = read_csv(self.results, "cache.csv")
+        m = self.meta
+        self.add("## A data set 5x the cache budget, zipfian 0.99 reads\n")
+        if not rows:
+            self.add("_No data: the section did not run or failed._\n")
+            return
+        keys, vs, budget = fnum(m.get("cache_keys")), fnum(m.get("cache_value_size")), \
+            fnum(m.get("cache_budget_bytes"))
+        self.add(
+            f"{fmt_int(keys)} keys of {fmt_int(vs)}-byte values ({fmt(keys * vs / 2**20)} MiB of "
+            f"values) loaded into omenkv with `maxmemory {fmt_int(budget)}` "
+            f"({fmt(budget / 2**20)} MiB, a fifth of the values), then GETs with zipfian (0.99) "
+            f"keys spread over the key space; then the same data, restarted with `maxmemory 0` "
+            f"(cache disabled). In both runs RocksDB's block cache is cut to 8 MB so the data "
+            f"set does not fit there either; the OS page cache still holds the files, so a miss "
+            f"costs a block read from it and a decode, not a disk seek. The hit ratio comes "
+            f"from INFO's Cache section; n/a means the server has none.\n")
+        run = [r for r in rows if r["phase"] == "run"]
+        out = [[r["label"], fmt_int(fnum(r["rps"])), fmt(fnum(r["p50_us"])),
+                fmt(fnum(r["p99_us"])), fmt(fnum(r["p999_us"])), r["cache_hit_ratio"]]
+               for r in run]
+        self.add(table(["configuration", "GET/s", "p50 us", "p99 us", "p99.9 us",
+                        "cache hit ratio"], out))
+        on = [r for r in run if r["label"] != "maxmemory 0"]
+        off = [r for r in run if r["label"] == "maxmemory 0"]
+        if on and off:
+            tr = div(fnum(on[0]["rps"]), fnum(off[0]["rps"]))
+            pr = div(fnum(off[0]["p99_us"]), fnum(on[0]["p99_us"]))
+            self.add(f"Cache on / cache off: throughput {fmt_ratio(tr)}, p99 {fmt_ratio(pr)} "
+                     f"lower.\n")
+            self.target("5x data set, zipfian 0.99 GETs: throughput with the cache / without",
+                        fmt_ratio(tr), None,
+                        f"p99 {on[0]['p99_us']} vs {off[0]['p99_us']} us; hit ratio "
+                        f"{on[0]['cache_hit_ratio']}; RocksDB alone: see the store table "
+                        f"(get_zipf)")
+        if HAVE_MPL and run:
+            fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
+            labels = [r["label"] for r in run]
+            axes[0].bar(labels, [fnum(r["rps"]) for r in run], color=["C0", "C1"][:len(run)])
+            axes[0].set_ylabel("GET/s")
+            axes[1].bar(labels, [fnum(r["p99_us"]) for r in run], color=["C0", "C1"][:len(run)])
+            axes[1].set_ylabel("p99 us")
+            for ax in axes:
+                ax.tick_params(axis="x", labelsize=8)
+            self.plot(fig, "cache.png", "cache on vs off")
+
+    def store(self):
+        rows = read_csv(self.results, "store_bench.csv")
+        self.add("## In-process: the store API vs RocksDB alone vs SQLite (store-bench)\n")
+        if not rows:
+            self.add("_No data: the section did not run or failed._\n")
+            return
+        self.add(
+            "`bench/store-bench`, one thread, 64-byte values, keys `key:%012d`: omenkv's store "
+            "API with its defaults (the in-RAM index, then RocksDB with bloom filters and a "
+            "256 MB block cache); plain RocksDB with default options (`rocksdb_get_pinned`); "
+            "SQLite in WAL mode, `synchronous=NORMAL`, a `WITHOUT ROWID` table with the key as "
+            "primary key, a 256 MB page cache, prepared statements. Load: batches of 1000 keys "
+            "in key order. get: uniform; get_zipf: zipfian 0.99; get_hot: 1000 keys; "
+            "get_miss: absent keys between present ones; set: overwrites, one write each; "
+            "scan: a walk of every key (store_scan COUNT 1000, an iterator, SELECT ORDER BY). "
+            "Microseconds per operation (per key for load and scan); a ratio above 1 means "
+            "omenkv is faster.\n")
+        us = {}
+        for r in rows:
+            us[(r["engine"], int(r["keys"]), r["op"])] = fnum(r["us_per_op"])
+        sizes = sorted({int(r["keys"]) for r in rows})
+        ops = []
+        for r in rows:
+            if r["op"] not in ops:
+                ops.append(r["op"])
+        engines = [e for e in ("omenkv", "rocksdb", "sqlite") if any(k[0] == e for k in us)]
+        out = []
+        for n in sizes:
+            for op in ops:
+                om = us.get(("omenkv", n, op), math.nan)
+                line = [fmt_keys(n), op] + [fmt(us.get((e, n, op), math.nan), 3) for e in engines]
+                line += [fmt_ratio(div(us.get((e, n, op), math.nan), om)) for e in engines[1:]]
+                out.append(line)
+        self.add(table(["keys", "op"] + [f"{e} us" for e in engines]
+                       + [f"{e} / omenkv" for e in engines[1:]], out))
+        n = sizes[-1]
+        om_get = us.get(("omenkv", n, "get"), math.nan)
+        sq_get = us.get(("sqlite", n, "get"), math.nan)
+        note = "" if n >= TARGET_KEYS else f"measured at {fmt_keys(n)}; the target is stated " \
+                                           f"at {fmt_keys(TARGET_KEYS)} (run --full)"
+        if not math.isnan(sq_get):
+            r = div(sq_get, om_get)
+            self.target(f"in-process GET at {fmt_keys(TARGET_KEYS)} keys >= "
+                        f"{TARGET_STORE_VS_SQLITE:g}x SQLite's", f"{fmt_ratio(r)} at "
+                        f"{fmt_keys(n)} ({om_get:.3f} vs {sq_get:.3f} us)",
+                        r >= TARGET_STORE_VS_SQLITE, note)
+        hot = us.get(("omenkv", n, "get_hot"), math.nan)
+        if not math.isnan(hot):
+            self.target(f"in-process GET when cached <= {TARGET_STORE_CACHED_US:g} us",
+                        f"{hot:.3f} us at {fmt_keys(n)} (get_hot: 1000 keys)",
+                        hot <= TARGET_STORE_CACHED_US,
+                        (note + "; " if note else "") + "the store-bench store has no value "
+                        "cache unless store_config_defaults() enables one")
+        zr = us.get(("rocksdb", n, "get_zipf"), math.nan)
+        zo = us.get(("omenkv", n, "get_zipf"), math.nan)
+        if not math.isnan(zr):
+            self.target("zipfian 0.99 GET, omenkv store vs RocksDB alone (in-process)",
+                        f"{fmt_ratio(div(zr, zo))} ({zo:.3f} vs {zr:.3f} us at {fmt_keys(n)})",
+                        None)
+        if HAVE_MPL:
+            plot_ops = [o for o in ("get", "get_zipf", "get_miss", "set", "scan") if o in ops]
+            fig, axes = plt.subplots(1, len(plot_ops), figsize=(3.2 * len(plot_ops), 3.4))
+            if len(plot_ops) == 1:
+                axes = [axes]
+            for ax, op in zip(axes, plot_ops):
+                for e in engines:
+                    pts = [(k, us.get((e, k, op), math.nan)) for k in sizes]
+                    ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=e)
+                ax.set_xscale("log")
+                ax.set_yscale("log")
+                ax.set_xlabel("keys")
+                ax.set_ylabel("us per key" if op == "scan" else "us per op")
+                ax.set_title(op)
+                ax.grid(True, alpha=0.3, which="both")
+            axes[0].legend(fontsize=8)
+            self.plot(fig, "store_bench.png", "store API vs RocksDB vs SQLite")
+
+    def index(self):
+        rows = read_csv(self.results, "index_bench.csv")
+        self.add("## The index alone (index-bench)\n")
+        if not rows:
+            self.add("_No data: the section did not run or failed._\n")
+            return
+        self.add(
+            "`bench/index-bench` (see bench/README.md for its protocol and units): ALEX, JudySL "
+            "and a sorted array with binary search over several key shapes. Rates are in "
+            "millions of operations per second (walks: thousands of 100-key walks per second), "
+            "sizes in bytes per key, as index-bench prints them.\n")
+        impls = []
+        for r in rows:
+            if r["impl"] not in impls:
+                impls.append(r["impl"])
+        val = {(r["set"], r["keys"], r["metric"], r["impl"]): r["value"] for r in rows}
+        keys = []
+        for r in rows:
+            k = (r["set"], r["keys"], r["metric"])
+            if k not in keys:
+                keys.append(k)
+        out = []
+        for s, n, metric in keys:
+            out.append([s, fmt_keys(n), metric] + [
+                fmt(fnum(val[(s, n, metric, i)]), 3) if (s, n, metric, i) in val else "-"
+                for i in impls])
+        self.add(table(["key set", "keys", "metric"] + impls, out))
+
+    def targets_table(self):
+        self.add("## Targets of issue 5\n")
+        self.add("Each line compares a figure of this run with the target the issue states.\n")
+        self.add(table(["target", "measured", "verdict", "note"], self.targets))
+
+    def write(self):
+        self.header()
+        body_start = len(self.parts)
+        for fn in (self.redis_benchmark, self.keycount, self.memory_restart_scan, self.cache,
+                   self.store, self.index):
+            fn()
+        if not HAVE_MPL:
+            self.parts.insert(body_start, "_python3-matplotlib is not installed: tables only, "
+                                          "no plots._\n")
+        body = self.parts[body_start:]
+        self.parts = self.parts[:body_start]
+        self.targets_table()
+        self.parts += body
+        with open(self.report, "w") as f:
+            f.write("\n".join(self.parts))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--results", required=True, help="directory of the run's CSV files")
+    ap.add_argument("--report", required=True, help="the Markdown file to write")
+    a = ap.parse_args()
+    if not os.path.exists(os.path.join(a.results, "meta.csv")):
+        sys.exit(f"plot.py: {a.results}/meta.csv is missing: run bench/run-all first")
+    Report(a.results, a.report).write()
+    print(f"plot.py: wrote {a.report}" + ("" if HAVE_MPL else " (no plots: no matplotlib)"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,958 @@
+/* omenkv-crashcheck - proves that omenkv-server keeps every write it acknowledged
+ * through kill -9, round after round, under each appendfsync mode.
+ *
+ * HOW IT WORKS. The checker starts the server itself on a data directory, then runs
+ * --threads writer threads (hiredis, one request in flight each). Thread t owns keys
+ * cc:<t>:<i> and counter cc:ctr:<t>, so it alone knows their history: every operation
+ * on a key gets the next sequence number of that key; SET writes "v<seq>:" plus a
+ * padding derived from (t, i, seq); DEL deletes; INCR bumps the counter. The thread
+ * records what each key's last acknowledged operation was, and the one operation in
+ * flight when the connection died. At a random moment (--run-ms) the checker sends
+ * SIGKILL, restarts the server on the same directory (the time to the first PING
+ * answered is the recovery time) and reads every key back. For a key whose last
+ * acknowledged operation is SET seq a, with perhaps operation a+1 in flight:
+ *   - present with version v: a <= v <= a+1, v == a+1 only if a SET was in flight,
+ *     padding intact;
+ *   - missing: only if a DEL was in flight.
+ * After an acknowledged DEL seq a: missing, or version a+1 from a SET in flight (a
+ * version <= a would be a resurrection). A counter reads between its acknowledged
+ * value and one more when an INCR was in flight. Keys preloaded with --keys must all
+ * be there. What was read becomes the starting point of the next round, so sequence
+ * numbers only grow and every round checks exactly.
+ *
+ * --flushes runs the server with a 1 MB write buffer and 1 KB values, so RocksDB
+ * flushes memtables and compacts during the load (the counts come from its LOG).
+ * INCR is used only if COMMAND INFO knows it (a notice says when it is skipped).
+ * Each round ends with one line starting "OK: " or "FAILED: " (tests/integ/test_crash.sh
+ * turns those into TAP). Exit status: 0 when every round verified, 1 on a violation,
+ * 2 on a usage or start-up error. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdatomic.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <arpa/inet.h>
+#include <dirent.h>
+#include <hiredis/hiredis.h>
+
+#define CC_MAX_THREADS 64
+#define CC_BATCH 1000 /* keys read back per pipelined batch */
+
+/* What the last acknowledged (or the in-flight) operation on a key was. */
+enum cc_op { CC_NONE = 0, CC_SET, CC_DEL };
+
+/* One key's history as its writer thread knows it. */
+struct cc_key {
+    uint64_t acked_seq;  /* sequence number of the last acknowledged operation, 0: none */
+    uint8_t acked_op;    /* enum cc_op */
+    uint8_t flight_op;   /* the operation in flight when the connection died, CC_NONE: none */
+    uint64_t flight_seq; /* its sequence number */
+};
+
+/* A writer thread and the keys it owns. */
+struct cc_writer {
+    int id;
+    pthread_t thread;
+    struct cc_key *keys;        /* --key-space entries */
+    long long ctr_acked;        /* counter value last acknowledged */
+    int ctr_flight;             /* 1 if an INCR was in flight */
+    uint64_t rng;
+    uint64_t acked;             /* acknowledged writes this round */
+    char err[160];              /* why it stopped */
+};
+
+struct cc_opts {
+    const char *server;
+    const char *dir;            /* NULL: a new temp dir per fsync mode */
+    int rounds;                 /* per fsync mode */
+    const char *fsync;          /* always, everysec, no, or all */
+    int threads;
+    int key_space;              /* keys per writer */
+    long long preload;          /* --keys: keys loaded before the first round */
+    int run_min_ms, run_max_ms;
+    int value_size;
+    int flushes;
+    int keep;
+    int inject;                 /* --inject-faults: damage data after each restart */
+    uint64_t seed;
+};
+
+static struct cc_opts opt;
+static int cc_port;
+static pid_t cc_pid;
+static char cc_datadir[4096], cc_logpath[4200];
+static int cc_use_incr;
+
+static void cc_usage(void)
+{
+    fprintf(stderr,
+            "Usage: omenkv-crashcheck [options]\n"
+            "  --server PATH      omenkv-server binary ($OMK_SERVER, else ./daemon/omenkv-server)\n"
+            "  --dir DIR          data directory (default: a new one under /tmp per fsync mode)\n"
+            "  --rounds N         kill -9 rounds per appendfsync mode (default 10)\n"
+            "  --fsync MODE       always, everysec, no, or all (default all)\n"
+            "  --threads N        writer threads (default 4)\n"
+            "  --key-space N      keys per writer thread (default 2000)\n"
+            "  --keys N           keys to load before the first round (recovery time is\n"
+            "                     printed after each crash; e.g. --keys 1000000)\n"
+            "  --run-ms MIN-MAX   load time before the kill, chosen at random (default 300-1500)\n"
+            "  --value-size N     padding bytes per value (default 16; 1024 with --flushes)\n"
+            "  --flushes          1 MB RocksDB write buffer: flushes and compactions during load\n"
+            "  --seed N           random seed (default: time)\n"
+            "  --keep             keep the data directory and log\n"
+            "  --inject-faults    after each restart, undo some acknowledged writes through\n"
+            "                     the protocol (a lost SET, an old version, a resurrected\n"
+            "                     DEL, a lower counter): the rounds must then fail; this\n"
+            "                     shows that the verification can fail\n");
+}
+
+/* ---- output ---- */
+
+/* A line of progress. */
+__attribute__((format(printf, 1, 2))) static void cc_say(const char *fmt, ...)
+{
+    va_list ap;
+
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    fflush(stdout);
+}
+
+/* One round's verdict: a line starting "OK: " or "FAILED: ". */
+__attribute__((format(printf, 2, 3))) static void cc_verdict(int good, const char *fmt, ...)
+{
+    va_list ap;
+
+    printf("%s: ", good ? "OK" : "FAILED");
+    va_start(ap, fmt);
+    vprintf(fmt, ap);
+    va_end(ap);
+    putchar('\n');
+    fflush(stdout);
+}
+
+static uint64_t cc_rand(uint64_t *s)
+{
+    *s ^= *s << 13;
+    *s ^= *s >> 7;
+    *s ^= *s << 17;
+    return *s;
+}
+
+static double cc_now(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void cc_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+    nanosleep(&ts, NULL);
+}
+
+/* ---- the server process ---- */
+
+/* A loopback port that was free a moment ago. */
+static int cc_free_port(void)
+{
+    struct sockaddr_in sa;
+    socklen_t len = sizeof(sa);
+    int fd = socket(AF_INET, SOCK_STREAM, 0), port = -1;
+
+    memset(&sa, 0, sizeof(sa));
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 &&
+        getsockname(fd, (struct sockaddr *)&sa, &len) == 0)
+        port = ntohs(sa.sin_port);
+    if (fd >= 0)
+        close(fd);
+    return port;
+}
+
+static redisContext *cc_connect(void)
+{
+    struct timeval tv = {5, 0};
+    redisContext *c = redisConnectWithTimeout("127.0.0.1", cc_port, tv);
+
+    if (c && !c->err)
+        redisSetTimeout(c, (struct timeval){60, 0});
+    return c;
+}
+
+/* Start the server on cc_datadir with 'fsync'; wait until it answers PING (up to
+ * 10 minutes: loading many keys takes time). Returns the seconds that took, or -1. */
+static double cc_server_start(const char *fsync)
+{
+    const char *argv[32];
+    char port[16];
+    int n = 0;
+    double t0 = cc_now();
+
+    cc_port = cc_free_port();
+    snprintf(port, sizeof(port), "%d", cc_port);
+    argv[n++] = opt.server;
+    argv[n++] = "--port";
+    argv[n++] = port;
+    argv[n++] = "--bind";
+    argv[n++] = "127.0.0.1";
+    argv[n++] = "--dir";
+    argv[n++] = cc_datadir;
+    argv[n++] = "--logfile";
+    argv[n++] = cc_logpath;
+    argv[n++] = "--appendfsync";
+    argv[n++] = fsync;
+    argv[n++] = "--io-threads";
+    argv[n++] = "2";
+    if (opt.flushes) {
+        argv[n++] = "--rocksdb-write-buffer-size";
+        argv[n++] = "1mb";
+    }
+    argv[n] = NULL;
+    cc_pid = fork();
+    if (cc_pid < 0)
+        return -1;
+    if (cc_pid == 0) {
+        execv(opt.server, (char *const *)argv);
+        _exit(127);
+    }
+    while (cc_now() - t0 < 600) {
+        redisContext *c = cc_connect();
+        int up = 0;
+
+        if (c && !c->err) {
+            redisReply *r = redisCommand(c, "PING");
+
+            up = r && r->type == REDIS_REPLY_STATUS;
+            freeReplyObject(r);
+        }
+        if (c)
+            redisFree(c);
+        if (up)
+            return cc_now() - t0;
+        if (waitpid(cc_pid, NULL, WNOHANG) == cc_pid) {
+            fprintf(stderr, "omenkv-crashcheck: the server exited during start-up; see %s\n",
+                    cc_logpath);
+            cc_pid = 0;
+            return -1;
+        }
+        cc_sleep_ms(5);
+    }
+    return -1;
+}
+
+static void cc_server_kill9(void)
+{
+    if (cc_pid > 0) {
+        kill(cc_pid, SIGKILL);
+        waitpid(cc_pid, NULL, 0);
+    }
+    cc_pid = 0;
+}
+
+/* SIGTERM and wait; returns the exit status or -1. */
+static int cc_server_stop(void)
+{
+    int status = -1;
+
+    if (cc_pid <= 0)
+        return -1;
+    kill(cc_pid, SIGTERM);
+    waitpid(cc_pid, &status, 0);
+    cc_pid = 0;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+}
+
+/* The last "DB loaded from disk: ..." line of the server log, in 'buf'. */
+static void cc_last_load_line(char *buf, size_t len)
+{
+    FILE *f = fopen(cc_logpath, "r");
+    char line[1024];
+
+    snprintf(buf, len, "(no load line in the log)");
+    if (!f)
+        return;
+    while (fgets(line, sizeof(line), f)) {
+        char *p = strstr(line, "DB loaded from disk: ");
+
+        if (p) {
+            p[strcspn(p, "\n")] = '\0';
+            snprintf(buf, len, "%s", p);
+        }
+    }
+    fclose(f);
+}
+
+/* Count RocksDB's flush and compaction events in the LOG files of the data dir. */
+static void cc_rocks_events(long *flushes, long *compactions)
+{
+    DIR *d = opendir(cc_datadir);
+    struct dirent *e;
+
+    *flushes = *compactions = 0;
+    while (d && (e = readdir(d)) != NULL) {
+        char path[4400], line[4096];
+        FILE *f;
+
+        if (strcmp(e->d_name, "LOG") != 0 && strncmp(e->d_name, "LOG.old.", 8) != 0)
+            continue;
+        snprintf(path, sizeof(path), "%s/%s", cc_datadir, e->d_name);
+        f = fopen(path, "r");
+        while (f && fgets(line, sizeof(line), f)) {
+            *flushes += strstr(line, "\"event\": \"flush_finished\"") != NULL;
+            *compactions += strstr(line, "\"event\": \"compaction_finished\"") != NULL;
+        }
+        if (f)
+            fclose(f);
+    }
+    if (d)
+        closedir(d);
+}
+
+/* ---- writers ---- */
+
+/* The value for version 'seq' of key 'i' of writer 't': "v<seq>:" then padding. */
+static size_t cc_value(char *buf, int t, int i, uint64_t seq)
+{
+    size_t n = (size_t)sprintf(buf, "v%llu:", (unsigned long long)seq);
+
+    for (int j = 0; j < opt.value_size; j++)
+        buf[n + (size_t)j] = (char)('a' + (seq * 31 + (uint64_t)j * 7 + (uint64_t)t * 3 +
+                                            (uint64_t)i) % 26);
+    return n + (size_t)opt.value_size;
+}
+
+static void *cc_writer_main(void *arg)
+{
+    struct cc_writer *w = arg;
+    redisContext *c = cc_connect();
+    char *val = malloc((size_t)opt.value_size + 32);
+    char key[64];
+
+    w->acked = 0;
+    w->err[0] = '\0';
+    if (!c || c->err || !val) {
+        snprintf(w->err, sizeof(w->err), "cannot connect");
+        goto out;
+    }
+    for (;;) {
+        uint64_t r = cc_rand(&w->rng) % 100;
+        redisReply *rep;
+
+        if (r < 15 && cc_use_incr) {
+            w->ctr_flight = 1;
+            rep = redisCommand(c, "INCR cc:ctr:%d", w->id);
+            if (!rep)
+                break;
+            if (rep->type != REDIS_REPLY_INTEGER) {
+                snprintf(w->err, sizeof(w->err), "INCR: unexpected reply type %d", rep->type);
+                freeReplyObject(rep);
+                break;
+            }
+            w->ctr_acked = rep->integer;
+            w->ctr_flight = 0;
+        } else {
+            int i = (int)(cc_rand(&w->rng) % (uint64_t)opt.key_space);
+            struct cc_key *k = &w->keys[i];
+            uint64_t seq = k->acked_seq + 1;
+            int del = r < 30;
+            size_t vlen;
+
+            snprintf(key, sizeof(key), "cc:%d:%d", w->id, i);
+            k->flight_op = del ? CC_DEL : CC_SET;
+            k->flight_seq = seq;
+            if (del) {
+                rep = redisCommand(c, "DEL %s", key);
+            } else {
+                vlen = cc_value(val, w->id, i, seq);
+                rep = redisCommand(c, "SET %s %b", key, val, vlen);
+            }
+            if (!rep)
+                break;
+            if (rep->type == REDIS_REPLY_ERROR ||
+                (del && rep->type != REDIS_REPLY_INTEGER) ||
+                (!del && rep->type != REDIS_REPLY_STATUS)) {
+                snprintf(w->err, sizeof(w->err), "%s %s: unexpected reply '%.80s'",
+                         del ? "DEL" : "SET", key, rep->type == REDIS_REPLY_ERROR ? rep->str : "");
+                freeReplyObject(rep);
+                break;
+            }
+            k->acked_seq = seq;
+            k->acked_op = del ? CC_DEL : CC_SET;
+            k->flight_op = CC_NONE;
+        }
+        freeReplyObject(rep);
+        w->acked++;
+    }
+    if (!w->err[0])
+        snprintf(w->err, sizeof(w->err), "%s", c->errstr[0] ? c->errstr : "connection lost");
+out:
+    if (c)
+        redisFree(c);
+    free(val);
+    return NULL;
+}
+
+/* ---- verification ---- */
+
+/* Check what was read for key 'i' of writer 'w' ('r' the GET reply) against its
+ * history, then make what was read the key's new history. Returns 0 or 1 (violation,
+ * described on stdout). */
+static int cc_check_key(struct cc_writer *w, int i, const redisReply *r)
+{
+    struct cc_key *k = &w->keys[i];
+    char *want = NULL;
+    unsigned long long v = 0;
+    int bad = 0, present = r && r->type == REDIS_REPLY_STRING;
+    const char *why = NULL;
+
+    if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL)) {
+        why = "no usable reply";
+        bad = 1;
+    } else if (present) {
+        char *colon = memchr(r->str, ':', r->len);
+
+        if (r->str[0] != 'v' || !colon || sscanf(r->str + 1, "%llu", &v) != 1) {
+            why = "unparsable value";
+            bad = 1;
+        } else {
+            size_t wl;
+
+            want = malloc((size_t)opt.value_size + 32);
+            wl = cc_value(want, w->id, i, v);
+            if (wl != r->len || memcmp(want, r->str, wl) != 0) {
+                why = "value bytes differ from the version they claim";
+                bad = 1;
+            } else if (v > k->acked_seq + (k->flight_op == CC_SET)) {
+                why = "a version that was never written";
+                bad = 1;
+            } else if (v == k->acked_seq + 1) {
+                /* the SET in flight landed (the test above saw that one was) */
+            } else if (k->acked_op == CC_DEL) {
+                why = "deleted key resurrected at an older version";
+                bad = 1;
+            } else if (v < k->acked_seq) {
+                why = "older than the acknowledged version (lost write)";
+                bad = 1;
+            }
+        }
+    } else if (k->acked_op == CC_SET && k->flight_op != CC_DEL) {
+        why = "missing after an acknowledged SET (lost write)";
+        bad = 1;
+    }
+    if (bad)
+        cc_say("VIOLATION cc:%d:%d: %s (read %s%llu; acknowledged %s seq %llu; in flight %s)",
+               w->id, i, why ? why : "?", present ? "v" : "nil", v,
+               k->acked_op == CC_SET ? "SET" : k->acked_op == CC_DEL ? "DEL" : "nothing",
+               (unsigned long long)k->acked_seq,
+               k->flight_op == CC_SET ? "SET" : k->flight_op == CC_DEL ? "DEL" : "none");
+    /* The next round starts from what is there now. */
+    if (present && !bad) {
+        k->acked_seq = v;
+        k->acked_op = CC_SET;
+    } else if (!bad) {
+        if (k->flight_op != CC_NONE && k->flight_seq > k->acked_seq)
+            k->acked_seq = k->flight_seq;
+        k->acked_op = k->acked_seq ? CC_DEL : CC_NONE;
+    }
+    k->flight_op = CC_NONE;
+    free(want);
+    return bad;
+}
+
+/* Read back every key and counter of every writer. Returns the number of violations;
+ * '*checked' gets the keys compared. */
+static long cc_verify(redisContext *c, struct cc_writer *ws, long *checked)
+{
+    long bad = 0;
+
+    *checked = 0;
+    for (int t = 0; t < opt.threads; t++) {
+        struct cc_writer *w = &ws[t];
+        redisReply *r;
+
+        for (int base = 0; base < opt.key_space; base += CC_BATCH) {
+            int n = opt.key_space - base < CC_BATCH ? opt.key_space - base : CC_BATCH;
+
+            for (int i = 0; i < n; i++)
+                redisAppendCommand(c, "GET cc:%d:%d", w->id, base + i);
+            for (int i = 0; i < n; i++) {
+                r = NULL;
+                if (redisGetReply(c, (void **)&r) != REDIS_OK)
+                    return bad + 1;
+                bad += cc_check_key(w, base + i, r);
+                freeReplyObject(r);
+                (*checked)++;
+            }
+        }
+        if (cc_use_incr) {
+            long long v = 0;
+
+            r = redisCommand(c, "GET cc:ctr:%d", w->id);
+            if (r && r->type == REDIS_REPLY_STRING)
+                v = atoll(r->str);
+            if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL) ||
+                v < w->ctr_acked || v > w->ctr_acked + w->ctr_flight) {
+                cc_say("VIOLATION counter cc:ctr:%d reads %lld, acknowledged %lld%s", w->id, v,
+                       w->ctr_acked, w->ctr_flight ? " (+1 in flight)" : "");
+                bad++;
+            } else {
+                w->ctr_acked = v;
+            }
+            w->ctr_flight = 0;
+            freeReplyObject(r);
+            (*checked)++;
+        }
+    }
+    return bad;
+}
+
+/* --inject-faults: write, through 'c', what a broken server could have recovered: an
+ * acknowledged SET undone (key deleted), a key one version back, a deleted key back at
+ * an older version, a counter one lower. Each goes to a different key with nothing in
+ * flight. Returns the number injected (each must show up as a violation). */
+static int cc_inject_faults(redisContext *c, struct cc_writer *ws)
+{
+    int done[4] = {0, 0, 0, 0}, n = 0;
+    char *val = malloc((size_t)opt.value_size + 32);
+
+    for (int t = 0; t < opt.threads; t++) {
+        struct cc_writer *w = &ws[t];
+
+        for (int i = 0; i < opt.key_space; i++) {
+            struct cc_key *k = &w->keys[i];
+            int kind = -1;
+
+            if (k->flight_op != CC_NONE || k->acked_seq < 2)
+                continue;
+            if (k->acked_op == CC_SET)
+                kind = !done[0] ? 0 : !done[1] ? 1 : -1;
+            else if (k->acked_op == CC_DEL && !done[2])
+                kind = 2;
+            if (kind < 0)
+                continue;
+            if (kind == 0) {
+                freeReplyObject(redisCommand(c, "DEL cc:%d:%d", t, i));
+            } else {
+                size_t vlen = cc_value(val, t, i, k->acked_seq - 1);
+
+                freeReplyObject(redisCommand(c, "SET cc:%d:%d %b", t, i, val, vlen));
+            }
+            cc_say("injected: cc:%d:%d %s", t, i,
+                   kind == 0 ? "deleted (acknowledged SET lost)"
+                             : kind == 1 ? "set one version back" : "resurrected after its DEL");
+            done[kind] = 1;
+            n++;
+        }
+        if (cc_use_incr && !done[3] && !w->ctr_flight && w->ctr_acked >= 1) {
+            freeReplyObject(redisCommand(c, "SET cc:ctr:%d %lld", t, w->ctr_acked - 1));
+            cc_say("injected: cc:ctr:%d one lower than acknowledged", t);
+            done[3] = 1;
+            n++;
+        }
+    }
+    free(val);
+    return n;
+}
+
+/* ---- preload (--keys) ---- */
+
+struct cc_loader {
+    pthread_t thread;
+    long long from, to; /* key numbers pre:<from> .. pre:<to - 1> */
+    int failed;
+};
+
+/* Load pre:<i> = "p<i>" for a range with pipelined 100-key MSETs. */
+static void *cc_loader_main(void *arg)
+{
+    struct cc_loader *l = arg;
+    redisContext *c = cc_connect();
+    const int per = 100, depth = 32;
+    long long i = l->from;
+    int pending = 0;
+
+    if (!c || c->err) {
+        l->failed = 1;
+        goto out;
+    }
+    while (i < l->to || pending > 0) {
+        redisReply *r = NULL;
+
+        while (i < l->to && pending < depth) {
+            const char *argv[1 + 2 * 100];
+            size_t lens[1 + 2 * 100];
+            char buf[100][2][24];
+            int argc = 1;
+
+            argv[0] = "MSET";
+            lens[0] = 4;
+            for (int k = 0; k < per && i < l->to; k++, i++) {
+                lens[argc] = (size_t)sprintf(buf[k][0], "pre:%lld", i);
+                argv[argc] = buf[k][0];
+                argc++;
+                lens[argc] = (size_t)sprintf(buf[k][1], "p%lld", i);
+                argv[argc] = buf[k][1];
+                argc++;
+            }
+            redisAppendCommandArgv(c, argc, argv, lens);
+            pending++;
+        }
+        if (redisGetReply(c, (void **)&r) != REDIS_OK || r->type != REDIS_REPLY_STATUS) {
+            l->failed = 1;
+            freeReplyObject(r);
+            break;
+        }
+        freeReplyObject(r);
+        pending--;
+    }
+out:
+    if (c)
+        redisFree(c);
+    return NULL;
+}
+
+static int cc_preload(void)
+{
+    struct cc_loader l[4];
+    int nl = 4, failed = 0;
+    double t0 = cc_now();
+
+    for (int k = 0; k < nl; k++) {
+        l[k].from = opt.preload * k / nl;
+        l[k].to = opt.preload * (k + 1) / nl;
+        l[k].failed = 0;
+        pthread_create(&l[k].thread, NULL, cc_loader_main, &l[k]);
+    }
+    for (int k = 0; k < nl; k++) {
+        pthread_join(l[k].thread, NULL);
+        failed |= l[k].failed;
+    }
+    if (!failed)
+        cc_say("loaded %lld keys in %.1f s", opt.preload, cc_now() - t0);
+    return failed ? -1 : 0;
+}
+
+/* Every preloaded key is there with its value (MGET in batches). Returns violations. */
+static long cc_verify_preload(redisContext *c)
+{
+    long bad = 0;
+
+    for (long long base = 0; base < opt.preload; base += CC_BATCH) {
+        long long n = opt.preload - base < CC_BATCH ? opt.preload - base : CC_BATCH;
+        const char **argv = malloc(sizeof(char *) * (size_t)(n + 1));
+        size_t *lens = malloc(sizeof(size_t) * (size_t)(n + 1));
+        char (*names)[24] = malloc(24 * (size_t)n);
+        redisReply *r;
+
+        argv[0] = "MGET";
+        lens[0] = 4;
+        for (long long i = 0; i < n; i++) {
+            lens[i + 1] = (size_t)sprintf(names[i], "pre:%lld", base + i);
+            argv[i + 1] = names[i];
+        }
+        r = redisCommandArgv(c, (int)(n + 1), argv, lens);
+        if (!r || r->type != REDIS_REPLY_ARRAY || (long long)r->elements != n) {
+            bad++;
+        } else {
+            for (long long i = 0; i < n; i++) {
+                char want[24];
+                int wl = sprintf(want, "p%lld", base + i);
+                const redisReply *e = r->element[i];
+
+                if (e->type != REDIS_REPLY_STRING || e->len != (size_t)wl ||
+                    memcmp(e->str, want, (size_t)wl) != 0) {
+                    if (bad < 10)
+                        cc_say("VIOLATION preloaded key pre:%lld lost or wrong", base + i);
+                    bad++;
+                }
+            }
+        }
+        freeReplyObject(r);
+        free(argv);
+        free(lens);
+        free(names);
+    }
+    return bad;
+}
+
+/* ---- rounds ---- */
+
+/* Whether the server knows 'name' (COMMAND INFO). */
+static int cc_has_command(const char *name)
+{
+    redisContext *c = cc_connect();
+    redisReply *r = c && !c->err ? redisCommand(c, "COMMAND INFO %s", name) : NULL;
+    int has = r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+              r->element[0]->type == REDIS_REPLY_ARRAY;
+
+    freeReplyObject(r);
+    if (c)
+        redisFree(c);
+    return has;
+}
+
+/* Run opt.rounds kill -9 rounds under 'fsync' on a fresh (or the given) data dir.
+ * Returns the number of rounds that found a violation, or -1 on a start-up error. */
+static int cc_run_mode(const char *fsync)
+{
+    struct cc_writer *ws = calloc((size_t)opt.threads, sizeof(*ws));
+    int failed_rounds = 0;
+    long long total_acked = 0;
+
+    if (opt.dir) {
+        snprintf(cc_datadir, sizeof(cc_datadir), "%s", opt.dir);
+        mkdir(cc_datadir, 0755);
+    } else {
+        snprintf(cc_datadir, sizeof(cc_datadir), "/tmp/omk-crashcheck-XXXXXX");
+        if (!mkdtemp(cc_datadir)) {
+            perror("mkdtemp");
+            free(ws);
+            return -1;
+        }
+    }
+    snprintf(cc_logpath, sizeof(cc_logpath), "%s.log", cc_datadir);
+    for (int t = 0; t < opt.threads; t++) {
+        ws[t].id = t;
+        ws[t].keys = calloc((size_t)opt.key_space, sizeof(struct cc_key));
+        ws[t].rng = opt.seed * 7919 + (uint64_t)t * 104729 + 1;
+    }
+    if (cc_server_start(fsync) < 0) {
+        free(ws);
+        return -1;
+    }
+    cc_use_incr = cc_has_command("incr");
+    if (!cc_use_incr)
+        cc_say("notice: the server has no INCR command; counters are skipped");
+    if (opt.preload > 0 && cc_preload() != 0) {
+        fprintf(stderr, "omenkv-crashcheck: loading %lld keys failed\n", opt.preload);
+        cc_server_kill9();
+        free(ws);
+        return -1;
+    }
+    if (opt.dir) {
+        /* Clear the keys an earlier run may have left in the given directory. */
+        redisContext *c = cc_connect();
+
+        for (int t = 0; c && !c->err && t < opt.threads; t++)
+            for (int i = 0; i < opt.key_space; i++)
+                redisAppendCommand(c, "DEL cc:%d:%d", t, i);
+        for (int t = 0; c && !c->err && t < opt.threads; t++) {
+            for (int i = 0; i < opt.key_space; i++) {
+                redisReply *r = NULL;
+
+                if (redisGetReply(c, (void **)&r) == REDIS_OK)
+                    freeReplyObject(r);
+            }
+            freeReplyObject(redisCommand(c, "DEL cc:ctr:%d", t));
+        }
+        if (c)
+            redisFree(c);
+    }
+    for (int round = 1; round <= opt.rounds; round++) {
+        uint64_t rng = opt.seed + (uint64_t)round * 1000003;
+        int run_ms = opt.run_min_ms +
+                     (int)(cc_rand(&rng) % (uint64_t)(opt.run_max_ms - opt.run_min_ms + 1));
+        long long acked = 0;
+        long bad, checked = 0, flushes, compactions;
+        int injected = 0;
+        double rec;
+        redisContext *c;
+        char loadline[512], why[200] = "";
+
+        for (int t = 0; t < opt.threads; t++)
+            pthread_create(&ws[t].thread, NULL, cc_writer_main, &ws[t]);
+        cc_sleep_ms(run_ms);
+        cc_server_kill9();
+        for (int t = 0; t < opt.threads; t++) {
+            pthread_join(ws[t].thread, NULL);
+            acked += (long long)ws[t].acked;
+            if (strstr(ws[t].err, "unexpected") && !why[0])
+                snprintf(why, sizeof(why), "writer %d: %s", t, ws[t].err);
+        }
+        total_acked += acked;
+        rec = cc_server_start(fsync);
+        if (rec < 0) {
+            cc_verdict(0, "round %d/%d [%s]: the server did not restart", round, opt.rounds,
+                       fsync);
+            failed_rounds++;
+            break;
+        }
+        cc_last_load_line(loadline, sizeof(loadline));
+        c = cc_connect();
+        if (!c || c->err) {
+            cc_verdict(0, "round %d/%d [%s]: cannot connect after restart", round, opt.rounds,
+                       fsync);
+            failed_rounds++;
+            if (c)
+                redisFree(c);
+            break;
+        }
+        if (opt.inject)
+            injected = cc_inject_faults(c, ws);
+        bad = cc_verify(c, ws, &checked);
+        if (opt.preload > 0)
+            bad += cc_verify_preload(c);
+        redisFree(c);
+        if (why[0]) {
+            cc_say("%s", why);
+            bad++;
+        }
+        cc_rocks_events(&flushes, &compactions);
+        cc_verdict(bad == 0,
+                   "round %d/%d [appendfsync %s]: killed after %d ms and %lld acknowledged "
+                   "writes; %ld keys verified, %ld violations; recovery %.3f s (%s)",
+                   round, opt.rounds, fsync, run_ms, acked, checked, bad, rec, loadline);
+        if (opt.flushes)
+            cc_say("rocksdb so far: %ld memtable flushes, %ld compactions", flushes, compactions);
+        if (opt.inject && bad < injected)
+            cc_say("ERROR: %d faults injected but only %ld found", injected, bad);
+        failed_rounds += bad != 0;
+    }
+    if (cc_pid > 0 && cc_server_stop() != 0)
+        cc_say("warning: the server did not exit cleanly on SIGTERM");
+    cc_say("appendfsync %s: %d rounds, %lld acknowledged writes, %d rounds with violations",
+           fsync, opt.rounds, total_acked, failed_rounds);
+    for (int t = 0; t < opt.threads; t++)
+        free(ws[t].keys);
+    free(ws);
+    if (!opt.keep && !opt.dir) {
+        char rm[8500];
+
+        snprintf(rm, sizeof(rm), "rm -rf '%s' '%s'", cc_datadir, cc_logpath);
+        if (system(rm) != 0)
+            cc_say("warning: could not remove %s", cc_datadir);
+    }
+    return failed_rounds;
+}
+
+/* Parse a positive integer option value; exits with usage on error. */
+static long long cc_num(const char *name, const char *v, long long min)
+{
+    char *end;
+    long long n = strtoll(v, &end, 10);
+
+    if (*v == '\0' || *end != '\0' || n < min) {
+        fprintf(stderr, "omenkv-crashcheck: bad value for %s: '%s'\n", name, v);
+        exit(2);
+    }
+    return n;
+}
+
+int main(int argc, char **argv)
+{
+    static const char *const modes[] = {"always", "everysec", "no"};
+    int value_size_set = 0, failed = 0, errors = 0;
+
+    opt.server = getenv("OMK_SERVER") ? getenv("OMK_SERVER") : "./daemon/omenkv-server";
+    opt.rounds = 10;
+    opt.fsync = "all";
+    opt.threads = 4;
+    opt.key_space = 2000;
+    opt.run_min_ms = 300;
+    opt.run_max_ms = 1500;
+    opt.value_size = 16;
+    opt.seed = (uint64_t)time(NULL);
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+        if (!strcmp(a, "--flushes")) {
+            opt.flushes = 1;
+        } else if (!strcmp(a, "--keep")) {
+            opt.keep = 1;
+        } else if (!strcmp(a, "--inject-faults")) {
+            opt.inject = 1;
+        } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            cc_usage();
+            return 0;
+        } else if (!v) {
+            cc_usage();
+            return 2;
+        } else {
+            i++;
+            if (!strcmp(a, "--server"))
+                opt.server = v;
+            else if (!strcmp(a, "--dir"))
+                opt.dir = v;
+            else if (!strcmp(a, "--rounds"))
+                opt.rounds = (int)cc_num(a, v, 1);
+            else if (!strcmp(a, "--fsync"))
+                opt.fsync = v;
+            else if (!strcmp(a, "--threads"))
+                opt.threads = (int)cc_num(a, v, 1);
+            else if (!strcmp(a, "--key-space"))
+                opt.key_space = (int)cc_num(a, v, 1);
+            else if (!strcmp(a, "--keys"))
+                opt.preload = cc_num(a, v, 0);
+            else if (!strcmp(a, "--value-size"))
+                opt.value_size = (int)cc_num(a, v, 0), value_size_set = 1;
+            else if (!strcmp(a, "--seed"))
+                opt.seed = (uint64_t)cc_num(a, v, 0);
+            else if (!strcmp(a, "--run-ms")) {
+                if (sscanf(v, "%d-%d", &opt.run_min_ms, &opt.run_max_ms) != 2 ||
+                    opt.run_min_ms < 1 || opt.run_max_ms < opt.run_min_ms) {
+                    fprintf(stderr, "omenkv-crashcheck: --run-ms wants MIN-MAX, e.g. 300-1500\n");
+                    return 2;
+                }
+            } else {
+                cc_usage();
+                return 2;
+            }
+        }
+    }
+    if (opt.threads > CC_MAX_THREADS || opt.value_size > 1 << 20) {
+        fprintf(stderr, "omenkv-crashcheck: at most %d threads and 1 MB values\n",
+                CC_MAX_THREADS);
+        return 2;
+    }
+    if (strcmp(opt.fsync, "all") && strcmp(opt.fsync, "always") &&
+        strcmp(opt.fsync, "everysec") && strcmp(opt.fsync, "no")) {
+        fprintf(stderr, "omenkv-crashcheck: --fsync wants always, everysec, no or all\n");
+        return 2;
+    }
+    if (opt.flushes && !value_size_set)
+        opt.value_size = 1024;
+    if (access(opt.server, X_OK) != 0) {
+        fprintf(stderr, "omenkv-crashcheck: no server binary at '%s' (--server)\n", opt.server);
+        return 2;
+    }
+    if (opt.seed == 0)
+        opt.seed = 1;
+    signal(SIGPIPE, SIG_IGN);
+    cc_say("omenkv-crashcheck: seed %llu, %d writers x %d keys, %d rounds per mode%s",
+           (unsigned long long)opt.seed, opt.threads, opt.key_space, opt.rounds,
+           opt.flushes ? ", forced flushes (1 MB write buffer)" : "");
+    for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
+        int rc;
+
+        if (strcmp(opt.fsync, "all") != 0 && strcmp(opt.fsync, modes[m]) != 0)
+            continue;
+        rc = cc_run_mode(modes[m]);
+        if (rc < 0)
+            errors++;
+        else
+            failed += rc;
+    }
+    return errors ? 2 : failed ? 1 : 0;
+}

@@ -1,0 +1,278 @@
+/* multi.c - MULTI / EXEC / DISCARD / WATCH / UNWATCH, with Redis 7's semantics:
+ * commands after MULTI are queued (+QUEUED); an error while queuing (unknown command,
+ * wrong arity) makes EXEC fail with EXECABORT; EXEC runs the queue with no command of
+ * any other client in between (it holds 'exec_lock' as writer, every other keyspace
+ * command holds it as reader); a key touched by any client after WATCH makes EXEC
+ * reply a null array and run nothing.
+ *
+ * HOW WATCH WORKS: the watched keys live in one hash table of records (db, key,
+ * client), guarded by 'watch_mu'. The store calls multi_touched() after it commits a
+ * change to a key (from whichever worker made it); when anything is watched, that looks
+ * the key up and sets the 'watch_dirty' flag of each client watching it. A client
+ * removes its records (under the same mutex) before it is freed, so the flag is never
+ * written to freed memory. When nothing is watched the cost of a write is one atomic
+ * load. */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "common/omk.h"
+#include "daemon/cmd.h"
+#include "daemon/conn.h"
+#include "daemon/multi.h"
+#include "daemon/reply.h"
+#include "daemon/server.h"
+#include "store/store.h"
+
+#define WATCH_BUCKETS 1024 /* a power of two */
+
+/* One WATCH of one key by one client: in its bucket's list and in the client's. */
+struct watch_rec {
+    struct client *c;
+    int db;
+    size_t klen;
+    struct watch_rec *bprev, *bnext; /* bucket list */
+    struct watch_rec *cnext;         /* the client's list (owner thread + watch_mu) */
+    char key[];
+};
+
+/* One queued command: its argv, copied into one allocation. */
+struct multi_cmd {
+    const struct cmd_def *d;
+    int argc;
+    struct omk_slice *argv; /* points into the same allocation */
+};
+
+struct multi_state {
+    struct multi_cmd *cmds;
+    int n, cap;
+    int aborted; /* an error while queuing: EXEC replies EXECABORT */
+};
+
+static pthread_rwlock_t exec_lock;          /* see the file comment */
+static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct watch_rec *watch_table[WATCH_BUCKETS]; /* watch_mu */
+static _Atomic long watch_count;            /* records in the table; read without watch_mu */
+
+static unsigned watch_bucket(int db, const char *key, size_t klen)
+{
+    return (unsigned)(omk_hash(key, klen) ^ (uint64_t)db * 0x9e3779b97f4a7c15ULL) &
+           (WATCH_BUCKETS - 1);
+}
+
+/* Mark every client watching (db, key) dirty; 'key' NULL: every key of 'db' (-1: any). */
+static void multi_touched(int db, const char *key, size_t klen)
+{
+    if (atomic_load_explicit(&watch_count, memory_order_acquire) == 0)
+        return;
+    pthread_mutex_lock(&watch_mu);
+    if (key) {
+        for (struct watch_rec *r = watch_table[watch_bucket(db, key, klen)]; r; r = r->bnext)
+            if (r->db == db && r->klen == klen && memcmp(r->key, key, klen) == 0)
+                atomic_store(&r->c->watch_dirty, 1);
+    } else {
+        for (unsigned b = 0; b < WATCH_BUCKETS; b++)
+            for (struct watch_rec *r = watch_table[b]; r; r = r->bnext)
+                if (db < 0 || r->db == db)
+                    atomic_store(&r->c->watch_dirty, 1);
+    }
+    pthread_mutex_unlock(&watch_mu);
+}
+
+void multi_init(void)
+{
+    pthread_rwlockattr_t a;
+
+    pthread_rwlockattr_init(&a);
+    pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+    OMK_ASSERT(pthread_rwlock_init(&exec_lock, &a) == 0);
+    pthread_rwlockattr_destroy(&a);
+    store_set_touch_hook(multi_touched);
+}
+
+void multi_cmd_lock(void)
+{
+    OMK_ASSERT(pthread_rwlock_rdlock(&exec_lock) == 0);
+}
+
+void multi_cmd_unlock(void)
+{
+    OMK_ASSERT(pthread_rwlock_unlock(&exec_lock) == 0);
+}
+
+/* Remove every WATCH of 'c'. */
+static void multi_unwatch_all(struct client *c)
+{
+    struct watch_rec *r, *next;
+
+    if (!c->watches)
+        return;
+    pthread_mutex_lock(&watch_mu);
+    for (r = c->watches; r; r = next) {
+        next = r->cnext;
+        if (r->bprev)
+            r->bprev->bnext = r->bnext;
+        else
+            watch_table[watch_bucket(r->db, r->key, r->klen)] = r->bnext;
+        if (r->bnext)
+            r->bnext->bprev = r->bprev;
+        atomic_fetch_sub(&watch_count, 1);
+        omk_free(r);
+    }
+    c->watches = NULL;
+    pthread_mutex_unlock(&watch_mu);
+    atomic_store(&c->watch_dirty, 0);
+}
+
+void multi_reset(struct client *c)
+{
+    struct multi_state *m = c->multi;
+
+    multi_unwatch_all(c);
+    if (!m)
+        return;
+    for (int i = 0; i < m->n; i++)
+        omk_free(m->cmds[i].argv);
+    omk_free(m->cmds);
+    omk_free(m);
+    c->multi = NULL;
+}
+
+void multi_queue(struct client *c, const struct cmd_def *d)
+{
+    struct multi_state *m = c->multi;
+    struct multi_cmd *q;
+    size_t bytes = 0;
+    char *p;
+
+    if (m->n == m->cap) {
+        m->cap = m->cap ? 2 * m->cap : 8;
+        m->cmds = omk_realloc(m->cmds, (size_t)m->cap * sizeof(*m->cmds));
+    }
+    q = &m->cmds[m->n++];
+    q->d = d;
+    q->argc = c->argc;
+    for (int i = 0; i < c->argc; i++)
+        bytes += c->argv[i].len;
+    q->argv = omk_malloc((size_t)c->argc * sizeof(*q->argv) + bytes + 1);
+    p = (char *)(q->argv + c->argc);
+    for (int i = 0; i < c->argc; i++) {
+        memcpy(p, c->argv[i].p, c->argv[i].len);
+        q->argv[i].p = p;
+        q->argv[i].len = c->argv[i].len;
+        p += c->argv[i].len;
+    }
+    reply_simple(c, "QUEUED");
+}
+
+/* Mark c's transaction as failed at queue time (cmd.c calls this on an error). */
+void multi_abort(struct client *c)
+{
+    if (c->multi)
+        c->multi->aborted = 1;
+}
+
+/* MULTI */
+void cmd_multi(struct client *c)
+{
+    if (c->multi) {
+        reply_error(c, "ERR MULTI calls can not be nested");
+        return;
+    }
+    c->multi = omk_calloc(1, sizeof(*c->multi));
+    reply_ok(c);
+}
+
+/* DISCARD */
+void cmd_discard(struct client *c)
+{
+    if (!c->multi) {
+        reply_error(c, "ERR DISCARD without MULTI");
+        return;
+    }
+    multi_reset(c);
+    reply_ok(c);
+}
+
+/* EXEC: run the queue atomically, or reply why not. */
+void cmd_exec(struct client *c)
+{
+    struct multi_state *m = c->multi;
+    int argc = c->argc, idx = c->last_cmd_idx;
+    struct omk_slice *argv = c->argv;
+
+    if (!m) {
+        reply_error(c, "ERR EXEC without MULTI");
+        return;
+    }
+    if (m->aborted) {
+        multi_reset(c);
+        reply_error(c, "EXECABORT Transaction discarded because of previous errors.");
+        return;
+    }
+    OMK_ASSERT(pthread_rwlock_wrlock(&exec_lock) == 0);
+    if (atomic_load(&c->watch_dirty)) {
+        OMK_ASSERT(pthread_rwlock_unlock(&exec_lock) == 0);
+        multi_reset(c);
+        reply_null_array(c);
+        return;
+    }
+    c->multi = NULL; /* commands inside EXEC run as if outside MULTI */
+    reply_array_len(c, m->n);
+    for (int i = 0; i < m->n; i++) {
+        c->argc = m->cmds[i].argc;
+        c->argv = m->cmds[i].argv;
+        cmd_call(c, m->cmds[i].d);
+    }
+    OMK_ASSERT(pthread_rwlock_unlock(&exec_lock) == 0);
+    c->argc = argc;
+    c->argv = argv;
+    c->last_cmd_idx = idx;
+    c->multi = m;
+    multi_reset(c);
+}
+
+/* WATCH key [key ...] */
+void cmd_watch(struct client *c)
+{
+    if (c->multi) {
+        reply_error(c, "ERR WATCH inside MULTI is not allowed");
+        return;
+    }
+    pthread_mutex_lock(&watch_mu);
+    for (int i = 1; i < c->argc; i++) {
+        const struct omk_slice *k = &c->argv[i];
+        struct watch_rec *r, **head;
+        int dup = 0;
+
+        for (r = c->watches; r && !dup; r = r->cnext)
+            dup = r->db == c->db && r->klen == k->len && !memcmp(r->key, k->p, k->len);
+        if (dup)
+            continue;
+        r = omk_malloc(sizeof(*r) + k->len);
+        r->c = c;
+        r->db = c->db;
+        r->klen = k->len;
+        memcpy(r->key, k->p, k->len);
+        head = &watch_table[watch_bucket(r->db, r->key, r->klen)];
+        r->bprev = NULL;
+        r->bnext = *head;
+        if (*head)
+            (*head)->bprev = r;
+        *head = r;
+        r->cnext = c->watches;
+        c->watches = r;
+        atomic_fetch_add_explicit(&watch_count, 1, memory_order_release);
+    }
+    pthread_mutex_unlock(&watch_mu);
+    reply_ok(c);
+}
+
+/* UNWATCH */
+void cmd_unwatch(struct client *c)
+{
+    multi_unwatch_all(c);
+    reply_ok(c);
+}

@@ -1,0 +1,404 @@
+/* test_cache.c - the value cache seen from a client: INFO's Cache section; a data set
+ * several times the budget read with a zipfian mix always returns the right values and
+ * the cache stays within its budget (and the process within the budget plus a stated
+ * overhead); a hot set that fits is served without one RocksDB read; CONFIG SET
+ * maxmemory and cache-max-value-size apply live; and a writer and readers on the same
+ * keys, on separate connections, never read a value older than a write that had been
+ * acknowledged before the read was sent. */
+#include "config.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/harness.h"
+
+#define NKEYS 6000       /* 6000 values of 1 KB: 6 MB, three times the 2 MB budget */
+#define VLEN 1024
+#define BUDGET (2 << 20)
+#define HOT 100          /* a hot set of 100 KB: fits */
+
+/* The stated overhead: what the server's resident memory may hold on top of the
+ * cache's budget and the index's own bytes (INFO memory): RocksDB's block cache (8 MB
+ * here) and memtables (at most 2 x 4 MB here), and 32 MB for everything else (the
+ * program's and libraries' pages, thread stacks, libevent, connection buffers, the
+ * allocator's slack). */
+#define OVERHEAD ((8 + 8 + 32) << 20)
+
+/* A sanitizer build of the server (the same build as this test) keeps shadow memory and
+ * a quarantine of freed blocks in its resident set: the memory bound does not apply. */
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || \
+    __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define SANITIZED 1
+#else
+#define SANITIZED 0
+#endif
+
+/* The value of INFO field 'name' (an integer), or -1. */
+static long long info_field(redisContext *c, const char *section, const char *name)
+{
+    redisReply *r = cmd(c, "INFO %s", section);
+    long long v = -1;
+    char pat[128];
+    const char *p;
+
+    snprintf(pat, sizeof(pat), "\r\n%s:", name);
+    if (r && r->type == REDIS_REPLY_STRING && (p = strstr(r->str, pat)) != NULL)
+        v = atoll(p + strlen(pat));
+    freeReplyObject(r);
+    return v;
+}
+
+/* The value key 'i' holds: its number first, then a byte pattern of it. */
+static void value_of(int i, char *buf)
+{
+    int n = snprintf(buf, VLEN, "%06d:", i);
+
+    for (int j = n; j < VLEN; j++)
+        buf[j] = (char)('a' + (i + j) % 26);
+}
+
+static void load(redisContext *c)
+{
+    char v[VLEN];
+    int bad = 0;
+
+    for (int i = 0; i < NKEYS; i++) {
+        value_of(i, v);
+        redisAppendCommand(c, "SET key:%06d %b", i, v, (size_t)VLEN);
+    }
+    for (int i = 0; i < NKEYS; i++) {
+        redisReply *r = NULL;
+
+        if (redisGetReply(c, (void **)&r) != REDIS_OK || r->type != REDIS_REPLY_STATUS)
+            bad++;
+        freeReplyObject(r);
+    }
+    ok(bad == 0, "loaded %d values of %d bytes", NKEYS, VLEN);
+}
+
+/* ---- A zipfian generator (Gray et al., as YCSB's): ranks 0..n-1, rank 0 hottest. ---- */
+
+struct zipf {
+    double theta, alpha, zetan, eta;
+    int n;
+    unsigned long long seed;
+};
+
+static double zipf_rand01(struct zipf *z)
+{
+    z->seed = z->seed * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (double)(z->seed >> 11) / 9007199254740992.0;
+}
+
+static void zipf_init(struct zipf *z, int n, double theta, unsigned long long seed)
+{
+    double zeta2 = 1.0 + pow(0.5, theta);
+
+    z->n = n;
+    z->theta = theta;
+    z->seed = seed;
+    z->zetan = 0;
+    for (int i = 1; i <= n; i++)
+        z->zetan += 1.0 / pow((double)i, theta);
+    z->alpha = 1.0 / (1.0 - theta);
+    z->eta = (1.0 - pow(2.0 / n, 1.0 - theta)) / (1.0 - zeta2 / z->zetan);
+}
+
+static int zipf_next(struct zipf *z)
+{
+    double u = zipf_rand01(z), uz = u * z->zetan;
+    int r;
+
+    if (uz < 1.0)
+        return 0;
+    if (uz < 1.0 + pow(0.5, z->theta))
+        return 1;
+    r = (int)(z->n * pow(z->eta * u - z->eta + 1.0, z->alpha));
+    return r < z->n ? r : z->n - 1;
+}
+
+/* Read 'n' keys with a zipfian mix (pipelined by 100) and count wrong replies. The
+ * ranks are scattered over the key space so that the hot keys are not neighbours. */
+static long zipf_reads(redisContext *c, struct zipf *z, int n, long long *over)
+{
+    char want[VLEN];
+    long wrong = 0;
+
+    for (int done = 0; done < n; done += 100) {
+        int keys[100];
+
+        for (int j = 0; j < 100; j++) {
+            keys[j] = (int)(((long long)zipf_next(z) * 7919) % NKEYS);
+            redisAppendCommand(c, "GET key:%06d", keys[j]);
+        }
+        for (int j = 0; j < 100; j++) {
+            redisReply *r = NULL;
+
+            value_of(keys[j], want);
+            if (redisGetReply(c, (void **)&r) != REDIS_OK || r->type != REDIS_REPLY_STRING ||
+                r->len != VLEN || memcmp(r->str, want, VLEN) != 0)
+                wrong++;
+            freeReplyObject(r);
+        }
+        if (over && done % 2000 == 0)
+            *over += info_field(c, "cache", "cache_used_bytes") >
+                     info_field(c, "cache", "cache_maxmemory");
+    }
+    return wrong;
+}
+
+static void test_info(redisContext *c)
+{
+    static const char *const fields[] = {"cache_used_bytes", "cache_maxmemory", "cache_items",
+                                         "cache_hits", "cache_misses", "cache_evictions",
+                                         "cache_hit_ratio"};
+    redisReply *r = cmd(c, "INFO");
+    int all = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "# Cache\r\n");
+
+    for (size_t i = 0; all && i < sizeof(fields) / sizeof(fields[0]); i++) {
+        char pat[64];
+
+        snprintf(pat, sizeof(pat), "\r\n%s:", fields[i]);
+        all = strstr(r->str, pat) != NULL;
+    }
+    ok(all, "plain INFO has a Cache section with every field");
+    freeReplyObject(r);
+    is_int(info_field(c, "cache", "cache_maxmemory"), BUDGET, "INFO cache shows maxmemory");
+    ok(info_field(c, "memory", "used_memory_cache") >= 0, "INFO memory shows the cache's bytes");
+}
+
+static void test_larger_than_budget(redisContext *c)
+{
+    struct zipf z;
+    long long over = 0, used, budget, mem, index;
+
+    zipf_init(&z, NKEYS, 0.99, 42);
+    is_int(zipf_reads(c, &z, 20000, &over), 0,
+           "20000 zipfian reads of a data set 3x the budget: every value right");
+    is_int(over, 0, "the cache's bytes never passed the budget while it ran");
+    used = info_field(c, "cache", "cache_used_bytes");
+    budget = info_field(c, "cache", "cache_maxmemory");
+    ok(used > budget / 2 && used <= budget, "the cache is full and within budget (%lld of %lld)",
+       used, budget);
+    ok(info_field(c, "cache", "cache_evictions") > 0 && info_field(c, "cache", "cache_hits") > 0,
+       "it evicted and it hit");
+    mem = info_field(c, "memory", "used_memory_rss");
+    index = info_field(c, "memory", "index_bytes") + info_field(c, "memory", "index_entry_bytes");
+    if (SANITIZED)
+        ok(1, "# SKIP resident memory %lld MB: a sanitizer build", mem >> 20);
+    else
+        ok(mem > 0 && mem <= budget + index + OVERHEAD,
+           "resident memory %lld MB <= budget + index %lld MB + stated overhead %d MB",
+           mem >> 20, (budget + index) >> 20, OVERHEAD >> 20);
+}
+
+/* One pipelined pass over the hot set; returns the wrong replies. */
+static int hot_pass(redisContext *c)
+{
+    char want[VLEN];
+    int wrong = 0;
+
+    for (int i = 0; i < HOT; i++)
+        redisAppendCommand(c, "GET key:%06d", i);
+    for (int i = 0; i < HOT; i++) {
+        redisReply *r = NULL;
+
+        value_of(i, want);
+        if (redisGetReply(c, (void **)&r) != REDIS_OK || r->type != REDIS_REPLY_STRING ||
+            r->len != VLEN || memcmp(r->str, want, VLEN) != 0)
+            wrong++;
+        freeReplyObject(r);
+    }
+    return wrong;
+}
+
+static void test_hot_set(redisContext *c)
+{
+    long long reads0, reads1, hits0, hits1;
+    int wrong = 0, warm = 0;
+
+    /* Warm up: SIEVE evicts a newcomer that is not read again before the hand reaches
+     * it, so a few passes may be needed before the whole hot set stays. */
+    for (int pass = 0; pass < 30 && !warm; pass++) {
+        reads0 = info_field(c, "stats", "rocksdb_reads");
+        wrong += hot_pass(c);
+        warm = info_field(c, "stats", "rocksdb_reads") == reads0;
+    }
+    ok(warm, "the hot set of %d keys is cached after a few passes", HOT);
+    reads0 = info_field(c, "stats", "rocksdb_reads");
+    hits0 = info_field(c, "cache", "cache_hits");
+    for (int pass = 0; pass < 5; pass++)
+        wrong += hot_pass(c);
+    reads1 = info_field(c, "stats", "rocksdb_reads");
+    hits1 = info_field(c, "cache", "cache_hits");
+    is_int(wrong, 0, "the hot set read again and again: every value right");
+    is_int(reads1 - reads0, 0, "five more passes: GET reads no RocksDB (rocksdb_reads)");
+    is_int(hits1 - hits0, 5 * HOT, "every one of those GETs was a cache hit");
+}
+
+static void test_config(redisContext *c)
+{
+    char big[300], want[VLEN];
+    long long r0, items;
+    struct zipf z;
+
+    is_status(cmd(c, "CONFIG SET maxmemory 256kb"), "OK", "CONFIG SET maxmemory 256kb");
+    ok(info_field(c, "cache", "cache_used_bytes") <= 256 * 1024 &&
+           info_field(c, "cache", "cache_maxmemory") == 256 * 1024,
+       "the cache shrank before the reply (%lld bytes)",
+       info_field(c, "cache", "cache_used_bytes"));
+    {
+        redisReply *r = cmd(c, "CONFIG GET maxmemory");
+
+        ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+               !strcmp(r->element[1]->str, "262144"),
+           "CONFIG GET maxmemory");
+        freeReplyObject(r);
+    }
+    zipf_init(&z, NKEYS, 0.99, 7);
+    is_int(zipf_reads(c, &z, 2000, NULL), 0, "reads through the small cache are right");
+    ok(info_field(c, "cache", "cache_used_bytes") <= 256 * 1024, "and stay within it");
+
+    is_status(cmd(c, "CONFIG SET maxmemory 1"), "OK", "CONFIG SET maxmemory 1");
+    is_int(info_field(c, "cache", "cache_items"), 0, "maxmemory 1: the cache is empty");
+    value_of(5, want);
+    is_str(cmd(c, "GET key:000005"), want, VLEN, "GET still answers");
+    is_int(info_field(c, "cache", "cache_items"), 0, "and caches nothing");
+
+    is_status(cmd(c, "CONFIG SET maxmemory 0"), "OK", "CONFIG SET maxmemory 0");
+    ok(info_field(c, "cache", "cache_maxmemory") > BUDGET,
+       "maxmemory 0: the default share of RAM (%lld MB)",
+       info_field(c, "cache", "cache_maxmemory") >> 20);
+
+    is_status(cmd(c, "CONFIG SET cache-max-value-size 200"), "OK",
+              "CONFIG SET cache-max-value-size 200");
+    memset(big, 'B', sizeof(big));
+    is_status(cmd(c, "SET big %b", big, sizeof(big)), "OK", "SET a 300-byte value");
+    items = info_field(c, "cache", "cache_items");
+    r0 = info_field(c, "stats", "rocksdb_reads");
+    is_str(cmd(c, "GET big"), big, sizeof(big), "GET big");
+    is_str(cmd(c, "GET big"), big, sizeof(big), "GET big again");
+    is_int(info_field(c, "stats", "rocksdb_reads") - r0, 2,
+           "a value over cache-max-value-size is read from RocksDB every time");
+    is_int(info_field(c, "cache", "cache_items"), items, "and never cached");
+    is_status(cmd(c, "CONFIG SET cache-max-value-size 1mb"), "OK", "back to 1mb");
+
+    is_status(cmd(c, "FLUSHALL"), "OK", "FLUSHALL");
+    is_int(info_field(c, "cache", "cache_items"), 0, "FLUSHALL empties the cache");
+    is_nil(cmd(c, "GET key:000005"), "the keys are gone");
+}
+
+/* ---- A writer and readers on the same keys ---- */
+
+#define CO_KEYS 8
+#define CO_READERS 3
+#define CO_WRITES 3000
+
+struct co {
+    const struct tserver *s;
+    atomic_llong acked[CO_KEYS]; /* the last version whose SET was acknowledged */
+    atomic_int stop;
+    atomic_long stale, wrong, reads;
+};
+
+static void *co_writer(void *arg)
+{
+    struct co *co = arg;
+    redisContext *c = ts_connect(co->s);
+
+    for (long long v = 1; v <= CO_WRITES; v++) {
+        int k = (int)(v % CO_KEYS);
+        char val[80];
+        redisReply *r;
+
+        snprintf(val, sizeof(val), "%lld|%0*d", v, (int)(v % 50), 0); /* varied lengths */
+        r = cmd(c, "SET co:%d %s", k, val);
+
+        if (!r || r->type != REDIS_REPLY_STATUS)
+            atomic_fetch_add(&co->wrong, 1);
+        freeReplyObject(r);
+        atomic_store(&co->acked[k], v);
+        if (v % 300 == 0) /* evict everything, then let it fill again */
+            freeReplyObject(cmd(c, "CONFIG SET maxmemory %s", v % 600 ? "1" : "64kb"));
+    }
+    atomic_store(&co->stop, 1);
+    redisFree(c);
+    return NULL;
+}
+
+static void *co_reader(void *arg)
+{
+    struct co *co = arg;
+    redisContext *c = ts_connect(co->s);
+    unsigned seed = (unsigned)(uintptr_t)&seed;
+
+    while (!atomic_load(&co->stop)) {
+        int k = (int)((seed = seed * 1103515245u + 12345u) >> 8) % CO_KEYS;
+        long long before = atomic_load(&co->acked[k]);
+        redisReply *r = cmd(c, "GET co:%d", k);
+
+        if (r && r->type == REDIS_REPLY_NIL) {
+            if (before > 0)
+                atomic_fetch_add(&co->stale, 1);
+        } else if (!r || r->type != REDIS_REPLY_STRING || atoll(r->str) % CO_KEYS != k) {
+            atomic_fetch_add(&co->wrong, 1);
+        } else if (atoll(r->str) < before) {
+            atomic_fetch_add(&co->stale, 1);
+        }
+        atomic_fetch_add(&co->reads, 1);
+        freeReplyObject(r);
+    }
+    redisFree(c);
+    return NULL;
+}
+
+static void test_coherence(const struct tserver *s, redisContext *c)
+{
+    struct co *co = calloc(1, sizeof(*co));
+    pthread_t w, r[CO_READERS];
+
+    co->s = s;
+    is_status(cmd(c, "CONFIG SET maxmemory 64kb"), "OK", "a small cache for the race");
+    pthread_create(&w, NULL, co_writer, co);
+    for (int i = 0; i < CO_READERS; i++)
+        pthread_create(&r[i], NULL, co_reader, co);
+    pthread_join(w, NULL);
+    for (int i = 0; i < CO_READERS; i++)
+        pthread_join(r[i], NULL);
+    is_int(atomic_load(&co->wrong), 0, "writer and readers: every reply well-formed");
+    is_int(atomic_load(&co->stale), 0,
+           "no GET returned a value older than a SET acknowledged before it (%ld GETs)",
+           atomic_load(&co->reads));
+    ok(info_field(c, "cache", "cache_hits") > 0, "the readers hit the cache");
+    free(co);
+}
+
+int main(void)
+{
+    const char *args[] = {"--maxmemory", "2mb", "--rocksdb-block-cache-size", "8mb",
+                          "--rocksdb-write-buffer-size", "4mb", NULL};
+    struct tserver s;
+    redisContext *c;
+
+    if (ts_start(&s, args) != 0) {
+        ok(0, "server started");
+        return tap_done();
+    }
+    c = ts_connect(&s);
+    test_info(c);
+    load(c);
+    test_larger_than_budget(c);
+    test_hot_set(c);
+    test_config(c);
+    test_coherence(&s, c);
+    redisFree(c);
+    ts_cleanup(&s);
+    return tap_done();
+}
