@@ -68,6 +68,30 @@ const struct cmd_def *cmd_lookup(const char *name, size_t len)
     return NULL;
 }
 
+void cmd_dispatch_sub(struct client *c, const char *cmd, const struct cmd_sub *subs, size_t n)
+{
+    char upper[32];
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        const struct cmd_sub *s = &subs[i];
+
+        if (!cmd_arg_is(c, 1, s->name))
+            continue;
+        if ((s->arity > 0 && c->argc != s->arity) || (s->arity < 0 && c->argc < -s->arity)) {
+            reply_error_fmt(c, "ERR wrong number of arguments for '%s|%s' command", cmd, s->name);
+            return;
+        }
+        s->proc(c);
+        return;
+    }
+    for (i = 0; cmd[i] && i + 1 < sizeof(upper); i++)
+        upper[i] = (char)toupper((unsigned char)cmd[i]);
+    upper[i] = '\0';
+    reply_error_fmt(c, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                    (int)(c->argv[1].len < 128 ? c->argv[1].len : 128), c->argv[1].p, upper);
+}
+
 int cmd_word_is(const struct omk_slice *a, const char *w)
 {
     size_t n = strlen(w);

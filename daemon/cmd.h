@@ -68,6 +68,19 @@ void cmd_execute(struct client *c);
  * The caller has done every check (cmd_execute, EXEC). Owner thread. */
 void cmd_call(struct client *c, const struct cmd_def *d);
 
+/* A subcommand (CLIENT KILL, CONFIG GET, ...): its name, its arity counted from the
+ * command name as Redis counts it, and its handler. */
+struct cmd_sub {
+    const char *name; /* lower case */
+    int arity;
+    cmd_proc *proc;
+};
+
+/* Run the subcommand of 'cmd' (lower case, e.g. "client") named by argv[1], from
+ * 'subs' ('n' rows): replies Redis' "unknown subcommand ... Try CLIENT HELP." or
+ * "wrong number of arguments for 'client|kill' command" when it cannot. */
+void cmd_dispatch_sub(struct client *c, const char *cmd, const struct cmd_sub *subs, size_t n);
+
 /* True if 'a' equals the word 'w', ignoring case (option names). */
 int cmd_word_is(const struct omk_slice *a, const char *w);
 

@@ -221,52 +221,165 @@ static void client_list(struct client *c, int only_self)
     evbuffer_free(b);
 }
 
-/* CLIENT ID | SETNAME name | GETNAME | SETINFO attr value | LIST | INFO */
+/* CLIENT ID */
+static void client_id(struct client *c)
+{
+    reply_int(c, (long long)c->id);
+}
+
+/* CLIENT SETNAME name */
+static void client_setname(struct client *c)
+{
+    if (conn_valid_name_or_reply(c, c->argv[2])) {
+        conn_set_name(c, c->argv[2]);
+        reply_ok(c);
+    }
+}
+
+/* CLIENT GETNAME */
+static void client_getname(struct client *c)
+{
+    if (c->name)
+        reply_bulk_cstr(c, c->name);
+    else
+        reply_null(c);
+}
+
+/* CLIENT SETINFO LIB-NAME|LIB-VER value: accepted (clients send it on connect). */
+static void client_setinfo(struct client *c)
+{
+    if (!cmd_arg_is(c, 2, "lib-name") && !cmd_arg_is(c, 2, "lib-ver")) {
+        reply_error_fmt(c, "ERR Unrecognized option '%.*s'", (int)c->argv[2].len, c->argv[2].p);
+        return;
+    }
+    reply_ok(c);
+}
+
+/* CLIENT LIST [TYPE normal] */
+static void client_list_cmd(struct client *c)
+{
+    client_list(c, 0);
+}
+
+/* CLIENT INFO */
+static void client_info(struct client *c)
+{
+    client_list(c, 1);
+}
+
+/* CLIENT NO-EVICT|NO-TOUCH ON|OFF: accepted; omenkv evicts values, never clients, and
+ * keeps no access times. */
+static void client_onoff(struct client *c)
+{
+    if (!cmd_arg_is(c, 2, "on") && !cmd_arg_is(c, 2, "off")) {
+        reply_err_syntax(c);
+        return;
+    }
+    reply_ok(c);
+}
+
+/* What CLIENT KILL selects: every given filter must match. */
+struct kill_filter {
+    long long id;                 /* 0: any */
+    struct omk_slice addr, laddr; /* len 0: any */
+    int skipme;                   /* do not kill the caller */
+};
+
+static int kill_matches(const struct kill_filter *f, const struct client *x,
+                        const struct client *self)
+{
+    if (f->skipme && x == self)
+        return 0;
+    if (f->id && (unsigned long long)f->id != x->id)
+        return 0;
+    if (f->addr.len && (strlen(x->addr) != f->addr.len || memcmp(x->addr, f->addr.p, f->addr.len)))
+        return 0;
+    if (f->laddr.len &&
+        (strlen(x->laddr) != f->laddr.len || memcmp(x->laddr, f->laddr.p, f->laddr.len)))
+        return 0;
+    return 1;
+}
+
+/* CLIENT KILL ip:port | CLIENT KILL [ID id] [ADDR ip:port] [LADDR ip:port] [SKIPME yes|no]
+ * Clients of other workers are flagged and their worker is woken to close them; the
+ * caller itself is closed once this reply is written. */
+static void client_kill(struct client *c)
+{
+    struct kill_filter f = {.skipme = 1};
+    int old_form = c->argc == 3;
+    long long killed = 0;
+
+    if (old_form) {
+        f.addr = c->argv[2];
+        f.skipme = 0;
+    } else {
+        for (int i = 2; i < c->argc; i += 2) {
+            if (i + 1 >= c->argc) {
+                reply_err_syntax(c);
+                return;
+            }
+            if (cmd_arg_is(c, i, "id")) {
+                if (!omk_str2ll(c->argv[i + 1].p, c->argv[i + 1].len, &f.id) || f.id <= 0) {
+                    reply_error(c, "ERR client-id should be greater than 0");
+                    return;
+                }
+            } else if (cmd_arg_is(c, i, "addr")) {
+                f.addr = c->argv[i + 1];
+            } else if (cmd_arg_is(c, i, "laddr")) {
+                f.laddr = c->argv[i + 1];
+            } else if (cmd_arg_is(c, i, "skipme")) {
+                if (cmd_arg_is(c, i + 1, "yes")) {
+                    f.skipme = 1;
+                } else if (cmd_arg_is(c, i + 1, "no")) {
+                    f.skipme = 0;
+                } else {
+                    reply_err_syntax(c);
+                    return;
+                }
+            } else {
+                reply_err_syntax(c);
+                return;
+            }
+        }
+    }
+    for (int w = 0; w < server.nworkers; w++) {
+        struct worker *wk = &server.workers[w];
+        int any = 0;
+
+        pthread_mutex_lock(&wk->clients_lock);
+        for (struct client *x = wk->clients; x; x = x->next) {
+            if (!kill_matches(&f, x, c))
+                continue;
+            killed++;
+            if (x == c)
+                c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+            else
+                atomic_store(&x->kill_requested, 1), any = 1;
+        }
+        pthread_mutex_unlock(&wk->clients_lock);
+        if (any)
+            worker_reap(wk);
+    }
+    if (old_form) {
+        if (killed)
+            reply_ok(c);
+        else
+            reply_error(c, "ERR No such client");
+    } else {
+        reply_int(c, killed);
+    }
+}
+
+static const struct cmd_sub client_subs[] = {
+    {"id", 2, client_id},           {"setname", 3, client_setname},
+    {"getname", 2, client_getname}, {"setinfo", 4, client_setinfo},
+    {"list", -2, client_list_cmd},  {"info", 2, client_info},
+    {"kill", -3, client_kill},      {"no-evict", 3, client_onoff},
+    {"no-touch", 3, client_onoff},
+};
+
+/* CLIENT <subcommand> ... */
 void cmd_client(struct client *c)
 {
-    const char *sub = NULL;
-    int arity = 0;
-
-    if (cmd_arg_is(c, 1, "id"))
-        sub = "id", arity = 2;
-    else if (cmd_arg_is(c, 1, "setname"))
-        sub = "setname", arity = 3;
-    else if (cmd_arg_is(c, 1, "getname"))
-        sub = "getname", arity = 2;
-    else if (cmd_arg_is(c, 1, "setinfo"))
-        sub = "setinfo", arity = 4;
-    else if (cmd_arg_is(c, 1, "list"))
-        sub = "list", arity = -2;
-    else if (cmd_arg_is(c, 1, "info"))
-        sub = "info", arity = 2;
-    if (!sub) {
-        reply_error_fmt(c, "ERR unknown subcommand '%.*s'. Try CLIENT HELP.",
-                        (int)(c->argv[1].len < 128 ? c->argv[1].len : 128), c->argv[1].p);
-        return;
-    }
-    if ((arity > 0 && c->argc != arity) || (arity < 0 && c->argc < -arity)) {
-        reply_error_fmt(c, "ERR wrong number of arguments for 'client|%s' command", sub);
-        return;
-    }
-    if (!strcmp(sub, "id")) {
-        reply_int(c, (long long)c->id);
-    } else if (!strcmp(sub, "setname")) {
-        if (conn_valid_name_or_reply(c, c->argv[2])) {
-            conn_set_name(c, c->argv[2]);
-            reply_ok(c);
-        }
-    } else if (!strcmp(sub, "getname")) {
-        if (c->name)
-            reply_bulk_cstr(c, c->name);
-        else
-            reply_null(c);
-    } else if (!strcmp(sub, "setinfo")) {
-        if (!cmd_arg_is(c, 2, "lib-name") && !cmd_arg_is(c, 2, "lib-ver")) {
-            reply_error_fmt(c, "ERR Unrecognized option '%.*s'", (int)c->argv[2].len, c->argv[2].p);
-            return;
-        }
-        reply_ok(c);
-    } else {
-        client_list(c, !strcmp(sub, "info"));
-    }
+    cmd_dispatch_sub(c, "client", client_subs, OMK_ARRAY_LEN(client_subs));
 }

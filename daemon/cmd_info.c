@@ -148,8 +148,9 @@ static void info_persistence(struct evbuffer *b)
                         "loading:0\r\n"
                         "async_loading:0\r\n"
                         "rdb_changes_since_last_save:0\r\n"
-                        "rdb_bgsave_in_progress:0\r\n"
+                        "rdb_bgsave_in_progress:%d\r\n"
                         "rdb_last_save_time:%lld\r\n"
+                        "rdb_last_bgsave_status:%s\r\n"
                         "aof_enabled:1\r\n"
                         "aof_rewrite_in_progress:0\r\n"
                         "aof_last_write_status:%s\r\n"
@@ -159,7 +160,9 @@ static void info_persistence(struct evbuffer *b)
                         "rocksdb_disk_bytes:%llu\r\n"
                         "rocksdb_load_ms:%lld\r\n"
                         "rocksdb_read_only:%d\r\n",
-                        (long long)(server.start_us / 1000000), st.read_only ? "err" : "ok",
+                        store_saving(server.store),
+                        (long long)(store_last_save_ms(server.store) / 1000),
+                        store_last_save_ok(server.store) ? "ok" : "err", st.read_only ? "err" : "ok",
                         fsync_names[server.cfg.appendfsync], (unsigned long long)st.wal_syncs,
                         (long long)st.last_sync_ms,
                         (unsigned long long)store_disk_bytes(server.store), (long long)st.open_ms,

@@ -145,7 +145,33 @@ static void cmd_reply_docs(struct client *c, const struct cmd_def *d)
     reply_bulk_cstr(c, d->group);
 }
 
-/* COMMAND [COUNT | INFO [name ...] | DOCS [name ...] | LIST] */
+/* COMMAND GETKEYS command [arg ...]: the key arguments, from the table's first/last/step. */
+static void cmd_getkeys(struct client *c)
+{
+    const struct cmd_def *d = cmd_lookup(c->argv[2].p, c->argv[2].len);
+    int argc = c->argc - 2, last, n = 0;
+
+    if (!d) {
+        reply_error(c, "ERR Invalid command specified");
+        return;
+    }
+    if ((d->arity > 0 && argc != d->arity) || (d->arity < 0 && argc < -d->arity)) {
+        reply_error(c, "ERR Invalid number of arguments specified for command");
+        return;
+    }
+    if (d->first_key == 0) {
+        reply_error(c, "ERR The command has no key arguments");
+        return;
+    }
+    last = d->last_key < 0 ? argc + d->last_key : d->last_key;
+    for (int i = d->first_key; i <= last && i < argc; i += d->key_step)
+        n++;
+    reply_array_len(c, n);
+    for (int i = d->first_key; i <= last && i < argc; i += d->key_step)
+        reply_bulk(c, c->argv[2 + i].p, c->argv[2 + i].len);
+}
+
+/* COMMAND [COUNT | INFO [name ...] | DOCS [name ...] | LIST | GETKEYS cmd args] */
 void cmd_command(struct client *c)
 {
     if (c->argc == 1) {
@@ -192,7 +218,10 @@ void cmd_command(struct client *c)
             if (d)
                 cmd_reply_docs(c, d);
         }
-    } else if (cmd_arg_is(c, 1, "count") || cmd_arg_is(c, 1, "list")) {
+    } else if (cmd_arg_is(c, 1, "getkeys") && c->argc >= 3) {
+        cmd_getkeys(c);
+    } else if (cmd_arg_is(c, 1, "count") || cmd_arg_is(c, 1, "list") ||
+               cmd_arg_is(c, 1, "getkeys")) {
         reply_error_fmt(c, "ERR wrong number of arguments for 'command|%.*s' command",
                         (int)c->argv[1].len, c->argv[1].p);
     } else {
@@ -261,6 +290,44 @@ void cmd_config(struct client *c)
     } else {
         reply_err_subcommand(c, "CONFIG");
     }
+}
+
+/* SAVE: write a checkpoint of every database now (see store_save). */
+void cmd_save(struct client *c)
+{
+    char path[4096];
+    int rc = store_save(server.store, path, sizeof(path));
+
+    if (rc == STORE_ERR_BUSY)
+        reply_error(c, "ERR Background save already in progress");
+    else if (rc < 0)
+        reply_err_store(c, rc);
+    else
+        reply_ok(c);
+}
+
+/* BGSAVE [SCHEDULE]: the same in the background. */
+void cmd_bgsave(struct client *c)
+{
+    int rc;
+
+    if (c->argc > 2 || (c->argc == 2 && !cmd_arg_is(c, 1, "schedule"))) {
+        reply_err_syntax(c);
+        return;
+    }
+    rc = store_bgsave(server.store);
+    if (rc == STORE_ERR_BUSY)
+        reply_error(c, "ERR Background save already in progress");
+    else if (rc < 0)
+        reply_err_store(c, rc);
+    else
+        reply_simple(c, "Background saving started");
+}
+
+/* LASTSAVE: Unix time of the last successful save. */
+void cmd_lastsave(struct client *c)
+{
+    reply_int(c, store_last_save_ms(server.store) / 1000);
 }
 
 /* TIME: [unix seconds, microseconds] as bulk strings. */

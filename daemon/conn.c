@@ -141,6 +141,17 @@ void conn_free(struct client *c)
     atomic_fetch_sub(&server.connected_clients, 1);
 }
 
+void conn_reap(struct worker *w)
+{
+    struct client *c = w->clients, *next;
+
+    for (; c; c = next) {
+        next = c->next;
+        if (atomic_load(&c->kill_requested))
+            conn_free(c);
+    }
+}
+
 void conn_close_all(struct worker *w)
 {
     while (w->clients)

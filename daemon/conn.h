@@ -42,6 +42,7 @@ struct client {
     struct multi_state *multi;   /* open MULTI, or NULL (multi.c) */
     struct watch_rec *watches;   /* this client's WATCHes (multi.c; also its watch_mu) */
     _Atomic int watch_dirty;     /* a watched key changed (set by any thread) */
+    _Atomic int kill_requested;  /* CLIENT KILL from another worker: close it (worker_reap) */
 };
 
 /* Create a client for accepted socket 'fd' on worker 'w' and start reading (worker
@@ -50,6 +51,9 @@ void conn_accept(struct worker *w, int fd);
 
 /* Close 'c' now, dropping unsent replies, and free it (owner thread). */
 void conn_free(struct client *c);
+
+/* Close the clients of worker 'w' that CLIENT KILL flagged (owner thread). */
+void conn_reap(struct worker *w);
 
 /* Close every client of worker 'w' (owner thread; shutdown). */
 void conn_close_all(struct worker *w);

@@ -79,6 +79,9 @@ void server_unlisten(void);
 /* Hand an accepted socket 'fd' to the next worker (main thread). */
 void worker_dispatch(int fd);
 
+/* Wake worker 'w' to close its clients flagged kill_requested (any thread). */
+void worker_reap(struct worker *w);
+
 /* Start the worker threads (main thread, after the store is open). 0 or -1. */
 int workers_start(int n);
 

@@ -16,7 +16,11 @@
 #include "daemon/log.h"
 #include "daemon/server.h"
 
-/* Read the fds queued for 'w' and start serving them; -1 stops the worker. */
+#define WORKER_MSG_STOP (-1) /* close every client and leave the loop */
+#define WORKER_MSG_REAP (-2) /* close the clients flagged kill_requested */
+
+/* Read the fds queued for 'w' and start serving them; the negative WORKER_MSG_*
+ * values are requests instead. */
 static void worker_notify_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct worker *w = arg;
@@ -29,10 +33,14 @@ static void worker_notify_cb(evutil_socket_t fd, short what, void *arg)
         return;
     OMK_ASSERT(n % (ssize_t)sizeof(int) == 0); /* pipe writes of <= PIPE_BUF are atomic */
     for (ssize_t i = 0; i < n / (ssize_t)sizeof(int); i++) {
-        if (fds[i] < 0) {
+        if (fds[i] == WORKER_MSG_STOP) {
             conn_close_all(w);
             event_base_loopbreak(w->base);
             return;
+        }
+        if (fds[i] == WORKER_MSG_REAP) {
+            conn_reap(w);
+            continue;
         }
         conn_accept(w, fds[i]);
     }
@@ -105,10 +113,15 @@ void worker_dispatch(int fd)
     worker_send(w, fd);
 }
 
+void worker_reap(struct worker *w)
+{
+    worker_send(w, WORKER_MSG_REAP);
+}
+
 void workers_stop(void)
 {
     for (int i = 0; i < server.nworkers; i++)
-        worker_send(&server.workers[i], -1);
+        worker_send(&server.workers[i], WORKER_MSG_STOP);
     for (int i = 0; i < server.nworkers; i++) {
         struct worker *w = &server.workers[i];
 

@@ -235,6 +235,20 @@ int rocks_sync_wal(struct rocks *r)
     return STORE_OK;
 }
 
+int rocks_checkpoint(struct rocks *r, const char *path)
+{
+    char *err = NULL;
+    rocksdb_checkpoint_t *cp = rocksdb_checkpoint_object_create(r->db, &err);
+
+    if (err)
+        return rocks_fail(r, err, "checkpoint");
+    rocksdb_checkpoint_create(cp, path, 0, &err); /* 0: flush the memtable into it */
+    rocksdb_checkpoint_object_destroy(cp);
+    if (err)
+        return rocks_fail(r, err, "checkpoint");
+    return STORE_OK;
+}
+
 struct rocks_iter *rocks_iter_new(struct rocks *r, const char *upper, size_t ulen, int bulk)
 {
     struct rocks_iter *it = omk_calloc(1, sizeof(*it));

@@ -70,6 +70,10 @@ int rocks_sync_wal(struct rocks *r);
 /* An iterator over a consistent snapshot, bounded above by 'upper'/'ulen' exclusive
  * (copied; NULL: no bound). 'bulk' marks a long walk: it reads ahead and does not fill
  * the block cache. Never NULL. Position it with a seek before use. */
+/* Write a consistent copy of the database to the new directory 'path' (it must not
+ * exist): SST files hard-linked, the memtable flushed into it. STORE_OK or an error. */
+int rocks_checkpoint(struct rocks *r, const char *path);
+
 struct rocks_iter *rocks_iter_new(struct rocks *r, const char *upper, size_t ulen, int bulk);
 void rocks_iter_free(struct rocks_iter *it);
 void rocks_iter_seek(struct rocks_iter *it, const char *key, size_t klen);

@@ -10,6 +10,9 @@
 #include "store/store.h"
 
 #include <errno.h>
+#include <ftw.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -34,6 +37,7 @@ const char *store_strerror(int rc)
     case STORE_ERR_CORRUPT: return "corruption (read-only)";
     case STORE_ERR_CURSOR: return "invalid cursor";
     case STORE_ERR_VALUE: return "undecodable value";
+    case STORE_ERR_BUSY: return "busy";
     case STORE_NOTINT: return "not an integer";
     case STORE_OVERFLOW: return "overflow";
     case STORE_NOTFLOAT: return "not a float";
@@ -236,6 +240,10 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
         return rc;
     }
     s->databases = c->databases;
+    s->dir = omk_memdup(c->dir, strlen(c->dir));
+    atomic_init(&s->last_save_ms, omk_now_ms());
+    atomic_init(&s->last_save_ok, 1);
+    OMK_ASSERT(pthread_mutex_init(&s->bgsave_mu, NULL) == 0);
     atomic_init(&s->fsync, (int)c->fsync);
 
     t0 = omk_mono_us();
@@ -295,6 +303,12 @@ void store_close(struct store *s)
     if (!s)
         return;
     store_expire_stop(s);
+    OMK_ASSERT(pthread_mutex_lock(&s->bgsave_mu) == 0);
+    if (s->bgsave_started) /* a background save finishes before the store goes */
+        OMK_ASSERT(pthread_join(s->bgsave, NULL) == 0);
+    s->bgsave_started = 0;
+    OMK_ASSERT(pthread_mutex_unlock(&s->bgsave_mu) == 0);
+    pthread_mutex_destroy(&s->bgsave_mu);
     OMK_ASSERT(pthread_mutex_lock(&s->sync_mu) == 0);
     s->sync_stop = 1;
     OMK_ASSERT(pthread_cond_signal(&s->sync_cv) == 0);
@@ -313,6 +327,7 @@ void store_close(struct store *s)
     pthread_rwlock_destroy(&s->excl);
     omk_free(s->keys);
     omk_free(s->expires);
+    omk_free(s->dir);
     omk_free(s);
 }
 
@@ -690,6 +705,102 @@ int store_check(struct store *s, char *err, size_t errlen)
     }
     store_unlock(s);
     return rc;
+}
+
+/* ---- Checkpoints --------------------------------------------------------------------- */
+
+/* nftw callback of store_rmtree: remove one file or (emptied) directory. */
+static int store_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    OMK_UNUSED(sb);
+    OMK_UNUSED(ftw);
+    return (flag == FTW_DP ? rmdir(path) : unlink(path)) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+/* Remove 'path' and everything under it; a missing path is fine. 0 or -1 (errno). */
+static int store_rmtree(const char *path)
+{
+    struct stat st;
+
+    if (lstat(path, &st) != 0)
+        return errno == ENOENT ? 0 : -1;
+    return nftw(path, store_rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* The checkpoint itself; the caller set 'saving' to 1, and this clears it. */
+static int store_save_now(struct store *s, char *path, size_t pathlen)
+{
+    char tmp[4096];
+    int rc;
+
+    snprintf(path, pathlen, "%s/checkpoint", s->dir);
+    snprintf(tmp, sizeof(tmp), "%s/checkpoint.tmp", s->dir);
+    if (store_rmtree(tmp) != 0) {
+        store_log(1, "Cannot remove the old '%s': %s", tmp, strerror(errno));
+        rc = STORE_ERR_IO;
+    } else {
+        rc = rocks_checkpoint(s->rocks, tmp);
+    }
+    if (rc == STORE_OK && (store_rmtree(path) != 0 || rename(tmp, path) != 0)) {
+        store_log(1, "Cannot move the checkpoint to '%s': %s", path, strerror(errno));
+        rc = STORE_ERR_IO;
+    }
+    if (rc == STORE_OK)
+        atomic_store(&s->last_save_ms, omk_now_ms());
+    atomic_store(&s->last_save_ok, rc == STORE_OK);
+    atomic_store(&s->saving, 0);
+    return rc;
+}
+
+int store_save(struct store *s, char *path, size_t pathlen)
+{
+    int expected = 0;
+
+    if (!atomic_compare_exchange_strong(&s->saving, &expected, 1))
+        return STORE_ERR_BUSY;
+    return store_save_now(s, path, pathlen);
+}
+
+static void *store_bgsave_main(void *arg)
+{
+    struct store *s = arg;
+    char path[4096];
+
+    if (store_save_now(s, path, sizeof(path)) == STORE_OK)
+        store_log(0, "Background saving terminated with success: %s", path);
+    return NULL;
+}
+
+int store_bgsave(struct store *s)
+{
+    int expected = 0;
+
+    if (!atomic_compare_exchange_strong(&s->saving, &expected, 1))
+        return STORE_ERR_BUSY;
+    /* Only the thread that won 'saving' gets here, so 'bgsave' has one writer; the
+     * previous background save (if any) has finished: join it first. */
+    OMK_ASSERT(pthread_mutex_lock(&s->bgsave_mu) == 0);
+    if (s->bgsave_started)
+        OMK_ASSERT(pthread_join(s->bgsave, NULL) == 0);
+    s->bgsave_started = 1;
+    OMK_ASSERT(pthread_create(&s->bgsave, NULL, store_bgsave_main, s) == 0);
+    OMK_ASSERT(pthread_mutex_unlock(&s->bgsave_mu) == 0);
+    return STORE_OK;
+}
+
+int store_last_save_ok(struct store *s)
+{
+    return atomic_load(&s->last_save_ok);
+}
+
+int64_t store_last_save_ms(struct store *s)
+{
+    return atomic_load(&s->last_save_ms);
+}
+
+int store_saving(struct store *s)
+{
+    return atomic_load(&s->saving);
 }
 
 /* ---- Statistics ---------------------------------------------------------------------- */

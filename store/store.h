@@ -27,6 +27,7 @@ enum store_rc {
     STORE_ERR_CORRUPT = -2,  /* RocksDB reports corruption; the store is now read-only */
     STORE_ERR_CURSOR = -3,   /* SCAN cursor unknown or evicted */
     STORE_ERR_VALUE = -4,    /* a stored value could not be decoded */
+    STORE_ERR_BUSY = -5,     /* a checkpoint is already being written */
 };
 
 /* Name of a status code, for logs ("not found", "I/O error", ...). */
@@ -173,6 +174,23 @@ int store_keys(struct store *s, int db, const char *pat, size_t plen, store_key_
  * read), copied to '*key'/'*klen' (freed with omk_free). 'rnd' returns random 64-bit
  * numbers. STORE_OK, or STORE_NOTFOUND when the db has no live key. */
 int store_randomkey(struct store *s, int db, uint64_t (*rnd)(void), char **key, size_t *klen);
+
+/* SAVE / BGSAVE: write a consistent copy of every database to '<dir>/checkpoint' (a
+ * RocksDB checkpoint: SST files hard-linked, so it costs little space and time; open
+ * it with omenkv-server --dir <dir>/checkpoint), replacing the previous one only once
+ * the new one is complete. Writes the path to 'path'. Returns STORE_OK,
+ * STORE_ERR_BUSY when another save is running, or an I/O error. Any thread. */
+int store_save(struct store *s, char *path, size_t pathlen);
+
+/* BGSAVE: the same in a background thread (store_close waits for it). STORE_OK when
+ * started, STORE_ERR_BUSY when a save is running. */
+int store_bgsave(struct store *s);
+
+/* Unix ms of the last successful save (the open time before any), whether a save is
+ * running now, and whether the last one succeeded (LASTSAVE, INFO persistence). */
+int64_t store_last_save_ms(struct store *s);
+int store_saving(struct store *s);
+int store_last_save_ok(struct store *s);
 
 /* Counters for INFO. */
 struct store_stats {

@@ -65,6 +65,13 @@ struct store {
 
     struct scan_table *scans;       /* SCAN cursors (scan.c; its own mutex) */
     struct idx_shards *ix;          /* every key: RocksDB key -> entry (lock 5, innermost) */
+    char *dir;                      /* the data directory; immutable */
+    atomic_int_fast64_t last_save_ms;  /* Unix ms of the last checkpoint (or of the open) */
+    atomic_int saving;              /* 1 while a checkpoint is being written */
+    atomic_int last_save_ok;        /* 1 if the last checkpoint succeeded (or none ran) */
+    pthread_mutex_t bgsave_mu;      /* guards the two fields below; taken alone */
+    pthread_t bgsave;               /* the last BGSAVE thread, joined by the next or close */
+    int bgsave_started;             /* 'bgsave' holds a thread not yet joined */
     struct expirer *expirer;        /* active expiry (expire.c): set by store_expire_start()
                                      * and cleared by store_expire_stop(), both before or
                                      * after every other caller; NULL when not running */

@@ -5,7 +5,7 @@ tests_libomktest_a_SOURCES = tests/harness.c tests/harness.h tests/tap.h
 tests_libomktest_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 
 INTEG_LDADD = tests/libomktest.a common/libomkcommon.a $(HIREDIS_LIBS) -lpthread
-INTEG_TESTS = tests/integ/test_noread tests/integ/test_multi tests/integ/test_conn tests/integ/test_strings tests/integ/test_keys \
+INTEG_TESTS = tests/integ/test_server tests/integ/test_noread tests/integ/test_multi tests/integ/test_conn tests/integ/test_strings tests/integ/test_keys \
 	tests/integ/test_persist tests/integ/test_string_ops tests/integ/test_expire \
 	tests/integ/test_keyspace
 check_PROGRAMS += $(INTEG_TESTS)
@@ -15,6 +15,8 @@ EXTRA_DIST += tests/integ/test_tools.sh
 # The integration tests need the server built first.
 $(INTEG_TESTS): daemon/omenkv-server$(EXEEXT)
 
+tests_integ_test_server_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_server_LDADD = $(INTEG_LDADD)
 tests_integ_test_noread_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_noread_LDADD = $(INTEG_LDADD)
 tests_integ_test_multi_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
