@@ -19,6 +19,7 @@ try:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     HAVE_MPL = True
 except ImportError:  # the tables still render
@@ -108,6 +109,12 @@ class Report:
         plt.close(fig)
         self.add(f"![{alt}]({self.rel}/{name})\n")
 
+    def omk_defaults(self):
+        b = fnum(self.meta.get("omk_cache_budget"))
+        budget = "?" if math.isnan(b) else f"{b / 2**20:,.0f} MiB"
+        return (f"`appendfsync everysec`; value cache budget {budget}, the share of RAM that "
+                f"`maxmemory 0` gives, as INFO reports it")
+
     def target(self, what, measured, ok, note=""):
         self.targets.append((what, measured, verdict(ok), note))
 
@@ -154,8 +161,8 @@ class Report:
         self.add(
             f"`redis-benchmark -c {r0['clients']} -d {r0['value_size']} -r {r0['keyspace']} "
             f"-t get|set [-P 16]`, one run per line, against servers started for it: omenkv "
-            f"(`--maxmemory {self.meta.get('omk_maxmemory', '?')}`, `appendfsync everysec`, "
-            f"the default), Redis with `--appendonly yes --appendfsync everysec --save ''` "
+            f"with its defaults ({self.omk_defaults()}), "
+            f"Redis with `--appendonly yes --appendfsync everysec --save ''` "
             f"(redis-aof) and with `--save '' --appendonly no` (redis-nopersist). Before the "
             f"tests every key of the {fmt_keys(r0['keyspace'])}-key hot set is written, so "
             f"every GET hits.\n")
@@ -183,7 +190,7 @@ class Report:
                     ratio = div(fnum(om["rps"]), fnum(aof["rps"]))
                     self.target(f"hot set {t.upper()} {'-P 16' if p == '16' else 'unpipelined'}"
                                 f", omenkv / Redis AOF everysec, >= "
-                                f"{TARGET_RATIO_VS_REDIS_AOF:g}", fmt_ratio(ratio),
+                                f"{TARGET_RATIO_VS_REDIS_AOF:g}", f"{ratio:.3f}x",
                                 ratio >= TARGET_RATIO_VS_REDIS_AOF)
         header = (["test", "-P"] + [f"{s} req/s" for s in servers]
                   + [f"omenkv / {s}" for s in servers[1:]]
@@ -219,8 +226,8 @@ class Report:
             f"count and server: a load phase (every key SET once, in order, pipelined 64 deep), "
             f"then uniform GETs, uniform SETs, and a 90/10 GET/SET mix with zipfian (0.99) keys, "
             f"each for {fnum(r0['seconds']):.0f} s after a warm-up. Latency is from sending a "
-            f"request to parsing its reply. omenkv runs with `--maxmemory "
-            f"{self.meta.get('omk_maxmemory', '?')}`, Redis with AOF everysec.\n")
+            f"request to parsing its reply. omenkv runs with its defaults "
+            f"({self.omk_defaults()}), Redis with AOF everysec.\n")
         out = []
         for r in load:
             out.append([r["label"].split(":")[0], fmt_keys(r["keys"]), "load",
@@ -239,20 +246,22 @@ class Report:
             for r in run:
                 series.setdefault(r["label"], []).append(
                     (int(r["keys"]), fnum(r["rps"]), fnum(r["p99_us"])))
+            workloads = sorted({label.split(":", 1)[1] for label in series})
             fig, axes = plt.subplots(1, 2, figsize=(11, 4))
             for label, pts in sorted(series.items()):
                 pts.sort()
-                style = "-" if label.startswith("omenkv") else "--"
-                axes[0].plot([p[0] for p in pts], [p[1] for p in pts], style, marker="o",
-                             label=label)
-                axes[1].plot([p[0] for p in pts], [p[2] for p in pts], style, marker="o",
-                             label=label)
+                srv, wl = label.split(":", 1)
+                kw = dict(color=f"C{workloads.index(wl)}", marker="o" if srv == "omenkv" else "s",
+                          linestyle="-" if srv == "omenkv" else "--", label=label)
+                axes[0].plot([p[0] for p in pts], [p[1] for p in pts], **kw)
+                axes[1].plot([p[0] for p in pts], [p[2] for p in pts], **kw)
             for ax, yl in zip(axes, ("requests/s", "p99 latency (us)")):
                 ax.set_xscale("log")
                 ax.set_xlabel("keys")
                 ax.set_ylabel(yl)
+                ax.set_ylim(bottom=0)
                 ax.grid(True, alpha=0.3)
-            axes[0].set_title("throughput vs key count")
+            axes[0].set_title("throughput vs key count (solid: omenkv, dashed: Redis AOF)")
             axes[1].set_title("p99 vs key count")
             axes[1].legend(fontsize=7)
             self.plot(fig, "keycount.png", "throughput and p99 vs key count")
@@ -330,41 +339,45 @@ class Report:
             fnum(m.get("cache_budget_bytes"))
         self.add(
             f"{fmt_int(keys)} keys of {fmt_int(vs)}-byte values ({fmt(keys * vs / 2**20)} MiB of "
-            f"values) loaded into omenkv with `maxmemory {fmt_int(budget)}` "
-            f"({fmt(budget / 2**20)} MiB, a fifth of the values), then GETs with zipfian (0.99) "
-            f"keys spread over the key space; then the same data, restarted with `maxmemory 0` "
-            f"(cache disabled). In both runs RocksDB's block cache is cut to 8 MB so the data "
-            f"set does not fit there either; the OS page cache still holds the files, so a miss "
-            f"costs a block read from it and a decode, not a disk seek. The hit ratio comes "
-            f"from INFO's Cache section; n/a means the server has none.\n")
+            f"values) loaded into omenkv, then GETs with zipfian (0.99) keys spread over the key "
+            f"space, {rows[-1]['connections']} connections, after a warm-up, in three runs on "
+            f"the same data: the value cache at `maxmemory {fmt_int(budget)}` "
+            f"({fmt(budget / 2**20)} MiB, a fifth of the values); the cache disabled "
+            f"(`maxmemory 1`); the default budget (`maxmemory 0`, a share of RAM that holds "
+            f"every value). In every run RocksDB's block cache is cut to 8 MB so the data set "
+            f"does not fit there either; the OS page cache still holds the files, so a miss "
+            f"costs a block read from it and a decode, not a disk seek. The hit ratio is "
+            f"counted from INFO's Cache section over the measured run.\n")
         run = [r for r in rows if r["phase"] == "run"]
         out = [[r["label"], fmt_int(fnum(r["rps"])), fmt(fnum(r["p50_us"])),
                 fmt(fnum(r["p99_us"])), fmt(fnum(r["p999_us"])), r["cache_hit_ratio"]]
                for r in run]
         self.add(table(["configuration", "GET/s", "p50 us", "p99 us", "p99.9 us",
                         "cache hit ratio"], out))
-        on = [r for r in run if r["label"] != "maxmemory 0"]
-        off = [r for r in run if r["label"] == "maxmemory 0"]
-        if on and off:
-            tr = div(fnum(on[0]["rps"]), fnum(off[0]["rps"]))
-            pr = div(fnum(off[0]["p99_us"]), fnum(on[0]["p99_us"]))
-            self.add(f"Cache on / cache off: throughput {fmt_ratio(tr)}, p99 {fmt_ratio(pr)} "
-                     f"lower.\n")
-            self.target("5x data set, zipfian 0.99 GETs: throughput with the cache / without",
-                        fmt_ratio(tr), None,
-                        f"p99 {on[0]['p99_us']} vs {off[0]['p99_us']} us; hit ratio "
-                        f"{on[0]['cache_hit_ratio']}; RocksDB alone: see the store table "
-                        f"(get_zipf)")
+        small = [r for r in run if r["label"].startswith(f"maxmemory {int(budget)} ")] \
+            if not math.isnan(budget) else []
+        off = [r for r in run if r["label"].startswith("maxmemory 1 ")]
+        if small and off:
+            on, off = small[0], off[0]
+            tr = div(fnum(on["rps"]), fnum(off["rps"]))
+            pr = div(fnum(off["p99_us"]), fnum(on["p99_us"]))
+            self.add(f"Budget a fifth of the data / cache disabled: throughput {fmt_ratio(tr)}, "
+                     f"p99 {fmt_ratio(pr)} lower, hit ratio {on['cache_hit_ratio']}.\n")
+            self.target("5x data set, zipfian 0.99 GETs: throughput, cache at a fifth of the "
+                        "data / cache disabled", fmt_ratio(tr), None,
+                        f"p99 {on['p99_us']} vs {off['p99_us']} us; hit ratio "
+                        f"{on['cache_hit_ratio']}; RocksDB alone: the store table's get_zipf")
         if HAVE_MPL and run:
-            fig, axes = plt.subplots(1, 2, figsize=(8, 3.4))
-            labels = [r["label"] for r in run]
-            axes[0].bar(labels, [fnum(r["rps"]) for r in run], color=["C0", "C1"][:len(run)])
+            fig, axes = plt.subplots(1, 2, figsize=(10, 3.6))
+            labels = [r["label"].split(" (")[0] for r in run]
+            colors = [f"C{i}" for i in range(len(run))]
+            axes[0].bar(labels, [fnum(r["rps"]) for r in run], color=colors)
             axes[0].set_ylabel("GET/s")
-            axes[1].bar(labels, [fnum(r["p99_us"]) for r in run], color=["C0", "C1"][:len(run)])
+            axes[1].bar(labels, [fnum(r["p99_us"]) for r in run], color=colors)
             axes[1].set_ylabel("p99 us")
             for ax in axes:
                 ax.tick_params(axis="x", labelsize=8)
-            self.plot(fig, "cache.png", "cache on vs off")
+            self.plot(fig, "cache.png", "cache budget vs cache disabled vs default")
 
     def store(self):
         rows = read_csv(self.results, "store_bench.csv")
@@ -374,8 +387,10 @@ class Report:
             return
         self.add(
             "`bench/store-bench`, one thread, 64-byte values, keys `key:%012d`: omenkv's store "
-            "API with its defaults (the in-RAM index, then RocksDB with bloom filters and a "
-            "256 MB block cache); plain RocksDB with default options (`rocksdb_get_pinned`); "
+            "API with its defaults (the in-RAM index, the value cache at its default budget, "
+            "which holds every value written here, then RocksDB with bloom filters and a "
+            "256 MB block cache); omenkv-nocache, the same with the value cache disabled; "
+            "plain RocksDB with default options (`rocksdb_get_pinned`); "
             "SQLite in WAL mode, `synchronous=NORMAL`, a `WITHOUT ROWID` table with the key as "
             "primary key, a 256 MB page cache, prepared statements. Load: batches of 1000 keys "
             "in key order. get: uniform; get_zipf: zipfian 0.99; get_hot: 1000 keys; "
@@ -391,7 +406,8 @@ class Report:
         for r in rows:
             if r["op"] not in ops:
                 ops.append(r["op"])
-        engines = [e for e in ("omenkv", "rocksdb", "sqlite") if any(k[0] == e for k in us)]
+        engines = [e for e in ("omenkv", "omenkv-nocache", "rocksdb", "sqlite")
+                   if any(k[0] == e for k in us)]
         out = []
         for n in sizes:
             for op in ops:
@@ -417,14 +433,16 @@ class Report:
             self.target(f"in-process GET when cached <= {TARGET_STORE_CACHED_US:g} us",
                         f"{hot:.3f} us at {fmt_keys(n)} (get_hot: 1000 keys)",
                         hot <= TARGET_STORE_CACHED_US,
-                        (note + "; " if note else "") + "the store-bench store has no value "
-                        "cache unless store_config_defaults() enables one")
+                        (note + "; " if note else "") + "omenkv engine: the value cache holds "
+                        f"every value; uniform get: {us.get(('omenkv', n, 'get'), math.nan):.3f} us")
         zr = us.get(("rocksdb", n, "get_zipf"), math.nan)
         zo = us.get(("omenkv", n, "get_zipf"), math.nan)
+        zn = us.get(("omenkv-nocache", n, "get_zipf"), math.nan)
         if not math.isnan(zr):
             self.target("zipfian 0.99 GET, omenkv store vs RocksDB alone (in-process)",
                         f"{fmt_ratio(div(zr, zo))} ({zo:.3f} vs {zr:.3f} us at {fmt_keys(n)})",
-                        None)
+                        None, f"without the value cache: {fmt_ratio(div(zr, zn))} "
+                              f"({zn:.3f} us)" if not math.isnan(zn) else "")
         if HAVE_MPL:
             plot_ops = [o for o in ("get", "get_zipf", "get_miss", "set", "scan") if o in ops]
             fig, axes = plt.subplots(1, len(plot_ops), figsize=(3.2 * len(plot_ops), 3.4))
@@ -439,6 +457,7 @@ class Report:
                 ax.set_xlabel("keys")
                 ax.set_ylabel("us per key" if op == "scan" else "us per op")
                 ax.set_title(op)
+                ax.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
                 ax.grid(True, alpha=0.3, which="both")
             axes[0].legend(fontsize=8)
             self.plot(fig, "store_bench.png", "store API vs RocksDB vs SQLite")

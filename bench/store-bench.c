@@ -4,10 +4,14 @@
  * (overwrites, one write each) and a walk over every key, at 10K, 100K, 1M and (--full)
  * 10M keys. Prints microseconds per operation and the ratios, and appends CSV rows.
  *
- * The three engines and how each is set up (printed at start):
+ * The engines and how each is set up (printed at start):
  *  - omenkv: store_open() with store_config_defaults() (WAL synced every second, 256 MB
- *    block cache, bloom filters, 16 KB blocks); GET is store_get (the in-RAM index first,
- *    then RocksDB), the walk is store_scan with COUNT 1000.
+ *    block cache, bloom filters, 16 KB blocks, the value cache at its default budget, a
+ *    share of RAM, which holds every value written here: writes go through it); GET is
+ *    store_get (the in-RAM index, then the cache or RocksDB), the walk is store_scan with
+ *    COUNT 1000.
+ *  - omenkv-nocache: the same with maxmemory 1, which disables the value cache: every GET
+ *    is an index lookup plus a RocksDB read.
  *  - rocksdb: rocksdb_options_create() + create_if_missing, nothing else (default write
  *    options: WAL on, no sync); GET is rocksdb_get_pinned, the walk an iterator.
  *  - sqlite: one file in WAL mode with synchronous=NORMAL (no sync per commit, like the
@@ -45,6 +49,7 @@
 #define SB_SCAN_COUNT 1000   /* COUNT of each store_scan */
 #define SB_KEY_MAX 32
 #define SB_POOL (64u << 10)  /* random letters values are cut from */
+#define SB_NENG 4            /* omenkv, omenkv-nocache, rocksdb, sqlite */
 
 /* One engine behind the benchmark. Each function dies on an engine error. */
 struct sb_engine {
@@ -67,7 +72,7 @@ struct sb_opts {
     uint64_t ops;          /* probes per point-operation phase */
     size_t vlen;
     double theta;
-    int want[3];           /* engines: omenkv, rocksdb, sqlite */
+    int want[SB_NENG];     /* engines to run, in sb_engines' order */
     const char *dir;       /* parent of the data directories */
     const char *csv;
 };
@@ -141,7 +146,9 @@ static void sb_store_log(int warning, const char *msg)
         fprintf(stderr, "store-bench: store: %s\n", msg);
 }
 
-static void *omk_open(const char *dir)
+/* Open the store in 'dir' with its defaults and value cache budget 'maxmemory' (0: the
+ * default share of RAM; 1: no cache). */
+static void *omk_open_with(const char *dir, size_t maxmemory)
 {
     struct store_config c;
     struct store *s;
@@ -149,10 +156,21 @@ static void *omk_open(const char *dir)
 
     store_config_defaults(&c);
     c.dir = dir;
+    c.maxmemory = maxmemory;
     store_set_logger(sb_store_log);
     if (store_open(&c, &s, err, sizeof(err)) != STORE_OK)
         die("store_open %s: %s", dir, err);
     return s;
+}
+
+static void *omk_open(const char *dir)
+{
+    return omk_open_with(dir, 0);
+}
+
+static void *omk_open_nocache(const char *dir)
+{
+    return omk_open_with(dir, 1);
 }
 
 static void omk_load(void *h, uint64_t first, size_t n, const char *val, size_t vlen)
@@ -447,9 +465,12 @@ static void sql_close(void *h)
 }
 #endif
 
-static const struct sb_engine sb_engines[3] = {
-    {"omenkv", "store API, store_config_defaults()", omk_open, omk_load, omk_get, omk_set,
-     omk_walk, omk_close},
+static char sb_omk_setup[160]; /* written once in main() */
+
+static struct sb_engine sb_engines[SB_NENG] = {
+    {"omenkv", sb_omk_setup, omk_open, omk_load, omk_get, omk_set, omk_walk, omk_close},
+    {"omenkv-nocache", "the same with maxmemory 1 (value cache disabled): index + RocksDB",
+     omk_open_nocache, omk_load, omk_get, omk_set, omk_walk, omk_close},
     {"rocksdb", "rocksdb_options_create() + create_if_missing, pinned gets", rdb_open, rdb_load,
      rdb_get, rdb_set, rdb_walk, rdb_close},
 #ifdef OMK_BENCH_SQLITE
@@ -534,7 +555,7 @@ static int64_t run_gets(const struct sb_engine *e, void *h, const uint64_t *prob
 /* Results: us per op (per key for load and scan), per size, engine and phase; NAN where
  * not run. */
 struct sb_table {
-    double us[8][3][PH_N];
+    double us[8][SB_NENG][PH_N];
 };
 
 static void csv_row(FILE *f, const char *engine, uint64_t keys, int ph, uint64_t n, double us)
@@ -633,15 +654,15 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: store-bench [--sizes N,N,...] [--full] [--quick] [--ops N] [--value-size N]\n"
-            "                   [--theta T] [--engines omenkv,rocksdb,sqlite] [--dir DIR]\n"
-            "                   [--csv FILE]\n"
+            "                   [--theta T] [--engines LIST] [--dir DIR] [--csv FILE]\n"
             "  --sizes    key counts, k/m suffixes x1000 (default 10k,100k,1m)\n"
             "  --full     10k,100k,1m,10m\n"
             "  --quick    a smoke run: 10k keys, 20k probes\n"
             "  --ops      probes per point phase (default 200k)\n"
             "  --value-size  bytes per value (default 64)\n"
             "  --theta    zipfian skew of get_zipf (default 0.99)\n"
-            "  --engines  which engines to run (default all built)\n"
+            "  --engines  among omenkv,omenkv-nocache,rocksdb,sqlite (default all built);\n"
+            "             omenkv is always needed: the ratios are against it\n"
             "  --dir      where the data directories go (default $TMPDIR or /tmp)\n"
             "  --csv      append rows engine,keys,op,ops,us_per_op,ops_per_s to FILE\n"
             "Phases: load (us per key, batches of %d in key order), get (uniform), get_zipf,\n"
@@ -667,7 +688,7 @@ static void parse_args(struct sb_opts *o, int argc, char **argv)
     char *end;
     int c;
 
-    *o = (struct sb_opts){.ops = 200000, .vlen = 64, .theta = 0.99, .want = {1, 1, 1},
+    *o = (struct sb_opts){.ops = 200000, .vlen = 64, .theta = 0.99, .want = {1, 1, 1, 1},
                           .dir = tmp && *tmp ? tmp : "/tmp"};
     parse_sizes(o, "10k,100k,1m");
     opterr = 0;
@@ -706,12 +727,12 @@ static void parse_args(struct sb_opts *o, int argc, char **argv)
             while (*s) {
                 size_t len = strcspn(s, ","), i = 0;
 
-                while (i < 3 && (strlen(sb_engines[i].name) != len ||
-                                 strncmp(sb_engines[i].name, s, len) != 0))
+                while (i < SB_NENG && (strlen(sb_engines[i].name) != len ||
+                                       strncmp(sb_engines[i].name, s, len) != 0))
                     i++;
-                if (i == 3)
-                    usage_error("--engines: unknown engine '%.*s' (omenkv, rocksdb, sqlite)",
-                                (int)len, s);
+                if (i == SB_NENG)
+                    usage_error("--engines: unknown engine '%.*s' (omenkv, omenkv-nocache, "
+                                "rocksdb, sqlite)", (int)len, s);
                 o->want[i] = 1;
                 s += len + (s[len] == ',');
             }
@@ -726,12 +747,12 @@ static void parse_args(struct sb_opts *o, int argc, char **argv)
     }
     if (optind < argc)
         usage_error("unexpected argument '%s'", argv[optind]);
-    if (o->want[2] && !sb_engines[2].open) {
+    if (o->want[SB_NENG - 1] && !sb_engines[SB_NENG - 1].open) {
         fprintf(stderr, "store-bench: built without SQLite (libsqlite3-dev); skipping it\n");
-        o->want[2] = 0;
+        o->want[SB_NENG - 1] = 0;
     }
-    if (!o->want[0] && !o->want[1] && !o->want[2])
-        usage_error("no engine to run");
+    if (!o->want[0])
+        usage_error("--engines must include omenkv: the ratios are against it");
 }
 
 /* "x.xx" of a / b, or "-" when either is missing. */
@@ -744,19 +765,30 @@ static const char *ratio_str(char *buf, size_t cap, double a, double b)
     return buf;
 }
 
-/* Print the table of size index 's' ('keys' keys). */
+/* Print the table of size index 's': us per op of each engine run, then each other
+ * engine's time over omenkv's (above 1: omenkv is faster). */
 static void print_size(const struct sb_opts *o, const struct sb_table *tab, size_t s)
 {
-    char r1[32], r2[32];
+    char r[32];
 
-    printf("\n%llu keys           omenkv us  rocksdb us   sqlite us   rocksdb/omenkv  "
-           "sqlite/omenkv\n", (unsigned long long)o->sizes[s]);
+    printf("\n%llu keys, us per op (load, scan: per key)\n  %-14s",
+           (unsigned long long)o->sizes[s], "op");
+    for (int e = 0; e < SB_NENG; e++)
+        if (o->want[e])
+            printf(" %14s", sb_engines[e].name);
+    for (int e = 1; e < SB_NENG; e++)
+        if (o->want[e])
+            printf(" %14s", e == 1 ? "nocache/omenkv" : e == 2 ? "rocksdb/omenkv" : "sqlite/omenkv");
+    printf("\n");
     for (int ph = 0; ph < PH_N; ph++) {
-        const double *om = &tab->us[s][0][ph], *rd = &tab->us[s][1][ph], *sq = &tab->us[s][2][ph];
-
-        printf("  %-10s%s %12.3f %11.3f %11.3f   %14s %14s\n", ph_names[ph],
-               ph == PH_LOAD || ph == PH_WALK ? "/key" : "    ", *om, *rd, *sq,
-               ratio_str(r1, sizeof(r1), *rd, *om), ratio_str(r2, sizeof(r2), *sq, *om));
+        printf("  %-14s", ph_names[ph]);
+        for (int e = 0; e < SB_NENG; e++)
+            if (o->want[e])
+                printf(" %14.3f", tab->us[s][e][ph]);
+        for (int e = 1; e < SB_NENG; e++)
+            if (o->want[e])
+                printf(" %14s", ratio_str(r, sizeof(r), tab->us[s][e][ph], tab->us[s][0][ph]));
+        printf("\n");
     }
     fflush(stdout);
 }
@@ -772,7 +804,7 @@ int main(int argc, char **argv)
 
     parse_args(&o, argc, argv);
     for (size_t s = 0; s < OMK_ARRAY_LEN(tab->us); s++)
-        for (int e = 0; e < 3; e++)
+        for (int e = 0; e < SB_NENG; e++)
             for (int ph = 0; ph < PH_N; ph++)
                 tab->us[s][e][ph] = NAN;
     sb_pool = omk_malloc(SB_POOL + o.vlen + 1);
@@ -796,15 +828,18 @@ int main(int argc, char **argv)
     }
     printf("store-bench: %zu-byte values, keys key:%%012d, %llu probes per point phase, "
            "zipfian theta %g, one thread\n", o.vlen, (unsigned long long)o.ops, o.theta);
-    for (int e = 0; e < 3; e++)
+    snprintf(sb_omk_setup, sizeof(sb_omk_setup),
+             "store API, store_config_defaults(): value cache budget %zu MiB (maxmemory 0: "
+             "%d%% of RAM)", store_cache_budget_of(0) >> 20, STORE_CACHE_DEFAULT_PCT);
+    for (int e = 0; e < SB_NENG; e++)
         if (o.want[e])
-            printf("  %-8s %s\n", sb_engines[e].name, sb_engines[e].setup);
+            printf("  %-15s %s\n", sb_engines[e].name, sb_engines[e].setup);
 
     for (size_t s = 0; s < o.nsizes; s++) {
         struct sb_probes p;
 
         probes_make(&p, o.sizes[s], o.ops, o.theta);
-        for (int e = 0; e < 3; e++)
+        for (int e = 0; e < SB_NENG; e++)
             if (o.want[e])
                 bench_engine(&o, &sb_engines[e], o.sizes[s], &p, tab->us[s][e], csv);
         probes_free(&p);
@@ -813,8 +848,8 @@ int main(int argc, char **argv)
     last = o.nsizes - 1;
     printf("\nomenkv GET speed-up at %llu keys: %s over rocksdb, %s over sqlite\n",
            (unsigned long long)o.sizes[last],
-           ratio_str(r1, sizeof(r1), tab->us[last][1][PH_GET], tab->us[last][0][PH_GET]),
-           ratio_str(r2, sizeof(r2), tab->us[last][2][PH_GET], tab->us[last][0][PH_GET]));
+           ratio_str(r1, sizeof(r1), tab->us[last][2][PH_GET], tab->us[last][0][PH_GET]),
+           ratio_str(r2, sizeof(r2), tab->us[last][3][PH_GET], tab->us[last][0][PH_GET]));
     if (csv && fclose(csv) != 0)
         die("%s: write failed", o.csv);
     sb_rmtree(base);

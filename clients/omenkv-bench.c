@@ -557,7 +557,7 @@ static int conn_auth(struct bench_conn *c, const char *password)
 }
 
 /* Connect 'c' (non-blocking afterwards) for batches of up to 'pipeline' requests.
- * 0, or -1 after printing why. */
+ * 0, or -1 after printing why. Either way, conn_close() frees what 'c' holds. */
 static int conn_open(struct bench_conn *c, const struct bench_opts *o, int pipeline)
 {
     memset(c, 0, sizeof(*c));
@@ -574,6 +574,7 @@ static int conn_open(struct bench_conn *c, const struct bench_opts *o, int pipel
     return 0;
 }
 
+/* Close 'c' and free its buffers (it may be half-opened). */
 static void conn_close(struct bench_conn *c)
 {
     if (c->fd >= 0)
@@ -1164,16 +1165,93 @@ static int report_csv(const struct bench_phase *ph, const struct bench_result *r
 
 /* ---- main ---------------------------------------------------------------------------- */
 
+/* The load phase and then the run (or the full SCAN) over the 'nconns' open connections
+ * 'conns', with the server's INFO 'before' the start. Prints and appends the reports.
+ * Returns 0, or 1 when the server failed or answered an error. */
+static int bench_phases(const struct bench_opts *o, struct bench_conn *conns, int nconns,
+                        const struct kd_zipf *zipf, const struct kd_perm *perm,
+                        struct bench_info *before)
+{
+    struct bench_info after;
+    int failed = 0;
+
+    if (!o->quiet) {
+        char k0[256];
+
+        k0[key_format(o, 0, k0)] = '\0';
+        printf("omenkv-bench: %s at %s:%d, %llu keys (%s ...), value %zu", before->server,
+               o->host, o->port, (unsigned long long)o->keys, k0, o->vmin);
+        if (o->vmax != o->vmin)
+            printf("-%zu", o->vmax);
+        printf(" B, %d connections, %d threads\n", nconns,
+               o->threads < nconns ? o->threads : nconns);
+    }
+    if (o->load) {
+        static const unsigned set_only[OP_N] = {0, 1, 0};
+        struct bench_phase ph = {.name = "load", .o = o, .dist = DIST_SEQ,
+                                 .pipeline = o->load_pipeline, .limit = o->keys,
+                                 .nconns = nconns, .nthreads = o->threads};
+        struct bench_result r;
+
+        phase_mix(&ph, set_only);
+        phase_run(&ph, conns, &r);
+        if (!o->quiet)
+            report_text(&ph, &r, "n/a", 0, 0);
+        if (o->csv && report_csv(&ph, &r, before, "n/a", 0, 0) != 0)
+            failed = 1;
+        if (r.errors || r.requests != o->keys) {
+            fprintf(stderr, "omenkv-bench: load: %llu of %llu keys written, %llu errors%s%s\n",
+                    (unsigned long long)r.requests, (unsigned long long)o->keys,
+                    (unsigned long long)r.errors, r.errors ? ", first: " : "", r.first_error);
+            return 1;
+        }
+    }
+    if (o->load != 2) {
+        static const unsigned scan_only[OP_N] = {0, 0, 1};
+        struct bench_phase ph = {.name = o->scan_all ? "scan-all" : "run", .o = o,
+                                 .dist = o->dist, .zipf = zipf, .perm = perm,
+                                 .pipeline = o->scan_all ? 1 : o->pipeline, .limit = o->requests,
+                                 .scan_all = o->scan_all, .nconns = o->scan_all ? 1 : nconns,
+                                 .nthreads = o->scan_all ? 1 : o->threads};
+        struct bench_result r;
+        unsigned long long ch, cm;
+        char ratio[32];
+
+        atomic_store(&ph.latest, o->keys - 1);
+        phase_mix(&ph, o->scan_all ? scan_only : o->mix);
+        if (info_fetch(o, before) != 0)
+            return 1;
+        phase_run(&ph, conns, &r);
+        if (info_fetch(o, &after) != 0)
+            return 1;
+        cache_ratio(before, &after, ratio, sizeof(ratio), &ch, &cm);
+        if (!o->quiet)
+            report_text(&ph, &r, ratio, ch, cm);
+        if (o->csv && report_csv(&ph, &r, &after, ratio, ch, cm) != 0)
+            failed = 1;
+        if (r.errors) {
+            fprintf(stderr, "omenkv-bench: %s: %llu errors, first: %s\n", ph.name,
+                    (unsigned long long)r.errors, r.first_error);
+            failed = 1;
+        }
+        if (o->scan_all && !atomic_load(&ph.scan_done)) {
+            fprintf(stderr, "omenkv-bench: scan-all: the iteration did not end\n");
+            failed = 1;
+        }
+    }
+    return failed;
+}
+
 int main(int argc, char **argv)
 {
     struct bench_opts o;
     struct bench_conn *conns;
-    struct bench_info before, after;
+    struct bench_info before;
     struct kd_zipf zipf;
     struct kd_perm perm;
     struct kd_rng vr;
     char *pool;
-    int nconns, failed = 0;
+    int nconns, opened = 0, failed;
 
     parse_args(&o, argc, argv);
     signal(SIGPIPE, SIG_IGN);
@@ -1186,82 +1264,19 @@ int main(int argc, char **argv)
         pool[i] = (char)('a' + kd_rng_below(&vr, 26));
     value_pool = pool;
 
-    if (info_fetch(&o, &before) != 0)
-        return 1;
     /* A full SCAN needs one connection; the load phase all of them. */
     nconns = o.scan_all && !o.load ? 1 : o.conns;
     conns = omk_calloc((size_t)nconns, sizeof(*conns));
-    for (int i = 0; i < nconns; i++)
-        if (conn_open(&conns[i], &o, o.load_pipeline > o.pipeline ? o.load_pipeline : o.pipeline))
-            return 1;
-    if (!o.quiet) {
-        char k0[256];
-
-        k0[key_format(&o, 0, k0)] = '\0';
-        printf("omenkv-bench: %s at %s:%d, %llu keys (%s ...), value %zu", before.server, o.host,
-               o.port, (unsigned long long)o.keys, k0, o.vmin);
-        if (o.vmax != o.vmin)
-            printf("-%zu", o.vmax);
-        printf(" B, %d connections, %d threads\n", nconns,
-               o.threads < nconns ? o.threads : nconns);
+    failed = info_fetch(&o, &before) != 0;
+    while (!failed && opened < nconns) {
+        if (conn_open(&conns[opened], &o,
+                      o.load_pipeline > o.pipeline ? o.load_pipeline : o.pipeline) != 0)
+            failed = 1;
+        opened++; /* a failed conn_open leaves a connection conn_close() can take */
     }
-
-    if (o.load) {
-        static const unsigned set_only[OP_N] = {0, 1, 0};
-        struct bench_phase ph = {.name = "load", .o = &o, .dist = DIST_SEQ,
-                                 .pipeline = o.load_pipeline, .limit = o.keys, .nconns = nconns,
-                                 .nthreads = o.threads};
-        struct bench_result r;
-
-        phase_mix(&ph, set_only);
-        phase_run(&ph, conns, &r);
-        if (!o.quiet)
-            report_text(&ph, &r, "n/a", 0, 0);
-        if (o.csv && report_csv(&ph, &r, &before, "n/a", 0, 0) != 0)
-            failed = 1;
-        if (r.errors || r.requests != o.keys) {
-            fprintf(stderr, "omenkv-bench: load: %llu of %llu keys written, %llu errors%s%s\n",
-                    (unsigned long long)r.requests, (unsigned long long)o.keys,
-                    (unsigned long long)r.errors, r.errors ? ", first: " : "", r.first_error);
-            return 1;
-        }
-    }
-    if (o.load != 2) {
-        static const unsigned scan_only[OP_N] = {0, 0, 1};
-        struct bench_phase ph = {.name = o.scan_all ? "scan-all" : "run", .o = &o, .dist = o.dist,
-                                 .zipf = &zipf, .perm = &perm, .pipeline = o.pipeline,
-                                 .limit = o.requests, .scan_all = o.scan_all,
-                                 .nconns = o.scan_all ? 1 : nconns,
-                                 .nthreads = o.scan_all ? 1 : o.threads};
-        struct bench_result r;
-        unsigned long long ch, cm;
-        char ratio[32];
-
-        atomic_store(&ph.latest, o.keys - 1);
-        if (o.scan_all)
-            ph.pipeline = 1;
-        phase_mix(&ph, o.scan_all ? scan_only : o.mix);
-        if (info_fetch(&o, &before) != 0)
-            return 1;
-        phase_run(&ph, conns, &r);
-        if (info_fetch(&o, &after) != 0)
-            return 1;
-        cache_ratio(&before, &after, ratio, sizeof(ratio), &ch, &cm);
-        if (!o.quiet)
-            report_text(&ph, &r, ratio, ch, cm);
-        if (o.csv && report_csv(&ph, &r, &after, ratio, ch, cm) != 0)
-            failed = 1;
-        if (r.errors) {
-            fprintf(stderr, "omenkv-bench: %s: %llu errors, first: %s\n", ph.name,
-                    (unsigned long long)r.errors, r.first_error);
-            failed = 1;
-        }
-        if (o.scan_all && !atomic_load(&ph.scan_done)) {
-            fprintf(stderr, "omenkv-bench: scan-all: the iteration did not end\n");
-            failed = 1;
-        }
-    }
-    for (int i = 0; i < nconns; i++)
+    if (!failed)
+        failed = bench_phases(&o, conns, nconns, &zipf, &perm, &before);
+    for (int i = 0; i < opened; i++)
         conn_close(&conns[i]);
     omk_free(conns);
     omk_free(pool);
