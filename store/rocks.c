@@ -224,12 +224,12 @@ int rocks_write(struct rocks *r, struct rocks_batch *b, int sync)
     return STORE_OK;
 }
 
-int rocks_sync_wal(struct rocks *r)
+int rocks_flush_wal(struct rocks *r, int sync)
 {
     char *err = NULL;
 
     if (!rocks_injected(r, ROCKS_OP_SYNC, &err))
-        rocksdb_flush_wal(r->db, 1, &err);
+        rocksdb_flush_wal(r->db, (unsigned char)(sync != 0), &err);
     if (err)
         return rocks_fail(r, err, "WAL sync");
     return STORE_OK;

@@ -22,7 +22,7 @@ enum rocks_op {
     ROCKS_OP_GET = 0,  /* rocks_get, rocks_get_prefix */
     ROCKS_OP_WRITE,    /* rocks_write */
     ROCKS_OP_ITER,     /* rocks_iter_status */
-    ROCKS_OP_SYNC,     /* rocks_sync_wal */
+    ROCKS_OP_SYNC,     /* rocks_flush_wal */
     ROCKS_OP_COUNT_
 };
 
@@ -64,8 +64,9 @@ void rocks_batch_delete_range(struct rocks_batch *b, const char *begin, size_t b
  * STORE_ERR_CORRUPT at once when the database is read-only, or an error. */
 int rocks_write(struct rocks *r, struct rocks_batch *b, int sync);
 
-/* Write and sync the WAL to disk. STORE_OK or an error. */
-int rocks_sync_wal(struct rocks *r);
+/* Hand the WAL buffer to the OS (after which a crash of the process loses nothing),
+ * and with 'sync' also sync it to disk. STORE_OK or an error. */
+int rocks_flush_wal(struct rocks *r, int sync);
 
 /* An iterator over a consistent snapshot, bounded above by 'upper'/'ulen' exclusive
  * (copied; NULL: no bound). 'bulk' marks a long walk: it reads ahead and does not fill

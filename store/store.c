@@ -157,7 +157,7 @@ void store_val_release_cb(const void *data, size_t datalen, void *extra)
 /* Sync the WAL now and record it (wal_syncs, last_sync_ms). STORE_OK or an error. */
 static int store_sync_wal(struct store *s)
 {
-    int rc = rocks_sync_wal(s->rocks);
+    int rc = rocks_flush_wal(s->rocks, 1);
 
     if (rc == STORE_OK) {
         atomic_fetch_add(&s->wal_syncs, 1);

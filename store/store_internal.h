@@ -174,7 +174,7 @@ void store_touched(int db, const char *key, size_t klen);
  * Call under the lock that made the write. */
 void store_count(struct store *s, int db, int64_t dkeys, int64_t dexp);
 
-/* 1 if writes must sync the WAL before returning (appendfsync always). */
+/* 1 if writes must sync the WAL before they are acknowledged (appendfsync always). */
 int store_sync_writes(struct store *s);
 
 /* The stripe index of RocksDB key 'k'. */
