@@ -39,12 +39,17 @@
 /* One remembered walk. A cursor is (gen << SCAN_SLOT_BITS) | slot index. Generations
  * come from one counter that starts at 1 and only grows, so a cursor is never 0, is
  * never issued twice, and the slot with the smallest 'gen' is the least recently used
- * (each use gives it a fresh generation): the LRU order needs no other clock. */
+ * (each use gives it a fresh generation): the LRU order needs no other clock.
+ * A slot also keeps the cursor it replaced ('prev'), so a client that lost a reply
+ * and sends the same cursor again gets the same keys again, as with Redis. */
 struct scan_slot {
-    uint64_t gen;  /* generation of the cursor naming this slot; 0: free */
-    int db;        /* the database the walk belongs to */
-    char *key;     /* last RocksDB key examined (db byte included); omk_malloc'd */
+    uint64_t gen;      /* generation of the newest cursor naming this slot; 0: free */
+    uint64_t prev_gen; /* generation of the cursor before it; 0: none */
+    int db;            /* the database the walk belongs to */
+    char *key;         /* last RocksDB key examined (db byte included); omk_malloc'd */
     size_t klen;
+    char *prev_key;    /* where 'prev_gen' resumes; omk_malloc'd */
+    size_t prev_klen;
 };
 
 struct scan_table {
@@ -66,19 +71,33 @@ void scan_table_free(struct scan_table *t)
 {
     if (!t)
         return;
-    for (unsigned i = 0; i < SCAN_SLOTS; i++)
+    for (unsigned i = 0; i < SCAN_SLOTS; i++) {
         omk_free(t->slot[i].key);
+        omk_free(t->slot[i].prev_key);
+    }
     pthread_mutex_destroy(&t->mu);
     omk_free(t);
 }
 
-/* The slot that 'cursor' names, if it still does, else NULL. Caller holds t->mu. */
-static struct scan_slot *scan_slot_of(struct scan_table *t, uint64_t cursor)
+/* The slot that 'cursor' names, if it still does, else NULL; '*is_prev' tells whether
+ * it is the slot's previous cursor rather than its newest. Caller holds t->mu. */
+static struct scan_slot *scan_slot_of(struct scan_table *t, uint64_t cursor, int *is_prev)
 {
     struct scan_slot *sl = &t->slot[cursor & (SCAN_SLOTS - 1)];
     uint64_t gen = cursor >> SCAN_SLOT_BITS;
 
-    return gen != 0 && sl->gen == gen ? sl : NULL;
+    if (gen == 0)
+        return NULL;
+    *is_prev = sl->prev_gen == gen;
+    return sl->gen == gen || *is_prev ? sl : NULL;
+}
+
+/* Forget everything slot 'sl' holds. Caller holds t->mu. */
+static void scan_slot_clear(struct scan_slot *sl)
+{
+    omk_free(sl->key);
+    omk_free(sl->prev_key);
+    memset(sl, 0, sizeof(*sl));
 }
 
 /* Copy the resume key of 'cursor' into '*key'/'*klen' (freed with omk_free). Returns
@@ -88,13 +107,13 @@ static int scan_cursor_get(struct scan_table *t, uint64_t cursor, int db, char *
                            size_t *klen)
 {
     struct scan_slot *sl;
-    int rc = STORE_ERR_CURSOR;
+    int rc = STORE_ERR_CURSOR, is_prev = 0;
 
     OMK_ASSERT(pthread_mutex_lock(&t->mu) == 0);
-    sl = scan_slot_of(t, cursor);
+    sl = scan_slot_of(t, cursor, &is_prev);
     if (sl && sl->db == db) {
-        *key = omk_memdup(sl->key, sl->klen);
-        *klen = sl->klen;
+        *klen = is_prev ? sl->prev_klen : sl->klen;
+        *key = omk_memdup(is_prev ? sl->prev_key : sl->key, *klen);
         rc = STORE_OK;
     }
     OMK_ASSERT(pthread_mutex_unlock(&t->mu) == 0);
@@ -110,17 +129,25 @@ static uint64_t scan_cursor_put(struct scan_table *t, uint64_t cursor, int db, c
 {
     struct scan_slot *sl;
     uint64_t id;
+    int is_prev = 0;
 
     OMK_ASSERT(pthread_mutex_lock(&t->mu) == 0);
-    sl = cursor ? scan_slot_of(t, cursor) : NULL;
+    sl = cursor ? scan_slot_of(t, cursor, &is_prev) : NULL;
     if (!sl) { /* a new walk, or the slot was taken meanwhile: O(slots), per walk */
         /* The first free slot, else the smallest generation (least recently used). */
         sl = &t->slot[0];
         for (unsigned i = 1; i < SCAN_SLOTS && sl->gen != 0; i++)
             if (t->slot[i].gen < sl->gen)
                 sl = &t->slot[i];
+        scan_slot_clear(sl);
+    } else if (is_prev) { /* a repeated call: its new step replaces the newest one */
+        omk_free(sl->key);
+    } else { /* the walk goes on: the newest cursor becomes the previous one */
+        omk_free(sl->prev_key);
+        sl->prev_gen = sl->gen;
+        sl->prev_key = sl->key;
+        sl->prev_klen = sl->klen;
     }
-    omk_free(sl->key);
     sl->gen = t->next_gen++;
     sl->db = db;
     sl->key = key;
@@ -134,13 +161,12 @@ static uint64_t scan_cursor_put(struct scan_table *t, uint64_t cursor, int db, c
 static void scan_cursor_drop(struct scan_table *t, uint64_t cursor)
 {
     struct scan_slot *sl;
+    int is_prev;
 
     OMK_ASSERT(pthread_mutex_lock(&t->mu) == 0);
-    sl = scan_slot_of(t, cursor);
-    if (sl) {
-        omk_free(sl->key);
-        memset(sl, 0, sizeof(*sl));
-    }
+    sl = scan_slot_of(t, cursor, &is_prev);
+    if (sl)
+        scan_slot_clear(sl);
     OMK_ASSERT(pthread_mutex_unlock(&t->mu) == 0);
 }
 

@@ -497,10 +497,30 @@ static void test_scan(void)
     ok(first != 0, "a cursor is never 0 while keys remain");
     is_int(store_scan(s, 1, first, NULL, 0, 10, keylist_add, &l, &cur), STORE_ERR_CURSOR,
            "a cursor of db 0 is refused in db 1");
+    keylist_free(&l);
     is_int(store_scan(s, 0, first, NULL, 0, 10, keylist_add, &l, &c2), STORE_OK, "scan resume");
     ok(c2 != first, "each call returns a fresh cursor");
-    is_int(store_scan(s, 0, first, NULL, 0, 10, keylist_add, &l, &cur), STORE_ERR_CURSOR,
-           "a used cursor is no longer valid");
+    {
+        struct keylist again = { 0 };
+        uint64_t c3 = 0, c4 = 0;
+        int same;
+
+        /* A client that lost a reply repeats its call: it gets the same keys again. */
+        is_int(store_scan(s, 0, first, NULL, 0, 10, keylist_add, &again, &c3), STORE_OK,
+               "the previous cursor may be sent again");
+        same = again.n == l.n;
+        for (size_t i = 0; same && i < l.n; i++)
+            same = strcmp(again.k[i], l.k[i]) == 0;
+        ok(same && c3 != c2 && c3 != 0, "... and returns the same keys and a fresh cursor");
+        is_int(store_scan(s, 0, c2, NULL, 0, 10, keylist_add, &again, &cur), STORE_ERR_CURSOR,
+               "the cursor the repeat replaced is no longer valid");
+        is_int(store_scan(s, 0, c3, NULL, 0, 10, keylist_add, &again, &c4), STORE_OK,
+               "the walk goes on from the repeat's cursor");
+        is_int(store_scan(s, 0, first, NULL, 0, 10, keylist_add, &again, &cur), STORE_ERR_CURSOR,
+               "a cursor two steps back is no longer valid");
+        keylist_free(&again);
+        c2 = c4;
+    }
     keylist_free(&l);
     /* Fill the table: 4096 newer walks evict the oldest cursor. */
     for (int i = 0; i < 4096; i++)
