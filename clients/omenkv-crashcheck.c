@@ -97,7 +97,9 @@ static int cc_port;
 static pid_t cc_pid;
 static char cc_datadir[4096], cc_logpath[4200];
 static int cc_use_incr;
+static int cc_round_seq; /* rounds started, all modes: picks each round's kill time */
 
+/* Print the options to stderr. */
 static void cc_usage(void)
 {
     fprintf(stderr,
@@ -148,6 +150,7 @@ __attribute__((format(printf, 2, 3))) static void cc_verdict(int good, const cha
     fflush(stdout);
 }
 
+/* Next number of the xorshift64 sequence in '*s' (never 0 if '*s' is not). */
 static uint64_t cc_rand(uint64_t *s)
 {
     *s ^= *s << 13;
@@ -156,6 +159,7 @@ static uint64_t cc_rand(uint64_t *s)
     return *s;
 }
 
+/* Monotonic time in seconds. */
 static double cc_now(void)
 {
     struct timespec ts;
@@ -164,6 +168,7 @@ static double cc_now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/* Sleep 'ms' milliseconds. */
 static void cc_sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
@@ -191,6 +196,8 @@ static int cc_free_port(void)
     return port;
 }
 
+/* A hiredis connection to the server (60 s reply timeout); check c->err. NULL if out of
+ * memory. */
 static redisContext *cc_connect(void)
 {
     struct timeval tv = {5, 0};
@@ -262,6 +269,7 @@ static double cc_server_start(const char *fsync)
     return -1;
 }
 
+/* SIGKILL the server and reap it. */
 static void cc_server_kill9(void)
 {
     if (cc_pid > 0) {
@@ -304,24 +312,40 @@ static void cc_last_load_line(char *buf, size_t len)
     fclose(f);
 }
 
-/* Count RocksDB's flush and compaction events in the LOG files of the data dir. */
-static void cc_rocks_events(long *flushes, long *compactions)
+/* What RocksDB's flushes and compactions left in the data dir: the number of SST files
+ * there and the highest file number RocksDB has used for one (it numbers every new
+ * file, so a number well above the file count means files were compacted away), and
+ * the flush and compaction events of its LOG files (0 when it logs at a quieter level). */
+struct cc_rocks_files {
+    long ssts, max_sst, flushes, compactions;
+};
+
+static void cc_rocks_scan(struct cc_rocks_files *out)
 {
     DIR *d = opendir(cc_datadir);
     struct dirent *e;
 
-    *flushes = *compactions = 0;
+    memset(out, 0, sizeof(*out));
     while (d && (e = readdir(d)) != NULL) {
         char path[4400], line[4096];
+        size_t len = strlen(e->d_name);
         FILE *f;
 
+        if (len > 4 && !strcmp(e->d_name + len - 4, ".sst")) {
+            long num = strtol(e->d_name, NULL, 10);
+
+            out->ssts++;
+            if (num > out->max_sst)
+                out->max_sst = num;
+            continue;
+        }
         if (strcmp(e->d_name, "LOG") != 0 && strncmp(e->d_name, "LOG.old.", 8) != 0)
             continue;
         snprintf(path, sizeof(path), "%s/%s", cc_datadir, e->d_name);
         f = fopen(path, "r");
         while (f && fgets(line, sizeof(line), f)) {
-            *flushes += strstr(line, "\"event\": \"flush_finished\"") != NULL;
-            *compactions += strstr(line, "\"event\": \"compaction_finished\"") != NULL;
+            out->flushes += strstr(line, "\"event\": \"flush_finished\"") != NULL;
+            out->compactions += strstr(line, "\"event\": \"compaction_finished\"") != NULL;
         }
         if (f)
             fclose(f);
@@ -343,6 +367,9 @@ static size_t cc_value(char *buf, int t, int i, uint64_t seq)
     return n + (size_t)opt.value_size;
 }
 
+/* A writer thread: SET, DEL and INCR on its own keys, one request in flight, recording
+ * each acknowledged operation and the one in flight, until the connection dies (the
+ * kill) or a reply is not what the command must answer (w->err says which). */
 static void *cc_writer_main(void *arg)
 {
     struct cc_writer *w = arg;
@@ -771,11 +798,12 @@ static int cc_run_mode(const char *fsync)
             redisFree(c);
     }
     for (int round = 1; round <= opt.rounds; round++) {
-        uint64_t rng = opt.seed + (uint64_t)round * 1000003;
+        uint64_t rng = opt.seed + (uint64_t)++cc_round_seq * 1000003;
         int run_ms = opt.run_min_ms +
                      (int)(cc_rand(&rng) % (uint64_t)(opt.run_max_ms - opt.run_min_ms + 1));
         long long acked = 0;
-        long bad, checked = 0, flushes, compactions;
+        long bad, checked = 0;
+        struct cc_rocks_files rf;
         int injected = 0;
         double rec;
         redisContext *c;
@@ -819,13 +847,15 @@ static int cc_run_mode(const char *fsync)
             cc_say("%s", why);
             bad++;
         }
-        cc_rocks_events(&flushes, &compactions);
+        cc_rocks_scan(&rf);
         cc_verdict(bad == 0,
                    "round %d/%d [appendfsync %s]: killed after %d ms and %lld acknowledged "
                    "writes; %ld keys verified, %ld violations; recovery %.3f s (%s)",
                    round, opt.rounds, fsync, run_ms, acked, checked, bad, rec, loadline);
         if (opt.flushes)
-            cc_say("rocksdb so far: %ld memtable flushes, %ld compactions", flushes, compactions);
+            cc_say("rocksdb so far: %ld SST files on disk, highest file number %ld; LOG events: "
+                   "%ld memtable flushes, %ld compactions",
+                   rf.ssts, rf.max_sst, rf.flushes, rf.compactions);
         if (opt.inject && bad < injected)
             cc_say("ERROR: %d faults injected but only %ld found", injected, bad);
         failed_rounds += bad != 0;

@@ -1,7 +1,8 @@
-# daemon/local.mk - the server binary (included by the top Makefile.am).
-bin_PROGRAMS += daemon/omenkv-server
-daemon_omenkv_server_SOURCES = \
-	daemon/main.c \
+# daemon/local.mk - the server binary (included by the top Makefile.am). Everything but
+# main.c is built once into daemon/libomkdaemon.a: the server links it, and so does the
+# in-process fuzz target of the command path (tests/fuzz/fuzz_cmd.c, clients/local.mk).
+noinst_LIBRARIES += daemon/libomkdaemon.a
+daemon_libomkdaemon_a_SOURCES = \
 	daemon/server.c daemon/server.h \
 	daemon/worker.c \
 	daemon/conn.c daemon/conn.h \
@@ -12,9 +13,13 @@ daemon_omenkv_server_SOURCES = \
 	daemon/cmd_string.c daemon/cmd_keys.c daemon/cmd_debug.c \
 	daemon/cfg.c daemon/cfg.h \
 	daemon/log.c daemon/log.h
+daemon_libomkdaemon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS)
+
+bin_PROGRAMS += daemon/omenkv-server
+daemon_omenkv_server_SOURCES = daemon/main.c
 daemon_omenkv_server_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS)
-daemon_omenkv_server_LDADD = store/libomkstore.a index/libomkindex.a resp/libomkresp.a \
-	common/libomkcommon.a $(LIBEVENT_LIBS) $(ROCKSDB_LIBS) -lpthread -lm
+daemon_omenkv_server_LDADD = daemon/libomkdaemon.a store/libomkstore.a index/libomkindex.a \
+	resp/libomkresp.a common/libomkcommon.a $(LIBEVENT_LIBS) $(ROCKSDB_LIBS) -lpthread -lm
 
 check_PROGRAMS += tests/unit/test_cfg
 TESTS += tests/unit/test_cfg

@@ -85,12 +85,28 @@ void store_set_logger(store_log_fn *fn)
 
 void store_log(int warning, const char *fmt, ...)
 {
+    static _Atomic int64_t next_warning_ms; /* warnings: one a second at most */
+    static _Atomic uint64_t suppressed;
     char msg[1024];
     va_list ap;
+    int64_t now = omk_now_ms(), next = atomic_load(&next_warning_ms);
 
+    /* A full disk fails every write: log the first of each second, count the rest. */
+    if (warning) {
+        if (now < next || !atomic_compare_exchange_strong(&next_warning_ms, &next, now + 1000)) {
+            atomic_fetch_add(&suppressed, 1);
+            return;
+        }
+    }
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
+    if (warning && atomic_load(&suppressed)) {
+        size_t n = strlen(msg);
+
+        snprintf(msg + n, sizeof(msg) - n, " (%llu similar lines suppressed)",
+                 (unsigned long long)atomic_exchange(&suppressed, 0));
+    }
     if (store_logger)
         store_logger(warning, msg);
     else

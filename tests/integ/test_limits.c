@@ -154,6 +154,7 @@ static redisContext *connect_accepted(const struct tserver *s)
     return NULL;
 }
 
+/* maxclients 3: a fourth connection gets Redis' error and is closed; CONFIG SET raises it. */
 static void test_maxclients(void)
 {
     static const char want[] = "-ERR max number of clients reached\r\n";
@@ -198,6 +199,7 @@ static void test_maxclients(void)
 
 /* ---- timeout ---- */
 
+/* timeout 1: idle clients and clients that stop reading are closed; busy ones stay. */
 static void test_timeout(void)
 {
     const char *args[] = {"--timeout", "1", NULL};
@@ -270,6 +272,7 @@ static size_t send_endless(const struct tserver *s, const char *head, const char
     return sent;
 }
 
+/* client-query-buffer-limit 1mb and the protocol's size limits, with memory watched. */
 static void test_query_limits(void)
 {
     const char *args[] = {"--client-query-buffer-limit", "1mb", NULL};
@@ -403,6 +406,7 @@ static int read_big_replies(int fd, const char *big, int max, int *pong)
     return good;
 }
 
+/* Backpressure with no limit set, then the hard and the soft client-output-buffer-limit. */
 static void test_output_limits(void)
 {
     struct tserver s;
@@ -535,6 +539,8 @@ static size_t ping_from(const struct tserver *s, const char *ip, char *out, size
     return n;
 }
 
+/* protected-mode from a non-loopback address of this machine: DENIED, then let in once
+ * protected mode is off or a password is set. */
 static void test_protected_mode(void)
 {
     char ip[INET_ADDRSTRLEN], bind[64], out[2048];

@@ -48,6 +48,7 @@ __attribute__((unused)) static int tp_log_has(const struct tserver *s, const cha
     return found;
 }
 
+/* Sleep 'ms' milliseconds. */
 __attribute__((unused)) static void tp_sleep_ms(int ms)
 {
     struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
