@@ -256,10 +256,6 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
         return rc;
     }
     s->databases = c->databases;
-    s->dir = omk_memdup(c->dir, strlen(c->dir));
-    atomic_init(&s->last_save_ms, omk_now_ms());
-    atomic_init(&s->last_save_ok, 1);
-    OMK_ASSERT(pthread_mutex_init(&s->bgsave_mu, NULL) == 0);
     atomic_init(&s->fsync, (int)c->fsync);
 
     t0 = omk_mono_us();
@@ -288,6 +284,10 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
         atomic_init(&s->expires[d], ce[d]);
     }
     s->open_ms = (omk_mono_us() - t0) / 1000;
+    s->dir = omk_memdup(c->dir, strlen(c->dir));
+    atomic_init(&s->last_save_ms, omk_now_ms());
+    atomic_init(&s->last_save_ok, 1);
+    OMK_ASSERT(pthread_mutex_init(&s->bgsave_mu, NULL) == 0);
 
     OMK_ASSERT(pthread_rwlockattr_init(&rwa) == 0);
     OMK_ASSERT(pthread_rwlockattr_setkind_np(&rwa,

@@ -19,6 +19,7 @@
 
 #include <arpa/inet.h>
 
+#include "common/omk.h"
 #include "tests/harness.h"
 #include "tests/tap.h"
 
@@ -38,13 +39,6 @@ static int ts_free_port(void)
     if (fd >= 0)
         close(fd);
     return port;
-}
-
-static void ts_sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
 }
 
 /* Poll PING until the server answers; 0 when ready, -1 if it died or timed out. */
@@ -295,4 +289,88 @@ int ts_system(const char *fmt, ...)
     fflush(stdout);
     rc = system(buf);
     return rc == -1 ? -1 : WEXITSTATUS(rc);
+}
+
+void ts_sleep_ms(int ms)
+{
+    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+long long ts_info_field(redisContext *c, const char *section, const char *name)
+{
+    redisReply *r = cmd(c, "INFO %s", section);
+    long long v = -1;
+    char pat[128];
+    const char *p;
+
+    snprintf(pat, sizeof(pat), "\r\n%s:", name);
+    if (r && r->type == REDIS_REPLY_STRING && (p = strstr(r->str, pat)) != NULL)
+        v = strtoll(p + strlen(pat), NULL, 10);
+    freeReplyObject(r);
+    return v;
+}
+
+int ts_read_replies(redisContext *c, int n, int type)
+{
+    int bad = 0;
+
+    for (int i = 0; i < n; i++) {
+        redisReply *r = NULL;
+
+        if (redisGetReply(c, (void **)&r) != REDIS_OK || r->type != type)
+            bad++;
+        freeReplyObject(r);
+    }
+    return bad;
+}
+
+long ts_scan_all(redisContext *c, const char *const *opts, ts_key_fn *fn, void *arg,
+                 int pause_us)
+{
+    const char *argv[16];
+    char cursor[32] = "0";
+    long calls = 0;
+    int argc = 0;
+
+    argv[argc++] = "SCAN";
+    argv[argc++] = cursor;
+    while (opts && *opts && argc < 16)
+        argv[argc++] = *opts++;
+    do {
+        redisReply *r = redisCommandArgv(c, argc, argv, NULL);
+        unsigned long long v;
+
+        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
+            r->element[0]->type != REDIS_REPLY_STRING || r->element[0]->len >= sizeof(cursor) ||
+            !omk_str2ull(r->element[0]->str, r->element[0]->len, &v) ||
+            r->element[1]->type != REDIS_REPLY_ARRAY) {
+            diag("  SCAN %s: unexpected reply", cursor);
+            ts_diag_reply(r);
+            freeReplyObject(r);
+            return -1;
+        }
+        for (size_t i = 0; i < r->element[1]->elements; i++) {
+            redisReply *k = r->element[1]->element[i];
+
+            if (k->type != REDIS_REPLY_STRING) {
+                diag("  SCAN returned a non-string key");
+                freeReplyObject(r);
+                return -1;
+            }
+            fn(arg, k->str, k->len);
+        }
+        memcpy(cursor, r->element[0]->str, r->element[0]->len);
+        cursor[r->element[0]->len] = '\0';
+        freeReplyObject(r);
+        if (pause_us)
+            nanosleep(&(struct timespec){0, pause_us * 1000L}, NULL);
+    } while (strcmp(cursor, "0") && ++calls < 100000);
+    if (strcmp(cursor, "0")) {
+        diag("  SCAN did not finish within %ld calls", calls);
+        return -1;
+    }
+    return calls + 1;
 }

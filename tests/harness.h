@@ -1,11 +1,14 @@
 /* harness.h - what integration tests share: start a real omenkv-server on a free
  * loopback port in a fresh temp directory, wait until it answers PING, connect with
- * hiredis, restart or kill it, and check replies. OMK_TEST_SERVER=host:port makes the
- * tests use a server that is already running instead (for gdb). */
+ * hiredis, restart or kill it, check replies, read INFO fields, collect pipelined
+ * replies and walk a whole SCAN. OMK_TEST_SERVER=host:port makes the tests use a server
+ * that is already running instead (for gdb). */
 #ifndef OMK_TESTS_HARNESS_H
 #define OMK_TESTS_HARNESS_H
 
 #include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
 #include <sys/types.h>
 
 #include <hiredis/hiredis.h>
@@ -57,6 +60,31 @@ redisReply *cmd(redisContext *c, const char *fmt, ...);
 
 /* Run a shell command; returns its exit status. */
 int ts_system(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Sleep at least 'ms' milliseconds (going back to sleep after a signal). */
+void ts_sleep_ms(int ms);
+
+/* The integer after "<name>:" on a line of the reply to INFO 'section' (the field's
+ * whole name, not a suffix of another one), or -1 if there is no such field or INFO
+ * failed. */
+long long ts_info_field(redisContext *c, const char *section, const char *name);
+
+/* Read the replies to 'n' commands already sent on 'c' (redisAppendCommand), freeing
+ * each. Returns how many did not come (connection error: every one left counts) or were
+ * not of type 'type' (REDIS_REPLY_STATUS, ...). */
+int ts_read_replies(redisContext *c, int n, int type);
+
+/* Called by ts_scan_all with each key a SCAN returned: 'len' bytes at 'key', binary,
+ * borrowed until the call returns. */
+typedef void ts_key_fn(void *arg, const char *key, size_t len);
+
+/* Iterate SCAN from cursor 0 with the NULL-terminated options 'opts' (NULL: none; at most
+ * 14) until the cursor comes back as "0", calling 'fn'('arg', key, len) for every key
+ * returned, sleeping 'pause_us' between calls. A key may be passed more than once (SCAN
+ * promises at least once). Returns the number of calls, or -1 after a TAP diagnostic if
+ * a reply was not [cursor, [keys...]] or the iteration did not end within 100,000 calls. */
+long ts_scan_all(redisContext *c, const char *const *opts, ts_key_fn *fn, void *arg,
+                 int pause_us);
 
 /* ---- assertions on a reply: each prints one TAP line and frees 'r'. They live in the
  * header so that they count in the including test's TAP plan (tap.h keeps its counters
@@ -114,6 +142,27 @@ __attribute__((unused)) static void is_error(redisReply *r, const char *want, co
         diag("  wanted error '%s'", want);
     }
     freeReplyObject(r);
+}
+
+/* ---- start-up of a test program: in the header too, since it may print a TAP line ---- */
+
+/* Start a server with the extra arguments 'args' (as ts_start) and connect to it. With
+ * 'flush', FLUSHALL it (one TAP assertion, "start from an empty server": an external
+ * server may hold data). If the server does not start, prints "Bail out!" and exits the
+ * program with status 1. Returns the connection (free it with redisFree). */
+__attribute__((unused)) static redisContext *ts_begin(struct tserver *s, const char **args,
+                                                      int flush)
+{
+    redisContext *c;
+
+    if (ts_start(s, args) != 0) {
+        printf("Bail out! server did not start\n");
+        exit(1);
+    }
+    c = ts_connect(s);
+    if (flush)
+        is_status(cmd(c, "FLUSHALL"), "OK", "start from an empty server");
+    return c;
 }
 
 #endif

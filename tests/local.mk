@@ -11,6 +11,8 @@ INTEG_TESTS = tests/integ/test_server tests/integ/test_noread tests/integ/test_m
 check_PROGRAMS += $(INTEG_TESTS)
 TESTS += $(INTEG_TESTS) tests/integ/test_tools.sh
 EXTRA_DIST += tests/integ/test_tools.sh
+# The store unit tests' shared fixtures (header only; those tests are built by store/local.mk).
+EXTRA_DIST += tests/unit/store_fixture.h
 
 # The integration tests need the server built first.
 $(INTEG_TESTS): daemon/omenkv-server$(EXEEXT)

@@ -40,21 +40,6 @@
 #define SANITIZED 0
 #endif
 
-/* The value of INFO field 'name' (an integer), or -1. */
-static long long info_field(redisContext *c, const char *section, const char *name)
-{
-    redisReply *r = cmd(c, "INFO %s", section);
-    long long v = -1;
-    char pat[128];
-    const char *p;
-
-    snprintf(pat, sizeof(pat), "\r\n%s:", name);
-    if (r && r->type == REDIS_REPLY_STRING && (p = strstr(r->str, pat)) != NULL)
-        v = atoll(p + strlen(pat));
-    freeReplyObject(r);
-    return v;
-}
-
 /* The value key 'i' holds: its number first, then a byte pattern of it. */
 static void value_of(int i, char *buf)
 {
@@ -67,20 +52,13 @@ static void value_of(int i, char *buf)
 static void load(redisContext *c)
 {
     char v[VLEN];
-    int bad = 0;
 
     for (int i = 0; i < NKEYS; i++) {
         value_of(i, v);
         redisAppendCommand(c, "SET key:%06d %b", i, v, (size_t)VLEN);
     }
-    for (int i = 0; i < NKEYS; i++) {
-        redisReply *r = NULL;
-
-        if (redisGetReply(c, (void **)&r) != REDIS_OK || r->type != REDIS_REPLY_STATUS)
-            bad++;
-        freeReplyObject(r);
-    }
-    ok(bad == 0, "loaded %d values of %d bytes", NKEYS, VLEN);
+    ok(ts_read_replies(c, NKEYS, REDIS_REPLY_STATUS) == 0, "loaded %d values of %d bytes", NKEYS,
+       VLEN);
 }
 
 /* ---- A zipfian generator (Gray et al., as YCSB's): ranks 0..n-1, rank 0 hottest. ---- */
@@ -148,8 +126,8 @@ static long zipf_reads(redisContext *c, struct zipf *z, int n, long long *over)
             freeReplyObject(r);
         }
         if (over && done % 2000 == 0)
-            *over += info_field(c, "cache", "cache_used_bytes") >
-                     info_field(c, "cache", "cache_maxmemory");
+            *over += ts_info_field(c, "cache", "cache_used_bytes") >
+                     ts_info_field(c, "cache", "cache_maxmemory");
     }
     return wrong;
 }
@@ -170,8 +148,8 @@ static void test_info(redisContext *c)
     }
     ok(all, "plain INFO has a Cache section with every field");
     freeReplyObject(r);
-    is_int(info_field(c, "cache", "cache_maxmemory"), BUDGET, "INFO cache shows maxmemory");
-    ok(info_field(c, "memory", "used_memory_cache") >= 0, "INFO memory shows the cache's bytes");
+    is_int(ts_info_field(c, "cache", "cache_maxmemory"), BUDGET, "INFO cache shows maxmemory");
+    ok(ts_info_field(c, "memory", "used_memory_cache") >= 0, "INFO memory shows the cache's bytes");
 }
 
 static void test_larger_than_budget(redisContext *c)
@@ -183,14 +161,16 @@ static void test_larger_than_budget(redisContext *c)
     is_int(zipf_reads(c, &z, 20000, &over), 0,
            "20000 zipfian reads of a data set 3x the budget: every value right");
     is_int(over, 0, "the cache's bytes never passed the budget while it ran");
-    used = info_field(c, "cache", "cache_used_bytes");
-    budget = info_field(c, "cache", "cache_maxmemory");
+    used = ts_info_field(c, "cache", "cache_used_bytes");
+    budget = ts_info_field(c, "cache", "cache_maxmemory");
     ok(used > budget / 2 && used <= budget, "the cache is full and within budget (%lld of %lld)",
        used, budget);
-    ok(info_field(c, "cache", "cache_evictions") > 0 && info_field(c, "cache", "cache_hits") > 0,
+    ok(ts_info_field(c, "cache", "cache_evictions") > 0 &&
+           ts_info_field(c, "cache", "cache_hits") > 0,
        "it evicted and it hit");
-    mem = info_field(c, "memory", "used_memory_rss");
-    index = info_field(c, "memory", "index_bytes") + info_field(c, "memory", "index_entry_bytes");
+    mem = ts_info_field(c, "memory", "used_memory_rss");
+    index = ts_info_field(c, "memory", "index_bytes") +
+            ts_info_field(c, "memory", "index_entry_bytes");
     if (SANITIZED)
         ok(1, "# SKIP resident memory %lld MB: a sanitizer build", mem >> 20);
     else
@@ -227,17 +207,17 @@ static void test_hot_set(redisContext *c)
     /* Warm up: SIEVE evicts a newcomer that is not read again before the hand reaches
      * it, so a few passes may be needed before the whole hot set stays. */
     for (int pass = 0; pass < 30 && !warm; pass++) {
-        reads0 = info_field(c, "stats", "rocksdb_reads");
+        reads0 = ts_info_field(c, "stats", "rocksdb_reads");
         wrong += hot_pass(c);
-        warm = info_field(c, "stats", "rocksdb_reads") == reads0;
+        warm = ts_info_field(c, "stats", "rocksdb_reads") == reads0;
     }
     ok(warm, "the hot set of %d keys is cached after a few passes", HOT);
-    reads0 = info_field(c, "stats", "rocksdb_reads");
-    hits0 = info_field(c, "cache", "cache_hits");
+    reads0 = ts_info_field(c, "stats", "rocksdb_reads");
+    hits0 = ts_info_field(c, "cache", "cache_hits");
     for (int pass = 0; pass < 5; pass++)
         wrong += hot_pass(c);
-    reads1 = info_field(c, "stats", "rocksdb_reads");
-    hits1 = info_field(c, "cache", "cache_hits");
+    reads1 = ts_info_field(c, "stats", "rocksdb_reads");
+    hits1 = ts_info_field(c, "cache", "cache_hits");
     is_int(wrong, 0, "the hot set read again and again: every value right");
     is_int(reads1 - reads0, 0, "five more passes: GET reads no RocksDB (rocksdb_reads)");
     is_int(hits1 - hits0, 5 * HOT, "every one of those GETs was a cache hit");
@@ -250,10 +230,10 @@ static void test_config(redisContext *c)
     struct zipf z;
 
     is_status(cmd(c, "CONFIG SET maxmemory 256kb"), "OK", "CONFIG SET maxmemory 256kb");
-    ok(info_field(c, "cache", "cache_used_bytes") <= 256 * 1024 &&
-           info_field(c, "cache", "cache_maxmemory") == 256 * 1024,
+    ok(ts_info_field(c, "cache", "cache_used_bytes") <= 256 * 1024 &&
+           ts_info_field(c, "cache", "cache_maxmemory") == 256 * 1024,
        "the cache shrank before the reply (%lld bytes)",
-       info_field(c, "cache", "cache_used_bytes"));
+       ts_info_field(c, "cache", "cache_used_bytes"));
     {
         redisReply *r = cmd(c, "CONFIG GET maxmemory");
 
@@ -264,34 +244,34 @@ static void test_config(redisContext *c)
     }
     zipf_init(&z, NKEYS, 0.99, 7);
     is_int(zipf_reads(c, &z, 2000, NULL), 0, "reads through the small cache are right");
-    ok(info_field(c, "cache", "cache_used_bytes") <= 256 * 1024, "and stay within it");
+    ok(ts_info_field(c, "cache", "cache_used_bytes") <= 256 * 1024, "and stay within it");
 
     is_status(cmd(c, "CONFIG SET maxmemory 1"), "OK", "CONFIG SET maxmemory 1");
-    is_int(info_field(c, "cache", "cache_items"), 0, "maxmemory 1: the cache is empty");
+    is_int(ts_info_field(c, "cache", "cache_items"), 0, "maxmemory 1: the cache is empty");
     value_of(5, want);
     is_str(cmd(c, "GET key:000005"), want, VLEN, "GET still answers");
-    is_int(info_field(c, "cache", "cache_items"), 0, "and caches nothing");
+    is_int(ts_info_field(c, "cache", "cache_items"), 0, "and caches nothing");
 
     is_status(cmd(c, "CONFIG SET maxmemory 0"), "OK", "CONFIG SET maxmemory 0");
-    ok(info_field(c, "cache", "cache_maxmemory") > BUDGET,
+    ok(ts_info_field(c, "cache", "cache_maxmemory") > BUDGET,
        "maxmemory 0: the default share of RAM (%lld MB)",
-       info_field(c, "cache", "cache_maxmemory") >> 20);
+       ts_info_field(c, "cache", "cache_maxmemory") >> 20);
 
     is_status(cmd(c, "CONFIG SET cache-max-value-size 200"), "OK",
               "CONFIG SET cache-max-value-size 200");
     memset(big, 'B', sizeof(big));
     is_status(cmd(c, "SET big %b", big, sizeof(big)), "OK", "SET a 300-byte value");
-    items = info_field(c, "cache", "cache_items");
-    r0 = info_field(c, "stats", "rocksdb_reads");
+    items = ts_info_field(c, "cache", "cache_items");
+    r0 = ts_info_field(c, "stats", "rocksdb_reads");
     is_str(cmd(c, "GET big"), big, sizeof(big), "GET big");
     is_str(cmd(c, "GET big"), big, sizeof(big), "GET big again");
-    is_int(info_field(c, "stats", "rocksdb_reads") - r0, 2,
+    is_int(ts_info_field(c, "stats", "rocksdb_reads") - r0, 2,
            "a value over cache-max-value-size is read from RocksDB every time");
-    is_int(info_field(c, "cache", "cache_items"), items, "and never cached");
+    is_int(ts_info_field(c, "cache", "cache_items"), items, "and never cached");
     is_status(cmd(c, "CONFIG SET cache-max-value-size 1mb"), "OK", "back to 1mb");
 
     is_status(cmd(c, "FLUSHALL"), "OK", "FLUSHALL");
-    is_int(info_field(c, "cache", "cache_items"), 0, "FLUSHALL empties the cache");
+    is_int(ts_info_field(c, "cache", "cache_items"), 0, "FLUSHALL empties the cache");
     is_nil(cmd(c, "GET key:000005"), "the keys are gone");
 }
 
@@ -376,7 +356,7 @@ static void test_coherence(const struct tserver *s, redisContext *c)
     is_int(atomic_load(&co->stale), 0,
            "no GET returned a value older than a SET acknowledged before it (%ld GETs)",
            atomic_load(&co->reads));
-    ok(info_field(c, "cache", "cache_hits") > 0, "the readers hit the cache");
+    ok(ts_info_field(c, "cache", "cache_hits") > 0, "the readers hit the cache");
     free(co);
 }
 

@@ -277,11 +277,7 @@ int main(void)
     struct tserver s;
     redisContext *c;
 
-    if (ts_start(&s, NULL) != 0) {
-        printf("Bail out! server did not start\n");
-        return 1;
-    }
-    c = ts_connect(&s);
+    c = ts_begin(&s, NULL, 0);
     test_basics(c);
     test_client(c);
     test_command_info_config(c);

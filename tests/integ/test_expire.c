@@ -7,23 +7,13 @@
  * omenkv difference. */
 #include "config.h"
 
-#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/omk.h"
 #include "tests/harness.h"
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
 
 /* The integer reply of a command, or LLONG_MIN if the reply is not an integer. */
 static long long int_of(redisContext *c, const char *fmt, const char *key)
@@ -41,7 +31,7 @@ static int wait_int(redisContext *c, const char *fmt, const char *key, long long
     for (int waited = 0; waited < ms; waited += 10) {
         if (int_of(c, fmt, key) == want)
             return 1;
-        sleep_ms(10);
+        ts_sleep_ms(10);
     }
     return int_of(c, fmt, key) == want;
 }
@@ -189,7 +179,7 @@ static void test_observed(redisContext *c)
     is_status(cmd(c, "SET lazy v PX 50"), "OK", "SET lazy PX 50");
     is_status(cmd(c, "SET lazy2 v PX 50"), "OK", "SET lazy2 PX 50");
     is_status(cmd(c, "SET stays v"), "OK", "SET stays");
-    sleep_ms(300); /* at least 300 ms pass: both are past their time */
+    ts_sleep_ms(300); /* at least 300 ms pass: both are past their time */
     is_integer(cmd(c, "DBSIZE"), 3, "active expiry off: DBSIZE still counts expired keys");
     r = cmd(c, "KEYS *");
     ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
@@ -201,7 +191,7 @@ static void test_observed(redisContext *c)
     is_integer(cmd(c, "PTTL lazy2"), -2, "PTTL hides an expired key");
     is_integer(cmd(c, "DBSIZE"), 1, "... and removes it");
     is_status(cmd(c, "SET lazy3 v PX 50"), "OK", "SET lazy3 PX 50");
-    sleep_ms(300);
+    ts_sleep_ms(300);
     r = cmd(c, "SCAN 0 COUNT 100");
     ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
            r->element[1]->elements == 1 && !strcmp(r->element[1]->element[0]->str, "stays"),
@@ -273,12 +263,7 @@ int main(void)
     struct tserver s;
     redisContext *c;
 
-    if (ts_start(&s, NULL) != 0) {
-        printf("Bail out! server did not start\n");
-        return 1;
-    }
-    c = ts_connect(&s);
-    is_status(cmd(c, "FLUSHALL"), "OK", "start from an empty server");
+    c = ts_begin(&s, NULL, 1);
     test_expire_options(c);
     test_ttl(c);
     test_past_times(c);

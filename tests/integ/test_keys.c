@@ -12,7 +12,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
-#include <time.h>
 
 #include "common/omk.h"
 #include "tests/harness.h"
@@ -31,8 +30,11 @@ struct keylist {
     size_t n, cap;
 };
 
-static void kl_add(struct keylist *l, const char *p, size_t len)
+/* Add a copy of 'p'/'len' to the keylist 'arg' (a ts_key_fn, for ts_scan_all). */
+static void kl_add(void *arg, const char *p, size_t len)
 {
+    struct keylist *l = arg;
+
     if (l->n == l->cap) {
         l->cap = l->cap ? 2 * l->cap : 64;
         l->e = omk_realloc(l->e, l->cap * sizeof(*l->e));
@@ -132,64 +134,13 @@ static void keys_is(redisContext *c, const char *pat, size_t plen, const char *c
     kl_free(&exp);
 }
 
-/* Iterate SCAN from cursor 0 with the NULL-terminated options 'opts' until the cursor
- * comes back as "0", adding every returned key to 'out', sleeping 'pause_us' between
- * calls. Returns the number of calls, or -1 after a diagnostic if a reply was not
- * [cursor, [keys...]] or the iteration did not end within 100,000 calls. */
-static long scan_all(redisContext *c, const char *const *opts, struct keylist *out, int pause_us)
-{
-    const char *argv[16];
-    char cursor[32] = "0";
-    long calls = 0;
-    int argc = 0;
-
-    argv[argc++] = "SCAN";
-    argv[argc++] = cursor;
-    while (opts && *opts && argc < 16)
-        argv[argc++] = *opts++;
-    do {
-        redisReply *r = redisCommandArgv(c, argc, argv, NULL);
-        unsigned long long v;
-
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2 ||
-            r->element[0]->type != REDIS_REPLY_STRING || r->element[0]->len >= sizeof(cursor) ||
-            !omk_str2ull(r->element[0]->str, r->element[0]->len, &v) ||
-            r->element[1]->type != REDIS_REPLY_ARRAY) {
-            diag("  SCAN %s: unexpected reply", cursor);
-            ts_diag_reply(r);
-            freeReplyObject(r);
-            return -1;
-        }
-        for (size_t i = 0; i < r->element[1]->elements; i++) {
-            redisReply *k = r->element[1]->element[i];
-
-            if (k->type != REDIS_REPLY_STRING) {
-                diag("  SCAN returned a non-string key");
-                freeReplyObject(r);
-                return -1;
-            }
-            kl_add(out, k->str, k->len);
-        }
-        memcpy(cursor, r->element[0]->str, r->element[0]->len);
-        cursor[r->element[0]->len] = '\0';
-        freeReplyObject(r);
-        if (pause_us)
-            nanosleep(&(struct timespec){0, pause_us * 1000L}, NULL);
-    } while (strcmp(cursor, "0") && ++calls < 100000);
-    if (strcmp(cursor, "0")) {
-        diag("  SCAN did not finish within %ld calls", calls);
-        return -1;
-    }
-    return calls + 1;
-}
-
 /* Run a full SCAN with 'opts' and check it returns exactly the keys of 'want' (or at
  * least them when '!exact'), each at least once. */
 static void scan_is(redisContext *c, const char *const *opts, const struct keylist *want,
                     int exact, const char *name)
 {
     struct keylist got = {0};
-    long calls = scan_all(c, opts, &got, 0);
+    long calls = ts_scan_all(c, opts, kl_add, &got, 0);
     size_t dups;
 
     dups = kl_sort_unique(&got);
@@ -438,12 +389,7 @@ static void test_scan(const struct tserver *s, redisContext *c)
         if (key[5] == '1')
             kl_add(&users1, key, strlen(key));
     }
-    for (int i = 0; i < 600; i++) {
-        redisReply *r = NULL;
-
-        redisGetReply(c, (void **)&r);
-        freeReplyObject(r);
-    }
+    ts_read_replies(c, 600, REDIS_REPLY_STATUS);
     is_status(cmd(c, "MSET user u usr:x u uses:1 u a u zzz u"), "OK", "MSET near-prefix keys");
     kl_add(&all, "user", 4);
     kl_add(&all, "usr:x", 5);
@@ -554,12 +500,7 @@ static void test_scan_concurrent(const struct tserver *s, redisContext *c)
         redisAppendCommand(c, "SET %s v", key);
         kl_add(&stable, key, strlen(key));
     }
-    for (int i = 0; i < 2000; i++) {
-        redisReply *r = NULL;
-
-        redisGetReply(c, (void **)&r);
-        freeReplyObject(r);
-    }
+    ts_read_replies(c, 2000, REDIS_REPLY_STATUS);
     kl_sort_unique(&stable);
     is_integer(cmd(c, "DBSIZE"), 2000, "2000 stable keys written");
     if (pthread_create(&th, NULL, churn_main, &w) != 0) {
@@ -568,9 +509,9 @@ static void test_scan_concurrent(const struct tserver *s, redisContext *c)
         return;
     }
     while (atomic_load(&w.ops) < 200) /* the writer is running */
-        nanosleep(&(struct timespec){0, 1000000L}, NULL);
+        ts_sleep_ms(1);
     ops0 = atomic_load(&w.ops);
-    calls = scan_all(c, c10, &got, 1000); /* 1 ms between calls: ~200+ ms of churn */
+    calls = ts_scan_all(c, c10, kl_add, &got, 1000); /* 1 ms apart: ~200+ ms of churn */
     ops1 = atomic_load(&w.ops);
     atomic_store(&w.stop, 1);
     pthread_join(th, NULL);
@@ -653,12 +594,7 @@ int main(void)
     redisContext *c;
     int can = raise_nofile(NCONN + 100);
 
-    if (ts_start(&s, NULL) != 0) {
-        printf("Bail out! server did not start\n");
-        return 1;
-    }
-    c = ts_connect(&s);
-    is_status(cmd(c, "FLUSHALL"), "OK", "start from an empty server");
+    c = ts_begin(&s, NULL, 1);
     test_del_exists(c);
     test_dbsize(&s, c);
     test_flush(c);

@@ -287,12 +287,7 @@ int main(void)
     struct tserver s;
     redisContext *c;
 
-    if (ts_start(&s, NULL) != 0) {
-        printf("Bail out! server did not start\n");
-        return 1;
-    }
-    c = ts_connect(&s);
-    is_status(cmd(c, "FLUSHALL"), "OK", "start from an empty server");
+    c = ts_begin(&s, NULL, 1);
     test_type(c);
     test_rename(c);
     test_copy(c);

@@ -118,11 +118,7 @@ int main(void)
     struct tserver s;
     redisContext *c, *other;
 
-    if (ts_start(&s, NULL) != 0) {
-        printf("Bail out! server did not start\n");
-        return 1;
-    }
-    c = ts_connect(&s);
+    c = ts_begin(&s, NULL, 0);
     other = ts_connect(&s);
     test_queue_and_exec(c);
     test_watch(c, other);

@@ -8,48 +8,34 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/omk.h"
 #include "tests/harness.h"
 
 #define NKEYS 2000
 
-/* The value of INFO field 'name' (an integer), or -1. */
-static long long info_field(redisContext *c, const char *section, const char *name)
-{
-    redisReply *r = cmd(c, "INFO %s", section);
-    long long v = -1;
-    char pat[128];
-    const char *p;
-
-    snprintf(pat, sizeof(pat), "\r\n%s:", name);
-    if (r && r->type == REDIS_REPLY_STRING && (p = strstr(r->str, pat)) != NULL)
-        v = atoll(p + strlen(pat));
-    freeReplyObject(r);
-    return v;
-}
-
+/* NKEYS keys without expiry and one with: one TAP assertion that every SET said OK. */
 static void load(redisContext *c)
 {
-    int bad = 0;
-
     for (int i = 0; i < NKEYS; i++)
         redisAppendCommand(c, "SET key:%06d value-%d", i, i);
     redisAppendCommand(c, "SET volatile:1 x PX 600000");
-    for (int i = 0; i <= NKEYS; i++) {
-        redisReply *r = NULL;
+    ok(ts_read_replies(c, NKEYS + 1, REDIS_REPLY_STATUS) == 0, "loaded %d keys", NKEYS + 1);
+}
 
-        if (redisGetReply(c, (void **)&r) != REDIS_OK || r->type != REDIS_REPLY_STATUS)
-            bad++;
-        freeReplyObject(r);
-    }
-    ok(bad == 0, "loaded %d keys", NKEYS + 1);
+/* ts_key_fn: count one more key in the long long at 'arg'. */
+static void count_key(void *arg, const char *key, size_t len)
+{
+    OMK_UNUSED(key);
+    OMK_UNUSED(len);
+    (*(long long *)arg)++;
 }
 
 /* Run the metadata-only commands; every one must be answered from RAM. */
 static void metadata_commands(redisContext *c, const char *when)
 {
-    long long before = info_field(c, "stats", "rocksdb_reads"), after;
+    static const char *const count100[] = {"COUNT", "100", NULL};
+    long long before = ts_info_field(c, "stats", "rocksdb_reads"), after;
     redisReply *r;
-    uint64_t cursor = 0;
     long long scanned = 0;
     int bad = 0;
 
@@ -64,16 +50,7 @@ static void metadata_commands(redisContext *c, const char *when)
     }
     ok(bad == 0, "GET of missing keys and EXISTS answer right (%s)", when);
     is_integer(cmd(c, "DBSIZE"), NKEYS + 1, "DBSIZE");
-    do {
-        r = cmd(c, "SCAN %llu COUNT 100", (unsigned long long)cursor);
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != 2) {
-            freeReplyObject(r);
-            break;
-        }
-        cursor = strtoull(r->element[0]->str, NULL, 10);
-        scanned += (long long)r->element[1]->elements;
-        freeReplyObject(r);
-    } while (cursor != 0);
+    ts_scan_all(c, count100, count_key, &scanned, 0);
     is_int(scanned, NKEYS + 1, "a full SCAN sees every key (%s)", when);
     r = cmd(c, "KEYS key:00000*");
     ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 10, "KEYS with a prefix");
@@ -94,7 +71,7 @@ static void metadata_commands(redisContext *c, const char *when)
     is_status(cmd(c, "TYPE missing"), "none", "TYPE of a missing key");
     is_integer(cmd(c, "STRLEN key:001234"), 10, "STRLEN from the stored length");
     is_integer(cmd(c, "STRLEN missing"), 0, "STRLEN of a missing key");
-    after = info_field(c, "stats", "rocksdb_reads");
+    after = ts_info_field(c, "stats", "rocksdb_reads");
     is_int(after, before, "none of those read RocksDB (%s)", when);
     is_str(cmd(c, "GET key:000042"), "value-42", 8, "GET of a present key still works");
 }
@@ -106,14 +83,11 @@ int main(void)
 
     if (getenv("OMK_TEST_SERVER"))
         return tap_skip_all("omenkv only: reads INFO rocksdb_reads");
-    if (ts_start(&s, NULL) != 0) {
-        printf("Bail out! server did not start\n");
-        return 1;
-    }
-    c = ts_connect(&s);
+    c = ts_begin(&s, NULL, 0);
     load(c);
     metadata_commands(c, "after loading");
-    ok(info_field(c, "memory", "index_keys") == NKEYS + 1, "INFO memory counts the indexed keys");
+    ok(ts_info_field(c, "memory", "index_keys") == NKEYS + 1,
+       "INFO memory counts the indexed keys");
     redisFree(c);
 
     ok(ts_restart(&s) == 0, "restart on the same data");

@@ -13,20 +13,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/omk.h"
 #include "tests/harness.h"
 
 #define NDB 16
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
 
 /* Restart 's' (SIGTERM, wait, start again on the same dir); the clean stop must exit 0.
  * Returns a new connection, or NULL (after a Bail out line) when the server is gone. */
@@ -137,7 +129,7 @@ static long vanish_ms(redisContext *c, const char *key, int64_t t0, long max_ms)
             return el;
         if (el > max_ms)
             return -1;
-        sleep_ms(5);
+        ts_sleep_ms(5);
     }
 }
 
@@ -159,7 +151,7 @@ static int test_ttl_restart(struct tserver *s)
     is_status(cmd(c, "SET ttl:cleared v2"), "OK", "... then a plain SET clears the TTL");
     redisFree(c);
     while (omk_mono_us() - t100 < 150000) /* ttl:100 expires while the server is down */
-        sleep_ms(10);
+        ts_sleep_ms(10);
 
     c = restart(s);
     if (!c)
@@ -225,20 +217,6 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-/* The number after "'field':" in INFO 'section', or -1. */
-static long long info_field(redisContext *c, const char *section, const char *field)
-{
-    redisReply *r = cmd(c, "INFO %s", section);
-    long long v = -1;
-    char *p;
-
-    if (r && r->type == REDIS_REPLY_STRING && (p = strstr(r->str, field)) &&
-        p[strlen(field)] == ':')
-        v = strtoll(p + strlen(field) + 1, NULL, 10);
-    freeReplyObject(r);
-    return v;
-}
-
 /* While the writer runs (for more than a second), check on a second connection that the
  * server applies appendfsync 'mode': CONFIG GET and INFO name it, and the everysec
  * thread has synced the WAL (everysec) or nothing synced it explicitly (no). */
@@ -261,7 +239,7 @@ static void check_fsync_mode(const struct tserver *s, const char *mode)
         r && r->type == REDIS_REPLY_STRING && (line = strstr(r->str, "rocksdb_appendfsync:")))
         diag("  %.*s", (int)strcspn(line, "\r\n"), line);
     freeReplyObject(r);
-    syncs = info_field(c, "persistence", "rocksdb_wal_syncs");
+    syncs = ts_info_field(c, "persistence", "rocksdb_wal_syncs");
     if (!strcmp(mode, "everysec") && !ok(syncs >= 1, "everysec: the WAL was synced after 1 s"))
         diag("  rocksdb_wal_syncs:%lld after 1.2 s of writes", syncs);
     if (!strcmp(mode, "no") && !ok(syncs == 0, "no: nothing synced the WAL explicitly"))
@@ -299,7 +277,7 @@ static void kill9_round(const char *mode)
         ts_cleanup(&s);
         return;
     }
-    sleep_ms(1200);
+    ts_sleep_ms(1200);
     check_fsync_mode(&s, mode);
     ts_kill9(&s);
     pthread_join(th, NULL);
@@ -409,7 +387,7 @@ static void test_shutdown(void)
     for (int i = 0; i < 3000 && pid != s.pid; i++) { /* up to 30 s */
         pid = waitpid(s.pid, &status, WNOHANG);
         if (pid != s.pid)
-            sleep_ms(10);
+            ts_sleep_ms(10);
     }
     if (!ok(pid == s.pid && WIFEXITED(status) && WEXITSTATUS(status) == 0,
             "SHUTDOWN: the process exits with status 0")) {

@@ -144,11 +144,7 @@ int main(void)
 
     if (getenv("OMK_TEST_SERVER"))
         return tap_skip_all("omenkv only: checkpoints in the data dir");
-    if (ts_start(&s, NULL) != 0) {
-        printf("Bail out! server did not start\n");
-        return 1;
-    }
-    c = ts_connect(&s);
+    c = ts_begin(&s, NULL, 0);
     test_save(&s, c);
     test_getkeys(c);
     test_client_kill(&s, c);

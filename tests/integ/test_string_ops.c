@@ -12,7 +12,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/omk.h"
 #include "tests/harness.h"
@@ -22,13 +21,6 @@
 #define OVERFLOW "ERR increment or decrement would overflow"
 #define TOOBIG "ERR string exceeds maximum allowed size (proto-max-bulk-len)"
 #define SYNTAX "ERR syntax error"
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-    nanosleep(&ts, NULL);
-}
 
 /* The reply to 'line' (split on spaces by hiredis; no '%' in it) is error 'want'. */
 static void line_is_error(redisContext *c, const char *line, const char *want)
@@ -80,10 +72,10 @@ static void test_set_family(redisContext *c)
     is_integer(cmd(c, "EXISTS gd"), 0, "  ... and the key is gone");
     is_nil(cmd(c, "GETDEL gd"), "  ... a second GETDEL -> nil");
 
-    sleep_ms(500);
+    ts_sleep_ms(500);
     is_nil(cmd(c, "GET pex"), "the PSETEX key is gone after 300 ms");
     is_str(cmd(c, "GET gst"), "new", 3, "GETSET cleared the TTL: still there after 300 ms");
-    sleep_ms(700);
+    ts_sleep_ms(700);
     is_nil(cmd(c, "GET sex"), "the SETEX 1 key is gone after 1 s");
 }
 
@@ -135,7 +127,7 @@ static void test_getex(redisContext *c)
     is_status(cmd(c, "SET g5 e PX 300"), "OK", "SET g5 PX 300");
     is_str(cmd(c, "GETEX g5 EX 100"), "e", 1, "GETEX g5 EX 100 replaces a short TTL");
     is_integer(cmd(c, "EXISTS g1 g2 g3 g5"), 4, "all there before 300 ms");
-    sleep_ms(500);
+    ts_sleep_ms(500);
     is_nil(cmd(c, "GET g1"), "GETEX with no option left the TTL: gone");
     is_str(cmd(c, "GET g2"), "b", 1, "GETEX PERSIST removed the TTL: still there");
     is_nil(cmd(c, "GET g3"), "GETEX PX 300 set a TTL: gone");
@@ -158,7 +150,7 @@ static void test_msetnx(redisContext *c)
     is_integer(cmd(c, "EXISTS x"), 0, "  ... an odd MSETNX sets nothing");
     is_status(cmd(c, "SET mt v PX 200"), "OK", "SET mt PX 200");
     is_integer(cmd(c, "MSETNX mt 1"), 0, "MSETNX over a live key with a TTL -> 0");
-    sleep_ms(400);
+    ts_sleep_ms(400);
     is_integer(cmd(c, "MSETNX mt 1 me %b", "", (size_t)0), 1, "MSETNX once it expired -> 1");
     is_str(cmd(c, "GET me"), "", 0, "  ... empty value set");
 }
@@ -177,7 +169,7 @@ static void test_append_strlen(redisContext *c)
     is_status(cmd(c, "SET apt 10 PX 300"), "OK", "SET apt PX 300");
     is_integer(cmd(c, "APPEND apt 0"), 3, "APPEND to a key with a TTL");
     is_integer(cmd(c, "STRLEN apt"), 3, "  ... STRLEN 3");
-    sleep_ms(500);
+    ts_sleep_ms(500);
     is_nil(cmd(c, "GET apt"), "APPEND kept the TTL: gone after 300 ms");
     is_integer(cmd(c, "STRLEN apt"), 0, "  ... STRLEN 0");
 }
@@ -205,7 +197,7 @@ static void test_setrange(redisContext *c)
     is_status(cmd(c, "SET srt hello PX 300"), "OK", "SET srt PX 300");
     is_integer(cmd(c, "SETRANGE srt 0 J"), 5, "SETRANGE a key with a TTL");
     is_str(cmd(c, "GET srt"), "Jello", 5, "  ... Jello");
-    sleep_ms(500);
+    ts_sleep_ms(500);
     is_nil(cmd(c, "GET srt"), "SETRANGE kept the TTL: gone after 300 ms");
 }
 
@@ -295,7 +287,7 @@ static void test_incr(redisContext *c)
     is_status(cmd(c, "SET it 10 PX 300"), "OK", "SET it 10 PX 300");
     is_integer(cmd(c, "INCR it"), 11, "INCR a key with a TTL");
     is_integer(cmd(c, "INCRBY it 5"), 16, "INCRBY it");
-    sleep_ms(500);
+    ts_sleep_ms(500);
     is_nil(cmd(c, "GET it"), "INCR kept the TTL: gone after 300 ms");
     is_integer(cmd(c, "INCR it"), 1, "INCR after it expired starts from 0");
 }
@@ -356,7 +348,7 @@ static void test_incrbyfloat(redisContext *c)
     is_integer(cmd(c, "EXISTS fx"), 0, "  ... refused INCRBYFLOATs create nothing");
     is_status(cmd(c, "SET ft 1.5 PX 300"), "OK", "SET ft 1.5 PX 300");
     is_str(cmd(c, "INCRBYFLOAT ft 1"), "2.5", 3, "INCRBYFLOAT a key with a TTL");
-    sleep_ms(500);
+    ts_sleep_ms(500);
     is_nil(cmd(c, "GET ft"), "INCRBYFLOAT kept the TTL: gone after 300 ms");
 }
 
@@ -561,12 +553,7 @@ int main(void)
     struct tserver s;
     redisContext *c;
 
-    if (ts_start(&s, NULL) != 0) {
-        printf("Bail out! server did not start\n");
-        return 1;
-    }
-    c = ts_connect(&s);
-    is_status(cmd(c, "FLUSHALL"), "OK", "start from an empty server");
+    c = ts_begin(&s, NULL, 1);
     test_set_family(c);
     test_getex(c);
     test_msetnx(c);

@@ -10,19 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/omk.h"
 #include "tests/harness.h"
 
 #define BIG_MB 100
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
 
 /* Fill 'buf'/'len' with bytes from a xorshift generator seeded by 'seed', so that a
  * shifted, truncated or partly zeroed copy never compares equal. */
@@ -270,7 +262,7 @@ static void test_expiry(redisContext *c)
             if (k->min_ms >= 0 && k->gone_ms < 0)
                 left++;
         }
-        sleep_ms(5);
+        ts_sleep_ms(5);
     } while ((left || omk_mono_us() - start < 1500000) && omk_mono_us() - start < 5000000);
 
     for (size_t i = 0; i < n; i++) {
@@ -510,12 +502,7 @@ int main(void)
     struct tserver s;
     redisContext *c;
 
-    if (ts_start(&s, NULL) != 0) {
-        printf("Bail out! server did not start\n");
-        return 1;
-    }
-    c = ts_connect(&s);
-    is_status(cmd(c, "FLUSHALL"), "OK", "start from an empty server");
+    c = ts_begin(&s, NULL, 1);
     test_set_options(c);
     test_set_conditions(c);
     test_mget_mset(c);

@@ -11,7 +11,6 @@
  * store_check run after each group of mutations. */
 #include "config.h"
 
-#include <ftw.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -25,8 +24,7 @@
 #include "store/store.h"
 #include "store/store_internal.h"
 #include "tests/tap.h"
-
-#define SL(lit) ((struct omk_slice){ (lit), sizeof(lit) - 1 })
+#include "tests/unit/store_fixture.h"
 
 /* ---- A toy owner: slot i holds the published item of key i ------------------------------ */
 
@@ -479,182 +477,107 @@ static void test_threads(void)
 
 /* ---- The store over the cache -------------------------------------------------------------- */
 
-static char *tmpdir_new(void)
-{
-    char tmpl[] = "/tmp/omk-test-cache-XXXXXX";
-
-    OMK_ASSERT(mkdtemp(tmpl) != NULL);
-    return omk_memdup(tmpl, strlen(tmpl));
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    OMK_UNUSED(sb);
-    OMK_UNUSED(flag);
-    OMK_UNUSED(ftw);
-    return remove(path);
-}
-
-static void tmpdir_rm(char *dir)
-{
-    OMK_ASSERT(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0);
-    omk_free(dir);
-}
-
-static struct store *open_store(const char *dir, size_t maxmemory)
-{
-    struct store_config c;
-    struct store *s = NULL;
-    char err[256];
-
-    store_config_defaults(&c);
-    c.dir = dir;
-    c.fsync = STORE_FSYNC_NO;
-    c.block_cache_bytes = 8u << 20;
-    c.write_buffer_bytes = 4u << 20;
-    c.maxmemory = maxmemory;
-    if (store_open(&c, &s, err, sizeof(err)) != STORE_OK) {
-        diag("store_open(%s): %s", dir, err);
-        abort();
-    }
-    return s;
-}
-
-static void check_store(struct store *s, const char *when)
-{
-    char err[256] = "";
-
-    if (!ok(store_check(s, err, sizeof(err)) == STORE_OK, "store_check after %s", when))
-        diag("  %s", err);
-}
-
-static struct store_stats stats(struct store *s)
-{
-    struct store_stats st;
-
-    store_stats_get(s, &st);
-    return st;
-}
-
-/* 1 if 'key' of db 0 reads as 'want' (NULL: absent). */
-static int val_is(struct store *s, const char *key, const char *want)
-{
-    struct store_val *v = NULL;
-    int rc = store_get(s, 0, (struct omk_slice){ key, strlen(key) }, &v), eq;
-
-    if (!want)
-        return rc == STORE_NOTFOUND;
-    eq = rc == STORE_OK && v->len == strlen(want) && memcmp(v->data, want, v->len) == 0;
-    store_val_release(v);
-    return eq;
-}
-
-static int set_str(struct store *s, const char *key, const char *val)
-{
-    return store_set(s, 0, (struct omk_slice){ key, strlen(key) },
-                     (struct omk_slice){ val, strlen(val) }, 0, 0, NULL);
-}
-
 static void test_store_hits(void)
 {
-    char *dir = tmpdir_new();
-    struct store *s = open_store(dir, (size_t)8 << 20);
+    struct fx_store_opts o = { .maxmemory = (size_t)8 << 20 };
+    char *dir = fx_tmpdir_new("cache");
+    struct store *s = fx_store_open(dir, &o);
     struct store_stats a, b;
     struct store_val *v1, *v2;
     long long n;
     size_t len;
 
-    is_int(set_str(s, "k", "v1"), STORE_OK, "set k");
-    a = stats(s);
-    ok(val_is(s, "k", "v1"), "get k after set");
-    b = stats(s);
+    is_int(fx_set_str(s, 0, "k", "v1", 0), STORE_OK, "set k");
+    a = fx_stats(s);
+    ok(fx_str_is(s, 0, "k", "v1"), "get k after set");
+    b = fx_stats(s);
     ok(b.cache_hits == a.cache_hits + 1 && b.rocks_reads == a.rocks_reads,
        "write-through: the first GET is a hit and reads no RocksDB");
     is_int(b.cache_items, 1, "one item cached");
     ok(b.cache_used_bytes > 0 && b.cache_used_bytes <= b.cache_maxmemory, "its bytes counted");
-    check_store(s, "a write-through");
+    fx_check_store(s, "a write-through");
 
     store_close(s);
-    s = open_store(dir, (size_t)8 << 20);
-    a = stats(s);
-    ok(val_is(s, "k", "v1"), "after a reopen k reads from RocksDB");
-    b = stats(s);
+    s = fx_store_open(dir, &o);
+    a = fx_stats(s);
+    ok(fx_str_is(s, 0, "k", "v1"), "after a reopen k reads from RocksDB");
+    b = fx_stats(s);
     ok(b.cache_misses == a.cache_misses + 1 && b.rocks_reads == a.rocks_reads + 1,
        "a miss: one RocksDB read");
     for (int i = 0; i < 5; i++)
-        val_is(s, "k", "v1");
-    a = stats(s);
+        fx_str_is(s, 0, "k", "v1");
+    a = fx_stats(s);
     ok(a.cache_hits == b.cache_hits + 5 && a.rocks_reads == b.rocks_reads,
        "the miss filled the cache: five hits, no more RocksDB reads");
-    check_store(s, "a fill");
+    fx_check_store(s, "a fill");
 
     /* Coherence: every kind of write replaces or drops the cached value. */
-    set_str(s, "k", "v2");
-    ok(val_is(s, "k", "v2"), "SET replaces the cached value");
-    is_int(store_append(s, 0, SL("k"), SL("+x"), 1000, &len), STORE_OK, "append");
-    ok(val_is(s, "k", "v2+x"), "APPEND is seen");
-    set_str(s, "n", "41");
-    val_is(s, "n", "41");
-    is_int(store_incrby(s, 0, SL("n"), 1, &n), STORE_OK, "incr");
-    ok(val_is(s, "n", "42"), "INCR is seen");
-    is_int(store_rename(s, 0, SL("k"), SL("k2"), 0), STORE_OK, "rename k k2");
-    ok(val_is(s, "k", NULL) && val_is(s, "k2", "v2+x"), "RENAME moves the value");
-    is_int(store_del(s, 0, SL("k2")), STORE_OK, "del k2");
-    ok(val_is(s, "k2", NULL), "DEL drops it");
-    set_str(s, "e", "soon");
-    val_is(s, "e", "soon");
-    is_int(store_expire(s, 0, SL("e"), omk_now_ms() - 1, 0), STORE_OK, "expire e in the past");
-    ok(val_is(s, "e", NULL), "EXPIRE in the past drops it");
-    set_str(s, "e", "later");
-    is_int(store_expire(s, 0, SL("e"), omk_now_ms() + 100000, 0), STORE_OK, "expire e later");
-    is_int(store_get(s, 0, SL("e"), &v1), STORE_OK, "get e");
+    fx_set_str(s, 0, "k", "v2", 0);
+    ok(fx_str_is(s, 0, "k", "v2"), "SET replaces the cached value");
+    is_int(store_append(s, 0, FX_SL("k"), FX_SL("+x"), 1000, &len), STORE_OK, "append");
+    ok(fx_str_is(s, 0, "k", "v2+x"), "APPEND is seen");
+    fx_set_str(s, 0, "n", "41", 0);
+    fx_str_is(s, 0, "n", "41");
+    is_int(store_incrby(s, 0, FX_SL("n"), 1, &n), STORE_OK, "incr");
+    ok(fx_str_is(s, 0, "n", "42"), "INCR is seen");
+    is_int(store_rename(s, 0, FX_SL("k"), FX_SL("k2"), 0), STORE_OK, "rename k k2");
+    ok(fx_str_is(s, 0, "k", NULL) && fx_str_is(s, 0, "k2", "v2+x"), "RENAME moves the value");
+    is_int(store_del(s, 0, FX_SL("k2")), STORE_OK, "del k2");
+    ok(fx_str_is(s, 0, "k2", NULL), "DEL drops it");
+    fx_set_str(s, 0, "e", "soon", 0);
+    fx_str_is(s, 0, "e", "soon");
+    is_int(store_expire(s, 0, FX_SL("e"), omk_now_ms() - 1, 0), STORE_OK, "expire e in the past");
+    ok(fx_str_is(s, 0, "e", NULL), "EXPIRE in the past drops it");
+    fx_set_str(s, 0, "e", "later", 0);
+    is_int(store_expire(s, 0, FX_SL("e"), omk_now_ms() + 100000, 0), STORE_OK, "expire e later");
+    is_int(store_get(s, 0, FX_SL("e"), &v1), STORE_OK, "get e");
     ok(v1->expire_ms > omk_now_ms(), "the cached value carries the new expiry");
     store_val_release(v1);
-    check_store(s, "coherence writes");
+    fx_check_store(s, "coherence writes");
 
     /* A value a reply holds outlives every change of its key. */
-    set_str(s, "p", "pinned-value");
-    is_int(store_get(s, 0, SL("p"), &v1), STORE_OK, "get p");
-    is_int(store_get(s, 0, SL("p"), &v2), STORE_OK, "get p again");
+    fx_set_str(s, 0, "p", "pinned-value", 0);
+    is_int(store_get(s, 0, FX_SL("p"), &v1), STORE_OK, "get p");
+    is_int(store_get(s, 0, FX_SL("p"), &v2), STORE_OK, "get p again");
     ok(v1->data == v2->data, "both replies share the cached bytes (no copy)");
     v2->data += 7; /* GETRANGE narrows its own view only */
     v2->len -= 7;
-    set_str(s, "p", "new");
-    store_del(s, 0, SL("p"));
+    fx_set_str(s, 0, "p", "new", 0);
+    store_del(s, 0, FX_SL("p"));
     store_flush(s, 0);
     ok(v1->len == 12 && memcmp(v1->data, "pinned-value", 12) == 0 && v2->len == 5 &&
            memcmp(v2->data, "value", 5) == 0,
        "after SET, DEL and FLUSHDB the held values are intact");
     store_val_release(v2);
     store_val_release(v1);
-    b = stats(s);
+    b = fx_stats(s);
     is_int(b.cache_items, 0, "FLUSHDB emptied the cache");
-    ok(val_is(s, "n", NULL), "and the keys are gone");
-    check_store(s, "a flush");
+    ok(fx_str_is(s, 0, "n", NULL), "and the keys are gone");
+    fx_check_store(s, "a flush");
 
     /* A failed RocksDB write leaves the cache as it was. */
-    set_str(s, "f", "old");
+    fx_set_str(s, 0, "f", "old", 0);
     store_test_fail_next(s, ROCKS_OP_WRITE, STORE_ERR_IO);
-    is_int(set_str(s, "f", "new"), STORE_ERR_IO, "an injected write error");
-    a = stats(s);
-    ok(val_is(s, "f", "old"), "the old value is still served");
-    b = stats(s);
+    is_int(fx_set_str(s, 0, "f", "new", 0), STORE_ERR_IO, "an injected write error");
+    a = fx_stats(s);
+    ok(fx_str_is(s, 0, "f", "old"), "the old value is still served");
+    b = fx_stats(s);
     ok(b.cache_hits == a.cache_hits + 1, "from the cache");
-    check_store(s, "a failed write");
+    fx_check_store(s, "a failed write");
 
     /* SET ... GET returns the old value from the cache. */
     {
         struct store_val *old = NULL;
 
-        a = stats(s);
-        is_int(store_set(s, 0, SL("f"), SL("newer"), STORE_SET_GET, 0, &old), STORE_OK,
+        a = fx_stats(s);
+        is_int(store_set(s, 0, FX_SL("f"), FX_SL("newer"), STORE_SET_GET, 0, &old), STORE_OK,
                "set f GET");
-        b = stats(s);
+        b = fx_stats(s);
         ok(old && old->len == 3 && memcmp(old->data, "old", 3) == 0 &&
                b.rocks_reads == a.rocks_reads,
            "the old value came from the cache");
         store_val_release(old);
-        ok(val_is(s, "f", "newer"), "and the new one is served");
+        ok(fx_str_is(s, 0, "f", "newer"), "and the new one is served");
     }
 
     /* Values longer than the threshold bypass the cache. */
@@ -664,28 +587,28 @@ static void test_store_hits(void)
         struct store_stats c0, c1;
 
         memset(big, 'b', sizeof(big));
-        store_set(s, 0, SL("big"), (struct omk_slice){ big, sizeof(big) }, 0, 0, NULL);
-        c0 = stats(s);
-        is_int(store_get(s, 0, SL("big"), &v1), STORE_OK, "get big");
+        store_set(s, 0, FX_SL("big"), fx_sl_n(big, sizeof(big)), 0, 0, NULL);
+        c0 = fx_stats(s);
+        is_int(store_get(s, 0, FX_SL("big"), &v1), STORE_OK, "get big");
         store_val_release(v1);
-        is_int(store_get(s, 0, SL("big"), &v1), STORE_OK, "get big again");
+        is_int(store_get(s, 0, FX_SL("big"), &v1), STORE_OK, "get big again");
         store_val_release(v1);
-        c1 = stats(s);
+        c1 = fx_stats(s);
         ok(c1.rocks_reads == c0.rocks_reads + 2 && c1.cache_items == c0.cache_items,
            "a value over cache-max-value-size is read from RocksDB each time");
     }
     store_set_cache_max_value(s, STORE_CACHE_MAX_VALUE_DEFAULT);
-    check_store(s, "bypass");
+    fx_check_store(s, "bypass");
     store_close(s);
-    tmpdir_rm(dir);
+    fx_tmpdir_rm(dir);
 }
 
 /* A data set ten times the budget, read in a skewed order: correct values, the budget
  * kept, then shrunk live and the cache disabled. */
 static void test_store_budget(void)
 {
-    char *dir = tmpdir_new();
-    struct store *s = open_store(dir, 256 * 1024);
+    char *dir = fx_tmpdir_new("cache");
+    struct store *s = fx_store_open(dir, &(struct fx_store_opts){ .maxmemory = 256 * 1024 });
     struct store_stats st;
     char key[32], val[1024];
     unsigned seed = 5;
@@ -696,8 +619,8 @@ static void test_store_budget(void)
         snprintf(key, sizeof(key), "key:%06d", i);
         memset(val, 'a' + i % 26, sizeof(val));
         snprintf(val, sizeof(val), "%06d", i);
-        store_set(s, 0, (struct omk_slice){ key, strlen(key) },
-                  (struct omk_slice){ val, sizeof(val) }, 0, 0, NULL);
+        store_set(s, 0, fx_sl(key),
+                  fx_sl_n(val, sizeof(val)), 0, 0, NULL);
     }
     for (int r = 0; r < 20000; r++) {
         /* Skewed: half the reads go to the first 100 keys. */
@@ -706,7 +629,7 @@ static void test_store_budget(void)
         struct store_val *v;
 
         snprintf(key, sizeof(key), "key:%06d", i);
-        if (store_get(s, 0, (struct omk_slice){ key, strlen(key) }, &v) != STORE_OK) {
+        if (store_get(s, 0, fx_sl(key), &v) != STORE_OK) {
             wrong++;
             continue;
         }
@@ -715,46 +638,46 @@ static void test_store_budget(void)
                  v->data[1023] != 'a' + i % 26;
         store_val_release(v);
         if ((r & 1023) == 0) {
-            st = stats(s);
+            st = fx_stats(s);
             over += st.cache_used_bytes > st.cache_maxmemory;
         }
     }
-    st = stats(s);
+    st = fx_stats(s);
     is_int(wrong, 0, "2.5 MB read through a 256 KB cache: every value correct");
     is_int(over, 0, "the used bytes never passed the budget");
     ok(st.cache_evictions > 0 && st.cache_hits > st.cache_misses / 4,
        "evictions (%llu), and the hot keys hit (%llu hits, %llu misses)",
        (unsigned long long)st.cache_evictions, (unsigned long long)st.cache_hits,
        (unsigned long long)st.cache_misses);
-    check_store(s, "a data set larger than the budget");
+    fx_check_store(s, "a data set larger than the budget");
 
     store_set_maxmemory(s, 32 * 1024);
-    st = stats(s);
+    st = fx_stats(s);
     ok(st.cache_maxmemory == 32 * 1024 && st.cache_used_bytes <= 32 * 1024,
        "store_set_maxmemory shrinks at once (%llu bytes used)",
        (unsigned long long)st.cache_used_bytes);
-    check_store(s, "a shrink");
+    fx_check_store(s, "a shrink");
     store_set_maxmemory(s, 1);
-    st = stats(s);
+    st = fx_stats(s);
     is_int(st.cache_items, 0, "maxmemory 1 disables the cache");
     {
         struct store_val *v = NULL;
 
-        ok(store_get(s, 0, SL("key:000007"), &v) == STORE_OK && v->len == 1024 &&
+        ok(store_get(s, 0, FX_SL("key:000007"), &v) == STORE_OK && v->len == 1024 &&
                memcmp(v->data, "000007", 6) == 0,
            "values still read");
         store_val_release(v);
     }
-    st = stats(s);
+    st = fx_stats(s);
     is_int(st.cache_items, 0, "and are not cached");
     store_set_maxmemory(s, 0);
-    st = stats(s);
+    st = fx_stats(s);
     ok(st.cache_maxmemory == store_cache_budget_of(0) && st.cache_maxmemory > (64u << 20),
        "maxmemory 0 means the default share of RAM (%llu MB)",
        (unsigned long long)(st.cache_maxmemory >> 20));
-    check_store(s, "budget changes");
+    fx_check_store(s, "budget changes");
     store_close(s);
-    tmpdir_rm(dir);
+    fx_tmpdir_rm(dir);
 }
 
 /* A writer and readers on the same keys, with evictions: no reader may see a version
@@ -779,8 +702,8 @@ static void *co_writer(void *arg)
         int n = snprintf(val, sizeof(val), "%ld|%0*d", ver, (int)(ver % 40), 0);
 
         snprintf(key, sizeof(key), "co:%d", k);
-        OMK_ASSERT(store_set(co->s, 0, (struct omk_slice){ key, strlen(key) },
-                             (struct omk_slice){ val, (size_t)n }, 0, 0, NULL) == STORE_OK);
+        OMK_ASSERT(store_set(co->s, 0, fx_sl(key),
+                             fx_sl_n(val, (size_t)n), 0, 0, NULL) == STORE_OK);
         atomic_store(&co->committed[k], ver);
         if (ver % 500 == 0) /* shake the cache: evict everything now and then */
             store_set_maxmemory(co->s, ver % 1000 ? 1 : 4096);
@@ -802,7 +725,7 @@ static void *co_reader(void *arg)
         int rc;
 
         snprintf(key, sizeof(key), "co:%d", k);
-        rc = store_get(co->s, 0, (struct omk_slice){ key, strlen(key) }, &v);
+        rc = store_get(co->s, 0, fx_sl(key), &v);
         if (rc == STORE_NOTFOUND) {
             if (before > 0)
                 atomic_fetch_add(&co->stale, 1);
@@ -822,29 +745,29 @@ static void *co_reader(void *arg)
 
 static void test_store_coherence(void)
 {
-    char *dir = tmpdir_new();
+    char *dir = fx_tmpdir_new("cache");
     struct co_state *co = omk_calloc(1, sizeof(*co));
     pthread_t w, r[CO_READERS];
     struct store_stats st;
 
-    co->s = open_store(dir, 4096);
+    co->s = fx_store_open(dir, &(struct fx_store_opts){ .maxmemory = 4096 });
     OMK_ASSERT(pthread_create(&w, NULL, co_writer, co) == 0);
     for (int i = 0; i < CO_READERS; i++)
         OMK_ASSERT(pthread_create(&r[i], NULL, co_reader, co) == 0);
     OMK_ASSERT(pthread_join(w, NULL) == 0);
     for (int i = 0; i < CO_READERS; i++)
         OMK_ASSERT(pthread_join(r[i], NULL) == 0);
-    st = stats(co->s);
+    st = fx_stats(co->s);
     is_int(atomic_load(&co->wrong), 0, "concurrent writer and readers: no malformed value");
     is_int(atomic_load(&co->stale), 0, "no reader saw a value older than a finished SET");
     ok(atomic_load(&co->reads) > 0 && st.cache_hits > 0 && st.cache_misses > 0,
        "%ld reads, %llu hits, %llu misses, %llu evictions", atomic_load(&co->reads),
        (unsigned long long)st.cache_hits, (unsigned long long)st.cache_misses,
        (unsigned long long)st.cache_evictions);
-    check_store(co->s, "the concurrent writer and readers");
+    fx_check_store(co->s, "the concurrent writer and readers");
     store_close(co->s);
     omk_free(co);
-    tmpdir_rm(dir);
+    fx_tmpdir_rm(dir);
 }
 
 /* GET throughput in-process, hot set cached vs the cache disabled (maxmemory 1). */
@@ -858,7 +781,7 @@ static double get_rate(struct store *s, int keys, int reads)
         struct store_val *v;
 
         snprintf(key, sizeof(key), "t:%08u", tt_rand(&seed) % (unsigned)keys);
-        OMK_ASSERT(store_get(s, 0, (struct omk_slice){ key, strlen(key) }, &v) == STORE_OK);
+        OMK_ASSERT(store_get(s, 0, fx_sl(key), &v) == STORE_OK);
         store_val_release(v);
     }
     t = omk_mono_us() - t0;
@@ -867,8 +790,8 @@ static double get_rate(struct store *s, int keys, int reads)
 
 static void test_store_throughput(void)
 {
-    char *dir = tmpdir_new();
-    struct store *s = open_store(dir, (size_t)64 << 20);
+    char *dir = fx_tmpdir_new("cache");
+    struct store *s = fx_store_open(dir, &(struct fx_store_opts){ .maxmemory = (size_t)64 << 20 });
     char key[32], val[100];
     const int keys = 20000, reads = 200000;
     double on, off;
@@ -877,25 +800,25 @@ static void test_store_throughput(void)
     memset(val, 'v', sizeof(val));
     for (int i = 0; i < keys; i++) {
         snprintf(key, sizeof(key), "t:%08d", i);
-        store_set(s, 0, (struct omk_slice){ key, strlen(key) },
-                  (struct omk_slice){ val, sizeof(val) }, 0, 0, NULL);
+        store_set(s, 0, fx_sl(key),
+                  fx_sl_n(val, sizeof(val)), 0, 0, NULL);
     }
     get_rate(s, keys, keys); /* warm both the cache and RocksDB's block cache */
-    a = stats(s);
+    a = fx_stats(s);
     on = get_rate(s, keys, reads);
-    b = stats(s);
+    b = fx_stats(s);
     ok(b.rocks_reads == a.rocks_reads, "a hot set that fits: %d GETs read no RocksDB", reads);
     store_set_maxmemory(s, 1);
     get_rate(s, keys, keys);
-    a = stats(s);
+    a = fx_stats(s);
     off = get_rate(s, keys, reads);
-    b = stats(s);
+    b = fx_stats(s);
     is_int(b.rocks_reads - a.rocks_reads, reads, "with maxmemory 1 every GET reads RocksDB");
     /* A figure, not an assertion: sanitizer builds and a loaded machine distort it. */
     diag("GET, 20k keys x 100 B, one thread: %.0f/s cached, %.0f/s with maxmemory 1 (x%.1f)",
          on, off, on / off);
     store_close(s);
-    tmpdir_rm(dir);
+    fx_tmpdir_rm(dir);
 }
 
 int main(void)

@@ -5,15 +5,12 @@
  * of a writer process), injected RocksDB errors and concurrent writers under SCAN. */
 #include "config.h"
 
-#include <errno.h>
-#include <ftw.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/omk.h"
@@ -22,98 +19,7 @@
 #include "store/store.h"
 #include "store/store_internal.h"
 #include "tests/tap.h"
-
-#define SL(lit) ((struct omk_slice){ (lit), sizeof(lit) - 1 })
-
-static struct omk_slice slice(const char *p, size_t len)
-{
-    struct omk_slice s = { p, len };
-
-    return s;
-}
-
-/* ---- fixtures ---------------------------------------------------------------------- */
-
-static char *tmpdir_new(void)
-{
-    char tmpl[] = "/tmp/omk-test-store-XXXXXX";
-
-    OMK_ASSERT(mkdtemp(tmpl) != NULL);
-    return omk_memdup(tmpl, strlen(tmpl));
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    OMK_UNUSED(sb);
-    OMK_UNUSED(flag);
-    OMK_UNUSED(ftw);
-    return remove(path);
-}
-
-static void tmpdir_rm(char *dir)
-{
-    OMK_ASSERT(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0);
-    omk_free(dir);
-}
-
-/* Open the store in 'dir' with small caches; aborts the test program on failure. */
-static struct store *open_store(const char *dir, enum store_fsync f, int databases)
-{
-    struct store_config c;
-    struct store *s = NULL;
-    char err[256];
-    int rc;
-
-    store_config_defaults(&c);
-    c.dir = dir;
-    c.fsync = f;
-    c.databases = databases;
-    c.block_cache_bytes = 8u << 20;
-    c.write_buffer_bytes = 4u << 20;
-    rc = store_open(&c, &s, err, sizeof(err));
-    if (rc != STORE_OK) {
-        diag("store_open(%s): %s", dir, err);
-        abort();
-    }
-    return s;
-}
-
-/* One TAP assertion: the counters agree with a full walk of RocksDB. */
-static void check_store(struct store *s, const char *when)
-{
-    char err[256] = "";
-    int rc = store_check(s, err, sizeof(err));
-
-    if (!ok(rc == STORE_OK, "store_check after %s", when))
-        diag("  %s", err);
-}
-
-/* Value of 'key' in 'db' as a malloc'd NUL-terminated string, or NULL if absent. */
-static char *get_str(struct store *s, int db, struct omk_slice key)
-{
-    struct store_val *v;
-    char *out;
-
-    if (store_get(s, db, key, &v) != STORE_OK)
-        return NULL;
-    out = omk_memdup(v->data, v->len);
-    store_val_release(v);
-    return out;
-}
-
-static int get_is(struct store *s, int db, struct omk_slice key, const char *want)
-{
-    char *got = get_str(s, db, key);
-    int eq = got && strcmp(got, want) == 0;
-
-    omk_free(got);
-    return eq;
-}
-
-static int set_plain(struct store *s, int db, const char *k, const char *v)
-{
-    return store_set(s, db, slice(k, strlen(k)), slice(v, strlen(v)), 0, 0, NULL);
-}
+#include "tests/unit/store_fixture.h"
 
 /* A growing list of keys that SCAN or KEYS returned. */
 struct keylist {
@@ -170,14 +76,6 @@ static int scan_all(struct store *s, int db, const char *pat, size_t count, stru
     return calls;
 }
 
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
 /* ---- tests ------------------------------------------------------------------------- */
 
 static void test_format(void)
@@ -214,132 +112,133 @@ static void test_format(void)
 
 static void test_reopen(void)
 {
-    char *dir = tmpdir_new();
+    char *dir = fx_tmpdir_new("store");
     int64_t exp = omk_now_ms() + 3600 * 1000;
-    struct store *s = open_store(dir, STORE_FSYNC_NO, 16);
+    struct store *s = fx_store_open(dir, NULL);
     struct store_val *v = NULL;
     struct store_stats st;
 
     is_int(store_dbsize(s, 0), 0, "reopen: a new store is empty");
-    is_int(set_plain(s, 0, "a", "1"), STORE_OK, "reopen: set a");
-    is_int(store_set(s, 0, SL("b"), SL("2"), 0, exp, NULL), STORE_OK, "reopen: set b with TTL");
-    is_int(set_plain(s, 3, "c", "3"), STORE_OK, "reopen: set c in db 3");
+    is_int(fx_set_str(s, 0, "a", "1", 0), STORE_OK, "reopen: set a");
+    is_int(store_set(s, 0, FX_SL("b"), FX_SL("2"), 0, exp, NULL), STORE_OK,
+           "reopen: set b with TTL");
+    is_int(fx_set_str(s, 3, "c", "3", 0), STORE_OK, "reopen: set c in db 3");
     store_close(s);
 
-    s = open_store(dir, STORE_FSYNC_NO, 16);
-    ok(get_is(s, 0, SL("a"), "1"), "reopen: a kept its value");
-    is_int(store_get(s, 0, SL("b"), &v), STORE_OK, "reopen: b is there");
+    s = fx_store_open(dir, NULL);
+    ok(fx_str_is(s, 0, "a", "1"), "reopen: a kept its value");
+    is_int(store_get(s, 0, FX_SL("b"), &v), STORE_OK, "reopen: b is there");
     if (v) {
         is_mem(v->data, v->len, "2", 1, "reopen: b kept its value");
         is_int(v->expire_ms, exp, "reopen: b kept its expiry");
         store_val_release(v);
     }
-    is_int(store_get(s, 0, SL("a"), &v), STORE_OK, "reopen: get a");
+    is_int(store_get(s, 0, FX_SL("a"), &v), STORE_OK, "reopen: get a");
     is_int(v->expire_ms, 0, "reopen: a has no expiry");
     store_val_release(v);
-    ok(get_is(s, 3, SL("c"), "3"), "reopen: c kept its value in db 3");
+    ok(fx_str_is(s, 3, "c", "3"), "reopen: c kept its value in db 3");
     is_int(store_dbsize(s, 0), 2, "reopen: dbsize 0 recounted");
     is_int(store_db_expires(s, 0), 1, "reopen: expires 0 recounted");
     is_int(store_dbsize(s, 3), 1, "reopen: dbsize 3 recounted");
     store_stats_get(s, &st);
     ok(st.open_ms >= 0 && st.read_only == 0 && st.io_errors == 0, "reopen: stats sane");
-    check_store(s, "reopen");
+    fx_check_store(s, "reopen");
     store_close(s);
-    tmpdir_rm(dir);
+    fx_tmpdir_rm(dir);
 }
 
 static void test_set_flags(void)
 {
-    char *dir = tmpdir_new();
-    struct store *s = open_store(dir, STORE_FSYNC_NO, 16);
+    char *dir = fx_tmpdir_new("store");
+    struct store *s = fx_store_open(dir, NULL);
     int64_t exp = omk_now_ms() + 3600 * 1000;
     struct store_val *old = (struct store_val *)&old, *v;
 
-    is_int(store_set(s, 0, SL("k"), SL("v1"), STORE_SET_XX, 0, NULL), STORE_NOTSET,
+    is_int(store_set(s, 0, FX_SL("k"), FX_SL("v1"), STORE_SET_XX, 0, NULL), STORE_NOTSET,
            "set XX on a missing key: not set");
-    is_int(store_exists(s, 0, SL("k")), STORE_NOTFOUND, "set XX refused: still missing");
-    is_int(store_set(s, 0, SL("k"), SL("v1"), STORE_SET_NX, 0, NULL), STORE_OK,
+    is_int(store_exists(s, 0, FX_SL("k")), STORE_NOTFOUND, "set XX refused: still missing");
+    is_int(store_set(s, 0, FX_SL("k"), FX_SL("v1"), STORE_SET_NX, 0, NULL), STORE_OK,
            "set NX on a missing key: set");
-    is_int(store_set(s, 0, SL("k"), SL("v2"), STORE_SET_NX, 0, NULL), STORE_NOTSET,
+    is_int(store_set(s, 0, FX_SL("k"), FX_SL("v2"), STORE_SET_NX, 0, NULL), STORE_NOTSET,
            "set NX on an existing key: not set");
-    ok(get_is(s, 0, SL("k"), "v1"), "set NX refused: value unchanged");
-    is_int(store_set(s, 0, SL("k"), SL("v3"), STORE_SET_XX, exp, NULL), STORE_OK,
+    ok(fx_str_is(s, 0, "k", "v1"), "set NX refused: value unchanged");
+    is_int(store_set(s, 0, FX_SL("k"), FX_SL("v3"), STORE_SET_XX, exp, NULL), STORE_OK,
            "set XX on an existing key: set");
-    ok(get_is(s, 0, SL("k"), "v3"), "set XX: new value");
+    ok(fx_str_is(s, 0, "k", "v3"), "set XX: new value");
     is_int(store_db_expires(s, 0), 1, "set XX with TTL: one key with expiry");
 
-    is_int(store_set(s, 0, SL("k"), SL("v4"), STORE_SET_KEEPTTL, 0, NULL), STORE_OK,
+    is_int(store_set(s, 0, FX_SL("k"), FX_SL("v4"), STORE_SET_KEEPTTL, 0, NULL), STORE_OK,
            "set KEEPTTL");
-    is_int(store_get(s, 0, SL("k"), &v), STORE_OK, "get after KEEPTTL");
+    is_int(store_get(s, 0, FX_SL("k"), &v), STORE_OK, "get after KEEPTTL");
     is_int(v->expire_ms, exp, "KEEPTTL kept the expiry");
     store_val_release(v);
     is_int(store_db_expires(s, 0), 1, "KEEPTTL: still one key with expiry");
-    is_int(store_set(s, 0, SL("k"), SL("v5"), 0, 0, NULL), STORE_OK, "plain set");
-    is_int(store_get(s, 0, SL("k"), &v), STORE_OK, "get after plain set");
+    is_int(store_set(s, 0, FX_SL("k"), FX_SL("v5"), 0, 0, NULL), STORE_OK, "plain set");
+    is_int(store_get(s, 0, FX_SL("k"), &v), STORE_OK, "get after plain set");
     is_int(v->expire_ms, 0, "plain set cleared the expiry");
     store_val_release(v);
     is_int(store_db_expires(s, 0), 0, "plain set: no key with expiry");
-    is_int(store_set(s, 0, SL("n"), SL("x"), STORE_SET_KEEPTTL, 0, NULL), STORE_OK,
+    is_int(store_set(s, 0, FX_SL("n"), FX_SL("x"), STORE_SET_KEEPTTL, 0, NULL), STORE_OK,
            "set KEEPTTL on a missing key");
     is_int(store_db_expires(s, 0), 0, "KEEPTTL on a new key: no expiry");
 
-    is_int(store_set(s, 0, SL("k"), SL("v6"), STORE_SET_GET, 0, &old), STORE_OK, "set GET");
+    is_int(store_set(s, 0, FX_SL("k"), FX_SL("v6"), STORE_SET_GET, 0, &old), STORE_OK, "set GET");
     ok(old && old->len == 2 && memcmp(old->data, "v5", 2) == 0, "set GET returned the old value");
     store_val_release(old);
     old = (struct store_val *)&old;
-    is_int(store_set(s, 0, SL("m"), SL("x"), STORE_SET_GET, 0, &old), STORE_OK,
+    is_int(store_set(s, 0, FX_SL("m"), FX_SL("x"), STORE_SET_GET, 0, &old), STORE_OK,
            "set GET on a missing key");
     ok(old == NULL, "set GET on a missing key returns NULL");
     old = (struct store_val *)&old;
-    is_int(store_set(s, 0, SL("k"), SL("v7"), STORE_SET_GET | STORE_SET_NX, 0, &old),
+    is_int(store_set(s, 0, FX_SL("k"), FX_SL("v7"), STORE_SET_GET | STORE_SET_NX, 0, &old),
            STORE_NOTSET, "set NX GET on an existing key: not set");
     ok(old && old->len == 2 && memcmp(old->data, "v6", 2) == 0,
        "set NX GET refused still returns the old value");
     store_val_release(old);
     old = (struct store_val *)&old;
-    is_int(store_set(s, 0, SL("zz"), SL("v"), STORE_SET_GET | STORE_SET_XX, 0, &old),
+    is_int(store_set(s, 0, FX_SL("zz"), FX_SL("v"), STORE_SET_GET | STORE_SET_XX, 0, &old),
            STORE_NOTSET, "set XX GET on a missing key: not set");
     ok(old == NULL, "set XX GET refused on a missing key: NULL");
     is_int(store_dbsize(s, 0), 3, "set flags: dbsize counts k, n, m");
-    check_store(s, "set flags");
+    fx_check_store(s, "set flags");
     store_close(s);
-    tmpdir_rm(dir);
+    fx_tmpdir_rm(dir);
 }
 
 static void test_expiry(void)
 {
-    char *dir = tmpdir_new();
-    struct store *s = open_store(dir, STORE_FSYNC_NO, 16);
+    char *dir = fx_tmpdir_new("store");
+    struct store *s = fx_store_open(dir, NULL);
     int64_t now = omk_now_ms();
     struct store_stats st;
     struct keylist l = { 0 };
     uint64_t cur = 1;
 
     /* A time already past deletes, whether or not the key existed. */
-    is_int(store_set(s, 0, SL("p"), SL("v"), 0, now - 1000, NULL), STORE_OK,
+    is_int(store_set(s, 0, FX_SL("p"), FX_SL("v"), 0, now - 1000, NULL), STORE_OK,
            "set with a past expiry on a missing key: OK");
-    is_int(store_exists(s, 0, SL("p")), STORE_NOTFOUND, "... and the key is absent");
+    is_int(store_exists(s, 0, FX_SL("p")), STORE_NOTFOUND, "... and the key is absent");
     is_int(store_dbsize(s, 0), 0, "... and not counted");
-    is_int(set_plain(s, 0, "p", "v"), STORE_OK, "set p");
-    is_int(store_set(s, 0, SL("p"), SL("w"), 0, now - 1000, NULL), STORE_OK,
+    is_int(fx_set_str(s, 0, "p", "v", 0), STORE_OK, "set p");
+    is_int(store_set(s, 0, FX_SL("p"), FX_SL("w"), 0, now - 1000, NULL), STORE_OK,
            "set with a past expiry on an existing key: OK");
-    is_int(store_exists(s, 0, SL("p")), STORE_NOTFOUND, "... deletes it");
+    is_int(store_exists(s, 0, FX_SL("p")), STORE_NOTFOUND, "... deletes it");
     is_int(store_dbsize(s, 0), 0, "... and uncounts it");
-    check_store(s, "past expiry");
+    fx_check_store(s, "past expiry");
 
     /* Lazy expiry. */
     now = omk_now_ms();
-    is_int(store_set(s, 0, SL("e1"), SL("v"), 0, now + 50, NULL), STORE_OK, "set e1 PX 50");
-    is_int(store_set(s, 0, SL("e2"), SL("v"), 0, now + 50, NULL), STORE_OK, "set e2 PX 50");
-    is_int(store_set(s, 0, SL("e3"), SL("v"), 0, now + 50, NULL), STORE_OK, "set e3 PX 50");
-    is_int(store_set(s, 0, SL("e4"), SL("v"), 0, now + 50, NULL), STORE_OK, "set e4 PX 50");
-    is_int(store_set(s, 0, SL("e5"), SL("v"), 0, now + 50, NULL), STORE_OK, "set e5 PX 50");
-    is_int(set_plain(s, 0, "live", "v"), STORE_OK, "set live");
+    is_int(store_set(s, 0, FX_SL("e1"), FX_SL("v"), 0, now + 50, NULL), STORE_OK, "set e1 PX 50");
+    is_int(store_set(s, 0, FX_SL("e2"), FX_SL("v"), 0, now + 50, NULL), STORE_OK, "set e2 PX 50");
+    is_int(store_set(s, 0, FX_SL("e3"), FX_SL("v"), 0, now + 50, NULL), STORE_OK, "set e3 PX 50");
+    is_int(store_set(s, 0, FX_SL("e4"), FX_SL("v"), 0, now + 50, NULL), STORE_OK, "set e4 PX 50");
+    is_int(store_set(s, 0, FX_SL("e5"), FX_SL("v"), 0, now + 50, NULL), STORE_OK, "set e5 PX 50");
+    is_int(fx_set_str(s, 0, "live", "v", 0), STORE_OK, "set live");
     store_keys(s, 0, NULL, 0, keylist_add, &l); /* KEYS removes nothing, unlike GET */
     ok(l.n == 6 || omk_now_ms() >= now + 50, "the keys are live before their time");
     keylist_free(&l);
     is_int(store_db_expires(s, 0), 5, "five keys with expiry");
-    sleep_ms(80);
+    fx_sleep_ms(80);
     is_int(scan_all(s, 0, NULL, 100, &l), 1, "scan after the expiry: one call");
     ok(l.n == 1 && keylist_count(&l, "live", 4) == 1, "scan skips the expired keys");
     keylist_free(&l);
@@ -347,66 +246,66 @@ static void test_expiry(void)
     ok(l.n == 1 && keylist_count(&l, "live", 4) == 1, "keys skips the expired keys");
     keylist_free(&l);
     is_int(store_dbsize(s, 0), 6, "expired keys still count until removed (as Redis)");
-    is_int(store_get(s, 0, SL("e1"), &(struct store_val *){ NULL }), STORE_NOTFOUND,
+    is_int(store_get(s, 0, FX_SL("e1"), &(struct store_val *){ NULL }), STORE_NOTFOUND,
            "get of an expired key: not found");
-    is_int(store_exists(s, 0, SL("e2")), STORE_NOTFOUND, "exists of an expired key: not found");
-    is_int(store_del(s, 0, SL("e3")), STORE_NOTFOUND, "del of an expired key: not found");
-    is_int(store_set(s, 0, SL("e4"), SL("n"), STORE_SET_NX, 0, NULL), STORE_OK,
+    is_int(store_exists(s, 0, FX_SL("e2")), STORE_NOTFOUND, "exists of an expired key: not found");
+    is_int(store_del(s, 0, FX_SL("e3")), STORE_NOTFOUND, "del of an expired key: not found");
+    is_int(store_set(s, 0, FX_SL("e4"), FX_SL("n"), STORE_SET_NX, 0, NULL), STORE_OK,
            "set NX over an expired key: set");
-    is_int(store_set(s, 0, SL("e5"), SL("n"), STORE_SET_XX, 0, NULL), STORE_NOTSET,
+    is_int(store_set(s, 0, FX_SL("e5"), FX_SL("n"), STORE_SET_XX, 0, NULL), STORE_NOTSET,
            "set XX over an expired key: not set");
     store_stats_get(s, &st);
     is_int(st.expired_keys, 4, "expired_keys counts get, exists, del and set NX");
     is_int(store_dbsize(s, 0), 3, "dbsize: live, e4 and the unremoved e5");
     is_int(store_db_expires(s, 0), 1, "expires: only e5 is left with an expiry");
-    check_store(s, "lazy expiry");
+    fx_check_store(s, "lazy expiry");
     is_int(store_scan(s, 0, 0, NULL, 0, 10, keylist_add, &l, &cur), STORE_OK, "scan");
     ok(cur == 0 && l.n == 2, "scan returns the two live keys");
     keylist_free(&l);
     store_close(s);
-    tmpdir_rm(dir);
+    fx_tmpdir_rm(dir);
 }
 
 static void test_del_exists_mset(void)
 {
-    char *dir = tmpdir_new();
-    struct store *s = open_store(dir, STORE_FSYNC_NO, 16);
-    struct omk_slice kv[] = { SL("m1"), SL("a"), SL("m2"), SL("b"), SL("m1"), SL("c"),
-                              SL("t"),  SL("d") };
+    char *dir = fx_tmpdir_new("store");
+    struct store *s = fx_store_open(dir, NULL);
+    struct omk_slice kv[] = { FX_SL("m1"), FX_SL("a"), FX_SL("m2"), FX_SL("b"),
+                              FX_SL("m1"), FX_SL("c"), FX_SL("t"),  FX_SL("d") };
 
-    is_int(store_exists(s, 0, SL("x")), STORE_NOTFOUND, "exists on a missing key");
-    is_int(store_del(s, 0, SL("x")), STORE_NOTFOUND, "del on a missing key");
-    is_int(set_plain(s, 0, "x", "1"), STORE_OK, "set x");
-    is_int(store_exists(s, 0, SL("x")), STORE_OK, "exists x");
-    is_int(store_del(s, 0, SL("x")), STORE_OK, "del x");
-    is_int(store_exists(s, 0, SL("x")), STORE_NOTFOUND, "x is gone");
-    is_int(store_del(s, 0, SL("x")), STORE_NOTFOUND, "a second del: not found");
+    is_int(store_exists(s, 0, FX_SL("x")), STORE_NOTFOUND, "exists on a missing key");
+    is_int(store_del(s, 0, FX_SL("x")), STORE_NOTFOUND, "del on a missing key");
+    is_int(fx_set_str(s, 0, "x", "1", 0), STORE_OK, "set x");
+    is_int(store_exists(s, 0, FX_SL("x")), STORE_OK, "exists x");
+    is_int(store_del(s, 0, FX_SL("x")), STORE_OK, "del x");
+    is_int(store_exists(s, 0, FX_SL("x")), STORE_NOTFOUND, "x is gone");
+    is_int(store_del(s, 0, FX_SL("x")), STORE_NOTFOUND, "a second del: not found");
     is_int(store_dbsize(s, 0), 0, "dbsize back to 0");
 
-    is_int(store_set(s, 0, SL("t"), SL("old"), 0, omk_now_ms() + 100000, NULL), STORE_OK,
+    is_int(store_set(s, 0, FX_SL("t"), FX_SL("old"), 0, omk_now_ms() + 100000, NULL), STORE_OK,
            "set t with TTL");
     is_int(store_mset(s, 0, kv, 4), STORE_OK, "mset 4 pairs, one key twice");
-    ok(get_is(s, 0, SL("m1"), "c"), "mset: the last pair of a repeated key wins");
-    ok(get_is(s, 0, SL("m2"), "b"), "mset: m2");
-    ok(get_is(s, 0, SL("t"), "d"), "mset: t overwritten");
+    ok(fx_str_is(s, 0, "m1", "c"), "mset: the last pair of a repeated key wins");
+    ok(fx_str_is(s, 0, "m2", "b"), "mset: m2");
+    ok(fx_str_is(s, 0, "t", "d"), "mset: t overwritten");
     is_int(store_dbsize(s, 0), 3, "mset: dbsize 3");
     is_int(store_db_expires(s, 0), 0, "mset cleared t's expiry");
     is_int(store_mset(s, 0, kv, 0), STORE_OK, "mset of nothing");
-    check_store(s, "del/exists/mset");
+    fx_check_store(s, "del/exists/mset");
     store_close(s);
-    tmpdir_rm(dir);
+    fx_tmpdir_rm(dir);
 }
 
 static void test_flush(void)
 {
-    char *dir = tmpdir_new();
-    struct store *s = open_store(dir, STORE_FSYNC_NO, 16);
+    char *dir = fx_tmpdir_new("store");
+    struct store *s = fx_store_open(dir, NULL);
     char k[32];
 
     for (int db = 0; db < 3; db++)
         for (int i = 0; i < 100; i++) {
             snprintf(k, sizeof(k), "key:%d", i);
-            store_set(s, db, slice(k, strlen(k)), SL("v"), 0,
+            store_set(s, db, fx_sl(k), FX_SL("v"), 0,
                       i % 2 ? omk_now_ms() + 100000 : 0, NULL);
         }
     is_int(store_dbsize(s, 1), 100, "flush: db 1 has 100 keys");
@@ -414,25 +313,25 @@ static void test_flush(void)
     is_int(store_flush(s, 1), STORE_OK, "flushdb 1");
     is_int(store_dbsize(s, 1), 0, "db 1 empty");
     is_int(store_db_expires(s, 1), 0, "db 1 has no expiring key");
-    is_int(store_exists(s, 1, SL("key:5")), STORE_NOTFOUND, "db 1 key gone");
+    is_int(store_exists(s, 1, FX_SL("key:5")), STORE_NOTFOUND, "db 1 key gone");
     is_int(store_dbsize(s, 0) + store_dbsize(s, 2), 200, "dbs 0 and 2 untouched");
-    ok(get_is(s, 2, SL("key:5"), "v"), "db 2 key still readable");
+    ok(fx_str_is(s, 2, "key:5", "v"), "db 2 key still readable");
     is_int(store_flush(s, 5), STORE_OK, "flushdb of an empty db");
-    check_store(s, "flushdb");
+    fx_check_store(s, "flushdb");
     is_int(store_flush(s, -1), STORE_OK, "flushall");
     is_int(store_dbsize(s, 0) + store_dbsize(s, 2), 0, "flushall empties every db");
-    check_store(s, "flushall");
+    fx_check_store(s, "flushall");
     store_close(s);
-    s = open_store(dir, STORE_FSYNC_NO, 16);
+    s = fx_store_open(dir, NULL);
     is_int(store_dbsize(s, 0), 0, "flushall survives a reopen");
     store_close(s);
-    tmpdir_rm(dir);
+    fx_tmpdir_rm(dir);
 }
 
 static void test_scan(void)
 {
-    char *dir = tmpdir_new();
-    struct store *s = open_store(dir, STORE_FSYNC_NO, 16);
+    char *dir = fx_tmpdir_new("store");
+    struct store *s = fx_store_open(dir, NULL);
     struct keylist l = { 0 };
     char k[32];
     int dup = 0, missing = 0, calls;
@@ -440,9 +339,9 @@ static void test_scan(void)
 
     for (int i = 0; i < 1000; i++) {
         snprintf(k, sizeof(k), "key:%04d", i);
-        set_plain(s, 0, k, "v");
+        fx_set_str(s, 0, k, "v", 0);
     }
-    set_plain(s, 1, "key:0001", "other db");
+    fx_set_str(s, 1, "key:0001", "other db", 0);
     calls = scan_all(s, 0, NULL, 7, &l);
     for (int i = 0; i < 1000; i++) {
         size_t c;
@@ -458,9 +357,9 @@ static void test_scan(void)
 
     for (int i = 0; i < 20; i++) {
         snprintf(k, sizeof(k), "user:%02d", i);
-        set_plain(s, 0, k, "v");
+        fx_set_str(s, 0, k, "v", 0);
         snprintf(k, sizeof(k), "aaa:%02d", i);
-        set_plain(s, 0, k, "v");
+        fx_set_str(s, 0, k, "v", 0);
     }
     calls = scan_all(s, 0, "user:*", 7, &l);
     ok(l.n == 20 && keylist_count(&l, "user:07", 7) == 1, "scan MATCH user:* finds the 20");
@@ -539,13 +438,13 @@ static void test_scan(void)
            "a finished walk's cursor is gone");
     keylist_free(&l);
     store_close(s);
-    tmpdir_rm(dir);
+    fx_tmpdir_rm(dir);
 }
 
 static void test_binary_and_values(void)
 {
-    char *dir = tmpdir_new();
-    struct store *s = open_store(dir, STORE_FSYNC_NO, 256);
+    char *dir = fx_tmpdir_new("store");
+    struct store *s = fx_store_open(dir, &(struct fx_store_opts){ .databases = 256 });
     static const struct omk_slice keys[] = {
         { "", 0 }, { "\0", 1 }, { "a\0b", 3 }, { "\xff", 1 }, { "\xff\xff", 2 },
         { "\xff\0\xff", 3 }, { "\x01", 1 },
@@ -559,11 +458,11 @@ static void test_binary_and_values(void)
 
     for (int db = 0; db < 256; db += 127) { /* dbs 0, 127 and 254 */
         for (size_t i = 0; i < nk; i++)
-            good &= store_set(s, db, keys[i], slice((const char *)&i, sizeof(i)), 0, 0, NULL) ==
+            good &= store_set(s, db, keys[i], fx_sl_n((const char *)&i, sizeof(i)), 0, 0, NULL) ==
                     STORE_OK;
     }
     for (size_t i = 0; i < nk; i++) /* db 255 has no single-byte upper bound */
-        good &= store_set(s, 255, keys[i], SL("last"), 0, 0, NULL) == STORE_OK;
+        good &= store_set(s, 255, keys[i], FX_SL("last"), 0, 0, NULL) == STORE_OK;
     ok(good, "binary keys: set in dbs 0, 127, 254, 255");
     for (size_t i = 0; i < nk && good; i++) {
         good &= store_get(s, 127, keys[i], &v) == STORE_OK && v->len == sizeof(i) &&
@@ -589,10 +488,10 @@ static void test_binary_and_values(void)
     is_int(store_dbsize(s, 255), 0, "db 255 emptied");
     is_int(store_exists(s, 255, keys[4]), STORE_NOTFOUND, "db 255: \\xff\\xff gone");
     is_int(store_exists(s, 254, keys[4]), STORE_OK, "db 254 untouched by flushdb 255");
-    check_store(s, "binary keys");
+    fx_check_store(s, "binary keys");
 
-    is_int(store_set(s, 1, SL("empty"), SL(""), 0, 0, NULL), STORE_OK, "set an empty value");
-    is_int(store_get(s, 1, SL("empty"), &v), STORE_OK, "get the empty value");
+    is_int(store_set(s, 1, FX_SL("empty"), FX_SL(""), 0, 0, NULL), STORE_OK, "set an empty value");
+    is_int(store_get(s, 1, FX_SL("empty"), &v), STORE_OK, "get the empty value");
     is_int(v->len, 0, "the empty value has length 0");
     store_val_release(v);
 
@@ -603,14 +502,14 @@ static void test_binary_and_values(void)
         x ^= x << 17;
         big[i] = (char)(x >> 32);
     }
-    is_int(store_set(s, 1, SL("big"), slice(big, big_len), 0, 0, NULL), STORE_OK,
+    is_int(store_set(s, 1, FX_SL("big"), fx_sl_n(big, big_len), 0, 0, NULL), STORE_OK,
            "set a 10 MB value");
-    is_int(store_get(s, 1, SL("big"), &v), STORE_OK, "get the 10 MB value");
+    is_int(store_get(s, 1, FX_SL("big"), &v), STORE_OK, "get the 10 MB value");
     is_mem(v->data, v->len, big, big_len, "the 10 MB value reads back intact");
     store_val_release_cb(v->data, v->len, v); /* the evbuffer cleanup path */
     store_close(s);
-    s = open_store(dir, STORE_FSYNC_NO, 256);
-    is_int(store_get(s, 1, SL("big"), &v), STORE_OK, "get the 10 MB value after a reopen");
+    s = fx_store_open(dir, &(struct fx_store_opts){ .databases = 256 });
+    is_int(store_get(s, 1, FX_SL("big"), &v), STORE_OK, "get the 10 MB value after a reopen");
     is_mem(v->data, v->len, big, big_len, "... intact");
     store_val_release(v);
     store_val_release(NULL);
@@ -618,33 +517,33 @@ static void test_binary_and_values(void)
        (unsigned long long)store_disk_bytes(s));
     omk_free(big);
     store_close(s);
-    tmpdir_rm(dir);
+    fx_tmpdir_rm(dir);
 }
 
 static void test_databases(void)
 {
-    char *dir = tmpdir_new();
-    struct store *s = open_store(dir, STORE_FSYNC_NO, 16);
+    char *dir = fx_tmpdir_new("store");
+    struct store *s = fx_store_open(dir, NULL);
     char v[16];
     int good = 1;
 
     for (int db = 0; db < 16; db++) {
         snprintf(v, sizeof(v), "db%d", db);
-        good &= set_plain(s, db, "same", v) == STORE_OK;
+        good &= fx_set_str(s, db, "same", v, 0) == STORE_OK;
     }
     for (int db = 0; db < 16; db++) {
         snprintf(v, sizeof(v), "db%d", db);
-        good &= get_is(s, db, SL("same"), v) && store_dbsize(s, db) == 1;
+        good &= fx_str_is(s, db, "same", v) && store_dbsize(s, db) == 1;
     }
     ok(good, "16 databases: one key name, 16 values");
-    is_int(store_del(s, 7, SL("same")), STORE_OK, "del in db 7");
+    is_int(store_del(s, 7, FX_SL("same")), STORE_OK, "del in db 7");
     good = 1;
     for (int db = 0; db < 16; db++)
-        good &= (store_exists(s, db, SL("same")) == STORE_OK) == (db != 7);
+        good &= (store_exists(s, db, FX_SL("same")) == STORE_OK) == (db != 7);
     ok(good, "only db 7 lost the key");
-    check_store(s, "16 databases");
+    fx_check_store(s, "16 databases");
     store_close(s);
-    tmpdir_rm(dir);
+    fx_tmpdir_rm(dir);
 }
 
 static void test_fsync_modes(void)
@@ -654,15 +553,15 @@ static void test_fsync_modes(void)
     static const char *names[] = { "no", "everysec", "always" };
 
     for (size_t m = 0; m < OMK_ARRAY_LEN(modes); m++) {
-        char *dir = tmpdir_new();
-        struct store *s = open_store(dir, modes[m], 16);
+        char *dir = fx_tmpdir_new("store");
+        struct store *s = fx_store_open(dir, &(struct fx_store_opts){ .fsync = modes[m] });
         struct store_stats st;
         int good = 1;
         char k[16];
 
         for (int i = 0; i < 50; i++) {
             snprintf(k, sizeof(k), "k%d", i);
-            good &= set_plain(s, 0, k, names[m]) == STORE_OK;
+            good &= fx_set_str(s, 0, k, names[m], 0) == STORE_OK;
         }
         ok(good, "appendfsync %s: 50 writes", names[m]);
         if (modes[m] == STORE_FSYNC_EVERYSEC) {
@@ -670,13 +569,13 @@ static void test_fsync_modes(void)
                 store_stats_get(s, &st);
                 if (st.wal_syncs > 0)
                     break;
-                sleep_ms(50);
+                fx_sleep_ms(50);
             }
             ok(st.wal_syncs > 0 && st.last_sync_ms > 0, "everysec: the thread synced the WAL");
         }
         store_close(s);
-        s = open_store(dir, modes[m], 16);
-        ok(get_is(s, 0, SL("k49"), names[m]) && store_dbsize(s, 0) == 50,
+        s = fx_store_open(dir, &(struct fx_store_opts){ .fsync = modes[m] });
+        ok(fx_str_is(s, 0, "k49", names[m]) && store_dbsize(s, 0) == 50,
            "appendfsync %s: writes survive a reopen", names[m]);
         store_stats_get(s, &st);
         store_set_fsync(s, STORE_FSYNC_ALWAYS);
@@ -690,9 +589,9 @@ static void test_fsync_modes(void)
                 ok(st2.wal_syncs == st.wal_syncs + 1, "switching %s -> always syncs once",
                    names[m]);
         }
-        ok(set_plain(s, 0, "after", "switch") == STORE_OK, "a write after the switch");
+        ok(fx_set_str(s, 0, "after", "switch", 0) == STORE_OK, "a write after the switch");
         store_close(s);
-        tmpdir_rm(dir);
+        fx_tmpdir_rm(dir);
     }
 }
 
@@ -700,12 +599,13 @@ static void test_fsync_modes(void)
  * crash:0, crash:1, ... forever, writing each acknowledged index to fd 'fd'. */
 static int crash_child(const char *dir, int mode, int fd)
 {
-    struct store *s = open_store(dir, (enum store_fsync)mode, 16);
+    struct fx_store_opts o = { .fsync = (enum store_fsync)mode };
+    struct store *s = fx_store_open(dir, &o);
     char k[32];
 
     for (uint32_t i = 0;; i++) {
         snprintf(k, sizeof(k), "crash:%u", i);
-        if (set_plain(s, 0, k, "v") != STORE_OK)
+        if (fx_set_str(s, 0, k, "v", 0) != STORE_OK)
             return 1;
         if (write(fd, &i, sizeof(i)) != sizeof(i))
             return 1;
@@ -717,7 +617,7 @@ static void test_kill9(void)
     static const char *names[] = { "no", "everysec", "always" };
 
     for (int mode = 0; mode < 3; mode++) {
-        char *dir = tmpdir_new();
+        char *dir = fx_tmpdir_new("store");
         char modestr[8], fdstr[16];
         int fds[2], status, lost = 0;
         uint32_t i, acked = 0, n = 0;
@@ -748,24 +648,24 @@ static void test_kill9(void)
         ok(n == 200 && WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL,
            "kill -9 (%s): the writer was killed after %u acknowledged writes", names[mode],
            acked + 1);
-        s = open_store(dir, STORE_FSYNC_NO, 16);
+        s = fx_store_open(dir, NULL);
         for (i = 0; i <= acked; i++) {
             char k[32];
 
             snprintf(k, sizeof(k), "crash:%u", i);
-            lost += store_exists(s, 0, slice(k, strlen(k))) != STORE_OK;
+            lost += store_exists(s, 0, fx_sl(k)) != STORE_OK;
         }
         is_int(lost, 0, "kill -9 (%s): no acknowledged write lost", names[mode]);
-        check_store(s, "kill -9");
+        fx_check_store(s, "kill -9");
         store_close(s);
-        tmpdir_rm(dir);
+        fx_tmpdir_rm(dir);
     }
 }
 
 static void test_errors(void)
 {
-    char *dir = tmpdir_new();
-    struct store *s = open_store(dir, STORE_FSYNC_NO, 16);
+    char *dir = fx_tmpdir_new("store");
+    struct store *s = fx_store_open(dir, NULL);
     struct store_config c;
     struct store *s2 = NULL;
     struct store_stats st;
@@ -775,13 +675,13 @@ static void test_errors(void)
     char err[256] = "";
     int names_ok = 1;
 
-    set_plain(s, 0, "a", "1");
-    set_plain(s, 10, "b", "2");
+    fx_set_str(s, 0, "a", "1", 0);
+    fx_set_str(s, 10, "b", "2", 0);
     store_test_fail_next(s, ROCKS_OP_GET, STORE_ERR_IO);
-    is_int(store_get(s, 0, SL("a"), &v), STORE_ERR_IO, "an injected read error: I/O error");
-    is_int(store_set(s, 0, SL("a"), SL("x"), 0, 0, NULL), STORE_OK, "the next write works");
+    is_int(store_get(s, 0, FX_SL("a"), &v), STORE_ERR_IO, "an injected read error: I/O error");
+    is_int(store_set(s, 0, FX_SL("a"), FX_SL("x"), 0, 0, NULL), STORE_OK, "the next write works");
     store_test_fail_next(s, ROCKS_OP_WRITE, STORE_ERR_IO);
-    is_int(set_plain(s, 0, "new", "1"), STORE_ERR_IO, "an injected write error: I/O error");
+    is_int(fx_set_str(s, 0, "new", "1", 0), STORE_ERR_IO, "an injected write error: I/O error");
     is_int(store_dbsize(s, 0), 1, "a failed write changes no counter");
     /* SCAN, EXISTS and a missing GET are answered by the index: RocksDB failing to
      * read does not touch them, and they read nothing from it. */
@@ -791,26 +691,26 @@ static void test_errors(void)
     is_int(store_scan(s, 0, 0, NULL, 0, 10, keylist_add, &l, &cur), STORE_OK,
            "SCAN works while RocksDB reads fail");
     ok(cur == 0 && l.n == 1, "... and returns the one key of db 0");
-    is_int(store_exists(s, 0, SL("a")), STORE_OK, "EXISTS works while RocksDB reads fail");
-    is_int(store_get(s, 0, SL("missing"), &v), STORE_NOTFOUND, "GET of a missing key too");
+    is_int(store_exists(s, 0, FX_SL("a")), STORE_OK, "EXISTS works while RocksDB reads fail");
+    is_int(store_get(s, 0, FX_SL("missing"), &v), STORE_NOTFOUND, "GET of a missing key too");
     store_stats_get(s, &st);
     is_int(st.rocks_reads, reads, "none of them read RocksDB");
-    is_int(store_get(s, 0, SL("a"), &v), STORE_ERR_IO, "the armed read error hits the next GET");
+    is_int(store_get(s, 0, FX_SL("a"), &v), STORE_ERR_IO, "the armed read error hits the next GET");
     keylist_free(&l);
     store_stats_get(s, &st);
     ok(st.io_errors == 3 && !st.read_only, "three I/O errors counted, still writable");
 
     store_test_fail_next(s, ROCKS_OP_WRITE, STORE_ERR_CORRUPT);
-    is_int(store_del(s, 0, SL("a")), STORE_ERR_CORRUPT, "an injected corruption on write");
+    is_int(store_del(s, 0, FX_SL("a")), STORE_ERR_CORRUPT, "an injected corruption on write");
     store_stats_get(s, &st);
     ok(st.read_only == 1, "corruption switched the store to read-only");
-    is_int(set_plain(s, 0, "z", "1"), STORE_ERR_CORRUPT, "writes now fail: set");
-    is_int(store_mset(s, 0, (struct omk_slice[]){ SL("q"), SL("1") }, 1), STORE_ERR_CORRUPT,
+    is_int(fx_set_str(s, 0, "z", "1", 0), STORE_ERR_CORRUPT, "writes now fail: set");
+    is_int(store_mset(s, 0, (struct omk_slice[]){ FX_SL("q"), FX_SL("1") }, 1), STORE_ERR_CORRUPT,
            "writes now fail: mset");
     is_int(store_flush(s, 0), STORE_ERR_CORRUPT, "writes now fail: flushdb");
-    ok(get_is(s, 0, SL("a"), "x"), "reads still work");
+    ok(fx_str_is(s, 0, "a", "x"), "reads still work");
     is_int(store_dbsize(s, 0), 1, "counters unchanged by refused writes");
-    check_store(s, "read-only");
+    fx_check_store(s, "read-only");
     store_close(s);
 
     for (int rc = STORE_ERR_VALUE; rc <= STORE_NOTSET; rc++)
@@ -828,58 +728,51 @@ static void test_errors(void)
     err[0] = '\0';
     is_int(store_open(&c, &s2, err, sizeof(err)), STORE_ERR_IO, "open of an impossible dir");
     ok(s2 == NULL && err[0] != '\0', "... with a message");
-    tmpdir_rm(dir);
+    fx_tmpdir_rm(dir);
 }
 
 /* Values written behind the store's back (a future version, a torn header) are
  * counted, listed, refused by GET and found by store_check. */
 static void test_bad_values(void)
 {
-    char *dir = tmpdir_new();
-    struct store_config c;
-    struct rocks *r;
-    struct rocks_batch *b;
+    char *dir = fx_tmpdir_new("store");
+    struct fx_raw w;
     struct store *s;
     struct store_val *v = NULL;
     struct keylist l = { 0 };
     unsigned char hdr[FMT_HDR_LEN];
     char err[256];
 
-    store_config_defaults(&c);
-    c.dir = dir;
-    OMK_ASSERT(rocks_open(&c, &r, err, sizeof(err)) == STORE_OK);
-    b = rocks_batch_new();
+    fx_raw_begin(&w, dir);
     fmt_hdr_encode(hdr, FMT_TYPE_STRING, 0);
     hdr[0] = 2; /* a format version this reader does not know */
-    rocks_batch_put(b, "\0v2", 3, hdr, sizeof(hdr), "x", 1);
-    rocks_batch_put(b, "\0short", 6, "\1\0\0", 3, "", 0);
+    rocks_batch_put(w.b, "\0v2", 3, hdr, sizeof(hdr), "x", 1);
+    rocks_batch_put(w.b, "\0short", 6, "\1\0\0", 3, "", 0);
     fmt_hdr_encode(hdr, FMT_TYPE_HASH, 0);
-    rocks_batch_put(b, "\0hash", 5, hdr, sizeof(hdr), "", 0);
-    OMK_ASSERT(rocks_write(r, b, 0) == STORE_OK);
-    rocks_batch_free(b);
-    rocks_close(r);
+    rocks_batch_put(w.b, "\0hash", 5, hdr, sizeof(hdr), "", 0);
+    fx_raw_commit(&w);
 
-    s = open_store(dir, STORE_FSYNC_NO, 16);
+    s = fx_store_open(dir, NULL);
     is_int(store_dbsize(s, 0), 3, "undecodable values are counted as keys");
-    is_int(store_get(s, 0, SL("v2"), &v), STORE_ERR_VALUE, "get of an unknown version");
-    is_int(store_get(s, 0, SL("short"), &v), STORE_ERR_VALUE, "get of a torn header");
-    is_int(store_get(s, 0, SL("hash"), &v), STORE_ERR_VALUE, "get of a type not yet known");
-    is_int(store_exists(s, 0, SL("v2")), STORE_OK, "exists sees it");
-    is_int(store_set(s, 0, SL("v2"), SL("n"), STORE_SET_GET, 0, &v), STORE_ERR_VALUE,
+    is_int(store_get(s, 0, FX_SL("v2"), &v), STORE_ERR_VALUE, "get of an unknown version");
+    is_int(store_get(s, 0, FX_SL("short"), &v), STORE_ERR_VALUE, "get of a torn header");
+    is_int(store_get(s, 0, FX_SL("hash"), &v), STORE_ERR_VALUE, "get of a type not yet known");
+    is_int(store_exists(s, 0, FX_SL("v2")), STORE_OK, "exists sees it");
+    is_int(store_set(s, 0, FX_SL("v2"), FX_SL("n"), STORE_SET_GET, 0, &v), STORE_ERR_VALUE,
            "set GET cannot return it");
     scan_all(s, 0, NULL, 10, &l);
     is_int(l.n, 3, "scan lists them");
     keylist_free(&l);
     ok(store_check(s, err, sizeof(err)) == STORE_ERR_VALUE && strstr(err, "3 values"),
        "store_check reports them: %s", err);
-    is_int(set_plain(s, 0, "v2", "fixed"), STORE_OK, "a plain set overwrites one");
-    ok(get_is(s, 0, SL("v2"), "fixed"), "... which reads back");
-    is_int(store_del(s, 0, SL("short")), STORE_OK, "del removes one");
-    is_int(store_del(s, 0, SL("hash")), STORE_OK, "del removes the other");
+    is_int(fx_set_str(s, 0, "v2", "fixed", 0), STORE_OK, "a plain set overwrites one");
+    ok(fx_str_is(s, 0, "v2", "fixed"), "... which reads back");
+    is_int(store_del(s, 0, FX_SL("short")), STORE_OK, "del removes one");
+    is_int(store_del(s, 0, FX_SL("hash")), STORE_OK, "del removes the other");
     is_int(store_dbsize(s, 0), 1, "counters follow");
-    check_store(s, "repairing bad values");
+    fx_check_store(s, "repairing bad values");
     store_close(s);
-    tmpdir_rm(dir);
+    fx_tmpdir_rm(dir);
 }
 
 /* ---- concurrency ------------------------------------------------------------------- */
@@ -916,29 +809,28 @@ static void *churn_main(void *arg)
         if (op < 6) {
             int64_t exp = op == 0 ? omk_now_ms() + 1 + r % 20 : 0;
 
-            rc = store_set(c->s, 0, slice(k[0], strlen(k[0])), SL("churn"),
+            rc = store_set(c->s, 0, fx_sl(k[0]), FX_SL("churn"),
                            op == 1 ? STORE_SET_NX : op == 2 ? STORE_SET_KEEPTTL : 0, exp, NULL);
         } else if (op < 10) {
-            rc = store_del(c->s, 0, slice(k[0], strlen(k[0])));
+            rc = store_del(c->s, 0, fx_sl(k[0]));
         } else if (op < 12) {
             struct omk_slice kv[6];
 
             for (int i = 0; i < 3; i++) {
                 churn_key(k[i], sizeof(k[i]), (unsigned)rand_r(&c->seed) % 40);
-                kv[2 * i] = slice(k[i], strlen(k[i]));
-                kv[2 * i + 1] = SL("m");
+                kv[2 * i] = fx_sl(k[i]);
+                kv[2 * i + 1] = FX_SL("m");
             }
             rc = store_mset(c->s, 0, kv, 3);
         } else if (op < 14) {
-            rc = store_get(c->s, 0, slice(k[0], strlen(k[0])), &v);
+            rc = store_get(c->s, 0, fx_sl(k[0]), &v);
             store_val_release(v);
         } else if (op < 15) {
-            rc = store_exists(c->s, 0, slice(k[0], strlen(k[0])));
+            rc = store_exists(c->s, 0, fx_sl(k[0]));
         } else {
             /* db 1 gets writes and, now and then, a FLUSHDB racing them */
             rc = r % 64 == 0 ? store_flush(c->s, 1)
-                             : store_set(c->s, 1, slice(k[0], strlen(k[0])), SL("x"), 0,
-                                         0, NULL);
+                             : store_set(c->s, 1, fx_sl(k[0]), FX_SL("x"), 0, 0, NULL);
         }
         c->errors += rc < 0;
         c->ops++;
@@ -968,8 +860,8 @@ static void seen_add(void *arg, const char *key, size_t klen)
 
 static void test_concurrent_scan(void)
 {
-    char *dir = tmpdir_new();
-    struct store *s = open_store(dir, STORE_FSYNC_NO, 16);
+    char *dir = fx_tmpdir_new("store");
+    struct store *s = fx_store_open(dir, NULL);
     struct churn c[4];
     pthread_t th[4];
     atomic_int stop = 0;
@@ -979,7 +871,7 @@ static void test_concurrent_scan(void)
 
     for (int i = 0; i < STABLE_KEYS; i++) {
         snprintf(k, sizeof(k), "k%05d", i * 2);
-        set_plain(s, 0, k, "stable");
+        fx_set_str(s, 0, k, "stable", 0);
     }
     for (int i = 0; i < 4; i++) {
         c[i] = (struct churn){ .s = s, .seed = 1234u + (unsigned)i, .stop = &stop };
@@ -1014,17 +906,17 @@ static void test_concurrent_scan(void)
     ok(iterations > 0 && scan_errors == 0, "concurrent: %d scans ran without error", iterations);
     is_int(incomplete, 0, "concurrent: every scan returned every stable key");
     is_int(errors, 0, "concurrent: no store call failed");
-    check_store(s, "concurrent writers (counters stayed exact)");
+    fx_check_store(s, "concurrent writers (counters stayed exact)");
     store_close(s);
-    tmpdir_rm(dir);
+    fx_tmpdir_rm(dir);
 }
 
 /* ---- a small measurement ------------------------------------------------------------ */
 
 static void test_measure(void)
 {
-    char *dir = tmpdir_new();
-    struct store *s = open_store(dir, STORE_FSYNC_NO, 16);
+    char *dir = fx_tmpdir_new("store");
+    struct store *s = fx_store_open(dir, NULL);
     struct store_stats st;
     int n = 20000, good = 1;
     int64_t t0;
@@ -1033,7 +925,7 @@ static void test_measure(void)
     t0 = omk_mono_us();
     for (int i = 0; i < n; i++) {
         snprintf(k, sizeof(k), "bench:%08d", i);
-        good &= set_plain(s, 0, k, "0123456789abcdef0123456789abcdef") == STORE_OK;
+        good &= fx_set_str(s, 0, k, "0123456789abcdef0123456789abcdef", 0) == STORE_OK;
     }
     diag("measure: %d sets (32-byte values, appendfsync no): %.2f us each", n,
          (double)(omk_mono_us() - t0) / n);
@@ -1042,20 +934,20 @@ static void test_measure(void)
         struct store_val *v;
 
         snprintf(k, sizeof(k), "bench:%08d", (i * 7919) % n);
-        if (store_get(s, 0, slice(k, strlen(k)), &v) == STORE_OK)
+        if (store_get(s, 0, fx_sl(k), &v) == STORE_OK)
             store_val_release(v);
         else
             good = 0;
     }
     diag("measure: %d random gets (memtable): %.2f us each", n, (double)(omk_mono_us() - t0) / n);
     store_close(s);
-    s = open_store(dir, STORE_FSYNC_NO, 16);
+    s = fx_store_open(dir, NULL);
     store_stats_get(s, &st);
     diag("measure: reopen counted %llu keys in %lld ms",
          (unsigned long long)store_dbsize(s, 0), (long long)st.open_ms);
     ok(good && store_dbsize(s, 0) == (uint64_t)n, "measure: %d keys written and read", n);
     store_close(s);
-    tmpdir_rm(dir);
+    fx_tmpdir_rm(dir);
 }
 
 int main(int argc, char **argv)

@@ -6,12 +6,9 @@
  * group of mutations. */
 #include "config.h"
 
-#include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/omk.h"
 #include "store/format.h"
@@ -19,86 +16,7 @@
 #include "store/store.h"
 #include "store/store_internal.h"
 #include "tests/tap.h"
-
-#define SL(lit) ((struct omk_slice){ (lit), sizeof(lit) - 1 })
-
-/* ---- fixtures ---------------------------------------------------------------------- */
-
-static char *tmpdir_new(void)
-{
-    char tmpl[] = "/tmp/omk-test-keys-XXXXXX";
-
-    OMK_ASSERT(mkdtemp(tmpl) != NULL);
-    return omk_memdup(tmpl, strlen(tmpl));
-}
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    OMK_UNUSED(sb);
-    OMK_UNUSED(flag);
-    OMK_UNUSED(ftw);
-    return remove(path);
-}
-
-static void tmpdir_rm(char *dir)
-{
-    OMK_ASSERT(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0);
-    omk_free(dir);
-}
-
-static struct store *open_store(const char *dir)
-{
-    struct store_config c;
-    struct store *s = NULL;
-    char err[256];
-
-    store_config_defaults(&c);
-    c.dir = dir;
-    c.fsync = STORE_FSYNC_NO;
-    c.block_cache_bytes = 8u << 20;
-    c.write_buffer_bytes = 4u << 20;
-    if (store_open(&c, &s, err, sizeof(err)) != STORE_OK) {
-        diag("store_open(%s): %s", dir, err);
-        abort();
-    }
-    return s;
-}
-
-static void check_store(struct store *s, const char *when)
-{
-    char err[256] = "";
-
-    if (!ok(store_check(s, err, sizeof(err)) == STORE_OK, "store_check after %s", when))
-        diag("  %s", err);
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
-}
-
-static int set_str(struct store *s, int db, const char *k, const char *v, int64_t expire_ms)
-{
-    struct omk_slice key = { k, strlen(k) }, val = { v, strlen(v) };
-
-    return store_set(s, db, key, val, 0, expire_ms, NULL);
-}
-
-/* 1 if 'key' of 'db' holds exactly 'want'/'wlen'. */
-static int val_is(struct store *s, int db, struct omk_slice key, const char *want, size_t wlen)
-{
-    struct store_val *v;
-    int eq;
-
-    if (store_get(s, db, key, &v) != STORE_OK)
-        return 0;
-    eq = v->len == wlen && memcmp(v->data, want, wlen) == 0;
-    store_val_release(v);
-    return eq;
-}
+#include "tests/unit/store_fixture.h"
 
 /* The expiry of 'key' of 'db' (0: none), or -2 if it is missing. */
 static int64_t expiry_of(struct store *s, int db, struct omk_slice key)
@@ -109,14 +27,6 @@ static int64_t expiry_of(struct store *s, int db, struct omk_slice key)
     return rc == STORE_NOTFOUND ? -2 : rc == STORE_OK ? when : -3;
 }
 
-static uint64_t expired_keys(struct store *s)
-{
-    struct store_stats st;
-
-    store_stats_get(s, &st);
-    return st.expired_keys;
-}
-
 /* ---- tests ------------------------------------------------------------------------- */
 
 static void test_type_ttl(struct store *s)
@@ -124,16 +34,16 @@ static void test_type_ttl(struct store *s)
     const char *name = NULL;
     int64_t now = omk_now_ms(), when = 0;
 
-    is_int(store_type(s, 0, SL("nope"), &name), STORE_NOTFOUND, "type of a missing key");
-    set_str(s, 0, "plain", "v", 0);
-    ok(store_type(s, 0, SL("plain"), &name) == STORE_OK && !strcmp(name, "string"),
+    is_int(store_type(s, 0, FX_SL("nope"), &name), STORE_NOTFOUND, "type of a missing key");
+    fx_set_str(s, 0, "plain", "v", 0);
+    ok(store_type(s, 0, FX_SL("plain"), &name) == STORE_OK && !strcmp(name, "string"),
        "type of a string is \"string\"");
-    is_int(store_ttl(s, 0, SL("nope"), &when), STORE_NOTFOUND, "ttl of a missing key");
-    is_int(expiry_of(s, 0, SL("plain")), 0, "ttl of a key without expiry is 0");
-    set_str(s, 0, "timed", "v", now + 100000);
-    is_int(expiry_of(s, 0, SL("timed")), now + 100000, "ttl gives the absolute expiry");
-    is_int(store_type(s, 1, SL("plain"), &name), STORE_NOTFOUND, "databases are apart");
-    check_store(s, "type and ttl");
+    is_int(store_ttl(s, 0, FX_SL("nope"), &when), STORE_NOTFOUND, "ttl of a missing key");
+    is_int(expiry_of(s, 0, FX_SL("plain")), 0, "ttl of a key without expiry is 0");
+    fx_set_str(s, 0, "timed", "v", now + 100000);
+    is_int(expiry_of(s, 0, FX_SL("timed")), now + 100000, "ttl gives the absolute expiry");
+    is_int(store_type(s, 1, FX_SL("plain"), &name), STORE_NOTFOUND, "databases are apart");
+    fx_check_store(s, "type and ttl");
 }
 
 static void test_expire_rules(struct store *s)
@@ -141,64 +51,64 @@ static void test_expire_rules(struct store *s)
     int64_t now = omk_now_ms(), t1 = now + 100000, t2 = now + 200000;
     uint64_t keys0;
 
-    set_str(s, 0, "e", "value", 0);
-    is_int(store_expire(s, 0, SL("missing"), t1, 0), STORE_NOTFOUND, "expire a missing key");
-    is_int(store_expire(s, 0, SL("e"), t1, STORE_EXPIRE_XX), STORE_NOTSET,
+    fx_set_str(s, 0, "e", "value", 0);
+    is_int(store_expire(s, 0, FX_SL("missing"), t1, 0), STORE_NOTFOUND, "expire a missing key");
+    is_int(store_expire(s, 0, FX_SL("e"), t1, STORE_EXPIRE_XX), STORE_NOTSET,
            "XX refuses a key without expiry");
-    is_int(store_expire(s, 0, SL("e"), t1, STORE_EXPIRE_GT), STORE_NOTSET,
+    is_int(store_expire(s, 0, FX_SL("e"), t1, STORE_EXPIRE_GT), STORE_NOTSET,
            "GT refuses a key without expiry (none is infinitely late)");
-    is_int(store_expire(s, 0, SL("e"), t2, STORE_EXPIRE_LT), STORE_OK,
+    is_int(store_expire(s, 0, FX_SL("e"), t2, STORE_EXPIRE_LT), STORE_OK,
            "LT accepts a key without expiry");
-    is_int(expiry_of(s, 0, SL("e")), t2, "... which now has it");
-    ok(val_is(s, 0, SL("e"), "value", 5), "... and keeps its value");
-    is_int(store_expire(s, 0, SL("e"), t1, STORE_EXPIRE_NX), STORE_NOTSET,
+    is_int(expiry_of(s, 0, FX_SL("e")), t2, "... which now has it");
+    ok(fx_val_is(s, 0, "e", "value", 5), "... and keeps its value");
+    is_int(store_expire(s, 0, FX_SL("e"), t1, STORE_EXPIRE_NX), STORE_NOTSET,
            "NX refuses a key with an expiry");
-    is_int(store_expire(s, 0, SL("e"), t2, STORE_EXPIRE_GT), STORE_NOTSET, "GT refuses equal");
-    is_int(store_expire(s, 0, SL("e"), t1, STORE_EXPIRE_GT), STORE_NOTSET, "GT refuses earlier");
-    is_int(store_expire(s, 0, SL("e"), t2, STORE_EXPIRE_LT), STORE_NOTSET, "LT refuses equal");
-    is_int(store_expire(s, 0, SL("e"), t2 + 1, STORE_EXPIRE_LT), STORE_NOTSET,
+    is_int(store_expire(s, 0, FX_SL("e"), t2, STORE_EXPIRE_GT), STORE_NOTSET, "GT refuses equal");
+    is_int(store_expire(s, 0, FX_SL("e"), t1, STORE_EXPIRE_GT), STORE_NOTSET, "GT refuses earlier");
+    is_int(store_expire(s, 0, FX_SL("e"), t2, STORE_EXPIRE_LT), STORE_NOTSET, "LT refuses equal");
+    is_int(store_expire(s, 0, FX_SL("e"), t2 + 1, STORE_EXPIRE_LT), STORE_NOTSET,
            "LT refuses later");
-    is_int(store_expire(s, 0, SL("e"), t1, STORE_EXPIRE_LT | STORE_EXPIRE_XX), STORE_OK,
+    is_int(store_expire(s, 0, FX_SL("e"), t1, STORE_EXPIRE_LT | STORE_EXPIRE_XX), STORE_OK,
            "LT XX accepts earlier");
-    is_int(expiry_of(s, 0, SL("e")), t1, "... now t1");
-    is_int(store_expire(s, 0, SL("e"), t2, STORE_EXPIRE_GT), STORE_OK, "GT accepts later");
-    is_int(store_expire(s, 0, SL("e"), t2, 0), STORE_OK, "setting the same expiry is OK");
-    is_int(expiry_of(s, 0, SL("e")), t2, "... and changes nothing");
+    is_int(expiry_of(s, 0, FX_SL("e")), t1, "... now t1");
+    is_int(store_expire(s, 0, FX_SL("e"), t2, STORE_EXPIRE_GT), STORE_OK, "GT accepts later");
+    is_int(store_expire(s, 0, FX_SL("e"), t2, 0), STORE_OK, "setting the same expiry is OK");
+    is_int(expiry_of(s, 0, FX_SL("e")), t2, "... and changes nothing");
     is_int(store_db_expires(s, 0), 2, "expires counter (e, timed)");
-    check_store(s, "expire conditions");
+    fx_check_store(s, "expire conditions");
 
     keys0 = store_dbsize(s, 0);
-    is_int(store_expire(s, 0, SL("e"), now - 1, STORE_EXPIRE_LT), STORE_OK,
+    is_int(store_expire(s, 0, FX_SL("e"), now - 1, STORE_EXPIRE_LT), STORE_OK,
            "a past time with LT deletes the key");
-    is_int(expiry_of(s, 0, SL("e")), -2, "... which is gone");
+    is_int(expiry_of(s, 0, FX_SL("e")), -2, "... which is gone");
     is_int(store_dbsize(s, 0), keys0 - 1, "... and no longer counted");
-    set_str(s, 0, "e", "value", 0);
-    is_int(store_expire(s, 0, SL("e"), -5, STORE_EXPIRE_GT), STORE_NOTSET,
+    fx_set_str(s, 0, "e", "value", 0);
+    is_int(store_expire(s, 0, FX_SL("e"), -5, STORE_EXPIRE_GT), STORE_NOTSET,
            "a past time with GT on no expiry is refused, key kept");
-    is_int(store_expire(s, 0, SL("e"), 0, 0), STORE_OK, "time 0 deletes the key");
-    is_int(expiry_of(s, 0, SL("e")), -2, "... gone");
-    set_str(s, 0, "far", "v", 0);
-    is_int(store_expire(s, 0, SL("far"), INT64_MAX, 0), STORE_OK,
+    is_int(store_expire(s, 0, FX_SL("e"), 0, 0), STORE_OK, "time 0 deletes the key");
+    is_int(expiry_of(s, 0, FX_SL("e")), -2, "... gone");
+    fx_set_str(s, 0, "far", "v", 0);
+    is_int(store_expire(s, 0, FX_SL("far"), INT64_MAX, 0), STORE_OK,
            "an expiry beyond the index's 48 bits");
-    is_int(expiry_of(s, 0, SL("far")), INT64_MAX, "... reads back exactly");
-    is_int(store_expire(s, 0, SL("far"), INT64_MAX - 1, STORE_EXPIRE_GT), STORE_NOTSET,
+    is_int(expiry_of(s, 0, FX_SL("far")), INT64_MAX, "... reads back exactly");
+    is_int(store_expire(s, 0, FX_SL("far"), INT64_MAX - 1, STORE_EXPIRE_GT), STORE_NOTSET,
            "... and compares exactly");
-    check_store(s, "past and far expiries");
+    fx_check_store(s, "past and far expiries");
 }
 
 static void test_persist(struct store *s)
 {
     int64_t now = omk_now_ms();
 
-    set_str(s, 0, "p", "pv", now + 50000);
-    set_str(s, 0, "q", "qv", 0);
-    is_int(store_persist(s, 0, SL("p")), STORE_OK, "persist removes an expiry");
-    is_int(expiry_of(s, 0, SL("p")), 0, "... gone");
-    ok(val_is(s, 0, SL("p"), "pv", 2), "... value kept");
-    is_int(store_persist(s, 0, SL("p")), STORE_NOTSET, "persist again: nothing to remove");
-    is_int(store_persist(s, 0, SL("q")), STORE_NOTSET, "persist a key without expiry");
-    is_int(store_persist(s, 0, SL("nope")), STORE_NOTFOUND, "persist a missing key");
-    check_store(s, "persist");
+    fx_set_str(s, 0, "p", "pv", now + 50000);
+    fx_set_str(s, 0, "q", "qv", 0);
+    is_int(store_persist(s, 0, FX_SL("p")), STORE_OK, "persist removes an expiry");
+    is_int(expiry_of(s, 0, FX_SL("p")), 0, "... gone");
+    ok(fx_val_is(s, 0, "p", "pv", 2), "... value kept");
+    is_int(store_persist(s, 0, FX_SL("p")), STORE_NOTSET, "persist again: nothing to remove");
+    is_int(store_persist(s, 0, FX_SL("q")), STORE_NOTSET, "persist a key without expiry");
+    is_int(store_persist(s, 0, FX_SL("nope")), STORE_NOTFOUND, "persist a missing key");
+    fx_check_store(s, "persist");
 }
 
 static void test_rename(struct store *s)
@@ -208,132 +118,132 @@ static void test_rename(struct store *s)
 
     for (size_t i = 0; i < sizeof(big); i++)
         big[i] = (char)(i * 7);
-    store_set(s, 2, SL("src"), (struct omk_slice){ big, sizeof(big) }, 0, t, NULL);
-    is_int(store_rename(s, 2, SL("nope"), SL("x"), 0), STORE_NOTFOUND, "rename a missing key");
-    is_int(store_rename(s, 2, SL("nope"), SL("nope"), 0), STORE_NOTFOUND,
+    store_set(s, 2, FX_SL("src"), (struct omk_slice){ big, sizeof(big) }, 0, t, NULL);
+    is_int(store_rename(s, 2, FX_SL("nope"), FX_SL("x"), 0), STORE_NOTFOUND,
+           "rename a missing key");
+    is_int(store_rename(s, 2, FX_SL("nope"), FX_SL("nope"), 0), STORE_NOTFOUND,
            "rename a missing key onto itself");
-    is_int(store_rename(s, 2, SL("src"), SL("src"), 0), STORE_OK, "rename onto itself");
-    is_int(store_rename(s, 2, SL("src"), SL("src"), STORE_RENAME_NX), STORE_NOTSET,
+    is_int(store_rename(s, 2, FX_SL("src"), FX_SL("src"), 0), STORE_OK, "rename onto itself");
+    is_int(store_rename(s, 2, FX_SL("src"), FX_SL("src"), STORE_RENAME_NX), STORE_NOTSET,
            "renamenx onto itself answers 0");
-    ok(val_is(s, 2, SL("src"), big, sizeof(big)), "... the key is untouched");
-    is_int(store_rename(s, 2, SL("src"), SL("dst"), 0), STORE_OK, "rename");
-    is_int(expiry_of(s, 2, SL("src")), -2, "... the source is gone");
-    ok(val_is(s, 2, SL("dst"), big, sizeof(big)), "... the value moved (100 KB, binary)");
-    is_int(expiry_of(s, 2, SL("dst")), t, "... with its expiry");
+    ok(fx_val_is(s, 2, "src", big, sizeof(big)), "... the key is untouched");
+    is_int(store_rename(s, 2, FX_SL("src"), FX_SL("dst"), 0), STORE_OK, "rename");
+    is_int(expiry_of(s, 2, FX_SL("src")), -2, "... the source is gone");
+    ok(fx_val_is(s, 2, "dst", big, sizeof(big)), "... the value moved (100 KB, binary)");
+    is_int(expiry_of(s, 2, FX_SL("dst")), t, "... with its expiry");
 
-    set_str(s, 2, "other", "o", now + 90000);
-    is_int(store_rename(s, 2, SL("dst"), SL("other"), STORE_RENAME_NX), STORE_NOTSET,
+    fx_set_str(s, 2, "other", "o", now + 90000);
+    is_int(store_rename(s, 2, FX_SL("dst"), FX_SL("other"), STORE_RENAME_NX), STORE_NOTSET,
            "renamenx onto an existing key");
-    ok(val_is(s, 2, SL("other"), "o", 1), "... which is untouched");
-    set_str(s, 2, "plain", "p", 0);
-    is_int(store_rename(s, 2, SL("plain"), SL("other"), 0), STORE_OK,
+    ok(fx_val_is(s, 2, "other", "o", 1), "... which is untouched");
+    fx_set_str(s, 2, "plain", "p", 0);
+    is_int(store_rename(s, 2, FX_SL("plain"), FX_SL("other"), 0), STORE_OK,
            "rename overwrites a key with an expiry");
-    is_int(expiry_of(s, 2, SL("other")), 0, "... which takes the source's (none)");
-    ok(val_is(s, 2, SL("other"), "p", 1), "... and its value");
+    is_int(expiry_of(s, 2, FX_SL("other")), 0, "... which takes the source's (none)");
+    ok(fx_val_is(s, 2, "other", "p", 1), "... and its value");
     is_int(store_dbsize(s, 2), 2, "two keys left in db 2");
     is_int(store_db_expires(s, 2), 1, "one with an expiry");
-    check_store(s, "rename");
+    fx_check_store(s, "rename");
 }
 
 static void test_copy_move(struct store *s)
 {
     int64_t t = omk_now_ms() + 70000;
 
-    set_str(s, 3, "a", "va", t);
-    set_str(s, 3, "b", "vb", 0);
-    is_int(store_copy(s, 3, SL("nope"), 3, SL("c"), 0), STORE_NOTFOUND, "copy a missing key");
-    is_int(store_copy(s, 3, SL("a"), 3, SL("b"), 0), STORE_NOTSET, "copy onto an existing key");
-    ok(val_is(s, 3, SL("b"), "vb", 2), "... untouched");
-    is_int(store_copy(s, 3, SL("a"), 3, SL("b"), STORE_COPY_REPLACE), STORE_OK, "copy REPLACE");
-    ok(val_is(s, 3, SL("b"), "va", 2) && val_is(s, 3, SL("a"), "va", 2),
+    fx_set_str(s, 3, "a", "va", t);
+    fx_set_str(s, 3, "b", "vb", 0);
+    is_int(store_copy(s, 3, FX_SL("nope"), 3, FX_SL("c"), 0), STORE_NOTFOUND, "copy a missing key");
+    is_int(store_copy(s, 3, FX_SL("a"), 3, FX_SL("b"), 0), STORE_NOTSET,
+           "copy onto an existing key");
+    ok(fx_val_is(s, 3, "b", "vb", 2), "... untouched");
+    is_int(store_copy(s, 3, FX_SL("a"), 3, FX_SL("b"), STORE_COPY_REPLACE), STORE_OK,
+           "copy REPLACE");
+    ok(fx_val_is(s, 3, "b", "va", 2) && fx_val_is(s, 3, "a", "va", 2),
        "... both hold the value");
-    is_int(expiry_of(s, 3, SL("b")), t, "... the copy has the expiry");
-    is_int(store_copy(s, 3, SL("a"), 4, SL("a"), 0), STORE_OK, "copy to another db, same name");
-    is_int(expiry_of(s, 4, SL("a")), t, "... with the expiry");
+    is_int(expiry_of(s, 3, FX_SL("b")), t, "... the copy has the expiry");
+    is_int(store_copy(s, 3, FX_SL("a"), 4, FX_SL("a"), 0), STORE_OK,
+           "copy to another db, same name");
+    is_int(expiry_of(s, 4, FX_SL("a")), t, "... with the expiry");
     is_int(store_dbsize(s, 3), 2, "db 3 keeps two keys");
     is_int(store_dbsize(s, 4), 1, "db 4 has one");
-    check_store(s, "copy");
+    fx_check_store(s, "copy");
 
-    is_int(store_move(s, 3, SL("a"), 4), STORE_NOTSET, "move onto a key the target db has");
-    ok(val_is(s, 3, SL("a"), "va", 2), "... the source stays");
-    is_int(store_move(s, 3, SL("nope"), 4), STORE_NOTFOUND, "move a missing key");
-    is_int(store_move(s, 3, SL("b"), 5), STORE_OK, "move");
-    is_int(expiry_of(s, 3, SL("b")), -2, "... gone from db 3");
-    is_int(expiry_of(s, 5, SL("b")), t, "... in db 5 with the expiry");
-    ok(val_is(s, 5, SL("b"), "va", 2), "... and the value");
+    is_int(store_move(s, 3, FX_SL("a"), 4), STORE_NOTSET, "move onto a key the target db has");
+    ok(fx_val_is(s, 3, "a", "va", 2), "... the source stays");
+    is_int(store_move(s, 3, FX_SL("nope"), 4), STORE_NOTFOUND, "move a missing key");
+    is_int(store_move(s, 3, FX_SL("b"), 5), STORE_OK, "move");
+    is_int(expiry_of(s, 3, FX_SL("b")), -2, "... gone from db 3");
+    is_int(expiry_of(s, 5, FX_SL("b")), t, "... in db 5 with the expiry");
+    ok(fx_val_is(s, 5, "b", "va", 2), "... and the value");
     is_int(store_db_expires(s, 5), 1, "db 5 counts its expiry");
-    check_store(s, "move");
+    fx_check_store(s, "move");
 }
 
 /* Keys met expired by these calls are deleted on the way and counted. */
 static void test_lazy(struct store *s)
 {
     int64_t now = omk_now_ms();
-    uint64_t exp0 = expired_keys(s), size0 = store_dbsize(s, 6);
+    uint64_t exp0 = fx_stats(s).expired_keys, size0 = store_dbsize(s, 6);
     const char *name;
     int64_t when;
 
-    set_str(s, 6, "l1", "v", omk_now_ms() + 30);
-    set_str(s, 6, "l2", "v", omk_now_ms() + 30);
-    set_str(s, 6, "l3", "v", omk_now_ms() + 30);
-    set_str(s, 6, "l4", "v", omk_now_ms() + 30);
-    set_str(s, 6, "l5", "v", omk_now_ms() + 30);
-    set_str(s, 6, "dst", "d", omk_now_ms() + 30);
-    set_str(s, 6, "live", "v", 0);
+    fx_set_str(s, 6, "l1", "v", omk_now_ms() + 30);
+    fx_set_str(s, 6, "l2", "v", omk_now_ms() + 30);
+    fx_set_str(s, 6, "l3", "v", omk_now_ms() + 30);
+    fx_set_str(s, 6, "l4", "v", omk_now_ms() + 30);
+    fx_set_str(s, 6, "l5", "v", omk_now_ms() + 30);
+    fx_set_str(s, 6, "dst", "d", omk_now_ms() + 30);
+    fx_set_str(s, 6, "live", "v", 0);
     is_int(store_dbsize(s, 6), size0 + 7, "seven keys");
-    sleep_ms(60);
+    fx_sleep_ms(60);
     is_int(store_dbsize(s, 6), size0 + 7, "expired keys still counted before access");
-    is_int(store_ttl(s, 6, SL("l1"), &when), STORE_NOTFOUND, "ttl of an expired key");
-    is_int(store_type(s, 6, SL("l2"), &name), STORE_NOTFOUND, "type of an expired key");
-    is_int(store_expire(s, 6, SL("l3"), now + 99999, 0), STORE_NOTFOUND,
+    is_int(store_ttl(s, 6, FX_SL("l1"), &when), STORE_NOTFOUND, "ttl of an expired key");
+    is_int(store_type(s, 6, FX_SL("l2"), &name), STORE_NOTFOUND, "type of an expired key");
+    is_int(store_expire(s, 6, FX_SL("l3"), now + 99999, 0), STORE_NOTFOUND,
            "expire of an expired key");
-    is_int(store_rename(s, 6, SL("l4"), SL("x"), 0), STORE_NOTFOUND, "rename of an expired key");
-    is_int(store_persist(s, 6, SL("l5")), STORE_NOTFOUND, "persist of an expired key");
-    is_int(store_rename(s, 6, SL("live"), SL("dst"), STORE_RENAME_NX), STORE_OK,
+    is_int(store_rename(s, 6, FX_SL("l4"), FX_SL("x"), 0), STORE_NOTFOUND,
+           "rename of an expired key");
+    is_int(store_persist(s, 6, FX_SL("l5")), STORE_NOTFOUND, "persist of an expired key");
+    is_int(store_rename(s, 6, FX_SL("live"), FX_SL("dst"), STORE_RENAME_NX), STORE_OK,
            "renamenx onto an expired key succeeds");
-    ok(val_is(s, 6, SL("dst"), "v", 1), "... with the source's value");
+    ok(fx_val_is(s, 6, "dst", "v", 1), "... with the source's value");
     is_int(store_dbsize(s, 6), size0 + 1, "all six expired keys were removed");
-    is_int(expired_keys(s) - exp0, 6, "... and counted in expired_keys");
-    check_store(s, "lazy expiry");
+    is_int(fx_stats(s).expired_keys - exp0, 6, "... and counted in expired_keys");
+    fx_check_store(s, "lazy expiry");
 }
 
 /* Values written behind the store's back that do not decode cannot be rewritten. */
 static void test_bad_value(void)
 {
-    char *dir = tmpdir_new(), err[256];
+    char *dir = fx_tmpdir_new("keys");
     unsigned char hdr[FMT_HDR_LEN];
-    struct store_config c;
-    struct rocks_batch *b;
-    struct rocks *r;
+    struct fx_raw w;
     struct store *s;
     const char *name;
     int64_t when = -1;
 
-    store_config_defaults(&c);
-    c.dir = dir;
-    OMK_ASSERT(rocks_open(&c, &r, err, sizeof(err)) == STORE_OK);
-    b = rocks_batch_new();
+    fx_raw_begin(&w, dir);
     fmt_hdr_encode(hdr, FMT_TYPE_STRING, 0);
     hdr[0] = 9; /* a format version this reader does not know */
-    rocks_batch_put(b, "\0bad", 4, hdr, sizeof(hdr), "x", 1);
-    OMK_ASSERT(rocks_write(r, b, 0) == STORE_OK);
-    rocks_batch_free(b);
-    rocks_close(r);
+    rocks_batch_put(w.b, "\0bad", 4, hdr, sizeof(hdr), "x", 1);
+    fx_raw_commit(&w);
 
-    s = open_store(dir);
-    is_int(store_type(s, 0, SL("bad"), &name), STORE_ERR_VALUE, "type of an undecodable value");
-    ok(store_ttl(s, 0, SL("bad"), &when) == STORE_OK && when == 0,
+    s = fx_store_open(dir, NULL);
+    is_int(store_type(s, 0, FX_SL("bad"), &name), STORE_ERR_VALUE, "type of an undecodable value");
+    ok(store_ttl(s, 0, FX_SL("bad"), &when) == STORE_OK && when == 0,
        "ttl: it has no expiry we can read");
-    is_int(store_expire(s, 0, SL("bad"), omk_now_ms() + 1000, 0), STORE_ERR_VALUE,
+    is_int(store_expire(s, 0, FX_SL("bad"), omk_now_ms() + 1000, 0), STORE_ERR_VALUE,
            "expire cannot rewrite it");
-    is_int(store_rename(s, 0, SL("bad"), SL("x"), 0), STORE_ERR_VALUE, "rename cannot copy it");
-    is_int(store_copy(s, 0, SL("bad"), 1, SL("bad"), 0), STORE_ERR_VALUE, "copy cannot either");
+    is_int(store_rename(s, 0, FX_SL("bad"), FX_SL("x"), 0), STORE_ERR_VALUE,
+           "rename cannot copy it");
+    is_int(store_copy(s, 0, FX_SL("bad"), 1, FX_SL("bad"), 0), STORE_ERR_VALUE,
+           "copy cannot either");
     is_int(store_dbsize(s, 0) + store_dbsize(s, 1), 1, "nothing was written");
-    is_int(store_expire(s, 0, SL("bad"), 1, 0), STORE_OK, "a past expiry deletes it");
+    is_int(store_expire(s, 0, FX_SL("bad"), 1, 0), STORE_OK, "a past expiry deletes it");
     is_int(store_dbsize(s, 0), 0, "... gone");
-    check_store(s, "undecodable values");
+    fx_check_store(s, "undecodable values");
     store_close(s);
-    tmpdir_rm(dir);
+    fx_tmpdir_rm(dir);
 }
 
 /* A failed RocksDB read or write leaves everything as it was. */
@@ -341,19 +251,19 @@ static void test_errors(struct store *s)
 {
     int64_t t = omk_now_ms() + 40000;
 
-    set_str(s, 7, "k", "v", t);
+    fx_set_str(s, 7, "k", "v", t);
     store_test_fail_next(s, ROCKS_OP_WRITE, STORE_ERR_IO);
-    is_int(store_expire(s, 7, SL("k"), t + 1000, 0), STORE_ERR_IO, "expire: a failed write");
-    is_int(expiry_of(s, 7, SL("k")), t, "... the expiry is unchanged");
+    is_int(store_expire(s, 7, FX_SL("k"), t + 1000, 0), STORE_ERR_IO, "expire: a failed write");
+    is_int(expiry_of(s, 7, FX_SL("k")), t, "... the expiry is unchanged");
     store_test_fail_next(s, ROCKS_OP_GET, STORE_ERR_IO);
-    is_int(store_rename(s, 7, SL("k"), SL("k2"), 0), STORE_ERR_IO, "rename: a failed read");
+    is_int(store_rename(s, 7, FX_SL("k"), FX_SL("k2"), 0), STORE_ERR_IO, "rename: a failed read");
     store_test_fail_next(s, ROCKS_OP_WRITE, STORE_ERR_IO);
-    is_int(store_move(s, 7, SL("k"), 8), STORE_ERR_IO, "move: a failed write");
+    is_int(store_move(s, 7, FX_SL("k"), 8), STORE_ERR_IO, "move: a failed write");
     store_test_fail_next(s, ROCKS_OP_WRITE, STORE_ERR_IO);
-    is_int(store_persist(s, 7, SL("k")), STORE_ERR_IO, "persist: a failed write");
-    ok(val_is(s, 7, SL("k"), "v", 1) && expiry_of(s, 7, SL("k")) == t, "k is as it was");
+    is_int(store_persist(s, 7, FX_SL("k")), STORE_ERR_IO, "persist: a failed write");
+    ok(fx_val_is(s, 7, "k", "v", 1) && expiry_of(s, 7, FX_SL("k")) == t, "k is as it was");
     is_int(store_dbsize(s, 7) + store_dbsize(s, 8), 1, "no key appeared");
-    check_store(s, "injected errors");
+    fx_check_store(s, "injected errors");
 }
 
 /* Poll (up to 'ms') until db 'db' counts 'want' keys. */
@@ -362,49 +272,49 @@ static int wait_dbsize(struct store *s, int db, uint64_t want, int ms)
     for (int waited = 0; waited < ms; waited += 10) {
         if (store_dbsize(s, db) == want)
             return 1;
-        sleep_ms(10);
+        fx_sleep_ms(10);
     }
     return store_dbsize(s, db) == want;
 }
 
 static void test_active_expiry(void)
 {
-    char *dir = tmpdir_new();
-    struct store *s = open_store(dir);
+    char *dir = fx_tmpdir_new("keys");
+    struct store *s = fx_store_open(dir, NULL);
     uint64_t exp0;
     char k[32];
 
     store_expire_start(s, 100);
-    exp0 = expired_keys(s);
+    exp0 = fx_stats(s).expired_keys;
     /* Many keys, few of them expiring, across databases: the walk has to get past the
      * live ones (more than one round) to find them all. */
     for (int i = 0; i < 3000; i++) {
         snprintf(k, sizeof(k), "key:%05d", i);
-        store_set(s, i % 3, (struct omk_slice){ k, strlen(k) }, SL("v"), 0,
+        store_set(s, i % 3, fx_sl(k), FX_SL("v"), 0,
                   i % 10 == 0 ? omk_now_ms() + 50 : 0, NULL); /* each lives 50 ms */
     }
     ok(wait_dbsize(s, 0, 900, 3000) && wait_dbsize(s, 1, 900, 3000) &&
            wait_dbsize(s, 2, 900, 3000),
        "active expiry removes 300 untouched keys (up to 3 s)");
-    is_int(expired_keys(s) - exp0, 300, "... counted in expired_keys");
+    is_int(fx_stats(s).expired_keys - exp0, 300, "... counted in expired_keys");
     is_int(store_db_expires(s, 0) + store_db_expires(s, 1) + store_db_expires(s, 2), 0,
            "... no expiry left");
-    check_store(s, "active expiry");
+    fx_check_store(s, "active expiry");
 
     store_expire_set_active(s, 0);
-    set_str(s, 0, "paused", "v", omk_now_ms() + 20);
-    sleep_ms(300);
+    fx_set_str(s, 0, "paused", "v", omk_now_ms() + 20);
+    fx_sleep_ms(300);
     is_int(store_dbsize(s, 0), 901, "paused: the expired key stays counted");
     store_expire_set_active(s, 1);
     ok(wait_dbsize(s, 0, 900, 3000), "resumed: it goes");
 
-    set_str(s, 0, "late", "v", omk_now_ms() + 100000);
+    fx_set_str(s, 0, "late", "v", omk_now_ms() + 100000);
     store_expire_stop(s);
     store_expire_stop(s); /* a second stop is a no-op */
     store_expire_set_active(s, 0); /* so is pausing a stopped one */
     ok(1, "stop twice, pause after stop");
     is_int(store_dbsize(s, 0), 901, "a key with a later expiry is kept");
-    check_store(s, "stopping active expiry");
+    fx_check_store(s, "stopping active expiry");
 
     /* A keyspace where few keys have an expiry is swept in few ticks: 20,000 keys, 100 of
      * them expiring, at hz 10. Sampling 200 keys per tick whatever their expiry would
@@ -413,21 +323,21 @@ static void test_active_expiry(void)
     store_expire_start(s, 10);
     for (int i = 0; i < 20000; i++) {
         snprintf(k, sizeof(k), "sparse:%05d", i);
-        store_set(s, 0, (struct omk_slice){ k, strlen(k) }, SL("v"), 0,
+        store_set(s, 0, fx_sl(k), FX_SL("v"), 0,
                   i % 200 == 7 ? omk_now_ms() + 50 : 0, NULL);
     }
     ok(wait_dbsize(s, 0, 19900, 3000), "hz 10: 100 expired keys among 20,000 go within 3 s");
     is_int(store_db_expires(s, 0), 0, "... no expiry left");
     store_expire_stop(s);
-    check_store(s, "a sparse sweep");
+    fx_check_store(s, "a sparse sweep");
     store_close(s);
-    tmpdir_rm(dir);
+    fx_tmpdir_rm(dir);
 }
 
 int main(void)
 {
-    char *dir = tmpdir_new();
-    struct store *s = open_store(dir);
+    char *dir = fx_tmpdir_new("keys");
+    struct store *s = fx_store_open(dir, NULL);
 
     test_type_ttl(s);
     test_expire_rules(s);
@@ -437,7 +347,7 @@ int main(void)
     test_lazy(s);
     test_errors(s);
     store_close(s);
-    tmpdir_rm(dir);
+    fx_tmpdir_rm(dir);
     test_bad_value();
     test_active_expiry();
     return tap_done();

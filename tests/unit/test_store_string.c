@@ -7,13 +7,11 @@
  * The counters are checked against a full walk (store_check) after each group. */
 #include "config.h"
 
-#include <ftw.h>
 #include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/omk.h"
@@ -21,89 +19,7 @@
 #include "store/store.h"
 #include "store/store_internal.h"
 #include "tests/tap.h"
-
-/* A slice over a C string or a string literal (no NUL counted). */
-static struct omk_slice sl(const char *p)
-{
-    struct omk_slice s = { p, strlen(p) };
-
-    return s;
-}
-
-static struct omk_slice sl_n(const char *p, size_t n)
-{
-    struct omk_slice s = { p, n };
-
-    return s;
-}
-
-static void sleep_ms(int ms)
-{
-    struct timespec ts = { ms / 1000, (long)(ms % 1000) * 1000000L };
-
-    nanosleep(&ts, NULL);
-}
-
-/* ---- fixtures ---------------------------------------------------------------------- */
-
-static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    OMK_UNUSED(sb);
-    OMK_UNUSED(flag);
-    OMK_UNUSED(ftw);
-    return remove(path);
-}
-
-static struct store *open_store(const char *dir)
-{
-    struct store_config c;
-    struct store *s = NULL;
-    char err[256];
-
-    store_config_defaults(&c);
-    c.dir = dir;
-    c.fsync = STORE_FSYNC_NO;
-    c.databases = 16;
-    c.block_cache_bytes = 8u << 20;
-    c.write_buffer_bytes = 4u << 20;
-    if (store_open(&c, &s, err, sizeof(err)) != STORE_OK) {
-        diag("store_open(%s): %s", dir, err);
-        abort();
-    }
-    return s;
-}
-
-/* One TAP assertion: the counters (and the index) agree with a full walk of RocksDB. */
-static void check_store(struct store *s, const char *when)
-{
-    char err[256] = "";
-
-    if (!ok(store_check(s, err, sizeof(err)) == STORE_OK, "store_check after %s", when))
-        diag("  %s", err);
-}
-
-/* 1 if 'key' holds exactly 'want'/'wlen' (want NULL: if 'key' is missing). */
-static int val_is(struct store *s, int db, const char *key, const char *want, size_t wlen)
-{
-    struct store_val *v;
-    int rc = store_get(s, db, sl(key), &v), eq;
-
-    if (rc == STORE_NOTFOUND)
-        return want == NULL;
-    if (rc != STORE_OK || !want)
-        return 0;
-    eq = v->len == wlen && (wlen == 0 || memcmp(v->data, want, wlen) == 0);
-    if (!eq)
-        diag("  '%s' holds %zu bytes '%.*s'", key, v->len, (int)(v->len > 60 ? 60 : v->len),
-             v->data);
-    store_val_release(v);
-    return eq;
-}
-
-static int str_is(struct store *s, int db, const char *key, const char *want)
-{
-    return val_is(s, db, key, want, want ? strlen(want) : 0);
-}
+#include "tests/unit/store_fixture.h"
 
 /* The expiry of 'key' (0: none), or -1 if it is missing. */
 static int64_t expiry_of(struct store *s, int db, const char *key)
@@ -111,16 +27,19 @@ static int64_t expiry_of(struct store *s, int db, const char *key)
     struct store_val *v;
     int64_t e;
 
-    if (store_get(s, db, sl(key), &v) != STORE_OK)
+    if (store_get(s, db, fx_sl(key), &v) != STORE_OK)
         return -1;
     e = v->expire_ms;
     store_val_release(v);
     return e;
 }
 
-static void set_str(struct store *s, int db, const char *key, const char *val, int64_t expire_ms)
+/* SET 'key' = 'val' in 'db' with the absolute expiry 'expire_ms' (0: none); it must
+ * succeed (aborts otherwise). */
+static void set_str_ok(struct store *s, int db, const char *key, const char *val,
+                       int64_t expire_ms)
 {
-    OMK_ASSERT(store_set(s, db, sl(key), sl(val), 0, expire_ms, NULL) == STORE_OK);
+    OMK_ASSERT(fx_set_str(s, db, key, val, expire_ms) == STORE_OK);
 }
 
 /* ---- INCRBY ---------------------------------------------------------------------------- */
@@ -132,50 +51,50 @@ static void test_incrby(struct store *s)
     long long v = 42;
     int64_t exp;
 
-    is_int(store_incrby(s, 0, sl("n"), 1, &v), STORE_OK, "INCRBY a missing key");
+    is_int(store_incrby(s, 0, fx_sl("n"), 1, &v), STORE_OK, "INCRBY a missing key");
     is_int(v, 1, "it starts at 0");
-    is_int(store_incrby(s, 0, sl("n"), -5, &v), STORE_OK, "INCRBY -5");
+    is_int(store_incrby(s, 0, fx_sl("n"), -5, &v), STORE_OK, "INCRBY -5");
     is_int(v, -4, "1 - 5 = -4");
-    ok(str_is(s, 0, "n", "-4"), "the value is stored in decimal");
+    ok(fx_str_is(s, 0, "n", "-4"), "the value is stored in decimal");
 
     for (size_t i = 0; i < OMK_ARRAY_LEN(bad); i++) {
         size_t n = i == OMK_ARRAY_LEN(bad) - 1 ? 2 : strlen(bad[i]); /* "1\0": binary */
 
-        OMK_ASSERT(store_set(s, 0, sl("bad"), sl_n(bad[i], n), 0, 0, NULL) == STORE_OK);
+        OMK_ASSERT(store_set(s, 0, fx_sl("bad"), fx_sl_n(bad[i], n), 0, 0, NULL) == STORE_OK);
         v = 42;
-        is_int(store_incrby(s, 0, sl("bad"), 1, &v), STORE_NOTINT, "INCRBY of '%s': not an integer",
-               bad[i]);
-        ok(v == 42 && val_is(s, 0, "bad", bad[i], n), "  ... '%s' unchanged, out untouched",
+        is_int(store_incrby(s, 0, fx_sl("bad"), 1, &v), STORE_NOTINT,
+               "INCRBY of '%s': not an integer", bad[i]);
+        ok(v == 42 && fx_val_is(s, 0, "bad", bad[i], n), "  ... '%s' unchanged, out untouched",
            bad[i]);
     }
 
-    set_str(s, 0, "max", "9223372036854775807", 0);
-    is_int(store_incrby(s, 0, sl("max"), 1, &v), STORE_OVERFLOW, "LLONG_MAX + 1 overflows");
-    ok(str_is(s, 0, "max", "9223372036854775807"), "  ... and changes nothing");
-    is_int(store_incrby(s, 0, sl("max"), LLONG_MIN, &v), STORE_OK, "LLONG_MAX + LLONG_MIN");
+    set_str_ok(s, 0, "max", "9223372036854775807", 0);
+    is_int(store_incrby(s, 0, fx_sl("max"), 1, &v), STORE_OVERFLOW, "LLONG_MAX + 1 overflows");
+    ok(fx_str_is(s, 0, "max", "9223372036854775807"), "  ... and changes nothing");
+    is_int(store_incrby(s, 0, fx_sl("max"), LLONG_MIN, &v), STORE_OK, "LLONG_MAX + LLONG_MIN");
     is_int(v, -1, "  ... is -1");
-    set_str(s, 0, "min", "-9223372036854775808", 0);
-    is_int(store_incrby(s, 0, sl("min"), -1, &v), STORE_OVERFLOW, "LLONG_MIN - 1 overflows");
-    is_int(store_incrby(s, 0, sl("min"), LLONG_MAX, &v), STORE_OK, "LLONG_MIN + LLONG_MAX");
+    set_str_ok(s, 0, "min", "-9223372036854775808", 0);
+    is_int(store_incrby(s, 0, fx_sl("min"), -1, &v), STORE_OVERFLOW, "LLONG_MIN - 1 overflows");
+    is_int(store_incrby(s, 0, fx_sl("min"), LLONG_MAX, &v), STORE_OK, "LLONG_MIN + LLONG_MAX");
     is_int(v, -1, "  ... is -1");
-    is_int(store_incrby(s, 0, sl("zero"), LLONG_MIN, &v), STORE_OK, "0 + LLONG_MIN");
-    ok(str_is(s, 0, "zero", "-9223372036854775808"), "  ... stored as LLONG_MIN");
+    is_int(store_incrby(s, 0, fx_sl("zero"), LLONG_MIN, &v), STORE_OK, "0 + LLONG_MIN");
+    ok(fx_str_is(s, 0, "zero", "-9223372036854775808"), "  ... stored as LLONG_MIN");
 
     exp = omk_now_ms() + 100000;
-    set_str(s, 0, "ttl", "10", exp);
-    is_int(store_incrby(s, 0, sl("ttl"), 5, &v), STORE_OK, "INCRBY a key with a TTL");
+    set_str_ok(s, 0, "ttl", "10", exp);
+    is_int(store_incrby(s, 0, fx_sl("ttl"), 5, &v), STORE_OK, "INCRBY a key with a TTL");
     is_int(expiry_of(s, 0, "ttl"), exp, "  ... keeps its expiry");
-    ok(str_is(s, 0, "ttl", "15"), "  ... and holds 15");
+    ok(fx_str_is(s, 0, "ttl", "15"), "  ... and holds 15");
 
-    set_str(s, 0, "old", "100", omk_now_ms() + 30);
-    sleep_ms(60);
-    is_int(store_incrby(s, 0, sl("old"), 1, &v), STORE_OK, "INCRBY an expired key");
+    set_str_ok(s, 0, "old", "100", omk_now_ms() + 30);
+    fx_sleep_ms(60);
+    is_int(store_incrby(s, 0, fx_sl("old"), 1, &v), STORE_OK, "INCRBY an expired key");
     is_int(v, 1, "  ... starts again from 0");
     is_int(expiry_of(s, 0, "old"), 0, "  ... with no expiry");
 
-    is_int(store_incrby(s, 3, sl("n"), 7, &v), STORE_OK, "INCRBY in db 3");
-    ok(str_is(s, 3, "n", "7") && str_is(s, 0, "n", "-4"), "  ... leaves db 0 alone");
-    check_store(s, "INCRBY");
+    is_int(store_incrby(s, 3, fx_sl("n"), 7, &v), STORE_OK, "INCRBY in db 3");
+    ok(fx_str_is(s, 3, "n", "7") && fx_str_is(s, 0, "n", "-4"), "  ... leaves db 0 alone");
+    fx_check_store(s, "INCRBY");
 }
 
 /* ---- INCRBYFLOAT ----------------------------------------------------------------------- */
@@ -190,7 +109,7 @@ static int incrf_is(struct store *s, const char *key, const char *incr, const ch
     int rc;
 
     OMK_ASSERT(omk_str2ld(incr, strlen(incr), &d));
-    rc = store_incrbyfloat(s, 0, sl(key), d, out, &n);
+    rc = store_incrbyfloat(s, 0, fx_sl(key), d, out, &n);
     if (rc != STORE_OK) {
         diag("  INCRBYFLOAT %s %s: rc %d", key, incr, rc);
         return 0;
@@ -200,7 +119,7 @@ static int incrf_is(struct store *s, const char *key, const char *incr, const ch
              out, want);
         return 0;
     }
-    return str_is(s, 0, key, want);
+    return fx_str_is(s, 0, key, want);
 }
 
 static void test_incrbyfloat(struct store *s)
@@ -219,16 +138,16 @@ static void test_incrbyfloat(struct store *s)
     ok(incrf_is(s, "f", "10.5", "10.5"), "INCRBYFLOAT a missing key starts at 0");
     ok(incrf_is(s, "f", "0.1", "10.6"), "10.5 + 0.1 = 10.6 (17 digits, zeros trimmed)");
     ok(incrf_is(s, "f", "-10.6", "0"), "10.6 - 10.6 = 0 (no '-0', no '.')");
-    set_str(s, 0, "f", "3.0e3", 0);
+    set_str_ok(s, 0, "f", "3.0e3", 0);
     ok(incrf_is(s, "f", "200", "3200"), "3.0e3 + 200 = 3200: exponents are read, not written");
     ok(incrf_is(s, "f", "5.0e3", "8200"), "  ... and 5.0e3 more is 8200");
     ok(incrf_is(s, "g", "1e-20", "0"), "1e-20 prints as 0 (%%.17Lf)");
     ok(incrf_is(s, "h", "0x10", "16"), "hex floats are read, as strtold reads them");
     ok(incrf_is(s, "i", "-1.5", "-1.5"), "a negative result");
-    set_str(s, 0, "big", "1e308", 0);
+    set_str_ok(s, 0, "big", "1e308", 0);
     ok(incrf_is(s, "big", "1e308", two_e308), "1e308 + 1e308 does not overflow a long double");
     OMK_ASSERT(omk_str2ld("1e4000", 6, &d));
-    is_int(store_incrbyfloat(s, 0, sl("big2"), d, out, &n), STORE_OK, "INCRBYFLOAT by 1e4000");
+    is_int(store_incrbyfloat(s, 0, fx_sl("big2"), d, out, &n), STORE_OK, "INCRBYFLOAT by 1e4000");
     ok(n == 4000 && !memcmp(out, "99999999999999999999654638730996", 32) &&
            !memchr(out, '.', n),
        "  ... writes the long double nearest 1e4000 with all its 4000 digits, as Redis");
@@ -238,37 +157,37 @@ static void test_incrbyfloat(struct store *s)
        "-1e-17 keeps its sign and 17th digit");
     ok(incrf_is(s, "tiny2", "-0.000000000000000001", "0"), "-1e-18 prints as 0, not -0");
 
-    set_str(s, 0, "huge", "1e4932", 0);
+    set_str_ok(s, 0, "huge", "1e4932", 0);
     OMK_ASSERT(omk_str2ld("1e4932", 6, &d));
-    is_int(store_incrbyfloat(s, 0, sl("huge"), d, out, &n), STORE_NANINF,
+    is_int(store_incrbyfloat(s, 0, fx_sl("huge"), d, out, &n), STORE_NANINF,
            "1e4932 + 1e4932 is infinite");
-    ok(str_is(s, 0, "huge", "1e4932"), "  ... and changes nothing");
+    ok(fx_str_is(s, 0, "huge", "1e4932"), "  ... and changes nothing");
     OMK_ASSERT(omk_str2ld("inf", 3, &d));
-    is_int(store_incrbyfloat(s, 0, sl("nokey"), d, out, &n), STORE_NANINF, "+ inf is refused");
-    ok(str_is(s, 0, "nokey", NULL), "  ... and creates no key");
-    set_str(s, 0, "sp", " 1", 0);
-    is_int(store_incrbyfloat(s, 0, sl("sp"), 1, out, &n), STORE_NOTFLOAT,
+    is_int(store_incrbyfloat(s, 0, fx_sl("nokey"), d, out, &n), STORE_NANINF, "+ inf is refused");
+    ok(fx_str_is(s, 0, "nokey", NULL), "  ... and creates no key");
+    set_str_ok(s, 0, "sp", " 1", 0);
+    is_int(store_incrbyfloat(s, 0, fx_sl("sp"), 1, out, &n), STORE_NOTFLOAT,
            "' 1' is not a valid float");
-    set_str(s, 0, "sp", "1abc", 0);
-    is_int(store_incrbyfloat(s, 0, sl("sp"), 1, out, &n), STORE_NOTFLOAT,
+    set_str_ok(s, 0, "sp", "1abc", 0);
+    is_int(store_incrbyfloat(s, 0, fx_sl("sp"), 1, out, &n), STORE_NOTFLOAT,
            "'1abc' is not a valid float");
-    OMK_ASSERT(store_set(s, 0, sl("sp"), sl_n("", 0), 0, 0, NULL) == STORE_OK);
-    is_int(store_incrbyfloat(s, 0, sl("sp"), 1, out, &n), STORE_NOTFLOAT,
+    OMK_ASSERT(store_set(s, 0, fx_sl("sp"), fx_sl_n("", 0), 0, 0, NULL) == STORE_OK);
+    is_int(store_incrbyfloat(s, 0, fx_sl("sp"), 1, out, &n), STORE_NOTFLOAT,
            "'' is not a valid float");
     /* Regression: omk_str2ld stopped at a NUL and read "12\0abc" as 12. */
-    OMK_ASSERT(store_set(s, 0, sl("sp"), sl_n("12\0abc", 6), 0, 0, NULL) == STORE_OK);
-    is_int(store_incrbyfloat(s, 0, sl("sp"), 1, out, &n), STORE_NOTFLOAT,
+    OMK_ASSERT(store_set(s, 0, fx_sl("sp"), fx_sl_n("12\0abc", 6), 0, 0, NULL) == STORE_OK);
+    is_int(store_incrbyfloat(s, 0, fx_sl("sp"), 1, out, &n), STORE_NOTFLOAT,
            "'12\\0abc' is not a valid float (a NUL inside)");
-    OMK_ASSERT(store_set(s, 0, sl("sp"), sl_n("\0", 1), 0, 0, NULL) == STORE_OK);
-    is_int(store_incrbyfloat(s, 0, sl("sp"), 1, out, &n), STORE_NOTFLOAT,
+    OMK_ASSERT(store_set(s, 0, fx_sl("sp"), fx_sl_n("\0", 1), 0, 0, NULL) == STORE_OK);
+    is_int(store_incrbyfloat(s, 0, fx_sl("sp"), 1, out, &n), STORE_NOTFLOAT,
            "'\\0' is not a valid float");
-    ok(val_is(s, 0, "sp", "\0", 1), "  ... and is left alone");
+    ok(fx_val_is(s, 0, "sp", "\0", 1), "  ... and is left alone");
 
     exp = omk_now_ms() + 100000;
-    set_str(s, 0, "ft", "1.5", exp);
+    set_str_ok(s, 0, "ft", "1.5", exp);
     ok(incrf_is(s, "ft", "1", "2.5"), "INCRBYFLOAT a key with a TTL");
     is_int(expiry_of(s, 0, "ft"), exp, "  ... keeps its expiry");
-    check_store(s, "INCRBYFLOAT");
+    fx_check_store(s, "INCRBYFLOAT");
 }
 
 /* ---- APPEND and SETRANGE ------------------------------------------------------------------ */
@@ -278,32 +197,35 @@ static void test_append(struct store *s)
     size_t n = 99;
     int64_t exp;
 
-    is_int(store_append(s, 0, sl("a"), sl(""), 100, &n), STORE_OK, "APPEND '' to a missing key");
+    is_int(store_append(s, 0, fx_sl("a"), fx_sl(""), 100, &n), STORE_OK,
+           "APPEND '' to a missing key");
     is_int(n, 0, "  ... length 0");
-    ok(str_is(s, 0, "a", ""), "  ... and the key now exists, empty");
-    is_int(store_append(s, 0, sl("a"), sl_n("x\0y", 3), 100, &n), STORE_OK, "APPEND binary");
+    ok(fx_str_is(s, 0, "a", ""), "  ... and the key now exists, empty");
+    is_int(store_append(s, 0, fx_sl("a"), fx_sl_n("x\0y", 3), 100, &n), STORE_OK, "APPEND binary");
     is_int(n, 3, "  ... length 3");
-    is_int(store_append(s, 0, sl("a"), sl("zz"), 100, &n), STORE_OK, "APPEND again");
-    ok(val_is(s, 0, "a", "x\0yzz", 5) && n == 5, "  ... 'x\\0yzz'");
-    is_int(store_append(s, 0, sl("a"), sl("0123456789"), 14, &n), STORE_TOOBIG,
+    is_int(store_append(s, 0, fx_sl("a"), fx_sl("zz"), 100, &n), STORE_OK, "APPEND again");
+    ok(fx_val_is(s, 0, "a", "x\0yzz", 5) && n == 5, "  ... 'x\\0yzz'");
+    is_int(store_append(s, 0, fx_sl("a"), fx_sl("0123456789"), 14, &n), STORE_TOOBIG,
            "APPEND past max_len");
-    ok(val_is(s, 0, "a", "x\0yzz", 5) && n == 5, "  ... changes nothing");
-    is_int(store_append(s, 0, sl("a"), sl("012345678"), 14, &n), STORE_OK,
+    ok(fx_val_is(s, 0, "a", "x\0yzz", 5) && n == 5, "  ... changes nothing");
+    is_int(store_append(s, 0, fx_sl("a"), fx_sl("012345678"), 14, &n), STORE_OK,
            "APPEND up to exactly max_len");
     is_int(n, 14, "  ... length 14");
-    is_int(store_append(s, 0, sl("b"), sl("0123456789"), 5, &n), STORE_OK,
+    is_int(store_append(s, 0, fx_sl("b"), fx_sl("0123456789"), 5, &n), STORE_OK,
            "APPEND to a missing key is not limited (the argument itself was)");
 
     exp = omk_now_ms() + 100000;
-    set_str(s, 0, "at", "ab", exp);
-    is_int(store_append(s, 0, sl("at"), sl("c"), 100, &n), STORE_OK, "APPEND to a key with a TTL");
-    ok(str_is(s, 0, "at", "abc") && expiry_of(s, 0, "at") == exp, "  ... keeps its expiry");
-    set_str(s, 0, "ao", "old", omk_now_ms() + 30);
-    sleep_ms(60);
-    is_int(store_append(s, 0, sl("ao"), sl("new"), 100, &n), STORE_OK, "APPEND to an expired key");
-    ok(str_is(s, 0, "ao", "new") && expiry_of(s, 0, "ao") == 0 && n == 3,
+    set_str_ok(s, 0, "at", "ab", exp);
+    is_int(store_append(s, 0, fx_sl("at"), fx_sl("c"), 100, &n), STORE_OK,
+           "APPEND to a key with a TTL");
+    ok(fx_str_is(s, 0, "at", "abc") && expiry_of(s, 0, "at") == exp, "  ... keeps its expiry");
+    set_str_ok(s, 0, "ao", "old", omk_now_ms() + 30);
+    fx_sleep_ms(60);
+    is_int(store_append(s, 0, fx_sl("ao"), fx_sl("new"), 100, &n), STORE_OK,
+           "APPEND to an expired key");
+    ok(fx_str_is(s, 0, "ao", "new") && expiry_of(s, 0, "ao") == 0 && n == 3,
        "  ... starts from nothing, with no expiry");
-    check_store(s, "APPEND");
+    fx_check_store(s, "APPEND");
 }
 
 static void test_setrange(struct store *s)
@@ -311,40 +233,40 @@ static void test_setrange(struct store *s)
     size_t n = 99;
     int64_t exp;
 
-    is_int(store_setrange(s, 0, sl("r"), 5, sl(""), 100, &n), STORE_OK,
+    is_int(store_setrange(s, 0, fx_sl("r"), 5, fx_sl(""), 100, &n), STORE_OK,
            "SETRANGE '' on a missing key");
-    ok(n == 0 && str_is(s, 0, "r", NULL), "  ... returns 0 and creates nothing");
-    is_int(store_setrange(s, 0, sl("r"), 3, sl("ab"), 100, &n), STORE_OK,
+    ok(n == 0 && fx_str_is(s, 0, "r", NULL), "  ... returns 0 and creates nothing");
+    is_int(store_setrange(s, 0, fx_sl("r"), 3, fx_sl("ab"), 100, &n), STORE_OK,
            "SETRANGE at 3 on a missing key");
-    ok(n == 5 && val_is(s, 0, "r", "\0\0\0ab", 5), "  ... pads with zero bytes");
-    is_int(store_setrange(s, 0, sl("r"), 1, sl("X"), 100, &n), STORE_OK, "SETRANGE inside");
-    ok(n == 5 && val_is(s, 0, "r", "\0X\0ab", 5), "  ... overwrites one byte");
-    is_int(store_setrange(s, 0, sl("r"), 4, sl("YZ"), 100, &n), STORE_OK,
+    ok(n == 5 && fx_val_is(s, 0, "r", "\0\0\0ab", 5), "  ... pads with zero bytes");
+    is_int(store_setrange(s, 0, fx_sl("r"), 1, fx_sl("X"), 100, &n), STORE_OK, "SETRANGE inside");
+    ok(n == 5 && fx_val_is(s, 0, "r", "\0X\0ab", 5), "  ... overwrites one byte");
+    is_int(store_setrange(s, 0, fx_sl("r"), 4, fx_sl("YZ"), 100, &n), STORE_OK,
            "SETRANGE across the end");
-    ok(n == 6 && val_is(s, 0, "r", "\0X\0aYZ", 6), "  ... grows by one");
-    is_int(store_setrange(s, 0, sl("r"), 1000, sl(""), 100, &n), STORE_OK,
+    ok(n == 6 && fx_val_is(s, 0, "r", "\0X\0aYZ", 6), "  ... grows by one");
+    is_int(store_setrange(s, 0, fx_sl("r"), 1000, fx_sl(""), 100, &n), STORE_OK,
            "SETRANGE '' far out on an existing key");
-    ok(n == 6 && val_is(s, 0, "r", "\0X\0aYZ", 6), "  ... returns the length, changes nothing");
-    is_int(store_setrange(s, 0, sl("r"), 99, sl("ab"), 100, &n), STORE_TOOBIG,
+    ok(n == 6 && fx_val_is(s, 0, "r", "\0X\0aYZ", 6), "  ... returns the length, changes nothing");
+    is_int(store_setrange(s, 0, fx_sl("r"), 99, fx_sl("ab"), 100, &n), STORE_TOOBIG,
            "offset + length past max_len");
-    is_int(store_setrange(s, 0, sl("r2"), SIZE_MAX, sl("ab"), 100, &n), STORE_TOOBIG,
+    is_int(store_setrange(s, 0, fx_sl("r2"), SIZE_MAX, fx_sl("ab"), 100, &n), STORE_TOOBIG,
            "an offset that would wrap around");
-    ok(str_is(s, 0, "r2", NULL), "  ... creates nothing");
-    is_int(store_setrange(s, 0, sl("r2"), 98, sl("ab"), 100, &n), STORE_OK,
+    ok(fx_str_is(s, 0, "r2", NULL), "  ... creates nothing");
+    is_int(store_setrange(s, 0, fx_sl("r2"), 98, fx_sl("ab"), 100, &n), STORE_OK,
            "offset + length of exactly max_len");
     is_int(n, 100, "  ... length 100");
 
     exp = omk_now_ms() + 100000;
-    set_str(s, 0, "rt", "hello", exp);
-    is_int(store_setrange(s, 0, sl("rt"), 0, sl("J"), 100, &n), STORE_OK,
+    set_str_ok(s, 0, "rt", "hello", exp);
+    is_int(store_setrange(s, 0, fx_sl("rt"), 0, fx_sl("J"), 100, &n), STORE_OK,
            "SETRANGE a key with a TTL");
-    ok(str_is(s, 0, "rt", "Jello") && expiry_of(s, 0, "rt") == exp, "  ... keeps its expiry");
-    set_str(s, 0, "ro", "hello", omk_now_ms() + 30);
-    sleep_ms(60);
-    is_int(store_setrange(s, 0, sl("ro"), 0, sl(""), 100, &n), STORE_OK,
+    ok(fx_str_is(s, 0, "rt", "Jello") && expiry_of(s, 0, "rt") == exp, "  ... keeps its expiry");
+    set_str_ok(s, 0, "ro", "hello", omk_now_ms() + 30);
+    fx_sleep_ms(60);
+    is_int(store_setrange(s, 0, fx_sl("ro"), 0, fx_sl(""), 100, &n), STORE_OK,
            "SETRANGE '' on an expired key");
-    ok(n == 0 && str_is(s, 0, "ro", NULL), "  ... sees no key");
-    check_store(s, "SETRANGE");
+    ok(n == 0 && fx_str_is(s, 0, "ro", NULL), "  ... sees no key");
+    fx_check_store(s, "SETRANGE");
 }
 
 /* ---- STRLEN, GETDEL, GETEX -------------------------------------------------------------- */
@@ -354,19 +276,19 @@ static void test_strlen(struct store *s)
     uint64_t before;
     size_t n = 99;
 
-    is_int(store_strlen(s, 0, sl("nope"), &n), STORE_NOTFOUND, "STRLEN of a missing key");
+    is_int(store_strlen(s, 0, fx_sl("nope"), &n), STORE_NOTFOUND, "STRLEN of a missing key");
     is_int(n, 99, "  ... leaves the out-param alone");
-    OMK_ASSERT(store_set(s, 0, sl("l"), sl_n("a\0b\0c", 5), 0, 0, NULL) == STORE_OK);
-    is_int(store_strlen(s, 0, sl("l"), &n), STORE_OK, "STRLEN");
+    OMK_ASSERT(store_set(s, 0, fx_sl("l"), fx_sl_n("a\0b\0c", 5), 0, 0, NULL) == STORE_OK);
+    is_int(store_strlen(s, 0, fx_sl("l"), &n), STORE_OK, "STRLEN");
     is_int(n, 5, "  ... counts binary bytes");
-    set_str(s, 0, "le", "", 0);
-    ok(store_strlen(s, 0, sl("le"), &n) == STORE_OK && n == 0, "STRLEN of an empty value is 0");
-    set_str(s, 0, "lx", "abc", omk_now_ms() + 30);
-    sleep_ms(60);
+    set_str_ok(s, 0, "le", "", 0);
+    ok(store_strlen(s, 0, fx_sl("le"), &n) == STORE_OK && n == 0, "STRLEN of an empty value is 0");
+    set_str_ok(s, 0, "lx", "abc", omk_now_ms() + 30);
+    fx_sleep_ms(60);
     before = store_dbsize(s, 0);
-    is_int(store_strlen(s, 0, sl("lx"), &n), STORE_NOTFOUND, "STRLEN of an expired key");
+    is_int(store_strlen(s, 0, fx_sl("lx"), &n), STORE_NOTFOUND, "STRLEN of an expired key");
     is_int(store_dbsize(s, 0), before - 1, "  ... removes it");
-    check_store(s, "STRLEN");
+    fx_check_store(s, "STRLEN");
 }
 
 static void test_getdel(struct store *s)
@@ -374,19 +296,20 @@ static void test_getdel(struct store *s)
     struct store_val *v = NULL;
     uint64_t before;
 
-    set_str(s, 0, "gd", "value", 0);
+    set_str_ok(s, 0, "gd", "value", 0);
     before = store_dbsize(s, 0);
-    is_int(store_getdel(s, 0, sl("gd"), &v), STORE_OK, "GETDEL");
+    is_int(store_getdel(s, 0, fx_sl("gd"), &v), STORE_OK, "GETDEL");
     ok(v && v->len == 5 && !memcmp(v->data, "value", 5), "  ... returns the value");
     store_val_release(v);
-    ok(str_is(s, 0, "gd", NULL) && store_dbsize(s, 0) == before - 1, "  ... and removes the key");
+    ok(fx_str_is(s, 0, "gd", NULL) && store_dbsize(s, 0) == before - 1,
+       "  ... and removes the key");
     v = NULL;
-    is_int(store_getdel(s, 0, sl("gd"), &v), STORE_NOTFOUND, "GETDEL of a missing key");
+    is_int(store_getdel(s, 0, fx_sl("gd"), &v), STORE_NOTFOUND, "GETDEL of a missing key");
     ok(v == NULL, "  ... returns nothing");
-    set_str(s, 0, "gdx", "v", omk_now_ms() + 30);
-    sleep_ms(60);
-    is_int(store_getdel(s, 0, sl("gdx"), &v), STORE_NOTFOUND, "GETDEL of an expired key");
-    check_store(s, "GETDEL");
+    set_str_ok(s, 0, "gdx", "v", omk_now_ms() + 30);
+    fx_sleep_ms(60);
+    is_int(store_getdel(s, 0, fx_sl("gdx"), &v), STORE_NOTFOUND, "GETDEL of an expired key");
+    fx_check_store(s, "GETDEL");
 }
 
 static void test_getex(struct store *s)
@@ -394,33 +317,33 @@ static void test_getex(struct store *s)
     struct store_val *v = NULL;
     int64_t exp = omk_now_ms() + 100000, exp2 = exp + 50000;
 
-    set_str(s, 0, "ge", "val", exp);
-    is_int(store_getex(s, 0, sl("ge"), STORE_GETEX_KEEP, 0, &v), STORE_OK, "GETEX, no option");
+    set_str_ok(s, 0, "ge", "val", exp);
+    is_int(store_getex(s, 0, fx_sl("ge"), STORE_GETEX_KEEP, 0, &v), STORE_OK, "GETEX, no option");
     ok(v && v->len == 3 && v->expire_ms == exp, "  ... the value and its expiry");
     store_val_release(v);
     is_int(expiry_of(s, 0, "ge"), exp, "  ... left alone");
-    is_int(store_getex(s, 0, sl("ge"), STORE_GETEX_SET, exp2, &v), STORE_OK, "GETEX set expiry");
+    is_int(store_getex(s, 0, fx_sl("ge"), STORE_GETEX_SET, exp2, &v), STORE_OK, "GETEX set expiry");
     ok(v && v->expire_ms == exp, "  ... returns the value with the old expiry");
     store_val_release(v);
     is_int(expiry_of(s, 0, "ge"), exp2, "  ... which is now the new one");
     is_int(store_db_expires(s, 0) > 0, 1, "  ... counted among keys with an expiry");
-    is_int(store_getex(s, 0, sl("ge"), STORE_GETEX_PERSIST, 0, &v), STORE_OK, "GETEX PERSIST");
+    is_int(store_getex(s, 0, fx_sl("ge"), STORE_GETEX_PERSIST, 0, &v), STORE_OK, "GETEX PERSIST");
     store_val_release(v);
-    ok(str_is(s, 0, "ge", "val") && expiry_of(s, 0, "ge") == 0, "  ... removes the expiry");
-    is_int(store_getex(s, 0, sl("ge"), STORE_GETEX_PERSIST, 0, &v), STORE_OK,
+    ok(fx_str_is(s, 0, "ge", "val") && expiry_of(s, 0, "ge") == 0, "  ... removes the expiry");
+    is_int(store_getex(s, 0, fx_sl("ge"), STORE_GETEX_PERSIST, 0, &v), STORE_OK,
            "GETEX PERSIST without an expiry");
     store_val_release(v);
-    check_store(s, "GETEX PERSIST");
-    is_int(store_getex(s, 0, sl("ge"), STORE_GETEX_SET, 1000, &v), STORE_OK,
+    fx_check_store(s, "GETEX PERSIST");
+    is_int(store_getex(s, 0, fx_sl("ge"), STORE_GETEX_SET, 1000, &v), STORE_OK,
            "GETEX with a time in the past");
     ok(v && v->len == 3 && !memcmp(v->data, "val", 3), "  ... still returns the value");
     store_val_release(v);
-    ok(str_is(s, 0, "ge", NULL), "  ... and deletes the key");
+    ok(fx_str_is(s, 0, "ge", NULL), "  ... and deletes the key");
     v = NULL;
-    is_int(store_getex(s, 0, sl("ge"), STORE_GETEX_SET, exp, &v), STORE_NOTFOUND,
+    is_int(store_getex(s, 0, fx_sl("ge"), STORE_GETEX_SET, exp, &v), STORE_NOTFOUND,
            "GETEX of a missing key");
-    ok(v == NULL && str_is(s, 0, "ge", NULL), "  ... creates nothing");
-    check_store(s, "GETEX");
+    ok(v == NULL && fx_str_is(s, 0, "ge", NULL), "  ... creates nothing");
+    fx_check_store(s, "GETEX");
 }
 
 /* ---- MSETNX ------------------------------------------------------------------------------ */
@@ -430,28 +353,29 @@ static void test_msetnx(struct store *s)
     struct omk_slice kv[6];
     uint64_t before = store_dbsize(s, 1);
 
-    kv[0] = sl("m1"), kv[1] = sl("1"), kv[2] = sl("m2"), kv[3] = sl("2");
+    kv[0] = fx_sl("m1"), kv[1] = fx_sl("1"), kv[2] = fx_sl("m2"), kv[3] = fx_sl("2");
     is_int(store_msetnx(s, 1, kv, 2), STORE_OK, "MSETNX of two new keys");
-    ok(str_is(s, 1, "m1", "1") && str_is(s, 1, "m2", "2"), "  ... writes both");
+    ok(fx_str_is(s, 1, "m1", "1") && fx_str_is(s, 1, "m2", "2"), "  ... writes both");
     is_int(store_dbsize(s, 1), before + 2, "  ... counts two keys");
-    kv[0] = sl("m3"), kv[1] = sl("3"), kv[2] = sl("m2"), kv[3] = sl("x");
+    kv[0] = fx_sl("m3"), kv[1] = fx_sl("3"), kv[2] = fx_sl("m2"), kv[3] = fx_sl("x");
     is_int(store_msetnx(s, 1, kv, 2), STORE_NOTSET, "MSETNX when one key exists");
-    ok(str_is(s, 1, "m3", NULL) && str_is(s, 1, "m2", "2"), "  ... writes nothing");
-    kv[0] = sl("d"), kv[1] = sl("first"), kv[2] = sl("e"), kv[3] = sl("E");
-    kv[4] = sl("d"), kv[5] = sl("last");
+    ok(fx_str_is(s, 1, "m3", NULL) && fx_str_is(s, 1, "m2", "2"), "  ... writes nothing");
+    kv[0] = fx_sl("d"), kv[1] = fx_sl("first"), kv[2] = fx_sl("e"), kv[3] = fx_sl("E");
+    kv[4] = fx_sl("d"), kv[5] = fx_sl("last");
     is_int(store_msetnx(s, 1, kv, 3), STORE_OK, "MSETNX naming a key twice");
-    ok(str_is(s, 1, "d", "last") && str_is(s, 1, "e", "E"), "  ... the last value wins");
+    ok(fx_str_is(s, 1, "d", "last") && fx_str_is(s, 1, "e", "E"), "  ... the last value wins");
     is_int(store_dbsize(s, 1), before + 4, "  ... and it counts once");
-    set_str(s, 1, "gone", "v", omk_now_ms() + 30);
-    set_str(s, 1, "ttl", "v", omk_now_ms() + 100000);
-    sleep_ms(60);
-    kv[0] = sl("gone"), kv[1] = sl("back");
+    set_str_ok(s, 1, "gone", "v", omk_now_ms() + 30);
+    set_str_ok(s, 1, "ttl", "v", omk_now_ms() + 100000);
+    fx_sleep_ms(60);
+    kv[0] = fx_sl("gone"), kv[1] = fx_sl("back");
     is_int(store_msetnx(s, 1, kv, 1), STORE_OK, "MSETNX over an expired key");
-    ok(str_is(s, 1, "gone", "back") && expiry_of(s, 1, "gone") == 0, "  ... writes it, no expiry");
-    kv[0] = sl("new"), kv[1] = sl("v"), kv[2] = sl("ttl"), kv[3] = sl("v");
+    ok(fx_str_is(s, 1, "gone", "back") && expiry_of(s, 1, "gone") == 0,
+       "  ... writes it, no expiry");
+    kv[0] = fx_sl("new"), kv[1] = fx_sl("v"), kv[2] = fx_sl("ttl"), kv[3] = fx_sl("v");
     is_int(store_msetnx(s, 1, kv, 2), STORE_NOTSET, "MSETNX when a key with a TTL exists");
-    ok(str_is(s, 1, "new", NULL), "  ... writes nothing");
-    check_store(s, "MSETNX");
+    ok(fx_str_is(s, 1, "new", NULL), "  ... writes nothing");
+    fx_check_store(s, "MSETNX");
 }
 
 /* ---- Injected errors: an operation whose RocksDB read or write fails changes nothing -- */
@@ -462,26 +386,26 @@ static void test_errors(struct store *s)
     long long n = 42;
     size_t len = 42;
 
-    set_str(s, 0, "e", "5", 0);
+    set_str_ok(s, 0, "e", "5", 0);
     store_test_fail_next(s, ROCKS_OP_WRITE, STORE_ERR_IO);
-    is_int(store_incrby(s, 0, sl("e"), 1, &n), STORE_ERR_IO, "INCRBY whose write fails");
-    ok(n == 42 && str_is(s, 0, "e", "5"), "  ... changes nothing, out untouched");
+    is_int(store_incrby(s, 0, fx_sl("e"), 1, &n), STORE_ERR_IO, "INCRBY whose write fails");
+    ok(n == 42 && fx_str_is(s, 0, "e", "5"), "  ... changes nothing, out untouched");
     store_test_fail_next(s, ROCKS_OP_GET, STORE_ERR_IO);
-    is_int(store_append(s, 0, sl("e"), sl("x"), 100, &len), STORE_ERR_IO,
+    is_int(store_append(s, 0, fx_sl("e"), fx_sl("x"), 100, &len), STORE_ERR_IO,
            "APPEND whose read fails");
-    ok(len == 42 && str_is(s, 0, "e", "5"), "  ... changes nothing");
+    ok(len == 42 && fx_str_is(s, 0, "e", "5"), "  ... changes nothing");
     store_test_fail_next(s, ROCKS_OP_WRITE, STORE_ERR_IO);
-    is_int(store_getdel(s, 0, sl("e"), &v), STORE_ERR_IO, "GETDEL whose delete fails");
-    ok(v == NULL && str_is(s, 0, "e", "5"), "  ... returns nothing, the key stays");
+    is_int(store_getdel(s, 0, fx_sl("e"), &v), STORE_ERR_IO, "GETDEL whose delete fails");
+    ok(v == NULL && fx_str_is(s, 0, "e", "5"), "  ... returns nothing, the key stays");
     store_test_fail_next(s, ROCKS_OP_WRITE, STORE_ERR_IO);
-    is_int(store_getex(s, 0, sl("e"), STORE_GETEX_PERSIST, 0, &v) == STORE_OK, 1,
+    is_int(store_getex(s, 0, fx_sl("e"), STORE_GETEX_PERSIST, 0, &v) == STORE_OK, 1,
            "GETEX PERSIST of a key without expiry writes nothing, so cannot fail");
     store_val_release(v);
     v = NULL;
-    is_int(store_getex(s, 0, sl("e"), STORE_GETEX_SET, omk_now_ms() + 100000, &v),
+    is_int(store_getex(s, 0, fx_sl("e"), STORE_GETEX_SET, omk_now_ms() + 100000, &v),
            STORE_ERR_IO, "  ... the failure armed above hits the next write, GETEX EX");
     ok(v == NULL && expiry_of(s, 0, "e") == 0, "  ... which changes nothing");
-    check_store(s, "injected errors");
+    fx_check_store(s, "injected errors");
 }
 
 /* ---- Concurrency: INCRBY is atomic under the stripe lock ------------------------------- */
@@ -499,9 +423,9 @@ static void *incr_thread(void *p)
     size_t n;
 
     for (int i = 0; i < a->n; i++) {
-        if (store_incrby(a->s, 0, sl("counter"), 1, &v) != STORE_OK)
+        if (store_incrby(a->s, 0, fx_sl("counter"), 1, &v) != STORE_OK)
             a->failures++;
-        if (store_append(a->s, 0, sl("log"), sl("x"), SIZE_MAX, &n) != STORE_OK)
+        if (store_append(a->s, 0, fx_sl("log"), fx_sl("x"), SIZE_MAX, &n) != STORE_OK)
             a->failures++;
     }
     return NULL;
@@ -526,21 +450,18 @@ static void test_concurrency(struct store *s)
         failures += a[i].failures;
     }
     is_int(failures, 0, "4 threads x 2,000 INCRBY + APPEND: no call failed");
-    ok(str_is(s, 0, "counter", "8000"), "  ... the counter is exactly 8000");
-    ok(store_strlen(s, 0, sl("log"), &n) == STORE_OK && n == THREADS * EACH,
+    ok(fx_str_is(s, 0, "counter", "8000"), "  ... the counter is exactly 8000");
+    ok(store_strlen(s, 0, fx_sl("log"), &n) == STORE_OK && n == THREADS * EACH,
        "  ... the appended value is exactly 8000 bytes");
-    check_store(s, "concurrent INCRBY");
+    fx_check_store(s, "concurrent INCRBY");
 }
 
 int main(void)
 {
-    char tmpl[] = "/tmp/omk-test-store-string-XXXXXX";
-    char *dir = mkdtemp(tmpl);
-    struct store *s;
+    char *dir = fx_tmpdir_new("store-string");
+    struct store *s = fx_store_open(dir, NULL);
     size_t n = 0;
 
-    OMK_ASSERT(dir != NULL);
-    s = open_store(dir);
     test_incrby(s);
     test_incrbyfloat(s);
     test_append(s);
@@ -553,15 +474,15 @@ int main(void)
     test_concurrency(s);
 
     store_close(s);
-    s = open_store(dir);
-    check_store(s, "reopening the store");
-    ok(str_is(s, 0, "counter", "8000") && str_is(s, 0, "f", "8200") &&
-           val_is(s, 0, "r", "\0X\0aYZ", 6) && str_is(s, 1, "d", "last") &&
-           str_is(s, 3, "n", "7"),
+    s = fx_store_open(dir, NULL);
+    fx_check_store(s, "reopening the store");
+    ok(fx_str_is(s, 0, "counter", "8000") && fx_str_is(s, 0, "f", "8200") &&
+           fx_val_is(s, 0, "r", "\0X\0aYZ", 6) && fx_str_is(s, 1, "d", "last") &&
+           fx_str_is(s, 3, "n", "7"),
        "after a reopen the values written by INCRBY, INCRBYFLOAT, SETRANGE, MSETNX are there");
-    ok(store_strlen(s, 0, sl("log"), &n) == STORE_OK && n == 8000, "  ... and the APPENDed one");
+    ok(store_strlen(s, 0, fx_sl("log"), &n) == STORE_OK && n == 8000, "  ... and the APPENDed one");
     is_int(expiry_of(s, 0, "rt") > 0, 1, "  ... and the expiry SETRANGE kept");
     store_close(s);
-    OMK_ASSERT(nftw(dir, rm_entry, 16, FTW_DEPTH | FTW_PHYS) == 0);
+    fx_tmpdir_rm(dir);
     return tap_done();
 }
