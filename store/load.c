@@ -92,7 +92,10 @@ static int check_key(struct store *s, const char *k, size_t klen, const char *v,
     if (!e)
         rc = -1, snprintf(err, errlen, "a key of db %u (%zu bytes) is missing from the index",
                           (unsigned char)k[0], klen - 1);
-    else if (e->val_len != want->val_len || e->expire_flags != want->expire_flags)
+    else if ((e->val_len != want->val_len &&
+              /* compaction drops the payload of an expired value (rocks.c) */
+              !(want->val_len == 0 && exp != 0 && exp <= omk_now_ms())) ||
+             e->expire_flags != want->expire_flags)
         rc = -1, snprintf(err, errlen, "a key of db %u has length %u expiry/flags %llx in the "
                           "index, %u %llx on disk", (unsigned char)k[0], e->val_len,
                           (unsigned long long)e->expire_flags, want->val_len,

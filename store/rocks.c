@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/omk.h"
+#include "store/format.h"
 
 struct rocks {
     rocksdb_t *db;
@@ -26,6 +27,7 @@ struct rocks {
     atomic_uint_fast64_t writes;     /* batches applied */
     atomic_uint_fast64_t io_errors;  /* errors passed to rocks_fail() */
     atomic_int read_only;            /* 1 after a corruption */
+    rocksdb_compactionfilter_t *filter; /* drops expired payloads; outlives the DB */
     atomic_int write_failed;         /* the last write failed: no WAL flush (rocks_flush_wal) */
     atomic_int fail_next[ROCKS_OP_COUNT_]; /* test hook: store code to fake, 0: none */
 };
@@ -73,6 +75,47 @@ static int rocks_injected(struct rocks *r, enum rocks_op op, char **err)
     return 1;
 }
 
+/* HOW EXPIRED VALUES LEAVE THE DISK. A key whose time has passed is deleted (a normal
+ * RocksDB delete, through the store) when it is next touched or when the active-expiry
+ * thread reaches it. Until then its bytes sit in SST files, and compaction rewrites
+ * them again and again. This filter, run by RocksDB on every value it compacts, keeps
+ * the 11-byte header of an expired value and drops its payload: the payload of an
+ * expired key is never read again, so space comes back at the next compaction.
+ * It does not remove the key itself: removing the newest version in one compaction
+ * could expose an older version of the key from a lower level, and the in-RAM index
+ * must learn of every removal; both stay the job of the store's delete. It keeps no
+ * state, so RocksDB may run it on several threads at once. */
+static unsigned char rocks_filter_expired(void *state, int level, const char *key, size_t klen,
+                                          const char *val, size_t vlen, char **new_val,
+                                          size_t *new_vlen, unsigned char *changed)
+{
+    struct fmt_hdr h;
+
+    OMK_UNUSED(state);
+    OMK_UNUSED(level);
+    OMK_UNUSED(key);
+    OMK_UNUSED(klen);
+    if (vlen > FMT_HDR_LEN && fmt_hdr_decode(val, vlen, &h) == 0 &&
+        fmt_hdr_expired(&h, omk_now_ms())) {
+        *new_val = (char *)val; /* RocksDB copies these bytes before the call returns */
+        *new_vlen = FMT_HDR_LEN;
+        *changed = 1;
+    }
+    return 0; /* keep the key */
+}
+
+/* The filter has no state to free (RocksDB calls this unconditionally). */
+static void rocks_filter_free(void *state)
+{
+    OMK_UNUSED(state);
+}
+
+static const char *rocks_filter_name(void *state)
+{
+    OMK_UNUSED(state);
+    return "omenkv-expired-payload";
+}
+
 int rocks_open(const struct store_config *c, struct rocks **out, char *err, size_t errlen)
 {
     struct rocks *r = omk_calloc(1, sizeof(*r));
@@ -86,6 +129,9 @@ int rocks_open(const struct store_config *c, struct rocks **out, char *err, size
      * AssertFalseAndGetStatusForPrevError), so its own LOG gets only its header;
      * every error it returns is logged by rocks_fail() in the server log instead. */
     rocksdb_options_set_info_log_level(r->opts, 5 /* HEADER_LEVEL */);
+    r->filter = rocksdb_compactionfilter_create(NULL, rocks_filter_free, rocks_filter_expired,
+                                                rocks_filter_name);
+    rocksdb_options_set_compaction_filter(r->opts, r->filter);
     rocksdb_options_set_write_buffer_size(r->opts, c->write_buffer_bytes);
     rocksdb_options_set_max_background_jobs(r->opts, c->max_background_jobs);
 
@@ -100,17 +146,13 @@ int rocks_open(const struct store_config *c, struct rocks **out, char *err, size
     rocksdb_options_set_block_based_table_factory(r->opts, bbto); /* copies 'bbto' */
     rocksdb_block_based_options_destroy(bbto);
 
-    /* TODO(issue "in-RAM index"): no compaction filter drops expired values yet. Doing
-     * so behind the store's back would leave the per-db key counters (DBSIZE) too high;
-     * once every key lives in the index, the filter can drop a value only when the
-     * index no longer holds its key. Until then expired keys go lazily, counted. */
-
-    r->db = rocksdb_open(r->opts, c->dir, &rerr);
+        r->db = rocksdb_open(r->opts, c->dir, &rerr);
     if (rerr) {
         snprintf(err, errlen, "cannot open RocksDB in '%s': %s", c->dir, rerr);
         rocksdb_free(rerr);
         rocksdb_cache_destroy(r->cache);
         rocksdb_options_destroy(r->opts);
+        rocksdb_compactionfilter_destroy(r->filter);
         omk_free(r);
         return STORE_ERR_IO;
     }
@@ -132,6 +174,7 @@ void rocks_close(struct rocks *r)
     rocksdb_writeoptions_destroy(r->wo_sync);
     rocksdb_cache_destroy(r->cache);
     rocksdb_options_destroy(r->opts);
+    rocksdb_compactionfilter_destroy(r->filter); /* the options only borrowed it */
     omk_free(r);
 }
 
@@ -247,6 +290,11 @@ int rocks_flush_wal(struct rocks *r, int sync)
     if (err)
         return rocks_fail(r, err, "WAL sync");
     return STORE_OK;
+}
+
+void rocks_compact_all(struct rocks *r)
+{
+    rocksdb_compact_range(r->db, NULL, 0, NULL, 0);
 }
 
 int rocks_checkpoint(struct rocks *r, const char *path)

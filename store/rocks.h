@@ -71,6 +71,9 @@ int rocks_flush_wal(struct rocks *r, int sync);
 /* An iterator over a consistent snapshot, bounded above by 'upper'/'ulen' exclusive
  * (copied; NULL: no bound). 'bulk' marks a long walk: it reads ahead and does not fill
  * the block cache. Never NULL. Position it with a seek before use. */
+/* Compact every key range now (tests: makes the compaction filter run). */
+void rocks_compact_all(struct rocks *r);
+
 /* Write a consistent copy of the database to the new directory 'path' (it must not
  * exist): SST files hard-linked, the memtable flushed into it. STORE_OK or an error. */
 int rocks_checkpoint(struct rocks *r, const char *path);
