@@ -1,10 +1,12 @@
 /* index-bench.c - the index/ benchmark: ALEX (index/index.h) against JudySL and a sorted
  * array with binary search, on the key shapes a Redis server sees, at 1M and 10M keys.
  * Measures lookups (hit and miss, random order), inserts (random and ascending), deletes,
- * seek + walk 100 with key copy, bytes per key, and lookups over idx_shards (shard.h) from
- * one and two threads. Prints a table per key set and size, optionally CSV (--csv), and
- * ends with the line `alex/judysl lookup ratio at <size>: X.XX` (key:%012d, the largest
- * size run). See bench/README.md for the protocol and the run times.
+ * seek + walk 100 with key copy, bulk load and lookups in the bulk-loaded index, bytes per
+ * key, and over idx_shards (shard.h, built by the same inserts): inserts under the write
+ * locks, lookups from one and two threads under the read locks, and merged walks. Prints a
+ * table per key set and size, optionally CSV (--csv), and ends with the line
+ * `alex/judysl lookup ratio at <size>: X.XX` (key:%012d, the largest size run).
+ * See bench/README.md for the protocol and the run times.
  *
  * Fairness: every structure reads the same probe keys from the same buffers in the same
  * order; keys are laid out in the order they are used, so reading a probe key costs no
@@ -35,7 +37,6 @@
 #define BENCH_WALKS_MAX 10000    /* seek + walk batches timed, at most */
 #define BENCH_WALK_LEN 100       /* keys per walk */
 #define BENCH_MAX_KEY 200        /* longest key any generator makes (a record holds 255) */
-#define BENCH_SHARDS 8
 
 /* ---- key generators ----
  * Key i of a set is gen(i): the keys present are gen(2j), j < N; the misses gen(2j+1), so
@@ -74,6 +75,7 @@ static void put_dec_pad(char *p, uint64_t v, int width)
     }
 }
 
+/* The bytes of C string 's' at 'p' (no NUL); returns their count. */
 static size_t put_str(char *p, const char *s)
 {
     size_t n = strlen(s);
@@ -82,6 +84,7 @@ static size_t put_str(char *p, const char *s)
     return n;
 }
 
+/* The low 'digits' hex digits of 'v' at 'p', most significant first; returns 'digits'. */
 static size_t put_hex(char *p, uint64_t v, int digits)
 {
     for (int i = digits - 1; i >= 0; i--) {
@@ -219,6 +222,7 @@ struct keybuf {
 #define REC_KEY(r) ((r) + 1)
 #define REC_NEXT(r) ((r) + REC_LEN(r) + 2)
 
+/* Append a record holding 'key'/'len' (growing the buffer if the estimate was short). */
 static void keybuf_add(struct keybuf *kb, const char *key, size_t len)
 {
     OMK_ASSERT(len <= BENCH_MAX_KEY);
@@ -244,17 +248,20 @@ static void keybuf_init(struct keybuf *kb, size_t n, double avg)
     kb->half = n / 2;
 }
 
+/* Free the records of 'kb' and zero it. */
 static void keybuf_free(struct keybuf *kb)
 {
     omk_free(kb->buf);
     memset(kb, 0, sizeof(*kb));
 }
 
+/* One past the last record of 'kb'. */
 static const char *keybuf_end(const struct keybuf *kb)
 {
     return kb->buf + kb->used;
 }
 
+/* The index's key order: memcmp on the common length, then the shorter key first. */
 static int key_cmp(const void *a, size_t alen, const void *b, size_t blen)
 {
     int c = memcmp(a, b, alen < blen ? alen : blen);
@@ -264,6 +271,7 @@ static int key_cmp(const void *a, size_t alen, const void *b, size_t blen)
     return alen < blen ? -1 : 1;
 }
 
+/* qsort comparator over pointers to records, in key order. */
 static int rec_ptr_cmp(const void *x, const void *y)
 {
     const char *a = *(const char *const *)x, *b = *(const char *const *)y;
@@ -287,15 +295,8 @@ static size_t heap_in_use(void)
 }
 
 static FILE *csv;
+static unsigned bench_shards_n = IDX_SHARDS_DEFAULT; /* --shards */
 static volatile unsigned bench_sink; /* keeps copied keys alive past the optimiser */
-
-/* One measured figure: printed in the table through the caller, and written to the CSV. */
-static void record(const char *set, size_t keys, const char *impl, const char *metric,
-                   double value)
-{
-    if (csv)
-        fprintf(csv, "%s,%zu,%s,%s,%.6g\n", set, keys, impl, metric, value);
-}
 
 /* The figures of one (set, size) run, for the table. NAN-free: < 0 means "not measured". */
 enum { M_HIT, M_MISS, M_INS_RND, M_INS_ASC, M_DEL, M_WALK, M_BULK, M_HIT_BULK, M_BPK_INDEX,
@@ -310,21 +311,24 @@ static const char *const metric_name[M_NMETRIC] = {
 static const char *const metric_label[M_NMETRIC] = {
     "lookup hit (Mops/s)", "lookup miss (Mops/s)", "insert random (Mops/s)",
     "insert ascending (Mops/s)", "delete random (Mops/s)", "seek+walk 100 (K/s)",
-    "bulk load (Mops/s)", "lookup hit, bulk-loaded (Mops/s)", "B/key index (idx_stats)",
-    "B/key index+entries", "B/key malloc growth", "8 shards insert random (Mops/s)",
-    "8 shards lookup 1 thr (Mops/s)", "8 shards lookup 2 thr (Mops/s)",
-    "8 shards walk 100 (K/s)"};
+    "bulk load (Mops/s)", "lookup hit, bulk-loaded (Mops/s)", "B/key index (alex: idx_stats)",
+    "B/key index+entries", "B/key malloc growth", "shards insert random (Mops/s)",
+    "shards lookup 1 thr (Mops/s)", "shards lookup 2 thr (Mops/s)",
+    "shards walk 100 (K/s)"};
 static const char *const impl_name[I_NIMPL] = {"alex", "judysl", "sorted_array"};
 
 struct result {
     double v[I_NIMPL][M_NMETRIC];
 };
 
+/* Keep one measured figure for the table and write it to the CSV, if any. */
 static void put(struct result *r, const char *set, size_t keys, int impl, int metric,
                 double value)
 {
     r->v[impl][metric] = value;
-    record(set, keys, impl_name[impl], metric_name[metric], value);
+    if (csv)
+        fprintf(csv, "%s,%zu,%s,%s,%.6g\n", set, keys, impl_name[impl], metric_name[metric],
+                value);
 }
 
 /* Rates: operations per second, in millions (or thousands for walks). */
@@ -333,6 +337,7 @@ static double mops(size_t ops, double secs)
     return secs > 0 ? (double)ops / secs / 1e6 : 0;
 }
 
+/* Print the message and exit 1 (a wrong answer or a bad option). */
 __attribute__((noreturn, format(printf, 1, 2)))
 static void die(const char *fmt, ...);
 
@@ -381,6 +386,8 @@ static uint32_t *permutation(size_t n, uint64_t seed)
     return p;
 }
 
+/* Make the keys of run 'r': the N present keys in a random order and sorted (checking
+ * that they are unique), q random hits, q misses and q distinct keys to delete. */
 static void run_prepare(struct run *r)
 {
     char key[BENCH_MAX_KEY + 64];
@@ -441,6 +448,7 @@ static void run_prepare(struct run *r)
     omk_free(perm);
 }
 
+/* Free what run_prepare() made. */
 static void run_release(struct run *r)
 {
     keybuf_free(&r->ins);
@@ -467,6 +475,7 @@ static double alex_lookups(const struct idx *ix, const struct keybuf *kb, size_t
     return t;
 }
 
+/* A new index holding every key of 'kb', inserted in its order; '*secs' the time taken. */
 static struct idx *alex_insert_all(const struct keybuf *kb, double *secs)
 {
     struct idx *ix = idx_new(NULL);
@@ -508,6 +517,8 @@ static double alex_walks(const struct idx *ix, const struct keybuf *kb, size_t w
     return t;
 }
 
+/* One index, one thread: random inserts (and memory), lookups, walks, deletes; then
+ * ascending inserts; then a bulk load and lookups in it. Exits on a wrong answer. */
 static void bench_alex(struct run *r, struct result *res)
 {
     const char *set = r->ks->name;
@@ -585,7 +596,7 @@ static void bench_alex(struct run *r, struct result *res)
     }
 }
 
-/* ---- ALEX, 8 shards, one and two threads ---- */
+/* ---- ALEX, S shards (--shards, default 8), one and two threads ---- */
 
 struct shard_job {
     struct idx_shards *sh;
@@ -595,6 +606,7 @@ struct shard_job {
     double t0, t1; /* when this thread started and finished its lookups */
 };
 
+/* Thread body: look up the records of one job under the shard read locks. */
 static void *shard_lookups(void *arg)
 {
     struct shard_job *j = arg;
@@ -620,6 +632,7 @@ struct walk_copy {
     unsigned sum;
 };
 
+/* idx_shards_walk callback: copy the key out, as SCAN does. */
 static int walk_copy_fn(const struct idx_entry *e, void *arg)
 {
     struct walk_copy *wc = arg;
@@ -630,14 +643,17 @@ static int walk_copy_fn(const struct idx_entry *e, void *arg)
     return 0;
 }
 
+/* S shards built by the same random inserts: insert rate under the write locks, lookups
+ * from one thread then two, and merged walks of 100. */
 static void bench_shards(struct run *r, struct result *res)
 {
     const char *set = r->ks->name;
-    struct idx_shards *sh = idx_shards_new(BENCH_SHARDS, NULL);
+    struct idx_shards *sh = idx_shards_new(bench_shards_n, NULL);
     struct shard_job one = {sh, r->hit.buf, keybuf_end(&r->hit), NULL, 0, 0, 0};
     struct shard_job two[2];
     struct walk_copy wc = {.keys = 0};
     struct idx_keybuf last = {0};
+    struct idx_stats st;
     pthread_barrier_t start;
     pthread_t th[2];
     size_t done = 0;
@@ -657,6 +673,10 @@ static void bench_shards(struct run *r, struct result *res)
     put(res, set, r->n, I_ALEX, M_SH_INS, mops(r->n, t));
     if (idx_shards_count(sh) != r->n)
         die("shards: count %zu, want %zu", idx_shards_count(sh), r->n);
+    idx_shards_stats(sh, &st);
+    printf("  alex, %u shards: depth %zu, %zu model + %zu data nodes, %.1f B/key index\n",
+           bench_shards_n, st.depth, st.model_nodes, st.data_nodes,
+           (double)st.index_bytes / (double)r->n);
 
     shard_lookups(&one);
     t = one.t1 - one.t0;
@@ -698,6 +718,7 @@ static void bench_shards(struct run *r, struct result *res)
 /* ---- JudySL ---- */
 
 #ifdef OMK_BENCH_JUDY
+/* Time JudySLGet over every record of 'kb'; returns seconds, '*found' the hits. */
 static double judy_lookups(Pvoid_t arr, const struct keybuf *kb, size_t *found)
 {
     size_t f = 0;
@@ -710,6 +731,7 @@ static double judy_lookups(Pvoid_t arr, const struct keybuf *kb, size_t *found)
     return t;
 }
 
+/* A new JudySL array holding every key of 'kb' (value: a counter); '*secs' the time. */
 static Pvoid_t judy_insert_all(const struct keybuf *kb, double *secs)
 {
     Pvoid_t arr = NULL;
@@ -727,6 +749,7 @@ static Pvoid_t judy_insert_all(const struct keybuf *kb, double *secs)
     return arr;
 }
 
+/* The same phases as bench_alex() on JudySL (no bulk load: JudySL has none). */
 static void bench_judy(struct run *r, struct result *res)
 {
     const char *set = r->ks->name;
@@ -811,6 +834,7 @@ static double sorted_lookups(const struct run *r, const struct keybuf *kb, size_
     return t;
 }
 
+/* Lookups by binary search over the sorted record pointers. */
 static void bench_sorted(struct run *r, struct result *res)
 {
     size_t found;
@@ -840,6 +864,7 @@ static void size_name(size_t n, char *buf, size_t len)
         snprintf(buf, len, "%zu", n);
 }
 
+/* One table cell: the value, or '-' when not measured (< 0). */
 static void print_cell(double v)
 {
     if (v < 0)
@@ -848,6 +873,7 @@ static void print_cell(double v)
         printf(" %10.3f", v);
 }
 
+/* The table of one (set, size) run; rows nobody measured are left out. */
 static void print_result(const struct run *r, const struct result *res, double secs)
 {
     char sz[32];
@@ -865,7 +891,7 @@ static void print_result(const struct run *r, const struct result *res, double s
         print_cell(a > 0 && j > 0 ? a / j : -1);
         printf("\n");
     }
-    printf("  2 threads / 1 thread (8 shards): %.2fx;  run took %.1f s\n",
+    printf("  2 threads / 1 thread (%u shards): %.2fx;  run took %.1f s\n", bench_shards_n,
            res->v[I_ALEX][M_SH_2T] / res->v[I_ALEX][M_SH_1T], secs);
     fflush(stdout);
 }
@@ -892,14 +918,17 @@ static size_t parse_sizes(const char *s, size_t *sizes, size_t max)
     return n;
 }
 
+/* The option summary, on 'f'. */
 static void usage(FILE *f)
 {
     fprintf(f,
-            "usage: index-bench [--keys N[,N...]] [--sets a,b,...] [--quick] [--csv FILE]\n"
+            "usage: index-bench [--keys N[,N...]] [--sets a,b,...] [--quick] [--csv FILE] [--shards S]\n"
             "  --keys   sizes, with k/M suffixes (default 1M,10M)\n"
             "  --sets   key sets among key,user,alnum,hex,uuid,url (default all)\n"
             "  --quick  a 100k smoke run of every set (same as --keys 100k)\n"
-            "  --csv    also write every figure to FILE (set,keys,impl,metric,value)\n");
+            "  --csv    also write every figure to FILE (set,keys,impl,metric,value)\n"
+            "  --shards S for the idx_shards rows: a power of two up to %d (default %d)\n",
+            IDX_SHARDS_MAX, IDX_SHARDS_DEFAULT);
 }
 
 int main(int argc, char **argv)
@@ -907,7 +936,8 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"keys", required_argument, NULL, 'k'}, {"sets", required_argument, NULL, 's'},
         {"quick", no_argument, NULL, 'q'},      {"csv", required_argument, NULL, 'c'},
-        {"help", no_argument, NULL, 'h'},       {NULL, 0, NULL, 0}};
+        {"shards", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0}};
     size_t sizes[16] = {1000000, 10000000}, nsizes = 2;
     int want[OMK_ARRAY_LEN(keysets)];
     double ratio = -1;
@@ -918,7 +948,7 @@ int main(int argc, char **argv)
 
     for (size_t i = 0; i < OMK_ARRAY_LEN(keysets); i++)
         want[i] = 1;
-    while ((c = getopt_long(argc, argv, "k:s:qc:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "k:s:qc:S:h", opts, NULL)) != -1) {
         switch (c) {
         case 'k':
             nsizes = parse_sizes(optarg, sizes, OMK_ARRAY_LEN(sizes));
@@ -952,6 +982,15 @@ int main(int argc, char **argv)
                 die("cannot write %s", optarg);
             fprintf(csv, "set,keys,impl,metric,value\n");
             break;
+        case 'S': {
+            unsigned long long v;
+
+            if (!omk_str2ull(optarg, strlen(optarg), &v) || v == 0 || v > IDX_SHARDS_MAX ||
+                (v & (v - 1)) != 0)
+                die("bad --shards '%s' (a power of two up to %d)", optarg, IDX_SHARDS_MAX);
+            bench_shards_n = (unsigned)v;
+            break;
+        }
         case 'h':
             usage(stdout);
             return 0;

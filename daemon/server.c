@@ -55,11 +55,13 @@ static int server_peer_is_loopback(const struct sockaddr *sa, int salen)
  * Redis: the socket is fresh, so the short write fits in its buffer. */
 static void server_refuse(evutil_socket_t fd, const char *msg, size_t len)
 {
-    ssize_t r = write(fd, msg, len);
+    ssize_t r;
 
+    /* Counted first: the client may ask INFO as soon as it sees the reply. */
+    atomic_fetch_add(&server.rejected_connections, 1);
+    r = write(fd, msg, len);
     OMK_UNUSED(r);
     evutil_closesocket(fd);
-    atomic_fetch_add(&server.rejected_connections, 1);
 }
 
 /* A new connection on a listener (main thread): refuse it past maxclients, or from

@@ -4,11 +4,22 @@
  * ordered k-way merge walk, a weighted random pick, clear, bulk load, stats and the
  * self-check.
  *
+ * Lanes: a shard's lock is IDX_SHARDS_LANES writer-preferring pthread rwlocks, each on its
+ * own cache line. A reader read-locks only its thread's lane; a writer write-locks every
+ * lane of the shard, in ascending order. So readers on different threads never write to a
+ * shared cache line, where with one rwlock per shard every rdlock and unlock is an atomic
+ * write to a line the other core may hold. Measured on this 2-vCPU VM, 8 shards, best of 5:
+ * with 20k keys (cache-resident, 80 ns per lookup on one thread) two threads took 68 ns per
+ * lookup with one rwlock per shard and 52 ns with lanes; with 1M keys (450 ns per lookup)
+ * the two were within noise (211 and 204 ns). A writer pays LANES lock operations, small
+ * next to an insert.
+ *
  * Counting: only a writer changes a shard's key count, so the count is published when a
  * write lock is released (idx_shards_unlock reads idx_count under the lock it still holds
  * and adds the difference to the total). Readers of the count take no lock. */
 #include "config.h"
 
+#include <limits.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -17,16 +28,35 @@
 #include "common/omk.h"
 #include "index/shard.h"
 
-#define SHARD_LINE 64 /* cache line: shards are padded so two locks never share one */
+#define SHARD_LINE 64 /* cache line: no two locks, and no lock and a written field, share one */
 
-/* One shard. Aligned to a cache line so readers of one shard do not bounce another's. */
-struct shard {
+/* One lane of a shard's lock. */
+struct shard_lane {
     pthread_rwlock_t lock;
-    struct idx *ix;       /* the index; its content is guarded by 'lock' */
-    _Atomic size_t count; /* idx_count(ix) at the last write unlock; stored under 'lock' held
-                           * for writing, loaded by anyone */
-    int writer;           /* 1 while a writer holds 'lock'; read and written under 'lock' */
 } __attribute__((aligned(SHARD_LINE)));
+
+/* One shard: "the shard's lock" means its lanes (read: the caller's lane; write: all). */
+struct shard {
+    struct shard_lane lane[IDX_SHARDS_LANES];
+    struct idx *ix __attribute__((aligned(SHARD_LINE))); /* constant; its content is guarded by
+                                                          * the shard's lock */
+    _Atomic size_t count __attribute__((aligned(SHARD_LINE))); /* idx_count(ix) at the last
+                           * write unlock; stored under the write lock, loaded by anyone */
+    int writer;           /* 1 while a writer holds the lock; read and written under it */
+} __attribute__((aligned(SHARD_LINE)));
+
+/* The calling thread's lane, given out round robin on its first lock (UINT_MAX: none yet).
+ * Lanes are shared by all idx_shards; a thread keeps its lane for life. */
+static _Thread_local unsigned shard_lane_tls = UINT_MAX;
+static atomic_uint shard_lane_next;
+
+/* The calling thread's lane, assigned on its first call. */
+static unsigned my_lane(void)
+{
+    if (shard_lane_tls == UINT_MAX)
+        shard_lane_tls = atomic_fetch_add(&shard_lane_next, 1) % IDX_SHARDS_LANES;
+    return shard_lane_tls;
+}
 
 /* The total key count, alone on its cache line: every write unlock adds to it. */
 struct shard_total {
@@ -75,6 +105,7 @@ static int key_cmp(const void *a, size_t alen, const void *b, size_t blen)
     return alen < blen ? -1 : 1;
 }
 
+/* key_cmp() of two entries. */
 static int entry_cmp(const struct idx_entry *a, const struct idx_entry *b)
 {
     return key_cmp(a->key, a->key_len, b->key, b->key_len);
@@ -118,7 +149,8 @@ struct idx_shards *idx_shards_new(unsigned nshards, const struct idx_config *cfg
     for (unsigned i = 0; i < nshards; i++) {
         struct shard *s = &sh->shard[i];
 
-        OMK_ASSERT(pthread_rwlock_init(&s->lock, &attr) == 0);
+        for (unsigned l = 0; l < IDX_SHARDS_LANES; l++)
+            OMK_ASSERT(pthread_rwlock_init(&s->lane[l].lock, &attr) == 0);
         s->ix = idx_new(cfg);
         atomic_init(&s->count, 0);
         s->writer = 0;
@@ -133,7 +165,8 @@ void idx_shards_free(struct idx_shards *sh, void (*free_entry)(struct idx_entry 
         return;
     for (unsigned i = 0; i < sh->n; i++) {
         idx_free(sh->shard[i].ix, free_entry);
-        pthread_rwlock_destroy(&sh->shard[i].lock);
+        for (unsigned l = 0; l < IDX_SHARDS_LANES; l++)
+            pthread_rwlock_destroy(&sh->shard[i].lane[l].lock);
     }
     omk_free(sh->mem);
     omk_free(sh);
@@ -155,7 +188,7 @@ struct idx *idx_shards_rdlock(struct idx_shards *sh, unsigned shard)
 
     OMK_ASSERT(shard < sh->n);
     s = &sh->shard[shard];
-    OMK_ASSERT(pthread_rwlock_rdlock(&s->lock) == 0);
+    OMK_ASSERT(pthread_rwlock_rdlock(&s->lane[my_lane()].lock) == 0);
     return s->ix;
 }
 
@@ -165,7 +198,8 @@ struct idx *idx_shards_wrlock(struct idx_shards *sh, unsigned shard)
 
     OMK_ASSERT(shard < sh->n);
     s = &sh->shard[shard];
-    OMK_ASSERT(pthread_rwlock_wrlock(&s->lock) == 0);
+    for (unsigned l = 0; l < IDX_SHARDS_LANES; l++)
+        OMK_ASSERT(pthread_rwlock_wrlock(&s->lane[l].lock) == 0);
     s->writer = 1;
     return s->ix;
 }
@@ -187,8 +221,11 @@ void idx_shards_unlock(struct idx_shards *sh, unsigned shard)
             atomic_fetch_add_explicit(&sh->total->n, now - was, memory_order_relaxed);
         }
         s->writer = 0;
+        for (unsigned l = IDX_SHARDS_LANES; l-- > 0;)
+            OMK_ASSERT(pthread_rwlock_unlock(&s->lane[l].lock) == 0);
+        return;
     }
-    OMK_ASSERT(pthread_rwlock_unlock(&s->lock) == 0);
+    OMK_ASSERT(pthread_rwlock_unlock(&s->lane[my_lane()].lock) == 0);
 }
 
 size_t idx_shards_count(const struct idx_shards *sh)
@@ -203,12 +240,14 @@ static void rdlock_all(struct idx_shards *sh)
         idx_shards_rdlock(sh, i);
 }
 
+/* Take every shard's write lock, in ascending order. */
 static void wrlock_all(struct idx_shards *sh)
 {
     for (unsigned i = 0; i < sh->n; i++)
         idx_shards_wrlock(sh, i);
 }
 
+/* Release every shard's lock (publishing counts after write locks). */
 static void unlock_all(struct idx_shards *sh)
 {
     for (unsigned i = sh->n; i-- > 0;)

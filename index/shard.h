@@ -4,6 +4,9 @@
  * key order under their read locks. The store calls idx_find / idx_insert / idx_delete on
  * the `struct idx *` a lock call returns, copies what it needs, then unlocks.
  *
+ * A shard's lock is made of IDX_SHARDS_LANES rwlocks so that reader threads do not share a
+ * cache line (see shard.c); to callers it behaves as one rwlock per shard.
+ *
  * LOCK ORDER (the rules every caller keeps; nothing else may deadlock):
  *  1. Shard locks are taken in ascending shard number. A thread holding the lock of shard i
  *     may take only shards j > i. idx_shards_walk, idx_shards_clear, idx_shards_bulk_load
@@ -31,6 +34,7 @@
 
 #define IDX_SHARDS_DEFAULT 8 /* shards when idx_shards_new() is given 0 */
 #define IDX_SHARDS_MAX 64    /* a power of two; bounds the walk's on-stack merge state */
+#define IDX_SHARDS_LANES 4   /* rwlocks per shard: threads read-lock their own (shard.c) */
 
 /* Outcomes of idx_shards_walk(); values above 0 are expected outcomes, as in enum idx_rc. */
 enum idx_shards_rc {

@@ -42,6 +42,7 @@ struct fz_in {
     size_t n, pos;
 };
 
+/* The next input byte, or 0 past the end. */
 static unsigned fz_byte(struct fz_in *in)
 {
     return in->pos < in->n ? in->p[in->pos++] : 0;
@@ -79,6 +80,7 @@ struct fz_ref {
     size_t n, cap;
 };
 
+/* The index's key order: memcmp on the common length, then the shorter key first. */
 static int fz_cmp(const void *a, size_t alen, const void *b, size_t blen)
 {
     int c = memcmp(a, b, alen < blen ? alen : blen);
@@ -104,6 +106,7 @@ static size_t fz_lower(const struct fz_ref *r, const struct fz_key *k)
     return lo;
 }
 
+/* Whether the reference holds 'k'; '*pos' its position or where it would go. */
 static int fz_has(const struct fz_ref *r, const struct fz_key *k, size_t *pos)
 {
     *pos = fz_lower(r, k);
@@ -112,6 +115,7 @@ static int fz_has(const struct fz_ref *r, const struct fz_key *k, size_t *pos)
 
 /* ---- checks ---- */
 
+/* Report a difference on stderr and abort (libFuzzer keeps the input as a crash). */
 __attribute__((noreturn, format(printf, 1, 2)))
 static void fz_fail(const char *fmt, ...);
 
@@ -133,6 +137,7 @@ static uint64_t fz_tag(const void *key, size_t len)
     return omk_hash(key, len) | 1;
 }
 
+/* Abort unless 'e' is the entry of 'k' (key bytes and loc tag). */
 static void fz_check_entry(const struct idx_entry *e, const struct fz_key *k, const char *op)
 {
     if (e == NULL)
@@ -143,6 +148,7 @@ static void fz_check_entry(const struct idx_entry *e, const struct fz_key *k, co
         fz_fail("%s: entry lost its loc field", op);
 }
 
+/* Abort unless idx_validate() passes and the counts agree. */
 static void fz_validate(const struct idx *ix, const struct fz_ref *r, size_t opno)
 {
     char err[256];
@@ -155,6 +161,7 @@ static void fz_validate(const struct idx *ix, const struct fz_ref *r, size_t opn
 
 /* ---- operations ---- */
 
+/* Insert 'k' into both (unless the key cap is reached); abort if they disagree. */
 static void fz_insert(struct idx *ix, struct fz_ref *r, const struct fz_key *k)
 {
     struct idx_entry *e = NULL;
@@ -183,6 +190,7 @@ static void fz_insert(struct idx *ix, struct fz_ref *r, const struct fz_key *k)
     fz_check_entry(e, k, "insert");
 }
 
+/* Delete 'k' from both; abort if they disagree. */
 static void fz_delete(struct idx *ix, struct fz_ref *r, const struct fz_key *k)
 {
     struct idx_entry *e = NULL;
@@ -201,6 +209,7 @@ static void fz_delete(struct idx *ix, struct fz_ref *r, const struct fz_key *k)
     }
 }
 
+/* Find 'k' in both; abort if they disagree. */
 static void fz_find(struct idx *ix, const struct fz_ref *r, const struct fz_key *k)
 {
     size_t pos;
@@ -214,6 +223,7 @@ static void fz_find(struct idx *ix, const struct fz_ref *r, const struct fz_key 
         fz_check_entry(e, k, "find");
 }
 
+/* Seek both to 'k' and compare the next 'steps' + 1 entries (or the end). */
 static void fz_walk(struct idx *ix, const struct fz_ref *r, const struct fz_key *k,
                     unsigned steps)
 {
@@ -273,6 +283,8 @@ static void fz_rebuild(struct idx *ix, struct fz_ref *r, int empty)
     omk_free(ents);
 }
 
+/* Run the operations of 'data' (format at the top) on a fresh index and reference; abort on
+ * the first difference. Returns 0. */
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     struct fz_in in = {data, size, 0};

@@ -51,21 +51,6 @@ static int connect_to(const char *ip, int port, int rcvbuf)
     return fd;
 }
 
-/* A field of INFO as a number (-1 if missing). */
-static long long info_field(redisContext *c, const char *field)
-{
-    redisReply *r = cmd(c, "INFO all");
-    long long v = -1;
-    char key[128];
-    const char *p;
-
-    snprintf(key, sizeof(key), "\r\n%s:", field);
-    if (r && r->type == REDIS_REPLY_STRING && (p = strstr(r->str, key)) != NULL)
-        v = atoll(p + strlen(key));
-    freeReplyObject(r);
-    return v;
-}
-
 /* Start a server with 'args'; on failure report it and return -1. */
 static int start(struct tserver *s, const char **args, const char *what)
 {
@@ -179,7 +164,8 @@ static void test_maxclients(void)
        "the fourth gets '-ERR max number of clients reached' and is closed");
     if (n != sizeof(want) - 1 || memcmp(out, want, n) != 0)
         diag("  got '%s' (closed=%d)", out, closed);
-    ok(info_field(c[0], "rejected_connections") >= 1, "INFO counts the rejected connection");
+    ok(ts_info_field(c[0], "stats", "rejected_connections") >= 1,
+       "INFO counts the rejected connection");
     redisFree(c[2]);
     c[2] = connect_accepted(&s);
     ok(c[2] != NULL, "after one leaves, a new client is accepted");

@@ -33,6 +33,7 @@ static uint64_t rnd(uint64_t *s)
     return *s * 0x2545f4914f6cdd1dULL;
 }
 
+/* The index's key order: memcmp on the common length, then the shorter key first. */
 static int key_cmp(const void *a, size_t alen, const void *b, size_t blen)
 {
     int c = memcmp(a, b, alen < blen ? alen : blen);
@@ -42,6 +43,7 @@ static int key_cmp(const void *a, size_t alen, const void *b, size_t blen)
     return alen < blen ? -1 : 1;
 }
 
+/* key_cmp() of two struct key, for qsort and bsearch. */
 static int key_qsort_cmp(const void *x, const void *y)
 {
     const struct key *a = x, *b = y;
@@ -97,6 +99,7 @@ static struct key *make_keys(size_t n)
     return k;
 }
 
+/* Insert a key that must be new, under its shard's write lock. */
 static void insert_key(struct idx_shards *sh, const void *key, size_t len)
 {
     unsigned s = idx_shards_of(sh, key, len);
@@ -106,6 +109,7 @@ static void insert_key(struct idx_shards *sh, const void *key, size_t len)
     idx_shards_unlock(sh, s);
 }
 
+/* Delete a key under its shard's write lock, freeing its entry; returns idx_delete's rc. */
 static int delete_key(struct idx_shards *sh, const void *key, size_t len)
 {
     unsigned s = idx_shards_of(sh, key, len);
@@ -118,6 +122,7 @@ static int delete_key(struct idx_shards *sh, const void *key, size_t len)
     return rc;
 }
 
+/* One TAP assertion that idx_shards_validate() passes; returns its result. */
 static int validate(struct idx_shards *sh, const char *what)
 {
     char err[256] = "";
@@ -135,6 +140,7 @@ struct collect {
     size_t stop_after; /* stop the walk after this many (0: never) */
 };
 
+/* Walk callback: append the key to a struct collect; stop after 'stop_after' keys. */
 static int collect_fn(const struct idx_entry *e, void *arg)
 {
     struct collect *c = arg;
@@ -306,6 +312,7 @@ static size_t key_in_shard(struct idx_shards *sh, unsigned want, unsigned *i, ch
     }
 }
 
+/* idx_shards_random: NULL when empty, live entries with the lock held, shard weights. */
 static void test_random(void)
 {
     struct idx_shards *sh = idx_shards_new(8, NULL);
@@ -345,6 +352,8 @@ static void test_random(void)
     idx_shards_free(sh, NULL);
 }
 
+/* Bulk load (and its refusal when not empty), the self-check catching a misplaced key,
+ * and clear. */
 static void test_clear_bulk(void)
 {
     const size_t n = 5000;
@@ -420,17 +429,20 @@ struct cc {
     atomic_long find_fail, order_fail, stable_miss, walks, writes, finds;
 };
 
+/* Key number 'i' of the concurrency test: cc:%07u. */
 static size_t cc_key(char *buf, unsigned i)
 {
     return (size_t)sprintf(buf, "cc:%07u", i);
 }
 
+/* Whether a thread that made 'ops' operations should stop (count, flag or deadline). */
 static int cc_over(struct cc *cc, long ops)
 {
     return ops >= CC_MAX_OPS || atomic_load(&cc->stop) ||
            ((ops & 255) == 0 && omk_mono_us() > cc->deadline_us);
 }
 
+/* Writer: toggle random churn keys (insert, or delete if present). */
 static void *cc_writer(void *arg)
 {
     struct cc *cc = arg;
@@ -458,6 +470,7 @@ static void *cc_writer(void *arg)
     return NULL;
 }
 
+/* Reader: finds of random stable keys (must hit) and churn keys (either way). */
 static void *cc_reader(void *arg)
 {
     struct cc *cc = arg;
@@ -489,6 +502,7 @@ struct cc_walk {
     int order_bad;
 };
 
+/* Walker callback: check the order and mark stable keys seen. */
 static int cc_walk_fn(const struct idx_entry *e, void *arg)
 {
     struct cc_walk *w = arg;
@@ -507,6 +521,7 @@ static int cc_walk_fn(const struct idx_entry *e, void *arg)
     return 0;
 }
 
+/* Walker: full walks in resumed batches of 10; counts walks missing a stable key. */
 static void *cc_walker(void *arg)
 {
     struct cc *cc = arg;
@@ -538,6 +553,7 @@ static void *cc_walker(void *arg)
     return NULL;
 }
 
+/* 2 writers, 1 reader, 1 walker for about 2 s over 8 shards, then the checks. */
 static void test_concurrency(void)
 {
     struct cc cc = {0};
