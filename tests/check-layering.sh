@@ -1,0 +1,44 @@
+#!/bin/sh
+# check-layering.sh - the module boundaries of DESIGN.md, checked on every #include:
+# index/ and resp/ know nothing of RocksDB, the store or the daemon; store/ knows nothing
+# of RESP, sockets or libevent; only store/rocks.c includes rocksdb/c.h; daemon/ reaches
+# RocksDB only through store/. One TAP test per rule.
+src="${OMK_TOP_SRCDIR:-.}"
+n=0
+failed=0
+
+# check NAME FILES-GLOB FORBIDDEN-REGEX: no file of the glob includes a matching header.
+check() {
+    n=$((n + 1))
+    hits=$(cd "$src" && grep -nE "^#include [<\"]($3)" $2 2>/dev/null)
+    if [ -z "$hits" ]; then
+        echo "ok $n - $1"
+    else
+        echo "not ok $n - $1"
+        echo "$hits" | sed 's/^/#   /'
+        failed=$((failed + 1))
+    fi
+}
+
+check "index/ includes neither store/, resp/, daemon/ nor libraries" "index/*.c index/*.h" \
+    "store/|resp/|daemon/|rocksdb/|event2/|hiredis"
+check "resp/ includes neither store/, index/ nor daemon/" "resp/*.c resp/*.h" \
+    "store/|index/|daemon/|rocksdb/|hiredis"
+check "store/ includes neither resp/, daemon/ nor libevent" "store/*.c store/*.h" \
+    "resp/|daemon/|event2/|hiredis"
+check "common/ includes no module" "common/*.c common/*.h" \
+    "store/|index/|resp/|daemon/|rocksdb/|event2/|hiredis"
+check "daemon/ does not reach RocksDB or index/ directly" "daemon/*.c daemon/*.h" \
+    "rocksdb/|index/|store/rocks.h|store/store_internal.h|store/format.h"
+n=$((n + 1))
+others=$(cd "$src" && grep -lE '^#include <rocksdb/c.h>' store/*.c store/*.h daemon/*.c \
+    index/*.c resp/*.c common/*.c 2>/dev/null | grep -v '^store/rocks.c$')
+if [ -z "$others" ]; then
+    echo "ok $n - only store/rocks.c includes rocksdb/c.h"
+else
+    echo "not ok $n - only store/rocks.c includes rocksdb/c.h"
+    echo "$others" | sed 's/^/#   /'
+    failed=$((failed + 1))
+fi
+echo "1..$n"
+[ "$failed" -eq 0 ]
