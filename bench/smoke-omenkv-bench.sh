@@ -11,74 +11,15 @@ BUILD=${OMK_TOP_BUILDDIR:-.}
 SERVER=${OMK_SERVER:-$BUILD/daemon/omenkv-server}
 BENCH=$BUILD/clients/omenkv-bench
 STORE_BENCH=$BUILD/bench/store-bench
-HOST=127.0.0.1
-PORT=
-PID=
-DIR=
-n=0
-failed=0
+. "${OMK_TOP_SRCDIR:-.}/tests/lib.sh"
 
-# ok STATUS NAME: one TAP line; STATUS 0 passes.
-ok() {
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then
-        echo "ok $n - $2"
-    else
-        echo "not ok $n - $2"
-        failed=$((failed + 1))
-    fi
-}
-
-diag() {
-    printf '%s\n' "$*" | sed 's/^/# /'
-}
-
-cleanup() {
-    if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-        kill -TERM "$PID" 2>/dev/null
-        wait "$PID" 2>/dev/null
-    fi
-    [ -n "$DIR" ] && rm -rf "$DIR"
-}
-trap cleanup EXIT
-trap 'exit 1' INT TERM
-
-# ping: 0 when something answers PONG on $PORT (the bench's own INFO fetch is not needed).
+# ping: 0 when something answers PONG on $PORT (redis-cli if installed, else the bench).
 ping() {
     if command -v redis-cli >/dev/null 2>&1; then
         [ "$(redis-cli -h $HOST -p "$PORT" ping 2>/dev/null)" = PONG ]
     else
         "$BENCH" -p "$PORT" -n 1 -r 1 -c 1 -q >/dev/null 2>&1
     fi
-}
-
-# start_server: a random free port (5 tries), poll until it answers, 20 s at most.
-start_server() {
-    DIR=$(mktemp -d /tmp/omk-smoke-bench-XXXXXX) || return 1
-    for try in 1 2 3 4 5; do
-        PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
-        if ping; then
-            continue
-        fi
-        "$SERVER" --port "$PORT" --bind $HOST --dir "$DIR/data" --loglevel warning \
-            >"$DIR/server.log" 2>&1 &
-        PID=$!
-        i=0
-        while [ $i -lt 200 ]; do
-            if ! kill -0 "$PID" 2>/dev/null; then
-                break
-            fi
-            if ping; then
-                return 0
-            fi
-            sleep 0.1
-            i=$((i + 1))
-        done
-        kill -KILL "$PID" 2>/dev/null
-        wait "$PID" 2>/dev/null
-        PID=
-    done
-    return 1
 }
 
 echo "1..18"
@@ -109,7 +50,7 @@ bad_args "--value-size 9-3" "MIN 9 is larger" -d 9-3
 bad_args "unknown option" "unknown option" --frobnicate
 bad_args "--requests with --duration" "exclude each other" -r 10 -T 1
 
-if ! start_server; then
+if ! start_server omk-smoke-bench --loglevel warning; then
     echo "Bail out! omenkv-server did not start"
     cat "$DIR/server.log" 2>/dev/null | sed 's/^/# /'
     exit 1

@@ -10,7 +10,7 @@ INTEG_TESTS = tests/integ/test_server tests/integ/test_noread tests/integ/test_m
 	tests/integ/test_keyspace
 check_PROGRAMS += $(INTEG_TESTS)
 TESTS += $(INTEG_TESTS) tests/integ/test_tools.sh tests/check-layering.sh
-EXTRA_DIST += tests/integ/test_tools.sh tests/check-layering.sh
+EXTRA_DIST += tests/integ/test_tools.sh tests/check-layering.sh tests/lib.sh
 # The store unit tests' shared fixtures (header only; those tests are built by store/local.mk).
 EXTRA_DIST += tests/unit/store_fixture.h
 

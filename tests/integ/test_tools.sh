@@ -12,79 +12,14 @@ if ! command -v redis-cli >/dev/null 2>&1 || ! command -v redis-benchmark >/dev/
 fi
 
 SERVER=${OMK_SERVER:-${OMK_TOP_BUILDDIR:-.}/daemon/omenkv-server}
-HOST=127.0.0.1
-PORT=
-PID=
-DIR=
-n=0
-failed=0
-
-# ok STATUS NAME: one TAP line; STATUS 0 passes.
-ok() {
-    n=$((n + 1))
-    if [ "$1" -eq 0 ]; then
-        echo "ok $n - $2"
-    else
-        echo "not ok $n - $2"
-        failed=$((failed + 1))
-    fi
-}
-
-# diag TEXT...: TAP comment lines.
-diag() {
-    printf '%s\n' "$*" | sed 's/^/# /'
-}
+. "${OMK_TOP_SRCDIR:-.}/tests/lib.sh"
 
 cli() {
     redis-cli -h "$HOST" -p "$PORT" "$@"
 }
 
-cleanup() {
-    if [ -n "$PID" ] && kill -0 "$PID" 2>/dev/null; then
-        kill -KILL "$PID" 2>/dev/null
-        wait "$PID" 2>/dev/null
-    fi
-    if [ -n "$DIR" ] && [ -z "${OMK_KEEP_DATA:-}" ]; then
-        rm -rf "$DIR" "$DIR.log" "$DIR.out"
-    fi
-}
-trap cleanup EXIT
-
-# start_server: launch the server on a random free port (up to 5 ports tried) and poll
-# PING until PONG, 20 s at most. Returns 0 when it answers.
-start_server() {
-    DIR=$(mktemp -d /tmp/omk-tools-XXXXXX) || return 1
-    for try in 1 2 3 4 5; do
-        PORT=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
-        if [ "$(cli ping 2>/dev/null)" = PONG ]; then
-            continue # someone else is listening there
-        fi
-        "$SERVER" --port "$PORT" --bind 127.0.0.1 --dir "$DIR" --logfile "$DIR.log" \
-            >>"$DIR.out" 2>&1 &
-        PID=$!
-        i=0
-        while [ $i -lt 200 ]; do
-            if [ "$(cli ping 2>/dev/null)" = PONG ]; then
-                return 0
-            fi
-            if ! kill -0 "$PID" 2>/dev/null; then
-                break # exited (port taken?): try another port
-            fi
-            sleep 0.1
-            i=$((i + 1))
-        done
-        if kill -0 "$PID" 2>/dev/null; then
-            diag "the server did not answer PING within 20 s (try $try)"
-            kill -KILL "$PID" 2>/dev/null
-            wait "$PID" 2>/dev/null
-            return 1
-        fi
-        wait "$PID" 2>/dev/null
-        PID=
-    done
-    diag "the server did not start; end of its log:"
-    tail -20 "$DIR.log" "$DIR.out" 2>/dev/null | sed 's/^/#   /'
-    return 1
+ping() {
+    [ "$(cli ping 2>/dev/null)" = PONG ]
 }
 
 if [ -n "${OMK_TEST_SERVER:-}" ]; then
@@ -93,7 +28,7 @@ if [ -n "${OMK_TEST_SERVER:-}" ]; then
     [ "$(cli ping 2>/dev/null)" = PONG ]
     ok $? "the external server answers PING"
 else
-    start_server
+    start_server omk-tools
     ok $? "omenkv-server starts and answers redis-cli PING"
 fi
 if [ $failed -ne 0 ]; then
