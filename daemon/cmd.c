@@ -70,7 +70,6 @@ const struct cmd_def *cmd_lookup(const char *name, size_t len)
 
 void cmd_dispatch_sub(struct client *c, const char *cmd, const struct cmd_sub *subs, size_t n)
 {
-    char upper[32];
     size_t i;
 
     for (i = 0; i < n; i++) {
@@ -85,6 +84,14 @@ void cmd_dispatch_sub(struct client *c, const char *cmd, const struct cmd_sub *s
         s->proc(c);
         return;
     }
+    cmd_reply_unknown_sub(c, cmd);
+}
+
+void cmd_reply_unknown_sub(struct client *c, const char *cmd)
+{
+    char upper[32];
+    size_t i;
+
     for (i = 0; cmd[i] && i + 1 < sizeof(upper); i++)
         upper[i] = (char)toupper((unsigned char)cmd[i]);
     upper[i] = '\0';

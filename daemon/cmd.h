@@ -81,6 +81,10 @@ struct cmd_sub {
  * "wrong number of arguments for 'client|kill' command" when it cannot. */
 void cmd_dispatch_sub(struct client *c, const char *cmd, const struct cmd_sub *subs, size_t n);
 
+/* Reply Redis' "ERR unknown subcommand 'x'. Try CLIENT HELP." for argv[1] of 'cmd'
+ * (lower case, e.g. "client"). */
+void cmd_reply_unknown_sub(struct client *c, const char *cmd);
+
 /* True if 'a' equals the word 'w', ignoring case (option names). */
 int cmd_word_is(const struct omk_slice *a, const char *w);
 

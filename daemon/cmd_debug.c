@@ -91,8 +91,7 @@ void cmd_object(struct client *c)
         if (cmd_arg_is(c, 1, subs[i]))
             sub = subs[i];
     if (!sub) {
-        reply_error_fmt(c, "ERR unknown subcommand '%.*s'. Try OBJECT HELP.",
-                        (int)(c->argv[1].len < 128 ? c->argv[1].len : 128), c->argv[1].p);
+        cmd_reply_unknown_sub(c, "object");
         return;
     }
     if (c->argc != 3) {

@@ -13,13 +13,6 @@
 #include "daemon/server.h"
 #include "store/store.h"
 
-/* Reply Redis' error for an unknown subcommand of 'cmd' (upper case in the hint). */
-static void reply_err_subcommand(struct client *c, const char *cmd)
-{
-    reply_error_fmt(c, "ERR unknown subcommand '%.*s'. Try %s HELP.",
-                    (int)(c->argv[1].len < 128 ? c->argv[1].len : 128), c->argv[1].p, cmd);
-}
-
 /* DBSIZE */
 void cmd_dbsize(struct client *c)
 {
@@ -225,7 +218,7 @@ void cmd_command(struct client *c)
         reply_error_fmt(c, "ERR wrong number of arguments for 'command|%.*s' command",
                         (int)c->argv[1].len, c->argv[1].p);
     } else {
-        reply_err_subcommand(c, "COMMAND");
+        cmd_reply_unknown_sub(c, "command");
     }
 }
 
@@ -288,7 +281,7 @@ void cmd_config(struct client *c)
         server_reset_stats();
         reply_ok(c);
     } else {
-        reply_err_subcommand(c, "CONFIG");
+        cmd_reply_unknown_sub(c, "config");
     }
 }
 
