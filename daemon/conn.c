@@ -281,10 +281,12 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
     struct evbuffer *in = bufferevent_get_input(bev);
     size_t out_before = evbuffer_get_length(c->out);
 
-    atomic_fetch_add_explicit(&c->worker->stats.net_in_bytes, evbuffer_get_length(in),
-                              memory_order_relaxed);
+    /* Bytes left over from the last callback were counted then. */
+    atomic_fetch_add_explicit(&c->worker->stats.net_in_bytes,
+                              evbuffer_get_length(in) - c->in_counted, memory_order_relaxed);
     if (conn_process_input(c, in))
         bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS | BEV_TRIG_IGNORE_WATERMARKS);
+    c->in_counted = evbuffer_get_length(in);
     if (c->flags & CLIENT_CLOSING) {
         conn_free(c);
         return;

@@ -386,6 +386,7 @@ void rocks_stats_get(struct rocks *r, struct rocks_stats *out)
     out->writes = atomic_load(&r->writes);
     out->io_errors = atomic_load(&r->io_errors);
     out->read_only = atomic_load(&r->read_only);
+    out->write_failed = atomic_load(&r->write_failed);
 }
 
 uint64_t rocks_disk_bytes(struct rocks *r)

@@ -97,6 +97,7 @@ struct rocks_stats {
     uint64_t writes;    /* write batches applied */
     uint64_t io_errors; /* errors seen (each logged once) */
     int read_only;      /* 1 after a corruption error */
+    int write_failed;   /* 1 while the last write failed (a full disk, say) */
 };
 void rocks_stats_get(struct rocks *r, struct rocks_stats *out);
 

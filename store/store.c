@@ -837,6 +837,7 @@ void store_stats_get(struct store *s, struct store_stats *out)
     out->rocks_writes = rs.writes;
     out->io_errors = rs.io_errors;
     out->read_only = rs.read_only;
+    out->write_failed = rs.write_failed;
     out->expired_keys = atomic_load(&s->expired_keys);
     out->wal_syncs = atomic_load(&s->wal_syncs);
     out->last_sync_ms = atomic_load(&s->last_sync_ms);

@@ -202,6 +202,7 @@ struct store_stats {
     int64_t last_sync_ms;      /* wall-clock ms of the last WAL sync, 0 if none */
     int64_t open_ms;           /* time store_open() took to count the keys */
     int read_only;             /* 1 after a corruption error */
+    int write_failed;          /* 1 while the last write failed (until one succeeds) */
     uint64_t index_keys;       /* keys in the in-RAM index (all databases) */
     uint64_t index_bytes;      /* its nodes, slots and models (not the entries) */
     uint64_t entry_bytes;      /* its entry records (key bytes and metadata) */
