@@ -17,9 +17,13 @@
  *    them (a downward split); its transform anchors at their common prefix, which is
  *    what pushes keys with long shared prefixes down, trie-style.
  *  - Keys that clamp under a leaf's transform (outside its anchor or alphabet) or tie on a
- *    code are counted; past max(8, n/100) the leaf is rebuilt with a retrained transform
- *    (with back-off when a retrain cannot separate the ties). Model nodes count clamped
- *    inserts too; when they reach an eighth of the subtree, the subtree is rebuilt.
+ *    code are counted; past max(64, n/8) the leaf is rebuilt with a retrained transform
+ *    (with back-off when a retrain cannot separate the ties). A key clamped to code 0 or
+ *    max (outside the transform's range: appends, prepends) counts ALEX_ODD_EDGE, so an
+ *    append run retrains after about n/64 keys; scattered clamps and ties, which a
+ *    retrain often cannot remove (URL-like keys), retrain eight times less often. Model
+ *    nodes count clamped inserts too; when they reach an eighth of the subtree, the
+ *    subtree is rebuilt.
  *  - An empty leaf gives its slots to a neighbour; a model node left with one child is
  *    replaced by that child. A sparse leaf contracts.
  * Doubling and growing a model node preserve every existing key's route exactly: the
@@ -34,6 +38,7 @@
 
 #define ALEX_SUBTREE_CLAMP_MIN 64   /* clamped inserts before a subtree may be rebuilt */
 #define ALEX_RANDOM_WALK_MAX 1024   /* idx_random weighs children by keys up to this fanout */
+#define ALEX_ODD_EDGE 8             /* weight of an insert that clamps to code 0 or max */
 
 /* ---- entries ---- */
 
@@ -475,7 +480,9 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
     ix->n++;
     ix->ins_total++;
     ix->steps_total += pos.steps;
-    if (cl || pos.tied)
+    if (cl && (c == 0 || c == l->h.kc->max))
+        l->odd += ALEX_ODD_EDGE;    /* outside the transform's range: appends, prepends */
+    else if (cl || pos.tied)
         l->odd++;
 
     /* Walk up: subtree counts, clamp counters of the model nodes on the path. */

@@ -140,7 +140,7 @@ struct alex_leaf *leaf_new(struct alex_kc *kc, const uint64_t *codes,
     l->h.kc = kc;
     leaf_alloc_arrays(l, cap);
     leaf_fill(l, codes, ents, n, 0);
-    l->odd_limit = (uint32_t)(n / 100 > 8 ? n / 100 : 8);
+    l->odd_limit = (uint32_t)(n / 8 > 64 ? n / 8 : 64);
     return l;
 }
 

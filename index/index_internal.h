@@ -126,7 +126,7 @@ struct alex_leaf {
     uint64_t shifts;             /* slots moved by those inserts */
     uint64_t steps;              /* search steps of those inserts */
     double exp_cost;             /* cost the builder expected (ALEX.md 1.5) */
-    uint32_t odd;                /* clamped or tied inserts since the last retrain */
+    uint32_t odd;                /* clamped or tied inserts since the last retrain (weighted) */
     uint32_t odd_limit;          /* retrain the transform when odd reaches this */
 };
 
