@@ -99,7 +99,7 @@ static void alex_run_of(const struct alex_inner *in, const struct alex_node *c, 
     int cl;
 
     if (l->n > 0) {
-        const struct idx_entry *k = l->ent[leaf_next_set(l, 0)];
+        const struct idx_entry *k = l->slot[leaf_next_set(l, 0)].ent;
 
         i = alex_child_slot(in, k->key, k->key_len, &cl);
     } else {
@@ -179,7 +179,8 @@ static struct alex_node *alex_rebuild(struct idx *ix, struct alex_node *nd, int 
     struct alex_leaf *head = NULL, *tail = NULL;
     size_t n;
     struct idx_entry **ents = alex_gather(nd, &n);
-    struct alex_node *neu = alex_build(ix, ents, n, mode, density, &head, &tail);
+    struct alex_node *neu = alex_build(ix, ents, n, mode, density,
+                                       nd->parent ? nd->parent->h.kc : NULL, &head, &tail);
 
     alex_replace(ix, nd, neu);
     alex_splice(prev, next, head, tail);
@@ -285,8 +286,9 @@ static int alex_split_sideways(struct idx *ix, struct alex_leaf *l, struct idx_e
         for (k = 0; k < n && alex_clamp_slot(RAW(k), m->nch) < mid; k++)
             ;
         OMK_ASSERT(k > 0 && k < n);
-        left = alex_build(ix, ents, k, BUILD_LEAF, ALEX_DENSITY_EXPAND, &head, &tail);
-        right = alex_build(ix, ents + k, n - k, BUILD_LEAF, ALEX_DENSITY_EXPAND, &head, &tail);
+        left = alex_build(ix, ents, k, BUILD_LEAF, ALEX_DENSITY_EXPAND, m->h.kc, &head, &tail);
+        right = alex_build(ix, ents + k, n - k, BUILD_LEAF, ALEX_DENSITY_EXPAND, m->h.kc, &head,
+                           &tail);
         left->parent = right->parent = m;
         for (size_t j = s; j < e; j++)
             m->ch[j] = j < mid ? left : right;
@@ -365,7 +367,7 @@ static size_t leaf_dup_codes(const struct alex_leaf *l)
     long prev = -1;
 
     for (size_t i = leaf_next_set(l, 0); i < l->cap; i = leaf_next_set(l, i + 1)) {
-        if (prev >= 0 && l->code[prev] == l->code[i])
+        if (prev >= 0 && l->slot[prev].code == l->slot[i].code)
             d++;
         prev = (long)i;
     }
@@ -407,7 +409,7 @@ void idx_clear(struct idx *ix, void (*free_entry)(struct idx_entry *e))
 
     for (; l; l = l->next)
         for (size_t i = leaf_next_set(l, 0); i < l->cap; i = leaf_next_set(l, i + 1))
-            (free_entry ? free_entry : idx_entry_free)(l->ent[i]);
+            (free_entry ? free_entry : idx_entry_free)(l->slot[i].ent);
     alex_free_subtree(ix->root);
     ix->root = &leaf_new(kc_train(NULL, 0), NULL, NULL, 0, ALEX_LEAF_MIN_CAP)->h;
     ix->n = 0;
@@ -432,13 +434,23 @@ static struct alex_leaf *alex_descend(const struct idx *ix, const void *key, siz
                                       uint64_t *code, int *clamped)
 {
     const struct alex_node *nd = ix->root;
+    const struct alex_kc *kc = NULL;
+    uint64_t c = 0;
+    int cl = 0;
 
-    while (nd->type == ALEX_INNER) {
+    for (;;) {
+        if (nd->kc != kc) {         /* levels sharing a transform share the code */
+            kc = nd->kc;
+            c = kc_code(kc, key, klen, &cl);
+        }
+        if (nd->type != ALEX_INNER)
+            break;
         const struct alex_inner *in = (const struct alex_inner *)nd;
 
-        nd = in->ch[alex_child_slot(in, key, klen, clamped)];
+        nd = in->ch[alex_route(in->h.a, in->h.b, in->off, c, in->nch)];
     }
-    *code = kc_code(nd->kc, key, klen, clamped);
+    *code = c;
+    *clamped = cl;
     return (struct alex_leaf *)nd;
 }
 
@@ -450,7 +462,7 @@ struct idx_entry *idx_find(const struct idx *ix, const void *key, size_t klen)
     struct leaf_pos pos;
 
     leaf_search(l, c, key, klen, &pos);
-    return pos.found ? l->ent[pos.slot] : NULL;
+    return pos.found ? l->slot[pos.slot].ent : NULL;
 }
 
 int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **out)
@@ -466,7 +478,7 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
         leaf_search(l, c, key, klen, &pos);
         if (pos.found) {
             OMK_ASSERT(!e);
-            *out = l->ent[pos.slot];
+            *out = l->slot[pos.slot].ent;
             return IDX_EXISTS;
         }
         if (!e)
@@ -488,11 +500,15 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
     /* Walk up: subtree counts, clamp counters of the model nodes on the path. */
     struct alex_inner *rebuild = NULL;
 
-    for (struct alex_inner *in = l->h.parent; in; in = in->h.parent) {
-        int icl;
+    const struct alex_kc *kc = l->h.kc;
+    int icl = cl;
 
+    for (struct alex_inner *in = l->h.parent; in; in = in->h.parent) {
         in->nkeys++;
-        (void)kc_code(in->h.kc, key, klen, &icl);
+        if (in->h.kc != kc) {
+            kc = in->h.kc;
+            (void)kc_code(kc, key, klen, &icl);
+        }
         if (icl) {
             in->clamped++;
             if (in->clamped >= ALEX_SUBTREE_CLAMP_MIN && in->clamped * 8 >= in->nkeys)
@@ -530,7 +546,7 @@ static void alex_merge_empty(struct idx *ix, struct alex_leaf *l)
     if (m->ch[0] == m->ch[m->nch - 1]) {
         /* One child left: it takes the model node's place. */
         alex_replace(ix, &m->h, nb);
-        kc_free(m->h.kc);
+        kc_release(m->h.kc);
         omk_free(m->ch);
         omk_free(m);
     }
@@ -577,7 +593,7 @@ int idx_bulk_load(struct idx *ix, struct idx_entry **sorted, size_t n)
     for (size_t i = 1; i < n; i++)
         OMK_ASSERT(alex_entcmp(sorted[i - 1], sorted[i]->key, sorted[i]->key_len) < 0);
     ix->n = n;  /* the builder's traversal cost uses the final size */
-    root = alex_build(ix, sorted, n, BUILD_AUTO, ALEX_DENSITY_BUILD, &head, &tail);
+    root = alex_build(ix, sorted, n, BUILD_AUTO, ALEX_DENSITY_BUILD, NULL, &head, &tail);
     alex_free_subtree(ix->root);
     root->parent = NULL;
     ix->root = root;
@@ -612,7 +628,7 @@ struct idx_entry *idx_iter_next(struct idx_iter *it)
 
         if (i < l->cap) {
             it->slot = i + 1;
-            return l->ent[i];
+            return l->slot[i].ent;
         }
         l = l->next;
         it->leaf = l;
@@ -670,5 +686,5 @@ struct idx_entry *idx_random(const struct idx *ix, uint64_t rnd)
     i = leaf_next_set(l, (size_t)(alex_mix(&rnd) % l->cap));
     if (i >= l->cap)
         i = leaf_next_set(l, 0);
-    return l->ent[i];
+    return l->slot[i].ent;
 }

@@ -15,7 +15,15 @@
  * while the group stays small, so each child owns a contiguous run of slots. At least two
  * groups always remain: the transform's anchor is the common prefix of the first and last
  * key, so their codes differ, and a fallback line through the extreme codes separates
- * them; every child therefore has fewer keys than its parent and the recursion ends. */
+ * them; every child therefore has fewer keys than its parent and the recursion ends.
+ *
+ * Transform sharing: a node first tries its parent's transform. When that one already
+ * tells the node's keys apart (almost no tied codes, almost no clamped keys), the node
+ * holds a reference to it instead of training its own: a lookup then computes one code
+ * for all the levels that share it (for key:%012d, hex ids or UUIDs, usually one code for
+ * the whole descent), and the transform's ~700 bytes are paid once. Keys with long shared
+ * prefixes (URLs) tie under the parent's transform, so their nodes train their own,
+ * anchored deeper. */
 #include "config.h"
 
 #include "index/index_internal.h"
@@ -24,6 +32,8 @@
 
 #define BUILD_SMALL_LEAF 1024    /* at most this many keys: always a leaf when it fits */
 #define BUILD_GROUP_KEYS 1024    /* neighbouring parts merge while the group stays <= */
+#define BUILD_SHARE_BAD 256      /* share the parent's transform when at most one key in
+                                  * this many ties or clamps under it */
 
 void alex_fit(const uint64_t *codes, size_t n, double scale, double *a, double *b)
 {
@@ -166,18 +176,42 @@ static struct alex_node *build_leaf(struct alex_kc *kc, const uint64_t *codes,
     return &l->h;
 }
 
-struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t n, int mode,
-                             double density, struct alex_leaf **head, struct alex_leaf **tail)
+/* The transform for a node holding 'e'[0..n-1], with their codes written to 'codes':
+ * a new reference to the parent's transform 'pkc' when it separates the keys well
+ * enough (see the top of this file), else a newly trained one. */
+static struct alex_kc *build_transform(struct alex_kc *pkc, struct idx_entry *const *e, size_t n,
+                                       uint64_t *codes)
 {
-    struct alex_kc *kc = kc_train(e, n);
+    struct alex_kc *kc;
+    int cl;
+
+    if (pkc && n >= 2) {
+        size_t bad = 0;
+
+        for (size_t i = 0; i < n && bad * BUILD_SHARE_BAD <= n; i++) {
+            codes[i] = kc_code(pkc, e[i]->key, e[i]->key_len, &cl);
+            bad += (size_t)cl + (i > 0 && codes[i] == codes[i - 1]);
+        }
+        if (bad * BUILD_SHARE_BAD <= n)
+            return kc_hold(pkc);
+    }
+    kc = kc_train(e, n);
+    for (size_t i = 0; i < n; i++)
+        codes[i] = kc_code(kc, e[i]->key, e[i]->key_len, &cl);
+    return kc;
+}
+
+struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t n, int mode,
+                             double density, struct alex_kc *pkc, struct alex_leaf **head,
+                             struct alex_leaf **tail)
+{
     uint64_t *codes = omk_malloc((n ? n : 1) * sizeof(uint64_t));
+    struct alex_kc *kc = build_transform(pkc, e, n, codes);
     size_t leaf_cap = leaf_cap_for(n, density), maxf = ALEX_MAX_FANOUT;
-    int leaf_ok = mode != BUILD_INNER && leaf_cap <= ix->max_slots, cl;
+    int leaf_ok = mode != BUILD_INNER && leaf_cap <= ix->max_slots;
     double leaf_cost = 0;
 
     OMK_ASSERT(mode != BUILD_INNER || n >= 2);
-    for (size_t i = 0; i < n; i++)
-        codes[i] = kc_code(kc, e[i]->key, e[i]->key_len, &cl);
     if (mode == BUILD_LEAF && !leaf_ok) {
         /* Denser than asked, but one leaf under the cap. */
         OMK_ASSERT(n < ix->max_slots);
@@ -246,7 +280,7 @@ struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t 
     in->nkeys = n;
     for (size_t k = 0; k < g; k++) {
         struct alex_node *c = alex_build(ix, e + gk[k], gk[k + 1] - gk[k], BUILD_AUTO,
-                                         density, head, tail);
+                                         density, kc, head, tail);
 
         c->parent = in;
         for (size_t j = gs[k]; j < gs[k + 1]; j++)
@@ -269,7 +303,7 @@ void alex_free_subtree(struct alex_node *nd)
     for (size_t j = 0; j < in->nch; j++)
         if (j == 0 || in->ch[j] != in->ch[j - 1])
             alex_free_subtree(in->ch[j]);
-    kc_free(in->h.kc);
+    kc_release(in->h.kc);
     omk_free(in->ch);
     omk_free(in);
 }

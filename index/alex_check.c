@@ -69,24 +69,24 @@ static int check_leaf(struct check *ck, const struct alex_leaf *l)
     if (pop != l->n)
         return check_fail(ck, "leaf %p: popcount %zu != n %u", (const void *)l, pop, l->n);
     for (size_t i = 0; i < l->cap; i++) {
-        if (i > 0 && l->code[i] < l->code[i - 1])
+        if (i > 0 && l->slot[i].code < l->slot[i - 1].code)
             return check_fail(ck, "leaf %p: code decreases at slot %zu", (const void *)l, i);
         if (!leaf_is_set(l, i)) {
             size_t j = leaf_next_set(l, i);
-            uint64_t want_c = j < l->cap ? l->code[j] : UINT64_MAX;
-            const struct idx_entry *want_e = j < l->cap ? l->ent[j] : NULL;
+            uint64_t want_c = j < l->cap ? l->slot[j].code : UINT64_MAX;
+            const struct idx_entry *want_e = j < l->cap ? l->slot[j].ent : NULL;
 
-            if (l->code[i] != want_c || l->ent[i] != want_e)
+            if (l->slot[i].code != want_c || l->slot[i].ent != want_e)
                 return check_fail(ck, "leaf %p: gap %zu does not copy the next key",
                                   (const void *)l, i);
             continue;
         }
-        const struct idx_entry *e = l->ent[i];
+        const struct idx_entry *e = l->slot[i].ent;
 
         if (!e)
             return check_fail(ck, "leaf %p: slot %zu has no entry", (const void *)l, i);
-        if (l->code[i] >= KC_CODE_LIMIT ||
-            l->code[i] != kc_code(l->h.kc, e->key, e->key_len, &cl))
+        if (l->slot[i].code >= KC_CODE_LIMIT ||
+            l->slot[i].code != kc_code(l->h.kc, e->key, e->key_len, &cl))
             return check_fail(ck, "leaf %p: slot %zu holds a wrong code", (const void *)l, i);
         if (ck->last && alex_entcmp(ck->last, e->key, e->key_len) >= 0)
             return check_fail(ck, "leaf %p: keys out of order at slot %zu (key #%zu)",
@@ -174,7 +174,7 @@ static void stats_walk(const struct alex_node *nd, size_t depth, struct idx_stat
         st->data_nodes++;
         st->index_bytes += leaf_bytes(l);
         for (size_t i = leaf_next_set(l, 0); i < l->cap; i = leaf_next_set(l, i + 1))
-            st->entry_bytes += malloc_usable_size(l->ent[i]);
+            st->entry_bytes += malloc_usable_size(l->slot[i].ent);
         return;
     }
     const struct alex_inner *in = (const struct alex_inner *)nd;

@@ -3,8 +3,8 @@
  * decides expansions and splits. Invariants (checked by idx_validate):
  *  - an occupied slot (bit set in bm) holds a key's code and entry, in (code, key) order;
  *  - an empty slot holds a copy of the code AND entry of the next occupied slot, or
- *    (UINT64_MAX, NULL) past the last key: code[] never decreases and ent[] over a run
- *    of equal codes is ordered by key, so searches need no bitmap test;
+ *    (UINT64_MAX, NULL) past the last key: the codes never decrease and the entries of
+ *    a run of equal codes are in key order, so searches need no bitmap test;
  *  - popcount(bm) == n.
  * Lookups never write the leaf; the cost counters are updated by inserts only. */
 #include "config.h"
@@ -29,17 +29,15 @@ size_t leaf_cap_for(size_t n, double density)
     return c < ALEX_LEAF_MIN_CAP ? ALEX_LEAF_MIN_CAP : c;
 }
 
-/* Point the three arrays of 'l' into one fresh block for 'cap' slots. */
+/* Point the slots and the bitmap of 'l' into one fresh block for 'cap' slots. */
 static void leaf_alloc_arrays(struct alex_leaf *l, size_t cap)
 {
     size_t words = cap / 64;
-    char *p = omk_malloc(cap * (sizeof(uint64_t) + sizeof(struct idx_entry *)) +
-                         words * sizeof(uint64_t));
+    char *p = omk_malloc(cap * sizeof(struct alex_slot) + words * sizeof(uint64_t));
 
     l->cap = (uint32_t)cap;
-    l->code = (uint64_t *)p;
-    l->ent = (struct idx_entry **)(p + cap * sizeof(uint64_t));
-    l->bm = (uint64_t *)(p + cap * (sizeof(uint64_t) + sizeof(struct idx_entry *)));
+    l->slot = (struct alex_slot *)p;
+    l->bm = (uint64_t *)(p + cap * sizeof(struct alex_slot));
     memset(l->bm, 0, words * sizeof(uint64_t));
 }
 
@@ -70,8 +68,8 @@ static double leaf_layout(const uint64_t *codes, size_t n, size_t cap, double a,
             run = 1;
         }
         if (l) {
-            l->code[pos] = codes[i];
-            l->ent[pos] = ents[i];
+            l->slot[pos].code = codes[i];
+            l->slot[pos].ent = ents[i];
             l->bm[pos >> 6] |= UINT64_C(1) << (pos & 63);
         }
         last = (long)pos;
@@ -83,11 +81,11 @@ static double leaf_layout(const uint64_t *codes, size_t n, size_t cap, double a,
 
         for (size_t j = cap; j-- > 0;) {
             if (leaf_is_set(l, j)) {
-                nc = l->code[j];
-                ne = l->ent[j];
+                nc = l->slot[j].code;
+                ne = l->slot[j].ent;
             } else {
-                l->code[j] = nc;
-                l->ent[j] = ne;
+                l->slot[j].code = nc;
+                l->slot[j].ent = ne;
             }
         }
     }
@@ -148,15 +146,15 @@ void leaf_free(struct alex_leaf *l)
 {
     if (!l)
         return;
-    kc_free(l->h.kc);
-    omk_free(l->code);
+    kc_release(l->h.kc);
+    omk_free(l->slot);
     omk_free(l);
 }
 
 size_t leaf_bytes(const struct alex_leaf *l)
 {
     return sizeof(*l) + kc_bytes(l->h.kc) +
-           (size_t)l->cap * (sizeof(uint64_t) + sizeof(void *)) + l->cap / 8;
+           (size_t)l->cap * sizeof(struct alex_slot) + l->cap / 8;
 }
 
 size_t leaf_next_set(const struct alex_leaf *l, size_t i)
@@ -230,19 +228,19 @@ static long leaf_prev_gap(const struct alex_leaf *l, long i)
 /* First slot in [0, cap] whose code is >= 'c', by exponential search from slot 'p'. */
 static size_t leaf_lower_code(const struct alex_leaf *l, uint64_t c, size_t p)
 {
-    const uint64_t *code = l->code;
+    const struct alex_slot *sl = l->slot;
     size_t cap = l->cap, lo, hi, d = 1;
 
-    if (code[p] >= c) {
+    if (sl[p].code >= c) {
         hi = p;
-        while (d <= p && code[p - d] >= c) {
+        while (d <= p && sl[p - d].code >= c) {
             hi = p - d;
             d <<= 1;
         }
         lo = d <= p ? p - d + 1 : 0;
     } else {
         lo = p + 1;
-        while (p + d < cap && code[p + d] < c) {
+        while (p + d < cap && sl[p + d].code < c) {
             lo = p + d + 1;
             d <<= 1;
         }
@@ -251,7 +249,7 @@ static size_t leaf_lower_code(const struct alex_leaf *l, uint64_t c, size_t p)
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
 
-        if (code[mid] < c)
+        if (sl[mid].code < c)
             lo = mid + 1;
         else
             hi = mid;
@@ -270,9 +268,9 @@ void leaf_search(const struct alex_leaf *l, uint64_t c, const void *key, size_t 
     pos->found = 0;
     pos->tied = 0;
     pos->slot = s;
-    if (s >= l->cap || l->code[s] != c)
+    if (s >= l->cap || l->slot[s].code != c)
         return;
-    cmp = alex_entcmp(l->ent[s], key, klen);
+    cmp = alex_entcmp(l->slot[s].ent, key, klen);
     pos->steps++;
     if (cmp == 0) {
         pos->found = 1;
@@ -289,14 +287,14 @@ void leaf_search(const struct alex_leaf *l, uint64_t c, const void *key, size_t 
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
 
-        if (alex_entcmp(l->ent[mid], key, klen) < 0)
+        if (alex_entcmp(l->slot[mid].ent, key, klen) < 0)
             lo = mid + 1;
         else
             hi = mid;
         pos->steps++;
     }
     pos->slot = lo;
-    if (lo < l->cap && l->code[lo] == c && alex_entcmp(l->ent[lo], key, klen) == 0)
+    if (lo < l->cap && l->slot[lo].code == c && alex_entcmp(l->slot[lo].ent, key, klen) == 0)
         pos->found = 1;
 }
 
@@ -327,8 +325,8 @@ int leaf_insert(struct alex_leaf *l, uint64_t c, struct idx_entry *e, const stru
             t = p < s ? s : (p > nxt - 1 ? nxt - 1 : p);
         }
         for (size_t j = s; j < t; j++) {
-            l->code[j] = c;
-            l->ent[j] = e;
+            l->slot[j].code = c;
+            l->slot[j].ent = e;
         }
     } else {
         /* 's' is occupied (or cap): open the nearest gap by shifting. 's' - 1 is
@@ -347,23 +345,21 @@ int leaf_insert(struct alex_leaf *l, uint64_t c, struct idx_entry *e, const stru
 
         OMK_ASSERT(g < cap || gl >= 0);
         if (g < cap && (gl < 0 || g - s <= s - 1 - (size_t)gl)) {
-            memmove(&l->code[s + 1], &l->code[s], (g - s) * sizeof(uint64_t));
-            memmove(&l->ent[s + 1], &l->ent[s], (g - s) * sizeof(l->ent[0]));
+            memmove(&l->slot[s + 1], &l->slot[s], (g - s) * sizeof(l->slot[0]));
             moved = g - s;
             l->bm[g >> 6] |= UINT64_C(1) << (g & 63);
             t = s;
         } else {
             size_t from = (size_t)gl + 1;
 
-            memmove(&l->code[gl], &l->code[from], (s - from) * sizeof(uint64_t));
-            memmove(&l->ent[gl], &l->ent[from], (s - from) * sizeof(l->ent[0]));
+            memmove(&l->slot[gl], &l->slot[from], (s - from) * sizeof(l->slot[0]));
             moved = s - from;
             l->bm[gl >> 6] |= UINT64_C(1) << (gl & 63);
             t = s - 1;
         }
     }
-    l->code[t] = c;
-    l->ent[t] = e;
+    l->slot[t].code = c;
+    l->slot[t].ent = e;
     l->bm[t >> 6] |= UINT64_C(1) << (t & 63);
     l->n++;
     l->ins++;
@@ -375,16 +371,16 @@ int leaf_insert(struct alex_leaf *l, uint64_t c, struct idx_entry *e, const stru
 struct idx_entry *leaf_erase(struct alex_leaf *l, const struct leaf_pos *pos)
 {
     size_t t = leaf_next_set(l, pos->slot);
-    struct idx_entry *e = l->ent[t];
-    uint64_t nc = t + 1 < l->cap ? l->code[t + 1] : UINT64_MAX;
-    struct idx_entry *ne = t + 1 < l->cap ? l->ent[t + 1] : NULL;
+    struct idx_entry *e = l->slot[t].ent;
+    uint64_t nc = t + 1 < l->cap ? l->slot[t + 1].code : UINT64_MAX;
+    struct idx_entry *ne = t + 1 < l->cap ? l->slot[t + 1].ent : NULL;
     long j;
 
-    OMK_ASSERT(t < l->cap && e == l->ent[pos->slot]);
+    OMK_ASSERT(t < l->cap && e == l->slot[pos->slot].ent);
     l->bm[t >> 6] &= ~(UINT64_C(1) << (t & 63));
     for (j = (long)t; j >= 0 && !leaf_is_set(l, (size_t)j); j--) {
-        l->code[j] = nc;
-        l->ent[j] = ne;
+        l->slot[j].code = nc;
+        l->slot[j].ent = ne;
     }
     l->n--;
     return e;
@@ -401,8 +397,8 @@ void leaf_collect(const struct alex_leaf *l, uint64_t *codes, struct idx_entry *
             size_t i = (w << 6) + (size_t)__builtin_ctzll(x);
 
             if (codes)
-                codes[k] = l->code[i];
-            ents[k++] = l->ent[i];
+                codes[k] = l->slot[i].code;
+            ents[k++] = l->slot[i].ent;
             x &= x - 1;
         }
     }
@@ -425,7 +421,7 @@ void leaf_resize(struct alex_leaf *l, size_t cap, int dir)
     size_t n = l->n;
     uint64_t *codes = omk_malloc((n ? n : 1) * sizeof(uint64_t));
     struct idx_entry **ents = omk_malloc((n ? n : 1) * sizeof(*ents));
-    void *old = l->code;
+    void *old = l->slot;
 
     OMK_ASSERT(n < cap && cap % 64 == 0);
     leaf_collect(l, codes, ents);

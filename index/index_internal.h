@@ -33,6 +33,7 @@ struct alex_kc {
     uint64_t max;                /* R^K - 1 */
     uint64_t w[KC_MAX_DIGITS];   /* w[i] = R^(K-1-i) */
     uint32_t alen;               /* anchor length in bytes */
+    uint32_t refs;               /* nodes using this transform (kc_hold / kc_release) */
     uint16_t r;                  /* radix R = alphabet size + 1 (>= 1) */
     uint16_t k;                  /* digits K, R^K <= 2^53 */
     uint16_t dig[256];           /* KC_USED|rank for a used byte; else the rank of the
@@ -41,17 +42,22 @@ struct alex_kc {
 };
 
 /* The transform of a node holding the sorted, unique keys 'e'[0..'n'-1] ('n' 0: the
- * trivial transform, every code 0). Reads at most about 4096 of the keys. Returns memory
- * freed with kc_free(). */
+ * trivial transform, every code 0). Reads at most about 4096 of the keys. Returns a
+ * transform with one reference, dropped with kc_release(). */
 struct alex_kc *kc_train(struct idx_entry *const *e, size_t n);
 
 /* The code of 'key'/'len' under 'kc'; '*clamped' is set to 1 when the key lies outside
  * the anchor or holds a byte outside the alphabet at a digit position, else 0. */
 uint64_t kc_code(const struct alex_kc *kc, const void *key, size_t len, int *clamped);
 
-void kc_free(struct alex_kc *kc);
+/* A node may use its parent's transform instead of training its own (see alex_build.c):
+ * each node holds one reference. kc_hold() adds one and returns 'kc'; kc_release() drops
+ * one and frees the transform with the last. Single writer: plain counts. */
+struct alex_kc *kc_hold(struct alex_kc *kc);
+void kc_release(struct alex_kc *kc);
 
-/* Bytes the transform occupies (for idx_stats). */
+/* Bytes the transform occupies, divided among the nodes that share it (for idx_stats:
+ * summed over the nodes, each transform counts once). */
 size_t kc_bytes(const struct alex_kc *kc);
 
 /* ---- routing: THE one function mapping a code to a slot ---- */
@@ -109,15 +115,21 @@ struct alex_inner {
     size_t clamped;              /* inserts whose key clamped under kc (write path) */
 };
 
+/* One slot of a leaf: a code and its entry side by side, so the slot a search ends on
+ * brings the entry pointer in the same cache line. */
+struct alex_slot {
+    uint64_t code;
+    struct idx_entry *ent;
+};
+
 /* Data node (leaf): a gapped array. Slots hold (code, entry) sorted by (code, key); an
  * empty slot (bit clear in bm) holds a copy of the next occupied slot's code and entry,
- * or (UINT64_MAX, NULL) after the last key, so code[] never decreases. */
+ * or (UINT64_MAX, NULL) after the last key, so the codes never decrease. */
 struct alex_leaf {
     struct alex_node h;
     uint32_t cap;                /* slots, a multiple of 64 */
     uint32_t n;                  /* occupied slots */
-    uint64_t *code;              /* cap codes, then cap entry pointers, then cap/64 words */
-    struct idx_entry **ent;
+    struct alex_slot *slot;      /* cap slots, then the cap/64 words of bm, one block */
     uint64_t *bm;
     struct alex_leaf *prev, *next; /* leaf chain in key order */
     /* cost statistics: written on the insert path only */
@@ -248,9 +260,12 @@ enum { BUILD_AUTO, BUILD_INNER, BUILD_LEAF };
 /* A subtree holding the sorted entries 'e'[0..'n'-1], linked into the leaf chain after
  * '*tail' (updated; '*head' gets the first leaf if NULL). 'mode': BUILD_AUTO lets the
  * cost model choose, BUILD_INNER puts a model node on top (needs n >= 2), BUILD_LEAF
- * makes one leaf (n must fit under the slot cap). 'density': leaf fill. */
+ * makes one leaf (n must fit under the slot cap). 'density': leaf fill. 'pkc': the
+ * transform of the model node the subtree will hang under (NULL at the root), which its
+ * nodes use when it separates their keys. */
 struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t n, int mode,
-                             double density, struct alex_leaf **head, struct alex_leaf **tail);
+                             double density, struct alex_kc *pkc, struct alex_leaf **head,
+                             struct alex_leaf **tail);
 
 /* Free a subtree's nodes (not the entries). */
 void alex_free_subtree(struct alex_node *nd);

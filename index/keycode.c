@@ -105,6 +105,7 @@ struct alex_kc *kc_train(struct idx_entry *const *e, size_t n)
     unsigned r = kc_popcount256(used) + 1, next = r, rank = r;
 
     kc->alen = (uint32_t)alen;
+    kc->refs = 1;
     kc->r = (uint16_t)r;
     kc->k = (uint16_t)k;
     if (alen)
@@ -167,12 +168,20 @@ uint64_t kc_code(const struct alex_kc *kc, const void *key, size_t len, int *cla
     return c;
 }
 
-void kc_free(struct alex_kc *kc)
+struct alex_kc *kc_hold(struct alex_kc *kc)
 {
-    omk_free(kc);
+    kc->refs++;
+    return kc;
+}
+
+void kc_release(struct alex_kc *kc)
+{
+    OMK_ASSERT(kc->refs > 0);
+    if (--kc->refs == 0)
+        omk_free(kc);
 }
 
 size_t kc_bytes(const struct alex_kc *kc)
 {
-    return sizeof(*kc) + kc->alen;
+    return (sizeof(*kc) + kc->alen) / kc->refs;
 }

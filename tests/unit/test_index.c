@@ -232,7 +232,7 @@ static size_t kc_check_set(enum keyset ks, size_t train_n, size_t *pairs)
     for (size_t i = 0; i < hi - lo; i++)
         idx_entry_free(ents[i]);
     omk_free(ents);
-    kc_free(kc);
+    kc_release(kc);
     pool_free(&tr);
     pool_free(&pr);
     return bad;
@@ -286,12 +286,12 @@ static void test_keycode(void)
     ok(!cl, "crafted: a key of the training set is not clamped");
     for (int i = 0; i < 3; i++)
         idx_entry_free(te[i]);
-    kc_free(kc);
+    kc_release(kc);
 
     /* Trivial transform (no keys): everything codes 0. */
     kc = kc_train(NULL, 0);
     ok(kc_code(kc, "abc", 3, &cl) == 0 && kc->max == 0, "empty transform codes 0");
-    kc_free(kc);
+    kc_release(kc);
 }
 
 /* ---- 2. differential streams ---- */
