@@ -170,21 +170,33 @@ static struct idx_entry **alex_gather(const struct alex_node *nd, size_t *n)
     return ents;
 }
 
+/* Replace subtree 'nd', whose keys in order are 'ents'[0..n-1], by one built from them
+ * ('mode' as for alex_build(); 'pcodes': their codes under the parent's transform, or
+ * NULL). Returns the new node. */
+static struct alex_node *alex_rebuild_from(struct idx *ix, struct alex_node *nd, int mode,
+                                           double density, struct idx_entry **ents,
+                                           const uint64_t *pcodes, size_t n)
+{
+    struct alex_leaf *prev = alex_leftmost_leaf(nd)->prev, *next = alex_rightmost_leaf(nd)->next;
+    struct alex_leaf *head = NULL, *tail = NULL;
+    struct alex_node *neu = alex_build(ix, ents, n, mode, density,
+                                       nd->parent ? nd->parent->h.kc : NULL, pcodes, &head, &tail);
+
+    alex_replace(ix, nd, neu);
+    alex_splice(prev, next, head, tail);
+    alex_free_subtree(nd);
+    return neu;
+}
+
 /* Replace subtree 'nd' by one built from its keys ('mode' as for alex_build()).
  * Returns the new node. */
 static struct alex_node *alex_rebuild(struct idx *ix, struct alex_node *nd, int mode,
                                       double density)
 {
-    struct alex_leaf *prev = alex_leftmost_leaf(nd)->prev, *next = alex_rightmost_leaf(nd)->next;
-    struct alex_leaf *head = NULL, *tail = NULL;
     size_t n;
     struct idx_entry **ents = alex_gather(nd, &n);
-    struct alex_node *neu = alex_build(ix, ents, n, mode, density,
-                                       nd->parent ? nd->parent->h.kc : NULL, &head, &tail);
+    struct alex_node *neu = alex_rebuild_from(ix, nd, mode, density, ents, NULL, n);
 
-    alex_replace(ix, nd, neu);
-    alex_splice(prev, next, head, tail);
-    alex_free_subtree(nd);
     omk_free(ents);
     return neu;
 }
@@ -240,18 +252,16 @@ static size_t alex_clamp_slot(int64_t r, size_t n)
 
 /* ---- splits ---- */
 
-/* Try a sideways split of leaf 'l' (keys 'ents'[0..n-1]) into its parent; returns 1 when
- * done ('l' is freed then), 0 when the parent cannot separate the keys. */
+/* Try a sideways split of leaf 'l' (keys 'ents'[0..n-1], their codes under the parent's
+ * transform 'mc') into its parent; returns 1 when done ('l' is freed then), 0 when the
+ * parent cannot separate the keys. */
 static int alex_split_sideways(struct idx *ix, struct alex_leaf *l, struct idx_entry **ents,
-                               size_t n)
+                               const uint64_t *mc, size_t n)
 {
     struct alex_inner *m = l->h.parent;
-    uint64_t *mc = omk_malloc(n * sizeof(uint64_t));
     size_t s, e, mid, k, e0, e1;
-    int cl, done = 0;
+    int done = 0;
 
-    for (size_t i = 0; i < n; i++)
-        mc[i] = kc_code(m->h.kc, ents[i]->key, ents[i]->key_len, &cl);
     alex_run_of(m, &l->h, &s, &e);
 #define RAW(i) alex_route_raw(m->h.a, m->h.b, m->off, mc[i])
     if (e == m->nch && RAW(n - 1) >= (int64_t)m->nch && 2 * (size_t)m->nch <= ALEX_MAX_FANOUT) {
@@ -286,9 +296,10 @@ static int alex_split_sideways(struct idx *ix, struct alex_leaf *l, struct idx_e
         for (k = 0; k < n && alex_clamp_slot(RAW(k), m->nch) < mid; k++)
             ;
         OMK_ASSERT(k > 0 && k < n);
-        left = alex_build(ix, ents, k, BUILD_LEAF, ALEX_DENSITY_EXPAND, m->h.kc, &head, &tail);
-        right = alex_build(ix, ents + k, n - k, BUILD_LEAF, ALEX_DENSITY_EXPAND, m->h.kc, &head,
-                           &tail);
+        left = alex_build(ix, ents, k, BUILD_LEAF, ALEX_DENSITY_EXPAND, m->h.kc, mc, &head,
+                          &tail);
+        right = alex_build(ix, ents + k, n - k, BUILD_LEAF, ALEX_DENSITY_EXPAND, m->h.kc, mc + k,
+                           &head, &tail);
         left->parent = right->parent = m;
         for (size_t j = s; j < e; j++)
             m->ch[j] = j < mid ? left : right;
@@ -298,22 +309,29 @@ static int alex_split_sideways(struct idx *ix, struct alex_leaf *l, struct idx_e
         done = 1;
     }
 #undef RAW
-    omk_free(mc);
     return done;
 }
 
-/* Split leaf 'l': sideways when its parent can separate the keys, else downward. */
+/* Split leaf 'l': sideways when its parent can separate the keys, else downward. When
+ * 'l' shares its parent's transform, its codes are the parent's: no entry is read. */
 static void alex_split(struct idx *ix, struct alex_leaf *l)
 {
     size_t n = l->n;
-    struct idx_entry **ents = omk_malloc((n ? n : 1) * sizeof(*ents));
+    struct idx_entry **ents = omk_malloc(n * sizeof(*ents));
+    uint64_t *codes = omk_malloc(n * sizeof(uint64_t));
+    struct alex_inner *m = l->h.parent;
+    int shared = m && m->h.kc == l->h.kc, cl;
 
     OMK_ASSERT(n >= 2);
-    leaf_collect(l, NULL, ents);
-    if (!l->h.parent || !alex_split_sideways(ix, l, ents, n)) {
-        alex_rebuild(ix, &l->h, BUILD_INNER, ALEX_DENSITY_EXPAND);
+    leaf_collect(l, codes, ents);
+    if (m && !shared)
+        for (size_t i = 0; i < n; i++)
+            codes[i] = kc_code(m->h.kc, ents[i]->key, ents[i]->key_len, &cl);
+    if (!m || !alex_split_sideways(ix, l, ents, codes, n)) {
+        alex_rebuild_from(ix, &l->h, BUILD_INNER, ALEX_DENSITY_EXPAND, ents, m ? codes : NULL, n);
         ix->splits_down++;
     }
+    omk_free(codes);
     omk_free(ents);
 }
 
@@ -593,7 +611,7 @@ int idx_bulk_load(struct idx *ix, struct idx_entry **sorted, size_t n)
     for (size_t i = 1; i < n; i++)
         OMK_ASSERT(alex_entcmp(sorted[i - 1], sorted[i]->key, sorted[i]->key_len) < 0);
     ix->n = n;  /* the builder's traversal cost uses the final size */
-    root = alex_build(ix, sorted, n, BUILD_AUTO, ALEX_DENSITY_BUILD, NULL, &head, &tail);
+    root = alex_build(ix, sorted, n, BUILD_AUTO, ALEX_DENSITY_BUILD, NULL, NULL, &head, &tail);
     alex_free_subtree(ix->root);
     root->parent = NULL;
     ix->root = root;

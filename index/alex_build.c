@@ -178,14 +178,25 @@ static struct alex_node *build_leaf(struct alex_kc *kc, const uint64_t *codes,
 
 /* The transform for a node holding 'e'[0..n-1], with their codes written to 'codes':
  * a new reference to the parent's transform 'pkc' when it separates the keys well
- * enough (see the top of this file), else a newly trained one. */
-static struct alex_kc *build_transform(struct alex_kc *pkc, struct idx_entry *const *e, size_t n,
-                                       uint64_t *codes)
+ * enough (see the top of this file), else a newly trained one. 'pcodes' (or NULL): the
+ * keys' codes under 'pkc', known to the caller; then only ties are counted and no entry
+ * is read unless a transform must be trained. */
+static struct alex_kc *build_transform(struct alex_kc *pkc, const uint64_t *pcodes,
+                                       struct idx_entry *const *e, size_t n, uint64_t *codes)
 {
     struct alex_kc *kc;
     int cl;
 
-    if (pkc && n >= 2) {
+    if (pkc && pcodes && n >= 2) {
+        size_t ties = 0;
+
+        for (size_t i = 1; i < n; i++)
+            ties += pcodes[i] == pcodes[i - 1];
+        if (ties * BUILD_SHARE_BAD <= n) {
+            memcpy(codes, pcodes, n * sizeof(uint64_t));
+            return kc_hold(pkc);
+        }
+    } else if (pkc && n >= 2) {
         size_t bad = 0;
 
         for (size_t i = 0; i < n && bad * BUILD_SHARE_BAD <= n; i++) {
@@ -202,11 +213,11 @@ static struct alex_kc *build_transform(struct alex_kc *pkc, struct idx_entry *co
 }
 
 struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t n, int mode,
-                             double density, struct alex_kc *pkc, struct alex_leaf **head,
-                             struct alex_leaf **tail)
+                             double density, struct alex_kc *pkc, const uint64_t *pcodes,
+                             struct alex_leaf **head, struct alex_leaf **tail)
 {
     uint64_t *codes = omk_malloc((n ? n : 1) * sizeof(uint64_t));
-    struct alex_kc *kc = build_transform(pkc, e, n, codes);
+    struct alex_kc *kc = build_transform(pkc, pcodes, e, n, codes);
     size_t leaf_cap = leaf_cap_for(n, density), maxf = ALEX_MAX_FANOUT;
     int leaf_ok = mode != BUILD_INNER && leaf_cap <= ix->max_slots;
     double leaf_cost = 0;
@@ -266,7 +277,6 @@ struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t 
     size_t g;
 
     build_split(codes, n, best_f, &a, &b, first);
-    omk_free(codes);
     g = build_groups(first, best_f, n, 1, gs, gk);
     if (g < 2)
         g = build_groups(first, best_f, n, 0, gs, gk);
@@ -280,7 +290,7 @@ struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t 
     in->nkeys = n;
     for (size_t k = 0; k < g; k++) {
         struct alex_node *c = alex_build(ix, e + gk[k], gk[k + 1] - gk[k], BUILD_AUTO,
-                                         density, kc, head, tail);
+                                         density, kc, codes + gk[k], head, tail);
 
         c->parent = in;
         for (size_t j = gs[k]; j < gs[k + 1]; j++)
@@ -289,6 +299,7 @@ struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t 
     omk_free(gs);
     omk_free(gk);
     omk_free(first);
+    omk_free(codes);
     return &in->h;
 }
 

@@ -19,6 +19,17 @@ static unsigned leaf_bitlen(uint64_t x)
     return x ? 64u - (unsigned)__builtin_clzll(x) : 0u;
 }
 
+/* log2(x) for x >= 1 within 0.09: the exponent plus the mantissa read linearly. The
+ * cost model only compares sums of these, and libm's log2 per key made relayouts slow. */
+static double leaf_log2(double x)
+{
+    uint64_t b;
+
+    memcpy(&b, &x, sizeof(b));
+    return (double)((int)(b >> 52) - 1023) +
+           (double)(b & ((UINT64_C(1) << 52) - 1)) / (double)(UINT64_C(1) << 52);
+}
+
 size_t leaf_cap_for(size_t n, double density)
 {
     size_t c = (size_t)ceil((double)n / density);
@@ -60,7 +71,7 @@ static double leaf_layout(const uint64_t *codes, size_t n, size_t cap, double a,
             pos = (size_t)(last + 1);
         if (pos > cap - (n - i))
             pos = cap - (n - i);
-        err += log2((double)(pos > p ? pos - p : p - pos) + 1.0);
+        err += leaf_log2((double)(pos > p ? pos - p : p - pos) + 1.0);
         if ((long)pos == last + 1 && last >= 0) {
             run++;
         } else {

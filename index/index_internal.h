@@ -262,10 +262,11 @@ enum { BUILD_AUTO, BUILD_INNER, BUILD_LEAF };
  * cost model choose, BUILD_INNER puts a model node on top (needs n >= 2), BUILD_LEAF
  * makes one leaf (n must fit under the slot cap). 'density': leaf fill. 'pkc': the
  * transform of the model node the subtree will hang under (NULL at the root), which its
- * nodes use when it separates their keys. */
+ * nodes use when it separates their keys; 'pcodes': the keys' codes under 'pkc' when the
+ * caller knows them (saves reading every entry), else NULL. */
 struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t n, int mode,
-                             double density, struct alex_kc *pkc, struct alex_leaf **head,
-                             struct alex_leaf **tail);
+                             double density, struct alex_kc *pkc, const uint64_t *pcodes,
+                             struct alex_leaf **head, struct alex_leaf **tail);
 
 /* Free a subtree's nodes (not the entries). */
 void alex_free_subtree(struct alex_node *nd);
