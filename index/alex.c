@@ -397,7 +397,11 @@ static size_t leaf_dup_codes(const struct alex_leaf *l)
 static void alex_retrain_leaf(struct idx *ix, struct alex_leaf *l)
 {
     uint32_t limit = l->odd_limit;
-    struct alex_node *neu = alex_rebuild(ix, &l->h, BUILD_AUTO, ALEX_DENSITY_BUILD);
+    struct alex_node *neu;
+
+    ix->single_alphabet = leaf_append_dir(l) != 0;
+    neu = alex_rebuild(ix, &l->h, BUILD_AUTO, ALEX_DENSITY_BUILD);
+    ix->single_alphabet = 0;
 
     ix->retrains++;
     if (neu->type == ALEX_LEAF) {
@@ -417,7 +421,7 @@ struct idx *idx_new(const struct idx_config *cfg)
 
     m = (m + 63) & ~(size_t)63;
     ix->max_slots = m < 256 ? 256 : m;
-    ix->root = &leaf_new(kc_train(NULL, 0), NULL, NULL, 0, ALEX_LEAF_MIN_CAP)->h;
+    ix->root = &leaf_new(kc_train(NULL, 0, 0), NULL, NULL, 0, ALEX_LEAF_MIN_CAP)->h;
     return ix;
 }
 
@@ -429,7 +433,7 @@ void idx_clear(struct idx *ix, void (*free_entry)(struct idx_entry *e))
         for (size_t i = leaf_next_set(l, 0); i < l->cap; i = leaf_next_set(l, i + 1))
             (free_entry ? free_entry : idx_entry_free)(l->slot[i].ent);
     alex_free_subtree(ix->root);
-    ix->root = &leaf_new(kc_train(NULL, 0), NULL, NULL, 0, ALEX_LEAF_MIN_CAP)->h;
+    ix->root = &leaf_new(kc_train(NULL, 0, 0), NULL, NULL, 0, ALEX_LEAF_MIN_CAP)->h;
     ix->n = 0;
 }
 
@@ -534,7 +538,9 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
         }
     }
     if (rebuild) {
+        ix->single_alphabet = leaf_append_dir(l) != 0;
         alex_rebuild(ix, &rebuild->h, BUILD_AUTO, ALEX_DENSITY_BUILD);
+        ix->single_alphabet = 0;
         ix->retrains++;
     } else if (l->odd >= l->odd_limit) {
         alex_retrain_leaf(ix, l);

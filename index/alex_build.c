@@ -181,8 +181,9 @@ static struct alex_node *build_leaf(struct alex_kc *kc, const uint64_t *codes,
  * enough (see the top of this file), else a newly trained one. 'pcodes' (or NULL): the
  * keys' codes under 'pkc', known to the caller; then only ties are counted and no entry
  * is read unless a transform must be trained. */
-static struct alex_kc *build_transform(struct alex_kc *pkc, const uint64_t *pcodes,
-                                       struct idx_entry *const *e, size_t n, uint64_t *codes)
+static struct alex_kc *build_transform(const struct idx *ix, struct alex_kc *pkc,
+                                       const uint64_t *pcodes, struct idx_entry *const *e,
+                                       size_t n, uint64_t *codes)
 {
     struct alex_kc *kc;
     int cl;
@@ -206,7 +207,7 @@ static struct alex_kc *build_transform(struct alex_kc *pkc, const uint64_t *pcod
         if (bad * BUILD_SHARE_BAD <= n)
             return kc_hold(pkc);
     }
-    kc = kc_train(e, n);
+    kc = kc_train(e, n, !ix->single_alphabet);
     for (size_t i = 0; i < n; i++)
         codes[i] = kc_code(kc, e[i]->key, e[i]->key_len, &cl);
     return kc;
@@ -217,7 +218,7 @@ struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t 
                              struct alex_leaf **head, struct alex_leaf **tail)
 {
     uint64_t *codes = omk_malloc((n ? n : 1) * sizeof(uint64_t));
-    struct alex_kc *kc = build_transform(pkc, pcodes, e, n, codes);
+    struct alex_kc *kc = build_transform(ix, pkc, pcodes, e, n, codes);
     size_t leaf_cap = leaf_cap_for(n, density), maxf = ALEX_MAX_FANOUT;
     int leaf_ok = mode != BUILD_INNER && leaf_cap <= ix->max_slots;
     double leaf_cost = 0;

@@ -20,31 +20,45 @@
 
 /* ---- the per-node key transform T (ALEX.md 3.2) ---- */
 
-#define KC_MAX_DIGITS 16        /* digits read after the anchor (positions |A|..|A|+15) */
+#define KC_MAX_DIGITS 24        /* digits read after the anchor (positions |A|..|A|+23) */
 #define KC_CODE_LIMIT (UINT64_C(1) << 53) /* every code is < 2^53: exact in a double */
 #define KC_USED 0x8000u         /* kc.dig[] flag: the byte is in the alphabet */
 
+/* The alphabet of one digit position of a mixed-radix transform: the bytes used there
+ * as a 256-bit set; rank(b) = base + (used bytes below b), radix = base + |set|, where
+ * base is 1 when a key may end at this position (digit 0 = "ended") and 0 otherwise. */
+struct kc_pos {
+    uint64_t set[4];
+    uint16_t below[4];           /* used bytes in the set words before word i */
+    uint16_t base, r;
+};
+
 /* An immutable order-preserving map from keys to integer codes in [0, max].
  * code(key) reads the key after the anchor A (the common prefix of the node's keys) as K
- * digits in radix R, digit 0 meaning "the key ended", digit rank(b) for a byte b of the
- * alphabet. Keys below A give 0, keys above A give max; a byte outside the alphabet
- * rounds the remaining digits to the nearest code that keeps the order. */
+ * digits, digit 0 meaning "the key ended", digit rank(b) for a byte b of the alphabet.
+ * Keys below A give 0, keys above A give max; a byte outside the alphabet rounds the
+ * remaining digits to the nearest code that keeps the order. Two layouts: one alphabet
+ * for every position, radix R (pos == NULL, the dig[] table), or one alphabet per
+ * position (pos[i], mixed radix), which packs more positions of text whose positions
+ * use few bytes each (URLs) into the 53 bits. */
 struct alex_kc {
-    uint64_t max;                /* R^K - 1 */
-    uint64_t w[KC_MAX_DIGITS];   /* w[i] = R^(K-1-i) */
+    uint64_t max;                /* the largest code: every digit at its maximum */
+    uint64_t w[KC_MAX_DIGITS];   /* w[i] = product of the radixes of positions > i */
     uint32_t alen;               /* anchor length in bytes */
     uint32_t refs;               /* nodes using this transform (kc_hold / kc_release) */
-    uint16_t r;                  /* radix R = alphabet size + 1 (>= 1) */
-    uint16_t k;                  /* digits K, R^K <= 2^53 */
-    uint16_t dig[256];           /* KC_USED|rank for a used byte; else the rank of the
-                                  * next used byte up, or R when none is above */
-    uint8_t anchor[];            /* alen bytes */
+    uint16_t r;                  /* one alphabet: radix R = alphabet size + 1 (>= 1) */
+    uint16_t k;                  /* digits K: the code stays below 2^53 */
+    struct kc_pos *pos;          /* per-position alphabets (K of them), or NULL */
+    uint16_t dig[256];           /* one alphabet: KC_USED|rank for a used byte; else the
+                                  * rank of the next used byte up, or R when none is above */
+    uint8_t anchor[];            /* alen bytes (pos[] follows, 8-byte aligned) */
 };
 
 /* The transform of a node holding the sorted, unique keys 'e'[0..'n'-1] ('n' 0: the
- * trivial transform, every code 0). Reads at most about 4096 of the keys. Returns a
- * transform with one reference, dropped with kc_release(). */
-struct alex_kc *kc_train(struct idx_entry *const *e, size_t n);
+ * trivial transform, every code 0). Reads at most about 4096 of the keys twice.
+ * 'allow_mixed' 0 keeps one alphabet for all positions. Returns a transform with one
+ * reference, dropped with kc_release(). */
+struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed);
 
 /* The code of 'key'/'len' under 'kc'; '*clamped' is set to 1 when the key lies outside
  * the anchor or holds a byte outside the alphabet at a digit position, else 0. */
@@ -162,6 +176,7 @@ struct idx {
     size_t max_slots;            /* leaf capacity cap (multiple of 64) */
     uint64_t expansions, splits_sideways, splits_down, retrains, contractions, merges;
     uint64_t ins_total, steps_total; /* inserts and their search steps */
+    int single_alphabet;         /* set while rebuilding an append-mostly leaf */
 };
 
 /* ---- key compare ---- */

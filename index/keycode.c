@@ -13,7 +13,18 @@
  * digit is a smaller used byte and at or below every code whose digit is the larger one;
  * a byte above every used byte maps to "this digit and all the following at maximum".
  * The anchor may stop short of the common prefix (see kc_train): that changes which
- * bytes are digits, not the argument. */
+ * bytes are digits, not the argument. With one alphabet per position (mixed radix) the
+ * argument is the same position by position: rank(b) counts the used bytes below b at
+ * that position, and w[i] exceeds the largest value the positions after i can add. A
+ * position where no sampled key ends has no digit for "ended": a key ending there codes
+ * like its lowest byte followed by zeros, at or below every longer key (a tie at worst,
+ * told apart by the full compare), and counts as clamped.
+ *
+ * WHICH LAYOUT: one alphabet first (it codes the next counter values or ids without
+ * clamping: good under appends). When the sampled keys still tie on it (text whose
+ * distinguishing bytes lie past the K digits one alphabet reaches: URLs), the mixed
+ * layout is tried and kept when it halves the ties; not for a leaf that takes appends,
+ * whose next keys would clamp under alphabets fitted to the keys it holds. */
 #include "config.h"
 
 #include "index/index_internal.h"
@@ -21,6 +32,17 @@
 #include "common/omk.h"
 
 #define KC_SAMPLE 4096
+#define KC_TIES_TRY_MIXED 64     /* try per-position alphabets when > 1/64 of samples tie */
+
+/* What kc_train reads off a sample of the keys: the anchor and, per digit position, the
+ * bytes used there and whether a key ends there. */
+struct kc_scan {
+    size_t alen;
+    const uint8_t *anchor;
+    uint64_t seen[KC_MAX_DIGITS][4];
+    uint32_t ended;              /* bit d: a sampled key ends at digit d */
+    size_t step;                 /* every step-th key was sampled */
+};
 
 /* Set bits in a 256-bit byte set. */
 static unsigned kc_popcount256(const uint64_t s[4])
@@ -42,74 +64,92 @@ static int kc_fits(uint64_t r, unsigned k)
     return p <= KC_CODE_LIMIT;
 }
 
-struct alex_kc *kc_train(struct idx_entry *const *e, size_t n)
+/* The next sampled index after 'i' (the last key is always sampled), n when done. */
+static size_t kc_next_sample(size_t i, size_t step, size_t n)
 {
-    size_t alen = 0;
-    const uint8_t *anchor = NULL;
-    uint64_t seen[KC_MAX_DIGITS][4];
-    uint64_t used[4] = {0, 0, 0, 0};
-    unsigned k = KC_MAX_DIGITS, ended = 0;  /* ended: bit d, a sampled key ends at digit d */
+    return (i + step < n || i == n - 1) ? i + step : n - 1;
+}
 
-    memset(seen, 0, sizeof(seen));
-    if (n > 0) {
-        const struct idx_entry *f = e[0], *l = e[n - 1];
-        size_t m = f->key_len < l->key_len ? f->key_len : l->key_len;
-        size_t step = n > KC_SAMPLE ? n / KC_SAMPLE : 1;
+/* Fill 'sc' from the sorted keys 'e'[0..n-1], n >= 1. */
+static void kc_scan_keys(struct idx_entry *const *e, size_t n, struct kc_scan *sc)
+{
+    const struct idx_entry *f = e[0], *l = e[n - 1];
+    size_t m = f->key_len < l->key_len ? f->key_len : l->key_len, alen = 0;
 
-        while (alen < m && f->key[alen] == l->key[alen])
-            alen++;
-        anchor = (const uint8_t *)f->key;
-        for (size_t i = 0; i < n; i = (i + step < n || i == n - 1) ? i + step : n - 1) {
-            const struct idx_entry *x = e[i];
+    memset(sc, 0, sizeof(*sc));
+    while (alen < m && f->key[alen] == l->key[alen])
+        alen++;
+    sc->alen = alen;
+    sc->anchor = (const uint8_t *)f->key;
+    sc->step = n > KC_SAMPLE ? n / KC_SAMPLE : 1;
+    for (size_t i = 0; i < n; i = kc_next_sample(i, sc->step, n)) {
+        const struct idx_entry *x = e[i];
 
-            if (x->key_len - alen < KC_MAX_DIGITS)
-                ended |= 1u << (x->key_len - alen);
-            for (unsigned d = 0; d < KC_MAX_DIGITS && alen + d < x->key_len; d++) {
-                uint8_t b = (uint8_t)x->key[alen + d];
+        if (x->key_len - alen < KC_MAX_DIGITS)
+            sc->ended |= UINT32_C(1) << (x->key_len - alen);
+        for (unsigned d = 0; d < KC_MAX_DIGITS && alen + d < x->key_len; d++) {
+            uint8_t b = (uint8_t)x->key[alen + d];
 
-                seen[d][b >> 6] |= UINT64_C(1) << (b & 63);
-            }
-        }
-        /* The largest K whose alphabet (bytes seen at positions < K) keeps R^K <= 2^53;
-         * R only grows with K, so the first failure ends the search. */
-        k = 0;
-        for (unsigned d = 0; d < KC_MAX_DIGITS; d++) {
-            uint64_t u[4];
-
-            for (int w = 0; w < 4; w++)
-                u[w] = used[w] | seen[d][w];
-            if (!kc_fits(kc_popcount256(u) + 1, d + 1))
-                break;
-            memcpy(used, u, sizeof(used));
-            k = d + 1;
-        }
-        OMK_ASSERT(k >= 1);
-        /* Spare digits (past the last position where the sample varies) buy room for
-         * growth: move the anchor back over trailing bytes that are in the alphabet, so
-         * that keys differing there (the next counter values, say) code without clamping. */
-        unsigned informative = 0;
-
-        for (unsigned d = 0; d < k; d++)
-            if (kc_popcount256(seen[d]) + (ended & (1u << d) ? 1 : 0) >= 2)
-                informative = d + 1;
-        for (unsigned spare = k - informative; spare > 0 && alen > 0; spare--) {
-            uint8_t b = anchor[alen - 1];
-
-            if (!((used[b >> 6] >> (b & 63)) & 1))
-                break;
-            alen--;
+            sc->seen[d][b >> 6] |= UINT64_C(1) << (b & 63);
         }
     }
+}
 
-    struct alex_kc *kc = omk_malloc(sizeof(*kc) + alen);
-    unsigned r = kc_popcount256(used) + 1, next = r, rank = r;
+/* A transform with its anchor, 'k' digits and room for per-position alphabets when
+ * 'mixed'; one reference. */
+static struct alex_kc *kc_alloc(const uint8_t *anchor, size_t alen, unsigned k, int mixed)
+{
+    size_t head = (sizeof(struct alex_kc) + alen + 7) & ~(size_t)7;
+    struct alex_kc *kc = omk_malloc(head + (mixed ? k * sizeof(struct kc_pos) : 0));
 
+    memset(kc, 0, sizeof(*kc));
     kc->alen = (uint32_t)alen;
     kc->refs = 1;
-    kc->r = (uint16_t)r;
     kc->k = (uint16_t)k;
+    kc->pos = mixed ? (struct kc_pos *)((char *)kc + head) : NULL;
     if (alen)
         memcpy(kc->anchor, anchor, alen);
+    return kc;
+}
+
+/* One alphabet for every position: the bytes seen at the first K positions, with the
+ * largest K whose R^K stays within 2^53, and the anchor backed off over spare digits. */
+static struct alex_kc *kc_build_single(const struct kc_scan *sc)
+{
+    uint64_t used[4] = {0, 0, 0, 0};
+    unsigned k = 0, informative = 0;
+    size_t alen = sc->alen;
+
+    /* R only grows with K, so the first failure ends the search. */
+    for (unsigned d = 0; d < KC_MAX_DIGITS; d++) {
+        uint64_t u[4];
+
+        for (int w = 0; w < 4; w++)
+            u[w] = used[w] | sc->seen[d][w];
+        if (!kc_fits(kc_popcount256(u) + 1, d + 1))
+            break;
+        memcpy(used, u, sizeof(used));
+        k = d + 1;
+    }
+    OMK_ASSERT(k >= 1);
+    /* Spare digits (past the last position where the sample varies) buy room for
+     * growth: move the anchor back over trailing bytes that are in the alphabet, so that
+     * keys differing there (the next counter values, say) code without clamping. */
+    for (unsigned d = 0; d < k; d++)
+        if (kc_popcount256(sc->seen[d]) + (sc->ended & (UINT32_C(1) << d) ? 1 : 0) >= 2)
+            informative = d + 1;
+    for (unsigned spare = k - informative; spare > 0 && alen > 0; spare--) {
+        uint8_t b = sc->anchor[alen - 1];
+
+        if (!((used[b >> 6] >> (b & 63)) & 1))
+            break;
+        alen--;
+    }
+
+    struct alex_kc *kc = kc_alloc(sc->anchor, alen, k, 0);
+    unsigned r = kc_popcount256(used) + 1, next = r, rank = r;
+
+    kc->r = (uint16_t)r;
     /* Ranks from the top down: the used bytes get r-1, r-2, ..., 1. */
     for (int b = 255; b >= 0; b--) {
         if ((used[b >> 6] >> (b & 63)) & 1) {
@@ -121,12 +161,131 @@ struct alex_kc *kc_train(struct idx_entry *const *e, size_t n)
         }
     }
     OMK_ASSERT(rank == 1);
-    memset(kc->w, 0, sizeof(kc->w));
     kc->w[k - 1] = 1;
     for (int i = (int)k - 2; i >= 0; i--)
         kc->w[i] = kc->w[i + 1] * r;
     kc->max = kc->w[0] * r - 1;
     return kc;
+}
+
+/* One alphabet per position, as many positions as fit in 2^53 (NULL when that is
+ * not more than one). */
+static struct alex_kc *kc_build_mixed(const struct kc_scan *sc)
+{
+    uint16_t r[KC_MAX_DIGITS];
+    uint64_t prod = 1;
+    unsigned k = 0;
+
+    for (unsigned d = 0; d < KC_MAX_DIGITS; d++) {
+        unsigned rd = kc_popcount256(sc->seen[d]) + (sc->ended & (UINT32_C(1) << d) ? 1 : 0);
+
+        if (rd == 0 || prod > KC_CODE_LIMIT / rd)
+            break;
+        prod *= rd;
+        r[d] = (uint16_t)rd;
+        k = d + 1;
+    }
+    if (k < 2)
+        return NULL;
+
+    struct alex_kc *kc = kc_alloc(sc->anchor, sc->alen, k, 1);
+
+    kc->w[k - 1] = 1;
+    for (int i = (int)k - 2; i >= 0; i--)
+        kc->w[i] = kc->w[i + 1] * r[i + 1];
+    kc->max = kc->w[0] * r[0] - 1;
+    for (unsigned d = 0; d < k; d++) {
+        struct kc_pos *p = &kc->pos[d];
+        unsigned below = 0;
+
+        memcpy(p->set, sc->seen[d], sizeof(p->set));
+        for (int w = 0; w < 4; w++) {
+            p->below[w] = (uint16_t)below;
+            below += (unsigned)__builtin_popcountll(p->set[w]);
+        }
+        p->base = sc->ended & (UINT32_C(1) << d) ? 1 : 0;
+        p->r = r[d];
+    }
+    kc->r = 0;
+    return kc;
+}
+
+/* Adjacent sampled keys sharing a code under 'kc'. */
+static size_t kc_sample_ties(const struct alex_kc *kc, struct idx_entry *const *e, size_t n,
+                             size_t step, size_t *samples)
+{
+    size_t ties = 0, cnt = 0;
+    uint64_t prev = 0;
+    int cl;
+
+    for (size_t i = 0; i < n; i = kc_next_sample(i, step, n)) {
+        uint64_t c = kc_code(kc, e[i]->key, e[i]->key_len, &cl);
+
+        ties += cnt > 0 && c == prev;
+        prev = c;
+        cnt++;
+    }
+    *samples = cnt;
+    return ties;
+}
+
+struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed)
+{
+    struct kc_scan sc;
+    struct alex_kc *kc, *mixed;
+    size_t samples, ties, mties;
+
+    if (n == 0) {
+        kc = kc_alloc(NULL, 0, 1, 0);
+        kc->r = 1;
+        for (int b = 0; b < 256; b++)
+            kc->dig[b] = 1;     /* every byte is above the (empty) alphabet */
+        kc->w[0] = 1;
+        kc->max = 0;
+        return kc;
+    }
+    kc_scan_keys(e, n, &sc);
+    kc = kc_build_single(&sc);
+    ties = kc_sample_ties(kc, e, n, sc.step, &samples);
+    if (!allow_mixed || ties * KC_TIES_TRY_MIXED <= samples || !(mixed = kc_build_mixed(&sc)))
+        return kc;
+    mties = kc_sample_ties(mixed, e, n, sc.step, &samples);
+    if (2 * mties > ties) {
+        kc_release(mixed);
+        return kc;
+    }
+    kc_release(kc);
+    return mixed;
+}
+
+/* The code of the key bytes 'p'/'len' after the anchor under per-position alphabets. */
+static uint64_t kc_code_mixed(const struct alex_kc *kc, const uint8_t *p, size_t len,
+                              int *clamped)
+{
+    uint64_t c = 0;
+
+    for (unsigned i = 0; i < kc->k; i++) {
+        const struct kc_pos *ps = &kc->pos[i];
+
+        if (i == len) {
+            *clamped = !ps->base;   /* no digit for "ended" here */
+            return c;
+        }
+        unsigned b = p[i], w = b >> 6;
+        uint64_t bit = UINT64_C(1) << (b & 63);
+        unsigned rank = ps->base + ps->below[w] +
+                        (unsigned)__builtin_popcountll(ps->set[w] & (bit - 1));
+
+        if (ps->set[w] & bit) {
+            c += (uint64_t)rank * kc->w[i];
+            continue;
+        }
+        *clamped = 1;
+        if (rank == ps->r)
+            return c + (uint64_t)ps->r * kc->w[i] - 1;
+        return c + (uint64_t)rank * kc->w[i];
+    }
+    return c;
 }
 
 uint64_t kc_code(const struct alex_kc *kc, const void *key, size_t len, int *clamped)
@@ -150,6 +309,8 @@ uint64_t kc_code(const struct alex_kc *kc, const void *key, size_t len, int *cla
     }
     p += al;
     len -= al;
+    if (kc->pos)
+        return kc_code_mixed(kc, p, len, clamped);
     for (unsigned i = 0; i < kc->k; i++) {
         unsigned d;
 
@@ -183,5 +344,7 @@ void kc_release(struct alex_kc *kc)
 
 size_t kc_bytes(const struct alex_kc *kc)
 {
-    return (sizeof(*kc) + kc->alen) / kc->refs;
+    size_t head = (sizeof(*kc) + kc->alen + 7) & ~(size_t)7;
+
+    return (head + (kc->pos ? kc->k * sizeof(struct kc_pos) : 0)) / kc->refs;
 }

@@ -89,10 +89,10 @@ static void pool_uniq(struct pool *pl)
     pl->n = w;
 }
 
-enum keyset { KS_NUM, KS_USER, KS_ALNUM, KS_HEX, KS_UUID, KS_URL, KS_BIN, KS_LONGPREFIX,
-              KS_COUNT };
+enum keyset { KS_NUM, KS_USER, KS_ALNUM, KS_HEX, KS_UUID, KS_URL, KS_SLUG, KS_BIN,
+              KS_LONGPREFIX, KS_COUNT };
 static const char *const ks_name[KS_COUNT] = {"key:%012d", "user:<n>:profile", "alnum20",
-                                              "hex32", "uuid", "url", "binary",
+                                              "hex32", "uuid", "url", "slug-url", "binary",
                                               "200B-prefix"};
 
 static void gen_key(enum keyset ks, char *buf, size_t *len)
@@ -129,6 +129,13 @@ static void gen_key(enum keyset ks, char *buf, size_t *len)
                                (unsigned long long)rnd_below(50), words[rnd_below(6)],
                                (unsigned long long)rnd_below(1000000),
                                (unsigned long long)rnd_below(100));
+        break;
+    case KS_SLUG:
+        /* The bytes that tell keys apart lie 20+ bytes past the common prefix, at
+         * positions using few distinct bytes each: per-position alphabets. */
+        *len = (size_t)sprintf(buf, "https://shop.example.com/%s/%s-%s-%s/p/%llu",
+                               words[rnd_below(6)], words[rnd_below(6)], words[rnd_below(6)],
+                               words[rnd_below(6)], (unsigned long long)rnd_below(1000));
         break;
     case KS_BIN:
         *len = rnd_below(25);
@@ -192,6 +199,8 @@ static void probe_mutate(struct pool *out, const struct key *k)
 
 /* Train a transform on a sorted sample of 'ks', then check it on probes. Returns the
  * number of monotonicity violations; '*pairs' counts the pairs covered. */
+static size_t kc_mixed_made;  /* transforms kc_check_set trained with per-position alphabets */
+
 static size_t kc_check_set(enum keyset ks, size_t train_n, size_t *pairs)
 {
     struct pool tr = {0}, pr = {0};
@@ -207,7 +216,12 @@ static size_t kc_check_set(enum keyset ks, size_t train_n, size_t *pairs)
     ents = omk_malloc(tr.n * sizeof(*ents));
     for (size_t i = lo; i < hi; i++)
         ents[i - lo] = idx_entry_new(tr.k[i].p, tr.k[i].len);
-    kc = kc_train(ents, hi - lo);
+    kc = kc_train(ents, hi - lo, 1);
+    kc_mixed_made += kc->pos != NULL;
+    for (size_t i = 0; i < hi - lo; i++) {
+        (void)kc_code(kc, ents[i]->key, ents[i]->key_len, &cl);
+        bad += (size_t)cl;      /* a training key never clamps */
+    }
     for (size_t i = 0; i < tr.n; i++)
         probe_mutate(&pr, &tr.k[i]);
     pool_uniq(&pr);
@@ -247,6 +261,8 @@ static void test_keycode(void)
             bad += kc_check_set((enum keyset)ks, rep == 0 ? 3000 : 200 + rnd_below(300), &pairs);
     ok(pairs >= 200000, "transform: %zu pairs checked", pairs);
     is_int(bad, 0, "transform: monotone and below 2^53 on every key set");
+    ok(kc_mixed_made > 0, "transform: %zu of the checked transforms use per-position alphabets",
+       kc_mixed_made);
 
     /* Crafted: anchor "key:00", alphabet of digits; probes outside it. */
     const char *train[] = {"key:0012", "key:0055", "key:0090"};
@@ -261,7 +277,7 @@ static void test_keycode(void)
 
     for (int i = 0; i < 3; i++)
         te[i] = idx_entry_new(train[i], strlen(train[i]));
-    kc = kc_train(te, 3);
+    kc = kc_train(te, 3, 1);
     /* The common prefix is "key:00"; the spare digits move the anchor back over the
      * zeros (they are in the alphabet) to "key:", so "key:01..." codes without clamping. */
     is_int(kc->alen, 4, "crafted: the anchor backs off to \"key:\"");
@@ -289,7 +305,7 @@ static void test_keycode(void)
     kc_release(kc);
 
     /* Trivial transform (no keys): everything codes 0. */
-    kc = kc_train(NULL, 0);
+    kc = kc_train(NULL, 0, 1);
     ok(kc_code(kc, "abc", 3, &cl) == 0 && kc->max == 0, "empty transform codes 0");
     kc_release(kc);
 }
