@@ -244,9 +244,16 @@ struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t 
     size_t best_f = 0, rises = 0;
     double best_cost = INFINITY, prev_cost = INFINITY, a, b;
 
+    size_t minf = 2;
+
     while (maxf > 2 && maxf / 2 >= 4 * n)
         maxf /= 2;
-    for (size_t f = 2; f <= maxf; f *= 2) {
+    /* Fanouts whose average part cannot fit in a leaf only add levels (the per-part
+     * estimate prices such a part as one leaf plus one level, which flattered them):
+     * start where an average part fits. */
+    while (minf < maxf && (double)n / (double)minf > ALEX_DENSITY_BUILD * (double)ix->max_slots)
+        minf *= 2;
+    for (size_t f = minf; f <= maxf; f *= 2) {
         double cost;
 
         if (build_split(codes, n, f, &a, &b, first) < 2)
