@@ -537,10 +537,11 @@ static void bench_alex(struct run *r, struct result *res)
     put(res, set, r->n, I_ALEX, M_BPK_TOTAL,
         (double)(st.index_bytes + st.entry_bytes) / (double)r->n);
     printf("  alex: depth %zu, %zu model + %zu data nodes, %.2f search steps/insert, "
-           "%llu expansions, %llu+%llu splits, %llu retrains\n",
+           "%llu expansions, %llu+%llu splits, %llu retrains, %llu rebuilds\n",
            st.depth, st.model_nodes, st.data_nodes, st.avg_search_steps,
            (unsigned long long)st.expansions, (unsigned long long)st.splits_sideways,
-           (unsigned long long)st.splits_down, (unsigned long long)st.retrains);
+           (unsigned long long)st.splits_down, (unsigned long long)st.retrains,
+           (unsigned long long)st.rebuilds);
 
     t = alex_lookups(ix, &r->hit, &found);
     if (found != r->q)

@@ -39,6 +39,9 @@
 #define ALEX_SUBTREE_CLAMP_MIN 64   /* clamped inserts before a subtree may be rebuilt */
 #define ALEX_RANDOM_WALK_MAX 1024   /* idx_random weighs children by keys up to this fanout */
 #define ALEX_ODD_EDGE 8             /* weight of an insert that clamps to code 0 or max */
+#define ALEX_DEEP 4                 /* a leaf this many model levels down is deep ... */
+#define ALEX_DEEP_REBUILD_MAX 262144 /* ... and a subtree of at most this many keys that
+                                      * doubled since its build is rebuilt */
 
 /* ---- entries ---- */
 
@@ -519,14 +522,18 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
     else if (cl || pos.tied)
         l->odd++;
 
-    /* Walk up: subtree counts, clamp counters of the model nodes on the path. */
-    struct alex_inner *rebuild = NULL;
-
+    /* Walk up: subtree counts, clamp counters of the model nodes on the path, and the
+     * highest subtree that doubled since its build (for a deep leaf). */
+    struct alex_inner *rebuild = NULL, *grown = NULL;
     const struct alex_kc *kc = l->h.kc;
     int icl = cl;
+    unsigned depth = 0;
 
     for (struct alex_inner *in = l->h.parent; in; in = in->h.parent) {
         in->nkeys++;
+        depth++;
+        if (in->nkeys >= 2 * in->built_n && in->nkeys <= ALEX_DEEP_REBUILD_MAX)
+            grown = in;
         if (in->h.kc != kc) {
             kc = in->h.kc;
             (void)kc_code(kc, key, klen, &icl);
@@ -537,11 +544,22 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
                 rebuild = in;
         }
     }
+    if (!rebuild && depth >= ALEX_DEEP && grown && l != alex_rightmost_leaf(&grown->h) &&
+        l != alex_leftmost_leaf(&grown->h)) {
+        /* Splits under random inserts of keys with long shared prefixes stack model
+         * levels a bulk load would not build (URLs: depth 11 against 4). Rebuilding a
+         * deep subtree each time it doubles costs O(1) rebuilds per key per level and
+         * at most ALEX_DEEP_REBUILD_MAX keys at once (tail latency). Not when the key
+         * went to an end of the subtree: appends would rebuild it over and over. */
+        rebuild = grown;
+        ix->rebuilds++;
+    } else if (rebuild) {
+        ix->retrains++;
+    }
     if (rebuild) {
         ix->single_alphabet = leaf_append_dir(l) != 0;
         alex_rebuild(ix, &rebuild->h, BUILD_AUTO, ALEX_DENSITY_BUILD);
         ix->single_alphabet = 0;
-        ix->retrains++;
     } else if (l->odd >= l->odd_limit) {
         alex_retrain_leaf(ix, l);
     }

@@ -296,6 +296,7 @@ struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t 
     in->nch = (uint32_t)best_f;
     in->ch = omk_malloc(best_f * sizeof(in->ch[0]));
     in->nkeys = n;
+    in->built_n = n;
     for (size_t k = 0; k < g; k++) {
         struct alex_node *c = alex_build(ix, e + gk[k], gk[k + 1] - gk[k], BUILD_AUTO,
                                          density, kc, codes + gk[k], head, tail);

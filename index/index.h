@@ -114,6 +114,7 @@ struct idx_stats {
     size_t index_bytes;      /* nodes, slots, bitmaps, transforms: not entries */
     size_t entry_bytes;      /* entry records (malloc usable size) */
     uint64_t expansions, splits_sideways, splits_down, retrains, contractions, merges;
+    uint64_t rebuilds;       /* subtrees rebuilt because inserts made them deep */
     double avg_search_steps; /* sampled on the insert path */
 };
 

@@ -25,10 +25,12 @@
 #define KC_USED 0x8000u         /* kc.dig[] flag: the byte is in the alphabet */
 
 /* The alphabet of one digit position of a mixed-radix transform: the bytes used there
- * as a 256-bit set; rank(b) = base + (used bytes below b), radix = base + |set|, where
- * base is 1 when a key may end at this position (digit 0 = "ended") and 0 otherwise. */
+ * as a 256-bit set; rank(b) = base + (used bytes below b), radix r = base + |set|, where
+ * base is 1 when a key may end at this position (digit 0 = "ended") and 0 otherwise.
+ * Everything a position needs sits together (56 bytes): a code reads them in order. */
 struct kc_pos {
     uint64_t set[4];
+    uint64_t w;                  /* weight: the product of the radixes of later positions */
     uint16_t below[4];           /* used bytes in the set words before word i */
     uint16_t base, r;
 };
@@ -38,20 +40,23 @@ struct kc_pos {
  * digits, digit 0 meaning "the key ended", digit rank(b) for a byte b of the alphabet.
  * Keys below A give 0, keys above A give max; a byte outside the alphabet rounds the
  * remaining digits to the nearest code that keeps the order. Two layouts: one alphabet
- * for every position, radix R (pos == NULL, the dig[] table), or one alphabet per
- * position (pos[i], mixed radix), which packs more positions of text whose positions
- * use few bytes each (URLs) into the 53 bits. */
+ * for every position, radix R (w[] and dig[]), or one alphabet per position (pos[],
+ * mixed radix), which packs more positions of text whose positions use few bytes each
+ * (URLs) into the 53 bits. One block: this header, the anchor, then the tables, so a
+ * cold transform costs few cache lines. */
 struct alex_kc {
     uint64_t max;                /* the largest code: every digit at its maximum */
-    uint64_t w[KC_MAX_DIGITS];   /* w[i] = product of the radixes of positions > i */
     uint32_t alen;               /* anchor length in bytes */
     uint32_t refs;               /* nodes using this transform (kc_hold / kc_release) */
+    uint32_t bytes;              /* size of the block */
     uint16_t r;                  /* one alphabet: radix R = alphabet size + 1 (>= 1) */
     uint16_t k;                  /* digits K: the code stays below 2^53 */
+    uint64_t *w;                 /* one alphabet: w[i] = R^(K-1-i); else NULL */
+    uint16_t *dig;               /* one alphabet: KC_USED|rank for a used byte; else the
+                                  * rank of the next used byte up, or R when none is
+                                  * above (256 entries); else NULL */
     struct kc_pos *pos;          /* per-position alphabets (K of them), or NULL */
-    uint16_t dig[256];           /* one alphabet: KC_USED|rank for a used byte; else the
-                                  * rank of the next used byte up, or R when none is above */
-    uint8_t anchor[];            /* alen bytes (pos[] follows, 8-byte aligned) */
+    uint8_t anchor[];            /* alen bytes, then the tables (8-byte aligned) */
 };
 
 /* The transform of a node holding the sorted, unique keys 'e'[0..'n'-1] ('n' 0: the
@@ -126,6 +131,7 @@ struct alex_inner {
     uint32_t nch;                /* slots in ch[] */
     struct alex_node **ch;
     size_t nkeys;                /* keys in the whole subtree */
+    size_t built_n;              /* nkeys when the node was built */
     size_t clamped;              /* inserts whose key clamped under kc (write path) */
 };
 
@@ -175,6 +181,7 @@ struct idx {
     size_t n;                    /* keys */
     size_t max_slots;            /* leaf capacity cap (multiple of 64) */
     uint64_t expansions, splits_sideways, splits_down, retrains, contractions, merges;
+    uint64_t rebuilds;           /* deep subtrees rebuilt (see idx_insert) */
     uint64_t ins_total, steps_total; /* inserts and their search steps */
     int single_alphabet;         /* set while rebuilding an append-mostly leaf */
 };

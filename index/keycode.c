@@ -44,11 +44,20 @@ struct kc_scan {
     size_t step;                 /* every step-th key was sampled */
 };
 
+/* Set bits in 'x', inline (the builtin becomes a libgcc call without -mpopcnt). */
+static inline unsigned kc_popcount64(uint64_t x)
+{
+    x = x - ((x >> 1) & UINT64_C(0x5555555555555555));
+    x = (x & UINT64_C(0x3333333333333333)) + ((x >> 2) & UINT64_C(0x3333333333333333));
+    x = (x + (x >> 4)) & UINT64_C(0x0f0f0f0f0f0f0f0f);
+    return (unsigned)((x * UINT64_C(0x0101010101010101)) >> 56);
+}
+
 /* Set bits in a 256-bit byte set. */
 static unsigned kc_popcount256(const uint64_t s[4])
 {
-    return (unsigned)(__builtin_popcountll(s[0]) + __builtin_popcountll(s[1]) +
-                      __builtin_popcountll(s[2]) + __builtin_popcountll(s[3]));
+    return (unsigned)(kc_popcount64(s[0]) + kc_popcount64(s[1]) +
+                      kc_popcount64(s[2]) + kc_popcount64(s[3]));
 }
 
 /* Does r^k stay within 2^53? */
@@ -95,18 +104,26 @@ static void kc_scan_keys(struct idx_entry *const *e, size_t n, struct kc_scan *s
     }
 }
 
-/* A transform with its anchor, 'k' digits and room for per-position alphabets when
- * 'mixed'; one reference. */
+/* A transform with its anchor, 'k' digits and its tables: per-position alphabets when
+ * 'mixed', else w[] and dig[]; one reference. */
 static struct alex_kc *kc_alloc(const uint8_t *anchor, size_t alen, unsigned k, int mixed)
 {
     size_t head = (sizeof(struct alex_kc) + alen + 7) & ~(size_t)7;
-    struct alex_kc *kc = omk_malloc(head + (mixed ? k * sizeof(struct kc_pos) : 0));
+    size_t tables = mixed ? k * sizeof(struct kc_pos) : k * sizeof(uint64_t) + 256 * sizeof(uint16_t);
+    struct alex_kc *kc = omk_malloc(head + tables);
+    char *t = (char *)kc + head;
 
-    memset(kc, 0, sizeof(*kc));
+    memset(kc, 0, head + tables);
     kc->alen = (uint32_t)alen;
     kc->refs = 1;
+    kc->bytes = (uint32_t)(head + tables);
     kc->k = (uint16_t)k;
-    kc->pos = mixed ? (struct kc_pos *)((char *)kc + head) : NULL;
+    if (mixed) {
+        kc->pos = (struct kc_pos *)t;
+    } else {
+        kc->w = (uint64_t *)t;
+        kc->dig = (uint16_t *)(t + k * sizeof(uint64_t));
+    }
     if (alen)
         memcpy(kc->anchor, anchor, alen);
     return kc;
@@ -190,10 +207,10 @@ static struct alex_kc *kc_build_mixed(const struct kc_scan *sc)
 
     struct alex_kc *kc = kc_alloc(sc->anchor, sc->alen, k, 1);
 
-    kc->w[k - 1] = 1;
+    kc->pos[k - 1].w = 1;
     for (int i = (int)k - 2; i >= 0; i--)
-        kc->w[i] = kc->w[i + 1] * r[i + 1];
-    kc->max = kc->w[0] * r[0] - 1;
+        kc->pos[i].w = kc->pos[i + 1].w * r[i + 1];
+    kc->max = kc->pos[0].w * r[0] - 1;
     for (unsigned d = 0; d < k; d++) {
         struct kc_pos *p = &kc->pos[d];
         unsigned below = 0;
@@ -201,7 +218,7 @@ static struct alex_kc *kc_build_mixed(const struct kc_scan *sc)
         memcpy(p->set, sc->seen[d], sizeof(p->set));
         for (int w = 0; w < 4; w++) {
             p->below[w] = (uint16_t)below;
-            below += (unsigned)__builtin_popcountll(p->set[w]);
+            below += (unsigned)kc_popcount64(p->set[w]);
         }
         p->base = sc->ended & (UINT32_C(1) << d) ? 1 : 0;
         p->r = r[d];
@@ -274,16 +291,16 @@ static uint64_t kc_code_mixed(const struct alex_kc *kc, const uint8_t *p, size_t
         unsigned b = p[i], w = b >> 6;
         uint64_t bit = UINT64_C(1) << (b & 63);
         unsigned rank = ps->base + ps->below[w] +
-                        (unsigned)__builtin_popcountll(ps->set[w] & (bit - 1));
+                        (unsigned)kc_popcount64(ps->set[w] & (bit - 1));
 
         if (ps->set[w] & bit) {
-            c += (uint64_t)rank * kc->w[i];
+            c += (uint64_t)rank * ps->w;
             continue;
         }
         *clamped = 1;
         if (rank == ps->r)
-            return c + (uint64_t)ps->r * kc->w[i] - 1;
-        return c + (uint64_t)rank * kc->w[i];
+            return c + (uint64_t)ps->r * ps->w - 1;
+        return c + (uint64_t)rank * ps->w;
     }
     return c;
 }
@@ -344,7 +361,5 @@ void kc_release(struct alex_kc *kc)
 
 size_t kc_bytes(const struct alex_kc *kc)
 {
-    size_t head = (sizeof(*kc) + kc->alen + 7) & ~(size_t)7;
-
-    return (head + (kc->pos ? kc->k * sizeof(struct kc_pos) : 0)) / kc->refs;
+    return kc->bytes / kc->refs;
 }

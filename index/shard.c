@@ -446,6 +446,7 @@ void idx_shards_stats(struct idx_shards *sh, struct idx_stats *st)
         st->splits_sideways += one.splits_sideways;
         st->splits_down += one.splits_down;
         st->retrains += one.retrains;
+        st->rebuilds += one.rebuilds;
         st->contractions += one.contractions;
         st->merges += one.merges;
         steps += one.avg_search_steps * (double)one.keys;

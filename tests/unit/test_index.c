@@ -550,13 +550,14 @@ static void stats_diag(const char *name, struct idx *ix)
 
     idx_stats_get(ix, &s);
     diag("%s: keys %zu depth %zu model %zu data %zu index %.1f B/key entry %.1f B/key "
-         "exp %llu side %llu down %llu retrain %llu contract %llu merge %llu steps %.2f",
+         "exp %llu side %llu down %llu retrain %llu rebuild %llu contract %llu merge %llu "
+         "steps %.2f",
          name, s.keys, s.depth, s.model_nodes, s.data_nodes,
          s.keys ? (double)s.index_bytes / (double)s.keys : 0.0,
          s.keys ? (double)s.entry_bytes / (double)s.keys : 0.0,
          (unsigned long long)s.expansions, (unsigned long long)s.splits_sideways,
          (unsigned long long)s.splits_down, (unsigned long long)s.retrains,
-         (unsigned long long)s.contractions, (unsigned long long)s.merges, s.avg_search_steps);
+         (unsigned long long)s.rebuilds, (unsigned long long)s.contractions, (unsigned long long)s.merges, s.avg_search_steps);
 }
 
 static size_t N;        /* base size of the streams (100k, or 1M with OMK_SLOW) */
@@ -595,6 +596,29 @@ static void test_small_leaves(void)
     ix = run_stream("user ids, 256-slot leaves", &pl, pl.n / 2, ORD_RANDOM, pl.n, mx, VEVERY,
                     &cfg, &r);
     stats_diag("256-slot leaves", ix);
+    idx_free(ix, NULL);
+    ref_free(&r);
+    pool_free(&pl);
+}
+
+/* Small leaves over keys with long shared prefixes make deep trees: the subtrees that
+ * doubled get rebuilt under the stream's checks. */
+static void test_deep_rebuilds(void)
+{
+    struct idx_config cfg = {256};
+    struct mix mx = {60, 15, 15, 10};
+    struct pool pl = {0};
+    struct ref r;
+    struct idx *ix;
+    struct idx_stats st;
+
+    pool_gen(&pl, KS_SLUG, N / 2);
+    ix = run_stream("slug URLs, 256-slot leaves", &pl, pl.n / 4, ORD_RANDOM, pl.n, mx, VEVERY,
+                    &cfg, &r);
+    stats_diag("slug URLs, 256-slot leaves", ix);
+    idx_stats_get(ix, &st);
+    ok(st.rebuilds > 0, "deep subtrees were rebuilt (%llu times; depth now %zu)",
+       (unsigned long long)st.rebuilds, st.depth);
     idx_free(ix, NULL);
     ref_free(&r);
     pool_free(&pl);
@@ -858,6 +882,7 @@ int main(void)
     test_keycode();
     test_keysets();
     test_small_leaves();
+    test_deep_rebuilds();
     test_orders();
     test_adversarial();
     test_deletes();
