@@ -39,6 +39,9 @@
 #define ALEX_SUBTREE_CLAMP_MIN 64   /* clamped inserts before a subtree may be rebuilt */
 #define ALEX_RANDOM_WALK_MAX 1024   /* idx_random weighs children by keys up to this fanout */
 #define ALEX_ODD_EDGE 8             /* weight of an insert that clamps to code 0 or max */
+#define ALEX_DEVIATION 3.0          /* observed/expected insert cost that asks for a split;
+                                     * ALEX's 1.5 split random hex ids into 4x the leaves
+                                     * for no faster lookups and 25% slower inserts */
 #define ALEX_DEEP 4                 /* a leaf this many model levels down is deep ... */
 #define ALEX_DEEP_REBUILD_MAX 262144 /* ... and a subtree of at most this many keys that
                                       * doubled since its build is rebuilt */
@@ -355,7 +358,7 @@ static void alex_make_room(struct idx *ix, struct alex_leaf *l, int rc)
         alex_split(ix, l);
         return;
     }
-    if (l->ins >= 64 && obs > 1.5 * l->exp_cost && obs > 20) {
+    if (l->ins >= 64 && obs > ALEX_DEVIATION * l->exp_cost && obs > 2 * ALEX_COST_SEARCH) {
         /* Significant deviation: expand-and-retrain or split in two, whichever the cost
          * model prefers (a downward split also pays a model level). */
         uint64_t *codes = omk_malloc(n * sizeof(uint64_t));
