@@ -606,14 +606,14 @@ static void test_small_leaves(void)
 static void test_deep_rebuilds(void)
 {
     struct idx_config cfg = {256};
-    struct mix mx = {60, 15, 15, 10};
+    struct mix mx = {85, 5, 5, 5};
     struct pool pl = {0};
     struct ref r;
     struct idx *ix;
     struct idx_stats st;
 
-    pool_gen(&pl, KS_SLUG, N / 2);
-    ix = run_stream("slug URLs, 256-slot leaves", &pl, pl.n / 4, ORD_RANDOM, pl.n, mx, VEVERY,
+    pool_gen(&pl, KS_SLUG, N);
+    ix = run_stream("slug URLs, 256-slot leaves", &pl, pl.n / 16, ORD_RANDOM, pl.n, mx, VEVERY,
                     &cfg, &r);
     stats_diag("slug URLs, 256-slot leaves", ix);
     idx_stats_get(ix, &st);
