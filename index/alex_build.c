@@ -1,7 +1,7 @@
 /* alex_build.c - building ALEX subtrees from sorted entries: bulk load, and the rebuilds
- * behind splits and transform retrains. Each node trains its own key transform on its
- * own keys, then either becomes a leaf or a model node whose fanout comes from the
- * fanout tree (ALEX.md 1.6).
+ * behind splits and transform retrains. Each node takes its parent's key transform or
+ * trains its own on its keys (see "Transform sharing" below), then either becomes a leaf
+ * or a model node whose fanout comes from the fanout tree (ALEX.md 1.6).
  *
  * HOW IT WORKS: for a node with keys k[0..n-1] and codes c[i] under its transform, the
  * leaf option costs alex_leaf_cost_est() (expected search steps and shifts). For fanouts
