@@ -21,10 +21,15 @@
  * told apart by the full compare), and counts as clamped.
  *
  * WHICH LAYOUT: one alphabet first (it codes the next counter values or ids without
- * clamping: good under appends). When the sampled keys still tie on it (text whose
- * distinguishing bytes lie past the K digits one alphabet reaches: URLs), the mixed
- * layout is tried and kept when it halves the ties; not for a leaf that takes appends,
- * whose next keys would clamp under alphabets fitted to the keys it holds. */
+ * clamping: good under appends). The mixed layout is kept instead when the sampled keys
+ * tie on one alphabet (text whose distinguishing bytes lie past the K digits one
+ * alphabet reaches: URLs) and it halves the ties, or when the one alphabet leaves many
+ * digit values unused where the keys vary (the codes are then far from linear): in
+ * user:<n>:profile the letters of "profile" enter the one alphabet, so every
+ * digit position leaves 9 of its 19 values unused and the codes pile up in the low half
+ * of every block (a leaf's model then errs by ~65 slots and inserts shift ~100). Not for
+ * a leaf that takes appends, whose next keys would clamp under alphabets fitted to the
+ * keys it holds. */
 #include "config.h"
 
 #include "index/index_internal.h"
@@ -32,7 +37,10 @@
 #include "common/omk.h"
 
 #define KC_SAMPLE 4096
-#define KC_TIES_TRY_MIXED 64     /* try per-position alphabets when > 1/64 of samples tie */
+#define KC_SAMPLE_MAX (2 * KC_SAMPLE + 2) /* keys sampled at most: n / (n / KC_SAMPLE) + 1 */
+#define KC_TIES_TRY_MIXED 64     /* per-position alphabets when > 1/64 of samples tie ... */
+#define KC_MIXED_EFFICIENCY 0.9  /* ... or when one alphabet wastes > 10% of the bits */
+#define KC_MIXED_MIN_KEYS 64     /* below this many keys the sample says too little */
 
 /* What kc_train reads off a sample of the keys: the anchor and, per digit position, the
  * bytes used there and whether a key ends there. */
@@ -227,30 +235,48 @@ static struct alex_kc *kc_build_mixed(const struct kc_scan *sc)
     return kc;
 }
 
-/* Adjacent sampled keys sharing a code under 'kc'. */
-static size_t kc_sample_ties(const struct alex_kc *kc, struct idx_entry *const *e, size_t n,
-                             size_t step, size_t *samples)
+/* The codes of the sampled keys under 'kc' into 'codes' (room for KC_SAMPLE_MAX);
+ * returns how many, and the number of adjacent ones that tie in '*ties'. */
+static size_t kc_sample_codes(const struct alex_kc *kc, struct idx_entry *const *e, size_t n,
+                              size_t step, uint64_t *codes, size_t *ties)
 {
-    size_t ties = 0, cnt = 0;
-    uint64_t prev = 0;
+    size_t cnt = 0;
     int cl;
 
+    *ties = 0;
     for (size_t i = 0; i < n; i = kc_next_sample(i, step, n)) {
-        uint64_t c = kc_code(kc, e[i]->key, e[i]->key_len, &cl);
-
-        ties += cnt > 0 && c == prev;
-        prev = c;
+        codes[cnt] = kc_code(kc, e[i]->key, e[i]->key_len, &cl);
+        *ties += cnt > 0 && codes[cnt] == codes[cnt - 1];
         cnt++;
     }
-    *samples = cnt;
-    return ties;
+    return cnt;
+}
+
+/* How much of the one-alphabet transform 'kc' the sampled keys use: over the digit
+ * positions where they vary, bits of the values seen per bits of the radix (1: every
+ * digit value occurs at every such position). */
+static double kc_single_efficiency(const struct alex_kc *kc, const struct kc_scan *sc)
+{
+    double used = 0, room = 0;
+
+    for (unsigned d = 0; d < kc->k; d++) {
+        unsigned u = kc_popcount256(sc->seen[d]) + (sc->ended & (UINT32_C(1) << d) ? 1 : 0);
+
+        if (u >= 2) {
+            used += log2((double)u);
+            room += log2((double)kc->r);
+        }
+    }
+    return room > 0 ? used / room : 1.0;
 }
 
 struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed)
 {
     struct kc_scan sc;
     struct alex_kc *kc, *mixed;
-    size_t samples, ties, mties;
+    size_t cnt, ties, mties;
+    uint64_t *codes;
+    int better;
 
     if (n == 0) {
         kc = kc_alloc(NULL, 0, 1, 0);
@@ -263,11 +289,17 @@ struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed)
     }
     kc_scan_keys(e, n, &sc);
     kc = kc_build_single(&sc);
-    ties = kc_sample_ties(kc, e, n, sc.step, &samples);
-    if (!allow_mixed || ties * KC_TIES_TRY_MIXED <= samples || !(mixed = kc_build_mixed(&sc)))
+    if (!allow_mixed || n < KC_MIXED_MIN_KEYS || !(mixed = kc_build_mixed(&sc)))
         return kc;
-    mties = kc_sample_ties(mixed, e, n, sc.step, &samples);
-    if (2 * mties > ties) {
+    codes = omk_malloc((n < KC_SAMPLE_MAX ? n : KC_SAMPLE_MAX) * sizeof(uint64_t));
+    cnt = kc_sample_codes(kc, e, n, sc.step, codes, &ties);
+    (void)kc_sample_codes(mixed, e, n, sc.step, codes, &mties);
+    if (ties * KC_TIES_TRY_MIXED > cnt)
+        better = 2 * mties <= ties;
+    else
+        better = mties <= ties && kc_single_efficiency(kc, &sc) < KC_MIXED_EFFICIENCY;
+    omk_free(codes);
+    if (!better) {
         kc_release(mixed);
         return kc;
     }
