@@ -12,7 +12,7 @@ endif
 
 # TAP smoke test: `index-bench --quick` (100k keys) finishes and prints its ratio line.
 TESTS += bench/smoke-index-bench.sh
-EXTRA_DIST += bench/smoke-index-bench.sh bench/README.md
+EXTRA_DIST += bench/smoke-index-bench.sh bench/README.md bench/index-tables.py
 
 # ---- store-bench, run-all ----
 # store-bench: the store API in-process against plain RocksDB and (when configure found

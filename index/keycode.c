@@ -39,7 +39,10 @@
 #define KC_SAMPLE 4096
 #define KC_SAMPLE_MAX (2 * KC_SAMPLE + 2) /* keys sampled at most: n / (n / KC_SAMPLE) + 1 */
 #define KC_TIES_TRY_MIXED 64     /* per-position alphabets when > 1/64 of samples tie ... */
-#define KC_MIXED_EFFICIENCY 0.9  /* ... or when one alphabet wastes > 10% of the bits */
+#define KC_MIXED_EFFICIENCY 0.75 /* ... or when one alphabet wastes > 25% of the bits
+                                  * (user:<n>:profile 0.69-0.71; key:%012d 0.82, whose
+                                  * absent odd keys would clamp and tie under per-position
+                                  * alphabets fitted to the even keys present) */
 #define KC_MIXED_MIN_KEYS 64     /* below this many keys the sample says too little */
 
 /* What kc_train reads off a sample of the keys: the anchor and, per digit position, the
