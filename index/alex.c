@@ -24,6 +24,10 @@
  *    retrain often cannot remove (URL-like keys), retrain eight times less often. Model
  *    nodes count clamped inserts too; when they reach an eighth of the subtree, the
  *    subtree is rebuilt.
+ *  - An insert that lands ALEX_DEEP or more model levels down rebuilds (bulk-load style)
+ *    the highest ancestor of at most ALEX_DEEP_REBUILD_MAX keys that doubled since it was
+ *    built, unless the key went to an end of it (appends). Splits under random inserts
+ *    of long-prefix keys otherwise stack levels a bulk load would not build.
  *  - An empty leaf gives its slots to a neighbour; a model node left with one child is
  *    replaced by that child. A sparse leaf contracts.
  * Doubling and growing a model node preserve every existing key's route exactly: the
