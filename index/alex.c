@@ -402,16 +402,25 @@ static size_t leaf_dup_codes(const struct alex_leaf *l)
     return d;
 }
 
+/* Rebuild subtree 'nd' from its keys with transforms trained anew; one alphabet per
+ * transform when leaf 'l' (where the insert went) takes appends. Returns the new node. */
+static struct alex_node *alex_retrain(struct idx *ix, struct alex_node *nd,
+                                      const struct alex_leaf *l)
+{
+    struct alex_node *neu;
+
+    ix->single_alphabet = leaf_append_dir(l) != 0;
+    neu = alex_rebuild(ix, nd, BUILD_AUTO, ALEX_DENSITY_BUILD);
+    ix->single_alphabet = 0;
+    return neu;
+}
+
 /* Retrain the transform of leaf 'l' by rebuilding it from its keys. When the rebuilt
  * leaf still has many tied codes, back off: the next retrain waits twice as long. */
 static void alex_retrain_leaf(struct idx *ix, struct alex_leaf *l)
 {
     uint32_t limit = l->odd_limit;
-    struct alex_node *neu;
-
-    ix->single_alphabet = leaf_append_dir(l) != 0;
-    neu = alex_rebuild(ix, &l->h, BUILD_AUTO, ALEX_DENSITY_BUILD);
-    ix->single_alphabet = 0;
+    struct alex_node *neu = alex_retrain(ix, &l->h, l);
 
     ix->retrains++;
     if (neu->type == ALEX_LEAF) {
@@ -563,13 +572,10 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
     } else if (rebuild) {
         ix->retrains++;
     }
-    if (rebuild) {
-        ix->single_alphabet = leaf_append_dir(l) != 0;
-        alex_rebuild(ix, &rebuild->h, BUILD_AUTO, ALEX_DENSITY_BUILD);
-        ix->single_alphabet = 0;
-    } else if (l->odd >= l->odd_limit) {
+    if (rebuild)
+        alex_retrain(ix, &rebuild->h, l);
+    else if (l->odd >= l->odd_limit)
         alex_retrain_leaf(ix, l);
-    }
     *out = e;
     return IDX_OK;
 }
