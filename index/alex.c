@@ -470,19 +470,20 @@ size_t idx_count(const struct idx *ix)
     return ix->n;
 }
 
-/* The leaf 'key' routes to, and the key's code there. Reads only. */
+/* The leaf 'key' routes to, and the key's code there ('*exact': see kc_code_exact).
+ * Reads only. */
 static struct alex_leaf *alex_descend(const struct idx *ix, const void *key, size_t klen,
-                                      uint64_t *code, int *clamped)
+                                      uint64_t *code, int *clamped, int *exact)
 {
     const struct alex_node *nd = ix->root;
     const struct alex_kc *kc = NULL;
     uint64_t c = 0;
-    int cl = 0;
+    int cl = 0, ex = 0;
 
     for (;;) {
         if (nd->kc != kc) {         /* levels sharing a transform share the code */
             kc = nd->kc;
-            c = kc_code(kc, key, klen, &cl);
+            c = kc_code_exact(kc, key, klen, &cl, &ex);
         }
         if (nd->type != ALEX_INNER)
             break;
@@ -492,17 +493,18 @@ static struct alex_leaf *alex_descend(const struct idx *ix, const void *key, siz
     }
     *code = c;
     *clamped = cl;
+    *exact = ex;
     return (struct alex_leaf *)nd;
 }
 
 struct idx_entry *idx_find(const struct idx *ix, const void *key, size_t klen)
 {
     uint64_t c;
-    int cl;
-    struct alex_leaf *l = alex_descend(ix, key, klen, &c, &cl);
+    int cl, ex;
+    struct alex_leaf *l = alex_descend(ix, key, klen, &c, &cl, &ex);
     struct leaf_pos pos;
 
-    leaf_search(l, c, key, klen, &pos);
+    leaf_search(l, c, ex, key, klen, &pos);
     return pos.found ? l->slot[pos.slot].ent : NULL;
 }
 
@@ -512,11 +514,11 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
     struct alex_leaf *l;
     struct leaf_pos pos;
     uint64_t c;
-    int cl;
+    int cl, ex;
 
     for (;;) {
-        l = alex_descend(ix, key, klen, &c, &cl);
-        leaf_search(l, c, key, klen, &pos);
+        l = alex_descend(ix, key, klen, &c, &cl, &ex);
+        leaf_search(l, c, ex, key, klen, &pos);
         if (pos.found) {
             OMK_ASSERT(!e);
             *out = l->slot[pos.slot].ent;
@@ -610,12 +612,12 @@ static void alex_merge_empty(struct idx *ix, struct alex_leaf *l)
 int idx_delete(struct idx *ix, const void *key, size_t klen, struct idx_entry **out)
 {
     uint64_t c;
-    int cl;
-    struct alex_leaf *l = alex_descend(ix, key, klen, &c, &cl);
+    int cl, ex;
+    struct alex_leaf *l = alex_descend(ix, key, klen, &c, &cl, &ex);
     struct leaf_pos pos;
     struct idx_entry *e;
 
-    leaf_search(l, c, key, klen, &pos);
+    leaf_search(l, c, ex, key, klen, &pos);
     if (!pos.found)
         return IDX_NOTFOUND;
     e = leaf_erase(l, &pos);
@@ -658,7 +660,7 @@ int idx_bulk_load(struct idx *ix, struct idx_entry **sorted, size_t n)
 void idx_seek(const struct idx *ix, const void *key, size_t klen, struct idx_iter *it)
 {
     uint64_t c;
-    int cl;
+    int cl, ex;
     struct alex_leaf *l;
     struct leaf_pos pos;
 
@@ -668,8 +670,8 @@ void idx_seek(const struct idx *ix, const void *key, size_t klen, struct idx_ite
         it->slot = 0;
         return;
     }
-    l = alex_descend(ix, key, klen, &c, &cl);
-    leaf_search(l, c, key, klen, &pos);
+    l = alex_descend(ix, key, klen, &c, &cl, &ex);
+    leaf_search(l, c, ex, key, klen, &pos);
     it->leaf = l;
     it->slot = pos.slot;
 }

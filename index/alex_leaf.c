@@ -268,8 +268,8 @@ static size_t leaf_lower_code(const struct alex_leaf *l, uint64_t c, size_t p)
     return lo;
 }
 
-void leaf_search(const struct alex_leaf *l, uint64_t c, const void *key, size_t klen,
-                 struct leaf_pos *pos)
+void leaf_search(const struct alex_leaf *l, uint64_t c, int exact, const void *key,
+                 size_t klen, struct leaf_pos *pos)
 {
     size_t p = alex_route(l->h.a, l->h.b, 0, c, l->cap);
     size_t s = leaf_lower_code(l, c, p);
@@ -281,6 +281,10 @@ void leaf_search(const struct alex_leaf *l, uint64_t c, const void *key, size_t 
     pos->slot = s;
     if (s >= l->cap || l->slot[s].code != c)
         return;
+    if (exact) {                /* no other key has this code: no entry read */
+        pos->found = 1;
+        return;
+    }
     cmp = alex_entcmp(l->slot[s].ent, key, klen);
     pos->steps++;
     if (cmp == 0) {

@@ -69,6 +69,11 @@ struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed);
  * the anchor or holds a byte outside the alphabet at a digit position, else 0. */
 uint64_t kc_code(const struct alex_kc *kc, const void *key, size_t len, int *clamped);
 
+/* kc_code(), and '*exact' set to 1 when no other key has this code under 'kc' (see
+ * keycode.c, EXACT CODES): a slot holding the code then holds this key. */
+uint64_t kc_code_exact(const struct alex_kc *kc, const void *key, size_t len, int *clamped,
+                       int *exact);
+
 /* A node may use its parent's transform instead of training its own (see alex_build.c):
  * each node holds one reference. kc_hold() adds one and returns 'kc'; kc_release() drops
  * one and frees the transform with the last. Single writer: plain counts. */
@@ -226,9 +231,10 @@ struct leaf_pos {
     unsigned tied;   /* other keys share the code */
 };
 
-/* Find the position of 'key' (code 'c') in 'l'. Reads only. */
-void leaf_search(const struct alex_leaf *l, uint64_t c, const void *key, size_t klen,
-                 struct leaf_pos *pos);
+/* Find the position of 'key' (code 'c') in 'l'. 'exact': 'c' is an exact code (see
+ * kc_code_exact), so a slot holding it is the key with no compare. Reads only. */
+void leaf_search(const struct alex_leaf *l, uint64_t c, int exact, const void *key,
+                 size_t klen, struct leaf_pos *pos);
 
 enum {
     LEAF_INS_OK = 0,

@@ -9,8 +9,10 @@
  * max = R^K - 1, the top of the range. Inside the anchor, digits compare like the bytes
  * (ranks preserve byte order, the terminator 0 sorts first, as a shorter key does). A byte
  * outside the alphabet cannot be written as a digit: a byte between two used bytes maps
- * to the rank of the next used byte up followed by zeros, which is above every code whose
- * digit is a smaller used byte and at or below every code whose digit is the larger one;
+ * to the code just below the next used byte up's (one alphabet: the rank below, then
+ * maximal digits, see EXACT CODES; per-position alphabets: the next rank up followed by
+ * zeros), which is at or above every code whose digit is a smaller used byte and at or
+ * below every code whose digit is the larger one;
  * a byte above every used byte maps to "this digit and all the following at maximum".
  * The anchor may stop short of the common prefix (see kc_train): that changes which
  * bytes are digits, not the argument. With one alphabet per position (mixed radix) the
@@ -19,6 +21,17 @@
  * position where no sampled key ends has no digit for "ended": a key ending there codes
  * like its lowest byte followed by zeros, at or below every longer key (a tie at worst,
  * told apart by the full compare), and counts as clamped.
+ *
+ * EXACT CODES: under one alphabet, a key that matches the anchor, uses only alphabet
+ * bytes and ends before the K-th digit has digits "ranks >= 1, then the terminator 0, then
+ * zeros", and no other key has that code: a longer key has no 0 digit, a key above the
+ * anchor or with a byte above the alphabet codes "every following digit at maximum", and
+ * a byte between used bytes rounds down to "the used byte below, then maxima" (a code of
+ * K digits or more; rounding up, the obvious choice, would give the next used byte's
+ * exact code). Only code 0 is shared (the anchor itself and the keys below it). So a
+ * slot whose code equals an exact code holds that very key: a lookup needs no compare,
+ * which is the entry read (a cache miss) a hit would otherwise pay. Per-position
+ * alphabets give no such promise (a position with radix 1 may code "ended" at maximum).
  *
  * WHICH LAYOUT: one alphabet first (it codes the next counter values or ids without
  * clamping: good under appends). The mixed layout is kept instead when the sampled keys
@@ -340,13 +353,15 @@ static uint64_t kc_code_mixed(const struct alex_kc *kc, const uint8_t *p, size_t
     return c;
 }
 
-uint64_t kc_code(const struct alex_kc *kc, const void *key, size_t len, int *clamped)
+uint64_t kc_code_exact(const struct alex_kc *kc, const void *key, size_t len, int *clamped,
+                       int *exact)
 {
     const uint8_t *p = key;
     size_t al = kc->alen;
     uint64_t c = 0;
 
     *clamped = 0;
+    *exact = 0;
     if (al) {
         int cmp = memcmp(p, kc->anchor, len < al ? len : al);
 
@@ -366,8 +381,10 @@ uint64_t kc_code(const struct alex_kc *kc, const void *key, size_t len, int *cla
     for (unsigned i = 0; i < kc->k; i++) {
         unsigned d;
 
-        if (i == len)
+        if (i == len) {
+            *exact = c != 0;        /* 0 is shared with the keys below the anchor */
             return c;
+        }
         d = kc->dig[p[i]];
         if (d & KC_USED) {
             c += (uint64_t)(d & ~KC_USED) * kc->w[i];
@@ -376,9 +393,21 @@ uint64_t kc_code(const struct alex_kc *kc, const void *key, size_t len, int *cla
         *clamped = 1;
         if (d == kc->r)
             return c + (uint64_t)kc->r * kc->w[i] - 1;
-        return c + (uint64_t)d * kc->w[i];
+        /* Round down to "the used byte below, then every digit at its maximum", a code
+         * only keys of K digits or more have; at the last digit with nothing below,
+         * round up to the same kind of code instead of the prefix's exact one. */
+        if ((uint64_t)d * kc->w[i] == 1)
+            return c + 1;
+        return c + (uint64_t)d * kc->w[i] - 1;
     }
     return c;
+}
+
+uint64_t kc_code(const struct alex_kc *kc, const void *key, size_t len, int *clamped)
+{
+    int exact;
+
+    return kc_code_exact(kc, key, len, clamped, &exact);
 }
 
 struct alex_kc *kc_hold(struct alex_kc *kc)

@@ -200,6 +200,7 @@ static void probe_mutate(struct pool *out, const struct key *k)
 /* Train a transform on a sorted sample of 'ks', then check it on probes. Returns the
  * number of monotonicity violations; '*pairs' counts the pairs covered. */
 static size_t kc_mixed_made;  /* transforms kc_check_set trained with per-position alphabets */
+static size_t kc_exact_seen;  /* probes kc_check_set found to have an exact code */
 
 static size_t kc_check_set(enum keyset ks, size_t train_n, size_t *pairs)
 {
@@ -225,13 +226,22 @@ static size_t kc_check_set(enum keyset ks, size_t train_n, size_t *pairs)
     for (size_t i = 0; i < tr.n; i++)
         probe_mutate(&pr, &tr.k[i]);
     pool_uniq(&pr);
-    /* Sorted sweep: non-decreasing codes over the sorted probes means every pair holds. */
-    for (size_t i = 0; i < pr.n; i++) {
-        uint64_t c = kc_code(kc, pr.k[i].p, pr.k[i].len, &cl);
+    /* Sorted sweep: non-decreasing codes over the sorted probes means every pair holds;
+     * keys of one code are neighbours here, so an exact code shared by two distinct keys
+     * shows as two neighbours of equal code, one of them exact. */
+    for (size_t i = 0, prev_exact = 0; i < pr.n; i++) {
+        int exact;
+        uint64_t c = kc_code_exact(kc, pr.k[i].p, pr.k[i].len, &cl, &exact);
 
         if (c > kc->max || c >= KC_CODE_LIMIT || (i > 0 && c < prev))
             bad++;
+        if (i > 0 && c == prev && (exact || prev_exact))
+            bad++;
+        if (exact && cl)
+            bad++;
+        kc_exact_seen += (size_t)exact;
         prev = c;
+        prev_exact = (size_t)exact;
     }
     /* Random pairs, checked directly. */
     for (size_t t = 0; t < 4 * pr.n; t++) {
@@ -260,7 +270,9 @@ static void test_keycode(void)
         for (int rep = 0; rep < 3; rep++)
             bad += kc_check_set((enum keyset)ks, rep == 0 ? 3000 : 200 + rnd_below(300), &pairs);
     ok(pairs >= 200000, "transform: %zu pairs checked", pairs);
-    is_int(bad, 0, "transform: monotone and below 2^53 on every key set");
+    is_int(bad, 0, "transform: monotone, below 2^53, exact codes unshared on every key set");
+    ok(kc_exact_seen > 1000, "transform: %zu probes with an exact code, none shared",
+       kc_exact_seen);
     ok(kc_mixed_made > 0, "transform: %zu of the checked transforms use per-position alphabets",
        kc_mixed_made);
 
