@@ -197,10 +197,12 @@ static void probe_mutate(struct pool *out, const struct key *k)
     pool_add(out, buf, len + 1);
 }
 
-/* Train a transform on a sorted sample of 'ks', then check it on probes. Returns the
- * number of monotonicity violations; '*pairs' counts the pairs covered. */
 static size_t kc_mixed_made;  /* transforms kc_check_set trained with per-position alphabets */
 static size_t kc_exact_seen;  /* probes kc_check_set found to have an exact code */
+
+/* Train a transform on a sorted sample of 'ks', then check it on probes. Returns the
+ * number of violations (of monotonicity, of the code range, of exact codes being
+ * unshared); '*pairs' counts the pairs covered. */
 
 static size_t kc_check_set(enum keyset ks, size_t train_n, size_t *pairs)
 {
