@@ -20,10 +20,14 @@
  *    code are counted; past max(64, n/8) the leaf is rebuilt with a retrained transform
  *    (with back-off when a retrain cannot separate the ties). A key clamped to code 0 or
  *    max (outside the transform's range: appends, prepends) counts ALEX_ODD_EDGE, so an
- *    append run retrains after about n/64 keys; scattered clamps and ties, which a
- *    retrain often cannot remove (URL-like keys), retrain eight times less often. Model
- *    nodes count clamped inserts too; when they reach an eighth of the subtree, the
- *    subtree is rebuilt.
+ *    append run retrains after about n/64 keys. Clamps and ties inside the range count 1
+ *    under one alphabet (a retrain may move to per-position alphabets, which tie less)
+ *    and 0 under per-position alphabets: those are already the layout that ties least,
+ *    and a byte new at a position rounds to a code in the right place, so a retrain
+ *    buys little there and costs a pass over the leaf's entries (URLs: 1,425 retrains at
+ *    1M keys took 60% of the insert time; without them the leaves still split when
+ *    their observed cost says so). Model nodes count clamped inserts too; when they
+ *    reach an eighth of the subtree, the subtree is rebuilt.
  *  - An insert that lands ALEX_DEEP or more model levels down rebuilds (bulk-load style)
  *    the highest ancestor of at most ALEX_DEEP_REBUILD_MAX keys that doubled since it was
  *    built, unless the key went to an end of it (appends). Splits under random inserts
@@ -537,8 +541,8 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
     ix->steps_total += pos.steps;
     if (cl && (c == 0 || c == l->h.kc->max))
         l->odd += ALEX_ODD_EDGE;    /* outside the transform's range: appends, prepends */
-    else if (cl || pos.tied)
-        l->odd++;
+    else if ((cl || pos.tied) && !l->h.kc->pos)
+        l->odd++;                   /* per-position alphabets: see the top of the file */
 
     /* Walk up: subtree counts, clamp counters of the model nodes on the path, and the
      * highest subtree that doubled since its build (for a deep leaf). */

@@ -13,6 +13,8 @@
 
 #include "common/omk.h"
 
+#define LEAF_TIE_PREFETCH 64     /* entries of a tie run prefetched before its search */
+
 /* Bits 0..63 of 64 - clz(x): the bit length of 'x' (0 for 0). */
 static unsigned leaf_bitlen(uint64_t x)
 {
@@ -299,6 +301,11 @@ void leaf_search(const struct alex_leaf *l, uint64_t c, int exact, const void *k
     size_t lo, hi = leaf_lower_code(l, c + 1, s);  /* the end of the run */
 
     lo = s + 1;
+    /* Each compare reads an entry, a cache miss of its own: ask for all of the run's
+     * first lines at once so that the misses overlap instead of queueing one per step
+     * (URLs at 10M tie in runs of ~20 keys whose bytes differ past the code's digits). */
+    for (size_t i = lo; i < hi && i < lo + LEAF_TIE_PREFETCH; i++)
+        __builtin_prefetch(l->slot[i].ent);
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
 
