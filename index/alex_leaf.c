@@ -13,7 +13,6 @@
 
 #include "common/omk.h"
 
-#define LEAF_TIE_PREFETCH 64     /* entries of a tie run prefetched before its search */
 
 /* Bits 0..63 of 64 - clz(x): the bit length of 'x' (0 for 0). */
 static unsigned leaf_bitlen(uint64_t x)
@@ -275,7 +274,6 @@ void leaf_search(const struct alex_leaf *l, uint64_t c, int exact, const void *k
 {
     size_t p = alex_route(l->h.a, l->h.b, 0, c, l->cap);
     size_t s = leaf_lower_code(l, c, p);
-    int cmp;
 
     pos->steps = leaf_bitlen(s > p ? s - p : p - s);
     pos->found = 0;
@@ -287,37 +285,33 @@ void leaf_search(const struct alex_leaf *l, uint64_t c, int exact, const void *k
         pos->found = 1;
         return;
     }
-    cmp = alex_entcmp(l->slot[s].ent, key, klen);
-    pos->steps++;
-    if (cmp == 0) {
-        pos->found = 1;
-        return;
-    }
-    pos->tied = 1;
-    if (cmp > 0)
-        return;
-    /* A run of equal codes: binary search it by full key (ent[] is ordered there, gaps
-     * included, since a gap copies the next key of the same run). */
-    size_t lo, hi = leaf_lower_code(l, c + 1, s);  /* the end of the run */
+    /* The run of slots holding code c: binary search it by full key for the first slot
+     * whose key is >= the key (ent[] is ordered there, gaps included, since a gap copies
+     * the next key of the same run). Each compare reads an entry, a cache miss of its
+     * own; the two entries the next step may compare are requested one step ahead, so
+     * that misses overlap (URLs at 10M tie in runs of ~20 keys whose bytes differ past
+     * the code's digits). */
+    const struct alex_slot *sl = l->slot;
+    size_t lo = s, hi = leaf_lower_code(l, c + 1, s);
+    int several = sl[lo].ent != sl[hi - 1].ent;
 
-    lo = s + 1;
-    /* Each compare reads an entry, a cache miss of its own: ask for all of the run's
-     * first lines at once so that the misses overlap instead of queueing one per step
-     * (URLs at 10M tie in runs of ~20 keys whose bytes differ past the code's digits). */
-    for (size_t i = lo; i < hi && i < lo + LEAF_TIE_PREFETCH; i++)
-        __builtin_prefetch(l->slot[i].ent);
     while (lo < hi) {
         size_t mid = lo + (hi - lo) / 2;
 
-        if (alex_entcmp(l->slot[mid].ent, key, klen) < 0)
+        if (mid > lo)
+            __builtin_prefetch(sl[lo + (mid - lo) / 2].ent);
+        if (mid + 1 < hi)
+            __builtin_prefetch(sl[mid + 1 + (hi - mid - 1) / 2].ent);
+        if (alex_entcmp(sl[mid].ent, key, klen) < 0)
             lo = mid + 1;
         else
             hi = mid;
         pos->steps++;
     }
     pos->slot = lo;
-    if (lo < l->cap && l->slot[lo].code == c && alex_entcmp(l->slot[lo].ent, key, klen) == 0)
+    if (lo < l->cap && sl[lo].code == c && alex_entcmp(sl[lo].ent, key, klen) == 0)
         pos->found = 1;
+    pos->tied = several || !pos->found;
 }
 
 int leaf_insert(struct alex_leaf *l, uint64_t c, struct idx_entry *e, const struct leaf_pos *pos)
