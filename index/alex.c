@@ -444,7 +444,7 @@ struct idx *idx_new(const struct idx_config *cfg)
 
     m = (m + 63) & ~(size_t)63;
     ix->max_slots = m < 256 ? 256 : m;
-    ix->root = &leaf_new(kc_train(NULL, 0, 0), NULL, NULL, 0, ALEX_LEAF_MIN_CAP)->h;
+    ix->root = &leaf_new(kc_train(NULL, 0, 0, 0), NULL, NULL, 0, ALEX_LEAF_MIN_CAP)->h;
     return ix;
 }
 
@@ -456,7 +456,7 @@ void idx_clear(struct idx *ix, void (*free_entry)(struct idx_entry *e))
         for (size_t i = leaf_next_set(l, 0); i < l->cap; i = leaf_next_set(l, i + 1))
             (free_entry ? free_entry : idx_entry_free)(l->slot[i].ent);
     alex_free_subtree(ix->root);
-    ix->root = &leaf_new(kc_train(NULL, 0, 0), NULL, NULL, 0, ALEX_LEAF_MIN_CAP)->h;
+    ix->root = &leaf_new(kc_train(NULL, 0, 0, 0), NULL, NULL, 0, ALEX_LEAF_MIN_CAP)->h;
     ix->n = 0;
 }
 

@@ -176,24 +176,42 @@ static struct alex_node *build_leaf(struct alex_kc *kc, const uint64_t *codes,
     return &l->h;
 }
 
+/* Adjacent equal codes among 'codes'[0..n-1]. */
+static size_t build_ties(const uint64_t *codes, size_t n)
+{
+    size_t ties = 0;
+
+    for (size_t i = 1; i < n; i++)
+        ties += codes[i] == codes[i - 1];
+    return ties;
+}
+
+/* A transform trained on 'e'[0..n-1] ('wide' as for kc_train), their codes into 'codes'. */
+static struct alex_kc *build_train(const struct idx *ix, struct idx_entry *const *e, size_t n,
+                                   int wide, uint64_t *codes)
+{
+    struct alex_kc *kc = kc_train(e, n, !ix->single_alphabet, wide);
+    int cl;
+
+    for (size_t i = 0; i < n; i++)
+        codes[i] = kc_code(kc, e[i]->key, e[i]->key_len, &cl);
+    return kc;
+}
+
 /* The transform for a node holding 'e'[0..n-1], with their codes written to 'codes':
  * a new reference to the parent's transform 'pkc' when it separates the keys well
- * enough (see the top of this file), else a newly trained one. 'pcodes' (or NULL): the
- * keys' codes under 'pkc', known to the caller; then only ties are counted and no entry
- * is read unless a transform must be trained. */
+ * enough (see the top of this file), else a newly trained one, wide when 'wide' (the
+ * node will be a leaf). 'pcodes' (or NULL): the keys' codes under 'pkc', known to the
+ * caller; then only ties are counted and no entry is read unless a transform must be
+ * trained. */
 static struct alex_kc *build_transform(const struct idx *ix, struct alex_kc *pkc,
                                        const uint64_t *pcodes, struct idx_entry *const *e,
-                                       size_t n, uint64_t *codes)
+                                       size_t n, int wide, uint64_t *codes)
 {
-    struct alex_kc *kc;
     int cl;
 
     if (pkc && pcodes && n >= 2) {
-        size_t ties = 0;
-
-        for (size_t i = 1; i < n; i++)
-            ties += pcodes[i] == pcodes[i - 1];
-        if (ties * BUILD_SHARE_BAD <= n) {
+        if (build_ties(pcodes, n) * BUILD_SHARE_BAD <= n) {
             memcpy(codes, pcodes, n * sizeof(uint64_t));
             return kc_hold(pkc);
         }
@@ -207,10 +225,19 @@ static struct alex_kc *build_transform(const struct idx *ix, struct alex_kc *pkc
         if (bad * BUILD_SHARE_BAD <= n)
             return kc_hold(pkc);
     }
-    kc = kc_train(e, n, !ix->single_alphabet);
-    for (size_t i = 0; i < n; i++)
-        codes[i] = kc_code(kc, e[i]->key, e[i]->key_len, &cl);
-    return kc;
+    return build_train(ix, e, n, wide, codes);
+}
+
+/* A node of 'n' keys that the cost model made a leaf although it was not sure to be one
+ * (so its transform '*kc' routes, codes below 2^53): when that transform is its own and
+ * ties, retrain it wide (see keycode.c, WIDE CODES), codes into 'codes'. */
+static void build_widen(const struct idx *ix, struct alex_kc **kc, const struct alex_kc *pkc,
+                        struct idx_entry *const *e, size_t n, uint64_t *codes)
+{
+    if (*kc == pkc || build_ties(codes, n) * BUILD_SHARE_BAD <= n)
+        return;
+    kc_release(*kc);
+    *kc = build_train(ix, e, n, 1, codes);
 }
 
 struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t n, int mode,
@@ -218,9 +245,12 @@ struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t 
                              struct alex_leaf **head, struct alex_leaf **tail)
 {
     uint64_t *codes = omk_malloc((n ? n : 1) * sizeof(uint64_t));
-    struct alex_kc *kc = build_transform(ix, pkc, pcodes, e, n, codes);
     size_t leaf_cap = leaf_cap_for(n, density), maxf = ALEX_MAX_FANOUT;
     int leaf_ok = mode != BUILD_INNER && leaf_cap <= ix->max_slots;
+    /* A node sure to be a leaf gets a wide transform straight away; one the cost model
+     * may make a model node needs codes below 2^53 to partition them (build_widen). */
+    int sure_leaf = mode == BUILD_LEAF || (leaf_ok && n <= BUILD_SMALL_LEAF);
+    struct alex_kc *kc = build_transform(ix, pkc, pcodes, e, n, sure_leaf, codes);
     double leaf_cost = 0;
 
     OMK_ASSERT(mode != BUILD_INNER || n >= 2);
@@ -233,7 +263,11 @@ struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t 
     if (leaf_ok && n > BUILD_SMALL_LEAF && mode == BUILD_AUTO)
         leaf_cost = alex_leaf_cost_est(codes, n, leaf_cap);
     if (leaf_ok && (n <= BUILD_SMALL_LEAF || leaf_cost < 1.0 || mode == BUILD_LEAF)) {
-        struct alex_node *nd = build_leaf(kc, codes, e, n, density, head, tail);
+        struct alex_node *nd;
+
+        if (!sure_leaf)
+            build_widen(ix, &kc, pkc, e, n, codes);
+        nd = build_leaf(kc, codes, e, n, density, head, tail);
 
         omk_free(codes);
         return nd;
@@ -273,6 +307,7 @@ struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t 
         struct alex_node *nd;
 
         omk_free(first);
+        build_widen(ix, &kc, pkc, e, n, codes);
         nd = build_leaf(kc, codes, e, n, density, head, tail);
         omk_free(codes);
         return nd;

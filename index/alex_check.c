@@ -85,7 +85,7 @@ static int check_leaf(struct check *ck, const struct alex_leaf *l)
 
         if (!e)
             return check_fail(ck, "leaf %p: slot %zu has no entry", (const void *)l, i);
-        if (l->slot[i].code >= KC_CODE_LIMIT ||
+        if (l->slot[i].code > l->h.kc->max ||
             l->slot[i].code != kc_code(l->h.kc, e->key, e->key_len, &cl))
             return check_fail(ck, "leaf %p: slot %zu holds a wrong code", (const void *)l, i);
         if (ck->last && alex_entcmp(ck->last, e->key, e->key_len) >= 0)
@@ -123,6 +123,8 @@ static int check_node(struct check *ck, const struct alex_node *nd,
         return check_fail(ck, "model node %p: fanout %u", (const void *)nd, in->nch);
     if (!(in->h.a >= 0) || !isfinite(in->h.a) || !isfinite(in->h.b))
         return check_fail(ck, "model node %p: bad model", (const void *)nd);
+    if (in->h.kc->max >= KC_CODE_LIMIT)  /* routes on codes below 2^53 (keycode.c) */
+        return check_fail(ck, "model node %p: routes on a wide transform", (const void *)nd);
     for (size_t j = 0; j < in->nch; j++) {
         size_t k;
 

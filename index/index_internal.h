@@ -20,8 +20,9 @@
 
 /* ---- the per-node key transform T (ALEX.md 3.2) ---- */
 
-#define KC_MAX_DIGITS 24        /* digits read after the anchor (positions |A|..|A|+23) */
-#define KC_CODE_LIMIT (UINT64_C(1) << 53) /* every code is < 2^53: exact in a double */
+#define KC_MAX_DIGITS 32        /* digits read after the anchor (positions |A|..|A|+31) */
+#define KC_CODE_LIMIT (UINT64_C(1) << 53) /* codes of a routing transform are < 2^53 */
+#define KC_WIDE_LIMIT UINT64_MAX /* codes of a wide transform are < 2^64 - 1 */
 #define KC_USED 0x8000u         /* kc.dig[] flag: the byte is in the alphabet */
 
 /* The alphabet of one digit position of a mixed-radix transform: the bytes used there
@@ -42,7 +43,7 @@ struct kc_pos {
  * remaining digits to the nearest code that keeps the order. Two layouts: one alphabet
  * for every position, radix R (w[] and dig[]), or one alphabet per position (pos[],
  * mixed radix), which packs more positions of text whose positions use few bytes each
- * (URLs) into the 53 bits. One block: this header, the anchor, then the tables, so a
+ * (URLs) into the code's bits. One block: this header, the anchor, then the tables, so a
  * cold transform costs few cache lines. */
 struct alex_kc {
     uint64_t max;                /* the largest code: every digit at its maximum */
@@ -50,7 +51,7 @@ struct alex_kc {
     uint32_t refs;               /* nodes using this transform (kc_hold / kc_release) */
     uint32_t bytes;              /* size of the block */
     uint16_t r;                  /* one alphabet: radix R = alphabet size + 1 (>= 1) */
-    uint16_t k;                  /* digits K: the code stays below 2^53 */
+    uint16_t k;                  /* digits K: the code stays below the limit */
     uint64_t *w;                 /* one alphabet: w[i] = R^(K-1-i); else NULL */
     uint16_t *dig;               /* one alphabet: KC_USED|rank for a used byte; else the
                                   * rank of the next used byte up, or R when none is
@@ -61,9 +62,10 @@ struct alex_kc {
 
 /* The transform of a node holding the sorted, unique keys 'e'[0..'n'-1] ('n' 0: the
  * trivial transform, every code 0). Reads at most about 4096 of the keys twice.
- * 'allow_mixed' 0 keeps one alphabet for all positions. Returns a transform with one
- * reference, dropped with kc_release(). */
-struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed);
+ * 'allow_mixed' 0 keeps one alphabet for all positions. Codes stay below KC_CODE_LIMIT,
+ * or below KC_WIDE_LIMIT when 'wide' (more digits, fewer ties: for leaves only, see
+ * alex_build.c). Returns a transform with one reference, dropped with kc_release(). */
+struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed, int wide);
 
 /* The code of 'key'/'len' under 'kc'; '*clamped' is set to 1 when the key lies outside
  * the anchor or holds a byte outside the alphabet at a digit position, else 0. */

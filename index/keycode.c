@@ -1,6 +1,6 @@
 /* keycode.c - the per-node order-preserving key transform T of ALEX.md 3.2.
- * A node's transform turns a binary key into an integer code below 2^53 that a linear
- * model can use: strip the anchor (the longest common prefix of the node's keys), then
+ * A node's transform turns a binary key into an integer code below 2^53 (or 2^64 - 1,
+ * wide) that a linear model can use: strip the anchor (the longest common prefix of the node's keys), then
  * read the next K bytes as digits in radix R, where the digits are the ranks of the bytes
  * the node's keys use at those positions (0 = the key ended). x < y implies
  * code(x) <= code(y); equal codes are told apart by the callers with a full key compare.
@@ -32,6 +32,15 @@
  * slot whose code equals an exact code holds that very key: a lookup needs no compare,
  * which is the entry read (a cache miss) a hit would otherwise pay. Per-position
  * alphabets give no such promise (a position with radix 1 may code "ended" at maximum).
+ *
+ * WIDE CODES: a model node partitions its keys by a line through their codes in double
+ * precision, and the builder's promise that the line through the first and the last
+ * code separates them needs distinct codes to stay distinct as doubles: below 2^53.
+ * A leaf needs no such promise: its model only predicts where to start searching, the
+ * conversion to double is monotone (so is the prediction), and its slots compare codes
+ * as integers. So a leaf's own transform may be wide, codes up to 2^64 - 2 (UINT64_MAX
+ * marks the empty slots past the last key): 11 more bits, two to four more digits of
+ * text, which is what URL keys need to stop tying in runs of 16 to 64 keys at 10M.
  *
  * WHICH LAYOUT: one alphabet first (it codes the next counter values or ids without
  * clamping: good under appends). The mixed layout is kept instead when the sampled keys
@@ -84,17 +93,17 @@ static unsigned kc_popcount256(const uint64_t s[4])
                       kc_popcount64(s[2]) + kc_popcount64(s[3]));
 }
 
-/* Does r^k stay within 2^53? */
-static int kc_fits(uint64_t r, unsigned k)
+/* Does r^k stay within 'limit'? */
+static int kc_fits(uint64_t r, unsigned k, uint64_t limit)
 {
     uint64_t p = 1;
 
     for (unsigned i = 0; i < k; i++) {
-        if (r > 1 && p > KC_CODE_LIMIT / r)
+        if (r > 1 && p > limit / r)
             return 0;
         p *= r;
     }
-    return p <= KC_CODE_LIMIT;
+    return p <= limit;
 }
 
 /* The next sampled index after 'i' (the last key is always sampled), n when done. */
@@ -154,8 +163,8 @@ static struct alex_kc *kc_alloc(const uint8_t *anchor, size_t alen, unsigned k, 
 }
 
 /* One alphabet for every position: the bytes seen at the first K positions, with the
- * largest K whose R^K stays within 2^53, and the anchor backed off over spare digits. */
-static struct alex_kc *kc_build_single(const struct kc_scan *sc)
+ * largest K whose R^K stays within 'limit', and the anchor backed off over spare digits. */
+static struct alex_kc *kc_build_single(const struct kc_scan *sc, uint64_t limit)
 {
     uint64_t used[4] = {0, 0, 0, 0};
     unsigned k = 0, informative = 0;
@@ -167,7 +176,7 @@ static struct alex_kc *kc_build_single(const struct kc_scan *sc)
 
         for (int w = 0; w < 4; w++)
             u[w] = used[w] | sc->seen[d][w];
-        if (!kc_fits(kc_popcount256(u) + 1, d + 1))
+        if (!kc_fits(kc_popcount256(u) + 1, d + 1, limit))
             break;
         memcpy(used, u, sizeof(used));
         k = d + 1;
@@ -209,9 +218,9 @@ static struct alex_kc *kc_build_single(const struct kc_scan *sc)
     return kc;
 }
 
-/* One alphabet per position, as many positions as fit in 2^53 (NULL when that is
+/* One alphabet per position, as many positions as fit in 'limit' (NULL when that is
  * not more than one). */
-static struct alex_kc *kc_build_mixed(const struct kc_scan *sc)
+static struct alex_kc *kc_build_mixed(const struct kc_scan *sc, uint64_t limit)
 {
     uint16_t r[KC_MAX_DIGITS];
     uint64_t prod = 1;
@@ -220,7 +229,7 @@ static struct alex_kc *kc_build_mixed(const struct kc_scan *sc)
     for (unsigned d = 0; d < KC_MAX_DIGITS; d++) {
         unsigned rd = kc_popcount256(sc->seen[d]) + (sc->ended & (UINT32_C(1) << d) ? 1 : 0);
 
-        if (rd == 0 || prod > KC_CODE_LIMIT / rd)
+        if (rd == 0 || prod > limit / rd)
             break;
         prod *= rd;
         r[d] = (uint16_t)rd;
@@ -286,8 +295,9 @@ static double kc_single_efficiency(const struct alex_kc *kc, const struct kc_sca
     return room > 0 ? used / room : 1.0;
 }
 
-struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed)
+struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed, int wide)
 {
+    uint64_t limit = wide ? KC_WIDE_LIMIT : KC_CODE_LIMIT;
     struct kc_scan sc;
     struct alex_kc *kc, *mixed;
     size_t cnt, ties, mties;
@@ -304,8 +314,8 @@ struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed)
         return kc;
     }
     kc_scan_keys(e, n, &sc);
-    kc = kc_build_single(&sc);
-    if (!allow_mixed || n < KC_MIXED_MIN_KEYS || !(mixed = kc_build_mixed(&sc)))
+    kc = kc_build_single(&sc, limit);
+    if (!allow_mixed || n < KC_MIXED_MIN_KEYS || !(mixed = kc_build_mixed(&sc, limit)))
         return kc;
     codes = omk_malloc((n < KC_SAMPLE_MAX ? n : KC_SAMPLE_MAX) * sizeof(uint64_t));
     cnt = kc_sample_codes(kc, e, n, sc.step, codes, &ties);

@@ -200,11 +200,10 @@ static void probe_mutate(struct pool *out, const struct key *k)
 static size_t kc_mixed_made;  /* transforms kc_check_set trained with per-position alphabets */
 static size_t kc_exact_seen;  /* probes kc_check_set found to have an exact code */
 
-/* Train a transform on a sorted sample of 'ks', then check it on probes. Returns the
- * number of violations (of monotonicity, of the code range, of exact codes being
- * unshared); '*pairs' counts the pairs covered. */
-
-static size_t kc_check_set(enum keyset ks, size_t train_n, size_t *pairs)
+/* Train a transform ('wide' as for kc_train) on a sorted sample of 'ks', then check it on
+ * probes. Returns the number of violations (of monotonicity, of the code range, of exact
+ * codes being unshared); '*pairs' counts the pairs covered. */
+static size_t kc_check_set(enum keyset ks, size_t train_n, int wide, size_t *pairs)
 {
     struct pool tr = {0}, pr = {0};
     struct idx_entry **ents;
@@ -219,7 +218,9 @@ static size_t kc_check_set(enum keyset ks, size_t train_n, size_t *pairs)
     ents = omk_malloc(tr.n * sizeof(*ents));
     for (size_t i = lo; i < hi; i++)
         ents[i - lo] = idx_entry_new(tr.k[i].p, tr.k[i].len);
-    kc = kc_train(ents, hi - lo, 1);
+    kc = kc_train(ents, hi - lo, 1, wide);
+    if (kc->max >= (wide ? KC_WIDE_LIMIT : KC_CODE_LIMIT))
+        bad++;
     kc_mixed_made += kc->pos != NULL;
     for (size_t i = 0; i < hi - lo; i++) {
         (void)kc_code(kc, ents[i]->key, ents[i]->key_len, &cl);
@@ -235,7 +236,7 @@ static size_t kc_check_set(enum keyset ks, size_t train_n, size_t *pairs)
         int exact;
         uint64_t c = kc_code_exact(kc, pr.k[i].p, pr.k[i].len, &cl, &exact);
 
-        if (c > kc->max || c >= KC_CODE_LIMIT || (i > 0 && c < prev))
+        if (c > kc->max || (i > 0 && c < prev))
             bad++;
         if (i > 0 && c == prev && (exact || prev_exact))
             bad++;
@@ -270,9 +271,12 @@ static void test_keycode(void)
 
     for (int ks = 0; ks < KS_COUNT; ks++)
         for (int rep = 0; rep < 3; rep++)
-            bad += kc_check_set((enum keyset)ks, rep == 0 ? 3000 : 200 + rnd_below(300), &pairs);
-    ok(pairs >= 200000, "transform: %zu pairs checked", pairs);
-    is_int(bad, 0, "transform: monotone, below 2^53, exact codes unshared on every key set");
+            for (int wide = 0; wide < 2; wide++)
+                bad += kc_check_set((enum keyset)ks, rep == 0 ? 3000 : 200 + rnd_below(300),
+                                    wide, &pairs);
+    ok(pairs >= 400000, "transform: %zu pairs checked", pairs);
+    is_int(bad, 0, "transform: monotone, codes within 2^53 (wide: 2^64 - 1), exact codes "
+                   "unshared on every key set");
     ok(kc_exact_seen > 1000, "transform: %zu probes with an exact code, none shared",
        kc_exact_seen);
     ok(kc_mixed_made > 0, "transform: %zu of the checked transforms use per-position alphabets",
@@ -291,7 +295,7 @@ static void test_keycode(void)
 
     for (int i = 0; i < 3; i++)
         te[i] = idx_entry_new(train[i], strlen(train[i]));
-    kc = kc_train(te, 3, 1);
+    kc = kc_train(te, 3, 1, 0);
     /* The common prefix is "key:00"; the spare digits move the anchor back over the
      * zeros (they are in the alphabet) to "key:", so "key:01..." codes without clamping. */
     is_int(kc->alen, 4, "crafted: the anchor backs off to \"key:\"");
@@ -319,7 +323,7 @@ static void test_keycode(void)
     kc_release(kc);
 
     /* Trivial transform (no keys): everything codes 0. */
-    kc = kc_train(NULL, 0, 1);
+    kc = kc_train(NULL, 0, 1, 0);
     ok(kc_code(kc, "abc", 3, &cl) == 0 && kc->max == 0, "empty transform codes 0");
     kc_release(kc);
 }
