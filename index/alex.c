@@ -334,13 +334,12 @@ static void alex_split(struct idx *ix, struct alex_leaf *l)
     struct idx_entry **ents = omk_malloc(n * sizeof(*ents));
     uint64_t *codes = omk_malloc(n * sizeof(uint64_t));
     struct alex_inner *m = l->h.parent;
-    int shared = m && m->h.kc == l->h.kc, cl;
+    int shared = m && m->h.kc == l->h.kc;
 
     OMK_ASSERT(n >= 2);
     leaf_collect(l, codes, ents);
     if (m && !shared)
-        for (size_t i = 0; i < n; i++)
-            codes[i] = kc_code(m->h.kc, ents[i]->key, ents[i]->key_len, &cl);
+        kc_code_all(m->h.kc, ents, n, codes);
     if (!m || !alex_split_sideways(ix, l, ents, codes, n)) {
         alex_rebuild_from(ix, &l->h, BUILD_INNER, ALEX_DENSITY_EXPAND, ents, m ? codes : NULL, n);
         ix->splits_down++;

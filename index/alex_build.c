@@ -191,10 +191,8 @@ static struct alex_kc *build_train(const struct idx *ix, struct idx_entry *const
                                    int wide, uint64_t *codes)
 {
     struct alex_kc *kc = kc_train(e, n, !ix->single_alphabet, wide);
-    int cl;
 
-    for (size_t i = 0; i < n; i++)
-        codes[i] = kc_code(kc, e[i]->key, e[i]->key_len, &cl);
+    kc_code_all(kc, e, n, codes);
     return kc;
 }
 
@@ -219,6 +217,8 @@ static struct alex_kc *build_transform(const struct idx *ix, struct alex_kc *pkc
         size_t bad = 0;
 
         for (size_t i = 0; i < n && bad * BUILD_SHARE_BAD <= n; i++) {
+            if (i + KC_AHEAD < n)
+                kc_prefetch(e[i + KC_AHEAD]);
             codes[i] = kc_code(pkc, e[i]->key, e[i]->key_len, &cl);
             bad += (size_t)cl + (i > 0 && codes[i] == codes[i - 1]);
         }

@@ -76,6 +76,21 @@ uint64_t kc_code(const struct alex_kc *kc, const void *key, size_t len, int *cla
 uint64_t kc_code_exact(const struct alex_kc *kc, const void *key, size_t len, int *clamped,
                        int *exact);
 
+/* Entries sit where they were allocated, so a pass over them in key order misses the
+ * cache on each: passes request the two lines a code reads (the header and the key's
+ * first 104 bytes) KC_AHEAD entries ahead, so that the misses overlap. */
+#define KC_AHEAD 8
+
+static inline void kc_prefetch(const struct idx_entry *e)
+{
+    __builtin_prefetch(e);
+    __builtin_prefetch((const char *)e + 64);
+}
+
+/* codes[i] = the code of e[i] under 'kc', for i < n. */
+void kc_code_all(const struct alex_kc *kc, struct idx_entry *const *e, size_t n,
+                 uint64_t *codes);
+
 /* A node may use its parent's transform instead of training its own (see alex_build.c):
  * each node holds one reference. kc_hold() adds one and returns 'kc'; kc_release() drops
  * one and frees the transform with the last. Single writer: plain counts. */

@@ -127,6 +127,9 @@ static void kc_scan_keys(struct idx_entry *const *e, size_t n, struct kc_scan *s
     for (size_t i = 0; i < n; i = kc_next_sample(i, sc->step, n)) {
         const struct idx_entry *x = e[i];
 
+        if (i + KC_AHEAD * sc->step < n)
+            kc_prefetch(e[i + KC_AHEAD * sc->step]);
+
         if (x->key_len - alen < KC_MAX_DIGITS)
             sc->ended |= UINT32_C(1) << (x->key_len - alen);
         for (unsigned d = 0; d < KC_MAX_DIGITS && alen + d < x->key_len; d++) {
@@ -270,6 +273,8 @@ static size_t kc_sample_codes(const struct alex_kc *kc, struct idx_entry *const 
 
     *ties = 0;
     for (size_t i = 0; i < n; i = kc_next_sample(i, step, n)) {
+        if (i + KC_AHEAD * step < n)
+            kc_prefetch(e[i + KC_AHEAD * step]);
         codes[cnt] = kc_code(kc, e[i]->key, e[i]->key_len, &cl);
         *ties += cnt > 0 && codes[cnt] == codes[cnt - 1];
         cnt++;
@@ -418,6 +423,18 @@ uint64_t kc_code(const struct alex_kc *kc, const void *key, size_t len, int *cla
     int exact;
 
     return kc_code_exact(kc, key, len, clamped, &exact);
+}
+
+void kc_code_all(const struct alex_kc *kc, struct idx_entry *const *e, size_t n,
+                 uint64_t *codes)
+{
+    int cl;
+
+    for (size_t i = 0; i < n; i++) {
+        if (i + KC_AHEAD < n)
+            kc_prefetch(e[i + KC_AHEAD]);
+        codes[i] = kc_code(kc, e[i]->key, e[i]->key_len, &cl);
+    }
 }
 
 struct alex_kc *kc_hold(struct alex_kc *kc)
