@@ -473,14 +473,24 @@ size_t idx_count(const struct idx *ix)
     return ix->n;
 }
 
+/* What alex_descend() saw of the model nodes on the way down, for an insert's way up
+ * (which would otherwise code the key again under each of their transforms). */
+struct alex_path {
+    unsigned levels;             /* model nodes passed */
+    uint64_t clamped;            /* bit i: the key clamped under the transform of the
+                                  * i-th of them, root first (the first 64) */
+};
+
 /* The leaf 'key' routes to, and the key's code there ('*exact': see kc_code_exact).
- * Reads only. */
+ * Fills '*path' unless NULL. Reads only. */
 static struct alex_leaf *alex_descend(const struct idx *ix, const void *key, size_t klen,
-                                      uint64_t *code, int *clamped, int *exact)
+                                      uint64_t *code, int *clamped, int *exact,
+                                      struct alex_path *path)
 {
     const struct alex_node *nd = ix->root;
     const struct alex_kc *kc = NULL;
-    uint64_t c = 0;
+    uint64_t c = 0, cmask = 0;
+    unsigned levels = 0;
     int cl = 0, ex = 0;
 
     for (;;) {
@@ -492,7 +502,14 @@ static struct alex_leaf *alex_descend(const struct idx *ix, const void *key, siz
             break;
         const struct alex_inner *in = (const struct alex_inner *)nd;
 
+        if (cl && levels < 64)
+            cmask |= UINT64_C(1) << levels;
+        levels++;
         nd = in->ch[alex_route(in->h.a, in->h.b, in->off, c, in->nch)];
+    }
+    if (path) {
+        path->levels = levels;
+        path->clamped = cmask;
     }
     *code = c;
     *clamped = cl;
@@ -504,7 +521,7 @@ struct idx_entry *idx_find(const struct idx *ix, const void *key, size_t klen)
 {
     uint64_t c;
     int cl, ex;
-    struct alex_leaf *l = alex_descend(ix, key, klen, &c, &cl, &ex);
+    struct alex_leaf *l = alex_descend(ix, key, klen, &c, &cl, &ex, NULL);
     struct leaf_pos pos;
 
     leaf_search(l, c, ex, key, klen, &pos);
@@ -516,11 +533,12 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
     struct idx_entry *e = NULL;
     struct alex_leaf *l;
     struct leaf_pos pos;
+    struct alex_path path;
     uint64_t c;
     int cl, ex;
 
     for (;;) {
-        l = alex_descend(ix, key, klen, &c, &cl, &ex);
+        l = alex_descend(ix, key, klen, &c, &cl, &ex, &path);
         leaf_search(l, c, ex, key, klen, &pos);
         if (pos.found) {
             OMK_ASSERT(!e);
@@ -546,25 +564,26 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
     /* Walk up: subtree counts, clamp counters of the model nodes on the path, and the
      * highest subtree that doubled since its build (for a deep leaf). */
     struct alex_inner *rebuild = NULL, *grown = NULL;
-    const struct alex_kc *kc = l->h.kc;
-    int icl = cl;
-    unsigned depth = 0;
+    unsigned depth = 0, lvl = path.levels;
 
     for (struct alex_inner *in = l->h.parent; in; in = in->h.parent) {
+        int icl;
+
         in->nkeys++;
         depth++;
         if (in->nkeys >= 2 * in->built_n && in->nkeys <= ALEX_DEEP_REBUILD_MAX)
             grown = in;
-        if (in->h.kc != kc) {
-            kc = in->h.kc;
-            (void)kc_code(kc, key, klen, &icl);
-        }
+        if (--lvl < 64)
+            icl = (int)((path.clamped >> lvl) & 1);
+        else
+            (void)kc_code(in->h.kc, key, klen, &icl);
         if (icl) {
             in->clamped++;
             if (in->clamped >= ALEX_SUBTREE_CLAMP_MIN && in->clamped * 8 >= in->nkeys)
                 rebuild = in;
         }
     }
+    OMK_DEBUG_ASSERT(lvl == 0);     /* the way up is the way down */
     if (!rebuild && depth >= ALEX_DEEP && grown && l != alex_rightmost_leaf(&grown->h) &&
         l != alex_leftmost_leaf(&grown->h)) {
         /* Splits under random inserts of keys with long shared prefixes stack model
@@ -616,7 +635,7 @@ int idx_delete(struct idx *ix, const void *key, size_t klen, struct idx_entry **
 {
     uint64_t c;
     int cl, ex;
-    struct alex_leaf *l = alex_descend(ix, key, klen, &c, &cl, &ex);
+    struct alex_leaf *l = alex_descend(ix, key, klen, &c, &cl, &ex, NULL);
     struct leaf_pos pos;
     struct idx_entry *e;
 
@@ -673,7 +692,7 @@ void idx_seek(const struct idx *ix, const void *key, size_t klen, struct idx_ite
         it->slot = 0;
         return;
     }
-    l = alex_descend(ix, key, klen, &c, &cl, &ex);
+    l = alex_descend(ix, key, klen, &c, &cl, &ex, NULL);
     leaf_search(l, c, ex, key, klen, &pos);
     it->leaf = l;
     it->slot = pos.slot;
