@@ -289,7 +289,7 @@ void leaf_search(const struct alex_leaf *l, uint64_t c, int exact, const void *k
      * whose key is >= the key (ent[] is ordered there, gaps included, since a gap copies
      * the next key of the same run). Each compare reads an entry, a cache miss of its
      * own; the two entries the next step may compare are requested one step ahead, so
-     * that misses overlap (URLs at 10M tie in runs of ~20 keys whose bytes differ past
+     * that misses overlap (URL keys tie in runs of 2 to 8 whose bytes differ past
      * the code's digits). */
     const struct alex_slot *sl = l->slot;
     size_t lo = s, hi = leaf_lower_code(l, c + 1, s);
