@@ -1,9 +1,10 @@
 /* keycode.c - the per-node order-preserving key transform T of ALEX.md 3.2.
  * A node's transform turns a binary key into an integer code below 2^53 (or 2^64 - 1,
- * wide) that a linear model can use: strip the anchor (the longest common prefix of the node's keys), then
- * read the next K bytes as digits in radix R, where the digits are the ranks of the bytes
- * the node's keys use at those positions (0 = the key ended). x < y implies
- * code(x) <= code(y); equal codes are told apart by the callers with a full key compare.
+ * wide) that a linear model can use: strip the anchor (the longest common prefix of the
+ * node's keys), then read the next K bytes as digits in radix R, where the digits are the
+ * ranks of the bytes the node's keys use at those positions (0 = the key ended). x < y
+ * implies code(x) <= code(y); equal codes are told apart by the callers with a full key
+ * compare.
  *
  * HOW IT WORKS (monotonicity): a key below the anchor maps to 0 and one above it to
  * max = R^K - 1, the top of the range. Inside the anchor, digits compare like the bytes
@@ -76,6 +77,7 @@ struct kc_scan {
     uint32_t ended;              /* bit d: a sampled key ends at digit d */
     size_t step;                 /* every step-th key was sampled */
 };
+_Static_assert(KC_MAX_DIGITS <= 32, "kc_scan.ended holds one bit per digit");
 
 /* Set bits in 'x', inline (the builtin becomes a libgcc call without -mpopcnt). */
 static inline unsigned kc_popcount64(uint64_t x)
