@@ -564,13 +564,12 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
     /* Walk up: subtree counts, clamp counters of the model nodes on the path, and the
      * highest subtree that doubled since its build (for a deep leaf). */
     struct alex_inner *rebuild = NULL, *grown = NULL;
-    unsigned depth = 0, lvl = path.levels;
+    unsigned lvl = path.levels;
 
     for (struct alex_inner *in = l->h.parent; in; in = in->h.parent) {
         int icl;
 
         in->nkeys++;
-        depth++;
         if (in->nkeys >= 2 * in->built_n && in->nkeys <= ALEX_DEEP_REBUILD_MAX)
             grown = in;
         if (--lvl < 64)
@@ -584,7 +583,7 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
         }
     }
     OMK_DEBUG_ASSERT(lvl == 0);     /* the way up is the way down */
-    if (!rebuild && depth >= ALEX_DEEP && grown && l != alex_rightmost_leaf(&grown->h) &&
+    if (!rebuild && path.levels >= ALEX_DEEP && grown && l != alex_rightmost_leaf(&grown->h) &&
         l != alex_leftmost_leaf(&grown->h)) {
         /* Splits under random inserts of keys with long shared prefixes stack model
          * levels a bulk load would not build (URLs: depth 11 against 4). Rebuilding a

@@ -217,8 +217,7 @@ static struct alex_kc *build_transform(const struct idx *ix, struct alex_kc *pkc
         size_t bad = 0;
 
         for (size_t i = 0; i < n && bad * BUILD_SHARE_BAD <= n; i++) {
-            if (i + KC_AHEAD < n)
-                kc_prefetch(e[i + KC_AHEAD]);
+            kc_prefetch_ahead(e, i, n, 1);
             codes[i] = kc_code(pkc, e[i]->key, e[i]->key_len, &cl);
             bad += (size_t)cl + (i > 0 && codes[i] == codes[i - 1]);
         }

@@ -13,7 +13,6 @@
 
 #include "common/omk.h"
 
-
 /* Bits 0..63 of 64 - clz(x): the bit length of 'x' (0 for 0). */
 static unsigned leaf_bitlen(uint64_t x)
 {

@@ -77,14 +77,18 @@ uint64_t kc_code_exact(const struct alex_kc *kc, const void *key, size_t len, in
                        int *exact);
 
 /* Entries sit where they were allocated, so a pass over them in key order misses the
- * cache on each: passes request the two lines a code reads (the header and the key's
- * first 104 bytes) KC_AHEAD entries ahead, so that the misses overlap. */
+ * cache on each. A pass at e[i] that reads every step-th entry calls this to request
+ * the two lines a code reads (the header and the key's first 104 bytes) of the entry
+ * KC_AHEAD steps ahead, so that the misses overlap. */
 #define KC_AHEAD 8
 
-static inline void kc_prefetch(const struct idx_entry *e)
+static inline void kc_prefetch_ahead(struct idx_entry *const *e, size_t i, size_t n,
+                                     size_t step)
 {
-    __builtin_prefetch(e);
-    __builtin_prefetch((const char *)e + 64);
+    if (i + KC_AHEAD * step < n) {
+        __builtin_prefetch(e[i + KC_AHEAD * step]);
+        __builtin_prefetch((const char *)e[i + KC_AHEAD * step] + 64);
+    }
 }
 
 /* codes[i] = the code of e[i] under 'kc', for i < n. */

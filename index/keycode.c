@@ -129,9 +129,7 @@ static void kc_scan_keys(struct idx_entry *const *e, size_t n, struct kc_scan *s
     for (size_t i = 0; i < n; i = kc_next_sample(i, sc->step, n)) {
         const struct idx_entry *x = e[i];
 
-        if (i + KC_AHEAD * sc->step < n)
-            kc_prefetch(e[i + KC_AHEAD * sc->step]);
-
+        kc_prefetch_ahead(e, i, n, sc->step);
         if (x->key_len - alen < KC_MAX_DIGITS)
             sc->ended |= UINT32_C(1) << (x->key_len - alen);
         for (unsigned d = 0; d < KC_MAX_DIGITS && alen + d < x->key_len; d++) {
@@ -275,8 +273,7 @@ static size_t kc_sample_codes(const struct alex_kc *kc, struct idx_entry *const 
 
     *ties = 0;
     for (size_t i = 0; i < n; i = kc_next_sample(i, step, n)) {
-        if (i + KC_AHEAD * step < n)
-            kc_prefetch(e[i + KC_AHEAD * step]);
+        kc_prefetch_ahead(e, i, n, step);
         codes[cnt] = kc_code(kc, e[i]->key, e[i]->key_len, &cl);
         *ties += cnt > 0 && codes[cnt] == codes[cnt - 1];
         cnt++;
@@ -433,8 +430,7 @@ void kc_code_all(const struct alex_kc *kc, struct idx_entry *const *e, size_t n,
     int cl;
 
     for (size_t i = 0; i < n; i++) {
-        if (i + KC_AHEAD < n)
-            kc_prefetch(e[i + KC_AHEAD]);
+        kc_prefetch_ahead(e, i, n, 1);
         codes[i] = kc_code(kc, e[i]->key, e[i]->key_len, &cl);
     }
 }
