@@ -286,12 +286,13 @@ static double now_s(void)
     return (double)omk_mono_us() / 1e6;
 }
 
-/* Bytes malloc has handed out and not taken back (0 where malloc is interposed). */
+/* Bytes malloc has handed out and not taken back (0 where malloc is interposed), plus
+ * the entry arena's blocks in use (index/entry_arena.c: ALEX's entries live there). */
 static size_t heap_in_use(void)
 {
     struct mallinfo2 mi = mallinfo2();
 
-    return mi.uordblks + mi.hblkhd;
+    return mi.uordblks + mi.hblkhd + idx_entry_arena_bytes();
 }
 
 static FILE *csv;

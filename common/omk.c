@@ -19,7 +19,7 @@ void omk_assert_fail(const char *expr, const char *file, int line)
     abort();
 }
 
-static void omk_oom(size_t n)
+void omk_oom(size_t n)
 {
     fprintf(stderr, "omenkv: out of memory allocating %zu bytes\n", n);
     abort();

@@ -32,6 +32,8 @@ void *omk_calloc(size_t count, size_t size);
 void *omk_realloc(void *p, size_t n); /* the old pointer is dead afterwards */
 void *omk_memdup(const void *p, size_t n); /* copy plus a NUL after the last byte */
 void omk_free(void *p);
+/* Report that 'n' bytes could not be had (from malloc or the kernel) and abort. */
+void omk_oom(size_t n) __attribute__((noreturn));
 
 /* Strict decimal parse of 'p'/'len' into '*v', like Redis' string2ll: optional '-',
  * no spaces, no '+', no leading zeros, no overflow. Returns 1 and writes '*v' on

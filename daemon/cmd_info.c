@@ -107,13 +107,14 @@ static void info_memory(struct evbuffer *b)
 {
     struct store_stats st;
     struct mallinfo2 mi = mallinfo2();
-    unsigned long long used = mi.uordblks + mi.hblkhd, rss = info_rss_bytes();
+    unsigned long long used, rss = info_rss_bytes();
     char h_used[32], h_rss[32], h_max[32];
 
+    store_stats_get(server.store, &st);
+    used = mi.uordblks + mi.hblkhd + st.entry_arena_bytes; /* the arena is not malloc's */
     info_human(h_used, sizeof(h_used), used);
     info_human(h_rss, sizeof(h_rss), rss);
     info_human(h_max, sizeof(h_max), (unsigned long long)server.cfg.maxmemory);
-    store_stats_get(server.store, &st);
     evbuffer_add_printf(b,
                         "# Memory\r\n"
                         "used_memory:%llu\r\n"

@@ -54,28 +54,6 @@
 #define ALEX_DEEP_REBUILD_MAX 262144 /* ... and a subtree of at most this many keys that
                                       * doubled since its build is rebuilt */
 
-/* ---- entries ---- */
-
-struct idx_entry *idx_entry_new(const void *key, size_t klen)
-{
-    struct idx_entry *e;
-
-    OMK_ASSERT(klen <= UINT32_MAX);
-    e = omk_malloc(sizeof(*e) + klen);
-    e->key_len = (uint32_t)klen;
-    e->val_len = 0;
-    e->expire_flags = 0;
-    e->loc = 0;
-    if (klen)
-        memcpy(e->key, key, klen);
-    return e;
-}
-
-void idx_entry_free(struct idx_entry *e)
-{
-    omk_free(e);
-}
-
 /* ---- small tree helpers ---- */
 
 struct alex_leaf *alex_leftmost_leaf(const struct alex_node *nd)

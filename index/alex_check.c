@@ -7,7 +7,6 @@
 
 #include "common/omk.h"
 
-#include <malloc.h>
 #include <stdarg.h>
 #include <stdio.h>
 
@@ -176,7 +175,7 @@ static void stats_walk(const struct alex_node *nd, size_t depth, struct idx_stat
         st->data_nodes++;
         st->index_bytes += leaf_bytes(l);
         for (size_t i = leaf_next_set(l, 0); i < l->cap; i = leaf_next_set(l, i + 1))
-            st->entry_bytes += malloc_usable_size(l->slot[i].ent);
+            st->entry_bytes += idx_entry_size(l->slot[i].ent);
         return;
     }
     const struct alex_inner *in = (const struct alex_inner *)nd;

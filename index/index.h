@@ -48,9 +48,14 @@ static inline unsigned idx_entry_flags(const struct idx_entry *e)
     return (unsigned)(e->expire_flags >> IDX_EXPIRE_BITS);
 }
 
-/* A new entry holding a copy of 'key'/'klen', other fields zero. Never NULL. */
+/* A new entry holding a copy of 'key'/'klen', other fields zero. Never NULL. Entries
+ * come from a process-wide arena on huge pages (index/entry_arena.c); any thread. */
 struct idx_entry *idx_entry_new(const void *key, size_t klen);
 void idx_entry_free(struct idx_entry *e);
+
+/* Bytes of the arena's blocks now holding entries, over the whole process (entries of
+ * keys up to 488 bytes; bigger ones come from malloc and show in mallinfo2). */
+size_t idx_entry_arena_bytes(void);
 
 struct idx_config {
     size_t max_leaf_slots;  /* node size cap in slots (default 65536) */

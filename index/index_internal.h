@@ -212,6 +212,15 @@ struct idx {
     int single_alphabet;         /* set while rebuilding an append-mostly leaf */
 };
 
+/* ---- entries (entry_arena.c) ---- */
+
+/* Bytes 'e' occupies: its arena block, or what malloc gave it. */
+size_t idx_entry_size(const struct idx_entry *e);
+
+/* 1 when entries come from the arena, 0 when every one comes from malloc (ASan builds,
+ * OMK_ENTRY_MALLOC=1). */
+int entry_arena_enabled(void);
+
 /* ---- key compare ---- */
 
 /* memcmp order, shorter first on a tie: <0, 0, >0. */

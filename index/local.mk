@@ -3,12 +3,19 @@
 # ---- core (alex) ----
 noinst_LIBRARIES += index/libomkindex.a
 index_libomkindex_a_SOURCES = index/index.h index/index_internal.h index/keycode.c \
-	index/alex.c index/alex_leaf.c index/alex_build.c index/alex_check.c
+	index/alex.c index/alex_leaf.c index/alex_build.c index/alex_check.c index/entry_arena.c
 
 check_PROGRAMS += tests/unit/test_index
 TESTS += tests/unit/test_index
 tests_unit_test_index_SOURCES = tests/unit/test_index.c
-tests_unit_test_index_LDADD = index/libomkindex.a common/libomkcommon.a -lm
+tests_unit_test_index_LDADD = index/libomkindex.a common/libomkcommon.a $(PTHREAD_LIBS) -lm
+
+# The entry arena: sizes, reuse, the in-use count, two threads (also under TSan and,
+# in malloc mode, valgrind).
+check_PROGRAMS += tests/unit/test_entry_arena
+TESTS += tests/unit/test_entry_arena
+tests_unit_test_entry_arena_SOURCES = tests/unit/test_entry_arena.c tests/tap.h
+tests_unit_test_entry_arena_LDADD = index/libomkindex.a common/libomkcommon.a $(PTHREAD_LIBS)
 # ---- end core (alex) ----
 
 # ---- shards, bench, concurrency, fuzz ----

@@ -833,6 +833,7 @@ void store_stats_get(struct store *s, struct store_stats *out)
     out->index_keys = is.keys;
     out->index_bytes = is.index_bytes;
     out->entry_bytes = is.entry_bytes;
+    out->entry_arena_bytes = idx_entry_arena_bytes();
     out->index_depth = (unsigned)is.depth;
     out->rocks_writes = rs.writes;
     out->io_errors = rs.io_errors;

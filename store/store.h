@@ -206,6 +206,7 @@ struct store_stats {
     uint64_t index_keys;       /* keys in the in-RAM index (all databases) */
     uint64_t index_bytes;      /* its nodes, slots and models (not the entries) */
     uint64_t entry_bytes;      /* its entry records (key bytes and metadata) */
+    uint64_t entry_arena_bytes; /* entry arena blocks in use (memory mallinfo misses) */
     unsigned index_depth;      /* deepest path from a root to a leaf */
     uint64_t cache_used_bytes; /* value cache: bytes charged (items, headers, malloc) */
     uint64_t cache_maxmemory;  /* its budget, bytes */
