@@ -1,6 +1,7 @@
 /* test_entry_arena.c - the entry arena (index/entry_arena.c): every key length from 0 to
  * 600 bytes keeps its bytes and fields, blocks are 16-byte aligned and sized by class,
- * freed blocks are reused and the in-use count returns to where it was, keys past 488
+ * freed blocks are reused and the in-use count returns to where it was, once every entry
+ * is freed carving starts again at the first chunk, keys past 488
  * bytes come from malloc, and two threads making and freeing entries at once corrupt
  * nothing (run under ThreadSanitizer too). In malloc mode (ASan builds, OMK_ENTRY_MALLOC=1
  * as in the valgrind run) the same checks run and the arena stays empty. */
@@ -35,6 +36,8 @@ static int entry_is(const struct idx_entry *e, size_t len, unsigned seed)
            memcmp(e->key, buf, len) == 0;
 }
 
+static uintptr_t first_entry; /* the first entry the process made */
+
 static void test_sizes(int arena)
 {
     static struct idx_entry *ents[MAX_KEY + 1];
@@ -45,6 +48,8 @@ static void test_sizes(int arena)
     for (size_t len = 0; len <= MAX_KEY; len++) {
         fill_key(buf, len, (unsigned)len);
         ents[len] = idx_entry_new(buf, len);
+        if (!first_entry)
+            first_entry = (uintptr_t)ents[len];
         aligned &= ((uintptr_t)ents[len] & 15) == 0;
         if (arena && len <= ARENA_KEY_MAX) {
             size_t block = (sizeof(struct idx_entry) + len + 15) & ~(size_t)15;
@@ -71,6 +76,7 @@ static void test_sizes(int arena)
 
 static void test_reuse(int arena)
 {
+    struct idx_entry *pin = idx_entry_new("pin", 3); /* keeps the arena from emptying */
     struct idx_entry *a = idx_entry_new("abcdefgh", 8), *b;
     uintptr_t where = (uintptr_t)a;
 
@@ -84,6 +90,14 @@ static void test_reuse(int arena)
         ok(1, "malloc mode: reuse is malloc's business");
     ok(b->key_len == 8 && memcmp(b->key, "12345678", 8) == 0 && b->val_len == 0 && b->loc == 0,
        "a reused block comes back with its new key and zeroed fields");
+    idx_entry_free(b);
+    idx_entry_free(pin);
+    b = idx_entry_new("x", 1);
+    if (arena)
+        ok((uintptr_t)b == first_entry,
+           "with every entry freed, the next one is carved from the first chunk's start");
+    else
+        ok(1, "malloc mode: no chunks");
     idx_entry_free(b);
 }
 
