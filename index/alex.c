@@ -414,6 +414,12 @@ static void alex_retrain_leaf(struct idx *ix, struct alex_leaf *l)
 
 /* ---- public API ---- */
 
+/* The root of an empty index: one small leaf under the trivial transform. */
+static struct alex_node *alex_empty_root(void)
+{
+    return &leaf_new(kc_train(NULL, 0, 0, 0), NULL, NULL, 0, ALEX_LEAF_MIN_CAP)->h;
+}
+
 struct idx *idx_new(const struct idx_config *cfg)
 {
     struct idx *ix = omk_calloc(1, sizeof(*ix));
@@ -421,7 +427,7 @@ struct idx *idx_new(const struct idx_config *cfg)
 
     m = (m + 63) & ~(size_t)63;
     ix->max_slots = m < 256 ? 256 : m;
-    ix->root = &leaf_new(kc_train(NULL, 0, 0, 0), NULL, NULL, 0, ALEX_LEAF_MIN_CAP)->h;
+    ix->root = alex_empty_root();
     return ix;
 }
 
@@ -433,7 +439,7 @@ void idx_clear(struct idx *ix, void (*free_entry)(struct idx_entry *e))
         for (size_t i = leaf_next_set(l, 0); i < l->cap; i = leaf_next_set(l, i + 1))
             (free_entry ? free_entry : idx_entry_free)(l->slot[i].ent);
     alex_free_subtree(ix->root);
-    ix->root = &leaf_new(kc_train(NULL, 0, 0, 0), NULL, NULL, 0, ALEX_LEAF_MIN_CAP)->h;
+    ix->root = alex_empty_root();
     ix->n = 0;
 }
 
