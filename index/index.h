@@ -117,7 +117,7 @@ struct idx_stats {
     size_t depth;            /* max levels from root to leaf */
     size_t model_nodes, data_nodes;
     size_t index_bytes;      /* nodes, slots, bitmaps, transforms: not entries */
-    size_t entry_bytes;      /* entry records (malloc usable size) */
+    size_t entry_bytes;      /* entry records: arena block or malloc size each */
     uint64_t expansions, splits_sideways, splits_down, retrains, contractions, merges;
     uint64_t rebuilds;       /* subtrees rebuilt because inserts made them deep */
     double avg_search_steps; /* sampled on the insert path */
