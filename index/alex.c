@@ -417,7 +417,7 @@ static void alex_retrain_leaf(struct idx *ix, struct alex_leaf *l)
 /* The root of an empty index: one small leaf under the trivial transform. */
 static struct alex_node *alex_empty_root(void)
 {
-    return &leaf_new(kc_train(NULL, 0, 0, 0), NULL, NULL, 0, ALEX_LEAF_MIN_CAP)->h;
+    return &leaf_new(kc_train(NULL, 0, 0, 0, NULL), NULL, NULL, 0, ALEX_LEAF_MIN_CAP)->h;
 }
 
 struct idx *idx_new(const struct idx_config *cfg)

@@ -190,10 +190,7 @@ static size_t build_ties(const uint64_t *codes, size_t n)
 static struct alex_kc *build_train(const struct idx *ix, struct idx_entry *const *e, size_t n,
                                    int wide, uint64_t *codes)
 {
-    struct alex_kc *kc = kc_train(e, n, !ix->single_alphabet, wide);
-
-    kc_code_all(kc, e, n, codes);
-    return kc;
+    return kc_train(e, n, !ix->single_alphabet, wide, codes);
 }
 
 /* The transform for a node holding 'e'[0..n-1], with their codes written to 'codes':

@@ -60,12 +60,17 @@ struct alex_kc {
     uint8_t anchor[];            /* alen bytes, then the tables (8-byte aligned) */
 };
 
+#define KC_SAMPLE 4096          /* kc_train reads every key of a node up to this many */
+
 /* The transform of a node holding the sorted, unique keys 'e'[0..'n'-1] ('n' 0: the
  * trivial transform, every code 0). Reads at most about 4096 of the keys twice.
  * 'allow_mixed' 0 keeps one alphabet for all positions. Codes stay below KC_CODE_LIMIT,
  * or below KC_WIDE_LIMIT when 'wide' (more digits, fewer ties: for leaves only, see
- * alex_build.c). Returns a transform with one reference, dropped with kc_release(). */
-struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed, int wide);
+ * alex_build.c). 'codes' (NULL or room for n): receives the keys' codes under the
+ * transform, from the training's own pass when it read every key. Returns a transform
+ * with one reference, dropped with kc_release(). */
+struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed, int wide,
+                         uint64_t *codes);
 
 /* The code of 'key'/'len' under 'kc'; '*clamped' is set to 1 when the key lies outside
  * the anchor or holds a byte outside the alphabet at a digit position, else 0. */

@@ -59,7 +59,6 @@
 
 #include "common/omk.h"
 
-#define KC_SAMPLE 4096
 #define KC_SAMPLE_MAX (2 * KC_SAMPLE + 2) /* keys sampled at most: n / (n / KC_SAMPLE) + 1 */
 #define KC_TIES_TRY_MIXED 64     /* per-position alphabets when > 1/64 of samples tie ... */
 #define KC_MIXED_EFFICIENCY 0.75 /* ... or when one alphabet wastes > 25% of the bits
@@ -307,13 +306,14 @@ static double kc_single_efficiency(const struct alex_kc *kc, const struct kc_sca
     return room > 0 ? used / room : 1.0;
 }
 
-struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed, int wide)
+struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed, int wide,
+                         uint64_t *codes)
 {
     uint64_t limit = wide ? KC_WIDE_LIMIT : KC_CODE_LIMIT;
     struct kc_scan sc;
     struct alex_kc *kc, *mixed;
-    size_t cnt, ties, mties;
-    uint64_t *codes;
+    size_t cnt, ties, mties, room = n < KC_SAMPLE_MAX ? n : KC_SAMPLE_MAX;
+    uint64_t *scodes, *mcodes;
     int better;
 
     if (n == 0) {
@@ -327,22 +327,36 @@ struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed, 
     }
     kc_scan_keys(e, n, &sc);
     kc = kc_build_single(&sc, limit);
-    if (!allow_mixed || n < KC_MIXED_MIN_KEYS || !(mixed = kc_build_mixed(&sc, limit)))
+    if (!allow_mixed || n < KC_MIXED_MIN_KEYS || !(mixed = kc_build_mixed(&sc, limit))) {
+        if (codes)
+            kc_code_all(kc, e, n, codes);
         return kc;
-    codes = omk_malloc((n < KC_SAMPLE_MAX ? n : KC_SAMPLE_MAX) * sizeof(uint64_t));
-    cnt = kc_sample_codes(kc, e, n, sc.step, codes, &ties);
-    (void)kc_sample_codes(mixed, e, n, sc.step, codes, &mties);
+    }
+    /* With every key sampled (step 1), the sample's codes are the keys' codes: the
+     * caller's buffer takes the mixed ones and a scratch buffer the single ones, so the
+     * winner's need not be computed again. */
+    int whole = codes && sc.step == 1;
+
+    scodes = omk_malloc(room * sizeof(uint64_t));
+    mcodes = whole ? codes : scodes;
+    cnt = kc_sample_codes(kc, e, n, sc.step, scodes, &ties);
+    (void)kc_sample_codes(mixed, e, n, sc.step, mcodes, &mties);
     if (ties * KC_TIES_TRY_MIXED > cnt)
         better = 2 * mties <= ties;
     else
         better = mties <= ties && kc_single_efficiency(kc, &sc) < KC_MIXED_EFFICIENCY;
-    omk_free(codes);
-    if (!better) {
+    if (better) {
+        kc_release(kc);
+        kc = mixed;
+    } else {
         kc_release(mixed);
-        return kc;
+        if (whole)
+            memcpy(codes, scodes, n * sizeof(uint64_t));
     }
-    kc_release(kc);
-    return mixed;
+    omk_free(scodes);
+    if (codes && !whole)
+        kc_code_all(kc, e, n, codes);
+    return kc;
 }
 
 /* The code of the key bytes 'p'/'len' after the anchor under per-position alphabets;
