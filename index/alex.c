@@ -4,7 +4,7 @@
  * HOW IT WORKS (structural changes; ALEX.md 1.3-1.7, 3.4):
  *  - A key descends by evaluating, at each model node, the node's transform and then
  *    route(); in the leaf it is placed by the leaf's own transform and model.
- *  - A full leaf (an insert would pass 80% density) expands to 60% density, keeping its
+ *  - A full leaf (an insert would pass 80% density) expands to 55% density, keeping its
  *    transform (codes stay valid, no entry is read) and refitting its model. It splits
  *    instead when it would pass the slot cap, when its shifts are catastrophic, or when
  *    its observed cost deviates from the expected one and two halves are cheaper.
