@@ -90,7 +90,8 @@ static inline unsigned kc_popcount64(uint64_t x)
 /* Coding a key under per-position alphabets takes a popcount per position (URL leaves
  * have ~19 positions, and an insert codes under ~3 transforms): on x86-64 the build's
  * baseline has no POPCNT instruction, so the coder is compiled twice, once for CPUs
- * that have it, and picked per call (measured on 1M URL inserts: 5-10% faster). */
+ * that have it, and picked per call (1M URL inserts: 10-17% faster in alternating runs;
+ * the shared body keeps the two copies from diverging). */
 #if (defined(__x86_64__) || defined(__i386__)) && !defined(__POPCNT__) && defined(__GNUC__)
 #define KC_POPCNT_DISPATCH 1
 #endif
