@@ -16,6 +16,20 @@
 
 #include "tests/tap.h"
 
+/* 1 in a sanitizer build (the server under test is the same build). Such a server keeps
+ * shadow memory and a quarantine of freed blocks (256 MB by default under ASan) in its
+ * resident set, which grows with every allocation until the quarantine is full: bounds
+ * on its memory do not apply there. */
+#ifndef __has_feature
+#define __has_feature(x) 0
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || \
+    __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
+#define TS_SANITIZED 1
+#else
+#define TS_SANITIZED 0
+#endif
+
 struct tserver {
     pid_t pid;            /* 0 when external or stopped */
     char host[64];

@@ -28,18 +28,6 @@
  * allocator's slack). */
 #define OVERHEAD ((8 + 8 + 32) << 20)
 
-/* A sanitizer build of the server (the same build as this test) keeps shadow memory and
- * a quarantine of freed blocks in its resident set: the memory bound does not apply. */
-#ifndef __has_feature
-#define __has_feature(x) 0
-#endif
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__) || \
-    __has_feature(address_sanitizer) || __has_feature(thread_sanitizer)
-#define SANITIZED 1
-#else
-#define SANITIZED 0
-#endif
-
 /* The value key 'i' holds: its number first, then a byte pattern of it. */
 static void value_of(int i, char *buf)
 {
@@ -171,7 +159,7 @@ static void test_larger_than_budget(redisContext *c)
     mem = ts_info_field(c, "memory", "used_memory_rss");
     index = ts_info_field(c, "memory", "index_bytes") +
             ts_info_field(c, "memory", "index_entry_bytes");
-    if (SANITIZED)
+    if (TS_SANITIZED)
         ok(1, "# SKIP resident memory %lld MB: a sanitizer build", mem >> 20);
     else
         ok(mem > 0 && mem <= budget + index + OVERHEAD,
