@@ -63,7 +63,7 @@ struct alex_kc {
 #define KC_SAMPLE 4096          /* kc_train reads every key of a node up to this many */
 
 /* The transform of a node holding the sorted, unique keys 'e'[0..'n'-1] ('n' 0: the
- * trivial transform, every code 0). Reads at most about 4096 of the keys twice.
+ * trivial transform, every code 0). Reads at most about KC_SAMPLE of the keys twice.
  * 'allow_mixed' 0 keeps one alphabet for all positions. Codes stay below KC_CODE_LIMIT,
  * or below KC_WIDE_LIMIT when 'wide' (more digits, fewer ties: for leaves only, see
  * alex_build.c). 'codes' (NULL or room for n): receives the keys' codes under the
