@@ -24,6 +24,7 @@
 #include <string.h>
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 #include "store/cache.h"
 #include "store/store.h"
 
@@ -336,10 +337,10 @@ static double get_rate(struct store *s, const struct zipf *z, int threads, size_
 
     for (int i = 0; i < threads; i++) {
         a[i] = (struct get_arg){ s, z, reads, 99 + (uint64_t)i };
-        OMK_ASSERT(pthread_create(&th[i], NULL, get_main, &a[i]) == 0);
+        omk_thread_create(&th[i], get_main, &a[i]);
     }
     for (int i = 0; i < threads; i++)
-        OMK_ASSERT(pthread_join(th[i], NULL) == 0);
+        omk_thread_join(th[i]);
     dt = omk_mono_us() - t0;
     return (double)reads * threads * 1e6 / (double)(dt > 0 ? dt : 1);
 }

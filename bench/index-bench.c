@@ -30,6 +30,7 @@
 #endif
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 #include "index/index.h"
 #include "index/shard.h"
 
@@ -686,15 +687,15 @@ static void bench_shards(struct run *r, struct result *res)
         die("shards: %zu present keys not found", r->q - one.found);
     put(res, set, r->n, I_ALEX, M_SH_1T, mops(r->q, t));
 
-    OMK_ASSERT(pthread_barrier_init(&start, NULL, 3) == 0);
+    omk_pthread_check(pthread_barrier_init(&start, NULL, 3), "pthread_barrier_init");
     two[0] = (struct shard_job){sh, r->hit.buf, r->hit.buf + r->hit.mid, &start, 0, 0, 0};
     two[1] = (struct shard_job){sh, r->hit.buf + r->hit.mid, keybuf_end(&r->hit), &start, 0,
                                 0, 0};
     for (int k = 0; k < 2; k++)
-        OMK_ASSERT(pthread_create(&th[k], NULL, shard_lookups, &two[k]) == 0);
+        omk_thread_create(&th[k], shard_lookups, &two[k]);
     pthread_barrier_wait(&start);
     for (int k = 0; k < 2; k++)
-        pthread_join(th[k], NULL);
+        omk_thread_join(th[k]);
     pthread_barrier_destroy(&start);
     /* Wall time from the first start to the last finish, as the threads saw it. */
     t = (two[0].t1 > two[1].t1 ? two[0].t1 : two[1].t1) -

@@ -11,6 +11,7 @@
 /* <config.h>, not "config.h": from daemon/ the quoted form finds daemon/config.h. */
 #include "config.h"
 
+#include "common/omk_thread.h"
 #include "daemon/cfg.h"
 
 #include <ctype.h>
@@ -694,11 +695,9 @@ static void cfg_note_ignored(const struct cfg_row *r, const struct cfg_val *v)
 void cfg_defaults(struct server_config *c)
 {
     char msg[256];
-    int rc;
 
     memset(c, 0, sizeof(*c));
-    rc = pthread_mutex_init(&c->lock, NULL);
-    OMK_ASSERT(rc == 0);
+    omk_mutex_init(&c->lock);
     for (size_t i = 0; i < CFG_NROWS; i++) {
         const struct cfg_row *r = &cfg_table[i];
         struct omk_slice d = {r->def, strlen(r->def)};
@@ -1061,7 +1060,7 @@ int cfg_load(struct server_config *c, int argc, char *const argv[], char *err, s
     cfg_buf_puts(&text, "\n");
     cfg_options_from_argv(&text, argc - first, argv + first);
 
-    pthread_mutex_lock(&c->lock);
+    omk_mutex_lock(&c->lock);
     rc = cfg_load_text(c, text.p, text.len, err, errlen);
     if (rc == 0 && c->logfile[0] != '\0') {
         /* Redis checks this once here: the server could not report it later. */
@@ -1076,7 +1075,7 @@ int cfg_load(struct server_config *c, int argc, char *const argv[], char *err, s
             rc = -1;
         }
     }
-    pthread_mutex_unlock(&c->lock);
+    omk_mutex_unlock(&c->lock);
     omk_free(text.p);
     return rc;
 }
@@ -1117,11 +1116,11 @@ int cfg_log_apply(struct server_config *c, char *err, size_t errlen)
 {
     int rc;
 
-    pthread_mutex_lock(&c->lock);
+    omk_mutex_lock(&c->lock);
     rc = cfg_apply_loglevel(c, err, errlen);
     if (rc == 0)
         rc = cfg_apply_logfile(c, err, errlen);
-    pthread_mutex_unlock(&c->lock);
+    omk_mutex_unlock(&c->lock);
     return rc;
 }
 
@@ -1158,7 +1157,7 @@ int cfg_set_many(struct server_config *c, size_t n, const struct omk_slice *name
     size_t i, nfns = 0, parsed = 0;
     int rc = -1;
 
-    pthread_mutex_lock(&c->lock);
+    omk_mutex_lock(&c->lock);
     /* 1. Names: unknown, start-up only, repeated. Nothing changes on an error. */
     for (i = 0; i < n; i++) {
         rows[i] = cfg_lookup(names[i].p, names[i].len);
@@ -1227,7 +1226,7 @@ int cfg_set_many(struct server_config *c, size_t n, const struct omk_slice *name
             cfg_note_ignored(rows[i], &vals[i]);
     rc = 0;
 out:
-    pthread_mutex_unlock(&c->lock);
+    omk_mutex_unlock(&c->lock);
     for (i = 0; i < parsed; i++)
         cfg_val_free(&vals[i]);
     omk_free(rows);
@@ -1262,7 +1261,7 @@ size_t cfg_get_many(struct server_config *c, size_t n, const struct omk_slice *p
 {
     size_t found = 0;
 
-    pthread_mutex_lock(&c->lock);
+    omk_mutex_lock(&c->lock);
     for (size_t i = 0; i < CFG_NROWS; i++) {
         const struct cfg_row *r = &cfg_table[i];
         size_t nlen = strlen(r->name), vlen;
@@ -1278,7 +1277,7 @@ size_t cfg_get_many(struct server_config *c, size_t n, const struct omk_slice *p
         omk_free(text);
         found++;
     }
-    pthread_mutex_unlock(&c->lock);
+    omk_mutex_unlock(&c->lock);
     return found;
 }
 
@@ -1295,12 +1294,12 @@ int cfg_requirepass_check(struct server_config *c, const char *p, size_t len)
     unsigned diff;
     size_t slen;
 
-    pthread_mutex_lock(&c->lock);
+    omk_mutex_lock(&c->lock);
     slen = strlen(c->requirepass);
     diff = slen != len;
     /* Touch every input byte whatever matches, so timing reveals only 'len'. */
     for (size_t i = 0; i < len; i++)
         diff |= (unsigned char)p[i] ^ (unsigned char)c->requirepass[slen ? i % slen : 0];
-    pthread_mutex_unlock(&c->lock);
+    omk_mutex_unlock(&c->lock);
     return diff == 0;
 }

@@ -7,6 +7,7 @@
 
 #include <event2/buffer.h>
 
+#include "common/omk_thread.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
 #include "daemon/log.h"
@@ -98,10 +99,10 @@ static void conn_set_name(struct client *c, struct omk_slice name)
 {
     char *old, *nw = name.len ? omk_memdup(name.p, name.len) : NULL;
 
-    pthread_mutex_lock(&c->worker->clients_lock);
+    omk_mutex_lock(&c->worker->clients_lock);
     old = c->name;
     c->name = nw;
-    pthread_mutex_unlock(&c->worker->clients_lock);
+    omk_mutex_unlock(&c->worker->clients_lock);
     omk_free(old);
 }
 
@@ -210,11 +211,11 @@ static void client_list(struct client *c, int only_self)
     for (int w = 0; w < server.nworkers; w++) {
         struct worker *wk = &server.workers[w];
 
-        pthread_mutex_lock(&wk->clients_lock);
+        omk_mutex_lock(&wk->clients_lock);
         for (struct client *x = wk->clients; x; x = x->next)
             if (!only_self || x == c)
                 client_describe(b, x, now);
-        pthread_mutex_unlock(&wk->clients_lock);
+        omk_mutex_unlock(&wk->clients_lock);
     }
     len = evbuffer_get_length(b);
     reply_verbatim(c, (const char *)evbuffer_pullup(b, -1), len);
@@ -346,7 +347,7 @@ static void client_kill(struct client *c)
         struct worker *wk = &server.workers[w];
         int any = 0;
 
-        pthread_mutex_lock(&wk->clients_lock);
+        omk_mutex_lock(&wk->clients_lock);
         for (struct client *x = wk->clients; x; x = x->next) {
             if (!kill_matches(&f, x, c))
                 continue;
@@ -356,7 +357,7 @@ static void client_kill(struct client *c)
             else
                 atomic_store(&x->kill_requested, 1), any = 1;
         }
-        pthread_mutex_unlock(&wk->clients_lock);
+        omk_mutex_unlock(&wk->clients_lock);
         if (any)
             worker_reap(wk);
     }

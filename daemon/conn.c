@@ -34,6 +34,7 @@
 #include <event2/bufferevent.h>
 #include <event2/event.h>
 
+#include "common/omk_thread.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
 #include "daemon/log.h"
@@ -112,26 +113,26 @@ void conn_accept(struct worker *w, int fd)
     }
     bufferevent_enable(c->bev, EV_READ | EV_WRITE);
 
-    pthread_mutex_lock(&w->clients_lock);
+    omk_mutex_lock(&w->clients_lock);
     c->next = w->clients;
     if (w->clients)
         w->clients->prev = c;
     w->clients = c;
-    pthread_mutex_unlock(&w->clients_lock);
+    omk_mutex_unlock(&w->clients_lock);
 }
 
 void conn_free(struct client *c)
 {
     struct worker *w = c->worker;
 
-    pthread_mutex_lock(&w->clients_lock);
+    omk_mutex_lock(&w->clients_lock);
     if (c->prev)
         c->prev->next = c->next;
     else
         w->clients = c->next;
     if (c->next)
         c->next->prev = c->prev;
-    pthread_mutex_unlock(&w->clients_lock);
+    omk_mutex_unlock(&w->clients_lock);
 
     multi_reset(c); /* before the memory goes: other threads may flag its watches */
     bufferevent_free(c->bev); /* closes the fd */

@@ -8,6 +8,7 @@
 #include "daemon/log.h"
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -44,10 +45,10 @@ int log_set_file(const char *path)
         if (fd < 0)
             return -1;
     }
-    pthread_mutex_lock(&log_lock);
+    omk_mutex_lock(&log_lock);
     old = log_fd;
     log_fd = fd;
-    pthread_mutex_unlock(&log_lock);
+    omk_mutex_unlock(&log_lock);
     if (old != STDOUT_FILENO)
         close(old);
     return 0;
@@ -90,9 +91,9 @@ static void log_emit(int level, const char *msg)
         n = (int)sizeof(line) - 1;
         line[n - 1] = '\n';
     }
-    pthread_mutex_lock(&log_lock);
+    omk_mutex_lock(&log_lock);
     log_write_all(log_fd, line, (size_t)n);
-    pthread_mutex_unlock(&log_lock);
+    omk_mutex_unlock(&log_lock);
 }
 
 void omk_logv(int level, const char *fmt, va_list ap)

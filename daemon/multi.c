@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
 #include "daemon/multi.h"
@@ -67,7 +68,7 @@ static void multi_touched(int db, const char *key, size_t klen)
 {
     if (atomic_load_explicit(&watch_count, memory_order_acquire) == 0)
         return;
-    pthread_mutex_lock(&watch_mu);
+    omk_mutex_lock(&watch_mu);
     if (key) {
         for (struct watch_rec *r = watch_table[watch_bucket(db, key, klen)]; r; r = r->bnext)
             if (r->db == db && r->klen == klen && memcmp(r->key, key, klen) == 0)
@@ -78,28 +79,23 @@ static void multi_touched(int db, const char *key, size_t klen)
                 if (db < 0 || r->db == db)
                     atomic_store(&r->c->watch_dirty, 1);
     }
-    pthread_mutex_unlock(&watch_mu);
+    omk_mutex_unlock(&watch_mu);
 }
 
 void multi_init(void)
 {
-    pthread_rwlockattr_t a;
-
-    pthread_rwlockattr_init(&a);
-    pthread_rwlockattr_setkind_np(&a, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
-    OMK_ASSERT(pthread_rwlock_init(&exec_lock, &a) == 0);
-    pthread_rwlockattr_destroy(&a);
+    omk_rwlock_init_wrpref(&exec_lock);
     store_set_touch_hook(multi_touched);
 }
 
 void multi_cmd_lock(void)
 {
-    OMK_ASSERT(pthread_rwlock_rdlock(&exec_lock) == 0);
+    omk_rwlock_rdlock(&exec_lock);
 }
 
 void multi_cmd_unlock(void)
 {
-    OMK_ASSERT(pthread_rwlock_unlock(&exec_lock) == 0);
+    omk_rwlock_unlock(&exec_lock);
 }
 
 /* Remove every WATCH of 'c'. */
@@ -109,7 +105,7 @@ static void multi_unwatch_all(struct client *c)
 
     if (!c->watches)
         return;
-    pthread_mutex_lock(&watch_mu);
+    omk_mutex_lock(&watch_mu);
     for (r = c->watches; r; r = next) {
         next = r->cnext;
         if (r->bprev)
@@ -122,7 +118,7 @@ static void multi_unwatch_all(struct client *c)
         omk_free(r);
     }
     c->watches = NULL;
-    pthread_mutex_unlock(&watch_mu);
+    omk_mutex_unlock(&watch_mu);
     atomic_store(&c->watch_dirty, 0);
 }
 
@@ -212,9 +208,9 @@ void cmd_exec(struct client *c)
         reply_error(c, "EXECABORT Transaction discarded because of previous errors.");
         return;
     }
-    OMK_ASSERT(pthread_rwlock_wrlock(&exec_lock) == 0);
+    omk_rwlock_wrlock(&exec_lock);
     if (atomic_load(&c->watch_dirty)) {
-        OMK_ASSERT(pthread_rwlock_unlock(&exec_lock) == 0);
+        omk_rwlock_unlock(&exec_lock);
         multi_reset(c);
         reply_null_array(c);
         return;
@@ -226,7 +222,7 @@ void cmd_exec(struct client *c)
         c->argv = m->cmds[i].argv;
         cmd_call(c, m->cmds[i].d);
     }
-    OMK_ASSERT(pthread_rwlock_unlock(&exec_lock) == 0);
+    omk_rwlock_unlock(&exec_lock);
     c->argc = argc;
     c->argv = argv;
     c->last_cmd_idx = idx;
@@ -241,7 +237,7 @@ void cmd_watch(struct client *c)
         reply_error(c, "ERR WATCH inside MULTI is not allowed");
         return;
     }
-    pthread_mutex_lock(&watch_mu);
+    omk_mutex_lock(&watch_mu);
     for (int i = 1; i < c->argc; i++) {
         const struct omk_slice *k = &c->argv[i];
         struct watch_rec *r, **head;
@@ -266,7 +262,7 @@ void cmd_watch(struct client *c)
         c->watches = r;
         atomic_fetch_add_explicit(&watch_count, 1, memory_order_release);
     }
-    pthread_mutex_unlock(&watch_mu);
+    omk_mutex_unlock(&watch_mu);
     reply_ok(c);
 }
 

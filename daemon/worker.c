@@ -12,6 +12,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "common/omk_thread.h"
 #include "daemon/conn.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
@@ -71,7 +72,7 @@ static int worker_init(struct worker *w, int id)
     w->notify_ev = event_new(w->base, w->notify_fd[0], EV_READ | EV_PERSIST, worker_notify_cb, w);
     event_add(w->notify_ev, NULL);
     w->scratch = evbuffer_new();
-    pthread_mutex_init(&w->clients_lock, NULL);
+    omk_mutex_init(&w->clients_lock);
     return 0;
 }
 
@@ -125,7 +126,7 @@ void workers_stop(void)
     for (int i = 0; i < server.nworkers; i++) {
         struct worker *w = &server.workers[i];
 
-        pthread_join(w->thread, NULL);
+        omk_thread_join(w->thread);
         event_free(w->notify_ev);
         event_base_free(w->base);
         evbuffer_free(w->scratch);

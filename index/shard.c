@@ -26,6 +26,7 @@
 #include <string.h>
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 #include "index/shard.h"
 
 #define SHARD_LINE 64 /* cache line: no two locks, and no lock and a written field, share one */
@@ -125,7 +126,6 @@ static uint64_t mix64(uint64_t x)
 struct idx_shards *idx_shards_new(unsigned nshards, const struct idx_config *cfg)
 {
     struct idx_shards *sh;
-    pthread_rwlockattr_t attr;
     uintptr_t base;
 
     if (nshards == 0)
@@ -142,20 +142,16 @@ struct idx_shards *idx_shards_new(unsigned nshards, const struct idx_config *cfg
     sh->shard = (struct shard *)(base + sizeof(struct shard_total));
     atomic_init(&sh->total->n, 0);
 
-    OMK_ASSERT(pthread_rwlockattr_init(&attr) == 0);
     /* glibc's default prefers readers, so a steady stream of GETs would starve SET. */
-    OMK_ASSERT(pthread_rwlockattr_setkind_np(&attr,
-                                             PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP) == 0);
     for (unsigned i = 0; i < nshards; i++) {
         struct shard *s = &sh->shard[i];
 
         for (unsigned l = 0; l < IDX_SHARDS_LANES; l++)
-            OMK_ASSERT(pthread_rwlock_init(&s->lane[l].lock, &attr) == 0);
+            omk_rwlock_init_wrpref(&s->lane[l].lock);
         s->ix = idx_new(cfg);
         atomic_init(&s->count, 0);
         s->writer = 0;
     }
-    pthread_rwlockattr_destroy(&attr);
     return sh;
 }
 
@@ -188,7 +184,7 @@ struct idx *idx_shards_rdlock(struct idx_shards *sh, unsigned shard)
 
     OMK_ASSERT(shard < sh->n);
     s = &sh->shard[shard];
-    OMK_ASSERT(pthread_rwlock_rdlock(&s->lane[my_lane()].lock) == 0);
+    omk_rwlock_rdlock(&s->lane[my_lane()].lock);
     return s->ix;
 }
 
@@ -199,7 +195,7 @@ struct idx *idx_shards_wrlock(struct idx_shards *sh, unsigned shard)
     OMK_ASSERT(shard < sh->n);
     s = &sh->shard[shard];
     for (unsigned l = 0; l < IDX_SHARDS_LANES; l++)
-        OMK_ASSERT(pthread_rwlock_wrlock(&s->lane[l].lock) == 0);
+        omk_rwlock_wrlock(&s->lane[l].lock);
     s->writer = 1;
     return s->ix;
 }
@@ -222,10 +218,10 @@ void idx_shards_unlock(struct idx_shards *sh, unsigned shard)
         }
         s->writer = 0;
         for (unsigned l = IDX_SHARDS_LANES; l-- > 0;)
-            OMK_ASSERT(pthread_rwlock_unlock(&s->lane[l].lock) == 0);
+            omk_rwlock_unlock(&s->lane[l].lock);
         return;
     }
-    OMK_ASSERT(pthread_rwlock_unlock(&s->lane[my_lane()].lock) == 0);
+    omk_rwlock_unlock(&s->lane[my_lane()].lock);
 }
 
 size_t idx_shards_count(const struct idx_shards *sh)

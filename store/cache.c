@@ -52,6 +52,7 @@
 #include <string.h>
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 
 #define CACHE_EVICT_BATCH 64 /* victims unlinked per hold of the mutex */
 #define CACHE_CTR_STRIPES 16 /* hit/miss counters, one cache line each (a power of two) */
@@ -229,7 +230,7 @@ struct cache *cache_new(size_t budget, cache_detach_fn *detach, void *arg)
     struct cache *c = omk_calloc(1, sizeof(*c));
 
     OMK_ASSERT(detach != NULL);
-    OMK_ASSERT(pthread_mutex_init(&c->mu, NULL) == 0);
+    omk_mutex_init(&c->mu);
     atomic_init(&c->budget, budget);
     c->detach = detach;
     c->detach_arg = arg;
@@ -265,7 +266,7 @@ int cache_admit(struct cache *c, struct cache_item *it)
     int rc = CACHE_OK;
 
     OMK_ASSERT(!it->resident && !it->dead);
-    OMK_ASSERT(pthread_mutex_lock(&c->mu) == 0);
+    omk_mutex_lock(&c->mu);
     for (;;) {
         size_t budget = atomic_load(&c->budget);
         struct cache_victims vs;
@@ -278,16 +279,16 @@ int cache_admit(struct cache *c, struct cache_item *it)
         if (c->used + it->charge <= budget) {
             cache_pin(it); /* the cache's reference */
             cache_link(c, it);
-            OMK_ASSERT(pthread_mutex_unlock(&c->mu) == 0);
+            omk_mutex_unlock(&c->mu);
             cache_release_victims(c, &vs);
             return CACHE_OK;
         }
         /* A full batch was not enough: detach it without the mutex, then go on. */
-        OMK_ASSERT(pthread_mutex_unlock(&c->mu) == 0);
+        omk_mutex_unlock(&c->mu);
         cache_release_victims(c, &vs);
-        OMK_ASSERT(pthread_mutex_lock(&c->mu) == 0);
+        omk_mutex_lock(&c->mu);
     }
-    OMK_ASSERT(pthread_mutex_unlock(&c->mu) == 0);
+    omk_mutex_unlock(&c->mu);
     return rc;
 }
 
@@ -295,12 +296,12 @@ void cache_remove(struct cache *c, struct cache_item *it)
 {
     int drop = 0;
 
-    OMK_ASSERT(pthread_mutex_lock(&c->mu) == 0);
+    omk_mutex_lock(&c->mu);
     if (it->resident) {
         cache_unlink(c, it);
         drop = 1;
     }
-    OMK_ASSERT(pthread_mutex_unlock(&c->mu) == 0);
+    omk_mutex_unlock(&c->mu);
     if (drop)
         cache_unpin(it);
 }
@@ -324,9 +325,9 @@ static void cache_shrink(struct cache *c, size_t target)
     for (;;) {
         struct cache_victims vs;
 
-        OMK_ASSERT(pthread_mutex_lock(&c->mu) == 0);
+        omk_mutex_lock(&c->mu);
         cache_evict_to(c, target, &vs);
-        OMK_ASSERT(pthread_mutex_unlock(&c->mu) == 0);
+        omk_mutex_unlock(&c->mu);
         if (vs.n == 0)
             return;
         cache_release_victims(c, &vs);
@@ -335,9 +336,9 @@ static void cache_shrink(struct cache *c, size_t target)
 
 void cache_set_budget(struct cache *c, size_t budget)
 {
-    OMK_ASSERT(pthread_mutex_lock(&c->mu) == 0);
+    omk_mutex_lock(&c->mu);
     atomic_store(&c->budget, budget);
-    OMK_ASSERT(pthread_mutex_unlock(&c->mu) == 0);
+    omk_mutex_unlock(&c->mu);
     /* Admits that run meanwhile see the new budget, so this converges. */
     cache_shrink(c, budget);
 }
@@ -354,23 +355,23 @@ void cache_stats_get(struct cache *c, struct cache_stats *st)
         st->hits += atomic_load_explicit(&c->ctr[i].hits, memory_order_relaxed);
         st->misses += atomic_load_explicit(&c->ctr[i].misses, memory_order_relaxed);
     }
-    OMK_ASSERT(pthread_mutex_lock(&c->mu) == 0);
+    omk_mutex_lock(&c->mu);
     st->used_bytes = c->used;
     st->budget = atomic_load(&c->budget);
     st->items = c->items;
     st->evictions = c->evictions;
     st->admits = c->admits;
-    OMK_ASSERT(pthread_mutex_unlock(&c->mu) == 0);
+    omk_mutex_unlock(&c->mu);
 }
 
 int cache_walk(struct cache *c, cache_walk_fn *fn, void *arg)
 {
     int rc = 0;
 
-    OMK_ASSERT(pthread_mutex_lock(&c->mu) == 0);
+    omk_mutex_lock(&c->mu);
     for (struct cache_item *it = c->tail; it && rc == 0; it = it->newer)
         rc = fn(it, arg);
-    OMK_ASSERT(pthread_mutex_unlock(&c->mu) == 0);
+    omk_mutex_unlock(&c->mu);
     return rc;
 }
 
@@ -382,7 +383,7 @@ int cache_check(struct cache *c, char *err, size_t errlen)
     int hand_seen = 0, rc = 0;
     const struct cache_item *prev = NULL;
 
-    OMK_ASSERT(pthread_mutex_lock(&c->mu) == 0);
+    omk_mutex_lock(&c->mu);
     if ((c->head == NULL) != (c->tail == NULL))
         rc = CACHE_FAIL("head %p and tail %p disagree on emptiness", (void *)c->head,
                         (void *)c->tail);
@@ -414,6 +415,6 @@ int cache_check(struct cache *c, char *err, size_t errlen)
                         atomic_load(&c->budget));
     else if (rc == 0 && c->hand && !hand_seen)
         rc = CACHE_FAIL("the hand points at an item that is not linked");
-    OMK_ASSERT(pthread_mutex_unlock(&c->mu) == 0);
+    omk_mutex_unlock(&c->mu);
     return rc;
 }

@@ -33,6 +33,7 @@
 #include <time.h>
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 #include "index/shard.h"
 #include "store/format.h"
 #include "store/store.h"
@@ -180,7 +181,7 @@ static void *expire_main(void *arg)
     long period_ns = 1000000000L / x->hz;
     struct timespec t;
 
-    OMK_ASSERT(pthread_mutex_lock(&x->mu) == 0);
+    omk_mutex_lock(&x->mu);
     while (!x->stop) {
         clock_gettime(CLOCK_MONOTONIC, &t);
         t.tv_nsec += period_ns;
@@ -193,7 +194,7 @@ static void *expire_main(void *arg)
         if (!x->stop && x->active)
             expire_tick(x, r);
     }
-    OMK_ASSERT(pthread_mutex_unlock(&x->mu) == 0);
+    omk_mutex_unlock(&x->mu);
     for (size_t i = 0; i < EXPIRE_BATCH; i++)
         idx_keybuf_deinit(&r->keys[i]);
     omk_free(r);
@@ -203,21 +204,17 @@ static void *expire_main(void *arg)
 void store_expire_start(struct store *s, int hz)
 {
     struct expirer *x = omk_calloc(1, sizeof(*x));
-    pthread_condattr_t ca;
 
     OMK_ASSERT(hz >= 1 && hz <= 500);
     x->s = s;
     x->hz = hz;
     x->active = 1;
-    OMK_ASSERT(pthread_mutex_init(&x->mu, NULL) == 0);
-    OMK_ASSERT(pthread_condattr_init(&ca) == 0);
-    OMK_ASSERT(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0);
-    OMK_ASSERT(pthread_cond_init(&x->cv, &ca) == 0);
-    pthread_condattr_destroy(&ca);
+    omk_mutex_init(&x->mu);
+    omk_cond_init_mono(&x->cv);
 
     OMK_ASSERT(s->expirer == NULL); /* one per store */
     s->expirer = x;
-    OMK_ASSERT(pthread_create(&x->thread, NULL, expire_main, x) == 0);
+    omk_thread_create(&x->thread, expire_main, x);
 }
 
 void store_expire_set_active(struct store *s, int on)
@@ -225,9 +222,9 @@ void store_expire_set_active(struct store *s, int on)
     struct expirer *x = s->expirer;
 
     if (x) {
-        OMK_ASSERT(pthread_mutex_lock(&x->mu) == 0); /* waits for a tick in flight */
+        omk_mutex_lock(&x->mu); /* waits for a tick in flight */
         x->active = on != 0;
-        OMK_ASSERT(pthread_mutex_unlock(&x->mu) == 0);
+        omk_mutex_unlock(&x->mu);
     }
 }
 
@@ -238,11 +235,11 @@ void store_expire_stop(struct store *s)
     if (!x)
         return;
     s->expirer = NULL;
-    OMK_ASSERT(pthread_mutex_lock(&x->mu) == 0);
+    omk_mutex_lock(&x->mu);
     x->stop = 1;
-    OMK_ASSERT(pthread_cond_signal(&x->cv) == 0);
-    OMK_ASSERT(pthread_mutex_unlock(&x->mu) == 0);
-    OMK_ASSERT(pthread_join(x->thread, NULL) == 0);
+    omk_cond_signal(&x->cv);
+    omk_mutex_unlock(&x->mu);
+    omk_thread_join(x->thread);
     idx_keybuf_deinit(&x->pos);
     pthread_cond_destroy(&x->cv);
     pthread_mutex_destroy(&x->mu);

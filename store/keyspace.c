@@ -16,6 +16,7 @@
 #include <string.h>
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 #include "index/shard.h"
 #include "store/cache.h"
 #include "store/format.h"
@@ -324,12 +325,12 @@ unsigned store_stripe_index(const struct fmt_key *k)
 
 void store_rdlock(struct store *s)
 {
-    OMK_ASSERT(pthread_rwlock_rdlock(&s->excl) == 0);
+    omk_rwlock_rdlock(&s->excl);
 }
 
 void store_unlock(struct store *s)
 {
-    OMK_ASSERT(pthread_rwlock_unlock(&s->excl) == 0);
+    omk_rwlock_unlock(&s->excl);
 }
 
 static int store_cmp_uint(const void *a, const void *b)
@@ -354,13 +355,13 @@ void store_keylock(struct store *s, struct store_keylock *l, const struct fmt_ke
     l->n = m;
     store_rdlock(s);
     for (size_t i = 0; i < m; i++)
-        OMK_ASSERT(pthread_mutex_lock(&s->stripe[l->idx[i]]) == 0);
+        omk_mutex_lock(&s->stripe[l->idx[i]]);
 }
 
 void store_keyunlock(struct store *s, struct store_keylock *l)
 {
     for (size_t i = l->n; i-- > 0;)
-        OMK_ASSERT(pthread_mutex_unlock(&s->stripe[l->idx[i]]) == 0);
+        omk_mutex_unlock(&s->stripe[l->idx[i]]);
     store_unlock(s);
     if (l->idx != l->inline_idx)
         omk_free(l->idx);

@@ -27,6 +27,7 @@
 #include <string.h>
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 #include "index/shard.h"
 #include "store/format.h"
 #include "store/rocks.h"
@@ -62,7 +63,7 @@ struct scan_table *scan_table_new(void)
 {
     struct scan_table *t = omk_calloc(1, sizeof(*t));
 
-    OMK_ASSERT(pthread_mutex_init(&t->mu, NULL) == 0);
+    omk_mutex_init(&t->mu);
     t->next_gen = 1;
     return t;
 }
@@ -109,14 +110,14 @@ static int scan_cursor_get(struct scan_table *t, uint64_t cursor, int db, char *
     struct scan_slot *sl;
     int rc = STORE_ERR_CURSOR, is_prev = 0;
 
-    OMK_ASSERT(pthread_mutex_lock(&t->mu) == 0);
+    omk_mutex_lock(&t->mu);
     sl = scan_slot_of(t, cursor, &is_prev);
     if (sl && sl->db == db) {
         *klen = is_prev ? sl->prev_klen : sl->klen;
         *key = omk_memdup(is_prev ? sl->prev_key : sl->key, *klen);
         rc = STORE_OK;
     }
-    OMK_ASSERT(pthread_mutex_unlock(&t->mu) == 0);
+    omk_mutex_unlock(&t->mu);
     return rc;
 }
 
@@ -131,7 +132,7 @@ static uint64_t scan_cursor_put(struct scan_table *t, uint64_t cursor, int db, c
     uint64_t id;
     int is_prev = 0;
 
-    OMK_ASSERT(pthread_mutex_lock(&t->mu) == 0);
+    omk_mutex_lock(&t->mu);
     sl = cursor ? scan_slot_of(t, cursor, &is_prev) : NULL;
     if (!sl) { /* a new walk, or the slot was taken meanwhile: O(slots), per walk */
         /* The first free slot, else the smallest generation (least recently used). */
@@ -153,7 +154,7 @@ static uint64_t scan_cursor_put(struct scan_table *t, uint64_t cursor, int db, c
     sl->key = key;
     sl->klen = klen;
     id = (sl->gen << SCAN_SLOT_BITS) | (uint64_t)(sl - t->slot);
-    OMK_ASSERT(pthread_mutex_unlock(&t->mu) == 0);
+    omk_mutex_unlock(&t->mu);
     return id;
 }
 
@@ -163,11 +164,11 @@ static void scan_cursor_drop(struct scan_table *t, uint64_t cursor)
     struct scan_slot *sl;
     int is_prev;
 
-    OMK_ASSERT(pthread_mutex_lock(&t->mu) == 0);
+    omk_mutex_lock(&t->mu);
     sl = scan_slot_of(t, cursor, &is_prev);
     if (sl)
         scan_slot_clear(sl);
-    OMK_ASSERT(pthread_mutex_unlock(&t->mu) == 0);
+    omk_mutex_unlock(&t->mu);
 }
 
 #define SCAN_BATCH 256 /* keys examined per idx_shards_walk call (one lock hold) */
@@ -278,9 +279,9 @@ int store_scan(struct store *s, int db, uint64_t cursor, const char *pat, size_t
         fmt_key_init(&from, db, pat, lit);
     }
 
-    OMK_ASSERT(pthread_rwlock_rdlock(&s->excl) == 0);
+    omk_rwlock_rdlock(&s->excl);
     rc = scan_walk(s, &prefix, &from, after, pat, plen, count, cb, arg, &resume, &rlen);
-    OMK_ASSERT(pthread_rwlock_unlock(&s->excl) == 0);
+    omk_rwlock_unlock(&s->excl);
     fmt_key_deinit(&from);
     fmt_key_deinit(&prefix);
     if (rc != STORE_OK)
@@ -304,9 +305,9 @@ int store_keys(struct store *s, int db, const char *pat, size_t plen, store_key_
 
     OMK_ASSERT(db >= 0 && db < s->databases);
     fmt_key_init(&prefix, db, pat, lit);
-    OMK_ASSERT(pthread_rwlock_rdlock(&s->excl) == 0);
+    omk_rwlock_rdlock(&s->excl);
     rc = scan_walk(s, &prefix, &prefix, 0, pat, plen, SIZE_MAX, cb, arg, &resume, &rlen);
-    OMK_ASSERT(pthread_rwlock_unlock(&s->excl) == 0);
+    omk_rwlock_unlock(&s->excl);
     OMK_ASSERT(resume == NULL);
     fmt_key_deinit(&prefix);
     return rc;
@@ -352,7 +353,7 @@ int store_randomkey(struct store *s, int db, uint64_t (*rnd)(void), char **key, 
     OMK_ASSERT(db >= 0 && db < s->databases);
     if (store_dbsize(s, db) == 0)
         return STORE_NOTFOUND;
-    OMK_ASSERT(pthread_rwlock_rdlock(&s->excl) == 0);
+    omk_rwlock_rdlock(&s->excl);
     for (int i = 0; i < 8 && !p.found; i++) {
         unsigned shard;
         const struct idx_entry *e = idx_shards_random(s->ix, rnd(), &shard);
@@ -374,7 +375,7 @@ int store_randomkey(struct store *s, int db, uint64_t (*rnd)(void), char **key, 
             idx_shards_walk(s->ix, from, 1, 1, 4096, random_collect, &p, NULL, NULL);
         }
     }
-    OMK_ASSERT(pthread_rwlock_unlock(&s->excl) == 0);
+    omk_rwlock_unlock(&s->excl);
     if (p.found) {
         *key = omk_memdup(p.key.p + 1, p.key.len - 1);
         *klen = p.key.len - 1;

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 #include "index/shard.h"
 #include "store/cache.h"
 #include "store/format.h"
@@ -192,7 +193,7 @@ static void *store_syncer_main(void *arg)
     struct store *s = arg;
     struct timespec t;
 
-    OMK_ASSERT(pthread_mutex_lock(&s->sync_mu) == 0);
+    omk_mutex_lock(&s->sync_mu);
     while (!s->sync_stop) {
         clock_gettime(CLOCK_MONOTONIC, &t);
         t.tv_sec += 1;
@@ -200,7 +201,7 @@ static void *store_syncer_main(void *arg)
             ;
         if (s->sync_stop)
             break;
-        OMK_ASSERT(pthread_mutex_unlock(&s->sync_mu) == 0);
+        omk_mutex_unlock(&s->sync_mu);
         if (atomic_load(&s->fsync) == STORE_FSYNC_EVERYSEC) {
             struct rocks_stats rs;
 
@@ -208,9 +209,9 @@ static void *store_syncer_main(void *arg)
             if (rs.writes != s->synced_writes && store_sync_wal(s) == STORE_OK)
                 s->synced_writes = rs.writes;
         }
-        OMK_ASSERT(pthread_mutex_lock(&s->sync_mu) == 0);
+        omk_mutex_lock(&s->sync_mu);
     }
-    OMK_ASSERT(pthread_mutex_unlock(&s->sync_mu) == 0);
+    omk_mutex_unlock(&s->sync_mu);
     return NULL;
 }
 
@@ -243,8 +244,6 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
 {
     struct store *s;
     uint64_t ck[256] = { 0 }, ce[256] = { 0 };
-    pthread_rwlockattr_t rwa;
-    pthread_condattr_t ca;
     int64_t t0;
     int rc;
 
@@ -287,15 +286,11 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
     s->dir = omk_memdup(c->dir, strlen(c->dir));
     atomic_init(&s->last_save_ms, omk_now_ms());
     atomic_init(&s->last_save_ok, 1);
-    OMK_ASSERT(pthread_mutex_init(&s->bgsave_mu, NULL) == 0);
+    omk_mutex_init(&s->bgsave_mu);
 
-    OMK_ASSERT(pthread_rwlockattr_init(&rwa) == 0);
-    OMK_ASSERT(pthread_rwlockattr_setkind_np(&rwa,
-                                             PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP) == 0);
-    OMK_ASSERT(pthread_rwlock_init(&s->excl, &rwa) == 0);
-    pthread_rwlockattr_destroy(&rwa);
+    omk_rwlock_init_wrpref(&s->excl);
     for (int i = 0; i < STORE_STRIPES; i++)
-        OMK_ASSERT(pthread_mutex_init(&s->stripe[i], NULL) == 0);
+        omk_mutex_init(&s->stripe[i]);
 
     s->scans = scan_table_new();
     s->cache = cache_new(store_cache_budget_of(c->maxmemory), store_cache_detach, s);
@@ -303,12 +298,9 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
                                                                        : CACHE_MAX_LEN);
     atomic_init(&s->tickets, 0);
 
-    OMK_ASSERT(pthread_mutex_init(&s->sync_mu, NULL) == 0);
-    OMK_ASSERT(pthread_condattr_init(&ca) == 0);
-    OMK_ASSERT(pthread_condattr_setclock(&ca, CLOCK_MONOTONIC) == 0);
-    OMK_ASSERT(pthread_cond_init(&s->sync_cv, &ca) == 0);
-    pthread_condattr_destroy(&ca);
-    OMK_ASSERT(pthread_create(&s->syncer, NULL, store_syncer_main, s) == 0);
+    omk_mutex_init(&s->sync_mu);
+    omk_cond_init_mono(&s->sync_cv);
+    omk_thread_create(&s->syncer, store_syncer_main, s);
 
     *out = s;
     return STORE_OK;
@@ -319,17 +311,17 @@ void store_close(struct store *s)
     if (!s)
         return;
     store_expire_stop(s);
-    OMK_ASSERT(pthread_mutex_lock(&s->bgsave_mu) == 0);
+    omk_mutex_lock(&s->bgsave_mu);
     if (s->bgsave_started) /* a background save finishes before the store goes */
-        OMK_ASSERT(pthread_join(s->bgsave, NULL) == 0);
+        omk_thread_join(s->bgsave);
     s->bgsave_started = 0;
-    OMK_ASSERT(pthread_mutex_unlock(&s->bgsave_mu) == 0);
+    omk_mutex_unlock(&s->bgsave_mu);
     pthread_mutex_destroy(&s->bgsave_mu);
-    OMK_ASSERT(pthread_mutex_lock(&s->sync_mu) == 0);
+    omk_mutex_lock(&s->sync_mu);
     s->sync_stop = 1;
-    OMK_ASSERT(pthread_cond_signal(&s->sync_cv) == 0);
-    OMK_ASSERT(pthread_mutex_unlock(&s->sync_mu) == 0);
-    OMK_ASSERT(pthread_join(s->syncer, NULL) == 0);
+    omk_cond_signal(&s->sync_cv);
+    omk_mutex_unlock(&s->sync_mu);
+    omk_thread_join(s->syncer);
     store_sync_wal(s); /* an error is logged and counted; closing goes on */
 
     scan_table_free(s->scans);
@@ -655,7 +647,7 @@ int store_flush(struct store *s, int db)
     int rc = STORE_OK, any = 0;
 
     OMK_ASSERT(db == -1 || (db >= 0 && db < s->databases));
-    OMK_ASSERT(pthread_rwlock_wrlock(&s->excl) == 0);
+    omk_rwlock_wrlock(&s->excl);
     for (int d = lo; d <= hi && rc == STORE_OK; d++) {
         if (atomic_load(&s->keys[d]) == 0) /* exact: no tombstone for an empty db */
             continue;
@@ -700,7 +692,7 @@ int store_check(struct store *s, char *err, size_t errlen)
     uint64_t ck[256] = { 0 }, ce[256] = { 0 }, bad = 0;
     int rc;
 
-    OMK_ASSERT(pthread_rwlock_wrlock(&s->excl) == 0);
+    omk_rwlock_wrlock(&s->excl);
     rc = store_index_check(s, ck, ce, &bad, err, errlen);
     if (rc == STORE_OK)
         rc = store_cache_check(s, err, errlen);
@@ -795,12 +787,12 @@ int store_bgsave(struct store *s)
         return STORE_ERR_BUSY;
     /* Only the thread that won 'saving' gets here, so 'bgsave' has one writer; the
      * previous background save (if any) has finished: join it first. */
-    OMK_ASSERT(pthread_mutex_lock(&s->bgsave_mu) == 0);
+    omk_mutex_lock(&s->bgsave_mu);
     if (s->bgsave_started)
-        OMK_ASSERT(pthread_join(s->bgsave, NULL) == 0);
+        omk_thread_join(s->bgsave);
     s->bgsave_started = 1;
-    OMK_ASSERT(pthread_create(&s->bgsave, NULL, store_bgsave_main, s) == 0);
-    OMK_ASSERT(pthread_mutex_unlock(&s->bgsave_mu) == 0);
+    omk_thread_create(&s->bgsave, store_bgsave_main, s);
+    omk_mutex_unlock(&s->bgsave_mu);
     return STORE_OK;
 }
 

@@ -35,6 +35,7 @@
 #include <event2/event.h>
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 #include "daemon/cfg.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
@@ -217,7 +218,7 @@ static void fz_init(void)
     fz_worker.base = server.main_base;
     fz_worker.scratch = evbuffer_new();
     fz_worker.notify_fd[0] = fz_worker.notify_fd[1] = -1;
-    pthread_mutex_init(&fz_worker.clients_lock, NULL);
+    omk_mutex_init(&fz_worker.clients_lock);
     server.workers = &fz_worker;
     server.nworkers = 1;
     atexit(fz_shutdown);

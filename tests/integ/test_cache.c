@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/omk_thread.h"
 #include "tests/harness.h"
 
 #define NKEYS 6000       /* 6000 values of 1 KB: 6 MB, three times the 2 MB budget */
@@ -334,12 +335,12 @@ static void test_coherence(const struct tserver *s, redisContext *c)
 
     co->s = s;
     is_status(cmd(c, "CONFIG SET maxmemory 64kb"), "OK", "a small cache for the race");
-    pthread_create(&w, NULL, co_writer, co);
+    omk_thread_create(&w, co_writer, co);
     for (int i = 0; i < CO_READERS; i++)
-        pthread_create(&r[i], NULL, co_reader, co);
-    pthread_join(w, NULL);
+        omk_thread_create(&r[i], co_reader, co);
+    omk_thread_join(w);
     for (int i = 0; i < CO_READERS; i++)
-        pthread_join(r[i], NULL);
+        omk_thread_join(r[i]);
     is_int(atomic_load(&co->wrong), 0, "writer and readers: every reply well-formed");
     is_int(atomic_load(&co->stale), 0,
            "no GET returned a value older than a SET acknowledged before it (%ld GETs)",

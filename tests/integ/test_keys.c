@@ -14,6 +14,7 @@
 #include <sys/resource.h>
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 #include "tests/harness.h"
 
 #define NCONN 1000
@@ -514,7 +515,7 @@ static void test_scan_concurrent(const struct tserver *s, redisContext *c)
     calls = ts_scan_all(c, c10, kl_add, &got, 1000); /* 1 ms apart: ~200+ ms of churn */
     ops1 = atomic_load(&w.ops);
     atomic_store(&w.stop, 1);
-    pthread_join(th, NULL);
+    omk_thread_join(th);
     kl_sort_unique(&got);
     ok(calls > 0 && kl_covers(&got, &stable, 0),
        "SCAN during concurrent writes returns every key present throughout");

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 #include "tests/harness.h"
 #include "tests/integ/tproc.h"
 
@@ -153,7 +154,7 @@ int main(void)
     }
     rss = omk_calloc((size_t)seconds + 1, sizeof(*rss));
     for (int t = 0; t < LOAD_THREADS; t++)
-        pthread_create(&th[t], NULL, load_thread, (void *)(intptr_t)t);
+        omk_thread_create(&th[t], load_thread, (void *)(intptr_t)t);
     for (int s = 0; s <= seconds; s++) {
         if (s > 0)
             tp_sleep_ms(1000);
@@ -171,7 +172,7 @@ int main(void)
     }
     atomic_store(&stop, 1);
     for (int t = 0; t < LOAD_THREADS; t++)
-        pthread_join(th[t], NULL);
+        omk_thread_join(th[t]);
 
     diag("%d connections, %d s: %lld commands (%lld/s); VmRSS kB at 0, %d s, end: %ld %ld %ld",
          nconns, seconds, (long long)total_cmds, (long long)total_cmds / seconds, warm, rss[0],

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 #include "tests/harness.h"
 
 #define NDB 16
@@ -280,7 +281,7 @@ static void kill9_round(const char *mode)
     ts_sleep_ms(1200);
     check_fsync_mode(&s, mode);
     ts_kill9(&s);
-    pthread_join(th, NULL);
+    omk_thread_join(th);
     redisFree(w.c);
     last = atomic_load(&w.last_set);
     last_del = atomic_load(&w.last_del);

@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 #include "tests/harness.h"
 
 #define NOTINT "ERR value is not an integer or out of range"
@@ -538,10 +539,10 @@ static void test_concurrent_incr(const struct tserver *s, redisContext *c)
     for (int i = 0; i < 4; i++) {
         a[i].s = s;
         a[i].errors = 0;
-        OMK_ASSERT(pthread_create(&t[i], NULL, incr_thread, &a[i]) == 0);
+        omk_thread_create(&t[i], incr_thread, &a[i]);
     }
     for (int i = 0; i < 4; i++) {
-        OMK_ASSERT(pthread_join(t[i], NULL) == 0);
+        omk_thread_join(t[i]);
         errors += a[i].errors;
     }
     is_int(errors, 0, "4 connections x 2,000 INCR: every reply is an integer");

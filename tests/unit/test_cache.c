@@ -18,6 +18,7 @@
 #include <string.h>
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 #include "store/cache.h"
 #include "store/format.h"
 #include "store/rocks.h"
@@ -49,18 +50,18 @@ static void toy_detach(void *arg, struct cache_item *it)
     struct toy *t = arg;
     pthread_rwlock_t *l = &t->lock[it->tag % TOY_LOCKS];
 
-    OMK_ASSERT(pthread_rwlock_wrlock(l) == 0);
+    omk_rwlock_wrlock(l);
     if (it->owner) {
         OMK_ASSERT(*(struct cache_item **)it->owner == it);
         *(struct cache_item **)it->owner = NULL;
         it->owner = NULL;
     }
     it->dead = 1;
-    OMK_ASSERT(pthread_rwlock_unlock(l) == 0);
-    OMK_ASSERT(pthread_mutex_lock(&t->log_mu) == 0);
+    omk_rwlock_unlock(l);
+    omk_mutex_lock(&t->log_mu);
     if (t->nlog < TOY_LOG)
         t->log[t->nlog++] = (int)it->tag;
-    OMK_ASSERT(pthread_mutex_unlock(&t->log_mu) == 0);
+    omk_mutex_unlock(&t->log_mu);
 }
 
 static struct toy *toy_new(size_t budget)
@@ -68,8 +69,8 @@ static struct toy *toy_new(size_t budget)
     struct toy *t = omk_calloc(1, sizeof(*t));
 
     for (int i = 0; i < TOY_LOCKS; i++)
-        OMK_ASSERT(pthread_rwlock_init(&t->lock[i], NULL) == 0);
-    OMK_ASSERT(pthread_mutex_init(&t->log_mu, NULL) == 0);
+        omk_pthread_check(pthread_rwlock_init(&t->lock[i], NULL), "pthread_rwlock_init");
+    omk_mutex_init(&t->log_mu);
     t->c = cache_new(budget, toy_detach, t);
     return t;
 }
@@ -120,15 +121,15 @@ static void toy_put(struct toy *t, int key, size_t len)
     int admitted, published = 0;
 
     OMK_ASSERT(len >= 12 && len <= sizeof(buf));
-    OMK_ASSERT(pthread_rwlock_wrlock(l) == 0); /* reserve the version: writes are ordered */
+    omk_rwlock_wrlock(l); /* reserve the version: writes are ordered */
     ver = ++t->version[key];
-    OMK_ASSERT(pthread_rwlock_unlock(l) == 0);
+    omk_rwlock_unlock(l);
     toy_value(buf, len, key, ver);
     it = cache_item_new(buf, len, 0, (uint32_t)key);
     admitted = cache_admit(t->c, it) == CACHE_OK;
-    OMK_ASSERT(pthread_rwlock_wrlock(l) == 0);
+    omk_rwlock_wrlock(l);
     if (t->current[key] > ver) { /* a later write landed first: ours is already old */
-        OMK_ASSERT(pthread_rwlock_unlock(l) == 0);
+        omk_rwlock_unlock(l);
         if (admitted)
             cache_remove(t->c, it);
         cache_unpin(it);
@@ -147,7 +148,7 @@ static void toy_put(struct toy *t, int key, size_t len)
         it->owner = &t->slot[key];
         published = 1;
     }
-    OMK_ASSERT(pthread_rwlock_unlock(l) == 0);
+    omk_rwlock_unlock(l);
     if (old) {
         cache_remove(t->c, old);
         cache_unpin(old);
@@ -163,11 +164,11 @@ static struct cache_item *toy_get(struct toy *t, int key)
     pthread_rwlock_t *l = &t->lock[key % TOY_LOCKS];
     struct cache_item *it;
 
-    OMK_ASSERT(pthread_rwlock_rdlock(l) == 0);
+    omk_rwlock_rdlock(l);
     it = t->slot[key];
     if (it)
         cache_pin(it);
-    OMK_ASSERT(pthread_rwlock_unlock(l) == 0);
+    omk_rwlock_unlock(l);
     if (it)
         cache_note_hit(t->c, it);
     else
@@ -190,7 +191,7 @@ static void toy_del(struct toy *t, int key)
     pthread_rwlock_t *l = &t->lock[key % TOY_LOCKS];
     struct cache_item *old;
 
-    OMK_ASSERT(pthread_rwlock_wrlock(l) == 0);
+    omk_rwlock_wrlock(l);
     old = t->slot[key];
     if (old) {
         cache_pin(old);
@@ -198,7 +199,7 @@ static void toy_del(struct toy *t, int key)
         old->dead = 1;
         t->slot[key] = NULL;
     }
-    OMK_ASSERT(pthread_rwlock_unlock(l) == 0);
+    omk_rwlock_unlock(l);
     if (old) {
         cache_remove(t->c, old);
         cache_unpin(old);
@@ -418,12 +419,12 @@ static void *tt_main(void *arg)
             uint64_t ver = 0, latest;
 
             /* A published item must hold the key's current version, never an older one. */
-            OMK_ASSERT(pthread_rwlock_rdlock(l) == 0);
+            omk_rwlock_rdlock(l);
             it = a->t->slot[key];
             latest = a->t->current[key];
             if (it)
                 cache_pin(it);
-            OMK_ASSERT(pthread_rwlock_unlock(l) == 0);
+            omk_rwlock_unlock(l);
             if (it) {
                 cache_note_hit(a->t->c, it);
                 if (!toy_value_ok(it->data, it->len, key, &ver) || ver != latest)
@@ -447,13 +448,13 @@ static void test_threads(void)
     for (int i = 0; i < TT_THREADS; i++) {
         a[i] = (struct tt_arg){ .t = t, .seed = 17u + (unsigned)i, .writer_pct = 30,
                                 .ops = 40000 };
-        OMK_ASSERT(pthread_create(&th[i], NULL, tt_main, &a[i]) == 0);
+        omk_thread_create(&th[i], tt_main, &a[i]);
     }
     /* Meanwhile, shrink and grow the budget, evicting from this thread too. */
     for (int r = 0; r < 200; r++)
         cache_set_budget(t->c, (size_t)(r % 3 + 1) * 8 * charge_of(110));
     for (int i = 0; i < TT_THREADS; i++) {
-        OMK_ASSERT(pthread_join(th[i], NULL) == 0);
+        omk_thread_join(th[i]);
         bad += a[i].bad;
         hits += a[i].hits;
     }
@@ -751,12 +752,12 @@ static void test_store_coherence(void)
     struct store_stats st;
 
     co->s = fx_store_open(dir, &(struct fx_store_opts){ .maxmemory = 4096 });
-    OMK_ASSERT(pthread_create(&w, NULL, co_writer, co) == 0);
+    omk_thread_create(&w, co_writer, co);
     for (int i = 0; i < CO_READERS; i++)
-        OMK_ASSERT(pthread_create(&r[i], NULL, co_reader, co) == 0);
-    OMK_ASSERT(pthread_join(w, NULL) == 0);
+        omk_thread_create(&r[i], co_reader, co);
+    omk_thread_join(w);
     for (int i = 0; i < CO_READERS; i++)
-        OMK_ASSERT(pthread_join(r[i], NULL) == 0);
+        omk_thread_join(r[i]);
     st = fx_stats(co->s);
     is_int(atomic_load(&co->wrong), 0, "concurrent writer and readers: no malformed value");
     is_int(atomic_load(&co->stale), 0, "no reader saw a value older than a finished SET");

@@ -4,6 +4,7 @@
  * globbing, memory units, requirepass, and log levels, files and rate limiting. */
 #include "config.h"
 
+#include "common/omk_thread.h"
 #include "daemon/cfg.h"
 #include "daemon/log.h"
 #include "tests/tap.h"
@@ -922,7 +923,7 @@ static void test_threads(void)
     struct got g;
 
     cfg_defaults(&c);
-    OMK_ASSERT(pthread_create(&t, NULL, setter_thread, &c) == 0);
+    omk_thread_create(&t, setter_thread, &c);
     for (int i = 0; i < 2000; i++) {
         int to = c.timeout;
 
@@ -935,7 +936,7 @@ static void test_threads(void)
                            strcmp(v, "bbbbbbbbbbbb") == 0));
         }
     }
-    pthread_join(t, NULL);
+    omk_thread_join(t);
     is_int(bad, 0, "readers only see whole values while CONFIG SET runs");
     ok(cfg_requirepass_check(&c, "aaaa", 4) == 1, "last value set wins");
     cfg_deinit(&c);

@@ -14,6 +14,7 @@
 #include "index/index_internal.h"
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 #include "tests/tap.h"
 
 #define MAX_KEY 600
@@ -145,9 +146,9 @@ static void test_threads(void)
     size_t base = idx_entry_arena_bytes();
 
     for (int i = 0; i < 2; i++)
-        pthread_create(&t[i], NULL, churn_thread, &c[i]);
+        omk_thread_create(&t[i], churn_thread, &c[i]);
     for (int i = 0; i < 2; i++)
-        pthread_join(t[i], NULL);
+        omk_thread_join(t[i]);
     ok(!c[0].bad && !c[1].bad, "two threads, 200k makes and frees each: every entry intact");
     ok(idx_entry_arena_bytes() == base, "and the in-use count is back where it was");
 }

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 #include "index/shard.h"
 #include "tests/tap.h"
 
@@ -573,12 +574,12 @@ static void test_concurrency(void)
         idx_shards_unlock(cc.sh, sh);
     }
     cc.deadline_us = omk_mono_us() + 2000000;
-    OMK_ASSERT(pthread_create(&t[0], NULL, cc_writer, &cc) == 0);
-    OMK_ASSERT(pthread_create(&t[1], NULL, cc_writer, &cc) == 0);
-    OMK_ASSERT(pthread_create(&t[2], NULL, cc_reader, &cc) == 0);
-    OMK_ASSERT(pthread_create(&t[3], NULL, cc_walker, &cc) == 0);
+    omk_thread_create(&t[0], cc_writer, &cc);
+    omk_thread_create(&t[1], cc_writer, &cc);
+    omk_thread_create(&t[2], cc_reader, &cc);
+    omk_thread_create(&t[3], cc_walker, &cc);
     for (int i = 0; i < 4; i++)
-        pthread_join(t[i], NULL);
+        omk_thread_join(t[i]);
 
     diag("concurrency: %ld writes, %ld finds, %ld full walks", atomic_load(&cc.writes),
          atomic_load(&cc.finds), atomic_load(&cc.walks));

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 #include "store/format.h"
 #include "store/rocks.h"
 #include "store/store.h"
@@ -875,7 +876,7 @@ static void test_concurrent_scan(void)
     }
     for (int i = 0; i < 4; i++) {
         c[i] = (struct churn){ .s = s, .seed = 1234u + (unsigned)i, .stop = &stop };
-        OMK_ASSERT(pthread_create(&th[i], NULL, churn_main, &c[i]) == 0);
+        omk_thread_create(&th[i], churn_main, &c[i]);
     }
     t0 = omk_mono_us();
     while (omk_mono_us() - t0 < 1000000) {
@@ -898,7 +899,7 @@ static void test_concurrent_scan(void)
     }
     atomic_store(&stop, 1);
     for (int i = 0; i < 4; i++) {
-        pthread_join(th[i], NULL);
+        omk_thread_join(th[i]);
         errors += c[i].errors;
         ops += c[i].ops;
     }

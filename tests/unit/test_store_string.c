@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 #include "store/rocks.h"
 #include "store/store.h"
 #include "store/store_internal.h"
@@ -443,10 +444,10 @@ static void test_concurrency(struct store *s)
         a[i].s = s;
         a[i].n = EACH;
         a[i].failures = 0;
-        OMK_ASSERT(pthread_create(&t[i], NULL, incr_thread, &a[i]) == 0);
+        omk_thread_create(&t[i], incr_thread, &a[i]);
     }
     for (int i = 0; i < THREADS; i++) {
-        OMK_ASSERT(pthread_join(t[i], NULL) == 0);
+        omk_thread_join(t[i]);
         failures += a[i].failures;
     }
     is_int(failures, 0, "4 threads x 2,000 INCRBY + APPEND: no call failed");
