@@ -157,7 +157,7 @@ static void *omk_open_with(const char *dir, size_t maxmemory)
     store_config_defaults(&c);
     c.dir = dir;
     c.maxmemory = maxmemory;
-    store_set_logger(sb_store_log);
+    c.log = sb_store_log;
     if (store_open(&c, &s, err, sizeof(err)) != STORE_OK)
         die("store_open %s: %s", dir, err);
     return s;

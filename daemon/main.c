@@ -135,7 +135,8 @@ static void main_open_store(void)
     sc.max_background_jobs = server.cfg.rocksdb_max_background_jobs;
     sc.maxmemory = (size_t)server.cfg.maxmemory;
     sc.cache_max_value = (size_t)server.cfg.cache_max_value_size;
-    store_set_logger(main_store_log);
+    sc.log = main_store_log;
+    sc.touched = multi_touched;
     rc = store_open(&sc, &server.store, err, sizeof(err));
     if (rc != STORE_OK) {
         omk_log(OMK_LOG_WARNING, "Cannot open the data directory '%s': %s", sc.dir, err);
@@ -182,7 +183,7 @@ int main(int argc, char **argv)
     server.start_mono_us = omk_mono_us();
     omk_log(OMK_LOG_NOTICE, "omenkv version=%s, pid=%d, just started", OMK_VERSION, (int)getpid());
 
-    multi_init(); /* hooks the store before it opens */
+    multi_init();
     main_open_store();
     store_expire_start(server.store, server.cfg.hz);
     cfg_set_apply_hook("appendfsync", main_apply_appendfsync);

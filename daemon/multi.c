@@ -63,8 +63,7 @@ static unsigned watch_bucket(int db, const char *key, size_t klen)
            (WATCH_BUCKETS - 1);
 }
 
-/* Mark every client watching (db, key) dirty; 'key' NULL: every key of 'db' (-1: any). */
-static void multi_touched(int db, const char *key, size_t klen)
+void multi_touched(int db, const char *key, size_t klen)
 {
     if (atomic_load_explicit(&watch_count, memory_order_acquire) == 0)
         return;
@@ -85,7 +84,6 @@ static void multi_touched(int db, const char *key, size_t klen)
 void multi_init(void)
 {
     omk_rwlock_init_wrpref(&exec_lock);
-    store_set_touch_hook(multi_touched);
 }
 
 void multi_cmd_lock(void)

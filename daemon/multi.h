@@ -11,6 +11,10 @@ struct cmd_def;
 /* Start-up (main thread, before the store opens): hook the store's change callback. */
 void multi_init(void);
 
+/* The store's touch hook (store_config.touched): mark every client watching (db, key)
+ * dirty; 'key' NULL: every key of 'db' ('db' -1: of every db). Any thread. */
+void multi_touched(int db, const char *key, size_t klen);
+
 /* Queue the request in c->argc/c->argv (command 'd') for EXEC and reply +QUEUED.
  * Owner thread. */
 void multi_queue(struct client *c, const struct cmd_def *d);

@@ -89,36 +89,20 @@ static int expire_collect(const struct idx_entry *e, void *arg)
  * the keys stay absent to readers and the next walk tries again. */
 static void expire_delete(struct store *s, struct expire_batch *r)
 {
-    struct fmt_key *keys = omk_malloc(r->n * sizeof(*keys));
-    const struct fmt_key **kps = omk_malloc(r->n * sizeof(*kps));
-    struct store_keylock l;
-    struct store_ws w;
-    int64_t now;
+    struct store_op op;
 
+    store_op_begin(&op, s, STORE_OP_WRITE, r->n);
     for (size_t i = 0; i < r->n; i++) {
         const char *p = r->keys[i].p;
 
         OMK_ASSERT(r->keys[i].len >= 1);
-        fmt_key_init(&keys[i], (unsigned char)p[0], p + 1, r->keys[i].len - 1);
-        kps[i] = &keys[i];
+        store_op_key(&op, i, (unsigned char)p[0], (struct omk_slice){p + 1, r->keys[i].len - 1});
     }
-    store_ws_init(&w);
-    store_keylock(s, &l, kps, r->n);
-    now = omk_now_ms();
-    for (size_t i = 0; i < r->n; i++) {
-        struct key_state st;
-
-        if (store_lookup(s, &keys[i], now, &st, NULL, NULL) == STORE_OK && st.exists &&
-            !st.live)
-            store_ws_del(&w, (unsigned char)keys[i].p[0], &keys[i], &st);
-    }
-    store_ws_commit(s, &w);
-    store_keyunlock(s, &l);
-    store_ws_deinit(&w);
-    for (size_t i = 0; i < r->n; i++)
-        fmt_key_deinit(&keys[i]);
-    omk_free(kps);
-    omk_free(keys);
+    store_op_lock(&op);
+    for (size_t i = 0; i < r->n; i++) /* a lookup deletes the key if it is still expired */
+        if (store_op_lookup(&op, i, STORE_WANT_STATE) != STORE_OK)
+            break;
+    store_op_end(&op, STORE_OK);
 }
 
 /* One batch: examine the next EXPIRE_BATCH keys after x->pos and delete the expired ones

@@ -1,8 +1,9 @@
-/* keyspace.c - the store's primitives, used by every operation: what is known of one
- * key (store_lookup, answered by the in-RAM index, its value by the cache or RocksDB),
- * the stripe locks that make a read-modify-write atomic, and the write set that commits
- * changes to several keys in one RocksDB batch and then brings the index, the value
- * cache and the per-db counters up to date.
+/* keyspace.c - the operation sequence every keyed store call is built from (see HOW IT
+ * WORKS in store_internal.h): what is known of one key (store_lookup, answered by the
+ * in-RAM index, its value by the cache or RocksDB), the stripe locks that make a
+ * read-modify-write atomic, the one reading of the clock, lazy expiry, and the hand-off
+ * of values to callers; plus the value cache's side of an index entry (the 'loc' word)
+ * and its coherence self-check. The write set an operation commits is in commit.c.
  *
  * Invariant: the index holds exactly the keys RocksDB holds, with their value lengths
  * and expiries, and keys[db] / expires[db] count them, because every change goes
@@ -23,17 +24,10 @@
 #include "store/rocks.h"
 #include "store/store_internal.h"
 
-static store_touch_fn *store_touch_hook; /* set once at start-up (store_set_touch_hook) */
-
-void store_set_touch_hook(store_touch_fn *fn)
+void store_touched(struct store *s, int db, const char *key, size_t klen)
 {
-    store_touch_hook = fn;
-}
-
-void store_touched(int db, const char *key, size_t klen)
-{
-    if (store_touch_hook)
-        store_touch_hook(db, key, klen);
+    if (s->touched)
+        s->touched(db, key, klen);
 }
 
 void store_count(struct store *s, int db, int64_t dkeys, int64_t dexp)
@@ -82,7 +76,7 @@ static struct cache_item *store_loc_item(uint64_t loc)
  * marked dead and returned; a ticket is withdrawn, so its reader will not publish. With
  * 'pin' the item comes back pinned, for cache_remove() and cache_unpin() once the lock
  * is dropped: an eviction in flight may drop the cache's reference as soon as it is. */
-static struct cache_item *store_loc_clear(struct idx_entry *e, int pin)
+struct cache_item *store_loc_clear(struct idx_entry *e, int pin)
 {
     struct cache_item *it = store_loc_item(store_loc_get(e));
 
@@ -95,6 +89,12 @@ static struct cache_item *store_loc_clear(struct idx_entry *e, int pin)
     }
     __atomic_store_n(&e->loc, 0, __ATOMIC_RELEASE);
     return it;
+}
+
+void store_loc_publish(struct idx_entry *e, struct cache_item *it)
+{
+    it->owner = e;
+    __atomic_store_n(&e->loc, (uint64_t)(uintptr_t)it, __ATOMIC_RELEASE);
 }
 
 void store_cache_detach(void *arg, struct cache_item *it)
@@ -110,9 +110,8 @@ void store_cache_detach(void *arg, struct cache_item *it)
     idx_shards_unlock(s->ix, it->tag);
 }
 
-/* Write-through limit for a new value (key_state.cache_lim): values shorter than this
- * go to the cache: at most cache_max_value bytes, and what the budget can hold. */
-static size_t store_cache_lim(struct store *s)
+/* At most cache_max_value bytes, and what the budget can hold. */
+size_t store_cache_lim(struct store *s)
 {
     size_t by_size = atomic_load(&s->cache_max_value) + 1, by_budget = cache_len_limit(s->cache);
 
@@ -203,7 +202,7 @@ static void store_state_from_value(struct key_state *st, const char *p, size_t n
  * in what RocksDB returns; one whose update came after has overwritten the ticket. A
  * hit pins the item under the read lock, which excludes the eviction callback, so the
  * item outlives the lock for as long as the caller needs it. */
-static int store_read(struct store *s, const struct fmt_key *k, int64_t now_ms,
+static int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms,
                       struct key_state *st, int want, struct cache_item **hit, char **val,
                       size_t *vlen)
 {
@@ -287,210 +286,6 @@ static int store_read(struct store *s, const struct fmt_key *k, int64_t now_ms,
     st->expire_ms = exp;
     st->has_expiry = exp != 0;
     st->live = !(exp != 0 && exp <= now_ms);
-    return STORE_OK;
-}
-
-int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms, struct key_state *st,
-                 char **val, size_t *vlen)
-{
-    struct cache_item *it = NULL;
-    int rc = store_read(s, k, now_ms, st, val != NULL, &it, val, vlen);
-
-    if (it) { /* the caller frees with rocks_free(), which is free(): a malloc'd copy */
-        char *buf = omk_malloc(FMT_HDR_LEN + (size_t)it->len);
-
-        fmt_hdr_encode((unsigned char *)buf, FMT_TYPE_STRING, it->expire_ms);
-        memcpy(buf + FMT_HDR_LEN, it->data, it->len);
-        *val = buf;
-        *vlen = FMT_HDR_LEN + (size_t)it->len;
-        cache_unpin(it);
-    }
-    return rc;
-}
-
-int store_lookup_cached(struct store *s, const struct fmt_key *k, int64_t now_ms,
-                        struct key_state *st, struct cache_item **hit, char **val, size_t *vlen)
-{
-    *hit = NULL;
-    *val = NULL;
-    return store_read(s, k, now_ms, st, 1, hit, val, vlen);
-}
-
-/* ---- Locks ------------------------------------------------------------------------ */
-
-unsigned store_stripe_index(const struct fmt_key *k)
-{
-    return (unsigned)omk_hash(k->p, k->len) & (STORE_STRIPES - 1);
-}
-
-void store_rdlock(struct store *s)
-{
-    omk_rwlock_rdlock(&s->excl);
-}
-
-void store_unlock(struct store *s)
-{
-    omk_rwlock_unlock(&s->excl);
-}
-
-static int store_cmp_uint(const void *a, const void *b)
-{
-    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
-
-    return x < y ? -1 : x > y;
-}
-
-void store_keylock(struct store *s, struct store_keylock *l, const struct fmt_key *const *ks,
-                   size_t n)
-{
-    size_t m = 0;
-
-    l->idx = n <= OMK_ARRAY_LEN(l->inline_idx) ? l->inline_idx : omk_malloc(n * sizeof(*l->idx));
-    for (size_t i = 0; i < n; i++)
-        l->idx[i] = store_stripe_index(ks[i]);
-    qsort(l->idx, n, sizeof(*l->idx), store_cmp_uint);
-    for (size_t i = 0; i < n; i++)
-        if (m == 0 || l->idx[m - 1] != l->idx[i])
-            l->idx[m++] = l->idx[i];
-    l->n = m;
-    store_rdlock(s);
-    for (size_t i = 0; i < m; i++)
-        omk_mutex_lock(&s->stripe[l->idx[i]]);
-}
-
-void store_keyunlock(struct store *s, struct store_keylock *l)
-{
-    for (size_t i = l->n; i-- > 0;)
-        omk_mutex_unlock(&s->stripe[l->idx[i]]);
-    store_unlock(s);
-    if (l->idx != l->inline_idx)
-        omk_free(l->idx);
-    l->idx = NULL;
-    l->n = 0;
-}
-
-/* ---- Write sets --------------------------------------------------------------------- */
-
-void store_ws_init(struct store_ws *w)
-{
-    memset(w, 0, sizeof(*w));
-    w->b = rocks_batch_new();
-}
-
-void store_ws_deinit(struct store_ws *w)
-{
-    for (size_t i = 0; i < w->n; i++) /* values of a set never committed (or failed) */
-        cache_unpin(w->ops[i].item);
-    rocks_batch_free(w->b);
-    omk_free(w->ops);
-    memset(w, 0, sizeof(*w));
-}
-
-/* Record one change for the counters, once the batch has committed. */
-static void store_ws_note(struct store_ws *w, int db, const struct fmt_key *k,
-                          const struct key_state *st, int del, size_t vlen, int64_t expire_ms)
-{
-    struct store_ws_op *op;
-
-    if (w->n == w->cap) {
-        w->cap = w->cap ? 2 * w->cap : 4;
-        w->ops = omk_realloc(w->ops, w->cap * sizeof(*w->ops));
-    }
-    op = &w->ops[w->n++];
-    op->db = db;
-    op->k = k;
-    op->vlen = vlen;
-    op->before = *st;
-    op->del = del;
-    op->expire_ms = expire_ms;
-    op->item = NULL;
-}
-
-void store_ws_put(struct store_ws *w, int db, const struct fmt_key *k, const struct key_state *st,
-                  const void *val, size_t vlen, int64_t expire_ms)
-{
-    unsigned char hdr[FMT_HDR_LEN];
-
-    fmt_hdr_encode(hdr, FMT_TYPE_STRING, expire_ms);
-    rocks_batch_put(w->b, k->p, k->len, hdr, sizeof(hdr), val, vlen);
-    store_ws_note(w, db, k, st, 0, vlen, expire_ms);
-    /* Copied now: the caller may free 'val' before the commit. Its tag (the shard) is
-     * set when it is admitted. */
-    if (vlen < st->cache_lim)
-        w->ops[w->n - 1].item = cache_item_new(val, vlen, expire_ms, 0);
-}
-
-void store_ws_del(struct store_ws *w, int db, const struct fmt_key *k, const struct key_state *st)
-{
-    if (!st->exists)
-        return; /* nothing on disk: nothing to write */
-    rocks_batch_delete(w->b, k->p, k->len);
-    store_ws_note(w, db, k, st, 1, 0, 0);
-}
-
-int store_ws_commit(struct store *s, struct store_ws *w)
-{
-    int rc;
-
-    if (w->n == 0)
-        return STORE_OK;
-    rc = rocks_write(s->rocks, w->b, store_sync_writes(s));
-    if (rc != STORE_OK)
-        return rc;
-    for (size_t i = 0; i < w->n; i++) {
-        struct store_ws_op *op = &w->ops[i];
-        const struct key_state *st = &op->before;
-        unsigned shard = idx_shards_of(s->ix, op->k->p, op->k->len);
-        struct cache_item *old = NULL, *it = op->item;
-        struct idx *ix;
-        struct idx_entry *e;
-        int published = 0;
-
-        /* Admit before taking the shard lock: admitting may evict, and eviction takes
-         * shard locks. An item evicted before it is published is marked dead. */
-        if (it) {
-            it->tag = shard;
-            if (cache_admit(s->cache, it) != CACHE_OK) {
-                cache_unpin(it);
-                it = op->item = NULL;
-            }
-        }
-        ix = idx_shards_wrlock(s->ix, shard);
-        if (op->del) {
-            if (idx_delete(ix, op->k->p, op->k->len, &e) == IDX_OK) {
-                old = store_loc_clear(e, 1);
-                idx_entry_free(e);
-            }
-        } else {
-            idx_insert(ix, op->k->p, op->k->len, &e);
-            old = store_loc_clear(e, 1);
-            store_entry_fill(e, op->vlen, op->expire_ms, 0);
-            if (it && !it->dead) {
-                it->owner = e;
-                __atomic_store_n(&e->loc, (uint64_t)(uintptr_t)it, __ATOMIC_RELEASE);
-                published = 1;
-            }
-        }
-        idx_shards_unlock(s->ix, shard);
-        if (old) {
-            cache_remove(s->cache, old);
-            cache_unpin(old);
-        }
-        if (it) {
-            if (!published)
-                cache_remove(s->cache, it);
-            cache_unpin(it); /* the write set's pin; the cache keeps its own */
-            op->item = NULL;
-        }
-
-        if (op->del)
-            store_count(s, op->db, -1, -st->has_expiry);
-        else
-            store_count(s, op->db, !st->exists, (op->expire_ms != 0) - st->has_expiry);
-        if (st->exists && !st->live) /* an expired key was replaced or removed */
-            atomic_fetch_add(&s->expired_keys, 1);
-        store_touched(op->db, op->k->p + 1, op->k->len - 1);
-    }
     return STORE_OK;
 }
 
@@ -626,5 +421,301 @@ int store_cache_check(struct store *s, char *err, size_t errlen)
     for (size_t i = 0; i < sn.n; i++)
         cache_unpin(sn.v[i]);
     omk_free(sn.v);
+    return rc;
+}
+
+/* ---- Values handed to callers ------------------------------------------------------- */
+
+struct store_val *store_val_wrap(char *buf, size_t n, int64_t expire_ms)
+{
+    struct store_val *v = omk_malloc(sizeof(*v));
+
+    OMK_ASSERT(n >= FMT_HDR_LEN);
+    v->data = buf + FMT_HDR_LEN;
+    v->len = n - FMT_HDR_LEN;
+    v->expire_ms = expire_ms;
+    v->priv_ = buf;
+    v->cached_ = 0;
+    return v;
+}
+
+struct store_val *store_val_of_item(struct cache_item *it)
+{
+    struct store_val *v = omk_malloc(sizeof(*v));
+
+    v->data = it->data;
+    v->len = it->len;
+    v->expire_ms = it->expire_ms;
+    v->priv_ = it;
+    v->cached_ = 1;
+    return v;
+}
+
+void store_val_release(struct store_val *v)
+{
+    if (!v)
+        return;
+    if (v->cached_)
+        cache_unpin(v->priv_);
+    else
+        rocks_free(v->priv_);
+    omk_free(v);
+}
+
+void store_val_release_cb(const void *data, size_t datalen, void *extra)
+{
+    OMK_UNUSED(data);
+    OMK_UNUSED(datalen);
+    store_val_release(extra);
+}
+
+/* ---- Locks ------------------------------------------------------------------------ */
+
+void store_rdlock(struct store *s)
+{
+    omk_rwlock_rdlock(&s->excl);
+}
+
+void store_unlock(struct store *s)
+{
+    omk_rwlock_unlock(&s->excl);
+}
+
+static int store_cmp_uint(const void *a, const void *b)
+{
+    unsigned x = *(const unsigned *)a, y = *(const unsigned *)b;
+
+    return x < y ? -1 : x > y;
+}
+
+/* Take the stripes of the 'n' keys 'ks' (stride 'stride' bytes apart, each starting with
+ * its struct fmt_key) into 'l': distinct, in ascending order (lock 2 of the order in
+ * store_internal.h). Caller holds 'excl' as reader. */
+static void store_keylock(struct store *s, struct store_keylock *l, const struct store_op_key *ks,
+                          size_t n)
+{
+    size_t m = 0;
+
+    l->idx = n <= OMK_ARRAY_LEN(l->inline_idx) ? l->inline_idx : omk_malloc(n * sizeof(*l->idx));
+    for (size_t i = 0; i < n; i++)
+        l->idx[i] = (unsigned)omk_hash(ks[i].k.p, ks[i].k.len) & (STORE_STRIPES - 1);
+    if (n > 1)
+        qsort(l->idx, n, sizeof(*l->idx), store_cmp_uint);
+    for (size_t i = 0; i < n; i++)
+        if (m == 0 || l->idx[m - 1] != l->idx[i])
+            l->idx[m++] = l->idx[i];
+    l->n = m;
+    for (size_t i = 0; i < m; i++)
+        omk_mutex_lock(&s->stripe[l->idx[i]]);
+}
+
+static void store_keyunlock(struct store *s, struct store_keylock *l)
+{
+    for (size_t i = l->n; i-- > 0;)
+        omk_mutex_unlock(&s->stripe[l->idx[i]]);
+    if (l->idx != l->inline_idx)
+        omk_free(l->idx);
+    l->idx = NULL;
+    l->n = 0;
+}
+
+/* ---- The operation sequence ---------------------------------------------------------- */
+
+void store_op_begin(struct store_op *op, struct store *s, enum store_op_mode mode, size_t n)
+{
+    op->s = s;
+    op->mode = mode;
+    op->now = 0;
+    op->n = n;
+    op->key = n <= OMK_ARRAY_LEN(op->key_inline) ? op->key_inline
+                                                 : omk_malloc(n * sizeof(*op->key));
+    op->l.idx = NULL;
+    op->l.n = 0;
+    if (mode == STORE_OP_WRITE)
+        store_ws_init(&op->w);
+}
+
+void store_op_key(struct store_op *op, size_t i, int db, struct omk_slice key)
+{
+    struct store_op_key *k = &op->key[i];
+
+    OMK_ASSERT(i < op->n);
+    OMK_ASSERT(db >= 0 && db < op->s->databases);
+    fmt_key_init(&k->k, db, key.p, key.len);
+    k->db = db;
+    memset(&k->st, 0, sizeof(k->st));
+    k->cur_ = k->st;
+    k->val = NULL;
+    k->vlen = 0;
+    k->item_ = NULL;
+    k->buf_ = NULL;
+    k->n_ = 0;
+    k->expired_ = 0;
+}
+
+void store_op_lock(struct store_op *op)
+{
+    store_rdlock(op->s);
+    if (op->mode == STORE_OP_WRITE)
+        store_keylock(op->s, &op->l, op->key, op->n);
+    op->now = omk_now_ms();
+}
+
+void store_op_begin1(struct store_op *op, struct store *s, enum store_op_mode mode, int db,
+                     struct omk_slice key)
+{
+    store_op_begin(op, s, mode, 1);
+    store_op_key(op, 0, db, key);
+    store_op_lock(op);
+}
+
+/* Drop what holds the value of 'k', if anything. */
+static void store_op_val_drop(struct store_op_key *k)
+{
+    cache_unpin(k->item_);
+    rocks_free(k->buf_);
+    k->item_ = NULL;
+    k->buf_ = NULL;
+    k->n_ = 0;
+    k->val = NULL;
+    k->vlen = 0;
+}
+
+int store_op_lookup(struct store_op *op, size_t i, enum store_op_want want)
+{
+    struct store_op_key *k = &op->key[i];
+    int rc;
+
+    OMK_ASSERT(i < op->n && op->now != 0);
+    store_op_val_drop(k);
+    if (k->expired_) { /* its deletion is in the write set already */
+        memset(&k->st, 0, sizeof(k->st));
+        k->st.cache_lim = store_cache_lim(op->s);
+        return STORE_OK;
+    }
+    rc = store_lookup(op->s, &k->k, op->now, &k->st, want == STORE_WANT_VALUE, &k->item_,
+                      &k->buf_, &k->n_);
+    if (rc != STORE_OK) {
+        store_op_val_drop(k);
+        return rc;
+    }
+    if (k->st.exists && !k->st.live) {
+        size_t lim = k->st.cache_lim;
+
+        k->expired_ = 1;
+        if (op->mode == STORE_OP_WRITE)
+            store_ws_del(&op->w, k->db, &k->k, &k->st);
+        store_op_val_drop(k);
+        memset(&k->st, 0, sizeof(k->st));
+        k->st.cache_lim = lim;
+    } else if (k->st.bad) {
+        store_op_val_drop(k);
+    } else if (k->item_) {
+        k->val = k->item_->data;
+        k->vlen = k->item_->len;
+    } else if (k->buf_) {
+        OMK_ASSERT(k->n_ >= FMT_HDR_LEN);
+        k->val = k->buf_ + FMT_HDR_LEN;
+        k->vlen = k->n_ - FMT_HDR_LEN;
+    }
+    k->cur_ = k->st;
+    return STORE_OK;
+}
+
+void store_op_put(struct store_op *op, size_t i, const void *val, size_t vlen, int64_t expire_ms)
+{
+    struct store_op_key *k = &op->key[i];
+    size_t lim = k->cur_.cache_lim;
+
+    OMK_ASSERT(op->mode == STORE_OP_WRITE);
+    store_ws_put(&op->w, k->db, &k->k, &k->cur_, val, vlen, expire_ms);
+    memset(&k->cur_, 0, sizeof(k->cur_));
+    k->cur_.exists = k->cur_.live = 1;
+    k->cur_.has_expiry = expire_ms != 0;
+    k->cur_.expire_ms = expire_ms;
+    k->cur_.vlen = vlen;
+    k->cur_.cache_lim = lim;
+}
+
+void store_op_del(struct store_op *op, size_t i)
+{
+    struct store_op_key *k = &op->key[i];
+    size_t lim = k->cur_.cache_lim;
+
+    OMK_ASSERT(op->mode == STORE_OP_WRITE);
+    store_ws_del(&op->w, k->db, &k->k, &k->cur_);
+    memset(&k->cur_, 0, sizeof(k->cur_));
+    k->cur_.cache_lim = lim;
+}
+
+struct store_val *store_op_take_val(struct store_op *op, size_t i)
+{
+    struct store_op_key *k = &op->key[i];
+    struct store_val *v;
+
+    OMK_ASSERT(k->val);
+    if (k->item_)
+        v = store_val_of_item(k->item_);
+    else
+        v = store_val_wrap(k->buf_, k->n_, k->st.expire_ms);
+    k->item_ = NULL;
+    k->buf_ = NULL;
+    store_op_val_drop(k);
+    return v;
+}
+
+/* Lazy expiry after a read: delete the keys 'op' found expired, in one write operation
+ * (whose lookups record the deletion of those still expired once their stripes are
+ * held: a writer may have replaced one since). A failed delete is logged by rocks/; the
+ * keys stay absent to readers anyway, since their time has passed. */
+static void store_op_expire_found(struct store_op *rd)
+{
+    struct store_op op;
+    size_t n = 0;
+
+    for (size_t i = 0; i < rd->n; i++)
+        n += rd->key[i].expired_;
+    if (n == 0)
+        return;
+    store_op_begin(&op, rd->s, STORE_OP_WRITE, n);
+    n = 0;
+    for (size_t i = 0; i < rd->n; i++) {
+        const struct store_op_key *k = &rd->key[i];
+
+        if (k->expired_)
+            store_op_key(&op, n++, k->db, (struct omk_slice){k->k.p + 1, k->k.len - 1});
+    }
+    store_op_lock(&op);
+    for (size_t i = 0; i < n; i++)
+        if (store_op_lookup(&op, i, STORE_WANT_STATE) != STORE_OK)
+            break;
+    store_op_end(&op, STORE_OK);
+}
+
+int store_op_end(struct store_op *op, int rc)
+{
+    struct store *s = op->s;
+
+    if (op->mode == STORE_OP_WRITE) {
+        if (rc >= 0) {
+            int crc = store_ws_commit(s, &op->w);
+
+            if (crc < 0)
+                rc = crc;
+        }
+        store_keyunlock(s, &op->l);
+    }
+    store_unlock(s);
+    if (op->mode == STORE_OP_WRITE)
+        store_ws_deinit(&op->w);
+    else
+        store_op_expire_found(op);
+    for (size_t i = 0; i < op->n; i++) {
+        store_op_val_drop(&op->key[i]);
+        fmt_key_deinit(&op->key[i].k);
+    }
+    if (op->key != op->key_inline)
+        omk_free(op->key);
+    op->key = NULL;
     return rc;
 }

@@ -16,7 +16,7 @@
 
 /* Make the index entry of RocksDB key 'k'/'klen' from its stored value 'v'/'vlen';
  * a header that does not decode makes an entry flagged STORE_EF_BAD (a key without
- * expiry, as store_lookup() reports it). Writes its expiry (0: none or bad) to '*exp'. */
+ * expiry, as store_op_lookup() reports it). Writes its expiry (0: none or bad) to '*exp'. */
 static struct idx_entry *load_entry(const char *k, size_t klen, const char *v, size_t vlen,
                                     int64_t *exp)
 {
@@ -57,7 +57,7 @@ int store_index_load(struct store *s, uint64_t *keys, uint64_t *expires, char *e
         keys[(unsigned char)k[0]]++;
         expires[(unsigned char)k[0]] += exp != 0;
         if ((n & 0xffff) == 0 && omk_mono_us() >= next_log) {
-            store_log(0, "Loading the key index: %zu keys so far (%.1f s)", n,
+            store_log(s->log, 0, "Loading the key index: %zu keys so far (%.1f s)", n,
                       (double)(omk_mono_us() - t0) / 1e6);
             next_log = omk_mono_us() + LOAD_PROGRESS_US;
         }

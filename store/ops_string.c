@@ -1,8 +1,9 @@
-/* ops_string.c - the string read-modify-writes of store.h's "String operations" block:
- * INCRBY, INCRBYFLOAT, APPEND, SETRANGE, STRLEN, GETDEL, GETEX and MSETNX. They sit
- * beside store.c and are built only from the primitives of store_internal.h: each call
- * holds the stripes of its keys from its store_lookup() to the commit of a single write
- * set, so it is atomic for those keys and the per-db counters stay exact.
+/* ops_string.c - the string operations of store.h's "String operations" block: GET,
+ * SET (with NX/XX/KEEPTTL/GET), MSET, MSETNX, and the read-modify-writes INCRBY,
+ * INCRBYFLOAT, APPEND, SETRANGE, STRLEN, GETDEL and GETEX. Each is one operation of
+ * keyspace.c's sequence (store_internal.h): its keys' stripes are held from the lookup
+ * to the commit of a single write set, so it is atomic for those keys and the per-db
+ * counters stay exact.
  * Invariant: a call reads a key's stored value at most once and writes it at most once. */
 #include "config.h"
 
@@ -18,107 +19,161 @@
 #include "store/store.h"
 #include "store/store_internal.h"
 
-/* ---- One key, from lock to commit ------------------------------------------------------ */
+/* ---- Reads and writes of whole values ------------------------------------------------ */
 
-/* A read-modify-write of one key: str_rmw_begin() locks it and reads it, the operation
- * adds at most one change to 'w', str_rmw_end() commits and unlocks. */
-struct str_rmw {
-    struct store *s;
-    int db;
-    struct fmt_key k;
-    struct store_keylock l;
-    struct store_ws w;
-    struct key_state st;
-    int64_t now;     /* ms: the call's one reading of the clock */
-    char *buf;       /* the stored value, header first (rocks_free), or NULL */
-    size_t n;        /* bytes at 'buf' */
-    const char *val; /* the payload of the live value; NULL: the key is missing or expired */
-    size_t vlen;     /* its bytes (0 when missing) */
-};
-
-/* Take the stripe of 'key' in 'db' and read what is known of it into 'r': its state,
- * and when 'want_val' its value ('r->val'/'r->vlen' if it is live). Returns STORE_OK,
- * STORE_ERR_VALUE when the value is wanted but does not decode, or an I/O error. In
- * every case the caller ends with str_rmw_end(). */
-static int str_rmw_begin(struct str_rmw *r, struct store *s, int db, struct omk_slice key,
-                         int want_val)
+int store_get(struct store *s, int db, struct omk_slice key, struct store_val **out)
 {
-    const struct fmt_key *kp = &r->k;
+    struct store_op op;
     int rc;
 
-    OMK_ASSERT(db >= 0 && db < s->databases);
-    r->s = s;
-    r->db = db;
-    r->now = omk_now_ms();
-    r->buf = NULL;
-    r->n = 0;
-    r->val = NULL;
-    r->vlen = 0;
-    memset(&r->st, 0, sizeof(r->st));
-    fmt_key_init(&r->k, db, key.p, key.len);
-    store_ws_init(&r->w);
-    store_keylock(s, &r->l, &kp, 1);
-    rc = store_lookup(s, &r->k, r->now, &r->st, want_val ? &r->buf : NULL, &r->n);
-    if (rc < 0 || !r->st.exists || !r->st.live)
-        return rc;
-    if (r->st.bad)
-        return want_val ? STORE_ERR_VALUE : STORE_OK;
-    if (want_val) {
-        OMK_ASSERT(r->buf && r->n >= FMT_HDR_LEN);
-        r->val = r->buf + FMT_HDR_LEN;
-        r->vlen = r->n - FMT_HDR_LEN;
-    }
-    return STORE_OK;
+    store_op_begin1(&op, s, STORE_OP_READ, db, key);
+    rc = store_op_lookup(&op, 0, STORE_WANT_VALUE);
+    if (rc == STORE_OK && !op.key[0].st.exists)
+        rc = STORE_NOTFOUND;
+    else if (rc == STORE_OK && op.key[0].st.bad)
+        rc = STORE_ERR_VALUE;
+    else if (rc == STORE_OK)
+        *out = store_op_take_val(&op, 0);
+    return store_op_end(&op, rc);
 }
 
-/* The expiry a rewrite of the key keeps: its own if it is live, else none. */
-static int64_t str_rmw_expiry(const struct str_rmw *r)
+int store_set(struct store *s, int db, struct omk_slice key, struct omk_slice val, int flags,
+              int64_t expire_ms, struct store_val **old)
 {
-    return r->st.exists && r->st.live ? r->st.expire_ms : 0;
-}
+    int want_old = (flags & STORE_SET_GET) != 0;
+    const struct key_state *st;
+    struct store_op op;
+    int64_t new_exp;
+    int rc;
 
-/* Queue the new value 'p'/'n' of the key, expiring at 'expire_ms' (0: never). */
-static void str_rmw_put(struct str_rmw *r, const void *p, size_t n, int64_t expire_ms)
-{
-    store_ws_put(&r->w, r->db, &r->k, &r->st, p, n, expire_ms);
-}
-
-/* Finish the call begun by str_rmw_begin() with outcome 'rc': unless 'rc' is an error,
- * also remove the key if it had expired and the call did not rewrite it (lazy expiry),
- * and commit. Then unlock and free. When the result is STORE_OK and 'out' is not NULL,
- * the old value (which the caller saw live) goes to '*out'. Returns 'rc', or the
- * commit's error. */
-static int str_rmw_end(struct str_rmw *r, int rc, struct store_val **out)
-{
-    if (rc >= 0 && r->w.n == 0 && r->st.exists && !r->st.live)
-        store_ws_del(&r->w, r->db, &r->k, &r->st);
-    if (rc >= 0) {
-        int crc = store_ws_commit(r->s, &r->w);
-
-        if (crc < 0)
-            rc = crc;
+    OMK_ASSERT(!want_old || old);
+    store_op_begin1(&op, s, STORE_OP_WRITE, db, key);
+    rc = store_op_lookup(&op, 0, want_old ? STORE_WANT_VALUE : STORE_WANT_STATE);
+    st = &op.key[0].st;
+    if (rc < 0)
+        return store_op_end(&op, rc);
+    if (want_old && st->bad) /* the old value cannot be returned: change nothing */
+        return store_op_end(&op, STORE_ERR_VALUE);
+    if (((flags & STORE_SET_NX) && st->live) || ((flags & STORE_SET_XX) && !st->live))
+        rc = STORE_NOTSET;
+    if (rc == STORE_OK) {
+        new_exp = (flags & STORE_SET_KEEPTTL) ? st->expire_ms : expire_ms;
+        if (new_exp != 0 && new_exp <= op.now) /* a time already past: the key ends up absent */
+            store_op_del(&op, 0);
+        else
+            store_op_put(&op, 0, val.p, val.len, new_exp);
     }
-    store_keyunlock(r->s, &r->l);
-    store_ws_deinit(&r->w);
-    if (rc == STORE_OK && out) {
-        OMK_ASSERT(r->val);
-        *out = store_val_wrap(r->buf, r->n, r->st.expire_ms);
-        r->buf = NULL;
+    if (want_old)
+        *old = st->live ? store_op_take_val(&op, 0) : NULL;
+    rc = store_op_end(&op, rc);
+    if (rc < 0 && want_old) {
+        store_val_release(*old);
+        *old = NULL;
     }
-    rocks_free(r->buf);
-    fmt_key_deinit(&r->k);
     return rc;
+}
+
+/* One distinct key of an MSET. */
+struct mset_item {
+    struct omk_slice key;
+    size_t pair;      /* index of the pair that wins (the last one naming the key) */
+};
+
+/* qsort: by key bytes, then by pair index (so the last of equal keys comes last). */
+static int mset_cmp_key(const void *a, const void *b)
+{
+    const struct mset_item *x = a, *y = b;
+    int c = fmt_bytes_cmp(x->key.p, x->key.len, y->key.p, y->key.len);
+
+    if (c)
+        return c;
+    return x->pair < y->pair ? -1 : x->pair > y->pair;
+}
+
+/* MSET ('nx' 0) and MSETNX ('nx' 1): write the pairs in one batch under all their
+ * stripes; with 'nx', only if none of the keys is live (else STORE_NOTSET). */
+static int store_mset_generic(struct store *s, int db, const struct omk_slice *kv, size_t npairs,
+                              int nx)
+{
+    struct mset_item *it;
+    struct store_op op;
+    size_t n = 0;
+    int rc = STORE_OK;
+
+    if (npairs == 0)
+        return STORE_OK;
+    /* Keep one item per distinct key, the last pair naming it (Redis: last wins). */
+    it = omk_malloc(npairs * sizeof(*it));
+    for (size_t i = 0; i < npairs; i++) {
+        it[i].key = kv[2 * i];
+        it[i].pair = i;
+    }
+    qsort(it, npairs, sizeof(*it), mset_cmp_key);
+    for (size_t i = 0; i < npairs; i++) {
+        if (i + 1 < npairs && fmt_bytes_cmp(it[i].key.p, it[i].key.len, it[i + 1].key.p,
+                                            it[i + 1].key.len) == 0)
+            continue;
+        it[n++] = it[i];
+    }
+    store_op_begin(&op, s, STORE_OP_WRITE, n);
+    for (size_t i = 0; i < n; i++)
+        store_op_key(&op, i, db, it[i].key);
+    store_op_lock(&op);
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        rc = store_op_lookup(&op, i, STORE_WANT_STATE);
+        if (rc == STORE_OK && nx && op.key[i].st.live)
+            rc = STORE_NOTSET;
+    }
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
+        const struct omk_slice *v = &kv[2 * it[i].pair + 1];
+
+        store_op_put(&op, i, v->p, v->len, 0);
+    }
+    rc = store_op_end(&op, rc);
+    omk_free(it);
+    return rc;
+}
+
+int store_mset(struct store *s, int db, const struct omk_slice *kv, size_t npairs)
+{
+    return store_mset_generic(s, db, kv, npairs, 0);
+}
+
+int store_msetnx(struct store *s, int db, const struct omk_slice *kv, size_t npairs)
+{
+    return store_mset_generic(s, db, kv, npairs, 1);
+}
+
+/* The expiry a rewrite of key 0 of 'op' keeps: its own (0 for a missing key). */
+static int64_t str_keep_expiry(const struct store_op *op)
+{
+    return op->key[0].st.expire_ms;
 }
 
 /* ---- Counters ------------------------------------------------------------------------- */
 
+/* Begin the read-modify-write of 'key' in 'db' ('op' is then locked and key 0 looked up
+ * with its value). STORE_OK, STORE_ERR_VALUE (its value does not decode), or an error;
+ * in every case the caller ends with store_op_end(). */
+static int str_rmw_begin(struct store_op *op, struct store *s, int db, struct omk_slice key)
+{
+    int rc;
+
+    store_op_begin1(op, s, STORE_OP_WRITE, db, key);
+    rc = store_op_lookup(op, 0, STORE_WANT_VALUE);
+    if (rc == STORE_OK && op->key[0].st.bad)
+        rc = STORE_ERR_VALUE;
+    return rc;
+}
+
 int store_incrby(struct store *s, int db, struct omk_slice key, long long incr, long long *out)
 {
-    struct str_rmw r;
+    struct store_op op;
     long long v = 0;
-    int rc = str_rmw_begin(&r, s, db, key, 1);
+    int rc = str_rmw_begin(&op, s, db, key);
+    const struct store_op_key *k = &op.key[0]; /* set by the begin */
 
-    if (rc == STORE_OK && r.val && !omk_str2ll(r.val, r.vlen, &v))
+    if (rc == STORE_OK && k->val && !omk_str2ll(k->val, k->vlen, &v))
         rc = STORE_NOTINT;
     if (rc == STORE_OK && ((incr < 0 && v < 0 && incr < LLONG_MIN - v) ||
                            (incr > 0 && v > 0 && incr > LLONG_MAX - v)))
@@ -127,9 +182,9 @@ int store_incrby(struct store *s, int db, struct omk_slice key, long long incr, 
         char txt[24];
 
         v += incr;
-        str_rmw_put(&r, txt, omk_ll2str(txt, v), str_rmw_expiry(&r));
+        store_op_put(&op, 0, txt, omk_ll2str(txt, v), str_keep_expiry(&op));
     }
-    rc = str_rmw_end(&r, rc, NULL);
+    rc = store_op_end(&op, rc);
     if (rc == STORE_OK)
         *out = v;
     return rc;
@@ -163,12 +218,13 @@ int store_incrbyfloat(struct store *s, int db, struct omk_slice key, long double
                       size_t *outlen)
 {
     char txt[STORE_FLOAT_STR_MAX];
-    struct str_rmw r;
+    struct store_op op;
     long double v = 0;
     size_t n = 0;
-    int rc = str_rmw_begin(&r, s, db, key, 1);
+    int rc = str_rmw_begin(&op, s, db, key);
+    const struct store_op_key *k = &op.key[0];
 
-    if (rc == STORE_OK && r.val && !omk_str2ld(r.val, r.vlen, &v))
+    if (rc == STORE_OK && k->val && !omk_str2ld(k->val, k->vlen, &v))
         rc = STORE_NOTFLOAT;
     if (rc == STORE_OK) {
         v += incr;
@@ -177,9 +233,9 @@ int store_incrbyfloat(struct store *s, int db, struct omk_slice key, long double
     }
     if (rc == STORE_OK) {
         n = str_ld_format(txt, v);
-        str_rmw_put(&r, txt, n, str_rmw_expiry(&r));
+        store_op_put(&op, 0, txt, n, str_keep_expiry(&op));
     }
-    rc = str_rmw_end(&r, rc, NULL);
+    rc = store_op_end(&op, rc);
     if (rc == STORE_OK) {
         memcpy(out, txt, n);
         *outlen = n;
@@ -192,26 +248,27 @@ int store_incrbyfloat(struct store *s, int db, struct omk_slice key, long double
 int store_append(struct store *s, int db, struct omk_slice key, struct omk_slice val,
                  size_t max_len, size_t *newlen)
 {
-    struct str_rmw r;
+    struct store_op op;
     size_t n = 0;
-    int rc = str_rmw_begin(&r, s, db, key, 1);
+    int rc = str_rmw_begin(&op, s, db, key);
+    const struct store_op_key *k = &op.key[0];
 
-    if (rc == STORE_OK && r.val && (r.vlen > max_len || val.len > max_len - r.vlen))
+    if (rc == STORE_OK && k->val && (k->vlen > max_len || val.len > max_len - k->vlen))
         rc = STORE_TOOBIG; /* a missing key is not checked: 'val' itself passed the limit */
-    if (rc == STORE_OK && !r.val) {
+    if (rc == STORE_OK && !k->val) {
         n = val.len;
-        str_rmw_put(&r, val.p, val.len, 0);
+        store_op_put(&op, 0, val.p, val.len, 0);
     } else if (rc == STORE_OK) {
         char *p;
 
-        n = r.vlen + val.len;
+        n = k->vlen + val.len;
         p = omk_malloc(n);
-        memcpy(p, r.val, r.vlen);
-        memcpy(p + r.vlen, val.p, val.len);
-        str_rmw_put(&r, p, n, str_rmw_expiry(&r)); /* the write set copies the bytes */
+        memcpy(p, k->val, k->vlen);
+        memcpy(p + k->vlen, val.p, val.len);
+        store_op_put(&op, 0, p, n, str_keep_expiry(&op)); /* the write set copies the bytes */
         omk_free(p);
     }
-    rc = str_rmw_end(&r, rc, NULL);
+    rc = store_op_end(&op, rc);
     if (rc == STORE_OK)
         *newlen = n;
     return rc;
@@ -220,33 +277,41 @@ int store_append(struct store *s, int db, struct omk_slice key, struct omk_slice
 int store_setrange(struct store *s, int db, struct omk_slice key, size_t offset,
                    struct omk_slice val, size_t max_len, size_t *newlen)
 {
-    struct str_rmw r;
+    const struct store_op_key *k;
+    struct store_op op;
     size_t n = 0;
     int rc;
 
     /* Writing nothing needs only the current length, which the key's state gives. */
-    rc = str_rmw_begin(&r, s, db, key, val.len > 0);
-    if (rc == STORE_OK && val.len == 0) {
-        if (r.st.exists && r.st.live)
-            rc = r.st.bad ? STORE_ERR_VALUE : STORE_OK;
-        n = rc == STORE_OK && r.st.exists && r.st.live ? r.st.vlen : 0;
-    } else if (rc == STORE_OK && (offset > max_len || val.len > max_len - offset)) {
-        rc = STORE_TOOBIG;
-    } else if (rc == STORE_OK) {
-        size_t end = offset + val.len;
-        char *p;
+    if (val.len == 0) {
+        store_op_begin1(&op, s, STORE_OP_READ, db, key);
+        k = &op.key[0];
+        rc = store_op_lookup(&op, 0, STORE_WANT_STATE);
+        if (rc == STORE_OK && k->st.bad)
+            rc = STORE_ERR_VALUE;
+        n = k->st.vlen;
+        rc = store_op_end(&op, rc);
+    } else {
+        rc = str_rmw_begin(&op, s, db, key);
+        k = &op.key[0];
+        if (rc == STORE_OK && (offset > max_len || val.len > max_len - offset)) {
+            rc = STORE_TOOBIG;
+        } else if (rc == STORE_OK) {
+            size_t end = offset + val.len;
+            char *p;
 
-        n = end > r.vlen ? end : r.vlen;
-        p = omk_malloc(n);
-        if (r.vlen)
-            memcpy(p, r.val, r.vlen);
-        if (offset > r.vlen)
-            memset(p + r.vlen, 0, offset - r.vlen);
-        memcpy(p + offset, val.p, val.len);
-        str_rmw_put(&r, p, n, str_rmw_expiry(&r));
-        omk_free(p);
+            n = end > k->vlen ? end : k->vlen;
+            p = omk_malloc(n);
+            if (k->vlen)
+                memcpy(p, k->val, k->vlen);
+            if (offset > k->vlen)
+                memset(p + k->vlen, 0, offset - k->vlen);
+            memcpy(p + offset, val.p, val.len);
+            store_op_put(&op, 0, p, n, str_keep_expiry(&op));
+            omk_free(p);
+        }
+        rc = store_op_end(&op, rc);
     }
-    rc = str_rmw_end(&r, rc, NULL);
     if (rc == STORE_OK)
         *newlen = n;
     return rc;
@@ -254,76 +319,76 @@ int store_setrange(struct store *s, int db, struct omk_slice key, size_t offset,
 
 int store_strlen(struct store *s, int db, struct omk_slice key, size_t *len)
 {
-    struct str_rmw r;
-    struct key_state st;
-    struct fmt_key k;
-    size_t n = 0;
+    const struct key_state *st;
+    struct store_op op;
     int rc;
 
-    /* A read, like store_get(): no stripe unless the key turns out to have expired. */
-    OMK_ASSERT(db >= 0 && db < s->databases);
-    fmt_key_init(&k, db, key.p, key.len);
-    store_rdlock(s);
-    rc = store_lookup(s, &k, omk_now_ms(), &st, NULL, NULL);
-    store_unlock(s);
-    fmt_key_deinit(&k);
-    if (rc < 0)
-        return rc;
-    if (!st.exists)
-        return STORE_NOTFOUND;
-    if (st.live) {
-        if (st.bad)
-            return STORE_ERR_VALUE;
-        *len = st.vlen;
-        return STORE_OK;
-    }
-    /* Expired: look again under the stripe, which removes it unless it was rewritten. */
-    rc = str_rmw_begin(&r, s, db, key, 0);
-    if (rc == STORE_OK && !(r.st.exists && r.st.live))
+    /* A read, like store_get(): the length comes from the key's state. */
+    store_op_begin1(&op, s, STORE_OP_READ, db, key);
+    st = &op.key[0].st;
+    rc = store_op_lookup(&op, 0, STORE_WANT_STATE);
+    if (rc == STORE_OK && !st->exists)
         rc = STORE_NOTFOUND;
-    else if (rc == STORE_OK && r.st.bad)
+    else if (rc == STORE_OK && st->bad)
         rc = STORE_ERR_VALUE;
-    n = r.st.vlen;
-    rc = str_rmw_end(&r, rc, NULL);
-    if (rc == STORE_OK)
-        *len = n;
-    return rc;
+    else if (rc == STORE_OK)
+        *len = st->vlen;
+    return store_op_end(&op, rc);
 }
 
 /* ---- Reads that write ------------------------------------------------------------------ */
 
+/* Hand value 'v' (NULL: none) to '*out' if the call's outcome 'rc' is STORE_OK, else
+ * release it. Returns 'rc'. */
+static int str_hand_val(int rc, struct store_val *v, struct store_val **out)
+{
+    if (rc == STORE_OK)
+        *out = v;
+    else
+        store_val_release(v);
+    return rc;
+}
+
 int store_getdel(struct store *s, int db, struct omk_slice key, struct store_val **out)
 {
-    struct str_rmw r;
-    int rc = str_rmw_begin(&r, s, db, key, 1);
+    struct store_val *v = NULL;
+    struct store_op op;
+    int rc = str_rmw_begin(&op, s, db, key);
 
-    if (rc == STORE_OK && !r.val)
+    if (rc == STORE_OK && !op.key[0].val)
         rc = STORE_NOTFOUND;
-    if (rc == STORE_OK)
-        store_ws_del(&r.w, db, &r.k, &r.st);
-    return str_rmw_end(&r, rc, out);
+    if (rc == STORE_OK) {
+        store_op_del(&op, 0);
+        v = store_op_take_val(&op, 0);
+    }
+    return str_hand_val(store_op_end(&op, rc), v, out);
 }
 
 int store_getex(struct store *s, int db, struct omk_slice key, enum store_getex_mode mode,
                 int64_t expire_ms, struct store_val **out)
 {
-    struct str_rmw r;
+    struct store_val *v = NULL;
+    const struct store_op_key *k;
+    struct store_op op;
     int rc;
 
     if (mode == STORE_GETEX_KEEP)
         return store_get(s, db, key, out);
-    rc = str_rmw_begin(&r, s, db, key, 1);
-    if (rc == STORE_OK && !r.val)
+    rc = str_rmw_begin(&op, s, db, key);
+    k = &op.key[0];
+    if (rc == STORE_OK && !k->val)
         rc = STORE_NOTFOUND;
     if (rc == STORE_OK && mode == STORE_GETEX_PERSIST) {
-        if (r.st.has_expiry)
-            str_rmw_put(&r, r.val, r.vlen, 0);
+        if (k->st.has_expiry)
+            store_op_put(&op, 0, k->val, k->vlen, 0);
     } else if (rc == STORE_OK) {
         OMK_ASSERT(mode == STORE_GETEX_SET && expire_ms > 0);
-        if (expire_ms <= r.now) /* a time already past: the key ends up absent */
-            store_ws_del(&r.w, db, &r.k, &r.st);
+        if (expire_ms <= op.now) /* a time already past: the key ends up absent */
+            store_op_del(&op, 0);
         else
-            str_rmw_put(&r, r.val, r.vlen, expire_ms);
+            store_op_put(&op, 0, k->val, k->vlen, expire_ms);
     }
-    return str_rmw_end(&r, rc, out);
+    if (rc == STORE_OK)
+        v = store_op_take_val(&op, 0);
+    return str_hand_val(store_op_end(&op, rc), v, out);
 }

@@ -29,6 +29,7 @@ struct rocks {
     atomic_int read_only;            /* 1 after a corruption */
     rocksdb_compactionfilter_t *filter; /* drops expired payloads; outlives the DB */
     atomic_int write_failed;         /* the last write failed: no WAL flush (rocks_flush_wal) */
+    store_log_fn *log;               /* store_config.log; immutable */
     atomic_int fail_next[ROCKS_OP_COUNT_]; /* test hook: store code to fake, 0: none */
 };
 
@@ -54,7 +55,7 @@ static int rocks_fail(struct rocks *r, char *err, const char *what)
     atomic_fetch_add(&r->io_errors, 1);
     if (corrupt)
         was_ro = atomic_exchange(&r->read_only, 1);
-    store_log(1, "RocksDB %s failed: %s%s", what, err,
+    store_log(r->log, 1, "RocksDB %s failed: %s%s", what, err,
               corrupt && !was_ro ? " (the store is now read-only)" : "");
     rocksdb_free(err);
     return corrupt ? STORE_ERR_CORRUPT : STORE_ERR_IO;
@@ -121,6 +122,8 @@ int rocks_open(const struct store_config *c, struct rocks **out, char *err, size
     struct rocks *r = omk_calloc(1, sizeof(*r));
     rocksdb_block_based_table_options_t *bbto = rocksdb_block_based_options_create();
     char *rerr = NULL;
+
+    r->log = c->log;
 
     r->opts = rocksdb_options_create();
     rocksdb_options_set_create_if_missing(r->opts, 1);

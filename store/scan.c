@@ -3,7 +3,7 @@
  * A SCAN cursor is a small number naming a slot of a server-side table that holds the
  * key the walk stopped at; the next call resumes strictly after that key.
  *
- * HOW IT WORKS (the at-least-once promise). The index keeps RocksDB keys (db byte, then
+ * HOW IT WORKS (the promise stated in store.h's SCAN section). The index keeps RocksDB keys (db byte, then
  * the user key) in byte order, so a database is one contiguous range of them. Each SCAN call seeks to "the smallest key
  * greater than the last key examined", walks forward
  * over at most COUNT keys, and saves the last key it examined. Take a key K present
@@ -14,7 +14,8 @@
  * boundary, because it is a key, not a position (a position would shift under them,
  * the way an offset into a changing list skips or repeats items). A key deleted and
  * re-inserted mid-scan, or written while a call is in flight, may or may not be seen;
- * nothing is seen twice unless a client reuses a cursor. An unknown or evicted cursor
+ * since walks only move forward, nothing is seen twice unless a client repeats a cursor.
+ * An unknown or evicted cursor
  * is an error, never a silent restart, so every iteration ends.
  *
  * A MATCH pattern's literal prefix (the bytes before its first * ? [ \) narrows the walk

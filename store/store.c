@@ -1,7 +1,8 @@
-/* store.c - the keyspace over RocksDB: point reads and writes, expiry, the per-db
- * counters and the WAL sync policy (scan.c has SCAN and KEYS). Every call is atomic
- * for the keys it names: read-modify-writes hold the key's stripe mutex across their
- * RocksDB read and write, and store_flush() runs alone (locks: store_internal.h).
+/* store.c - the store's life and whole-store operations: configuration defaults,
+ * open (RocksDB, then the index rebuilt from it) and close, the log, run-time settings,
+ * FLUSHDB/FLUSHALL, the per-db counters, the self-check and INFO's statistics. Keyed
+ * operations are built on the operation sequence of keyspace.c (ops_string.c,
+ * ops_keys.c), committed by commit.c; checkpoints are in checkpoint.c.
  * Invariant: keys[db] and expires[db] always equal what RocksDB holds for 'db'
  * (store_check() verifies it), because every write adjusts them under the same lock
  * that made the write, from the old header it read there. */
@@ -60,6 +61,8 @@ void store_config_defaults(struct store_config *c)
     c->max_background_jobs = 2;
     c->maxmemory = 0;                     /* the default share of RAM */
     c->cache_max_value = STORE_CACHE_MAX_VALUE_DEFAULT;
+    c->log = NULL;                        /* stderr */
+    c->touched = NULL;
 }
 
 size_t store_cache_budget_of(size_t maxmemory)
@@ -73,18 +76,9 @@ size_t store_cache_budget_of(size_t maxmemory)
     return (size_t)pages / 100 * STORE_CACHE_DEFAULT_PCT * (size_t)psize;
 }
 
-/* ---- Counters -------------------------------------------------------------------- */
-
 /* ---- Logging --------------------------------------------------------------------- */
 
-static store_log_fn *store_logger; /* set once at start-up, before any store exists */
-
-void store_set_logger(store_log_fn *fn)
-{
-    store_logger = fn;
-}
-
-void store_log(int warning, const char *fmt, ...)
+void store_log(store_log_fn *fn, int warning, const char *fmt, ...)
 {
     static _Atomic int64_t next_warning_ms; /* warnings: one a second at most */
     static _Atomic uint64_t suppressed;
@@ -108,8 +102,8 @@ void store_log(int warning, const char *fmt, ...)
         snprintf(msg + n, sizeof(msg) - n, " (%llu similar lines suppressed)",
                  (unsigned long long)atomic_exchange(&suppressed, 0));
     }
-    if (store_logger)
-        store_logger(warning, msg);
+    if (fn)
+        fn(warning, msg);
     else
         fprintf(stderr, "omenkv: %s\n", msg);
 }
@@ -119,100 +113,6 @@ void store_log(int warning, const char *fmt, ...)
 static void store_check_db(const struct store *s, int db)
 {
     OMK_ASSERT(db >= 0 && db < s->databases);
-}
-
-int store_sync_writes(struct store *s)
-{
-    return atomic_load(&s->fsync) == STORE_FSYNC_ALWAYS;
-}
-
-/* Wrap the stored value 'buf'/'n' (header included; from rocks_get, whose ownership
- * this takes) as a store_val. The header must have decoded. */
-struct store_val *store_val_wrap(char *buf, size_t n, int64_t expire_ms)
-{
-    struct store_val *v = omk_malloc(sizeof(*v));
-
-    OMK_ASSERT(n >= FMT_HDR_LEN);
-    v->data = buf + FMT_HDR_LEN;
-    v->len = n - FMT_HDR_LEN;
-    v->expire_ms = expire_ms;
-    v->priv_ = buf;
-    v->cached_ = 0;
-    return v;
-}
-
-struct store_val *store_val_of_item(struct cache_item *it)
-{
-    struct store_val *v = omk_malloc(sizeof(*v));
-
-    v->data = it->data;
-    v->len = it->len;
-    v->expire_ms = it->expire_ms;
-    v->priv_ = it;
-    v->cached_ = 1;
-    return v;
-}
-
-void store_val_release(struct store_val *v)
-{
-    if (!v)
-        return;
-    if (v->cached_)
-        cache_unpin(v->priv_);
-    else
-        rocks_free(v->priv_);
-    omk_free(v);
-}
-
-void store_val_release_cb(const void *data, size_t datalen, void *extra)
-{
-    OMK_UNUSED(data);
-    OMK_UNUSED(datalen);
-    store_val_release(extra);
-}
-
-/* Sync the WAL now and record it (wal_syncs, last_sync_ms). STORE_OK or an error. */
-static int store_sync_wal(struct store *s)
-{
-    int rc = rocks_flush_wal(s->rocks, 1);
-
-    if (rc == STORE_OK) {
-        atomic_fetch_add(&s->wal_syncs, 1);
-        atomic_store(&s->last_sync_ms, omk_now_ms());
-    }
-    return rc;
-}
-
-/* ---- The everysec thread ----------------------------------------------------------- */
-
-/* Once a second, while appendfsync is everysec and something was written since the
- * last sync, sync the WAL. Exits when store_close() sets 'sync_stop'. Holds no store
- * lock while syncing: RocksDB orders the sync with concurrent writes itself. */
-static void *store_syncer_main(void *arg)
-{
-    struct store *s = arg;
-    struct timespec t;
-
-    omk_mutex_lock(&s->sync_mu);
-    while (!s->sync_stop) {
-        clock_gettime(CLOCK_MONOTONIC, &t);
-        t.tv_sec += 1;
-        while (!s->sync_stop && pthread_cond_timedwait(&s->sync_cv, &s->sync_mu, &t) != ETIMEDOUT)
-            ;
-        if (s->sync_stop)
-            break;
-        omk_mutex_unlock(&s->sync_mu);
-        if (atomic_load(&s->fsync) == STORE_FSYNC_EVERYSEC) {
-            struct rocks_stats rs;
-
-            rocks_stats_get(s->rocks, &rs);
-            if (rs.writes != s->synced_writes && store_sync_wal(s) == STORE_OK)
-                s->synced_writes = rs.writes;
-        }
-        omk_mutex_lock(&s->sync_mu);
-    }
-    omk_mutex_unlock(&s->sync_mu);
-    return NULL;
 }
 
 void store_set_maxmemory(struct store *s, size_t maxmemory)
@@ -255,6 +155,8 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
         return rc;
     }
     s->databases = c->databases;
+    s->log = c->log;
+    s->touched = c->touched;
     atomic_init(&s->fsync, (int)c->fsync);
 
     t0 = omk_mono_us();
@@ -298,9 +200,7 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
                                                                        : CACHE_MAX_LEN);
     atomic_init(&s->tickets, 0);
 
-    omk_mutex_init(&s->sync_mu);
-    omk_cond_init_mono(&s->sync_cv);
-    omk_thread_create(&s->syncer, store_syncer_main, s);
+    store_syncer_start(s);
 
     *out = s;
     return STORE_OK;
@@ -311,25 +211,15 @@ void store_close(struct store *s)
     if (!s)
         return;
     store_expire_stop(s);
-    omk_mutex_lock(&s->bgsave_mu);
-    if (s->bgsave_started) /* a background save finishes before the store goes */
-        omk_thread_join(s->bgsave);
-    s->bgsave_started = 0;
-    omk_mutex_unlock(&s->bgsave_mu);
+    store_bgsave_join(s); /* a background save finishes before the store goes */
     pthread_mutex_destroy(&s->bgsave_mu);
-    omk_mutex_lock(&s->sync_mu);
-    s->sync_stop = 1;
-    omk_cond_signal(&s->sync_cv);
-    omk_mutex_unlock(&s->sync_mu);
-    omk_thread_join(s->syncer);
+    store_syncer_stop(s);
     store_sync_wal(s); /* an error is logged and counted; closing goes on */
 
     scan_table_free(s->scans);
     idx_shards_free(s->ix, NULL);
     cache_free(s->cache); /* after the entries that pointed at its items */
     rocks_close(s->rocks);
-    pthread_cond_destroy(&s->sync_cv);
-    pthread_mutex_destroy(&s->sync_mu);
     for (int i = 0; i < STORE_STRIPES; i++)
         pthread_mutex_destroy(&s->stripe[i]);
     pthread_rwlock_destroy(&s->excl);
@@ -337,274 +227,6 @@ void store_close(struct store *s)
     omk_free(s->expires);
     omk_free(s->dir);
     omk_free(s);
-}
-
-/* ---- Point operations ---------------------------------------------------------------- */
-
-/* Lazy expiry: delete RocksDB key 'k' of 'db' if it is still expired once its stripe is
- * held (a writer may have replaced it since the caller looked). Caller holds no lock.
- * A failed delete is logged by rocks/; the key stays absent to readers anyway, since
- * its time has passed. */
-static void store_expire_key(struct store *s, int db, const struct fmt_key *k)
-{
-    struct store_keylock l;
-    struct key_state st;
-
-    store_keylock(s, &l, &k, 1);
-    if (store_lookup(s, k, omk_now_ms(), &st, NULL, NULL) == STORE_OK && st.exists && !st.live) {
-        struct store_ws w;
-
-        store_ws_init(&w);
-        store_ws_del(&w, db, k, &st);
-        store_ws_commit(s, &w);
-        store_ws_deinit(&w);
-    }
-    store_keyunlock(s, &l);
-}
-
-/* The value of a key found live: the cached item '*it' without a copy when there is
- * one, else RocksDB's buffer '*buf'/'n'. Takes over whichever it uses (NULLs it). */
-static struct store_val *store_val_take(struct cache_item **it, char **buf, size_t n,
-                                        int64_t expire_ms)
-{
-    struct store_val *v;
-
-    if (*it) {
-        v = store_val_of_item(*it);
-        *it = NULL;
-    } else {
-        v = store_val_wrap(*buf, n, expire_ms);
-        *buf = NULL;
-    }
-    return v;
-}
-
-int store_get(struct store *s, int db, struct omk_slice key, struct store_val **out)
-{
-    struct cache_item *it = NULL;
-    struct fmt_key k;
-    struct key_state st;
-    char *buf = NULL;
-    size_t n = 0;
-    int rc;
-
-    store_check_db(s, db);
-    fmt_key_init(&k, db, key.p, key.len);
-    store_rdlock(s);
-    rc = store_lookup_cached(s, &k, omk_now_ms(), &st, &it, &buf, &n);
-    store_unlock(s);
-    if (rc == STORE_OK) {
-        if (!st.exists) {
-            rc = STORE_NOTFOUND;
-        } else if (st.bad) {
-            rc = STORE_ERR_VALUE;
-        } else if (!st.live) {
-            store_expire_key(s, db, &k);
-            rc = STORE_NOTFOUND;
-        } else {
-            *out = store_val_take(&it, &buf, n, st.expire_ms);
-        }
-    }
-    cache_unpin(it);
-    rocks_free(buf);
-    fmt_key_deinit(&k);
-    return rc;
-}
-
-int store_exists(struct store *s, int db, struct omk_slice key)
-{
-    struct fmt_key k;
-    struct key_state st;
-    int rc;
-
-    store_check_db(s, db);
-    fmt_key_init(&k, db, key.p, key.len);
-    store_rdlock(s);
-    rc = store_lookup(s, &k, omk_now_ms(), &st, NULL, NULL);
-    store_unlock(s);
-    if (rc == STORE_OK && !st.exists) {
-        rc = STORE_NOTFOUND;
-    } else if (rc == STORE_OK && !st.live) {
-        store_expire_key(s, db, &k);
-        rc = STORE_NOTFOUND;
-    }
-    fmt_key_deinit(&k);
-    return rc;
-}
-
-int store_set(struct store *s, int db, struct omk_slice key, struct omk_slice val, int flags,
-              int64_t expire_ms, struct store_val **old)
-{
-    int want_old = (flags & STORE_SET_GET) != 0;
-    int64_t now = omk_now_ms(), new_exp;
-    const struct fmt_key *kp;
-    struct cache_item *oit = NULL;
-    struct store_keylock l;
-    struct key_state st;
-    struct store_ws w;
-    struct fmt_key k;
-    char *obuf = NULL;
-    size_t on = 0;
-    int rc;
-
-    store_check_db(s, db);
-    OMK_ASSERT(!want_old || old);
-    fmt_key_init(&k, db, key.p, key.len);
-    kp = &k;
-    store_ws_init(&w);
-    store_keylock(s, &l, &kp, 1);
-
-    if (want_old) /* the old value, pinned in the cache or read: no copy */
-        rc = store_lookup_cached(s, &k, now, &st, &oit, &obuf, &on);
-    else
-        rc = store_lookup(s, &k, now, &st, NULL, NULL);
-    if (rc < 0)
-        goto out;
-    if (want_old && st.bad) { /* the old value cannot be returned: change nothing */
-        rc = STORE_ERR_VALUE;
-        goto out;
-    }
-    if (((flags & STORE_SET_NX) && st.live) || ((flags & STORE_SET_XX) && !st.live)) {
-        rc = STORE_NOTSET;
-        goto out;
-    }
-    new_exp = (flags & STORE_SET_KEEPTTL) ? (st.live ? st.expire_ms : 0) : expire_ms;
-    if (new_exp != 0 && new_exp <= now) /* a time already past: the key ends up absent */
-        store_ws_del(&w, db, &k, &st);
-    else
-        store_ws_put(&w, db, &k, &st, val.p, val.len, new_exp);
-    rc = store_ws_commit(s, &w);
-
-out:
-    if (rc >= 0 && want_old) {
-        *old = NULL;
-        if (st.exists && st.live)
-            *old = store_val_take(&oit, &obuf, on, st.expire_ms);
-    }
-    store_keyunlock(s, &l);
-    store_ws_deinit(&w);
-    cache_unpin(oit);
-    rocks_free(obuf);
-    fmt_key_deinit(&k);
-    return rc;
-}
-
-int store_del(struct store *s, int db, struct omk_slice key)
-{
-    const struct fmt_key *kp;
-    struct store_keylock l;
-    struct key_state st;
-    struct store_ws w;
-    struct fmt_key k;
-    int rc;
-
-    store_check_db(s, db);
-    fmt_key_init(&k, db, key.p, key.len);
-    kp = &k;
-    store_ws_init(&w);
-    store_keylock(s, &l, &kp, 1);
-    rc = store_lookup(s, &k, omk_now_ms(), &st, NULL, NULL);
-    if (rc == STORE_OK) {
-        store_ws_del(&w, db, &k, &st);
-        rc = store_ws_commit(s, &w);
-        /* An expired key was already gone for readers: DEL reports 0, as Redis. */
-        if (rc == STORE_OK && !st.live)
-            rc = STORE_NOTFOUND;
-    }
-    store_keyunlock(s, &l);
-    store_ws_deinit(&w);
-    fmt_key_deinit(&k);
-    return rc;
-}
-
-/* One distinct key of an MSET. */
-struct mset_item {
-    struct omk_slice key;
-    size_t pair;      /* index of the pair that wins (the last one naming the key) */
-};
-
-/* qsort: by key bytes, then by pair index (so the last of equal keys comes last). */
-static int mset_cmp_key(const void *a, const void *b)
-{
-    const struct mset_item *x = a, *y = b;
-    int c = fmt_bytes_cmp(x->key.p, x->key.len, y->key.p, y->key.len);
-
-    if (c)
-        return c;
-    return x->pair < y->pair ? -1 : x->pair > y->pair;
-}
-
-/* MSET ('nx' 0) and MSETNX ('nx' 1): write the pairs in one batch under all their
- * stripes; with 'nx', only if none of the keys is live (else STORE_NOTSET). */
-static int store_mset_generic(struct store *s, int db, const struct omk_slice *kv, size_t npairs,
-                              int nx)
-{
-    struct mset_item *it;
-    struct fmt_key *keys;
-    const struct fmt_key **kps;
-    struct key_state *sts;
-    struct store_keylock l;
-    struct store_ws w;
-    size_t n = 0;
-    int64_t now = omk_now_ms();
-    int rc = STORE_OK;
-
-    store_check_db(s, db);
-    if (npairs == 0)
-        return STORE_OK;
-    /* Keep one item per distinct key, the last pair naming it (Redis: last wins). */
-    it = omk_malloc(npairs * sizeof(*it));
-    for (size_t i = 0; i < npairs; i++) {
-        it[i].key = kv[2 * i];
-        it[i].pair = i;
-    }
-    qsort(it, npairs, sizeof(*it), mset_cmp_key);
-    for (size_t i = 0; i < npairs; i++) {
-        if (i + 1 < npairs && fmt_bytes_cmp(it[i].key.p, it[i].key.len, it[i + 1].key.p,
-                                            it[i + 1].key.len) == 0)
-            continue;
-        it[n++] = it[i];
-    }
-    keys = omk_malloc(n * sizeof(*keys));
-    kps = omk_malloc(n * sizeof(*kps));
-    for (size_t i = 0; i < n; i++) {
-        fmt_key_init(&keys[i], db, it[i].key.p, it[i].key.len);
-        kps[i] = &keys[i];
-    }
-    sts = omk_malloc(n * sizeof(*sts));
-    store_ws_init(&w);
-    store_keylock(s, &l, kps, n);
-    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
-        rc = store_lookup(s, &keys[i], now, &sts[i], NULL, NULL);
-        if (rc == STORE_OK && nx && sts[i].live)
-            rc = STORE_NOTSET;
-    }
-    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
-        const struct omk_slice *v = &kv[2 * it[i].pair + 1];
-
-        store_ws_put(&w, db, &keys[i], &sts[i], v->p, v->len, 0);
-    }
-    if (rc == STORE_OK)
-        rc = store_ws_commit(s, &w);
-    store_keyunlock(s, &l);
-    store_ws_deinit(&w);
-    for (size_t i = 0; i < n; i++)
-        fmt_key_deinit(&keys[i]);
-    omk_free(sts);
-    omk_free(kps);
-    omk_free(keys);
-    omk_free(it);
-    return rc;
-}
-
-int store_mset(struct store *s, int db, const struct omk_slice *kv, size_t npairs)
-{
-    return store_mset_generic(s, db, kv, npairs, 0);
-}
-
-int store_msetnx(struct store *s, int db, const struct omk_slice *kv, size_t npairs)
-{
-    return store_mset_generic(s, db, kv, npairs, 1);
 }
 
 /* ---- Whole databases --------------------------------------------------------------- */
@@ -657,7 +279,7 @@ int store_flush(struct store *s, int db)
     if (rc == STORE_OK && any)
         rc = rocks_write(s->rocks, b, store_sync_writes(s));
     if (rc == STORE_OK) {
-        store_touched(db, NULL, 0);
+        store_touched(s, db, NULL, 0);
         /* Every cached value goes (those of other databases too: simpler, and a flush
          * is rare), unpublished from its entry before any entry is freed. */
         cache_clear(s->cache);
@@ -713,102 +335,6 @@ int store_check(struct store *s, char *err, size_t errlen)
     }
     store_unlock(s);
     return rc;
-}
-
-/* ---- Checkpoints --------------------------------------------------------------------- */
-
-/* nftw callback of store_rmtree: remove one file or (emptied) directory. */
-static int store_rm_one(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
-{
-    OMK_UNUSED(sb);
-    OMK_UNUSED(ftw);
-    return (flag == FTW_DP ? rmdir(path) : unlink(path)) == 0 || errno == ENOENT ? 0 : -1;
-}
-
-/* Remove 'path' and everything under it; a missing path is fine. 0 or -1 (errno). */
-static int store_rmtree(const char *path)
-{
-    struct stat st;
-
-    if (lstat(path, &st) != 0)
-        return errno == ENOENT ? 0 : -1;
-    return nftw(path, store_rm_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-/* The checkpoint itself; the caller set 'saving' to 1, and this clears it. */
-static int store_save_now(struct store *s, char *path, size_t pathlen)
-{
-    char tmp[4096];
-    int rc;
-
-    snprintf(path, pathlen, "%s/checkpoint", s->dir);
-    snprintf(tmp, sizeof(tmp), "%s/checkpoint.tmp", s->dir);
-    if (store_rmtree(tmp) != 0) {
-        store_log(1, "Cannot remove the old '%s': %s", tmp, strerror(errno));
-        rc = STORE_ERR_IO;
-    } else {
-        rc = rocks_checkpoint(s->rocks, tmp);
-    }
-    if (rc == STORE_OK && (store_rmtree(path) != 0 || rename(tmp, path) != 0)) {
-        store_log(1, "Cannot move the checkpoint to '%s': %s", path, strerror(errno));
-        rc = STORE_ERR_IO;
-    }
-    if (rc == STORE_OK)
-        atomic_store(&s->last_save_ms, omk_now_ms());
-    atomic_store(&s->last_save_ok, rc == STORE_OK);
-    atomic_store(&s->saving, 0);
-    return rc;
-}
-
-int store_save(struct store *s, char *path, size_t pathlen)
-{
-    int expected = 0;
-
-    if (!atomic_compare_exchange_strong(&s->saving, &expected, 1))
-        return STORE_ERR_BUSY;
-    return store_save_now(s, path, pathlen);
-}
-
-static void *store_bgsave_main(void *arg)
-{
-    struct store *s = arg;
-    char path[4096];
-
-    if (store_save_now(s, path, sizeof(path)) == STORE_OK)
-        store_log(0, "Background saving terminated with success: %s", path);
-    return NULL;
-}
-
-int store_bgsave(struct store *s)
-{
-    int expected = 0;
-
-    if (!atomic_compare_exchange_strong(&s->saving, &expected, 1))
-        return STORE_ERR_BUSY;
-    /* Only the thread that won 'saving' gets here, so 'bgsave' has one writer; the
-     * previous background save (if any) has finished: join it first. */
-    omk_mutex_lock(&s->bgsave_mu);
-    if (s->bgsave_started)
-        omk_thread_join(s->bgsave);
-    s->bgsave_started = 1;
-    omk_thread_create(&s->bgsave, store_bgsave_main, s);
-    omk_mutex_unlock(&s->bgsave_mu);
-    return STORE_OK;
-}
-
-int store_last_save_ok(struct store *s)
-{
-    return atomic_load(&s->last_save_ok);
-}
-
-int64_t store_last_save_ms(struct store *s)
-{
-    return atomic_load(&s->last_save_ms);
-}
-
-int store_saving(struct store *s)
-{
-    return atomic_load(&s->saving);
 }
 
 /* ---- Statistics ---------------------------------------------------------------------- */

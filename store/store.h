@@ -6,8 +6,8 @@
  * atomic with respect to the keys it names (stripe locks inside); store_flush() is
  * exclusive. No function blocks on anything but RocksDB I/O.
  *
- * Caveats: a SCAN cursor names a resume key kept server-side; keys present for the
- * whole iteration come back at least once, a key may come back twice. */
+ * Caveats: a SCAN cursor names a resume key kept server-side (see the SCAN section for
+ * what an iteration promises); store_flush() waits for every call in flight. */
 #ifndef OMK_STORE_STORE_H
 #define OMK_STORE_STORE_H
 
@@ -39,6 +39,16 @@ enum store_fsync {
     STORE_FSYNC_ALWAYS = 2,   /* sync the WAL before each write returns */
 };
 
+/* Where the store's log lines go: 'warning' is 1 for a problem (a RocksDB error), 0 for
+ * progress (loading the index). Called from any of the store's threads. */
+typedef void store_log_fn(int warning, const char *msg);
+
+/* Called after every committed change of a key, with 'db' and the user key (WATCH uses
+ * it): under the key's stripe lock, no index lock held. 'key' NULL means every key of
+ * 'db' ('db' -1: of every database: FLUSHALL). Must be quick and must not call the
+ * store. */
+typedef void store_touch_fn(int db, const char *key, size_t klen);
+
 struct store_config {
     const char *dir;            /* data directory (created if missing); borrowed */
     int databases;              /* number of logical databases, 1..256 */
@@ -52,23 +62,12 @@ struct store_config {
                                  * 0: STORE_CACHE_DEFAULT_PCT % of the machine's RAM; a
                                  * budget below one item (1 byte, say) disables the cache */
     size_t cache_max_value;     /* longer values (bytes) bypass the cache */
+    store_log_fn *log;          /* NULL (the default): lines go to stderr */
+    store_touch_fn *touched;    /* NULL (the default): nobody is told */
 };
 
 #define STORE_CACHE_DEFAULT_PCT 25 /* % of physical RAM that maxmemory 0 gives the cache */
 #define STORE_CACHE_MAX_VALUE_DEFAULT ((size_t)1 << 20) /* cache_max_value: 1 MB */
-
-/* Where the store's log lines go: 'warning' is 1 for a problem (a RocksDB error), 0 for
- * progress (loading the index). Process-wide; set it before store_open(). NULL (the
- * default) prints to stderr. */
-typedef void store_log_fn(int warning, const char *msg);
-void store_set_logger(store_log_fn *fn);
-
-/* Called after every committed change of a key, with 'db' and the user key (WATCH uses
- * it): under the key's stripe lock, no index lock held. 'key' NULL means every key of
- * 'db' ('db' -1: of every database: FLUSHALL). Must be quick and must not call the
- * store. Process-wide; set it before store_open(). */
-typedef void store_touch_fn(int db, const char *key, size_t klen);
-void store_set_touch_hook(store_touch_fn *fn);
 
 /* Fill '*c' with the defaults DESIGN.md names (16 KB blocks, 10 bloom bits, ...). */
 void store_config_defaults(struct store_config *c);
@@ -115,34 +114,7 @@ void store_val_release(struct store_val *v);
  * so a large value can be added to an evbuffer by reference. */
 void store_val_release_cb(const void *data, size_t datalen, void *extra);
 
-/* GET: STORE_OK with '*out' (release it), STORE_NOTFOUND, or an error. An expired
- * key is deleted on the way (lazy expiry) and reported as not found. A value the cache
- * holds comes back pinned, without a copy or a RocksDB read; any other is read from
- * RocksDB and, unless longer than cache_max_value, cached on the way. */
-int store_get(struct store *s, int db, struct omk_slice key, struct store_val **out);
-
-/* Flags for store_set(). */
-#define STORE_SET_NX 0x1      /* only if the key does not exist */
-#define STORE_SET_XX 0x2      /* only if the key exists */
-#define STORE_SET_KEEPTTL 0x4 /* keep the existing expiry ('expire_ms' ignored) */
-#define STORE_SET_GET 0x8     /* return the previous value in '*old' */
-
-/* SET 'key' to 'val' with absolute expiry 'expire_ms' (0: none; a time already past
- * deletes the key, as Redis does). Returns STORE_OK when written, STORE_NOTSET when
- * NX/XX refused, or an error. With STORE_SET_GET, '*old' receives the previous value
- * or NULL (also when NOTSET); otherwise 'old' may be NULL. */
-int store_set(struct store *s, int db, struct omk_slice key, struct omk_slice val, int flags,
-              int64_t expire_ms, struct store_val **old);
-
-/* MSET: write 'npairs' key/value pairs (kv[0]=key, kv[1]=value, ...) in one atomic
- * batch, clearing their expiries. STORE_OK or an error. */
-int store_mset(struct store *s, int db, const struct omk_slice *kv, size_t npairs);
-
-/* DEL: STORE_OK if the key existed and was removed, STORE_NOTFOUND, or an error. */
-int store_del(struct store *s, int db, struct omk_slice key);
-
-/* EXISTS: STORE_OK, STORE_NOTFOUND or an error. */
-int store_exists(struct store *s, int db, struct omk_slice key);
+/* ---- Whole databases and the store's state (store/store.c) ------------------------ */
 
 /* Number of keys in 'db' (keys whose expiry passed but were not yet removed count,
  * as in Redis). O(1). */
@@ -153,44 +125,6 @@ uint64_t store_db_expires(struct store *s, int db);
 
 /* FLUSHDB ('db' >= 0) or FLUSHALL ('db' == -1). Exclusive: waits for running calls. */
 int store_flush(struct store *s, int db);
-
-/* Called once per key by store_scan() and store_keys(); 'key' is valid only during
- * the call. It runs inside the store's shared lock, so it must not call the store. */
-typedef void store_key_cb(void *arg, const char *key, size_t klen);
-
-/* SCAN: examine up to 'count' keys of 'db' in key order, starting after the position
- * that 'cursor' names (0: the beginning), and call 'cb' for those that match glob
- * 'pat' ('pat' NULL: all) and have not expired. Writes the cursor to return in
- * '*next' (0: the iteration is complete). A pattern with a literal prefix seeks
- * straight to it and ends past it. Returns STORE_OK, STORE_ERR_CURSOR for a cursor
- * the server does not know (never made, or evicted), or an error. */
-int store_scan(struct store *s, int db, uint64_t cursor, const char *pat, size_t plen,
-               size_t count, store_key_cb *cb, void *arg, uint64_t *next);
-
-/* KEYS: call 'cb' for every live key of 'db' matching 'pat', in key order. */
-int store_keys(struct store *s, int db, const char *pat, size_t plen, store_key_cb *cb, void *arg);
-
-/* RANDOMKEY: a live key of 'db' chosen at random from the in-RAM index (no RocksDB
- * read), copied to '*key'/'*klen' (freed with omk_free). 'rnd' returns random 64-bit
- * numbers. STORE_OK, or STORE_NOTFOUND when the db has no live key. */
-int store_randomkey(struct store *s, int db, uint64_t (*rnd)(void), char **key, size_t *klen);
-
-/* SAVE / BGSAVE: write a consistent copy of every database to '<dir>/checkpoint' (a
- * RocksDB checkpoint: SST files hard-linked, so it costs little space and time; open
- * it with omenkv-server --dir <dir>/checkpoint), replacing the previous one only once
- * the new one is complete. Writes the path to 'path'. Returns STORE_OK,
- * STORE_ERR_BUSY when another save is running, or an I/O error. Any thread. */
-int store_save(struct store *s, char *path, size_t pathlen);
-
-/* BGSAVE: the same in a background thread (store_close waits for it). STORE_OK when
- * started, STORE_ERR_BUSY when a save is running. */
-int store_bgsave(struct store *s);
-
-/* Unix ms of the last successful save (the open time before any), whether a save is
- * running now, and whether the last one succeeded (LASTSAVE, INFO persistence). */
-int64_t store_last_save_ms(struct store *s);
-int store_saving(struct store *s);
-int store_last_save_ok(struct store *s);
 
 /* Counters for INFO. */
 struct store_stats {
@@ -230,12 +164,35 @@ uint64_t store_disk_bytes(struct store *s);
 int store_check(struct store *s, char *err, size_t errlen);
 
 /* ---- String operations (store/ops_string.c) -----------------------------------------
- * Read-modify-writes of string values for INCR/DECR[BY], INCRBYFLOAT, APPEND, SETRANGE,
- * STRLEN, GETDEL, GETEX and MSETNX. Each is atomic under the stripe of its key (MSETNX:
- * the stripes of all its keys, held together), reads the old value at most once and
- * commits one write set. A value they rewrite keeps its expiry unless the call says
- * otherwise; an expired key counts as missing (and is removed on the way). Values are
- * the callers' bytes: binary-safe, not NUL-terminated. */
+ * GET, SET, MSET, MSETNX, and the read-modify-writes INCR/DECR[BY], INCRBYFLOAT, APPEND,
+ * SETRANGE, STRLEN, GETDEL and GETEX. Each is atomic under the stripes of its keys (held
+ * together when there are several), reads the old value at most once and commits one
+ * write set. A value they rewrite keeps its expiry unless the call says otherwise; an
+ * expired key counts as missing (and is removed on the way). Values are the callers'
+ * bytes: binary-safe, not NUL-terminated. */
+
+/* GET: STORE_OK with '*out' (release it), STORE_NOTFOUND, or an error. An expired
+ * key is deleted on the way (lazy expiry) and reported as not found. A value the cache
+ * holds comes back pinned, without a copy or a RocksDB read; any other is read from
+ * RocksDB and, unless longer than cache_max_value, cached on the way. */
+int store_get(struct store *s, int db, struct omk_slice key, struct store_val **out);
+
+/* Flags for store_set(). No other bit may be set. */
+#define STORE_SET_NX 0x1      /* only if the key does not exist */
+#define STORE_SET_XX 0x2      /* only if the key exists */
+#define STORE_SET_KEEPTTL 0x4 /* keep the existing expiry ('expire_ms' ignored) */
+#define STORE_SET_GET 0x8     /* return the previous value in '*old' */
+
+/* SET 'key' to 'val' with absolute expiry 'expire_ms' (0: none; a time already past
+ * deletes the key, as Redis does). Returns STORE_OK when written, STORE_NOTSET when
+ * NX/XX refused, or an error. With STORE_SET_GET, '*old' receives the previous value
+ * or NULL (also when NOTSET); otherwise 'old' may be NULL. */
+int store_set(struct store *s, int db, struct omk_slice key, struct omk_slice val, int flags,
+              int64_t expire_ms, struct store_val **old);
+
+/* MSET: write 'npairs' key/value pairs (kv[0]=key, kv[1]=value, ...) in one atomic
+ * batch, clearing their expiries. STORE_OK or an error. */
+int store_mset(struct store *s, int db, const struct omk_slice *kv, size_t npairs);
 
 /* Expected outcomes of these calls, beyond enum store_rc (a range of their own). */
 enum store_string_rc {
@@ -307,12 +264,18 @@ int store_getex(struct store *s, int db, struct omk_slice key, enum store_getex_
 int store_msetnx(struct store *s, int db, const struct omk_slice *kv, size_t npairs);
 
 /* ---- Keyspace and expiry operations (store/ops_keys.c, store/expire.c) ---------------
- * TYPE, RENAME[NX], COPY, MOVE, [P]EXPIRE[AT] with NX/XX/GT/LT, PERSIST, TTL, and the
- * active-expiry thread. Each call holds the stripes of the keys it names from its lookups
- * to its commit, so it is atomic; it changes a value only by rewriting it whole with a new
- * header (the expiry lives in the value's header). A key whose time has passed counts as
- * missing, and a call that meets one deletes it on the way (lazy expiry, counted in
- * expired_keys). */
+ * EXISTS, DEL, TYPE, RENAME[NX], COPY, MOVE, [P]EXPIRE[AT] with NX/XX/GT/LT, PERSIST, TTL,
+ * and the active-expiry thread. Each call holds the stripes of the keys it names from
+ * its lookups to its commit, so it is atomic; it changes a value only by rewriting it
+ * whole with a new header (the expiry lives in the value's header). A key whose time has
+ * passed counts as missing, and a call that meets one deletes it on the way (lazy
+ * expiry, counted in expired_keys). */
+
+/* DEL: STORE_OK if the key existed and was removed, STORE_NOTFOUND, or an error. */
+int store_del(struct store *s, int db, struct omk_slice key);
+
+/* EXISTS: STORE_OK, STORE_NOTFOUND or an error. */
+int store_exists(struct store *s, int db, struct omk_slice key);
 
 /* TYPE: STORE_OK with the type name of 'key' ("string"; static storage) in '*name',
  * STORE_NOTFOUND, STORE_ERR_VALUE when its header does not decode, or an error. */
@@ -380,5 +343,58 @@ void store_expire_set_active(struct store *s, int on);
 /* Stop and join the thread of 's' (waits for a tick in progress). No-op if none runs, so
  * it may be called twice; store_close() calls it. */
 void store_expire_stop(struct store *s);
+
+/* ---- SCAN, KEYS and RANDOMKEY (store/scan.c) -----------------------------------------
+ * Ordered walks over one database's keys in the in-RAM index: no RocksDB read.
+ *
+ * SCAN's promise (the one statement of it; scan.c explains how it is kept): a key present
+ * from the first call of an iteration to the last is returned, and no key is returned
+ * twice by one iteration, because keys come back in increasing byte order and each call
+ * resumes strictly after the last key the previous one examined. A key added, deleted or
+ * re-added during the iteration may or may not be returned (once at most). The cursor
+ * before the newest one also stays valid, so a client that lost a reply may repeat its
+ * call: the keys of that call then come back again. */
+
+/* Called once per key by store_scan() and store_keys(); 'key' is valid only during
+ * the call. It runs inside the store's shared lock, so it must not call the store. */
+typedef void store_key_cb(void *arg, const char *key, size_t klen);
+
+/* SCAN: examine up to 'count' keys of 'db' in key order, starting after the position
+ * that 'cursor' names (0: the beginning), and call 'cb' for those that match glob
+ * 'pat' ('pat' NULL: all) and have not expired. Writes the cursor to return in
+ * '*next' (0: the iteration is complete). A pattern with a literal prefix seeks
+ * straight to it and ends past it. Returns STORE_OK, or STORE_ERR_CURSOR for a cursor
+ * the server does not know (never made, older than the one before the newest, finished,
+ * or evicted). No other error: RocksDB is not read. */
+int store_scan(struct store *s, int db, uint64_t cursor, const char *pat, size_t plen,
+               size_t count, store_key_cb *cb, void *arg, uint64_t *next);
+
+/* KEYS: call 'cb' for every live key of 'db' matching 'pat', in key order. Returns
+ * STORE_OK: the index answers alone, so no error is possible. */
+int store_keys(struct store *s, int db, const char *pat, size_t plen, store_key_cb *cb, void *arg);
+
+/* RANDOMKEY: a live key of 'db' chosen at random from the in-RAM index (no RocksDB
+ * read), copied to '*key'/'*klen' (freed with omk_free). 'rnd' returns random 64-bit
+ * numbers. STORE_OK, or STORE_NOTFOUND when the db has no live key. */
+int store_randomkey(struct store *s, int db, uint64_t (*rnd)(void), char **key, size_t *klen);
+
+/* ---- Checkpoints (store/checkpoint.c) ------------------------------------------------ */
+
+/* SAVE / BGSAVE: write a consistent copy of every database to '<dir>/checkpoint' (a
+ * RocksDB checkpoint: SST files hard-linked, so it costs little space and time; open
+ * it with omenkv-server --dir <dir>/checkpoint), replacing the previous one only once
+ * the new one is complete. Writes the path to 'path'. Returns STORE_OK,
+ * STORE_ERR_BUSY when another save is running, or an I/O error. Any thread. */
+int store_save(struct store *s, char *path, size_t pathlen);
+
+/* BGSAVE: the same in a background thread (store_close waits for it). STORE_OK when
+ * started, STORE_ERR_BUSY when a save is running. */
+int store_bgsave(struct store *s);
+
+/* Unix ms of the last successful save (the open time before any), whether a save is
+ * running now, and whether the last one succeeded (LASTSAVE, INFO persistence). */
+int64_t store_last_save_ms(struct store *s);
+int store_saving(struct store *s);
+int store_last_save_ok(struct store *s);
 
 #endif

@@ -1,4 +1,6 @@
-/* store_internal.h - what store.c and scan.c share, and test hooks. Module-private:
+/* store_internal.h - what the store's files share: the struct store and its lock order,
+ * the operation sequence every call is built from (keyspace.c), the write path
+ * (commit.c), the index load and self-checks (load.c), and the test hooks. Module-private:
  * tests/unit may include it, other modules may not. */
 #ifndef OMK_STORE_STORE_INTERNAL_H
 #define OMK_STORE_STORE_INTERNAL_H
@@ -8,6 +10,7 @@
 #include <stdint.h>
 
 #include "store/cache.h"
+#include "store/format.h"
 #include "store/rocks.h"
 #include "store/store.h"
 
@@ -25,7 +28,7 @@ struct scan_table;
  *   2. 'stripe[i]' (mutex), i = omk_hash(RocksDB key) & (STORE_STRIPES - 1). Held by
  *      every read-modify-write of that key (set with its existence check, del, the
  *      delete of a lazily expired key) across its RocksDB read and write. A call that
- *      needs several (store_mset) takes them in ascending index order, each index
+ *      needs several (store_op_lock) takes them in ascending index order, each index
  *      once. Plain reads (get, exists, scan) take none.
  *   3. The SCAN cursor table mutex (scan.c): held only to look up or update a slot,
  *      never across RocksDB I/O and never together with a stripe.
@@ -57,7 +60,10 @@ struct store {
     atomic_int_fast64_t last_sync_ms;  /* Unix ms of the last WAL sync, 0: none */
     int64_t open_ms;                /* ms store_open() spent counting keys; immutable */
 
-    pthread_t syncer;               /* the everysec thread */
+    store_log_fn *log;              /* store_config.log; immutable */
+    store_touch_fn *touched;        /* store_config.touched; immutable */
+
+    pthread_t syncer;               /* the everysec thread (commit.c) */
     pthread_mutex_t sync_mu;        /* lock 4: guards 'sync_stop' */
     pthread_cond_t sync_cv;         /* signalled by store_close(); CLOCK_MONOTONIC */
     int sync_stop;                  /* 1: the syncer must exit (sync_mu) */
@@ -94,8 +100,11 @@ struct store {
  * Tags 2 mod 4 are free for inline values (ALEX.md 3.1) if they come. */
 #define STORE_LOC_TICKET 0x1u
 
-/* Log one line through the logger set by store_set_logger() (printf-style). */
-void store_log(int warning, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Log one line through 'fn' (store_config.log; NULL: stderr), printf-style. Warnings are
+ * rate-limited to one a second process-wide (a full disk fails every write); the next
+ * one that passes says how many were suppressed. */
+void store_log(store_log_fn *fn, int warning, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 /* Build the index from RocksDB (store_open): one ordered pass, then a bulk load.
  * Counts keys and keys with an expiry per db byte into 'keys'/'expires' (arrays of 256,
@@ -113,9 +122,7 @@ int store_index_check(struct store *s, uint64_t *keys, uint64_t *expires, uint64
  * them). Caller holds 'excl' as writer. */
 void store_index_clear_db(struct store *s, int db);
 
-/* ---- Primitives (keyspace.c): every operation is built from these ---- */
-
-struct fmt_key;
+/* ---- What the index knows of a key (keyspace.c) ---- */
 
 /* What the store knows of one key before it writes it. */
 struct key_state {
@@ -138,23 +145,6 @@ struct idx_entry;
 /* Set the metadata of index entry 'e': payload length, absolute expiry, flags. */
 void store_entry_fill(struct idx_entry *e, size_t vlen, int64_t expire_ms, unsigned flags);
 
-/* The one place that answers "does RocksDB key 'k' exist at 'now_ms', and what is its
- * header?" into '*st'. With 'val' non-NULL it also returns the whole stored value
- * (header included, FMT_HDR_LEN bytes before the payload) in '*val'/'*vlen' when the
- * key exists, memory freed with rocks_free(): a copy of the cached value when the cache
- * holds it (no RocksDB read), else the RocksDB read, which then fills the cache.
- * Returns STORE_OK or an I/O error ('*st' then undefined). Caller holds 'excl' as reader
- * and, for a write that follows, the key's stripe. */
-int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms, struct key_state *st,
-                 char **val, size_t *vlen);
-
-/* store_lookup() asking for the value, without copying a cached one: on a hit '*hit'
- * receives the cache item, pinned for the caller (cache_unpin(), or hand it to
- * store_val_of_item()), and '*val' is NULL; otherwise '*hit' is NULL and '*val'/'*vlen'
- * are as store_lookup() returns them (NULL when the key does not exist). */
-int store_lookup_cached(struct store *s, const struct fmt_key *k, int64_t now_ms,
-                        struct key_state *st, struct cache_item **hit, char **val, size_t *vlen);
-
 /* Cache coherence self-check, for store_check(): every resident item published in an
  * index entry that points back at it, with the entry's length and expiry and the bytes
  * RocksDB holds; every entry's 'loc' a resident item or 0 (no ticket outlives its call);
@@ -166,41 +156,79 @@ int store_cache_check(struct store *s, char *err, size_t errlen);
  * entry under the shard's write lock. 'arg' is the store. */
 void store_cache_detach(void *arg, struct cache_item *it);
 
-/* Tell the touch hook (store_set_touch_hook) that key 'key'/'klen' of 'db' changed
- * ('key' NULL: every key of 'db'; 'db' -1: of every db). */
-void store_touched(int db, const char *key, size_t klen);
+/* Tell the store's touch hook (store_config.touched) that key 'key'/'klen' of 'db'
+ * changed ('key' NULL: every key of 'db'; 'db' -1: of every db). */
+void store_touched(struct store *s, int db, const char *key, size_t klen);
 
 /* Add 'dkeys' and 'dexp' to db 'db''s counters (modular: negative values subtract).
  * Call under the lock that made the write. */
 void store_count(struct store *s, int db, int64_t dkeys, int64_t dexp);
 
-/* 1 if writes must sync the WAL before they are acknowledged (appendfsync always). */
-int store_sync_writes(struct store *s);
-
-/* The stripe index of RocksDB key 'k'. */
-unsigned store_stripe_index(const struct fmt_key *k);
-
-/* Take / release 'excl' as reader (lock 1). */
+/* Take / release 'excl' as reader (lock 1): calls that name no key (SCAN, budgets). */
 void store_rdlock(struct store *s);
 void store_unlock(struct store *s);
 
-/* The stripes of a set of keys, held together. */
+/* ---- The operation sequence (keyspace.c) ----------------------------------------------
+ *
+ * HOW IT WORKS: every call that names keys is one operation, in this order:
+ *
+ *   store_op_begin(&op, s, mode, n)      the operation and its number of keys
+ *   store_op_key(&op, i, db, key)        each key (i < n)
+ *   store_op_lock(&op)                   'excl' as reader; a write also takes the keys'
+ *                                        stripes, ascending, each once; then the clock
+ *                                        is read, once: 'op.now'
+ *   store_op_lookup(&op, i, want)        what is known of key i (and its value)
+ *   store_op_put / store_op_del          changes, into one write set
+ *   store_op_end(&op, rc)                commit the write set (one RocksDB batch) unless
+ *                                        'rc' is an error, unlock, free
+ *
+ * The clock is read after the stripes are held, so every expiry the operation judges is
+ * judged at an instant no other writer of its keys can come between. A key found
+ * expired counts as missing: a write removes it in its own write set (lazy expiry, as
+ * Redis' lookupKeyWrite does); a read (which holds no stripe) has store_op_end() remove
+ * it afterwards in an operation of its own, if it is still expired then.
+ *
+ * A read (STORE_OP_READ) takes no stripe: it sees each key as of one instant, and a
+ * value it reads is the key's value at some instant during the call. */
+
+enum store_op_mode {
+    STORE_OP_READ = 0,  /* no change: 'excl' as reader only */
+    STORE_OP_WRITE = 1, /* may change its keys: their stripes held from lock to end */
+};
+
+/* What store_op_lookup() reads. */
+enum store_op_want {
+    STORE_WANT_STATE = 0, /* the key's state (the index answers; no RocksDB read) */
+    STORE_WANT_VALUE = 1, /* and its value, when it is live and decodes */
+};
+
+/* The stripes of an operation's keys, held together: distinct indexes, ascending. */
 struct store_keylock {
-    unsigned *idx;          /* distinct stripe indexes, ascending */
+    unsigned *idx;          /* 'inline_idx' or allocated */
     size_t n;
     unsigned inline_idx[8]; /* storage for up to 8 keys */
 };
 
-/* Take 'excl' as reader, then the stripes of the 'n' keys 'ks' in ascending order,
- * each once (the lock order of this file's header). Release with store_keyunlock(). */
-void store_keylock(struct store *s, struct store_keylock *l, const struct fmt_key *const *ks,
-                   size_t n);
-void store_keyunlock(struct store *s, struct store_keylock *l);
+/* One key of an operation. */
+struct store_op_key {
+    struct fmt_key k;        /* the RocksDB key */
+    int db;
+    struct key_state st;     /* as found by the last store_op_lookup() of it; an expired
+                              * key reads as missing (all zero) */
+    const char *val;         /* STORE_WANT_VALUE, live and decodable: its payload, valid
+                              * until store_op_end() or store_op_take_val(); else NULL */
+    size_t vlen;             /* bytes at 'val' */
+    /* The operation's own: */
+    struct key_state cur_;   /* the state the write set has left it in so far */
+    struct cache_item *item_; /* the pinned cache item 'val' points into, or NULL */
+    char *buf_;              /* or the RocksDB buffer it points into (header first) */
+    size_t n_;               /* bytes at 'buf_' */
+    int expired_;            /* found expired (a read removes it at store_op_end) */
+};
 
 /* A write set: changes to keys, committed in one RocksDB batch (atomic on disk), after
- * which the counters are adjusted from each key's state before the change. The caller
- * holds the stripes of every key in it from its store_lookup() to the commit, and keeps
- * each 'k' passed in valid until store_ws_deinit(). */
+ * which the index, the cache and the counters are brought up to date from each key's
+ * state before the change (commit.c). */
 struct store_ws_op {
     int db;
     const struct fmt_key *k;
@@ -218,11 +246,63 @@ struct store_ws {
     size_t n, cap;
 };
 
+struct store_op {
+    struct store *s;
+    enum store_op_mode mode;
+    int64_t now;             /* Unix ms: the operation's one reading of the clock */
+    size_t n;                /* keys */
+    struct store_op_key *key; /* [n]: 'key_inline' or allocated */
+    struct store_op_key key_inline[2];
+    struct store_keylock l;  /* the stripes a write holds */
+    struct store_ws w;       /* what a write commits */
+};
+
+/* Start operation 'op' of 'mode' on 'n' keys (named next with store_op_key()). */
+void store_op_begin(struct store_op *op, struct store *s, enum store_op_mode mode, size_t n);
+
+/* Name key 'i' of 'op': user key 'key' (bytes copied) of database 'db'. */
+void store_op_key(struct store_op *op, size_t i, int db, struct omk_slice key);
+
+/* Take the operation's locks and read the clock (see HOW IT WORKS). */
+void store_op_lock(struct store_op *op);
+
+/* The three calls above for an operation on one key. */
+void store_op_begin1(struct store_op *op, struct store *s, enum store_op_mode mode, int db,
+                     struct omk_slice key);
+
+/* Look up key 'i' of locked 'op' into 'op->key[i]' (see struct store_op_key): its state,
+ * and with STORE_WANT_VALUE its value (the cache's item pinned, without a copy, or read
+ * from RocksDB and cached on the way). A key found expired reads as missing; a write
+ * records its deletion in the write set. Looking a key up again (to read its value once
+ * the state says a write will follow) gives the same state. Returns STORE_OK or an I/O
+ * error (the key's fields are then undefined). A value that does not decode reads as
+ * 'st.bad' with 'val' NULL: the caller decides what that means. */
+int store_op_lookup(struct store_op *op, size_t i, enum store_op_want want);
+
+/* Add to the write set of write 'op': put string value 'val'/'vlen' (copied) with
+ * absolute expiry 'expire_ms' (0: none) at key 'i'; or delete key 'i' (nothing if it
+ * does not exist by then). */
+void store_op_put(struct store_op *op, size_t i, const void *val, size_t vlen,
+                  int64_t expire_ms);
+void store_op_del(struct store_op *op, size_t i);
+
+/* Hand the value of key 'i' (looked up with STORE_WANT_VALUE, live) to the caller as a
+ * store_val (release it), without a copy. 'op->key[i].val' is NULL afterwards. */
+struct store_val *store_op_take_val(struct store_op *op, size_t i);
+
+/* Finish 'op' whose outcome so far is 'rc': unless 'rc' is an error, commit the write
+ * set (a STORE_NOTFOUND or STORE_NOTSET call may still carry the deletion of an expired
+ * key); release the locks, the values not taken and the keys; for a read, remove the
+ * keys it found expired. Returns 'rc', or the commit's error. */
+int store_op_end(struct store_op *op, int rc);
+
+/* ---- Write sets (commit.c) ------------------------------------------------------------ */
+
 void store_ws_init(struct store_ws *w);
 void store_ws_deinit(struct store_ws *w);
 
 /* Put string value 'val'/'vlen' with absolute expiry 'expire_ms' (0: none) at key 'k' of
- * 'db', whose state before is '*st'. */
+ * 'db', whose state before is '*st'; 'k' stays valid until store_ws_deinit(). */
 void store_ws_put(struct store_ws *w, int db, const struct fmt_key *k, const struct key_state *st,
                   const void *val, size_t vlen, int64_t expire_ms);
 
@@ -232,10 +312,37 @@ void store_ws_del(struct store_ws *w, int db, const struct fmt_key *k, const str
 
 /* Write the set to RocksDB (syncing per appendfsync), then, key by key under the
  * shard's write lock, update the index entry and the cache (the new value replaces the
- * cached one, or a delete drops it: write-through), and adjust the counters. Returns
- * STORE_OK, or the RocksDB error with nothing changed (the cache included). An empty set
- * writes nothing. */
+ * cached one, or a delete drops it: write-through), and adjust the counters. The caller
+ * holds the stripes of every key in it. Returns STORE_OK, or the RocksDB error with
+ * nothing changed (the cache included). An empty set writes nothing. */
 int store_ws_commit(struct store *s, struct store_ws *w);
+
+/* 1 if writes must sync the WAL before they are acknowledged (appendfsync always). */
+int store_sync_writes(struct store *s);
+
+/* Sync the WAL now and record it (wal_syncs, last_sync_ms). STORE_OK or an error. */
+int store_sync_wal(struct store *s);
+
+/* Start / stop the everysec thread (store_open, store_close). */
+void store_syncer_start(struct store *s);
+void store_syncer_stop(struct store *s);
+
+/* ---- The rest of the store's files ---------------------------------------------------- */
+
+/* Finish the background save thread, if one was started (checkpoint.c; store_close). */
+void store_bgsave_join(struct store *s);
+
+/* The cache's side of an index entry (keyspace.c), for commit.c: empty the 'loc' of 'e'
+ * (caller holds its shard's write lock) and return the item it published, pinned, for
+ * cache_remove() and cache_unpin() once the lock is dropped; NULL if none. */
+struct cache_item *store_loc_clear(struct idx_entry *e, int pin);
+
+/* Publish item 'it' (admitted, alive) in the 'loc' of 'e' (shard write lock held). */
+void store_loc_publish(struct idx_entry *e, struct cache_item *it);
+
+/* Write-through limit for a new value (key_state.cache_lim): values shorter than this
+ * go to the cache. */
+size_t store_cache_lim(struct store *s);
 
 /* The SCAN cursor table (scan.c): made by store_open(), freed by store_close(). */
 struct scan_table *scan_table_new(void);
@@ -248,10 +355,10 @@ void scan_table_free(struct scan_table *t);
 void store_test_fail_next(struct store *s, enum rocks_op op, int rc);
 
 /* Wrap stored value 'buf'/'n' (header included, from rocks_get; takes ownership) as a
- * store_val expiring at 'expire_ms' (store.c). */
+ * store_val expiring at 'expire_ms' (keyspace.c). */
 struct store_val *store_val_wrap(char *buf, size_t n, int64_t expire_ms);
 
-/* Wrap cache item 'it' as a store_val without copying (store.c); takes over the
+/* Wrap cache item 'it' as a store_val without copying (keyspace.c); takes over the
  * caller's pin, which store_val_release() drops. */
 struct store_val *store_val_of_item(struct cache_item *it);
 

@@ -208,7 +208,8 @@ static void fz_init(void)
     sc.block_cache_bytes = 8u << 20;
     sc.write_buffer_bytes = 4u << 20;
     sc.maxmemory = 32u << 20;
-    store_set_logger(fz_store_log);
+    sc.log = fz_store_log;
+    sc.touched = multi_touched;
     if (store_open(&sc, &server.store, err, sizeof(err)) != STORE_OK) {
         fprintf(stderr, "fuzz_cmd: cannot open a store in %s: %s\n", fz_dir, err);
         abort();

@@ -1,0 +1,211 @@
+/* commit.c - the write path: a write set (the changes one operation makes) goes to
+ * RocksDB in one batch, and only then into the index, the value cache and the per-db
+ * counters; the WAL is synced as appendfsync says (before the reply with 'always', by
+ * the everysec thread once a second, by the OS with 'no').
+ *
+ * Invariant: the index, the cache and the counters change only after RocksDB took the
+ * write, under the stripes of the keys changed, so a failed write changes nothing in RAM
+ * and a reader holding a key's stripe sees RAM and RocksDB agree. */
+#include "config.h"
+
+#include <errno.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/omk.h"
+#include "common/omk_thread.h"
+#include "index/shard.h"
+#include "store/cache.h"
+#include "store/format.h"
+#include "store/rocks.h"
+#include "store/store_internal.h"
+
+/* ---- Write sets ---------------------------------------------------------------------- */
+
+void store_ws_init(struct store_ws *w)
+{
+    memset(w, 0, sizeof(*w));
+    w->b = rocks_batch_new();
+}
+
+void store_ws_deinit(struct store_ws *w)
+{
+    for (size_t i = 0; i < w->n; i++) /* values of a set never committed (or failed) */
+        cache_unpin(w->ops[i].item);
+    rocks_batch_free(w->b);
+    omk_free(w->ops);
+    memset(w, 0, sizeof(*w));
+}
+
+/* Record one change for the counters, once the batch has committed. */
+static void store_ws_note(struct store_ws *w, int db, const struct fmt_key *k,
+                          const struct key_state *st, int del, size_t vlen, int64_t expire_ms)
+{
+    struct store_ws_op *op;
+
+    if (w->n == w->cap) {
+        w->cap = w->cap ? 2 * w->cap : 4;
+        w->ops = omk_realloc(w->ops, w->cap * sizeof(*w->ops));
+    }
+    op = &w->ops[w->n++];
+    op->db = db;
+    op->k = k;
+    op->vlen = vlen;
+    op->before = *st;
+    op->del = del;
+    op->expire_ms = expire_ms;
+    op->item = NULL;
+}
+
+void store_ws_put(struct store_ws *w, int db, const struct fmt_key *k, const struct key_state *st,
+                  const void *val, size_t vlen, int64_t expire_ms)
+{
+    unsigned char hdr[FMT_HDR_LEN];
+
+    fmt_hdr_encode(hdr, FMT_TYPE_STRING, expire_ms);
+    rocks_batch_put(w->b, k->p, k->len, hdr, sizeof(hdr), val, vlen);
+    store_ws_note(w, db, k, st, 0, vlen, expire_ms);
+    /* Copied now: the caller may free 'val' before the commit. Its tag (the shard) is
+     * set when it is admitted. */
+    if (vlen < st->cache_lim)
+        w->ops[w->n - 1].item = cache_item_new(val, vlen, expire_ms, 0);
+}
+
+void store_ws_del(struct store_ws *w, int db, const struct fmt_key *k, const struct key_state *st)
+{
+    if (!st->exists)
+        return; /* nothing on disk: nothing to write */
+    rocks_batch_delete(w->b, k->p, k->len);
+    store_ws_note(w, db, k, st, 1, 0, 0);
+}
+
+int store_ws_commit(struct store *s, struct store_ws *w)
+{
+    int rc;
+
+    if (w->n == 0)
+        return STORE_OK;
+    rc = rocks_write(s->rocks, w->b, store_sync_writes(s));
+    if (rc != STORE_OK)
+        return rc;
+    for (size_t i = 0; i < w->n; i++) {
+        struct store_ws_op *op = &w->ops[i];
+        const struct key_state *st = &op->before;
+        unsigned shard = idx_shards_of(s->ix, op->k->p, op->k->len);
+        struct cache_item *old = NULL, *it = op->item;
+        struct idx *ix;
+        struct idx_entry *e;
+        int published = 0;
+
+        /* Admit before taking the shard lock: admitting may evict, and eviction takes
+         * shard locks. An item evicted before it is published is marked dead. */
+        if (it) {
+            it->tag = shard;
+            if (cache_admit(s->cache, it) != CACHE_OK) {
+                cache_unpin(it);
+                it = op->item = NULL;
+            }
+        }
+        ix = idx_shards_wrlock(s->ix, shard);
+        if (op->del) {
+            if (idx_delete(ix, op->k->p, op->k->len, &e) == IDX_OK) {
+                old = store_loc_clear(e, 1);
+                idx_entry_free(e);
+            }
+        } else {
+            idx_insert(ix, op->k->p, op->k->len, &e);
+            old = store_loc_clear(e, 1);
+            store_entry_fill(e, op->vlen, op->expire_ms, 0);
+            if (it && !it->dead) {
+                store_loc_publish(e, it);
+                published = 1;
+            }
+        }
+        idx_shards_unlock(s->ix, shard);
+        if (old) {
+            cache_remove(s->cache, old);
+            cache_unpin(old);
+        }
+        if (it) {
+            if (!published)
+                cache_remove(s->cache, it);
+            cache_unpin(it); /* the write set's pin; the cache keeps its own */
+            op->item = NULL;
+        }
+
+        if (op->del)
+            store_count(s, op->db, -1, -st->has_expiry);
+        else
+            store_count(s, op->db, !st->exists, (op->expire_ms != 0) - st->has_expiry);
+        if (st->exists && !st->live) /* an expired key was replaced or removed */
+            atomic_fetch_add(&s->expired_keys, 1);
+        store_touched(s, op->db, op->k->p + 1, op->k->len - 1);
+    }
+    return STORE_OK;
+}
+
+/* ---- The WAL sync policy -------------------------------------------------------------- */
+
+int store_sync_writes(struct store *s)
+{
+    return atomic_load(&s->fsync) == STORE_FSYNC_ALWAYS;
+}
+
+int store_sync_wal(struct store *s)
+{
+    int rc = rocks_flush_wal(s->rocks, 1);
+
+    if (rc == STORE_OK) {
+        atomic_fetch_add(&s->wal_syncs, 1);
+        atomic_store(&s->last_sync_ms, omk_now_ms());
+    }
+    return rc;
+}
+
+/* Once a second, while appendfsync is everysec and something was written since the
+ * last sync, sync the WAL. Exits when store_close() sets 'sync_stop'. Holds no store
+ * lock while syncing: RocksDB orders the sync with concurrent writes itself. */
+static void *store_syncer_main(void *arg)
+{
+    struct store *s = arg;
+    struct timespec t;
+
+    omk_mutex_lock(&s->sync_mu);
+    while (!s->sync_stop) {
+        clock_gettime(CLOCK_MONOTONIC, &t);
+        t.tv_sec += 1;
+        while (!s->sync_stop && pthread_cond_timedwait(&s->sync_cv, &s->sync_mu, &t) != ETIMEDOUT)
+            ;
+        if (s->sync_stop)
+            break;
+        omk_mutex_unlock(&s->sync_mu);
+        if (atomic_load(&s->fsync) == STORE_FSYNC_EVERYSEC) {
+            struct rocks_stats rs;
+
+            rocks_stats_get(s->rocks, &rs);
+            if (rs.writes != s->synced_writes && store_sync_wal(s) == STORE_OK)
+                s->synced_writes = rs.writes;
+        }
+        omk_mutex_lock(&s->sync_mu);
+    }
+    omk_mutex_unlock(&s->sync_mu);
+    return NULL;
+}
+
+void store_syncer_start(struct store *s)
+{
+    omk_mutex_init(&s->sync_mu);
+    omk_cond_init_mono(&s->sync_cv);
+    omk_thread_create(&s->syncer, store_syncer_main, s);
+}
+
+void store_syncer_stop(struct store *s)
+{
+    omk_mutex_lock(&s->sync_mu);
+    s->sync_stop = 1;
+    omk_cond_signal(&s->sync_cv);
+    omk_mutex_unlock(&s->sync_mu);
+    omk_thread_join(s->syncer);
+    pthread_cond_destroy(&s->sync_cv);
+    pthread_mutex_destroy(&s->sync_mu);
+}
