@@ -37,6 +37,7 @@
 #include "common/omk_thread.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
+#include "daemon/pass.h"
 #include "daemon/log.h"
 #include "daemon/multi.h"
 #include "daemon/reply.h"
@@ -135,6 +136,7 @@ void conn_free(struct client *c)
     omk_mutex_unlock(&w->clients_lock);
 
     multi_reset(c); /* before the memory goes: other threads may flag its watches */
+    pass_forget(c);
     bufferevent_free(c->bev); /* closes the fd */
     resp_req_deinit(&c->req);
     omk_free(c->name);
@@ -244,7 +246,7 @@ static int conn_process_input(struct client *c, struct evbuffer *in)
             budget--;
             c->argc = c->req.argc;
             c->argv = c->req.argv;
-            cmd_execute(c);
+            pass_execute(c);
             if (conn_check_obuf_limits(c))
                 return 0;
             if (off == v.iov_len)

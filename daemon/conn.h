@@ -44,6 +44,12 @@ struct client {
     struct watch_rec *watches;   /* this client's WATCHes (multi.c; also its watch_mu) */
     _Atomic int watch_dirty;     /* a watched key changed (set by any thread) */
     _Atomic int kill_requested;  /* CLIENT KILL from another worker: close it (worker_reap) */
+    /* The current pass (pass.c): */
+    int pass_is_held;            /* ran a command this pass: its replies wait for the log */
+    size_t pass_base;            /* bytes of output before this pass's first reply */
+    struct pass_seg *pass_segs;  /* this pass's replies of commands that wrote */
+    size_t pass_nsegs, pass_capsegs;
+    struct client *pass_prev, *pass_next; /* worker->pass_held list */
 };
 
 /* Create a client for accepted socket 'fd' on worker 'w' and start reading (worker

@@ -46,6 +46,9 @@ struct worker {
     struct client *clients;       /* owner thread only: list of this worker's clients */
     pthread_mutex_t clients_lock; /* guards 'clients' for CLIENT LIST from other workers */
     struct worker_stats stats;
+    struct event *pass_ev;        /* owner thread only: the end of the current pass */
+    struct client *pass_held;     /* owner thread only: clients whose replies wait for it */
+    int pass_pending;             /* owner thread only: 'pass_ev' is active */
 };
 
 struct server {

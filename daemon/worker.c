@@ -15,6 +15,7 @@
 #include "common/omk_thread.h"
 #include "daemon/conn.h"
 #include "daemon/log.h"
+#include "daemon/pass.h"
 #include "daemon/server.h"
 
 #define WORKER_MSG_STOP (-1) /* close every client and leave the loop */
@@ -51,7 +52,9 @@ static void *worker_main(void *arg)
 {
     struct worker *w = arg;
 
+    pass_init(w);
     event_base_dispatch(w->base);
+    pass_deinit(w);
     return NULL;
 }
 

@@ -85,7 +85,7 @@ int store_ws_commit(struct store *s, struct store_ws *w)
 
     if (w->n == 0)
         return STORE_OK;
-    rc = rocks_write(s->rocks, w->b, store_sync_writes(s));
+    rc = store_log_append(s, w->b);
     if (rc != STORE_OK)
         return rc;
     for (size_t i = 0; i < w->n; i++) {
@@ -141,25 +141,102 @@ int store_ws_commit(struct store *s, struct store_ws *w)
             atomic_fetch_add(&s->expired_keys, 1);
         store_touched(s, op->db, op->k->p + 1, op->k->len - 1);
     }
-    return STORE_OK;
+    return store_log_settle(s);
 }
 
-/* ---- The WAL sync policy -------------------------------------------------------------- */
+/* ---- Durability: the log and the tickets replies wait on ------------------------------
+ *
+ * HOW IT WORKS. RocksDB keeps the WAL in a buffer in this process (manual_wal_flush) and
+ * store_durable() hands it to the OS (and syncs it, under appendfsync always) in one
+ * write. A worker defers: its commits only append, and at the end of each event-loop
+ * pass it makes one store_durable() call covering the ticket of the pass, the newest
+ * sequence number any reader could have seen, before any reply of the pass leaves
+ * (daemon/pass.c). Every other thread (the tests, the expiry thread, the main thread)
+ * flushes after each commit, as before. The five invariants of the write path
+ * (DESIGN.md), and where each is kept:
+ *
+ *   1. No reply leaves before the log holds every write it reports or reveals: a
+ *      reader's pass waits for the newest visible sequence number, which covers another
+ *      worker's write it read (a write is in the WAL buffer before it is visible).
+ *   2. Per key, the log order is the order of the writes in RAM: a key's writes append
+ *      to the WAL under its stripe, and the index changes after the append, under the
+ *      same stripe.
+ *   3. A failed flush answers the writes of its pass with an error (daemon/pass.c) and
+ *      RocksDB refuses every later write until the store is reopened; reads go on and
+ *      nothing is rolled back in RAM: the index and the cache already hold the writes,
+ *      as RocksDB's memtable does.
+ *   4. A store operation is one RocksDB batch: one WAL record, atomic in the log.
+ *   5. No worker waits for another's flush, and no lock is held from one pass to the
+ *      next: a worker flushes its own pass, so workers never wait on each other's logs.
+ *
+ * 'flushed_seq' only grows; a flush covers every write whose sequence number was
+ * visible before it started. */
+
+static _Thread_local int store_tl_defer;        /* this thread's commits wait for a pass */
+static _Thread_local uint64_t store_tl_commits; /* batches this thread committed */
+
+void store_defer_flush(int on)
+{
+    store_tl_defer = on;
+}
+
+uint64_t store_thread_commits(void)
+{
+    return store_tl_commits;
+}
+
+uint64_t store_ticket(struct store *s)
+{
+    return rocks_latest_seq(s->rocks);
+}
 
 int store_sync_writes(struct store *s)
 {
     return atomic_load(&s->fsync) == STORE_FSYNC_ALWAYS;
 }
 
-int store_sync_wal(struct store *s)
+/* Flush the WAL (with 'sync': sync it too), and record what it covered. */
+static int store_flush_log(struct store *s, int sync)
 {
-    int rc = rocks_flush_wal(s->rocks, 1);
+    uint64_t upto = rocks_latest_seq(s->rocks), cur;
+    int rc = rocks_flush_wal(s->rocks, sync);
 
-    if (rc == STORE_OK) {
+    if (rc != STORE_OK)
+        return rc;
+    if (sync) {
         atomic_fetch_add(&s->wal_syncs, 1);
         atomic_store(&s->last_sync_ms, omk_now_ms());
     }
+    cur = atomic_load(&s->flushed_seq);
+    while (cur < upto && !atomic_compare_exchange_weak(&s->flushed_seq, &cur, upto))
+        ;
+    return STORE_OK;
+}
+
+int store_durable(struct store *s, uint64_t ticket)
+{
+    if (ticket <= atomic_load(&s->flushed_seq))
+        return STORE_OK;
+    return store_flush_log(s, store_sync_writes(s));
+}
+
+int store_sync_wal(struct store *s)
+{
+    return store_flush_log(s, 1);
+}
+
+int store_log_append(struct store *s, struct rocks_batch *b)
+{
+    int rc = rocks_write(s->rocks, b);
+
+    if (rc == STORE_OK)
+        store_tl_commits++;
     return rc;
+}
+
+int store_log_settle(struct store *s)
+{
+    return store_tl_defer ? STORE_OK : store_durable(s, rocks_latest_seq(s->rocks));
 }
 
 /* Once a second, while appendfsync is everysec and something was written since the

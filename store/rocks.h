@@ -60,12 +60,20 @@ void rocks_batch_delete(struct rocks_batch *b, const char *key, size_t klen);
 void rocks_batch_delete_range(struct rocks_batch *b, const char *begin, size_t blen,
                               const char *end, size_t elen);
 
-/* Apply 'b' atomically; with 'sync' the WAL is synced before returning. STORE_OK, or
+/* Apply 'b' atomically: into the memtable (readers see it once this returns) and into
+ * the WAL's buffer in this process (the WAL is flushed by hand: manual_wal_flush). It
+ * reaches the log file only with the next rocks_flush_wal(), which covers every write
+ * whose sequence number rocks_latest_seq() reported before it started. STORE_OK, or
  * STORE_ERR_CORRUPT at once when the database is read-only, or an error. */
-int rocks_write(struct rocks *r, struct rocks_batch *b, int sync);
+int rocks_write(struct rocks *r, struct rocks_batch *b);
+
+/* The sequence number of the newest write readers can see. */
+uint64_t rocks_latest_seq(struct rocks *r);
 
 /* Hand the WAL buffer to the OS (after which a crash of the process loses nothing),
- * and with 'sync' also sync it to disk. STORE_OK or an error. */
+ * and with 'sync' also sync it to disk. STORE_OK or an error. After a failed flush every
+ * later one fails at once (STORE_ERR_IO), and RocksDB refuses writes, until the store is
+ * reopened: RocksDB 7.8's WAL writer keeps the error (and Debian's build asserts on it). */
 int rocks_flush_wal(struct rocks *r, int sync);
 
 /* An iterator over a consistent snapshot, bounded above by 'upper'/'ulen' exclusive

@@ -277,8 +277,8 @@ int store_flush(struct store *s, int db)
         any = 1;
     }
     if (rc == STORE_OK && any)
-        rc = rocks_write(s->rocks, b, store_sync_writes(s));
-    if (rc == STORE_OK) {
+        rc = store_log_append(s, b);
+    if (rc == STORE_OK && any) {
         store_touched(s, db, NULL, 0);
         /* Every cached value goes (those of other databases too: simpler, and a flush
          * is rare), unpublished from its entry before any entry is freed. */
@@ -291,6 +291,7 @@ int store_flush(struct store *s, int db)
             atomic_store(&s->keys[d], 0);
             atomic_store(&s->expires[d], 0);
         }
+        rc = store_log_settle(s);
     }
     store_unlock(s);
     rocks_batch_free(b);

@@ -156,6 +156,32 @@ void store_stats_get(struct store *s, struct store_stats *out);
 /* Bytes RocksDB reports for SST files plus memtables (INFO persistence/memory). */
 uint64_t store_disk_bytes(struct store *s);
 
+/* ---- Durability: the write path's commit primitive (store/commit.c) ------------------
+ * Every commit appends its batch to RocksDB's WAL buffer in this process. A thread that
+ * called store_defer_flush(1) (a worker: daemon/pass.c) leaves it there; it takes a
+ * ticket when its event-loop pass ends and calls store_durable() before any reply of
+ * the pass leaves, so one log write (one fsync under appendfsync always) covers every
+ * command of the pass. Any other thread's commits are durable when they return. The
+ * invariants this keeps are listed in commit.c. */
+
+/* This thread's commits wait for store_durable() ('on' 1), or flush at once ('on' 0,
+ * the default). Thread-local. */
+void store_defer_flush(int on);
+
+/* A ticket covering every write any thread has made visible so far: a reply that read
+ * or wrote anything before this call waits for it. Any thread, lock-free. */
+uint64_t store_ticket(struct store *s);
+
+/* Make every write up to 'ticket' durable as appendfsync says (in the log file; synced
+ * too under 'always'). Returns STORE_OK at once when it already is, else after one log
+ * write; or the log's error, after which RocksDB refuses writes (reads go on) until the
+ * store is reopened. Any thread. */
+int store_durable(struct store *s, uint64_t ticket);
+
+/* The number of batches this thread has committed so far (a command wrote if it changed
+ * across the command). Thread-local. */
+uint64_t store_thread_commits(void);
+
 /* Self-check (for tests and DEBUG): walk every stored key and verify that each value
  * header decodes, that each key belongs to a configured database, and that the per-db
  * key and expiry counters equal what the walk counted. Exclusive, like store_flush(),

@@ -56,7 +56,9 @@ struct store {
     atomic_uint_fast64_t *keys;     /* [databases] keys stored (expired ones included) */
     atomic_uint_fast64_t *expires;  /* [databases] of those, keys with an expiry */
     atomic_uint_fast64_t expired_keys; /* keys removed because their time passed */
-    atomic_uint_fast64_t wal_syncs;    /* WAL syncs by the everysec thread */
+    atomic_uint_fast64_t wal_syncs;    /* WAL syncs (everysec thread, appendfsync always) */
+    _Atomic uint64_t flushed_seq;   /* every write up to this sequence number is in the
+                                     * log file (synced, under appendfsync always) */
     atomic_int_fast64_t last_sync_ms;  /* Unix ms of the last WAL sync, 0: none */
     int64_t open_ms;                /* ms store_open() spent counting keys; immutable */
 
@@ -322,6 +324,13 @@ int store_sync_writes(struct store *s);
 
 /* Sync the WAL now and record it (wal_syncs, last_sync_ms). STORE_OK or an error. */
 int store_sync_wal(struct store *s);
+
+/* The two halves of every commit (commit.c, HOW IT WORKS): append batch 'b' to RocksDB
+ * (memtable and the WAL's buffer), counted as this thread's; then, once RAM reflects
+ * it, settle: a thread that defers (a worker) is done, any other flushes the log now
+ * as appendfsync says. Each returns STORE_OK or the RocksDB error. */
+int store_log_append(struct store *s, struct rocks_batch *b);
+int store_log_settle(struct store *s);
 
 /* Start / stop the everysec thread (store_open, store_close). */
 void store_syncer_start(struct store *s);

@@ -167,7 +167,7 @@ __attribute__((unused)) static void fx_raw_begin(struct fx_raw *w, const char *d
  * Aborts if the write fails. */
 __attribute__((unused)) static void fx_raw_commit(struct fx_raw *w)
 {
-    OMK_ASSERT(rocks_write(w->r, w->b, 0) == STORE_OK);
+    OMK_ASSERT(rocks_write(w->r, w->b) == STORE_OK);
     rocks_batch_free(w->b);
     rocks_close(w->r);
     memset(w, 0, sizeof(*w));
