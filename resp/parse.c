@@ -1,5 +1,6 @@
 /* parse.c - the RESP request parser: multibulk ("*N\r\n$len\r\n...") and inline lines,
- * byte for byte as Redis 7's processMultibulkBuffer/processInlineBuffer and sdssplitargs.
+ * byte for byte as Redis 7's processMultibulkBuffer and processInlineBuffer (the inline
+ * line is split by common/splitargs.c, the tokenizer redis.conf lines use too).
  *
  * Data flow: daemon/conn.c passes the contiguous bytes at the front of a connection's
  * input; a multibulk request comes back as slices into those bytes (no copy), an inline
@@ -22,6 +23,7 @@
 #include <limits.h>
 #include <string.h>
 
+#include "common/splitargs.h"
 #include "resp/resp.h"
 
 #define RESP_ARGV_PREALLOC 1024 /* slots allocated up front, whatever count is announced */
@@ -272,113 +274,25 @@ static int parse_multibulk(const struct resp_limits *lim, const char *buf, size_
 
 /* ---- inline ---- */
 
-/* isspace() in the C locale, which sdssplitargs() uses between arguments. */
-static int is_space(int c)
+/* omk_splitargs() callback: append one inline argument to the request 'arg'. An inline
+ * line is at most RESP_MAX_INLINE bytes, so argc stays far below INT_MAX. */
+static void inline_arg(void *arg, const char *p, size_t len)
 {
-    return c == ' ' || (c >= '\t' && c <= '\r');
+    argv_push(arg, p, len, INT_MAX);
 }
 
-/* Value of the hex digit 'c', or -1 if it is not one. */
-static int hex_val(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Split 'line'/'n' (no terminator) into arguments as Redis' sdssplitargs(): blanks
- * separate; "double quotes" take \n \r \t \b \a \xHH and \<any> escapes; 'single
- * quotes' take only \'; a closing quote must be followed by a blank or the end; quotes
- * may start inside a word (a"b c" is one argument, "ab c"). Arguments are unescaped
- * into req->scratch, which never needs more than 'n' bytes. Returns 0, or -1 on
- * unbalanced quotes. */
+/* Split 'line'/'n' (no terminator) into req's arguments with omk_splitargs(), Redis'
+ * sdssplitargs rules. Quotes and escapes make an argument differ from its bytes in the
+ * line, so every argument is written to req->scratch, which grows to the longest line
+ * seen and never needs more than 'n' bytes. Returns 0, or -1 on unbalanced quotes. */
 static int inline_split(struct resp_req *req, const char *line, size_t n)
 {
-    size_t i = 0;
-    char *out;
-
     if (req->scratch_cap < n) {
         omk_free(req->scratch);
         req->scratch = omk_malloc(n);
         req->scratch_cap = n;
     }
-    out = req->scratch;
-    for (;;) {
-        int inq = 0, insq = 0, done = 0;
-        char *tok = out;
-
-        while (i < n && is_space((unsigned char)line[i]))
-            i++;
-        if (i == n)
-            return 0;
-        while (!done) {
-            /* -1 stands for the end of the line (the NUL of Redis' C string). */
-            int c = i < n ? (unsigned char)line[i] : -1;
-            int next = i + 1 < n ? (unsigned char)line[i + 1] : -1;
-
-            if (inq) {
-                if (c == '\\' && next == 'x' && i + 3 < n && hex_val(line[i + 2]) >= 0 &&
-                    hex_val(line[i + 3]) >= 0) {
-                    *out++ = (char)(hex_val(line[i + 2]) * 16 + hex_val(line[i + 3]));
-                    i += 3;
-                } else if (c == '\\' && next != -1) {
-                    i++;
-                    switch (next) {
-                    case 'n': *out++ = '\n'; break;
-                    case 'r': *out++ = '\r'; break;
-                    case 't': *out++ = '\t'; break;
-                    case 'b': *out++ = '\b'; break;
-                    case 'a': *out++ = '\a'; break;
-                    default: *out++ = (char)next; break;
-                    }
-                } else if (c == '"') {
-                    if (next != -1 && !is_space(next))
-                        return -1;
-                    done = 1;
-                } else if (c == -1) {
-                    return -1;
-                } else {
-                    *out++ = (char)c;
-                }
-            } else if (insq) {
-                if (c == '\\' && next == '\'') {
-                    i++;
-                    *out++ = '\'';
-                } else if (c == '\'') {
-                    if (next != -1 && !is_space(next))
-                        return -1;
-                    done = 1;
-                } else if (c == -1) {
-                    return -1;
-                } else {
-                    *out++ = (char)c;
-                }
-            } else {
-                switch (c) {
-                case ' ': case '\n': case '\r': case '\t': case -1:
-                    done = 1;
-                    break;
-                case '"':
-                    inq = 1;
-                    break;
-                case '\'':
-                    insq = 1;
-                    break;
-                default:
-                    *out++ = (char)c;
-                    break;
-                }
-            }
-            if (c != -1)
-                i++;
-        }
-        /* An inline line is at most RESP_MAX_INLINE bytes: argc stays far below INT_MAX. */
-        argv_push(req, tok, (size_t)(out - tok), INT_MAX);
-    }
+    return omk_splitargs(line, n, req->scratch, inline_arg, req);
 }
 
 /* Parse the inline request at 'buf' (see resp_parse()): one line ending in "\n", an
