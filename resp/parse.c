@@ -30,10 +30,10 @@
 
 /* ---- errors ---- */
 
-/* Make 'text' the sticky error of 'req' and copy it to 'errbuf' (cut to 'errlen'). CR
+/* Make 'text' the sticky error of 'req' (req->err, the one place its text lives). CR
  * and LF become spaces, as Redis' addReplyErrorFormat does, so the text is what the
  * client reads. Returns RESP_ERR_PROTOCOL. */
-static int parse_fail(struct resp_req *req, const char *text, char *errbuf, size_t errlen)
+static int parse_fail(struct resp_req *req, const char *text)
 {
     size_t n = strlen(text), i;
 
@@ -44,11 +44,6 @@ static int parse_fail(struct resp_req *req, const char *text, char *errbuf, size
     req->pend_pos = 0;
     req->pend_scan = 0;
     req->argc = 0;
-    if (errlen > 0) {
-        n = n < errlen - 1 ? n : errlen - 1;
-        memcpy(errbuf, req->err, n);
-        errbuf[n] = '\0';
-    }
     return RESP_ERR_PROTOCOL;
 }
 
@@ -194,8 +189,7 @@ static void multibulk_rebase(struct resp_req *req, const char *buf, int n)
 
 /* Parse the '*' request at 'buf' (see resp_parse()); resumes from the checkpoint. */
 static int parse_multibulk(const struct resp_limits *lim, const char *buf, size_t len,
-                           struct resp_req *req, size_t *consumed, size_t *need, char *errbuf,
-                           size_t errlen)
+                           struct resp_req *req, size_t *consumed, size_t *need)
 {
     size_t pos, cr = 0;
     long long ll;
@@ -204,14 +198,13 @@ static int parse_multibulk(const struct resp_limits *lim, const char *buf, size_
     if (req->pend_pos == 0) {
         rc = header_find(req, buf, len, 0, &cr, need);
         if (rc < 0)
-            return parse_fail(req, ERR_PREFIX "too big mbulk count string", errbuf, errlen);
+            return parse_fail(req, ERR_PREFIX "too big mbulk count string");
         if (rc == 0)
             return RESP_INCOMPLETE;
         if (!omk_str2ll(buf + 1, cr - 1, &ll) || ll > RESP_MAX_MULTIBULK)
-            return parse_fail(req, ERR_PREFIX "invalid multibulk length", errbuf, errlen);
+            return parse_fail(req, ERR_PREFIX "invalid multibulk length");
         if (ll > RESP_UNAUTH_MAX_MULTIBULK && !lim->authenticated)
-            return parse_fail(req, ERR_PREFIX "unauthenticated multibulk length", errbuf,
-                              errlen);
+            return parse_fail(req, ERR_PREFIX "unauthenticated multibulk length");
         pos = cr + 2;
         req->pend_scan = 0;
         req->argc = 0;
@@ -232,24 +225,24 @@ static int parse_multibulk(const struct resp_limits *lim, const char *buf, size_
 
         rc = header_find(req, buf, len, pos, &cr, need);
         if (rc < 0)
-            return parse_fail(req, ERR_PREFIX "too big bulk count string", errbuf, errlen);
+            return parse_fail(req, ERR_PREFIX "too big bulk count string");
         if (rc == 0) {
             req->pend_pos = pos;
             return RESP_INCOMPLETE;
         }
         if (buf[pos] != '$') {
-            char text[64];
+            char text[RESP_ERR_SIZE];
             size_t n = strlen(ERR_PREFIX "expected '$', got '");
 
             memcpy(text, ERR_PREFIX "expected '$', got '", n);
             text[n++] = buf[pos];
             memcpy(text + n, "'", 2);
-            return parse_fail(req, text, errbuf, errlen);
+            return parse_fail(req, text);
         }
         if (!omk_str2ll(buf + pos + 1, cr - pos - 1, &ll) || ll < 0 || ll > lim->max_bulk_len)
-            return parse_fail(req, ERR_PREFIX "invalid bulk length", errbuf, errlen);
+            return parse_fail(req, ERR_PREFIX "invalid bulk length");
         if (ll > RESP_UNAUTH_MAX_BULK && !lim->authenticated)
-            return parse_fail(req, ERR_PREFIX "unauthenticated bulk length", errbuf, errlen);
+            return parse_fail(req, ERR_PREFIX "unauthenticated bulk length");
         /* The payload and the 2 bytes after it (meant to be CRLF; Redis skips them
          * unchecked, so do we) must all be here: 'need' covers them in one go. */
         start = cr + 2;
@@ -298,20 +291,20 @@ static int inline_split(struct resp_req *req, const char *line, size_t n)
 /* Parse the inline request at 'buf' (see resp_parse()): one line ending in "\n", an
  * optional "\r" before it stripped. */
 static int parse_inline(const char *buf, size_t len, struct resp_req *req, size_t *consumed,
-                        size_t *need, char *errbuf, size_t errlen)
+                        size_t *need)
 {
     size_t nl = 0, end;
     int rc = line_find(buf, req->pend_scan, len, '\n', &nl);
 
     if (rc != LINE_FOUND) {
         if (line_wait(req, len, 0, rc, nl, need) < 0)
-            return parse_fail(req, ERR_PREFIX "too big inline request", errbuf, errlen);
+            return parse_fail(req, ERR_PREFIX "too big inline request");
         return RESP_INCOMPLETE;
     }
     end = nl > 0 && buf[nl - 1] == '\r' ? nl - 1 : nl;
     req->argc = 0;
     if (inline_split(req, buf, end) < 0)
-        return parse_fail(req, ERR_PREFIX "unbalanced quotes in request", errbuf, errlen);
+        return parse_fail(req, ERR_PREFIX "unbalanced quotes in request");
     req->pend_scan = 0;
     req->is_inline = 1;
     *consumed = nl + 1;
@@ -322,14 +315,10 @@ static int parse_inline(const char *buf, size_t len, struct resp_req *req, size_
 
 /* Parse one request from the front of 'buf'/'len'; the contract is in resp.h. */
 int resp_parse(const struct resp_limits *lim, const char *buf, size_t len, struct resp_req *req,
-               size_t *consumed, size_t *need, char *errbuf, size_t errlen)
+               size_t *consumed, size_t *need)
 {
-    if (req->err[0] != '\0') {
-        char text[sizeof(req->err)];
-
-        memcpy(text, req->err, sizeof(text));
-        return parse_fail(req, text, errbuf, errlen);
-    }
+    if (req->err[0] != '\0')
+        return RESP_ERR_PROTOCOL; /* sticky: req->err still holds the text */
     if (len == 0) {
         *need = 1;
         return RESP_INCOMPLETE;
@@ -342,7 +331,7 @@ int resp_parse(const struct resp_limits *lim, const char *buf, size_t len, struc
     }
     if (buf[0] == '*') {
         req->is_inline = 0;
-        return parse_multibulk(lim, buf, len, req, consumed, need, errbuf, errlen);
+        return parse_multibulk(lim, buf, len, req, consumed, need);
     }
-    return parse_inline(buf, len, req, consumed, need, errbuf, errlen);
+    return parse_inline(buf, len, req, consumed, need);
 }

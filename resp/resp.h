@@ -19,13 +19,14 @@ struct evbuffer;
 enum resp_rc {
     RESP_OK = 0,          /* one request parsed */
     RESP_INCOMPLETE = 1,  /* need more bytes; nothing consumed */
-    RESP_ERR_PROTOCOL = -1 /* malformed; the error text is in the parser (sticky) */
+    RESP_ERR_PROTOCOL = -1 /* malformed; the error text is in req->err (sticky) */
 };
 
 #define RESP_MAX_INLINE (64 * 1024)          /* Redis PROTO_INLINE_MAX_SIZE */
 #define RESP_MAX_MULTIBULK INT_MAX           /* Redis 7's multibulk count limit (6.x: 1M) */
 #define RESP_UNAUTH_MAX_MULTIBULK 10         /* before AUTH, as Redis */
 #define RESP_UNAUTH_MAX_BULK 16384           /* before AUTH, as Redis */
+#define RESP_ERR_SIZE 64                     /* bytes of resp_req.err, NUL included */
 
 /* Limits the parser enforces; the daemon fills them from its config. */
 struct resp_limits {
@@ -48,7 +49,11 @@ struct resp_req {
     size_t pend_pos;          /* bytes of the pending request parsed into argv; 0: none */
     size_t pend_scan;         /* offset the unfinished line's end search resumes from */
     int pend_count;           /* multibulk count of the pending request */
-    char err[64];             /* sticky protocol error text; "" while none */
+    /* The protocol error, once resp_parse() has returned RESP_ERR_PROTOCOL: Redis' reply
+     * text without the leading '-' and the CRLF, NUL-terminated, e.g. "ERR Protocol
+     * error: invalid bulk length"; "" while there is none. Sticky: it stays until
+     * resp_req_deinit(). This is the only copy of the text; read it, never write it. */
+    char err[RESP_ERR_SIZE];
 };
 
 void resp_req_init(struct resp_req *req);
@@ -60,8 +65,7 @@ void resp_req_deinit(struct resp_req *req);
  *           an empty line or "*0\r\n": the caller skips those, as Redis does);
  *  RESP_INCOMPLETE: '*need' is the total number of bytes needed before a new try can
  *           make progress (always > len);
- *  RESP_ERR_PROTOCOL: 'errbuf' (errlen bytes) holds Redis' reply text without the
- *           leading '-' and trailing CRLF, e.g. "ERR Protocol error: invalid bulk length".
+ *  RESP_ERR_PROTOCOL: req->err holds the error's text (see struct resp_req).
  * Limits from 'lim' are checked before any allocation. Any split of the input over
  * several calls gives the same requests (as with Redis, only which error an over-long
  * header line draws can depend on how its bytes arrive).
@@ -73,7 +77,7 @@ void resp_req_deinit(struct resp_req *req);
  * unauthenticated client can get read "unauthenticated multibulk length" and
  * "unauthenticated bulk length", as in Redis 7. */
 int resp_parse(const struct resp_limits *lim, const char *buf, size_t len, struct resp_req *req,
-               size_t *consumed, size_t *need, char *errbuf, size_t errlen);
+               size_t *consumed, size_t *need);
 
 /* ---- reply encoders: each appends one RESP value to 'out' ---- */
 

@@ -91,7 +91,6 @@ static int feed(const struct resp_limits *lim, const char *in, size_t n, struct 
 {
     struct resp_req req;
     size_t off = 0, avail = arr.first < n ? arr.first : n, need_max = 0;
-    char err[128];
     int bad = 0, rc = RESP_INCOMPLETE;
 
     resp_req_init(&req);
@@ -106,7 +105,7 @@ static int feed(const struct resp_limits *lim, const char *in, size_t n, struct 
                 memcpy(copy, base, left);
             base = copy;
         }
-        rc = resp_parse(lim, base, left, &req, &used, &need, err, sizeof(err));
+        rc = resp_parse(lim, base, left, &req, &used, &need);
         if (rc == RESP_OK && (used == 0 || used > left)) {
             diag("  OK at %zu: used %zu of %zu", off, used, left);
             omk_free(copy);
@@ -156,7 +155,7 @@ static int feed(const struct resp_limits *lim, const char *in, size_t n, struct 
     }
     if (rc == RESP_ERR_PROTOCOL) {
         buf_add(tr, "E", 1);
-        buf_add(tr, err, strlen(err));
+        buf_add(tr, req.err, strlen(req.err));
     } else {
         buf_add(tr, "I", 1);
         buf_addll(tr, (long long)(n - off));
@@ -213,12 +212,11 @@ static void check_whole(const char *name, const struct resp_limits *lim, const c
     struct resp_req req;
     size_t off = 0;
     int nreq = 0, good = 1;
-    char err[128];
 
     resp_req_init(&req);
     while (off < n && good) {
         size_t used = 0, need = 0;
-        int rc = resp_parse(lim, in + off, n - off, &req, &used, &need, err, sizeof(err));
+        int rc = resp_parse(lim, in + off, n - off, &req, &used, &need);
         const struct omk_slice *w = want[nreq];
         int argc = 0;
 
@@ -310,13 +308,11 @@ static void test_pipeline(void)
     struct resp_req req;
     size_t off = 0, n = sizeof(pipeline) - 1;
     int good = 1, i;
-    char err[128];
 
     resp_req_init(&req);
     for (i = 0; pipeline_want[i] != NULL && good; i++) {
         size_t used = 0, need = 0;
-        int rc = resp_parse(&lim_auth, pipeline + off, n - off, &req, &used, &need, err,
-                            sizeof(err));
+        int rc = resp_parse(&lim_auth, pipeline + off, n - off, &req, &used, &need);
         int argc = 0;
 
         while (pipeline_want[i][argc].p)
@@ -370,7 +366,7 @@ static void test_big_bulk(void)
     const size_t blen = 1024 * 1024;
     const char hdr[] = "*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$1048576\r\n";
     size_t hl = sizeof(hdr) - 1, n = hl + blen + 2, need = 0, used = 0;
-    char *in = omk_malloc(n), err[128];
+    char *in = omk_malloc(n);
     struct omk_slice want[] = {S("SET"), S("big"), {in + hl, blen}, END};
     const struct omk_slice *wants[] = {want, NULL};
     struct resp_req req;
@@ -384,14 +380,14 @@ static void test_big_bulk(void)
     check_splits("1 MB bulk", &lim_auth, in, n, 0);
 
     resp_req_init(&req);
-    rc = resp_parse(&lim_auth, in, hl, &req, &used, &need, err, sizeof(err));
+    rc = resp_parse(&lim_auth, in, hl, &req, &used, &need);
     ok(rc == RESP_INCOMPLETE && need == n, "1 MB bulk: once its header is in, need is the "
        "whole request (%zu, want %zu)", need, n);
-    rc = resp_parse(&lim_auth, in, hl + 4096, &req, &used, &need, err, sizeof(err));
+    rc = resp_parse(&lim_auth, in, hl + 4096, &req, &used, &need);
     ok(rc == RESP_INCOMPLETE && need == n, "1 MB bulk: need stays the whole request");
-    rc = resp_parse(&lim_auth, in, n - 1, &req, &used, &need, err, sizeof(err));
+    rc = resp_parse(&lim_auth, in, n - 1, &req, &used, &need);
     ok(rc == RESP_INCOMPLETE && need == n, "1 MB bulk: one byte short is still incomplete");
-    rc = resp_parse(&lim_auth, in, n, &req, &used, &need, err, sizeof(err));
+    rc = resp_parse(&lim_auth, in, n, &req, &used, &need);
     ok(rc == RESP_OK && used == n && req.argc == 3 && req.argv[2].p == in + hl &&
        req.argv[2].len == blen, "1 MB bulk: the payload is a slice of the input, not a copy");
     resp_req_deinit(&req);
@@ -406,7 +402,7 @@ static void test_million_args(void)
     const char hdr[] = "*1000000\r\n";
     size_t hl = sizeof(hdr) - 1, n = hl + (size_t)nargs * 7, avail = 0, cap = 0, used = 0;
     size_t need_whole = 0;
-    char *in = omk_malloc(n), *conn = NULL, err[128];
+    char *in = omk_malloc(n), *conn = NULL;
     struct resp_req req;
     int64_t t0, t_pieces, t_whole;
     int rc = RESP_INCOMPLETE, calls = 0, good = 1;
@@ -426,7 +422,7 @@ static void test_million_args(void)
         }
         memcpy(conn + avail, in + avail, step);
         avail += step;
-        rc = resp_parse(&lim_auth, conn, avail, &req, &used, &need, err, sizeof(err));
+        rc = resp_parse(&lim_auth, conn, avail, &req, &used, &need);
         calls++;
     }
     t_pieces = omk_mono_us() - t0;
@@ -438,7 +434,7 @@ static void test_million_args(void)
 
     resp_req_init(&req);
     t0 = omk_mono_us();
-    rc = resp_parse(&lim_auth, in, n, &req, &used, &need_whole, err, sizeof(err));
+    rc = resp_parse(&lim_auth, in, n, &req, &used, &need_whole);
     t_whole = omk_mono_us() - t0;
     ok(rc == RESP_OK && req.argc == nargs, "1M arguments parse whole");
     diag("1M arguments: %.1f ms in %d pieces, %.1f ms whole", t_pieces / 1000.0, calls,
@@ -460,18 +456,17 @@ static void check_error(const char *name, const struct resp_limits *lim, const c
 {
     struct resp_req req;
     size_t used = 0, need = 0, off = 0;
-    char err[128] = "", err2[128] = "";
     int rc, rc2;
 
     resp_req_init(&req);
     do {  /* skip the good requests before the bad one */
         off += used;
-        rc = resp_parse(lim, in + off, n - off, &req, &used, &need, err, sizeof(err));
+        rc = resp_parse(lim, in + off, n - off, &req, &used, &need);
     } while (rc == RESP_OK && used < n - off);
-    if (!ok(rc == RESP_ERR_PROTOCOL && strcmp(err, text) == 0, "%s: \"%s\"", name, text))
-        diag("  got rc %d, \"%s\"", rc, err);
-    rc2 = resp_parse(lim, "PING\r\n", 6, &req, &used, &need, err2, sizeof(err2));
-    ok(rc2 == RESP_ERR_PROTOCOL && strcmp(err2, text) == 0, "%s: the error is sticky", name);
+    if (!ok(rc == RESP_ERR_PROTOCOL && strcmp(req.err, text) == 0, "%s: \"%s\"", name, text))
+        diag("  got rc %d, \"%s\"", rc, req.err);
+    rc2 = resp_parse(lim, "PING\r\n", 6, &req, &used, &need);
+    ok(rc2 == RESP_ERR_PROTOCOL && strcmp(req.err, text) == 0, "%s: the error is sticky", name);
     resp_req_deinit(&req);
     if (splits)
         check_splits(name, lim, in, n, 1);
@@ -483,14 +478,13 @@ static void check_need(const char *name, const struct resp_limits *lim, const ch
 {
     struct resp_req req;
     size_t used = 0, need = 0;
-    char err[128] = "";
     int rc;
 
     resp_req_init(&req);
-    rc = resp_parse(lim, in, n, &req, &used, &need, err, sizeof(err));
+    rc = resp_parse(lim, in, n, &req, &used, &need);
     if (!ok(rc == RESP_INCOMPLETE && need == want_need, "%s: incomplete, need %zu", name,
             want_need))
-        diag("  got rc %d (%s), need %zu", rc, err, need);
+        diag("  got rc %d (%s), need %zu", rc, req.err, need);
     resp_req_deinit(&req);
 }
 
@@ -621,7 +615,6 @@ static void test_limits(void)
     const struct resp_limits lim_small = {100, 1};
     struct resp_req req;
     size_t used = 0, need = 0;
-    char err[128];
     int rc;
 
     NEED_CASE("count 10 before AUTH", &lim_unauth, "*10\r\n", 6);
@@ -635,7 +628,7 @@ static void test_limits(void)
                 "a b c d e f g h i j k l\n", 24, 1, w_twelve);
 
     resp_req_init(&req);
-    rc = resp_parse(&lim_auth, "*2147483647\r\n", 13, &req, &used, &need, err, sizeof(err));
+    rc = resp_parse(&lim_auth, "*2147483647\r\n", 13, &req, &used, &need);
     ok(rc == RESP_INCOMPLETE && need == 14 && req.cap <= 1024,
        "count INT_MAX is accepted, but at most 1024 slots are allocated (%d)", req.cap);
     resp_req_deinit(&req);
@@ -647,7 +640,6 @@ static void test_need(void)
     struct resp_req req;
     size_t used = 0, need = 0;
     const char get[] = "*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n";
-    char err[128];
     int rc;
 
     NEED_CASE("nothing", &lim_auth, "", 1);
@@ -664,11 +656,11 @@ static void test_need(void)
 
     /* Resuming with fewer bytes than before starts over and still works. */
     resp_req_init(&req);
-    rc = resp_parse(&lim_auth, get, 20, &req, &used, &need, err, sizeof(err));
+    rc = resp_parse(&lim_auth, get, 20, &req, &used, &need);
     ok(rc == RESP_INCOMPLETE && need == 22, "GET with 20 bytes: need 22");
-    rc = resp_parse(&lim_auth, get, 9, &req, &used, &need, err, sizeof(err));
+    rc = resp_parse(&lim_auth, get, 9, &req, &used, &need);
     ok(rc == RESP_INCOMPLETE && need == 13, "the same GET again with 9 bytes: need 13");
-    rc = resp_parse(&lim_auth, get, sizeof(get) - 1, &req, &used, &need, err, sizeof(err));
+    rc = resp_parse(&lim_auth, get, sizeof(get) - 1, &req, &used, &need);
     ok(rc == RESP_OK && used == sizeof(get) - 1 && req.argc == 2 && req.argv[1].p == get + 17,
        "then whole: GET key");
     resp_req_deinit(&req);
