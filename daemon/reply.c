@@ -139,10 +139,8 @@ void reply_bulk_val(struct client *c, struct store_val *v)
         store_val_release(v);
         return;
     }
-    /* Header, then the payload lent to libevent until it is written, then CRLF. */
-    resp_w_bulk_hdr(b, v->len);
-    evbuffer_add_reference(b, v->data, v->len, store_val_release_cb, v);
-    evbuffer_add(b, "\r\n", 2);
+    /* The payload is lent to libevent until it is written; the cleanup releases 'v'. */
+    resp_w_bulk_ref(b, v->data, v->len, store_val_release_cb, v);
 }
 
 void reply_error(struct client *c, const char *msg)

@@ -85,7 +85,6 @@ void resp_w_simple(struct evbuffer *out, const char *s, size_t len);        /* +
 void resp_w_error(struct evbuffer *out, const char *s, size_t len);         /* -s, CR/LF -> ' ' */
 void resp_w_int(struct evbuffer *out, long long v);                         /* :v */
 void resp_w_bulk(struct evbuffer *out, const void *p, size_t len);          /* $len p */
-void resp_w_bulk_hdr(struct evbuffer *out, size_t len); /* "$len\r\n"; caller adds payload+CRLF */
 void resp_w_array_len(struct evbuffer *out, long long n);                   /* *n */
 void resp_w_null(struct evbuffer *out, int proto);         /* RESP2 $-1, RESP3 _ */
 void resp_w_null_array(struct evbuffer *out, int proto);   /* RESP2 *-1, RESP3 _ */
@@ -95,5 +94,18 @@ void resp_w_double(struct evbuffer *out, int proto, double d);     /* RESP3 ,d, 
 void resp_w_bool(struct evbuffer *out, int proto, int b);          /* RESP3 #t/#f, RESP2 :1/:0 */
 void resp_w_verbatim(struct evbuffer *out, int proto, const char *fmt3, const void *p, size_t len);
                                                    /* RESP3 =len fmt:p, RESP2 bulk */
+
+/* Called by libevent once it no longer needs bytes lent with resp_w_bulk_ref(): 'data'
+ * and 'len' are the bytes lent, 'arg' the pointer given with them. Same type as
+ * libevent's evbuffer_ref_cleanup_cb, so store_val_release_cb fits. */
+typedef void resp_ref_cleanup_fn(const void *data, size_t len, void *arg);
+
+/* A bulk string whose payload is not copied: "$len\r\n", the 'len' bytes at 'p' added
+ * by reference, "\r\n". 'p' is borrowed until libevent calls 'cleanup'(p, len, 'arg'),
+ * when the bytes have been written or 'out' is freed; they must not change before. For
+ * large values only (a reference costs a chain of its own; daemon/reply.c's cut-off is
+ * 16 KiB). */
+void resp_w_bulk_ref(struct evbuffer *out, const void *p, size_t len, resp_ref_cleanup_fn *cleanup,
+                     void *arg);
 
 #endif

@@ -845,6 +845,47 @@ static void check_bytes(struct evbuffer *b, const char *want, size_t wlen, const
 
 #define BYTES(b, lit, name) check_bytes(b, lit, sizeof(lit) - 1, name)
 
+/* What resp_w_bulk_ref()'s cleanup was called with. */
+struct ref_seen {
+    int calls;
+    const void *data;
+    size_t len;
+};
+
+/* resp_ref_cleanup_fn for the tests: records its call in the struct ref_seen 'arg'. */
+static void ref_cleanup(const void *data, size_t len, void *arg)
+{
+    struct ref_seen *seen = arg;
+
+    seen->calls++;
+    seen->data = data;
+    seen->len = len;
+}
+
+/* A bulk lent by reference: the same bytes as resp_w_bulk, the payload not copied, and
+ * the cleanup called once, when libevent lets go of the payload. */
+static void test_bulk_ref(void)
+{
+    struct evbuffer *b = evbuffer_new();
+    static const char payload[] = "a\0\r\nvalue lent by reference";
+    const size_t n = sizeof(payload) - 1;
+    struct ref_seen seen = {0};
+    struct evbuffer_iovec v[3];
+    int nv;
+
+    resp_w_bulk_ref(b, payload, n, ref_cleanup, &seen);
+    nv = evbuffer_peek(b, -1, NULL, v, 3);
+    ok(nv == 3 && v[1].iov_base == (const void *)payload && v[1].iov_len == n,
+       "bulk by reference: the payload is its own chain, not a copy");
+    ok(seen.calls == 0, "bulk by reference: the payload is held while it is buffered");
+    BYTES(b, "$27\r\na\0\r\nvalue lent by reference\r\n", "bulk by reference: bytes");
+    ok(seen.calls == 1 && seen.data == payload && seen.len == n,
+       "bulk by reference: the cleanup ran once with the payload");
+    resp_w_bulk_ref(b, payload, n, ref_cleanup, &seen);
+    evbuffer_free(b);
+    ok(seen.calls == 2, "bulk by reference: freeing the buffer runs the cleanup too");
+}
+
 /* Every encoder's bytes, in RESP2 and RESP3. */
 static void test_encoders(void)
 {
@@ -968,5 +1009,6 @@ int main(void)
     test_need();
     test_splitargs();
     test_encoders();
+    test_bulk_ref();
     return tap_done();
 }
