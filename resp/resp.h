@@ -90,10 +90,16 @@ void resp_w_null(struct evbuffer *out, int proto);         /* RESP2 $-1, RESP3 _
 void resp_w_null_array(struct evbuffer *out, int proto);   /* RESP2 *-1, RESP3 _ */
 void resp_w_map_len(struct evbuffer *out, int proto, long long n); /* RESP3 %n, RESP2 *2n */
 void resp_w_set_len(struct evbuffer *out, int proto, long long n); /* RESP3 ~n, RESP2 *n */
-void resp_w_double(struct evbuffer *out, int proto, double d);     /* RESP3 ,d, RESP2 bulk */
 void resp_w_bool(struct evbuffer *out, int proto, int b);          /* RESP3 #t/#f, RESP2 :1/:0 */
 void resp_w_verbatim(struct evbuffer *out, int proto, const char *fmt3, const void *p, size_t len);
                                                    /* RESP3 =len fmt:p, RESP2 bulk */
+
+/* A double, as Redis 7.0's addReplyDouble writes it: RESP3 ",<d>\r\n", RESP2 a bulk
+ * string of the same text. The text is printf's "%.17g" ("3.1400000000000001", "1.5",
+ * "-0", "1.0000000000000001e+300"), except that the infinities are "inf" and "-inf"
+ * and a NaN is "nan" (as Redis 7.2 and the RESP3 spec write it), whatever the libc
+ * prints. The sorted sets' scores are replied with it (ZSCORE, ZINCRBY, WITHSCORES). */
+void resp_w_double(struct evbuffer *out, int proto, double d);
 
 /* Called by libevent once it no longer needs bytes lent with resp_w_bulk_ref(): 'data'
  * and 'len' are the bytes lent, 'arg' the pointer given with them. Same type as

@@ -161,14 +161,17 @@ void resp_w_set_len(struct evbuffer *out, int proto, long long n)
     w_line(out, proto >= 3 ? '~' : '*', n);
 }
 
-/* A double as Redis 7.0 formats it: "%.17g", infinities spelled "inf"/"-inf" whatever
- * the libc does. RESP3 ",<d>\r\n"; RESP2 a bulk string of the same text. */
+/* A double as Redis 7.0 formats it: "%.17g", but "inf", "-inf" and "nan" spelled out
+ * whatever the libc prints (glibc writes a negative NaN "-nan"). RESP3 ",<d>\r\n";
+ * RESP2 a bulk string of the same text. */
 void resp_w_double(struct evbuffer *out, int proto, double d)
 {
     char buf[64];
     int n;
 
-    if (isinf(d))
+    if (isnan(d))
+        n = snprintf(buf, sizeof(buf), "nan");
+    else if (isinf(d))
         n = snprintf(buf, sizeof(buf), "%s", d > 0 ? "inf" : "-inf");
     else
         n = snprintf(buf, sizeof(buf), "%.17g", d);

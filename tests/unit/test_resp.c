@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <limits.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
@@ -954,6 +955,18 @@ static void test_encoders(void)
     BYTES(b, ",1.0000000000000001e+300\r\n", "double 1e300 RESP3");
     resp_w_double(b, 3, -0.0);
     BYTES(b, ",-0\r\n", "double -0 RESP3");
+    resp_w_double(b, 3, 0.1 + 0.2);
+    BYTES(b, ",0.30000000000000004\r\n", "double 0.1 + 0.2 RESP3 (17 digits, no rounding)");
+    resp_w_double(b, 2, -2.5e-7);
+    BYTES(b, "$23\r\n-2.4999999999999999e-07\r\n", "double -2.5e-7 RESP2");
+    resp_w_double(b, 3, 1e17);
+    BYTES(b, ",1e+17\r\n", "double 1e17 RESP3");
+    resp_w_double(b, 3, NAN);
+    BYTES(b, ",nan\r\n", "double NaN RESP3");
+    resp_w_double(b, 3, -NAN);
+    BYTES(b, ",nan\r\n", "double negative NaN RESP3 (not glibc's -nan)");
+    resp_w_double(b, 2, NAN);
+    BYTES(b, "$3\r\nnan\r\n", "double NaN RESP2");
     resp_w_bool(b, 3, 1);
     BYTES(b, "#t\r\n", "true RESP3");
     resp_w_bool(b, 3, 0);
