@@ -198,8 +198,9 @@ void reply_deferred_pause(struct client *c)
     tls_deferred = NULL;
 }
 
-/* Close a deferred aggregate: write its header with 'write_len', then move the
- * elements from the scratch buffer to the output. */
+/* Close a deferred aggregate: write its header (an array of 'n' elements, or a map of
+ * 'n' pairs when 'is_map'), then move the elements from the scratch buffer to the
+ * output. For a closing client the elements are dropped instead. */
 static void reply_deferred_finish(struct client *c, int is_map, long long n)
 {
     struct evbuffer *scratch = c->worker->scratch;
