@@ -8,7 +8,6 @@
  * the field, so a bad value never changes anything and the old value is at hand for a
  * restore.
  * Invariant: every field named by a row always holds a valid value of its type. */
-/* <config.h>, not "config.h": from daemon/ the quoted form finds daemon/config.h. */
 #include "config.h"
 
 #include "common/omk_thread.h"

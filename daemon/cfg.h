@@ -2,7 +2,7 @@
  * loaded at start-up from redis.conf-style text and the command line, read by all
  * threads, changed at run time by CONFIG SET and shown by CONFIG GET.
  *
- * config.c holds one table row per option (name, type, field, limits or names,
+ * cfg.c holds one table row per option (name, type, field, limits or names,
  * default, start-up only or not, apply hooks); loading, CONFIG SET, CONFIG GET and the
  * defaults all work from that table, and error texts are redis-server's.
  *
@@ -153,8 +153,9 @@ void cfg_deinit(struct server_config *c);
 /* Load the configuration as redis-server does: 'argv[1]' is a config file unless it
  * starts with '-'; the following "--name value [value ...]" arguments become lines
  * ("name "value" ...") appended after the file's lines, so they win. Lines follow
- * redis.conf syntax: '#' comments, arguments split and unquoted like Redis'
- * sdssplitargs, option names case-insensitive, memory sizes with k/kb/m/mb/g/gb.
+ * redis.conf syntax: '#' comments, arguments split and unquoted by omk_splitargs
+ * (common/splitargs.h: Redis' sdssplitargs rules, the same as inline requests'), option
+ * names case-insensitive, memory sizes with k/kb/m/mb/g/gb.
  * 'argc'/'argv' are main()'s (argv[0] is skipped); --version and --help are not
  * handled here. 'c' must come from cfg_defaults(); no apply hook is called.
  * Returns 0, or -1 with 'err' holding the whole text to print to stderr, ending in a
