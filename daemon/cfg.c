@@ -87,8 +87,9 @@ struct cfg_row {
 #define CFG_IGNORE(n, t, d, reason)                                                      \
     { .name = n, .type = t, .flags = CFG_IGNORED, .def = d, .why = reason }
 
+/* appendfsync stores the store's own enum: the daemon hands it to store_set_fsync. */
 static const struct cfg_enum_name cfg_fsync_names[] = {
-    {"everysec", CFG_FSYNC_EVERYSEC}, {"always", CFG_FSYNC_ALWAYS}, {"no", CFG_FSYNC_NO},
+    {"everysec", STORE_FSYNC_EVERYSEC}, {"always", STORE_FSYNC_ALWAYS}, {"no", STORE_FSYNC_NO},
     {NULL, 0},
 };
 

@@ -34,14 +34,7 @@
 
 #include "common/omk.h"
 #include "daemon/log.h"
-
-/* appendfsync: when the write-ahead log is synced. The values equal store.h's
- * enum store_fsync (NO, EVERYSEC, ALWAYS), which the daemon casts to. */
-enum cfg_appendfsync {
-    CFG_FSYNC_NO = 0,
-    CFG_FSYNC_EVERYSEC = 1,
-    CFG_FSYNC_ALWAYS = 2,
-};
+#include "store/store.h"
 
 /* maxmemory-policy (accepted for compatibility; names in Redis' order). */
 enum cfg_maxmemory_policy {
@@ -116,7 +109,7 @@ struct server_config {
     _Atomic int databases;          /* databases: number of DBs; start-up */
     /* persistence */
     char *dir;                      /* dir: data directory; start-up */
-    _Atomic int appendfsync;        /* appendfsync (cfg_appendfsync) */
+    _Atomic int appendfsync;        /* appendfsync (enum store_fsync) */
     /* process */
     _Atomic bool daemonize;         /* daemonize; start-up */
     char *pidfile;                  /* pidfile: "" = none; start-up */
