@@ -17,8 +17,13 @@
 #include "resp/resp.h"
 #include "store/store.h"
 
-#define REPLY_REF_MIN (16 * 1024) /* values at least this big are sent by reference */
+/* Values at least this big go to the output by reference (resp_w_bulk_ref), except
+ * inside a deferred aggregate, where they are copied like small ones. */
+#define REPLY_REF_MIN (16 * 1024)
 
+/* While this thread builds a deferred aggregate, its worker's scratch buffer, where
+ * replies go instead of the client's output; NULL otherwise. Thread-local, so each
+ * worker has its own. */
 static __thread struct evbuffer *tls_deferred;
 
 /* The buffer replies go to, or NULL when the client takes no more output. */
