@@ -51,7 +51,8 @@ int omk_str2ld(const char *p, size_t len, long double *v);
 size_t omk_ll2str(char *buf, long long v);
 
 /* Redis glob match of 'str' against 'pat': * ? [abc] [^a-z] and \ escapes.
- * 'nocase' folds ASCII case. Returns 1 on match, 0 otherwise. Bounded recursion. */
+ * 'nocase' folds ASCII case. Returns 1 on match, 0 otherwise. No recursion;
+ * O(plen * slen) time at worst. */
 int omk_glob_match(const char *pat, size_t plen, const char *str, size_t slen, int nocase);
 
 /* Length of the literal prefix of glob 'pat': the bytes before the first special

@@ -8,10 +8,10 @@
  * the field, so a bad value never changes anything and the old value is at hand for a
  * restore.
  * Invariant: every field named by a row always holds a valid value of its type. */
-/* <config.h>, not "config.h": from daemon/ the quoted form finds daemon/config.h. */
 #include "config.h"
 
 #include "common/omk_thread.h"
+#include "common/splitargs.h"
 #include "daemon/cfg.h"
 
 #include <ctype.h>
@@ -87,8 +87,9 @@ struct cfg_row {
 #define CFG_IGNORE(n, t, d, reason)                                                      \
     { .name = n, .type = t, .flags = CFG_IGNORED, .def = d, .why = reason }
 
+/* appendfsync stores the store's own enum: the daemon hands it to store_set_fsync. */
 static const struct cfg_enum_name cfg_fsync_names[] = {
-    {"everysec", CFG_FSYNC_EVERYSEC}, {"always", CFG_FSYNC_ALWAYS}, {"no", CFG_FSYNC_NO},
+    {"everysec", STORE_FSYNC_EVERYSEC}, {"always", STORE_FSYNC_ALWAYS}, {"no", STORE_FSYNC_NO},
     {NULL, 0},
 };
 
@@ -788,92 +789,26 @@ static void cfg_buf_catrepr(struct cfg_buf *b, const char *s)
     cfg_buf_puts(b, "\"");
 }
 
-static int cfg_hexval(int ch)
+/* The arguments of a config line being split (see cfg_load_line). */
+struct cfg_args {
+    struct omk_slice *av; /* at least len / 2 + 1 slots for a line of 'len' bytes */
+    int n;
+};
+
+/* omk_splitargs() callback: append one argument to the struct cfg_args 'arg'. */
+static void cfg_args_push(void *arg, const char *p, size_t len)
 {
-    if (ch >= '0' && ch <= '9')
-        return ch - '0';
-    if (ch >= 'a' && ch <= 'f')
-        return ch - 'a' + 10;
-    if (ch >= 'A' && ch <= 'F')
-        return ch - 'A' + 10;
-    return -1;
+    struct cfg_args *a = arg;
+
+    a->av[a->n++] = (struct omk_slice){p, len};
 }
 
-/* Split 'line'/'len' into arguments like Redis' sdssplitargs: blanks separate words;
- * "double quotes" take \xHH, \n, \r, \t, \b, \a and \<char> escapes; 'single quotes'
- * take \'; a closing quote must be followed by a blank or the end; a NUL byte ends the
- * line. The unquoted bytes go to 'buf' (at least 'len' bytes) and 'av' (at least
- * len / 2 + 1 entries) points into it. Returns the count, or -1 for unbalanced quotes. */
-static int cfg_split_args(const char *line, size_t len, char *buf, struct omk_slice *av)
+/* omk_splitargs() callback: count one argument in the int 'arg'. */
+static void cfg_args_count(void *arg, const char *p, size_t len)
 {
-    const char *p = line, *end = line + strnlen(line, len);
-    char *out = buf;
-    int argc = 0;
-
-#define CH(q) ((q) < end ? *(q) : '\0')
-    for (;;) {
-        int inq = 0, insq = 0, done = 0;
-        char *start;
-
-        while (p < end && isspace((unsigned char)*p))
-            p++;
-        if (p == end)
-            return argc;
-        start = out;
-        while (!done) {
-            char ch = CH(p);
-
-            if (inq) {
-                if (ch == '\\' && CH(p + 1) == 'x' && cfg_hexval(CH(p + 2)) >= 0 &&
-                    cfg_hexval(CH(p + 3)) >= 0) {
-                    *out++ = (char)(cfg_hexval(CH(p + 2)) * 16 + cfg_hexval(CH(p + 3)));
-                    p += 3;
-                } else if (ch == '\\' && CH(p + 1)) {
-                    p++;
-                    switch (*p) {
-                    case 'n': *out++ = '\n'; break;
-                    case 'r': *out++ = '\r'; break;
-                    case 't': *out++ = '\t'; break;
-                    case 'b': *out++ = '\b'; break;
-                    case 'a': *out++ = '\a'; break;
-                    default: *out++ = *p; break;
-                    }
-                } else if (ch == '"') {
-                    if (CH(p + 1) && !isspace((unsigned char)CH(p + 1)))
-                        return -1;
-                    done = 1;
-                } else if (!ch) {
-                    return -1;
-                } else {
-                    *out++ = ch;
-                }
-            } else if (insq) {
-                if (ch == '\\' && CH(p + 1) == '\'') {
-                    p++;
-                    *out++ = '\'';
-                } else if (ch == '\'') {
-                    if (CH(p + 1) && !isspace((unsigned char)CH(p + 1)))
-                        return -1;
-                    done = 1;
-                } else if (!ch) {
-                    return -1;
-                } else {
-                    *out++ = ch;
-                }
-            } else {
-                switch (ch) {
-                case ' ': case '\n': case '\r': case '\t': case '\0': done = 1; break;
-                case '"': inq = 1; break;
-                case '\'': insq = 1; break;
-                default: *out++ = ch; break;
-                }
-            }
-            if (p < end)
-                p++;
-        }
-        av[argc++] = (struct omk_slice){start, (size_t)(out - start)};
-    }
-#undef CH
+    OMK_UNUSED(p);
+    OMK_UNUSED(len);
+    (*(int *)arg)++;
 }
 
 /* Number of arguments in the NUL-terminated 's' (-1 for unbalanced quotes). */
@@ -881,12 +816,10 @@ static int cfg_count_args(const char *s)
 {
     size_t len = strlen(s);
     char *buf = omk_malloc(len + 1);
-    struct omk_slice *av = omk_calloc(len / 2 + 1, sizeof(*av));
-    int n = cfg_split_args(s, len, buf, av);
+    int n = 0, rc = omk_splitargs(s, len, buf, cfg_args_count, &n);
 
     omk_free(buf);
-    omk_free(av);
-    return n;
+    return rc < 0 ? -1 : n;
 }
 
 /* Turn the command-line arguments after the config file into config lines the way
@@ -941,29 +874,29 @@ static int cfg_load_line(struct server_config *c, const char *line, size_t len, 
                          size_t msglen)
 {
     char *buf = omk_malloc(len + 1);
-    struct omk_slice *av = omk_calloc(len / 2 + 2, sizeof(*av));
-    int argc = cfg_split_args(line, len, buf, av), rc = -1;
+    struct cfg_args a = {omk_calloc(len / 2 + 2, sizeof(*a.av)), 0};
     const struct cfg_row *r;
     struct cfg_val v = {0};
+    int rc = -1;
 
-    if (argc < 0) {
+    if (omk_splitargs(line, len, buf, cfg_args_push, &a) < 0) {
         snprintf(msg, msglen, "Unbalanced quotes in configuration line");
         goto out;
     }
-    if (argc == 0) {
+    if (a.n == 0) {
         rc = 0;
         goto out;
     }
-    r = cfg_lookup(av[0].p, av[0].len);
+    r = cfg_lookup(a.av[0].p, a.av[0].len);
     if (!r) {
         snprintf(msg, msglen, "Bad directive or wrong number of arguments");
         goto out;
     }
-    if (r->type != CFG_T_LIST && r->type != CFG_T_SAVE && r->type != CFG_T_OBUF && argc != 2) {
+    if (r->type != CFG_T_LIST && r->type != CFG_T_SAVE && r->type != CFG_T_OBUF && a.n != 2) {
         snprintf(msg, msglen, "wrong number of arguments");
         goto out;
     }
-    if (cfg_parse(r, argc - 1, av + 1, &v, msg, msglen) < 0)
+    if (cfg_parse(r, a.n - 1, a.av + 1, &v, msg, msglen) < 0)
         goto out;
     if (r->flags & CFG_IGNORED)
         cfg_note_ignored(r, &v);
@@ -972,7 +905,7 @@ static int cfg_load_line(struct server_config *c, const char *line, size_t len, 
     rc = 0;
 out:
     omk_free(buf);
-    omk_free(av);
+    omk_free(a.av);
     return rc;
 }
 

@@ -2,7 +2,7 @@
  * loaded at start-up from redis.conf-style text and the command line, read by all
  * threads, changed at run time by CONFIG SET and shown by CONFIG GET.
  *
- * config.c holds one table row per option (name, type, field, limits or names,
+ * cfg.c holds one table row per option (name, type, field, limits or names,
  * default, start-up only or not, apply hooks); loading, CONFIG SET, CONFIG GET and the
  * defaults all work from that table, and error texts are redis-server's.
  *
@@ -34,14 +34,7 @@
 
 #include "common/omk.h"
 #include "daemon/log.h"
-
-/* appendfsync: when the write-ahead log is synced. The values equal store.h's
- * enum store_fsync (NO, EVERYSEC, ALWAYS), which the daemon casts to. */
-enum cfg_appendfsync {
-    CFG_FSYNC_NO = 0,
-    CFG_FSYNC_EVERYSEC = 1,
-    CFG_FSYNC_ALWAYS = 2,
-};
+#include "store/store.h"
 
 /* maxmemory-policy (accepted for compatibility; names in Redis' order). */
 enum cfg_maxmemory_policy {
@@ -116,7 +109,7 @@ struct server_config {
     _Atomic int databases;          /* databases: number of DBs; start-up */
     /* persistence */
     char *dir;                      /* dir: data directory; start-up */
-    _Atomic int appendfsync;        /* appendfsync (cfg_appendfsync) */
+    _Atomic int appendfsync;        /* appendfsync (enum store_fsync) */
     /* process */
     _Atomic bool daemonize;         /* daemonize; start-up */
     char *pidfile;                  /* pidfile: "" = none; start-up */
@@ -153,8 +146,9 @@ void cfg_deinit(struct server_config *c);
 /* Load the configuration as redis-server does: 'argv[1]' is a config file unless it
  * starts with '-'; the following "--name value [value ...]" arguments become lines
  * ("name "value" ...") appended after the file's lines, so they win. Lines follow
- * redis.conf syntax: '#' comments, arguments split and unquoted like Redis'
- * sdssplitargs, option names case-insensitive, memory sizes with k/kb/m/mb/g/gb.
+ * redis.conf syntax: '#' comments, arguments split and unquoted by omk_splitargs
+ * (common/splitargs.h: Redis' sdssplitargs rules, the same as inline requests'), option
+ * names case-insensitive, memory sizes with k/kb/m/mb/g/gb.
  * 'argc'/'argv' are main()'s (argv[0] is skipped); --version and --help are not
  * handled here. 'c' must come from cfg_defaults(); no apply hook is called.
  * Returns 0, or -1 with 'err' holding the whole text to print to stderr, ending in a

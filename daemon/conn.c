@@ -214,7 +214,6 @@ static int conn_may_run(const struct client *c)
 static int conn_process_input(struct client *c, struct evbuffer *in)
 {
     struct resp_limits lim = {server.cfg.proto_max_bulk_len, c->authenticated};
-    char err[256];
     int budget = CONN_REQS_PER_EVENT;
 
     while (budget > 0 && conn_may_run(c)) {
@@ -232,9 +231,9 @@ static int conn_process_input(struct client *c, struct evbuffer *in)
 
             lim.authenticated = c->authenticated;
             rc = resp_parse(&lim, (const char *)v.iov_base + off, v.iov_len - off, &c->req, &used,
-                            &need, err, sizeof(err));
+                            &need);
             if (rc == RESP_ERR_PROTOCOL) {
-                conn_protocol_error(c, err);
+                conn_protocol_error(c, c->req.err);
                 break;
             }
             if (rc == RESP_INCOMPLETE) {

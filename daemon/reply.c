@@ -17,8 +17,13 @@
 #include "resp/resp.h"
 #include "store/store.h"
 
-#define REPLY_REF_MIN (16 * 1024) /* values at least this big are sent by reference */
+/* Values at least this big go to the output by reference (resp_w_bulk_ref), except
+ * inside a deferred aggregate, where they are copied like small ones. */
+#define REPLY_REF_MIN (16 * 1024)
 
+/* While this thread builds a deferred aggregate, its worker's scratch buffer, where
+ * replies go instead of the client's output; NULL otherwise. Thread-local, so each
+ * worker has its own. */
 static __thread struct evbuffer *tls_deferred;
 
 /* The buffer replies go to, or NULL when the client takes no more output. */
@@ -139,10 +144,8 @@ void reply_bulk_val(struct client *c, struct store_val *v)
         store_val_release(v);
         return;
     }
-    /* Header, then the payload lent to libevent until it is written, then CRLF. */
-    resp_w_bulk_hdr(b, v->len);
-    evbuffer_add_reference(b, v->data, v->len, store_val_release_cb, v);
-    evbuffer_add(b, "\r\n", 2);
+    /* The payload is lent to libevent until it is written; the cleanup releases 'v'. */
+    resp_w_bulk_ref(b, v->data, v->len, store_val_release_cb, v);
 }
 
 void reply_error(struct client *c, const char *msg)
@@ -200,8 +203,9 @@ void reply_deferred_pause(struct client *c)
     tls_deferred = NULL;
 }
 
-/* Close a deferred aggregate: write its header with 'write_len', then move the
- * elements from the scratch buffer to the output. */
+/* Close a deferred aggregate: write its header (an array of 'n' elements, or a map of
+ * 'n' pairs when 'is_map'), then move the elements from the scratch buffer to the
+ * output. For a closing client the elements are dropped instead. */
 static void reply_deferred_finish(struct client *c, int is_map, long long n)
 {
     struct evbuffer *scratch = c->worker->scratch;

@@ -22,10 +22,13 @@ void reply_array_len(struct client *c, long long n);
 void reply_map_len(struct client *c, long long n);             /* n pairs */
 void reply_set_len(struct client *c, long long n);
 void reply_verbatim(struct client *c, const char *p, size_t len); /* txt: in RESP3 */
+/* A double as Redis 7.0's addReplyDouble sends it (resp_w_double: RESP3 ",d", RESP2 a
+ * bulk of "%.17g"): the reply of the sorted sets' scores (ZSCORE, ZINCRBY, WITHSCORES). */
 void reply_double(struct client *c, double d);
 
-/* Send value 'v' as a bulk string and release it (takes ownership). Large values go
- * into the output buffer by reference, without a copy. */
+/* Send value 'v' as a bulk string and release it (takes ownership). Values of 16 KiB
+ * and more go into the output buffer by reference, without a copy, and are released
+ * once written; inside a deferred array they are copied. */
 void reply_bulk_val(struct client *c, struct store_val *v);
 
 /* An error reply. 'msg' starts with its code ("ERR ...", "WRONGTYPE ...", "NOAUTH ..."). */

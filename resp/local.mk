@@ -29,10 +29,11 @@ FUZZ_CC = clang
 FUZZ_CFLAGS = -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
 	-fno-omit-frame-pointer
 FUZZ_RESP_SRCS = $(srcdir)/tests/fuzz/fuzz_resp.c $(srcdir)/resp/parse.c \
-	$(srcdir)/resp/write.c $(srcdir)/common/omk.c
+	$(srcdir)/resp/write.c $(srcdir)/common/omk.c $(srcdir)/common/splitargs.c
 .PHONY: fuzz-resp
 fuzz-resp: tests/fuzz/fuzz_resp
-tests/fuzz/fuzz_resp: $(FUZZ_RESP_SRCS) $(srcdir)/resp/resp.h $(srcdir)/common/omk.h config.h
+tests/fuzz/fuzz_resp: $(FUZZ_RESP_SRCS) $(srcdir)/resp/resp.h $(srcdir)/common/omk.h \
+		$(srcdir)/common/splitargs.h config.h
 	@$(MKDIR_P) tests/fuzz
 	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEFS) $(DEFAULT_INCLUDES) $(AM_CPPFLAGS) \
 		$(LIBEVENT_CFLAGS) -o $@ $(FUZZ_RESP_SRCS) $(LIBEVENT_LIBS) $(LIBS)

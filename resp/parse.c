@@ -1,5 +1,6 @@
 /* parse.c - the RESP request parser: multibulk ("*N\r\n$len\r\n...") and inline lines,
- * byte for byte as Redis 7's processMultibulkBuffer/processInlineBuffer and sdssplitargs.
+ * byte for byte as Redis 7's processMultibulkBuffer and processInlineBuffer (the inline
+ * line is split by common/splitargs.c, the tokenizer redis.conf lines use too).
  *
  * Data flow: daemon/conn.c passes the contiguous bytes at the front of a connection's
  * input; a multibulk request comes back as slices into those bytes (no copy), an inline
@@ -22,16 +23,17 @@
 #include <limits.h>
 #include <string.h>
 
+#include "common/splitargs.h"
 #include "resp/resp.h"
 
 #define RESP_ARGV_PREALLOC 1024 /* slots allocated up front, whatever count is announced */
 
 /* ---- errors ---- */
 
-/* Make 'text' the sticky error of 'req' and copy it to 'errbuf' (cut to 'errlen'). CR
+/* Make 'text' the sticky error of 'req' (req->err, the one place its text lives). CR
  * and LF become spaces, as Redis' addReplyErrorFormat does, so the text is what the
  * client reads. Returns RESP_ERR_PROTOCOL. */
-static int parse_fail(struct resp_req *req, const char *text, char *errbuf, size_t errlen)
+static int parse_fail(struct resp_req *req, const char *text)
 {
     size_t n = strlen(text), i;
 
@@ -42,11 +44,6 @@ static int parse_fail(struct resp_req *req, const char *text, char *errbuf, size
     req->pend_pos = 0;
     req->pend_scan = 0;
     req->argc = 0;
-    if (errlen > 0) {
-        n = n < errlen - 1 ? n : errlen - 1;
-        memcpy(errbuf, req->err, n);
-        errbuf[n] = '\0';
-    }
     return RESP_ERR_PROTOCOL;
 }
 
@@ -192,8 +189,7 @@ static void multibulk_rebase(struct resp_req *req, const char *buf, int n)
 
 /* Parse the '*' request at 'buf' (see resp_parse()); resumes from the checkpoint. */
 static int parse_multibulk(const struct resp_limits *lim, const char *buf, size_t len,
-                           struct resp_req *req, size_t *consumed, size_t *need, char *errbuf,
-                           size_t errlen)
+                           struct resp_req *req, size_t *consumed, size_t *need)
 {
     size_t pos, cr = 0;
     long long ll;
@@ -202,14 +198,13 @@ static int parse_multibulk(const struct resp_limits *lim, const char *buf, size_
     if (req->pend_pos == 0) {
         rc = header_find(req, buf, len, 0, &cr, need);
         if (rc < 0)
-            return parse_fail(req, ERR_PREFIX "too big mbulk count string", errbuf, errlen);
+            return parse_fail(req, ERR_PREFIX "too big mbulk count string");
         if (rc == 0)
             return RESP_INCOMPLETE;
         if (!omk_str2ll(buf + 1, cr - 1, &ll) || ll > RESP_MAX_MULTIBULK)
-            return parse_fail(req, ERR_PREFIX "invalid multibulk length", errbuf, errlen);
+            return parse_fail(req, ERR_PREFIX "invalid multibulk length");
         if (ll > RESP_UNAUTH_MAX_MULTIBULK && !lim->authenticated)
-            return parse_fail(req, ERR_PREFIX "unauthenticated multibulk length", errbuf,
-                              errlen);
+            return parse_fail(req, ERR_PREFIX "unauthenticated multibulk length");
         pos = cr + 2;
         req->pend_scan = 0;
         req->argc = 0;
@@ -230,24 +225,24 @@ static int parse_multibulk(const struct resp_limits *lim, const char *buf, size_
 
         rc = header_find(req, buf, len, pos, &cr, need);
         if (rc < 0)
-            return parse_fail(req, ERR_PREFIX "too big bulk count string", errbuf, errlen);
+            return parse_fail(req, ERR_PREFIX "too big bulk count string");
         if (rc == 0) {
             req->pend_pos = pos;
             return RESP_INCOMPLETE;
         }
         if (buf[pos] != '$') {
-            char text[64];
+            char text[RESP_ERR_SIZE];
             size_t n = strlen(ERR_PREFIX "expected '$', got '");
 
             memcpy(text, ERR_PREFIX "expected '$', got '", n);
             text[n++] = buf[pos];
             memcpy(text + n, "'", 2);
-            return parse_fail(req, text, errbuf, errlen);
+            return parse_fail(req, text);
         }
         if (!omk_str2ll(buf + pos + 1, cr - pos - 1, &ll) || ll < 0 || ll > lim->max_bulk_len)
-            return parse_fail(req, ERR_PREFIX "invalid bulk length", errbuf, errlen);
+            return parse_fail(req, ERR_PREFIX "invalid bulk length");
         if (ll > RESP_UNAUTH_MAX_BULK && !lim->authenticated)
-            return parse_fail(req, ERR_PREFIX "unauthenticated bulk length", errbuf, errlen);
+            return parse_fail(req, ERR_PREFIX "unauthenticated bulk length");
         /* The payload and the 2 bytes after it (meant to be CRLF; Redis skips them
          * unchecked, so do we) must all be here: 'need' covers them in one go. */
         start = cr + 2;
@@ -272,132 +267,44 @@ static int parse_multibulk(const struct resp_limits *lim, const char *buf, size_
 
 /* ---- inline ---- */
 
-/* isspace() in the C locale, which sdssplitargs() uses between arguments. */
-static int is_space(int c)
+/* omk_splitargs() callback: append one inline argument to the request 'arg'. An inline
+ * line is at most RESP_MAX_INLINE bytes, so argc stays far below INT_MAX. */
+static void inline_arg(void *arg, const char *p, size_t len)
 {
-    return c == ' ' || (c >= '\t' && c <= '\r');
+    argv_push(arg, p, len, INT_MAX);
 }
 
-/* Value of the hex digit 'c', or -1 if it is not one. */
-static int hex_val(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
-/* Split 'line'/'n' (no terminator) into arguments as Redis' sdssplitargs(): blanks
- * separate; "double quotes" take \n \r \t \b \a \xHH and \<any> escapes; 'single
- * quotes' take only \'; a closing quote must be followed by a blank or the end; quotes
- * may start inside a word (a"b c" is one argument, "ab c"). Arguments are unescaped
- * into req->scratch, which never needs more than 'n' bytes. Returns 0, or -1 on
- * unbalanced quotes. */
+/* Split 'line'/'n' (no terminator) into req's arguments with omk_splitargs(), Redis'
+ * sdssplitargs rules. Quotes and escapes make an argument differ from its bytes in the
+ * line, so every argument is written to req->scratch, which grows to the longest line
+ * seen and never needs more than 'n' bytes. Returns 0, or -1 on unbalanced quotes. */
 static int inline_split(struct resp_req *req, const char *line, size_t n)
 {
-    size_t i = 0;
-    char *out;
-
     if (req->scratch_cap < n) {
         omk_free(req->scratch);
         req->scratch = omk_malloc(n);
         req->scratch_cap = n;
     }
-    out = req->scratch;
-    for (;;) {
-        int inq = 0, insq = 0, done = 0;
-        char *tok = out;
-
-        while (i < n && is_space((unsigned char)line[i]))
-            i++;
-        if (i == n)
-            return 0;
-        while (!done) {
-            /* -1 stands for the end of the line (the NUL of Redis' C string). */
-            int c = i < n ? (unsigned char)line[i] : -1;
-            int next = i + 1 < n ? (unsigned char)line[i + 1] : -1;
-
-            if (inq) {
-                if (c == '\\' && next == 'x' && i + 3 < n && hex_val(line[i + 2]) >= 0 &&
-                    hex_val(line[i + 3]) >= 0) {
-                    *out++ = (char)(hex_val(line[i + 2]) * 16 + hex_val(line[i + 3]));
-                    i += 3;
-                } else if (c == '\\' && next != -1) {
-                    i++;
-                    switch (next) {
-                    case 'n': *out++ = '\n'; break;
-                    case 'r': *out++ = '\r'; break;
-                    case 't': *out++ = '\t'; break;
-                    case 'b': *out++ = '\b'; break;
-                    case 'a': *out++ = '\a'; break;
-                    default: *out++ = (char)next; break;
-                    }
-                } else if (c == '"') {
-                    if (next != -1 && !is_space(next))
-                        return -1;
-                    done = 1;
-                } else if (c == -1) {
-                    return -1;
-                } else {
-                    *out++ = (char)c;
-                }
-            } else if (insq) {
-                if (c == '\\' && next == '\'') {
-                    i++;
-                    *out++ = '\'';
-                } else if (c == '\'') {
-                    if (next != -1 && !is_space(next))
-                        return -1;
-                    done = 1;
-                } else if (c == -1) {
-                    return -1;
-                } else {
-                    *out++ = (char)c;
-                }
-            } else {
-                switch (c) {
-                case ' ': case '\n': case '\r': case '\t': case -1:
-                    done = 1;
-                    break;
-                case '"':
-                    inq = 1;
-                    break;
-                case '\'':
-                    insq = 1;
-                    break;
-                default:
-                    *out++ = (char)c;
-                    break;
-                }
-            }
-            if (c != -1)
-                i++;
-        }
-        /* An inline line is at most RESP_MAX_INLINE bytes: argc stays far below INT_MAX. */
-        argv_push(req, tok, (size_t)(out - tok), INT_MAX);
-    }
+    return omk_splitargs(line, n, req->scratch, inline_arg, req);
 }
 
 /* Parse the inline request at 'buf' (see resp_parse()): one line ending in "\n", an
  * optional "\r" before it stripped. */
 static int parse_inline(const char *buf, size_t len, struct resp_req *req, size_t *consumed,
-                        size_t *need, char *errbuf, size_t errlen)
+                        size_t *need)
 {
     size_t nl = 0, end;
     int rc = line_find(buf, req->pend_scan, len, '\n', &nl);
 
     if (rc != LINE_FOUND) {
         if (line_wait(req, len, 0, rc, nl, need) < 0)
-            return parse_fail(req, ERR_PREFIX "too big inline request", errbuf, errlen);
+            return parse_fail(req, ERR_PREFIX "too big inline request");
         return RESP_INCOMPLETE;
     }
     end = nl > 0 && buf[nl - 1] == '\r' ? nl - 1 : nl;
     req->argc = 0;
     if (inline_split(req, buf, end) < 0)
-        return parse_fail(req, ERR_PREFIX "unbalanced quotes in request", errbuf, errlen);
+        return parse_fail(req, ERR_PREFIX "unbalanced quotes in request");
     req->pend_scan = 0;
     req->is_inline = 1;
     *consumed = nl + 1;
@@ -408,14 +315,10 @@ static int parse_inline(const char *buf, size_t len, struct resp_req *req, size_
 
 /* Parse one request from the front of 'buf'/'len'; the contract is in resp.h. */
 int resp_parse(const struct resp_limits *lim, const char *buf, size_t len, struct resp_req *req,
-               size_t *consumed, size_t *need, char *errbuf, size_t errlen)
+               size_t *consumed, size_t *need)
 {
-    if (req->err[0] != '\0') {
-        char text[sizeof(req->err)];
-
-        memcpy(text, req->err, sizeof(text));
-        return parse_fail(req, text, errbuf, errlen);
-    }
+    if (req->err[0] != '\0')
+        return RESP_ERR_PROTOCOL; /* sticky: req->err still holds the text */
     if (len == 0) {
         *need = 1;
         return RESP_INCOMPLETE;
@@ -428,7 +331,7 @@ int resp_parse(const struct resp_limits *lim, const char *buf, size_t len, struc
     }
     if (buf[0] == '*') {
         req->is_inline = 0;
-        return parse_multibulk(lim, buf, len, req, consumed, need, errbuf, errlen);
+        return parse_multibulk(lim, buf, len, req, consumed, need);
     }
-    return parse_inline(buf, len, req, consumed, need, errbuf, errlen);
+    return parse_inline(buf, len, req, consumed, need);
 }

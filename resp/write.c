@@ -3,7 +3,8 @@
  *
  * Data flow: daemon/reply.c picks the protocol of the client and calls these; nothing
  * here knows clients. Each value is written with one evbuffer call (one contiguous
- * reservation, or one evbuffer_add of a small stack buffer); integers are formatted with
+ * reservation, or one evbuffer_add of a small stack buffer), but for a bulk lent by
+ * reference, whose payload is a chain of its own; integers are formatted with
  * omk_ll2str, not printf. Like omk_malloc, a failed evbuffer allocation aborts. */
 #include "config.h"
 
@@ -103,11 +104,20 @@ void resp_w_bulk(struct evbuffer *out, const void *p, size_t len)
     w_framed(out, hdr, w_fmt_line(hdr, '$', (long long)len), p, len, 0);
 }
 
-/* "$len\r\n" alone: the caller adds the payload (e.g. by reference) and "\r\n". */
-void resp_w_bulk_hdr(struct evbuffer *out, size_t len)
+/* "$len\r\n" + the 'len' bytes at 'p', lent by reference (no copy), + "\r\n": three
+ * evbuffer calls, since the payload is its own chain. libevent calls 'cleanup'(p, len,
+ * 'arg') once it has written or dropped the bytes; until then they must not change. */
+void resp_w_bulk_ref(struct evbuffer *out, const void *p, size_t len, resp_ref_cleanup_fn *cleanup,
+                     void *arg)
 {
+    char hdr[W_LINE_MAX];
+    int rc;
+
     OMK_ASSERT(len <= (size_t)LLONG_MAX);
-    w_line(out, '$', (long long)len);
+    w_add(out, hdr, w_fmt_line(hdr, '$', (long long)len));
+    rc = evbuffer_add_reference(out, p, len, cleanup, arg);
+    OMK_ASSERT(rc == 0);
+    w_add(out, "\r\n", 2);
 }
 
 /* "*n\r\n": the header of an array of 'n' elements. */
@@ -151,14 +161,17 @@ void resp_w_set_len(struct evbuffer *out, int proto, long long n)
     w_line(out, proto >= 3 ? '~' : '*', n);
 }
 
-/* A double as Redis 7.0 formats it: "%.17g", infinities spelled "inf"/"-inf" whatever
- * the libc does. RESP3 ",<d>\r\n"; RESP2 a bulk string of the same text. */
+/* A double as Redis 7.0 formats it: "%.17g", but "inf", "-inf" and "nan" spelled out
+ * whatever the libc prints (glibc writes a negative NaN "-nan"). RESP3 ",<d>\r\n";
+ * RESP2 a bulk string of the same text. */
 void resp_w_double(struct evbuffer *out, int proto, double d)
 {
     char buf[64];
     int n;
 
-    if (isinf(d))
+    if (isnan(d))
+        n = snprintf(buf, sizeof(buf), "nan");
+    else if (isinf(d))
         n = snprintf(buf, sizeof(buf), "%s", d > 0 ? "inf" : "-inf");
     else
         n = snprintf(buf, sizeof(buf), "%.17g", d);

@@ -289,8 +289,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     while (off < size && !(c->flags & CLIENT_CLOSE_AFTER_REPLY)) {
         struct resp_limits lim = {server.cfg.proto_max_bulk_len, c->authenticated};
         size_t used = 0, need = 0;
-        int rc = resp_parse(&lim, (const char *)data + off, size - off, &c->req, &used, &need,
-                            err, sizeof(err));
+        int rc = resp_parse(&lim, (const char *)data + off, size - off, &c->req, &used, &need);
 
         if (rc != RESP_OK)
             break; /* incomplete or a protocol error: the connection would wait or close */

@@ -67,7 +67,6 @@ static void fz_roundtrip(const struct resp_req *req, struct evbuffer *eb)
     struct resp_req back;
     size_t n, used = 0, need = 0;
     const char *p;
-    char err[128];
     int rc;
 
     resp_w_array_len(eb, req->argc);
@@ -76,7 +75,7 @@ static void fz_roundtrip(const struct resp_req *req, struct evbuffer *eb)
     n = evbuffer_get_length(eb);
     p = (const char *)evbuffer_pullup(eb, -1);
     resp_req_init(&back);
-    rc = resp_parse(&lim, p, n, &back, &used, &need, err, sizeof(err));
+    rc = resp_parse(&lim, p, n, &back, &used, &need);
     OMK_ASSERT(rc == RESP_OK && used == n && !back.is_inline);
     OMK_ASSERT(back.argc == req->argc);
     for (int i = 0; i < req->argc; i++) {
@@ -109,7 +108,6 @@ static void fz_run(const struct resp_limits *lim, const char *data, size_t size,
 {
     struct resp_req req;
     size_t off = 0, avail = seed ? 0 : size;
-    char err[128];
     int rc = RESP_INCOMPLETE;
 
     resp_req_init(&req);
@@ -119,7 +117,7 @@ static void fz_run(const struct resp_limits *lim, const char *data, size_t size,
 
         if (left > 0)
             memcpy(copy, data + off, left);
-        rc = resp_parse(lim, copy, left, &req, &used, &need, err, sizeof(err));
+        rc = resp_parse(lim, copy, left, &req, &used, &need);
         if (rc == RESP_OK) {
             fz_check_ok(&req, copy, left, used);
             fz_add(log, req.is_inline ? "L" : "M", 1);
@@ -149,7 +147,7 @@ static void fz_run(const struct resp_limits *lim, const char *data, size_t size,
     }
     if (rc == RESP_ERR_PROTOCOL) {
         fz_add(log, "E", 1);
-        fz_add(log, err, strlen(err));
+        fz_add(log, req.err, strlen(req.err));
     } else {
         fz_add(log, "I", 1);
         fz_add(log, &off, sizeof(off));

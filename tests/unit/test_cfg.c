@@ -175,7 +175,7 @@ static void test_defaults(void)
     ok(c.protected_mode, "default protected-mode yes");
     ok(strcmp(c.dir, "./data") == 0, "default dir ./data");
     is_int(c.io_threads, 0, "default io-threads 0 (one per core)");
-    is_int(c.appendfsync, CFG_FSYNC_EVERYSEC, "default appendfsync everysec");
+    is_int(c.appendfsync, STORE_FSYNC_EVERYSEC, "default appendfsync everysec");
     is_int(c.maxclients, 10000, "default maxclients");
     is_int(c.timeout, 0, "default timeout");
     is_int(c.tcp_keepalive, 300, "default tcp-keepalive");
@@ -265,7 +265,7 @@ static void test_file(void)
     is_int(c.rocksdb_block_cache_size, 1000000000, "1g");
     is_int(c.rocksdb_bloom_bits_per_key, 0, "bloom bits 0");
     is_int(c.rocksdb_max_background_jobs, 4, "background jobs");
-    is_int(c.appendfsync, CFG_FSYNC_ALWAYS, "enum, case-insensitive");
+    is_int(c.appendfsync, STORE_FSYNC_ALWAYS, "enum, case-insensitive");
     is_int(c.loglevel, OMK_LOG_WARNING, "loglevel warning");
     is_int(log_get_level(), OMK_LOG_NOTICE, "loading does not touch the log");
     is_int(c.maxmemory_policy, CFG_MAXMEMORY_ALLKEYS_LRU, "maxmemory-policy");
@@ -539,13 +539,13 @@ static void test_set(void)
     hook_calls = 0;
     set_ok(&c, "appendfsync", "always");
     is_int(hook_calls, 1, "hook called once");
-    is_int(hook_seen_fsync, CFG_FSYNC_ALWAYS, "hook sees the new value");
+    is_int(hook_seen_fsync, STORE_FSYNC_ALWAYS, "hook sees the new value");
     set_ok(&c, "appendfsync", "ALWAYS");
     is_int(hook_calls, 1, "no call when the value does not change");
     hook_fail = 1;
     set_fails(&c, "appendfsync", "no", "CONFIG SET failed (possibly related to argument "
                                        "'appendfsync') - The operating system refused");
-    is_int(c.appendfsync, CFG_FSYNC_ALWAYS, "old value restored after a hook failure");
+    is_int(c.appendfsync, STORE_FSYNC_ALWAYS, "old value restored after a hook failure");
     is_int(hook_calls, 3, "hook called again on the restored value");
     hook_fail = 0;
     cfg_set_apply_hook("appendfsync", NULL);

@@ -2,17 +2,21 @@
  * parsed whole, split at every byte boundary and fed one byte at a time (with the buffer
  * moving between calls, as a connection's does); every protocol error with its exact
  * text and the authenticated/unauthenticated limits; the exact 'need' values; a 1M
- * argument request in 4 KB pieces (the resume path); and every encoder's bytes in
- * RESP2 and RESP3. Expected bytes and texts come from redis-server 7.0.15. */
+ * argument request in 4 KB pieces (the resume path); the argument tokenizer the inline
+ * path shares with redis.conf (common/splitargs.c) case by case; and every encoder's
+ * bytes in RESP2 and RESP3. Expected bytes and texts come from redis-server 7.0.15. */
 #include "config.h"
 
 #include <limits.h>
+#include <math.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include <event2/buffer.h>
 
 #include "common/omk.h"
+#include "common/splitargs.h"
 #include "resp/resp.h"
 #include "tests/tap.h"
 
@@ -88,7 +92,6 @@ static int feed(const struct resp_limits *lim, const char *in, size_t n, struct 
 {
     struct resp_req req;
     size_t off = 0, avail = arr.first < n ? arr.first : n, need_max = 0;
-    char err[128];
     int bad = 0, rc = RESP_INCOMPLETE;
 
     resp_req_init(&req);
@@ -103,7 +106,7 @@ static int feed(const struct resp_limits *lim, const char *in, size_t n, struct 
                 memcpy(copy, base, left);
             base = copy;
         }
-        rc = resp_parse(lim, base, left, &req, &used, &need, err, sizeof(err));
+        rc = resp_parse(lim, base, left, &req, &used, &need);
         if (rc == RESP_OK && (used == 0 || used > left)) {
             diag("  OK at %zu: used %zu of %zu", off, used, left);
             omk_free(copy);
@@ -153,7 +156,7 @@ static int feed(const struct resp_limits *lim, const char *in, size_t n, struct 
     }
     if (rc == RESP_ERR_PROTOCOL) {
         buf_add(tr, "E", 1);
-        buf_add(tr, err, strlen(err));
+        buf_add(tr, req.err, strlen(req.err));
     } else {
         buf_add(tr, "I", 1);
         buf_addll(tr, (long long)(n - off));
@@ -210,12 +213,11 @@ static void check_whole(const char *name, const struct resp_limits *lim, const c
     struct resp_req req;
     size_t off = 0;
     int nreq = 0, good = 1;
-    char err[128];
 
     resp_req_init(&req);
     while (off < n && good) {
         size_t used = 0, need = 0;
-        int rc = resp_parse(lim, in + off, n - off, &req, &used, &need, err, sizeof(err));
+        int rc = resp_parse(lim, in + off, n - off, &req, &used, &need);
         const struct omk_slice *w = want[nreq];
         int argc = 0;
 
@@ -307,13 +309,11 @@ static void test_pipeline(void)
     struct resp_req req;
     size_t off = 0, n = sizeof(pipeline) - 1;
     int good = 1, i;
-    char err[128];
 
     resp_req_init(&req);
     for (i = 0; pipeline_want[i] != NULL && good; i++) {
         size_t used = 0, need = 0;
-        int rc = resp_parse(&lim_auth, pipeline + off, n - off, &req, &used, &need, err,
-                            sizeof(err));
+        int rc = resp_parse(&lim_auth, pipeline + off, n - off, &req, &used, &need);
         int argc = 0;
 
         while (pipeline_want[i][argc].p)
@@ -367,7 +367,7 @@ static void test_big_bulk(void)
     const size_t blen = 1024 * 1024;
     const char hdr[] = "*3\r\n$3\r\nSET\r\n$3\r\nbig\r\n$1048576\r\n";
     size_t hl = sizeof(hdr) - 1, n = hl + blen + 2, need = 0, used = 0;
-    char *in = omk_malloc(n), err[128];
+    char *in = omk_malloc(n);
     struct omk_slice want[] = {S("SET"), S("big"), {in + hl, blen}, END};
     const struct omk_slice *wants[] = {want, NULL};
     struct resp_req req;
@@ -381,14 +381,14 @@ static void test_big_bulk(void)
     check_splits("1 MB bulk", &lim_auth, in, n, 0);
 
     resp_req_init(&req);
-    rc = resp_parse(&lim_auth, in, hl, &req, &used, &need, err, sizeof(err));
+    rc = resp_parse(&lim_auth, in, hl, &req, &used, &need);
     ok(rc == RESP_INCOMPLETE && need == n, "1 MB bulk: once its header is in, need is the "
        "whole request (%zu, want %zu)", need, n);
-    rc = resp_parse(&lim_auth, in, hl + 4096, &req, &used, &need, err, sizeof(err));
+    rc = resp_parse(&lim_auth, in, hl + 4096, &req, &used, &need);
     ok(rc == RESP_INCOMPLETE && need == n, "1 MB bulk: need stays the whole request");
-    rc = resp_parse(&lim_auth, in, n - 1, &req, &used, &need, err, sizeof(err));
+    rc = resp_parse(&lim_auth, in, n - 1, &req, &used, &need);
     ok(rc == RESP_INCOMPLETE && need == n, "1 MB bulk: one byte short is still incomplete");
-    rc = resp_parse(&lim_auth, in, n, &req, &used, &need, err, sizeof(err));
+    rc = resp_parse(&lim_auth, in, n, &req, &used, &need);
     ok(rc == RESP_OK && used == n && req.argc == 3 && req.argv[2].p == in + hl &&
        req.argv[2].len == blen, "1 MB bulk: the payload is a slice of the input, not a copy");
     resp_req_deinit(&req);
@@ -403,7 +403,7 @@ static void test_million_args(void)
     const char hdr[] = "*1000000\r\n";
     size_t hl = sizeof(hdr) - 1, n = hl + (size_t)nargs * 7, avail = 0, cap = 0, used = 0;
     size_t need_whole = 0;
-    char *in = omk_malloc(n), *conn = NULL, err[128];
+    char *in = omk_malloc(n), *conn = NULL;
     struct resp_req req;
     int64_t t0, t_pieces, t_whole;
     int rc = RESP_INCOMPLETE, calls = 0, good = 1;
@@ -423,7 +423,7 @@ static void test_million_args(void)
         }
         memcpy(conn + avail, in + avail, step);
         avail += step;
-        rc = resp_parse(&lim_auth, conn, avail, &req, &used, &need, err, sizeof(err));
+        rc = resp_parse(&lim_auth, conn, avail, &req, &used, &need);
         calls++;
     }
     t_pieces = omk_mono_us() - t0;
@@ -435,7 +435,7 @@ static void test_million_args(void)
 
     resp_req_init(&req);
     t0 = omk_mono_us();
-    rc = resp_parse(&lim_auth, in, n, &req, &used, &need_whole, err, sizeof(err));
+    rc = resp_parse(&lim_auth, in, n, &req, &used, &need_whole);
     t_whole = omk_mono_us() - t0;
     ok(rc == RESP_OK && req.argc == nargs, "1M arguments parse whole");
     diag("1M arguments: %.1f ms in %d pieces, %.1f ms whole", t_pieces / 1000.0, calls,
@@ -457,18 +457,17 @@ static void check_error(const char *name, const struct resp_limits *lim, const c
 {
     struct resp_req req;
     size_t used = 0, need = 0, off = 0;
-    char err[128] = "", err2[128] = "";
     int rc, rc2;
 
     resp_req_init(&req);
     do {  /* skip the good requests before the bad one */
         off += used;
-        rc = resp_parse(lim, in + off, n - off, &req, &used, &need, err, sizeof(err));
+        rc = resp_parse(lim, in + off, n - off, &req, &used, &need);
     } while (rc == RESP_OK && used < n - off);
-    if (!ok(rc == RESP_ERR_PROTOCOL && strcmp(err, text) == 0, "%s: \"%s\"", name, text))
-        diag("  got rc %d, \"%s\"", rc, err);
-    rc2 = resp_parse(lim, "PING\r\n", 6, &req, &used, &need, err2, sizeof(err2));
-    ok(rc2 == RESP_ERR_PROTOCOL && strcmp(err2, text) == 0, "%s: the error is sticky", name);
+    if (!ok(rc == RESP_ERR_PROTOCOL && strcmp(req.err, text) == 0, "%s: \"%s\"", name, text))
+        diag("  got rc %d, \"%s\"", rc, req.err);
+    rc2 = resp_parse(lim, "PING\r\n", 6, &req, &used, &need);
+    ok(rc2 == RESP_ERR_PROTOCOL && strcmp(req.err, text) == 0, "%s: the error is sticky", name);
     resp_req_deinit(&req);
     if (splits)
         check_splits(name, lim, in, n, 1);
@@ -480,14 +479,13 @@ static void check_need(const char *name, const struct resp_limits *lim, const ch
 {
     struct resp_req req;
     size_t used = 0, need = 0;
-    char err[128] = "";
     int rc;
 
     resp_req_init(&req);
-    rc = resp_parse(lim, in, n, &req, &used, &need, err, sizeof(err));
+    rc = resp_parse(lim, in, n, &req, &used, &need);
     if (!ok(rc == RESP_INCOMPLETE && need == want_need, "%s: incomplete, need %zu", name,
             want_need))
-        diag("  got rc %d (%s), need %zu", rc, err, need);
+        diag("  got rc %d (%s), need %zu", rc, req.err, need);
     resp_req_deinit(&req);
 }
 
@@ -618,7 +616,6 @@ static void test_limits(void)
     const struct resp_limits lim_small = {100, 1};
     struct resp_req req;
     size_t used = 0, need = 0;
-    char err[128];
     int rc;
 
     NEED_CASE("count 10 before AUTH", &lim_unauth, "*10\r\n", 6);
@@ -632,7 +629,7 @@ static void test_limits(void)
                 "a b c d e f g h i j k l\n", 24, 1, w_twelve);
 
     resp_req_init(&req);
-    rc = resp_parse(&lim_auth, "*2147483647\r\n", 13, &req, &used, &need, err, sizeof(err));
+    rc = resp_parse(&lim_auth, "*2147483647\r\n", 13, &req, &used, &need);
     ok(rc == RESP_INCOMPLETE && need == 14 && req.cap <= 1024,
        "count INT_MAX is accepted, but at most 1024 slots are allocated (%d)", req.cap);
     resp_req_deinit(&req);
@@ -644,7 +641,6 @@ static void test_need(void)
     struct resp_req req;
     size_t used = 0, need = 0;
     const char get[] = "*2\r\n$3\r\nGET\r\n$3\r\nkey\r\n";
-    char err[128];
     int rc;
 
     NEED_CASE("nothing", &lim_auth, "", 1);
@@ -661,14 +657,179 @@ static void test_need(void)
 
     /* Resuming with fewer bytes than before starts over and still works. */
     resp_req_init(&req);
-    rc = resp_parse(&lim_auth, get, 20, &req, &used, &need, err, sizeof(err));
+    rc = resp_parse(&lim_auth, get, 20, &req, &used, &need);
     ok(rc == RESP_INCOMPLETE && need == 22, "GET with 20 bytes: need 22");
-    rc = resp_parse(&lim_auth, get, 9, &req, &used, &need, err, sizeof(err));
+    rc = resp_parse(&lim_auth, get, 9, &req, &used, &need);
     ok(rc == RESP_INCOMPLETE && need == 13, "the same GET again with 9 bytes: need 13");
-    rc = resp_parse(&lim_auth, get, sizeof(get) - 1, &req, &used, &need, err, sizeof(err));
+    rc = resp_parse(&lim_auth, get, sizeof(get) - 1, &req, &used, &need);
     ok(rc == RESP_OK && used == sizeof(get) - 1 && req.argc == 2 && req.argv[1].p == get + 17,
        "then whole: GET key");
     resp_req_deinit(&req);
+}
+
+/* ---- the argument tokenizer (common/splitargs.c) ---- */
+
+/* One line for omk_splitargs() and what it must give: the arguments, or -1. Unless
+ * noted, each was checked against redis-server 7.0.15 as the inline request
+ * "RPUSH k _ <line>" (then LRANGE k 1 -1, or the "unbalanced quotes" error). */
+struct split_case {
+    const char *name;
+    const char *in;
+    size_t len;
+    int rc;
+    const struct omk_slice *want; /* ends with END; NULL when rc is -1 */
+};
+
+static const struct omk_slice sa_none[] = {END};
+static const struct omk_slice sa_abc[] = {S("a"), S("b"), S("c"), END};
+static const struct omk_slice sa_quoted_c[] = {S("a b"), S("c"), END};
+static const struct omk_slice sa_a_b[] = {S("a b"), END};
+static const struct omk_slice sa_hex[] = {S("AJJoo"), END};
+static const struct omk_slice sa_xzz[] = {S("xZZ"), END};
+static const struct omk_slice sa_x4[] = {S("x4"), END};
+static const struct omk_slice sa_x4g[] = {S("x4g"), END};
+static const struct omk_slice sa_ctl[] = {S("\n\r\t\b\a"), END};
+static const struct omk_slice sa_other[] = {S("q\\\""), END};
+static const struct omk_slice sa_sq[] = {S("'"), END};
+static const struct omk_slice sa_sq_raw[] = {S("a\\nb"), END};
+static const struct omk_slice sa_midword[] = {S("ab c"), END};
+static const struct omk_slice sa_two[] = {S("a"), S("b"), END};
+static const struct omk_slice sa_vt[] = {S("a\vb"), END};
+static const struct omk_slice sa_ff[] = {S("a\fb"), END};
+static const struct omk_slice sa_empty[] = {S(""), END};
+static const struct omk_slice sa_empty2[] = {S(""), S(""), END};
+static const struct omk_slice sa_ab[] = {S("ab"), END};
+static const struct omk_slice sa_high[] = {S("\xff\x80"), END};
+static const struct omk_slice sa_its[] = {S("it's"), END};
+static const struct omk_slice sa_hi[] = {S("say \"hi\""), END};
+static const struct omk_slice sa_x[] = {S("x"), END};
+static const struct omk_slice sa_bs_x41[] = {S("\\x41"), END};
+static const struct omk_slice sa_a[] = {S("a"), END};
+static const struct omk_slice sa_xa[] = {S("xA"), END};
+static const struct omk_slice sa_bs[] = {S("\\"), END};
+static const struct omk_slice sa_a_bs[] = {S("a\\"), END};
+static const struct omk_slice sa_bs_a[] = {S("\\a"), END};
+static const struct omk_slice sa_ax[] = {S("Ax"), END};
+
+#define SPLIT_OK(n, lit, w) { n, lit, sizeof(lit) - 1, 0, w }
+#define SPLIT_BAD(n, lit) { n, lit, sizeof(lit) - 1, -1, NULL }
+
+static const struct split_case split_cases[] = {
+    SPLIT_OK("empty line", "", sa_none),
+    SPLIT_OK("blanks only", "   \t\v\f ", sa_none),
+    SPLIT_OK("words and repeated blanks", "a b  c", sa_abc),
+    SPLIT_OK("trailing blanks", "a   ", sa_a),
+    SPLIT_OK("double quotes keep a space", "\"a b\" c", sa_quoted_c),
+    SPLIT_OK("single quotes keep a space", "'a b'", sa_a_b),
+    SPLIT_OK("\\xHH in both cases", "\"\\x41\\x4a\\x4A\\x6f\\x6F\"", sa_hex),
+    SPLIT_OK("\\x without hex digits is x", "\"\\xZZ\"", sa_xzz),
+    SPLIT_OK("\\x with one hex digit is x", "\"\\x4\"", sa_x4),
+    SPLIT_OK("\\x with one hex digit, then a letter", "\"\\x4g\"", sa_x4g),
+    SPLIT_OK("\\x right before the closing quote", "\"\\x\"", sa_x),
+    SPLIT_OK("\\x at the end after a good one", "\"\\x41\\x\"", sa_ax),
+    SPLIT_OK("\\n \\r \\t \\b \\a", "\"\\n\\r\\t\\b\\a\"", sa_ctl),
+    SPLIT_OK("\\<other> is the byte itself", "\"\\q\\\\\\\"\"", sa_other),
+    SPLIT_OK("an escaped backslash", "\"\\\\\"", sa_bs),
+    SPLIT_OK("an escaped backslash before x41", "\"\\\\x41\"", sa_bs_x41),
+    SPLIT_OK("\\' in single quotes", "'\\''", sa_sq),
+    SPLIT_OK("single quotes keep \\n as it is", "'a\\nb'", sa_sq_raw),
+    SPLIT_OK("single quotes keep \\x41 as it is", "'\\x41'", sa_bs_x41),
+    SPLIT_OK("a quote opening inside a word", "a\"b c\"", sa_midword),
+    SPLIT_OK("a single quote opening inside a word", "a'b'", sa_ab),
+    SPLIT_OK("a quoted part after a word", "x\"\\x41\"", sa_xa),
+    SPLIT_OK("closing quote then a space", "\"a\" b", sa_two),
+    SPLIT_OK("closing quote then a tab", "\"a\"\tb", sa_two),
+    SPLIT_OK("closing quote then \\v", "\"a\"\vb", sa_two),
+    SPLIT_OK("closing quote then \\f", "\"a\"\fb", sa_two),
+    SPLIT_OK("\\v does not end a word", "a\vb", sa_vt),
+    SPLIT_OK("\\f does not end a word", "a\fb", sa_ff),
+    SPLIT_OK("\\v inside single quotes", "'a\vb'", sa_vt),
+    SPLIT_OK("empty double quotes", "\"\"", sa_empty),
+    SPLIT_OK("empty single quotes", "''", sa_empty),
+    SPLIT_OK("two empty arguments", "\"\" ''", sa_empty2),
+    SPLIT_OK("a backslash outside quotes is literal", "a\\nb", sa_sq_raw),
+    SPLIT_OK("a trailing backslash outside quotes", "a\\", sa_a_bs),
+    SPLIT_OK("a backslash, then single quotes", "\\'a'", sa_bs_a),
+    SPLIT_OK("bytes over 0x7f pass through", "\xff\x80", sa_high),
+    SPLIT_OK("a single quote inside double quotes", "\"it's\"", sa_its),
+    SPLIT_OK("double quotes inside single quotes", "'say \"hi\"'", sa_hi),
+    SPLIT_BAD("unclosed double quote", "\"abc"),
+    SPLIT_BAD("unclosed single quote", "'abc"),
+    SPLIT_BAD("escaped closing double quote", "\"abc\\\""),
+    SPLIT_BAD("backslash at the end inside quotes", "\"abc\\"),
+    SPLIT_BAD("\\x4 at the end inside quotes", "\"a\\x4"),
+    SPLIT_BAD("only an escaped quote", "\"\\\""),
+    SPLIT_BAD("only \\' in single quotes", "'\\'"),
+    SPLIT_BAD("\\\\ in single quotes is \\ then \\'", "'\\\\'"),
+    SPLIT_BAD("closing quote then a letter", "\"a\"b"),
+    SPLIT_BAD("closing quote then a word in quotes", "a\"b c\"d"),
+    SPLIT_BAD("quote opened at the end of a word", "ab\""),
+    SPLIT_BAD("double quotes back to back", "\"a\"\"b\""),
+    SPLIT_BAD("single quotes back to back", "'a''b'"),
+    SPLIT_BAD("single then double quotes", "'a'\"b\""),
+    SPLIT_BAD("double then single quotes", "\"a\"'b'"),
+    /* Not reachable inline in Redis (a line ends at \n, and \r\n is stripped); these
+     * follow sdssplitargs' source, which treats \n and \r as blanks and a NUL as the
+     * end of its C string. */
+    SPLIT_OK("\\n and \\r separate words", "a\nb\rc", sa_abc),
+    SPLIT_OK("closing quote then \\n", "\"a\"\nb", sa_two),
+    SPLIT_OK("a NUL ends the line", "a\0b", sa_a),
+    SPLIT_BAD("a NUL inside quotes ends the line", "\"a\0b\""),
+};
+
+struct split_got {
+    const char *out;
+    size_t outlen;
+    struct buf tr; /* per argument: its length, a comma, its bytes */
+    int n, outside; /* arguments; those not inside 'out' */
+};
+
+/* omk_splitargs() callback for the tests: records the argument in the split_got 'arg'. */
+static void split_record(void *arg, const char *p, size_t len)
+{
+    struct split_got *g = arg;
+
+    if (p < g->out || len > g->outlen || p - g->out > (ptrdiff_t)(g->outlen - len))
+        g->outside++;
+    buf_addll(&g->tr, (long long)len);
+    buf_add(&g->tr, p, len);
+    g->n++;
+}
+
+/* Every case of split_cases, each line in a heap block of exactly its length (and the
+ * output buffer too), so a sanitizer build catches a read or a write past either. */
+static void test_splitargs(void)
+{
+    for (size_t i = 0; i < OMK_ARRAY_LEN(split_cases); i++) {
+        const struct split_case *sc = &split_cases[i];
+        char *line = omk_malloc(sc->len), *out = omk_malloc(sc->len);
+        struct split_got got = {out, sc->len, {0}, 0, 0};
+        struct buf want = {0};
+        int rc;
+
+        if (sc->len > 0)
+            memcpy(line, sc->in, sc->len);
+        rc = omk_splitargs(line, sc->len, out, split_record, &got);
+        if (sc->rc < 0) {
+            ok(rc == -1, "splitargs: %s: unbalanced quotes", sc->name);
+        } else {
+            for (const struct omk_slice *w = sc->want; w->p != NULL; w++) {
+                buf_addll(&want, (long long)w->len);
+                buf_add(&want, w->p, w->len);
+            }
+            if (!ok(rc == 0 && got.outside == 0 && got.tr.len == want.len &&
+                        (want.len == 0 || memcmp(got.tr.p, want.p, want.len) == 0),
+                    "splitargs: %s", sc->name))
+                diag("  rc %d, %d arguments, %d outside the buffer, got \"%.*s\"", rc, got.n,
+                     got.outside, (int)got.tr.len, got.tr.p ? got.tr.p : "");
+        }
+        buf_free(&want);
+        buf_free(&got.tr);
+        omk_free(out);
+        omk_free(line);
+    }
+    ok(omk_splitargs(NULL, 0, NULL, split_record, NULL) == 0,
+       "splitargs: an empty line needs no buffers and calls nothing");
 }
 
 /* ---- encoders ---- */
@@ -684,6 +845,47 @@ static void check_bytes(struct evbuffer *b, const char *want, size_t wlen, const
 }
 
 #define BYTES(b, lit, name) check_bytes(b, lit, sizeof(lit) - 1, name)
+
+/* What resp_w_bulk_ref()'s cleanup was called with. */
+struct ref_seen {
+    int calls;
+    const void *data;
+    size_t len;
+};
+
+/* resp_ref_cleanup_fn for the tests: records its call in the struct ref_seen 'arg'. */
+static void ref_cleanup(const void *data, size_t len, void *arg)
+{
+    struct ref_seen *seen = arg;
+
+    seen->calls++;
+    seen->data = data;
+    seen->len = len;
+}
+
+/* A bulk lent by reference: the same bytes as resp_w_bulk, the payload not copied, and
+ * the cleanup called once, when libevent lets go of the payload. */
+static void test_bulk_ref(void)
+{
+    struct evbuffer *b = evbuffer_new();
+    static const char payload[] = "a\0\r\nvalue lent by reference";
+    const size_t n = sizeof(payload) - 1;
+    struct ref_seen seen = {0};
+    struct evbuffer_iovec v[3];
+    int nv;
+
+    resp_w_bulk_ref(b, payload, n, ref_cleanup, &seen);
+    nv = evbuffer_peek(b, -1, NULL, v, 3);
+    ok(nv == 3 && v[1].iov_base == (const void *)payload && v[1].iov_len == n,
+       "bulk by reference: the payload is its own chain, not a copy");
+    ok(seen.calls == 0, "bulk by reference: the payload is held while it is buffered");
+    BYTES(b, "$27\r\na\0\r\nvalue lent by reference\r\n", "bulk by reference: bytes");
+    ok(seen.calls == 1 && seen.data == payload && seen.len == n,
+       "bulk by reference: the cleanup ran once with the payload");
+    resp_w_bulk_ref(b, payload, n, ref_cleanup, &seen);
+    evbuffer_free(b);
+    ok(seen.calls == 2, "bulk by reference: freeing the buffer runs the cleanup too");
+}
 
 /* Every encoder's bytes, in RESP2 and RESP3. */
 static void test_encoders(void)
@@ -753,6 +955,18 @@ static void test_encoders(void)
     BYTES(b, ",1.0000000000000001e+300\r\n", "double 1e300 RESP3");
     resp_w_double(b, 3, -0.0);
     BYTES(b, ",-0\r\n", "double -0 RESP3");
+    resp_w_double(b, 3, 0.1 + 0.2);
+    BYTES(b, ",0.30000000000000004\r\n", "double 0.1 + 0.2 RESP3 (17 digits, no rounding)");
+    resp_w_double(b, 2, -2.5e-7);
+    BYTES(b, "$23\r\n-2.4999999999999999e-07\r\n", "double -2.5e-7 RESP2");
+    resp_w_double(b, 3, 1e17);
+    BYTES(b, ",1e+17\r\n", "double 1e17 RESP3");
+    resp_w_double(b, 3, NAN);
+    BYTES(b, ",nan\r\n", "double NaN RESP3");
+    resp_w_double(b, 3, -NAN);
+    BYTES(b, ",nan\r\n", "double negative NaN RESP3 (not glibc's -nan)");
+    resp_w_double(b, 2, NAN);
+    BYTES(b, "$3\r\nnan\r\n", "double NaN RESP2");
     resp_w_bool(b, 3, 1);
     BYTES(b, "#t\r\n", "true RESP3");
     resp_w_bool(b, 3, 0);
@@ -806,6 +1020,8 @@ int main(void)
     test_errors();
     test_limits();
     test_need();
+    test_splitargs();
     test_encoders();
+    test_bulk_ref();
     return tap_done();
 }
