@@ -25,6 +25,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -49,6 +50,42 @@
 
 static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
+int conn_write_now(struct client *c)
+{
+    size_t low;
+
+    while (evbuffer_get_length(c->out) > 0) {
+        int n;
+
+        /* The bufferevent freezes its output's front (only it drains it); it does the
+         * same as this around its own writes. */
+        evbuffer_unfreeze(c->out, 1);
+        n = evbuffer_write(c->out, c->fd);
+        evbuffer_freeze(c->out, 1);
+
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) { /* the peer is gone: what the event callback would do */
+            conn_free(c);
+            return 1;
+        }
+    }
+    if (evbuffer_get_length(c->out) > 0) { /* the socket is full: let libevent wait */
+        bufferevent_enable(c->bev, EV_WRITE);
+        return 0;
+    }
+    low = (c->flags & CLIENT_PAUSED) ? CONN_OUT_RESUME : 0;
+    if (evbuffer_get_length(c->out) <= low) {
+        int closing = (c->flags & CLIENT_CLOSE_AFTER_REPLY) != 0;
+
+        conn_write_cb(c->bev, c); /* what the watermark would have called */
+        return closing;
+    }
+    return 0;
+}
+
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg);
 
 /* Format the address of 'sa' as "ip:port" into 'buf'. */
@@ -112,7 +149,9 @@ void conn_accept(struct worker *w, int fd)
         /* Idle for reading, or not reading its replies while some are pending. */
         bufferevent_set_timeouts(c->bev, &tv, &tv);
     }
-    bufferevent_enable(c->bev, EV_READ | EV_WRITE);
+    /* Writing is off: replies leave at the end of each pass (pass.c, conn_write_now),
+     * and through the write event only when the socket did not take them all. */
+    bufferevent_enable(c->bev, EV_READ);
 
     omk_mutex_lock(&w->clients_lock);
     c->next = w->clients;
@@ -283,6 +322,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
     struct evbuffer *in = bufferevent_get_input(bev);
     size_t out_before = evbuffer_get_length(c->out);
 
+    pass_hold(c); /* whatever this callback replies waits for the end of the pass */
     /* Bytes left over from the last callback were counted then. */
     atomic_fetch_add_explicit(&c->worker->stats.net_in_bytes,
                               evbuffer_get_length(in) - c->in_counted, memory_order_relaxed);

@@ -56,6 +56,12 @@ struct client {
  * thread). On failure the fd is closed. */
 void conn_accept(struct worker *w, int fd);
 
+/* Write the pending output of 'c' to its socket now (pass.c calls it when the replies of
+ * a pass may leave), as far as the socket takes it; the rest goes through the write
+ * event. A drained output finishes a close after reply (freeing 'c') or ends a pause.
+ * Returns 1 if 'c' was freed. Owner thread. */
+int conn_write_now(struct client *c);
+
 /* Close 'c' now, dropping unsent replies, and free it (owner thread). */
 void conn_free(struct client *c);
 

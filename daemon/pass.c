@@ -2,16 +2,19 @@
  * event-loop pass (every request parsed from every readable connection), then makes one
  * store_durable() call for the pass's ticket, then lets the pass's replies go.
  *
- * HOW IT WORKS. A client that runs a command is held: its bufferevent's EV_WRITE is off,
- * so its output buffer fills but nothing is written. The first hold of a pass activates
+ * HOW IT WORKS. A client's bufferevent writes only when a direct write at the end of a
+ * pass left bytes the socket would not take (conn_write_now); a client that runs a
+ * command is held: its EV_WRITE is off, so its output buffer fills but nothing is
+ * written. The first hold of a pass activates
  * the worker's end-of-pass event. libevent runs active callbacks in the order they were
  * activated, and event_active() appends to the queue this iteration is draining, so the
  * end-of-pass callback runs after every read callback of the same loop iteration (a
  * deferred read trigger runs in a later iteration: the next pass). There it takes the
  * ticket (store_ticket: the newest write visible to anyone, which covers what the pass
  * wrote and what it read), makes it durable with one log write (one fsync under
- * appendfsync always), and turns EV_WRITE back on for every held client: the replies
- * leave in a later iteration, after the log holds them (invariant 1 of store/commit.c).
+ * appendfsync always), and writes every held client's output to its socket directly, as
+ * Redis does before it sleeps: no write event, no extra epoll_ctl, and only after the
+ * log holds the pass (invariant 1 of store/commit.c).
  *
  * If the log write fails, every reply of the pass whose command committed a write is
  * replaced by an error (invariant 3): the client's output from the start of the pass is
@@ -54,8 +57,8 @@ static void pass_answer_failed(struct client *c)
     evbuffer_free(tmp);
 }
 
-/* Let 'c''s replies go: unlink it from the held list and turn writing back on. */
-static void pass_release(struct client *c)
+/* Take 'c' off the held list. */
+static void pass_unlink(struct client *c)
 {
     struct worker *w = c->worker;
 
@@ -68,7 +71,6 @@ static void pass_release(struct client *c)
     c->pass_next = c->pass_prev = NULL;
     c->pass_is_held = 0;
     c->pass_nsegs = 0;
-    bufferevent_enable(c->bev, EV_WRITE);
 }
 
 /* The end of a pass: make its ticket durable, then release every held client. */
@@ -86,7 +88,8 @@ static void pass_end_cb(evutil_socket_t fd, short what, void *arg)
 
         if (rc != STORE_OK && c->pass_nsegs > 0)
             pass_answer_failed(c);
-        pass_release(c);
+        pass_unlink(c);
+        conn_write_now(c); /* may free 'c' */
     }
 }
 
@@ -105,14 +108,14 @@ void pass_deinit(struct worker *w)
     w->pass_ev = NULL;
 }
 
-/* Hold 'c''s replies until the end of the current pass. */
-static void pass_hold(struct client *c)
+void pass_hold(struct client *c)
 {
     struct worker *w = c->worker;
 
     if (c->pass_is_held)
         return;
-    bufferevent_disable(c->bev, EV_WRITE);
+    if (bufferevent_get_enabled(c->bev) & EV_WRITE) /* a write left over from a full socket */
+        bufferevent_disable(c->bev, EV_WRITE);
     c->pass_is_held = 1;
     c->pass_base = evbuffer_get_length(c->out);
     c->pass_nsegs = 0;
@@ -132,7 +135,7 @@ void pass_execute(struct client *c)
     size_t start;
     uint64_t commits = store_thread_commits();
 
-    pass_hold(c);
+    OMK_ASSERT(c->pass_is_held);
     start = evbuffer_get_length(c->out);
     cmd_execute(c);
     if (store_thread_commits() != commits) {
@@ -147,9 +150,8 @@ void pass_execute(struct client *c)
 
 void pass_forget(struct client *c)
 {
-    if (c->pass_is_held) {
-        pass_release(c);
-    }
+    if (c->pass_is_held)
+        pass_unlink(c);
     omk_free(c->pass_segs);
     c->pass_segs = NULL;
     c->pass_capsegs = 0;

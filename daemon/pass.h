@@ -22,10 +22,12 @@ void pass_init(struct worker *w);
 /* Free what pass_init() made (the worker has left its loop). */
 void pass_deinit(struct worker *w);
 
-/* Run one request of 'c' through cmd_execute() inside the current pass: 'c''s replies
- * are held (not written) until the pass's ticket is durable, and a reply whose command
- * committed a write is remembered, so that a failed log write can answer it with an
- * error instead. */
+/* Hold 'c''s output (not written) until the current pass's ticket is durable; the first
+ * hold of a pass schedules its end. Call before queuing any reply in a read callback. */
+void pass_hold(struct client *c);
+
+/* Run one request of held 'c' through cmd_execute(): a reply whose command committed a
+ * write is remembered, so that a failed log write can answer it with an error instead. */
 void pass_execute(struct client *c);
 
 /* Forget 'c' (conn_free): its held replies go with it. */
