@@ -96,7 +96,7 @@ void cmd_reply_unknown_sub(struct client *c, const char *cmd)
         upper[i] = (char)toupper((unsigned char)cmd[i]);
     upper[i] = '\0';
     reply_error_fmt(c, "ERR unknown subcommand '%.*s'. Try %s HELP.",
-                    (int)(c->argv[1].len < 128 ? c->argv[1].len : 128), c->argv[1].p, upper);
+                    reply_user_len(c->argv[1].len), c->argv[1].p, upper);
 }
 
 int cmd_word_is(const struct omk_slice *a, const char *w)
@@ -118,19 +118,19 @@ const char *cmd_current_name(const struct client *c)
     return i >= 0 ? cmd_table[i].name : "";
 }
 
-/* Reply Redis' unknown-command error: the name and up to 128 bytes of arguments, each
- * quoted, with CR and LF turned into spaces by the encoder. */
+/* Reply Redis' unknown-command error: the name, then arguments, each quoted, until their
+ * text reaches REPLY_USER_TEXT_MAX bytes (Redis' loop, which may pass it by one quoted
+ * argument's quotes and space); the encoder turns CR and LF into spaces. */
 static void cmd_reply_unknown(struct client *c)
 {
-    char args[256];
+    char args[2 * REPLY_USER_TEXT_MAX];
     size_t n = 0;
 
     args[0] = '\0';
-    for (int i = 1; i < c->argc && n < 128; i++) {
-        int room = 128 - (int)n;
+    for (int i = 1; i < c->argc && n < REPLY_USER_TEXT_MAX; i++) {
+        size_t room = REPLY_USER_TEXT_MAX - n;
         int w = snprintf(args + n, sizeof(args) - n, "'%.*s' ",
-                         (int)(c->argv[i].len < (size_t)room ? c->argv[i].len : (size_t)room),
-                         c->argv[i].p);
+                         (int)(c->argv[i].len < room ? c->argv[i].len : room), c->argv[i].p);
         if (w < 0)
             break;
         n += (size_t)w;
@@ -138,7 +138,7 @@ static void cmd_reply_unknown(struct client *c)
             n = sizeof(args) - 1;
     }
     reply_error_fmt(c, "ERR unknown command '%.*s', with args beginning with: %s",
-                    (int)(c->argv[0].len < 128 ? c->argv[0].len : 128), c->argv[0].p, args);
+                    reply_user_len(c->argv[0].len), c->argv[0].p, args);
 }
 
 void cmd_execute(struct client *c)

@@ -211,6 +211,6 @@ void cmd_debug(struct client *c)
     } else {
         reply_error_fmt(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
                            "Try DEBUG HELP.",
-                        (int)(c->argv[1].len < 128 ? c->argv[1].len : 128), c->argv[1].p);
+                        reply_user_len(c->argv[1].len), c->argv[1].p);
     }
 }

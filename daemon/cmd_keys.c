@@ -237,8 +237,7 @@ static int cmd_expire_flags_or_reply(struct client *c, int *flags)
             if (a->len == 2 && !strncasecmp(a->p, opts[j].name, 2))
                 break;
         if (j == OMK_ARRAY_LEN(opts)) {
-            reply_error_fmt(c, "ERR Unsupported option %.*s", (int)(a->len < 128 ? a->len : 128),
-                            a->p);
+            reply_error_fmt(c, "ERR Unsupported option %.*s", reply_user_len(a->len), a->p);
             return 0;
         }
         *flags |= opts[j].flag;
