@@ -107,22 +107,22 @@ enum expire_unit { UNIT_SECONDS, UNIT_MS };
 int cmd_expire_arg_or_reply(struct client *c, struct omk_slice arg, enum expire_unit unit,
                             int relative, int64_t *out_ms);
 
-/* Options cmd_set_options_or_reply() may accept. */
-#define CMD_SET_OPT_COND 0x1    /* NX | XX */
-#define CMD_SET_OPT_GET 0x2     /* GET */
-#define CMD_SET_OPT_KEEPTTL 0x4 /* KEEPTTL */
-#define CMD_SET_OPT_PERSIST 0x8 /* PERSIST (GETEX) */
-/* EX PX EXAT PXAT are always accepted. */
+/* SET-style options, the daemon's own word (as Redis' OBJ_SET_* are its own): which
+ * options a command accepts ('allowed' below) and which a request gave. Handlers
+ * translate them to the store's STORE_SET_* bits when they call it (cmd_string.c), as
+ * Redis translates OBJ_* to SETKEY_*. EX PX EXAT PXAT are always accepted. */
+#define CMD_SET_NX 0x01      /* NX: only if the key does not exist */
+#define CMD_SET_XX 0x02      /* XX: only if the key exists */
+#define CMD_SET_GET 0x04     /* GET: reply the old value */
+#define CMD_SET_KEEPTTL 0x08 /* KEEPTTL: keep the key's expiry */
+#define CMD_SET_PERSIST 0x10 /* PERSIST (GETEX): remove the key's expiry */
+#define CMD_SET_EXPIRE 0x20  /* EX, PX, EXAT or PXAT was given (never in 'allowed') */
 
-/* Flags it adds to the STORE_SET_* ones. */
-#define CMD_SET_PERSIST 0x100 /* PERSIST was given */
-#define CMD_SET_EXPIRE 0x200  /* an expiry was given ('*expire_ms' holds it) */
-
-/* Parse the SET-style options in c->argv[first..] (those 'allowed' names, plus
- * EX/PX/EXAT/PXAT) exactly as Redis 7 does: syntax first, then the expiry value.
- * Writes STORE_SET_* / CMD_SET_* bits to '*flags' and the absolute expiry (0: none) to
- * '*expire_ms', and returns 1; or replies the error and returns 0. Shared by SET, GETEX
- * and any other command with these options. */
+/* Parse the SET-style options in c->argv[first..] (those of 'allowed', a set of
+ * CMD_SET_* bits, plus EX/PX/EXAT/PXAT) exactly as Redis 7 does: syntax first, then the
+ * expiry value. Writes the CMD_SET_* bits given to '*flags' and the absolute expiry
+ * (0: none) to '*expire_ms', and returns 1; or replies the error and returns 0. Shared by
+ * SET, GETEX and any other command with these options. */
 int cmd_set_options_or_reply(struct client *c, int first, int allowed, int *flags,
                              int64_t *expire_ms);
 
