@@ -1,4 +1,7 @@
-/* cmd_conn.c - connection commands: PING ECHO QUIT HELLO AUTH SELECT CLIENT. */
+/* cmd_connection.c - the commands of Redis' "connection" group: PING ECHO QUIT HELLO AUTH
+ * SELECT CLIENT (its subcommands dispatched by cmd_dispatch_sub). Each changes or reports
+ * the state of the calling connection; CLIENT LIST and KILL also reach other workers'
+ * clients, under each worker's clients_lock. */
 #include "config.h"
 
 #include <stdio.h>

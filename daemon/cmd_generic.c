@@ -1,5 +1,8 @@
-/* cmd_keys.c - keyspace commands: DEL UNLINK EXISTS SCAN KEYS TYPE TTL PTTL EXPIRETIME
- * PEXPIRETIME [P]EXPIRE[AT] PERSIST TOUCH RENAME RENAMENX COPY MOVE SWAPDB. */
+/* cmd_generic.c - the commands of Redis' "generic" group, which work on keys whatever
+ * their type: DEL UNLINK EXISTS SCAN KEYS RANDOMKEY TYPE TTL PTTL EXPIRETIME PEXPIRETIME
+ * [P]EXPIRE[AT] PERSIST TOUCH RENAME RENAMENX COPY MOVE, and (for now) SWAPDB. Each
+ * parses its arguments, makes one store call and replies; a missing key is answered
+ * from the index alone. */
 #include "config.h"
 
 #include <limits.h>
