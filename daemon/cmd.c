@@ -99,6 +99,20 @@ void cmd_reply_unknown_sub(struct client *c, const char *cmd)
                     reply_user_len(c->argv[1].len), c->argv[1].p, upper);
 }
 
+void cmd_reply_help(struct client *c, const char *cmd, const char *const *lines, size_t n)
+{
+    char head[96];
+
+    snprintf(head, sizeof(head), "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+             cmd);
+    reply_array_len(c, (long long)n + 3);
+    reply_simple(c, head);
+    for (size_t i = 0; i < n; i++)
+        reply_simple(c, lines[i]);
+    reply_simple(c, "HELP");
+    reply_simple(c, "    Prints this help.");
+}
+
 int cmd_word_is(const struct omk_slice *a, const char *w)
 {
     size_t n = strlen(w);

@@ -85,6 +85,11 @@ void cmd_dispatch_sub(struct client *c, const char *cmd, const struct cmd_sub *s
  * (lower case, e.g. "client"). */
 void cmd_reply_unknown_sub(struct client *c, const char *cmd);
 
+/* Reply a HELP subcommand's text the way Redis' addReplyHelp does: an array of status
+ * lines, "<CMD> <subcommand> [<arg> [value] [opt] ...]. Subcommands are:" ('cmd' upper
+ * case), the 'n' 'lines', then the entry for HELP itself. */
+void cmd_reply_help(struct client *c, const char *cmd, const char *const *lines, size_t n);
+
 /* True if 'a' equals the word 'w', ignoring case (option names). */
 int cmd_word_is(const struct omk_slice *a, const char *w);
 

@@ -1,8 +1,8 @@
 /* cmd_generic.c - the commands of Redis' "generic" group, which work on keys whatever
  * their type: DEL UNLINK EXISTS SCAN KEYS RANDOMKEY TYPE TTL PTTL EXPIRETIME PEXPIRETIME
- * [P]EXPIRE[AT] PERSIST TOUCH RENAME RENAMENX COPY MOVE, and (for now) SWAPDB. Each
- * parses its arguments, makes one store call and replies; a missing key is answered
- * from the index alone. */
+ * [P]EXPIRE[AT] PERSIST TOUCH RENAME RENAMENX COPY MOVE OBJECT. Each parses its
+ * arguments, makes one store call and replies; a missing key is answered from the index
+ * alone. */
 #include "config.h"
 
 #include <limits.h>
@@ -328,7 +328,7 @@ void cmd_touch(struct client *c)
     cmd_exists(c);
 }
 
-/* ---- RENAME, COPY, MOVE, SWAPDB ------------------------------------------------------ */
+/* ---- RENAME, COPY, MOVE -------------------------------------------------------------- */
 
 /* RENAME / RENAMENX ('nx') src dst. RENAME replies OK, RENAMENX 1 or 0. */
 static void cmd_rename_generic(struct client *c, int nx)
@@ -428,13 +428,6 @@ void cmd_move(struct client *c)
     cmd_reply_done(c, store_move(server.store, c->db, c->argv[1], dstdb));
 }
 
-/* SWAPDB index1 index2: refused. A RocksDB key starts with its database number, so a
- * swap would rewrite both databases whole; omenkv says so rather than pretend. */
-void cmd_swapdb(struct client *c)
-{
-    reply_error(c, "ERR SWAPDB is not supported by omenkv");
-}
-
 /* A per-thread xorshift64* generator for RANDOMKEY (seeded once per thread). */
 static uint64_t cmd_random64(void)
 {
@@ -463,4 +456,99 @@ void cmd_randomkey(struct client *c)
     } else {
         reply_err_store(c, rc);
     }
+}
+
+/* ---- OBJECT -------------------------------------------------------------------------- */
+
+/* The encoding Redis would give a string value 'p'/'len' stored by SET: "int" when it
+ * reads as a 64-bit integer the way string2l reads one (no sign quirks, no leading
+ * zeros), "embstr" up to 44 bytes, "raw" beyond. */
+static const char *debug_string_encoding(const char *p, size_t len)
+{
+    long long v;
+
+    if (len <= 20 && omk_str2ll(p, len, &v))
+        return "int";
+    return len <= 44 ? "embstr" : "raw";
+}
+
+/* 1 if the maxmemory policy is one of the LFU ones. */
+static int debug_policy_is_lfu(void)
+{
+    int p = atomic_load(&server.cfg.maxmemory_policy);
+
+    return p == CFG_MAXMEMORY_VOLATILE_LFU || p == CFG_MAXMEMORY_ALLKEYS_LFU;
+}
+
+/* OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT key, OBJECT HELP. A missing key is nil.
+ * omenkv tracks neither access times nor frequencies: FREQ gives Redis' error for a
+ * non-LFU policy, IDLETIME an error saying it is not tracked (rather than a made-up 0).
+ * REFCOUNT is 1: nothing shares a value. */
+void cmd_object(struct client *c)
+{
+    static const char *const help[] = {
+        "ENCODING <key>",
+        "    Return the kind of internal representation used in order to store the value",
+        "    associated with a <key>.",
+        "FREQ <key>",
+        "    Return the access frequency index of the <key>. The returned integer is",
+        "    proportional to the logarithm of the recent access frequency of the key.",
+        "IDLETIME <key>",
+        "    Return the idle time of the <key>, that is the approximated number of",
+        "    seconds elapsed since the last access to the key.",
+        "REFCOUNT <key>",
+        "    Return the number of references of the value associated with the specified",
+        "    <key>.",
+    };
+    static const char *const subs[] = {"encoding", "freq", "idletime", "refcount"};
+    struct store_val *v;
+    const char *sub = NULL;
+    int rc;
+
+    if (cmd_arg_is(c, 1, "help")) {
+        if (c->argc != 2) {
+            reply_error(c, "ERR wrong number of arguments for 'object|help' command");
+            return;
+        }
+        cmd_reply_help(c, "OBJECT", help, OMK_ARRAY_LEN(help));
+        return;
+    }
+    for (size_t i = 0; i < OMK_ARRAY_LEN(subs); i++)
+        if (cmd_arg_is(c, 1, subs[i]))
+            sub = subs[i];
+    if (!sub) {
+        cmd_reply_unknown_sub(c, "object");
+        return;
+    }
+    if (c->argc != 3) {
+        reply_error_fmt(c, "ERR wrong number of arguments for 'object|%s' command", sub);
+        return;
+    }
+    if (!strcmp(sub, "encoding")) {
+        rc = store_get(server.store, c->db, c->argv[2], &v);
+        if (rc == STORE_OK) {
+            reply_bulk_cstr(c, debug_string_encoding(v->data, v->len));
+            store_val_release(v);
+            return;
+        }
+    } else {
+        rc = store_exists(server.store, c->db, c->argv[2]);
+    }
+    if (rc == STORE_NOTFOUND)
+        reply_null(c);
+    else if (rc < 0)
+        reply_err_store(c, rc);
+    else if (!strcmp(sub, "refcount"))
+        reply_int(c, 1);
+    else if (!strcmp(sub, "freq") && !debug_policy_is_lfu())
+        reply_error(c, "ERR An LFU maxmemory policy is not selected, access frequency not "
+                       "tracked. Please note that when switching between policies at runtime "
+                       "LRU and LFU data will take some time to adjust.");
+    else if (!strcmp(sub, "idletime") && debug_policy_is_lfu())
+        reply_error(c, "ERR An LFU maxmemory policy is selected, idle time not tracked. "
+                       "Please note that when switching between policies at runtime LRU and "
+                       "LFU data will take some time to adjust.");
+    else
+        reply_error_fmt(c, "ERR omenkv does not track key access %s",
+                        !strcmp(sub, "freq") ? "frequency" : "times, idle time not available");
 }

@@ -1,10 +1,14 @@
-/* cmd_server.c - server commands: DBSIZE FLUSHDB FLUSHALL SHUTDOWN COMMAND CONFIG TIME.
- * (INFO lives in cmd_info.c.) */
+/* cmd_server.c - the commands of Redis' "server" group: DBSIZE FLUSHDB FLUSHALL SHUTDOWN
+ * COMMAND CONFIG SAVE BGSAVE LASTSAVE TIME SWAPDB DEBUG. (INFO lives in cmd_info.c.)
+ * COMMAND reads the command table; CONFIG hands its work to cfg.c; DEBUG runs only when
+ * enable-debug-command allows it, as in Redis 7. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
@@ -331,4 +335,99 @@ void cmd_time(struct client *c)
     reply_array_len(c, 2);
     reply_bulk_ll(c, us / 1000000);
     reply_bulk_ll(c, us % 1000000);
+}
+
+/* SWAPDB index1 index2: refused. A RocksDB key starts with its database number, so a
+ * swap would rewrite both databases whole; omenkv says so rather than pretend. */
+void cmd_swapdb(struct client *c)
+{
+    reply_error(c, "ERR SWAPDB is not supported by omenkv");
+}
+
+/* ---- DEBUG ---- */
+
+/* Whether enable-debug-command lets 'c' run DEBUG: "yes" always, "local" only from the
+ * loopback address (Redis' islocalClient: 127.0.0.1 or ::1 exactly). */
+static int debug_allowed(const struct client *c)
+{
+    const char *colon;
+    size_t iplen;
+
+    switch (atomic_load(&server.cfg.enable_debug_command)) {
+    case CFG_DEBUG_YES:
+        return 1;
+    case CFG_DEBUG_LOCAL:
+        colon = strrchr(c->addr, ':'); /* addr is "ip:port" */
+        iplen = colon ? (size_t)(colon - c->addr) : 0;
+        return (iplen == 9 && !memcmp(c->addr, "127.0.0.1", 9)) ||
+               (iplen == 3 && !memcmp(c->addr, "::1", 3));
+    default:
+        return 0;
+    }
+}
+
+/* Sleep this thread for 'sec' seconds (negative: not at all). */
+static void debug_sleep(long double sec)
+{
+    struct timespec t;
+
+    if (!(sec > 0))
+        return;
+    if (sec > 1e9L)
+        sec = 1e9L; /* some thirty years: enough, and no overflow below */
+    t.tv_sec = (time_t)sec;
+    t.tv_nsec = (long)((sec - (long double)t.tv_sec) * 1e9L);
+    while (nanosleep(&t, &t) != 0 && errno == EINTR)
+        ;
+}
+
+/* DEBUG SLEEP seconds | SET-ACTIVE-EXPIRE 0|1 | JMAP | HELP.
+ * SLEEP blocks the worker thread that runs it (the clients of other workers go on),
+ * SET-ACTIVE-EXPIRE pauses or resumes the store's active expiry, JMAP does nothing. Both
+ * numeric arguments are parsed strictly, where Redis' atoi/strtod would take garbage as 0. */
+void cmd_debug(struct client *c)
+{
+    static const char *const help[] = {
+        "JMAP",
+        "    Does nothing; kept for clients that call it.",
+        "SET-ACTIVE-EXPIRE <0|1>",
+        "    Setting it to 0 disables expiring keys in background when they are not",
+        "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+        "    default.",
+        "SLEEP <seconds>",
+        "    Stop the client's worker thread for <seconds>. Decimals allowed.",
+    };
+    long double sec;
+    long long on;
+
+    if (!debug_allowed(c)) {
+        reply_error(c, "ERR DEBUG command not allowed. If the enable-debug-command option is "
+                       "set to \"local\", you can run it from a local connection, otherwise you "
+                       "need to set this option in the configuration file, and then restart the "
+                       "server.");
+        return;
+    }
+    if (c->argc == 2 && cmd_arg_is(c, 1, "help")) {
+        cmd_reply_help(c, "DEBUG", help, OMK_ARRAY_LEN(help));
+    } else if (c->argc == 2 && cmd_arg_is(c, 1, "jmap")) {
+        reply_ok(c);
+    } else if (c->argc == 3 && cmd_arg_is(c, 1, "sleep")) {
+        if (!omk_str2ld(c->argv[2].p, c->argv[2].len, &sec)) {
+            reply_error(c, "ERR value is not a valid float");
+            return;
+        }
+        debug_sleep(sec);
+        reply_ok(c);
+    } else if (c->argc == 3 && cmd_arg_is(c, 1, "set-active-expire")) {
+        if (!omk_str2ll(c->argv[2].p, c->argv[2].len, &on)) {
+            reply_err_not_int(c);
+            return;
+        }
+        store_expire_set_active(server.store, on != 0);
+        reply_ok(c);
+    } else {
+        reply_error_fmt(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
+                           "Try DEBUG HELP.",
+                        reply_user_len(c->argv[1].len), c->argv[1].p);
+    }
 }
