@@ -1,7 +1,7 @@
 /* cmd_server.c - the commands of Redis' "server" group: DBSIZE FLUSHDB FLUSHALL SHUTDOWN
- * COMMAND CONFIG SAVE BGSAVE LASTSAVE TIME SWAPDB DEBUG. (INFO lives in cmd_info.c.)
- * COMMAND reads the command table; CONFIG hands its work to cfg.c; DEBUG runs only when
- * enable-debug-command allows it, as in Redis 7. */
+ * INFO COMMAND CONFIG SAVE BGSAVE LASTSAVE TIME SWAPDB DEBUG. INFO's text is built by
+ * info.c; COMMAND reads the command table; CONFIG hands its work to cfg.c; DEBUG runs only
+ * when enable-debug-command allows it, as in Redis 7. */
 #include "config.h"
 
 #include <errno.h>
@@ -10,8 +10,11 @@
 #include <strings.h>
 #include <time.h>
 
+#include <event2/buffer.h>
+
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
+#include "daemon/info.h"
 #include "daemon/log.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
@@ -67,6 +70,19 @@ void cmd_shutdown(struct client *c)
     }
     c->flags |= CLIENT_CLOSE_AFTER_REPLY;
     server_request_shutdown();
+}
+
+/* INFO [section ...]: the sections asked for (default ones without arguments), as text;
+ * a verbatim string in RESP3. */
+void cmd_info(struct client *c)
+{
+    struct evbuffer *b = evbuffer_new();
+    size_t len;
+
+    info_write(b, (size_t)c->argc - 1, &c->argv[1]);
+    len = evbuffer_get_length(b);
+    reply_verbatim(c, len ? (const char *)evbuffer_pullup(b, -1) : "", len);
+    evbuffer_free(b);
 }
 
 /* ---- COMMAND ---- */

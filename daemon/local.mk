@@ -9,8 +9,8 @@ daemon_libomkdaemon_a_SOURCES = \
 	daemon/reply.c daemon/reply.h \
 	daemon/cmd.c daemon/cmd.h daemon/commands.def \
 	daemon/multi.c daemon/multi.h \
-	daemon/cmd_connection.c daemon/cmd_server.c daemon/cmd_info.c \
-	daemon/cmd_string.c daemon/cmd_generic.c \
+	daemon/cmd_connection.c daemon/cmd_server.c daemon/cmd_string.c daemon/cmd_generic.c \
+	daemon/info.c daemon/info.h \
 	daemon/cfg.c daemon/cfg.h \
 	daemon/log.c daemon/log.h
 daemon_libomkdaemon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS)

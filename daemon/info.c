@@ -1,7 +1,8 @@
-/* cmd_info.c - INFO [section ...]: the server's state as "name:value" lines grouped in
- * "# Section" blocks, with Redis' section and field names so that tools that read INFO
- * (redis-cli, monitoring agents, client libraries) find what they expect. Fields that
- * only omenkv has are prefixed "rocksdb_" or "omenkv_". */
+/* info.c - the text of INFO (its handler, cmd_info, is in cmd_server.c): the server's
+ * state as "name:value" lines grouped in "# Section" blocks, with Redis' section and field
+ * names so that tools that read INFO (redis-cli, monitoring agents, client libraries)
+ * find what they expect. Fields that only omenkv has are prefixed "rocksdb_" or
+ * "omenkv_". */
 #include "config.h"
 
 #include <malloc.h>
@@ -16,8 +17,7 @@
 #include <event2/event.h>
 
 #include "daemon/cmd.h"
-#include "daemon/conn.h"
-#include "daemon/reply.h"
+#include "daemon/info.h"
 #include "daemon/server.h"
 #include "store/store.h"
 
@@ -296,13 +296,13 @@ static const struct {
     {"keyspace", info_keyspace, 1},
 };
 
-/* True if 'c' asked for section 'name' (or for a group that holds it). */
-static int info_wants(const struct client *c, const char *name, int in_default)
+/* True if 'args' ('n' of them) ask for section 'name', or for a group that holds it. */
+static int info_wants(size_t n, const struct omk_slice *args, const char *name, int in_default)
 {
-    if (c->argc == 1)
+    if (n == 0)
         return in_default;
-    for (int i = 1; i < c->argc; i++) {
-        const struct omk_slice *a = &c->argv[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct omk_slice *a = &args[i];
 
         if ((a->len == strlen(name) && !strncasecmp(a->p, name, a->len)) ||
             (a->len == 3 && !strncasecmp(a->p, "all", 3)) ||
@@ -313,20 +313,13 @@ static int info_wants(const struct client *c, const char *name, int in_default)
     return 0;
 }
 
-/* INFO [section ...] */
-void cmd_info(struct client *c)
+void info_write(struct evbuffer *b, size_t n, const struct omk_slice *args)
 {
-    struct evbuffer *b = evbuffer_new();
-    size_t len;
-
     for (size_t i = 0; i < OMK_ARRAY_LEN(info_sections); i++) {
-        if (!info_wants(c, info_sections[i].name, info_sections[i].in_default))
+        if (!info_wants(n, args, info_sections[i].name, info_sections[i].in_default))
             continue;
         if (evbuffer_get_length(b))
             evbuffer_add(b, "\r\n", 2);
         info_sections[i].fn(b);
     }
-    len = evbuffer_get_length(b);
-    reply_verbatim(c, len ? (const char *)evbuffer_pullup(b, -1) : "", len);
-    evbuffer_free(b);
 }
