@@ -1,9 +1,10 @@
-/* multi.c - MULTI / EXEC / DISCARD / WATCH / UNWATCH, with Redis 7's semantics:
- * commands after MULTI are queued (+QUEUED); an error while queuing (unknown command,
- * wrong arity) makes EXEC fail with EXECABORT; EXEC runs the queue with no command of
- * any other client in between (it holds 'exec_lock' as writer, every other keyspace
- * command holds it as reader); a key touched by any client after WATCH makes EXEC
- * reply a null array and run nothing.
+/* multi.c - the transaction machinery behind MULTI / EXEC / DISCARD / WATCH / UNWATCH
+ * (their handlers are in cmd_transactions.c), with Redis 7's semantics: commands after
+ * MULTI are queued (+QUEUED); an error while queuing (unknown command, wrong arity) makes
+ * EXEC fail with EXECABORT; EXEC runs the queue with no command of any other client in
+ * between (it holds 'exec_lock' as writer, every other keyspace command holds it as
+ * reader); a key touched by any client after WATCH makes EXEC reply a null array and
+ * run nothing.
  *
  * HOW WATCH WORKS: the watched keys live in one hash table of records (db, key,
  * client), guarded by 'watch_mu'. The store calls multi_touched() after it commits a
@@ -96,8 +97,7 @@ void multi_cmd_unlock(void)
     omk_rwlock_unlock(&exec_lock);
 }
 
-/* Remove every WATCH of 'c'. */
-static void multi_unwatch_all(struct client *c)
+void multi_unwatch(struct client *c)
 {
     struct watch_rec *r, *next;
 
@@ -124,7 +124,7 @@ void multi_reset(struct client *c)
 {
     struct multi_state *m = c->multi;
 
-    multi_unwatch_all(c);
+    multi_unwatch(c);
     if (!m)
         return;
     for (int i = 0; i < m->n; i++)
@@ -161,57 +161,34 @@ void multi_queue(struct client *c, const struct cmd_def *d)
     reply_simple(c, "QUEUED");
 }
 
-/* Mark c's transaction as failed at queue time (cmd.c calls this on an error). */
 void multi_abort(struct client *c)
 {
     if (c->multi)
         c->multi->aborted = 1;
 }
 
-/* MULTI */
-void cmd_multi(struct client *c)
+void multi_begin(struct client *c)
 {
-    if (c->multi) {
-        reply_error(c, "ERR MULTI calls can not be nested");
-        return;
-    }
+    OMK_ASSERT(!c->multi);
     c->multi = omk_calloc(1, sizeof(*c->multi));
-    reply_ok(c);
 }
 
-/* DISCARD */
-void cmd_discard(struct client *c)
-{
-    if (!c->multi) {
-        reply_error(c, "ERR DISCARD without MULTI");
-        return;
-    }
-    multi_reset(c);
-    reply_ok(c);
-}
-
-/* EXEC: run the queue atomically, or reply why not. */
-void cmd_exec(struct client *c)
+enum multi_exec_rc multi_exec(struct client *c)
 {
     struct multi_state *m = c->multi;
     int argc = c->argc, idx = c->last_cmd_idx;
     struct omk_slice *argv = c->argv;
 
-    if (!m) {
-        reply_error(c, "ERR EXEC without MULTI");
-        return;
-    }
+    OMK_ASSERT(m);
     if (m->aborted) {
         multi_reset(c);
-        reply_error(c, "EXECABORT Transaction discarded because of previous errors.");
-        return;
+        return MULTI_EXEC_ABORTED;
     }
     omk_rwlock_wrlock(&exec_lock);
     if (atomic_load(&c->watch_dirty)) {
         omk_rwlock_unlock(&exec_lock);
         multi_reset(c);
-        reply_null_array(c);
-        return;
+        return MULTI_EXEC_WATCHED;
     }
     c->multi = NULL; /* commands inside EXEC run as if outside MULTI */
     reply_array_len(c, m->n);
@@ -226,18 +203,14 @@ void cmd_exec(struct client *c)
     c->last_cmd_idx = idx;
     c->multi = m;
     multi_reset(c);
+    return MULTI_EXEC_RAN;
 }
 
-/* WATCH key [key ...] */
-void cmd_watch(struct client *c)
+void multi_watch(struct client *c, const struct omk_slice *keys, int n)
 {
-    if (c->multi) {
-        reply_error(c, "ERR WATCH inside MULTI is not allowed");
-        return;
-    }
     omk_mutex_lock(&watch_mu);
-    for (int i = 1; i < c->argc; i++) {
-        const struct omk_slice *k = &c->argv[i];
+    for (int i = 0; i < n; i++) {
+        const struct omk_slice *k = &keys[i];
         struct watch_rec *r, **head;
         int dup = 0;
 
@@ -261,12 +234,4 @@ void cmd_watch(struct client *c)
         atomic_fetch_add_explicit(&watch_count, 1, memory_order_release);
     }
     omk_mutex_unlock(&watch_mu);
-    reply_ok(c);
-}
-
-/* UNWATCH */
-void cmd_unwatch(struct client *c)
-{
-    multi_unwatch_all(c);
-    reply_ok(c);
 }
