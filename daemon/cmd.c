@@ -68,35 +68,54 @@ const struct cmd_def *cmd_lookup(const char *name, size_t len)
     return NULL;
 }
 
-void cmd_dispatch_sub(struct client *c, const char *cmd, const struct cmd_sub *subs, size_t n)
+/* Copy 'cmd' upper-cased into 'out' ('len' bytes, NUL-terminated): "Try CLIENT HELP." */
+static void cmd_upper(char *out, size_t len, const char *cmd)
 {
     size_t i;
 
-    for (i = 0; i < n; i++) {
+    for (i = 0; cmd[i] && i + 1 < len; i++)
+        out[i] = (char)toupper((unsigned char)cmd[i]);
+    out[i] = '\0';
+}
+
+/* Reply the refusal of subcommand argv[1] of 'cmd' (lower case): with 'flags'
+ * CMD_SUB_ONE_ERROR, Redis' addReplySubcommandSyntaxError text; otherwise, for an unknown
+ * one ('sub' NULL), "unknown subcommand 'x'. Try CMD HELP.", and for a known one of the
+ * wrong arity, "wrong number of arguments for 'cmd|sub' command", as processCommand
+ * words them. */
+static void cmd_reply_sub_refused(struct client *c, const char *cmd, const struct cmd_sub *sub,
+                                  int flags)
+{
+    char upper[CMD_NAME_MAX];
+
+    cmd_upper(upper, sizeof(upper), cmd);
+    if (flags & CMD_SUB_ONE_ERROR)
+        reply_error_fmt(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
+                           "Try %s HELP.",
+                        reply_user_len(c->argv[1].len), c->argv[1].p, upper);
+    else if (sub)
+        reply_error_fmt(c, "ERR wrong number of arguments for '%s|%s' command", cmd, sub->name);
+    else
+        reply_error_fmt(c, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                        reply_user_len(c->argv[1].len), c->argv[1].p, upper);
+}
+
+void cmd_dispatch_sub(struct client *c, const char *cmd, const struct cmd_sub *subs, size_t n,
+                      int flags)
+{
+    OMK_ASSERT(c->argc >= 2);
+    for (size_t i = 0; i < n; i++) {
         const struct cmd_sub *s = &subs[i];
 
         if (!cmd_arg_is(c, 1, s->name))
             continue;
-        if ((s->arity > 0 && c->argc != s->arity) || (s->arity < 0 && c->argc < -s->arity)) {
-            reply_error_fmt(c, "ERR wrong number of arguments for '%s|%s' command", cmd, s->name);
-            return;
-        }
-        s->proc(c);
+        if ((s->arity > 0 && c->argc != s->arity) || (s->arity < 0 && c->argc < -s->arity))
+            cmd_reply_sub_refused(c, cmd, s, flags);
+        else
+            s->proc(c);
         return;
     }
-    cmd_reply_unknown_sub(c, cmd);
-}
-
-void cmd_reply_unknown_sub(struct client *c, const char *cmd)
-{
-    char upper[32];
-    size_t i;
-
-    for (i = 0; cmd[i] && i + 1 < sizeof(upper); i++)
-        upper[i] = (char)toupper((unsigned char)cmd[i]);
-    upper[i] = '\0';
-    reply_error_fmt(c, "ERR unknown subcommand '%.*s'. Try %s HELP.",
-                    reply_user_len(c->argv[1].len), c->argv[1].p, upper);
+    cmd_reply_sub_refused(c, cmd, NULL, flags);
 }
 
 void cmd_reply_help(struct client *c, const char *cmd, const char *const *lines, size_t n)

@@ -69,21 +69,26 @@ void cmd_execute(struct client *c);
 void cmd_call(struct client *c, const struct cmd_def *d);
 
 /* A subcommand (CLIENT KILL, CONFIG GET, ...): its name, its arity counted from the
- * command name as Redis counts it, and its handler. */
+ * command name as Redis counts it, and its handler. A command with subcommands lists them
+ * in a table of these, HELP included, and hands the table to cmd_dispatch_sub(). */
 struct cmd_sub {
     const char *name; /* lower case */
-    int arity;
+    int arity;        /* > 0 exact argc, < 0 at least -arity */
     cmd_proc *proc;
 };
 
-/* Run the subcommand of 'cmd' (lower case, e.g. "client") named by argv[1], from
- * 'subs' ('n' rows): replies Redis' "unknown subcommand ... Try CLIENT HELP." or
- * "wrong number of arguments for 'client|kill' command" when it cannot. */
-void cmd_dispatch_sub(struct client *c, const char *cmd, const struct cmd_sub *subs, size_t n);
+/* cmd_dispatch_sub() flags. */
+#define CMD_SUB_ONE_ERROR 0x1 /* unknown name and wrong arity get the one error Redis' DEBUG
+                               * gives: "unknown subcommand or wrong number of arguments for
+                               * 'x'. Try DEBUG HELP." */
 
-/* Reply Redis' "ERR unknown subcommand 'x'. Try CLIENT HELP." for argv[1] of 'cmd'
- * (lower case, e.g. "client"). */
-void cmd_reply_unknown_sub(struct client *c, const char *cmd);
+/* Run the subcommand of 'cmd' (lower case, e.g. "client") named by argv[1] (any case;
+ * c->argc >= 2), from 'subs' ('n' rows), once its arity is checked. Otherwise reply, as
+ * Redis 7 does, "unknown subcommand 'x'. Try CLIENT HELP." or "wrong number of arguments
+ * for 'client|kill' command" (or the CMD_SUB_ONE_ERROR text with that flag in 'flags').
+ * Exactly one reply is queued either way. */
+void cmd_dispatch_sub(struct client *c, const char *cmd, const struct cmd_sub *subs, size_t n,
+                      int flags);
 
 /* Reply a HELP subcommand's text the way Redis' addReplyHelp does: an array of status
  * lines, "<CMD> <subcommand> [<arg> [value] [opt] ...]. Subcommands are:" ('cmd' upper

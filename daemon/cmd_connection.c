@@ -385,5 +385,5 @@ static const struct cmd_sub client_subs[] = {
 /* CLIENT <subcommand> ... */
 void cmd_client(struct client *c)
 {
-    cmd_dispatch_sub(c, "client", client_subs, OMK_ARRAY_LEN(client_subs));
+    cmd_dispatch_sub(c, "client", client_subs, OMK_ARRAY_LEN(client_subs), 0);
 }

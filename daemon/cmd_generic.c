@@ -463,7 +463,7 @@ void cmd_randomkey(struct client *c)
 /* The encoding Redis would give a string value 'p'/'len' stored by SET: "int" when it
  * reads as a 64-bit integer the way string2l reads one (no sign quirks, no leading
  * zeros), "embstr" up to 44 bytes, "raw" beyond. */
-static const char *debug_string_encoding(const char *p, size_t len)
+static const char *object_string_encoding(const char *p, size_t len)
 {
     long long v;
 
@@ -473,18 +473,15 @@ static const char *debug_string_encoding(const char *p, size_t len)
 }
 
 /* 1 if the maxmemory policy is one of the LFU ones. */
-static int debug_policy_is_lfu(void)
+static int object_policy_is_lfu(void)
 {
     int p = atomic_load(&server.cfg.maxmemory_policy);
 
     return p == CFG_MAXMEMORY_VOLATILE_LFU || p == CFG_MAXMEMORY_ALLKEYS_LFU;
 }
 
-/* OBJECT ENCODING | FREQ | IDLETIME | REFCOUNT key, OBJECT HELP. A missing key is nil.
- * omenkv tracks neither access times nor frequencies: FREQ gives Redis' error for a
- * non-LFU policy, IDLETIME an error saying it is not tracked (rather than a made-up 0).
- * REFCOUNT is 1: nothing shares a value. */
-void cmd_object(struct client *c)
+/* OBJECT HELP */
+static void object_help(struct client *c)
 {
     static const char *const help[] = {
         "ENCODING <key>",
@@ -500,55 +497,81 @@ void cmd_object(struct client *c)
         "    Return the number of references of the value associated with the specified",
         "    <key>.",
     };
-    static const char *const subs[] = {"encoding", "freq", "idletime", "refcount"};
-    struct store_val *v;
-    const char *sub = NULL;
-    int rc;
 
-    if (cmd_arg_is(c, 1, "help")) {
-        if (c->argc != 2) {
-            reply_error(c, "ERR wrong number of arguments for 'object|help' command");
-            return;
-        }
-        cmd_reply_help(c, "OBJECT", help, OMK_ARRAY_LEN(help));
-        return;
-    }
-    for (size_t i = 0; i < OMK_ARRAY_LEN(subs); i++)
-        if (cmd_arg_is(c, 1, subs[i]))
-            sub = subs[i];
-    if (!sub) {
-        cmd_reply_unknown_sub(c, "object");
-        return;
-    }
-    if (c->argc != 3) {
-        reply_error_fmt(c, "ERR wrong number of arguments for 'object|%s' command", sub);
-        return;
-    }
-    if (!strcmp(sub, "encoding")) {
-        rc = store_get(server.store, c->db, c->argv[2], &v);
-        if (rc == STORE_OK) {
-            reply_bulk_cstr(c, debug_string_encoding(v->data, v->len));
-            store_val_release(v);
-            return;
-        }
-    } else {
-        rc = store_exists(server.store, c->db, c->argv[2]);
-    }
+    cmd_reply_help(c, "OBJECT", help, OMK_ARRAY_LEN(help));
+}
+
+/* Whether OBJECT's key argv[2] exists: 1, or 0 after replying nil (it does not) or the
+ * store error. */
+static int object_key_exists_or_reply(struct client *c)
+{
+    int rc = store_exists(server.store, c->db, c->argv[2]);
+
     if (rc == STORE_NOTFOUND)
         reply_null(c);
     else if (rc < 0)
         reply_err_store(c, rc);
-    else if (!strcmp(sub, "refcount"))
-        reply_int(c, 1);
-    else if (!strcmp(sub, "freq") && !debug_policy_is_lfu())
+    return rc == STORE_OK;
+}
+
+/* OBJECT ENCODING key */
+static void object_encoding(struct client *c)
+{
+    struct store_val *v;
+    int rc = store_get(server.store, c->db, c->argv[2], &v);
+
+    if (rc == STORE_OK) {
+        reply_bulk_cstr(c, object_string_encoding(v->data, v->len));
+        store_val_release(v);
+    } else if (rc == STORE_NOTFOUND) {
+        reply_null(c);
+    } else {
+        reply_err_store(c, rc);
+    }
+}
+
+/* OBJECT FREQ key: not tracked. Redis' error without an LFU policy, ours with one. */
+static void object_freq(struct client *c)
+{
+    if (!object_key_exists_or_reply(c))
+        return;
+    if (!object_policy_is_lfu())
         reply_error(c, "ERR An LFU maxmemory policy is not selected, access frequency not "
                        "tracked. Please note that when switching between policies at runtime "
                        "LRU and LFU data will take some time to adjust.");
-    else if (!strcmp(sub, "idletime") && debug_policy_is_lfu())
+    else
+        reply_error(c, "ERR omenkv does not track key access frequency");
+}
+
+/* OBJECT IDLETIME key: not tracked. Redis' error with an LFU policy, ours without one
+ * (rather than a made-up 0). */
+static void object_idletime(struct client *c)
+{
+    if (!object_key_exists_or_reply(c))
+        return;
+    if (object_policy_is_lfu())
         reply_error(c, "ERR An LFU maxmemory policy is selected, idle time not tracked. "
                        "Please note that when switching between policies at runtime LRU and "
                        "LFU data will take some time to adjust.");
     else
-        reply_error_fmt(c, "ERR omenkv does not track key access %s",
-                        !strcmp(sub, "freq") ? "frequency" : "times, idle time not available");
+        reply_error(c, "ERR omenkv does not track key access times, idle time not available");
+}
+
+/* OBJECT REFCOUNT key: 1, since nothing shares a value. */
+static void object_refcount(struct client *c)
+{
+    if (object_key_exists_or_reply(c))
+        reply_int(c, 1);
+}
+
+static const struct cmd_sub object_subs[] = {
+    {"help", 2, object_help},         {"encoding", 3, object_encoding},
+    {"freq", 3, object_freq},         {"idletime", 3, object_idletime},
+    {"refcount", 3, object_refcount},
+};
+
+/* OBJECT <subcommand> key: how Redis would hold the value; a missing key is nil. */
+void cmd_object(struct client *c)
+{
+    cmd_dispatch_sub(c, "object", object_subs, OMK_ARRAY_LEN(object_subs), 0);
 }

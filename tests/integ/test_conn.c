@@ -115,6 +115,8 @@ static void test_command_info_config(redisContext *c)
     freeReplyObject(r);
     is_error(cmd(c, "COMMAND FOO"), "ERR unknown subcommand 'FOO'. Try COMMAND HELP.",
              "COMMAND unknown subcommand");
+    is_error(cmd(c, "COMMAND Count x"), "ERR wrong number of arguments for 'command|count' command",
+             "COMMAND COUNT arity names the subcommand in lower case");
 
     r = cmd(c, "INFO");
     ok(r && r->type == REDIS_REPLY_STRING && strstr(r->str, "# Server\r\nredis_version:") &&
@@ -153,6 +155,12 @@ static void test_command_info_config(redisContext *c)
     freeReplyObject(r);
     is_error(cmd(c, "CONFIG NOPE"), "ERR unknown subcommand 'NOPE'. Try CONFIG HELP.",
              "CONFIG unknown subcommand");
+    is_error(cmd(c, "CONFIG GET"), "ERR wrong number of arguments for 'config|get' command",
+             "CONFIG GET arity");
+    is_error(cmd(c, "CONFIG SET maxclients"),
+             "ERR wrong number of arguments for 'config|set' command", "CONFIG SET arity");
+    is_error(cmd(c, "CONFIG SET maxclients 100 timeout"), "ERR syntax error",
+             "CONFIG SET with a name but no value");
     is_status(cmd(c, "CONFIG RESETSTAT"), "OK", "CONFIG RESETSTAT");
 }
 
