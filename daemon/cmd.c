@@ -21,7 +21,7 @@ const struct cmd_def cmd_table[] = {
 #undef OMK_CMD
 };
 const int cmd_table_len = (int)OMK_ARRAY_LEN(cmd_table);
-struct cmd_stats cmd_table_stats[OMK_ARRAY_LEN(cmd_table)];
+_Static_assert(OMK_ARRAY_LEN(cmd_table) == CMD_COUNT, "CMD_COUNT counts the table's rows");
 
 #define CMD_NAME_MAX 32
 #define CMD_HASH_SIZE 256 /* power of two, well above the number of commands */
@@ -189,16 +189,16 @@ void cmd_execute(struct client *c)
         return;
     }
     c->last_cmd_idx = (int)(d - cmd_table);
-    st = &cmd_table_stats[d - cmd_table];
+    st = &c->worker->stats.cmd[d - cmd_table];
     if ((d->arity > 0 && c->argc != d->arity) || (d->arity < 0 && c->argc < -d->arity)) {
         reply_err_arity(c);
-        atomic_fetch_add_explicit(&st->rejected, 1, memory_order_relaxed);
+        worker_stat_add(&st->rejected, 1);
         multi_abort(c);
         return;
     }
     if (!c->authenticated && !(d->flags & CMD_NOAUTH)) {
         reply_error(c, "NOAUTH Authentication required.");
-        atomic_fetch_add_explicit(&st->rejected, 1, memory_order_relaxed);
+        worker_stat_add(&st->rejected, 1);
         multi_abort(c);
         return;
     }
@@ -217,14 +217,13 @@ void cmd_execute(struct client *c)
 
 void cmd_call(struct client *c, const struct cmd_def *d)
 {
-    struct cmd_stats *st = &cmd_table_stats[d - cmd_table];
+    struct cmd_stats *st = &c->worker->stats.cmd[d - cmd_table];
     int64_t t0 = omk_mono_us();
 
     c->last_cmd_idx = (int)(d - cmd_table);
     d->proc(c);
-    atomic_fetch_add_explicit(&st->calls, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&st->usec, (uint64_t)(omk_mono_us() - t0), memory_order_relaxed);
-    atomic_fetch_add_explicit(&c->worker->stats.commands, 1, memory_order_relaxed);
+    worker_stat_add(&st->calls, 1);
+    worker_stat_add(&st->usec, (uint64_t)(omk_mono_us() - t0));
     c->last_ms = omk_now_ms();
 }
 

@@ -37,12 +37,21 @@ struct cmd_def {
     const char *since;
 };
 
-/* Per command, summed over all workers (INFO commandstats). */
+/* One command's counters in one worker (struct worker_stats, server.h): written by that
+ * worker's thread alone, read by INFO. */
 struct cmd_stats {
-    _Atomic uint64_t calls;
-    _Atomic uint64_t usec;
-    _Atomic uint64_t rejected;
-    _Atomic uint64_t failed;
+    _Atomic uint64_t calls;    /* times its handler ran (cmd_call) */
+    _Atomic uint64_t usec;     /* microseconds spent in its handler, summed */
+    _Atomic uint64_t rejected; /* refused before running: wrong arity, NOAUTH */
+    _Atomic uint64_t failed;   /* ran and failed: not counted yet, always 0 */
+};
+
+/* The number of rows in commands.def, as a constant (sizes per-worker statistics). */
+enum {
+    CMD_COUNT = 0
+#define OMK_CMD(name, arity, flags, first, last, step, proc, group, since, summary) +1
+#include "daemon/commands.def"
+#undef OMK_CMD
 };
 
 /* Declare every handler. */
@@ -51,8 +60,7 @@ struct cmd_stats {
 #undef OMK_CMD
 
 extern const struct cmd_def cmd_table[];
-extern struct cmd_stats cmd_table_stats[];
-extern const int cmd_table_len;
+extern const int cmd_table_len; /* CMD_COUNT */
 
 /* Build the name lookup table (main thread, once, before workers start). */
 void cmd_init(void);

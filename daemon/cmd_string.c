@@ -21,9 +21,9 @@
 static void cmd_count_lookup(struct client *c, int hit)
 {
     if (hit)
-        atomic_fetch_add_explicit(&c->worker->stats.keyspace_hits, 1, memory_order_relaxed);
+        worker_stat_add(&c->worker->stats.keyspace_hits, 1);
     else
-        atomic_fetch_add_explicit(&c->worker->stats.keyspace_misses, 1, memory_order_relaxed);
+        worker_stat_add(&c->worker->stats.keyspace_misses, 1);
 }
 
 /* GET key */

@@ -283,8 +283,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
     size_t out_before = evbuffer_get_length(c->out);
 
     /* Bytes left over from the last callback were counted then. */
-    atomic_fetch_add_explicit(&c->worker->stats.net_in_bytes,
-                              evbuffer_get_length(in) - c->in_counted, memory_order_relaxed);
+    worker_stat_add(&c->worker->stats.net_in_bytes, evbuffer_get_length(in) - c->in_counted);
     if (conn_process_input(c, in))
         bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS | BEV_TRIG_IGNORE_WATERMARKS);
     c->in_counted = evbuffer_get_length(in);
@@ -293,8 +292,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
         return;
     }
     if (evbuffer_get_length(c->out) > out_before)
-        atomic_fetch_add_explicit(&c->worker->stats.net_out_bytes,
-                                  evbuffer_get_length(c->out) - out_before, memory_order_relaxed);
+        worker_stat_add(&c->worker->stats.net_out_bytes, evbuffer_get_length(c->out) - out_before);
     if ((c->flags & CLIENT_CLOSE_AFTER_REPLY)) {
         bufferevent_disable(bev, EV_READ);
         if (evbuffer_get_length(c->out) == 0)

@@ -21,15 +21,6 @@
 #include "daemon/server.h"
 #include "store/store.h"
 
-/* Sum of one per-worker counter. */
-#define WORKER_SUM(field)                                                                  \
-    ({                                                                                     \
-        uint64_t s_ = 0;                                                                   \
-        for (int w_ = 0; w_ < server.nworkers; w_++)                                       \
-            s_ += atomic_load_explicit(&server.workers[w_].stats.field, memory_order_relaxed); \
-        s_;                                                                                \
-    })
-
 /* Resident set size in bytes, from /proc/self/statm. */
 static unsigned long long info_rss_bytes(void)
 {
@@ -174,8 +165,10 @@ static void info_persistence(struct evbuffer *b)
 static void info_stats(struct evbuffer *b)
 {
     struct store_stats st;
+    struct stats_sum sum;
 
     store_stats_get(server.store, &st);
+    server_stats_sum(&sum);
     evbuffer_add_printf(b,
                         "# Stats\r\n"
                         "total_connections_received:%llu\r\n"
@@ -191,13 +184,13 @@ static void info_stats(struct evbuffer *b)
                         "rocksdb_writes:%llu\r\n"
                         "rocksdb_io_errors:%llu\r\n",
                         (unsigned long long)atomic_load(&server.total_connections),
-                        (unsigned long long)WORKER_SUM(commands),
-                        (unsigned long long)WORKER_SUM(net_in_bytes),
-                        (unsigned long long)WORKER_SUM(net_out_bytes),
+                        (unsigned long long)sum.commands,
+                        (unsigned long long)sum.net_in_bytes,
+                        (unsigned long long)sum.net_out_bytes,
                         (unsigned long long)atomic_load(&server.rejected_connections),
                         (unsigned long long)st.expired_keys,
-                        (unsigned long long)WORKER_SUM(keyspace_hits),
-                        (unsigned long long)WORKER_SUM(keyspace_misses),
+                        (unsigned long long)sum.keyspace_hits,
+                        (unsigned long long)sum.keyspace_misses,
                         (unsigned long long)st.rocks_reads, (unsigned long long)st.rocks_writes,
                         (unsigned long long)st.io_errors);
 }
@@ -253,11 +246,13 @@ static void info_cpu(struct evbuffer *b)
 
 static void info_commandstats(struct evbuffer *b)
 {
+    struct stats_sum sum;
+
+    server_stats_sum(&sum);
     evbuffer_add_printf(b, "# Commandstats\r\n");
     for (int i = 0; i < cmd_table_len; i++) {
-        const struct cmd_stats *st = &cmd_table_stats[i];
-        uint64_t calls = atomic_load(&st->calls), usec = atomic_load(&st->usec);
-        uint64_t rej = atomic_load(&st->rejected), failed = atomic_load(&st->failed);
+        uint64_t calls = sum.cmd[i].calls, usec = sum.cmd[i].usec;
+        uint64_t rej = sum.cmd[i].rejected, failed = sum.cmd[i].failed;
 
         if (calls == 0 && rej == 0 && failed == 0)
             continue;
