@@ -207,9 +207,9 @@ void cmd_execute(struct client *c)
         return;
     }
     if (d->flags & (CMD_WRITE | CMD_READONLY)) {
-        multi_cmd_lock(); /* excludes a running EXEC of another client */
+        multi_cmd_lock(c); /* excludes a running EXEC of another client */
         cmd_call(c, d);
-        multi_cmd_unlock();
+        multi_cmd_unlock(c);
     } else {
         cmd_call(c, d);
     }

@@ -2,9 +2,18 @@
  * (their handlers are in cmd_transactions.c), with Redis 7's semantics: commands after
  * MULTI are queued (+QUEUED); an error while queuing (unknown command, wrong arity) makes
  * EXEC fail with EXECABORT; EXEC runs the queue with no command of any other client in
- * between (it holds 'exec_lock' as writer, every other keyspace command holds it as
- * reader); a key touched by any client after WATCH makes EXEC reply a null array and
+ * between; a key touched by any client after WATCH makes EXEC reply a null array and
  * run nothing.
+ *
+ * HOW EXEC EXCLUDES OTHER COMMANDS: the exec lock is MULTI_LANES writer-preferring
+ * rwlocks, each on its own cache line, as index/shard.c's shard locks are. Every command
+ * that reads or writes keys (CMD_READONLY or CMD_WRITE) read-locks the lane of its
+ * worker (worker id modulo MULTI_LANES) around its handler; EXEC write-locks every lane,
+ * in ascending order, around the queue. So the readers of different workers never write
+ * to a shared cache line, where one rwlock made every keyed command of every worker
+ * write the same line twice; EXEC pays MULTI_LANES lock operations instead of one. EXEC
+ * itself is neither READONLY nor WRITE (cmd_init asserts it), so it holds no lane when it
+ * takes them all, and two EXECs take them in the same order.
  *
  * HOW WATCH WORKS: the watched keys live in one hash table of records (db, key,
  * client), guarded by 'watch_mu'. The store calls multi_touched() after it commits a
@@ -53,7 +62,15 @@ struct multi_state {
     int aborted; /* an error while queuing: EXEC replies EXECABORT */
 };
 
-static pthread_rwlock_t exec_lock;          /* see the file comment */
+#define MULTI_LANES 16 /* a power of two; more workers than this share lanes */
+#define MULTI_LINE 64  /* cache line */
+
+/* One lane of the exec lock (see the file comment). */
+struct exec_lane {
+    pthread_rwlock_t lock;
+} __attribute__((aligned(MULTI_LINE)));
+
+static struct exec_lane exec_lanes[MULTI_LANES]; /* set up by multi_init, then constant */
 static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct watch_rec *watch_table[WATCH_BUCKETS]; /* watch_mu */
 static _Atomic long watch_count;            /* records in the table; read without watch_mu */
@@ -84,17 +101,38 @@ void multi_touched(int db, const char *key, size_t klen)
 
 void multi_init(void)
 {
-    omk_rwlock_init_wrpref(&exec_lock);
+    for (int l = 0; l < MULTI_LANES; l++)
+        omk_rwlock_init_wrpref(&exec_lanes[l].lock);
 }
 
-void multi_cmd_lock(void)
+/* The lane of c's worker. */
+static pthread_rwlock_t *multi_lane(const struct client *c)
 {
-    omk_rwlock_rdlock(&exec_lock);
+    return &exec_lanes[(unsigned)c->worker->id & (MULTI_LANES - 1)].lock;
 }
 
-void multi_cmd_unlock(void)
+void multi_cmd_lock(const struct client *c)
 {
-    omk_rwlock_unlock(&exec_lock);
+    omk_rwlock_rdlock(multi_lane(c));
+}
+
+void multi_cmd_unlock(const struct client *c)
+{
+    omk_rwlock_unlock(multi_lane(c));
+}
+
+/* Take every lane as writer, in ascending order: no keyed command runs until
+ * multi_exec_unlock_all(). */
+static void multi_exec_lock_all(void)
+{
+    for (int l = 0; l < MULTI_LANES; l++)
+        omk_rwlock_wrlock(&exec_lanes[l].lock);
+}
+
+static void multi_exec_unlock_all(void)
+{
+    for (int l = MULTI_LANES; l-- > 0;)
+        omk_rwlock_unlock(&exec_lanes[l].lock);
 }
 
 void multi_unwatch(struct client *c)
@@ -184,9 +222,9 @@ enum multi_exec_rc multi_exec(struct client *c)
         multi_reset(c);
         return MULTI_EXEC_ABORTED;
     }
-    omk_rwlock_wrlock(&exec_lock);
+    multi_exec_lock_all();
     if (atomic_load(&c->watch_dirty)) {
-        omk_rwlock_unlock(&exec_lock);
+        multi_exec_unlock_all();
         multi_reset(c);
         return MULTI_EXEC_WATCHED;
     }
@@ -197,7 +235,7 @@ enum multi_exec_rc multi_exec(struct client *c)
         c->argv = m->cmds[i].argv;
         cmd_call(c, m->cmds[i].d);
     }
-    omk_rwlock_unlock(&exec_lock);
+    multi_exec_unlock_all();
     c->argc = argc;
     c->argv = argv;
     c->last_cmd_idx = idx;

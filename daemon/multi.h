@@ -12,7 +12,7 @@
 struct client;
 struct cmd_def;
 
-/* Start-up (main thread, before the store opens): hook the store's change callback. */
+/* Start-up (main thread, before any worker runs): set up the exec lock's lanes. */
 void multi_init(void);
 
 /* The store's touch hook (store_config.touched): mark every client watching (db, key)
@@ -37,8 +37,8 @@ enum multi_exec_rc {
 };
 
 /* Run c's open transaction with no command of another client in between, then forget
- * it and c's watches whatever the outcome. Owner thread; takes the exclusive lock, so
- * the caller must hold no multi_cmd_lock(). */
+ * it and c's watches whatever the outcome. Owner thread; takes every lane of the exec
+ * lock, so the caller must hold no multi_cmd_lock(). */
 enum multi_exec_rc multi_exec(struct client *c);
 
 /* Forget c's transaction and watches (DISCARD, EXEC, disconnect). Owner thread. */
@@ -51,9 +51,11 @@ void multi_watch(struct client *c, const struct omk_slice *keys, int n);
 /* Forget every WATCH of 'c' and its dirty flag. Owner thread; takes watch_mu. */
 void multi_unwatch(struct client *c);
 
-/* Shared lock held by every command that reads or writes keys; EXEC holds it
- * exclusively, so a transaction runs with no command of another client in between. */
-void multi_cmd_lock(void);
-void multi_cmd_unlock(void);
+/* The exec lock's read side, held around every command that reads or writes keys, run
+ * by client 'c' on its worker: it read-locks the lane of c's worker (multi.c). EXEC
+ * holds every lane exclusively, so a transaction runs with no command of another client
+ * in between. A thread must not take it twice (the lanes are writer-preferring). */
+void multi_cmd_lock(const struct client *c);
+void multi_cmd_unlock(const struct client *c);
 
 #endif
