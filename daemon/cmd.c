@@ -146,7 +146,7 @@ int cmd_arg_is(const struct client *c, int i, const char *s)
 
 const char *cmd_current_name(const struct client *c)
 {
-    int i = c->last_cmd_idx;
+    int i = atomic_load_explicit(&c->last_cmd_idx, memory_order_relaxed);
 
     return i >= 0 ? cmd_table[i].name : "";
 }
@@ -183,12 +183,12 @@ void cmd_execute(struct client *c)
         return;
     d = cmd_lookup(c->argv[0].p, c->argv[0].len);
     if (!d) {
-        c->last_cmd_idx = -1;
+        atomic_store_explicit(&c->last_cmd_idx, -1, memory_order_relaxed);
         cmd_reply_unknown(c);
         multi_abort(c);
         return;
     }
-    c->last_cmd_idx = (int)(d - cmd_table);
+    atomic_store_explicit(&c->last_cmd_idx, (int)(d - cmd_table), memory_order_relaxed);
     st = &c->worker->stats.cmd[d - cmd_table];
     if ((d->arity > 0 && c->argc != d->arity) || (d->arity < 0 && c->argc < -d->arity)) {
         reply_err_arity(c);
@@ -218,13 +218,14 @@ void cmd_execute(struct client *c)
 void cmd_call(struct client *c, const struct cmd_def *d)
 {
     struct cmd_stats *st = &c->worker->stats.cmd[d - cmd_table];
-    int64_t t0 = omk_mono_us();
+    int64_t start_us = omk_mono_us(), end_us;
 
-    c->last_cmd_idx = (int)(d - cmd_table);
+    atomic_store_explicit(&c->last_cmd_idx, (int)(d - cmd_table), memory_order_relaxed);
     d->proc(c);
+    end_us = omk_mono_us(); /* one reading serves the duration and the client's idle time */
     worker_stat_add(&st->calls, 1);
-    worker_stat_add(&st->usec, (uint64_t)(omk_mono_us() - t0));
-    c->last_ms = omk_now_ms();
+    worker_stat_add(&st->usec, (uint64_t)(end_us - start_us));
+    atomic_store_explicit(&c->last_us, end_us, memory_order_relaxed);
 }
 
 void cmd_flag_names(const struct cmd_def *d, void (*fn)(void *arg, const char *name), void *arg)

@@ -72,7 +72,9 @@ const struct cmd_def *cmd_lookup(const char *name, size_t len);
  * marked to close). Owner thread. */
 void cmd_execute(struct client *c);
 
-/* Run handler 'd' on the request in c->argc/c->argv and count it in the statistics.
+/* Run handler 'd' on the request in c->argc/c->argv and count it in the statistics of
+ * c's worker: one call, and the handler's run time by the monotonic clock, read once
+ * before and once after; the second reading is also c's last_us (CLIENT LIST idle=).
  * The caller has done every check (cmd_execute, EXEC). Owner thread. */
 void cmd_call(struct client *c, const struct cmd_def *d);
 

@@ -83,8 +83,8 @@ void conn_accept(struct worker *w, int fd)
     c->proto = 2;
     c->authenticated = !server.cfg.auth_required;
     c->ctime_ms = omk_now_ms();
-    c->last_ms = c->ctime_ms;
-    c->last_cmd_idx = -1;
+    atomic_init(&c->last_us, omk_mono_us());
+    atomic_init(&c->last_cmd_idx, -1);
     resp_req_init(&c->req);
     if (getpeername(fd, (struct sockaddr *)&sa, &salen) == 0)
         conn_format_addr(&sa, c->addr, sizeof(c->addr));

@@ -214,7 +214,7 @@ void multi_begin(struct client *c)
 enum multi_exec_rc multi_exec(struct client *c)
 {
     struct multi_state *m = c->multi;
-    int argc = c->argc, idx = c->last_cmd_idx;
+    int argc = c->argc, idx = atomic_load_explicit(&c->last_cmd_idx, memory_order_relaxed);
     struct omk_slice *argv = c->argv;
 
     OMK_ASSERT(m);
@@ -238,7 +238,7 @@ enum multi_exec_rc multi_exec(struct client *c)
     multi_exec_unlock_all();
     c->argc = argc;
     c->argv = argv;
-    c->last_cmd_idx = idx;
+    atomic_store_explicit(&c->last_cmd_idx, idx, memory_order_relaxed);
     c->multi = m;
     multi_reset(c);
     return MULTI_EXEC_RAN;
