@@ -35,6 +35,8 @@ static unsigned cmd_name_hash(const char *lower, size_t len)
 
 void cmd_init(void)
 {
+    const struct cmd_def *exec;
+
     OMK_ASSERT(cmd_table_len < CMD_HASH_SIZE / 2);
     memset(cmd_hash, 0, sizeof(cmd_hash));
     for (int i = 0; i < cmd_table_len; i++) {
@@ -46,6 +48,10 @@ void cmd_init(void)
             h = (h + 1) & (CMD_HASH_SIZE - 1);
         cmd_hash[h] = (short)(i + 1);
     }
+    /* cmd_execute read-locks an exec lane around READONLY and WRITE commands, and EXEC
+     * write-locks every lane: flagged either way, EXEC would wait on its own lane. */
+    exec = cmd_lookup("exec", 4);
+    OMK_ASSERT(exec && exec->proc == cmd_exec && !(exec->flags & (CMD_WRITE | CMD_READONLY)));
 }
 
 const struct cmd_def *cmd_lookup(const char *name, size_t len)

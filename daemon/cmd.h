@@ -62,7 +62,8 @@ enum {
 extern const struct cmd_def cmd_table[];
 extern const int cmd_table_len; /* CMD_COUNT */
 
-/* Build the name lookup table (main thread, once, before workers start). */
+/* Build the name lookup table (main thread, once, before workers start), and check the
+ * table's invariants: it aborts if EXEC is flagged CMD_WRITE or CMD_READONLY. */
 void cmd_init(void);
 
 /* The command named 'name'/'len' (any case), or NULL. */
