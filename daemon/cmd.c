@@ -1,6 +1,7 @@
-/* cmd.c - the command table built from commands.def, name lookup, and cmd_execute():
- * the one place that checks what every command needs checked (unknown name, arity,
- * authentication) and keeps per-command statistics. */
+/* cmd.c - the command table built from commands.def, name lookup, subcommand dispatch,
+ * and cmd_execute(): the one place that checks what every command needs checked
+ * (unknown name, arity, authentication), queues it inside MULTI, holds the worker's
+ * exec lane around keyed commands, and counts it in the worker's statistics. */
 #include "config.h"
 
 #include <ctype.h>

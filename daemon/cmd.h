@@ -1,7 +1,8 @@
 /* cmd.h - the command table and dispatch. daemon/commands.def is the only list of
  * commands: one row each (name, arity, flags, key positions, handler, group, summary).
  * cmd_execute() does the generic work once for all of them: lookup, unknown command,
- * arity, authentication and statistics; handlers in cmd_<group>.c do the rest. */
+ * arity, authentication, MULTI queueing, the exec lane and statistics; handler cmd_<name>
+ * in cmd_<group>.c does the rest (tests/check-command-files.sh holds every row to it). */
 #ifndef OMK_DAEMON_CMD_H
 #define OMK_DAEMON_CMD_H
 
@@ -32,9 +33,11 @@ struct cmd_def {
     int flags;           /* CMD_* */
     int first_key, last_key, key_step;
     cmd_proc *proc;
-    const char *group;   /* COMMAND DOCS group: "string", "generic", "server", "connection" */
-    const char *summary;
-    const char *since;
+    const char *group;   /* Redis' command group ("string", "generic", "server", "connection",
+                          * "transactions"): shown by COMMAND DOCS, and the handler's file
+                          * is cmd_<group>.c */
+    const char *summary; /* one sentence for COMMAND DOCS, in our words */
+    const char *since;   /* the Redis version that added the command */
 };
 
 /* One command's counters in one worker (struct worker_stats, server.h): written by that

@@ -1,6 +1,6 @@
 /* cmd_transactions.c - the commands of Redis' "transactions" group: MULTI EXEC DISCARD
  * WATCH UNWATCH. Each checks the client's transaction state, calls the machinery in
- * multi.c (the queue, the watch table, the exclusive lock) and replies with Redis 7's
+ * multi.c (the queue, the watch table, the exec lock's lanes) and replies with Redis 7's
  * words. All but UNWATCH carry CMD_NOQUEUE: inside MULTI they run at once (MULTI and
  * WATCH to refuse), while UNWATCH is queued, as in Redis. */
 #include "config.h"
