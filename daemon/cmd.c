@@ -75,6 +75,11 @@ const struct cmd_def *cmd_lookup(const char *name, size_t len)
     return NULL;
 }
 
+int cmd_arity_ok(int arity, int argc)
+{
+    return arity > 0 ? argc == arity : argc >= -arity;
+}
+
 /* Copy 'cmd' upper-cased into 'out' ('len' bytes, NUL-terminated): "Try CLIENT HELP." */
 static void cmd_upper(char *out, size_t len, const char *cmd)
 {
@@ -116,7 +121,7 @@ void cmd_dispatch_sub(struct client *c, const char *cmd, const struct cmd_sub *s
 
         if (!cmd_arg_is(c, 1, s->name))
             continue;
-        if ((s->arity > 0 && c->argc != s->arity) || (s->arity < 0 && c->argc < -s->arity))
+        if (!cmd_arity_ok(s->arity, c->argc))
             cmd_reply_sub_refused(c, cmd, s, flags);
         else
             s->proc(c);
@@ -197,7 +202,7 @@ void cmd_execute(struct client *c)
     }
     atomic_store_explicit(&c->last_cmd_idx, (int)(d - cmd_table), memory_order_relaxed);
     st = &c->worker->stats.cmd[d - cmd_table];
-    if ((d->arity > 0 && c->argc != d->arity) || (d->arity < 0 && c->argc < -d->arity)) {
+    if (!cmd_arity_ok(d->arity, c->argc)) {
         reply_err_arity(c);
         worker_stat_add(&st->rejected, 1);
         multi_abort(c);

@@ -72,6 +72,10 @@ void cmd_init(void);
 /* The command named 'name'/'len' (any case), or NULL. */
 const struct cmd_def *cmd_lookup(const char *name, size_t len);
 
+/* Whether 'argc' arguments, the command name included, fit 'arity' (> 0: exactly that
+ * many; < 0: at least -arity), for commands and subcommands alike. */
+int cmd_arity_ok(int arity, int argc);
+
 /* Run the request in c->argc/c->argv: exactly one reply is queued (or the client is
  * marked to close). Owner thread. */
 void cmd_execute(struct client *c);

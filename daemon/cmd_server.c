@@ -168,7 +168,7 @@ static void command_getkeys(struct client *c)
         reply_error(c, "ERR Invalid command specified");
         return;
     }
-    if ((d->arity > 0 && argc != d->arity) || (d->arity < 0 && argc < -d->arity)) {
+    if (!cmd_arity_ok(d->arity, argc)) {
         reply_error(c, "ERR Invalid number of arguments specified for command");
         return;
     }
