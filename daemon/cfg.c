@@ -13,6 +13,7 @@
 #include "common/omk_thread.h"
 #include "common/splitargs.h"
 #include "daemon/cfg.h"
+#include "daemon/reply.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -1015,11 +1016,11 @@ int cfg_load(struct server_config *c, int argc, char *const argv[], char *err, s
 
 /* ---- CONFIG SET ---- */
 
-/* Copy user text 's' into 'dst' for an error reply: at most 128 bytes, CR and LF
- * turned into spaces. */
+/* Copy user text 's' into 'dst' for an error reply: at most REPLY_USER_TEXT_MAX bytes,
+ * CR and LF turned into spaces (the text may also go to stderr at start-up). */
 static void cfg_user_text(char *dst, size_t dstlen, struct omk_slice s)
 {
-    size_t n = s.len < 128 ? s.len : 128;
+    size_t n = (size_t)reply_user_len(s.len);
 
     if (n > dstlen - 1)
         n = dstlen - 1;
@@ -1086,7 +1087,7 @@ int cfg_set_many(struct server_config *c, size_t n, const struct omk_slice *name
     struct cfg_val *vals = omk_calloc(n ? n : 1, sizeof(*vals));
     cfg_apply_fn **fns = omk_calloc(2 * n + 1, sizeof(*fns));
     const struct cfg_row **owner = omk_calloc(2 * n + 1, sizeof(*owner));
-    char msg[512], who[132];
+    char msg[512], who[REPLY_USER_TEXT_MAX + 1];
     size_t i, nfns = 0, parsed = 0;
     int rc = -1;
 

@@ -1,6 +1,7 @@
-/* cmd.c - the command table built from commands.def, name lookup, and cmd_execute():
- * the one place that checks what every command needs checked (unknown name, arity,
- * authentication) and keeps per-command statistics. */
+/* cmd.c - the command table built from commands.def, name lookup, subcommand dispatch,
+ * and cmd_execute(): the one place that checks what every command needs checked
+ * (unknown name, arity, authentication), queues it inside MULTI, holds the worker's
+ * exec lane around keyed commands, and counts it in the worker's statistics. */
 #include "config.h"
 
 #include <ctype.h>
@@ -21,7 +22,7 @@ const struct cmd_def cmd_table[] = {
 #undef OMK_CMD
 };
 const int cmd_table_len = (int)OMK_ARRAY_LEN(cmd_table);
-struct cmd_stats cmd_table_stats[OMK_ARRAY_LEN(cmd_table)];
+_Static_assert(OMK_ARRAY_LEN(cmd_table) == CMD_COUNT, "CMD_COUNT counts the table's rows");
 
 #define CMD_NAME_MAX 32
 #define CMD_HASH_SIZE 256 /* power of two, well above the number of commands */
@@ -35,6 +36,8 @@ static unsigned cmd_name_hash(const char *lower, size_t len)
 
 void cmd_init(void)
 {
+    const struct cmd_def *exec;
+
     OMK_ASSERT(cmd_table_len < CMD_HASH_SIZE / 2);
     memset(cmd_hash, 0, sizeof(cmd_hash));
     for (int i = 0; i < cmd_table_len; i++) {
@@ -46,6 +49,10 @@ void cmd_init(void)
             h = (h + 1) & (CMD_HASH_SIZE - 1);
         cmd_hash[h] = (short)(i + 1);
     }
+    /* cmd_execute read-locks an exec lane around READONLY and WRITE commands, and EXEC
+     * write-locks every lane: flagged either way, EXEC would wait on its own lane. */
+    exec = cmd_lookup("exec", 4);
+    OMK_ASSERT(exec && exec->proc == cmd_exec && !(exec->flags & (CMD_WRITE | CMD_READONLY)));
 }
 
 const struct cmd_def *cmd_lookup(const char *name, size_t len)
@@ -68,35 +75,73 @@ const struct cmd_def *cmd_lookup(const char *name, size_t len)
     return NULL;
 }
 
-void cmd_dispatch_sub(struct client *c, const char *cmd, const struct cmd_sub *subs, size_t n)
+int cmd_arity_ok(int arity, int argc)
+{
+    return arity > 0 ? argc == arity : argc >= -arity;
+}
+
+/* Copy 'cmd' upper-cased into 'out' ('len' bytes, NUL-terminated): "Try CLIENT HELP." */
+static void cmd_upper(char *out, size_t len, const char *cmd)
 {
     size_t i;
 
-    for (i = 0; i < n; i++) {
+    for (i = 0; cmd[i] && i + 1 < len; i++)
+        out[i] = (char)toupper((unsigned char)cmd[i]);
+    out[i] = '\0';
+}
+
+/* Reply the refusal of subcommand argv[1] of 'cmd' (lower case): with 'flags'
+ * CMD_SUB_ONE_ERROR, Redis' addReplySubcommandSyntaxError text; otherwise, for an unknown
+ * one ('sub' NULL), "unknown subcommand 'x'. Try CMD HELP.", and for a known one of the
+ * wrong arity, "wrong number of arguments for 'cmd|sub' command", as processCommand
+ * words them. */
+static void cmd_reply_sub_refused(struct client *c, const char *cmd, const struct cmd_sub *sub,
+                                  int flags)
+{
+    char upper[CMD_NAME_MAX];
+
+    cmd_upper(upper, sizeof(upper), cmd);
+    if (flags & CMD_SUB_ONE_ERROR)
+        reply_error_fmt(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
+                           "Try %s HELP.",
+                        reply_user_len(c->argv[1].len), c->argv[1].p, upper);
+    else if (sub)
+        reply_error_fmt(c, "ERR wrong number of arguments for '%s|%s' command", cmd, sub->name);
+    else
+        reply_error_fmt(c, "ERR unknown subcommand '%.*s'. Try %s HELP.",
+                        reply_user_len(c->argv[1].len), c->argv[1].p, upper);
+}
+
+void cmd_dispatch_sub(struct client *c, const char *cmd, const struct cmd_sub *subs, size_t n,
+                      int flags)
+{
+    OMK_ASSERT(c->argc >= 2);
+    for (size_t i = 0; i < n; i++) {
         const struct cmd_sub *s = &subs[i];
 
         if (!cmd_arg_is(c, 1, s->name))
             continue;
-        if ((s->arity > 0 && c->argc != s->arity) || (s->arity < 0 && c->argc < -s->arity)) {
-            reply_error_fmt(c, "ERR wrong number of arguments for '%s|%s' command", cmd, s->name);
-            return;
-        }
-        s->proc(c);
+        if (!cmd_arity_ok(s->arity, c->argc))
+            cmd_reply_sub_refused(c, cmd, s, flags);
+        else
+            s->proc(c);
         return;
     }
-    cmd_reply_unknown_sub(c, cmd);
+    cmd_reply_sub_refused(c, cmd, NULL, flags);
 }
 
-void cmd_reply_unknown_sub(struct client *c, const char *cmd)
+void cmd_reply_help(struct client *c, const char *cmd, const char *const *lines, size_t n)
 {
-    char upper[32];
-    size_t i;
+    char head[96];
 
-    for (i = 0; cmd[i] && i + 1 < sizeof(upper); i++)
-        upper[i] = (char)toupper((unsigned char)cmd[i]);
-    upper[i] = '\0';
-    reply_error_fmt(c, "ERR unknown subcommand '%.*s'. Try %s HELP.",
-                    (int)(c->argv[1].len < 128 ? c->argv[1].len : 128), c->argv[1].p, upper);
+    snprintf(head, sizeof(head), "%s <subcommand> [<arg> [value] [opt] ...]. Subcommands are:",
+             cmd);
+    reply_array_len(c, (long long)n + 3);
+    reply_simple(c, head);
+    for (size_t i = 0; i < n; i++)
+        reply_simple(c, lines[i]);
+    reply_simple(c, "HELP");
+    reply_simple(c, "    Prints this help.");
 }
 
 int cmd_word_is(const struct omk_slice *a, const char *w)
@@ -113,24 +158,24 @@ int cmd_arg_is(const struct client *c, int i, const char *s)
 
 const char *cmd_current_name(const struct client *c)
 {
-    int i = c->last_cmd_idx;
+    int i = atomic_load_explicit(&c->last_cmd_idx, memory_order_relaxed);
 
     return i >= 0 ? cmd_table[i].name : "";
 }
 
-/* Reply Redis' unknown-command error: the name and up to 128 bytes of arguments, each
- * quoted, with CR and LF turned into spaces by the encoder. */
+/* Reply Redis' unknown-command error: the name, then arguments, each quoted, until their
+ * text reaches REPLY_USER_TEXT_MAX bytes (Redis' loop, which may pass it by one quoted
+ * argument's quotes and space); the encoder turns CR and LF into spaces. */
 static void cmd_reply_unknown(struct client *c)
 {
-    char args[256];
+    char args[2 * REPLY_USER_TEXT_MAX];
     size_t n = 0;
 
     args[0] = '\0';
-    for (int i = 1; i < c->argc && n < 128; i++) {
-        int room = 128 - (int)n;
+    for (int i = 1; i < c->argc && n < REPLY_USER_TEXT_MAX; i++) {
+        size_t room = REPLY_USER_TEXT_MAX - n;
         int w = snprintf(args + n, sizeof(args) - n, "'%.*s' ",
-                         (int)(c->argv[i].len < (size_t)room ? c->argv[i].len : (size_t)room),
-                         c->argv[i].p);
+                         (int)(c->argv[i].len < room ? c->argv[i].len : room), c->argv[i].p);
         if (w < 0)
             break;
         n += (size_t)w;
@@ -138,7 +183,7 @@ static void cmd_reply_unknown(struct client *c)
             n = sizeof(args) - 1;
     }
     reply_error_fmt(c, "ERR unknown command '%.*s', with args beginning with: %s",
-                    (int)(c->argv[0].len < 128 ? c->argv[0].len : 128), c->argv[0].p, args);
+                    reply_user_len(c->argv[0].len), c->argv[0].p, args);
 }
 
 void cmd_execute(struct client *c)
@@ -150,22 +195,22 @@ void cmd_execute(struct client *c)
         return;
     d = cmd_lookup(c->argv[0].p, c->argv[0].len);
     if (!d) {
-        c->last_cmd_idx = -1;
+        atomic_store_explicit(&c->last_cmd_idx, -1, memory_order_relaxed);
         cmd_reply_unknown(c);
         multi_abort(c);
         return;
     }
-    c->last_cmd_idx = (int)(d - cmd_table);
-    st = &cmd_table_stats[d - cmd_table];
-    if ((d->arity > 0 && c->argc != d->arity) || (d->arity < 0 && c->argc < -d->arity)) {
+    atomic_store_explicit(&c->last_cmd_idx, (int)(d - cmd_table), memory_order_relaxed);
+    st = &c->worker->stats.cmd[d - cmd_table];
+    if (!cmd_arity_ok(d->arity, c->argc)) {
         reply_err_arity(c);
-        atomic_fetch_add_explicit(&st->rejected, 1, memory_order_relaxed);
+        worker_stat_add(&st->rejected, 1);
         multi_abort(c);
         return;
     }
     if (!c->authenticated && !(d->flags & CMD_NOAUTH)) {
         reply_error(c, "NOAUTH Authentication required.");
-        atomic_fetch_add_explicit(&st->rejected, 1, memory_order_relaxed);
+        worker_stat_add(&st->rejected, 1);
         multi_abort(c);
         return;
     }
@@ -174,9 +219,9 @@ void cmd_execute(struct client *c)
         return;
     }
     if (d->flags & (CMD_WRITE | CMD_READONLY)) {
-        multi_cmd_lock(); /* excludes a running EXEC of another client */
+        multi_cmd_lock(c); /* excludes a running EXEC of another client */
         cmd_call(c, d);
-        multi_cmd_unlock();
+        multi_cmd_unlock(c);
     } else {
         cmd_call(c, d);
     }
@@ -184,15 +229,15 @@ void cmd_execute(struct client *c)
 
 void cmd_call(struct client *c, const struct cmd_def *d)
 {
-    struct cmd_stats *st = &cmd_table_stats[d - cmd_table];
-    int64_t t0 = omk_mono_us();
+    struct cmd_stats *st = &c->worker->stats.cmd[d - cmd_table];
+    int64_t start_us = omk_mono_us(), end_us;
 
-    c->last_cmd_idx = (int)(d - cmd_table);
+    atomic_store_explicit(&c->last_cmd_idx, (int)(d - cmd_table), memory_order_relaxed);
     d->proc(c);
-    atomic_fetch_add_explicit(&st->calls, 1, memory_order_relaxed);
-    atomic_fetch_add_explicit(&st->usec, (uint64_t)(omk_mono_us() - t0), memory_order_relaxed);
-    atomic_fetch_add_explicit(&c->worker->stats.commands, 1, memory_order_relaxed);
-    c->last_ms = omk_now_ms();
+    end_us = omk_mono_us(); /* one reading serves the duration and the client's idle time */
+    worker_stat_add(&st->calls, 1);
+    worker_stat_add(&st->usec, (uint64_t)(end_us - start_us));
+    atomic_store_explicit(&c->last_us, end_us, memory_order_relaxed);
 }
 
 void cmd_flag_names(const struct cmd_def *d, void (*fn)(void *arg, const char *name), void *arg)

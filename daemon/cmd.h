@@ -1,7 +1,8 @@
 /* cmd.h - the command table and dispatch. daemon/commands.def is the only list of
  * commands: one row each (name, arity, flags, key positions, handler, group, summary).
  * cmd_execute() does the generic work once for all of them: lookup, unknown command,
- * arity, authentication and statistics; handlers in cmd_<group>.c do the rest. */
+ * arity, authentication, MULTI queueing, the exec lane and statistics; handler cmd_<name>
+ * in cmd_<group>.c does the rest (tests/check-command-files.sh holds every row to it). */
 #ifndef OMK_DAEMON_CMD_H
 #define OMK_DAEMON_CMD_H
 
@@ -32,17 +33,28 @@ struct cmd_def {
     int flags;           /* CMD_* */
     int first_key, last_key, key_step;
     cmd_proc *proc;
-    const char *group;   /* COMMAND DOCS group: "string", "generic", "server", "connection" */
-    const char *summary;
-    const char *since;
+    const char *group;   /* Redis' command group ("string", "generic", "server", "connection",
+                          * "transactions"): shown by COMMAND DOCS, and the handler's file
+                          * is cmd_<group>.c */
+    const char *summary; /* one sentence for COMMAND DOCS, in our words */
+    const char *since;   /* the Redis version that added the command */
 };
 
-/* Per command, summed over all workers (INFO commandstats). */
+/* One command's counters in one worker (struct worker_stats, server.h): written by that
+ * worker's thread alone, read by INFO. */
 struct cmd_stats {
-    _Atomic uint64_t calls;
-    _Atomic uint64_t usec;
-    _Atomic uint64_t rejected;
-    _Atomic uint64_t failed;
+    _Atomic uint64_t calls;    /* times its handler ran (cmd_call) */
+    _Atomic uint64_t usec;     /* microseconds spent in its handler, summed */
+    _Atomic uint64_t rejected; /* refused before running: wrong arity, NOAUTH */
+    _Atomic uint64_t failed;   /* ran and failed: not counted yet, always 0 */
+};
+
+/* The number of rows in commands.def, as a constant (sizes per-worker statistics). */
+enum {
+    CMD_COUNT = 0
+#define OMK_CMD(name, arity, flags, first, last, step, proc, group, since, summary) +1
+#include "daemon/commands.def"
+#undef OMK_CMD
 };
 
 /* Declare every handler. */
@@ -51,39 +63,55 @@ struct cmd_stats {
 #undef OMK_CMD
 
 extern const struct cmd_def cmd_table[];
-extern struct cmd_stats cmd_table_stats[];
-extern const int cmd_table_len;
+extern const int cmd_table_len; /* CMD_COUNT */
 
-/* Build the name lookup table (main thread, once, before workers start). */
+/* Build the name lookup table (main thread, once, before workers start), and check the
+ * table's invariants: it aborts if EXEC is flagged CMD_WRITE or CMD_READONLY. */
 void cmd_init(void);
 
 /* The command named 'name'/'len' (any case), or NULL. */
 const struct cmd_def *cmd_lookup(const char *name, size_t len);
 
+/* Whether 'argc' arguments, the command name included, fit 'arity' (> 0: exactly that
+ * many; < 0: at least -arity), for commands and subcommands alike. */
+int cmd_arity_ok(int arity, int argc);
+
 /* Run the request in c->argc/c->argv: exactly one reply is queued (or the client is
  * marked to close). Owner thread. */
 void cmd_execute(struct client *c);
 
-/* Run handler 'd' on the request in c->argc/c->argv and count it in the statistics.
+/* Run handler 'd' on the request in c->argc/c->argv and count it in the statistics of
+ * c's worker: one call, and the handler's run time by the monotonic clock, read once
+ * before and once after; the second reading is also c's last_us (CLIENT LIST idle=).
  * The caller has done every check (cmd_execute, EXEC). Owner thread. */
 void cmd_call(struct client *c, const struct cmd_def *d);
 
 /* A subcommand (CLIENT KILL, CONFIG GET, ...): its name, its arity counted from the
- * command name as Redis counts it, and its handler. */
+ * command name as Redis counts it, and its handler. A command with subcommands lists them
+ * in a table of these, HELP included, and hands the table to cmd_dispatch_sub(). */
 struct cmd_sub {
     const char *name; /* lower case */
-    int arity;
+    int arity;        /* > 0 exact argc, < 0 at least -arity */
     cmd_proc *proc;
 };
 
-/* Run the subcommand of 'cmd' (lower case, e.g. "client") named by argv[1], from
- * 'subs' ('n' rows): replies Redis' "unknown subcommand ... Try CLIENT HELP." or
- * "wrong number of arguments for 'client|kill' command" when it cannot. */
-void cmd_dispatch_sub(struct client *c, const char *cmd, const struct cmd_sub *subs, size_t n);
+/* cmd_dispatch_sub() flags. */
+#define CMD_SUB_ONE_ERROR 0x1 /* unknown name and wrong arity get the one error Redis' DEBUG
+                               * gives: "unknown subcommand or wrong number of arguments for
+                               * 'x'. Try DEBUG HELP." */
 
-/* Reply Redis' "ERR unknown subcommand 'x'. Try CLIENT HELP." for argv[1] of 'cmd'
- * (lower case, e.g. "client"). */
-void cmd_reply_unknown_sub(struct client *c, const char *cmd);
+/* Run the subcommand of 'cmd' (lower case, e.g. "client") named by argv[1] (any case;
+ * c->argc >= 2), from 'subs' ('n' rows), once its arity is checked. Otherwise reply, as
+ * Redis 7 does, "unknown subcommand 'x'. Try CLIENT HELP." or "wrong number of arguments
+ * for 'client|kill' command" (or the CMD_SUB_ONE_ERROR text with that flag in 'flags').
+ * Exactly one reply is queued either way. */
+void cmd_dispatch_sub(struct client *c, const char *cmd, const struct cmd_sub *subs, size_t n,
+                      int flags);
+
+/* Reply a HELP subcommand's text the way Redis' addReplyHelp does: an array of status
+ * lines, "<CMD> <subcommand> [<arg> [value] [opt] ...]. Subcommands are:" ('cmd' upper
+ * case), the 'n' 'lines', then the entry for HELP itself. */
+void cmd_reply_help(struct client *c, const char *cmd, const char *const *lines, size_t n);
 
 /* True if 'a' equals the word 'w', ignoring case (option names). */
 int cmd_word_is(const struct omk_slice *a, const char *w);
@@ -107,22 +135,22 @@ enum expire_unit { UNIT_SECONDS, UNIT_MS };
 int cmd_expire_arg_or_reply(struct client *c, struct omk_slice arg, enum expire_unit unit,
                             int relative, int64_t *out_ms);
 
-/* Options cmd_set_options_or_reply() may accept. */
-#define CMD_SET_OPT_COND 0x1    /* NX | XX */
-#define CMD_SET_OPT_GET 0x2     /* GET */
-#define CMD_SET_OPT_KEEPTTL 0x4 /* KEEPTTL */
-#define CMD_SET_OPT_PERSIST 0x8 /* PERSIST (GETEX) */
-/* EX PX EXAT PXAT are always accepted. */
+/* SET-style options, the daemon's own word (as Redis' OBJ_SET_* are its own): which
+ * options a command accepts ('allowed' below) and which a request gave. Handlers
+ * translate them to the store's STORE_SET_* bits when they call it (cmd_string.c), as
+ * Redis translates OBJ_* to SETKEY_*. EX PX EXAT PXAT are always accepted. */
+#define CMD_SET_NX 0x01      /* NX: only if the key does not exist */
+#define CMD_SET_XX 0x02      /* XX: only if the key exists */
+#define CMD_SET_GET 0x04     /* GET: reply the old value */
+#define CMD_SET_KEEPTTL 0x08 /* KEEPTTL: keep the key's expiry */
+#define CMD_SET_PERSIST 0x10 /* PERSIST (GETEX): remove the key's expiry */
+#define CMD_SET_EXPIRE 0x20  /* EX, PX, EXAT or PXAT was given (never in 'allowed') */
 
-/* Flags it adds to the STORE_SET_* ones. */
-#define CMD_SET_PERSIST 0x100 /* PERSIST was given */
-#define CMD_SET_EXPIRE 0x200  /* an expiry was given ('*expire_ms' holds it) */
-
-/* Parse the SET-style options in c->argv[first..] (those 'allowed' names, plus
- * EX/PX/EXAT/PXAT) exactly as Redis 7 does: syntax first, then the expiry value.
- * Writes STORE_SET_* / CMD_SET_* bits to '*flags' and the absolute expiry (0: none) to
- * '*expire_ms', and returns 1; or replies the error and returns 0. Shared by SET, GETEX
- * and any other command with these options. */
+/* Parse the SET-style options in c->argv[first..] (those of 'allowed', a set of
+ * CMD_SET_* bits, plus EX/PX/EXAT/PXAT) exactly as Redis 7 does: syntax first, then the
+ * expiry value. Writes the CMD_SET_* bits given to '*flags' and the absolute expiry
+ * (0: none) to '*expire_ms', and returns 1; or replies the error and returns 0. Shared by
+ * SET, GETEX and any other command with these options. */
 int cmd_set_options_or_reply(struct client *c, int first, int allowed, int *flags,
                              int64_t *expire_ms);
 

@@ -1,13 +1,20 @@
-/* cmd_server.c - server commands: DBSIZE FLUSHDB FLUSHALL SHUTDOWN COMMAND CONFIG TIME.
- * (INFO lives in cmd_info.c.) */
+/* cmd_server.c - the commands of Redis' "server" group: DBSIZE FLUSHDB FLUSHALL SHUTDOWN
+ * INFO COMMAND CONFIG SAVE BGSAVE LASTSAVE TIME SWAPDB DEBUG. INFO's text is built by
+ * info.c; COMMAND reads the command table; CONFIG hands its work to cfg.c; DEBUG runs only
+ * when enable-debug-command allows it, as in Redis 7. */
 #include "config.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+
+#include <event2/buffer.h>
 
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
+#include "daemon/info.h"
 #include "daemon/log.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
@@ -63,6 +70,19 @@ void cmd_shutdown(struct client *c)
     }
     c->flags |= CLIENT_CLOSE_AFTER_REPLY;
     server_request_shutdown();
+}
+
+/* INFO [section ...]: the sections asked for (default ones without arguments), as text;
+ * a verbatim string in RESP3. */
+void cmd_info(struct client *c)
+{
+    struct evbuffer *b = evbuffer_new();
+    size_t len;
+
+    info_write(b, (size_t)c->argc - 1, &c->argv[1]);
+    len = evbuffer_get_length(b);
+    reply_verbatim(c, len ? (const char *)evbuffer_pullup(b, -1) : "", len);
+    evbuffer_free(b);
 }
 
 /* ---- COMMAND ---- */
@@ -139,7 +159,7 @@ static void cmd_reply_docs(struct client *c, const struct cmd_def *d)
 }
 
 /* COMMAND GETKEYS command [arg ...]: the key arguments, from the table's first/last/step. */
-static void cmd_getkeys(struct client *c)
+static void command_getkeys(struct client *c)
 {
     const struct cmd_def *d = cmd_lookup(c->argv[2].p, c->argv[2].len);
     int argc = c->argc - 2, last, n = 0;
@@ -148,7 +168,7 @@ static void cmd_getkeys(struct client *c)
         reply_error(c, "ERR Invalid command specified");
         return;
     }
-    if ((d->arity > 0 && argc != d->arity) || (d->arity < 0 && argc < -d->arity)) {
+    if (!cmd_arity_ok(d->arity, argc)) {
         reply_error(c, "ERR Invalid number of arguments specified for command");
         return;
     }
@@ -164,62 +184,76 @@ static void cmd_getkeys(struct client *c)
         reply_bulk(c, c->argv[2 + i].p, c->argv[2 + i].len);
 }
 
-/* COMMAND [COUNT | INFO [name ...] | DOCS [name ...] | LIST | GETKEYS cmd args] */
-void cmd_command(struct client *c)
+/* COMMAND COUNT */
+static void command_count(struct client *c)
 {
-    if (c->argc == 1) {
+    reply_int(c, cmd_table_len);
+}
+
+/* COMMAND LIST: every command's name. */
+static void command_list(struct client *c)
+{
+    reply_array_len(c, cmd_table_len);
+    for (int i = 0; i < cmd_table_len; i++)
+        reply_bulk_cstr(c, cmd_table[i].name);
+}
+
+/* COMMAND INFO [name ...]: the entries of the commands named (nil for an unknown one),
+ * or of every command; COMMAND alone too. */
+static void command_info(struct client *c)
+{
+    if (c->argc <= 2) {
         reply_array_len(c, cmd_table_len);
         for (int i = 0; i < cmd_table_len; i++)
             cmd_reply_info(c, &cmd_table[i]);
-    } else if (cmd_arg_is(c, 1, "count") && c->argc == 2) {
-        reply_int(c, cmd_table_len);
-    } else if (cmd_arg_is(c, 1, "list") && c->argc == 2) {
-        reply_array_len(c, cmd_table_len);
-        for (int i = 0; i < cmd_table_len; i++)
-            reply_bulk_cstr(c, cmd_table[i].name);
-    } else if (cmd_arg_is(c, 1, "info")) {
-        if (c->argc == 2) {
-            reply_array_len(c, cmd_table_len);
-            for (int i = 0; i < cmd_table_len; i++)
-                cmd_reply_info(c, &cmd_table[i]);
-            return;
-        }
-        reply_array_len(c, c->argc - 2);
-        for (int i = 2; i < c->argc; i++) {
-            const struct cmd_def *d = cmd_lookup(c->argv[i].p, c->argv[i].len);
-
-            if (d)
-                cmd_reply_info(c, d);
-            else
-                reply_null_array(c);
-        }
-    } else if (cmd_arg_is(c, 1, "docs")) {
-        int n = 0;
-
-        if (c->argc == 2) {
-            reply_map_len(c, cmd_table_len);
-            for (int i = 0; i < cmd_table_len; i++)
-                cmd_reply_docs(c, &cmd_table[i]);
-            return;
-        }
-        for (int i = 2; i < c->argc; i++)
-            n += cmd_lookup(c->argv[i].p, c->argv[i].len) != NULL;
-        reply_map_len(c, n);
-        for (int i = 2; i < c->argc; i++) {
-            const struct cmd_def *d = cmd_lookup(c->argv[i].p, c->argv[i].len);
-
-            if (d)
-                cmd_reply_docs(c, d);
-        }
-    } else if (cmd_arg_is(c, 1, "getkeys") && c->argc >= 3) {
-        cmd_getkeys(c);
-    } else if (cmd_arg_is(c, 1, "count") || cmd_arg_is(c, 1, "list") ||
-               cmd_arg_is(c, 1, "getkeys")) {
-        reply_error_fmt(c, "ERR wrong number of arguments for 'command|%.*s' command",
-                        (int)c->argv[1].len, c->argv[1].p);
-    } else {
-        cmd_reply_unknown_sub(c, "command");
+        return;
     }
+    reply_array_len(c, c->argc - 2);
+    for (int i = 2; i < c->argc; i++) {
+        const struct cmd_def *d = cmd_lookup(c->argv[i].p, c->argv[i].len);
+
+        if (d)
+            cmd_reply_info(c, d);
+        else
+            reply_null_array(c);
+    }
+}
+
+/* COMMAND DOCS [name ...]: the docs of the commands named (an unknown one is left out),
+ * or of every command. */
+static void command_docs(struct client *c)
+{
+    int n = 0;
+
+    if (c->argc == 2) {
+        reply_map_len(c, cmd_table_len);
+        for (int i = 0; i < cmd_table_len; i++)
+            cmd_reply_docs(c, &cmd_table[i]);
+        return;
+    }
+    for (int i = 2; i < c->argc; i++)
+        n += cmd_lookup(c->argv[i].p, c->argv[i].len) != NULL;
+    reply_map_len(c, n);
+    for (int i = 2; i < c->argc; i++) {
+        const struct cmd_def *d = cmd_lookup(c->argv[i].p, c->argv[i].len);
+
+        if (d)
+            cmd_reply_docs(c, d);
+    }
+}
+
+static const struct cmd_sub command_subs[] = {
+    {"count", 2, command_count}, {"list", 2, command_list},         {"info", -2, command_info},
+    {"docs", -2, command_docs},  {"getkeys", -3, command_getkeys},
+};
+
+/* COMMAND [COUNT | LIST | INFO [name ...] | DOCS [name ...] | GETKEYS command [arg ...]] */
+void cmd_command(struct client *c)
+{
+    if (c->argc == 1)
+        command_info(c);
+    else
+        cmd_dispatch_sub(c, "command", command_subs, OMK_ARRAY_LEN(command_subs), 0);
 }
 
 /* ---- CONFIG ---- */
@@ -249,40 +283,49 @@ static int config_set_pairs(struct client *c, char *err, size_t errlen)
     return rc;
 }
 
-/* CONFIG GET pattern [pattern ...] | SET name value [name value ...] | RESETSTAT */
-void cmd_config(struct client *c)
+/* CONFIG GET pattern [pattern ...]: the matching options and their values, as a map. */
+static void config_get(struct client *c)
+{
+    size_t n;
+
+    reply_deferred_begin(c);
+    n = cfg_get_many(&server.cfg, (size_t)c->argc - 2, &c->argv[2], config_get_cb, c);
+    reply_deferred_end_map(c, (long long)n);
+}
+
+/* CONFIG SET name value [name value ...]: all of them or none (cfg_set_many). A name
+ * without its value is Redis' syntax error. */
+static void config_set(struct client *c)
 {
     char err[512];
 
-    if (cmd_arg_is(c, 1, "get")) {
-        size_t n;
-
-        if (c->argc < 3) {
-            reply_error(c, "ERR wrong number of arguments for 'config|get' command");
-            return;
-        }
-        reply_deferred_begin(c);
-        n = cfg_get_many(&server.cfg, (size_t)c->argc - 2, &c->argv[2], config_get_cb, c);
-        reply_deferred_end_map(c, (long long)n);
-    } else if (cmd_arg_is(c, 1, "set")) {
-        if (c->argc < 4 || c->argc % 2 != 0) {
-            reply_error(c, "ERR wrong number of arguments for 'config|set' command");
-            return;
-        }
-        if (config_set_pairs(c, err, sizeof(err)) != 0)
-            reply_error_fmt(c, "ERR %s", err);
-        else
-            reply_ok(c);
-    } else if (cmd_arg_is(c, 1, "resetstat")) {
-        if (c->argc != 2) {
-            reply_error(c, "ERR wrong number of arguments for 'config|resetstat' command");
-            return;
-        }
-        server_reset_stats();
-        reply_ok(c);
-    } else {
-        cmd_reply_unknown_sub(c, "config");
+    if (c->argc % 2 != 0) {
+        reply_err_syntax(c);
+        return;
     }
+    if (config_set_pairs(c, err, sizeof(err)) != 0)
+        reply_error_fmt(c, "ERR %s", err);
+    else
+        reply_ok(c);
+}
+
+/* CONFIG RESETSTAT: zero INFO's counters. */
+static void config_resetstat(struct client *c)
+{
+    server_reset_stats();
+    reply_ok(c);
+}
+
+static const struct cmd_sub config_subs[] = {
+    {"get", -3, config_get},
+    {"set", -4, config_set},
+    {"resetstat", 2, config_resetstat},
+};
+
+/* CONFIG GET | SET | RESETSTAT ... */
+void cmd_config(struct client *c)
+{
+    cmd_dispatch_sub(c, "config", config_subs, OMK_ARRAY_LEN(config_subs), 0);
 }
 
 /* SAVE: write a checkpoint of every database now (see store_save). */
@@ -331,4 +374,120 @@ void cmd_time(struct client *c)
     reply_array_len(c, 2);
     reply_bulk_ll(c, us / 1000000);
     reply_bulk_ll(c, us % 1000000);
+}
+
+/* SWAPDB index1 index2: refused. A RocksDB key starts with its database number, so a
+ * swap would rewrite both databases whole; omenkv says so rather than pretend. */
+void cmd_swapdb(struct client *c)
+{
+    reply_error(c, "ERR SWAPDB is not supported by omenkv");
+}
+
+/* ---- DEBUG ---- */
+
+/* Whether enable-debug-command lets 'c' run DEBUG: "yes" always, "local" only from the
+ * loopback address (Redis' islocalClient: 127.0.0.1 or ::1 exactly). */
+static int debug_allowed(const struct client *c)
+{
+    const char *colon;
+    size_t iplen;
+
+    switch (atomic_load(&server.cfg.enable_debug_command)) {
+    case CFG_DEBUG_YES:
+        return 1;
+    case CFG_DEBUG_LOCAL:
+        colon = strrchr(c->addr, ':'); /* addr is "ip:port" */
+        iplen = colon ? (size_t)(colon - c->addr) : 0;
+        return (iplen == 9 && !memcmp(c->addr, "127.0.0.1", 9)) ||
+               (iplen == 3 && !memcmp(c->addr, "::1", 3));
+    default:
+        return 0;
+    }
+}
+
+/* Sleep this thread for 'sec' seconds (negative: not at all). */
+static void debug_sleep_for(long double sec)
+{
+    struct timespec t;
+
+    if (!(sec > 0))
+        return;
+    if (sec > 1e9L)
+        sec = 1e9L; /* some thirty years: enough, and no overflow below */
+    t.tv_sec = (time_t)sec;
+    t.tv_nsec = (long)((sec - (long double)t.tv_sec) * 1e9L);
+    while (nanosleep(&t, &t) != 0 && errno == EINTR)
+        ;
+}
+
+/* DEBUG HELP */
+static void debug_help(struct client *c)
+{
+    static const char *const help[] = {
+        "JMAP",
+        "    Does nothing; kept for clients that call it.",
+        "SET-ACTIVE-EXPIRE <0|1>",
+        "    Setting it to 0 disables expiring keys in background when they are not",
+        "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
+        "    default.",
+        "SLEEP <seconds>",
+        "    Stop the client's worker thread for <seconds>. Decimals allowed.",
+    };
+
+    cmd_reply_help(c, "DEBUG", help, OMK_ARRAY_LEN(help));
+}
+
+/* DEBUG JMAP: does nothing. */
+static void debug_jmap(struct client *c)
+{
+    reply_ok(c);
+}
+
+/* DEBUG SLEEP seconds: blocks the worker thread that runs it (the clients of other
+ * workers go on). The number is parsed strictly, where Redis' strtod takes garbage as 0. */
+static void debug_sleep(struct client *c)
+{
+    long double sec;
+
+    if (!omk_str2ld(c->argv[2].p, c->argv[2].len, &sec)) {
+        reply_error(c, "ERR value is not a valid float");
+        return;
+    }
+    debug_sleep_for(sec);
+    reply_ok(c);
+}
+
+/* DEBUG SET-ACTIVE-EXPIRE 0|1: pause or resume the store's active expiry. The number is
+ * parsed strictly, where Redis' atoi takes garbage as 0. */
+static void debug_set_active_expire(struct client *c)
+{
+    long long on;
+
+    if (!omk_str2ll(c->argv[2].p, c->argv[2].len, &on)) {
+        reply_err_not_int(c);
+        return;
+    }
+    store_expire_set_active(server.store, on != 0);
+    reply_ok(c);
+}
+
+static const struct cmd_sub debug_subs[] = {
+    {"help", 2, debug_help},
+    {"jmap", 2, debug_jmap},
+    {"sleep", 3, debug_sleep},
+    {"set-active-expire", 3, debug_set_active_expire},
+};
+
+/* DEBUG SLEEP | SET-ACTIVE-EXPIRE | JMAP | HELP ..., when enable-debug-command allows it.
+ * An unknown subcommand and a wrong arity get Redis' one DEBUG error. */
+void cmd_debug(struct client *c)
+{
+    if (!debug_allowed(c)) {
+        reply_error(c, "ERR DEBUG command not allowed. If the enable-debug-command option is "
+                       "set to \"local\", you can run it from a local connection, otherwise you "
+                       "need to set this option in the configuration file, and then restart the "
+                       "server.");
+        return;
+    }
+    cmd_dispatch_sub(c, "debug", debug_subs, OMK_ARRAY_LEN(debug_subs), CMD_SUB_ONE_ERROR);
 }

@@ -21,9 +21,9 @@
 static void cmd_count_lookup(struct client *c, int hit)
 {
     if (hit)
-        atomic_fetch_add_explicit(&c->worker->stats.keyspace_hits, 1, memory_order_relaxed);
+        worker_stat_add(&c->worker->stats.keyspace_hits, 1);
     else
-        atomic_fetch_add_explicit(&c->worker->stats.keyspace_misses, 1, memory_order_relaxed);
+        worker_stat_add(&c->worker->stats.keyspace_misses, 1);
 }
 
 /* GET key */
@@ -96,8 +96,8 @@ struct set_expire {
     int relative;                /* EX or PX: counted from now */
 };
 
-/* The syntax half of cmd_set_options_or_reply(): the STORE_SET_* / CMD_SET_PERSIST bits
- * in '*flags' and the expiry option, unchecked, in '*e'. Returns 1, or replies "syntax
+/* The syntax half of cmd_set_options_or_reply(): the CMD_SET_* bits given in '*flags'
+ * (CMD_SET_EXPIRE not yet) and the expiry option, unchecked, in '*e'. Returns 1, or replies "syntax
  * error" and returns 0. */
 static int cmd_set_options_parse_or_reply(struct client *c, int first, int allowed, int *flags,
                                           struct set_expire *e)
@@ -112,19 +112,19 @@ static int cmd_set_options_parse_or_reply(struct client *c, int first, int allow
         int is_ex = cmd_word_is(a, "ex"), is_px = cmd_word_is(a, "px");
         int is_exat = cmd_word_is(a, "exat"), is_pxat = cmd_word_is(a, "pxat");
 
-        if ((allowed & CMD_SET_OPT_COND) && cmd_word_is(a, "nx") && !(f & STORE_SET_XX)) {
-            f |= STORE_SET_NX;
-        } else if ((allowed & CMD_SET_OPT_COND) && cmd_word_is(a, "xx") && !(f & STORE_SET_NX)) {
-            f |= STORE_SET_XX;
-        } else if ((allowed & CMD_SET_OPT_GET) && cmd_word_is(a, "get")) {
-            f |= STORE_SET_GET;
-        } else if ((allowed & CMD_SET_OPT_KEEPTTL) && cmd_word_is(a, "keepttl") && !expire &&
+        if ((allowed & CMD_SET_NX) && cmd_word_is(a, "nx") && !(f & CMD_SET_XX)) {
+            f |= CMD_SET_NX;
+        } else if ((allowed & CMD_SET_XX) && cmd_word_is(a, "xx") && !(f & CMD_SET_NX)) {
+            f |= CMD_SET_XX;
+        } else if ((allowed & CMD_SET_GET) && cmd_word_is(a, "get")) {
+            f |= CMD_SET_GET;
+        } else if ((allowed & CMD_SET_KEEPTTL) && cmd_word_is(a, "keepttl") && !expire &&
                    !(f & CMD_SET_PERSIST)) {
-            f |= STORE_SET_KEEPTTL;
-        } else if ((allowed & CMD_SET_OPT_PERSIST) && cmd_word_is(a, "persist") && !expire) {
+            f |= CMD_SET_KEEPTTL;
+        } else if ((allowed & CMD_SET_PERSIST) && cmd_word_is(a, "persist") && !expire) {
             f |= CMD_SET_PERSIST;
         } else if ((is_ex || is_px || is_exat || is_pxat) && has_next &&
-                   !(f & (STORE_SET_KEEPTTL | CMD_SET_PERSIST)) &&
+                   !(f & (CMD_SET_KEEPTTL | CMD_SET_PERSIST)) &&
                    (!expire || (unit == (is_ex || is_exat ? UNIT_SECONDS : UNIT_MS) &&
                                 relative == (is_ex || is_px)))) {
             /* The same unit again is allowed (the last one wins), another is not. */
@@ -162,22 +162,32 @@ int cmd_set_options_or_reply(struct client *c, int first, int allowed, int *flag
     return 1;
 }
 
+/* The STORE_SET_* bits for SET-style options 'flags' (CMD_SET_*). CMD_SET_EXPIRE has no
+ * store bit: store_set() takes the expiry itself; CMD_SET_PERSIST is GETEX's alone. */
+static int cmd_set_store_flags(int flags)
+{
+    OMK_ASSERT(!(flags & CMD_SET_PERSIST));
+    return (flags & CMD_SET_NX ? STORE_SET_NX : 0) | (flags & CMD_SET_XX ? STORE_SET_XX : 0) |
+           (flags & CMD_SET_GET ? STORE_SET_GET : 0) |
+           (flags & CMD_SET_KEEPTTL ? STORE_SET_KEEPTTL : 0);
+}
+
 /* The core of SET, SETNX, SETEX, PSETEX and GETSET: write 'val' at c->argv[1] as the
- * STORE_SET_* bits of 'flags' say, expiring at 'expire_ms' (0: never), and reply: the
- * old value or nil with STORE_SET_GET; otherwise +OK or nil (NX/XX refused), or :1 / :0
+ * CMD_SET_* bits of 'flags' say, expiring at 'expire_ms' (0: never), and reply: the
+ * old value or nil with CMD_SET_GET; otherwise +OK or nil (NX/XX refused), or :1 / :0
  * when 'int_reply' (SETNX). */
 static void cmd_set_generic(struct client *c, struct omk_slice val, int flags, int64_t expire_ms,
                             int int_reply)
 {
     struct store_val *old = NULL;
-    int rc = store_set(server.store, c->db, c->argv[1], val, flags, expire_ms,
-                       (flags & STORE_SET_GET) ? &old : NULL);
+    int rc = store_set(server.store, c->db, c->argv[1], val, cmd_set_store_flags(flags),
+                       expire_ms, (flags & CMD_SET_GET) ? &old : NULL);
 
     if (rc < 0) {
         reply_err_store(c, rc);
         return;
     }
-    if (flags & STORE_SET_GET) {
+    if (flags & CMD_SET_GET) {
         cmd_count_lookup(c, old != NULL);
         if (old)
             reply_bulk_val(c, old);
@@ -198,16 +208,16 @@ void cmd_set(struct client *c)
     int flags;
     int64_t expire_ms;
 
-    if (!cmd_set_options_or_reply(c, 3, CMD_SET_OPT_COND | CMD_SET_OPT_GET | CMD_SET_OPT_KEEPTTL,
+    if (!cmd_set_options_or_reply(c, 3, CMD_SET_NX | CMD_SET_XX | CMD_SET_GET | CMD_SET_KEEPTTL,
                                   &flags, &expire_ms))
         return;
-    cmd_set_generic(c, c->argv[2], flags & ~CMD_SET_EXPIRE, expire_ms, 0);
+    cmd_set_generic(c, c->argv[2], flags, expire_ms, 0);
 }
 
 /* SETNX key value: 1 if the key was set, 0 if it existed. */
 void cmd_setnx(struct client *c)
 {
-    cmd_set_generic(c, c->argv[2], STORE_SET_NX, 0, 1);
+    cmd_set_generic(c, c->argv[2], CMD_SET_NX, 0, 1);
 }
 
 /* SETEX key seconds value / PSETEX key milliseconds value: SET with EX / PX. */
@@ -232,7 +242,7 @@ void cmd_psetex(struct client *c)
 /* GETSET key value: SET ... GET (the expiry is cleared). */
 void cmd_getset(struct client *c)
 {
-    cmd_set_generic(c, c->argv[2], STORE_SET_GET, 0, 0);
+    cmd_set_generic(c, c->argv[2], CMD_SET_GET, 0, 0);
 }
 
 /* MGET key [key ...]: nil for each missing key. */
@@ -523,7 +533,7 @@ void cmd_getex(struct client *c)
     int64_t expire_ms = 0;
     int flags, rc;
 
-    if (!cmd_set_options_parse_or_reply(c, 2, CMD_SET_OPT_PERSIST, &flags, &e))
+    if (!cmd_set_options_parse_or_reply(c, 2, CMD_SET_PERSIST, &flags, &e))
         return;
     if (e.arg) {
         enum cmd_expire_err err = cmd_expire_arg(*e.arg, e.unit, e.relative, &expire_ms);

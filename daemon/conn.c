@@ -121,8 +121,8 @@ void conn_accept(struct worker *w, int fd)
     c->proto = 2;
     c->authenticated = !server.cfg.auth_required;
     c->ctime_ms = omk_now_ms();
-    c->last_ms = c->ctime_ms;
-    c->last_cmd_idx = -1;
+    atomic_init(&c->last_us, omk_mono_us());
+    atomic_init(&c->last_cmd_idx, -1);
     resp_req_init(&c->req);
     if (getpeername(fd, (struct sockaddr *)&sa, &salen) == 0)
         conn_format_addr(&sa, c->addr, sizeof(c->addr));
@@ -324,8 +324,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 
     pass_hold(c); /* whatever this callback replies waits for the end of the pass */
     /* Bytes left over from the last callback were counted then. */
-    atomic_fetch_add_explicit(&c->worker->stats.net_in_bytes,
-                              evbuffer_get_length(in) - c->in_counted, memory_order_relaxed);
+    worker_stat_add(&c->worker->stats.net_in_bytes, evbuffer_get_length(in) - c->in_counted);
     if (conn_process_input(c, in))
         bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS | BEV_TRIG_IGNORE_WATERMARKS);
     c->in_counted = evbuffer_get_length(in);
@@ -334,8 +333,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
         return;
     }
     if (evbuffer_get_length(c->out) > out_before)
-        atomic_fetch_add_explicit(&c->worker->stats.net_out_bytes,
-                                  evbuffer_get_length(c->out) - out_before, memory_order_relaxed);
+        worker_stat_add(&c->worker->stats.net_out_bytes, evbuffer_get_length(c->out) - out_before);
     if ((c->flags & CLIENT_CLOSE_AFTER_REPLY)) {
         bufferevent_disable(bev, EV_READ);
         if (evbuffer_get_length(c->out) == 0)

@@ -37,8 +37,11 @@ struct client {
     char laddr[64];              /* "ip:port" of our end */
     int64_t ctime_ms;            /* connected at (wall clock) */
     int64_t obuf_soft_since_ms;  /* output above the soft limit since (monotonic), 0: it is not */
-    _Atomic int64_t last_ms;     /* last command at (wall clock); read by CLIENT LIST */
-    _Atomic int last_cmd_idx;    /* index of the last command in the table, -1 none */
+    _Atomic int64_t last_us;     /* when the last command ended, or when it connected:
+                                  * omk_mono_us(), monotonic microseconds. Written by the
+                                  * owner (relaxed), read by CLIENT LIST for idle= */
+    _Atomic int last_cmd_idx;    /* index of the last command in the table, -1 none; written
+                                  * by the owner (relaxed), read by CLIENT LIST for cmd= */
     struct client *prev, *next;  /* worker->clients list; guarded by worker->clients_lock */
     struct multi_state *multi;   /* open MULTI, or NULL (multi.c) */
     struct watch_rec *watches;   /* this client's WATCHes (multi.c; also its watch_mu) */

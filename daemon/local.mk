@@ -10,8 +10,9 @@ daemon_libomkdaemon_a_SOURCES = \
 	daemon/cmd.c daemon/cmd.h daemon/commands.def \
 	daemon/multi.c daemon/multi.h \
 	daemon/pass.c daemon/pass.h \
-	daemon/cmd_conn.c daemon/cmd_server.c daemon/cmd_info.c \
-	daemon/cmd_string.c daemon/cmd_keys.c daemon/cmd_debug.c \
+	daemon/cmd_connection.c daemon/cmd_server.c daemon/cmd_string.c daemon/cmd_generic.c \
+	daemon/cmd_transactions.c \
+	daemon/info.c daemon/info.h \
 	daemon/cfg.c daemon/cfg.h \
 	daemon/log.c daemon/log.h
 daemon_libomkdaemon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS)
@@ -26,3 +27,7 @@ check_PROGRAMS += tests/unit/test_cfg
 TESTS += tests/unit/test_cfg
 tests_unit_test_cfg_SOURCES = tests/unit/test_cfg.c daemon/cfg.c daemon/log.c
 tests_unit_test_cfg_LDADD = common/libomkcommon.a -lpthread
+
+# Every command's handler is cmd_<name> in daemon/cmd_<group>.c (README "How it is built").
+TESTS += tests/check-command-files.sh
+EXTRA_DIST += tests/check-command-files.sh

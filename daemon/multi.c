@@ -1,9 +1,19 @@
-/* multi.c - MULTI / EXEC / DISCARD / WATCH / UNWATCH, with Redis 7's semantics:
- * commands after MULTI are queued (+QUEUED); an error while queuing (unknown command,
- * wrong arity) makes EXEC fail with EXECABORT; EXEC runs the queue with no command of
- * any other client in between (it holds 'exec_lock' as writer, every other keyspace
- * command holds it as reader); a key touched by any client after WATCH makes EXEC
- * reply a null array and run nothing.
+/* multi.c - the transaction machinery behind MULTI / EXEC / DISCARD / WATCH / UNWATCH
+ * (their handlers are in cmd_transactions.c), with Redis 7's semantics: commands after
+ * MULTI are queued (+QUEUED); an error while queuing (unknown command, wrong arity) makes
+ * EXEC fail with EXECABORT; EXEC runs the queue with no command of any other client in
+ * between; a key touched by any client after WATCH makes EXEC reply a null array and
+ * run nothing.
+ *
+ * HOW EXEC EXCLUDES OTHER COMMANDS: the exec lock is MULTI_LANES writer-preferring
+ * rwlocks, each on its own cache line, as index/shard.c's shard locks are. Every command
+ * that reads or writes keys (CMD_READONLY or CMD_WRITE) read-locks the lane of its
+ * worker (worker id modulo MULTI_LANES) around its handler; EXEC write-locks every lane,
+ * in ascending order, around the queue. So the readers of different workers never write
+ * to a shared cache line, where one rwlock made every keyed command of every worker
+ * write the same line twice; EXEC pays MULTI_LANES lock operations instead of one. EXEC
+ * itself is neither READONLY nor WRITE (cmd_init asserts it), so it holds no lane when it
+ * takes them all, and two EXECs take them in the same order.
  *
  * HOW WATCH WORKS: the watched keys live in one hash table of records (db, key,
  * client), guarded by 'watch_mu'. The store calls multi_touched() after it commits a
@@ -52,7 +62,15 @@ struct multi_state {
     int aborted; /* an error while queuing: EXEC replies EXECABORT */
 };
 
-static pthread_rwlock_t exec_lock;          /* see the file comment */
+#define MULTI_LANES 16 /* a power of two; more workers than this share lanes */
+#define MULTI_LINE 64  /* cache line */
+
+/* One lane of the exec lock (see the file comment). */
+struct exec_lane {
+    pthread_rwlock_t lock;
+} __attribute__((aligned(MULTI_LINE)));
+
+static struct exec_lane exec_lanes[MULTI_LANES]; /* set up by multi_init, then constant */
 static pthread_mutex_t watch_mu = PTHREAD_MUTEX_INITIALIZER;
 static struct watch_rec *watch_table[WATCH_BUCKETS]; /* watch_mu */
 static _Atomic long watch_count;            /* records in the table; read without watch_mu */
@@ -83,21 +101,41 @@ void multi_touched(int db, const char *key, size_t klen)
 
 void multi_init(void)
 {
-    omk_rwlock_init_wrpref(&exec_lock);
+    for (int l = 0; l < MULTI_LANES; l++)
+        omk_rwlock_init_wrpref(&exec_lanes[l].lock);
 }
 
-void multi_cmd_lock(void)
+/* The lane of c's worker. */
+static pthread_rwlock_t *multi_lane(const struct client *c)
 {
-    omk_rwlock_rdlock(&exec_lock);
+    return &exec_lanes[(unsigned)c->worker->id & (MULTI_LANES - 1)].lock;
 }
 
-void multi_cmd_unlock(void)
+void multi_cmd_lock(const struct client *c)
 {
-    omk_rwlock_unlock(&exec_lock);
+    omk_rwlock_rdlock(multi_lane(c));
 }
 
-/* Remove every WATCH of 'c'. */
-static void multi_unwatch_all(struct client *c)
+void multi_cmd_unlock(const struct client *c)
+{
+    omk_rwlock_unlock(multi_lane(c));
+}
+
+/* Take every lane as writer, in ascending order: no keyed command runs until
+ * multi_exec_unlock_all(). */
+static void multi_exec_lock_all(void)
+{
+    for (int l = 0; l < MULTI_LANES; l++)
+        omk_rwlock_wrlock(&exec_lanes[l].lock);
+}
+
+static void multi_exec_unlock_all(void)
+{
+    for (int l = MULTI_LANES; l-- > 0;)
+        omk_rwlock_unlock(&exec_lanes[l].lock);
+}
+
+void multi_unwatch(struct client *c)
 {
     struct watch_rec *r, *next;
 
@@ -124,7 +162,7 @@ void multi_reset(struct client *c)
 {
     struct multi_state *m = c->multi;
 
-    multi_unwatch_all(c);
+    multi_unwatch(c);
     if (!m)
         return;
     for (int i = 0; i < m->n; i++)
@@ -161,57 +199,34 @@ void multi_queue(struct client *c, const struct cmd_def *d)
     reply_simple(c, "QUEUED");
 }
 
-/* Mark c's transaction as failed at queue time (cmd.c calls this on an error). */
 void multi_abort(struct client *c)
 {
     if (c->multi)
         c->multi->aborted = 1;
 }
 
-/* MULTI */
-void cmd_multi(struct client *c)
+void multi_begin(struct client *c)
 {
-    if (c->multi) {
-        reply_error(c, "ERR MULTI calls can not be nested");
-        return;
-    }
+    OMK_ASSERT(!c->multi);
     c->multi = omk_calloc(1, sizeof(*c->multi));
-    reply_ok(c);
 }
 
-/* DISCARD */
-void cmd_discard(struct client *c)
-{
-    if (!c->multi) {
-        reply_error(c, "ERR DISCARD without MULTI");
-        return;
-    }
-    multi_reset(c);
-    reply_ok(c);
-}
-
-/* EXEC: run the queue atomically, or reply why not. */
-void cmd_exec(struct client *c)
+enum multi_exec_rc multi_exec(struct client *c)
 {
     struct multi_state *m = c->multi;
-    int argc = c->argc, idx = c->last_cmd_idx;
+    int argc = c->argc, idx = atomic_load_explicit(&c->last_cmd_idx, memory_order_relaxed);
     struct omk_slice *argv = c->argv;
 
-    if (!m) {
-        reply_error(c, "ERR EXEC without MULTI");
-        return;
-    }
+    OMK_ASSERT(m);
     if (m->aborted) {
         multi_reset(c);
-        reply_error(c, "EXECABORT Transaction discarded because of previous errors.");
-        return;
+        return MULTI_EXEC_ABORTED;
     }
-    omk_rwlock_wrlock(&exec_lock);
+    multi_exec_lock_all();
     if (atomic_load(&c->watch_dirty)) {
-        omk_rwlock_unlock(&exec_lock);
+        multi_exec_unlock_all();
         multi_reset(c);
-        reply_null_array(c);
-        return;
+        return MULTI_EXEC_WATCHED;
     }
     c->multi = NULL; /* commands inside EXEC run as if outside MULTI */
     reply_array_len(c, m->n);
@@ -220,24 +235,20 @@ void cmd_exec(struct client *c)
         c->argv = m->cmds[i].argv;
         cmd_call(c, m->cmds[i].d);
     }
-    omk_rwlock_unlock(&exec_lock);
+    multi_exec_unlock_all();
     c->argc = argc;
     c->argv = argv;
-    c->last_cmd_idx = idx;
+    atomic_store_explicit(&c->last_cmd_idx, idx, memory_order_relaxed);
     c->multi = m;
     multi_reset(c);
+    return MULTI_EXEC_RAN;
 }
 
-/* WATCH key [key ...] */
-void cmd_watch(struct client *c)
+void multi_watch(struct client *c, const struct omk_slice *keys, int n)
 {
-    if (c->multi) {
-        reply_error(c, "ERR WATCH inside MULTI is not allowed");
-        return;
-    }
     omk_mutex_lock(&watch_mu);
-    for (int i = 1; i < c->argc; i++) {
-        const struct omk_slice *k = &c->argv[i];
+    for (int i = 0; i < n; i++) {
+        const struct omk_slice *k = &keys[i];
         struct watch_rec *r, **head;
         int dup = 0;
 
@@ -261,12 +272,4 @@ void cmd_watch(struct client *c)
         atomic_fetch_add_explicit(&watch_count, 1, memory_order_release);
     }
     omk_mutex_unlock(&watch_mu);
-    reply_ok(c);
-}
-
-/* UNWATCH */
-void cmd_unwatch(struct client *c)
-{
-    multi_unwatch_all(c);
-    reply_ok(c);
 }

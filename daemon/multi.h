@@ -1,19 +1,26 @@
-/* multi.h - transactions: MULTI queues a client's commands, EXEC runs them with no
- * other command in between, WATCH makes EXEC fail when a watched key changed. */
+/* multi.h - the transaction machinery (multi.c): MULTI queues a client's commands, EXEC
+ * runs them with no other command in between, WATCH makes EXEC fail when a watched key
+ * changed. The MULTI EXEC DISCARD WATCH UNWATCH handlers (cmd_transactions.c) check
+ * their arguments and reply; the functions here do the work. */
 #ifndef OMK_DAEMON_MULTI_H
 #define OMK_DAEMON_MULTI_H
 
 #include <stddef.h>
 
+#include "common/omk.h"
+
 struct client;
 struct cmd_def;
 
-/* Start-up (main thread, before the store opens): hook the store's change callback. */
+/* Start-up (main thread, before any worker runs): set up the exec lock's lanes. */
 void multi_init(void);
 
 /* The store's touch hook (store_config.touched): mark every client watching (db, key)
  * dirty; 'key' NULL: every key of 'db' ('db' -1: of every db). Any thread. */
 void multi_touched(int db, const char *key, size_t klen);
+
+/* Open a transaction for 'c', which has none. Owner thread. */
+void multi_begin(struct client *c);
 
 /* Queue the request in c->argc/c->argv (command 'd') for EXEC and reply +QUEUED.
  * Owner thread. */
@@ -22,12 +29,33 @@ void multi_queue(struct client *c, const struct cmd_def *d);
 /* Mark c's transaction, if one is open, as failed at queue time (EXECABORT). */
 void multi_abort(struct client *c);
 
+/* What multi_exec() did. */
+enum multi_exec_rc {
+    MULTI_EXEC_RAN,     /* the queue ran: the array of its replies has been queued */
+    MULTI_EXEC_ABORTED, /* an error while queuing: nothing ran, nothing replied */
+    MULTI_EXEC_WATCHED, /* a watched key changed: nothing ran, nothing replied */
+};
+
+/* Run c's open transaction with no command of another client in between, then forget
+ * it and c's watches whatever the outcome. Owner thread; takes every lane of the exec
+ * lock, so the caller must hold no multi_cmd_lock(). */
+enum multi_exec_rc multi_exec(struct client *c);
+
 /* Forget c's transaction and watches (DISCARD, EXEC, disconnect). Owner thread. */
 void multi_reset(struct client *c);
 
-/* Shared lock held by every command that reads or writes keys; EXEC holds it
- * exclusively, so a transaction runs with no command of another client in between. */
-void multi_cmd_lock(void);
-void multi_cmd_unlock(void);
+/* Watch keys 'keys' ('n' of them, borrowed) of c's selected database; a key watched
+ * already is skipped. Owner thread; takes watch_mu. */
+void multi_watch(struct client *c, const struct omk_slice *keys, int n);
+
+/* Forget every WATCH of 'c' and its dirty flag. Owner thread; takes watch_mu. */
+void multi_unwatch(struct client *c);
+
+/* The exec lock's read side, held around every command that reads or writes keys, run
+ * by client 'c' on its worker: it read-locks the lane of c's worker (multi.c). EXEC
+ * holds every lane exclusively, so a transaction runs with no command of another client
+ * in between. A thread must not take it twice (the lanes are writer-preferring). */
+void multi_cmd_lock(const struct client *c);
+void multi_cmd_unlock(const struct client *c);
 
 #endif

@@ -56,4 +56,15 @@ void reply_deferred_end_map(struct client *c, long long npairs);
 /* Drop a deferred array's elements instead (the command failed part way). */
 void reply_deferred_discard(struct client *c);
 
+/* User text quoted in an error reply (an argument, a name) is cut to this many bytes, as
+ * Redis cuts it with "%.128s"; resp_w_error() maps CR and LF to spaces. */
+#define REPLY_USER_TEXT_MAX 128
+
+/* The printf precision that cuts user text of 'len' bytes to REPLY_USER_TEXT_MAX:
+ *     reply_error_fmt(c, "ERR no '%.*s'", reply_user_len(a->len), a->p); */
+static inline int reply_user_len(size_t len)
+{
+    return (int)(len < REPLY_USER_TEXT_MAX ? len : REPLY_USER_TEXT_MAX);
+}
+
 #endif

@@ -13,6 +13,7 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include "common/omk_thread.h"
 #include "daemon/cmd.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
@@ -158,25 +159,60 @@ void server_request_shutdown(void)
     kill(getpid(), SIGTERM); /* the main loop's signal event does the rest */
 }
 
+/* Guards every worker's stats_base, so that a sum never subtracts a snapshot newer
+ * than the counters it read (the counters only grow). */
+static pthread_mutex_t stats_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* Read every counter of 'w' into 'out', with relaxed loads. */
+static void worker_stats_read(const struct worker_stats *w, struct stats_sum *out)
+{
+    out->net_in_bytes = atomic_load_explicit(&w->net_in_bytes, memory_order_relaxed);
+    out->net_out_bytes = atomic_load_explicit(&w->net_out_bytes, memory_order_relaxed);
+    out->keyspace_hits = atomic_load_explicit(&w->keyspace_hits, memory_order_relaxed);
+    out->keyspace_misses = atomic_load_explicit(&w->keyspace_misses, memory_order_relaxed);
+    out->commands = 0;
+    for (int i = 0; i < CMD_COUNT; i++) {
+        out->cmd[i].calls = atomic_load_explicit(&w->cmd[i].calls, memory_order_relaxed);
+        out->cmd[i].usec = atomic_load_explicit(&w->cmd[i].usec, memory_order_relaxed);
+        out->cmd[i].rejected = atomic_load_explicit(&w->cmd[i].rejected, memory_order_relaxed);
+        out->cmd[i].failed = atomic_load_explicit(&w->cmd[i].failed, memory_order_relaxed);
+        out->commands += out->cmd[i].calls;
+    }
+}
+
 void server_reset_stats(void)
 {
-    for (int i = 0; i < cmd_table_len; i++) {
-        atomic_store(&cmd_table_stats[i].calls, 0);
-        atomic_store(&cmd_table_stats[i].usec, 0);
-        atomic_store(&cmd_table_stats[i].rejected, 0);
-        atomic_store(&cmd_table_stats[i].failed, 0);
-    }
-    for (int w = 0; w < server.nworkers; w++) {
-        struct worker_stats *st = &server.workers[w].stats;
-
-        atomic_store(&st->commands, 0);
-        atomic_store(&st->net_in_bytes, 0);
-        atomic_store(&st->net_out_bytes, 0);
-        atomic_store(&st->keyspace_hits, 0);
-        atomic_store(&st->keyspace_misses, 0);
-    }
+    omk_mutex_lock(&stats_lock);
+    for (int w = 0; w < server.nworkers; w++)
+        worker_stats_read(&server.workers[w].stats, &server.workers[w].stats_base);
+    omk_mutex_unlock(&stats_lock);
     atomic_store(&server.total_connections, 0);
     atomic_store(&server.rejected_connections, 0);
+}
+
+void server_stats_sum(struct stats_sum *out)
+{
+    struct stats_sum now;
+
+    memset(out, 0, sizeof(*out));
+    omk_mutex_lock(&stats_lock);
+    for (int w = 0; w < server.nworkers; w++) {
+        const struct stats_sum *base = &server.workers[w].stats_base;
+
+        worker_stats_read(&server.workers[w].stats, &now);
+        out->net_in_bytes += now.net_in_bytes - base->net_in_bytes;
+        out->net_out_bytes += now.net_out_bytes - base->net_out_bytes;
+        out->keyspace_hits += now.keyspace_hits - base->keyspace_hits;
+        out->keyspace_misses += now.keyspace_misses - base->keyspace_misses;
+        out->commands += now.commands - base->commands;
+        for (int i = 0; i < CMD_COUNT; i++) {
+            out->cmd[i].calls += now.cmd[i].calls - base->cmd[i].calls;
+            out->cmd[i].usec += now.cmd[i].usec - base->cmd[i].usec;
+            out->cmd[i].rejected += now.cmd[i].rejected - base->cmd[i].rejected;
+            out->cmd[i].failed += now.cmd[i].failed - base->cmd[i].failed;
+        }
+    }
+    omk_mutex_unlock(&stats_lock);
 }
 
 long long server_uptime_s(void)

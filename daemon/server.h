@@ -2,8 +2,8 @@
  * thread and the worker threads that own the connections (DESIGN.md "Threads").
  *
  * Ownership: 'server' is set up by main() before any worker starts and torn down after
- * they stop. Fields below name who may write them; counters read by INFO are atomics or
- * per-worker values summed on demand. */
+ * they stop. Fields below name who may write them; counters read by INFO are atomics
+ * written once per connection, or per-worker counters summed on demand. */
 #ifndef OMK_DAEMON_SERVER_H
 #define OMK_DAEMON_SERVER_H
 
@@ -12,6 +12,7 @@
 #include <stdint.h>
 
 #include "daemon/cfg.h"
+#include "daemon/cmd.h"
 
 struct event_base;
 struct event;
@@ -24,18 +25,43 @@ struct client;
 #define OMK_REDIS_VERSION "7.0.0" /* the Redis version whose behaviour we follow */
 #define OMK_MAX_LISTENERS 16
 
-/* Per-worker counters: written by the owner thread only, read racily by INFO (plain
- * 64-bit loads; a slightly stale figure is fine). */
+#define WORKER_LINE 64 /* cache line: a worker's counters share none with other data */
+
+/* One worker's counters. Only the worker's own thread writes them, with worker_stat_add():
+ * a relaxed load and a relaxed store, no read-modify-write and no lock prefix. Any thread
+ * may read them with relaxed loads (INFO, through server_stats_sum()), so a sum may miss
+ * the commands in flight. CONFIG RESETSTAT never writes them: it records them in the
+ * worker's 'stats_base', and sums subtract it. */
 struct worker_stats {
-    _Atomic uint64_t commands;       /* commands executed */
-    _Atomic uint64_t net_in_bytes;   /* bytes read from clients */
-    _Atomic uint64_t net_out_bytes;  /* bytes queued to clients */
-    _Atomic uint64_t keyspace_hits;
-    _Atomic uint64_t keyspace_misses;
+    _Atomic uint64_t net_in_bytes;    /* bytes read from clients */
+    _Atomic uint64_t net_out_bytes;   /* bytes queued to clients */
+    _Atomic uint64_t keyspace_hits;   /* key reads that found the key */
+    _Atomic uint64_t keyspace_misses; /* key reads that did not */
+    struct cmd_stats cmd[CMD_COUNT];  /* per command, indexed like cmd_table */
 };
 
+/* The counters of struct worker_stats as plain numbers: a worker's snapshot taken by
+ * CONFIG RESETSTAT, or a sum over the workers (server_stats_sum). */
+struct stats_sum {
+    uint64_t net_in_bytes;
+    uint64_t net_out_bytes;
+    uint64_t keyspace_hits;
+    uint64_t keyspace_misses;
+    uint64_t commands; /* the sum of cmd[].calls */
+    struct {
+        uint64_t calls, usec, rejected, failed;
+    } cmd[CMD_COUNT];
+};
+
+/* Add 'n' to counter 'ctr' of the calling thread's own worker (see struct worker_stats). */
+static inline void worker_stat_add(_Atomic uint64_t *ctr, uint64_t n)
+{
+    atomic_store_explicit(ctr, atomic_load_explicit(ctr, memory_order_relaxed) + n,
+                          memory_order_relaxed);
+}
+
 /* One worker thread: its own event_base, and a pipe the main thread writes accepted
- * fds into (an int each; -1 asks the worker to stop). */
+ * fds into (an int each; -1 asks the worker to stop). Allocated WORKER_LINE-aligned. */
 struct worker {
     int id;
     pthread_t thread;
@@ -45,11 +71,13 @@ struct worker {
     struct evbuffer *scratch;     /* owner thread only: unknown-length replies */
     struct client *clients;       /* owner thread only: list of this worker's clients */
     pthread_mutex_t clients_lock; /* guards 'clients' for CLIENT LIST from other workers */
-    struct worker_stats stats;
     struct event *pass_ev;        /* owner thread only: the end of the current pass */
     struct client *pass_held;     /* owner thread only: clients whose replies wait for it */
     int pass_pending;             /* owner thread only: 'pass_ev' is active */
-};
+    struct stats_sum stats_base;  /* 'stats' at the last CONFIG RESETSTAT; server.c's
+                                   * stats_lock */
+    struct worker_stats stats __attribute__((aligned(WORKER_LINE))); /* see above */
+} __attribute__((aligned(WORKER_LINE)));
 
 struct server {
     struct server_config cfg;     /* see cfg.h for thread rules */
@@ -95,8 +123,13 @@ void workers_stop(void);
  * workers close their clients, the store syncs and closes. */
 void server_request_shutdown(void);
 
-/* CONFIG RESETSTAT: zero the command, connection and worker counters. */
+/* CONFIG RESETSTAT: from now on, the sums of the workers' counters start from zero, and
+ * so do the connection counters. Any thread; takes stats_lock. */
 void server_reset_stats(void);
+
+/* Write to '*out' each worker counter summed over the workers, since the last
+ * CONFIG RESETSTAT. Any thread; takes stats_lock. */
+void server_stats_sum(struct stats_sum *out);
 
 /* Seconds since start. */
 long long server_uptime_s(void);

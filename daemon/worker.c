@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -81,7 +82,12 @@ static int worker_init(struct worker *w, int id)
 
 int workers_start(int n)
 {
-    server.workers = omk_calloc((size_t)n, sizeof(struct worker));
+    size_t bytes = (size_t)n * sizeof(struct worker); /* a multiple of WORKER_LINE */
+
+    server.workers = aligned_alloc(WORKER_LINE, bytes);
+    if (!server.workers)
+        omk_oom(bytes);
+    memset(server.workers, 0, bytes);
     server.nworkers = n;
     for (int i = 0; i < n; i++) {
         struct worker *w = &server.workers[i];

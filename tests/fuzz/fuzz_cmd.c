@@ -236,8 +236,8 @@ static struct client *fz_client_new(void)
     c->proto = 2;
     c->authenticated = !server.cfg.auth_required;
     c->ctime_ms = omk_now_ms();
-    c->last_ms = c->ctime_ms;
-    c->last_cmd_idx = -1;
+    atomic_init(&c->last_us, omk_mono_us());
+    atomic_init(&c->last_cmd_idx, -1);
     c->out = evbuffer_new();
     snprintf(c->addr, sizeof(c->addr), "127.0.0.1:40000");
     snprintf(c->laddr, sizeof(c->laddr), "127.0.0.1:6379");

@@ -115,6 +115,8 @@ static void test_command_info_config(redisContext *c)
     freeReplyObject(r);
     is_error(cmd(c, "COMMAND FOO"), "ERR unknown subcommand 'FOO'. Try COMMAND HELP.",
              "COMMAND unknown subcommand");
+    is_error(cmd(c, "COMMAND Count x"), "ERR wrong number of arguments for 'command|count' command",
+             "COMMAND COUNT arity names the subcommand in lower case");
 
     r = cmd(c, "INFO");
     ok(r && r->type == REDIS_REPLY_STRING && strstr(r->str, "# Server\r\nredis_version:") &&
@@ -153,7 +155,47 @@ static void test_command_info_config(redisContext *c)
     freeReplyObject(r);
     is_error(cmd(c, "CONFIG NOPE"), "ERR unknown subcommand 'NOPE'. Try CONFIG HELP.",
              "CONFIG unknown subcommand");
+    is_error(cmd(c, "CONFIG GET"), "ERR wrong number of arguments for 'config|get' command",
+             "CONFIG GET arity");
+    is_error(cmd(c, "CONFIG SET maxclients"),
+             "ERR wrong number of arguments for 'config|set' command", "CONFIG SET arity");
+    is_error(cmd(c, "CONFIG SET maxclients 100 timeout"), "ERR syntax error",
+             "CONFIG SET with a name but no value");
     is_status(cmd(c, "CONFIG RESETSTAT"), "OK", "CONFIG RESETSTAT");
+}
+
+/* Statistics are kept per worker and summed by INFO: commands run on two connections
+ * (so on both workers, given round robin) all count, and CONFIG RESETSTAT zeroes the
+ * sums. */
+static void test_stats(const struct tserver *s, redisContext *c)
+{
+    redisContext *a = ts_connect(s), *b = ts_connect(s);
+    redisReply *r;
+
+    is_status(cmd(c, "CONFIG RESETSTAT"), "OK", "CONFIG RESETSTAT before counting");
+    freeReplyObject(cmd(a, "DEL stats:k"));
+    freeReplyObject(cmd(a, "GET stats:k"));
+    freeReplyObject(cmd(b, "SET stats:k v"));
+    freeReplyObject(cmd(b, "GET stats:k"));
+    freeReplyObject(cmd(a, "GET stats:k"));
+    r = cmd(c, "INFO commandstats");
+    ok(r && r->type == REDIS_REPLY_STRING && strstr(r->str, "cmdstat_get:calls=3,") &&
+           strstr(r->str, "cmdstat_set:calls=1,"),
+       "INFO commandstats sums the GETs of two connections");
+    freeReplyObject(r);
+    ok(ts_info_field(c, "stats", "keyspace_hits") == 2, "keyspace_hits summed");
+    ok(ts_info_field(c, "stats", "keyspace_misses") == 1, "keyspace_misses summed");
+    is_status(cmd(c, "CONFIG RESETSTAT"), "OK", "CONFIG RESETSTAT");
+    r = cmd(c, "INFO commandstats");
+    ok(r && r->type == REDIS_REPLY_STRING && !strstr(r->str, "cmdstat_get:"),
+       "after CONFIG RESETSTAT, INFO commandstats has no GET");
+    freeReplyObject(r);
+    ok(ts_info_field(c, "stats", "keyspace_hits") == 0, "keyspace_hits reset");
+    freeReplyObject(cmd(a, "GET stats:k"));
+    ok(ts_info_field(c, "stats", "keyspace_hits") == 1, "keyspace_hits counts after the reset");
+    freeReplyObject(cmd(a, "DEL stats:k"));
+    redisFree(a);
+    redisFree(b);
 }
 
 /* HELLO 3 switches the connection to RESP3; checked as raw bytes (hiredis 0.14 has no
@@ -281,6 +323,7 @@ int main(void)
     test_basics(c);
     test_client(c);
     test_command_info_config(c);
+    test_stats(&s, c);
     test_hello(&s, c);
     test_pipeline(c);
     redisFree(c);

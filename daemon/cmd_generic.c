@@ -1,5 +1,8 @@
-/* cmd_keys.c - keyspace commands: DEL UNLINK EXISTS SCAN KEYS TYPE TTL PTTL EXPIRETIME
- * PEXPIRETIME [P]EXPIRE[AT] PERSIST TOUCH RENAME RENAMENX COPY MOVE SWAPDB. */
+/* cmd_generic.c - the commands of Redis' "generic" group, which work on keys whatever
+ * their type: DEL UNLINK EXISTS SCAN KEYS RANDOMKEY TYPE TTL PTTL EXPIRETIME PEXPIRETIME
+ * [P]EXPIRE[AT] PERSIST TOUCH RENAME RENAMENX COPY MOVE OBJECT. Each parses its
+ * arguments, makes one store call and replies; a missing key is answered from the index
+ * alone. */
 #include "config.h"
 
 #include <limits.h>
@@ -237,8 +240,7 @@ static int cmd_expire_flags_or_reply(struct client *c, int *flags)
             if (a->len == 2 && !strncasecmp(a->p, opts[j].name, 2))
                 break;
         if (j == OMK_ARRAY_LEN(opts)) {
-            reply_error_fmt(c, "ERR Unsupported option %.*s", (int)(a->len < 128 ? a->len : 128),
-                            a->p);
+            reply_error_fmt(c, "ERR Unsupported option %.*s", reply_user_len(a->len), a->p);
             return 0;
         }
         *flags |= opts[j].flag;
@@ -326,7 +328,7 @@ void cmd_touch(struct client *c)
     cmd_exists(c);
 }
 
-/* ---- RENAME, COPY, MOVE, SWAPDB ------------------------------------------------------ */
+/* ---- RENAME, COPY, MOVE -------------------------------------------------------------- */
 
 /* RENAME / RENAMENX ('nx') src dst. RENAME replies OK, RENAMENX 1 or 0. */
 static void cmd_rename_generic(struct client *c, int nx)
@@ -426,13 +428,6 @@ void cmd_move(struct client *c)
     cmd_reply_done(c, store_move(server.store, c->db, c->argv[1], dstdb));
 }
 
-/* SWAPDB index1 index2: refused. A RocksDB key starts with its database number, so a
- * swap would rewrite both databases whole; omenkv says so rather than pretend. */
-void cmd_swapdb(struct client *c)
-{
-    reply_error(c, "ERR SWAPDB is not supported by omenkv");
-}
-
 /* A per-thread xorshift64* generator for RANDOMKEY (seeded once per thread). */
 static uint64_t cmd_random64(void)
 {
@@ -461,4 +456,122 @@ void cmd_randomkey(struct client *c)
     } else {
         reply_err_store(c, rc);
     }
+}
+
+/* ---- OBJECT -------------------------------------------------------------------------- */
+
+/* The encoding Redis would give a string value 'p'/'len' stored by SET: "int" when it
+ * reads as a 64-bit integer the way string2l reads one (no sign quirks, no leading
+ * zeros), "embstr" up to 44 bytes, "raw" beyond. */
+static const char *object_string_encoding(const char *p, size_t len)
+{
+    long long v;
+
+    if (len <= 20 && omk_str2ll(p, len, &v))
+        return "int";
+    return len <= 44 ? "embstr" : "raw";
+}
+
+/* 1 if the maxmemory policy is one of the LFU ones. */
+static int object_policy_is_lfu(void)
+{
+    int p = atomic_load(&server.cfg.maxmemory_policy);
+
+    return p == CFG_MAXMEMORY_VOLATILE_LFU || p == CFG_MAXMEMORY_ALLKEYS_LFU;
+}
+
+/* OBJECT HELP */
+static void object_help(struct client *c)
+{
+    static const char *const help[] = {
+        "ENCODING <key>",
+        "    Return the kind of internal representation used in order to store the value",
+        "    associated with a <key>.",
+        "FREQ <key>",
+        "    Return the access frequency index of the <key>. The returned integer is",
+        "    proportional to the logarithm of the recent access frequency of the key.",
+        "IDLETIME <key>",
+        "    Return the idle time of the <key>, that is the approximated number of",
+        "    seconds elapsed since the last access to the key.",
+        "REFCOUNT <key>",
+        "    Return the number of references of the value associated with the specified",
+        "    <key>.",
+    };
+
+    cmd_reply_help(c, "OBJECT", help, OMK_ARRAY_LEN(help));
+}
+
+/* Whether OBJECT's key argv[2] exists: 1, or 0 after replying nil (it does not) or the
+ * store error. */
+static int object_key_exists_or_reply(struct client *c)
+{
+    int rc = store_exists(server.store, c->db, c->argv[2]);
+
+    if (rc == STORE_NOTFOUND)
+        reply_null(c);
+    else if (rc < 0)
+        reply_err_store(c, rc);
+    return rc == STORE_OK;
+}
+
+/* OBJECT ENCODING key */
+static void object_encoding(struct client *c)
+{
+    struct store_val *v;
+    int rc = store_get(server.store, c->db, c->argv[2], &v);
+
+    if (rc == STORE_OK) {
+        reply_bulk_cstr(c, object_string_encoding(v->data, v->len));
+        store_val_release(v);
+    } else if (rc == STORE_NOTFOUND) {
+        reply_null(c);
+    } else {
+        reply_err_store(c, rc);
+    }
+}
+
+/* OBJECT FREQ key: not tracked. Redis' error without an LFU policy, ours with one. */
+static void object_freq(struct client *c)
+{
+    if (!object_key_exists_or_reply(c))
+        return;
+    if (!object_policy_is_lfu())
+        reply_error(c, "ERR An LFU maxmemory policy is not selected, access frequency not "
+                       "tracked. Please note that when switching between policies at runtime "
+                       "LRU and LFU data will take some time to adjust.");
+    else
+        reply_error(c, "ERR omenkv does not track key access frequency");
+}
+
+/* OBJECT IDLETIME key: not tracked. Redis' error with an LFU policy, ours without one
+ * (rather than a made-up 0). */
+static void object_idletime(struct client *c)
+{
+    if (!object_key_exists_or_reply(c))
+        return;
+    if (object_policy_is_lfu())
+        reply_error(c, "ERR An LFU maxmemory policy is selected, idle time not tracked. "
+                       "Please note that when switching between policies at runtime LRU and "
+                       "LFU data will take some time to adjust.");
+    else
+        reply_error(c, "ERR omenkv does not track key access times, idle time not available");
+}
+
+/* OBJECT REFCOUNT key: 1, since nothing shares a value. */
+static void object_refcount(struct client *c)
+{
+    if (object_key_exists_or_reply(c))
+        reply_int(c, 1);
+}
+
+static const struct cmd_sub object_subs[] = {
+    {"help", 2, object_help},         {"encoding", 3, object_encoding},
+    {"freq", 3, object_freq},         {"idletime", 3, object_idletime},
+    {"refcount", 3, object_refcount},
+};
+
+/* OBJECT <subcommand> key: how Redis would hold the value; a missing key is nil. */
+void cmd_object(struct client *c)
+{
+    cmd_dispatch_sub(c, "object", object_subs, OMK_ARRAY_LEN(object_subs), 0);
 }

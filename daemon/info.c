@@ -1,7 +1,8 @@
-/* cmd_info.c - INFO [section ...]: the server's state as "name:value" lines grouped in
- * "# Section" blocks, with Redis' section and field names so that tools that read INFO
- * (redis-cli, monitoring agents, client libraries) find what they expect. Fields that
- * only omenkv has are prefixed "rocksdb_" or "omenkv_". */
+/* info.c - the text of INFO (its handler, cmd_info, is in cmd_server.c): the server's
+ * state as "name:value" lines grouped in "# Section" blocks, with Redis' section and field
+ * names so that tools that read INFO (redis-cli, monitoring agents, client libraries)
+ * find what they expect. Fields that only omenkv has are prefixed "rocksdb_" or
+ * "omenkv_". */
 #include "config.h"
 
 #include <malloc.h>
@@ -16,19 +17,9 @@
 #include <event2/event.h>
 
 #include "daemon/cmd.h"
-#include "daemon/conn.h"
-#include "daemon/reply.h"
+#include "daemon/info.h"
 #include "daemon/server.h"
 #include "store/store.h"
-
-/* Sum of one per-worker counter. */
-#define WORKER_SUM(field)                                                                  \
-    ({                                                                                     \
-        uint64_t s_ = 0;                                                                   \
-        for (int w_ = 0; w_ < server.nworkers; w_++)                                       \
-            s_ += atomic_load_explicit(&server.workers[w_].stats.field, memory_order_relaxed); \
-        s_;                                                                                \
-    })
 
 /* Resident set size in bytes, from /proc/self/statm. */
 static unsigned long long info_rss_bytes(void)
@@ -174,8 +165,10 @@ static void info_persistence(struct evbuffer *b)
 static void info_stats(struct evbuffer *b)
 {
     struct store_stats st;
+    struct stats_sum sum;
 
     store_stats_get(server.store, &st);
+    server_stats_sum(&sum);
     evbuffer_add_printf(b,
                         "# Stats\r\n"
                         "total_connections_received:%llu\r\n"
@@ -191,13 +184,13 @@ static void info_stats(struct evbuffer *b)
                         "rocksdb_writes:%llu\r\n"
                         "rocksdb_io_errors:%llu\r\n",
                         (unsigned long long)atomic_load(&server.total_connections),
-                        (unsigned long long)WORKER_SUM(commands),
-                        (unsigned long long)WORKER_SUM(net_in_bytes),
-                        (unsigned long long)WORKER_SUM(net_out_bytes),
+                        (unsigned long long)sum.commands,
+                        (unsigned long long)sum.net_in_bytes,
+                        (unsigned long long)sum.net_out_bytes,
                         (unsigned long long)atomic_load(&server.rejected_connections),
                         (unsigned long long)st.expired_keys,
-                        (unsigned long long)WORKER_SUM(keyspace_hits),
-                        (unsigned long long)WORKER_SUM(keyspace_misses),
+                        (unsigned long long)sum.keyspace_hits,
+                        (unsigned long long)sum.keyspace_misses,
                         (unsigned long long)st.rocks_reads, (unsigned long long)st.rocks_writes,
                         (unsigned long long)st.io_errors);
 }
@@ -253,11 +246,13 @@ static void info_cpu(struct evbuffer *b)
 
 static void info_commandstats(struct evbuffer *b)
 {
+    struct stats_sum sum;
+
+    server_stats_sum(&sum);
     evbuffer_add_printf(b, "# Commandstats\r\n");
     for (int i = 0; i < cmd_table_len; i++) {
-        const struct cmd_stats *st = &cmd_table_stats[i];
-        uint64_t calls = atomic_load(&st->calls), usec = atomic_load(&st->usec);
-        uint64_t rej = atomic_load(&st->rejected), failed = atomic_load(&st->failed);
+        uint64_t calls = sum.cmd[i].calls, usec = sum.cmd[i].usec;
+        uint64_t rej = sum.cmd[i].rejected, failed = sum.cmd[i].failed;
 
         if (calls == 0 && rej == 0 && failed == 0)
             continue;
@@ -296,13 +291,13 @@ static const struct {
     {"keyspace", info_keyspace, 1},
 };
 
-/* True if 'c' asked for section 'name' (or for a group that holds it). */
-static int info_wants(const struct client *c, const char *name, int in_default)
+/* True if 'args' ('n' of them) ask for section 'name', or for a group that holds it. */
+static int info_wants(size_t n, const struct omk_slice *args, const char *name, int in_default)
 {
-    if (c->argc == 1)
+    if (n == 0)
         return in_default;
-    for (int i = 1; i < c->argc; i++) {
-        const struct omk_slice *a = &c->argv[i];
+    for (size_t i = 0; i < n; i++) {
+        const struct omk_slice *a = &args[i];
 
         if ((a->len == strlen(name) && !strncasecmp(a->p, name, a->len)) ||
             (a->len == 3 && !strncasecmp(a->p, "all", 3)) ||
@@ -313,20 +308,13 @@ static int info_wants(const struct client *c, const char *name, int in_default)
     return 0;
 }
 
-/* INFO [section ...] */
-void cmd_info(struct client *c)
+void info_write(struct evbuffer *b, size_t n, const struct omk_slice *args)
 {
-    struct evbuffer *b = evbuffer_new();
-    size_t len;
-
     for (size_t i = 0; i < OMK_ARRAY_LEN(info_sections); i++) {
-        if (!info_wants(c, info_sections[i].name, info_sections[i].in_default))
+        if (!info_wants(n, args, info_sections[i].name, info_sections[i].in_default))
             continue;
         if (evbuffer_get_length(b))
             evbuffer_add(b, "\r\n", 2);
         info_sections[i].fn(b);
     }
-    len = evbuffer_get_length(b);
-    reply_verbatim(c, len ? (const char *)evbuffer_pullup(b, -1) : "", len);
-    evbuffer_free(b);
 }

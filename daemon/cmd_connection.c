@@ -1,4 +1,7 @@
-/* cmd_conn.c - connection commands: PING ECHO QUIT HELLO AUTH SELECT CLIENT. */
+/* cmd_connection.c - the commands of Redis' "connection" group: PING ECHO QUIT HELLO AUTH
+ * SELECT CLIENT (its subcommands dispatched by cmd_dispatch_sub). Each changes or reports
+ * the state of the calling connection; CLIENT LIST and KILL also reach other workers'
+ * clients, under each worker's clients_lock. */
 #include "config.h"
 
 #include <stdio.h>
@@ -187,17 +190,21 @@ void cmd_select(struct client *c)
     reply_ok(c);
 }
 
-/* Append one CLIENT LIST line describing 'x' to 'b' (caller holds x's clients_lock). */
-static void client_describe(struct evbuffer *b, const struct client *x, int64_t now)
+/* Append one CLIENT LIST line describing 'x' to 'b', at wall-clock time 'now_ms' (for
+ * age=) and monotonic time 'now_us' (for idle=). The caller holds x's clients_lock. */
+static void client_describe(struct evbuffer *b, const struct client *x, int64_t now_ms,
+                            int64_t now_us)
 {
-    int idx = x->last_cmd_idx;
+    int idx = atomic_load_explicit(&x->last_cmd_idx, memory_order_relaxed);
+    int64_t last_us = atomic_load_explicit(&x->last_us, memory_order_relaxed);
 
     evbuffer_add_printf(b,
                         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=%d "
                         "sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
                         "obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d\n",
                         (unsigned long long)x->id, x->addr, x->laddr, x->fd, x->name ? x->name : "",
-                        (long long)((now - x->ctime_ms) / 1000), (long long)((now - x->last_ms) / 1000),
+                        (long long)((now_ms - x->ctime_ms) / 1000),
+                        (long long)((now_us > last_us ? now_us - last_us : 0) / 1000000),
                         x->db, idx >= 0 ? cmd_table[idx].name : "NULL", x->proto);
 }
 
@@ -205,7 +212,7 @@ static void client_describe(struct evbuffer *b, const struct client *x, int64_t 
 static void client_list(struct client *c, int only_self)
 {
     struct evbuffer *b = evbuffer_new();
-    int64_t now = omk_now_ms();
+    int64_t now_ms = omk_now_ms(), now_us = omk_mono_us();
     size_t len;
 
     for (int w = 0; w < server.nworkers; w++) {
@@ -214,7 +221,7 @@ static void client_list(struct client *c, int only_self)
         omk_mutex_lock(&wk->clients_lock);
         for (struct client *x = wk->clients; x; x = x->next)
             if (!only_self || x == c)
-                client_describe(b, x, now);
+                client_describe(b, x, now_ms, now_us);
         omk_mutex_unlock(&wk->clients_lock);
     }
     len = evbuffer_get_length(b);
@@ -382,5 +389,5 @@ static const struct cmd_sub client_subs[] = {
 /* CLIENT <subcommand> ... */
 void cmd_client(struct client *c)
 {
-    cmd_dispatch_sub(c, "client", client_subs, OMK_ARRAY_LEN(client_subs));
+    cmd_dispatch_sub(c, "client", client_subs, OMK_ARRAY_LEN(client_subs), 0);
 }
