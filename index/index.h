@@ -16,10 +16,12 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Status codes (STYLE.md 2.3): 0 OK, > 0 expected outcomes, < 0 errors. */
 enum idx_rc {
     IDX_OK = 0,
-    IDX_NOTFOUND = 1,
-    IDX_EXISTS = 2,
+    IDX_NOTFOUND = 1,     /* idx_delete: no such key */
+    IDX_EXISTS = 2,       /* idx_insert: key present; idx_bulk_load: the index is not empty */
+    IDX_ERR_CORRUPT = -1, /* idx_validate: an invariant is broken */
 };
 
 /* One record per key. Allocated by idx_entry_new() or idx_insert(); freed with
@@ -108,8 +110,9 @@ struct idx_entry *idx_iter_next(struct idx_iter *it);
 /* A roughly uniformly chosen entry, or NULL when empty. 'rnd' is a random number. */
 struct idx_entry *idx_random(const struct idx *ix, uint64_t rnd);
 
-/* Check every invariant (ALEX.md section 4); returns 0, or -1 with a description of
- * the first fault in 'err'. */
+/* Check every invariant (ALEX.md section 4). Returns an enum idx_rc: IDX_OK, or
+ * IDX_ERR_CORRUPT with the first fault described in 'err' (NUL-terminated, cut to
+ * 'errlen' bytes; "" on IDX_OK; 'err' may be NULL). Reader. */
 int idx_validate(const struct idx *ix, char *err, size_t errlen);
 
 struct idx_stats {

@@ -4,11 +4,12 @@
  * the write got an error reply (no crash, no hang), every acknowledged value still
  * reads back, INFO counts rocksdb_io_errors and the log names the cause, and the
  * server is still running. The tmpfs is then grown to 64 MB. Whether writes resume
- * without a restart is RocksDB's call and is reported, not required: with RocksDB 7.8,
- * after a failed memtable flush (an .sst) its error handler retries and writes resume
- * within a second or two; after a failed WAL append they may not (DB::Resume is not in
- * its C API) until the server restarts. Finally kill -9 and a restart: nothing
- * acknowledged is lost, nor the write made after a resume.
+ * without a restart is RocksDB's call today: with RocksDB 7.8, after a failed memtable
+ * flush (an .sst) its error handler retries and writes resume within a second or two,
+ * and the test checks the new value reads back; after a failed WAL append they may not
+ * (DB::Resume is not in its C API) until the server restarts, and that check is a TAP
+ * SKIP. Finally kill -9 and a restart: nothing acknowledged is lost, nor the write made
+ * after a resume, and writes succeed.
  * The mount is undone on every exit path (atexit and fatal signals). */
 #include "config.h"
 
@@ -173,11 +174,18 @@ int main(void)
         if (!resumed)
             tp_sleep_ms(200);
     }
-    if (resumed)
-        ok(1, "writes resumed once there was space, without a restart");
-    else
-        ok(1, "writes resume without a restart # SKIP RocksDB did not recover from this "
-              "error by itself within 10 s; a restart does");
+    if (!alive) {
+        ok(resumed, "after the restart writes succeed again");
+    } else if (resumed) {
+        is_str(cmd(c, "GET df:after"), "resumed", 7,
+               "writes resumed without a restart: the new value reads back");
+    } else {
+        /* A TAP SKIP, not a pass (tap.h's per-test skip is an ok line with "# SKIP"):
+         * after a failed WAL write RocksDB needs a restart, which section 4 checks. A
+         * later issue makes the store resume by itself; then this becomes a test. */
+        ok(1, "writes resume without a restart # SKIP RocksDB 7.8 did not recover from this "
+              "error by itself within 10 s; today a restart is needed");
+    }
 
     /* 4. A crash now loses nothing acknowledged. */
     redisFree(c);
@@ -191,6 +199,7 @@ int main(void)
     is_int(check_values(c, acked, resumed), 0,
            "after the restart all %d acknowledged values%s are there", acked,
            resumed ? " and the one written after the resume" : "");
+    is_status(cmd(c, "SET df:restarted yes"), "OK", "and writes succeed after the restart");
     redisFree(c);
     omk_free(val);
     ts_cleanup(&s);
