@@ -175,7 +175,7 @@ static const struct cfg_row cfg_table[] = {
             CFG_IMMUTABLE),
     CFG_MEM("rocksdb-block-size", rocksdb_block_size, 1024, 256 * MB, "16kb", CFG_IMMUTABLE),
     CFG_MEM("rocksdb-write-buffer-size", rocksdb_write_buffer_size, 64 * 1024, LLONG_MAX,
-            "64mb", CFG_IMMUTABLE),
+            "8mb", CFG_IMMUTABLE),
     CFG_INT("rocksdb-max-background-jobs", rocksdb_max_background_jobs, 1, 256, "2",
             CFG_IMMUTABLE),
 };

@@ -57,7 +57,7 @@ void store_config_defaults(struct store_config *c)
     c->block_cache_bytes = (size_t)256 << 20;
     c->bloom_bits_per_key = 10;
     c->block_size = 16 * 1024;
-    c->write_buffer_bytes = (size_t)64 << 20;
+    c->write_buffer_bytes = (size_t)8 << 20; /* smaller memtables: cheaper inserts (bench/README.md) */
     c->max_background_jobs = 2;
     c->maxmemory = 0;                     /* the default share of RAM */
     c->cache_max_value = STORE_CACHE_MAX_VALUE_DEFAULT;

@@ -195,7 +195,7 @@ static void test_defaults(void)
     is_int(c.rocksdb_block_cache_size, 256LL << 20, "default rocksdb-block-cache-size");
     is_int(c.rocksdb_bloom_bits_per_key, 10, "default rocksdb-bloom-bits-per-key");
     is_int(c.rocksdb_block_size, 16 * 1024, "default rocksdb-block-size");
-    is_int(c.rocksdb_write_buffer_size, 64LL << 20, "default rocksdb-write-buffer-size");
+    is_int(c.rocksdb_write_buffer_size, 8LL << 20, "default rocksdb-write-buffer-size");
     is_int(c.rocksdb_max_background_jobs, 2, "default rocksdb-max-background-jobs");
     ok(c.configfile == NULL, "no config file yet");
     ok(value_is(&c, "save", "") && value_is(&c, "appendonly", "yes"),
