@@ -165,7 +165,12 @@ int store_ws_commit(struct store *s, struct store_ws *w)
  *      RocksDB refuses every later write until the store is reopened; reads go on and
  *      nothing is rolled back in RAM: the index and the cache already hold the writes,
  *      as RocksDB's memtable does.
- *   4. A store operation is one RocksDB batch: one WAL record, atomic in the log.
+ *   4. A store operation is one RocksDB batch: one WAL record, atomic in the log; so is
+ *      a transaction (MULTI/EXEC, a script): between store_tx_begin() and store_tx_end()
+ *      a thread's batches gather in one (reads see them through it) and are written
+ *      together at the end. Nothing else runs keyed commands meanwhile (EXEC holds every
+ *      lane of the daemon's exclusion), and the index and cache change as each command
+ *      commits, as outside a transaction.
  *   5. No worker waits for another's flush, and no lock is held from one pass to the
  *      next: a worker flushes its own pass, so workers never wait on each other's logs.
  *
@@ -174,6 +179,9 @@ int store_ws_commit(struct store *s, struct store_ws *w)
 
 static _Thread_local int store_tl_defer;        /* this thread's commits wait for a pass */
 static _Thread_local uint64_t store_tl_commits; /* batches this thread committed */
+static _Thread_local struct rocks_tx *store_tl_tx; /* the open transaction, or NULL */
+static _Thread_local int store_tl_failed;       /* a transaction's write failed: the pass's
+                                                 * store_durable() reports it */
 
 void store_defer_flush(int on)
 {
@@ -215,6 +223,10 @@ static int store_flush_log(struct store *s, int sync)
 
 int store_durable(struct store *s, uint64_t ticket)
 {
+    if (store_tl_failed) { /* the pass carried a transaction that never reached RocksDB */
+        store_tl_failed = 0;
+        return STORE_ERR_IO;
+    }
     if (ticket <= atomic_load(&s->flushed_seq))
         return STORE_OK;
     return store_flush_log(s, store_sync_writes(s));
@@ -227,8 +239,27 @@ int store_sync_wal(struct store *s)
 
 int store_log_append(struct store *s, struct rocks_batch *b)
 {
-    int rc = rocks_write(s->rocks, b);
+    int rc;
 
+    if (store_tl_tx) {
+        rocks_tx_add(store_tl_tx, b);
+        store_tl_commits++;
+        return STORE_OK;
+    }
+    rc = rocks_write(s->rocks, b);
+    if (rc == STORE_OK)
+        store_tl_commits++;
+    return rc;
+}
+
+int store_log_append_now(struct store *s, struct rocks_batch *b)
+{
+    int rc = store_tl_tx ? rocks_tx_write(s->rocks, store_tl_tx) : STORE_OK;
+
+    if (rc != STORE_OK)
+        store_tl_failed = 1;
+    if (rc == STORE_OK)
+        rc = rocks_write(s->rocks, b);
     if (rc == STORE_OK)
         store_tl_commits++;
     return rc;
@@ -236,7 +267,54 @@ int store_log_append(struct store *s, struct rocks_batch *b)
 
 int store_log_settle(struct store *s)
 {
-    return store_tl_defer ? STORE_OK : store_durable(s, rocks_latest_seq(s->rocks));
+    if (store_tl_tx || store_tl_defer)
+        return STORE_OK;
+    return store_durable(s, rocks_latest_seq(s->rocks));
+}
+
+int store_log_get(struct store *s, const char *key, size_t klen, char **val, size_t *vlen)
+{
+    if (store_tl_tx)
+        return rocks_tx_get(s->rocks, store_tl_tx, key, klen, val, vlen);
+    return rocks_get(s->rocks, key, klen, val, vlen);
+}
+
+int store_log_get_prefix(struct store *s, const char *key, size_t klen, char *buf, size_t cap,
+                         size_t *vlen)
+{
+    char *v = NULL;
+    int rc;
+
+    if (!store_tl_tx)
+        return rocks_get_prefix(s->rocks, key, klen, buf, cap, vlen);
+    rc = rocks_tx_get(s->rocks, store_tl_tx, key, klen, &v, vlen);
+    if (rc == STORE_OK)
+        memcpy(buf, v, *vlen < cap ? *vlen : cap);
+    rocks_free(v);
+    return rc;
+}
+
+void store_tx_begin(struct store *s)
+{
+    OMK_UNUSED(s);
+    OMK_ASSERT(store_tl_tx == NULL); /* transactions do not nest */
+    store_tl_tx = rocks_tx_new();
+}
+
+int store_tx_end(struct store *s)
+{
+    struct rocks_tx *t = store_tl_tx;
+    int rc;
+
+    OMK_ASSERT(t != NULL);
+    store_tl_tx = NULL;
+    rc = rocks_tx_write(s->rocks, t);
+    rocks_tx_free(t);
+    if (rc != STORE_OK) {
+        store_tl_failed = 1;
+        return rc;
+    }
+    return store_log_settle(s);
 }
 
 /* Once a second, while appendfsync is everysec and something was written since the

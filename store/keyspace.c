@@ -252,9 +252,9 @@ static int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms
 
         if (want) {
             cache_note_miss(s->cache);
-            rc = rocks_get(s->rocks, k->p, k->len, &buf, &n);
+            rc = store_log_get(s, k->p, k->len, &buf, &n);
         } else {
-            rc = rocks_get_prefix(s->rocks, k->p, k->len, hdr, sizeof(hdr), &n);
+            rc = store_log_get_prefix(s, k->p, k->len, hdr, sizeof(hdr), &n);
         }
         if (rc != STORE_OK && ticket)
             store_ticket_drop(s, k, shard, ticket);

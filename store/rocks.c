@@ -415,3 +415,77 @@ void rocks_test_fail_next(struct rocks *r, enum rocks_op op, int rc)
     OMK_ASSERT(rc == STORE_ERR_IO || rc == STORE_ERR_CORRUPT);
     atomic_store(&r->fail_next[op], rc);
 }
+
+/* ---- Transactions: several batches written as one ------------------------------------- */
+
+struct rocks_tx {
+    rocksdb_writebatch_wi_t *wi; /* the batches so far, indexed so reads can see them */
+};
+
+struct rocks_tx *rocks_tx_new(void)
+{
+    struct rocks_tx *t = omk_malloc(sizeof(*t));
+
+    t->wi = rocksdb_writebatch_wi_create(0, 1);
+    return t;
+}
+
+void rocks_tx_free(struct rocks_tx *t)
+{
+    if (!t)
+        return;
+    rocksdb_writebatch_wi_destroy(t->wi);
+    omk_free(t);
+}
+
+static void rocks_tx_put_cb(void *arg, const char *k, size_t klen, const char *v, size_t vlen)
+{
+    rocksdb_writebatch_wi_put(arg, k, klen, v, vlen);
+}
+
+static void rocks_tx_del_cb(void *arg, const char *k, size_t klen)
+{
+    rocksdb_writebatch_wi_delete(arg, k, klen);
+}
+
+void rocks_tx_add(struct rocks_tx *t, struct rocks_batch *b)
+{
+    rocksdb_writebatch_iterate(b->wb, t->wi, rocks_tx_put_cb, rocks_tx_del_cb);
+}
+
+int rocks_tx_get(struct rocks *r, struct rocks_tx *t, const char *key, size_t klen, char **val,
+                 size_t *vlen)
+{
+    char *err = NULL, *v = NULL;
+    size_t n = 0;
+
+    atomic_fetch_add(&r->reads, 1);
+    if (!rocks_injected(r, ROCKS_OP_GET, &err))
+        v = rocksdb_writebatch_wi_get_from_batch_and_db(t->wi, r->db, r->ro, key, klen, &n, &err);
+    if (err)
+        return rocks_fail(r, err, "get");
+    if (!v)
+        return STORE_NOTFOUND;
+    *val = v;
+    *vlen = n;
+    return STORE_OK;
+}
+
+int rocks_tx_write(struct rocks *r, struct rocks_tx *t)
+{
+    char *err = NULL;
+
+    if (rocksdb_writebatch_wi_count(t->wi) == 0)
+        return STORE_OK;
+    if (atomic_load(&r->read_only))
+        return STORE_ERR_CORRUPT;
+    if (!rocks_injected(r, ROCKS_OP_WRITE, &err))
+        rocksdb_write_writebatch_wi(r->db, r->wo, t->wi, &err);
+    if (err) {
+        atomic_store(&r->write_failed, 1);
+        return rocks_fail(r, err, "write");
+    }
+    rocksdb_writebatch_wi_clear(t->wi);
+    atomic_fetch_add(&r->writes, 1);
+    return STORE_OK;
+}

@@ -117,4 +117,22 @@ uint64_t rocks_disk_bytes(struct rocks *r);
  * error path as a real one. */
 void rocks_test_fail_next(struct rocks *r, enum rocks_op op, int rc);
 
+/* A transaction: batches added to it are written to RocksDB as one batch (one WAL record:
+ * all or nothing in the log) by rocks_tx_write(); until then rocks_tx_get() reads through
+ * them. Only puts and deletes (no range deletes) may be in the batches added. */
+struct rocks_tx;
+struct rocks_tx *rocks_tx_new(void);
+void rocks_tx_free(struct rocks_tx *t); /* NULL: no-op */
+
+/* Add the puts and deletes of 'b' (copied; 'b' is not changed). */
+void rocks_tx_add(struct rocks_tx *t, struct rocks_batch *b);
+
+/* rocks_get() as if the transaction's batches were already written. */
+int rocks_tx_get(struct rocks *r, struct rocks_tx *t, const char *key, size_t klen, char **val,
+                 size_t *vlen);
+
+/* Write what was added since the last write as one batch, as rocks_write() does (nothing
+ * to write: STORE_OK); the transaction is then empty and may take more. */
+int rocks_tx_write(struct rocks *r, struct rocks_tx *t);
+
 #endif

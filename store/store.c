@@ -277,7 +277,7 @@ int store_flush(struct store *s, int db)
         any = 1;
     }
     if (rc == STORE_OK && any)
-        rc = store_log_append(s, b);
+        rc = store_log_append_now(s, b);
     if (rc == STORE_OK && any) {
         store_touched(s, db, NULL, 0);
         /* Every cached value goes (those of other databases too: simpler, and a flush

@@ -178,6 +178,18 @@ uint64_t store_ticket(struct store *s);
  * store is reopened. Any thread. */
 int store_durable(struct store *s, uint64_t ticket);
 
+/* Open a transaction on this thread: until store_tx_end(), every commit of this thread
+ * (MULTI/EXEC's commands) gathers into one batch instead of writing, and this thread's
+ * reads see it. The caller keeps every other writer of the same keys out meanwhile (EXEC
+ * holds the daemon's exclusion). Transactions do not nest. */
+void store_tx_begin(struct store *s);
+
+/* Write the transaction's batch to RocksDB in one write (one WAL record: all of it or
+ * none survives a crash), then settle it as any commit (a worker: with its pass). Returns
+ * STORE_OK or the RocksDB error; after an error the pass's store_durable() fails too, so
+ * that every reply of the pass that reported a write becomes an error. */
+int store_tx_end(struct store *s);
+
 /* The number of batches this thread has committed so far (a command wrote if it changed
  * across the command). Thread-local. */
 uint64_t store_thread_commits(void);

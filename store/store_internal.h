@@ -332,6 +332,15 @@ int store_sync_wal(struct store *s);
 int store_log_append(struct store *s, struct rocks_batch *b);
 int store_log_settle(struct store *s);
 
+/* store_log_append() for a batch a transaction cannot hold (range deletes: FLUSHDB):
+ * what the open transaction holds is written first, then 'b', each on its own. */
+int store_log_append_now(struct store *s, struct rocks_batch *b);
+
+/* rocks_get() and rocks_get_prefix() that see this thread's open transaction. */
+int store_log_get(struct store *s, const char *key, size_t klen, char **val, size_t *vlen);
+int store_log_get_prefix(struct store *s, const char *key, size_t klen, char *buf, size_t cap,
+                         size_t *vlen);
+
 /* Start / stop the everysec thread (store_open, store_close). */
 void store_syncer_start(struct store *s);
 void store_syncer_stop(struct store *s);

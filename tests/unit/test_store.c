@@ -665,6 +665,49 @@ static void test_kill9(void)
     }
 }
 
+/* A transaction (store_tx_begin/end, MULTI/EXEC's) is one batch: its reads see its own
+ * writes even with no value cache, it reaches RocksDB whole at the end, and a failed
+ * write of it leaves none of it on disk (invariant 4 of store/commit.c). */
+static void test_transaction(void)
+{
+    struct fx_store_opts o = { .fsync = STORE_FSYNC_NO, .maxmemory = 1 }; /* no cache */
+    char *dir = fx_tmpdir_new("store");
+    struct store *s = fx_store_open(dir, &o);
+    struct store_val *v = NULL;
+    long long n = 0;
+    int found = 0;
+
+    fx_set_str(s, 0, "t:old", "1", 0);
+    store_tx_begin(s);
+    is_int(fx_set_str(s, 0, "t:a", "A", 0), STORE_OK, "tx: set t:a");
+    is_int(store_incrby(s, 0, FX_SL("t:old"), 5, &n), STORE_OK, "tx: incrby t:old");
+    ok(n == 6, "tx: the increment read the value before the transaction (%lld)", n);
+    ok(fx_str_is(s, 0, "t:a", "A"), "tx: a read in the transaction sees its write (no cache)");
+    is_int(store_incrby(s, 0, FX_SL("t:old"), 1, &n), STORE_OK, "tx: incrby again");
+    ok(n == 7, "tx: ... reading the transaction's own value (%lld)", n);
+    is_int(store_tx_end(s), STORE_OK, "tx: end writes it");
+    store_close(s);
+    s = fx_store_open(dir, &o);
+    ok(fx_str_is(s, 0, "t:a", "A") && fx_str_is(s, 0, "t:old", "7"),
+       "tx: every write of the transaction is there after a reopen");
+    fx_check_store(s, "a transaction");
+
+    store_tx_begin(s);
+    is_int(fx_set_str(s, 0, "t:b", "B", 0), STORE_OK, "failed tx: set t:b");
+    is_int(store_del(s, 0, FX_SL("t:a")), STORE_OK, "failed tx: del t:a");
+    store_test_fail_next(s, ROCKS_OP_WRITE, STORE_ERR_IO);
+    is_int(store_tx_end(s), STORE_ERR_IO, "failed tx: end reports the write error");
+    is_int(store_durable(s, store_ticket(s)), STORE_ERR_IO,
+           "failed tx: the next store_durable reports it too (the pass fails)");
+    store_close(s);
+    s = fx_store_open(dir, &o);
+    found = store_get(s, 0, FX_SL("t:b"), &v) == STORE_OK;
+    store_val_release(v);
+    ok(!found && fx_str_is(s, 0, "t:a", "A"), "failed tx: none of it reached RocksDB");
+    store_close(s);
+    fx_tmpdir_rm(dir);
+}
+
 static void test_errors(void)
 {
     char *dir = fx_tmpdir_new("store");
@@ -1016,6 +1059,7 @@ int main(int argc, char **argv)
     test_databases();
     test_fsync_modes();
     test_kill9();
+    test_transaction();
     test_errors();
     test_bad_values();
     test_concurrent_scan();
