@@ -622,6 +622,13 @@ int store_op_lookup(struct store_op *op, size_t i, enum store_op_want want)
     return STORE_OK;
 }
 
+int store_op_find(struct store_op *op, size_t i, enum store_op_want want)
+{
+    int rc = store_op_lookup(op, i, want);
+
+    return rc == STORE_OK && !op->key[i].st.exists ? STORE_NOTFOUND : rc;
+}
+
 void store_op_put(struct store_op *op, size_t i, const void *val, size_t vlen, int64_t expire_ms)
 {
     struct store_op_key *k = &op->key[i];

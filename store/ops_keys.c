@@ -26,9 +26,7 @@ int store_exists(struct store *s, int db, struct omk_slice key)
     int rc;
 
     store_op_begin1(&op, s, STORE_OP_READ, db, key);
-    rc = store_op_lookup(&op, 0, STORE_WANT_STATE);
-    if (rc == STORE_OK && !op.key[0].st.exists)
-        rc = STORE_NOTFOUND;
+    rc = store_op_find(&op, 0, STORE_WANT_STATE);
     return store_op_end(&op, rc);
 }
 
@@ -40,10 +38,8 @@ int store_del(struct store *s, int db, struct omk_slice key)
     /* An expired key was already gone for readers: DEL reports 0, as Redis does (its
      * lookup removes it all the same). */
     store_op_begin1(&op, s, STORE_OP_WRITE, db, key);
-    rc = store_op_lookup(&op, 0, STORE_WANT_STATE);
-    if (rc == STORE_OK && !op.key[0].st.exists)
-        rc = STORE_NOTFOUND;
-    else if (rc == STORE_OK)
+    rc = store_op_find(&op, 0, STORE_WANT_STATE);
+    if (rc == STORE_OK)
         store_op_del(&op, 0);
     return store_op_end(&op, rc);
 }
@@ -56,10 +52,8 @@ int store_type(struct store *s, int db, struct omk_slice key, const char **name)
     int rc;
 
     store_op_begin1(&op, s, STORE_OP_READ, db, key);
-    rc = store_op_lookup(&op, 0, STORE_WANT_STATE);
-    if (rc == STORE_OK && !op.key[0].st.exists)
-        rc = STORE_NOTFOUND;
-    else if (rc == STORE_OK && op.key[0].st.bad)
+    rc = store_op_find(&op, 0, STORE_WANT_STATE);
+    if (rc == STORE_OK && op.key[0].st.bad)
         rc = STORE_ERR_VALUE;
     else if (rc == STORE_OK)
         *name = "string"; /* every decodable value is a string (format.h) */
@@ -72,10 +66,8 @@ int store_ttl(struct store *s, int db, struct omk_slice key, int64_t *expire_ms)
     int rc;
 
     store_op_begin1(&op, s, STORE_OP_READ, db, key);
-    rc = store_op_lookup(&op, 0, STORE_WANT_STATE);
-    if (rc == STORE_OK && !op.key[0].st.exists)
-        rc = STORE_NOTFOUND;
-    else if (rc == STORE_OK)
+    rc = store_op_find(&op, 0, STORE_WANT_STATE);
+    if (rc == STORE_OK)
         *expire_ms = op.key[0].st.expire_ms; /* 0 for a value that does not decode: no TTL */
     return store_op_end(&op, rc);
 }
@@ -95,11 +87,9 @@ static int keys_set_expiry(struct store *s, int db, struct omk_slice key, int64_
 
     store_op_begin1(&op, s, STORE_OP_WRITE, db, key);
     k = &op.key[0];
-    rc = store_op_lookup(&op, 0, STORE_WANT_STATE);
+    rc = store_op_find(&op, 0, STORE_WANT_STATE);
     if (rc != STORE_OK)
         return store_op_end(&op, rc);
-    if (!k->st.exists)
-        return store_op_end(&op, STORE_NOTFOUND);
     if (((flags & STORE_EXPIRE_NX) && k->st.has_expiry) ||
         ((flags & STORE_EXPIRE_XX) && !k->st.has_expiry) ||
         ((flags & STORE_EXPIRE_GT) && (!k->st.has_expiry || when_ms <= k->st.expire_ms)) ||
@@ -158,11 +148,9 @@ static int keys_transfer(struct store *s, int sdb, struct omk_slice skey, int dd
     store_op_lock(&op);
     src = &op.key[0];
     dst = &op.key[same ? 0 : 1];
-    rc = store_op_lookup(&op, 0, STORE_WANT_STATE);
+    rc = store_op_find(&op, 0, STORE_WANT_STATE);
     if (rc != STORE_OK)
         return store_op_end(&op, rc);
-    if (!src->st.exists)
-        return store_op_end(&op, STORE_NOTFOUND);
     if (same)
         return store_op_end(&op, (mode & KEYS_OVERWRITE) ? STORE_OK : STORE_NOTSET);
     /* An expired destination reads as missing (its lookup removes it); a live one may

@@ -27,10 +27,8 @@ int store_get(struct store *s, int db, struct omk_slice key, struct store_val **
     int rc;
 
     store_op_begin1(&op, s, STORE_OP_READ, db, key);
-    rc = store_op_lookup(&op, 0, STORE_WANT_VALUE);
-    if (rc == STORE_OK && !op.key[0].st.exists)
-        rc = STORE_NOTFOUND;
-    else if (rc == STORE_OK && op.key[0].st.bad)
+    rc = store_op_find(&op, 0, STORE_WANT_VALUE);
+    if (rc == STORE_OK && op.key[0].st.bad)
         rc = STORE_ERR_VALUE;
     else if (rc == STORE_OK)
         *out = store_op_take_val(&op, 0);
@@ -326,10 +324,8 @@ int store_strlen(struct store *s, int db, struct omk_slice key, size_t *len)
     /* A read, like store_get(): the length comes from the key's state. */
     store_op_begin1(&op, s, STORE_OP_READ, db, key);
     st = &op.key[0].st;
-    rc = store_op_lookup(&op, 0, STORE_WANT_STATE);
-    if (rc == STORE_OK && !st->exists)
-        rc = STORE_NOTFOUND;
-    else if (rc == STORE_OK && st->bad)
+    rc = store_op_find(&op, 0, STORE_WANT_STATE);
+    if (rc == STORE_OK && st->bad)
         rc = STORE_ERR_VALUE;
     else if (rc == STORE_OK)
         *len = st->vlen;

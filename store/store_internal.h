@@ -281,6 +281,9 @@ void store_op_begin1(struct store_op *op, struct store *s, enum store_op_mode mo
  * 'st.bad' with 'val' NULL: the caller decides what that means. */
 int store_op_lookup(struct store_op *op, size_t i, enum store_op_want want);
 
+/* store_op_lookup(), then STORE_NOTFOUND when key 'i' does not exist (or has expired). */
+int store_op_find(struct store_op *op, size_t i, enum store_op_want want);
+
 /* Add to the write set of write 'op': put string value 'val'/'vlen' (copied) with
  * absolute expiry 'expire_ms' (0: none) at key 'i'; or delete key 'i' (nothing if it
  * does not exist by then). */
