@@ -22,7 +22,7 @@ tests_unit_test_bench_hist_LDADD = clients/libomkbench.a common/libomkcommon.a -
 # Issue 7, reliability and limits: the kill -9 checker, the tests that prove each limit
 # and behaviour, and the fuzz target of the whole command path. Long runs: clients/README.md.
 
-# The crash checker (hiredis, pthreads) and its bounded run in make check (about 10 s).
+# The crash checker (hiredis, pthreads) and its bounded run in make check (about 30 s).
 noinst_PROGRAMS += clients/omenkv-crashcheck
 clients_omenkv_crashcheck_SOURCES = clients/omenkv-crashcheck.c
 clients_omenkv_crashcheck_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
