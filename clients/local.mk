@@ -30,6 +30,17 @@ clients_omenkv_crashcheck_LDADD = $(HIREDIS_LIBS) $(PTHREAD_LIBS)
 TESTS += tests/integ/test_crash.sh
 EXTRA_DIST += tests/integ/test_crash.sh clients/README.md
 
+# Issue 18, the write path's invariants (store/commit.c) on a server with two workers: a
+# value a reader on one worker received survives kill -9 although another worker wrote
+# it, per-key INCRs from both workers, MULTI/EXEC among INCRs without deadlock, and an
+# EXEC cut by kill -9. Also run under ThreadSanitizer (TSAN_TESTS in ./bootstrap).
+DURABLE_INTEG = tests/integ/test_durable
+check_PROGRAMS += $(DURABLE_INTEG)
+TESTS += $(DURABLE_INTEG)
+$(DURABLE_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_durable_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_durable_LDADD = $(INTEG_LDADD)
+
 # Limits (maxclients, timeout, query and output buffers, bulk and multibulk sizes,
 # before-AUTH limits, protected mode), a full disk (mounts a tmpfs; skipped unless root),
 # and 500 connections of mixed load for 15 s.
