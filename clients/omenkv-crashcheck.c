@@ -1,14 +1,17 @@
 /* omenkv-crashcheck - proves that omenkv-server keeps every write it acknowledged
  * through kill -9, round after round, under each appendfsync mode.
  *
- * HOW IT WORKS. The checker starts the server itself on a data directory, then runs
- * --threads writer threads (hiredis, one request in flight each). Thread t owns keys
+ * HOW IT WORKS. The checker starts the server itself (--io-threads 2) on a data
+ * directory, then runs writer threads (hiredis): --threads of them with one request in
+ * flight each, and one per depth in --pipelined (default 16 and 100) that sends that many
+ * commands at once (redisAppendCommand) before reading their replies. Writer t owns keys
  * cc:<t>:<i> and counter cc:ctr:<t>, so it alone knows their history: every operation
  * on a key gets the next sequence number of that key; SET writes "v<seq>:" plus a
- * padding derived from (t, i, seq); DEL deletes; INCR bumps the counter. The thread
- * records what each key's last acknowledged operation was, and the one operation in
- * flight when the connection died. At a random moment (--run-ms) the checker sends
- * SIGKILL, restarts the server on the same directory (the time to the first PING
+ * padding derived from (t, i, seq); DEL deletes; INCR bumps the counter. A batch names a
+ * key at most once, so a key has at most one operation in flight. The writer records
+ * each key's last acknowledged operation (each reply of a batch that came back counts)
+ * and the operations whose replies never came. At a random moment (--run-ms) the checker
+ * sends SIGKILL, restarts the server on the same directory (the time to the first PING
  * answered is the recovery time) and reads every key back. For a key whose last
  * acknowledged operation is SET seq a, with perhaps operation a+1 in flight:
  *   - present with version v: a <= v <= a+1, v == a+1 only if a SET was in flight,
@@ -16,9 +19,23 @@
  *   - missing: only if a DEL was in flight.
  * After an acknowledged DEL seq a: missing, or version a+1 from a SET in flight (a
  * version <= a would be a resurrection). A counter reads between its acknowledged
- * value and one more when an INCR was in flight. Keys preloaded with --keys must all
- * be there. What was read becomes the starting point of the next round, so sequence
- * numbers only grow and every round checks exactly.
+ * value and that plus the INCRs in flight. Keys preloaded with --keys must all be there.
+ *
+ * Shared counters: --shared-clients connections (default 4, connected one after the
+ * other, so that the server's round robin gives each worker half of them) INCR the keys
+ * cc:shared:<j> (--shared-keys, default 4) at random, odd-numbered ones in batches of 16.
+ * After a kill each counter must read at least the highest value any INCR reply showed
+ * (invariant 1 of store/commit.c: that value was revealed, so the log had it) and at
+ * least its value at the round's start plus the INCRs acknowledged, and at most that
+ * plus the INCRs in flight (nothing applied twice; invariant 2: per key, the log
+ * replays the writes in the order RAM applied them).
+ *
+ * What was read becomes the starting point of the next round, so sequence numbers only
+ * grow and every round checks exactly. After the kill rounds of a mode, a clean round
+ * (unless --no-clean) runs the same load, stops the clients between batches, and
+ * checks, on the running server and again after SIGTERM and a restart, that every key
+ * holds exactly its last acknowledged version and every counter equals its number of
+ * acknowledged INCRs.
  *
  * --flushes runs the server with a 1 MB write buffer and 1 KB values, so RocksDB
  * flushes memtables and compacts during the load (the counts come from its LOG).
@@ -51,7 +68,11 @@
 #include <hiredis/hiredis.h>
 
 #define CC_MAX_THREADS 64
-#define CC_BATCH 1000 /* keys read back per pipelined batch */
+#define CC_MAX_DEPTH 1000  /* commands a pipelined writer sends at once */
+#define CC_MAX_PIPELINED 8 /* depths in --pipelined */
+#define CC_MAX_SHARED 64   /* shared keys, and clients INCRing them */
+#define CC_SHARED_DEPTH 16 /* batch of the odd-numbered shared clients */
+#define CC_BATCH 1000      /* keys read back per pipelined batch */
 
 /* What the last acknowledged (or the in-flight) operation on a key was. */
 enum cc_op { CC_NONE = 0, CC_SET, CC_DEL };
@@ -64,16 +85,36 @@ struct cc_key {
     uint64_t flight_seq; /* its sequence number */
 };
 
-/* A writer thread and the keys it owns. */
+/* A writer thread and the keys it owns. Written by its thread while it runs, read by
+ * the main thread after pthread_join. */
 struct cc_writer {
     int id;
+    int depth;                  /* commands sent at once: 1, or a --pipelined depth */
     pthread_t thread;
     struct cc_key *keys;        /* --key-space entries */
     long long ctr_acked;        /* counter value last acknowledged */
-    int ctr_flight;             /* 1 if an INCR was in flight */
+    int ctr_flight;             /* INCRs sent whose replies did not come */
     uint64_t rng;
     uint64_t acked;             /* acknowledged writes this round */
+    int stopped;                /* 1: it stopped between batches, as cc_stop asked */
     char err[160];              /* why it stopped */
+};
+
+/* A client INCRing the shared counters cc:shared:<j>. Its arrays are indexed by j and
+ * cover the current round. Same threading as struct cc_writer. */
+struct cc_sharer {
+    int id;
+    int depth;                  /* INCRs sent at once: 1 or CC_SHARED_DEPTH */
+    pthread_t thread;
+    redisContext *c;            /* connected by the main thread, in order */
+    long long max_seen[CC_MAX_SHARED]; /* highest value an INCR reply showed, 0: none */
+    long long acks[CC_MAX_SHARED];     /* INCRs acknowledged */
+    long long flight[CC_MAX_SHARED];   /* INCRs sent whose replies did not come */
+    uint64_t rng;
+    uint64_t acked;             /* acknowledged INCRs this round, all keys */
+    int started;                /* its thread runs (it could connect) */
+    int stopped;                /* as in struct cc_writer */
+    char err[160];
 };
 
 struct cc_opts {
@@ -81,7 +122,12 @@ struct cc_opts {
     const char *dir;            /* NULL: a new temp dir per fsync mode */
     int rounds;                 /* per fsync mode */
     const char *fsync;          /* always, everysec, no, or all */
-    int threads;
+    int threads;                /* writers with one request in flight */
+    int depths[CC_MAX_PIPELINED]; /* one pipelined writer per depth */
+    int npipelined;
+    int shared_clients;         /* clients INCRing the shared counters, 0: none */
+    int shared_keys;
+    int no_clean;               /* --no-clean: no clean round after the kill rounds */
     int key_space;              /* keys per writer */
     long long preload;          /* --keys: keys loaded before the first round */
     int run_min_ms, run_max_ms;
@@ -98,6 +144,11 @@ static pid_t cc_pid;
 static char cc_datadir[4096], cc_logpath[4200];
 static int cc_use_incr;
 static int cc_round_seq; /* rounds started, all modes: picks each round's kill time */
+static int cc_nwriters;  /* opt.threads + opt.npipelined */
+static atomic_int cc_stop; /* the clean round: clients stop after their current batch */
+/* The shared counters: their values when the round started (what was read after the
+ * previous one; 0 before the first). Main thread only. */
+static long long cc_shared_base[CC_MAX_SHARED];
 
 /* Print the options to stderr. */
 static void cc_usage(void)
@@ -108,7 +159,13 @@ static void cc_usage(void)
             "  --dir DIR          data directory (default: a new one under /tmp per fsync mode)\n"
             "  --rounds N         kill -9 rounds per appendfsync mode (default 10)\n"
             "  --fsync MODE       always, everysec, no, or all (default all)\n"
-            "  --threads N        writer threads (default 4)\n"
+            "  --threads N        writer threads, one request in flight each (default 4)\n"
+            "  --pipelined LIST   one more writer per depth in LIST, sending that many\n"
+            "                     commands at once (default 16,100; 0: none)\n"
+            "  --shared-clients N clients INCRing the shared counters (default 4; 0: none)\n"
+            "  --shared-keys N    shared counters (default 4)\n"
+            "  --no-clean         no clean round (load, stop, exact check, SIGTERM,\n"
+            "                     restart, exact check) after the kill rounds\n"
             "  --key-space N      keys per writer thread (default 2000)\n"
             "  --keys N           keys to load before the first round (recovery time is\n"
             "                     printed after each crash; e.g. --keys 1000000)\n"
@@ -367,77 +424,155 @@ static size_t cc_value(char *buf, int t, int i, uint64_t seq)
     return n + (size_t)opt.value_size;
 }
 
-/* A writer thread: SET, DEL and INCR on its own keys, one request in flight, recording
- * each acknowledged operation and the one in flight, until the connection dies (the
- * kill) or a reply is not what the command must answer (w->err says which). */
+/* One command of a writer's batch. */
+struct cc_sent {
+    int incr;     /* 1: INCR of the writer's counter; 0: 'op' on key 'i' */
+    int i;
+    enum cc_op op;
+};
+
+/* A writer thread: SET, DEL and INCR on its own keys, w->depth commands sent at once,
+ * recording each acknowledged operation and the ones in flight, until the connection
+ * dies (the kill), cc_stop is set (it then stops between batches), or a reply is not
+ * what the command must answer (w->err says which). */
 static void *cc_writer_main(void *arg)
 {
     struct cc_writer *w = arg;
     redisContext *c = cc_connect();
     char *val = malloc((size_t)opt.value_size + 32);
-    char key[64];
+    struct cc_sent *sent = malloc(sizeof(*sent) * (size_t)w->depth);
 
     w->acked = 0;
+    w->stopped = 0;
     w->err[0] = '\0';
-    if (!c || c->err || !val) {
+    if (!c || c->err || !val || !sent) {
         snprintf(w->err, sizeof(w->err), "cannot connect");
         goto out;
     }
-    for (;;) {
-        uint64_t r = cc_rand(&w->rng) % 100;
-        redisReply *rep;
+    while (!atomic_load(&cc_stop)) {
+        int n;
 
-        if (r < 15 && cc_use_incr) {
-            w->ctr_flight = 1;
-            rep = redisCommand(c, "INCR cc:ctr:%d", w->id);
-            if (!rep)
-                break;
-            if (rep->type != REDIS_REPLY_INTEGER) {
-                snprintf(w->err, sizeof(w->err), "INCR: unexpected reply type %d", rep->type);
-                freeReplyObject(rep);
-                break;
-            }
-            w->ctr_acked = rep->integer;
-            w->ctr_flight = 0;
-        } else {
-            int i = (int)(cc_rand(&w->rng) % (uint64_t)opt.key_space);
-            struct cc_key *k = &w->keys[i];
-            uint64_t seq = k->acked_seq + 1;
-            int del = r < 30;
-            size_t vlen;
+        for (n = 0; n < w->depth; n++) {
+            uint64_t r = cc_rand(&w->rng) % 100;
+            struct cc_sent *o = &sent[n];
 
-            snprintf(key, sizeof(key), "cc:%d:%d", w->id, i);
-            k->flight_op = del ? CC_DEL : CC_SET;
-            k->flight_seq = seq;
-            if (del) {
-                rep = redisCommand(c, "DEL %s", key);
+            o->incr = r < 15 && cc_use_incr;
+            if (o->incr) {
+                w->ctr_flight++;
+                redisAppendCommand(c, "INCR cc:ctr:%d", w->id);
             } else {
-                vlen = cc_value(val, w->id, i, seq);
-                rep = redisCommand(c, "SET %s %b", key, val, vlen);
+                int i = (int)(cc_rand(&w->rng) % (uint64_t)opt.key_space);
+                struct cc_key *k;
+
+                /* A key at most once per batch: the next free one (depth <= key space). */
+                while (w->keys[i].flight_op != CC_NONE)
+                    i = (i + 1) % opt.key_space;
+                k = &w->keys[i];
+                o->i = i;
+                o->op = r < 30 ? CC_DEL : CC_SET;
+                k->flight_op = (uint8_t)o->op;
+                k->flight_seq = k->acked_seq + 1;
+                if (o->op == CC_DEL) {
+                    redisAppendCommand(c, "DEL cc:%d:%d", w->id, i);
+                } else {
+                    size_t vlen = cc_value(val, w->id, i, k->flight_seq);
+
+                    redisAppendCommand(c, "SET cc:%d:%d %b", w->id, i, val, vlen);
+                }
             }
-            if (!rep)
-                break;
-            if (rep->type == REDIS_REPLY_ERROR ||
-                (del && rep->type != REDIS_REPLY_INTEGER) ||
-                (!del && rep->type != REDIS_REPLY_STATUS)) {
-                snprintf(w->err, sizeof(w->err), "%s %s: unexpected reply '%.80s'",
-                         del ? "DEL" : "SET", key, rep->type == REDIS_REPLY_ERROR ? rep->str : "");
-                freeReplyObject(rep);
-                break;
-            }
-            k->acked_seq = seq;
-            k->acked_op = del ? CC_DEL : CC_SET;
-            k->flight_op = CC_NONE;
         }
-        freeReplyObject(rep);
-        w->acked++;
+        for (int j = 0; j < n; j++) {
+            const struct cc_sent *o = &sent[j];
+            redisReply *rep = NULL;
+            int good;
+
+            if (redisGetReply(c, (void **)&rep) != REDIS_OK || !rep)
+                goto dead; /* the rest of the batch stays in flight */
+            if (o->incr)
+                good = rep->type == REDIS_REPLY_INTEGER;
+            else if (o->op == CC_DEL)
+                good = rep->type == REDIS_REPLY_INTEGER;
+            else
+                good = rep->type == REDIS_REPLY_STATUS;
+            if (!good) {
+                const char *what = rep->type == REDIS_REPLY_ERROR ? rep->str : "";
+
+                if (o->incr)
+                    snprintf(w->err, sizeof(w->err), "INCR cc:ctr:%d: unexpected reply (%d) %.80s",
+                             w->id, rep->type, what);
+                else
+                    snprintf(w->err, sizeof(w->err), "%s cc:%d:%d: unexpected reply (%d) %.80s",
+                             o->op == CC_DEL ? "DEL" : "SET", w->id, o->i, rep->type, what);
+                freeReplyObject(rep);
+                goto dead;
+            }
+            if (o->incr) {
+                w->ctr_acked = rep->integer;
+                w->ctr_flight--;
+            } else {
+                struct cc_key *k = &w->keys[o->i];
+
+                k->acked_seq = k->flight_seq;
+                k->acked_op = (uint8_t)o->op;
+                k->flight_op = CC_NONE;
+            }
+            freeReplyObject(rep);
+            w->acked++;
+        }
     }
+    w->stopped = 1;
+    goto out;
+dead:
     if (!w->err[0])
         snprintf(w->err, sizeof(w->err), "%s", c->errstr[0] ? c->errstr : "connection lost");
 out:
     if (c)
         redisFree(c);
     free(val);
+    free(sent);
+    return NULL;
+}
+
+/* A shared-counter client: INCR cc:shared:<j> for random j, s->depth at once, recording
+ * per key the INCRs acknowledged, the highest value a reply showed, and the INCRs in
+ * flight, until the connection dies, cc_stop is set, or a reply is not an integer.
+ * Its counts start from what cc_load_start() set. */
+static void *cc_sharer_main(void *arg)
+{
+    struct cc_sharer *s = arg;
+    redisContext *c = s->c;
+    int sent[CC_SHARED_DEPTH];
+
+    while (!atomic_load(&cc_stop)) {
+        for (int j = 0; j < s->depth; j++) {
+            sent[j] = (int)(cc_rand(&s->rng) % (uint64_t)opt.shared_keys);
+            s->flight[sent[j]]++;
+            redisAppendCommand(c, "INCR cc:shared:%d", sent[j]);
+        }
+        for (int j = 0; j < s->depth; j++) {
+            redisReply *rep = NULL;
+
+            if (redisGetReply(c, (void **)&rep) != REDIS_OK || !rep)
+                goto dead;
+            if (rep->type != REDIS_REPLY_INTEGER) {
+                snprintf(s->err, sizeof(s->err), "INCR cc:shared:%d: unexpected reply '%.80s'",
+                         sent[j], rep->type == REDIS_REPLY_ERROR ? rep->str : "");
+                freeReplyObject(rep);
+                goto dead;
+            }
+            s->flight[sent[j]]--;
+            s->acks[sent[j]]++;
+            if (rep->integer > s->max_seen[sent[j]])
+                s->max_seen[sent[j]] = rep->integer;
+            freeReplyObject(rep);
+            s->acked++;
+        }
+    }
+    s->stopped = 1;
+    return NULL;
+dead:
+    if (!s->err[0])
+        snprintf(s->err, sizeof(s->err), "%s", c->errstr[0] ? c->errstr : "connection lost");
     return NULL;
 }
 
@@ -515,7 +650,7 @@ static long cc_verify(redisContext *c, struct cc_writer *ws, long *checked)
     long bad = 0;
 
     *checked = 0;
-    for (int t = 0; t < opt.threads; t++) {
+    for (int t = 0; t < cc_nwriters; t++) {
         struct cc_writer *w = &ws[t];
         redisReply *r;
 
@@ -541,8 +676,8 @@ static long cc_verify(redisContext *c, struct cc_writer *ws, long *checked)
                 v = atoll(r->str);
             if (!r || (r->type != REDIS_REPLY_STRING && r->type != REDIS_REPLY_NIL) ||
                 v < w->ctr_acked || v > w->ctr_acked + w->ctr_flight) {
-                cc_say("VIOLATION counter cc:ctr:%d reads %lld, acknowledged %lld%s", w->id, v,
-                       w->ctr_acked, w->ctr_flight ? " (+1 in flight)" : "");
+                cc_say("VIOLATION counter cc:ctr:%d reads %lld, acknowledged %lld (+%d in flight)",
+                       w->id, v, w->ctr_acked, w->ctr_flight);
                 bad++;
             } else {
                 w->ctr_acked = v;
@@ -555,16 +690,71 @@ static long cc_verify(redisContext *c, struct cc_writer *ws, long *checked)
     return bad;
 }
 
+/* Read back every shared counter: it must be at least the highest value any INCR reply
+ * showed, at least its round-start value plus the INCRs acknowledged, and at most that
+ * plus the INCRs in flight (after a clean stop: exactly the start value plus the
+ * acknowledgements). What was read becomes the start value, and the clients' counts
+ * start again from zero. Returns the number of violations; adds the counters compared
+ * to '*checked'. */
+static long cc_verify_shared(redisContext *c, struct cc_sharer *ss, long *checked)
+{
+    long bad = 0;
+
+    for (int j = 0; j < opt.shared_keys && opt.shared_clients > 0; j++) {
+        long long seen = 0, acks = 0, flight = 0, v = 0;
+        redisReply *r = redisCommand(c, "GET cc:shared:%d", j);
+        int usable = r && (r->type == REDIS_REPLY_NIL || r->type == REDIS_REPLY_STRING);
+
+        for (int t = 0; t < opt.shared_clients; t++) {
+            if (ss[t].max_seen[j] > seen)
+                seen = ss[t].max_seen[j];
+            acks += ss[t].acks[j];
+            flight += ss[t].flight[j];
+        }
+        if (r && r->type == REDIS_REPLY_STRING)
+            v = atoll(r->str);
+        if (!usable || v < seen || v < cc_shared_base[j] + acks ||
+            v > cc_shared_base[j] + acks + flight) {
+            cc_say("VIOLATION shared counter cc:shared:%d reads %lld; a reply showed %lld; "
+                   "%lld at the start + %lld acknowledged INCRs (+%lld in flight)",
+                   j, v, seen, cc_shared_base[j], acks, flight);
+            bad++;
+        }
+        if (usable) /* a violation is reported once, not again every later round */
+            cc_shared_base[j] = v;
+        for (int t = 0; t < opt.shared_clients; t++)
+            ss[t].max_seen[j] = ss[t].acks[j] = ss[t].flight[j] = 0;
+        freeReplyObject(r);
+        (*checked)++;
+    }
+    return bad;
+}
+
 /* --inject-faults: write, through 'c', what a broken server could have recovered: an
  * acknowledged SET undone (key deleted), a key one version back, a deleted key back at
- * an older version, a counter one lower. Each goes to a different key with nothing in
- * flight. Returns the number injected (each must show up as a violation). */
-static int cc_inject_faults(redisContext *c, struct cc_writer *ws)
+ * an older version, a counter one lower, a shared counter one lower than a reply showed.
+ * Each goes to a different key with nothing in flight, in the keys of the last writer
+ * first (a pipelined one, unless --pipelined 0). Returns the number injected (each must
+ * show up as a violation). */
+static int cc_inject_faults(redisContext *c, struct cc_writer *ws, const struct cc_sharer *ss)
 {
     int done[4] = {0, 0, 0, 0}, n = 0;
     char *val = malloc((size_t)opt.value_size + 32);
 
-    for (int t = 0; t < opt.threads; t++) {
+    for (int j = 0; j < opt.shared_keys && opt.shared_clients > 0; j++) {
+        long long seen = 0;
+
+        for (int t = 0; t < opt.shared_clients; t++)
+            if (ss[t].max_seen[j] > seen)
+                seen = ss[t].max_seen[j];
+        if (seen >= 1) {
+            freeReplyObject(redisCommand(c, "SET cc:shared:%d %lld", j, seen - 1));
+            cc_say("injected: cc:shared:%d one lower than an INCR reply showed", j);
+            n++;
+            break;
+        }
+    }
+    for (int t = cc_nwriters - 1; t >= 0; t--) {
         struct cc_writer *w = &ws[t];
 
         for (int i = 0; i < opt.key_space; i++) {
@@ -740,12 +930,161 @@ static int cc_has_command(const char *name)
     return has;
 }
 
-/* Run opt.rounds kill -9 rounds under 'fsync' on a fresh (or the given) data dir.
- * Returns the number of rounds that found a violation, or -1 on a start-up error. */
+/* Start the load: connect the shared-counter clients one after the other from this
+ * thread (so that the server's round robin spreads them evenly over its workers), then
+ * start every writer and shared-counter thread. */
+static void cc_load_start(struct cc_writer *ws, struct cc_sharer *ss)
+{
+    for (int t = 0; t < opt.shared_clients; t++) {
+        struct cc_sharer *s = &ss[t];
+
+        s->c = cc_connect();
+        s->started = s->c && !s->c->err;
+        s->stopped = 0;
+        s->acked = 0;
+        memset(s->max_seen, 0, sizeof(s->max_seen));
+        memset(s->acks, 0, sizeof(s->acks));
+        memset(s->flight, 0, sizeof(s->flight));
+        snprintf(s->err, sizeof(s->err), "%s", s->started ? "" : "cannot connect");
+    }
+    for (int t = 0; t < cc_nwriters; t++)
+        pthread_create(&ws[t].thread, NULL, cc_writer_main, &ws[t]);
+    for (int t = 0; t < opt.shared_clients; t++)
+        if (ss[t].started)
+            pthread_create(&ss[t].thread, NULL, cc_sharer_main, &ss[t]);
+}
+
+/* Wait for the load's threads; return the writes they had acknowledged. 'why' gets the
+ * first failure that is not the connection dying (an unexpected reply, a connection
+ * refused), "" if none; '*stopped' whether every client stopped as cc_stop asked. */
+static long long cc_load_join(struct cc_writer *ws, struct cc_sharer *ss, char *why, size_t len,
+                              int *stopped)
+{
+    long long acked = 0;
+
+    why[0] = '\0';
+    *stopped = 1;
+    for (int t = 0; t < cc_nwriters; t++) {
+        pthread_join(ws[t].thread, NULL);
+        acked += (long long)ws[t].acked;
+        *stopped &= ws[t].stopped;
+        if ((strstr(ws[t].err, "unexpected") || strstr(ws[t].err, "cannot")) && !why[0])
+            snprintf(why, len, "writer %d: %s", t, ws[t].err);
+    }
+    for (int t = 0; t < opt.shared_clients; t++) {
+        if (ss[t].started)
+            pthread_join(ss[t].thread, NULL);
+        acked += (long long)ss[t].acked;
+        *stopped &= ss[t].stopped;
+        if ((strstr(ss[t].err, "unexpected") || strstr(ss[t].err, "cannot")) && !why[0])
+            snprintf(why, len, "shared-counter client %d: %s", t, ss[t].err);
+        if (ss[t].c)
+            redisFree(ss[t].c);
+        ss[t].c = NULL;
+    }
+    return acked;
+}
+
+/* Connect and check every writer's keys and counters and the shared counters (and the
+ * preloaded keys); '*checked' gets the number compared. Returns the violations, or -1
+ * when the server cannot be reached. */
+static long cc_verify_all(struct cc_writer *ws, struct cc_sharer *ss, int inject, long *checked,
+                          int *injected)
+{
+    redisContext *c = cc_connect();
+    long bad;
+
+    if (!c || c->err) {
+        if (c)
+            redisFree(c);
+        return -1;
+    }
+    if (inject)
+        *injected = cc_inject_faults(c, ws, ss);
+    bad = cc_verify(c, ws, checked);
+    bad += cc_verify_shared(c, ss, checked);
+    if (opt.preload > 0)
+        bad += cc_verify_preload(c);
+    redisFree(c);
+    return bad;
+}
+
+/* The clean round of a mode: the same load for 'run_ms', then every client stops between
+ * batches (nothing is in flight), and every key and counter must hold exactly what was
+ * acknowledged, on the running server, and again after SIGTERM and a restart. Returns 1
+ * if the round failed, -1 if the server did not restart. */
+static int cc_clean_round(const char *fsync, int run_ms, struct cc_writer *ws, struct cc_sharer *ss)
+{
+    long long acked, shared_acks = 0;
+    long bad, bad2, checked = 0, checked2 = 0;
+    int stopped, status, injected = 0;
+    char why[200];
+
+    atomic_store(&cc_stop, 0);
+    cc_load_start(ws, ss);
+    cc_sleep_ms(run_ms);
+    atomic_store(&cc_stop, 1);
+    acked = cc_load_join(ws, ss, why, sizeof(why), &stopped);
+    atomic_store(&cc_stop, 0);
+    for (int t = 0; t < opt.shared_clients; t++)
+        for (int j = 0; j < opt.shared_keys; j++)
+            shared_acks += ss[t].acks[j];
+    bad = cc_verify_all(ws, ss, 0, &checked, &injected);
+    status = cc_server_stop();
+    if (cc_server_start(fsync) < 0) {
+        cc_verdict(0, "clean round [appendfsync %s]: the server did not restart", fsync);
+        return -1;
+    }
+    bad2 = cc_verify_all(ws, ss, 0, &checked2, &injected);
+    if (why[0])
+        cc_say("%s", why);
+    if (!stopped)
+        cc_say("a client did not stop cleanly");
+    if (status != 0)
+        cc_say("the server exited with status %d on SIGTERM", status);
+    cc_verdict(bad == 0 && bad2 == 0 && !why[0] && stopped && status == 0,
+               "clean round [appendfsync %s]: %d ms of load, %lld acknowledged writes (%lld "
+               "INCRs of %d shared counters from %d clients), clients stopped: %ld keys and "
+               "counters hold exactly what was acknowledged (%ld violations), and after "
+               "SIGTERM (exit %d) and a restart %ld do (%ld violations)",
+               fsync, run_ms, acked, shared_acks, opt.shared_clients ? opt.shared_keys : 0,
+               opt.shared_clients, checked, bad, status, checked2, bad2);
+    return bad != 0 || bad2 != 0 || why[0] || !stopped || status != 0;
+}
+
+/* Delete, through a new connection, the keys an earlier run may have left in the
+ * directory given with --dir. */
+static void cc_clear_keys(void)
+{
+    redisContext *c = cc_connect();
+    int n = 0;
+
+    for (int t = 0; c && !c->err && t < cc_nwriters; t++) {
+        for (int i = 0; i < opt.key_space; i++, n++)
+            redisAppendCommand(c, "DEL cc:%d:%d", t, i);
+        redisAppendCommand(c, "DEL cc:ctr:%d", t);
+        n++;
+    }
+    for (int j = 0; c && !c->err && j < opt.shared_keys; j++, n++)
+        redisAppendCommand(c, "DEL cc:shared:%d", j);
+    for (int i = 0; c && !c->err && i < n; i++) {
+        redisReply *r = NULL;
+
+        if (redisGetReply(c, (void **)&r) == REDIS_OK)
+            freeReplyObject(r);
+    }
+    if (c)
+        redisFree(c);
+}
+
+/* Run opt.rounds kill -9 rounds under 'fsync' on a fresh (or the given) data dir, then
+ * the clean round. Returns the number of rounds that found a violation, or -1 on a
+ * start-up error. */
 static int cc_run_mode(const char *fsync)
 {
-    struct cc_writer *ws = calloc((size_t)opt.threads, sizeof(*ws));
-    int failed_rounds = 0;
+    struct cc_writer *ws = calloc((size_t)cc_nwriters, sizeof(*ws));
+    struct cc_sharer *ss = calloc((size_t)opt.shared_clients + 1, sizeof(*ss));
+    int failed_rounds = 0, restarted = 1;
     long long total_acked = 0;
 
     if (opt.dir) {
@@ -756,93 +1095,75 @@ static int cc_run_mode(const char *fsync)
         if (!mkdtemp(cc_datadir)) {
             perror("mkdtemp");
             free(ws);
+            free(ss);
             return -1;
         }
     }
     snprintf(cc_logpath, sizeof(cc_logpath), "%s.log", cc_datadir);
-    for (int t = 0; t < opt.threads; t++) {
+    for (int t = 0; t < cc_nwriters; t++) {
         ws[t].id = t;
+        ws[t].depth = t < opt.threads ? 1 : opt.depths[t - opt.threads];
         ws[t].keys = calloc((size_t)opt.key_space, sizeof(struct cc_key));
         ws[t].rng = opt.seed * 7919 + (uint64_t)t * 104729 + 1;
     }
+    for (int t = 0; t < opt.shared_clients; t++) {
+        ss[t].id = t;
+        ss[t].depth = t % 2 ? CC_SHARED_DEPTH : 1;
+        ss[t].rng = opt.seed * 6271 + (uint64_t)t * 15485863 + 1;
+    }
+    memset(cc_shared_base, 0, sizeof(cc_shared_base));
     if (cc_server_start(fsync) < 0) {
         free(ws);
+        free(ss);
         return -1;
     }
     cc_use_incr = cc_has_command("incr");
-    if (!cc_use_incr)
+    if (!cc_use_incr) {
         cc_say("notice: the server has no INCR command; counters are skipped");
+        opt.shared_clients = 0;
+    }
     if (opt.preload > 0 && cc_preload() != 0) {
         fprintf(stderr, "omenkv-crashcheck: loading %lld keys failed\n", opt.preload);
         cc_server_kill9();
         free(ws);
+        free(ss);
         return -1;
     }
-    if (opt.dir) {
-        /* Clear the keys an earlier run may have left in the given directory. */
-        redisContext *c = cc_connect();
-
-        for (int t = 0; c && !c->err && t < opt.threads; t++)
-            for (int i = 0; i < opt.key_space; i++)
-                redisAppendCommand(c, "DEL cc:%d:%d", t, i);
-        for (int t = 0; c && !c->err && t < opt.threads; t++) {
-            for (int i = 0; i < opt.key_space; i++) {
-                redisReply *r = NULL;
-
-                if (redisGetReply(c, (void **)&r) == REDIS_OK)
-                    freeReplyObject(r);
-            }
-            freeReplyObject(redisCommand(c, "DEL cc:ctr:%d", t));
-        }
-        if (c)
-            redisFree(c);
-    }
+    if (opt.dir)
+        cc_clear_keys();
     for (int round = 1; round <= opt.rounds; round++) {
         uint64_t rng = opt.seed + (uint64_t)++cc_round_seq * 1000003;
         int run_ms = opt.run_min_ms +
                      (int)(cc_rand(&rng) % (uint64_t)(opt.run_max_ms - opt.run_min_ms + 1));
-        long long acked = 0;
+        long long acked;
         long bad, checked = 0;
         struct cc_rocks_files rf;
-        int injected = 0;
+        int injected = 0, stopped;
         double rec;
-        redisContext *c;
-        char loadline[512], why[200] = "";
+        char loadline[512], why[200];
 
-        for (int t = 0; t < opt.threads; t++)
-            pthread_create(&ws[t].thread, NULL, cc_writer_main, &ws[t]);
+        cc_load_start(ws, ss);
         cc_sleep_ms(run_ms);
         cc_server_kill9();
-        for (int t = 0; t < opt.threads; t++) {
-            pthread_join(ws[t].thread, NULL);
-            acked += (long long)ws[t].acked;
-            if (strstr(ws[t].err, "unexpected") && !why[0])
-                snprintf(why, sizeof(why), "writer %d: %s", t, ws[t].err);
-        }
+        acked = cc_load_join(ws, ss, why, sizeof(why), &stopped);
         total_acked += acked;
         rec = cc_server_start(fsync);
         if (rec < 0) {
             cc_verdict(0, "round %d/%d [%s]: the server did not restart", round, opt.rounds,
                        fsync);
             failed_rounds++;
+            restarted = 0;
             break;
         }
         cc_last_load_line(loadline, sizeof(loadline));
-        c = cc_connect();
-        if (!c || c->err) {
+        bad = cc_verify_all(ws, ss, opt.inject, &checked, &injected);
+        if (bad < 0) {
             cc_verdict(0, "round %d/%d [%s]: cannot connect after restart", round, opt.rounds,
                        fsync);
             failed_rounds++;
-            if (c)
-                redisFree(c);
+            restarted = 0;
             break;
         }
-        if (opt.inject)
-            injected = cc_inject_faults(c, ws);
-        bad = cc_verify(c, ws, &checked);
-        if (opt.preload > 0)
-            bad += cc_verify_preload(c);
-        redisFree(c);
         if (why[0]) {
             cc_say("%s", why);
             bad++;
@@ -850,7 +1171,7 @@ static int cc_run_mode(const char *fsync)
         cc_rocks_scan(&rf);
         cc_verdict(bad == 0,
                    "round %d/%d [appendfsync %s]: killed after %d ms and %lld acknowledged "
-                   "writes; %ld keys verified, %ld violations; recovery %.3f s (%s)",
+                   "writes; %ld keys and counters verified, %ld violations; recovery %.3f s (%s)",
                    round, opt.rounds, fsync, run_ms, acked, checked, bad, rec, loadline);
         if (opt.flushes)
             cc_say("rocksdb so far: %ld SST files on disk, highest file number %ld; LOG events: "
@@ -860,13 +1181,21 @@ static int cc_run_mode(const char *fsync)
             cc_say("ERROR: %d faults injected but only %ld found", injected, bad);
         failed_rounds += bad != 0;
     }
+    if (restarted && !opt.no_clean && !opt.inject) {
+        int rc = cc_clean_round(fsync, opt.run_max_ms, ws, ss);
+
+        failed_rounds += rc != 0;
+    }
     if (cc_pid > 0 && cc_server_stop() != 0)
         cc_say("warning: the server did not exit cleanly on SIGTERM");
-    cc_say("appendfsync %s: %d rounds, %lld acknowledged writes, %d rounds with violations",
-           fsync, opt.rounds, total_acked, failed_rounds);
-    for (int t = 0; t < opt.threads; t++)
+    cc_say("appendfsync %s: %d kill rounds%s, %lld acknowledged writes in the kill rounds, "
+           "%d rounds with violations",
+           fsync, opt.rounds, restarted && !opt.no_clean && !opt.inject ? " and a clean round" : "",
+           total_acked, failed_rounds);
+    for (int t = 0; t < cc_nwriters; t++)
         free(ws[t].keys);
     free(ws);
+    free(ss);
     if (!opt.keep && !opt.dir) {
         char rm[8500];
 
@@ -875,6 +1204,52 @@ static int cc_run_mode(const char *fsync)
             cc_say("warning: could not remove %s", cc_datadir);
     }
     return failed_rounds;
+}
+
+/* Print the run's settings (the seed first, to replay it). */
+static void cc_banner(void)
+{
+    char depths[128] = "none";
+    size_t at = 0;
+
+    for (int d = 0; d < opt.npipelined; d++)
+        at += (size_t)snprintf(depths + at, sizeof(depths) - at, "%s%d", d ? "," : "",
+                               opt.depths[d]);
+    cc_say("omenkv-crashcheck: seed %llu, %d writers x %d keys (%d with one request in flight, "
+           "pipelined batches: %s), %d clients INCRing %d shared counters, %d rounds per "
+           "mode%s%s",
+           (unsigned long long)opt.seed, cc_nwriters, opt.key_space, opt.threads, depths,
+           opt.shared_clients, opt.shared_keys, opt.rounds,
+           opt.no_clean || opt.inject ? "" : " then a clean round",
+           opt.flushes ? ", forced flushes (1 MB write buffer)" : "");
+}
+
+/* Parse --pipelined's comma-separated depths into opt.depths ("0": none); exits with
+ * status 2 on a bad list. */
+static void cc_parse_depths(const char *v)
+{
+    const char *p = v;
+
+    opt.npipelined = 0;
+    if (!strcmp(v, "0") || !strcmp(v, "none"))
+        return;
+    for (;;) {
+        char *end;
+        long d = strtol(p, &end, 10);
+
+        if (end == p || d < 1 || d > CC_MAX_DEPTH || opt.npipelined == CC_MAX_PIPELINED ||
+            (*end != ',' && *end != '\0')) {
+            fprintf(stderr,
+                    "omenkv-crashcheck: --pipelined wants up to %d depths of 1 to %d, e.g. "
+                    "16,100 (or 0)\n",
+                    CC_MAX_PIPELINED, CC_MAX_DEPTH);
+            exit(2);
+        }
+        opt.depths[opt.npipelined++] = (int)d;
+        if (*end == '\0')
+            return;
+        p = end + 1;
+    }
 }
 
 /* Parse a positive integer option value; exits with usage on error. */
@@ -899,6 +1274,11 @@ int main(int argc, char **argv)
     opt.rounds = 10;
     opt.fsync = "all";
     opt.threads = 4;
+    opt.depths[0] = 16;
+    opt.depths[1] = 100;
+    opt.npipelined = 2;
+    opt.shared_clients = 4;
+    opt.shared_keys = 4;
     opt.key_space = 2000;
     opt.run_min_ms = 300;
     opt.run_max_ms = 1500;
@@ -913,6 +1293,8 @@ int main(int argc, char **argv)
             opt.keep = 1;
         } else if (!strcmp(a, "--inject-faults")) {
             opt.inject = 1;
+        } else if (!strcmp(a, "--no-clean")) {
+            opt.no_clean = 1;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             cc_usage();
             return 0;
@@ -930,7 +1312,13 @@ int main(int argc, char **argv)
             else if (!strcmp(a, "--fsync"))
                 opt.fsync = v;
             else if (!strcmp(a, "--threads"))
-                opt.threads = (int)cc_num(a, v, 1);
+                opt.threads = (int)cc_num(a, v, 0);
+            else if (!strcmp(a, "--pipelined"))
+                cc_parse_depths(v);
+            else if (!strcmp(a, "--shared-clients"))
+                opt.shared_clients = (int)cc_num(a, v, 0);
+            else if (!strcmp(a, "--shared-keys"))
+                opt.shared_keys = (int)cc_num(a, v, 1);
             else if (!strcmp(a, "--key-space"))
                 opt.key_space = (int)cc_num(a, v, 1);
             else if (!strcmp(a, "--keys"))
@@ -951,10 +1339,20 @@ int main(int argc, char **argv)
             }
         }
     }
-    if (opt.threads > CC_MAX_THREADS || opt.value_size > 1 << 20) {
-        fprintf(stderr, "omenkv-crashcheck: at most %d threads and 1 MB values\n",
-                CC_MAX_THREADS);
+    cc_nwriters = opt.threads + opt.npipelined;
+    if (cc_nwriters < 1 || cc_nwriters > CC_MAX_THREADS || opt.value_size > 1 << 20 ||
+        opt.shared_clients > CC_MAX_SHARED || opt.shared_keys > CC_MAX_SHARED) {
+        fprintf(stderr, "omenkv-crashcheck: 1 to %d writers (--threads plus --pipelined), "
+                "at most %d shared clients and keys, and 1 MB values\n",
+                CC_MAX_THREADS, CC_MAX_SHARED);
         return 2;
+    }
+    for (int d = 0; d < opt.npipelined; d++) {
+        if (opt.depths[d] > opt.key_space) {
+            fprintf(stderr, "omenkv-crashcheck: a batch names a key at most once: "
+                    "--key-space must be at least each --pipelined depth\n");
+            return 2;
+        }
     }
     if (strcmp(opt.fsync, "all") && strcmp(opt.fsync, "always") &&
         strcmp(opt.fsync, "everysec") && strcmp(opt.fsync, "no")) {
@@ -970,9 +1368,7 @@ int main(int argc, char **argv)
     if (opt.seed == 0)
         opt.seed = 1;
     signal(SIGPIPE, SIG_IGN);
-    cc_say("omenkv-crashcheck: seed %llu, %d writers x %d keys, %d rounds per mode%s",
-           (unsigned long long)opt.seed, opt.threads, opt.key_space, opt.rounds,
-           opt.flushes ? ", forced flushes (1 MB write buffer)" : "");
+    cc_banner();
     for (size_t m = 0; m < sizeof(modes) / sizeof(modes[0]); m++) {
         int rc;
 

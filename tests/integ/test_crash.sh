@@ -1,10 +1,15 @@
 #!/bin/sh
 # test_crash.sh - kill -9 under load loses no acknowledged write: clients/omenkv-crashcheck
-# runs 3 rounds under each appendfsync mode (always, everysec, no), then 2 rounds with
-# a 1 MB RocksDB write buffer so that memtable flushes and compactions run during the
-# load, then 1 round with --inject-faults, which must fail (it proves the checker
-# catches a lost write, an old version, a resurrected key and a lower counter).
-# Each round is one TAP test; about 30 s in all. The long run is in clients/README.md.
+# runs 10 rounds under each appendfsync mode (always, everysec, no), each followed by a
+# clean round, with its default load: 4 writers with one request in flight, 2 writers
+# sending batches of 16 and of 100 commands, and 4 clients (2 per worker) INCRing 4
+# shared counters. After each kill every acknowledged write is there and every shared
+# counter is at least the highest value an INCR reply showed; in the clean round every
+# key and counter is exactly what was acknowledged. Then 2 rounds with a 1 MB RocksDB
+# write buffer so that memtable flushes and compactions run during the load, then 1
+# round with --inject-faults, which must fail (it proves the checker catches a lost
+# write, an old version, a resurrected key, a lower counter and a lower shared counter).
+# Each round is one TAP test; about a minute in all. The long run is in clients/README.md.
 # Environment (set by make check): OMK_SERVER, OMK_TOP_BUILDDIR.
 
 bin="${OMK_TOP_BUILDDIR:-.}/clients/omenkv-crashcheck"
@@ -48,11 +53,16 @@ run() {
     return $rc
 }
 
-run --rounds 3 --fsync all --run-ms 200-900
+run --rounds 10 --fsync all --run-ms 150-600
 rc=$?
+clean=$(grep -c '^OK: clean round' "$out")
 n=$((n + 1))
-if [ $rc -eq 0 ]; then echo "ok $n - 9 rounds, 3 per appendfsync mode: exit 0"; else
-    echo "not ok $n - 9 rounds, 3 per appendfsync mode: exit $rc"; failed=1; fi
+if [ $rc -eq 0 ] && [ "$clean" -eq 3 ]; then
+    echo "ok $n - 30 kill rounds, 10 per appendfsync mode, and 3 clean rounds: exit 0"
+else
+    echo "not ok $n - 30 kill rounds and 3 clean rounds: exit $rc, $clean clean rounds passed"
+    failed=1
+fi
 
 run --rounds 2 --fsync everysec --flushes --run-ms 500-1000
 rc=$?
@@ -71,9 +81,11 @@ fi
 rc=$?
 sed 's/^/# /' "$out"
 injected=$(grep -c '^injected:' "$out")
+shared=$(grep -c '^injected: cc:shared:' "$out")
 found=$(grep -c '^VIOLATION' "$out")
 n=$((n + 1))
-if [ $rc -eq 1 ] && [ "$injected" -ge 3 ] && [ "$found" -eq "$injected" ]; then
+if [ $rc -eq 1 ] && [ "$injected" -ge 4 ] && [ "$shared" -eq 1 ] && [ "$found" -eq "$injected" ]
+then
     echo "ok $n - injected faults: all $injected found as violations, exit 1"
 else
     echo "not ok $n - injected faults: $injected injected, $found found, exit $rc"
