@@ -100,24 +100,6 @@ static int on_other_worker(redisContext *a, redisContext *b)
     return first;
 }
 
-/* ok() for an assertion known to fail until issue 18 is done: a TAP "# TODO" line,
- * which the TAP driver counts as an expected failure (XFAIL), or, once it passes, as
- * XPASS, a failure that says the mark must go. Unlike ok(), a failure here does not
- * make the program's exit status 1. Returns 'cond'. */
-__attribute__((format(printf, 2, 3))) static int ok_todo(int cond, const char *fmt, ...)
-{
-    va_list ap;
-
-    tap_count++;
-    printf("%sok %d - ", cond ? "" : "not ", tap_count);
-    va_start(ap, fmt);
-    vprintf(fmt, ap);
-    va_end(ap);
-    printf(" # TODO issue 18: EXEC commits each queued command as its own batch\n");
-    fflush(stdout);
-    return cond;
-}
-
 /* The version in a value "v<n>", or -1. */
 static long long version_of(const redisReply *r)
 {
@@ -706,10 +688,8 @@ static void test_exec_among_incrs(void)
  * The sleep only widens the window: any EXEC of several writes is exposed the same way
  * to a flush by another worker's pass or by the everysec thread.
  *
- * TODO issue 18: EXEC runs its queue with cmd_call(), each write committing its own
- * RocksDB batch (daemon/multi.c), so this fails: half:a = 1, half:b = 0 in every mode.
- * It is marked TODO (an expected failure) until EXEC commits one batch; it then passes
- * and the TAP driver reports XPASS, a failure, as the reminder to drop the mark. */
+ * Before EXEC became one store transaction (store_tx_begin/end) this failed in every
+ * mode: half:a = 1, half:b = 0. */
 static void test_exec_half_in_log(const char *mode)
 {
     const char *args[] = {"--appendfsync", mode, NULL};
@@ -748,7 +728,7 @@ static void test_exec_half_in_log(const char *mode)
     c = conn(&s);
     ha = get_ll(c, "half:a");
     hb = get_ll(c, "half:b");
-    if (!ok_todo(ha == hb,
+    if (!ok(ha == hb,
                  "%s: kill -9 in the middle of an EXEC leaves all of it or none (invariant 4 "
                  "in the log)",
                  mode))
