@@ -248,14 +248,15 @@ static int scan_walk(struct store *s, const struct fmt_key *prefix, const struct
     return STORE_OK;
 }
 
-int store_scan(struct store *s, int db, uint64_t cursor, const char *pat, size_t plen,
-               size_t count, store_key_cb *cb, void *arg, uint64_t *next)
+int store_scan(struct store *s, int db, uint64_t owner, uint64_t cursor, const char *pat,
+               size_t plen, size_t count, store_key_cb *cb, void *arg, uint64_t *next)
 {
     size_t lit = pat ? omk_glob_literal_prefix(pat, plen) : 0, rlen = 0;
     struct fmt_key prefix, from;
     char *rkey = NULL, *resume = NULL;
     int rc, after = 0;
 
+    OMK_UNUSED(owner);
     OMK_ASSERT(db >= 0 && db < s->databases);
     OMK_ASSERT(count > 0);
     fmt_key_init(&prefix, db, pat, lit);

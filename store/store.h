@@ -389,11 +389,13 @@ typedef void store_key_cb(void *arg, const char *key, size_t klen);
  * that 'cursor' names (0: the beginning), and call 'cb' for those that match glob
  * 'pat' ('pat' NULL: all) and have not expired. Writes the cursor to return in
  * '*next' (0: the iteration is complete). A pattern with a literal prefix seeks
- * straight to it and ends past it. Returns STORE_OK, or STORE_ERR_CURSOR for a cursor
- * the server does not know (never made, older than the one before the newest, finished,
- * or evicted). No other error: RocksDB is not read. */
-int store_scan(struct store *s, int db, uint64_t cursor, const char *pat, size_t plen,
-               size_t count, store_key_cb *cb, void *arg, uint64_t *next);
+ * straight to it and ends past it. 'owner' names the caller (the daemon passes the
+ * client id; any number, 0 included, is one owner), for the cursor table's fairness;
+ * not used yet. Returns STORE_OK, or STORE_ERR_CURSOR for a cursor the server does not
+ * know (never made, older than the one before the newest, finished, or evicted). No
+ * other error: RocksDB is not read. */
+int store_scan(struct store *s, int db, uint64_t owner, uint64_t cursor, const char *pat,
+               size_t plen, size_t count, store_key_cb *cb, void *arg, uint64_t *next);
 
 /* KEYS: call 'cb' for every live key of 'db' matching 'pat', in key order. Returns
  * STORE_OK: the index answers alone, so no error is possible. */

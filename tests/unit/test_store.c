@@ -69,7 +69,7 @@ static int scan_all(struct store *s, int db, const char *pat, size_t count, stru
     int calls = 0;
 
     do {
-        if (store_scan(s, db, cur, pat, pat ? strlen(pat) : 0, count, keylist_add, l, &cur) !=
+        if (store_scan(s, db, 0, cur, pat, pat ? strlen(pat) : 0, count, keylist_add, l, &cur) !=
             STORE_OK)
             return -1;
         calls++;
@@ -262,7 +262,7 @@ static void test_expiry(void)
     is_int(store_dbsize(s, 0), 2, "dbsize: live and e4");
     is_int(store_db_expires(s, 0), 0, "expires: no key is left with an expiry");
     fx_check_store(s, "lazy expiry");
-    is_int(store_scan(s, 0, 0, NULL, 0, 10, keylist_add, &l, &cur), STORE_OK, "scan");
+    is_int(store_scan(s, 0, 0, 0, NULL, 0, 10, keylist_add, &l, &cur), STORE_OK, "scan");
     ok(cur == 0 && l.n == 2, "scan returns the two live keys");
     keylist_free(&l);
     store_close(s);
@@ -368,7 +368,7 @@ static void test_scan(void)
     ok(l.n == 20 && keylist_count(&l, "user:07", 7) == 1, "scan MATCH user:* finds the 20");
     is_int(calls, 3, "scan MATCH user:* walks only the prefix (3 calls of 7)");
     keylist_free(&l);
-    is_int(store_scan(s, 0, 0, "user:*", 6, 100, keylist_add, &l, &cur), STORE_OK,
+    is_int(store_scan(s, 0, 0, 0, "user:*", 6, 100, keylist_add, &l, &cur), STORE_OK,
            "scan MATCH user:* COUNT 100");
     ok(cur == 0 && l.n == 20, "the walk stops where the prefix ends (cursor 0 at once)");
     keylist_free(&l);
@@ -393,14 +393,14 @@ static void test_scan(void)
     keylist_free(&l);
 
     /* Cursors. */
-    is_int(store_scan(s, 0, 12345, NULL, 0, 10, keylist_add, &l, &cur), STORE_ERR_CURSOR,
+    is_int(store_scan(s, 0, 0, 12345, NULL, 0, 10, keylist_add, &l, &cur), STORE_ERR_CURSOR,
            "an unknown cursor is an error");
-    is_int(store_scan(s, 0, 0, NULL, 0, 10, keylist_add, &l, &first), STORE_OK, "scan start");
+    is_int(store_scan(s, 0, 0, 0, NULL, 0, 10, keylist_add, &l, &first), STORE_OK, "scan start");
     ok(first != 0, "a cursor is never 0 while keys remain");
-    is_int(store_scan(s, 1, first, NULL, 0, 10, keylist_add, &l, &cur), STORE_ERR_CURSOR,
+    is_int(store_scan(s, 1, 0, first, NULL, 0, 10, keylist_add, &l, &cur), STORE_ERR_CURSOR,
            "a cursor of db 0 is refused in db 1");
     keylist_free(&l);
-    is_int(store_scan(s, 0, first, NULL, 0, 10, keylist_add, &l, &c2), STORE_OK, "scan resume");
+    is_int(store_scan(s, 0, 0, first, NULL, 0, 10, keylist_add, &l, &c2), STORE_OK, "scan resume");
     ok(c2 != first, "each call returns a fresh cursor");
     {
         struct keylist again = { 0 };
@@ -408,17 +408,17 @@ static void test_scan(void)
         int same;
 
         /* A client that lost a reply repeats its call: it gets the same keys again. */
-        is_int(store_scan(s, 0, first, NULL, 0, 10, keylist_add, &again, &c3), STORE_OK,
+        is_int(store_scan(s, 0, 0, first, NULL, 0, 10, keylist_add, &again, &c3), STORE_OK,
                "the previous cursor may be sent again");
         same = again.n == l.n;
         for (size_t i = 0; same && i < l.n; i++)
             same = strcmp(again.k[i], l.k[i]) == 0;
         ok(same && c3 != c2 && c3 != 0, "... and returns the same keys and a fresh cursor");
-        is_int(store_scan(s, 0, c2, NULL, 0, 10, keylist_add, &again, &cur), STORE_ERR_CURSOR,
+        is_int(store_scan(s, 0, 0, c2, NULL, 0, 10, keylist_add, &again, &cur), STORE_ERR_CURSOR,
                "the cursor the repeat replaced is no longer valid");
-        is_int(store_scan(s, 0, c3, NULL, 0, 10, keylist_add, &again, &c4), STORE_OK,
+        is_int(store_scan(s, 0, 0, c3, NULL, 0, 10, keylist_add, &again, &c4), STORE_OK,
                "the walk goes on from the repeat's cursor");
-        is_int(store_scan(s, 0, first, NULL, 0, 10, keylist_add, &again, &cur), STORE_ERR_CURSOR,
+        is_int(store_scan(s, 0, 0, first, NULL, 0, 10, keylist_add, &again, &cur), STORE_ERR_CURSOR,
                "a cursor two steps back is no longer valid");
         keylist_free(&again);
         c2 = c4;
@@ -426,18 +426,18 @@ static void test_scan(void)
     keylist_free(&l);
     /* Fill the table: 4096 newer walks evict the oldest cursor. */
     for (int i = 0; i < 4096; i++)
-        store_scan(s, 0, 0, NULL, 0, 1, keylist_add, &l, &cur);
+        store_scan(s, 0, 0, 0, NULL, 0, 1, keylist_add, &l, &cur);
     keylist_free(&l);
-    is_int(store_scan(s, 0, c2, NULL, 0, 10, keylist_add, &l, &cur), STORE_ERR_CURSOR,
+    is_int(store_scan(s, 0, 0, c2, NULL, 0, 10, keylist_add, &l, &cur), STORE_ERR_CURSOR,
            "the least recently used cursor was evicted");
-    is_int(store_scan(s, 0, cur, NULL, 0, 10, keylist_add, &l, &cur), STORE_OK,
+    is_int(store_scan(s, 0, 0, cur, NULL, 0, 10, keylist_add, &l, &cur), STORE_OK,
            "the newest cursor still works");
     keylist_free(&l);
     /* A finished walk releases its cursor. */
-    store_scan(s, 0, 0, "user:*", 6, 15, keylist_add, &l, &first);
-    store_scan(s, 0, first, "user:*", 6, 15, keylist_add, &l, &cur);
+    store_scan(s, 0, 0, 0, "user:*", 6, 15, keylist_add, &l, &first);
+    store_scan(s, 0, 0, first, "user:*", 6, 15, keylist_add, &l, &cur);
     ok(first != 0 && cur == 0 && l.n == 20, "a two-call walk ends with cursor 0");
-    is_int(store_scan(s, 0, first, "user:*", 6, 15, keylist_add, &l, &cur), STORE_ERR_CURSOR,
+    is_int(store_scan(s, 0, 0, first, "user:*", 6, 15, keylist_add, &l, &cur), STORE_ERR_CURSOR,
            "a finished walk's cursor is gone");
     keylist_free(&l);
     store_close(s);
@@ -691,7 +691,7 @@ static void test_errors(void)
     store_test_fail_next(s, ROCKS_OP_GET, STORE_ERR_IO);
     store_stats_get(s, &st);
     reads = st.rocks_reads;
-    is_int(store_scan(s, 0, 0, NULL, 0, 10, keylist_add, &l, &cur), STORE_OK,
+    is_int(store_scan(s, 0, 0, 0, NULL, 0, 10, keylist_add, &l, &cur), STORE_OK,
            "SCAN works while RocksDB reads fail");
     ok(cur == 0 && l.n == 1, "... and returns the one key of db 0");
     is_int(store_exists(s, 0, FX_SL("a")), STORE_OK, "EXISTS works while RocksDB reads fail");
@@ -889,7 +889,7 @@ static void test_concurrent_scan(void)
 
         memset(&seen, 0, sizeof(seen));
         do {
-            if (store_scan(s, 0, cur, NULL, 0, count, seen_add, &seen, &cur) != STORE_OK) {
+            if (store_scan(s, 0, 0, cur, NULL, 0, count, seen_add, &seen, &cur) != STORE_OK) {
                 scan_errors++;
                 break;
             }
