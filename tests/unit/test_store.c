@@ -988,12 +988,13 @@ struct churn {
     int ops;
 };
 
-/* Churn keys interleave the stable ones in key order ("k00001", "k00001x" sit between
- * the stable "k00000" and "k00002"), so the scanner's resume points see inserts and
- * deletes right next to them. */
+/* Churn keys interleave the stable ones in key order ("kk00001", "kk00001x" sit between
+ * the stable "kk00000" and "kk00002"), so the scanner's resume points see inserts and
+ * deletes right next to them. Keys of 7 bytes make most resume points too long for a
+ * position ("kk00002"), and some not ("kk001" after "kk00098"): both kinds of cursor. */
 static void churn_key(char *buf, size_t cap, unsigned r)
 {
-    snprintf(buf, cap, "k%05u%s", (r % STABLE_KEYS) * 2 + 1, (r / STABLE_KEYS) % 2 ? "x" : "");
+    snprintf(buf, cap, "kk%05u%s", (r % STABLE_KEYS) * 2 + 1, (r / STABLE_KEYS) % 2 ? "x" : "");
 }
 
 static void *churn_main(void *arg)
@@ -1040,7 +1041,7 @@ static void *churn_main(void *arg)
 }
 
 struct seen {
-    unsigned char stable[STABLE_KEYS];
+    unsigned stable[STABLE_KEYS]; /* times each stable key was returned */
 };
 
 static void seen_add(void *arg, const char *key, size_t klen)
@@ -1048,42 +1049,63 @@ static void seen_add(void *arg, const char *key, size_t klen)
     struct seen *s = arg;
     unsigned n = 0;
 
-    if (klen != 6 || key[0] != 'k') /* stable keys are "k" + 5 digits, even numbers */
+    if (klen != 7 || key[0] != 'k' || key[1] != 'k') /* stable: "kk" + 5 digits, even */
         return;
-    for (size_t i = 1; i < 6; i++) {
+    for (size_t i = 2; i < 7; i++) {
         if (key[i] < '0' || key[i] > '9')
             return;
         n = n * 10 + (unsigned)(key[i] - '0');
     }
     if (n % 2 == 0 && n / 2 < STABLE_KEYS)
-        s->stable[n / 2] = 1;
+        s->stable[n / 2]++;
+}
+
+/* A SCAN client that starts walks as 40 owners in turn and abandons them, so the cursor
+ * table fills, evicts and is read while the churn and the checked iterations run. */
+static void *scan_hammer_main(void *arg)
+{
+    struct churn *c = arg;
+    uint64_t cur;
+    size_t n = 0;
+
+    while (!atomic_load(c->stop)) {
+        unsigned r = (unsigned)rand_r(&c->seed);
+
+        c->errors += store_scan(c->s, 0, 100 + r % 40, 0, NULL, 0, 1 + r % 50, count_key, &n,
+                                &cur) != STORE_OK;
+        c->ops++;
+    }
+    return NULL;
 }
 
 static void test_concurrent_scan(void)
 {
     char *dir = fx_tmpdir_new("store");
     struct store *s = fx_store_open(dir, NULL);
-    struct churn c[4];
-    pthread_t th[4];
+    struct churn c[5];
+    pthread_t th[5];
     atomic_int stop = 0;
     int64_t t0;
-    int iterations = 0, incomplete = 0, scan_errors = 0, errors = 0, ops = 0;
+    int iterations = 0, incomplete = 0, twice = 0, scan_errors = 0, errors = 0, ops = 0;
+    long tcursors = 0, pcursors = 0;
     char k[32];
 
     for (int i = 0; i < STABLE_KEYS; i++) {
-        snprintf(k, sizeof(k), "k%05d", i * 2);
+        snprintf(k, sizeof(k), "kk%05d", i * 2);
         fx_set_str(s, 0, k, "stable", 0);
     }
     for (int i = 0; i < 4; i++) {
         c[i] = (struct churn){ .s = s, .seed = 1234u + (unsigned)i, .stop = &stop };
         omk_thread_create(&th[i], churn_main, &c[i]);
     }
+    c[4] = (struct churn){ .s = s, .seed = 99u, .stop = &stop };
+    omk_thread_create(&th[4], scan_hammer_main, &c[4]);
     t0 = omk_mono_us();
     while (omk_mono_us() - t0 < 1000000) {
         struct seen seen;
         uint64_t cur = 0;
         unsigned count = 1 + (unsigned)iterations % 13;
-        int missing = 0;
+        int missing = 0, dup = 0;
 
         memset(&seen, 0, sizeof(seen));
         do {
@@ -1091,21 +1113,28 @@ static void test_concurrent_scan(void)
                 scan_errors++;
                 break;
             }
+            tcursors += cur != 0 && cur < (uint64_t)1 << 52;
+            pcursors += cur >> 52 != 0;
         } while (cur != 0);
-        for (int i = 0; i < STABLE_KEYS; i++)
-            missing += !seen.stable[i];
+        for (int i = 0; i < STABLE_KEYS; i++) {
+            missing += seen.stable[i] == 0;
+            dup += seen.stable[i] > 1;
+        }
         incomplete += missing != 0;
+        twice += dup != 0;
         iterations++;
     }
     atomic_store(&stop, 1);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         omk_thread_join(th[i]);
         errors += c[i].errors;
         ops += c[i].ops;
     }
-    diag("concurrent: %d full scans, %d store calls by 4 threads in 1 s", iterations, ops);
+    diag("concurrent: %d full scans (%ld table cursors, %ld positions), %d store calls by 5 "
+         "threads in 1 s", iterations, tcursors, pcursors, ops);
     ok(iterations > 0 && scan_errors == 0, "concurrent: %d scans ran without error", iterations);
     is_int(incomplete, 0, "concurrent: every scan returned every stable key");
+    is_int(twice, 0, "concurrent: no scan returned a stable key twice");
     is_int(errors, 0, "concurrent: no store call failed");
     fx_check_store(s, "concurrent writers (counters stayed exact)");
     store_close(s);
