@@ -224,7 +224,7 @@ static uint64_t omk_walk(void *h)
     uint64_t cursor = 0, n = 0;
 
     do {
-        int rc = store_scan(h, 0, cursor, NULL, 0, SB_SCAN_COUNT, omk_walk_cb, &n, &cursor);
+        int rc = store_scan(h, 0, 0, cursor, NULL, 0, SB_SCAN_COUNT, omk_walk_cb, &n, &cursor);
 
         if (rc != STORE_OK)
             die("store_scan: %s", store_strerror(rc));

@@ -126,7 +126,7 @@ void cmd_scan(struct client *c)
         }
     }
     reply_deferred_begin(c);
-    rc = store_scan(server.store, c->db, cursor, pat, plen, (size_t)count,
+    rc = store_scan(server.store, c->db, c->id, cursor, pat, plen, (size_t)count,
                     type_ok ? cmd_scan_key : cmd_scan_skip, &acc, &next);
     reply_deferred_pause(c);
     if (rc != STORE_OK) {

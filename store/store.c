@@ -293,6 +293,8 @@ int store_flush(struct store *s, int db)
         }
         rc = store_log_settle(s);
     }
+    if (rc == STORE_OK) /* iterations of emptied databases name nothing: free them */
+        scan_table_flush(s->scans, db);
     store_unlock(s);
     rocks_batch_free(b);
     return rc;
@@ -370,6 +372,7 @@ void store_stats_get(struct store *s, struct store_stats *out)
     out->cache_misses = cs.misses;
     out->cache_evictions = cs.evictions;
     out->cache_max_value = atomic_load(&s->cache_max_value);
+    out->scan_cursor_bytes = scan_table_bytes(s->scans);
 }
 
 uint64_t store_disk_bytes(struct store *s)

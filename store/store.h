@@ -6,7 +6,7 @@
  * atomic with respect to the keys it names (stripe locks inside); store_flush() is
  * exclusive. No function blocks on anything but RocksDB I/O.
  *
- * Caveats: a SCAN cursor names a resume key kept server-side (see the SCAN section for
+ * Caveats: a SCAN cursor carries or names a resume point (see the SCAN section for
  * what an iteration promises); store_flush() waits for every call in flight. */
 #ifndef OMK_STORE_STORE_H
 #define OMK_STORE_STORE_H
@@ -149,6 +149,7 @@ struct store_stats {
     uint64_t cache_misses;     /* value reads that went to RocksDB */
     uint64_t cache_evictions;  /* values it evicted to keep within the budget */
     uint64_t cache_max_value;  /* longer values bypass it, bytes */
+    uint64_t scan_cursor_bytes; /* SCAN cursor table: resume points held, bytes */
 };
 
 void store_stats_get(struct store *s, struct store_stats *out);
@@ -389,23 +390,35 @@ void store_expire_stop(struct store *s);
  * from the first call of an iteration to the last is returned, and no key is returned
  * twice by one iteration, because keys come back in increasing byte order and each call
  * resumes strictly after the last key the previous one examined. A key added, deleted or
- * re-added during the iteration may or may not be returned (once at most). The cursor
- * before the newest one also stays valid, so a client that lost a reply may repeat its
- * call: the keys of that call then come back again. */
+ * re-added during the iteration may or may not be returned (once at most). A client that
+ * lost a reply may repeat its call: the keys of that call then come back again.
+ *
+ * Cursors are below 2^53. A short resume point is written into the cursor itself (a
+ * "position"): it needs no server state and stays valid forever, like a Redis cursor.
+ * Any other names a slot of a server-side table, which keeps the newest cursor of the
+ * iteration and the one before it, and is bounded: 4096 iterations, 64 MB of resume
+ * points (each at most 64 KB: an iteration over keys sharing longer prefixes returns
+ * more than COUNT keys per call), and fair: an owner starting its 65th iteration loses
+ * its own least recently used one, and when the table is full the owner holding the
+ * most loses first. FLUSHDB and FLUSHALL free the iterations of the databases they
+ * empty (their table cursors become unknown). */
 
 /* Called once per key by store_scan() and store_keys(); 'key' is valid only during
  * the call. It runs inside the store's shared lock, so it must not call the store. */
 typedef void store_key_cb(void *arg, const char *key, size_t klen);
 
-/* SCAN: examine up to 'count' keys of 'db' in key order, starting after the position
- * that 'cursor' names (0: the beginning), and call 'cb' for those that match glob
- * 'pat' ('pat' NULL: all) and have not expired. Writes the cursor to return in
- * '*next' (0: the iteration is complete). A pattern with a literal prefix seeks
- * straight to it and ends past it. Returns STORE_OK, or STORE_ERR_CURSOR for a cursor
- * the server does not know (never made, older than the one before the newest, finished,
- * or evicted). No other error: RocksDB is not read. */
-int store_scan(struct store *s, int db, uint64_t cursor, const char *pat, size_t plen,
-               size_t count, store_key_cb *cb, void *arg, uint64_t *next);
+/* SCAN: examine up to 'count' keys of 'db' in key order (more when neighbouring keys
+ * share over 64 KB), starting where 'cursor' says (0: the beginning), and call 'cb' for
+ * those that match glob 'pat' ('pat' NULL: all) and have not expired. Writes the cursor
+ * to return in '*next' (0: the iteration is complete). A pattern with a literal prefix
+ * seeks straight to it and ends past it. 'owner' names the caller for the table's
+ * fairness (the daemon passes the client id; any number, 0 included, is one owner); a
+ * cursor may be continued by any owner. Returns STORE_OK, or STORE_ERR_CURSOR for a
+ * cursor the server does not know (never made, made for another database, older than
+ * the one before the newest, finished, evicted or flushed; a made-up number is taken
+ * for a position 1 time in 4096). No other error: RocksDB is not read. */
+int store_scan(struct store *s, int db, uint64_t owner, uint64_t cursor, const char *pat,
+               size_t plen, size_t count, store_key_cb *cb, void *arg, uint64_t *next);
 
 /* KEYS: call 'cb' for every live key of 'db' matching 'pat', in key order. Returns
  * STORE_OK: the index answers alone, so no error is possible. */

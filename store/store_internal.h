@@ -369,6 +369,12 @@ size_t store_cache_lim(struct store *s);
 struct scan_table *scan_table_new(void);
 void scan_table_free(struct scan_table *t);
 
+/* Forget the table's iterations of 'db' (-1: of every database): store_flush(). */
+void scan_table_flush(struct scan_table *t, int db);
+
+/* Bytes of resume points the table holds (store_stats.scan_cursor_bytes). */
+size_t scan_table_bytes(struct scan_table *t);
+
 /* Test hook (STYLE.md 2.11): the next RocksDB call of kind 'op' fails with 'rc'
  * (STORE_ERR_IO, or STORE_ERR_CORRUPT, which makes the store read-only), through the
  * same error path as a real failure. Arming a read error also empties the value cache,

@@ -1,9 +1,11 @@
 /* test_keys.c - the keyspace commands against a real server: DEL and UNLINK counts,
  * EXISTS, DBSIZE after each kind of write, FLUSHDB and FLUSHALL (per database, ASYNC and
  * SYNC), KEYS with glob edge cases and binary keys, SCAN (full iterations at several
- * COUNTs, MATCH, TYPE, argument errors, an unknown cursor, and a scan racing a writer
- * on another connection), and 1,000 concurrent connections. Expectations follow Redis
- * 7.0, except where a comment names an omenkv difference. */
+ * COUNTs, MATCH, TYPE, argument errors, an unknown cursor, a scan racing a writer
+ * on another connection, and the cursor table's limits: bounded bytes, one client's
+ * cursors never evicting another's, FLUSHALL freeing them), and 1,000 concurrent
+ * connections. Expectations follow Redis 7.0, except where a comment names an omenkv
+ * difference. */
 #include "config.h"
 
 #include <pthread.h>
@@ -530,6 +532,150 @@ static void test_scan_concurrent(const struct tserver *s, redisContext *c)
     kl_free(&got);
 }
 
+/* ---- SCAN cursor limits: bounded, fair, counted, freed (issue 19, item 4) ---- */
+
+#define HOSTILE 24      /* connections that abandon cursors */
+#define BIG_PREFIX 60000 /* bytes the big keys share: resume points of about 60 KB */
+#define SCAN_TABLE_BYTES (64ll << 20)
+
+/* One SCAN call on 'c' from cursor 'cur' (decimal, replaced by the returned cursor; 32
+ * bytes) with the NULL-terminated options 'opts', adding the number of keys returned
+ * to '*n'. Returns 1 on a [cursor, [keys]] reply; otherwise 0, with the reply (an error,
+ * say) in a diagnostic when 'show' is 1. */
+static int scan_step(redisContext *c, char *cur, const char *const *opts, size_t *n, int show)
+{
+    const char *argv[8] = {"SCAN", cur};
+    int argc = 2;
+    redisReply *r;
+    int good;
+
+    while (opts && *opts && argc < 8)
+        argv[argc++] = *opts++;
+    r = redisCommandArgv(c, argc, argv, NULL);
+    good = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+           r->element[0]->type == REDIS_REPLY_STRING && r->element[0]->len < 32 &&
+           r->element[1]->type == REDIS_REPLY_ARRAY;
+    if (good) {
+        memcpy(cur, r->element[0]->str, r->element[0]->len);
+        cur[r->element[0]->len] = '\0';
+        *n += r->element[1]->elements;
+    } else if (show) {
+        ts_diag_reply(r);
+    }
+    freeReplyObject(r);
+    return good;
+}
+
+/* Finish the iteration at cursor 'cur' on 'c' with 'opts': the keys it still returns, or
+ * -1 if a call failed. */
+static long scan_finish(redisContext *c, char *cur, const char *const *opts)
+{
+    size_t n = 0;
+
+    while (strcmp(cur, "0") != 0)
+        if (!scan_step(c, cur, opts, &n, 1))
+            return -1;
+    return (long)n;
+}
+
+/* Send 'n' copies of SCAN 0 with 'opts' on 'c' at once; returns how many replies were
+ * not arrays. */
+static int scan_flood(redisContext *c, int n, const char *const *opts)
+{
+    const char *argv[8] = {"SCAN", "0"};
+    int argc = 2;
+
+    while (opts && *opts && argc < 8)
+        argv[argc++] = *opts++;
+    for (int i = 0; i < n; i++)
+        redisAppendCommandArgv(c, argc, argv, NULL);
+    return ts_read_replies(c, n, REDIS_REPLY_ARRAY);
+}
+
+static void test_scan_limits(const struct tserver *s, redisContext *c)
+{
+    static const char *const c1[] = {"COUNT", "1", NULL};
+    static const char *const c10[] = {"COUNT", "10", NULL};
+    static const char *const c100[] = {"COUNT", "100", NULL};
+    static const char *const idle1[] = {"COUNT", "1", "MATCH", "*nomatch", NULL};
+    redisContext *v, *h[HOSTILE];
+    char vcur[32], hcur[32], key[BIG_PREFIX + 16], again[32];
+    unsigned long long cv;
+    long long bytes;
+    size_t n = 0;
+    int bad = 0;
+
+    if (s->external) {
+        ok(1, "# SKIP SCAN cursor limits: omenkv's cursor table and INFO field");
+        return;
+    }
+    v = ts_connect(s);
+    for (int i = 0; i < HOSTILE; i++)
+        h[i] = ts_connect(s);
+
+    /* Short keys: the cursor carries its position and the server keeps nothing. */
+    is_status(cmd(c, "FLUSHALL"), "OK", "FLUSHALL before the cursor limits");
+    is_int(ts_info_field(c, "memory", "used_memory_scan_cursors"), 0,
+           "INFO memory has used_memory_scan_cursors, 0 after FLUSHALL");
+    is_status(cmd(c, "MSET a 1 b 2 c 3"), "OK", "MSET a b c");
+    strcpy(vcur, "0");
+    ok(scan_step(c, vcur, c1, &n, 1) && omk_str2ull(vcur, strlen(vcur), &cv) &&
+           cv >= 1ull << 52 && cv < 1ull << 53,
+       "a short resume point is a position below 2^53 (exact as a JavaScript Number)");
+    strcpy(again, vcur);
+    ok(scan_step(c, vcur, c1, &n, 1) && scan_step(c, again, c1, &n, 1) && !strcmp(vcur, again),
+       "a position may be sent twice and gives the same next cursor");
+    is_int(ts_info_field(c, "memory", "used_memory_scan_cursors"), 0,
+           "positions hold no server memory");
+
+    /* (c) One client opening 5000 cursors leaves another client's iteration alone. */
+    is_status(cmd(c, "FLUSHALL"), "OK", "FLUSHALL");
+    for (int i = 0; i < 200; i++)
+        redisAppendCommand(c, "SET fair:key:%04d v", i);
+    is_int(ts_read_replies(c, 200, REDIS_REPLY_STATUS), 0, "200 keys fair:key:NNNN written");
+    strcpy(vcur, "0");
+    n = 0;
+    ok(scan_step(v, vcur, c10, &n, 1) && n == 10 && strcmp(vcur, "0") != 0,
+       "client V starts an iteration (a table cursor: 'fair:key:001' is too long)");
+    is_int(scan_flood(h[0], 5000, c1), 0, "client H opens 5000 cursors");
+    is_int(scan_finish(v, vcur, c10), 190,
+           "client V's iteration goes on to the end: H evicted only its own cursors");
+    bytes = ts_info_field(c, "memory", "used_memory_scan_cursors");
+    ok(bytes > 0 && bytes <= 66 * 16, "H's 5000 cursors hold at most 64 slots (%lld bytes)",
+       bytes);
+
+    /* (a) Abandoned iterations over 60 KB keys stay within 64 MB, and V still goes on. */
+    is_status(cmd(c, "FLUSHALL"), "OK", "FLUSHALL");
+    memset(key, 'P', BIG_PREFIX);
+    for (int i = 0; i < 40; i++) {
+        snprintf(key + BIG_PREFIX, 16, "%03d", i);
+        redisAppendCommand(c, "SET %b v", key, strlen(key));
+    }
+    is_int(ts_read_replies(c, 40, REDIS_REPLY_STATUS), 0, "40 keys of 60 KB sharing 60000 bytes");
+    strcpy(vcur, "0");
+    n = 0;
+    ok(scan_step(v, vcur, c1, &n, 1) && n == 1, "client V starts an iteration over them");
+    for (int i = 0; i < HOSTILE; i++)
+        bad += scan_flood(h[i], 64, idle1);
+    is_int(bad, 0, "%d clients abandon 64 iterations each (%d MB of resume points)", HOSTILE,
+           HOSTILE * 64 * BIG_PREFIX >> 20);
+    bytes = ts_info_field(c, "memory", "used_memory_scan_cursors");
+    ok(bytes <= SCAN_TABLE_BYTES, "used_memory_scan_cursors stays within 64 MB (%lld)", bytes);
+    ok(bytes > SCAN_TABLE_BYTES - 2 * (BIG_PREFIX + 8), "... and the table filled up to it");
+    is_int(scan_finish(v, vcur, c100), 39, "client V's iteration survived and ends");
+
+    /* (b) FLUSHALL frees the table; a table cursor it freed is unknown. */
+    strcpy(hcur, "0");
+    ok(scan_step(h[0], hcur, idle1, &n, 1) && strcmp(hcur, "0") != 0, "H holds a cursor");
+    is_status(cmd(c, "FLUSHALL"), "OK", "FLUSHALL");
+    is_int(ts_info_field(c, "memory", "used_memory_scan_cursors"), 0,
+           "FLUSHALL freed every cursor: used_memory_scan_cursors back to 0");
+    is_error(cmd(h[0], "SCAN %s", hcur), "ERR invalid cursor", "H's flushed cursor is unknown");
+    redisFree(v);
+    for (int i = 0; i < HOSTILE; i++)
+        redisFree(h[i]);
+}
+
 /* ---- 1,000 concurrent connections ---- */
 
 static void test_many_conns(const struct tserver *s, int can)
@@ -602,6 +748,7 @@ int main(void)
     test_keys_glob(c);
     test_scan(&s, c);
     test_scan_concurrent(&s, c);
+    test_scan_limits(&s, c);
     test_many_conns(&s, can);
     is_status(cmd(c, "PING"), "PONG", "the first connection still works");
     redisFree(c);

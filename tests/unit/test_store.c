@@ -1,8 +1,10 @@
 /* test_store.c - unit tests of store/ (TAP): the keyspace over a real RocksDB in a fresh
  * directory per test. Covers SET flags, expiry, counters (checked against a full walk by
- * store_check after each group of mutations), MSET, FLUSHDB, SCAN/KEYS, binary keys,
- * large and empty values, database isolation, the three fsync modes (including a kill -9
- * of a writer process), injected RocksDB errors and concurrent writers under SCAN. */
+ * store_check after each group of mutations), MSET, FLUSHDB, SCAN/KEYS, SCAN cursors
+ * (positions; the table's limits per owner, in slots and in bytes; flushes freeing it),
+ * binary keys, large and empty values, database isolation, the three fsync modes
+ * (including a kill -9 of a writer process), injected RocksDB errors and concurrent
+ * writers under SCAN. */
 #include "config.h"
 
 #include <pthread.h>
@@ -69,13 +71,17 @@ static int scan_all(struct store *s, int db, const char *pat, size_t count, stru
     int calls = 0;
 
     do {
-        if (store_scan(s, db, cur, pat, pat ? strlen(pat) : 0, count, keylist_add, l, &cur) !=
+        if (store_scan(s, db, 0, cur, pat, pat ? strlen(pat) : 0, count, keylist_add, l, &cur) !=
             STORE_OK)
             return -1;
         calls++;
     } while (cur != 0);
     return calls;
 }
+
+/* SCAN's table limits (store/scan.c), as the tests rely on them. */
+#define SCAN_TEST_OWNER_SLOTS 64
+#define SCAN_TEST_TABLE_BYTES ((size_t)64 << 20)
 
 /* ---- tests ------------------------------------------------------------------------- */
 
@@ -262,7 +268,7 @@ static void test_expiry(void)
     is_int(store_dbsize(s, 0), 2, "dbsize: live and e4");
     is_int(store_db_expires(s, 0), 0, "expires: no key is left with an expiry");
     fx_check_store(s, "lazy expiry");
-    is_int(store_scan(s, 0, 0, NULL, 0, 10, keylist_add, &l, &cur), STORE_OK, "scan");
+    is_int(store_scan(s, 0, 0, 0, NULL, 0, 10, keylist_add, &l, &cur), STORE_OK, "scan");
     ok(cur == 0 && l.n == 2, "scan returns the two live keys");
     keylist_free(&l);
     store_close(s);
@@ -368,7 +374,7 @@ static void test_scan(void)
     ok(l.n == 20 && keylist_count(&l, "user:07", 7) == 1, "scan MATCH user:* finds the 20");
     is_int(calls, 3, "scan MATCH user:* walks only the prefix (3 calls of 7)");
     keylist_free(&l);
-    is_int(store_scan(s, 0, 0, "user:*", 6, 100, keylist_add, &l, &cur), STORE_OK,
+    is_int(store_scan(s, 0, 0, 0, "user:*", 6, 100, keylist_add, &l, &cur), STORE_OK,
            "scan MATCH user:* COUNT 100");
     ok(cur == 0 && l.n == 20, "the walk stops where the prefix ends (cursor 0 at once)");
     keylist_free(&l);
@@ -392,15 +398,86 @@ static void test_scan(void)
     ok(l.n == 1 && strcmp(l.k[0], "key:0001") == 0, "keys stays inside its db");
     keylist_free(&l);
 
-    /* Cursors. */
-    is_int(store_scan(s, 0, 12345, NULL, 0, 10, keylist_add, &l, &cur), STORE_ERR_CURSOR,
+    /* Cursors that carry their position: these keys' resume points are at most 6
+     * printable bytes ("key:01", say), so no cursor needs the server's table. */
+    is_int(store_scan(s, 0, 0, 12345, NULL, 0, 10, keylist_add, &l, &cur), STORE_ERR_CURSOR,
            "an unknown cursor is an error");
-    is_int(store_scan(s, 0, 0, NULL, 0, 10, keylist_add, &l, &first), STORE_OK, "scan start");
+    is_int(store_scan(s, 0, 0, 0, NULL, 0, 10, keylist_add, &l, &first), STORE_OK, "scan start");
     ok(first != 0, "a cursor is never 0 while keys remain");
-    is_int(store_scan(s, 1, first, NULL, 0, 10, keylist_add, &l, &cur), STORE_ERR_CURSOR,
+    ok((first >> 52) == 1, "a short resume point is a position: bit 52 set, below 2^53");
+    is_int(store_scan(s, 1, 0, first, NULL, 0, 10, keylist_add, &l, &cur), STORE_ERR_CURSOR,
            "a cursor of db 0 is refused in db 1");
     keylist_free(&l);
-    is_int(store_scan(s, 0, first, NULL, 0, 10, keylist_add, &l, &c2), STORE_OK, "scan resume");
+    is_int(store_scan(s, 0, 0, first, NULL, 0, 10, keylist_add, &l, &c2), STORE_OK, "scan resume");
+    ok(c2 != first, "each call returns a new cursor");
+    {
+        struct keylist again = { 0 };
+        uint64_t c3 = 0, c4 = 0;
+        int same;
+
+        /* A client that lost a reply repeats its call: it gets the same keys again. */
+        is_int(store_scan(s, 0, 0, first, NULL, 0, 10, keylist_add, &again, &c3), STORE_OK,
+               "the previous cursor may be sent again");
+        same = again.n == l.n;
+        for (size_t i = 0; same && i < l.n; i++)
+            same = strcmp(again.k[i], l.k[i]) == 0;
+        ok(same && c3 == c2, "... and returns the same keys and the same position");
+        is_int((long long)fx_stats(s).scan_cursor_bytes, 0, "positions hold no server memory");
+        is_int(store_scan(s, 0, 0, c2, NULL, 0, 10, keylist_add, &again, &c4), STORE_OK,
+               "the walk goes on");
+        is_int(store_scan(s, 0, 0, first, NULL, 0, 10, keylist_add, &again, &cur), STORE_OK,
+               "a position stays valid after the walk moved on (as a Redis cursor)");
+        keylist_free(&again);
+    }
+    keylist_free(&l);
+    is_int(store_scan(s, 0, 0, first ^ 1, NULL, 0, 10, keylist_add, &l, &cur),
+           STORE_ERR_CURSOR, "a position with a wrong check is refused");
+    is_int(store_scan(s, 0, 0, first | (uint64_t)1 << 53, NULL, 0, 10, keylist_add, &l, &cur),
+           STORE_ERR_CURSOR, "a cursor of 2^53 or more is refused");
+    is_int(store_scan(s, 0, 0, UINT64_MAX, NULL, 0, 10, keylist_add, &l, &cur),
+           STORE_ERR_CURSOR, "cursor 2^64-1 is refused");
+    keylist_free(&l);
+    store_close(s);
+    fx_tmpdir_rm(dir);
+}
+
+/* Keys whose resume points do not fit in a cursor ("long:key:%04d" gives "long:key:01",
+ * 11 bytes): cursors name slots of the server-side table. */
+static void test_scan_table(void)
+{
+    char *dir = fx_tmpdir_new("store");
+    struct store *s = fx_store_open(dir, NULL);
+    struct keylist l = { 0 };
+    char k[32];
+    int dup = 0, missing = 0, calls;
+    uint64_t cur, first, c2, other;
+
+    for (int i = 0; i < 1000; i++) {
+        snprintf(k, sizeof(k), "long:key:%04d", i);
+        fx_set_str(s, 0, k, "v", 0);
+    }
+    calls = scan_all(s, 0, NULL, 7, &l);
+    for (int i = 0; i < 1000; i++) {
+        size_t c;
+
+        snprintf(k, sizeof(k), "long:key:%04d", i);
+        c = keylist_count(&l, k, strlen(k));
+        missing += c == 0;
+        dup += c > 1;
+    }
+    ok(l.n == 1000 && missing == 0 && dup == 0, "table cursors, COUNT 7: each key exactly once");
+    is_int(calls, 143, "table cursors, COUNT 7: ceil(1000 / 7) calls");
+    is_int((long long)fx_stats(s).scan_cursor_bytes, 0, "a finished walk leaves no bytes");
+    keylist_free(&l);
+
+    is_int(store_scan(s, 0, 0, 0, NULL, 0, 10, keylist_add, &l, &first), STORE_OK, "scan start");
+    ok(first != 0 && first < (uint64_t)1 << 52, "a long resume point is a table cursor");
+    ok(fx_stats(s).scan_cursor_bytes == strlen("long:key:001") + 1,
+       "the table holds the resume point (the separator, db byte included)");
+    is_int(store_scan(s, 1, 0, first, NULL, 0, 10, keylist_add, &l, &cur), STORE_ERR_CURSOR,
+           "a cursor of db 0 is refused in db 1");
+    keylist_free(&l);
+    is_int(store_scan(s, 0, 0, first, NULL, 0, 10, keylist_add, &l, &c2), STORE_OK, "scan resume");
     ok(c2 != first, "each call returns a fresh cursor");
     {
         struct keylist again = { 0 };
@@ -408,38 +485,159 @@ static void test_scan(void)
         int same;
 
         /* A client that lost a reply repeats its call: it gets the same keys again. */
-        is_int(store_scan(s, 0, first, NULL, 0, 10, keylist_add, &again, &c3), STORE_OK,
+        is_int(store_scan(s, 0, 0, first, NULL, 0, 10, keylist_add, &again, &c3), STORE_OK,
                "the previous cursor may be sent again");
         same = again.n == l.n;
         for (size_t i = 0; same && i < l.n; i++)
             same = strcmp(again.k[i], l.k[i]) == 0;
         ok(same && c3 != c2 && c3 != 0, "... and returns the same keys and a fresh cursor");
-        is_int(store_scan(s, 0, c2, NULL, 0, 10, keylist_add, &again, &cur), STORE_ERR_CURSOR,
+        is_int(store_scan(s, 0, 0, c2, NULL, 0, 10, keylist_add, &again, &cur), STORE_ERR_CURSOR,
                "the cursor the repeat replaced is no longer valid");
-        is_int(store_scan(s, 0, c3, NULL, 0, 10, keylist_add, &again, &c4), STORE_OK,
+        is_int(store_scan(s, 0, 0, c3, NULL, 0, 10, keylist_add, &again, &c4), STORE_OK,
                "the walk goes on from the repeat's cursor");
-        is_int(store_scan(s, 0, first, NULL, 0, 10, keylist_add, &again, &cur), STORE_ERR_CURSOR,
+        is_int(store_scan(s, 0, 0, first, NULL, 0, 10, keylist_add, &again, &cur), STORE_ERR_CURSOR,
                "a cursor two steps back is no longer valid");
         keylist_free(&again);
         c2 = c4;
     }
     keylist_free(&l);
-    /* Fill the table: 4096 newer walks evict the oldest cursor. */
-    for (int i = 0; i < 4096; i++)
-        store_scan(s, 0, 0, NULL, 0, 1, keylist_add, &l, &cur);
+
+    /* A finished walk releases its slot. */
+    store_scan(s, 0, 0, 0, "long:key:00*", 12, 60, keylist_add, &l, &first);
+    store_scan(s, 0, 0, first, "long:key:00*", 12, 60, keylist_add, &l, &cur);
+    ok(first != 0 && first < (uint64_t)1 << 52 && cur == 0 && l.n == 100,
+       "a two-call walk through the table ends with cursor 0");
+    is_int(store_scan(s, 0, 0, first, "long:key:00*", 12, 60, keylist_add, &l, &cur),
+           STORE_ERR_CURSOR, "a finished walk's cursor is gone");
     keylist_free(&l);
-    is_int(store_scan(s, 0, c2, NULL, 0, 10, keylist_add, &l, &cur), STORE_ERR_CURSOR,
-           "the least recently used cursor was evicted");
-    is_int(store_scan(s, 0, cur, NULL, 0, 10, keylist_add, &l, &cur), STORE_OK,
-           "the newest cursor still works");
+
+    /* Owner 1 starts 5000 walks: it loses its own oldest, never another owner's. */
+    {
+        uint64_t mine[SCAN_TEST_OWNER_SLOTS], oldest = 0, c3;
+        int live = 0, evicted = 0;
+
+        is_int(store_scan(s, 0, 2, 0, NULL, 0, 10, keylist_add, &l, &other), STORE_OK,
+               "owner 2 starts a walk");
+        for (int i = 0; i < 5000; i++) {
+            store_scan(s, 0, 1, 0, NULL, 0, 1, keylist_add, &l, &cur);
+            if (i == 0)
+                oldest = cur;
+            mine[i % SCAN_TEST_OWNER_SLOTS] = cur;
+        }
+        keylist_free(&l);
+        is_int(store_scan(s, 0, 1, oldest, NULL, 0, 1, keylist_add, &l, &cur), STORE_ERR_CURSOR,
+               "owner 1's oldest walk is gone: it made the most");
+        is_int(store_scan(s, 0, 0, c2, NULL, 0, 10, keylist_add, &l, &c2), STORE_OK,
+               "owner 0's walk survived owner 1's 5000");
+        is_int(store_scan(s, 0, 2, other, NULL, 0, 10, keylist_add, &l, &other), STORE_OK,
+               "owner 2's walk survived owner 1's 5000");
+        keylist_free(&l);
+        /* Fill the slots: 4050 owners start one walk each. Owner 1 holds the most (64),
+         * so the 20 walks over the 4096 slots are its oldest. */
+        for (uint64_t o = 1000; o < 1000 + 4050; o++)
+            store_scan(s, 0, o, 0, NULL, 0, 1, keylist_add, &l, &cur);
+        keylist_free(&l);
+        is_int(store_scan(s, 0, 2, other, NULL, 0, 10, keylist_add, &l, &other), STORE_OK,
+               "a full table evicts from the owner with the most walks, not owner 2");
+        is_int(store_scan(s, 0, 0, c2, NULL, 0, 10, keylist_add, &l, &c3), STORE_OK,
+               "... nor owner 0");
+        is_int(store_scan(s, 0, 1000, cur, NULL, 0, 1, keylist_add, &l, &cur), STORE_OK,
+               "... nor the newest walk");
+        for (int i = 0; i < SCAN_TEST_OWNER_SLOTS; i++) {
+            uint64_t c = mine[(5000 + i) % SCAN_TEST_OWNER_SLOTS], nc;
+            int rc = store_scan(s, 0, 1, c, NULL, 0, 1, keylist_add, &l, &nc);
+
+            if (rc == STORE_OK && evicted == 20)
+                live++;
+            else if (rc == STORE_ERR_CURSOR && live == 0)
+                evicted++;
+        }
+        keylist_free(&l);
+        ok(evicted == 20 && live == SCAN_TEST_OWNER_SLOTS - 20,
+           "owner 1 lost exactly its 20 oldest walks (lost %d, kept %d)", evicted, live);
+    }
+
+    /* FLUSHDB of another database keeps the walks; of theirs, frees them. */
+    is_int(store_flush(s, 1), STORE_OK, "FLUSHDB 1");
+    is_int(store_scan(s, 0, 2, other, NULL, 0, 10, keylist_add, &l, &other), STORE_OK,
+           "FLUSHDB of db 1 leaves db 0's walks");
+    ok(fx_stats(s).scan_cursor_bytes > 0, "the table holds bytes before the flush");
+    is_int(store_flush(s, 0), STORE_OK, "FLUSHDB 0");
+    is_int((long long)fx_stats(s).scan_cursor_bytes, 0, "FLUSHDB 0 freed every resume point");
+    is_int(store_scan(s, 0, 2, other, NULL, 0, 10, keylist_add, &l, &cur), STORE_ERR_CURSOR,
+           "a flushed walk's cursor is unknown");
     keylist_free(&l);
-    /* A finished walk releases its cursor. */
-    store_scan(s, 0, 0, "user:*", 6, 15, keylist_add, &l, &first);
-    store_scan(s, 0, first, "user:*", 6, 15, keylist_add, &l, &cur);
-    ok(first != 0 && cur == 0 && l.n == 20, "a two-call walk ends with cursor 0");
-    is_int(store_scan(s, 0, first, "user:*", 6, 15, keylist_add, &l, &cur), STORE_ERR_CURSOR,
-           "a finished walk's cursor is gone");
-    keylist_free(&l);
+    store_close(s);
+    fx_tmpdir_rm(dir);
+}
+
+/* Count the keys a SCAN returns (their bytes are not kept: they are long). */
+static void count_key(void *arg, const char *key, size_t klen)
+{
+    OMK_UNUSED(key);
+    OMK_UNUSED(klen);
+    (*(size_t *)arg)++;
+}
+
+/* Resume points of 60 KB: the table stays within its byte budget however many walks are
+ * abandoned, the owners holding the most bytes pay, and FLUSHALL gives it all back. Keys
+ * sharing more than 64 KB are walked past in one call rather than stored. */
+static void test_scan_table_bytes(void)
+{
+    char *dir = fx_tmpdir_new("store");
+    struct store *s = fx_store_open(dir, NULL);
+    size_t plen = 60000, max_bytes = 0, n = 0;
+    char *k = omk_malloc(80000);
+    uint64_t victim, cur;
+    int errors = 0;
+
+    memset(k, 'P', plen);
+    for (int i = 0; i < 40; i++) {
+        snprintf(k + plen, 16, "%03d", i);
+        fx_set_str(s, 0, k, "v", 0);
+    }
+    is_int(store_scan(s, 0, 7777, 0, NULL, 0, 3, count_key, &n, &victim), STORE_OK,
+           "owner 7777 starts a walk over 60 KB keys");
+    ok(n == 3 && victim != 0 && victim < (uint64_t)1 << 52, "... held in the table");
+    ok(fx_stats(s).scan_cursor_bytes == plen + 3 + 1, "... which holds its resume point");
+    /* 2000 walks of 30 owners, each abandoned after one call: 120 MB of resume points. */
+    for (int i = 0; i < 2000; i++) {
+        size_t b;
+
+        errors += store_scan(s, 0, 1 + (uint64_t)i % 30, 0, NULL, 0, 1, count_key, &n, &cur) !=
+                  STORE_OK;
+        b = fx_stats(s).scan_cursor_bytes;
+        max_bytes = b > max_bytes ? b : max_bytes;
+    }
+    is_int(errors, 0, "2000 walks started");
+    ok(max_bytes <= SCAN_TEST_TABLE_BYTES, "the table never held over 64 MB (at most %zu)",
+       max_bytes);
+    ok(max_bytes > SCAN_TEST_TABLE_BYTES - 2 * (plen + 4),
+       "... and filled up to it (%zu bytes)", max_bytes);
+    n = 0;
+    is_int(store_scan(s, 0, 7777, victim, NULL, 0, 100, count_key, &n, &cur), STORE_OK,
+           "owner 7777's walk survived: the owners holding the most bytes paid");
+    ok(n == 37 && cur == 0, "... and it finishes with the 37 keys left");
+    is_int(store_flush(s, -1), STORE_OK, "FLUSHALL");
+    is_int((long long)fx_stats(s).scan_cursor_bytes, 0, "FLUSHALL freed the whole table");
+
+    /* Five keys sharing 70000 bytes, then "R": no separator of them fits in 64 KB, so a
+     * COUNT 1 call returns all five, and stops before "R" (a position, 1 byte). */
+    memset(k, 'Q', 70000);
+    for (int i = 1; i <= 5; i++) {
+        snprintf(k + 70000, 16, "%d", i);
+        fx_set_str(s, 0, k, "v", 0);
+    }
+    fx_set_str(s, 0, "R", "v", 0);
+    n = 0;
+    is_int(store_scan(s, 0, 1, 0, NULL, 0, 1, count_key, &n, &cur), STORE_OK,
+           "COUNT 1 over keys sharing 70 KB");
+    ok(n == 5 && (cur >> 52) == 1, "... returns all 5 and a position (got %zu)", n);
+    is_int((long long)fx_stats(s).scan_cursor_bytes, 0, "... and stores nothing");
+    n = 0;
+    is_int(store_scan(s, 0, 1, cur, NULL, 0, 1, count_key, &n, &cur), STORE_OK, "resume");
+    ok(n == 1 && cur == 0, "... returns R and ends");
+    omk_free(k);
     store_close(s);
     fx_tmpdir_rm(dir);
 }
@@ -734,7 +932,7 @@ static void test_errors(void)
     store_test_fail_next(s, ROCKS_OP_GET, STORE_ERR_IO);
     store_stats_get(s, &st);
     reads = st.rocks_reads;
-    is_int(store_scan(s, 0, 0, NULL, 0, 10, keylist_add, &l, &cur), STORE_OK,
+    is_int(store_scan(s, 0, 0, 0, NULL, 0, 10, keylist_add, &l, &cur), STORE_OK,
            "SCAN works while RocksDB reads fail");
     ok(cur == 0 && l.n == 1, "... and returns the one key of db 0");
     is_int(store_exists(s, 0, FX_SL("a")), STORE_OK, "EXISTS works while RocksDB reads fail");
@@ -833,12 +1031,13 @@ struct churn {
     int ops;
 };
 
-/* Churn keys interleave the stable ones in key order ("k00001", "k00001x" sit between
- * the stable "k00000" and "k00002"), so the scanner's resume points see inserts and
- * deletes right next to them. */
+/* Churn keys interleave the stable ones in key order ("kk00001", "kk00001x" sit between
+ * the stable "kk00000" and "kk00002"), so the scanner's resume points see inserts and
+ * deletes right next to them. Keys of 7 bytes make most resume points too long for a
+ * position ("kk00002"), and some not ("kk001" after "kk00098"): both kinds of cursor. */
 static void churn_key(char *buf, size_t cap, unsigned r)
 {
-    snprintf(buf, cap, "k%05u%s", (r % STABLE_KEYS) * 2 + 1, (r / STABLE_KEYS) % 2 ? "x" : "");
+    snprintf(buf, cap, "kk%05u%s", (r % STABLE_KEYS) * 2 + 1, (r / STABLE_KEYS) % 2 ? "x" : "");
 }
 
 static void *churn_main(void *arg)
@@ -885,7 +1084,7 @@ static void *churn_main(void *arg)
 }
 
 struct seen {
-    unsigned char stable[STABLE_KEYS];
+    unsigned stable[STABLE_KEYS]; /* times each stable key was returned */
 };
 
 static void seen_add(void *arg, const char *key, size_t klen)
@@ -893,64 +1092,92 @@ static void seen_add(void *arg, const char *key, size_t klen)
     struct seen *s = arg;
     unsigned n = 0;
 
-    if (klen != 6 || key[0] != 'k') /* stable keys are "k" + 5 digits, even numbers */
+    if (klen != 7 || key[0] != 'k' || key[1] != 'k') /* stable: "kk" + 5 digits, even */
         return;
-    for (size_t i = 1; i < 6; i++) {
+    for (size_t i = 2; i < 7; i++) {
         if (key[i] < '0' || key[i] > '9')
             return;
         n = n * 10 + (unsigned)(key[i] - '0');
     }
     if (n % 2 == 0 && n / 2 < STABLE_KEYS)
-        s->stable[n / 2] = 1;
+        s->stable[n / 2]++;
+}
+
+/* A SCAN client that starts walks as 40 owners in turn and abandons them, so the cursor
+ * table fills, evicts and is read while the churn and the checked iterations run. */
+static void *scan_hammer_main(void *arg)
+{
+    struct churn *c = arg;
+    uint64_t cur;
+    size_t n = 0;
+
+    while (!atomic_load(c->stop)) {
+        unsigned r = (unsigned)rand_r(&c->seed);
+
+        c->errors += store_scan(c->s, 0, 100 + r % 40, 0, NULL, 0, 1 + r % 50, count_key, &n,
+                                &cur) != STORE_OK;
+        c->ops++;
+    }
+    return NULL;
 }
 
 static void test_concurrent_scan(void)
 {
     char *dir = fx_tmpdir_new("store");
     struct store *s = fx_store_open(dir, NULL);
-    struct churn c[4];
-    pthread_t th[4];
+    struct churn c[5];
+    pthread_t th[5];
     atomic_int stop = 0;
     int64_t t0;
-    int iterations = 0, incomplete = 0, scan_errors = 0, errors = 0, ops = 0;
+    int iterations = 0, incomplete = 0, twice = 0, scan_errors = 0, errors = 0, ops = 0;
+    long tcursors = 0, pcursors = 0;
     char k[32];
 
     for (int i = 0; i < STABLE_KEYS; i++) {
-        snprintf(k, sizeof(k), "k%05d", i * 2);
+        snprintf(k, sizeof(k), "kk%05d", i * 2);
         fx_set_str(s, 0, k, "stable", 0);
     }
     for (int i = 0; i < 4; i++) {
         c[i] = (struct churn){ .s = s, .seed = 1234u + (unsigned)i, .stop = &stop };
         omk_thread_create(&th[i], churn_main, &c[i]);
     }
+    c[4] = (struct churn){ .s = s, .seed = 99u, .stop = &stop };
+    omk_thread_create(&th[4], scan_hammer_main, &c[4]);
     t0 = omk_mono_us();
     while (omk_mono_us() - t0 < 1000000) {
         struct seen seen;
         uint64_t cur = 0;
         unsigned count = 1 + (unsigned)iterations % 13;
-        int missing = 0;
+        int missing = 0, dup = 0;
 
         memset(&seen, 0, sizeof(seen));
         do {
-            if (store_scan(s, 0, cur, NULL, 0, count, seen_add, &seen, &cur) != STORE_OK) {
+            if (store_scan(s, 0, 0, cur, NULL, 0, count, seen_add, &seen, &cur) != STORE_OK) {
                 scan_errors++;
                 break;
             }
+            tcursors += cur != 0 && cur < (uint64_t)1 << 52;
+            pcursors += cur >> 52 != 0;
         } while (cur != 0);
-        for (int i = 0; i < STABLE_KEYS; i++)
-            missing += !seen.stable[i];
+        for (int i = 0; i < STABLE_KEYS; i++) {
+            missing += seen.stable[i] == 0;
+            dup += seen.stable[i] > 1;
+        }
         incomplete += missing != 0;
+        twice += dup != 0;
         iterations++;
     }
     atomic_store(&stop, 1);
-    for (int i = 0; i < 4; i++) {
+    for (int i = 0; i < 5; i++) {
         omk_thread_join(th[i]);
         errors += c[i].errors;
         ops += c[i].ops;
     }
-    diag("concurrent: %d full scans, %d store calls by 4 threads in 1 s", iterations, ops);
+    diag("concurrent: %d full scans (%ld table cursors, %ld positions), %d store calls by 5 "
+         "threads in 1 s", iterations, tcursors, pcursors, ops);
     ok(iterations > 0 && scan_errors == 0, "concurrent: %d scans ran without error", iterations);
     is_int(incomplete, 0, "concurrent: every scan returned every stable key");
+    is_int(twice, 0, "concurrent: no scan returned a stable key twice");
     is_int(errors, 0, "concurrent: no store call failed");
     fx_check_store(s, "concurrent writers (counters stayed exact)");
     store_close(s);
@@ -1055,6 +1282,8 @@ int main(int argc, char **argv)
     test_del_exists_mset();
     test_flush();
     test_scan();
+    test_scan_table();
+    test_scan_table_bytes();
     test_binary_and_values();
     test_databases();
     test_fsync_modes();
