@@ -536,7 +536,7 @@ static void test_protected_mode(void)
     int closed;
 
     if (!local_nonloopback_ip(ip, sizeof(ip))) {
-        ok(1, "protected-mode # SKIP this machine has no non-loopback IPv4 address");
+        skip("protected-mode: this machine has no non-loopback IPv4 address");
         return;
     }
     snprintf(bind, sizeof(bind), "127.0.0.1 %s", ip);

@@ -1232,7 +1232,7 @@ static void test_compaction_filter(void)
     int64_t now = omk_now_ms(), expiry = now + 1000;
     static char big[64 * 1024];
     uint64_t before, after;
-    int bad = 0, in_time;
+    int bad = 0, in_time, written;
 
     memset(big, 'x', sizeof(big));
     for (int i = 0; i < 64; i++) {
@@ -1244,6 +1244,7 @@ static void test_compaction_filter(void)
         bad += store_set(s, 0, fx_sl(k), fx_sl_n(big, sizeof(big)), 0, 0, NULL) != STORE_OK;
     }
     ok(bad == 0, "128 values of 64 KB written, half expiring within a second");
+    written = omk_now_ms() < expiry; /* else some were written expired, so never stored */
     rocks_compact_all(s->rocks);
     before = store_disk_bytes(s);
     in_time = omk_now_ms() < expiry; /* the first compaction saw them live */
@@ -1256,13 +1257,20 @@ static void test_compaction_filter(void)
        "compaction after the expiry shrank the files (%llu -> %llu bytes)",
        (unsigned long long)before, (unsigned long long)after);
     ok(fx_val_is(s, 0, "kept:07", big, sizeof(big)), "a live value is whole after compaction");
-    is_int(store_dbsize(s, 0), 128, "the expired keys are still counted until they are reaped");
+    if (written)
+        is_int(store_dbsize(s, 0), 128, "the expired keys are still counted until they are reaped");
+    else
+        skip("the writes took longer than the expiry (a sanitizer build?): counts not checked");
     fx_check_store(s, "compaction dropped expired payloads");
     is_int(store_get(s, 0, FX_SL("gone:07"), &(struct store_val *){NULL}), STORE_NOTFOUND,
            "an expired key reads as absent");
     store_close(s);
     s = fx_store_open(dir, NULL);
-    is_int(store_dbsize(s, 0), 127, "a restart loads the expired keys' headers, not their payload");
+    if (written)
+        is_int(store_dbsize(s, 0), 127,
+               "a restart loads the expired keys' headers, not their payload");
+    else
+        skip("the writes took longer than the expiry: counts not checked");
     fx_check_store(s, "reopen after compaction");
     store_close(s);
     fx_tmpdir_rm(dir);
