@@ -1,7 +1,7 @@
 /* cmd.c - the command table built from commands.def, name lookup, subcommand dispatch,
  * and cmd_execute(): the one place that checks what every command needs checked
- * (unknown name, arity, authentication), queues it inside MULTI, holds the worker's
- * exec lane around keyed commands, and counts it in the worker's statistics. */
+ * (unknown name, arity, authentication, no-multi), queues it inside MULTI, holds the
+ * worker's exec lane around keyed commands, and counts it in the worker's statistics. */
 #include "config.h"
 
 #include <ctype.h>
@@ -214,6 +214,12 @@ void cmd_execute(struct client *c)
         multi_abort(c);
         return;
     }
+    if (c->multi && (d->flags & CMD_NOMULTI)) {
+        reply_error(c, "ERR Command not allowed inside a transaction");
+        worker_stat_add(&st->rejected, 1);
+        multi_abort(c);
+        return;
+    }
     if (c->multi && !(d->flags & CMD_NOQUEUE)) {
         multi_queue(c, d);
         return;
@@ -248,7 +254,8 @@ void cmd_flag_names(const struct cmd_def *d, void (*fn)(void *arg, const char *n
     } names[] = {
         {CMD_WRITE, "write"},     {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"},
         {CMD_ADMIN, "admin"},     {CMD_NOSCRIPT, "noscript"}, {CMD_LOADING, "loading"},
-        {CMD_STALE, "stale"},     {CMD_NOAUTH, "no_auth"},    {CMD_FAST, "fast"},
+        {CMD_STALE, "stale"},     {CMD_FAST, "fast"},         {CMD_NOAUTH, "no_auth"},
+        {CMD_NOMULTI, "no_multi"},
     };
 
     for (size_t i = 0; i < OMK_ARRAY_LEN(names); i++)

@@ -26,6 +26,8 @@ typedef void cmd_proc(struct client *c);
 #define CMD_NOSCRIPT 0x080
 #define CMD_DENYOOM 0x100
 #define CMD_NOQUEUE 0x200   /* runs at once even inside MULTI (EXEC, DISCARD, ...) */
+#define CMD_NOMULTI 0x400   /* refused inside MULTI, failing the transaction (Redis' no-multi:
+                             * SHUTDOWN, SAVE) */
 
 struct cmd_def {
     const char *name;    /* lower case */

@@ -52,21 +52,37 @@ void cmd_flushall(struct client *c)
     cmd_flush_generic(c, -1);
 }
 
-/* SHUTDOWN [NOSAVE | SAVE] [NOW] [FORCE] [ABORT]: every write is already in the WAL,
+/* SHUTDOWN [[NOSAVE | SAVE] [NOW] [FORCE] | ABORT]: every write is already in the WAL,
  * so SAVE and NOSAVE mean the same; the server syncs and closes the store, and the
- * client sees the connection close (no reply), as with Redis. */
+ * client sees the connection close (no reply), as with Redis. As in Redis 7.0, a word
+ * may repeat, but NOSAVE with SAVE, or ABORT with any other flag, is a syntax error;
+ * ABORT alone answers that no shutdown is in progress (omenkv's shutdown never waits for
+ * replicas, so there is never one to abort). */
 void cmd_shutdown(struct client *c)
 {
+    int nosave = 0, save = 0, other = 0, abort = 0;
+
     for (int i = 1; i < c->argc; i++) {
-        if (cmd_arg_is(c, i, "abort")) {
-            reply_error(c, "ERR No shutdown in progress.");
-            return;
-        }
-        if (!cmd_arg_is(c, i, "nosave") && !cmd_arg_is(c, i, "save") && !cmd_arg_is(c, i, "now") &&
-            !cmd_arg_is(c, i, "force")) {
+        if (cmd_arg_is(c, i, "nosave")) {
+            nosave = 1;
+        } else if (cmd_arg_is(c, i, "save")) {
+            save = 1;
+        } else if (cmd_arg_is(c, i, "now") || cmd_arg_is(c, i, "force")) {
+            other = 1;
+        } else if (cmd_arg_is(c, i, "abort")) {
+            abort = 1;
+        } else {
             reply_err_syntax(c);
             return;
         }
+    }
+    if ((abort && (nosave || save || other)) || (nosave && save)) {
+        reply_err_syntax(c);
+        return;
+    }
+    if (abort) {
+        reply_error(c, "ERR No shutdown in progress.");
+        return;
     }
     c->flags |= CLIENT_CLOSE_AFTER_REPLY;
     server_request_shutdown();

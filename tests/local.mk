@@ -38,6 +38,16 @@ tests_integ_test_expire_LDADD = $(INTEG_LDADD)
 tests_integ_test_keyspace_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_keyspace_LDADD = $(INTEG_LDADD)
 
+# Issue 19's daemon items: descriptors, SHUTDOWN and MULTI, timeout, output limits
+# (tests/integ/test_hostile.c).
+HOSTILE_INTEG = tests/integ/test_hostile
+check_PROGRAMS += $(HOSTILE_INTEG)
+TESTS += $(HOSTILE_INTEG)
+$(HOSTILE_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_hostile_SOURCES = tests/integ/test_hostile.c tests/integ/tproc.h
+tests_integ_test_hostile_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_hostile_LDADD = $(INTEG_LDADD)
+
 # The value cache over a real server (tests/integ/test_cache.c).
 CACHE_INTEG = tests/integ/test_cache
 check_PROGRAMS += $(CACHE_INTEG)

@@ -1,0 +1,84 @@
+/* test_hostile.c - issue 19's daemon items, each against a real server and each failing
+ * before its fix:
+ *   - SHUTDOWN's argument forms, and SHUTDOWN and SAVE refused inside MULTI (no-multi).
+ * Every part can be run against redis-server 7.0 (OMK_TEST_SERVER) to check that the
+ * replies are Redis'. */
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/harness.h"
+#include "tests/integ/tproc.h"
+
+static const char syntax_err[] = "ERR syntax error";
+
+/* ---- SHUTDOWN and MULTI ---- */
+
+static void test_shutdown_forms(redisContext *c)
+{
+    static const char *const bad[] = {
+        "SHUTDOWN NOSAVE SAVE", "SHUTDOWN SAVE NOSAVE", "SHUTDOWN ABORT NOW",
+        "SHUTDOWN NOW ABORT",   "SHUTDOWN ABORT FORCE", "SHUTDOWN ABORT NOSAVE",
+        "SHUTDOWN SAVE ABORT",  "SHUTDOWN NOSAVE NOW FORCE ABORT",
+    };
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+        is_error(cmd(c, bad[i]), syntax_err, bad[i]);
+    is_error(cmd(c, "SHUTDOWN ABORT ABORT"), "ERR No shutdown in progress.",
+             "SHUTDOWN ABORT ABORT: no shutdown in progress");
+    is_status(cmd(c, "PING"), "PONG", "the server is still up");
+}
+
+static void test_no_multi(redisContext *c)
+{
+    static const char refused[] = "ERR Command not allowed inside a transaction";
+    redisReply *r;
+    int flagged = 0;
+
+    is_status(cmd(c, "MULTI"), "OK", "MULTI");
+    is_error(cmd(c, "SHUTDOWN"), refused, "SHUTDOWN inside MULTI is refused");
+    is_error(cmd(c, "SAVE"), refused, "SAVE inside MULTI is refused");
+    is_error(cmd(c, "SHUTDOWN NOSAVE SAVE"), refused, "... before its arguments are looked at");
+    is_status(cmd(c, "SET nomulti:k v"), "QUEUED", "SET is queued");
+    is_error(cmd(c, "EXEC"), "EXECABORT Transaction discarded because of previous errors.",
+             "EXEC fails: EXECABORT");
+    is_nil(cmd(c, "GET nomulti:k"), "nothing of the transaction ran");
+    is_status(cmd(c, "PING"), "PONG", "the server is still up");
+
+    r = cmd(c, "COMMAND INFO shutdown save");
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+        for (size_t i = 0; i < 2; i++) {
+            const redisReply *e = r->element[i];
+
+            if (e->type != REDIS_REPLY_ARRAY || e->elements < 3)
+                continue;
+            for (size_t j = 0; j < e->element[2]->elements; j++)
+                flagged += !strcmp(e->element[2]->element[j]->str, "no_multi");
+        }
+    }
+    is_int(flagged, 2, "COMMAND INFO flags SHUTDOWN and SAVE no_multi");
+    freeReplyObject(r);
+}
+
+int main(void)
+{
+    struct tserver s;
+    redisContext *c = ts_begin(&s, NULL, 1);
+
+    test_shutdown_forms(c);
+    test_no_multi(c);
+    redisFree(c);
+    ts_cleanup(&s);
+    return tap_done();
+}
