@@ -143,12 +143,7 @@ void conn_accept(struct worker *w, int fd)
     }
     c->out = bufferevent_get_output(c->bev);
     bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
-    if (server.cfg.timeout > 0) {
-        struct timeval tv = {server.cfg.timeout, 0};
-
-        /* Idle for reading, or not reading its replies while some are pending. */
-        bufferevent_set_timeouts(c->bev, &tv, &tv);
-    }
+    conn_apply_timeout(c);
     /* Writing is off: replies leave at the end of each pass (pass.c, conn_write_now),
      * and through the write event only when the socket did not take them all. */
     bufferevent_enable(c->bev, EV_READ);
@@ -159,6 +154,24 @@ void conn_accept(struct worker *w, int fd)
         w->clients->prev = c;
     w->clients = c;
     omk_mutex_unlock(&w->clients_lock);
+}
+
+void conn_apply_timeout(struct client *c)
+{
+    int t = server.cfg.timeout;
+    struct timeval tv = {t, 0};
+
+    /* Idle for reading, or not reading its replies while some are pending. */
+    if (t > 0)
+        bufferevent_set_timeouts(c->bev, &tv, &tv);
+    else
+        bufferevent_set_timeouts(c->bev, NULL, NULL);
+}
+
+void conn_apply_timeout_all(struct worker *w)
+{
+    for (struct client *c = w->clients; c; c = c->next)
+        conn_apply_timeout(c);
 }
 
 void conn_free(struct client *c)

@@ -65,6 +65,14 @@ void conn_accept(struct worker *w, int fd);
  * Returns 1 if 'c' was freed. Owner thread. */
 int conn_write_now(struct client *c);
 
+/* Give 'c' the idle timeout the config holds now (timeout; 0: none), for reading and
+ * for writing pending replies; the clock restarts. Owner thread. */
+void conn_apply_timeout(struct client *c);
+
+/* conn_apply_timeout() for every client of worker 'w' (CONFIG SET timeout). Owner
+ * thread. */
+void conn_apply_timeout_all(struct worker *w);
+
 /* Close 'c' now, dropping unsent replies, and free it (owner thread). */
 void conn_free(struct client *c);
 

@@ -77,6 +77,16 @@ static int main_apply_cache_max_value(struct server_config *c, char *err, size_t
     return 0;
 }
 
+/* CONFIG SET timeout: the workers give their open connections the new timeout. */
+static int main_apply_timeout(struct server_config *c, char *err, size_t errlen)
+{
+    OMK_UNUSED(c);
+    OMK_UNUSED(err);
+    OMK_UNUSED(errlen);
+    workers_apply_timeout();
+    return 0;
+}
+
 /* Detach from the terminal (daemonize yes), as redis-server does. */
 static void main_daemonize(void)
 {
@@ -189,6 +199,7 @@ int main(int argc, char **argv)
     cfg_set_apply_hook("appendfsync", main_apply_appendfsync);
     cfg_set_apply_hook("maxmemory", main_apply_maxmemory);
     cfg_set_apply_hook("cache-max-value-size", main_apply_cache_max_value);
+    cfg_set_apply_hook("timeout", main_apply_timeout);
     cmd_init();
     server.main_base = event_base_new();
     if (!server.main_base) {

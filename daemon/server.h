@@ -113,6 +113,11 @@ void worker_dispatch(int fd);
 /* Wake worker 'w' to close its clients flagged kill_requested (any thread). */
 void worker_reap(struct worker *w);
 
+/* Ask every worker to give its clients the timeout the config holds now: CONFIG SET
+ * timeout applies to connections already open, as in Redis. Any thread; the workers do
+ * it on their next loop iteration. */
+void workers_apply_timeout(void);
+
 /* Start the worker threads (main thread, after the store is open). 0 or -1. */
 int workers_start(int n);
 

@@ -21,6 +21,7 @@
 
 #define WORKER_MSG_STOP (-1) /* close every client and leave the loop */
 #define WORKER_MSG_REAP (-2) /* close the clients flagged kill_requested */
+#define WORKER_MSG_TIMEOUT (-3) /* CONFIG SET timeout: give every client the new timeout */
 
 /* Read the fds queued for 'w' and start serving them; the negative WORKER_MSG_*
  * values are requests instead. */
@@ -43,6 +44,10 @@ static void worker_notify_cb(evutil_socket_t fd, short what, void *arg)
         }
         if (fds[i] == WORKER_MSG_REAP) {
             conn_reap(w);
+            continue;
+        }
+        if (fds[i] == WORKER_MSG_TIMEOUT) {
+            conn_apply_timeout_all(w);
             continue;
         }
         conn_accept(w, fds[i]);
@@ -126,6 +131,12 @@ void worker_dispatch(int fd)
 void worker_reap(struct worker *w)
 {
     worker_send(w, WORKER_MSG_REAP);
+}
+
+void workers_apply_timeout(void)
+{
+    for (int i = 0; i < server.nworkers; i++)
+        worker_send(&server.workers[i], WORKER_MSG_TIMEOUT);
 }
 
 void workers_stop(void)

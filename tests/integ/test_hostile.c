@@ -1,6 +1,7 @@
 /* test_hostile.c - issue 19's daemon items, each against a real server and each failing
  * before its fix:
- *   - SHUTDOWN's argument forms, and SHUTDOWN and SAVE refused inside MULTI (no-multi).
+ *   - SHUTDOWN's argument forms, and SHUTDOWN and SAVE refused inside MULTI (no-multi);
+ *   - CONFIG SET timeout reaching the connections already open, both ways.
  * Every part can be run against redis-server 7.0 (OMK_TEST_SERVER) to check that the
  * replies are Redis'. */
 #include "config.h"
@@ -71,6 +72,39 @@ static void test_no_multi(redisContext *c)
     freeReplyObject(r);
 }
 
+/* ---- CONFIG SET timeout ---- */
+
+static void test_timeout(const struct tserver *s)
+{
+    redisContext *ctl = ts_connect(s), *a, *b;
+    redisReply *r;
+
+    /* A client connected under timeout 1 is not closed once timeout is 0. */
+    is_status(cmd(ctl, "CONFIG SET timeout 1"), "OK", "CONFIG SET timeout 1");
+    a = ts_connect(s);
+    is_status(cmd(a, "PING"), "PONG", "a client connects under timeout 1");
+    is_status(cmd(ctl, "CONFIG SET timeout 0"), "OK", "CONFIG SET timeout 0");
+    redisFree(ctl);
+    tp_sleep_ms(2500);
+    is_status(cmd(a, "PING"), "PONG", "2.5 s idle later it is still connected");
+
+    /* A client connected under timeout 0 is closed once timeout is 1. */
+    b = ts_connect(s);
+    is_status(cmd(b, "PING"), "PONG", "another client connects under timeout 0");
+    ctl = ts_connect(s);
+    is_status(cmd(ctl, "CONFIG SET timeout 1"), "OK", "CONFIG SET timeout 1");
+    redisFree(ctl);
+    tp_sleep_ms(3500);
+    r = cmd(b, "PING");
+    ok(!r || b->err, "3.5 s idle later it has been closed");
+    freeReplyObject(r);
+    ctl = ts_connect(s);
+    is_status(cmd(ctl, "CONFIG SET timeout 0"), "OK", "CONFIG SET timeout 0 again");
+    redisFree(ctl);
+    redisFree(a);
+    redisFree(b);
+}
+
 int main(void)
 {
     struct tserver s;
@@ -79,6 +113,7 @@ int main(void)
     test_shutdown_forms(c);
     test_no_multi(c);
     redisFree(c);
+    test_timeout(&s);
     ts_cleanup(&s);
     return tap_done();
 }
