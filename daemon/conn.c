@@ -16,9 +16,10 @@
  * the client has read enough, which turns reading back on and runs what was buffered.
  * So a client that pipelines GETs of a large value and never reads holds at most about
  * CONN_OUT_PAUSE bytes plus one reply. And client-output-buffer-limit (normal class),
- * checked after every command as Redis checks it when a reply is queued: past the hard
- * limit, or above the soft one for longer than its seconds, the client is closed at
- * once, its replies dropped, with Redis' log line. */
+ * checked after every command as Redis checks it when a reply is queued, on the bytes
+ * Redis would count (conn_obuf_usage: not the first 16 KB): past the hard limit, or
+ * above the soft one for longer than its seconds, the client is closed at once, its
+ * replies dropped, with Redis' log line. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -47,6 +48,10 @@
 #define CONN_REQS_PER_EVENT 256
 #define CONN_OUT_PAUSE (8 * 1024 * 1024)     /* output bytes at which a client stops being read */
 #define CONN_OUT_RESUME (CONN_OUT_PAUSE / 4) /* ... and below which it is read again */
+/* Redis' PROTO_REPLY_CHUNK_BYTES: the size of its static reply buffer, which its output
+ * buffer limits do not count, and of each block of the reply list beyond it, which they
+ * count whole (getClientOutputBufferMemoryUsage). */
+#define CONN_REPLY_CHUNK (16 * 1024)
 
 static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
@@ -222,15 +227,30 @@ static void conn_protocol_error(struct client *c, const char *msg)
     c->flags |= CLIENT_CLOSE_AFTER_REPLY;
 }
 
-/* Check 'c's pending output against client-output-buffer-limit for normal clients, as
- * Redis' checkClientOutputBufferLimits does: at or past the hard limit, or at or past
- * the soft limit for more than its seconds. On a breach, log Redis' line and mark 'c'
- * CLIENT_CLOSING (the caller frees it); returns 1 then, else 0. */
+/* What client-output-buffer-limit counts of 'c's pending output, as Redis counts it:
+ * nothing of what fits its static buffer (the first CONN_REPLY_CHUNK bytes), and the rest
+ * in whole blocks of CONN_REPLY_CHUNK bytes, as its reply list allocates them. So a
+ * limit of 1 byte closes no client whose replies fit in 16 KB, and a limit of 1kb closes
+ * one as soon as a reply overflows that buffer. */
+static size_t conn_obuf_usage(const struct client *c)
+{
+    size_t pending = evbuffer_get_length(c->out), over;
+
+    if (pending <= CONN_REPLY_CHUNK)
+        return 0;
+    over = pending - CONN_REPLY_CHUNK;
+    return (over + CONN_REPLY_CHUNK - 1) / CONN_REPLY_CHUNK * CONN_REPLY_CHUNK;
+}
+
+/* Check 'c's output (conn_obuf_usage) against client-output-buffer-limit for normal
+ * clients, as Redis' checkClientOutputBufferLimits does: at or past the hard limit, or
+ * at or past the soft limit for more than its seconds. On a breach, log Redis' line and
+ * mark 'c' CLIENT_CLOSING (the caller frees it); returns 1 then, else 0. */
 static int conn_check_obuf_limits(struct client *c)
 {
     const struct cfg_obuf_limit *l = &server.cfg.obuf_limits[CFG_OBUF_NORMAL];
     long long hard = atomic_load(&l->hard), soft = atomic_load(&l->soft);
-    size_t used = evbuffer_get_length(c->out);
+    size_t used = conn_obuf_usage(c);
     int breach = hard > 0 && used >= (unsigned long long)hard;
 
     if (soft > 0 && used >= (unsigned long long)soft) {
@@ -370,8 +390,7 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 
     /* Below the soft limit again: its clock restarts (Redis resets it on any reply
      * queued below the limit; omenkv checks per command, so it does so here too). */
-    if ((long long)evbuffer_get_length(c->out) <
-        atomic_load(&server.cfg.obuf_limits[CFG_OBUF_NORMAL].soft))
+    if ((long long)conn_obuf_usage(c) < atomic_load(&server.cfg.obuf_limits[CFG_OBUF_NORMAL].soft))
         c->obuf_soft_since_ms = 0;
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) {
         if (evbuffer_get_length(c->out) == 0)

@@ -1,7 +1,8 @@
 /* test_hostile.c - issue 19's daemon items, each against a real server and each failing
  * before its fix:
  *   - SHUTDOWN's argument forms, and SHUTDOWN and SAVE refused inside MULTI (no-multi);
- *   - CONFIG SET timeout reaching the connections already open, both ways.
+ *   - CONFIG SET timeout reaching the connections already open, both ways;
+ *   - client-output-buffer-limit not counting what fits Redis' 16 KB reply buffer.
  * Every part can be run against redis-server 7.0 (OMK_TEST_SERVER) to check that the
  * replies are Redis'. */
 #include "config.h"
@@ -105,6 +106,60 @@ static void test_timeout(const struct tserver *s)
     redisFree(b);
 }
 
+/* ---- client-output-buffer-limit ---- */
+
+/* GET 'key' (a value of 'len' bytes 'x') on a new connection, then PING. Returns 1 if
+ * both replies came, 0 if the connection was closed instead. */
+static int get_then_ping(const struct tserver *s, const char *key, size_t len)
+{
+    redisContext *d = ts_connect(s);
+    redisReply *r = cmd(d, "GET %s", key);
+    int fine = r && r->type == REDIS_REPLY_STRING && r->len == len;
+
+    freeReplyObject(r);
+    if (fine) {
+        r = cmd(d, "PING");
+        fine = r && r->type == REDIS_REPLY_STATUS;
+        freeReplyObject(r);
+    }
+    redisFree(d);
+    return fine;
+}
+
+static void test_output_limit(const struct tserver *s)
+{
+    static const size_t lens[] = {2000, 16000, 20000};
+    redisContext *c = ts_connect(s);
+    char *v = malloc(20000);
+    redisReply *r;
+
+    memset(v, 'x', 20000);
+    for (size_t i = 0; i < 3; i++) {
+        r = redisCommand(c, "SET obuf:%d %b", (int)lens[i], v, lens[i]);
+        freeReplyObject(r);
+    }
+    free(v);
+
+    /* normal 1 0 0: Redis closes only clients whose replies overflow its 16 KB buffer. */
+    is_status(cmd(c, "CONFIG SET client-output-buffer-limit %s", "normal 1 0 0"), "OK",
+              "CONFIG SET client-output-buffer-limit normal 1 0 0");
+    is_status(cmd(c, "PING"), "PONG", "the client that set it keeps its connection");
+    ok(get_then_ping(s, "obuf:2000", 2000), "a client reading a 2 KB value is served");
+    ok(get_then_ping(s, "obuf:16000", 16000), "a client reading a 16000-byte value is served");
+    ok(!get_then_ping(s, "obuf:20000", 20000), "a client reading a 20000-byte value is closed");
+
+    /* normal 1kb 0 0: the same; what passes 16 KB counts in 16 KB blocks. */
+    is_status(cmd(c, "CONFIG SET client-output-buffer-limit %s", "normal 1kb 0 0"), "OK",
+              "CONFIG SET client-output-buffer-limit normal 1kb 0 0");
+    ok(get_then_ping(s, "obuf:2000", 2000), "a client reading a 2 KB value is served");
+    ok(!get_then_ping(s, "obuf:20000", 20000), "a client reading a 20000-byte value is closed");
+    redisFree(c);
+    c = ts_connect(s);
+    is_status(cmd(c, "CONFIG SET client-output-buffer-limit %s", "normal 0 0 0"), "OK",
+              "client-output-buffer-limit back to normal 0 0 0");
+    redisFree(c);
+}
+
 int main(void)
 {
     struct tserver s;
@@ -112,6 +167,7 @@ int main(void)
 
     test_shutdown_forms(c);
     test_no_multi(c);
+    test_output_limit(&s);
     redisFree(c);
     test_timeout(&s);
     ts_cleanup(&s);
