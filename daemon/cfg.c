@@ -28,6 +28,7 @@
 
 enum cfg_type {
     CFG_T_INT,  /* _Atomic int: a decimal integer in min..max */
+    CFG_T_LL,   /* _Atomic long long: a decimal integer in min..max, wider than an int */
     CFG_T_MEM,  /* _Atomic long long: a memory size (1k, 1kb, 1gb...) in min..max */
     CFG_T_BOOL, /* _Atomic bool: yes or no */
     CFG_T_ENUM, /* _Atomic int: one of 'names' */
@@ -39,6 +40,8 @@ enum cfg_type {
 
 #define CFG_IMMUTABLE 0x1u /* start-up only: CONFIG SET refuses it */
 #define CFG_IGNORED 0x2u   /* accepted and checked for compatibility, stored nowhere */
+#define CFG_CLAMPED 0x4u   /* INT: a value in min..max is stored clamped to clamp_min..clamp_max
+                            * (Redis accepts hz 0..INT_MAX and runs, and shows, 1..500) */
 
 struct cfg_enum_name {
     const char *name;
@@ -50,8 +53,11 @@ struct cfg_row {
     enum cfg_type type;
     unsigned flags;
     size_t off;                        /* field in struct server_config (not IGNORED) */
-    long long min, max;                /* INT, MEM: inclusive bounds; LIST: max words */
+    long long min, max;                /* INT, LL, MEM: inclusive bounds; LIST: max words */
+    long long clamp_min, clamp_max;    /* CFG_CLAMPED rows: what min..max is clamped to */
     const struct cfg_enum_name *names; /* ENUM: terminated by a NULL name */
+    int nlisted;                       /* ENUM: names the error text lists (0: all); the
+                                        * others are newer than Redis 7.0 */
     const char *def;                   /* default, as written after the name in a file;
                                         * IGNORED rows show it in CONFIG GET */
     const char *why;                   /* IGNORED: logged when set to something else */
@@ -66,6 +72,9 @@ struct cfg_row {
 
 #define CFG_INT(n, f, lo, hi, d, fl, ...)                                                \
     { .name = n, .type = CFG_T_INT, .flags = fl, .off = CFG_FIELD(f, _Atomic int),       \
+      .min = lo, .max = hi, .def = d, __VA_ARGS__ }
+#define CFG_LL(n, f, lo, hi, d, fl, ...)                                                 \
+    { .name = n, .type = CFG_T_LL, .flags = fl, .off = CFG_FIELD(f, _Atomic long long),  \
       .min = lo, .max = hi, .def = d, __VA_ARGS__ }
 #define CFG_MEM(n, f, lo, hi, d, fl, ...)                                                \
     { .name = n, .type = CFG_T_MEM, .flags = fl, .off = CFG_FIELD(f, _Atomic long long), \
@@ -131,7 +140,8 @@ static const struct cfg_row cfg_table[] = {
     CFG_INT("tcp-backlog", tcp_backlog, 0, INT_MAX, "511", CFG_IMMUTABLE),
     CFG_INT("tcp-keepalive", tcp_keepalive, 0, INT_MAX, "300", 0),
     CFG_INT("timeout", timeout, 0, INT_MAX, "0", 0),
-    CFG_INT("maxclients", maxclients, 1, INT_MAX, "10000", 0),
+    /* As Redis: an unsigned int. */
+    CFG_LL("maxclients", maxclients, 1, UINT_MAX, "10000", 0),
     /* Redis: 1..128, default 1. omenkv: 0 = one worker per core, the default. */
     CFG_INT("io-threads", io_threads, 0, 128, "0", CFG_IMMUTABLE),
     CFG_STR("requirepass", requirepass, "", 0),
@@ -163,12 +173,13 @@ static const struct cfg_row cfg_table[] = {
                "omenkv keeps every write in RocksDB and takes no snapshots"),
     CFG_BOOL("daemonize", daemonize, "no", CFG_IMMUTABLE),
     CFG_STR("pidfile", pidfile, "", CFG_IMMUTABLE),
+    /* Redis 7.0's four levels, and 7.2's "nothing" (accepted, not listed in errors). */
     CFG_ENUM("loglevel", loglevel, cfg_loglevel_names, "notice", 0,
-             .builtin = cfg_apply_loglevel),
+             .builtin = cfg_apply_loglevel, .nlisted = 4),
     /* Redis makes logfile immutable; omenkv reopens the log on CONFIG SET. */
     CFG_STR("logfile", logfile, "", 0, .builtin = cfg_apply_logfile),
-    /* Redis: 0..INT_MAX, clamped to 1..500. */
-    CFG_INT("hz", hz, 1, 500, "10", 0),
+    /* As Redis: 0..INT_MAX accepted, clamped to 1..500. */
+    CFG_INT("hz", hz, 0, INT_MAX, "10", CFG_CLAMPED, .clamp_min = 1, .clamp_max = 500),
     CFG_MEM("rocksdb-block-cache-size", rocksdb_block_cache_size, 0, LLONG_MAX, "256mb",
             CFG_IMMUTABLE),
     CFG_INT("rocksdb-bloom-bits-per-key", rocksdb_bloom_bits_per_key, 0, 64, "10",
@@ -316,14 +327,19 @@ static int cfg_parse_memory(const char *p, size_t len, unsigned long long *out)
     return 0;
 }
 
-/* "argument(s) must be one of the following: a, b, c" for enum row 'r'. */
+/* "argument(s) must be one of the following: a, b, c" for enum row 'r', naming what
+ * Redis 7.0 names (its first 'nlisted' names, if set). */
 static void cfg_enum_error(const struct cfg_row *r, char *msg, size_t msglen)
 {
     size_t used = (size_t)snprintf(msg, msglen, "argument(s) must be one of the following: ");
+    int n = 0;
 
-    for (const struct cfg_enum_name *e = r->names; e->name && used < msglen; e++)
-        used += (size_t)snprintf(msg + used, msglen - used, "%s%s", e == r->names ? "" : ", ",
+    for (const struct cfg_enum_name *e = r->names; e->name && used < msglen; e++, n++) {
+        if (r->nlisted > 0 && n >= r->nlisted)
+            break;
+        used += (size_t)snprintf(msg + used, msglen - used, "%s%s", n == 0 ? "" : ", ",
                                  e->name);
+    }
 }
 
 /* Redis' message for a number outside r's bounds. */
@@ -448,11 +464,17 @@ static int cfg_parse(const struct cfg_row *r, int argc, const struct omk_slice *
 
     switch (r->type) {
     case CFG_T_INT:
+    case CFG_T_LL:
         if (!omk_str2ll(a->p, a->len, &v->num)) {
             snprintf(msg, msglen, "argument couldn't be parsed into an integer");
             return -1;
         }
-        return cfg_check_range(r, v->num, msg, msglen);
+        if (cfg_check_range(r, v->num, msg, msglen) != 0)
+            return -1;
+        if (r->flags & CFG_CLAMPED)
+            v->num = v->num < r->clamp_min ? r->clamp_min
+                     : v->num > r->clamp_max ? r->clamp_max : v->num;
+        return 0;
     case CFG_T_MEM:
         if (!cfg_parse_memory(a->p, a->len, &m)) {
             snprintf(msg, msglen, "argument must be a memory value");
@@ -515,6 +537,7 @@ static void cfg_exchange(const struct cfg_row *r, struct server_config *c, struc
     case CFG_T_ENUM:
         v->num = atomic_exchange((_Atomic int *)(void *)field, (int)v->num);
         break;
+    case CFG_T_LL:
     case CFG_T_MEM:
         v->num = atomic_exchange((_Atomic long long *)(void *)field, v->num);
         break;
@@ -566,6 +589,7 @@ static int cfg_equal(const struct cfg_row *r, const struct server_config *c,
     case CFG_T_INT:
     case CFG_T_ENUM:
         return atomic_load((_Atomic const int *)(const void *)field) == v->num;
+    case CFG_T_LL:
     case CFG_T_MEM:
         return atomic_load((_Atomic const long long *)(const void *)field) == v->num;
     case CFG_T_BOOL:
@@ -615,6 +639,7 @@ static char *cfg_render(const struct cfg_row *r, const struct server_config *c, 
         case CFG_T_INT:
             snprintf(num, sizeof(num), "%d", atomic_load((_Atomic const int *)(const void *)field));
             break;
+        case CFG_T_LL:
         case CFG_T_MEM:
             snprintf(num, sizeof(num), "%lld",
                      atomic_load((_Atomic const long long *)(const void *)field));

@@ -88,7 +88,7 @@ static void info_clients(struct evbuffer *b)
     evbuffer_add_printf(b,
                         "# Clients\r\n"
                         "connected_clients:%d\r\n"
-                        "maxclients:%d\r\n"
+                        "maxclients:%lld\r\n"
                         "blocked_clients:0\r\n"
                         "tracking_clients:0\r\n",
                         atomic_load(&server.connected_clients), server.cfg.maxclients);

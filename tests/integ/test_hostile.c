@@ -2,9 +2,12 @@
  * before its fix:
  *   - SHUTDOWN's argument forms, and SHUTDOWN and SAVE refused inside MULTI (no-multi);
  *   - CONFIG SET timeout reaching the connections already open, both ways;
- *   - client-output-buffer-limit not counting what fits Redis' 16 KB reply buffer.
- * Every part can be run against redis-server 7.0 (OMK_TEST_SERVER) to check that the
- * replies are Redis'. */
+ *   - client-output-buffer-limit not counting what fits Redis' 16 KB reply buffer;
+ *   - configuration words: hz clamped, the maxclients and loglevel errors (CONFIG SET
+ *     and the command line).
+ * The parts that need a server of their own are skipped against an external one
+ * (OMK_TEST_SERVER), so that the rest can be run against redis-server 7.0 to check that
+ * the replies are Redis'. */
 #include "config.h"
 
 #include <dirent.h>
@@ -160,6 +163,68 @@ static void test_output_limit(const struct tserver *s)
     redisFree(c);
 }
 
+/* ---- configuration: Redis' bounds and words ---- */
+
+/* The CONFIG GET value of 'name' as a number, or -1. */
+static long long config_num(redisContext *c, const char *name)
+{
+    redisReply *r = cmd(c, "CONFIG GET %s", name);
+    long long v = -1;
+
+    if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2)
+        v = strtoll(r->element[1]->str, NULL, 10);
+    freeReplyObject(r);
+    return v;
+}
+
+static void test_config_words(redisContext *c)
+{
+    /* hz */
+    is_status(cmd(c, "CONFIG SET hz 0"), "OK", "CONFIG SET hz 0");
+    is_int(config_num(c, "hz"), 1, "... is clamped to 1");
+    is_status(cmd(c, "CONFIG SET hz 1000"), "OK", "CONFIG SET hz 1000");
+    is_int(config_num(c, "hz"), 500, "... is clamped to 500");
+    is_error(cmd(c, "CONFIG SET hz -1"), "ERR CONFIG SET failed (possibly related to argument "
+                                         "'hz') - argument must be between 0 and 2147483647 "
+                                         "inclusive", "CONFIG SET hz -1: Redis' range error");
+    is_status(cmd(c, "CONFIG SET hz 10"), "OK", "CONFIG SET hz 10");
+
+    /* maxclients and loglevel */
+    is_error(cmd(c, "CONFIG SET maxclients 0"),
+             "ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument must "
+             "be between 1 and 4294967295 inclusive", "CONFIG SET maxclients 0: Redis' range");
+    is_error(cmd(c, "CONFIG SET maxclients 99999999999"),
+             "ERR CONFIG SET failed (possibly related to argument 'maxclients') - argument must "
+             "be between 1 and 4294967295 inclusive", "CONFIG SET maxclients 99999999999");
+    is_error(cmd(c, "CONFIG SET loglevel foo"),
+             "ERR CONFIG SET failed (possibly related to argument 'loglevel') - argument(s) "
+             "must be one of the following: debug, verbose, notice, warning",
+             "CONFIG SET loglevel foo: Redis 7.0's four levels");
+}
+
+/* Whether the test runs against a server it did not start. */
+static int external(void)
+{
+    const char *e = getenv("OMK_TEST_SERVER");
+
+    return e && *e;
+}
+
+/* The command line gets the same words as CONFIG SET (redis-server's fatal error). */
+static void test_config_file_errors(void)
+{
+    const char *bin = getenv("OMK_SERVER");
+
+    if (!bin)
+        bin = "daemon/omenkv-server";
+    is_int(ts_system("'%s' --port 0 --maxclients 0 2>&1 | grep -qxF 'argument must be "
+                     "between 1 and 4294967295 inclusive'", bin), 0,
+           "--maxclients 0: Redis' fatal config error");
+    is_int(ts_system("'%s' --port 0 --loglevel foo 2>&1 | grep -qxF 'argument(s) must be one "
+                     "of the following: debug, verbose, notice, warning'", bin), 0,
+           "--loglevel foo: Redis' fatal config error");
+}
+
 int main(void)
 {
     struct tserver s;
@@ -167,9 +232,15 @@ int main(void)
 
     test_shutdown_forms(c);
     test_no_multi(c);
+    test_config_words(c);
     test_output_limit(&s);
     redisFree(c);
     test_timeout(&s);
     ts_cleanup(&s);
+    if (external()) {
+        ok(1, "# SKIP the parts that need servers of their own");
+        return tap_done();
+    }
+    test_config_file_errors();
     return tap_done();
 }

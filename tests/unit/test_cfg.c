@@ -334,8 +334,11 @@ static void test_load_errors(void)
                      "argument(s) must be one of the following: everysec, always, no"),
                "--appendfsync", "foo");
     load_fails(fatal(2, "loglevel \"loud\"", "argument(s) must be one of the following: "
-                                            "debug, verbose, notice, warning, nothing"),
+                                            "debug, verbose, notice, warning"),
                "--loglevel", "loud");
+    load_fails(fatal(2, "maxclients \"0\"",
+                     "argument must be between 1 and 4294967295 inclusive"),
+               "--maxclients", "0");
     load_fails(fatal(2, "maxmemory-policy \"lru\"",
                      "argument(s) must be one of the following: volatile-lru, volatile-lfu, "
                      "volatile-random, volatile-ttl, allkeys-lru, allkeys-lfu, allkeys-random, "
@@ -520,7 +523,7 @@ static void test_set(void)
                                        "integer");
     set_fails(&c, "MAXCLIENTS", "0", "CONFIG SET failed (possibly related to argument "
                                      "'maxclients') - argument must be between 1 and "
-                                     "2147483647 inclusive");
+                                     "4294967295 inclusive");
     set_fails(&c, "appendfsync", "sometimes",
               "CONFIG SET failed (possibly related to argument 'appendfsync') - argument(s) "
               "must be one of the following: everysec, always, no");
@@ -530,6 +533,24 @@ static void test_set(void)
                                         "'maxmemory') - argument must be a memory value");
     is_int(c.maxclients, 5000, "failed sets change nothing");
     ok(!c.protected_mode, "protected-mode unchanged");
+
+    /* Redis 7.0's words and bounds (issue 19): hz is clamped, not refused; maxclients is
+     * an unsigned int; loglevel's error names 7.0's four levels (7.2's "nothing" is
+     * accepted, unlisted). */
+    set_ok(&c, "hz", "0");
+    ok(value_is(&c, "hz", "1"), "hz 0 is clamped to 1");
+    set_ok(&c, "hz", "1000");
+    ok(value_is(&c, "hz", "500"), "hz 1000 is clamped to 500");
+    set_fails(&c, "hz", "-1", "CONFIG SET failed (possibly related to argument 'hz') - "
+                              "argument must be between 0 and 2147483647 inclusive");
+    set_ok(&c, "maxclients", "3000000000");
+    ok(value_is(&c, "maxclients", "3000000000"), "maxclients above INT_MAX is kept whole");
+    set_fails(&c, "maxclients", "99999999999", "CONFIG SET failed (possibly related to "
+                                               "argument 'maxclients') - argument must be "
+                                               "between 1 and 4294967295 inclusive");
+    set_fails(&c, "loglevel", "loud", "CONFIG SET failed (possibly related to argument "
+                                      "'loglevel') - argument(s) must be one of the "
+                                      "following: debug, verbose, notice, warning");
 
     /* Hooks. */
     ok(cfg_set_apply_hook("port", hook_record) == -1, "no hook on a start-up option");
