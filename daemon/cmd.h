@@ -137,6 +137,13 @@ enum expire_unit { UNIT_SECONDS, UNIT_MS };
 int cmd_expire_arg_or_reply(struct client *c, struct omk_slice arg, enum expire_unit unit,
                             int relative, int64_t *out_ms);
 
+/* Parse database number 'arg' as Redis' getIntFromObjectOrReply does, then check that it
+ * names a configured database (SELECT, MOVE, COPY ... DB). Returns 1 with '*db', or 0
+ * after replying Redis' error: "value is not an integer or out of range", "value is out
+ * of range, value must between -2147483648 and 2147483647" or "DB index is out of
+ * range". */
+int cmd_db_arg_or_reply(struct client *c, struct omk_slice arg, int *db);
+
 /* SET-style options, the daemon's own word (as Redis' OBJ_SET_* are its own): which
  * options a command accepts ('allowed' below) and which a request gave. Handlers
  * translate them to the store's STORE_SET_* bits when they call it (cmd_string.c), as

@@ -176,17 +176,11 @@ void cmd_hello(struct client *c)
 /* SELECT index */
 void cmd_select(struct client *c)
 {
-    long long db;
+    int db;
 
-    if (!omk_str2ll(c->argv[1].p, c->argv[1].len, &db) || db < INT32_MIN || db > INT32_MAX) {
-        reply_err_not_int(c);
+    if (!cmd_db_arg_or_reply(c, c->argv[1], &db))
         return;
-    }
-    if (db < 0 || db >= server.cfg.databases) {
-        reply_error(c, "ERR DB index is out of range");
-        return;
-    }
-    c->db = (int)db;
+    c->db = db;
     reply_ok(c);
 }
 
@@ -208,8 +202,18 @@ static void client_describe(struct evbuffer *b, const struct client *x, int64_t 
                         x->db, idx >= 0 ? cmd_table[idx].name : "NULL", x->proto);
 }
 
-/* CLIENT LIST / CLIENT INFO: the text of every client (or of 'c' alone). */
-static void client_list(struct client *c, int only_self)
+/* Whether client id 'id' is one of 'ids' ('n' of them; n 0: every id is). */
+static int client_id_listed(uint64_t id, const long long *ids, int n)
+{
+    for (int i = 0; i < n; i++)
+        if ((uint64_t)ids[i] == id)
+            return 1;
+    return n == 0;
+}
+
+/* CLIENT LIST / CLIENT INFO: the text of every client, of those whose id is one of 'ids'
+ * ('nids' of them; 0: no filter), or of 'c' alone ('only_self'). */
+static void client_list(struct client *c, int only_self, const long long *ids, int nids)
 {
     struct evbuffer *b = evbuffer_new();
     int64_t now_ms = omk_now_ms(), now_us = omk_mono_us();
@@ -220,12 +224,12 @@ static void client_list(struct client *c, int only_self)
 
         omk_mutex_lock(&wk->clients_lock);
         for (struct client *x = wk->clients; x; x = x->next)
-            if (!only_self || x == c)
+            if ((!only_self || x == c) && client_id_listed(x->id, ids, nids))
                 client_describe(b, x, now_ms, now_us);
         omk_mutex_unlock(&wk->clients_lock);
     }
     len = evbuffer_get_length(b);
-    reply_verbatim(c, (const char *)evbuffer_pullup(b, -1), len);
+    reply_verbatim(c, len ? (const char *)evbuffer_pullup(b, -1) : "", len);
     evbuffer_free(b);
 }
 
@@ -263,16 +267,54 @@ static void client_setinfo(struct client *c)
     reply_ok(c);
 }
 
-/* CLIENT LIST [TYPE normal] */
+/* CLIENT LIST [TYPE normal|master|replica|slave|pubsub] | [ID id [id ...]]: one of the
+ * two filters or none, as Redis 7.0 parses them (any integer is an ID; those below 1
+ * match nobody). Every omenkv client is a normal one, so the other types list nobody. */
 static void client_list_cmd(struct client *c)
 {
-    client_list(c, 0);
+    static const char *const other_types[] = {"master", "replica", "slave", "pubsub"};
+    long long *ids;
+    int nids = c->argc - 3;
+
+    if (c->argc == 4 && cmd_arg_is(c, 2, "type")) {
+        if (cmd_arg_is(c, 3, "normal")) {
+            client_list(c, 0, NULL, 0);
+            return;
+        }
+        for (size_t i = 0; i < OMK_ARRAY_LEN(other_types); i++) {
+            if (cmd_arg_is(c, 3, other_types[i])) {
+                reply_verbatim(c, "", 0);
+                return;
+            }
+        }
+        reply_error_fmt(c, "ERR Unknown client type '%.*s'", reply_user_len(c->argv[3].len),
+                        c->argv[3].p);
+        return;
+    }
+    if (c->argc > 3 && cmd_arg_is(c, 2, "id")) {
+        ids = omk_malloc((size_t)nids * sizeof(*ids));
+        for (int i = 0; i < nids; i++) {
+            if (!omk_str2ll(c->argv[3 + i].p, c->argv[3 + i].len, &ids[i])) {
+                reply_error(c, "ERR Invalid client ID");
+                omk_free(ids);
+                return;
+            }
+        }
+        client_list(c, 0, ids, nids);
+        omk_free(ids);
+        return;
+    }
+    if (c->argc != 2) {
+        reply_err_syntax(c);
+        return;
+    }
+    client_list(c, 0, NULL, 0);
 }
 
 /* CLIENT INFO */
 static void client_info(struct client *c)
 {
-    client_list(c, 1);
+    client_list(c, 1, NULL, 0);
 }
 
 /* CLIENT NO-EVICT|NO-TOUCH ON|OFF: accepted; omenkv evicts values, never clients, and

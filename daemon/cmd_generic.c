@@ -355,9 +355,7 @@ void cmd_renamenx(struct client *c)
     cmd_rename_generic(c, 1);
 }
 
-/* Parse database number 'arg' as Redis' getIntFromObjectOrReply does, then check it
- * names a configured database. Returns 1 with '*db', or 0 after replying the error. */
-static int cmd_db_arg_or_reply(struct client *c, struct omk_slice arg, int *db)
+int cmd_db_arg_or_reply(struct client *c, struct omk_slice arg, int *db)
 {
     long long v;
 

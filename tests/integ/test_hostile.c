@@ -4,7 +4,8 @@
  *   - CONFIG SET timeout reaching the connections already open, both ways;
  *   - client-output-buffer-limit not counting what fits Redis' 16 KB reply buffer;
  *   - configuration words: hz clamped, the maxclients and loglevel errors (CONFIG SET
- *     and the command line).
+ *     and the command line);
+ *   - SELECT's range error, CLIENT LIST TYPE and ID.
  * The parts that need a server of their own are skipped against an external one
  * (OMK_TEST_SERVER), so that the rest can be run against redis-server 7.0 to check that
  * the replies are Redis'. */
@@ -225,6 +226,47 @@ static void test_config_file_errors(void)
            "--loglevel foo: Redis' fatal config error");
 }
 
+/* ---- SELECT and CLIENT LIST ---- */
+
+static void test_select_client_list(redisContext *c)
+{
+    static const char range[] = "ERR value is out of range, value must between -2147483648 "
+                                "and 2147483647";
+    static const char notint[] = "ERR value is not an integer or out of range";
+    redisReply *r;
+    long long id;
+    char want[64];
+
+    /* SELECT */
+    is_error(cmd(c, "SELECT 2147483648"), range, "SELECT 2147483648: Redis' range error");
+    is_error(cmd(c, "SELECT -2147483649"), range, "SELECT -2147483649: Redis' range error");
+    is_error(cmd(c, "SELECT 99999999999999999999"), notint, "SELECT past 64 bits: not an integer");
+    is_error(cmd(c, "SELECT 16"), "ERR DB index is out of range", "SELECT 16: DB index");
+
+    /* CLIENT LIST TYPE / ID */
+    is_error(cmd(c, "CLIENT LIST TYPE foo"), "ERR Unknown client type 'foo'",
+             "CLIENT LIST TYPE foo: unknown client type");
+    r = cmd(c, "CLIENT LIST TYPE normal");
+    ok(r && r->type == REDIS_REPLY_STRING && strstr(r->str, "id="),
+       "CLIENT LIST TYPE normal lists the clients");
+    freeReplyObject(r);
+    is_str(cmd(c, "CLIENT LIST TYPE pubsub"), "", 0, "CLIENT LIST TYPE pubsub: nobody");
+    is_error(cmd(c, "CLIENT LIST foo"), syntax_err, "CLIENT LIST foo: syntax error");
+    is_error(cmd(c, "CLIENT LIST TYPE normal x"), syntax_err, "CLIENT LIST TYPE a b: syntax");
+    is_error(cmd(c, "CLIENT LIST ID abc"), "ERR Invalid client ID", "CLIENT LIST ID abc");
+    is_error(cmd(c, "CLIENT LIST ID 1 x"), "ERR Invalid client ID", "CLIENT LIST ID 1 x");
+    is_str(cmd(c, "CLIENT LIST ID 0 -1"), "", 0, "CLIENT LIST ID 0 -1: nobody");
+    r = cmd(c, "CLIENT ID");
+    id = r ? r->integer : -1;
+    freeReplyObject(r);
+    snprintf(want, sizeof(want), "id=%lld ", id);
+    r = cmd(c, "CLIENT LIST ID %lld 999999999", id);
+    ok(r && r->type == REDIS_REPLY_STRING && !strncmp(r->str, want, strlen(want)) &&
+           strchr(r->str, '\n') == r->str + r->len - 1,
+       "CLIENT LIST ID <own id> <unknown id>: one line, its own");
+    freeReplyObject(r);
+}
+
 int main(void)
 {
     struct tserver s;
@@ -233,6 +275,7 @@ int main(void)
     test_shutdown_forms(c);
     test_no_multi(c);
     test_config_words(c);
+    test_select_client_list(c);
     test_output_limit(&s);
     redisFree(c);
     test_timeout(&s);
