@@ -4,7 +4,6 @@
  * when enable-debug-command allows it, as in Redis 7. */
 #include "config.h"
 
-#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -421,19 +420,28 @@ static int debug_allowed(const struct client *c)
     }
 }
 
-/* Sleep this thread for 'sec' seconds (negative: not at all). */
+#define DEBUG_SLEEP_SLICE_US 20000 /* DEBUG SLEEP checks for a shutdown this often */
+
+/* Sleep this thread for 'sec' seconds (not positive: not at all), in slices of
+ * DEBUG_SLEEP_SLICE_US, and stop early once the server is shutting down: shutdown joins
+ * every worker, so a worker asleep for hours (DEBUG SLEEP inf) would hold SIGTERM up
+ * for as long. */
 static void debug_sleep_for(long double sec)
 {
-    struct timespec t;
+    int64_t end_us, now_us;
 
     if (!(sec > 0))
         return;
     if (sec > 1e9L)
         sec = 1e9L; /* some thirty years: enough, and no overflow below */
-    t.tv_sec = (time_t)sec;
-    t.tv_nsec = (long)((sec - (long double)t.tv_sec) * 1e9L);
-    while (nanosleep(&t, &t) != 0 && errno == EINTR)
-        ;
+    end_us = omk_mono_us() + (int64_t)(sec * 1e6L);
+    while (!atomic_load(&server.shutting_down) && (now_us = omk_mono_us()) < end_us) {
+        int64_t left = end_us - now_us < DEBUG_SLEEP_SLICE_US ? end_us - now_us
+                                                               : DEBUG_SLEEP_SLICE_US;
+        struct timespec t = {(time_t)(left / 1000000), (long)(left % 1000000) * 1000};
+
+        nanosleep(&t, NULL); /* EINTR: the loop goes on */
+    }
 }
 
 /* DEBUG HELP */
@@ -460,7 +468,7 @@ static void debug_jmap(struct client *c)
 }
 
 /* DEBUG SLEEP seconds: blocks the worker thread that runs it (the clients of other
- * workers go on). The number is parsed strictly, where Redis' strtod takes garbage as 0. */
+ * workers go on) until the time is up or the server shuts down. The number is parsed strictly, where Redis' strtod takes garbage as 0. */
 static void debug_sleep(struct client *c)
 {
     long double sec;

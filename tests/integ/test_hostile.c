@@ -5,7 +5,8 @@
  *   - client-output-buffer-limit not counting what fits Redis' 16 KB reply buffer;
  *   - configuration words: hz clamped, the maxclients and loglevel errors (CONFIG SET
  *     and the command line);
- *   - SELECT's range error, CLIENT LIST TYPE and ID.
+ *   - SELECT's range error, CLIENT LIST TYPE and ID;
+ *   - DEBUG SLEEP inf not holding up SIGTERM (and hz clamped on the command line).
  * The parts that need a server of their own are skipped against an external one
  * (OMK_TEST_SERVER), so that the rest can be run against redis-server 7.0 to check that
  * the replies are Redis'. */
@@ -267,6 +268,48 @@ static void test_select_client_list(redisContext *c)
     freeReplyObject(r);
 }
 
+/* ---- DEBUG SLEEP and SIGTERM ---- */
+
+/* Monotonic milliseconds. */
+static long long now_ms(void)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (long long)t.tv_sec * 1000 + t.tv_nsec / 1000000;
+}
+
+/* hz from the command line is clamped; DEBUG SLEEP inf does not hold up SIGTERM. */
+static void test_sleep_shutdown(void)
+{
+    static const char *args[] = {"--hz", "1000", NULL};
+    struct tserver s;
+    redisContext *c;
+    long long t0;
+    int fd, status;
+
+    if (ts_start(&s, args) != 0) {
+        ok(0, "a server starts with --hz 1000");
+        return;
+    }
+    c = ts_connect(&s);
+    is_int(config_num(c, "hz"), 500, "--hz 1000 is clamped to 500");
+    is_status(cmd(c, "DEBUG SLEEP 0.1"), "OK", "DEBUG SLEEP 0.1 still sleeps and replies");
+    fd = ts_raw_connect(&s);
+    ok(fd >= 0 && tp_send_all(fd, "DEBUG SLEEP inf\r\n", 17, 1000) == 0,
+       "a client sends DEBUG SLEEP inf");
+    tp_sleep_ms(300);
+    t0 = now_ms();
+    status = ts_stop(&s);
+    ok(status == 0 && now_ms() - t0 < 5000,
+       "SIGTERM stops the server within 5 s all the same (%lld ms, status %d)", now_ms() - t0,
+       status);
+    if (fd >= 0)
+        close(fd);
+    redisFree(c);
+    ts_cleanup(&s);
+}
+
 int main(void)
 {
     struct tserver s;
@@ -285,5 +328,6 @@ int main(void)
         return tap_done();
     }
     test_config_file_errors();
+    test_sleep_shutdown();
     return tap_done();
 }
