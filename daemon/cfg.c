@@ -140,7 +140,8 @@ static const struct cfg_row cfg_table[] = {
     CFG_INT("tcp-backlog", tcp_backlog, 0, INT_MAX, "511", CFG_IMMUTABLE),
     CFG_INT("tcp-keepalive", tcp_keepalive, 0, INT_MAX, "300", 0),
     CFG_INT("timeout", timeout, 0, INT_MAX, "0", 0),
-    /* As Redis: an unsigned int. */
+    /* Redis: an unsigned int. Start-up lowers it to what RLIMIT_NOFILE allows, and CONFIG
+     * SET refuses more than that (server_fds_fit). */
     CFG_LL("maxclients", maxclients, 1, UINT_MAX, "10000", 0),
     /* Redis: 1..128, default 1. omenkv: 0 = one worker per core, the default. */
     CFG_INT("io-threads", io_threads, 0, 128, "0", CFG_IMMUTABLE),

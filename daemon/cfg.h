@@ -93,7 +93,8 @@ struct server_config {
     _Atomic int tcp_backlog;        /* tcp-backlog: listen(2) backlog; start-up */
     _Atomic int tcp_keepalive;      /* tcp-keepalive: seconds, 0 = off */
     _Atomic int timeout;            /* timeout: idle seconds before closing, 0 = never */
-    _Atomic long long maxclients;   /* maxclients: 1..UINT_MAX */
+    _Atomic long long maxclients;   /* maxclients: 1..UINT_MAX; start-up lowers it to what
+                                     * RLIMIT_NOFILE allows (server_fds_fit) */
     _Atomic int io_threads;         /* io-threads: workers, 0 = one per core; start-up */
     /* security */
     char *requirepass;              /* requirepass: "" = none; guarded by 'lock' */

@@ -77,6 +77,20 @@ static int main_apply_cache_max_value(struct server_config *c, char *err, size_t
     return 0;
 }
 
+/* CONFIG SET maxclients: raise RLIMIT_NOFILE if more clients need it; refuse, with
+ * Redis' words, a number the process cannot get the descriptors for. */
+static int main_apply_maxclients(struct server_config *c, char *err, size_t errlen)
+{
+    long long fit = server_fds_fit(c->maxclients, server.nworkers, 0);
+
+    if (fit < c->maxclients) {
+        snprintf(err, errlen, "The operating system is not able to handle the specified "
+                 "number of clients, try with %lld", fit);
+        return -1;
+    }
+    return 0;
+}
+
 /* CONFIG SET timeout: the workers give their open connections the new timeout. */
 static int main_apply_timeout(struct server_config *c, char *err, size_t errlen)
 {
@@ -193,6 +207,13 @@ int main(int argc, char **argv)
     server.start_mono_us = omk_mono_us();
     omk_log(OMK_LOG_NOTICE, "omenkv version=%s, pid=%d, just started", OMK_VERSION, (int)getpid());
 
+    nthreads = server.cfg.io_threads > 0 ? server.cfg.io_threads
+                                          : (int)sysconf(_SC_NPROCESSORS_ONLN);
+    if (nthreads < 1)
+        nthreads = 1;
+    /* Before the store opens: RocksDB's descriptors come out of the limit set here. */
+    server.cfg.maxclients = server_fds_fit(server.cfg.maxclients, nthreads, 1);
+
     multi_init();
     main_open_store();
     store_expire_start(server.store, server.cfg.hz);
@@ -200,15 +221,13 @@ int main(int argc, char **argv)
     cfg_set_apply_hook("maxmemory", main_apply_maxmemory);
     cfg_set_apply_hook("cache-max-value-size", main_apply_cache_max_value);
     cfg_set_apply_hook("timeout", main_apply_timeout);
+    cfg_set_apply_hook("maxclients", main_apply_maxclients);
     cmd_init();
     server.main_base = event_base_new();
     if (!server.main_base) {
         omk_log(OMK_LOG_WARNING, "cannot create the main event loop");
         return 1;
     }
-    nthreads = server.cfg.io_threads > 0 ? server.cfg.io_threads : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (nthreads < 1)
-        nthreads = 1;
     if (workers_start(nthreads) != 0 || server_listen() != 0) {
         store_close(server.store);
         return 1;

@@ -1,12 +1,26 @@
-/* server.c - the main thread's side of the server: listening sockets, accepting and
- * handing connections to workers, signals and a clean shutdown. */
+/* server.c - the main thread's side of the server: the descriptor budget, listening
+ * sockets, accepting and handing connections to workers, signals and a clean shutdown.
+ *
+ * HOW DESCRIPTORS ARE BUDGETED. Each client holds one descriptor; the server keeps
+ * SERVER_FDS_RESERVED for itself (Redis' CONFIG_MIN_RESERVED_FDS: stdio, the log, the
+ * pidfile, the listeners, the main loop), SERVER_FDS_PER_WORKER per worker (its epoll
+ * instance and notify pipe), and SERVER_FDS_ROCKSDB for RocksDB. At start-up
+ * server_fds_fit() raises RLIMIT_NOFILE to maxclients plus that reserve if it may, and
+ * otherwise lowers maxclients to fit, with Redis' warnings (adjustOpenFilesLimit), so
+ * clients can never take the descriptors RocksDB needs to open its next log or table
+ * file. Should accept() still fail (EMFILE, ENFILE: another process, or a limit
+ * lowered from outside), the listeners pause for SERVER_ACCEPT_PAUSE_MS instead of
+ * spinning on a socket that stays readable, and the error is logged at most once a
+ * second. */
 #include "config.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <event2/event.h>
@@ -19,6 +33,86 @@
 #include "daemon/server.h"
 
 struct server server;
+
+/* ---- the descriptor budget (see the file comment) ---- */
+
+#define SERVER_FDS_RESERVED 32  /* Redis' CONFIG_MIN_RESERVED_FDS */
+#define SERVER_FDS_PER_WORKER 3 /* a worker's epoll instance and the two ends of its pipe */
+/* RocksDB's share. The store opens RocksDB with max_open_files -1 (its default: every
+ * table file stays open) and offers no option to cap it, so this is a generous guess:
+ * enough for a database of several hundred table files (tens of GB at the default
+ * 64 MB files) plus its WAL, MANIFEST, info log, lock file and compaction outputs. With
+ * a cap in the store (max_open_files), this would be that cap plus a few dozen. */
+#define SERVER_FDS_ROCKSDB 1000
+
+long long server_fds_fit(long long maxclients, int nworkers, int startup)
+{
+    rlim_t base = SERVER_FDS_RESERVED + (rlim_t)SERVER_FDS_PER_WORKER * (rlim_t)nworkers;
+    rlim_t want = (rlim_t)maxclients + base + SERVER_FDS_ROCKSDB, best, avail, rocks;
+    struct rlimit rl;
+    int set_errno = 0;
+    long long fit;
+
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) {
+        omk_log(OMK_LOG_WARNING, "Unable to obtain the current NOFILE limit (%s), assuming "
+                "1024 and setting the max clients configuration accordingly.", strerror(errno));
+        rl.rlim_cur = rl.rlim_max = 1024;
+    } else if (rl.rlim_cur < want) {
+        /* Up to the hard limit anyone may go; past it only with privilege (raising both). */
+        struct rlimit up = {want, rl.rlim_max};
+        rlim_t old = rl.rlim_cur;
+
+        if (rl.rlim_max != RLIM_INFINITY && rl.rlim_max < want)
+            up.rlim_max = want;
+        if (setrlimit(RLIMIT_NOFILE, &up) != 0) {
+            set_errno = errno;
+            up.rlim_cur = up.rlim_max = rl.rlim_max;
+            if (rl.rlim_max > old && setrlimit(RLIMIT_NOFILE, &up) != 0)
+                up.rlim_cur = old;
+        }
+        rl.rlim_cur = up.rlim_cur;
+        if (rl.rlim_cur >= want)
+            omk_log(OMK_LOG_NOTICE, "Increased maximum number of open files to %llu (it was "
+                    "originally set to %llu).", (unsigned long long)want,
+                    (unsigned long long)old);
+    }
+    best = rl.rlim_cur;
+    if (best >= want)
+        return maxclients;
+
+    /* Lower maxclients to fit; when even the reserve does not fit, RocksDB gets half of
+     * what the server itself leaves, so that a limit of 1024 still serves some clients. */
+    avail = best > base ? best - base : 0;
+    rocks = avail / 2 < SERVER_FDS_ROCKSDB ? avail / 2 : SERVER_FDS_ROCKSDB;
+    fit = (long long)(avail - rocks);
+    if (fit < 1) {
+        if (startup) {
+            omk_log(OMK_LOG_WARNING, "Your current 'ulimit -n' of %llu is not enough for the "
+                    "server to start. Please increase your open file limit to at least %llu. "
+                    "Exiting.", (unsigned long long)best, (unsigned long long)want);
+            exit(1);
+        }
+        return 0;
+    }
+    omk_log(OMK_LOG_WARNING, "You requested maxclients of %lld requiring at least %llu max "
+            "file descriptors.", maxclients, (unsigned long long)want);
+    omk_log(OMK_LOG_WARNING, "Server can't set maximum open files to %llu because of OS "
+            "error: %s.", (unsigned long long)want, strerror(set_errno ? set_errno : EPERM));
+    omk_log(OMK_LOG_WARNING, "Current maximum open files is %llu. maxclients has been "
+            "reduced to %lld to compensate for low ulimit. If you need higher maxclients "
+            "increase 'ulimit -n'.", (unsigned long long)best, fit);
+    if (rocks < SERVER_FDS_ROCKSDB)
+        omk_log(OMK_LOG_WARNING, "Only %llu file descriptors are kept for RocksDB (it should "
+                "have %d): a database with more table files than that fails its writes. "
+                "Increase 'ulimit -n'.", (unsigned long long)rocks, SERVER_FDS_ROCKSDB);
+    return fit;
+}
+
+/* ---- accepting ---- */
+
+#define SERVER_ACCEPT_PAUSE_MS 100 /* accepting pauses this long after accept() failed */
+
+static struct event *accept_resume_ev; /* main thread only: ends a pause */
 
 static const char max_clients_err[] = "-ERR max number of clients reached\r\n";
 
@@ -100,19 +194,40 @@ static void server_accept_cb(struct evconnlistener *l, evutil_socket_t fd, struc
     worker_dispatch(fd);
 }
 
-/* Accepting failed (EMFILE and friends): log it; libevent keeps the listener armed. */
+/* The pause after a failed accept() is over: listen again (main thread). */
+static void server_accept_resume_cb(evutil_socket_t fd, short what, void *arg)
+{
+    OMK_UNUSED(fd);
+    OMK_UNUSED(what);
+    OMK_UNUSED(arg);
+    for (int i = 0; i < server.nlisteners; i++)
+        evconnlistener_enable(server.listeners[i]);
+}
+
+/* accept() failed with an error that is not transient (libevent retries EINTR, EAGAIN
+ * and ECONNABORTED itself): EMFILE, ENFILE, ENOBUFS, ENOMEM... The pending connection
+ * stays queued and the socket readable, so a listener left armed would call accept()
+ * again at once, forever: a core spinning at 100%. Log it (at most once a second), and
+ * stop every listener for SERVER_ACCEPT_PAUSE_MS; the queued connections are accepted
+ * once descriptors are free again. Main thread. */
 static void server_accept_error_cb(struct evconnlistener *l, void *arg)
 {
+    struct timeval pause = {0, SERVER_ACCEPT_PAUSE_MS * 1000};
     int err = EVUTIL_SOCKET_ERROR();
 
     OMK_UNUSED(l);
     OMK_UNUSED(arg);
-    OMK_LOG_RATELIMITED(OMK_LOG_WARNING, "Error accepting a client connection: %s",
+    OMK_LOG_RATELIMITED(OMK_LOG_WARNING, "Accepting client connection: accept: %s",
                         evutil_socket_error_to_string(err));
+    for (int i = 0; i < server.nlisteners; i++)
+        evconnlistener_disable(server.listeners[i]);
+    evtimer_add(accept_resume_ev, &pause);
 }
 
 int server_listen(void)
 {
+    accept_resume_ev = evtimer_new(server.main_base, server_accept_resume_cb, NULL);
+    OMK_ASSERT(accept_resume_ev != NULL);
     for (int i = 0; i < server.cfg.bind.n && server.nlisteners < OMK_MAX_LISTENERS; i++) {
         const char *addr = server.cfg.bind.v[i];
         struct sockaddr_storage ss;
@@ -151,6 +266,10 @@ void server_unlisten(void)
     for (int i = 0; i < server.nlisteners; i++)
         evconnlistener_free(server.listeners[i]);
     server.nlisteners = 0;
+    if (accept_resume_ev) {
+        event_free(accept_resume_ev);
+        accept_resume_ev = NULL;
+    }
 }
 
 void server_request_shutdown(void)

@@ -100,6 +100,15 @@ struct server {
 
 extern struct server server;
 
+/* Raise RLIMIT_NOFILE, as far as the process may, to what 'maxclients' clients need
+ * plus the reserve of a server with 'nworkers' workers (server.c explains the budget),
+ * as Redis' adjustOpenFilesLimit does. Returns 'maxclients' if that fits; otherwise the
+ * number of clients that fits, after logging Redis' three warnings. At 'startup', a limit
+ * that leaves no room for even one client logs Redis' message and exits the process
+ * (status 1); otherwise 0 is returned then. Main thread at start-up; later, any thread
+ * holding the config lock (CONFIG SET maxclients). */
+long long server_fds_fit(long long maxclients, int nworkers, int startup);
+
 /* Open a listening socket for each 'bind' address on 'port' (main thread). 0 or -1
  * (logged). */
 int server_listen(void);

@@ -6,7 +6,12 @@
  *   - configuration words: hz clamped, the maxclients and loglevel errors (CONFIG SET
  *     and the command line);
  *   - SELECT's range error, CLIENT LIST TYPE and ID;
- *   - DEBUG SLEEP inf not holding up SIGTERM (and hz clamped on the command line).
+ *   - DEBUG SLEEP inf not holding up SIGTERM (and hz clamped on the command line);
+ *   - descriptors: started under a low RLIMIT_NOFILE with maxclients 10000, the server
+ *     lowers maxclients with Redis' warning and keeps descriptors for RocksDB; when
+ *     accept() fails with EMFILE it pauses instead of spinning a core, stays responsive,
+ *     takes the queued connections once descriptors are free, and writes go on; CONFIG
+ *     SET maxclients past what the OS allows is refused in Redis' words.
  * The parts that need a server of their own are skipped against an external one
  * (OMK_TEST_SERVER), so that the rest can be run against redis-server 7.0 to check that
  * the replies are Redis'. */
@@ -310,6 +315,248 @@ static void test_sleep_shutdown(void)
     ts_cleanup(&s);
 }
 
+/* ---- descriptors ---- */
+
+/* Send 'req' on raw socket 'fd' and read until a line ends ("\r\n"), the peer closes or
+ * 'timeout_ms' passes. Returns the bytes read into 'out' (NUL-terminated). */
+static size_t raw_line(int fd, const char *req, char *out, size_t cap, int timeout_ms)
+{
+    size_t got = 0;
+    int closed;
+
+    out[0] = '\0';
+    if (req && tp_send_all(fd, req, strlen(req), timeout_ms) != 0)
+        return 0;
+    while (got + 1 < cap && !strstr(out, "\r\n")) {
+        size_t n = tp_read_upto(fd, out + got, 1, timeout_ms, &closed);
+
+        if (n == 0)
+            break;
+        got += n;
+        out[got] = '\0';
+    }
+    return got;
+}
+
+/* utime + stime of process 'pid' in ms, from /proc/<pid>/stat; -1 if unreadable. */
+static long long cpu_ms(pid_t pid)
+{
+    char path[64], buf[2048], *p;
+    unsigned long long ut, st;
+    FILE *f;
+    size_t n;
+
+    snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
+    f = fopen(path, "r");
+    if (!f)
+        return -1;
+    n = fread(buf, 1, sizeof(buf) - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    p = strrchr(buf, ')'); /* the command name may hold spaces */
+    if (!p || sscanf(p + 2, "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &ut,
+                     &st) != 2)
+        return -1;
+    return (long long)(ut + st) * 1000 / sysconf(_SC_CLK_TCK);
+}
+
+/* The number of descriptors 'pid' has open and, in '*lowest_free', the lowest descriptor
+ * number it does not use (the one its next open() or accept() would get). */
+static int fds_of(pid_t pid, int *lowest_free)
+{
+    char path[64];
+    static unsigned char used[65536];
+    struct dirent *e;
+    DIR *d;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+    d = opendir(path);
+    if (!d)
+        return -1;
+    memset(used, 0, sizeof(used));
+    while ((e = readdir(d)) != NULL) {
+        long fd;
+
+        if (e->d_name[0] == '.')
+            continue;
+        fd = strtol(e->d_name, NULL, 10);
+        if (fd >= 0 && fd < (long)sizeof(used))
+            used[fd] = 1;
+        n++;
+    }
+    closedir(d);
+    *lowest_free = 0;
+    while (*lowest_free < (int)sizeof(used) && used[*lowest_free])
+        (*lowest_free)++;
+    return n;
+}
+
+/* The number of lines of the server's log that contain 'needle'. */
+static int log_count(const struct tserver *s, const char *needle)
+{
+    FILE *f = fopen(s->log, "r");
+    char line[4096];
+    int n = 0;
+
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof(line), f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
+}
+
+#define FD_LIMIT 300 /* the server's RLIMIT_NOFILE in the test, soft and hard */
+#define FD_EXTRA 20  /* connections beyond maxclients, and while accept() fails */
+
+/* Start a server with RLIMIT_NOFILE FD_LIMIT (through a shell wrapper: "ulimit -n", then
+ * exec) and maxclients 10000 (more if it could raise its hard limit), and take it past
+ * its descriptors. */
+static void test_fd_limit(void)
+{
+    /* A privileged server (CAP_SYS_RESOURCE) may raise its hard limit, and would fit
+     * 10000 clients: then ask for more than even root may have (Linux's nr_open). */
+    int privileged = ts_system("sh -c 'ulimit -n %d && ulimit -n %d' 2>/dev/null", FD_LIMIT,
+                               FD_LIMIT + 1) == 0;
+    const char *want = privileged ? "2000000" : "10000";
+    const char *args[] = {"--maxclients", want, NULL};
+    static int fds[FD_LIMIT + FD_EXTRA], pend[FD_EXTRA];
+    const char *real = getenv("OMK_SERVER");
+    char wrapper[] = "/tmp/omk-test-ulimit-XXXXXX", line[256];
+    struct rlimit own, low, back = {FD_LIMIT, FD_LIMIT};
+    int nfd = 0, pong = 0, refused = 0, lowest = 0, open_fds, wfd, fine;
+    long long maxclients, cpu0, cpu1;
+    struct tserver s;
+    redisContext *c;
+    FILE *f;
+
+    /* The test itself holds a few hundred sockets. */
+    if (getrlimit(RLIMIT_NOFILE, &own) == 0 && own.rlim_cur < own.rlim_max) {
+        own.rlim_cur = own.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &own);
+    }
+    if (getrlimit(RLIMIT_NOFILE, &own) != 0 || own.rlim_cur < 2 * FD_LIMIT) {
+        ok(1, "# SKIP descriptors: this test may open only %llu files",
+           (unsigned long long)own.rlim_cur);
+        return;
+    }
+    wfd = mkstemp(wrapper);
+    f = wfd >= 0 ? fdopen(wfd, "w") : NULL;
+    if (!f) {
+        ok(0, "descriptors: write the ulimit wrapper");
+        return;
+    }
+    fprintf(f, "#!/bin/sh\nulimit -n %d || exit 126\nexec \"%s\" \"$@\"\n", FD_LIMIT,
+            real ? real : "daemon/omenkv-server");
+    fclose(f);
+    chmod(wrapper, 0755);
+    setenv("OMK_SERVER", wrapper, 1);
+    fine = ts_start(&s, args) == 0;
+    if (real)
+        setenv("OMK_SERVER", real, 1);
+    else
+        unsetenv("OMK_SERVER");
+    unlink(wrapper);
+    if (!ok(fine, "descriptors: a server starts under ulimit -n %d with maxclients %s",
+            FD_LIMIT, want))
+        return;
+    c = ts_connect(&s);
+
+    /* Start-up lowered maxclients, as Redis does, leaving room for RocksDB. */
+    maxclients = config_num(c, "maxclients");
+    ok(maxclients > 0 && maxclients < FD_LIMIT - 32,
+       "CONFIG GET maxclients was lowered to fit the limit (%lld)", maxclients);
+    snprintf(line, sizeof(line), "maxclients has been reduced to %lld to compensate for low "
+             "ulimit. If you need higher maxclients increase 'ulimit -n'.", maxclients);
+    ok(tp_log_has(&s, line), "the log says so in Redis' words");
+    snprintf(line, sizeof(line), "You requested maxclients of %s requiring at least", want);
+    ok(tp_log_has(&s, line), "... after Redis' line naming what was asked");
+
+    /* More connections than maxclients: the extra ones are refused, none is dropped. */
+    for (int i = 0; i < maxclients + FD_EXTRA && i < FD_LIMIT; i++) {
+        int fd = ts_raw_connect(&s);
+
+        if (fd < 0)
+            break;
+        fds[nfd++] = fd;
+        raw_line(fd, "PING\r\n", line, sizeof(line), 3000);
+        pong += strcmp(line, "+PONG\r\n") == 0;
+        refused += strcmp(line, "-ERR max number of clients reached\r\n") == 0;
+    }
+    is_int(pong, maxclients - 1, "%d more connections: maxclients in all are served", nfd);
+    is_int(refused, nfd - pong, "... the others get Redis' max clients error");
+    open_fds = fds_of(s.pid, &lowest);
+    ok(open_fds > 0 && FD_LIMIT - open_fds >= 100,
+       "with maxclients clients, %d descriptors of %d are still free for RocksDB",
+       FD_LIMIT - open_fds, FD_LIMIT);
+
+    /* Take every descriptor away (as another process or a crowded RocksDB would):
+     * accept() fails with EMFILE while connections wait in the backlog. */
+    low.rlim_cur = (rlim_t)lowest;
+    low.rlim_max = FD_LIMIT;
+    ok(prlimit(s.pid, RLIMIT_NOFILE, &low, NULL) == 0,
+       "the server's descriptor limit is lowered to what it holds (%d)", lowest);
+    for (int i = 0; i < FD_EXTRA; i++)
+        pend[i] = ts_raw_connect(&s); /* the kernel completes them; nobody accepts */
+    tp_sleep_ms(200);
+    cpu0 = cpu_ms(s.pid);
+    tp_sleep_ms(2000);
+    cpu1 = cpu_ms(s.pid);
+    ok(cpu0 >= 0 && cpu1 - cpu0 < 500,
+       "accept() failing with EMFILE does not spin: %lld ms of CPU in 2 s", cpu1 - cpu0);
+    is_status(cmd(c, "PING"), "PONG", "an open connection is still served meanwhile");
+    is_status(cmd(c, "SET fd:during v1"), "OK", "... and its writes succeed");
+    ok(log_count(&s, "Accepting client connection: accept: Too many open files") >= 1 &&
+           log_count(&s, "Accepting client connection") <= 4,
+       "the failure is logged, at most once a second (%d lines)",
+       log_count(&s, "Accepting client connection"));
+
+    /* Descriptors come back: the waiting connections are taken, writes go on. */
+    for (int i = 0; i < 2 * FD_EXTRA && i < nfd; i++) {
+        close(fds[i]);
+        fds[i] = -1;
+    }
+    ok(prlimit(s.pid, RLIMIT_NOFILE, &back, NULL) == 0, "the limit is restored");
+    fine = 0;
+    for (int i = 0; i < FD_EXTRA; i++) {
+        if (pend[i] < 0)
+            continue;
+        raw_line(pend[i], "PING\r\n", line, sizeof(line), 5000);
+        fine += strcmp(line, "+PONG\r\n") == 0;
+    }
+    is_int(fine, FD_EXTRA, "the connections that waited are served once descriptors are free");
+    for (int i = 0; i < nfd; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    for (int i = 0; i < FD_EXTRA; i++)
+        if (pend[i] >= 0)
+            close(pend[i]);
+    is_status(cmd(c, "SET fd:after v2"), "OK", "after the connections close, writes succeed");
+    is_str(cmd(c, "GET fd:during"), "v1", 2, "... and what was written meanwhile is there");
+    redisFree(c);
+    ts_cleanup(&s);
+}
+
+/* CONFIG SET maxclients beyond what the process can have is refused with Redis' words. */
+static void test_maxclients_set(redisContext *c)
+{
+    static const char prefix[] = "ERR CONFIG SET failed (possibly related to argument "
+                                 "'maxclients') - The operating system is not able to handle "
+                                 "the specified number of clients, try with ";
+    long long before = config_num(c, "maxclients");
+    /* Two million: past Linux's default nr_open (1048576), which even root cannot pass.
+     * Not more: Redis 7.0 looks for the best limit 16 descriptors at a time (seconds for
+     * a billion), and at 4294967295 adds its reserve in 32 bits, wraps, and says OK. */
+    redisReply *r = cmd(c, "CONFIG SET maxclients 2000000");
+
+    if (!ok(r && r->type == REDIS_REPLY_ERROR && !strncmp(r->str, prefix, sizeof(prefix) - 1),
+            "CONFIG SET maxclients 2000000: the OS cannot, try with fewer"))
+        ts_diag_reply(r);
+    freeReplyObject(r);
+    is_int(config_num(c, "maxclients"), before, "... and maxclients is unchanged");
+}
+
 int main(void)
 {
     struct tserver s;
@@ -319,6 +566,7 @@ int main(void)
     test_no_multi(c);
     test_config_words(c);
     test_select_client_list(c);
+    test_maxclients_set(c);
     test_output_limit(&s);
     redisFree(c);
     test_timeout(&s);
@@ -329,5 +577,6 @@ int main(void)
     }
     test_config_file_errors();
     test_sleep_shutdown();
+    test_fd_limit();
     return tap_done();
 }
