@@ -437,8 +437,8 @@ static void test_fd_limit(void)
         setrlimit(RLIMIT_NOFILE, &own);
     }
     if (getrlimit(RLIMIT_NOFILE, &own) != 0 || own.rlim_cur < 2 * FD_LIMIT) {
-        ok(1, "# SKIP descriptors: this test may open only %llu files",
-           (unsigned long long)own.rlim_cur);
+        skip("descriptors: this test may open only %llu files",
+             (unsigned long long)own.rlim_cur);
         return;
     }
     wfd = mkstemp(wrapper);
@@ -572,7 +572,7 @@ int main(void)
     test_timeout(&s);
     ts_cleanup(&s);
     if (external()) {
-        ok(1, "# SKIP the parts that need servers of their own");
+        skip("the parts that need servers of their own");
         return tap_done();
     }
     test_config_file_errors();
