@@ -471,14 +471,37 @@ void store_val_release_cb(const void *data, size_t datalen, void *extra)
 
 /* ---- Locks ------------------------------------------------------------------------ */
 
-void store_rdlock(struct store *s)
+/* This thread's lane of 'excl', chosen round robin at its first use. */
+static unsigned store_lane_of_thread(void)
 {
-    omk_rwlock_rdlock(&s->excl);
+    static _Atomic unsigned next;
+    static _Thread_local int lane = -1;
+
+    if (lane < 0)
+        lane = (int)(atomic_fetch_add(&next, 1) % STORE_LANES);
+    return (unsigned)lane;
 }
 
-void store_unlock(struct store *s)
+void store_rdlock(struct store *s)
 {
-    omk_rwlock_unlock(&s->excl);
+    omk_rwlock_rdlock(&s->excl[store_lane_of_thread()].lock);
+}
+
+void store_rdunlock(struct store *s)
+{
+    omk_rwlock_unlock(&s->excl[store_lane_of_thread()].lock);
+}
+
+void store_wrlock(struct store *s)
+{
+    for (unsigned l = 0; l < STORE_LANES; l++)
+        omk_rwlock_wrlock(&s->excl[l].lock);
+}
+
+void store_wrunlock(struct store *s)
+{
+    for (unsigned l = STORE_LANES; l-- > 0;)
+        omk_rwlock_unlock(&s->excl[l].lock);
 }
 
 static int store_cmp_uint(const void *a, const void *b)
@@ -712,7 +735,7 @@ int store_op_end(struct store_op *op, int rc)
         }
         store_keyunlock(s, &op->l);
     }
-    store_unlock(s);
+    store_rdunlock(s);
     if (op->mode == STORE_OP_WRITE)
         store_ws_deinit(&op->w);
     else

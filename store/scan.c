@@ -535,9 +535,9 @@ int store_scan(struct store *s, int db, uint64_t owner, uint64_t cursor, const c
         from = prefix.p;
         flen = prefix.len;
     }
-    omk_rwlock_rdlock(&s->excl);
+    store_rdlock(s);
     scan_walk(s, &prefix, from, flen, pat, plen, count, cb, arg, &resume, &rlen);
-    omk_rwlock_unlock(&s->excl);
+    store_rdunlock(s);
     fmt_key_deinit(&prefix);
     omk_free(tkey);
     pc = resume ? scan_pos_encode(resume, rlen) : 0;
@@ -562,9 +562,9 @@ int store_keys(struct store *s, int db, const char *pat, size_t plen, store_key_
 
     OMK_ASSERT(db >= 0 && db < s->databases);
     fmt_key_init(&prefix, db, pat, lit);
-    omk_rwlock_rdlock(&s->excl);
+    store_rdlock(s);
     scan_walk(s, &prefix, prefix.p, prefix.len, pat, plen, SIZE_MAX, cb, arg, &resume, &rlen);
-    omk_rwlock_unlock(&s->excl);
+    store_rdunlock(s);
     OMK_ASSERT(resume == NULL);
     fmt_key_deinit(&prefix);
     return STORE_OK;
@@ -610,7 +610,7 @@ int store_randomkey(struct store *s, int db, uint64_t (*rnd)(void), char **key, 
     OMK_ASSERT(db >= 0 && db < s->databases);
     if (store_dbsize(s, db) == 0)
         return STORE_NOTFOUND;
-    omk_rwlock_rdlock(&s->excl);
+    store_rdlock(s);
     for (int i = 0; i < 8 && !p.found; i++) {
         unsigned shard;
         const struct idx_entry *e = idx_shards_random(s->ix, rnd(), &shard);
@@ -632,7 +632,7 @@ int store_randomkey(struct store *s, int db, uint64_t (*rnd)(void), char **key, 
             idx_shards_walk(s->ix, from, 1, 1, 4096, random_collect, &p, NULL, NULL);
         }
     }
-    omk_rwlock_unlock(&s->excl);
+    store_rdunlock(s);
     if (p.found) {
         *key = omk_memdup(p.key.p + 1, p.key.len - 1);
         *klen = p.key.len - 1;

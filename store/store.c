@@ -121,7 +121,7 @@ void store_set_maxmemory(struct store *s, size_t maxmemory)
      * while the eviction callbacks reach into the index. */
     store_rdlock(s);
     cache_set_budget(s->cache, store_cache_budget_of(maxmemory));
-    store_unlock(s);
+    store_rdunlock(s);
 }
 
 void store_set_cache_max_value(struct store *s, size_t bytes)
@@ -148,7 +148,9 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
     int rc;
 
     OMK_ASSERT(c->databases >= 1 && c->databases <= 256);
-    s = omk_calloc(1, sizeof(*s));
+    if (posix_memalign((void **)&s, STORE_LINE, sizeof(*s)) != 0) /* 'excl' lanes: one line each */
+        omk_oom(sizeof(*s));
+    memset(s, 0, sizeof(*s));
     rc = rocks_open(c, &s->rocks, err, errlen);
     if (rc != STORE_OK) {
         omk_free(s);
@@ -190,7 +192,8 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
     atomic_init(&s->last_save_ok, 1);
     omk_mutex_init(&s->bgsave_mu);
 
-    omk_rwlock_init_wrpref(&s->excl);
+    for (int l = 0; l < STORE_LANES; l++)
+        omk_rwlock_init_wrpref(&s->excl[l].lock);
     for (int i = 0; i < STORE_STRIPES; i++)
         omk_mutex_init(&s->stripe[i]);
 
@@ -222,7 +225,8 @@ void store_close(struct store *s)
     rocks_close(s->rocks);
     for (int i = 0; i < STORE_STRIPES; i++)
         pthread_mutex_destroy(&s->stripe[i]);
-    pthread_rwlock_destroy(&s->excl);
+    for (int l = 0; l < STORE_LANES; l++)
+        pthread_rwlock_destroy(&s->excl[l].lock);
     omk_free(s->keys);
     omk_free(s->expires);
     omk_free(s->dir);
@@ -269,7 +273,7 @@ int store_flush(struct store *s, int db)
     int rc = STORE_OK, any = 0;
 
     OMK_ASSERT(db == -1 || (db >= 0 && db < s->databases));
-    omk_rwlock_wrlock(&s->excl);
+    store_wrlock(s);
     for (int d = lo; d <= hi && rc == STORE_OK; d++) {
         if (atomic_load(&s->keys[d]) == 0) /* exact: no tombstone for an empty db */
             continue;
@@ -295,7 +299,7 @@ int store_flush(struct store *s, int db)
     }
     if (rc == STORE_OK) /* iterations of emptied databases name nothing: free them */
         scan_table_flush(s->scans, db);
-    store_unlock(s);
+    store_wrunlock(s);
     rocks_batch_free(b);
     return rc;
 }
@@ -317,7 +321,7 @@ int store_check(struct store *s, char *err, size_t errlen)
     uint64_t ck[256] = { 0 }, ce[256] = { 0 }, bad = 0;
     int rc;
 
-    omk_rwlock_wrlock(&s->excl);
+    store_wrlock(s);
     rc = store_index_check(s, ck, ce, &bad, err, errlen);
     if (rc == STORE_OK)
         rc = store_cache_check(s, err, errlen);
@@ -336,7 +340,7 @@ int store_check(struct store *s, char *err, size_t errlen)
             rc = STORE_ERR_VALUE;
         }
     }
-    store_unlock(s);
+    store_wrunlock(s);
     return rc;
 }
 
@@ -385,7 +389,7 @@ void store_test_fail_next(struct store *s, enum rocks_op op, int rc)
     if (op == ROCKS_OP_GET) {
         store_rdlock(s); /* evicting needs 'excl', as in store_set_maxmemory() */
         cache_clear(s->cache);
-        store_unlock(s);
+        store_rdunlock(s);
     }
     rocks_test_fail_next(s->rocks, op, rc);
 }

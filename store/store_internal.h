@@ -15,14 +15,24 @@
 #include "store/store.h"
 
 #define STORE_STRIPES 1024 /* per-key mutexes; a power of two */
+#define STORE_LANES 16     /* reader lanes of 'excl' (threads beyond 16 share lanes) */
+#define STORE_LINE 64      /* bytes of a cache line */
+
+/* One reader lane of 'excl', on a cache line of its own: a thread always takes the same
+ * lane as reader, so readers on different threads write no shared line. */
+struct store_lane {
+    pthread_rwlock_t lock;
+} __attribute__((aligned(STORE_LINE)));
 
 struct scan_table;
 
 /* LOCKS, and the order in which they are taken (never the reverse):
  *
- *   1. 'excl' (rwlock, writer-preferring). Every public call holds it as a reader for
- *      its whole duration; store_flush() and store_check() hold it as the writer, so
- *      they see no call in flight. Nothing takes it twice in one thread: with a
+ *   1. 'excl' (writer-preferring rwlocks, one lane per cache line). Every public call
+ *      holds its thread's lane as a reader for its whole duration (store_rdlock), so
+ *      readers on different threads share no written line; store_flush() and
+ *      store_check() take every lane as the writer (store_wrlock), so they see no call
+ *      in flight. Nothing takes it twice in one thread: with a
  *      waiting writer a second read lock would deadlock, so internal helpers assume
  *      it is held and never take it.
  *   2. 'stripe[i]' (mutex), i = omk_hash(RocksDB key) & (STORE_STRIPES - 1). Held by
@@ -50,7 +60,8 @@ struct store {
     int databases;                  /* 1..256; immutable */
     atomic_int fsync;               /* enum store_fsync */
 
-    pthread_rwlock_t excl;          /* lock 1 */
+    struct store_lane excl[STORE_LANES]; /* lock 1: a reader takes its thread's lane, a
+                                     * writer every lane in ascending order */
     pthread_mutex_t stripe[STORE_STRIPES]; /* lock 2 */
 
     atomic_uint_fast64_t *keys;     /* [databases] keys stored (expired ones included) */
@@ -166,9 +177,13 @@ void store_touched(struct store *s, int db, const char *key, size_t klen);
  * Call under the lock that made the write. */
 void store_count(struct store *s, int db, int64_t dkeys, int64_t dexp);
 
-/* Take / release 'excl' as reader (lock 1): calls that name no key (SCAN, budgets). */
+/* Take / release 'excl' as reader (lock 1: this thread's lane). */
 void store_rdlock(struct store *s);
-void store_unlock(struct store *s);
+void store_rdunlock(struct store *s);
+
+/* Take / release 'excl' as writer (every lane, ascending): store_flush, store_check. */
+void store_wrlock(struct store *s);
+void store_wrunlock(struct store *s);
 
 /* ---- The operation sequence (keyspace.c) ----------------------------------------------
  *
