@@ -42,18 +42,25 @@ static void pass_answer_failed(struct client *c)
 {
     struct evbuffer *tmp = evbuffer_new();
     size_t at = 0;
+    int ok = 1;
 
-    evbuffer_remove_buffer(c->out, tmp, c->pass_base);
+    /* The bufferevent freezes its output's front, and a frozen front makes every move
+     * and drain below fail in silence: the replies would go out, followed by the errors
+     * (conn_write_now unfreezes it the same way around its writes). */
+    evbuffer_unfreeze(c->out, 1);
+    ok &= evbuffer_remove_buffer(c->out, tmp, c->pass_base) >= 0;
     for (size_t i = 0; i < c->pass_nsegs; i++) {
         const struct pass_seg *g = &c->pass_segs[i];
 
-        evbuffer_remove_buffer(c->out, tmp, g->start - at);
-        evbuffer_drain(c->out, g->end - g->start);
+        ok &= evbuffer_remove_buffer(c->out, tmp, g->start - at) >= 0;
+        ok &= evbuffer_drain(c->out, g->end - g->start) == 0;
         evbuffer_add(tmp, pass_err_reply, sizeof(pass_err_reply) - 1);
         at = g->end;
     }
-    evbuffer_add_buffer(tmp, c->out); /* the replies after the last write */
-    evbuffer_add_buffer(c->out, tmp);
+    ok &= evbuffer_add_buffer(tmp, c->out) == 0; /* the replies after the last write */
+    ok &= evbuffer_add_buffer(c->out, tmp) == 0;
+    evbuffer_freeze(c->out, 1);
+    OMK_ASSERT(ok);
     evbuffer_free(tmp);
 }
 
