@@ -448,6 +448,9 @@ static void debug_sleep_for(long double sec)
 static void debug_help(struct client *c)
 {
     static const char *const help[] = {
+        "CHECK",
+        "    Run the store's self-check: the key index, the value cache, the key counters",
+        "    and RocksDB agree. Waits for every command in flight.",
         "JMAP",
         "    Does nothing; kept for clients that call it.",
         "SET-ACTIVE-EXPIRE <0|1>",
@@ -459,6 +462,21 @@ static void debug_help(struct client *c)
     };
 
     cmd_reply_help(c, "DEBUG", help, OMK_ARRAY_LEN(help));
+}
+
+/* DEBUG CHECK (omenkv's): store_check(), which walks RocksDB and the index. +OK, or an
+ * error naming the first disagreement. */
+static void debug_check(struct client *c)
+{
+    char err[256];
+    int rc = store_check(server.store, err, sizeof(err));
+
+    if (rc == STORE_OK)
+        reply_ok(c);
+    else if (rc == STORE_ERR_VALUE)
+        reply_error_fmt(c, "ERR store check failed: %s", err);
+    else
+        reply_err_store(c, rc);
 }
 
 /* DEBUG JMAP: does nothing. */
@@ -497,12 +515,13 @@ static void debug_set_active_expire(struct client *c)
 
 static const struct cmd_sub debug_subs[] = {
     {"help", 2, debug_help},
+    {"check", 2, debug_check},
     {"jmap", 2, debug_jmap},
     {"sleep", 3, debug_sleep},
     {"set-active-expire", 3, debug_set_active_expire},
 };
 
-/* DEBUG SLEEP | SET-ACTIVE-EXPIRE | JMAP | HELP ..., when enable-debug-command allows it.
+/* DEBUG SLEEP | SET-ACTIVE-EXPIRE | CHECK | JMAP | HELP ..., when enable-debug-command allows it.
  * An unknown subcommand and a wrong arity get Redis' one DEBUG error. */
 void cmd_debug(struct client *c)
 {

@@ -239,6 +239,10 @@ static void test_debug(const struct tserver *s, redisContext *c)
         /* omenkv differences: JMAP is kept as a no-op; numbers are parsed strictly where
          * Redis' atoi/strtod read garbage as 0. */
         is_status(cmd(c, "DEBUG JMAP"), "OK", "DEBUG JMAP does nothing (omenkv)");
+        is_status(cmd(c, "DEBUG CHECK"), "OK", "DEBUG CHECK: the store agrees with itself (omenkv)");
+        is_error(cmd(c, "DEBUG CHECK now"),
+                 "ERR unknown subcommand or wrong number of arguments for 'CHECK'. Try DEBUG HELP.",
+                 "DEBUG CHECK takes no argument (omenkv)");
         is_error(cmd(c, "DEBUG SLEEP abc"), "ERR value is not a valid float",
                  "DEBUG SLEEP abc (omenkv)");
         is_error(cmd(c, "DEBUG SET-ACTIVE-EXPIRE x"), "ERR value is not an integer or out of range",
