@@ -120,6 +120,14 @@ static const struct cfg_enum_name cfg_maxmemory_names[] = {
     {NULL, 0},
 };
 
+static const struct cfg_enum_name cfg_wal_recovery_names[] = {
+    {"tail", STORE_WAL_TAIL},
+    {"absolute", STORE_WAL_ABSOLUTE},
+    {"point-in-time", STORE_WAL_POINT_IN_TIME},
+    {"skip-any", STORE_WAL_SKIP_ANY},
+    {NULL, 0},
+};
+
 static const struct cfg_enum_name cfg_debug_names[] = {
     {"no", CFG_DEBUG_NO}, {"yes", CFG_DEBUG_YES}, {"local", CFG_DEBUG_LOCAL}, {NULL, 0},
 };
@@ -190,6 +198,15 @@ static const struct cfg_row cfg_table[] = {
             "8mb", CFG_IMMUTABLE),
     CFG_INT("rocksdb-max-background-jobs", rocksdb_max_background_jobs, 1, 256, "2",
             CFG_IMMUTABLE),
+    /* omenkv: what a damaged write-ahead log does to the start (store.h,
+     * enum store_wal_recovery): "tail" drops a torn tail of the newest log with a
+     * warning and refuses any other damage; "point-in-time" and "skip-any" force a
+     * start past damage, dropping what follows it or only the damaged records. */
+    CFG_ENUM("rocksdb-wal-recovery-mode", rocksdb_wal_recovery_mode, cfg_wal_recovery_names,
+             "tail", CFG_IMMUTABLE),
+    /* omenkv: yes rebuilds the MANIFEST from every readable file before opening
+     * (RocksDB's RepairDB; unreadable files go to <dir>/lost). For one start. */
+    CFG_BOOL("rocksdb-repair", rocksdb_repair, "no", CFG_IMMUTABLE),
 };
 
 #define CFG_NROWS OMK_ARRAY_LEN(cfg_table)

@@ -144,7 +144,7 @@ static void main_store_log(int warning, const char *msg)
 static void main_open_store(void)
 {
     struct store_config sc;
-    char err[512];
+    char err[1024];
     struct store_stats st;
     int rc;
 
@@ -157,6 +157,8 @@ static void main_open_store(void)
     sc.block_size = (size_t)server.cfg.rocksdb_block_size;
     sc.write_buffer_bytes = (size_t)server.cfg.rocksdb_write_buffer_size;
     sc.max_background_jobs = server.cfg.rocksdb_max_background_jobs;
+    sc.wal_recovery = (enum store_wal_recovery)server.cfg.rocksdb_wal_recovery_mode;
+    sc.repair = server.cfg.rocksdb_repair;
     sc.maxmemory = (size_t)server.cfg.maxmemory;
     sc.cache_max_value = (size_t)server.cfg.cache_max_value_size;
     sc.log = main_store_log;

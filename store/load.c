@@ -68,7 +68,10 @@ int store_index_load(struct store *s, uint64_t *keys, uint64_t *expires, char *e
         /* RocksDB's bytewise order is the index's (memcmp, shorter first). */
         OMK_ASSERT(idx_shards_bulk_load(s->ix, v, n) == IDX_OK);
     } else {
-        snprintf(err, errlen, "cannot read the keys: %s", store_strerror(rc));
+        snprintf(err, errlen, "cannot read the keys: %s%s", store_strerror(rc),
+                 rc == STORE_ERR_CORRUPT ? " (a damaged SST file, named in the log line "
+                 "before: --rocksdb-repair yes moves the files it cannot read to <dir>/lost "
+                 "and keeps the rest)" : "");
         for (size_t i = 0; i < n; i++)
             idx_entry_free(v[i]);
     }

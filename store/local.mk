@@ -4,7 +4,7 @@ noinst_LIBRARIES += store/libomkstore.a
 store_libomkstore_a_SOURCES = store/keyspace.c store/commit.c store/checkpoint.c store/load.c \
 	store/store.h store/store_internal.h \
 	store/format.c store/format.h \
-	store/rocks.c store/rocks.h \
+	store/rocks.c store/rocks.h store/recover.c \
 	store/store.c store/scan.c store/ops_keys.c store/expire.c \
 	store/ops_string.c store/cache.c store/cache.h
 store_libomkstore_a_CFLAGS = $(AM_CFLAGS) $(ROCKSDB_CFLAGS)

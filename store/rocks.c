@@ -1,7 +1,8 @@
 /* rocks.c - the only file that includes <rocksdb/c.h> (see rocks.h). Every 'char *err'
  * that RocksDB fills goes through rocks_fail(), which logs it once with its context,
  * frees it, counts it and maps it to a store code; a "Corruption" status also turns
- * the database read-only, so no write can build on damaged state. */
+ * the database read-only, so no write can build on damaged state. Opening checks the
+ * data directory first (recover.c). */
 #include "config.h"
 
 #include "store/rocks.h"
@@ -28,6 +29,8 @@ struct rocks {
     atomic_int read_only;            /* 1 after a corruption */
     rocksdb_compactionfilter_t *filter; /* drops expired payloads; outlives the DB */
     atomic_int write_failed;         /* the last write failed: no WAL flush (rocks_flush_wal) */
+    char *dir;                       /* the data directory (a copy); immutable */
+    enum store_wal_recovery wal_recovery; /* store_config.wal_recovery; immutable */
     store_log_fn *log;               /* store_config.log; immutable */
     atomic_int fail_next[ROCKS_OP_COUNT_]; /* test hook: store code to fake, 0: none */
 };
@@ -116,16 +119,142 @@ static const char *rocks_filter_name(void *state)
     return "omenkv-expired-payload";
 }
 
+/* Advice appended to an open that RocksDB refused with 'err'. */
+static const char *rocks_open_hint(const char *err)
+{
+    return strncmp(err, "Corruption", 10) == 0
+               ? " (a damaged MANIFEST or SST file: --rocksdb-repair yes rebuilds the MANIFEST "
+                 "from every readable file and moves unreadable ones to <dir>/lost)"
+               : "";
+}
+
+/* The SST files of the directory before an open ('names'/'sizes', 'n' of them), against
+ * those the opened database uses: log the ones RocksDB drops (it deletes the files the
+ * MANIFEST does not reference, as leftovers of a flush or compaction a crash cut short;
+ * with a damaged MANIFEST they would hold data). */
+static void rocks_report_dropped(struct rocks *r, char **names, uint64_t *sizes, size_t n)
+{
+    const rocksdb_livefiles_t *lf = rocksdb_livefiles(r->db);
+    int nlive = rocksdb_livefiles_count(lf);
+    char list[400] = "";
+    size_t used = 0, dropped = 0;
+    uint64_t bytes = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        int live = 0;
+
+        for (int j = 0; j < nlive && !live; j++) {
+            const char *ln = rocksdb_livefiles_name(lf, j), *slash = strrchr(ln, '/');
+
+            live = strcmp(slash ? slash + 1 : ln, names[i]) == 0;
+        }
+        if (live)
+            continue;
+        dropped++;
+        bytes += sizes[i];
+        if (used + strlen(names[i]) + 8 < sizeof(list))
+            used += (size_t)snprintf(list + used, sizeof(list) - used, "%s%s", used ? " " : "",
+                                     names[i]);
+        else if (used + 5 < sizeof(list))
+            used += (size_t)snprintf(list + used, sizeof(list) - used, " ...");
+    }
+    rocksdb_livefiles_destroy(lf);
+    if (dropped)
+        store_log(r->log, STORE_LOG_ALERT, "RocksDB deletes %zu SST file%s of '%s' that its "
+                  "MANIFEST does not reference (%llu bytes: %s): a flush or compaction cut short "
+                  "by a crash leaves such files; were the MANIFEST damaged, their data would be "
+                  "lost", dropped, dropped == 1 ? "" : "s", r->dir, (unsigned long long)bytes,
+                  list);
+}
+
+/* Open the database read-write with WAL recovery mode 'mode' (chosen by
+ * recover_check_dir), logging the SST files RocksDB drops. 'r->db' is NULL. STORE_OK with 'r->db' set, or STORE_ERR_CORRUPT
+ * (RocksDB found damage) or STORE_ERR_IO, with a message in 'err'. */
+static int rocks_open_db(struct rocks *r, int mode, char *err, size_t errlen)
+{
+    char *rerr = NULL, **names = NULL;
+    uint64_t *sizes = NULL;
+    size_t n = 0;
+    int rc = STORE_OK;
+
+    rocksdb_options_set_wal_recovery_mode(r->opts, mode);
+    if (recover_list_tables(r->dir, &names, &sizes, &n) != 0)
+        n = 0; /* a new directory */
+    r->db = rocksdb_open(r->opts, r->dir, &rerr);
+    if (rerr) {
+        snprintf(err, errlen, "cannot open RocksDB in '%s': %s%s", r->dir, rerr,
+                 rocks_open_hint(rerr));
+        rc = strncmp(rerr, "Corruption", 10) == 0 ? STORE_ERR_CORRUPT : STORE_ERR_IO;
+        rocksdb_free(rerr);
+        r->db = NULL;
+    } else {
+        rocks_report_dropped(r, names, sizes, n);
+    }
+    recover_tables_free(names, sizes, n);
+    return rc;
+}
+
+/* --rocksdb-repair: RocksDB's RepairDB on the directory (a new MANIFEST from every SST
+ * and log it can read; what it cannot is moved to <dir>/lost), then say what it moved. */
+static int rocks_repair(struct rocks *r, char *err, size_t errlen)
+{
+    char *rerr = NULL, lost[4096], **before = NULL, **after = NULL;
+    uint64_t *bsizes = NULL, *asizes = NULL, bytes = 0;
+    size_t nb = 0, na = 0, moved = 0;
+
+    snprintf(lost, sizeof(lost), "%s/lost", r->dir);
+    if (recover_list_tables(lost, &before, &bsizes, &nb) != 0)
+        nb = 0; /* no lost/ yet */
+    recover_forget_clean(r->dir); /* the files change: the record no longer holds */
+    store_log(r->log, STORE_LOG_ALERT, "Repairing '%s' (rocksdb-repair yes): rebuilding the "
+              "MANIFEST from every readable file", r->dir);
+    recover_note_damage(r->dir, r->log, "the repair drops the records it cannot read there "
+                        "and keeps the rest");
+    rocksdb_repair_db(r->opts, r->dir, &rerr);
+    if (rerr) {
+        snprintf(err, errlen, "cannot repair '%s': %s", r->dir, rerr);
+        rocksdb_free(rerr);
+        recover_tables_free(before, bsizes, nb);
+        return STORE_ERR_IO;
+    }
+    if (recover_list_tables(lost, &after, &asizes, &na) != 0)
+        na = 0;
+    for (size_t i = 0; i < na; i++) { /* the SST files this repair moved there */
+        int old = 0;
+
+        for (size_t j = 0; j < nb && !old; j++)
+            old = strcmp(after[i], before[j]) == 0;
+        moved += !old;
+        bytes += old ? 0 : asizes[i];
+    }
+    if (moved)
+        store_log(r->log, STORE_LOG_ALERT, "Repair done: %zu SST file%s (%llu bytes) could not "
+                  "be read whole and %s now in '%s', out of the database with every key in "
+                  "them", moved, moved == 1 ? "" : "s", (unsigned long long)bytes,
+                  moved == 1 ? "is" : "are", lost);
+    else
+        store_log(r->log, STORE_LOG_ALERT, "Repair done: every SST file was read whole (the old "
+                  "MANIFEST and the logs it replayed are in '%s')", lost);
+    recover_tables_free(before, bsizes, nb);
+    recover_tables_free(after, asizes, na);
+    return STORE_OK;
+}
+
 int rocks_open(const struct store_config *c, struct rocks **out, char *err, size_t errlen)
 {
     struct rocks *r = omk_calloc(1, sizeof(*r));
     rocksdb_block_based_table_options_t *bbto = rocksdb_block_based_options_create();
-    char *rerr = NULL;
+    int rc, mode = 0;
 
     r->log = c->log;
+    r->dir = omk_memdup(c->dir, strlen(c->dir) + 1);
+    r->wal_recovery = c->wal_recovery;
 
     r->opts = rocksdb_options_create();
     rocksdb_options_set_create_if_missing(r->opts, 1);
+    /* Check what is read (and stop writes on a failed log write) rather than go on: a
+     * damaged file refuses the open or fails the read, never passes in silence. */
+    rocksdb_options_set_paranoid_checks(r->opts, 1);
     /* The WAL is appended to in RAM and flushed by rocks_flush_wal(): once per worker
      * pass instead of one write() per command (the store's commit.c). */
     rocksdb_options_set_manual_wal_flush(r->opts, 1);
@@ -151,15 +280,18 @@ int rocks_open(const struct store_config *c, struct rocks **out, char *err, size
     rocksdb_options_set_block_based_table_factory(r->opts, bbto); /* copies 'bbto' */
     rocksdb_block_based_options_destroy(bbto);
 
-        r->db = rocksdb_open(r->opts, c->dir, &rerr);
-    if (rerr) {
-        snprintf(err, errlen, "cannot open RocksDB in '%s': %s", c->dir, rerr);
-        rocksdb_free(rerr);
+    rc = c->repair ? rocks_repair(r, err, errlen) : STORE_OK;
+    if (rc == STORE_OK)
+        rc = recover_check_dir(r->dir, r->wal_recovery, 1, r->log, &mode, err, errlen);
+    if (rc == STORE_OK)
+        rc = rocks_open_db(r, mode, err, errlen);
+    if (rc != STORE_OK) {
         rocksdb_cache_destroy(r->cache);
         rocksdb_options_destroy(r->opts);
         rocksdb_compactionfilter_destroy(r->filter);
+        omk_free(r->dir);
         omk_free(r);
-        return STORE_ERR_IO;
+        return rc;
     }
     r->ro = rocksdb_readoptions_create();
     r->wo = rocksdb_writeoptions_create();
@@ -169,14 +301,21 @@ int rocks_open(const struct store_config *c, struct rocks **out, char *err, size
 
 void rocks_close(struct rocks *r)
 {
+    int clean;
+
     if (!r)
         return;
+    /* Clean: every write acknowledged is in the log. */
+    clean = !atomic_load(&r->write_failed) && !atomic_load(&r->read_only);
     rocksdb_close(r->db);
+    if (clean)
+        recover_mark_clean(r->dir, r->log);
     rocksdb_readoptions_destroy(r->ro);
     rocksdb_writeoptions_destroy(r->wo);
     rocksdb_cache_destroy(r->cache);
     rocksdb_options_destroy(r->opts);
     rocksdb_compactionfilter_destroy(r->filter); /* the options only borrowed it */
+    omk_free(r->dir);
     omk_free(r);
 }
 

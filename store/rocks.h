@@ -28,11 +28,15 @@ enum rocks_op {
 
 /* Open (creating if missing) the database in c->dir with the tuning of 'c' (bloom
  * bits, LRU block cache, cached and L0-pinned index/filter blocks, block size, write
- * buffer, background jobs). Returns STORE_OK and '*out', or STORE_ERR_IO with a message
- * in 'err' (errlen bytes, NUL-terminated). */
+ * buffer, background jobs) and RocksDB's paranoid checks. First, with c->repair, repair
+ * it (RepairDB); then check its logs and its clean-shutdown record as c->wal_recovery
+ * says (recover.c), logging what the open will drop. Returns STORE_OK and '*out', or
+ * STORE_ERR_CORRUPT (damage the policy refuses) or STORE_ERR_IO, with a message in 'err'
+ * (errlen bytes, NUL-terminated) naming the file and the way to force the open. */
 int rocks_open(const struct store_config *c, struct rocks **out, char *err, size_t errlen);
 
-/* Close the database and free 'r'. Nothing else may use 'r' meanwhile. NULL: no-op. */
+/* Close the database and free 'r'. Nothing else may use 'r' meanwhile. NULL: no-op.
+ * If every write it took is in the log, records the clean shutdown for the next open. */
 void rocks_close(struct rocks *r);
 
 /* Point read of 'key'/'klen'. STORE_OK with the whole value in '*val'/'*vlen' (returns

@@ -61,6 +61,8 @@ void store_config_defaults(struct store_config *c)
     c->max_background_jobs = 2;
     c->maxmemory = 0;                     /* the default share of RAM */
     c->cache_max_value = STORE_CACHE_MAX_VALUE_DEFAULT;
+    c->wal_recovery = STORE_WAL_TAIL;     /* drop a torn tail (warned), refuse other damage */
+    c->repair = 0;
     c->log = NULL;                        /* stderr */
     c->touched = NULL;
 }
@@ -78,7 +80,7 @@ size_t store_cache_budget_of(size_t maxmemory)
 
 /* ---- Logging --------------------------------------------------------------------- */
 
-void store_log(store_log_fn *fn, int warning, const char *fmt, ...)
+void store_log(store_log_fn *fn, int level, const char *fmt, ...)
 {
     static _Atomic int64_t next_warning_ms; /* warnings: one a second at most */
     static _Atomic uint64_t suppressed;
@@ -87,7 +89,7 @@ void store_log(store_log_fn *fn, int warning, const char *fmt, ...)
     int64_t now = omk_now_ms(), next = atomic_load(&next_warning_ms);
 
     /* A full disk fails every write: log the first of each second, count the rest. */
-    if (warning) {
+    if (level == STORE_LOG_WARN) {
         if (now < next || !atomic_compare_exchange_strong(&next_warning_ms, &next, now + 1000)) {
             atomic_fetch_add(&suppressed, 1);
             return;
@@ -96,14 +98,14 @@ void store_log(store_log_fn *fn, int warning, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(msg, sizeof(msg), fmt, ap);
     va_end(ap);
-    if (warning && atomic_load(&suppressed)) {
+    if (level == STORE_LOG_WARN && atomic_load(&suppressed)) {
         size_t n = strlen(msg);
 
         snprintf(msg + n, sizeof(msg) - n, " (%llu similar lines suppressed)",
                  (unsigned long long)atomic_exchange(&suppressed, 0));
     }
     if (fn)
-        fn(warning, msg);
+        fn(level != STORE_LOG_NOTICE, msg);
     else
         fprintf(stderr, "omenkv: %s\n", msg);
 }

@@ -49,6 +49,20 @@ typedef void store_log_fn(int warning, const char *msg);
  * store. */
 typedef void store_touch_fn(int db, const char *key, size_t klen);
 
+/* What the store does at open with a damaged write-ahead log (rocksdb-wal-recovery-mode).
+ * Whatever the mode, each damage dropped is logged, naming the file and the bytes; after
+ * a clean shutdown no log may be torn or shorter than the shutdown left it (mode TAIL and
+ * ABSOLUTE refuse; POINT_IN_TIME and SKIP_ANY warn), and a MANIFEST that changed since
+ * refuses to open in every mode (store_config.repair rebuilds it). */
+enum store_wal_recovery {
+    STORE_WAL_TAIL = 0,          /* drop a torn tail of the newest log, which a crash or a
+                                  * write that failed on a full disk leaves; refuse any
+                                  * other damage */
+    STORE_WAL_ABSOLUTE = 1,      /* refuse any damage, a torn tail too */
+    STORE_WAL_POINT_IN_TIME = 2, /* replay up to the first damage, drop all after it */
+    STORE_WAL_SKIP_ANY = 3,      /* drop the damaged records only, replay the rest */
+};
+
 struct store_config {
     const char *dir;            /* data directory (created if missing); borrowed */
     int databases;              /* number of logical databases, 1..256 */
@@ -62,6 +76,10 @@ struct store_config {
                                  * 0: STORE_CACHE_DEFAULT_PCT % of the machine's RAM; a
                                  * budget below one item (1 byte, say) disables the cache */
     size_t cache_max_value;     /* longer values (bytes) bypass the cache */
+    enum store_wal_recovery wal_recovery; /* a damaged log at open; default STORE_WAL_TAIL */
+    int repair;                 /* 1: before opening, rebuild the MANIFEST from every
+                                 * readable file (RocksDB's RepairDB), moving unreadable
+                                 * files to <dir>/lost; default 0 */
     store_log_fn *log;          /* NULL (the default): lines go to stderr */
     store_touch_fn *touched;    /* NULL (the default): nobody is told */
 };
@@ -73,7 +91,9 @@ struct store_config {
 void store_config_defaults(struct store_config *c);
 
 /* Open (or create) the store in c->dir and count its keys. Returns STORE_OK and
- * '*out', or an error with a message in 'err' (errlen bytes, NUL-terminated). */
+ * '*out', or an error with a message in 'err' (errlen bytes, NUL-terminated):
+ * STORE_ERR_CORRUPT when damaged files refuse the open (the message says which, and how
+ * to force it: store_config.wal_recovery, store_config.repair). */
 int store_open(const struct store_config *c, struct store **out, char *err, size_t errlen);
 
 /* Sync the WAL, stop background threads, close RocksDB and free 's'. NULL is a no-op. */

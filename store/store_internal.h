@@ -113,10 +113,18 @@ struct store {
  * Tags 2 mod 4 are free for inline values (ALEX.md 3.1) if they come. */
 #define STORE_LOC_TICKET 0x1u
 
-/* Log one line through 'fn' (store_config.log; NULL: stderr), printf-style. Warnings are
- * rate-limited to one a second process-wide (a full disk fails every write); the next
- * one that passes says how many were suppressed. */
-void store_log(store_log_fn *fn, int warning, const char *fmt, ...)
+/* Levels of store_log(). */
+enum store_log_level {
+    STORE_LOG_NOTICE = 0, /* progress (loading the index) */
+    STORE_LOG_WARN = 1,   /* a problem that may repeat (a RocksDB error): rate-limited */
+    STORE_LOG_ALERT = 2,  /* a problem said once (recovery, a reopen): never suppressed */
+};
+
+/* Log one line through 'fn' (store_config.log; NULL: stderr), printf-style, at 'level'
+ * (enum store_log_level; 'fn' sees 1 for a warning or an alert, 0 for a notice).
+ * STORE_LOG_WARN lines are rate-limited to one a second process-wide (a full disk fails
+ * every write); the next one that passes says how many were suppressed. */
+void store_log(store_log_fn *fn, int level, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
 /* Build the index from RocksDB (store_open): one ordered pass, then a bulk load.
@@ -362,6 +370,34 @@ int store_log_get_prefix(struct store *s, const char *key, size_t klen, char *bu
 /* Start / stop the everysec thread (store_open, store_close). */
 void store_syncer_start(struct store *s);
 void store_syncer_stop(struct store *s);
+
+/* ---- The data directory before RocksDB opens it (recover.c) ---------------------------- */
+
+/* Check the write-ahead logs of 'dir' (and at start-up, 'startup' 1, the clean-shutdown
+ * record, which is removed when the check passes) as 'mode' says, logging through 'log'
+ * each damage it lets RocksDB drop, and choose RocksDB's WAL recovery mode
+ * ('*rocks_mode', a WALRecoveryMode value). Returns STORE_OK; STORE_ERR_CORRUPT when the
+ * policy refuses the damage found, with the reason and the way to force it in 'err'
+ * (errlen bytes, NUL-terminated); or STORE_ERR_IO (a file cannot be read). A directory
+ * that does not exist yet passes. */
+int recover_check_dir(const char *dir, enum store_wal_recovery mode, int startup,
+                      store_log_fn *log, int *rocks_mode, char *err, size_t errlen);
+
+/* Log, through 'log', each write-ahead log of 'dir' that has damage, where, and 'what'
+ * will happen to it (before a repair). */
+void recover_note_damage(const char *dir, store_log_fn *log, const char *what);
+
+/* Record in 'dir' that RocksDB has just closed cleanly (the MANIFEST and the logs, with
+ * their sizes), for recover_check_dir() at the next start. 0, or -1 after logging why. */
+int recover_mark_clean(const char *dir, store_log_fn *log);
+
+/* Remove the clean-shutdown record of 'dir', if any (before a repair rewrites the files). */
+void recover_forget_clean(const char *dir);
+
+/* The SST files of 'dir': 'n' names (returns memory freed with recover_tables_free) and
+ * their sizes. 0, or -1 with errno. */
+int recover_list_tables(const char *dir, char ***names, uint64_t **sizes, size_t *n);
+void recover_tables_free(char **names, uint64_t *sizes, size_t n);
 
 /* ---- The rest of the store's files ---------------------------------------------------- */
 

@@ -48,6 +48,15 @@ tests_integ_test_hostile_SOURCES = tests/integ/test_hostile.c tests/integ/tproc.
 tests_integ_test_hostile_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_hostile_LDADD = $(INTEG_LDADD)
 
+# Damaged data files at start-up: each kind, and what the server does (store/recover.c).
+CORRUPT_INTEG = tests/integ/test_corrupt
+check_PROGRAMS += $(CORRUPT_INTEG)
+TESTS += $(CORRUPT_INTEG)
+$(CORRUPT_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_corrupt_SOURCES = tests/integ/test_corrupt.c tests/integ/tproc.h
+tests_integ_test_corrupt_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_corrupt_LDADD = $(INTEG_LDADD)
+
 # The value cache over a real server (tests/integ/test_cache.c).
 CACHE_INTEG = tests/integ/test_cache
 check_PROGRAMS += $(CACHE_INTEG)

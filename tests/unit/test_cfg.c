@@ -197,6 +197,8 @@ static void test_defaults(void)
     is_int(c.rocksdb_block_size, 16 * 1024, "default rocksdb-block-size");
     is_int(c.rocksdb_write_buffer_size, 8LL << 20, "default rocksdb-write-buffer-size");
     is_int(c.rocksdb_max_background_jobs, 2, "default rocksdb-max-background-jobs");
+    is_int(c.rocksdb_wal_recovery_mode, STORE_WAL_TAIL, "default rocksdb-wal-recovery-mode tail");
+    ok(!c.rocksdb_repair, "default rocksdb-repair no");
     ok(c.configfile == NULL, "no config file yet");
     ok(value_is(&c, "save", "") && value_is(&c, "appendonly", "yes"),
        "CONFIG GET save \"\" and appendonly yes");
@@ -225,6 +227,8 @@ static void test_file(void)
         "rocksdb-block-cache-size 1g\n"
         "rocksdb-bloom-bits-per-key 0\n"
         "rocksdb-max-background-jobs 4\n"
+        "rocksdb-wal-recovery-mode point-in-time\n"
+        "rocksdb-repair yes\n"
         "appendfsync ALWAYS\n"
         "loglevel warning\n"
         "maxmemory-policy allkeys-lru\n"
@@ -265,6 +269,8 @@ static void test_file(void)
     is_int(c.rocksdb_block_cache_size, 1000000000, "1g");
     is_int(c.rocksdb_bloom_bits_per_key, 0, "bloom bits 0");
     is_int(c.rocksdb_max_background_jobs, 4, "background jobs");
+    is_int(c.rocksdb_wal_recovery_mode, STORE_WAL_POINT_IN_TIME, "wal recovery mode");
+    ok(c.rocksdb_repair, "rocksdb-repair yes");
     is_int(c.appendfsync, STORE_FSYNC_ALWAYS, "enum, case-insensitive");
     is_int(c.loglevel, OMK_LOG_WARNING, "loglevel warning");
     is_int(log_get_level(), OMK_LOG_NOTICE, "loading does not touch the log");
@@ -669,6 +675,7 @@ static void test_get(void)
         "databases", "dir", "appendonly", "appendfsync", "save", "daemonize", "pidfile",
         "loglevel", "logfile", "hz", "rocksdb-block-cache-size", "rocksdb-bloom-bits-per-key",
         "rocksdb-block-size", "rocksdb-write-buffer-size", "rocksdb-max-background-jobs",
+        "rocksdb-wal-recovery-mode", "rocksdb-repair",
     };
     struct server_config c;
     struct got g;
@@ -691,10 +698,12 @@ static void test_get(void)
     ok(value_is(&c, "logfile", ""), "logfile empty");
 
     get1(&c, "rocksdb-*", &g);
-    ok(g.n == 5 && strcmp(g.names[0], "rocksdb-block-cache-size") == 0 &&
+    ok(g.n == 7 && strcmp(g.names[0], "rocksdb-block-cache-size") == 0 &&
            strcmp(g.values[0], "268435456") == 0 &&
-           strcmp(g.names[4], "rocksdb-max-background-jobs") == 0,
-       "rocksdb-*: five options");
+           strcmp(g.names[4], "rocksdb-max-background-jobs") == 0 &&
+           strcmp(g.names[5], "rocksdb-wal-recovery-mode") == 0 &&
+           strcmp(g.values[5], "tail") == 0 && strcmp(g.values[6], "no") == 0,
+       "rocksdb-*: seven options");
     get1(&c, "maxmemory*", &g);
     ok(g.n == 2 && strcmp(g.names[0], "maxmemory") == 0 &&
            strcmp(g.names[1], "maxmemory-policy") == 0 && strcmp(g.values[1], "noeviction") == 0,
