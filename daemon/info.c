@@ -153,15 +153,19 @@ static void info_persistence(struct evbuffer *b)
                         "rocksdb_last_wal_sync_ms:%lld\r\n"
                         "rocksdb_disk_bytes:%llu\r\n"
                         "rocksdb_load_ms:%lld\r\n"
-                        "rocksdb_read_only:%d\r\n",
+                        "rocksdb_read_only:%d\r\n"
+                        "rocksdb_write_failed:%d\r\n"
+                        "rocksdb_write_failed_since:%lld\r\n"
+                        "rocksdb_resumes:%llu\r\n",
                         store_saving(server.store),
                         (long long)(store_last_save_ms(server.store) / 1000),
                         store_last_save_ok(server.store) ? "ok" : "err",
-                        st.read_only || st.write_failed ? "err" : "ok",
+                        st.read_only || st.write_failed || st.writes_refused ? "err" : "ok",
                         fsync_names[server.cfg.appendfsync], (unsigned long long)st.wal_syncs,
                         (long long)st.last_sync_ms,
                         (unsigned long long)store_disk_bytes(server.store), (long long)st.open_ms,
-                        st.read_only);
+                        st.read_only, st.writes_refused, (long long)(st.refused_since_ms / 1000),
+                        (unsigned long long)st.resumes);
 }
 
 static void info_stats(struct evbuffer *b)

@@ -1,7 +1,8 @@
 /* commit.c - the write path: a write set (the changes one operation makes) goes to
  * RocksDB in one batch, and only then into the index, the value cache and the per-db
  * counters; the WAL is synced as appendfsync says (before the reply with 'always', by
- * the everysec thread once a second, by the OS with 'no').
+ * the everysec thread once a second, by the OS with 'no'). After a failed log write,
+ * the everysec thread also brings writes back (the resume, below).
  *
  * Invariant: the index, the cache and the counters change only after RocksDB took the
  * write, under the stripes of the keys changed, so a failed write changes nothing in RAM
@@ -162,9 +163,10 @@ int store_ws_commit(struct store *s, struct store_ws *w)
  *      to the WAL under its stripe, and the index changes after the append, under the
  *      same stripe.
  *   3. A failed flush answers the writes of its pass with an error (daemon/pass.c) and
- *      RocksDB refuses every later write until the store is reopened; reads go on and
+ *      every later write is refused (rocks.c) until the store resumes; reads go on and
  *      nothing is rolled back in RAM: the index and the cache already hold the writes,
- *      as RocksDB's memtable does.
+ *      as RocksDB's memtable does. The resume (below) then brings RAM back to what the
+ *      log holds, and answers with an error every pass whose writes it dropped.
  *   4. A store operation is one RocksDB batch: one WAL record, atomic in the log; so is
  *      a transaction (MULTI/EXEC, a script): between store_tx_begin() and store_tx_end()
  *      a thread's batches gather in one (reads see them through it) and are written
@@ -174,14 +176,40 @@ int store_ws_commit(struct store *s, struct store_ws *w)
  *   5. No worker waits for another's flush, and no lock is held from one pass to the
  *      next: a worker flushes its own pass, so workers never wait on each other's logs.
  *
- * 'flushed_seq' only grows; a flush covers every write whose sequence number was
- * visible before it started. */
+ * A flush covers every write whose sequence number was visible before it started; it
+ * runs under 'excl' as reader, so the sequence number it reads and the 'flushed_seq' it
+ * raises belong to one opening of RocksDB. 'flushed_seq' only grows, except when a
+ * resume reopens RocksDB (under 'excl' as writer) and it restarts at what the log held.
+ *
+ * HOW WRITES RESUME. A failed log write (a full disk, a read-only directory, no file
+ * descriptor left) leaves RocksDB's log writer broken, and Debian's RocksDB 7.8 aborts
+ * if it is used again; its C API has no DB::Resume. So rocks.c refuses every write from
+ * then on, and once a second the everysec thread calls store_resume(): it asks
+ * rocks_probe() whether the directory takes a file and the space a reopen needs; when
+ * it does, it takes 'excl' as writer (no call in flight, none starts), and
+ * rocks_reopen() checks the logs (their torn tail is dropped with a warning), closes
+ * RocksDB and opens it again, which replays what reached the log. Writes that never
+ * reached it are gone from RocksDB but still in RAM (invariant 3), so the index is built
+ * again from RocksDB, the value cache emptied, the counters recounted (as at start-up:
+ * RAM matches disk again, which store_check() verifies), every WATCH touched, and
+ * 'flushed_seq' set to what the log holds; then 'epoch' goes up. A pass whose thread
+ * appended before the reopen and has not yet reached store_durable() lost those writes:
+ * store_durable() sees its 'epoch' changed and answers them with an error. If RocksDB
+ * opens only read-only, reads go on from it (the index rebuilt too) and the next
+ * attempt waits longer; damage beyond a torn tail keeps the old handle, read-only.
+ * Caveat: while writes are refused, a read of a write that never reached the log is
+ * still answered (daemon/pass.c replaces only the replies of writes), and after the
+ * resume that value is gone. */
 
 static _Thread_local int store_tl_defer;        /* this thread's commits wait for a pass */
 static _Thread_local uint64_t store_tl_commits; /* batches this thread committed */
 static _Thread_local struct rocks_tx *store_tl_tx; /* the open transaction, or NULL */
+static _Thread_local uint64_t store_tl_tx_epoch;   /* the store's 'epoch' when it opened */
 static _Thread_local int store_tl_failed;       /* a transaction's write failed: the pass's
                                                  * store_durable() reports it */
+static _Thread_local struct store *store_tl_dirty; /* the store this deferring thread
+                                                    * wrote to since its store_durable() */
+static _Thread_local uint64_t store_tl_epoch;      /* that store's 'epoch' at the first write */
 
 void store_defer_flush(int on)
 {
@@ -195,7 +223,12 @@ uint64_t store_thread_commits(void)
 
 uint64_t store_ticket(struct store *s)
 {
-    return rocks_latest_seq(s->rocks);
+    uint64_t t;
+
+    store_rdlock(s); /* not during a reopen */
+    t = rocks_latest_seq(s->rocks);
+    store_rdunlock(s);
+    return t;
 }
 
 int store_sync_writes(struct store *s)
@@ -203,7 +236,8 @@ int store_sync_writes(struct store *s)
     return atomic_load(&s->fsync) == STORE_FSYNC_ALWAYS;
 }
 
-/* Flush the WAL (with 'sync': sync it too), and record what it covered. */
+/* Flush the WAL (with 'sync': sync it too), and record what it covered. Caller holds
+ * 'excl' (either way). */
 static int store_flush_log(struct store *s, int sync)
 {
     uint64_t upto = rocks_latest_seq(s->rocks), cur;
@@ -221,7 +255,8 @@ static int store_flush_log(struct store *s, int sync)
     return STORE_OK;
 }
 
-int store_durable(struct store *s, uint64_t ticket)
+/* store_durable() with 'excl' held. */
+static int store_durable_locked(struct store *s, uint64_t ticket)
 {
     if (store_tl_failed) { /* the pass carried a transaction that never reached RocksDB */
         store_tl_failed = 0;
@@ -232,9 +267,45 @@ int store_durable(struct store *s, uint64_t ticket)
     return store_flush_log(s, store_sync_writes(s));
 }
 
+int store_durable(struct store *s, uint64_t ticket)
+{
+    int rc, lost = 0;
+
+    store_rdlock(s);
+    if (store_tl_dirty == s) {
+        lost = store_tl_epoch != atomic_load(&s->epoch); /* a resume dropped them */
+        store_tl_dirty = NULL;
+    }
+    rc = store_durable_locked(s, ticket);
+    store_rdunlock(s);
+    return lost ? STORE_ERR_IO : rc;
+}
+
 int store_sync_wal(struct store *s)
 {
-    return store_flush_log(s, 1);
+    int rc;
+
+    store_rdlock(s);
+    rc = store_flush_log(s, 1);
+    store_rdunlock(s);
+    return rc;
+}
+
+/* This thread wrote to RocksDB (caller holds 'excl'): note the opening of RocksDB a
+ * deferring thread's pass wrote to, for its store_durable(). */
+static void store_note_write(struct store *s)
+{
+    if (store_tl_defer && store_tl_dirty != s) {
+        store_tl_dirty = s;
+        store_tl_epoch = atomic_load(&s->epoch);
+    }
+}
+
+/* Whether a resume reopened RocksDB since this thread's transaction opened: the batches
+ * it gathered before were dropped from RAM with the rest, so none may be written. */
+static int store_tx_stale(struct store *s)
+{
+    return store_tl_tx_epoch != atomic_load(&s->epoch);
 }
 
 int store_log_append(struct store *s, struct rocks_batch *b)
@@ -242,26 +313,34 @@ int store_log_append(struct store *s, struct rocks_batch *b)
     int rc;
 
     if (store_tl_tx) {
+        if (store_tx_stale(s))
+            return STORE_ERR_IO;
         rocks_tx_add(store_tl_tx, b);
         store_tl_commits++;
         return STORE_OK;
     }
     rc = rocks_write(s->rocks, b);
-    if (rc == STORE_OK)
+    if (rc == STORE_OK) {
         store_tl_commits++;
+        store_note_write(s);
+    }
     return rc;
 }
 
 int store_log_append_now(struct store *s, struct rocks_batch *b)
 {
-    int rc = store_tl_tx ? rocks_tx_write(s->rocks, store_tl_tx) : STORE_OK;
+    int rc = STORE_OK;
 
+    if (store_tl_tx)
+        rc = store_tx_stale(s) ? STORE_ERR_IO : rocks_tx_write(s->rocks, store_tl_tx);
     if (rc != STORE_OK)
         store_tl_failed = 1;
     if (rc == STORE_OK)
         rc = rocks_write(s->rocks, b);
-    if (rc == STORE_OK)
+    if (rc == STORE_OK) {
         store_tl_commits++;
+        store_note_write(s);
+    }
     return rc;
 }
 
@@ -269,7 +348,7 @@ int store_log_settle(struct store *s)
 {
     if (store_tl_tx || store_tl_defer)
         return STORE_OK;
-    return store_durable(s, rocks_latest_seq(s->rocks));
+    return store_durable_locked(s, rocks_latest_seq(s->rocks));
 }
 
 int store_log_get(struct store *s, const char *key, size_t klen, char **val, size_t *vlen)
@@ -296,9 +375,9 @@ int store_log_get_prefix(struct store *s, const char *key, size_t klen, char *bu
 
 void store_tx_begin(struct store *s)
 {
-    OMK_UNUSED(s);
     OMK_ASSERT(store_tl_tx == NULL); /* transactions do not nest */
     store_tl_tx = rocks_tx_new();
+    store_tl_tx_epoch = atomic_load(&s->epoch);
 }
 
 int store_tx_end(struct store *s)
@@ -308,18 +387,108 @@ int store_tx_end(struct store *s)
 
     OMK_ASSERT(t != NULL);
     store_tl_tx = NULL;
-    rc = rocks_tx_write(s->rocks, t);
-    rocks_tx_free(t);
+    store_rdlock(s); /* the write and 'epoch' belong to one opening of RocksDB */
+    rc = store_tx_stale(s) ? STORE_ERR_IO : rocks_tx_write(s->rocks, t);
     if (rc != STORE_OK) {
         store_tl_failed = 1;
-        return rc;
+    } else {
+        store_note_write(s);
+        rc = store_log_settle(s);
     }
-    return store_log_settle(s);
+    store_rdunlock(s);
+    rocks_tx_free(t);
+    return rc;
 }
 
-/* Once a second, while appendfsync is everysec and something was written since the
- * last sync, sync the WAL. Exits when store_close() sets 'sync_stop'. Holds no store
- * lock while syncing: RocksDB orders the sync with concurrent writes itself. */
+/* ---- The resume (HOW WRITES RESUME, above) -------------------------------------------- */
+
+#define STORE_RESUME_MAX_WAIT_MS 60000 /* longest pause between failed reopens */
+
+/* Reopen RocksDB and rebuild RAM from it, 'excl' held as writer: see HOW WRITES RESUME.
+ * Logs the outcome. Returns what rocks_reopen() returned, or the index load's error. */
+static int store_reopen(struct store *s)
+{
+    uint64_t keys[256] = { 0 }, exps[256] = { 0 }, before, after, nkeys = 0;
+    char err[1024];
+    int reopened, rc;
+    int64_t t0 = omk_mono_us();
+
+    before = rocks_latest_seq(s->rocks);
+    rc = rocks_reopen(s->rocks, &reopened, err, sizeof(err));
+    if (!reopened) {
+        store_log(s->log, STORE_LOG_ALERT, "Writes stay refused: RocksDB could not be reopened: "
+                  "%s", err);
+        return rc;
+    }
+    after = rocks_latest_seq(s->rocks);
+    if (store_index_reload(s, keys, exps, err, sizeof(err)) != STORE_OK) {
+        /* RAM cannot be checked against what the log kept: no write may build on it. */
+        rocks_refuse(s->rocks, "the index could not be rebuilt after a reopen");
+        store_log(s->log, STORE_LOG_ALERT, "Writes stay refused: the index could not be "
+                  "rebuilt after the reopen (%s); retrying", err);
+        return STORE_ERR_IO;
+    }
+    for (int d = 0; d < s->databases; d++) {
+        atomic_store(&s->keys[d], keys[d]);
+        atomic_store(&s->expires[d], exps[d]);
+        nkeys += keys[d];
+    }
+    atomic_store(&s->flushed_seq, after); /* what the log holds is all RocksDB has */
+    atomic_fetch_add(&s->epoch, 1);
+    store_touched(s, -1, NULL, 0); /* WATCH: the keys whose writes were dropped changed */
+    if (rc == STORE_OK)
+        store_log(s->log, STORE_LOG_ALERT, "Writes resumed without a restart: RocksDB reopened "
+                  "'%s'; %llu writes that never reached the log are gone, and the index was "
+                  "rebuilt to match (%llu keys, %.1f s)", s->dir,
+                  (unsigned long long)(before > after ? before - after : 0),
+                  (unsigned long long)nkeys, (double)(omk_mono_us() - t0) / 1e6);
+    else
+        store_log(s->log, STORE_LOG_ALERT, "Writes stay refused: RocksDB could not be reopened "
+                  "read-write (%s); reads go on from it opened %s (%llu keys)", err,
+                  rc == STORE_ERR_CORRUPT ? "as it was" : "read-only",
+                  (unsigned long long)nkeys);
+    return rc;
+}
+
+/* Once a second, from the everysec thread: while writes are refused after a failed log
+ * write, probe the directory and, when it takes writes again, reopen. A failed reopen
+ * waits longer before the next (up to a minute). */
+static void store_resume(struct store *s)
+{
+    struct rocks_stats rs;
+    char why[512];
+    int64_t now = omk_now_ms();
+    int rc;
+
+    rocks_stats_get(s->rocks, &rs);
+    if (!rs.refusing || rs.read_only || now < s->resume_next_ms)
+        return;
+    if (rocks_probe(s->rocks, why, sizeof(why)) != STORE_OK) {
+        /* Said at the first failed probe, the tenth, then once a minute. */
+        s->resume_probes++;
+        if (s->resume_probes == 1 || s->resume_probes == 10 || s->resume_probes % 60 == 0)
+            store_log(s->log, STORE_LOG_ALERT, "Writes refused for %lld s: %s; trying again "
+                      "every second", (long long)((now - rs.refused_ms) / 1000), why);
+        return;
+    }
+    store_wrlock(s);
+    rc = store_reopen(s);
+    store_wrunlock(s);
+    s->resume_probes = 0;
+    if (rc == STORE_OK) {
+        s->resume_wait_ms = 0;
+    } else {
+        s->resume_wait_ms = s->resume_wait_ms ? 2 * s->resume_wait_ms : 2000;
+        if (s->resume_wait_ms > STORE_RESUME_MAX_WAIT_MS)
+            s->resume_wait_ms = STORE_RESUME_MAX_WAIT_MS;
+        s->resume_next_ms = omk_now_ms() + s->resume_wait_ms;
+    }
+}
+
+/* Once a second: while writes are refused, try to resume them (store_resume); while
+ * appendfsync is everysec and something was written since the last sync, sync the WAL.
+ * Exits when store_close() sets 'sync_stop'. Syncs under 'excl' as reader only: RocksDB
+ * orders the sync with concurrent writes itself. */
 static void *store_syncer_main(void *arg)
 {
     struct store *s = arg;
@@ -334,6 +503,7 @@ static void *store_syncer_main(void *arg)
         if (s->sync_stop)
             break;
         omk_mutex_unlock(&s->sync_mu);
+        store_resume(s);
         if (atomic_load(&s->fsync) == STORE_FSYNC_EVERYSEC) {
             struct rocks_stats rs;
 

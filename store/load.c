@@ -1,6 +1,6 @@
 /* load.c - the in-RAM index and RocksDB side by side: building the index from RocksDB
- * at start-up (one ordered pass, then ALEX's bulk load), and checking that the two
- * still agree (store_check). */
+ * at start-up (one ordered pass, then ALEX's bulk load) and again after a reopen
+ * (commit.c's resume), and checking that the two still agree (store_check). */
 #include "config.h"
 
 #include <stdio.h>
@@ -8,6 +8,7 @@
 
 #include "common/omk.h"
 #include "index/shard.h"
+#include "store/cache.h"
 #include "store/format.h"
 #include "store/rocks.h"
 #include "store/store_internal.h"
@@ -33,8 +34,12 @@ static struct idx_entry *load_entry(const char *k, size_t klen, const char *v, s
     return e;
 }
 
-int store_index_load(struct store *s, uint64_t *keys, uint64_t *expires, char *err,
-                     size_t errlen)
+/* Read every key of RocksDB in order into index entries: '*out' (returns memory freed
+ * with omk_free, the entries with idx_entry_free) holding '*nout' of them, counted per
+ * db byte into 'keys'/'expires' as store_index_load() says. STORE_OK, or an I/O error
+ * with a message in 'err' (nothing to free). */
+static int store_index_collect(struct store *s, struct idx_entry ***out, size_t *nout,
+                               uint64_t *keys, uint64_t *expires, char *err, size_t errlen)
 {
     struct rocks_iter *it = rocks_iter_new(s->rocks, NULL, 0, 1);
     struct idx_entry **v = NULL;
@@ -64,19 +69,51 @@ int store_index_load(struct store *s, uint64_t *keys, uint64_t *expires, char *e
     }
     rc = rocks_iter_status(it);
     rocks_iter_free(it);
-    if (rc == STORE_OK) {
-        /* RocksDB's bytewise order is the index's (memcmp, shorter first). */
-        OMK_ASSERT(idx_shards_bulk_load(s->ix, v, n) == IDX_OK);
-    } else {
+    if (rc != STORE_OK) {
         snprintf(err, errlen, "cannot read the keys: %s%s", store_strerror(rc),
                  rc == STORE_ERR_CORRUPT ? " (a damaged SST file, named in the log line "
                  "before: --rocksdb-repair yes moves the files it cannot read to <dir>/lost "
                  "and keeps the rest)" : "");
         for (size_t i = 0; i < n; i++)
             idx_entry_free(v[i]);
+        omk_free(v);
+        return rc;
     }
-    omk_free(v);
+    *out = v;
+    *nout = n;
+    return STORE_OK;
+}
+
+int store_index_load(struct store *s, uint64_t *keys, uint64_t *expires, char *err,
+                     size_t errlen)
+{
+    struct idx_entry **v = NULL;
+    size_t n = 0;
+    int rc = store_index_collect(s, &v, &n, keys, expires, err, errlen);
+
+    if (rc == STORE_OK) {
+        /* RocksDB's bytewise order is the index's (memcmp, shorter first). */
+        OMK_ASSERT(idx_shards_bulk_load(s->ix, v, n) == IDX_OK);
+        omk_free(v);
+    }
     return rc;
+}
+
+int store_index_reload(struct store *s, uint64_t *keys, uint64_t *expires, char *err,
+                       size_t errlen)
+{
+    struct idx_entry **v = NULL;
+    size_t n = 0;
+    int rc = store_index_collect(s, &v, &n, keys, expires, err, errlen);
+
+    if (rc != STORE_OK)
+        return rc;
+    /* The cached values go first: they are published in the entries being freed. */
+    cache_clear(s->cache);
+    idx_shards_clear(s->ix, NULL);
+    OMK_ASSERT(idx_shards_bulk_load(s->ix, v, n) == IDX_OK);
+    omk_free(v);
+    return STORE_OK;
 }
 
 /* Compare the entry of RocksDB key 'k' with its stored value; 0 when they agree, else

@@ -34,3 +34,10 @@ TESTS += tests/unit/test_cache
 tests_unit_test_cache_SOURCES = tests/unit/test_cache.c tests/tap.h
 tests_unit_test_cache_LDADD = store/libomkstore.a index/libomkindex.a \
 	common/libomkcommon.a $(ROCKSDB_LIBS) -lpthread
+
+# Writes come back after a failed log write (store/commit.c, HOW WRITES RESUME).
+check_PROGRAMS += tests/unit/test_store_resume
+TESTS += tests/unit/test_store_resume
+tests_unit_test_store_resume_SOURCES = tests/unit/test_store_resume.c tests/tap.h
+tests_unit_test_store_resume_LDADD = store/libomkstore.a index/libomkindex.a \
+	common/libomkcommon.a $(ROCKSDB_LIBS) -lpthread

@@ -253,6 +253,19 @@ static int recover_list(const char *dir, const char *suffix, struct recover_file
     return 0;
 }
 
+uint64_t recover_log_bytes(const char *dir)
+{
+    struct recover_files logs;
+    uint64_t total = 0;
+
+    if (recover_list(dir, ".log", &logs) != 0)
+        return 0;
+    for (size_t i = 0; i < logs.n; i++)
+        total += logs.v[i].size;
+    omk_free(logs.v);
+    return total;
+}
+
 /* Sync directory 'dir' (a file created, renamed or removed in it is then durable). */
 static void recover_sync_dir(const char *dir)
 {

@@ -1,24 +1,43 @@
 /* rocks.c - the only file that includes <rocksdb/c.h> (see rocks.h). Every 'char *err'
  * that RocksDB fills goes through rocks_fail(), which logs it once with its context,
  * frees it, counts it and maps it to a store code; a "Corruption" status also turns
- * the database read-only, so no write can build on damaged state. Opening checks the
- * data directory first (recover.c). */
+ * the database read-only, so no write can build on damaged state. A failed write to the
+ * log makes every later write fail at once ('refusing') until rocks_reopen() has closed
+ * and opened the database again; opening checks the data directory first (recover.c). */
 #include "config.h"
 
 #include "store/rocks.h"
 #include "store/store_internal.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <rocksdb/c.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 #include "store/format.h"
 
+/* What 'db' is (rocks_reopen). */
+enum rocks_state {
+    ROCKS_RW = 0,     /* open for reads and writes */
+    ROCKS_RO = 1,     /* a reopen could only open it read-only: reads go on, writes refused */
+    ROCKS_CLOSED = 2, /* a reopen could not open it at all: 'db' is NULL, every call fails */
+};
+
+/* 'db' and 'state' change only in rocks_reopen(), which holds 'life' as writer and is
+ * called with no other call of this file in flight except those that take 'life' as
+ * readers (rocks_checkpoint, rocks_disk_bytes, rocks_compact_all): the store calls
+ * everything else under its 'excl' lock, which the reopen holds as writer. */
 struct rocks {
-    rocksdb_t *db;
+    rocksdb_t *db;                   /* NULL in ROCKS_CLOSED */
+    enum rocks_state state;
+    pthread_rwlock_t life;           /* see above */
+    uint64_t closed_seq;             /* rocks_latest_seq() while ROCKS_CLOSED */
     rocksdb_options_t *opts;
     rocksdb_cache_t *cache;          /* the LRU block cache (shared with the table factory) */
     rocksdb_readoptions_t *ro;       /* point reads; read-only after open, shared */
@@ -29,6 +48,10 @@ struct rocks {
     atomic_int read_only;            /* 1 after a corruption */
     rocksdb_compactionfilter_t *filter; /* drops expired payloads; outlives the DB */
     atomic_int write_failed;         /* the last write failed: no WAL flush (rocks_flush_wal) */
+    atomic_int refusing;             /* 1: the log failed; every write fails at once until
+                                      * rocks_reopen() reopens read-write */
+    atomic_int_fast64_t refused_ms;  /* Unix ms 'refusing' was set, 0 while clear */
+    atomic_uint_fast64_t resumes;    /* read-write reopens that cleared 'refusing' */
     char *dir;                       /* the data directory (a copy); immutable */
     enum store_wal_recovery wal_recovery; /* store_config.wal_recovery; immutable */
     store_log_fn *log;               /* store_config.log; immutable */
@@ -119,6 +142,28 @@ static const char *rocks_filter_name(void *state)
     return "omenkv-expired-payload";
 }
 
+/* After a failed log write, writes fail at once until rocks_reopen() opens the database
+ * read-write: RocksDB 7.8 keeps a failed log writer's error, and Debian's build asserts
+ * on its next use. Logs the start of the refusal once. */
+void rocks_refuse(struct rocks *r, const char *why)
+{
+    if (atomic_exchange(&r->refusing, 1) == 0) {
+        atomic_store(&r->refused_ms, omk_now_ms());
+        store_log(r->log, STORE_LOG_ALERT, "Writes are refused from now on: %s. Reads go on; "
+                  "writes resume by themselves once the data directory takes writes again",
+                  why);
+    }
+}
+
+/* The error of a call made while the database is closed (a reopen failed). */
+static int rocks_gone(struct rocks *r, const char *what)
+{
+    atomic_fetch_add(&r->io_errors, 1);
+    store_log(r->log, STORE_LOG_WARN, "RocksDB %s failed: the database is closed (it could not "
+              "be reopened; retrying)", what);
+    return STORE_ERR_IO;
+}
+
 /* Advice appended to an open that RocksDB refused with 'err'. */
 static const char *rocks_open_hint(const char *err)
 {
@@ -168,7 +213,8 @@ static void rocks_report_dropped(struct rocks *r, char **names, uint64_t *sizes,
 }
 
 /* Open the database read-write with WAL recovery mode 'mode' (chosen by
- * recover_check_dir), logging the SST files RocksDB drops. 'r->db' is NULL. STORE_OK with 'r->db' set, or STORE_ERR_CORRUPT
+ * recover_check_dir), logging the SST files RocksDB drops. Caller holds 'life' as writer,
+ * or is rocks_open(); 'r->db' is NULL. STORE_OK with 'r->db' set, or STORE_ERR_CORRUPT
  * (RocksDB found damage) or STORE_ERR_IO, with a message in 'err'. */
 static int rocks_open_db(struct rocks *r, int mode, char *err, size_t errlen)
 {
@@ -249,6 +295,7 @@ int rocks_open(const struct store_config *c, struct rocks **out, char *err, size
     r->log = c->log;
     r->dir = omk_memdup(c->dir, strlen(c->dir) + 1);
     r->wal_recovery = c->wal_recovery;
+    omk_rwlock_init_wrpref(&r->life);
 
     r->opts = rocksdb_options_create();
     rocksdb_options_set_create_if_missing(r->opts, 1);
@@ -289,10 +336,12 @@ int rocks_open(const struct store_config *c, struct rocks **out, char *err, size
         rocksdb_cache_destroy(r->cache);
         rocksdb_options_destroy(r->opts);
         rocksdb_compactionfilter_destroy(r->filter);
+        pthread_rwlock_destroy(&r->life);
         omk_free(r->dir);
         omk_free(r);
         return rc;
     }
+    r->state = ROCKS_RW;
     r->ro = rocksdb_readoptions_create();
     r->wo = rocksdb_writeoptions_create();
     *out = r;
@@ -305,9 +354,11 @@ void rocks_close(struct rocks *r)
 
     if (!r)
         return;
-    /* Clean: every write acknowledged is in the log. */
-    clean = !atomic_load(&r->write_failed) && !atomic_load(&r->read_only);
-    rocksdb_close(r->db);
+    /* Clean: open read-write, and every write acknowledged is in the log. */
+    clean = r->state == ROCKS_RW && !atomic_load(&r->refusing) &&
+            !atomic_load(&r->write_failed) && !atomic_load(&r->read_only);
+    if (r->db)
+        rocksdb_close(r->db);
     if (clean)
         recover_mark_clean(r->dir, r->log);
     rocksdb_readoptions_destroy(r->ro);
@@ -315,8 +366,90 @@ void rocks_close(struct rocks *r)
     rocksdb_cache_destroy(r->cache);
     rocksdb_options_destroy(r->opts);
     rocksdb_compactionfilter_destroy(r->filter); /* the options only borrowed it */
+    pthread_rwlock_destroy(&r->life);
     omk_free(r->dir);
     omk_free(r);
+}
+
+int rocks_probe(struct rocks *r, char *why, size_t whylen)
+{
+    uint64_t need = recover_log_bytes(r->dir);
+    char path[4096], block[4096];
+    int fd, rc;
+
+    /* Reopening replays the logs into a new SST file (about their size) and writes a new
+     * MANIFEST, OPTIONS file and log: ask for the logs' bytes, an eighth more, and 1 MB. */
+    need += need / 8 + (1u << 20);
+    snprintf(path, sizeof(path), "%s/omenkv-probe.tmp", r->dir);
+    fd = open(path, O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0) {
+        snprintf(why, whylen, "cannot create a file in '%s': %s", r->dir, strerror(errno));
+        return STORE_ERR_IO;
+    }
+    memset(block, 0, sizeof(block));
+    if (write(fd, block, sizeof(block)) != (ssize_t)sizeof(block) || fdatasync(fd) != 0) {
+        snprintf(why, whylen, "cannot write a file in '%s': %s", r->dir, strerror(errno));
+        rc = STORE_ERR_IO;
+    } else if ((rc = posix_fallocate(fd, 0, (off_t)need)) != 0 && rc != EOPNOTSUPP &&
+               rc != EINVAL) {
+        snprintf(why, whylen, "%llu bytes are not free in '%s': %s",
+                 (unsigned long long)need, r->dir, strerror(rc));
+        rc = STORE_ERR_IO;
+    } else {
+        rc = STORE_OK;
+    }
+    close(fd);
+    unlink(path);
+    return rc;
+}
+
+int rocks_reopen(struct rocks *r, int *reopened, char *err, size_t errlen)
+{
+    char *rerr = NULL;
+    int rc, mode = 0;
+
+    *reopened = 0;
+    if (atomic_load(&r->read_only))
+        return STORE_ERR_CORRUPT;
+    /* The logs are checked before the database closes: damage beyond a torn tail keeps
+     * it open as it is (reads go on) and read-only, as a corruption does. */
+    rc = recover_check_dir(r->dir, r->wal_recovery, 0, r->log, &mode, err, errlen);
+    if (rc == STORE_ERR_CORRUPT)
+        atomic_store(&r->read_only, 1);
+    if (rc != STORE_OK)
+        return rc;
+    omk_rwlock_wrlock(&r->life);
+    if (r->db) {
+        r->closed_seq = rocksdb_get_latest_sequence_number(r->db);
+        rocksdb_close(r->db);
+        r->db = NULL;
+        r->state = ROCKS_CLOSED;
+    }
+    rc = rocks_open_db(r, mode, err, errlen);
+    if (rc == STORE_OK) {
+        r->state = ROCKS_RW;
+        atomic_store(&r->write_failed, 0);
+        atomic_store(&r->refused_ms, 0);
+        atomic_store(&r->refusing, 0);
+        atomic_fetch_add(&r->resumes, 1);
+    } else {
+        /* Reads go on from what the files hold, if RocksDB can read them; the next
+         * attempt closes this handle and tries read-write again. */
+        if (rc == STORE_ERR_CORRUPT)
+            atomic_store(&r->read_only, 1); /* damage: no more attempts, writes refused */
+        r->db = rocksdb_open_for_read_only(r->opts, r->dir, 0, &rerr);
+        if (rerr) {
+            store_log(r->log, STORE_LOG_ALERT, "RocksDB cannot be opened read-only either: %s",
+                      rerr);
+            rocksdb_free(rerr);
+            r->db = NULL;
+        } else {
+            r->state = ROCKS_RO;
+        }
+    }
+    *reopened = r->db != NULL;
+    omk_rwlock_unlock(&r->life);
+    return rc;
 }
 
 int rocks_get(struct rocks *r, const char *key, size_t klen, char **val, size_t *vlen)
@@ -325,6 +458,8 @@ int rocks_get(struct rocks *r, const char *key, size_t klen, char **val, size_t 
     size_t n = 0;
 
     atomic_fetch_add(&r->reads, 1);
+    if (!r->db)
+        return rocks_gone(r, "get");
     if (!rocks_injected(r, ROCKS_OP_GET, &err))
         v = rocksdb_get(r->db, r->ro, key, klen, &n, &err);
     if (err)
@@ -345,6 +480,8 @@ int rocks_get_prefix(struct rocks *r, const char *key, size_t klen, char *buf, s
     size_t n;
 
     atomic_fetch_add(&r->reads, 1);
+    if (!r->db)
+        return rocks_gone(r, "get");
     if (!rocks_injected(r, ROCKS_OP_GET, &err))
         ps = rocksdb_get_pinned(r->db, r->ro, key, klen, &err);
     if (err)
@@ -403,16 +540,27 @@ void rocks_batch_delete_range(struct rocks_batch *b, const char *begin, size_t b
 int rocks_write(struct rocks *r, struct rocks_batch *b)
 {
     char *err = NULL;
+    int rc, injected;
 
     if (atomic_load(&r->read_only))
         return STORE_ERR_CORRUPT;
-    if (!rocks_injected(r, ROCKS_OP_WRITE, &err))
+    if (atomic_load(&r->refusing))
+        return STORE_ERR_IO; /* logged once, when the refusal began */
+    injected = rocks_injected(r, ROCKS_OP_WRITE, &err);
+    if (!injected)
         rocksdb_write(r->db, r->wo, b->wb, &err);
     if (err) {
         atomic_store(&r->write_failed, 1);
-        return rocks_fail(r, err, "write");
+        rc = rocks_fail(r, err, "write");
+        /* A write appends to the log's buffer, and writes the buffer out when it is
+         * full or when a new log file is needed: a real failure may have broken the
+         * log. An injected one (tests) stands for a single failed write. */
+        if (!injected && rc == STORE_ERR_IO)
+            rocks_refuse(r, "a write failed");
+        return rc;
     }
-    atomic_store(&r->write_failed, 0);
+    if (atomic_load(&r->write_failed)) /* a load: no store to a shared line per write */
+        atomic_store(&r->write_failed, 0);
     atomic_fetch_add(&r->writes, 1);
     return STORE_OK;
 }
@@ -420,43 +568,59 @@ int rocks_write(struct rocks *r, struct rocks_batch *b)
 int rocks_flush_wal(struct rocks *r, int sync)
 {
     char *err = NULL;
+    int rc;
 
     /* After a failed write (a full disk) RocksDB's WAL writer keeps the error, and a
      * FlushWAL on it trips the same assertion. Nothing reached the WAL since, so there
-     * is nothing to flush until a write succeeds again. */
-    if (atomic_load(&r->write_failed))
+     * is nothing to flush until a write succeeds again (after an injected failure) or
+     * the database is reopened (after a real one: 'refusing'). */
+    if (atomic_load(&r->write_failed) || atomic_load(&r->refusing))
         return STORE_ERR_IO;
     if (!rocks_injected(r, ROCKS_OP_SYNC, &err))
         rocksdb_flush_wal(r->db, (unsigned char)(sync != 0), &err);
     if (err) {
         atomic_store(&r->write_failed, 1);
-        return rocks_fail(r, err, sync ? "WAL sync" : "WAL write");
+        rc = rocks_fail(r, err, sync ? "WAL sync" : "WAL write");
+        rocks_refuse(r, sync ? "a sync of the write-ahead log failed"
+                          : "a write to the write-ahead log failed");
+        return rc;
     }
     return STORE_OK;
 }
 
 uint64_t rocks_latest_seq(struct rocks *r)
 {
-    return rocksdb_get_latest_sequence_number(r->db);
+    return r->db ? rocksdb_get_latest_sequence_number(r->db) : r->closed_seq;
 }
 
 void rocks_compact_all(struct rocks *r)
 {
-    rocksdb_compact_range(r->db, NULL, 0, NULL, 0);
+    omk_rwlock_rdlock(&r->life);
+    if (r->db)
+        rocksdb_compact_range(r->db, NULL, 0, NULL, 0);
+    omk_rwlock_unlock(&r->life);
 }
 
 int rocks_checkpoint(struct rocks *r, const char *path)
 {
     char *err = NULL;
-    rocksdb_checkpoint_t *cp = rocksdb_checkpoint_object_create(r->db, &err);
+    rocksdb_checkpoint_t *cp;
+    int rc = STORE_OK;
 
+    omk_rwlock_rdlock(&r->life); /* a reopen waits for the checkpoint */
+    if (!r->db) {
+        omk_rwlock_unlock(&r->life);
+        return rocks_gone(r, "checkpoint");
+    }
+    cp = rocksdb_checkpoint_object_create(r->db, &err);
+    if (!err) {
+        rocksdb_checkpoint_create(cp, path, 0, &err); /* 0: flush the memtable into it */
+        rocksdb_checkpoint_object_destroy(cp);
+    }
     if (err)
-        return rocks_fail(r, err, "checkpoint");
-    rocksdb_checkpoint_create(cp, path, 0, &err); /* 0: flush the memtable into it */
-    rocksdb_checkpoint_object_destroy(cp);
-    if (err)
-        return rocks_fail(r, err, "checkpoint");
-    return STORE_OK;
+        rc = rocks_fail(r, err, "checkpoint");
+    omk_rwlock_unlock(&r->life);
+    return rc;
 }
 
 struct rocks_iter *rocks_iter_new(struct rocks *r, const char *upper, size_t ulen, int bulk)
@@ -473,7 +637,7 @@ struct rocks_iter *rocks_iter_new(struct rocks *r, const char *upper, size_t ule
         rocksdb_readoptions_set_fill_cache(it->ro, 0);
         rocksdb_readoptions_set_readahead_size(it->ro, 2u << 20);
     }
-    it->it = rocksdb_create_iterator(r->db, it->ro);
+    it->it = r->db ? rocksdb_create_iterator(r->db, it->ro) : NULL; /* NULL: closed */
     return it;
 }
 
@@ -481,7 +645,8 @@ void rocks_iter_free(struct rocks_iter *it)
 {
     if (!it)
         return;
-    rocksdb_iter_destroy(it->it);
+    if (it->it)
+        rocksdb_iter_destroy(it->it);
     rocksdb_readoptions_destroy(it->ro); /* after the iterator: it reads the bound */
     omk_free(it->upper);
     omk_free(it);
@@ -489,17 +654,19 @@ void rocks_iter_free(struct rocks_iter *it)
 
 void rocks_iter_seek(struct rocks_iter *it, const char *key, size_t klen)
 {
-    rocksdb_iter_seek(it->it, key, klen);
+    if (it->it)
+        rocksdb_iter_seek(it->it, key, klen);
 }
 
 void rocks_iter_seek_to_last(struct rocks_iter *it)
 {
-    rocksdb_iter_seek_to_last(it->it);
+    if (it->it)
+        rocksdb_iter_seek_to_last(it->it);
 }
 
 int rocks_iter_valid(struct rocks_iter *it)
 {
-    return rocksdb_iter_valid(it->it) != 0;
+    return it->it && rocksdb_iter_valid(it->it) != 0;
 }
 
 void rocks_iter_next(struct rocks_iter *it)
@@ -521,6 +688,8 @@ int rocks_iter_status(struct rocks_iter *it)
 {
     char *err = NULL;
 
+    if (!it->it)
+        return rocks_gone(it->r, "iterator");
     if (!rocks_injected(it->r, ROCKS_OP_ITER, &err))
         rocksdb_iter_get_error(it->it, &err);
     if (err)
@@ -535,16 +704,21 @@ void rocks_stats_get(struct rocks *r, struct rocks_stats *out)
     out->io_errors = atomic_load(&r->io_errors);
     out->read_only = atomic_load(&r->read_only);
     out->write_failed = atomic_load(&r->write_failed);
+    out->refusing = atomic_load(&r->refusing);
+    out->refused_ms = atomic_load(&r->refused_ms);
+    out->resumes = atomic_load(&r->resumes);
 }
 
 uint64_t rocks_disk_bytes(struct rocks *r)
 {
     uint64_t sst = 0, mem = 0;
 
-    if (rocksdb_property_int(r->db, "rocksdb.total-sst-files-size", &sst) != 0)
+    omk_rwlock_rdlock(&r->life);
+    if (!r->db || rocksdb_property_int(r->db, "rocksdb.total-sst-files-size", &sst) != 0)
         sst = 0;
-    if (rocksdb_property_int(r->db, "rocksdb.cur-size-all-mem-tables", &mem) != 0)
+    if (!r->db || rocksdb_property_int(r->db, "rocksdb.cur-size-all-mem-tables", &mem) != 0)
         mem = 0;
+    omk_rwlock_unlock(&r->life);
     return sst + mem;
 }
 
@@ -599,6 +773,8 @@ int rocks_tx_get(struct rocks *r, struct rocks_tx *t, const char *key, size_t kl
     size_t n = 0;
 
     atomic_fetch_add(&r->reads, 1);
+    if (!r->db)
+        return rocks_gone(r, "get");
     if (!rocks_injected(r, ROCKS_OP_GET, &err))
         v = rocksdb_writebatch_wi_get_from_batch_and_db(t->wi, r->db, r->ro, key, klen, &n, &err);
     if (err)
@@ -613,17 +789,26 @@ int rocks_tx_get(struct rocks *r, struct rocks_tx *t, const char *key, size_t kl
 int rocks_tx_write(struct rocks *r, struct rocks_tx *t)
 {
     char *err = NULL;
+    int rc, injected;
 
     if (rocksdb_writebatch_wi_count(t->wi) == 0)
         return STORE_OK;
     if (atomic_load(&r->read_only))
         return STORE_ERR_CORRUPT;
-    if (!rocks_injected(r, ROCKS_OP_WRITE, &err))
+    if (atomic_load(&r->refusing))
+        return STORE_ERR_IO; /* as rocks_write() */
+    injected = rocks_injected(r, ROCKS_OP_WRITE, &err);
+    if (!injected)
         rocksdb_write_writebatch_wi(r->db, r->wo, t->wi, &err);
     if (err) {
         atomic_store(&r->write_failed, 1);
-        return rocks_fail(r, err, "write");
+        rc = rocks_fail(r, err, "write");
+        if (!injected && rc == STORE_ERR_IO)
+            rocks_refuse(r, "a write failed");
+        return rc;
     }
+    if (atomic_load(&r->write_failed))
+        atomic_store(&r->write_failed, 0);
     rocksdb_writebatch_wi_clear(t->wi);
     atomic_fetch_add(&r->writes, 1);
     return STORE_OK;

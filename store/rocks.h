@@ -1,10 +1,14 @@
 /* rocks.h - the one wrapper around RocksDB's C API (module-private to store/). It opens
  * the database with omenkv's tuning, and turns every RocksDB error into a store code:
  * each error is logged once with its context, freed, counted, and a corruption switches
- * the database to read-only (every later write fails with STORE_ERR_CORRUPT).
+ * the database to read-only (every later write fails with STORE_ERR_CORRUPT). A failed
+ * write to the log makes every later write fail (STORE_ERR_IO) until rocks_reopen().
  *
  * Threads: every function may be called from any thread at once, except that
- * rocks_close() must run alone. A batch or an iterator belongs to one thread. */
+ * rocks_close() must run alone and rocks_reopen() with no other call in flight but
+ * rocks_checkpoint(), rocks_disk_bytes(), rocks_compact_all(), rocks_stats_get() and
+ * rocks_test_fail_next() (the store calls the rest under its 'excl' lock, which the
+ * reopen holds as writer). A batch or an iterator belongs to one thread. */
 #ifndef OMK_STORE_ROCKS_H
 #define OMK_STORE_ROCKS_H
 
@@ -39,6 +43,26 @@ int rocks_open(const struct store_config *c, struct rocks **out, char *err, size
  * If every write it took is in the log, records the clean shutdown for the next open. */
 void rocks_close(struct rocks *r);
 
+/* Whether the data directory would take a reopen now: a file can be created, written and
+ * synced there, and the space a reopen needs (about the logs' size) can be allocated.
+ * STORE_OK, or STORE_ERR_IO with the reason in 'why' (whylen bytes). Any thread. */
+int rocks_probe(struct rocks *r, char *why, size_t whylen);
+
+/* Refuse every write from now on (STORE_ERR_IO), as after a failed log write, until
+ * rocks_reopen() succeeds; 'why' goes to the log line that says so (once). */
+void rocks_refuse(struct rocks *r, const char *why);
+
+/* After a failed log write: check the logs (a torn tail is dropped, with a warning),
+ * close the database and open it again read-write, so that writes are accepted again.
+ * What never reached the log is gone from RocksDB after this: the caller must bring
+ * what it keeps in RAM back in line when '*reopened' is 1 (the database was reopened,
+ * read-write or read-only). Returns STORE_OK (writes accepted again); STORE_ERR_CORRUPT
+ * (damage beyond a torn tail: the database stays open as it was, now read-only); or
+ * STORE_ERR_IO (it could not be opened read-write: it is open read-only if RocksDB could
+ * read it, else closed, every call failing, until the next attempt), with a message in
+ * 'err'. See the thread rule above. */
+int rocks_reopen(struct rocks *r, int *reopened, char *err, size_t errlen);
+
 /* Point read of 'key'/'klen'. STORE_OK with the whole value in '*val'/'*vlen' (returns
  * memory freed with rocks_free()), STORE_NOTFOUND, or an error. */
 int rocks_get(struct rocks *r, const char *key, size_t klen, char **val, size_t *vlen);
@@ -68,21 +92,20 @@ void rocks_batch_delete_range(struct rocks_batch *b, const char *begin, size_t b
  * the WAL's buffer in this process (the WAL is flushed by hand: manual_wal_flush). It
  * reaches the log file only with the next rocks_flush_wal(), which covers every write
  * whose sequence number rocks_latest_seq() reported before it started. STORE_OK, or
- * STORE_ERR_CORRUPT at once when the database is read-only, or an error. */
+ * STORE_ERR_CORRUPT at once when the database is read-only, STORE_ERR_IO at once while
+ * writes are refused (a failed log write, until rocks_reopen), or an error. */
 int rocks_write(struct rocks *r, struct rocks_batch *b);
 
-/* The sequence number of the newest write readers can see. */
+/* The sequence number of the newest write readers can see. A reopen may make it go
+ * down: the writes that never reached the log are gone. */
 uint64_t rocks_latest_seq(struct rocks *r);
 
 /* Hand the WAL buffer to the OS (after which a crash of the process loses nothing),
  * and with 'sync' also sync it to disk. STORE_OK or an error. After a failed flush every
- * later one fails at once (STORE_ERR_IO), and RocksDB refuses writes, until the store is
- * reopened: RocksDB 7.8's WAL writer keeps the error (and Debian's build asserts on it). */
+ * later one fails at once (STORE_ERR_IO), and so does every write, until rocks_reopen():
+ * RocksDB 7.8's WAL writer keeps the error (and Debian's build asserts on it). */
 int rocks_flush_wal(struct rocks *r, int sync);
 
-/* An iterator over a consistent snapshot, bounded above by 'upper'/'ulen' exclusive
- * (copied; NULL: no bound). 'bulk' marks a long walk: it reads ahead and does not fill
- * the block cache. Never NULL. Position it with a seek before use. */
 /* Compact every key range now (tests: makes the compaction filter run). */
 void rocks_compact_all(struct rocks *r);
 
@@ -90,6 +113,10 @@ void rocks_compact_all(struct rocks *r);
  * exist): SST files hard-linked, the memtable flushed into it. STORE_OK or an error. */
 int rocks_checkpoint(struct rocks *r, const char *path);
 
+/* An iterator over a consistent snapshot, bounded above by 'upper'/'ulen' exclusive
+ * (copied; NULL: no bound). 'bulk' marks a long walk: it reads ahead and does not fill
+ * the block cache. Never NULL (while the database is closed it is never valid and its
+ * status is an error). Position it with a seek before use. */
 struct rocks_iter *rocks_iter_new(struct rocks *r, const char *upper, size_t ulen, int bulk);
 void rocks_iter_free(struct rocks_iter *it);
 void rocks_iter_seek(struct rocks_iter *it, const char *key, size_t klen);
@@ -110,6 +137,9 @@ struct rocks_stats {
     uint64_t io_errors; /* errors seen (each logged once) */
     int read_only;      /* 1 after a corruption error */
     int write_failed;   /* 1 while the last write failed (a full disk, say) */
+    int refusing;       /* 1 while writes are refused, after a failed log write */
+    int64_t refused_ms; /* Unix ms when the refusal began, 0: none */
+    uint64_t resumes;   /* reopens that ended a refusal */
 };
 void rocks_stats_get(struct rocks *r, struct rocks_stats *out);
 

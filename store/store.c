@@ -366,6 +366,9 @@ void store_stats_get(struct store *s, struct store_stats *out)
     out->io_errors = rs.io_errors;
     out->read_only = rs.read_only;
     out->write_failed = rs.write_failed;
+    out->writes_refused = rs.refusing;
+    out->refused_since_ms = rs.refused_ms;
+    out->resumes = rs.resumes;
     out->expired_keys = atomic_load(&s->expired_keys);
     out->wal_syncs = atomic_load(&s->wal_syncs);
     out->last_sync_ms = atomic_load(&s->last_sync_ms);

@@ -157,6 +157,10 @@ struct store_stats {
     int64_t open_ms;           /* time store_open() took to count the keys */
     int read_only;             /* 1 after a corruption error */
     int write_failed;          /* 1 while the last write failed (until one succeeds) */
+    int writes_refused;        /* 1 while writes are refused after a failed log write,
+                                * until the store resumes (commit.c) */
+    int64_t refused_since_ms;  /* Unix ms when the refusal began, 0: writes are accepted */
+    uint64_t resumes;          /* times writes resumed after a failed log write */
     uint64_t index_keys;       /* keys in the in-RAM index (all databases) */
     uint64_t index_bytes;      /* its nodes, slots and models (not the entries) */
     uint64_t entry_bytes;      /* its entry records (key bytes and metadata) */
@@ -190,13 +194,16 @@ uint64_t store_disk_bytes(struct store *s);
 void store_defer_flush(int on);
 
 /* A ticket covering every write any thread has made visible so far: a reply that read
- * or wrote anything before this call waits for it. Any thread, lock-free. */
+ * or wrote anything before this call waits for it. Any thread holding no store lock
+ * (it waits while a resume reopens RocksDB). */
 uint64_t store_ticket(struct store *s);
 
 /* Make every write up to 'ticket' durable as appendfsync says (in the log file; synced
  * too under 'always'). Returns STORE_OK at once when it already is, else after one log
- * write; or the log's error, after which RocksDB refuses writes (reads go on) until the
- * store is reopened. Any thread. */
+ * write; or an error: the log's, after which every write is refused (reads go on) until
+ * the store resumes by itself (commit.c, HOW WRITES RESUME), or STORE_ERR_IO when a
+ * resume came between this thread's writes since its last call and this call (they may
+ * be gone). Any thread holding no store lock. */
 int store_durable(struct store *s, uint64_t ticket);
 
 /* Open a transaction on this thread: until store_tx_end(), every commit of this thread
@@ -207,8 +214,11 @@ void store_tx_begin(struct store *s);
 
 /* Write the transaction's batch to RocksDB in one write (one WAL record: all of it or
  * none survives a crash), then settle it as any commit (a worker: with its pass). Returns
- * STORE_OK or the RocksDB error; after an error the pass's store_durable() fails too, so
- * that every reply of the pass that reported a write becomes an error. */
+ * STORE_OK or the RocksDB error, or STORE_ERR_IO without writing when a resume reopened
+ * RocksDB since store_tx_begin() (it rebuilt RAM without the batch; a commit inside the
+ * transaction after it fails the same way); after an error the pass's store_durable()
+ * fails too, so that every reply of the pass that reported a write becomes an error.
+ * Caller holds no store lock. */
 int store_tx_end(struct store *s);
 
 /* The number of batches this thread has committed so far (a command wrote if it changed

@@ -43,6 +43,8 @@ struct scan_table;
  *   3. The SCAN cursor table mutex (scan.c): held only to look up or update a slot,
  *      never across RocksDB I/O and never together with a stripe.
  *   4. 'sync_mu' (the everysec thread's sleep): taken alone, never with the others.
+ *      The same thread takes 'excl' as writer to resume writes (commit.c), after
+ *      dropping 'sync_mu'.
  *   5. The index shard locks (index/shard.h), innermost: taken for one index operation
  *      at a time (or one ordered walk), after any of 1-2, and never held across
  *      RocksDB I/O or a callback into the caller.
@@ -52,7 +54,8 @@ struct scan_table;
  *      'excl' held (as reader, or as writer by store_flush) and no shard lock; pins
  *      (cache_pin/unpin) are atomics and may be taken under a shard lock.
  *
- * RocksDB's internal locks come after all of these. The counters are atomics and need
+ * rocks.c's 'life' lock comes after 'excl' (a reopen holds both as writer; a checkpoint
+ * holds only 'life', as reader), and RocksDB's internal locks come after all of these. The counters are atomics and need
  * no lock; they are exact because each change is made under the key's stripe (or the
  * exclusive lock), in the same critical section as the write that causes it. */
 struct store {
@@ -81,6 +84,11 @@ struct store {
     pthread_cond_t sync_cv;         /* signalled by store_close(); CLOCK_MONOTONIC */
     int sync_stop;                  /* 1: the syncer must exit (sync_mu) */
     uint64_t synced_writes;         /* rocks writes at the last sync (syncer only) */
+    atomic_uint_fast64_t epoch;     /* RocksDB reopens by a resume (commit.c); changed
+                                     * under 'excl' as writer */
+    uint64_t resume_probes;         /* failed probes in a row (syncer only) */
+    int64_t resume_wait_ms;         /* pause after the last failed reopen (syncer only) */
+    int64_t resume_next_ms;         /* Unix ms before which no reopen is tried (syncer only) */
 
     struct scan_table *scans;       /* SCAN cursors (scan.c; its own mutex) */
     struct idx_shards *ix;          /* every key: RocksDB key -> entry (lock 5, innermost) */
@@ -132,6 +140,13 @@ void store_log(store_log_fn *fn, int level, const char *fmt, ...)
  * zeroed by the caller). STORE_OK, or an I/O error with a message in 'err'. */
 int store_index_load(struct store *s, uint64_t *keys, uint64_t *expires, char *err,
                      size_t errlen);
+
+/* Build the index again from RocksDB (after a reopen): read every key as
+ * store_index_load() does, and only once that succeeded empty the value cache and the
+ * index and load them. Caller holds 'excl' as writer. STORE_OK, or an I/O error with a
+ * message in 'err', the index and the cache unchanged. */
+int store_index_reload(struct store *s, uint64_t *keys, uint64_t *expires, char *err,
+                       size_t errlen);
 
 /* Walk RocksDB and check every key against its index entry and the index's own
  * invariants, counting as store_index_load() does (plus undecodable values in '*bad').
@@ -348,7 +363,8 @@ int store_ws_commit(struct store *s, struct store_ws *w);
 /* 1 if writes must sync the WAL before they are acknowledged (appendfsync always). */
 int store_sync_writes(struct store *s);
 
-/* Sync the WAL now and record it (wal_syncs, last_sync_ms). STORE_OK or an error. */
+/* Sync the WAL now and record it (wal_syncs, last_sync_ms). Takes 'excl' as reader: the
+ * caller holds no store lock. STORE_OK or an error. */
 int store_sync_wal(struct store *s);
 
 /* The two halves of every commit (commit.c, HOW IT WORKS): append batch 'b' to RocksDB
@@ -393,6 +409,9 @@ int recover_mark_clean(const char *dir, store_log_fn *log);
 
 /* Remove the clean-shutdown record of 'dir', if any (before a repair rewrites the files). */
 void recover_forget_clean(const char *dir);
+
+/* Bytes of every write-ahead log in 'dir' (0 if it cannot be listed). */
+uint64_t recover_log_bytes(const char *dir);
 
 /* The SST files of 'dir': 'n' names (returns memory freed with recover_tables_free) and
  * their sizes. 0, or -1 with errno. */

@@ -48,6 +48,16 @@ tests_integ_test_hostile_SOURCES = tests/integ/test_hostile.c tests/integ/tproc.
 tests_integ_test_hostile_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_hostile_LDADD = $(INTEG_LDADD)
 
+# A data directory that turns read-only, then writable: writes resume without a restart
+# (store/commit.c, HOW WRITES RESUME); the full-disk twin is test_diskfull (clients/local.mk).
+RODIR_INTEG = tests/integ/test_rodir
+check_PROGRAMS += $(RODIR_INTEG)
+TESTS += $(RODIR_INTEG)
+$(RODIR_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_rodir_SOURCES = tests/integ/test_rodir.c tests/integ/tproc.h
+tests_integ_test_rodir_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_rodir_LDADD = $(INTEG_LDADD)
+
 # Damaged data files at start-up: each kind, and what the server does (store/recover.c).
 CORRUPT_INTEG = tests/integ/test_corrupt
 check_PROGRAMS += $(CORRUPT_INTEG)
