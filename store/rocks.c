@@ -371,6 +371,36 @@ void rocks_close(struct rocks *r)
     omk_free(r);
 }
 
+#define ROCKS_PROBE_FDS_SPARE 32 /* descriptors a reopen needs besides the SST files */
+
+/* Whether a reopen would find the descriptors it needs: one per SST file (RocksDB keeps
+ * every table open) and ROCKS_PROBE_FDS_SPARE more, taken (by duplicating 'fd') and
+ * given back. STORE_OK, or STORE_ERR_IO with the reason in 'why'. */
+static int rocks_probe_fds(struct rocks *r, int fd, char *why, size_t whylen)
+{
+    char **names = NULL;
+    uint64_t *sizes = NULL;
+    size_t n = 0, want, got = 0;
+    int *fds, rc = STORE_OK;
+
+    if (recover_list_tables(r->dir, &names, &sizes, &n) != 0)
+        n = 0;
+    recover_tables_free(names, sizes, n);
+    want = n + ROCKS_PROBE_FDS_SPARE;
+    fds = omk_malloc(want * sizeof(*fds));
+    while (got < want && (fds[got] = fcntl(fd, F_DUPFD_CLOEXEC, 0)) >= 0)
+        got++;
+    if (got < want) {
+        snprintf(why, whylen, "a reopen needs %zu file descriptors, %zu are free: %s", want,
+                 got, strerror(errno));
+        rc = STORE_ERR_IO;
+    }
+    while (got > 0)
+        close(fds[--got]);
+    omk_free(fds);
+    return rc;
+}
+
 int rocks_probe(struct rocks *r, char *why, size_t whylen)
 {
     uint64_t need = recover_log_bytes(r->dir);
@@ -396,7 +426,7 @@ int rocks_probe(struct rocks *r, char *why, size_t whylen)
                  (unsigned long long)need, r->dir, strerror(rc));
         rc = STORE_ERR_IO;
     } else {
-        rc = STORE_OK;
+        rc = rocks_probe_fds(r, fd, why, whylen);
     }
     close(fd);
     unlink(path);

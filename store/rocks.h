@@ -44,8 +44,9 @@ int rocks_open(const struct store_config *c, struct rocks **out, char *err, size
 void rocks_close(struct rocks *r);
 
 /* Whether the data directory would take a reopen now: a file can be created, written and
- * synced there, and the space a reopen needs (about the logs' size) can be allocated.
- * STORE_OK, or STORE_ERR_IO with the reason in 'why' (whylen bytes). Any thread. */
+ * synced there, the space a reopen needs (about the logs' size) can be allocated, and
+ * the file descriptors it needs (one per SST file, and some) are free. STORE_OK, or
+ * STORE_ERR_IO with the reason in 'why' (whylen bytes). Any thread. */
 int rocks_probe(struct rocks *r, char *why, size_t whylen);
 
 /* Refuse every write from now on (STORE_ERR_IO), as after a failed log write, until
