@@ -123,6 +123,7 @@ struct server_config {
     _Atomic long long rocksdb_block_size;        /* rocksdb-block-size: bytes */
     _Atomic long long rocksdb_write_buffer_size; /* rocksdb-write-buffer-size: bytes */
     _Atomic int rocksdb_max_background_jobs;     /* rocksdb-max-background-jobs */
+    _Atomic int rocksdb_max_open_files;          /* rocksdb-max-open-files */
     _Atomic int rocksdb_wal_recovery_mode;       /* enum store_wal_recovery */
     _Atomic bool rocksdb_repair;                 /* rocksdb-repair: repair before opening */
     /* not options */

@@ -157,6 +157,7 @@ static void main_open_store(void)
     sc.block_size = (size_t)server.cfg.rocksdb_block_size;
     sc.write_buffer_bytes = (size_t)server.cfg.rocksdb_write_buffer_size;
     sc.max_background_jobs = server.cfg.rocksdb_max_background_jobs;
+    sc.max_open_files = (int)server.rocksdb_open_files; /* what the descriptor budget kept */
     sc.wal_recovery = (enum store_wal_recovery)server.cfg.rocksdb_wal_recovery_mode;
     sc.repair = server.cfg.rocksdb_repair;
     sc.maxmemory = (size_t)server.cfg.maxmemory;

@@ -4,7 +4,8 @@
  * HOW DESCRIPTORS ARE BUDGETED. Each client holds one descriptor; the server keeps
  * SERVER_FDS_RESERVED for itself (Redis' CONFIG_MIN_RESERVED_FDS: stdio, the log, the
  * pidfile, the listeners, the main loop), SERVER_FDS_PER_WORKER per worker (its epoll
- * instance and notify pipe), and SERVER_FDS_ROCKSDB for RocksDB. At start-up
+ * instance and notify pipe), and RocksDB's share (rocksdb-max-open-files table files plus
+ * SERVER_FDS_ROCKSDB_OTHER), which RocksDB never exceeds. At start-up
  * server_fds_fit() raises RLIMIT_NOFILE to maxclients plus that reserve if it may, and
  * otherwise lowers maxclients to fit, with Redis' warnings (adjustOpenFilesLimit), so
  * clients can never take the descriptors RocksDB needs to open its next log or table
@@ -38,17 +39,20 @@ struct server server;
 
 #define SERVER_FDS_RESERVED 32  /* Redis' CONFIG_MIN_RESERVED_FDS */
 #define SERVER_FDS_PER_WORKER 3 /* a worker's epoll instance and the two ends of its pipe */
-/* RocksDB's share. The store opens RocksDB with max_open_files -1 (its default: every
- * table file stays open) and offers no option to cap it, so this is a generous guess:
- * enough for a database of several hundred table files (tens of GB at the default
- * 64 MB files) plus its WAL, MANIFEST, info log, lock file and compaction outputs. With
- * a cap in the store (max_open_files), this would be that cap plus a few dozen. */
-#define SERVER_FDS_ROCKSDB 1000
+/* RocksDB's share: the table files it may keep open (rocksdb-max-open-files, which the
+ * store passes to RocksDB as max_open_files, so it never opens more) plus
+ * SERVER_FDS_ROCKSDB_OTHER for its WAL, MANIFEST, info log, lock file, a flush's and a
+ * compaction's outputs and a checkpoint. RocksDB keeps at least 20 table files open. */
+#define SERVER_FDS_ROCKSDB_OTHER 64
+#define SERVER_ROCKSDB_MIN_FILES 20
 
 long long server_fds_fit(long long maxclients, int nworkers, int startup)
 {
     rlim_t base = SERVER_FDS_RESERVED + (rlim_t)SERVER_FDS_PER_WORKER * (rlim_t)nworkers;
-    rlim_t want = (rlim_t)maxclients + base + SERVER_FDS_ROCKSDB, best, avail, rocks;
+    rlim_t rocks_want = (rlim_t)(startup ? server.cfg.rocksdb_max_open_files
+                                         : server.rocksdb_open_files) +
+                        SERVER_FDS_ROCKSDB_OTHER;
+    rlim_t want = (rlim_t)maxclients + base + rocks_want, best, avail, rocks;
     struct rlimit rl;
     int set_errno = 0;
     long long fit;
@@ -77,14 +81,20 @@ long long server_fds_fit(long long maxclients, int nworkers, int startup)
                     (unsigned long long)old);
     }
     best = rl.rlim_cur;
+    if (startup)
+        server.rocksdb_open_files = server.cfg.rocksdb_max_open_files;
     if (best >= want)
         return maxclients;
 
     /* Lower maxclients to fit; when even the reserve does not fit, RocksDB gets half of
      * what the server itself leaves, so that a limit of 1024 still serves some clients. */
     avail = best > base ? best - base : 0;
-    rocks = avail / 2 < SERVER_FDS_ROCKSDB ? avail / 2 : SERVER_FDS_ROCKSDB;
-    fit = (long long)(avail - rocks);
+    rocks = avail / 2 < rocks_want ? avail / 2 : rocks_want;
+    if (rocks < SERVER_FDS_ROCKSDB_OTHER + SERVER_ROCKSDB_MIN_FILES)
+        rocks = SERVER_FDS_ROCKSDB_OTHER + SERVER_ROCKSDB_MIN_FILES;
+    fit = avail > rocks ? (long long)(avail - rocks) : 0;
+    if (startup) /* RocksDB opens after this: it keeps no more table files than it has */
+        server.rocksdb_open_files = (long long)(rocks - SERVER_FDS_ROCKSDB_OTHER);
     if (fit < 1) {
         if (startup) {
             omk_log(OMK_LOG_WARNING, "Your current 'ulimit -n' of %llu is not enough for the "
@@ -101,10 +111,12 @@ long long server_fds_fit(long long maxclients, int nworkers, int startup)
     omk_log(OMK_LOG_WARNING, "Current maximum open files is %llu. maxclients has been "
             "reduced to %lld to compensate for low ulimit. If you need higher maxclients "
             "increase 'ulimit -n'.", (unsigned long long)best, fit);
-    if (rocks < SERVER_FDS_ROCKSDB)
+    if (rocks < rocks_want)
         omk_log(OMK_LOG_WARNING, "Only %llu file descriptors are kept for RocksDB (it should "
-                "have %d): a database with more table files than that fails its writes. "
-                "Increase 'ulimit -n'.", (unsigned long long)rocks, SERVER_FDS_ROCKSDB);
+                "have %llu): it keeps at most %llu table files open, and reopens the others "
+                "as it reads them. Increase 'ulimit -n'.", (unsigned long long)rocks,
+                (unsigned long long)rocks_want,
+                (unsigned long long)(rocks - SERVER_FDS_ROCKSDB_OTHER));
     return fit;
 }
 

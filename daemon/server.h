@@ -96,6 +96,8 @@ struct server {
     _Atomic uint64_t rejected_connections;
     _Atomic int shutting_down;
     char executable[4096];
+    long long rocksdb_open_files; /* set before the store opens: the table files RocksDB
+                                   * may keep open (server_fds_fit); then immutable */
 };
 
 extern struct server server;

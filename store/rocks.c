@@ -315,6 +315,7 @@ int rocks_open(const struct store_config *c, struct rocks **out, char *err, size
     rocksdb_options_set_compaction_filter(r->opts, r->filter);
     rocksdb_options_set_write_buffer_size(r->opts, c->write_buffer_bytes);
     rocksdb_options_set_max_background_jobs(r->opts, c->max_background_jobs);
+    rocksdb_options_set_max_open_files(r->opts, c->max_open_files);
 
     r->cache = rocksdb_cache_create_lru(c->block_cache_bytes);
     rocksdb_block_based_options_set_block_cache(bbto, r->cache);

@@ -59,6 +59,7 @@ void store_config_defaults(struct store_config *c)
     c->block_size = 16 * 1024;
     c->write_buffer_bytes = (size_t)8 << 20; /* smaller memtables: cheaper inserts (bench/README.md) */
     c->max_background_jobs = 2;
+    c->max_open_files = -1;               /* RocksDB's default; the daemon caps it */
     c->maxmemory = 0;                     /* the default share of RAM */
     c->cache_max_value = STORE_CACHE_MAX_VALUE_DEFAULT;
     c->wal_recovery = STORE_WAL_TAIL;     /* drop a torn tail (warned), refuse other damage */

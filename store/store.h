@@ -72,6 +72,7 @@ struct store_config {
     size_t block_size;          /* bytes */
     size_t write_buffer_bytes;  /* memtable size */
     int max_background_jobs;    /* flush + compaction threads */
+    int max_open_files;         /* table files RocksDB keeps open (>= 20; -1: every one) */
     size_t maxmemory;           /* value cache budget, bytes, every byte of it counted;
                                  * 0: STORE_CACHE_DEFAULT_PCT % of the machine's RAM; a
                                  * budget below one item (1 byte, say) disables the cache */

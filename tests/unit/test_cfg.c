@@ -675,7 +675,7 @@ static void test_get(void)
         "databases", "dir", "appendonly", "appendfsync", "save", "daemonize", "pidfile",
         "loglevel", "logfile", "hz", "rocksdb-block-cache-size", "rocksdb-bloom-bits-per-key",
         "rocksdb-block-size", "rocksdb-write-buffer-size", "rocksdb-max-background-jobs",
-        "rocksdb-wal-recovery-mode", "rocksdb-repair",
+        "rocksdb-wal-recovery-mode", "rocksdb-repair", "rocksdb-max-open-files",
     };
     struct server_config c;
     struct got g;
@@ -698,12 +698,13 @@ static void test_get(void)
     ok(value_is(&c, "logfile", ""), "logfile empty");
 
     get1(&c, "rocksdb-*", &g);
-    ok(g.n == 7 && strcmp(g.names[0], "rocksdb-block-cache-size") == 0 &&
+    ok(g.n == 8 && strcmp(g.names[0], "rocksdb-block-cache-size") == 0 &&
            strcmp(g.values[0], "268435456") == 0 &&
            strcmp(g.names[4], "rocksdb-max-background-jobs") == 0 &&
            strcmp(g.names[5], "rocksdb-wal-recovery-mode") == 0 &&
-           strcmp(g.values[5], "tail") == 0 && strcmp(g.values[6], "no") == 0,
-       "rocksdb-*: seven options");
+           strcmp(g.values[5], "tail") == 0 && strcmp(g.values[6], "no") == 0 &&
+           strcmp(g.names[7], "rocksdb-max-open-files") == 0 && strcmp(g.values[7], "1000") == 0,
+       "rocksdb-*: eight options");
     get1(&c, "maxmemory*", &g);
     ok(g.n == 2 && strcmp(g.names[0], "maxmemory") == 0 &&
            strcmp(g.names[1], "maxmemory-policy") == 0 && strcmp(g.values[1], "noeviction") == 0,
