@@ -568,24 +568,29 @@ void rocks_batch_delete_range(struct rocks_batch *b, const char *begin, size_t b
     rocksdb_writebatch_delete_range(b->wb, begin, blen, end, elen);
 }
 
-int rocks_write(struct rocks *r, struct rocks_batch *b)
+/* Whether a write may be tried now: STORE_OK, STORE_ERR_CORRUPT (read-only), or
+ * STORE_ERR_IO (writes are refused after a failure; logged once, when it began). */
+static int rocks_write_allowed(struct rocks *r)
 {
-    char *err = NULL;
-    int rc, injected;
-
     if (atomic_load(&r->read_only))
         return STORE_ERR_CORRUPT;
     if (atomic_load(&r->refusing))
-        return STORE_ERR_IO; /* logged once, when the refusal began */
-    injected = rocks_injected(r, ROCKS_OP_WRITE, &err);
-    if (!injected)
-        rocksdb_write(r->db, r->wo, b->wb, &err);
+        return STORE_ERR_IO;
+    return STORE_OK;
+}
+
+/* The outcome of a write that left 'err' (NULL: it worked; 'injected': a test's failure):
+ * count it, or log the failure and, for a real one, begin refusing writes. A write
+ * appends to the log's buffer, and writes the buffer out when it is full or when a new
+ * log file is needed: a real failure may have broken the log. An injected one (tests)
+ * stands for a single failed write. */
+static int rocks_write_result(struct rocks *r, char *err, int injected)
+{
+    int rc;
+
     if (err) {
         atomic_store(&r->write_failed, 1);
         rc = rocks_fail(r, err, "write");
-        /* A write appends to the log's buffer, and writes the buffer out when it is
-         * full or when a new log file is needed: a real failure may have broken the
-         * log. An injected one (tests) stands for a single failed write. */
         if (!injected && rc == STORE_ERR_IO)
             rocks_refuse(r, "a write failed");
         return rc;
@@ -594,6 +599,19 @@ int rocks_write(struct rocks *r, struct rocks_batch *b)
         atomic_store(&r->write_failed, 0);
     atomic_fetch_add(&r->writes, 1);
     return STORE_OK;
+}
+
+int rocks_write(struct rocks *r, struct rocks_batch *b)
+{
+    char *err = NULL;
+    int rc = rocks_write_allowed(r), injected;
+
+    if (rc != STORE_OK)
+        return rc;
+    injected = rocks_injected(r, ROCKS_OP_WRITE, &err);
+    if (!injected)
+        rocksdb_write(r->db, r->wo, b->wb, &err);
+    return rocks_write_result(r, err, injected);
 }
 
 int rocks_flush_wal(struct rocks *r, int sync)
@@ -824,23 +842,14 @@ int rocks_tx_write(struct rocks *r, struct rocks_tx *t)
 
     if (rocksdb_writebatch_wi_count(t->wi) == 0)
         return STORE_OK;
-    if (atomic_load(&r->read_only))
-        return STORE_ERR_CORRUPT;
-    if (atomic_load(&r->refusing))
-        return STORE_ERR_IO; /* as rocks_write() */
+    rc = rocks_write_allowed(r);
+    if (rc != STORE_OK)
+        return rc;
     injected = rocks_injected(r, ROCKS_OP_WRITE, &err);
     if (!injected)
         rocksdb_write_writebatch_wi(r->db, r->wo, t->wi, &err);
-    if (err) {
-        atomic_store(&r->write_failed, 1);
-        rc = rocks_fail(r, err, "write");
-        if (!injected && rc == STORE_ERR_IO)
-            rocks_refuse(r, "a write failed");
-        return rc;
-    }
-    if (atomic_load(&r->write_failed))
-        atomic_store(&r->write_failed, 0);
-    rocksdb_writebatch_wi_clear(t->wi);
-    atomic_fetch_add(&r->writes, 1);
-    return STORE_OK;
+    rc = rocks_write_result(r, err, injected);
+    if (rc == STORE_OK)
+        rocksdb_writebatch_wi_clear(t->wi);
+    return rc;
 }
