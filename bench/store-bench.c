@@ -212,8 +212,9 @@ static void omk_set(void *h, const char *key, size_t klen, const char *val, size
         die("store_set: %s", store_strerror(rc));
 }
 
-static void omk_walk_cb(void *arg, const char *key, size_t klen)
+static void omk_walk_cb(void *arg, const char *key, size_t klen, int type)
 {
+    OMK_UNUSED(type);
     OMK_UNUSED(key);
     OMK_UNUSED(klen);
     (*(uint64_t *)arg)++;

@@ -63,8 +63,9 @@ struct scan_acc {
 };
 
 /* Store callback: one key into the deferred reply. */
-static void cmd_scan_key(void *arg, const char *key, size_t klen)
+static void cmd_scan_key(void *arg, const char *key, size_t klen, int type)
 {
+    OMK_UNUSED(type);
     struct scan_acc *acc = arg;
 
     reply_bulk(acc->c, key, klen);
@@ -72,8 +73,9 @@ static void cmd_scan_key(void *arg, const char *key, size_t klen)
 }
 
 /* Store callback for SCAN ... TYPE <a type no key has>: examine, return nothing. */
-static void cmd_scan_skip(void *arg, const char *key, size_t klen)
+static void cmd_scan_skip(void *arg, const char *key, size_t klen, int type)
 {
+    OMK_UNUSED(type);
     OMK_UNUSED(arg);
     OMK_UNUSED(key);
     OMK_UNUSED(klen);

@@ -414,6 +414,7 @@ struct scan_batch {
     struct idx_keybuf last; /* the last key examined, once 'need' is 0 */
     struct idx_keybuf sep;  /* the resume point, once 'stop' is set */
     struct idx_keybuf keys[SCAN_BATCH];
+    int types[SCAN_BATCH];  /* enum store_type of each of 'keys' */
     size_t n;
 };
 
@@ -454,8 +455,10 @@ static int scan_collect(const struct idx_entry *e, void *arg)
     }
     /* A value that does not decode still names a key: list it (GET reports it). */
     if ((exp == 0 || exp > b->now || (idx_entry_flags(e) & (STORE_EF_BAD | STORE_EF_FAR))) &&
-        (!b->pat || omk_glob_match(b->pat, b->plen, e->key + 1, e->key_len - 1, 0)))
+        (!b->pat || omk_glob_match(b->pat, b->plen, e->key + 1, e->key_len - 1, 0))) {
+        b->types[b->n] = store_entry_type(e);
         idx_keybuf_set(&b->keys[b->n++], e->key, e->key_len);
+    }
     if (b->need == 0)
         idx_keybuf_set(&b->last, e->key, e->key_len);
     return 0;
@@ -490,7 +493,7 @@ static void scan_walk(struct store *s, const struct fmt_key *prefix, const char 
                                &pos) == IDX_SHARDS_MORE;
         inclusive = 0;
         for (size_t i = 0; i < b->n; i++)
-            cb(arg, b->keys[i].p + 1, b->keys[i].len - 1);
+            cb(arg, b->keys[i].p + 1, b->keys[i].len - 1, b->types[i]);
     }
     *resume = NULL;
     *resume_len = 0;

@@ -23,6 +23,7 @@ enum store_rc {
     STORE_OK = 0,
     STORE_NOTFOUND = 1,      /* no such key (or it has expired) */
     STORE_NOTSET = 2,        /* a NX/XX condition refused the write */
+    STORE_WRONGTYPE = 3,     /* the key holds a value of another type (nothing changed) */
     STORE_ERR_IO = -1,       /* RocksDB failed; details are in the log */
     STORE_ERR_CORRUPT = -2,  /* RocksDB reports corruption; the store is now read-only */
     STORE_ERR_CURSOR = -3,   /* SCAN cursor unknown or evicted */
@@ -32,6 +33,34 @@ enum store_rc {
 
 /* Name of a status code, for logs ("not found", "I/O error", ...). */
 const char *store_strerror(int rc);
+
+/* The types of value a key holds (the numbers are format.h's type byte). */
+enum store_type {
+    STORE_TYPE_STRING = 0,
+    STORE_TYPE_HASH = 1,
+    STORE_TYPE_LIST = 2,
+    STORE_TYPE_SET = 3,
+    STORE_TYPE_ZSET = 4,
+};
+
+/* The name TYPE gives 'type' ("string", "hash", "list", "set", "zset"); static. */
+const char *store_type_name(int type);
+
+/* When a collection leaves the encoding Redis 7.0 calls compact (OBJECT ENCODING: a
+ * hash's "listpack" becomes "hashtable", a set's "intset" becomes "hashtable"), by
+ * Redis' option names and 7.0 defaults; once left, never taken back. Separately, how
+ * big (in bytes) a collection may grow while omenkv keeps it in one record ("inline")
+ * before it splits it into one record per element: our own layout, invisible to
+ * clients but for speed. */
+struct store_coll_limits {
+    uint64_t hash_max_listpack_entries; /* default 512 */
+    uint64_t hash_max_listpack_value;   /* default 64 (bytes of a field or a value) */
+    uint64_t set_max_intset_entries;    /* default 512 */
+    uint64_t inline_max_bytes;          /* collection-inline-max-bytes: default
+                                         * STORE_INLINE_MAX_DEFAULT */
+};
+
+#define STORE_INLINE_MAX_DEFAULT 1024
 
 enum store_fsync {
     STORE_FSYNC_NO = 0,       /* leave WAL syncing to the OS */
@@ -81,6 +110,7 @@ struct store_config {
     int repair;                 /* 1: before opening, rebuild the MANIFEST from every
                                  * readable file (RocksDB's RepairDB), moving unreadable
                                  * files to <dir>/lost; default 0 */
+    struct store_coll_limits coll; /* encodings of hashes and sets (defaults above) */
     store_log_fn *log;          /* NULL (the default): lines go to stderr */
     store_touch_fn *touched;    /* NULL (the default): nobody is told */
 };
@@ -111,6 +141,11 @@ void store_set_maxmemory(struct store *s, size_t maxmemory);
 /* Change the size above which values bypass the cache (cache_max_value). Values cached
  * already stay until evicted or rewritten. */
 void store_set_cache_max_value(struct store *s, size_t bytes);
+
+/* Change the collection limits at run time (CONFIG SET hash-max-listpack-entries ...).
+ * A collection's encoding changes by the new limits at its next write. */
+void store_set_coll_limits(struct store *s, const struct store_coll_limits *l);
+void store_get_coll_limits(struct store *s, struct store_coll_limits *out);
 
 /* The budget that store_config.maxmemory 'maxmemory' gives the cache, in bytes. */
 size_t store_cache_budget_of(size_t maxmemory);
@@ -347,9 +382,21 @@ int store_del(struct store *s, int db, struct omk_slice key);
 /* EXISTS: STORE_OK, STORE_NOTFOUND or an error. */
 int store_exists(struct store *s, int db, struct omk_slice key);
 
-/* TYPE: STORE_OK with the type name of 'key' ("string"; static storage) in '*name',
+/* TYPE: STORE_OK with the type name of 'key' (store_type_name) in '*name',
  * STORE_NOTFOUND, STORE_ERR_VALUE when its header does not decode, or an error. */
 int store_type(struct store *s, int db, struct omk_slice key, const char **name);
+
+/* What RAM knows of a key, with no RocksDB read (OBJECT ENCODING, SCAN TYPE). */
+struct store_keyinfo {
+    int type;       /* enum store_type */
+    uint64_t count; /* a collection's elements; a string's bytes */
+    int big;        /* a collection: 1 once it left Redis' compact encoding
+                     * (OBJECT ENCODING "hashtable"), 0 while "listpack" / "intset" */
+};
+
+/* STORE_OK with '*out', STORE_NOTFOUND (missing or expired), or STORE_ERR_VALUE (its
+ * header does not decode). */
+int store_keyinfo(struct store *s, int db, struct omk_slice key, struct store_keyinfo *out);
 
 /* TTL / PTTL / EXPIRETIME: STORE_OK with the absolute expiry of 'key' in Unix ms in
  * '*expire_ms' (0: the key has none), STORE_NOTFOUND, or an error. */
@@ -434,9 +481,10 @@ void store_expire_stop(struct store *s);
  * most loses first. FLUSHDB and FLUSHALL free the iterations of the databases they
  * empty (their table cursors become unknown). */
 
-/* Called once per key by store_scan() and store_keys(); 'key' is valid only during
- * the call. It runs inside the store's shared lock, so it must not call the store. */
-typedef void store_key_cb(void *arg, const char *key, size_t klen);
+/* Called once per key by store_scan() and store_keys() with its type (enum store_type);
+ * 'key' is valid only during the call. It runs inside the store's shared lock, so it
+ * must not call the store. */
+typedef void store_key_cb(void *arg, const char *key, size_t klen, int type);
 
 /* SCAN: examine up to 'count' keys of 'db' in key order (more when neighbouring keys
  * share over 64 KB), starting where 'cursor' says (0: the beginning), and call 'cb' for
@@ -459,6 +507,156 @@ int store_keys(struct store *s, int db, const char *pat, size_t plen, store_key_
  * read), copied to '*key'/'*klen' (freed with omk_free). 'rnd' returns random 64-bit
  * numbers. STORE_OK, or STORE_NOTFOUND when the db has no live key. */
 int store_randomkey(struct store *s, int db, uint64_t (*rnd)(void), char **key, size_t *klen);
+
+/* ---- Collections: hashes and sets (store/ops_hash.c, store/ops_set.c) -----------------
+ * A hash maps fields to values, a set holds members; both binary-safe. Each call is
+ * atomic under the stripes of its keys, and a read sees one state of each collection
+ * (store/coll.c, HOW IT WORKS). A missing key reads as an empty collection and a
+ * collection left empty is deleted, as in Redis; a key of another type answers
+ * STORE_WRONGTYPE with nothing changed (for a call naming several keys: if any of them
+ * is of another type). Writes keep the key's expiry. Element counts come from RAM.
+ *
+ * Callbacks run with the key's stripe held: they must not call the store. Elements are
+ * passed in no promised order; 'elem' / 'field' / 'value' are valid during the call. */
+
+typedef void store_elem_cb(void *arg, struct omk_slice elem);
+typedef void store_pair_cb(void *arg, struct omk_slice field, struct omk_slice value);
+
+/* A source of random 64-bit numbers (SPOP, SRANDMEMBER, HRANDFIELD). */
+typedef uint64_t store_rand_fn(void);
+
+#define STORE_HSET_NX 0x1 /* HSETNX: set only fields that are absent */
+
+/* HSET / HMSET / HSETNX: set 'npairs' field/value pairs (fv[0]=field, fv[1]=value, ...;
+ * a field named twice takes its last value), creating the hash if missing. STORE_OK
+ * with the number of fields that were new in '*added', STORE_WRONGTYPE, or an error. */
+int store_hset(struct store *s, int db, struct omk_slice key, const struct omk_slice *fv,
+               size_t npairs, int flags, size_t *added);
+
+/* HGET: STORE_OK with the value in '*out' (release it), STORE_NOTFOUND (no such key or
+ * field), STORE_WRONGTYPE, or an error. */
+int store_hget(struct store *s, int db, struct omk_slice key, struct omk_slice field,
+               struct store_val **out);
+
+/* HMGET: out[i] is the value of fields[i] (release each) or NULL when absent (all NULL
+ * for a missing key). STORE_OK, STORE_WRONGTYPE or an error (every out[i] NULL). */
+int store_hmget(struct store *s, int db, struct omk_slice key, const struct omk_slice *fields,
+                size_t n, struct store_val **out);
+
+/* HDEL: remove the 'n' fields; '*removed' counts those that were there. STORE_OK,
+ * STORE_WRONGTYPE or an error. */
+int store_hdel(struct store *s, int db, struct omk_slice key, const struct omk_slice *fields,
+               size_t n, size_t *removed);
+
+/* HLEN: STORE_OK with the number of fields in '*len' (0 for a missing key),
+ * STORE_WRONGTYPE, or an error. From RAM. */
+int store_hlen(struct store *s, int db, struct omk_slice key, uint64_t *len);
+
+/* HSTRLEN: STORE_OK with the length of the field's value in '*len' (0 when the key or
+ * the field is missing), STORE_WRONGTYPE, or an error. */
+int store_hstrlen(struct store *s, int db, struct omk_slice key, struct omk_slice field,
+                  size_t *len);
+
+/* HEXISTS: STORE_OK, STORE_NOTFOUND (no such key or field), STORE_WRONGTYPE or an error. */
+int store_hexists(struct store *s, int db, struct omk_slice key, struct omk_slice field);
+
+/* HINCRBY: add 'incr' to the integer in the field (a missing field counts as 0).
+ * STORE_OK with the sum in '*out', STORE_NOTINT ("hash value is not an integer"),
+ * STORE_OVERFLOW, STORE_WRONGTYPE (nothing written), or an error. */
+int store_hincrby(struct store *s, int db, struct omk_slice key, struct omk_slice field,
+                  long long incr, long long *out);
+
+/* HINCRBYFLOAT: as store_incrbyfloat() on the field (text in 'out', STORE_FLOAT_STR_MAX
+ * bytes): STORE_OK, STORE_NOTFLOAT ("hash value is not a float"), STORE_NANINF,
+ * STORE_WRONGTYPE, or an error. */
+int store_hincrbyfloat(struct store *s, int db, struct omk_slice key, struct omk_slice field,
+                       long double incr, char *out, size_t *outlen);
+
+/* HGETALL / HKEYS / HVALS: call 'cb' once per field with its value; '*npairs' says how
+ * many. STORE_OK (a missing key: none), STORE_WRONGTYPE, or an error (after which the
+ * calls already made are to be discarded). */
+int store_hgetall(struct store *s, int db, struct omk_slice key, store_pair_cb *cb, void *arg,
+                  size_t *npairs);
+
+/* HRANDFIELD: call 'cb' for 'count' fields picked at random: distinct ones (at most
+ * every field) when 'repeats' is 0, else 'count' picks that may repeat; '*n' says how
+ * many. STORE_OK (a missing key: none), STORE_WRONGTYPE, or an error. */
+int store_hrandfield(struct store *s, int db, struct omk_slice key, uint64_t count, int repeats,
+                     store_rand_fn *rnd, store_pair_cb *cb, void *arg, size_t *n);
+
+/* HSCAN / SSCAN: call 'cb' for the elements matching glob 'pat' ('pat' NULL: all) among
+ * about 'count' examined from 'cursor' (0: the start), and write the cursor to return to
+ * '*next' (0: complete). A collection held in one record answers whole with cursor 0, as
+ * Redis does for its compact encodings; a split one in the order of its elements'
+ * hashes, the cursor being the next hash position: an element present from the first
+ * call to the last is returned, none twice, and any number is a valid cursor. SSCAN's
+ * 'cb' gets the member as 'field' and an empty 'value'. STORE_OK (a missing key: nothing,
+ * '*next' 0), STORE_WRONGTYPE, or an error. */
+int store_hscan(struct store *s, int db, struct omk_slice key, uint64_t cursor, const char *pat,
+                size_t plen, size_t count, store_pair_cb *cb, void *arg, uint64_t *next);
+int store_sscan(struct store *s, int db, struct omk_slice key, uint64_t cursor, const char *pat,
+                size_t plen, size_t count, store_pair_cb *cb, void *arg, uint64_t *next);
+
+/* SADD: add the 'n' members; '*added' counts the new ones. STORE_OK, STORE_WRONGTYPE or
+ * an error. */
+int store_sadd(struct store *s, int db, struct omk_slice key, const struct omk_slice *members,
+               size_t n, size_t *added);
+
+/* SREM: remove the 'n' members; '*removed' counts those that were there. */
+int store_srem(struct store *s, int db, struct omk_slice key, const struct omk_slice *members,
+               size_t n, size_t *removed);
+
+/* SCARD: STORE_OK with the number of members (0 for a missing key), STORE_WRONGTYPE, or
+ * an error. From RAM. */
+int store_scard(struct store *s, int db, struct omk_slice key, uint64_t *card);
+
+/* SISMEMBER: STORE_OK, STORE_NOTFOUND (no such key or member), STORE_WRONGTYPE, error. */
+int store_sismember(struct store *s, int db, struct omk_slice key, struct omk_slice member);
+
+/* SMISMEMBER: out[i] = 1 if members[i] is in the set, else 0. STORE_OK, STORE_WRONGTYPE
+ * or an error. */
+int store_smismember(struct store *s, int db, struct omk_slice key,
+                     const struct omk_slice *members, size_t n, unsigned char *out);
+
+/* SMEMBERS: call 'cb' once per member; '*n' says how many. STORE_OK, STORE_WRONGTYPE or
+ * an error. */
+int store_smembers(struct store *s, int db, struct omk_slice key, store_elem_cb *cb, void *arg,
+                   size_t *n);
+
+/* SRANDMEMBER with a count: as store_hrandfield() for members. */
+int store_srandmember(struct store *s, int db, struct omk_slice key, uint64_t count, int repeats,
+                      store_rand_fn *rnd, store_elem_cb *cb, void *arg, size_t *n);
+
+/* SPOP: remove up to 'count' members picked at random (distinct) and call 'cb' for each;
+ * '*n' says how many. STORE_OK, STORE_WRONGTYPE or an error (nothing removed). */
+int store_spop(struct store *s, int db, struct omk_slice key, uint64_t count, store_rand_fn *rnd,
+               store_elem_cb *cb, void *arg, size_t *n);
+
+/* SMOVE: move 'member' from set 'src' to set 'dst' (created if missing) in one batch.
+ * STORE_OK (moved, or 'src' is 'dst' and holds it), STORE_NOTFOUND ('src' missing or
+ * without it), STORE_WRONGTYPE (either key of another type: nothing changed), error. */
+int store_smove(struct store *s, int db, struct omk_slice src, struct omk_slice dst,
+                struct omk_slice member);
+
+/* The set algebra of SINTER, SUNION, SDIFF (the first set minus all the others). */
+enum store_setop {
+    STORE_SETOP_INTER = 0,
+    STORE_SETOP_UNION = 1,
+    STORE_SETOP_DIFF = 2,
+};
+
+/* SINTER / SUNION / SDIFF / SINTERCARD over the 'n' sets 'keys' (a missing key is an
+ * empty set; a key named twice counts once per naming): call 'cb' (NULL: none) once per
+ * member of the result, stopping after 'limit' (0: no limit), and write how many to
+ * '*card'. STORE_OK, STORE_WRONGTYPE or an error. */
+int store_setop(struct store *s, int db, enum store_setop op, const struct omk_slice *keys,
+                size_t n, uint64_t limit, store_elem_cb *cb, void *arg, uint64_t *card);
+
+/* SINTERSTORE / SUNIONSTORE / SDIFFSTORE: replace 'dst' (whatever it held) with the
+ * result in one atomic step, deleting it when the result is empty; '*card' its size.
+ * STORE_OK, STORE_WRONGTYPE (a source key; 'dst' may be of any type) or an error. */
+int store_setop_store(struct store *s, int db, enum store_setop op, struct omk_slice dst,
+                      const struct omk_slice *keys, size_t n, uint64_t *card);
 
 /* ---- Checkpoints (store/checkpoint.c) ------------------------------------------------ */
 

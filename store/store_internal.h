@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "index/index.h"
 #include "store/cache.h"
 #include "store/format.h"
 #include "store/rocks.h"
@@ -118,8 +119,12 @@ struct store {
  *                 it publishes its item only if the ticket is still there (no write of
  *                 the key came in between). Placed (from 0) and withdrawn by CAS under
  *                 the read lock; any write of the key overwrites it.
- * Tags 2 mod 4 are free for inline values (ALEX.md 3.1) if they come. */
+ *   2 mod 4       a split collection's id: (id << 2) | STORE_LOC_ID (STORE_EF_SPLIT set);
+ *                 set and changed by writes only, under the key's stripe.
+ * Tags 2 mod 4 on an entry without STORE_EF_SPLIT stay free for inline values (ALEX.md
+ * 3.1) if they come. */
 #define STORE_LOC_TICKET 0x1u
+#define STORE_LOC_ID 0x2u
 
 /* Levels of store_log(). */
 enum store_log_level {
@@ -172,9 +177,36 @@ struct key_state {
                         * the cache by store_ws_put(); 0: none (set by store_lookup) */
 };
 
-/* Flag bits of an index entry (idx_entry_flags). */
-#define STORE_EF_BAD 0x1 /* the stored header does not decode */
-#define STORE_EF_FAR 0x2 /* the expiry does not fit 48 bits: read it from RocksDB */
+/* THE INDEX ENTRY'S LAYOUT (struct idx_entry in index.h leaves these words to the store),
+ * defined here once for every type:
+ *
+ *   val_len        a string: its payload bytes; a collection: its element count (so a
+ *                  collection holds at most 2^32 - 1 elements)
+ *   expire_flags   low 48 bits: absolute expiry in ms; high 16 bits, the flags:
+ *     bit 0        STORE_EF_BAD    the stored header does not decode
+ *     bit 1        STORE_EF_FAR    the expiry does not fit 48 bits: RocksDB has it
+ *     bits 2-4     the type (enum store_type)
+ *     bit 5        STORE_EF_SPLIT  a split collection: 'loc' holds its id (tag 2 below)
+ *     bit 6        STORE_EF_BIG    the collection left Redis' compact encoding
+ *     bit 7        free
+ *     bits 8-15    kept for a coarse access clock (OBJECT IDLETIME): 0 for now
+ *   loc            see the 'loc' word below
+ *
+ * So a collection costs no byte more than a string: its id lives where a string keeps
+ * its cache handle (a split collection has no cached value), its count where a string
+ * keeps its length. */
+#define STORE_EF_BAD 0x1    /* the stored header does not decode */
+#define STORE_EF_FAR 0x2    /* the expiry does not fit 48 bits: read it from RocksDB */
+#define STORE_EF_TYPE_SHIFT 2
+#define STORE_EF_TYPE_MASK (0x7u << STORE_EF_TYPE_SHIFT)
+#define STORE_EF_SPLIT 0x20 /* a split collection; 'loc' holds its id */
+#define STORE_EF_BIG 0x40   /* left the compact encoding (OBJECT ENCODING "hashtable") */
+
+/* The type of the key of entry 'e' (enum store_type). */
+static inline int store_entry_type(const struct idx_entry *e)
+{
+    return (int)((idx_entry_flags(e) & STORE_EF_TYPE_MASK) >> STORE_EF_TYPE_SHIFT);
+}
 
 struct idx_entry;
 

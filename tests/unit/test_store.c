@@ -31,8 +31,9 @@ struct keylist {
     size_t n, cap;
 };
 
-static void keylist_add(void *arg, const char *key, size_t klen)
+static void keylist_add(void *arg, const char *key, size_t klen, int type)
 {
+    OMK_UNUSED(type);
     struct keylist *l = arg;
 
     if (l->n == l->cap) {
@@ -572,8 +573,9 @@ static void test_scan_table(void)
 }
 
 /* Count the keys a SCAN returns (their bytes are not kept: they are long). */
-static void count_key(void *arg, const char *key, size_t klen)
+static void count_key(void *arg, const char *key, size_t klen, int type)
 {
+    OMK_UNUSED(type);
     OMK_UNUSED(key);
     OMK_UNUSED(klen);
     (*(size_t *)arg)++;
@@ -1087,8 +1089,9 @@ struct seen {
     unsigned stable[STABLE_KEYS]; /* times each stable key was returned */
 };
 
-static void seen_add(void *arg, const char *key, size_t klen)
+static void seen_add(void *arg, const char *key, size_t klen, int type)
 {
+    OMK_UNUSED(type);
     struct seen *s = arg;
     unsigned n = 0;
 
