@@ -17,6 +17,7 @@
 #include "common/omk_thread.h"
 #include "index/shard.h"
 #include "store/cache.h"
+#include "store/coll.h"
 #include "store/format.h"
 #include "store/rocks.h"
 #include "store/store_internal.h"
@@ -26,7 +27,7 @@
 void store_ws_init(struct store_ws *w)
 {
     memset(w, 0, sizeof(*w));
-    w->b = rocks_batch_new();
+    w->b = store_batch_new();
 }
 
 void store_ws_deinit(struct store_ws *w)
@@ -56,20 +57,41 @@ static void store_ws_note(struct store_ws *w, int db, const struct fmt_key *k,
     op->del = del;
     op->expire_ms = expire_ms;
     op->item = NULL;
+    op->type = STORE_TYPE_STRING;
+    op->fflags = 0;
+    op->count = 0;
+    op->id = 0;
+}
+
+void store_ws_put_typed(struct store_ws *w, int db, const struct fmt_key *k,
+                        const struct key_state *st, int type, unsigned fflags, const void *val,
+                        size_t vlen, int64_t expire_ms)
+{
+    unsigned char hdr[FMT_HDR_LEN];
+    struct store_ws_op *op;
+
+    fmt_hdr_encode(hdr, (enum fmt_type)type, fflags, expire_ms);
+    rocks_batch_put(w->b, k->p, k->len, hdr, sizeof(hdr), val, vlen);
+    store_ws_note(w, db, k, st, 0, vlen, expire_ms);
+    op = &w->ops[w->n - 1];
+    op->type = type;
+    op->fflags = fflags;
+    if (type != STORE_TYPE_STRING) {
+        int rc = fmt_coll_meta(fflags, val, vlen, &op->count, &op->id);
+
+        OMK_ASSERT(rc == 0); /* the store wrote the payload itself */
+    }
+    /* Copied now: the caller may free 'val' before the commit. Its tag (the shard) is
+     * set when it is admitted. A split collection's value is never cached: its entry's
+     * 'loc' holds the id. */
+    if (vlen < st->cache_lim && !(fflags & FMT_F_SPLIT))
+        op->item = cache_item_new(val, vlen, expire_ms, 0);
 }
 
 void store_ws_put(struct store_ws *w, int db, const struct fmt_key *k, const struct key_state *st,
                   const void *val, size_t vlen, int64_t expire_ms)
 {
-    unsigned char hdr[FMT_HDR_LEN];
-
-    fmt_hdr_encode(hdr, FMT_TYPE_STRING, expire_ms);
-    rocks_batch_put(w->b, k->p, k->len, hdr, sizeof(hdr), val, vlen);
-    store_ws_note(w, db, k, st, 0, vlen, expire_ms);
-    /* Copied now: the caller may free 'val' before the commit. Its tag (the shard) is
-     * set when it is admitted. */
-    if (vlen < st->cache_lim)
-        w->ops[w->n - 1].item = cache_item_new(val, vlen, expire_ms, 0);
+    store_ws_put_typed(w, db, k, st, STORE_TYPE_STRING, 0, val, vlen, expire_ms);
 }
 
 void store_ws_del(struct store_ws *w, int db, const struct fmt_key *k, const struct key_state *st)
@@ -86,7 +108,20 @@ int store_ws_commit(struct store *s, struct store_ws *w)
 
     if (w->n == 0)
         return STORE_OK;
+    /* A split collection's id is live before its elements reach RocksDB, and dies only
+     * once the batch that drops the last key holding it is in (coll.c). */
+    for (size_t i = 0; i < w->n; i++)
+        if (!w->ops[i].del && w->ops[i].id)
+            coll_ids_ref(s, w->ops[i].id);
     rc = store_log_append(s, w->b);
+    for (size_t i = 0; i < w->n; i++) {
+        const struct store_ws_op *op = &w->ops[i];
+
+        if (rc != STORE_OK && !op->del && op->id)
+            coll_ids_unref(s, op->id);
+        else if (rc == STORE_OK && op->before.exists && op->before.id)
+            coll_ids_unref(s, op->before.id);
+    }
     if (rc != STORE_OK)
         return rc;
     for (size_t i = 0; i < w->n; i++) {
@@ -116,8 +151,11 @@ int store_ws_commit(struct store *s, struct store_ws *w)
         } else {
             idx_insert(ix, op->k->p, op->k->len, &e);
             old = store_loc_clear(e, 1);
-            store_entry_fill(e, op->vlen, op->expire_ms, 0);
-            if (it && !it->dead) {
+            store_entry_fill(e, op->type == STORE_TYPE_STRING ? op->vlen : op->count,
+                             op->expire_ms, store_entry_flags_of(op->type, op->fflags));
+            if (op->id)
+                __atomic_store_n(&e->loc, op->id << 2 | STORE_LOC_ID, __ATOMIC_RELEASE);
+            else if (it && !it->dead) {
                 store_loc_publish(e, it);
                 published = 1;
             }
@@ -315,7 +353,7 @@ int store_log_append(struct store *s, struct rocks_batch *b)
     if (store_tl_tx) {
         if (store_tx_stale(s))
             return STORE_ERR_IO;
-        rocks_tx_add(store_tl_tx, b);
+        rocks_tx_add(s->rocks, store_tl_tx, b);
         store_tl_commits++;
         return STORE_OK;
     }
@@ -356,6 +394,31 @@ int store_log_get(struct store *s, const char *key, size_t klen, char **val, siz
     if (store_tl_tx)
         return rocks_tx_get(s->rocks, store_tl_tx, key, klen, val, vlen);
     return rocks_get(s->rocks, key, klen, val, vlen);
+}
+
+struct rocks_batch *store_batch_new(void)
+{
+    struct rocks_batch *b = rocks_batch_new();
+
+    if (store_tl_tx)
+        rocks_batch_record(b);
+    return b;
+}
+
+int store_log_get_cf(struct store *s, enum rocks_cf cf, const char *key, size_t klen, char **val,
+                     size_t *vlen)
+{
+    if (store_tl_tx)
+        return rocks_tx_get_cf(s->rocks, store_tl_tx, cf, key, klen, val, vlen);
+    return rocks_get_cf(s->rocks, cf, key, klen, val, vlen);
+}
+
+struct rocks_iter *store_log_iter(struct store *s, enum rocks_cf cf, const char *upper,
+                                  size_t ulen)
+{
+    if (store_tl_tx)
+        return rocks_tx_iter_new(s->rocks, store_tl_tx, cf, upper, ulen);
+    return rocks_iter_new_cf(s->rocks, cf, upper, ulen, 0);
 }
 
 int store_log_get_prefix(struct store *s, const char *key, size_t klen, char *buf, size_t cap,

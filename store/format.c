@@ -10,13 +10,13 @@
 #include "common/omk.h"
 #include "store/store.h"
 
-void fmt_hdr_encode(unsigned char *out, enum fmt_type type, int64_t expire_ms)
+void fmt_hdr_encode(unsigned char *out, enum fmt_type type, unsigned flags, int64_t expire_ms)
 {
     uint64_t e = (uint64_t)expire_ms;
 
     out[0] = FMT_VERSION;
     out[1] = (unsigned char)type;
-    out[2] = 0;
+    out[2] = (unsigned char)flags;
     for (int i = 0; i < 8; i++)
         out[3 + i] = (unsigned char)(e >> (8 * i));
 }
@@ -26,7 +26,11 @@ int fmt_hdr_decode(const void *p, size_t len, struct fmt_hdr *h)
     const unsigned char *b = p;
     uint64_t e = 0;
 
-    if (len < FMT_HDR_LEN || b[0] != FMT_VERSION || b[1] != FMT_TYPE_STRING || b[2] != 0)
+    if (len < FMT_HDR_LEN || b[0] != FMT_VERSION)
+        return STORE_ERR_VALUE;
+    if (b[1] == FMT_TYPE_STRING ? b[2] != 0
+        : b[1] == FMT_TYPE_HASH || b[1] == FMT_TYPE_SET ? (b[2] & ~(FMT_F_SPLIT | FMT_F_BIG)) != 0
+                                                        : 1)
         return STORE_ERR_VALUE;
     for (int i = 0; i < 8; i++)
         e |= (uint64_t)b[3 + i] << (8 * i);
@@ -85,4 +89,117 @@ size_t fmt_prefix_successor(char *p, size_t len)
         return 0;
     p[len - 1] = (char)((unsigned char)p[len - 1] + 1);
     return len;
+}
+
+/* ---- Collections ---- */
+
+uint64_t fmt_elem_pos(const char *p, size_t len)
+{
+    return omk_hash(p, len) >> (64 - FMT_POS_BITS);
+}
+
+static void fmt_be64_put(unsigned char *out, uint64_t v)
+{
+    for (int i = 7; i >= 0; i--) {
+        out[i] = (unsigned char)v;
+        v >>= 8;
+    }
+}
+
+static uint64_t fmt_be64_get(const char *p)
+{
+    uint64_t v = 0;
+
+    for (int i = 0; i < 8; i++)
+        v = v << 8 | (unsigned char)p[i];
+    return v;
+}
+
+void fmt_elem_prefix(unsigned char *out, uint64_t id, uint64_t pos)
+{
+    fmt_be64_put(out, id);
+    fmt_be64_put(out + 8, pos);
+}
+
+void fmt_elem_key(struct fmt_key *k, uint64_t id, uint64_t pos, const char *p, size_t len)
+{
+    k->len = FMT_ELEM_PREFIX + len;
+    k->p = k->len <= sizeof(k->buf) ? k->buf : omk_malloc(k->len);
+    fmt_elem_prefix((unsigned char *)k->p, id, pos);
+    if (len)
+        memcpy(k->p + FMT_ELEM_PREFIX, p, len);
+}
+
+int fmt_elem_decode(const char *k, size_t klen, uint64_t *id, uint64_t *pos, const char **elem,
+                    size_t *elen)
+{
+    if (klen < FMT_ELEM_PREFIX)
+        return -1;
+    *id = fmt_be64_get(k);
+    *pos = fmt_be64_get(k + 8);
+    *elem = k + FMT_ELEM_PREFIX;
+    *elen = klen - FMT_ELEM_PREFIX;
+    return 0;
+}
+
+size_t fmt_varint_put(unsigned char *out, uint64_t v)
+{
+    size_t n = 0;
+
+    while (v >= 0x80) {
+        out[n++] = (unsigned char)(v | 0x80);
+        v >>= 7;
+    }
+    out[n++] = (unsigned char)v;
+    return n;
+}
+
+int fmt_varint_get(const char *p, size_t len, size_t *off, uint64_t *v)
+{
+    uint64_t r = 0;
+
+    for (unsigned i = 0; i < 10; i++) {
+        unsigned char b;
+
+        if (*off >= len)
+            return -1;
+        b = (unsigned char)p[(*off)++];
+        r |= (uint64_t)(b & 0x7f) << (7 * i);
+        if (!(b & 0x80)) {
+            *v = r;
+            return 0;
+        }
+    }
+    return -1;
+}
+
+void fmt_u64_put(unsigned char *out, uint64_t v)
+{
+    for (int i = 0; i < 8; i++)
+        out[i] = (unsigned char)(v >> (8 * i));
+}
+
+uint64_t fmt_u64_get(const void *p)
+{
+    const unsigned char *b = p;
+    uint64_t v = 0;
+
+    for (int i = 0; i < 8; i++)
+        v |= (uint64_t)b[i] << (8 * i);
+    return v;
+}
+
+int fmt_coll_meta(unsigned flags, const char *p, size_t len, uint64_t *count, uint64_t *id)
+{
+    size_t off = 0;
+
+    *id = 0;
+    if (flags & FMT_F_SPLIT) {
+        if (len != FMT_SPLIT_LEN)
+            return -1;
+        *id = fmt_u64_get(p);
+        *count = fmt_u64_get(p + 8);
+        return 0;
+    }
+    return fmt_varint_get(p, len, &off, count);
 }

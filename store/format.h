@@ -13,13 +13,41 @@
  *
  *   offset  size  meaning
  *   0       1     format version: 1 (FMT_VERSION). Readers refuse others.      frozen
- *   1       1     type: 0 string; 1 hash, 2 list, 3 set, 4 zset are reserved   frozen
- *                 for those types. Readers of this version accept only 0.
- *   2       1     flags: no bit is defined yet, all must be 0. A later flag may
- *                 change how the payload reads, so readers refuse unknown bits. frozen
+ *   1       1     type: 0 string, 1 hash, 3 set; 2 list and 4 zset are         frozen
+ *                 reserved for those types. Readers refuse types they lack.
+ *   2       1     flags, per type. A string has none (0). A hash or a set:     frozen
+ *                 0x1 FMT_F_SPLIT: split (payload below), else inline;
+ *                 0x2 FMT_F_BIG: it left Redis' compact encoding (OBJECT
+ *                 ENCODING "hashtable"; never cleared). Readers refuse unknown
+ *                 bits: a later flag may change how the payload reads.
  *   3       8     absolute expiry, Unix time in ms, little-endian signed;       frozen
  *                 0 = no expiry. A key whose expiry is <= now does not exist.
- *   11      m     payload. For a string: its bytes, m >= 0.                     frozen
+ *   11      m     payload.                                                     frozen
+ *
+ * Payloads:
+ *   string          its bytes, m >= 0.
+ *   inline hash     varint count, then per field: varint flen, field, varint vlen,
+ *                   value (fields distinct, in no required order).
+ *   inline set      varint count, then per member: varint mlen, member.
+ *   split hash/set  8 bytes collection id, 8 bytes element count, both little-endian;
+ *                   the elements are records of the element column family.
+ * A varint is LEB128: 7 bits a byte, low bits first, 0x80 set on every byte but the last.
+ *
+ * Element column family ("elements"): one record per element of a split collection.
+ *
+ *   0       8     collection id, big-endian (so one collection is one key range) frozen
+ *   8       8     the element's position: fmt_elem_pos() of its bytes, big-endian frozen
+ *   16      n     the element (a hash's field, a set's member)                 frozen
+ *   value         a hash: the field's value; a set: empty                      frozen
+ *
+ * Positions order a collection's elements by a hash of their bytes, so a random point
+ * picks a random element (SPOP, SRANDMEMBER, HRANDFIELD) and a position is a cursor
+ * (HSCAN, SSCAN). Records whose id no top-level record holds are dead: a compaction
+ * filter drops them (store/coll.c).
+ *
+ * Meta column family ("meta"): the store's own records, which FLUSHALL leaves alone.
+ *
+ *   "next-id" -> 8 bytes little-endian: every collection id handed out is below it   frozen
  */
 #ifndef OMK_STORE_FORMAT_H
 #define OMK_STORE_FORMAT_H
@@ -34,11 +62,20 @@
 /* Value types (offset 1). Frozen numbers. */
 enum fmt_type {
     FMT_TYPE_STRING = 0,
-    FMT_TYPE_HASH = 1, /* reserved */
+    FMT_TYPE_HASH = 1,
     FMT_TYPE_LIST = 2, /* reserved */
-    FMT_TYPE_SET = 3,  /* reserved */
+    FMT_TYPE_SET = 3,
     FMT_TYPE_ZSET = 4, /* reserved */
 };
+
+/* Flags (offset 2) of a hash or a set. Frozen. */
+#define FMT_F_SPLIT 0x1
+#define FMT_F_BIG 0x2
+
+#define FMT_SPLIT_LEN 16   /* payload bytes of a split collection */
+#define FMT_ELEM_PREFIX 16 /* element key bytes before the element */
+#define FMT_POS_BITS 53    /* positions are below 2^53 (cursors stay exact in a double) */
+#define FMT_META_NEXT_ID "next-id" /* the meta record of the id counter */
 
 /* A decoded value header. */
 struct fmt_hdr {
@@ -47,9 +84,9 @@ struct fmt_hdr {
     int64_t expire_ms; /* absolute Unix ms, 0: none */
 };
 
-/* Write the header of a value of type 'type' expiring at 'expire_ms' (0: never) into
- * 'out' (FMT_HDR_LEN bytes). */
-void fmt_hdr_encode(unsigned char *out, enum fmt_type type, int64_t expire_ms);
+/* Write the header of a value of type 'type' with flags 'flags' expiring at 'expire_ms'
+ * (0: never) into 'out' (FMT_HDR_LEN bytes). */
+void fmt_hdr_encode(unsigned char *out, enum fmt_type type, unsigned flags, int64_t expire_ms);
 
 /* Decode the header at the start of the value 'p'/'len' into '*h'. Returns 0, or
  * STORE_ERR_VALUE (value too short, unknown version, type or flag; '*h' untouched). */
@@ -76,6 +113,40 @@ void fmt_key_init_suffix(struct fmt_key *k, int db, const char *key, size_t klen
                          const char *extra, size_t elen);
 
 void fmt_key_deinit(struct fmt_key *k);
+
+/* ---- Collections ---- */
+
+/* The position of element 'p'/'len' in its collection's key range: omk_hash() of its
+ * bytes cut to FMT_POS_BITS bits. Frozen with the data: omk_hash must never change. */
+uint64_t fmt_elem_pos(const char *p, size_t len);
+
+/* Encode the element key of element 'p'/'len' at position 'pos' of collection 'id'
+ * into 'k' (released with fmt_key_deinit). */
+void fmt_elem_key(struct fmt_key *k, uint64_t id, uint64_t pos, const char *p, size_t len);
+
+/* Write the 16-byte key prefix of collection 'id' at position 'pos' into 'out'. */
+void fmt_elem_prefix(unsigned char *out, uint64_t id, uint64_t pos);
+
+/* Decode element key 'k'/'klen': its id, position and element bytes. 0, or -1 if it is
+ * too short. */
+int fmt_elem_decode(const char *k, size_t klen, uint64_t *id, uint64_t *pos, const char **elem,
+                    size_t *elen);
+
+/* Append varint 'v' to 'out' (at most 10 bytes); returns the bytes written. */
+size_t fmt_varint_put(unsigned char *out, uint64_t v);
+
+/* Read a varint from 'p'/'len' at '*off', advancing it. 0, or -1 if it runs past 'len'
+ * or is longer than 10 bytes. */
+int fmt_varint_get(const char *p, size_t len, size_t *off, uint64_t *v);
+
+/* Little-endian 64-bit words of split payloads and meta records. */
+void fmt_u64_put(unsigned char *out, uint64_t v);
+uint64_t fmt_u64_get(const void *p);
+
+/* The element count of the collection payload 'p'/'len' with flags 'flags' (inline: its
+ * leading varint; split: its count word), and with FMT_F_SPLIT its id in '*id' (else
+ * 0). 0, or -1 if the payload is malformed. */
+int fmt_coll_meta(unsigned flags, const char *p, size_t len, uint64_t *count, uint64_t *id);
 
 /* Compare byte strings 'a'/'alen' and 'b'/'blen' in RocksDB's order (bytewise, a proper
  * prefix first): < 0, 0 or > 0. */

@@ -40,7 +40,7 @@ void store_count(struct store *s, int db, int64_t dkeys, int64_t dexp)
 
 /* ---- Index entries ------------------------------------------------------------------- */
 
-void store_entry_fill(struct idx_entry *e, size_t vlen, int64_t expire_ms, unsigned flags)
+void store_entry_fill(struct idx_entry *e, size_t len, int64_t expire_ms, unsigned flags)
 {
     uint64_t exp = (uint64_t)expire_ms;
 
@@ -48,8 +48,15 @@ void store_entry_fill(struct idx_entry *e, size_t vlen, int64_t expire_ms, unsig
         exp = IDX_EXPIRE_MASK;
         flags |= STORE_EF_FAR;
     }
-    e->val_len = (uint32_t)vlen;
+    OMK_ASSERT(len <= UINT32_MAX);
+    e->val_len = (uint32_t)len;
     e->expire_flags = exp | ((uint64_t)flags << IDX_EXPIRE_BITS);
+}
+
+unsigned store_entry_flags_of(int type, unsigned fflags)
+{
+    return ((unsigned)type << STORE_EF_TYPE_SHIFT) | ((fflags & FMT_F_SPLIT) ? STORE_EF_SPLIT : 0) |
+           ((fflags & FMT_F_BIG) ? STORE_EF_BIG : 0);
 }
 
 /* ---- The value cache's side of an entry (the 'loc' word, store_internal.h) ------------ */
@@ -69,7 +76,7 @@ static int store_loc_cas(struct idx_entry *e, uint64_t old, uint64_t new)
 /* The cache item that 'loc' word 'loc' names, or NULL (nothing, or a ticket). */
 static struct cache_item *store_loc_item(uint64_t loc)
 {
-    return loc != 0 && !(loc & STORE_LOC_TICKET) ? (struct cache_item *)(uintptr_t)loc : NULL;
+    return loc != 0 && (loc & 3) == 0 ? (struct cache_item *)(uintptr_t)loc : NULL;
 }
 
 /* Empty the 'loc' of 'e' (caller holds its shard's write lock): a published item is
@@ -168,22 +175,48 @@ static void store_cache_fill(struct store *s, const struct fmt_key *k, unsigned 
     cache_unpin(it);
 }
 
-/* Fill '*st' from the stored value 'p'/'n' (header first) of an existing key. */
-static void store_state_from_value(struct key_state *st, const char *p, size_t n, int64_t now_ms)
+/* Fill '*st' from the stored value 'p'/'n' (header first) of an existing key; with
+ * 'whole' 0, 'p' holds only the header. */
+static void store_state_from_value(struct key_state *st, const char *p, size_t n, int whole,
+                                   int64_t now_ms)
 {
     struct fmt_hdr h;
 
     st->exists = 1;
-    if (fmt_hdr_decode(p, n, &h) != 0) {
+    if (fmt_hdr_decode(p, whole ? n : FMT_HDR_LEN, &h) != 0 ||
+        (h.type != FMT_TYPE_STRING && whole && !fmt_hdr_expired(&h, now_ms) &&
+         fmt_coll_meta(h.flags, p + FMT_HDR_LEN, n - FMT_HDR_LEN, &st->count, &st->id) != 0)) {
         st->bad = 1;
         st->live = 1;
         st->vlen = n;
+        st->type = STORE_TYPE_STRING;
         return;
     }
+    st->type = (int)h.type;
+    st->fflags = h.flags;
     st->expire_ms = h.expire_ms;
     st->has_expiry = h.expire_ms != 0;
     st->live = !fmt_hdr_expired(&h, now_ms);
     st->vlen = n - FMT_HDR_LEN;
+}
+
+/* Fill the type, count and id of '*st' from index entry 'e' (read under its lock). */
+static void store_state_from_entry(struct key_state *st, const struct idx_entry *e, uint64_t loc)
+{
+    unsigned f = idx_entry_flags(e);
+
+    st->type = store_entry_type(e);
+    st->fflags = ((f & STORE_EF_SPLIT) ? FMT_F_SPLIT : 0) | ((f & STORE_EF_BIG) ? FMT_F_BIG : 0);
+    if (st->type == STORE_TYPE_STRING) {
+        st->vlen = e->val_len;
+        return;
+    }
+    st->count = e->val_len;
+    st->vlen = 0;
+    if (f & STORE_EF_SPLIT) {
+        OMK_ASSERT((loc & 3) == STORE_LOC_ID);
+        st->id = loc >> 2;
+    }
 }
 
 /* HOW IT WORKS: every key is in the index, with its value length and expiry, so this
@@ -223,7 +256,7 @@ static int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms
         struct cache_item *c = store_loc_item(loc);
 
         st->exists = 1;
-        st->vlen = e->val_len;
+        store_state_from_entry(st, e, loc);
         exp = idx_entry_expire(e);
         flags = idx_entry_flags(e);
         if (c && (flags & STORE_EF_FAR)) { /* the item knows the expiry the entry cannot */
@@ -234,7 +267,9 @@ static int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms
             cache_pin(c);
             it = c;
         } else if (want && loc == 0 && !(flags & STORE_EF_BAD) &&
-                   store_cacheable(s, e->val_len)) {
+                   store_cacheable(s, st->type == STORE_TYPE_STRING
+                                          ? e->val_len
+                                          : (size_t)atomic_load(&s->lim_inline))) {
             ticket = store_ticket_new(s);
             if (!store_loc_cas(e, 0, ticket))
                 ticket = 0; /* another reader is filling it */
@@ -264,10 +299,20 @@ static int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms
             st->exists = 0;
             return STORE_OK;
         }
-        store_state_from_value(st, buf ? buf : hdr, buf || n < FMT_HDR_LEN ? n : FMT_HDR_LEN,
-                               now_ms);
-        if (!buf)
+        if (buf) {
+            store_state_from_value(st, buf, n, 1, now_ms);
+        } else {
+            /* The header only: what the index said of the rest stands. */
+            struct key_state ist = *st;
+
+            store_state_from_value(st, hdr, n < FMT_HDR_LEN ? n : FMT_HDR_LEN, 0, now_ms);
             st->vlen = n - (n >= FMT_HDR_LEN ? FMT_HDR_LEN : 0);
+            if (!st->bad && st->type != STORE_TYPE_STRING) {
+                st->count = ist.count;
+                st->id = ist.id;
+                st->vlen = ist.vlen;
+            }
+        }
         if (ticket && !st->bad)
             store_cache_fill(s, k, shard, ticket, buf + FMT_HDR_LEN, st->vlen, st->expire_ms);
         else if (ticket)
@@ -329,8 +374,8 @@ static int store_cache_check_entry(const struct idx_entry *e, void *arg)
     uint64_t loc = store_loc_get(e);
     struct cache_item *it = store_loc_item(loc);
 
-    if (loc == 0)
-        return 0;
+    if (loc == 0 || ((idx_entry_flags(e) & STORE_EF_SPLIT) && (loc & 3) == STORE_LOC_ID))
+        return 0; /* nothing cached, or a split collection's id */
     if (!it)
         snprintf(sn->err, sn->errlen, "an entry of db %u holds a fill ticket with no reader "
                  "in flight", (unsigned char)e->key[0]);
@@ -367,7 +412,7 @@ static int store_cache_check_item(struct store *s, const struct cache_item *it, 
         idx_shards_unlock(s->ix, it->tag);
         return STORE_ERR_VALUE;
     }
-    if (e->val_len != it->len ||
+    if ((store_entry_type(e) == STORE_TYPE_STRING && e->val_len != it->len) ||
         ((idx_entry_flags(e) & STORE_EF_FAR) ? 0 : idx_entry_expire(e) != it->expire_ms)) {
         snprintf(err, errlen, "a cached value of db %u has length %u expiry %lld, its entry "
                  "%u %lld", (unsigned char)e->key[0], it->len, (long long)it->expire_ms,
@@ -652,19 +697,31 @@ int store_op_find(struct store_op *op, size_t i, enum store_op_want want)
     return rc == STORE_OK && !op->key[i].st.exists ? STORE_NOTFOUND : rc;
 }
 
-void store_op_put(struct store_op *op, size_t i, const void *val, size_t vlen, int64_t expire_ms)
+void store_op_put_typed(struct store_op *op, size_t i, int type, unsigned fflags, const void *val,
+                        size_t vlen, int64_t expire_ms)
 {
     struct store_op_key *k = &op->key[i];
     size_t lim = k->cur_.cache_lim;
+    const struct store_ws_op *w;
 
     OMK_ASSERT(op->mode == STORE_OP_WRITE);
-    store_ws_put(&op->w, k->db, &k->k, &k->cur_, val, vlen, expire_ms);
+    store_ws_put_typed(&op->w, k->db, &k->k, &k->cur_, type, fflags, val, vlen, expire_ms);
+    w = &op->w.ops[op->w.n - 1];
     memset(&k->cur_, 0, sizeof(k->cur_));
     k->cur_.exists = k->cur_.live = 1;
     k->cur_.has_expiry = expire_ms != 0;
     k->cur_.expire_ms = expire_ms;
     k->cur_.vlen = vlen;
     k->cur_.cache_lim = lim;
+    k->cur_.type = type;
+    k->cur_.fflags = fflags;
+    k->cur_.count = w->count;
+    k->cur_.id = w->id;
+}
+
+void store_op_put(struct store_op *op, size_t i, const void *val, size_t vlen, int64_t expire_ms)
+{
+    store_op_put_typed(op, i, STORE_TYPE_STRING, 0, val, vlen, expire_ms);
 }
 
 void store_op_del(struct store_op *op, size_t i)

@@ -4,32 +4,50 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/omk.h"
 #include "index/shard.h"
 #include "store/cache.h"
+#include "store/coll.h"
 #include "store/format.h"
 #include "store/rocks.h"
 #include "store/store_internal.h"
 
 #define LOAD_PROGRESS_US 3000000 /* log progress every 3 s */
 
-/* Make the index entry of RocksDB key 'k'/'klen' from its stored value 'v'/'vlen';
- * a header that does not decode makes an entry flagged STORE_EF_BAD (a key without
- * expiry, as store_op_lookup() reports it). Writes its expiry (0: none or bad) to '*exp'. */
+/* Make the index entry of RocksDB key 'k'/'klen' from its stored value 'v'/'vlen'
+ * (the entry's layout: store_internal.h); a header that does not decode makes an entry
+ * flagged STORE_EF_BAD (a key without expiry, as store_op_lookup() reports it). Writes
+ * its expiry (0: none or bad) to '*exp' and a split collection's id to '*id' (else 0).
+ * An expired collection whose payload compaction dropped (rocks.c) loads with no
+ * elements: it reads as missing anyway. */
 static struct idx_entry *load_entry(const char *k, size_t klen, const char *v, size_t vlen,
-                                    int64_t *exp)
+                                    int64_t *exp, uint64_t *id)
 {
     struct idx_entry *e = idx_entry_new(k, klen);
+    uint64_t count = 0;
     struct fmt_hdr h;
 
+    *id = 0;
+    *exp = 0;
     if (fmt_hdr_decode(v, vlen, &h) != 0) {
         store_entry_fill(e, vlen, 0, STORE_EF_BAD);
-        *exp = 0;
-    } else {
+    } else if (h.type == FMT_TYPE_STRING) {
         store_entry_fill(e, vlen - FMT_HDR_LEN, h.expire_ms, 0);
         *exp = h.expire_ms;
+    } else if (fmt_coll_meta(h.flags, v + FMT_HDR_LEN, vlen - FMT_HDR_LEN, &count, id) == 0 &&
+               count <= UINT32_MAX) {
+        store_entry_fill(e, count, h.expire_ms, store_entry_flags_of((int)h.type, h.flags));
+        if (*id)
+            e->loc = *id << 2 | STORE_LOC_ID;
+        *exp = h.expire_ms;
+    } else if (fmt_hdr_expired(&h, omk_now_ms())) {
+        store_entry_fill(e, 0, h.expire_ms, store_entry_flags_of((int)h.type, 0));
+        *exp = h.expire_ms;
+    } else {
+        store_entry_fill(e, vlen, 0, STORE_EF_BAD);
     }
     return e;
 }
@@ -44,6 +62,7 @@ static int store_index_collect(struct store *s, struct idx_entry ***out, size_t 
     struct rocks_iter *it = rocks_iter_new(s->rocks, NULL, 0, 1);
     struct idx_entry **v = NULL;
     size_t n = 0, cap = 0;
+    uint64_t id;
     int64_t t0 = omk_mono_us(), next_log = t0 + LOAD_PROGRESS_US;
     int rc;
 
@@ -58,7 +77,7 @@ static int store_index_collect(struct store *s, struct idx_entry ***out, size_t 
             cap = cap ? 2 * cap : 4096;
             v = omk_realloc(v, cap * sizeof(*v));
         }
-        v[n++] = load_entry(k, klen, val, vlen, &exp);
+        v[n++] = load_entry(k, klen, val, vlen, &exp, &id);
         keys[(unsigned char)k[0]]++;
         expires[(unsigned char)k[0]] += exp != 0;
         if ((n & 0xffff) == 0 && omk_mono_us() >= next_log) {
@@ -84,14 +103,30 @@ static int store_index_collect(struct store *s, struct idx_entry ***out, size_t 
     return STORE_OK;
 }
 
+/* Make the live-id set that of entries 'v' (n), then let the element filter judge. */
+static void store_ids_of(struct store *s, struct idx_entry **v, size_t n)
+{
+    coll_ids_reset(s);
+    for (size_t i = 0; i < n; i++)
+        if ((idx_entry_flags(v[i]) & STORE_EF_SPLIT) && !(idx_entry_flags(v[i]) & STORE_EF_BAD))
+            coll_ids_ref(s, v[i]->loc >> 2);
+    coll_ids_loaded(s);
+}
+
 int store_index_load(struct store *s, uint64_t *keys, uint64_t *expires, char *err,
                      size_t errlen)
 {
     struct idx_entry **v = NULL;
     size_t n = 0;
-    int rc = store_index_collect(s, &v, &n, keys, expires, err, errlen);
+    int rc = coll_ids_load_counter(s);
 
+    if (rc != STORE_OK) {
+        snprintf(err, errlen, "cannot read the collection id counter: %s", store_strerror(rc));
+        return rc;
+    }
+    rc = store_index_collect(s, &v, &n, keys, expires, err, errlen);
     if (rc == STORE_OK) {
+        store_ids_of(s, v, n);
         /* RocksDB's bytewise order is the index's (memcmp, shorter first). */
         OMK_ASSERT(idx_shards_bulk_load(s->ix, v, n) == IDX_OK);
         omk_free(v);
@@ -104,10 +139,15 @@ int store_index_reload(struct store *s, uint64_t *keys, uint64_t *expires, char 
 {
     struct idx_entry **v = NULL;
     size_t n = 0;
-    int rc = store_index_collect(s, &v, &n, keys, expires, err, errlen);
+    int rc = coll_ids_load_counter(s);
 
+    if (rc == STORE_OK)
+        rc = store_index_collect(s, &v, &n, keys, expires, err, errlen);
+    else
+        snprintf(err, errlen, "cannot read the collection id counter: %s", store_strerror(rc));
     if (rc != STORE_OK)
         return rc;
+    store_ids_of(s, v, n);
     /* The cached values go first: they are published in the entries being freed. */
     cache_clear(s->cache);
     idx_shards_clear(s->ix, NULL);
@@ -126,16 +166,18 @@ static int check_key(struct store *s, const char *k, size_t klen, const char *v,
     const struct idx_entry *e = idx_find(ix, k, klen);
     struct idx_entry *want;
     int64_t exp;
+    uint64_t id;
     int rc = 0;
 
-    want = load_entry(k, klen, v, vlen, &exp);
+    want = load_entry(k, klen, v, vlen, &exp, &id);
     if (!e)
         rc = -1, snprintf(err, errlen, "a key of db %u (%zu bytes) is missing from the index",
                           (unsigned char)k[0], klen - 1);
     else if ((e->val_len != want->val_len &&
               /* compaction drops the payload of an expired value (rocks.c) */
               !(want->val_len == 0 && exp != 0 && exp <= omk_now_ms())) ||
-             e->expire_flags != want->expire_flags)
+             e->expire_flags != want->expire_flags ||
+             (id && __atomic_load_n(&e->loc, __ATOMIC_ACQUIRE) != want->loc))
         rc = -1, snprintf(err, errlen, "a key of db %u has length %u expiry/flags %llx in the "
                           "index, %u %llx on disk", (unsigned char)k[0], e->val_len,
                           (unsigned long long)e->expire_flags, want->val_len,
@@ -220,13 +262,106 @@ void store_index_clear_db(struct store *s, int db)
             unsigned shard = idx_shards_of(s->ix, cb->keys[i].p, cb->keys[i].len);
             struct idx *ix = idx_shards_wrlock(s->ix, shard);
             struct idx_entry *e;
+            uint64_t id = 0;
 
-            if (idx_delete(ix, cb->keys[i].p, cb->keys[i].len, &e) == IDX_OK)
+            if (idx_delete(ix, cb->keys[i].p, cb->keys[i].len, &e) == IDX_OK) {
+                if (idx_entry_flags(e) & STORE_EF_SPLIT)
+                    id = e->loc >> 2;
                 idx_entry_free(e);
+            }
             idx_shards_unlock(s->ix, shard);
+            if (id) /* its elements are dead: the filter drops them */
+                coll_ids_unref(s, id);
         }
     } while (more && !cb->past && cb->n > 0);
     for (size_t i = 0; i < OMK_ARRAY_LEN(cb->keys); i++)
         idx_keybuf_deinit(&cb->keys[i]);
     omk_free(cb);
+}
+
+/* ---- Collections against their element records ------------------------------------------ */
+
+/* A split collection as the index holds it. */
+struct coll_rec {
+    uint64_t id, count, seen;
+};
+
+struct coll_recs {
+    struct coll_rec *v;
+    size_t n, cap;
+};
+
+static int coll_rec_collect(const struct idx_entry *e, void *arg)
+{
+    struct coll_recs *r = arg;
+
+    if (!(idx_entry_flags(e) & STORE_EF_SPLIT))
+        return 0;
+    if (r->n == r->cap) {
+        r->cap = r->cap ? 2 * r->cap : 64;
+        r->v = omk_realloc(r->v, r->cap * sizeof(*r->v));
+    }
+    r->v[r->n++] = (struct coll_rec){__atomic_load_n(&e->loc, __ATOMIC_ACQUIRE) >> 2, e->val_len, 0};
+    return 0;
+}
+
+static int coll_rec_cmp(const void *a, const void *b)
+{
+    uint64_t x = ((const struct coll_rec *)a)->id, y = ((const struct coll_rec *)b)->id;
+
+    return x < y ? -1 : x > y;
+}
+
+int store_coll_check(struct store *s, char *err, size_t errlen)
+{
+    struct coll_recs r = {0};
+    struct rocks_iter *it;
+    size_t at = 0;
+    int rc = STORE_OK;
+
+    idx_shards_walk(s->ix, "", 0, 1, SIZE_MAX, coll_rec_collect, &r, NULL, NULL);
+    if (r.n)
+        qsort(r.v, r.n, sizeof(*r.v), coll_rec_cmp);
+    for (size_t i = 0; i < r.n && rc == STORE_OK; i++) {
+        if ((i > 0 && r.v[i].id == r.v[i - 1].id) || !coll_ids_live(s, r.v[i].id)) {
+            snprintf(err, errlen, "collection id %llu is %s", (unsigned long long)r.v[i].id,
+                     i > 0 && r.v[i].id == r.v[i - 1].id ? "held by two keys"
+                                                       : "not in the live set");
+            rc = STORE_ERR_VALUE;
+        }
+    }
+    if (rc == STORE_OK && coll_ids_count(s) != r.n) {
+        snprintf(err, errlen, "%zu live collection ids, %zu split keys", coll_ids_count(s), r.n);
+        rc = STORE_ERR_VALUE;
+    }
+    it = rocks_iter_new_cf(s->rocks, ROCKS_CF_ELEMS, NULL, 0, 1);
+    for (rocks_iter_seek(it, "", 0); rc == STORE_OK && rocks_iter_valid(it); rocks_iter_next(it)) {
+        size_t klen, elen;
+        const char *k = rocks_iter_key(it, &klen), *e;
+        uint64_t id, pos;
+
+        if (fmt_elem_decode(k, klen, &id, &pos, &e, &elen) != 0 ||
+            pos != fmt_elem_pos(e, elen)) {
+            snprintf(err, errlen, "an element record has a malformed key");
+            rc = STORE_ERR_VALUE;
+            break;
+        }
+        while (at < r.n && r.v[at].id < id)
+            at++;
+        if (at < r.n && r.v[at].id == id)
+            r.v[at].seen++; /* else a dead id's record, which compaction drops */
+    }
+    if (rc == STORE_OK)
+        rc = rocks_iter_status(it);
+    rocks_iter_free(it);
+    for (size_t i = 0; i < r.n && rc == STORE_OK; i++) {
+        if (r.v[i].seen != r.v[i].count) {
+            snprintf(err, errlen, "collection id %llu counts %llu elements, %llu on disk",
+                     (unsigned long long)r.v[i].id, (unsigned long long)r.v[i].count,
+                     (unsigned long long)r.v[i].seen);
+            rc = STORE_ERR_VALUE;
+        }
+    }
+    omk_free(r.v);
+    return rc;
 }

@@ -6,7 +6,8 @@ store_libomkstore_a_SOURCES = store/keyspace.c store/commit.c store/checkpoint.c
 	store/format.c store/format.h \
 	store/rocks.c store/rocks.h store/recover.c \
 	store/store.c store/scan.c store/ops_keys.c store/expire.c \
-	store/ops_string.c store/cache.c store/cache.h
+	store/ops_string.c store/cache.c store/cache.h \
+	store/coll.c store/coll.h store/ops_hash.c store/ops_set.c
 store_libomkstore_a_CFLAGS = $(AM_CFLAGS) $(ROCKSDB_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_store
@@ -40,4 +41,12 @@ check_PROGRAMS += tests/unit/test_store_resume
 TESTS += tests/unit/test_store_resume
 tests_unit_test_store_resume_SOURCES = tests/unit/test_store_resume.c tests/tap.h
 tests_unit_test_store_resume_LDADD = store/libomkstore.a index/libomkindex.a \
+	common/libomkcommon.a $(ROCKSDB_LIBS) -lpthread
+
+# The collection layer and the hash and set operations (store/coll.c, ops_hash.c,
+# ops_set.c): layouts both ways, encodings, ids, compaction of dead elements.
+check_PROGRAMS += tests/unit/test_store_coll
+TESTS += tests/unit/test_store_coll
+tests_unit_test_store_coll_SOURCES = tests/unit/test_store_coll.c tests/tap.h
+tests_unit_test_store_coll_LDADD = store/libomkstore.a index/libomkindex.a \
 	common/libomkcommon.a $(ROCKSDB_LIBS) -lpthread

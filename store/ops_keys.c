@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "common/omk.h"
+#include "store/coll.h"
 #include "store/format.h"
 #include "store/rocks.h"
 #include "store/store.h"
@@ -56,7 +57,26 @@ int store_type(struct store *s, int db, struct omk_slice key, const char **name)
     if (rc == STORE_OK && op.key[0].st.bad)
         rc = STORE_ERR_VALUE;
     else if (rc == STORE_OK)
-        *name = "string"; /* every decodable value is a string (format.h) */
+        *name = store_type_name(op.key[0].st.type);
+    return store_op_end(&op, rc);
+}
+
+int store_keyinfo(struct store *s, int db, struct omk_slice key, struct store_keyinfo *out)
+{
+    const struct key_state *st;
+    struct store_op op;
+    int rc;
+
+    store_op_begin1(&op, s, STORE_OP_READ, db, key);
+    rc = store_op_find(&op, 0, STORE_WANT_STATE);
+    st = &op.key[0].st;
+    if (rc == STORE_OK && st->bad)
+        rc = STORE_ERR_VALUE;
+    if (rc == STORE_OK) {
+        out->type = st->type;
+        out->count = st->type == STORE_TYPE_STRING ? st->vlen : st->count;
+        out->big = (st->fflags & FMT_F_BIG) != 0;
+    }
     return store_op_end(&op, rc);
 }
 
@@ -106,7 +126,8 @@ static int keys_set_expiry(struct store *s, int db, struct omk_slice key, int64_
     if (rc == STORE_OK && k->st.bad)
         rc = STORE_ERR_VALUE;
     if (rc == STORE_OK)
-        store_op_put(&op, 0, k->val, k->vlen, (flags & KEYS_PERSIST) ? 0 : when_ms);
+        store_op_put_typed(&op, 0, k->st.type, k->st.fflags, k->val, k->vlen,
+                           (flags & KEYS_PERSIST) ? 0 : when_ms);
     return store_op_end(&op, rc);
 }
 
@@ -126,6 +147,27 @@ int store_persist(struct store *s, int db, struct omk_slice key)
 /* How keys_transfer() treats the source and an existing destination. */
 #define KEYS_KEEP_SRC 0x1  /* COPY: the source stays */
 #define KEYS_OVERWRITE 0x2 /* RENAME, COPY REPLACE: an existing destination is replaced */
+
+/* COPY of split collection key 0 of locked 'op' (its state looked up, 'rc' STORE_OK) to
+ * key 1: its elements written under a new id in chunks (coll.h, builders), then the new
+ * top-level record put last, in the operation's write set. Ends 'op'. */
+static int keys_copy_split(struct store_op *op, int rc)
+{
+    const struct key_state *st = &op->key[0].st;
+    struct coll_builder bd;
+    struct coll c;
+
+    coll_build_init(&bd, op->s, st->type);
+    rc = coll_open(&c, op, 0, st->type);
+    if (rc == STORE_OK)
+        rc = coll_build_from(&bd, &c);
+    if (rc == STORE_OK)
+        rc = coll_build_finish(&bd, op, 1, c.fflags, c.expire_ms);
+    rc = store_op_end(op, rc);
+    coll_close(&c);
+    coll_build_done(&bd);
+    return rc;
+}
 
 /* The one core of RENAME, COPY and MOVE: give key 'dkey' of 'ddb' the value and expiry
  * of key 'skey' of 'sdb', then delete the source unless KEYS_KEEP_SRC, all in one batch
@@ -158,12 +200,17 @@ static int keys_transfer(struct store *s, int sdb, struct omk_slice skey, int dd
     rc = store_op_lookup(&op, 1, STORE_WANT_STATE);
     if (rc == STORE_OK && dst->st.exists && !(mode & KEYS_OVERWRITE))
         rc = STORE_NOTSET;
+    if (rc == STORE_OK && (mode & KEYS_KEEP_SRC) && (src->st.fflags & FMT_F_SPLIT))
+        return keys_copy_split(&op, rc);
     if (rc == STORE_OK)
         rc = store_op_lookup(&op, 0, STORE_WANT_VALUE);
     if (rc == STORE_OK && src->st.bad)
         rc = STORE_ERR_VALUE;
     if (rc == STORE_OK) {
-        store_op_put(&op, 1, src->val, src->vlen, src->st.expire_ms);
+        /* A split collection's record carries its id: the elements stay where they are,
+         * and the key that holds the id changes (O(1) whatever the size). */
+        store_op_put_typed(&op, 1, src->st.type, src->st.fflags, src->val, src->vlen,
+                           src->st.expire_ms);
         if (!(mode & KEYS_KEEP_SRC))
             store_op_del(&op, 0);
     }

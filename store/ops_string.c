@@ -21,16 +21,25 @@
 
 /* ---- Reads and writes of whole values ------------------------------------------------ */
 
+/* The outcome so far 'rc' of a lookup of key state 'st', for a call that reads a string:
+ * STORE_ERR_VALUE for a value that does not decode, STORE_WRONGTYPE for another type. */
+static int str_check(int rc, const struct key_state *st)
+{
+    if (rc != STORE_OK || !st->exists)
+        return rc;
+    if (st->bad)
+        return STORE_ERR_VALUE;
+    return st->type == STORE_TYPE_STRING ? STORE_OK : STORE_WRONGTYPE;
+}
+
 int store_get(struct store *s, int db, struct omk_slice key, struct store_val **out)
 {
     struct store_op op;
     int rc;
 
     store_op_begin1(&op, s, STORE_OP_READ, db, key);
-    rc = store_op_find(&op, 0, STORE_WANT_VALUE);
-    if (rc == STORE_OK && op.key[0].st.bad)
-        rc = STORE_ERR_VALUE;
-    else if (rc == STORE_OK)
+    rc = str_check(store_op_find(&op, 0, STORE_WANT_VALUE), &op.key[0].st);
+    if (rc == STORE_OK)
         *out = store_op_take_val(&op, 0);
     return store_op_end(&op, rc);
 }
@@ -50,8 +59,8 @@ int store_set(struct store *s, int db, struct omk_slice key, struct omk_slice va
     st = &op.key[0].st;
     if (rc < 0)
         return store_op_end(&op, rc);
-    if (want_old && st->bad) /* the old value cannot be returned: change nothing */
-        return store_op_end(&op, STORE_ERR_VALUE);
+    if (want_old && str_check(rc, st) != STORE_OK) /* the old value cannot be returned */
+        return store_op_end(&op, str_check(rc, st));
     if (((flags & STORE_SET_NX) && st->live) || ((flags & STORE_SET_XX) && !st->live))
         rc = STORE_NOTSET;
     if (rc == STORE_OK) {
@@ -151,17 +160,12 @@ static int64_t str_keep_expiry(const struct store_op *op)
 /* ---- Counters ------------------------------------------------------------------------- */
 
 /* Begin the read-modify-write of 'key' in 'db' ('op' is then locked and key 0 looked up
- * with its value). STORE_OK, STORE_ERR_VALUE (its value does not decode), or an error;
- * in every case the caller ends with store_op_end(). */
+ * with its value). STORE_OK, STORE_ERR_VALUE (its value does not decode), STORE_WRONGTYPE,
+ * or an error; in every case the caller ends with store_op_end(). */
 static int str_rmw_begin(struct store_op *op, struct store *s, int db, struct omk_slice key)
 {
-    int rc;
-
     store_op_begin1(op, s, STORE_OP_WRITE, db, key);
-    rc = store_op_lookup(op, 0, STORE_WANT_VALUE);
-    if (rc == STORE_OK && op->key[0].st.bad)
-        rc = STORE_ERR_VALUE;
-    return rc;
+    return str_check(store_op_lookup(op, 0, STORE_WANT_VALUE), &op->key[0].st);
 }
 
 int store_incrby(struct store *s, int db, struct omk_slice key, long long incr, long long *out)
@@ -192,7 +196,7 @@ int store_incrby(struct store *s, int db, struct omk_slice key, long long incr, 
  * its LD_STR_HUMAN mode: "%.17Lf", then the zeros ending the fraction and a dot left
  * alone dropped, and "-0" written "0". Returns the length (no NUL is counted). The
  * widest finite long double takes under 5,000 bytes, so the text always fits. */
-static size_t str_ld_format(char *out, long double v)
+size_t store_ld_format(char *out, long double v)
 {
     int w = snprintf(out, STORE_FLOAT_STR_MAX, "%.17Lf", v);
     size_t n;
@@ -230,7 +234,7 @@ int store_incrbyfloat(struct store *s, int db, struct omk_slice key, long double
             rc = STORE_NANINF;
     }
     if (rc == STORE_OK) {
-        n = str_ld_format(txt, v);
+        n = store_ld_format(txt, v);
         store_op_put(&op, 0, txt, n, str_keep_expiry(&op));
     }
     rc = store_op_end(&op, rc);
@@ -284,9 +288,7 @@ int store_setrange(struct store *s, int db, struct omk_slice key, size_t offset,
     if (val.len == 0) {
         store_op_begin1(&op, s, STORE_OP_READ, db, key);
         k = &op.key[0];
-        rc = store_op_lookup(&op, 0, STORE_WANT_STATE);
-        if (rc == STORE_OK && k->st.bad)
-            rc = STORE_ERR_VALUE;
+        rc = str_check(store_op_lookup(&op, 0, STORE_WANT_STATE), &k->st);
         n = k->st.vlen;
         rc = store_op_end(&op, rc);
     } else {
@@ -324,10 +326,8 @@ int store_strlen(struct store *s, int db, struct omk_slice key, size_t *len)
     /* A read, like store_get(): the length comes from the key's state. */
     store_op_begin1(&op, s, STORE_OP_READ, db, key);
     st = &op.key[0].st;
-    rc = store_op_find(&op, 0, STORE_WANT_STATE);
-    if (rc == STORE_OK && st->bad)
-        rc = STORE_ERR_VALUE;
-    else if (rc == STORE_OK)
+    rc = str_check(store_op_find(&op, 0, STORE_WANT_STATE), st);
+    if (rc == STORE_OK)
         *len = st->vlen;
     return store_op_end(&op, rc);
 }

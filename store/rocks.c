@@ -47,6 +47,10 @@ struct rocks {
     atomic_uint_fast64_t io_errors;  /* errors passed to rocks_fail() */
     atomic_int read_only;            /* 1 after a corruption */
     rocksdb_compactionfilter_t *filter; /* drops expired payloads; outlives the DB */
+    rocksdb_options_t *cf_opts[ROCKS_CF_COUNT_]; /* each column family's options */
+    rocksdb_column_family_handle_t *cf[ROCKS_CF_COUNT_]; /* NULL while 'db' is */
+    rocks_live_fn *live;             /* the element filter's question; immutable */
+    void *live_arg;
     atomic_int write_failed;         /* the last write failed: no WAL flush (rocks_flush_wal) */
     atomic_int refusing;             /* 1: the log failed; every write fails at once until
                                       * rocks_reopen() reopens read-write */
@@ -58,8 +62,19 @@ struct rocks {
     atomic_int fail_next[ROCKS_OP_COUNT_]; /* test hook: store code to fake, 0: none */
 };
 
+/* One change a recording batch keeps (rocks_batch_record), for a transaction. */
+struct rocks_bop {
+    enum rocks_cf cf;
+    int del;
+    char *key, *val; /* one allocation: key then value */
+    size_t klen, vlen;
+};
+
 struct rocks_batch {
     rocksdb_writebatch_t *wb;
+    struct rocks_bop *ops; /* with rocks_batch_record(): the changes, in order */
+    size_t n, cap;
+    int record;
 };
 
 struct rocks_iter {
@@ -141,6 +156,81 @@ static const char *rocks_filter_name(void *state)
     OMK_UNUSED(state);
     return "omenkv-expired-payload";
 }
+
+/* HOW DEAD ELEMENTS LEAVE THE DISK. Deleting a split collection removes only its
+ * top-level record: its element records stay, dead, under an id no key holds. This
+ * filter, created by RocksDB for each compaction of the element column family, asks
+ * the store (rocks_live_fn: a set in RAM, never the disk) whether each record's id is
+ * live and drops those that are not. Records of one collection are adjacent, so it
+ * remembers the last answer. An answer "live" may be stale by the time the record is
+ * written out (the collection was deleted meanwhile: the next compaction drops it); an
+ * answer "dead" cannot be, since ids are never reused and an id is live before its
+ * first element is written. */
+struct rocks_elem_filter {
+    struct rocks *r;
+    uint64_t last_id;
+    int last_live; /* -1: no answer yet */
+};
+
+static unsigned char rocks_filter_dead(void *state, int level, const char *key, size_t klen,
+                                       const char *val, size_t vlen, char **new_val,
+                                       size_t *new_vlen, unsigned char *changed)
+{
+    struct rocks_elem_filter *f = state;
+    uint64_t id, pos;
+    const char *elem;
+    size_t elen;
+
+    OMK_UNUSED(level);
+    OMK_UNUSED(val);
+    OMK_UNUSED(vlen);
+    OMK_UNUSED(new_val);
+    OMK_UNUSED(new_vlen);
+    OMK_UNUSED(changed);
+    if (fmt_elem_decode(key, klen, &id, &pos, &elem, &elen) != 0)
+        return 0; /* not ours to judge: keep it */
+    if (f->last_live < 0 || id != f->last_id) {
+        f->last_id = id;
+        f->last_live = f->r->live(f->r->live_arg, id);
+    }
+    return f->last_live ? 0 : 1;
+}
+
+static void rocks_filter_dead_free(void *state)
+{
+    omk_free(state);
+}
+
+static const char *rocks_filter_dead_name(void *state)
+{
+    OMK_UNUSED(state);
+    return "omenkv-dead-elements";
+}
+
+static rocksdb_compactionfilter_t *rocks_filter_dead_new(void *state,
+                                                         rocksdb_compactionfiltercontext_t *ctx)
+{
+    struct rocks_elem_filter *f = omk_calloc(1, sizeof(*f));
+
+    OMK_UNUSED(ctx);
+    f->r = state;
+    f->last_live = -1;
+    return rocksdb_compactionfilter_create(f, rocks_filter_dead_free, rocks_filter_dead,
+                                           rocks_filter_dead_name);
+}
+
+static void rocks_factory_free(void *state)
+{
+    OMK_UNUSED(state); /* the struct rocks outlives the options */
+}
+
+static const char *rocks_factory_name(void *state)
+{
+    OMK_UNUSED(state);
+    return "omenkv-dead-elements";
+}
+
+static const char *const rocks_cf_names[ROCKS_CF_COUNT_] = {"default", "elements", "meta"};
 
 /* After a failed log write, writes fail at once until rocks_reopen() opens the database
  * read-write: RocksDB 7.8 keeps a failed log writer's error, and Debian's build asserts
@@ -226,7 +316,9 @@ static int rocks_open_db(struct rocks *r, int mode, char *err, size_t errlen)
     rocksdb_options_set_wal_recovery_mode(r->opts, mode);
     if (recover_list_tables(r->dir, &names, &sizes, &n) != 0)
         n = 0; /* a new directory */
-    r->db = rocksdb_open(r->opts, r->dir, &rerr);
+    r->db = rocksdb_open_column_families(r->opts, r->dir, ROCKS_CF_COUNT_, rocks_cf_names,
+                                         (const rocksdb_options_t *const *)r->cf_opts, r->cf,
+                                         &rerr);
     if (rerr) {
         snprintf(err, errlen, "cannot open RocksDB in '%s': %s%s", r->dir, rerr,
                  rocks_open_hint(rerr));
@@ -286,13 +378,16 @@ static int rocks_repair(struct rocks *r, char *err, size_t errlen)
     return STORE_OK;
 }
 
-int rocks_open(const struct store_config *c, struct rocks **out, char *err, size_t errlen)
+int rocks_open(const struct store_config *c, rocks_live_fn *live, void *live_arg,
+               struct rocks **out, char *err, size_t errlen)
 {
     struct rocks *r = omk_calloc(1, sizeof(*r));
     rocksdb_block_based_table_options_t *bbto = rocksdb_block_based_options_create();
     int rc, mode = 0;
 
     r->log = c->log;
+    r->live = live;
+    r->live_arg = live_arg;
     r->dir = omk_memdup(c->dir, strlen(c->dir) + 1);
     r->wal_recovery = c->wal_recovery;
     omk_rwlock_init_wrpref(&r->life);
@@ -327,6 +422,18 @@ int rocks_open(const struct store_config *c, struct rocks **out, char *err, size
     rocksdb_block_based_options_set_pin_l0_filter_and_index_blocks_in_cache(bbto, 1);
     rocksdb_options_set_block_based_table_factory(r->opts, bbto); /* copies 'bbto' */
     rocksdb_block_based_options_destroy(bbto);
+    rocksdb_options_set_create_missing_column_families(r->opts, 1);
+    /* The keys keep the expiry filter; elements get the dead-id filter; meta neither. */
+    r->cf_opts[ROCKS_CF_KEYS] = r->opts;
+    r->cf_opts[ROCKS_CF_ELEMS] = rocksdb_options_create_copy(r->opts);
+    rocksdb_options_set_compaction_filter(r->cf_opts[ROCKS_CF_ELEMS], NULL);
+    if (live)
+        rocksdb_options_set_compaction_filter_factory(
+            r->cf_opts[ROCKS_CF_ELEMS],
+            rocksdb_compactionfilterfactory_create(r, rocks_factory_free, rocks_filter_dead_new,
+                                                   rocks_factory_name));
+    r->cf_opts[ROCKS_CF_META] = rocksdb_options_create_copy(r->opts);
+    rocksdb_options_set_compaction_filter(r->cf_opts[ROCKS_CF_META], NULL);
 
     rc = c->repair ? rocks_repair(r, err, errlen) : STORE_OK;
     if (rc == STORE_OK)
@@ -335,6 +442,8 @@ int rocks_open(const struct store_config *c, struct rocks **out, char *err, size
         rc = rocks_open_db(r, mode, err, errlen);
     if (rc != STORE_OK) {
         rocksdb_cache_destroy(r->cache);
+        rocksdb_options_destroy(r->cf_opts[ROCKS_CF_ELEMS]);
+        rocksdb_options_destroy(r->cf_opts[ROCKS_CF_META]);
         rocksdb_options_destroy(r->opts);
         rocksdb_compactionfilter_destroy(r->filter);
         pthread_rwlock_destroy(&r->life);
@@ -349,6 +458,20 @@ int rocks_open(const struct store_config *c, struct rocks **out, char *err, size
     return STORE_OK;
 }
 
+/* Close 'db' and its column family handles, if open. */
+static void rocks_close_db(struct rocks *r)
+{
+    if (!r->db)
+        return;
+    for (int i = 0; i < ROCKS_CF_COUNT_; i++) {
+        if (r->cf[i])
+            rocksdb_column_family_handle_destroy(r->cf[i]);
+        r->cf[i] = NULL;
+    }
+    rocksdb_close(r->db);
+    r->db = NULL;
+}
+
 void rocks_close(struct rocks *r)
 {
     int clean;
@@ -358,13 +481,14 @@ void rocks_close(struct rocks *r)
     /* Clean: open read-write, and every write acknowledged is in the log. */
     clean = r->state == ROCKS_RW && !atomic_load(&r->refusing) &&
             !atomic_load(&r->write_failed) && !atomic_load(&r->read_only);
-    if (r->db)
-        rocksdb_close(r->db);
+    rocks_close_db(r);
     if (clean)
         recover_mark_clean(r->dir, r->log);
     rocksdb_readoptions_destroy(r->ro);
     rocksdb_writeoptions_destroy(r->wo);
     rocksdb_cache_destroy(r->cache);
+    rocksdb_options_destroy(r->cf_opts[ROCKS_CF_ELEMS]); /* frees the filter factory */
+    rocksdb_options_destroy(r->cf_opts[ROCKS_CF_META]);
     rocksdb_options_destroy(r->opts);
     rocksdb_compactionfilter_destroy(r->filter); /* the options only borrowed it */
     pthread_rwlock_destroy(&r->life);
@@ -452,8 +576,7 @@ int rocks_reopen(struct rocks *r, int *reopened, char *err, size_t errlen)
     omk_rwlock_wrlock(&r->life);
     if (r->db) {
         r->closed_seq = rocksdb_get_latest_sequence_number(r->db);
-        rocksdb_close(r->db);
-        r->db = NULL;
+        rocks_close_db(r);
         r->state = ROCKS_CLOSED;
     }
     rc = rocks_open_db(r, mode, err, errlen);
@@ -468,7 +591,9 @@ int rocks_reopen(struct rocks *r, int *reopened, char *err, size_t errlen)
          * attempt closes this handle and tries read-write again. */
         if (rc == STORE_ERR_CORRUPT)
             atomic_store(&r->read_only, 1); /* damage: no more attempts, writes refused */
-        r->db = rocksdb_open_for_read_only(r->opts, r->dir, 0, &rerr);
+        r->db = rocksdb_open_for_read_only_column_families(
+            r->opts, r->dir, ROCKS_CF_COUNT_, rocks_cf_names,
+            (const rocksdb_options_t *const *)r->cf_opts, r->cf, 0, &rerr);
         if (rerr) {
             store_log(r->log, STORE_LOG_ALERT, "RocksDB cannot be opened read-only either: %s",
                       rerr);
@@ -485,6 +610,12 @@ int rocks_reopen(struct rocks *r, int *reopened, char *err, size_t errlen)
 
 int rocks_get(struct rocks *r, const char *key, size_t klen, char **val, size_t *vlen)
 {
+    return rocks_get_cf(r, ROCKS_CF_KEYS, key, klen, val, vlen);
+}
+
+int rocks_get_cf(struct rocks *r, enum rocks_cf cf, const char *key, size_t klen, char **val,
+                 size_t *vlen)
+{
     char *err = NULL, *v = NULL;
     size_t n = 0;
 
@@ -492,7 +623,7 @@ int rocks_get(struct rocks *r, const char *key, size_t klen, char **val, size_t 
     if (!r->db)
         return rocks_gone(r, "get");
     if (!rocks_injected(r, ROCKS_OP_GET, &err))
-        v = rocksdb_get(r->db, r->ro, key, klen, &n, &err);
+        v = rocksdb_get_cf(r->db, r->ro, r->cf[cf], key, klen, &n, &err);
     if (err)
         return rocks_fail(r, err, "get");
     if (!v)
@@ -537,7 +668,39 @@ struct rocks_batch *rocks_batch_new(void)
     struct rocks_batch *b = omk_malloc(sizeof(*b));
 
     b->wb = rocksdb_writebatch_create();
+    b->ops = NULL;
+    b->n = b->cap = 0;
+    b->record = 0;
     return b;
+}
+
+void rocks_batch_record(struct rocks_batch *b)
+{
+    b->record = 1;
+}
+
+/* Keep a copy of one change of a recording batch. */
+static void rocks_batch_keep(struct rocks_batch *b, enum rocks_cf cf, int del, const char *key,
+                             size_t klen, const void *v1, size_t l1, const void *v2, size_t l2)
+{
+    struct rocks_bop *op;
+
+    if (b->n == b->cap) {
+        b->cap = b->cap ? 2 * b->cap : 8;
+        b->ops = omk_realloc(b->ops, b->cap * sizeof(*b->ops));
+    }
+    op = &b->ops[b->n++];
+    op->cf = cf;
+    op->del = del;
+    op->key = omk_malloc(klen + l1 + l2 + 1);
+    memcpy(op->key, key, klen);
+    op->val = op->key + klen;
+    if (l1)
+        memcpy(op->val, v1, l1);
+    if (l2)
+        memcpy(op->val + l1, v2, l2);
+    op->klen = klen;
+    op->vlen = l1 + l2;
 }
 
 void rocks_batch_free(struct rocks_batch *b)
@@ -545,6 +708,9 @@ void rocks_batch_free(struct rocks_batch *b)
     if (!b)
         return;
     rocksdb_writebatch_destroy(b->wb);
+    for (size_t i = 0; i < b->n; i++)
+        omk_free(b->ops[i].key);
+    omk_free(b->ops);
     omk_free(b);
 }
 
@@ -555,11 +721,39 @@ void rocks_batch_put(struct rocks_batch *b, const char *key, size_t klen, const 
     size_t vlens[2] = { hlen, plen };
 
     rocksdb_writebatch_putv(b->wb, 1, &key, &klen, 2, vals, vlens);
+    if (b->record)
+        rocks_batch_keep(b, ROCKS_CF_KEYS, 0, key, klen, hdr, hlen, payload, plen);
+}
+
+/* The handle of column family 'cf' for batches: column families are created at the
+ * first open and keep their ids (0 default, then in rocks_cf_names order) for the life
+ * of the directory, which is all a batch records; 'r' is any open database. */
+static rocksdb_column_family_handle_t *rocks_cf_of(struct rocks *r, enum rocks_cf cf)
+{
+    return r->cf[cf];
+}
+
+void rocks_batch_put_cf(struct rocks *r, struct rocks_batch *b, enum rocks_cf cf, const char *key,
+                        size_t klen, const char *val, size_t vlen)
+{
+    rocksdb_writebatch_put_cf(b->wb, rocks_cf_of(r, cf), key, klen, val, vlen);
+    if (b->record)
+        rocks_batch_keep(b, cf, 0, key, klen, val, vlen, NULL, 0);
+}
+
+void rocks_batch_delete_cf(struct rocks *r, struct rocks_batch *b, enum rocks_cf cf,
+                           const char *key, size_t klen)
+{
+    rocksdb_writebatch_delete_cf(b->wb, rocks_cf_of(r, cf), key, klen);
+    if (b->record)
+        rocks_batch_keep(b, cf, 1, key, klen, NULL, 0, NULL, 0);
 }
 
 void rocks_batch_delete(struct rocks_batch *b, const char *key, size_t klen)
 {
     rocksdb_writebatch_delete(b->wb, key, klen);
+    if (b->record)
+        rocks_batch_keep(b, ROCKS_CF_KEYS, 1, key, klen, NULL, 0, NULL, 0);
 }
 
 void rocks_batch_delete_range(struct rocks_batch *b, const char *begin, size_t blen,
@@ -645,8 +839,17 @@ uint64_t rocks_latest_seq(struct rocks *r)
 void rocks_compact_all(struct rocks *r)
 {
     omk_rwlock_rdlock(&r->life);
+    for (int i = 0; r->db && i < ROCKS_CF_COUNT_; i++)
+        rocksdb_compact_range_cf(r->db, r->cf[i], NULL, 0, NULL, 0);
+    omk_rwlock_unlock(&r->life);
+}
+
+void rocks_compact_range(struct rocks *r, enum rocks_cf cf, const char *begin, size_t blen,
+                         const char *end, size_t elen)
+{
+    omk_rwlock_rdlock(&r->life);
     if (r->db)
-        rocksdb_compact_range(r->db, NULL, 0, NULL, 0);
+        rocksdb_compact_range_cf(r->db, r->cf[cf], begin, blen, end, elen);
     omk_rwlock_unlock(&r->life);
 }
 
@@ -674,6 +877,12 @@ int rocks_checkpoint(struct rocks *r, const char *path)
 
 struct rocks_iter *rocks_iter_new(struct rocks *r, const char *upper, size_t ulen, int bulk)
 {
+    return rocks_iter_new_cf(r, ROCKS_CF_KEYS, upper, ulen, bulk);
+}
+
+struct rocks_iter *rocks_iter_new_cf(struct rocks *r, enum rocks_cf cf, const char *upper,
+                                     size_t ulen, int bulk)
+{
     struct rocks_iter *it = omk_calloc(1, sizeof(*it));
 
     it->r = r;
@@ -686,7 +895,7 @@ struct rocks_iter *rocks_iter_new(struct rocks *r, const char *upper, size_t ule
         rocksdb_readoptions_set_fill_cache(it->ro, 0);
         rocksdb_readoptions_set_readahead_size(it->ro, 2u << 20);
     }
-    it->it = r->db ? rocksdb_create_iterator(r->db, it->ro) : NULL; /* NULL: closed */
+    it->it = r->db ? rocksdb_create_iterator_cf(r->db, it->ro, r->cf[cf]) : NULL; /* NULL: closed */
     return it;
 }
 
@@ -760,12 +969,23 @@ void rocks_stats_get(struct rocks *r, struct rocks_stats *out)
 
 uint64_t rocks_disk_bytes(struct rocks *r)
 {
+    uint64_t sum = 0;
+
+    for (int i = 0; i < ROCKS_CF_COUNT_; i++)
+        sum += rocks_cf_bytes(r, (enum rocks_cf)i);
+    return sum;
+}
+
+uint64_t rocks_cf_bytes(struct rocks *r, enum rocks_cf cf)
+{
     uint64_t sst = 0, mem = 0;
 
     omk_rwlock_rdlock(&r->life);
-    if (!r->db || rocksdb_property_int(r->db, "rocksdb.total-sst-files-size", &sst) != 0)
+    if (!r->db ||
+        rocksdb_property_int_cf(r->db, r->cf[cf], "rocksdb.total-sst-files-size", &sst) != 0)
         sst = 0;
-    if (!r->db || rocksdb_property_int(r->db, "rocksdb.cur-size-all-mem-tables", &mem) != 0)
+    if (!r->db ||
+        rocksdb_property_int_cf(r->db, r->cf[cf], "rocksdb.cur-size-all-mem-tables", &mem) != 0)
         mem = 0;
     omk_rwlock_unlock(&r->life);
     return sst + mem;
@@ -800,23 +1020,28 @@ void rocks_tx_free(struct rocks_tx *t)
     omk_free(t);
 }
 
-static void rocks_tx_put_cb(void *arg, const char *k, size_t klen, const char *v, size_t vlen)
+void rocks_tx_add(struct rocks *r, struct rocks_tx *t, struct rocks_batch *b)
 {
-    rocksdb_writebatch_wi_put(arg, k, klen, v, vlen);
-}
+    OMK_ASSERT(b->record || rocksdb_writebatch_count(b->wb) == 0);
+    for (size_t i = 0; i < b->n; i++) {
+        const struct rocks_bop *op = &b->ops[i];
 
-static void rocks_tx_del_cb(void *arg, const char *k, size_t klen)
-{
-    rocksdb_writebatch_wi_delete(arg, k, klen);
-}
-
-void rocks_tx_add(struct rocks_tx *t, struct rocks_batch *b)
-{
-    rocksdb_writebatch_iterate(b->wb, t->wi, rocks_tx_put_cb, rocks_tx_del_cb);
+        if (op->del)
+            rocksdb_writebatch_wi_delete_cf(t->wi, rocks_cf_of(r, op->cf), op->key, op->klen);
+        else
+            rocksdb_writebatch_wi_put_cf(t->wi, rocks_cf_of(r, op->cf), op->key, op->klen, op->val,
+                                         op->vlen);
+    }
 }
 
 int rocks_tx_get(struct rocks *r, struct rocks_tx *t, const char *key, size_t klen, char **val,
                  size_t *vlen)
+{
+    return rocks_tx_get_cf(r, t, ROCKS_CF_KEYS, key, klen, val, vlen);
+}
+
+int rocks_tx_get_cf(struct rocks *r, struct rocks_tx *t, enum rocks_cf cf, const char *key,
+                    size_t klen, char **val, size_t *vlen)
 {
     char *err = NULL, *v = NULL;
     size_t n = 0;
@@ -825,7 +1050,8 @@ int rocks_tx_get(struct rocks *r, struct rocks_tx *t, const char *key, size_t kl
     if (!r->db)
         return rocks_gone(r, "get");
     if (!rocks_injected(r, ROCKS_OP_GET, &err))
-        v = rocksdb_writebatch_wi_get_from_batch_and_db(t->wi, r->db, r->ro, key, klen, &n, &err);
+        v = rocksdb_writebatch_wi_get_from_batch_and_db_cf(t->wi, r->db, r->ro, r->cf[cf], key,
+                                                           klen, &n, &err);
     if (err)
         return rocks_fail(r, err, "get");
     if (!v)
@@ -833,6 +1059,18 @@ int rocks_tx_get(struct rocks *r, struct rocks_tx *t, const char *key, size_t kl
     *val = v;
     *vlen = n;
     return STORE_OK;
+}
+
+struct rocks_iter *rocks_tx_iter_new(struct rocks *r, struct rocks_tx *t, enum rocks_cf cf,
+                                     const char *upper, size_t ulen)
+{
+    struct rocks_iter *it = rocks_iter_new_cf(r, cf, upper, ulen, 0);
+
+    /* The new iterator takes over the base one (RocksDB frees its wrapper now). It
+     * ignores the upper bound for the transaction's own changes: callers check keys. */
+    if (it->it)
+        it->it = rocksdb_writebatch_wi_create_iterator_with_base_cf(t->wi, it->it, r->cf[cf]);
+    return it;
 }
 
 int rocks_tx_write(struct rocks *r, struct rocks_tx *t)

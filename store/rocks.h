@@ -21,6 +21,20 @@ struct rocks;
 struct rocks_batch;
 struct rocks_iter;
 
+/* The column families (format.h): every top-level key, the elements of split
+ * collections, and the store's own records. */
+enum rocks_cf {
+    ROCKS_CF_KEYS = 0,  /* "default" */
+    ROCKS_CF_ELEMS = 1, /* "elements" */
+    ROCKS_CF_META = 2,  /* "meta" */
+    ROCKS_CF_COUNT_
+};
+
+/* The element filter's question (rocks.c, HOW DEAD ELEMENTS LEAVE THE DISK): 1 if
+ * collection id 'id' may still have elements in use, 0 if its records can go. Called
+ * from RocksDB's compaction threads; must not call into RocksDB. */
+typedef int rocks_live_fn(void *arg, uint64_t id);
+
 /* Operations whose next error a test can inject (rocks_test_fail_next). */
 enum rocks_op {
     ROCKS_OP_GET = 0,  /* rocks_get, rocks_get_prefix */
@@ -37,7 +51,8 @@ enum rocks_op {
  * says (recover.c), logging what the open will drop. Returns STORE_OK and '*out', or
  * STORE_ERR_CORRUPT (damage the policy refuses) or STORE_ERR_IO, with a message in 'err'
  * (errlen bytes, NUL-terminated) naming the file and the way to force the open. */
-int rocks_open(const struct store_config *c, struct rocks **out, char *err, size_t errlen);
+int rocks_open(const struct store_config *c, rocks_live_fn *live, void *live_arg,
+               struct rocks **out, char *err, size_t errlen);
 
 /* Close the database and free 'r'. Nothing else may use 'r' meanwhile. NULL: no-op.
  * If every write it took is in the log, records the clean shutdown for the next open. */
@@ -74,6 +89,10 @@ int rocks_get(struct rocks *r, const char *key, size_t klen, char **val, size_t 
 int rocks_get_prefix(struct rocks *r, const char *key, size_t klen, char *buf, size_t cap,
                      size_t *vlen);
 
+/* rocks_get() in column family 'cf'. */
+int rocks_get_cf(struct rocks *r, enum rocks_cf cf, const char *key, size_t klen, char **val,
+                 size_t *vlen);
+
 /* Free a value returned by rocks_get(). NULL: no-op. */
 void rocks_free(void *p);
 
@@ -85,6 +104,14 @@ void rocks_batch_free(struct rocks_batch *b);
 void rocks_batch_put(struct rocks_batch *b, const char *key, size_t klen, const void *hdr,
                      size_t hlen, const char *payload, size_t plen);
 void rocks_batch_delete(struct rocks_batch *b, const char *key, size_t klen);
+/* Put / delete in column family 'cf' ('r' names the column families). */
+void rocks_batch_put_cf(struct rocks *r, struct rocks_batch *b, enum rocks_cf cf, const char *key,
+                        size_t klen, const char *val, size_t vlen);
+void rocks_batch_delete_cf(struct rocks *r, struct rocks_batch *b, enum rocks_cf cf,
+                           const char *key, size_t klen);
+/* Keep a copy of every change made to 'b' from now on (call it while 'b' is empty), so
+ * that rocks_tx_add() can take them: a batch of a thread in a transaction. */
+void rocks_batch_record(struct rocks_batch *b);
 /* Delete every key k with 'begin' <= k < 'end'. */
 void rocks_batch_delete_range(struct rocks_batch *b, const char *begin, size_t blen,
                               const char *end, size_t elen);
@@ -107,8 +134,13 @@ uint64_t rocks_latest_seq(struct rocks *r);
  * RocksDB 7.8's WAL writer keeps the error (and Debian's build asserts on it). */
 int rocks_flush_wal(struct rocks *r, int sync);
 
-/* Compact every key range now (tests: makes the compaction filter run). */
+/* Compact every key range of every column family now (tests: makes the compaction
+ * filters run). */
 void rocks_compact_all(struct rocks *r);
+
+/* Compact the keys 'begin' <= k < 'end' of column family 'cf' now (waits for it). */
+void rocks_compact_range(struct rocks *r, enum rocks_cf cf, const char *begin, size_t blen,
+                         const char *end, size_t elen);
 
 /* Write a consistent copy of the database to the new directory 'path' (it must not
  * exist): SST files hard-linked, the memtable flushed into it. STORE_OK or an error. */
@@ -119,6 +151,9 @@ int rocks_checkpoint(struct rocks *r, const char *path);
  * the block cache. Never NULL (while the database is closed it is never valid and its
  * status is an error). Position it with a seek before use. */
 struct rocks_iter *rocks_iter_new(struct rocks *r, const char *upper, size_t ulen, int bulk);
+/* The same over column family 'cf'. */
+struct rocks_iter *rocks_iter_new_cf(struct rocks *r, enum rocks_cf cf, const char *upper,
+                                     size_t ulen, int bulk);
 void rocks_iter_free(struct rocks_iter *it);
 void rocks_iter_seek(struct rocks_iter *it, const char *key, size_t klen);
 void rocks_iter_seek_to_last(struct rocks_iter *it);
@@ -144,8 +179,10 @@ struct rocks_stats {
 };
 void rocks_stats_get(struct rocks *r, struct rocks_stats *out);
 
-/* Bytes of SST files plus memtables, as RocksDB reports them (0 if it cannot). */
+/* Bytes of SST files plus memtables, as RocksDB reports them (0 if it cannot): of every
+ * column family, or of 'cf'. */
 uint64_t rocks_disk_bytes(struct rocks *r);
+uint64_t rocks_cf_bytes(struct rocks *r, enum rocks_cf cf);
 
 /* Test hook: the next call of 'op' fails as if RocksDB had returned an I/O error
  * ('rc' STORE_ERR_IO) or a corruption ('rc' STORE_ERR_CORRUPT), through the same
@@ -159,12 +196,20 @@ struct rocks_tx;
 struct rocks_tx *rocks_tx_new(void);
 void rocks_tx_free(struct rocks_tx *t); /* NULL: no-op */
 
-/* Add the puts and deletes of 'b' (copied; 'b' is not changed). */
-void rocks_tx_add(struct rocks_tx *t, struct rocks_batch *b);
+/* Add the puts and deletes of recording batch 'b' (rocks_batch_record; copied, 'b' is not
+ * changed). */
+void rocks_tx_add(struct rocks *r, struct rocks_tx *t, struct rocks_batch *b);
 
-/* rocks_get() as if the transaction's batches were already written. */
+/* rocks_get() / rocks_get_cf() as if the transaction's batches were already written. */
 int rocks_tx_get(struct rocks *r, struct rocks_tx *t, const char *key, size_t klen, char **val,
                  size_t *vlen);
+int rocks_tx_get_cf(struct rocks *r, struct rocks_tx *t, enum rocks_cf cf, const char *key,
+                    size_t klen, char **val, size_t *vlen);
+
+/* An iterator over column family 'cf' that sees the transaction's changes over the
+ * database's: the upper bound holds for the database's keys only (check keys). */
+struct rocks_iter *rocks_tx_iter_new(struct rocks *r, struct rocks_tx *t, enum rocks_cf cf,
+                                     const char *upper, size_t ulen);
 
 /* Write what was added since the last write as one batch, as rocks_write() does (nothing
  * to write: STORE_OK); the transaction is then empty and may take more. */

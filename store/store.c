@@ -25,6 +25,7 @@
 #include "common/omk_thread.h"
 #include "index/shard.h"
 #include "store/cache.h"
+#include "store/coll.h"
 #include "store/format.h"
 #include "store/rocks.h"
 #include "store/store_internal.h"
@@ -35,6 +36,7 @@ const char *store_strerror(int rc)
     case STORE_OK: return "ok";
     case STORE_NOTFOUND: return "not found";
     case STORE_NOTSET: return "not set";
+    case STORE_WRONGTYPE: return "wrong type";
     case STORE_ERR_IO: return "I/O error";
     case STORE_ERR_CORRUPT: return "corruption (read-only)";
     case STORE_ERR_CURSOR: return "invalid cursor";
@@ -64,8 +66,37 @@ void store_config_defaults(struct store_config *c)
     c->cache_max_value = STORE_CACHE_MAX_VALUE_DEFAULT;
     c->wal_recovery = STORE_WAL_TAIL;     /* drop a torn tail (warned), refuse other damage */
     c->repair = 0;
+    c->coll.hash_max_listpack_entries = 512; /* Redis 7.0's defaults */
+    c->coll.hash_max_listpack_value = 64;
+    c->coll.set_max_intset_entries = 512;
+    c->coll.inline_max_bytes = STORE_INLINE_MAX_DEFAULT;
     c->log = NULL;                        /* stderr */
     c->touched = NULL;
+}
+
+const char *store_type_name(int type)
+{
+    switch (type) {
+    case STORE_TYPE_STRING: return "string";
+    case STORE_TYPE_HASH: return "hash";
+    case STORE_TYPE_LIST: return "list";
+    case STORE_TYPE_SET: return "set";
+    case STORE_TYPE_ZSET: return "zset";
+    default: return "none";
+    }
+}
+
+void store_set_coll_limits(struct store *s, const struct store_coll_limits *l)
+{
+    atomic_store(&s->lim_hash_entries, l->hash_max_listpack_entries);
+    atomic_store(&s->lim_hash_value, l->hash_max_listpack_value);
+    atomic_store(&s->lim_set_entries, l->set_max_intset_entries);
+    atomic_store(&s->lim_inline, l->inline_max_bytes);
+}
+
+void store_get_coll_limits(struct store *s, struct store_coll_limits *out)
+{
+    coll_limits(s, out);
 }
 
 size_t store_cache_budget_of(size_t maxmemory)
@@ -154,8 +185,11 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
     if (posix_memalign((void **)&s, STORE_LINE, sizeof(*s)) != 0) /* 'excl' lanes: one line each */
         omk_oom(sizeof(*s));
     memset(s, 0, sizeof(*s));
-    rc = rocks_open(c, &s->rocks, err, errlen);
+    s->ids = coll_ids_new(); /* before RocksDB opens: its element filter asks it */
+    store_set_coll_limits(s, &c->coll);
+    rc = rocks_open(c, coll_ids_live, s, &s->rocks, err, errlen);
     if (rc != STORE_OK) {
+        coll_ids_free(s->ids);
         omk_free(s);
         return rc;
     }
@@ -180,6 +214,7 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
     if (rc != STORE_OK) {
         idx_shards_free(s->ix, NULL);
         rocks_close(s->rocks);
+        coll_ids_free(s->ids);
         omk_free(s);
         return rc;
     }
@@ -226,6 +261,7 @@ void store_close(struct store *s)
     idx_shards_free(s->ix, NULL);
     cache_free(s->cache); /* after the entries that pointed at its items */
     rocks_close(s->rocks);
+    coll_ids_free(s->ids); /* after RocksDB: its compactions ask it */
     for (int i = 0; i < STORE_STRIPES; i++)
         pthread_mutex_destroy(&s->stripe[i]);
     for (int l = 0; l < STORE_LANES; l++)
@@ -290,8 +326,11 @@ int store_flush(struct store *s, int db)
         /* Every cached value goes (those of other databases too: simpler, and a flush
          * is rare), unpublished from its entry before any entry is freed. */
         cache_clear(s->cache);
-        if (db < 0)
+        if (db < 0) { /* every collection id is dead: the element filter drops them */
             idx_shards_clear(s->ix, NULL);
+            coll_ids_reset(s);
+            coll_ids_loaded(s);
+        }
         for (int d = lo; d <= hi; d++) {
             if (db >= 0 && atomic_load(&s->keys[d]) != 0)
                 store_index_clear_db(s, d);
@@ -326,6 +365,8 @@ int store_check(struct store *s, char *err, size_t errlen)
 
     store_wrlock(s);
     rc = store_index_check(s, ck, ce, &bad, err, errlen);
+    if (rc == STORE_OK)
+        rc = store_coll_check(s, err, errlen);
     if (rc == STORE_OK)
         rc = store_cache_check(s, err, errlen);
     if (rc == STORE_OK && bad) {

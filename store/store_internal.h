@@ -26,6 +26,7 @@ struct store_lane {
 } __attribute__((aligned(STORE_LINE)));
 
 struct scan_table;
+struct coll_ids;
 
 /* LOCKS, and the order in which they are taken (never the reverse):
  *
@@ -105,6 +106,9 @@ struct store {
                                      * after every other caller; NULL when not running */
 
     struct cache *cache;            /* hot values (lock 6); items found through 'loc' */
+    struct coll_ids *ids;           /* live collection ids and the id counter (coll.c) */
+    _Atomic uint64_t lim_hash_entries, lim_hash_value, lim_set_entries, lim_inline;
+                                    /* store_coll_limits, changed at run time */
     atomic_size_t cache_max_value;  /* longer values bypass the cache, bytes */
     atomic_uint_fast64_t tickets;   /* fill tickets handed out (keyspace.c) */
 };
@@ -159,6 +163,12 @@ int store_index_reload(struct store *s, uint64_t *keys, uint64_t *expires, char 
 int store_index_check(struct store *s, uint64_t *keys, uint64_t *expires, uint64_t *bad,
                       char *err, size_t errlen);
 
+/* Check every split collection against its element records: as many records under its
+ * id as its count, every live id held by exactly the keys that name it. Records of
+ * dead ids (awaiting compaction) are allowed. Caller holds 'excl' as writer. STORE_OK,
+ * STORE_ERR_VALUE with the first fault in 'err', or an I/O error. */
+int store_coll_check(struct store *s, char *err, size_t errlen);
+
 /* Remove every key of database 'db' from the index (FLUSHDB, after RocksDB dropped
  * them). Caller holds 'excl' as writer. */
 void store_index_clear_db(struct store *s, int db);
@@ -172,7 +182,12 @@ struct key_state {
     int has_expiry;    /* its header has an expiry: it is in the 'expires' count */
     int bad;           /* exists but its header does not decode (treated as live, no TTL) */
     int64_t expire_ms; /* its absolute expiry, 0: none */
-    size_t vlen;       /* payload bytes of its value */
+    size_t vlen;       /* payload bytes of its value (a string's length; a collection's
+                        * payload only once its value was read) */
+    int type;          /* enum store_type (STORE_TYPE_STRING when it does not exist) */
+    unsigned fflags;   /* a collection's format flags (FMT_F_SPLIT, FMT_F_BIG) */
+    uint64_t count;    /* a collection's element count */
+    uint64_t id;       /* a split collection's id, else 0 */
     size_t cache_lim;  /* a new value shorter than this (bytes) is written through to
                         * the cache by store_ws_put(); 0: none (set by store_lookup) */
 };
@@ -210,8 +225,12 @@ static inline int store_entry_type(const struct idx_entry *e)
 
 struct idx_entry;
 
-/* Set the metadata of index entry 'e': payload length, absolute expiry, flags. */
-void store_entry_fill(struct idx_entry *e, size_t vlen, int64_t expire_ms, unsigned flags);
+/* Set the metadata of index entry 'e' (the layout above): 'len' (a string's payload
+ * length or a collection's count), absolute expiry, flags (type bits included). */
+void store_entry_fill(struct idx_entry *e, size_t len, int64_t expire_ms, unsigned flags);
+
+/* The entry flags (type, split, big) of a value of 'type' with format flags 'fflags'. */
+unsigned store_entry_flags_of(int type, unsigned fflags);
 
 /* Cache coherence self-check, for store_check(): every resident item published in an
  * index entry that points back at it, with the entry's length and expiry and the bytes
@@ -308,6 +327,10 @@ struct store_ws_op {
     int del;           /* 1: delete, 0: put */
     size_t vlen;       /* payload bytes (put) */
     int64_t expire_ms; /* the new expiry (put) */
+    int type;          /* the new value's type (put) */
+    unsigned fflags;   /* its format flags */
+    uint64_t count;    /* a collection's count (put) */
+    uint64_t id;       /* a split collection's id (put), else 0 */
     struct cache_item *item; /* put: the new value for the cache (pinned, not admitted),
                               * or NULL when it bypasses the cache */
 };
@@ -359,6 +382,10 @@ int store_op_find(struct store_op *op, size_t i, enum store_op_want want);
  * does not exist by then). */
 void store_op_put(struct store_op *op, size_t i, const void *val, size_t vlen,
                   int64_t expire_ms);
+/* The same for a value of any type: 'type', format flags 'fflags' (format.h) and its
+ * payload (a collection's as format.h lays it out). */
+void store_op_put_typed(struct store_op *op, size_t i, int type, unsigned fflags, const void *val,
+                        size_t vlen, int64_t expire_ms);
 void store_op_del(struct store_op *op, size_t i);
 
 /* Hand the value of key 'i' (looked up with STORE_WANT_VALUE, live) to the caller as a
@@ -380,6 +407,10 @@ void store_ws_deinit(struct store_ws *w);
  * 'db', whose state before is '*st'; 'k' stays valid until store_ws_deinit(). */
 void store_ws_put(struct store_ws *w, int db, const struct fmt_key *k, const struct key_state *st,
                   const void *val, size_t vlen, int64_t expire_ms);
+/* The same for a value of 'type' with format flags 'fflags'. */
+void store_ws_put_typed(struct store_ws *w, int db, const struct fmt_key *k,
+                        const struct key_state *st, int type, unsigned fflags, const void *val,
+                        size_t vlen, int64_t expire_ms);
 
 /* Delete key 'k' of 'db', whose state before is '*st' (nothing happens if it does not
  * exist). */
@@ -412,6 +443,16 @@ int store_log_append_now(struct store *s, struct rocks_batch *b);
 
 /* rocks_get() and rocks_get_prefix() that see this thread's open transaction. */
 int store_log_get(struct store *s, const char *key, size_t klen, char **val, size_t *vlen);
+/* The same in column family 'cf'. */
+int store_log_get_cf(struct store *s, enum rocks_cf cf, const char *key, size_t klen, char **val,
+                     size_t *vlen);
+/* An iterator over 'cf' (bounded above by 'upper' for the database's keys: check keys)
+ * that sees this thread's open transaction. */
+struct rocks_iter *store_log_iter(struct store *s, enum rocks_cf cf, const char *upper,
+                                  size_t ulen);
+/* A new batch for store_log_append(): one that records its changes while this thread
+ * has a transaction open (rocks_batch_record). */
+struct rocks_batch *store_batch_new(void);
 int store_log_get_prefix(struct store *s, const char *key, size_t klen, char *buf, size_t cap,
                          size_t *vlen);
 
@@ -482,6 +523,10 @@ size_t scan_table_bytes(struct scan_table *t);
  * same error path as a real failure. Arming a read error also empties the value cache,
  * so that the next value read does reach RocksDB. */
 void store_test_fail_next(struct store *s, enum rocks_op op, int rc);
+
+/* Write finite 'v' into 'out' (STORE_FLOAT_STR_MAX bytes) as Redis writes INCRBYFLOAT
+ * results; returns the length (ops_string.c). */
+size_t store_ld_format(char *out, long double v);
 
 /* Wrap stored value 'buf'/'n' (header included, from rocks_get; takes ownership) as a
  * store_val expiring at 'expire_ms' (keyspace.c). */

@@ -156,7 +156,7 @@ __attribute__((unused)) static void fx_raw_begin(struct fx_raw *w, const char *d
 
     store_config_defaults(&c);
     c.dir = dir;
-    if (rocks_open(&c, &w->r, err, sizeof(err)) != STORE_OK) {
+    if (rocks_open(&c, NULL, NULL, &w->r, err, sizeof(err)) != STORE_OK) {
         diag("rocks_open(%s): %s", dir, err);
         abort();
     }

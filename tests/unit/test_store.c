@@ -93,7 +93,7 @@ static void test_format(void)
     struct fmt_key k;
     char p[4];
 
-    fmt_hdr_encode(hdr, FMT_TYPE_STRING, INT64_C(0x0102030405060708));
+    fmt_hdr_encode(hdr, FMT_TYPE_STRING, 0, INT64_C(0x0102030405060708));
     ok(hdr[0] == 1 && hdr[1] == 0 && hdr[2] == 0 && hdr[3] == 0x08 && hdr[10] == 0x01,
        "format: header bytes (version, type, flags, little-endian expiry)");
     is_int(fmt_hdr_decode(hdr, sizeof(hdr), &h), 0, "format: the header decodes");
@@ -990,11 +990,11 @@ static void test_bad_values(void)
     char err[256];
 
     fx_raw_begin(&w, dir);
-    fmt_hdr_encode(hdr, FMT_TYPE_STRING, 0);
+    fmt_hdr_encode(hdr, FMT_TYPE_STRING, 0, 0);
     hdr[0] = 2; /* a format version this reader does not know */
     rocks_batch_put(w.b, "\0v2", 3, hdr, sizeof(hdr), "x", 1);
     rocks_batch_put(w.b, "\0short", 6, "\1\0\0", 3, "", 0);
-    fmt_hdr_encode(hdr, FMT_TYPE_HASH, 0);
+    fmt_hdr_encode(hdr, (enum fmt_type)9, 0, 0); /* a type number no version defines */
     rocks_batch_put(w.b, "\0hash", 5, hdr, sizeof(hdr), "", 0);
     fx_raw_commit(&w);
 

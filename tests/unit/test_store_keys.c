@@ -223,7 +223,7 @@ static void test_bad_value(void)
     int64_t when = -1;
 
     fx_raw_begin(&w, dir);
-    fmt_hdr_encode(hdr, FMT_TYPE_STRING, 0);
+    fmt_hdr_encode(hdr, FMT_TYPE_STRING, 0, 0);
     hdr[0] = 9; /* a format version this reader does not know */
     rocks_batch_put(w.b, "\0bad", 4, hdr, sizeof(hdr), "x", 1);
     fx_raw_commit(&w);

@@ -1,0 +1,1195 @@
+/* coll.c - the collection layer (coll.h, HOW IT WORKS): live ids and the id counter,
+ * a collection opened in an operation (inline or split), its walks, random picks and
+ * scans, its save, and the builder that writes a new collection in chunks.
+ *
+ * Invariant: a split collection's element records under its id are exactly its 'count'
+ * elements once its operation commits (store_check verifies it), because every change
+ * goes through coll_set / coll_remove, which read the element first under the stripe
+ * and adjust the count by what they found. */
+#include "config.h"
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "common/omk.h"
+#include "common/omk_thread.h"
+#include "store/coll.h"
+#include "store/format.h"
+#include "store/rocks.h"
+#include "store/store_internal.h"
+
+/* ---- Live ids -------------------------------------------------------------------------
+ * An open-addressing table (linear probing, backward-shift deletion) of id -> number of
+ * top-level records holding it, under one mutex: the element filter asks it from
+ * RocksDB's compaction threads, commits change it. Ids are never 0. */
+
+#define COLL_ID_LEASE 1024 /* ids leased per write of the counter */
+
+struct coll_ids {
+    pthread_mutex_t mu;
+    uint64_t *id;          /* [cap], 0: empty slot */
+    uint32_t *refs;        /* [cap] */
+    size_t cap, n;
+    atomic_int loaded;     /* 0 while the index loads: every id counts as live */
+    uint64_t next;         /* the next id to hand out (mu) */
+    uint64_t lease_end;    /* ids below this are covered by the counter's record (mu) */
+};
+
+struct coll_ids *coll_ids_new(void)
+{
+    struct coll_ids *ids = omk_calloc(1, sizeof(*ids));
+
+    omk_mutex_init(&ids->mu);
+    ids->cap = 64;
+    ids->id = omk_calloc(ids->cap, sizeof(*ids->id));
+    ids->refs = omk_calloc(ids->cap, sizeof(*ids->refs));
+    ids->next = ids->lease_end = 1;
+    return ids;
+}
+
+void coll_ids_free(struct coll_ids *ids)
+{
+    if (!ids)
+        return;
+    pthread_mutex_destroy(&ids->mu);
+    omk_free(ids->id);
+    omk_free(ids->refs);
+    omk_free(ids);
+}
+
+static size_t coll_ids_slot(const struct coll_ids *ids, uint64_t id)
+{
+    return (size_t)omk_hash(&id, sizeof(id)) & (ids->cap - 1);
+}
+
+/* The slot holding 'id', or the empty slot where it would go. */
+static size_t coll_ids_find(const struct coll_ids *ids, uint64_t id)
+{
+    size_t i = coll_ids_slot(ids, id);
+
+    while (ids->id[i] != 0 && ids->id[i] != id)
+        i = (i + 1) & (ids->cap - 1);
+    return i;
+}
+
+static void coll_ids_grow(struct coll_ids *ids)
+{
+    uint64_t *oid = ids->id;
+    uint32_t *orefs = ids->refs;
+    size_t ocap = ids->cap;
+
+    ids->cap *= 2;
+    ids->id = omk_calloc(ids->cap, sizeof(*ids->id));
+    ids->refs = omk_calloc(ids->cap, sizeof(*ids->refs));
+    for (size_t i = 0; i < ocap; i++) {
+        if (oid[i]) {
+            size_t j = coll_ids_find(ids, oid[i]);
+
+            ids->id[j] = oid[i];
+            ids->refs[j] = orefs[i];
+        }
+    }
+    omk_free(oid);
+    omk_free(orefs);
+}
+
+void coll_ids_ref(struct store *s, uint64_t id)
+{
+    struct coll_ids *ids = s->ids;
+    size_t i;
+
+    OMK_ASSERT(id != 0);
+    omk_mutex_lock(&ids->mu);
+    if (2 * (ids->n + 1) > ids->cap)
+        coll_ids_grow(ids);
+    i = coll_ids_find(ids, id);
+    if (ids->id[i] == 0) {
+        ids->id[i] = id;
+        ids->n++;
+    }
+    ids->refs[i]++;
+    omk_mutex_unlock(&ids->mu);
+}
+
+void coll_ids_unref(struct store *s, uint64_t id)
+{
+    struct coll_ids *ids = s->ids;
+    size_t i, j;
+
+    omk_mutex_lock(&ids->mu);
+    i = coll_ids_find(ids, id);
+    if (ids->id[i] == 0 || --ids->refs[i] > 0) {
+        omk_mutex_unlock(&ids->mu);
+        return;
+    }
+    /* Backward-shift deletion: pull later entries of the probe run into the hole. */
+    ids->id[i] = 0;
+    ids->n--;
+    for (j = (i + 1) & (ids->cap - 1); ids->id[j] != 0; j = (j + 1) & (ids->cap - 1)) {
+        size_t home = coll_ids_slot(ids, ids->id[j]);
+
+        /* Entry j may move to the hole i unless its home lies cyclically in (i, j]. */
+        if ((j > i && (home <= i || home > j)) || (j < i && home <= i && home > j)) {
+            ids->id[i] = ids->id[j];
+            ids->refs[i] = ids->refs[j];
+            ids->id[j] = 0;
+            i = j;
+        }
+    }
+    omk_mutex_unlock(&ids->mu);
+}
+
+int coll_ids_live(void *arg, uint64_t id)
+{
+    struct store *s = arg;
+    struct coll_ids *ids = s->ids;
+    int live;
+
+    if (!atomic_load(&ids->loaded))
+        return 1;
+    omk_mutex_lock(&ids->mu);
+    live = ids->id[coll_ids_find(ids, id)] == id;
+    omk_mutex_unlock(&ids->mu);
+    return live;
+}
+
+size_t coll_ids_count(struct store *s)
+{
+    size_t n;
+
+    omk_mutex_lock(&s->ids->mu);
+    n = s->ids->n;
+    omk_mutex_unlock(&s->ids->mu);
+    return n;
+}
+
+void coll_ids_reset(struct store *s)
+{
+    struct coll_ids *ids = s->ids;
+
+    atomic_store(&ids->loaded, 0);
+    omk_mutex_lock(&ids->mu);
+    memset(ids->id, 0, ids->cap * sizeof(*ids->id));
+    memset(ids->refs, 0, ids->cap * sizeof(*ids->refs));
+    ids->n = 0;
+    omk_mutex_unlock(&ids->mu);
+}
+
+void coll_ids_loaded(struct store *s)
+{
+    atomic_store(&s->ids->loaded, 1);
+}
+
+int coll_ids_load_counter(struct store *s)
+{
+    char *v = NULL;
+    size_t n = 0;
+    int rc = rocks_get_cf(s->rocks, ROCKS_CF_META, FMT_META_NEXT_ID, strlen(FMT_META_NEXT_ID), &v,
+                          &n);
+    uint64_t next = 1;
+
+    if (rc < 0)
+        return rc;
+    if (rc == STORE_OK && n == 8)
+        next = fmt_u64_get(v);
+    rocks_free(v);
+    omk_mutex_lock(&s->ids->mu);
+    /* Ids below the recorded value may have been handed out before: never again. */
+    s->ids->next = s->ids->lease_end = next < 1 ? 1 : next;
+    omk_mutex_unlock(&s->ids->mu);
+    return STORE_OK;
+}
+
+int coll_id_new(struct store *s, uint64_t *id)
+{
+    struct coll_ids *ids = s->ids;
+    int rc = STORE_OK;
+
+    omk_mutex_lock(&ids->mu);
+    if (ids->next == ids->lease_end) {
+        /* Record the end of a new lease before any id of it is used: the record goes to
+         * the log ahead of every batch that uses one, so no crash keeps such a batch
+         * and loses the record. Written on its own, outside any transaction. */
+        unsigned char word[8];
+        struct rocks_batch *b = rocks_batch_new();
+
+        fmt_u64_put(word, ids->lease_end + COLL_ID_LEASE);
+        rocks_batch_put_cf(s->rocks, b, ROCKS_CF_META, FMT_META_NEXT_ID,
+                           strlen(FMT_META_NEXT_ID), (const char *)word, sizeof(word));
+        rc = rocks_write(s->rocks, b);
+        rocks_batch_free(b);
+        if (rc == STORE_OK)
+            ids->lease_end += COLL_ID_LEASE;
+    }
+    if (rc == STORE_OK)
+        *id = ids->next++;
+    omk_mutex_unlock(&ids->mu);
+    return rc;
+}
+
+/* ---- Limits ---------------------------------------------------------------------------- */
+
+void coll_limits(struct store *s, struct store_coll_limits *l)
+{
+    l->hash_max_listpack_entries = atomic_load(&s->lim_hash_entries);
+    l->hash_max_listpack_value = atomic_load(&s->lim_hash_value);
+    l->set_max_intset_entries = atomic_load(&s->lim_set_entries);
+    l->inline_max_bytes = atomic_load(&s->lim_inline);
+}
+
+int coll_is_int(struct omk_slice e)
+{
+    long long v;
+
+    return omk_str2ll(e.p, e.len, &v);
+}
+
+/* ---- Pending changes of a split collection ----------------------------------------------
+ * Element -> new value or deletion, with whether the element existed in RocksDB before
+ * the operation: an open-addressing index over an array of entries. */
+
+struct coll_pend_ent {
+    char *e;       /* element then value, one allocation */
+    size_t elen;
+    char *v;
+    size_t vlen;
+    int del;       /* 1: removed */
+    int existed;   /* it is in RocksDB (so walks meet it there) */
+};
+
+struct coll_pending {
+    struct coll_pend_ent *ent;
+    size_t n, cap;
+    uint32_t *slot; /* index + 1 into 'ent', 0: empty; 'nslots' a power of two */
+    size_t nslots;
+};
+
+static struct coll_pend_ent *coll_pend_get(struct coll_pending *p, struct omk_slice e)
+{
+    size_t i;
+
+    if (!p || p->nslots == 0)
+        return NULL;
+    for (i = omk_hash(e.p, e.len) & (p->nslots - 1); p->slot[i];
+         i = (i + 1) & (p->nslots - 1)) {
+        struct coll_pend_ent *x = &p->ent[p->slot[i] - 1];
+
+        if (x->elen == e.len && memcmp(x->e, e.p, e.len) == 0)
+            return x;
+    }
+    return NULL;
+}
+
+static void coll_pend_index(struct coll_pending *p, size_t idx)
+{
+    const struct coll_pend_ent *x = &p->ent[idx];
+    size_t i = omk_hash(x->e, x->elen) & (p->nslots - 1);
+
+    while (p->slot[i])
+        i = (i + 1) & (p->nslots - 1);
+    p->slot[i] = (uint32_t)(idx + 1);
+}
+
+/* Record element 'e' as set to 'v' (or removed, 'del'); 'existed' for a new entry. */
+static void coll_pend_put(struct coll *c, struct omk_slice e, struct omk_slice v, int del,
+                          int existed)
+{
+    struct coll_pending *p = c->pend;
+    struct coll_pend_ent *x;
+
+    if (!p)
+        p = c->pend = omk_calloc(1, sizeof(*p));
+    x = coll_pend_get(p, e);
+    if (x) {
+        omk_free(x->e);
+    } else {
+        if (p->n == p->cap) {
+            p->cap = p->cap ? 2 * p->cap : 8;
+            p->ent = omk_realloc(p->ent, p->cap * sizeof(*p->ent));
+        }
+        if (2 * (p->n + 1) > p->nslots) {
+            p->nslots = p->nslots ? 2 * p->nslots : 16;
+            omk_free(p->slot);
+            p->slot = omk_calloc(p->nslots, sizeof(*p->slot));
+            for (size_t i = 0; i < p->n; i++)
+                coll_pend_index(p, i);
+        }
+        x = &p->ent[p->n++];
+        x->existed = existed;
+        x->e = NULL;
+    }
+    x->e = omk_malloc(e.len + v.len + 1);
+    memcpy(x->e, e.p, e.len);
+    if (v.len)
+        memcpy(x->e + e.len, v.p, v.len);
+    x->elen = e.len;
+    x->v = x->e + e.len;
+    x->vlen = v.len;
+    x->del = del;
+    if (p->slot && !coll_pend_get(p, e))
+        coll_pend_index(p, (size_t)(x - p->ent));
+}
+
+static void coll_pend_free(struct coll_pending *p)
+{
+    if (!p)
+        return;
+    for (size_t i = 0; i < p->n; i++)
+        omk_free(p->ent[i].e);
+    omk_free(p->ent);
+    omk_free(p->slot);
+    omk_free(p);
+}
+
+/* ---- Inline payloads -------------------------------------------------------------------- */
+
+/* Decode inline payload 'p'/'len' of 'type' into c->el. 0, or -1 if malformed. */
+static int coll_inline_decode(struct coll *c, const char *p, size_t len)
+{
+    size_t off = 0;
+    uint64_t n, l;
+
+    if (fmt_varint_get(p, len, &off, &n) != 0 || n > len)
+        return -1;
+    c->el = omk_malloc((n ? n : 1) * sizeof(*c->el));
+    c->cap = n ? n : 1;
+    for (c->n = 0; c->n < n; c->n++) {
+        struct coll_elem *x = &c->el[c->n];
+
+        if (fmt_varint_get(p, len, &off, &l) != 0 || l > len - off)
+            return -1;
+        x->e = (struct omk_slice){p + off, l};
+        off += l;
+        x->v = (struct omk_slice){"", 0};
+        if (c->type == STORE_TYPE_HASH) {
+            if (fmt_varint_get(p, len, &off, &l) != 0 || l > len - off)
+                return -1;
+            x->v = (struct omk_slice){p + off, l};
+            off += l;
+        }
+    }
+    return off == len ? 0 : -1;
+}
+
+/* Append one element to 'buf' (grown as needed). */
+static void coll_elem_append(unsigned char **buf, size_t *len, size_t *cap, int type,
+                             struct omk_slice e, struct omk_slice v)
+{
+    size_t need = *len + 20 + e.len + v.len;
+
+    if (need > *cap) {
+        *cap = need > 2 * *cap ? need : 2 * *cap;
+        *buf = omk_realloc(*buf, *cap);
+    }
+    *len += fmt_varint_put(*buf + *len, e.len);
+    if (e.len)
+        memcpy(*buf + *len, e.p, e.len);
+    *len += e.len;
+    if (type == STORE_TYPE_HASH) {
+        *len += fmt_varint_put(*buf + *len, v.len);
+        if (v.len)
+            memcpy(*buf + *len, v.p, v.len);
+        *len += v.len;
+    }
+}
+
+/* ---- Opening and closing ---------------------------------------------------------------- */
+
+int coll_open(struct coll *c, struct store_op *op, size_t ki, int type)
+{
+    const struct key_state *st = &op->key[ki].st;
+    int rc;
+
+    memset(c, 0, sizeof(*c));
+    c->op = op;
+    c->ki = ki;
+    c->type = type;
+    rc = store_op_lookup(op, ki, STORE_WANT_STATE);
+    if (rc != STORE_OK || !st->exists)
+        return rc;
+    if (st->bad)
+        return STORE_ERR_VALUE;
+    if (st->type != type)
+        return STORE_WRONGTYPE;
+    c->existed = 1;
+    c->fflags = st->fflags;
+    c->expire_ms = st->expire_ms;
+    c->count = st->count;
+    c->id = st->id;
+    if (c->fflags & FMT_F_SPLIT)
+        return STORE_OK;
+    rc = store_op_lookup(op, ki, STORE_WANT_VALUE);
+    if (rc != STORE_OK)
+        return rc;
+    if (!op->key[ki].st.exists || !op->key[ki].val) /* it cannot have changed: stripe held */
+        return STORE_ERR_VALUE;
+    c->src = store_op_take_val(op, ki);
+    if (coll_inline_decode(c, c->src->data, c->src->len) != 0 || c->n != c->count)
+        return STORE_ERR_VALUE;
+    return STORE_OK;
+}
+
+void coll_close(struct coll *c)
+{
+    for (size_t i = 0; i < c->nmem; i++)
+        omk_free(c->mem[i]);
+    omk_free(c->mem);
+    omk_free(c->el);
+    store_val_release(c->src);
+    coll_pend_free(c->pend);
+    memset(c, 0, sizeof(*c));
+}
+
+/* ---- Element access -------------------------------------------------------------------- */
+
+/* The index in c->el of inline element 'e', or -1. */
+static long coll_inline_find(const struct coll *c, struct omk_slice e)
+{
+    for (size_t i = 0; i < c->n; i++)
+        if (c->el[i].e.len == e.len && memcmp(c->el[i].e.p, e.p, e.len) == 0)
+            return (long)i;
+    return -1;
+}
+
+/* Read split element 'e' from RocksDB (the transaction's view): STORE_OK with its value
+ * in '*buf'/'*vlen' (rocks_free), STORE_NOTFOUND, or an error. */
+static int coll_split_get(struct coll *c, struct omk_slice e, char **buf, size_t *vlen)
+{
+    struct fmt_key k;
+    int rc;
+
+    fmt_elem_key(&k, c->id, fmt_elem_pos(e.p, e.len), e.p, e.len);
+    rc = store_log_get_cf(c->op->s, ROCKS_CF_ELEMS, k.p, k.len, buf, vlen);
+    fmt_key_deinit(&k);
+    return rc;
+}
+
+/* Keep 'p'/'len' alive until the handle closes; returns the copy. */
+static char *coll_keep(struct coll *c, const char *p, size_t len)
+{
+    char *m = omk_malloc(len + 1);
+
+    if (len)
+        memcpy(m, p, len);
+    if (c->nmem == c->capmem) {
+        c->capmem = c->capmem ? 2 * c->capmem : 8;
+        c->mem = omk_realloc(c->mem, c->capmem * sizeof(*c->mem));
+    }
+    c->mem[c->nmem++] = m;
+    return m;
+}
+
+int coll_find(struct coll *c, struct omk_slice e, struct omk_slice *v)
+{
+    const struct coll_pend_ent *x;
+    char *buf = NULL;
+    size_t n = 0;
+    long i;
+    int rc;
+
+    if (!(c->fflags & FMT_F_SPLIT)) {
+        i = coll_inline_find(c, e);
+        if (i < 0)
+            return STORE_NOTFOUND;
+        if (v)
+            *v = c->el[i].v;
+        return STORE_OK;
+    }
+    x = coll_pend_get(c->pend, e);
+    if (x) {
+        if (x->del)
+            return STORE_NOTFOUND;
+        if (v)
+            *v = (struct omk_slice){x->v, x->vlen};
+        return STORE_OK;
+    }
+    rc = coll_split_get(c, e, &buf, &n);
+    if (rc == STORE_OK && v)
+        *v = (struct omk_slice){coll_keep(c, buf, n), n};
+    rocks_free(buf);
+    return rc;
+}
+
+/* The element record of split element 'e' into the operation's batch. */
+static void coll_split_write(struct coll *c, struct omk_slice e, struct omk_slice v, int del)
+{
+    struct fmt_key k;
+    struct store *s = c->op->s;
+
+    fmt_elem_key(&k, c->id, fmt_elem_pos(e.p, e.len), e.p, e.len);
+    if (del)
+        rocks_batch_delete_cf(s->rocks, c->op->w.b, ROCKS_CF_ELEMS, k.p, k.len);
+    else
+        rocks_batch_put_cf(s->rocks, c->op->w.b, ROCKS_CF_ELEMS, k.p, k.len, v.p, v.len);
+    fmt_key_deinit(&k);
+}
+
+int coll_set(struct coll *c, struct omk_slice e, struct omk_slice v, int *added)
+{
+    int rc;
+
+    c->changed = 1;
+    if (!(c->fflags & FMT_F_SPLIT)) {
+        long i = coll_inline_find(c, e);
+        char *m = coll_keep(c, v.p, v.len);
+
+        if (i >= 0) {
+            c->el[i].v = (struct omk_slice){m, v.len};
+            *added = 0;
+            return STORE_OK;
+        }
+        if (c->n == c->cap) {
+            c->cap = c->cap ? 2 * c->cap : 4;
+            c->el = omk_realloc(c->el, c->cap * sizeof(*c->el));
+        }
+        c->el[c->n].e = (struct omk_slice){coll_keep(c, e.p, e.len), e.len};
+        c->el[c->n++].v = (struct omk_slice){m, v.len};
+        c->count++;
+        *added = 1;
+        return STORE_OK;
+    }
+    {
+        const struct coll_pend_ent *x = coll_pend_get(c->pend, e);
+        int existed;
+
+        if (x) {
+            *added = x->del;
+            existed = x->existed;
+        } else {
+            char *buf = NULL;
+            size_t n = 0;
+
+            rc = coll_split_get(c, e, &buf, &n);
+            rocks_free(buf);
+            if (rc < 0)
+                return rc;
+            existed = rc == STORE_OK;
+            *added = !existed;
+        }
+        if (*added && c->count >= UINT32_MAX)
+            return STORE_TOOBIG; /* the index entry counts to 2^32 - 1 (store_internal.h) */
+        coll_pend_put(c, e, v, 0, existed);
+        coll_split_write(c, e, v, 0);
+        c->count += (uint64_t)*added;
+        return STORE_OK;
+    }
+}
+
+int coll_remove(struct coll *c, struct omk_slice e, int *removed)
+{
+    int rc;
+
+    if (!(c->fflags & FMT_F_SPLIT)) {
+        long i = coll_inline_find(c, e);
+
+        *removed = i >= 0;
+        if (i < 0)
+            return STORE_OK;
+        c->el[i] = c->el[--c->n];
+        c->count--;
+        c->changed = 1;
+        return STORE_OK;
+    }
+    {
+        const struct coll_pend_ent *x = coll_pend_get(c->pend, e);
+        int existed;
+
+        if (x) {
+            *removed = !x->del;
+            existed = x->existed;
+        } else {
+            char *buf = NULL;
+            size_t n = 0;
+
+            rc = coll_split_get(c, e, &buf, &n);
+            rocks_free(buf);
+            if (rc < 0)
+                return rc;
+            existed = rc == STORE_OK;
+            *removed = existed;
+        }
+        if (!*removed)
+            return STORE_OK;
+        coll_pend_put(c, e, (struct omk_slice){"", 0}, 1, existed);
+        coll_split_write(c, e, (struct omk_slice){"", 0}, 1);
+        c->count--;
+        c->changed = 1;
+        return STORE_OK;
+    }
+}
+
+/* ---- Walks ------------------------------------------------------------------------------ */
+
+/* An iterator over the element records of split collection 'c' from position 'pos';
+ * '*end' receives the first key past the collection (16 bytes). */
+static struct rocks_iter *coll_iter_at(struct coll *c, uint64_t pos, unsigned char *end)
+{
+    unsigned char from[FMT_ELEM_PREFIX];
+    struct rocks_iter *it;
+
+    fmt_elem_prefix(end, c->id + 1, 0);
+    fmt_elem_prefix(from, c->id, pos);
+    it = store_log_iter(c->op->s, ROCKS_CF_ELEMS, (const char *)end, FMT_ELEM_PREFIX);
+    rocks_iter_seek(it, (const char *)from, sizeof(from));
+    return it;
+}
+
+/* The element at 'it' if it still belongs to 'c' (the transaction's iterator ignores the
+ * bound): 1 with '*e', '*v', '*pos' set, else 0. */
+static int coll_iter_elem(struct coll *c, struct rocks_iter *it, const unsigned char *end,
+                          struct omk_slice *e, struct omk_slice *v, uint64_t *pos)
+{
+    size_t klen, vlen;
+    const char *k, *val;
+    uint64_t id;
+
+    if (!rocks_iter_valid(it))
+        return 0;
+    k = rocks_iter_key(it, &klen);
+    if (fmt_bytes_cmp(k, klen, (const char *)end, FMT_ELEM_PREFIX) >= 0 ||
+        fmt_elem_decode(k, klen, &id, pos, &e->p, &e->len) != 0 || id != c->id)
+        return 0;
+    val = rocks_iter_value(it, &vlen);
+    *v = (struct omk_slice){val, vlen};
+    return 1;
+}
+
+int coll_each(struct coll *c, coll_each_fn *fn, void *arg)
+{
+    unsigned char end[FMT_ELEM_PREFIX];
+    struct rocks_iter *it;
+    struct omk_slice e, v;
+    uint64_t pos;
+    int rc, stop = 0;
+
+    if (!(c->fflags & FMT_F_SPLIT)) {
+        for (size_t i = 0; i < c->n && !stop; i++)
+            stop = fn(arg, c->el[i].e, c->el[i].v);
+        return STORE_OK;
+    }
+    it = coll_iter_at(c, 0, end);
+    for (; !stop && coll_iter_elem(c, it, end, &e, &v, &pos); rocks_iter_next(it)) {
+        const struct coll_pend_ent *x = coll_pend_get(c->pend, e);
+
+        if (x && x->del)
+            continue;
+        stop = x ? fn(arg, e, (struct omk_slice){x->v, x->vlen}) : fn(arg, e, v);
+    }
+    rc = stop ? STORE_OK : rocks_iter_status(it);
+    rocks_iter_free(it);
+    for (size_t i = 0; rc == STORE_OK && !stop && c->pend && i < c->pend->n; i++) {
+        const struct coll_pend_ent *x = &c->pend->ent[i];
+
+        if (!x->existed && !x->del)
+            stop = fn(arg, (struct omk_slice){x->e, x->elen}, (struct omk_slice){x->v, x->vlen});
+    }
+    return rc;
+}
+
+int coll_scan(struct coll *c, uint64_t cursor, size_t count, coll_each_fn *fn, void *arg,
+              uint64_t *next)
+{
+    unsigned char end[FMT_ELEM_PREFIX];
+    struct rocks_iter *it;
+    struct omk_slice e, v;
+    uint64_t pos, last = 0;
+    size_t seen = 0;
+    int rc, more = 0;
+
+    *next = 0;
+    if (!(c->fflags & FMT_F_SPLIT))
+        return coll_each(c, fn, arg);
+    if (cursor >= (UINT64_C(1) << FMT_POS_BITS))
+        return STORE_OK;
+    it = coll_iter_at(c, cursor, end);
+    for (; coll_iter_elem(c, it, end, &e, &v, &pos); rocks_iter_next(it)) {
+        if (seen >= count && pos != last) { /* a position is never split between calls */
+            more = 1;
+            break;
+        }
+        fn(arg, e, v);
+        last = pos;
+        seen++;
+    }
+    rc = more ? STORE_OK : rocks_iter_status(it);
+    rocks_iter_free(it);
+    if (more)
+        *next = pos; /* the first position not returned; never 0, as it follows 'last' */
+    return rc;
+}
+
+int coll_pick(struct coll *c, store_rand_fn *rnd, char **e, size_t *elen, char **v, size_t *vlen)
+{
+    struct coll_elem win[COLL_PICK_WINDOW];
+    char *keep[COLL_PICK_WINDOW * 2];
+    unsigned char end[FMT_ELEM_PREFIX];
+    struct rocks_iter *it;
+    struct omk_slice ee, vv;
+    uint64_t pos;
+    size_t n = 0, pick;
+    int rc = STORE_OK, wrapped = 0;
+
+    if (c->count == 0)
+        return STORE_NOTFOUND;
+    if (!(c->fflags & FMT_F_SPLIT)) {
+        pick = (size_t)(rnd() % c->n);
+        *e = omk_memdup(c->el[pick].e.p, c->el[pick].e.len);
+        *elen = c->el[pick].e.len;
+        *v = omk_memdup(c->el[pick].v.p, c->el[pick].v.len);
+        *vlen = c->el[pick].v.len;
+        return STORE_OK;
+    }
+    it = coll_iter_at(c, rnd() & ((UINT64_C(1) << FMT_POS_BITS) - 1), end);
+    while (n < COLL_PICK_WINDOW && n < c->count) {
+        if (!coll_iter_elem(c, it, end, &ee, &vv, &pos)) {
+            if ((rc = rocks_iter_status(it)) != STORE_OK || wrapped)
+                break;
+            wrapped = 1; /* from the start of the collection */
+            rocks_iter_free(it);
+            it = coll_iter_at(c, 0, end);
+            continue;
+        }
+        if (wrapped && n > 0 && ee.len == win[0].e.len && !memcmp(ee.p, win[0].e.p, ee.len))
+            break; /* went all the way round */
+        if (!coll_pend_get(c->pend, ee)) {
+            keep[2 * n] = omk_memdup(ee.p, ee.len);
+            keep[2 * n + 1] = omk_memdup(vv.p, vv.len);
+            win[n].e = (struct omk_slice){keep[2 * n], ee.len};
+            win[n].v = (struct omk_slice){keep[2 * n + 1], vv.len};
+            n++;
+        }
+        rocks_iter_next(it);
+    }
+    rocks_iter_free(it);
+    if (rc == STORE_OK && n == 0)
+        rc = STORE_NOTFOUND;
+    pick = n ? (size_t)(rnd() % n) : 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i == pick && rc == STORE_OK) {
+            *e = keep[2 * i];
+            *elen = win[i].e.len;
+            *v = keep[2 * i + 1];
+            *vlen = win[i].v.len;
+        } else {
+            omk_free(keep[2 * i]);
+            omk_free(keep[2 * i + 1]);
+        }
+    }
+    return rc;
+}
+
+/* ---- Saving ----------------------------------------------------------------------------- */
+
+/* coll_each_fn: add the element to a builder-like inline buffer. */
+struct coll_ser {
+    unsigned char *buf;
+    size_t len, cap;
+    int type;
+    uint64_t n;
+};
+
+static int coll_ser_add(void *arg, struct omk_slice e, struct omk_slice v)
+{
+    struct coll_ser *z = arg;
+
+    coll_elem_append(&z->buf, &z->len, &z->cap, z->type, e, v);
+    z->n++;
+    return 0;
+}
+
+/* Put the inline payload whose elements are 'z' at the collection's key. */
+static void coll_put_inline(struct coll *c, const struct coll_ser *z)
+{
+    unsigned char head[10];
+    size_t hl = fmt_varint_put(head, z->n);
+    char *p = omk_malloc(hl + z->len + 1);
+
+    memcpy(p, head, hl);
+    if (z->len)
+        memcpy(p + hl, z->buf, z->len);
+    store_op_put_typed(c->op, c->ki, c->type, c->fflags & ~FMT_F_SPLIT, p, hl + z->len,
+                       c->expire_ms);
+    omk_free(p);
+}
+
+static void coll_put_split(struct coll *c)
+{
+    unsigned char meta[FMT_SPLIT_LEN];
+
+    fmt_u64_put(meta, c->id);
+    fmt_u64_put(meta + 8, c->count);
+    store_op_put_typed(c->op, c->ki, c->type, c->fflags | FMT_F_SPLIT, meta, sizeof(meta),
+                       c->expire_ms);
+}
+
+int coll_save(struct coll *c)
+{
+    struct store_coll_limits l;
+    struct coll_ser z = {.type = c->type};
+    int rc = STORE_OK;
+
+    if (!c->changed)
+        return STORE_OK;
+    if (c->count == 0) {
+        store_op_del(c->op, c->ki);
+        return STORE_OK;
+    }
+    coll_limits(c->op->s, &l);
+    if (c->fflags & FMT_F_SPLIT) {
+        if (c->count <= COLL_SHRINK_COUNT) {
+            rc = coll_each(c, coll_ser_add, &z);
+            if (rc == STORE_OK && z.len <= l.inline_max_bytes / 2) {
+                c->fflags &= ~FMT_F_SPLIT; /* the old id dies with the commit */
+                coll_put_inline(c, &z);
+                omk_free(z.buf);
+                return STORE_OK;
+            }
+            omk_free(z.buf);
+            if (rc != STORE_OK)
+                return rc;
+        }
+        coll_put_split(c);
+        return STORE_OK;
+    }
+    for (size_t i = 0; i < c->n; i++)
+        coll_ser_add(&z, c->el[i].e, c->el[i].v);
+    if (z.len <= l.inline_max_bytes) {
+        coll_put_inline(c, &z);
+        omk_free(z.buf);
+        return STORE_OK;
+    }
+    omk_free(z.buf);
+    /* Split: a new id (live from the commit on: nothing of it reaches RocksDB before),
+     * every element a record, in the operation's batch. */
+    rc = coll_id_new(c->op->s, &c->id);
+    if (rc != STORE_OK)
+        return rc;
+    c->fflags |= FMT_F_SPLIT;
+    for (size_t i = 0; i < c->n; i++)
+        coll_split_write(c, c->el[i].e, c->el[i].v, 0);
+    coll_put_split(c);
+    return STORE_OK;
+}
+
+/* ---- Builders ------------------------------------------------------------------------- */
+
+void coll_build_init(struct coll_builder *bd, struct store *s, int type)
+{
+    memset(bd, 0, sizeof(*bd));
+    bd->s = s;
+    bd->type = type;
+}
+
+/* Write the chunk so far (a batch of element records of the new id). */
+static void coll_build_flush(struct coll_builder *bd)
+{
+    if (bd->rc == STORE_OK && bd->chunk > 0)
+        bd->rc = store_log_append(bd->s, bd->b);
+    rocks_batch_free(bd->b);
+    bd->b = store_batch_new();
+    bd->chunk = 0;
+}
+
+static void coll_build_put(struct coll_builder *bd, struct omk_slice e, struct omk_slice v)
+{
+    struct fmt_key k;
+
+    fmt_elem_key(&k, bd->id, fmt_elem_pos(e.p, e.len), e.p, e.len);
+    rocks_batch_put_cf(bd->s->rocks, bd->b, ROCKS_CF_ELEMS, k.p, k.len, v.p, v.len);
+    bd->chunk += k.len + v.len;
+    fmt_key_deinit(&k);
+    if (bd->chunk >= COLL_CHUNK_BYTES)
+        coll_build_flush(bd);
+}
+
+void coll_build_add(struct coll_builder *bd, struct omk_slice e, struct omk_slice v)
+{
+    bd->count++;
+    if (bd->rc != STORE_OK)
+        return;
+    if (bd->id) {
+        coll_build_put(bd, e, v);
+        return;
+    }
+    coll_elem_append(&bd->buf, &bd->len, &bd->cap, bd->type, e, v);
+    if (bd->len > atomic_load(&bd->s->lim_inline)) {
+        /* Too big for one record: a new id, live from now on (its chunks reach RocksDB
+         * before any key holds it), and the elements so far as its first records. */
+        struct coll tmp = {.type = bd->type};
+
+        bd->rc = coll_id_new(bd->s, &bd->id);
+        if (bd->rc != STORE_OK) {
+            bd->id = 0;
+            return;
+        }
+        coll_ids_ref(bd->s, bd->id);
+        bd->b = store_batch_new();
+        /* Decode what the buffer holds (its count prefix is not there: add one). */
+        {
+            unsigned char head[10];
+            size_t hl = fmt_varint_put(head, bd->count);
+            char *p = omk_malloc(hl + bd->len);
+
+            memcpy(p, head, hl);
+            memcpy(p + hl, bd->buf, bd->len);
+            if (coll_inline_decode(&tmp, p, hl + bd->len) == 0)
+                for (size_t i = 0; i < tmp.n; i++)
+                    coll_build_put(bd, tmp.el[i].e, tmp.el[i].v);
+            omk_free(tmp.el);
+            omk_free(p);
+        }
+        omk_free(bd->buf);
+        bd->buf = NULL;
+        bd->len = bd->cap = 0;
+    }
+}
+
+static int coll_build_each(void *arg, struct omk_slice e, struct omk_slice v)
+{
+    struct coll_builder *bd = arg;
+
+    coll_build_add(bd, e, v);
+    return bd->rc != STORE_OK;
+}
+
+int coll_build_from(struct coll_builder *bd, struct coll *c)
+{
+    int rc = coll_each(c, coll_build_each, bd);
+
+    return rc != STORE_OK ? rc : bd->rc;
+}
+
+int coll_build_finish(struct coll_builder *bd, struct store_op *op, size_t ki, unsigned fflags,
+                      int64_t expire_ms)
+{
+    if (bd->rc != STORE_OK)
+        return bd->rc;
+    if (bd->count == 0) {
+        store_op_del(op, ki);
+        return STORE_OK;
+    }
+    fflags &= ~FMT_F_SPLIT;
+    if (bd->id) {
+        unsigned char meta[FMT_SPLIT_LEN];
+
+        coll_build_flush(bd);
+        if (bd->rc != STORE_OK)
+            return bd->rc;
+        fmt_u64_put(meta, bd->id);
+        fmt_u64_put(meta + 8, bd->count);
+        store_op_put_typed(op, ki, bd->type, fflags | FMT_F_SPLIT, meta, sizeof(meta), expire_ms);
+    } else {
+        unsigned char head[10];
+        size_t hl = fmt_varint_put(head, bd->count);
+        char *p = omk_malloc(hl + bd->len + 1);
+
+        memcpy(p, head, hl);
+        if (bd->len)
+            memcpy(p + hl, bd->buf, bd->len);
+        store_op_put_typed(op, ki, bd->type, fflags, p, hl + bd->len, expire_ms);
+        omk_free(p);
+    }
+    return STORE_OK;
+}
+
+void coll_build_done(struct coll_builder *bd)
+{
+    if (bd->id)
+        coll_ids_unref(bd->s, bd->id);
+    rocks_batch_free(bd->b);
+    omk_free(bd->buf);
+    memset(bd, 0, sizeof(*bd));
+}
+
+/* ---- Random samples ------------------------------------------------------------------- */
+
+/* A picked element and its value, copied. */
+struct coll_picked {
+    char *e, *v;
+    size_t elen, vlen;
+};
+
+struct coll_picks {
+    struct coll_picked *v;
+    size_t n, cap;
+};
+
+static void coll_picks_add(struct coll_picks *p, char *e, size_t elen, char *v, size_t vlen)
+{
+    if (p->n == p->cap) {
+        p->cap = p->cap ? 2 * p->cap : 16;
+        p->v = omk_realloc(p->v, p->cap * sizeof(*p->v));
+    }
+    p->v[p->n++] = (struct coll_picked){e, v, elen, vlen};
+}
+
+static void coll_picks_free(struct coll_picks *p)
+{
+    for (size_t i = 0; i < p->n; i++) {
+        omk_free(p->v[i].e);
+        omk_free(p->v[i].v);
+    }
+    omk_free(p->v);
+    memset(p, 0, sizeof(*p));
+}
+
+/* Selection sampling (Knuth's algorithm S) over a walk: each element is taken with
+ * probability needed / remaining, which makes every subset of 'need' equally likely. */
+struct coll_select {
+    uint64_t need, left;
+    store_rand_fn *rnd;
+    struct coll_picks *out;
+};
+
+static int coll_select_one(void *arg, struct omk_slice e, struct omk_slice v)
+{
+    struct coll_select *z = arg;
+
+    if (z->need > 0 && z->rnd() % z->left < z->need) {
+        coll_picks_add(z->out, omk_memdup(e.p, e.len), e.len, omk_memdup(v.p, v.len), v.len);
+        z->need--;
+    }
+    z->left--;
+    return z->need == 0;
+}
+
+/* Whether 'e' is among the picks (a linear look: picks of a sparse sample are few). */
+static int coll_picks_has(const struct coll_picks *p, const char *e, size_t elen,
+                          const uint64_t *hashes, uint64_t h)
+{
+    for (size_t i = 0; i < p->n; i++)
+        if (hashes[i] == h && p->v[i].elen == elen && memcmp(p->v[i].e, e, elen) == 0)
+            return 1;
+    return 0;
+}
+
+#define COLL_SPARSE_MAX 256 /* distinct samples up to this size are drawn by picks */
+
+int coll_sample(struct coll *c, uint64_t count, int repeats, store_rand_fn *rnd, coll_each_fn *fn,
+                void *arg, size_t *n)
+{
+    struct coll_picks p = {0};
+    int rc = STORE_OK;
+
+    *n = 0;
+    if (count == 0 || c->count == 0)
+        return STORE_OK;
+    if (!repeats && count >= c->count) { /* the whole collection */
+        struct coll_select z = {c->count, c->count, rnd, &p};
+
+        rc = coll_each(c, coll_select_one, &z);
+    } else if (repeats) {
+        for (uint64_t i = 0; i < count && rc == STORE_OK; i++) {
+            char *e, *v;
+            size_t elen, vlen;
+
+            rc = coll_pick(c, rnd, &e, &elen, &v, &vlen);
+            if (rc == STORE_OK)
+                coll_picks_add(&p, e, elen, v, vlen);
+        }
+    } else if (!(c->fflags & FMT_F_SPLIT) || count > COLL_SPARSE_MAX || 4 * count > c->count) {
+        /* Dense (or in RAM anyway): one walk, exactly uniform. */
+        struct coll_select z = {count, c->count, rnd, &p};
+
+        rc = coll_each(c, coll_select_one, &z);
+    } else {
+        /* Sparse over a split collection: distinct picks; if the picks keep repeating
+         * (a skewed window), a walk finishes the job exactly. */
+        uint64_t hashes[COLL_SPARSE_MAX];
+        uint64_t tries = 0;
+
+        while (p.n < count && rc == STORE_OK && tries++ < 20 * count + 64) {
+            char *e, *v;
+            size_t elen, vlen;
+            uint64_t h;
+
+            rc = coll_pick(c, rnd, &e, &elen, &v, &vlen);
+            if (rc != STORE_OK)
+                break;
+            h = omk_hash(e, elen);
+            if (coll_picks_has(&p, e, elen, hashes, h)) {
+                omk_free(e);
+                omk_free(v);
+                continue;
+            }
+            hashes[p.n] = h;
+            coll_picks_add(&p, e, elen, v, vlen);
+        }
+        if (rc == STORE_OK && p.n < count) {
+            struct coll_select z = {count, c->count, rnd, &p};
+
+            coll_picks_free(&p);
+            z.out = &p;
+            rc = coll_each(c, coll_select_one, &z);
+        }
+    }
+    for (size_t i = 0; i < p.n && rc == STORE_OK; i++) {
+        fn(arg, (struct omk_slice){p.v[i].e, p.v[i].elen}, (struct omk_slice){p.v[i].v, p.v[i].vlen});
+        (*n)++;
+    }
+    coll_picks_free(&p);
+    return rc;
+}
+
+/* ---- Calls the types share ----------------------------------------------------------- */
+
+/* The count of collection 'key' of 'type' from RAM: a read, no stripe, no RocksDB read. */
+int coll_count_key(struct store *s, int db, struct omk_slice key, int type, uint64_t *n)
+{
+    const struct key_state *st;
+    struct store_op op;
+    int rc;
+
+    store_op_begin1(&op, s, STORE_OP_READ, db, key);
+    st = &op.key[0].st;
+    rc = store_op_lookup(&op, 0, STORE_WANT_STATE);
+    *n = 0;
+    if (rc == STORE_OK && st->exists) {
+        if (st->bad)
+            rc = STORE_ERR_VALUE;
+        else if (st->type != type)
+            rc = STORE_WRONGTYPE;
+        else
+            *n = st->count;
+    }
+    return store_op_end(&op, rc);
+}
+
+/* coll_each_fn: hand an element matching 'pat' (NULL: any) to a store_pair_cb. */
+struct coll_emit {
+    store_pair_cb *cb;
+    void *arg;
+    const char *pat;
+    size_t plen;
+};
+
+static int coll_emit_one(void *arg, struct omk_slice e, struct omk_slice v)
+{
+    struct coll_emit *h = arg;
+
+    if (!h->pat || omk_glob_match(h->pat, h->plen, e.p, e.len, 0))
+        h->cb(h->arg, e, v);
+    return 0;
+}
+
+/* HSCAN and SSCAN: the scan of collection 'key' of 'type'. */
+int coll_scan_key(struct store *s, int db, struct omk_slice key, int type, uint64_t cursor,
+                         const char *pat, size_t plen, size_t count, store_pair_cb *cb, void *arg,
+                         uint64_t *next)
+{
+    struct coll_emit h = {cb, arg, pat, plen};
+    struct store_op op;
+    struct coll c;
+    int rc;
+
+    store_op_begin1(&op, s, STORE_OP_WRITE, db, key);
+    rc = coll_open(&c, &op, 0, type);
+    *next = 0;
+    if (rc == STORE_OK && c.existed)
+        rc = coll_scan(&c, cursor, count ? count : 1, coll_emit_one, &h, next);
+    rc = store_op_end(&op, rc);
+    coll_close(&c);
+    return rc;
+}
+
