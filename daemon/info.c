@@ -156,7 +156,11 @@ static void info_persistence(struct evbuffer *b)
                         "rocksdb_read_only:%d\r\n"
                         "rocksdb_write_failed:%d\r\n"
                         "rocksdb_write_failed_since:%lld\r\n"
-                        "rocksdb_resumes:%llu\r\n",
+                        "rocksdb_resumes:%llu\r\n"
+                        "rocksdb_element_bytes:%llu\r\n"
+                        "collections_split:%llu\r\n"
+                        "collections_reclaims:%llu\r\n"
+                        "collections_last_reclaim_ms:%lld\r\n",
                         store_saving(server.store),
                         (long long)(store_last_save_ms(server.store) / 1000),
                         store_last_save_ok(server.store) ? "ok" : "err",
@@ -165,7 +169,9 @@ static void info_persistence(struct evbuffer *b)
                         (long long)st.last_sync_ms,
                         (unsigned long long)store_disk_bytes(server.store), (long long)st.open_ms,
                         st.read_only, st.writes_refused, (long long)(st.refused_since_ms / 1000),
-                        (unsigned long long)st.resumes);
+                        (unsigned long long)st.resumes, (unsigned long long)st.elem_bytes,
+                        (unsigned long long)st.coll_live_ids, (unsigned long long)st.reclaims,
+                        (long long)st.reclaim_last_ms);
 }
 
 static void info_stats(struct evbuffer *b)

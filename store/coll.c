@@ -112,7 +112,7 @@ void coll_ids_ref(struct store *s, uint64_t id)
     omk_mutex_unlock(&ids->mu);
 }
 
-void coll_ids_unref(struct store *s, uint64_t id)
+int coll_ids_unref(struct store *s, uint64_t id)
 {
     struct coll_ids *ids = s->ids;
     size_t i, j;
@@ -121,7 +121,7 @@ void coll_ids_unref(struct store *s, uint64_t id)
     i = coll_ids_find(ids, id);
     if (ids->id[i] == 0 || --ids->refs[i] > 0) {
         omk_mutex_unlock(&ids->mu);
-        return;
+        return 0;
     }
     /* Backward-shift deletion: pull later entries of the probe run into the hole. */
     ids->id[i] = 0;
@@ -138,6 +138,7 @@ void coll_ids_unref(struct store *s, uint64_t id)
         }
     }
     omk_mutex_unlock(&ids->mu);
+    return 1;
 }
 
 int coll_ids_live(void *arg, uint64_t id)

@@ -44,9 +44,10 @@ int coll_ids_load_counter(struct store *s);
 void coll_ids_reset(struct store *s);
 void coll_ids_loaded(struct store *s);
 
-/* One more / one fewer top-level record holds 'id'. */
+/* One more / one fewer top-level record holds 'id'; the unref returns 1 when that was
+ * the last (the id is dead), else 0. */
 void coll_ids_ref(struct store *s, uint64_t id);
-void coll_ids_unref(struct store *s, uint64_t id);
+int coll_ids_unref(struct store *s, uint64_t id);
 
 /* rocks_live_fn: 1 while 'id' is held (or the index is still loading). 'arg' is the store. */
 int coll_ids_live(void *arg, uint64_t id);

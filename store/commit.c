@@ -119,8 +119,9 @@ int store_ws_commit(struct store *s, struct store_ws *w)
 
         if (rc != STORE_OK && !op->del && op->id)
             coll_ids_unref(s, op->id);
-        else if (rc == STORE_OK && op->before.exists && op->before.id)
-            coll_ids_unref(s, op->before.id);
+        else if (rc == STORE_OK && op->before.exists && op->before.id &&
+                 coll_ids_unref(s, op->before.id))
+            store_reclaim_note(s, op->before.id, op->before.count);
     }
     if (rc != STORE_OK)
         return rc;

@@ -262,16 +262,18 @@ void store_index_clear_db(struct store *s, int db)
             unsigned shard = idx_shards_of(s->ix, cb->keys[i].p, cb->keys[i].len);
             struct idx *ix = idx_shards_wrlock(s->ix, shard);
             struct idx_entry *e;
-            uint64_t id = 0;
+            uint64_t id = 0, count = 0;
 
             if (idx_delete(ix, cb->keys[i].p, cb->keys[i].len, &e) == IDX_OK) {
-                if (idx_entry_flags(e) & STORE_EF_SPLIT)
+                if (idx_entry_flags(e) & STORE_EF_SPLIT) {
                     id = e->loc >> 2;
+                    count = e->val_len;
+                }
                 idx_entry_free(e);
             }
             idx_shards_unlock(s->ix, shard);
-            if (id) /* its elements are dead: the filter drops them */
-                coll_ids_unref(s, id);
+            if (id && coll_ids_unref(s, id)) /* its elements are dead: the filter drops them */
+                store_reclaim_note(s, id, count);
         }
     } while (more && !cb->past && cb->n > 0);
     for (size_t i = 0; i < OMK_ARRAY_LEN(cb->keys); i++)

@@ -242,6 +242,7 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
     atomic_init(&s->tickets, 0);
 
     store_syncer_start(s);
+    store_reclaim_start(s);
 
     *out = s;
     return STORE_OK;
@@ -255,6 +256,7 @@ void store_close(struct store *s)
     store_bgsave_join(s); /* a background save finishes before the store goes */
     pthread_mutex_destroy(&s->bgsave_mu);
     store_syncer_stop(s);
+    store_reclaim_stop(s); /* a compaction in progress finishes first */
     store_sync_wal(s); /* an error is logged and counted; closing goes on */
 
     scan_table_free(s->scans);
@@ -327,9 +329,13 @@ int store_flush(struct store *s, int db)
          * is rare), unpublished from its entry before any entry is freed. */
         cache_clear(s->cache);
         if (db < 0) { /* every collection id is dead: the element filter drops them */
+            int split = coll_ids_count(s) > 0;
+
             idx_shards_clear(s->ix, NULL);
             coll_ids_reset(s);
             coll_ids_loaded(s);
+            if (split)
+                store_reclaim_note(s, 0, 0);
         }
         for (int d = lo; d <= hi; d++) {
             if (db >= 0 && atomic_load(&s->keys[d]) != 0)
@@ -344,6 +350,11 @@ int store_flush(struct store *s, int db)
     store_wrunlock(s);
     rocks_batch_free(b);
     return rc;
+}
+
+void store_compact(struct store *s)
+{
+    rocks_compact_all(s->rocks);
 }
 
 uint64_t store_dbsize(struct store *s, int db)
@@ -412,6 +423,9 @@ void store_stats_get(struct store *s, struct store_stats *out)
     out->refused_since_ms = rs.refused_ms;
     out->resumes = rs.resumes;
     out->expired_keys = atomic_load(&s->expired_keys);
+    store_reclaim_stats(s, &out->reclaims, &out->reclaim_last_ms);
+    out->coll_live_ids = coll_ids_count(s);
+    out->elem_bytes = rocks_cf_bytes(s->rocks, ROCKS_CF_ELEMS);
     out->wal_syncs = atomic_load(&s->wal_syncs);
     out->last_sync_ms = atomic_load(&s->last_sync_ms);
     out->open_ms = s->open_ms;

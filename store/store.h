@@ -179,6 +179,10 @@ uint64_t store_dbsize(struct store *s, int db);
 /* Number of keys in 'db' that have an expiry. O(1). */
 uint64_t store_db_expires(struct store *s, int db);
 
+/* Compact every column family now, waiting for it (DEBUG COMPACT, tests): records of
+ * dead collections and payloads of expired keys go. Any thread, no store lock held. */
+void store_compact(struct store *s);
+
 /* FLUSHDB ('db' >= 0) or FLUSHALL ('db' == -1). Exclusive: waits for running calls. */
 int store_flush(struct store *s, int db);
 
@@ -187,6 +191,10 @@ struct store_stats {
     uint64_t rocks_reads;      /* RocksDB point reads (Get) */
     uint64_t rocks_writes;     /* RocksDB write batches */
     uint64_t expired_keys;     /* keys removed because their time passed */
+    uint64_t reclaims;         /* compactions run for dead split collections */
+    int64_t reclaim_last_ms;   /* how long the last one took */
+    uint64_t coll_live_ids;    /* split collections alive (ids in the live set) */
+    uint64_t elem_bytes;       /* element column family: SST files plus memtables */
     uint64_t wal_syncs;        /* explicit WAL syncs (everysec thread) */
     uint64_t io_errors;        /* RocksDB errors seen */
     int64_t last_sync_ms;      /* wall-clock ms of the last WAL sync, 0 if none */

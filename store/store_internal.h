@@ -27,6 +27,7 @@ struct store_lane {
 
 struct scan_table;
 struct coll_ids;
+struct reclaimer;
 
 /* LOCKS, and the order in which they are taken (never the reverse):
  *
@@ -107,6 +108,7 @@ struct store {
 
     struct cache *cache;            /* hot values (lock 6); items found through 'loc' */
     struct coll_ids *ids;           /* live collection ids and the id counter (coll.c) */
+    struct reclaimer *reclaim;      /* compactions of dead collections (reclaim.c) */
     _Atomic uint64_t lim_hash_entries, lim_hash_value, lim_set_entries, lim_inline;
                                     /* store_coll_limits, changed at run time */
     atomic_size_t cache_max_value;  /* longer values bypass the cache, bytes */
@@ -492,6 +494,16 @@ int recover_list_tables(const char *dir, char ***names, uint64_t **sizes, size_t
 void recover_tables_free(char **names, uint64_t *sizes, size_t n);
 
 /* ---- The rest of the store's files ---------------------------------------------------- */
+
+/* Compactions that give back the space of dead split collections (reclaim.c): start and
+ * stop the thread (store_open, store_close); queue the range of dead 'id' if it had at
+ * least RECLAIM_MIN elements ('id' 0: the whole element column family); how many ran
+ * and how long the last took. */
+#define RECLAIM_MIN 4096
+void store_reclaim_start(struct store *s);
+void store_reclaim_stop(struct store *s);
+void store_reclaim_note(struct store *s, uint64_t id, uint64_t count);
+void store_reclaim_stats(struct store *s, uint64_t *done, int64_t *last_ms);
 
 /* Finish the background save thread, if one was started (checkpoint.c; store_close). */
 void store_bgsave_join(struct store *s);

@@ -385,6 +385,24 @@ static void test_keys_and_space(struct store *s, const char *dir)
     rocks_compact_all(s->rocks);
     ok(elem_bytes(s) < 4096, "FLUSHALL then compaction leaves no element record");
     fx_check_store(s, "space");
+
+    /* A large collection's death queues the compaction of its range by itself. */
+    make_set(s, "huge", 0, RECLAIM_MIN + 100);
+    store_compact(s);
+    before = elem_bytes(s);
+    {
+        uint64_t runs = fx_stats(s).reclaims;
+
+        store_del(s, 0, FX_SL("huge"));
+        for (int i = 0; i < 200 && fx_stats(s).reclaims == runs; i++)
+            fx_sleep_ms(50);
+        ok(fx_stats(s).reclaims > runs, "DEL of a %d-member set starts a reclaim by itself",
+           RECLAIM_MIN + 100);
+    }
+    after = elem_bytes(s);
+    ok(after * 10 < before, "  ... which gives the space back (%llu -> %llu bytes)",
+       (unsigned long long)before, (unsigned long long)after);
+    fx_check_store(s, "a reclaim");
     store_close(s);
 }
 
