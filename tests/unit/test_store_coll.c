@@ -8,6 +8,7 @@
 #include "config.h"
 
 #include <limits.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -428,6 +429,89 @@ static void test_transaction(struct store *s)
     store_del(s, 0, FX_SL("tx"));
 }
 
+/* ---- threads ----------------------------------------------------------------------------- */
+
+#define TH_N 4
+#define TH_OPS 1500
+
+struct th_arg {
+    struct store *s;
+    int t;
+    int errors;
+};
+
+/* Each thread: HINCRBY fields of three shared hashes, SADD members of its own to a shared
+ * set (split past the small inline limit), and whole-hash reads in between. */
+static void *th_main(void *arg)
+{
+    struct th_arg *a = arg;
+    char f[32], m[32];
+
+    for (int i = 0; i < TH_OPS; i++) {
+        long long out;
+        size_t added, np;
+        struct omk_slice ms;
+        struct tally t = {0};
+        const char *h = i % 3 == 0 ? "th0" : i % 3 == 1 ? "th1" : "th2";
+
+        snprintf(f, sizeof(f), "f%d", i % 40);
+        if (store_hincrby(a->s, 0, fx_sl(h), fx_sl(f), 1, &out) != STORE_OK)
+            a->errors++;
+        snprintf(m, sizeof(m), "t%d-%d", a->t, i);
+        ms = fx_sl(m);
+        if (store_sadd(a->s, 0, FX_SL("thset"), &ms, 1, &added) != STORE_OK || added != 1)
+            a->errors++;
+        if (i % 50 == 0 && store_hgetall(a->s, 0, fx_sl(h), tally_pair, &t, &np) != STORE_OK)
+            a->errors++;
+    }
+    return NULL;
+}
+
+/* The sum of the integer fields of hash 'key'. */
+static void sum_pair(void *arg, struct omk_slice f, struct omk_slice v)
+{
+    long long x = 0;
+
+    OMK_UNUSED(f);
+    omk_str2ll(v.p, v.len, &x);
+    *(long long *)arg += x;
+}
+
+static void test_threads(struct store *s)
+{
+    pthread_t th[TH_N];
+    struct th_arg a[TH_N];
+    long long sum = 0, total = 0;
+    size_t np;
+    int errors = 0;
+
+    set_inline(s, 64);
+    for (int t = 0; t < TH_N; t++) {
+        a[t] = (struct th_arg){s, t, 0};
+        pthread_create(&th[t], NULL, th_main, &a[t]);
+    }
+    for (int t = 0; t < TH_N; t++) {
+        pthread_join(th[t], NULL);
+        errors += a[t].errors;
+    }
+    is_int(errors, 0, "%d threads of HINCRBY, SADD and HGETALL: no call failed", TH_N);
+    for (int h = 0; h < 3; h++) {
+        char key[8];
+
+        snprintf(key, sizeof(key), "th%d", h);
+        sum = 0;
+        store_hgetall(s, 0, fx_sl(key), sum_pair, &sum, &np);
+        total += sum;
+    }
+    is_int(total, TH_N * TH_OPS, "  ... every increment is counted");
+    is_int(scard(s, "thset"), TH_N * TH_OPS, "  ... every member is in the set");
+    fx_check_store(s, "threads");
+    store_del(s, 0, FX_SL("th0"));
+    store_del(s, 0, FX_SL("th1"));
+    store_del(s, 0, FX_SL("th2"));
+    store_del(s, 0, FX_SL("thset"));
+}
+
 int main(void)
 {
     char *dir = fx_tmpdir_new("coll");
@@ -437,6 +521,7 @@ int main(void)
     test_encodings_and_types(s);
     test_sets(s);
     test_transaction(s);
+    test_threads(s);
     test_keys_and_space(s, dir); /* closes 's' */
     fx_tmpdir_rm(dir);
     return tap_done();
