@@ -387,6 +387,36 @@ static void test_keys_and_space(struct store *s, const char *dir)
     ok(elem_bytes(s) < 4096, "FLUSHALL then compaction leaves no element record");
     fx_check_store(s, "space");
 
+    /* A restored checkpoint: ids handed out after it may come again there, but never one
+     * the checkpoint's data holds, and nothing of a later collection shows through. */
+    {
+        char cp[512], cpdir[600];
+        struct store *r;
+        uint64_t idc = 0, idr = 0;
+
+        make_set(s, "kept", 0, 300);
+        is_int(store_save(s, cp, sizeof(cp)), STORE_OK, "SAVE: a checkpoint");
+        make_set(s, "later", 0, 300);
+        coll_id_new(s, &idc);
+        store_close(s);
+        snprintf(cpdir, sizeof(cpdir), "%s", cp);
+        r = fx_store_open(cpdir, NULL);
+        set_inline(r, 128);
+        ok(scard(r, "kept") == 300 && store_exists(r, 0, FX_SL("later")) == STORE_NOTFOUND,
+           "the restored checkpoint has the set saved, not the later one");
+        make_set(r, "new", 1000, 1300);
+        coll_id_new(r, &idr);
+        ok(scard(r, "new") == 300, "a new split set there has exactly its own members");
+        fx_check_store(r, "a restored checkpoint");
+        store_close(r);
+        s = fx_store_open(dir, NULL);
+        set_inline(s, 128);
+        store_del(s, 0, FX_SL("kept"));
+        store_del(s, 0, FX_SL("later"));
+        OMK_UNUSED(idc);
+        OMK_UNUSED(idr);
+    }
+
     /* A large collection's death queues the compaction of its range by itself. */
     make_set(s, "huge", 0, RECLAIM_MIN + 100);
     store_compact(s);
