@@ -3,9 +3,10 @@
  * a hash, reads and changes fields through it, and saves it in one write set.
  *
  * Redis' encoding (OBJECT ENCODING) follows 7.0's rules whatever our layout: a hash is
- * "listpack" until a write gives it more than hash-max-listpack-entries fields, or HSET
- * (HSETNX: when it sets) is called with a field or value longer than
- * hash-max-listpack-value bytes; then "hashtable" for good (FMT_F_BIG). */
+ * "listpack" until a write gives it more than hash-max-listpack-entries fields, or sets
+ * a field or a value longer than hash-max-listpack-value bytes (HSET checks all its
+ * arguments first; HINCRBYFLOAT's long results count too); then "hashtable" for good
+ * (FMT_F_BIG). */
 #include "config.h"
 
 #include <limits.h>
@@ -37,11 +38,19 @@ static int hash_end(struct store_op *op, struct coll *c, int rc)
     return rc;
 }
 
-/* After a write: past hash-max-listpack-entries fields the hash is "hashtable". */
-static void hash_note_size(struct coll *c, const struct store_coll_limits *l)
+/* Set field 'f' to 'v' in 'c' by Redis 7.0's hashTypeSet: a field or value too long
+ * for a listpack, or one field too many, makes the hash "hashtable". */
+static int hash_set(struct coll *c, const struct store_coll_limits *l, struct omk_slice f,
+                    struct omk_slice v, int *added)
 {
+    int rc;
+
+    if (f.len > l->hash_max_listpack_value || v.len > l->hash_max_listpack_value)
+        c->fflags |= FMT_F_BIG;
+    rc = coll_set(c, f, v, added);
     if (c->count > l->hash_max_listpack_entries)
         c->fflags |= FMT_F_BIG;
+    return rc;
 }
 
 /* A copy of 'v' as a store value (released with store_val_release). */
@@ -78,10 +87,9 @@ int store_hset(struct store *s, int db, struct omk_slice key, const struct omk_s
     for (size_t i = 0; rc == STORE_OK && i < npairs; i++) {
         int a;
 
-        rc = coll_set(&c, fv[2 * i], fv[2 * i + 1], &a);
+        rc = hash_set(&c, &l, fv[2 * i], fv[2 * i + 1], &a);
         *added += (size_t)a;
     }
-    hash_note_size(&c, &l);
     return hash_end(&op, &c, rc);
 }
 
@@ -206,9 +214,8 @@ int store_hincrby(struct store *s, int db, struct omk_slice key, struct omk_slic
         rc = STORE_OVERFLOW;
     if (rc == STORE_OK) {
         cur += incr;
-        rc = coll_set(&c, field, (struct omk_slice){txt, omk_ll2str(txt, cur)}, &a);
         coll_limits(s, &l);
-        hash_note_size(&c, &l);
+        rc = hash_set(&c, &l, field, (struct omk_slice){txt, omk_ll2str(txt, cur)}, &a);
     }
     rc = hash_end(&op, &c, rc);
     if (rc == STORE_OK)
@@ -242,9 +249,8 @@ int store_hincrbyfloat(struct store *s, int db, struct omk_slice key, struct omk
     }
     if (rc == STORE_OK) {
         n = store_ld_format(txt, cur);
-        rc = coll_set(&c, field, (struct omk_slice){txt, n}, &a);
         coll_limits(s, &l);
-        hash_note_size(&c, &l);
+        rc = hash_set(&c, &l, field, (struct omk_slice){txt, n}, &a);
     }
     rc = hash_end(&op, &c, rc);
     if (rc == STORE_OK) {
