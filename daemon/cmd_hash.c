@@ -21,7 +21,7 @@
  * Redis' arity error. */
 static void cmd_hset_generic(struct client *c, int flags, int reply_ok_status)
 {
-    size_t added;
+    size_t added = 0;
     int rc;
 
     if (c->argc % 2 != 0) {
@@ -62,12 +62,7 @@ void cmd_hget(struct client *c)
     struct store_val *v;
     int rc = store_hget(server.store, c->db, c->argv[1], c->argv[2], &v);
 
-    if (rc == STORE_OK)
-        reply_bulk_val(c, v);
-    else if (rc == STORE_NOTFOUND)
-        reply_null(c);
-    else
-        reply_err_store(c, rc);
+    reply_store_val(c, rc, v);
 }
 
 /* HMGET key field [field ...]: one value or nil per field. */
@@ -94,38 +89,29 @@ void cmd_hmget(struct client *c)
 /* HDEL key field [field ...]: how many of the fields were there. */
 void cmd_hdel(struct client *c)
 {
-    size_t removed;
+    size_t removed = 0;
     int rc = store_hdel(server.store, c->db, c->argv[1], &c->argv[2], (size_t)c->argc - 2,
                         &removed);
 
-    if (rc != STORE_OK)
-        reply_err_store(c, rc);
-    else
-        reply_int(c, (long long)removed);
+    reply_store_int(c, rc, (long long)removed);
 }
 
 /* HLEN key: the number of fields (0 for a missing key), from RAM. */
 void cmd_hlen(struct client *c)
 {
-    uint64_t len;
+    uint64_t len = 0;
     int rc = store_hlen(server.store, c->db, c->argv[1], &len);
 
-    if (rc != STORE_OK)
-        reply_err_store(c, rc);
-    else
-        reply_int(c, (long long)len);
+    reply_store_int(c, rc, (long long)len);
 }
 
 /* HSTRLEN key field: the length of the field's value (0 when absent). */
 void cmd_hstrlen(struct client *c)
 {
-    size_t len;
+    size_t len = 0;
     int rc = store_hstrlen(server.store, c->db, c->argv[1], c->argv[2], &len);
 
-    if (rc != STORE_OK)
-        reply_err_store(c, rc);
-    else
-        reply_int(c, (long long)len);
+    reply_store_int(c, rc, (long long)len);
 }
 
 /* HEXISTS key field: 1 or 0. */
@@ -133,10 +119,7 @@ void cmd_hexists(struct client *c)
 {
     int rc = store_hexists(server.store, c->db, c->argv[1], c->argv[2]);
 
-    if (rc == STORE_OK || rc == STORE_NOTFOUND)
-        reply_int(c, rc == STORE_OK);
-    else
-        reply_err_store(c, rc);
+    reply_store_bool(c, rc);
 }
 
 /* What a deferred hash reply writes of each pair the store hands over. */

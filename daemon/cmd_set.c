@@ -19,39 +19,30 @@
 /* SADD key member [member ...]: how many were new. */
 void cmd_sadd(struct client *c)
 {
-    size_t added;
+    size_t added = 0;
     int rc = store_sadd(server.store, c->db, c->argv[1], &c->argv[2], (size_t)c->argc - 2,
                         &added);
 
-    if (rc != STORE_OK)
-        reply_err_store(c, rc);
-    else
-        reply_int(c, (long long)added);
+    reply_store_int(c, rc, (long long)added);
 }
 
 /* SREM key member [member ...]: how many were there. */
 void cmd_srem(struct client *c)
 {
-    size_t removed;
+    size_t removed = 0;
     int rc = store_srem(server.store, c->db, c->argv[1], &c->argv[2], (size_t)c->argc - 2,
                         &removed);
 
-    if (rc != STORE_OK)
-        reply_err_store(c, rc);
-    else
-        reply_int(c, (long long)removed);
+    reply_store_int(c, rc, (long long)removed);
 }
 
 /* SCARD key: the number of members (0 for a missing key), from RAM. */
 void cmd_scard(struct client *c)
 {
-    uint64_t card;
+    uint64_t card = 0;
     int rc = store_scard(server.store, c->db, c->argv[1], &card);
 
-    if (rc != STORE_OK)
-        reply_err_store(c, rc);
-    else
-        reply_int(c, (long long)card);
+    reply_store_int(c, rc, (long long)card);
 }
 
 /* SISMEMBER key member: 1 or 0. */
@@ -59,10 +50,7 @@ void cmd_sismember(struct client *c)
 {
     int rc = store_sismember(server.store, c->db, c->argv[1], c->argv[2]);
 
-    if (rc == STORE_OK || rc == STORE_NOTFOUND)
-        reply_int(c, rc == STORE_OK);
-    else
-        reply_err_store(c, rc);
+    reply_store_bool(c, rc);
 }
 
 /* SMISMEMBER key member [member ...]: 1 or 0 per member. */
@@ -169,10 +157,7 @@ void cmd_smove(struct client *c)
 {
     int rc = store_smove(server.store, c->db, c->argv[1], c->argv[2], c->argv[3]);
 
-    if (rc == STORE_OK || rc == STORE_NOTFOUND)
-        reply_int(c, rc == STORE_OK);
-    else
-        reply_err_store(c, rc);
+    reply_store_bool(c, rc);
 }
 
 /* SINTER, SUNION, SDIFF key [key ...]: the members of the result, as a set. */
@@ -195,10 +180,7 @@ static void cmd_setop_store_generic(struct client *c, enum store_setop op)
     int rc = store_setop_store(server.store, c->db, op, c->argv[1], &c->argv[2],
                                (size_t)c->argc - 2, &card);
 
-    if (rc != STORE_OK)
-        reply_err_store(c, rc);
-    else
-        reply_int(c, (long long)card);
+    reply_store_int(c, rc, (long long)card);
 }
 
 void cmd_sinter(struct client *c)
@@ -259,10 +241,7 @@ void cmd_sintercard(struct client *c)
     }
     rc = store_setop(server.store, c->db, STORE_SETOP_INTER, &c->argv[2], (size_t)numkeys,
                      (uint64_t)limit, NULL, NULL, &card);
-    if (rc != STORE_OK)
-        reply_err_store(c, rc);
-    else
-        reply_int(c, (long long)card);
+    reply_store_int(c, rc, (long long)card);
 }
 
 /* SSCAN key cursor [MATCH pattern] [COUNT count]: members. */

@@ -58,12 +58,7 @@ void cmd_get(struct client *c)
     int rc = store_get(server.store, c->db, c->argv[1], &v);
 
     cmd_count_lookup(c, cmd_found(rc));
-    if (rc == STORE_OK)
-        reply_bulk_val(c, v);
-    else if (rc == STORE_NOTFOUND)
-        reply_null(c);
-    else
-        reply_err_store(c, rc);
+    reply_store_val(c, rc, v);
 }
 
 /* What is wrong with an expiry argument (cmd_expire_arg). */
@@ -530,14 +525,7 @@ void cmd_strlen(struct client *c)
 static void cmd_reply_got(struct client *c, int rc, struct store_val *v)
 {
     cmd_count_lookup(c, cmd_found(rc));
-    if (rc < 0 || rc == STORE_WRONGTYPE) {
-        reply_err_store(c, rc);
-        return;
-    }
-    if (rc == STORE_OK)
-        reply_bulk_val(c, v);
-    else
-        reply_null(c);
+    reply_store_val(c, rc, v);
 }
 
 /* GETDEL key: the value, then the key is gone; nil if it did not exist. */

@@ -197,6 +197,32 @@ void reply_err_store(struct client *c, int rc)
         reply_error(c, "ERR storage error");
 }
 
+void reply_store_val(struct client *c, int rc, struct store_val *v)
+{
+    if (rc == STORE_OK)
+        reply_bulk_val(c, v);
+    else if (rc == STORE_NOTFOUND)
+        reply_null(c);
+    else
+        reply_err_store(c, rc);
+}
+
+void reply_store_int(struct client *c, int rc, long long n)
+{
+    if (rc == STORE_OK)
+        reply_int(c, n);
+    else
+        reply_err_store(c, rc);
+}
+
+void reply_store_bool(struct client *c, int rc)
+{
+    if (rc == STORE_OK || rc == STORE_NOTFOUND)
+        reply_int(c, rc == STORE_OK);
+    else
+        reply_err_store(c, rc);
+}
+
 void reply_deferred_begin(struct client *c)
 {
     OMK_ASSERT(tls_deferred == NULL);

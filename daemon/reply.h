@@ -44,6 +44,14 @@ void reply_err_wrongtype(struct client *c);     /* WRONGTYPE Operation against a
  * error, any error code (< 0) as "ERR storage error" (or its read-only variant). */
 void reply_err_store(struct client *c, int rc);
 
+/* The reply of a store call that returned 'rc' (any other outcome: reply_err_store):
+ * reply_store_val: STORE_OK the value 'v' (takes ownership), STORE_NOTFOUND nil;
+ * reply_store_int: STORE_OK the number 'n';
+ * reply_store_bool: STORE_OK 1, STORE_NOTFOUND 0 (HEXISTS, SISMEMBER, SMOVE). */
+void reply_store_val(struct client *c, int rc, struct store_val *v);
+void reply_store_int(struct client *c, int rc, long long n);
+void reply_store_bool(struct client *c, int rc);
+
 /* An array of unknown length: start it, add elements with the reply_* functions
  * (they go to the worker's scratch buffer), then end it with the element count, which
  * writes "*n" and moves the elements to the output without a copy. No nesting.
