@@ -102,10 +102,11 @@ enum cmd_scan_opts_err cmd_scan_opts_parse(const struct client *c, int first, in
     o->count = 10;
     o->type = NULL;
     for (int i = first; i < c->argc; i += 2) {
-        const struct omk_slice *a = &c->argv[i], *v = &c->argv[i + 1];
+        const struct omk_slice *a = &c->argv[i], *v;
 
-        if (i + 1 >= c->argc)
+        if (i + 1 >= c->argc) /* every option takes a value */
             return CMD_SCAN_OPTS_SYNTAX;
+        v = &c->argv[i + 1];
         if (cmd_word_is(a, "count")) {
             if (!omk_str2ll(v->p, v->len, &o->count))
                 return CMD_SCAN_OPTS_NOTINT;
