@@ -50,6 +50,8 @@ struct cfg_enum_name {
 
 struct cfg_row {
     const char *name;
+    const char *alias;                 /* another name for the option (Redis 7.0's old
+                                        * *-ziplist-* names), or NULL */
     enum cfg_type type;
     unsigned flags;
     size_t off;                        /* field in struct server_config (not IGNORED) */
@@ -137,6 +139,9 @@ static int cfg_apply_logfile(struct server_config *c, char *err, size_t errlen);
 
 #define MB (1024LL * 1024)
 
+#define CFG_STR_(x) #x
+#define CFG_STR_OF(x) CFG_STR_(x) /* a macro's value as a string literal */
+
 /* The options. Defaults and bounds are Redis 7's unless noted; CONFIG GET * lists
  * them in this order. Start-up only (CFG_IMMUTABLE): what Redis makes immutable, plus
  * port, bind and dir (Redis can change those live; omenkv's listener and store
@@ -211,6 +216,18 @@ static const struct cfg_row cfg_table[] = {
      * them (server.c). RocksDB keeps at least 20. */
     CFG_INT("rocksdb-max-open-files", rocksdb_max_open_files, 20, 1000000, "1000",
             CFG_IMMUTABLE),
+    /* When a hash or a set leaves the encoding Redis 7.0 calls compact (OBJECT ENCODING
+     * only: omenkv's layout is its own), with Redis 7.0's names, aliases, types and
+     * bounds. CONFIG SET applies at each collection's next write. */
+    CFG_LL("hash-max-listpack-entries", hash_max_listpack_entries, 0, LLONG_MAX, "512", 0,
+           .alias = "hash-max-ziplist-entries"),
+    CFG_MEM("hash-max-listpack-value", hash_max_listpack_value, 0, LLONG_MAX, "64", 0,
+            .alias = "hash-max-ziplist-value"),
+    CFG_LL("set-max-intset-entries", set_max_intset_entries, 0, LLONG_MAX, "512", 0),
+    /* omenkv: bytes a hash or a set may take in its one record (read and rewritten whole,
+     * cached whole) before it is split into one record per element; 0 splits every one. */
+    CFG_MEM("collection-inline-max-bytes", collection_inline_max_bytes, 0, 1024 * MB,
+            CFG_STR_OF(STORE_INLINE_MAX_DEFAULT), 0),
 };
 
 #define CFG_NROWS OMK_ARRAY_LEN(cfg_table)
@@ -219,14 +236,20 @@ static const struct cfg_row cfg_table[] = {
  * cfg_set_apply_hook, before any thread runs CONFIG SET; read-only afterwards. */
 static cfg_apply_fn *cfg_hooks[CFG_NROWS];
 
-/* The row named 'p'/'len' (case-insensitive), or NULL. */
-static const struct cfg_row *cfg_lookup(const char *p, size_t len)
+/* The row named 'p'/'len' (case-insensitive) by its name or its alias, or NULL. With
+ * 'matched', the name it was found by, as the table spells it. */
+static const struct cfg_row *cfg_lookup(const char *p, size_t len, const char **matched)
 {
     for (size_t i = 0; i < CFG_NROWS; i++) {
-        const char *name = cfg_table[i].name;
+        const char *names[2] = {cfg_table[i].name, cfg_table[i].alias};
 
-        if (strlen(name) == len && strncasecmp(name, p, len) == 0)
-            return &cfg_table[i];
+        for (int k = 0; k < 2; k++) {
+            if (names[k] && strlen(names[k]) == len && strncasecmp(names[k], p, len) == 0) {
+                if (matched)
+                    *matched = names[k];
+                return &cfg_table[i];
+            }
+        }
     }
     return NULL;
 }
@@ -935,7 +958,7 @@ static int cfg_load_line(struct server_config *c, const char *line, size_t len, 
         rc = 0;
         goto out;
     }
-    r = cfg_lookup(a.av[0].p, a.av[0].len);
+    r = cfg_lookup(a.av[0].p, a.av[0].len, NULL);
     if (!r) {
         snprintf(msg, msglen, "Bad directive or wrong number of arguments");
         goto out;
@@ -1131,6 +1154,7 @@ int cfg_set_many(struct server_config *c, size_t n, const struct omk_slice *name
                  const struct omk_slice *values, char *err, size_t errlen)
 {
     const struct cfg_row **rows = omk_calloc(n ? n : 1, sizeof(*rows));
+    const char **as = omk_calloc(n ? n : 1, sizeof(*as)); /* the name each was given by */
     struct cfg_val *vals = omk_calloc(n ? n : 1, sizeof(*vals));
     cfg_apply_fn **fns = omk_calloc(2 * n + 1, sizeof(*fns));
     const struct cfg_row **owner = omk_calloc(2 * n + 1, sizeof(*owner));
@@ -1139,9 +1163,10 @@ int cfg_set_many(struct server_config *c, size_t n, const struct omk_slice *name
     int rc = -1;
 
     omk_mutex_lock(&c->lock);
-    /* 1. Names: unknown, start-up only, repeated. Nothing changes on an error. */
+    /* 1. Names: unknown, start-up only, repeated (an option and its alias are two names,
+     * as in Redis 7.0: the later one wins). Nothing changes on an error. */
     for (i = 0; i < n; i++) {
-        rows[i] = cfg_lookup(names[i].p, names[i].len);
+        rows[i] = cfg_lookup(names[i].p, names[i].len, &as[i]);
         cfg_user_text(who, sizeof(who), names[i]);
         if (!rows[i]) {
             snprintf(err, errlen, "Unknown option or number of arguments for CONFIG SET - '%s'",
@@ -1156,7 +1181,7 @@ int cfg_set_many(struct server_config *c, size_t n, const struct omk_slice *name
             goto out;
         }
         for (size_t j = 0; j < i; j++) {
-            if (rows[j] == rows[i]) {
+            if (as[j] == as[i]) {
                 snprintf(err, errlen,
                          "CONFIG SET failed (possibly related to argument '%s') - duplicate "
                          "parameter",
@@ -1169,7 +1194,7 @@ int cfg_set_many(struct server_config *c, size_t n, const struct omk_slice *name
     for (parsed = 0; parsed < n; parsed++) {
         if (cfg_parse(rows[parsed], 1, &values[parsed], &vals[parsed], msg, sizeof(msg)) < 0) {
             snprintf(err, errlen, "CONFIG SET failed (possibly related to argument '%s') - %s",
-                     rows[parsed]->name, msg);
+                     as[parsed], msg);
             goto out;
         }
     }
@@ -1191,7 +1216,7 @@ int cfg_set_many(struct server_config *c, size_t n, const struct omk_slice *name
                 owner[i]->name);
         snprintf(err, errlen, "CONFIG SET failed (possibly related to argument '%s') - %s",
                  owner[i]->name, msg);
-        for (size_t j = 0; j < n; j++)
+        for (size_t j = n; j-- > 0;) /* backwards: an option set twice gets its first value */
             cfg_exchange(rows[j], c, &vals[j]);
         for (size_t j = 0; j < nfns; j++) {
             char again[512];
@@ -1211,6 +1236,7 @@ out:
     for (i = 0; i < parsed; i++)
         cfg_val_free(&vals[i]);
     omk_free(rows);
+    omk_free(as);
     omk_free(vals);
     omk_free(fns);
     omk_free(owner);
@@ -1227,7 +1253,7 @@ int cfg_set(struct server_config *c, const char *name, const char *value, char *
 
 int cfg_set_apply_hook(const char *name, cfg_apply_fn *fn)
 {
-    const struct cfg_row *r = cfg_lookup(name, strlen(name));
+    const struct cfg_row *r = cfg_lookup(name, strlen(name), NULL);
 
     if (!r || (r->flags & (CFG_IMMUTABLE | CFG_IGNORED)))
         return -1;
@@ -1245,18 +1271,21 @@ size_t cfg_get_many(struct server_config *c, size_t n, const struct omk_slice *p
     omk_mutex_lock(&c->lock);
     for (size_t i = 0; i < CFG_NROWS; i++) {
         const struct cfg_row *r = &cfg_table[i];
-        size_t nlen = strlen(r->name), vlen;
-        char *text;
-        size_t k = 0;
+        const char *names[2] = {r->name, r->alias};
 
-        while (k < n && !omk_glob_match(pats[k].p, pats[k].len, r->name, nlen, 1))
-            k++;
-        if (k == n)
-            continue;
-        text = cfg_render(r, c, &vlen);
-        cb(r->name, text, vlen, arg);
-        omk_free(text);
-        found++;
+        for (int a = 0; a < 2 && names[a]; a++) {
+            size_t nlen = strlen(names[a]), vlen, k = 0;
+            char *text;
+
+            while (k < n && !omk_glob_match(pats[k].p, pats[k].len, names[a], nlen, 1))
+                k++;
+            if (k == n)
+                continue;
+            text = cfg_render(r, c, &vlen);
+            cb(names[a], text, vlen, arg);
+            omk_free(text);
+            found++;
+        }
     }
     omk_mutex_unlock(&c->lock);
     return found;
@@ -1268,6 +1297,14 @@ size_t cfg_get(struct server_config *c, const char *pattern, size_t plen, cfg_ge
     struct omk_slice pat = {pattern, plen};
 
     return cfg_get_many(c, 1, &pat, cb, arg);
+}
+
+void cfg_coll_limits(const struct server_config *c, struct store_coll_limits *out)
+{
+    out->hash_max_listpack_entries = (uint64_t)atomic_load(&c->hash_max_listpack_entries);
+    out->hash_max_listpack_value = (uint64_t)atomic_load(&c->hash_max_listpack_value);
+    out->set_max_intset_entries = (uint64_t)atomic_load(&c->set_max_intset_entries);
+    out->inline_max_bytes = (uint64_t)atomic_load(&c->collection_inline_max_bytes);
 }
 
 int cfg_requirepass_check(struct server_config *c, const char *p, size_t len)

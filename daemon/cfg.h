@@ -108,6 +108,13 @@ struct server_config {
     _Atomic int maxmemory_policy;   /* maxmemory-policy (cfg_maxmemory_policy) */
     _Atomic long long cache_max_value_size; /* cache-max-value-size: bytes */
     _Atomic int databases;          /* databases: number of DBs; start-up */
+    /* collections (struct store_coll_limits; CONFIG SET applies them to the store) */
+    _Atomic long long hash_max_listpack_entries; /* hash-max-listpack-entries
+                                                  * (alias hash-max-ziplist-entries) */
+    _Atomic long long hash_max_listpack_value;   /* hash-max-listpack-value: bytes
+                                                  * (alias hash-max-ziplist-value) */
+    _Atomic long long set_max_intset_entries;    /* set-max-intset-entries */
+    _Atomic long long collection_inline_max_bytes; /* collection-inline-max-bytes: bytes */
     /* persistence */
     char *dir;                      /* dir: data directory; start-up */
     _Atomic int appendfsync;        /* appendfsync (enum store_fsync) */
@@ -193,7 +200,9 @@ int cfg_set(struct server_config *c, const char *name, const char *value, char *
 typedef void cfg_get_fn(const char *name, const char *value, size_t vlen, void *arg);
 
 /* CONFIG GET: call 'cb' for each option whose name matches the glob 'pattern'/'plen'
- * (case-insensitive), in table order. Values are shown as CONFIG GET shows them:
+ * (case-insensitive), in table order; an option with an alias (Redis 7.0's
+ * hash-max-ziplist-entries for hash-max-listpack-entries) is reported under each name
+ * that matches, as Redis 7.0 does. Values are shown as CONFIG GET shows them:
  * memory sizes as plain byte counts, bools yes/no, enums by name, bind
  * space-separated, save "" and appendonly yes. Returns the number of options
  * reported. Any thread; takes c->lock. */
@@ -216,6 +225,10 @@ int cfg_set_apply_hook(const char *name, cfg_apply_fn *fn);
  * only). Returns 1 on a match, 0 otherwise. Whether a password is needed at all is
  * c->auth_required. Any thread; takes c->lock. */
 int cfg_requirepass_check(struct server_config *c, const char *p, size_t len);
+
+/* The collection limits 'c' holds now, as the store takes them (store_config.coll at
+ * start, store_set_coll_limits() on CONFIG SET). */
+void cfg_coll_limits(const struct server_config *c, struct store_coll_limits *out);
 
 /* Point the log (log.h) at c's loglevel and logfile: the daemon calls it once after
  * cfg_load (and after daemonizing). CONFIG SET calls the same code. Returns 0, or -1

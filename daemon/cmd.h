@@ -12,6 +12,7 @@
 #include "common/omk.h"
 
 struct client;
+struct store;
 
 typedef void cmd_proc(struct client *c);
 
@@ -143,6 +144,55 @@ int cmd_expire_arg_or_reply(struct client *c, struct omk_slice arg, enum expire_
  * of range, value must between -2147483648 and 2147483647" or "DB index is out of
  * range". */
 int cmd_db_arg_or_reply(struct client *c, struct omk_slice arg, int *db);
+
+/* Parse 'arg' as a 64-bit integer and check it lies in 'min'..'max', as Redis'
+ * getRangeLongFromObjectOrReply does. Returns 1 with '*v', or 0 after replying 'msg'
+ * ("ERR " is prepended) for either failure when 'msg' is not NULL, else "value is not
+ * an integer or out of range" or "value is out of range, value must between <min> and
+ * <max>". */
+int cmd_range_arg_or_reply(struct client *c, struct omk_slice arg, long long min, long long max,
+                           const char *msg, long long *v);
+
+/* A random 64-bit number from this thread's generator (xoshiro256**, seeded once per
+ * thread from getrandom(2)): RANDOMKEY, and the store_rand_fn of SPOP, SRANDMEMBER and
+ * HRANDFIELD. Any thread. */
+uint64_t cmd_random64(void);
+
+/* Parse a SCAN-family cursor as Redis' parseScanCursorOrReply does (strtoul's rules: an
+ * optional sign, a negative number wraps around, "" is 0, leading space refused).
+ * Returns 1 with '*cursor', or 0 after replying "ERR invalid cursor". */
+int cmd_scan_cursor_or_reply(struct client *c, struct omk_slice arg, uint64_t *cursor);
+
+/* The options of SCAN, HSCAN and SSCAN (MATCH, COUNT, and SCAN's TYPE). */
+struct cmd_scan_opts {
+    const char *pat;              /* MATCH pattern; NULL: everything ("*" included) */
+    size_t plen;
+    long long count;              /* COUNT, >= 1; 10 by default */
+    const struct omk_slice *type; /* TYPE's argument (SCAN only); NULL: none */
+};
+
+/* What is wrong with a SCAN-family option list (the first fault, as Redis meets it). */
+enum cmd_scan_opts_err { CMD_SCAN_OPTS_OK = 0, CMD_SCAN_OPTS_NOTINT, CMD_SCAN_OPTS_SYNTAX };
+
+/* Parse the options in c->argv[first..] into '*o' (TYPE only when 'allow_type'),
+ * without replying: Redis replies for a missing or mistyped HSCAN key before it looks
+ * at the options, so the caller decides when to report the fault
+ * (cmd_scan_opts_reply_err). */
+enum cmd_scan_opts_err cmd_scan_opts_parse(const struct client *c, int first, int allow_type,
+                                           struct cmd_scan_opts *o);
+void cmd_scan_opts_reply_err(struct client *c, enum cmd_scan_opts_err err);
+
+/* The scan of one collection, store_hscan() or store_sscan(). */
+typedef int cmd_coll_scan_fn(struct store *s, int db, struct omk_slice key, uint64_t cursor,
+                             const char *pat, size_t plen, size_t count,
+                             void (*cb)(void *arg, struct omk_slice f, struct omk_slice v),
+                             void *arg, uint64_t *next);
+
+/* HSCAN / SSCAN key cursor [MATCH pattern] [COUNT count], in Redis' order of checks: the
+ * cursor, then the key (missing: an empty scan; not of type 'type': WRONGTYPE), then the
+ * options. Replies [next cursor, elements]: field and value of each pair when 'pairs'
+ * (HSCAN), else the member. */
+void cmd_coll_scan_generic(struct client *c, cmd_coll_scan_fn *scan, int type, int pairs);
 
 /* SET-style options, the daemon's own word (as Redis' OBJ_SET_* are its own): which
  * options a command accepts ('allowed' below) and which a request gave. Handlers

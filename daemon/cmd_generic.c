@@ -2,13 +2,16 @@
  * their type: DEL UNLINK EXISTS SCAN KEYS RANDOMKEY TYPE TTL PTTL EXPIRETIME PEXPIRETIME
  * [P]EXPIRE[AT] PERSIST TOUCH RENAME RENAMENX COPY MOVE OBJECT. Each parses its
  * arguments, makes one store call and replies; a missing key is answered from the index
- * alone. */
+ * alone. Also the argument helpers every group shares (ranges, SCAN-family cursors and
+ * options, the random source) and the core of HSCAN and SSCAN. */
 #include "config.h"
 
+#include <ctype.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/random.h>
 
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
@@ -56,80 +59,135 @@ void cmd_exists(struct client *c)
     reply_int(c, n);
 }
 
-/* Keys of a SCAN or KEYS reply, written as they come into the deferred array. */
-struct scan_acc {
-    struct client *c;
-    long long n;
-};
+/* ---- SCAN and the scans of one collection ------------------------------------------ */
 
-/* Store callback: one key into the deferred reply. */
-static void cmd_scan_key(void *arg, const char *key, size_t klen, int type)
+int cmd_scan_cursor_or_reply(struct client *c, struct omk_slice arg, uint64_t *cursor)
 {
-    OMK_UNUSED(type);
-    struct scan_acc *acc = arg;
+    /* Redis reads the cursor with strtoul() and refuses a leading space, trailing bytes
+     * and ERANGE; strtoul() stops at a NUL byte, so what follows one is not looked at. */
+    const char *p = arg.p, *nul = memchr(arg.p, '\0', arg.len);
+    const char *end = nul ? nul : arg.p + arg.len;
+    uint64_t v = 0;
+    int neg = 0;
 
-    reply_bulk(acc->c, key, klen);
-    acc->n++;
+    if (p < end && isspace((unsigned char)*p))
+        goto bad;
+    if (p == end) { /* strtoul("") is 0 and consumes nothing, which Redis lets pass */
+        *cursor = 0;
+        return 1;
+    }
+    if (*p == '+' || *p == '-')
+        neg = *p++ == '-';
+    if (p == end)
+        goto bad;
+    for (; p < end; p++) {
+        unsigned d = (unsigned)(*p - '0');
+
+        if (d > 9 || v > (UINT64_MAX - d) / 10)
+            goto bad;
+        v = v * 10 + d;
+    }
+    *cursor = neg ? (uint64_t)0 - v : v; /* strtoul negates in unsigned arithmetic */
+    return 1;
+bad:
+    reply_error(c, "ERR invalid cursor");
+    return 0;
 }
 
-/* Store callback for SCAN ... TYPE <a type no key has>: examine, return nothing. */
-static void cmd_scan_skip(void *arg, const char *key, size_t klen, int type)
+enum cmd_scan_opts_err cmd_scan_opts_parse(const struct client *c, int first, int allow_type,
+                                           struct cmd_scan_opts *o)
 {
-    OMK_UNUSED(type);
-    OMK_UNUSED(arg);
-    OMK_UNUSED(key);
-    OMK_UNUSED(klen);
+    o->pat = NULL;
+    o->plen = 0;
+    o->count = 10;
+    o->type = NULL;
+    for (int i = first; i < c->argc; i += 2) {
+        const struct omk_slice *a = &c->argv[i], *v;
+
+        if (i + 1 >= c->argc) /* every option takes a value */
+            return CMD_SCAN_OPTS_SYNTAX;
+        v = &c->argv[i + 1];
+        if (cmd_word_is(a, "count")) {
+            if (!omk_str2ll(v->p, v->len, &o->count))
+                return CMD_SCAN_OPTS_NOTINT;
+            if (o->count < 1)
+                return CMD_SCAN_OPTS_SYNTAX;
+        } else if (cmd_word_is(a, "match")) {
+            /* "*" matches everything: skip the glob. */
+            int all = v->len == 1 && v->p[0] == '*';
+
+            o->pat = all ? NULL : v->p;
+            o->plen = all ? 0 : v->len;
+        } else if (allow_type && cmd_word_is(a, "type")) {
+            o->type = v;
+        } else {
+            return CMD_SCAN_OPTS_SYNTAX;
+        }
+    }
+    return CMD_SCAN_OPTS_OK;
+}
+
+void cmd_scan_opts_reply_err(struct client *c, enum cmd_scan_opts_err err)
+{
+    if (err == CMD_SCAN_OPTS_NOTINT)
+        reply_err_not_int(c);
+    else
+        reply_err_syntax(c);
+}
+
+/* The elements of a SCAN, KEYS, HSCAN or SSCAN reply, written as they come into the
+ * deferred array. */
+struct scan_acc {
+    struct client *c;
+    long long n;                  /* elements written */
+    const struct omk_slice *type; /* SCAN ... TYPE: only keys of this type name */
+    int pairs;                    /* HSCAN: field and value of each pair */
+};
+
+/* Reply [next, elements]: the cursor 'next', then the 'acc->n' elements waiting in the
+ * deferred array (reply_deferred_pause() was called). */
+static void cmd_scan_reply(struct client *c, uint64_t next, const struct scan_acc *acc)
+{
+    char buf[24];
+
+    reply_array_len(c, 2);
+    reply_bulk(c, buf, (size_t)snprintf(buf, sizeof(buf), "%llu", (unsigned long long)next));
+    reply_deferred_end(c, acc->n);
+}
+
+/* Store callback: one key into the deferred reply, unless SCAN's TYPE filter refuses
+ * it. As Redis 7.0, a type name no key can have (or "none") is no error: it matches
+ * nothing. */
+static void cmd_scan_key(void *arg, const char *key, size_t klen, int type)
+{
+    struct scan_acc *acc = arg;
+
+    if (acc->type && !cmd_word_is(acc->type, store_type_name(type)))
+        return;
+    reply_bulk(acc->c, key, klen);
+    acc->n++;
 }
 
 /* SCAN cursor [MATCH pattern] [COUNT count] [TYPE type] */
 void cmd_scan(struct client *c)
 {
-    unsigned long long cursor;
-    const char *pat = NULL;
-    size_t plen = 0;
-    long long count = 10;
-    int type_ok = 1;
-    uint64_t next = 0;
-    struct scan_acc acc = {c, 0};
-    char buf[24];
+    uint64_t cursor, next = 0;
+    struct cmd_scan_opts o;
+    enum cmd_scan_opts_err err;
+    struct scan_acc acc = {c, 0, NULL, 0};
     int rc;
 
-    if (!omk_str2ull(c->argv[1].p, c->argv[1].len, &cursor)) {
-        reply_error(c, "ERR invalid cursor");
+    if (!cmd_scan_cursor_or_reply(c, c->argv[1], &cursor))
+        return;
+    err = cmd_scan_opts_parse(c, 2, 1, &o);
+    if (err != CMD_SCAN_OPTS_OK) {
+        cmd_scan_opts_reply_err(c, err);
         return;
     }
-    for (int i = 2; i < c->argc; i += 2) {
-        const struct omk_slice *a = &c->argv[i];
-
-        if (i + 1 >= c->argc) {
-            reply_err_syntax(c);
-            return;
-        }
-        if (a->len == 5 && !strncasecmp(a->p, "count", 5)) {
-            if (!omk_str2ll(c->argv[i + 1].p, c->argv[i + 1].len, &count)) {
-                reply_err_not_int(c);
-                return;
-            }
-            if (count < 1) {
-                reply_err_syntax(c);
-                return;
-            }
-        } else if (a->len == 5 && !strncasecmp(a->p, "match", 5)) {
-            pat = c->argv[i + 1].p;
-            plen = c->argv[i + 1].len;
-            if (plen == 1 && pat[0] == '*')
-                pat = NULL, plen = 0; /* matches everything: skip the glob */
-        } else if (a->len == 4 && !strncasecmp(a->p, "type", 4)) {
-            /* Every key holds a string so far. */
-            type_ok = c->argv[i + 1].len == 6 && !strncasecmp(c->argv[i + 1].p, "string", 6);
-        } else {
-            reply_err_syntax(c);
-            return;
-        }
-    }
+    acc.type = o.type;
     reply_deferred_begin(c);
-    rc = store_scan(server.store, c->db, c->id, cursor, pat, plen, (size_t)count,
-                    type_ok ? cmd_scan_key : cmd_scan_skip, &acc, &next);
+    rc = store_scan(server.store, c->db, c->id, cursor, o.pat, o.plen, (size_t)o.count,
+                    cmd_scan_key, &acc, &next);
     reply_deferred_pause(c);
     if (rc != STORE_OK) {
         reply_deferred_discard(c);
@@ -139,15 +197,67 @@ void cmd_scan(struct client *c)
             reply_err_store(c, rc);
         return;
     }
-    reply_array_len(c, 2);
-    reply_bulk(c, buf, (size_t)snprintf(buf, sizeof(buf), "%llu", (unsigned long long)next));
-    reply_deferred_end(c, acc.n);
+    cmd_scan_reply(c, next, &acc);
+}
+
+/* Store callback of HSCAN and SSCAN: one element (a field and its value, or a member)
+ * into the deferred reply. */
+static void cmd_coll_scan_elem(void *arg, struct omk_slice field, struct omk_slice value)
+{
+    struct scan_acc *acc = arg;
+
+    reply_bulk(acc->c, field.p, field.len);
+    acc->n++;
+    if (acc->pairs) {
+        reply_bulk(acc->c, value.p, value.len);
+        acc->n++;
+    }
+}
+
+void cmd_coll_scan_generic(struct client *c, cmd_coll_scan_fn *scan, int type, int pairs)
+{
+    struct scan_acc acc = {c, 0, NULL, pairs};
+    struct cmd_scan_opts o;
+    struct store_keyinfo ki;
+    enum cmd_scan_opts_err err;
+    uint64_t cursor, next = 0;
+    int rc;
+
+    if (!cmd_scan_cursor_or_reply(c, c->argv[2], &cursor))
+        return;
+    err = cmd_scan_opts_parse(c, 3, 0, &o);
+    if (err != CMD_SCAN_OPTS_OK) {
+        /* Redis looks the key up before it reads the options. */
+        rc = store_keyinfo(server.store, c->db, c->argv[1], &ki);
+        if (rc == STORE_NOTFOUND) {
+            reply_deferred_begin(c);
+            reply_deferred_pause(c);
+            cmd_scan_reply(c, 0, &acc);
+        } else if (rc != STORE_OK) {
+            reply_err_store(c, rc);
+        } else if (ki.type != type) {
+            reply_err_wrongtype(c);
+        } else {
+            cmd_scan_opts_reply_err(c, err);
+        }
+        return;
+    }
+    reply_deferred_begin(c);
+    rc = scan(server.store, c->db, c->argv[1], cursor, o.pat, o.plen, (size_t)o.count,
+              cmd_coll_scan_elem, &acc, &next);
+    reply_deferred_pause(c);
+    if (rc != STORE_OK) {
+        reply_deferred_discard(c);
+        reply_err_store(c, rc);
+        return;
+    }
+    cmd_scan_reply(c, next, &acc);
 }
 
 /* KEYS pattern: every key that matches, in key order. */
 void cmd_keys(struct client *c)
 {
-    struct scan_acc acc = {c, 0};
+    struct scan_acc acc = {c, 0, NULL, 0};
     int rc;
 
     reply_deferred_begin(c);
@@ -357,19 +467,33 @@ void cmd_renamenx(struct client *c)
     cmd_rename_generic(c, 1);
 }
 
+int cmd_range_arg_or_reply(struct client *c, struct omk_slice arg, long long min, long long max,
+                           const char *msg, long long *v)
+{
+    if (!omk_str2ll(arg.p, arg.len, v)) {
+        if (msg)
+            reply_error_fmt(c, "ERR %s", msg);
+        else
+            reply_err_not_int(c);
+        return 0;
+    }
+    if (*v < min || *v > max) {
+        if (msg)
+            reply_error_fmt(c, "ERR %s", msg);
+        else
+            reply_error_fmt(c, "ERR value is out of range, value must between %lld and %lld", min,
+                            max);
+        return 0;
+    }
+    return 1;
+}
+
 int cmd_db_arg_or_reply(struct client *c, struct omk_slice arg, int *db)
 {
     long long v;
 
-    if (!omk_str2ll(arg.p, arg.len, &v)) {
-        reply_err_not_int(c);
+    if (!cmd_range_arg_or_reply(c, arg, INT_MIN, INT_MAX, NULL, &v))
         return 0;
-    }
-    if (v < INT_MIN || v > INT_MAX) {
-        reply_error_fmt(c, "ERR value is out of range, value must between %d and %d", INT_MIN,
-                        INT_MAX);
-        return 0;
-    }
     if (v < 0 || v >= server.cfg.databases) {
         reply_error(c, "ERR DB index is out of range");
         return 0;
@@ -428,17 +552,50 @@ void cmd_move(struct client *c)
     cmd_reply_done(c, store_move(server.store, c->db, c->argv[1], dstdb));
 }
 
-/* A per-thread xorshift64* generator for RANDOMKEY (seeded once per thread). */
-static uint64_t cmd_random64(void)
+/* splitmix64: spreads a weak seed over the generator's state (its standard seeder). */
+static uint64_t cmd_splitmix64(uint64_t *x)
 {
-    static __thread uint64_t x;
+    uint64_t z = (*x += 0x9e3779b97f4a7c15ULL);
 
-    if (x == 0)
-        x = (uint64_t)omk_now_us() ^ ((uint64_t)(uintptr_t)&x << 16) ^ 0x9e3779b97f4a7c15ULL;
-    x ^= x >> 12;
-    x ^= x << 25;
-    x ^= x >> 27;
-    return x * 0x2545f4914f6cdd1dULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+static uint64_t cmd_rotl(uint64_t x, int k)
+{
+    return (x << k) | (x >> (64 - k));
+}
+
+uint64_t cmd_random64(void)
+{
+    /* xoshiro256** (Blackman and Vigna): 256 bits of state per thread, period 2^256 - 1,
+     * passes BigCrush; the random picks of SPOP and friends are as good as Redis'
+     * (which uses random() and genrand64). Seeded from the kernel's pool, or failing
+     * that from the clock and the thread's address. */
+    static __thread uint64_t st[4];
+    static __thread int seeded;
+    uint64_t result, t;
+
+    if (!seeded) {
+        if (getrandom(st, sizeof(st), GRND_NONBLOCK) != (ssize_t)sizeof(st) ||
+            (st[0] | st[1] | st[2] | st[3]) == 0) {
+            uint64_t x = (uint64_t)omk_now_us() ^ ((uint64_t)(uintptr_t)&seeded << 16);
+
+            for (int i = 0; i < 4; i++)
+                st[i] = cmd_splitmix64(&x);
+        }
+        seeded = 1;
+    }
+    result = cmd_rotl(st[1] * 5, 7) * 9;
+    t = st[1] << 17;
+    st[2] ^= st[0];
+    st[3] ^= st[1];
+    st[1] ^= st[2];
+    st[0] ^= st[3];
+    st[2] ^= t;
+    st[3] = cmd_rotl(st[3], 45);
+    return result;
 }
 
 /* RANDOMKEY: a random live key of the selected db, or nil when it has none. */
@@ -460,6 +617,9 @@ void cmd_randomkey(struct client *c)
 
 /* ---- OBJECT -------------------------------------------------------------------------- */
 
+/* The longest string Redis keeps "embstr" (OBJ_ENCODING_EMBSTR_SIZE_LIMIT). */
+#define OBJECT_EMBSTR_MAX 44
+
 /* The encoding Redis would give a string value 'p'/'len' stored by SET: "int" when it
  * reads as a 64-bit integer the way string2l reads one (no sign quirks, no leading
  * zeros), "embstr" up to 44 bytes, "raw" beyond. */
@@ -469,7 +629,7 @@ static const char *object_string_encoding(const char *p, size_t len)
 
     if (len <= 20 && omk_str2ll(p, len, &v))
         return "int";
-    return len <= 44 ? "embstr" : "raw";
+    return len <= OBJECT_EMBSTR_MAX ? "embstr" : "raw";
 }
 
 /* 1 if the maxmemory policy is one of the LFU ones. */
@@ -514,16 +674,39 @@ static int object_key_exists_or_reply(struct client *c)
     return rc == STORE_OK;
 }
 
-/* OBJECT ENCODING key */
+/* OBJECT ENCODING key: what Redis 7.0 would hold the value as. A hash is "listpack"
+ * and a set "intset" until they leave Redis' compact encoding (store_keyinfo's 'big',
+ * which never goes back), then "hashtable"; a string is judged from its bytes, read
+ * only when its length leaves a doubt. */
 static void object_encoding(struct client *c)
 {
+    struct store_keyinfo ki;
     struct store_val *v;
-    int rc = store_get(server.store, c->db, c->argv[2], &v);
+    int rc = store_keyinfo(server.store, c->db, c->argv[2], &ki);
 
+    if (rc == STORE_NOTFOUND) {
+        reply_null(c);
+        return;
+    }
+    if (rc != STORE_OK) {
+        reply_err_store(c, rc);
+        return;
+    }
+    switch (ki.type) {
+    case STORE_TYPE_HASH: reply_bulk_cstr(c, ki.big ? "hashtable" : "listpack"); return;
+    case STORE_TYPE_SET: reply_bulk_cstr(c, ki.big ? "hashtable" : "intset"); return;
+    case STORE_TYPE_STRING: break;
+    default: OMK_ASSERT(!"a type omenkv does not serve yet"); return;
+    }
+    if (ki.count > OBJECT_EMBSTR_MAX) { /* no int is that long */
+        reply_bulk_cstr(c, "raw");
+        return;
+    }
+    rc = store_get(server.store, c->db, c->argv[2], &v);
     if (rc == STORE_OK) {
         reply_bulk_cstr(c, object_string_encoding(v->data, v->len));
         store_val_release(v);
-    } else if (rc == STORE_NOTFOUND) {
+    } else if (rc == STORE_NOTFOUND) { /* deleted since */
         reply_null(c);
     } else {
         reply_err_store(c, rc);

@@ -129,6 +129,10 @@ static int cmd_acl_categories(const struct cmd_def *d, const char *out[6])
         out[n++] = "@keyspace";
     else if (!strcmp(d->group, "connection"))
         out[n++] = "@connection";
+    else if (!strcmp(d->group, "hash"))
+        out[n++] = "@hash";
+    else if (!strcmp(d->group, "set"))
+        out[n++] = "@set";
     out[n++] = d->flags & CMD_FAST ? "@fast" : "@slow";
     if (d->flags & CMD_ADMIN) {
         out[n++] = "@admin";

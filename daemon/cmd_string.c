@@ -26,21 +26,39 @@ static void cmd_count_lookup(struct client *c, int hit)
         worker_stat_add(&c->worker->stats.keyspace_misses, 1);
 }
 
+/* Whether store outcome 'rc' means the key was found, for INFO's keyspace hits: a key
+ * of another type was found too (Redis counts the lookup before it checks the type). */
+static int cmd_found(int rc)
+{
+    return rc == STORE_OK || rc == STORE_WRONGTYPE;
+}
+
+/* Where a command's arguments are wrong, Redis 7.0 may look the key up first: find
+ * whether 'key' is missing or a string. Returns 1 with '*exists', or 0 after replying
+ * WRONGTYPE (it holds another type) or the store's error. */
+static int cmd_string_key_or_reply(struct client *c, struct omk_slice key, int *exists)
+{
+    struct store_keyinfo ki;
+    int rc = store_keyinfo(server.store, c->db, key, &ki);
+
+    if (rc == STORE_OK && ki.type != STORE_TYPE_STRING)
+        rc = STORE_WRONGTYPE;
+    if (rc != STORE_OK && rc != STORE_NOTFOUND) {
+        reply_err_store(c, rc);
+        return 0;
+    }
+    *exists = rc == STORE_OK;
+    return 1;
+}
+
 /* GET key */
 void cmd_get(struct client *c)
 {
     struct store_val *v;
     int rc = store_get(server.store, c->db, c->argv[1], &v);
 
-    if (rc == STORE_OK) {
-        cmd_count_lookup(c, 1);
-        reply_bulk_val(c, v);
-    } else if (rc == STORE_NOTFOUND) {
-        cmd_count_lookup(c, 0);
-        reply_null(c);
-    } else {
-        reply_err_store(c, rc);
-    }
+    cmd_count_lookup(c, cmd_found(rc));
+    reply_store_val(c, rc, v);
 }
 
 /* What is wrong with an expiry argument (cmd_expire_arg). */
@@ -174,8 +192,9 @@ static int cmd_set_store_flags(int flags)
 
 /* The core of SET, SETNX, SETEX, PSETEX and GETSET: write 'val' at c->argv[1] as the
  * CMD_SET_* bits of 'flags' say, expiring at 'expire_ms' (0: never), and reply: the
- * old value or nil with CMD_SET_GET; otherwise +OK or nil (NX/XX refused), or :1 / :0
- * when 'int_reply' (SETNX). */
+ * old value or nil with CMD_SET_GET (WRONGTYPE, and nothing written, when the key holds
+ * another type); otherwise +OK or nil (NX/XX refused), or :1 / :0 when 'int_reply'
+ * (SETNX). Without GET, a key of any type is overwritten, as in Redis. */
 static void cmd_set_generic(struct client *c, struct omk_slice val, int flags, int64_t expire_ms,
                             int int_reply)
 {
@@ -183,7 +202,9 @@ static void cmd_set_generic(struct client *c, struct omk_slice val, int flags, i
     int rc = store_set(server.store, c->db, c->argv[1], val, cmd_set_store_flags(flags),
                        expire_ms, (flags & CMD_SET_GET) ? &old : NULL);
 
-    if (rc < 0) {
+    if (rc < 0 || rc == STORE_WRONGTYPE) {
+        if (rc == STORE_WRONGTYPE)
+            cmd_count_lookup(c, 1);
         reply_err_store(c, rc);
         return;
     }
@@ -245,7 +266,7 @@ void cmd_getset(struct client *c)
     cmd_set_generic(c, c->argv[2], CMD_SET_GET, 0, 0);
 }
 
-/* MGET key [key ...]: nil for each missing key. */
+/* MGET key [key ...]: nil for each missing key, and for a key of another type. */
 void cmd_mget(struct client *c)
 {
     reply_array_len(c, c->argc - 1);
@@ -253,7 +274,7 @@ void cmd_mget(struct client *c)
         struct store_val *v;
         int rc = store_get(server.store, c->db, c->argv[i], &v);
 
-        cmd_count_lookup(c, rc == STORE_OK);
+        cmd_count_lookup(c, cmd_found(rc));
         if (rc == STORE_OK)
             reply_bulk_val(c, v);
         else
@@ -306,7 +327,7 @@ static void cmd_string_reply_rc(struct client *c, int rc)
     case STORE_TOOBIG:
         reply_error(c, "ERR string exceeds maximum allowed size (proto-max-bulk-len)");
         break;
-    default: OMK_ASSERT(rc < 0); reply_err_store(c, rc); break;
+    default: OMK_ASSERT(rc < 0 || rc == STORE_WRONGTYPE); reply_err_store(c, rc); break;
     }
 }
 
@@ -366,16 +387,18 @@ void cmd_decrby(struct client *c)
         cmd_incrdecr_generic(c, -decr);
 }
 
-/* INCRBYFLOAT key increment: the new value, as stored, in a bulk string. */
+/* INCRBYFLOAT key increment: the new value, as stored, in a bulk string. As Redis 7.0,
+ * a key of another type is reported before a bad increment. */
 void cmd_incrbyfloat(struct client *c)
 {
     char out[STORE_FLOAT_STR_MAX];
     long double incr;
     size_t n;
-    int rc;
+    int rc, exists;
 
     if (!omk_str2ld(c->argv[2].p, c->argv[2].len, &incr)) {
-        reply_error(c, "ERR value is not a valid float");
+        if (cmd_string_key_or_reply(c, c->argv[1], &exists))
+            reply_error(c, "ERR value is not a valid float");
         return;
     }
     rc = store_incrbyfloat(server.store, c->db, c->argv[1], incr, out, &n);
@@ -461,11 +484,11 @@ void cmd_getrange(struct client *c)
         return;
     }
     rc = store_get(server.store, c->db, c->argv[1], &v);
-    if (rc < 0) {
+    cmd_count_lookup(c, cmd_found(rc));
+    if (rc < 0 || rc == STORE_WRONGTYPE) {
         reply_err_store(c, rc);
         return;
     }
-    cmd_count_lookup(c, rc == STORE_OK);
     if (rc == STORE_NOTFOUND) {
         reply_bulk(c, "", 0);
     } else if (!cmd_getrange_clamp((long long)v->len, start, end, &from, &n)) {
@@ -491,26 +514,18 @@ void cmd_strlen(struct client *c)
     size_t n = 0;
     int rc = store_strlen(server.store, c->db, c->argv[1], &n);
 
-    if (rc < 0) {
+    cmd_count_lookup(c, cmd_found(rc));
+    if (rc < 0 || rc == STORE_WRONGTYPE)
         reply_err_store(c, rc);
-        return;
-    }
-    cmd_count_lookup(c, rc == STORE_OK);
-    reply_int(c, rc == STORE_OK ? (long long)n : 0);
+    else
+        reply_int(c, rc == STORE_OK ? (long long)n : 0);
 }
 
 /* Reply the value a GETDEL or GETEX returned ('rc' STORE_OK, with 'v') or nil. */
 static void cmd_reply_got(struct client *c, int rc, struct store_val *v)
 {
-    if (rc < 0) {
-        reply_err_store(c, rc);
-        return;
-    }
-    cmd_count_lookup(c, rc == STORE_OK);
-    if (rc == STORE_OK)
-        reply_bulk_val(c, v);
-    else
-        reply_null(c);
+    cmd_count_lookup(c, cmd_found(rc));
+    reply_store_val(c, rc, v);
 }
 
 /* GETDEL key: the value, then the key is gone; nil if it did not exist. */
@@ -524,14 +539,15 @@ void cmd_getdel(struct client *c)
 
 /* GETEX key [EX seconds | PX ms | EXAT unix-s | PXAT unix-ms | PERSIST]: the value, and
  * the expiry changed as asked (none: left alone). As Redis, a syntax error comes first,
- * then a missing key (nil), and only then a bad expiry value. */
+ * then a missing key (nil) or one of another type (WRONGTYPE), and only then a bad
+ * expiry value. */
 void cmd_getex(struct client *c)
 {
     enum store_getex_mode mode = STORE_GETEX_KEEP;
     struct store_val *v = NULL;
     struct set_expire e;
     int64_t expire_ms = 0;
-    int flags, rc;
+    int flags, rc, exists;
 
     if (!cmd_set_options_parse_or_reply(c, 2, CMD_SET_PERSIST, &flags, &e))
         return;
@@ -539,16 +555,13 @@ void cmd_getex(struct client *c)
         enum cmd_expire_err err = cmd_expire_arg(*e.arg, e.unit, e.relative, &expire_ms);
 
         if (err != CMD_EXPIRE_OK) {
-            rc = store_exists(server.store, c->db, c->argv[1]);
-            if (rc < 0) {
-                reply_err_store(c, rc);
-            } else if (rc == STORE_NOTFOUND) {
-                cmd_count_lookup(c, 0);
+            if (!cmd_string_key_or_reply(c, c->argv[1], &exists))
+                return;
+            cmd_count_lookup(c, exists);
+            if (!exists)
                 reply_null(c);
-            } else {
-                cmd_count_lookup(c, 1);
+            else
                 cmd_expire_reply_err(c, err);
-            }
             return;
         }
         mode = STORE_GETEX_SET;
@@ -662,8 +675,10 @@ static void lcs_compute(const char *a, uint32_t alen, const char *b, uint32_t bl
 
 /* LCS key1 key2 [LEN] [IDX] [MINMATCHLEN len] [WITHMATCHLEN]: the longest common
  * subsequence of two strings (a missing key reads as ""), its length (LEN), or the
- * matching runs and the length (IDX). Each key is read on its own: a write to one
- * of them between the two reads may be seen. */
+ * matching runs and the length (IDX). As Redis 7.0, the keys are read before the options
+ * are looked at, and a key of another type is "The specified keys must contain string
+ * values". Each key is read on its own: a write to one of them between the two reads
+ * may be seen. */
 void cmd_lcs(struct client *c)
 {
     int getlen = 0, getidx = 0, withlen = 0, rc;
@@ -674,6 +689,20 @@ void cmd_lcs(struct client *c)
     unsigned long long cells;
     uint32_t *table;
 
+    for (int k = 0; k < 2; k++) {
+        rc = store_get(server.store, c->db, c->argv[1 + k], &v[k]);
+        cmd_count_lookup(c, cmd_found(rc));
+        if (rc == STORE_WRONGTYPE) {
+            reply_error(c, "ERR The specified keys must contain string values");
+            goto out;
+        }
+        if (rc < 0) {
+            reply_err_store(c, rc);
+            goto out;
+        }
+        s[k].p = rc == STORE_OK ? v[k]->data : "";
+        s[k].len = rc == STORE_OK ? v[k]->len : 0;
+    }
     for (int i = 3; i < c->argc; i++) {
         const struct omk_slice *a = &c->argv[i];
 
@@ -687,29 +716,18 @@ void cmd_lcs(struct client *c)
             i++;
             if (!omk_str2ll(c->argv[i].p, c->argv[i].len, &minlen)) {
                 reply_err_not_int(c);
-                return;
+                goto out;
             }
             if (minlen < 0)
                 minlen = 0;
         } else {
             reply_err_syntax(c);
-            return;
+            goto out;
         }
     }
     if (getlen && getidx) {
         reply_error(c, "ERR If you want both the length and indexes, please just use IDX.");
-        return;
-    }
-    for (int k = 0; k < 2; k++) {
-        rc = store_get(server.store, c->db, c->argv[1 + k], &v[k]);
-        if (rc < 0) {
-            store_val_release(v[0]);
-            reply_err_store(c, rc);
-            return;
-        }
-        cmd_count_lookup(c, rc == STORE_OK);
-        s[k].p = rc == STORE_OK ? v[k]->data : "";
-        s[k].len = rc == STORE_OK ? v[k]->len : 0;
+        goto out;
     }
     if (s[0].len >= UINT32_MAX - 1 || s[1].len >= UINT32_MAX - 1) {
         reply_error(c, "ERR String too long for LCS");

@@ -77,6 +77,19 @@ static int main_apply_cache_max_value(struct server_config *c, char *err, size_t
     return 0;
 }
 
+/* CONFIG SET hash-max-listpack-entries and the other collection limits: the store uses
+ * them from each collection's next write on. */
+static int main_apply_coll_limits(struct server_config *c, char *err, size_t errlen)
+{
+    struct store_coll_limits l;
+
+    OMK_UNUSED(err);
+    OMK_UNUSED(errlen);
+    cfg_coll_limits(c, &l);
+    store_set_coll_limits(server.store, &l);
+    return 0;
+}
+
 /* CONFIG SET maxclients: raise RLIMIT_NOFILE if more clients need it; refuse, with
  * Redis' words, a number the process cannot get the descriptors for. */
 static int main_apply_maxclients(struct server_config *c, char *err, size_t errlen)
@@ -162,6 +175,7 @@ static void main_open_store(void)
     sc.repair = server.cfg.rocksdb_repair;
     sc.maxmemory = (size_t)server.cfg.maxmemory;
     sc.cache_max_value = (size_t)server.cfg.cache_max_value_size;
+    cfg_coll_limits(&server.cfg, &sc.coll);
     sc.log = main_store_log;
     sc.touched = multi_touched;
     rc = store_open(&sc, &server.store, err, sizeof(err));
@@ -225,6 +239,10 @@ int main(int argc, char **argv)
     cfg_set_apply_hook("cache-max-value-size", main_apply_cache_max_value);
     cfg_set_apply_hook("timeout", main_apply_timeout);
     cfg_set_apply_hook("maxclients", main_apply_maxclients);
+    cfg_set_apply_hook("hash-max-listpack-entries", main_apply_coll_limits);
+    cfg_set_apply_hook("hash-max-listpack-value", main_apply_coll_limits);
+    cfg_set_apply_hook("set-max-intset-entries", main_apply_coll_limits);
+    cfg_set_apply_hook("collection-inline-max-bytes", main_apply_coll_limits);
     cmd_init();
     server.main_base = event_base_new();
     if (!server.main_base) {

@@ -21,7 +21,16 @@
  * the key up and sets the 'watch_dirty' flag of each client watching it. A client
  * removes its records (under the same mutex) before it is freed, so the flag is never
  * written to freed memory. When nothing is watched the cost of a write is one atomic
- * load. */
+ * load.
+ *
+ * HOW A WATCHED KEY'S EXPIRY FAILS EXEC (Redis 7.0's isWatchedKeyExpired): a key that
+ * reaches its time after WATCH changed for the transaction, even if nobody has removed it
+ * yet, while a key whose time had passed before WATCH had not. So WATCH first looks each
+ * key up (a key already expired is removed by that lookup, before it is watched: its
+ * removal cannot mark the watcher), then registers the records, then reads each key's
+ * expiry into its record: a change between the two readings marks the client, as any
+ * later one does. EXEC fails when a record's expiry has passed; a record's expiry is
+ * never stale, since whatever changes it also touches the key. */
 #include "config.h"
 
 #include <pthread.h>
@@ -43,6 +52,8 @@
 struct watch_rec {
     struct client *c;
     int db;
+    int64_t expire_ms;               /* the key's expiry once watched (0: none, or missing);
+                                      * owner thread only */
     size_t klen;
     struct watch_rec *bprev, *bnext; /* bucket list */
     struct watch_rec *cnext;         /* the client's list (owner thread + watch_mu) */
@@ -211,6 +222,18 @@ void multi_begin(struct client *c)
     c->multi = omk_calloc(1, sizeof(*c->multi));
 }
 
+/* Whether a key 'c' watches has reached the expiry it had when watched (see HOW A
+ * WATCHED KEY'S EXPIRY FAILS EXEC). Owner thread. */
+static int multi_watched_expired(const struct client *c)
+{
+    int64_t now = omk_now_ms();
+
+    for (const struct watch_rec *r = c->watches; r; r = r->cnext)
+        if (r->expire_ms != 0 && r->expire_ms <= now) /* the store's rule (format.c) */
+            return 1;
+    return 0;
+}
+
 enum multi_exec_rc multi_exec(struct client *c)
 {
     struct multi_state *m = c->multi;
@@ -223,7 +246,7 @@ enum multi_exec_rc multi_exec(struct client *c)
         return MULTI_EXEC_ABORTED;
     }
     multi_exec_lock_all();
-    if (atomic_load(&c->watch_dirty)) {
+    if (atomic_load(&c->watch_dirty) || multi_watched_expired(c)) {
         multi_exec_unlock_all();
         multi_reset(c);
         return MULTI_EXEC_WATCHED;
@@ -246,8 +269,25 @@ enum multi_exec_rc multi_exec(struct client *c)
     return MULTI_EXEC_RAN;
 }
 
+/* The expiry of key 'key' of 'db' (0: none, or missing), read under c's exec lane as
+ * any keyed command's reads are; a key whose time has passed is removed on the way. */
+static int64_t multi_key_expiry(const struct client *c, int db, struct omk_slice key)
+{
+    int64_t when = 0;
+    int rc;
+
+    multi_cmd_lock(c);
+    rc = store_ttl(server.store, db, key, &when);
+    multi_cmd_unlock(c);
+    return rc == STORE_OK ? when : 0;
+}
+
 void multi_watch(struct client *c, const struct omk_slice *keys, int n)
 {
+    struct watch_rec *old = c->watches;
+
+    for (int i = 0; i < n; i++) /* removes the keys already expired (see the file comment) */
+        multi_key_expiry(c, c->db, keys[i]);
     omk_mutex_lock(&watch_mu);
     for (int i = 0; i < n; i++) {
         const struct omk_slice *k = &keys[i];
@@ -261,6 +301,7 @@ void multi_watch(struct client *c, const struct omk_slice *keys, int n)
         r = omk_malloc(sizeof(*r) + k->len);
         r->c = c;
         r->db = c->db;
+        r->expire_ms = 0;
         r->klen = k->len;
         memcpy(r->key, k->p, k->len);
         head = &watch_table[watch_bucket(r->db, r->key, r->klen)];
@@ -274,4 +315,7 @@ void multi_watch(struct client *c, const struct omk_slice *keys, int n)
         atomic_fetch_add_explicit(&watch_count, 1, memory_order_release);
     }
     omk_mutex_unlock(&watch_mu);
+    /* New records are pushed before the old ones. */
+    for (struct watch_rec *r = c->watches; r != old; r = r->cnext)
+        r->expire_ms = multi_key_expiry(c, r->db, (struct omk_slice){r->key, r->klen});
 }

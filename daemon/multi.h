@@ -45,7 +45,10 @@ enum multi_exec_rc multi_exec(struct client *c);
 void multi_reset(struct client *c);
 
 /* Watch keys 'keys' ('n' of them, borrowed) of c's selected database; a key watched
- * already is skipped. Owner thread; takes watch_mu. */
+ * already is skipped. Each key is looked up twice (multi.c, HOW A WATCHED KEY'S EXPIRY
+ * FAILS EXEC): a key already expired is removed then. Owner thread, holding no exec lane
+ * (WATCH is neither READONLY nor WRITE); takes c's lane around the lookups, and
+ * watch_mu. */
 void multi_watch(struct client *c, const struct omk_slice *keys, int n);
 
 /* Forget every WATCH of 'c' and its dirty flag. Owner thread; takes watch_mu. */

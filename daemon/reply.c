@@ -182,12 +182,45 @@ void reply_err_arity(struct client *c)
     reply_error_fmt(c, "ERR wrong number of arguments for '%s' command", cmd_current_name(c));
 }
 
+void reply_err_wrongtype(struct client *c)
+{
+    reply_error(c, "WRONGTYPE Operation against a key holding the wrong kind of value");
+}
+
 void reply_err_store(struct client *c, int rc)
 {
-    if (rc == STORE_ERR_CORRUPT)
+    if (rc == STORE_WRONGTYPE)
+        reply_err_wrongtype(c);
+    else if (rc == STORE_ERR_CORRUPT)
         reply_error(c, "ERR storage is read-only after a corruption error");
     else
         reply_error(c, "ERR storage error");
+}
+
+void reply_store_val(struct client *c, int rc, struct store_val *v)
+{
+    if (rc == STORE_OK)
+        reply_bulk_val(c, v);
+    else if (rc == STORE_NOTFOUND)
+        reply_null(c);
+    else
+        reply_err_store(c, rc);
+}
+
+void reply_store_int(struct client *c, int rc, long long n)
+{
+    if (rc == STORE_OK)
+        reply_int(c, n);
+    else
+        reply_err_store(c, rc);
+}
+
+void reply_store_bool(struct client *c, int rc)
+{
+    if (rc == STORE_OK || rc == STORE_NOTFOUND)
+        reply_int(c, rc == STORE_OK);
+    else
+        reply_err_store(c, rc);
 }
 
 void reply_deferred_begin(struct client *c)
@@ -203,10 +236,13 @@ void reply_deferred_pause(struct client *c)
     tls_deferred = NULL;
 }
 
-/* Close a deferred aggregate: write its header (an array of 'n' elements, or a map of
- * 'n' pairs when 'is_map'), then move the elements from the scratch buffer to the
- * output. For a closing client the elements are dropped instead. */
-static void reply_deferred_finish(struct client *c, int is_map, long long n)
+/* The kinds of deferred aggregate: what header reply_deferred_finish() writes. */
+enum reply_agg { REPLY_AGG_ARRAY, REPLY_AGG_MAP, REPLY_AGG_SET, REPLY_AGG_NONE };
+
+/* Close a deferred aggregate: write its header (an array of 'n' elements, a map of 'n'
+ * pairs, a set of 'n' elements, or none, as 'kind' says), then move the elements from the
+ * scratch buffer to the output. For a closing client the elements are dropped instead. */
+static void reply_deferred_finish(struct client *c, enum reply_agg kind, long long n)
 {
     struct evbuffer *scratch = c->worker->scratch;
 
@@ -215,21 +251,33 @@ static void reply_deferred_finish(struct client *c, int is_map, long long n)
         evbuffer_drain(scratch, evbuffer_get_length(scratch));
         return;
     }
-    if (is_map)
+    if (kind == REPLY_AGG_MAP)
         resp_w_map_len(c->out, c->proto, n);
-    else
+    else if (kind == REPLY_AGG_SET)
+        resp_w_set_len(c->out, c->proto, n);
+    else if (kind == REPLY_AGG_ARRAY)
         resp_w_array_len(c->out, n);
     evbuffer_add_buffer(c->out, scratch);
 }
 
 void reply_deferred_end(struct client *c, long long n)
 {
-    reply_deferred_finish(c, 0, n);
+    reply_deferred_finish(c, REPLY_AGG_ARRAY, n);
 }
 
 void reply_deferred_end_map(struct client *c, long long npairs)
 {
-    reply_deferred_finish(c, 1, npairs);
+    reply_deferred_finish(c, REPLY_AGG_MAP, npairs);
+}
+
+void reply_deferred_end_set(struct client *c, long long n)
+{
+    reply_deferred_finish(c, REPLY_AGG_SET, n);
+}
+
+void reply_deferred_end_bare(struct client *c)
+{
+    reply_deferred_finish(c, REPLY_AGG_NONE, 0);
 }
 
 void reply_deferred_discard(struct client *c)

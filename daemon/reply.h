@@ -39,7 +39,18 @@ void reply_error_fmt(struct client *c, const char *fmt, ...) __attribute__((form
 void reply_err_syntax(struct client *c);        /* ERR syntax error */
 void reply_err_not_int(struct client *c);       /* ERR value is not an integer or out of range */
 void reply_err_arity(struct client *c);         /* ERR wrong number of arguments for '%s' command */
-void reply_err_store(struct client *c, int rc); /* a store failure */
+void reply_err_wrongtype(struct client *c);     /* WRONGTYPE Operation against a key ... */
+/* A store outcome that is the command's error: STORE_WRONGTYPE as Redis' WRONGTYPE
+ * error, any error code (< 0) as "ERR storage error" (or its read-only variant). */
+void reply_err_store(struct client *c, int rc);
+
+/* The reply of a store call that returned 'rc' (any other outcome: reply_err_store):
+ * reply_store_val: STORE_OK the value 'v' (takes ownership), STORE_NOTFOUND nil;
+ * reply_store_int: STORE_OK the number 'n';
+ * reply_store_bool: STORE_OK 1, STORE_NOTFOUND 0 (HEXISTS, SISMEMBER, SMOVE). */
+void reply_store_val(struct client *c, int rc, struct store_val *v);
+void reply_store_int(struct client *c, int rc, long long n);
+void reply_store_bool(struct client *c, int rc);
 
 /* An array of unknown length: start it, add elements with the reply_* functions
  * (they go to the worker's scratch buffer), then end it with the element count, which
@@ -52,6 +63,13 @@ void reply_deferred_end(struct client *c, long long n);
 
 /* Same for a map of 'npairs' key/value pairs (RESP3 %n, RESP2 *2n). */
 void reply_deferred_end_map(struct client *c, long long npairs);
+
+/* Same for a set of 'n' elements (RESP3 ~n, RESP2 *n): SMEMBERS, SINTER, SPOP count. */
+void reply_deferred_end_set(struct client *c, long long n);
+
+/* End a deferred reply that holds one element and no header: what was written since
+ * the begin goes out as it is (SPOP's member, from a store callback). */
+void reply_deferred_end_bare(struct client *c);
 
 /* Drop a deferred array's elements instead (the command failed part way). */
 void reply_deferred_discard(struct client *c);
