@@ -676,6 +676,8 @@ static void test_get(void)
         "loglevel", "logfile", "hz", "rocksdb-block-cache-size", "rocksdb-bloom-bits-per-key",
         "rocksdb-block-size", "rocksdb-write-buffer-size", "rocksdb-max-background-jobs",
         "rocksdb-wal-recovery-mode", "rocksdb-repair", "rocksdb-max-open-files",
+        "hash-max-listpack-entries", "hash-max-ziplist-entries", "hash-max-listpack-value",
+        "hash-max-ziplist-value", "set-max-intset-entries", "collection-inline-max-bytes",
     };
     struct server_config c;
     struct got g;
