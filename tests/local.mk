@@ -105,3 +105,13 @@ tests/unit/hdr/%.c: $(srcdir)/%.h $(srcdir)/tests/local.mk
 		'#define OMK_TEST_HEADER "$*.h"' \
 		"#define OMK_TEST_GUARD OMK_`echo '$*' | tr 'a-z/' 'A-Z_'`_H" \
 		'#include "tests/unit/test_headers.c"' > $@
+
+# Issue 20's hashes and sets (tests/integ/tcoll.h: their shared helpers and RESP3 reader).
+COLL_INTEG = tests/integ/test_hash
+check_PROGRAMS += $(COLL_INTEG)
+TESTS += $(COLL_INTEG)
+EXTRA_DIST += tests/integ/tcoll.h
+$(COLL_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_hash_SOURCES = tests/integ/test_hash.c tests/integ/tcoll.h
+tests_integ_test_hash_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_hash_LDADD = $(INTEG_LDADD)
