@@ -106,8 +106,9 @@ tests/unit/hdr/%.c: $(srcdir)/%.h $(srcdir)/tests/local.mk
 		"#define OMK_TEST_GUARD OMK_`echo '$*' | tr 'a-z/' 'A-Z_'`_H" \
 		'#include "tests/unit/test_headers.c"' > $@
 
-# Issue 20's hashes and sets (tests/integ/tcoll.h: their shared helpers and RESP3 reader).
-COLL_INTEG = tests/integ/test_hash
+# Issue 20's hashes and sets (tests/integ/tcoll.h: their shared helpers and RESP3 reader):
+# the hash commands and the set commands.
+COLL_INTEG = tests/integ/test_hash tests/integ/test_set
 check_PROGRAMS += $(COLL_INTEG)
 TESTS += $(COLL_INTEG)
 EXTRA_DIST += tests/integ/tcoll.h
@@ -115,3 +116,6 @@ $(COLL_INTEG): daemon/omenkv-server$(EXEEXT)
 tests_integ_test_hash_SOURCES = tests/integ/test_hash.c tests/integ/tcoll.h
 tests_integ_test_hash_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_hash_LDADD = $(INTEG_LDADD)
+tests_integ_test_set_SOURCES = tests/integ/test_set.c tests/integ/tcoll.h
+tests_integ_test_set_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_set_LDADD = $(INTEG_LDADD)
