@@ -107,8 +107,9 @@ tests/unit/hdr/%.c: $(srcdir)/%.h $(srcdir)/tests/local.mk
 		'#include "tests/unit/test_headers.c"' > $@
 
 # Issue 20's hashes and sets (tests/integ/tcoll.h: their shared helpers and RESP3 reader):
-# the hash commands and the set commands.
-COLL_INTEG = tests/integ/test_hash tests/integ/test_set
+# the hash commands, the set commands, and the generic commands, encodings, WATCH,
+# restart and the inline/split threshold on both types.
+COLL_INTEG = tests/integ/test_hash tests/integ/test_set tests/integ/test_coll
 check_PROGRAMS += $(COLL_INTEG)
 TESTS += $(COLL_INTEG)
 EXTRA_DIST += tests/integ/tcoll.h
@@ -119,3 +120,6 @@ tests_integ_test_hash_LDADD = $(INTEG_LDADD)
 tests_integ_test_set_SOURCES = tests/integ/test_set.c tests/integ/tcoll.h
 tests_integ_test_set_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_set_LDADD = $(INTEG_LDADD)
+tests_integ_test_coll_SOURCES = tests/integ/test_coll.c tests/integ/tcoll.h
+tests_integ_test_coll_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_coll_LDADD = $(INTEG_LDADD)
