@@ -925,11 +925,18 @@ static void test_restart(struct tserver *s, redisContext **c)
 
 /* ---- omenkv only: across the inline limit ---- */
 
+/* INFO persistence collections_split: how many split collections the server holds. */
+static long long nsplit(redisContext *c)
+{
+    return ts_info_field(c, "persistence", "collections_split");
+}
+
 /* Grow hash 'key' one field at a time to 'n' fields, then delete them one at a time,
  * checking each reply, HLEN, HGET, HEXISTS, HSTRLEN and, every 'every' steps, HGETALL
  * and a full HSCAN against the model. One assertion per phase (the failures say where). */
 static void split_hash_walk(redisContext *c, const char *key, int n, int every)
 {
+    long long base = nsplit(c), most = base, one_left = -1;
     int bad = 0;
     char line[160], val[64];
 
@@ -967,6 +974,7 @@ static void split_hash_walk(redisContext *c, const char *key, int n, int every)
                 bad++;
                 diag("  HGETALL after %d fields", i + 1);
             }
+            most = nsplit(c) > most ? nsplit(c) : most;
             calls = tc_scan_all(c, "HSCAN", key, "COUNT 3", 1, &got, NULL, NULL);
             tc_sort(&got);
             if (calls < 0 || got.n != (size_t)i + 1 || tc_dups(&got)) {
@@ -978,6 +986,7 @@ static void split_hash_walk(redisContext *c, const char *key, int n, int every)
         }
     }
     ok(bad == 0, "%s grown field by field to %d: every reply right", key, n);
+    ok(most == base + 1, "... it split on the way (collections_split %lld -> %lld)", base, most);
     enc_is(c, key, n > 512 ? "hashtable" : "listpack", "... OBJECT ENCODING as Redis says");
     bad = 0;
     for (int i = 0; i < n && bad < 5; i++) {
@@ -998,14 +1007,19 @@ static void split_hash_walk(redisContext *c, const char *key, int n, int every)
             bad++;
             diag("  HGETALL after deleting %d fields", i + 1);
         }
+        if (i == n - 2)
+            one_left = nsplit(c);
     }
     ok(bad == 0, "%s shrunk field by field back to nothing: every reply right", key);
+    ok(one_left == base, "... with one field left it was inline again (collections_split %lld)",
+       one_left);
     is_integer(cmd(c, "EXISTS %s", key), 0, "... and the key is gone");
 }
 
 /* The same for set 'key': SADD one by one to 'n', then SREM back. */
 static void split_set_walk(redisContext *c, const char *key, int n, int every)
 {
+    long long base = nsplit(c), most = base, one_left = -1;
     int bad = 0;
     char line[160];
 
@@ -1027,6 +1041,7 @@ static void split_set_walk(redisContext *c, const char *key, int n, int every)
                 bad++;
                 diag("  SMEMBERS after %d members", i + 1);
             }
+            most = nsplit(c) > most ? nsplit(c) : most;
             calls = tc_scan_all(c, "SSCAN", key, "COUNT 3", 0, &got, NULL, NULL);
             tc_sort(&got);
             if (calls < 0 || got.n != (size_t)i + 1 || tc_dups(&got)) {
@@ -1037,6 +1052,7 @@ static void split_set_walk(redisContext *c, const char *key, int n, int every)
         }
     }
     ok(bad == 0, "%s grown member by member to %d: every reply right", key, n);
+    ok(most == base + 1, "... it split on the way (collections_split %lld -> %lld)", base, most);
     enc_is(c, key, "hashtable", "... OBJECT ENCODING hashtable (string members)");
     bad = 0;
     for (int i = 0; i < n && bad < 5; i++) {
@@ -1049,7 +1065,11 @@ static void split_set_walk(redisContext *c, const char *key, int n, int every)
             bad++;
             diag("  SMEMBERS after removing %d members", i + 1);
         }
+        if (i == n - 2)
+            one_left = nsplit(c);
     }
+    ok(one_left == base, "... with one member left it was inline again (collections_split %lld)",
+       one_left);
     ok(bad == 0, "%s shrunk member by member back to nothing: every reply right", key);
     is_integer(cmd(c, "EXISTS %s", key), 0, "... and the key is gone");
 }
@@ -1148,6 +1168,7 @@ static void test_split(const struct tserver *ext)
     is_int(fill(c, "HSET", "keep:h", "f", 100), 100, "a split hash of 100 to keep");
     is_int(fill(c, "SADD", "keep:s", "m", 100), 100, "a split set of 100 to keep");
     is_integer(cmd(c, "HSET keep:small a 1"), 1, "an inline hash to keep");
+    is_int(nsplit(c), 5, "collections_split: keep:h, keep:s, h3 (db 1), b and d");
     redisFree(c);
     ok(ts_restart(&s) == 0, "restart");
     c = ts_connect(&s);
@@ -1156,6 +1177,7 @@ static void test_split(const struct tserver *ext)
     is_integer(cmd(c, "HLEN keep:h"), 100, "HLEN after the restart");
     is_integer(cmd(c, "SCARD keep:s"), 100, "SCARD after the restart");
     is_pairs_of(cmd(c, "HGETALL keep:small"), "a 1", "the inline hash after the restart");
+    is_int(nsplit(c), 5, "collections_split after the restart");
     is_set_of(cmd(c, "SMEMBERS d"), "m20 m21 m22 m23 m24 m25 m26 m27 m28 m29 m30 m31 m32 m33 "
                                      "m34 m35 m36 m37 m38 m39",
               "the SDIFFSTORE result after the restart");

@@ -149,11 +149,14 @@ static void coll_metadata(redisContext *c, const char *when)
     static const char *const t_set[] = {"TYPE", "set", "COUNT", "50", NULL};
     static const char *const t_string[] = {"TYPE", "string", "COUNT", "50", NULL};
     static const char *const count100[] = {"COUNT", "100", NULL};
-    long long before = ts_info_field(c, "stats", "rocksdb_reads"), after;
-    long long all = 0, hashes = 0, sets = 0, strings = 0;
+    long long before, after, all = 0, hashes = 0, sets = 0, strings = 0;
     int bad = 0;
     redisReply *r;
 
+    is_int(ts_info_field(c, "persistence", "collections_split"), 2 * NCOLL,
+           "INFO collections_split: the %d collections of %d elements are split (%s)", 2 * NCOLL,
+           SPLIT_ELEMS, when);
+    before = ts_info_field(c, "stats", "rocksdb_reads");
     ok(before >= 0, "INFO stats has rocksdb_reads (collections, %s)", when);
     for (int i = 0; i < NCOLL; i++) {
         bad += coll_expect(c, "TYPE ih:%03d", i, 0, "hash");
