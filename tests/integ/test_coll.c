@@ -332,6 +332,7 @@ static void test_rename_copy_move(redisContext *c)
 static void test_encoding(redisContext *c)
 {
     char *v64 = omk_malloc(66), *v65 = omk_malloc(66);
+    redisReply *r;
 
     memset(v64, 'x', 64);
     v64[64] = '\0';
@@ -398,6 +399,19 @@ static void test_encoding(redisContext *c)
     enc_is(c, "h513", "hashtable", "... hashtable");
     is_str(cmd(c, "HINCRBYFLOAT hi f 1.5"), "1.5", 3, "HINCRBYFLOAT creates a hash");
     enc_is(c, "hi", "listpack", "... listpack");
+    is_integer(cmd(c, "HSET hx f 1e70"), 1, "HSET a short value");
+    enc_is(c, "hx", "listpack", "... listpack");
+    r = cmd(c, "HINCRBYFLOAT hx f 1");
+    ok(r && r->type == REDIS_REPLY_STRING && r->len == 71, "HINCRBYFLOAT writes it out: 71 bytes");
+    freeReplyObject(r);
+    enc_is(c, "hx", "hashtable", "... a value past 64 bytes: hashtable");
+    is_status(cmd(c, "CONFIG SET hash-max-listpack-value 5"), "OK", "hash-max-listpack-value 5");
+    is_integer(cmd(c, "HSET hy f 1 g 1"), 2, "a hash of short values");
+    is_integer(cmd(c, "HINCRBY hy f 1234"), 1235, "HINCRBY to 4 digits");
+    enc_is(c, "hy", "listpack", "... listpack");
+    is_integer(cmd(c, "HINCRBY hy g 123456"), 123457, "HINCRBY to 6 digits");
+    enc_is(c, "hy", "hashtable", "... a value past the limit: hashtable");
+    is_status(cmd(c, "CONFIG SET hash-max-listpack-value 64"), "OK", "back to 64");
 
     /* the limits changed at run time apply at the next write that sets a field */
     is_status(cmd(c, "CONFIG SET hash-max-listpack-entries 4"), "OK", "hash-max-listpack-entries 4");
@@ -506,20 +520,14 @@ static void test_encoding(redisContext *c)
     is_integer(cmd(c, "SADD sp 20"), 1, "SADD the 21st");
     enc_is(c, "sp", "hashtable", "... hashtable");
     is_status(cmd(c, "CONFIG SET set-max-intset-entries 512"), "OK", "back to 512");
-    {
-        redisReply *r = cmd(c, "SPOP sp 19");
-
-        ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 19, "SPOP 19 of 21");
-        freeReplyObject(r);
-    }
+    r = cmd(c, "SPOP sp 19");
+    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 19, "SPOP 19 of 21");
+    freeReplyObject(r);
     enc_is(c, "sp", "intset", "... the 2 left are intset (7.0's SPOP rebuilds the rest)");
     is_int(fill(c, "SADD", "sp2", "", 600), 600, "a set of 600 integers");
-    {
-        redisReply *r = cmd(c, "SPOP sp2 10");
-
-        ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 10, "SPOP 10 of 600");
-        freeReplyObject(r);
-    }
+    r = cmd(c, "SPOP sp2 10");
+    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 10, "SPOP 10 of 600");
+    freeReplyObject(r);
     enc_is(c, "sp2", "hashtable", "... pops one by one: stays hashtable");
 
     is_nil(cmd(c, "OBJECT ENCODING nokey"), "OBJECT ENCODING of a missing key -> nil");

@@ -463,6 +463,7 @@ static void test_algebra(redisContext *c)
     is_integer(cmd(c, "SINTERCARD 2 s1 s2"), 2, "SINTERCARD 2 s1 s2");
     is_integer(cmd(c, "SINTERCARD 3 s1 s2 s3"), 1, "SINTERCARD 3 s1 s2 s3");
     is_integer(cmd(c, "SINTERCARD 1 s1"), 4, "SINTERCARD of one set: its card");
+    is_integer(cmd(c, "SINTERCARD 2 s1 s1"), 4, "SINTERCARD of a set with itself");
     is_integer(cmd(c, "SINTERCARD 2 s1 nokey"), 0, "SINTERCARD with a missing key: 0");
     is_integer(cmd(c, "SINTERCARD 2 s1 s2 LIMIT 1"), 1, "SINTERCARD LIMIT 1 stops at 1");
     is_integer(cmd(c, "SINTERCARD 2 s1 s2 LIMIT 2"), 2, "SINTERCARD LIMIT 2 (= card)");
