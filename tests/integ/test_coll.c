@@ -778,9 +778,9 @@ static void test_multi_watch(const struct tserver *s, redisContext *c)
             freeReplyObject(cmd(c, "DEL x"));
             if (!tc_run(c, setups[i], i == 2 ? REDIS_REPLY_STATUS : REDIS_REPLY_INTEGER))
                 ok(0, "setup %s", setups[i]);
-            is_integer(cmd(c, "PEXPIRE x 200"), 1, "PEXPIRE x 200");
+            is_integer(cmd(c, "PEXPIRE x 300"), 1, "PEXPIRE x 300");
             is_status(cmd(c, "WATCH x"), "OK", "WATCH x while it lives");
-            ts_sleep_ms(400);
+            ts_sleep_ms(600);
             snprintf(name, sizeof(name), "%s, WATCH, it expires: EXEC fails", setups[i]);
             exec_aborted(c, name);
         }
