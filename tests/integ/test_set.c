@@ -588,6 +588,10 @@ static void test_store(redisContext *c)
     is_error(cmd(c, "SINTERSTORE d s1 str"), WRONGTYPE, "SINTERSTORE with a string source");
     is_error(cmd(c, "SUNIONSTORE d str"), WRONGTYPE, "SUNIONSTORE of a string");
     is_error(cmd(c, "SDIFFSTORE d nokey str"), WRONGTYPE, "SDIFFSTORE with a string source");
+    is_error(cmd(c, "SINTERSTORE d nokey str"), WRONGTYPE,
+             "SINTERSTORE of a missing key and a string -> WRONGTYPE (not an empty result)");
+    is_error(cmd(c, "SUNIONSTORE d nokey str"), WRONGTYPE,
+             "SUNIONSTORE of a missing key and a string -> WRONGTYPE");
     is_error(cmd(c, "SINTERSTORE str nokey str"), WRONGTYPE,
              "SINTERSTORE onto a string from it -> WRONGTYPE");
     is_set_of(cmd(c, "SMEMBERS d"), "a b", "... the destination is untouched");
