@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "common/omk.h"
+#include "store/store.h"
 
 struct client;
 struct store;
@@ -185,7 +186,7 @@ void cmd_scan_opts_reply_err(struct client *c, enum cmd_scan_opts_err err);
 /* The scan of one collection, store_hscan() or store_sscan(). */
 typedef int cmd_coll_scan_fn(struct store *s, int db, struct omk_slice key, uint64_t cursor,
                              const char *pat, size_t plen, size_t count,
-                             void (*cb)(void *arg, struct omk_slice f, struct omk_slice v),
+                             store_pair_cb *cb,
                              void *arg, uint64_t *next);
 
 /* HSCAN / SSCAN key cursor [MATCH pattern] [COUNT count], in Redis' order of checks: the

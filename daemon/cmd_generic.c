@@ -202,7 +202,7 @@ void cmd_scan(struct client *c)
 
 /* Store callback of HSCAN and SSCAN: one element (a field and its value, or a member)
  * into the deferred reply. */
-static void cmd_coll_scan_elem(void *arg, struct omk_slice field, struct omk_slice value)
+static int cmd_coll_scan_elem(void *arg, struct omk_slice field, struct omk_slice value)
 {
     struct scan_acc *acc = arg;
 
@@ -212,6 +212,7 @@ static void cmd_coll_scan_elem(void *arg, struct omk_slice field, struct omk_sli
         reply_bulk(acc->c, value.p, value.len);
         acc->n++;
     }
+    return reply_deferred_full(acc->c);
 }
 
 void cmd_coll_scan_generic(struct client *c, cmd_coll_scan_fn *scan, int type, int pairs)

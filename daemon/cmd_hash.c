@@ -131,8 +131,8 @@ struct hash_acc {
     int nested; /* HRANDFIELD WITHVALUES in RESP3: each pair is an array of two */
 };
 
-/* Store callback: one pair into the deferred reply. */
-static void cmd_hash_pair(void *arg, struct omk_slice field, struct omk_slice value)
+/* Store callback: one pair into the deferred reply; stop once it is too big. */
+static int cmd_hash_pair(void *arg, struct omk_slice field, struct omk_slice value)
 {
     struct hash_acc *acc = arg;
 
@@ -142,6 +142,7 @@ static void cmd_hash_pair(void *arg, struct omk_slice field, struct omk_slice va
         reply_bulk(acc->c, field.p, field.len);
     if (acc->parts & HASH_VALUES)
         reply_bulk(acc->c, value.p, value.len);
+    return reply_deferred_full(acc->c);
 }
 
 /* HGETALL (a map of field to value), HKEYS, HVALS (arrays): every pair of the hash, in

@@ -70,10 +70,11 @@ void cmd_smismember(struct client *c)
     omk_free(in);
 }
 
-/* Store callback: one member into the deferred reply. */
-static void cmd_set_member(void *arg, struct omk_slice member)
+/* Store callback: one member into the deferred reply; stop once it is too big. */
+static int cmd_set_member(void *arg, struct omk_slice member)
 {
     reply_bulk(arg, member.p, member.len);
+    return reply_deferred_full(arg);
 }
 
 /* How a deferred reply of members ends. */

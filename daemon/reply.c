@@ -12,6 +12,7 @@
 
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
+#include "daemon/log.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
 #include "resp/resp.h"
@@ -228,6 +229,29 @@ void reply_deferred_begin(struct client *c)
     OMK_ASSERT(tls_deferred == NULL);
     tls_deferred = c->worker->scratch;
     evbuffer_drain(tls_deferred, evbuffer_get_length(tls_deferred));
+}
+
+int reply_deferred_full(struct client *c)
+{
+    const struct cfg_obuf_limit *l = &server.cfg.obuf_limits[CFG_OBUF_NORMAL];
+    long long hard = atomic_load(&l->hard);
+    size_t cap = REPLY_DEFERRED_MAX, used;
+
+    if (c->flags & CLIENT_CLOSING)
+        return 1;
+    if (!tls_deferred)
+        return 0;
+    if (hard > 0 && (unsigned long long)hard < cap)
+        cap = (size_t)hard;
+    used = evbuffer_get_length(tls_deferred) + evbuffer_get_length(c->out);
+    if (used < cap)
+        return 0;
+    omk_log(OMK_LOG_WARNING,
+            "Client id=%llu addr=%s laddr=%s omem=%zu cmd=%s scheduled to be closed ASAP for "
+            "overcoming of output buffer limits.",
+            (unsigned long long)c->id, c->addr, c->laddr, used, cmd_current_name(c));
+    c->flags |= CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSING;
+    return 1;
 }
 
 void reply_deferred_pause(struct client *c)

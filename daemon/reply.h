@@ -71,6 +71,16 @@ void reply_deferred_end_set(struct client *c, long long n);
  * the begin goes out as it is (SPOP's member, from a store callback). */
 void reply_deferred_end_bare(struct client *c);
 
+/* A deferred aggregate stops growing at client-output-buffer-limit's hard limit for
+ * normal clients, or at REPLY_DEFERRED_MAX when that limit is 0 (Redis' default: no
+ * limit, where an HRANDFIELD with a count of -2^62 would take every byte of RAM).
+ * Called by store callbacks after each element: 1 when the client is closing or the
+ * aggregate (with the output before it) reached the cap, in which case the client is
+ * closed as Redis closes one over its output limit (logged the same way) and the
+ * callback tells the store to stop; else 0. */
+#define REPLY_DEFERRED_MAX ((size_t)1 << 30)
+int reply_deferred_full(struct client *c);
+
 /* Drop a deferred array's elements instead (the command failed part way). */
 void reply_deferred_discard(struct client *c);
 

@@ -530,14 +530,17 @@ int coll_set(struct coll *c, struct omk_slice e, struct omk_slice v, int *added)
 {
     int rc;
 
-    c->changed = 1;
     if (!(c->fflags & FMT_F_SPLIT)) {
         long i = coll_inline_find(c, e);
-        char *m = coll_keep(c, v.p, v.len);
+        char *m;
 
+        *added = i < 0;
+        if (i >= 0 && c->type == STORE_TYPE_SET)
+            return STORE_OK; /* a member already there: nothing changes, no key is touched */
+        c->changed = 1;
+        m = coll_keep(c, v.p, v.len);
         if (i >= 0) {
             c->el[i].v = (struct omk_slice){m, v.len};
-            *added = 0;
             return STORE_OK;
         }
         if (c->n == c->cap) {
@@ -570,6 +573,9 @@ int coll_set(struct coll *c, struct omk_slice e, struct omk_slice v, int *added)
         }
         if (*added && c->count >= UINT32_MAX)
             return STORE_TOOBIG; /* the index entry counts to 2^32 - 1 (store_internal.h) */
+        if (!*added && c->type == STORE_TYPE_SET)
+            return STORE_OK; /* a member already there: nothing changes */
+        c->changed = 1;
         coll_pend_put(c, e, v, 0, existed);
         coll_split_write(c, e, v, 0);
         c->count += (uint64_t)*added;
@@ -1081,14 +1087,22 @@ int coll_sample(struct coll *c, uint64_t count, int repeats, store_rand_fn *rnd,
 
         rc = coll_each(c, coll_select_one, &z);
     } else if (repeats) {
-        for (uint64_t i = 0; i < count && rc == STORE_OK; i++) {
+        /* Streamed, one pick at a time: a count is no measure of the RAM it may take. */
+        int stop = 0;
+
+        for (uint64_t i = 0; i < count && rc == STORE_OK && !stop; i++) {
             char *e, *v;
             size_t elen, vlen;
 
             rc = coll_pick(c, rnd, &e, &elen, &v, &vlen);
-            if (rc == STORE_OK)
-                coll_picks_add(&p, e, elen, v, vlen);
+            if (rc != STORE_OK)
+                break;
+            (*n)++;
+            stop = fn(arg, (struct omk_slice){e, elen}, (struct omk_slice){v, vlen});
+            omk_free(e);
+            omk_free(v);
         }
+        return rc;
     } else if (!(c->fflags & FMT_F_SPLIT) || count > COLL_SPARSE_MAX || 4 * count > c->count) {
         /* Dense (or in RAM anyway): one walk, exactly uniform. */
         struct coll_select z = {count, c->count, rnd, &p};
@@ -1126,8 +1140,10 @@ int coll_sample(struct coll *c, uint64_t count, int repeats, store_rand_fn *rnd,
         }
     }
     for (size_t i = 0; i < p.n && rc == STORE_OK; i++) {
-        fn(arg, (struct omk_slice){p.v[i].e, p.v[i].elen}, (struct omk_slice){p.v[i].v, p.v[i].vlen});
         (*n)++;
+        if (fn(arg, (struct omk_slice){p.v[i].e, p.v[i].elen},
+               (struct omk_slice){p.v[i].v, p.v[i].vlen}))
+            break;
     }
     coll_picks_free(&p);
     return rc;
@@ -1170,7 +1186,7 @@ static int coll_emit_one(void *arg, struct omk_slice e, struct omk_slice v)
     struct coll_emit *h = arg;
 
     if (!h->pat || omk_glob_match(h->pat, h->plen, e.p, e.len, 0))
-        h->cb(h->arg, e, v);
+        return h->cb(h->arg, e, v);
     return 0;
 }
 

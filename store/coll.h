@@ -98,7 +98,9 @@ void coll_close(struct coll *c);
  * change through 'c' or its close. STORE_OK, STORE_NOTFOUND or an I/O error. */
 int coll_find(struct coll *c, struct omk_slice e, struct omk_slice *v);
 
-/* Set element 'e' (to value 'v'; a set's is empty); '*added' 1 if it was new. */
+/* Set element 'e' (to value 'v'; a set's is empty); '*added' 1 if it was new. A set's
+ * member already there changes nothing (the key is not touched, as in Redis); a hash's
+ * field is rewritten even with the same value (Redis touches it too). */
 int coll_set(struct coll *c, struct omk_slice e, struct omk_slice v, int *added);
 
 /* Remove element 'e'; '*removed' 1 if it was there. */
@@ -125,7 +127,9 @@ int coll_scan(struct coll *c, uint64_t cursor, size_t count, coll_each_fn *fn, v
 int coll_pick(struct coll *c, store_rand_fn *rnd, char **e, size_t *elen, char **v, size_t *vlen);
 
 /* Call 'fn' for 'count' elements picked at random: distinct (every element when 'count'
- * is at least the count) unless 'repeats'; '*n' says how many. Distinct samples are
+ * is at least the count) unless 'repeats'; '*n' says how many ('fn' may stop it early).
+ * Distinct picks are at most the collection, copied first; picks with repeats are
+ * streamed, one copy at a time, so no count makes this hold more than one. Distinct samples are
  * exactly uniform by one walk (Knuth's selection sampling) when the collection is in
  * RAM or the sample is over a quarter of it; a small sample of a split collection is
  * drawn by coll_pick() (a seek and a few steps each), with a walk as the fallback when

@@ -275,9 +275,8 @@ static int hash_emit_one(void *arg, struct omk_slice e, struct omk_slice v)
 
     if (h->pat && !omk_glob_match(h->pat, h->plen, e.p, e.len, 0))
         return 0;
-    h->cb(h->arg, e, v);
     h->n++;
-    return 0;
+    return h->cb(h->arg, e, v);
 }
 
 int store_hgetall(struct store *s, int db, struct omk_slice key, store_pair_cb *cb, void *arg,

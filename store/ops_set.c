@@ -59,7 +59,7 @@ int store_sadd(struct store *s, int db, struct omk_slice key, const struct omk_s
 
         rc = coll_set(&c, members[i], (struct omk_slice){"", 0}, &a);
         *added += (size_t)a;
-        if (rc == STORE_OK)
+        if (rc == STORE_OK && a) /* 7.0 converts on an add only */
             set_note(&c, members[i], &l);
     }
     return set_end(&op, &c, rc);
@@ -137,9 +137,8 @@ static int set_emit_one(void *arg, struct omk_slice e, struct omk_slice v)
         if (h->rc != STORE_OK)
             return 1;
     }
-    h->cb(h->arg, e);
     h->n++;
-    return 0;
+    return h->cb(h->arg, e);
 }
 
 int store_smembers(struct store *s, int db, struct omk_slice key, store_elem_cb *cb, void *arg,
@@ -170,6 +169,17 @@ int store_srandmember(struct store *s, int db, struct omk_slice key, uint64_t co
     return set_end(&op, &c, rc);
 }
 
+/* coll_each_fn: clear '*arg' at the first member that is not an integer. */
+static int set_all_int(void *arg, struct omk_slice e, struct omk_slice v)
+{
+    OMK_UNUSED(v);
+    if (!coll_is_int(e)) {
+        *(int *)arg = 0;
+        return 1;
+    }
+    return 0;
+}
+
 int store_spop(struct store *s, int db, struct omk_slice key, uint64_t count, store_rand_fn *rnd,
                store_elem_cb *cb, void *arg, size_t *n)
 {
@@ -178,11 +188,26 @@ int store_spop(struct store *s, int db, struct omk_slice key, uint64_t count, st
     int rc = set_begin(&op, &c, s, db, key);
     struct set_emit h = {cb, arg, 0, &c, STORE_OK};
 
+    uint64_t size = c.count;
+
     *n = 0;
     if (rc == STORE_OK)
         rc = coll_sample(&c, count, 0, rnd, set_emit_one, &h, n);
     if (rc == STORE_OK)
         rc = h.rc;
+    /* Redis 7.0 pops most of a set (what stays at most a fifth of what goes) by building
+     * the rest as a new set, whose encoding starts over: an intset again if it can be. */
+    if (rc == STORE_OK && c.count > 0 && count < size && 5 * c.count <= count) {
+        struct store_coll_limits l;
+        int all_int = 1;
+
+        coll_limits(s, &l);
+        rc = coll_each(&c, set_all_int, &all_int);
+        if (all_int && c.count <= l.set_max_intset_entries)
+            c.fflags &= ~FMT_F_BIG;
+        else
+            c.fflags |= FMT_F_BIG;
+    }
     return set_end(&op, &c, rc);
 }
 
@@ -216,8 +241,9 @@ int store_smove(struct store *s, int db, struct omk_slice src, struct omk_slice 
     if (rc == STORE_OK && !same) {
         coll_limits(s, &l);
         rc = coll_set(&cd, member, (struct omk_slice){"", 0}, &a);
-        if (rc == STORE_OK)
+        if (rc == STORE_OK && a)
             set_note(&cd, member, &l);
+        cd.changed = 1; /* Redis touches the destination even when it held the member */
     }
     if (rc == STORE_OK)
         rc = coll_save(&cs);
@@ -245,9 +271,9 @@ struct set_alg {
 };
 
 /* Name the 'n' keys (deduplicated) and, with 'dst', the destination (g->dst) in the
- * operation; lock; open the sets in argument order as Redis looks them up: SINTER stops
- * at the first missing key (the result is empty, later keys are not type-checked),
- * SUNION and SDIFF check every key. STORE_OK, STORE_WRONGTYPE or an error. */
+ * operation; lock; open every set in argument order (a key of another type refuses the
+ * call, whatever comes before it, as Redis 7.0.15 answers); a missing key makes SINTER's
+ * result empty. STORE_OK, STORE_WRONGTYPE or an error. */
 static int set_alg_open(struct set_alg *g, struct store *s, int db, enum store_setop kind,
                         const struct omk_slice *keys, size_t n, const struct omk_slice *dst)
 {
@@ -277,7 +303,7 @@ static int set_alg_open(struct set_alg *g, struct store *s, int db, enum store_s
     if (dst && g->dst == g->nset)
         store_op_key(&g->op, g->nset, db, *dst);
     store_op_lock(&g->op);
-    for (size_t i = 0; i < n && rc == STORE_OK && !g->empty; i++) {
+    for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         struct coll *c = &g->set[g->arg[i]];
 
         if (c->op) /* opened already (a key named twice) */
@@ -310,6 +336,7 @@ struct set_walk {
     struct coll_builder *bd;
     void *arg;
     int all_int;          /* every member so far reads as an integer */
+    int stopped;          /* the caller's callback asked to stop */
     int rc;
 };
 
@@ -346,13 +373,13 @@ static int set_walk_one(void *arg, struct omk_slice e, struct omk_slice v)
     OMK_UNUSED(v);
     if (!set_walk_keep(w, e))
         return w->rc != STORE_OK;
-    if (w->bd)
-        coll_build_add(w->bd, e, (struct omk_slice){"", 0});
-    else if (w->cb)
-        w->cb(w->arg, e);
     w->all_int = w->all_int && coll_is_int(e);
     w->card++;
-    return (w->limit && w->card >= w->limit) || (w->bd && w->bd->rc != STORE_OK);
+    if (w->bd)
+        coll_build_add(w->bd, e, (struct omk_slice){"", 0});
+    else if (w->cb && w->cb(w->arg, e))
+        w->stopped = 1;
+    return w->stopped || (w->limit && w->card >= w->limit) || (w->bd && w->bd->rc != STORE_OK);
 }
 
 /* Walk the sets of 'g' as 'kind' needs, handing the result to 'w'. */
@@ -371,7 +398,7 @@ static int set_alg_run(struct set_alg *g, struct set_walk *w)
         w->self = best;
         return coll_each(&g->set[g->arg[best]], set_walk_one, w);
     }
-    for (size_t i = 0; i < g->n && rc == STORE_OK && w->rc == STORE_OK; i++) {
+    for (size_t i = 0; i < g->n && rc == STORE_OK && w->rc == STORE_OK && !w->stopped; i++) {
         if (w->kind == STORE_SETOP_DIFF && i > 0)
             break;
         if (w->limit && w->card >= w->limit)

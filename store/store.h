@@ -525,10 +525,13 @@ int store_randomkey(struct store *s, int db, uint64_t (*rnd)(void), char **key, 
  * is of another type). Writes keep the key's expiry. Element counts come from RAM.
  *
  * Callbacks run with the key's stripe held: they must not call the store. Elements are
- * passed in no promised order; 'elem' / 'field' / 'value' are valid during the call. */
+ * passed in no promised order; 'elem' / 'field' / 'value' are valid during the call. A
+ * callback returns 0 to go on, non-zero to stop the walk (its caller gives up the reply:
+ * a client closing, an output limit passed); the call then returns STORE_OK with the
+ * counts so far. */
 
-typedef void store_elem_cb(void *arg, struct omk_slice elem);
-typedef void store_pair_cb(void *arg, struct omk_slice field, struct omk_slice value);
+typedef int store_elem_cb(void *arg, struct omk_slice elem);
+typedef int store_pair_cb(void *arg, struct omk_slice field, struct omk_slice value);
 
 /* A source of random 64-bit numbers (SPOP, SRANDMEMBER, HRANDFIELD). */
 typedef uint64_t store_rand_fn(void);

@@ -30,6 +30,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/omk.h"
 #include "tests/harness.h"
 #include "tests/integ/tproc.h"
 
@@ -167,6 +168,39 @@ static void test_output_limit(const struct tserver *s)
     c = ts_connect(s);
     is_status(cmd(c, "CONFIG SET client-output-buffer-limit %s", "normal 0 0 0"), "OK",
               "client-output-buffer-limit back to normal 0 0 0");
+    redisFree(c);
+}
+
+/* A random pick with repeats of a huge count (HRANDFIELD, SRANDMEMBER with -2^62) under
+ * an output limit: the reply stops growing at the limit and the client is closed, the
+ * server goes on (Redis 7.0 builds the whole reply: its memory runs out). */
+static void test_huge_random_count(const struct tserver *s)
+{
+    redisContext *c = ts_connect(s), *d;
+    redisReply *r;
+    long long t0;
+
+    freeReplyObject(cmd(c, "HSET rnd:h a 1 b 2"));
+    freeReplyObject(cmd(c, "SADD rnd:s a b c"));
+    is_status(cmd(c, "CONFIG SET client-output-buffer-limit %s", "normal 8mb 0 0"), "OK",
+              "CONFIG SET client-output-buffer-limit normal 8mb 0 0");
+    t0 = omk_mono_us();
+    d = ts_connect(s);
+    r = cmd(d, "HRANDFIELD rnd:h -4611686018427387903 WITHVALUES");
+    ok(r == NULL, "HRANDFIELD with a count of -2^62: the client is closed at the limit");
+    freeReplyObject(r);
+    redisFree(d);
+    d = ts_connect(s);
+    r = cmd(d, "SRANDMEMBER rnd:s -4611686018427387903");
+    ok(r == NULL, "SRANDMEMBER with a count of -2^62: the same");
+    freeReplyObject(r);
+    redisFree(d);
+    ok(omk_mono_us() - t0 < 60 * 1000000LL, "  ... in %.1f s, not after building the reply",
+       (double)(omk_mono_us() - t0) / 1e6);
+    is_status(cmd(c, "PING"), "PONG", "the server goes on");
+    is_status(cmd(c, "CONFIG SET client-output-buffer-limit %s", "normal 0 0 0"), "OK",
+              "client-output-buffer-limit back to normal 0 0 0");
+    freeReplyObject(cmd(c, "DEL rnd:h rnd:s"));
     redisFree(c);
 }
 
@@ -568,6 +602,8 @@ int main(void)
     test_select_client_list(c);
     test_maxclients_set(c);
     test_output_limit(&s);
+    if (!external())
+        test_huge_random_count(&s); /* redis-server 7.0 would run out of memory */
     redisFree(c);
     test_timeout(&s);
     ts_cleanup(&s);

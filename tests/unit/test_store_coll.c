@@ -117,7 +117,7 @@ struct tally {
     int seen[512];
 };
 
-static void tally_pair(void *arg, struct omk_slice f, struct omk_slice v)
+static int tally_pair(void *arg, struct omk_slice f, struct omk_slice v)
 {
     struct tally *t = arg;
 
@@ -129,11 +129,12 @@ static void tally_pair(void *arg, struct omk_slice f, struct omk_slice v)
         if (i >= 0 && i < 512)
             t->seen[i]++;
     }
+    return 0;
 }
 
-static void tally_elem(void *arg, struct omk_slice e)
+static int tally_elem(void *arg, struct omk_slice e)
 {
-    tally_pair(arg, e, (struct omk_slice){"", 0});
+    return tally_pair(arg, e, (struct omk_slice){"", 0});
 }
 
 static uint64_t elem_bytes(struct store *s)
@@ -498,13 +499,14 @@ static void *th_main(void *arg)
 }
 
 /* The sum of the integer fields of hash 'key'. */
-static void sum_pair(void *arg, struct omk_slice f, struct omk_slice v)
+static int sum_pair(void *arg, struct omk_slice f, struct omk_slice v)
 {
     long long x = 0;
 
     OMK_UNUSED(f);
     omk_str2ll(v.p, v.len, &x);
     *(long long *)arg += x;
+    return 0;
 }
 
 static void test_threads(struct store *s)
