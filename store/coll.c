@@ -526,6 +526,28 @@ static void coll_split_write(struct coll *c, struct omk_slice e, struct omk_slic
     fmt_key_deinit(&k);
 }
 
+/* Whether split element 'e' is in 'c' now ('*present': its pending change, else
+ * RocksDB) and whether RocksDB holds it ('*existed'). STORE_OK or an I/O error. */
+static int coll_split_state(struct coll *c, struct omk_slice e, int *present, int *existed)
+{
+    const struct coll_pend_ent *x = coll_pend_get(c->pend, e);
+    char *buf = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (x) {
+        *present = !x->del;
+        *existed = x->existed;
+        return STORE_OK;
+    }
+    rc = coll_split_get(c, e, &buf, &n);
+    rocks_free(buf);
+    if (rc < 0)
+        return rc;
+    *present = *existed = rc == STORE_OK;
+    return STORE_OK;
+}
+
 int coll_set(struct coll *c, struct omk_slice e, struct omk_slice v, int *added)
 {
     int rc;
@@ -554,23 +576,12 @@ int coll_set(struct coll *c, struct omk_slice e, struct omk_slice v, int *added)
         return STORE_OK;
     }
     {
-        const struct coll_pend_ent *x = coll_pend_get(c->pend, e);
-        int existed;
+        int present, existed;
 
-        if (x) {
-            *added = x->del;
-            existed = x->existed;
-        } else {
-            char *buf = NULL;
-            size_t n = 0;
-
-            rc = coll_split_get(c, e, &buf, &n);
-            rocks_free(buf);
-            if (rc < 0)
-                return rc;
-            existed = rc == STORE_OK;
-            *added = !existed;
-        }
+        rc = coll_split_state(c, e, &present, &existed);
+        if (rc < 0)
+            return rc;
+        *added = !present;
         if (*added && c->count >= UINT32_MAX)
             return STORE_TOOBIG; /* the index entry counts to 2^32 - 1 (store_internal.h) */
         if (!*added && c->type == STORE_TYPE_SET)
@@ -599,23 +610,11 @@ int coll_remove(struct coll *c, struct omk_slice e, int *removed)
         return STORE_OK;
     }
     {
-        const struct coll_pend_ent *x = coll_pend_get(c->pend, e);
         int existed;
 
-        if (x) {
-            *removed = !x->del;
-            existed = x->existed;
-        } else {
-            char *buf = NULL;
-            size_t n = 0;
-
-            rc = coll_split_get(c, e, &buf, &n);
-            rocks_free(buf);
-            if (rc < 0)
-                return rc;
-            existed = rc == STORE_OK;
-            *removed = existed;
-        }
+        rc = coll_split_state(c, e, removed, &existed);
+        if (rc < 0)
+            return rc;
         if (!*removed)
             return STORE_OK;
         coll_pend_put(c, e, (struct omk_slice){"", 0}, 1, existed);
