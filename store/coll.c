@@ -106,6 +106,7 @@ void coll_ids_ref(struct store *s, uint64_t id)
     i = coll_ids_find(ids, id);
     if (ids->id[i] == 0) {
         ids->id[i] = id;
+        ids->refs[i] = 0;
         ids->n++;
     }
     ids->refs[i]++;
@@ -134,6 +135,7 @@ int coll_ids_unref(struct store *s, uint64_t id)
             ids->id[i] = ids->id[j];
             ids->refs[i] = ids->refs[j];
             ids->id[j] = 0;
+            ids->refs[j] = 0;
             i = j;
         }
     }

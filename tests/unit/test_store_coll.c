@@ -460,6 +460,42 @@ static void test_transaction(struct store *s)
     store_del(s, 0, FX_SL("tx"));
 }
 
+/* The live-id set against a model: random refs and unrefs of 300 ids (far above any id
+ * the store hands out), checking each unref's answer, membership and the count. */
+static void test_live_ids(struct store *s)
+{
+    static int ref[301];
+    uint64_t base = UINT64_C(1) << 40;
+    size_t before = coll_ids_count(s);
+    int bad = 0;
+
+    for (int it = 0; it < 200000 && !bad; it++) {
+        int id = 1 + (int)(rnd() % 300);
+
+        if (rnd() % 2) {
+            coll_ids_ref(s, base + (uint64_t)id);
+            ref[id]++;
+        } else if (ref[id] > 0) {
+            ref[id]--;
+            bad |= coll_ids_unref(s, base + (uint64_t)id) != (ref[id] == 0);
+        }
+        if (it % 1000 == 0) {
+            size_t n = 0;
+
+            for (int i = 1; i <= 300; i++) {
+                n += ref[i] > 0;
+                bad |= (ref[i] > 0) != coll_ids_live(s, base + (uint64_t)i);
+            }
+            bad |= n + before != coll_ids_count(s);
+        }
+    }
+    ok(!bad, "the live-id set agrees with a model over 200000 refs and unrefs");
+    for (int i = 1; i <= 300; i++)
+        while (ref[i]-- > 0)
+            coll_ids_unref(s, base + (uint64_t)i);
+    is_int(coll_ids_count(s), before, "  ... and is back to the store's own ids");
+}
+
 /* ---- threads ----------------------------------------------------------------------------- */
 
 #define TH_N 4
@@ -549,6 +585,7 @@ int main(void)
     char *dir = fx_tmpdir_new("coll");
     struct store *s = fx_store_open(dir, NULL);
 
+    test_live_ids(s);
     test_hash_layouts(s);
     test_encodings_and_types(s);
     test_sets(s);
