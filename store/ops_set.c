@@ -336,6 +336,7 @@ struct set_walk {
     struct coll_builder *bd;
     void *arg;
     int all_int;          /* every member so far reads as an integer */
+    int first_all_int;    /* SDIFF: every member of the first set does */
     int stopped;          /* the caller's callback asked to stop */
     int rc;
 };
@@ -371,6 +372,8 @@ static int set_walk_one(void *arg, struct omk_slice e, struct omk_slice v)
     struct set_walk *w = arg;
 
     OMK_UNUSED(v);
+    if (w->kind == STORE_SETOP_DIFF && !coll_is_int(e))
+        w->first_all_int = 0;
     if (!set_walk_keep(w, e))
         return w->rc != STORE_OK;
     w->all_int = w->all_int && coll_is_int(e);
@@ -427,13 +430,33 @@ int store_setop(struct store *s, int db, enum store_setop op, const struct omk_s
     return set_alg_end(&g, rc);
 }
 
+/* Whether Redis 7.0 computes this SDIFF by copying the first set whole and removing the
+ * others' members (its second algorithm, chosen when the first set's size times half the
+ * number of existing sets named exceeds the sum of their sizes): its result's encoding
+ * then follows the first set's members, not only the result's. */
+static int set_diff_copies_first(const struct set_alg *g)
+{
+    uint64_t one = 0, two = 0;
+
+    if (g->n == 0 || !g->set[g->arg[0]].existed)
+        return 0;
+    for (size_t j = 0; j < g->n; j++) {
+        if (!g->set[g->arg[j]].existed)
+            continue;
+        one += g->set[g->arg[0]].count;
+        two += g->set[g->arg[j]].count;
+    }
+    return one / 2 > two;
+}
+
 int store_setop_store(struct store *s, int db, enum store_setop op, struct omk_slice dst,
                       const struct omk_slice *keys, size_t n, uint64_t *card)
 {
     struct store_coll_limits l;
     struct coll_builder bd;
     struct set_alg g;
-    struct set_walk w = {.g = &g, .kind = op, .bd = &bd, .all_int = 1, .rc = STORE_OK};
+    struct set_walk w = {.g = &g, .kind = op, .bd = &bd, .all_int = 1, .first_all_int = 1,
+                         .rc = STORE_OK};
     int rc;
 
     coll_build_init(&bd, s, STORE_TYPE_SET);
@@ -445,9 +468,13 @@ int store_setop_store(struct store *s, int db, enum store_setop op, struct omk_s
     if (rc == STORE_OK)
         rc = w.rc;
     if (rc == STORE_OK) {
+        int big;
+
         coll_limits(s, &l);
-        rc = coll_build_finish(&bd, &g.op, g.dst,
-                               w.all_int && w.card <= l.set_max_intset_entries ? 0 : FMT_F_BIG, 0);
+        big = !w.all_int || w.card > l.set_max_intset_entries;
+        if (op == STORE_SETOP_DIFF && set_diff_copies_first(&g))
+            big = !w.first_all_int || g.set[g.arg[0]].count > l.set_max_intset_entries;
+        rc = coll_build_finish(&bd, &g.op, g.dst, big ? FMT_F_BIG : 0, 0);
     }
     *card = w.card;
     rc = set_alg_end(&g, rc);
