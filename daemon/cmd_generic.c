@@ -699,8 +699,14 @@ static void object_encoding(struct client *c)
     case STORE_TYPE_STRING: break;
     default: OMK_ASSERT(!"a type omenkv does not serve yet"); return;
     }
-    if (ki.count > OBJECT_EMBSTR_MAX) { /* no int is that long */
+    /* Redis' history: APPEND and SETRANGE leave "raw", INCRBYFLOAT a string object of
+     * its text, which no later write of another kind changes (RENAME, EXPIRE...). */
+    if (ki.big || ki.count > OBJECT_EMBSTR_MAX) { /* and no int is that long */
         reply_bulk_cstr(c, "raw");
+        return;
+    }
+    if (ki.noint) {
+        reply_bulk_cstr(c, "embstr");
         return;
     }
     rc = store_get(server.store, c->db, c->argv[2], &v);

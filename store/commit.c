@@ -84,7 +84,7 @@ void store_ws_put_typed(struct store_ws *w, int db, const struct fmt_key *k,
     /* Copied now: the caller may free 'val' before the commit. Its tag (the shard) is
      * set when it is admitted. A split collection's value is never cached: its entry's
      * 'loc' holds the id. */
-    if (vlen < st->cache_lim && !(fflags & FMT_F_SPLIT))
+    if (vlen < st->cache_lim && (type == STORE_TYPE_STRING || !(fflags & FMT_F_SPLIT)))
         op->item = cache_item_new(val, vlen, expire_ms, 0);
 }
 

@@ -15,7 +15,9 @@
  *   0       1     format version: 1 (FMT_VERSION). Readers refuse others.      frozen
  *   1       1     type: 0 string, 1 hash, 3 set; 2 list and 4 zset are         frozen
  *                 reserved for those types. Readers refuse types they lack.
- *   2       1     flags, per type. A string has none (0). A hash or a set:     frozen
+ *   2       1     flags, per type. A string: 0x1 FMT_F_RAW: Redis would call it   frozen
+ *                 "raw" whatever its bytes (APPEND, SETRANGE made it); 0x2
+ *                 FMT_F_NOINT: never "int" (INCRBYFLOAT made it). A hash or a set:
  *                 0x1 FMT_F_SPLIT: split (payload below), else inline;
  *                 0x2 FMT_F_BIG: it left Redis' compact encoding (OBJECT
  *                 ENCODING "hashtable"; never cleared). Readers refuse unknown
@@ -71,6 +73,10 @@ enum fmt_type {
 /* Flags (offset 2) of a hash or a set. Frozen. */
 #define FMT_F_SPLIT 0x1
 #define FMT_F_BIG 0x2
+
+/* Flags (offset 2) of a string: the history OBJECT ENCODING answers by. Frozen. */
+#define FMT_F_RAW 0x1
+#define FMT_F_NOINT 0x2
 
 #define FMT_SPLIT_LEN 16   /* payload bytes of a split collection */
 #define FMT_ELEM_PREFIX 16 /* element key bytes before the element */

@@ -55,7 +55,12 @@ void store_entry_fill(struct idx_entry *e, size_t len, int64_t expire_ms, unsign
 
 unsigned store_entry_flags_of(int type, unsigned fflags)
 {
-    return ((unsigned)type << STORE_EF_TYPE_SHIFT) | ((fflags & FMT_F_SPLIT) ? STORE_EF_SPLIT : 0) |
+    unsigned f = (unsigned)type << STORE_EF_TYPE_SHIFT;
+
+    if (type == STORE_TYPE_STRING)
+        return f | ((fflags & FMT_F_RAW) ? STORE_EF_BIG : 0) |
+               ((fflags & FMT_F_NOINT) ? STORE_EF_NOINT : 0);
+    return f | ((fflags & FMT_F_SPLIT) ? STORE_EF_SPLIT : 0) |
            ((fflags & FMT_F_BIG) ? STORE_EF_BIG : 0);
 }
 
@@ -206,11 +211,12 @@ static void store_state_from_entry(struct key_state *st, const struct idx_entry 
     unsigned f = idx_entry_flags(e);
 
     st->type = store_entry_type(e);
-    st->fflags = ((f & STORE_EF_SPLIT) ? FMT_F_SPLIT : 0) | ((f & STORE_EF_BIG) ? FMT_F_BIG : 0);
     if (st->type == STORE_TYPE_STRING) {
+        st->fflags = ((f & STORE_EF_BIG) ? FMT_F_RAW : 0) | ((f & STORE_EF_NOINT) ? FMT_F_NOINT : 0);
         st->vlen = e->val_len;
         return;
     }
+    st->fflags = ((f & STORE_EF_SPLIT) ? FMT_F_SPLIT : 0) | ((f & STORE_EF_BIG) ? FMT_F_BIG : 0);
     st->count = e->val_len;
     st->vlen = 0;
     if (f & STORE_EF_SPLIT) {

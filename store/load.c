@@ -35,7 +35,8 @@ static struct idx_entry *load_entry(const char *k, size_t klen, const char *v, s
     if (fmt_hdr_decode(v, vlen, &h) != 0) {
         store_entry_fill(e, vlen, 0, STORE_EF_BAD);
     } else if (h.type == FMT_TYPE_STRING) {
-        store_entry_fill(e, vlen - FMT_HDR_LEN, h.expire_ms, 0);
+        store_entry_fill(e, vlen - FMT_HDR_LEN, h.expire_ms,
+                         store_entry_flags_of(STORE_TYPE_STRING, h.flags));
         *exp = h.expire_ms;
     } else if (fmt_coll_meta(h.flags, v + FMT_HDR_LEN, vlen - FMT_HDR_LEN, &count, id) == 0 &&
                count <= UINT32_MAX) {

@@ -75,7 +75,9 @@ int store_keyinfo(struct store *s, int db, struct omk_slice key, struct store_ke
     if (rc == STORE_OK) {
         out->type = st->type;
         out->count = st->type == STORE_TYPE_STRING ? st->vlen : st->count;
-        out->big = (st->fflags & FMT_F_BIG) != 0;
+        out->big = st->type == STORE_TYPE_STRING ? (st->fflags & FMT_F_RAW) != 0
+                                                 : (st->fflags & FMT_F_BIG) != 0;
+        out->noint = st->type == STORE_TYPE_STRING && (st->fflags & FMT_F_NOINT);
     }
     return store_op_end(&op, rc);
 }
@@ -200,7 +202,8 @@ static int keys_transfer(struct store *s, int sdb, struct omk_slice skey, int dd
     rc = store_op_lookup(&op, 1, STORE_WANT_STATE);
     if (rc == STORE_OK && dst->st.exists && !(mode & KEYS_OVERWRITE))
         rc = STORE_NOTSET;
-    if (rc == STORE_OK && (mode & KEYS_KEEP_SRC) && (src->st.fflags & FMT_F_SPLIT))
+    if (rc == STORE_OK && (mode & KEYS_KEEP_SRC) && src->st.type != STORE_TYPE_STRING &&
+        (src->st.fflags & FMT_F_SPLIT))
         return keys_copy_split(&op, rc);
     if (rc == STORE_OK)
         rc = store_op_lookup(&op, 0, STORE_WANT_VALUE);

@@ -235,7 +235,8 @@ int store_incrbyfloat(struct store *s, int db, struct omk_slice key, long double
     }
     if (rc == STORE_OK) {
         n = store_ld_format(txt, v);
-        store_op_put(&op, 0, txt, n, str_keep_expiry(&op));
+        /* Redis makes it a string object of the text: "embstr" or "raw", never "int" */
+        store_op_put_typed(&op, 0, STORE_TYPE_STRING, FMT_F_NOINT, txt, n, str_keep_expiry(&op));
     }
     rc = store_op_end(&op, rc);
     if (rc == STORE_OK) {
@@ -267,7 +268,8 @@ int store_append(struct store *s, int db, struct omk_slice key, struct omk_slice
         p = omk_malloc(n);
         memcpy(p, k->val, k->vlen);
         memcpy(p + k->vlen, val.p, val.len);
-        store_op_put(&op, 0, p, n, str_keep_expiry(&op)); /* the write set copies the bytes */
+        /* Redis appends to a "raw" copy, whatever the result's bytes */
+        store_op_put_typed(&op, 0, STORE_TYPE_STRING, FMT_F_RAW, p, n, str_keep_expiry(&op));
         omk_free(p);
     }
     rc = store_op_end(&op, rc);
@@ -307,7 +309,8 @@ int store_setrange(struct store *s, int db, struct omk_slice key, size_t offset,
             if (offset > k->vlen)
                 memset(p + k->vlen, 0, offset - k->vlen);
             memcpy(p + offset, val.p, val.len);
-            store_op_put(&op, 0, p, n, str_keep_expiry(&op));
+            /* "raw", as Redis makes every SETRANGE result */
+            store_op_put_typed(&op, 0, STORE_TYPE_STRING, FMT_F_RAW, p, n, str_keep_expiry(&op));
             omk_free(p);
         }
         rc = store_op_end(&op, rc);
@@ -376,13 +379,14 @@ int store_getex(struct store *s, int db, struct omk_slice key, enum store_getex_
         rc = STORE_NOTFOUND;
     if (rc == STORE_OK && mode == STORE_GETEX_PERSIST) {
         if (k->st.has_expiry)
-            store_op_put(&op, 0, k->val, k->vlen, 0);
+            store_op_put_typed(&op, 0, STORE_TYPE_STRING, k->st.fflags, k->val, k->vlen, 0);
     } else if (rc == STORE_OK) {
         OMK_ASSERT(mode == STORE_GETEX_SET && expire_ms > 0);
         if (expire_ms <= op.now) /* a time already past: the key ends up absent */
             store_op_del(&op, 0);
         else
-            store_op_put(&op, 0, k->val, k->vlen, expire_ms);
+            store_op_put_typed(&op, 0, STORE_TYPE_STRING, k->st.fflags, k->val, k->vlen,
+                               expire_ms);
     }
     if (rc == STORE_OK)
         v = store_op_take_val(&op, 0);

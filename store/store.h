@@ -399,7 +399,10 @@ struct store_keyinfo {
     int type;       /* enum store_type */
     uint64_t count; /* a collection's elements; a string's bytes */
     int big;        /* a collection: 1 once it left Redis' compact encoding
-                     * (OBJECT ENCODING "hashtable"), 0 while "listpack" / "intset" */
+                     * (OBJECT ENCODING "hashtable"), 0 while "listpack" / "intset";
+                     * a string: 1 when Redis would call it "raw" whatever its bytes
+                     * (APPEND and SETRANGE make such strings) */
+    int noint;      /* a string Redis would never call "int" (INCRBYFLOAT made it) */
 };
 
 /* STORE_OK with '*out', STORE_NOTFOUND (missing or expired), or STORE_ERR_VALUE (its

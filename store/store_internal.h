@@ -204,8 +204,9 @@ struct key_state {
  *     bit 1        STORE_EF_FAR    the expiry does not fit 48 bits: RocksDB has it
  *     bits 2-4     the type (enum store_type)
  *     bit 5        STORE_EF_SPLIT  a split collection: 'loc' holds its id (tag 2 below)
- *     bit 6        STORE_EF_BIG    the collection left Redis' compact encoding
- *     bit 7        free
+ *     bit 6        STORE_EF_BIG    the collection left Redis' compact encoding; a
+ *                                  string is "raw" whatever its bytes (FMT_F_RAW)
+ *     bit 7        STORE_EF_NOINT  a string is never "int" (FMT_F_NOINT)
  *     bits 8-15    kept for a coarse access clock (OBJECT IDLETIME): 0 for now
  *   loc            see the 'loc' word below
  *
@@ -217,7 +218,8 @@ struct key_state {
 #define STORE_EF_TYPE_SHIFT 2
 #define STORE_EF_TYPE_MASK (0x7u << STORE_EF_TYPE_SHIFT)
 #define STORE_EF_SPLIT 0x20 /* a split collection; 'loc' holds its id */
-#define STORE_EF_BIG 0x40   /* left the compact encoding (OBJECT ENCODING "hashtable") */
+#define STORE_EF_BIG 0x40   /* left the compact encoding (OBJECT ENCODING "hashtable", "raw") */
+#define STORE_EF_NOINT 0x80 /* a string that is never "int" */
 
 /* The type of the key of entry 'e' (enum store_type). */
 static inline int store_entry_type(const struct idx_entry *e)

@@ -549,6 +549,40 @@ static void test_concurrent_incr(const struct tserver *s, redisContext *c)
     is_str(cmd(c, "GET counter"), "8000", 4, "  ... and the counter is exactly 8000");
 }
 
+/* OBJECT ENCODING of 'key' is 'want'. */
+static void is_enc(redisContext *c, const char *key, const char *want, const char *name)
+{
+    is_str(cmd(c, "OBJECT ENCODING %s", key), want, strlen(want), name);
+}
+
+/* OBJECT ENCODING answers by the value's history, as Redis 7.0 does: APPEND and SETRANGE
+ * leave "raw" however short, INCRBYFLOAT "embstr" even for an integral result, SET and
+ * INCR judge from the value; RENAME, COPY, MOVE, EXPIRE and GETEX keep what was there. */
+static void test_encoding_history(redisContext *c)
+{
+    freeReplyObject(cmd(c, "DEL enc:a enc:b enc:c enc:f enc:g enc:h"));
+    freeReplyObject(cmd(c, "SET enc:a 1"));
+    is_enc(c, "enc:a", "int", "SET of digits: int");
+    freeReplyObject(cmd(c, "APPEND enc:a 2"));
+    is_enc(c, "enc:a", "raw", "APPEND to it: raw, though '12' is short digits");
+    freeReplyObject(cmd(c, "COPY enc:a enc:b"));
+    is_enc(c, "enc:b", "raw", "  ... and its COPY is raw");
+    freeReplyObject(cmd(c, "RENAME enc:b enc:c"));
+    freeReplyObject(cmd(c, "PEXPIRE enc:c 100000"));
+    is_enc(c, "enc:c", "raw", "  ... after RENAME and PEXPIRE too");
+    freeReplyObject(cmd(c, "SETRANGE enc:g 0 12"));
+    is_enc(c, "enc:g", "raw", "SETRANGE of a missing key: raw");
+    freeReplyObject(cmd(c, "INCRBYFLOAT enc:f 3"));
+    is_enc(c, "enc:f", "embstr", "INCRBYFLOAT to '3': embstr, not int");
+    freeReplyObject(cmd(c, "GETEX enc:f PERSIST"));
+    is_enc(c, "enc:f", "embstr", "  ... after GETEX");
+    freeReplyObject(cmd(c, "APPEND enc:h 12"));
+    is_enc(c, "enc:h", "int", "APPEND to a missing key judges the value: int");
+    freeReplyObject(cmd(c, "SET enc:a 7"));
+    is_enc(c, "enc:a", "int", "SET starts the history again");
+    freeReplyObject(cmd(c, "DEL enc:a enc:b enc:c enc:f enc:g enc:h"));
+}
+
 int main(void)
 {
     struct tserver s;
@@ -566,6 +600,7 @@ int main(void)
     test_getrange(c);
     test_getrange_big(c);
     test_lcs(c);
+    test_encoding_history(c);
     test_arity(c);
     test_concurrent_incr(&s, c);
     is_status(cmd(c, "PING"), "PONG", "the server still answers");
