@@ -4,8 +4,10 @@
  * then measures what the collection layer promises for them: HLEN, SCARD, TYPE and EXISTS
  * answered with no RocksDB read (INFO's rocksdb_reads does not move); HGET and SISMEMBER
  * latency for present and absent elements; DEL of each (O(1): milliseconds); the disk
- * space coming back afterwards (INFO's rocksdb_disk_bytes and the data directory's size,
- * sampled over time) with the latency a second client sees meanwhile; and the index's
+ * space coming back afterwards (the store's reclaimer compacts a dead collection's
+ * elements: INFO's collections_reclaims, rocksdb_element_bytes and rocksdb_disk_bytes and
+ * the data directory's size, sampled over time) with the latency a second client sees
+ * meanwhile; and the index's
  * bytes per key for strings, small hashes and small sets, from INFO's index_bytes and
  * index_entry_bytes. Prints plain text lines (bench/run-all keeps them in its log) and,
  * with --csv, rows `phase,metric,value,unit` (bench/plot.py renders them in REPORT.md).
@@ -123,9 +125,9 @@ static const char *commas(char *buf, uint64_t v)
     return buf;
 }
 
-static double mb(uint64_t bytes)
+static double mb(double bytes)
 {
-    return (double)bytes / 1e6;
+    return bytes / 1e6;
 }
 
 /* One CSV row: phase,metric,value,unit. */
@@ -334,25 +336,6 @@ static uint64_t info_u64(redisContext *c, const char *name)
     return (uint64_t)v;
 }
 
-/* Print the INFO fields whose name holds "reclaim" or "compact" (the store's space
- * reclaimer, when the server reports it), prefixed by 'label'. */
-static void info_print_reclaim(redisContext *c, const char *label)
-{
-    char *s = info_all(c), *save = NULL;
-    int any = 0;
-
-    for (char *line = strtok_r(s, "\r\n", &save); line; line = strtok_r(NULL, "\r\n", &save)) {
-        if (line[0] != '#' && strchr(line, ':') &&
-            (strstr(line, "reclaim") || strstr(line, "compact"))) {
-            printf("%s%s", any ? " " : label, line);
-            any = 1;
-        }
-    }
-    if (any)
-        printf("\n");
-    omk_free(s);
-}
-
 /* ---- sizes on disk ----------------------------------------------------------------- */
 
 static uint64_t g_du_sum;
@@ -376,18 +359,39 @@ static uint64_t du_bytes(const char *dir)
     return g_du_sum;
 }
 
+#define CL_NONE UINT64_MAX /* a field this server's INFO does not have */
+
+/* The sizes and the reclaimer's counters at one moment. */
 struct disk {
-    uint64_t info;   /* INFO rocksdb_disk_bytes: SST files plus memtables */
-    uint64_t du;     /* the data directory (WAL and manifests too), 0 if unknown */
+    uint64_t info;     /* INFO rocksdb_disk_bytes: SST files plus memtables, every CF */
+    uint64_t elem;     /* INFO rocksdb_element_bytes: the element column family, or CL_NONE */
+    uint64_t du;       /* the data directory (WAL and manifests too), 0 if unknown */
+    uint64_t reclaims; /* INFO collections_reclaims: compactions run for dead collections,
+                        * or CL_NONE */
+    uint64_t last_ms;  /* INFO collections_last_reclaim_ms: how long the last one took */
 };
 
 static struct disk disk_now(redisContext *c, const struct cl_opts *o)
 {
+    char *s = info_all(c);
     struct disk d;
+    double v;
 
-    d.info = info_u64(c, "rocksdb_disk_bytes");
+    if (!info_num(s, "rocksdb_disk_bytes", &v))
+        die("INFO has no field rocksdb_disk_bytes (is this omenkv?)");
+    d.info = (uint64_t)v;
+    d.elem = info_num(s, "rocksdb_element_bytes", &v) ? (uint64_t)v : CL_NONE;
+    d.reclaims = info_num(s, "collections_reclaims", &v) ? (uint64_t)v : CL_NONE;
+    d.last_ms = info_num(s, "collections_last_reclaim_ms", &v) ? (uint64_t)v : 0;
+    omk_free(s);
     d.du = du_bytes(o->dir);
     return d;
+}
+
+/* Bytes the element column family holds, or all of RocksDB's when INFO does not say. */
+static uint64_t disk_elem(const struct disk *d)
+{
+    return d->elem != CL_NONE ? d->elem : d->info;
 }
 
 /* Wait until neither size has moved for o->settle_s (RocksDB's compactions after a build
@@ -567,7 +571,8 @@ static void probe(redisContext *c, const struct cl_opts *o, enum probe_kind kind
             die("%s: connection lost: %s", name, c->errstr);
         if (kind == PROBE_HGET && hit) {
             value(want, o->vsize, i);
-            ok = r->type == REDIS_REPLY_STRING && r->len == o->vsize && !memcmp(r->str, want, r->len);
+            ok = r->type == REDIS_REPLY_STRING && r->len == o->vsize &&
+                 !memcmp(r->str, want, r->len);
         } else if (kind == PROBE_HGET) {
             ok = r->type == REDIS_REPLY_NIL;
         } else {
@@ -685,10 +690,12 @@ static void compact_cmd(redisContext *c, const struct cl_opts *o)
     omk_free(copy);
 }
 
-/* DEL 'key' (a collection of o->size elements whose build added 'grown' bytes to
- * rocksdb_disk_bytes), then sample the sizes every 100 ms for at most o->wait_s: the space
- * is back when rocksdb_disk_bytes falls by half of 'grown'. A second client runs GETs and
- * HGETs from the DEL until then. */
+/* DEL 'key' (a collection of o->size elements whose build added 'grown' bytes to the
+ * element column family), then sample INFO every 100 ms for at most o->wait_s: the space
+ * is back when the store's reclaimer has finished a compaction since the DEL (INFO
+ * collections_reclaims grew), or, on a server without that counter, when the element
+ * column family's bytes (rocksdb_element_bytes, else rocksdb_disk_bytes) fell by half of
+ * 'grown'. A second client runs GETs and HGETs of small keys from the DEL until then. */
 static void del_phase(redisContext *c, const struct cl_opts *o, const char *key, const char *what,
                       const char *phase, uint64_t grown)
 {
@@ -701,10 +708,10 @@ static void del_phase(redisContext *c, const struct cl_opts *o, const char *key,
     char a[32];
 
     waited = disk_quiesce(c, o, 120, &before);
-    threshold = before.info > grown / 2 ? before.info - grown / 2 : 0;
-    printf("DEL %s (%s %s): sizes quiet after %.1f s: rocksdb_disk_bytes %.1f MB, data dir "
-           "%.1f MB\n", key, commas(a, o->size), what, waited, mb(before.info), mb(before.du));
-    info_print_reclaim(c, "  before: ");
+    threshold = disk_elem(&before) > grown / 2 ? disk_elem(&before) - grown / 2 : 0;
+    printf("DEL %s (%s %s): sizes quiet after %.1f s: element CF %.1f MB, rocksdb_disk_bytes "
+           "%.1f MB, data dir %.1f MB\n", key, commas(a, o->size), what, waited,
+           mb(disk_elem(&before)), mb(before.info), mb(before.du));
     side_start(&side, o);
     usleep(100000); /* the second client is connected and running */
     t0 = now_ns();
@@ -720,16 +727,21 @@ static void del_phase(redisContext *c, const struct cl_opts *o, const char *key,
         double t = secs_since(t0);
 
         d = disk_now(c, o);
-        if (d.info <= threshold) {
+        if (d.reclaims != CL_NONE ? d.reclaims > before.reclaims : disk_elem(&d) <= threshold) {
             back_s = t;
             side_stop(&side, "second client from the DEL until then", phase);
-            printf("  space back %.2f s after the DEL: rocksdb_disk_bytes %.1f MB, data dir %.1f "
-                   "MB\n", back_s, mb(d.info), mb(d.du));
+            printf("  space back %.2f s after the DEL: element CF %.1f MB, rocksdb_disk_bytes "
+                   "%.1f MB, data dir %.1f MB", back_s, mb(disk_elem(&d)), mb(d.info), mb(d.du));
+            if (d.reclaims != CL_NONE)
+                printf("; the reclaimer's compaction took %" PRIu64 " ms (INFO "
+                       "collections_last_reclaim_ms, reclaims %" PRIu64 " -> %" PRIu64 ")",
+                       d.last_ms, before.reclaims, d.reclaims);
+            printf("\n");
             break;
         }
         if (t >= next_print) {
-            printf("  t=%4.0f s: rocksdb_disk_bytes %8.1f MB, data dir %8.1f MB\n", t, mb(d.info),
-                   mb(d.du));
+            printf("  t=%4.0f s: element CF %8.1f MB, rocksdb_disk_bytes %8.1f MB, data dir "
+                   "%8.1f MB\n", t, mb(disk_elem(&d)), mb(d.info), mb(d.du));
             next_print += t < 10 ? 1 : t < 60 ? 5 : 30;
         }
         if (t >= o->wait_s)
@@ -738,16 +750,20 @@ static void del_phase(redisContext *c, const struct cl_opts *o, const char *key,
     }
     if (back_s < 0) {
         side_stop(&side, "second client from the DEL on", phase);
-        printf("  space NOT back within %.0f s of the DEL: rocksdb_disk_bytes %.1f -> %.1f MB, "
-               "data dir %.1f -> %.1f MB (nothing compacted the dead elements)\n", o->wait_s,
-               mb(before.info), mb(d.info), mb(before.du), mb(d.du));
+        printf("  space NOT back within %.0f s of the DEL: element CF %.1f -> %.1f MB, "
+               "rocksdb_disk_bytes %.1f -> %.1f MB, data dir %.1f -> %.1f MB\n", o->wait_s,
+               mb(disk_elem(&before)), mb(disk_elem(&d)), mb(before.info), mb(d.info),
+               mb(before.du), mb(d.du));
     }
     waited = disk_quiesce(c, o, o->wait_s, &d);
-    printf("  after %.1f s more the sizes are quiet: rocksdb_disk_bytes %.1f MB, data dir %.1f "
-           "MB\n", waited, mb(d.info), mb(d.du));
-    info_print_reclaim(c, "  after: ");
+    printf("  %.1f s later the sizes are quiet: element CF %.1f MB, rocksdb_disk_bytes %.1f MB, "
+           "data dir %.1f MB\n", waited, mb(disk_elem(&d)), mb(d.info), mb(d.du));
     csv_row(phase, "reclaimed", back_s >= 0, "bool");
     csv_row(phase, "reclaim_s", back_s >= 0 ? back_s : o->wait_s, "s");
+    if (d.reclaims != CL_NONE && d.reclaims > before.reclaims)
+        csv_row(phase, "compaction_ms", (double)d.last_ms, "ms");
+    csv_row(phase, "elem_before", (double)disk_elem(&before), "B");
+    csv_row(phase, "elem_after", (double)disk_elem(&d), "B");
     csv_row(phase, "disk_before", (double)before.info, "B");
     csv_row(phase, "disk_after", (double)d.info, "B");
     csv_row(phase, "dir_before", (double)before.du, "B");
@@ -869,7 +885,8 @@ static void parse_args(struct cl_opts *o, int argc, char **argv)
     o->idle_s = idle > 0 ? idle : o->quick ? 2 : 5;
     return;
 bad:
-    fprintf(stderr, "coll-large: bad argument (near '%s')\n", optind <= argc ? argv[optind - 1] : "");
+    fprintf(stderr, "coll-large: bad argument (near '%s')\n",
+            optind <= argc ? argv[optind - 1] : "");
     usage(stderr);
     exit(2);
 }
@@ -928,7 +945,8 @@ static void bytes_per_key(redisContext *c, const struct cl_opts *o)
     }
 }
 
-/* Build one large collection; returns the bytes its build added to rocksdb_disk_bytes. */
+/* Build one large collection; returns the bytes its build added to the element column
+ * family (to rocksdb_disk_bytes on a server that does not report the family). */
 static uint64_t build_large(redisContext *c, const struct cl_opts *o, const char *verb,
                             const char *key, char prefix, int with_values, const char *what,
                             const char *phase)
@@ -960,17 +978,19 @@ static uint64_t build_large(redisContext *c, const struct cl_opts *o, const char
     omk_free(s);
     q = disk_quiesce(c, o, 120, &d1);
     printf("build %s: %s %s in %.1f s, %s %s/s (%s, %u per command, %u commands in flight); "
-           "index entry %.0f B; rocksdb_disk_bytes +%.1f MB, data dir +%.1f MB (quiet %.1f s "
-           "later)\n", key, commas(a, o->size), what, dt, commas(b, (uint64_t)(o->size / dt)),
-           what, verb, o->batch, o->depth, e1 - e0, mb(d1.info - d0.info),
-           mb(d1.du - d0.du), q);
+           "index entry %.0f B; element CF +%.1f MB, rocksdb_disk_bytes +%.1f MB, data dir "
+           "+%.1f MB (quiet %.1f s later)\n", key, commas(a, o->size), what, dt,
+           commas(b, (uint64_t)(o->size / dt)), what, verb, o->batch, o->depth, e1 - e0,
+           mb((double)disk_elem(&d1) - (double)disk_elem(&d0)),
+           mb((double)d1.info - (double)d0.info), mb((double)d1.du - (double)d0.du), q);
     csv_row(phase, "elements", (double)o->size, "elements");
     csv_row(phase, "seconds", dt, "s");
     csv_row(phase, "rate", (double)o->size / dt, "elements/s");
     csv_row(phase, "entry_bytes", e1 - e0, "B");
-    csv_row(phase, "disk_added", (double)(d1.info - d0.info), "B");
-    csv_row(phase, "dir_added", (double)(d1.du - d0.du), "B");
-    return d1.info > d0.info ? d1.info - d0.info : 0;
+    csv_row(phase, "elem_added", (double)disk_elem(&d1) - (double)disk_elem(&d0), "B");
+    csv_row(phase, "disk_added", (double)d1.info - (double)d0.info, "B");
+    csv_row(phase, "dir_added", (double)d1.du - (double)d0.du, "B");
+    return disk_elem(&d1) > disk_elem(&d0) ? disk_elem(&d1) - disk_elem(&d0) : 0;
 }
 
 /* HLEN, SCARD, TYPE and EXISTS of both large keys, 100 times each: INFO's rocksdb_reads
