@@ -1029,6 +1029,7 @@ int main(int argc, char **argv)
     char a[32], b[32];
 
     parse_args(&o, argc, argv);
+    setvbuf(stdout, NULL, _IOLBF, 0); /* progress shows through a pipe (run-all's tee) */
     signal(SIGPIPE, SIG_IGN);
     if (o.csv) {
         struct stat st;
