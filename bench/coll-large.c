@@ -55,11 +55,13 @@ struct cl_opts {
     const char *server;        /* the binary to start */
     const char *dir;           /* the server's data directory (its size), or NULL */
     uint64_t size;             /* fields of the hash, members of the set */
+    uint64_t built_h, built_s; /* what each build reached (less at its time limit) */
     uint64_t small;            /* keys of each type for the bytes-per-key figures */
     unsigned vsize;            /* bytes per hash value */
     unsigned batch;            /* elements per HSET / SADD while building */
     unsigned depth;            /* commands in flight while building */
     uint64_t probes;           /* calls per latency figure */
+    double build_limit_s;      /* a build stops sending after this long */
     double wait_s;             /* longest wait for the space to come back after a DEL */
     double settle_s;           /* "quiet": sizes unchanged this long */
     double idle_s;             /* the second client's run before the DELs */
@@ -431,10 +433,13 @@ static void value(char *buf, unsigned vsize, uint64_t i)
 }
 
 /* Add elements 'prefix' 0..n-1 to 'key' with 'verb' (HSET with values, or SADD), o->batch
- * per command and o->depth commands in flight; prints the rate of each tenth. Returns the
- * sum of the integer replies (the elements that were new). */
+ * per command and o->depth commands in flight; prints the rate of each tenth. Stops
+ * sending after o->build_limit_s (the commands in flight are still answered). Returns
+ * the sum of the integer replies (the elements that were new) and sets '*sent_out' to
+ * the elements sent: 0..*sent_out-1 are in the collection. */
 static uint64_t build(redisContext *c, const struct cl_opts *o, const char *verb,
-                      const char *key, char prefix, int with_values, uint64_t n)
+                      const char *key, char prefix, int with_values, uint64_t n,
+                      uint64_t *sent_out)
 {
     unsigned per = with_values ? 2 : 1, width = CL_ELEM_LEN + 1 + (with_values ? o->vsize + 1 : 0);
     size_t argc_max = 2 + (size_t)o->batch * per;
@@ -453,6 +458,11 @@ static uint64_t build(redisContext *c, const struct cl_opts *o, const char *verb
     while (sent < n || inflight) {
         redisReply *r;
 
+        if (sent < n && secs_since(t0) > o->build_limit_s) {
+            printf("  %s %s: stopped at %s elements: the build passed its limit of %.1f s "
+                   "(--build-limit)\n", verb, key, commas(a, sent), o->build_limit_s);
+            n = sent;
+        }
         if (sent < n) {
             uint64_t m = n - sent < o->batch ? n - sent : o->batch;
             size_t argc = 2;
@@ -499,6 +509,7 @@ static uint64_t build(redisContext *c, const struct cl_opts *o, const char *verb
     omk_free(argv);
     omk_free(argvlen);
     omk_free(text);
+    *sent_out = sent;
     return sum;
 }
 
@@ -557,7 +568,8 @@ static void probe(redisContext *c, const struct cl_opts *o, enum probe_kind kind
 
     hist_init(&h);
     for (uint64_t k = 0; k < o->probes; k++) {
-        uint64_t i = rnd_next(seed) % o->size + (hit ? 0 : o->size);
+        uint64_t built = kind == PROBE_HGET ? o->built_h : o->built_s;
+        uint64_t i = rnd_next(seed) % built + (hit ? 0 : o->size); /* o->size.. never sent */
         redisReply *r;
         int64_t t0;
         int ok;
@@ -690,14 +702,14 @@ static void compact_cmd(redisContext *c, const struct cl_opts *o)
     omk_free(copy);
 }
 
-/* DEL 'key' (a collection of o->size elements whose build added 'grown' bytes to the
+/* DEL 'key' (a collection of 'n_elems' elements whose build added 'grown' bytes to the
  * element column family), then sample INFO every 100 ms for at most o->wait_s: the space
  * is back when the store's reclaimer has finished a compaction since the DEL (INFO
  * collections_reclaims grew), or, on a server without that counter, when the element
  * column family's bytes (rocksdb_element_bytes, else rocksdb_disk_bytes) fell by half of
  * 'grown'. A second client runs GETs and HGETs of small keys from the DEL until then. */
 static void del_phase(redisContext *c, const struct cl_opts *o, const char *key, const char *what,
-                      const char *phase, uint64_t grown)
+                      const char *phase, uint64_t n_elems, uint64_t grown)
 {
     struct disk before, d;
     struct side side;
@@ -710,7 +722,7 @@ static void del_phase(redisContext *c, const struct cl_opts *o, const char *key,
     waited = disk_quiesce(c, o, 120, &before);
     threshold = disk_elem(&before) > grown / 2 ? disk_elem(&before) - grown / 2 : 0;
     printf("DEL %s (%s %s): sizes quiet after %.1f s: element CF %.1f MB, rocksdb_disk_bytes "
-           "%.1f MB, data dir %.1f MB\n", key, commas(a, o->size), what, waited,
+           "%.1f MB, data dir %.1f MB\n", key, commas(a, n_elems), what, waited,
            mb(disk_elem(&before)), mb(before.info), mb(before.du));
     side_start(&side, o);
     usleep(100000); /* the second client is connected and running */
@@ -740,7 +752,7 @@ static void del_phase(redisContext *c, const struct cl_opts *o, const char *key,
             break;
         }
         if (t >= next_print) {
-            printf("  t=%4.0f s: element CF %8.1f MB, rocksdb_disk_bytes %8.1f MB, data dir "
+            printf("  t=%5.1f s: element CF %8.1f MB, rocksdb_disk_bytes %8.1f MB, data dir "
                    "%8.1f MB\n", t, mb(disk_elem(&d)), mb(d.info), mb(d.du));
             next_print += t < 10 ? 1 : t < 60 ? 5 : 30;
         }
@@ -797,7 +809,8 @@ static void usage(FILE *f)
     fprintf(f,
         "usage: coll-large [--size N | --quick] [-h HOST] [-p PORT] [--dir DIR] [--server PATH]\n"
         "                  [--value-size B] [--batch B] [--depth D] [--probes N] [--small K]\n"
-        "                  [--wait S] [--settle S] [--idle S] [--compact-cmd 'CMD ...']\n"
+        "                  [--build-limit S] [--wait S] [--settle S] [--idle S]\n"
+        "                  [--compact-cmd 'CMD ...']\n"
         "                  [--csv FILE]\n"
         "Builds an N-field hash and an N-member set (default 10M; --quick: 200k) through an\n"
         "omenkv server and measures counts without reads, HGET/SISMEMBER latency, DEL, the\n"
@@ -809,7 +822,7 @@ static void usage(FILE *f)
 static void parse_args(struct cl_opts *o, int argc, char **argv)
 {
     enum { O_SIZE = 256, O_QUICK, O_DIR, O_SERVER, O_VSIZE, O_BATCH, O_DEPTH, O_PROBES,
-           O_SMALL, O_WAIT, O_SETTLE, O_IDLE, O_COMPACT, O_CSV, O_HELP };
+           O_SMALL, O_LIMIT, O_WAIT, O_SETTLE, O_IDLE, O_COMPACT, O_CSV, O_HELP };
     static const struct option lo[] = {
         {"size", required_argument, NULL, O_SIZE}, {"quick", no_argument, NULL, O_QUICK},
         {"dir", required_argument, NULL, O_DIR}, {"server", required_argument, NULL, O_SERVER},
@@ -817,12 +830,13 @@ static void parse_args(struct cl_opts *o, int argc, char **argv)
         {"batch", required_argument, NULL, O_BATCH}, {"depth", required_argument, NULL, O_DEPTH},
         {"probes", required_argument, NULL, O_PROBES},
         {"small", required_argument, NULL, O_SMALL}, {"wait", required_argument, NULL, O_WAIT},
+        {"build-limit", required_argument, NULL, O_LIMIT},
         {"settle", required_argument, NULL, O_SETTLE}, {"idle", required_argument, NULL, O_IDLE},
         {"compact-cmd", required_argument, NULL, O_COMPACT},
         {"csv", required_argument, NULL, O_CSV}, {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0}};
     uint64_t v, size = 0, small = 0, probes = 0;
-    double wait = -1, idle = -1;
+    double wait = -1, idle = -1, limit = -1;
     int ch;
 
     *o = (struct cl_opts){.host = "127.0.0.1", .vsize = 16, .batch = 100, .depth = 16,
@@ -867,6 +881,7 @@ static void parse_args(struct cl_opts *o, int argc, char **argv)
                 goto bad;
             break;
         case O_WAIT: wait = atof(optarg); if (wait <= 0) goto bad; break;
+        case O_LIMIT: limit = atof(optarg); if (limit <= 0) goto bad; break;
         case O_SETTLE: o->settle_s = atof(optarg); if (o->settle_s <= 0) goto bad; break;
         case O_IDLE: idle = atof(optarg); if (idle <= 0) goto bad; break;
         case O_COMPACT: o->compact_cmd = optarg; break;
@@ -882,6 +897,8 @@ static void parse_args(struct cl_opts *o, int argc, char **argv)
     o->probes = probes ? probes : o->quick ? 2000 : 5000;
     /* a 10M-element compaction takes a while: 30 s plus 10 s per million elements */
     o->wait_s = wait > 0 ? wait : 30 + (double)o->size / 100000;
+    /* 2 min plus four times a build at 50k elements/s (10M: 15 min 20 s) */
+    o->build_limit_s = limit > 0 ? limit : 120 + (double)o->size / 12500;
     o->idle_s = idle > 0 ? idle : o->quick ? 2 : 5;
     return;
 bad:
@@ -945,11 +962,12 @@ static void bytes_per_key(redisContext *c, const struct cl_opts *o)
     }
 }
 
-/* Build one large collection; returns the bytes its build added to the element column
- * family (to rocksdb_disk_bytes on a server that does not report the family). */
+/* Build one large collection ('*built': the elements it reached); returns the bytes its
+ * build added to the element column family (to rocksdb_disk_bytes on a server that does
+ * not report the family). */
 static uint64_t build_large(redisContext *c, const struct cl_opts *o, const char *verb,
                             const char *key, char prefix, int with_values, const char *what,
-                            const char *phase)
+                            const char *phase, uint64_t *built)
 {
     struct disk d0, d1;
     double e0, e1;
@@ -965,27 +983,28 @@ static uint64_t build_large(redisContext *c, const struct cl_opts *o, const char
     info_num(s, "index_entry_bytes", &e0);
     omk_free(s);
     t0 = now_ns();
-    added = build(c, o, verb, key, prefix, with_values, o->size);
+    added = build(c, o, verb, key, prefix, with_values, o->size, built);
     dt = secs_since(t0);
-    if (added != o->size)
-        die("%s %s: %" PRIu64 " new elements, not %" PRIu64, verb, key, added, o->size);
+    if (added != *built)
+        die("%s %s: %" PRIu64 " new elements, not %" PRIu64, verb, key, added, *built);
     count = cmd_int(c, with_values ? "HLEN %s" : "SCARD %s", key);
-    if ((uint64_t)count != o->size)
+    if ((uint64_t)count != *built)
         die("%s %s counts %lld elements, not %" PRIu64, with_values ? "HLEN" : "SCARD", key, count,
-            o->size);
+            *built);
     s = info_all(c);
     info_num(s, "index_entry_bytes", &e1);
     omk_free(s);
     q = disk_quiesce(c, o, 120, &d1);
     printf("build %s: %s %s in %.1f s, %s %s/s (%s, %u per command, %u commands in flight); "
-           "index entry %.0f B; element CF +%.1f MB, rocksdb_disk_bytes +%.1f MB, data dir "
-           "+%.1f MB (quiet %.1f s later)\n", key, commas(a, o->size), what, dt,
-           commas(b, (uint64_t)(o->size / dt)), what, verb, o->batch, o->depth, e1 - e0,
+           "index entry %.0f B; element CF %+.1f MB, rocksdb_disk_bytes %+.1f MB, data dir "
+           "%+.1f MB (quiet %.1f s later)\n", key, commas(a, *built), what, dt,
+           commas(b, (uint64_t)((double)*built / dt)), what, verb, o->batch, o->depth, e1 - e0,
            mb((double)disk_elem(&d1) - (double)disk_elem(&d0)),
            mb((double)d1.info - (double)d0.info), mb((double)d1.du - (double)d0.du), q);
-    csv_row(phase, "elements", (double)o->size, "elements");
+    csv_row(phase, "elements", (double)*built, "elements");
+    csv_row(phase, "stopped", *built < o->size, "bool");
     csv_row(phase, "seconds", dt, "s");
-    csv_row(phase, "rate", (double)o->size / dt, "elements/s");
+    csv_row(phase, "rate", (double)*built / dt, "elements/s");
     csv_row(phase, "entry_bytes", e1 - e0, "B");
     csv_row(phase, "elem_added", (double)disk_elem(&d1) - (double)disk_elem(&d0), "B");
     csv_row(phase, "disk_added", (double)d1.info - (double)d0.info, "B");
@@ -1065,8 +1084,8 @@ int main(int argc, char **argv)
 
     bytes_per_key(c, &o);
 
-    grown_h = build_large(c, &o, "HSET", "big:hash", 'f', 1, "fields", "build_hash");
-    grown_s = build_large(c, &o, "SADD", "big:set", 'm', 0, "members", "build_set");
+    grown_h = build_large(c, &o, "HSET", "big:hash", 'f', 1, "fields", "build_hash", &o.built_h);
+    grown_s = build_large(c, &o, "SADD", "big:set", 'm', 0, "members", "build_set", &o.built_s);
     counts_noread(c);
     probe(c, &o, PROBE_HGET, 1, &seed);
     probe(c, &o, PROBE_HGET, 0, &seed);
@@ -1078,8 +1097,8 @@ int main(int argc, char **argv)
     usleep((useconds_t)(o.idle_s * 1e6));
     side_stop(&side, "idle", "client_idle");
 
-    del_phase(c, &o, "big:hash", "fields", "del_hash", grown_h);
-    del_phase(c, &o, "big:set", "members", "del_set", grown_s);
+    del_phase(c, &o, "big:hash", "fields", "del_hash", o.built_h, grown_h);
+    del_phase(c, &o, "big:set", "members", "del_set", o.built_s, grown_s);
 
     info = info_all(c);
     if (info_num(info, "index_bytes_per_key", &ver))

@@ -561,6 +561,8 @@ class Report:
             f"collection's build added (or a time limit passes).\n")
         out = []
         for ph, name in (("build_hash", "hash"), ("build_set", "set")):
+            if g(ph, "stopped") == 1:
+                name += f" (**stopped at its time limit**, of {at})"
             out.append([name, fmt_int(g(ph, "elements")), fmt(g(ph, "seconds"), 1),
                         fmt_int(g(ph, "rate")), fmt(g(ph, "disk_added") / 1e6, 1),
                         fmt(g(ph, "dir_added") / 1e6, 1)])
