@@ -42,3 +42,14 @@ bench_cache_bench_SOURCES = bench/cache-bench.c
 bench_cache_bench_LDADD = store/libomkstore.a index/libomkindex.a common/libomkcommon.a \
 	$(ROCKSDB_LIBS) $(PTHREAD_LIBS) -lm
 # ---- end cache-bench ----
+
+# ---- coll-large ----
+# coll-large: a 10M-field hash and a 10M-member set built through the server (issue 20):
+# counts without reads, HGET/SISMEMBER latency, DEL, the space coming back, index bytes per
+# key (bench/README.md). A hiredis client, like clients/omenkv-bench; run by bench/run-all.
+noinst_PROGRAMS += bench/coll-large
+bench_coll_large_SOURCES = bench/coll-large.c
+bench_coll_large_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+bench_coll_large_LDADD = clients/libomkbench.a common/libomkcommon.a $(HIREDIS_LIBS) \
+	$(PTHREAD_LIBS) -lm
+# ---- end coll-large ----

@@ -36,6 +36,11 @@ TARGET_STORE_CACHED_US = 1.0      # ... and at most 1 us when cached
 TARGET_RESTART_S = 10.0           # restart at 10M keys
 TARGET_SCAN_KEYS_S = 1e6          # SCAN of all keys, COUNT 1000, over loopback
 TARGET_KEYS = 10_000_000          # the size the store/restart targets are stated at
+# Issue 20 (hashes and sets), on the medians of bench/vs-redis: each test's ratio against
+# Redis at least that of the string test named here, same -P and appendfsync.
+TARGETS_COLL_VS = {"hset": "set", "sadd": "set", "hget": "get"}
+TARGET_COLL_SIZE = 10_000_000     # coll-large's figures are asked at 10M elements
+TARGET_DEL_MS = 10.0              # DEL of a large collection is O(1): milliseconds
 
 
 def read_csv(results, name):
@@ -225,10 +230,23 @@ class Report:
                  "and the same `appendfsync`, each loaded with the 100k-key hot set, then "
                  "`redis-benchmark -c 50 -d 64 -r 100000 -t set|get` run against each in turn "
                  "(omenkv, Redis, omenkv, ...) for the rounds given; the ratio is median over "
-                 "median, and every single run is listed.\n")
+                 "median, and every single run is listed. HSET, SADD and SPOP are "
+                 "redis-benchmark's own tests (`-t hset|sadd|spop`: random fields and members "
+                 "of one growing hash `myhash` and set `myset`; before the SPOP rounds `myset` "
+                 "is filled so that no round empties it); HGET is `HGET h:__rand_int__ f1` over "
+                 "100k hashes of 4 fields with 64-byte values, written to both servers first.\n")
         out = []
+        ratios = {(r["test"], r["pipeline"], r["fsync"]): fnum(r["ratio"]) for r in rows}
         for r in rows:
             ratio = fnum(r["ratio"])
+            base = TARGETS_COLL_VS.get(r["test"])
+            want = ratios.get((base, r["pipeline"], r["fsync"])) if base else None
+            if want is not None and r["fsync"] == "everysec":
+                self.target(f"paired median {r['test'].upper()} "
+                            f"{'-P ' + r['pipeline'] if r['pipeline'] != '1' else 'unpipelined'}"
+                            f", omenkv / Redis AOF everysec, >= {base.upper()}'s (issue 20)",
+                            f"{ratio:.3f}x vs {want:.3f}x", ratio >= want,
+                            f"median of {r['rounds']}")
             out.append([r["test"].upper(), r["pipeline"], r["fsync"], r["rounds"],
                         fmt_int(fnum(r["omenkv_rps"])), fmt_int(fnum(r["redis_rps"])),
                         fmt_ratio(ratio), r["omenkv_runs"], r["redis_runs"]])
@@ -521,8 +539,110 @@ class Report:
                 for i in impls])
         self.add(table(["key set", "keys", "metric"] + impls, out))
 
+    def coll_large(self):
+        rows = read_csv(self.results, "coll_large.csv")
+        self.add("## Large collections through the server (bench/coll-large)\n")
+        if not rows:
+            self.add("_No data: the section did not run or failed._\n")
+            return
+        v = {(r["phase"], r["metric"]): fnum(r["value"]) for r in rows}
+        g = lambda ph, m: v.get((ph, m), math.nan)
+        n = g("run", "size")
+        at = fmt_keys(n) if not math.isnan(n) else "?"
+        self.add(
+            f"`bench/coll-large` against omenkv with its defaults: a hash of {at} fields "
+            f"(`HSET big:hash f:%012d <16 bytes>`) and a set of {at} members (`SADD big:set "
+            f"m:%012d`), each built over one connection, 100 elements per command and 16 "
+            f"commands in flight; then HLEN, SCARD, EXISTS and TYPE 100 times each while INFO's "
+            f"`rocksdb_reads` is watched; HGET and SISMEMBER of random present and absent "
+            f"elements, one call at a time (latency from sending to the parsed reply); DEL of "
+            f"each while a second client runs GET and HGET of small keys, INFO sampled every "
+            f"100 ms until the store's reclaimer has compacted the dead elements away "
+            f"(`collections_reclaims` grew; the compaction's own time is "
+            f"`collections_last_reclaim_ms`) or a time limit passed. Element CF: INFO's "
+            f"`rocksdb_element_bytes`; data dir: its size on disk (du, which counts "
+            f"RocksDB's preallocated blocks and the write-ahead log).\n")
+        out = []
+        for ph, name in (("build_hash", "hash"), ("build_set", "set")):
+            if g(ph, "stopped") == 1:
+                name += f" (**stopped at its time limit**, of {at})"
+            out.append([name, fmt_int(g(ph, "elements")), fmt(g(ph, "seconds"), 1),
+                        fmt_int(g(ph, "rate")), fmt(g(ph, "elem_added") / 1e6, 1),
+                        fmt(g(ph, "disk_added") / 1e6, 1), fmt(g(ph, "dir_added") / 1e6, 1),
+                        fmt_int(g(ph, "entry_bytes"))])
+        self.add(table(["collection", "elements", "build s", "elements/s",
+                        "element CF added MB", "rocksdb_disk_bytes added MB",
+                        "data dir added MB", "its index entry B"], out))
+        out = []
+        for ph, name in (("hget_hit", "HGET present field"), ("hget_miss", "HGET absent field"),
+                         ("sismember_hit", "SISMEMBER member"),
+                         ("sismember_miss", "SISMEMBER non-member")):
+            out.append([name, fmt(g(ph, "p50"), 1), fmt(g(ph, "p99"), 1), fmt(g(ph, "max"), 1),
+                        fmt(g(ph, "reads_per_call"), 2)])
+        self.add(table(["call", "p50 us", "p99 us", "max us", "RocksDB reads per call"], out))
+        reads = g("counts", "rocksdb_reads")
+        self.add(f"HLEN, SCARD, EXISTS and TYPE of the two large keys, 100 times each: "
+                 f"`rocksdb_reads` moved by {fmt_int(reads)}.\n")
+        out = [["none (before the DELs)", "-", "-", "-", "-", "-",
+                fmt(g("client_idle", "client_get_p50"), 1),
+                fmt(g("client_idle", "client_get_p99"), 1),
+                fmt(g("client_idle", "client_hget_p50"), 1),
+                fmt(g("client_idle", "client_hget_p99"), 1)]]
+        for ph, name in (("del_hash", "DEL of the hash"), ("del_set", "DEL of the set")):
+            back = g(ph, "reclaimed")
+            out.append([name, fmt(g(ph, "del_ms"), 2),
+                         (fmt(g(ph, "reclaim_s"), 2) if back == 1
+                          else f"not within {fmt(g(ph, 'reclaim_s'), 0)}"),
+                         fmt_int(g(ph, "compaction_ms")),
+                         fmt(g(ph, "elem_before") / 1e6, 1) + " / " +
+                         fmt(g(ph, "elem_after") / 1e6, 1),
+                         fmt(g(ph, "dir_before") / 1e6, 1) + " / " +
+                         fmt(g(ph, "dir_after") / 1e6, 1),
+                         fmt(g(ph, "client_get_p50"), 1), fmt(g(ph, "client_get_p99"), 1),
+                         fmt(g(ph, "client_hget_p50"), 1), fmt(g(ph, "client_hget_p99"), 1)])
+        self.add(table(["while", "DEL ms", "reclaimed after s", "its compaction ms",
+                        "element CF MB before / after", "data dir MB before / after",
+                        "2nd client GET p50 us", "GET p99 us", "HGET p50 us", "HGET p99 us"],
+                       out))
+        out = []
+        for ph, name in (("string", "string (16-byte value)"),
+                         ("hash_small", "hash, 4 fields (inline)"),
+                         ("set_small", "set, 4 members (inline)")):
+            e, i = g(ph, "entry_bytes_per_key"), g(ph, "index_bytes_per_key")
+            out.append([name, fmt(e, 1), fmt(i, 1), fmt(e + i, 1)])
+        self.add("Index bytes per key, from INFO's `index_entry_bytes` and `index_bytes` grown "
+                 "over `index_keys` grown while keys of one type with 14-byte names were "
+                 "written (the node bytes are the index's growth over those inserts, which "
+                 "depends on where in the index the keys land, not on their type):\n")
+        self.add(table(["keys", "entry B/key", "index nodes B/key", "total B/key"], out))
+        note = "" if n >= TARGET_COLL_SIZE else \
+            f"measured at {at}; the issue states {fmt_keys(TARGET_COLL_SIZE)} (run --full)"
+        for ph, name in (("build_hash", "hash"), ("build_set", "set")):
+            e = g(ph, "elements")
+            self.target(f"a {at}-element {name} built through the server (issue 20)",
+                        f"{fmt_int(e)} in {fmt(g(ph, 'seconds'), 1)} s "
+                        f"({fmt_int(g(ph, 'rate'))}/s)", e >= n,
+                        "stopped at coll-large's time limit" if g(ph, "stopped") == 1 else note)
+        self.target("HLEN / SCARD / EXISTS / TYPE of large collections read nothing from "
+                    "RocksDB (issue 20)", f"{fmt_int(reads)} reads", reads == 0, note)
+        for ph, name in (("del_hash", "hash"), ("del_set", "set")):
+            d = g(ph, "del_ms")
+            self.target(f"DEL of the large {name} is O(1): <= {TARGET_DEL_MS:g} ms (issue 20)",
+                        f"{fmt(d, 2)} ms", d <= TARGET_DEL_MS, note)
+            back = g(ph, "reclaimed")
+            self.target(f"disk space of the deleted {name} comes back (issue 20)",
+                        (f"in {fmt(g(ph, 'reclaim_s'), 1)} s" if back == 1 else
+                         f"not within {fmt(g(ph, 'reclaim_s'), 0)} s"), back == 1,
+                        f"element CF {fmt(g(ph, 'elem_before') / 1e6, 1)} -> "
+                        f"{fmt(g(ph, 'elem_after') / 1e6, 1)} MB")
+        es, eh, et = (g("string", "entry_bytes_per_key"), g("hash_small", "entry_bytes_per_key"),
+                      g("set_small", "entry_bytes_per_key"))
+        self.target("index entry of a collection key no larger than a string's (issue 20)",
+                    f"hash {fmt(eh, 1)}, set {fmt(et, 1)}, string {fmt(es, 1)} B/key",
+                    None if math.isnan(es) else max(eh, et) <= es)
+
     def targets_table(self):
-        self.add("## Targets (issues 5 and 18)\n")
+        self.add("## Targets (issues 5, 18 and 20)\n")
         self.add("Each line compares a figure of this run with the target the issue states.\n")
         self.add(table(["target", "measured", "verdict", "note"], self.targets))
 
@@ -530,7 +650,7 @@ class Report:
         self.header()
         body_start = len(self.parts)
         for fn in (self.redis_benchmark, self.vs_redis, self.keycount, self.memory_restart_scan, self.cache,
-                   self.store, self.index):
+                   self.store, self.index, self.coll_large):
             fn()
         if not HAVE_MPL:
             self.parts.insert(body_start, "_python3-matplotlib is not installed: tables only, "
