@@ -622,6 +622,7 @@ int coll_remove(struct coll *c, struct omk_slice e, int *removed)
         coll_pend_put(c, e, (struct omk_slice){"", 0}, 1, existed);
         coll_split_write(c, e, (struct omk_slice){"", 0}, 1);
         c->count--;
+        c->removed++;
         c->changed = 1;
         return STORE_OK;
     }
@@ -858,6 +859,7 @@ int coll_save(struct coll *c)
                 return rc;
         }
         coll_put_split(c);
+        store_reclaim_removed(c->op->s, c->id, c->removed, c->count);
         return STORE_OK;
     }
     for (size_t i = 0; i < c->n; i++)

@@ -79,6 +79,7 @@ struct coll {
     uint64_t count;         /* its elements now */
     uint64_t id;            /* split: its id */
     int changed;            /* coll_save() has something to write */
+    uint64_t removed;       /* split elements removed through this handle */
     /* Inline: the elements, pointing into 'src' (the value read) or 'mem'. */
     struct coll_elem *el;
     size_t n, cap;

@@ -1,10 +1,14 @@
 /* reclaim.c - gives back the disk space of large split collections that died (deleted,
- * overwritten, expired, flushed). Their deaths are O(1) for the caller: the top-level
+ * overwritten, expired, flushed), and clears the deletions a live one piled up. Their deaths are O(1) for the caller: the top-level
  * record goes and the id leaves the live set (coll.c). The element records stay until a
  * compaction runs the dead-id filter over them (rocks.c), which for data in RocksDB's
  * lower levels may take long; so a death of at least RECLAIM_MIN elements queues a
  * compaction of the dead id's key range, run by this file's thread, one at a time, in
- * the background. FLUSHALL queues the whole element column family.
+ * the background. FLUSHALL queues the whole element column family. A live collection
+ * that lost many elements (an SPOP loop emptying a set) leaves one tombstone per element
+ * in its range, which every walk and random pick then steps over: once its removals
+ * since its last compaction pass RECLAIM_MIN and what it still holds, its range is
+ * queued the same way (the counts live in a small table here, lost at a restart).
  *
  * Threads: store_reclaim_note() from any thread (under a stripe: it only queues); the
  * reclaimer thread alone compacts. No store lock is held while it compacts. */
@@ -21,6 +25,7 @@
 #include "store/store_internal.h"
 
 #define RECLAIM_QUEUE 256 /* ids waiting; past it, the whole column family is compacted */
+#define RECLAIM_CHURN 64  /* live collections whose removals are counted */
 
 struct reclaimer {
     pthread_t thread;
@@ -30,6 +35,7 @@ struct reclaimer {
     size_t n;
     int all;              /* compact the whole element column family */
     int stop;
+    struct { uint64_t id, removed; } churn[RECLAIM_CHURN]; /* live ids' removals */
     atomic_uint_fast64_t done; /* compactions run */
     atomic_int_fast64_t last_ms; /* how long the last one took */
 };
@@ -104,6 +110,16 @@ void store_reclaim_stop(struct store *s)
     s->reclaim = NULL;
 }
 
+/* Queue 'id' (r->mu held). */
+static void reclaim_queue(struct reclaimer *r, uint64_t id)
+{
+    if (id == 0 || r->n == RECLAIM_QUEUE)
+        r->all = 1;
+    else
+        r->ids[r->n++] = id;
+    pthread_cond_signal(&r->cv);
+}
+
 void store_reclaim_note(struct store *s, uint64_t id, uint64_t count)
 {
     struct reclaimer *r = s->reclaim;
@@ -111,11 +127,33 @@ void store_reclaim_note(struct store *s, uint64_t id, uint64_t count)
     if (!r || (id != 0 && count < RECLAIM_MIN))
         return;
     omk_mutex_lock(&r->mu);
-    if (id == 0 || r->n == RECLAIM_QUEUE)
-        r->all = 1;
-    else
-        r->ids[r->n++] = id;
-    pthread_cond_signal(&r->cv);
+    reclaim_queue(r, id);
+    omk_mutex_unlock(&r->mu);
+}
+
+void store_reclaim_removed(struct store *s, uint64_t id, uint64_t removed, uint64_t left)
+{
+    struct reclaimer *r = s->reclaim;
+    size_t slot = 0;
+
+    if (!r || removed == 0)
+        return;
+    omk_mutex_lock(&r->mu);
+    for (size_t i = 0; i < RECLAIM_CHURN; i++) {
+        if (r->churn[i].id == id) {
+            slot = i;
+            break;
+        }
+        if (r->churn[i].removed < r->churn[slot].removed)
+            slot = i; /* else the least churned one gives its place */
+    }
+    if (r->churn[slot].id != id)
+        r->churn[slot].id = id, r->churn[slot].removed = 0;
+    r->churn[slot].removed += removed;
+    if (r->churn[slot].removed >= RECLAIM_MIN && r->churn[slot].removed >= left) {
+        r->churn[slot].removed = 0;
+        reclaim_queue(r, id);
+    }
     omk_mutex_unlock(&r->mu);
 }
 

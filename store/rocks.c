@@ -471,6 +471,10 @@ int rocks_open(const struct store_config *c, rocks_live_fn *live, void *live_arg
     rocks_table_options(bbto, c, r->cache, 1);
     rocksdb_options_set_block_based_table_factory(r->cf_opts[ROCKS_CF_ELEMS], bbto);
     rocksdb_block_based_options_destroy(bbto);
+    /* A table file written with many deletions (SPOP, SREM, HDEL of many elements) is
+     * compacted soon: walks and random picks would otherwise step over each tombstone. */
+    rocksdb_options_add_compact_on_deletion_collector_factory(r->cf_opts[ROCKS_CF_ELEMS],
+                                                              16384, 8192);
     if (live)
         rocksdb_options_set_compaction_filter_factory(
             r->cf_opts[ROCKS_CF_ELEMS],

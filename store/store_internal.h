@@ -57,6 +57,9 @@ struct reclaimer;
  *      'excl' held (as reader, or as writer by store_flush) and no shard lock; pins
  *      (cache_pin/unpin) are atomics and may be taken under a shard lock.
  *
+ * reclaim.c's mutex is a leaf too: queued to under a stripe, never held while another
+ * lock is taken or RocksDB is called.
+ *
  * rocks.c's 'life' lock comes after 'excl' (a reopen holds both as writer; a checkpoint
  * holds only 'life', as reader), and RocksDB's internal locks come after all of these. The counters are atomics and need
  * no lock; they are exact because each change is made under the key's stripe (or the
@@ -505,6 +508,9 @@ void recover_tables_free(char **names, uint64_t *sizes, size_t n);
 void store_reclaim_start(struct store *s);
 void store_reclaim_stop(struct store *s);
 void store_reclaim_note(struct store *s, uint64_t id, uint64_t count);
+/* Live split collection 'id' lost 'removed' elements and holds 'left': queue its range
+ * once its removals since the last pass reach RECLAIM_MIN and 'left' (reclaim.c). */
+void store_reclaim_removed(struct store *s, uint64_t id, uint64_t removed, uint64_t left);
 void store_reclaim_stats(struct store *s, uint64_t *done, int64_t *last_ms);
 
 /* Finish the background save thread, if one was started (checkpoint.c; store_close). */
