@@ -44,6 +44,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -2539,6 +2540,7 @@ int main(int argc, char **argv)
         if (opt.families & (1 << f))
             snprintf(fams + strlen(fams), sizeof(fams) - strlen(fams), "%s%s", fams[0] ? "," : "",
                      famnames[f]);
+    signal(SIGPIPE, SIG_IGN); /* a server that closed the connection: write() fails */
     ca.addr = opt.a;
     cb.addr = opt.b;
     if (df_connect(&ca) < 0 || df_connect(&cb) < 0)
