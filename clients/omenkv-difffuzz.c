@@ -97,7 +97,9 @@ static void df_usage(void)
             "  --debug-check a|b|ab DEBUG CHECK (omenkv's self-check) on that server at the\n"
             "                       end, and every --check-every commands; an error fails\n"
             "  --check-every N      (default 0: only at the end)\n"
-            "  --trace              print every command sent\n");
+            "  --trace              print every command sent to A (\"N: ...\" for the\n"
+            "                       stream's command N, \"N+: ...\" for the state reads and\n"
+            "                       SCAN steps that follow it)\n");
 }
 
 /* ---- random numbers (splitmix64: any seed, 0 included, is fine) ---- */
@@ -520,6 +522,15 @@ static void df_show_cmd(struct df_buf *b, const struct df_cmd *c)
     }
 }
 
+/* ---- the run's state ---- */
+
+static long long df_ncmd;     /* commands of the stream sent so far */
+static long long df_naux;     /* extra commands: state reads, walk steps, re-syncs */
+static long long df_ndiffs;
+static int df_proto = 2;      /* the protocol both connections speak now */
+static int df_db;             /* the database both connections have SELECTed */
+static const struct df_cmd *df_cur; /* the stream command being checked (for reports) */
+
 /* Send 'c' to 'conn'. 0, or -1 with conn->err set. */
 static int df_send(struct df_conn *conn, const struct df_cmd *c)
 {
@@ -530,6 +541,13 @@ static int df_send(struct df_conn *conn, const struct df_cmd *c)
     if (len < 0) {
         snprintf(conn->err, sizeof(conn->err), "cannot format the command");
         return -1;
+    }
+    if (opt.trace && conn->name == 'a') {
+        struct df_buf b = {0};
+
+        df_show_cmd(&b, c);
+        printf("%lld%s: %s\n", df_ncmd, c == df_cur ? "" : "+", b.p);
+        free(b.p);
     }
     while (done < (size_t)len) {
         ssize_t n = write(conn->ctx->fd, out + done, (size_t)len - done);
@@ -547,14 +565,6 @@ static int df_send(struct df_conn *conn, const struct df_cmd *c)
     return 0;
 }
 
-/* ---- the run's state ---- */
-
-static long long df_ncmd;     /* commands of the stream sent so far */
-static long long df_naux;     /* extra commands: state reads, walk steps, re-syncs */
-static long long df_ndiffs;
-static int df_proto = 2;      /* the protocol both connections speak now */
-static int df_db;             /* the database both connections have SELECTed */
-static const struct df_cmd *df_cur; /* the stream command being checked (for reports) */
 
 /* ---- reporting ---- */
 
@@ -1453,13 +1463,6 @@ static int df_run(const struct df_cmd *c)
 
     df_cur = c;
     df_hist_add(c);
-    if (opt.trace) {
-        struct df_buf b = {0};
-
-        df_show_cmd(&b, c);
-        printf("%lld: %s\n", df_ncmd, b.p);
-        free(b.p);
-    }
     if (c->kind == DF_RANDOM)
         return df_run_random(c);
     if (c->kind == DF_WALK)
