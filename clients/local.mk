@@ -18,6 +18,18 @@ tests_unit_test_bench_hist_SOURCES = tests/unit/test_bench_hist.c tests/tap.h
 tests_unit_test_bench_hist_LDADD = clients/libomkbench.a common/libomkcommon.a -lm
 # ---- end omenkv-bench ----
 
+# ---- omenkv-difffuzz ----
+# Issue 20's differential fuzzer: one random command stream to omenkv and to
+# redis-server 7.0, replies compared (clients/README.md has the long runs and seeds).
+noinst_PROGRAMS += clients/omenkv-difffuzz
+clients_omenkv_difffuzz_SOURCES = clients/omenkv-difffuzz.c
+clients_omenkv_difffuzz_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+clients_omenkv_difffuzz_LDADD = $(HIREDIS_LIBS)
+# Its bounded run in make check against a redis-server it starts (about 30 s).
+TESTS += tests/integ/test_difffuzz.sh
+EXTRA_DIST += tests/integ/test_difffuzz.sh
+# ---- end omenkv-difffuzz ----
+
 # ---- omenkv-crashcheck ----
 # Issue 7, reliability and limits: the kill -9 checker, the tests that prove each limit
 # and behaviour, and the fuzz target of the whole command path. Long runs: clients/README.md.

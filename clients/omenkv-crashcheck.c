@@ -37,6 +37,27 @@
  * holds exactly its last acknowledged version and every counter equals its number of
  * acknowledged INCRs.
  *
+ * Collections (issue 20; on when the server knows HINCRBY and SADD): --hash-writers
+ * threads (default 2) HINCRBY random fields f<i> (--hash-fields, 300) of their own
+ * hashes cc:h:<t>:<j> (--coll-keys, 4) by 1 to 3, and --set-writers threads (default 2)
+ * SADD 1 to 4 members, or SREM one, of their own sets cc:s:<t>:<j> (integer members in
+ * even-numbered sets, so they start as intsets; "m<i>" in odd ones; --set-members, 2000).
+ * Even-numbered collection writers have one request in flight, odd-numbered ones send
+ * --coll-depth (16) commands at once. A writer alone touches its collections, so it
+ * knows every reply in advance (HINCRBY: the acknowledged value plus the increment;
+ * SADD/SREM: how many of its members were absent/present) and a reply that differs
+ * stops the round. After a kill, every field must read at least its acknowledged value
+ * and at most that plus the increments in flight; every member whose last acknowledged
+ * operation added it must be there (unless an SREM of it was in flight), no other member
+ * may be (unless an SADD of it was in flight), an SADD in flight must have landed for all
+ * of its new members or for none (one batch), and HLEN/SCARD (the count kept in RAM)
+ * must equal the number of fields/members read. --mix string,hash,set picks which kinds
+ * of clients run (string: the writers and shared counters above).
+ *
+ * Self-check: the server runs with enable-debug-command, and after each restart the
+ * checker sends DEBUG CHECK (the store's own walk: index counts against the disk) when
+ * the server has it; an error reply is a violation (--no-self-check skips it).
+ *
  * --flushes runs the server with a 1 MB write buffer and 1 KB values, so RocksDB
  * flushes memtables and compacts during the load (the counts come from its LOG).
  * INCR is used only if COMMAND INFO knows it (a notice says when it is skipped).
@@ -117,6 +138,35 @@ struct cc_sharer {
     char err[160];
 };
 
+/* A field of a collection writer's hash, as the writer knows it. */
+struct cc_field {
+    long long acked;  /* value the last acknowledged HINCRBY returned (0: none yet) */
+    long long flight; /* increments sent whose replies did not come */
+};
+
+/* A member of a collection writer's set, as the writer knows it. */
+struct cc_member {
+    uint8_t acked;      /* 1: the last acknowledged operation on it added it */
+    uint8_t flight_op;  /* CC_SET: an SADD of it in flight, CC_DEL: an SREM, CC_NONE */
+    uint16_t flight_grp; /* the in-flight command's place in its batch + 1: the members of
+                          * one SADD share it (they land together or not at all) */
+};
+
+/* A writer of hashes (HINCRBY) or sets (SADD/SREM), owning cc:h:<id>:<j> or
+ * cc:s:<id>:<j>. Same threading as struct cc_writer. */
+struct cc_cwriter {
+    int id;
+    int hash;                   /* 1: hashes, 0: sets */
+    int depth;                  /* commands sent at once */
+    pthread_t thread;
+    struct cc_field *fields;    /* hash: --coll-keys x --hash-fields */
+    struct cc_member *members;  /* set: --coll-keys x --set-members */
+    uint64_t rng;
+    uint64_t acked;             /* acknowledged commands this round */
+    int stopped;
+    char err[200];
+};
+
 struct cc_opts {
     const char *server;
     const char *dir;            /* NULL: a new temp dir per fsync mode */
@@ -136,6 +186,11 @@ struct cc_opts {
     int keep;
     int inject;                 /* --inject-faults: damage data after each restart */
     uint64_t seed;
+    int hash_writers, set_writers; /* collection writers (0 when the server lacks them) */
+    int coll_keys;              /* hashes or sets per collection writer */
+    int hash_fields, set_members; /* the field and member spaces of one collection */
+    int coll_depth;             /* commands at once of the odd-numbered collection writers */
+    int no_self_check;          /* --no-self-check: no DEBUG CHECK after restarts */
 };
 
 static struct cc_opts opt;
@@ -146,6 +201,11 @@ static int cc_use_incr;
 static int cc_round_seq; /* rounds started, all modes: picks each round's kill time */
 static int cc_nwriters;  /* opt.threads + opt.npipelined */
 static atomic_int cc_stop; /* the clean round: clients stop after their current batch */
+/* The collection writers of the current mode (hash writers first); main thread, except
+ * each writer's own entry while its thread runs. */
+static struct cc_cwriter *cc_cws;
+static int cc_ncws;
+static int cc_self_check; /* 1: the server answers DEBUG CHECK */
 /* The shared counters: their values when the round started (what was read after the
  * previous one; 0 before the first). Main thread only. */
 static long long cc_shared_base[CC_MAX_SHARED];
@@ -174,6 +234,15 @@ static void cc_usage(void)
             "  --flushes          1 MB RocksDB write buffer: flushes and compactions during load\n"
             "  --seed N           random seed (default: time)\n"
             "  --keep             keep the data directory and log\n"
+            "  --hash-writers N   threads HINCRBYing fields of their own hashes (default 2)\n"
+            "  --set-writers N    threads SADDing/SREMing members of their own sets (default 2)\n"
+            "  --coll-keys N      hashes or sets per collection writer (default 4)\n"
+            "  --hash-fields N    fields per hash (default 300)\n"
+            "  --set-members N    members per set (default 2000)\n"
+            "  --coll-depth N     commands at once of every other collection writer (16)\n"
+            "  --mix LIST         which clients run: string,hash,set (default all three;\n"
+            "                     hash and set only if the server has HINCRBY and SADD)\n"
+            "  --no-self-check    no DEBUG CHECK after each restart\n"
             "  --inject-faults    after each restart, undo some acknowledged writes through\n"
             "                     the protocol (a lost SET, an old version, a resurrected\n"
             "                     DEL, a lower counter): the rounds must then fail; this\n"
@@ -289,6 +358,8 @@ static double cc_server_start(const char *fsync)
     argv[n++] = fsync;
     argv[n++] = "--io-threads";
     argv[n++] = "2";
+    argv[n++] = "--enable-debug-command"; /* DEBUG CHECK, the store's self-check */
+    argv[n++] = "yes";
     if (opt.flushes) {
         argv[n++] = "--rocksdb-write-buffer-size";
         argv[n++] = "1mb";
@@ -576,6 +647,338 @@ dead:
     return NULL;
 }
 
+/* ---- collection writers (issue 20) ---- */
+
+/* Write the name of member 'i' of set 'j' into 'buf' (integers in even-numbered sets, so
+ * that they start as intsets and become hashtables past 512 members). */
+static int cc_member_name(char *buf, size_t len, int j, int i)
+{
+    return j % 2 ? snprintf(buf, len, "m%d", i) : snprintf(buf, len, "%d", i);
+}
+
+/* One command of a collection writer's batch. */
+struct cc_csent {
+    int j;          /* the collection */
+    int idx[4];     /* the field, or the members */
+    int n;          /* members named (1 for HINCRBY) */
+    long long delta; /* HINCRBY's increment */
+    enum cc_op op;  /* sets: CC_SET (SADD) or CC_DEL (SREM) */
+    long long want; /* the reply the writer expects */
+};
+
+/* A hash writer's batch: w->depth HINCRBYs of random fields by 1 to 3, each expecting
+ * the acknowledged value plus the increment. */
+static void cc_hash_batch(struct cc_cwriter *w, redisContext *c, struct cc_csent *sent)
+{
+    for (int n = 0; n < w->depth; n++) {
+        struct cc_csent *o = &sent[n];
+        struct cc_field *f;
+
+        o->j = (int)(cc_rand(&w->rng) % (uint64_t)opt.coll_keys);
+        o->idx[0] = (int)(cc_rand(&w->rng) % (uint64_t)opt.hash_fields);
+        o->n = 1;
+        o->delta = 1 + (long long)(cc_rand(&w->rng) % 3);
+        f = &w->fields[o->j * opt.hash_fields + o->idx[0]];
+        f->flight += o->delta;
+        o->want = f->acked + f->flight; /* the replies come in order */
+        redisAppendCommand(c, "HINCRBY cc:h:%d:%d f%d %lld", w->id, o->j, o->idx[0], o->delta);
+    }
+}
+
+/* A set writer's batch: w->depth commands, each an SADD of 1 to 4 members or (one time in
+ * four) an SREM of one, never naming a member twice in a batch; each expects how many of
+ * its members were absent (SADD) or present (SREM). */
+static void cc_set_batch(struct cc_cwriter *w, redisContext *c, struct cc_csent *sent)
+{
+    for (int n = 0; n < w->depth; n++) {
+        struct cc_csent *o = &sent[n];
+        const char *argv[6];
+        size_t lens[6];
+        char names[4][24], key[48];
+
+        o->j = (int)(cc_rand(&w->rng) % (uint64_t)opt.coll_keys);
+        o->op = cc_rand(&w->rng) % 4 ? CC_SET : CC_DEL;
+        o->n = o->op == CC_SET ? 1 + (int)(cc_rand(&w->rng) % 4) : 1;
+        o->want = 0;
+        lens[1] = (size_t)snprintf(key, sizeof(key), "cc:s:%d:%d", w->id, o->j);
+        argv[0] = o->op == CC_SET ? "SADD" : "SREM";
+        lens[0] = 4;
+        argv[1] = key;
+        for (int k = 0; k < o->n; k++) {
+            int i = (int)(cc_rand(&w->rng) % (uint64_t)opt.set_members);
+            struct cc_member *m;
+
+            /* The next member not yet named in this batch (the space is large enough). */
+            while (w->members[o->j * opt.set_members + i].flight_op != CC_NONE)
+                i = (i + 1) % opt.set_members;
+            m = &w->members[o->j * opt.set_members + i];
+            m->flight_op = (uint8_t)o->op;
+            m->flight_grp = (uint16_t)(n + 1);
+            o->idx[k] = i;
+            o->want += o->op == CC_SET ? !m->acked : m->acked;
+            lens[2 + k] = (size_t)cc_member_name(names[k], sizeof(names[k]), o->j, i);
+            argv[2 + k] = names[k];
+        }
+        redisAppendCommandArgv(c, 2 + o->n, argv, lens);
+    }
+}
+
+/* A collection writer thread: batches of HINCRBY (hashes) or SADD/SREM (sets) on its own
+ * collections until the connection dies, cc_stop is set, or a reply is not the one the
+ * writer expected (w->err says which). */
+static void *cc_cwriter_main(void *arg)
+{
+    struct cc_cwriter *w = arg;
+    redisContext *c = cc_connect();
+    struct cc_csent *sent = calloc((size_t)w->depth, sizeof(*sent));
+
+    w->acked = 0;
+    w->stopped = 0;
+    w->err[0] = '\0';
+    if (!c || c->err || !sent) {
+        snprintf(w->err, sizeof(w->err), "cannot connect");
+        goto out;
+    }
+    while (!atomic_load(&cc_stop)) {
+        if (w->hash)
+            cc_hash_batch(w, c, sent);
+        else
+            cc_set_batch(w, c, sent);
+        for (int n = 0; n < w->depth; n++) {
+            struct cc_csent *o = &sent[n];
+            redisReply *rep = NULL;
+
+            if (redisGetReply(c, (void **)&rep) != REDIS_OK || !rep)
+                goto dead; /* the rest of the batch stays in flight */
+            if (rep->type != REDIS_REPLY_INTEGER || rep->integer != o->want) {
+                if (w->hash)
+                    snprintf(w->err, sizeof(w->err),
+                             "HINCRBY cc:h:%d:%d f%d %lld: unexpected reply (%d) %lld %.80s, "
+                             "expected %lld",
+                             w->id, o->j, o->idx[0], o->delta, rep->type, rep->integer,
+                             rep->type == REDIS_REPLY_ERROR ? rep->str : "", o->want);
+                else
+                    snprintf(w->err, sizeof(w->err),
+                             "%s of %d members of cc:s:%d:%d: unexpected reply (%d) %lld %.80s, "
+                             "expected %lld",
+                             o->op == CC_SET ? "SADD" : "SREM", o->n, w->id, o->j, rep->type,
+                             rep->integer, rep->type == REDIS_REPLY_ERROR ? rep->str : "",
+                             o->want);
+                freeReplyObject(rep);
+                goto dead;
+            }
+            if (w->hash) {
+                struct cc_field *f = &w->fields[o->j * opt.hash_fields + o->idx[0]];
+
+                f->acked = rep->integer;
+                f->flight -= o->delta;
+            } else {
+                for (int k = 0; k < o->n; k++) {
+                    struct cc_member *m = &w->members[o->j * opt.set_members + o->idx[k]];
+
+                    m->acked = o->op == CC_SET;
+                    m->flight_op = CC_NONE;
+                    m->flight_grp = 0;
+                }
+            }
+            freeReplyObject(rep);
+            w->acked++;
+        }
+    }
+    w->stopped = 1;
+    goto out;
+dead:
+    if (!w->err[0])
+        snprintf(w->err, sizeof(w->err), "%s", c->errstr[0] ? c->errstr : "connection lost");
+out:
+    if (c)
+        redisFree(c);
+    free(sent);
+    return NULL;
+}
+
+/* Read back hash 'j' of writer 'w' (HGETALL and HLEN in one pipeline) and check every
+ * field: at least its acknowledged value, at most that plus the increments in flight; no
+ * field the writer never incremented; HLEN equal to the fields read. What was read
+ * becomes the fields' history. Returns the violations; adds the fields to '*checked'. */
+static long cc_check_hash(redisContext *c, struct cc_cwriter *w, int j, long *checked)
+{
+    struct cc_field *fs = &w->fields[j * opt.hash_fields];
+    long long *seen = calloc((size_t)opt.hash_fields, sizeof(*seen));
+    redisReply *all = NULL, *len = NULL;
+    long bad = 0;
+
+    redisAppendCommand(c, "HGETALL cc:h:%d:%d", w->id, j);
+    redisAppendCommand(c, "HLEN cc:h:%d:%d", w->id, j);
+    if (redisGetReply(c, (void **)&all) != REDIS_OK ||
+        redisGetReply(c, (void **)&len) != REDIS_OK || all->type != REDIS_REPLY_ARRAY || all->elements % 2 || len->type != REDIS_REPLY_INTEGER) {
+        cc_say("VIOLATION cc:h:%d:%d: HGETALL/HLEN gave no usable reply (%.80s)", w->id, j,
+               all && all->type == REDIS_REPLY_ERROR ? all->str
+               : len && len->type == REDIS_REPLY_ERROR ? len->str : "");
+        bad++;
+        goto out;
+    }
+    if ((long long)all->elements / 2 != len->integer) {
+        cc_say("VIOLATION cc:h:%d:%d: HLEN says %lld, HGETALL returned %zu fields", w->id, j,
+               len->integer, all->elements / 2);
+        bad++;
+    }
+    for (size_t e = 0; e + 1 < all->elements; e += 2) {
+        const redisReply *k = all->element[e], *v = all->element[e + 1];
+        int i;
+        char tail;
+
+        if (sscanf(k->str, "f%d%c", &i, &tail) != 1 || i < 0 || i >= opt.hash_fields) {
+            cc_say("VIOLATION cc:h:%d:%d: a field the writer never wrote: '%.40s'", w->id, j,
+                   k->str);
+            bad++;
+            continue;
+        }
+        seen[i] = atoll(v->str);
+        if (seen[i] == 0) /* HINCRBY never leaves 0 here: the increments are positive */
+            seen[i] = -1;
+    }
+    for (int i = 0; i < opt.hash_fields; i++) {
+        long long got = seen[i] < 0 ? 0 : seen[i];
+        struct cc_field *f = &fs[i];
+
+        if (got < f->acked || got > f->acked + f->flight || seen[i] < 0) {
+            cc_say("VIOLATION cc:h:%d:%d field f%d reads %lld%s, acknowledged %lld (+%lld in "
+                   "flight)",
+                   w->id, j, i, got, seen[i] == 0 ? " (missing)" : "", f->acked, f->flight);
+            bad++;
+        } else {
+            f->acked = got;
+        }
+        f->flight = 0;
+        (*checked)++;
+    }
+out:
+    freeReplyObject(all);
+    freeReplyObject(len);
+    free(seen);
+    return bad;
+}
+
+/* Read back set 'j' of writer 'w' (SMEMBERS and SCARD) and check every member against
+ * its history, every SADD in flight for all-or-nothing, and SCARD against the members
+ * read. What was read becomes the members' history. Returns the violations; adds the
+ * members to '*checked'. */
+static long cc_check_set(redisContext *c, struct cc_cwriter *w, int j, long *checked)
+{
+    struct cc_member *ms = &w->members[j * opt.set_members];
+    uint8_t *there = calloc((size_t)opt.set_members, 1);
+    int ngrp = opt.coll_depth + 2, grp_new[CC_MAX_DEPTH + 2], grp_there[CC_MAX_DEPTH + 2];
+    redisReply *all = NULL, *card = NULL;
+    long bad = 0;
+
+    memset(grp_new, 0, sizeof(grp_new));
+    memset(grp_there, 0, sizeof(grp_there));
+    redisAppendCommand(c, "SMEMBERS cc:s:%d:%d", w->id, j);
+    redisAppendCommand(c, "SCARD cc:s:%d:%d", w->id, j);
+    if (redisGetReply(c, (void **)&all) != REDIS_OK ||
+        redisGetReply(c, (void **)&card) != REDIS_OK || all->type != REDIS_REPLY_ARRAY ||
+        card->type != REDIS_REPLY_INTEGER) {
+        cc_say("VIOLATION cc:s:%d:%d: SMEMBERS/SCARD gave no usable reply (%.80s)", w->id, j,
+               all && all->type == REDIS_REPLY_ERROR ? all->str
+               : card && card->type == REDIS_REPLY_ERROR ? card->str : "");
+        bad++;
+        goto out;
+    }
+    if ((long long)all->elements != card->integer) {
+        cc_say("VIOLATION cc:s:%d:%d: SCARD says %lld, SMEMBERS returned %zu members", w->id,
+               j, card->integer, all->elements);
+        bad++;
+    }
+    for (size_t e = 0; e < all->elements; e++) {
+        const redisReply *m = all->element[e];
+        char want[24];
+        int i = -1;
+
+        if (j % 2)
+            sscanf(m->str, "m%d", &i);
+        else
+            sscanf(m->str, "%d", &i);
+        if (i >= 0 && i < opt.set_members)
+            cc_member_name(want, sizeof(want), j, i);
+        if (i < 0 || i >= opt.set_members || strcmp(want, m->str) != 0) {
+            cc_say("VIOLATION cc:s:%d:%d: a member the writer never added: '%.40s'", w->id, j,
+                   m->str);
+            bad++;
+            continue;
+        }
+        there[i] = 1;
+    }
+    for (int i = 0; i < opt.set_members; i++) {
+        struct cc_member *m = &ms[i];
+        const char *why = NULL;
+
+        if (there[i] && !m->acked && m->flight_op != CC_SET)
+            why = "there, but never added or removed since";
+        else if (!there[i] && m->acked && m->flight_op != CC_DEL)
+            why = "missing after an acknowledged SADD (lost write)";
+        if (why) {
+            cc_say("VIOLATION cc:s:%d:%d member %d: %s (in flight: %s)", w->id, j, i, why,
+                   m->flight_op == CC_SET ? "SADD" : m->flight_op == CC_DEL ? "SREM" : "none");
+            bad++;
+        }
+        if (m->flight_op == CC_SET && !m->acked && m->flight_grp < ngrp) {
+            grp_new[m->flight_grp]++;
+            grp_there[m->flight_grp] += there[i];
+        }
+        (*checked)++;
+    }
+    for (int g = 1; g < ngrp; g++) {
+        if (grp_there[g] && grp_there[g] != grp_new[g]) {
+            cc_say("VIOLATION cc:s:%d:%d: an SADD in flight landed for %d of its %d new members "
+                   "(a command must land whole or not at all)",
+                   w->id, j, grp_there[g], grp_new[g]);
+            bad++;
+        }
+    }
+    for (int i = 0; i < opt.set_members; i++) {
+        ms[i].acked = there[i];
+        ms[i].flight_op = CC_NONE;
+        ms[i].flight_grp = 0;
+    }
+out:
+    freeReplyObject(all);
+    freeReplyObject(card);
+    free(there);
+    return bad;
+}
+
+/* Check every collection of every collection writer. Returns the violations; adds the
+ * fields and members compared to '*checked'. */
+static long cc_verify_colls(redisContext *c, long *checked)
+{
+    long bad = 0;
+
+    for (int t = 0; t < cc_ncws; t++)
+        for (int j = 0; j < opt.coll_keys; j++)
+            bad += cc_cws[t].hash ? cc_check_hash(c, &cc_cws[t], j, checked)
+                                  : cc_check_set(c, &cc_cws[t], j, checked);
+    return bad;
+}
+
+/* DEBUG CHECK on 'c': 0 when it answers +OK (or is off), else 1 after saying why. */
+static long cc_run_self_check(redisContext *c)
+{
+    redisReply *r;
+    long bad = 0;
+
+    if (!cc_self_check)
+        return 0;
+    r = redisCommand(c, "DEBUG CHECK");
+    if (!r || r->type == REDIS_REPLY_ERROR) {
+        cc_say("VIOLATION the server's self-check (DEBUG CHECK) failed: %.300s",
+               r ? r->str : "no reply");
+        bad = 1;
+    }
+    freeReplyObject(r);
+    return bad;
+}
+
 /* ---- verification ---- */
 
 /* Check what was read for key 'i' of writer 'w' ('r' the GET reply) against its
@@ -730,6 +1133,43 @@ static long cc_verify_shared(redisContext *c, struct cc_sharer *ss, long *checke
     return bad;
 }
 
+/* --inject-faults for the collections: one hash field one lower than acknowledged, one
+ * acknowledged set member removed (each with nothing in flight). Returns the number
+ * injected. */
+static int cc_inject_coll_faults(redisContext *c)
+{
+    int hash_done = 0, set_done = 0;
+
+    for (int t = cc_ncws - 1; t >= 0; t--) {
+        struct cc_cwriter *w = &cc_cws[t];
+
+        for (int j = 0; j < opt.coll_keys; j++) {
+            for (int i = 0; w->hash && !hash_done && i < opt.hash_fields; i++) {
+                struct cc_field *f = &w->fields[j * opt.hash_fields + i];
+
+                if (f->acked >= 1 && !f->flight) {
+                    freeReplyObject(redisCommand(c, "HINCRBY cc:h:%d:%d f%d -1", t, j, i));
+                    cc_say("injected: cc:h:%d:%d field f%d one lower than acknowledged", t, j, i);
+                    hash_done = 1;
+                }
+            }
+            for (int i = 0; !w->hash && !set_done && i < opt.set_members; i++) {
+                struct cc_member *m = &w->members[j * opt.set_members + i];
+                char name[24];
+
+                if (m->acked && m->flight_op == CC_NONE) {
+                    cc_member_name(name, sizeof(name), j, i);
+                    freeReplyObject(redisCommand(c, "SREM cc:s:%d:%d %s", t, j, name));
+                    cc_say("injected: cc:s:%d:%d member %s removed (acknowledged SADD lost)", t,
+                           j, name);
+                    set_done = 1;
+                }
+            }
+        }
+    }
+    return hash_done + set_done;
+}
+
 /* --inject-faults: write, through 'c', what a broken server could have recovered: an
  * acknowledged SET undone (key deleted), a key one version back, a deleted key back at
  * an older version, a counter one lower, a shared counter one lower than a reply showed.
@@ -789,6 +1229,7 @@ static int cc_inject_faults(redisContext *c, struct cc_writer *ws, const struct 
             n++;
         }
     }
+    n += cc_inject_coll_faults(c);
     free(val);
     return n;
 }
@@ -952,6 +1393,8 @@ static void cc_load_start(struct cc_writer *ws, struct cc_sharer *ss)
     for (int t = 0; t < opt.shared_clients; t++)
         if (ss[t].started)
             pthread_create(&ss[t].thread, NULL, cc_sharer_main, &ss[t]);
+    for (int t = 0; t < cc_ncws; t++)
+        pthread_create(&cc_cws[t].thread, NULL, cc_cwriter_main, &cc_cws[t]);
 }
 
 /* Wait for the load's threads; return the writes they had acknowledged. 'why' gets the
@@ -982,6 +1425,15 @@ static long long cc_load_join(struct cc_writer *ws, struct cc_sharer *ss, char *
             redisFree(ss[t].c);
         ss[t].c = NULL;
     }
+    for (int t = 0; t < cc_ncws; t++) {
+        struct cc_cwriter *w = &cc_cws[t];
+
+        pthread_join(w->thread, NULL);
+        acked += (long long)w->acked;
+        *stopped &= w->stopped;
+        if ((strstr(w->err, "unexpected") || strstr(w->err, "cannot")) && !why[0])
+            snprintf(why, len, "%s writer %d: %.170s", w->hash ? "hash" : "set", t, w->err);
+    }
     return acked;
 }
 
@@ -1003,8 +1455,10 @@ static long cc_verify_all(struct cc_writer *ws, struct cc_sharer *ss, int inject
         *injected = cc_inject_faults(c, ws, ss);
     bad = cc_verify(c, ws, checked);
     bad += cc_verify_shared(c, ss, checked);
+    bad += cc_verify_colls(c, checked);
     if (opt.preload > 0)
         bad += cc_verify_preload(c);
+    bad += cc_run_self_check(c);
     redisFree(c);
     return bad;
 }
@@ -1067,6 +1521,9 @@ static void cc_clear_keys(void)
     }
     for (int j = 0; c && !c->err && j < opt.shared_keys; j++, n++)
         redisAppendCommand(c, "DEL cc:shared:%d", j);
+    for (int t = 0; c && !c->err && t < cc_ncws; t++)
+        for (int j = 0; j < opt.coll_keys; j++, n++)
+            redisAppendCommand(c, "DEL cc:%c:%d:%d", cc_cws[t].hash ? 'h' : 's', t, j);
     for (int i = 0; c && !c->err && i < n; i++) {
         redisReply *r = NULL;
 
@@ -1075,6 +1532,64 @@ static void cc_clear_keys(void)
     }
     if (c)
         redisFree(c);
+}
+
+/* Set up this mode's collection writers (cc_cws) on the running server: hash writers if
+ * it knows HINCRBY, set writers if it knows SADD (a notice says what is skipped); and
+ * whether it answers DEBUG CHECK. */
+static void cc_colls_setup(void)
+{
+    int nh = opt.hash_writers, ns = opt.set_writers;
+    redisContext *c;
+    redisReply *r;
+
+    if (nh && !cc_has_command("hincrby")) {
+        cc_say("notice: the server has no HINCRBY command; hash writers are skipped");
+        nh = 0;
+    }
+    if (ns && !cc_has_command("sadd")) {
+        cc_say("notice: the server has no SADD command; set writers are skipped");
+        ns = 0;
+    }
+    cc_ncws = nh + ns;
+    cc_cws = calloc((size_t)cc_ncws + 1, sizeof(*cc_cws));
+    for (int t = 0; t < cc_ncws; t++) {
+        struct cc_cwriter *w = &cc_cws[t];
+
+        w->id = t;
+        w->hash = t < nh;
+        w->depth = (w->hash ? t : t - nh) % 2 ? opt.coll_depth : 1;
+        w->rng = opt.seed * 2654435761u + (uint64_t)t * 40503 + 7;
+        if (w->hash)
+            w->fields = calloc((size_t)opt.coll_keys * (size_t)opt.hash_fields,
+                               sizeof(*w->fields));
+        else
+            w->members = calloc((size_t)opt.coll_keys * (size_t)opt.set_members,
+                                sizeof(*w->members));
+    }
+    cc_self_check = 0;
+    if (opt.no_self_check)
+        return;
+    c = cc_connect();
+    r = c && !c->err ? redisCommand(c, "DEBUG CHECK") : NULL;
+    cc_self_check = r && r->type != REDIS_REPLY_ERROR;
+    if (!cc_self_check)
+        cc_say("notice: no self-check after restarts: DEBUG CHECK answered '%.120s'",
+               r && r->type == REDIS_REPLY_ERROR ? r->str : "nothing");
+    freeReplyObject(r);
+    if (c)
+        redisFree(c);
+}
+
+static void cc_colls_free(void)
+{
+    for (int t = 0; t < cc_ncws; t++) {
+        free(cc_cws[t].fields);
+        free(cc_cws[t].members);
+    }
+    free(cc_cws);
+    cc_cws = NULL;
+    cc_ncws = 0;
 }
 
 /* Run opt.rounds kill -9 rounds under 'fsync' on a fresh (or the given) data dir, then
@@ -1122,6 +1637,7 @@ static int cc_run_mode(const char *fsync)
         cc_say("notice: the server has no INCR command; counters are skipped");
         opt.shared_clients = 0;
     }
+    cc_colls_setup();
     if (opt.preload > 0 && cc_preload() != 0) {
         fprintf(stderr, "omenkv-crashcheck: loading %lld keys failed\n", opt.preload);
         cc_server_kill9();
@@ -1196,6 +1712,7 @@ static int cc_run_mode(const char *fsync)
         free(ws[t].keys);
     free(ws);
     free(ss);
+    cc_colls_free();
     if (!opt.keep && !opt.dir) {
         char rm[8500];
 
@@ -1216,11 +1733,13 @@ static void cc_banner(void)
         at += (size_t)snprintf(depths + at, sizeof(depths) - at, "%s%d", d ? "," : "",
                                opt.depths[d]);
     cc_say("omenkv-crashcheck: seed %llu, %d writers x %d keys (%d with one request in flight, "
-           "pipelined batches: %s), %d clients INCRing %d shared counters, %d rounds per "
-           "mode%s%s",
+           "pipelined batches: %s), %d clients INCRing %d shared counters, %d hash writers x %d "
+           "hashes x %d fields, %d set writers x %d sets x %d members (every other one "
+           "sending %d at once), %d rounds per mode%s%s",
            (unsigned long long)opt.seed, cc_nwriters, opt.key_space, opt.threads, depths,
-           opt.shared_clients, opt.shared_keys, opt.rounds,
-           opt.no_clean || opt.inject ? "" : " then a clean round",
+           opt.shared_clients, opt.shared_keys, opt.hash_writers, opt.coll_keys,
+           opt.hash_fields, opt.set_writers, opt.coll_keys, opt.set_members, opt.coll_depth,
+           opt.rounds, opt.no_clean || opt.inject ? "" : " then a clean round",
            opt.flushes ? ", forced flushes (1 MB write buffer)" : "");
 }
 
@@ -1269,6 +1788,7 @@ int main(int argc, char **argv)
 {
     static const char *const modes[] = {"always", "everysec", "no"};
     int value_size_set = 0, failed = 0, errors = 0;
+    const char *mix = NULL;
 
     opt.server = getenv("OMK_SERVER") ? getenv("OMK_SERVER") : "./daemon/omenkv-server";
     opt.rounds = 10;
@@ -1284,6 +1804,12 @@ int main(int argc, char **argv)
     opt.run_max_ms = 1500;
     opt.value_size = 16;
     opt.seed = (uint64_t)time(NULL);
+    opt.hash_writers = 2;
+    opt.set_writers = 2;
+    opt.coll_keys = 4;
+    opt.hash_fields = 300;
+    opt.set_members = 2000;
+    opt.coll_depth = 16;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
 
@@ -1295,6 +1821,8 @@ int main(int argc, char **argv)
             opt.inject = 1;
         } else if (!strcmp(a, "--no-clean")) {
             opt.no_clean = 1;
+        } else if (!strcmp(a, "--no-self-check")) {
+            opt.no_self_check = 1;
         } else if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
             cc_usage();
             return 0;
@@ -1327,6 +1855,20 @@ int main(int argc, char **argv)
                 opt.value_size = (int)cc_num(a, v, 0), value_size_set = 1;
             else if (!strcmp(a, "--seed"))
                 opt.seed = (uint64_t)cc_num(a, v, 0);
+            else if (!strcmp(a, "--hash-writers"))
+                opt.hash_writers = (int)cc_num(a, v, 0);
+            else if (!strcmp(a, "--set-writers"))
+                opt.set_writers = (int)cc_num(a, v, 0);
+            else if (!strcmp(a, "--coll-keys"))
+                opt.coll_keys = (int)cc_num(a, v, 1);
+            else if (!strcmp(a, "--hash-fields"))
+                opt.hash_fields = (int)cc_num(a, v, 1);
+            else if (!strcmp(a, "--set-members"))
+                opt.set_members = (int)cc_num(a, v, 1);
+            else if (!strcmp(a, "--coll-depth"))
+                opt.coll_depth = (int)cc_num(a, v, 1);
+            else if (!strcmp(a, "--mix"))
+                mix = v;
             else if (!strcmp(a, "--run-ms")) {
                 if (sscanf(v, "%d-%d", &opt.run_min_ms, &opt.run_max_ms) != 2 ||
                     opt.run_min_ms < 1 || opt.run_max_ms < opt.run_min_ms) {
@@ -1339,8 +1881,42 @@ int main(int argc, char **argv)
             }
         }
     }
+    if (mix) {
+        const char *p = mix;
+
+        while (*p) {
+            size_t len = strcspn(p, ",");
+
+            if (!((len == 6 && !strncmp(p, "string", 6)) || (len == 4 && !strncmp(p, "hash", 4)) ||
+                  (len == 3 && !strncmp(p, "set", 3)))) {
+                fprintf(stderr, "omenkv-crashcheck: --mix takes string, hash and set, "
+                        "comma-separated\n");
+                return 2;
+            }
+            p += len + (p[len] == ',');
+        }
+        if (!strstr(mix, "string")) {
+            opt.threads = 0;
+            opt.npipelined = 0;
+            opt.shared_clients = 0;
+        }
+        if (!strstr(mix, "hash"))
+            opt.hash_writers = 0;
+        if (!strstr(mix, "set"))
+            opt.set_writers = 0;
+    }
+    if (opt.hash_writers + opt.set_writers > CC_MAX_THREADS || opt.coll_depth > CC_MAX_DEPTH ||
+        opt.set_members <= opt.coll_depth * 4 || opt.hash_fields > 1000000 ||
+        opt.set_members > 1000000 || opt.coll_keys > 1000) {
+        fprintf(stderr, "omenkv-crashcheck: at most %d collection writers, --coll-depth up to "
+                "%d, --set-members above 4 x --coll-depth, up to 1000000 fields or members "
+                "and 1000 collections per writer\n",
+                CC_MAX_THREADS, CC_MAX_DEPTH);
+        return 2;
+    }
     cc_nwriters = opt.threads + opt.npipelined;
-    if (cc_nwriters < 1 || cc_nwriters > CC_MAX_THREADS || opt.value_size > 1 << 20 ||
+    if ((cc_nwriters < 1 && opt.hash_writers + opt.set_writers < 1) ||
+        cc_nwriters > CC_MAX_THREADS || opt.value_size > 1 << 20 ||
         opt.shared_clients > CC_MAX_SHARED || opt.shared_keys > CC_MAX_SHARED) {
         fprintf(stderr, "omenkv-crashcheck: 1 to %d writers (--threads plus --pipelined), "
                 "at most %d shared clients and keys, and 1 MB values\n",

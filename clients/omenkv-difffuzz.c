@@ -1,0 +1,2612 @@
+/* omenkv-difffuzz - a differential fuzzer: the same random command stream goes to two
+ * servers (omenkv and redis-server 7.0, or two Redis servers to check the fuzzer itself)
+ * and their replies are compared; the first difference is printed with the seed, the
+ * command number, the command and both replies, and the exit status is 1.
+ *
+ * HOW IT WORKS. hiredis connects (--a, --b) and formats each command; the replies are
+ * read by a RESP2/RESP3 parser of our own (Debian's hiredis 0.14 has no RESP3 types),
+ * into trees that keep every type byte. Both servers are FLUSHALLed, sent HELLO 2 or 3
+ * (--proto; "alt" switches at random moments), then each command goes to both before
+ * either reply is read. A command is drawn from the enabled families (--families): the
+ * string commands, the hash and set commands of issue 20, and the generic key commands
+ * (DEL EXISTS TYPE EXPIRE... COPY MOVE SELECT OBJECT ENCODING DBSIZE SCAN), over a small
+ * key space (--keys, 8) in two databases, so types collide and WRONGTYPE, arity and
+ * number errors come up on their own; a few percent of commands get a wrong arity.
+ * Fields and members mix small integers (sets start as intsets), integers at the edges
+ * of int16/int32/int64 and of what Redis takes for an integer ("-0", "007", "+5"),
+ * strings, and values above 64 bytes (hashes leave listpack). A phase now and then grows
+ * one key to 100-3000 elements with bulk HSET/SADD and then, most times, sweeps the
+ * same elements away with HDEL/SREM/SPOP: Redis' 512-entry and 64-byte limits and
+ * omenkv's inline/split boundary (collection-inline-max-bytes) are crossed both ways.
+ *
+ * Comparison rules, per command:
+ *   - exact: type byte and every byte, errors included (most commands);
+ *   - unordered (HKEYS HVALS SMEMBERS SINTER SUNION SDIFF KEYS): same aggregate type,
+ *     same multiset of elements; HGETALL: same multiset of (field, value) pairs;
+ *   - walks (SCAN, HSCAN, SSCAN): each server's cursor is followed to 0 on its own and
+ *     the sets of keys, members or (field, value) pairs compared; a first reply that is
+ *     an error is compared exactly;
+ *   - random (SRANDMEMBER, SPOP, HRANDFIELD): both servers' collection is read first
+ *     (SMEMBERS/HGETALL, compared like any command); then each reply must have the same
+ *     shape as the other's, the right count, distinct elements where the count asks for
+ *     them, and only members (fields, with their values) of that collection. After an
+ *     SPOP that picked differently, server B is given A's pick (SADD of what B popped,
+ *     SREM of what A popped) and both sets are read and compared again;
+ *   - TTL and PTTL (and EXPIRETIME, PEXPIRETIME): within 1 s / 1000 ms.
+ * An error reply from either side always makes the comparison exact. Expiry times are
+ * kept far in the future (or in the past for EXPIRE and GETEX, which delete at once), so
+ * that nothing expires while the stream runs: whether a key is there never depends on
+ * timing. The command stream is a function of the seed (phases do not depend on
+ * replies); the replies after an SPOP depend on what the servers picked.
+ *
+ * Exit status: 0 and a line "N commands, 0 differences"; 1 on a difference (or a self
+ * check, --debug-check, that failed); 2 on a usage or connection error. */
+#include "config.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <hiredis/hiredis.h>
+
+#define DF_MAX_ARGS 256    /* arguments of one generated command */
+#define DF_MAX_WALK 200000 /* SCAN calls before a walk is declared endless */
+#define DF_SHOW_MAX 3000   /* bytes of a reply printed in a report */
+
+/* ---- options ---- */
+
+enum df_family { DF_STRING = 1, DF_HASH = 2, DF_SET = 4, DF_KEYS = 8 };
+
+struct df_opts {
+    const char *a, *b;        /* host:port */
+    uint64_t seed;
+    long long commands;
+    int families;             /* DF_* bits */
+    int proto;                /* 2, 3, or 0: alternate */
+    int nkeys;
+    int max_diffs;            /* stop after this many differences */
+    int trace;                /* print each command */
+    const char *exclude;      /* comma-separated command names left out */
+    int debug_check;          /* bit 0: DEBUG CHECK on A, bit 1: on B */
+    long long check_every;    /* also every N commands (0: only at the end) */
+};
+
+static struct df_opts opt;
+
+static void df_usage(void)
+{
+    fprintf(stderr,
+            "Usage: omenkv-difffuzz --a HOST:PORT --b HOST:PORT [options]\n"
+            "  --a HOST:PORT        the server under test (omenkv)\n"
+            "  --b HOST:PORT        the reference (redis-server 7.0)\n"
+            "  --seed N             random seed (default: time; printed)\n"
+            "  --commands N         commands to send (default 100000)\n"
+            "  --families LIST      string,hash,set,keys or all (default all)\n"
+            "  --proto 2|3|alt      HELLO 2, HELLO 3, or switch at random (default 2)\n"
+            "  --keys N             key space per database (default 8)\n"
+            "  --max-diffs N        keep going after a difference (both servers are\n"
+            "                       FLUSHALLed and the stream goes on) until N (default 1)\n"
+            "  --exclude LIST       command names never generated (e.g. OBJECT,SPOP)\n"
+            "  --debug-check a|b|ab DEBUG CHECK (omenkv's self-check) on that server at the\n"
+            "                       end, and every --check-every commands; an error fails\n"
+            "  --check-every N      (default 0: only at the end)\n"
+            "  --trace              print every command sent to A (\"N: ...\" for the\n"
+            "                       stream's command N, \"N+: ...\" for the state reads and\n"
+            "                       SCAN steps that follow it)\n");
+}
+
+/* ---- random numbers (splitmix64: any seed, 0 included, is fine) ---- */
+
+static uint64_t df_rng;
+
+static uint64_t df_rand(void)
+{
+    uint64_t z = (df_rng += 0x9e3779b97f4a7c15ULL);
+
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    return z ^ (z >> 31);
+}
+
+/* A number in [0, n), n > 0. */
+static long long df_below(long long n)
+{
+    return (long long)(df_rand() % (uint64_t)n);
+}
+
+/* 1 with probability 'permille'/1000. */
+static int df_chance(int permille)
+{
+    return df_below(1000) < permille;
+}
+
+/* ---- replies ---- */
+
+/* One RESP2/RESP3 reply. Simple types keep their line in 'str' (':' and ',' too, so
+ * that they compare byte for byte); bulk types their payload; aggregates their elements,
+ * a map or attribute 2n of them (key, value, ...). */
+struct df_rep {
+    char type;               /* the type byte: + - : $ * % ~ _ , # ( = ! > | */
+    int null;                /* RESP2 $-1 or *-1 */
+    char *str;
+    size_t len;
+    size_t n;                /* elements */
+    struct df_rep **el;
+};
+
+static void df_rep_free(struct df_rep *r)
+{
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n; i++)
+        df_rep_free(r->el[i]);
+    free(r->el);
+    free(r->str);
+    free(r);
+}
+
+/* A growing byte buffer. */
+struct df_buf {
+    char *p;
+    size_t len, cap;
+};
+
+static void df_buf_add(struct df_buf *b, const void *p, size_t len)
+{
+    if (b->len + len + 1 > b->cap) {
+        b->cap = (b->len + len + 1) * 2;
+        b->p = realloc(b->p, b->cap);
+        if (!b->p)
+            abort();
+    }
+    memcpy(b->p + b->len, p, len);
+    b->len += len;
+    b->p[b->len] = '\0';
+}
+
+__attribute__((format(printf, 2, 3))) static void df_buf_printf(struct df_buf *b,
+                                                                const char *fmt, ...)
+{
+    char tmp[256];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    df_buf_add(b, tmp, n < (int)sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+/* Append the canonical encoding of 'r' to 'b': equal encodings, equal replies. */
+static void df_ser(struct df_buf *b, const struct df_rep *r)
+{
+    df_buf_printf(b, "%c%d:%zu:", r->type, r->null, r->len);
+    if (r->str)
+        df_buf_add(b, r->str, r->len);
+    df_buf_printf(b, "#%zu[", r->n);
+    for (size_t i = 0; i < r->n; i++)
+        df_ser(b, r->el[i]);
+    df_buf_add(b, "]", 1);
+}
+
+/* Whether 'x' and 'y' are the same reply, type bytes included. */
+static int df_rep_equal(const struct df_rep *x, const struct df_rep *y)
+{
+    if (x->type != y->type || x->null != y->null || x->len != y->len || x->n != y->n)
+        return 0;
+    if (x->len && memcmp(x->str, y->str, x->len) != 0)
+        return 0;
+    for (size_t i = 0; i < x->n; i++)
+        if (!df_rep_equal(x->el[i], y->el[i]))
+            return 0;
+    return 1;
+}
+
+/* Append 'p'/'len' quoted, with C escapes for what is not printable. */
+static void df_quote(struct df_buf *b, const char *p, size_t len)
+{
+    df_buf_add(b, "\"", 1);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char ch = (unsigned char)p[i];
+
+        if (ch == '"' || ch == '\\')
+            df_buf_printf(b, "\\%c", ch);
+        else if (ch >= 32 && ch < 127)
+            df_buf_add(b, &p[i], 1);
+        else
+            df_buf_printf(b, "\\x%02x", ch);
+    }
+    df_buf_add(b, "\"", 1);
+}
+
+/* Append 'r' readably: RESP's type byte, then the payload ("$" bulk strings quoted,
+ * aggregates as [..], maps as {k => v, ..}). */
+static void df_show(struct df_buf *b, const struct df_rep *r)
+{
+    if (b->len > DF_SHOW_MAX)
+        return;
+    if (r->null) {
+        df_buf_printf(b, "%c-1 (nil)", r->type);
+        return;
+    }
+    switch (r->type) {
+    case '$':
+    case '=':
+    case '!':
+        df_buf_add(b, "$", 1);
+        df_quote(b, r->str, r->len);
+        return;
+    case '*':
+    case '~':
+    case '>':
+    case '%':
+    case '|':
+        df_buf_printf(b, "%c%zu%s", r->type, r->type == '%' || r->type == '|' ? r->n / 2 : r->n,
+                      r->type == '%' || r->type == '|' ? "{" : "[");
+        for (size_t i = 0; i < r->n; i++) {
+            if (b->len > DF_SHOW_MAX) {
+                df_buf_printf(b, " ...(%zu more)", r->n - i);
+                break;
+            }
+            if (i)
+                df_buf_add(b, (r->type == '%' || r->type == '|') && i % 2 ? " => " : ", ",
+                           (r->type == '%' || r->type == '|') && i % 2 ? 4 : 2);
+            df_show(b, r->el[i]);
+        }
+        df_buf_add(b, r->type == '%' || r->type == '|' ? "}" : "]", 1);
+        return;
+    default:
+        df_buf_printf(b, "%c", r->type);
+        df_buf_add(b, r->str ? r->str : "", r->len);
+    }
+}
+
+/* ---- connections ---- */
+
+/* One server: hiredis connects; replies are read from its socket into 'buf'. */
+struct df_conn {
+    const char *addr;  /* host:port as given */
+    char name;         /* 'a' or 'b' */
+    redisContext *ctx;
+    char *buf;
+    size_t len, pos, cap;
+    char err[160];     /* why the connection failed, "" while it works */
+};
+
+static struct df_conn ca = {.name = 'a'}, cb = {.name = 'b'};
+
+/* Connect 'c' to c->addr; 0, or -1 with a message on stderr. */
+static int df_connect(struct df_conn *c)
+{
+    char host[256];
+    const char *colon = strrchr(c->addr, ':');
+    struct timeval tv = {5, 0};
+    int port;
+
+    if (!colon || colon == c->addr || (size_t)(colon - c->addr) >= sizeof(host) ||
+        (port = atoi(colon + 1)) <= 0) {
+        fprintf(stderr, "omenkv-difffuzz: '%s' is not HOST:PORT\n", c->addr);
+        return -1;
+    }
+    memcpy(host, c->addr, (size_t)(colon - c->addr));
+    host[colon - c->addr] = '\0';
+    c->ctx = redisConnectWithTimeout(host, port, tv);
+    if (!c->ctx || c->ctx->err) {
+        fprintf(stderr, "omenkv-difffuzz: cannot connect to %s: %s\n", c->addr,
+                c->ctx ? c->ctx->errstr : "out of memory");
+        return -1;
+    }
+    redisSetTimeout(c->ctx, (struct timeval){60, 0});
+    c->cap = 1 << 16;
+    c->buf = malloc(c->cap);
+    return c->buf ? 0 : -1;
+}
+
+/* Read more bytes into c->buf. 0, or -1 with c->err set. */
+static int df_fill(struct df_conn *c)
+{
+    ssize_t n;
+
+    if (c->pos > 0 && c->pos == c->len)
+        c->pos = c->len = 0;
+    if (c->len == c->cap) {
+        if (c->pos > 0) {
+            memmove(c->buf, c->buf + c->pos, c->len - c->pos);
+            c->len -= c->pos;
+            c->pos = 0;
+        } else {
+            c->cap *= 2;
+            c->buf = realloc(c->buf, c->cap);
+            if (!c->buf)
+                abort();
+        }
+    }
+    do
+        n = read(c->ctx->fd, c->buf + c->len, c->cap - c->len);
+    while (n < 0 && errno == EINTR);
+    if (n > 0) {
+        c->len += (size_t)n;
+        return 0;
+    }
+    snprintf(c->err, sizeof(c->err), "%s",
+             n == 0 ? "connection closed by the server"
+                    : errno == EAGAIN || errno == EWOULDBLOCK ? "no reply within 60 s"
+                                                             : strerror(errno));
+    return -1;
+}
+
+/* The next line (without CRLF), copied into a new string, length in '*len'. NULL on a
+ * connection error. */
+static char *df_line(struct df_conn *c, size_t *len)
+{
+    for (;;) {
+        char *cr = c->len > c->pos ? memchr(c->buf + c->pos, '\r', c->len - c->pos) : NULL;
+
+        if (cr && cr + 1 < c->buf + c->len) {
+            size_t n = (size_t)(cr - (c->buf + c->pos));
+            char *s = malloc(n + 1);
+
+            memcpy(s, c->buf + c->pos, n);
+            s[n] = '\0';
+            c->pos += n + 2;
+            *len = n;
+            return s;
+        }
+        if (df_fill(c) < 0)
+            return NULL;
+    }
+}
+
+/* 'n' payload bytes plus CRLF, copied into a new string. NULL on a connection error. */
+static char *df_bytes(struct df_conn *c, size_t n)
+{
+    char *s = malloc(n + 1);
+
+    while (c->len - c->pos < n + 2) {
+        if (df_fill(c) < 0) {
+            free(s);
+            return NULL;
+        }
+    }
+    memcpy(s, c->buf + c->pos, n);
+    s[n] = '\0';
+    c->pos += n + 2;
+    return s;
+}
+
+/* Read one reply from 'c' (blocking). NULL on a connection or protocol error (c->err
+ * says which). */
+static struct df_rep *df_read(struct df_conn *c)
+{
+    struct df_rep *r = calloc(1, sizeof(*r));
+    char *line;
+    size_t len;
+    long long n;
+
+    line = df_line(c, &len);
+    if (!line) {
+        free(r);
+        return NULL;
+    }
+    r->type = line[0];
+    switch (r->type) {
+    case '+':
+    case '-':
+    case ':':
+    case '_':
+    case ',':
+    case '#':
+    case '(':
+        r->len = len - 1;
+        r->str = malloc(len);
+        memcpy(r->str, line + 1, len);
+        break;
+    case '$':
+    case '=':
+    case '!':
+        n = strtoll(line + 1, NULL, 10);
+        if (n < 0) {
+            r->null = 1;
+            break;
+        }
+        r->str = df_bytes(c, (size_t)n);
+        r->len = (size_t)n;
+        if (!r->str)
+            goto fail;
+        break;
+    case '*':
+    case '~':
+    case '>':
+    case '%':
+    case '|':
+        n = strtoll(line + 1, NULL, 10);
+        if (n < 0) {
+            r->null = 1;
+            break;
+        }
+        if (r->type == '%' || r->type == '|')
+            n *= 2;
+        r->el = calloc((size_t)n + 1, sizeof(*r->el));
+        for (long long i = 0; i < n; i++) {
+            r->el[i] = df_read(c);
+            if (!r->el[i])
+                goto fail;
+            r->n++;
+        }
+        break;
+    default:
+        snprintf(c->err, sizeof(c->err), "protocol error: unexpected byte 0x%02x",
+                 (unsigned char)line[0]);
+        goto fail;
+    }
+    free(line);
+    if (r->type == '|') { /* an attribute: what it annotates follows */
+        df_rep_free(r);
+        return df_read(c);
+    }
+    return r;
+fail:
+    free(line);
+    df_rep_free(r);
+    return NULL;
+}
+
+/* ---- commands ---- */
+
+/* How two replies to a command are compared. */
+enum df_kind {
+    DF_EXACT,     /* type and bytes */
+    DF_UNORDERED, /* a multiset of elements */
+    DF_PAIRS,     /* a multiset of (field, value) pairs: HGETALL */
+    DF_TOL,       /* an integer, within 'tol' unless negative */
+    DF_RANDOM,    /* SRANDMEMBER SPOP HRANDFIELD: by properties */
+    DF_WALK,      /* SCAN HSCAN SSCAN: followed to cursor 0, compared as sets */
+    DF_HELLO,     /* both succeed or both fail the same way */
+};
+
+struct df_cmd {
+    int argc;
+    char *argv[DF_MAX_ARGS];
+    size_t lens[DF_MAX_ARGS];
+    enum df_kind kind;
+    long long tol;     /* DF_TOL */
+    int arity;         /* Redis' arity (negative: at least), 0: never mutated */
+    int cursor_arg;    /* DF_WALK: index of the cursor argument */
+    int pairs;         /* DF_WALK: HSCAN's (field, value) elements */
+};
+
+static void df_cmd_clear(struct df_cmd *c)
+{
+    for (int i = 0; i < c->argc; i++)
+        free(c->argv[i]);
+    memset(c, 0, sizeof(*c));
+}
+
+/* Append an argument of 'len' bytes (ignored past DF_MAX_ARGS). */
+static void df_argb(struct df_cmd *c, const void *p, size_t len)
+{
+    if (c->argc == DF_MAX_ARGS)
+        return;
+    c->argv[c->argc] = malloc(len + 1);
+    memcpy(c->argv[c->argc], p, len);
+    c->argv[c->argc][len] = '\0';
+    c->lens[c->argc++] = len;
+}
+
+__attribute__((format(printf, 2, 3))) static void df_arg(struct df_cmd *c, const char *fmt, ...)
+{
+    char tmp[512];
+    va_list ap;
+    int n;
+
+    va_start(ap, fmt);
+    n = vsnprintf(tmp, sizeof(tmp), fmt, ap);
+    va_end(ap);
+    df_argb(c, tmp, n < (int)sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
+}
+
+/* Append 'c' as a readable command line. */
+static void df_show_cmd(struct df_buf *b, const struct df_cmd *c)
+{
+    for (int i = 0; i < c->argc && b->len < DF_SHOW_MAX; i++) {
+        if (i)
+            df_buf_add(b, " ", 1);
+        df_quote(b, c->argv[i], c->lens[i]);
+    }
+}
+
+/* ---- the run's state ---- */
+
+static long long df_ncmd;     /* commands of the stream sent so far */
+static long long df_naux;     /* extra commands: state reads, walk steps, re-syncs */
+static long long df_ndiffs;
+static int df_proto = 2;      /* the protocol both connections speak now */
+static int df_db;             /* the database both connections have SELECTed */
+static const struct df_cmd *df_cur; /* the stream command being checked (for reports) */
+
+/* Send 'c' to 'conn'. 0, or -1 with conn->err set. */
+static int df_send(struct df_conn *conn, const struct df_cmd *c)
+{
+    char *out = NULL;
+    int len = redisFormatCommandArgv(&out, c->argc, (const char **)c->argv, c->lens);
+    size_t done = 0;
+
+    if (len < 0) {
+        snprintf(conn->err, sizeof(conn->err), "cannot format the command");
+        return -1;
+    }
+    if (opt.trace && conn->name == 'a') {
+        struct df_buf b = {0};
+
+        df_show_cmd(&b, c);
+        printf("%lld%s: %s\n", df_ncmd, c == df_cur ? "" : "+", b.p);
+        free(b.p);
+    }
+    while (done < (size_t)len) {
+        ssize_t n = write(conn->ctx->fd, out + done, (size_t)len - done);
+
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0) {
+            snprintf(conn->err, sizeof(conn->err), "write: %s", strerror(errno));
+            redisFreeCommand(out);
+            return -1;
+        }
+        done += (size_t)n;
+    }
+    redisFreeCommand(out);
+    return 0;
+}
+
+
+/* ---- reporting ---- */
+
+/* The last DF_HIST commands of the stream, so that a report can show the history of
+ * the keys involved. */
+#define DF_HIST 512
+static struct {
+    long long n; /* command number, 0: empty */
+    int db;
+    char *text;  /* readable command line */
+} df_hist[DF_HIST];
+
+static void df_hist_add(const struct df_cmd *c)
+{
+    struct df_buf b = {0};
+    int at = (int)(df_ncmd % DF_HIST);
+
+    df_show_cmd(&b, c);
+    free(df_hist[at].text);
+    df_hist[at].text = b.p;
+    df_hist[at].n = df_ncmd;
+    df_hist[at].db = df_db;
+}
+
+/* Append to 'b' the recent commands (up to 15, oldest first) that name a key 'c' names. */
+static void df_hist_show(struct df_buf *b, const struct df_cmd *c)
+{
+    int picked[15], np = 0;
+
+    for (int back = 1; back < DF_HIST && np < 15; back++) {
+        int at = (int)((df_ncmd - back + DF_HIST * 4) % DF_HIST);
+        int hit = 0;
+
+        if (!df_hist[at].text || df_hist[at].n != df_ncmd - back)
+            break;
+        for (int i = 1; i < c->argc && !hit; i++) {
+            char q[40];
+
+            if (c->lens[i] < 2 || c->lens[i] > 30 || c->argv[i][0] != 'k' ||
+                strspn(c->argv[i] + 1, "0123456789") != c->lens[i] - 1)
+                continue;
+            snprintf(q, sizeof(q), "\"%s\"", c->argv[i]);
+            hit = strstr(df_hist[at].text, q) != NULL;
+        }
+        hit |= !strncasecmp(df_hist[at].text, "\"FLUSH", 6);
+        if (hit)
+            picked[np++] = at;
+    }
+    if (np)
+        df_buf_printf(b, "  earlier commands naming its keys (number, db):\n");
+    while (np-- > 0)
+        df_buf_printf(b, "    %lld, db %d: %.200s\n", df_hist[picked[np]].n,
+                      df_hist[picked[np]].db, df_hist[picked[np]].text);
+}
+
+/* Report a difference on 'c' (whose replies are 'ra' and 'rb', either may be NULL: the
+ * connection's error is shown), 'why' saying what differs. */
+static void df_report(const struct df_cmd *c, const struct df_rep *ra, const struct df_rep *rb,
+                      const char *why, ...)
+{
+    struct df_buf b = {0};
+    va_list ap;
+    char whybuf[512];
+
+    va_start(ap, why);
+    vsnprintf(whybuf, sizeof(whybuf), why, ap);
+    va_end(ap);
+    df_ndiffs++;
+    df_buf_printf(&b, "DIFFERENCE at command %lld (seed %llu, RESP%d, db %d): %s\n", df_ncmd,
+                  (unsigned long long)opt.seed, df_proto, df_db, whybuf);
+    if (df_cur && df_cur != c) {
+        df_buf_add(&b, "  while checking: ", 18);
+        df_show_cmd(&b, df_cur);
+        df_buf_add(&b, "\n", 1);
+    }
+    df_buf_add(&b, "  command: ", 11);
+    df_show_cmd(&b, c);
+    df_buf_printf(&b, "\n  a (%s): ", ca.addr);
+    if (ra)
+        df_show(&b, ra);
+    else
+        df_buf_printf(&b, "(no reply: %s)", ca.err);
+    df_buf_printf(&b, "\n  b (%s): ", cb.addr);
+    if (rb)
+        df_show(&b, rb);
+    else
+        df_buf_printf(&b, "(no reply: %s)", cb.err);
+    df_buf_add(&b, "\n", 1);
+    df_hist_show(&b, df_cur ? df_cur : c);
+    printf("%s", b.p);
+    fflush(stdout);
+    free(b.p);
+}
+
+/* ---- comparisons ---- */
+
+/* Canonical encodings of elements, sortable. */
+struct df_item {
+    char *p;
+    size_t len;
+};
+
+static int df_item_cmp(const void *x, const void *y)
+{
+    const struct df_item *a = x, *b = y;
+    size_t n = a->len < b->len ? a->len : b->len;
+    int d = memcmp(a->p, b->p, n);
+
+    return d ? d : a->len < b->len ? -1 : a->len > b->len;
+}
+
+/* The sorted encodings of 'n' elements at 'el', 'group' at a time (2: pairs). */
+static struct df_item *df_items(struct df_rep *const *el, size_t n, int group, size_t *count)
+{
+    size_t m = n / (size_t)group;
+    struct df_item *it = calloc(m + 1, sizeof(*it));
+
+    for (size_t i = 0; i < m; i++) {
+        struct df_buf b = {0};
+
+        for (int g = 0; g < group; g++)
+            df_ser(&b, el[i * (size_t)group + (size_t)g]);
+        it[i].p = b.p;
+        it[i].len = b.len;
+    }
+    qsort(it, m, sizeof(*it), df_item_cmp);
+    *count = m;
+    return it;
+}
+
+static void df_items_free(struct df_item *it, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(it[i].p);
+    free(it);
+}
+
+/* Drop adjacent duplicates of the sorted 'it'; returns the new count. */
+static size_t df_items_uniq(struct df_item *it, size_t n)
+{
+    size_t m = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        if (m && !df_item_cmp(&it[m - 1], &it[i])) {
+            free(it[i].p);
+            continue;
+        }
+        it[m++] = it[i];
+    }
+    return m;
+}
+
+static int df_items_equal(const struct df_item *x, size_t nx, const struct df_item *y, size_t ny)
+{
+    if (nx != ny)
+        return 0;
+    for (size_t i = 0; i < nx; i++)
+        if (df_item_cmp(&x[i], &y[i]))
+            return 0;
+    return 1;
+}
+
+static int df_is_agg(const struct df_rep *r)
+{
+    return !r->null && (r->type == '*' || r->type == '~' || r->type == '%');
+}
+
+/* Compare 'ra' and 'rb' as multisets of elements taken 'group' at a time. 1 if equal. */
+static int df_same_multiset(const struct df_rep *ra, const struct df_rep *rb, int group)
+{
+    struct df_item *x, *y;
+    size_t nx, ny;
+    int same;
+
+    if (!df_is_agg(ra) || !df_is_agg(rb))
+        return df_rep_equal(ra, rb);
+    if (ra->type != rb->type || ra->n != rb->n || ra->n % (size_t)group)
+        return 0;
+    x = df_items(ra->el, ra->n, group, &nx);
+    y = df_items(rb->el, rb->n, group, &ny);
+    same = df_items_equal(x, nx, y, ny);
+    df_items_free(x, nx);
+    df_items_free(y, ny);
+    return same;
+}
+
+/* Strict integer parse, as Redis' string2ll: no spaces, no '+', no leading zeros. */
+static int df_str2ll(const char *p, size_t len, long long *out)
+{
+    char tmp[32];
+    char *end;
+    long long v;
+
+    if (len == 0 || len >= sizeof(tmp) || p[0] == '+' || p[0] == ' ' ||
+        (p[0] == '0' && len > 1) || (p[0] == '-' && (len == 1 || p[1] == '0')))
+        return 0;
+    memcpy(tmp, p, len);
+    tmp[len] = '\0';
+    errno = 0;
+    v = strtoll(tmp, &end, 10);
+    if (errno || end != tmp + len || end == tmp || strspn(tmp + (tmp[0] == '-'), "0123456789") !=
+                                                       len - (tmp[0] == '-'))
+        return 0;
+    *out = v;
+    return 1;
+}
+
+/* ---- running a command on both servers ---- */
+
+/* Send 'c' to both servers and read both replies ('*ra', '*rb'; NULL: that connection
+ * failed). Returns 0 when both came. */
+static int df_both(const struct df_cmd *c, struct df_rep **ra, struct df_rep **rb)
+{
+    int sa = df_send(&ca, c), sb = df_send(&cb, c);
+
+    *ra = sa == 0 ? df_read(&ca) : NULL;
+    *rb = sb == 0 ? df_read(&cb) : NULL;
+    return *ra && *rb ? 0 : -1;
+}
+
+/* A collection as one server's state says (SMEMBERS or HGETALL): sorted members, or
+ * (field, value) pairs sorted by field. */
+struct df_coll {
+    int hash;
+    size_t n;
+    struct df_rep **key; /* borrowed from 'rep' */
+    struct df_rep **val; /* hashes only */
+    struct df_rep *rep;  /* owned */
+};
+
+static int df_rep_strcmp(const struct df_rep *x, const struct df_rep *y)
+{
+    size_t n = x->len < y->len ? x->len : y->len;
+    int d = n ? memcmp(x->str, y->str, n) : 0;
+
+    return d ? d : x->len < y->len ? -1 : x->len > y->len;
+}
+
+static int df_rep_pcmp(const void *x, const void *y)
+{
+    return df_rep_strcmp(*(struct df_rep *const *)x, *(struct df_rep *const *)y);
+}
+
+/* Position of 'k' in 'coll', or -1. */
+static long df_coll_find(const struct df_coll *coll, const struct df_rep *k)
+{
+    size_t lo = 0, hi = coll->n;
+
+    if (k->null || !k->str)
+        return -1;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int d = df_rep_strcmp(coll->key[mid], k);
+
+        if (d == 0)
+            return (long)mid;
+        if (d < 0)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return -1;
+}
+
+/* Build 'coll' from a SMEMBERS/HGETALL reply (taking ownership of 'r'); an error or
+ * a non-aggregate reply gives an empty collection. */
+static void df_coll_init(struct df_coll *coll, struct df_rep *r, int hash)
+{
+    memset(coll, 0, sizeof(*coll));
+    coll->hash = hash;
+    coll->rep = r;
+    if (!df_is_agg(r))
+        return;
+    coll->n = hash ? r->n / 2 : r->n;
+    coll->key = calloc(coll->n + 1, sizeof(*coll->key));
+    coll->val = calloc(coll->n + 1, sizeof(*coll->val));
+    if (hash) {
+        /* Sort indexes of pairs by field: sort the field pointers, then find values. */
+        struct { struct df_rep *k, *v; } *pv = calloc(coll->n + 1, sizeof(*pv));
+
+        for (size_t i = 0; i < coll->n; i++) {
+            pv[i].k = r->el[2 * i];
+            pv[i].v = r->el[2 * i + 1];
+        }
+        qsort(pv, coll->n, sizeof(*pv), df_rep_pcmp); /* k is the first member */
+        for (size_t i = 0; i < coll->n; i++) {
+            coll->key[i] = pv[i].k;
+            coll->val[i] = pv[i].v;
+        }
+        free(pv);
+    } else {
+        for (size_t i = 0; i < coll->n; i++)
+            coll->key[i] = r->el[i];
+        qsort(coll->key, coll->n, sizeof(*coll->key), df_rep_pcmp);
+    }
+}
+
+static void df_coll_free(struct df_coll *coll)
+{
+    free(coll->key);
+    free(coll->val);
+    df_rep_free(coll->rep);
+}
+
+/* Check a random reply 'r' to 'c' against the collection 'coll' (what both servers
+ * hold, non-empty). 'count' is the count argument (valid if 'has_count'), 'withvalues'
+ * HRANDFIELD's option. Returns NULL if it holds, else why not. '*picked' gets the
+ * picked members (SPOP; borrowed from 'r'), '*npicked' their number. */
+static const char *df_check_pick(const struct df_rep *r, const struct df_coll *coll, int has_count,
+                                 long long count, int withvalues, const struct df_rep ***picked,
+                                 size_t *npicked)
+{
+    static char why[200];
+    size_t want, n;
+    const struct df_rep **items;
+    int distinct = !has_count || count >= 0;
+
+    *npicked = 0;
+    if (!has_count) {
+        if (r->type != '$' || r->null)
+            return "not a bulk string";
+        if (df_coll_find(coll, r) < 0)
+            return "not in the collection";
+        *picked = calloc(1, sizeof(**picked));
+        (*picked)[0] = r;
+        *npicked = 1;
+        return NULL;
+    }
+    if (!df_is_agg(r))
+        return "not an aggregate";
+    want = count >= 0 ? ((unsigned long long)count < coll->n ? (size_t)count : coll->n)
+                      : (size_t)(-(count + 1)) + 1;
+    /* The items: one per element, or per pair with WITHVALUES (flat in RESP2, 2-element
+     * arrays in RESP3). */
+    n = r->n;
+    if (withvalues && n > 0 && df_is_agg(r->el[0]))
+        withvalues = 2;
+    else if (withvalues)
+        n /= 2;
+    if (n != want) {
+        snprintf(why, sizeof(why), "%zu items, expected %zu", n, want);
+        return why;
+    }
+    items = calloc(n * 2 + 1, sizeof(*items));
+    for (size_t i = 0; i < n; i++) {
+        const struct df_rep *k, *v = NULL;
+        long at;
+
+        if (withvalues == 2) {
+            if (!df_is_agg(r->el[i]) || r->el[i]->n != 2) {
+                free(items);
+                return "an item is not a (field, value) pair";
+            }
+            k = r->el[i]->el[0];
+            v = r->el[i]->el[1];
+        } else if (withvalues) {
+            k = r->el[2 * i];
+            v = r->el[2 * i + 1];
+        } else {
+            k = r->el[i];
+        }
+        if (k->type != '$' || (v && v->type != '$')) {
+            free(items);
+            return "an item is not a bulk string";
+        }
+        at = df_coll_find(coll, k);
+        if (at < 0) {
+            free(items);
+            snprintf(why, sizeof(why), "item %zu is not in the collection", i);
+            return why;
+        }
+        if (v && df_rep_strcmp(coll->val[at], v) != 0) {
+            free(items);
+            snprintf(why, sizeof(why), "item %zu has a value the hash does not hold", i);
+            return why;
+        }
+        items[i] = k;
+    }
+    if (distinct) {
+        const struct df_rep **s = calloc(n + 1, sizeof(*s));
+
+        memcpy(s, items, n * sizeof(*s));
+        qsort(s, n, sizeof(*s), df_rep_pcmp);
+        for (size_t i = 1; i < n; i++) {
+            if (df_rep_strcmp(s[i - 1], s[i]) == 0) {
+                free(s);
+                free(items);
+                return "an item comes twice where the count asks for distinct ones";
+            }
+        }
+        free(s);
+    }
+    *picked = items;
+    *npicked = n;
+    return NULL;
+}
+
+/* Whether 'x' and 'y' have the same shape: type bytes, nulls and element counts, down
+ * to the second level (the elements' values may differ). */
+static int df_same_shape(const struct df_rep *x, const struct df_rep *y)
+{
+    if (x->type != y->type || x->null != y->null || x->n != y->n)
+        return 0;
+    for (size_t i = 0; i < x->n; i++)
+        if (x->el[i]->type != y->el[i]->type || x->el[i]->n != y->el[i]->n)
+            return 0;
+    return 1;
+}
+
+/* Run a helper command (not part of the stream) on one server; the reply, or NULL. */
+static struct df_rep *df_aux1(struct df_conn *conn, const struct df_cmd *c)
+{
+    df_naux++;
+    if (df_send(conn, c) < 0)
+        return NULL;
+    return df_read(conn);
+}
+
+/* Read the collection at 'key' on both servers (SMEMBERS or HGETALL) and compare the
+ * two; 'why' labels a difference. 0 and both collections in 'xa', 'xb'; 1 if they
+ * differ (reported); -1 on a connection error (reported). */
+static int df_read_colls(const char *key, size_t klen, int hash, const char *why,
+                         struct df_coll *xa, struct df_coll *xb)
+{
+    struct df_cmd rd = {0};
+    struct df_rep *ra, *rb;
+    int rc;
+
+    df_arg(&rd, "%s", hash ? "HGETALL" : "SMEMBERS");
+    df_argb(&rd, key, klen);
+    df_naux++;
+    rc = df_both(&rd, &ra, &rb);
+    if (rc < 0 || !df_same_multiset(ra, rb, hash ? 2 : 1)) {
+        df_report(&rd, ra, rb, "%s", rc < 0 ? "connection lost" : why);
+        df_rep_free(ra);
+        df_rep_free(rb);
+        df_cmd_clear(&rd);
+        return rc < 0 ? -1 : 1;
+    }
+    df_cmd_clear(&rd);
+    df_coll_init(xa, ra, hash);
+    df_coll_init(xb, rb, hash);
+    return 0;
+}
+
+/* Give server B what A popped: SADD of 'pb' (what B popped), then SREM of 'pa', in
+ * chunks. 0, or -1 on a connection error or an error reply (reported). */
+static int df_resync_spop(const char *key, size_t klen, const struct df_rep **pa, size_t na,
+                          const struct df_rep **pb, size_t nb)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        const struct df_rep **p = pass ? pa : pb;
+        size_t n = pass ? na : nb;
+
+        for (size_t at = 0; at < n;) {
+            struct df_cmd c = {0};
+            struct df_rep *r;
+
+            df_arg(&c, "%s", pass ? "SREM" : "SADD");
+            df_argb(&c, key, klen);
+            while (at < n && c.argc < DF_MAX_ARGS - 1) {
+                df_argb(&c, p[at]->str, p[at]->len);
+                at++;
+            }
+            r = df_aux1(&cb, &c);
+            if (!r || r->type == '-') {
+                df_report(&c, NULL, r, "re-synchronising B after an SPOP failed");
+                df_rep_free(r);
+                df_cmd_clear(&c);
+                return -1;
+            }
+            df_rep_free(r);
+            df_cmd_clear(&c);
+        }
+    }
+    return 0;
+}
+
+/* The reply to OBJECT ENCODING 'key' on 'conn' into 'enc' ("" if not a bulk string).
+ * 0, or -1 on a connection error. */
+static int df_encoding(struct df_conn *conn, const char *key, size_t klen, char *enc,
+                       size_t cap)
+{
+    struct df_cmd c = {0};
+    struct df_rep *r;
+
+    df_arg(&c, "OBJECT");
+    df_arg(&c, "ENCODING");
+    df_argb(&c, key, klen);
+    r = df_aux1(conn, &c);
+    df_cmd_clear(&c);
+    if (!r)
+        return -1;
+    snprintf(enc, cap, "%.*s", r->type == '$' && !r->null ? (int)r->len : 0, r->str ? r->str : "");
+    df_rep_free(r);
+    return 0;
+}
+
+/* Run w[0] 'key' w[1] ... (NULL-terminated) on 'conn' alone (not part of the stream);
+ * 0, or -1 if it failed or answered an error (reported). */
+static int df_aux_words(struct df_conn *conn, const char *const *w, const char *key, size_t klen)
+{
+    struct df_cmd c = {0};
+    struct df_rep *r;
+    int rc = 0;
+
+    df_arg(&c, "%s", w[0]);
+    df_argb(&c, key, klen);
+    for (int i = 1; w[i]; i++)
+        df_arg(&c, "%s", w[i]);
+    r = df_aux1(conn, &c);
+    if (!r || r->type == '-') {
+        df_report(&c, conn == &ca ? r : NULL, conn == &cb ? r : NULL,
+                  "a helper command failed");
+        rc = -1;
+    }
+    df_rep_free(r);
+    df_cmd_clear(&c);
+    return rc;
+}
+
+/* After an SPOP with a count that took more than 5/6 of a set ('pre', what both held;
+ * 'pa', the 'na' members A popped). Redis 7.0 (spopWithCountCommand, case 3) then
+ * builds a new set from the members that remain, starting from the first one it picks:
+ * an intset if they are all integers and at most set-max-intset-entries (512), else a
+ * hashtable, whatever the encoding was. B may have kept other members than A, so its
+ * encoding is set to what Redis gives for A's remaining members (rebuilt with its
+ * expiry kept, or converted by adding and removing a string), then A's and B's OBJECT
+ * ENCODING are compared. 0, 1 (a difference, reported) or -1. */
+static int df_spop_encoding(const struct df_cmd *c, const struct df_coll *pre,
+                            const struct df_rep **pa, size_t na)
+{
+    const char *key = c->argv[1];
+    size_t klen = c->lens[1], left = 0;
+    int ints = 1;
+    char want[16], eb[32], ea[32];
+    struct df_rep xa = {.type = '$'}, xb = {.type = '$'};
+    struct df_cmd show = {0};
+
+    for (size_t i = 0; i < pre->n; i++) {
+        int popped = 0;
+        long long v;
+
+        for (size_t j = 0; j < na && !popped; j++)
+            popped = !df_rep_strcmp(pre->key[i], pa[j]);
+        if (popped)
+            continue;
+        left++;
+        ints &= df_str2ll(pre->key[i]->str, pre->key[i]->len, &v);
+    }
+    snprintf(want, sizeof(want), "%s", ints && left <= 512 ? "intset" : "hashtable");
+    if (df_encoding(&cb, key, klen, eb, sizeof(eb)) < 0)
+        return -1;
+    if (strcmp(eb, want) && !strcmp(want, "hashtable")) {
+        static const char *const add[] = {"SADD", "df:not-an-integer", NULL};
+        static const char *const rem[] = {"SREM", "df:not-an-integer", NULL};
+
+        if (df_aux_words(&cb, add, key, klen) < 0 || df_aux_words(&cb, rem, key, klen) < 0)
+            return -1;
+    } else if (strcmp(eb, want)) {
+        /* Rebuild B's set from A's remaining members, all integers, keeping its expiry. */
+        static const char *const pexpiretime[] = {"PEXPIRETIME", NULL};
+        static const char *const del[] = {"DEL", NULL};
+        struct df_cmd t = {0}, a = {0};
+        struct df_rep *r;
+        long long when = -1;
+
+        df_arg(&t, "%s", pexpiretime[0]);
+        df_argb(&t, key, klen);
+        r = df_aux1(&cb, &t);
+        df_cmd_clear(&t);
+        if (!r)
+            return -1;
+        if (r->type == ':')
+            df_str2ll(r->str, r->len, &when);
+        df_rep_free(r);
+        if (df_aux_words(&cb, del, key, klen) < 0)
+            return -1;
+        df_arg(&a, "SADD");
+        df_argb(&a, key, klen);
+        for (size_t i = 0; i < pre->n; i++) {
+            int popped = 0;
+
+            for (size_t j = 0; j < na && !popped; j++)
+                popped = !df_rep_strcmp(pre->key[i], pa[j]);
+            if (!popped)
+                df_argb(&a, pre->key[i]->str, pre->key[i]->len);
+        }
+        r = df_aux1(&cb, &a);
+        df_cmd_clear(&a);
+        if (!r || r->type == '-') {
+            df_rep_free(r);
+            return -1;
+        }
+        df_rep_free(r);
+        if (when > 0) {
+            char at[32];
+            const char *pexpireat[] = {"PEXPIREAT", at, NULL};
+
+            snprintf(at, sizeof(at), "%lld", when);
+            if (df_aux_words(&cb, pexpireat, key, klen) < 0)
+                return -1;
+        }
+    }
+    if (df_encoding(&ca, key, klen, ea, sizeof(ea)) < 0 ||
+        df_encoding(&cb, key, klen, eb, sizeof(eb)) < 0)
+        return -1;
+    if (!strcmp(ea, eb) && !strcmp(eb, want))
+        return 0;
+    xa.str = ea;
+    xa.len = strlen(ea);
+    xb.str = eb;
+    xb.len = strlen(eb);
+    df_arg(&show, "OBJECT");
+    df_arg(&show, "ENCODING");
+    df_argb(&show, key, klen);
+    df_report(&show, &xa, &xb,
+              "encoding after an SPOP that took more than 5/6 of the set: Redis 7.0 builds "
+              "a new set from the %zu members left, %s here",
+              left, want);
+    df_cmd_clear(&show);
+    return 1;
+}
+
+/* SRANDMEMBER, SPOP, HRANDFIELD: see the file's comment. 0 if the replies hold, 1 on
+ * a difference (reported), -1 on a connection error (reported). */
+static int df_run_random(const struct df_cmd *c)
+{
+    int hash = c->argv[0][0] == 'H' || c->argv[0][0] == 'h';
+    int spop = !hash && (c->argv[0][1] == 'P' || c->argv[0][1] == 'p');
+    struct df_coll xa, xb;
+    struct df_rep *ra = NULL, *rb = NULL;
+    const struct df_rep **pa = NULL, **pb = NULL;
+    size_t na = 0, nb = 0;
+    long long count = 0;
+    int has_count = c->argc >= 3, withvalues = c->argc == 4, rc;
+    const char *wa, *wb;
+
+    rc = df_read_colls(c->argv[1], c->lens[1], hash,
+                       "the collection differs (read before a random pick)", &xa, &xb);
+    if (rc)
+        return rc;
+    if (df_both(c, &ra, &rb) < 0) {
+        df_report(c, ra, rb, "connection lost");
+        rc = -1;
+        goto out;
+    }
+    /* No members to pick from, an error, or a count that is not a number (which must
+     * be an error): the replies are fully determined. */
+    if (xa.n == 0 || ra->type == '-' || rb->type == '-' ||
+        (has_count && !df_str2ll(c->argv[2], c->lens[2], &count))) {
+        if (!df_rep_equal(ra, rb)) {
+            df_report(c, ra, rb, "replies differ");
+            rc = 1;
+        }
+        goto out;
+    }
+    if (!df_same_shape(ra, rb)) {
+        df_report(c, ra, rb, "random replies of different shapes");
+        rc = 1;
+        goto out;
+    }
+    wa = df_check_pick(ra, &xb, has_count, count, withvalues, &pa, &na);
+    wb = df_check_pick(rb, &xa, has_count, count, withvalues, &pb, &nb);
+    if (wa || wb) {
+        df_report(c, ra, rb, "random pick is wrong: a: %s; b: %s", wa ? wa : "fine",
+                  wb ? wb : "fine");
+        rc = 1;
+        goto out;
+    }
+    if (spop) {
+        /* Both popped what they chose; make B's set A's if the picks differ. */
+        struct df_rep fake_a = {.type = '*', .n = na, .el = (struct df_rep **)pa};
+        struct df_rep fake_b = {.type = '*', .n = nb, .el = (struct df_rep **)pb};
+
+        if (!df_same_multiset(&fake_a, &fake_b, 1)) {
+            struct df_coll ya, yb;
+
+            if (df_resync_spop(c->argv[1], c->lens[1], pa, na, pb, nb) < 0) {
+                rc = -1;
+                goto out;
+            }
+            rc = df_read_colls(c->argv[1], c->lens[1], 0,
+                               "the sets differ after B was given A's SPOP", &ya, &yb);
+            if (rc == 0) {
+                df_coll_free(&ya);
+                df_coll_free(&yb);
+            }
+        }
+        if (rc == 0 && has_count && count < (long long)xa.n &&
+            ((long long)xa.n - count) * 5 <= count)
+            rc = df_spop_encoding(c, &xa, pa, na);
+    }
+out:
+    free(pa);
+    free(pb);
+    df_rep_free(ra);
+    df_rep_free(rb);
+    df_coll_free(&xa);
+    df_coll_free(&xb);
+    return rc;
+}
+
+/* Follow one server's SCAN/HSCAN/SSCAN from 'c' to cursor 0. On success returns the
+ * collected elements (sorted, duplicates dropped: a SCAN may return an element twice)
+ * and sets '*first' to NULL; if the first reply is an error or not [cursor, [...]], it
+ * is returned in '*first' for an exact comparison and NULL is returned ('*first' NULL
+ * too: a connection error, 'why' set). */
+static struct df_item *df_walk(struct df_conn *conn, const struct df_cmd *c, size_t *count,
+                               struct df_rep **first, const char **why)
+{
+    struct df_cmd w = {0};
+    struct df_item *all = NULL;
+    size_t n = 0, cap = 0;
+    long calls = 0;
+
+    *first = NULL;
+    *why = NULL;
+    for (int i = 0; i < c->argc; i++)
+        df_argb(&w, c->argv[i], c->lens[i]);
+    for (;;) {
+        struct df_rep *r;
+        const struct df_rep *cur, *els;
+        struct df_item *it;
+        size_t m;
+
+        if (calls++ > 0)
+            df_naux++;
+        if (df_send(conn, &w) < 0 || !(r = df_read(conn))) {
+            *why = conn->err;
+            break;
+        }
+        if (r->type != '*' || r->n != 2 || r->el[0]->type != '$' || r->el[0]->null ||
+            !df_is_agg(r->el[1])) {
+            if (calls == 1) {
+                *first = r;
+            } else {
+                *why = "a later reply of the walk is not [cursor, [...]]";
+                *first = r;
+            }
+            break;
+        }
+        cur = r->el[0];
+        els = r->el[1];
+        it = df_items(els->el, els->n, c->pairs ? 2 : 1, &m);
+        if (n + m + 1 > cap) {
+            cap = (n + m + 1) * 2;
+            all = realloc(all, cap * sizeof(*all));
+        }
+        memcpy(all + n, it, m * sizeof(*it));
+        free(it);
+        n += m;
+        if (cur->len == 1 && cur->str[0] == '0') {
+            df_rep_free(r);
+            df_cmd_clear(&w);
+            if (!all)
+                all = calloc(1, sizeof(*all));
+            qsort(all, n, sizeof(*all), df_item_cmp);
+            *count = df_items_uniq(all, n);
+            return all;
+        }
+        if (calls >= DF_MAX_WALK) {
+            *why = "the walk did not end";
+            df_rep_free(r);
+            break;
+        }
+        free(w.argv[c->cursor_arg]);
+        w.argv[c->cursor_arg] = malloc(cur->len + 1);
+        memcpy(w.argv[c->cursor_arg], cur->str, cur->len + 1);
+        w.lens[c->cursor_arg] = cur->len;
+        df_rep_free(r);
+    }
+    df_cmd_clear(&w);
+    df_items_free(all, n);
+    return NULL;
+}
+
+/* Show a walk's collected elements (their canonical encodings) as a reply would be. */
+static struct df_rep *df_walk_rep(const struct df_item *it, size_t n)
+{
+    struct df_rep *r = calloc(1, sizeof(*r));
+
+    r->type = '~';
+    r->el = calloc(n + 1, sizeof(*r->el));
+    for (size_t i = 0; i < n; i++) {
+        struct df_rep *e = calloc(1, sizeof(*e));
+
+        e->type = '$';
+        e->str = malloc(it[i].len + 1);
+        memcpy(e->str, it[i].p, it[i].len + 1);
+        e->len = it[i].len;
+        r->el[r->n++] = e;
+    }
+    return r;
+}
+
+static int df_run_walk(const struct df_cmd *c)
+{
+    struct df_rep *fa, *fb;
+    const char *wa, *wb;
+    size_t na = 0, nb = 0;
+    struct df_item *xa = df_walk(&ca, c, &na, &fa, &wa);
+    struct df_item *xb = df_walk(&cb, c, &nb, &fb, &wb);
+    int rc = 0;
+
+    if ((!xa && !fa) || (!xb && !fb) || wa || wb) {
+        df_report(c, fa, fb, "walk failed: a: %s; b: %s", wa ? wa : xa ? "fine" : "stopped",
+                  wb ? wb : xb ? "fine" : "stopped");
+        rc = (!xa && !fa) || (!xb && !fb) ? -1 : 1;
+    } else if (fa || fb) {
+        if (!fa || !fb || !df_rep_equal(fa, fb)) {
+            struct df_rep *sa = fa ? NULL : df_walk_rep(xa, na);
+            struct df_rep *sb = fb ? NULL : df_walk_rep(xb, nb);
+
+            df_report(c, fa ? fa : sa, fb ? fb : sb,
+                      "first replies differ (a walk's elements shown as a set)");
+            df_rep_free(sa);
+            df_rep_free(sb);
+            rc = 1;
+        }
+    } else if (!df_items_equal(xa, na, xb, nb)) {
+        struct df_rep *sa = df_walk_rep(xa, na), *sb = df_walk_rep(xb, nb);
+
+        df_report(c, sa, sb,
+                  "walks to cursor 0 collected different sets (%zu and %zu elements; shown "
+                  "as canonical encodings)",
+                  na, nb);
+        df_rep_free(sa);
+        df_rep_free(sb);
+        rc = 1;
+    }
+    df_items_free(xa, na);
+    df_items_free(xb, nb);
+    df_rep_free(fa);
+    df_rep_free(fb);
+    return rc;
+}
+
+/* What the stream reached, printed at the end so that a run shows what it covered:
+ * error replies, the encodings OBJECT ENCODING answered, the largest HLEN and SCARD. */
+static struct {
+    long long errors, wrongtype;
+    long long enc[8];
+    long long max_hlen, max_scard;
+} df_stats;
+
+static const char *const df_enc_names[] = {"int", "embstr", "raw", "listpack", "hashtable",
+                                           "intset", "(nil)", "other"};
+
+/* Count what the agreed reply 'r' to 'c' shows. */
+static void df_note(const struct df_cmd *c, const struct df_rep *r)
+{
+    long long v;
+
+    if (r->type == '-') {
+        df_stats.errors++;
+        df_stats.wrongtype += r->len >= 9 && !memcmp(r->str, "WRONGTYPE", 9);
+        return;
+    }
+    if (c->lens[0] == 6 && !strncasecmp(c->argv[0], "OBJECT", 6)) {
+        int e = 7;
+
+        for (int i = 0; i < 6; i++)
+            if (r->str && r->len == strlen(df_enc_names[i]) &&
+                !memcmp(r->str, df_enc_names[i], r->len))
+                e = i;
+        if (r->null || r->type == '_')
+            e = 6;
+        df_stats.enc[e]++;
+    } else if (r->type == ':' && df_str2ll(r->str, r->len, &v) && c->lens[0] == 4 &&
+               !strncasecmp(c->argv[0], "HLEN", 4)) {
+        df_stats.max_hlen = v > df_stats.max_hlen ? v : df_stats.max_hlen;
+    } else if (r->type == ':' && df_str2ll(r->str, r->len, &v) && c->lens[0] == 5 &&
+               !strncasecmp(c->argv[0], "SCARD", 5)) {
+        df_stats.max_scard = v > df_stats.max_scard ? v : df_stats.max_scard;
+    }
+}
+
+/* Print df_stats. */
+static void df_print_stats(void)
+{
+    printf("covered: %lld error replies (%lld WRONGTYPE), largest HLEN %lld, largest SCARD "
+           "%lld, OBJECT ENCODING:",
+           df_stats.errors, df_stats.wrongtype, df_stats.max_hlen, df_stats.max_scard);
+    for (int i = 0; i < 8; i++)
+        printf(" %s %lld", df_enc_names[i], df_stats.enc[i]);
+    printf("\n");
+}
+
+/* Run 'c' on both servers and compare. 0: same; 1: a difference (reported); -1: a
+ * connection is gone (reported). */
+static int df_run(const struct df_cmd *c)
+{
+    struct df_rep *ra, *rb;
+    int same = 1;
+
+    df_cur = c;
+    df_hist_add(c);
+    if (c->kind == DF_RANDOM)
+        return df_run_random(c);
+    if (c->kind == DF_WALK)
+        return df_run_walk(c);
+    if (df_both(c, &ra, &rb) < 0) {
+        df_report(c, ra, rb, "connection lost");
+        df_rep_free(ra);
+        df_rep_free(rb);
+        return -1;
+    }
+    if (ra->type == '-' || rb->type == '-' || c->kind == DF_EXACT) {
+        same = df_rep_equal(ra, rb);
+    } else if (c->kind == DF_UNORDERED) {
+        same = df_same_multiset(ra, rb, 1);
+    } else if (c->kind == DF_PAIRS) {
+        same = df_same_multiset(ra, rb, 2);
+    } else if (c->kind == DF_TOL) {
+        long long x, y;
+
+        same = ra->type == ':' && rb->type == ':' && df_str2ll(ra->str, ra->len, &x) &&
+               df_str2ll(rb->str, rb->len, &y) &&
+               (x < 0 || y < 0 ? x == y : llabs(x - y) <= c->tol);
+    } else if (c->kind == DF_HELLO) {
+        same = ra->type == rb->type;
+    }
+    if (!same)
+        df_report(c, ra, rb, "replies differ");
+    else
+        df_note(c, ra);
+    df_rep_free(ra);
+    df_rep_free(rb);
+    return !same;
+}
+
+/* ---- what the stream is made of ---- */
+
+/* Integers at the edges: of int16/int32/int64 (an intset widens its encoding), and of
+ * what Redis takes for an integer at all. */
+static const char *const df_edge_ints[] = {
+    "-1", "-0", "007", "+5", " 1", "1 ", "0x10", "1e3", "3.0", "32767", "32768", "-32768",
+    "-32769", "2147483647", "2147483648", "-2147483649", "9223372036854775807",
+    "-9223372036854775808", "9223372036854775808", "-9223372036854775809",
+    "18446744073709551615", "00", "-"};
+
+/* Odd strings: empty, spaces, binary, glob characters. */
+static const char *const df_odd_strings[] = {"", " ", "a b", "*", "[", "?", "\\", "-",
+                                             "0.0", "nan", "inf", "\xc3\xa9", "\r\n"};
+
+#define DF_NELEM(a) ((long long)(sizeof(a) / sizeof((a)[0])))
+
+/* The family of the command being generated: its commands pick a key from the
+ * family's own third of the key space five times in six, so that collections live long
+ * enough to grow, and any key otherwise (WRONGTYPE). */
+static int df_gen_family;
+
+/* 1 while a command's members are to be integers only (sets stay intsets). */
+static int df_ints_only;
+
+/* Random lowercase text of 'len' bytes into 'buf'. */
+static size_t df_text(char *buf, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        buf[i] = (char)('a' + df_below(26));
+    return len;
+}
+
+/* A long (65-100 bytes) element, one of 10, so that they repeat. */
+static size_t df_long_elem(char *buf, char prefix)
+{
+    int k = (int)df_below(10);
+    size_t n = (size_t)sprintf(buf, "%c%d:", prefix, k);
+
+    for (; n < (size_t)(65 + k * 4); n++)
+        buf[n] = (char)('a' + (k + (int)n) % 26);
+    return n;
+}
+
+/* Append a field (prefix 'f') or member ('m') from the small space. */
+static void df_add_elem(struct df_cmd *c, char prefix)
+{
+    char buf[128];
+    long long r = df_below(df_ints_only ? 550 : 1000);
+
+    if (r < 400)
+        df_arg(c, "%lld", df_below(20));
+    else if (r < 550)
+        df_arg(c, "%lld", df_below(1000) - 100);
+    else if (r < 620)
+        df_arg(c, "%s", df_edge_ints[df_below(DF_NELEM(df_edge_ints))]);
+    else if (r < 900)
+        df_arg(c, "%c%lld", prefix, df_below(20));
+    else if (r < 950)
+        df_argb(c, buf, df_long_elem(buf, prefix == 'f' ? 'F' : 'M'));
+    else if (r < 980)
+        df_argb(c, "\x00\xff", 2);
+    else
+        df_arg(c, "%s", df_odd_strings[df_below(DF_NELEM(df_odd_strings))]);
+}
+
+/* Append a value: integers, floats, text up to 64 bytes, sometimes more. */
+static void df_add_value(struct df_cmd *c)
+{
+    static const char *const floats[] = {"1.5", "-0.25", "3e2", "0.1", ".5", "5.", "1e400",
+                                         "inf", "-inf", "nan", "1e-5", "-0"};
+    char buf[1100];
+    long long r = df_below(1000);
+
+    if (r < 300)
+        df_arg(c, "%lld", df_below(106) - 5);
+    else if (r < 400)
+        df_arg(c, "%s", floats[df_below(DF_NELEM(floats))]);
+    else if (r < 800)
+        df_argb(c, buf, df_text(buf, (size_t)df_below(21)));
+    else if (r < 900)
+        df_argb(c, buf, df_text(buf, (size_t)(21 + df_below(44))));
+    else if (r < 950)
+        df_argb(c, buf, df_text(buf, (size_t)(65 + df_below(136))));
+    else if (r < 955)
+        df_argb(c, buf, df_text(buf, 1000));
+    else
+        df_arg(c, "%s", df_edge_ints[df_below(DF_NELEM(df_edge_ints))]);
+}
+
+static void df_add_key(struct df_cmd *c)
+{
+    long long span = opt.nkeys >= 3 ? opt.nkeys / 3 : opt.nkeys, start = 0;
+
+    if (df_gen_family == DF_HASH)
+        start = opt.nkeys / 3;
+    else if (df_gen_family == DF_SET)
+        start = 2 * opt.nkeys / 3;
+    if (df_gen_family == DF_KEYS || df_below(6) == 0)
+        df_arg(c, "k%lld", df_below(opt.nkeys));
+    else
+        df_arg(c, "k%lld", (start + df_below(span)) % opt.nkeys);
+}
+
+/* A count for SRANDMEMBER, SPOP and HRANDFIELD: small of both signs, sometimes large,
+ * sometimes not a number or out of range (only values whose reply Redis bounds: a
+ * count of -LONG_MAX would ask for that many members). */
+static void df_add_count(struct df_cmd *c, int withvalues)
+{
+    static const char *const odd[] = {"abc", "1.5", "", " 1", "-9223372036854775808",
+                                      "9223372036854775807", "9223372036854775808", "0x10"};
+    long long r = df_below(1000);
+
+    if (r < 700)
+        df_arg(c, "%lld", df_below(41) - 20);
+    else if (r < 800)
+        df_arg(c, "%s", df_below(2) ? "0" : "1");
+    else if (r < 900)
+        df_arg(c, "%lld", (df_below(2) ? 1 : -1) * (100 + df_below(4000)));
+    else if (withvalues && r < 930)
+        df_arg(c, "%s", df_below(2) ? "-4611686018427387904" : "4611686018427387904");
+    else
+        df_arg(c, "%s", odd[df_below(DF_NELEM(odd))]);
+}
+
+/* An expiry in seconds far enough ahead that nothing expires during a run, or zero or
+ * negative (EXPIRE deletes at once), or not a valid time. */
+static void df_add_secs(struct df_cmd *c, int ms)
+{
+    static const char *const odd[] = {"abc", "1.5", "", "9223372036854775807",
+                                      "-9223372036854775808", "9223372036854775808"};
+    long long r = df_below(1000), v = 1000 + df_below(100000);
+
+    if (r < 800)
+        df_arg(c, "%lld", ms ? v * 1000 + df_below(1000) : v);
+    else if (r < 900)
+        df_arg(c, "%lld", -df_below(3));
+    else if (r < 950)
+        df_arg(c, "%lld", ms ? 100000000000000LL : 100000000000LL);
+    else
+        df_arg(c, "%s", odd[df_below(DF_NELEM(odd))]);
+}
+
+/* An absolute Unix time (seconds or ms) in the future, or 1 (long past). */
+static void df_add_abs(struct df_cmd *c, int ms, int allow_past)
+{
+    long long t = (long long)time(NULL) + 1000 + df_below(100000);
+
+    if (allow_past && df_chance(100))
+        df_arg(c, "1");
+    else
+        df_arg(c, "%lld", ms ? t * 1000 + df_below(1000) : t);
+}
+
+/* A MATCH pattern for keys ('k'), fields ('f') or members ('m'). */
+static void df_add_pattern(struct df_cmd *c, char what)
+{
+    static const char *const any[] = {"*", "*1*", "?", "[0-4]*", "*[!0-9]", "1?", "-*",
+                                       "*\\*", "[a-", "\\"};
+
+    if (df_chance(500))
+        df_arg(c, "%c%s", what, df_below(2) ? "*" : "[1-3]*");
+    else
+        df_arg(c, "%s", any[df_below(DF_NELEM(any))]);
+}
+
+/* The command's name, in random case now and then (names are case-insensitive). */
+static void df_name(struct df_cmd *c, const char *name)
+{
+    char buf[64];
+    size_t n = strlen(name);
+    long long r = df_below(100);
+
+    memcpy(buf, name, n);
+    for (size_t i = 0; i < n && r < 10; i++)
+        if (r < 5 || df_below(2))
+            buf[i] = (char)(buf[i] >= 'A' && buf[i] <= 'Z' ? buf[i] + 32 : buf[i]);
+    df_argb(c, buf, n);
+}
+
+/* ---- generators: each fills 'c' with one command of its kind ---- */
+
+typedef void df_gen_fn(struct df_cmd *c, const char *name);
+
+/* NAME key */
+static void g_key(struct df_cmd *c, const char *name)
+{
+    df_name(c, name);
+    df_add_key(c);
+}
+
+/* NAME key elem */
+static void g_key_field(struct df_cmd *c, const char *name)
+{
+    df_name(c, name);
+    df_add_key(c);
+    df_add_elem(c, 'f');
+}
+
+static void g_key_member(struct df_cmd *c, const char *name)
+{
+    df_name(c, name);
+    df_add_key(c);
+    df_add_elem(c, 'm');
+}
+
+/* NAME key elem elem... */
+static void g_key_fields(struct df_cmd *c, const char *name)
+{
+    long long n = 1 + df_below(df_chance(100) ? 30 : 4);
+
+    df_name(c, name);
+    df_add_key(c);
+    while (n-- > 0)
+        df_add_elem(c, 'f');
+}
+
+static void g_key_members(struct df_cmd *c, const char *name)
+{
+    long long n = 1 + df_below(df_chance(100) ? 30 : 4);
+
+    df_name(c, name);
+    df_add_key(c);
+    while (n-- > 0)
+        df_add_elem(c, 'm');
+}
+
+/* NAME key1 [key2 ...] */
+static void g_keys(struct df_cmd *c, const char *name)
+{
+    long long n = 1 + df_below(3);
+
+    df_name(c, name);
+    while (n-- > 0)
+        df_add_key(c);
+}
+
+/* Unordered replies (HKEYS HVALS SMEMBERS, SINTER SUNION SDIFF of several keys). */
+static void g_key_unordered(struct df_cmd *c, const char *name)
+{
+    g_key(c, name);
+    c->kind = DF_UNORDERED;
+}
+
+static void g_keys_unordered(struct df_cmd *c, const char *name)
+{
+    g_keys(c, name);
+    c->kind = DF_UNORDERED;
+}
+
+/* HSET/HMSET key f v [f v ...], sometimes with an odd number of arguments. */
+static void g_hset(struct df_cmd *c, const char *name)
+{
+    long long n = 1 + df_below(df_chance(100) ? 30 : 3);
+
+    df_name(c, name);
+    df_add_key(c);
+    while (n-- > 0) {
+        df_add_elem(c, 'f');
+        df_add_value(c);
+    }
+    if (df_chance(20))
+        df_add_elem(c, 'f');
+}
+
+static void g_hsetnx(struct df_cmd *c, const char *name)
+{
+    g_key_field(c, name);
+    df_add_value(c);
+}
+
+static void g_hgetall(struct df_cmd *c, const char *name)
+{
+    g_key(c, name);
+    c->kind = DF_PAIRS;
+}
+
+static void g_hincrby(struct df_cmd *c, const char *name)
+{
+    static const char *const odd[] = {"9223372036854775807", "-9223372036854775808",
+                                      "9223372036854775806", "abc", "1.5", "", " 1", "1 ",
+                                      "0x1", "9223372036854775808", "-0", "+1"};
+
+    g_key_field(c, name);
+    if (df_chance(800))
+        df_arg(c, "%lld", df_below(21) - 10);
+    else
+        df_arg(c, "%s", odd[df_below(DF_NELEM(odd))]);
+}
+
+static void g_hincrbyfloat(struct df_cmd *c, const char *name)
+{
+    static const char *const incr[] = {"1.5", "-0.25", "0.1", "3", "-3", "1e10", "1e-10",
+                                       "5e300", "1e400", "1e5000", "inf", "-inf", "nan", "abc",
+                                       "", " 1", "0x10", "1e", "-0", "+1.5", "1.0e2", ".1",
+                                       "10.", "17179869184.5", "-7.25e-3"};
+
+    g_key_field(c, name);
+    if (df_chance(300))
+        df_arg(c, "%lld", df_below(21) - 10);
+    else
+        df_arg(c, "%s", incr[df_below(DF_NELEM(incr))]);
+}
+
+static void g_hrandfield(struct df_cmd *c, const char *name)
+{
+    long long r = df_below(100);
+
+    g_key(c, name);
+    c->kind = DF_RANDOM;
+    if (r < 20)
+        return;
+    df_add_count(c, r >= 60);
+    if (r >= 60)
+        df_arg(c, "%s", r < 97 ? "WITHVALUES" : r < 99 ? "withvalues" : "WITHVALUE");
+}
+
+/* HSCAN/SSCAN key cursor [MATCH p] [COUNT n]; sometimes a bad cursor, count or option. */
+static void g_xscan(struct df_cmd *c, const char *name)
+{
+    static const char *const badcur[] = {"abc", " 1", "1x", "99999999999999999999999", ""};
+    long long r = df_below(1000);
+    int hash = name[0] == 'H';
+
+    g_key(c, name);
+    c->kind = DF_WALK;
+    c->cursor_arg = 2;
+    c->pairs = hash;
+    df_arg(c, "%s", r < 980 ? "0" : badcur[df_below(DF_NELEM(badcur))]);
+    if (df_chance(400)) {
+        df_arg(c, "MATCH");
+        df_add_pattern(c, hash ? 'f' : 'm');
+    }
+    if (df_chance(400)) {
+        df_arg(c, "COUNT");
+        if (df_chance(980))
+            df_arg(c, "%lld", 1 + df_below(df_chance(500) ? 10 : 1000));
+        else
+            df_arg(c, "%s", df_below(2) ? "0" : "abc");
+    }
+    if (df_chance(20))
+        df_arg(c, "%s", df_below(2) ? "NOVALUES" : "MATCH");
+}
+
+static void g_srandmember(struct df_cmd *c, const char *name)
+{
+    g_key(c, name);
+    c->kind = DF_RANDOM;
+    if (df_chance(750))
+        df_add_count(c, 0);
+    if (df_chance(10))
+        df_arg(c, "1");
+}
+
+static void g_smove(struct df_cmd *c, const char *name)
+{
+    df_name(c, name);
+    df_add_key(c);
+    df_add_key(c);
+    df_add_elem(c, 'm');
+}
+
+static void g_sintercard(struct df_cmd *c, const char *name)
+{
+    long long n = 1 + df_below(3), r = df_below(100);
+
+    df_name(c, name);
+    df_arg(c, "%lld", r < 90 ? n : r < 94 ? 0 : r < 97 ? n + 1 : -1);
+    while (n-- > 0)
+        df_add_key(c);
+    if (df_chance(400)) {
+        df_arg(c, "LIMIT");
+        r = df_below(100);
+        if (r < 80)
+            df_arg(c, "%lld", df_below(6));
+        else if (r < 90)
+            df_arg(c, "%s", "-1");
+        else
+            df_arg(c, "%s", r < 95 ? "abc" : "100000");
+    }
+}
+
+/* SINTERSTORE/SUNIONSTORE/SDIFFSTORE dst key [key ...] */
+static void g_sstore(struct df_cmd *c, const char *name)
+{
+    df_name(c, name);
+    df_add_key(c);
+    for (long long n = 1 + df_below(3); n > 0; n--)
+        df_add_key(c);
+}
+
+/* ---- strings ---- */
+
+static void g_set(struct df_cmd *c, const char *name)
+{
+    static const char *const flags[] = {"NX", "XX", "GET", "EX", "PX", "EXAT", "PXAT",
+                                        "KEEPTTL", "ex", "BAD"};
+
+    g_key(c, name);
+    df_add_value(c);
+    for (long long n = df_below(3); n > 0; n--) {
+        long long f = df_below(DF_NELEM(flags));
+
+        df_arg(c, "%s", flags[f]);
+        if (f == 3 || f == 8)
+            df_add_secs(c, 0);
+        else if (f == 4)
+            df_add_secs(c, 1);
+        else if (f == 5 || f == 6)
+            df_add_abs(c, f == 6, 0);
+    }
+    /* A relative time of 0 or less is an error for SET; one that passes must not make
+     * the key expire during the run (the generator's times are all far ahead). */
+}
+
+static void g_key_value(struct df_cmd *c, const char *name)
+{
+    g_key(c, name);
+    df_add_value(c);
+}
+
+static void g_getex(struct df_cmd *c, const char *name)
+{
+    long long r = df_below(100);
+
+    g_key(c, name);
+    if (r < 30)
+        return;
+    if (r < 45) {
+        df_arg(c, "EX");
+        df_add_secs(c, 0);
+    } else if (r < 60) {
+        df_arg(c, "PX");
+        df_add_secs(c, 1);
+    } else if (r < 70) {
+        df_arg(c, "EXAT");
+        df_add_abs(c, 0, 1);
+    } else if (r < 80) {
+        df_arg(c, "PXAT");
+        df_add_abs(c, 1, 1);
+    } else if (r < 95) {
+        df_arg(c, "PERSIST");
+    } else {
+        df_arg(c, "%s", r < 98 ? "EX" : "PERSIST");
+        df_arg(c, "%s", "KEEPTTL");
+    }
+}
+
+static void g_mset(struct df_cmd *c, const char *name)
+{
+    long long n = 1 + df_below(3);
+
+    df_name(c, name);
+    while (n-- > 0) {
+        df_add_key(c);
+        df_add_value(c);
+    }
+    if (df_chance(30))
+        df_add_key(c);
+}
+
+static void g_incrby(struct df_cmd *c, const char *name)
+{
+    static const char *const odd[] = {"9223372036854775807", "-9223372036854775808", "abc",
+                                      "1.5", "", "9223372036854775808", "-0", "+1", " 1"};
+
+    g_key(c, name);
+    if (df_chance(850))
+        df_arg(c, "%lld", df_below(201) - 100);
+    else
+        df_arg(c, "%s", odd[df_below(DF_NELEM(odd))]);
+}
+
+static void g_incrbyfloat(struct df_cmd *c, const char *name)
+{
+    g_hincrbyfloat(c, name);
+    /* g_hincrbyfloat put a field at argv[2]: INCRBYFLOAT takes key and increment only. */
+    free(c->argv[2]);
+    c->argv[2] = c->argv[3];
+    c->lens[2] = c->lens[3];
+    c->argc = 3;
+}
+
+static void g_getrange(struct df_cmd *c, const char *name)
+{
+    static const long long pts[] = {0, 1, 2, 5, 10, 63, 100, -1, -2, -5, -100,
+                                    9223372036854775807LL, -9223372036854775807LL - 1};
+
+    g_key(c, name);
+    for (int i = 0; i < 2; i++) {
+        if (df_chance(20))
+            df_arg(c, "x");
+        else
+            df_arg(c, "%lld", pts[df_below(DF_NELEM(pts))]);
+    }
+}
+
+static void g_setrange(struct df_cmd *c, const char *name)
+{
+    static const char *const odd[] = {"-1", "536870912", "536870911", "abc", "1.5"};
+    long long r = df_below(1000);
+
+    g_key(c, name);
+    if (r < 950)
+        df_arg(c, "%lld", df_below(120));
+    else
+        df_arg(c, "%s", odd[df_below(DF_NELEM(odd))]);
+    /* 536870911 with a non-empty value would allocate 512 MB on both: keep it empty. */
+    if (r >= 950 && !strcmp(c->argv[2], "536870911"))
+        df_arg(c, "%s", "");
+    else
+        df_add_value(c);
+}
+
+/* ---- generic key commands ---- */
+
+static void g_expire(struct df_cmd *c, const char *name)
+{
+    static const char *const flags[] = {"NX", "XX", "GT", "LT", "nx", "BAD"};
+    int ms = name[0] == 'P';
+
+    g_key(c, name);
+    if (strstr(name, "AT"))
+        df_add_abs(c, ms, 1);
+    else
+        df_add_secs(c, ms);
+    for (long long n = df_chance(200) + df_chance(50); n > 0; n--)
+        df_arg(c, "%s", flags[df_below(DF_NELEM(flags))]);
+}
+
+static void g_ttl(struct df_cmd *c, const char *name)
+{
+    g_key(c, name);
+    c->kind = DF_TOL;
+    c->tol = name[0] == 'P' ? 1000 : 1;
+}
+
+static void g_rename(struct df_cmd *c, const char *name)
+{
+    df_name(c, name);
+    df_add_key(c);
+    df_add_key(c);
+}
+
+static void g_copy(struct df_cmd *c, const char *name)
+{
+    long long r = df_below(100);
+
+    g_rename(c, name);
+    if (r < 30) {
+        df_arg(c, "DB");
+        df_arg(c, "%s", r < 27 ? (df_below(2) ? "1" : "0") : r < 28 ? "16" : "abc");
+    }
+    if (df_chance(400))
+        df_arg(c, "REPLACE");
+    if (df_chance(20))
+        df_arg(c, "%s", df_below(2) ? "DB" : "BAD");
+}
+
+static void g_move(struct df_cmd *c, const char *name)
+{
+    long long r = df_below(100);
+
+    g_key(c, name);
+    df_arg(c, "%s", r < 95 ? (df_below(2) ? "1" : "0") : r < 97 ? "-1" : r < 99 ? "abc" : "16");
+}
+
+static void g_select(struct df_cmd *c, const char *name)
+{
+    long long r = df_below(100);
+
+    df_name(c, name);
+    df_arg(c, "%s", r < 97 ? (df_below(2) ? "1" : "0") : r < 98 ? "16" : r < 99 ? "-1" : "abc");
+}
+
+static void g_object(struct df_cmd *c, const char *name)
+{
+    long long r = df_below(100);
+
+    df_name(c, name);
+    df_arg(c, "%s", r < 97 ? "ENCODING" : r < 99 ? "encoding" : "NOSUCH");
+    df_add_key(c);
+}
+
+static void g_scan(struct df_cmd *c, const char *name)
+{
+    static const char *const types[] = {"string", "hash", "set", "list", "zset", "stream",
+                                        "HASH", "nosuch"};
+
+    df_name(c, name);
+    c->kind = DF_WALK;
+    c->cursor_arg = 1;
+    df_arg(c, "%s", df_chance(990) ? "0" : "abc");
+    if (df_chance(300)) {
+        df_arg(c, "MATCH");
+        df_add_pattern(c, 'k');
+    }
+    if (df_chance(300)) {
+        df_arg(c, "COUNT");
+        df_arg(c, "%lld", 1 + df_below(20));
+    }
+    if (df_chance(500)) {
+        df_arg(c, "TYPE");
+        df_arg(c, "%s", types[df_below(DF_NELEM(types))]);
+    }
+}
+
+static void g_keys_cmd(struct df_cmd *c, const char *name)
+{
+    df_name(c, name);
+    df_add_pattern(c, 'k');
+    c->kind = DF_UNORDERED;
+}
+
+static void g_noargs(struct df_cmd *c, const char *name)
+{
+    df_name(c, name);
+}
+
+/* One row per command: its family, weight within the family, Redis' arity (for the
+ * wrong-arity mutation; 0: never mutated) and generator. */
+struct df_gen {
+    const char *name;
+    int family;
+    int weight;
+    int arity;
+    df_gen_fn *fn;
+};
+
+static const struct df_gen df_gens[] = {
+    /* strings */
+    {"SET", DF_STRING, 12, -3, g_set},
+    {"GET", DF_STRING, 8, 2, g_key},
+    {"SETNX", DF_STRING, 2, 3, g_key_value},
+    {"GETSET", DF_STRING, 2, 3, g_key_value},
+    {"GETDEL", DF_STRING, 2, 2, g_key},
+    {"GETEX", DF_STRING, 3, -2, g_getex},
+    {"MGET", DF_STRING, 3, -2, g_keys},
+    {"MSET", DF_STRING, 3, -3, g_mset},
+    {"MSETNX", DF_STRING, 2, -3, g_mset},
+    {"APPEND", DF_STRING, 4, 3, g_key_value},
+    {"STRLEN", DF_STRING, 3, 2, g_key},
+    {"INCR", DF_STRING, 3, 2, g_key},
+    {"DECR", DF_STRING, 2, 2, g_key},
+    {"INCRBY", DF_STRING, 3, 3, g_incrby},
+    {"DECRBY", DF_STRING, 2, 3, g_incrby},
+    {"INCRBYFLOAT", DF_STRING, 4, 3, g_incrbyfloat},
+    {"GETRANGE", DF_STRING, 3, 4, g_getrange},
+    {"SUBSTR", DF_STRING, 1, 4, g_getrange},
+    {"SETRANGE", DF_STRING, 3, 4, g_setrange},
+    /* hashes */
+    {"HSET", DF_HASH, 12, -4, g_hset},
+    {"HSETNX", DF_HASH, 3, 4, g_hsetnx},
+    {"HMSET", DF_HASH, 3, -4, g_hset},
+    {"HGET", DF_HASH, 8, 3, g_key_field},
+    {"HMGET", DF_HASH, 4, -3, g_key_fields},
+    {"HDEL", DF_HASH, 6, -3, g_key_fields},
+    {"HLEN", DF_HASH, 3, 2, g_key},
+    {"HSTRLEN", DF_HASH, 3, 3, g_key_field},
+    {"HEXISTS", DF_HASH, 3, 3, g_key_field},
+    {"HKEYS", DF_HASH, 2, 2, g_key_unordered},
+    {"HVALS", DF_HASH, 2, 2, g_key_unordered},
+    {"HGETALL", DF_HASH, 3, 2, g_hgetall},
+    {"HINCRBY", DF_HASH, 5, 4, g_hincrby},
+    {"HINCRBYFLOAT", DF_HASH, 5, 4, g_hincrbyfloat},
+    {"HRANDFIELD", DF_HASH, 4, -2, g_hrandfield},
+    {"HSCAN", DF_HASH, 2, -3, g_xscan},
+    /* sets */
+    {"SADD", DF_SET, 12, -3, g_key_members},
+    {"SREM", DF_SET, 6, -3, g_key_members},
+    {"SCARD", DF_SET, 3, 2, g_key},
+    {"SISMEMBER", DF_SET, 5, 3, g_key_member},
+    {"SMISMEMBER", DF_SET, 3, -3, g_key_members},
+    {"SMEMBERS", DF_SET, 3, 2, g_key_unordered},
+    {"SRANDMEMBER", DF_SET, 4, -2, g_srandmember},
+    {"SPOP", DF_SET, 4, -2, g_srandmember},
+    {"SMOVE", DF_SET, 4, 4, g_smove},
+    {"SINTER", DF_SET, 3, -2, g_keys_unordered},
+    {"SINTERCARD", DF_SET, 3, -3, g_sintercard},
+    {"SINTERSTORE", DF_SET, 3, -3, g_sstore},
+    {"SUNION", DF_SET, 2, -2, g_keys_unordered},
+    {"SUNIONSTORE", DF_SET, 3, -3, g_sstore},
+    {"SDIFF", DF_SET, 2, -2, g_keys_unordered},
+    {"SDIFFSTORE", DF_SET, 3, -3, g_sstore},
+    {"SSCAN", DF_SET, 2, -3, g_xscan},
+    /* generic key commands */
+    {"DEL", DF_KEYS, 4, -2, g_keys},
+    {"UNLINK", DF_KEYS, 1, -2, g_keys},
+    {"EXISTS", DF_KEYS, 4, -2, g_keys},
+    {"TYPE", DF_KEYS, 4, 2, g_key},
+    {"TOUCH", DF_KEYS, 1, -2, g_keys},
+    {"EXPIRE", DF_KEYS, 4, -3, g_expire},
+    {"PEXPIRE", DF_KEYS, 2, -3, g_expire},
+    {"EXPIREAT", DF_KEYS, 1, -3, g_expire},
+    {"PEXPIREAT", DF_KEYS, 1, -3, g_expire},
+    {"TTL", DF_KEYS, 3, 2, g_ttl},
+    {"PTTL", DF_KEYS, 2, 2, g_ttl},
+    {"EXPIRETIME", DF_KEYS, 1, 2, g_ttl},
+    {"PEXPIRETIME", DF_KEYS, 1, 2, g_ttl},
+    {"PERSIST", DF_KEYS, 3, 2, g_key},
+    {"RENAME", DF_KEYS, 3, 3, g_rename},
+    {"RENAMENX", DF_KEYS, 2, 3, g_rename},
+    {"COPY", DF_KEYS, 4, -3, g_copy},
+    {"MOVE", DF_KEYS, 3, 3, g_move},
+    {"SELECT", DF_KEYS, 3, 2, g_select},
+    {"OBJECT", DF_KEYS, 5, 3, g_object},
+    {"DBSIZE", DF_KEYS, 2, 1, g_noargs},
+    {"SCAN", DF_KEYS, 2, -2, g_scan},
+    {"KEYS", DF_KEYS, 1, 2, g_keys_cmd},
+};
+
+#define DF_NGENS ((int)(sizeof(df_gens) / sizeof(df_gens[0])))
+
+static int df_enabled[DF_NGENS];
+
+/* Whether 'name' is in the comma-separated 'list' (case-insensitive). */
+static int df_in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *p = list; p && *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+
+        if (len == n && !strncasecmp(p, name, n))
+            return 1;
+        p = e ? e + 1 : NULL;
+    }
+    return 0;
+}
+
+/* Give 'c' a wrong number of arguments for its arity 'arity': too few, or (fixed
+ * arity) one too many. Redis answers an arity error before looking at anything. */
+static void df_mutate_arity(struct df_cmd *c, int arity)
+{
+    int want, min = arity < 0 ? -arity : arity;
+
+    if (arity > 0 && (min == 1 || df_below(2)))
+        want = arity + 1;
+    else
+        want = 1 + (int)df_below(min - 1);
+    while (c->argc > want)
+        free(c->argv[--c->argc]);
+    while (c->argc < want)
+        df_arg(c, "x");
+    c->kind = DF_EXACT;
+}
+
+/* A command of the enabled families, by weight. */
+static void df_gen_random(struct df_cmd *c)
+{
+    static int total;
+    long long r;
+
+    if (!total)
+        for (int i = 0; i < DF_NGENS; i++)
+            total += df_enabled[i] ? df_gens[i].weight : 0;
+    r = df_below(total);
+    for (int i = 0; i < DF_NGENS; i++) {
+        if (!df_enabled[i])
+            continue;
+        if (r < df_gens[i].weight) {
+            df_gen_family = df_gens[i].family;
+            df_ints_only = df_gen_family == DF_SET && df_below(2);
+            df_gens[i].fn(c, df_gens[i].name);
+            if (df_gens[i].arity && df_chance(25))
+                df_mutate_arity(c, df_gens[i].arity);
+            return;
+        }
+        r -= df_gens[i].weight;
+    }
+}
+
+/* ---- phases: one collection grown large, then most times swept away ---- */
+
+struct df_phase {
+    int on;            /* 0: none; 1: growing; 2: sweeping */
+    int hash;          /* a hash (else a set) */
+    char key[32];
+    long long target;  /* elements to add: 100 to 3000 */
+    long long pos;     /* next element to add (growing) or remove (sweeping) */
+    long long base;    /* elements are named from base + j */
+    int ints;          /* 1: members all integers (an intset until 512 of them) */
+    int long_permille; /* hash values over 64 bytes, per mille */
+    int keep;          /* 1: stop after growing (the key stays large) */
+    long long ops;     /* bulk commands sent in this phase */
+};
+
+static struct df_phase df_ph;
+
+/* Element j of the phase's collection. */
+static void df_phase_elem(struct df_cmd *c, long long j)
+{
+    long long v = df_ph.base + j;
+
+    if (df_ph.ints || j % 7)
+        df_arg(c, "%lld", df_ph.hash ? v : v * 3 - 1500); /* negatives too: intset */
+    else
+        df_arg(c, "%c%lld", df_ph.hash ? 'f' : 'm', v);
+}
+
+/* The phase's next command in 'c', or 0 when this turn is not the phase's. */
+static int df_phase_cmd(struct df_cmd *c)
+{
+    int types = opt.families & (DF_HASH | DF_SET);
+
+    if (!df_ph.on) {
+        if (!types || !df_chance(1))
+            return 0;
+        memset(&df_ph, 0, sizeof(df_ph));
+        df_ph.on = 1;
+        df_ph.hash = types == DF_HASH || (types != DF_SET && df_below(2));
+        snprintf(df_ph.key, sizeof(df_ph.key), "k%lld", df_below(opt.nkeys));
+        df_ph.target = 100 + df_below(df_chance(300) ? 2900 : 700);
+        df_ph.base = df_below(3) * 10000;
+        df_ph.ints = df_below(2);
+        df_ph.long_permille = df_below(3) ? 0 : (int)df_below(6);
+        df_ph.keep = df_chance(350);
+    }
+    if (df_below(2))
+        return 0;
+    df_ph.ops++;
+    if (df_ph.ops % 10 == 0) {
+        df_arg(c, "%s", df_ph.hash ? "HLEN" : "SCARD");
+        df_arg(c, "%s", df_ph.key);
+        return 1;
+    }
+    if (df_ph.on == 1) {
+        long long n = 1 + df_below(50);
+
+        df_arg(c, "%s", df_ph.hash ? (df_below(5) ? "HSET" : "HMSET") : "SADD");
+        df_arg(c, "%s", df_ph.key);
+        for (; n > 0 && df_ph.pos < df_ph.target; n--, df_ph.pos++) {
+            df_phase_elem(c, df_ph.pos);
+            if (df_ph.hash) {
+                char buf[128];
+
+                if (df_chance(df_ph.long_permille))
+                    df_argb(c, buf, df_text(buf, (size_t)(65 + df_below(30))));
+                else
+                    df_argb(c, buf, df_text(buf, (size_t)df_below(12)));
+            }
+        }
+        if (df_ph.pos >= df_ph.target) {
+            df_ph.pos = 0;
+            df_ph.on = df_ph.keep ? 0 : 2;
+        }
+        return 1;
+    }
+    if (!df_ph.hash && df_chance(100)) {
+        df_arg(c, "SPOP");
+        df_arg(c, "%s", df_ph.key);
+        df_arg(c, "%lld", 1 + df_below(60));
+        c->kind = DF_RANDOM;
+        return 1;
+    }
+    df_arg(c, "%s", df_ph.hash ? "HDEL" : "SREM");
+    df_arg(c, "%s", df_ph.key);
+    for (long long n = 1 + df_below(60); n > 0 && df_ph.pos < df_ph.target; n--, df_ph.pos++)
+        df_phase_elem(c, df_ph.pos);
+    if (df_ph.pos >= df_ph.target)
+        df_ph.on = 0;
+    return 1;
+}
+
+/* ---- the run ---- */
+
+/* Run a command given as words on both servers, compared exactly (set-up, FLUSHALL,
+ * HELLO). Returns 0, or what df_run returns. */
+static int df_run_words(enum df_kind kind, const char *w0, const char *w1)
+{
+    struct df_cmd c = {0};
+    int rc;
+
+    df_arg(&c, "%s", w0);
+    if (w1)
+        df_arg(&c, "%s", w1);
+    c.kind = kind;
+    rc = df_run(&c);
+    df_cmd_clear(&c);
+    return rc;
+}
+
+/* DEBUG CHECK on the servers --debug-check names. 0, or 1 after printing the failure. */
+static int df_debug_check(void)
+{
+    for (int side = 0; side < 2; side++) {
+        struct df_conn *conn = side ? &cb : &ca;
+        struct df_cmd c = {0};
+        struct df_rep *r;
+
+        if (!(opt.debug_check & (1 << side)))
+            continue;
+        df_arg(&c, "DEBUG");
+        df_arg(&c, "CHECK");
+        r = df_aux1(conn, &c);
+        if (!r || r->type == '-') {
+            struct df_buf b = {0};
+
+            if (r)
+                df_show(&b, r);
+            printf("SELF-CHECK FAILED on %c (%s) after %lld commands (seed %llu): %s\n",
+                   conn->name, conn->addr, df_ncmd, (unsigned long long)opt.seed,
+                   r ? b.p : conn->err);
+            free(b.p);
+            df_rep_free(r);
+            df_cmd_clear(&c);
+            return 1;
+        }
+        df_rep_free(r);
+        df_cmd_clear(&c);
+    }
+    return 0;
+}
+
+/* Start again from empty servers after a difference (--max-diffs). -1 if that fails. */
+static int df_reset(void)
+{
+    memset(&df_ph, 0, sizeof(df_ph));
+    if (df_run_words(DF_EXACT, "FLUSHALL", NULL) != 0)
+        return -1;
+    if (df_run_words(DF_EXACT, "SELECT", "0") != 0)
+        return -1;
+    df_db = 0;
+    return 0;
+}
+
+/* Parse a non-negative integer option; exits with status 2 on error. */
+static long long df_num(const char *name, const char *v)
+{
+    char *end;
+    long long n = strtoll(v, &end, 10);
+
+    if (!*v || *end || n < 0) {
+        fprintf(stderr, "omenkv-difffuzz: bad value for %s: '%s'\n", name, v);
+        exit(2);
+    }
+    return n;
+}
+
+static int df_parse_families(const char *v)
+{
+    static const struct {
+        const char *name;
+        int bit;
+    } fams[] = {{"string", DF_STRING}, {"hash", DF_HASH}, {"set", DF_SET}, {"keys", DF_KEYS},
+                {"all", DF_STRING | DF_HASH | DF_SET | DF_KEYS}};
+    int bits = 0;
+
+    for (const char *p = v; *p;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        int found = 0;
+
+        for (size_t i = 0; i < sizeof(fams) / sizeof(fams[0]); i++) {
+            if (strlen(fams[i].name) == len && !strncmp(p, fams[i].name, len)) {
+                bits |= fams[i].bit;
+                found = 1;
+            }
+        }
+        if (!found) {
+            fprintf(stderr, "omenkv-difffuzz: --families takes string,hash,set,keys or all\n");
+            exit(2);
+        }
+        if (!e)
+            break;
+        p = e + 1;
+    }
+    return bits;
+}
+
+int main(int argc, char **argv)
+{
+    static const char *const famnames[] = {"string", "hash", "set", "keys"};
+    char fams[64] = "";
+    int fatal = 0, enabled = 0;
+
+    opt.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
+    opt.commands = 100000;
+    opt.families = DF_STRING | DF_HASH | DF_SET | DF_KEYS;
+    opt.proto = 2;
+    opt.nkeys = 8;
+    opt.max_diffs = 1;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+
+        if (!strcmp(a, "--trace")) {
+            opt.trace = 1;
+            continue;
+        }
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            df_usage();
+            return 0;
+        }
+        if (!v) {
+            df_usage();
+            return 2;
+        }
+        i++;
+        if (!strcmp(a, "--a"))
+            opt.a = v;
+        else if (!strcmp(a, "--b"))
+            opt.b = v;
+        else if (!strcmp(a, "--seed"))
+            opt.seed = (uint64_t)df_num(a, v);
+        else if (!strcmp(a, "--commands"))
+            opt.commands = df_num(a, v);
+        else if (!strcmp(a, "--families"))
+            opt.families = df_parse_families(v);
+        else if (!strcmp(a, "--keys"))
+            opt.nkeys = (int)df_num(a, v);
+        else if (!strcmp(a, "--max-diffs"))
+            opt.max_diffs = (int)df_num(a, v);
+        else if (!strcmp(a, "--exclude"))
+            opt.exclude = v;
+        else if (!strcmp(a, "--check-every"))
+            opt.check_every = df_num(a, v);
+        else if (!strcmp(a, "--debug-check"))
+            opt.debug_check = (strchr(v, 'a') ? 1 : 0) | (strchr(v, 'b') ? 2 : 0);
+        else if (!strcmp(a, "--proto")) {
+            if (strcmp(v, "2") && strcmp(v, "3") && strcmp(v, "alt")) {
+                fprintf(stderr, "omenkv-difffuzz: --proto takes 2, 3 or alt\n");
+                return 2;
+            }
+            opt.proto = !strcmp(v, "alt") ? 0 : atoi(v);
+        } else {
+            df_usage();
+            return 2;
+        }
+    }
+    if (!opt.a || !opt.b || opt.nkeys < 1 || opt.max_diffs < 1) {
+        df_usage();
+        return 2;
+    }
+    for (int i = 0; i < DF_NGENS; i++) {
+        df_enabled[i] = (df_gens[i].family & opt.families) && !df_in_list(opt.exclude,
+                                                                           df_gens[i].name);
+        enabled += df_enabled[i];
+    }
+    if (!enabled) {
+        fprintf(stderr, "omenkv-difffuzz: no command left to send\n");
+        return 2;
+    }
+    for (int f = 0; f < 4; f++)
+        if (opt.families & (1 << f))
+            snprintf(fams + strlen(fams), sizeof(fams) - strlen(fams), "%s%s", fams[0] ? "," : "",
+                     famnames[f]);
+    signal(SIGPIPE, SIG_IGN); /* a server that closed the connection: write() fails */
+    ca.addr = opt.a;
+    cb.addr = opt.b;
+    if (df_connect(&ca) < 0 || df_connect(&cb) < 0)
+        return 2;
+    df_rng = opt.seed;
+    printf("omenkv-difffuzz: seed %llu, %lld commands, families %s, %s, %d keys in 2 databases, "
+           "a %s, b %s\n",
+           (unsigned long long)opt.seed, opt.commands, fams,
+           opt.proto == 2 ? "RESP2" : opt.proto == 3 ? "RESP3" : "RESP2/RESP3 alternating",
+           opt.nkeys, opt.a, opt.b);
+    fflush(stdout);
+    df_proto = opt.proto ? opt.proto : 2;
+    if (df_run_words(DF_HELLO, "HELLO", df_proto == 3 ? "3" : "2") != 0 || df_reset() != 0) {
+        printf("the set-up commands (HELLO, FLUSHALL, SELECT) differ or failed\n");
+        return 1;
+    }
+    while (df_ncmd < opt.commands) {
+        struct df_cmd c = {0};
+        int rc;
+
+        df_ncmd++;
+        if (opt.proto == 0 && df_chance(3)) {
+            df_proto = 5 - df_proto;
+            rc = df_run_words(DF_HELLO, "HELLO", df_proto == 3 ? "3" : "2");
+        } else if (opt.families & DF_KEYS && df_chance(1) && !df_in_list(opt.exclude, "FLUSHDB")) {
+            memset(&df_ph, 0, sizeof(df_ph));
+            rc = df_run_words(DF_EXACT, "FLUSHDB", NULL);
+        } else {
+            if (!df_phase_cmd(&c))
+                df_gen_random(&c);
+            rc = df_run(&c);
+            if (rc == 0 && c.argc == 2 && c.lens[0] == 6 && !strcasecmp(c.argv[0], "SELECT") &&
+                (!strcmp(c.argv[1], "0") || !strcmp(c.argv[1], "1")))
+                df_db = c.argv[1][0] - '0';
+            df_cmd_clear(&c);
+        }
+        if (rc < 0) {
+            fatal = 1;
+            break;
+        }
+        if (rc > 0) {
+            if (df_ndiffs >= opt.max_diffs)
+                break;
+            if (df_reset() != 0) {
+                fatal = 1;
+                break;
+            }
+        }
+        if (opt.check_every && df_ncmd % opt.check_every == 0 && df_debug_check()) {
+            fatal = 1;
+            break;
+        }
+    }
+    if (!fatal && df_debug_check())
+        fatal = 1;
+    df_print_stats();
+    printf("(%lld more commands: state reads, SCAN steps, SPOP re-syncs)\n", df_naux);
+    printf("%lld commands, %lld differences\n", df_ncmd, df_ndiffs);
+    if (df_ndiffs || fatal)
+        printf("replay: omenkv-difffuzz --a %s --b %s --seed %llu --commands %lld --families %s "
+               "--proto %s --keys %d%s%s\n",
+               opt.a, opt.b, (unsigned long long)opt.seed, df_ncmd, fams,
+               opt.proto == 2 ? "2" : opt.proto == 3 ? "3" : "alt", opt.nkeys,
+               opt.exclude ? " --exclude " : "", opt.exclude ? opt.exclude : "");
+    return df_ndiffs || fatal ? 1 : 0;
+}

@@ -1,0 +1,122 @@
+#!/bin/sh
+# test_difffuzz.sh - issue 20's differential fuzz, bounded for make check: starts a
+# redis-server 7 (the reference) and an omenkv-server, each on a free loopback port in a
+# temp dir, and runs clients/omenkv-difffuzz between them: 20,000 commands per family
+# group (string+keys, hash+set+keys, all four) and per protocol (HELLO 2, HELLO 3), with
+# fixed seeds, then omenkv's DEBUG CHECK (the store's self-check). omenkv runs with
+# collection-inline-max-bytes 256 so that small hashes and sets cross the inline/split
+# boundary both ways (the default if the server does not know that option yet). Each
+# run is one TAP test; a difference prints the command, both replies and the history of
+# the keys involved as comments. Skipped without redis-server. About 30 s. The long
+# runs (200,000 commands and more per mix, and their seeds) are in clients/README.md.
+# Environment (set by make check): OMK_SERVER, OMK_TOP_BUILDDIR, OMK_TOP_SRCDIR;
+# OMK_TEST_SERVER=host:port fuzzes that server instead of starting omenkv (no DEBUG
+# CHECK then). OMK_DIFFFUZZ_COMMANDS changes the commands per run.
+set -u
+
+bin="${OMK_TOP_BUILDDIR:-.}/clients/omenkv-difffuzz"
+SERVER=${OMK_SERVER:-${OMK_TOP_BUILDDIR:-.}/daemon/omenkv-server}
+commands=${OMK_DIFFFUZZ_COMMANDS:-20000}
+
+if ! command -v redis-server >/dev/null 2>&1 || ! command -v redis-cli >/dev/null 2>&1; then
+    echo "1..0 # SKIP redis-server (the reference) is not installed"
+    exit 0
+fi
+if [ ! -x "$bin" ]; then
+    echo "1..0 # SKIP omenkv-difffuzz not built"
+    exit 0
+fi
+
+. "${OMK_TOP_SRCDIR:-.}/tests/lib.sh"
+
+ping() {
+    [ "$(redis-cli -h "$HOST" -p "$PORT" ping 2>/dev/null)" = PONG ]
+}
+
+# ---- the reference: redis-server, no persistence, its own temp dir ----
+RPID=
+RDIR=$(mktemp -d /tmp/omk-difffuzz-redis-XXXXXX) || exit 1
+cleanup() {
+    if [ -n "$RPID" ] && kill -0 "$RPID" 2>/dev/null; then
+        kill -KILL "$RPID" 2>/dev/null
+        wait "$RPID" 2>/dev/null
+    fi
+    rm -rf "$RDIR"
+    lib_cleanup
+}
+trap cleanup EXIT
+
+RPORT=
+for try in 1 2 3 4 5; do
+    p=$((20000 + $(od -An -N2 -tu2 /dev/urandom | tr -d ' ') % 40000))
+    [ "$(redis-cli -h "$HOST" -p "$p" ping 2>/dev/null)" = PONG ] && continue
+    redis-server --port "$p" --bind "$HOST" --save '' --appendonly no --dir "$RDIR" \
+        --logfile "$RDIR/redis.log" >/dev/null 2>&1 &
+    RPID=$!
+    i=0
+    while [ $i -lt 100 ] && kill -0 "$RPID" 2>/dev/null; do
+        if [ "$(redis-cli -h "$HOST" -p "$p" ping 2>/dev/null)" = PONG ]; then
+            RPORT=$p
+            break
+        fi
+        sleep 0.1
+        i=$((i + 1))
+    done
+    [ -n "$RPORT" ] && break
+    kill -KILL "$RPID" 2>/dev/null
+    wait "$RPID" 2>/dev/null
+    RPID=
+done
+[ -n "$RPORT" ]
+ok $? "redis-server (the reference) starts: $(redis-server --version | cut -d' ' -f3)"
+
+# ---- the server under test ----
+check=
+if [ -n "${OMK_TEST_SERVER:-}" ]; then
+    HOST=${OMK_TEST_SERVER%:*}
+    PORT=${OMK_TEST_SERVER##*:}
+    ping
+    ok $? "the server under test ($OMK_TEST_SERVER) answers PING"
+else
+    if ! start_server omk-difffuzz --enable-debug-command yes \
+        --collection-inline-max-bytes 256 >/dev/null 2>&1; then
+        rm -rf "$DIR"
+        diag "omenkv-server does not take --collection-inline-max-bytes: default boundary"
+        start_server omk-difffuzz --enable-debug-command yes
+    fi
+    ok $? "omenkv-server starts"
+    check="--debug-check a"
+fi
+if [ $failed -ne 0 ]; then
+    echo "Bail out! no server"
+    exit 1
+fi
+
+out="$RDIR/fuzz.out"
+seed=2020
+for fams in string,keys hash,set,keys all; do
+    for proto in 2 3; do
+        seed=$((seed + 1))
+        # shellcheck disable=SC2086 # $check is empty or two words
+        "$bin" --a "$HOST:$PORT" --b "$HOST:$RPORT" --seed "$seed" --commands "$commands" \
+            --families "$fams" --proto "$proto" $check >"$out" 2>&1
+        rc=$?
+        summary=$(grep -E '^[0-9]+ commands, [0-9]+ differences' "$out")
+        [ $rc -eq 0 ]
+        ok $? "families $fams, RESP$proto, seed $seed: ${summary:-no summary (exit $rc)}"
+        if [ $rc -ne 0 ]; then
+            head -c 6000 "$out" | sed 's/^/# /'
+            echo
+        else
+            grep '^covered:' "$out" | sed 's/^/# /'
+        fi
+        if [ -n "$PID" ] && ! kill -0 "$PID" 2>/dev/null; then
+            echo "Bail out! omenkv-server died; end of its log:"
+            tail -20 "$DIR/server.log" | sed 's/^/# /'
+            exit 1
+        fi
+    done
+done
+
+echo "1..$n"
+[ $failed -eq 0 ]
