@@ -25,7 +25,7 @@ noinst_PROGRAMS += clients/omenkv-difffuzz
 clients_omenkv_difffuzz_SOURCES = clients/omenkv-difffuzz.c
 clients_omenkv_difffuzz_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 clients_omenkv_difffuzz_LDADD = $(HIREDIS_LIBS)
-# Its bounded run in make check against a redis-server it starts (about 30 s).
+# Its bounded run in make check against a redis-server it starts (about 10 s).
 TESTS += tests/integ/test_difffuzz.sh
 EXTRA_DIST += tests/integ/test_difffuzz.sh
 # ---- end omenkv-difffuzz ----

@@ -7,7 +7,7 @@
 # collection-inline-max-bytes 256 so that small hashes and sets cross the inline/split
 # boundary both ways (the default if the server does not know that option yet). Each
 # run is one TAP test; a difference prints the command, both replies and the history of
-# the keys involved as comments. Skipped without redis-server. About 30 s. The long
+# the keys involved as comments. Skipped without redis-server. About 10 s. The long
 # runs (200,000 commands and more per mix, and their seeds) are in clients/README.md.
 # Environment (set by make check): OMK_SERVER, OMK_TOP_BUILDDIR, OMK_TOP_SRCDIR;
 # OMK_TEST_SERVER=host:port fuzzes that server instead of starting omenkv (no DEBUG
