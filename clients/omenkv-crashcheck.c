@@ -323,12 +323,22 @@ static int cc_free_port(void)
 }
 
 /* A hiredis connection to the server (60 s reply timeout); check c->err. NULL if out of
- * memory. */
+ * memory. A refused or timed-out connect is tried again a few times (on a loaded
+ * machine a connect can fail while the server runs fine: that is no lost write). */
 static redisContext *cc_connect(void)
 {
     struct timeval tv = {5, 0};
-    redisContext *c = redisConnectWithTimeout("127.0.0.1", cc_port, tv);
+    redisContext *c = NULL;
 
+    for (int attempt = 0; attempt < 5; attempt++) {
+        if (c) {
+            redisFree(c);
+            usleep(200 * 1000);
+        }
+        c = redisConnectWithTimeout("127.0.0.1", cc_port, tv);
+        if (!c || !c->err)
+            break;
+    }
     if (c && !c->err)
         redisSetTimeout(c, (struct timeval){60, 0});
     return c;
