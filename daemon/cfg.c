@@ -674,7 +674,7 @@ static int cfg_equal(const struct cfg_row *r, const struct server_config *c,
 static char *cfg_render(const struct cfg_row *r, const struct server_config *c, size_t *len)
 {
     const char *field = (const char *)c + r->off;
-    char num[32];
+    char num[32] = "";
     const char *text = num;
 
     if (r->flags & CFG_IGNORED) {
