@@ -24,6 +24,57 @@
 
 /* ---- command lines ---- */
 
+/* Start a section on an empty server (one assertion). */
+__attribute__((unused)) static void tc_section(redisContext *c, const char *name)
+{
+    diag("---- %s", name);
+    is_status(cmd(c, "FLUSHALL"), "OK", "FLUSHALL before the section");
+}
+
+/* Run "<verb> <key> <elem> [<value>] ..." for i in [from, to) in calls of at most 100
+ * elements: element <prefix>i (i zero-padded to 'digits', 0: not padded), and with
+ * 'vprefix' (HSET) the value <vprefix>i. Returns the sum of the integer replies (elements
+ * added), or -1 if one was not an integer. */
+__attribute__((unused)) static long long tc_fill(redisContext *c, const char *verb,
+                                                 const char *key, const char *prefix,
+                                                 int digits, const char *vprefix, int from,
+                                                 int to)
+{
+    const char *argv[2 + 200];
+    size_t lens[2 + 200];
+    char bufs[200][48];
+    long long added = 0;
+
+    for (int i = from; i < to;) {
+        int argc = 0, k = 0;
+        redisReply *r;
+
+        argv[argc] = verb;
+        lens[argc++] = strlen(verb);
+        argv[argc] = key;
+        lens[argc++] = strlen(key);
+        for (int m = 0; m < 100 && i < to; m++, i++) {
+            snprintf(bufs[k], sizeof(bufs[0]), "%s%0*d", prefix, digits, i);
+            argv[argc] = bufs[k];
+            lens[argc++] = strlen(bufs[k++]);
+            if (vprefix) {
+                snprintf(bufs[k], sizeof(bufs[0]), "%s%d", vprefix, i);
+                argv[argc] = bufs[k];
+                lens[argc++] = strlen(bufs[k++]);
+            }
+        }
+        r = redisCommandArgv(c, argc, argv, lens);
+        if (!r || r->type != REDIS_REPLY_INTEGER) {
+            ts_diag_reply(r);
+            freeReplyObject(r);
+            return -1;
+        }
+        added += r->integer;
+        freeReplyObject(r);
+    }
+    return added;
+}
+
 /* Run 'line', split on single spaces into arguments (no quoting), and return the reply
  * (caller frees). For command lines built at run time or kept in tables. */
 __attribute__((unused)) static redisReply *cmdline(redisContext *c, const char *line)

@@ -25,53 +25,11 @@
 #define WRONGTYPE "WRONGTYPE Operation against a key holding the wrong kind of value"
 #define BIG 1000
 
-/* Start a section on an empty server (one assertion). */
-static void section(redisContext *c, const char *name)
-{
-    diag("---- %s", name);
-    is_status(cmd(c, "FLUSHALL"), "OK", "FLUSHALL before the section");
-}
-
-/* Run "<verb> <key> <prefix>0 [<v>0] ... <prefix>(n-1) [<v>(n-1)]" in calls of at most
- * 100 elements: HSET (fields "<prefix>N" = "v<N>") or SADD (members "<prefix>N"). Returns
- * the sum of the integer replies, or -1. */
+/* tc_fill() of elements "<prefix>0" .. "<prefix>(n-1)", with values "v<N>" for HSET. */
 static long long fill(redisContext *c, const char *verb, const char *key, const char *prefix,
                       int n)
 {
-    int hash = !strcmp(verb, "HSET");
-    const char *argv[2 + 200];
-    size_t lens[2 + 200];
-    char bufs[200][48];
-    long long added = 0;
-
-    for (int i = 0; i < n;) {
-        int argc = 0, k = 0;
-        redisReply *r;
-
-        argv[argc] = verb;
-        lens[argc++] = strlen(verb);
-        argv[argc] = key;
-        lens[argc++] = strlen(key);
-        for (int m = 0; m < 100 && i < n; m++, i++) {
-            snprintf(bufs[k], sizeof(bufs[0]), "%s%d", prefix, i);
-            argv[argc] = bufs[k];
-            lens[argc++] = strlen(bufs[k++]);
-            if (hash) {
-                snprintf(bufs[k], sizeof(bufs[0]), "v%d", i);
-                argv[argc] = bufs[k];
-                lens[argc++] = strlen(bufs[k++]);
-            }
-        }
-        r = redisCommandArgv(c, argc, argv, lens);
-        if (!r || r->type != REDIS_REPLY_INTEGER) {
-            ts_diag_reply(r);
-            freeReplyObject(r);
-            return -1;
-        }
-        added += r->integer;
-        freeReplyObject(r);
-    }
-    return added;
+    return tc_fill(c, verb, key, prefix, 0, strcmp(verb, "HSET") ? NULL : "v", 0, n);
 }
 
 /* OBJECT ENCODING of 'key' is 'want'. */
@@ -98,7 +56,7 @@ static void ttl_within(redisContext *c, const char *verb, const char *key, long 
 
 static void test_basic_keys(redisContext *c)
 {
-    section(c, "TYPE EXISTS DEL UNLINK TOUCH");
+    tc_section(c, "TYPE EXISTS DEL UNLINK TOUCH");
     is_integer(cmd(c, "HSET h f v"), 1, "a hash");
     is_integer(cmd(c, "SADD s m"), 1, "a set");
     is_status(cmd(c, "SET str v"), "OK", "a string");
@@ -138,7 +96,7 @@ static void test_expire(redisContext *c)
 {
     static const char *const keys[] = {"h", "s"};
 
-    section(c, "EXPIRE TTL PERSIST on hashes and sets");
+    tc_section(c, "EXPIRE TTL PERSIST on hashes and sets");
     is_integer(cmd(c, "HSET h a 1 b 2"), 2, "a hash");
     is_integer(cmd(c, "SADD s a b"), 2, "a set");
     for (int k = 0; k < 2; k++) {
@@ -231,7 +189,7 @@ static void test_expire(redisContext *c)
 
 static void test_rename_copy_move(redisContext *c)
 {
-    section(c, "RENAME RENAMENX COPY MOVE");
+    tc_section(c, "RENAME RENAMENX COPY MOVE");
     is_integer(cmd(c, "HSET h a 1 b 2"), 2, "a hash");
     is_integer(cmd(c, "SADD s x y"), 2, "a set");
     is_integer(cmd(c, "EXPIRE h 100"), 1, "the hash has a TTL");
@@ -338,7 +296,7 @@ static void test_encoding(redisContext *c)
     v64[64] = '\0';
     memset(v65, 'x', 65);
     v65[65] = '\0';
-    section(c, "OBJECT ENCODING");
+    tc_section(c, "OBJECT ENCODING");
     is_pairs_of(cmd(c, "CONFIG GET hash-max-listpack-entries"), "hash-max-listpack-entries 512",
                 "CONFIG GET hash-max-listpack-entries: 512");
     is_pairs_of(cmd(c, "CONFIG GET hash-max-listpack-value"), "hash-max-listpack-value 64",
@@ -575,7 +533,7 @@ static void test_keyspace(redisContext *c)
     static const char *const none[] = {NULL};
     redisReply *r;
 
-    section(c, "DBSIZE SCAN TYPE KEYS");
+    tc_section(c, "DBSIZE SCAN TYPE KEYS");
     is_integer(cmd(c, "HSET h1 f v"), 1, "hash h1");
     is_integer(cmd(c, "HSET h2 f v"), 1, "hash h2");
     is_int(fill(c, "HSET", "h3", "f", BIG), BIG, "hash h3 of %d", BIG);
@@ -624,7 +582,7 @@ static void test_wrongtype(redisContext *c)
     char line[64], name[128];
     redisReply *r;
 
-    section(c, "WRONGTYPE and SET over a collection");
+    tc_section(c, "WRONGTYPE and SET over a collection");
     is_integer(cmd(c, "HSET h f v"), 1, "a hash");
     is_integer(cmd(c, "SADD s m"), 1, "a set");
     is_status(cmd(c, "SET str v"), "OK", "a string");
@@ -726,7 +684,7 @@ static void test_multi_watch(const struct tserver *s, redisContext *c)
     redisReply *r;
     char name[160];
 
-    section(c, "MULTI/EXEC and WATCH");
+    tc_section(c, "MULTI/EXEC and WATCH");
     is_status(cmd(c, "MULTI"), "OK", "MULTI");
     is_status(cmd(c, "SADD ms a b"), "QUEUED", "SADD queued");
     is_status(cmd(c, "HSET mh f v g w"), "QUEUED", "HSET queued");
@@ -904,7 +862,7 @@ static void restart_check(redisContext *c, const char *when)
 
 static void test_restart(struct tserver *s, redisContext **c)
 {
-    section(*c, "restart (omenkv only)");
+    tc_section(*c, "restart (omenkv only)");
     if (s->external) {
         skip("restart: an external server cannot be restarted from here");
         return;

@@ -22,57 +22,13 @@
 #define NOTINT "ERR value is not an integer or out of range"
 #define BIG 1000 /* fields of the large hash: past hash-max-listpack-entries (512) */
 
-/* Start a section on an empty server (one assertion). */
-static void section(redisContext *c, const char *name)
-{
-    diag("---- %s", name);
-    is_status(cmd(c, "FLUSHALL"), "OK", "FLUSHALL before the section");
-}
-
-/* HSET 'key' with fields "field:%04d" = "value:%d" for i in [from, to), 100 pairs per
- * call; returns the sum of the replies (fields added), -1 if one was not an integer. */
-static long long hfill(redisContext *c, const char *key, int from, int to)
-{
-    const char *argv[2 + 200];
-    size_t lens[2 + 200];
-    char bufs[200][32];
-    long long added = 0;
-
-    for (int i = from; i < to;) {
-        int argc = 0;
-        redisReply *r;
-
-        argv[argc] = "HSET";
-        lens[argc++] = 4;
-        argv[argc] = key;
-        lens[argc++] = strlen(key);
-        for (int k = 0; k < 100 && i < to; k++, i++) {
-            snprintf(bufs[2 * k], sizeof(bufs[0]), "field:%04d", i);
-            snprintf(bufs[2 * k + 1], sizeof(bufs[0]), "value:%d", i);
-            argv[argc] = bufs[2 * k];
-            lens[argc++] = strlen(bufs[2 * k]);
-            argv[argc] = bufs[2 * k + 1];
-            lens[argc++] = strlen(bufs[2 * k + 1]);
-        }
-        r = redisCommandArgv(c, argc, argv, lens);
-        if (!r || r->type != REDIS_REPLY_INTEGER) {
-            ts_diag_reply(r);
-            freeReplyObject(r);
-            return -1;
-        }
-        added += r->integer;
-        freeReplyObject(r);
-    }
-    return added;
-}
-
 /* ---- HSET HSETNX HMSET HGET ---- */
 
 static void test_set_get(redisContext *c)
 {
     char *big = omk_malloc(100000);
 
-    section(c, "HSET HSETNX HMSET HGET");
+    tc_section(c, "HSET HSETNX HMSET HGET");
     is_integer(cmd(c, "HSET h f1 v1"), 1, "HSET creates a hash with one field");
     is_status(cmd(c, "TYPE h"), "hash", "TYPE of the new key is hash");
     is_integer(cmd(c, "HSET h f1 v1b f2 v2 f3 v3"), 2, "HSET counts only the new fields");
@@ -129,7 +85,7 @@ static void test_set_get(redisContext *c)
 
 static void test_mget_del(redisContext *c)
 {
-    section(c, "HMGET HDEL");
+    tc_section(c, "HMGET HDEL");
     is_integer(cmd(c, "HSET h a 1 b 2 c 3 d 4"), 4, "HSET four fields");
     is_array_of(cmd(c, "HMGET h a nofield c a"), "1 (nil) 3 1",
                 "HMGET in the order asked, nil for a missing field, a field twice");
@@ -154,7 +110,7 @@ static void test_mget_del(redisContext *c)
 
 static void test_len_exists(redisContext *c)
 {
-    section(c, "HLEN HSTRLEN HEXISTS");
+    tc_section(c, "HLEN HSTRLEN HEXISTS");
     is_integer(cmd(c, "HLEN nokey"), 0, "HLEN of a missing key -> 0");
     is_integer(cmd(c, "HSET h s hello n 12345 neg -12 e %s", ""), 4, "HSET four fields");
     is_integer(cmd(c, "HLEN h"), 4, "HLEN");
@@ -178,7 +134,7 @@ static void test_getall(redisContext *c)
     redisReply *r;
     int good;
 
-    section(c, "HKEYS HVALS HGETALL");
+    tc_section(c, "HKEYS HVALS HGETALL");
     is_integer(cmd(c, "HSET h a 1 b 2 c 1 d %s", ""), 4, "HSET four fields, two equal values");
     is_set_of(cmd(c, "HKEYS h"), "a b c d", "HKEYS: every field once");
     is_set_of(cmd(c, "HVALS h"), "1 2 1 ", "HVALS: every value, duplicates kept");
@@ -188,7 +144,7 @@ static void test_getall(redisContext *c)
     is_array_of(cmd(c, "HGETALL nokey"), "", "HGETALL of a missing key: empty");
 
     /* a large hash: the same three agree with each other and with what was written */
-    is_int(hfill(c, "big", 0, BIG), BIG, "HSET %d fields", BIG);
+    is_int(tc_fill(c, "HSET", "big", "field:", 4, "value:", 0, BIG), BIG, "HSET %d fields", BIG);
     for (int i = 0; i < BIG; i++) {
         char f[32], v[32], fv[64];
 
@@ -232,7 +188,7 @@ static void test_hincrby(redisContext *c)
                                                 "9223372036854775808"};
     char name[128];
 
-    section(c, "HINCRBY");
+    tc_section(c, "HINCRBY");
     is_integer(cmd(c, "HINCRBY h n 5"), 5, "HINCRBY of a missing key creates it");
     is_status(cmd(c, "TYPE h"), "hash", "... as a hash");
     is_integer(cmd(c, "HINCRBY h n -7"), -2, "HINCRBY by a negative increment");
@@ -283,7 +239,7 @@ static void test_hincrbyfloat(redisContext *c)
     static const char *const naninf_incrs[] = {"inf", "-inf", "+inf", "Infinity"};
     char name[128];
 
-    section(c, "HINCRBYFLOAT");
+    tc_section(c, "HINCRBYFLOAT");
     is_str(cmd(c, "HINCRBYFLOAT h f 10.5"), "10.5", 4, "HINCRBYFLOAT of a missing key");
     is_status(cmd(c, "TYPE h"), "hash", "... creates a hash");
     is_str(cmd(c, "HINCRBYFLOAT h f 0.1"), "10.6", 4, "10.5 + 0.1 -> 10.6");
@@ -396,12 +352,12 @@ static void test_hrandfield(redisContext *c)
     struct tc_strs seen = {0}, got;
     int bad = 0, lo = BIG, hi = -1;
 
-    section(c, "HRANDFIELD");
+    tc_section(c, "HRANDFIELD");
     is_nil(cmd(c, "HRANDFIELD nokey"), "HRANDFIELD of a missing key -> nil");
     is_array_of(cmd(c, "HRANDFIELD nokey 3"), "", "HRANDFIELD count of a missing key: empty");
     is_array_of(cmd(c, "HRANDFIELD nokey -3 WITHVALUES"), "",
                 "HRANDFIELD -count WITHVALUES of a missing key: empty");
-    is_int(hfill(c, "h", 0, 3), 3, "a hash of 3 fields");
+    is_int(tc_fill(c, "HSET", "h", "field:", 4, "value:", 0, 3), 3, "a hash of 3 fields");
 
     /* no count: one field, and over 100 calls more than one of them */
     for (int i = 0; i < 100; i++) {
@@ -442,7 +398,7 @@ static void test_hrandfield(redisContext *c)
     randfield_is(c, "h", 2, 2, 3, 2, 1, NULL, "withvalues in lower case works");
 
     /* a large hash: picks spread over all of it, not its first fields */
-    is_int(hfill(c, "big", 0, BIG), BIG, "a hash of %d fields", BIG);
+    is_int(tc_fill(c, "HSET", "big", "field:", 4, "value:", 0, BIG), BIG, "a hash of %d fields", BIG);
     bad = 0;
     for (int i = 0; i < 300; i++) {
         redisReply *r = cmd(c, "HRANDFIELD big");
@@ -517,7 +473,7 @@ static void test_hscan(redisContext *c)
     int first_cursor = 0;
     long calls;
 
-    section(c, "HSCAN");
+    tc_section(c, "HSCAN");
     is_integer(cmd(c, "HSET small f1 a f2 b f3 c g1 d g2 e"), 5, "a small hash of 5 fields");
     is_scan_empty(cmd(c, "HSCAN nokey 0"), "HSCAN of a missing key -> [0, []]");
     {
@@ -558,7 +514,7 @@ static void test_hscan(redisContext *c)
     tc_free(&want);
 
     /* a large hash: every field exactly once, whatever COUNT */
-    is_int(hfill(c, "big", 0, BIG), BIG, "a hash of %d fields", BIG);
+    is_int(tc_fill(c, "HSET", "big", "field:", 4, "value:", 0, BIG), BIG, "a hash of %d fields", BIG);
     for (int i = 0; i < BIG; i++) {
         char fv[64];
 
@@ -648,7 +604,7 @@ static void test_errors(redisContext *c)
     };
     char name[160], want[96];
 
-    section(c, "arity and WRONGTYPE");
+    tc_section(c, "arity and WRONGTYPE");
     is_integer(cmd(c, "HSET h f v"), 1, "a hash");
     for (size_t i = 0; i < sizeof(arity) / sizeof(arity[0]); i++) {
         snprintf(want, sizeof(want), "ERR wrong number of arguments for '%s' command", arity[i][1]);
@@ -680,7 +636,7 @@ static void test_resp3(const struct tserver *s, redisContext *c)
     struct r3 *r;
     int good;
 
-    section(c, "RESP3 reply types");
+    tc_section(c, "RESP3 reply types");
     is_integer(cmd(c, "HSET h a 1 b 2 c 3"), 3, "a hash of three fields");
     if (r3_open(&rc, s) != 0) {
         ok(0, "a RESP3 connection (HELLO 3)");

@@ -24,47 +24,6 @@
 #define NOTPOS "ERR value is out of range, must be positive"
 #define BIG 1000 /* members of the large set: past set-max-intset-entries (512) */
 
-/* Start a section on an empty server (one assertion). */
-static void section(redisContext *c, const char *name)
-{
-    diag("---- %s", name);
-    is_status(cmd(c, "FLUSHALL"), "OK", "FLUSHALL before the section");
-}
-
-/* SADD 'key' the members "m:%04d" for i in [from, to), 100 per call; returns the sum of
- * the replies (members added), -1 if one was not an integer. */
-static long long sfill(redisContext *c, const char *key, int from, int to)
-{
-    const char *argv[2 + 100];
-    size_t lens[2 + 100];
-    char bufs[100][16];
-    long long added = 0;
-
-    for (int i = from; i < to;) {
-        int argc = 0;
-        redisReply *r;
-
-        argv[argc] = "SADD";
-        lens[argc++] = 4;
-        argv[argc] = key;
-        lens[argc++] = strlen(key);
-        for (int k = 0; k < 100 && i < to; k++, i++) {
-            snprintf(bufs[k], sizeof(bufs[0]), "m:%04d", i);
-            argv[argc] = bufs[k];
-            lens[argc++] = strlen(bufs[k]);
-        }
-        r = redisCommandArgv(c, argc, argv, lens);
-        if (!r || r->type != REDIS_REPLY_INTEGER) {
-            ts_diag_reply(r);
-            freeReplyObject(r);
-            return -1;
-        }
-        added += r->integer;
-        freeReplyObject(r);
-    }
-    return added;
-}
-
 /* The index N of member "m:NNNN", or -1. */
 static int member_index(const char *p, size_t len)
 {
@@ -127,7 +86,7 @@ static void test_basics(redisContext *c)
 {
     struct tc_strs got = {0};
 
-    section(c, "SADD SREM SCARD SISMEMBER SMISMEMBER SMEMBERS");
+    tc_section(c, "SADD SREM SCARD SISMEMBER SMISMEMBER SMEMBERS");
     is_integer(cmd(c, "SADD s a b c"), 3, "SADD creates a set of three");
     is_status(cmd(c, "TYPE s"), "set", "TYPE of the new key is set");
     is_integer(cmd(c, "SADD s a d d"), 1, "SADD counts only new members, a repeated one once");
@@ -174,8 +133,8 @@ static void test_basics(redisContext *c)
     is_integer(cmd(c, "SISMEMBER i -9223372036854775808"), 1, "SISMEMBER LLONG_MIN");
 
     /* a large set */
-    is_int(sfill(c, "big", 0, BIG), BIG, "SADD %d members", BIG);
-    is_int(sfill(c, "big", 0, BIG / 2), 0, "SADD of %d present members adds none", BIG / 2);
+    is_int(tc_fill(c, "SADD", "big", "m:", 4, NULL, 0, BIG), BIG, "SADD %d members", BIG);
+    is_int(tc_fill(c, "SADD", "big", "m:", 4, NULL, 0, BIG / 2), 0, "SADD of %d present members adds none", BIG / 2);
     is_integer(cmd(c, "SCARD big"), BIG, "SCARD of the large set");
     ok(members_of(c, "big", &got) && got.n == BIG && tc_dups(&got) == 0 &&
            tc_has(&got, "m:0000", 6) && tc_has(&got, "m:0999", 6),
@@ -192,11 +151,11 @@ static void test_srandmember(redisContext *c)
     struct tc_strs seen = {0}, got;
     int bad = 0, lo = BIG, hi = -1;
 
-    section(c, "SRANDMEMBER");
+    tc_section(c, "SRANDMEMBER");
     is_nil(cmd(c, "SRANDMEMBER nokey"), "SRANDMEMBER of a missing key -> nil");
     is_array_of(cmd(c, "SRANDMEMBER nokey 5"), "", "SRANDMEMBER 5 of a missing key: empty");
     is_array_of(cmd(c, "SRANDMEMBER nokey -5"), "", "SRANDMEMBER -5 of a missing key: empty");
-    is_int(sfill(c, "s", 0, 3), 3, "a set of three");
+    is_int(tc_fill(c, "SADD", "s", "m:", 4, NULL, 0, 3), 3, "a set of three");
     for (int i = 0; i < 100; i++) {
         redisReply *r = cmd(c, "SRANDMEMBER s");
         int n = r && r->type == REDIS_REPLY_STRING ? member_index(r->str, r->len) : -1;
@@ -235,7 +194,7 @@ static void test_srandmember(redisContext *c)
         freeReplyObject(r);
     }
 
-    is_int(sfill(c, "big", 0, BIG), BIG, "a set of %d", BIG);
+    is_int(tc_fill(c, "SADD", "big", "m:", 4, NULL, 0, BIG), BIG, "a set of %d", BIG);
     bad = 0;
     for (int i = 0; i < 300; i++) {
         redisReply *r = cmd(c, "SRANDMEMBER big");
@@ -289,12 +248,12 @@ static void test_spop(redisContext *c)
     redisReply *r;
     int good;
 
-    section(c, "SPOP");
+    tc_section(c, "SPOP");
     is_nil(cmd(c, "SPOP nokey"), "SPOP of a missing key -> nil");
     is_array_of(cmd(c, "SPOP nokey 3"), "", "SPOP 3 of a missing key: empty");
     is_array_of(cmd(c, "SPOP nokey 0"), "", "SPOP 0 of a missing key: empty");
     is_integer(cmd(c, "EXISTS nokey"), 0, "... which it did not create");
-    is_int(sfill(c, "s", 0, 5), 5, "a set of five");
+    is_int(tc_fill(c, "SADD", "s", "m:", 4, NULL, 0, 5), 5, "a set of five");
     r = cmd(c, "SPOP s");
     good = r && r->type == REDIS_REPLY_STRING && member_index(r->str, r->len) >= 0 &&
            member_index(r->str, r->len) < 5;
@@ -338,7 +297,7 @@ static void test_spop(redisContext *c)
 
     /* a large set: small counts pop one by one, big ones rebuild what is left (7.0's
      * two strategies); both must pop distinct members and leave the rest */
-    is_int(sfill(c, "big", 0, BIG), BIG, "a set of %d", BIG);
+    is_int(tc_fill(c, "SADD", "big", "m:", 4, NULL, 0, BIG), BIG, "a set of %d", BIG);
     picks_are(c, "SPOP big 10", 0, BIG, 10, 1, &popped, "SPOP 10 of 1000: distinct members");
     picks_are(c, "SPOP big 600", 0, BIG, 600, 1, &all, "SPOP 600 of 990: distinct members");
     for (size_t i = 0; i < all.n; i++)
@@ -381,7 +340,7 @@ static void test_spop(redisContext *c)
 
 static void test_smove(redisContext *c)
 {
-    section(c, "SMOVE");
+    tc_section(c, "SMOVE");
     is_integer(cmd(c, "SADD src a b c"), 3, "src {a b c}");
     is_integer(cmd(c, "SADD dst c x"), 2, "dst {c x}");
     is_integer(cmd(c, "SMOVE src dst a"), 1, "SMOVE a member");
@@ -424,7 +383,7 @@ static void test_algebra(redisContext *c)
 {
     struct tc_strs got = {0};
 
-    section(c, "SINTER SUNION SDIFF SINTERCARD");
+    tc_section(c, "SINTER SUNION SDIFF SINTERCARD");
     is_integer(cmd(c, "SADD s1 a b c d"), 4, "s1 {a b c d}");
     is_integer(cmd(c, "SADD s2 c d e"), 3, "s2 {c d e}");
     is_integer(cmd(c, "SADD s3 a c e f"), 4, "s3 {a c e f}");
@@ -499,8 +458,8 @@ static void test_algebra(redisContext *c)
              "SINTERCARD arity");
 
     /* large sets */
-    is_int(sfill(c, "b1", 0, BIG), BIG, "b1: %d members", BIG);
-    is_int(sfill(c, "b2", BIG / 2, BIG + BIG / 2), BIG, "b2: %d members, half shared", BIG);
+    is_int(tc_fill(c, "SADD", "b1", "m:", 4, NULL, 0, BIG), BIG, "b1: %d members", BIG);
+    is_int(tc_fill(c, "SADD", "b2", "m:", 4, NULL, BIG / 2, BIG + BIG / 2), BIG, "b2: %d members, half shared", BIG);
     {
         redisReply *r = cmd(c, "SINTER b1 b2");
         int good = tc_from_reply(&got, r) && got.n == BIG / 2;
@@ -540,7 +499,7 @@ static void test_algebra(redisContext *c)
 
 static void test_store(redisContext *c)
 {
-    section(c, "SINTERSTORE SUNIONSTORE SDIFFSTORE");
+    tc_section(c, "SINTERSTORE SUNIONSTORE SDIFFSTORE");
     is_integer(cmd(c, "SADD s1 a b c d"), 4, "s1 {a b c d}");
     is_integer(cmd(c, "SADD s2 c d e"), 3, "s2 {c d e}");
     is_integer(cmd(c, "SINTERSTORE d s1 s2"), 2, "SINTERSTORE returns the result's card");
@@ -598,8 +557,8 @@ static void test_store(redisContext *c)
     is_str(cmd(c, "GET str"), "v", 1, "... the string too");
 
     /* large */
-    is_int(sfill(c, "b1", 0, BIG), BIG, "b1: %d members", BIG);
-    is_int(sfill(c, "b2", BIG / 2, BIG + BIG / 2), BIG, "b2: %d members, half shared", BIG);
+    is_int(tc_fill(c, "SADD", "b1", "m:", 4, NULL, 0, BIG), BIG, "b1: %d members", BIG);
+    is_int(tc_fill(c, "SADD", "b2", "m:", 4, NULL, BIG / 2, BIG + BIG / 2), BIG, "b2: %d members, half shared", BIG);
     is_integer(cmd(c, "SUNIONSTORE bu b1 b2"), BIG + BIG / 2, "SUNIONSTORE of the large sets");
     is_integer(cmd(c, "SCARD bu"), BIG + BIG / 2, "... SCARD of the result");
     is_integer(cmd(c, "SINTERSTORE bu b1 b2"), BIG / 2, "SINTERSTORE over it");
@@ -627,7 +586,7 @@ static void test_sscan(redisContext *c)
     int first_cursor = 0;
     long calls;
 
-    section(c, "SSCAN");
+    tc_section(c, "SSCAN");
     is_scan_empty(cmd(c, "SSCAN nokey 0"), "SSCAN of a missing key -> [0, []]");
     is_integer(cmd(c, "SADD small a1 a2 b1 b2 c"), 5, "a small set");
     calls = tc_scan_all(c, "SSCAN", "small", "", 0, &got, &first_n, &first_cursor);
@@ -657,7 +616,7 @@ static void test_sscan(redisContext *c)
     ok(calls >= 1 && got.n == 1 && tc_has(&got, "-7", 2), "SSCAN MATCH -* of integers");
     tc_free(&got);
 
-    is_int(sfill(c, "big", 0, BIG), BIG, "a set of %d", BIG);
+    is_int(tc_fill(c, "SADD", "big", "m:", 4, NULL, 0, BIG), BIG, "a set of %d", BIG);
     {
         static const char *const opts[] = {"", "COUNT 10", "COUNT 1", "COUNT 2000"};
 
@@ -715,7 +674,7 @@ static void test_errors(redisContext *c)
     };
     char name[160], want[96];
 
-    section(c, "arity and WRONGTYPE");
+    tc_section(c, "arity and WRONGTYPE");
     is_integer(cmd(c, "SADD s a"), 1, "a set");
     for (size_t i = 0; i < sizeof(arity) / sizeof(arity[0]); i++) {
         snprintf(want, sizeof(want), "ERR wrong number of arguments for '%s' command", arity[i][1]);
@@ -746,7 +705,7 @@ static void test_resp3(const struct tserver *s, redisContext *c)
     struct r3 *r;
     int good;
 
-    section(c, "RESP3 reply types");
+    tc_section(c, "RESP3 reply types");
     is_integer(cmd(c, "SADD s1 a b c"), 3, "s1 {a b c}");
     is_integer(cmd(c, "SADD s2 b c d"), 3, "s2 {b c d}");
     if (r3_open(&rc, s) != 0) {
