@@ -224,6 +224,15 @@ static const struct cfg_row cfg_table[] = {
     CFG_MEM("hash-max-listpack-value", hash_max_listpack_value, 0, LLONG_MAX, "64", 0,
             .alias = "hash-max-ziplist-value"),
     CFG_LL("set-max-intset-entries", set_max_intset_entries, 0, LLONG_MAX, "512", 0),
+    CFG_LL("zset-max-listpack-entries", zset_max_listpack_entries, 0, LLONG_MAX, "128", 0,
+           .alias = "zset-max-ziplist-entries"),
+    CFG_MEM("zset-max-listpack-value", zset_max_listpack_value, 0, LLONG_MAX, "64", 0,
+            .alias = "zset-max-ziplist-value"),
+    /* Lists: accepted with Redis' types and bounds; Redis 7.0 calls every list
+     * "quicklist", and so does omenkv, whose list layout is its own. */
+    CFG_INT("list-max-listpack-size", list_max_listpack_size, INT_MIN, INT_MAX, "-2", 0,
+            .alias = "list-max-ziplist-size"),
+    CFG_INT("list-compress-depth", list_compress_depth, 0, INT_MAX, "0", 0),
     /* omenkv: bytes a hash or a set may take in its one record (read and rewritten whole,
      * cached whole) before it is split into one record per element; 0 splits every one. */
     CFG_MEM("collection-inline-max-bytes", collection_inline_max_bytes, 0, 1024 * MB,
@@ -1304,6 +1313,8 @@ void cfg_coll_limits(const struct server_config *c, struct store_coll_limits *ou
     out->hash_max_listpack_entries = (uint64_t)atomic_load(&c->hash_max_listpack_entries);
     out->hash_max_listpack_value = (uint64_t)atomic_load(&c->hash_max_listpack_value);
     out->set_max_intset_entries = (uint64_t)atomic_load(&c->set_max_intset_entries);
+    out->zset_max_listpack_entries = (uint64_t)atomic_load(&c->zset_max_listpack_entries);
+    out->zset_max_listpack_value = (uint64_t)atomic_load(&c->zset_max_listpack_value);
     out->inline_max_bytes = (uint64_t)atomic_load(&c->collection_inline_max_bytes);
 }
 

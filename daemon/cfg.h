@@ -114,6 +114,13 @@ struct server_config {
     _Atomic long long hash_max_listpack_value;   /* hash-max-listpack-value: bytes
                                                   * (alias hash-max-ziplist-value) */
     _Atomic long long set_max_intset_entries;    /* set-max-intset-entries */
+    _Atomic long long zset_max_listpack_entries; /* zset-max-listpack-entries
+                                                  * (alias zset-max-ziplist-entries) */
+    _Atomic long long zset_max_listpack_value;   /* zset-max-listpack-value: bytes
+                                                  * (alias zset-max-ziplist-value) */
+    _Atomic int list_max_listpack_size;          /* list-max-listpack-size (alias
+                                                  * list-max-ziplist-size): accepted only */
+    _Atomic int list_compress_depth;             /* list-compress-depth: accepted only */
     _Atomic long long collection_inline_max_bytes; /* collection-inline-max-bytes: bytes */
     /* persistence */
     char *dir;                      /* dir: data directory; start-up */

@@ -242,6 +242,8 @@ int main(int argc, char **argv)
     cfg_set_apply_hook("hash-max-listpack-entries", main_apply_coll_limits);
     cfg_set_apply_hook("hash-max-listpack-value", main_apply_coll_limits);
     cfg_set_apply_hook("set-max-intset-entries", main_apply_coll_limits);
+    cfg_set_apply_hook("zset-max-listpack-entries", main_apply_coll_limits);
+    cfg_set_apply_hook("zset-max-listpack-value", main_apply_coll_limits);
     cfg_set_apply_hook("collection-inline-max-bytes", main_apply_coll_limits);
     cmd_init();
     server.main_base = event_base_new();

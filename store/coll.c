@@ -238,6 +238,8 @@ void coll_limits(struct store *s, struct store_coll_limits *l)
     l->hash_max_listpack_entries = atomic_load(&s->lim_hash_entries);
     l->hash_max_listpack_value = atomic_load(&s->lim_hash_value);
     l->set_max_intset_entries = atomic_load(&s->lim_set_entries);
+    l->zset_max_listpack_entries = atomic_load(&s->lim_zset_entries);
+    l->zset_max_listpack_value = atomic_load(&s->lim_zset_value);
     l->inline_max_bytes = atomic_load(&s->lim_inline);
 }
 

@@ -29,8 +29,10 @@ int fmt_hdr_decode(const void *p, size_t len, struct fmt_hdr *h)
     if (len < FMT_HDR_LEN || b[0] != FMT_VERSION)
         return STORE_ERR_VALUE;
     if (b[1] == FMT_TYPE_STRING ? (b[2] & ~(FMT_F_RAW | FMT_F_NOINT)) != 0
-        : b[1] == FMT_TYPE_HASH || b[1] == FMT_TYPE_SET ? (b[2] & ~(FMT_F_SPLIT | FMT_F_BIG)) != 0
-                                                        : 1)
+        : b[1] == FMT_TYPE_HASH || b[1] == FMT_TYPE_SET || b[1] == FMT_TYPE_ZSET
+            ? (b[2] & ~(FMT_F_SPLIT | FMT_F_BIG)) != 0
+        : b[1] == FMT_TYPE_LIST ? (b[2] & ~FMT_F_SPLIT) != 0
+                                : 1)
         return STORE_ERR_VALUE;
     for (int i = 0; i < 8; i++)
         e |= (uint64_t)b[3 + i] << (8 * i);
@@ -195,11 +197,54 @@ int fmt_coll_meta(unsigned flags, const char *p, size_t len, uint64_t *count, ui
 
     *id = 0;
     if (flags & FMT_F_SPLIT) {
-        if (len != FMT_SPLIT_LEN)
+        if (len != FMT_SPLIT_LEN && len != FMT_LIST_SPLIT_LEN) /* a list adds its head */
             return -1;
         *id = fmt_u64_get(p);
         *count = fmt_u64_get(p + 8);
         return 0;
     }
     return fmt_varint_get(p, len, &off, count);
+}
+
+void fmt_score_put(unsigned char *out, double score)
+{
+    uint64_t u;
+
+    memcpy(&u, &score, 8);
+    for (int i = 0; i < 8; i++)
+        out[i] = (unsigned char)(u >> (8 * i));
+}
+
+double fmt_score_get(const void *p)
+{
+    uint64_t u = fmt_u64_get(p);
+    double d;
+
+    memcpy(&d, &u, 8);
+    return d;
+}
+
+void fmt_score_key_put(unsigned char *out, double score)
+{
+    uint64_t u;
+
+    if (score == 0)
+        score = 0; /* -0 sorts with 0 */
+    memcpy(&u, &score, 8);
+    u = (u >> 63) ? ~u : u | (UINT64_C(1) << 63); /* negatives reversed, below positives */
+    for (int i = 0; i < 8; i++)
+        out[i] = (unsigned char)(u >> (56 - 8 * i));
+}
+
+double fmt_score_key_get(const void *p)
+{
+    const unsigned char *b = p;
+    uint64_t u = 0;
+    double d;
+
+    for (int i = 0; i < 8; i++)
+        u = (u << 8) | b[i];
+    u = (u >> 63) ? u & ~(UINT64_C(1) << 63) : ~u;
+    memcpy(&d, &u, 8);
+    return d;
 }

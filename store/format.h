@@ -13,14 +13,15 @@
  *
  *   offset  size  meaning
  *   0       1     format version: 1 (FMT_VERSION). Readers refuse others.      frozen
- *   1       1     type: 0 string, 1 hash, 3 set; 2 list and 4 zset are         frozen
- *                 reserved for those types. Readers refuse types they lack.
+ *   1       1     type: 0 string, 1 hash, 2 list, 3 set, 4 zset.               frozen
+ *                 Readers refuse types they lack.
  *   2       1     flags, per type. A string: 0x1 FMT_F_RAW: Redis would call it   frozen
  *                 "raw" whatever its bytes (APPEND, SETRANGE made it); 0x2
- *                 FMT_F_NOINT: never "int" (INCRBYFLOAT made it). A hash or a set:
+ *                 FMT_F_NOINT: never "int" (INCRBYFLOAT made it). A collection:
  *                 0x1 FMT_F_SPLIT: split (payload below), else inline;
  *                 0x2 FMT_F_BIG: it left Redis' compact encoding (OBJECT
- *                 ENCODING "hashtable"; never cleared). Readers refuse unknown
+ *                 ENCODING "hashtable", a zset's "skiplist"; never cleared; a
+ *                 list never has it). Readers refuse unknown
  *                 bits: a later flag may change how the payload reads.
  *   3       8     absolute expiry, Unix time in ms, little-endian signed;       frozen
  *                 0 = no expiry. A key whose expiry is <= now does not exist.
@@ -31,16 +32,38 @@
  *   inline hash     varint count, then per field: varint flen, field, varint vlen,
  *                   value (fields distinct, in no required order).
  *   inline set      varint count, then per member: varint mlen, member.
- *   split hash/set  8 bytes collection id, 8 bytes element count, both little-endian;
- *                   the elements are records of the element column family.
+ *   inline list     varint count, then per element, head first: varint len, element.
+ *   inline zset     as an inline hash, the value being the 8-byte score (fmt_score_put;
+ *                   members distinct, in no required order).
+ *   split hash/set/ 8 bytes collection id, 8 bytes element count, both little-endian;
+ *   zset            the elements are records of the element column family.
+ *   split list      the same 16 bytes, then 8 bytes little-endian: the sequence number
+ *                   of the head; the elements hold head .. head + count - 1.
  * A varint is LEB128: 7 bits a byte, low bits first, 0x80 set on every byte but the last.
  *
  * Element column family ("elements"): one record per element of a split collection.
  *
  *   0       8     collection id, big-endian (so one collection is one key range) frozen
  *   8       8     the element's position: fmt_elem_pos() of its bytes, big-endian frozen
- *   16      n     the element (a hash's field, a set's member)                 frozen
- *   value         a hash: the field's value; a set: empty                      frozen
+ *   16      n     the element (a hash's field, a set's or a zset's member)     frozen
+ *   value         a hash: the field's value; a set: empty; a zset: the 8-byte    frozen
+ *                 score (fmt_score_put)
+ *
+ * A split list's elements instead (no position, no element in the key):
+ *
+ *   0       8     collection id, big-endian                                    frozen
+ *   8       8     sequence number, big-endian (head .. head + count - 1; the    frozen
+ *                 first element of a new split list is FMT_LIST_SEQ0)
+ *   value         the element
+ *
+ * A split zset's score index, in the same family after its elements (byte 8 is
+ * FMT_ZSCORE_TAG, above any position's first byte, so element walks stop before it):
+ *
+ *   0       8     collection id, big-endian                                    frozen
+ *   8       1     FMT_ZSCORE_TAG (0xff)                                        frozen
+ *   9       8     the score, order-preserving (fmt_score_key_put; -0 as 0)      frozen
+ *   17      n     the member                                                   frozen
+ *   value         empty
  *
  * Positions order a collection's elements by a hash of their bytes, so a random point
  * picks a random element (SPOP, SRANDMEMBER, HRANDFIELD) and a position is a cursor
@@ -82,6 +105,10 @@ enum fmt_type {
 #define FMT_ELEM_PREFIX 16 /* element key bytes before the element */
 #define FMT_POS_BITS 53    /* positions are below 2^53 (cursors stay exact in a double) */
 #define FMT_META_NEXT_ID "next-id" /* the meta record of the id counter */
+#define FMT_LIST_SPLIT_LEN 24 /* payload bytes of a split list */
+#define FMT_LIST_SEQ0 (UINT64_C(1) << 63) /* a new split list's first sequence number */
+#define FMT_ZSCORE_TAG 0xff   /* byte 8 of a zset's score-index keys */
+#define FMT_ZSCORE_PREFIX 17  /* score-index key bytes before the member */
 
 /* A decoded value header. */
 struct fmt_hdr {
@@ -152,6 +179,16 @@ uint64_t fmt_u64_get(const void *p);
 /* The element count of the collection payload 'p'/'len' with flags 'flags' (inline: its
  * leading varint; split: its count word), and with FMT_F_SPLIT its id in '*id' (else
  * 0). 0, or -1 if the payload is malformed. */
+/* A zset's score as its value bytes (8, little-endian IEEE 754, -0 kept: Redis prints
+ * it) and back. */
+void fmt_score_put(unsigned char *out, double score);
+double fmt_score_get(const void *p);
+
+/* A score as 8 order-preserving bytes of a score-index key (bytewise order is numeric
+ * order; -0 written as 0; never NaN) and back. */
+void fmt_score_key_put(unsigned char *out, double score);
+double fmt_score_key_get(const void *p);
+
 int fmt_coll_meta(unsigned flags, const char *p, size_t len, uint64_t *count, uint64_t *id);
 
 /* Compare byte strings 'a'/'alen' and 'b'/'blen' in RocksDB's order (bytewise, a proper

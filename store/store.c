@@ -69,6 +69,8 @@ void store_config_defaults(struct store_config *c)
     c->coll.hash_max_listpack_entries = 512; /* Redis 7.0's defaults */
     c->coll.hash_max_listpack_value = 64;
     c->coll.set_max_intset_entries = 512;
+    c->coll.zset_max_listpack_entries = 128;
+    c->coll.zset_max_listpack_value = 64;
     c->coll.inline_max_bytes = STORE_INLINE_MAX_DEFAULT;
     c->log = NULL;                        /* stderr */
     c->touched = NULL;
@@ -91,6 +93,8 @@ void store_set_coll_limits(struct store *s, const struct store_coll_limits *l)
     atomic_store(&s->lim_hash_entries, l->hash_max_listpack_entries);
     atomic_store(&s->lim_hash_value, l->hash_max_listpack_value);
     atomic_store(&s->lim_set_entries, l->set_max_intset_entries);
+    atomic_store(&s->lim_zset_entries, l->zset_max_listpack_entries);
+    atomic_store(&s->lim_zset_value, l->zset_max_listpack_value);
     atomic_store(&s->lim_inline, l->inline_max_bytes);
 }
 

@@ -56,6 +56,8 @@ struct store_coll_limits {
     uint64_t hash_max_listpack_entries; /* default 512 */
     uint64_t hash_max_listpack_value;   /* default 64 (bytes of a field or a value) */
     uint64_t set_max_intset_entries;    /* default 512 */
+    uint64_t zset_max_listpack_entries; /* default 128 */
+    uint64_t zset_max_listpack_value;   /* default 64 (bytes of a member) */
     uint64_t inline_max_bytes;          /* collection-inline-max-bytes: default
                                          * STORE_INLINE_MAX_DEFAULT */
 };
@@ -314,6 +316,7 @@ enum store_string_rc {
     STORE_NOTFLOAT = 18, /* the stored value is not a valid float */
     STORE_NANINF = 19,   /* the result would be NaN or infinite */
     STORE_TOOBIG = 20,   /* the result would be longer than the caller's 'max_len' */
+    STORE_OUTOFRANGE = 21, /* LSET: no element at that index */
 };
 
 /* INCRBY: add 'incr' to the integer in 'key' (a missing key counts as 0) and store the
@@ -671,6 +674,239 @@ int store_setop(struct store *s, int db, enum store_setop op, const struct omk_s
  * STORE_OK, STORE_WRONGTYPE (a source key; 'dst' may be of any type) or an error. */
 int store_setop_store(struct store *s, int db, enum store_setop op, struct omk_slice dst,
                       const struct omk_slice *keys, size_t n, uint64_t *card);
+
+/* ---- Collections: lists (store/ops_list.c) ---------------------------------------------
+ * A list is a sequence of binary-safe elements; the rules of the Collections block above
+ * hold (atomic under its stripe, one state read, a missing key an empty list, an empty
+ * list deleted, WRONGTYPE with nothing changed, the expiry kept, the length from RAM).
+ * Indexes are Redis': 0 the head, -1 the tail. Redis 7.0 calls every list "quicklist"
+ * (OBJECT ENCODING): lists have no compact encoding to leave. */
+
+/* The two ends of a list (and of a sorted set's order: STORE_LEFT the lowest score). */
+enum store_end {
+    STORE_LEFT = 0,
+    STORE_RIGHT = 1,
+};
+
+#define STORE_PUSH_X 0x1 /* LPUSHX / RPUSHX: only onto a list that exists */
+
+/* LPUSH / RPUSH / LPUSHX / RPUSHX: push the 'n' elements one after the other at 'end'
+ * (LPUSH a b c leaves c first), creating the list unless STORE_PUSH_X. STORE_OK with the
+ * length after in '*len' (0 when STORE_PUSH_X found no list), STORE_WRONGTYPE, or an
+ * error. */
+int store_lpush(struct store *s, int db, struct omk_slice key, enum store_end end,
+                const struct omk_slice *elems, size_t n, int flags, uint64_t *len);
+
+/* LPOP / RPOP: remove up to 'count' elements from 'end', calling 'cb' for each in the
+ * order removed; '*n' says how many. STORE_OK (a missing key: none), STORE_WRONGTYPE, or
+ * an error (nothing removed). */
+int store_lpop(struct store *s, int db, struct omk_slice key, enum store_end end, uint64_t count,
+               store_elem_cb *cb, void *arg, size_t *n);
+
+/* LMPOP (and the blocking pops' serving): pop up to 'count' elements from 'end' of the
+ * first of the 'nkeys' keys that holds a list, as store_lpop(); '*which' is its index.
+ * Keys are looked at in order: a missing key is skipped, a key of another type answers
+ * STORE_WRONGTYPE (nothing removed). STORE_OK, STORE_NOTFOUND (no key holds a list),
+ * STORE_WRONGTYPE, or an error. */
+int store_lmpop(struct store *s, int db, const struct omk_slice *keys, size_t nkeys,
+                enum store_end end, uint64_t count, store_elem_cb *cb, void *arg, size_t *which,
+                size_t *n);
+
+/* LLEN: STORE_OK with the length in '*len' (0 for a missing key), STORE_WRONGTYPE, or an
+ * error. From RAM. */
+int store_llen(struct store *s, int db, struct omk_slice key, uint64_t *len);
+
+/* LINDEX: STORE_OK with the element at 'index' in '*out' (release it; the header's
+ * expiry is the key's), STORE_NOTFOUND (no such key or index), STORE_WRONGTYPE, or an
+ * error. */
+int store_lindex(struct store *s, int db, struct omk_slice key, int64_t index,
+                 struct store_val **out);
+
+/* LRANGE: call 'cb' for the elements from 'start' to 'stop' (inclusive, Redis' rules
+ * for negative and out-of-range indexes) in order; '*n' says how many. STORE_OK,
+ * STORE_WRONGTYPE, or an error. */
+int store_lrange(struct store *s, int db, struct omk_slice key, int64_t start, int64_t stop,
+                 store_elem_cb *cb, void *arg, size_t *n);
+
+/* LSET: replace the element at 'index'. STORE_OK, STORE_NOTFOUND (no such key: Redis'
+ * "no such key"), STORE_OUTOFRANGE, STORE_WRONGTYPE, or an error. */
+int store_lset(struct store *s, int db, struct omk_slice key, int64_t index,
+               struct omk_slice elem);
+
+/* LINSERT: insert 'elem' before (or, 'after' 1, after) the first element equal to
+ * 'pivot'. STORE_OK with the length after in '*len', or -1 when no element equals
+ * 'pivot' (nothing changed), 0 for a missing key; STORE_WRONGTYPE, or an error. */
+int store_linsert(struct store *s, int db, struct omk_slice key, int after,
+                  struct omk_slice pivot, struct omk_slice elem, int64_t *len);
+
+/* LREM: remove the first 'count' elements equal to 'elem' from the head ('count' > 0),
+ * the last -'count' from the tail ('count' < 0), or all ('count' 0); '*removed' says
+ * how many. STORE_OK, STORE_WRONGTYPE, or an error. */
+int store_lrem(struct store *s, int db, struct omk_slice key, int64_t count,
+               struct omk_slice elem, uint64_t *removed);
+
+/* LTRIM: keep only the elements from 'start' to 'stop' (LRANGE's rules; an empty range
+ * deletes the key). STORE_OK, STORE_WRONGTYPE, or an error. */
+int store_ltrim(struct store *s, int db, struct omk_slice key, int64_t start, int64_t stop);
+
+/* Called with the index of each match (LPOS); non-zero stops. */
+typedef int store_index_cb(void *arg, uint64_t index);
+
+/* LPOS: call 'cb' with the index (from the head) of the elements equal to 'elem': from
+ * the head when 'rank' > 0, skipping the first 'rank' - 1 matches, from the tail when
+ * 'rank' < 0 (skipping -'rank' - 1); at most 'count' matches (0: all), comparing at most
+ * 'maxlen' elements (0: all); '*n' says how many. 'rank' is never 0 (the caller's error).
+ * STORE_OK, STORE_WRONGTYPE, or an error. */
+int store_lpos(struct store *s, int db, struct omk_slice key, struct omk_slice elem,
+               int64_t rank, uint64_t count, uint64_t maxlen, store_index_cb *cb, void *arg,
+               size_t *n);
+
+/* LMOVE / RPOPLPUSH (and BLMOVE's serving): pop an element from 'from' of list 'src'
+ * and push it at 'to' of list 'dst' (created if missing; 'src' may be 'dst': a
+ * rotation), in one batch. STORE_OK with the element in '*out' (release it),
+ * STORE_NOTFOUND ('src' missing: nothing looked at 'dst'), STORE_WRONGTYPE ('src', or
+ * 'dst' when 'src' has an element; nothing changed), or an error. */
+int store_lmove(struct store *s, int db, struct omk_slice src, struct omk_slice dst,
+                enum store_end from, enum store_end to, struct store_val **out);
+
+/* ---- Collections: sorted sets (store/ops_zset.c) ---------------------------------------
+ * A sorted set maps binary-safe members to scores (doubles, never NaN), ordered by
+ * (score, member bytes); -0 is stored as 0. The rules of the Collections block hold.
+ * OBJECT ENCODING: "listpack" until a write leaves it more than
+ * zset-max-listpack-entries members or adds a member longer than
+ * zset-max-listpack-value bytes, then "skiplist" for good (a *STORE result is encoded
+ * by its own size, as Redis 7.0 does). Ranks count from 0 at the lowest score. */
+
+/* Called per member with its score, in the order the call states; non-zero stops. */
+typedef int store_zcb(void *arg, struct omk_slice member, double score);
+
+/* ZADD's conditions (Redis' options; the caller refuses the combinations Redis refuses). */
+#define STORE_ZADD_NX 0x1   /* only add new members */
+#define STORE_ZADD_XX 0x2   /* only update existing members */
+#define STORE_ZADD_GT 0x4   /* update only to a greater score (new members are added) */
+#define STORE_ZADD_LT 0x8   /* update only to a lesser score */
+#define STORE_ZADD_INCR 0x10 /* add scores[0] to the member's score (n is 1) */
+
+/* ZADD / ZINCRBY (STORE_ZADD_INCR): set the 'n' members to their scores, under 'flags'.
+ * '*added' counts new members, '*changed' existing members whose score changed (CH is
+ * their sum). With INCR: STORE_OK with the new score in '*out', STORE_NOTSET when a
+ * condition refused it (nothing changed), STORE_NANINF when the sum is NaN (nothing
+ * changed). Else STORE_OK. STORE_WRONGTYPE or an error otherwise. */
+int store_zadd(struct store *s, int db, struct omk_slice key, const double *scores,
+               const struct omk_slice *members, size_t n, int flags, size_t *added,
+               size_t *changed, double *out);
+
+/* ZREM: remove the 'n' members; '*removed' counts those that were there. */
+int store_zrem(struct store *s, int db, struct omk_slice key, const struct omk_slice *members,
+               size_t n, size_t *removed);
+
+/* ZCARD: STORE_OK with the number of members (0 for a missing key), STORE_WRONGTYPE, or
+ * an error. From RAM. */
+int store_zcard(struct store *s, int db, struct omk_slice key, uint64_t *card);
+
+/* ZSCORE: STORE_OK with the score in '*score', STORE_NOTFOUND (no such key or member),
+ * STORE_WRONGTYPE, or an error. */
+int store_zscore(struct store *s, int db, struct omk_slice key, struct omk_slice member,
+                 double *score);
+
+/* ZMSCORE: found[i] 1 and scores[i] set when members[i] is there, else found[i] 0.
+ * STORE_OK, STORE_WRONGTYPE, or an error. */
+int store_zmscore(struct store *s, int db, struct omk_slice key, const struct omk_slice *members,
+                  size_t n, double *scores, unsigned char *found);
+
+/* ZRANK / ZREVRANK ('rev' 1: counted from the highest score): STORE_OK with the rank in
+ * '*rank', STORE_NOTFOUND, STORE_WRONGTYPE, or an error. O(log n) on a split set. */
+int store_zrank(struct store *s, int db, struct omk_slice key, struct omk_slice member, int rev,
+                uint64_t *rank);
+
+/* What a range of a sorted set selects: by rank, by score or by member bytes. */
+enum store_zby {
+    STORE_ZBY_RANK = 0,
+    STORE_ZBY_SCORE = 1,
+    STORE_ZBY_LEX = 2,
+};
+
+/* A range (ZRANGE's arguments, parsed). Rank: 'start'/'stop' inclusive with Redis'
+ * negative indexes, counted from the end 'rev' names. Score: 'min'..'max' ('minex',
+ * 'maxex': exclusive; infinities allowed). Lex: 'lmin'..'lmax' ('lminex'/'lmaxex'
+ * exclusive; 'lmininf' is "-", 'lmaxinf' is "+"). 'min' and 'lmin' are always the low
+ * end, also when 'rev'. 'offset'/'limit' (LIMIT; 'limit' < 0: all) apply to score and
+ * lex ranges, after 'rev'. */
+struct store_zrange {
+    enum store_zby by;
+    int rev;
+    int64_t start, stop;
+    double min, max;
+    int minex, maxex;
+    struct omk_slice lmin, lmax;
+    int lminex, lmaxex, lmininf, lmaxinf;
+    int64_t offset, limit;
+};
+
+/* ZRANGE (every form), ZRANGEBYSCORE, ZRANGEBYLEX, ZREV*: call 'cb' for the members of
+ * range 'r' in its order; '*n' says how many. STORE_OK, STORE_WRONGTYPE, or an error. */
+int store_zrange(struct store *s, int db, struct omk_slice key, const struct store_zrange *r,
+                 store_zcb *cb, void *arg, size_t *n);
+
+/* ZRANGESTORE: replace 'dst' (whatever it held) with the members of range 'r' of 'src'
+ * in one atomic step, deleting it when empty; '*card' its size. STORE_OK,
+ * STORE_WRONGTYPE ('src'), or an error. */
+int store_zrangestore(struct store *s, int db, struct omk_slice dst, struct omk_slice src,
+                      const struct store_zrange *r, uint64_t *card);
+
+/* ZCOUNT (by score) / ZLEXCOUNT (by lex) of range 'r' (no LIMIT, no 'rev'): STORE_OK
+ * with the number in '*n', STORE_WRONGTYPE, or an error. */
+int store_zcount(struct store *s, int db, struct omk_slice key, const struct store_zrange *r,
+                 uint64_t *n);
+
+/* ZREMRANGEBYRANK / BYSCORE / BYLEX: remove range 'r' (no LIMIT, no 'rev');
+ * '*removed' says how many. STORE_OK, STORE_WRONGTYPE, or an error. */
+int store_zremrange(struct store *s, int db, struct omk_slice key, const struct store_zrange *r,
+                    uint64_t *removed);
+
+/* ZPOPMIN (STORE_LEFT) / ZPOPMAX (STORE_RIGHT): remove up to 'count' members from that
+ * end, calling 'cb' for each in the order removed; '*n' says how many. STORE_OK,
+ * STORE_WRONGTYPE, or an error (nothing removed). */
+int store_zpop(struct store *s, int db, struct omk_slice key, enum store_end end, uint64_t count,
+               store_zcb *cb, void *arg, size_t *n);
+
+/* ZMPOP (and BZPOPMIN / BZPOPMAX / BZMPOP's serving): store_zpop() on the first of the
+ * 'nkeys' keys that holds a sorted set, as store_lmpop() looks for a list. */
+int store_zmpop(struct store *s, int db, const struct omk_slice *keys, size_t nkeys,
+                enum store_end end, uint64_t count, store_zcb *cb, void *arg, size_t *which,
+                size_t *n);
+
+/* ZRANDMEMBER with a count: as store_hrandfield() for members and their scores. */
+int store_zrandmember(struct store *s, int db, struct omk_slice key, uint64_t count, int repeats,
+                      store_rand_fn *rnd, store_zcb *cb, void *arg, size_t *n);
+
+/* How ZUNION / ZINTER combine the scores of a member found in several inputs. */
+enum store_zagg {
+    STORE_ZAGG_SUM = 0,
+    STORE_ZAGG_MIN = 1,
+    STORE_ZAGG_MAX = 2,
+};
+
+/* ZUNION / ZINTER / ZDIFF / ZINTERCARD over the 'n' keys (sorted sets, or sets whose
+ * members score 1; a missing key is empty), each input's scores multiplied by
+ * weights[i] ('weights' NULL: all 1; inf * 0 is 0, as in Redis) and combined by 'agg'
+ * (a sum reaching NaN is 0, as in Redis): call 'cb' (NULL: none) per member of the
+ * result in (score, member) order, stopping after 'limit' (0: no limit), and write how
+ * many to '*card'. ZDIFF keeps the first input's scores. STORE_OK, STORE_WRONGTYPE (a
+ * key of another type), or an error. */
+int store_zsetop(struct store *s, int db, enum store_setop op, const struct omk_slice *keys,
+                 size_t n, const double *weights, enum store_zagg agg, uint64_t limit,
+                 store_zcb *cb, void *arg, uint64_t *card);
+
+/* ZUNIONSTORE / ZINTERSTORE / ZDIFFSTORE: replace 'dst' with the result, as
+ * store_setop_store() does for sets. */
+int store_zsetop_store(struct store *s, int db, enum store_setop op, struct omk_slice dst,
+                       const struct omk_slice *keys, size_t n, const double *weights,
+                       enum store_zagg agg, uint64_t *card);
+
+/* ZSCAN: as store_hscan(), 'cb' getting each member with its score. */
+int store_zscan(struct store *s, int db, struct omk_slice key, uint64_t cursor, const char *pat,
+                size_t plen, size_t count, store_zcb *cb, void *arg, uint64_t *next);
 
 /* ---- Checkpoints (store/checkpoint.c) ------------------------------------------------ */
 

@@ -113,6 +113,7 @@ struct store {
     struct coll_ids *ids;           /* live collection ids and the id counter (coll.c) */
     struct reclaimer *reclaim;      /* compactions of dead collections (reclaim.c) */
     _Atomic uint64_t lim_hash_entries, lim_hash_value, lim_set_entries, lim_inline;
+    _Atomic uint64_t lim_zset_entries, lim_zset_value;
                                     /* store_coll_limits, changed at run time */
     atomic_size_t cache_max_value;  /* longer values bypass the cache, bytes */
     atomic_uint_fast64_t tickets;   /* fill tickets handed out (keyspace.c) */
