@@ -545,21 +545,22 @@ static int zset_end(struct store_op *op, struct coll *c, int rc)
     return rc;
 }
 
-/* Set member 'm' of 'c' to 'score' by Redis 7.0's zsetAdd: a member added beyond
- * zset-max-listpack-entries, or longer than zset-max-listpack-value, makes the zset
- * "skiplist". */
+/* Set member 'm' (new: 'isnew') of 'c' to 'score' by Redis 7.0's zsetAdd: a member
+ * added beyond zset-max-listpack-entries, or longer than zset-max-listpack-value, makes
+ * the zset "skiplist" first. A listpack keeps no sign on a zero score (Redis then prints
+ * "0"), a skiplist does ("-0"): the score is kept as Redis would keep it. */
 static int zset_put(struct coll *c, const struct store_coll_limits *l, struct omk_slice m,
-                    double score, int *added)
+                    double score, int isnew)
 {
     unsigned char v[8];
-    int rc;
+    int added;
 
-    fmt_score_put(v, score);
-    rc = coll_set(c, m, (struct omk_slice){(const char *)v, 8}, added);
-    if (rc == STORE_OK && *added &&
-        (c->count > l->zset_max_listpack_entries || m.len > l->zset_max_listpack_value))
+    if (isnew && (c->count + 1 > l->zset_max_listpack_entries || m.len > l->zset_max_listpack_value))
         c->fflags |= FMT_F_BIG;
-    return rc;
+    if (score == 0 && !(c->fflags & FMT_F_BIG))
+        score = 0.0; /* -0 loses its sign in a listpack */
+    fmt_score_put(v, score);
+    return coll_set(c, m, (struct omk_slice){(const char *)v, 8}, &added);
 }
 
 /* The score of member 'm' in 'c': STORE_OK, STORE_NOTFOUND, or an error. */
@@ -594,7 +595,7 @@ int store_zadd(struct store *s, int db, struct omk_slice key, const double *scor
     }
     for (size_t i = 0; rc == STORE_OK && i < n; i++) {
         double cur, score = scores[i];
-        int frc = zset_score(&c, members[i], &cur), a;
+        int frc = zset_score(&c, members[i], &cur);
 
         if (frc < 0) {
             rc = frc;
@@ -621,7 +622,7 @@ int store_zadd(struct store *s, int db, struct omk_slice key, const double *scor
             if (incr)
                 *out = score;
             if (score != cur) {
-                rc = zset_put(&c, &l, members[i], score, &a);
+                rc = zset_put(&c, &l, members[i], score, 0);
                 (*changed)++;
             }
             continue;
@@ -633,7 +634,7 @@ int store_zadd(struct store *s, int db, struct omk_slice key, const double *scor
         }
         if (incr)
             *out = score;
-        rc = zset_put(&c, &l, members[i], score, &a);
+        rc = zset_put(&c, &l, members[i], score, 1);
         (*added)++;
     }
     rc = zset_end(&op, &c, rc);
@@ -1320,7 +1321,7 @@ static int zset_store(struct store *s, struct store_op *op, size_t ki, const str
     for (size_t i = 0; i < n; i++) {
         unsigned char sc[8];
 
-        fmt_score_put(sc, v[i].score);
+        fmt_score_put(sc, v[i].score == 0 && !big ? 0.0 : v[i].score); /* as zset_put */
         coll_build_add(&bd, v[i].m, (struct omk_slice){(const char *)sc, 8});
     }
     rc = coll_build_finish(&bd, op, ki, big ? FMT_F_BIG : 0, 0);
