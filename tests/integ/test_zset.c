@@ -1391,6 +1391,32 @@ static void test_restart(struct tserver *s, redisContext **c)
     omk_free(z);
 }
 
+/* ZRANDMEMBER with a huge count that may repeat, under an output limit: the reply stops
+ * at the limit and the client is closed, the server goes on (Redis 7.0 builds the whole
+ * reply until its memory runs out, so omenkv only). */
+static void test_huge_count(const struct tserver *s, redisContext *c)
+{
+    redisContext *d;
+    redisReply *r;
+
+    tc_section(c, "ZRANDMEMBER -2^62 under an output limit (omenkv only)");
+    if (s->external) {
+        skip("a huge reply: Redis would build all of it");
+        return;
+    }
+    is_integer(cmd(c, "ZADD rnd 1 a 2 b"), 2, "a sorted set");
+    is_status(cmd(c, "CONFIG SET client-output-buffer-limit %s", "normal 8mb 0 0"), "OK",
+              "CONFIG SET client-output-buffer-limit normal 8mb 0 0");
+    d = ts_connect(s);
+    r = cmd(d, "ZRANDMEMBER rnd -4611686018427387903 WITHSCORES");
+    ok(r == NULL, "ZRANDMEMBER -2^62 WITHSCORES: the client is closed at the limit");
+    freeReplyObject(r);
+    redisFree(d);
+    is_status(cmd(c, "PING"), "PONG", "the server goes on");
+    is_status(cmd(c, "CONFIG SET client-output-buffer-limit %s", "normal 0 0 0"), "OK",
+              "client-output-buffer-limit back to normal 0 0 0");
+}
+
 /* The command sections, run once per pass. */
 static void run_sections(const struct tserver *s, redisContext *c)
 {
@@ -1423,13 +1449,19 @@ int main(void)
     if (s.external) {
         skip("the split pass: collection-inline-max-bytes is omenkv's own option");
     } else {
+        long long split = ts_info_field(c, "persistence", "collections_split");
+
         is_status(cmd(c, "CONFIG SET collection-inline-max-bytes 0"), "OK",
                   "CONFIG SET collection-inline-max-bytes 0: every sorted set split");
+        is_integer(cmd(c, "ZADD probe 1 a"), 1, "ZADD one member");
+        ok(ts_info_field(c, "persistence", "collections_split") == split + 1,
+           "... makes a split sorted set (INFO collections_split)");
         pass = " (split)";
         run_sections(&s, c);
         pass = "";
     }
     test_command(c);
+    test_huge_count(&s, c);
     test_restart(&s, &c);
     is_status(cmd(c, "FLUSHALL"), "OK", "FLUSHALL at the end");
     redisFree(c);
