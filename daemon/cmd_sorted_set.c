@@ -162,8 +162,8 @@ static int zset_lex_range(struct omk_slice min, struct omk_slice max, struct sto
 }
 
 /* The rank range 'start'..'stop' into 'r', or reply "not an integer" and return 0. */
-static int zset_rank_range_or_reply(struct client *c, struct omk_slice start,
-                                    struct omk_slice stop, struct store_zrange *r)
+static int zset_rank_range_or_reply(struct client *c, struct omk_slice start, struct omk_slice stop,
+                                    struct store_zrange *r)
 {
     long long a, b;
 
@@ -271,13 +271,12 @@ static void cmd_zadd_generic(struct client *c, int flags)
     scores = omk_malloc(n * sizeof(*scores));
     members = omk_malloc(n * sizeof(*members));
     for (size_t i = 0; i < n; i++) {
-        if (!zset_score_arg_or_reply(c, c->argv[idx + 2 * (int)i], ZSET_ERR_NOTFLOAT,
-                                     &scores[i]))
+        if (!zset_score_arg_or_reply(c, c->argv[idx + 2 * (int)i], ZSET_ERR_NOTFLOAT, &scores[i]))
             goto out;
         members[i] = c->argv[idx + 2 * (int)i + 1];
     }
-    rc = store_zadd(server.store, c->db, c->argv[1], scores, members, n, flags, &added,
-                    &changed, &out);
+    rc = store_zadd(server.store, c->db, c->argv[1], scores, members, n, flags, &added, &changed,
+                    &out);
     if (!(flags & STORE_ZADD_INCR))
         reply_store_int(c, rc, (long long)(ch ? added + changed : added));
     else if (rc == STORE_OK)
@@ -608,8 +607,7 @@ static void cmd_zpop_generic(struct client *c, enum store_end end)
         return;
     }
     if (c->argc == 3 && !cmd_range_arg_or_reply(c, c->argv[2], 0, LLONG_MAX,
-                                                "value is out of range, must be positive",
-                                                &count))
+                                                "value is out of range, must be positive", &count))
         return;
     acc.nested = c->proto >= 3 && count != -1;
     reply_deferred_begin(c);
@@ -732,8 +730,8 @@ void cmd_zrandmember(struct client *c)
 /* After a bad option of a set operation over 'keys' ('n'): Redis looks the keys up
  * before it reads the options, so a key that is neither a sorted set nor a set answers
  * WRONGTYPE first; otherwise the option's error 'err' (NULL: "syntax error"). */
-static void cmd_zsetop_reply_bad_option(struct client *c, const struct omk_slice *keys,
-                                        size_t n, const char *err)
+static void cmd_zsetop_reply_bad_option(struct client *c, const struct omk_slice *keys, size_t n,
+                                        const char *err)
 {
     for (size_t i = 0; i < n; i++) {
         struct store_keyinfo ki;
@@ -832,12 +830,12 @@ static void cmd_zsetop_generic(struct client *c, const struct omk_slice *dst, in
     if (bad) {
         cmd_zsetop_reply_bad_option(c, keys, (size_t)setnum, err);
     } else if (dst) {
-        rc = store_zsetop_store(server.store, c->db, op, *dst, keys, (size_t)setnum, weights,
-                                agg, &card);
+        rc = store_zsetop_store(server.store, c->db, op, *dst, keys, (size_t)setnum, weights, agg,
+                                &card);
         reply_store_int(c, rc, (long long)card);
     } else if (card_only) {
-        rc = store_zsetop(server.store, c->db, op, keys, (size_t)setnum, NULL, agg,
-                          (uint64_t)limit, NULL, NULL, &card);
+        rc = store_zsetop(server.store, c->db, op, keys, (size_t)setnum, NULL, agg, (uint64_t)limit,
+                          NULL, NULL, &card);
         reply_store_int(c, rc, (long long)card);
     } else {
         acc.nested = acc.withscores && c->proto >= 3;

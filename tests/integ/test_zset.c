@@ -33,7 +33,8 @@
 #define RANGEFLOAT "ERR min or max is not a float"
 #define RANGELEX "ERR min or max not valid string range item"
 #define SYNTAX "ERR syntax error"
-#define LIMITERR "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
+#define LIMITERR \
+    "ERR syntax error, LIMIT is only supported in combination with either BYSCORE or BYLEX"
 #define LEXSCORES "ERR syntax error, WITHSCORES not supported in combination with BYLEX"
 #define BIG 300 /* members of the large sets: past zset-max-listpack-entries (128) */
 
@@ -96,7 +97,8 @@ static char *zm_words(const struct zm *z, int from, int to, int rev, int withsco
 
         off += (size_t)snprintf(w + off, cap - off, "%s%s", off ? " " : "", e->member);
         if (withscores)
-            off += (size_t)snprintf(w + off, cap - off, " %s", score_text(sb, sizeof(sb), e->score));
+            off += (size_t)snprintf(w + off, cap - off, " %s",
+                                    score_text(sb, sizeof(sb), e->score));
     }
     return w;
 }
@@ -274,7 +276,8 @@ static void test_zadd(redisContext *c)
     is_status(cmd(c, "TYPE zi"), "zset", N("... a sorted set"));
     is_error(cmd(c, "ZINCRBY z x b"), NOTFLOAT, N("ZINCRBY x -> not a valid float"));
     is_error(cmd(c, "ZINCRBY z nan b"), NOTFLOAT, N("ZINCRBY nan -> not a valid float"));
-    is_error(cmd(c, "ZINCRBY z nx b"), SYNTAX, N("ZINCRBY nx b: an option word, then one argument -> syntax error"));
+    is_error(cmd(c, "ZINCRBY z nx b"), SYNTAX,
+             N("ZINCRBY nx b: an option word, then one argument -> syntax error"));
     is_error(cmd(c, "ZINCRBY z incr b"), SYNTAX, N("ZINCRBY incr b -> syntax error"));
     is_integer(cmd(c, "ZCARD z"), 11, N("ZCARD after all that"));
 
@@ -284,19 +287,22 @@ static void test_zadd(redisContext *c)
     is_error(cmd(c, "ZADD z 1 a 2"), SYNTAX, N("ZADD with an odd number -> syntax error"));
     is_error(cmd(c, "ZADD z NX 1"), SYNTAX, N("ZADD NX 1 -> syntax error"));
     is_error(cmd(c, "ZADD z NX INCR"), SYNTAX, N("ZADD of options only -> syntax error"));
-    is_error(cmd(c, "ZADD z NX XX 1 a"), "ERR XX and NX options at the same time are not compatible",
-             N("ZADD NX XX"));
-    is_error(cmd(c, "ZADD z NX XX GT 1 a"), "ERR XX and NX options at the same time are not compatible",
+    is_error(cmd(c, "ZADD z NX XX 1 a"),
+             "ERR XX and NX options at the same time are not compatible", N("ZADD NX XX"));
+    is_error(cmd(c, "ZADD z NX XX GT 1 a"),
+             "ERR XX and NX options at the same time are not compatible",
              N("ZADD NX XX GT: NX with XX is named first"));
-    is_error(cmd(c, "ZADD z NX GT 1 a"), "ERR GT, LT, and/or NX options at the same time are not compatible",
-             N("ZADD NX GT"));
-    is_error(cmd(c, "ZADD z LT NX 1 a"), "ERR GT, LT, and/or NX options at the same time are not compatible",
-             N("ZADD LT NX"));
-    is_error(cmd(c, "ZADD z GT LT 1 a"), "ERR GT, LT, and/or NX options at the same time are not compatible",
-             N("ZADD GT LT"));
-    is_error(cmd(c, "ZADD z INCR 1 a 2 b"), "ERR INCR option supports a single increment-element pair",
+    is_error(cmd(c, "ZADD z NX GT 1 a"),
+             "ERR GT, LT, and/or NX options at the same time are not compatible", N("ZADD NX GT"));
+    is_error(cmd(c, "ZADD z LT NX 1 a"),
+             "ERR GT, LT, and/or NX options at the same time are not compatible", N("ZADD LT NX"));
+    is_error(cmd(c, "ZADD z GT LT 1 a"),
+             "ERR GT, LT, and/or NX options at the same time are not compatible", N("ZADD GT LT"));
+    is_error(cmd(c, "ZADD z INCR 1 a 2 b"),
+             "ERR INCR option supports a single increment-element pair",
              N("ZADD INCR with two pairs"));
-    is_error(cmd(c, "ZADD z INCR NX XX 1 a 2 b"), "ERR XX and NX options at the same time are not compatible",
+    is_error(cmd(c, "ZADD z INCR NX XX 1 a 2 b"),
+             "ERR XX and NX options at the same time are not compatible",
              N("ZADD INCR NX XX with two pairs: NX/XX named first"));
     is_error(cmd(c, "ZADD z x a"), NOTFLOAT, N("ZADD x a -> not a valid float"));
     is_error(cmd(c, "ZADD z 1 y x b"), NOTFLOAT, N("ZADD 1 y x b -> not a valid float"));
@@ -309,29 +315,46 @@ static void test_zadd(redisContext *c)
 static void test_scores(redisContext *c)
 {
     static const char *const bad[] = {
-        "nan", "NaN", "-nan", "x", "1x", "1e400", "-1e400", "1e-400", "", " 1", "1 ", "\t1",
-        "1,5", "--1", "(1", "inf1", "0x", "1e",
+        "nan", "NaN", "-nan", "x",   "1x",  "1e400", "-1e400", "1e-400", "",
+        " 1",  "1 ",  "\t1",  "1,5", "--1", "(1",    "inf1",   "0x",     "1e",
     };
     static const struct {
         const char *in, *out;
     } good[] = {
-        {"inf", "inf"},         {"+inf", "inf"},      {"-inf", "-inf"},     {"INF", "inf"},
-        {"infinity", "inf"},    {"-Infinity", "-inf"}, {"+5", "5"},         {".5", "0.5"},
-        {"5.", "5"},            {"1e3", "1000"},      {"0x10", "16"},       {"0X1p-1", "0.5"},
-        {"1e-310", "9.9999999999999694e-311"},        {"0.1", "0.10000000000000001"},
-        {"1e17", "1e+17"},      {"123456789012345678", "1.2345678901234568e+17"},
-        {"-3.5e-5", "-3.4999999999999997e-05"},       {"00012", "12"},
+        {"inf", "inf"},
+        {"+inf", "inf"},
+        {"-inf", "-inf"},
+        {"INF", "inf"},
+        {"infinity", "inf"},
+        {"-Infinity", "-inf"},
+        {"+5", "5"},
+        {".5", "0.5"},
+        {"5.", "5"},
+        {"1e3", "1000"},
+        {"0x10", "16"},
+        {"0X1p-1", "0.5"},
+        {"1e-310", "9.9999999999999694e-311"},
+        {"0.1", "0.10000000000000001"},
+        {"1e17", "1e+17"},
+        {"123456789012345678", "1.2345678901234568e+17"},
+        {"-3.5e-5", "-3.4999999999999997e-05"},
+        {"00012", "12"},
         {"1.7976931348623157e308", "1.7976931348623157e+308"},
-        {"-0.0", "0"},          {"-0", "0"},          {"0", "0"},
+        {"-0.0", "0"},
+        {"-0", "0"},
+        {"0", "0"},
     };
     redisReply *r;
 
     tc_section(c, N("scores: parsing and printing"));
     for (size_t i = 0; i < OMK_ARRAY_LEN(bad); i++) {
-        is_error(cmd(c, "ZADD s %s m", bad[i]), NOTFLOAT, N("ZADD '%s' -> not a valid float", bad[i]));
-        is_error(cmd(c, "ZINCRBY s %s m", bad[i]), NOTFLOAT, N("ZINCRBY '%s' -> not a valid float", bad[i]));
+        is_error(cmd(c, "ZADD s %s m", bad[i]), NOTFLOAT,
+                 N("ZADD '%s' -> not a valid float", bad[i]));
+        is_error(cmd(c, "ZINCRBY s %s m", bad[i]), NOTFLOAT,
+                 N("ZINCRBY '%s' -> not a valid float", bad[i]));
     }
-    is_error(cmd(c, "ZADD s %b m", "1\0", (size_t)2), NOTFLOAT, N("ZADD of a score with a NUL byte"));
+    is_error(cmd(c, "ZADD s %b m", "1\0", (size_t)2), NOTFLOAT,
+             N("ZADD of a score with a NUL byte"));
     is_integer(cmd(c, "EXISTS s"), 0, N("no refused score created the key"));
     for (size_t i = 0; i < OMK_ARRAY_LEN(good); i++) {
         is_integer(cmd(c, "ZADD s %s m%d", good[i].in, (int)i), 1, N("ZADD '%s'", good[i].in));
@@ -389,9 +412,11 @@ static void test_read(redisContext *c)
 
     /* equal scores order by member bytes; members are binary-safe */
     is_integer(cmd(c, "ZADD e 1 b 1 a 1 c 0 z 2 0 1 B 1 aa"), 7, N("equal scores"));
-    is_array_of(cmd(c, "ZRANGE e 0 -1"), "z B a aa b c 0", N("... ordered by score, then member bytes"));
-    is_integer(cmd(c, "ZADD bin 5 %b 5 %b 5 %b 5 a", "", (size_t)0, "\0", (size_t)1, "\xff", (size_t)1), 4,
-               N("ZADD of an empty, a NUL and a 0xff member"));
+    is_array_of(cmd(c, "ZRANGE e 0 -1"), "z B a aa b c 0",
+                N("... ordered by score, then member bytes"));
+    is_integer(cmd(c, "ZADD bin 5 %b 5 %b 5 %b 5 a", "", (size_t)0, "\0", (size_t)1, "\xff",
+                   (size_t)1),
+               4, N("ZADD of an empty, a NUL and a 0xff member"));
     is_integer(cmd(c, "ZRANK bin %b", "", (size_t)0), 0, N("the empty member first"));
     is_integer(cmd(c, "ZRANK bin %b", "\0", (size_t)1), 1, N("then NUL"));
     is_integer(cmd(c, "ZRANK bin a"), 2, N("then a"));
@@ -431,19 +456,23 @@ static void test_range_rank(redisContext *c)
     is_array_of(cmd(c, "ZREVRANGE rz 1 -2 WITHSCORES"), "d 4 c 3 b 2", N("ZREVRANGE WITHSCORES"));
     is_array_of(cmd(c, "ZREVRANGE rz 9 10"), "", N("ZREVRANGE past the end -> empty"));
     is_array_of(cmd(c, "ZRANGE nokey 0 -1"), "", N("ZRANGE of a missing key -> empty"));
-    is_array_of(cmd(c, "ZRANGE rz 0 1 LIMIT 5 -1"), "a b", N("ZRANGE by rank with LIMIT x -1 passes (Redis' check)"));
+    is_array_of(cmd(c, "ZRANGE rz 0 1 LIMIT 5 -1"), "a b",
+                N("ZRANGE by rank with LIMIT x -1 passes (Redis' check)"));
     is_error(cmd(c, "ZRANGE rz 0 1 LIMIT 0 1"), LIMITERR, N("ZRANGE by rank with LIMIT"));
     is_error(cmd(c, "ZRANGE rz 0 1 WITHSCORES LIMIT 0 1"), LIMITERR, N("... WITHSCORES LIMIT"));
-    is_error(cmd(c, "ZRANGE rz 0 1 LIMIT 0"), SYNTAX, N("ZRANGE LIMIT with one number -> syntax error"));
+    is_error(cmd(c, "ZRANGE rz 0 1 LIMIT 0"), SYNTAX,
+             N("ZRANGE LIMIT with one number -> syntax error"));
     is_error(cmd(c, "ZRANGE rz 0 1 LIMIT x 1"), NOTINT, N("ZRANGE LIMIT x 1 -> not an integer"));
-    is_error(cmd(c, "ZRANGE rz 0 1 LIMIT 1 1.5"), NOTINT, N("ZRANGE LIMIT 1 1.5 -> not an integer"));
+    is_error(cmd(c, "ZRANGE rz 0 1 LIMIT 1 1.5"), NOTINT,
+             N("ZRANGE LIMIT 1 1.5 -> not an integer"));
     is_error(cmd(c, "ZRANGE rz 0 1 foo"), SYNTAX, N("ZRANGE unknown option"));
     is_error(cmd(c, "ZRANGE rz 0 1 REV REV"), SYNTAX, N("ZRANGE REV REV"));
     is_error(cmd(c, "ZRANGE rz 0 1 BYSCORE BYLEX"), SYNTAX, N("ZRANGE BYSCORE BYLEX"));
     is_error(cmd(c, "ZRANGE rz 0 1 BYSCORE BYSCORE"), SYNTAX, N("ZRANGE BYSCORE BYSCORE"));
     is_error(cmd(c, "ZRANGE rz a 1"), NOTINT, N("ZRANGE a 1 -> not an integer"));
     is_error(cmd(c, "ZRANGE rz 0 1.0"), NOTINT, N("ZRANGE 0 1.0 -> not an integer"));
-    is_error(cmd(c, "ZRANGE rz 0 99999999999999999999"), NOTINT, N("ZRANGE 0 2^66 -> not an integer"));
+    is_error(cmd(c, "ZRANGE rz 0 99999999999999999999"), NOTINT,
+             N("ZRANGE 0 2^66 -> not an integer"));
     is_error(cmd(c, "ZREVRANGE rz 0 1 REV"), SYNTAX, N("ZREVRANGE REV -> syntax error"));
     is_error(cmd(c, "ZREVRANGE rz 0 1 BYSCORE"), SYNTAX, N("ZREVRANGE BYSCORE -> syntax error"));
     is_error(cmd(c, "ZREVRANGE rz 0 1 LIMIT 0 1"), LIMITERR, N("ZREVRANGE LIMIT"));
@@ -467,40 +496,53 @@ static void test_range_score(redisContext *c)
     is_array_of(cmd(c, "ZRANGE rz 1 1 BYSCORE"), "a", N("BYSCORE 1 1"));
     is_array_of(cmd(c, "ZRANGE rz 4 2 BYSCORE"), "", N("BYSCORE 4 2 -> empty"));
     is_array_of(cmd(c, "ZRANGE rz -inf +inf BYSCORE"), "a b c d e", N("BYSCORE -inf +inf"));
-    is_array_of(cmd(c, "ZRANGE rz 2.5 1e400 BYSCORE"), "c d e", N("BYSCORE 2.5 1e400 (an overflow is inf)"));
+    is_array_of(cmd(c, "ZRANGE rz 2.5 1e400 BYSCORE"), "c d e",
+                N("BYSCORE 2.5 1e400 (an overflow is inf)"));
     is_array_of(cmd(c, "ZRANGE rz 2 4 BYSCORE WITHSCORES"), "b 2 c 3 d 4", N("BYSCORE WITHSCORES"));
     is_array_of(cmd(c, "ZRANGE rz 4 2 BYSCORE REV"), "d c b", N("BYSCORE REV takes max first"));
     is_array_of(cmd(c, "ZRANGE rz 2 4 BYSCORE REV"), "", N("BYSCORE REV 2 4 -> empty"));
     is_array_of(cmd(c, "ZRANGE rz -inf +inf BYSCORE LIMIT 1 2"), "b c", N("BYSCORE LIMIT 1 2"));
     is_array_of(cmd(c, "ZRANGE rz +inf -inf BYSCORE REV LIMIT 1 2 WITHSCORES"), "d 4 c 3",
                 N("BYSCORE REV LIMIT 1 2 WITHSCORES"));
-    is_array_of(cmd(c, "ZRANGEBYSCORE rz -inf inf WITHSCORES"), "a 1 b 2 c 3 d 4 e 5", N("ZRANGEBYSCORE WITHSCORES"));
-    is_array_of(cmd(c, "ZRANGEBYSCORE rz 2 +inf LIMIT 1 -1"), "c d e", N("LIMIT 1 -1: all after the first"));
-    is_array_of(cmd(c, "ZRANGEBYSCORE rz 2 +inf LIMIT 1 -7"), "c d e", N("LIMIT 1 -7: any negative count is all"));
+    is_array_of(cmd(c, "ZRANGEBYSCORE rz -inf inf WITHSCORES"), "a 1 b 2 c 3 d 4 e 5",
+                N("ZRANGEBYSCORE WITHSCORES"));
+    is_array_of(cmd(c, "ZRANGEBYSCORE rz 2 +inf LIMIT 1 -1"), "c d e",
+                N("LIMIT 1 -1: all after the first"));
+    is_array_of(cmd(c, "ZRANGEBYSCORE rz 2 +inf LIMIT 1 -7"), "c d e",
+                N("LIMIT 1 -7: any negative count is all"));
     is_array_of(cmd(c, "ZRANGEBYSCORE rz 2 +inf LIMIT 0 0"), "", N("LIMIT 0 0 -> empty"));
     is_array_of(cmd(c, "ZRANGEBYSCORE rz 2 +inf LIMIT 3 5"), "e", N("LIMIT 3 5: the one left"));
     is_array_of(cmd(c, "ZRANGEBYSCORE rz 2 +inf LIMIT 4 5"), "", N("LIMIT past the end -> empty"));
-    is_array_of(cmd(c, "ZRANGEBYSCORE rz 2 +inf LIMIT 100 5"), "", N("LIMIT far past the end -> empty"));
-    is_array_of(cmd(c, "ZRANGEBYSCORE rz -inf +inf LIMIT -1 2"), "", N("a negative offset -> empty"));
-    is_array_of(cmd(c, "ZRANGEBYSCORE rz -inf +inf LIMIT 1 2 LIMIT 0 1"), "a", N("the last LIMIT counts"));
-    is_array_of(cmd(c, "ZRANGEBYSCORE rz 1 2 WITHSCORES WITHSCORES"), "a 1 b 2", N("WITHSCORES twice"));
+    is_array_of(cmd(c, "ZRANGEBYSCORE rz 2 +inf LIMIT 100 5"), "",
+                N("LIMIT far past the end -> empty"));
+    is_array_of(cmd(c, "ZRANGEBYSCORE rz -inf +inf LIMIT -1 2"), "",
+                N("a negative offset -> empty"));
+    is_array_of(cmd(c, "ZRANGEBYSCORE rz -inf +inf LIMIT 1 2 LIMIT 0 1"), "a",
+                N("the last LIMIT counts"));
+    is_array_of(cmd(c, "ZRANGEBYSCORE rz 1 2 WITHSCORES WITHSCORES"), "a 1 b 2",
+                N("WITHSCORES twice"));
     is_array_of(cmd(c, "ZREVRANGEBYSCORE rz 4 2"), "d c b", N("ZREVRANGEBYSCORE 4 2"));
     is_array_of(cmd(c, "ZREVRANGEBYSCORE rz (4 (2"), "c", N("ZREVRANGEBYSCORE (4 (2"));
     is_array_of(cmd(c, "ZREVRANGEBYSCORE rz +inf -inf LIMIT 1 2 WITHSCORES"), "d 4 c 3",
                 N("ZREVRANGEBYSCORE LIMIT WITHSCORES"));
     is_array_of(cmd(c, "ZREVRANGEBYSCORE rz 2 4"), "", N("ZREVRANGEBYSCORE 2 4 -> empty"));
-    is_array_of(cmd(c, "ZRANGEBYSCORE nokey -inf +inf"), "", N("ZRANGEBYSCORE of a missing key -> empty"));
+    is_array_of(cmd(c, "ZRANGEBYSCORE nokey -inf +inf"), "",
+                N("ZRANGEBYSCORE of a missing key -> empty"));
     /* infinite scores */
-    is_array_of(cmd(c, "ZRANGEBYSCORE inf -inf +inf WITHSCORES"), "lo -inf z 0 hi inf", N("-inf and inf members"));
-    is_array_of(cmd(c, "ZRANGEBYSCORE inf (-inf (+inf"), "z", N("(-inf (+inf leaves the infinite ones out"));
+    is_array_of(cmd(c, "ZRANGEBYSCORE inf -inf +inf WITHSCORES"), "lo -inf z 0 hi inf",
+                N("-inf and inf members"));
+    is_array_of(cmd(c, "ZRANGEBYSCORE inf (-inf (+inf"), "z",
+                N("(-inf (+inf leaves the infinite ones out"));
     is_array_of(cmd(c, "ZRANGEBYSCORE inf inf inf"), "hi", N("inf inf -> the inf member"));
     is_array_of(cmd(c, "ZRANGEBYSCORE inf -inf -inf"), "lo", N("-inf -inf -> the -inf member"));
-    is_array_of(cmd(c, "ZREVRANGEBYSCORE inf +inf -inf"), "hi z lo", N("ZREVRANGEBYSCORE with infinities"));
+    is_array_of(cmd(c, "ZREVRANGEBYSCORE inf +inf -inf"), "hi z lo",
+                N("ZREVRANGEBYSCORE with infinities"));
     /* Redis' lenient range ends (strtod, not the strict score parser) */
     is_array_of(cmdline(c, "ZRANGEBYSCORE rz ( 2"), "a b", N("'(' alone is (0"));
     is_array_of(cmd(c, "ZRANGEBYSCORE rz %s 2", ""), "a b", N("'' is 0"));
     is_array_of(cmd(c, "ZRANGEBYSCORE rz %s 3", " 2"), "b c", N("' 2' is 2"));
-    is_array_of(cmd(c, "ZRANGEBYSCORE rz 1 %b", "3\0x", (size_t)3), "a b c", N("'3\\0x' is 3 (strtod stops at NUL)"));
+    is_array_of(cmd(c, "ZRANGEBYSCORE rz 1 %b", "3\0x", (size_t)3), "a b c",
+                N("'3\\0x' is 3 (strtod stops at NUL)"));
     is_error(cmd(c, "ZRANGEBYSCORE rz x 1"), RANGEFLOAT, N("min x -> not a float"));
     is_error(cmd(c, "ZRANGEBYSCORE rz 1 x"), RANGEFLOAT, N("max x -> not a float"));
     is_error(cmd(c, "ZRANGEBYSCORE rz nan 1"), RANGEFLOAT, N("min nan -> not a float"));
@@ -508,15 +550,19 @@ static void test_range_score(redisContext *c)
     is_error(cmd(c, "ZRANGEBYSCORE rz ((1 2"), RANGEFLOAT, N("((1 -> not a float"));
     is_error(cmd(c, "ZRANGEBYSCORE rz %s 2", "1 "), RANGEFLOAT, N("'1 ' -> not a float"));
     is_error(cmd(c, "ZRANGE rz x 1 BYSCORE"), RANGEFLOAT, N("ZRANGE BYSCORE x"));
-    is_error(cmd(c, "ZRANGEBYSCORE rz 1 2 BYSCORE"), SYNTAX, N("ZRANGEBYSCORE BYSCORE -> syntax error"));
+    is_error(cmd(c, "ZRANGEBYSCORE rz 1 2 BYSCORE"), SYNTAX,
+             N("ZRANGEBYSCORE BYSCORE -> syntax error"));
     is_error(cmd(c, "ZRANGEBYSCORE rz 1 2 REV"), SYNTAX, N("ZRANGEBYSCORE REV -> syntax error"));
-    is_error(cmd(c, "ZRANGEBYSCORE rz 1 2 LIMIT 0"), SYNTAX, N("LIMIT with one number -> syntax error"));
+    is_error(cmd(c, "ZRANGEBYSCORE rz 1 2 LIMIT 0"), SYNTAX,
+             N("LIMIT with one number -> syntax error"));
     is_error(cmd(c, "ZRANGEBYSCORE rz 1 2 LIMIT a 1"), NOTINT, N("LIMIT a 1 -> not an integer"));
     is_error(cmd(c, "ZRANGEBYSCORE rz x 2 LIMIT a 1"), NOTINT, N("LIMIT is read before the range"));
-    is_error(cmd(c, "ZREVRANGEBYSCORE rz 1 2 REV"), SYNTAX, N("ZREVRANGEBYSCORE REV -> syntax error"));
+    is_error(cmd(c, "ZREVRANGEBYSCORE rz 1 2 REV"), SYNTAX,
+             N("ZREVRANGEBYSCORE REV -> syntax error"));
     is_status(cmd(c, "SET str x"), "OK", N("a string"));
     is_error(cmd(c, "ZRANGEBYSCORE str x 1"), RANGEFLOAT, N("the range is checked before the key"));
-    is_error(cmd(c, "ZRANGEBYSCORE str 1 2"), WRONGTYPE, N("ZRANGEBYSCORE of a string -> WRONGTYPE"));
+    is_error(cmd(c, "ZRANGEBYSCORE str 1 2"), WRONGTYPE,
+             N("ZRANGEBYSCORE of a string -> WRONGTYPE"));
 }
 
 static void test_range_lex(redisContext *c)
@@ -547,9 +593,11 @@ static void test_range_lex(redisContext *c)
                 N("'+\\0x' reads as + (Redis looks at the byte after the sign)"));
     is_array_of(cmd(c, "ZREVRANGEBYLEX lx + -"), "g f e d c b a", N("ZREVRANGEBYLEX + -"));
     is_array_of(cmd(c, "ZREVRANGEBYLEX lx [d [b"), "d c b", N("ZREVRANGEBYLEX [d [b"));
-    is_array_of(cmd(c, "ZREVRANGEBYLEX lx (d - LIMIT 1 1"), "b", N("ZREVRANGEBYLEX (d - LIMIT 1 1"));
+    is_array_of(cmd(c, "ZREVRANGEBYLEX lx (d - LIMIT 1 1"), "b",
+                N("ZREVRANGEBYLEX (d - LIMIT 1 1"));
     is_array_of(cmd(c, "ZREVRANGEBYLEX lx [b [d"), "", N("ZREVRANGEBYLEX [b [d -> empty"));
-    is_array_of(cmd(c, "ZRANGE lx [d [b BYLEX REV"), "d c b", N("ZRANGE BYLEX REV takes max first"));
+    is_array_of(cmd(c, "ZRANGE lx [d [b BYLEX REV"), "d c b",
+                N("ZRANGE BYLEX REV takes max first"));
     is_array_of(cmd(c, "ZRANGE lx [b [d BYLEX REV"), "", N("ZRANGE BYLEX REV [b [d -> empty"));
     is_array_of(cmd(c, "ZRANGE lx - + BYLEX LIMIT 1 2"), "b c", N("ZRANGE BYLEX LIMIT"));
     is_array_of(cmd(c, "ZRANGEBYLEX nokey - +"), "", N("ZRANGEBYLEX of a missing key -> empty"));
@@ -560,8 +608,10 @@ static void test_range_lex(redisContext *c)
     is_error(cmd(c, "ZRANGEBYLEX lx - -a"), RANGELEX, N("-a -> not a valid range item"));
     is_error(cmd(c, "ZRANGE lx 0 -1 BYLEX"), RANGELEX, N("ZRANGE 0 -1 BYLEX"));
     is_error(cmd(c, "ZRANGEBYLEX lx - + WITHSCORES"), LEXSCORES, N("ZRANGEBYLEX WITHSCORES"));
-    is_error(cmd(c, "ZRANGE lx x y BYLEX WITHSCORES"), LEXSCORES, N("... checked before the range"));
-    is_error(cmd(c, "ZRANGEBYLEX lx - + LIMIT 0"), SYNTAX, N("LIMIT with one number -> syntax error"));
+    is_error(cmd(c, "ZRANGE lx x y BYLEX WITHSCORES"), LEXSCORES,
+             N("... checked before the range"));
+    is_error(cmd(c, "ZRANGEBYLEX lx - + LIMIT 0"), SYNTAX,
+             N("LIMIT with one number -> syntax error"));
     is_error(cmd(c, "ZRANGEBYLEX lx - + BYLEX"), SYNTAX, N("ZRANGEBYLEX BYLEX -> syntax error"));
     is_status(cmd(c, "SET str x"), "OK", N("a string"));
     is_error(cmd(c, "ZRANGEBYLEX str a b"), RANGELEX, N("the range is checked before the key"));
@@ -574,10 +624,13 @@ static void test_rangestore(redisContext *c)
     is_integer(cmd(c, "ZADD rz 1 a 2 b 3 c 4 d 5 e"), 5, N("rz {a:1 .. e:5}"));
     is_integer(cmd(c, "ZADD lx 0 a 0 b 0 c"), 3, N("lx {a b c}"));
     is_integer(cmd(c, "ZRANGESTORE dst rz 0 1"), 2, N("ZRANGESTORE 0 1"));
-    is_array_of(cmd(c, "ZRANGE dst 0 -1 WITHSCORES"), "a 1 b 2", N("... the members with their scores"));
+    is_array_of(cmd(c, "ZRANGE dst 0 -1 WITHSCORES"), "a 1 b 2",
+                N("... the members with their scores"));
     is_integer(cmd(c, "ZRANGESTORE dst rz 2 4 BYSCORE"), 3, N("ZRANGESTORE BYSCORE replaces dst"));
-    is_array_of(cmd(c, "ZRANGE dst 0 -1 WITHSCORES"), "b 2 c 3 d 4", N("... with the new range only"));
-    is_integer(cmd(c, "ZRANGESTORE dst rz +inf -inf BYSCORE REV LIMIT 0 2"), 2, N("ZRANGESTORE BYSCORE REV LIMIT"));
+    is_array_of(cmd(c, "ZRANGE dst 0 -1 WITHSCORES"), "b 2 c 3 d 4",
+                N("... with the new range only"));
+    is_integer(cmd(c, "ZRANGESTORE dst rz +inf -inf BYSCORE REV LIMIT 0 2"), 2,
+               N("ZRANGESTORE BYSCORE REV LIMIT"));
     is_array_of(cmd(c, "ZRANGE dst 0 -1"), "d e", N("... the two highest"));
     is_integer(cmd(c, "ZRANGESTORE dst rz 0 1 REV"), 2, N("ZRANGESTORE REV by rank"));
     is_array_of(cmd(c, "ZRANGE dst 0 -1"), "d e", N("... the two highest again"));
@@ -594,13 +647,17 @@ static void test_rangestore(redisContext *c)
     is_integer(cmd(c, "TTL sx"), -1, N("... without the TTL"));
     is_integer(cmd(c, "ZRANGESTORE rz rz 1 2"), 2, N("ZRANGESTORE onto its source"));
     is_array_of(cmd(c, "ZRANGE rz 0 -1"), "b c", N("... leaves the range"));
-    is_error(cmd(c, "ZRANGESTORE dst rz 0 -1 WITHSCORES"), SYNTAX, N("ZRANGESTORE WITHSCORES -> syntax error"));
-    is_error(cmd(c, "ZRANGESTORE dst rz 0 -1 LIMIT 0 1"), LIMITERR, N("ZRANGESTORE by rank with LIMIT"));
+    is_error(cmd(c, "ZRANGESTORE dst rz 0 -1 WITHSCORES"), SYNTAX,
+             N("ZRANGESTORE WITHSCORES -> syntax error"));
+    is_error(cmd(c, "ZRANGESTORE dst rz 0 -1 LIMIT 0 1"), LIMITERR,
+             N("ZRANGESTORE by rank with LIMIT"));
     is_error(cmd(c, "ZRANGESTORE dst rz x 1 BYSCORE"), RANGEFLOAT, N("ZRANGESTORE BYSCORE x"));
     is_status(cmd(c, "SET str x"), "OK", N("a string"));
     is_integer(cmd(c, "SADD set a"), 1, N("a set"));
-    is_error(cmd(c, "ZRANGESTORE dst str 0 -1"), WRONGTYPE, N("ZRANGESTORE from a string -> WRONGTYPE"));
-    is_error(cmd(c, "ZRANGESTORE dst set 0 -1"), WRONGTYPE, N("ZRANGESTORE from a set -> WRONGTYPE"));
+    is_error(cmd(c, "ZRANGESTORE dst str 0 -1"), WRONGTYPE,
+             N("ZRANGESTORE from a string -> WRONGTYPE"));
+    is_error(cmd(c, "ZRANGESTORE dst set 0 -1"), WRONGTYPE,
+             N("ZRANGESTORE from a set -> WRONGTYPE"));
     is_integer(cmd(c, "EXISTS dst"), 0, N("... and nothing was stored"));
 }
 
@@ -632,7 +689,8 @@ static void test_count_remrange(redisContext *c)
     is_integer(cmd(c, "ZREMRANGEBYRANK nokey 0 -1"), 0, N("ZREMRANGEBYRANK of a missing key -> 0"));
     is_error(cmd(c, "ZREMRANGEBYRANK rz x 1"), NOTINT, N("ZREMRANGEBYRANK x -> not an integer"));
 
-    is_integer(cmd(c, "ZADD rz 1 a 2 b 3 c 4 d 5 e -inf lo inf hi"), 7, N("rz again, with infinities"));
+    is_integer(cmd(c, "ZADD rz 1 a 2 b 3 c 4 d 5 e -inf lo inf hi"), 7,
+               N("rz again, with infinities"));
     is_integer(cmd(c, "ZREMRANGEBYSCORE rz (1 3"), 2, N("ZREMRANGEBYSCORE (1 3"));
     is_array_of(cmd(c, "ZRANGE rz 0 -1"), "lo a d e hi", N("... b and c went"));
     is_integer(cmd(c, "ZREMRANGEBYSCORE rz 10 20"), 0, N("ZREMRANGEBYSCORE of nothing -> 0"));
@@ -640,7 +698,8 @@ static void test_count_remrange(redisContext *c)
     is_integer(cmd(c, "ZREMRANGEBYSCORE rz -inf (5"), 3, N("ZREMRANGEBYSCORE -inf (5"));
     is_integer(cmd(c, "ZREMRANGEBYSCORE rz -inf +inf"), 1, N("ZREMRANGEBYSCORE the last"));
     is_integer(cmd(c, "EXISTS rz"), 0, N("... deletes the key"));
-    is_error(cmd(c, "ZREMRANGEBYSCORE rz 1 nan"), RANGEFLOAT, N("ZREMRANGEBYSCORE nan -> not a float"));
+    is_error(cmd(c, "ZREMRANGEBYSCORE rz 1 nan"), RANGEFLOAT,
+             N("ZREMRANGEBYSCORE nan -> not a float"));
 
     is_integer(cmd(c, "ZREMRANGEBYLEX lx [b [c"), 2, N("ZREMRANGEBYLEX [b [c"));
     is_array_of(cmd(c, "ZRANGE lx 0 -1"), "a d e", N("... b and c went"));
@@ -648,10 +707,12 @@ static void test_count_remrange(redisContext *c)
     is_integer(cmd(c, "ZREMRANGEBYLEX lx (a +"), 2, N("ZREMRANGEBYLEX (a +"));
     is_integer(cmd(c, "ZREMRANGEBYLEX lx - +"), 1, N("ZREMRANGEBYLEX - +"));
     is_integer(cmd(c, "EXISTS lx"), 0, N("... deletes the key"));
-    is_error(cmd(c, "ZREMRANGEBYLEX lx a +"), RANGELEX, N("ZREMRANGEBYLEX a -> not a valid range item"));
+    is_error(cmd(c, "ZREMRANGEBYLEX lx a +"), RANGELEX,
+             N("ZREMRANGEBYLEX a -> not a valid range item"));
     is_status(cmd(c, "SET str x"), "OK", N("a string"));
     is_error(cmd(c, "ZREMRANGEBYRANK str x 1"), NOTINT, N("the range is checked before the key"));
-    is_error(cmd(c, "ZREMRANGEBYSCORE str 1 2"), WRONGTYPE, N("ZREMRANGEBYSCORE of a string -> WRONGTYPE"));
+    is_error(cmd(c, "ZREMRANGEBYSCORE str 1 2"), WRONGTYPE,
+             N("ZREMRANGEBYSCORE of a string -> WRONGTYPE"));
     is_error(cmd(c, "ZCOUNT str 1 2"), WRONGTYPE, N("ZCOUNT of a string -> WRONGTYPE"));
     is_error(cmd(c, "ZLEXCOUNT str - +"), WRONGTYPE, N("ZLEXCOUNT of a string -> WRONGTYPE"));
 }
@@ -670,36 +731,50 @@ static void test_pop(redisContext *c)
     is_integer(cmd(c, "EXISTS p"), 0, N("... deletes the key"));
     is_array_of(cmd(c, "ZPOPMIN p"), "", N("ZPOPMIN of a missing key -> empty array"));
     is_array_of(cmd(c, "ZPOPMAX p 3"), "", N("ZPOPMAX 3 of a missing key -> empty array"));
-    is_error(cmd(c, "ZPOPMIN p -1"), "ERR value is out of range, must be positive", N("ZPOPMIN -1"));
+    is_error(cmd(c, "ZPOPMIN p -1"), "ERR value is out of range, must be positive",
+             N("ZPOPMIN -1"));
     is_error(cmd(c, "ZPOPMIN p x"), "ERR value is out of range, must be positive", N("ZPOPMIN x"));
     is_error(cmd(c, "ZPOPMIN p 1 2"), SYNTAX, N("ZPOPMIN with two counts -> syntax error"));
     is_integer(cmd(c, "ZADD q 1 x 1 y 1 z"), 3, N("q: equal scores"));
-    is_array_of(cmd(c, "ZPOPMAX q 2"), "z 1 y 1", N("ZPOPMAX: the highest member first among equals"));
+    is_array_of(cmd(c, "ZPOPMAX q 2"), "z 1 y 1",
+                N("ZPOPMAX: the highest member first among equals"));
 
     is_integer(cmd(c, "ZADD m1 1 a 2 b 3 c"), 3, N("m1 {a:1 b:2 c:3}"));
     is_integer(cmd(c, "ZADD m2 10 x"), 1, N("m2 {x:10}"));
     is_tree(cmd(c, "ZMPOP 1 nokey MIN"), "(nil)", N("ZMPOP of a missing key -> nil"));
-    is_tree(cmd(c, "ZMPOP 3 nokey m1 m2 MIN"), "[m1 [[a 1]]]", N("ZMPOP: [key, [[member, score]]] from the first set"));
+    is_tree(cmd(c, "ZMPOP 3 nokey m1 m2 MIN"), "[m1 [[a 1]]]",
+            N("ZMPOP: [key, [[member, score]]] from the first set"));
     is_tree(cmd(c, "ZMPOP 2 m1 m2 MAX COUNT 5"), "[m1 [[c 3] [b 2]]]", N("ZMPOP MAX COUNT 5"));
     is_integer(cmd(c, "EXISTS m1"), 0, N("... emptied m1 is deleted"));
-    is_tree(cmd(c, "ZMPOP 2 m1 m2 min count 1"), "[m2 [[x 10]]]", N("ZMPOP min count 1 (any case): the next key"));
+    is_tree(cmd(c, "ZMPOP 2 m1 m2 min count 1"), "[m2 [[x 10]]]",
+            N("ZMPOP min count 1 (any case): the next key"));
     is_tree(cmd(c, "ZMPOP 2 m1 m2 MIN"), "(nil)", N("ZMPOP of empty keys -> nil"));
-    is_error(cmd(c, "ZMPOP 0 m1 MIN"), "ERR numkeys should be greater than 0", N("ZMPOP numkeys 0"));
-    is_error(cmd(c, "ZMPOP -1 m1 MIN"), "ERR numkeys should be greater than 0", N("ZMPOP numkeys -1"));
-    is_error(cmd(c, "ZMPOP x m1 MIN"), "ERR numkeys should be greater than 0", N("ZMPOP numkeys x"));
+    is_error(cmd(c, "ZMPOP 0 m1 MIN"), "ERR numkeys should be greater than 0",
+             N("ZMPOP numkeys 0"));
+    is_error(cmd(c, "ZMPOP -1 m1 MIN"), "ERR numkeys should be greater than 0",
+             N("ZMPOP numkeys -1"));
+    is_error(cmd(c, "ZMPOP x m1 MIN"), "ERR numkeys should be greater than 0",
+             N("ZMPOP numkeys x"));
     is_error(cmd(c, "ZMPOP 2 m1 MIN"), SYNTAX, N("ZMPOP numkeys past MIN -> syntax error"));
     is_error(cmd(c, "ZMPOP 5 m1 MIN"), SYNTAX, N("ZMPOP numkeys past the end -> syntax error"));
     is_error(cmd(c, "ZMPOP 1 m1 LEFT"), SYNTAX, N("ZMPOP LEFT -> syntax error"));
-    is_error(cmd(c, "ZMPOP 1 m1 MIN COUNT"), SYNTAX, N("ZMPOP COUNT without a number -> syntax error"));
-    is_error(cmd(c, "ZMPOP 1 m1 MIN COUNT 0"), "ERR count should be greater than 0", N("ZMPOP COUNT 0"));
-    is_error(cmd(c, "ZMPOP 1 m1 MIN COUNT -2"), "ERR count should be greater than 0", N("ZMPOP COUNT -2"));
-    is_error(cmd(c, "ZMPOP 1 m1 MIN COUNT x"), "ERR count should be greater than 0", N("ZMPOP COUNT x"));
-    is_error(cmd(c, "ZMPOP 1 m1 MIN COUNT 1 COUNT 1"), SYNTAX, N("ZMPOP COUNT twice -> syntax error"));
+    is_error(cmd(c, "ZMPOP 1 m1 MIN COUNT"), SYNTAX,
+             N("ZMPOP COUNT without a number -> syntax error"));
+    is_error(cmd(c, "ZMPOP 1 m1 MIN COUNT 0"), "ERR count should be greater than 0",
+             N("ZMPOP COUNT 0"));
+    is_error(cmd(c, "ZMPOP 1 m1 MIN COUNT -2"), "ERR count should be greater than 0",
+             N("ZMPOP COUNT -2"));
+    is_error(cmd(c, "ZMPOP 1 m1 MIN COUNT x"), "ERR count should be greater than 0",
+             N("ZMPOP COUNT x"));
+    is_error(cmd(c, "ZMPOP 1 m1 MIN COUNT 1 COUNT 1"), SYNTAX,
+             N("ZMPOP COUNT twice -> syntax error"));
     is_error(cmd(c, "ZMPOP 1 m1 MIN foo"), SYNTAX, N("ZMPOP unknown option -> syntax error"));
     is_status(cmd(c, "SET str x"), "OK", N("a string"));
     is_integer(cmd(c, "ZADD m3 1 a"), 1, N("m3 {a:1}"));
-    is_error(cmd(c, "ZMPOP 2 str m3 MIN"), WRONGTYPE, N("ZMPOP: a string before the set -> WRONGTYPE"));
-    is_tree(cmd(c, "ZMPOP 2 m3 str MIN"), "[m3 [[a 1]]]", N("ZMPOP: a string after the set is not looked at"));
+    is_error(cmd(c, "ZMPOP 2 str m3 MIN"), WRONGTYPE,
+             N("ZMPOP: a string before the set -> WRONGTYPE"));
+    is_tree(cmd(c, "ZMPOP 2 m3 str MIN"), "[m3 [[a 1]]]",
+            N("ZMPOP: a string after the set is not looked at"));
     is_error(cmd(c, "ZPOPMIN str"), WRONGTYPE, N("ZPOPMIN of a string -> WRONGTYPE"));
     is_error(cmd(c, "ZPOPMAX str 0"), WRONGTYPE, N("ZPOPMAX 0 of a string -> WRONGTYPE"));
 }
@@ -707,8 +782,8 @@ static void test_pop(redisContext *c)
 /* 'line' (ZRANDMEMBER on set {a:1 b:2 c:3 d:4 e:5}) replies a flat array of 'want'
  * members of that set (each followed by its right score when 'withscores'), distinct
  * when 'distinct'. */
-static void picks_are(redisContext *c, const char *line, size_t want, int distinct,
-                      int withscores, const char *name)
+static void picks_are(redisContext *c, const char *line, size_t want, int distinct, int withscores,
+                      const char *name)
 {
     redisReply *r = cmdline(c, line);
     size_t step = withscores ? 2 : 1;
@@ -729,7 +804,8 @@ static void picks_are(redisContext *c, const char *line, size_t want, int distin
             char s[8];
 
             snprintf(s, sizeof(s), "%d", k + 1);
-            good = r->element[i + 1]->type == REDIS_REPLY_STRING && !strcmp(r->element[i + 1]->str, s);
+            good = r->element[i + 1]->type == REDIS_REPLY_STRING &&
+                   !strcmp(r->element[i + 1]->str, s);
         }
     }
     if (good && distinct)
@@ -751,17 +827,20 @@ static void test_randmember(redisContext *c)
     tc_section(c, N("ZRANDMEMBER"));
     is_nil(cmd(c, "ZRANDMEMBER nokey"), N("ZRANDMEMBER of a missing key -> nil"));
     is_array_of(cmd(c, "ZRANDMEMBER nokey 3"), "", N("ZRANDMEMBER 3 of a missing key -> empty"));
-    is_array_of(cmd(c, "ZRANDMEMBER nokey -3 WITHSCORES"), "", N("ZRANDMEMBER -3 WITHSCORES of a missing key"));
+    is_array_of(cmd(c, "ZRANDMEMBER nokey -3 WITHSCORES"), "",
+                N("ZRANDMEMBER -3 WITHSCORES of a missing key"));
     is_integer(cmd(c, "ZADD rs 1 a 2 b 3 c 4 d 5 e"), 5, N("rs {a:1 .. e:5}"));
     r = cmd(c, "ZRANDMEMBER rs");
-    good = r && r->type == REDIS_REPLY_STRING && r->len == 1 && r->str[0] >= 'a' && r->str[0] <= 'e';
+    good = r && r->type == REDIS_REPLY_STRING && r->len == 1 && r->str[0] >= 'a' &&
+           r->str[0] <= 'e';
     if (!ok(good, "%s", N("ZRANDMEMBER: one member, as a bulk string")))
         ts_diag_reply(r);
     freeReplyObject(r);
     is_array_of(cmd(c, "ZRANDMEMBER rs 0"), "", N("ZRANDMEMBER 0 -> empty"));
     is_array_of(cmd(c, "ZRANDMEMBER rs 0 WITHSCORES"), "", N("ZRANDMEMBER 0 WITHSCORES -> empty"));
     for (int i = 0; i < 10; i++) {
-        picks_are(c, "ZRANDMEMBER rs 3", 3, 1, 0, N("ZRANDMEMBER 3: three distinct members (%d)", i));
+        picks_are(c, "ZRANDMEMBER rs 3", 3, 1, 0,
+                  N("ZRANDMEMBER 3: three distinct members (%d)", i));
         picks_are(c, "ZRANDMEMBER rs 3 WITHSCORES", 3, 1, 1, N("ZRANDMEMBER 3 WITHSCORES (%d)", i));
     }
     picks_are(c, "ZRANDMEMBER rs 10", 5, 1, 0, N("ZRANDMEMBER 10 of 5: all five"));
@@ -771,18 +850,21 @@ static void test_randmember(redisContext *c)
     is_error(cmd(c, "ZRANDMEMBER rs x"), NOTINT, N("ZRANDMEMBER x -> not an integer"));
     is_error(cmd(c, "ZRANDMEMBER rs 1 foo"), SYNTAX, N("ZRANDMEMBER 1 foo -> syntax error"));
     is_error(cmd(c, "ZRANDMEMBER rs 1 WITHSCORES x"), SYNTAX, N("ZRANDMEMBER 1 WITHSCORES x"));
-    is_error(cmd(c, "ZRANDMEMBER rs x WITHSCORES"), NOTINT, N("the count is read before the option"));
+    is_error(cmd(c, "ZRANDMEMBER rs x WITHSCORES"), NOTINT,
+             N("the count is read before the option"));
     is_error(cmd(c, "ZRANDMEMBER rs -9223372036854775808"),
-             "ERR value is out of range, value must between -9223372036854775807 and 9223372036854775807",
+             "ERR value is out of range, value must between -9223372036854775807 and "
+             "9223372036854775807",
              N("ZRANDMEMBER LLONG_MIN"));
     is_error(cmd(c, "ZRANDMEMBER rs -5000000000000000000 WITHSCORES"), "ERR value is out of range",
              N("ZRANDMEMBER -5e18 WITHSCORES -> out of range"));
-    is_error(cmd(c, "ZRANDMEMBER nokey 5000000000000000000 WITHSCORES"), "ERR value is out of range",
-             N("... checked before the key"));
+    is_error(cmd(c, "ZRANDMEMBER nokey 5000000000000000000 WITHSCORES"),
+             "ERR value is out of range", N("... checked before the key"));
     is_status(cmd(c, "SET str x"), "OK", N("a string"));
     is_error(cmd(c, "ZRANDMEMBER str"), WRONGTYPE, N("ZRANDMEMBER of a string -> WRONGTYPE"));
     is_error(cmd(c, "ZRANDMEMBER str 2"), WRONGTYPE, N("ZRANDMEMBER 2 of a string -> WRONGTYPE"));
-    is_error(cmd(c, "ZRANDMEMBER str 1 foo"), SYNTAX, N("... the syntax is checked before the key"));
+    is_error(cmd(c, "ZRANDMEMBER str 1 foo"), SYNTAX,
+             N("... the syntax is checked before the key"));
 }
 
 /* ---- set operations ---- */
@@ -794,18 +876,24 @@ static void test_setops(redisContext *c)
     is_integer(cmd(c, "ZADD z2 10 b 20 c 30 d"), 3, N("z2 {b:10 c:20 d:30}"));
     is_integer(cmd(c, "SADD s1 a d e"), 3, N("s1: a plain set {a d e}"));
     is_array_of(cmd(c, "ZUNION 2 z1 z2"), "a b c d", N("ZUNION"));
-    is_array_of(cmd(c, "ZUNION 2 z1 z2 WITHSCORES"), "a 1 b 12 c 23 d 30", N("ZUNION WITHSCORES sums"));
+    is_array_of(cmd(c, "ZUNION 2 z1 z2 WITHSCORES"), "a 1 b 12 c 23 d 30",
+                N("ZUNION WITHSCORES sums"));
     is_array_of(cmd(c, "ZUNION 2 z1 z2 WEIGHTS 2 0.5 WITHSCORES"), "a 2 b 9 d 15 c 16",
                 N("ZUNION WEIGHTS"));
-    is_array_of(cmd(c, "ZUNION 2 z1 z2 AGGREGATE MIN WITHSCORES"), "a 1 b 2 c 3 d 30", N("AGGREGATE MIN"));
-    is_array_of(cmd(c, "ZUNION 2 z1 z2 AGGREGATE max WITHSCORES"), "a 1 b 10 c 20 d 30", N("AGGREGATE max"));
-    is_array_of(cmd(c, "ZUNION 2 z1 z2 aggregate sum weights 1 -1 withscores"), "d -30 c -17 b -8 a 1",
+    is_array_of(cmd(c, "ZUNION 2 z1 z2 AGGREGATE MIN WITHSCORES"), "a 1 b 2 c 3 d 30",
+                N("AGGREGATE MIN"));
+    is_array_of(cmd(c, "ZUNION 2 z1 z2 AGGREGATE max WITHSCORES"), "a 1 b 10 c 20 d 30",
+                N("AGGREGATE max"));
+    is_array_of(cmd(c, "ZUNION 2 z1 z2 aggregate sum weights 1 -1 withscores"),
+                "d -30 c -17 b -8 a 1",
                 N("options in any order and case; negative weights reorder"));
     is_array_of(cmd(c, "ZUNION 3 z1 s1 nokey WITHSCORES"), "d 1 e 1 a 2 b 2 c 3",
                 N("a set's members score 1, a missing key is empty"));
-    is_array_of(cmd(c, "ZUNION 2 z1 s1 WITHSCORES"), "d 1 e 1 a 2 b 2 c 3", N("ZUNION with a set, in order"));
+    is_array_of(cmd(c, "ZUNION 2 z1 s1 WITHSCORES"), "d 1 e 1 a 2 b 2 c 3",
+                N("ZUNION with a set, in order"));
     is_array_of(cmd(c, "ZINTER 2 z1 z2 WITHSCORES"), "b 12 c 23", N("ZINTER WITHSCORES"));
-    is_array_of(cmd(c, "ZINTER 2 z1 z2 WEIGHTS 1 0 AGGREGATE MAX WITHSCORES"), "b 2 c 3", N("ZINTER WEIGHTS AGGREGATE"));
+    is_array_of(cmd(c, "ZINTER 2 z1 z2 WEIGHTS 1 0 AGGREGATE MAX WITHSCORES"), "b 2 c 3",
+                N("ZINTER WEIGHTS AGGREGATE"));
     is_array_of(cmd(c, "ZINTER 2 z1 s1 WITHSCORES"), "a 2", N("ZINTER with a set"));
     is_array_of(cmd(c, "ZINTER 2 z1 nokey"), "", N("ZINTER with a missing key -> empty"));
     is_array_of(cmd(c, "ZDIFF 2 z1 z2 WITHSCORES"), "a 1", N("ZDIFF keeps the first set's scores"));
@@ -822,13 +910,15 @@ static void test_setops(redisContext *c)
     is_integer(cmd(c, "ZADD zj -inf a inf b 5 c"), 3, N("zj {a:-inf b:inf c:5}"));
     is_array_of(cmd(c, "ZUNION 2 zi zj WITHSCORES"), "a 0 b 0 c 5", N("inf + -inf sums to 0"));
     is_array_of(cmd(c, "ZUNION 1 zi WEIGHTS 0 WITHSCORES"), "a 0 b 0", N("inf * 0 is 0"));
-    is_array_of(cmd(c, "ZUNION 2 zi zj AGGREGATE MIN WITHSCORES"), "a -inf b -inf c 5", N("MIN with infinities"));
+    is_array_of(cmd(c, "ZUNION 2 zi zj AGGREGATE MIN WITHSCORES"), "a -inf b -inf c 5",
+                N("MIN with infinities"));
     is_array_of(cmd(c, "ZINTER 2 zi zi WITHSCORES"), "b -inf a inf", N("inf + inf is inf"));
 
     /* STORE forms */
     is_integer(cmd(c, "ZUNIONSTORE d 2 z1 z2"), 4, N("ZUNIONSTORE"));
     is_array_of(cmd(c, "ZRANGE d 0 -1 WITHSCORES"), "a 1 b 12 c 23 d 30", N("... stored"));
-    is_integer(cmd(c, "ZINTERSTORE d 2 z1 z2 WEIGHTS 2 1 AGGREGATE MIN"), 2, N("ZINTERSTORE replaces d"));
+    is_integer(cmd(c, "ZINTERSTORE d 2 z1 z2 WEIGHTS 2 1 AGGREGATE MIN"), 2,
+               N("ZINTERSTORE replaces d"));
     is_array_of(cmd(c, "ZRANGE d 0 -1 WITHSCORES"), "b 4 c 6", N("... stored"));
     is_integer(cmd(c, "ZDIFFSTORE d 2 z1 z2"), 1, N("ZDIFFSTORE"));
     is_array_of(cmd(c, "ZRANGE d 0 -1 WITHSCORES"), "a 1", N("... stored"));
@@ -844,34 +934,46 @@ static void test_setops(redisContext *c)
     is_array_of(cmd(c, "ZRANGE z1 0 -1 WITHSCORES"), "a 1 b 12 c 23 d 30", N("... stored"));
 
     /* errors, in Redis' order: numkeys, the keys' types, then the options */
-    is_error(cmd(c, "ZUNION 0 z1"), "ERR at least 1 input key is needed for 'zunion' command", N("ZUNION 0"));
-    is_error(cmd(c, "ZINTER -1 z1"), "ERR at least 1 input key is needed for 'zinter' command", N("ZINTER -1"));
-    is_error(cmd(c, "ZDIFF 0 z1"), "ERR at least 1 input key is needed for 'zdiff' command", N("ZDIFF 0"));
-    is_error(cmd(c, "ZINTERCARD 0 z1"), "ERR at least 1 input key is needed for 'zintercard' command", N("ZINTERCARD 0"));
-    is_error(cmd(c, "ZUNIONSTORE d 0 z1"), "ERR at least 1 input key is needed for 'zunionstore' command",
-             N("ZUNIONSTORE 0"));
-    is_error(cmd(c, "ZINTERSTORE d 0 z1"), "ERR at least 1 input key is needed for 'zinterstore' command",
-             N("ZINTERSTORE 0"));
-    is_error(cmd(c, "ZDIFFSTORE d 0 z1"), "ERR at least 1 input key is needed for 'zdiffstore' command",
-             N("ZDIFFSTORE 0"));
+    is_error(cmd(c, "ZUNION 0 z1"), "ERR at least 1 input key is needed for 'zunion' command",
+             N("ZUNION 0"));
+    is_error(cmd(c, "ZINTER -1 z1"), "ERR at least 1 input key is needed for 'zinter' command",
+             N("ZINTER -1"));
+    is_error(cmd(c, "ZDIFF 0 z1"), "ERR at least 1 input key is needed for 'zdiff' command",
+             N("ZDIFF 0"));
+    is_error(cmd(c, "ZINTERCARD 0 z1"),
+             "ERR at least 1 input key is needed for 'zintercard' command", N("ZINTERCARD 0"));
+    is_error(cmd(c, "ZUNIONSTORE d 0 z1"),
+             "ERR at least 1 input key is needed for 'zunionstore' command", N("ZUNIONSTORE 0"));
+    is_error(cmd(c, "ZINTERSTORE d 0 z1"),
+             "ERR at least 1 input key is needed for 'zinterstore' command", N("ZINTERSTORE 0"));
+    is_error(cmd(c, "ZDIFFSTORE d 0 z1"),
+             "ERR at least 1 input key is needed for 'zdiffstore' command", N("ZDIFFSTORE 0"));
     is_error(cmd(c, "ZUNION x z1"), NOTINT, N("ZUNION numkeys x -> not an integer"));
     is_error(cmd(c, "ZINTERCARD x z1"), NOTINT, N("ZINTERCARD numkeys x -> not an integer"));
     is_error(cmd(c, "ZUNION 3 z1 z2"), SYNTAX, N("ZUNION numkeys past the end -> syntax error"));
     is_error(cmd(c, "ZUNIONSTORE d 3 z1 z2"), SYNTAX, N("ZUNIONSTORE numkeys past the end"));
     is_error(cmd(c, "ZUNION 2 z1 z2 WEIGHTS 1"), SYNTAX, N("too few weights -> syntax error"));
-    is_error(cmd(c, "ZUNION 2 z1 z2 WEIGHTS 1 x"), "ERR weight value is not a float", N("weight x"));
-    is_error(cmd(c, "ZUNION 2 z1 z2 WEIGHTS 1 nan"), "ERR weight value is not a float", N("weight nan"));
+    is_error(cmd(c, "ZUNION 2 z1 z2 WEIGHTS 1 x"), "ERR weight value is not a float",
+             N("weight x"));
+    is_error(cmd(c, "ZUNION 2 z1 z2 WEIGHTS 1 nan"), "ERR weight value is not a float",
+             N("weight nan"));
     is_error(cmd(c, "ZUNION 2 z1 z2 AGGREGATE AVG"), SYNTAX, N("AGGREGATE AVG -> syntax error"));
     is_error(cmd(c, "ZUNION 2 z1 z2 AGGREGATE"), SYNTAX, N("AGGREGATE alone -> syntax error"));
     is_error(cmd(c, "ZUNION 2 z1 z2 foo"), SYNTAX, N("unknown option -> syntax error"));
-    is_error(cmd(c, "ZUNIONSTORE d 2 z1 z2 WITHSCORES"), SYNTAX, N("ZUNIONSTORE WITHSCORES -> syntax error"));
+    is_error(cmd(c, "ZUNIONSTORE d 2 z1 z2 WITHSCORES"), SYNTAX,
+             N("ZUNIONSTORE WITHSCORES -> syntax error"));
     is_error(cmd(c, "ZDIFF 2 z1 z2 WEIGHTS 1 1"), SYNTAX, N("ZDIFF WEIGHTS -> syntax error"));
     is_error(cmd(c, "ZDIFF 2 z1 z2 AGGREGATE MIN"), SYNTAX, N("ZDIFF AGGREGATE -> syntax error"));
-    is_error(cmd(c, "ZINTERCARD 2 z1 z2 WITHSCORES"), SYNTAX, N("ZINTERCARD WITHSCORES -> syntax error"));
-    is_error(cmd(c, "ZINTERCARD 2 z1 z2 WEIGHTS 1 1"), SYNTAX, N("ZINTERCARD WEIGHTS -> syntax error"));
-    is_error(cmd(c, "ZINTERCARD 2 z1 z2 LIMIT"), SYNTAX, N("ZINTERCARD LIMIT alone -> syntax error"));
-    is_error(cmd(c, "ZINTERCARD 2 z1 z2 LIMIT -1"), "ERR LIMIT can't be negative", N("ZINTERCARD LIMIT -1"));
-    is_error(cmd(c, "ZINTERCARD 2 z1 z2 LIMIT x"), "ERR LIMIT can't be negative", N("ZINTERCARD LIMIT x"));
+    is_error(cmd(c, "ZINTERCARD 2 z1 z2 WITHSCORES"), SYNTAX,
+             N("ZINTERCARD WITHSCORES -> syntax error"));
+    is_error(cmd(c, "ZINTERCARD 2 z1 z2 WEIGHTS 1 1"), SYNTAX,
+             N("ZINTERCARD WEIGHTS -> syntax error"));
+    is_error(cmd(c, "ZINTERCARD 2 z1 z2 LIMIT"), SYNTAX,
+             N("ZINTERCARD LIMIT alone -> syntax error"));
+    is_error(cmd(c, "ZINTERCARD 2 z1 z2 LIMIT -1"), "ERR LIMIT can't be negative",
+             N("ZINTERCARD LIMIT -1"));
+    is_error(cmd(c, "ZINTERCARD 2 z1 z2 LIMIT x"), "ERR LIMIT can't be negative",
+             N("ZINTERCARD LIMIT x"));
     is_error(cmd(c, "ZUNION 2 z1 z2 LIMIT 1"), SYNTAX, N("ZUNION LIMIT -> syntax error"));
     is_status(cmd(c, "SET str x"), "OK", N("a string"));
     is_integer(cmd(c, "HSET h f v"), 1, N("a hash"));
@@ -879,7 +981,8 @@ static void test_setops(redisContext *c)
     is_error(cmd(c, "ZINTER 2 h z1"), WRONGTYPE, N("ZINTER with a hash -> WRONGTYPE"));
     is_error(cmd(c, "ZDIFF 2 z1 str"), WRONGTYPE, N("ZDIFF with a string -> WRONGTYPE"));
     is_error(cmd(c, "ZINTERCARD 2 z1 str"), WRONGTYPE, N("ZINTERCARD with a string -> WRONGTYPE"));
-    is_error(cmd(c, "ZUNIONSTORE d 2 z1 str"), WRONGTYPE, N("ZUNIONSTORE with a string -> WRONGTYPE"));
+    is_error(cmd(c, "ZUNIONSTORE d 2 z1 str"), WRONGTYPE,
+             N("ZUNIONSTORE with a string -> WRONGTYPE"));
     is_integer(cmd(c, "EXISTS d"), 0, N("... stored nothing"));
     is_error(cmd(c, "ZUNION 2 z1 str WEIGHTS 1 x"), WRONGTYPE, N("WRONGTYPE before a bad weight"));
     is_error(cmd(c, "ZUNION 2 z1 str foo"), WRONGTYPE, N("WRONGTYPE before a bad option"));
@@ -904,8 +1007,8 @@ static void test_zscan(redisContext *c)
     tc_add_pairs(&want, "a1 1 a2 2.5 b1 -3 b2 inf c 100000000000000000");
     tc_sort(&got);
     tc_sort(&want);
-    ok(calls == 1 && !first_cursor && tc_same(&got, &want),
-       "%s", N("ZSCAN of a small set: every member and score at once, cursor 0"));
+    ok(calls == 1 && !first_cursor && tc_same(&got, &want), "%s",
+       N("ZSCAN of a small set: every member and score at once, cursor 0"));
     if (!tc_same(&got, &want)) {
         tc_diag(&got, "got");
         tc_diag(&want, "want");
@@ -969,7 +1072,8 @@ static void test_large(redisContext *c)
     zm_fill(z, BIG, "m:", big_score);
     zm_fill(l, BIG, "l:", NULL);
     is_int(zfill(c, "big", "m:", BIG, big_score), BIG, "%s", N("ZADD %d members", BIG));
-    is_int(zfill(c, "big", "m:", BIG / 2, big_score), 0, "%s", N("ZADD of present members adds none"));
+    is_int(zfill(c, "big", "m:", BIG / 2, big_score), 0, "%s",
+           N("ZADD of present members adds none"));
     is_int(zfill(c, "lex", "l:", BIG, NULL), BIG, "%s", N("ZADD %d members scored 0", BIG));
     is_integer(cmd(c, "ZCARD big"), BIG, N("ZCARD"));
     enc_is(c, "big", "skiplist", N("OBJECT ENCODING skiplist"));
@@ -997,7 +1101,8 @@ static void test_large(redisContext *c)
         bad += tc_int(c, line) != n - 1 - i;
     }
     ok(bad == 0, "%s", N("ZRANK and ZREVRANK of every 23rd member as the model says"));
-    is_model(c, "ZRANGEBYLEX lex [l:0100 (l:0200", l, 100, 200, 0, 0, N("ZRANGEBYLEX [l:0100 (l:0200"));
+    is_model(c, "ZRANGEBYLEX lex [l:0100 (l:0200", l, 100, 200, 0, 0,
+             N("ZRANGEBYLEX [l:0100 (l:0200"));
     is_model(c, "ZREVRANGEBYLEX lex + (l:0150 LIMIT 10 5", l, BIG - 15, BIG - 10, 1, 0,
              N("ZREVRANGEBYLEX + (l:0150 LIMIT 10 5"));
     is_integer(cmd(c, "ZLEXCOUNT lex (l:0010 [l:0290"), 280, N("ZLEXCOUNT (l:0010 [l:0290"));
@@ -1009,14 +1114,16 @@ static void test_large(redisContext *c)
     omk_free(w);
     tc_sort(&got);
     tc_sort(&want);
-    if (!ok(calls > 0 && tc_same(&got, &want), "%s", N("ZSCAN COUNT 20: every member once, with its score"))) {
+    if (!ok(calls > 0 && tc_same(&got, &want), "%s",
+            N("ZSCAN COUNT 20: every member once, with its score"))) {
         tc_diag(&got, "got");
         tc_diag(&want, "want");
     }
     tc_free(&got);
     tc_free(&want);
     calls = tc_scan_all(c, "ZSCAN", "big", "MATCH m:01* COUNT 50", 1, &got, NULL, NULL);
-    ok(calls > 0 && got.n == 100 && tc_dups(&got) == 0, "%s", N("ZSCAN MATCH m:01*: the 100 matching"));
+    ok(calls > 0 && got.n == 100 && tc_dups(&got) == 0, "%s",
+       N("ZSCAN MATCH m:01*: the 100 matching"));
     tc_free(&got);
 
     /* random picks and set operations */
@@ -1038,7 +1145,8 @@ static void test_large(redisContext *c)
         char sb[40];
 
         score_text(sb, sizeof(sb), 3 * big_score(7));
-        is_str(cmd(c, "ZSCORE i m:0007"), sb, strlen(sb), N("... scores summed with their weights"));
+        is_str(cmd(c, "ZSCORE i m:0007"), sb, strlen(sb),
+               N("... scores summed with their weights"));
     }
     enc_is(c, "i", "skiplist", N("... a large result is skiplist"));
     is_integer(cmd(c, "ZRANGESTORE small big 0 9"), 10, N("ZRANGESTORE of 10 from the large set"));
@@ -1076,30 +1184,85 @@ static void test_large(redisContext *c)
 static void test_errors(redisContext *c)
 {
     static const char *const arity[] = {
-        "ZADD z", "ZADD z 1", "ZINCRBY z 1", "ZINCRBY z 1 a b", "ZREM z", "ZCARD", "ZCARD z x",
-        "ZSCORE z", "ZSCORE z a b", "ZMSCORE z", "ZRANK z", "ZRANK z a b", "ZREVRANK z",
-        "ZCOUNT z 1", "ZLEXCOUNT z -", "ZRANGE z 0", "ZRANGESTORE d z 0", "ZRANGEBYSCORE z 0",
-        "ZREVRANGEBYSCORE z 0", "ZRANGEBYLEX z -", "ZREVRANGEBYLEX z +", "ZREVRANGE z 0",
-        "ZREMRANGEBYRANK z 0", "ZREMRANGEBYRANK z 0 1 2", "ZREMRANGEBYSCORE z 0",
-        "ZREMRANGEBYLEX z -", "ZPOPMIN", "ZPOPMAX", "ZMPOP 1 z", "ZRANDMEMBER", "ZUNION 1",
-        "ZUNIONSTORE d 1", "ZINTER 1", "ZINTERSTORE d 1", "ZINTERCARD 1", "ZDIFF 1",
-        "ZDIFFSTORE d 1", "ZSCAN z",
+        "ZADD z",
+        "ZADD z 1",
+        "ZINCRBY z 1",
+        "ZINCRBY z 1 a b",
+        "ZREM z",
+        "ZCARD",
+        "ZCARD z x",
+        "ZSCORE z",
+        "ZSCORE z a b",
+        "ZMSCORE z",
+        "ZRANK z",
+        "ZRANK z a b",
+        "ZREVRANK z",
+        "ZCOUNT z 1",
+        "ZLEXCOUNT z -",
+        "ZRANGE z 0",
+        "ZRANGESTORE d z 0",
+        "ZRANGEBYSCORE z 0",
+        "ZREVRANGEBYSCORE z 0",
+        "ZRANGEBYLEX z -",
+        "ZREVRANGEBYLEX z +",
+        "ZREVRANGE z 0",
+        "ZREMRANGEBYRANK z 0",
+        "ZREMRANGEBYRANK z 0 1 2",
+        "ZREMRANGEBYSCORE z 0",
+        "ZREMRANGEBYLEX z -",
+        "ZPOPMIN",
+        "ZPOPMAX",
+        "ZMPOP 1 z",
+        "ZRANDMEMBER",
+        "ZUNION 1",
+        "ZUNIONSTORE d 1",
+        "ZINTER 1",
+        "ZINTERSTORE d 1",
+        "ZINTERCARD 1",
+        "ZDIFF 1",
+        "ZDIFFSTORE d 1",
+        "ZSCAN z",
     };
     static const char *const on_string[] = {
-        "ZADD str 1 a",        "ZADD str INCR 1 a",   "ZADD str XX 1 a",      "ZINCRBY str 1 a",
-        "ZREM str a",          "ZCARD str",           "ZSCORE str a",         "ZMSCORE str a",
-        "ZRANK str a",         "ZREVRANK str a",      "ZCOUNT str 0 1",       "ZLEXCOUNT str - +",
-        "ZRANGE str 0 -1",     "ZRANGESTORE d str 0 -1", "ZRANGEBYSCORE str 0 1",
-        "ZREVRANGEBYSCORE str 1 0", "ZRANGEBYLEX str - +", "ZREVRANGEBYLEX str + -",
-        "ZREVRANGE str 0 -1",  "ZREMRANGEBYRANK str 0 1", "ZREMRANGEBYSCORE str 0 1",
-        "ZREMRANGEBYLEX str - +", "ZPOPMIN str",     "ZPOPMAX str 2",        "ZMPOP 1 str MIN",
-        "ZRANDMEMBER str",     "ZRANDMEMBER str -2 WITHSCORES", "ZUNION 1 str",
-        "ZUNIONSTORE d 1 str", "ZINTER 1 str",        "ZINTERSTORE d 1 str",  "ZINTERCARD 1 str",
-        "ZDIFF 1 str",         "ZDIFFSTORE d 1 str",  "ZSCAN str 0",
+        "ZADD str 1 a",
+        "ZADD str INCR 1 a",
+        "ZADD str XX 1 a",
+        "ZINCRBY str 1 a",
+        "ZREM str a",
+        "ZCARD str",
+        "ZSCORE str a",
+        "ZMSCORE str a",
+        "ZRANK str a",
+        "ZREVRANK str a",
+        "ZCOUNT str 0 1",
+        "ZLEXCOUNT str - +",
+        "ZRANGE str 0 -1",
+        "ZRANGESTORE d str 0 -1",
+        "ZRANGEBYSCORE str 0 1",
+        "ZREVRANGEBYSCORE str 1 0",
+        "ZRANGEBYLEX str - +",
+        "ZREVRANGEBYLEX str + -",
+        "ZREVRANGE str 0 -1",
+        "ZREMRANGEBYRANK str 0 1",
+        "ZREMRANGEBYSCORE str 0 1",
+        "ZREMRANGEBYLEX str - +",
+        "ZPOPMIN str",
+        "ZPOPMAX str 2",
+        "ZMPOP 1 str MIN",
+        "ZRANDMEMBER str",
+        "ZRANDMEMBER str -2 WITHSCORES",
+        "ZUNION 1 str",
+        "ZUNIONSTORE d 1 str",
+        "ZINTER 1 str",
+        "ZINTERSTORE d 1 str",
+        "ZINTERCARD 1 str",
+        "ZDIFF 1 str",
+        "ZDIFFSTORE d 1 str",
+        "ZSCAN str 0",
     };
     static const char *const on_zset[] = {
-        "GET z",   "APPEND z x", "INCR z",      "STRLEN z",  "HSET z f v", "HGET z f",
-        "HGETALL z", "SADD z a",  "SMEMBERS z", "SCARD z",   "SINTER z",   "SUNIONSTORE d z",
+        "GET z",     "APPEND z x", "INCR z",     "STRLEN z", "HSET z f v", "HGET z f",
+        "HGETALL z", "SADD z a",   "SMEMBERS z", "SCARD z",  "SINTER z",   "SUNIONSTORE d z",
     };
     char want[128];
 
@@ -1115,14 +1278,17 @@ static void test_errors(redisContext *c)
         snprintf(want, sizeof(want), "ERR wrong number of arguments for '%s' command", lower);
         is_error(cmdline(c, arity[i]), want, N("%s -> arity error", arity[i]));
     }
-    is_array_of(cmd(c, "ZRANGE z 0 -1 WITHSCORES"), "a 1", N("the refused commands left the set alone"));
+    is_array_of(cmd(c, "ZRANGE z 0 -1 WITHSCORES"), "a 1",
+                N("the refused commands left the set alone"));
     is_status(cmd(c, "SET str text"), "OK", N("a string"));
     for (size_t i = 0; i < OMK_ARRAY_LEN(on_string); i++)
-        is_error(cmdline(c, on_string[i]), WRONGTYPE, N("%s on a string -> WRONGTYPE", on_string[i]));
+        is_error(cmdline(c, on_string[i]), WRONGTYPE,
+                 N("%s on a string -> WRONGTYPE", on_string[i]));
     is_str(cmd(c, "GET str"), "text", 4, N("the string is unchanged"));
     is_integer(cmd(c, "EXISTS d"), 0, N("no destination was written"));
     for (size_t i = 0; i < OMK_ARRAY_LEN(on_zset); i++)
-        is_error(cmdline(c, on_zset[i]), WRONGTYPE, N("%s on a sorted set -> WRONGTYPE", on_zset[i]));
+        is_error(cmdline(c, on_zset[i]), WRONGTYPE,
+                 N("%s on a sorted set -> WRONGTYPE", on_zset[i]));
     is_array_of(cmd(c, "ZRANGE z 0 -1 WITHSCORES"), "a 1", N("the sorted set is unchanged"));
     is_integer(cmd(c, "HSET h f v"), 1, N("a hash"));
     is_error(cmd(c, "ZADD h 1 a"), WRONGTYPE, N("ZADD on a hash -> WRONGTYPE"));
@@ -1150,43 +1316,50 @@ static void test_resp3(const struct tserver *s, redisContext *c)
     r3_is_bytes(&rc, "ZSCORE k b", ",2.5\r\n", N("RESP3 ZSCORE: a double"));
     r3_is_bytes(&rc, "ZSCORE k c", ",inf\r\n", N("RESP3 ZSCORE inf"));
     r3_is_bytes(&rc, "ZSCORE k nope", "_\r\n", N("RESP3 ZSCORE of a missing member: null"));
-    r3_is_bytes(&rc, "ZMSCORE k a nope", "*2\r\n,1\r\n_\r\n", N("RESP3 ZMSCORE: doubles and nulls"));
+    r3_is_bytes(&rc, "ZMSCORE k a nope", "*2\r\n,1\r\n_\r\n",
+                N("RESP3 ZMSCORE: doubles and nulls"));
     r3_is_bytes(&rc, "ZINCRBY k 0.5 a", ",1.5\r\n", N("RESP3 ZINCRBY: a double"));
     r3_is_bytes(&rc, "ZADD k INCR -0.5 a", ",1\r\n", N("RESP3 ZADD INCR: a double"));
     r3_is_bytes(&rc, "ZADD k NX INCR 1 a", "_\r\n", N("RESP3 ZADD INCR refused: null"));
     r3_is_bytes(&rc, "ZADD k 1 a", ":0\r\n", N("RESP3 ZADD: an integer"));
     r3_is_bytes(&rc, "ZRANK k b", ":1\r\n", N("RESP3 ZRANK: an integer"));
     r3_is_bytes(&rc, "ZRANK k nope", "_\r\n", N("RESP3 ZRANK of a missing member: null"));
-    r3_is_bytes(&rc, "ZRANGE k 0 1", "*2\r\n$1\r\na\r\n$1\r\nb\r\n", N("RESP3 ZRANGE: an array of members"));
-    r3_is_bytes(&rc, "ZRANGE k 0 1 WITHSCORES", "*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n",
+    r3_is_bytes(&rc, "ZRANGE k 0 1", "*2\r\n$1\r\na\r\n$1\r\nb\r\n",
+                N("RESP3 ZRANGE: an array of members"));
+    r3_is_bytes(&rc, "ZRANGE k 0 1 WITHSCORES",
+                "*2\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n",
                 N("RESP3 ZRANGE WITHSCORES: [member, score] pairs"));
     r3_is_bytes(&rc, "ZRANGEBYSCORE k (2.5 +inf WITHSCORES", "*1\r\n*2\r\n$1\r\nc\r\n,inf\r\n",
                 N("RESP3 ZRANGEBYSCORE WITHSCORES: pairs"));
     r3_is_bytes(&rc, "ZREVRANGE k 0 0 WITHSCORES", "*1\r\n*2\r\n$1\r\nc\r\n,inf\r\n",
                 N("RESP3 ZREVRANGE WITHSCORES: pairs"));
-    r3_is_bytes(&rc, "ZRANGE nokey 0 -1 WITHSCORES", "*0\r\n", N("RESP3 ZRANGE of a missing key: *0"));
+    r3_is_bytes(&rc, "ZRANGE nokey 0 -1 WITHSCORES", "*0\r\n",
+                N("RESP3 ZRANGE of a missing key: *0"));
     r3_is_bytes(&rc, "ZUNION 2 k one WITHSCORES",
                 "*4\r\n*2\r\n$1\r\na\r\n,1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n*2\r\n$1\r\nm\r\n,5\r\n"
                 "*2\r\n$1\r\nc\r\n,inf\r\n",
                 N("RESP3 ZUNION WITHSCORES: pairs"));
     r3_is_bytes(&rc, "ZINTER 2 k one", "*0\r\n", N("RESP3 ZINTER: an array"));
-    r3_is_bytes(&rc, "ZDIFF 2 one k WITHSCORES", "*1\r\n*2\r\n$1\r\nm\r\n,5\r\n", N("RESP3 ZDIFF WITHSCORES"));
+    r3_is_bytes(&rc, "ZDIFF 2 one k WITHSCORES", "*1\r\n*2\r\n$1\r\nm\r\n,5\r\n",
+                N("RESP3 ZDIFF WITHSCORES"));
     r3_is_bytes(&rc, "ZINTERCARD 1 k", ":3\r\n", N("RESP3 ZINTERCARD: an integer"));
     r3_is_bytes(&rc, "ZRANDMEMBER one", "$1\r\nm\r\n", N("RESP3 ZRANDMEMBER: a bulk string"));
     r3_is_bytes(&rc, "ZRANDMEMBER nokey", "_\r\n", N("RESP3 ZRANDMEMBER of a missing key: null"));
     r3_is_bytes(&rc, "ZRANDMEMBER one 1", "*1\r\n$1\r\nm\r\n", N("RESP3 ZRANDMEMBER 1: an array"));
     r3_is_bytes(&rc, "ZRANDMEMBER one 2 WITHSCORES", "*1\r\n*2\r\n$1\r\nm\r\n,5\r\n",
                 N("RESP3 ZRANDMEMBER WITHSCORES: pairs"));
-    r3_is_bytes(&rc, "ZRANDMEMBER one -2 WITHSCORES", "*2\r\n*2\r\n$1\r\nm\r\n,5\r\n*2\r\n$1\r\nm\r\n,5\r\n",
+    r3_is_bytes(&rc, "ZRANDMEMBER one -2 WITHSCORES",
+                "*2\r\n*2\r\n$1\r\nm\r\n,5\r\n*2\r\n$1\r\nm\r\n,5\r\n",
                 N("RESP3 ZRANDMEMBER -2 WITHSCORES: pairs"));
     r3_is_bytes(&rc, "ZSCAN one 0", "*2\r\n$1\r\n0\r\n*2\r\n$1\r\nm\r\n$1\r\n5\r\n",
                 N("RESP3 ZSCAN: scores as bulk strings"));
     r3_is_bytes(&rc, "ZPOPMIN nokey", "*0\r\n", N("RESP3 ZPOPMIN of a missing key: *0"));
-    r3_is_bytes(&rc, "ZPOPMIN k", "*2\r\n$1\r\na\r\n,1\r\n", N("RESP3 ZPOPMIN: flat [member, score]"));
+    r3_is_bytes(&rc, "ZPOPMIN k", "*2\r\n$1\r\na\r\n,1\r\n",
+                N("RESP3 ZPOPMIN: flat [member, score]"));
     r3_is_bytes(&rc, "ZPOPMAX k 1", "*1\r\n*2\r\n$1\r\nc\r\n,inf\r\n", N("RESP3 ZPOPMAX 1: pairs"));
     r3_is_bytes(&rc, "ZPOPMAX k 0", "*0\r\n", N("RESP3 ZPOPMAX 0: *0"));
-    r3_is_bytes(&rc, "ZMPOP 2 nokey k MIN COUNT 3", "*2\r\n$1\r\nk\r\n*1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n",
-                N("RESP3 ZMPOP: [key, pairs]"));
+    r3_is_bytes(&rc, "ZMPOP 2 nokey k MIN COUNT 3",
+                "*2\r\n$1\r\nk\r\n*1\r\n*2\r\n$1\r\nb\r\n,2.5\r\n", N("RESP3 ZMPOP: [key, pairs]"));
     r3_is_bytes(&rc, "ZMPOP 1 k MIN", "_\r\n", N("RESP3 ZMPOP of nothing: null"));
     r3_is_bytes(&rc, "ZADD neg -0 x", ":1\r\n", N("RESP3 ZADD -0"));
     r3_is_bytes(&rc, "ZSCORE neg x", ",0\r\n", N("RESP3 ZSCORE of -0 in a small set: 0"));
@@ -1229,12 +1402,14 @@ static void test_keys(redisContext *c)
     enc_is(c, "e2", "skiplist", N("... skiplist"));
     is_int(zfill(c, "e3", "m:", 129, NULL), 129, "%s", N("ZADD 129 members at once"));
     enc_is(c, "e3", "skiplist", N("... skiplist"));
-    is_status(cmd(c, "CONFIG SET zset-max-listpack-entries 4"), "OK", N("CONFIG SET zset-max-listpack-entries 4"));
+    is_status(cmd(c, "CONFIG SET zset-max-listpack-entries 4"), "OK",
+              N("CONFIG SET zset-max-listpack-entries 4"));
     is_integer(cmd(c, "ZADD e4 1 a 2 b 3 c 4 d"), 4, N("ZADD 4 members"));
     enc_is(c, "e4", "listpack", N("... listpack"));
     is_integer(cmd(c, "ZADD e4 5 e"), 1, N("ZADD the 5th"));
     enc_is(c, "e4", "skiplist", N("... skiplist"));
-    is_status(cmd(c, "CONFIG SET zset-max-ziplist-entries 128"), "OK", N("CONFIG SET the ziplist alias back to 128"));
+    is_status(cmd(c, "CONFIG SET zset-max-ziplist-entries 128"), "OK",
+              N("CONFIG SET the ziplist alias back to 128"));
     is_array_of(cmd(c, "CONFIG GET zset-max-listpack-entries"), "zset-max-listpack-entries 128",
                 N("... which CONFIG GET reads under the listpack name"));
     is_integer(cmd(c, "ZRANGESTORE e5 e4 0 -1"), 5, N("ZRANGESTORE of 5"));
@@ -1306,10 +1481,13 @@ static void test_multi(redisContext *c)
     is_status(cmd(c, "MULTI"), "OK", N("MULTI"));
     is_status(cmd(c, "ZADD str 1 a"), "QUEUED", N("ZADD on the string queued"));
     is_status(cmd(c, "ZCARD m"), "QUEUED", N("ZCARD queued"));
-    is_tree(cmd(c, "EXEC"), "[-" WRONGTYPE " :1]", N("EXEC: the WRONGTYPE in place, the rest runs"));
+    is_tree(cmd(c, "EXEC"), "[-" WRONGTYPE " :1]",
+            N("EXEC: the WRONGTYPE in place, the rest runs"));
     is_status(cmd(c, "MULTI"), "OK", N("MULTI"));
-    is_error(cmd(c, "ZADD m 1"), "ERR wrong number of arguments for 'zadd' command", N("an arity error while queuing"));
-    is_error(cmd(c, "EXEC"), "EXECABORT Transaction discarded because of previous errors.", N("... aborts EXEC"));
+    is_error(cmd(c, "ZADD m 1"), "ERR wrong number of arguments for 'zadd' command",
+             N("an arity error while queuing"));
+    is_error(cmd(c, "EXEC"), "EXECABORT Transaction discarded because of previous errors.",
+             N("... aborts EXEC"));
 }
 
 /* ---- COMMAND's view of the sorted-set commands (movable keys) ---- */
@@ -1341,9 +1519,11 @@ static void test_command(redisContext *c)
                 "COMMAND GETKEYS zunionstore: the destination and the numkeys keys");
     is_array_of(cmd(c, "COMMAND GETKEYS zunion 2 a b WITHSCORES"), "a b", "COMMAND GETKEYS zunion");
     is_array_of(cmd(c, "COMMAND GETKEYS zmpop 2 a b MIN"), "a b", "COMMAND GETKEYS zmpop");
-    is_array_of(cmd(c, "COMMAND GETKEYS zintercard 1 a LIMIT 2"), "a", "COMMAND GETKEYS zintercard");
+    is_array_of(cmd(c, "COMMAND GETKEYS zintercard 1 a LIMIT 2"), "a",
+                "COMMAND GETKEYS zintercard");
     is_array_of(cmd(c, "COMMAND GETKEYS sintercard 2 a b"), "a b", "COMMAND GETKEYS sintercard");
-    is_array_of(cmd(c, "COMMAND GETKEYS zrangestore d s 0 -1"), "d s", "COMMAND GETKEYS zrangestore");
+    is_array_of(cmd(c, "COMMAND GETKEYS zrangestore d s 0 -1"), "d s",
+                "COMMAND GETKEYS zrangestore");
     is_array_of(cmd(c, "COMMAND GETKEYS zadd k 1 m"), "k", "COMMAND GETKEYS zadd");
     is_error(cmd(c, "COMMAND GETKEYS zunion 5 a"), "ERR Invalid arguments specified for command",
              "COMMAND GETKEYS zunion with numkeys past the end");
