@@ -240,10 +240,10 @@ static void df_quote(struct df_buf *b, const char *p, size_t len)
 }
 
 /* Append 'r' readably: RESP's type byte, then the payload ("$" bulk strings quoted,
- * aggregates as [..], maps as {k => v, ..}). */
-static void df_show(struct df_buf *b, const struct df_rep *r)
+ * aggregates as [..], maps as {k => v, ..}); about DF_SHOW_MAX bytes of it from 'start'. */
+static void df_show_in(struct df_buf *b, const struct df_rep *r, size_t start)
 {
-    if (b->len > DF_SHOW_MAX)
+    if (b->len - start > DF_SHOW_MAX)
         return;
     if (r->null) {
         df_buf_printf(b, "%c-1 (nil)", r->type);
@@ -264,20 +264,50 @@ static void df_show(struct df_buf *b, const struct df_rep *r)
         df_buf_printf(b, "%c%zu%s", r->type, r->type == '%' || r->type == '|' ? r->n / 2 : r->n,
                       r->type == '%' || r->type == '|' ? "{" : "[");
         for (size_t i = 0; i < r->n; i++) {
-            if (b->len > DF_SHOW_MAX) {
+            if (b->len - start > DF_SHOW_MAX) {
                 df_buf_printf(b, " ...(%zu more)", r->n - i);
                 break;
             }
             if (i)
                 df_buf_add(b, (r->type == '%' || r->type == '|') && i % 2 ? " => " : ", ",
                            (r->type == '%' || r->type == '|') && i % 2 ? 4 : 2);
-            df_show(b, r->el[i]);
+            df_show_in(b, r->el[i], start);
         }
         df_buf_add(b, r->type == '%' || r->type == '|' ? "}" : "]", 1);
         return;
     default:
         df_buf_printf(b, "%c", r->type);
         df_buf_add(b, r->str ? r->str : "", r->len);
+    }
+}
+
+/* Append 'r' readably, about DF_SHOW_MAX bytes at most (df_show_in). */
+static void df_show(struct df_buf *b, const struct df_rep *r)
+{
+    df_show_in(b, r, b->len);
+}
+
+/* When 'x' and 'y' are both aggregates that differ, append where: the first element
+ * that differs (or where one ends) and the elements around it in each. */
+static void df_show_first_difference(struct df_buf *b, const struct df_rep *x,
+                                     const struct df_rep *y)
+{
+    size_t i = 0, n = x->n < y->n ? x->n : y->n;
+
+    if (x->null || y->null || !x->el || !y->el)
+        return;
+    while (i < n && df_rep_equal(x->el[i], y->el[i]))
+        i++;
+    df_buf_printf(b, "  first difference at element %zu (of %zu and %zu):\n", i, x->n, y->n);
+    for (int side = 0; side < 2; side++) {
+        const struct df_rep *r = side ? y : x;
+
+        df_buf_printf(b, "    %c: ...", side ? 'b' : 'a');
+        for (size_t k = i >= 2 ? i - 2 : 0; k < r->n && k < i + 4; k++) {
+            df_buf_printf(b, " [%zu] ", k);
+            df_show(b, r->el[k]);
+        }
+        df_buf_add(b, "\n", 1);
     }
 }
 
@@ -687,6 +717,8 @@ __attribute__((format(printf, 4, 5))) static void df_report(const struct df_cmd 
     else
         df_buf_printf(&b, "(no reply: %s)", df_rep_b->err);
     df_buf_add(&b, "\n", 1);
+    if (ra && rb && ra->n && rb->n && !df_rep_equal(ra, rb))
+        df_show_first_difference(&b, ra, rb);
     df_hist_show(&b, df_cur ? df_cur : c);
     printf("%s", b.p);
     fflush(stdout);
