@@ -692,8 +692,8 @@ enum store_end {
 
 /* LPUSH / RPUSH / LPUSHX / RPUSHX: push the 'n' elements one after the other at 'end'
  * (LPUSH a b c leaves c first), creating the list unless STORE_PUSH_X. STORE_OK with the
- * length after in '*len' (0 when STORE_PUSH_X found no list), STORE_WRONGTYPE, or an
- * error. */
+ * length after in '*len' (0 when STORE_PUSH_X found no list), STORE_TOOBIG (the list
+ * would pass 2^32 - 1 elements; nothing changed), STORE_WRONGTYPE, or an error. */
 int store_lpush(struct store *s, int db, struct omk_slice key, enum store_end end,
                 const struct omk_slice *elems, size_t n, int flags, uint64_t *len);
 
@@ -735,7 +735,8 @@ int store_lset(struct store *s, int db, struct omk_slice key, int64_t index,
 
 /* LINSERT: insert 'elem' before (or, 'after' 1, after) the first element equal to
  * 'pivot'. STORE_OK with the length after in '*len', or -1 when no element equals
- * 'pivot' (nothing changed), 0 for a missing key; STORE_WRONGTYPE, or an error. */
+ * 'pivot' (nothing changed), 0 for a missing key; STORE_TOOBIG (as store_lpush),
+ * STORE_WRONGTYPE, or an error. */
 int store_linsert(struct store *s, int db, struct omk_slice key, int after,
                   struct omk_slice pivot, struct omk_slice elem, int64_t *len);
 
@@ -765,7 +766,8 @@ int store_lpos(struct store *s, int db, struct omk_slice key, struct omk_slice e
  * and push it at 'to' of list 'dst' (created if missing; 'src' may be 'dst': a
  * rotation), in one batch. STORE_OK with the element in '*out' (release it),
  * STORE_NOTFOUND ('src' missing: nothing looked at 'dst'), STORE_WRONGTYPE ('src', or
- * 'dst' when 'src' has an element; nothing changed), or an error. */
+ * 'dst' when 'src' has an element; nothing changed), STORE_TOOBIG ('dst' full, as
+ * store_lpush; nothing changed), or an error. */
 int store_lmove(struct store *s, int db, struct omk_slice src, struct omk_slice dst,
                 enum store_end from, enum store_end to, struct store_val **out);
 
