@@ -284,9 +284,13 @@ void store_index_clear_db(struct store *s, int db)
 
 /* ---- Collections against their element records ------------------------------------------ */
 
-/* A split collection as the index holds it. */
+/* A split collection as the index holds it (a list's head and key from its record). */
 struct coll_rec {
     uint64_t id, count, seen;
+    int list;          /* a list: its records are id | sequence number */
+    uint64_t head;     /* a list's first sequence number (read after the walk) */
+    char *key;         /* a list's RocksDB key, until its head is read (omk_free) */
+    size_t klen;
 };
 
 struct coll_recs {
@@ -297,6 +301,7 @@ struct coll_recs {
 static int coll_rec_collect(const struct idx_entry *e, void *arg)
 {
     struct coll_recs *r = arg;
+    struct coll_rec *c;
 
     if (!(idx_entry_flags(e) & STORE_EF_SPLIT))
         return 0;
@@ -304,7 +309,15 @@ static int coll_rec_collect(const struct idx_entry *e, void *arg)
         r->cap = r->cap ? 2 * r->cap : 64;
         r->v = omk_realloc(r->v, r->cap * sizeof(*r->v));
     }
-    r->v[r->n++] = (struct coll_rec){__atomic_load_n(&e->loc, __ATOMIC_ACQUIRE) >> 2, e->val_len, 0};
+    c = &r->v[r->n++];
+    memset(c, 0, sizeof(*c));
+    c->id = __atomic_load_n(&e->loc, __ATOMIC_ACQUIRE) >> 2;
+    c->count = e->val_len;
+    c->list = store_entry_type(e) == STORE_TYPE_LIST;
+    if (c->list) { /* its head is read once the walk (and its shard lock) is over */
+        c->key = omk_memdup(e->key, e->key_len);
+        c->klen = e->key_len;
+    }
     return 0;
 }
 
@@ -315,6 +328,62 @@ static int coll_rec_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Read the head of split list 'c' from its top-level record. STORE_OK, STORE_ERR_VALUE
+ * (the record disagrees with the index: the fault in 'err') or an I/O error. */
+static int coll_rec_list_head(struct store *s, struct coll_rec *c, char *err, size_t errlen)
+{
+    char *v = NULL;
+    size_t n = 0;
+    int rc = rocks_get(s->rocks, c->key, c->klen, &v, &n);
+
+    if (rc == STORE_OK && (n != FMT_HDR_LEN + FMT_LIST_SPLIT_LEN ||
+                           fmt_u64_get(v + FMT_HDR_LEN) != c->id ||
+                           fmt_u64_get(v + FMT_HDR_LEN + 8) != c->count)) {
+        snprintf(err, errlen, "split list id %llu: its record does not match the index",
+                 (unsigned long long)c->id);
+        rc = STORE_ERR_VALUE;
+    } else if (rc == STORE_OK) {
+        c->head = fmt_u64_get(v + FMT_HDR_LEN + 16);
+    } else if (rc == STORE_NOTFOUND) {
+        snprintf(err, errlen, "split list id %llu: its record is missing",
+                 (unsigned long long)c->id);
+        rc = STORE_ERR_VALUE;
+    }
+    rocks_free(v);
+    return rc;
+}
+
+/* Count element record 'k'/'klen' of live collection 'c', checking that it is where the
+ * collection's layout puts it: a list's records hold head, head + 1, ... in key order; a
+ * hash's, set's or zset's element is at its position. 0, or -1 with the fault in 'err'. */
+static int coll_rec_count(struct coll_rec *c, const char *k, size_t klen, char *err,
+                          size_t errlen)
+{
+    uint64_t id, pos;
+    const char *e;
+    size_t elen;
+
+    int rc = fmt_elem_decode(k, klen, &id, &pos, &e, &elen);
+
+    OMK_ASSERT(rc == 0); /* the caller decoded it once already */
+    if (c->list) {
+        if (elen != 0 || pos != c->head + c->seen) {
+            snprintf(err, errlen, "split list id %llu: record %llu has sequence number %llu, "
+                     "%llu expected", (unsigned long long)id, (unsigned long long)c->seen,
+                     (unsigned long long)pos, (unsigned long long)(c->head + c->seen));
+            return -1;
+        }
+    } else if ((unsigned char)k[8] == FMT_ZSCORE_TAG) {
+        return 0; /* a zset's score index: not an element (ops_zset.c checks it) */
+    } else if (pos != fmt_elem_pos(e, elen)) {
+        snprintf(err, errlen, "an element record of collection id %llu is not at its "
+                 "position", (unsigned long long)id);
+        return -1;
+    }
+    c->seen++;
+    return 0;
+}
+
 int store_coll_check(struct store *s, char *err, size_t errlen)
 {
     struct coll_recs r = {0};
@@ -323,6 +392,9 @@ int store_coll_check(struct store *s, char *err, size_t errlen)
     int rc = STORE_OK;
 
     idx_shards_walk(s->ix, "", 0, 1, SIZE_MAX, coll_rec_collect, &r, NULL, NULL);
+    for (size_t i = 0; i < r.n && rc == STORE_OK; i++)
+        if (r.v[i].list)
+            rc = coll_rec_list_head(s, &r.v[i], err, errlen);
     if (r.n)
         qsort(r.v, r.n, sizeof(*r.v), coll_rec_cmp);
     for (size_t i = 0; i < r.n && rc == STORE_OK; i++) {
@@ -339,20 +411,22 @@ int store_coll_check(struct store *s, char *err, size_t errlen)
     }
     it = rocks_iter_new_cf(s->rocks, ROCKS_CF_ELEMS, NULL, 0, 1);
     for (rocks_iter_seek(it, "", 0); rc == STORE_OK && rocks_iter_valid(it); rocks_iter_next(it)) {
-        size_t klen, elen;
-        const char *k = rocks_iter_key(it, &klen), *e;
+        size_t klen;
+        const char *k = rocks_iter_key(it, &klen);
         uint64_t id, pos;
+        const char *e;
+        size_t elen;
 
-        if (fmt_elem_decode(k, klen, &id, &pos, &e, &elen) != 0 ||
-            pos != fmt_elem_pos(e, elen)) {
+        if (fmt_elem_decode(k, klen, &id, &pos, &e, &elen) != 0) {
             snprintf(err, errlen, "an element record has a malformed key");
             rc = STORE_ERR_VALUE;
             break;
         }
         while (at < r.n && r.v[at].id < id)
             at++;
-        if (at < r.n && r.v[at].id == id)
-            r.v[at].seen++; /* else a dead id's record, which compaction drops */
+        /* A record of a dead id awaits compaction: its layout is no longer known. */
+        if (at < r.n && r.v[at].id == id && coll_rec_count(&r.v[at], k, klen, err, errlen))
+            rc = STORE_ERR_VALUE;
     }
     if (rc == STORE_OK)
         rc = rocks_iter_status(it);
@@ -365,6 +439,8 @@ int store_coll_check(struct store *s, char *err, size_t errlen)
             rc = STORE_ERR_VALUE;
         }
     }
+    for (size_t i = 0; i < r.n; i++)
+        omk_free(r.v[i].key);
     omk_free(r.v);
     return rc;
 }
