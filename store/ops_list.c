@@ -243,6 +243,20 @@ static int list_walk(struct list *l, uint64_t from, uint64_t n, int back, list_f
         }
         return STORE_OK;
     }
+    if (n == 1) { /* a queue's pop, LMOVE: one point read costs less than an iterator */
+        char *buf = NULL;
+        size_t vlen = 0;
+
+        fmt_elem_prefix(at, l->id, l->head + from);
+        rc = store_log_get_cf(l->op->s, ROCKS_CF_ELEMS, (const char *)at, sizeof(at), &buf,
+                              &vlen);
+        if (rc == STORE_NOTFOUND)
+            rc = list_damaged(l, from);
+        if (rc == STORE_OK)
+            fn(arg, from, (struct omk_slice){buf, vlen});
+        rocks_free(buf);
+        return rc;
+    }
     fmt_elem_prefix(end, l->id + 1, 0);
     fmt_elem_prefix(at, l->id, l->head + from);
     it = store_log_iter(l->op->s, ROCKS_CF_ELEMS, (const char *)end, sizeof(end));
@@ -270,8 +284,8 @@ static int list_walk(struct list *l, uint64_t from, uint64_t n, int back, list_f
             break;
         }
         v = rocks_iter_value(it, &vlen);
-        if (fn(arg, i, (struct omk_slice){v, vlen}))
-            break;
+        if (fn(arg, i, (struct omk_slice){v, vlen}) || j + 1 == n)
+            break; /* no step past the last: it may cross every tombstone beyond it */
         if (back)
             rocks_iter_prev(it);
         else
