@@ -42,13 +42,18 @@
 #include "store/store.h"
 #include "store/store_internal.h"
 
-/* Removals of at least this many contiguous records are one range tombstone rather
- * than one tombstone each. A range tombstone is one write however long its range, but
- * until a compaction drops it every read that overlaps its range must consult it (the
- * memtable keeps them in a list that each read of the column family fragments), so many
- * small ones would slow every read: a capped list (LPUSH then LTRIM 0 99, repeated) cuts
- * one element a call, which goes as a point delete. */
-#define LIST_RANGE_DEL_MIN 64
+/* Removals of at least this many contiguous records (LTRIM's cuts, large pops) are one
+ * range tombstone rather than one tombstone each. A range tombstone is one write however
+ * long its range, so trimming 10M elements writes one record, not 10M; but until a
+ * compaction drops it, every read that overlaps its range must consult it (RocksDB
+ * keeps a memtable's range tombstones apart and fragments them for each read or
+ * iterator that meets them), so many small ones would slow every read of the column
+ * family. Below this size the point deletes are cheap anyway (16-byte keys), and a
+ * capped list (LPUSH then LTRIM 0 99, repeated) cuts one element a call: a point delete.
+ * With the threshold, range tombstones number at most one per LIST_RANGE_DEL_MIN
+ * elements removed, and the reclaimer's compaction of a list that lost many elements
+ * (store_reclaim_removed) clears them with the records they cover. */
+#define LIST_RANGE_DEL_MIN 1024
 
 /* A list opened in an operation. */
 struct list {
