@@ -3,6 +3,7 @@
  * (commit.c's resume), and checking that the two still agree (store_check). */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,6 +288,8 @@ void store_index_clear_db(struct store *s, int db)
 /* A split collection as the index holds it (a list's head and key from its record). */
 struct coll_rec {
     uint64_t id, count, seen;
+    uint64_t zseen;    /* a zset's score-index records */
+    int zset;
     int list;          /* a list: its records are id | sequence number */
     uint64_t head;     /* a list's first sequence number (read after the walk) */
     char *key;         /* a list's RocksDB key, until its head is read (omk_free) */
@@ -313,6 +316,7 @@ static int coll_rec_collect(const struct idx_entry *e, void *arg)
     memset(c, 0, sizeof(*c));
     c->id = __atomic_load_n(&e->loc, __ATOMIC_ACQUIRE) >> 2;
     c->count = e->val_len;
+    c->zset = store_entry_type(e) == STORE_TYPE_ZSET;
     c->list = store_entry_type(e) == STORE_TYPE_LIST;
     if (c->list) { /* its head is read once the walk (and its shard lock) is over */
         c->key = omk_memdup(e->key, e->key_len);
@@ -353,19 +357,24 @@ static int coll_rec_list_head(struct store *s, struct coll_rec *c, char *err, si
     return rc;
 }
 
-/* Count element record 'k'/'klen' of live collection 'c', checking that it is where the
- * collection's layout puts it: a list's records hold head, head + 1, ... in key order; a
- * hash's, set's or zset's element is at its position. 0, or -1 with the fault in 'err'. */
+/* Count element record 'k'/'klen' (at least FMT_ELEM_PREFIX bytes) of collection 'c'
+ * ('c' NULL: of a dead id, which compaction drops; not judged), checking that it is where
+ * the layout puts it: a list's records hold head, head + 1, ... in key order, with no
+ * element bytes in the key; a zset's score-index record (byte 8 FMT_ZSCORE_TAG) decodes;
+ * any other element is at its position. 0, or -1 with the fault in 'err'. */
 static int coll_rec_count(struct coll_rec *c, const char *k, size_t klen, char *err,
                           size_t errlen)
 {
     uint64_t id, pos;
     const char *e;
     size_t elen;
-
+    double score;
     int rc = fmt_elem_decode(k, klen, &id, &pos, &e, &elen);
 
-    OMK_ASSERT(rc == 0); /* the caller decoded it once already */
+    OMK_ASSERT(rc == 0); /* the caller checked its length */
+    if (!c)
+        return 0; /* a dead id's: its layout is no longer known (a list's byte 8 may be
+                   * anything, FMT_ZSCORE_TAG included) */
     if (c->list) {
         if (elen != 0 || pos != c->head + c->seen) {
             snprintf(err, errlen, "split list id %llu: record %llu has sequence number %llu, "
@@ -373,11 +382,19 @@ static int coll_rec_count(struct coll_rec *c, const char *k, size_t klen, char *
                      (unsigned long long)pos, (unsigned long long)(c->head + c->seen));
             return -1;
         }
-    } else if ((unsigned char)k[8] == FMT_ZSCORE_TAG) {
-        return 0; /* a zset's score index: not an element (ops_zset.c checks it) */
-    } else if (pos != fmt_elem_pos(e, elen)) {
-        snprintf(err, errlen, "an element record of collection id %llu is not at its "
-                 "position", (unsigned long long)id);
+        c->seen++;
+        return 0;
+    }
+    if ((unsigned char)k[8] == FMT_ZSCORE_TAG) { /* a zset's score index */
+        if (fmt_zscore_decode(k, klen, &id, &score, &e, &elen) != 0 || isnan(score)) {
+            snprintf(err, errlen, "a score-index record has a malformed key");
+            return -1;
+        }
+        c->zseen++;
+        return 0;
+    }
+    if (pos != fmt_elem_pos(e, elen)) {
+        snprintf(err, errlen, "an element record has a malformed key");
         return -1;
     }
     c->seen++;
@@ -424,15 +441,20 @@ int store_coll_check(struct store *s, char *err, size_t errlen)
         }
         while (at < r.n && r.v[at].id < id)
             at++;
-        /* A record of a dead id awaits compaction: its layout is no longer known. */
-        if (at < r.n && r.v[at].id == id && coll_rec_count(&r.v[at], k, klen, err, errlen))
+        if (coll_rec_count(at < r.n && r.v[at].id == id ? &r.v[at] : NULL, k, klen, err,
+                           errlen) != 0)
             rc = STORE_ERR_VALUE;
     }
     if (rc == STORE_OK)
         rc = rocks_iter_status(it);
     rocks_iter_free(it);
     for (size_t i = 0; i < r.n && rc == STORE_OK; i++) {
-        if (r.v[i].seen != r.v[i].count) {
+        if (r.v[i].zseen != (r.v[i].zset ? r.v[i].count : 0)) {
+            snprintf(err, errlen, "collection id %llu counts %llu members, %llu in its score index",
+                     (unsigned long long)r.v[i].id, (unsigned long long)r.v[i].count,
+                     (unsigned long long)r.v[i].zseen);
+            rc = STORE_ERR_VALUE;
+        } else if (r.v[i].seen != r.v[i].count) {
             snprintf(err, errlen, "collection id %llu counts %llu elements, %llu on disk",
                      (unsigned long long)r.v[i].id, (unsigned long long)r.v[i].count,
                      (unsigned long long)r.v[i].seen);
