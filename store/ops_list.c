@@ -1102,6 +1102,12 @@ int store_lpos(struct store *s, int db, struct omk_slice key, struct omk_slice e
 
     OMK_ASSERT(rank != 0);
     f.skip = rank > 0 ? (uint64_t)(rank - 1) : (uint64_t)(-(rank + 1));
+    if (rank == INT64_MIN) {
+        /* Redis 7.0 negates the rank in a long, which leaves this one negative: every
+         * match from the tail is past the rank, and no count of them reaches COUNT. */
+        f.skip = 0;
+        f.want = 0;
+    }
     if (rc == STORE_OK && l.existed) {
         if (rank < 0)
             rc = list_walk(&l, l.count - 1, l.count, 1, list_find_one, &f);

@@ -756,8 +756,9 @@ typedef int store_index_cb(void *arg, uint64_t index);
 /* LPOS: call 'cb' with the index (from the head) of the elements equal to 'elem': from
  * the head when 'rank' > 0, skipping the first 'rank' - 1 matches, from the tail when
  * 'rank' < 0 (skipping -'rank' - 1); at most 'count' matches (0: all), comparing at most
- * 'maxlen' elements (0: all); '*n' says how many. 'rank' is never 0 (the caller's error).
- * STORE_OK, STORE_WRONGTYPE, or an error. */
+ * 'maxlen' elements (0: all); '*n' says how many. 'rank' is never 0 (the caller's error);
+ * INT64_MIN reports every match from the tail whatever 'count', as Redis 7.0.15 does
+ * (its negation of the rank overflows). STORE_OK, STORE_WRONGTYPE, or an error. */
 int store_lpos(struct store *s, int db, struct omk_slice key, struct omk_slice elem,
                int64_t rank, uint64_t count, uint64_t maxlen, store_index_cb *cb, void *arg,
                size_t *n);

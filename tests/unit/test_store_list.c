@@ -304,7 +304,9 @@ static void test_calls(struct store *s, uint64_t bytes, const char *how)
     is_str(lpos(s, "P", "c", 1, 0, 3, &t), "2", "LPOS c COUNT 0 MAXLEN 3");
     is_str(lpos(s, "P", "c", 1, 0, 2, &t), "", "LPOS c COUNT 0 MAXLEN 2");
     is_str(lpos(s, "P", "c", -1, 0, 2, &t), "7 6", "LPOS c RANK -1 COUNT 0 MAXLEN 2");
-    is_str(lpos(s, "P", "c", INT64_MIN, 0, 0, &t), "", "LPOS c RANK INT64_MIN");
+    is_str(lpos(s, "P", "c", INT64_MIN, 1, 0, &t), "7 6 2",
+           "LPOS c RANK INT64_MIN COUNT 1: every match from the tail, as Redis 7.0.15");
+    is_str(lpos(s, "P", "c", INT64_MAX, 0, 0, &t), "", "LPOS c RANK INT64_MAX: none");
     is_str(lpos(s, "nope", "c", 1, 0, 0, &t), "", "LPOS of a missing key");
 
     is_int(store_ltrim(s, 0, FX_SL("P"), 1, -2), STORE_OK, "LTRIM 1 -2");
