@@ -522,6 +522,8 @@ struct list_keepers {
     size_t n, bytes;
     const struct omk_slice *skip; /* elements equal to it are left out ... */
     uint64_t skip_lo, skip_hi;    /* ... at indexes skip_lo..skip_hi */
+    size_t max_bytes;             /* more than this: not small (nothing more copied) */
+    int big;                      /* too many elements or bytes */
 };
 
 static int list_keep_one(void *arg, uint64_t i, struct omk_slice e)
@@ -531,8 +533,8 @@ static int list_keep_one(void *arg, uint64_t i, struct omk_slice e)
     if (k->skip && i >= k->skip_lo && i <= k->skip_hi && e.len == k->skip->len &&
         memcmp(e.p, k->skip->p, e.len) == 0)
         return 0;
-    if (k->n == COLL_SHRINK_COUNT) {
-        k->n++; /* one too many: not small */
+    if (k->n == COLL_SHRINK_COUNT || list_ser_len(e.len) > k->max_bytes - k->bytes) {
+        k->big = 1; /* checked before the copy: a few huge elements are not copied */
         return 1;
     }
     k->el[k->n++] = (struct omk_slice){list_keep(k->l, e.p, e.len), e.len};
@@ -553,12 +555,13 @@ static int list_shrink(struct list *l, uint64_t from, uint64_t to, const struct 
     int rc;
 
     *done = 0;
-    rc = list_walk(l, from, to - from, 0, list_keep_one, &k);
-    if (rc != STORE_OK || k.n > COLL_SHRINK_COUNT || k.n == 0)
-        return rc;
     coll_limits(l->op->s, &lim);
-    if (list_varint_len(k.n) + k.bytes > lim.inline_max_bytes / 2)
+    if (lim.inline_max_bytes / 2 < 1)
         return STORE_OK;
+    k.max_bytes = (size_t)(lim.inline_max_bytes / 2) - 1; /* the count's varint: 1 byte */
+    rc = list_walk(l, from, to - from, 0, list_keep_one, &k);
+    if (rc != STORE_OK || k.big || k.n == 0)
+        return rc;
     l->fflags &= ~FMT_F_SPLIT;
     l->id = l->head = 0;
     l->count = 0;
