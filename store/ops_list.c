@@ -340,23 +340,31 @@ static int list_open(struct list *l, struct store_op *op, size_t ki)
     l->existed = 1;
     l->fflags = k->st.fflags & FMT_F_SPLIT;
     l->expire_ms = k->st.expire_ms;
-    /* The value: a split list's head is only there (its count and id are in RAM too). */
+    if (l->fflags & FMT_F_SPLIT) {
+        /* Its head is only in its record (its count and id are in RAM too), which the
+         * cache never holds: read it straight, not counted as a cache miss. */
+        char *buf = NULL;
+        size_t n = 0;
+
+        rc = store_log_get(op->s, k->k.p, k->k.len, &buf, &n);
+        if (rc == STORE_NOTFOUND || (rc == STORE_OK && n != FMT_HDR_LEN + FMT_LIST_SPLIT_LEN))
+            rc = STORE_ERR_VALUE; /* the index says it is there, and the stripe is held */
+        if (rc == STORE_OK) {
+            l->id = fmt_u64_get(buf + FMT_HDR_LEN);
+            l->count = fmt_u64_get(buf + FMT_HDR_LEN + 8);
+            l->head = fmt_u64_get(buf + FMT_HDR_LEN + 16);
+            if (l->id != k->st.id || l->count != k->st.count || l->count == 0 ||
+                l->head > UINT64_MAX - l->count)
+                rc = STORE_ERR_VALUE;
+        }
+        rocks_free(buf);
+        return rc;
+    }
     rc = store_op_lookup(op, ki, STORE_WANT_VALUE);
     if (rc != STORE_OK)
         return rc;
     if (!k->st.exists || !k->val) /* it cannot have changed: the stripe is held */
         return STORE_ERR_VALUE;
-    if (l->fflags & FMT_F_SPLIT) {
-        if (k->vlen != FMT_LIST_SPLIT_LEN)
-            return STORE_ERR_VALUE;
-        l->id = fmt_u64_get(k->val);
-        l->count = fmt_u64_get(k->val + 8);
-        l->head = fmt_u64_get(k->val + 16);
-        if (l->id != k->st.id || l->count != k->st.count || l->count == 0 ||
-            l->head > UINT64_MAX - l->count)
-            return STORE_ERR_VALUE;
-        return STORE_OK;
-    }
     l->src = store_op_take_val(op, ki);
     if (list_decode(l, l->src->data, l->src->len) != 0 || l->count != k->st.count ||
         l->count == 0)
