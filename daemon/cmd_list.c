@@ -421,7 +421,9 @@ void cmd_linsert(struct client *c)
 }
 
 /* LREM key count element: remove the first 'count' elements equal to 'element' (from
- * the tail for a negative count, all for 0); how many went. */
+ * the tail for a negative count, all for 0); how many went. A count of -2^63, which
+ * cannot be negated, is -(2^63 - 1): no list holds more, so both remove every match from
+ * the tail, as Redis 7.0 does. */
 void cmd_lrem(struct client *c)
 {
     long long count;
@@ -430,6 +432,8 @@ void cmd_lrem(struct client *c)
 
     if (!cmd_list_long_or_reply(c, 2, &count))
         return;
+    if (count == LLONG_MIN)
+        count = -LLONG_MAX;
     rc = store_lrem(server.store, c->db, c->argv[1], count, c->argv[3], &removed);
     reply_store_int(c, rc, (long long)removed);
 }
