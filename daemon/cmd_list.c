@@ -18,6 +18,8 @@
 
 #define LIST_ERR_NOKEY "ERR no such key"
 #define LIST_ERR_RANGE "ERR index out of range"
+/* omenkv's own: the index entry counts a list's elements in 32 bits (Redis has no limit) */
+#define LIST_ERR_FULL "ERR list would exceed 4294967295 elements"
 
 /* ---- Shared pieces ---- */
 
@@ -91,6 +93,16 @@ static int cmd_list_bad_index_reply(struct client *c, const char *missing)
     return 1;
 }
 
+/* The reply of a store call that returned 'rc' and, on STORE_OK, the number 'n': a list
+ * the call would have grown past its limit (STORE_TOOBIG) gets omenkv's own error. */
+static void cmd_list_reply_int(struct client *c, int rc, long long n)
+{
+    if (rc == STORE_TOOBIG)
+        reply_error(c, LIST_ERR_FULL);
+    else
+        reply_store_int(c, rc, n);
+}
+
 /* Store callback: one element into the deferred reply; stop once it is too big. */
 static int cmd_list_elem(void *arg, struct omk_slice elem)
 {
@@ -109,7 +121,7 @@ static void cmd_push_generic(struct client *c, enum store_end end, int flags)
     int rc = store_lpush(server.store, c->db, c->argv[1], end, &c->argv[2], (size_t)c->argc - 2,
                          flags, &len);
 
-    reply_store_int(c, rc, (long long)len);
+    cmd_list_reply_int(c, rc, (long long)len);
 }
 
 void cmd_lpush(struct client *c)
@@ -417,7 +429,7 @@ void cmd_linsert(struct client *c)
         return;
     }
     rc = store_linsert(server.store, c->db, c->argv[1], after, c->argv[3], c->argv[4], &len);
-    reply_store_int(c, rc, (long long)len);
+    cmd_list_reply_int(c, rc, (long long)len);
 }
 
 /* LREM key count element: remove the first 'count' elements equal to 'element' (from
@@ -463,7 +475,10 @@ static void cmd_lmove_generic(struct client *c, enum store_end from, enum store_
     struct store_val *v = NULL;
     int rc = store_lmove(server.store, c->db, c->argv[1], c->argv[2], from, to, &v);
 
-    reply_store_val(c, rc, v);
+    if (rc == STORE_TOOBIG)
+        reply_error(c, LIST_ERR_FULL);
+    else
+        reply_store_val(c, rc, v);
 }
 
 /* LMOVE source destination LEFT|RIGHT LEFT|RIGHT (both ends checked before the keys). */
