@@ -160,8 +160,7 @@ static void cmd_pop_generic(struct client *c, enum store_end end)
         return;
     }
     if (c->argc == 3 && !cmd_range_arg_or_reply(c, c->argv[2], 0, LLONG_MAX,
-                                                "value is out of range, must be positive",
-                                                &count))
+                                                "value is out of range, must be positive", &count))
         return;
     if (count == 0) { /* pops nothing: only the key's existence and type matter */
         uint64_t len = 0;
@@ -248,7 +247,8 @@ void cmd_lmpop(struct client *c)
         reply_err_store(c, rc);
     } else {
         OMK_ASSERT(which < (size_t)numkeys && n > 0); /* a list is never empty */
-        reply_deferred_pause(c); /* the key goes before the elements */
+        /* the key goes before the elements */
+        reply_deferred_pause(c);
         reply_array_len(c, 2);
         reply_bulk(c, c->argv[2 + which].p, c->argv[2 + which].len);
         reply_deferred_end(c, (long long)n);
@@ -357,8 +357,8 @@ void cmd_lpos(struct client *c)
                                         &count))
                 return;
         } else if (more && cmd_arg_is(c, i, "maxlen")) {
-            if (!cmd_range_arg_or_reply(c, c->argv[++i], 0, LLONG_MAX,
-                                        "MAXLEN can't be negative", &maxlen))
+            if (!cmd_range_arg_or_reply(c, c->argv[++i], 0, LLONG_MAX, "MAXLEN can't be negative",
+                                        &maxlen))
                 return;
         } else {
             reply_err_syntax(c);
@@ -406,10 +406,18 @@ void cmd_lset(struct client *c)
     }
     rc = store_lset(server.store, c->db, c->argv[1], index, c->argv[3]);
     switch (rc) {
-    case STORE_OK: reply_ok(c); break;
-    case STORE_NOTFOUND: reply_error(c, LIST_ERR_NOKEY); break;
-    case STORE_OUTOFRANGE: reply_error(c, LIST_ERR_RANGE); break;
-    default: reply_err_store(c, rc); break;
+    case STORE_OK:
+        reply_ok(c);
+        break;
+    case STORE_NOTFOUND:
+        reply_error(c, LIST_ERR_NOKEY);
+        break;
+    case STORE_OUTOFRANGE:
+        reply_error(c, LIST_ERR_RANGE);
+        break;
+    default:
+        reply_err_store(c, rc);
+        break;
     }
 }
 

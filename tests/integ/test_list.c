@@ -29,7 +29,7 @@
 #define SYNTAX "ERR syntax error"
 #define NOKEY "ERR no such key"
 #define OUTOFRANGE "ERR index out of range"
-#define RANK0                                                                                      \
+#define RANK0                                                                                    \
     "ERR RANK can't be zero: use 1 to start from the first match, 2 from the second ... or use " \
     "negative to start from the end of the list"
 
@@ -111,8 +111,8 @@ static void test_command_info(redisContext *c)
     tc_section(c, "COMMAND INFO of the list commands");
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         redisReply *r = cmd(c, "COMMAND INFO %s", rows[i].name);
-        const redisReply *e = r && r->type == REDIS_REPLY_ARRAY && r->elements == 1
-                                  ? r->element[0] : NULL;
+        const redisReply *e = r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 ? r->element[0]
+                                                                                    : NULL;
         struct tc_strs got = {0}, want = {0};
         int good = e && e->type == REDIS_REPLY_ARRAY && e->elements >= 6 &&
                    e->element[1]->integer == rows[i].arity &&
@@ -248,17 +248,15 @@ static void test_lmpop(const struct tserver *s, redisContext *c)
        "LMPOP 1 l LEFT -> [l, [a]]");
     freeReplyObject(r);
     r = cmd(c, "LMPOP 3 nokey nokey2 l right COUNT 2");
-    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-           !strcmp(r->element[0]->str, "l") && r->element[1]->elements == 2 &&
-           !strcmp(r->element[1]->element[0]->str, "d") &&
+    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && !strcmp(r->element[0]->str, "l") &&
+           r->element[1]->elements == 2 && !strcmp(r->element[1]->element[0]->str, "d") &&
            !strcmp(r->element[1]->element[1]->str, "c"),
        "LMPOP 3 nokey nokey2 l RIGHT COUNT 2 -> [l, [d c]]: missing keys are skipped");
     freeReplyObject(r);
     is_integer(cmd(c, "RPUSH l2 x y"), 2, "a list l2 of 2");
     r = cmd(c, "LMPOP 2 l l2 left count 10");
-    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
-           !strcmp(r->element[0]->str, "l") && r->element[1]->elements == 1 &&
-           !strcmp(r->element[1]->element[0]->str, "b"),
+    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && !strcmp(r->element[0]->str, "l") &&
+           r->element[1]->elements == 1 && !strcmp(r->element[1]->element[0]->str, "b"),
        "LMPOP 2 l l2 COUNT 10 -> only from the first list: [l, [b]]");
     freeReplyObject(r);
     is_integer(cmd(c, "EXISTS l"), 0, "... which it emptied and deleted");
@@ -563,8 +561,7 @@ static int m_eq(const struct model *m, size_t i, const char *p, size_t len)
 }
 
 /* Redis' rule for a range: the first and last index kept, or 0 when it is empty. */
-static int m_range(const struct model *m, long long start, long long stop, size_t *from,
-                   size_t *to)
+static int m_range(const struct model *m, long long start, long long stop, size_t *from, size_t *to)
 {
     long long len = (long long)m->l.n;
 
@@ -618,7 +615,7 @@ struct walk {
     redisContext *c;
     const char *key;
     struct model m;
-    int bad;   /* steps whose reply differed from the model */
+    int bad; /* steps whose reply differed from the model */
     long steps;
     size_t most, empty; /* the longest the list got; steps that found it empty */
     int grow;           /* 1: pushes thrice as often (the list grows); 0: it hovers near
@@ -734,8 +731,8 @@ static void w_step(struct walk *w, size_t big)
             m_remove(m, at);
         } else {
             if (!(n == 0 ? r && r->type == REDIS_REPLY_ARRAY && r->elements == 0
-                         : end ? w_is_slice(w, r, m->l.n - n, m->l.n - 1, 1)
-                               : w_is_slice(w, r, 0, n - 1, 0)))
+                  : end  ? w_is_slice(w, r, m->l.n - n, m->l.n - 1, 1)
+                         : w_is_slice(w, r, 0, n - 1, 0)))
                 w_fail(w, what, r);
             for (size_t i = 0; i < n; i++)
                 m_remove(m, end ? m->l.n - 1 : 0);
@@ -748,9 +745,9 @@ static void w_step(struct walk *w, size_t big)
 
         r = cmd(c, "LINDEX %s %lld", k, i);
         snprintf(what, sizeof(what), "LINDEX %lld", i);
-        if (at < 0 || at >= len ? !r || r->type != REDIS_REPLY_NIL
-                                : !r || r->type != REDIS_REPLY_STRING ||
-                                      !m_eq(m, (size_t)at, r->str, r->len))
+        if (at < 0 || at >= len
+                ? !r || r->type != REDIS_REPLY_NIL
+                : !r || r->type != REDIS_REPLY_STRING || !m_eq(m, (size_t)at, r->str, r->len))
             w_fail(w, what, r);
         break;
     }
@@ -1032,10 +1029,21 @@ static void test_generic(redisContext *c)
 {
     /* every write keeps the list's expiry */
     static const char *const writes[] = {
-        "LPUSH tl x",          "RPUSH tl y",          "LPUSHX tl x",        "RPUSHX tl y",
-        "LPOP tl",             "RPOP tl 1",           "LSET tl 0 z",        "LINSERT tl BEFORE z w",
-        "LREM tl 1 w",         "LTRIM tl 0 -1",       "LMOVE tl tl LEFT RIGHT", "RPOPLPUSH tl tl",
-        "LMPOP 1 tl LEFT",     "LMOVE tl other RIGHT LEFT", "RPUSH other o",
+        "LPUSH tl x",
+        "RPUSH tl y",
+        "LPUSHX tl x",
+        "RPUSHX tl y",
+        "LPOP tl",
+        "RPOP tl 1",
+        "LSET tl 0 z",
+        "LINSERT tl BEFORE z w",
+        "LREM tl 1 w",
+        "LTRIM tl 0 -1",
+        "LMOVE tl tl LEFT RIGHT",
+        "RPOPLPUSH tl tl",
+        "LMPOP 1 tl LEFT",
+        "LMOVE tl other RIGHT LEFT",
+        "RPUSH other o",
         "LMOVE other tl LEFT LEFT",
     };
     struct tc_strs got = {0}, want = {0};
@@ -1117,18 +1125,18 @@ static void test_generic(redisContext *c)
 
     /* keyspace hits and misses: the read-only list commands count, as lookupKeyRead */
     is_status(cmd(c, "CONFIG RESETSTAT"), "OK", "CONFIG RESETSTAT");
-    freeReplyObject(cmd(c, "LLEN tl2"));          /* hit */
-    freeReplyObject(cmd(c, "LLEN nokey"));        /* miss */
-    freeReplyObject(cmd(c, "LINDEX tl2 10"));     /* hit: the list is there */
-    freeReplyObject(cmd(c, "LINDEX nokey 0"));    /* miss */
-    freeReplyObject(cmd(c, "LINDEX tl2 abc"));    /* hit: the key is looked up first */
-    freeReplyObject(cmd(c, "LRANGE tl2 5 6"));    /* hit */
-    freeReplyObject(cmd(c, "LRANGE nokey 0 1"));  /* miss */
-    freeReplyObject(cmd(c, "LRANGE tl2 abc 1"));  /* neither: the index first */
-    freeReplyObject(cmd(c, "LPOS tl2 nosuch"));   /* hit */
-    freeReplyObject(cmd(c, "LPOS nokey a"));      /* miss */
-    freeReplyObject(cmd(c, "LPOS str a"));        /* hit: a key of another type */
-    freeReplyObject(cmd(c, "LPOP tl2 0"));        /* writes count nothing */
+    freeReplyObject(cmd(c, "LLEN tl2"));         /* hit */
+    freeReplyObject(cmd(c, "LLEN nokey"));       /* miss */
+    freeReplyObject(cmd(c, "LINDEX tl2 10"));    /* hit: the list is there */
+    freeReplyObject(cmd(c, "LINDEX nokey 0"));   /* miss */
+    freeReplyObject(cmd(c, "LINDEX tl2 abc"));   /* hit: the key is looked up first */
+    freeReplyObject(cmd(c, "LRANGE tl2 5 6"));   /* hit */
+    freeReplyObject(cmd(c, "LRANGE nokey 0 1")); /* miss */
+    freeReplyObject(cmd(c, "LRANGE tl2 abc 1")); /* neither: the index first */
+    freeReplyObject(cmd(c, "LPOS tl2 nosuch"));  /* hit */
+    freeReplyObject(cmd(c, "LPOS nokey a"));     /* miss */
+    freeReplyObject(cmd(c, "LPOS str a"));       /* hit: a key of another type */
+    freeReplyObject(cmd(c, "LPOP tl2 0"));       /* writes count nothing */
     freeReplyObject(cmd(c, "RPOP nokey"));
     freeReplyObject(cmd(c, "LSET tl2 0 y"));
     freeReplyObject(cmd(c, "LMPOP 1 nokey LEFT"));
@@ -1136,7 +1144,8 @@ static void test_generic(redisContext *c)
     is_int(ts_info_field(c, "stats", "keyspace_misses"), 4, "keyspace_misses: 4");
 
     /* the list options are accepted, with their ziplist alias */
-    is_status(cmd(c, "CONFIG SET list-max-ziplist-size 128"), "OK", "CONFIG SET list-max-ziplist-size");
+    is_status(cmd(c, "CONFIG SET list-max-ziplist-size 128"), "OK",
+              "CONFIG SET list-max-ziplist-size");
     is_array_of(cmd(c, "CONFIG GET list-max-listpack-size"), "list-max-listpack-size 128",
                 "... read back under list-max-listpack-size");
     is_status(cmd(c, "CONFIG SET list-max-listpack-size -2"), "OK", "... and set back to -2");
@@ -1151,16 +1160,26 @@ static void test_multi(const struct tserver *s, redisContext *c)
      * write ran on it, whether or not it changed (LSET to the same value, LTRIM of
      * nothing), but not when the command found nothing to do */
     static const char *const cases[][3] = {
-        {"RPUSH w a b", "RPUSH w c", "1"},           {"RPUSH w a b", "LPUSHX w c", "1"},
-        {"RPUSH w a b", "LPOP w", "1"},              {"RPUSH w a b", "RPOP w 0", "0"},
-        {"RPUSH w a b", "LSET w 0 a", "1"},          {"RPUSH w a b", "LSET w 5 x", "0"},
-        {"RPUSH w a b", "LINSERT w AFTER a x", "1"}, {"RPUSH w a b", "LINSERT w BEFORE zz x", "0"},
-        {"RPUSH w a b", "LREM w 0 a", "1"},          {"RPUSH w a b", "LREM w 0 zz", "0"},
-        {"RPUSH w a b", "LTRIM w 1 -1", "1"},        {"RPUSH w a b", "LTRIM w 0 -1", "1"},
-        {"RPUSH w a b", "LMOVE w w LEFT RIGHT", "1"}, {"RPUSH w a b", "LMOVE w other LEFT RIGHT", "1"},
-        {"RPUSH w a", "LMPOP 1 w LEFT", "1"},        {"RPUSH w a", "LRANGE w 0 -1", "0"},
-        {"RPUSH w a", "LPOS w a", "0"},              {"RPUSH w a", "RPOPLPUSH nokey w", "0"},
-        {"RPUSH src x", "RPOPLPUSH src w", "1"},     {"RPUSH src x", "LPUSHX w y", "0"},
+        {"RPUSH w a b", "RPUSH w c", "1"},
+        {"RPUSH w a b", "LPUSHX w c", "1"},
+        {"RPUSH w a b", "LPOP w", "1"},
+        {"RPUSH w a b", "RPOP w 0", "0"},
+        {"RPUSH w a b", "LSET w 0 a", "1"},
+        {"RPUSH w a b", "LSET w 5 x", "0"},
+        {"RPUSH w a b", "LINSERT w AFTER a x", "1"},
+        {"RPUSH w a b", "LINSERT w BEFORE zz x", "0"},
+        {"RPUSH w a b", "LREM w 0 a", "1"},
+        {"RPUSH w a b", "LREM w 0 zz", "0"},
+        {"RPUSH w a b", "LTRIM w 1 -1", "1"},
+        {"RPUSH w a b", "LTRIM w 0 -1", "1"},
+        {"RPUSH w a b", "LMOVE w w LEFT RIGHT", "1"},
+        {"RPUSH w a b", "LMOVE w other LEFT RIGHT", "1"},
+        {"RPUSH w a", "LMPOP 1 w LEFT", "1"},
+        {"RPUSH w a", "LRANGE w 0 -1", "0"},
+        {"RPUSH w a", "LPOS w a", "0"},
+        {"RPUSH w a", "RPOPLPUSH nokey w", "0"},
+        {"RPUSH src x", "RPOPLPUSH src w", "1"},
+        {"RPUSH src x", "LPUSHX w y", "0"},
     };
     redisContext *o = ts_connect(s);
     redisReply *r;
@@ -1217,8 +1236,8 @@ static void test_multi(const struct tserver *s, redisContext *c)
         is_status(cmd(c, "MULTI"), "OK", "MULTI");
         is_status(cmd(c, "LLEN w"), "QUEUED", "LLEN queued");
         r = cmd(c, "EXEC");
-        snprintf(name, sizeof(name), "WATCH w (%s), another client runs %s: EXEC %s",
-                 cases[i][0], cases[i][1], cases[i][2][0] == '1' ? "fails" : "runs");
+        snprintf(name, sizeof(name), "WATCH w (%s), another client runs %s: EXEC %s", cases[i][0],
+                 cases[i][1], cases[i][2][0] == '1' ? "fails" : "runs");
         if (!ok(cases[i][2][0] == '1' ? r && r->type == REDIS_REPLY_NIL
                                       : r && r->type == REDIS_REPLY_ARRAY && r->elements == 1,
                 "%s", name))
@@ -1233,28 +1252,55 @@ static void test_multi(const struct tserver *s, redisContext *c)
 static void test_errors(redisContext *c)
 {
     static const char *const arity[][2] = {
-        {"LPUSH l", "lpush"},          {"RPUSH", "rpush"},          {"LPUSHX l", "lpushx"},
-        {"RPUSHX l", "rpushx"},        {"LPOP", "lpop"},            {"RPOP", "rpop"},
-        {"LMPOP 1 l", "lmpop"},        {"LLEN", "llen"},            {"LLEN l x", "llen"},
-        {"LINDEX l", "lindex"},        {"LINDEX l 0 1", "lindex"},  {"LRANGE l 0", "lrange"},
-        {"LRANGE l 0 1 2", "lrange"},  {"LPOS l", "lpos"},          {"LSET l 0", "lset"},
-        {"LSET l 0 a b", "lset"},      {"LINSERT l BEFORE a", "linsert"},
-        {"LINSERT l BEFORE a b c", "linsert"}, {"LREM l 0", "lrem"}, {"LTRIM l 0", "ltrim"},
-        {"LMOVE a b LEFT", "lmove"},   {"LMOVE a b LEFT LEFT x", "lmove"},
-        {"RPOPLPUSH a", "rpoplpush"},  {"RPOPLPUSH a b c", "rpoplpush"},
+        {"LPUSH l", "lpush"},
+        {"RPUSH", "rpush"},
+        {"LPUSHX l", "lpushx"},
+        {"RPUSHX l", "rpushx"},
+        {"LPOP", "lpop"},
+        {"RPOP", "rpop"},
+        {"LMPOP 1 l", "lmpop"},
+        {"LLEN", "llen"},
+        {"LLEN l x", "llen"},
+        {"LINDEX l", "lindex"},
+        {"LINDEX l 0 1", "lindex"},
+        {"LRANGE l 0", "lrange"},
+        {"LRANGE l 0 1 2", "lrange"},
+        {"LPOS l", "lpos"},
+        {"LSET l 0", "lset"},
+        {"LSET l 0 a b", "lset"},
+        {"LINSERT l BEFORE a", "linsert"},
+        {"LINSERT l BEFORE a b c", "linsert"},
+        {"LREM l 0", "lrem"},
+        {"LTRIM l 0", "ltrim"},
+        {"LMOVE a b LEFT", "lmove"},
+        {"LMOVE a b LEFT LEFT x", "lmove"},
+        {"RPOPLPUSH a", "rpoplpush"},
+        {"RPOPLPUSH a b c", "rpoplpush"},
     };
     static const char *const on_string[] = {
-        "LPUSH str a",      "RPUSH str a",        "LPUSHX str a",      "RPUSHX str a",
-        "LPOP str",         "RPOP str 2",         "LMPOP 1 str LEFT",  "LLEN str",
-        "LINDEX str 0",     "LRANGE str 0 -1",    "LPOS str a",        "LSET str 0 a",
-        "LINSERT str BEFORE a b", "LREM str 0 a", "LTRIM str 0 1",     "LMOVE str l LEFT LEFT",
+        "LPUSH str a",
+        "RPUSH str a",
+        "LPUSHX str a",
+        "RPUSHX str a",
+        "LPOP str",
+        "RPOP str 2",
+        "LMPOP 1 str LEFT",
+        "LLEN str",
+        "LINDEX str 0",
+        "LRANGE str 0 -1",
+        "LPOS str a",
+        "LSET str 0 a",
+        "LINSERT str BEFORE a b",
+        "LREM str 0 a",
+        "LTRIM str 0 1",
+        "LMOVE str l LEFT LEFT",
         "RPOPLPUSH str l",
     };
     static const char *const on_list[] = {
-        "GET l",       "APPEND l x",   "INCR l",      "STRLEN l",    "GETRANGE l 0 1",
-        "SETRANGE l 0 x", "GETDEL l",  "HSET l f v",  "HGET l f",    "HLEN l",
-        "HGETALL l",   "SADD l a",     "SCARD l",     "SMEMBERS l",  "SISMEMBER l a",
-        "SMOVE l s2 a", "SINTER l",    "SUNIONSTORE d l", "HSCAN l 0", "SSCAN l 0",
+        "GET l",          "APPEND l x", "INCR l",          "STRLEN l",   "GETRANGE l 0 1",
+        "SETRANGE l 0 x", "GETDEL l",   "HSET l f v",      "HGET l f",   "HLEN l",
+        "HGETALL l",      "SADD l a",   "SCARD l",         "SMEMBERS l", "SISMEMBER l a",
+        "SMOVE l s2 a",   "SINTER l",   "SUNIONSTORE d l", "HSCAN l 0",  "SSCAN l 0",
     };
     char name[160], want[96];
 
