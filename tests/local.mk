@@ -124,6 +124,16 @@ tests_integ_test_coll_SOURCES = tests/integ/test_coll.c tests/integ/tcoll.h
 tests_integ_test_coll_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_coll_LDADD = $(INTEG_LDADD)
 
+# Issue 21's lists (tests/integ/test_list.c): the non-blocking list commands, checked
+# against a model; the inline/split limit and a restart on omenkv only.
+LIST_INTEG = tests/integ/test_list
+check_PROGRAMS += $(LIST_INTEG)
+TESTS += $(LIST_INTEG)
+$(LIST_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_list_SOURCES = tests/integ/test_list.c tests/integ/tcoll.h
+tests_integ_test_list_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_list_LDADD = $(INTEG_LDADD)
+
 # Issue 21's sorted sets: every non-blocking command, its options, errors and reply types,
 # small and split sets, checked against a model (tests/integ/test_zset.c).
 ZSET_INTEG = tests/integ/test_zset
