@@ -1015,18 +1015,26 @@ static void zl_probes(redisContext *c, const struct cl_opts *o, const char *when
                       uint64_t *seed)
 {
     if (o->built_z) {
-        uint64_t m0 = info_opt(c, "used_memory"), m1;
+        uint64_t m0 = info_opt(c, "used_memory"), r0 = info_opt(c, "used_memory_zset_ranks");
+        uint64_t m1, r1;
         char phase[48];
 
         zl_probe(c, o, P_ZRANK, when, seed);
         zl_probe(c, o, P_ZRANGE, when, seed);
         m1 = info_opt(c, "used_memory");
+        r1 = info_opt(c, "used_memory_zset_ranks");
         snprintf(phase, sizeof(phase), "zrank_%s", when);
         if (m0 != CL_NONE && m1 != CL_NONE) {
-            printf("  INFO used_memory around the sorted-set probes: %.1f -> %.1f MB\n", mb((double)m0),
-                   mb((double)m1));
+            printf("  INFO used_memory around the sorted-set probes: %.1f -> %.1f MB\n",
+                   mb((double)m0), mb((double)m1));
             csv_row(phase, "used_memory_before", (double)m0, "B");
             csv_row(phase, "used_memory_after", (double)m1, "B");
+        }
+        if (r0 != CL_NONE && r1 != CL_NONE) { /* omenkv's rank blocks (store/zrank.c) */
+            printf("  INFO used_memory_zset_ranks: %.1f -> %.1f MB (%.1f bytes per member)\n",
+                   mb((double)r0), mb((double)r1), (double)r1 / (double)o->built_z);
+            csv_row(phase, "ranks_before", (double)r0, "B");
+            csv_row(phase, "ranks_after", (double)r1, "B");
         }
     }
     if (o->built_l) {

@@ -731,9 +731,13 @@ class Report:
             notes.append(f"restart to the first PONG: {fmt(rs, 2)} s")
         for when in ("built", "restarted"):
             m0, m1 = g(f"zrank_{when}", "used_memory_before"), g(f"zrank_{when}", "used_memory_after")
+            r1 = g(f"zrank_{when}", "ranks_after")
             if not math.isnan(m0):
                 notes.append(f"INFO used_memory around the sorted-set probes {when}: "
                              f"{fmt(m0 / 1e6, 1)} -> {fmt(m1 / 1e6, 1)} MB")
+            if not math.isnan(r1):
+                notes.append(f"used_memory_zset_ranks after them: {fmt(r1 / 1e6, 1)} MB "
+                             f"({fmt(div(r1, g('build_zset', 'elements')), 1)} B per member)")
         for ph, name in (("del_zset", "sorted set"), ("del_list", "list")):
             if not math.isnan(g(ph, "del_ms")):
                 notes.append(f"DEL of the {name}: {fmt(g(ph, 'del_ms'), 3)} ms")
