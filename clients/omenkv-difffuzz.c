@@ -8,28 +8,36 @@
  * into trees that keep every type byte. Both servers are FLUSHALLed, sent HELLO 2 or 3
  * (--proto; "alt" switches at random moments), then each command goes to both before
  * either reply is read. A command is drawn from the enabled families (--families): the
- * string commands, the hash and set commands of issue 20, and the generic key commands
- * (DEL EXISTS TYPE EXPIRE... COPY MOVE SELECT OBJECT ENCODING DBSIZE SCAN), over a small
- * key space (--keys, 8) in two databases, so types collide and WRONGTYPE, arity and
- * number errors come up on their own; a few percent of commands get a wrong arity.
+ * string commands, the hash and set commands of issue 20, the list and sorted-set
+ * commands of issue 21, the blocking pops (see "blocking pops" below: each is an episode
+ * on two more connections per server), and the generic key commands (DEL EXISTS TYPE
+ * EXPIRE... COPY MOVE SELECT OBJECT ENCODING DBSIZE SCAN), over a small key space
+ * (--keys, 8; 10 with lists, sorted sets or blocking pops) in two databases, so types
+ * collide and WRONGTYPE, arity and number errors come up on their own; a few percent of
+ * commands get a wrong arity. Scores mix small integers (equal scores), decimals, the
+ * infinities, -0, 17-digit values and ones Redis refuses; lex ranges are sent only when
+ * the sorted set's scores are all equal (Redis leaves the rest unspecified).
  * Fields and members mix small integers (sets start as intsets), integers at the edges
  * of int16/int32/int64 and of what Redis takes for an integer ("-0", "007", "+5"),
  * strings, and values above 64 bytes (hashes leave listpack). A phase now and then grows
- * one key to 100-3000 elements with bulk HSET/SADD and then, most times, sweeps the
- * same elements away with HDEL/SREM/SPOP: Redis' 512-entry and 64-byte limits and
- * omenkv's inline/split boundary (collection-inline-max-bytes) are crossed both ways.
+ * one key to 100-3000 elements with bulk HSET/SADD/RPUSH/ZADD and then, most times,
+ * sweeps the same elements away (HDEL SREM SPOP, pops, LTRIM, LREM, ZREM, ZREMRANGEBY*):
+ * Redis' entry and 64-byte limits and omenkv's inline/split boundary
+ * (collection-inline-max-bytes) are crossed both ways.
  *
  * Comparison rules, per command:
- *   - exact: type byte and every byte, errors included (most commands);
+ *   - exact: type byte and every byte, errors included (most commands; LRANGE, ZRANGE
+ *     and every ordered reply);
  *   - unordered (HKEYS HVALS SMEMBERS SINTER SUNION SDIFF KEYS): same aggregate type,
  *     same multiset of elements; HGETALL: same multiset of (field, value) pairs;
- *   - walks (SCAN, HSCAN, SSCAN): each server's cursor is followed to 0 on its own and
- *     the sets of keys, members or (field, value) pairs compared; a first reply that is
- *     an error is compared exactly;
- *   - random (SRANDMEMBER, SPOP, HRANDFIELD): both servers' collection is read first
- *     (SMEMBERS/HGETALL, compared like any command); then each reply must have the same
- *     shape as the other's, the right count, distinct elements where the count asks for
- *     them, and only members (fields, with their values) of that collection. After an
+ *   - walks (SCAN, HSCAN, SSCAN, ZSCAN): each server's cursor is followed to 0 on its
+ *     own and the sets of keys, members or (field, value) / (member, score) pairs
+ *     compared; a first reply that is an error is compared exactly;
+ *   - random (SRANDMEMBER, SPOP, HRANDFIELD, ZRANDMEMBER): both servers' collection is
+ *     read first (SMEMBERS/HGETALL as multisets, ZRANGE WITHSCORES exactly); then each
+ *     reply must have the same shape as the other's, the right count, distinct elements
+ *     where the count asks for them, and only members (fields with their values, members
+ *     with their scores) of that collection. After an
  *     SPOP that picked differently, server B is given A's pick (SADD of what B popped,
  *     SREM of what A popped) and both sets are read and compared again;
  *   - TTL and PTTL (and EXPIRETIME, PEXPIRETIME): within 1 s / 1000 ms.
@@ -37,7 +45,8 @@
  * kept far in the future (or in the past for EXPIRE and GETEX, which delete at once), so
  * that nothing expires while the stream runs: whether a key is there never depends on
  * timing. The command stream is a function of the seed (phases do not depend on
- * replies); the replies after an SPOP depend on what the servers picked.
+ * replies); the replies after an SPOP depend on what the servers picked, and a lex
+ * command is left out when its sorted set's scores differ.
  *
  * Exit status: 0 and a line "N commands, 0 differences"; 1 on a difference (or a self
  * check, --debug-check, that failed); 2 on a usage or connection error. */
