@@ -50,3 +50,7 @@ TESTS += tests/unit/test_store_coll
 tests_unit_test_store_coll_SOURCES = tests/unit/test_store_coll.c tests/tap.h
 tests_unit_test_store_coll_LDADD = store/libomkstore.a index/libomkindex.a \
 	common/libomkcommon.a $(ROCKSDB_LIBS) -lpthread
+
+# The order-statistic structure of large sorted sets (store/zrank.c): rank queries in
+# O(log blocks) over the score index, and its registry (tests/unit/test_zrank.c).
+store_libomkstore_a_SOURCES += store/zrank.c store/zrank.h
