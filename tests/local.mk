@@ -85,7 +85,7 @@ HEADER_TUS = tests/unit/hdr/common/omk.c tests/unit/hdr/common/omk_thread.c \
 	tests/unit/hdr/index/shard.c tests/unit/hdr/resp/resp.c \
 	tests/unit/hdr/store/store.c tests/unit/hdr/store/store_internal.c \
 	tests/unit/hdr/store/cache.c tests/unit/hdr/store/format.c tests/unit/hdr/store/rocks.c \
-	tests/unit/hdr/store/coll.c \
+	tests/unit/hdr/store/coll.c tests/unit/hdr/store/zrank.c \
 	tests/unit/hdr/daemon/cfg.c tests/unit/hdr/daemon/cmd.c tests/unit/hdr/daemon/conn.c \
 	tests/unit/hdr/daemon/info.c \
 	tests/unit/hdr/daemon/log.c tests/unit/hdr/daemon/multi.c tests/unit/hdr/daemon/pass.c \
@@ -123,3 +123,18 @@ tests_integ_test_set_LDADD = $(INTEG_LDADD)
 tests_integ_test_coll_SOURCES = tests/integ/test_coll.c tests/integ/tcoll.h
 tests_integ_test_coll_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_coll_LDADD = $(INTEG_LDADD)
+
+# The order-statistic structure of large sorted sets and its registry (store/zrank.c):
+# against a sorted array under random changes, eviction and pinning, threads.
+check_PROGRAMS += tests/unit/test_zrank
+TESTS += tests/unit/test_zrank
+tests_unit_test_zrank_SOURCES = tests/unit/test_zrank.c tests/tap.h
+tests_unit_test_zrank_LDADD = store/libomkstore.a common/libomkcommon.a $(PTHREAD_LIBS)
+# The same test over nodes of 8 entries (the store's have 32): a few thousand keys then
+# make trees four or five levels deep, and every merge and rebalance of inner nodes runs.
+check_PROGRAMS += tests/unit/test_zrank_fan8
+TESTS += tests/unit/test_zrank_fan8
+tests_unit_test_zrank_fan8_SOURCES = tests/unit/test_zrank.c tests/tap.h store/zrank.c \
+	store/zrank.h
+tests_unit_test_zrank_fan8_CPPFLAGS = $(AM_CPPFLAGS) -DZR_FAN=8
+tests_unit_test_zrank_fan8_LDADD = common/libomkcommon.a $(PTHREAD_LIBS)
