@@ -244,12 +244,16 @@ static int zt_insert(void *s, const char *k, size_t klen)
 
 static void zt_split(void *s, const char *mid, size_t midlen, uint64_t left_count)
 {
-    zrank_split(s, mid, midlen, left_count);
+    int rc = zrank_split(s, mid, midlen, left_count);
+
+    OMK_ASSERT(rc == ZRANK_OK);
 }
 
 static void zt_remove(void *s, const char *k, size_t klen)
 {
-    zrank_remove(s, k, klen);
+    int rc = zrank_remove(s, k, klen);
+
+    OMK_ASSERT(rc == ZRANK_OK);
 }
 
 static uint64_t zt_blocks(void *s)

@@ -131,6 +131,13 @@ static void tz_report(const char *what)
     tz_faults = 0;
 }
 
+/* Tell 'z' that key 'p'/'len' left the index; it must agree. */
+static void tz_remove(struct zrank *z, const char *p, size_t len)
+{
+    if (zrank_remove(z, p, len) != ZRANK_OK)
+        tz_fail("remove of a %zu-byte key refused", len);
+}
+
 /* Add 'k' (absent, to go at 'at') to the index and tell 'z'; when it asks, split the
  * block at its middle key, found by "walking" the reference from the block's first key. */
 static void tz_insert(struct zrank *z, struct tz_ref *ref, size_t at, const struct tz_key *k,
@@ -152,7 +159,8 @@ static void tz_insert(struct zrank *z, struct tz_ref *ref, size_t at, const stru
     {
         const struct tz_key *mid = &ref->keys[before + count / 2];
 
-        zrank_split(z, mid->p, mid->len, count / 2);
+        if (zrank_split(z, mid->p, mid->len, count / 2) != ZRANK_OK)
+            tz_fail("split at rank %" PRIu64 " refused", before + count / 2);
     }
     (*splits)++;
 }
@@ -317,7 +325,7 @@ static void test_random(uint32_t block, size_t grow, size_t shrink, unsigned ful
                 at = tz_rand() % ref.n;
                 k = ref.keys[at];
                 tz_ref_remove(&ref, at);
-                zrank_remove(z, k.p, k.len);
+                tz_remove(z, k.p, k.len);
             }
             ops++;
             if (zrank_blocks(z) > maxblocks)
@@ -369,7 +377,7 @@ static void test_window(uint32_t block, size_t window, unsigned rounds)
         while (ref.n > window - (i / 97) % (window / 2)) { /* the window breathes */
             k = ref.keys[0];
             tz_ref_remove(&ref, 0);
-            zrank_remove(z, k.p, k.len);
+            tz_remove(z, k.p, k.len);
         }
         if (i % 1000 == 0)
             tz_check_full(z, &ref);
@@ -421,7 +429,7 @@ static void test_build(uint32_t block, size_t n)
             at = tz_rand() % ref.n;
             k = ref.keys[at];
             tz_ref_remove(&ref, at);
-            zrank_remove(z, k.p, k.len);
+            tz_remove(z, k.p, k.len);
         }
         if (i % 500 == 0)
             tz_check_full(z, &ref);
@@ -459,7 +467,9 @@ static void test_edges(void)
     for (char c = 'a'; c < 'a' + 7; c++)
         is_int(zrank_insert(z, &c, 1), 0, "insert '%c': no split yet", c);
     is_int(zrank_insert(z, "h", 1), 1, "the 9th key in a block of 4: split asked");
-    zrank_split(z, "d", 1, 4); /* "", a, b, c | d .. h */
+    is_int(zrank_split(z, "d", 1, 10), ZRANK_STALE, "a split keeping more than the block has");
+    is_int(zrank_split(z, "", 0, 0), ZRANK_STALE, "a split at the block's boundary: refused");
+    is_int(zrank_split(z, "d", 1, 4), ZRANK_OK, "split at \"d\""); /* "", a, b, c | d .. h */
     is_int(zrank_blocks(z), 2, "two blocks after the split");
     zrank_at(z, 4, &bound, &blen, &before, &count);
     is_mem(bound, blen, "d", 1, "rank 4 is in block \"d\"");
@@ -469,23 +479,26 @@ static void test_edges(void)
 
     /* Shrink the first block: at 2 keys (half a block) it stays; at 1 it takes block "d"
      * in (1 + 5 <= 8) and keeps its boundary "". */
-    zrank_remove(z, "", 0);
-    zrank_remove(z, "a", 1);
+    tz_remove(z, "", 0);
+    tz_remove(z, "a", 1);
     is_int(zrank_blocks(z), 2, "first block at half a block: kept");
     ok(zrank_check(z, err, sizeof(err)) == 0, "self-check: %s", err);
-    zrank_remove(z, "b", 1);
+    tz_remove(z, "b", 1);
     is_int(zrank_blocks(z), 1, "first block under half a block: merged with its neighbour");
     zrank_find(z, "e", 1, &bound, &blen, &before, &count);
     ok(blen == 0 && before == 0 && count == 6, "the merged block is \"\" with 6 keys");
     ok(zrank_check(z, err, sizeof(err)) == 0, "self-check: %s", err);
-    zrank_remove(z, "c", 1);
+    tz_remove(z, "c", 1);
     for (char c = 'd'; c <= 'h'; c++)
-        zrank_remove(z, &c, 1);
+        tz_remove(z, &c, 1);
     is_int(zrank_total(z), 0, "all removed: no keys");
     is_int(zrank_blocks(z), 1, "all removed: the first block stays");
     ok(zrank_check(z, err, sizeof(err)) == 0, "self-check: %s", err);
+    is_int(zrank_remove(z, "x", 1), ZRANK_STALE, "a remove from an empty block: refused");
+    ok(zrank_total(z) == 0 && zrank_check(z, err, sizeof(err)) == 0, "... and nothing changed");
     zrank_free(z);
     zrank_free(NULL);
+    tz_report("edges: every other remove and split accepted");
 }
 
 /* A small block between two full ones stays (the merge would pass 2 * block) until it is
@@ -513,29 +526,30 @@ static void test_merge_full(void)
     }
     for (char c = 'e'; c < 'e' + 3; c++) {
         key[1] = c;
-        zrank_remove(z, key, 2);
+        tz_remove(z, key, 2);
     }
     is_int(zrank_blocks(z), 3, "middle block at 1 key between two of 8: kept (9 > 8)");
     zrank_find(z, "kh", 2, &bound, &blen, &before, &count);
     ok(before == 8 && count == 1, "its 1 key has rank 8");
     is_mem(bound, blen, "ke", 2, "its boundary \"ke\" stays although \"ke\" left the index");
     ok(zrank_check(z, err, sizeof(err)) == 0, "self-check: %s", err);
-    zrank_remove(z, "kh", 2);
+    tz_remove(z, "kh", 2);
     is_int(zrank_blocks(z), 2, "emptied, it merges (0 + 8 <= 8)");
     zrank_at(z, 8, &bound, &blen, &before, &count);
     ok(before == 8 && count == 8, "rank 8 is now the last block's first key");
     ok(zrank_check(z, err, sizeof(err)) == 0, "self-check: %s", err);
     for (char c = 'A'; c < 'A' + 4; c++) {
         key[1] = c;
-        zrank_remove(z, key, 2);
+        tz_remove(z, key, 2);
     }
     for (char c = 'a'; c < 'a' + 3; c++) {
         key[1] = c;
-        zrank_remove(z, key, 2);
+        tz_remove(z, key, 2);
     }
     is_int(zrank_blocks(z), 2, "first block at 1 key before one of 8: kept (9 > 8)");
     ok(zrank_check(z, err, sizeof(err)) == 0, "self-check: %s", err);
     zrank_free(z);
+    tz_report("merges: every remove accepted");
 }
 
 /* ---- The registry --------------------------------------------------------------------- */
@@ -567,7 +581,8 @@ static void tz_append(struct zrank *z, unsigned n)
 
             zrank_find(z, key, (size_t)len, NULL, NULL, &before, &count);
             len = snprintf(key, sizeof(key), "%08" PRIu64, before + count / 2);
-            zrank_split(z, key, (size_t)len, count / 2);
+            if (zrank_split(z, key, (size_t)len, count / 2) != ZRANK_OK)
+                tz_fail("split of a block at %" PRIu64 " refused", before);
         }
     }
 }
@@ -772,7 +787,8 @@ static void *tz_thread(void *arg)
         len = snprintf(key, sizeof(key), "%08u~", (unsigned)(seed >> 20) % n);
         zrank_insert(z, key, (size_t)len);
         zrank_at(z, (seed >> 8) % (n + 1), NULL, NULL, &first, &count);
-        zrank_remove(z, key, (size_t)len);
+        if (zrank_remove(z, key, (size_t)len) != ZRANK_OK)
+            faults++;
         if (zrank_total(z) != n || count == 0 || first > n)
             faults++;
         if (seed % 97 == 0)
