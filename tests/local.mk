@@ -123,3 +123,13 @@ tests_integ_test_set_LDADD = $(INTEG_LDADD)
 tests_integ_test_coll_SOURCES = tests/integ/test_coll.c tests/integ/tcoll.h
 tests_integ_test_coll_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_coll_LDADD = $(INTEG_LDADD)
+
+# SORT and SORT_RO over lists, sets and sorted sets (tests/integ/test_sort.c), run again on
+# omenkv with every collection split.
+SORT_INTEG = tests/integ/test_sort
+check_PROGRAMS += $(SORT_INTEG)
+TESTS += $(SORT_INTEG)
+$(SORT_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_sort_SOURCES = tests/integ/test_sort.c tests/integ/tcoll.h
+tests_integ_test_sort_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_sort_LDADD = $(INTEG_LDADD)
