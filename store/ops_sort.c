@@ -7,9 +7,9 @@
  * it), and STORE replaces the destination in one call (store_lreplace).
  *
  * The elements read are copied into one arena and described by offsets into it; the
- * sort is a qsort_r() over those descriptions, whose last tie-break is the element's
- * place in the source, so that orders Redis leaves to its qsort (ALPHA with BY, equal
- * values) come out in source order here. */
+ * sort is a qsort_r() over 16-byte keys (a number and the element's place in the source),
+ * which the sort moves cheaply, and whose last tie-break is that place, so that orders
+ * Redis leaves to its qsort (ALPHA with BY, equal values) come out in source order here. */
 #include "config.h"
 
 #include <errno.h>
@@ -134,8 +134,13 @@ struct sort_item {
     size_t off, len;       /* the element: 'len' bytes at arena + 'off' */
     size_t by_off, by_len; /* ALPHA with BY: its BY value in the arena */
     int has_by;            /* ALPHA with BY: 0 when its BY pattern named nothing */
-    double score;          /* numeric: its number (0 when BY named nothing) */
-    size_t idx;            /* its place in the source: the last tie-break */
+};
+
+/* What the sort moves: an element's number (numeric sorts: 0 when BY named nothing) and
+ * its place in the source (an index into the items; collections hold < 2^32 elements). */
+struct sort_key {
+    double score;
+    uint32_t i;
 };
 
 struct sort_vec {
@@ -174,7 +179,7 @@ static int sort_add_elem(void *arg, struct omk_slice e)
     memset(it, 0, sizeof(*it));
     it->off = sort_arena_add(v, e.p, e.len);
     it->len = e.len;
-    it->idx = v->n++;
+    v->n++;
     return 0;
 }
 
@@ -246,6 +251,14 @@ static int sort_read(struct store *s, int db, struct omk_slice key, const struct
         if (rc != STORE_OK)
             return rc;
         src->type = ki.type;
+        if ((!dontsort || ki.type == STORE_TYPE_SET) && v->cap < ki.count &&
+            ki.count <= UINT32_MAX) {
+            /* The size known from RAM, so that the vector does not grow by copies. */
+            v->cap = (size_t)ki.count;
+            v->it = omk_realloc(v->it, v->cap * sizeof(*v->it));
+            v->acap = v->alen + (size_t)ki.count * 16;
+            v->arena = omk_realloc(v->arena, v->acap);
+        }
         if (ki.type == STORE_TYPE_SET) {
             rc = store_smembers(s, db, key, sort_add_elem, v, &got);
         } else if (ki.type != STORE_TYPE_LIST && ki.type != STORE_TYPE_ZSET) {
@@ -290,11 +303,20 @@ static int sort_read(struct store *s, int db, struct omk_slice key, const struct
 
 /* Redis 7.0's reading of a number to sort by: strtod over the bytes before the first
  * zero byte, which it must take whole, with no range error (an overflow, or a result
- * too small to be normal) and no NaN. 1 with '*d', else 0. */
+ * too small to be normal) and no NaN. 1 with '*d', else 0. An integer in Redis' strict
+ * form (which Redis keeps as an integer and converts without strtod) takes a shorter
+ * way to the same double. */
 static int sort_number(struct omk_slice v, double *d)
 {
-    char buf[64], *copy = v.len < sizeof(buf) ? buf : omk_malloc(v.len + 1), *end;
+    char buf[64], *copy, *end;
+    long long ll;
     int good;
+
+    if (omk_str2ll(v.p, v.len, &ll)) {
+        *d = (double)ll;
+        return 1;
+    }
+    copy = v.len < sizeof(buf) ? buf : omk_malloc(v.len + 1);
 
     if (v.len)
         memcpy(copy, v.p, v.len);
@@ -307,8 +329,9 @@ static int sort_number(struct omk_slice v, double *d)
     return good;
 }
 
-/* What the comparison needs besides the two items. */
+/* What the comparison needs besides the two keys. */
 struct sort_ctx {
+    const struct sort_item *it;
     const char *arena;
     int alpha, desc, by, store;
 };
@@ -333,16 +356,17 @@ static int sort_alpha_cmp(const struct sort_ctx *x, const char *a, size_t alen, 
     return sort_bytes_cmp(a, alen, b, blen);
 }
 
-/* qsort_r comparison of two items under the options in 'arg' (Redis' sortCompare, then
+/* qsort_r comparison of two keys under the options in 'arg' (Redis' sortCompare, then
  * the place in the source). */
 static int sort_cmp(const void *pa, const void *pb, void *arg)
 {
-    const struct sort_item *a = pa, *b = pb;
+    const struct sort_key *ka = pa, *kb = pb;
     const struct sort_ctx *x = arg;
+    const struct sort_item *a = &x->it[ka->i], *b = &x->it[kb->i];
     int c;
 
     if (!x->alpha) {
-        c = (a->score > b->score) - (a->score < b->score);
+        c = (ka->score > kb->score) - (ka->score < kb->score);
         if (c == 0)
             c = sort_bytes_cmp(x->arena + a->off, a->len, x->arena + b->off, b->len);
     } else if (x->by) {
@@ -357,20 +381,22 @@ static int sort_cmp(const void *pa, const void *pb, void *arg)
     if (x->desc)
         c = -c;
     if (c == 0)
-        c = (a->idx > b->idx) - (a->idx < b->idx);
+        c = (ka->i > kb->i) - (ka->i < kb->i);
     return c;
 }
 
-/* Give every item of 'v' what it sorts by ('by' NULL: itself): its number, or with
- * 'alpha' and a BY pattern the value named. STORE_OK, STORE_NOTFLOAT, or a lookup's
- * error. */
+/* Give every item of 'v' what it sorts by ('by' NULL: itself): its number in key[i]
+ * (key[i].i is 'i'), or with 'alpha' and a BY pattern the value named. STORE_OK,
+ * STORE_NOTFLOAT, or a lookup's error. */
 static int sort_weigh(struct store *s, int db, const struct sort_pat *by, int alpha,
-                      struct sort_vec *v, char **kbuf, size_t *kcap)
+                      struct sort_vec *v, struct sort_key *key, char **kbuf, size_t *kcap)
 {
     for (size_t i = 0; i < v->n; i++) {
         struct sort_val w = {.v = sort_elem(v, i)};
         int rc = STORE_OK;
 
+        key[i].score = 0;
+        key[i].i = (uint32_t)i;
         if (by) {
             rc = sort_lookup(s, db, by, sort_elem(v, i), kbuf, kcap, &w);
             if (rc != STORE_OK)
@@ -384,7 +410,7 @@ static int sort_weigh(struct store *s, int db, const struct sort_pat *by, int al
                 v->it[i].by_len = w.v.len;
                 v->it[i].has_by = 1;
             }
-        } else if (!sort_number(w.v, &v->it[i].score)) {
+        } else if (!sort_number(w.v, &key[i].score)) {
             rc = STORE_NOTFLOAT;
         }
         sort_val_release(&w);
@@ -477,6 +503,7 @@ int store_sort(struct store *s, int db, struct omk_slice key, const struct store
     struct sort_vec v = {0};
     struct sort_src src;
     struct sort_out out = {.cb = o->store ? NULL : cb, .arg = arg};
+    struct sort_key *keys = NULL;
     char *kbuf = NULL;
     size_t kcap = 0;
     int64_t start, end;
@@ -506,12 +533,14 @@ int store_sort(struct store *s, int db, struct omk_slice key, const struct store
         struct sort_ctx x = {.alpha = alpha, .desc = o->desc, .by = bp != NULL,
                              .store = o->store != NULL};
 
-        rc = sort_weigh(s, db, bp, alpha, &v, &kbuf, &kcap);
+        keys = omk_malloc((v.n ? v.n : 1) * sizeof(*keys));
+        rc = sort_weigh(s, db, bp, alpha, &v, keys, &kbuf, &kcap);
         if (rc != STORE_OK)
             goto done;
+        x.it = v.it;
         x.arena = v.arena;
         if (v.n > 1)
-            qsort_r(v.it, v.n, sizeof(*v.it), sort_cmp, &x);
+            qsort_r(keys, v.n, sizeof(*keys), sort_cmp, &x);
     }
     if (src.ranged) {
         start = 0;
@@ -520,7 +549,7 @@ int store_sort(struct store *s, int db, struct omk_slice key, const struct store
         sort_limit((int64_t)v.n, o->offset, o->count, &start, &end);
     }
     for (int64_t j = start; j <= end && !out.stopped; j++) {
-        struct omk_slice e = sort_elem(&v, (size_t)j);
+        struct omk_slice e = sort_elem(&v, keys ? keys[j].i : (size_t)j);
 
         if (o->nget == 0) {
             sort_emit(&out, &e);
@@ -546,6 +575,7 @@ done:
     omk_free(out.len);
     omk_free(out.buf);
     omk_free(kbuf);
+    omk_free(keys);
     omk_free(get);
     sort_vec_free(&v);
     return rc;

@@ -606,6 +606,7 @@ static void test_large(redisContext *c)
     is_integer(cmd(c, "SORT bs STORE out"), BIG, "SORT bs STORE out");
     is_integer(cmd(c, "LLEN out"), BIG, "... LLEN");
     is_slice_of(cmd(c, "LRANGE out 0 -1"), &num, 0, BIG, 0, "... LRANGE: the sorted list");
+    is_str(cmd(c, "OBJECT ENCODING out"), "quicklist", 9, "... OBJECT ENCODING quicklist");
     is_integer(cmd(c, "SORT bl ALPHA DESC STORE out"), BIG, "SORT bl ALPHA DESC STORE out again");
     is_slice_of(cmd(c, "LRANGE out 0 -1"), &alpha, 0, BIG, 1, "... replaced whole");
     is_integer(cmd(c, "SORT bz LIMIT 0 3 STORE out"), 3, "a large list replaced by three");
@@ -634,6 +635,8 @@ static void run_all(const struct tserver *s, redisContext *c)
     test_command(c);
     test_resp3(s, c);
     test_large(c);
+    if (!s->external)
+        is_status(cmd(c, "DEBUG CHECK"), "OK", "DEBUG CHECK: every collection as its records say");
 }
 
 int main(void)
