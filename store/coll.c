@@ -18,6 +18,7 @@
 #include "store/format.h"
 #include "store/rocks.h"
 #include "store/store_internal.h"
+#include "store/zrank.h"
 
 /* ---- Live ids -------------------------------------------------------------------------
  * An open-addressing table (linear probing, backward-shift deletion) of id -> number of
@@ -140,6 +141,7 @@ int coll_ids_unref(struct store *s, uint64_t id)
         }
     }
     omk_mutex_unlock(&ids->mu);
+    zrank_reg_drop(s->zranks, id); /* a dead zset's rank blocks (never reused: ids are not) */
     return 1;
 }
 
@@ -177,6 +179,7 @@ void coll_ids_reset(struct store *s)
     memset(ids->refs, 0, ids->cap * sizeof(*ids->refs));
     ids->n = 0;
     omk_mutex_unlock(&ids->mu);
+    zrank_reg_clear(s->zranks); /* the index is loaded again: so are the blocks, lazily */
 }
 
 void coll_ids_loaded(struct store *s)

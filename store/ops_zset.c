@@ -32,6 +32,7 @@
 #include "store/format.h"
 #include "store/store.h"
 #include "store/store_internal.h"
+#include "store/zrank.h"
 
 /* ---- Scores and members ------------------------------------------------------------- */
 
@@ -123,26 +124,78 @@ static int zset_begin(struct store_op *op, struct coll *c, struct store *s, int 
                       struct omk_slice key);
 static int zset_end(struct store_op *op, struct coll *c, int rc);
 
-/* ---- Rank blocks of a split zset ------------------------------------------------------ */
+/* ---- Rank blocks of a split zset (zrank.h) ------------------------------------------- */
 
-/* The rank blocks a split zset keeps while 'c' is open (none yet: ranks are walked from
- * the nearer end). */
-struct zset_ranks {
-    int unused;
+#define ZSET_BLOCKS_MIN 1024 /* split zsets this small are walked, with no blocks */
+
+/* One change of the score index made by the open operation (not in RocksDB yet). */
+struct zdelta {
+    char *k;    /* the whole index key */
+    size_t klen;
+    int add;    /* 1: added, 0: removed */
 };
 
-static int zset_blocks(struct coll *c, struct zset_ranks *zr)
+/* The rank blocks of a split zset while an operation has it open: pinned when the
+ * registry holds them (or a rank query built them), and told every score-index change
+ * made through the operation (coll.h's on_zscore), which it also remembers so that a
+ * block cut in the middle of the operation counts the keys RocksDB does not show yet. */
+struct zset_ranks {
+    struct coll *c;       /* the zset */
+    struct zrank *z;      /* pinned, or NULL */
+    int failed;           /* a change could not be counted: drop the blocks at the end */
+    struct zdelta *d;
+    size_t nd, capd;
+};
+
+static int zset_blocks_build(struct coll *c, struct zset_ranks *zr);
+static void zset_on_zscore(struct coll *c, struct omk_slice m, const struct omk_slice *old,
+                           const struct omk_slice *nw);
+static void zset_blocks_done(struct store_op *op, int rc, void *arg);
+
+/* The rank blocks of split zset 'c', pinned in 'zr': the registry's, or built by one walk
+ * of the index ('build' 1; a zset under ZSET_BLOCKS_MIN members gets none). Every change
+ * made through 'c' after this keeps them in step. STORE_OK or an error. */
+static int zset_blocks(struct coll *c, struct zset_ranks *zr, int build)
 {
-    OMK_UNUSED(c);
-    OMK_UNUSED(zr);
-    return STORE_OK;
+    struct zrank_reg *reg = c->op->s->zranks;
+
+    c->on_zscore = zset_on_zscore;
+    c->zarg = zr;
+    zr->c = c;
+    c->op->before_unlock = zset_blocks_done; /* unpinned under the stripe */
+    c->op->before_unlock_arg = zr;
+    if (zr->z || !(c->fflags & FMT_F_SPLIT))
+        return STORE_OK;
+    zr->z = zrank_reg_get(reg, c->id);
+    if (zr->z && zrank_total(zr->z) != c->count) { /* cannot be: counted wrong somewhere */
+        zrank_reg_drop(reg, c->id);
+        zrank_reg_release(reg, zr->z);
+        zr->z = NULL;
+    }
+    if (zr->z || !build || c->count < (c->op->s->zrank_min ? c->op->s->zrank_min : ZSET_BLOCKS_MIN))
+        return STORE_OK;
+    return zset_blocks_build(c, zr);
 }
 
-static void zset_blocks_release(struct coll *c, struct zset_ranks *zr, int rc)
+/* store_op's before_unlock: unpin the blocks, dropped when a change was not counted or
+ * the commit failed. */
+static void zset_blocks_done(struct store_op *op, int rc, void *arg)
 {
-    OMK_UNUSED(c);
-    OMK_UNUSED(zr);
-    OMK_UNUSED(rc);
+    struct zset_ranks *zr = arg;
+    struct coll *c = zr->c;
+
+    OMK_UNUSED(op);
+    for (size_t i = 0; i < zr->nd; i++)
+        omk_free(zr->d[i].k);
+    omk_free(zr->d);
+    zr->d = NULL;
+    zr->nd = zr->capd = 0;
+    if (!zr->z)
+        return;
+    if (zr->failed || rc < 0)
+        zrank_reg_drop(c->op->s->zranks, c->id);
+    zrank_reg_release(c->op->s->zranks, zr->z);
+    zr->z = NULL;
 }
 
 /* ---- An ordered walk --------------------------------------------------------------- */
@@ -363,6 +416,175 @@ static void zwalk_seek_lex(struct zwalk *w, const struct store_zrange *r)
 
 /* ---- Ranks ----------------------------------------------------------------------------- */
 
+/* Build the rank blocks of split zset 'c' by one walk of its index, adopted by the
+ * store's registry and pinned in 'zr'. STORE_OK or an error. */
+static int zset_blocks_build(struct coll *c, struct zset_ranks *zr)
+{
+    struct zrank *z = c->op->s->zrank_block ? zrank_new_sized(c->op->s->zrank_block) : zrank_new();
+    struct zwalk w;
+    uint64_t n = 0;
+    int rc = zwalk_open(&w, c, 0);
+
+    for (zwalk_first(&w); rc == STORE_OK && zwalk_valid(&w); zwalk_next(&w)) {
+        size_t klen;
+        const char *k = rocks_iter_key(w.it, &klen);
+
+        zrank_build_add(z, k + 8, klen - 8);
+        n++;
+    }
+    if (rc == STORE_OK)
+        rc = w.rc;
+    zwalk_close(&w);
+    if (rc == STORE_OK && n != c->count)
+        rc = STORE_ERR_VALUE; /* the index disagrees with the count: DEBUG CHECK says more */
+    if (rc != STORE_OK) {
+        zrank_free(z);
+        return rc;
+    }
+    zrank_reg_put(c->op->s->zranks, c->id, z);
+    zr->z = z;
+    return STORE_OK;
+}
+
+/* What the operation's own changes say of index key 'k': 1 present, 0 absent, -1 not
+ * changed (RocksDB's word holds); '*in_db' whether RocksDB holds it (its first change
+ * was a removal). */
+static int zdelta_state(const struct zset_ranks *zr, const char *k, size_t klen, int *in_db)
+{
+    int state = -1;
+
+    *in_db = -1;
+    for (size_t i = 0; i < zr->nd; i++) {
+        if (zr->d[i].klen != klen || memcmp(zr->d[i].k, k, klen) != 0)
+            continue;
+        if (*in_db < 0)
+            *in_db = !zr->d[i].add;
+        state = zr->d[i].add;
+    }
+    return state;
+}
+
+static int zdelta_qcmp(const void *a, const void *b)
+{
+    const struct zdelta *x = a, *y = b;
+
+    return fmt_bytes_cmp(x->k, x->klen, y->k, y->klen);
+}
+
+/* Cut the over-full block holding index key 'k' in two (zrank.h's owner protocol): its
+ * keys as they stand now are RocksDB's from its boundary on, minus those this operation
+ * removed, plus those it added; the middle one becomes the new boundary. */
+static void zset_block_cut(struct coll *c, struct zset_ranks *zr, const char *k, size_t klen)
+{
+    const char *bound;
+    size_t blen, na = 0, ia = 0;
+    uint64_t before, count, want, seen = 0;
+    struct zdelta *adds = omk_malloc((zr->nd ? zr->nd : 1) * sizeof(*adds));
+    unsigned char *seek;
+    struct rocks_iter *it;
+    unsigned char upper[8], pre[FMT_ZSCORE_PREFIX];
+    char *mid = NULL;
+    size_t midlen = 0;
+
+    fmt_zscore_prefix(pre, c->id, 0); /* its first 9 bytes: id | tag */
+    zrank_find(zr->z, k + 8, klen - 8, &bound, &blen, &before, &count);
+    want = count / 2;
+    /* The keys this operation added that RocksDB lacks, at or past the boundary, sorted. */
+    for (size_t i = 0; i < zr->nd; i++) {
+        int in_db, st = zdelta_state(zr, zr->d[i].k, zr->d[i].klen, &in_db);
+
+        if (st == 1 && !in_db && zr->d[i].add &&
+            fmt_bytes_cmp(zr->d[i].k + 8, zr->d[i].klen - 8, bound, blen) >= 0) {
+            int dup = 0;
+
+            for (size_t j = 0; j < na && !dup; j++)
+                dup = adds[j].klen == zr->d[i].klen && !memcmp(adds[j].k, zr->d[i].k, adds[j].klen);
+            if (!dup)
+                adds[na++] = zr->d[i];
+        }
+    }
+    if (na > 1)
+        qsort(adds, na, sizeof(*adds), zdelta_qcmp);
+    seek = omk_malloc(8 + blen + 1);
+    fmt_zscore_prefix(seek, c->id, 0);
+    if (blen)
+        memcpy(seek + 8, bound, blen);
+    fmt_u64_be_put(upper, c->id + 1);
+    it = store_log_iter(c->op->s, ROCKS_CF_ELEMS, (const char *)upper, sizeof(upper));
+    rocks_iter_seek(it, (const char *)seek, blen ? 8 + blen : 9);
+    omk_free(seek);
+    /* Merge the two ordered streams up to the key at offset 'want'. */
+    while (seen <= want) {
+        size_t dlen = 0;
+        const char *dk = NULL;
+        int in_db, st;
+
+        if (rocks_iter_valid(it)) {
+            dk = rocks_iter_key(it, &dlen);
+            if (dlen < 9 || memcmp(dk, pre, 9) != 0) /* past this zset's index */
+                dk = NULL;
+        }
+        if (ia < na && (!dk || fmt_bytes_cmp(adds[ia].k, adds[ia].klen, dk, dlen) < 0)) {
+            if (seen++ == want) {
+                mid = adds[ia].k;
+                midlen = adds[ia].klen;
+            }
+            ia++;
+            continue;
+        }
+        if (!dk)
+            break; /* fewer keys than counted */
+        st = zdelta_state(zr, dk, dlen, &in_db);
+        if (st != 0 && seen++ == want) {
+            mid = omk_memdup(dk, dlen);
+            midlen = dlen;
+            rocks_iter_next(it);
+            break;
+        }
+        rocks_iter_next(it);
+    }
+    rocks_iter_free(it);
+    if (mid && midlen > 8 && fmt_bytes_cmp(mid + 8, midlen - 8, bound, blen) > 0)
+        zrank_split(zr->z, mid + 8, midlen - 8, want);
+    else
+        zr->failed = 1; /* the blocks and the index disagree: build them again */
+    if (mid && (ia == 0 || mid != adds[ia - 1].k))
+        omk_free(mid);
+    omk_free(adds);
+}
+
+/* coll.h's on_zscore: count each index change in the pinned rank blocks. */
+static void zset_on_zscore(struct coll *c, struct omk_slice m, const struct omk_slice *old,
+                           const struct omk_slice *nw)
+{
+    struct zset_ranks *zr = c->zarg;
+    const struct omk_slice *ch[2] = {old, nw};
+
+    if (!zr || !zr->z || zr->failed)
+        return;
+    for (int a = 0; a < 2; a++) {
+        struct fmt_key k;
+        struct zdelta *d;
+
+        if (!ch[a])
+            continue;
+        fmt_zscore_key(&k, c->id, fmt_score_get(ch[a]->p), m.p, m.len);
+        if (zr->nd == zr->capd) {
+            zr->capd = zr->capd ? 2 * zr->capd : 8;
+            zr->d = omk_realloc(zr->d, zr->capd * sizeof(*zr->d));
+        }
+        d = &zr->d[zr->nd++];
+        d->k = omk_memdup(k.p, k.len);
+        d->klen = k.len;
+        d->add = a;
+        fmt_key_deinit(&k);
+        if (!a)
+            zrank_remove(zr->z, d->k + 8, d->klen - 8);
+        else if (zrank_insert(zr->z, d->k + 8, d->klen - 8))
+            zset_block_cut(c, zr, d->k, d->klen);
+    }
+}
+
 /* Position walk 'w' (opened forward or reverse) at the member of forward rank 'rank'
  * (< count). */
 static int zwalk_seek_rank(struct zwalk *w, struct zset_ranks *zr, uint64_t rank)
@@ -370,10 +592,26 @@ static int zwalk_seek_rank(struct zwalk *w, struct zset_ranks *zr, uint64_t rank
     struct coll *c = w->c;
     uint64_t steps;
 
-    OMK_UNUSED(zr);
     if (!w->it) {
         w->i = (long)rank;
         return STORE_OK;
+    }
+    if (zr && zr->z && !zr->failed) {
+        const char *bound;
+        size_t blen;
+        uint64_t first;
+        unsigned char *k = NULL;
+
+        zrank_at(zr->z, rank, &bound, &blen, &first, NULL);
+        k = omk_malloc(8 + blen + 1);
+        fmt_zscore_prefix(k, c->id, 0);
+        if (blen)
+            memcpy(k + 8, bound, blen);
+        rocks_iter_seek(w->it, (const char *)k, blen ? 8 + blen : sizeof(w->pre));
+        omk_free(k);
+        for (steps = rank - first; steps > 0 && zwalk_valid(w); steps--)
+            rocks_iter_next(w->it);
+        return w->rc;
     }
     /* No blocks: walk from the nearer end. */
     if (rank < c->count - rank) {
@@ -391,6 +629,47 @@ static int zwalk_seek_rank(struct zwalk *w, struct zset_ranks *zr, uint64_t rank
     return w->rc;
 }
 
+/* The number of score-index keys of split zset 'c' below 'key' (any key of its index
+ * range, a member's or a bound's): from the rank blocks, O(log n) plus a block's steps;
+ * without them a walk from the start. STORE_OK or an error. */
+static int zset_rank_of_key(struct coll *c, struct zset_ranks *zr, const char *key, size_t klen,
+                            uint64_t *rank)
+{
+    struct zwalk w;
+    uint64_t r = 0;
+    int rc = zwalk_open(&w, c, 0);
+
+    if (rc == STORE_OK && zr->z && !zr->failed) {
+        const char *bound;
+        size_t blen;
+        unsigned char *b;
+
+        zrank_find(zr->z, key + 8, klen - 8, &bound, &blen, &r, NULL);
+        b = omk_malloc(8 + blen + 1);
+        fmt_zscore_prefix(b, c->id, 0);
+        if (blen)
+            memcpy(b + 8, bound, blen);
+        rocks_iter_seek(w.it, (const char *)b, blen ? 8 + blen : sizeof(w.pre));
+        omk_free(b);
+    } else if (rc == STORE_OK) {
+        zwalk_first(&w);
+    }
+    while (rc == STORE_OK && zwalk_valid(&w)) {
+        size_t kl;
+        const char *k = rocks_iter_key(w.it, &kl);
+
+        if (fmt_bytes_cmp(k, kl, key, klen) >= 0)
+            break;
+        r++;
+        zwalk_next(&w);
+    }
+    if (rc == STORE_OK)
+        rc = w.rc;
+    zwalk_close(&w);
+    *rank = r;
+    return rc;
+}
+
 /* The forward rank of (score, m), a member of 'c'. STORE_OK or an error. */
 static int zset_rank_of(struct coll *c, struct zset_ranks *zr, double score, struct omk_slice m,
                         uint64_t *rank)
@@ -399,7 +678,6 @@ static int zset_rank_of(struct coll *c, struct zset_ranks *zr, double score, str
     uint64_t r = 0;
     int rc = zwalk_open(&w, c, 0);
 
-    OMK_UNUSED(zr);
     if (rc != STORE_OK) {
         zwalk_close(&w);
         return rc;
@@ -412,12 +690,14 @@ static int zset_rank_of(struct coll *c, struct zset_ranks *zr, double score, str
         zwalk_close(&w);
         return STORE_OK;
     }
-    zwalk_first(&w);
-    for (; zwalk_valid(&w) && zent_cmp(w.cur.score, w.cur.m, score, m) < 0; zwalk_next(&w))
-        r++;
-    rc = w.rc;
     zwalk_close(&w);
-    *rank = r;
+    {
+        struct fmt_key k;
+
+        fmt_zscore_key(&k, c->id, score, m.p, m.len);
+        rc = zset_rank_of_key(c, zr, k.p, k.len, rank);
+        fmt_key_deinit(&k);
+    }
     return rc;
 }
 
@@ -451,7 +731,7 @@ static int zset_range_walk(struct coll *c, struct zset_ranks *zr, const struct s
             return STORE_OK;
         if (end >= len)
             end = len - 1;
-        rc = zset_blocks(c, zr);
+        rc = zset_blocks(c, zr, 1);
         if (rc == STORE_OK)
             rc = zwalk_open(&w, c, r->rev);
         if (rc == STORE_OK)
@@ -593,6 +873,8 @@ int store_zadd(struct store *s, int db, struct omk_slice key, const double *scor
         if (l.zset_max_listpack_entries == 0 || members[0].len > l.zset_max_listpack_value)
             c.fflags |= FMT_F_BIG;
     }
+    if (rc == STORE_OK)
+        rc = zset_blocks(&c, &zr, 0); /* blocks in RAM are kept in step */
     for (size_t i = 0; rc == STORE_OK && i < n; i++) {
         double cur, score = scores[i];
         int frc = zset_score(&c, members[i], &cur);
@@ -638,7 +920,6 @@ int store_zadd(struct store *s, int db, struct omk_slice key, const double *scor
         (*added)++;
     }
     rc = zset_end(&op, &c, rc);
-    zset_blocks_release(&c, &zr, rc);
     return rc;
 }
 
@@ -651,6 +932,8 @@ int store_zrem(struct store *s, int db, struct omk_slice key, const struct omk_s
     int rc = zset_begin(&op, &c, s, db, key);
 
     *removed = 0;
+    if (rc == STORE_OK)
+        rc = zset_blocks(&c, &zr, 0);
     for (size_t i = 0; rc == STORE_OK && c.existed && i < n; i++) {
         int r;
 
@@ -658,7 +941,6 @@ int store_zrem(struct store *s, int db, struct omk_slice key, const struct omk_s
         *removed += (size_t)r;
     }
     rc = zset_end(&op, &c, rc);
-    zset_blocks_release(&c, &zr, rc);
     return rc;
 }
 
@@ -711,12 +993,11 @@ int store_zrank(struct store *s, int db, struct omk_slice key, struct omk_slice 
     if (rc == STORE_OK)
         rc = c.existed ? zset_score(&c, member, &score) : STORE_NOTFOUND;
     if (rc == STORE_OK)
-        rc = zset_blocks(&c, &zr);
+        rc = zset_blocks(&c, &zr, 1);
     if (rc == STORE_OK)
         rc = zset_rank_of(&c, &zr, score, member, rank);
     if (rc == STORE_OK && rev)
         *rank = c.count - 1 - *rank;
-    zset_blocks_release(&c, &zr, STORE_OK);
     return zset_end(&op, &c, rc);
 }
 
@@ -747,7 +1028,6 @@ int store_zrange(struct store *s, int db, struct omk_slice key, const struct sto
     *n = 0;
     if (rc == STORE_OK && c.existed)
         rc = zset_range_walk(&c, &zr, r, zemit_to_cb, &e, n);
-    zset_blocks_release(&c, &zr, STORE_OK);
     return zset_end(&op, &c, rc);
 }
 
@@ -769,10 +1049,24 @@ int store_zcount(struct store *s, int db, struct omk_slice key, const struct sto
     size_t k = 0;
     int rc = zset_begin(&op, &c, s, db, key);
 
-    if (rc == STORE_OK && c.existed)
+    if (rc == STORE_OK && c.existed && r->by == STORE_ZBY_SCORE && (c.fflags & FMT_F_SPLIT))
+        rc = zset_blocks(&c, &zr, 1);
+    if (rc == STORE_OK && c.existed && r->by == STORE_ZBY_SCORE && zr.z) {
+        /* Two ranks: the keys below each end of the range. */
+        unsigned char lo[FMT_ZSCORE_PREFIX], hi[FMT_ZSCORE_PREFIX];
+        struct zwalk w = {.c = &c};
+        uint64_t a = 0, b = 0;
+
+        zwalk_score_key(&w, r->min, r->minex, lo);
+        zwalk_score_key(&w, r->max, !r->maxex, hi);
+        rc = zset_rank_of_key(&c, &zr, (const char *)lo, sizeof(lo), &a);
+        if (rc == STORE_OK)
+            rc = zset_rank_of_key(&c, &zr, (const char *)hi, sizeof(hi), &b);
+        k = b > a ? (size_t)(b - a) : 0;
+    } else if (rc == STORE_OK && c.existed) {
         rc = zset_range_walk(&c, &zr, r, zemit_count, NULL, &k);
+    }
     *n = k;
-    zset_blocks_release(&c, &zr, STORE_OK);
     return zset_end(&op, &c, rc);
 }
 
@@ -797,13 +1091,14 @@ int store_zremrange(struct store *s, int db, struct omk_slice key, const struct 
     int rc = zset_begin(&op, &c, s, db, key);
 
     if (rc == STORE_OK && c.existed)
+        rc = zset_blocks(&c, &zr, r->by == STORE_ZBY_RANK);
+    if (rc == STORE_OK && c.existed)
         rc = zset_range_walk(&c, &zr, r, zcopies_add, &z, &k);
     if (rc == STORE_OK)
         rc = zset_remove_all(&c, &z);
     *removed = rc == STORE_OK ? z.n : 0;
     zcopies_free(&z);
     rc = zset_end(&op, &c, rc);
-    zset_blocks_release(&c, &zr, rc);
     return rc;
 }
 
@@ -857,9 +1152,10 @@ int store_zmpop(struct store *s, int db, const struct omk_slice *keys, size_t nk
             continue;
         }
         if (rc == STORE_OK)
+            rc = zset_blocks(&c, &zr, 0);
+        if (rc == STORE_OK)
             rc = zset_pop(&c, &zr, end, count, cb, arg, n);
         rc = zset_end(&op, &c, rc);
-        zset_blocks_release(&c, &zr, rc);
         *which = i;
         return rc;
     }
@@ -1400,7 +1696,6 @@ int store_zrangestore(struct store *s, int db, struct omk_slice dst, struct omk_
         rc = zset_store(s, &op, di, z.v, z.n, zset_store_big(s, z.n, maxlen));
         *card = rc == STORE_OK ? z.n : 0;
     }
-    zset_blocks_release(&c, &zr, STORE_OK);
     rc = store_op_end(&op, rc);
     coll_close(&c);
     zcopies_free(&z);

@@ -400,6 +400,32 @@ static void test_command(redisContext *c)
     is_array_of(cmd(c, "COMMAND GETKEYS sort l STORE a STORE b"), "l b", "... the last STORE");
     is_array_of(cmd(c, "COMMAND GETKEYS sort_ro l LIMIT 0 1"), "l", "COMMAND GETKEYS sort_ro l");
 
+    static const char *const info[][3] = {{"sort", "-2", "write denyoom movablekeys"},
+                                          {"sort_ro", "-2", "readonly movablekeys"}};
+    for (size_t i = 0; i < OMK_ARRAY_LEN(info); i++) {
+        redisReply *r = cmd(c, "COMMAND INFO %s", info[i][0]);
+        const redisReply *e = r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 ? r->element[0]
+                                                                                    : NULL;
+        int good = e && e->type == REDIS_REPLY_ARRAY && e->elements >= 6 &&
+                   !strcmp(e->element[0]->str, info[i][0]) &&
+                   e->element[1]->integer == atoi(info[i][1]) && e->element[3]->integer == 1 &&
+                   e->element[4]->integer == 1 && e->element[5]->integer == 1;
+        struct tc_strs got = {0}, want = {0};
+
+        for (size_t f = 0; good && f < e->element[2]->elements; f++) /* status replies */
+            tc_add(&got, e->element[2]->element[f]->str, e->element[2]->element[f]->len);
+        tc_add_words(&want, info[i][2]);
+        tc_sort(&got);
+        tc_sort(&want);
+        if (!ok(good && tc_same(&got, &want), "COMMAND INFO %s: arity %s, flags %s, keys 1 1 1",
+                info[i][0], info[i][1], info[i][2]))
+            tc_diag(&got, "flags");
+        tc_free(&got);
+        tc_free(&want);
+        freeReplyObject(r);
+    }
+    is_array_of(cmd(c, "COMMAND GETKEYS sort_ro l STORE x"), "l", "COMMAND GETKEYS sort_ro: no STORE");
+
     is_integer(cmd(c, "RPUSH l 2 1"), 2, "RPUSH l 2 1");
     is_status(cmd(c, "MULTI"), "OK", "MULTI");
     is_status(cmd(c, "SORT l STORE d"), "QUEUED", "SORT ... STORE queued");

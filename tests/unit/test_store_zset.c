@@ -17,6 +17,7 @@
 #include "store/format.h"
 #include "store/store.h"
 #include "store/store_internal.h"
+#include "store/zrank.h"
 #include "tests/tap.h"
 #include "tests/unit/store_fixture.h"
 
@@ -312,6 +313,21 @@ static void test_model(struct store *s, const char *key, uint64_t inline_bytes, 
                 if (!((flags & STORE_ZADD_GT) && sc <= cur) && !((flags & STORE_ZADD_LT) && sc >= cur))
                     model_set(md, m, sc);
             }
+        } else if (op < 55) {
+            /* Several members in one call: the operation's own changes meet in a block. */
+            double scs[4];
+            struct omk_slice ms4[4];
+            char m4[4][16];
+
+            for (int k = 0; k < 4; k++) {
+                snprintf(m4[k], sizeof(m4[k]), "m%u", (unsigned)(rnd() % 40));
+                ms4[k] = fx_sl(m4[k]);
+                scs[k] = lex_only ? 0 : (double)((int)(rnd() % 9) - 3);
+            }
+            if (store_zadd(s, 0, fx_sl(key), scs, ms4, 4, 0, &added, &changed, &out) != STORE_OK)
+                bad = 1;
+            for (int k = 0; k < 4; k++)
+                model_set(md, m4[k], scs[k]);
         } else if (op < 60 && !lex_only) {
             long at = model_find(md, m);
             int rc = store_zadd(s, 0, fx_sl(key), &sc, &ms, 1, STORE_ZADD_INCR, &added, &changed, &out);
@@ -564,6 +580,20 @@ int main(void)
     fx_check_store(s, "the model runs");
     test_algebra(s, 1 << 20);
     test_algebra(s, 0);
+    /* Rank blocks of 4 keys from 1 member on: every cut and merge path of the blocks. */
+    store_test_zrank(s, 1, 4);
+    test_model(s, "blocks-split", 0, 800, 0);
+    test_model(s, "blocks-both", 200, 800, 0);
+    test_model(s, "blocks-lex", 0, 400, 1);
+    test_algebra(s, 0);
+    fx_check_store(s, "the runs with rank blocks");
+    {
+        struct zrank_reg_stats st;
+
+        zrank_reg_stats_get(s->zranks, &st);
+        ok(st.hits > 1000 && st.held > 0, "the runs used rank blocks (%llu hits, %llu built)",
+           (unsigned long long)st.hits, (unsigned long long)st.misses);
+    }
     store_close(s);
     fx_tmpdir_rm(dir);
     return tap_done();
