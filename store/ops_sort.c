@@ -146,7 +146,7 @@ struct sort_key {
 struct sort_vec {
     struct sort_item *it;
     size_t n, cap;
-    char *arena;           /* every element's bytes, then the ALPHA BY values */
+    char *arena; /* every element's bytes, then the ALPHA BY values */
     size_t alen, acap;
 };
 
@@ -207,8 +207,8 @@ static struct omk_slice sort_elem(const struct sort_vec *v, size_t i)
 
 /* How the source is read: whole, or only the part LIMIT keeps when nothing is sorted. */
 struct sort_src {
-    int type;       /* STORE_TYPE_LIST, _SET, _ZSET, or -1: no such key */
-    int ranged;     /* 1: only LIMIT's part was read, in the output's order */
+    int type;   /* STORE_TYPE_LIST, _SET, _ZSET, or -1: no such key */
+    int ranged; /* 1: only LIMIT's part was read, in the output's order */
 };
 
 /* LIMIT 'offset' 'count' over a list or a sorted set read in order ('desc': from its
@@ -274,8 +274,8 @@ static int sort_read(struct store *s, int db, struct omk_slice key, const struct
             if (!sort_range(o->offset, o->count, &from, &to))
                 return STORE_OK; /* LIMIT x 0: nothing to read */
             if (ki.type == STORE_TYPE_ZSET) {
-                struct store_zrange r = {.by = STORE_ZBY_RANK, .rev = o->desc, .start = from,
-                                         .stop = to, .limit = -1};
+                struct store_zrange r = {
+                    .by = STORE_ZBY_RANK, .rev = o->desc, .start = from, .stop = to, .limit = -1};
 
                 rc = store_zrange(s, db, key, &r, sort_add_member, v, &got);
             } else if (!o->desc) {
@@ -373,8 +373,7 @@ static int sort_cmp(const void *pa, const void *pb, void *arg)
         if (!a->has_by || !b->has_by)
             c = a->has_by - b->has_by;
         else
-            c = sort_alpha_cmp(x, x->arena + a->by_off, a->by_len, x->arena + b->by_off,
-                               b->by_len);
+            c = sort_alpha_cmp(x, x->arena + a->by_off, a->by_len, x->arena + b->by_off, b->by_len);
     } else {
         c = sort_alpha_cmp(x, x->arena + a->off, a->len, x->arena + b->off, b->len);
     }
@@ -444,8 +443,8 @@ static void sort_limit(int64_t n, int64_t offset, int64_t count, int64_t *start,
 struct sort_out {
     store_sort_cb *cb;
     void *arg;
-    int stopped;           /* the callback asked to stop */
-    uint64_t emitted;      /* values handed over (to the callback or the list) */
+    int stopped;      /* the callback asked to stop */
+    uint64_t emitted; /* values handed over (to the callback or the list) */
     /* STORE: the values, as offsets and lengths into 'buf' */
     size_t *off, *len;
     size_t n, cap;
@@ -530,7 +529,9 @@ int store_sort(struct store *s, int db, struct omk_slice key, const struct store
         bp = NULL;
     }
     if (!dontsort) {
-        struct sort_ctx x = {.alpha = alpha, .desc = o->desc, .by = bp != NULL,
+        struct sort_ctx x = {.alpha = alpha,
+                             .desc = o->desc,
+                             .by = bp != NULL,
                              .store = o->store != NULL};
 
         keys = omk_malloc((v.n ? v.n : 1) * sizeof(*keys));

@@ -35,7 +35,8 @@ static void test_numeric(redisContext *c)
     /* First: Redis does not clear errno before its strtod, so once a range error was seen
      * (below) a later value that strtod reads well may still fail there. */
     is_integer(cmd(c, "RPUSH nul 2 %b 1", "1\0x", (size_t)3), 3, "RPUSH 2 '1<NUL>x' 1");
-    is_array_of(cmd(c, "SORT nul LIMIT 0 1"), "1", "a zero byte ends the number (Redis reads a C string)");
+    is_array_of(cmd(c, "SORT nul LIMIT 0 1"), "1",
+                "a zero byte ends the number (Redis reads a C string)");
     is_array_of(cmd(c, "SORT nul DESC LIMIT 0 1"), "2", "... so '1<NUL>x' is 1, below 2");
     is_integer(cmd(c, "RPUSH l 3 1 2 10 -5 2.5"), 6, "RPUSH l 3 1 2 10 -5 2.5");
     is_array_of(cmd(c, "SORT l"), "-5 1 2 2.5 3 10", "SORT: as numbers, not as strings");
@@ -52,19 +53,21 @@ static void test_numeric(redisContext *c)
     is_array_of(cmd(c, "SORT z"), "-1 7 30 100", "SORT of a sorted set: by its members");
     is_array_of(cmd(c, "SORT z DESC"), "100 30 7 -1", "... DESC");
     is_integer(cmd(c, "ZADD zs 1 b 2 a"), 2, "ZADD zs 1 b 2 a");
-    is_error(cmd(c, "SORT zs"), NOTNUM, "SORT of a sorted set of words: its members are not numbers");
+    is_error(cmd(c, "SORT zs"), NOTNUM,
+             "SORT of a sorted set of words: its members are not numbers");
 
     /* strtod's forms are numbers; equal numbers are ordered by their bytes */
     is_integer(cmd(c, "RPUSH f %s 0x10 inf -inf +5 1e-300 infinity .5 5. 1e2 %s", "", " 1"), 11,
                "RPUSH the forms strtod reads: empty, hex, inf, +5, 1e-300, .5, 5., ' 1'");
     {
-        static const char *const want[] = {"-inf", "", "1e-300", ".5", " 1", "+5", "5.",
-                                           "0x10", "1e2", "inf", "infinity"};
+        static const char *const want[] = {"-inf", "",     "1e-300", ".5",  " 1",      "+5",
+                                           "5.",   "0x10", "1e2",    "inf", "infinity"};
         redisReply *r = cmd(c, "SORT f");
         int good = r && r->type == REDIS_REPLY_ARRAY && r->elements == OMK_ARRAY_LEN(want);
 
         for (size_t i = 0; good && i < r->elements; i++)
-            good = r->element[i]->type == REDIS_REPLY_STRING && !strcmp(r->element[i]->str, want[i]);
+            good = r->element[i]->type == REDIS_REPLY_STRING &&
+                   !strcmp(r->element[i]->str, want[i]);
         if (!ok(good, "SORT reads each as strtod does (the empty string is 0, ' 1' is 1)"))
             ts_diag_reply(r);
         freeReplyObject(r);
@@ -78,8 +81,8 @@ static void test_numeric(redisContext *c)
     is_array_of(cmd(c, "SORT z0"), "-0 -0.0 0", "-0 equals 0: ordered by bytes");
 
     /* what is not a number */
-    static const char *const bad[] = {"abc", "1 ", "nan", "-nan", "1e400", "-1e400", "1e-400",
-                                      "1e-310", "4.9e-324", "1x", "0x", "--1"};
+    static const char *const bad[] = {"abc",    "1 ",     "nan",      "-nan", "1e400", "-1e400",
+                                      "1e-400", "1e-310", "4.9e-324", "1x",   "0x",    "--1"};
     for (size_t i = 0; i < OMK_ARRAY_LEN(bad); i++) {
         char name[96];
 
@@ -104,16 +107,20 @@ static void test_alpha(redisContext *c)
 {
     tc_section(c, "ALPHA");
     is_integer(cmd(c, "RPUSH l banana Apple cherry apple 10 9 _x"), 7, "RPUSH words");
-    is_array_of(cmd(c, "SORT l ALPHA"), "10 9 Apple _x apple banana cherry", "SORT ALPHA: byte order");
-    is_array_of(cmd(c, "SORT l alpha DESC"), "cherry banana apple _x Apple 9 10", "SORT ALPHA DESC");
+    is_array_of(cmd(c, "SORT l ALPHA"), "10 9 Apple _x apple banana cherry",
+                "SORT ALPHA: byte order");
+    is_array_of(cmd(c, "SORT l alpha DESC"), "cherry banana apple _x Apple 9 10",
+                "SORT ALPHA DESC");
     is_array_of(cmd(c, "SORT l DESC ALPHA"), "cherry banana apple _x Apple 9 10",
                 "options in any order");
     is_integer(cmd(c, "SADD s b c a"), 3, "SADD s b c a");
     is_array_of(cmd(c, "SORT s ALPHA"), "a b c", "SORT ALPHA of a set");
     is_integer(cmd(c, "ZADD z 1 b 2 c 3 a"), 3, "ZADD z 1 b 2 c 3 a");
-    is_array_of(cmd(c, "SORT z ALPHA"), "a b c", "SORT ALPHA of a sorted set: by member, not score");
+    is_array_of(cmd(c, "SORT z ALPHA"), "a b c",
+                "SORT ALPHA of a sorted set: by member, not score");
     is_array_of(cmd(c, "SORT z ALPHA DESC"), "c b a", "... DESC");
-    is_integer(cmd(c, "RPUSH u %b %b b %b", "\xc3\xa9", (size_t)2, "z", (size_t)1, "\x01", (size_t)1),
+    is_integer(cmd(c, "RPUSH u %b %b b %b", "\xc3\xa9", (size_t)2, "z", (size_t)1, "\x01",
+                   (size_t)1),
                4, "RPUSH binary bytes");
     is_integer(cmd(c, "SORT u ALPHA STORE u2"), 4, "SORT ALPHA STORE");
     {
@@ -153,7 +160,8 @@ static void test_by(redisContext *c)
     is_status(cmd(c, "MSET x_a_y 10 x_b_y 40 x_c_y 30 x_d_y 20"), "OK", "MSET x_*_y");
     is_array_of(cmd(c, "SORT l BY x_*_y"), "a d c b", "BY x_*_y: the '*' in the middle of the key");
     is_status(cmd(c, "MSET w_a 1 w_b 1 w_c 1 w_d 1"), "OK", "every weight 1");
-    is_array_of(cmd(c, "SORT l BY w_* DESC"), "d c b a", "equal weights: by the elements' bytes, DESC too");
+    is_array_of(cmd(c, "SORT l BY w_* DESC"), "d c b a",
+                "equal weights: by the elements' bytes, DESC too");
 
     /* missing and unreadable weights */
     is_integer(cmd(c, "DEL w_a w_b w_c w_d"), 4, "DEL the weights");
@@ -161,7 +169,8 @@ static void test_by(redisContext *c)
     is_status(cmd(c, "SET w_a -1"), "OK", "and w_a -1");
     is_array_of(cmd(c, "SORT l BY w_*"), "a c d b", "a missing weight counts as 0 (ties by bytes)");
     is_integer(cmd(c, "RPUSH w_c 7"), 1, "w_c is a list");
-    is_array_of(cmd(c, "SORT l BY w_*"), "a c d b", "a weight key of another type counts as missing");
+    is_array_of(cmd(c, "SORT l BY w_*"), "a c d b",
+                "a weight key of another type counts as missing");
     is_status(cmd(c, "SET w_d x"), "OK", "w_d is not a number");
     is_error(cmd(c, "SORT l BY w_*"), NOTNUM, "a weight that is not a number: error");
     is_array_of(cmd(c, "SORT l BY w_* ALPHA"), "c a b d", "... but ALPHA reads it as bytes");
@@ -179,21 +188,25 @@ static void test_by(redisContext *c)
     is_array_of(cmd(c, "SORT l BY h_*->f->g"), "b c d a",
                 "the field is all that follows the first '->' after the '*'");
     is_status(cmd(c, "MSET k->a 3 k->b 1 k->c 2 k->d 4"), "OK", "MSET k->a 3 k->b 1 k->c 2 k->d 4");
-    is_array_of(cmd(c, "SORT l BY k->*"), "b c a d", "BY k->*: a '->' before the '*' is part of the key");
+    is_array_of(cmd(c, "SORT l BY k->*"), "b c a d",
+                "BY k->*: a '->' before the '*' is part of the key");
     is_integer(cmd(c, "HSET a x 3"), 1, "HSET a x 3");
     is_integer(cmd(c, "HSET b x 1"), 1, "HSET b x 1");
     is_array_of(cmd(c, "SORT l BY *->x"), "c d b a", "BY *->x: the element is the hash's key");
-    is_array_of(cmd(c, "SORT l BY w_*->"), "a b c d", "BY w_*->: an empty field names the key 'w_a->'");
+    is_array_of(cmd(c, "SORT l BY w_*->"), "a b c d",
+                "BY w_*->: an empty field names the key 'w_a->'");
     is_array_of(cmd(c, "SORT l BY h_*"), "a b c d", "BY h_*: a hash is no string (all missing)");
 
     /* BY without '*': nothing is sorted */
     is_integer(cmd(c, "RPUSH n 3 1 2 x"), 4, "RPUSH n 3 1 2 x");
-    is_array_of(cmd(c, "SORT n BY nosort"), "3 1 2 x", "BY nosort: the list's order, no number read");
+    is_array_of(cmd(c, "SORT n BY nosort"), "3 1 2 x",
+                "BY nosort: the list's order, no number read");
     is_array_of(cmd(c, "SORT n BY nosort DESC"), "x 2 1 3", "BY nosort DESC: the list reversed");
     is_array_of(cmd(c, "SORT n BY #"), "3 1 2 x", "BY #: no '*', so no sorting");
     is_array_of(cmd(c, "SORT n BY nosort ALPHA"), "3 1 2 x", "BY nosort ALPHA: no sorting either");
     is_integer(cmd(c, "ZADD z 5 a 1 b 3 c 2 d 4 e"), 5, "ZADD z");
-    is_array_of(cmd(c, "SORT z BY nosort"), "b d c e a", "a sorted set by nothing: its score order");
+    is_array_of(cmd(c, "SORT z BY nosort"), "b d c e a",
+                "a sorted set by nothing: its score order");
     is_array_of(cmd(c, "SORT z BY nosort DESC"), "a e c d b", "... DESC: highest score first");
     is_integer(cmd(c, "SADD s 3 1 2"), 3, "SADD s 3 1 2");
     is_set_of(cmd(c, "SORT s BY nosort"), "1 2 3", "a set by nothing: every member, in no order");
@@ -216,15 +229,23 @@ static void test_get(redisContext *c)
     is_array_of(cmd(c, "SORT l GET h_*"), "(nil) (nil) (nil)", "GET h_*: a hash is no string: nil");
     is_integer(cmd(c, "SADD o_3 x"), 1, "o_3 is a set");
     is_array_of(cmd(c, "SORT l GET o_*"), "one two (nil)", "GET of a key of another type: nil");
-    is_array_of(cmd(c, "SORT l GET o_*->n"), "(nil) (nil) (nil)", "GET o_*->n: strings are no hashes");
+    is_array_of(cmd(c, "SORT l GET o_*->n"), "(nil) (nil) (nil)",
+                "GET o_*->n: strings are no hashes");
     is_array_of(cmd(c, "SORT l GET h_*->nope"), "(nil) (nil) (nil)", "GET of a missing field: nil");
-    is_array_of(cmd(c, "SORT l LIMIT 1 1 GET # GET o_*"), "2 two", "LIMIT counts elements, not values");
-    is_array_of(cmd(c, "SORT l BY nosort GET o_*"), "two one (nil)", "GET with BY nosort: the list order");
+    is_array_of(cmd(c, "SORT l LIMIT 1 1 GET # GET o_*"), "2 two",
+                "LIMIT counts elements, not values");
+    is_array_of(cmd(c, "SORT l BY nosort GET o_*"), "two one (nil)",
+                "GET with BY nosort: the list order");
     is_status(cmd(c, "MSET w_1 3 w_2 2 w_3 1"), "OK", "MSET w_*");
-    is_array_of(cmd(c, "SORT l BY w_* GET o_* GET #"), "(nil) 3 two 2 one 1", "BY and GET together");
+    is_array_of(cmd(c, "SORT l BY w_* GET o_* GET #"), "(nil) 3 two 2 one 1",
+                "BY and GET together");
     is_array_of(cmd(c, "SORT nokey GET o_*"), "", "GET on a missing key: an empty array");
     is_integer(cmd(c, "RPUSH b %b", "1", (size_t)1), 1, "RPUSH b 1");
-    is_status(cmd(c, "SET %b v", "k\0" "1", (size_t)3), "OK", "SET 'k<NUL>1' v");
+    is_status(cmd(c, "SET %b v",
+                  "k\0"
+                  "1",
+                  (size_t)3),
+              "OK", "SET 'k<NUL>1' v");
     {
         redisReply *r = cmd(c, "SORT b GET %b", "k\0*", (size_t)3);
 
@@ -256,8 +277,10 @@ static void test_limit(redisContext *c)
     is_array_of(cmd(c, "SORT l LIMIT -9223372036854775808 2"), "1 2", "the smallest offset");
     is_array_of(cmd(c, "SORT l LIMIT 0 1 LIMIT 3 1"), "4", "a later LIMIT wins");
     is_array_of(cmd(c, "SORT l DESC LIMIT 1 2"), "4 3", "DESC LIMIT 1 2: after the order");
-    is_array_of(cmd(c, "SORT l BY nosort LIMIT 1 2"), "4 3", "BY nosort LIMIT 1 2: list positions 1-2");
-    is_array_of(cmd(c, "SORT l BY nosort DESC LIMIT 1 2"), "2 3", "BY nosort DESC LIMIT 1 2: from the tail");
+    is_array_of(cmd(c, "SORT l BY nosort LIMIT 1 2"), "4 3",
+                "BY nosort LIMIT 1 2: list positions 1-2");
+    is_array_of(cmd(c, "SORT l BY nosort DESC LIMIT 1 2"), "2 3",
+                "BY nosort DESC LIMIT 1 2: from the tail");
     is_array_of(cmd(c, "SORT l BY nosort DESC LIMIT 3 9"), "4 5", "... to the head");
     is_array_of(cmd(c, "SORT l BY nosort DESC LIMIT -2 -2"), "1 2 3 4 5", "... all of it");
     is_array_of(cmd(c, "SORT l BY nosort LIMIT 5 1"), "", "BY nosort, offset at the end: nothing");
@@ -267,8 +290,10 @@ static void test_limit(redisContext *c)
     is_array_of(cmd(c, "SORT l BY nosort LIMIT 4 9223372036854775807"), "1",
                 "BY nosort, the largest count");
     is_integer(cmd(c, "ZADD z 5 a 1 b 3 c 2 d 4 e"), 5, "ZADD z");
-    is_array_of(cmd(c, "SORT z BY nosort LIMIT 1 3"), "d c e", "a sorted set BY nosort LIMIT 1 3: ranks 1-3");
-    is_array_of(cmd(c, "SORT z BY nosort DESC LIMIT 1 3"), "e c d", "... DESC: ranks from the highest");
+    is_array_of(cmd(c, "SORT z BY nosort LIMIT 1 3"), "d c e",
+                "a sorted set BY nosort LIMIT 1 3: ranks 1-3");
+    is_array_of(cmd(c, "SORT z BY nosort DESC LIMIT 1 3"), "e c d",
+                "... DESC: ranks from the highest");
     is_array_of(cmd(c, "SORT z BY nosort DESC LIMIT 4 3"), "b", "... DESC to the lowest");
     is_array_of(cmd(c, "SORT z BY nosort LIMIT 9 3"), "", "... offset past the end: nothing");
     is_array_of(cmd(c, "SORT z BY nosort DESC LIMIT -1 -1"), "a e c d b", "... all of it");
@@ -358,7 +383,8 @@ static void test_store(redisContext *c)
 static void test_errors(redisContext *c)
 {
     tc_section(c, "errors");
-    is_error(cmd(c, "SORT"), "ERR wrong number of arguments for 'sort' command", "SORT alone: arity");
+    is_error(cmd(c, "SORT"), "ERR wrong number of arguments for 'sort' command",
+             "SORT alone: arity");
     is_error(cmd(c, "SORT_RO"), "ERR wrong number of arguments for 'sort_ro' command",
              "SORT_RO alone: arity");
     is_integer(cmd(c, "RPUSH l 1 2"), 2, "RPUSH l 1 2");
@@ -424,7 +450,8 @@ static void test_command(redisContext *c)
         tc_free(&want);
         freeReplyObject(r);
     }
-    is_array_of(cmd(c, "COMMAND GETKEYS sort_ro l STORE x"), "l", "COMMAND GETKEYS sort_ro: no STORE");
+    is_array_of(cmd(c, "COMMAND GETKEYS sort_ro l STORE x"), "l",
+                "COMMAND GETKEYS sort_ro: no STORE");
 
     is_integer(cmd(c, "RPUSH l 2 1"), 2, "RPUSH l 2 1");
     is_status(cmd(c, "MULTI"), "OK", "MULTI");
@@ -580,7 +607,8 @@ static void test_large(redisContext *c)
         snprintf(name, sizeof(name), "SORT %s ALPHA DESC LIMIT 7 13", keys[k]);
         is_slice_of(cmd(c, "SORT %s ALPHA DESC LIMIT 7 13", keys[k]), &alpha, 7, 13, 1, name);
     }
-    is_slice_of(cmd(c, "SORT bl BY nosort"), &order, 0, BIG, 0, "SORT bl BY nosort: the list as pushed");
+    is_slice_of(cmd(c, "SORT bl BY nosort"), &order, 0, BIG, 0,
+                "SORT bl BY nosort: the list as pushed");
     is_slice_of(cmd(c, "SORT bl BY nosort LIMIT 1500 600"), &order, 1500, 600, 0,
                 "SORT bl BY nosort LIMIT 1500 600");
     is_slice_of(cmd(c, "SORT bl BY nosort DESC LIMIT 10 25"), &order, 10, 25, 1,
@@ -610,7 +638,8 @@ static void test_large(redisContext *c)
         r = redisCommandArgv(c, argc, argv, NULL);
         freeReplyObject(r);
     }
-    is_slice_of(cmd(c, "SORT bl BY w_*"), &num, 0, BIG, 1, "SORT bl BY w_*: the weights reverse it");
+    is_slice_of(cmd(c, "SORT bl BY w_*"), &num, 0, BIG, 1,
+                "SORT bl BY w_*: the weights reverse it");
     is_slice_of(cmd(c, "SORT bs BY w_* DESC LIMIT 100 50"), &num, 100, 50, 0,
                 "SORT bs BY w_* DESC LIMIT 100 50");
     {
