@@ -208,6 +208,7 @@ static struct omk_slice sort_elem(const struct sort_vec *v, size_t i)
 /* How the source is read: whole, or only the part LIMIT keeps when nothing is sorted. */
 struct sort_src {
     int type;   /* STORE_TYPE_LIST, _SET, _ZSET, or -1: no such key */
+    int big;    /* a collection that left Redis' compact encoding (store_keyinfo) */
     int ranged; /* 1: only LIMIT's part was read, in the output's order */
 };
 
@@ -251,6 +252,7 @@ static int sort_read(struct store *s, int db, struct omk_slice key, const struct
         if (rc != STORE_OK)
             return rc;
         src->type = ki.type;
+        src->big = ki.big;
         if ((!dontsort || ki.type == STORE_TYPE_SET) && v->cap < ki.count &&
             ki.count <= UINT32_MAX) {
             /* The size known from RAM, so that the vector does not grow by copies. */
@@ -521,6 +523,10 @@ int store_sort(struct store *s, int db, struct omk_slice key, const struct store
     rc = sort_read(s, db, key, o, dontsort, &v, &src);
     if (rc != STORE_OK)
         goto done;
+    /* Redis 7.0 turns the sorted set it sorts into a skiplist (OBJECT ENCODING), once.
+     * Only the encoding's name depends on it: a failure is not the sort's. */
+    if (src.type == STORE_TYPE_ZSET && !src.big)
+        (void)store_zconvert(s, db, key);
     /* A set has no order of its own: when it is stored, it is sorted as ALPHA, so that
      * the stored list does not depend on how the set happens to be laid out. */
     if (dontsort && src.type == STORE_TYPE_SET && o->store) {

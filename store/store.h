@@ -916,6 +916,13 @@ int store_zsetop_store(struct store *s, int db, enum store_setop op, struct omk_
 int store_zscan(struct store *s, int db, struct omk_slice key, uint64_t cursor, const char *pat,
                 size_t plen, size_t count, store_zcb *cb, void *arg, uint64_t *next);
 
+/* SORT's mark on the sorted set it sorts: Redis 7.0 converts it to "skiplist" (OBJECT
+ * ENCODING), so a zset at 'key' still "listpack" leaves it for good; its members, scores
+ * and expiry stay as they are, but the write counts as a change of the key (WATCH).
+ * STORE_OK (also when 'key' is missing or already "skiplist"), STORE_WRONGTYPE, or an
+ * error. */
+int store_zconvert(struct store *s, int db, struct omk_slice key);
+
 /* ---- SORT (store/ops_sort.c) -------------------------------------------------------------
  * SORT and SORT_RO over a list, a set or a sorted set, by Redis 7.0's rules (sort.c):
  * the elements ordered by themselves or by the values a BY pattern names, cut by LIMIT,
@@ -961,7 +968,8 @@ typedef int store_sort_cb(void *arg, const struct omk_slice *val);
  * BY value first. Returns STORE_OK, STORE_WRONGTYPE ('key' is not a list, set or sorted
  * set; a missing key is an empty list), STORE_NOTFLOAT (a value to sort by does not read
  * as a number: Redis' "One or more scores can't be converted into double"; nothing
- * stored), or an error (a lookup's: some values may have gone to 'cb'). */
+ * stored), or an error (a lookup's: some values may have gone to 'cb'). A sorted set
+ * read, whatever the outcome after the read, is marked "skiplist" (store_zconvert). */
 int store_sort(struct store *s, int db, struct omk_slice key, const struct store_sort_opts *o,
                store_sort_cb *cb, void *arg, uint64_t *n);
 

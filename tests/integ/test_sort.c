@@ -53,8 +53,18 @@ static void test_numeric(redisContext *c)
     is_array_of(cmd(c, "SORT z"), "-1 7 30 100", "SORT of a sorted set: by its members");
     is_array_of(cmd(c, "SORT z DESC"), "100 30 7 -1", "... DESC");
     is_integer(cmd(c, "ZADD zs 1 b 2 a"), 2, "ZADD zs 1 b 2 a");
+    is_str(cmd(c, "OBJECT ENCODING zs"), "listpack", 8, "OBJECT ENCODING zs listpack");
+    is_error(cmd(c, "SORT zs foo"), SYNTAX, "SORT zs foo: syntax error");
+    is_str(cmd(c, "OBJECT ENCODING zs"), "listpack", 8, "... leaves zs listpack");
     is_error(cmd(c, "SORT zs"), NOTNUM,
              "SORT of a sorted set of words: its members are not numbers");
+    is_str(cmd(c, "OBJECT ENCODING zs"), "skiplist", 8,
+           "... and, as Redis 7.0 converts the set it sorts, zs is a skiplist now");
+    is_integer(cmd(c, "ZADD zr 1 b 2 a"), 2, "ZADD zr 1 b 2 a");
+    is_array_of(cmd(c, "SORT_RO zr BY nosort LIMIT 0 0"), "", "SORT_RO zr BY nosort LIMIT 0 0");
+    is_str(cmd(c, "OBJECT ENCODING zr"), "skiplist", 8, "... converts it too");
+    is_array_of(cmd(c, "ZRANGE zr 0 -1 WITHSCORES"), "b 1 a 2",
+                "... members and scores as they were");
 
     /* strtod's forms are numbers; equal numbers are ordered by their bytes */
     is_integer(cmd(c, "RPUSH f %s 0x10 inf -inf +5 1e-300 infinity .5 5. 1e2 %s", "", " 1"), 11,
