@@ -155,8 +155,8 @@ static size_t sort_arena_add(struct sort_vec *v, const char *p, size_t len)
 {
     size_t off = v->alen;
 
-    if (len > v->acap - v->alen) {
-        v->acap = v->acap + len > 2 * v->acap ? v->acap + len + 256 : 2 * v->acap;
+    if (len > v->acap - v->alen || !v->arena) { /* never NULL: an empty element is not nil */
+        v->acap = v->acap + len + 256 > 2 * v->acap ? v->acap + len + 256 : 2 * v->acap;
         v->arena = omk_realloc(v->arena, v->acap);
     }
     if (len)
@@ -470,8 +470,8 @@ static void sort_emit(struct sort_out *out, const struct omk_slice *val)
         out->len = omk_realloc(out->len, out->cap * sizeof(*out->len));
     }
     if (val && val->len > out->bcap - out->blen) {
-        out->bcap = out->bcap + val->len > 2 * out->bcap ? out->bcap + val->len + 256
-                                                         : 2 * out->bcap;
+        out->bcap = out->bcap + val->len + 256 > 2 * out->bcap ? out->bcap + val->len + 256
+                                                               : 2 * out->bcap;
         out->buf = omk_realloc(out->buf, out->bcap);
     }
     out->off[out->n] = out->blen;

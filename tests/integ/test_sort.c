@@ -250,6 +250,10 @@ static void test_get(redisContext *c)
     is_array_of(cmd(c, "SORT l BY w_* GET o_* GET #"), "(nil) 3 two 2 one 1",
                 "BY and GET together");
     is_array_of(cmd(c, "SORT nokey GET o_*"), "", "GET on a missing key: an empty array");
+    is_integer(cmd(c, "RPUSH e %s %s", "", ""), 2, "RPUSH e '' ''");
+    is_array_of(cmd(c, "SORT e BY nosort LIMIT 0 1 GET # GET o_*"), " (nil)",
+                "GET # of an empty element: the empty string, not nil");
+    is_array_of(cmd(c, "SORT e GET #"), " ", "... sorted too");
     is_integer(cmd(c, "RPUSH b %b", "1", (size_t)1), 1, "RPUSH b 1");
     is_status(cmd(c, "SET %b v",
                   "k\0"
