@@ -770,18 +770,24 @@ void cmd_object(struct client *c)
 /* ---- SORT and SORT_RO ------------------------------------------------------------------ */
 
 /* Parse the options of SORT / SORT_RO (c->argv[2..]) into '*o' one by one, as Redis 7.0
- * does: a later ASC/DESC, LIMIT, BY or STORE overrides an earlier one, GETs add up, and
- * the first bad option ends the parse with its error: LIMIT's numbers "value is not an
- * integer or out of range", anything else (STORE in SORT_RO, a keyword missing its
- * arguments) "syntax error". The GET patterns go to '*get' (omk_free; slices into argv).
- * 1, or 0 after the error reply. */
+ * does: a later ASC/DESC, LIMIT or STORE overrides an earlier one, BYs and GETs add up
+ * (the store applies Redis' rule to the BYs), and the first bad option ends the parse
+ * with its error: LIMIT's numbers "value is not an integer or out of range", anything
+ * else (STORE in SORT_RO, a keyword missing its arguments) "syntax error". The BY and
+ * GET patterns go to '*pats' (omk_free; slices into argv). 1, or 0 after the error
+ * reply. */
 static int cmd_sort_options_or_reply(struct client *c, int ro, struct store_sort_opts *o,
-                                     struct omk_slice **get)
+                                     struct omk_slice **pats)
 {
+    struct omk_slice *by, *get;
+
     memset(o, 0, sizeof(*o));
     o->count = -1;
-    *get = omk_malloc((size_t)c->argc * sizeof(**get));
-    o->get = *get;
+    *pats = omk_malloc((size_t)c->argc * sizeof(**pats));
+    by = *pats;                /* BYs from the start, GETs from the middle: each option */
+    get = *pats + c->argc / 2; /* takes two arguments, so neither runs into the other */
+    o->by = by;
+    o->get = get;
     for (int j = 2; j < c->argc; j++) {
         int left = c->argc - j - 1;
         long long offset, count;
@@ -802,9 +808,9 @@ static int cmd_sort_options_or_reply(struct client *c, int ro, struct store_sort
         } else if (!ro && cmd_arg_is(c, j, "store") && left >= 1) {
             o->store = &c->argv[++j];
         } else if (cmd_arg_is(c, j, "by") && left >= 1) {
-            o->by = &c->argv[++j];
+            by[o->nby++] = c->argv[++j];
         } else if (cmd_arg_is(c, j, "get") && left >= 1) {
-            (*get)[o->nget++] = c->argv[++j];
+            get[o->nget++] = c->argv[++j];
         } else {
             reply_err_syntax(c);
             return 0;
@@ -831,12 +837,12 @@ static int cmd_sort_value(void *arg, const struct omk_slice *val)
 static void cmd_sort_generic(struct client *c, int ro)
 {
     struct store_sort_opts o;
-    struct omk_slice *get;
+    struct omk_slice *pats;
     uint64_t n = 0;
     int rc;
 
-    if (!cmd_sort_options_or_reply(c, ro, &o, &get)) {
-        omk_free(get);
+    if (!cmd_sort_options_or_reply(c, ro, &o, &pats)) {
+        omk_free(pats);
         return;
     }
     if (!o.store)
@@ -852,7 +858,7 @@ static void cmd_sort_generic(struct client *c, int ro)
         reply_err_store(c, rc);
     else if (o.store)
         reply_int(c, (long long)n);
-    omk_free(get);
+    omk_free(pats);
 }
 
 /* SORT key [options] [STORE destination] */

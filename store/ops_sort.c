@@ -513,10 +513,11 @@ int store_sort(struct store *s, int db, struct omk_slice key, const struct store
 
     OMK_ASSERT(o->store || cb);
     *n = 0;
-    if (o->by) {
-        sort_pat_parse(&by, *o->by);
+    for (size_t i = 0; i < o->nby; i++) /* one BY without '*' is enough, whatever follows */
+        dontsort |= memchr(o->by[i].p, '*', sort_clen(o->by[i])) == NULL;
+    if (o->nby) {
+        sort_pat_parse(&by, o->by[o->nby - 1]);
         bp = &by;
-        dontsort = memchr(o->by->p, '*', sort_clen(*o->by)) == NULL;
     }
     for (size_t i = 0; i < o->nget; i++)
         sort_pat_parse(&get[i], o->get[i]);

@@ -939,10 +939,13 @@ int store_zconvert(struct store *s, int db, struct omk_slice key);
  * read as a C string where it looks for '*', "->" and "#": a zero byte ends that search. */
 
 struct store_sort_opts {
-    const struct omk_slice *by;   /* BY pattern; NULL: the elements themselves. Without a
-                                   * '*' nothing is sorted: a list or sorted set keeps its
-                                   * order (DESC reverses it), a set comes in no order
-                                   * (sorted as ALPHA when 'store' is set, as Redis does) */
+    const struct omk_slice *by;   /* the BY patterns, in order ('nby' of them); the last
+                                   * one counts, but if any has no '*' nothing is sorted
+                                   * (Redis' rule): a list or sorted set keeps its order
+                                   * (DESC reverses it), a set comes in no order (sorted as
+                                   * ALPHA when 'store' is set, as Redis does). None: the
+                                   * elements are sorted by themselves */
+    size_t nby;
     const struct omk_slice *get;  /* the GET patterns, in order ('nget' of them); none:
                                    * the elements themselves are the result */
     size_t nget;

@@ -214,6 +214,13 @@ static void test_by(redisContext *c)
     is_array_of(cmd(c, "SORT n BY nosort DESC"), "x 2 1 3", "BY nosort DESC: the list reversed");
     is_array_of(cmd(c, "SORT n BY #"), "3 1 2 x", "BY #: no '*', so no sorting");
     is_array_of(cmd(c, "SORT n BY nosort ALPHA"), "3 1 2 x", "BY nosort ALPHA: no sorting either");
+    is_status(cmd(c, "MSET v_3 1 v_1 3 v_2 2 v_x 0"), "OK", "MSET v_*");
+    is_array_of(cmd(c, "SORT n BY v_*"), "x 3 2 1", "BY v_*");
+    is_array_of(cmd(c, "SORT n BY nosort BY v_*"), "3 1 2 x",
+                "BY nosort BY v_*: one BY without '*' and nothing is sorted");
+    is_array_of(cmd(c, "SORT n BY v_* BY nosort DESC"), "x 2 1 3", "... whichever comes last");
+    is_array_of(cmd(c, "SORT n BY nosort BY v_* GET v_*"), "1 3 2 0", "... GET still maps each");
+    is_array_of(cmd(c, "SORT n BY w_* BY v_*"), "x 3 2 1", "two BYs with '*': the last counts");
     is_integer(cmd(c, "ZADD z 5 a 1 b 3 c 2 d 4 e"), 5, "ZADD z");
     is_array_of(cmd(c, "SORT z BY nosort"), "b d c e a",
                 "a sorted set by nothing: its score order");
