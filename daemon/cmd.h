@@ -87,6 +87,11 @@ const struct cmd_def *cmd_lookup(const char *name, size_t len);
  * after the keys the row's first/last name, or argv[1] when it names none. */
 int cmd_numkeys_index(const struct cmd_def *d);
 
+/* Count one key lookup of a reading command for INFO stats (keyspace_hits/misses): a hit
+ * when the key was there, of whatever type (Redis counts the lookup before it checks the
+ * type). Owner thread. */
+void cmd_count_lookup(struct client *c, int hit);
+
 /* Whether 'argc' arguments, the command name included, fit 'arity' (> 0: exactly that
  * many; < 0: at least -arity), for commands and subcommands alike. */
 int cmd_arity_ok(int arity, int argc);
