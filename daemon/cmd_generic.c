@@ -834,10 +834,12 @@ static int cmd_sort_value(void *arg, const struct omk_slice *val)
 /* SORT / SORT_RO ('ro') key [BY pattern] [LIMIT offset count] [GET pattern ...]
  * [ASC|DESC] [ALPHA] [STORE destination]: the options first, then the key (WRONGTYPE
  * unless a list, set or sorted set), then the sorted values as an array (nil for a GET
- * that names nothing) or, with STORE, their number. */
+ * that names nothing) or, with STORE, their number. Every key looked up (the key sorted,
+ * each BY and GET key) counts in keyspace_hits/misses, as in Redis. */
 static void cmd_sort_generic(struct client *c, int ro)
 {
     struct store_sort_opts o;
+    struct store_sort_lookups lk = {0};
     struct omk_slice *pats;
     uint64_t n = 0;
     int rc;
@@ -848,7 +850,9 @@ static void cmd_sort_generic(struct client *c, int ro)
     }
     if (!o.store)
         reply_deferred_begin(c);
-    rc = store_sort(server.store, c->db, c->argv[1], &o, cmd_sort_value, c, &n);
+    rc = store_sort(server.store, c->db, c->argv[1], &o, cmd_sort_value, c, &n, &lk);
+    for (uint64_t i = 0; i < lk.hits + lk.misses; i++)
+        cmd_count_lookup(c, i < lk.hits);
     if (!o.store && rc == STORE_OK)
         reply_deferred_end(c, (long long)n);
     else if (!o.store)

@@ -86,16 +86,25 @@ static void sort_val_release(struct sort_val *sv)
     memset(sv, 0, sizeof(*sv));
 }
 
-/* Look up what pattern 'sp' names for element 'e' of database 'db' into '*out' (release
- * it with sort_val_release). A key of another type, a missing key or field: nil. 'kbuf'
- * is the caller's scratch for the key (grown as needed; omk_free it). STORE_OK or an
- * error ('*out' nil). */
-static int sort_lookup(struct store *s, int db, const struct sort_pat *sp, struct omk_slice e,
-                       char **kbuf, size_t *kcap, struct sort_val *out)
+/* Where the lookups of one SORT go, and what they found. */
+struct sort_env {
+    struct store *s;
+    int db;
+    char *kbuf;                     /* scratch for a key built from a pattern (omk_free) */
+    size_t kcap;
+    struct store_sort_lookups *lk;  /* the caller's counts */
+};
+
+/* Look up what pattern 'sp' names for element 'e' into '*out' (release it with
+ * sort_val_release), counting the key looked up in env->lk. A key of another type, a
+ * missing key or field: nil. STORE_OK or an error ('*out' nil). */
+static int sort_lookup(struct sort_env *env, const struct sort_pat *sp, struct omk_slice e,
+                       struct sort_val *out)
 {
     struct store_val *v = NULL;
+    struct omk_slice key;
     size_t tail, klen;
-    int rc;
+    int rc, found;
 
     memset(out, 0, sizeof(*out));
     if (sp->self) {
@@ -106,18 +115,28 @@ static int sort_lookup(struct store *s, int db, const struct sort_pat *sp, struc
         return STORE_OK;
     tail = sp->key_end - sp->star - 1;
     klen = sp->star + e.len + tail;
-    if (klen + 1 > *kcap) {
-        *kcap = 2 * klen + 16;
-        *kbuf = omk_realloc(*kbuf, *kcap);
+    if (klen + 1 > env->kcap) {
+        env->kcap = 2 * klen + 16;
+        env->kbuf = omk_realloc(env->kbuf, env->kcap);
     }
-    memcpy(*kbuf, sp->pat.p, sp->star);
+    memcpy(env->kbuf, sp->pat.p, sp->star);
     if (e.len)
-        memcpy(*kbuf + sp->star, e.p, e.len);
-    memcpy(*kbuf + sp->star + e.len, sp->pat.p + sp->star + 1, tail);
+        memcpy(env->kbuf + sp->star, e.p, e.len);
+    memcpy(env->kbuf + sp->star + e.len, sp->pat.p + sp->star + 1, tail);
+    key = (struct omk_slice){env->kbuf, klen};
     if (sp->field.p)
-        rc = store_hget(s, db, (struct omk_slice){*kbuf, klen}, sp->field, &v);
+        rc = store_hget(env->s, env->db, key, sp->field, &v);
     else
-        rc = store_get(s, db, (struct omk_slice){*kbuf, klen}, &v);
+        rc = store_get(env->s, env->db, key, &v);
+    /* Redis counts a hit for a key that exists, whatever it holds: a hash without the
+     * field too, which HGET's answer does not tell from a missing key. */
+    found = rc == STORE_OK || rc == STORE_WRONGTYPE;
+    if (rc == STORE_NOTFOUND && sp->field.p)
+        found = store_exists(env->s, env->db, key) == STORE_OK;
+    if (rc >= 0) {
+        env->lk->hits += found;
+        env->lk->misses += !found;
+    }
     if (rc == STORE_NOTFOUND || rc == STORE_WRONGTYPE)
         return STORE_OK;
     if (rc != STORE_OK)
@@ -389,8 +408,8 @@ static int sort_cmp(const void *pa, const void *pb, void *arg)
 /* Give every item of 'v' what it sorts by ('by' NULL: itself): its number in key[i]
  * (key[i].i is 'i'), or with 'alpha' and a BY pattern the value named. STORE_OK,
  * STORE_NOTFLOAT, or a lookup's error. */
-static int sort_weigh(struct store *s, int db, const struct sort_pat *by, int alpha,
-                      struct sort_vec *v, struct sort_key *key, char **kbuf, size_t *kcap)
+static int sort_weigh(struct sort_env *env, const struct sort_pat *by, int alpha,
+                      struct sort_vec *v, struct sort_key *key)
 {
     for (size_t i = 0; i < v->n; i++) {
         struct sort_val w = {.v = sort_elem(v, i)};
@@ -399,7 +418,7 @@ static int sort_weigh(struct store *s, int db, const struct sort_pat *by, int al
         key[i].score = 0;
         key[i].i = (uint32_t)i;
         if (by) {
-            rc = sort_lookup(s, db, by, sort_elem(v, i), kbuf, kcap, &w);
+            rc = sort_lookup(env, by, sort_elem(v, i), &w);
             if (rc != STORE_OK)
                 return rc;
             if (!w.v.p)
@@ -498,15 +517,14 @@ static int sort_store(struct store *s, int db, struct omk_slice dst, const struc
 /* ---- SORT ---------------------------------------------------------------------------- */
 
 int store_sort(struct store *s, int db, struct omk_slice key, const struct store_sort_opts *o,
-               store_sort_cb *cb, void *arg, uint64_t *n)
+               store_sort_cb *cb, void *arg, uint64_t *n, struct store_sort_lookups *lk)
 {
     struct sort_pat by, *get = omk_calloc(o->nget ? o->nget : 1, sizeof(*get));
     struct sort_vec v = {0};
-    struct sort_src src;
+    struct sort_src src = {0};
     struct sort_out out = {.cb = o->store ? NULL : cb, .arg = arg};
     struct sort_key *keys = NULL;
-    char *kbuf = NULL;
-    size_t kcap = 0;
+    struct sort_env env = {.s = s, .db = db, .lk = lk};
     int64_t start, end;
     int alpha = o->alpha, dontsort = 0, rc;
     const struct sort_pat *bp = NULL;
@@ -522,6 +540,10 @@ int store_sort(struct store *s, int db, struct omk_slice key, const struct store
     for (size_t i = 0; i < o->nget; i++)
         sort_pat_parse(&get[i], o->get[i]);
     rc = sort_read(s, db, key, o, dontsort, &v, &src);
+    if (rc == STORE_OK || rc == STORE_WRONGTYPE) { /* the key sorted was looked up */
+        lk->hits += src.type != -1;
+        lk->misses += src.type == -1;
+    }
     if (rc != STORE_OK)
         goto done;
     /* Redis 7.0 turns the sorted set it sorts into a skiplist (OBJECT ENCODING), once.
@@ -542,7 +564,7 @@ int store_sort(struct store *s, int db, struct omk_slice key, const struct store
                              .store = o->store != NULL};
 
         keys = omk_malloc((v.n ? v.n : 1) * sizeof(*keys));
-        rc = sort_weigh(s, db, bp, alpha, &v, keys, &kbuf, &kcap);
+        rc = sort_weigh(&env, bp, alpha, &v, keys);
         if (rc != STORE_OK)
             goto done;
         x.it = v.it;
@@ -566,7 +588,7 @@ int store_sort(struct store *s, int db, struct omk_slice key, const struct store
         for (size_t g = 0; g < o->nget && !out.stopped; g++) {
             struct sort_val val;
 
-            rc = sort_lookup(s, db, &get[g], e, &kbuf, &kcap, &val);
+            rc = sort_lookup(&env, &get[g], e, &val);
             if (rc != STORE_OK)
                 goto done;
             sort_emit(&out, val.v.p ? &val.v : NULL);
@@ -582,7 +604,7 @@ done:
     omk_free(out.off);
     omk_free(out.len);
     omk_free(out.buf);
-    omk_free(kbuf);
+    omk_free(env.kbuf);
     omk_free(keys);
     omk_free(get);
     sort_vec_free(&v);

@@ -964,6 +964,13 @@ struct store_sort_opts {
  * caller gives up its reply). Runs with no store lock held. */
 typedef int store_sort_cb(void *arg, const struct omk_slice *val);
 
+/* The keys store_sort() looked up, for INFO's keyspace_hits and keyspace_misses as Redis'
+ * lookupKeyRead counts them: the key sorted, then each key a BY or GET pattern named (not
+ * "#", nor a pattern without '*'); a hit when the key exists, whatever it holds. */
+struct store_sort_lookups {
+    uint64_t hits, misses;
+};
+
 /* SORT key [options 'o'] of database 'db'. Without 'o->store', call 'cb' for each value
  * of the result; with it, replace 'o->store' by the result (nil values as empty strings;
  * an empty result deletes it). '*n' is the number of values (Redis' reply: the array's
@@ -975,9 +982,10 @@ typedef int store_sort_cb(void *arg, const struct omk_slice *val);
  * set; a missing key is an empty list), STORE_NOTFLOAT (a value to sort by does not read
  * as a number: Redis' "One or more scores can't be converted into double"; nothing
  * stored), or an error (a lookup's: some values may have gone to 'cb'). A sorted set
- * read, whatever the outcome after the read, is marked "skiplist" (store_zconvert). */
+ * read, whatever the outcome after the read, is marked "skiplist" (store_zconvert).
+ * '*lk' (zeroed by the caller) counts the lookups made, whatever the outcome. */
 int store_sort(struct store *s, int db, struct omk_slice key, const struct store_sort_opts *o,
-               store_sort_cb *cb, void *arg, uint64_t *n);
+               store_sort_cb *cb, void *arg, uint64_t *n, struct store_sort_lookups *lk);
 
 /* ---- Checkpoints (store/checkpoint.c) ------------------------------------------------ */
 

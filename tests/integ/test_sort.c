@@ -436,6 +436,42 @@ static void test_errors(redisContext *c)
     is_integer(cmd(c, "EXISTS nokey"), 0, "... which it does not create");
 }
 
+/* ---- keyspace_hits / keyspace_misses ---- */
+
+/* Run 'line' and check that it counted 'hits' keyspace hits and 'misses' misses. */
+static void lookups_are(redisContext *c, const char *line, long long hits, long long misses,
+                        const char *name)
+{
+    long long h0 = ts_info_field(c, "stats", "keyspace_hits");
+    long long m0 = ts_info_field(c, "stats", "keyspace_misses");
+    long long h, m;
+
+    freeReplyObject(cmdline(c, line));
+    h = ts_info_field(c, "stats", "keyspace_hits") - h0;
+    m = ts_info_field(c, "stats", "keyspace_misses") - m0;
+    if (!ok(h == hits && m == misses, "%s", name))
+        diag("  %s: %lld hits, %lld misses; wanted %lld, %lld", line, h, m, hits, misses);
+}
+
+static void test_stats(redisContext *c)
+{
+    tc_section(c, "keyspace hits and misses");
+    is_integer(cmd(c, "RPUSH l 1 2"), 2, "RPUSH l 1 2");
+    is_status(cmd(c, "SET w_1 5"), "OK", "SET w_1 5");
+    is_integer(cmd(c, "HSET h_1 f x"), 1, "HSET h_1 f x");
+    is_integer(cmd(c, "HSET h_2 g y"), 1, "HSET h_2 g y (no field f)");
+    is_status(cmd(c, "SET str x"), "OK", "SET str x");
+    lookups_are(c, "SORT l", 1, 0, "SORT l: one hit");
+    lookups_are(c, "SORT nokey", 0, 1, "SORT nokey: one miss");
+    lookups_are(c, "SORT str", 1, 0, "SORT str (WRONGTYPE): a hit, found before its type");
+    lookups_are(c, "SORT l foo", 0, 0, "a syntax error looks nothing up");
+    lookups_are(c, "SORT l BY w_* GET # GET h_*->f GET nostar", 4, 1,
+                "BY w_* GET # GET h_*->f GET nostar: w_1 and h_* hit (h_2 without the field "
+                "too), w_2 misses");
+    lookups_are(c, "SORT l BY nosort GET w_* STORE d", 2, 1, "BY nosort GET w_* STORE d");
+    lookups_are(c, "SORT_RO l LIMIT 0 1 GET w_*", 2, 0, "SORT_RO LIMIT 0 1 GET w_*: only the kept");
+}
+
 /* ---- COMMAND, MULTI, WATCH ---- */
 
 static void test_command(redisContext *c)
@@ -708,6 +744,7 @@ static void run_all(const struct tserver *s, redisContext *c)
     test_limit(c);
     test_store(c);
     test_errors(c);
+    test_stats(c);
     test_command(c);
     test_resp3(s, c);
     test_large(c);
