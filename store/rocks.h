@@ -115,6 +115,14 @@ void rocks_batch_record(struct rocks_batch *b);
 /* Delete every key k with 'begin' <= k < 'end'. */
 void rocks_batch_delete_range(struct rocks_batch *b, const char *begin, size_t blen,
                               const char *end, size_t elen);
+/* The same in column family 'cf'. One range tombstone, whatever the number of keys it
+ * covers; but until a compaction drops them every read of the range steps over the
+ * tombstones there, so they suit large ranges, not one per small delete. Not for a
+ * recording batch (a transaction's index takes no range deletion: see below). */
+void rocks_batch_delete_range_cf(struct rocks *r, struct rocks_batch *b, enum rocks_cf cf,
+                                 const char *begin, size_t blen, const char *end, size_t elen);
+/* 1 if 'b' records its changes for a transaction (rocks_batch_record), else 0. */
+int rocks_batch_recording(const struct rocks_batch *b);
 
 /* Apply 'b' atomically: into the memtable (readers see it once this returns) and into
  * the WAL's buffer in this process (the WAL is flushed by hand: manual_wal_flush). It
@@ -159,6 +167,10 @@ void rocks_iter_seek(struct rocks_iter *it, const char *key, size_t klen);
 void rocks_iter_seek_to_last(struct rocks_iter *it);
 int rocks_iter_valid(struct rocks_iter *it);
 void rocks_iter_next(struct rocks_iter *it);
+/* Step back; position at the last key <= 'key' (walks toward lower keys: a bound above
+ * does not apply to them, callers check keys). */
+void rocks_iter_prev(struct rocks_iter *it);
+void rocks_iter_seek_for_prev(struct rocks_iter *it, const char *key, size_t klen);
 /* The current key / value; valid until the iterator moves or is freed. */
 const char *rocks_iter_key(struct rocks_iter *it, size_t *len);
 const char *rocks_iter_value(struct rocks_iter *it, size_t *len);
