@@ -544,9 +544,7 @@ static void zset_block_cut(struct coll *c, struct zset_ranks *zr, const char *k,
         rocks_iter_next(it);
     }
     rocks_iter_free(it);
-    if (mid && midlen > 8 && fmt_bytes_cmp(mid + 8, midlen - 8, bound, blen) > 0)
-        zrank_split(zr->z, mid + 8, midlen - 8, want);
-    else
+    if (!mid || midlen <= 8 || zrank_split(zr->z, mid + 8, midlen - 8, want) != ZRANK_OK)
         zr->failed = 1; /* the blocks and the index disagree: build them again */
     if (mid && (ia == 0 || mid != adds[ia - 1].k))
         omk_free(mid);
@@ -559,6 +557,7 @@ static void zset_on_zscore(struct coll *c, struct omk_slice m, const struct omk_
 {
     struct zset_ranks *zr = c->zarg;
     const struct omk_slice *ch[2] = {old, nw};
+    int rc;
 
     if (!zr || !zr->z || zr->failed)
         return;
@@ -578,10 +577,13 @@ static void zset_on_zscore(struct coll *c, struct omk_slice m, const struct omk_
         d->klen = k.len;
         d->add = a;
         fmt_key_deinit(&k);
-        if (!a)
-            zrank_remove(zr->z, d->k + 8, d->klen - 8);
-        else if (zrank_insert(zr->z, d->k + 8, d->klen - 8))
+        rc = a ? zrank_insert(zr->z, d->k + 8, d->klen - 8) : zrank_remove(zr->z, d->k + 8, d->klen - 8);
+        if (rc == ZRANK_SPLIT)
             zset_block_cut(c, zr, d->k, d->klen);
+        else if (rc != ZRANK_OK)
+            zr->failed = 1; /* the blocks and the index disagree: build them again */
+        if (zr->failed)
+            return;
     }
 }
 
