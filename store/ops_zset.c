@@ -253,6 +253,13 @@ static int zwalk_load(struct zwalk *w)
         w->rc = STORE_ERR_VALUE;
         return 0;
     }
+    if (w->cur.score == 0) {
+        size_t vlen;
+
+        rocks_iter_value(w->it, &vlen);
+        if (vlen == 1) /* FMT_ZSCORE_NEGZERO */
+            w->cur.score = -0.0;
+    }
     return 1;
 }
 
@@ -1608,9 +1615,10 @@ int store_zsetop(struct store *s, int db, enum store_setop op, const struct omk_
 }
 
 /* Put the members of 'v' at key 'ki' of 'op' as a new zset ("skiplist" when 'big'), or
- * delete the key when there are none. */
+ * delete the key when there are none. A zero score of the members before 'keep_from'
+ * loses its sign: Redis held them in a listpack (see zset_put). */
 static int zset_store(struct store *s, struct store_op *op, size_t ki, const struct zent *v,
-                      size_t n, int big)
+                      size_t n, int big, size_t keep_from)
 {
     struct coll_builder bd;
     int rc;
@@ -1619,7 +1627,7 @@ static int zset_store(struct store *s, struct store_op *op, size_t ki, const str
     for (size_t i = 0; i < n; i++) {
         unsigned char sc[8];
 
-        fmt_score_put(sc, v[i].score == 0 && !big ? 0.0 : v[i].score); /* as zset_put */
+        fmt_score_put(sc, v[i].score == 0 && i < keep_from ? 0.0 : v[i].score);
         coll_build_add(&bd, v[i].m, (struct omk_slice){(const char *)sc, 8});
     }
     rc = coll_build_finish(&bd, op, ki, big ? FMT_F_BIG : 0, 0);
@@ -1656,7 +1664,10 @@ int store_zsetop_store(struct store *s, int db, enum store_setop op, struct omk_
         size_t k;
         struct zent *v = zacc_sorted(&acc, &k);
 
-        rc = zset_store(s, &g.op, g.dst, v, k, zset_store_big(s, k, acc.maxlen));
+        int big = zset_store_big(s, k, acc.maxlen);
+
+        /* Redis builds the result as a skiplist and converts a small one to a listpack. */
+        rc = zset_store(s, &g.op, g.dst, v, k, big, big ? 0 : k);
         *card = rc == STORE_OK ? k : 0;
         omk_free(v);
     }
@@ -1692,10 +1703,23 @@ int store_zrangestore(struct store *s, int db, struct omk_slice dst, struct omk_
     if (rc == STORE_OK && !same)
         rc = store_op_lookup(&op, di, STORE_WANT_STATE); /* 'dst' may be of any type */
     if (rc == STORE_OK) {
-        for (size_t i = 0; i < z.n; i++)
+        struct store_coll_limits l;
+        size_t keep_from = z.n;
+
+        /* Redis 7.0 fills a listpack in the range's order (a skiplist from the start for
+         * a rank range longer than zset-max-listpack-entries) and converts it at the
+         * first member past either limit, which keeps its sign from there on. */
+        coll_limits(s, &l);
+        if (r->by == STORE_ZBY_RANK && z.n > l.zset_max_listpack_entries)
+            keep_from = 0;
+        for (size_t i = 0; i < z.n; i++) {
             if (z.v[i].m.len > maxlen)
                 maxlen = z.v[i].m.len;
-        rc = zset_store(s, &op, di, z.v, z.n, zset_store_big(s, z.n, maxlen));
+            if (keep_from == z.n &&
+                (i + 1 > l.zset_max_listpack_entries || z.v[i].m.len > l.zset_max_listpack_value))
+                keep_from = i;
+        }
+        rc = zset_store(s, &op, di, z.v, z.n, zset_store_big(s, z.n, maxlen), keep_from);
         *card = rc == STORE_OK ? z.n : 0;
     }
     rc = store_op_end(&op, rc);
