@@ -55,3 +55,14 @@ bench_coll_large_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 bench_coll_large_LDADD = clients/libomkbench.a common/libomkcommon.a $(HIREDIS_LIBS) \
 	$(PTHREAD_LIBS) -lm
 # ---- end coll-large ----
+
+# ---- zrank-bench ----
+# zrank-bench: the order-statistic structure of large sorted sets (store/zrank.c) at 10M
+# keys for three block sizes, against a sorted array with a Fenwick tree, and what a rank
+# query's seek and steps cost in RocksDB. Not run by make check or bench/run-all.
+noinst_PROGRAMS += bench/zrank-bench
+bench_zrank_bench_SOURCES = bench/zrank-bench.c
+bench_zrank_bench_CFLAGS = $(AM_CFLAGS) $(ROCKSDB_CFLAGS)
+bench_zrank_bench_LDADD = store/libomkstore.a common/libomkcommon.a $(ROCKSDB_LIBS) \
+	$(PTHREAD_LIBS)
+# ---- end zrank-bench ----

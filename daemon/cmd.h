@@ -34,7 +34,9 @@ typedef void cmd_proc(struct client *c);
                                 * movablekeys: ZUNION, ZINTERCARD, ZMPOP, SINTERCARD); the
                                 * row's first/last/step name only the keys before it (a
                                 * destination), as Redis 7's COMMAND INFO does, and numkeys
-                                * is the argument right after them (cmd_numkeys_index) */
+                                * is the argument right after them (cmd_numkeys_index).
+                                * SORT and SORT_RO are movablekeys too, for keys their
+                                * options name: COMMAND GETKEYS has SORT's own rule */
 
 struct cmd_def {
     const char *name;    /* lower case */
@@ -84,6 +86,11 @@ const struct cmd_def *cmd_lookup(const char *name, size_t len);
 /* The index in argv of the numkeys argument of command 'd' (CMD_MOVABLEKEYS): the one
  * after the keys the row's first/last name, or argv[1] when it names none. */
 int cmd_numkeys_index(const struct cmd_def *d);
+
+/* Count one key lookup of a reading command for INFO stats (keyspace_hits/misses): a hit
+ * when the key was there, of whatever type (Redis counts the lookup before it checks the
+ * type). Owner thread. */
+void cmd_count_lookup(struct client *c, int hit);
 
 /* Whether 'argc' arguments, the command name included, fit 'arity' (> 0: exactly that
  * many; < 0: at least -arity), for commands and subcommands alike. */

@@ -8,6 +8,7 @@
  * and adjust the count by what they found. */
 #include "config.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -532,10 +533,15 @@ static void coll_zscore_write(struct store *s, struct rocks_batch *b, uint64_t i
 {
     struct fmt_key k;
 
+    double score;
+
     OMK_ASSERT(v.len == 8);
-    fmt_zscore_key(&k, id, fmt_score_get(v.p), m.p, m.len);
+    score = fmt_score_get(v.p);
+    fmt_zscore_key(&k, id, score, m.p, m.len);
     if (del)
         rocks_batch_delete_cf(s->rocks, b, ROCKS_CF_ELEMS, k.p, k.len);
+    else if (score == 0 && signbit(score)) /* the key says 0: the value keeps the sign */
+        rocks_batch_put_cf(s->rocks, b, ROCKS_CF_ELEMS, k.p, k.len, FMT_ZSCORE_NEGZERO, 1);
     else
         rocks_batch_put_cf(s->rocks, b, ROCKS_CF_ELEMS, k.p, k.len, "", 0);
     fmt_key_deinit(&k);

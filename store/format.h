@@ -63,7 +63,8 @@
  *   8       1     FMT_ZSCORE_TAG (0xff)                                        frozen
  *   9       8     the score, order-preserving (fmt_score_key_put; -0 as 0)      frozen
  *   17      n     the member                                                   frozen
- *   value         empty
+ *   value         empty; FMT_ZSCORE_NEGZERO ("-") when the score is -0           frozen
+ *                 (the key orders it as 0; Redis prints the sign)
  *
  * Positions order a collection's elements by a hash of their bytes, so a random point
  * picks a random element (SPOP, SRANDMEMBER, HRANDFIELD) and a position is a cursor
@@ -109,6 +110,7 @@ enum fmt_type {
 #define FMT_LIST_SEQ0 (UINT64_C(1) << 63) /* a new split list's first sequence number */
 #define FMT_ZSCORE_TAG 0xff   /* byte 8 of a zset's score-index keys */
 #define FMT_ZSCORE_PREFIX 17  /* score-index key bytes before the member */
+#define FMT_ZSCORE_NEGZERO "-" /* a score-index value: the score is -0 (the key says 0) */
 
 /* A decoded value header. */
 struct fmt_hdr {

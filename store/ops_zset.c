@@ -253,6 +253,13 @@ static int zwalk_load(struct zwalk *w)
         w->rc = STORE_ERR_VALUE;
         return 0;
     }
+    if (w->cur.score == 0) {
+        size_t vlen;
+
+        rocks_iter_value(w->it, &vlen);
+        if (vlen == 1) /* FMT_ZSCORE_NEGZERO */
+            w->cur.score = -0.0;
+    }
     return 1;
 }
 
@@ -544,9 +551,7 @@ static void zset_block_cut(struct coll *c, struct zset_ranks *zr, const char *k,
         rocks_iter_next(it);
     }
     rocks_iter_free(it);
-    if (mid && midlen > 8 && fmt_bytes_cmp(mid + 8, midlen - 8, bound, blen) > 0)
-        zrank_split(zr->z, mid + 8, midlen - 8, want);
-    else
+    if (!mid || midlen <= 8 || zrank_split(zr->z, mid + 8, midlen - 8, want) != ZRANK_OK)
         zr->failed = 1; /* the blocks and the index disagree: build them again */
     if (mid && (ia == 0 || mid != adds[ia - 1].k))
         omk_free(mid);
@@ -559,6 +564,7 @@ static void zset_on_zscore(struct coll *c, struct omk_slice m, const struct omk_
 {
     struct zset_ranks *zr = c->zarg;
     const struct omk_slice *ch[2] = {old, nw};
+    int rc;
 
     if (!zr || !zr->z || zr->failed)
         return;
@@ -578,10 +584,13 @@ static void zset_on_zscore(struct coll *c, struct omk_slice m, const struct omk_
         d->klen = k.len;
         d->add = a;
         fmt_key_deinit(&k);
-        if (!a)
-            zrank_remove(zr->z, d->k + 8, d->klen - 8);
-        else if (zrank_insert(zr->z, d->k + 8, d->klen - 8))
+        rc = a ? zrank_insert(zr->z, d->k + 8, d->klen - 8) : zrank_remove(zr->z, d->k + 8, d->klen - 8);
+        if (rc == ZRANK_SPLIT)
             zset_block_cut(c, zr, d->k, d->klen);
+        else if (rc != ZRANK_OK)
+            zr->failed = 1; /* the blocks and the index disagree: build them again */
+        if (zr->failed)
+            return;
     }
 }
 
@@ -1606,9 +1615,10 @@ int store_zsetop(struct store *s, int db, enum store_setop op, const struct omk_
 }
 
 /* Put the members of 'v' at key 'ki' of 'op' as a new zset ("skiplist" when 'big'), or
- * delete the key when there are none. */
+ * delete the key when there are none. A zero score of the members before 'keep_from'
+ * loses its sign: Redis held them in a listpack (see zset_put). */
 static int zset_store(struct store *s, struct store_op *op, size_t ki, const struct zent *v,
-                      size_t n, int big)
+                      size_t n, int big, size_t keep_from)
 {
     struct coll_builder bd;
     int rc;
@@ -1617,7 +1627,7 @@ static int zset_store(struct store *s, struct store_op *op, size_t ki, const str
     for (size_t i = 0; i < n; i++) {
         unsigned char sc[8];
 
-        fmt_score_put(sc, v[i].score == 0 && !big ? 0.0 : v[i].score); /* as zset_put */
+        fmt_score_put(sc, v[i].score == 0 && i < keep_from ? 0.0 : v[i].score);
         coll_build_add(&bd, v[i].m, (struct omk_slice){(const char *)sc, 8});
     }
     rc = coll_build_finish(&bd, op, ki, big ? FMT_F_BIG : 0, 0);
@@ -1654,7 +1664,10 @@ int store_zsetop_store(struct store *s, int db, enum store_setop op, struct omk_
         size_t k;
         struct zent *v = zacc_sorted(&acc, &k);
 
-        rc = zset_store(s, &g.op, g.dst, v, k, zset_store_big(s, k, acc.maxlen));
+        int big = zset_store_big(s, k, acc.maxlen);
+
+        /* Redis builds the result as a skiplist and converts a small one to a listpack. */
+        rc = zset_store(s, &g.op, g.dst, v, k, big, big ? 0 : k);
         *card = rc == STORE_OK ? k : 0;
         omk_free(v);
     }
@@ -1690,14 +1703,42 @@ int store_zrangestore(struct store *s, int db, struct omk_slice dst, struct omk_
     if (rc == STORE_OK && !same)
         rc = store_op_lookup(&op, di, STORE_WANT_STATE); /* 'dst' may be of any type */
     if (rc == STORE_OK) {
-        for (size_t i = 0; i < z.n; i++)
+        struct store_coll_limits l;
+        size_t keep_from = z.n;
+
+        /* Redis 7.0 fills a listpack in the range's order (a skiplist from the start for
+         * a rank range longer than zset-max-listpack-entries) and converts it at the
+         * first member past either limit, which keeps its sign from there on. */
+        coll_limits(s, &l);
+        if (r->by == STORE_ZBY_RANK && z.n > l.zset_max_listpack_entries)
+            keep_from = 0;
+        for (size_t i = 0; i < z.n; i++) {
             if (z.v[i].m.len > maxlen)
                 maxlen = z.v[i].m.len;
-        rc = zset_store(s, &op, di, z.v, z.n, zset_store_big(s, z.n, maxlen));
+            if (keep_from == z.n &&
+                (i + 1 > l.zset_max_listpack_entries || z.v[i].m.len > l.zset_max_listpack_value))
+                keep_from = i;
+        }
+        rc = zset_store(s, &op, di, z.v, z.n, zset_store_big(s, z.n, maxlen), keep_from);
         *card = rc == STORE_OK ? z.n : 0;
     }
     rc = store_op_end(&op, rc);
     coll_close(&c);
     zcopies_free(&z);
     return rc;
+}
+
+/* ---- SORT's conversion -------------------------------------------------------------- */
+
+int store_zconvert(struct store *s, int db, struct omk_slice key)
+{
+    struct store_op op;
+    struct coll c;
+    int rc = zset_begin(&op, &c, s, db, key);
+
+    if (rc == STORE_OK && c.existed && !(c.fflags & FMT_F_BIG)) {
+        c.fflags |= FMT_F_BIG; /* the members are as a skiplist holds them: no -0 to restore */
+        c.changed = 1;
+    }
+    return zset_end(&op, &c, rc);
 }

@@ -25,17 +25,28 @@
  * A node split while building (always at the right end) leaves the left node 3/4 full
  * rather than half, so a built structure needs fewer nodes.
  *
- * Why a B+tree: bench/zrank-bench.c also runs the simplest alternative, the blocks in one
- * sorted array with a Fenwick tree of their counts (rank and count updates O(log n),
- * but a split or merge moves the array's tail and rebuilds the Fenwick tree: O(blocks)).
- * [measurements]
+ * Why a B+tree (bench/zrank-bench.c, 10M keys, blocks of 128, CPU ns per call on this
+ * loaded 2-core VM): the simplest alternative, the blocks in one sorted array with a
+ * Fenwick tree of their counts, answers random finds in 336 ns and ranks in 98 against
+ * the tree's 414 and 138, and counts a key as fast (362 against 361); but each split or
+ * merge moves the array's tail and rebuilds the Fenwick tree, about 160 us at 78k blocks
+ * and growing with the set (1.6 ms per split at 100M members, on a ZADD), so a burst of
+ * new scores costs 1117 ns a key against the tree's 173. The tree's extra 80 ns a query
+ * is small beside the RocksDB seek that follows (2 us). Nodes of 32 entries measured as
+ * fast as 64 (16 and 128 slower) and make a small set's structure smaller.
  *
- * Why ZRANK_BLOCK 128: [measurements]
+ * Why ZRANK_BLOCK 128: a query then steps half a block on average (64 to 128 keys) and
+ * 256 keys at most; RocksDB (cached, the same bench) takes 14.5 us median for a seek and
+ * 128 steps, 25.7 us (p99 66) for 256, 49.7 us (p99 119) for 512. Blocks of 128 cost
+ * 0.56 bytes a member with the bench's 26-byte keys (5.6 MB at 10M; about 0.9 bytes
+ * with 60-byte members, by the same arithmetic); 64 would double that for walks half as
+ * long, 256 halve it for walks twice as long.
  *
- * Memory: blocks never shrink below ZRANK_BLOCK / 2 next to each other (a block that
- * falls under it merges with a neighbour unless both neighbours are too full to take
- * it, and then they are not small), so a set of n members has at most 4n / ZRANK_BLOCK
- * + 1 blocks, each one leaf entry (16 bytes) plus its boundary's copy. */
+ * Memory: no two neighbouring blocks both hold fewer than block / 2 keys (a block that
+ * falls under it merges with its smaller neighbour unless even that one is too full to
+ * take it in, and then neither neighbour is small), so a set of n members has at most
+ * 4n / block + 1 blocks, each a leaf entry (16 bytes, in a node at least 1/4 full) and
+ * its boundary's copy. */
 #include "config.h"
 
 #include "store/zrank.h"
@@ -48,14 +59,19 @@
 #include "common/omk.h"
 #include "common/omk_thread.h"
 
-#define ZR_FAN 64            /* entries per node (bench/zrank-bench.c) */
-#define ZR_MIN (ZR_FAN / 4)  /* fewest entries of a node other than the root */
-#define ZR_MAXH 16           /* deepest tree: ZR_MIN^15 blocks is far beyond any set */
+/* Entries per node (measured in bench/zrank-bench.c); tests/local.mk also builds the test
+ * with 8, for deep trees from few keys. */
+#ifndef ZR_FAN
+#define ZR_FAN 32
+#endif
+#define ZR_MIN (ZR_FAN / 4) /* fewest entries of a node other than the root */
+_Static_assert(ZR_FAN >= 8 && ZR_FAN <= 1024, "a node needs ZR_MIN >= 2");
+#define ZR_MAXH 16                 /* deepest tree: ZR_MIN^15 blocks is far beyond any set */
 #define ZR_OVERHEAD sizeof(size_t) /* glibc's size word before each chunk (as cache.h) */
 
 /* A boundary's private copy. */
 struct zr_key {
-    uint32_t len;  /* bytes at 'p' */
+    uint32_t len; /* bytes at 'p' */
     char p[];
 };
 
@@ -63,30 +79,30 @@ struct zr_key {
  * 'cnt[i]' its keys. Inner nodes: entry i is 'child[i]', 'cnt[i]' the keys under it and
  * 'key[i]' the first boundary under it (borrowed from the leaf that owns it). */
 struct zr_node {
-    uint32_t n;                    /* entries in use, 1..ZR_FAN */
-    uint32_t leaf;                 /* 1: a leaf (no 'child' array allocated) */
+    uint32_t n;    /* entries in use, 1..ZR_FAN */
+    uint32_t leaf; /* 1: a leaf (no 'child' array allocated) */
     struct zr_key *key[ZR_FAN];
     uint64_t cnt[ZR_FAN];
-    struct zr_node *child[];       /* inner nodes only: ZR_FAN pointers */
+    struct zr_node *child[]; /* inner nodes only: ZR_FAN pointers */
 };
 
 struct zrank {
-    struct zr_node *root;   /* never NULL; a leaf holding block "" at first */
-    uint32_t height;        /* levels, 1 when the root is a leaf */
-    uint32_t block;         /* keys per built block (ZRANK_BLOCK unless sized) */
-    uint64_t total;         /* keys counted */
-    uint64_t blocks;        /* leaf entries */
-    size_t bytes;           /* heap bytes of the nodes, the boundaries and this struct */
+    struct zr_node *root; /* never NULL; a leaf holding block "" at first */
+    uint32_t height;      /* levels, 1 when the root is a leaf */
+    uint32_t block;       /* keys per built block (ZRANK_BLOCK unless sized) */
+    uint64_t total;       /* keys counted */
+    uint64_t blocks;      /* leaf entries */
+    size_t bytes;         /* heap bytes of the nodes, the boundaries and this struct */
     /* The registry's fields, guarded by its mutex (reg->mu); 'reg' is NULL while no
      * registry holds the structure. */
     struct zrank_reg *reg;
-    uint64_t id;            /* collection id */
-    uint32_t pins;          /* zrank_reg_get/put calls not yet released */
-    uint32_t dropped;       /* 1: out of the table, freed at the last release */
-    size_t charged;         /* bytes charged to the registry: 'bytes' when last charged */
-    struct zrank *hnext;    /* hash chain */
-    struct zrank *newer;    /* LRU of unpinned structures, toward the newest */
-    struct zrank *older;    /* ... toward the oldest */
+    uint64_t id;         /* collection id */
+    uint32_t pins;       /* zrank_reg_get/put calls not yet released */
+    uint32_t dropped;    /* 1: out of the table, freed at the last release */
+    size_t charged;      /* bytes charged to the registry: 'bytes' when last charged */
+    struct zrank *hnext; /* hash chain */
+    struct zrank *newer; /* LRU of unpinned structures, toward the newest */
+    struct zrank *older; /* ... toward the oldest */
 };
 
 /* A root-to-leaf path: 'node[l]' at level l (0: the root), 'idx[l]' the entry taken. */
@@ -332,8 +348,8 @@ static uint64_t zr_node_sum(const struct zr_node *x)
  * end) leaving the left one 3/4 full; the new right node goes into the parent the same
  * way, or under a new root. */
 static void zr_insert_at(struct zrank *z, struct zr_path *pa, uint32_t lvl, uint32_t pos,
-                         struct zr_key *key, uint64_t cnt, struct zr_node *child,
-                         int64_t delta, int dense)
+                         struct zr_key *key, uint64_t cnt, struct zr_node *child, int64_t delta,
+                         int dense)
 {
     struct zr_node *x = pa->node[lvl], *right;
     uint32_t keep;
@@ -362,8 +378,8 @@ static void zr_insert_at(struct zrank *z, struct zr_path *pa, uint32_t lvl, uint
         return;
     }
     pa->node[lvl - 1]->cnt[pa->idx[lvl - 1]] = zr_node_sum(x);
-    zr_insert_at(z, pa, lvl - 1, pa->idx[lvl - 1] + 1, right->key[0], zr_node_sum(right),
-                 right, delta, dense);
+    zr_insert_at(z, pa, lvl - 1, pa->idx[lvl - 1] + 1, right->key[0], zr_node_sum(right), right,
+                 delta, dense);
 }
 
 /* Remove entry 'pos' of node 'pa->node[lvl]' (the caller frees what it owned), the keys
@@ -501,10 +517,10 @@ int zrank_insert(struct zrank *z, const char *k, size_t klen)
     x->cnt[pa.idx[leaf]]++;
     zr_add_up(&pa, leaf, 1);
     z->total++;
-    return x->cnt[pa.idx[leaf]] > 2 * (uint64_t)z->block;
+    return x->cnt[pa.idx[leaf]] > 2 * (uint64_t)z->block ? ZRANK_SPLIT : ZRANK_OK;
 }
 
-void zrank_split(struct zrank *z, const char *mid, size_t midlen, uint64_t left_count)
+int zrank_split(struct zrank *z, const char *mid, size_t midlen, uint64_t left_count)
 {
     struct zr_path pa;
     uint32_t leaf = z->height - 1, i;
@@ -514,15 +530,16 @@ void zrank_split(struct zrank *z, const char *mid, size_t midlen, uint64_t left_
     zr_descend_key(z, mid, midlen, &pa);
     x = pa.node[leaf];
     i = pa.idx[leaf];
-    OMK_ASSERT(zr_cmp(x->key[i], mid, midlen) < 0);
-    OMK_ASSERT(left_count <= x->cnt[i]);
+    if (zr_cmp(x->key[i], mid, midlen) == 0 || left_count > x->cnt[i])
+        return ZRANK_STALE;
     right = x->cnt[i] - left_count;
     x->cnt[i] = left_count;
     zr_insert_at(z, &pa, leaf, i + 1, zr_key_new(z, mid, midlen), right, NULL, 0, 0);
     z->blocks++;
+    return ZRANK_OK;
 }
 
-void zrank_remove(struct zrank *z, const char *k, size_t klen)
+int zrank_remove(struct zrank *z, const char *k, size_t klen)
 {
     struct zr_path pa, prev, next, *lp, *rp;
     uint32_t leaf = z->height - 1;
@@ -530,13 +547,14 @@ void zrank_remove(struct zrank *z, const char *k, size_t klen)
     struct zr_key *gone;
 
     zr_descend_key(z, k, klen, &pa);
-    OMK_ASSERT(pa.node[leaf]->cnt[pa.idx[leaf]] > 0);
+    if (pa.node[leaf]->cnt[pa.idx[leaf]] == 0)
+        return ZRANK_STALE;
     pa.node[leaf]->cnt[pa.idx[leaf]]--;
     zr_add_up(&pa, leaf, -1);
     z->total--;
     c = pa.node[leaf]->cnt[pa.idx[leaf]];
     if (c >= z->block / 2 || z->blocks == 1)
-        return;
+        return ZRANK_OK;
 
     /* Merge with the smaller neighbour, if the two fit in 2 * block keys. */
     prev = pa;
@@ -547,12 +565,12 @@ void zrank_remove(struct zrank *z, const char *k, size_t klen)
         cnext = next.node[leaf]->cnt[next.idx[leaf]];
     if (cprev <= cnext) {
         if (c + cprev > 2 * (uint64_t)z->block)
-            return;
+            return ZRANK_OK;
         lp = &prev;
         rp = &pa;
     } else {
         if (c + cnext > 2 * (uint64_t)z->block)
-            return;
+            return ZRANK_OK;
         lp = &pa;
         rp = &next;
     }
@@ -563,10 +581,11 @@ void zrank_remove(struct zrank *z, const char *k, size_t klen)
     zr_remove_at(z, rp, leaf, rp->idx[leaf], -(int64_t)moved);
     zr_key_free(z, gone);
     z->blocks--;
+    return ZRANK_OK;
 }
 
-void zrank_find(const struct zrank *z, const char *k, size_t klen, const char **bound,
-                size_t *blen, uint64_t *before, uint64_t *count)
+void zrank_find(const struct zrank *z, const char *k, size_t klen, const char **bound, size_t *blen,
+                uint64_t *before, uint64_t *count)
 {
     struct zr_path pa;
     uint32_t leaf = z->height - 1;
@@ -583,8 +602,8 @@ void zrank_find(const struct zrank *z, const char *k, size_t klen, const char **
         *count = pa.node[leaf]->cnt[pa.idx[leaf]];
 }
 
-void zrank_at(const struct zrank *z, uint64_t r, const char **bound, size_t *blen,
-              uint64_t *first, uint64_t *count)
+void zrank_at(const struct zrank *z, uint64_t r, const char **bound, size_t *blen, uint64_t *first,
+              uint64_t *count)
 {
     struct zr_path pa;
     uint32_t leaf = z->height - 1;
@@ -605,10 +624,10 @@ void zrank_at(const struct zrank *z, uint64_t r, const char **bound, size_t *ble
 
 /* What zr_check_node() carries from leaf to leaf. */
 struct zr_check {
-    const struct zr_key *last;  /* the previous boundary, NULL before the first */
-    uint64_t last_cnt;          /* its block's count */
-    uint64_t blocks;            /* leaf entries seen */
-    size_t bytes;               /* charges seen */
+    const struct zr_key *last; /* the previous boundary, NULL before the first */
+    uint64_t last_cnt;         /* its block's count */
+    uint64_t blocks;           /* leaf entries seen */
+    size_t bytes;              /* charges seen */
     char *err;
     size_t errlen;
 };
@@ -620,8 +639,8 @@ static int zr_check_node(const struct zrank *z, const struct zr_node *x, uint32_
 {
     *sum = 0;
     ck->bytes += zr_charge((void *)x);
-    if (x->n < 1 || x->n > ZR_FAN || (lvl > 0 && x->n < ZR_MIN) || (lvl == 0 && !x->leaf &&
-                                                                      x->n < 2)) {
+    if (x->n < 1 || x->n > ZR_FAN || (lvl > 0 && x->n < ZR_MIN) ||
+        (lvl == 0 && !x->leaf && x->n < 2)) {
         snprintf(ck->err, ck->errlen, "level %u: a node of %u entries", lvl, x->n);
         return -1;
     }
@@ -699,14 +718,14 @@ int zrank_check(const struct zrank *z, char *err, size_t errlen)
 #define ZR_REG_BUCKETS0 16 /* buckets of a new registry's table (a power of two) */
 
 struct zrank_reg {
-    pthread_mutex_t mu;        /* guards everything below but 'max_bytes' */
-    size_t max_bytes;          /* budget for unpinned structures; immutable */
-    size_t charged;            /* sum of the held structures' 'charged' (mu) */
-    struct zrank **table;      /* hash chains by id (mu) */
-    size_t nbuckets;           /* a power of two (mu) */
-    uint64_t held;             /* structures in the table (mu) */
-    uint64_t pinned;           /* structures pinned, dropped ones included (mu) */
-    struct zrank *newest;      /* LRU of the unpinned held structures (mu) */
+    pthread_mutex_t mu;   /* guards everything below but 'max_bytes' */
+    size_t max_bytes;     /* budget for unpinned structures; immutable */
+    size_t charged;       /* sum of the held structures' 'charged' (mu) */
+    struct zrank **table; /* hash chains by id (mu) */
+    size_t nbuckets;      /* a power of two (mu) */
+    uint64_t held;        /* structures in the table (mu) */
+    uint64_t pinned;      /* structures pinned, dropped ones included (mu) */
+    struct zrank *newest; /* LRU of the unpinned held structures (mu) */
     struct zrank *oldest;
     uint64_t hits, misses, evictions; /* (mu) */
 };
@@ -883,11 +902,17 @@ void zrank_reg_put(struct zrank_reg *reg, uint64_t id, struct zrank *z)
     z->reg = reg;
     z->id = id;
     z->pins = 1;
-    z->dropped = 0;
     z->charged = z->bytes;
     reg->pinned++;
-    zr_reg_hash(reg, z);
-    zr_reg_fit(reg, &victims);
+    if (z->charged > reg->max_bytes) {
+        /* Never kept: rather than evict the others for it, hold it as if dropped. */
+        z->dropped = 1;
+        reg->evictions++;
+    } else {
+        z->dropped = 0;
+        zr_reg_hash(reg, z);
+        zr_reg_fit(reg, &victims);
+    }
     omk_mutex_unlock(&reg->mu);
     zr_free_victims(victims);
 }

@@ -17,13 +17,13 @@
  *   - a rank query: zrank_at() (or zrank_find() for a key) names a block; seek its
  *     boundary (the empty boundary: the start of the set's index) and step forward at
  *     most the block's count keys (2 * block size at most, see zrank_insert()).
- *   - each key added to the index: zrank_insert(); when it returns 1, find the block
+ *   - each key added to the index: zrank_insert(); when it says ZRANK_SPLIT, find the block
  *     again (zrank_find() of the same key), seek its boundary, step to the key at offset
  *     count / 2 and zrank_split() there, before any other call on the structure.
  *   - each key removed from the index: zrank_remove() (no I/O ever follows).
- *   - a change that could not be made in RocksDB, or a step that found fewer keys than
- *     promised: the structure no longer matches the disk; drop it (zrank_reg_drop()) and
- *     build again when next needed.
+ *   - a change that could not be made in RocksDB, a step that found fewer keys than
+ *     promised, or a ZRANK_STALE answer: the structure no longer matches the disk; drop
+ *     it (zrank_reg_drop()) and build again when next needed.
  * Keys may be passed whole or with the prefix every key of the set shares (the
  * collection id and the tag byte) cut off, as long as every call does the same.
  *
@@ -31,8 +31,9 @@
  * The registry may be used from any thread; its mutex is held only inside its calls.
  *
  * Caveats: counts are trusted: zrank_insert() of a key already counted or zrank_remove()
- * of a key not in the index make the structure lie (rank answers off by one) without it
- * being able to tell; zrank_check() only checks that it is self-consistent. */
+ * of a key not in the index make the structure lie (rank answers off by one), and it can
+ * tell only when a count would go below zero (ZRANK_STALE); zrank_check() only checks
+ * that it is self-consistent. */
 #ifndef OMK_STORE_ZRANK_H
 #define OMK_STORE_ZRANK_H
 
@@ -41,10 +42,18 @@
 
 /* Keys per block made by zrank_build_add(); blocks stay between ZRANK_BLOCK / 2 and
  * 2 * ZRANK_BLOCK keys (a smaller one survives only between two neighbours too full to
- * take it in). Chosen by bench/zrank-bench.c: 128 keeps the state near 0.5 bytes a
- * member (about 6 MB for 10M members) while a rank query steps at most 256 keys, a
- * RocksDB walk of about 16 us (the measurements are in zrank.c). */
+ * take it in). Chosen by bench/zrank-bench.c (figures in zrank.c): about 0.56 bytes a
+ * member (5.6 MB for 10M), and a rank query steps at most 256 keys, about 26 us of
+ * RocksDB iterator steps. */
 #define ZRANK_BLOCK 128
+
+/* Status codes: 0 OK, > 0 expected outcomes, < 0 errors. */
+enum zrank_rc {
+    ZRANK_OK = 0,
+    ZRANK_SPLIT = 1,  /* zrank_insert: the block must be split */
+    ZRANK_STALE = -1, /* the call contradicts the counts: the structure does not match the
+                       * index any more (nothing was changed); drop it */
+};
 
 struct zrank;
 
@@ -78,38 +87,39 @@ uint64_t zrank_blocks(const struct zrank *z);
 void zrank_build_add(struct zrank *z, const char *k, size_t klen);
 
 /* Count key 'k'/'klen' (borrowed), just added to the index, in the block holding it.
- * Returns 1 when that block now holds more than 2 * block size keys: the caller must
- * then zrank_split() it (see the owner protocol above) before any other call; 0
- * otherwise. O(log blocks). */
+ * Returns ZRANK_SPLIT when that block now holds more than 2 * block size keys (the
+ * caller must then zrank_split() it, see the owner protocol above, before any other
+ * call), else ZRANK_OK. O(log blocks). */
 int zrank_insert(struct zrank *z, const char *k, size_t klen);
 
 /* Cut the block holding key 'mid'/'midlen' (borrowed; copied) at 'mid': the keys before
  * 'mid', 'left_count' of them, stay in that block, and a new block with boundary 'mid'
- * takes the others. 'mid' must sort after the block's boundary, and 'left_count' must be
- * at most the block's count. O(log blocks). */
-void zrank_split(struct zrank *z, const char *mid, size_t midlen, uint64_t left_count);
+ * takes the others. Returns ZRANK_OK, or ZRANK_STALE (nothing changed) when 'mid' is that
+ * block's boundary or 'left_count' is above its count. O(log blocks). */
+int zrank_split(struct zrank *z, const char *mid, size_t midlen, uint64_t left_count);
 
 /* Uncount key 'k'/'klen' (borrowed), just removed from the index, from the block holding
- * it (which must count at least one key). A block left with fewer than block size / 2
- * keys is merged into its smaller neighbour when the two together hold at most 2 *
- * block size: the right one of the pair loses its boundary (the first block's "" is never
- * lost). No I/O is needed. O(log blocks). */
-void zrank_remove(struct zrank *z, const char *k, size_t klen);
+ * it. A block left with fewer than block size / 2 keys is merged into its smaller
+ * neighbour when the two together hold at most 2 * block size: the right one of the pair
+ * loses its boundary (the first block's "" is never lost). No I/O is needed. Returns
+ * ZRANK_OK, or ZRANK_STALE (nothing changed) when that block counts no key. O(log
+ * blocks). */
+int zrank_remove(struct zrank *z, const char *k, size_t klen);
 
 /* The block holding key 'k'/'klen' (borrowed; whether in the index or not): the last
  * block whose boundary sorts at or before 'k'. Writes its boundary to '*bound'/'*blen'
  * (memory of 'z', valid until the next change to 'z'; "" for the first block), the
  * number of keys in the blocks before it to '*before' (the rank of its first key) and its
  * count to '*count'. Any of the out-params may be NULL. O(log blocks). */
-void zrank_find(const struct zrank *z, const char *k, size_t klen, const char **bound,
-                size_t *blen, uint64_t *before, uint64_t *count);
+void zrank_find(const struct zrank *z, const char *k, size_t klen, const char **bound, size_t *blen,
+                uint64_t *before, uint64_t *count);
 
 /* The block holding rank 'r' (0-based, below zrank_total()): the block with
  * '*first' <= r < '*first' + '*count' (never an empty block). Writes its boundary as
  * zrank_find() does, the rank of its first key to '*first' and its count to '*count'.
  * Any of the out-params may be NULL. O(log blocks). */
-void zrank_at(const struct zrank *z, uint64_t r, const char **bound, size_t *blen,
-              uint64_t *first, uint64_t *count);
+void zrank_at(const struct zrank *z, uint64_t r, const char **bound, size_t *blen, uint64_t *first,
+              uint64_t *count);
 
 /* Self-check: the boundaries strictly ascending from "", every count and byte figure
  * adding up, every separator naming its subtree's first boundary, every leaf at the same
@@ -141,7 +151,9 @@ struct zrank *zrank_reg_get(struct zrank_reg *reg, uint64_t id);
 
 /* Adopt structure 'z' (takes ownership; not held by any registry) as the one of
  * collection 'id', which the registry must not hold already, pinned by the caller (release
- * it with zrank_reg_release()). May evict unpinned structures of other ids. */
+ * it with zrank_reg_release()). May evict unpinned structures of other ids to make room;
+ * a structure larger than the whole budget evicts nothing: it is not held (zrank_reg_get()
+ * does not find it), only lent back to the caller until its release frees it. */
 void zrank_reg_put(struct zrank_reg *reg, uint64_t id, struct zrank *z);
 
 /* Unpin 'z' (from zrank_reg_get() or zrank_reg_put()); 'z' must not be used afterwards.

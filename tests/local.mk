@@ -124,6 +124,21 @@ tests_integ_test_coll_SOURCES = tests/integ/test_coll.c tests/integ/tcoll.h
 tests_integ_test_coll_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_coll_LDADD = $(INTEG_LDADD)
 
+# The order-statistic structure of large sorted sets and its registry (store/zrank.c):
+# against a sorted array under random changes, eviction and pinning, threads.
+check_PROGRAMS += tests/unit/test_zrank
+TESTS += tests/unit/test_zrank
+tests_unit_test_zrank_SOURCES = tests/unit/test_zrank.c tests/tap.h
+tests_unit_test_zrank_LDADD = store/libomkstore.a common/libomkcommon.a $(PTHREAD_LIBS)
+# The same test over nodes of 8 entries (the store's have 32): a few thousand keys then
+# make trees four or five levels deep, and every merge and rebalance of inner nodes runs.
+check_PROGRAMS += tests/unit/test_zrank_fan8
+TESTS += tests/unit/test_zrank_fan8
+tests_unit_test_zrank_fan8_SOURCES = tests/unit/test_zrank.c tests/tap.h store/zrank.c \
+	store/zrank.h
+tests_unit_test_zrank_fan8_CPPFLAGS = $(AM_CPPFLAGS) -DZR_FAN=8
+tests_unit_test_zrank_fan8_LDADD = common/libomkcommon.a $(PTHREAD_LIBS)
+
 # Issue 21's lists (tests/integ/test_list.c): the non-blocking list commands, checked
 # against a model; the inline/split limit and a restart on omenkv only.
 LIST_INTEG = tests/integ/test_list
@@ -143,3 +158,13 @@ $(ZSET_INTEG): daemon/omenkv-server$(EXEEXT)
 tests_integ_test_zset_SOURCES = tests/integ/test_zset.c tests/integ/tcoll.h
 tests_integ_test_zset_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_zset_LDADD = $(INTEG_LDADD) -lm
+
+# SORT and SORT_RO over lists, sets and sorted sets (tests/integ/test_sort.c), run again on
+# omenkv with every collection split.
+SORT_INTEG = tests/integ/test_sort
+check_PROGRAMS += $(SORT_INTEG)
+TESTS += $(SORT_INTEG)
+$(SORT_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_sort_SOURCES = tests/integ/test_sort.c tests/integ/tcoll.h
+tests_integ_test_sort_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_sort_LDADD = $(INTEG_LDADD)
