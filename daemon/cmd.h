@@ -30,6 +30,8 @@ typedef void cmd_proc(struct client *c);
 #define CMD_NOQUEUE 0x200   /* runs at once even inside MULTI (EXEC, DISCARD, ...) */
 #define CMD_NOMULTI 0x400   /* refused inside MULTI, failing the transaction (Redis' no-multi:
                              * SHUTDOWN, SAVE) */
+#define CMD_BLOCKING 0x2000 /* may park the client until a key is ready (Redis' blocking:
+                             * BLPOP ... BZMPOP; daemon/blocking.c) */
 
 struct cmd_def {
     const char *name;    /* lower case */
