@@ -25,7 +25,7 @@ const int cmd_table_len = (int)OMK_ARRAY_LEN(cmd_table);
 _Static_assert(OMK_ARRAY_LEN(cmd_table) == CMD_COUNT, "CMD_COUNT counts the table's rows");
 
 #define CMD_NAME_MAX 32
-#define CMD_HASH_SIZE 256 /* power of two, well above the number of commands */
+#define CMD_HASH_SIZE 512 /* power of two, at least twice the number of commands */
 
 static short cmd_hash[CMD_HASH_SIZE]; /* index + 1 into cmd_table; 0 empty. Read-only after init */
 
@@ -73,6 +73,14 @@ const struct cmd_def *cmd_lookup(const char *name, size_t len)
         h = (h + 1) & (CMD_HASH_SIZE - 1);
     }
     return NULL;
+}
+
+int cmd_numkeys_index(const struct cmd_def *d)
+{
+    OMK_ASSERT(d->flags & CMD_MOVABLEKEYS);
+    if (d->first_key > 0)
+        return d->last_key + 1;
+    return d->flags & CMD_BLOCKING ? 2 : 1; /* BLMPOP, BZMPOP: after the timeout */
 }
 
 int cmd_arity_ok(int arity, int argc)
@@ -256,7 +264,7 @@ void cmd_flag_names(const struct cmd_def *d, void (*fn)(void *arg, const char *n
         {CMD_ADMIN, "admin"},     {CMD_NOSCRIPT, "noscript"}, {CMD_BLOCKING, "blocking"},
         {CMD_LOADING, "loading"},
         {CMD_STALE, "stale"},     {CMD_FAST, "fast"},         {CMD_NOAUTH, "no_auth"},
-        {CMD_NOMULTI, "no_multi"},
+        {CMD_NOMULTI, "no_multi"}, {CMD_MOVABLEKEYS, "movablekeys"},
     };
 
     for (size_t i = 0; i < OMK_ARRAY_LEN(names); i++)

@@ -30,6 +30,11 @@ typedef void cmd_proc(struct client *c);
 #define CMD_NOQUEUE 0x200   /* runs at once even inside MULTI (EXEC, DISCARD, ...) */
 #define CMD_NOMULTI 0x400   /* refused inside MULTI, failing the transaction (Redis' no-multi:
                              * SHUTDOWN, SAVE) */
+#define CMD_MOVABLEKEYS 0x1000 /* the keys are counted by a numkeys argument (Redis'
+                                * movablekeys: ZUNION, ZINTERCARD, ZMPOP, SINTERCARD); the
+                                * row's first/last/step name only the keys before it (a
+                                * destination), as Redis 7's COMMAND INFO does, and numkeys
+                                * is the argument right after them (cmd_numkeys_index) */
 #define CMD_BLOCKING 0x2000 /* may park the client until a key is ready (Redis' blocking:
                              * BLPOP ... BZMPOP; daemon/blocking.c) */
 
@@ -77,6 +82,11 @@ void cmd_init(void);
 
 /* The command named 'name'/'len' (any case), or NULL. */
 const struct cmd_def *cmd_lookup(const char *name, size_t len);
+
+/* The index in argv of the numkeys argument of command 'd' (CMD_MOVABLEKEYS): the one
+ * after the keys the row's first/last name, or argv[1] when it names none (argv[2], after
+ * the timeout, for a blocking command). */
+int cmd_numkeys_index(const struct cmd_def *d);
 
 /* Whether 'argc' arguments, the command name included, fit 'arity' (> 0: exactly that
  * many; < 0: at least -arity), for commands and subcommands alike. */

@@ -694,6 +694,7 @@ static void object_encoding(struct client *c)
         return;
     }
     switch (ki.type) {
+    case STORE_TYPE_ZSET: reply_bulk_cstr(c, ki.big ? "skiplist" : "listpack"); return;
     case STORE_TYPE_HASH: reply_bulk_cstr(c, ki.big ? "hashtable" : "listpack"); return;
     case STORE_TYPE_SET: reply_bulk_cstr(c, ki.big ? "hashtable" : "intset"); return;
     case STORE_TYPE_STRING: break;

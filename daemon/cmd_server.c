@@ -131,6 +131,8 @@ static int cmd_acl_categories(const struct cmd_def *d, const char *out[6])
         out[n++] = "@connection";
     else if (!strcmp(d->group, "hash"))
         out[n++] = "@hash";
+    else if (!strcmp(d->group, "sorted-set"))
+        out[n++] = "@sortedset";
     else if (!strcmp(d->group, "set"))
         out[n++] = "@set";
     out[n++] = d->flags & CMD_FAST ? "@fast" : "@slow";
@@ -179,7 +181,30 @@ static void cmd_reply_docs(struct client *c, const struct cmd_def *d)
     reply_bulk_cstr(c, d->group);
 }
 
-/* COMMAND GETKEYS command [arg ...]: the key arguments, from the table's first/last/step. */
+/* COMMAND GETKEYS of a command with movable keys ('d', its 'argc' arguments from
+ * c->argv[2]): the keys before numkeys (a destination), then the numkeys keys after it.
+ * A numkeys that is not a number from 1 to the arguments left is Redis' "Invalid
+ * arguments specified for command". */
+static void command_getkeys_movable(struct client *c, const struct cmd_def *d, int argc)
+{
+    const struct omk_slice *argv = &c->argv[2];
+    int idx = cmd_numkeys_index(d), nfixed = d->first_key > 0 ? d->last_key - d->first_key + 1 : 0;
+    long long numkeys;
+
+    if (idx >= argc || !omk_str2ll(argv[idx].p, argv[idx].len, &numkeys) || numkeys < 1 ||
+        numkeys > argc - idx - 1) {
+        reply_error(c, "ERR Invalid arguments specified for command");
+        return;
+    }
+    reply_array_len(c, nfixed + numkeys);
+    for (int i = 0; i < nfixed; i++)
+        reply_bulk(c, argv[d->first_key + i].p, argv[d->first_key + i].len);
+    for (long long i = 1; i <= numkeys; i++)
+        reply_bulk(c, argv[idx + i].p, argv[idx + i].len);
+}
+
+/* COMMAND GETKEYS command [arg ...]: the key arguments, from the table's first/last/step
+ * (or its numkeys argument). */
 static void command_getkeys(struct client *c)
 {
     const struct cmd_def *d = cmd_lookup(c->argv[2].p, c->argv[2].len);
@@ -191,6 +216,10 @@ static void command_getkeys(struct client *c)
     }
     if (!cmd_arity_ok(d->arity, argc)) {
         reply_error(c, "ERR Invalid number of arguments specified for command");
+        return;
+    }
+    if (d->flags & CMD_MOVABLEKEYS) {
+        command_getkeys_movable(c, d, argc);
         return;
     }
     if (d->first_key == 0) {

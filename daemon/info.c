@@ -123,14 +123,17 @@ static void info_memory(struct evbuffer *b)
                         "index_bytes_per_key:%.1f\r\n"
                         "index_depth:%u\r\n"
                         "used_memory_cache:%llu\r\n"
-                        "used_memory_scan_cursors:%llu\r\n",
+                        "used_memory_scan_cursors:%llu\r\n"
+                        "used_memory_zset_ranks:%llu\r\n"
+                        "zset_rank_sets:%llu\r\n",
                         used, h_used, rss, h_rss, (long long)server.cfg.maxmemory, h_max,
                         (unsigned long long)st.index_keys, (unsigned long long)st.index_bytes,
                         (unsigned long long)st.entry_bytes,
                         st.index_keys ? (double)(st.index_bytes + st.entry_bytes) /
                                             (double)st.index_keys : 0.0,
                         st.index_depth, (unsigned long long)st.cache_used_bytes,
-                        (unsigned long long)st.scan_cursor_bytes);
+                        (unsigned long long)st.scan_cursor_bytes,
+                        (unsigned long long)st.zrank_bytes, (unsigned long long)st.zrank_sets);
 }
 
 static void info_persistence(struct evbuffer *b)

@@ -18,6 +18,7 @@
 #include "store/format.h"
 #include "store/rocks.h"
 #include "store/store_internal.h"
+#include "store/zrank.h"
 
 /* ---- Live ids -------------------------------------------------------------------------
  * An open-addressing table (linear probing, backward-shift deletion) of id -> number of
@@ -140,6 +141,7 @@ int coll_ids_unref(struct store *s, uint64_t id)
         }
     }
     omk_mutex_unlock(&ids->mu);
+    zrank_reg_drop(s->zranks, id); /* a dead zset's rank blocks (never reused: ids are not) */
     return 1;
 }
 
@@ -177,6 +179,7 @@ void coll_ids_reset(struct store *s)
     memset(ids->refs, 0, ids->cap * sizeof(*ids->refs));
     ids->n = 0;
     omk_mutex_unlock(&ids->mu);
+    zrank_reg_clear(s->zranks); /* the index is loaded again: so are the blocks, lazily */
 }
 
 void coll_ids_loaded(struct store *s)
@@ -349,6 +352,12 @@ static void coll_pend_free(struct coll_pending *p)
 
 /* ---- Inline payloads -------------------------------------------------------------------- */
 
+/* 1 if elements of 'type' carry a value (a hash's, a zset's score), else 0 (a set). */
+static int coll_has_value(int type)
+{
+    return type == STORE_TYPE_HASH || type == STORE_TYPE_ZSET;
+}
+
 /* Decode inline payload 'p'/'len' of 'type' into c->el. 0, or -1 if malformed. */
 static int coll_inline_decode(struct coll *c, const char *p, size_t len)
 {
@@ -367,7 +376,7 @@ static int coll_inline_decode(struct coll *c, const char *p, size_t len)
         x->e = (struct omk_slice){p + off, l};
         off += l;
         x->v = (struct omk_slice){"", 0};
-        if (c->type == STORE_TYPE_HASH) {
+        if (coll_has_value(c->type)) {
             if (fmt_varint_get(p, len, &off, &l) != 0 || l > len - off)
                 return -1;
             x->v = (struct omk_slice){p + off, l};
@@ -391,7 +400,7 @@ static void coll_elem_append(unsigned char **buf, size_t *len, size_t *cap, int 
     if (e.len)
         memcpy(*buf + *len, e.p, e.len);
     *len += e.len;
-    if (type == STORE_TYPE_HASH) {
+    if (coll_has_value(type)) {
         *len += fmt_varint_put(*buf + *len, v.len);
         if (v.len)
             memcpy(*buf + *len, v.p, v.len);
@@ -516,8 +525,27 @@ int coll_find(struct coll *c, struct omk_slice e, struct omk_slice *v)
     return rc;
 }
 
-/* The element record of split element 'e' into the operation's batch. */
-static void coll_split_write(struct coll *c, struct omk_slice e, struct omk_slice v, int del)
+/* A zset's score-index record of member 'm' with score bytes 'v' (fmt_score_put) into
+ * batch 'b': put, or deleted ('del'). */
+static void coll_zscore_write(struct store *s, struct rocks_batch *b, uint64_t id,
+                              struct omk_slice m, struct omk_slice v, int del)
+{
+    struct fmt_key k;
+
+    OMK_ASSERT(v.len == 8);
+    fmt_zscore_key(&k, id, fmt_score_get(v.p), m.p, m.len);
+    if (del)
+        rocks_batch_delete_cf(s->rocks, b, ROCKS_CF_ELEMS, k.p, k.len);
+    else
+        rocks_batch_put_cf(s->rocks, b, ROCKS_CF_ELEMS, k.p, k.len, "", 0);
+    fmt_key_deinit(&k);
+}
+
+/* The element record of split element 'e' into the operation's batch: set to 'v', or
+ * deleted ('del'). A zset's score index follows: the record of its old score 'old'
+ * (NULL: it had none) goes, the new one comes. */
+static void coll_split_write(struct coll *c, struct omk_slice e, struct omk_slice v, int del,
+                             const struct omk_slice *old)
 {
     struct fmt_key k;
     struct store *s = c->op->s;
@@ -528,11 +556,22 @@ static void coll_split_write(struct coll *c, struct omk_slice e, struct omk_slic
     else
         rocks_batch_put_cf(s->rocks, c->op->w.b, ROCKS_CF_ELEMS, k.p, k.len, v.p, v.len);
     fmt_key_deinit(&k);
+    if (c->type != STORE_TYPE_ZSET)
+        return;
+    if (old)
+        coll_zscore_write(s, c->op->w.b, c->id, e, *old, 1);
+    if (!del)
+        coll_zscore_write(s, c->op->w.b, c->id, e, v, 0);
+    if (c->on_zscore)
+        c->on_zscore(c, e, old, del ? NULL : &v);
 }
 
 /* Whether split element 'e' is in 'c' now ('*present': its pending change, else
- * RocksDB) and whether RocksDB holds it ('*existed'). STORE_OK or an I/O error. */
-static int coll_split_state(struct coll *c, struct omk_slice e, int *present, int *existed)
+ * RocksDB) and whether RocksDB holds it ('*existed'); with 'old' non-NULL and the
+ * element present, its value now in '*old' (kept until the handle closes). STORE_OK or
+ * an I/O error. */
+static int coll_split_state(struct coll *c, struct omk_slice e, int *present, int *existed,
+                            struct omk_slice *old)
 {
     const struct coll_pend_ent *x = coll_pend_get(c->pend, e);
     char *buf = NULL;
@@ -542,9 +581,13 @@ static int coll_split_state(struct coll *c, struct omk_slice e, int *present, in
     if (x) {
         *present = !x->del;
         *existed = x->existed;
+        if (old && *present)
+            *old = (struct omk_slice){coll_keep(c, x->v, x->vlen), x->vlen};
         return STORE_OK;
     }
     rc = coll_split_get(c, e, &buf, &n);
+    if (rc == STORE_OK && old)
+        *old = (struct omk_slice){coll_keep(c, buf, n), n};
     rocks_free(buf);
     if (rc < 0)
         return rc;
@@ -580,9 +623,10 @@ int coll_set(struct coll *c, struct omk_slice e, struct omk_slice v, int *added)
         return STORE_OK;
     }
     {
-        int present, existed;
+        int present, existed, zset = c->type == STORE_TYPE_ZSET;
+        struct omk_slice old;
 
-        rc = coll_split_state(c, e, &present, &existed);
+        rc = coll_split_state(c, e, &present, &existed, zset ? &old : NULL);
         if (rc < 0)
             return rc;
         *added = !present;
@@ -592,7 +636,7 @@ int coll_set(struct coll *c, struct omk_slice e, struct omk_slice v, int *added)
             return STORE_OK; /* a member already there: nothing changes */
         c->changed = 1;
         coll_pend_put(c, e, v, 0, existed);
-        coll_split_write(c, e, v, 0);
+        coll_split_write(c, e, v, 0, zset && present ? &old : NULL);
         c->count += (uint64_t)*added;
         return STORE_OK;
     }
@@ -614,15 +658,16 @@ int coll_remove(struct coll *c, struct omk_slice e, int *removed)
         return STORE_OK;
     }
     {
-        int existed;
+        int existed, zset = c->type == STORE_TYPE_ZSET;
+        struct omk_slice old;
 
-        rc = coll_split_state(c, e, removed, &existed);
+        rc = coll_split_state(c, e, removed, &existed, zset ? &old : NULL);
         if (rc < 0)
             return rc;
         if (!*removed)
             return STORE_OK;
         coll_pend_put(c, e, (struct omk_slice){"", 0}, 1, existed);
-        coll_split_write(c, e, (struct omk_slice){"", 0}, 1);
+        coll_split_write(c, e, (struct omk_slice){"", 0}, 1, zset ? &old : NULL);
         c->count--;
         c->removed++;
         c->changed = 1;
@@ -639,7 +684,7 @@ static struct rocks_iter *coll_iter_at(struct coll *c, uint64_t pos, unsigned ch
     unsigned char from[FMT_ELEM_PREFIX];
     struct rocks_iter *it;
 
-    fmt_elem_prefix(end, c->id + 1, 0);
+    fmt_elem_prefix(end, c->id, UINT64_C(1) << FMT_POS_BITS); /* a zset's score index follows */
     fmt_elem_prefix(from, c->id, pos);
     it = store_log_iter(c->op->s, ROCKS_CF_ELEMS, (const char *)end, FMT_ELEM_PREFIX);
     rocks_iter_seek(it, (const char *)from, sizeof(from));
@@ -879,7 +924,7 @@ int coll_save(struct coll *c)
         return rc;
     c->fflags |= FMT_F_SPLIT;
     for (size_t i = 0; i < c->n; i++)
-        coll_split_write(c, c->el[i].e, c->el[i].v, 0);
+        coll_split_write(c, c->el[i].e, c->el[i].v, 0, NULL);
     coll_put_split(c);
     return STORE_OK;
 }
@@ -911,6 +956,10 @@ static void coll_build_put(struct coll_builder *bd, struct omk_slice e, struct o
     rocks_batch_put_cf(bd->s->rocks, bd->b, ROCKS_CF_ELEMS, k.p, k.len, v.p, v.len);
     bd->chunk += k.len + v.len;
     fmt_key_deinit(&k);
+    if (bd->type == STORE_TYPE_ZSET) {
+        coll_zscore_write(bd->s, bd->b, bd->id, e, v, 0);
+        bd->chunk += FMT_ZSCORE_PREFIX + e.len;
+    }
     if (bd->chunk >= COLL_CHUNK_BYTES)
         coll_build_flush(bd);
 }

@@ -2,7 +2,9 @@
  * store/): a hash or a set opened inside a store operation, read and changed element by
  * element whatever its layout (inline: one record; split: one record per element in the
  * element column family), then saved in one write set; the live-id set the element
- * filter asks; the id counter. ops_hash.c and ops_set.c are its users.
+ * filter asks; the id counter. ops_hash.c, ops_set.c and ops_zset.c are its users (a
+ * zset is a map of members to 8-byte scores here; a split one also keeps its score
+ * index, written beside each element record: format.h).
  *
  * HOW IT WORKS. A collection is opened under its key's stripe (a store_op in write
  * mode, even to read: reads of a split collection then see one state, since no writer
@@ -72,7 +74,7 @@ struct coll_pending; /* a split collection's changes not yet written (coll.c) */
 struct coll {
     struct store_op *op;
     size_t ki;              /* its key in 'op' */
-    int type;               /* STORE_TYPE_HASH or STORE_TYPE_SET */
+    int type;               /* STORE_TYPE_HASH, STORE_TYPE_SET or STORE_TYPE_ZSET */
     int existed;            /* the key held such a collection when opened */
     unsigned fflags;        /* FMT_F_SPLIT, FMT_F_BIG as the collection stands now */
     int64_t expire_ms;      /* its expiry (kept by every write) */
@@ -87,6 +89,12 @@ struct coll {
     size_t nmem, capmem;
     struct store_val *src;
     struct coll_pending *pend; /* split */
+    /* A split zset's score-index change, told as it enters the write set: member 'm'
+     * left score bytes 'old' (NULL: it was absent) for 'nw' (NULL: removed). NULL: none
+     * (ops_zset.c sets it to keep its rank blocks, zrank.h). */
+    void (*on_zscore)(struct coll *c, struct omk_slice m, const struct omk_slice *old,
+                      const struct omk_slice *nw);
+    void *zarg;
 };
 
 /* Open key 'ki' of locked write operation 'op' as a collection of 'type'. STORE_OK (a

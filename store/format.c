@@ -100,7 +100,7 @@ uint64_t fmt_elem_pos(const char *p, size_t len)
     return omk_hash(p, len) >> (64 - FMT_POS_BITS);
 }
 
-static void fmt_be64_put(unsigned char *out, uint64_t v)
+void fmt_u64_be_put(unsigned char *out, uint64_t v)
 {
     for (int i = 7; i >= 0; i--) {
         out[i] = (unsigned char)v;
@@ -119,8 +119,8 @@ static uint64_t fmt_be64_get(const char *p)
 
 void fmt_elem_prefix(unsigned char *out, uint64_t id, uint64_t pos)
 {
-    fmt_be64_put(out, id);
-    fmt_be64_put(out + 8, pos);
+    fmt_u64_be_put(out, id);
+    fmt_u64_be_put(out + 8, pos);
 }
 
 void fmt_elem_key(struct fmt_key *k, uint64_t id, uint64_t pos, const char *p, size_t len)
@@ -247,4 +247,32 @@ double fmt_score_key_get(const void *p)
     u = (u >> 63) ? u & ~(UINT64_C(1) << 63) : ~u;
     memcpy(&d, &u, 8);
     return d;
+}
+
+void fmt_zscore_prefix(unsigned char *out, uint64_t id, double score)
+{
+    fmt_u64_be_put(out, id);
+    out[8] = FMT_ZSCORE_TAG;
+    fmt_score_key_put(out + 9, score);
+}
+
+void fmt_zscore_key(struct fmt_key *k, uint64_t id, double score, const char *m, size_t mlen)
+{
+    k->len = FMT_ZSCORE_PREFIX + mlen;
+    k->p = k->len <= sizeof(k->buf) ? k->buf : omk_malloc(k->len);
+    fmt_zscore_prefix((unsigned char *)k->p, id, score);
+    if (mlen)
+        memcpy(k->p + FMT_ZSCORE_PREFIX, m, mlen);
+}
+
+int fmt_zscore_decode(const char *k, size_t klen, uint64_t *id, double *score, const char **m,
+                      size_t *mlen)
+{
+    if (klen < FMT_ZSCORE_PREFIX || (unsigned char)k[8] != FMT_ZSCORE_TAG)
+        return -1;
+    *id = fmt_be64_get(k);
+    *score = fmt_score_key_get(k + 9);
+    *m = k + FMT_ZSCORE_PREFIX;
+    *mlen = klen - FMT_ZSCORE_PREFIX;
+    return 0;
 }

@@ -175,6 +175,8 @@ int fmt_varint_get(const char *p, size_t len, size_t *off, uint64_t *v);
 /* Little-endian 64-bit words of split payloads and meta records. */
 void fmt_u64_put(unsigned char *out, uint64_t v);
 uint64_t fmt_u64_get(const void *p);
+/* 8 bytes big-endian (key prefixes: bytewise order is numeric order). */
+void fmt_u64_be_put(unsigned char *out, uint64_t v);
 
 /* The element count of the collection payload 'p'/'len' with flags 'flags' (inline: its
  * leading varint; split: its count word), and with FMT_F_SPLIT its id in '*id' (else
@@ -188,6 +190,14 @@ double fmt_score_get(const void *p);
  * order; -0 written as 0; never NaN) and back. */
 void fmt_score_key_put(unsigned char *out, double score);
 double fmt_score_key_get(const void *p);
+
+/* A zset's score-index key (FMT_ZSCORE_PREFIX bytes then the member): the prefix of
+ * collection 'id' at 'score' into 'out'; the whole key into 'k' (fmt_key_deinit); and
+ * back (0, or -1 if 'k' is not a score-index key). */
+void fmt_zscore_prefix(unsigned char *out, uint64_t id, double score);
+void fmt_zscore_key(struct fmt_key *k, uint64_t id, double score, const char *m, size_t mlen);
+int fmt_zscore_decode(const char *k, size_t klen, uint64_t *id, double *score, const char **m,
+                      size_t *mlen);
 
 int fmt_coll_meta(unsigned flags, const char *p, size_t len, uint64_t *count, uint64_t *id);
 

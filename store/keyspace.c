@@ -605,6 +605,8 @@ void store_op_begin(struct store_op *op, struct store *s, enum store_op_mode mod
                                                  : omk_malloc(n * sizeof(*op->key));
     op->l.idx = NULL;
     op->l.n = 0;
+    op->before_unlock = NULL;
+    op->before_unlock_arg = NULL;
     if (mode == STORE_OP_WRITE)
         store_ws_init(&op->w);
 }
@@ -796,6 +798,8 @@ int store_op_end(struct store_op *op, int rc)
             if (crc < 0)
                 rc = crc;
         }
+        if (op->before_unlock)
+            op->before_unlock(op, rc, op->before_unlock_arg);
         store_keyunlock(s, &op->l);
     }
     store_rdunlock(s);

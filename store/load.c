@@ -3,6 +3,7 @@
  * (commit.c's resume), and checking that the two still agree (store_check). */
 #include "config.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -287,6 +288,8 @@ void store_index_clear_db(struct store *s, int db)
 /* A split collection as the index holds it. */
 struct coll_rec {
     uint64_t id, count, seen;
+    uint64_t zseen; /* a zset's score-index records */
+    int zset;
 };
 
 struct coll_recs {
@@ -304,7 +307,9 @@ static int coll_rec_collect(const struct idx_entry *e, void *arg)
         r->cap = r->cap ? 2 * r->cap : 64;
         r->v = omk_realloc(r->v, r->cap * sizeof(*r->v));
     }
-    r->v[r->n++] = (struct coll_rec){__atomic_load_n(&e->loc, __ATOMIC_ACQUIRE) >> 2, e->val_len, 0};
+    r->v[r->n++] = (struct coll_rec){
+        __atomic_load_n(&e->loc, __ATOMIC_ACQUIRE) >> 2, e->val_len, 0, 0,
+        ((idx_entry_flags(e) >> STORE_EF_TYPE_SHIFT) & 7) == STORE_TYPE_ZSET};
     return 0;
 }
 
@@ -342,7 +347,20 @@ int store_coll_check(struct store *s, char *err, size_t errlen)
         size_t klen, elen;
         const char *k = rocks_iter_key(it, &klen), *e;
         uint64_t id, pos;
+        double score;
 
+        if (klen > 8 && (unsigned char)k[8] == FMT_ZSCORE_TAG) { /* a zset's score index */
+            if (fmt_zscore_decode(k, klen, &id, &score, &e, &elen) != 0 || isnan(score)) {
+                snprintf(err, errlen, "a score-index record has a malformed key");
+                rc = STORE_ERR_VALUE;
+                break;
+            }
+            while (at < r.n && r.v[at].id < id)
+                at++;
+            if (at < r.n && r.v[at].id == id)
+                r.v[at].zseen++;
+            continue;
+        }
         if (fmt_elem_decode(k, klen, &id, &pos, &e, &elen) != 0 ||
             pos != fmt_elem_pos(e, elen)) {
             snprintf(err, errlen, "an element record has a malformed key");
@@ -358,7 +376,12 @@ int store_coll_check(struct store *s, char *err, size_t errlen)
         rc = rocks_iter_status(it);
     rocks_iter_free(it);
     for (size_t i = 0; i < r.n && rc == STORE_OK; i++) {
-        if (r.v[i].seen != r.v[i].count) {
+        if (r.v[i].zseen != (r.v[i].zset ? r.v[i].count : 0)) {
+            snprintf(err, errlen, "collection id %llu counts %llu members, %llu in its score index",
+                     (unsigned long long)r.v[i].id, (unsigned long long)r.v[i].count,
+                     (unsigned long long)r.v[i].zseen);
+            rc = STORE_ERR_VALUE;
+        } else if (r.v[i].seen != r.v[i].count) {
             snprintf(err, errlen, "collection id %llu counts %llu elements, %llu on disk",
                      (unsigned long long)r.v[i].id, (unsigned long long)r.v[i].count,
                      (unsigned long long)r.v[i].seen);

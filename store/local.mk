@@ -7,7 +7,7 @@ store_libomkstore_a_SOURCES = store/keyspace.c store/commit.c store/checkpoint.c
 	store/rocks.c store/rocks.h store/recover.c \
 	store/store.c store/scan.c store/ops_keys.c store/expire.c \
 	store/ops_string.c store/cache.c store/cache.h \
-	store/coll.c store/coll.h store/ops_hash.c store/ops_set.c store/reclaim.c
+	store/coll.c store/coll.h store/ops_hash.c store/ops_set.c store/ops_zset.c store/zrank.c store/zrank.h store/reclaim.c
 store_libomkstore_a_CFLAGS = $(AM_CFLAGS) $(ROCKSDB_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_store
@@ -49,4 +49,12 @@ check_PROGRAMS += tests/unit/test_store_coll
 TESTS += tests/unit/test_store_coll
 tests_unit_test_store_coll_SOURCES = tests/unit/test_store_coll.c tests/tap.h
 tests_unit_test_store_coll_LDADD = store/libomkstore.a index/libomkindex.a \
+	common/libomkcommon.a $(ROCKSDB_LIBS) -lpthread
+
+# The sorted-set operations (store/ops_zset.c) against a model kept by the test: every
+# range, rank and change, inline and split, the algebra and the *STORE forms.
+check_PROGRAMS += tests/unit/test_store_zset
+TESTS += tests/unit/test_store_zset
+tests_unit_test_store_zset_SOURCES = tests/unit/test_store_zset.c tests/tap.h
+tests_unit_test_store_zset_LDADD = store/libomkstore.a index/libomkindex.a \
 	common/libomkcommon.a $(ROCKSDB_LIBS) -lpthread

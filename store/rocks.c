@@ -980,6 +980,17 @@ void rocks_iter_next(struct rocks_iter *it)
     rocksdb_iter_next(it->it);
 }
 
+void rocks_iter_prev(struct rocks_iter *it)
+{
+    rocksdb_iter_prev(it->it);
+}
+
+void rocks_iter_seek_for_prev(struct rocks_iter *it, const char *key, size_t klen)
+{
+    if (it->it)
+        rocksdb_iter_seek_for_prev(it->it, key, klen);
+}
+
 const char *rocks_iter_key(struct rocks_iter *it, size_t *len)
 {
     return rocksdb_iter_key(it->it, len);

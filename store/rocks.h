@@ -159,6 +159,10 @@ void rocks_iter_seek(struct rocks_iter *it, const char *key, size_t klen);
 void rocks_iter_seek_to_last(struct rocks_iter *it);
 int rocks_iter_valid(struct rocks_iter *it);
 void rocks_iter_next(struct rocks_iter *it);
+/* Step back; position at the last key <= 'key' (walks toward lower keys: a bound above
+ * does not apply to them, callers check keys). */
+void rocks_iter_prev(struct rocks_iter *it);
+void rocks_iter_seek_for_prev(struct rocks_iter *it, const char *key, size_t klen);
 /* The current key / value; valid until the iterator moves or is freed. */
 const char *rocks_iter_key(struct rocks_iter *it, size_t *len);
 const char *rocks_iter_value(struct rocks_iter *it, size_t *len);

@@ -29,6 +29,7 @@
 #include "store/format.h"
 #include "store/rocks.h"
 #include "store/store_internal.h"
+#include "store/zrank.h"
 
 const char *store_strerror(int rc)
 {
@@ -190,10 +191,12 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
         omk_oom(sizeof(*s));
     memset(s, 0, sizeof(*s));
     s->ids = coll_ids_new(); /* before RocksDB opens: its element filter asks it */
+    s->zranks = zrank_reg_new(STORE_ZRANK_BUDGET);
     store_set_coll_limits(s, &c->coll);
     rc = rocks_open(c, coll_ids_live, s, &s->rocks, err, errlen);
     if (rc != STORE_OK) {
         coll_ids_free(s->ids);
+        zrank_reg_free(s->zranks);
         omk_free(s);
         return rc;
     }
@@ -219,6 +222,7 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
         idx_shards_free(s->ix, NULL);
         rocks_close(s->rocks);
         coll_ids_free(s->ids);
+        zrank_reg_free(s->zranks);
         omk_free(s);
         return rc;
     }
@@ -268,6 +272,7 @@ void store_close(struct store *s)
     cache_free(s->cache); /* after the entries that pointed at its items */
     rocks_close(s->rocks);
     coll_ids_free(s->ids); /* after RocksDB: its compactions ask it */
+    zrank_reg_free(s->zranks);
     for (int i = 0; i < STORE_STRIPES; i++)
         pthread_mutex_destroy(&s->stripe[i]);
     for (int l = 0; l < STORE_LANES; l++)
@@ -442,11 +447,24 @@ void store_stats_get(struct store *s, struct store_stats *out)
     out->cache_evictions = cs.evictions;
     out->cache_max_value = atomic_load(&s->cache_max_value);
     out->scan_cursor_bytes = scan_table_bytes(s->scans);
+    {
+        struct zrank_reg_stats zs;
+
+        zrank_reg_stats_get(s->zranks, &zs);
+        out->zrank_bytes = zrank_reg_bytes(s->zranks);
+        out->zrank_sets = zs.held;
+    }
 }
 
 uint64_t store_disk_bytes(struct store *s)
 {
     return rocks_disk_bytes(s->rocks);
+}
+
+void store_test_zrank(struct store *s, uint64_t min_count, uint32_t block)
+{
+    s->zrank_min = min_count;
+    s->zrank_block = block;
 }
 
 void store_test_fail_next(struct store *s, enum rocks_op op, int rc)

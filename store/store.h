@@ -220,6 +220,8 @@ struct store_stats {
     uint64_t cache_evictions;  /* values it evicted to keep within the budget */
     uint64_t cache_max_value;  /* longer values bypass it, bytes */
     uint64_t scan_cursor_bytes; /* SCAN cursor table: resume points held, bytes */
+    uint64_t zrank_bytes;      /* rank blocks of large sorted sets held in RAM, bytes */
+    uint64_t zrank_sets;       /* sorted sets they cover */
 };
 
 void store_stats_get(struct store *s, struct store_stats *out);

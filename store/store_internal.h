@@ -16,6 +16,7 @@
 #include "store/store.h"
 
 #define STORE_STRIPES 1024 /* per-key mutexes; a power of two */
+#define STORE_ZRANK_BUDGET ((size_t)64 << 20) /* rank blocks kept unpinned (zrank.h) */
 #define STORE_LANES 16     /* reader lanes of 'excl' (threads beyond 16 share lanes) */
 #define STORE_LINE 64      /* bytes of a cache line */
 
@@ -27,6 +28,7 @@ struct store_lane {
 
 struct scan_table;
 struct coll_ids;
+struct zrank_reg;
 struct reclaimer;
 
 /* LOCKS, and the order in which they are taken (never the reverse):
@@ -111,6 +113,9 @@ struct store {
 
     struct cache *cache;            /* hot values (lock 6); items found through 'loc' */
     struct coll_ids *ids;           /* live collection ids and the id counter (coll.c) */
+    struct zrank_reg *zranks;       /* rank blocks of large split zsets (zrank.h) */
+    uint64_t zrank_min;             /* test hook: 0, or the size blocks start at */
+    uint32_t zrank_block;           /* test hook: 0, or the keys per block */
     struct reclaimer *reclaim;      /* compactions of dead collections (reclaim.c) */
     _Atomic uint64_t lim_hash_entries, lim_hash_value, lim_set_entries, lim_inline;
     _Atomic uint64_t lim_zset_entries, lim_zset_value;
@@ -358,6 +363,11 @@ struct store_op {
     struct store_op_key key_inline[2];
     struct store_keylock l;  /* the stripes a write holds */
     struct store_ws w;       /* what a write commits */
+    /* A write's last step under its stripes: called by store_op_end() with the outcome
+     * (the commit's error if it failed) after the commit, before the unlock (NULL: none).
+     * It must not call the store. */
+    void (*before_unlock)(struct store_op *op, int rc, void *arg);
+    void *before_unlock_arg;
 };
 
 /* Start operation 'op' of 'mode' on 'n' keys (named next with store_op_key()). */
@@ -544,6 +554,11 @@ size_t scan_table_bytes(struct scan_table *t);
  * same error path as a real failure. Arming a read error also empties the value cache,
  * so that the next value read does reach RocksDB. */
 void store_test_fail_next(struct store *s, enum rocks_op op, int rc);
+
+/* Test hook: split zsets from 'min_count' members get rank blocks of 'block' keys
+ * (defaults ZSET_BLOCKS_MIN and ZRANK_BLOCK: small values let a unit test reach every
+ * path of ops_zset.c's blocks with small sets). Before any zset is used. */
+void store_test_zrank(struct store *s, uint64_t min_count, uint32_t block);
 
 /* Write finite 'v' into 'out' (STORE_FLOAT_STR_MAX bytes) as Redis writes INCRBYFLOAT
  * results; returns the length (ops_string.c). */

@@ -123,3 +123,13 @@ tests_integ_test_set_LDADD = $(INTEG_LDADD)
 tests_integ_test_coll_SOURCES = tests/integ/test_coll.c tests/integ/tcoll.h
 tests_integ_test_coll_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_coll_LDADD = $(INTEG_LDADD)
+
+# Issue 21's sorted sets: every non-blocking command, its options, errors and reply types,
+# small and split sets, checked against a model (tests/integ/test_zset.c).
+ZSET_INTEG = tests/integ/test_zset
+check_PROGRAMS += $(ZSET_INTEG)
+TESTS += $(ZSET_INTEG)
+$(ZSET_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_zset_SOURCES = tests/integ/test_zset.c tests/integ/tcoll.h
+tests_integ_test_zset_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_zset_LDADD = $(INTEG_LDADD) -lm

@@ -677,7 +677,10 @@ static void test_get(void)
         "rocksdb-block-size", "rocksdb-write-buffer-size", "rocksdb-max-background-jobs",
         "rocksdb-wal-recovery-mode", "rocksdb-repair", "rocksdb-max-open-files",
         "hash-max-listpack-entries", "hash-max-ziplist-entries", "hash-max-listpack-value",
-        "hash-max-ziplist-value", "set-max-intset-entries", "collection-inline-max-bytes",
+        "hash-max-ziplist-value", "set-max-intset-entries", "zset-max-listpack-entries",
+        "zset-max-ziplist-entries", "zset-max-listpack-value", "zset-max-ziplist-value",
+        "list-max-listpack-size", "list-max-ziplist-size", "list-compress-depth",
+        "collection-inline-max-bytes",
     };
     struct server_config c;
     struct got g;
