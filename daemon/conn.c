@@ -436,8 +436,15 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
     struct client *c = arg;
 
-    OMK_UNUSED(bev);
     if (what & BEV_EVENT_TIMEOUT)
         omk_log(OMK_LOG_VERBOSE, "Closing idle client id=%llu", (unsigned long long)c->id);
+    /* A peer that shut down only its sending side still reads: the replies of this pass
+     * (a pop served to a parked client, which took its element) leave at the end of the
+     * pass, as Redis writes them before it reads the end of the stream, then it closes. */
+    if ((what & BEV_EVENT_EOF) && c->pass_is_held && evbuffer_get_length(c->out) > 0) {
+        c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+        bufferevent_disable(bev, EV_READ);
+        return;
+    }
     conn_free(c);
 }
