@@ -427,6 +427,12 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 
 void conn_unparked(struct client *c)
 {
+    /* What conn_read_cb checks after a request: the served reply may have passed an
+     * output limit (the client is then closed, as after any command). */
+    if (conn_check_obuf_limits(c) || (c->flags & CLIENT_CLOSING)) {
+        conn_free(c);
+        return;
+    }
     conn_apply_timeout(c);
     if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
         bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS | BEV_TRIG_IGNORE_WATERMARKS);

@@ -80,8 +80,9 @@ void conn_apply_timeout(struct client *c);
  * thread. */
 void conn_apply_timeout_all(struct worker *w);
 
-/* 'c' is no longer parked (blocking.c): give it back its idle timeout and run the
- * requests that arrived while it was parked. Owner thread. */
+/* 'c' is no longer parked (blocking.c) and its last reply is queued: close it if that
+ * reply passed an output limit (freeing 'c'), else give it back its idle timeout and run
+ * the requests that arrived while it was parked. Owner thread. */
 void conn_unparked(struct client *c);
 
 /* Close 'c' now, dropping unsent replies, and free it (owner thread). */
