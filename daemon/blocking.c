@@ -456,13 +456,6 @@ static void block_serve(struct block *b)
         b->waits[i].k->dirty = 0;
         turns[n++] = &b->waits[i];
     }
-    omk_mutex_unlock(&blocking_mu);
-    if (req) {
-        if (turns != small)
-            omk_free(turns);
-        block_answer_unblock(b, req); /* passes the turns on */
-        return;
-    }
     for (size_t i = 1; i < n; i++) /* insertion sort by grant order: n is small */
         for (size_t j = i; j > 0 && turns[j - 1]->granted > turns[j]->granted; j--) {
             struct bwait *t = turns[j];
@@ -470,6 +463,13 @@ static void block_serve(struct block *b)
             turns[j] = turns[j - 1];
             turns[j - 1] = t;
         }
+    omk_mutex_unlock(&blocking_mu);
+    if (req) {
+        if (turns != small)
+            omk_free(turns);
+        block_answer_unblock(b, req); /* passes the turns on */
+        return;
+    }
     for (size_t i = 0; i < n && !served; i++) {
         b->serving = turns[i];
         b->kept = 0;
