@@ -45,6 +45,7 @@
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <event2/event.h>
@@ -437,6 +438,14 @@ static void block_run(struct client *c)
     atomic_store_explicit(&c->last_us, omk_mono_us(), memory_order_relaxed);
 }
 
+/* qsort() order of waiters by the time they got their key's turn (blocking_mu). */
+static int bwait_cmp_granted(const void *a, const void *b)
+{
+    uint64_t x = (*(struct bwait *const *)a)->granted, y = (*(struct bwait *const *)b)->granted;
+
+    return (x > y) - (x < y);
+}
+
 /* Serve woken client 'b': answer CLIENT UNBLOCK, or try its pop on each key whose turn it
  * holds, in the order it got them, until one pops; then pass on or give back the turns
  * of the keys where it popped nothing (see HOW A KEY WAKES ITS WAITERS). */
@@ -456,13 +465,8 @@ static void block_serve(struct block *b)
         b->waits[i].k->dirty = 0;
         turns[n++] = &b->waits[i];
     }
-    for (size_t i = 1; i < n; i++) /* insertion sort by grant order: n is small */
-        for (size_t j = i; j > 0 && turns[j - 1]->granted > turns[j]->granted; j--) {
-            struct bwait *t = turns[j];
-
-            turns[j] = turns[j - 1];
-            turns[j - 1] = t;
-        }
+    if (n > 1)
+        qsort(turns, n, sizeof(*turns), bwait_cmp_granted);
     omk_mutex_unlock(&blocking_mu);
     if (req) {
         if (turns != small)
