@@ -17,9 +17,10 @@
  *     in the order they blocked, one after the other;
  *   - the key was dirty meanwhile: the turn goes back to the first waiter (a change may
  *     have come after its pop looked);
- *   - the key holds another type: the turn moves to the next waiter (a BZPOPMIN behind a
- *     BLPOP on a key that became a sorted set); past the last one the key is 'stale', and
- *     the next client to park on it takes a look;
+ *   - the key holds another type: the turn moves to the next waiter of the other kind (a
+ *     BZPOPMIN behind BLPOPs on a key that became a sorted set; the BLPOPs behind would
+ *     fail alike); past the last one the key is 'stale', and the next client to park on
+ *     it takes a look;
  *   - the key was missing: nobody has the turn until the next touch.
  * A waiter that leaves holding a turn (timeout, CLIENT UNBLOCK, disconnect) passes it to
  * the new first waiter, so no wake-up is lost; a client that parks as the first waiter
@@ -103,6 +104,8 @@ struct block {
     struct worker *w;
     uint64_t id;                 /* c->id, for CLIENT UNBLOCK */
     const struct cmd_def *d;     /* the command, run again to serve it */
+    int zset;                    /* it pops sorted sets (else lists): waiters of one kind
+                                  * meet a key of another type alike */
     int argc;
     struct omk_slice *argv;      /* its arguments, copied into one allocation */
     size_t nwaits;
@@ -294,6 +297,7 @@ static void block_park(struct client *c, const struct blocking_pop *bp)
     b->w = c->worker;
     b->id = c->id;
     b->d = &cmd_table[idx];
+    b->zset = strcmp(b->d->group, "list") != 0;
     b->argc = c->argc;
     for (int i = 0; i < c->argc; i++)
         bytes += c->argv[i].len;
@@ -499,9 +503,13 @@ static void block_serve(struct block *b)
         OMK_ASSERT(k->token == wt); /* only this thread moves a turn of its own waiter */
         if (k->dirty) {
             bk_grant(k, k->head);
-        } else if (wt->other_type) {
-            bk_grant(k, wt->next);
-            k->stale = wt->next == NULL;
+        } else if (wt->other_type) { /* the next waiter of the other kind may pop */
+            struct bwait *next = wt->next;
+
+            while (next && next->b->zset == b->zset)
+                next = next->next;
+            bk_grant(k, next);
+            k->stale = next == NULL;
         } else {
             bk_grant(k, NULL);
         }
