@@ -743,6 +743,7 @@ struct race {
     _Atomic int stop;               /* the deadline passed */
     _Atomic int poppers_done;       /* poppers that left their loop */
     _Atomic long served[4];         /* replies by kind: pop, move, null, UNBLOCKED */
+    _Atomic long hangup_got;        /* hang-ups that still got an element */
 };
 
 static struct race race;
@@ -889,8 +890,10 @@ static void *race_quitter(void *arg)
         send_line(c, "BLPOP rq0 rq1 rq2 rq3 0");
         nanosleep(&ts, NULL);
         shutdown(c->fd, SHUT_WR);
-        if (redisGetReply(c, (void **)&r) == REDIS_OK && r)
+        if (redisGetReply(c, (void **)&r) == REDIS_OK && r) {
             race_reply(r, 0);
+            atomic_fetch_add(&race.hangup_got, 1);
+        }
         freeReplyObject(r);
         redisFree(c);
     }
@@ -954,8 +957,9 @@ static void test_race(redisContext *c)
             freeReplyObject(r);
         }
     }
-    diag("  %lld ms; replies: %ld with elements, %ld moves, %ld nulls, %ld UNBLOCKED",
-         (long long)(now_ms() - t0), atomic_load(&race.served[0]), atomic_load(&race.served[1]),
+    diag("  %lld ms; replies: %ld with elements (%ld to hang-ups), %ld moves, %ld nulls, "
+         "%ld UNBLOCKED", (long long)(now_ms() - t0), atomic_load(&race.served[0]),
+         atomic_load(&race.hangup_got), atomic_load(&race.served[1]),
          atomic_load(&race.served[2]), atomic_load(&race.served[3]));
     is_int(atomic_load(&race.received), RACE_TOTAL, "every pushed element was received");
     is_int(atomic_load(&race.dups), 0, "no element was received twice");
