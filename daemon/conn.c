@@ -447,7 +447,7 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
     /* A peer that shut down only its sending side still reads: the replies of this pass
      * (a pop served to a parked client, which took its element) leave at the end of the
      * pass, as Redis writes them before it reads the end of the stream, then it closes. */
-    if ((what & BEV_EVENT_EOF) && c->pass_is_held && evbuffer_get_length(c->out) > 0) {
+    if ((what & BEV_EVENT_EOF) && c->pass_is_held && evbuffer_get_length(c->out) > c->pass_base) {
         c->flags |= CLIENT_CLOSE_AFTER_REPLY;
         bufferevent_disable(bev, EV_READ);
         return;
