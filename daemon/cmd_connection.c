@@ -200,7 +200,8 @@ static void client_describe(struct evbuffer *b, const struct client *x, int64_t 
                         (unsigned long long)x->id, x->addr, x->laddr, x->fd, x->name ? x->name : "",
                         (long long)((now_ms - x->ctime_ms) / 1000),
                         (long long)((now_us > last_us ? now_us - last_us : 0) / 1000000),
-                        atomic_load_explicit(&x->parked, memory_order_relaxed) ? "b" : "N", x->db, idx >= 0 ? cmd_table[idx].name : "NULL", x->proto);
+                        atomic_load_explicit(&x->parked, memory_order_relaxed) ? "b" : "N", x->db,
+                        idx >= 0 ? cmd_table[idx].name : "NULL", x->proto);
 }
 
 /* Whether client id 'id' is one of 'ids' ('n' of them; n 0: every id is). */

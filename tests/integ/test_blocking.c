@@ -195,14 +195,16 @@ static void test_args(redisContext *c)
 
     is_error(cmd(c, "CLIENT UNBLOCK abc"), "ERR value is not an integer or out of range",
              "CLIENT UNBLOCK abc");
-    is_error(cmd(c, "CLIENT UNBLOCK abc FOO"), "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
+    is_error(cmd(c, "CLIENT UNBLOCK abc FOO"),
+             "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR",
              "CLIENT UNBLOCK checks the reason before the id");
     is_error(cmd(c, "CLIENT UNBLOCK 1 2 3"),
              "ERR unknown subcommand or wrong number of arguments for 'UNBLOCK'. Try CLIENT HELP.",
              "CLIENT UNBLOCK with too many arguments");
     is_error(cmd(c, "CLIENT UNBLOCK"), "ERR wrong number of arguments for 'client|unblock' command",
              "CLIENT UNBLOCK with no id");
-    is_integer(cmd(c, "CLIENT UNBLOCK %lld", client_id(c)), 0, "CLIENT UNBLOCK of a client not parked");
+    is_integer(cmd(c, "CLIENT UNBLOCK %lld", client_id(c)), 0,
+               "CLIENT UNBLOCK of a client not parked");
     is_integer(cmd(c, "CLIENT UNBLOCK 999999 ERROR"), 0, "CLIENT UNBLOCK of no such client");
     is_integer(cmd(c, "CLIENT UNBLOCK -3 TIMEOUT"), 0, "CLIENT UNBLOCK of a negative id");
 }
@@ -461,8 +463,8 @@ static void test_multi(redisContext *c)
     is_status(cmd(c, "RPUSH mq b"), "QUEUED", "RPUSH queued");
     is_status(cmd(c, "LPOP mq"), "QUEUED", "LPOP queued");
     r = cmd(c, "EXEC");
-    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 && r->element[2]->type == REDIS_REPLY_STRING &&
-           !strcmp(r->element[2]->str, "a"),
+    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+           r->element[2]->type == REDIS_REPLY_STRING && !strcmp(r->element[2]->str, "a"),
        "the LPOP inside EXEC took a: nobody is served in the middle of EXEC");
     freeReplyObject(r);
     is_array_of(next_reply(b), "mq b", "the parked client is served after EXEC, with b");
@@ -507,7 +509,8 @@ static void test_unblock(redisContext *c)
 
     send_line(b, "BZPOPMIN u 0");
     ok(wait_blocked(c, 1), "BZPOPMIN parks");
-    is_integer(cmd(c, "CLIENT UNBLOCK %lld timeout", id), 1, "CLIENT UNBLOCK id timeout (any case)");
+    is_integer(cmd(c, "CLIENT UNBLOCK %lld timeout", id), 1,
+               "CLIENT UNBLOCK id timeout (any case)");
     is_nil(next_reply(b), "null");
     is_integer(cmd(c, "RPUSH u x"), 1, "RPUSH u x after the unblock");
     is_integer(cmd(c, "LLEN u"), 1, "nobody took it");
@@ -670,7 +673,8 @@ static void test_connection(redisContext *c)
 
     tc_section(c, "what a parked client pipelines is bounded");
     r = cmd(c, "CONFIG GET client-query-buffer-limit");
-    is_status(cmd(c, "CONFIG SET client-query-buffer-limit 1mb"), "OK", "a 1 MB query buffer limit");
+    is_status(cmd(c, "CONFIG SET client-query-buffer-limit 1mb"), "OK",
+              "a 1 MB query buffer limit");
     b = park(c, "BLPOP qb 0", 1);
     {
         size_t n = 3u << 20;
@@ -912,7 +916,8 @@ static void *race_unblocker(void *arg)
         struct timespec ts = {0, 500 * 1000};
 
         if (id > 0)
-            freeReplyObject(cmd(c, "CLIENT UNBLOCK %lld %s", id, rand_r(&seed) % 2 ? "ERROR" : "TIMEOUT"));
+            freeReplyObject(
+                cmd(c, "CLIENT UNBLOCK %lld %s", id, rand_r(&seed) % 2 ? "ERROR" : "TIMEOUT"));
         nanosleep(&ts, NULL);
     }
     redisFree(c);
@@ -958,9 +963,9 @@ static void test_race(redisContext *c)
         }
     }
     diag("  %lld ms; replies: %ld with elements (%ld to hang-ups), %ld moves, %ld nulls, "
-         "%ld UNBLOCKED", (long long)(now_ms() - t0), atomic_load(&race.served[0]),
-         atomic_load(&race.hangup_got), atomic_load(&race.served[1]),
-         atomic_load(&race.served[2]), atomic_load(&race.served[3]));
+         "%ld UNBLOCKED",
+         (long long)(now_ms() - t0), atomic_load(&race.served[0]), atomic_load(&race.hangup_got),
+         atomic_load(&race.served[1]), atomic_load(&race.served[2]), atomic_load(&race.served[3]));
     is_int(atomic_load(&race.received), RACE_TOTAL, "every pushed element was received");
     is_int(atomic_load(&race.dups), 0, "no element was received twice");
     is_int(atomic_load(&race.bad), 0, "every reply was a pop, a null or UNBLOCKED");
