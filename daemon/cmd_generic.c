@@ -696,6 +696,7 @@ static void object_encoding(struct client *c)
     switch (ki.type) {
     case STORE_TYPE_ZSET: reply_bulk_cstr(c, ki.big ? "skiplist" : "listpack"); return;
     case STORE_TYPE_HASH: reply_bulk_cstr(c, ki.big ? "hashtable" : "listpack"); return;
+    case STORE_TYPE_LIST: reply_bulk_cstr(c, "quicklist"); return; /* 7.0: whatever its size */
     case STORE_TYPE_SET: reply_bulk_cstr(c, ki.big ? "hashtable" : "intset"); return;
     case STORE_TYPE_STRING: break;
     default: OMK_ASSERT(!"a type omenkv does not serve yet"); return;

@@ -131,6 +131,8 @@ static int cmd_acl_categories(const struct cmd_def *d, const char *out[6])
         out[n++] = "@connection";
     else if (!strcmp(d->group, "hash"))
         out[n++] = "@hash";
+    else if (!strcmp(d->group, "list"))
+        out[n++] = "@list";
     else if (!strcmp(d->group, "sorted-set"))
         out[n++] = "@sortedset";
     else if (!strcmp(d->group, "set"))

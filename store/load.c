@@ -285,11 +285,15 @@ void store_index_clear_db(struct store *s, int db)
 
 /* ---- Collections against their element records ------------------------------------------ */
 
-/* A split collection as the index holds it. */
+/* A split collection as the index holds it (a list's head and key from its record). */
 struct coll_rec {
     uint64_t id, count, seen;
-    uint64_t zseen; /* a zset's score-index records */
+    uint64_t zseen;    /* a zset's score-index records */
     int zset;
+    int list;          /* a list: its records are id | sequence number */
+    uint64_t head;     /* a list's first sequence number (read after the walk) */
+    char *key;         /* a list's RocksDB key, until its head is read (omk_free) */
+    size_t klen;
 };
 
 struct coll_recs {
@@ -300,6 +304,7 @@ struct coll_recs {
 static int coll_rec_collect(const struct idx_entry *e, void *arg)
 {
     struct coll_recs *r = arg;
+    struct coll_rec *c;
 
     if (!(idx_entry_flags(e) & STORE_EF_SPLIT))
         return 0;
@@ -307,9 +312,16 @@ static int coll_rec_collect(const struct idx_entry *e, void *arg)
         r->cap = r->cap ? 2 * r->cap : 64;
         r->v = omk_realloc(r->v, r->cap * sizeof(*r->v));
     }
-    r->v[r->n++] = (struct coll_rec){
-        __atomic_load_n(&e->loc, __ATOMIC_ACQUIRE) >> 2, e->val_len, 0, 0,
-        ((idx_entry_flags(e) >> STORE_EF_TYPE_SHIFT) & 7) == STORE_TYPE_ZSET};
+    c = &r->v[r->n++];
+    memset(c, 0, sizeof(*c));
+    c->id = __atomic_load_n(&e->loc, __ATOMIC_ACQUIRE) >> 2;
+    c->count = e->val_len;
+    c->zset = store_entry_type(e) == STORE_TYPE_ZSET;
+    c->list = store_entry_type(e) == STORE_TYPE_LIST;
+    if (c->list) { /* its head is read once the walk (and its shard lock) is over */
+        c->key = omk_memdup(e->key, e->key_len);
+        c->klen = e->key_len;
+    }
     return 0;
 }
 
@@ -320,6 +332,75 @@ static int coll_rec_cmp(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
+/* Read the head of split list 'c' from its top-level record. STORE_OK, STORE_ERR_VALUE
+ * (the record disagrees with the index: the fault in 'err') or an I/O error. */
+static int coll_rec_list_head(struct store *s, struct coll_rec *c, char *err, size_t errlen)
+{
+    char *v = NULL;
+    size_t n = 0;
+    int rc = rocks_get(s->rocks, c->key, c->klen, &v, &n);
+
+    if (rc == STORE_OK && (n != FMT_HDR_LEN + FMT_LIST_SPLIT_LEN ||
+                           fmt_u64_get(v + FMT_HDR_LEN) != c->id ||
+                           fmt_u64_get(v + FMT_HDR_LEN + 8) != c->count)) {
+        snprintf(err, errlen, "split list id %llu: its record does not match the index",
+                 (unsigned long long)c->id);
+        rc = STORE_ERR_VALUE;
+    } else if (rc == STORE_OK) {
+        c->head = fmt_u64_get(v + FMT_HDR_LEN + 16);
+    } else if (rc == STORE_NOTFOUND) {
+        snprintf(err, errlen, "split list id %llu: its record is missing",
+                 (unsigned long long)c->id);
+        rc = STORE_ERR_VALUE;
+    }
+    rocks_free(v);
+    return rc;
+}
+
+/* Count element record 'k'/'klen' (at least FMT_ELEM_PREFIX bytes) of collection 'c'
+ * ('c' NULL: of a dead id, which compaction drops; not judged), checking that it is where
+ * the layout puts it: a list's records hold head, head + 1, ... in key order, with no
+ * element bytes in the key; a zset's score-index record (byte 8 FMT_ZSCORE_TAG) decodes;
+ * any other element is at its position. 0, or -1 with the fault in 'err'. */
+static int coll_rec_count(struct coll_rec *c, const char *k, size_t klen, char *err,
+                          size_t errlen)
+{
+    uint64_t id, pos;
+    const char *e;
+    size_t elen;
+    double score;
+    int rc = fmt_elem_decode(k, klen, &id, &pos, &e, &elen);
+
+    OMK_ASSERT(rc == 0); /* the caller checked its length */
+    if (!c)
+        return 0; /* a dead id's: its layout is no longer known (a list's byte 8 may be
+                   * anything, FMT_ZSCORE_TAG included) */
+    if (c->list) {
+        if (elen != 0 || pos != c->head + c->seen) {
+            snprintf(err, errlen, "split list id %llu: record %llu has sequence number %llu, "
+                     "%llu expected", (unsigned long long)id, (unsigned long long)c->seen,
+                     (unsigned long long)pos, (unsigned long long)(c->head + c->seen));
+            return -1;
+        }
+        c->seen++;
+        return 0;
+    }
+    if ((unsigned char)k[8] == FMT_ZSCORE_TAG) { /* a zset's score index */
+        if (fmt_zscore_decode(k, klen, &id, &score, &e, &elen) != 0 || isnan(score)) {
+            snprintf(err, errlen, "a score-index record has a malformed key");
+            return -1;
+        }
+        c->zseen++;
+        return 0;
+    }
+    if (pos != fmt_elem_pos(e, elen)) {
+        snprintf(err, errlen, "an element record has a malformed key");
+        return -1;
+    }
+    c->seen++;
+    return 0;
+}
+
 int store_coll_check(struct store *s, char *err, size_t errlen)
 {
     struct coll_recs r = {0};
@@ -328,6 +409,9 @@ int store_coll_check(struct store *s, char *err, size_t errlen)
     int rc = STORE_OK;
 
     idx_shards_walk(s->ix, "", 0, 1, SIZE_MAX, coll_rec_collect, &r, NULL, NULL);
+    for (size_t i = 0; i < r.n && rc == STORE_OK; i++)
+        if (r.v[i].list)
+            rc = coll_rec_list_head(s, &r.v[i], err, errlen);
     if (r.n)
         qsort(r.v, r.n, sizeof(*r.v), coll_rec_cmp);
     for (size_t i = 0; i < r.n && rc == STORE_OK; i++) {
@@ -344,33 +428,22 @@ int store_coll_check(struct store *s, char *err, size_t errlen)
     }
     it = rocks_iter_new_cf(s->rocks, ROCKS_CF_ELEMS, NULL, 0, 1);
     for (rocks_iter_seek(it, "", 0); rc == STORE_OK && rocks_iter_valid(it); rocks_iter_next(it)) {
-        size_t klen, elen;
-        const char *k = rocks_iter_key(it, &klen), *e;
+        size_t klen;
+        const char *k = rocks_iter_key(it, &klen);
         uint64_t id, pos;
-        double score;
+        const char *e;
+        size_t elen;
 
-        if (klen > 8 && (unsigned char)k[8] == FMT_ZSCORE_TAG) { /* a zset's score index */
-            if (fmt_zscore_decode(k, klen, &id, &score, &e, &elen) != 0 || isnan(score)) {
-                snprintf(err, errlen, "a score-index record has a malformed key");
-                rc = STORE_ERR_VALUE;
-                break;
-            }
-            while (at < r.n && r.v[at].id < id)
-                at++;
-            if (at < r.n && r.v[at].id == id)
-                r.v[at].zseen++;
-            continue;
-        }
-        if (fmt_elem_decode(k, klen, &id, &pos, &e, &elen) != 0 ||
-            pos != fmt_elem_pos(e, elen)) {
+        if (fmt_elem_decode(k, klen, &id, &pos, &e, &elen) != 0) {
             snprintf(err, errlen, "an element record has a malformed key");
             rc = STORE_ERR_VALUE;
             break;
         }
         while (at < r.n && r.v[at].id < id)
             at++;
-        if (at < r.n && r.v[at].id == id)
-            r.v[at].seen++; /* else a dead id's record, which compaction drops */
+        if (coll_rec_count(at < r.n && r.v[at].id == id ? &r.v[at] : NULL, k, klen, err,
+                           errlen) != 0)
+            rc = STORE_ERR_VALUE;
     }
     if (rc == STORE_OK)
         rc = rocks_iter_status(it);
@@ -388,6 +461,8 @@ int store_coll_check(struct store *s, char *err, size_t errlen)
             rc = STORE_ERR_VALUE;
         }
     }
+    for (size_t i = 0; i < r.n; i++)
+        omk_free(r.v[i].key);
     omk_free(r.v);
     return rc;
 }

@@ -7,7 +7,8 @@ store_libomkstore_a_SOURCES = store/keyspace.c store/commit.c store/checkpoint.c
 	store/rocks.c store/rocks.h store/recover.c \
 	store/store.c store/scan.c store/ops_keys.c store/expire.c \
 	store/ops_string.c store/cache.c store/cache.h \
-	store/coll.c store/coll.h store/ops_hash.c store/ops_set.c store/ops_zset.c store/zrank.c store/zrank.h store/reclaim.c
+	store/coll.c store/coll.h store/ops_hash.c store/ops_set.c store/ops_zset.c store/zrank.c store/zrank.h store/reclaim.c \
+	store/ops_list.c store/list.h
 store_libomkstore_a_CFLAGS = $(AM_CFLAGS) $(ROCKSDB_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_store
@@ -57,4 +58,12 @@ check_PROGRAMS += tests/unit/test_store_zset
 TESTS += tests/unit/test_store_zset
 tests_unit_test_store_zset_SOURCES = tests/unit/test_store_zset.c tests/tap.h
 tests_unit_test_store_zset_LDADD = store/libomkstore.a index/libomkindex.a \
+	common/libomkcommon.a $(ROCKSDB_LIBS) -lpthread
+
+# The list operations (store/ops_list.c): every call on both layouts and between them, a
+# random run against a model of Redis' lists, COPY/DEL/expiry, threads on one list.
+check_PROGRAMS += tests/unit/test_store_list
+TESTS += tests/unit/test_store_list
+tests_unit_test_store_list_SOURCES = tests/unit/test_store_list.c tests/tap.h
+tests_unit_test_store_list_LDADD = store/libomkstore.a index/libomkindex.a \
 	common/libomkcommon.a $(ROCKSDB_LIBS) -lpthread

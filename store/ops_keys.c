@@ -15,6 +15,7 @@
 #include "common/omk.h"
 #include "store/coll.h"
 #include "store/format.h"
+#include "store/list.h"
 #include "store/rocks.h"
 #include "store/store.h"
 #include "store/store_internal.h"
@@ -202,6 +203,9 @@ static int keys_transfer(struct store *s, int sdb, struct omk_slice skey, int dd
     rc = store_op_lookup(&op, 1, STORE_WANT_STATE);
     if (rc == STORE_OK && dst->st.exists && !(mode & KEYS_OVERWRITE))
         rc = STORE_NOTSET;
+    if (rc == STORE_OK && (mode & KEYS_KEEP_SRC) && src->st.type == STORE_TYPE_LIST &&
+        (src->st.fflags & FMT_F_SPLIT))
+        return list_copy_split(&op); /* records keyed by sequence number: list.h */
     if (rc == STORE_OK && (mode & KEYS_KEEP_SRC) && src->st.type != STORE_TYPE_STRING &&
         (src->st.fflags & FMT_F_SPLIT))
         return keys_copy_split(&op, rc);

@@ -810,6 +810,18 @@ void rocks_batch_delete_range(struct rocks_batch *b, const char *begin, size_t b
     rocksdb_writebatch_delete_range(b->wb, begin, blen, end, elen);
 }
 
+void rocks_batch_delete_range_cf(struct rocks *r, struct rocks_batch *b, enum rocks_cf cf,
+                                 const char *begin, size_t blen, const char *end, size_t elen)
+{
+    OMK_ASSERT(!b->record); /* a transaction's batch index takes no range deletion */
+    rocksdb_writebatch_delete_range_cf(b->wb, rocks_cf_of(r, cf), begin, blen, end, elen);
+}
+
+int rocks_batch_recording(const struct rocks_batch *b)
+{
+    return b->record;
+}
+
 /* Whether a write may be tried now: STORE_OK, STORE_ERR_CORRUPT (read-only), or
  * STORE_ERR_IO (writes are refused after a failure; logged once, when it began). */
 static int rocks_write_allowed(struct rocks *r)

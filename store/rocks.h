@@ -115,6 +115,14 @@ void rocks_batch_record(struct rocks_batch *b);
 /* Delete every key k with 'begin' <= k < 'end'. */
 void rocks_batch_delete_range(struct rocks_batch *b, const char *begin, size_t blen,
                               const char *end, size_t elen);
+/* The same in column family 'cf'. One range tombstone, whatever the number of keys it
+ * covers; but until a compaction drops them every read of the range steps over the
+ * tombstones there, so they suit large ranges, not one per small delete. Not for a
+ * recording batch (a transaction's index takes no range deletion: see below). */
+void rocks_batch_delete_range_cf(struct rocks *r, struct rocks_batch *b, enum rocks_cf cf,
+                                 const char *begin, size_t blen, const char *end, size_t elen);
+/* 1 if 'b' records its changes for a transaction (rocks_batch_record), else 0. */
+int rocks_batch_recording(const struct rocks_batch *b);
 
 /* Apply 'b' atomically: into the memtable (readers see it once this returns) and into
  * the WAL's buffer in this process (the WAL is flushed by hand: manual_wal_flush). It

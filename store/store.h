@@ -694,8 +694,8 @@ enum store_end {
 
 /* LPUSH / RPUSH / LPUSHX / RPUSHX: push the 'n' elements one after the other at 'end'
  * (LPUSH a b c leaves c first), creating the list unless STORE_PUSH_X. STORE_OK with the
- * length after in '*len' (0 when STORE_PUSH_X found no list), STORE_WRONGTYPE, or an
- * error. */
+ * length after in '*len' (0 when STORE_PUSH_X found no list), STORE_TOOBIG (the list
+ * would pass 2^32 - 1 elements; nothing changed), STORE_WRONGTYPE, or an error. */
 int store_lpush(struct store *s, int db, struct omk_slice key, enum store_end end,
                 const struct omk_slice *elems, size_t n, int flags, uint64_t *len);
 
@@ -737,7 +737,8 @@ int store_lset(struct store *s, int db, struct omk_slice key, int64_t index,
 
 /* LINSERT: insert 'elem' before (or, 'after' 1, after) the first element equal to
  * 'pivot'. STORE_OK with the length after in '*len', or -1 when no element equals
- * 'pivot' (nothing changed), 0 for a missing key; STORE_WRONGTYPE, or an error. */
+ * 'pivot' (nothing changed), 0 for a missing key; STORE_TOOBIG (as store_lpush),
+ * STORE_WRONGTYPE, or an error. */
 int store_linsert(struct store *s, int db, struct omk_slice key, int after,
                   struct omk_slice pivot, struct omk_slice elem, int64_t *len);
 
@@ -757,8 +758,9 @@ typedef int store_index_cb(void *arg, uint64_t index);
 /* LPOS: call 'cb' with the index (from the head) of the elements equal to 'elem': from
  * the head when 'rank' > 0, skipping the first 'rank' - 1 matches, from the tail when
  * 'rank' < 0 (skipping -'rank' - 1); at most 'count' matches (0: all), comparing at most
- * 'maxlen' elements (0: all); '*n' says how many. 'rank' is never 0 (the caller's error).
- * STORE_OK, STORE_WRONGTYPE, or an error. */
+ * 'maxlen' elements (0: all); '*n' says how many. 'rank' is never 0 (the caller's error);
+ * INT64_MIN reports every match from the tail whatever 'count', as Redis 7.0.15 does
+ * (its negation of the rank overflows). STORE_OK, STORE_WRONGTYPE, or an error. */
 int store_lpos(struct store *s, int db, struct omk_slice key, struct omk_slice elem,
                int64_t rank, uint64_t count, uint64_t maxlen, store_index_cb *cb, void *arg,
                size_t *n);
@@ -767,7 +769,8 @@ int store_lpos(struct store *s, int db, struct omk_slice key, struct omk_slice e
  * and push it at 'to' of list 'dst' (created if missing; 'src' may be 'dst': a
  * rotation), in one batch. STORE_OK with the element in '*out' (release it),
  * STORE_NOTFOUND ('src' missing: nothing looked at 'dst'), STORE_WRONGTYPE ('src', or
- * 'dst' when 'src' has an element; nothing changed), or an error. */
+ * 'dst' when 'src' has an element; nothing changed), STORE_TOOBIG ('dst' full, as
+ * store_lpush; nothing changed), or an error. */
 int store_lmove(struct store *s, int db, struct omk_slice src, struct omk_slice dst,
                 enum store_end from, enum store_end to, struct store_val **out);
 

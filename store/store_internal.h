@@ -175,9 +175,11 @@ int store_index_check(struct store *s, uint64_t *keys, uint64_t *expires, uint64
                       char *err, size_t errlen);
 
 /* Check every split collection against its element records: as many records under its
- * id as its count, every live id held by exactly the keys that name it. Records of
- * dead ids (awaiting compaction) are allowed. Caller holds 'excl' as writer. STORE_OK,
- * STORE_ERR_VALUE with the first fault in 'err', or an I/O error. */
+ * id as its count, each where its layout puts it (a hash's, set's or zset's element at
+ * its position, and a zset's score index one record per member; a list's at head,
+ * head + 1, ... with no gap), every live id held by exactly the keys that name it.
+ * Records of dead ids (awaiting compaction) are allowed. Caller holds 'excl' as writer.
+ * STORE_OK, STORE_ERR_VALUE with the first fault in 'err', or an I/O error. */
 int store_coll_check(struct store *s, char *err, size_t errlen);
 
 /* Remove every key of database 'db' from the index (FLUSHDB, after RocksDB dropped

@@ -96,7 +96,7 @@ HEADER_TUS = tests/unit/hdr/common/omk.c tests/unit/hdr/common/omk_thread.c \
 	tests/unit/hdr/index/shard.c tests/unit/hdr/resp/resp.c \
 	tests/unit/hdr/store/store.c tests/unit/hdr/store/store_internal.c \
 	tests/unit/hdr/store/cache.c tests/unit/hdr/store/format.c tests/unit/hdr/store/rocks.c \
-	tests/unit/hdr/store/coll.c \
+	tests/unit/hdr/store/coll.c tests/unit/hdr/store/list.c tests/unit/hdr/store/zrank.c \
 	tests/unit/hdr/daemon/cfg.c tests/unit/hdr/daemon/cmd.c tests/unit/hdr/daemon/conn.c \
 	tests/unit/hdr/daemon/blocking.c tests/unit/hdr/daemon/info.c \
 	tests/unit/hdr/daemon/log.c tests/unit/hdr/daemon/multi.c tests/unit/hdr/daemon/pass.c \
@@ -134,6 +134,16 @@ tests_integ_test_set_LDADD = $(INTEG_LDADD)
 tests_integ_test_coll_SOURCES = tests/integ/test_coll.c tests/integ/tcoll.h
 tests_integ_test_coll_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_coll_LDADD = $(INTEG_LDADD)
+
+# Issue 21's lists (tests/integ/test_list.c): the non-blocking list commands, checked
+# against a model; the inline/split limit and a restart on omenkv only.
+LIST_INTEG = tests/integ/test_list
+check_PROGRAMS += $(LIST_INTEG)
+TESTS += $(LIST_INTEG)
+$(LIST_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_list_SOURCES = tests/integ/test_list.c tests/integ/tcoll.h
+tests_integ_test_list_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_list_LDADD = $(INTEG_LDADD)
 
 # Issue 21's sorted sets: every non-blocking command, its options, errors and reply types,
 # small and split sets, checked against a model (tests/integ/test_zset.c).
