@@ -512,28 +512,6 @@ void cmd_rpoplpush(struct client *c)
  * which keys to pop from (all, or the one that woke it); a pop that found nothing goes
  * to blocking_end(), which parks the client, keeps it parked, or answers inside EXEC. */
 
-/* Store callback of the blocking list pops: one element into the deferred reply. */
-static int cmd_blist_elem(void *arg, struct omk_slice elem)
-{
-    reply_bulk(arg, elem.p, elem.len);
-    return reply_deferred_full(arg);
-}
-
-/* Parse LEFT or RIGHT (any case) in argument 'i'. Returns 1 with '*end', or 0 after
- * replying Redis' syntax error. */
-static int cmd_blist_end_or_reply(struct client *c, int i, enum store_end *end)
-{
-    if (cmd_arg_is(c, i, "left"))
-        *end = STORE_LEFT;
-    else if (cmd_arg_is(c, i, "right"))
-        *end = STORE_RIGHT;
-    else {
-        reply_err_syntax(c);
-        return 0;
-    }
-    return 1;
-}
-
 /* BLPOP / BRPOP key [key ...] timeout: [key, element] from 'end' of the first key that
  * holds a list; a key of another type before it is WRONGTYPE, as Redis checks them in
  * order before it blocks. */
@@ -546,7 +524,7 @@ static void cmd_bpop_generic(struct client *c, enum store_end end)
     if (!blocking_begin_or_reply(c, c->argv[c->argc - 1], &c->argv[1], (size_t)c->argc - 2, &bp))
         return;
     reply_deferred_begin(c);
-    rc = store_lmpop(server.store, c->db, bp.keys, bp.nkeys, end, 1, cmd_blist_elem, c, &which,
+    rc = store_lmpop(server.store, c->db, bp.keys, bp.nkeys, end, 1, cmd_list_elem, c, &which,
                      &n);
     if (rc != STORE_OK) {
         reply_deferred_discard(c);
@@ -602,7 +580,7 @@ void cmd_blmove(struct client *c)
 {
     enum store_end from, to;
 
-    if (!cmd_blist_end_or_reply(c, 3, &from) || !cmd_blist_end_or_reply(c, 4, &to))
+    if (!cmd_list_end_or_reply(c, 3, &from) || !cmd_list_end_or_reply(c, 4, &to))
         return;
     cmd_bmove_generic(c, from, to, c->argv[5]);
 }
@@ -632,7 +610,7 @@ void cmd_blmpop(struct client *c)
         return;
     }
     at = 3 + (int)numkeys;
-    if (!cmd_blist_end_or_reply(c, at, &end))
+    if (!cmd_list_end_or_reply(c, at, &end))
         return;
     for (int i = at + 1; i < c->argc; i++) {
         if (count == 0 && cmd_arg_is(c, i, "count") && i + 1 < c->argc) {
@@ -648,7 +626,7 @@ void cmd_blmpop(struct client *c)
         return;
     reply_deferred_begin(c);
     rc = store_lmpop(server.store, c->db, bp.keys, bp.nkeys, end, count ? (uint64_t)count : 1,
-                     cmd_blist_elem, c, &which, &n);
+                     cmd_list_elem, c, &which, &n);
     if (rc != STORE_OK) {
         reply_deferred_discard(c);
         blocking_end(c, &bp, rc, BLOCKING_NULL_ARRAY);

@@ -950,28 +950,11 @@ void cmd_zscan(struct client *c)
  * which keys to pop from (all, or the one that woke it); a pop that found nothing goes
  * to blocking_end(), which parks the client, keeps it parked, or answers inside EXEC. */
 
-/* Store callback of BZPOPMIN / BZPOPMAX: member then score, flat, into the deferred
- * reply. */
-static int cmd_bzset_flat(void *arg, struct omk_slice member, double score)
-{
-    reply_bulk(arg, member.p, member.len);
-    reply_double(arg, score);
-    return reply_deferred_full(arg);
-}
-
-/* Store callback of BZMPOP: [member, score] per member, into the deferred reply. */
-static int cmd_bzset_pair(void *arg, struct omk_slice member, double score)
-{
-    reply_array_len(arg, 2);
-    reply_bulk(arg, member.p, member.len);
-    reply_double(arg, score);
-    return reply_deferred_full(arg);
-}
-
 /* BZPOPMIN / BZPOPMAX key [key ...] timeout: [key, member, score] from 'end' of the first
  * key that holds a sorted set (the score a bulk in RESP2, a double in RESP3). */
 static void cmd_bzpop_generic(struct client *c, enum store_end end)
 {
+    struct zset_acc acc = {c, 1, 0}; /* member, score: flat */
     struct blocking_pop bp;
     size_t which = 0, n = 0;
     int rc;
@@ -979,7 +962,7 @@ static void cmd_bzpop_generic(struct client *c, enum store_end end)
     if (!blocking_begin_or_reply(c, c->argv[c->argc - 1], &c->argv[1], (size_t)c->argc - 2, &bp))
         return;
     reply_deferred_begin(c);
-    rc = store_zmpop(server.store, c->db, bp.keys, bp.nkeys, end, 1, cmd_bzset_flat, c, &which,
+    rc = store_zmpop(server.store, c->db, bp.keys, bp.nkeys, end, 1, cmd_zset_member, &acc, &which,
                      &n);
     if (rc != STORE_OK) {
         reply_deferred_discard(c);
@@ -1007,6 +990,7 @@ void cmd_bzpopmax(struct client *c)
  * in Redis 7.0's order: numkeys, MIN|MAX, COUNT, then the timeout. */
 void cmd_bzmpop(struct client *c)
 {
+    struct zset_acc acc = {c, 1, 1}; /* [member, score] each, as ZMPOP */
     struct blocking_pop bp;
     long long numkeys, count = 0;
     enum store_end end;
@@ -1043,7 +1027,7 @@ void cmd_bzmpop(struct client *c)
         return;
     reply_deferred_begin(c);
     rc = store_zmpop(server.store, c->db, bp.keys, bp.nkeys, end, count ? (uint64_t)count : 1,
-                     cmd_bzset_pair, c, &which, &n);
+                     cmd_zset_member, &acc, &which, &n);
     if (rc != STORE_OK) {
         reply_deferred_discard(c);
         blocking_end(c, &bp, rc, BLOCKING_NULL_ARRAY);
