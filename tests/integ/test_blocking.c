@@ -1,18 +1,18 @@
-/* test_blocking.c - the blocking pops against a real server: BLPOP BRPOP BLMOVE
- * BRPOPLPUSH BLMPOP BZPOPMIN BZPOPMAX BZMPOP, their argument errors in Redis 7.0's order
- * and words, every reply shape in RESP2 and RESP3 (bytes where hiredis cannot tell a null
- * array from a null bulk), timeouts (decimals, 0 = forever, out-of-range ones), the order
- * in which several clients parked on a key are served (LPUSH of several elements serving
- * several clients), MULTI/EXEC (no blocking inside; a push in EXEC serves after it),
- * CLIENT UNBLOCK in both forms, a parked client that disconnects, keys made ready by
+/* test_blocking.c - the blocking pops against a real server: BLPOP BRPOP BLMOVE BRPOPLPUSH
+ * BLMPOP BZPOPMIN BZPOPMAX BZMPOP, their argument errors in Redis 7.0's order and words,
+ * every reply shape in RESP2 and RESP3 (bytes where hiredis cannot tell a null array from
+ * a null bulk), timeouts (decimals, 0 = forever, out-of-range ones), the order in which
+ * several clients parked on a key are served (LPUSH of several elements serving several
+ * clients), MULTI/EXEC (no blocking inside; a push in EXEC serves after it), CLIENT
+ * UNBLOCK in both forms, a parked client that disconnects or is killed, keys made ready by
  * RENAME, LMOVE, COPY, MOVE and ZUNIONSTORE, WRONGTYPE when called and when served (the
  * waiter stays; a BZPOPMIN behind a BLPOP is served; a BLMOVE whose destination is of
  * another type gets the error and the element goes to the next waiter), BLMOVE feeding a
  * client parked on its destination, pipelined requests waiting behind a parked one, the
- * idle timeout and the query buffer limit of a parked client, INFO blocked_clients,
- * CLIENT LIST flags=b, and a race: pushers, parked poppers, CLIENT UNBLOCK and clients
- * that hang up while parked, every element received exactly once. Every expectation
- * holds against redis-server 7.0.15 too (OMK_TEST_SERVER=127.0.0.1:port). */
+ * idle timeout and the query buffer limit of a parked client, INFO blocked_clients, CLIENT
+ * LIST flags=b, and a race: pushers, parked poppers, CLIENT UNBLOCK and (omenkv only)
+ * clients that hang up while parked, every element received exactly once. Every expectation holds against
+ * redis-server 7.0.15 too (OMK_TEST_SERVER=127.0.0.1:port). */
 #include "config.h"
 
 #include <poll.h>
@@ -526,6 +526,17 @@ static void test_unblock(redisContext *c)
     is_array_of(next_reply(b), "gone x", "the second is served");
     is_integer(cmd(c, "EXISTS gone"), 0, "nothing left");
     redisFree(b);
+
+    tc_section(c, "CLIENT KILL of a parked client");
+    b = ts_connect(&srv);
+    id = client_id(b);
+    send_line(b, "BLPOP killed 0");
+    ok(wait_blocked(c, 1), "BLPOP parks");
+    is_integer(cmd(c, "CLIENT KILL ID %lld", id), 1, "CLIENT KILL ID of the parked client");
+    ok(wait_blocked(c, 0), "it is no longer parked");
+    is_integer(cmd(c, "RPUSH killed x"), 1, "RPUSH killed x");
+    is_integer(cmd(c, "LLEN killed"), 1, "nobody took it");
+    redisFree(b);
 }
 
 /* ---- keys made ready by other writes ---- */
@@ -880,7 +891,10 @@ static void *race_popper(void *arg)
 }
 
 /* Park with no timeout, then hang up (half-close) a moment later: an element served just
- * before the hang-up still arrives; one after it stays in its list. */
+ * before the hang-up still arrives (omenkv writes the replies of its pass before it
+ * closes a half-closed client); one after it stays in its list. Not run against Redis,
+ * which drops a reply queued for a client whose end of stream it reads in the same turn
+ * of its event loop: a hang-up may cost it an element. */
 static void *race_quitter(void *arg)
 {
     unsigned seed = 99;
@@ -934,7 +948,8 @@ static void test_race(redisContext *c)
     pthread_mutex_init(&race.mu, NULL);
     for (int i = 0; i < RACE_POPPERS; i++)
         pthread_create(&pop[i], NULL, race_popper, (void *)(intptr_t)i);
-    pthread_create(&quit, NULL, race_quitter, NULL);
+    if (!srv.external)
+        pthread_create(&quit, NULL, race_quitter, NULL);
     pthread_create(&unblock, NULL, race_unblocker, NULL);
     for (int i = 0; i < RACE_PUSHERS; i++)
         pthread_create(&push[i], NULL, race_pusher, (void *)(intptr_t)i);
@@ -951,7 +966,8 @@ static void test_race(redisContext *c)
     }
     for (int i = 0; i < RACE_POPPERS; i++)
         pthread_join(pop[i], NULL);
-    pthread_join(quit, NULL);
+    if (!srv.external)
+        pthread_join(quit, NULL);
     pthread_join(unblock, NULL);
     for (int k = 0; k < RACE_KEYS; k++) {
         freeReplyObject(cmd(c, "LREM %s 0 wake", race_keys[k]));
