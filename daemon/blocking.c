@@ -40,7 +40,9 @@
  * parked. An EXEC holds every exec lane, so no waiter pops before it has finished.
  *
  * Lock order: a store stripe (the touch hook runs under it), then blocking_mu. Nothing
- * calls the store, or waits on anything, while holding blocking_mu. */
+ * calls the store, or waits on anything, while holding blocking_mu; the one system call
+ * under it is the pipe write that wakes a worker, and each worker has at most one such
+ * wake-up outstanding (bready_woken), so that pipe never fills because of it. */
 #include "config.h"
 
 #include <math.h>
@@ -217,8 +219,7 @@ static void bk_free(struct bkey *k)
 }
 
 /* Put 'b' at the end of its worker's queue of woken clients (once), and wake the worker
- * if no wake-up is on its way. The message is one pipe write, made under the mutex: at
- * most one is outstanding per worker, so the pipe never fills because of it. */
+ * if no wake-up is on its way (see the lock order above). */
 static void block_enqueue(struct block *b)
 {
     struct worker *w = b->w;
