@@ -343,9 +343,10 @@ static void block_park(struct client *c, const struct blocking_pop *bp)
         else
             k->head = wt;
         k->tail = wt;
-        /* A push between this client's pop and now found nobody to wake. */
+        /* A push between this client's pop and now found nobody to wake; on a stale key
+         * every earlier waiter has tried and failed since its last change. */
         if (!k->token && (k->head == wt || k->stale))
-            bk_grant(k, k->head);
+            bk_grant(k, wt);
     }
     for (size_t i = 0; i < b->nwaits; i++)
         b->waits[i].k->marker = NULL;
