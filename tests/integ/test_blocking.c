@@ -11,8 +11,8 @@
  * client parked on its destination, pipelined requests waiting behind a parked one, the
  * idle timeout and the query buffer limit of a parked client, INFO blocked_clients, CLIENT
  * LIST flags=b, and a race: pushers, parked poppers, CLIENT UNBLOCK and (omenkv only)
- * clients that hang up while parked, every element received exactly once. Every expectation holds against
- * redis-server 7.0.15 too (OMK_TEST_SERVER=127.0.0.1:port). */
+ * clients that hang up while parked, every element received exactly once. Every
+ * expectation holds against redis-server 7.0.15 too (OMK_TEST_SERVER=127.0.0.1:port). */
 #include "config.h"
 
 #include <poll.h>
