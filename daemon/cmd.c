@@ -271,3 +271,11 @@ void cmd_flag_names(const struct cmd_def *d, void (*fn)(void *arg, const char *n
         if (d->flags & names[i].flag)
             fn(arg, names[i].name);
 }
+
+void cmd_count_lookup(struct client *c, int hit)
+{
+    if (hit)
+        worker_stat_add(&c->worker->stats.keyspace_hits, 1);
+    else
+        worker_stat_add(&c->worker->stats.keyspace_misses, 1);
+}

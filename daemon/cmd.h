@@ -34,7 +34,9 @@ typedef void cmd_proc(struct client *c);
                                 * movablekeys: ZUNION, ZINTERCARD, ZMPOP, SINTERCARD); the
                                 * row's first/last/step name only the keys before it (a
                                 * destination), as Redis 7's COMMAND INFO does, and numkeys
-                                * is the argument right after them (cmd_numkeys_index) */
+                                * is the argument right after them (cmd_numkeys_index).
+                                * SORT and SORT_RO are movablekeys too, for keys their
+                                * options name: COMMAND GETKEYS has SORT's own rule */
 #define CMD_BLOCKING 0x2000 /* may park the client until a key is ready (Redis' blocking:
                              * BLPOP ... BZMPOP; daemon/blocking.c) */
 
@@ -87,6 +89,11 @@ const struct cmd_def *cmd_lookup(const char *name, size_t len);
  * after the keys the row's first/last name, or argv[1] when it names none (argv[2], after
  * the timeout, for a blocking command). */
 int cmd_numkeys_index(const struct cmd_def *d);
+
+/* Count one key lookup of a reading command for INFO stats (keyspace_hits/misses): a hit
+ * when the key was there, of whatever type (Redis counts the lookup before it checks the
+ * type). Owner thread. */
+void cmd_count_lookup(struct client *c, int hit);
 
 /* Whether 'argc' arguments, the command name included, fit 'arity' (> 0: exactly that
  * many; < 0: at least -arity), for commands and subcommands alike. */

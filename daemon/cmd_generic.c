@@ -1,6 +1,6 @@
 /* cmd_generic.c - the commands of Redis' "generic" group, which work on keys whatever
  * their type: DEL UNLINK EXISTS SCAN KEYS RANDOMKEY TYPE TTL PTTL EXPIRETIME PEXPIRETIME
- * [P]EXPIRE[AT] PERSIST TOUCH RENAME RENAMENX COPY MOVE OBJECT. Each parses its
+ * [P]EXPIRE[AT] PERSIST TOUCH RENAME RENAMENX COPY MOVE OBJECT SORT SORT_RO. Each parses its
  * arguments, makes one store call and replies; a missing key is answered from the index
  * alone. Also the argument helpers every group shares (ranges, SCAN-family cursors and
  * options, the random source) and the core of HSCAN and SSCAN. */
@@ -766,4 +766,114 @@ static const struct cmd_sub object_subs[] = {
 void cmd_object(struct client *c)
 {
     cmd_dispatch_sub(c, "object", object_subs, OMK_ARRAY_LEN(object_subs), 0);
+}
+
+/* ---- SORT and SORT_RO ------------------------------------------------------------------ */
+
+/* Parse the options of SORT / SORT_RO (c->argv[2..]) into '*o' one by one, as Redis 7.0
+ * does: a later ASC/DESC, LIMIT or STORE overrides an earlier one, BYs and GETs add up
+ * (the store applies Redis' rule to the BYs), and the first bad option ends the parse
+ * with its error: LIMIT's numbers "value is not an integer or out of range", anything
+ * else (STORE in SORT_RO, a keyword missing its arguments) "syntax error". The BY and
+ * GET patterns go to '*pats' (omk_free; slices into argv). 1, or 0 after the error
+ * reply. */
+static int cmd_sort_options_or_reply(struct client *c, int ro, struct store_sort_opts *o,
+                                     struct omk_slice **pats)
+{
+    struct omk_slice *by, *get;
+
+    memset(o, 0, sizeof(*o));
+    o->count = -1;
+    *pats = omk_malloc((size_t)c->argc * sizeof(**pats));
+    by = *pats;                /* BYs from the start, GETs from the middle: each option */
+    get = *pats + c->argc / 2; /* takes two arguments, so neither runs into the other */
+    o->by = by;
+    o->get = get;
+    for (int j = 2; j < c->argc; j++) {
+        int left = c->argc - j - 1;
+        long long offset, count;
+
+        if (cmd_arg_is(c, j, "asc")) {
+            o->desc = 0;
+        } else if (cmd_arg_is(c, j, "desc")) {
+            o->desc = 1;
+        } else if (cmd_arg_is(c, j, "alpha")) {
+            o->alpha = 1;
+        } else if (cmd_arg_is(c, j, "limit") && left >= 2) {
+            if (!cmd_range_arg_or_reply(c, c->argv[j + 1], LLONG_MIN, LLONG_MAX, NULL, &offset) ||
+                !cmd_range_arg_or_reply(c, c->argv[j + 2], LLONG_MIN, LLONG_MAX, NULL, &count))
+                return 0;
+            o->offset = offset;
+            o->count = count;
+            j += 2;
+        } else if (!ro && cmd_arg_is(c, j, "store") && left >= 1) {
+            o->store = &c->argv[++j];
+        } else if (cmd_arg_is(c, j, "by") && left >= 1) {
+            by[o->nby++] = c->argv[++j];
+        } else if (cmd_arg_is(c, j, "get") && left >= 1) {
+            get[o->nget++] = c->argv[++j];
+        } else {
+            reply_err_syntax(c);
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* store_sort_cb: one value of the result into the deferred reply (nil for NULL); stop
+ * once the reply is too big. */
+static int cmd_sort_value(void *arg, const struct omk_slice *val)
+{
+    if (val)
+        reply_bulk(arg, val->p, val->len);
+    else
+        reply_null(arg);
+    return reply_deferred_full(arg);
+}
+
+/* SORT / SORT_RO ('ro') key [BY pattern] [LIMIT offset count] [GET pattern ...]
+ * [ASC|DESC] [ALPHA] [STORE destination]: the options first, then the key (WRONGTYPE
+ * unless a list, set or sorted set), then the sorted values as an array (nil for a GET
+ * that names nothing) or, with STORE, their number. Every key looked up (the key sorted,
+ * each BY and GET key) counts in keyspace_hits/misses, as in Redis. */
+static void cmd_sort_generic(struct client *c, int ro)
+{
+    struct store_sort_opts o;
+    struct store_sort_lookups lk = {0};
+    struct omk_slice *pats;
+    uint64_t n = 0;
+    int rc;
+
+    if (!cmd_sort_options_or_reply(c, ro, &o, &pats)) {
+        omk_free(pats);
+        return;
+    }
+    if (!o.store)
+        reply_deferred_begin(c);
+    rc = store_sort(server.store, c->db, c->argv[1], &o, cmd_sort_value, c, &n, &lk);
+    for (uint64_t i = 0; i < lk.hits + lk.misses; i++)
+        cmd_count_lookup(c, i < lk.hits);
+    if (!o.store && rc == STORE_OK)
+        reply_deferred_end(c, (long long)n);
+    else if (!o.store)
+        reply_deferred_discard(c);
+    if (rc == STORE_NOTFLOAT)
+        reply_error(c, "ERR One or more scores can't be converted into double");
+    else if (rc != STORE_OK)
+        reply_err_store(c, rc);
+    else if (o.store)
+        reply_int(c, (long long)n);
+    omk_free(pats);
+}
+
+/* SORT key [options] [STORE destination] */
+void cmd_sort(struct client *c)
+{
+    cmd_sort_generic(c, 0);
+}
+
+/* SORT_RO key [options]: SORT without STORE (a syntax error here), so a read. */
+void cmd_sort_ro(struct client *c)
+{
+    cmd_sort_generic(c, 1);
 }

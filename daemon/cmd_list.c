@@ -24,16 +24,6 @@
 
 /* ---- Shared pieces ---- */
 
-/* Count one lookup of a read-only list command for INFO stats: a hit when the key was
- * there, of whatever type (Redis counts the lookup before it checks the type). */
-static void cmd_list_count_lookup(struct client *c, int hit)
-{
-    if (hit)
-        worker_stat_add(&c->worker->stats.keyspace_hits, 1);
-    else
-        worker_stat_add(&c->worker->stats.keyspace_misses, 1);
-}
-
 /* Whether 'key' exists, for a statistic only, when a store call's answer does not say
  * (an empty range of a list that is there). From RAM. */
 static int cmd_list_exists(struct client *c, struct omk_slice key)
@@ -264,7 +254,7 @@ void cmd_llen(struct client *c)
     uint64_t len = 0;
     int rc = store_llen(server.store, c->db, c->argv[1], &len);
 
-    cmd_list_count_lookup(c, rc == STORE_WRONGTYPE || (rc == STORE_OK && len > 0));
+    cmd_count_lookup(c, rc == STORE_WRONGTYPE || (rc == STORE_OK && len > 0));
     reply_store_int(c, rc, (long long)len);
 }
 
@@ -277,11 +267,11 @@ void cmd_lindex(struct client *c)
     int rc;
 
     if (!omk_str2ll(c->argv[2].p, c->argv[2].len, &index)) {
-        cmd_list_count_lookup(c, cmd_list_bad_index_reply(c, NULL));
+        cmd_count_lookup(c, cmd_list_bad_index_reply(c, NULL));
         return;
     }
     rc = store_lindex(server.store, c->db, c->argv[1], index, &v);
-    cmd_list_count_lookup(c, rc == STORE_NOTFOUND ? cmd_list_exists(c, c->argv[1])
+    cmd_count_lookup(c, rc == STORE_NOTFOUND ? cmd_list_exists(c, c->argv[1])
                                                   : rc == STORE_OK || rc == STORE_WRONGTYPE);
     reply_store_val(c, rc, v);
 }
@@ -305,7 +295,7 @@ void cmd_lrange(struct client *c)
     } else {
         reply_deferred_end(c, (long long)n);
     }
-    cmd_list_count_lookup(c, rc == STORE_WRONGTYPE || (rc == STORE_OK && n > 0) ||
+    cmd_count_lookup(c, rc == STORE_WRONGTYPE || (rc == STORE_OK && n > 0) ||
                                  (rc == STORE_OK && cmd_list_exists(c, c->argv[1])));
 }
 
@@ -377,7 +367,7 @@ void cmd_lpos(struct client *c)
     rc = store_lpos(server.store, c->db, c->argv[1], c->argv[2], rank,
                     acc.with_count ? (uint64_t)count : 1, (uint64_t)maxlen, cmd_lpos_match, &acc,
                     &n);
-    cmd_list_count_lookup(c, rc == STORE_WRONGTYPE || (rc == STORE_OK && n > 0) ||
+    cmd_count_lookup(c, rc == STORE_WRONGTYPE || (rc == STORE_OK && n > 0) ||
                                  (rc == STORE_OK && cmd_list_exists(c, c->argv[1])));
     if (rc != STORE_OK) {
         if (acc.with_count)

@@ -183,6 +183,29 @@ static void cmd_reply_docs(struct client *c, const struct cmd_def *d)
     reply_bulk_cstr(c, d->group);
 }
 
+/* COMMAND GETKEYS of SORT or ('ro') SORT_RO (its 'argc' arguments from c->argv[2]): the
+ * key sorted, then for SORT the destination of the last STORE, found as Redis'
+ * sortGetKeys finds it: LIMIT, GET and BY skip their arguments, and any other word is
+ * read as an option. */
+static void command_getkeys_sort(struct client *c, int argc, int ro)
+{
+    const struct omk_slice *argv = &c->argv[2];
+    int store = 0;
+
+    for (int i = 2; !ro && i < argc; i++) {
+        if (cmd_word_is(&argv[i], "limit"))
+            i += 2;
+        else if (cmd_word_is(&argv[i], "get") || cmd_word_is(&argv[i], "by"))
+            i++;
+        else if (cmd_word_is(&argv[i], "store") && i + 1 < argc)
+            store = i + 1;
+    }
+    reply_array_len(c, store ? 2 : 1);
+    reply_bulk(c, argv[1].p, argv[1].len);
+    if (store)
+        reply_bulk(c, argv[store].p, argv[store].len);
+}
+
 /* COMMAND GETKEYS of a command with movable keys ('d', its 'argc' arguments from
  * c->argv[2]): the keys before numkeys (a destination), then the numkeys keys after it.
  * A numkeys that is not a number from 1 to the arguments left is Redis' "Invalid
@@ -206,7 +229,7 @@ static void command_getkeys_movable(struct client *c, const struct cmd_def *d, i
 }
 
 /* COMMAND GETKEYS command [arg ...]: the key arguments, from the table's first/last/step
- * (or its numkeys argument). */
+ * (or its numkeys argument; SORT's STORE key by SORT's own rule). */
 static void command_getkeys(struct client *c)
 {
     const struct cmd_def *d = cmd_lookup(c->argv[2].p, c->argv[2].len);
@@ -218,6 +241,10 @@ static void command_getkeys(struct client *c)
     }
     if (!cmd_arity_ok(d->arity, argc)) {
         reply_error(c, "ERR Invalid number of arguments specified for command");
+        return;
+    }
+    if (d->proc == cmd_sort || d->proc == cmd_sort_ro) {
+        command_getkeys_sort(c, argc, d->proc == cmd_sort_ro);
         return;
     }
     if (d->flags & CMD_MOVABLEKEYS) {

@@ -17,15 +17,6 @@
 #include "daemon/server.h"
 #include "store/store.h"
 
-/* Count a read as a keyspace hit or miss for INFO stats. */
-static void cmd_count_lookup(struct client *c, int hit)
-{
-    if (hit)
-        worker_stat_add(&c->worker->stats.keyspace_hits, 1);
-    else
-        worker_stat_add(&c->worker->stats.keyspace_misses, 1);
-}
-
 /* Whether store outcome 'rc' means the key was found, for INFO's keyspace hits: a key
  * of another type was found too (Redis counts the lookup before it checks the type). */
 static int cmd_found(int rc)

@@ -1270,3 +1270,24 @@ int list_copy_split(struct store_op *op)
     list_close(&l);
     return rc;
 }
+
+/* ---- SORT ... STORE ------------------------------------------------------------------- */
+
+int store_lreplace(struct store *s, int db, struct omk_slice dst, const struct omk_slice *elems,
+                   size_t n)
+{
+    struct store_op op;
+    struct list l;
+    int rc;
+
+    /* A list opened empty whatever 'dst' holds: its save puts the new list over the old
+     * value (inline or split, by its size), or deletes the key when 'n' is 0. */
+    store_op_begin1(&op, s, STORE_OP_WRITE, db, dst);
+    memset(&l, 0, sizeof(l));
+    l.op = &op;
+    l.changed = 1;
+    rc = store_op_lookup(&op, 0, STORE_WANT_STATE);
+    if (rc == STORE_OK)
+        rc = list_push(&l, STORE_RIGHT, elems, n);
+    return list_end(&op, &l, rc);
+}

@@ -1701,3 +1701,18 @@ int store_zrangestore(struct store *s, int db, struct omk_slice dst, struct omk_
     zcopies_free(&z);
     return rc;
 }
+
+/* ---- SORT's conversion -------------------------------------------------------------- */
+
+int store_zconvert(struct store *s, int db, struct omk_slice key)
+{
+    struct store_op op;
+    struct coll c;
+    int rc = zset_begin(&op, &c, s, db, key);
+
+    if (rc == STORE_OK && c.existed && !(c.fflags & FMT_F_BIG)) {
+        c.fflags |= FMT_F_BIG; /* the members are as a skiplist holds them: no -0 to restore */
+        c.changed = 1;
+    }
+    return zset_end(&op, &c, rc);
+}

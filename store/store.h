@@ -774,6 +774,12 @@ int store_lpos(struct store *s, int db, struct omk_slice key, struct omk_slice e
 int store_lmove(struct store *s, int db, struct omk_slice src, struct omk_slice dst,
                 enum store_end from, enum store_end to, struct store_val **out);
 
+/* SORT ... STORE: replace 'dst' (whatever it held, and its expiry) with a list of the 'n'
+ * elements 'elems' in that order, in one atomic step, or delete it when 'n' is 0.
+ * STORE_OK, STORE_TOOBIG (more than 2^32 - 1 elements: nothing changed), or an error. */
+int store_lreplace(struct store *s, int db, struct omk_slice dst, const struct omk_slice *elems,
+                   size_t n);
+
 /* ---- Collections: sorted sets (store/ops_zset.c) ---------------------------------------
  * A sorted set maps binary-safe members to scores (doubles, never NaN), ordered by
  * (score, member bytes); -0 is stored as 0. The rules of the Collections block hold.
@@ -912,6 +918,74 @@ int store_zsetop_store(struct store *s, int db, enum store_setop op, struct omk_
 /* ZSCAN: as store_hscan(), 'cb' getting each member with its score. */
 int store_zscan(struct store *s, int db, struct omk_slice key, uint64_t cursor, const char *pat,
                 size_t plen, size_t count, store_zcb *cb, void *arg, uint64_t *next);
+
+/* SORT's mark on the sorted set it sorts: Redis 7.0 converts it to "skiplist" (OBJECT
+ * ENCODING), so a zset at 'key' still "listpack" leaves it for good; its members, scores
+ * and expiry stay as they are, but the write counts as a change of the key (WATCH).
+ * STORE_OK (also when 'key' is missing or already "skiplist"), STORE_WRONGTYPE, or an
+ * error. */
+int store_zconvert(struct store *s, int db, struct omk_slice key);
+
+/* ---- SORT (store/ops_sort.c) -------------------------------------------------------------
+ * SORT and SORT_RO over a list, a set or a sorted set, by Redis 7.0's rules (sort.c):
+ * the elements ordered by themselves or by the values a BY pattern names, cut by LIMIT,
+ * each mapped to the values of its GET patterns, replied or stored as a list. Built on
+ * the calls above, holding no lock of its own: the source is read in one call (one state
+ * of it), then each BY and GET lookup is a call of its own, so a write another client
+ * makes meanwhile may be seen by some lookups and not others (Redis runs the whole
+ * command at one instant). STORE replaces the destination in one call (store_lreplace).
+ *
+ * A pattern names a value for an element: "#" the element itself; else its first '*'
+ * is replaced by the element to give a key whose string value it names, or with
+ * "->field" after the '*', that hash field of the key. A pattern without '*', a missing
+ * key or field, or a key of another type names nothing (nil). As in Redis, the pattern is
+ * read as a C string where it looks for '*', "->" and "#": a zero byte ends that search. */
+
+struct store_sort_opts {
+    const struct omk_slice *by;   /* the BY patterns, in order ('nby' of them); the last
+                                   * one counts, but if any has no '*' nothing is sorted
+                                   * (Redis' rule): a list or sorted set keeps its order
+                                   * (DESC reverses it), a set comes in no order (sorted as
+                                   * ALPHA when 'store' is set, as Redis does). None: the
+                                   * elements are sorted by themselves */
+    size_t nby;
+    const struct omk_slice *get;  /* the GET patterns, in order ('nget' of them); none:
+                                   * the elements themselves are the result */
+    size_t nget;
+    int64_t offset, count;        /* LIMIT offset count ('count' < 0: to the end); without
+                                   * LIMIT 0 and -1. Clamped as Redis clamps them */
+    int desc;                     /* DESC: the order reversed */
+    int alpha;                    /* ALPHA: compared as byte strings, else as numbers */
+    const struct omk_slice *store; /* STORE destination; NULL: the result goes to 'cb' */
+};
+
+/* Called per value of the result, in order: 'val' is the value (valid during the call),
+ * or NULL for a nil (a GET that named nothing). Returns 0 to go on, non-zero to stop (the
+ * caller gives up its reply). Runs with no store lock held. */
+typedef int store_sort_cb(void *arg, const struct omk_slice *val);
+
+/* The keys store_sort() looked up, for INFO's keyspace_hits and keyspace_misses as Redis'
+ * lookupKeyRead counts them: the key sorted, then each key a BY or GET pattern named (not
+ * "#", nor a pattern without '*'); a hit when the key exists, whatever it holds. */
+struct store_sort_lookups {
+    uint64_t hits, misses;
+};
+
+/* SORT key [options 'o'] of database 'db'. Without 'o->store', call 'cb' for each value
+ * of the result; with it, replace 'o->store' by the result (nil values as empty strings;
+ * an empty result deletes it). '*n' is the number of values (Redis' reply: the array's
+ * length, or STORE's count). Numbers are read as Redis 7.0 reads them (strtod taking
+ * every byte up to the first zero byte, neither NaN nor out of range), a missing BY value
+ * counting as 0; equal numbers are ordered by the elements' bytes. ALPHA compares bytes
+ * (up to the first zero byte unless storing: Redis' strcoll in the C locale), a missing
+ * BY value first. Returns STORE_OK, STORE_WRONGTYPE ('key' is not a list, set or sorted
+ * set; a missing key is an empty list), STORE_NOTFLOAT (a value to sort by does not read
+ * as a number: Redis' "One or more scores can't be converted into double"; nothing
+ * stored), or an error (a lookup's: some values may have gone to 'cb'). A sorted set
+ * read, whatever the outcome after the read, is marked "skiplist" (store_zconvert).
+ * '*lk' (zeroed by the caller) counts the lookups made, whatever the outcome. */
+int store_sort(struct store *s, int db, struct omk_slice key, const struct store_sort_opts *o,
+               store_sort_cb *cb, void *arg, uint64_t *n, struct store_sort_lookups *lk);
 
 /* ---- Checkpoints (store/checkpoint.c) ------------------------------------------------ */
 

@@ -154,3 +154,13 @@ $(ZSET_INTEG): daemon/omenkv-server$(EXEEXT)
 tests_integ_test_zset_SOURCES = tests/integ/test_zset.c tests/integ/tcoll.h
 tests_integ_test_zset_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_zset_LDADD = $(INTEG_LDADD) -lm
+
+# SORT and SORT_RO over lists, sets and sorted sets (tests/integ/test_sort.c), run again on
+# omenkv with every collection split.
+SORT_INTEG = tests/integ/test_sort
+check_PROGRAMS += $(SORT_INTEG)
+TESTS += $(SORT_INTEG)
+$(SORT_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_sort_SOURCES = tests/integ/test_sort.c tests/integ/tcoll.h
+tests_integ_test_sort_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_sort_LDADD = $(INTEG_LDADD)
