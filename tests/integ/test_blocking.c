@@ -5,7 +5,7 @@
  * several clients parked on a key are served (LPUSH of several elements serving several
  * clients), MULTI/EXEC (no blocking inside; a push in EXEC serves after it), CLIENT
  * UNBLOCK in both forms, a parked client that disconnects or is killed, keys made ready by
- * RENAME, LMOVE, COPY, MOVE and ZUNIONSTORE, WRONGTYPE when called and when served (the
+ * RENAME, LMOVE, COPY, MOVE, SORT STORE and ZUNIONSTORE, WRONGTYPE when called and when served (the
  * waiter stays; a BZPOPMIN behind a BLPOP is served; a BLMOVE whose destination is of
  * another type gets the error and the element goes to the next waiter), BLMOVE feeding a
  * client parked on its destination, pipelined requests waiting behind a parked one, the
@@ -572,6 +572,12 @@ static void test_ready_by(redisContext *c)
     is_integer(cmd(c, "MOVE rk 0"), 1, "MOVE rk 0");
     is_status(cmd(c, "SELECT 0"), "OK", "SELECT 0");
     is_array_of(next_reply(b), "rk v4", "MOVE into the db serves it");
+
+    send_line(b, "BLPOP sk 0");
+    wait_blocked(c, 1);
+    is_integer(cmd(c, "RPUSH unsorted 3 1 2"), 3, "RPUSH unsorted 3 1 2");
+    is_integer(cmd(c, "SORT unsorted STORE sk"), 3, "SORT unsorted STORE sk");
+    is_array_of(next_reply(b), "sk 1", "SORT ... STORE serves it the head of the sorted list");
 
     send_line(b, "BZPOPMAX zk 0");
     wait_blocked(c, 1);
