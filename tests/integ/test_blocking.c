@@ -5,14 +5,15 @@
  * several clients parked on a key are served (LPUSH of several elements serving several
  * clients), MULTI/EXEC (no blocking inside; a push in EXEC serves after it), CLIENT
  * UNBLOCK in both forms, a parked client that disconnects or is killed, keys made ready by
- * RENAME, LMOVE, COPY, MOVE, SORT STORE and ZUNIONSTORE, WRONGTYPE when called and when served (the
- * waiter stays; a BZPOPMIN behind a BLPOP is served; a BLMOVE whose destination is of
- * another type gets the error and the element goes to the next waiter), BLMOVE feeding a
- * client parked on its destination, pipelined requests waiting behind a parked one, the
- * idle timeout and the query buffer limit of a parked client, INFO blocked_clients, CLIENT
- * LIST flags=b, and a race: pushers, parked poppers, CLIENT UNBLOCK and (omenkv only)
- * clients that hang up while parked, every element received exactly once. Every
- * expectation holds against redis-server 7.0.15 too (OMK_TEST_SERVER=127.0.0.1:port). */
+ * RENAME, LMOVE, COPY, MOVE, SORT STORE and ZUNIONSTORE, WRONGTYPE when called and when
+ * served (the waiter stays; a BZPOPMIN behind a BLPOP is served; a BLMOVE whose
+ * destination is of another type gets the error and the element goes to the next waiter),
+ * BLMOVE feeding a client parked on its destination, pipelined requests waiting behind a
+ * parked one, the idle timeout and the query buffer limit of a parked client, INFO
+ * blocked_clients, CLIENT LIST flags=b, and a race: pushers, parked poppers, CLIENT
+ * UNBLOCK and (omenkv only) clients that hang up while parked, every element received
+ * exactly once. Every expectation holds against redis-server 7.0.15 too
+ * (OMK_TEST_SERVER=127.0.0.1:port). */
 #include "config.h"
 
 #include <poll.h>
