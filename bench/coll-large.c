@@ -1,4 +1,4 @@
-/* coll-large.c - large hashes and sets through the server (issue 20, "Benchmarks").
+/* coll-large.c - large collections through the server (issues 20 and 21, "Benchmarks").
  *
  * Builds an N-field hash and an N-member set (default 10M) over one pipelined connection,
  * then measures what the collection layer promises for them: HLEN, SCARD, TYPE and EXISTS
@@ -11,6 +11,17 @@
  * bytes per key for strings, small hashes and small sets, from INFO's index_bytes and
  * index_entry_bytes. Prints plain text lines (bench/run-all keeps them in its log) and,
  * with --csv, rows `phase,metric,value,unit` (bench/plot.py renders them in REPORT.md).
+ *
+ * Issue 21 (--types zset,list; --types picks what runs, all four by default): an N-member
+ * sorted set built with ZADD (its throughput; member i scores i times a number prime to N,
+ * modulo N, so the scores are 0..N-1 arriving out of order and every rank can be
+ * checked) and an N-element list built with RPUSH; then ZRANK of random members, ZRANGE
+ * of 10 members from a random rank, LINDEX of the middle element and of random ones and
+ * LRANGE of 100, the first call of each timed apart (it may build what the next ones
+ * use: the rank structure is built lazily), with INFO used_memory around the rank
+ * probes; when coll-large started the server it restarts it (SIGTERM, same data) and
+ * probes again; then DEL of both. These need no omenkv INFO field, so they also measure
+ * Redis (a baseline).
  *
  * Against a running server (-p PORT; --dir DIR for its directory's size) or one it starts
  * itself (--server PATH, default ../daemon/omenkv-server beside this binary) on a free
@@ -56,6 +67,8 @@ struct cl_opts {
     const char *dir;           /* the server's data directory (its size), or NULL */
     uint64_t size;             /* fields of the hash, members of the set */
     uint64_t built_h, built_s; /* what each build reached (less at its time limit) */
+    uint64_t built_z, built_l; /* the same for the sorted set and the list (0: none) */
+    int types;                 /* T_* bits: what is built and measured */
     uint64_t small;            /* keys of each type for the bytes-per-key figures */
     unsigned vsize;            /* bytes per hash value */
     unsigned batch;            /* elements per HSET / SADD while building */
@@ -195,31 +208,25 @@ static int free_port(void)
     return port;
 }
 
-/* Start o->server on a free port with its data in a new temp dir; sets o->port, o->dir. */
-static void server_start(struct cl_opts *o)
-{
-    static char datadir[PATH_MAX], logfile[PATH_MAX], portstr[16];
-    const char *tmp = getenv("TMPDIR");
-    int64_t t0;
+static char g_datadir[PATH_MAX], g_logfile[PATH_MAX]; /* of the server we started */
 
-    snprintf(g_tmpdir, sizeof(g_tmpdir), "%s/omk-coll-large.XXXXXX", tmp && *tmp ? tmp : "/tmp");
-    if (!mkdtemp(g_tmpdir))
-        die("mkdtemp %s: %s", g_tmpdir, strerror(errno));
-    snprintf(datadir, sizeof(datadir), "%s/data", g_tmpdir);
-    snprintf(logfile, sizeof(logfile), "%s/server.log", g_tmpdir);
-    o->port = free_port();
+/* Run o->server on o->port with its data in g_datadir (kept from an earlier run: a
+ * restart) and wait until it answers PING. Returns the seconds that took. */
+static double server_spawn(const struct cl_opts *o)
+{
+    char portstr[16];
+    int64_t t0 = now_ns();
+
     snprintf(portstr, sizeof(portstr), "%d", o->port);
     g_server_pid = fork();
     if (g_server_pid < 0)
         die("fork: %s", strerror(errno));
     if (g_server_pid == 0) {
-        execl(o->server, o->server, "--port", portstr, "--bind", "127.0.0.1", "--dir", datadir,
-              "--logfile", logfile, (char *)NULL);
+        execl(o->server, o->server, "--port", portstr, "--bind", "127.0.0.1", "--dir", g_datadir,
+              "--logfile", g_logfile, (char *)NULL);
         fprintf(stderr, "coll-large: cannot run %s: %s\n", o->server, strerror(errno));
         _exit(127);
     }
-    o->dir = datadir;
-    t0 = now_ns();
     for (;;) {
         struct timeval tv = {1, 0};
         redisContext *c = redisConnectWithTimeout(o->host, o->port, tv);
@@ -238,14 +245,42 @@ static void server_start(struct cl_opts *o)
         }
         if (waitpid(g_server_pid, &st, WNOHANG) == g_server_pid) {
             g_server_pid = 0;
-            die("%s exited at start-up (its log: %s)", o->server, logfile);
+            die("%s exited at start-up (its log: %s)", o->server, g_logfile);
         }
-        if (secs_since(t0) > 120)
-            die("%s did not answer PING within 120 s", o->server);
+        if (secs_since(t0) > 600)
+            die("%s did not answer PING within 600 s", o->server);
         usleep(20000);
     }
+    return secs_since(t0);
+}
+
+/* Start o->server on a free port with its data in a new temp dir; sets o->port, o->dir. */
+static void server_start(struct cl_opts *o)
+{
+    const char *tmp = getenv("TMPDIR");
+
+    snprintf(g_tmpdir, sizeof(g_tmpdir), "%s/omk-coll-large.XXXXXX", tmp && *tmp ? tmp : "/tmp");
+    if (!mkdtemp(g_tmpdir))
+        die("mkdtemp %s: %s", g_tmpdir, strerror(errno));
+    snprintf(g_datadir, sizeof(g_datadir), "%s/data", g_tmpdir);
+    snprintf(g_logfile, sizeof(g_logfile), "%s/server.log", g_tmpdir);
+    o->port = free_port();
+    o->dir = g_datadir;
+    server_spawn(o);
     printf("started %s (pid %d) on port %d, data in %s\n", o->server, (int)g_server_pid, o->port,
-           datadir);
+           g_datadir);
+}
+
+/* Stop the server we started (SIGTERM, as a clean shutdown) and start it again on the
+ * same data. Returns the seconds from the new start to its first PONG. */
+static double server_restart(const struct cl_opts *o)
+{
+    int st;
+
+    kill(g_server_pid, SIGTERM);
+    waitpid(g_server_pid, &st, 0);
+    g_server_pid = 0;
+    return server_spawn(o);
 }
 
 /* ---- talking to the server ------------------------------------------------------------- */
@@ -432,16 +467,32 @@ static void value(char *buf, unsigned vsize, uint64_t i)
     snprintf(buf, vsize + 1, "%0*" PRIu64, (int)vsize, i);
 }
 
-/* Add elements 'prefix' 0..n-1 to 'key' with 'verb' (HSET with values, or SADD), o->batch
- * per command and o->depth commands in flight; prints the rate of each tenth. Stops
- * sending after o->build_limit_s (the commands in flight are still answered). Returns
- * the sum of the integer replies (the elements that were new) and sets '*sent_out' to
- * the elements sent: 0..*sent_out-1 are in the collection. */
+/* What a build writes per element: a member (SADD), a field and its value (HSET), a
+ * score and a member (ZADD), an element (RPUSH). */
+enum bkind { B_SET, B_HASH, B_ZSET, B_LIST };
+
+/* Member i of the sorted set scores (i * g_zmul) mod o->size, g_zmul prime to the size:
+ * the scores are 0..size-1 (so a full build's ranks are known) but arrive out of order. */
+static uint64_t g_zmul;
+
+static uint64_t zscore(const struct cl_opts *o, uint64_t i)
+{
+    return (uint64_t)((unsigned __int128)i * g_zmul % o->size);
+}
+
+/* Add elements 'prefix' 0..n-1 to 'key' with 'verb' (HSET, SADD, ZADD or RPUSH, as
+ * 'kind' says), o->batch per command and o->depth commands in flight; prints the rate of
+ * each tenth. Stops sending after o->build_limit_s (the commands in flight are still
+ * answered). Returns the sum of the integer replies (the elements that were new; for
+ * RPUSH the last reply, the length) and sets '*sent_out' to the elements sent:
+ * 0..*sent_out-1 are in the collection. */
 static uint64_t build(redisContext *c, const struct cl_opts *o, const char *verb,
-                      const char *key, char prefix, int with_values, uint64_t n,
+                      const char *key, char prefix, enum bkind kind, uint64_t n,
                       uint64_t *sent_out)
 {
-    unsigned per = with_values ? 2 : 1, width = CL_ELEM_LEN + 1 + (with_values ? o->vsize + 1 : 0);
+    int with_values = kind == B_HASH, with_scores = kind == B_ZSET;
+    unsigned per = with_values || with_scores ? 2 : 1;
+    unsigned width = CL_ELEM_LEN + 1 + (with_values ? o->vsize + 1 : 0) + (with_scores ? 24 : 0);
     size_t argc_max = 2 + (size_t)o->batch * per;
     const char **argv = omk_malloc(argc_max * sizeof(*argv));
     size_t *argvlen = omk_malloc(argc_max * sizeof(*argvlen));
@@ -470,6 +521,12 @@ static uint64_t build(redisContext *c, const struct cl_opts *o, const char *verb
             for (uint64_t j = 0; j < m; j++) {
                 char *e = text + j * width;
 
+                if (with_scores) {
+                    char *sc = e + CL_ELEM_LEN + 1;
+
+                    argv[argc] = sc;
+                    argvlen[argc++] = (size_t)sprintf(sc, "%" PRIu64, zscore(o, sent + j));
+                }
                 elem(e, prefix, sent + j);
                 argv[argc] = e;
                 argvlen[argc++] = CL_ELEM_LEN;
@@ -491,7 +548,7 @@ static uint64_t build(redisContext *c, const struct cl_opts *o, const char *verb
         if (r->type != REDIS_REPLY_INTEGER)
             die("%s %s answered %s", verb, key,
                 r->type == REDIS_REPLY_ERROR ? r->str : "something other than an integer");
-        sum += (uint64_t)r->integer;
+        sum = kind == B_LIST ? (uint64_t)r->integer : sum + (uint64_t)r->integer;
         freeReplyObject(r);
         inflight--;
         if (sent >= next_mark && (sent < n || inflight == 0)) {
@@ -782,6 +839,262 @@ static void del_phase(redisContext *c, const struct cl_opts *o, const char *key,
     csv_row(phase, "dir_after", (double)d.du, "B");
 }
 
+/* ---- sorted sets and lists (issue 21) ------------------------------------------------- */
+
+#define T_HASH 1 /* --types: the hash and set measurements run together (issue 20's) */
+#define T_SET 2
+#define T_ZSET 4
+#define T_LIST 8
+
+static uint64_t g_zinv; /* g_zmul's inverse modulo o->size: the member at rank r is r * g_zinv */
+
+/* Pick g_zmul (the first number from 1,000,003 up that is prime to 'size') and its inverse. */
+static void zscore_setup(uint64_t size)
+{
+    __int128 r0, r1, t0 = 0, t1 = 1, q, tmp;
+
+    for (g_zmul = 1000003;; g_zmul++) {
+        uint64_t a = g_zmul, b = size;
+
+        while (b) {
+            uint64_t t = a % b;
+
+            a = b;
+            b = t;
+        }
+        if (a == 1)
+            break;
+    }
+    r0 = (__int128)size; /* extended Euclid: t1 * g_zmul = r1 (mod size) */
+    r1 = (__int128)(g_zmul % size);
+    while (r1 != 0) {
+        q = r0 / r1;
+        tmp = r0 - q * r1;
+        r0 = r1;
+        r1 = tmp;
+        tmp = t0 - q * t1;
+        t0 = t1;
+        t1 = tmp;
+    }
+    g_zinv = (uint64_t)(t0 < 0 ? t0 + (__int128)size : t0) % (size ? size : 1);
+}
+
+/* INFO's field 'name' now, or CL_NONE on a server without it (Redis has no rocksdb_reads). */
+static uint64_t info_opt(redisContext *c, const char *name)
+{
+    char *s = info_all(c);
+    double v;
+    uint64_t n = info_num(s, name, &v) ? (uint64_t)v : CL_NONE;
+
+    omk_free(s);
+    return n;
+}
+
+/* Build big:zset (ZADD of members z:%012d scored zscore()) or big:list (RPUSH of elements
+ * l:%012d), o->size of them; checks ZCARD / LLEN, prints and records the rate. */
+static void build_zl(redisContext *c, struct cl_opts *o, int zset)
+{
+    const char *key = zset ? "big:zset" : "big:list", *verb = zset ? "ZADD" : "RPUSH";
+    const char *phase = zset ? "build_zset" : "build_list";
+    uint64_t *built = zset ? &o->built_z : &o->built_l, got;
+    int64_t t0 = now_ns();
+    long long count;
+    double dt;
+    char a[32], b[32];
+
+    got = build(c, o, verb, key, zset ? 'z' : 'l', zset ? B_ZSET : B_LIST, o->size, built);
+    dt = secs_since(t0);
+    if (got != *built)
+        die("%s %s: %" PRIu64 " %s, not %" PRIu64, verb, key, got,
+            zset ? "new members" : "elements (its last reply)", *built);
+    count = cmd_int(c, zset ? "ZCARD %s" : "LLEN %s", key);
+    if ((uint64_t)count != *built)
+        die("%s %s counts %lld, not %" PRIu64, zset ? "ZCARD" : "LLEN", key, count, *built);
+    printf("build %s: %s %s in %.1f s, %s/s (%s, %u per command, %u commands in flight)\n", key,
+           commas(a, *built), zset ? "members" : "elements", dt,
+           commas(b, (uint64_t)((double)*built / dt)), verb, o->batch, o->depth);
+    csv_row(phase, "elements", (double)*built, "elements");
+    csv_row(phase, "stopped", *built < o->size, "bool");
+    csv_row(phase, "seconds", dt, "s");
+    csv_row(phase, "rate", (double)*built / dt, "elements/s");
+}
+
+enum zl_probe { P_ZRANK, P_ZRANGE, P_LINDEX_MID, P_LINDEX, P_LRANGE };
+
+static const char *const zl_probe_names[] = {"ZRANK", "ZRANGE by rank (10)", "LINDEX middle",
+                                             "LINDEX random", "LRANGE 100"};
+static const char *const zl_probe_tags[] = {"zrank", "zrange_rank", "lindex_mid", "lindex",
+                                            "lrange100"};
+
+/* One call of 'kind' (random members, ranks and indexes; the list's middle element for
+ * P_LINDEX_MID), its reply checked against what the build wrote (ranks exactly when the
+ * sorted set was built whole). Returns its latency in ns; dies on a wrong reply. */
+static uint64_t zl_call(redisContext *c, const struct cl_opts *o, enum zl_probe kind,
+                        uint64_t *seed)
+{
+    uint64_t nz = o->built_z, nl = o->built_l, i = 0, lat, n_want = 1;
+    int full = o->built_z == o->size, ok;
+    char e[CL_ELEM_LEN + 1], w[CL_ELEM_LEN + 1];
+    redisReply *r;
+    int64_t t0;
+
+    if (kind == P_ZRANK) {
+        i = rnd_next(seed) % nz;
+        elem(e, 'z', i);
+        t0 = now_ns();
+        r = redisCommand(c, "ZRANK big:zset %s", e);
+    } else if (kind == P_ZRANGE) {
+        i = rnd_next(seed) % nz;
+        n_want = nz - i < 10 ? nz - i : 10;
+        elem(w, 'z', (uint64_t)((unsigned __int128)i * g_zinv % o->size));
+        t0 = now_ns();
+        r = redisCommand(c, "ZRANGE big:zset %" PRIu64 " %" PRIu64, i, i + 9);
+    } else {
+        i = kind == P_LINDEX_MID ? nl / 2 : rnd_next(seed) % nl;
+        n_want = kind == P_LRANGE ? (nl - i < 100 ? nl - i : 100) : 1;
+        elem(w, 'l', i);
+        t0 = now_ns();
+        r = kind == P_LRANGE ? redisCommand(c, "LRANGE big:list %" PRIu64 " %" PRIu64, i, i + 99)
+                             : redisCommand(c, "LINDEX big:list %" PRIu64, i);
+    }
+    lat = (uint64_t)(now_ns() - t0);
+    if (!r)
+        die("%s: connection lost: %s", zl_probe_names[kind], c->errstr);
+    if (kind == P_ZRANK)
+        ok = r->type == REDIS_REPLY_INTEGER && (uint64_t)r->integer < nz &&
+             (!full || (uint64_t)r->integer == zscore(o, i));
+    else if (kind == P_LINDEX_MID || kind == P_LINDEX)
+        ok = r->type == REDIS_REPLY_STRING && r->len == CL_ELEM_LEN && !memcmp(r->str, w, r->len);
+    else
+        ok = r->type == REDIS_REPLY_ARRAY && r->elements == n_want &&
+             r->element[0]->type == REDIS_REPLY_STRING &&
+             (!(kind == P_LRANGE || full) ||
+              (r->element[0]->len == CL_ELEM_LEN && !memcmp(r->element[0]->str, w, CL_ELEM_LEN)));
+    if (!ok)
+        die("%s at %" PRIu64 " answered wrongly (type %d%s%s)", zl_probe_names[kind], i, r->type,
+            r->type == REDIS_REPLY_ERROR ? ": " : "", r->type == REDIS_REPLY_ERROR ? r->str : "");
+    freeReplyObject(r);
+    return lat;
+}
+
+/* The first call of 'kind' after 'when' ("built", "restarted": what has to be read or
+ * built before the first answer), then o->probes calls; prints and records the first
+ * call's time, p50 / p99 / max and the RocksDB reads per call (when INFO has them). */
+static void zl_probe(redisContext *c, const struct cl_opts *o, enum zl_probe kind,
+                     const char *when, uint64_t *seed)
+{
+    static struct hist h;
+    uint64_t reads0, reads1, first;
+    char phase[48], rd[32] = "n/a";
+
+    snprintf(phase, sizeof(phase), "%s_%s", zl_probe_tags[kind], when);
+    first = zl_call(c, o, kind, seed);
+    reads0 = info_opt(c, "rocksdb_reads");
+    hist_init(&h);
+    for (uint64_t k = 0; k < o->probes; k++)
+        hist_record(&h, zl_call(c, o, kind, seed));
+    reads1 = info_opt(c, "rocksdb_reads");
+    if (reads0 != CL_NONE && reads1 != CL_NONE)
+        snprintf(rd, sizeof(rd), "%.2f", (double)(reads1 - reads0) / (double)o->probes);
+    printf("%-20s %-9s first %8.3f ms, then %6" PRIu64 " calls: p50 %7.1f us  p99 %7.1f us  "
+           "max %8.1f us  (%s RocksDB reads per call)\n",
+           zl_probe_names[kind], when, (double)first / 1e6, o->probes,
+           hist_percentile(&h, 50) / 1e3, hist_percentile(&h, 99) / 1e3,
+           hist_percentile(&h, 100) / 1e3, rd);
+    csv_row(phase, "first_ms", (double)first / 1e6, "ms");
+    csv_row(phase, "p50", hist_percentile(&h, 50) / 1e3, "us");
+    csv_row(phase, "p99", hist_percentile(&h, 99) / 1e3, "us");
+    csv_row(phase, "max", hist_percentile(&h, 100) / 1e3, "us");
+    if (reads0 != CL_NONE && reads1 != CL_NONE)
+        csv_row(phase, "reads_per_call", (double)(reads1 - reads0) / (double)o->probes, "reads");
+}
+
+/* Every probe of the collections built (the ZRANK ones first, with INFO used_memory
+ * before and after them: what the ranks cost in RAM once built), labelled 'when'. */
+static void zl_probes(redisContext *c, const struct cl_opts *o, const char *when,
+                      uint64_t *seed)
+{
+    if (o->built_z) {
+        uint64_t m0 = info_opt(c, "used_memory"), r0 = info_opt(c, "used_memory_zset_ranks");
+        uint64_t m1, r1;
+        char phase[48];
+
+        zl_probe(c, o, P_ZRANK, when, seed);
+        zl_probe(c, o, P_ZRANGE, when, seed);
+        m1 = info_opt(c, "used_memory");
+        r1 = info_opt(c, "used_memory_zset_ranks");
+        snprintf(phase, sizeof(phase), "zrank_%s", when);
+        if (m0 != CL_NONE && m1 != CL_NONE) {
+            printf("  INFO used_memory around the sorted-set probes: %.1f -> %.1f MB\n",
+                   mb((double)m0), mb((double)m1));
+            csv_row(phase, "used_memory_before", (double)m0, "B");
+            csv_row(phase, "used_memory_after", (double)m1, "B");
+        }
+        if (r0 != CL_NONE && r1 != CL_NONE) { /* omenkv's rank blocks (store/zrank.c) */
+            printf("  INFO used_memory_zset_ranks: %.1f -> %.1f MB (%.1f bytes per member)\n",
+                   mb((double)r0), mb((double)r1), (double)r1 / (double)o->built_z);
+            csv_row(phase, "ranks_before", (double)r0, "B");
+            csv_row(phase, "ranks_after", (double)r1, "B");
+        }
+    }
+    if (o->built_l) {
+        zl_probe(c, o, P_LINDEX_MID, when, seed);
+        zl_probe(c, o, P_LINDEX, when, seed);
+        zl_probe(c, o, P_LRANGE, when, seed);
+    }
+}
+
+/* DEL of the large sorted set and list: O(1) on omenkv, whatever their size. */
+static void zl_dels(redisContext *c, const struct cl_opts *o)
+{
+    static const struct { const char *key, *phase; int z; } d[] = {
+        {"big:zset", "del_zset", 1}, {"big:list", "del_list", 0}};
+
+    for (size_t k = 0; k < OMK_ARRAY_LEN(d); k++) {
+        int64_t t0;
+        long long n;
+        double ms;
+
+        if (!(d[k].z ? o->built_z : o->built_l))
+            continue;
+        t0 = now_ns();
+        n = cmd_int(c, "DEL %s", d[k].key);
+        ms = secs_since(t0) * 1e3;
+        if (n != 1)
+            die("DEL %s answered %lld", d[k].key, n);
+        printf("DEL %s: %.3f ms\n", d[k].key, ms);
+        csv_row(d[k].phase, "del_ms", ms, "ms");
+    }
+}
+
+/* Issue 21's part of the run: the sorted set and the list built, probed, probed again
+ * after a restart (only when coll-large started the server: the rank structure is built
+ * lazily again), deleted. Returns the connection to use afterwards. */
+static redisContext *zl_run(redisContext *c, struct cl_opts *o)
+{
+    uint64_t seed = 0x1234567887654321ULL;
+
+    zscore_setup(o->size);
+    if (o->types & T_ZSET)
+        build_zl(c, o, 1);
+    if (o->types & T_LIST)
+        build_zl(c, o, 0);
+    zl_probes(c, o, "built", &seed);
+    if (g_server_pid > 0) {
+        double s;
+
+        redisFree(c);
+        s = server_restart(o);
+        printf("restarted the server (SIGTERM, start on the same data): first PONG after %.2f s\n",
+               s);
+        csv_row("restart", "seconds", s, "s");
+        c = conn_new(o);
+        zl_probes(c, o, "restarted", &seed);
+    }
+    zl_dels(c, o);
+    return c;
+}
+
 /* ---- arguments ------------------------------------------------------------------------ */
 
 /* Parse a count with an optional k/m/g suffix (powers of 1000) into '*v'; 1, or 0. */
@@ -807,22 +1120,27 @@ static int parse_count(const char *s, uint64_t *v)
 static void usage(FILE *f)
 {
     fprintf(f,
-        "usage: coll-large [--size N | --quick] [-h HOST] [-p PORT] [--dir DIR] [--server PATH]\n"
+        "usage: coll-large [--size N | --quick] [--types hash,set,zset,list] [-h HOST] [-p PORT]\n"
+        "                  [--dir DIR] [--server PATH]\n"
         "                  [--value-size B] [--batch B] [--depth D] [--probes N] [--small K]\n"
         "                  [--build-limit S] [--wait S] [--settle S] [--idle S]\n"
         "                  [--compact-cmd 'CMD ...']\n"
         "                  [--csv FILE]\n"
         "Builds an N-field hash and an N-member set (default 10M; --quick: 200k) through an\n"
         "omenkv server and measures counts without reads, HGET/SISMEMBER latency, DEL, the\n"
-        "space coming back after it, and the index's bytes per key. Without -p it starts\n"
-        "--server (default ../daemon/omenkv-server beside this binary) in a temp dir. Counts\n"
-        "take k/m/g suffixes (x1000). See bench/README.md.\n");
+        "space coming back after it, and the index's bytes per key (types hash and set: they\n"
+        "run together); then an N-member sorted set (ZADD throughput, ZRANK and ZRANGE by\n"
+        "rank) and an N-element list (RPUSH, LINDEX of the middle, LRANGE), measured again\n"
+        "after a restart when coll-large started the server (types zset, list: these also run\n"
+        "against another server, Redis for one). Without -p it starts --server (default\n"
+        "../daemon/omenkv-server beside this binary) in a temp dir. Counts take k/m/g suffixes\n"
+        "(x1000). See bench/README.md.\n");
 }
 
 static void parse_args(struct cl_opts *o, int argc, char **argv)
 {
     enum { O_SIZE = 256, O_QUICK, O_DIR, O_SERVER, O_VSIZE, O_BATCH, O_DEPTH, O_PROBES,
-           O_SMALL, O_LIMIT, O_WAIT, O_SETTLE, O_IDLE, O_COMPACT, O_CSV, O_HELP };
+           O_SMALL, O_LIMIT, O_WAIT, O_SETTLE, O_IDLE, O_COMPACT, O_CSV, O_HELP, O_TYPES };
     static const struct option lo[] = {
         {"size", required_argument, NULL, O_SIZE}, {"quick", no_argument, NULL, O_QUICK},
         {"dir", required_argument, NULL, O_DIR}, {"server", required_argument, NULL, O_SERVER},
@@ -834,13 +1152,14 @@ static void parse_args(struct cl_opts *o, int argc, char **argv)
         {"settle", required_argument, NULL, O_SETTLE}, {"idle", required_argument, NULL, O_IDLE},
         {"compact-cmd", required_argument, NULL, O_COMPACT},
         {"csv", required_argument, NULL, O_CSV}, {"help", no_argument, NULL, O_HELP},
+        {"types", required_argument, NULL, O_TYPES},
         {NULL, 0, NULL, 0}};
     uint64_t v, size = 0, small = 0, probes = 0;
     double wait = -1, idle = -1, limit = -1;
     int ch;
 
     *o = (struct cl_opts){.host = "127.0.0.1", .vsize = 16, .batch = 100, .depth = 16,
-                          .settle_s = 3};
+                          .settle_s = 3, .types = T_HASH | T_SET | T_ZSET | T_LIST};
     while ((ch = getopt_long(argc, argv, "h:p:n:", lo, NULL)) != -1) {
         switch (ch) {
         case 'h': o->host = optarg; break;
@@ -886,6 +1205,26 @@ static void parse_args(struct cl_opts *o, int argc, char **argv)
         case O_IDLE: idle = atof(optarg); if (idle <= 0) goto bad; break;
         case O_COMPACT: o->compact_cmd = optarg; break;
         case O_CSV: o->csv = optarg; break;
+        case O_TYPES:
+            o->types = 0;
+            for (const char *t = optarg; *t;) {
+                size_t len = strcspn(t, ",");
+
+                if (len == 4 && !strncmp(t, "hash", 4))
+                    o->types |= T_HASH;
+                else if (len == 3 && !strncmp(t, "set", 3))
+                    o->types |= T_SET;
+                else if (len == 4 && !strncmp(t, "zset", 4))
+                    o->types |= T_ZSET;
+                else if (len == 4 && !strncmp(t, "list", 4))
+                    o->types |= T_LIST;
+                else
+                    goto bad;
+                t += len + (t[len] == ',');
+            }
+            if (!o->types)
+                goto bad;
+            break;
         case O_HELP: usage(stdout); exit(0);
         default: usage(stderr); exit(2);
         }
@@ -983,7 +1322,7 @@ static uint64_t build_large(redisContext *c, const struct cl_opts *o, const char
     info_num(s, "index_entry_bytes", &e0);
     omk_free(s);
     t0 = now_ns();
-    added = build(c, o, verb, key, prefix, with_values, o->size, built);
+    added = build(c, o, verb, key, prefix, with_values ? B_HASH : B_SET, o->size, built);
     dt = secs_since(t0);
     if (added != *built)
         die("%s %s: %" PRIu64 " new elements, not %" PRIu64, verb, key, added, *built);
@@ -1072,15 +1411,21 @@ int main(int argc, char **argv)
     if (dbsize != 0)
         die("the server holds %lld keys: coll-large needs an empty one", dbsize);
     info = info_all(c);
-    if (!info_num(info, "omenkv_version", &ver) || !info_num(info, "rocksdb_reads", &ver))
-        die("the server at %s:%d is not omenkv (INFO lacks omenkv_version or rocksdb_reads)",
-            o.host, o.port);
+    if ((o.types & (T_HASH | T_SET)) &&
+        (!info_num(info, "omenkv_version", &ver) || !info_num(info, "rocksdb_reads", &ver)))
+        die("the server at %s:%d is not omenkv (INFO lacks omenkv_version or rocksdb_reads): "
+            "only --types zset,list measure another server", o.host, o.port);
     omk_free(info);
     printf("coll-large: %s elements per collection, %u-byte hash values, %s small keys per type, "
            "%" PRIu64 " probes, port %d%s%s\n", commas(a, o.size), o.vsize,
            commas(b, o.small), o.probes, o.port, o.dir ? ", data dir " : "",
            o.dir ? o.dir : "");
     csv_row("run", "size", (double)o.size, "elements");
+
+    if (o.types & (T_ZSET | T_LIST))
+        c = zl_run(c, &o);
+    if (!(o.types & (T_HASH | T_SET)))
+        goto done;
 
     bytes_per_key(c, &o);
 
@@ -1105,6 +1450,7 @@ int main(int argc, char **argv)
         printf("INFO index_bytes_per_key at the end (%s keys, all small): %.1f\n",
                commas(a, (uint64_t)(3 * o.small)), ver);
     omk_free(info);
+done:
     printf("coll-large: done in %.1f s\n", secs_since(t_start));
     csv_row("run", "seconds", secs_since(t_start), "s");
     redisFree(c);

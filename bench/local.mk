@@ -46,7 +46,9 @@ bench_cache_bench_LDADD = store/libomkstore.a index/libomkindex.a common/libomkc
 # ---- coll-large ----
 # coll-large: a 10M-field hash and a 10M-member set built through the server (issue 20):
 # counts without reads, HGET/SISMEMBER latency, DEL, the space coming back, index bytes per
-# key (bench/README.md). A hiredis client, like clients/omenkv-bench; run by bench/run-all.
+# key; a 10M-member sorted set and a 10M-element list (issue 21): ZADD throughput, ZRANK,
+# ZRANGE by rank and LINDEX of the middle, again after a restart (bench/README.md). A
+# hiredis client, like clients/omenkv-bench; run by bench/run-all.
 noinst_PROGRAMS += bench/coll-large
 bench_coll_large_SOURCES = bench/coll-large.c
 bench_coll_large_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)

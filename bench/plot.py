@@ -41,6 +41,13 @@ TARGET_KEYS = 10_000_000          # the size the store/restart targets are state
 TARGETS_COLL_VS = {"hset": "set", "sadd": "set", "hget": "get"}
 TARGET_COLL_SIZE = 10_000_000     # coll-large's figures are asked at 10M elements
 TARGET_DEL_MS = 10.0              # DEL of a large collection is O(1): milliseconds
+# Issue 21 (lists and sorted sets): every test of redis-benchmark's default list at least
+# this ratio against Redis AOF everysec (the LRANGE_* tests the second), on paired medians;
+# ZRANK and ZRANGE by rank p99 on a 10M-member sorted set once its rank index is built.
+TARGET_DEFAULT_LIST_RATIO = 0.8
+TARGET_LRANGE_RATIO = 0.5
+TARGET_RANK_P99_US = 1000.0
+TARGET_ZL_SIZE = 10_000_000
 
 
 def read_csv(results, name):
@@ -641,8 +648,124 @@ class Report:
                     f"hash {fmt(eh, 1)}, set {fmt(et, 1)}, string {fmt(es, 1)} B/key",
                     None if math.isnan(es) else max(eh, et) <= es)
 
+    def lists_zsets(self):
+        rows = read_csv(self.results, "vs_redis_zl.csv")
+        cl = read_csv(self.results, "coll_large_zl.csv")
+        self.add("## Lists and sorted sets (issue 21)\n")
+        if not rows and not cl:
+            self.add("_No data: the section did not run or failed._\n")
+            return
+        if rows:
+            self.add("`bench/vs-redis --tests default`: redis-benchmark with no `-t`, its whole "
+                     "default list, `-c 50 -d 64 -r 100000`, against omenkv with its defaults "
+                     "and Redis with `--appendonly yes --appendfsync everysec`, run against each "
+                     "in turn for the rounds given (a run with an error reply, or one that "
+                     "stops early, fails the section); LPUSH_LRANGE is the LPUSH that fills "
+                     "`mylist` for the LRANGE tests. Then ZRANK (`ZRANK zs "
+                     "element:__rand_int__`), ZRANGE by rank (`ZRANGE zs 50000 50009`), "
+                     "ZRANGEBYSCORE (`ZRANGEBYSCORE zs __rand_int__ +inf LIMIT 0 10`) and LINDEX "
+                     "(`LINDEX ls 50000`) over a 100k-member sorted set and a 100k-element "
+                     "list written to both first. Ratios are median over median.\n")
+            out = []
+            for r in rows:
+                ratio = fnum(r["ratio"])
+                name = r["test"].upper()
+                default = r["test"] not in ("zrank", "zrange", "zrangebyscore", "lindex")
+                want = (TARGET_LRANGE_RATIO if r["test"].startswith("lrange")
+                        else TARGET_DEFAULT_LIST_RATIO) if default else None
+                out.append([name, r["pipeline"], r["rounds"], fmt_int(fnum(r["omenkv_rps"])),
+                            fmt_int(fnum(r["redis_rps"])), fmt_ratio(ratio),
+                            f">= {want:g}x" if want else "-", r["omenkv_runs"], r["redis_runs"]])
+                if want is not None:
+                    self.target(f"redis-benchmark default list {name} "
+                                f"{'-P ' + r['pipeline'] if r['pipeline'] != '1' else 'unpipelined'}"
+                                f", omenkv / Redis AOF everysec, >= {want:g} (issue 21)",
+                                f"{ratio:.3f}x", ratio >= want, f"median of {r['rounds']}")
+            self.add(table(["test", "-P", "rounds", "omenkv median req/s", "Redis median req/s",
+                            "omenkv / Redis", "target", "omenkv runs", "Redis runs"], out))
+        if not cl:
+            return
+        v = {(r["phase"], r["metric"]): fnum(r["value"]) for r in cl}
+        g = lambda ph, m: v.get((ph, m), math.nan)
+        n = g("run", "size")
+        at = fmt_keys(n) if not math.isnan(n) else "?"
+        self.add(
+            f"`bench/coll-large --types zset,list`, starting omenkv itself with its defaults: a "
+            f"sorted set of {at} members (`ZADD big:zset <score> z:%012d`, member i scoring "
+            f"i x a prime modulo the size, so the scores are 0..size-1 arriving out of order "
+            f"and every rank is checked) and a list of {at} elements (`RPUSH big:list "
+            f"l:%012d`), each built over one connection, 100 elements per command and 16 "
+            f"commands in flight. Then one call at a time (latency from sending to the parsed "
+            f"reply): ZRANK of random members, ZRANGE of 10 members from a random rank, LINDEX "
+            f"of the middle element and of random ones, LRANGE of 100; the first call after the "
+            f"build (or after the restart) is timed apart, as it may build what the others "
+            f"use. The server is then restarted (SIGTERM, start on the same data) and every "
+            f"probe runs again.\n")
+        out = []
+        for ph, name in (("build_zset", "sorted set (ZADD)"), ("build_list", "list (RPUSH)")):
+            if math.isnan(g(ph, "elements")):
+                continue
+            if g(ph, "stopped") == 1:
+                name += f" (**stopped at its time limit**, of {at})"
+            out.append([name, fmt_int(g(ph, "elements")), fmt(g(ph, "seconds"), 1),
+                        fmt_int(g(ph, "rate"))])
+        self.add(table(["collection", "elements", "build s", "elements/s"], out))
+        out = []
+        probes = (("zrank", "ZRANK"), ("zrange_rank", "ZRANGE by rank, 10 members"),
+                  ("lindex_mid", "LINDEX of the middle"), ("lindex", "LINDEX, random index"),
+                  ("lrange100", "LRANGE of 100"))
+        for when in ("built", "restarted"):
+            for tag, name in probes:
+                ph = f"{tag}_{when}"
+                if math.isnan(g(ph, "p50")):
+                    continue
+                out.append([name, "after the build" if when == "built" else "after a restart",
+                            fmt(g(ph, "first_ms"), 3), fmt(g(ph, "p50"), 1),
+                            fmt(g(ph, "p99"), 1), fmt(g(ph, "max"), 1),
+                            fmt(g(ph, "reads_per_call"), 2)])
+        self.add(table(["call", "when", "first call ms", "p50 us", "p99 us", "max us",
+                        "RocksDB reads per call"], out))
+        notes = []
+        rs = g("restart", "seconds")
+        if not math.isnan(rs):
+            notes.append(f"restart to the first PONG: {fmt(rs, 2)} s")
+        for when in ("built", "restarted"):
+            m0, m1 = g(f"zrank_{when}", "used_memory_before"), g(f"zrank_{when}", "used_memory_after")
+            r1 = g(f"zrank_{when}", "ranks_after")
+            if not math.isnan(m0):
+                notes.append(f"INFO used_memory around the sorted-set probes {when}: "
+                             f"{fmt(m0 / 1e6, 1)} -> {fmt(m1 / 1e6, 1)} MB")
+            if not math.isnan(r1):
+                notes.append(f"used_memory_zset_ranks after them: {fmt(r1 / 1e6, 1)} MB "
+                             f"({fmt(div(r1, g('build_zset', 'elements')), 1)} B per member)")
+        for ph, name in (("del_zset", "sorted set"), ("del_list", "list")):
+            if not math.isnan(g(ph, "del_ms")):
+                notes.append(f"DEL of the {name}: {fmt(g(ph, 'del_ms'), 3)} ms")
+        if notes:
+            self.add("; ".join(notes) + ".\n")
+        note = "" if n >= TARGET_ZL_SIZE else \
+            f"measured at {at}; the issue states {fmt_keys(TARGET_ZL_SIZE)} (run --full)"
+        for when in ("built", "restarted"):
+            for tag, name in (("zrank", "ZRANK"), ("zrange_rank", "ZRANGE by rank")):
+                p99 = g(f"{tag}_{when}", "p99")
+                if math.isnan(p99):
+                    continue
+                self.target(f"{name} p99 on a {fmt_keys(TARGET_ZL_SIZE)}-member sorted set "
+                            f"{'after the build' if when == 'built' else 'after a restart'}, "
+                            f"the rank index built, <= {TARGET_RANK_P99_US / 1000:g} ms (issue 21)",
+                            f"{fmt(p99, 1)} us (first call {fmt(g(f'{tag}_{when}', 'first_ms'), 2)}"
+                            f" ms)", p99 <= TARGET_RANK_P99_US, note)
+        if not math.isnan(g("build_zset", "rate")):
+            self.target(f"ZADD throughput building a {at}-member sorted set (issue 21)",
+                        f"{fmt_int(g('build_zset', 'rate'))}/s", None,
+                        "stopped at coll-large's time limit" if g("build_zset", "stopped") == 1
+                        else note)
+        if not math.isnan(g("lindex_mid_built", "p99")):
+            self.target(f"LINDEX of the middle of a {at}-element list, p99 (issue 21)",
+                        f"{fmt(g('lindex_mid_built', 'p99'), 1)} us", None, note)
+
     def targets_table(self):
-        self.add("## Targets (issues 5, 18 and 20)\n")
+        self.add("## Targets (issues 5, 18, 20 and 21)\n")
         self.add("Each line compares a figure of this run with the target the issue states.\n")
         self.add(table(["target", "measured", "verdict", "note"], self.targets))
 
@@ -650,7 +773,7 @@ class Report:
         self.header()
         body_start = len(self.parts)
         for fn in (self.redis_benchmark, self.vs_redis, self.keycount, self.memory_restart_scan, self.cache,
-                   self.store, self.index, self.coll_large):
+                   self.store, self.index, self.coll_large, self.lists_zsets):
             fn()
         if not HAVE_MPL:
             self.parts.insert(body_start, "_python3-matplotlib is not installed: tables only, "

@@ -51,8 +51,23 @@
  * operation added it must be there (unless an SREM of it was in flight), no other member
  * may be (unless an SADD of it was in flight), an SADD in flight must have landed for all
  * of its new members or for none (one batch), and HLEN/SCARD (the count kept in RAM)
- * must equal the number of fields/members read. --mix string,hash,set picks which kinds
- * of clients run (string: the writers and shared counters above).
+ * must equal the number of fields/members read.
+ *
+ * Lists and sorted sets (issue 21; on when the server knows RPUSH and LPOP, ZINCRBY):
+ * --list-writers threads (default 2) use their own lists cc:l:<t>:<j> as queues: RPUSH of
+ * 1 to 3 new tokens (numbered in push order, of several sizes), or LPOP (with a COUNT one
+ * time in four) of the oldest, popping only from a non-empty list and always once it
+ * holds --list-max (2000) tokens; each reply (the length; the tokens) is known in
+ * advance. A command lands whole and after the ones before it, so after a kill a list
+ * must be exactly the state after its last acknowledged command or after one of those
+ * in flight: tokens a+1..b with no gap, in order. --zset-writers threads (default 2)
+ * ZINCRBY random members (--zset-members, 300; every 16th name over 64 bytes) of their
+ * own sorted sets cc:z:<t>:<j> by 0.25 to 3 (sums exact in a double); every score must
+ * be at least its acknowledged total and at most that plus the increments in flight,
+ * ZCARD must count the members, ZRANGE WITHSCORES (the score index) must be in (score,
+ * member) order and agree with ZMSCORE (member to score), and ZRANK of a few members
+ * must be their place in it. --mix string,hash,set,list,zset picks which kinds of clients
+ * run (string: the writers and shared counters above).
  *
  * Self-check: the server runs with enable-debug-command, and after each restart the
  * checker sends DEBUG CHECK (the store's own walk: index counts against the disk) when
@@ -152,15 +167,44 @@ struct cc_member {
                           * one SADD share it (they land together or not at all) */
 };
 
-/* A writer of hashes (HINCRBY) or sets (SADD/SREM), owning cc:h:<id>:<j> or
- * cc:s:<id>:<j>. Same threading as struct cc_writer. */
+/* A list's length as its writer counts it: its tokens are numbered 1, 2, ... in push
+ * order; the list holds tokens popped + 1 .. pushed (RPUSH at the tail, LPOP at the
+ * head: a queue). */
+struct cc_qstate {
+    uint64_t pushed, popped;
+};
+
+/* One list of a list writer: the state after its last acknowledged command, and after
+ * each command in flight (in send order: a ring of the writer's depth, 'fhead' first). */
+struct cc_list {
+    struct cc_qstate acked;
+    struct cc_qstate *flight;
+    int fhead, nflight;
+};
+
+/* A member of a ZINCRBY writer's sorted set, as the writer knows it. */
+struct cc_zmember {
+    double acked; /* score the last acknowledged ZINCRBY returned (0: none yet) */
+    double sent;  /* 'acked' plus the increments in flight (all positive) */
+};
+
+/* What a collection writer writes. */
+enum cc_ckind { CC_HASH = 0, CC_SETS = 1, CC_LIST = 2, CC_ZSET = 3 };
+
+static const char *const cc_kind_names[] = {"hash", "set", "list", "sorted-set"};
+
+/* A writer of hashes (HINCRBY), sets (SADD/SREM), lists (RPUSH/LPOP) or sorted sets
+ * (ZINCRBY), owning cc:h:<id>:<j>, cc:s:<id>:<j>, cc:l:<id>:<j> or cc:z:<id>:<j>. Same
+ * threading as struct cc_writer. */
 struct cc_cwriter {
     int id;
-    int hash;                   /* 1: hashes, 0: sets */
+    enum cc_ckind kind;
     int depth;                  /* commands sent at once */
     pthread_t thread;
     struct cc_field *fields;    /* hash: --coll-keys x --hash-fields */
     struct cc_member *members;  /* set: --coll-keys x --set-members */
+    struct cc_list *lists;      /* list: --coll-keys */
+    struct cc_zmember *zmembers; /* sorted set: --coll-keys x --zset-members */
     uint64_t rng;
     uint64_t acked;             /* acknowledged commands this round */
     int stopped;
@@ -187,6 +231,9 @@ struct cc_opts {
     int inject;                 /* --inject-faults: damage data after each restart */
     uint64_t seed;
     int hash_writers, set_writers; /* collection writers (0 when the server lacks them) */
+    int list_writers, zset_writers; /* issue 21's: RPUSH/LPOP and ZINCRBY */
+    int zset_members;           /* the member space of one sorted set */
+    int list_max;               /* a list writer pops only once a list is this long */
     int coll_keys;              /* hashes or sets per collection writer */
     int hash_fields, set_members; /* the field and member spaces of one collection */
     int coll_depth;             /* commands at once of the odd-numbered collection writers */
@@ -239,9 +286,14 @@ static void cc_usage(void)
             "  --coll-keys N      hashes or sets per collection writer (default 4)\n"
             "  --hash-fields N    fields per hash (default 300)\n"
             "  --set-members N    members per set (default 2000)\n"
+            "  --list-writers N   threads RPUSHing tokens to and LPOPing them from their own\n"
+            "                     lists (default 2)\n"
+            "  --list-max N       a list writer pops only once a list holds N (default 2000)\n"
+            "  --zset-writers N   threads ZINCRBYing members of their own sorted sets (2)\n"
+            "  --zset-members N   members per sorted set (default 300)\n"
             "  --coll-depth N     commands at once of every other collection writer (16)\n"
-            "  --mix LIST         which clients run: string,hash,set (default all three;\n"
-            "                     hash and set only if the server has HINCRBY and SADD)\n"
+            "  --mix LIST         which clients run: string,hash,set,list,zset (default all;\n"
+            "                     each collection kind only if the server has its commands)\n"
             "  --no-self-check    no DEBUG CHECK after each restart\n"
             "  --inject-faults    after each restart, undo some acknowledged writes through\n"
             "                     the protocol (a lost SET, an old version, a resurrected\n"
@@ -670,10 +722,14 @@ static int cc_member_name(char *buf, size_t len, int j, int i)
 struct cc_csent {
     int j;          /* the collection */
     int idx[4];     /* the field, or the members */
-    int n;          /* members named (1 for HINCRBY) */
+    int n;          /* members named (1 for HINCRBY); lists: tokens pushed, LPOP's COUNT */
     long long delta; /* HINCRBY's increment */
-    enum cc_op op;  /* sets: CC_SET (SADD) or CC_DEL (SREM) */
-    long long want; /* the reply the writer expects */
+    enum cc_op op;  /* sets: CC_SET (SADD) or CC_DEL (SREM); lists: RPUSH or LPOP */
+    long long want; /* the reply the writer expects (lists: RPUSH's length) */
+    uint64_t tok;   /* lists: the first token pushed or popped */
+    int ntok;       /* lists: tokens LPOP returns */
+    double zdelta;  /* ZINCRBY's increment */
+    double zwant;   /* ... and the score it returns */
 };
 
 /* A hash writer's batch: w->depth HINCRBYs of random fields by 1 to 3, each expecting
@@ -733,8 +789,402 @@ static void cc_set_batch(struct cc_cwriter *w, redisContext *c, struct cc_csent 
     }
 }
 
-/* A collection writer thread: batches of HINCRBY (hashes) or SADD/SREM (sets) on its own
- * collections until the connection dies, cc_stop is set, or a reply is not the one the
+/* ---- list and sorted-set writers (issue 21) ---- */
+
+/* Token 'num' of list 'j' of writer 'id' into 'buf' (at least 128 bytes): "q<id>.<j>.<num>:"
+ * then 0 to 22 letters derived from 'num', 70 more for every 50th (lists hold elements
+ * of several sizes). Returns its length. */
+static size_t cc_token(char *buf, int id, int j, uint64_t num)
+{
+    size_t n = (size_t)sprintf(buf, "q%d.%d.%llu:", id, j, (unsigned long long)num);
+    size_t pad = (size_t)(num * 7 % 23) + (num % 50 == 0 ? 70 : 0);
+
+    for (size_t k = 0; k < pad; k++)
+        buf[n + k] = (char)('a' + (num * 13 + k) % 26);
+    return n + pad;
+}
+
+/* The state of list 'l' after everything sent to it (what the next command builds on). */
+static struct cc_qstate cc_list_last(const struct cc_list *l, int depth)
+{
+    return l->nflight ? l->flight[(l->fhead + l->nflight - 1) % depth] : l->acked;
+}
+
+/* A list writer's batch: w->depth commands, each an RPUSH of 1 to 3 new tokens or an
+ * LPOP (with a COUNT of 2 to 4 one time in four) of the oldest ones; pops only from a
+ * non-empty list, and always once a list holds --list-max tokens. Each command's
+ * expected reply (RPUSH: the length; LPOP: the tokens) and the state after it are
+ * recorded. */
+static void cc_list_batch(struct cc_cwriter *w, redisContext *c, struct cc_csent *sent)
+{
+    for (int n = 0; n < w->depth; n++) {
+        struct cc_csent *o = &sent[n];
+        struct cc_list *l;
+        struct cc_qstate st;
+        uint64_t len;
+        char key[48], toks[3][128], cnt[16];
+        const char *argv[5];
+        size_t lens[5];
+        int argc = 2;
+
+        o->j = (int)(cc_rand(&w->rng) % (uint64_t)opt.coll_keys);
+        l = &w->lists[o->j];
+        st = cc_list_last(l, w->depth);
+        len = st.pushed - st.popped;
+        lens[1] = (size_t)snprintf(key, sizeof(key), "cc:l:%d:%d", w->id, o->j);
+        argv[1] = key;
+        if (len == 0 || (len < (uint64_t)opt.list_max && cc_rand(&w->rng) % 100 < 55)) {
+            o->op = CC_SET;
+            o->n = 1 + (int)(cc_rand(&w->rng) % 3);
+            o->tok = st.pushed + 1;
+            argv[0] = "RPUSH";
+            for (int k = 0; k < o->n; k++) {
+                lens[argc] = cc_token(toks[k], w->id, o->j, o->tok + (uint64_t)k);
+                argv[argc++] = toks[k];
+            }
+            st.pushed += (uint64_t)o->n;
+            o->want = (long long)(st.pushed - st.popped);
+        } else {
+            o->op = CC_DEL;
+            o->n = cc_rand(&w->rng) % 4 ? 0 : 2 + (int)(cc_rand(&w->rng) % 3); /* 0: no COUNT */
+            o->tok = st.popped + 1;
+            o->ntok = (uint64_t)(o->n ? o->n : 1) < len ? (o->n ? o->n : 1) : (int)len;
+            argv[0] = "LPOP";
+            if (o->n) {
+                lens[argc] = (size_t)snprintf(cnt, sizeof(cnt), "%d", o->n);
+                argv[argc++] = cnt;
+            }
+            st.popped += (uint64_t)o->ntok;
+        }
+        lens[0] = strlen(argv[0]);
+        l->flight[(l->fhead + l->nflight) % w->depth] = st;
+        l->nflight++;
+        redisAppendCommandArgv(c, argc, argv, lens);
+    }
+}
+
+/* Whether 'r' is token 'num' of list 'j' of writer 'w'. */
+static int cc_is_token(const redisReply *r, const struct cc_cwriter *w, int j, uint64_t num)
+{
+    char want[128];
+    size_t n = cc_token(want, w->id, j, num);
+
+    return r && r->type == REDIS_REPLY_STRING && r->len == n && !memcmp(r->str, want, n);
+}
+
+/* Check a list writer's reply 'rep' to 'o' (an RPUSH's length, an LPOP's tokens) and on
+ * success make the command acknowledged. 0, or -1 with w->err set. */
+static int cc_list_reply(struct cc_cwriter *w, const struct cc_csent *o, const redisReply *rep)
+{
+    struct cc_list *l = &w->lists[o->j];
+    int good;
+
+    if (o->op == CC_SET) {
+        good = rep->type == REDIS_REPLY_INTEGER && rep->integer == o->want;
+    } else if (!o->n) {
+        good = cc_is_token(rep, w, o->j, o->tok);
+    } else {
+        good = rep->type == REDIS_REPLY_ARRAY && rep->elements == (size_t)o->ntok;
+        for (int k = 0; good && k < o->ntok; k++)
+            good = cc_is_token(rep->element[k], w, o->j, o->tok + (uint64_t)k);
+    }
+    if (!good) {
+        snprintf(w->err, sizeof(w->err),
+                 "%s cc:l:%d:%d: unexpected reply (type %d, %lld, %zu elements) %.60s; expected "
+                 "%s %llu",
+                 o->op == CC_SET ? "RPUSH" : "LPOP", w->id, o->j, rep->type, rep->integer,
+                 rep->elements, rep->type == REDIS_REPLY_ERROR || rep->type == REDIS_REPLY_STRING
+                                    ? rep->str : "",
+                 o->op == CC_SET ? "length" : "token",
+                 (unsigned long long)(o->op == CC_SET ? (uint64_t)o->want : o->tok));
+        return -1;
+    }
+    l->acked = l->flight[l->fhead];
+    l->fhead = (l->fhead + 1) % w->depth;
+    l->nflight--;
+    return 0;
+}
+
+/* The name of member 'i' of a sorted set into 'buf' (at least 128 bytes): "m<i>", and
+ * for every 16th a name over 64 bytes (Redis' zset-max-listpack-value). */
+static size_t cc_zmember_name(char *buf, int i)
+{
+    if (i % 16)
+        return (size_t)sprintf(buf, "m%d", i);
+    return (size_t)sprintf(buf, "m%d:a-member-name-longer-than-sixty-four-bytes-so-the-set-"
+                                "leaves-listpack", i);
+}
+
+/* A ZINCRBY writer's batch: w->depth ZINCRBYs of random members by 0.25, 0.5, 1, 2 or 3
+ * (sums of those are exact in a double), each expecting the acknowledged score plus the
+ * increments sent before it and its own. */
+static void cc_zset_batch(struct cc_cwriter *w, redisContext *c, struct cc_csent *sent)
+{
+    static const double incs[] = {0.25, 0.5, 1, 2, 3};
+
+    for (int n = 0; n < w->depth; n++) {
+        struct cc_csent *o = &sent[n];
+        struct cc_zmember *m;
+        char name[128];
+        size_t nlen;
+
+        o->j = (int)(cc_rand(&w->rng) % (uint64_t)opt.coll_keys);
+        o->idx[0] = (int)(cc_rand(&w->rng) % (uint64_t)opt.zset_members);
+        o->zdelta = incs[cc_rand(&w->rng) % 5];
+        m = &w->zmembers[o->j * opt.zset_members + o->idx[0]];
+        m->sent += o->zdelta;
+        o->zwant = m->sent;
+        nlen = cc_zmember_name(name, o->idx[0]);
+        redisAppendCommand(c, "ZINCRBY cc:z:%d:%d %.17g %b", w->id, o->j, o->zdelta, name, nlen);
+    }
+}
+
+/* Check a ZINCRBY writer's reply (the new score) and acknowledge it. 0, or -1 with
+ * w->err set. */
+static int cc_zset_reply(struct cc_cwriter *w, const struct cc_csent *o, const redisReply *rep)
+{
+    struct cc_zmember *m = &w->zmembers[o->j * opt.zset_members + o->idx[0]];
+
+    if (rep->type != REDIS_REPLY_STRING || strtod(rep->str, NULL) != o->zwant) {
+        snprintf(w->err, sizeof(w->err),
+                 "ZINCRBY cc:z:%d:%d %g m%d: unexpected reply (type %d) %.80s, expected %.17g",
+                 w->id, o->j, o->zdelta, o->idx[0], rep->type,
+                 rep->type == REDIS_REPLY_ERROR || rep->type == REDIS_REPLY_STRING ? rep->str : "",
+                 o->zwant);
+        return -1;
+    }
+    m->acked = o->zwant;
+    return 0;
+}
+
+/* Read back list 'j' of writer 'w' (LLEN and LRANGE 0 -1 in one pipeline): every element
+ * must be one of the writer's tokens, in push order without a gap, and the list (its
+ * first and last token, or empty) must be the state after the last acknowledged command
+ * or after one of those in flight (a command lands whole; a later one only if the earlier
+ * ones did); LLEN, from RAM, must count the elements read. What was read becomes the
+ * list's history. Returns the violations; adds the tokens to '*checked'. */
+static long cc_check_list(redisContext *c, struct cc_cwriter *w, int j, long *checked)
+{
+    struct cc_list *l = &w->lists[j];
+    redisReply *len = NULL, *all = NULL;
+    struct cc_qstate got = {0, 0}, *cand = calloc((size_t)l->nflight + 1, sizeof(*cand));
+    int ncand = 0, match = -1;
+    long bad = 0;
+
+    cand[ncand++] = l->acked;
+    for (int k = 0; k < l->nflight; k++)
+        cand[ncand++] = l->flight[(l->fhead + k) % w->depth];
+    redisAppendCommand(c, "LLEN cc:l:%d:%d", w->id, j);
+    redisAppendCommand(c, "LRANGE cc:l:%d:%d 0 -1", w->id, j);
+    if (redisGetReply(c, (void **)&len) != REDIS_OK || redisGetReply(c, (void **)&all) != REDIS_OK ||
+        len->type != REDIS_REPLY_INTEGER || all->type != REDIS_REPLY_ARRAY) {
+        cc_say("VIOLATION cc:l:%d:%d: LLEN/LRANGE gave no usable reply (%.80s)", w->id, j,
+               len && len->type == REDIS_REPLY_ERROR ? len->str
+               : all && all->type == REDIS_REPLY_ERROR ? all->str : "");
+        bad++;
+        got = cand[ncand - 1];
+        goto out;
+    }
+    if ((long long)all->elements != len->integer) {
+        cc_say("VIOLATION cc:l:%d:%d: LLEN says %lld, LRANGE returned %zu elements", w->id, j,
+               len->integer, all->elements);
+        bad++;
+    }
+    if (all->elements > 0) {
+        const redisReply *first = all->element[0];
+        unsigned long long num = 0;
+        char head[48];
+
+        snprintf(head, sizeof(head), "q%d.%d.", w->id, j);
+        if (first->type == REDIS_REPLY_STRING && !strncmp(first->str, head, strlen(head)))
+            num = strtoull(first->str + strlen(head), NULL, 10);
+        for (size_t e = 0; e < all->elements; e++) {
+            if (num == 0 || !cc_is_token(all->element[e], w, j, num + e)) {
+                cc_say("VIOLATION cc:l:%d:%d: element %zu is not token %llu (the tokens must "
+                       "follow each other in push order): '%.60s'",
+                       w->id, j, e, num + e,
+                       all->element[e]->type == REDIS_REPLY_STRING ? all->element[e]->str : "?");
+                bad++;
+                break;
+            }
+        }
+        got.popped = num ? num - 1 : 0;
+        got.pushed = got.popped + all->elements;
+        for (int k = 0; k < ncand && match < 0; k++)
+            if (cand[k].pushed == got.pushed && cand[k].popped == got.popped)
+                match = k;
+    } else {
+        for (int k = ncand - 1; k >= 0 && match < 0; k--) /* the latest empty state */
+            if (cand[k].pushed == cand[k].popped)
+                match = k;
+        got = match >= 0 ? cand[match] : cand[ncand - 1];
+        if (match < 0) /* tokens go on from the highest sent: none is reused */
+            got.popped = got.pushed;
+    }
+    if (match < 0 && all->elements == 0) {
+        cc_say("VIOLATION cc:l:%d:%d: is empty; acknowledged tokens %llu..%llu, %d commands in "
+               "flight (up to %llu..%llu)",
+               w->id, j, (unsigned long long)l->acked.popped + 1,
+               (unsigned long long)l->acked.pushed, l->nflight,
+               (unsigned long long)cand[ncand - 1].popped + 1,
+               (unsigned long long)cand[ncand - 1].pushed);
+        bad++;
+    } else if (match < 0) {
+        cc_say("VIOLATION cc:l:%d:%d: holds tokens %llu..%llu (%zu); acknowledged %llu..%llu, "
+               "%d commands in flight (up to %llu..%llu)",
+               w->id, j, (unsigned long long)got.popped + 1, (unsigned long long)got.pushed,
+               all->elements, (unsigned long long)l->acked.popped + 1,
+               (unsigned long long)l->acked.pushed, l->nflight,
+               (unsigned long long)cand[ncand - 1].popped + 1,
+               (unsigned long long)cand[ncand - 1].pushed);
+        bad++;
+    }
+    *checked += (long)all->elements + 1;
+out:
+    l->acked = got;
+    l->fhead = l->nflight = 0;
+    freeReplyObject(len);
+    freeReplyObject(all);
+    free(cand);
+    return bad;
+}
+
+/* Read back sorted set 'j' of writer 'w': ZRANGE 0 -1 WITHSCORES (the score index, in
+ * order), ZCARD (from RAM) and ZMSCORE of every member read (member to score), then
+ * ZRANK of up to 8 of them. Every score must be at least its member's acknowledged total
+ * and at most that plus the increments in flight; a member never acknowledged may be
+ * there only with an increment in flight; ZCARD must count the members, the order must
+ * be by (score, member), ZMSCORE must agree with the index, and each ZRANK must be the
+ * member's place in it. What was read becomes the members' history. Returns the
+ * violations; adds the members to '*checked'. */
+static long cc_check_zset(redisContext *c, struct cc_cwriter *w, int j, long *checked)
+{
+    struct cc_zmember *ms = &w->zmembers[j * opt.zset_members];
+    double *seen = calloc((size_t)opt.zset_members, sizeof(*seen));
+    uint8_t *there = calloc((size_t)opt.zset_members, 1);
+    redisReply *all = NULL, *card = NULL, *ms_rep = NULL;
+    const char **argv = NULL;
+    size_t *lens = NULL, n = 0;
+    long bad = 0;
+
+    redisAppendCommand(c, "ZRANGE cc:z:%d:%d 0 -1 WITHSCORES", w->id, j);
+    redisAppendCommand(c, "ZCARD cc:z:%d:%d", w->id, j);
+    if (redisGetReply(c, (void **)&all) != REDIS_OK ||
+        redisGetReply(c, (void **)&card) != REDIS_OK || all->type != REDIS_REPLY_ARRAY ||
+        all->elements % 2 || card->type != REDIS_REPLY_INTEGER) {
+        cc_say("VIOLATION cc:z:%d:%d: ZRANGE/ZCARD gave no usable reply (%.80s)", w->id, j,
+               all && all->type == REDIS_REPLY_ERROR ? all->str
+               : card && card->type == REDIS_REPLY_ERROR ? card->str : "");
+        bad++;
+        goto out;
+    }
+    n = all->elements / 2;
+    if ((long long)n != card->integer) {
+        cc_say("VIOLATION cc:z:%d:%d: ZCARD says %lld, ZRANGE returned %zu members", w->id, j,
+               card->integer, n);
+        bad++;
+    }
+    argv = calloc(n + 2, sizeof(*argv));
+    lens = calloc(n + 2, sizeof(*lens));
+    argv[0] = "ZMSCORE";
+    lens[0] = 7;
+    for (size_t e = 0; e < n; e++) {
+        const redisReply *m = all->element[2 * e], *sc = all->element[2 * e + 1];
+        char want[128];
+        int i = -1;
+
+        sscanf(m->str, "m%d", &i);
+        if (i < 0 || i >= opt.zset_members || cc_zmember_name(want, i) != m->len ||
+            memcmp(want, m->str, m->len) != 0 || there[i]) {
+            cc_say("VIOLATION cc:z:%d:%d: a member the writer never wrote (or twice): '%.40s'",
+                   w->id, j, m->str);
+            bad++;
+            continue;
+        }
+        there[i] = 1;
+        seen[i] = strtod(sc->str, NULL);
+        if (e > 0) {
+            const redisReply *pm = all->element[2 * e - 2];
+            double ps = strtod(all->element[2 * e - 1]->str, NULL);
+            int cmp = memcmp(pm->str, m->str, pm->len < m->len ? pm->len : m->len);
+
+            if (ps > seen[i] || (ps == seen[i] && (cmp > 0 || (cmp == 0 && pm->len > m->len)))) {
+                cc_say("VIOLATION cc:z:%d:%d: ZRANGE is out of (score, member) order at %zu",
+                       w->id, j, e);
+                bad++;
+            }
+        }
+    }
+    /* ZMSCORE cc:z:<id>:<j> <every member read>: the member-to-score side. */
+    {
+        char key[48];
+
+        lens[1] = (size_t)snprintf(key, sizeof(key), "cc:z:%d:%d", w->id, j);
+        argv[1] = key;
+        for (size_t e = 0; e < n; e++) {
+            argv[2 + e] = all->element[2 * e]->str;
+            lens[2 + e] = all->element[2 * e]->len;
+        }
+        ms_rep = n ? redisCommandArgv(c, (int)n + 2, argv, lens) : NULL;
+        if (n && (!ms_rep || ms_rep->type != REDIS_REPLY_ARRAY || ms_rep->elements != n)) {
+            cc_say("VIOLATION cc:z:%d:%d: ZMSCORE gave no usable reply (%.80s)", w->id, j,
+                   ms_rep && ms_rep->type == REDIS_REPLY_ERROR ? ms_rep->str : "");
+            bad++;
+        }
+        for (size_t e = 0; n && ms_rep && ms_rep->type == REDIS_REPLY_ARRAY && e < n &&
+                           e < ms_rep->elements; e++) {
+            const redisReply *x = ms_rep->element[e];
+
+            if (x->type != REDIS_REPLY_STRING ||
+                strtod(x->str, NULL) != strtod(all->element[2 * e + 1]->str, NULL)) {
+                cc_say("VIOLATION cc:z:%d:%d: ZMSCORE of '%.40s' says %.40s, ZRANGE's index %s",
+                       w->id, j, all->element[2 * e]->str,
+                       x->type == REDIS_REPLY_STRING ? x->str : "nil",
+                       all->element[2 * e + 1]->str);
+                bad++;
+            }
+        }
+    }
+    /* ZRANK of up to 8 members spread over the set: their place in ZRANGE's order. */
+    for (size_t k = 0; k < 8 && k < n; k++) {
+        size_t e = k * n / 8;
+        redisReply *rk = redisCommand(c, "ZRANK cc:z:%d:%d %b", w->id, j, all->element[2 * e]->str,
+                                      all->element[2 * e]->len);
+
+        if (!rk || rk->type != REDIS_REPLY_INTEGER || rk->integer != (long long)e) {
+            cc_say("VIOLATION cc:z:%d:%d: ZRANK of '%.40s' is %lld, its place in ZRANGE %zu",
+                   w->id, j, all->element[2 * e]->str,
+                   rk && rk->type == REDIS_REPLY_INTEGER ? rk->integer : -1, e);
+            bad++;
+        }
+        freeReplyObject(rk);
+    }
+    for (int i = 0; i < opt.zset_members; i++) {
+        struct cc_zmember *m = &ms[i];
+        double got = there[i] ? seen[i] : 0;
+
+        if ((there[i] ? got < m->acked : m->acked > 0) || got > m->sent) {
+            cc_say("VIOLATION cc:z:%d:%d member m%d reads %.17g%s, acknowledged %.17g (%.17g with "
+                   "the increments in flight)",
+                   w->id, j, i, got, there[i] ? "" : " (missing)", m->acked, m->sent);
+            bad++;
+        }
+        m->acked = m->sent = got;
+        (*checked)++;
+    }
+out:
+    freeReplyObject(all);
+    freeReplyObject(card);
+    freeReplyObject(ms_rep);
+    free(argv);
+    free(lens);
+    free(seen);
+    free(there);
+    return bad;
+}
+
+/* A collection writer thread: batches of HINCRBY (hashes), SADD/SREM (sets), RPUSH/LPOP
+ * (lists) or ZINCRBY (sorted sets) on its own collections until the connection dies, cc_stop is set, or a reply is not the one the
  * writer expected (w->err says which). */
 static void *cc_cwriter_main(void *arg)
 {
@@ -750,18 +1200,31 @@ static void *cc_cwriter_main(void *arg)
         goto out;
     }
     while (!atomic_load(&cc_stop)) {
-        if (w->hash)
+        if (w->kind == CC_HASH)
             cc_hash_batch(w, c, sent);
-        else
+        else if (w->kind == CC_SETS)
             cc_set_batch(w, c, sent);
+        else if (w->kind == CC_LIST)
+            cc_list_batch(w, c, sent);
+        else
+            cc_zset_batch(w, c, sent);
         for (int n = 0; n < w->depth; n++) {
             struct cc_csent *o = &sent[n];
             redisReply *rep = NULL;
 
             if (redisGetReply(c, (void **)&rep) != REDIS_OK || !rep)
                 goto dead; /* the rest of the batch stays in flight */
+            if (w->kind == CC_LIST || w->kind == CC_ZSET) {
+                int rc = w->kind == CC_LIST ? cc_list_reply(w, o, rep) : cc_zset_reply(w, o, rep);
+
+                freeReplyObject(rep);
+                if (rc < 0)
+                    goto dead;
+                w->acked++;
+                continue;
+            }
             if (rep->type != REDIS_REPLY_INTEGER || rep->integer != o->want) {
-                if (w->hash)
+                if (w->kind == CC_HASH)
                     snprintf(w->err, sizeof(w->err),
                              "HINCRBY cc:h:%d:%d f%d %lld: unexpected reply (%d) %lld %.80s, "
                              "expected %lld",
@@ -777,7 +1240,7 @@ static void *cc_cwriter_main(void *arg)
                 freeReplyObject(rep);
                 goto dead;
             }
-            if (w->hash) {
+            if (w->kind == CC_HASH) {
                 struct cc_field *f = &w->fields[o->j * opt.hash_fields + o->idx[0]];
 
                 f->acked = rep->integer;
@@ -964,10 +1427,16 @@ static long cc_verify_colls(redisContext *c, long *checked)
 {
     long bad = 0;
 
-    for (int t = 0; t < cc_ncws; t++)
-        for (int j = 0; j < opt.coll_keys; j++)
-            bad += cc_cws[t].hash ? cc_check_hash(c, &cc_cws[t], j, checked)
-                                  : cc_check_set(c, &cc_cws[t], j, checked);
+    for (int t = 0; t < cc_ncws; t++) {
+        for (int j = 0; j < opt.coll_keys; j++) {
+            struct cc_cwriter *w = &cc_cws[t];
+
+            bad += w->kind == CC_HASH   ? cc_check_hash(c, w, j, checked)
+                   : w->kind == CC_SETS ? cc_check_set(c, w, j, checked)
+                   : w->kind == CC_LIST ? cc_check_list(c, w, j, checked)
+                                        : cc_check_zset(c, w, j, checked);
+        }
+    }
     return bad;
 }
 
@@ -1144,17 +1613,40 @@ static long cc_verify_shared(redisContext *c, struct cc_sharer *ss, long *checke
 }
 
 /* --inject-faults for the collections: one hash field one lower than acknowledged, one
- * acknowledged set member removed (each with nothing in flight). Returns the number
+ * acknowledged set member removed, a list's oldest token popped, a sorted-set member
+ * 0.25 lower than acknowledged (each with nothing in flight). Returns the number
  * injected. */
 static int cc_inject_coll_faults(redisContext *c)
 {
-    int hash_done = 0, set_done = 0;
+    int hash_done = 0, set_done = 0, list_done = 0, zset_done = 0;
 
     for (int t = cc_ncws - 1; t >= 0; t--) {
         struct cc_cwriter *w = &cc_cws[t];
 
         for (int j = 0; j < opt.coll_keys; j++) {
-            for (int i = 0; w->hash && !hash_done && i < opt.hash_fields; i++) {
+            struct cc_list *l = w->kind == CC_LIST ? &w->lists[j] : NULL;
+
+            if (l && !list_done && !l->nflight && l->acked.pushed > l->acked.popped) {
+                freeReplyObject(redisCommand(c, "LPOP cc:l:%d:%d", t, j));
+                cc_say("injected: cc:l:%d:%d its oldest token popped (acknowledged RPUSH lost)",
+                       t, j);
+                list_done = 1;
+            }
+            for (int i = 0; w->kind == CC_ZSET && !zset_done && i < opt.zset_members; i++) {
+                struct cc_zmember *m = &w->zmembers[j * opt.zset_members + i];
+                char name[128];
+                size_t nlen;
+
+                if (m->acked >= 1 && m->sent == m->acked) {
+                    nlen = cc_zmember_name(name, i);
+                    freeReplyObject(redisCommand(c, "ZINCRBY cc:z:%d:%d -0.25 %b", t, j, name,
+                                                 nlen));
+                    cc_say("injected: cc:z:%d:%d member m%d 0.25 lower than acknowledged", t, j,
+                           i);
+                    zset_done = 1;
+                }
+            }
+            for (int i = 0; w->kind == CC_HASH && !hash_done && i < opt.hash_fields; i++) {
                 struct cc_field *f = &w->fields[j * opt.hash_fields + i];
 
                 if (f->acked >= 1 && !f->flight) {
@@ -1163,7 +1655,7 @@ static int cc_inject_coll_faults(redisContext *c)
                     hash_done = 1;
                 }
             }
-            for (int i = 0; !w->hash && !set_done && i < opt.set_members; i++) {
+            for (int i = 0; w->kind == CC_SETS && !set_done && i < opt.set_members; i++) {
                 struct cc_member *m = &w->members[j * opt.set_members + i];
                 char name[24];
 
@@ -1177,7 +1669,7 @@ static int cc_inject_coll_faults(redisContext *c)
             }
         }
     }
-    return hash_done + set_done;
+    return hash_done + set_done + list_done + zset_done;
 }
 
 /* --inject-faults: write, through 'c', what a broken server could have recovered: an
@@ -1442,7 +1934,7 @@ static long long cc_load_join(struct cc_writer *ws, struct cc_sharer *ss, char *
         acked += (long long)w->acked;
         *stopped &= w->stopped;
         if ((strstr(w->err, "unexpected") || strstr(w->err, "cannot")) && !why[0])
-            snprintf(why, len, "%s writer %d: %.170s", w->hash ? "hash" : "set", t, w->err);
+            snprintf(why, len, "%s writer %d: %.170s", cc_kind_names[w->kind], t, w->err);
     }
     return acked;
 }
@@ -1533,7 +2025,7 @@ static void cc_clear_keys(void)
         redisAppendCommand(c, "DEL cc:shared:%d", j);
     for (int t = 0; c && !c->err && t < cc_ncws; t++)
         for (int j = 0; j < opt.coll_keys; j++, n++)
-            redisAppendCommand(c, "DEL cc:%c:%d:%d", cc_cws[t].hash ? 'h' : 's', t, j);
+            redisAppendCommand(c, "DEL cc:%c:%d:%d", "hslz"[cc_cws[t].kind], t, j);
     for (int i = 0; c && !c->err && i < n; i++) {
         redisReply *r = NULL;
 
@@ -1544,38 +2036,49 @@ static void cc_clear_keys(void)
         redisFree(c);
 }
 
-/* Set up this mode's collection writers (cc_cws) on the running server: hash writers if
- * it knows HINCRBY, set writers if it knows SADD (a notice says what is skipped); and
- * whether it answers DEBUG CHECK. */
+/* Set up this mode's collection writers (cc_cws) on the running server, in the order
+ * hash, set, list, sorted-set writers: each kind if the server knows its commands
+ * (HINCRBY; SADD; RPUSH and LPOP; ZINCRBY: a notice says what is skipped); and whether it
+ * answers DEBUG CHECK. */
 static void cc_colls_setup(void)
 {
-    int nh = opt.hash_writers, ns = opt.set_writers;
+    static const char *const need[4][2] = {{"hincrby", NULL}, {"sadd", NULL},
+                                           {"rpush", "lpop"}, {"zincrby", NULL}};
+    int want[4] = {opt.hash_writers, opt.set_writers, opt.list_writers, opt.zset_writers};
+    int t = 0;
     redisContext *c;
     redisReply *r;
 
-    if (nh && !cc_has_command("hincrby")) {
-        cc_say("notice: the server has no HINCRBY command; hash writers are skipped");
-        nh = 0;
+    for (int k = 0; k < 4; k++) {
+        if (want[k] && (!cc_has_command(need[k][0]) || (need[k][1] && !cc_has_command(need[k][1])))) {
+            cc_say("notice: the server has no %s command; %s writers are skipped",
+                   need[k][1] ? "RPUSH or LPOP" : need[k][0], cc_kind_names[k]);
+            want[k] = 0;
+        }
     }
-    if (ns && !cc_has_command("sadd")) {
-        cc_say("notice: the server has no SADD command; set writers are skipped");
-        ns = 0;
-    }
-    cc_ncws = nh + ns;
+    cc_ncws = want[0] + want[1] + want[2] + want[3];
     cc_cws = calloc((size_t)cc_ncws + 1, sizeof(*cc_cws));
-    for (int t = 0; t < cc_ncws; t++) {
-        struct cc_cwriter *w = &cc_cws[t];
+    for (int k = 0; k < 4; k++) {
+        for (int i = 0; i < want[k]; i++, t++) {
+            struct cc_cwriter *w = &cc_cws[t];
+            size_t nk = (size_t)opt.coll_keys;
 
-        w->id = t;
-        w->hash = t < nh;
-        w->depth = (w->hash ? t : t - nh) % 2 ? opt.coll_depth : 1;
-        w->rng = opt.seed * 2654435761u + (uint64_t)t * 40503 + 7;
-        if (w->hash)
-            w->fields = calloc((size_t)opt.coll_keys * (size_t)opt.hash_fields,
-                               sizeof(*w->fields));
-        else
-            w->members = calloc((size_t)opt.coll_keys * (size_t)opt.set_members,
-                                sizeof(*w->members));
+            w->id = t;
+            w->kind = (enum cc_ckind)k;
+            w->depth = i % 2 ? opt.coll_depth : 1;
+            w->rng = opt.seed * 2654435761u + (uint64_t)t * 40503 + 7;
+            if (k == CC_HASH) {
+                w->fields = calloc(nk * (size_t)opt.hash_fields, sizeof(*w->fields));
+            } else if (k == CC_SETS) {
+                w->members = calloc(nk * (size_t)opt.set_members, sizeof(*w->members));
+            } else if (k == CC_LIST) {
+                w->lists = calloc(nk, sizeof(*w->lists));
+                for (size_t j = 0; j < nk; j++)
+                    w->lists[j].flight = calloc((size_t)w->depth, sizeof(struct cc_qstate));
+            } else {
+                w->zmembers = calloc(nk * (size_t)opt.zset_members, sizeof(*w->zmembers));
+            }
+        }
     }
     cc_self_check = 0;
     if (opt.no_self_check)
@@ -1596,6 +2099,10 @@ static void cc_colls_free(void)
     for (int t = 0; t < cc_ncws; t++) {
         free(cc_cws[t].fields);
         free(cc_cws[t].members);
+        for (int j = 0; cc_cws[t].lists && j < opt.coll_keys; j++)
+            free(cc_cws[t].lists[j].flight);
+        free(cc_cws[t].lists);
+        free(cc_cws[t].zmembers);
     }
     free(cc_cws);
     cc_cws = NULL;
@@ -1744,12 +2251,14 @@ static void cc_banner(void)
                                opt.depths[d]);
     cc_say("omenkv-crashcheck: seed %llu, %d writers x %d keys (%d with one request in flight, "
            "pipelined batches: %s), %d clients INCRing %d shared counters, %d hash writers x %d "
-           "hashes x %d fields, %d set writers x %d sets x %d members (every other one "
-           "sending %d at once), %d rounds per mode%s%s",
+           "hashes x %d fields, %d set writers x %d sets x %d members, %d list writers x %d "
+           "lists (up to %d tokens), %d ZINCRBY writers x %d sorted sets x %d members (every "
+           "other collection writer sending %d at once), %d rounds per mode%s%s",
            (unsigned long long)opt.seed, cc_nwriters, opt.key_space, opt.threads, depths,
            opt.shared_clients, opt.shared_keys, opt.hash_writers, opt.coll_keys,
-           opt.hash_fields, opt.set_writers, opt.coll_keys, opt.set_members, opt.coll_depth,
-           opt.rounds, opt.no_clean || opt.inject ? "" : " then a clean round",
+           opt.hash_fields, opt.set_writers, opt.coll_keys, opt.set_members, opt.list_writers,
+           opt.coll_keys, opt.list_max, opt.zset_writers, opt.coll_keys, opt.zset_members,
+           opt.coll_depth, opt.rounds, opt.no_clean || opt.inject ? "" : " then a clean round",
            opt.flushes ? ", forced flushes (1 MB write buffer)" : "");
 }
 
@@ -1781,6 +2290,21 @@ static void cc_parse_depths(const char *v)
     }
 }
 
+/* Whether 'name' is one of the comma-separated words of 'list'. */
+static int cc_in_list(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+
+    for (const char *p = list; *p;) {
+        size_t len = strcspn(p, ",");
+
+        if (len == n && !strncmp(p, name, n))
+            return 1;
+        p += len + (p[len] == ',');
+    }
+    return 0;
+}
+
 /* Parse a positive integer option value; exits with usage on error. */
 static long long cc_num(const char *name, const char *v, long long min)
 {
@@ -1797,7 +2321,7 @@ static long long cc_num(const char *name, const char *v, long long min)
 int main(int argc, char **argv)
 {
     static const char *const modes[] = {"always", "everysec", "no"};
-    int value_size_set = 0, failed = 0, errors = 0;
+    int value_size_set = 0, failed = 0, errors = 0, ncoll;
     const char *mix = NULL;
 
     opt.server = getenv("OMK_SERVER") ? getenv("OMK_SERVER") : "./daemon/omenkv-server";
@@ -1816,6 +2340,10 @@ int main(int argc, char **argv)
     opt.seed = (uint64_t)time(NULL);
     opt.hash_writers = 2;
     opt.set_writers = 2;
+    opt.list_writers = 2;
+    opt.zset_writers = 2;
+    opt.zset_members = 300;
+    opt.list_max = 2000;
     opt.coll_keys = 4;
     opt.hash_fields = 300;
     opt.set_members = 2000;
@@ -1869,6 +2397,14 @@ int main(int argc, char **argv)
                 opt.hash_writers = (int)cc_num(a, v, 0);
             else if (!strcmp(a, "--set-writers"))
                 opt.set_writers = (int)cc_num(a, v, 0);
+            else if (!strcmp(a, "--list-writers"))
+                opt.list_writers = (int)cc_num(a, v, 0);
+            else if (!strcmp(a, "--zset-writers"))
+                opt.zset_writers = (int)cc_num(a, v, 0);
+            else if (!strcmp(a, "--zset-members"))
+                opt.zset_members = (int)cc_num(a, v, 1);
+            else if (!strcmp(a, "--list-max"))
+                opt.list_max = (int)cc_num(a, v, 1);
             else if (!strcmp(a, "--coll-keys"))
                 opt.coll_keys = (int)cc_num(a, v, 1);
             else if (!strcmp(a, "--hash-fields"))
@@ -1892,32 +2428,36 @@ int main(int argc, char **argv)
         }
     }
     if (mix) {
-        const char *p = mix;
+        static const char *const kinds[] = {"string", "hash", "set", "list", "zset"};
+        int *counts[] = {NULL, &opt.hash_writers, &opt.set_writers, &opt.list_writers,
+                         &opt.zset_writers};
 
-        while (*p) {
+        for (const char *p = mix; *p;) {
             size_t len = strcspn(p, ",");
+            int known = 0;
 
-            if (!((len == 6 && !strncmp(p, "string", 6)) || (len == 4 && !strncmp(p, "hash", 4)) ||
-                  (len == 3 && !strncmp(p, "set", 3)))) {
-                fprintf(stderr, "omenkv-crashcheck: --mix takes string, hash and set, "
-                        "comma-separated\n");
+            for (int k = 0; k < 5; k++)
+                known |= len == strlen(kinds[k]) && !strncmp(p, kinds[k], len);
+            if (!known) {
+                fprintf(stderr, "omenkv-crashcheck: --mix takes string, hash, set, list and "
+                        "zset, comma-separated\n");
                 return 2;
             }
             p += len + (p[len] == ',');
         }
-        if (!strstr(mix, "string")) {
+        if (!cc_in_list(mix, "string")) {
             opt.threads = 0;
             opt.npipelined = 0;
             opt.shared_clients = 0;
         }
-        if (!strstr(mix, "hash"))
-            opt.hash_writers = 0;
-        if (!strstr(mix, "set"))
-            opt.set_writers = 0;
+        for (int k = 1; k < 5; k++)
+            if (!cc_in_list(mix, kinds[k]))
+                *counts[k] = 0;
     }
-    if (opt.hash_writers + opt.set_writers > CC_MAX_THREADS || opt.coll_depth > CC_MAX_DEPTH ||
+    ncoll = opt.hash_writers + opt.set_writers + opt.list_writers + opt.zset_writers;
+    if (ncoll > CC_MAX_THREADS || opt.coll_depth > CC_MAX_DEPTH ||
         opt.set_members <= opt.coll_depth * 4 || opt.hash_fields > 1000000 ||
-        opt.set_members > 1000000 || opt.coll_keys > 1000) {
+        opt.set_members > 1000000 || opt.zset_members > 1000000 || opt.coll_keys > 1000) {
         fprintf(stderr, "omenkv-crashcheck: at most %d collection writers, --coll-depth up to "
                 "%d, --set-members above 4 x --coll-depth, up to 1000000 fields or members "
                 "and 1000 collections per writer\n",
@@ -1925,7 +2465,7 @@ int main(int argc, char **argv)
         return 2;
     }
     cc_nwriters = opt.threads + opt.npipelined;
-    if ((cc_nwriters < 1 && opt.hash_writers + opt.set_writers < 1) ||
+    if ((cc_nwriters < 1 && ncoll < 1) ||
         cc_nwriters > CC_MAX_THREADS || opt.value_size > 1 << 20 ||
         opt.shared_clients > CC_MAX_SHARED || opt.shared_keys > CC_MAX_SHARED) {
         fprintf(stderr, "omenkv-crashcheck: 1 to %d writers (--threads plus --pipelined), "

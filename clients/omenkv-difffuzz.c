@@ -8,28 +8,36 @@
  * into trees that keep every type byte. Both servers are FLUSHALLed, sent HELLO 2 or 3
  * (--proto; "alt" switches at random moments), then each command goes to both before
  * either reply is read. A command is drawn from the enabled families (--families): the
- * string commands, the hash and set commands of issue 20, and the generic key commands
- * (DEL EXISTS TYPE EXPIRE... COPY MOVE SELECT OBJECT ENCODING DBSIZE SCAN), over a small
- * key space (--keys, 8) in two databases, so types collide and WRONGTYPE, arity and
- * number errors come up on their own; a few percent of commands get a wrong arity.
+ * string commands, the hash and set commands of issue 20, the list and sorted-set
+ * commands of issue 21, the blocking pops (see "blocking pops" below: each is an episode
+ * on two more connections per server), and the generic key commands (DEL EXISTS TYPE
+ * EXPIRE... COPY MOVE SELECT OBJECT ENCODING DBSIZE SCAN), over a small key space
+ * (--keys, 8; 10 with lists, sorted sets or blocking pops) in two databases, so types
+ * collide and WRONGTYPE, arity and number errors come up on their own; a few percent of
+ * commands get a wrong arity. Scores mix small integers (equal scores), decimals, the
+ * infinities, -0, 17-digit values and ones Redis refuses; lex ranges are sent only when
+ * the sorted set's scores are all equal (Redis leaves the rest unspecified).
  * Fields and members mix small integers (sets start as intsets), integers at the edges
  * of int16/int32/int64 and of what Redis takes for an integer ("-0", "007", "+5"),
  * strings, and values above 64 bytes (hashes leave listpack). A phase now and then grows
- * one key to 100-3000 elements with bulk HSET/SADD and then, most times, sweeps the
- * same elements away with HDEL/SREM/SPOP: Redis' 512-entry and 64-byte limits and
- * omenkv's inline/split boundary (collection-inline-max-bytes) are crossed both ways.
+ * one key to 100-3000 elements with bulk HSET/SADD/RPUSH/ZADD and then, most times,
+ * sweeps the same elements away (HDEL SREM SPOP, pops, LTRIM, LREM, ZREM, ZREMRANGEBY*):
+ * Redis' entry and 64-byte limits and omenkv's inline/split boundary
+ * (collection-inline-max-bytes) are crossed both ways.
  *
  * Comparison rules, per command:
- *   - exact: type byte and every byte, errors included (most commands);
+ *   - exact: type byte and every byte, errors included (most commands; LRANGE, ZRANGE
+ *     and every ordered reply);
  *   - unordered (HKEYS HVALS SMEMBERS SINTER SUNION SDIFF KEYS): same aggregate type,
  *     same multiset of elements; HGETALL: same multiset of (field, value) pairs;
- *   - walks (SCAN, HSCAN, SSCAN): each server's cursor is followed to 0 on its own and
- *     the sets of keys, members or (field, value) pairs compared; a first reply that is
- *     an error is compared exactly;
- *   - random (SRANDMEMBER, SPOP, HRANDFIELD): both servers' collection is read first
- *     (SMEMBERS/HGETALL, compared like any command); then each reply must have the same
- *     shape as the other's, the right count, distinct elements where the count asks for
- *     them, and only members (fields, with their values) of that collection. After an
+ *   - walks (SCAN, HSCAN, SSCAN, ZSCAN): each server's cursor is followed to 0 on its
+ *     own and the sets of keys, members or (field, value) / (member, score) pairs
+ *     compared; a first reply that is an error is compared exactly;
+ *   - random (SRANDMEMBER, SPOP, HRANDFIELD, ZRANDMEMBER): both servers' collection is
+ *     read first (SMEMBERS/HGETALL as multisets, ZRANGE WITHSCORES exactly); then each
+ *     reply must have the same shape as the other's, the right count, distinct elements
+ *     where the count asks for them, and only members (fields with their values, members
+ *     with their scores) of that collection. After an
  *     SPOP that picked differently, server B is given A's pick (SADD of what B popped,
  *     SREM of what A popped) and both sets are read and compared again;
  *   - TTL and PTTL (and EXPIRETIME, PEXPIRETIME): within 1 s / 1000 ms.
@@ -37,13 +45,15 @@
  * kept far in the future (or in the past for EXPIRE and GETEX, which delete at once), so
  * that nothing expires while the stream runs: whether a key is there never depends on
  * timing. The command stream is a function of the seed (phases do not depend on
- * replies); the replies after an SPOP depend on what the servers picked.
+ * replies); the replies after an SPOP depend on what the servers picked, and a lex
+ * command is left out when its sorted set's scores differ.
  *
  * Exit status: 0 and a line "N commands, 0 differences"; 1 on a difference (or a self
  * check, --debug-check, that failed); 2 on a usage or connection error. */
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -62,7 +72,17 @@
 
 /* ---- options ---- */
 
-enum df_family { DF_STRING = 1, DF_HASH = 2, DF_SET = 4, DF_KEYS = 8 };
+enum df_family {
+    DF_STRING = 1,
+    DF_HASH = 2,
+    DF_SET = 4,
+    DF_KEYS = 8,
+    DF_LIST = 16,
+    DF_ZSET = 32,
+    DF_BLOCK = 64, /* blocking pops on second connections, served from the first */
+};
+#define DF_ALL (DF_STRING | DF_HASH | DF_SET | DF_KEYS | DF_LIST | DF_ZSET | DF_BLOCK)
+#define DF_NFAMILIES 7
 
 struct df_opts {
     const char *a, *b;        /* host:port */
@@ -88,9 +108,11 @@ static void df_usage(void)
             "  --b HOST:PORT        the reference (redis-server 7.0)\n"
             "  --seed N             random seed (default: time; printed)\n"
             "  --commands N         commands to send (default 100000)\n"
-            "  --families LIST      string,hash,set,keys or all (default all)\n"
+            "  --families LIST      string,hash,set,keys,list,zset,block or all (default\n"
+            "                       all)\n"
             "  --proto 2|3|alt      HELLO 2, HELLO 3, or switch at random (default 2)\n"
-            "  --keys N             key space per database (default 8)\n"
+            "  --keys N             key space per database (default 8; 10 with list, zset\n"
+            "                       or block)\n"
             "  --max-diffs N        keep going after a difference (both servers are\n"
             "                       FLUSHALLed and the stream goes on) until N (default 1)\n"
             "  --exclude LIST       command names never generated (e.g. OBJECT,SPOP)\n"
@@ -227,10 +249,10 @@ static void df_quote(struct df_buf *b, const char *p, size_t len)
 }
 
 /* Append 'r' readably: RESP's type byte, then the payload ("$" bulk strings quoted,
- * aggregates as [..], maps as {k => v, ..}). */
-static void df_show(struct df_buf *b, const struct df_rep *r)
+ * aggregates as [..], maps as {k => v, ..}); about DF_SHOW_MAX bytes of it from 'start'. */
+static void df_show_in(struct df_buf *b, const struct df_rep *r, size_t start)
 {
-    if (b->len > DF_SHOW_MAX)
+    if (b->len - start > DF_SHOW_MAX)
         return;
     if (r->null) {
         df_buf_printf(b, "%c-1 (nil)", r->type);
@@ -251,14 +273,14 @@ static void df_show(struct df_buf *b, const struct df_rep *r)
         df_buf_printf(b, "%c%zu%s", r->type, r->type == '%' || r->type == '|' ? r->n / 2 : r->n,
                       r->type == '%' || r->type == '|' ? "{" : "[");
         for (size_t i = 0; i < r->n; i++) {
-            if (b->len > DF_SHOW_MAX) {
+            if (b->len - start > DF_SHOW_MAX) {
                 df_buf_printf(b, " ...(%zu more)", r->n - i);
                 break;
             }
             if (i)
                 df_buf_add(b, (r->type == '%' || r->type == '|') && i % 2 ? " => " : ", ",
                            (r->type == '%' || r->type == '|') && i % 2 ? 4 : 2);
-            df_show(b, r->el[i]);
+            df_show_in(b, r->el[i], start);
         }
         df_buf_add(b, r->type == '%' || r->type == '|' ? "}" : "]", 1);
         return;
@@ -268,19 +290,56 @@ static void df_show(struct df_buf *b, const struct df_rep *r)
     }
 }
 
+/* Append 'r' readably, about DF_SHOW_MAX bytes at most (df_show_in). */
+static void df_show(struct df_buf *b, const struct df_rep *r)
+{
+    df_show_in(b, r, b->len);
+}
+
+/* When 'x' and 'y' are both aggregates that differ, append where: the first element
+ * that differs (or where one ends) and the elements around it in each. */
+static void df_show_first_difference(struct df_buf *b, const struct df_rep *x,
+                                     const struct df_rep *y)
+{
+    size_t i = 0, n = x->n < y->n ? x->n : y->n;
+
+    if (x->null || y->null || !x->el || !y->el)
+        return;
+    while (i < n && df_rep_equal(x->el[i], y->el[i]))
+        i++;
+    df_buf_printf(b, "  first difference at element %zu (of %zu and %zu):\n", i, x->n, y->n);
+    for (int side = 0; side < 2; side++) {
+        const struct df_rep *r = side ? y : x;
+
+        df_buf_printf(b, "    %c: ...", side ? 'b' : 'a');
+        for (size_t k = i >= 2 ? i - 2 : 0; k < r->n && k < i + 4; k++) {
+            df_buf_printf(b, " [%zu] ", k);
+            df_show(b, r->el[k]);
+        }
+        df_buf_add(b, "\n", 1);
+    }
+}
+
 /* ---- connections ---- */
 
 /* One server: hiredis connects; replies are read from its socket into 'buf'. */
 struct df_conn {
     const char *addr;  /* host:port as given */
-    char name;         /* 'a' or 'b' */
+    char name;         /* 'a' or 'b': the server */
+    int blocker;       /* 0: the stream's connection; 1, 2: a blocker (--families block) */
     redisContext *ctx;
     char *buf;
     size_t len, pos, cap;
     char err[160];     /* why the connection failed, "" while it works */
+    int proto, db;     /* blockers: the HELLO and SELECT they were last sent */
+    long long id;      /* blockers: CLIENT ID, for CLIENT UNBLOCK */
 };
 
+#define DF_BLOCKERS 2 /* blocked connections per server at most */
+
 static struct df_conn ca = {.name = 'a'}, cb = {.name = 'b'};
+/* The blockers of each server, connected when the block family is on. */
+static struct df_conn ca_blk[DF_BLOCKERS], cb_blk[DF_BLOCKERS];
 
 /* Connect 'c' to c->addr; 0, or -1 with a message on stderr. */
 static int df_connect(struct df_conn *c)
@@ -467,8 +526,10 @@ enum df_kind {
     DF_PAIRS,     /* a multiset of (field, value) pairs: HGETALL */
     DF_TOL,       /* an integer, within 'tol' unless negative */
     DF_RANDOM,    /* SRANDMEMBER SPOP HRANDFIELD: by properties */
-    DF_WALK,      /* SCAN HSCAN SSCAN: followed to cursor 0, compared as sets */
+    DF_WALK,      /* SCAN HSCAN SSCAN ZSCAN: followed to cursor 0, compared as sets */
     DF_HELLO,     /* both succeed or both fail the same way */
+    DF_LEX,       /* a lex range of a sorted set: sent only if its scores are all equal */
+    DF_EPISODE,   /* a blocking pop: an episode (see "blocking pops" below) */
 };
 
 struct df_cmd {
@@ -479,7 +540,8 @@ struct df_cmd {
     long long tol;     /* DF_TOL */
     int arity;         /* Redis' arity (negative: at least), 0: never mutated */
     int cursor_arg;    /* DF_WALK: index of the cursor argument */
-    int pairs;         /* DF_WALK: HSCAN's (field, value) elements */
+    int pairs;         /* DF_WALK: HSCAN's (field, value), ZSCAN's (member, score) */
+    int lex_arg;       /* DF_LEX: index of the sorted set's key */
 };
 
 static void df_cmd_clear(struct df_cmd *c)
@@ -546,7 +608,10 @@ static int df_send(struct df_conn *conn, const struct df_cmd *c)
         struct df_buf b = {0};
 
         df_show_cmd(&b, c);
-        printf("%lld%s: %s\n", df_ncmd, c == df_cur ? "" : "+", b.p);
+        if (conn->blocker)
+            printf("%lld+: [blocker %d] %s\n", df_ncmd, conn->blocker, b.p);
+        else
+            printf("%lld%s: %s\n", df_ncmd, c == df_cur ? "" : "+", b.p);
         free(b.p);
     }
     while (done < (size_t)len) {
@@ -569,7 +634,7 @@ static int df_send(struct df_conn *conn, const struct df_cmd *c)
 /* ---- reporting ---- */
 
 /* The last DF_HIST commands of the stream, so that a report can show the history of
- * the keys involved. */
+ * the keys involved (a blocking pop's line shows its whole episode). */
 #define DF_HIST 512
 static struct {
     long long n; /* command number, 0: empty */
@@ -577,12 +642,14 @@ static struct {
     char *text;  /* readable command line */
 } df_hist[DF_HIST];
 
-static void df_hist_add(const struct df_cmd *c)
+static void df_hist_add(const struct df_cmd *c, const char *suffix)
 {
     struct df_buf b = {0};
     int at = (int)(df_ncmd % DF_HIST);
 
     df_show_cmd(&b, c);
+    if (suffix)
+        df_buf_add(&b, suffix, strlen(suffix));
     free(df_hist[at].text);
     df_hist[at].text = b.p;
     df_hist[at].n = df_ncmd;
@@ -620,10 +687,16 @@ static void df_hist_show(struct df_buf *b, const struct df_cmd *c)
                       df_hist[picked[np]].db, df_hist[picked[np]].text);
 }
 
+/* The connections whose errors a report shows for a missing reply: the stream's, or a
+ * blocker's while its reply is compared. */
+static const struct df_conn *df_rep_a = &ca, *df_rep_b = &cb;
+
 /* Report a difference on 'c' (whose replies are 'ra' and 'rb', either may be NULL: the
  * connection's error is shown), 'why' saying what differs. */
-static void df_report(const struct df_cmd *c, const struct df_rep *ra, const struct df_rep *rb,
-                      const char *why, ...)
+__attribute__((format(printf, 4, 5))) static void df_report(const struct df_cmd *c,
+                                                            const struct df_rep *ra,
+                                                            const struct df_rep *rb,
+                                                            const char *why, ...)
 {
     struct df_buf b = {0};
     va_list ap;
@@ -642,17 +715,19 @@ static void df_report(const struct df_cmd *c, const struct df_rep *ra, const str
     }
     df_buf_add(&b, "  command: ", 11);
     df_show_cmd(&b, c);
-    df_buf_printf(&b, "\n  a (%s): ", ca.addr);
+    df_buf_printf(&b, "\n  a (%s%s): ", ca.addr, df_rep_a->blocker ? ", a blocker" : "");
     if (ra)
         df_show(&b, ra);
     else
-        df_buf_printf(&b, "(no reply: %s)", ca.err);
-    df_buf_printf(&b, "\n  b (%s): ", cb.addr);
+        df_buf_printf(&b, "(no reply: %s)", df_rep_a->err);
+    df_buf_printf(&b, "\n  b (%s%s): ", cb.addr, df_rep_b->blocker ? ", a blocker" : "");
     if (rb)
         df_show(&b, rb);
     else
-        df_buf_printf(&b, "(no reply: %s)", cb.err);
+        df_buf_printf(&b, "(no reply: %s)", df_rep_b->err);
     df_buf_add(&b, "\n", 1);
+    if (ra && rb && ra->n && rb->n && !df_rep_equal(ra, rb))
+        df_show_first_difference(&b, ra, rb);
     df_hist_show(&b, df_cur ? df_cur : c);
     printf("%s", b.p);
     fflush(stdout);
@@ -785,13 +860,20 @@ static int df_both(const struct df_cmd *c, struct df_rep **ra, struct df_rep **r
     return *ra && *rb ? 0 : -1;
 }
 
-/* A collection as one server's state says (SMEMBERS or HGETALL): sorted members, or
- * (field, value) pairs sorted by field. */
+/* What a random pick picks from. */
+enum df_ckind {
+    DF_CK_SET = 0,  /* SMEMBERS: members */
+    DF_CK_HASH = 1, /* HGETALL: (field, value) pairs */
+    DF_CK_ZSET = 2, /* ZRANGE 0 -1 WITHSCORES: (member, score) pairs, nested in RESP3 */
+};
+
+/* A collection as one server's state says (SMEMBERS, HGETALL or ZRANGE WITHSCORES):
+ * sorted members, or (field, value) / (member, score) pairs sorted by their first. */
 struct df_coll {
-    int hash;
+    enum df_ckind kind;
     size_t n;
     struct df_rep **key; /* borrowed from 'rep' */
-    struct df_rep **val; /* hashes only */
+    struct df_rep **val; /* hashes and sorted sets only */
     struct df_rep *rep;  /* owned */
 };
 
@@ -829,25 +911,31 @@ static long df_coll_find(const struct df_coll *coll, const struct df_rep *k)
     return -1;
 }
 
-/* Build 'coll' from a SMEMBERS/HGETALL reply (taking ownership of 'r'); an error or
- * a non-aggregate reply gives an empty collection. */
-static void df_coll_init(struct df_coll *coll, struct df_rep *r, int hash)
+/* Build 'coll' from a SMEMBERS/HGETALL/ZRANGE WITHSCORES reply (taking ownership of
+ * 'r'); an error or a non-aggregate reply gives an empty collection. */
+static void df_coll_init(struct df_coll *coll, struct df_rep *r, enum df_ckind kind)
 {
+    int nested = kind == DF_CK_ZSET && df_is_agg(r) && r->n > 0 && df_is_agg(r->el[0]);
+
     memset(coll, 0, sizeof(*coll));
-    coll->hash = hash;
+    coll->kind = kind;
     coll->rep = r;
     if (!df_is_agg(r))
         return;
-    coll->n = hash ? r->n / 2 : r->n;
+    coll->n = kind == DF_CK_SET || nested ? r->n : r->n / 2;
     coll->key = calloc(coll->n + 1, sizeof(*coll->key));
     coll->val = calloc(coll->n + 1, sizeof(*coll->val));
-    if (hash) {
-        /* Sort indexes of pairs by field: sort the field pointers, then find values. */
+    if (kind != DF_CK_SET) {
+        /* Sort the pairs by their first element (RESP3's ZRANGE WITHSCORES nests them). */
         struct { struct df_rep *k, *v; } *pv = calloc(coll->n + 1, sizeof(*pv));
 
         for (size_t i = 0; i < coll->n; i++) {
-            pv[i].k = r->el[2 * i];
-            pv[i].v = r->el[2 * i + 1];
+            if (nested && (!df_is_agg(r->el[i]) || r->el[i]->n != 2)) {
+                coll->n = 0; /* not pairs (both servers said so): nothing to pick from */
+                break;
+            }
+            pv[i].k = nested ? r->el[i]->el[0] : r->el[2 * i];
+            pv[i].v = nested ? r->el[i]->el[1] : r->el[2 * i + 1];
         }
         qsort(pv, coll->n, sizeof(*pv), df_rep_pcmp); /* k is the first member */
         for (size_t i = 0; i < coll->n; i++) {
@@ -871,7 +959,7 @@ static void df_coll_free(struct df_coll *coll)
 
 /* Check a random reply 'r' to 'c' against the collection 'coll' (what both servers
  * hold, non-empty). 'count' is the count argument (valid if 'has_count'), 'withvalues'
- * HRANDFIELD's option. Returns NULL if it holds, else why not. '*picked' gets the
+ * HRANDFIELD's WITHVALUES or ZRANDMEMBER's WITHSCORES. Returns NULL if it holds, else why not. '*picked' gets the
  * picked members (SPOP; borrowed from 'r'), '*npicked' their number. */
 static const char *df_check_pick(const struct df_rep *r, const struct df_coll *coll, int has_count,
                                  long long count, int withvalues, const struct df_rep ***picked,
@@ -926,7 +1014,7 @@ static const char *df_check_pick(const struct df_rep *r, const struct df_coll *c
         } else {
             k = r->el[i];
         }
-        if (k->type != '$' || (v && v->type != '$')) {
+        if (k->type != '$' || (v && v->type != '$' && v->type != ',')) {
             free(items);
             return "an item is not a bulk string";
         }
@@ -936,9 +1024,10 @@ static const char *df_check_pick(const struct df_rep *r, const struct df_coll *c
             snprintf(why, sizeof(why), "item %zu is not in the collection", i);
             return why;
         }
-        if (v && df_rep_strcmp(coll->val[at], v) != 0) {
+        if (v && !df_rep_equal(coll->val[at], v)) {
             free(items);
-            snprintf(why, sizeof(why), "item %zu has a value the hash does not hold", i);
+            snprintf(why, sizeof(why), "item %zu has a value (or score) the collection does "
+                     "not hold", i);
             return why;
         }
         items[i] = k;
@@ -983,21 +1072,29 @@ static struct df_rep *df_aux1(struct df_conn *conn, const struct df_cmd *c)
     return df_read(conn);
 }
 
-/* Read the collection at 'key' on both servers (SMEMBERS or HGETALL) and compare the
- * two; 'why' labels a difference. 0 and both collections in 'xa', 'xb'; 1 if they
- * differ (reported); -1 on a connection error (reported). */
-static int df_read_colls(const char *key, size_t klen, int hash, const char *why,
+/* Read the collection at 'key' on both servers (SMEMBERS, HGETALL, or ZRANGE 0 -1
+ * WITHSCORES, in order) and compare the two; 'why' labels a difference. 0 and both
+ * collections in 'xa', 'xb'; 1 if they differ (reported); -1 on a connection error
+ * (reported). */
+static int df_read_colls(const char *key, size_t klen, enum df_ckind kind, const char *why,
                          struct df_coll *xa, struct df_coll *xb)
 {
     struct df_cmd rd = {0};
     struct df_rep *ra, *rb;
-    int rc;
+    int rc, same;
 
-    df_arg(&rd, "%s", hash ? "HGETALL" : "SMEMBERS");
+    df_arg(&rd, "%s", kind == DF_CK_HASH ? "HGETALL" : kind == DF_CK_ZSET ? "ZRANGE" : "SMEMBERS");
     df_argb(&rd, key, klen);
+    if (kind == DF_CK_ZSET) {
+        df_arg(&rd, "0");
+        df_arg(&rd, "-1");
+        df_arg(&rd, "WITHSCORES");
+    }
     df_naux++;
     rc = df_both(&rd, &ra, &rb);
-    if (rc < 0 || !df_same_multiset(ra, rb, hash ? 2 : 1)) {
+    same = rc == 0 && (kind == DF_CK_ZSET ? df_rep_equal(ra, rb)
+                                          : df_same_multiset(ra, rb, kind == DF_CK_HASH ? 2 : 1));
+    if (!same) {
         df_report(&rd, ra, rb, "%s", rc < 0 ? "connection lost" : why);
         df_rep_free(ra);
         df_rep_free(rb);
@@ -1005,8 +1102,8 @@ static int df_read_colls(const char *key, size_t klen, int hash, const char *why
         return rc < 0 ? -1 : 1;
     }
     df_cmd_clear(&rd);
-    df_coll_init(xa, ra, hash);
-    df_coll_init(xb, rb, hash);
+    df_coll_init(xa, ra, kind);
+    df_coll_init(xb, rb, kind);
     return 0;
 }
 
@@ -1193,8 +1290,9 @@ static int df_spop_encoding(const struct df_cmd *c, const struct df_coll *pre,
  * a difference (reported), -1 on a connection error (reported). */
 static int df_run_random(const struct df_cmd *c)
 {
-    int hash = c->argv[0][0] == 'H' || c->argv[0][0] == 'h';
-    int spop = !hash && (c->argv[0][1] == 'P' || c->argv[0][1] == 'p');
+    char first = (char)(c->argv[0][0] & ~0x20); /* upper case */
+    enum df_ckind kind = first == 'H' ? DF_CK_HASH : first == 'Z' ? DF_CK_ZSET : DF_CK_SET;
+    int spop = kind == DF_CK_SET && (c->argv[0][1] == 'P' || c->argv[0][1] == 'p');
     struct df_coll xa, xb;
     struct df_rep *ra = NULL, *rb = NULL;
     const struct df_rep **pa = NULL, **pb = NULL;
@@ -1203,7 +1301,7 @@ static int df_run_random(const struct df_cmd *c)
     int has_count = c->argc >= 3, withvalues = c->argc == 4, rc;
     const char *wa, *wb;
 
-    rc = df_read_colls(c->argv[1], c->lens[1], hash,
+    rc = df_read_colls(c->argv[1], c->lens[1], kind,
                        "the collection differs (read before a random pick)", &xa, &xb);
     if (rc)
         return rc;
@@ -1247,7 +1345,7 @@ static int df_run_random(const struct df_cmd *c)
                 rc = -1;
                 goto out;
             }
-            rc = df_read_colls(c->argv[1], c->lens[1], 0,
+            rc = df_read_colls(c->argv[1], c->lens[1], DF_CK_SET,
                                "the sets differ after B was given A's SPOP", &ya, &yb);
             if (rc == 0) {
                 df_coll_free(&ya);
@@ -1404,19 +1502,37 @@ static int df_run_walk(const struct df_cmd *c)
 }
 
 /* What the stream reached, printed at the end so that a run shows what it covered:
- * error replies, the encodings OBJECT ENCODING answered, the largest HLEN and SCARD. */
+ * error replies, the encodings OBJECT ENCODING answered, the largest HLEN, SCARD, LLEN
+ * and ZCARD, and how the blocking pops ended. */
+#define DF_ENC_NIL 8   /* OBJECT ENCODING of a missing key */
+#define DF_ENC_OTHER 9 /* anything else */
 static struct {
     long long errors, wrongtype;
-    long long enc[8];
-    long long max_hlen, max_scard;
+    long long enc[DF_ENC_OTHER + 1];
+    long long max_hlen, max_scard, max_llen, max_zcard;
+    long long lex_skipped;       /* lex commands not sent: the scores were not all equal */
+    long long blk_immediate;     /* blocking pops answered without blocking */
+    long long blk_served;        /* ... served by the first connection's command */
+    long long blk_timeout;       /* ... ended by their own (short) timeout */
+    long long blk_unblocked;     /* ... ended by CLIENT UNBLOCK (TIMEOUT or ERROR) */
+    long long blk_two;           /* episodes with two clients blocked */
 } df_stats;
 
 static const char *const df_enc_names[] = {"int", "embstr", "raw", "listpack", "hashtable",
-                                           "intset", "(nil)", "other"};
+                                           "intset", "quicklist", "skiplist", "(nil)", "other"};
+
+/* Whether the command name 'c->argv[0]' is 'name' (upper case, any case in 'c'). */
+static int df_is(const struct df_cmd *c, const char *name)
+{
+    return c->argc > 0 && c->lens[0] == strlen(name) && !strncasecmp(c->argv[0], name, c->lens[0]);
+}
 
 /* Count what the agreed reply 'r' to 'c' shows. */
 static void df_note(const struct df_cmd *c, const struct df_rep *r)
 {
+    static const char *const counts[] = {"HLEN", "SCARD", "LLEN", "ZCARD"};
+    long long *maxes[] = {&df_stats.max_hlen, &df_stats.max_scard, &df_stats.max_llen,
+                          &df_stats.max_zcard};
     long long v;
 
     if (r->type == '-') {
@@ -1424,35 +1540,74 @@ static void df_note(const struct df_cmd *c, const struct df_rep *r)
         df_stats.wrongtype += r->len >= 9 && !memcmp(r->str, "WRONGTYPE", 9);
         return;
     }
-    if (c->lens[0] == 6 && !strncasecmp(c->argv[0], "OBJECT", 6)) {
-        int e = 7;
+    if (df_is(c, "OBJECT")) {
+        int e = DF_ENC_OTHER;
 
-        for (int i = 0; i < 6; i++)
+        for (int i = 0; i < DF_ENC_NIL; i++)
             if (r->str && r->len == strlen(df_enc_names[i]) &&
                 !memcmp(r->str, df_enc_names[i], r->len))
                 e = i;
         if (r->null || r->type == '_')
-            e = 6;
+            e = DF_ENC_NIL;
         df_stats.enc[e]++;
-    } else if (r->type == ':' && df_str2ll(r->str, r->len, &v) && c->lens[0] == 4 &&
-               !strncasecmp(c->argv[0], "HLEN", 4)) {
-        df_stats.max_hlen = v > df_stats.max_hlen ? v : df_stats.max_hlen;
-    } else if (r->type == ':' && df_str2ll(r->str, r->len, &v) && c->lens[0] == 5 &&
-               !strncasecmp(c->argv[0], "SCARD", 5)) {
-        df_stats.max_scard = v > df_stats.max_scard ? v : df_stats.max_scard;
+        return;
     }
+    if (r->type != ':' || !df_str2ll(r->str, r->len, &v))
+        return;
+    for (int i = 0; i < 4; i++)
+        if (df_is(c, counts[i]) && v > *maxes[i])
+            *maxes[i] = v;
 }
 
 /* Print df_stats. */
 static void df_print_stats(void)
 {
-    printf("covered: %lld error replies (%lld WRONGTYPE), largest HLEN %lld, largest SCARD "
-           "%lld, OBJECT ENCODING:",
-           df_stats.errors, df_stats.wrongtype, df_stats.max_hlen, df_stats.max_scard);
-    for (int i = 0; i < 8; i++)
+    printf("covered: %lld error replies (%lld WRONGTYPE), largest HLEN %lld, SCARD %lld, LLEN "
+           "%lld, ZCARD %lld, OBJECT ENCODING:",
+           df_stats.errors, df_stats.wrongtype, df_stats.max_hlen, df_stats.max_scard,
+           df_stats.max_llen, df_stats.max_zcard);
+    for (int i = 0; i <= DF_ENC_OTHER; i++)
         printf(" %s %lld", df_enc_names[i], df_stats.enc[i]);
     printf("\n");
+    if (opt.families & DF_ZSET)
+        printf("covered: %lld lex commands left out (a sorted set of unequal scores, whose "
+               "lex order Redis leaves unspecified)\n",
+               df_stats.lex_skipped);
+    if (opt.families & DF_BLOCK)
+        printf("covered: blocking pops answered at once %lld, served by the first connection "
+               "%lld, timed out %lld, ended by CLIENT UNBLOCK %lld; %lld times with two "
+               "clients blocked\n",
+               df_stats.blk_immediate, df_stats.blk_served, df_stats.blk_timeout,
+               df_stats.blk_unblocked, df_stats.blk_two);
 }
+
+/* A lex command 'c' (DF_LEX): its sorted set (argument c->lex_arg) is read on both
+ * servers first (ZRANGE 0 -1 WITHSCORES, compared exactly). Redis leaves a lex range of
+ * members with unequal scores unspecified (it walks its score order), so then the
+ * command is left out: 2. Else 0 (run it); 1 or -1 as df_run(). */
+static int df_lex_check(const struct df_cmd *c)
+{
+    struct df_coll xa, xb;
+    int rc, mixed = 0;
+
+    if (c->lex_arg <= 0 || c->lex_arg >= c->argc)
+        return 0;
+    rc = df_read_colls(c->argv[c->lex_arg], c->lens[c->lex_arg], DF_CK_ZSET,
+                       "the sorted set differs (read before a lex command)", &xa, &xb);
+    if (rc)
+        return rc;
+    for (size_t i = 1; i < xa.n && !mixed; i++)
+        mixed = !xa.val[i]->str || !xa.val[0]->str ||
+                strtod(xa.val[i]->str, NULL) != strtod(xa.val[0]->str, NULL);
+    df_coll_free(&xa);
+    df_coll_free(&xb);
+    if (mixed)
+        df_stats.lex_skipped++;
+    return mixed ? 2 : 0;
+}
+
+static int df_run_episode(const struct df_cmd *c);
+static const char *df_episode_text(void);
 
 /* Run 'c' on both servers and compare. 0: same; 1: a difference (reported); -1: a
  * connection is gone (reported). */
@@ -1462,18 +1617,28 @@ static int df_run(const struct df_cmd *c)
     int same = 1;
 
     df_cur = c;
-    df_hist_add(c);
+    if (c->kind == DF_EPISODE) {
+        df_hist_add(c, df_episode_text());
+        return df_run_episode(c);
+    }
+    df_hist_add(c, NULL);
     if (c->kind == DF_RANDOM)
         return df_run_random(c);
     if (c->kind == DF_WALK)
         return df_run_walk(c);
+    if (c->kind == DF_LEX) {
+        int rc = df_lex_check(c);
+
+        if (rc)
+            return rc == 2 ? 0 : rc;
+    }
     if (df_both(c, &ra, &rb) < 0) {
         df_report(c, ra, rb, "connection lost");
         df_rep_free(ra);
         df_rep_free(rb);
         return -1;
     }
-    if (ra->type == '-' || rb->type == '-' || c->kind == DF_EXACT) {
+    if (ra->type == '-' || rb->type == '-' || c->kind == DF_EXACT || c->kind == DF_LEX) {
         same = df_rep_equal(ra, rb);
     } else if (c->kind == DF_UNORDERED) {
         same = df_same_multiset(ra, rb, 1);
@@ -1586,14 +1751,42 @@ static void df_add_value(struct df_cmd *c)
         df_arg(c, "%s", df_edge_ints[df_below(DF_NELEM(df_edge_ints))]);
 }
 
+/* The first key ('*start') and the number of keys ('*span') of family 'f''s own part of
+ * the key space. With none of the list, zset and block families on: thirds for strings,
+ * hashes and sets, as issue 20's fuzzer had (its seeds give the same streams); else
+ * fifths (strings, hashes, sets, lists, sorted sets; at least 2 keys each, wrapping),
+ * blocking pops using the list and sorted-set parts. */
+static void df_slice(int f, long long *start, long long *span)
+{
+    long long n = opt.nkeys;
+    int part;
+
+    if (!(opt.families & (DF_LIST | DF_ZSET | DF_BLOCK))) {
+        *span = n >= 3 ? n / 3 : n;
+        *start = f == DF_HASH ? n / 3 : f == DF_SET ? 2 * n / 3 : 0;
+        return;
+    }
+    part = f == DF_HASH ? 1 : f == DF_SET ? 2 : f == DF_LIST ? 3 : f == DF_ZSET ? 4 : 0;
+    *start = part * n / 5;
+    *span = n / 5 >= 2 ? n / 5 : n >= 2 ? 2 : 1;
+}
+
+/* The sorted-set key whose ZADDs give every member score 0, so that the lex commands
+ * (which need equal scores) find one: the last of the sorted sets' part. */
+static long long df_lex_key(void)
+{
+    long long start, span;
+
+    df_slice(DF_ZSET, &start, &span);
+    return (start + span - 1) % opt.nkeys;
+}
+
+/* Append a key: of the family's own part five times in six, any key otherwise. */
 static void df_add_key(struct df_cmd *c)
 {
-    long long span = opt.nkeys >= 3 ? opt.nkeys / 3 : opt.nkeys, start = 0;
+    long long span, start;
 
-    if (df_gen_family == DF_HASH)
-        start = opt.nkeys / 3;
-    else if (df_gen_family == DF_SET)
-        start = 2 * opt.nkeys / 3;
+    df_slice(df_gen_family, &start, &span);
     if (df_gen_family == DF_KEYS || df_below(6) == 0)
         df_arg(c, "k%lld", df_below(opt.nkeys));
     else
@@ -1813,7 +2006,8 @@ static void g_hrandfield(struct df_cmd *c, const char *name)
         df_arg(c, "%s", r < 97 ? "WITHVALUES" : r < 99 ? "withvalues" : "WITHVALUE");
 }
 
-/* HSCAN/SSCAN key cursor [MATCH p] [COUNT n]; sometimes a bad cursor, count or option. */
+/* HSCAN/SSCAN/ZSCAN key cursor [MATCH p] [COUNT n]; sometimes a bad cursor, count or
+ * option. */
 static void g_xscan(struct df_cmd *c, const char *name)
 {
     static const char *const badcur[] = {"abc", " 1", "1x", "99999999999999999999999", ""};
@@ -1823,7 +2017,7 @@ static void g_xscan(struct df_cmd *c, const char *name)
     g_key(c, name);
     c->kind = DF_WALK;
     c->cursor_arg = 2;
-    c->pairs = hash;
+    c->pairs = hash || name[0] == 'Z';
     df_arg(c, "%s", r < 980 ? "0" : badcur[df_below(DF_NELEM(badcur))]);
     if (df_chance(400)) {
         df_arg(c, "MATCH");
@@ -2115,6 +2309,750 @@ static void g_noargs(struct df_cmd *c, const char *name)
     df_name(c, name);
 }
 
+/* ---- lists ---- */
+
+/* A list element: df_add_elem's small space (so that LREM, LPOS and LINSERT find what
+ * they look for), now and then a value of up to 1000 bytes. */
+static void df_add_lelem(struct df_cmd *c)
+{
+    if (df_chance(80))
+        df_add_value(c);
+    else
+        df_add_elem(c, 'e');
+}
+
+/* An index (LINDEX LSET LRANGE LTRIM, ranks of ZRANGE): small of both signs mostly,
+ * sometimes past either end, at the int64 edges, or not an integer. */
+static void df_add_index(struct df_cmd *c)
+{
+    static const char *const odd[] = {"9223372036854775807", "-9223372036854775808", "abc",
+                                      "1.5", "", " 1", "+1", "-0", "9223372036854775808",
+                                      "0x1"};
+    long long r = df_below(1000);
+
+    if (r < 750)
+        df_arg(c, "%lld", df_below(16) - 6);
+    else if (r < 930)
+        df_arg(c, "%lld", (df_below(2) ? 1 : -1) * (10 + df_below(3000)));
+    else
+        df_arg(c, "%s", odd[df_below(DF_NELEM(odd))]);
+}
+
+/* A count of LPOP RPOP ZPOPMIN ZPOPMAX and of LMPOP/ZMPOP's COUNT: absent (when
+ * 'optional') or small mostly, sometimes large, zero, negative or not a number. */
+static void df_add_pop_count(struct df_cmd *c, int optional)
+{
+    static const char *const odd[] = {"-1", "abc", "1.5", "", "9223372036854775807",
+                                      "-9223372036854775808", "9223372036854775808", "0"};
+    long long r = df_below(100);
+
+    if (optional && r < 40)
+        return;
+    if (r < 85)
+        df_arg(c, "%lld", 1 + df_below(5));
+    else if (r < 94)
+        df_arg(c, "%lld", 6 + df_below(300));
+    else
+        df_arg(c, "%s", odd[df_below(DF_NELEM(odd))]);
+}
+
+/* LEFT or RIGHT (MIN or MAX for 'zset'), now and then in lower case or neither. */
+static void df_add_end(struct df_cmd *c, int zset)
+{
+    static const char *const lr[] = {"LEFT", "RIGHT", "left", "Right", "UP"};
+    static const char *const mm[] = {"MIN", "MAX", "min", "Max", "MID"};
+    long long r = df_below(100);
+    int at = r < 47 ? 0 : r < 94 ? 1 : r < 96 ? 2 : r < 98 ? 3 : 4;
+
+    df_arg(c, "%s", zset ? mm[at] : lr[at]);
+}
+
+/* A numkeys argument for 'n' keys: n mostly, else 0, negative, one off, or not a number. */
+static void df_add_numkeys(struct df_cmd *c, long long n)
+{
+    static const char *const odd[] = {"0", "-1", "abc", "", "2147483648",
+                                      "9223372036854775807"};
+    long long r = df_below(100);
+
+    if (r < 92)
+        df_arg(c, "%lld", n);
+    else if (r < 96)
+        df_arg(c, "%lld", df_below(2) ? n + 1 : n - 1);
+    else
+        df_arg(c, "%s", odd[df_below(DF_NELEM(odd))]);
+}
+
+/* LPUSH RPUSH LPUSHX RPUSHX key elem [elem ...] */
+static void g_lpush(struct df_cmd *c, const char *name)
+{
+    long long n = 1 + df_below(df_chance(100) ? 40 : 4);
+
+    g_key(c, name);
+    while (n-- > 0)
+        df_add_lelem(c);
+}
+
+/* LPOP RPOP ZPOPMIN ZPOPMAX key [count] */
+static void g_pop(struct df_cmd *c, const char *name)
+{
+    g_key(c, name);
+    df_add_pop_count(c, 1);
+}
+
+/* LINDEX key index */
+static void g_key_index(struct df_cmd *c, const char *name)
+{
+    g_key(c, name);
+    df_add_index(c);
+}
+
+/* LRANGE LTRIM ZREVRANGE ZREMRANGEBYRANK key start stop (ZREVRANGE: [WITHSCORES]) */
+static void g_key_range(struct df_cmd *c, const char *name)
+{
+    g_key(c, name);
+    df_add_index(c);
+    df_add_index(c);
+    if (!strcmp(name, "ZREVRANGE") && df_chance(400))
+        df_arg(c, "%s", df_chance(950) ? "WITHSCORES" : "LIMIT");
+}
+
+/* LSET key index elem */
+static void g_lset(struct df_cmd *c, const char *name)
+{
+    g_key_index(c, name);
+    df_add_lelem(c);
+}
+
+/* LINSERT key BEFORE|AFTER pivot elem */
+static void g_linsert(struct df_cmd *c, const char *name)
+{
+    static const char *const where[] = {"BEFORE", "AFTER", "before", "after", "MIDDLE"};
+    long long r = df_below(100);
+
+    g_key(c, name);
+    df_arg(c, "%s", where[r < 45 ? 0 : r < 90 ? 1 : r < 94 ? 2 : r < 98 ? 3 : 4]);
+    df_add_lelem(c);
+    df_add_lelem(c);
+}
+
+/* LREM key count elem */
+static void g_lrem(struct df_cmd *c, const char *name)
+{
+    static const char *const odd[] = {"abc", "1.5", "", "9223372036854775807",
+                                      "-9223372036854775808"};
+    long long r = df_below(100);
+
+    g_key(c, name);
+    if (r < 85)
+        df_arg(c, "%lld", df_below(9) - 4);
+    else if (r < 95)
+        df_arg(c, "%lld", (df_below(2) ? 1 : -1) * (5 + df_below(100)));
+    else
+        df_arg(c, "%s", odd[df_below(DF_NELEM(odd))]);
+    df_add_lelem(c);
+}
+
+/* LPOS key elem [RANK r] [COUNT n] [MAXLEN m]: the options in any order, each now and
+ * then out of range or not a number; sometimes an unknown or dangling option. */
+static void g_lpos(struct df_cmd *c, const char *name)
+{
+    static const char *const ranks[] = {"1", "2", "3", "-1", "-2", "-3", "0", "abc",
+                                        "-9223372036854775808", "9223372036854775807"};
+    static const char *const counts[] = {"0", "1", "2", "3", "10", "-1", "abc"};
+    static const char *const maxlens[] = {"0", "1", "2", "5", "100", "-1", "abc"};
+    int done = 0;
+
+    g_key(c, name);
+    df_add_lelem(c);
+    for (int i = 0; i < 3; i++) {
+        int which = (int)df_below(3);
+
+        if (done & (1 << which) || !df_chance(400))
+            continue;
+        done |= 1 << which;
+        if (which == 0) {
+            df_arg(c, "RANK");
+            df_arg(c, "%s", ranks[df_below(df_chance(900) ? 6 : DF_NELEM(ranks))]);
+        } else if (which == 1) {
+            df_arg(c, "COUNT");
+            df_arg(c, "%s", counts[df_below(df_chance(900) ? 5 : DF_NELEM(counts))]);
+        } else {
+            df_arg(c, "MAXLEN");
+            df_arg(c, "%s", maxlens[df_below(df_chance(900) ? 5 : DF_NELEM(maxlens))]);
+        }
+    }
+    if (df_chance(20))
+        df_arg(c, "%s", df_below(2) ? "RANK" : "BAD");
+}
+
+/* LMOVE src dst LEFT|RIGHT LEFT|RIGHT */
+static void g_lmove(struct df_cmd *c, const char *name)
+{
+    g_rename(c, name);
+    df_add_end(c, 0);
+    df_add_end(c, 0);
+}
+
+/* LMPOP numkeys key [key ...] LEFT|RIGHT [COUNT n]; ZMPOP with MIN|MAX. */
+static void g_mpop(struct df_cmd *c, const char *name)
+{
+    long long n = 1 + df_below(3);
+
+    df_name(c, name);
+    df_add_numkeys(c, n);
+    while (n-- > 0)
+        df_add_key(c);
+    df_add_end(c, name[0] == 'Z');
+    if (df_chance(500)) {
+        df_arg(c, "COUNT");
+        df_add_pop_count(c, 0);
+    }
+    if (df_chance(15))
+        df_arg(c, "%s", df_below(2) ? "COUNT" : "BAD");
+}
+
+/* ---- sorted sets ---- */
+
+/* Scores Redis takes: decimals, the infinities as it spells them, -0, values at 17
+ * significant digits and at the ends of the doubles. */
+static const char *const df_scores[] = {
+    "1.5", "-0.25", "0.1", "0.2", "0.30000000000000004", "3.141592653589793", "1e-5", "2.5e3",
+    ".5", "5.", "-0", "+0", "0.0", "1e308", "-1e308", "4.9e-324", "9007199254740993",
+    "123456789012345678", "inf", "-inf", "+inf", "Inf", "-INF", "infinity", "17.0"};
+
+/* Scores it refuses (or that should be refused: the overflowing 1e400). */
+static const char *const df_bad_scores[] = {"nan", "NaN", "abc", "", " 1", "1 ", "1e",
+                                            "--1", "1.5.5", "(1", "1e400", "-nan"};
+
+/* Append a score: small integers of both signs (so equal scores come up) mostly. */
+static void df_add_score(struct df_cmd *c)
+{
+    long long r = df_below(1000);
+
+    if (r < 550)
+        df_arg(c, "%lld", df_below(26) - 5);
+    else if (r < 650)
+        df_arg(c, "%lld", df_below(2000) - 1000);
+    else if (r < 965)
+        df_arg(c, "%s", df_scores[df_below(DF_NELEM(df_scores))]);
+    else
+        df_arg(c, "%s", df_bad_scores[df_below(DF_NELEM(df_bad_scores))]);
+}
+
+/* Append a score range bound: an infinity, a number, an exclusive "(number", or one
+ * Redis refuses. */
+static void df_add_score_bound(struct df_cmd *c)
+{
+    static const char *const infs[] = {"-inf", "+inf", "inf", "-INF", "(inf", "(-inf"};
+    static const char *const odd[] = {"(", "[1", "((1", "nan", "(nan", "abc", "", "1)",
+                                      "( 1", "(1e400"};
+    long long r = df_below(1000);
+
+    if (r < 200)
+        df_arg(c, "%s", infs[df_below(DF_NELEM(infs))]);
+    else if (r < 650)
+        df_arg(c, "%lld", df_below(26) - 5);
+    else if (r < 850)
+        df_arg(c, "(%lld", df_below(26) - 5);
+    else if (r < 950)
+        df_arg(c, "%s%s", df_below(2) ? "(" : "", df_scores[df_below(DF_NELEM(df_scores))]);
+    else
+        df_arg(c, "%s", odd[df_below(DF_NELEM(odd))]);
+}
+
+/* Append a lex range bound: "-", "+", "[member" or "(member" from the members' space,
+ * or one Redis refuses. */
+static void df_add_lex_bound(struct df_cmd *c)
+{
+    static const char *const odd[] = {"a", "", "-inf", "+inf", "*", "-x", "+x", "]a"};
+    long long r = df_below(1000);
+
+    if (r < 160) {
+        df_arg(c, "%s", df_below(2) ? "-" : "+");
+    } else if (r < 950) {
+        struct df_cmd t = {0};
+        char buf[160];
+
+        buf[0] = df_below(2) ? '[' : '(';
+        df_add_elem(&t, 'm');
+        memcpy(buf + 1, t.argv[0], t.lens[0]);
+        df_argb(c, buf, t.lens[0] + 1);
+        df_cmd_clear(&t);
+    } else {
+        df_arg(c, "%s", odd[df_below(DF_NELEM(odd))]);
+    }
+}
+
+/* Whether argument 'i' of 'c' is the lex key (whose members all get score 0). */
+static int df_arg_is_lex_key(const struct df_cmd *c, int i)
+{
+    char name[32];
+
+    snprintf(name, sizeof(name), "k%lld", df_lex_key());
+    return i < c->argc && c->lens[i] == strlen(name) && !memcmp(c->argv[i], name, c->lens[i]);
+}
+
+/* The key of a lex command: the lex key seven times in ten. */
+static void df_add_lex_key(struct df_cmd *c)
+{
+    if (df_chance(700))
+        df_arg(c, "k%lld", df_lex_key());
+    else
+        df_add_key(c);
+}
+
+/* ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...]: options in any
+ * order and combination (those Redis refuses too), now and then a score without a
+ * member. On the lex key the scores are 0. */
+static void g_zadd(struct df_cmd *c, const char *name)
+{
+    static const char *const flags[] = {"NX", "XX", "GT", "LT", "CH", "INCR", "nx", "ch", "Gt"};
+    long long n = 1 + df_below(df_chance(100) ? 40 : 4), r = df_below(100);
+    long long nflags = r < 55 ? 0 : r < 82 ? 1 : r < 96 ? 2 : 3;
+    int lex, incr = 0;
+
+    g_key(c, name);
+    lex = df_arg_is_lex_key(c, 1);
+    while (nflags-- > 0) {
+        long long f = df_below(DF_NELEM(flags));
+
+        df_arg(c, "%s", flags[f]);
+        incr |= f == 5;
+    }
+    if (incr && df_chance(800))
+        n = 1;
+    while (n-- > 0) {
+        if (lex && df_chance(950))
+            df_arg(c, "0");
+        else
+            df_add_score(c);
+        df_add_elem(c, 'm');
+    }
+    if (df_chance(20))
+        df_add_score(c);
+}
+
+/* ZINCRBY key increment member (0 on the lex key mostly) */
+static void g_zincrby(struct df_cmd *c, const char *name)
+{
+    g_key(c, name);
+    if (df_arg_is_lex_key(c, 1) && df_chance(900))
+        df_arg(c, "0");
+    else
+        df_add_score(c);
+    df_add_elem(c, 'm');
+}
+
+/* ZCOUNT key min max; ZREMRANGEBYSCORE key min max */
+static void g_zscore_range(struct df_cmd *c, const char *name)
+{
+    g_key(c, name);
+    df_add_score_bound(c);
+    df_add_score_bound(c);
+}
+
+/* ZLEXCOUNT key min max; ZREMRANGEBYLEX key min max (lex: see DF_LEX) */
+static void g_zlex_range(struct df_cmd *c, const char *name)
+{
+    df_name(c, name);
+    df_add_lex_key(c);
+    df_add_lex_bound(c);
+    df_add_lex_bound(c);
+    c->kind = DF_LEX;
+    c->lex_arg = 1;
+}
+
+/* LIMIT offset count, each now and then negative or not a number. */
+static void df_add_limit(struct df_cmd *c)
+{
+    static const char *const offs[] = {"0", "1", "2", "5", "-1", "abc"};
+    static const char *const counts[] = {"-1", "0", "1", "3", "10", "-5", "abc"};
+
+    df_arg(c, "LIMIT");
+    df_arg(c, "%s", offs[df_below(df_chance(900) ? 4 : DF_NELEM(offs))]);
+    df_arg(c, "%s", counts[df_below(df_chance(900) ? 5 : DF_NELEM(counts))]);
+}
+
+/* ZRANGE key start stop [BYSCORE|BYLEX] [REV] [LIMIT o c] [WITHSCORES] and ZRANGESTORE
+ * dst src min max [BYSCORE|BYLEX] [REV] [LIMIT o c]: by rank, score or lex, the options
+ * in any order, now and then a combination Redis refuses. */
+static void g_zrange(struct df_cmd *c, const char *name)
+{
+    long long r = df_below(100);
+    int by = r < 45 ? 0 : r < 75 ? 1 : 2, store = name[6] == 'S', done = 0;
+
+    df_name(c, name);
+    if (store)
+        df_add_key(c);
+    if (by == 2)
+        df_add_lex_key(c);
+    else
+        df_add_key(c);
+    for (int i = 0; i < 2; i++) {
+        if (by == 0)
+            df_add_index(c);
+        else if (by == 1)
+            df_add_score_bound(c);
+        else
+            df_add_lex_bound(c);
+    }
+    for (int i = 0; i < 4; i++) {
+        int which = (int)df_below(4);
+
+        if (done & (1 << which))
+            continue;
+        done |= 1 << which;
+        if (which == 0 && by && df_chance(980))
+            df_arg(c, "%s", by == 1 ? "BYSCORE" : df_below(20) ? "BYLEX" : "bylex");
+        else if (which == 1 && df_chance(300))
+            df_arg(c, "%s", df_below(20) ? "REV" : "rev");
+        else if (which == 2 && df_chance(by ? 250 : 20))
+            df_add_limit(c);
+        else if (which == 3 && df_chance(store ? 10 : by == 2 ? 20 : 350))
+            df_arg(c, "WITHSCORES");
+    }
+    if (df_chance(15))
+        df_arg(c, "%s", df_below(2) ? "BYSCORE" : "BAD");
+    if (by == 2) {
+        c->kind = DF_LEX;
+        c->lex_arg = store ? 2 : 1;
+    }
+}
+
+/* ZRANGEBYSCORE key min max [WITHSCORES] [LIMIT o c] (and ZREVRANGEBYSCORE, max first);
+ * ZRANGEBYLEX key min max [LIMIT o c] (and ZREVRANGEBYLEX). */
+static void g_zrangeby(struct df_cmd *c, const char *name)
+{
+    int lex = strstr(name, "LEX") != NULL;
+
+    df_name(c, name);
+    if (lex)
+        df_add_lex_key(c);
+    else
+        df_add_key(c);
+    for (int i = 0; i < 2; i++) {
+        if (lex)
+            df_add_lex_bound(c);
+        else
+            df_add_score_bound(c);
+    }
+    if (!lex && df_chance(400))
+        df_arg(c, "WITHSCORES");
+    if (df_chance(300))
+        df_add_limit(c);
+    if (df_chance(15))
+        df_arg(c, "%s", df_below(2) ? "WITHSCORES" : "LIMIT");
+    if (lex) {
+        c->kind = DF_LEX;
+        c->lex_arg = 1;
+    }
+}
+
+/* ZRANDMEMBER key [count [WITHSCORES]] */
+static void g_zrandmember(struct df_cmd *c, const char *name)
+{
+    long long r = df_below(100);
+
+    g_key(c, name);
+    c->kind = DF_RANDOM;
+    if (r < 20)
+        return;
+    df_add_count(c, r >= 60);
+    if (r >= 60)
+        df_arg(c, "%s", r < 97 ? "WITHSCORES" : r < 99 ? "withscores" : "WITHSCORE");
+}
+
+/* ZUNION ZINTER ZDIFF numkeys key [key ...] [WEIGHTS w ...] [AGGREGATE SUM|MIN|MAX]
+ * [WITHSCORES]; the *STORE forms with a destination first and no WITHSCORES; ZINTERCARD
+ * numkeys key [key ...] [LIMIT n]. Sets take part too (their members score 1). */
+static void g_zsetop(struct df_cmd *c, const char *name)
+{
+    static const char *const weights[] = {"1", "2", "0", "-1", "0.5", "-0.5", "3", "inf",
+                                          "-inf", "1e308", "abc", "nan", ""};
+    static const char *const aggs[] = {"SUM", "MIN", "MAX", "sum", "max", "AVG"};
+    int store = strstr(name, "STORE") != NULL, card = !strcmp(name, "ZINTERCARD");
+    int diff = !strncmp(name, "ZDIFF", 5);
+    long long n = 1 + df_below(3);
+
+    df_name(c, name);
+    if (store)
+        df_add_key(c);
+    df_add_numkeys(c, n);
+    for (long long i = 0; i < n; i++)
+        df_add_key(c);
+    if (card) {
+        if (df_chance(400)) {
+            df_arg(c, "LIMIT");
+            df_arg(c, "%s", df_chance(900) ? (df_below(2) ? "0" : "2") : df_below(2) ? "-1" : "x");
+        }
+        return;
+    }
+    if (df_chance(diff ? 20 : 300)) {
+        long long w = df_chance(950) ? n : n + (df_below(2) ? 1 : -1);
+
+        df_arg(c, "WEIGHTS");
+        while (w-- > 0)
+            df_arg(c, "%s", weights[df_below(df_chance(950) ? 10 : DF_NELEM(weights))]);
+    }
+    if (df_chance(diff ? 20 : 300)) {
+        df_arg(c, "AGGREGATE");
+        df_arg(c, "%s", aggs[df_below(df_chance(950) ? 3 : DF_NELEM(aggs))]);
+    }
+    if (df_chance(store ? 10 : 450))
+        df_arg(c, "WITHSCORES");
+}
+
+/* ---- blocking pops (the block family) ----
+ *
+ * A blocking pop is an episode: the stream's command goes to blocker 1 of each server (a
+ * connection of its own), and sometimes a second one to blocker 2; the fuzzer waits until
+ * each has either answered or blocked (INFO's blocked_clients); then, unless the command
+ * has a short timeout (its reply is then simply awaited: the timeout case), a command
+ * that may serve it (a push, a ZADD, an LMOVE, a RENAME or COPY onto the key, a
+ * Z*STORE...) runs on the stream's connection, EXISTS of every key named follows (Redis
+ * has served the blocked clients before it answers anything that touches those keys),
+ * then CLIENT UNBLOCK (TIMEOUT or ERROR) of each blocker, whose reply says whether it was
+ * still blocked. All those replies and the blockers' own are compared exactly. The
+ * episode is drawn whole from the seed when the command is generated. */
+
+#define DF_EP_KEYS 12 /* keys an episode's commands name at most */
+
+static struct df_episode {
+    int nblk;               /* blocking commands: 1, or 2 with the second in 'blk2' */
+    struct df_cmd blk2;     /* the second blocking command */
+    int wait;               /* 1: a short timeout; nothing is served, its reply awaited */
+    struct df_cmd serve;    /* sent on the stream's connection once they block; argc 0:
+                             * nothing (CLIENT UNBLOCK ends them) */
+    int unblock;            /* CLIENT UNBLOCK's form: 0 no argument, 1 TIMEOUT, 2 ERROR */
+    int zset;               /* sorted-set pops (else list pops) */
+    int inner;              /* 1 while the second command is generated */
+    char keys[DF_EP_KEYS][32]; /* the keys the blocking commands name */
+    int nkeys;
+    char force[32];         /* if set: the next blocking key (blk2 waits on blk1's key) */
+    int own_key;            /* the first key is the episode's own k<nkeys>: DEL at the end */
+} df_ep;
+
+/* Append a key of a blocking command, remembered: for the episode's first key, half
+ * the time its own key k<nkeys> (outside the stream's key space, empty when an episode
+ * starts: it blocks), else one of the list or sorted-set part. */
+static void df_add_bkey(struct df_cmd *c)
+{
+    if (df_ep.force[0]) {
+        df_arg(c, "%s", df_ep.force);
+        df_ep.force[0] = '\0';
+    } else if (df_ep.nkeys == 0 && !df_ep.inner && df_below(2)) {
+        df_arg(c, "k%d", opt.nkeys);
+        df_ep.own_key = 1;
+    } else {
+        df_add_key(c);
+    }
+    if (df_ep.nkeys < DF_EP_KEYS && c->lens[c->argc - 1] < sizeof(df_ep.keys[0]))
+        snprintf(df_ep.keys[df_ep.nkeys++], sizeof(df_ep.keys[0]), "%s", c->argv[c->argc - 1]);
+}
+
+/* Append a blocking timeout: 0 (forever) or long mostly; short (tens of milliseconds:
+ * the timeout case) only for the episode's first command; now and then one Redis
+ * refuses (those it takes are all long). */
+static void df_add_btimeout(struct df_cmd *c)
+{
+    static const char *const longs[] = {"0", "0", "0", "0", "30", "100.5", "1e3", "0.0", "-0",
+                                        "3600"};
+    static const char *const shorts[] = {"0.001", "0.002", "0.005", "0.01", ".02", "0.05"};
+    static const char *const bad[] = {"-1", "-0.5", "abc", "", "1e400", "inf", "nan", "1 ",
+                                      "9223372036854775807", "-inf"};
+    long long r = df_below(100);
+
+    if (r < 12 && !df_ep.inner) {
+        df_arg(c, "%s", shorts[df_below(DF_NELEM(shorts))]);
+        df_ep.wait = 1;
+    } else if (r < 95) {
+        df_arg(c, "%s", longs[df_below(DF_NELEM(longs))]);
+    } else {
+        df_arg(c, "%s", bad[df_below(DF_NELEM(bad))]);
+    }
+}
+
+/* Start generating a blocking command of list pops or sorted-set pops ('zset'): its
+ * keys come from that type's part of the key space; the episode starts afresh unless
+ * this is its second command. */
+static void df_block_begin(int zset)
+{
+    df_gen_family = zset ? DF_ZSET : DF_LIST;
+    if (df_ep.inner)
+        return;
+    df_cmd_clear(&df_ep.blk2);
+    df_cmd_clear(&df_ep.serve);
+    memset(&df_ep, 0, sizeof(df_ep));
+}
+
+static void df_block_end(struct df_cmd *c, int zset);
+
+/* BLPOP BRPOP BZPOPMIN BZPOPMAX key [key ...] timeout */
+static void g_bpop(struct df_cmd *c, const char *name)
+{
+    long long n = 1 + df_below(df_chance(200) ? 3 : 1);
+    int zset = name[1] == 'Z';
+
+    df_block_begin(zset);
+    df_name(c, name);
+    while (n-- > 0)
+        df_add_bkey(c);
+    df_add_btimeout(c);
+    df_block_end(c, zset);
+}
+
+/* BLMOVE src dst LEFT|RIGHT LEFT|RIGHT timeout; BRPOPLPUSH src dst timeout */
+static void g_blmove(struct df_cmd *c, const char *name)
+{
+    df_block_begin(0);
+    df_name(c, name);
+    df_add_bkey(c);
+    df_add_bkey(c);
+    if (name[2] == 'M') {
+        df_add_end(c, 0);
+        df_add_end(c, 0);
+    }
+    df_add_btimeout(c);
+    df_block_end(c, 0);
+}
+
+/* BLMPOP BZMPOP timeout numkeys key [key ...] LEFT|RIGHT (MIN|MAX) [COUNT n] */
+static void g_bmpop(struct df_cmd *c, const char *name)
+{
+    long long n = 1 + df_below(df_chance(300) ? 3 : 1);
+    int zset = name[1] == 'Z';
+
+    df_block_begin(zset);
+    df_name(c, name);
+    df_add_btimeout(c);
+    df_add_numkeys(c, n);
+    while (n-- > 0)
+        df_add_bkey(c);
+    df_add_end(c, zset);
+    if (df_chance(400)) {
+        df_arg(c, "COUNT");
+        df_add_pop_count(c, 0);
+    }
+    df_block_end(c, zset);
+}
+
+/* The command that may serve the episode's blocked clients, on key 'key' (named by the
+ * first blocking command): mostly one that makes it a non-empty list or sorted set,
+ * sometimes one that cannot (a push onto a missing key with LPUSHX, ZADD XX, a string),
+ * sometimes nothing. */
+static void df_gen_serve(struct df_cmd *s, const char *key, int zset)
+{
+    long long r = df_below(100);
+
+    if (r < 20)
+        return;
+    if (r < 65) {
+        df_arg(s, "%s", zset ? "ZADD" : df_below(2) ? "LPUSH" : "RPUSH");
+        df_arg(s, "%s", key);
+        for (long long n = 1 + df_below(3); n > 0; n--) {
+            if (zset) {
+                df_add_score(s);
+                df_add_elem(s, 'm');
+            } else {
+                df_add_lelem(s);
+            }
+        }
+    } else if (r < 72) {
+        df_arg(s, "%s", zset ? "ZINCRBY" : df_below(2) ? "LPUSHX" : "RPUSHX");
+        df_arg(s, "%s", key);
+        if (zset)
+            df_add_score(s);
+        df_add_elem(s, zset ? 'm' : 'e');
+    } else if (r < 82) {
+        if (zset) {
+            long long op = df_below(4);
+
+            df_arg(s, "%s", op == 0 ? "ZUNIONSTORE" : op == 1 ? "ZINTERSTORE" : op == 2
+                                                                 ? "ZDIFFSTORE" : "ZRANGESTORE");
+            df_arg(s, "%s", key);
+            if (op == 3) {
+                df_add_key(s);
+                df_arg(s, "0");
+                df_arg(s, "-1");
+            } else {
+                df_arg(s, "2");
+                df_add_key(s);
+                df_add_key(s);
+            }
+        } else if (df_below(2)) {
+            df_arg(s, "LMOVE");
+            df_add_key(s);
+            df_arg(s, "%s", key);
+            df_add_end(s, 0);
+            df_add_end(s, 0);
+        } else {
+            df_arg(s, "RPOPLPUSH");
+            df_add_key(s);
+            df_arg(s, "%s", key);
+        }
+    } else if (r < 92) {
+        /* Any creation makes a key ready: RENAME and COPY too (and SORT ... STORE, issue
+         * 21, once the server has SORT: its generator belongs here as well). */
+        int copy = df_below(2);
+
+        df_arg(s, "%s", copy ? "COPY" : "RENAME");
+        df_add_key(s);
+        df_arg(s, "%s", key);
+        if (copy && df_below(2))
+            df_arg(s, "REPLACE");
+    } else if (r < 97) {
+        df_arg(s, "%s", zset ? "ZADD" : "LINSERT");
+        df_arg(s, "%s", key);
+        df_arg(s, "%s", zset ? "XX" : "BEFORE");
+        if (zset)
+            df_add_score(s);
+        else
+            df_add_lelem(s);
+        df_add_elem(s, zset ? 'm' : 'e');
+    } else {
+        df_arg(s, "SET");
+        df_arg(s, "%s", key);
+        df_arg(s, "x");
+    }
+}
+
+/* Finish the episode whose first blocking command is 'c' (pops of sorted sets if
+ * 'zset'): perhaps a second blocking command (on the same first key most times), the
+ * serving command, CLIENT UNBLOCK's form. */
+static void df_block_end(struct df_cmd *c, int zset)
+{
+    static const char *const lists[] = {"BLPOP", "BRPOP", "BLMOVE", "BRPOPLPUSH", "BLMPOP"};
+    static const char *const zsets[] = {"BZPOPMIN", "BZPOPMAX", "BZMPOP"};
+    char key[32];
+
+    if (df_ep.inner)
+        return;
+    c->kind = DF_EPISODE;
+    df_ep.zset = zset;
+    snprintf(key, sizeof(key), "%s", df_ep.nkeys ? df_ep.keys[0] : "k0");
+    df_ep.nblk = 1;
+    if (!df_ep.wait && df_chance(250)) {
+        const char *name = zset ? zsets[df_below(DF_NELEM(zsets))]
+                                : lists[df_below(DF_NELEM(lists))];
+
+        df_ep.nblk = 2;
+        df_ep.inner = 1;
+        if (df_chance(700))
+            snprintf(df_ep.force, sizeof(df_ep.force), "%s", key);
+        if (!strcmp(name, "BLMOVE") || !strcmp(name, "BRPOPLPUSH"))
+            g_blmove(&df_ep.blk2, name);
+        else if (!strcmp(name, "BLMPOP") || !strcmp(name, "BZMPOP"))
+            g_bmpop(&df_ep.blk2, name);
+        else
+            g_bpop(&df_ep.blk2, name);
+        df_ep.inner = 0;
+        df_ep.force[0] = '\0';
+    }
+    if (!df_ep.wait)
+        df_gen_serve(&df_ep.serve, key, zset);
+    df_ep.unblock = df_chance(100) ? 0 : df_chance(350) ? 2 : 1;
+}
+
 /* One row per command: its family, weight within the family, Redis' arity (for the
  * wrong-arity mutation; 0: never mutated) and generator. */
 struct df_gen {
@@ -2181,6 +3119,68 @@ static const struct df_gen df_gens[] = {
     {"SDIFF", DF_SET, 2, -2, g_keys_unordered},
     {"SDIFFSTORE", DF_SET, 3, -3, g_sstore},
     {"SSCAN", DF_SET, 2, -3, g_xscan},
+    /* lists */
+    {"LPUSH", DF_LIST, 8, -3, g_lpush},
+    {"RPUSH", DF_LIST, 8, -3, g_lpush},
+    {"LPUSHX", DF_LIST, 2, -3, g_lpush},
+    {"RPUSHX", DF_LIST, 2, -3, g_lpush},
+    {"LPOP", DF_LIST, 5, -2, g_pop},
+    {"RPOP", DF_LIST, 5, -2, g_pop},
+    {"LLEN", DF_LIST, 3, 2, g_key},
+    {"LINDEX", DF_LIST, 5, 3, g_key_index},
+    {"LRANGE", DF_LIST, 6, 4, g_key_range},
+    {"LSET", DF_LIST, 4, 4, g_lset},
+    {"LINSERT", DF_LIST, 4, 5, g_linsert},
+    {"LREM", DF_LIST, 4, 4, g_lrem},
+    {"LTRIM", DF_LIST, 3, 4, g_key_range},
+    {"LPOS", DF_LIST, 5, -3, g_lpos},
+    {"LMOVE", DF_LIST, 4, 5, g_lmove},
+    {"RPOPLPUSH", DF_LIST, 2, 3, g_rename},
+    {"LMPOP", DF_LIST, 3, -4, g_mpop},
+    /* sorted sets */
+    {"ZADD", DF_ZSET, 14, -4, g_zadd},
+    {"ZINCRBY", DF_ZSET, 5, 4, g_zincrby},
+    {"ZREM", DF_ZSET, 5, -3, g_key_members},
+    {"ZCARD", DF_ZSET, 3, 2, g_key},
+    {"ZSCORE", DF_ZSET, 4, 3, g_key_member},
+    {"ZMSCORE", DF_ZSET, 3, -3, g_key_members},
+    {"ZRANK", DF_ZSET, 4, 3, g_key_member},
+    {"ZREVRANK", DF_ZSET, 3, 3, g_key_member},
+    {"ZCOUNT", DF_ZSET, 3, 4, g_zscore_range},
+    {"ZLEXCOUNT", DF_ZSET, 3, 4, g_zlex_range},
+    {"ZRANGE", DF_ZSET, 10, -4, g_zrange},
+    {"ZRANGESTORE", DF_ZSET, 3, -5, g_zrange},
+    {"ZRANGEBYSCORE", DF_ZSET, 3, -4, g_zrangeby},
+    {"ZREVRANGEBYSCORE", DF_ZSET, 3, -4, g_zrangeby},
+    {"ZRANGEBYLEX", DF_ZSET, 3, -4, g_zrangeby},
+    {"ZREVRANGEBYLEX", DF_ZSET, 2, -4, g_zrangeby},
+    {"ZREVRANGE", DF_ZSET, 3, -4, g_key_range},
+    {"ZREMRANGEBYRANK", DF_ZSET, 2, 4, g_key_range},
+    {"ZREMRANGEBYSCORE", DF_ZSET, 2, 4, g_zscore_range},
+    {"ZREMRANGEBYLEX", DF_ZSET, 2, 4, g_zlex_range},
+    {"ZPOPMIN", DF_ZSET, 3, -2, g_pop},
+    {"ZPOPMAX", DF_ZSET, 3, -2, g_pop},
+    {"ZMPOP", DF_ZSET, 3, -4, g_mpop},
+    {"ZRANDMEMBER", DF_ZSET, 4, -2, g_zrandmember},
+    {"ZUNION", DF_ZSET, 2, -3, g_zsetop},
+    {"ZUNIONSTORE", DF_ZSET, 3, -4, g_zsetop},
+    {"ZINTER", DF_ZSET, 2, -3, g_zsetop},
+    {"ZINTERSTORE", DF_ZSET, 3, -4, g_zsetop},
+    {"ZINTERCARD", DF_ZSET, 2, -3, g_zsetop},
+    {"ZDIFF", DF_ZSET, 2, -3, g_zsetop},
+    {"ZDIFFSTORE", DF_ZSET, 2, -4, g_zsetop},
+    {"ZSCAN", DF_ZSET, 2, -3, g_xscan},
+    /* SORT and SORT_RO (issue 21) belong here, in a family of their own, once the
+     * server has them; SORT ... STORE then serves blocked pops too (df_gen_serve). */
+    /* blocking pops: each an episode on the blockers, served from the stream's connection */
+    {"BLPOP", DF_BLOCK, 5, -3, g_bpop},
+    {"BRPOP", DF_BLOCK, 4, -3, g_bpop},
+    {"BLMOVE", DF_BLOCK, 3, 6, g_blmove},
+    {"BRPOPLPUSH", DF_BLOCK, 2, 4, g_blmove},
+    {"BLMPOP", DF_BLOCK, 3, -5, g_bmpop},
+    {"BZPOPMIN", DF_BLOCK, 4, -3, g_bpop},
+    {"BZPOPMAX", DF_BLOCK, 3, -3, g_bpop},
+    {"BZMPOP", DF_BLOCK, 3, -5, g_bmpop},
     /* generic key commands */
     {"DEL", DF_KEYS, 4, -2, g_keys},
     {"UNLINK", DF_KEYS, 1, -2, g_keys},
@@ -2269,17 +3269,366 @@ static void df_gen_random(struct df_cmd *c)
     }
 }
 
+/* ---- running a blocking-pop episode (see "blocking pops" above) ---- */
+
+/* Whether 'c' has a reply to read within 'ms' milliseconds (one already buffered, or
+ * bytes or an end on its socket). */
+static int df_readable(struct df_conn *c, int ms)
+{
+    struct pollfd p = {.fd = c->ctx->fd, .events = POLLIN};
+
+    if (c->len > c->pos)
+        return 1;
+    return poll(&p, 1, ms) > 0;
+}
+
+/* Connect the blockers of both servers and ask each its CLIENT ID. 0, or -1 with a
+ * message on stderr. */
+static int df_blockers_connect(void)
+{
+    for (int side = 0; side < 2; side++) {
+        for (int i = 0; i < DF_BLOCKERS; i++) {
+            struct df_conn *conn = side ? &cb_blk[i] : &ca_blk[i];
+            struct df_cmd id = {0};
+            struct df_rep *r;
+
+            conn->addr = side ? opt.b : opt.a;
+            conn->name = side ? 'b' : 'a';
+            conn->blocker = i + 1;
+            conn->proto = 2;
+            if (df_connect(conn) < 0)
+                return -1;
+            df_arg(&id, "CLIENT");
+            df_arg(&id, "ID");
+            r = df_aux1(conn, &id);
+            df_cmd_clear(&id);
+            if (!r || r->type != ':' || !df_str2ll(r->str, r->len, &conn->id)) {
+                fprintf(stderr, "omenkv-difffuzz: CLIENT ID on %s did not answer an integer\n",
+                        conn->addr);
+                df_rep_free(r);
+                return -1;
+            }
+            df_rep_free(r);
+        }
+    }
+    return 0;
+}
+
+/* Bring blocker 'conn' to the stream's protocol and database (HELLO, SELECT). 0, or -1
+ * (reported). */
+static int df_blocker_sync(struct df_conn *conn)
+{
+    for (int step = 0; step < 2; step++) {
+        struct df_cmd c = {0};
+        struct df_rep *r;
+
+        if (step == 0 && conn->proto == df_proto)
+            continue;
+        if (step == 1 && conn->db == df_db)
+            continue;
+        df_arg(&c, "%s", step ? "SELECT" : "HELLO");
+        df_arg(&c, "%d", step ? df_db : df_proto);
+        r = df_aux1(conn, &c);
+        if (!r || r->type == '-') {
+            df_rep_a = conn->name == 'a' ? conn : &ca;
+            df_rep_b = conn->name == 'b' ? conn : &cb;
+            df_report(&c, conn->name == 'a' ? r : NULL, conn->name == 'b' ? r : NULL,
+                      "a blocker could not switch its protocol or database");
+            df_rep_a = &ca;
+            df_rep_b = &cb;
+            df_rep_free(r);
+            df_cmd_clear(&c);
+            return -1;
+        }
+        df_rep_free(r);
+        df_cmd_clear(&c);
+        if (step)
+            conn->db = df_db;
+        else
+            conn->proto = df_proto;
+    }
+    return 0;
+}
+
+/* INFO clients' blocked_clients on 'conn', or -1 (no such field, or no reply). */
+static long long df_blocked_clients(struct df_conn *conn)
+{
+    struct df_cmd c = {0};
+    struct df_rep *r;
+    long long n = -1;
+
+    df_arg(&c, "INFO");
+    df_arg(&c, "clients");
+    r = df_aux1(conn, &c);
+    df_cmd_clear(&c);
+    if (r && r->str && (r->type == '$' || r->type == '=')) {
+        const char *f = strstr(r->str, "blocked_clients:");
+
+        if (f)
+            n = strtoll(f + 16, NULL, 10);
+    }
+    df_rep_free(r);
+    return n;
+}
+
+/* Wait until each of the first 'nsent' blockers of a server ('blk'; 'main' its stream
+ * connection) has answered or blocked: replies to read plus INFO's blocked_clients
+ * reach 'nsent'. 0, or -1 after 10 s (blk[nsent - 1].err says why). */
+static int df_settle(struct df_conn *main, struct df_conn *blk, int nsent)
+{
+    long long waited_us = 0, step_us = 100;
+
+    for (;;) {
+        int readable = 0;
+        long long blocked;
+
+        for (int i = 0; i < nsent; i++)
+            readable += df_readable(&blk[i], 0);
+        if (readable == nsent)
+            return 0;
+        blocked = df_blocked_clients(main);
+        if (blocked < 0) {
+            snprintf(blk[nsent - 1].err, sizeof(blk[0].err),
+                     "INFO clients has no blocked_clients field");
+            return -1;
+        }
+        if (blocked + readable >= nsent)
+            return 0;
+        if (waited_us > 10 * 1000000LL) {
+            snprintf(blk[nsent - 1].err, sizeof(blk[0].err),
+                     "neither answered nor blocked within 10 s (blocked_clients %lld)", blocked);
+            return -1;
+        }
+        usleep((useconds_t)step_us);
+        waited_us += step_us;
+        step_us = step_us < 20000 ? step_us * 2 : 20000;
+    }
+}
+
+/* Run 'c' (a step of an episode: the serving command, the EXISTS barrier) on both
+ * stream connections and compare exactly; 'rc' is the episode's result so far (a
+ * difference is reported only if none was). Returns the new result: 0, 1, or -1. */
+static int df_step(const struct df_cmd *c, int rc)
+{
+    struct df_rep *ra, *rb;
+
+    df_naux++;
+    if (df_both(c, &ra, &rb) < 0) {
+        df_report(c, ra, rb, "connection lost");
+        rc = -1;
+    } else if (!df_rep_equal(ra, rb)) {
+        if (rc == 0)
+            df_report(c, ra, rb, "replies differ (a step of a blocking pop's episode)");
+        rc = rc ? rc : 1;
+    } else {
+        df_note(c, ra);
+    }
+    df_rep_free(ra);
+    df_rep_free(rb);
+    return rc;
+}
+
+/* CLIENT UNBLOCK of blocker 'i' on both servers (each its own client id), the form the
+ * episode chose; the replies compared exactly. '*was_blocked' gets whether A's said 1.
+ * Returns the episode's new result, as df_step(). */
+static int df_unblock(int i, int rc, int *was_blocked)
+{
+    static const char *const forms[] = {NULL, "TIMEOUT", "ERROR"};
+    struct df_cmd ua = {0}, ub = {0};
+    struct df_rep *ra = NULL, *rb = NULL;
+
+    for (int side = 0; side < 2; side++) {
+        struct df_cmd *u = side ? &ub : &ua;
+
+        df_arg(u, "CLIENT");
+        df_arg(u, "UNBLOCK");
+        df_arg(u, "%lld", side ? cb_blk[i].id : ca_blk[i].id);
+        if (forms[df_ep.unblock])
+            df_arg(u, "%s", forms[df_ep.unblock]);
+    }
+    df_naux++;
+    if (df_send(&ca, &ua) == 0)
+        ra = df_read(&ca);
+    if (df_send(&cb, &ub) == 0)
+        rb = df_read(&cb);
+    if (!ra || !rb) {
+        df_report(&ua, ra, rb, "connection lost");
+        rc = -1;
+    } else if (!df_rep_equal(ra, rb)) {
+        if (rc == 0)
+            df_report(&ua, ra, rb, "CLIENT UNBLOCK replies differ (b's own client id sent to b): "
+                      "was the client still blocked?");
+        rc = rc ? rc : 1;
+    }
+    *was_blocked = ra && ra->type == ':' && ra->len == 1 && ra->str[0] == '1';
+    df_rep_free(ra);
+    df_rep_free(rb);
+    df_cmd_clear(&ua);
+    df_cmd_clear(&ub);
+    return rc;
+}
+
+/* Wait up to 10 s for blocker 'blk''s reply; 1 when it is there. Every 2 ms without
+ * one, a PING on the server's stream connection 'main': Redis times blocked clients out
+ * when it next wakes up, which an idle server does only at its next cron tick (100 ms
+ * at hz 10). */
+static int df_await(struct df_conn *main, struct df_conn *blk)
+{
+    struct df_cmd ping = {0};
+    int got = 0;
+
+    df_arg(&ping, "PING");
+    for (int waited = 0; waited < 10000 && !got; waited += 2) {
+        struct df_rep *r;
+
+        got = df_readable(blk, 2);
+        if (got)
+            break;
+        r = df_aux1(main, &ping);
+        if (!r)
+            break;
+        df_rep_free(r);
+    }
+    df_cmd_clear(&ping);
+    return got;
+}
+
+/* Count how blocker 'i''s agreed reply 'r' came: 'imm' it was there before anything was
+ * served, 'unblocked' CLIENT UNBLOCK found it blocked. */
+static void df_note_blocker(const struct df_rep *r, int imm, int unblocked)
+{
+    int null = r->null || r->type == '_';
+
+    if (unblocked)
+        df_stats.blk_unblocked++;
+    else if (df_ep.wait && null)
+        df_stats.blk_timeout++;
+    else if (imm)
+        df_stats.blk_immediate++;
+    else
+        df_stats.blk_served++;
+}
+
+/* The rest of the episode, for the history: "; then ..." (valid until the next call). */
+static const char *df_episode_text(void)
+{
+    static struct df_buf b;
+
+    b.len = 0;
+    df_buf_add(&b, "", 0);
+    if (df_ep.nblk == 2) {
+        df_buf_add(&b, " ; [blocker 2] ", 15);
+        df_show_cmd(&b, &df_ep.blk2);
+    }
+    if (df_ep.wait)
+        df_buf_printf(&b, " ; (its timeout awaited)");
+    else if (df_ep.serve.argc) {
+        df_buf_add(&b, " ; then ", 8);
+        df_show_cmd(&b, &df_ep.serve);
+    }
+    if (!df_ep.wait)
+        df_buf_printf(&b, " ; EXISTS ... ; CLIENT UNBLOCK%s",
+                      df_ep.unblock == 2 ? " ERROR" : df_ep.unblock == 1 ? " TIMEOUT" : "");
+    if (df_ep.own_key)
+        df_buf_printf(&b, " ; DEL \"k%d\"", opt.nkeys);
+    return b.p;
+}
+
+/* Run the episode whose first blocking command is 'c' (df_ep holds the rest). 0 when
+ * every reply agreed; 1 on a difference (the first one reported); -1 on a connection
+ * error or a blocker that neither answered nor blocked (reported). The blockers have
+ * answered before it returns 0 or 1. */
+static int df_run_episode(const struct df_cmd *c)
+{
+    const struct df_cmd *blk[DF_BLOCKERS] = {c, &df_ep.blk2};
+    int rc = 0, imm[DF_BLOCKERS] = {0, 0}, unblocked[DF_BLOCKERS] = {0, 0};
+
+    for (int i = 0; i < df_ep.nblk; i++)
+        if (df_blocker_sync(&ca_blk[i]) < 0 || df_blocker_sync(&cb_blk[i]) < 0)
+            return -1;
+    for (int i = 0; i < df_ep.nblk; i++) {
+        int sa = df_send(&ca_blk[i], blk[i]), sb = df_send(&cb_blk[i], blk[i]);
+
+        if (sa < 0 || sb < 0 || df_settle(&ca, ca_blk, i + 1) < 0 ||
+            df_settle(&cb, cb_blk, i + 1) < 0) {
+            df_rep_a = &ca_blk[i];
+            df_rep_b = &cb_blk[i];
+            df_report(blk[i], NULL, NULL, "a blocking command was not taken");
+            df_rep_a = &ca;
+            df_rep_b = &cb;
+            return -1;
+        }
+        imm[i] = df_readable(&ca_blk[i], 0);
+    }
+    df_stats.blk_two += df_ep.nblk == 2;
+    if (!df_ep.wait) {
+        struct df_cmd barrier = {0};
+
+        if (df_ep.serve.argc)
+            rc = df_step(&df_ep.serve, rc);
+        if (rc >= 0 && df_ep.nkeys) {
+            df_arg(&barrier, "EXISTS");
+            for (int k = 0; k < df_ep.nkeys; k++)
+                df_arg(&barrier, "%s", df_ep.keys[k]);
+            rc = df_step(&barrier, rc);
+            df_cmd_clear(&barrier);
+        }
+        for (int i = 0; i < df_ep.nblk && rc >= 0; i++)
+            rc = df_unblock(i, rc, &unblocked[i]);
+        if (rc < 0)
+            return -1;
+    }
+    for (int i = 0; i < df_ep.nblk; i++) {
+        struct df_rep *ra, *rb;
+
+        ra = df_await(&ca, &ca_blk[i]) ? df_read(&ca_blk[i]) : NULL;
+        rb = df_await(&cb, &cb_blk[i]) ? df_read(&cb_blk[i]) : NULL;
+        df_rep_a = &ca_blk[i];
+        df_rep_b = &cb_blk[i];
+        if (!ra || !rb) {
+            if (!ra && !ca_blk[i].err[0])
+                snprintf(ca_blk[i].err, sizeof(ca_blk[i].err), "no reply within 10 s");
+            if (!rb && !cb_blk[i].err[0])
+                snprintf(cb_blk[i].err, sizeof(cb_blk[i].err), "no reply within 10 s");
+            df_report(blk[i], ra, rb, "a blocked client got no reply");
+            rc = -1;
+        } else if (!df_rep_equal(ra, rb)) {
+            if (rc == 0)
+                df_report(blk[i], ra, rb, "the replies of blocker %d differ", i + 1);
+            rc = rc ? rc : 1;
+        } else {
+            df_note(blk[i], ra);
+            df_note_blocker(ra, imm[i], unblocked[i]);
+        }
+        df_rep_a = &ca;
+        df_rep_b = &cb;
+        df_rep_free(ra);
+        df_rep_free(rb);
+        if (rc < 0)
+            return -1;
+    }
+    if (df_ep.own_key) { /* empty again for the next episode */
+        struct df_cmd del = {0};
+
+        df_arg(&del, "DEL");
+        df_arg(&del, "k%d", opt.nkeys);
+        rc = df_step(&del, rc);
+        df_cmd_clear(&del);
+    }
+    return rc;
+}
+
 /* ---- phases: one collection grown large, then most times swept away ---- */
 
 struct df_phase {
     int on;            /* 0: none; 1: growing; 2: sweeping */
-    int hash;          /* a hash (else a set) */
+    int type;          /* DF_HASH, DF_SET, DF_LIST or DF_ZSET */
     char key[32];
     long long target;  /* elements to add: 100 to 3000 */
     long long pos;     /* next element to add (growing) or remove (sweeping) */
     long long base;    /* elements are named from base + j */
     int ints;          /* 1: members all integers (an intset until 512 of them) */
-    int long_permille; /* hash values over 64 bytes, per mille */
+    int long_permille; /* hash values, list elements, sorted-set members over 64 bytes */
     int keep;          /* 1: stop after growing (the key stays large) */
     long long ops;     /* bulk commands sent in this phase */
 };
@@ -2290,69 +3639,171 @@ static struct df_phase df_ph;
 static void df_phase_elem(struct df_cmd *c, long long j)
 {
     long long v = df_ph.base + j;
+    char buf[128];
 
-    if (df_ph.ints || j % 7)
-        df_arg(c, "%lld", df_ph.hash ? v : v * 3 - 1500); /* negatives too: intset */
+    if (df_ph.type != DF_HASH && df_ph.type != DF_SET && df_chance(df_ph.long_permille))
+        df_argb(c, buf, (size_t)snprintf(buf, sizeof(buf), "%lld:%s", v,
+                                         "a-long-element-of-a-large-list-or-sorted-set-"
+                                         "that-Redis-encodes-as-a-skiplist"));
+    else if (df_ph.ints || j % 7)
+        df_arg(c, "%lld", df_ph.type == DF_SET ? v * 3 - 1500 : v); /* negatives: intset */
     else
-        df_arg(c, "%c%lld", df_ph.hash ? 'f' : 'm', v);
+        df_arg(c, "%c%lld", df_ph.type == DF_HASH ? 'f' : 'm', v);
+}
+
+/* The score of element j of the phase's sorted set: runs of about four equal scores,
+ * every fifth a half, now and then an infinity. */
+static void df_phase_score(struct df_cmd *c, long long j)
+{
+    long long v = df_ph.base / 100 + j / 4;
+
+    if (df_chance(10))
+        df_arg(c, "%s", df_below(2) ? "inf" : "-inf");
+    else if (j % 5 == 0)
+        df_arg(c, "%lld.5", v);
+    else
+        df_arg(c, "%lld", v);
+}
+
+/* Start a phase on a type the run's families include: hashes, sets, lists or sorted
+ * sets. Without lists and sorted sets, issue 20's draw (its seeds stay what they were). */
+static void df_phase_start(int types)
+{
+    memset(&df_ph, 0, sizeof(df_ph));
+    df_ph.on = 1;
+    if (types & (DF_LIST | DF_ZSET)) {
+        int pick[4], n = 0;
+
+        for (int t = DF_HASH; t <= DF_ZSET; t <<= 1)
+            if (types & t && t != DF_KEYS)
+                pick[n++] = t;
+        df_ph.type = pick[df_below(n)];
+    } else {
+        df_ph.type = types == DF_HASH || (types != DF_SET && df_below(2)) ? DF_HASH : DF_SET;
+    }
+    snprintf(df_ph.key, sizeof(df_ph.key), "k%lld", df_below(opt.nkeys));
+    df_ph.target = 100 + df_below(df_chance(300) ? 2900 : 700);
+    df_ph.base = df_below(3) * 10000;
+    df_ph.ints = df_below(2);
+    df_ph.long_permille = df_below(3) ? 0 : (int)df_below(6);
+    df_ph.keep = df_chance(350);
+}
+
+/* A growing phase's next bulk command: HSET/HMSET, SADD, RPUSH/LPUSH or ZADD of up to
+ * 50 new elements. */
+static void df_phase_grow(struct df_cmd *c)
+{
+    long long n = 1 + df_below(50);
+    static const char *const verbs[] = {"HSET", "SADD", "RPUSH", "ZADD"};
+    int t = df_ph.type == DF_HASH ? 0 : df_ph.type == DF_SET ? 1 : df_ph.type == DF_LIST ? 2 : 3;
+
+    if (t == 0 && !df_below(5))
+        df_arg(c, "HMSET");
+    else if (t == 2 && !df_below(3))
+        df_arg(c, "LPUSH");
+    else
+        df_arg(c, "%s", verbs[t]);
+    df_arg(c, "%s", df_ph.key);
+    for (; n > 0 && df_ph.pos < df_ph.target; n--, df_ph.pos++) {
+        if (t == 3)
+            df_phase_score(c, df_ph.pos);
+        df_phase_elem(c, df_ph.pos);
+        if (t == 0) {
+            char buf[128];
+
+            if (df_chance(df_ph.long_permille))
+                df_argb(c, buf, df_text(buf, (size_t)(65 + df_below(30))));
+            else
+                df_argb(c, buf, df_text(buf, (size_t)df_below(12)));
+        }
+    }
+    if (df_ph.pos >= df_ph.target) {
+        df_ph.pos = 0;
+        df_ph.on = df_ph.keep ? 0 : 2;
+    }
+}
+
+/* A sweeping phase's next command on a list or sorted set: pops from either end, LTRIM,
+ * LREM, ZREM, ZREMRANGEBYRANK or ZREMRANGEBYSCORE, each removing up to 60 elements
+ * (counted as if they were the phase's, which other commands may have changed). */
+static void df_phase_sweep_lz(struct df_cmd *c)
+{
+    long long n = 1 + df_below(60), r = df_below(100);
+    int zset = df_ph.type == DF_ZSET;
+
+    if (r < 35) {
+        df_arg(c, "%s", zset ? (df_below(2) ? "ZPOPMIN" : "ZPOPMAX")
+                             : (df_below(2) ? "LPOP" : "RPOP"));
+        df_arg(c, "%s", df_ph.key);
+        df_arg(c, "%lld", n);
+    } else if (r < 55) {
+        df_arg(c, "%s", zset ? "ZREMRANGEBYRANK" : "LTRIM");
+        df_arg(c, "%s", df_ph.key);
+        if (zset || df_below(2)) { /* ZREMRANGEBYRANK 0 n-1; LTRIM n -1 */
+            df_arg(c, "%lld", zset ? 0 : n);
+            df_arg(c, "%lld", zset ? n - 1 : -1);
+        } else {                   /* LTRIM 0 -n-1: the last n go */
+            df_arg(c, "0");
+            df_arg(c, "%lld", -n - 1);
+        }
+    } else if (r < 70 && zset) {
+        df_arg(c, "ZREMRANGEBYSCORE");
+        df_arg(c, "%s", df_ph.key);
+        df_arg(c, "-inf");
+        df_arg(c, "(%lld", df_ph.base / 100 + (df_ph.pos + n) / 4);
+    } else if (zset) {
+        df_arg(c, "ZREM");
+        df_arg(c, "%s", df_ph.key);
+        for (long long j = 0; j < n; j++)
+            df_phase_elem(c, df_ph.pos + j);
+    } else {
+        df_arg(c, "LREM");
+        df_arg(c, "%s", df_ph.key);
+        df_arg(c, "%lld", df_below(3) - 1);
+        df_phase_elem(c, df_ph.pos);
+        n = 1;
+    }
+    df_ph.pos += n;
+    if (df_ph.pos >= df_ph.target)
+        df_ph.on = 0;
 }
 
 /* The phase's next command in 'c', or 0 when this turn is not the phase's. */
 static int df_phase_cmd(struct df_cmd *c)
 {
-    int types = opt.families & (DF_HASH | DF_SET);
+    static const char *const counts[] = {"HLEN", "SCARD", "LLEN", "ZCARD"};
+    int types = opt.families & (DF_HASH | DF_SET | DF_LIST | DF_ZSET);
 
     if (!df_ph.on) {
         if (!types || !df_chance(1))
             return 0;
-        memset(&df_ph, 0, sizeof(df_ph));
-        df_ph.on = 1;
-        df_ph.hash = types == DF_HASH || (types != DF_SET && df_below(2));
-        snprintf(df_ph.key, sizeof(df_ph.key), "k%lld", df_below(opt.nkeys));
-        df_ph.target = 100 + df_below(df_chance(300) ? 2900 : 700);
-        df_ph.base = df_below(3) * 10000;
-        df_ph.ints = df_below(2);
-        df_ph.long_permille = df_below(3) ? 0 : (int)df_below(6);
-        df_ph.keep = df_chance(350);
+        df_phase_start(types);
     }
     if (df_below(2))
         return 0;
     df_ph.ops++;
     if (df_ph.ops % 10 == 0) {
-        df_arg(c, "%s", df_ph.hash ? "HLEN" : "SCARD");
+        df_arg(c, "%s", counts[df_ph.type == DF_HASH ? 0 : df_ph.type == DF_SET ? 1
+                               : df_ph.type == DF_LIST ? 2 : 3]);
         df_arg(c, "%s", df_ph.key);
         return 1;
     }
     if (df_ph.on == 1) {
-        long long n = 1 + df_below(50);
-
-        df_arg(c, "%s", df_ph.hash ? (df_below(5) ? "HSET" : "HMSET") : "SADD");
-        df_arg(c, "%s", df_ph.key);
-        for (; n > 0 && df_ph.pos < df_ph.target; n--, df_ph.pos++) {
-            df_phase_elem(c, df_ph.pos);
-            if (df_ph.hash) {
-                char buf[128];
-
-                if (df_chance(df_ph.long_permille))
-                    df_argb(c, buf, df_text(buf, (size_t)(65 + df_below(30))));
-                else
-                    df_argb(c, buf, df_text(buf, (size_t)df_below(12)));
-            }
-        }
-        if (df_ph.pos >= df_ph.target) {
-            df_ph.pos = 0;
-            df_ph.on = df_ph.keep ? 0 : 2;
-        }
+        df_phase_grow(c);
         return 1;
     }
-    if (!df_ph.hash && df_chance(100)) {
+    if (df_ph.type == DF_LIST || df_ph.type == DF_ZSET) {
+        df_phase_sweep_lz(c);
+        return 1;
+    }
+    if (df_ph.type == DF_SET && df_chance(100)) {
         df_arg(c, "SPOP");
         df_arg(c, "%s", df_ph.key);
         df_arg(c, "%lld", 1 + df_below(60));
         c->kind = DF_RANDOM;
         return 1;
     }
-    df_arg(c, "%s", df_ph.hash ? "HDEL" : "SREM");
+    df_arg(c, "%s", df_ph.type == DF_HASH ? "HDEL" : "SREM");
     df_arg(c, "%s", df_ph.key);
     for (long long n = 1 + df_below(60); n > 0 && df_ph.pos < df_ph.target; n--, df_ph.pos++)
         df_phase_elem(c, df_ph.pos);
@@ -2442,7 +3893,7 @@ static int df_parse_families(const char *v)
         const char *name;
         int bit;
     } fams[] = {{"string", DF_STRING}, {"hash", DF_HASH}, {"set", DF_SET}, {"keys", DF_KEYS},
-                {"all", DF_STRING | DF_HASH | DF_SET | DF_KEYS}};
+                {"list", DF_LIST},     {"zset", DF_ZSET}, {"block", DF_BLOCK}, {"all", DF_ALL}};
     int bits = 0;
 
     for (const char *p = v; *p;) {
@@ -2457,7 +3908,8 @@ static int df_parse_families(const char *v)
             }
         }
         if (!found) {
-            fprintf(stderr, "omenkv-difffuzz: --families takes string,hash,set,keys or all\n");
+            fprintf(stderr, "omenkv-difffuzz: --families takes string, hash, set, keys, "
+                            "list, zset, block or all\n");
             exit(2);
         }
         if (!e)
@@ -2469,15 +3921,16 @@ static int df_parse_families(const char *v)
 
 int main(int argc, char **argv)
 {
-    static const char *const famnames[] = {"string", "hash", "set", "keys"};
+    static const char *const famnames[] = {"string", "hash", "set", "keys",
+                                           "list",   "zset", "block"};
     char fams[64] = "";
     int fatal = 0, enabled = 0;
 
     opt.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
     opt.commands = 100000;
-    opt.families = DF_STRING | DF_HASH | DF_SET | DF_KEYS;
+    opt.families = DF_ALL;
     opt.proto = 2;
-    opt.nkeys = 8;
+    opt.nkeys = 0;
     opt.max_diffs = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -2526,6 +3979,8 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    if (opt.nkeys == 0) /* five parts of two keys each once lists or sorted sets are on */
+        opt.nkeys = opt.families & (DF_LIST | DF_ZSET | DF_BLOCK) ? 10 : 8;
     if (!opt.a || !opt.b || opt.nkeys < 1 || opt.max_diffs < 1) {
         df_usage();
         return 2;
@@ -2539,14 +3994,15 @@ int main(int argc, char **argv)
         fprintf(stderr, "omenkv-difffuzz: no command left to send\n");
         return 2;
     }
-    for (int f = 0; f < 4; f++)
+    for (int f = 0; f < DF_NFAMILIES; f++)
         if (opt.families & (1 << f))
             snprintf(fams + strlen(fams), sizeof(fams) - strlen(fams), "%s%s", fams[0] ? "," : "",
                      famnames[f]);
     signal(SIGPIPE, SIG_IGN); /* a server that closed the connection: write() fails */
     ca.addr = opt.a;
     cb.addr = opt.b;
-    if (df_connect(&ca) < 0 || df_connect(&cb) < 0)
+    if (df_connect(&ca) < 0 || df_connect(&cb) < 0 ||
+        (opt.families & DF_BLOCK && df_blockers_connect() < 0))
         return 2;
     df_rng = opt.seed;
     printf("omenkv-difffuzz: seed %llu, %lld commands, families %s, %s, %d keys in 2 databases, "
@@ -2600,7 +4056,8 @@ int main(int argc, char **argv)
     if (!fatal && df_debug_check())
         fatal = 1;
     df_print_stats();
-    printf("(%lld more commands: state reads, SCAN steps, SPOP re-syncs)\n", df_naux);
+    printf("(%lld more commands: state reads, SCAN steps, SPOP re-syncs, the steps of "
+           "blocking pops)\n", df_naux);
     printf("%lld commands, %lld differences\n", df_ncmd, df_ndiffs);
     if (df_ndiffs || fatal)
         printf("replay: omenkv-difffuzz --a %s --b %s --seed %llu --commands %lld --families %s "

@@ -3,7 +3,9 @@
 # runs 10 rounds under each appendfsync mode (always, everysec, no), each followed by a
 # clean round, with its default load: 4 writers with one request in flight, 2 writers
 # sending batches of 16 and of 100 commands, and 4 clients (2 per worker) INCRing 4
-# shared counters. After each kill every acknowledged write is there and every shared
+# shared counters; and the collection writers of issues 20 and 21 (HINCRBY, SADD/SREM,
+# RPUSH/LPOP queues, ZINCRBY), each kind when the server has its commands. After each
+# kill every acknowledged write is there and every shared
 # counter is at least the highest value an INCR reply showed; in the clean round every
 # key and counter is exactly what was acknowledged. Then 2 rounds with a 1 MB RocksDB
 # write buffer so that memtable flushes and compactions run during the load, then 1

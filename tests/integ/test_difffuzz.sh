@@ -1,14 +1,22 @@
 #!/bin/sh
-# test_difffuzz.sh - issue 20's differential fuzz, bounded for make check: starts a
-# redis-server 7 (the reference) and an omenkv-server, each on a free loopback port in a
-# temp dir, and runs clients/omenkv-difffuzz between them: 20,000 commands per family
-# group (string+keys, hash+set+keys, all four) and per protocol (HELLO 2, HELLO 3), with
-# fixed seeds, then omenkv's DEBUG CHECK (the store's self-check). omenkv runs with
-# collection-inline-max-bytes 256 so that small hashes and sets cross the inline/split
-# boundary both ways (the default if the server does not know that option yet). Each
-# run is one TAP test; a difference prints the command, both replies and the history of
-# the keys involved as comments. Skipped without redis-server. About 10 s. The long
-# runs (200,000 commands and more per mix, and their seeds) are in clients/README.md.
+# test_difffuzz.sh - the differential fuzz of issues 20 and 21, bounded for make check:
+# starts a redis-server 7 (the reference) and an omenkv-server, each on a free loopback
+# port in a temp dir, and runs clients/omenkv-difffuzz between them with fixed seeds,
+# each run ending with omenkv's DEBUG CHECK (the store's self-check):
+#   - issue 20: 20,000 commands per family group (string+keys, hash+set+keys, the four)
+#     and per protocol (HELLO 2, HELLO 3), seeds 2021-2026;
+#   - issue 21: lists+keys and sorted sets+keys, 10,000 commands per protocol (seeds
+#     2121-2124); blocking pops with lists, sorted sets and keys, 5,000 per protocol
+#     (seeds 2125, 2126: each blocking pop is an episode of several round trips on
+#     three connections per server); every family, 10,000 switching protocols (seed
+#     2127). Each is skipped (with the reason) while the server under test lacks LPUSH,
+#     ZADD, or BLPOP and CLIENT UNBLOCK.
+# omenkv runs with collection-inline-max-bytes 256 so that small collections cross the
+# inline/split boundary both ways (the default if the server does not know that option
+# yet). Each run is one TAP test; a difference prints the command, both replies and the
+# history of the keys involved as comments. Skipped without redis-server. About 40 s.
+# The long runs (200,000 commands and more per mix, and their seeds) are in
+# clients/README.md.
 # Environment (set by make check): OMK_SERVER, OMK_TOP_BUILDDIR, OMK_TOP_SRCDIR;
 # OMK_TEST_SERVER=host:port fuzzes that server instead of starting omenkv (no DEBUG
 # CHECK then). OMK_DIFFFUZZ_COMMANDS changes the commands per run.
@@ -93,30 +101,79 @@ if [ $failed -ne 0 ]; then
 fi
 
 out="$RDIR/fuzz.out"
+
+# fuzz SEED FAMILIES PROTO COMMANDS: one run, one TAP test.
+fuzz() {
+    # shellcheck disable=SC2086 # $check is empty or two words
+    "$bin" --a "$HOST:$PORT" --b "$HOST:$RPORT" --seed "$1" --commands "$4" \
+        --families "$2" --proto "$3" $check >"$out" 2>&1
+    rc=$?
+    summary=$(grep -E '^[0-9]+ commands, [0-9]+ differences' "$out")
+    [ $rc -eq 0 ]
+    ok $? "families $2, RESP$3, seed $1: ${summary:-no summary (exit $rc)}"
+    if [ $rc -ne 0 ]; then
+        head -c 6000 "$out" | sed 's/^/# /'
+        echo
+    else
+        grep '^covered:' "$out" | sed 's/^/# /'
+    fi
+    if [ -n "$PID" ] && ! kill -0 "$PID" 2>/dev/null; then
+        echo "Bail out! omenkv-server died; end of its log:"
+        tail -20 "$DIR/server.log" | sed 's/^/# /'
+        exit 1
+    fi
+}
+
+# skip_runs N REASON: N TAP tests skipped.
+skip_runs() {
+    i=0
+    while [ $i -lt "$1" ]; do
+        n=$((n + 1))
+        echo "ok $n # SKIP $2"
+        i=$((i + 1))
+    done
+}
+
+# has COMMAND: the server under test knows COMMAND (COMMAND INFO answers its entry).
+has() {
+    [ -n "$(redis-cli -h "$HOST" -p "$PORT" command info "$1" 2>/dev/null | head -1)" ]
+}
+
+# Issue 20: strings, hashes, sets and the key commands.
 seed=2020
-for fams in string,keys hash,set,keys all; do
+for fams in string,keys hash,set,keys string,hash,set,keys; do
     for proto in 2 3; do
         seed=$((seed + 1))
-        # shellcheck disable=SC2086 # $check is empty or two words
-        "$bin" --a "$HOST:$PORT" --b "$HOST:$RPORT" --seed "$seed" --commands "$commands" \
-            --families "$fams" --proto "$proto" $check >"$out" 2>&1
-        rc=$?
-        summary=$(grep -E '^[0-9]+ commands, [0-9]+ differences' "$out")
-        [ $rc -eq 0 ]
-        ok $? "families $fams, RESP$proto, seed $seed: ${summary:-no summary (exit $rc)}"
-        if [ $rc -ne 0 ]; then
-            head -c 6000 "$out" | sed 's/^/# /'
-            echo
-        else
-            grep '^covered:' "$out" | sed 's/^/# /'
-        fi
-        if [ -n "$PID" ] && ! kill -0 "$PID" 2>/dev/null; then
-            echo "Bail out! omenkv-server died; end of its log:"
-            tail -20 "$DIR/server.log" | sed 's/^/# /'
-            exit 1
-        fi
+        fuzz $seed $fams $proto "$commands"
     done
 done
+
+# Issue 21: lists, sorted sets, blocking pops.
+lists=0 zsets=0 blocks=0
+has lpush && lists=1
+has zadd && zsets=1
+if has blpop && [ "$(redis-cli -h "$HOST" -p "$PORT" client unblock 999999999 2>&1)" = 0 ]; then
+    blocks=1
+fi
+if [ $lists -eq 1 ]; then
+    fuzz 2121 list,keys 2 $((commands / 2))
+    fuzz 2122 list,keys 3 $((commands / 2))
+else
+    skip_runs 2 "the server has no LPUSH (lists not merged yet)"
+fi
+if [ $zsets -eq 1 ]; then
+    fuzz 2123 zset,keys 2 $((commands / 2))
+    fuzz 2124 zset,keys 3 $((commands / 2))
+else
+    skip_runs 2 "the server has no ZADD (sorted sets not merged yet)"
+fi
+if [ $lists -eq 1 ] && [ $zsets -eq 1 ] && [ $blocks -eq 1 ]; then
+    fuzz 2125 block,list,zset,keys 2 $((commands / 4))
+    fuzz 2126 block,list,zset,keys 3 $((commands / 4))
+    fuzz 2127 all alt $((commands / 2))
+else
+    skip_runs 3 "the server lacks lists, sorted sets, or BLPOP and CLIENT UNBLOCK"
+fi
 
 echo "1..$n"
 [ $failed -eq 0 ]
