@@ -3493,6 +3493,27 @@ static int df_await(struct df_conn *main, struct df_conn *blk)
     return got;
 }
 
+/* After the serving command: wait (up to 2 s) for A's blockers that B has served. Redis
+ * serves blocked clients before it answers the next command, so once B answers INFO its
+ * served blockers' replies are already in their sockets; omenkv serves a blocked client
+ * on that client's own worker, just after the command that made its key ready (README,
+ * deliberate differences), so the fuzzer gives it that moment before the EXISTS barrier,
+ * and the comparison of what was served and of the keys afterwards stays exact. */
+static void df_await_served(void)
+{
+    struct df_cmd info = {0};
+    struct df_rep *r;
+
+    df_arg(&info, "INFO");
+    df_arg(&info, "clients");
+    r = df_aux1(&cb, &info);
+    df_rep_free(r);
+    df_cmd_clear(&info);
+    for (int i = 0; i < df_ep.nblk; i++)
+        if (df_readable(&cb_blk[i], 0))
+            df_readable(&ca_blk[i], 2000);
+}
+
 /* Count how blocker 'i''s agreed reply 'r' came: 'imm' it was there before anything was
  * served, 'unblocked' CLIENT UNBLOCK found it blocked. */
 static void df_note_blocker(const struct df_rep *r, int imm, int unblocked)
@@ -3566,6 +3587,8 @@ static int df_run_episode(const struct df_cmd *c)
 
         if (df_ep.serve.argc)
             rc = df_step(&df_ep.serve, rc);
+        if (rc >= 0 && df_ep.serve.argc)
+            df_await_served();
         if (rc >= 0 && df_ep.nkeys) {
             df_arg(&barrier, "EXISTS");
             for (int k = 0; k < df_ep.nkeys; k++)

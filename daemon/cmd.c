@@ -78,7 +78,9 @@ const struct cmd_def *cmd_lookup(const char *name, size_t len)
 int cmd_numkeys_index(const struct cmd_def *d)
 {
     OMK_ASSERT(d->flags & CMD_MOVABLEKEYS);
-    return d->first_key > 0 ? d->last_key + 1 : 1;
+    if (d->first_key > 0)
+        return d->last_key + 1;
+    return d->flags & CMD_BLOCKING ? 2 : 1; /* BLMPOP, BZMPOP: after the timeout */
 }
 
 int cmd_arity_ok(int arity, int argc)
@@ -259,7 +261,8 @@ void cmd_flag_names(const struct cmd_def *d, void (*fn)(void *arg, const char *n
         const char *name;
     } names[] = {
         {CMD_WRITE, "write"},     {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"},
-        {CMD_ADMIN, "admin"},     {CMD_NOSCRIPT, "noscript"}, {CMD_LOADING, "loading"},
+        {CMD_ADMIN, "admin"},     {CMD_NOSCRIPT, "noscript"}, {CMD_BLOCKING, "blocking"},
+        {CMD_LOADING, "loading"},
         {CMD_STALE, "stale"},     {CMD_FAST, "fast"},         {CMD_NOAUTH, "no_auth"},
         {CMD_NOMULTI, "no_multi"}, {CMD_MOVABLEKEYS, "movablekeys"},
     };

@@ -37,6 +37,8 @@ typedef void cmd_proc(struct client *c);
                                 * is the argument right after them (cmd_numkeys_index).
                                 * SORT and SORT_RO are movablekeys too, for keys their
                                 * options name: COMMAND GETKEYS has SORT's own rule */
+#define CMD_BLOCKING 0x2000 /* may park the client until a key is ready (Redis' blocking:
+                             * BLPOP ... BZMPOP; daemon/blocking.c) */
 
 struct cmd_def {
     const char *name;    /* lower case */
@@ -84,7 +86,8 @@ void cmd_init(void);
 const struct cmd_def *cmd_lookup(const char *name, size_t len);
 
 /* The index in argv of the numkeys argument of command 'd' (CMD_MOVABLEKEYS): the one
- * after the keys the row's first/last name, or argv[1] when it names none. */
+ * after the keys the row's first/last name, or argv[1] when it names none (argv[2], after
+ * the timeout, for a blocking command). */
 int cmd_numkeys_index(const struct cmd_def *d);
 
 /* Count one key lookup of a reading command for INFO stats (keyspace_hits/misses): a hit

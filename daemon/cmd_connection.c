@@ -11,6 +11,7 @@
 #include <event2/buffer.h>
 
 #include "common/omk_thread.h"
+#include "daemon/blocking.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
 #include "daemon/log.h"
@@ -193,13 +194,14 @@ static void client_describe(struct evbuffer *b, const struct client *x, int64_t 
     int64_t last_us = atomic_load_explicit(&x->last_us, memory_order_relaxed);
 
     evbuffer_add_printf(b,
-                        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=N db=%d "
+                        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
                         "sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
                         "obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d\n",
                         (unsigned long long)x->id, x->addr, x->laddr, x->fd, x->name ? x->name : "",
                         (long long)((now_ms - x->ctime_ms) / 1000),
                         (long long)((now_us > last_us ? now_us - last_us : 0) / 1000000),
-                        x->db, idx >= 0 ? cmd_table[idx].name : "NULL", x->proto);
+                        atomic_load_explicit(&x->parked, memory_order_relaxed) ? "b" : "N", x->db,
+                        idx >= 0 ? cmd_table[idx].name : "NULL", x->proto);
 }
 
 /* Whether client id 'id' is one of 'ids' ('n' of them; n 0: every id is). */
@@ -420,12 +422,42 @@ static void client_kill(struct client *c)
     }
 }
 
+/* CLIENT UNBLOCK client-id [TIMEOUT | ERROR]: 1 if that client was parked by a blocking
+ * pop, which then answers as on a timeout or with an UNBLOCKED error; else 0. Redis 7.0
+ * checks the reason before the id, and answers more arguments with its one subcommand
+ * error. */
+static void client_unblock(struct client *c)
+{
+    long long id;
+    int error = 0;
+
+    if (c->argc > 4) {
+        reply_error_fmt(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
+                           "Try CLIENT HELP.",
+                        reply_user_len(c->argv[1].len), c->argv[1].p);
+        return;
+    }
+    if (c->argc == 4) {
+        if (cmd_arg_is(c, 3, "error")) {
+            error = 1;
+        } else if (!cmd_arg_is(c, 3, "timeout")) {
+            reply_error(c, "ERR CLIENT UNBLOCK reason should be TIMEOUT or ERROR");
+            return;
+        }
+    }
+    if (!omk_str2ll(c->argv[2].p, c->argv[2].len, &id)) {
+        reply_err_not_int(c);
+        return;
+    }
+    reply_int(c, id > 0 && blocking_unblock((uint64_t)id, error));
+}
+
 static const struct cmd_sub client_subs[] = {
     {"id", 2, client_id},           {"setname", 3, client_setname},
     {"getname", 2, client_getname}, {"setinfo", 4, client_setinfo},
     {"list", -2, client_list_cmd},  {"info", 2, client_info},
     {"kill", -3, client_kill},      {"no-evict", 3, client_onoff},
-    {"no-touch", 3, client_onoff},
+    {"no-touch", 3, client_onoff},  {"unblock", -3, client_unblock},
 };
 
 /* CLIENT <subcommand> ... */

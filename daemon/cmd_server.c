@@ -142,6 +142,8 @@ static int cmd_acl_categories(const struct cmd_def *d, const char *out[6])
         out[n++] = "@admin";
         out[n++] = "@dangerous";
     }
+    if (d->flags & CMD_BLOCKING)
+        out[n++] = "@blocking";
     return n;
 }
 

@@ -37,6 +37,7 @@
 #include <event2/event.h>
 
 #include "common/omk_thread.h"
+#include "daemon/blocking.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
 #include "daemon/pass.h"
@@ -167,7 +168,7 @@ void conn_apply_timeout(struct client *c)
     struct timeval tv = {t, 0};
 
     /* Idle for reading, or not reading its replies while some are pending. */
-    if (t > 0)
+    if (t > 0 && !blocking_parked(c))
         bufferevent_set_timeouts(c->bev, &tv, &tv);
     else
         bufferevent_set_timeouts(c->bev, NULL, NULL);
@@ -192,6 +193,7 @@ void conn_free(struct client *c)
         c->next->prev = c->prev;
     omk_mutex_unlock(&w->clients_lock);
 
+    blocking_forget(c); /* leaves the keys it waits on, waking the next waiter if need be */
     multi_reset(c); /* before the memory goes: other threads may flag its watches */
     pass_forget(c);
     bufferevent_free(c->bev); /* closes the fd */
@@ -273,11 +275,25 @@ static int conn_check_obuf_limits(struct client *c)
     return 1;
 }
 
-/* Whether 'c' may run another request now: not closing, and its output below the
- * backpressure mark. */
+/* Whether 'c' may run another request now: not closing, not parked, and its output
+ * below the backpressure mark. */
 static int conn_may_run(const struct client *c)
 {
-    return !(c->flags & CLIENT_CLOSE_AFTER_REPLY) && evbuffer_get_length(c->out) < CONN_OUT_PAUSE;
+    return !(c->flags & CLIENT_CLOSE_AFTER_REPLY) && !blocking_parked(c) &&
+           evbuffer_get_length(c->out) < CONN_OUT_PAUSE;
+}
+
+/* Close 'c' if its unprocessed input passed client-query-buffer-limit, as Redis closes a
+ * client whose query buffer grows past it: the requests a parked client pipelines wait,
+ * but not without bound. Returns 1 then ('c' is marked CLIENT_CLOSING). */
+static int conn_check_query_limit(struct client *c, struct evbuffer *in)
+{
+    if ((long long)evbuffer_get_length(in) <= server.cfg.client_query_buffer_limit)
+        return 0;
+    omk_log(OMK_LOG_WARNING, "Closing client that reached max query buffer length: "
+            "id=%llu addr=%s", (unsigned long long)c->id, c->addr);
+    c->flags |= CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSING;
+    return 1;
 }
 
 /* Parse and run requests from 'in' until it is empty, incomplete, the per-event budget
@@ -288,6 +304,8 @@ static int conn_process_input(struct client *c, struct evbuffer *in)
     struct resp_limits lim = {server.cfg.proto_max_bulk_len, c->authenticated};
     int budget = CONN_REQS_PER_EVENT;
 
+    if (blocking_parked(c) && conn_check_query_limit(c, in))
+        return 0;
     while (budget > 0 && conn_may_run(c)) {
         size_t total = evbuffer_get_length(in), off = 0;
         struct evbuffer_iovec v;
@@ -407,12 +425,32 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
     }
 }
 
+void conn_unparked(struct client *c)
+{
+    /* What conn_read_cb checks after a request: the served reply may have passed an
+     * output limit (the client is then closed, as after any command). */
+    if (conn_check_obuf_limits(c) || (c->flags & CLIENT_CLOSING)) {
+        conn_free(c);
+        return;
+    }
+    conn_apply_timeout(c);
+    if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
+        bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS | BEV_TRIG_IGNORE_WATERMARKS);
+}
+
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
     struct client *c = arg;
 
-    OMK_UNUSED(bev);
     if (what & BEV_EVENT_TIMEOUT)
         omk_log(OMK_LOG_VERBOSE, "Closing idle client id=%llu", (unsigned long long)c->id);
+    /* A peer that shut down only its sending side still reads: the replies of this pass
+     * (a pop served to a parked client, which took its element) leave at the end of the
+     * pass, as Redis writes them before it reads the end of the stream, then it closes. */
+    if ((what & BEV_EVENT_EOF) && c->pass_is_held && evbuffer_get_length(c->out) > c->pass_base) {
+        c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+        bufferevent_disable(bev, EV_READ);
+        return;
+    }
     conn_free(c);
 }

@@ -9,6 +9,7 @@
 #include "common/omk.h"
 #include "resp/resp.h"
 
+struct block;
 struct bufferevent;
 struct evbuffer;
 struct worker;
@@ -16,6 +17,8 @@ struct worker;
 #define CLIENT_CLOSE_AFTER_REPLY 0x1 /* QUIT, protocol error: flush replies then close */
 #define CLIENT_CLOSING 0x2           /* being torn down: queue no more replies */
 #define CLIENT_PAUSED 0x4            /* output above CONN_OUT_PAUSE: not reading until it drains */
+#define CLIENT_DENY_BLOCKING 0x8     /* a blocking pop answers at once, as on a timeout (set
+                                      * while EXEC runs the queue, as Redis' flag of that name) */
 
 struct client {
     uint64_t id;
@@ -47,6 +50,9 @@ struct client {
     struct watch_rec *watches;   /* this client's WATCHes (multi.c; also its watch_mu) */
     _Atomic int watch_dirty;     /* a watched key changed (set by any thread) */
     _Atomic int kill_requested;  /* CLIENT KILL from another worker: close it (worker_reap) */
+    struct block *block;         /* parked by a blocking pop (blocking.c), or NULL; runs no
+                                  * request meanwhile */
+    _Atomic int parked;          /* 'block' is set: written by the owner, read by CLIENT LIST */
     /* The current pass (pass.c): */
     int pass_is_held;            /* ran a command this pass: its replies wait for the log */
     size_t pass_base;            /* bytes of output before this pass's first reply */
@@ -66,12 +72,18 @@ void conn_accept(struct worker *w, int fd);
 int conn_write_now(struct client *c);
 
 /* Give 'c' the idle timeout the config holds now (timeout; 0: none), for reading and
- * for writing pending replies; the clock restarts. Owner thread. */
+ * for writing pending replies; the clock restarts. A parked client gets none. Owner
+ * thread. */
 void conn_apply_timeout(struct client *c);
 
 /* conn_apply_timeout() for every client of worker 'w' (CONFIG SET timeout). Owner
  * thread. */
 void conn_apply_timeout_all(struct worker *w);
+
+/* 'c' is no longer parked (blocking.c) and its last reply is queued: close it if that
+ * reply passed an output limit (freeing 'c'), else give it back its idle timeout and run
+ * the requests that arrived while it was parked. Owner thread. */
+void conn_unparked(struct client *c);
 
 /* Close 'c' now, dropping unsent replies, and free it (owner thread). */
 void conn_free(struct client *c);

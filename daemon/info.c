@@ -16,6 +16,7 @@
 #include <event2/buffer.h>
 #include <event2/event.h>
 
+#include "daemon/blocking.h"
 #include "daemon/cmd.h"
 #include "daemon/info.h"
 #include "daemon/server.h"
@@ -89,9 +90,10 @@ static void info_clients(struct evbuffer *b)
                         "# Clients\r\n"
                         "connected_clients:%d\r\n"
                         "maxclients:%lld\r\n"
-                        "blocked_clients:0\r\n"
+                        "blocked_clients:%ld\r\n"
                         "tracking_clients:0\r\n",
-                        atomic_load(&server.connected_clients), server.cfg.maxclients);
+                        atomic_load(&server.connected_clients), server.cfg.maxclients,
+                        blocking_count());
 }
 
 static void info_memory(struct evbuffer *b)

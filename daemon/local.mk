@@ -10,6 +10,7 @@ daemon_libomkdaemon_a_SOURCES = \
 	daemon/cmd.c daemon/cmd.h daemon/commands.def \
 	daemon/multi.c daemon/multi.h \
 	daemon/pass.c daemon/pass.h \
+	daemon/blocking.c daemon/blocking.h \
 	daemon/cmd_sorted_set.c \
 	daemon/cmd_connection.c daemon/cmd_server.c daemon/cmd_string.c daemon/cmd_generic.c \
 	daemon/cmd_hash.c daemon/cmd_set.c daemon/cmd_list.c daemon/cmd_transactions.c \

@@ -15,6 +15,7 @@
 
 #include <event2/event.h>
 
+#include "daemon/blocking.h"
 #include "daemon/cmd.h"
 #include "daemon/log.h"
 #include "daemon/multi.h"
@@ -153,6 +154,14 @@ static void main_store_log(int warning, const char *msg)
     omk_log(warning ? OMK_LOG_WARNING : OMK_LOG_NOTICE, "%s", msg);
 }
 
+/* The store's touch hook: a changed key may fail a WATCH and may wake a client parked on
+ * it (any thread, under the key's stripe). */
+static void main_store_touched(int db, const char *key, size_t klen)
+{
+    multi_touched(db, key, klen);
+    blocking_touched(db, key, klen);
+}
+
 /* Open the store in 'dir' with the RocksDB tuning from the config. Exits on failure. */
 static void main_open_store(void)
 {
@@ -177,7 +186,7 @@ static void main_open_store(void)
     sc.cache_max_value = (size_t)server.cfg.cache_max_value_size;
     cfg_coll_limits(&server.cfg, &sc.coll);
     sc.log = main_store_log;
-    sc.touched = multi_touched;
+    sc.touched = main_store_touched;
     rc = store_open(&sc, &server.store, err, sizeof(err));
     if (rc != STORE_OK) {
         omk_log(OMK_LOG_WARNING, "Cannot open the data directory '%s': %s", sc.dir, err);

@@ -254,11 +254,13 @@ enum multi_exec_rc multi_exec(struct client *c)
     c->multi = NULL; /* commands inside EXEC run as if outside MULTI */
     reply_array_len(c, m->n);
     store_tx_begin(server.store); /* one batch in the log: all of EXEC survives, or none */
+    c->flags |= CLIENT_DENY_BLOCKING; /* a blocking pop answers at once (blocking.c) */
     for (int i = 0; i < m->n; i++) {
         c->argc = m->cmds[i].argc;
         c->argv = m->cmds[i].argv;
         cmd_call(c, m->cmds[i].d);
     }
+    c->flags &= ~CLIENT_DENY_BLOCKING;
     store_tx_end(server.store); /* a failure fails the pass (daemon/pass.c) */
     multi_exec_unlock_all();
     c->argc = argc;

@@ -139,12 +139,17 @@ void pass_hold(struct client *c)
 
 void pass_execute(struct client *c)
 {
+    pass_run(c, cmd_execute);
+}
+
+void pass_run(struct client *c, void (*fn)(struct client *c))
+{
     size_t start;
     uint64_t commits = store_thread_commits();
 
     OMK_ASSERT(c->pass_is_held);
     start = evbuffer_get_length(c->out);
-    cmd_execute(c);
+    fn(c);
     if (store_thread_commits() != commits) {
         if (c->pass_nsegs == c->pass_capsegs) {
             c->pass_capsegs = c->pass_capsegs ? 2 * c->pass_capsegs : 8;

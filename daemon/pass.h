@@ -30,6 +30,9 @@ void pass_hold(struct client *c);
  * write is remembered, so that a failed log write can answer it with an error instead. */
 void pass_execute(struct client *c);
 
+/* The same for 'fn' in place of cmd_execute() (blocking.c serves a parked client so). */
+void pass_run(struct client *c, void (*fn)(struct client *c));
+
 /* Forget 'c' (conn_free): its held replies go with it. */
 void pass_forget(struct client *c);
 

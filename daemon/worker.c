@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "common/omk_thread.h"
+#include "daemon/blocking.h"
 #include "daemon/conn.h"
 #include "daemon/log.h"
 #include "daemon/pass.h"
@@ -22,6 +23,7 @@
 #define WORKER_MSG_STOP (-1) /* close every client and leave the loop */
 #define WORKER_MSG_REAP (-2) /* close the clients flagged kill_requested */
 #define WORKER_MSG_TIMEOUT (-3) /* CONFIG SET timeout: give every client the new timeout */
+#define WORKER_MSG_BLOCKED (-4) /* serve the parked clients woken by a key (blocking.c) */
 
 /* Read the fds queued for 'w' and start serving them; the negative WORKER_MSG_*
  * values are requests instead. */
@@ -48,6 +50,10 @@ static void worker_notify_cb(evutil_socket_t fd, short what, void *arg)
         }
         if (fds[i] == WORKER_MSG_TIMEOUT) {
             conn_apply_timeout_all(w);
+            continue;
+        }
+        if (fds[i] == WORKER_MSG_BLOCKED) {
+            blocking_serve_ready(w);
             continue;
         }
         conn_accept(w, fds[i]);
@@ -131,6 +137,11 @@ void worker_dispatch(int fd)
 void worker_reap(struct worker *w)
 {
     worker_send(w, WORKER_MSG_REAP);
+}
+
+void worker_wake_blocked(struct worker *w)
+{
+    worker_send(w, WORKER_MSG_BLOCKED);
 }
 
 void workers_apply_timeout(void)

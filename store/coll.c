@@ -181,6 +181,7 @@ void coll_ids_reset(struct store *s)
     ids->n = 0;
     omk_mutex_unlock(&ids->mu);
     zrank_reg_clear(s->zranks); /* the index is loaded again: so are the blocks, lazily */
+    zset_ends_clear(s->zends);
 }
 
 void coll_ids_loaded(struct store *s)

@@ -89,9 +89,9 @@
 enum fmt_type {
     FMT_TYPE_STRING = 0,
     FMT_TYPE_HASH = 1,
-    FMT_TYPE_LIST = 2, /* reserved */
+    FMT_TYPE_LIST = 2,
     FMT_TYPE_SET = 3,
-    FMT_TYPE_ZSET = 4, /* reserved */
+    FMT_TYPE_ZSET = 4,
 };
 
 /* Flags (offset 2) of a hash or a set. Frozen. */

@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 #include "store/coll.h"
 #include "store/format.h"
 #include "store/store.h"
@@ -141,6 +142,9 @@ struct zdelta {
  * block cut in the middle of the operation counts the keys RocksDB does not show yet. */
 struct zset_ranks {
     struct coll *c;       /* the zset */
+    char *end[2];         /* the last key a pop removed from the low [0] / high [1] end:
+                           * that end of the index, once the commit is done */
+    size_t endlen[2];
     struct zrank *z;      /* pinned, or NULL */
     int failed;           /* a change could not be counted: drop the blocks at the end */
     struct zdelta *d;
@@ -151,6 +155,7 @@ static int zset_blocks_build(struct coll *c, struct zset_ranks *zr);
 static void zset_on_zscore(struct coll *c, struct omk_slice m, const struct omk_slice *old,
                            const struct omk_slice *nw);
 static void zset_blocks_done(struct store_op *op, int rc, void *arg);
+static void zset_end_set(struct store *s, uint64_t id, int side, const char *k, size_t klen);
 
 /* The rank blocks of split zset 'c', pinned in 'zr': the registry's, or built by one walk
  * of the index ('build' 1; a zset under ZSET_BLOCKS_MIN members gets none). Every change
@@ -185,6 +190,12 @@ static void zset_blocks_done(struct store_op *op, int rc, void *arg)
     struct coll *c = zr->c;
 
     OMK_UNUSED(op);
+    for (int side = 0; side < 2; side++) {
+        if (zr->end[side] && rc >= 0)
+            zset_end_set(c->op->s, c->id, side, zr->end[side], zr->endlen[side]);
+        omk_free(zr->end[side]);
+        zr->end[side] = NULL;
+    }
     for (size_t i = 0; i < zr->nd; i++)
         omk_free(zr->d[i].k);
     omk_free(zr->d);
@@ -196,6 +207,145 @@ static void zset_blocks_done(struct store_op *op, int rc, void *arg)
         zrank_reg_drop(c->op->s->zranks, c->id);
     zrank_reg_release(c->op->s->zranks, zr->z);
     zr->z = NULL;
+}
+
+/* ---- Where a split zset's live index keys begin and end --------------------------------
+ * A pop (ZPOPMIN, ZREMRANGEBYRANK 0 ...) deletes the first index keys; RocksDB keeps their
+ * deletions until a compaction, and a seek to the start of the index would step over
+ * every one of them again, pop after pop. So the store remembers per split zset a key no
+ * live index key sorts below ('lo') and one none sorts above ('hi'), and walks seek
+ * there. A pop moves them (once its commit is done, under the stripe); an added key
+ * beyond one of them moves it back. Kept in RAM only (a restart walks the deletions once);
+ * a table of ZSET_ENDS entries, an id in the slot its number picks. */
+
+#define ZSET_ENDS 256
+
+struct zset_end {
+    uint64_t id;          /* 0: empty */
+    char *k[2];           /* [0] lo, [1] hi: whole index keys, NULL: unknown */
+    size_t klen[2];
+};
+
+struct zset_ends {
+    pthread_mutex_t mu;   /* held only inside these calls */
+    struct zset_end e[ZSET_ENDS];
+};
+
+struct zset_ends *zset_ends_new(void)
+{
+    struct zset_ends *t = omk_calloc(1, sizeof(*t));
+
+    omk_mutex_init(&t->mu);
+    return t;
+}
+
+static void zset_end_forget(struct zset_end *x)
+{
+    omk_free(x->k[0]);
+    omk_free(x->k[1]);
+    memset(x, 0, sizeof(*x));
+}
+
+void zset_ends_clear(struct zset_ends *t)
+{
+    omk_mutex_lock(&t->mu);
+    for (size_t i = 0; i < ZSET_ENDS; i++)
+        zset_end_forget(&t->e[i]);
+    omk_mutex_unlock(&t->mu);
+}
+
+void zset_ends_free(struct zset_ends *t)
+{
+    if (!t)
+        return;
+    zset_ends_clear(t);
+    pthread_mutex_destroy(&t->mu);
+    omk_free(t);
+}
+
+/* A copy of end 'side' (0 lo, 1 hi) of zset 'id' (omk_free), or NULL when unknown. */
+static char *zset_end_get(struct store *s, uint64_t id, int side, size_t *len)
+{
+    struct zset_ends *t = s->zends;
+    struct zset_end *x = &t->e[id % ZSET_ENDS];
+    char *k = NULL;
+
+    omk_mutex_lock(&t->mu);
+    if (x->id == id && x->k[side]) {
+        k = omk_memdup(x->k[side], x->klen[side]);
+        *len = x->klen[side];
+    }
+    omk_mutex_unlock(&t->mu);
+    return k;
+}
+
+/* Set end 'side' of zset 'id' to key 'k' (every live key is on its far side). */
+static void zset_end_set(struct store *s, uint64_t id, int side, const char *k, size_t klen)
+{
+    struct zset_ends *t = s->zends;
+    struct zset_end *x = &t->e[id % ZSET_ENDS];
+
+    omk_mutex_lock(&t->mu);
+    if (x->id != id) {
+        zset_end_forget(x);
+        x->id = id;
+    }
+    omk_free(x->k[side]);
+    x->k[side] = omk_memdup(k, klen);
+    x->klen[side] = klen;
+    omk_mutex_unlock(&t->mu);
+}
+
+/* Index key 'k' was added to zset 'id': an end it passes moves back to it. */
+static void zset_end_added(struct store *s, uint64_t id, const char *k, size_t klen)
+{
+    struct zset_ends *t = s->zends;
+    struct zset_end *x = &t->e[id % ZSET_ENDS];
+
+    omk_mutex_lock(&t->mu);
+    if (x->id == id) {
+        for (int side = 0; side < 2; side++) {
+            int d;
+
+            if (!x->k[side])
+                continue;
+            d = fmt_bytes_cmp(k, klen, x->k[side], x->klen[side]);
+            if (side ? d > 0 : d < 0) {
+                omk_free(x->k[side]);
+                x->k[side] = omk_memdup(k, klen);
+                x->klen[side] = klen;
+            }
+        }
+    }
+    omk_mutex_unlock(&t->mu);
+}
+
+/* Position 'it' at the first index key of split zset 'c' at or after 'key'/'klen'
+ * (NULL: its first), or with 'rev' at its last one at or before 'key' (NULL: its last):
+ * past the deletions pops left at that end. */
+static void zset_seek(struct coll *c, struct rocks_iter *it, const char *key, size_t klen, int rev)
+{
+    size_t elen = 0;
+    char *end = zset_end_get(c->op->s, c->id, rev, &elen);
+    unsigned char k[9];
+
+    if (!key) {
+        if (rev)
+            fmt_u64_be_put(k, c->id + 1); /* the last key before the next id */
+        else
+            fmt_zscore_prefix(k, c->id, 0);
+        key = (const char *)k;
+        klen = rev ? 8 : 9;
+    }
+    if (end && (rev ? fmt_bytes_cmp(end, elen, key, klen) < 0 : fmt_bytes_cmp(end, elen, key, klen) > 0)) {
+        key = end;
+        klen = elen;
+    }
+    if (rev)
+        rocks_iter_seek_for_prev(it, key, klen);
+    else
+        rocks_iter_seek(it, key, klen);
+    omk_free(end);
 }
 
 /* ---- An ordered walk --------------------------------------------------------------- */
@@ -319,28 +469,17 @@ static void zwalk_next(struct zwalk *w)
  * (reverse). */
 static void zwalk_seek_key(struct zwalk *w, const unsigned char *key, size_t klen)
 {
-    if (w->rev)
-        rocks_iter_seek_for_prev(w->it, (const char *)key, klen);
-    else
-        rocks_iter_seek(w->it, (const char *)key, klen);
+    zset_seek(w->c, w->it, (const char *)key, klen, w->rev);
 }
 
 /* Position the walk at its first member. */
 static void zwalk_first(struct zwalk *w)
 {
-    unsigned char k[9];
-
     if (!w->it) {
         w->i = w->rev ? w->n - 1 : 0;
         return;
     }
-    if (!w->rev) {
-        zwalk_seek_key(w, w->pre, sizeof(w->pre));
-        return;
-    }
-    memcpy(k, w->pre, 8);
-    fmt_u64_be_put(k, w->c->id + 1); /* the last key before the next id */
-    rocks_iter_seek_for_prev(w->it, (const char *)k, 8);
+    zset_seek(w->c, w->it, NULL, 0, w->rev);
 }
 
 /* The 17-byte score-index prefix at 'score' (+1 when 'after': past every key of that
@@ -518,7 +657,7 @@ static void zset_block_cut(struct coll *c, struct zset_ranks *zr, const char *k,
         memcpy(seek + 8, bound, blen);
     fmt_u64_be_put(upper, c->id + 1);
     it = store_log_iter(c->op->s, ROCKS_CF_ELEMS, (const char *)upper, sizeof(upper));
-    rocks_iter_seek(it, (const char *)seek, blen ? 8 + blen : 9);
+    zset_seek(c, it, (const char *)seek, blen ? 8 + blen : 9, 0);
     omk_free(seek);
     /* Merge the two ordered streams up to the key at offset 'want'. */
     while (seen <= want) {
@@ -566,6 +705,13 @@ static void zset_on_zscore(struct coll *c, struct omk_slice m, const struct omk_
     const struct omk_slice *ch[2] = {old, nw};
     int rc;
 
+    if (nw) { /* an end the new key passes moves back to it */
+        struct fmt_key k;
+
+        fmt_zscore_key(&k, c->id, fmt_score_get(nw->p), m.p, m.len);
+        zset_end_added(c->op->s, c->id, k.p, k.len);
+        fmt_key_deinit(&k);
+    }
     if (!zr || !zr->z || zr->failed)
         return;
     for (int a = 0; a < 2; a++) {
@@ -616,7 +762,7 @@ static int zwalk_seek_rank(struct zwalk *w, struct zset_ranks *zr, uint64_t rank
         fmt_zscore_prefix(k, c->id, 0);
         if (blen)
             memcpy(k + 8, bound, blen);
-        rocks_iter_seek(w->it, (const char *)k, blen ? 8 + blen : sizeof(w->pre));
+        zset_seek(c, w->it, (const char *)k, blen ? 8 + blen : sizeof(w->pre), 0);
         omk_free(k);
         for (steps = rank - first; steps > 0 && zwalk_valid(w); steps--)
             rocks_iter_next(w->it);
@@ -624,14 +770,11 @@ static int zwalk_seek_rank(struct zwalk *w, struct zset_ranks *zr, uint64_t rank
     }
     /* No blocks: walk from the nearer end. */
     if (rank < c->count - rank) {
-        rocks_iter_seek(w->it, (const char *)w->pre, sizeof(w->pre));
+        zset_seek(c, w->it, NULL, 0, 0);
         for (steps = rank; steps > 0 && zwalk_valid(w); steps--)
             rocks_iter_next(w->it);
     } else {
-        unsigned char k[8];
-
-        fmt_u64_be_put(k, c->id + 1);
-        rocks_iter_seek_for_prev(w->it, (const char *)k, 8);
+        zset_seek(c, w->it, NULL, 0, 1);
         for (steps = c->count - 1 - rank; steps > 0 && zwalk_valid(w); steps--)
             rocks_iter_prev(w->it);
     }
@@ -658,7 +801,7 @@ static int zset_rank_of_key(struct coll *c, struct zset_ranks *zr, const char *k
         fmt_zscore_prefix(b, c->id, 0);
         if (blen)
             memcpy(b + 8, bound, blen);
-        rocks_iter_seek(w.it, (const char *)b, blen ? 8 + blen : sizeof(w.pre));
+        zset_seek(c, w.it, (const char *)b, blen ? 8 + blen : sizeof(w.pre), 0);
         omk_free(b);
     } else if (rc == STORE_OK) {
         zwalk_first(&w);
@@ -1079,13 +1222,40 @@ int store_zcount(struct store *s, int db, struct omk_slice key, const struct sto
     return zset_end(&op, &c, rc);
 }
 
-/* Remove the copied members from 'c' (keeping its rank blocks in step). */
-static int zset_remove_all(struct coll *c, const struct zcopies *z)
+/* Whether range 'r' starts at its end of the zset ('rev': the high end). */
+static int zrange_from_end(const struct store_zrange *r, uint64_t count)
+{
+    switch (r->by) {
+    case STORE_ZBY_RANK:
+        return r->start == 0 || (r->start < 0 && (uint64_t)-r->start >= count);
+    case STORE_ZBY_SCORE:
+        return r->offset == 0 && (r->rev ? r->max == INFINITY && !r->maxex
+                                         : r->min == -INFINITY && !r->minex);
+    default:
+        return r->offset == 0 && (r->rev ? r->lmaxinf : r->lmininf);
+    }
+}
+
+/* Remove the copied members from 'c' (keeping its rank blocks in step). When they were
+ * the first of their end of a split zset ('from_end'; the walk's direction 'rev'), the
+ * last one's index key becomes that end once the commit is done (zset_blocks_done). */
+static int zset_remove_all(struct coll *c, struct zset_ranks *zr, const struct zcopies *z,
+                           int from_end, int rev)
 {
     int rc = STORE_OK, r;
 
     for (size_t i = 0; rc == STORE_OK && i < z->n; i++)
         rc = coll_remove(c, z->v[i].m, &r);
+    if (rc == STORE_OK && from_end && z->n && (c->fflags & FMT_F_SPLIT) && c->zarg == zr) {
+        struct fmt_key k;
+        const struct zent *last = &z->v[z->n - 1];
+
+        fmt_zscore_key(&k, c->id, last->score, last->m.p, last->m.len);
+        omk_free(zr->end[rev]);
+        zr->end[rev] = omk_memdup(k.p, k.len);
+        zr->endlen[rev] = k.len;
+        fmt_key_deinit(&k);
+    }
     return rc;
 }
 
@@ -1104,7 +1274,7 @@ int store_zremrange(struct store *s, int db, struct omk_slice key, const struct 
     if (rc == STORE_OK && c.existed)
         rc = zset_range_walk(&c, &zr, r, zcopies_add, &z, &k);
     if (rc == STORE_OK)
-        rc = zset_remove_all(&c, &z);
+        rc = zset_remove_all(&c, &zr, &z, zrange_from_end(r, c.count), 0);
     *removed = rc == STORE_OK ? z.n : 0;
     zcopies_free(&z);
     rc = zset_end(&op, &c, rc);
@@ -1126,7 +1296,7 @@ static int zset_pop(struct coll *c, struct zset_ranks *zr, enum store_end end, u
     r.stop = count > c->count ? (int64_t)c->count - 1 : (int64_t)count - 1;
     rc = zset_range_walk(c, zr, &r, zcopies_add, &z, &k);
     if (rc == STORE_OK)
-        rc = zset_remove_all(c, &z);
+        rc = zset_remove_all(c, zr, &z, 1, r.rev);
     for (size_t i = 0; rc == STORE_OK && i < z.n; i++)
         if (cb(arg, z.v[i].m, z.v[i].score))
             break;

@@ -192,11 +192,13 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
     memset(s, 0, sizeof(*s));
     s->ids = coll_ids_new(); /* before RocksDB opens: its element filter asks it */
     s->zranks = zrank_reg_new(STORE_ZRANK_BUDGET);
+    s->zends = zset_ends_new();
     store_set_coll_limits(s, &c->coll);
     rc = rocks_open(c, coll_ids_live, s, &s->rocks, err, errlen);
     if (rc != STORE_OK) {
         coll_ids_free(s->ids);
         zrank_reg_free(s->zranks);
+        zset_ends_free(s->zends);
         omk_free(s);
         return rc;
     }
@@ -223,6 +225,7 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
         rocks_close(s->rocks);
         coll_ids_free(s->ids);
         zrank_reg_free(s->zranks);
+        zset_ends_free(s->zends);
         omk_free(s);
         return rc;
     }
@@ -273,6 +276,7 @@ void store_close(struct store *s)
     rocks_close(s->rocks);
     coll_ids_free(s->ids); /* after RocksDB: its compactions ask it */
     zrank_reg_free(s->zranks);
+    zset_ends_free(s->zends);
     for (int i = 0; i < STORE_STRIPES; i++)
         pthread_mutex_destroy(&s->stripe[i]);
     for (int l = 0; l < STORE_LANES; l++)

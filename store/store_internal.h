@@ -29,6 +29,7 @@ struct store_lane {
 struct scan_table;
 struct coll_ids;
 struct zrank_reg;
+struct zset_ends;
 struct reclaimer;
 
 /* LOCKS, and the order in which they are taken (never the reverse):
@@ -114,6 +115,8 @@ struct store {
     struct cache *cache;            /* hot values (lock 6); items found through 'loc' */
     struct coll_ids *ids;           /* live collection ids and the id counter (coll.c) */
     struct zrank_reg *zranks;       /* rank blocks of large split zsets (zrank.h) */
+    struct zset_ends *zends;        /* where split zsets' live index keys begin and end
+                                     * (ops_zset.c): pops leave deletions behind */
     uint64_t zrank_min;             /* test hook: 0, or the size blocks start at */
     uint32_t zrank_block;           /* test hook: 0, or the keys per block */
     struct reclaimer *reclaim;      /* compactions of dead collections (reclaim.c) */
@@ -556,6 +559,12 @@ size_t scan_table_bytes(struct scan_table *t);
  * same error path as a real failure. Arming a read error also empties the value cache,
  * so that the next value read does reach RocksDB. */
 void store_test_fail_next(struct store *s, enum rocks_op op, int rc);
+
+/* The table of split zsets' live ends (ops_zset.c): create and free it (store_open,
+ * store_close); forget every entry (the index is loaded again: coll_ids_reset). */
+struct zset_ends *zset_ends_new(void);
+void zset_ends_free(struct zset_ends *e);
+void zset_ends_clear(struct zset_ends *e);
 
 /* Test hook: split zsets from 'min_count' members get rank blocks of 'block' keys
  * (defaults ZSET_BLOCKS_MIN and ZRANK_BLOCK: small values let a unit test reach every

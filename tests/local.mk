@@ -75,6 +75,17 @@ $(CACHE_INTEG): daemon/omenkv-server$(EXEEXT)
 tests_integ_test_cache_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_cache_LDADD = $(INTEG_LDADD) -lm
 
+# Issue 21's blocking pops: every command's errors and replies, the order of service,
+# MULTI, CLIENT UNBLOCK, disconnects, keys made ready by any write, and a race of pushers
+# and parked poppers (tests/integ/test_blocking.c; also in ./bootstrap's TSan list).
+BLOCKING_INTEG = tests/integ/test_blocking
+check_PROGRAMS += $(BLOCKING_INTEG)
+TESTS += $(BLOCKING_INTEG)
+$(BLOCKING_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_blocking_SOURCES = tests/integ/test_blocking.c tests/integ/tcoll.h
+tests_integ_test_blocking_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_blocking_LDADD = $(INTEG_LDADD)
+
 # Every header compiles alone (STYLE.md 2.9): tests/unit/test_headers.c is compiled once
 # per header below, through a generated wrapper naming the header and its guard, and once
 # as the TAP main. A header that is not self-contained breaks this build, so make check
@@ -87,7 +98,7 @@ HEADER_TUS = tests/unit/hdr/common/omk.c tests/unit/hdr/common/omk_thread.c \
 	tests/unit/hdr/store/cache.c tests/unit/hdr/store/format.c tests/unit/hdr/store/rocks.c \
 	tests/unit/hdr/store/coll.c tests/unit/hdr/store/list.c tests/unit/hdr/store/zrank.c \
 	tests/unit/hdr/daemon/cfg.c tests/unit/hdr/daemon/cmd.c tests/unit/hdr/daemon/conn.c \
-	tests/unit/hdr/daemon/info.c \
+	tests/unit/hdr/daemon/blocking.c tests/unit/hdr/daemon/info.c \
 	tests/unit/hdr/daemon/log.c tests/unit/hdr/daemon/multi.c tests/unit/hdr/daemon/pass.c \
 	tests/unit/hdr/daemon/reply.c tests/unit/hdr/daemon/server.c \
 	tests/unit/hdr/clients/hist.c tests/unit/hdr/clients/keydist.c

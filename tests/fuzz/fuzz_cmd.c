@@ -239,6 +239,8 @@ static struct client *fz_client_new(void)
     atomic_init(&c->last_us, omk_mono_us());
     atomic_init(&c->last_cmd_idx, -1);
     c->out = evbuffer_new();
+    c->flags = CLIENT_DENY_BLOCKING; /* no loop runs to serve a parked client: a blocking pop
+                                      * answers at once, as inside EXEC */
     snprintf(c->addr, sizeof(c->addr), "127.0.0.1:40000");
     snprintf(c->laddr, sizeof(c->laddr), "127.0.0.1:6379");
     resp_req_init(&c->req);
