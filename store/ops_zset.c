@@ -128,6 +128,8 @@ static int zset_end(struct store_op *op, struct coll *c, int rc);
 /* ---- Rank blocks of a split zset (zrank.h) ------------------------------------------- */
 
 #define ZSET_BLOCKS_MIN 1024 /* split zsets this small are walked, with no blocks */
+#define ZSET_DELTAS_MAX 512  /* an operation changing more index keys drops the blocks (a
+                              * cut looks at every change so far: quadratic past this) */
 
 /* One change of the score index made by the open operation (not in RocksDB yet). */
 struct zdelta {
@@ -714,6 +716,10 @@ static void zset_on_zscore(struct coll *c, struct omk_slice m, const struct omk_
     }
     if (!zr || !zr->z || zr->failed)
         return;
+    if (zr->nd >= ZSET_DELTAS_MAX) {
+        zr->failed = 1; /* built again from the index when next needed */
+        return;
+    }
     for (int a = 0; a < 2; a++) {
         struct fmt_key k;
         struct zdelta *d;

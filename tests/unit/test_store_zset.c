@@ -588,6 +588,36 @@ int main(void)
     test_algebra(s, 0);
     fx_check_store(s, "the runs with rank blocks");
     {
+        /* One ZADD of more index changes than the blocks follow (ZSET_DELTAS_MAX): they are
+         * dropped and built again, and every rank still agrees. */
+        struct model *md = omk_calloc(1, sizeof(*md));
+        static double sc[700];
+        static struct omk_slice ms[700];
+        static char names[700][16];
+        size_t added, changed;
+        uint64_t rank;
+        double out;
+
+        set_inline(s, 0);
+        for (int i = 0; i < 700; i++) {
+            snprintf(names[i], sizeof(names[i]), "b%03d", i);
+            ms[i] = fx_sl(names[i]);
+            sc[i] = (double)(rnd() % 50);
+        }
+        store_zadd(s, 0, fx_sl("bulk"), sc, ms, 100, 0, &added, &changed, &out);
+        for (int i = 0; i < 100; i++)
+            model_set(md, names[i], sc[i]);
+        store_zrank(s, 0, fx_sl("bulk"), ms[0], 0, &rank); /* builds the blocks */
+        ok(store_zadd(s, 0, fx_sl("bulk"), sc + 100, ms + 100, 600, 0, &added, &changed, &out) == STORE_OK &&
+               added == 600,
+           "one ZADD of 600 members onto a zset with rank blocks");
+        for (int i = 100; i < 700; i++)
+            model_set(md, names[i], sc[i]);
+        ok(check_reads(s, "bulk", md, 0), "ranks and ranges agree after it");
+        omk_free(md);
+        fx_check_store(s, "a ZADD past the blocks' change limit");
+    }
+    {
         struct zrank_reg_stats st;
 
         zrank_reg_stats_get(s->zranks, &st);
