@@ -249,6 +249,12 @@ double fmt_score_key_get(const void *p)
     return d;
 }
 
+void fmt_zscore_id_prefix(unsigned char *out, uint64_t id)
+{
+    fmt_u64_be_put(out, id);
+    out[8] = FMT_ZSCORE_TAG;
+}
+
 void fmt_zscore_prefix(unsigned char *out, uint64_t id, double score)
 {
     fmt_u64_be_put(out, id);

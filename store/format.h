@@ -197,6 +197,8 @@ double fmt_score_key_get(const void *p);
  * collection 'id' at 'score' into 'out'; the whole key into 'k' (fmt_key_deinit); and
  * back (0, or -1 if 'k' is not a score-index key). */
 void fmt_zscore_prefix(unsigned char *out, uint64_t id, double score);
+/* The 9 bytes every score-index key of collection 'id' starts with (id | tag). */
+void fmt_zscore_id_prefix(unsigned char *out, uint64_t id);
 void fmt_zscore_key(struct fmt_key *k, uint64_t id, double score, const char *m, size_t mlen);
 int fmt_zscore_decode(const char *k, size_t klen, uint64_t *id, double *score, const char **m,
                       size_t *mlen);

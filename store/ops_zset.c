@@ -335,7 +335,7 @@ static void zset_seek(struct coll *c, struct rocks_iter *it, const char *key, si
         if (rev)
             fmt_u64_be_put(k, c->id + 1); /* the last key before the next id */
         else
-            fmt_zscore_prefix(k, c->id, 0);
+            fmt_zscore_id_prefix(k, c->id);
         key = (const char *)k;
         klen = rev ? 8 : 9;
     }
@@ -428,7 +428,7 @@ static int zwalk_open(struct zwalk *w, struct coll *c, int rev)
     {
         unsigned char upper[8];
 
-        fmt_zscore_prefix(w->pre, c->id, 0); /* the first 9 bytes: id | tag */
+        fmt_zscore_id_prefix(w->pre, c->id); /* the first 9 bytes: id | tag */
         fmt_u64_be_put(upper, c->id + 1);
         w->it = store_log_iter(c->op->s, ROCKS_CF_ELEMS, (const char *)upper, sizeof(upper));
     }
@@ -634,7 +634,7 @@ static void zset_block_cut(struct coll *c, struct zset_ranks *zr, const char *k,
     char *mid = NULL;
     size_t midlen = 0;
 
-    fmt_zscore_prefix(pre, c->id, 0); /* its first 9 bytes: id | tag */
+    fmt_zscore_id_prefix(pre, c->id); /* its first 9 bytes: id | tag */
     zrank_find(zr->z, k + 8, klen - 8, &bound, &blen, &before, &count);
     want = count / 2;
     /* The keys this operation added that RocksDB lacks, at or past the boundary, sorted. */
@@ -654,7 +654,7 @@ static void zset_block_cut(struct coll *c, struct zset_ranks *zr, const char *k,
     if (na > 1)
         qsort(adds, na, sizeof(*adds), zdelta_qcmp);
     seek = omk_malloc(8 + blen + 1);
-    fmt_zscore_prefix(seek, c->id, 0);
+    fmt_zscore_id_prefix(seek, c->id);
     if (blen)
         memcpy(seek + 8, bound, blen);
     fmt_u64_be_put(upper, c->id + 1);
@@ -765,7 +765,7 @@ static int zwalk_seek_rank(struct zwalk *w, struct zset_ranks *zr, uint64_t rank
 
         zrank_at(zr->z, rank, &bound, &blen, &first, NULL);
         k = omk_malloc(8 + blen + 1);
-        fmt_zscore_prefix(k, c->id, 0);
+        fmt_zscore_id_prefix(k, c->id);
         if (blen)
             memcpy(k + 8, bound, blen);
         zset_seek(c, w->it, (const char *)k, blen ? 8 + blen : sizeof(w->pre), 0);
@@ -804,7 +804,7 @@ static int zset_rank_of_key(struct coll *c, struct zset_ranks *zr, const char *k
 
         zrank_find(zr->z, key + 8, klen - 8, &bound, &blen, &r, NULL);
         b = omk_malloc(8 + blen + 1);
-        fmt_zscore_prefix(b, c->id, 0);
+        fmt_zscore_id_prefix(b, c->id);
         if (blen)
             memcpy(b + 8, bound, blen);
         zset_seek(c, w.it, (const char *)b, blen ? 8 + blen : sizeof(w.pre), 0);
@@ -1233,7 +1233,7 @@ static int zrange_from_end(const struct store_zrange *r, uint64_t count)
 {
     switch (r->by) {
     case STORE_ZBY_RANK:
-        return r->start == 0 || (r->start < 0 && (uint64_t)-r->start >= count);
+        return r->start == 0 || (r->start < 0 && r->start + (int64_t)count <= 0);
     case STORE_ZBY_SCORE:
         return r->offset == 0 && (r->rev ? r->max == INFINITY && !r->maxex
                                          : r->min == -INFINITY && !r->minex);
