@@ -28,7 +28,7 @@ int fmt_hdr_decode(const void *p, size_t len, struct fmt_hdr *h)
 
     if (len < FMT_HDR_LEN || b[0] != FMT_VERSION)
         return STORE_ERR_VALUE;
-    if (b[1] == FMT_TYPE_STRING ? (b[2] & ~(FMT_F_RAW | FMT_F_NOINT)) != 0
+    if (b[1] == FMT_TYPE_STRING ? (b[2] & ~(FMT_F_RAW | FMT_F_NOINT | FMT_F_FRAG)) != 0
         : b[1] == FMT_TYPE_HASH || b[1] == FMT_TYPE_SET || b[1] == FMT_TYPE_ZSET
             ? (b[2] & ~(FMT_F_SPLIT | FMT_F_BIG)) != 0
         : b[1] == FMT_TYPE_LIST ? (b[2] & ~FMT_F_SPLIT) != 0

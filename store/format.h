@@ -21,7 +21,8 @@
  *                 0x1 FMT_F_SPLIT: split (payload below), else inline;
  *                 0x2 FMT_F_BIG: it left Redis' compact encoding (OBJECT
  *                 ENCODING "hashtable", a zset's "skiplist"; never cleared; a
- *                 list never has it). Readers refuse unknown
+ *                 list never has it). A string: 0x4 FMT_F_FRAG: stored in fragments
+ *                 (payload below). Readers refuse unknown
  *                 bits: a later flag may change how the payload reads.
  *   3       8     absolute expiry, Unix time in ms, little-endian signed;       frozen
  *                 0 = no expiry. A key whose expiry is <= now does not exist.
@@ -39,6 +40,9 @@
  *   zset            the elements are records of the element column family.
  *   split list      the same 16 bytes, then 8 bytes little-endian: the sequence number
  *                   of the head; the elements hold head .. head + count - 1.
+ *   fragmented      8 bytes collection id, 8 bytes the string's length, little-endian;
+ *   string          its bytes are records of the element column family, FMT_FRAG_BYTES
+ *                   each (store/strval.h).
  * A varint is LEB128: 7 bits a byte, low bits first, 0x80 set on every byte but the last.
  *
  * Element column family ("elements"): one record per element of a split collection.
@@ -55,6 +59,13 @@
  *   8       8     sequence number, big-endian (head .. head + count - 1; the    frozen
  *                 first element of a new split list is FMT_LIST_SEQ0)
  *   value         the element
+ *
+ * A fragmented string's fragments (no record: the fragment is all zero bytes):
+ *
+ *   0       8     collection id, big-endian                                    frozen
+ *   8       8     fragment number n, big-endian: bytes n * FMT_FRAG_BYTES ..     frozen
+ *   value         those bytes, at most FMT_FRAG_BYTES; bytes past the value's   frozen
+ *                 end read as zero (the last fragment may be short)
  *
  * A split zset's score index, in the same family after its elements (byte 8 is
  * FMT_ZSCORE_TAG, above any position's first byte, so element walks stop before it):
@@ -98,9 +109,12 @@ enum fmt_type {
 #define FMT_F_SPLIT 0x1
 #define FMT_F_BIG 0x2
 
-/* Flags (offset 2) of a string: the history OBJECT ENCODING answers by. Frozen. */
+/* Flags (offset 2) of a string: the history OBJECT ENCODING answers by, and its form.
+ * Frozen. */
 #define FMT_F_RAW 0x1
 #define FMT_F_NOINT 0x2
+#define FMT_F_FRAG 0x4 /* stored in fragments: the payload is id | length */
+#define FMT_FRAG_BYTES 4096 /* bytes of a fragment of a fragmented string; frozen */
 
 #define FMT_SPLIT_LEN 16   /* payload bytes of a split collection */
 #define FMT_ELEM_PREFIX 16 /* element key bytes before the element */
