@@ -205,7 +205,7 @@ static void store_state_from_value(struct key_state *st, const char *p, size_t n
     st->has_expiry = h.expire_ms != 0;
     st->live = !fmt_hdr_expired(&h, now_ms);
     st->vlen = n - FMT_HDR_LEN;
-    if (whole && h.type == FMT_TYPE_STRING && (h.flags & FMT_F_FRAG)) {
+    if (whole && h.type == FMT_TYPE_STRING && (h.flags & FMT_F_FRAG) && st->live) {
         uint64_t len;
 
         if (fmt_frag_meta(p + FMT_HDR_LEN, n - FMT_HDR_LEN, &st->id, &len) != 0) {

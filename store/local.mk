@@ -67,3 +67,11 @@ TESTS += tests/unit/test_store_list
 tests_unit_test_store_list_SOURCES = tests/unit/test_store_list.c tests/tap.h
 tests_unit_test_store_list_LDADD = store/libomkstore.a index/libomkindex.a \
 	common/libomkcommon.a $(ROCKSDB_LIBS) -lpthread
+
+# Strings kept in fragments (store/strval.c): a random run against a model across the
+# fragment threshold, sparse values, a transaction, a reopen.
+check_PROGRAMS += tests/unit/test_store_strval
+TESTS += tests/unit/test_store_strval
+tests_unit_test_store_strval_SOURCES = tests/unit/test_store_strval.c tests/tap.h
+tests_unit_test_store_strval_LDADD = store/libomkstore.a index/libomkindex.a \
+	common/libomkcommon.a $(ROCKSDB_LIBS) -lpthread
