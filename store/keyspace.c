@@ -23,6 +23,7 @@
 #include "store/format.h"
 #include "store/rocks.h"
 #include "store/store_internal.h"
+#include "store/coll.h"
 #include "store/strval.h"
 
 void store_touched(struct store *s, int db, const char *key, size_t klen)
@@ -629,6 +630,8 @@ void store_op_begin(struct store_op *op, struct store *s, enum store_op_mode mod
     op->before_unlock = NULL;
     op->before_unlock_arg = NULL;
     op->err = STORE_OK;
+    op->held = NULL;
+    op->nheld = 0;
     if (mode == STORE_OP_WRITE)
         store_ws_init(&op->w);
 }
@@ -759,6 +762,14 @@ void store_op_put(struct store_op *op, size_t i, const void *val, size_t vlen, i
     store_op_put_typed(op, i, STORE_TYPE_STRING, 0, val, vlen, expire_ms);
 }
 
+void store_op_hold_id(struct store_op *op, uint64_t id)
+{
+    OMK_ASSERT(op->mode == STORE_OP_WRITE);
+    coll_ids_ref(op->s, id);
+    op->held = omk_realloc(op->held, (op->nheld + 1) * sizeof(*op->held));
+    op->held[op->nheld++] = id;
+}
+
 void store_op_del(struct store_op *op, size_t i)
 {
     struct store_op_key *k = &op->key[i];
@@ -829,6 +840,12 @@ int store_op_end(struct store_op *op, int rc)
         }
         if (op->before_unlock)
             op->before_unlock(op, rc, op->before_unlock_arg);
+        /* The commit holds what it put; an id not put dies (its records with it). */
+        for (size_t i = 0; i < op->nheld; i++)
+            coll_ids_unref(s, op->held[i]);
+        omk_free(op->held);
+        op->held = NULL;
+        op->nheld = 0;
         store_keyunlock(s, &op->l);
     }
     store_rdunlock(s);

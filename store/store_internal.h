@@ -386,7 +386,15 @@ struct store_op {
     int err;                 /* STORE_OK, or the error of a step that returns none (a
                               * store_op_put of a fragmented string that found no id):
                               * store_op_end() then commits nothing and returns it */
+    uint64_t *held;          /* ids this operation keeps live (coll_ids_ref) while it
+                              * writes their records ahead of its commit; store_op_end()
+                              * drops them after the commit (store_op_hold_id) */
+    size_t nheld;
 };
+
+/* Keep collection id 'id' live until the end of 'op' (records written under it in
+ * batches of their own before the commit must not meet the dead-id filter). */
+void store_op_hold_id(struct store_op *op, uint64_t id);
 
 /* Start operation 'op' of 'mode' on 'n' keys (named next with store_op_key()). */
 void store_op_begin(struct store_op *op, struct store *s, enum store_op_mode mode, size_t n);

@@ -461,10 +461,37 @@ void strval_put_whole(struct store_op *op, size_t ki, unsigned fflags, const voi
             op->err = rc;
         return;
     }
-    for (size_t off = 0; off < n; off += FMT_FRAG_BYTES) {
-        size_t m = n - off < FMT_FRAG_BYTES ? n - off : FMT_FRAG_BYTES;
+    if (n > STRVAL_CHUNKED) {
+        /* A large value goes in batches of its own ahead of the commit (its id held live
+         * meanwhile), so the operation's batch holds only the switch to it. */
+        struct rocks_batch *b = store_batch_new();
+        size_t chunk = 0;
 
-        frag_put(op->s, op->w.b, id, off / FMT_FRAG_BYTES, (const char *)p + off, m, 0);
+        store_op_hold_id(op, id);
+        for (size_t off = 0; off < n && rc == STORE_OK; off += FMT_FRAG_BYTES) {
+            size_t m = n - off < FMT_FRAG_BYTES ? n - off : FMT_FRAG_BYTES;
+
+            frag_put(op->s, b, id, off / FMT_FRAG_BYTES, (const char *)p + off, m, 0);
+            chunk += m;
+            if (chunk >= COLL_CHUNK_BYTES || off + m == n) {
+                rc = store_log_append(op->s, b);
+                rocks_batch_free(b);
+                b = store_batch_new();
+                chunk = 0;
+            }
+        }
+        rocks_batch_free(b);
+        if (rc != STORE_OK) {
+            if (op->err == STORE_OK)
+                op->err = rc;
+            return;
+        }
+    } else {
+        for (size_t off = 0; off < n; off += FMT_FRAG_BYTES) {
+            size_t m = n - off < FMT_FRAG_BYTES ? n - off : FMT_FRAG_BYTES;
+
+            frag_put(op->s, op->w.b, id, off / FMT_FRAG_BYTES, (const char *)p + off, m, 0);
+        }
     }
     frag_put_meta(op, ki, fflags, id, n, expire_ms);
 }
