@@ -368,6 +368,29 @@ int store_setrange(struct store *s, int db, struct omk_slice key, size_t offset,
 int store_getrange(struct store *s, int db, struct omk_slice key, long long start, long long end,
                    struct store_val **out);
 
+/* A large value read piece by piece (store/reader.c): one state of the value, as of
+ * store_get_reader(), however long the reading takes. */
+struct store_reader;
+
+/* GET for a reply that can stream: as store_get(), except that a value longer than
+ * 'min_len' bytes and stored in fragments comes back as '*reader' (close it with
+ * store_reader_close) instead of '*out', so it is never read into one buffer. STORE_OK
+ * with exactly one of '*out' and '*reader' set, STORE_NOTFOUND, or an error. Inside a
+ * transaction (store_tx_begin) no reader is made. */
+int store_get_reader(struct store *s, int db, struct omk_slice key, uint64_t min_len,
+                     struct store_val **out, struct store_reader **reader);
+
+/* The value's length. */
+uint64_t store_reader_len(const struct store_reader *r);
+
+/* Copy the value's next bytes, at most 'cap', into 'buf': STORE_OK with their number in
+ * '*n' (0 once the whole value was read), or STORE_ERR_IO when the view is gone (RocksDB
+ * was reopened after a log failure) or a read failed: the rest cannot be read. */
+int store_reader_read(struct store_reader *r, char *buf, size_t cap, size_t *n);
+
+/* Release 'r' (NULL: nothing), read to its end or not. */
+void store_reader_close(struct store_reader *r);
+
 /* STRLEN: STORE_OK with the length of the value of 'key' in '*len', STORE_NOTFOUND, or
  * an error. Reads no value: the length comes from what the store knows of the key. */
 int store_strlen(struct store *s, int db, struct omk_slice key, size_t *len);

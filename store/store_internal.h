@@ -120,6 +120,8 @@ struct store {
     uint64_t zrank_min;             /* test hook: 0, or the size blocks start at */
     uint32_t zrank_block;           /* test hook: 0, or the keys per block */
     struct reclaimer *reclaim;      /* compactions of dead collections (reclaim.c) */
+    pthread_mutex_t readers_mu;     /* a leaf lock: guards 'readers' */
+    struct store_reader *readers;   /* the live store_get_reader() readers (reader.c) */
     _Atomic uint64_t lim_hash_entries, lim_hash_value, lim_set_entries, lim_inline;
     _Atomic uint64_t lim_zset_entries, lim_zset_value;
     _Atomic uint64_t lim_frag;      /* strings longer than this are fragmented (strval.h) */
@@ -549,6 +551,13 @@ void store_reclaim_note(struct store *s, uint64_t id, uint64_t count);
  * once its removals since the last pass reach RECLAIM_MIN and 'left' (reclaim.c). */
 void store_reclaim_removed(struct store *s, uint64_t id, uint64_t removed, uint64_t left);
 void store_reclaim_stats(struct store *s, uint64_t *done, int64_t *last_ms);
+
+/* Free the iterator of every live reader (reader.c), before RocksDB closes or reopens:
+ * their next read fails. Caller holds 'excl' as writer, or no reader is in use. */
+void store_readers_drop(struct store *s);
+
+/* 1 if this thread has a transaction open (store_tx_begin) (commit.c). */
+int store_tx_active(void);
 
 /* Finish the background save thread, if one was started (checkpoint.c; store_close). */
 void store_bgsave_join(struct store *s);
