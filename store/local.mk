@@ -76,3 +76,9 @@ TESTS += tests/unit/test_store_strval
 tests_unit_test_store_strval_SOURCES = tests/unit/test_store_strval.c tests/tap.h
 tests_unit_test_store_strval_LDADD = store/libomkstore.a index/libomkindex.a \
 	common/libomkcommon.a $(ROCKSDB_LIBS) -lpthread
+
+# The HyperLogLog value code (store/hll.c, pure): Redis' bytes, edits, counts, DECODE.
+check_PROGRAMS += tests/unit/test_hll
+TESTS += tests/unit/test_hll
+tests_unit_test_hll_SOURCES = tests/unit/test_hll.c tests/tap.h
+tests_unit_test_hll_LDADD = store/libomkstore.a common/libomkcommon.a -lm -lpthread
