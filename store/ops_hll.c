@@ -165,7 +165,10 @@ int store_pfadd(struct store *s, int db, struct omk_slice key, const struct omk_
             rc = STORE_HLL_CORRUPT; /* the registers raised so far stay, as in Redis */
     }
     if ((rc == STORE_OK || rc == STORE_HLL_CORRUPT) && upd) {
-        int prc = hll_put(&op, 0, &v, old, &h, 0);
+        int prc;
+
+        hll_cache_invalidate(h.p); /* a created key too: Redis marks it stale */
+        prc = hll_put(&op, 0, &v, old, &h, 0);
 
         if (prc != STORE_OK)
             rc = prc;

@@ -183,3 +183,12 @@ $(SORT_INTEG): daemon/omenkv-server$(EXEEXT)
 tests_integ_test_sort_SOURCES = tests/integ/test_sort.c tests/integ/tcoll.h
 tests_integ_test_sort_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_sort_LDADD = $(INTEG_LDADD)
+
+# Issue 22's HyperLogLogs: every command and error, and byte identity with a reference
+# redis-server it starts itself (tests/integ/test_hll.c).
+HLL_INTEG = tests/integ/test_hll
+check_PROGRAMS += $(HLL_INTEG)
+TESTS += $(HLL_INTEG)
+$(HLL_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_hll_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_hll_LDADD = $(INTEG_LDADD)
