@@ -55,10 +55,11 @@ struct hll {
     size_t len, cap;
 };
 
-/* Whether the 'len' bytes at 'p' pass Redis' checks for an HLL string: at least the
- * header, the magic, a known encoding, and exactly HLL_DENSE_SIZE bytes if dense. The
- * registers are not read (a sparse code is checked by the calls that walk it).
- * HLL_OK or HLL_ERR_NOTHLL. */
+/* Whether a string of 'len' bytes starting with the bytes at 'p' passes Redis' checks
+ * for an HLL: at least the header, the magic, a known encoding, and exactly
+ * HLL_DENSE_SIZE bytes if dense. Only the header is read ('p' may hold just the first
+ * HLL_HDR_SIZE bytes when 'len' is larger); a sparse code is checked by the calls that
+ * walk it. HLL_OK or HLL_ERR_NOTHLL. */
 int hll_check(const void *p, size_t len);
 
 /* Fill 'h' with a new empty HLL (sparse, cached cardinality 0 and valid), as PFADD and
