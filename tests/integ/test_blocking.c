@@ -3,7 +3,10 @@
  * every reply shape in RESP2 and RESP3 (bytes where hiredis cannot tell a null array from
  * a null bulk), timeouts (decimals, 0 = forever, out-of-range ones), the order in which
  * several clients parked on a key are served (LPUSH of several elements serving several
- * clients), MULTI/EXEC (no blocking inside; a push in EXEC serves after it), CLIENT
+ * clients), when they are served (inside the pushing command: its connection's next
+ * command no longer sees the element) and in which order the keys a command made ready
+ * are served (the order they became ready, a BLMOVE's destination joining the same turn),
+ * MULTI/EXEC (no blocking inside; a push in EXEC serves after it), CLIENT
  * UNBLOCK in both forms, a parked client that disconnects or is killed, keys made ready by
  * RENAME, LMOVE, COPY, MOVE, SORT STORE and ZUNIONSTORE, WRONGTYPE when called and when
  * served (the waiter stays; a BZPOPMIN behind a BLPOP is served; a BLMOVE whose
