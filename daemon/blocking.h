@@ -50,7 +50,8 @@ enum blocking_null {
  * on a served run, 'c' stays parked where it was. STORE_WRONGTYPE on a served run (the
  * ready key holds another type): 'c' stays parked. Anything else is the command's error
  * (reply_err_store). Exactly one reply is queued unless 'c' is (still) parked. Owner
- * thread; the handler's arguments (c->argv) are copied when 'c' parks. */
+ * thread on a first run (the handler's arguments, c->argv, are copied when 'c' parks);
+ * a served run runs on the serving worker, 'c' being a stand-in (blocking.c). */
 void blocking_end(struct client *c, const struct blocking_pop *bp, int rc,
                   enum blocking_null multi_null);
 
