@@ -59,6 +59,7 @@
                                              * pending output ... */
 #define CONN_STREAM_LOW (256 * 1024)        /* ... and again once it fell below this */
 #define CONN_STREAM_PIECE (64 * 1024)       /* bytes read from the store at a time */
+#define CONN_BIG_REQUEST (1024 * 1024)      /* a request this big is read into one chain */
 /* Redis' PROTO_REPLY_CHUNK_BYTES: the size of its static reply buffer, which its output
  * buffer limits do not count, and of each block of the reply list beyond it, which they
  * count whole (getClientOutputBufferMemoryUsage). */
@@ -368,8 +369,16 @@ static int conn_process_input(struct client *c, struct evbuffer *in)
                 c->flags |= CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSING;
                 return 0;
             }
-            if (have < c->need)
+            if (have < c->need) {
+                /* A large request gets room for all of it now, behind what has come: the
+                 * rest is read into that one chain, so the pullup below finds it
+                 * contiguous and copies nothing (a 500 MB SET holds 500 MB, not 1 GB). */
+                if (c->need >= CONN_BIG_REQUEST && c->need > c->expanded)
+                    evbuffer_expand(in, c->need - have);
+                c->expanded = c->need;
                 return 0;
+            }
+            c->expanded = 0;
             if (evbuffer_pullup(in, (ev_ssize_t)c->need) == NULL)
                 return 0;
             c->need = 0;

@@ -170,22 +170,28 @@ static void test_keys(redisContext *c)
     is_str(cmd(c, "OBJECT ENCODING shrink"), "embstr", 6, "  ... embstr again");
 }
 
-/* VmRSS of process 'pid' in KB (0 if unknown). */
-static long rss_kb(pid_t pid)
+/* Field 'field' ("VmRSS", "VmHWM") of process 'pid''s status, in KB (0 if unknown). */
+static long status_kb(pid_t pid, const char *field)
 {
-    char path[64], line[256];
+    char path[64], line[256], fmt[32];
     long kb = 0;
     FILE *f;
 
     snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    snprintf(fmt, sizeof(fmt), "%s: %%ld", field);
     f = fopen(path, "r");
     if (!f)
         return 0;
     while (fgets(line, sizeof(line), f))
-        if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+        if (sscanf(line, fmt, &kb) == 1)
             break;
     fclose(f);
     return kb;
+}
+
+static long rss_kb(pid_t pid)
+{
+    return status_kb(pid, "VmRSS");
 }
 
 /* Send 'n' requests queued on 'c' without reading any reply. */
@@ -212,7 +218,11 @@ static void test_streamed_get(struct tserver *s, redisContext *c)
 
     for (size_t i = 0; i < len; i += sizeof(a20k))
         memcpy(val + i, a20k, len - i < sizeof(a20k) ? len - i : sizeof(a20k));
+    before = s->pid ? rss_kb(s->pid) : 0;
     is_status(cmd(c, "SET huge %b", val, len), "OK", "SET a 48 MB value");
+    if (s->pid && !TS_SANITIZED) /* the request is read into one buffer, used in place */
+        ok(status_kb(s->pid, "VmHWM") - before < 86 * 1024, "the SET peaked at %ld KB over "
+           "what the server held before (value 48 MB)", status_kb(s->pid, "VmHWM") - before);
     is_status(cmd(c, "SET after v1"), "OK", "SET after");
     before = s->pid ? rss_kb(s->pid) : 0;
     redisAppendCommand(a, "GET huge");
