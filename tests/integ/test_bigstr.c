@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/omk.h"
 #include "tests/harness.h"
@@ -264,6 +267,78 @@ static void test_streamed_get(struct tserver *s, redisContext *c)
     free(val);
 }
 
+/* Write all of 'p'/'n' to socket 'fd'. 0, or -1. */
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Read from 'fd' until 'want' bytes or the peer closes, at most 3 s. The bytes read. */
+static size_t read_some(int fd, char *out, size_t cap)
+{
+    size_t n = 0;
+
+    for (int i = 0; i < 30 && n < cap - 1; i++) {
+        struct timeval tv = {0, 100000};
+        fd_set rd;
+        ssize_t r;
+
+        FD_ZERO(&rd);
+        FD_SET(fd, &rd);
+        if (select(fd + 1, &rd, NULL, NULL, &tv) <= 0)
+            continue;
+        r = read(fd, out + n, cap - 1 - n);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+        if (memchr(out, '\n', n))
+            break;
+    }
+    out[n] = 0;
+    return n;
+}
+
+/* omenkv only: large requests being read share large-requests-max-memory; one that would
+ * pass it is refused with an error and its client closed, the others go on. */
+static void test_large_budget(struct tserver *s, redisContext *c)
+{
+    static const char err[] = "-ERR too much memory is held by large requests being read";
+    size_t len = (size_t)30 << 20, part = (size_t)4 << 20;
+    char hdr[128], out[256];
+    char *chunk = calloc(1, len);
+    int a = ts_raw_connect(s), b = ts_raw_connect(s);
+    int hl = snprintf(hdr, sizeof(hdr), "*3\r\n$3\r\nSET\r\n$2\r\nla\r\n$%zu\r\n", len);
+
+    is_status(cmd(c, "CONFIG SET large-requests-max-memory 40mb"), "OK",
+              "CONFIG SET large-requests-max-memory 40mb");
+    ok(a >= 0 && b >= 0 && write_all(a, hdr, (size_t)hl) == 0 && write_all(a, chunk, part) == 0,
+       "client A sends the first 4 MB of a 30 MB SET");
+    ts_sleep_ms(200);
+    hl = snprintf(hdr, sizeof(hdr), "*3\r\n$3\r\nSET\r\n$2\r\nlb\r\n$%zu\r\n", len);
+    ok(write_all(b, hdr, (size_t)hl) == 0 && write_all(b, chunk, 1024) == 0,
+       "client B starts another 30 MB SET");
+    read_some(b, out, sizeof(out));
+    ok(strncmp(out, err, sizeof(err) - 1) == 0, "B is refused: %.80s", out);
+    ok(write_all(a, chunk + part, len - part) == 0 && write_all(a, "\r\n", 2) == 0,
+       "A sends the rest");
+    read_some(a, out, sizeof(out));
+    ok(strcmp(out, "+OK\r\n") == 0, "A's SET goes through");
+    is_integer(cmd(c, "STRLEN la"), (long long)len, "  ... whole");
+    is_integer(cmd(c, "EXISTS lb"), 0, "  ... and B's wrote nothing");
+    is_status(cmd(c, "CONFIG SET large-requests-max-memory 0"), "OK", "back to the default");
+    close(a);
+    close(b);
+    free(chunk);
+}
+
 /* omenkv only: a restart and a kill -9 keep every value; DEBUG CHECK counts fragments. */
 static void test_restart(struct tserver *s, redisContext **c)
 {
@@ -297,8 +372,10 @@ int main(void)
     test_reads_that_write(c);
     test_keys(c);
     test_streamed_get(&s, c);
-    if (!s.external)
+    if (!s.external) {
+        test_large_budget(&s, c);
         test_restart(&s, &c);
+    }
     is_status(cmd(c, "PING"), "PONG", "the server still answers");
     redisFree(c);
     ts_cleanup(&s);
