@@ -83,9 +83,11 @@ typedef void store_log_fn(int warning, const char *msg);
 
 /* Called after every committed change of a key, with 'db' and the user key (WATCH uses
  * it): under the key's stripe lock, no index lock held. 'key' NULL means every key of
- * 'db' ('db' -1: of every database: FLUSHALL). Must be quick and must not call the
- * store. */
-typedef void store_touch_fn(int db, const char *key, size_t klen);
+ * 'db' ('db' -1: of every database: FLUSHALL). 'created' is the type (enum store_type)
+ * of a list or sorted set the change created (the key held nothing live, or another
+ * type, before: what Redis signals to blocked clients), else -1. Must be quick and must
+ * not call the store. */
+typedef void store_touch_fn(int db, const char *key, size_t klen, int created);
 
 /* What the store does at open with a damaged write-ahead log (rocksdb-wal-recovery-mode).
  * Whatever the mode, each damage dropped is logged, naming the file and the bytes; after
