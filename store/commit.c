@@ -80,10 +80,18 @@ void store_ws_put_typed(struct store_ws *w, int db, const struct fmt_key *k,
         int rc = fmt_coll_meta(fflags, val, vlen, &op->count, &op->id);
 
         OMK_ASSERT(rc == 0); /* the store wrote the payload itself */
+    } else if (fflags & FMT_F_FRAG) {
+        uint64_t len = 0;
+        int rc = fmt_frag_meta(val, vlen, &op->id, &len);
+
+        OMK_ASSERT(rc == 0);
+        op->vlen = (size_t)len; /* the index holds the string's length */
+        op->count = store_frag_count(len);
+        return;
     }
     /* Copied now: the caller may free 'val' before the commit. Its tag (the shard) is
-     * set when it is admitted. A split collection's value is never cached: its entry's
-     * 'loc' holds the id. */
+     * set when it is admitted. A split collection's value (or a fragmented string's) is
+     * never cached: its entry's 'loc' holds the id. */
     if (vlen < st->cache_lim && (type == STORE_TYPE_STRING || !(fflags & FMT_F_SPLIT)))
         op->item = cache_item_new(val, vlen, expire_ms, 0);
 }

@@ -8,7 +8,7 @@ store_libomkstore_a_SOURCES = store/keyspace.c store/commit.c store/checkpoint.c
 	store/store.c store/scan.c store/ops_keys.c store/expire.c \
 	store/ops_string.c store/cache.c store/cache.h \
 	store/coll.c store/coll.h store/ops_hash.c store/ops_set.c store/ops_zset.c store/zrank.c store/zrank.h store/reclaim.c \
-	store/ops_list.c store/list.h store/ops_sort.c
+	store/ops_list.c store/list.h store/ops_sort.c store/strval.c store/strval.h
 store_libomkstore_a_CFLAGS = $(AM_CFLAGS) $(ROCKSDB_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_store

@@ -73,6 +73,7 @@ void store_config_defaults(struct store_config *c)
     c->coll.zset_max_listpack_entries = 128;
     c->coll.zset_max_listpack_value = 64;
     c->coll.inline_max_bytes = STORE_INLINE_MAX_DEFAULT;
+    c->coll.fragment_threshold = STORE_FRAG_THRESHOLD_DEFAULT;
     c->log = NULL;                        /* stderr */
     c->touched = NULL;
 }
@@ -97,6 +98,9 @@ void store_set_coll_limits(struct store *s, const struct store_coll_limits *l)
     atomic_store(&s->lim_zset_entries, l->zset_max_listpack_entries);
     atomic_store(&s->lim_zset_value, l->zset_max_listpack_value);
     atomic_store(&s->lim_inline, l->inline_max_bytes);
+    OMK_ASSERT(l->fragment_threshold >= STORE_FRAG_THRESHOLD_MIN &&
+               l->fragment_threshold <= STORE_FRAG_THRESHOLD_MAX);
+    atomic_store(&s->lim_frag, l->fragment_threshold);
 }
 
 void store_get_coll_limits(struct store *s, struct store_coll_limits *out)

@@ -122,6 +122,7 @@ struct store {
     struct reclaimer *reclaim;      /* compactions of dead collections (reclaim.c) */
     _Atomic uint64_t lim_hash_entries, lim_hash_value, lim_set_entries, lim_inline;
     _Atomic uint64_t lim_zset_entries, lim_zset_value;
+    _Atomic uint64_t lim_frag;      /* strings longer than this are fragmented (strval.h) */
                                     /* store_coll_limits, changed at run time */
     atomic_size_t cache_max_value;  /* longer values bypass the cache, bytes */
     atomic_uint_fast64_t tickets;   /* fill tickets handed out (keyspace.c) */
@@ -198,12 +199,13 @@ struct key_state {
     int has_expiry;    /* its header has an expiry: it is in the 'expires' count */
     int bad;           /* exists but its header does not decode (treated as live, no TTL) */
     int64_t expire_ms; /* its absolute expiry, 0: none */
-    size_t vlen;       /* payload bytes of its value (a string's length; a collection's
-                        * payload only once its value was read) */
+    size_t vlen;       /* a string's length (a fragmented one's too); a collection's
+                        * payload bytes, only once its value was read */
     int type;          /* enum store_type (STORE_TYPE_STRING when it does not exist) */
-    unsigned fflags;   /* a collection's format flags (FMT_F_SPLIT, FMT_F_BIG) */
-    uint64_t count;    /* a collection's element count */
-    uint64_t id;       /* a split collection's id, else 0 */
+    unsigned fflags;   /* its format flags (FMT_F_SPLIT, FMT_F_BIG; a string's FMT_F_RAW,
+                        * FMT_F_NOINT, FMT_F_FRAG) */
+    uint64_t count;    /* a collection's element count; a fragmented string's fragments */
+    uint64_t id;       /* a split collection's or a fragmented string's id, else 0 */
     size_t cache_lim;  /* a new value shorter than this (bytes) is written through to
                         * the cache by store_ws_put(); 0: none (set by store_lookup) */
 };
@@ -211,13 +213,15 @@ struct key_state {
 /* THE INDEX ENTRY'S LAYOUT (struct idx_entry in index.h leaves these words to the store),
  * defined here once for every type:
  *
- *   val_len        a string: its payload bytes; a collection: its element count (so a
- *                  collection holds at most 2^32 - 1 elements)
+ *   val_len        a string: its length (a fragmented one's too, not its record's); a
+ *                  collection: its element count (so a collection holds at most
+ *                  2^32 - 1 elements, a string 2^32 - 1 bytes)
  *   expire_flags   low 48 bits: absolute expiry in ms; high 16 bits, the flags:
  *     bit 0        STORE_EF_BAD    the stored header does not decode
  *     bit 1        STORE_EF_FAR    the expiry does not fit 48 bits: RocksDB has it
  *     bits 2-4     the type (enum store_type)
- *     bit 5        STORE_EF_SPLIT  a split collection: 'loc' holds its id (tag 2 below)
+ *     bit 5        STORE_EF_SPLIT  a split collection or a fragmented string: 'loc'
+ *                                  holds its id (tag 2 below)
  *     bit 6        STORE_EF_BIG    the collection left Redis' compact encoding; a
  *                                  string is "raw" whatever its bytes (FMT_F_RAW)
  *     bit 7        STORE_EF_NOINT  a string is never "int" (FMT_F_NOINT)
@@ -234,6 +238,12 @@ struct key_state {
 #define STORE_EF_SPLIT 0x20 /* a split collection; 'loc' holds its id */
 #define STORE_EF_BIG 0x40   /* left the compact encoding (OBJECT ENCODING "hashtable", "raw") */
 #define STORE_EF_NOINT 0x80 /* a string that is never "int" */
+
+/* The fragments of a fragmented string of 'len' bytes (its element records at most). */
+static inline uint64_t store_frag_count(uint64_t len)
+{
+    return (len + FMT_FRAG_BYTES - 1) / FMT_FRAG_BYTES;
+}
 
 /* The type of the key of entry 'e' (enum store_type). */
 static inline int store_entry_type(const struct idx_entry *e)
@@ -373,6 +383,9 @@ struct store_op {
      * It must not call the store. */
     void (*before_unlock)(struct store_op *op, int rc, void *arg);
     void *before_unlock_arg;
+    int err;                 /* STORE_OK, or the error of a step that returns none (a
+                              * store_op_put of a fragmented string that found no id):
+                              * store_op_end() then commits nothing and returns it */
 };
 
 /* Start operation 'op' of 'mode' on 'n' keys (named next with store_op_key()). */

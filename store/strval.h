@@ -107,4 +107,12 @@ struct store_val *strval_take(struct store_op *op, size_t ki, int *rc);
 void strval_put_whole(struct store_op *op, size_t ki, unsigned fflags, const void *p, size_t n,
                       int64_t expire_ms);
 
+/* COPY of key 0 of locked write operation 'op', a live fragmented string (looked up), to
+ * key 1 (looked up; whatever it holds is replaced): the fragments are written under a
+ * new id in batches of about COLL_CHUNK_BYTES, before the new top-level record goes into
+ * the operation's write set last (the id is live from before its first batch). Ends
+ * 'op' and returns its outcome (on an error the batches written are under a dead id,
+ * which compaction drops). */
+int strval_copy(struct store_op *op);
+
 #endif
