@@ -104,6 +104,25 @@ int bits_range(uint64_t len, long long start, long long end, int in_bits, uint64
     return 1;
 }
 
+void bits_combine(unsigned char *dst, const void *src, size_t n, enum store_bitop op)
+{
+    const unsigned char *b = src;
+    size_t i = 0;
+
+    for (; i + 8 <= n; i += 8) {
+        uint64_t x, y;
+
+        memcpy(&x, dst + i, sizeof(x));
+        memcpy(&y, b + i, sizeof(y));
+        x = op == STORE_BITOP_AND ? x & y : op == STORE_BITOP_OR ? x | y : x ^ y;
+        memcpy(dst + i, &x, sizeof(x));
+    }
+    for (; i < n; i++)
+        dst[i] = (unsigned char)(op == STORE_BITOP_AND  ? dst[i] & b[i]
+                                 : op == STORE_BITOP_OR ? dst[i] | b[i]
+                                                        : dst[i] ^ b[i]);
+}
+
 /* ---- BITFIELD's integers -------------------------------------------------------------------- */
 
 uint64_t bits_get_u(const unsigned char *p, uint64_t off, unsigned width)
@@ -181,8 +200,11 @@ static int64_t bits_next_i(const struct store_bf_op *op, int64_t cur, int *over)
     int up, down;
 
     if (op->kind == STORE_BF_SET) {
-        up = op->arg > max;
-        down = op->arg < min;
+        /* Redis 7.0 finds "too large" also when max - arg wraps past INT64_MAX (an arg
+         * within max of INT64_MIN, below 64 bits): SAT then gives the max, not the min. */
+        up = op->arg > max ||
+             (op->bits < 64 && (uint64_t)max - (uint64_t)op->arg > (uint64_t)INT64_MAX);
+        down = !up && op->arg < min;
         cur = op->arg;
     } else {
         up = op->arg > 0 && cur > max - op->arg;

@@ -32,6 +32,10 @@ unsigned bits_byte_mask(uint64_t byte, uint64_t first, uint64_t last);
 int bits_range(uint64_t len, long long start, long long end, int in_bits, uint64_t *first,
                uint64_t *last);
 
+/* Combine the 'n' bytes at 'src' into the 'n' bytes at 'dst' with BITOP's 'op'
+ * (STORE_BITOP_AND, _OR or _XOR): dst[i] = dst[i] op src[i]. */
+void bits_combine(unsigned char *dst, const void *src, size_t n, enum store_bitop op);
+
 /* The unsigned field of 'width' bits (1..64) at bit 'off' of 'p' (off + width bits must lie
  * in the buffer). */
 uint64_t bits_get_u(const unsigned char *p, uint64_t off, unsigned width);

@@ -97,7 +97,7 @@ HEADER_TUS = tests/unit/hdr/common/omk.c tests/unit/hdr/common/omk_thread.c \
 	tests/unit/hdr/store/store.c tests/unit/hdr/store/store_internal.c \
 	tests/unit/hdr/store/cache.c tests/unit/hdr/store/format.c tests/unit/hdr/store/rocks.c \
 	tests/unit/hdr/store/coll.c tests/unit/hdr/store/list.c tests/unit/hdr/store/zrank.c \
-	tests/unit/hdr/store/strval.c \
+	tests/unit/hdr/store/strval.c tests/unit/hdr/store/bits.c \
 	tests/unit/hdr/daemon/cfg.c tests/unit/hdr/daemon/cmd.c tests/unit/hdr/daemon/conn.c \
 	tests/unit/hdr/daemon/blocking.c tests/unit/hdr/daemon/info.c \
 	tests/unit/hdr/daemon/log.c tests/unit/hdr/daemon/multi.c tests/unit/hdr/daemon/pass.c \
