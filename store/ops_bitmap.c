@@ -78,10 +78,11 @@ int store_setbit(struct store *s, int db, struct omk_slice key, uint64_t offset,
         rc = strval_read(&v, byte, 1, (char *)&b);
     if (rc == STORE_OK) {
         was = (b >> shift) & 1;
-        /* Written even when the bit stays: Redis 7.0 signals the key (WATCH) and makes the
-         * value "raw" either way. */
         b = (unsigned char)((b & ~(1u << shift)) | ((unsigned)bit << shift));
-        rc = strval_write(&v, byte, (const char *)&b, 1);
+        /* Written only when the key is new, grows or the bit changes: otherwise Redis 7.0
+         * leaves the key unsignalled (WATCH) and unchanged (dirty). */
+        if (!v.exists || byte >= v.len || was != (unsigned)bit)
+            rc = strval_write(&v, byte, (const char *)&b, 1);
     }
     if (rc == STORE_OK)
         rc = strval_save(&v);
@@ -362,9 +363,10 @@ int store_bitfield(struct store *s, int db, struct omk_slice key, struct store_b
     if (rc == STORE_OK && need > STRVAL_MAX_LEN)
         rc = STORE_TOOBIG;
     if (rc == STORE_OK && writes)
-        strval_grow(&v, need); /* Redis grows the value first, whatever the fields do */
+        strval_grow(&v, need); /* Redis grows the value first, whatever the fields do
+                                * (a missing key is created even if every write fails) */
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
-        unsigned char buf[9]; /* a 64-bit field at bit 7 spans 9 bytes */
+        unsigned char buf[9], before[9]; /* a 64-bit field at bit 7 spans 9 bytes */
         uint64_t byte = ops[i].offset >> 3;
         unsigned shift = (unsigned)(ops[i].offset & 7);
         size_t nb = bits_field_bytes(shift, ops[i].bits);
@@ -372,10 +374,10 @@ int store_bitfield(struct store *s, int db, struct omk_slice key, struct store_b
         rc = strval_read(&v, byte, nb, (char *)buf);
         if (rc != STORE_OK)
             break;
-        bits_field_apply(buf, shift, &ops[i]);
-        /* Each SET and INCRBY writes its bytes back, changed or not (a failed one too):
-         * Redis counts it a change, so the key is signalled and becomes "raw". */
-        if (ops[i].kind != STORE_BF_GET)
+        memcpy(before, buf, nb);
+        /* A field written with the bits it had is no change (Redis 7.0 signals the key
+         * only for a change or a growth): nothing to write. */
+        if (bits_field_apply(buf, shift, &ops[i]) && memcmp(before, buf, nb) != 0)
             rc = strval_write(&v, byte, (const char *)buf, nb);
     }
     if (rc == STORE_OK && writes)

@@ -402,7 +402,8 @@ int store_msetnx(struct store *s, int db, const struct omk_slice *kv, size_t npa
  * stored in fragments, GETBIT, SETBIT and BITFIELD touch the fragments their bits lie in,
  * BITCOUNT and BITPOS walk their range fragment by fragment. A missing key reads as an
  * empty string (all zero bits); a write creates it. A written value keeps its expiry and
- * becomes "raw" (OBJECT ENCODING), as Redis makes it. The caller checks offsets against
+ * becomes "raw" (OBJECT ENCODING), as Redis makes it; a write that changes nothing is not
+ * made (Redis still calls the value "raw" then). The caller checks offsets against
  * its own limit (proto-max-bulk-len); the store refuses only a string longer than it can
  * keep (STRVAL_MAX_LEN bytes) with STORE_TOOBIG. */
 
@@ -412,8 +413,9 @@ int store_getbit(struct store *s, int db, struct omk_slice key, uint64_t offset,
 
 /* SETBIT: set bit 'offset' of the value of 'key' to 'bit' (0 or 1), growing the value with
  * zero bytes to reach it (a missing key starts empty), and give the bit before in '*old'.
- * The key is written, and so touched (WATCH), even when the bit does not change, as Redis
- * 7.0 does. STORE_OK, STORE_WRONGTYPE, STORE_TOOBIG, or an error (nothing written). */
+ * As in Redis 7.0, a bit set to the value it had in an existing key, within its length,
+ * writes nothing (the key is not touched: WATCH). STORE_OK, STORE_WRONGTYPE,
+ * STORE_TOOBIG, or an error (nothing written). */
 int store_setbit(struct store *s, int db, struct omk_slice key, uint64_t offset, int bit,
                  int *old);
 
@@ -487,9 +489,10 @@ struct store_bf_op {
  * filling each one's result. With no SET or INCRBY among them it is a read (a missing key
  * reads as zeros and is not created); otherwise the value first grows with zero bytes to
  * hold the farthest field written (a missing key is created, even when every write then
- * fails), and the key is written, so touched, as Redis 7.0 does. '*existed' says whether
- * the key existed. STORE_OK, STORE_WRONGTYPE, STORE_TOOBIG, or an error (nothing written,
- * results undefined). */
+ * fails). The key is written (touched) only when it is new, grows or a field changes, as
+ * Redis 7.0 signals it (Redis does not signal a new key no field changed: here it is
+ * touched). '*existed' says whether the key existed. STORE_OK, STORE_WRONGTYPE,
+ * STORE_TOOBIG, or an error (nothing written, results undefined). */
 int store_bitfield(struct store *s, int db, struct omk_slice key, struct store_bf_op *ops,
                    size_t n, int *existed);
 

@@ -180,3 +180,12 @@ $(SORT_INTEG): daemon/omenkv-server$(EXEEXT)
 tests_integ_test_sort_SOURCES = tests/integ/test_sort.c tests/integ/tcoll.h
 tests_integ_test_sort_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_sort_LDADD = $(INTEG_LDADD)
+
+# Issue 22's bitmaps: every command and error, bitmaps across fragments and the fragment
+# threshold, ranges against a model (tests/integ/test_bitmap.c).
+BITMAP_INTEG = tests/integ/test_bitmap
+check_PROGRAMS += $(BITMAP_INTEG)
+TESTS += $(BITMAP_INTEG)
+$(BITMAP_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_bitmap_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_bitmap_LDADD = $(INTEG_LDADD)
