@@ -241,6 +241,10 @@ static const struct cfg_row cfg_table[] = {
      * SETRANGE and APPEND rewrite only the fragments they touch (store/strval.h). */
     CFG_MEM("string-fragment-threshold", string_fragment_threshold, STORE_FRAG_THRESHOLD_MIN,
             STORE_FRAG_THRESHOLD_MAX, CFG_STR_OF(STORE_FRAG_THRESHOLD_DEFAULT), 0),
+    /* The longest sparse HyperLogLog (bytes, header included) before it turns dense; read
+     * by each PFADD and PFMERGE. */
+    CFG_MEM("hll-sparse-max-bytes", hll_sparse_max_bytes, 0, LLONG_MAX,
+            CFG_STR_OF(STORE_HLL_SPARSE_MAX_DEFAULT), 0),
 };
 
 #define CFG_NROWS OMK_ARRAY_LEN(cfg_table)

@@ -42,14 +42,23 @@ static int cmd_string_key_or_reply(struct client *c, struct omk_slice key, int *
     return 1;
 }
 
+/* Values longer than this, stored in fragments, are streamed by GET (conn_stream_start). */
+#define GET_STREAM_MIN (1024 * 1024)
+
 /* GET key */
 void cmd_get(struct client *c)
 {
-    struct store_val *v;
-    int rc = store_get(server.store, c->db, c->argv[1], &v);
+    struct store_reader *r = NULL;
+    struct store_val *v = NULL;
+    int rc = conn_may_stream(c)
+                 ? store_get_reader(server.store, c->db, c->argv[1], GET_STREAM_MIN, &v, &r)
+                 : store_get(server.store, c->db, c->argv[1], &v);
 
     cmd_count_lookup(c, cmd_found(rc));
-    reply_store_val(c, rc, v);
+    if (r)
+        conn_stream_start(c, r);
+    else
+        reply_store_val(c, rc, v);
 }
 
 /* What is wrong with an expiry argument (cmd_expire_arg). */

@@ -252,6 +252,11 @@ static _Thread_local int store_tl_defer;        /* this thread's commits wait fo
 static _Thread_local uint64_t store_tl_commits; /* batches this thread committed */
 static _Thread_local struct rocks_tx *store_tl_tx; /* the open transaction, or NULL */
 static _Thread_local uint64_t store_tl_tx_epoch;   /* the store's 'epoch' when it opened */
+
+int store_tx_active(void)
+{
+    return store_tl_tx != NULL;
+}
 static _Thread_local int store_tl_failed;       /* a transaction's write failed: the pass's
                                                  * store_durable() reports it */
 static _Thread_local struct store *store_tl_dirty; /* the store this deferring thread
@@ -486,6 +491,7 @@ static int store_reopen(struct store *s)
     int64_t t0 = omk_mono_us();
 
     before = rocks_latest_seq(s->rocks);
+    store_readers_drop(s); /* their iterators belong to the handle that closes */
     rc = rocks_reopen(s->rocks, &reopened, err, sizeof(err));
     if (!reopened) {
         store_log(s->log, STORE_LOG_ALERT, "Writes stay refused: RocksDB could not be reopened: "

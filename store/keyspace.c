@@ -23,6 +23,7 @@
 #include "store/format.h"
 #include "store/rocks.h"
 #include "store/store_internal.h"
+#include "store/coll.h"
 #include "store/strval.h"
 
 void store_touched(struct store *s, int db, const char *key, size_t klen)
@@ -205,7 +206,7 @@ static void store_state_from_value(struct key_state *st, const char *p, size_t n
     st->has_expiry = h.expire_ms != 0;
     st->live = !fmt_hdr_expired(&h, now_ms);
     st->vlen = n - FMT_HDR_LEN;
-    if (whole && h.type == FMT_TYPE_STRING && (h.flags & FMT_F_FRAG)) {
+    if (whole && h.type == FMT_TYPE_STRING && (h.flags & FMT_F_FRAG) && st->live) {
         uint64_t len;
 
         if (fmt_frag_meta(p + FMT_HDR_LEN, n - FMT_HDR_LEN, &st->id, &len) != 0) {
@@ -305,6 +306,11 @@ static int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms
     idx_shards_unlock(s->ix, shard);
     if (!st->exists)
         return STORE_OK;
+    /* A fragmented string's record holds only its id and length, which the index has:
+     * store_op_lookup() rebuilds it (unless the expiry lives on disk only). */
+    if (want && st->type == STORE_TYPE_STRING && (st->fflags & FMT_F_FRAG) &&
+        !(flags & (STORE_EF_FAR | STORE_EF_BAD)))
+        want = 0;
     if (it) {
         cache_note_hit(s->cache, it);
         *hit = it;
@@ -629,6 +635,8 @@ void store_op_begin(struct store_op *op, struct store *s, enum store_op_mode mod
     op->before_unlock = NULL;
     op->before_unlock_arg = NULL;
     op->err = STORE_OK;
+    op->held = NULL;
+    op->nheld = 0;
     if (mode == STORE_OP_WRITE)
         store_ws_init(&op->w);
 }
@@ -715,6 +723,13 @@ int store_op_lookup(struct store_op *op, size_t i, enum store_op_want want)
         OMK_ASSERT(k->n_ >= FMT_HDR_LEN);
         k->val = k->buf_ + FMT_HDR_LEN;
         k->vlen = k->n_ - FMT_HDR_LEN;
+    } else if (want == STORE_WANT_VALUE && k->st.exists && k->st.type == STORE_TYPE_STRING &&
+               (k->st.fflags & FMT_F_FRAG)) {
+        /* The record store_lookup() did not read: id and length, as format.h has them. */
+        fmt_u64_put(k->meta_, k->st.id);
+        fmt_u64_put(k->meta_ + 8, k->st.vlen);
+        k->val = (const char *)k->meta_;
+        k->vlen = sizeof(k->meta_);
     }
     k->cur_ = k->st;
     return STORE_OK;
@@ -757,6 +772,14 @@ void store_op_put_typed(struct store_op *op, size_t i, int type, unsigned fflags
 void store_op_put(struct store_op *op, size_t i, const void *val, size_t vlen, int64_t expire_ms)
 {
     store_op_put_typed(op, i, STORE_TYPE_STRING, 0, val, vlen, expire_ms);
+}
+
+void store_op_hold_id(struct store_op *op, uint64_t id)
+{
+    OMK_ASSERT(op->mode == STORE_OP_WRITE);
+    coll_ids_ref(op->s, id);
+    op->held = omk_realloc(op->held, (op->nheld + 1) * sizeof(*op->held));
+    op->held[op->nheld++] = id;
 }
 
 void store_op_del(struct store_op *op, size_t i)
@@ -829,6 +852,12 @@ int store_op_end(struct store_op *op, int rc)
         }
         if (op->before_unlock)
             op->before_unlock(op, rc, op->before_unlock_arg);
+        /* The commit holds what it put; an id not put dies (its records with it). */
+        for (size_t i = 0; i < op->nheld; i++)
+            coll_ids_unref(s, op->held[i]);
+        omk_free(op->held);
+        op->held = NULL;
+        op->nheld = 0;
         store_keyunlock(s, &op->l);
     }
     store_rdunlock(s);

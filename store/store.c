@@ -48,6 +48,9 @@ const char *store_strerror(int rc)
     case STORE_NOTFLOAT: return "not a float";
     case STORE_NANINF: return "NaN or infinity";
     case STORE_TOOBIG: return "too big";
+    case STORE_HLL_INVALID: return "not a HyperLogLog";
+    case STORE_HLL_CORRUPT: return "corrupted HyperLogLog";
+    case STORE_HLL_NOTSPARSE: return "HyperLogLog not sparse";
     default: return "unknown store code";
     }
 }
@@ -244,6 +247,7 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
     atomic_init(&s->last_save_ms, omk_now_ms());
     atomic_init(&s->last_save_ok, 1);
     omk_mutex_init(&s->bgsave_mu);
+    omk_mutex_init(&s->readers_mu);
 
     for (int l = 0; l < STORE_LANES; l++)
         omk_rwlock_init_wrpref(&s->excl[l].lock);
@@ -274,6 +278,8 @@ void store_close(struct store *s)
     store_reclaim_stop(s); /* a compaction in progress finishes first */
     store_sync_wal(s); /* an error is logged and counted; closing goes on */
 
+    store_readers_drop(s); /* before RocksDB closes (the daemon closed its clients) */
+    pthread_mutex_destroy(&s->readers_mu);
     scan_table_free(s->scans);
     idx_shards_free(s->ix, NULL);
     cache_free(s->cache); /* after the entries that pointed at its items */

@@ -202,7 +202,8 @@ struct store_stats {
     uint64_t expired_keys;     /* keys removed because their time passed */
     uint64_t reclaims;         /* compactions run for dead split collections */
     int64_t reclaim_last_ms;   /* how long the last one took */
-    uint64_t coll_live_ids;    /* split collections alive (ids in the live set) */
+    uint64_t coll_live_ids;    /* split collections and fragmented strings alive (ids in the
+                                * live set) */
     uint64_t elem_bytes;       /* element column family: SST files plus memtables */
     uint64_t wal_syncs;        /* explicit WAL syncs (everysec thread) */
     uint64_t io_errors;        /* RocksDB errors seen */
@@ -368,6 +369,29 @@ int store_setrange(struct store *s, int db, struct omk_slice key, size_t offset,
 int store_getrange(struct store *s, int db, struct omk_slice key, long long start, long long end,
                    struct store_val **out);
 
+/* A large value read piece by piece (store/reader.c): one state of the value, as of
+ * store_get_reader(), however long the reading takes. */
+struct store_reader;
+
+/* GET for a reply that can stream: as store_get(), except that a value longer than
+ * 'min_len' bytes and stored in fragments comes back as '*reader' (close it with
+ * store_reader_close) instead of '*out', so it is never read into one buffer. STORE_OK
+ * with exactly one of '*out' and '*reader' set, STORE_NOTFOUND, or an error. Inside a
+ * transaction (store_tx_begin) no reader is made. */
+int store_get_reader(struct store *s, int db, struct omk_slice key, uint64_t min_len,
+                     struct store_val **out, struct store_reader **reader);
+
+/* The value's length. */
+uint64_t store_reader_len(const struct store_reader *r);
+
+/* Copy the value's next bytes, at most 'cap', into 'buf': STORE_OK with their number in
+ * '*n' (0 once the whole value was read), or STORE_ERR_IO when the view is gone (RocksDB
+ * was reopened after a log failure) or a read failed: the rest cannot be read. */
+int store_reader_read(struct store_reader *r, char *buf, size_t cap, size_t *n);
+
+/* Release 'r' (NULL: nothing), read to its end or not. */
+void store_reader_close(struct store_reader *r);
+
 /* STRLEN: STORE_OK with the length of the value of 'key' in '*len', STORE_NOTFOUND, or
  * an error. Reads no value: the length comes from what the store knows of the key. */
 int store_strlen(struct store *s, int db, struct omk_slice key, size_t *len);
@@ -495,6 +519,85 @@ struct store_bf_op {
  * STORE_TOOBIG, or an error (nothing written, results undefined). */
 int store_bitfield(struct store *s, int db, struct omk_slice key, struct store_bf_op *ops,
                    size_t n, int *existed);
+
+/* ---- HyperLogLog (store/ops_hll.c) ---------------------------------------------------
+ * PFADD, PFCOUNT, PFMERGE, PFDEBUG and PFSELFTEST over Redis' own HyperLogLog string
+ * (store/hll.h has the layout): a value Redis wrote reads the same here, and the other
+ * way. Each call is one operation holding the stripes of its keys from the lookups to
+ * the commit; it reads the values it names whole, edits them in RAM and writes back only
+ * what changed. A key of another type is STORE_WRONGTYPE; a string that is no HLL, or
+ * whose registers do not decode, gets the outcomes below (nothing written, but for
+ * PFADD: see there). 'sparse_max' is hll-sparse-max-bytes. */
+
+#define STORE_HLL_REGISTERS 16384      /* registers of every HLL */
+#define STORE_HLL_SPARSE_MAX_DEFAULT 3000 /* hll-sparse-max-bytes */
+
+/* Expected outcomes of these calls, beyond enum store_rc (a range of their own). */
+enum store_hll_rc {
+    STORE_HLL_INVALID = 40,   /* a string that is no HLL (Redis: "WRONGTYPE Key is not a
+                               * valid HyperLogLog string value.") */
+    STORE_HLL_CORRUPT = 41,   /* an HLL whose registers do not decode ("INVALIDOBJ
+                               * Corrupted HLL object detected") */
+    STORE_HLL_NOTSPARSE = 42, /* PFDEBUG DECODE of a dense HLL */
+};
+
+/* PFADD: add the 'n' elements 'elems' to the HLL at 'key', creating an empty one (sparse)
+ * if it is missing. '*changed' is 1 if the key was created or a register rose (then the
+ * value is written, keeping its expiry), else 0. Returns STORE_OK, STORE_WRONGTYPE,
+ * STORE_HLL_INVALID, STORE_HLL_CORRUPT (as Redis, the registers raised by the elements
+ * before the one that met the damage stay written; '*changed' says whether any did), or
+ * an error. */
+int store_pfadd(struct store *s, int db, struct omk_slice key, const struct omk_slice *elems,
+                size_t n, size_t sparse_max, int *changed);
+
+/* PFCOUNT: the estimated number of distinct elements added to the 'n' (>= 1) HLLs at
+ * 'keys' (missing keys count as empty; several are merged on the fly, a key named twice
+ * counting once). With one key, its cached cardinality is used when valid, else the
+ * count is computed and cached in the value (a write, which WATCH sees as Redis'
+ * PFCOUNT does). Returns STORE_OK with '*card', STORE_WRONGTYPE, STORE_HLL_INVALID,
+ * STORE_HLL_CORRUPT (for the first key in 'keys' order that has the fault), or an
+ * error. */
+int store_pfcount(struct store *s, int db, const struct omk_slice *keys, size_t n,
+                  uint64_t *card);
+
+/* PFMERGE: merge the HLLs at 'keys' ('n' >= 1; missing keys count as empty) into the one
+ * at keys[0], which is one of the inputs and is created (sparse) if missing. It becomes
+ * dense if any input is; its cached cardinality is marked stale and it is written even
+ * when no register changed (as Redis touches it). Returns STORE_OK, STORE_WRONGTYPE,
+ * STORE_HLL_INVALID, STORE_HLL_CORRUPT (the first key in order with the fault; nothing
+ * written), or an error. */
+int store_pfmerge(struct store *s, int db, const struct omk_slice *keys, size_t n,
+                  size_t sparse_max);
+
+/* What store_pfdebug() does after checking the key. */
+enum store_pfdebug_cmd {
+    STORE_PFDEBUG_GETREG = 0,   /* make the value dense (written) and give its registers */
+    STORE_PFDEBUG_DECODE = 1,   /* give a sparse value's opcodes as text */
+    STORE_PFDEBUG_ENCODING = 2, /* say whether it is dense or sparse */
+    STORE_PFDEBUG_TODENSE = 3,  /* make the value dense (written) */
+    STORE_PFDEBUG_NONE = 4,     /* nothing (an unknown subcommand, refused after the checks) */
+};
+
+/* What store_pfdebug() gives back; the pointers own memory freed with omk_free. */
+struct store_pfdebug_out {
+    uint8_t *regs;   /* GETREG: the STORE_HLL_REGISTERS register values */
+    char *text;      /* DECODE: "Z:16384" style opcodes, NUL-terminated */
+    size_t textlen;
+    int dense;       /* ENCODING: 1 dense, 0 sparse */
+    int converted;   /* TODENSE: 1 if the value was sparse and is now dense */
+};
+
+/* PFDEBUG 'what' on the HLL at 'key' ('*out' zeroed first, filled as 'what' says).
+ * Returns STORE_OK, STORE_NOTFOUND, STORE_WRONGTYPE, STORE_HLL_INVALID,
+ * STORE_HLL_CORRUPT (GETREG, TODENSE: the sparse code does not decode; nothing written),
+ * STORE_HLL_NOTSPARSE (DECODE of a dense value), or an error. */
+int store_pfdebug(struct store *s, int db, struct omk_slice key, enum store_pfdebug_cmd what,
+                  struct store_pfdebug_out *out);
+
+/* PFSELFTEST: Redis' self-test of the HLL code (register packing; the error of dense and
+ * sparse HLLs up to ten million elements, with 'sparse_max'). No keys; takes about a
+ * second. 0, or -1 with the failure in 'err' (errlen bytes), "TESTFAILED ...". */
+int store_pfselftest(size_t sparse_max, char *err, size_t errlen);
 
 /* ---- Keyspace and expiry operations (store/ops_keys.c, store/expire.c) ---------------
  * EXISTS, DEL, TYPE, RENAME[NX], COPY, MOVE, [P]EXPIRE[AT] with NX/XX/GT/LT, PERSIST, TTL,

@@ -120,6 +120,8 @@ struct store {
     uint64_t zrank_min;             /* test hook: 0, or the size blocks start at */
     uint32_t zrank_block;           /* test hook: 0, or the keys per block */
     struct reclaimer *reclaim;      /* compactions of dead collections (reclaim.c) */
+    pthread_mutex_t readers_mu;     /* a leaf lock: guards 'readers' */
+    struct store_reader *readers;   /* the live store_get_reader() readers (reader.c) */
     _Atomic uint64_t lim_hash_entries, lim_hash_value, lim_set_entries, lim_inline;
     _Atomic uint64_t lim_zset_entries, lim_zset_value;
     _Atomic uint64_t lim_frag;      /* strings longer than this are fragmented (strval.h) */
@@ -343,6 +345,8 @@ struct store_op_key {
     char *buf_;              /* or the RocksDB buffer it points into (header first) */
     size_t n_;               /* bytes at 'buf_' */
     int expired_;            /* found expired (a read removes it at store_op_end) */
+    unsigned char meta_[FMT_SPLIT_LEN]; /* a fragmented string's record payload, rebuilt
+                                         * from the index ('val' points here) */
 };
 
 /* A write set: changes to keys, committed in one RocksDB batch (atomic on disk), after
@@ -386,7 +390,15 @@ struct store_op {
     int err;                 /* STORE_OK, or the error of a step that returns none (a
                               * store_op_put of a fragmented string that found no id):
                               * store_op_end() then commits nothing and returns it */
+    uint64_t *held;          /* ids this operation keeps live (coll_ids_ref) while it
+                              * writes their records ahead of its commit; store_op_end()
+                              * drops them after the commit (store_op_hold_id) */
+    size_t nheld;
 };
+
+/* Keep collection id 'id' live until the end of 'op' (records written under it in
+ * batches of their own before the commit must not meet the dead-id filter). */
+void store_op_hold_id(struct store_op *op, uint64_t id);
 
 /* Start operation 'op' of 'mode' on 'n' keys (named next with store_op_key()). */
 void store_op_begin(struct store_op *op, struct store *s, enum store_op_mode mode, size_t n);
@@ -541,6 +553,13 @@ void store_reclaim_note(struct store *s, uint64_t id, uint64_t count);
  * once its removals since the last pass reach RECLAIM_MIN and 'left' (reclaim.c). */
 void store_reclaim_removed(struct store *s, uint64_t id, uint64_t removed, uint64_t left);
 void store_reclaim_stats(struct store *s, uint64_t *done, int64_t *last_ms);
+
+/* Free the iterator of every live reader (reader.c), before RocksDB closes or reopens:
+ * their next read fails. Caller holds 'excl' as writer, or no reader is in use. */
+void store_readers_drop(struct store *s);
+
+/* 1 if this thread has a transaction open (store_tx_begin) (commit.c). */
+int store_tx_active(void);
 
 /* Finish the background save thread, if one was started (checkpoint.c; store_close). */
 void store_bgsave_join(struct store *s);

@@ -14,6 +14,9 @@
 #include "store/rocks.h"
 #include "store/strval.h"
 
+/* A walk over fewer fragments than this reads each with a point read, not an iterator. */
+#define STRVAL_POINT_READS 32
+
 /* A fragment this operation read to change, or changed: FMT_FRAG_BYTES bytes, zero past
  * the value's end. */
 struct strval_frag {
@@ -54,6 +57,8 @@ int strval_begin_read(struct store_op *op, struct store *s, int db, struct omk_s
 {
     int rc;
 
+    /* A fragmented value's lookup reads nothing from RocksDB (the index has its id and
+     * length), so finding one out costs no more than a plain GET. */
     store_op_begin1(op, s, STORE_OP_READ, db, key);
     rc = store_op_lookup(op, 0, STORE_WANT_VALUE);
     if (rc == STORE_OK && op->key[0].st.exists && op->key[0].st.type == STORE_TYPE_STRING &&
@@ -262,6 +267,33 @@ int strval_walk(struct strval *v, uint64_t off, uint64_t n, strval_fn *fn, void 
         }
         return STORE_OK;
     }
+    if (f1 - f0 < STRVAL_POINT_READS) {
+        /* A few fragments: point reads cost less than an iterator (its set-up, and the
+         * readahead RocksDB starts on sequential blocks). */
+        for (uint64_t f = f0; f <= f1 && !stopped; f++) {
+            const char *p = frag_held(v, f);
+            unsigned char k[FMT_ELEM_PREFIX];
+            char *buf = NULL;
+            size_t plen = 0;
+
+            if (!p) {
+                frag_key(k, v->id, f);
+                rc = store_log_get_cf(v->op->s, ROCKS_CF_ELEMS, (const char *)k, sizeof(k), &buf,
+                                      &plen);
+                if (rc == STORE_NOTFOUND)
+                    rc = STORE_OK;
+                if (rc != STORE_OK)
+                    return rc;
+                p = buf;
+            } else {
+                plen = FMT_FRAG_BYTES;
+            }
+            stopped = walk_frag(f, p, plen < FMT_FRAG_BYTES ? plen : FMT_FRAG_BYTES, off, end,
+                                fn, arg);
+            rocks_free(buf);
+        }
+        return STORE_OK;
+    }
     frag_key(from, v->id, f0);
     frag_key(upper, v->id, f1 + 1);
     it = store_log_iter(v->op->s, ROCKS_CF_ELEMS, (const char *)upper, sizeof(upper));
@@ -461,10 +493,37 @@ void strval_put_whole(struct store_op *op, size_t ki, unsigned fflags, const voi
             op->err = rc;
         return;
     }
-    for (size_t off = 0; off < n; off += FMT_FRAG_BYTES) {
-        size_t m = n - off < FMT_FRAG_BYTES ? n - off : FMT_FRAG_BYTES;
+    if (n > STRVAL_CHUNKED) {
+        /* A large value goes in batches of its own ahead of the commit (its id held live
+         * meanwhile), so the operation's batch holds only the switch to it. */
+        struct rocks_batch *b = store_batch_new();
+        size_t chunk = 0;
 
-        frag_put(op->s, op->w.b, id, off / FMT_FRAG_BYTES, (const char *)p + off, m, 0);
+        store_op_hold_id(op, id);
+        for (size_t off = 0; off < n && rc == STORE_OK; off += FMT_FRAG_BYTES) {
+            size_t m = n - off < FMT_FRAG_BYTES ? n - off : FMT_FRAG_BYTES;
+
+            frag_put(op->s, b, id, off / FMT_FRAG_BYTES, (const char *)p + off, m, 0);
+            chunk += m;
+            if (chunk >= COLL_CHUNK_BYTES || off + m == n) {
+                rc = store_log_append(op->s, b);
+                rocks_batch_free(b);
+                b = store_batch_new();
+                chunk = 0;
+            }
+        }
+        rocks_batch_free(b);
+        if (rc != STORE_OK) {
+            if (op->err == STORE_OK)
+                op->err = rc;
+            return;
+        }
+    } else {
+        for (size_t off = 0; off < n; off += FMT_FRAG_BYTES) {
+            size_t m = n - off < FMT_FRAG_BYTES ? n - off : FMT_FRAG_BYTES;
+
+            frag_put(op->s, op->w.b, id, off / FMT_FRAG_BYTES, (const char *)p + off, m, 0);
+        }
     }
     frag_put_meta(op, ki, fflags, id, n, expire_ms);
 }

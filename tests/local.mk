@@ -7,7 +7,7 @@ tests_libomktest_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 INTEG_LDADD = tests/libomktest.a common/libomkcommon.a $(HIREDIS_LIBS) -lpthread
 INTEG_TESTS = tests/integ/test_server tests/integ/test_noread tests/integ/test_multi tests/integ/test_conn tests/integ/test_strings tests/integ/test_keys \
 	tests/integ/test_persist tests/integ/test_string_ops tests/integ/test_expire \
-	tests/integ/test_keyspace
+	tests/integ/test_keyspace tests/integ/test_bigstr
 check_PROGRAMS += $(INTEG_TESTS)
 TESTS += $(INTEG_TESTS) tests/integ/test_tools.sh tests/check-layering.sh
 EXTRA_DIST += tests/integ/test_tools.sh tests/check-layering.sh tests/lib.sh
@@ -37,6 +37,8 @@ tests_integ_test_expire_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_expire_LDADD = $(INTEG_LDADD)
 tests_integ_test_keyspace_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_keyspace_LDADD = $(INTEG_LDADD)
+tests_integ_test_bigstr_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_bigstr_LDADD = $(INTEG_LDADD)
 
 # Issue 19's daemon items: descriptors, SHUTDOWN and MULTI, timeout, output limits
 # (tests/integ/test_hostile.c).
@@ -97,7 +99,9 @@ HEADER_TUS = tests/unit/hdr/common/omk.c tests/unit/hdr/common/omk_thread.c \
 	tests/unit/hdr/store/store.c tests/unit/hdr/store/store_internal.c \
 	tests/unit/hdr/store/cache.c tests/unit/hdr/store/format.c tests/unit/hdr/store/rocks.c \
 	tests/unit/hdr/store/coll.c tests/unit/hdr/store/list.c tests/unit/hdr/store/zrank.c \
-	tests/unit/hdr/store/strval.c tests/unit/hdr/store/bits.c \
+	tests/unit/hdr/store/strval.c \
+	tests/unit/hdr/store/hll.c \
+	tests/unit/hdr/store/bits.c \
 	tests/unit/hdr/daemon/cfg.c tests/unit/hdr/daemon/cmd.c tests/unit/hdr/daemon/conn.c \
 	tests/unit/hdr/daemon/blocking.c tests/unit/hdr/daemon/info.c \
 	tests/unit/hdr/daemon/log.c tests/unit/hdr/daemon/multi.c tests/unit/hdr/daemon/pass.c \
@@ -180,6 +184,15 @@ $(SORT_INTEG): daemon/omenkv-server$(EXEEXT)
 tests_integ_test_sort_SOURCES = tests/integ/test_sort.c tests/integ/tcoll.h
 tests_integ_test_sort_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_sort_LDADD = $(INTEG_LDADD)
+
+# Issue 22's HyperLogLogs: every command and error, and byte identity with a reference
+# redis-server it starts itself (tests/integ/test_hll.c).
+HLL_INTEG = tests/integ/test_hll
+check_PROGRAMS += $(HLL_INTEG)
+TESTS += $(HLL_INTEG)
+$(HLL_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_hll_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_hll_LDADD = $(INTEG_LDADD)
 
 # Issue 22's bitmaps: every command and error, bitmaps across fragments and the fragment
 # threshold, ranges against a model (tests/integ/test_bitmap.c).
