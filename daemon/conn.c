@@ -204,7 +204,7 @@ void conn_free(struct client *c)
     omk_mutex_unlock(&w->clients_lock);
 
     store_reader_close(c->reader);
-    blocking_forget(c); /* leaves the keys it waits on, waking the next waiter if need be */
+    blocking_forget(c); /* leaves the keys it waits on */
     multi_reset(c); /* before the memory goes: other threads may flag its watches */
     pass_forget(c);
     bufferevent_free(c->bev); /* closes the fd */
@@ -528,6 +528,8 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
     /* A peer that shut down only its sending side still reads: the replies of this pass
      * (a pop served to a parked client, which took its element) leave at the end of the
      * pass, as Redis writes them before it reads the end of the stream, then it closes. */
+    if (what & BEV_EVENT_EOF)
+        blocking_answer_now(c); /* served on another worker, its reply not written yet */
     if ((what & BEV_EVENT_EOF) && c->pass_is_held && evbuffer_get_length(c->out) > c->pass_base) {
         c->flags |= CLIENT_CLOSE_AFTER_REPLY;
         bufferevent_disable(bev, EV_READ);
