@@ -8,6 +8,7 @@ daemon_libomkdaemon_a_SOURCES = \
 	daemon/conn.c daemon/conn.h \
 	daemon/reply.c daemon/reply.h \
 	daemon/cmd.c daemon/cmd.h daemon/commands.def \
+	daemon/cmd_keyspecs.c daemon/cmd_keyspecs.h daemon/cmd_keyspecs.def \
 	daemon/multi.c daemon/multi.h \
 	daemon/pass.c daemon/pass.h \
 	daemon/blocking.c daemon/blocking.h \
@@ -16,6 +17,7 @@ daemon_libomkdaemon_a_SOURCES = \
 	daemon/cmd_hash.c daemon/cmd_set.c daemon/cmd_list.c daemon/cmd_transactions.c \
 	daemon/cmd_hyperloglog.c \
 	daemon/info.c daemon/info.h \
+	daemon/slowlog.c daemon/slowlog.h \
 	daemon/cfg.c daemon/cfg.h \
 	daemon/log.c daemon/log.h
 daemon_libomkdaemon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS)
