@@ -36,3 +36,9 @@ tests_unit_test_cfg_LDADD = common/libomkcommon.a -lpthread
 # Every command's handler is cmd_<name> in daemon/cmd_<group>.c (README "How it is built").
 TESTS += tests/check-command-files.sh
 EXTRA_DIST += tests/check-command-files.sh
+
+# Every command has Redis 7.0's description (daemon/cmd_keyspecs.def), agreeing with its row.
+check_PROGRAMS += tests/unit/test_cmd_keyspecs
+TESTS += tests/unit/test_cmd_keyspecs
+tests_unit_test_cmd_keyspecs_SOURCES = tests/unit/test_cmd_keyspecs.c daemon/cmd_keyspecs.c
+tests_unit_test_cmd_keyspecs_LDADD = common/libomkcommon.a -lpthread
