@@ -457,8 +457,8 @@ static const struct cmd_sub command_subs[] = {
     {"list", -2, command_list},
     {"info", -2, command_info},
     {"docs", -2, command_docs},
-    {"getkeys", -3, command_getkeys},
-    {"getkeysandflags", -3, command_getkeysandflags},
+    {"getkeys", -4, command_getkeys},
+    {"getkeysandflags", -4, command_getkeysandflags},
     {"help", 2, command_help},
 };
 
