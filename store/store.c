@@ -48,6 +48,9 @@ const char *store_strerror(int rc)
     case STORE_NOTFLOAT: return "not a float";
     case STORE_NANINF: return "NaN or infinity";
     case STORE_TOOBIG: return "too big";
+    case STORE_HLL_INVALID: return "not a HyperLogLog";
+    case STORE_HLL_CORRUPT: return "corrupted HyperLogLog";
+    case STORE_HLL_NOTSPARSE: return "HyperLogLog not sparse";
     default: return "unknown store code";
     }
 }

@@ -419,6 +419,85 @@ int store_getex(struct store *s, int db, struct omk_slice key, enum store_getex_
  * STORE_NOTSET. Or an error. */
 int store_msetnx(struct store *s, int db, const struct omk_slice *kv, size_t npairs);
 
+/* ---- HyperLogLog (store/ops_hll.c) ---------------------------------------------------
+ * PFADD, PFCOUNT, PFMERGE, PFDEBUG and PFSELFTEST over Redis' own HyperLogLog string
+ * (store/hll.h has the layout): a value Redis wrote reads the same here, and the other
+ * way. Each call is one operation holding the stripes of its keys from the lookups to
+ * the commit; it reads the values it names whole, edits them in RAM and writes back only
+ * what changed. A key of another type is STORE_WRONGTYPE; a string that is no HLL, or
+ * whose registers do not decode, gets the outcomes below (nothing written, but for
+ * PFADD: see there). 'sparse_max' is hll-sparse-max-bytes. */
+
+#define STORE_HLL_REGISTERS 16384      /* registers of every HLL */
+#define STORE_HLL_SPARSE_MAX_DEFAULT 3000 /* hll-sparse-max-bytes */
+
+/* Expected outcomes of these calls, beyond enum store_rc (a range of their own). */
+enum store_hll_rc {
+    STORE_HLL_INVALID = 40,   /* a string that is no HLL (Redis: "WRONGTYPE Key is not a
+                               * valid HyperLogLog string value.") */
+    STORE_HLL_CORRUPT = 41,   /* an HLL whose registers do not decode ("INVALIDOBJ
+                               * Corrupted HLL object detected") */
+    STORE_HLL_NOTSPARSE = 42, /* PFDEBUG DECODE of a dense HLL */
+};
+
+/* PFADD: add the 'n' elements 'elems' to the HLL at 'key', creating an empty one (sparse)
+ * if it is missing. '*changed' is 1 if the key was created or a register rose (then the
+ * value is written, keeping its expiry), else 0. Returns STORE_OK, STORE_WRONGTYPE,
+ * STORE_HLL_INVALID, STORE_HLL_CORRUPT (as Redis, the registers raised by the elements
+ * before the one that met the damage stay written; '*changed' says whether any did), or
+ * an error. */
+int store_pfadd(struct store *s, int db, struct omk_slice key, const struct omk_slice *elems,
+                size_t n, size_t sparse_max, int *changed);
+
+/* PFCOUNT: the estimated number of distinct elements added to the 'n' (>= 1) HLLs at
+ * 'keys' (missing keys count as empty; several are merged on the fly, a key named twice
+ * counting once). With one key, its cached cardinality is used when valid, else the
+ * count is computed and cached in the value (a write, which WATCH sees as Redis'
+ * PFCOUNT does). Returns STORE_OK with '*card', STORE_WRONGTYPE, STORE_HLL_INVALID,
+ * STORE_HLL_CORRUPT (for the first key in 'keys' order that has the fault), or an
+ * error. */
+int store_pfcount(struct store *s, int db, const struct omk_slice *keys, size_t n,
+                  uint64_t *card);
+
+/* PFMERGE: merge the HLLs at 'keys' ('n' >= 1; missing keys count as empty) into the one
+ * at keys[0], which is one of the inputs and is created (sparse) if missing. It becomes
+ * dense if any input is; its cached cardinality is marked stale and it is written even
+ * when no register changed (as Redis touches it). Returns STORE_OK, STORE_WRONGTYPE,
+ * STORE_HLL_INVALID, STORE_HLL_CORRUPT (the first key in order with the fault; nothing
+ * written), or an error. */
+int store_pfmerge(struct store *s, int db, const struct omk_slice *keys, size_t n,
+                  size_t sparse_max);
+
+/* What store_pfdebug() does after checking the key. */
+enum store_pfdebug_cmd {
+    STORE_PFDEBUG_GETREG = 0,   /* make the value dense (written) and give its registers */
+    STORE_PFDEBUG_DECODE = 1,   /* give a sparse value's opcodes as text */
+    STORE_PFDEBUG_ENCODING = 2, /* say whether it is dense or sparse */
+    STORE_PFDEBUG_TODENSE = 3,  /* make the value dense (written) */
+    STORE_PFDEBUG_NONE = 4,     /* nothing (an unknown subcommand, refused after the checks) */
+};
+
+/* What store_pfdebug() gives back; the pointers own memory freed with omk_free. */
+struct store_pfdebug_out {
+    uint8_t *regs;   /* GETREG: the STORE_HLL_REGISTERS register values */
+    char *text;      /* DECODE: "Z:16384" style opcodes, NUL-terminated */
+    size_t textlen;
+    int dense;       /* ENCODING: 1 dense, 0 sparse */
+    int converted;   /* TODENSE: 1 if the value was sparse and is now dense */
+};
+
+/* PFDEBUG 'what' on the HLL at 'key' ('*out' zeroed first, filled as 'what' says).
+ * Returns STORE_OK, STORE_NOTFOUND, STORE_WRONGTYPE, STORE_HLL_INVALID,
+ * STORE_HLL_CORRUPT (GETREG, TODENSE: the sparse code does not decode; nothing written),
+ * STORE_HLL_NOTSPARSE (DECODE of a dense value), or an error. */
+int store_pfdebug(struct store *s, int db, struct omk_slice key, enum store_pfdebug_cmd what,
+                  struct store_pfdebug_out *out);
+
+/* PFSELFTEST: Redis' self-test of the HLL code (register packing; the error of dense and
+ * sparse HLLs up to ten million elements, with 'sparse_max'). No keys; takes about a
+ * second. 0, or -1 with the failure in 'err' (errlen bytes), "TESTFAILED ...". */
+int store_pfselftest(size_t sparse_max, char *err, size_t errlen);
+
 /* ---- Keyspace and expiry operations (store/ops_keys.c, store/expire.c) ---------------
  * EXISTS, DEL, TYPE, RENAME[NX], COPY, MOVE, [P]EXPIRE[AT] with NX/XX/GT/LT, PERSIST, TTL,
  * and the active-expiry thread. Each call holds the stripes of the keys it names from
