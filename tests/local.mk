@@ -12,6 +12,10 @@ INTEG_TESTS = tests/integ/test_server tests/integ/test_noread tests/integ/test_m
 check_PROGRAMS += $(INTEG_TESTS)
 TESTS += $(INTEG_TESTS) tests/integ/test_tools.sh tests/check-layering.sh
 EXTRA_DIST += tests/integ/test_tools.sh tests/check-layering.sh tests/lib.sh
+# Issue 25's shards: three servers behind twemproxy (nutcracker), the README's recipe, with
+# redis-cli, redis-benchmark and redis-py (tests/integ/shards_client.py) through the proxy.
+TESTS += tests/integ/test_shards.sh
+EXTRA_DIST += tests/integ/test_shards.sh tests/integ/shards_client.py
 # The store unit tests' shared fixtures (header only; those tests are built by store/local.mk).
 EXTRA_DIST += tests/unit/store_fixture.h
 
