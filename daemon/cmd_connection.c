@@ -180,8 +180,8 @@ void cmd_hello(struct client *c)
 
 /* RESET: back to the state of a new connection, as Redis' clearClientConnectionState:
  * out of MONITOR, database 0, RESP2, logged in as the default user (so, with
- * requirepass, logged out), no transaction or WATCH, no name, CLIENT REPLY ON, no
- * NO-EVICT. (Subscriptions and client tracking, once they exist, end here too.) */
+ * requirepass, logged out), no transaction or WATCH, no name, CLIENT REPLY ON; NO-EVICT
+ * stays, as in Redis 7.0. (Subscriptions and client tracking, once they exist, end here too.) */
 void cmd_reset(struct client *c)
 {
     monitor_stop(c);
@@ -190,7 +190,7 @@ void cmd_reset(struct client *c)
     c->authenticated = !server.cfg.auth_required;
     multi_reset(c);
     conn_set_name(c, (struct omk_slice){NULL, 0});
-    c->flags &= ~(CLIENT_NO_EVICT | CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT);
+    c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT); /* 7.0 keeps NO-EVICT */
     reply_simple(c, "RESET");
 }
 

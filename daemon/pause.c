@@ -8,7 +8,8 @@
  *
  * Redis' rule, followed here: the pause is checked after the checks that reject a
  * request (unknown command, arity, authentication, no-multi), before MULTI queues it;
- * MONITOR clients, which Redis treats as replicas, are never paused; QUIT never waits. */
+ * MONITOR clients, which Redis treats as replicas, are never paused; under ALL even QUIT
+ * waits, as in Redis 7.0. */
 #include "config.h"
 
 #include <stdatomic.h>
@@ -80,7 +81,7 @@ void pause_end(void)
 /* Whether command 'd' of 'c' (its request in c->argv) is held back by a pause of 'type'. */
 static int pause_holds(const struct client *c, const struct cmd_def *d, enum pause_type type)
 {
-    if (type == PAUSE_NONE || (c->flags & CLIENT_MONITOR) || d->proc == cmd_quit)
+    if (type == PAUSE_NONE || (c->flags & CLIENT_MONITOR))
         return 0;
     if (type == PAUSE_ALL)
         return 1;

@@ -14,7 +14,7 @@ enum pause_type {
     PAUSE_NONE = 0,
     PAUSE_WRITE = 1, /* commands that write or may be replicated (CMD_WRITE,
                       * CMD_MAY_REPLICATE), and EXEC of a queue holding one */
-    PAUSE_ALL = 2,   /* every command but QUIT */
+    PAUSE_ALL = 2,   /* every command (QUIT too) */
 };
 
 /* Start or extend the pause, as Redis' pauseClients: the later end and the stronger type
