@@ -92,7 +92,9 @@ void client_snapshot(struct client *c)
     struct client_snap *s = &c->snap;
     long long out = (long long)evbuffer_get_length(c->out);
     int64_t now_ms = omk_mono_us() / 1000;
-    short ev = bufferevent_get_enabled(c->bev);
+    /* The command fuzz target's client has no socket, so no bufferevent. */
+    short ev = c->bev ? bufferevent_get_enabled(c->bev) : 0;
+    size_t in = c->bev ? evbuffer_get_length(bufferevent_get_input(c->bev)) : 0;
 
     atomic_store_explicit(&s->flags, c->flags, memory_order_relaxed);
     atomic_store_explicit(&s->db, c->db, memory_order_relaxed);
@@ -101,8 +103,7 @@ void client_snapshot(struct client *c)
     atomic_store_explicit(&s->multi_mem, (long long)multi_queued_mem(c), memory_order_relaxed);
     atomic_store_explicit(&s->watch_dirty, atomic_load(&c->watch_dirty), memory_order_relaxed);
     atomic_store_explicit(&s->events, ev, memory_order_relaxed);
-    atomic_store_explicit(&s->qbuf, (long long)evbuffer_get_length(bufferevent_get_input(c->bev)),
-                          memory_order_relaxed);
+    atomic_store_explicit(&s->qbuf, (long long)in, memory_order_relaxed);
     atomic_store_explicit(&s->out, out, memory_order_relaxed);
     if (now_ms - atomic_load_explicit(&s->out_peak_ms, memory_order_relaxed) >=
         CLIENT_PEAK_RESET_MS) {
