@@ -15,6 +15,7 @@
 #include "daemon/cmd_keyspecs.h"
 #include "daemon/slowlog.h"
 #include "daemon/conn.h"
+#include "daemon/monitor.h"
 #include "daemon/multi.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
@@ -134,10 +135,12 @@ void cmd_dispatch_sub(struct client *c, const char *cmd, const struct cmd_sub *s
 
         if (!cmd_arg_is(c, 1, s->name))
             continue;
-        if (!cmd_arity_ok(s->arity, c->argc))
+        if (!cmd_arity_ok(s->arity, c->argc)) {
             cmd_reply_sub_refused(c, cmd, s, flags);
-        else
+        } else {
+            atomic_store_explicit(&c->last_sub, s->name, memory_order_relaxed);
             s->proc(c);
+        }
         return;
     }
     cmd_reply_sub_refused(c, cmd, NULL, flags);
@@ -199,7 +202,8 @@ static void cmd_reply_unknown(struct client *c)
                     reply_user_len(c->argv[0].len), c->argv[0].p, args);
 }
 
-void cmd_execute(struct client *c)
+/* cmd_execute() but for the CLIENT REPLY SKIP bookkeeping around it. */
+static void cmd_execute_one(struct client *c)
 {
     const struct cmd_def *d;
     struct cmd_stats *st;
@@ -233,6 +237,16 @@ void cmd_execute(struct client *c)
         multi_abort(c);
         return;
     }
+    if ((c->flags & CLIENT_MONITOR) &&
+        ((d->flags & (CMD_WRITE | CMD_READONLY | CMD_MAY_REPLICATE)) ||
+         (d->proc == cmd_exec && c->multi &&
+          (multi_queued_flags(c) & (CMD_WRITE | CMD_READONLY | CMD_MAY_REPLICATE))))) {
+        /* Redis treats a MONITOR client as a replica, which may not touch keys */
+        reply_error(c, "ERR Replica can't interact with the keyspace");
+        worker_stat_add(&st->rejected, 1);
+        multi_abort(c);
+        return;
+    }
     if (c->multi && !(d->flags & CMD_NOQUEUE)) {
         multi_queue(c, d);
         return;
@@ -254,14 +268,26 @@ void cmd_execute(struct client *c)
     }
 }
 
+void cmd_execute(struct client *c)
+{
+    cmd_execute_one(c);
+    /* CLIENT REPLY SKIP drops the replies of the one command after it, as Redis' resetClient
+     * moves its flags after every command, refused ones included. */
+    c->flags &= ~CLIENT_REPLY_SKIP;
+    if (c->flags & CLIENT_REPLY_SKIP_NEXT)
+        c->flags = (c->flags & ~CLIENT_REPLY_SKIP_NEXT) | CLIENT_REPLY_SKIP;
+}
+
 void cmd_call(struct client *c, const struct cmd_def *d)
 {
     struct cmd_stats *st = &c->worker->stats.cmd[d - cmd_table];
     int64_t start_us = omk_mono_us(), end_us;
 
     atomic_store_explicit(&c->last_cmd_idx, (int)(d - cmd_table), memory_order_relaxed);
+    atomic_store_explicit(&c->last_sub, NULL, memory_order_relaxed);
     d->proc(c);
     end_us = omk_mono_us(); /* one reading serves the duration and the client's idle time */
+    monitor_feed(c, d); /* after the command, as Redis' call(): SELECT shows its new db */
     worker_stat_add(&st->calls, 1);
     worker_stat_add(&st->usec, (uint64_t)(end_us - start_us));
     atomic_store_explicit(&c->last_us, end_us, memory_order_relaxed);
@@ -278,6 +304,7 @@ void cmd_flag_names(const struct cmd_def *d, void (*fn)(void *arg, const char *n
         {CMD_ADMIN, "admin"},     {CMD_NOSCRIPT, "noscript"}, {CMD_BLOCKING, "blocking"},
         {CMD_LOADING, "loading"},
         {CMD_STALE, "stale"},     {CMD_FAST, "fast"},         {CMD_NOAUTH, "no_auth"},
+        {CMD_MAY_REPLICATE, "may_replicate"},
         {CMD_NOMULTI, "no_multi"}, {CMD_MOVABLEKEYS, "movablekeys"},
     };
 

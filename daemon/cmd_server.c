@@ -1,5 +1,5 @@
 /* cmd_server.c - the commands of Redis' "server" group: DBSIZE FLUSHDB FLUSHALL SHUTDOWN
- * INFO COMMAND CONFIG SAVE BGSAVE LASTSAVE TIME SWAPDB DEBUG. INFO's text is built by
+ * INFO COMMAND CONFIG SAVE BGSAVE LASTSAVE TIME SWAPDB DEBUG MONITOR. INFO's text is built by
  * info.c; COMMAND reads the command table; CONFIG hands its work to cfg.c; DEBUG runs only
  * when enable-debug-command allows it, as in Redis 7. */
 #include "config.h"
@@ -16,6 +16,7 @@
 #include "daemon/conn.h"
 #include "daemon/info.h"
 #include "daemon/log.h"
+#include "daemon/monitor.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
 #include "daemon/slowlog.h"
@@ -740,4 +741,19 @@ void cmd_debug(struct client *c)
         return;
     }
     cmd_dispatch_sub(c, "debug", debug_subs, OMK_ARRAY_LEN(debug_subs), CMD_SUB_ONE_ERROR);
+}
+
+/* MONITOR: from now on this client is sent a line for every command any client runs
+ * (monitor.c). Refused inside EXEC, as Redis refuses it to a client that must get one
+ * reply per command; a second MONITOR is ignored without a reply, as in Redis. */
+void cmd_monitor(struct client *c)
+{
+    if (c->flags & CLIENT_DENY_BLOCKING) {
+        reply_error(c, "ERR MONITOR isn't allowed for DENY BLOCKING client");
+        return;
+    }
+    if (c->flags & CLIENT_MONITOR)
+        return;
+    monitor_start(c);
+    reply_ok(c);
 }

@@ -44,11 +44,14 @@
 
 #include "common/omk_thread.h"
 #include "daemon/blocking.h"
+#include "daemon/clientinfo.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
 #include "daemon/pass.h"
 #include "daemon/log.h"
+#include "daemon/monitor.h"
 #include "daemon/multi.h"
+#include "daemon/pause.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
 
@@ -94,6 +97,7 @@ int conn_write_now(struct client *c)
         bufferevent_enable(c->bev, EV_WRITE);
         return 0;
     }
+    client_snapshot(c);
     low = c->reader ? CONN_STREAM_LOW : (c->flags & CLIENT_PAUSED) ? CONN_OUT_RESUME : 0;
     if (evbuffer_get_length(c->out) <= low) {
         int closing = (c->flags & CLIENT_CLOSE_AFTER_REPLY) != 0;
@@ -166,6 +170,7 @@ void conn_accept(struct worker *w, int fd)
      * and through the write event only when the socket did not take them all. */
     bufferevent_enable(c->bev, EV_READ);
 
+    client_snapshot(c);
     omk_mutex_lock(&w->clients_lock);
     c->next = w->clients;
     if (w->clients)
@@ -206,6 +211,8 @@ void conn_free(struct client *c)
     omk_mutex_unlock(&w->clients_lock);
 
     store_reader_close(c->reader);
+    monitor_stop(c);
+    pause_forget(c);
     conn_large_release(c);
     blocking_forget(c); /* leaves the keys it waits on */
     multi_reset(c); /* before the memory goes: other threads may flag its watches */
@@ -289,11 +296,12 @@ static int conn_check_obuf_limits(struct client *c)
     return 1;
 }
 
-/* Whether 'c' may run another request now: not closing, not parked, and its output
- * below the backpressure mark. */
+/* Whether 'c' may run another request now: not closing, not parked, not postponed by
+ * CLIENT PAUSE, and its output below the backpressure mark. */
 static int conn_may_run(const struct client *c)
 {
-    return !(c->flags & CLIENT_CLOSE_AFTER_REPLY) && !blocking_parked(c) && !c->reader &&
+    return !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_POSTPONED)) && !blocking_parked(c) &&
+           !c->reader &&
            evbuffer_get_length(c->out) < CONN_OUT_PAUSE;
 }
 
@@ -354,7 +362,7 @@ static int conn_process_input(struct client *c, struct evbuffer *in)
     struct resp_limits lim = {server.cfg.proto_max_bulk_len, c->authenticated};
     int budget = CONN_REQS_PER_EVENT;
 
-    if (blocking_parked(c) && conn_check_query_limit(c, in))
+    if ((blocking_parked(c) || (c->flags & CLIENT_POSTPONED)) && conn_check_query_limit(c, in))
         return 0;
     while (budget > 0 && conn_may_run(c)) {
         size_t total = evbuffer_get_length(in), off = 0;
@@ -380,12 +388,14 @@ static int conn_process_input(struct client *c, struct evbuffer *in)
                 c->need = need;
                 break;
             }
-            off += used;
             c->need = 0;
             conn_large_release(c); /* a large request is whole: its reservation ends */
-            budget--;
             c->argc = c->req.argc;
             c->argv = c->req.argv;
+            if (pause_postpone(c))
+                break; /* its bytes stay in the input, parsed again when it resumes */
+            off += used;
+            budget--;
             pass_execute(c);
             if (conn_check_obuf_limits(c))
                 return 0;
@@ -444,6 +454,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
     if (conn_process_input(c, in))
         bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS | BEV_TRIG_IGNORE_WATERMARKS);
     c->in_counted = evbuffer_get_length(in);
+    client_snapshot(c);
     if (c->flags & CLIENT_CLOSING) {
         conn_free(c);
         return;
@@ -468,7 +479,9 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 
 int conn_may_stream(const struct client *c)
 {
-    return !(c->flags & (CLIENT_CLOSING | CLIENT_DENY_BLOCKING)) && reply_direct();
+    return !(c->flags & (CLIENT_CLOSING | CLIENT_DENY_BLOCKING | CLIENT_REPLY_OFF |
+                         CLIENT_REPLY_SKIP)) &&
+           reply_direct();
 }
 
 /* Produce the streamed reply of 'c' while its output is under CONN_STREAM_HIGH; at the
@@ -522,6 +535,7 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
 
+    client_snapshot(c);
     if (c->reader) {
         long added = conn_stream_fill(c);
 

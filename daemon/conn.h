@@ -10,6 +10,7 @@
 #include "resp/resp.h"
 
 struct block;
+struct monitor_sink;
 struct store_reader;
 struct bufferevent;
 struct evbuffer;
@@ -20,6 +21,30 @@ struct worker;
 #define CLIENT_PAUSED 0x4            /* output above CONN_OUT_PAUSE: not reading until it drains */
 #define CLIENT_DENY_BLOCKING 0x8     /* a blocking pop answers at once, as on a timeout (set
                                       * while EXEC runs the queue, as Redis' flag of that name) */
+#define CLIENT_REPLY_OFF 0x10        /* CLIENT REPLY OFF: no replies at all */
+#define CLIENT_REPLY_SKIP_NEXT 0x20  /* CLIENT REPLY SKIP: the next command's replies go */
+#define CLIENT_REPLY_SKIP 0x40       /* ... the current command's replies are dropped */
+#define CLIENT_MONITOR 0x80          /* in MONITOR mode (monitor.c) */
+#define CLIENT_NO_EVICT 0x100        /* CLIENT NO-EVICT ON (shown only: clients are never
+                                      * evicted here) */
+#define CLIENT_POSTPONED 0x200       /* its next request waits for CLIENT PAUSE (pause.c) */
+
+/* What CLIENT LIST shows of a client to the other workers (clientinfo.c): written by the
+ * owner with relaxed stores when a read callback ends and when its output is written
+ * (client_snapshot), read by any thread. */
+struct client_snap {
+    _Atomic int flags;          /* the client's CLIENT_* flags */
+    _Atomic int db;             /* SELECTed database */
+    _Atomic int proto;          /* 2 or 3 */
+    _Atomic int multi;          /* commands queued in MULTI, -1 outside MULTI */
+    _Atomic int watch_dirty;    /* a watched key changed */
+    _Atomic int events;         /* EV_READ and EV_WRITE as enabled on the bufferevent */
+    _Atomic long long qbuf;     /* input bytes received and not yet run, bytes */
+    _Atomic long long multi_mem; /* heap held by the MULTI queue, bytes */
+    _Atomic long long out;      /* output bytes waiting to be written */
+    _Atomic long long out_peak; /* most output bytes waiting at a snapshot, since ... */
+    _Atomic int64_t out_peak_ms; /* ... this time (monotonic ms; restarts every 5 s) */
+};
 
 struct client {
     uint64_t id;
@@ -49,6 +74,10 @@ struct client {
     _Atomic int last_cmd_idx;    /* index of the last command in the table, -1 none; written
                                   * by the owner (relaxed), read by CLIENT LIST for cmd= */
     struct client *prev, *next;  /* worker->clients list; guarded by worker->clients_lock */
+    _Atomic(const char *) last_sub; /* subcommand of the last command ("list" of CLIENT
+                                  * LIST), or NULL; as last_cmd_idx */
+    struct monitor_sink *monitor; /* in MONITOR mode: its sink (monitor.c), else NULL */
+    struct client_snap snap;     /* for CLIENT LIST from other workers */
     struct multi_state *multi;   /* open MULTI, or NULL (multi.c) */
     struct watch_rec *watches;   /* this client's WATCHes (multi.c; also its watch_mu) */
     _Atomic int watch_dirty;     /* a watched key changed (set by any thread) */

@@ -12,6 +12,8 @@ daemon_libomkdaemon_a_SOURCES = \
 	daemon/multi.c daemon/multi.h \
 	daemon/pass.c daemon/pass.h \
 	daemon/blocking.c daemon/blocking.h \
+	daemon/monitor.c daemon/monitor.h daemon/pause.c daemon/pause.h \
+	daemon/clientinfo.c daemon/clientinfo.h \
 	daemon/cmd_sorted_set.c \
 	daemon/cmd_connection.c daemon/cmd_server.c daemon/cmd_string.c daemon/cmd_generic.c \
 	daemon/cmd_hash.c daemon/cmd_set.c daemon/cmd_list.c daemon/cmd_transactions.c \

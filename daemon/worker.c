@@ -17,13 +17,17 @@
 #include "daemon/blocking.h"
 #include "daemon/conn.h"
 #include "daemon/log.h"
+#include "daemon/monitor.h"
 #include "daemon/pass.h"
+#include "daemon/pause.h"
 #include "daemon/server.h"
 
 #define WORKER_MSG_STOP (-1) /* close every client and leave the loop */
 #define WORKER_MSG_REAP (-2) /* close the clients flagged kill_requested */
 #define WORKER_MSG_TIMEOUT (-3) /* CONFIG SET timeout: give every client the new timeout */
 #define WORKER_MSG_BLOCKED (-4) /* answer the parked clients served or unblocked (blocking.c) */
+#define WORKER_MSG_MONITOR (-5) /* deliver the lines fed to its MONITOR clients (monitor.c) */
+#define WORKER_MSG_UNPAUSE (-6) /* CLIENT PAUSE ended or changed: resume its postponed clients */
 
 /* Read the fds queued for 'w' and start serving them; the negative WORKER_MSG_*
  * values are requests instead. */
@@ -54,6 +58,14 @@ static void worker_notify_cb(evutil_socket_t fd, short what, void *arg)
         }
         if (fds[i] == WORKER_MSG_BLOCKED) {
             blocking_worker_wake(w);
+            continue;
+        }
+        if (fds[i] == WORKER_MSG_MONITOR) {
+            monitor_worker_wake(w);
+            continue;
+        }
+        if (fds[i] == WORKER_MSG_UNPAUSE) {
+            pause_worker_wake(w);
             continue;
         }
         conn_accept(w, fds[i]);
@@ -143,6 +155,17 @@ void worker_reap(struct worker *w)
 void worker_wake_blocked(struct worker *w)
 {
     worker_send(w, WORKER_MSG_BLOCKED);
+}
+
+void worker_wake_monitors(struct worker *w)
+{
+    worker_send(w, WORKER_MSG_MONITOR);
+}
+
+void workers_wake_paused(void)
+{
+    for (int i = 0; i < server.nworkers; i++)
+        worker_send(&server.workers[i], WORKER_MSG_UNPAUSE);
 }
 
 void workers_apply_timeout(void)

@@ -8,7 +8,7 @@ INTEG_LDADD = tests/libomktest.a common/libomkcommon.a $(HIREDIS_LIBS) -lpthread
 INTEG_TESTS = tests/integ/test_server tests/integ/test_noread tests/integ/test_multi tests/integ/test_conn tests/integ/test_strings tests/integ/test_keys \
 	tests/integ/test_persist tests/integ/test_string_ops tests/integ/test_expire \
 	tests/integ/test_keyspace tests/integ/test_bigstr \
-	tests/integ/test_cmdinfo tests/integ/test_slowlog
+	tests/integ/test_cmdinfo tests/integ/test_slowlog tests/integ/test_introspect
 check_PROGRAMS += $(INTEG_TESTS)
 TESTS += $(INTEG_TESTS) tests/integ/test_tools.sh tests/check-layering.sh
 EXTRA_DIST += tests/integ/test_tools.sh tests/check-layering.sh tests/lib.sh
@@ -46,6 +46,8 @@ tests_integ_test_expire_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_expire_LDADD = $(INTEG_LDADD)
 tests_integ_test_keyspace_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_keyspace_LDADD = $(INTEG_LDADD)
+tests_integ_test_introspect_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_introspect_LDADD = $(INTEG_LDADD)
 tests_integ_test_bigstr_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_bigstr_LDADD = $(INTEG_LDADD)
 
@@ -113,6 +115,8 @@ HEADER_TUS = tests/unit/hdr/common/omk.c tests/unit/hdr/common/omk_thread.c \
 	tests/unit/hdr/store/bits.c \
 	tests/unit/hdr/daemon/cfg.c tests/unit/hdr/daemon/cmd.c tests/unit/hdr/daemon/cmd_keyspecs.c tests/unit/hdr/daemon/conn.c \
 	tests/unit/hdr/daemon/blocking.c tests/unit/hdr/daemon/info.c \
+	tests/unit/hdr/daemon/monitor.c tests/unit/hdr/daemon/pause.c \
+	tests/unit/hdr/daemon/clientinfo.c \
 	tests/unit/hdr/daemon/log.c tests/unit/hdr/daemon/multi.c tests/unit/hdr/daemon/pass.c \
 	tests/unit/hdr/daemon/reply.c tests/unit/hdr/daemon/server.c tests/unit/hdr/daemon/slowlog.c \
 	tests/unit/hdr/clients/hist.c tests/unit/hdr/clients/keydist.c

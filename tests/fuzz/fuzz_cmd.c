@@ -20,9 +20,10 @@
  * empty store and the default configuration (plus proto-max-bulk-len 1mb, so that
  * SETRANGE and APPEND stay within libFuzzer's memory limit).
  *
- * Not run: SHUTDOWN (it signals the process), and CONFIG SET of logfile (it would
- * create files named by the input) or proto-max-bulk-len (see above). DEBUG stays
- * refused (enable-debug-command no). */
+ * Not run: SHUTDOWN (it signals the process), CONFIG SET of logfile (it would
+ * create files named by the input) or proto-max-bulk-len (see above), and CLIENT PAUSE
+ * and UNPAUSE (they wake the worker threads, and none runs here). DEBUG stays refused
+ * (enable-debug-command no); MONITOR is refused to this client (CLIENT_DENY_BLOCKING). */
 #include "config.h"
 
 #include <stdint.h>
@@ -132,15 +133,20 @@ static long fz_reply_len(const char *p, size_t len, int depth)
     return -1;
 }
 
-/* Check and empty the output 'c' got from one request. Aborts when it is not exactly
- * one well-formed reply (or nothing, for a client being closed). */
-static void fz_check_output(struct client *c, const struct omk_slice *argv0)
+/* Client flags under which a request may rightly reply nothing: closing, or CLIENT
+ * REPLY OFF or SKIP in force before or after it. */
+#define FZ_SILENT (CLIENT_CLOSING | CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_REPLY_SKIP_NEXT)
+
+/* Check and empty the output 'c' got from one request, which ran with client flags
+ * 'flags_before'. Aborts when it is not exactly one well-formed reply (or nothing, when
+ * FZ_SILENT allows it). */
+static void fz_check_output(struct client *c, int flags_before, const struct omk_slice *argv0)
 {
     size_t len = evbuffer_get_length(c->out);
     const char *p = (const char *)evbuffer_pullup(c->out, -1);
     long one = len ? fz_reply_len(p, len, 0) : -1;
 
-    if (!(len == 0 && (c->flags & CLIENT_CLOSING)) && one != (long)len) {
+    if (!(len == 0 && ((c->flags | flags_before) & FZ_SILENT)) && one != (long)len) {
         fprintf(stderr, "fuzz_cmd: '%.*s' queued %zu bytes that are not exactly one reply: "
                         "'%.*s'\n",
                 (int)(argv0->len < 64 ? argv0->len : 64), argv0->p, len,
@@ -266,6 +272,9 @@ static int fz_refused(const struct client *c)
 {
     if (cmd_arg_is(c, 0, "shutdown"))
         return 1;
+    if (cmd_arg_is(c, 0, "client") && c->argc > 1 &&
+        (cmd_arg_is(c, 1, "pause") || cmd_arg_is(c, 1, "unpause")))
+        return 1;
     if (!cmd_arg_is(c, 0, "config"))
         return 0;
     for (int i = 1; i < c->argc; i++)
@@ -279,6 +288,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static int ready;
     struct client *c;
     size_t off = 0;
+    int flags_before;
     char err[256];
 
     if (!ready) {
@@ -300,8 +310,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         c->argv = c->req.argv;
         if (c->argc == 0 || fz_refused(c))
             continue;
+        flags_before = c->flags;
         cmd_execute(c);
-        fz_check_output(c, &c->argv[0]);
+        fz_check_output(c, flags_before, &c->argv[0]);
     }
     fz_client_free(c);
     if (store_check(server.store, err, sizeof(err)) != STORE_OK) {
