@@ -11,6 +11,7 @@
 #include <event2/buffer.h>
 
 #include "common/omk_thread.h"
+#include "daemon/acl.h"
 #include "daemon/blocking.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
@@ -44,15 +45,11 @@ void cmd_quit(struct client *c)
     c->flags |= CLIENT_CLOSE_AFTER_REPLY;
 }
 
-/* Check 'user'/'pass' against requirepass (user "default" only). Returns 1 if they
- * authenticate. With no requirepass set, the default user takes any password. */
+/* Log 'c' in as 'user' with 'pass' (acl.c: the user's passwords, or nopass). Returns 1
+ * if they authenticate; a failure is in the ACL LOG. */
 static int conn_check_password(struct client *c, struct omk_slice user, struct omk_slice pass)
 {
-    if (user.len != 7 || memcmp(user.p, "default", 7) != 0)
-        return 0;
-    if (!server.cfg.auth_required) /* the default user has no password: any one works */
-        return 1;
-    if (cfg_requirepass_check(&server.cfg, pass.p, pass.len))
+    if (acl_authenticate(c, user, pass))
         return 1;
     OMK_LOG_RATELIMITED(OMK_LOG_WARNING, "Wrong password from client id=%llu addr=%s",
                         (unsigned long long)c->id, c->addr);
@@ -70,7 +67,7 @@ void cmd_auth(struct client *c)
         reply_err_syntax(c);
         return;
     }
-    if (c->argc == 2 && !server.cfg.auth_required) {
+    if (c->argc == 2 && acl_default_nopass()) {
         reply_error(c, "ERR AUTH <password> called without any password configured for the "
                        "default user. Are you sure your configuration is correct?");
         return;
@@ -78,7 +75,6 @@ void cmd_auth(struct client *c)
     if (c->argc == 3)
         user = c->argv[1];
     if (conn_check_password(c, user, c->argv[c->argc - 1])) {
-        c->authenticated = 1;
         reply_ok(c);
     } else {
         reply_error(c, wrongpass);
@@ -135,7 +131,6 @@ void cmd_hello(struct client *c)
                 reply_error(c, wrongpass);
                 return;
             }
-            c->authenticated = 1;
             i += 2;
         } else if (cmd_arg_is(c, i, "setname") && more >= 1) {
             name = c->argv[++i];
@@ -192,16 +187,25 @@ static void client_describe(struct evbuffer *b, const struct client *x, int64_t 
 {
     int idx = atomic_load_explicit(&x->last_cmd_idx, memory_order_relaxed);
     int64_t last_us = atomic_load_explicit(&x->last_us, memory_order_relaxed);
+    char user[128];
 
+    acl_user_name(x->user, user, sizeof(user)); /* x->user changes under clients_lock */
     evbuffer_add_printf(b,
                         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
                         "sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
-                        "obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d\n",
+                        "obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=%s redir=-1 resp=%d\n",
                         (unsigned long long)x->id, x->addr, x->laddr, x->fd, x->name ? x->name : "",
                         (long long)((now_ms - x->ctime_ms) / 1000),
                         (long long)((now_us > last_us ? now_us - last_us : 0) / 1000000),
                         atomic_load_explicit(&x->parked, memory_order_relaxed) ? "b" : "N", x->db,
-                        idx >= 0 ? cmd_table[idx].name : "NULL", x->proto);
+                        idx >= 0 ? cmd_table[idx].name : "NULL", user, x->proto);
+}
+
+void conn_describe(struct evbuffer *b, struct client *c)
+{
+    omk_mutex_lock(&c->worker->clients_lock);
+    client_describe(b, c, omk_now_ms(), omk_mono_us());
+    omk_mutex_unlock(&c->worker->clients_lock);
 }
 
 /* Whether client id 'id' is one of 'ids' ('n' of them; n 0: every id is). */

@@ -11,6 +11,7 @@
 
 #include <event2/buffer.h>
 
+#include "daemon/acl.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
 #include "daemon/info.h"
@@ -597,4 +598,11 @@ void cmd_debug(struct client *c)
         return;
     }
     cmd_dispatch_sub(c, "debug", debug_subs, OMK_ARRAY_LEN(debug_subs), CMD_SUB_ONE_ERROR);
+}
+
+/* ACL <subcommand> ...: users, their rules, the ACL LOG and the aclfile; the parsing
+ * and the replies live with the user store in acl.c. */
+void cmd_acl(struct client *c)
+{
+    acl_command(c);
 }

@@ -9,6 +9,7 @@
 #include "common/omk.h"
 #include "resp/resp.h"
 
+struct acl_user;
 struct block;
 struct store_reader;
 struct bufferevent;
@@ -31,6 +32,7 @@ struct client {
     int db;                      /* SELECTed database */
     int proto;                   /* 2 or 3 (HELLO) */
     int authenticated;
+    struct acl_user *user;       /* the user it runs as (acl.h), a reference held */
     size_t need;                 /* bytes the parser needs before it can progress */
     size_t in_counted;           /* input bytes already counted in net_in_bytes */
     struct resp_req req;
@@ -97,6 +99,9 @@ void conn_apply_timeout_all(struct worker *w);
  * reply passed an output limit (freeing 'c'), else give it back its idle timeout and run
  * the requests that arrived while it was parked. Owner thread. */
 void conn_unparked(struct client *c);
+
+/* Append c's CLIENT LIST line to 'b' (the ACL LOG's client-info). Owner thread. */
+void conn_describe(struct evbuffer *b, struct client *c);
 
 /* Close 'c' now, dropping unsent replies, and free it (owner thread). */
 void conn_free(struct client *c);

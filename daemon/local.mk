@@ -17,7 +17,8 @@ daemon_libomkdaemon_a_SOURCES = \
 	daemon/cmd_hyperloglog.c \
 	daemon/info.c daemon/info.h \
 	daemon/cfg.c daemon/cfg.h \
-	daemon/log.c daemon/log.h
+	daemon/log.c daemon/log.h \
+	daemon/acl.c daemon/acl.h daemon/acl_cats.c daemon/acl_cats.h
 daemon_libomkdaemon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS)
 
 bin_PROGRAMS += daemon/omenkv-server
