@@ -1097,7 +1097,8 @@ static int acl_selector_check(const struct acl_selector *s, const struct acl_req
     struct acl_key_arg ka = {s, r};
 
     *pos = 0;
-    if (!(s->flags & ACL_SEL_ALLCOMMANDS) && !acl_bit(s, r->id)) {
+    /* Commands allowed before AUTH (AUTH, HELLO, QUIT) are never refused by the rules. */
+    if (!(s->flags & ACL_SEL_ALLCOMMANDS) && !(r->d->flags & CMD_NOAUTH) && !acl_bit(s, r->id)) {
         int farg = 0;
 
         for (size_t i = 0; r->argc > 1 && i < s->nfargs && !farg; i++)
@@ -1273,7 +1274,7 @@ int acl_authenticate(struct client *c, struct omk_slice user, struct omk_slice p
     }
     pthread_rwlock_unlock(&acl_lock);
     if (!ok) {
-        acl_log_add(c, ACL_DENIED_AUTH, (struct omk_slice){"auth", 4}, user);
+        acl_log_add(c, ACL_DENIED_AUTH, c->argv[0], user); /* "AUTH", "hello": as sent */
         return 0;
     }
     acl_user_release(old);
