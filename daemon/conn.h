@@ -34,6 +34,8 @@ struct client {
     int authenticated;
     struct acl_user *user;       /* the user it runs as (acl.h), a reference held */
     size_t need;                 /* bytes the parser needs before it can progress */
+    size_t expanded;             /* 'need' the input buffer was last expanded for, and the
+                                  * bytes reserved for it in server.large_requests_bytes */
     size_t in_counted;           /* input bytes already counted in net_in_bytes */
     struct resp_req req;
     int argc;                    /* the request being executed */

@@ -102,6 +102,7 @@ HEADER_TUS = tests/unit/hdr/common/omk.c tests/unit/hdr/common/omk_thread.c \
 	tests/unit/hdr/store/strval.c \
 	tests/unit/hdr/store/hll.c \
 	tests/unit/hdr/daemon/acl.c tests/unit/hdr/daemon/acl_cats.c \
+	tests/unit/hdr/store/bits.c \
 	tests/unit/hdr/daemon/cfg.c tests/unit/hdr/daemon/cmd.c tests/unit/hdr/daemon/conn.c \
 	tests/unit/hdr/daemon/blocking.c tests/unit/hdr/daemon/info.c \
 	tests/unit/hdr/daemon/log.c tests/unit/hdr/daemon/multi.c tests/unit/hdr/daemon/pass.c \
@@ -205,3 +206,12 @@ tests_integ_test_acl_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_acl_LDADD = $(INTEG_LDADD)
 tests_unit_test_acl_SOURCES = tests/unit/test_acl.c tests/tap.h daemon/acl_cats.c
 tests_unit_test_acl_LDADD = common/libomkcommon.a
+
+# Issue 22's bitmaps: every command and error, bitmaps across fragments and the fragment
+# threshold, ranges against a model (tests/integ/test_bitmap.c).
+BITMAP_INTEG = tests/integ/test_bitmap
+check_PROGRAMS += $(BITMAP_INTEG)
+TESTS += $(BITMAP_INTEG)
+$(BITMAP_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_bitmap_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_bitmap_LDADD = $(INTEG_LDADD)
