@@ -159,6 +159,7 @@ static const struct cfg_row cfg_table[] = {
     /* Redis: 1..128, default 1. omenkv: 0 = one worker per core, the default. */
     CFG_INT("io-threads", io_threads, 0, 128, "0", CFG_IMMUTABLE),
     CFG_STR("requirepass", requirepass, "", 0),
+    CFG_STR("aclfile", aclfile, "", CFG_IMMUTABLE),
     CFG_ENUM("enable-debug-command", enable_debug_command, cfg_debug_names, "no",
              CFG_IMMUTABLE),
     CFG_MEM("proto-max-bulk-len", proto_max_bulk_len, 1 * MB, LLONG_MAX, "512mb", 0),

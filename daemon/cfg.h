@@ -99,6 +99,7 @@ struct server_config {
     /* security */
     char *requirepass;              /* requirepass: "" = none; guarded by 'lock' */
     _Atomic bool auth_required;     /* derived: requirepass is not "" */
+    char *aclfile;                  /* aclfile: the ACL users file, "" = none; start-up */
     _Atomic int enable_debug_command; /* enable-debug-command (cfg_debug_command); start-up */
     /* limits */
     _Atomic long long proto_max_bulk_len;        /* proto-max-bulk-len: bytes */

@@ -30,7 +30,7 @@
  *                            waiting output
  *   events                   r: reading, w: waiting to write (the bufferevent's state)
  *   cmd                      the last command, "client|list" for a subcommand
- *   user                     "default" (there are no other users until ACL exists)
+ *   user                     the ACL user the client is logged in as (acl.c)
  *   redir                    -1 (client tracking is not built) */
 #include "config.h"
 
@@ -42,6 +42,7 @@
 #include <event2/event.h>
 
 #include "common/omk_thread.h"
+#include "daemon/acl.h"
 #include "daemon/clientinfo.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
@@ -160,7 +161,7 @@ static void client_describe(struct evbuffer *b, struct client *x, int self, int6
     long long qbuf, argv_mem = 0, multi_mem, out, obl, oll, omem, tot;
     int flags, events, multi, sub, psub, ssub;
     struct flag_state st;
-    char fl[16], cmdname[64];
+    char fl[16], cmdname[64], user[128];
 
     if (self)
         client_snapshot(x); /* live values */
@@ -184,6 +185,7 @@ static void client_describe(struct evbuffer *b, struct client *x, int self, int6
     st.dirty = atomic_load_explicit(&s->watch_dirty, memory_order_relaxed);
     st.subscribed = sub + psub + ssub > 0;
     client_flags_str(fl, flags, &st);
+    acl_user_name(x->user, user, sizeof(user)); /* x->user changes under clients_lock */
     if (idx < 0)
         snprintf(cmdname, sizeof(cmdname), "NULL");
     else if (sub_name)
@@ -194,13 +196,13 @@ static void client_describe(struct evbuffer *b, struct client *x, int self, int6
         b,
         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%d "
         "psub=%d ssub=%d multi=%d qbuf=%lld qbuf-free=0 argv-mem=%lld multi-mem=%lld rbs=0 "
-        "rbp=%lld obl=%lld oll=%lld omem=%lld tot-mem=%lld events=%s%s cmd=%s user=default "
+        "rbp=%lld obl=%lld oll=%lld omem=%lld tot-mem=%lld events=%s%s cmd=%s user=%s "
         "redir=-1 resp=%d\n",
         (unsigned long long)x->id, x->addr, x->laddr, x->fd, x->name ? x->name : "",
         (long long)((now_ms - x->ctime_ms) / 1000), idle, fl,
         atomic_load_explicit(&s->db, memory_order_relaxed), sub, psub, ssub, multi, qbuf,
         argv_mem, multi_mem, atomic_load_explicit(&s->out_peak, memory_order_relaxed), obl, oll,
-        omem, tot, (events & EV_READ) ? "r" : "", (events & EV_WRITE) ? "w" : "", cmdname,
+        omem, tot, (events & EV_READ) ? "r" : "", (events & EV_WRITE) ? "w" : "", cmdname, user,
         atomic_load_explicit(&s->proto, memory_order_relaxed));
 }
 
@@ -290,6 +292,13 @@ void client_list_sub(struct client *c)
 }
 
 /* CLIENT INFO */
+void client_describe_self(struct evbuffer *b, struct client *c)
+{
+    omk_mutex_lock(&c->worker->clients_lock);
+    client_describe(b, c, 1, omk_now_ms(), omk_mono_us());
+    omk_mutex_unlock(&c->worker->clients_lock);
+}
+
 void client_info_sub(struct client *c)
 {
     struct list_filter f = {.only_self = 1, .type = -1};
@@ -302,6 +311,7 @@ struct kill_filter {
     long long id;                 /* 0: any */
     int type;                     /* enum client_type, -1: any */
     struct omk_slice addr, laddr; /* len 0: any */
+    struct omk_slice user;        /* an ACL user's name, p NULL: any */
     int skipme;                   /* do not kill the caller */
 };
 
@@ -317,7 +327,13 @@ static int kill_matches(const struct kill_filter *f, const struct client *x,
         return 0;
     if (f->id && (unsigned long long)f->id != x->id)
         return 0;
-    /* USER: every client is the default user's until ACL exists (checked when parsed). */
+    if (f->user.p) { /* the caller holds x's clients_lock, under which x->user changes */
+        char name[128];
+
+        acl_user_name(x->user, name, sizeof(name));
+        if (strlen(name) != f->user.len || memcmp(name, f->user.p, f->user.len) != 0)
+            return 0;
+    }
     if (f->skipme && x == self)
         return 0;
     return 1;
@@ -348,11 +364,11 @@ static int kill_parse_or_reply(struct client *c, struct kill_filter *f)
         } else if (cmd_arg_is(c, i, "laddr") && more) {
             f->laddr = *v;
         } else if (cmd_arg_is(c, i, "user") && more) {
-            /* The ACL work of issue 23 looks the user up here; "default" is the only one. */
-            if (v->len != 7 || memcmp(v->p, "default", 7) != 0) {
+            if (!acl_user_exists(*v)) {
                 reply_error_fmt(c, "ERR No such user '%.*s'", reply_user_len(v->len), v->p);
                 return 0;
             }
+            f->user = *v;
         } else if (cmd_arg_is(c, i, "skipme") && more) {
             if (cmd_word_is(v, "yes")) {
                 f->skipme = 1;

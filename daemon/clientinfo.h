@@ -13,6 +13,9 @@ void client_snapshot(struct client *c);
  * subcommand handlers, on the request in c->argv. */
 void client_list_sub(struct client *c);
 void client_info_sub(struct client *c);
+
+/* Append c's CLIENT LIST line to 'b' (the ACL LOG's client-info). Owner thread. */
+void client_describe_self(struct evbuffer *b, struct client *c);
 void client_kill_sub(struct client *c);
 
 #endif

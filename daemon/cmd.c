@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "daemon/acl.h"
 #include "daemon/blocking.h"
 #include "daemon/cmd.h"
 #include "daemon/cmd_keyspecs.h"
@@ -227,6 +228,14 @@ static void cmd_execute_one(struct client *c)
     }
     if (!c->authenticated && !(d->flags & CMD_NOAUTH)) {
         reply_error(c, "NOAUTH Authentication required.");
+        worker_stat_add(&st->rejected, 1);
+        multi_abort(c);
+        return;
+    }
+    /* ACL: one flag test for a user allowed everything (the default user's usual
+     * state); otherwise acl.c checks the command, its keys and channels, and replies
+     * NOPERM. A stand-in client (blocking.c) has no user and runs as its owner did. */
+    if (c->user && !acl_user_open(c->user) && !acl_check_or_reply(c, d)) {
         worker_stat_add(&st->rejected, 1);
         multi_abort(c);
         return;

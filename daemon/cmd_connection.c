@@ -11,6 +11,7 @@
 #include <event2/buffer.h>
 
 #include "common/omk_thread.h"
+#include "daemon/acl.h"
 #include "daemon/blocking.h"
 #include "daemon/clientinfo.h"
 #include "daemon/cmd.h"
@@ -48,15 +49,11 @@ void cmd_quit(struct client *c)
     c->flags |= CLIENT_CLOSE_AFTER_REPLY;
 }
 
-/* Check 'user'/'pass' against requirepass (user "default" only). Returns 1 if they
- * authenticate. With no requirepass set, the default user takes any password. */
+/* Log 'c' in as 'user' with 'pass' (acl.c: the user's passwords, or nopass). Returns 1
+ * if they authenticate; a failure is in the ACL LOG. */
 static int conn_check_password(struct client *c, struct omk_slice user, struct omk_slice pass)
 {
-    if (user.len != 7 || memcmp(user.p, "default", 7) != 0)
-        return 0;
-    if (!server.cfg.auth_required) /* the default user has no password: any one works */
-        return 1;
-    if (cfg_requirepass_check(&server.cfg, pass.p, pass.len))
+    if (acl_authenticate(c, user, pass))
         return 1;
     OMK_LOG_RATELIMITED(OMK_LOG_WARNING, "Wrong password from client id=%llu addr=%s",
                         (unsigned long long)c->id, c->addr);
@@ -74,7 +71,7 @@ void cmd_auth(struct client *c)
         reply_err_syntax(c);
         return;
     }
-    if (c->argc == 2 && !server.cfg.auth_required) {
+    if (c->argc == 2 && acl_default_nopass()) {
         reply_error(c, "ERR AUTH <password> called without any password configured for the "
                        "default user. Are you sure your configuration is correct?");
         return;
@@ -82,7 +79,6 @@ void cmd_auth(struct client *c)
     if (c->argc == 3)
         user = c->argv[1];
     if (conn_check_password(c, user, c->argv[c->argc - 1])) {
-        c->authenticated = 1;
         reply_ok(c);
     } else {
         reply_error(c, wrongpass);
@@ -139,7 +135,6 @@ void cmd_hello(struct client *c)
                 reply_error(c, wrongpass);
                 return;
             }
-            c->authenticated = 1;
             i += 2;
         } else if (cmd_arg_is(c, i, "setname") && more >= 1) {
             name = c->argv[++i];

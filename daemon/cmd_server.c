@@ -11,6 +11,7 @@
 
 #include <event2/buffer.h>
 
+#include "daemon/acl.h"
 #include "daemon/cmd.h"
 #include "daemon/cmd_keyspecs.h"
 #include "daemon/conn.h"
@@ -756,4 +757,11 @@ void cmd_monitor(struct client *c)
         return;
     monitor_start(c);
     reply_ok(c);
+}
+
+/* ACL <subcommand> ...: users, their rules, the ACL LOG and the aclfile; the parsing
+ * and the replies live with the user store in acl.c. */
+void cmd_acl(struct client *c)
+{
+    acl_command(c);
 }

@@ -43,6 +43,7 @@
 #include <event2/event.h>
 
 #include "common/omk_thread.h"
+#include "daemon/acl.h"
 #include "daemon/blocking.h"
 #include "daemon/clientinfo.h"
 #include "daemon/cmd.h"
@@ -141,7 +142,9 @@ void conn_accept(struct worker *w, int fd)
     c->fd = fd;
     c->worker = w;
     c->proto = 2;
-    c->authenticated = !server.cfg.auth_required;
+    c->user = acl_default_user();
+    acl_user_retain(c->user);
+    c->authenticated = acl_default_lets_in();
     c->ctime_ms = omk_now_ms();
     atomic_init(&c->last_us, omk_mono_us());
     atomic_init(&c->last_cmd_idx, -1);
@@ -219,6 +222,7 @@ void conn_free(struct client *c)
     pass_forget(c);
     bufferevent_free(c->bev); /* closes the fd */
     resp_req_deinit(&c->req);
+    acl_user_release(c->user);
     omk_free(c->name);
     omk_free(c);
     atomic_fetch_sub(&server.connected_clients, 1);

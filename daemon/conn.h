@@ -9,6 +9,7 @@
 #include "common/omk.h"
 #include "resp/resp.h"
 
+struct acl_user;
 struct block;
 struct monitor_sink;
 struct store_reader;
@@ -56,6 +57,7 @@ struct client {
     int db;                      /* SELECTed database */
     int proto;                   /* 2 or 3 (HELLO) */
     int authenticated;
+    struct acl_user *user;       /* the user it runs as (acl.h), a reference held */
     size_t need;                 /* bytes the parser needs before it can progress */
     size_t expanded;             /* 'need' the input buffer was last expanded for, and the
                                   * bytes reserved for it in server.large_requests_bytes */

@@ -22,7 +22,8 @@ daemon_libomkdaemon_a_SOURCES = \
 	daemon/info.c daemon/info.h \
 	daemon/slowlog.c daemon/slowlog.h \
 	daemon/cfg.c daemon/cfg.h \
-	daemon/log.c daemon/log.h
+	daemon/log.c daemon/log.h \
+	daemon/acl.c daemon/acl.h daemon/acl_cats.c daemon/acl_cats.h
 daemon_libomkdaemon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS)
 
 bin_PROGRAMS += daemon/omenkv-server

@@ -104,7 +104,7 @@ tests_integ_test_blocking_LDADD = $(INTEG_LDADD)
 # as the TAP main. A header that is not self-contained breaks this build, so make check
 # fails; the main checks each guard and that every header of these folders is listed.
 HEADER_TUS = tests/unit/hdr/common/omk.c tests/unit/hdr/common/omk_thread.c \
-	tests/unit/hdr/common/splitargs.c \
+	tests/unit/hdr/common/splitargs.c tests/unit/hdr/common/sha256.c \
 	tests/unit/hdr/index/index.c tests/unit/hdr/index/index_internal.c \
 	tests/unit/hdr/index/shard.c tests/unit/hdr/resp/resp.c \
 	tests/unit/hdr/store/store.c tests/unit/hdr/store/store_internal.c \
@@ -112,6 +112,7 @@ HEADER_TUS = tests/unit/hdr/common/omk.c tests/unit/hdr/common/omk_thread.c \
 	tests/unit/hdr/store/coll.c tests/unit/hdr/store/list.c tests/unit/hdr/store/zrank.c \
 	tests/unit/hdr/store/strval.c \
 	tests/unit/hdr/store/hll.c \
+	tests/unit/hdr/daemon/acl.c tests/unit/hdr/daemon/acl_cats.c \
 	tests/unit/hdr/store/bits.c \
 	tests/unit/hdr/daemon/cfg.c tests/unit/hdr/daemon/cmd.c tests/unit/hdr/daemon/cmd_keyspecs.c tests/unit/hdr/daemon/conn.c \
 	tests/unit/hdr/daemon/blocking.c tests/unit/hdr/daemon/info.c \
@@ -206,6 +207,18 @@ TESTS += $(HLL_INTEG)
 $(HLL_INTEG): daemon/omenkv-server$(EXEEXT)
 tests_integ_test_hll_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_hll_LDADD = $(INTEG_LDADD)
+
+# Issue 23's ACL users: every ACL subcommand, AUTH/HELLO with a user name, NOPERM
+# refusals, the ACL LOG and the aclfile (tests/integ/test_acl.c); SHA-256 vectors and the
+# ACL's command table (tests/unit/test_acl.c).
+ACL_INTEG = tests/integ/test_acl
+check_PROGRAMS += $(ACL_INTEG) tests/unit/test_acl
+TESTS += $(ACL_INTEG) tests/unit/test_acl
+$(ACL_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_acl_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_acl_LDADD = $(INTEG_LDADD)
+tests_unit_test_acl_SOURCES = tests/unit/test_acl.c tests/tap.h daemon/acl_cats.c
+tests_unit_test_acl_LDADD = common/libomkcommon.a
 
 # Issue 22's bitmaps: every command and error, bitmaps across fragments and the fragment
 # threshold, ranges against a model (tests/integ/test_bitmap.c).

@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "config": "get set resetstat rewrite help".split(),
     "object": "encoding freq idletime refcount help".split(),
     "slowlog": "get len reset help".split(),
+    "acl": "setuser getuser deluser list users whoami cat log genpass dryrun load save help".split(),
     "latency": "latest history reset histogram doctor graph help".split(),
 }
 

@@ -37,6 +37,7 @@
 
 #include "common/omk.h"
 #include "common/omk_thread.h"
+#include "daemon/acl.h"
 #include "daemon/cfg.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
@@ -221,6 +222,7 @@ static void fz_init(void)
         abort();
     }
     cmd_init();
+    acl_init();
     server.main_base = event_base_new(); /* INFO names its method; no loop runs */
     fz_worker.base = server.main_base;
     fz_worker.scratch = evbuffer_new();
@@ -240,7 +242,9 @@ static struct client *fz_client_new(void)
     c->fd = -1;
     c->worker = &fz_worker;
     c->proto = 2;
-    c->authenticated = !server.cfg.auth_required;
+    c->user = acl_default_user();
+    acl_user_retain(c->user);
+    c->authenticated = acl_default_lets_in();
     c->ctime_ms = omk_now_ms();
     atomic_init(&c->last_us, omk_mono_us());
     atomic_init(&c->last_cmd_idx, -1);
@@ -262,6 +266,7 @@ static void fz_client_free(struct client *c)
     multi_reset(c);
     resp_req_deinit(&c->req);
     evbuffer_free(c->out);
+    acl_user_release(c->user);
     omk_free(c->name);
     omk_free(c);
     atomic_fetch_sub(&server.connected_clients, 1);

@@ -669,7 +669,7 @@ static void test_get(void)
 {
     static const char *const all[] = {
         "port", "bind", "protected-mode", "tcp-backlog", "tcp-keepalive", "timeout",
-        "maxclients", "io-threads", "requirepass", "enable-debug-command",
+        "maxclients", "io-threads", "requirepass", "aclfile", "enable-debug-command",
         "proto-max-bulk-len", "client-query-buffer-limit", "large-requests-max-memory",
         "client-output-buffer-limit",
         "maxmemory", "maxmemory-policy", "cache-max-value-size",
