@@ -15,6 +15,7 @@
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
 #include "daemon/log.h"
+#include "daemon/pubsub.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
 
@@ -23,6 +24,12 @@ void cmd_ping(struct client *c)
 {
     if (c->argc > 2) {
         reply_err_arity(c);
+        return;
+    }
+    if (c->proto == 2 && pubsub_subscribed(c)) { /* Redis' answer in subscribed mode */
+        reply_array_len(c, 2);
+        reply_bulk_cstr(c, "pong");
+        reply_bulk(c, c->argc == 2 ? c->argv[1].p : "", c->argc == 2 ? c->argv[1].len : 0);
         return;
     }
     if (c->argc == 2)
@@ -157,6 +164,7 @@ void cmd_hello(struct client *c)
     if (have_name)
         conn_set_name(c, name);
     c->proto = (int)ver;
+    pubsub_proto_changed(c);
     reply_map_len(c, 7);
     reply_bulk_cstr(c, "server");
     reply_bulk_cstr(c, "redis");

@@ -133,6 +133,9 @@ void worker_reap(struct worker *w);
 /* Wake worker 'w' to answer its parked clients that blocking.c queued (any thread). */
 void worker_wake_blocked(struct worker *w);
 
+/* Wake worker 'w' to deliver the messages pubsub.c queued for its clients (any thread). */
+void worker_wake_pubsub(struct worker *w);
+
 /* Ask every worker to give its clients the timeout the config holds now: CONFIG SET
  * timeout applies to connections already open, as in Redis. Any thread; the workers do
  * it on their next loop iteration. */

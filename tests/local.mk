@@ -104,6 +104,7 @@ HEADER_TUS = tests/unit/hdr/common/omk.c tests/unit/hdr/common/omk_thread.c \
 	tests/unit/hdr/daemon/cfg.c tests/unit/hdr/daemon/cmd.c tests/unit/hdr/daemon/conn.c \
 	tests/unit/hdr/daemon/blocking.c tests/unit/hdr/daemon/info.c \
 	tests/unit/hdr/daemon/log.c tests/unit/hdr/daemon/multi.c tests/unit/hdr/daemon/pass.c \
+	tests/unit/hdr/daemon/pubsub.c \
 	tests/unit/hdr/daemon/reply.c tests/unit/hdr/daemon/server.c \
 	tests/unit/hdr/clients/hist.c tests/unit/hdr/clients/keydist.c
 check_PROGRAMS += tests/unit/test_headers
