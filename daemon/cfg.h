@@ -104,6 +104,7 @@ struct server_config {
     /* limits */
     _Atomic long long proto_max_bulk_len;        /* proto-max-bulk-len: bytes */
     _Atomic long long client_query_buffer_limit; /* client-query-buffer-limit: bytes */
+    _Atomic long long large_requests_max_memory; /* large-requests-max-memory: bytes, 0 auto */
     struct cfg_obuf_limit obuf_limits[CFG_OBUF_CLASSES]; /* client-output-buffer-limit */
     _Atomic long long maxmemory;    /* maxmemory: value cache bytes, 0 = 25% of RAM */
     _Atomic int maxmemory_policy;   /* maxmemory-policy (cfg_maxmemory_policy) */

@@ -101,6 +101,8 @@ struct server {
     _Atomic uint64_t total_connections;
     _Atomic uint64_t rejected_connections;
     _Atomic int shutting_down;
+    _Atomic long long large_requests_bytes; /* bytes reserved by large requests being read
+                                             * (conn.c, large-requests-max-memory) */
     char executable[4096];
     long long rocksdb_open_files; /* set before the store opens: the table files RocksDB
                                    * may keep open (server_fds_fit); then immutable */
