@@ -180,8 +180,9 @@ void conn_apply_timeout(struct client *c)
     int t = server.cfg.timeout;
     struct timeval tv = {t, 0};
 
-    /* Idle for reading, or not reading its replies while some are pending. */
-    if (t > 0 && !blocking_parked(c))
+    /* Idle for reading, or not reading its replies while some are pending. Subscribers
+     * wait for messages, as parked clients wait for keys: Redis exempts both. */
+    if (t > 0 && !blocking_parked(c) && !pubsub_subscribed(c))
         bufferevent_set_timeouts(c->bev, &tv, &tv);
     else
         bufferevent_set_timeouts(c->bev, NULL, NULL);

@@ -93,8 +93,8 @@ void conn_stream_start(struct client *c, struct store_reader *r);
 int conn_may_stream(const struct client *c);
 
 /* Give 'c' the idle timeout the config holds now (timeout; 0: none), for reading and
- * for writing pending replies; the clock restarts. A parked client gets none. Owner
- * thread. */
+ * for writing pending replies; the clock restarts. A parked client, and one with a
+ * subscription (pubsub.c), gets none. Owner thread. */
 void conn_apply_timeout(struct client *c);
 
 /* conn_apply_timeout() for every client of worker 'w' (CONFIG SET timeout). Owner

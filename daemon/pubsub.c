@@ -97,9 +97,33 @@ static int ps_nworkers;
 /* The worker whose thread this is, or NULL (not a worker). */
 static __thread struct worker *tls_worker;
 
-/* This thread's flags of the workers a publish must wake, ps_nworkers of them: made on
- * its first publish, never freed (one per thread that publishes). */
+/* This thread's flags of the workers it must write to once it leaves ps_lock
+ * (PS_WAKE_*), ps_nworkers of them: made on first use, never freed (one per thread that
+ * publishes). No pipe is written under ps_lock: a worker waiting for the lock does not
+ * read its pipe. */
 static __thread unsigned char *tls_wake;
+#define PS_WAKE_DELIVER 0x1 /* deliver its queued mailboxes */
+#define PS_WAKE_REAP 0x2    /* close its clients marked kill_requested */
+
+/* This thread's wake flags, cleared (before taking ps_lock). */
+static unsigned char *ps_wake_flags(void)
+{
+    if (!tls_wake)
+        tls_wake = omk_calloc((size_t)ps_nworkers, 1);
+    return tls_wake;
+}
+
+/* Send the wake-ups 'wake' collected, and clear them (after leaving ps_lock). */
+static void ps_wake_send(unsigned char *wake)
+{
+    for (int i = 0; i < ps_nworkers; i++) {
+        if (wake[i] & PS_WAKE_DELIVER)
+            worker_wake_pubsub(&server.workers[i]);
+        if (wake[i] & PS_WAKE_REAP)
+            worker_reap(&server.workers[i]);
+        wake[i] = 0;
+    }
+}
 
 /* The message type words, by kind (Redis' shared.messagebulk ...). */
 static const char *const ps_msg_word[PUBSUB_KINDS] = {"message", "pmessage", "smessage"};
@@ -272,7 +296,7 @@ static size_t ps_mbox_move(struct pubsub_client *pc)
 
     if (n == 0 || c->reader)
         return 0;
-    if (pc->closing || (c->flags & CLIENT_CLOSING)) {
+    if (pc->closing || (c->flags & (CLIENT_CLOSING | CLIENT_CLOSE_AFTER_REPLY))) {
         evbuffer_drain(pc->mbox, n);
         return 0;
     }
@@ -284,21 +308,21 @@ static size_t ps_mbox_move(struct pubsub_client *pc)
 }
 
 /* Close pc's client, which passed an output limit (ps_lock held): nothing more is
- * delivered to it and its worker frees it (conn_reap). */
-static void ps_close_client(struct pubsub_client *pc)
+ * delivered to it, and its worker, woken through 'wake', frees it (conn_reap). */
+static void ps_close_client(struct pubsub_client *pc, unsigned char *wake)
 {
     pc->closing = 1;
     evbuffer_drain(pc->mbox, evbuffer_get_length(pc->mbox));
     atomic_store(&pc->c->kill_requested, 1);
-    worker_reap(pc->w);
+    wake[pc->w->id] |= PS_WAKE_REAP;
 }
 
 /* After output was added to c (owner thread, ps_lock held): close it if that passed an
  * output limit. */
-static void ps_check_output(struct pubsub_client *pc)
+static void ps_check_output(struct pubsub_client *pc, unsigned char *wake)
 {
     if (!pc->closing && conn_check_obuf_limits(pc->c))
-        ps_close_client(pc);
+        ps_close_client(pc, wake);
 }
 
 void pubsub_subscribe(struct client *c, enum pubsub_kind k, struct omk_slice name)
@@ -308,6 +332,8 @@ void pubsub_subscribe(struct client *c, enum pubsub_kind k, struct omk_slice nam
     struct pubsub_client *pc;
     struct ps_chan *ch;
     long long count;
+
+    int was_subscribed = pubsub_subscribed(c);
 
     omk_mutex_lock(&ps_lock);
     pc = ps_client(c);
@@ -335,6 +361,8 @@ void pubsub_subscribe(struct client *c, enum pubsub_kind k, struct omk_slice nam
     count = ps_reply_count(pc, k);
     ps_publish_counts(c, pc);
     omk_mutex_unlock(&ps_lock);
+    if (!was_subscribed)
+        conn_apply_timeout(c); /* a subscriber is never idle */
 
     reply_push_len(c, 3);
     reply_bulk_cstr(c, ps_sub_word[k]);
@@ -357,6 +385,7 @@ static void ps_reply_unsub(struct client *c, enum pubsub_kind k, const char *nam
 
 void pubsub_unsubscribe(struct client *c, enum pubsub_kind k, const struct omk_slice *name)
 {
+    int was_subscribed = pubsub_subscribed(c);
     struct pubsub_client *pc;
 
     omk_mutex_lock(&ps_lock);
@@ -392,6 +421,8 @@ void pubsub_unsubscribe(struct client *c, enum pubsub_kind k, const struct omk_s
     }
     ps_publish_counts(c, pc);
     omk_mutex_unlock(&ps_lock);
+    if (was_subscribed && !pubsub_subscribed(c))
+        conn_apply_timeout(c); /* idle again like any client */
 }
 
 int pubsub_subscribed(const struct client *c)
@@ -481,7 +512,7 @@ static void ps_deliver(struct pubsub_client *pc, enum pubsub_kind k, const struc
         before = evbuffer_get_length(c->out);
         ps_encode(c->out, pc->proto, k, pat, channel, clen, msg, mlen);
         worker_stat_add(&c->worker->stats.net_out_bytes, evbuffer_get_length(c->out) - before);
-        ps_check_output(pc);
+        ps_check_output(pc, wake);
         return;
     }
     ps_encode(pc->mbox, pc->proto, k, pat, channel, clen, msg, mlen);
@@ -492,7 +523,7 @@ static void ps_deliver(struct pubsub_client *pc, enum pubsub_kind k, const struc
                 "for overcoming of output buffer limits.",
                 (unsigned long long)pc->c->id, pc->c->addr, pc->c->laddr,
                 evbuffer_get_length(pc->mbox), "NULL");
-        ps_close_client(pc);
+        ps_close_client(pc, wake);
         return;
     }
     if (!pc->queued) {
@@ -503,7 +534,7 @@ static void ps_deliver(struct pubsub_client *pc, enum pubsub_kind k, const struc
         q->head = pc;
         if (!q->woken) {
             q->woken = 1;
-            wake[pc->w->id] = 1;
+            wake[pc->w->id] |= PS_WAKE_DELIVER;
         }
     }
 }
@@ -512,13 +543,10 @@ long long pubsub_publish(const char *channel, size_t clen, const char *msg, size
                          int shard)
 {
     enum pubsub_kind k = shard ? PUBSUB_SHARD : PUBSUB_CHANNEL;
+    unsigned char *wake = ps_wake_flags();
     long long receivers = 0;
-    unsigned char *wake;
     struct ps_chan *ch;
 
-    if (!tls_wake)
-        tls_wake = omk_calloc((size_t)ps_nworkers, 1);
-    wake = tls_wake;
     omk_mutex_lock(&ps_lock);
     ch = ps_find(&ps_tables[k], channel, clen, omk_hash(channel, clen));
     if (ch)
@@ -532,17 +560,14 @@ long long pubsub_publish(const char *channel, size_t clen, const char *msg, size
                 ps_deliver(s->pc, PUBSUB_PATTERN, pat, channel, clen, msg, mlen, wake);
         }
     omk_mutex_unlock(&ps_lock);
-    for (int i = 0; i < ps_nworkers; i++)
-        if (wake[i]) {
-            wake[i] = 0;
-            worker_wake_pubsub(&server.workers[i]);
-        }
+    ps_wake_send(wake);
     return receivers;
 }
 
 void pubsub_worker_deliver(struct worker *w)
 {
     struct ps_wq *q = &ps_wqs[w->id];
+    unsigned char *wake = ps_wake_flags();
 
     omk_mutex_lock(&ps_lock);
     q->woken = 0;
@@ -552,19 +577,24 @@ void pubsub_worker_deliver(struct worker *w)
         q->head = pc->qnext;
         pc->queued = 0;
         if (ps_mbox_move(pc) > 0)
-            ps_check_output(pc);
+            ps_check_output(pc, wake);
     }
     omk_mutex_unlock(&ps_lock);
+    ps_wake_send(wake);
 }
 
 void pubsub_flush(struct client *c)
 {
+    unsigned char *wake;
+
     if (!c->pubsub)
         return;
+    wake = ps_wake_flags();
     omk_mutex_lock(&ps_lock);
     if (ps_mbox_move(c->pubsub) > 0)
-        ps_check_output(c->pubsub);
+        ps_check_output(c->pubsub, wake);
     omk_mutex_unlock(&ps_lock);
+    ps_wake_send(wake);
 }
 
 /* ---- introspection ------------------------------------------------------------------ */

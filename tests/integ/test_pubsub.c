@@ -3,8 +3,9 @@
  * checked as raw bytes in RESP2 and RESP3 (push messages); the RESP2 subscribed mode
  * and its error; publishers and subscribers on different workers (receiver counts,
  * per-publisher order); a subscriber that never reads, closed at the pubsub output
- * limit while the server's memory stays bounded; and transactions: no-multi commands,
- * WATCH and MULTI inside MULTI, SUBSCRIBE and SSUBSCRIBE inside EXEC. */
+ * limit while the server's memory stays bounded; no idle timeout for subscribers; and
+ * transactions: no-multi commands, WATCH and MULTI inside MULTI, SUBSCRIBE and
+ * SSUBSCRIBE inside EXEC. */
 #include "config.h"
 
 #include <errno.h>
@@ -528,6 +529,33 @@ static void test_multi(const struct tserver *s)
     close(fd);
 }
 
+/* A subscriber is never closed as idle (timeout), as in Redis; another client is. Every
+ * other connection of the test idles too and may be closed: this runs last. */
+static void test_idle_timeout(const struct tserver *s)
+{
+    redisContext *admin = ts_connect(s), *pub;
+    int sub = ts_raw_connect(s), idle = ts_raw_connect(s), eof = 0;
+    char buf[256];
+
+    is_status(cmd(admin, "CONFIG SET timeout 1"), "OK", "CONFIG SET timeout 1");
+    redisFree(admin);
+    px_send(sub, "SUBSCRIBE idle.ch");
+    px_expect(sub, "*3\r\n$9\r\nsubscribe\r\n$7\r\nidle.ch\r\n:1\r\n", "subscribe");
+    px_send(idle, "PING");
+    px_expect(idle, "+PONG\r\n", "an ordinary client");
+    ts_sleep_ms(3500);
+    px_read(idle, buf, sizeof(buf) - 1, 2000, &eof);
+    ok(eof, "the idle ordinary client was closed");
+    pub = ts_connect(s);
+    is_integer(cmd(pub, "PUBLISH idle.ch still"), 1, "the idle subscriber is still there");
+    px_expect(sub, "*3\r\n$7\r\nmessage\r\n$7\r\nidle.ch\r\n$5\r\nstill\r\n",
+              "and gets the message");
+    is_status(cmd(pub, "CONFIG SET timeout 0"), "OK", "CONFIG SET timeout 0");
+    redisFree(pub);
+    close(sub);
+    close(idle);
+}
+
 int main(void)
 {
     const char *args[] = {"--io-threads", "2", NULL};
@@ -541,6 +569,7 @@ int main(void)
     test_workers(&s);
     test_multi(&s);
     test_slow_subscriber(c, &s);
+    test_idle_timeout(&s);
     redisFree(c);
     ts_cleanup(&s);
     return tap_done();
