@@ -86,10 +86,18 @@ struct pubsub_client {
 /* A worker's delivery queue. */
 struct ps_wq {
     struct pubsub_client *head;
-    int woken; /* a WORKER_MSG_PUBSUB is on its way */
+    int woken;                  /* a WORKER_MSG_PUBSUB is on its way */
+    _Atomic unsigned char send; /* PS_WAKE_* to write to the worker's pipe: set under
+                                 * ps_lock, taken and sent by any thread once out of it
+                                 * (ps_wake_send), since a worker waiting for the lock
+                                 * does not read its pipe */
 };
+#define PS_WAKE_DELIVER 0x1 /* deliver its queued mailboxes */
+#define PS_WAKE_REAP 0x2    /* close its clients marked kill_requested */
 
-static pthread_mutex_t ps_lock = PTHREAD_MUTEX_INITIALIZER; /* guards everything below */
+/* Guards everything below but ps_wqs[].send. A leaf lock: no other lock of the daemon is
+ * taken, and no pipe written, while it is held; callers may hold stripe locks. */
+static pthread_mutex_t ps_lock = PTHREAD_MUTEX_INITIALIZER;
 static struct ps_table ps_tables[PUBSUB_KINDS];
 static struct ps_wq *ps_wqs; /* one per worker, by worker id; set before workers run */
 static int ps_nworkers;
@@ -97,31 +105,26 @@ static int ps_nworkers;
 /* The worker whose thread this is, or NULL (not a worker). */
 static __thread struct worker *tls_worker;
 
-/* This thread's flags of the workers it must write to once it leaves ps_lock
- * (PS_WAKE_*), ps_nworkers of them: made on first use, never freed (one per thread that
- * publishes). No pipe is written under ps_lock: a worker waiting for the lock does not
- * read its pipe. */
-static __thread unsigned char *tls_wake;
-#define PS_WAKE_DELIVER 0x1 /* deliver its queued mailboxes */
-#define PS_WAKE_REAP 0x2    /* close its clients marked kill_requested */
-
-/* This thread's wake flags, cleared (before taking ps_lock). */
-static unsigned char *ps_wake_flags(void)
+/* Ask for wake-up 'what' (PS_WAKE_*) of worker 'w' (ps_lock held). */
+static void ps_wake_later(const struct worker *w, unsigned char what)
 {
-    if (!tls_wake)
-        tls_wake = omk_calloc((size_t)ps_nworkers, 1);
-    return tls_wake;
+    atomic_fetch_or(&ps_wqs[w->id].send, what);
 }
 
-/* Send the wake-ups 'wake' collected, and clear them (after leaving ps_lock). */
-static void ps_wake_send(unsigned char *wake)
+/* Write the wake-ups asked for to the workers' pipes (after leaving ps_lock). Each is
+ * sent once, by whichever thread takes it first. */
+static void ps_wake_send(void)
 {
     for (int i = 0; i < ps_nworkers; i++) {
-        if (wake[i] & PS_WAKE_DELIVER)
+        unsigned char what;
+
+        if (!atomic_load_explicit(&ps_wqs[i].send, memory_order_relaxed))
+            continue;
+        what = atomic_exchange(&ps_wqs[i].send, 0);
+        if (what & PS_WAKE_DELIVER)
             worker_wake_pubsub(&server.workers[i]);
-        if (wake[i] & PS_WAKE_REAP)
+        if (what & PS_WAKE_REAP)
             worker_reap(&server.workers[i]);
-        wake[i] = 0;
     }
 }
 
@@ -308,21 +311,21 @@ static size_t ps_mbox_move(struct pubsub_client *pc)
 }
 
 /* Close pc's client, which passed an output limit (ps_lock held): nothing more is
- * delivered to it, and its worker, woken through 'wake', frees it (conn_reap). */
-static void ps_close_client(struct pubsub_client *pc, unsigned char *wake)
+ * delivered to it, and its worker, woken once ps_lock is left, frees it (conn_reap). */
+static void ps_close_client(struct pubsub_client *pc)
 {
     pc->closing = 1;
     evbuffer_drain(pc->mbox, evbuffer_get_length(pc->mbox));
     atomic_store(&pc->c->kill_requested, 1);
-    wake[pc->w->id] |= PS_WAKE_REAP;
+    ps_wake_later(pc->w, PS_WAKE_REAP);
 }
 
 /* After output was added to c (owner thread, ps_lock held): close it if that passed an
  * output limit. */
-static void ps_check_output(struct pubsub_client *pc, unsigned char *wake)
+static void ps_check_output(struct pubsub_client *pc)
 {
     if (!pc->closing && conn_check_obuf_limits(pc->c))
-        ps_close_client(pc, wake);
+        ps_close_client(pc);
 }
 
 void pubsub_subscribe(struct client *c, enum pubsub_kind k, struct omk_slice name)
@@ -492,10 +495,9 @@ static void ps_encode(struct evbuffer *b, int proto, enum pubsub_kind k, const s
     resp_w_bulk(b, msg, mlen);
 }
 
-/* Deliver one message to 'pc' (ps_lock held); 'wake' collects the workers to wake. */
+/* Deliver one message to 'pc' (ps_lock held). */
 static void ps_deliver(struct pubsub_client *pc, enum pubsub_kind k, const struct ps_chan *pat,
-                       const char *channel, size_t clen, const char *msg, size_t mlen,
-                       unsigned char *wake)
+                       const char *channel, size_t clen, const char *msg, size_t mlen)
 {
     long long hard;
 
@@ -512,7 +514,7 @@ static void ps_deliver(struct pubsub_client *pc, enum pubsub_kind k, const struc
         before = evbuffer_get_length(c->out);
         ps_encode(c->out, pc->proto, k, pat, channel, clen, msg, mlen);
         worker_stat_add(&c->worker->stats.net_out_bytes, evbuffer_get_length(c->out) - before);
-        ps_check_output(pc, wake);
+        ps_check_output(pc);
         return;
     }
     ps_encode(pc->mbox, pc->proto, k, pat, channel, clen, msg, mlen);
@@ -523,7 +525,7 @@ static void ps_deliver(struct pubsub_client *pc, enum pubsub_kind k, const struc
                 "for overcoming of output buffer limits.",
                 (unsigned long long)pc->c->id, pc->c->addr, pc->c->laddr,
                 evbuffer_get_length(pc->mbox), "NULL");
-        ps_close_client(pc, wake);
+        ps_close_client(pc);
         return;
     }
     if (!pc->queued) {
@@ -534,7 +536,7 @@ static void ps_deliver(struct pubsub_client *pc, enum pubsub_kind k, const struc
         q->head = pc;
         if (!q->woken) {
             q->woken = 1;
-            wake[pc->w->id] |= PS_WAKE_DELIVER;
+            ps_wake_later(pc->w, PS_WAKE_DELIVER);
         }
     }
 }
@@ -543,7 +545,6 @@ long long pubsub_publish(const char *channel, size_t clen, const char *msg, size
                          int shard)
 {
     enum pubsub_kind k = shard ? PUBSUB_SHARD : PUBSUB_CHANNEL;
-    unsigned char *wake = ps_wake_flags();
     long long receivers = 0;
     struct ps_chan *ch;
 
@@ -551,23 +552,22 @@ long long pubsub_publish(const char *channel, size_t clen, const char *msg, size
     ch = ps_find(&ps_tables[k], channel, clen, omk_hash(channel, clen));
     if (ch)
         for (struct ps_sub *s = ch->subs; s; s = s->ch_next, receivers++)
-            ps_deliver(s->pc, k, NULL, channel, clen, msg, mlen, wake);
+            ps_deliver(s->pc, k, NULL, channel, clen, msg, mlen);
     if (!shard)
         for (struct ps_chan *pat = ps_tables[PUBSUB_PATTERN].all; pat; pat = pat->all_next) {
             if (!omk_glob_match(pat->name, pat->len, channel, clen, 0))
                 continue;
             for (struct ps_sub *s = pat->subs; s; s = s->ch_next, receivers++)
-                ps_deliver(s->pc, PUBSUB_PATTERN, pat, channel, clen, msg, mlen, wake);
+                ps_deliver(s->pc, PUBSUB_PATTERN, pat, channel, clen, msg, mlen);
         }
     omk_mutex_unlock(&ps_lock);
-    ps_wake_send(wake);
+    ps_wake_send();
     return receivers;
 }
 
 void pubsub_worker_deliver(struct worker *w)
 {
     struct ps_wq *q = &ps_wqs[w->id];
-    unsigned char *wake = ps_wake_flags();
 
     omk_mutex_lock(&ps_lock);
     q->woken = 0;
@@ -577,24 +577,21 @@ void pubsub_worker_deliver(struct worker *w)
         q->head = pc->qnext;
         pc->queued = 0;
         if (ps_mbox_move(pc) > 0)
-            ps_check_output(pc, wake);
+            ps_check_output(pc);
     }
     omk_mutex_unlock(&ps_lock);
-    ps_wake_send(wake);
+    ps_wake_send();
 }
 
 void pubsub_flush(struct client *c)
 {
-    unsigned char *wake;
-
     if (!c->pubsub)
         return;
-    wake = ps_wake_flags();
     omk_mutex_lock(&ps_lock);
     if (ps_mbox_move(c->pubsub) > 0)
-        ps_check_output(c->pubsub, wake);
+        ps_check_output(c->pubsub);
     omk_mutex_unlock(&ps_lock);
-    ps_wake_send(wake);
+    ps_wake_send();
 }
 
 /* ---- introspection ------------------------------------------------------------------ */

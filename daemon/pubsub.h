@@ -8,8 +8,8 @@
  *
  * Locking: one mutex (pubsub.c's ps_lock) guards the whole registry, every client's
  * mailbox and the per-worker delivery queues. It is taken for each publish, subscribe
- * and delivery, and never while another lock of the daemon is being waited for inside
- * it, except the workers' pipe write (worker_reap), which does not block in practice. */
+ * and delivery; it is a leaf: nothing else is locked or waited for inside it (the
+ * workers' pipes are written after it is left), so a caller may hold any other lock. */
 #ifndef OMK_DAEMON_PUBSUB_H
 #define OMK_DAEMON_PUBSUB_H
 
