@@ -247,6 +247,9 @@ static const struct cfg_row cfg_table[] = {
             STORE_FRAG_THRESHOLD_MAX, CFG_STR_OF(STORE_FRAG_THRESHOLD_DEFAULT), 0),
     /* The longest sparse HyperLogLog (bytes, header included) before it turns dense; read
      * by each PFADD and PFMERGE. */
+    /* The slow log (daemon/slowlog.c): microseconds (negative: log nothing), entries. */
+    CFG_LL("slowlog-log-slower-than", slowlog_log_slower_than, LLONG_MIN, LLONG_MAX, "10000", 0),
+    CFG_LL("slowlog-max-len", slowlog_max_len, 0, LONG_MAX, "128", 0),
     CFG_MEM("hll-sparse-max-bytes", hll_sparse_max_bytes, 0, LLONG_MAX,
             CFG_STR_OF(STORE_HLL_SPARSE_MAX_DEFAULT), 0),
 };

@@ -126,6 +126,9 @@ struct server_config {
     _Atomic long long collection_inline_max_bytes; /* collection-inline-max-bytes: bytes */
     _Atomic long long string_fragment_threshold;   /* string-fragment-threshold: bytes */
     _Atomic long long hll_sparse_max_bytes;        /* hll-sparse-max-bytes: bytes */
+    /* introspection */
+    _Atomic long long slowlog_log_slower_than;   /* slowlog-log-slower-than: us, < 0 off */
+    _Atomic long long slowlog_max_len;           /* slowlog-max-len: entries */
     /* persistence */
     char *dir;                      /* dir: data directory; start-up */
     _Atomic int appendfsync;        /* appendfsync (enum store_fsync) */

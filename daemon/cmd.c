@@ -12,6 +12,8 @@
 
 #include "daemon/blocking.h"
 #include "daemon/cmd.h"
+#include "daemon/cmd_keyspecs.h"
+#include "daemon/slowlog.h"
 #include "daemon/conn.h"
 #include "daemon/multi.h"
 #include "daemon/pubsub.h"
@@ -56,6 +58,7 @@ void cmd_init(void)
      * write-locks every lane: flagged either way, EXEC would wait on its own lane. */
     exec = cmd_lookup("exec", 4);
     OMK_ASSERT(exec && exec->proc == cmd_exec && !(exec->flags & (CMD_WRITE | CMD_READONLY)));
+    cmd_meta_init();
 }
 
 const struct cmd_def *cmd_lookup(const char *name, size_t len)
@@ -292,6 +295,7 @@ void cmd_call(struct client *c, const struct cmd_def *d)
     worker_stat_add(&st->calls, 1);
     worker_stat_add(&st->usec, (uint64_t)(end_us - start_us));
     atomic_store_explicit(&c->last_us, end_us, memory_order_relaxed);
+    slowlog_note(c, d, end_us - start_us);
 }
 
 void cmd_flag_names(const struct cmd_def *d, void (*fn)(void *arg, const char *name), void *arg)

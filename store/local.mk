@@ -9,7 +9,8 @@ store_libomkstore_a_SOURCES = store/keyspace.c store/commit.c store/checkpoint.c
 	store/ops_string.c store/cache.c store/cache.h \
 	store/coll.c store/coll.h store/ops_hash.c store/ops_set.c store/ops_zset.c store/zrank.c store/zrank.h store/reclaim.c \
 	store/ops_list.c store/list.h store/ops_sort.c store/strval.c store/strval.h store/reader.c \
-	store/hll.c store/hll.h store/ops_hll.c
+	store/hll.c store/hll.h store/ops_hll.c \
+	store/ops_bitmap.c store/bits.c store/bits.h
 store_libomkstore_a_CFLAGS = $(AM_CFLAGS) $(ROCKSDB_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_store
@@ -82,3 +83,10 @@ check_PROGRAMS += tests/unit/test_hll
 TESTS += tests/unit/test_hll
 tests_unit_test_hll_SOURCES = tests/unit/test_hll.c tests/tap.h
 tests_unit_test_hll_LDADD = store/libomkstore.a common/libomkcommon.a -lm -lpthread
+
+# The bitmap operations' pure bit logic (store/bits.c): counts, searches, ranges and
+# BITFIELD's integers against bit-by-bit models.
+check_PROGRAMS += tests/unit/test_bits
+TESTS += tests/unit/test_bits
+tests_unit_test_bits_SOURCES = tests/unit/test_bits.c tests/tap.h store/bits.c store/bits.h
+tests_unit_test_bits_LDADD = common/libomkcommon.a

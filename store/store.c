@@ -347,7 +347,7 @@ int store_flush(struct store *s, int db)
     if (rc == STORE_OK && any)
         rc = store_log_append_now(s, b);
     if (rc == STORE_OK && any) {
-        store_touched(s, db, NULL, 0);
+        store_touched(s, db, NULL, 0, -1);
         /* Every cached value goes (those of other databases too: simpler, and a flush
          * is rare), unpublished from its entry before any entry is freed. */
         cache_clear(s->cache);

@@ -7,16 +7,25 @@ tests_libomktest_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 INTEG_LDADD = tests/libomktest.a common/libomkcommon.a $(HIREDIS_LIBS) -lpthread
 INTEG_TESTS = tests/integ/test_server tests/integ/test_noread tests/integ/test_multi tests/integ/test_conn tests/integ/test_strings tests/integ/test_keys \
 	tests/integ/test_persist tests/integ/test_string_ops tests/integ/test_expire \
-	tests/integ/test_keyspace tests/integ/test_bigstr tests/integ/test_pubsub
+	tests/integ/test_keyspace tests/integ/test_bigstr \
+	tests/integ/test_cmdinfo tests/integ/test_slowlog tests/integ/test_pubsub
 check_PROGRAMS += $(INTEG_TESTS)
 TESTS += $(INTEG_TESTS) tests/integ/test_tools.sh tests/check-layering.sh
 EXTRA_DIST += tests/integ/test_tools.sh tests/check-layering.sh tests/lib.sh
+# Issue 25's shards: three servers behind twemproxy (nutcracker), the README's recipe, with
+# redis-cli, redis-benchmark and redis-py (tests/integ/shards_client.py) through the proxy.
+TESTS += tests/integ/test_shards.sh
+EXTRA_DIST += tests/integ/test_shards.sh tests/integ/shards_client.py
 # The store unit tests' shared fixtures (header only; those tests are built by store/local.mk).
 EXTRA_DIST += tests/unit/store_fixture.h
 
 # The integration tests need the server built first.
 $(INTEG_TESTS): daemon/omenkv-server$(EXEEXT)
 
+tests_integ_test_cmdinfo_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_cmdinfo_LDADD = $(INTEG_LDADD)
+tests_integ_test_slowlog_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_slowlog_LDADD = $(INTEG_LDADD)
 tests_integ_test_server_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_server_LDADD = $(INTEG_LDADD)
 tests_integ_test_noread_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
@@ -103,11 +112,12 @@ HEADER_TUS = tests/unit/hdr/common/omk.c tests/unit/hdr/common/omk_thread.c \
 	tests/unit/hdr/store/coll.c tests/unit/hdr/store/list.c tests/unit/hdr/store/zrank.c \
 	tests/unit/hdr/store/strval.c \
 	tests/unit/hdr/store/hll.c \
-	tests/unit/hdr/daemon/cfg.c tests/unit/hdr/daemon/cmd.c tests/unit/hdr/daemon/conn.c \
+	tests/unit/hdr/store/bits.c \
+	tests/unit/hdr/daemon/cfg.c tests/unit/hdr/daemon/cmd.c tests/unit/hdr/daemon/cmd_keyspecs.c tests/unit/hdr/daemon/conn.c \
 	tests/unit/hdr/daemon/blocking.c tests/unit/hdr/daemon/info.c \
 	tests/unit/hdr/daemon/log.c tests/unit/hdr/daemon/multi.c tests/unit/hdr/daemon/pass.c \
 	tests/unit/hdr/daemon/pubsub.c \
-	tests/unit/hdr/daemon/reply.c tests/unit/hdr/daemon/server.c \
+	tests/unit/hdr/daemon/reply.c tests/unit/hdr/daemon/server.c tests/unit/hdr/daemon/slowlog.c \
 	tests/unit/hdr/clients/hist.c tests/unit/hdr/clients/keydist.c
 check_PROGRAMS += tests/unit/test_headers
 TESTS += tests/unit/test_headers
@@ -195,3 +205,12 @@ TESTS += $(HLL_INTEG)
 $(HLL_INTEG): daemon/omenkv-server$(EXEEXT)
 tests_integ_test_hll_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_hll_LDADD = $(INTEG_LDADD)
+
+# Issue 22's bitmaps: every command and error, bitmaps across fragments and the fragment
+# threshold, ranges against a model (tests/integ/test_bitmap.c).
+BITMAP_INTEG = tests/integ/test_bitmap
+check_PROGRAMS += $(BITMAP_INTEG)
+TESTS += $(BITMAP_INTEG)
+$(BITMAP_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_bitmap_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_bitmap_LDADD = $(INTEG_LDADD)

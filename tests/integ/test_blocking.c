@@ -514,6 +514,22 @@ static void test_order(redisContext *c)
     is_array_of(next_reply(b[1]), "z2 p 2", "BZPOPMIN z1 z2 from z2, ready first");
     is_integer(cmd(c, "DEL r1 z1"), 2, "DEL r1 z1");
 
+    /* Only the creation of a list makes a key ready: r1 written first as a string does not
+     * put it ahead of r2 (Redis signals a key when a list or sorted set is added). */
+    b[0] = park(c, "BLPOP r1 r2 0", 1);
+    send_line(o, "MULTI");
+    send_line(o, "SET r1 v");
+    send_line(o, "RPUSH r2 x");
+    send_line(o, "DEL r1");
+    send_line(o, "RPUSH r1 y");
+    send_line(o, "EXEC");
+    for (int i = 0; i < 5; i++)
+        freeReplyObject(next_reply(o));
+    freeReplyObject(next_reply(o));
+    is_array_of(next_reply(b[0]), "r2 x", "a key written as a string first is not ready before "
+                "a list created later: BLPOP r1 r2 gets r2's x");
+    is_integer(cmd(c, "DEL r1"), 1, "DEL r1");
+
     tc_section(c, "a chain: a BLMOVE makes its destination ready in the same turn");
     b[0] = park(c, "BLMOVE s d RIGHT LEFT 0", 1);
     b[1] = park(c, "BLPOP d 0", 2);
