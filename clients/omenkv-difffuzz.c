@@ -80,9 +80,11 @@ enum df_family {
     DF_LIST = 16,
     DF_ZSET = 32,
     DF_BLOCK = 64, /* blocking pops on second connections, served from the first */
+    DF_PUBSUB = 128, /* PUBLISH SPUBLISH PUBSUB, with no subscriber (no SUBSCRIBE: the
+                      * stream's connection would leave request/reply mode) */
 };
-#define DF_ALL (DF_STRING | DF_HASH | DF_SET | DF_KEYS | DF_LIST | DF_ZSET | DF_BLOCK)
-#define DF_NFAMILIES 7
+#define DF_ALL (DF_STRING | DF_HASH | DF_SET | DF_KEYS | DF_LIST | DF_ZSET | DF_BLOCK | DF_PUBSUB)
+#define DF_NFAMILIES 8
 
 struct df_opts {
     const char *a, *b;        /* host:port */
@@ -108,7 +110,7 @@ static void df_usage(void)
             "  --b HOST:PORT        the reference (redis-server 7.0)\n"
             "  --seed N             random seed (default: time; printed)\n"
             "  --commands N         commands to send (default 100000)\n"
-            "  --families LIST      string,hash,set,keys,list,zset,block or all (default\n"
+            "  --families LIST      string,hash,set,keys,list,zset,block,pubsub or all (default\n"
             "                       all)\n"
             "  --proto 2|3|alt      HELLO 2, HELLO 3, or switch at random (default 2)\n"
             "  --keys N             key space per database (default 8; 10 with list, zset\n"
@@ -3053,6 +3055,28 @@ static void df_block_end(struct df_cmd *c, int zset)
     df_ep.unblock = df_chance(100) ? 0 : df_chance(350) ? 2 : 1;
 }
 
+/* PUBLISH / SPUBLISH channel message */
+static void g_publish(struct df_cmd *c, const char *name)
+{
+    df_name(c, name);
+    df_arg(c, "ch%d", (int)df_below(4));
+    df_add_value(c);
+}
+
+/* PUBSUB <subcommand> [channel or pattern ...], now and then of the wrong arity or an
+ * unknown subcommand, in any case. */
+static void g_pubsub(struct df_cmd *c, const char *name)
+{
+    static const char *const subs[] = {"CHANNELS", "numsub", "NumPat", "SHARDCHANNELS",
+                                       "shardnumsub", "help", "nosuch"};
+    int extra = (int)df_below(4);
+
+    df_name(c, name);
+    df_arg(c, "%s", subs[df_below(7)]);
+    for (int i = 0; i < extra; i++)
+        df_arg(c, df_below(3) ? "ch%d" : "c*%d", (int)df_below(4));
+}
+
 /* One row per command: its family, weight within the family, Redis' arity (for the
  * wrong-arity mutation; 0: never mutated) and generator. */
 struct df_gen {
@@ -3172,6 +3196,10 @@ static const struct df_gen df_gens[] = {
     {"ZSCAN", DF_ZSET, 2, -3, g_xscan},
     /* SORT and SORT_RO (issue 21) are not fuzzed yet: they belong here, in a family of
      * their own; SORT ... STORE then serves blocked pops too (df_gen_serve). */
+    /* pub/sub, with nobody subscribed */
+    {"PUBLISH", DF_PUBSUB, 4, 3, g_publish},
+    {"SPUBLISH", DF_PUBSUB, 2, 3, g_publish},
+    {"PUBSUB", DF_PUBSUB, 4, -2, g_pubsub},
     /* blocking pops: each an episode on the blockers, served from the stream's connection */
     {"BLPOP", DF_BLOCK, 5, -3, g_bpop},
     {"BRPOP", DF_BLOCK, 4, -3, g_bpop},
@@ -3896,7 +3924,8 @@ static int df_parse_families(const char *v)
         const char *name;
         int bit;
     } fams[] = {{"string", DF_STRING}, {"hash", DF_HASH}, {"set", DF_SET}, {"keys", DF_KEYS},
-                {"list", DF_LIST},     {"zset", DF_ZSET}, {"block", DF_BLOCK}, {"all", DF_ALL}};
+                {"list", DF_LIST},     {"zset", DF_ZSET}, {"block", DF_BLOCK},
+                {"pubsub", DF_PUBSUB}, {"all", DF_ALL}};
     int bits = 0;
 
     for (const char *p = v; *p;) {
@@ -3912,7 +3941,7 @@ static int df_parse_families(const char *v)
         }
         if (!found) {
             fprintf(stderr, "omenkv-difffuzz: --families takes string, hash, set, keys, "
-                            "list, zset, block or all\n");
+                            "list, zset, block, pubsub or all\n");
             exit(2);
         }
         if (!e)
@@ -3924,8 +3953,8 @@ static int df_parse_families(const char *v)
 
 int main(int argc, char **argv)
 {
-    static const char *const famnames[] = {"string", "hash", "set", "keys",
-                                           "list",   "zset", "block"};
+    static const char *const famnames[] = {"string", "hash", "set",   "keys",
+                                           "list",   "zset", "block", "pubsub"};
     char fams[64] = "";
     int fatal = 0, enabled = 0;
 

@@ -1292,6 +1292,19 @@ int acl_authenticate(struct client *c, struct omk_slice user, struct omk_slice p
     return 1;
 }
 
+void acl_client_reset(struct client *c)
+{
+    struct acl_user *d = acl_default_user(), *old;
+
+    acl_user_retain(d);
+    omk_mutex_lock(&c->worker->clients_lock); /* CLIENT LIST reads c->user */
+    old = c->user;
+    c->user = d;
+    omk_mutex_unlock(&c->worker->clients_lock);
+    acl_user_release(old);
+    c->authenticated = acl_default_lets_in();
+}
+
 int acl_default_lets_in(void)
 {
     int in;

@@ -78,6 +78,9 @@ void acl_command(struct client *c);
 /* Copy the name of 'u' into 'out' ('len' bytes, NUL-terminated). Any thread. */
 void acl_user_name(const struct acl_user *u, char *out, size_t len);
 
+/* RESET: 'c' is the default user's again, logged in as a new connection is. */
+void acl_client_reset(struct client *c);
+
 /* 1 if a user named 'name' exists (CLIENT KILL USER). */
 int acl_user_exists(struct omk_slice name);
 

@@ -58,8 +58,9 @@ enum cfg_debug_command {
 #define CFG_BIND_MAX 16 /* addresses in bind (Redis' CONFIG_BINDADDR_MAX) */
 
 /* client-output-buffer-limit classes, in Redis' order (CONFIG GET names them normal,
- * slave, pubsub). omenkv has only normal clients: the other two are accepted, stored
- * and shown for compatibility, and apply to nobody. */
+ * slave, pubsub). A client with a subscription is of the pubsub class (pubsub.c), any
+ * other of the normal one; the slave class is accepted, stored and shown for
+ * compatibility, and applies to nobody. */
 enum cfg_obuf_class {
     CFG_OBUF_NORMAL = 0,
     CFG_OBUF_REPLICA = 1,

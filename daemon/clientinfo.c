@@ -14,7 +14,7 @@
  *                            changed, c closing after its reply, A closing now,
  *                            e no-evict; N none (t R B: client tracking, not built)
  *   db multi resp            as Redis (multi: commands queued, -1 outside MULTI)
- *   sub psub ssub            subscriptions (0 until pub/sub exists)
+ *   sub psub ssub            subscriptions: channels, patterns, shard channels
  *   qbuf                     input bytes received and not yet run (the caller's
  *                            running request included, as in Redis)
  *   qbuf-free                0: input goes to a chained buffer with no reserved room
@@ -56,12 +56,12 @@
 /* Redis' client types, for TYPE filters (getClientTypeByName). */
 enum client_type { CT_NORMAL, CT_REPLICA, CT_PUBSUB, CT_MASTER };
 
-/* The subscriptions of 'x': channels, patterns, shard channels. The pub/sub work of
- * issue 23 fills these from the client's subscriptions; until then there are none. */
+/* The subscriptions of 'x': channels, patterns, shard channels (pubsub.c keeps them). */
 static void client_sub_counts(const struct client *x, int *sub, int *psub, int *ssub)
 {
-    OMK_UNUSED(x);
-    *sub = *psub = *ssub = 0;
+    *sub = atomic_load_explicit(&x->sub_channels, memory_order_relaxed);
+    *psub = atomic_load_explicit(&x->sub_patterns, memory_order_relaxed);
+    *ssub = atomic_load_explicit(&x->sub_shard, memory_order_relaxed);
 }
 
 /* The type of 'x' as Redis' getClientType: a MONITOR client is a normal one; omenkv has

@@ -18,6 +18,7 @@
 #include "daemon/conn.h"
 #include "daemon/monitor.h"
 #include "daemon/multi.h"
+#include "daemon/pubsub.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
 
@@ -203,6 +204,30 @@ static void cmd_reply_unknown(struct client *c)
                     reply_user_len(c->argv[0].len), c->argv[0].p, args);
 }
 
+/* Reply Redis' refusal of command 'd' to a subscribed RESP2 client, naming a subcommand
+ * as Redis does ('client|list'). */
+static void cmd_reply_pubsub_context(struct client *c, const struct cmd_def *d)
+{
+    static const char *const containers[] = {"acl", "client", "cluster", "command", "config",
+                                             "function", "latency", "memory", "module", "object",
+                                             "pubsub", "script", "slowlog", "xgroup", "xinfo"};
+    char sub[CMD_NAME_MAX] = "";
+
+    for (size_t i = 0; i < OMK_ARRAY_LEN(containers) && c->argc >= 2; i++) {
+        size_t n = c->argv[1].len < sizeof(sub) - 2 ? c->argv[1].len : sizeof(sub) - 2;
+
+        if (strcmp(d->name, containers[i]) != 0)
+            continue;
+        sub[0] = '|';
+        for (size_t j = 0; j < n; j++)
+            sub[j + 1] = (char)tolower((unsigned char)c->argv[1].p[j]);
+        sub[n + 1] = '\0';
+    }
+    reply_error_fmt(c, "ERR Can't execute '%s%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING "
+                       "/ QUIT / RESET are allowed in this context",
+                    d->name, sub);
+}
+
 /* cmd_execute() but for the CLIENT REPLY SKIP bookkeeping around it. */
 static void cmd_execute_one(struct client *c)
 {
@@ -238,6 +263,11 @@ static void cmd_execute_one(struct client *c)
     if (c->user && !acl_user_open(c->user) && !acl_check_or_reply(c, d)) {
         worker_stat_add(&st->rejected, 1);
         multi_abort(c);
+        return;
+    }
+    if (c->proto == 2 && pubsub_subscribed(c) && !pubsub_cmd_allowed(d)) {
+        cmd_reply_pubsub_context(c, d);
+        worker_stat_add(&st->rejected, 1);
         return;
     }
     if (c->multi && (d->flags & CMD_NOMULTI)) {
@@ -311,6 +341,7 @@ void cmd_flag_names(const struct cmd_def *d, void (*fn)(void *arg, const char *n
     } names[] = {
         {CMD_WRITE, "write"},     {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"},
         {CMD_ADMIN, "admin"},     {CMD_NOSCRIPT, "noscript"}, {CMD_BLOCKING, "blocking"},
+        {CMD_PUBSUB, "pubsub"},
         {CMD_LOADING, "loading"},
         {CMD_STALE, "stale"},     {CMD_FAST, "fast"},         {CMD_NOAUTH, "no_auth"},
         {CMD_MAY_REPLICATE, "may_replicate"},

@@ -20,6 +20,7 @@
 #include "daemon/monitor.h"
 #include "daemon/multi.h"
 #include "daemon/pause.h"
+#include "daemon/pubsub.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
 
@@ -28,6 +29,12 @@ void cmd_ping(struct client *c)
 {
     if (c->argc > 2) {
         reply_err_arity(c);
+        return;
+    }
+    if (c->proto == 2 && pubsub_subscribed(c)) { /* Redis' answer in subscribed mode */
+        reply_array_len(c, 2);
+        reply_bulk_cstr(c, "pong");
+        reply_bulk(c, c->argc == 2 ? c->argv[1].p : "", c->argc == 2 ? c->argv[1].len : 0);
         return;
     }
     if (c->argc == 2)
@@ -156,6 +163,7 @@ void cmd_hello(struct client *c)
     if (have_name)
         conn_set_name(c, name);
     c->proto = (int)ver;
+    pubsub_proto_changed(c);
     reply_map_len(c, 7);
     reply_bulk_cstr(c, "server");
     reply_bulk_cstr(c, "redis");
@@ -180,12 +188,14 @@ void cmd_hello(struct client *c)
 void cmd_reset(struct client *c)
 {
     monitor_stop(c);
+    pubsub_client_reset(c);
     c->db = 0;
     c->proto = 2;
-    c->authenticated = !server.cfg.auth_required;
+    acl_client_reset(c);
     multi_reset(c);
     conn_set_name(c, (struct omk_slice){NULL, 0});
     c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT); /* 7.0 keeps NO-EVICT */
+    conn_apply_timeout(c); /* no longer a subscriber: idle like any client */
     reply_simple(c, "RESET");
 }
 

@@ -49,6 +49,7 @@
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
 #include "daemon/pass.h"
+#include "daemon/pubsub.h"
 #include "daemon/log.h"
 #include "daemon/monitor.h"
 #include "daemon/multi.h"
@@ -187,8 +188,9 @@ void conn_apply_timeout(struct client *c)
     int t = server.cfg.timeout;
     struct timeval tv = {t, 0};
 
-    /* Idle for reading, or not reading its replies while some are pending. */
-    if (t > 0 && !blocking_parked(c))
+    /* Idle for reading, or not reading its replies while some are pending. Subscribers
+     * wait for messages, as parked clients wait for keys: Redis exempts both. */
+    if (t > 0 && !blocking_parked(c) && !pubsub_subscribed(c))
         bufferevent_set_timeouts(c->bev, &tv, &tv);
     else
         bufferevent_set_timeouts(c->bev, NULL, NULL);
@@ -218,6 +220,8 @@ void conn_free(struct client *c)
     pause_forget(c);
     conn_large_release(c);
     blocking_forget(c); /* leaves the keys it waits on */
+    pubsub_client_reset(c); /* before the memory goes: publishers reach it through the
+                             * registry */
     multi_reset(c); /* before the memory goes: other threads may flag its watches */
     pass_forget(c);
     bufferevent_free(c->bev); /* closes the fd */
@@ -269,13 +273,16 @@ static size_t conn_obuf_usage(const struct client *c)
     return (over + CONN_REPLY_CHUNK - 1) / CONN_REPLY_CHUNK * CONN_REPLY_CHUNK;
 }
 
-/* Check 'c's output (conn_obuf_usage) against client-output-buffer-limit for normal
- * clients, as Redis' checkClientOutputBufferLimits does: at or past the hard limit, or
- * at or past the soft limit for more than its seconds. On a breach, log Redis' line and
- * mark 'c' CLIENT_CLOSING (the caller frees it); returns 1 then, else 0. */
-static int conn_check_obuf_limits(struct client *c)
+/* The client-output-buffer-limit class of 'c': pubsub once it subscribed to anything,
+ * as Redis' getClientType says. */
+static const struct cfg_obuf_limit *conn_obuf_class(const struct client *c)
 {
-    const struct cfg_obuf_limit *l = &server.cfg.obuf_limits[CFG_OBUF_NORMAL];
+    return &server.cfg.obuf_limits[pubsub_subscribed(c) ? CFG_OBUF_PUBSUB : CFG_OBUF_NORMAL];
+}
+
+int conn_check_obuf_limits(struct client *c)
+{
+    const struct cfg_obuf_limit *l = conn_obuf_class(c);
     long long hard = atomic_load(&l->hard), soft = atomic_load(&l->soft);
     size_t used = conn_obuf_usage(c);
     int breach = hard > 0 && used >= (unsigned long long)hard;
@@ -551,7 +558,9 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
         bufferevent_enable(bev, EV_WRITE); /* write it: no pass holds this client */
         if (c->reader)
             return;
-        /* The reply is whole: what waited behind it runs now. */
+        /* The reply is whole: messages that waited behind it follow, then what waited
+         * behind it runs. */
+        pubsub_flush(c);
         bufferevent_setwatermark(bev, EV_WRITE, (c->flags & CLIENT_PAUSED) ? CONN_OUT_RESUME : 0,
                                  0);
         if (!(c->flags & CLIENT_PAUSED))
@@ -561,7 +570,7 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 
     /* Below the soft limit again: its clock restarts (Redis resets it on any reply
      * queued below the limit; omenkv checks per command, so it does so here too). */
-    if ((long long)conn_obuf_usage(c) < atomic_load(&server.cfg.obuf_limits[CFG_OBUF_NORMAL].soft))
+    if ((long long)conn_obuf_usage(c) < atomic_load(&conn_obuf_class(c)->soft))
         c->obuf_soft_since_ms = 0;
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) {
         if (evbuffer_get_length(c->out) == 0)

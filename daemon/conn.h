@@ -12,6 +12,7 @@
 struct acl_user;
 struct block;
 struct monitor_sink;
+struct pubsub_client;
 struct store_reader;
 struct bufferevent;
 struct evbuffer;
@@ -84,6 +85,11 @@ struct client {
     struct watch_rec *watches;   /* this client's WATCHes (multi.c; also its watch_mu) */
     _Atomic int watch_dirty;     /* a watched key changed (set by any thread) */
     _Atomic int kill_requested;  /* CLIENT KILL from another worker: close it (worker_reap) */
+    struct pubsub_client *pubsub; /* subscriptions and undelivered messages (pubsub.c), or
+                                   * NULL before the first subscription */
+    _Atomic int sub_channels;    /* SUBSCRIBE channels, PSUBSCRIBE patterns and SSUBSCRIBE */
+    _Atomic int sub_patterns;    /* shard channels held (CLIENT LIST sub= psub= ssub=): */
+    _Atomic int sub_shard;       /* written by the owner (relaxed), read by any thread */
     struct block *block;         /* parked by a blocking pop (blocking.c), or NULL; runs no
                                   * request meanwhile */
     struct store_reader *reader; /* a large value whose bulk reply is being streamed
@@ -118,8 +124,8 @@ void conn_stream_start(struct client *c, struct store_reader *r);
 int conn_may_stream(const struct client *c);
 
 /* Give 'c' the idle timeout the config holds now (timeout; 0: none), for reading and
- * for writing pending replies; the clock restarts. A parked client gets none. Owner
- * thread. */
+ * for writing pending replies; the clock restarts. A parked client, and one with a
+ * subscription (pubsub.c), gets none. Owner thread. */
 void conn_apply_timeout(struct client *c);
 
 /* conn_apply_timeout() for every client of worker 'w' (CONFIG SET timeout). Owner
@@ -130,6 +136,13 @@ void conn_apply_timeout_all(struct worker *w);
  * reply passed an output limit (freeing 'c'), else give it back its idle timeout and run
  * the requests that arrived while it was parked. Owner thread. */
 void conn_unparked(struct client *c);
+
+/* Check c's pending output against client-output-buffer-limit (the pubsub class for a
+ * subscribed client, else normal), as Redis' checkClientOutputBufferLimits does: at or
+ * past the hard limit, or at or past the soft limit for more than its seconds. On a
+ * breach, log Redis' line and mark 'c' CLIENT_CLOSING (the caller arranges the free);
+ * returns 1 then, else 0. Owner thread. */
+int conn_check_obuf_limits(struct client *c);
 
 /* Close 'c' now, dropping unsent replies, and free it (owner thread). */
 void conn_free(struct client *c);

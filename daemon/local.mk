@@ -19,6 +19,7 @@ daemon_libomkdaemon_a_SOURCES = \
 	daemon/cmd_hash.c daemon/cmd_set.c daemon/cmd_list.c daemon/cmd_transactions.c \
 	daemon/cmd_hyperloglog.c \
 	daemon/cmd_bitmap.c \
+	daemon/cmd_pubsub.c daemon/pubsub.c daemon/pubsub.h \
 	daemon/info.c daemon/info.h \
 	daemon/slowlog.c daemon/slowlog.h \
 	daemon/cfg.c daemon/cfg.h \

@@ -20,6 +20,7 @@
 #include "daemon/cmd.h"
 #include "daemon/log.h"
 #include "daemon/multi.h"
+#include "daemon/pubsub.h"
 #include "daemon/server.h"
 #include "store/store.h"
 
@@ -253,6 +254,7 @@ int main(int argc, char **argv)
     server.cfg.maxclients = server_fds_fit(server.cfg.maxclients, nthreads, 1);
 
     multi_init();
+    pubsub_init(nthreads);
     main_open_store();
     store_expire_start(server.store, server.cfg.hz);
     cfg_set_apply_hook("appendfsync", main_apply_appendfsync);

@@ -124,6 +124,14 @@ void reply_set_len(struct client *c, long long n)
         resp_w_set_len(b, c->proto, n);
 }
 
+void reply_push_len(struct client *c, long long n)
+{
+    struct evbuffer *b = reply_buf(c);
+
+    if (b)
+        resp_w_push_len(b, c->proto, n);
+}
+
 void reply_verbatim(struct client *c, const char *p, size_t len)
 {
     struct evbuffer *b = reply_buf(c);

@@ -142,6 +142,8 @@ void worker_wake_monitors(struct worker *w);
 /* Ask every worker to run the requests CLIENT PAUSE postponed, if the pause is over or
  * now lets them through (pause.c). Any thread. */
 void workers_wake_paused(void);
+/* Wake worker 'w' to deliver the messages pubsub.c queued for its clients (any thread). */
+void worker_wake_pubsub(struct worker *w);
 
 /* Ask every worker to give its clients the timeout the config holds now: CONFIG SET
  * timeout applies to connections already open, as in Redis. Any thread; the workers do

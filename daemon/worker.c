@@ -20,6 +20,7 @@
 #include "daemon/monitor.h"
 #include "daemon/pass.h"
 #include "daemon/pause.h"
+#include "daemon/pubsub.h"
 #include "daemon/server.h"
 
 #define WORKER_MSG_STOP (-1) /* close every client and leave the loop */
@@ -28,6 +29,7 @@
 #define WORKER_MSG_BLOCKED (-4) /* answer the parked clients served or unblocked (blocking.c) */
 #define WORKER_MSG_MONITOR (-5) /* deliver the lines fed to its MONITOR clients (monitor.c) */
 #define WORKER_MSG_UNPAUSE (-6) /* CLIENT PAUSE ended or changed: resume its postponed clients */
+#define WORKER_MSG_PUBSUB (-7) /* deliver the messages queued for its subscribers (pubsub.c) */
 
 /* Read the fds queued for 'w' and start serving them; the negative WORKER_MSG_*
  * values are requests instead. */
@@ -68,6 +70,10 @@ static void worker_notify_cb(evutil_socket_t fd, short what, void *arg)
             pause_worker_wake(w);
             continue;
         }
+        if (fds[i] == WORKER_MSG_PUBSUB) {
+            pubsub_worker_deliver(w);
+            continue;
+        }
         conn_accept(w, fds[i]);
     }
 }
@@ -78,6 +84,7 @@ static void *worker_main(void *arg)
 
     pass_init(w);
     blocking_thread_init();
+    pubsub_thread_init(w);
     event_base_dispatch(w->base);
     pass_deinit(w);
     return NULL;
@@ -166,6 +173,11 @@ void workers_wake_paused(void)
 {
     for (int i = 0; i < server.nworkers; i++)
         worker_send(&server.workers[i], WORKER_MSG_UNPAUSE);
+}
+
+void worker_wake_pubsub(struct worker *w)
+{
+    worker_send(w, WORKER_MSG_PUBSUB);
 }
 
 void workers_apply_timeout(void)

@@ -8,7 +8,8 @@ INTEG_LDADD = tests/libomktest.a common/libomkcommon.a $(HIREDIS_LIBS) -lpthread
 INTEG_TESTS = tests/integ/test_server tests/integ/test_noread tests/integ/test_multi tests/integ/test_conn tests/integ/test_strings tests/integ/test_keys \
 	tests/integ/test_persist tests/integ/test_string_ops tests/integ/test_expire \
 	tests/integ/test_keyspace tests/integ/test_bigstr \
-	tests/integ/test_cmdinfo tests/integ/test_slowlog tests/integ/test_introspect
+	tests/integ/test_cmdinfo tests/integ/test_slowlog tests/integ/test_introspect \
+	tests/integ/test_pubsub
 check_PROGRAMS += $(INTEG_TESTS)
 TESTS += $(INTEG_TESTS) tests/integ/test_tools.sh tests/check-layering.sh
 EXTRA_DIST += tests/integ/test_tools.sh tests/check-layering.sh tests/lib.sh
@@ -30,6 +31,8 @@ tests_integ_test_server_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_server_LDADD = $(INTEG_LDADD)
 tests_integ_test_noread_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_noread_LDADD = $(INTEG_LDADD)
+tests_integ_test_pubsub_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_pubsub_LDADD = $(INTEG_LDADD)
 tests_integ_test_multi_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_multi_LDADD = $(INTEG_LDADD)
 tests_integ_test_conn_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
@@ -119,6 +122,7 @@ HEADER_TUS = tests/unit/hdr/common/omk.c tests/unit/hdr/common/omk_thread.c \
 	tests/unit/hdr/daemon/monitor.c tests/unit/hdr/daemon/pause.c \
 	tests/unit/hdr/daemon/clientinfo.c \
 	tests/unit/hdr/daemon/log.c tests/unit/hdr/daemon/multi.c tests/unit/hdr/daemon/pass.c \
+	tests/unit/hdr/daemon/pubsub.c \
 	tests/unit/hdr/daemon/reply.c tests/unit/hdr/daemon/server.c tests/unit/hdr/daemon/slowlog.c \
 	tests/unit/hdr/clients/hist.c tests/unit/hdr/clients/keydist.c
 check_PROGRAMS += tests/unit/test_headers

@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "slowlog": "get len reset help".split(),
     "acl": "setuser getuser deluser list users whoami cat log genpass dryrun load save help".split(),
     "latency": "latest history reset histogram doctor graph help".split(),
+    "pubsub": "channels numsub numpat shardchannels shardnumsub help".split(),
 }
 
 
