@@ -187,6 +187,8 @@ void cmd_hello(struct client *c)
  * stays, as in Redis 7.0. (Subscriptions and client tracking, once they exist, end here too.) */
 void cmd_reset(struct client *c)
 {
+    int was_subscribed = pubsub_subscribed(c);
+
     monitor_stop(c);
     pubsub_client_reset(c);
     c->db = 0;
@@ -195,7 +197,8 @@ void cmd_reset(struct client *c)
     multi_reset(c);
     conn_set_name(c, (struct omk_slice){NULL, 0});
     c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT); /* 7.0 keeps NO-EVICT */
-    conn_apply_timeout(c); /* no longer a subscriber: idle like any client */
+    if (was_subscribed)
+        conn_apply_timeout(c); /* idle like any client again */
     reply_simple(c, "RESET");
 }
 

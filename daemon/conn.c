@@ -189,7 +189,10 @@ void conn_apply_timeout(struct client *c)
     struct timeval tv = {t, 0};
 
     /* Idle for reading, or not reading its replies while some are pending. Subscribers
-     * wait for messages, as parked clients wait for keys: Redis exempts both. */
+     * wait for messages, as parked clients wait for keys: Redis exempts both. A client
+     * with no connection (the command fuzz target's) has no timeout. */
+    if (!c->bev)
+        return;
     if (t > 0 && !blocking_parked(c) && !pubsub_subscribed(c))
         bufferevent_set_timeouts(c->bev, &tv, &tv);
     else
