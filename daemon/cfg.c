@@ -237,6 +237,10 @@ static const struct cfg_row cfg_table[] = {
      * cached whole) before it is split into one record per element; 0 splits every one. */
     CFG_MEM("collection-inline-max-bytes", collection_inline_max_bytes, 0, 1024 * MB,
             CFG_STR_OF(STORE_INLINE_MAX_DEFAULT), 0),
+    /* omenkv: a string longer than this is stored in fragments of 4 KB, so SETBIT,
+     * SETRANGE and APPEND rewrite only the fragments they touch (store/strval.h). */
+    CFG_MEM("string-fragment-threshold", string_fragment_threshold, STORE_FRAG_THRESHOLD_MIN,
+            STORE_FRAG_THRESHOLD_MAX, CFG_STR_OF(STORE_FRAG_THRESHOLD_DEFAULT), 0),
 };
 
 #define CFG_NROWS OMK_ARRAY_LEN(cfg_table)
@@ -1316,6 +1320,7 @@ void cfg_coll_limits(const struct server_config *c, struct store_coll_limits *ou
     out->zset_max_listpack_entries = (uint64_t)atomic_load(&c->zset_max_listpack_entries);
     out->zset_max_listpack_value = (uint64_t)atomic_load(&c->zset_max_listpack_value);
     out->inline_max_bytes = (uint64_t)atomic_load(&c->collection_inline_max_bytes);
+    out->fragment_threshold = (uint64_t)atomic_load(&c->string_fragment_threshold);
 }
 
 int cfg_requirepass_check(struct server_config *c, const char *p, size_t len)

@@ -122,6 +122,7 @@ struct server_config {
                                                   * list-max-ziplist-size): accepted only */
     _Atomic int list_compress_depth;             /* list-compress-depth: accepted only */
     _Atomic long long collection_inline_max_bytes; /* collection-inline-max-bytes: bytes */
+    _Atomic long long string_fragment_threshold;   /* string-fragment-threshold: bytes */
     /* persistence */
     char *dir;                      /* dir: data directory; start-up */
     _Atomic int appendfsync;        /* appendfsync (enum store_fsync) */

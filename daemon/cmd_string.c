@@ -42,14 +42,23 @@ static int cmd_string_key_or_reply(struct client *c, struct omk_slice key, int *
     return 1;
 }
 
+/* Values longer than this, stored in fragments, are streamed by GET (conn_stream_start). */
+#define GET_STREAM_MIN (1024 * 1024)
+
 /* GET key */
 void cmd_get(struct client *c)
 {
-    struct store_val *v;
-    int rc = store_get(server.store, c->db, c->argv[1], &v);
+    struct store_reader *r = NULL;
+    struct store_val *v = NULL;
+    int rc = conn_may_stream(c)
+                 ? store_get_reader(server.store, c->db, c->argv[1], GET_STREAM_MIN, &v, &r)
+                 : store_get(server.store, c->db, c->argv[1], &v);
 
     cmd_count_lookup(c, cmd_found(rc));
-    reply_store_val(c, rc, v);
+    if (r)
+        conn_stream_start(c, r);
+    else
+        reply_store_val(c, rc, v);
 }
 
 /* What is wrong with an expiry argument (cmd_expire_arg). */
@@ -434,38 +443,11 @@ void cmd_setrange(struct client *c)
         cmd_string_reply_rc(c, rc);
 }
 
-/* The bytes GETRANGE 'start' 'end' selects from a string of 'len' bytes, clamped as
- * Redis 7.0 clamps them: negative indexes count from the end, then both are pulled into
- * the string, so an end before its first byte still selects that byte (GETRANGE k 0
- * -100 of "hello" is "h"), except that two negative indexes in the wrong order select
- * nothing. Returns 1 with the range in '*from' and '*n', or 0 when it is empty. */
-static int cmd_getrange_clamp(long long len, long long start, long long end, long long *from,
-                              long long *n)
-{
-    if (len == 0 || (start < 0 && end < 0 && start > end))
-        return 0;
-    if (start < 0)
-        start += len; /* 'len' is at most proto-max-bulk-len: no overflow */
-    if (end < 0)
-        end += len;
-    if (start < 0)
-        start = 0;
-    if (end < 0)
-        end = 0;
-    if (end >= len)
-        end = len - 1;
-    if (start > end)
-        return 0;
-    *from = start;
-    *n = end - start + 1;
-    return 1;
-}
-
-/* GETRANGE key start end: the bytes from 'start' to 'end' inclusive (see
- * cmd_getrange_clamp); a missing key reads as the empty string. */
+/* GETRANGE key start end: the bytes from 'start' to 'end' inclusive, clamped as Redis
+ * does (store_getrange); a missing key reads as the empty string. */
 void cmd_getrange(struct client *c)
 {
-    long long start, end, from, n;
+    long long start, end;
     struct store_val *v;
     int rc;
 
@@ -474,23 +456,16 @@ void cmd_getrange(struct client *c)
         reply_err_not_int(c);
         return;
     }
-    rc = store_get(server.store, c->db, c->argv[1], &v);
+    rc = store_getrange(server.store, c->db, c->argv[1], start, end, &v);
     cmd_count_lookup(c, cmd_found(rc));
     if (rc < 0 || rc == STORE_WRONGTYPE) {
         reply_err_store(c, rc);
         return;
     }
-    if (rc == STORE_NOTFOUND) {
+    if (rc == STORE_NOTFOUND || !v)
         reply_bulk(c, "", 0);
-    } else if (!cmd_getrange_clamp((long long)v->len, start, end, &from, &n)) {
-        store_val_release(v);
-        reply_bulk(c, "", 0);
-    } else {
-        /* Narrow the value to the range: a large one then goes out without a copy. */
-        v->data += from;
-        v->len = (size_t)n;
-        reply_bulk_val(c, v);
-    }
+    else
+        reply_bulk_val(c, v); /* a large range goes out without a copy */
 }
 
 /* SUBSTR key start end: the old name of GETRANGE. */

@@ -19,7 +19,13 @@
  * checked after every command as Redis checks it when a reply is queued, on the bytes
  * Redis would count (conn_obuf_usage: not the first 16 KB): past the hard limit, or
  * above the soft one for longer than its seconds, the client is closed at once, its
- * replies dropped, with Redis' log line. */
+ * replies dropped, with Redis' log line.
+ *
+ * A GET of a large fragmented value streams (conn_stream_start): its bulk reply is
+ * produced from a store reader up to CONN_STREAM_HIGH bytes of output, then again each
+ * time the client has read the output down to CONN_STREAM_LOW (the write low-watermark),
+ * while no further request of the client runs; so the value never sits whole in RAM
+ * and the replies after it stay behind it. */
 #include "config.h"
 
 #include <arpa/inet.h>
@@ -49,6 +55,10 @@
 #define CONN_REQS_PER_EVENT 256
 #define CONN_OUT_PAUSE (8 * 1024 * 1024)     /* output bytes at which a client stops being read */
 #define CONN_OUT_RESUME (CONN_OUT_PAUSE / 4) /* ... and below which it is read again */
+#define CONN_STREAM_HIGH (1024 * 1024)      /* a streamed reply is produced up to this much
+                                             * pending output ... */
+#define CONN_STREAM_LOW (256 * 1024)        /* ... and again once it fell below this */
+#define CONN_STREAM_PIECE (64 * 1024)       /* bytes read from the store at a time */
 /* Redis' PROTO_REPLY_CHUNK_BYTES: the size of its static reply buffer, which its output
  * buffer limits do not count, and of each block of the reply list beyond it, which they
  * count whole (getClientOutputBufferMemoryUsage). */
@@ -82,7 +92,7 @@ int conn_write_now(struct client *c)
         bufferevent_enable(c->bev, EV_WRITE);
         return 0;
     }
-    low = (c->flags & CLIENT_PAUSED) ? CONN_OUT_RESUME : 0;
+    low = c->reader ? CONN_STREAM_LOW : (c->flags & CLIENT_PAUSED) ? CONN_OUT_RESUME : 0;
     if (evbuffer_get_length(c->out) <= low) {
         int closing = (c->flags & CLIENT_CLOSE_AFTER_REPLY) != 0;
 
@@ -193,6 +203,7 @@ void conn_free(struct client *c)
         c->next->prev = c->prev;
     omk_mutex_unlock(&w->clients_lock);
 
+    store_reader_close(c->reader);
     blocking_forget(c); /* leaves the keys it waits on, waking the next waiter if need be */
     multi_reset(c); /* before the memory goes: other threads may flag its watches */
     pass_forget(c);
@@ -279,7 +290,7 @@ static int conn_check_obuf_limits(struct client *c)
  * below the backpressure mark. */
 static int conn_may_run(const struct client *c)
 {
-    return !(c->flags & CLIENT_CLOSE_AFTER_REPLY) && !blocking_parked(c) &&
+    return !(c->flags & CLIENT_CLOSE_AFTER_REPLY) && !blocking_parked(c) && !c->reader &&
            evbuffer_get_length(c->out) < CONN_OUT_PAUSE;
 }
 
@@ -399,12 +410,82 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
     }
 }
 
-/* Called when the output buffer fell to the write low-watermark: finish a close that
- * waited for the output to drain (the mark is 0 then), or end a pause (the mark is
- * CONN_OUT_RESUME): read again and run the requests already buffered. */
+/* ---- Streamed replies ---------------------------------------------------------------- */
+
+int conn_may_stream(const struct client *c)
+{
+    return !(c->flags & (CLIENT_CLOSING | CLIENT_DENY_BLOCKING)) && reply_direct();
+}
+
+/* Produce the streamed reply of 'c' while its output is under CONN_STREAM_HIGH; at the
+ * value's end, the bulk's CRLF, and the reader goes. Returns the bytes added, or -1 when
+ * the value can no longer be read (logged): the reply cannot be finished, so the caller
+ * closes the connection. */
+static long conn_stream_fill(struct client *c)
+{
+    size_t before = evbuffer_get_length(c->out);
+
+    while (c->reader && evbuffer_get_length(c->out) < CONN_STREAM_HIGH) {
+        struct evbuffer_iovec v;
+        size_t n = 0;
+
+        if (evbuffer_reserve_space(c->out, CONN_STREAM_PIECE, &v, 1) < 1)
+            return -1;
+        if (store_reader_read(c->reader, v.iov_base, v.iov_len, &n) != STORE_OK) {
+            omk_log(OMK_LOG_WARNING, "Closing client id=%llu: the value it was being sent "
+                    "can no longer be read", (unsigned long long)c->id);
+            return -1;
+        }
+        v.iov_len = n;
+        evbuffer_commit_space(c->out, &v, 1);
+        if (n == 0) {
+            evbuffer_add(c->out, "\r\n", 2);
+            store_reader_close(c->reader);
+            c->reader = NULL;
+        }
+    }
+    return (long)(evbuffer_get_length(c->out) - before);
+}
+
+void conn_stream_start(struct client *c, struct store_reader *r)
+{
+    OMK_ASSERT(!c->reader && conn_may_stream(c));
+    evbuffer_add_printf(c->out, "$%llu\r\n", (unsigned long long)store_reader_len(r));
+    c->reader = r;
+    if (conn_stream_fill(c) < 0) {
+        c->flags |= CLIENT_CLOSING; /* conn_read_cb frees it */
+        return;
+    }
+    if (c->reader)
+        bufferevent_setwatermark(c->bev, EV_WRITE, CONN_STREAM_LOW, 0);
+}
+
+/* Called when the output buffer fell to the write low-watermark: go on with a streamed
+ * reply (the mark is CONN_STREAM_LOW then); finish a close that waited for the output
+ * to drain (the mark is 0), or end a pause (the mark is CONN_OUT_RESUME): read again and
+ * run the requests already buffered. */
 static void conn_write_cb(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
+
+    if (c->reader) {
+        long added = conn_stream_fill(c);
+
+        if (added < 0) {
+            conn_free(c);
+            return;
+        }
+        worker_stat_add(&c->worker->stats.net_out_bytes, (uint64_t)added);
+        bufferevent_enable(bev, EV_WRITE); /* write it: no pass holds this client */
+        if (c->reader)
+            return;
+        /* The reply is whole: what waited behind it runs now. */
+        bufferevent_setwatermark(bev, EV_WRITE, (c->flags & CLIENT_PAUSED) ? CONN_OUT_RESUME : 0,
+                                 0);
+        if (!(c->flags & CLIENT_PAUSED))
+            bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS | BEV_TRIG_IGNORE_WATERMARKS);
+        return;
+    }
 
     /* Below the soft limit again: its clock restarts (Redis resets it on any reply
      * queued below the limit; omenkv checks per command, so it does so here too). */

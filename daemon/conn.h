@@ -10,6 +10,7 @@
 #include "resp/resp.h"
 
 struct block;
+struct store_reader;
 struct bufferevent;
 struct evbuffer;
 struct worker;
@@ -52,6 +53,8 @@ struct client {
     _Atomic int kill_requested;  /* CLIENT KILL from another worker: close it (worker_reap) */
     struct block *block;         /* parked by a blocking pop (blocking.c), or NULL; runs no
                                   * request meanwhile */
+    struct store_reader *reader; /* a large value whose bulk reply is being streamed
+                                  * (conn_stream_start), or NULL; runs no request meanwhile */
     _Atomic int parked;          /* 'block' is set: written by the owner, read by CLIENT LIST */
     /* The current pass (pass.c): */
     int pass_is_held;            /* ran a command this pass: its replies wait for the log */
@@ -70,6 +73,16 @@ void conn_accept(struct worker *w, int fd);
  * event. A drained output finishes a close after reply (freeing 'c') or ends a pause.
  * Returns 1 if 'c' was freed. Owner thread. */
 int conn_write_now(struct client *c);
+
+/* Stream the bytes of 'r' (taken over) as the bulk reply of the current command: the
+ * header and a first part now, the rest as the client reads (conn_write_cb), so a large
+ * value never sits whole in RAM; the client's next requests wait until the reply ends,
+ * so replies stay in request order. Owner thread, outside EXEC (conn_may_stream). */
+void conn_stream_start(struct client *c, struct store_reader *r);
+
+/* 1 if the current command of 'c' may stream its reply: it goes straight to the
+ * client's output, not into EXEC's array or a deferred aggregate. */
+int conn_may_stream(const struct client *c);
 
 /* Give 'c' the idle timeout the config holds now (timeout; 0: none), for reading and
  * for writing pending replies; the clock restarts. A parked client gets none. Owner

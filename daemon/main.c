@@ -254,6 +254,7 @@ int main(int argc, char **argv)
     cfg_set_apply_hook("zset-max-listpack-entries", main_apply_coll_limits);
     cfg_set_apply_hook("zset-max-listpack-value", main_apply_coll_limits);
     cfg_set_apply_hook("collection-inline-max-bytes", main_apply_coll_limits);
+    cfg_set_apply_hook("string-fragment-threshold", main_apply_coll_limits);
     cmd_init();
     server.main_base = event_base_new();
     if (!server.main_base) {

@@ -35,6 +35,11 @@ static struct evbuffer *reply_buf(struct client *c)
     return tls_deferred ? tls_deferred : c->out;
 }
 
+int reply_direct(void)
+{
+    return tls_deferred == NULL;
+}
+
 void reply_ok(struct client *c)
 {
     reply_simple(c, "OK");

@@ -31,6 +31,10 @@ void reply_double(struct client *c, double d);
  * once written; inside a deferred array they are copied. */
 void reply_bulk_val(struct client *c, struct store_val *v);
 
+/* 1 if replies go straight to the client's output now, not into a deferred aggregate
+ * being built (so a reply may be streamed: conn_stream_start). */
+int reply_direct(void);
+
 /* An error reply. 'msg' starts with its code ("ERR ...", "WRONGTYPE ...", "NOAUTH ..."). */
 void reply_error(struct client *c, const char *msg);
 void reply_error_fmt(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

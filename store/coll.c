@@ -246,6 +246,7 @@ void coll_limits(struct store *s, struct store_coll_limits *l)
     l->zset_max_listpack_entries = atomic_load(&s->lim_zset_entries);
     l->zset_max_listpack_value = atomic_load(&s->lim_zset_value);
     l->inline_max_bytes = atomic_load(&s->lim_inline);
+    l->fragment_threshold = atomic_load(&s->lim_frag);
 }
 
 int coll_is_int(struct omk_slice e)

@@ -80,10 +80,18 @@ void store_ws_put_typed(struct store_ws *w, int db, const struct fmt_key *k,
         int rc = fmt_coll_meta(fflags, val, vlen, &op->count, &op->id);
 
         OMK_ASSERT(rc == 0); /* the store wrote the payload itself */
+    } else if (fflags & FMT_F_FRAG) {
+        uint64_t len = 0;
+        int rc = fmt_frag_meta(val, vlen, &op->id, &len);
+
+        OMK_ASSERT(rc == 0);
+        op->vlen = (size_t)len; /* the index holds the string's length */
+        op->count = store_frag_count(len);
+        return;
     }
     /* Copied now: the caller may free 'val' before the commit. Its tag (the shard) is
-     * set when it is admitted. A split collection's value is never cached: its entry's
-     * 'loc' holds the id. */
+     * set when it is admitted. A split collection's value (or a fragmented string's) is
+     * never cached: its entry's 'loc' holds the id. */
     if (vlen < st->cache_lim && (type == STORE_TYPE_STRING || !(fflags & FMT_F_SPLIT)))
         op->item = cache_item_new(val, vlen, expire_ms, 0);
 }
@@ -244,6 +252,11 @@ static _Thread_local int store_tl_defer;        /* this thread's commits wait fo
 static _Thread_local uint64_t store_tl_commits; /* batches this thread committed */
 static _Thread_local struct rocks_tx *store_tl_tx; /* the open transaction, or NULL */
 static _Thread_local uint64_t store_tl_tx_epoch;   /* the store's 'epoch' when it opened */
+
+int store_tx_active(void)
+{
+    return store_tl_tx != NULL;
+}
 static _Thread_local int store_tl_failed;       /* a transaction's write failed: the pass's
                                                  * store_durable() reports it */
 static _Thread_local struct store *store_tl_dirty; /* the store this deferring thread
@@ -478,6 +491,7 @@ static int store_reopen(struct store *s)
     int64_t t0 = omk_mono_us();
 
     before = rocks_latest_seq(s->rocks);
+    store_readers_drop(s); /* their iterators belong to the handle that closes */
     rc = rocks_reopen(s->rocks, &reopened, err, sizeof(err));
     if (!reopened) {
         store_log(s->log, STORE_LOG_ALERT, "Writes stay refused: RocksDB could not be reopened: "

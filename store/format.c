@@ -108,7 +108,7 @@ void fmt_u64_be_put(unsigned char *out, uint64_t v)
     }
 }
 
-static uint64_t fmt_be64_get(const char *p)
+uint64_t fmt_u64_be_get(const char *p)
 {
     uint64_t v = 0;
 
@@ -137,8 +137,8 @@ int fmt_elem_decode(const char *k, size_t klen, uint64_t *id, uint64_t *pos, con
 {
     if (klen < FMT_ELEM_PREFIX)
         return -1;
-    *id = fmt_be64_get(k);
-    *pos = fmt_be64_get(k + 8);
+    *id = fmt_u64_be_get(k);
+    *pos = fmt_u64_be_get(k + 8);
     *elem = k + FMT_ELEM_PREFIX;
     *elen = klen - FMT_ELEM_PREFIX;
     return 0;
@@ -204,6 +204,15 @@ int fmt_coll_meta(unsigned flags, const char *p, size_t len, uint64_t *count, ui
         return 0;
     }
     return fmt_varint_get(p, len, &off, count);
+}
+
+int fmt_frag_meta(const char *p, size_t len, uint64_t *id, uint64_t *strlen_)
+{
+    if (len != FMT_SPLIT_LEN)
+        return -1;
+    *id = fmt_u64_get(p);
+    *strlen_ = fmt_u64_get(p + 8);
+    return *id == 0 || *strlen_ > UINT32_MAX ? -1 : 0;
 }
 
 void fmt_score_put(unsigned char *out, double score)
@@ -276,7 +285,7 @@ int fmt_zscore_decode(const char *k, size_t klen, uint64_t *id, double *score, c
 {
     if (klen < FMT_ZSCORE_PREFIX || (unsigned char)k[8] != FMT_ZSCORE_TAG)
         return -1;
-    *id = fmt_be64_get(k);
+    *id = fmt_u64_be_get(k);
     *score = fmt_score_key_get(k + 9);
     *m = k + FMT_ZSCORE_PREFIX;
     *mlen = klen - FMT_ZSCORE_PREFIX;

@@ -181,6 +181,9 @@ void fmt_elem_prefix(unsigned char *out, uint64_t id, uint64_t pos);
 int fmt_elem_decode(const char *k, size_t klen, uint64_t *id, uint64_t *pos, const char **elem,
                     size_t *elen);
 
+/* The id and length of fragmented-string payload 'p'/'len'. 0, or -1 if malformed. */
+int fmt_frag_meta(const char *p, size_t len, uint64_t *id, uint64_t *strlen_);
+
 /* Append varint 'v' to 'out' (at most 10 bytes); returns the bytes written. */
 size_t fmt_varint_put(unsigned char *out, uint64_t v);
 
@@ -193,6 +196,7 @@ void fmt_u64_put(unsigned char *out, uint64_t v);
 uint64_t fmt_u64_get(const void *p);
 /* 8 bytes big-endian (key prefixes: bytewise order is numeric order). */
 void fmt_u64_be_put(unsigned char *out, uint64_t v);
+uint64_t fmt_u64_be_get(const char *p);
 
 /* The element count of the collection payload 'p'/'len' with flags 'flags' (inline: its
  * leading varint; split: its count word), and with FMT_F_SPLIT its id in '*id' (else

@@ -23,6 +23,8 @@
 #include "store/format.h"
 #include "store/rocks.h"
 #include "store/store_internal.h"
+#include "store/coll.h"
+#include "store/strval.h"
 
 void store_touched(struct store *s, int db, const char *key, size_t klen)
 {
@@ -59,7 +61,8 @@ unsigned store_entry_flags_of(int type, unsigned fflags)
 
     if (type == STORE_TYPE_STRING)
         return f | ((fflags & FMT_F_RAW) ? STORE_EF_BIG : 0) |
-               ((fflags & FMT_F_NOINT) ? STORE_EF_NOINT : 0);
+               ((fflags & FMT_F_NOINT) ? STORE_EF_NOINT : 0) |
+               ((fflags & FMT_F_FRAG) ? STORE_EF_SPLIT : 0);
     return f | ((fflags & FMT_F_SPLIT) ? STORE_EF_SPLIT : 0) |
            ((fflags & FMT_F_BIG) ? STORE_EF_BIG : 0);
 }
@@ -203,6 +206,19 @@ static void store_state_from_value(struct key_state *st, const char *p, size_t n
     st->has_expiry = h.expire_ms != 0;
     st->live = !fmt_hdr_expired(&h, now_ms);
     st->vlen = n - FMT_HDR_LEN;
+    if (whole && h.type == FMT_TYPE_STRING && (h.flags & FMT_F_FRAG) && st->live) {
+        uint64_t len;
+
+        if (fmt_frag_meta(p + FMT_HDR_LEN, n - FMT_HDR_LEN, &st->id, &len) != 0) {
+            memset(st, 0, sizeof(*st));
+            st->exists = st->bad = st->live = 1;
+            st->vlen = n;
+            st->type = STORE_TYPE_STRING;
+            return;
+        }
+        st->vlen = (size_t)len;
+        st->count = store_frag_count(len);
+    }
 }
 
 /* Fill the type, count and id of '*st' from index entry 'e' (read under its lock). */
@@ -214,6 +230,12 @@ static void store_state_from_entry(struct key_state *st, const struct idx_entry 
     if (st->type == STORE_TYPE_STRING) {
         st->fflags = ((f & STORE_EF_BIG) ? FMT_F_RAW : 0) | ((f & STORE_EF_NOINT) ? FMT_F_NOINT : 0);
         st->vlen = e->val_len;
+        if (f & STORE_EF_SPLIT) { /* fragmented: 'loc' holds the fragments' id */
+            OMK_ASSERT((loc & 3) == STORE_LOC_ID);
+            st->fflags |= FMT_F_FRAG;
+            st->id = loc >> 2;
+            st->count = store_frag_count(e->val_len);
+        }
         return;
     }
     st->fflags = ((f & STORE_EF_SPLIT) ? FMT_F_SPLIT : 0) | ((f & STORE_EF_BIG) ? FMT_F_BIG : 0);
@@ -313,7 +335,7 @@ static int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms
 
             store_state_from_value(st, hdr, n < FMT_HDR_LEN ? n : FMT_HDR_LEN, 0, now_ms);
             st->vlen = n - (n >= FMT_HDR_LEN ? FMT_HDR_LEN : 0);
-            if (!st->bad && st->type != STORE_TYPE_STRING) {
+            if (!st->bad && (st->type != STORE_TYPE_STRING || ist.id)) {
                 st->count = ist.count;
                 st->id = ist.id;
                 st->vlen = ist.vlen;
@@ -607,6 +629,9 @@ void store_op_begin(struct store_op *op, struct store *s, enum store_op_mode mod
     op->l.n = 0;
     op->before_unlock = NULL;
     op->before_unlock_arg = NULL;
+    op->err = STORE_OK;
+    op->held = NULL;
+    op->nheld = 0;
     if (mode == STORE_OP_WRITE)
         store_ws_init(&op->w);
 }
@@ -713,13 +738,18 @@ void store_op_put_typed(struct store_op *op, size_t i, int type, unsigned fflags
     const struct store_ws_op *w;
 
     OMK_ASSERT(op->mode == STORE_OP_WRITE);
+    if (type == STORE_TYPE_STRING && !(fflags & FMT_F_FRAG) &&
+        vlen > atomic_load(&op->s->lim_frag)) {
+        strval_put_whole(op, i, fflags, val, vlen, expire_ms); /* back here with its record */
+        return;
+    }
     store_ws_put_typed(&op->w, k->db, &k->k, &k->cur_, type, fflags, val, vlen, expire_ms);
     w = &op->w.ops[op->w.n - 1];
     memset(&k->cur_, 0, sizeof(k->cur_));
     k->cur_.exists = k->cur_.live = 1;
     k->cur_.has_expiry = expire_ms != 0;
     k->cur_.expire_ms = expire_ms;
-    k->cur_.vlen = vlen;
+    k->cur_.vlen = w->vlen; /* a fragmented string's length, not its record's */
     k->cur_.cache_lim = lim;
     k->cur_.type = type;
     k->cur_.fflags = fflags;
@@ -730,6 +760,14 @@ void store_op_put_typed(struct store_op *op, size_t i, int type, unsigned fflags
 void store_op_put(struct store_op *op, size_t i, const void *val, size_t vlen, int64_t expire_ms)
 {
     store_op_put_typed(op, i, STORE_TYPE_STRING, 0, val, vlen, expire_ms);
+}
+
+void store_op_hold_id(struct store_op *op, uint64_t id)
+{
+    OMK_ASSERT(op->mode == STORE_OP_WRITE);
+    coll_ids_ref(op->s, id);
+    op->held = omk_realloc(op->held, (op->nheld + 1) * sizeof(*op->held));
+    op->held[op->nheld++] = id;
 }
 
 void store_op_del(struct store_op *op, size_t i)
@@ -791,6 +829,8 @@ int store_op_end(struct store_op *op, int rc)
 {
     struct store *s = op->s;
 
+    if (rc >= 0 && op->err < 0)
+        rc = op->err; /* a step that returns nothing failed: nothing is committed */
     if (op->mode == STORE_OP_WRITE) {
         if (rc >= 0) {
             int crc = store_ws_commit(s, &op->w);
@@ -800,6 +840,12 @@ int store_op_end(struct store_op *op, int rc)
         }
         if (op->before_unlock)
             op->before_unlock(op, rc, op->before_unlock_arg);
+        /* The commit holds what it put; an id not put dies (its records with it). */
+        for (size_t i = 0; i < op->nheld; i++)
+            coll_ids_unref(s, op->held[i]);
+        omk_free(op->held);
+        op->held = NULL;
+        op->nheld = 0;
         store_keyunlock(s, &op->l);
     }
     store_rdunlock(s);

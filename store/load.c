@@ -35,6 +35,22 @@ static struct idx_entry *load_entry(const char *k, size_t klen, const char *v, s
     *exp = 0;
     if (fmt_hdr_decode(v, vlen, &h) != 0) {
         store_entry_fill(e, vlen, 0, STORE_EF_BAD);
+    } else if (h.type == FMT_TYPE_STRING && (h.flags & FMT_F_FRAG)) {
+        uint64_t len;
+
+        if (fmt_frag_meta(v + FMT_HDR_LEN, vlen - FMT_HDR_LEN, id, &len) == 0) {
+            store_entry_fill(e, len, h.expire_ms, store_entry_flags_of(STORE_TYPE_STRING, h.flags));
+            e->loc = *id << 2 | STORE_LOC_ID;
+        } else if (fmt_hdr_expired(&h, omk_now_ms())) { /* payload dropped (rocks.c) */
+            *id = 0;
+            store_entry_fill(e, 0, h.expire_ms,
+                             store_entry_flags_of(STORE_TYPE_STRING, h.flags & ~FMT_F_FRAG));
+        } else {
+            *id = 0;
+            store_entry_fill(e, vlen, 0, STORE_EF_BAD);
+            return e;
+        }
+        *exp = h.expire_ms;
     } else if (h.type == FMT_TYPE_STRING) {
         store_entry_fill(e, vlen - FMT_HDR_LEN, h.expire_ms,
                          store_entry_flags_of(STORE_TYPE_STRING, h.flags));
@@ -45,8 +61,9 @@ static struct idx_entry *load_entry(const char *k, size_t klen, const char *v, s
         if (*id)
             e->loc = *id << 2 | STORE_LOC_ID;
         *exp = h.expire_ms;
-    } else if (fmt_hdr_expired(&h, omk_now_ms())) {
-        store_entry_fill(e, 0, h.expire_ms, store_entry_flags_of((int)h.type, 0));
+    } else if (fmt_hdr_expired(&h, omk_now_ms())) { /* payload dropped (rocks.c) */
+        store_entry_fill(e, 0, h.expire_ms,
+                         store_entry_flags_of((int)h.type, h.flags & ~FMT_F_SPLIT));
         *exp = h.expire_ms;
     } else {
         store_entry_fill(e, vlen, 0, STORE_EF_BAD);
@@ -168,17 +185,19 @@ static int check_key(struct store *s, const char *k, size_t klen, const char *v,
     const struct idx_entry *e = idx_find(ix, k, klen);
     struct idx_entry *want;
     int64_t exp;
-    uint64_t id;
-    int rc = 0;
+    uint64_t id, split = (uint64_t)STORE_EF_SPLIT << IDX_EXPIRE_BITS;
+    int rc = 0, stripped;
 
     want = load_entry(k, klen, v, vlen, &exp, &id);
+    /* Compaction drops the payload of an expired value (rocks.c): its length, and a split
+     * value's id, are then known only to the index. */
+    stripped = vlen == FMT_HDR_LEN && exp != 0 && exp <= omk_now_ms();
     if (!e)
         rc = -1, snprintf(err, errlen, "a key of db %u (%zu bytes) is missing from the index",
                           (unsigned char)k[0], klen - 1);
-    else if ((e->val_len != want->val_len &&
-              /* compaction drops the payload of an expired value (rocks.c) */
-              !(want->val_len == 0 && exp != 0 && exp <= omk_now_ms())) ||
-             e->expire_flags != want->expire_flags ||
+    else if ((e->val_len != want->val_len && !stripped) ||
+             (stripped ? (e->expire_flags & ~split) != (want->expire_flags & ~split)
+                       : e->expire_flags != want->expire_flags) ||
              (id && __atomic_load_n(&e->loc, __ATOMIC_ACQUIRE) != want->loc))
         rc = -1, snprintf(err, errlen, "a key of db %u has length %u expiry/flags %llx in the "
                           "index, %u %llx on disk", (unsigned char)k[0], e->val_len,
@@ -269,7 +288,8 @@ void store_index_clear_db(struct store *s, int db)
             if (idx_delete(ix, cb->keys[i].p, cb->keys[i].len, &e) == IDX_OK) {
                 if (idx_entry_flags(e) & STORE_EF_SPLIT) {
                     id = e->loc >> 2;
-                    count = e->val_len;
+                    count = store_entry_type(e) == STORE_TYPE_STRING
+                                ? store_frag_count(e->val_len) : e->val_len;
                 }
                 idx_entry_free(e);
             }
@@ -291,6 +311,7 @@ struct coll_rec {
     uint64_t zseen;    /* a zset's score-index records */
     int zset;
     int list;          /* a list: its records are id | sequence number */
+    int frag;          /* a fragmented string: 'count' is its length; records id | n */
     uint64_t head;     /* a list's first sequence number (read after the walk) */
     char *key;         /* a list's RocksDB key, until its head is read (omk_free) */
     size_t klen;
@@ -318,6 +339,7 @@ static int coll_rec_collect(const struct idx_entry *e, void *arg)
     c->count = e->val_len;
     c->zset = store_entry_type(e) == STORE_TYPE_ZSET;
     c->list = store_entry_type(e) == STORE_TYPE_LIST;
+    c->frag = store_entry_type(e) == STORE_TYPE_STRING;
     if (c->list) { /* its head is read once the walk (and its shard lock) is over */
         c->key = omk_memdup(e->key, e->key_len);
         c->klen = e->key_len;
@@ -362,8 +384,8 @@ static int coll_rec_list_head(struct store *s, struct coll_rec *c, char *err, si
  * the layout puts it: a list's records hold head, head + 1, ... in key order, with no
  * element bytes in the key; a zset's score-index record (byte 8 FMT_ZSCORE_TAG) decodes;
  * any other element is at its position. 0, or -1 with the fault in 'err'. */
-static int coll_rec_count(struct coll_rec *c, const char *k, size_t klen, char *err,
-                          size_t errlen)
+static int coll_rec_count(struct coll_rec *c, const char *k, size_t klen, size_t vlen,
+                          char *err, size_t errlen)
 {
     uint64_t id, pos;
     const char *e;
@@ -375,6 +397,19 @@ static int coll_rec_count(struct coll_rec *c, const char *k, size_t klen, char *
     if (!c)
         return 0; /* a dead id's: its layout is no longer known (a list's byte 8 may be
                    * anything, FMT_ZSCORE_TAG included) */
+    if (c->frag) { /* fragments in order, none past the end, none all zero */
+        if (elen != 0 || pos >= store_frag_count(c->count) || (c->seen && pos <= c->head) ||
+            vlen == 0 || vlen > FMT_FRAG_BYTES ||
+            pos * FMT_FRAG_BYTES + vlen > c->count) {
+            snprintf(err, errlen, "fragmented string id %llu: fragment %llu of %zu bytes does "
+                     "not fit its length %llu", (unsigned long long)id, (unsigned long long)pos,
+                     vlen, (unsigned long long)c->count);
+            return -1;
+        }
+        c->head = pos; /* the last fragment seen */
+        c->seen++;
+        return 0;
+    }
     if (c->list) {
         if (elen != 0 || pos != c->head + c->seen) {
             snprintf(err, errlen, "split list id %llu: record %llu has sequence number %llu, "
@@ -441,7 +476,10 @@ int store_coll_check(struct store *s, char *err, size_t errlen)
         }
         while (at < r.n && r.v[at].id < id)
             at++;
-        if (coll_rec_count(at < r.n && r.v[at].id == id ? &r.v[at] : NULL, k, klen, err,
+        size_t vlen;
+
+        rocks_iter_value(it, &vlen);
+        if (coll_rec_count(at < r.n && r.v[at].id == id ? &r.v[at] : NULL, k, klen, vlen, err,
                            errlen) != 0)
             rc = STORE_ERR_VALUE;
     }
@@ -454,7 +492,8 @@ int store_coll_check(struct store *s, char *err, size_t errlen)
                      (unsigned long long)r.v[i].id, (unsigned long long)r.v[i].count,
                      (unsigned long long)r.v[i].zseen);
             rc = STORE_ERR_VALUE;
-        } else if (r.v[i].seen != r.v[i].count) {
+        } else if (r.v[i].frag ? r.v[i].seen > store_frag_count(r.v[i].count)
+                               : r.v[i].seen != r.v[i].count) {
             snprintf(err, errlen, "collection id %llu counts %llu elements, %llu on disk",
                      (unsigned long long)r.v[i].id, (unsigned long long)r.v[i].count,
                      (unsigned long long)r.v[i].seen);

@@ -8,7 +8,7 @@ store_libomkstore_a_SOURCES = store/keyspace.c store/commit.c store/checkpoint.c
 	store/store.c store/scan.c store/ops_keys.c store/expire.c \
 	store/ops_string.c store/cache.c store/cache.h \
 	store/coll.c store/coll.h store/ops_hash.c store/ops_set.c store/ops_zset.c store/zrank.c store/zrank.h store/reclaim.c \
-	store/ops_list.c store/list.h store/ops_sort.c
+	store/ops_list.c store/list.h store/ops_sort.c store/strval.c store/strval.h store/reader.c
 store_libomkstore_a_CFLAGS = $(AM_CFLAGS) $(ROCKSDB_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_store
@@ -66,4 +66,12 @@ check_PROGRAMS += tests/unit/test_store_list
 TESTS += tests/unit/test_store_list
 tests_unit_test_store_list_SOURCES = tests/unit/test_store_list.c tests/tap.h
 tests_unit_test_store_list_LDADD = store/libomkstore.a index/libomkindex.a \
+	common/libomkcommon.a $(ROCKSDB_LIBS) -lpthread
+
+# Strings kept in fragments (store/strval.c): a random run against a model across the
+# fragment threshold, sparse values, a transaction, a reopen.
+check_PROGRAMS += tests/unit/test_store_strval
+TESTS += tests/unit/test_store_strval
+tests_unit_test_store_strval_SOURCES = tests/unit/test_store_strval.c tests/tap.h
+tests_unit_test_store_strval_LDADD = store/libomkstore.a index/libomkindex.a \
 	common/libomkcommon.a $(ROCKSDB_LIBS) -lpthread

@@ -16,6 +16,7 @@
 #include "store/coll.h"
 #include "store/format.h"
 #include "store/list.h"
+#include "store/strval.h"
 #include "store/rocks.h"
 #include "store/store.h"
 #include "store/store_internal.h"
@@ -209,6 +210,9 @@ static int keys_transfer(struct store *s, int sdb, struct omk_slice skey, int dd
     if (rc == STORE_OK && (mode & KEYS_KEEP_SRC) && src->st.type != STORE_TYPE_STRING &&
         (src->st.fflags & FMT_F_SPLIT))
         return keys_copy_split(&op, rc);
+    if (rc == STORE_OK && (mode & KEYS_KEEP_SRC) && src->st.type == STORE_TYPE_STRING &&
+        (src->st.fflags & FMT_F_FRAG))
+        return strval_copy(&op); /* fragments under a new id: strval.h */
     if (rc == STORE_OK)
         rc = store_op_lookup(&op, 0, STORE_WANT_VALUE);
     if (rc == STORE_OK && src->st.bad)

@@ -1,6 +1,8 @@
 /* ops_string.c - the string operations of store.h's "String operations" block: GET,
- * SET (with NX/XX/KEEPTTL/GET), MSET, MSETNX, and the read-modify-writes INCRBY,
- * INCRBYFLOAT, APPEND, SETRANGE, STRLEN, GETDEL and GETEX. Each is one operation of
+ * GETRANGE, SET (with NX/XX/KEEPTTL/GET), MSET, MSETNX, and the read-modify-writes INCRBY,
+ * INCRBYFLOAT, APPEND, SETRANGE, STRLEN, GETDEL and GETEX. A value may be stored whole or
+ * in fragments: they read and edit it through strval.h, so APPEND and SETRANGE on a
+ * large value touch only the fragments they change. Each is one operation of
  * keyspace.c's sequence (store_internal.h): its keys' stripes are held from the lookup
  * to the commit of a single write set, so it is atomic for those keys and the per-db
  * counters stay exact.
@@ -18,6 +20,7 @@
 #include "store/rocks.h"
 #include "store/store.h"
 #include "store/store_internal.h"
+#include "store/strval.h"
 
 /* ---- Reads and writes of whole values ------------------------------------------------ */
 
@@ -35,12 +38,68 @@ static int str_check(int rc, const struct key_state *st)
 int store_get(struct store *s, int db, struct omk_slice key, struct store_val **out)
 {
     struct store_op op;
-    int rc;
+    struct strval v;
+    int rc = strval_begin_read(&op, s, db, key, &v);
 
-    store_op_begin1(&op, s, STORE_OP_READ, db, key);
-    rc = str_check(store_op_find(&op, 0, STORE_WANT_VALUE), &op.key[0].st);
+    if (rc == STORE_OK && !v.exists)
+        rc = STORE_NOTFOUND;
     if (rc == STORE_OK)
-        *out = store_op_take_val(&op, 0);
+        *out = strval_take(&op, 0, &rc);
+    strval_close(&v);
+    return store_op_end(&op, rc);
+}
+
+/* Clamp GETRANGE's 'start' and 'end' to a value of 'len' bytes as Redis does (negative
+ * indexes count from the end, out-of-range ones are cut to the value, except that two
+ * negative indexes in the wrong order select nothing). 1 with the range in '*from' and
+ * '*n', or 0 when it is empty. */
+static int str_range_clamp(long long len, long long start, long long end, uint64_t *from,
+                           uint64_t *n)
+{
+    if (len == 0 || (start < 0 && end < 0 && start > end))
+        return 0;
+    if (start < 0)
+        start = start < -len ? 0 : start + len;
+    if (end < 0)
+        end = end < -len ? 0 : end + len;
+    if (end >= len)
+        end = len - 1;
+    if (start > end)
+        return 0;
+    *from = (uint64_t)start;
+    *n = (uint64_t)(end - start + 1);
+    return 1;
+}
+
+int store_getrange(struct store *s, int db, struct omk_slice key, long long start, long long end,
+                   struct store_val **out)
+{
+    struct store_op op;
+    struct strval v;
+    uint64_t from = 0, n = 0;
+    int rc = strval_begin_read(&op, s, db, key, &v);
+
+    *out = NULL;
+    if (rc == STORE_OK && !v.exists)
+        rc = STORE_NOTFOUND;
+    if (rc == STORE_OK && str_range_clamp((long long)v.len, start, end, &from, &n)) {
+        if (!(op.key[0].st.fflags & FMT_F_FRAG)) { /* narrow the value: no copy */
+            *out = store_op_take_val(&op, 0);
+            (*out)->data += from;
+            (*out)->len = (size_t)n;
+        } else {
+            char *buf = malloc(FMT_HDR_LEN + (size_t)n); /* freed by rocks_free() */
+
+            if (!buf)
+                omk_oom(FMT_HDR_LEN + (size_t)n);
+            rc = strval_read(&v, from, (size_t)n, buf + FMT_HDR_LEN);
+            if (rc == STORE_OK)
+                *out = store_val_wrap(buf, FMT_HDR_LEN + (size_t)n, v.expire_ms);
+            else
+                free(buf);
+        }
+    }
+    strval_close(&v);
     return store_op_end(&op, rc);
 }
 
@@ -70,8 +129,13 @@ int store_set(struct store *s, int db, struct omk_slice key, struct omk_slice va
         else
             store_op_put(&op, 0, val.p, val.len, new_exp);
     }
-    if (want_old)
-        *old = st->live ? store_op_take_val(&op, 0) : NULL;
+    if (want_old) {
+        int trc = STORE_OK;
+
+        *old = st->live ? strval_take(&op, 0, &trc) : NULL;
+        if (trc < 0)
+            rc = trc;
+    }
     rc = store_op_end(&op, rc);
     if (rc < 0 && want_old) {
         store_val_release(*old);
@@ -175,7 +239,9 @@ int store_incrby(struct store *s, int db, struct omk_slice key, long long incr, 
     int rc = str_rmw_begin(&op, s, db, key);
     const struct store_op_key *k = &op.key[0]; /* set by the begin */
 
-    if (rc == STORE_OK && k->val && !omk_str2ll(k->val, k->vlen, &v))
+    /* A fragmented value is longer than any integer's text. */
+    if (rc == STORE_OK && k->val &&
+        ((k->st.fflags & FMT_F_FRAG) || !omk_str2ll(k->val, k->vlen, &v)))
         rc = STORE_NOTINT;
     if (rc == STORE_OK && ((incr < 0 && v < 0 && incr < LLONG_MIN - v) ||
                            (incr > 0 && v > 0 && incr > LLONG_MAX - v)))
@@ -226,8 +292,21 @@ int store_incrbyfloat(struct store *s, int db, struct omk_slice key, long double
     int rc = str_rmw_begin(&op, s, db, key);
     const struct store_op_key *k = &op.key[0];
 
-    if (rc == STORE_OK && k->val && !omk_str2ld(k->val, k->vlen, &v))
+    if (rc == STORE_OK && k->val && (k->st.fflags & FMT_F_FRAG)) {
+        /* A fragmented value may still be a number's text (the threshold is low). */
+        struct strval sv;
+
+        rc = strval_open(&sv, &op, 0);
+        if (rc == STORE_OK && sv.len >= sizeof(txt))
+            rc = STORE_NOTFLOAT;
+        if (rc == STORE_OK)
+            rc = strval_read(&sv, 0, (size_t)sv.len, txt);
+        if (rc == STORE_OK && !omk_str2ld(txt, (size_t)sv.len, &v))
+            rc = STORE_NOTFLOAT;
+        strval_close(&sv);
+    } else if (rc == STORE_OK && k->val && !omk_str2ld(k->val, k->vlen, &v)) {
         rc = STORE_NOTFLOAT;
+    }
     if (rc == STORE_OK) {
         v += incr;
         if (isnan(v) || isinf(v))
@@ -252,26 +331,34 @@ int store_append(struct store *s, int db, struct omk_slice key, struct omk_slice
                  size_t max_len, size_t *newlen)
 {
     struct store_op op;
+    struct strval v;
     size_t n = 0;
     int rc = str_rmw_begin(&op, s, db, key);
-    const struct store_op_key *k = &op.key[0];
 
-    if (rc == STORE_OK && k->val && (k->vlen > max_len || val.len > max_len - k->vlen))
+    if (max_len > STRVAL_MAX_LEN)
+        max_len = STRVAL_MAX_LEN;
+    if (rc == STORE_OK)
+        rc = strval_open(&v, &op, 0);
+    else
+        memset(&v, 0, sizeof(v));
+    if (rc == STORE_OK && v.exists && (v.len > max_len || val.len > max_len - v.len))
         rc = STORE_TOOBIG; /* a missing key is not checked: 'val' itself passed the limit */
-    if (rc == STORE_OK && !k->val) {
+    if (rc == STORE_OK && !v.exists) {
         n = val.len;
         store_op_put(&op, 0, val.p, val.len, 0);
     } else if (rc == STORE_OK) {
-        char *p;
-
-        n = k->vlen + val.len;
-        p = omk_malloc(n);
-        memcpy(p, k->val, k->vlen);
-        memcpy(p + k->vlen, val.p, val.len);
-        /* Redis appends to a "raw" copy, whatever the result's bytes */
-        store_op_put_typed(&op, 0, STORE_TYPE_STRING, FMT_F_RAW, p, n, str_keep_expiry(&op));
-        omk_free(p);
+        n = (size_t)v.len + val.len;
+        /* Redis appends to a "raw" copy, whatever the result's bytes (an empty append
+         * included: strval_grow() to the same length writes nothing, so grow by hand) */
+        if (val.len == 0 && !(op.key[0].st.fflags & FMT_F_FRAG))
+            store_op_put_typed(&op, 0, STORE_TYPE_STRING, op.key[0].st.fflags | FMT_F_RAW,
+                               op.key[0].val, op.key[0].vlen, str_keep_expiry(&op));
+        else
+            rc = strval_write(&v, v.len, val.p, val.len);
+        if (rc == STORE_OK)
+            rc = strval_save(&v);
     }
+    strval_close(&v);
     rc = store_op_end(&op, rc);
     if (rc == STORE_OK)
         *newlen = n;
@@ -294,25 +381,26 @@ int store_setrange(struct store *s, int db, struct omk_slice key, size_t offset,
         n = k->st.vlen;
         rc = store_op_end(&op, rc);
     } else {
+        struct strval v;
+
+        if (max_len > STRVAL_MAX_LEN)
+            max_len = STRVAL_MAX_LEN;
         rc = str_rmw_begin(&op, s, db, key);
-        k = &op.key[0];
+        if (rc == STORE_OK)
+            rc = strval_open(&v, &op, 0);
+        else
+            memset(&v, 0, sizeof(v));
         if (rc == STORE_OK && (offset > max_len || val.len > max_len - offset)) {
             rc = STORE_TOOBIG;
         } else if (rc == STORE_OK) {
-            size_t end = offset + val.len;
-            char *p;
-
-            n = end > k->vlen ? end : k->vlen;
-            p = omk_malloc(n);
-            if (k->vlen)
-                memcpy(p, k->val, k->vlen);
-            if (offset > k->vlen)
-                memset(p + k->vlen, 0, offset - k->vlen);
-            memcpy(p + offset, val.p, val.len);
-            /* "raw", as Redis makes every SETRANGE result */
-            store_op_put_typed(&op, 0, STORE_TYPE_STRING, FMT_F_RAW, p, n, str_keep_expiry(&op));
-            omk_free(p);
+            /* "raw", as Redis makes every SETRANGE result; a missing key has no expiry */
+            v.expire_ms = str_keep_expiry(&op);
+            rc = strval_write(&v, offset, val.p, val.len);
+            if (rc == STORE_OK)
+                rc = strval_save(&v);
+            n = (size_t)v.len;
         }
+        strval_close(&v);
         rc = store_op_end(&op, rc);
     }
     if (rc == STORE_OK)
@@ -358,7 +446,7 @@ int store_getdel(struct store *s, int db, struct omk_slice key, struct store_val
         rc = STORE_NOTFOUND;
     if (rc == STORE_OK) {
         store_op_del(&op, 0);
-        v = store_op_take_val(&op, 0);
+        v = strval_take(&op, 0, &rc);
     }
     return str_hand_val(store_op_end(&op, rc), v, out);
 }
@@ -389,6 +477,6 @@ int store_getex(struct store *s, int db, struct omk_slice key, enum store_getex_
                                expire_ms);
     }
     if (rc == STORE_OK)
-        v = store_op_take_val(&op, 0);
+        v = strval_take(&op, 0, &rc);
     return str_hand_val(store_op_end(&op, rc), v, out);
 }

@@ -73,6 +73,7 @@ void store_config_defaults(struct store_config *c)
     c->coll.zset_max_listpack_entries = 128;
     c->coll.zset_max_listpack_value = 64;
     c->coll.inline_max_bytes = STORE_INLINE_MAX_DEFAULT;
+    c->coll.fragment_threshold = STORE_FRAG_THRESHOLD_DEFAULT;
     c->log = NULL;                        /* stderr */
     c->touched = NULL;
 }
@@ -97,6 +98,9 @@ void store_set_coll_limits(struct store *s, const struct store_coll_limits *l)
     atomic_store(&s->lim_zset_entries, l->zset_max_listpack_entries);
     atomic_store(&s->lim_zset_value, l->zset_max_listpack_value);
     atomic_store(&s->lim_inline, l->inline_max_bytes);
+    OMK_ASSERT(l->fragment_threshold >= STORE_FRAG_THRESHOLD_MIN &&
+               l->fragment_threshold <= STORE_FRAG_THRESHOLD_MAX);
+    atomic_store(&s->lim_frag, l->fragment_threshold);
 }
 
 void store_get_coll_limits(struct store *s, struct store_coll_limits *out)
@@ -240,6 +244,7 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
     atomic_init(&s->last_save_ms, omk_now_ms());
     atomic_init(&s->last_save_ok, 1);
     omk_mutex_init(&s->bgsave_mu);
+    omk_mutex_init(&s->readers_mu);
 
     for (int l = 0; l < STORE_LANES; l++)
         omk_rwlock_init_wrpref(&s->excl[l].lock);
@@ -270,6 +275,8 @@ void store_close(struct store *s)
     store_reclaim_stop(s); /* a compaction in progress finishes first */
     store_sync_wal(s); /* an error is logged and counted; closing goes on */
 
+    store_readers_drop(s); /* before RocksDB closes (the daemon closed its clients) */
+    pthread_mutex_destroy(&s->readers_mu);
     scan_table_free(s->scans);
     idx_shards_free(s->ix, NULL);
     cache_free(s->cache); /* after the entries that pointed at its items */

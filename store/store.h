@@ -60,9 +60,16 @@ struct store_coll_limits {
     uint64_t zset_max_listpack_value;   /* default 64 (bytes of a member) */
     uint64_t inline_max_bytes;          /* collection-inline-max-bytes: default
                                          * STORE_INLINE_MAX_DEFAULT */
+    uint64_t fragment_threshold;        /* string-fragment-threshold: strings longer
+                                         * than this are stored in fragments; default
+                                         * STORE_FRAG_THRESHOLD_DEFAULT, at least
+                                         * STORE_FRAG_THRESHOLD_MIN */
 };
 
 #define STORE_INLINE_MAX_DEFAULT 1024
+#define STORE_FRAG_THRESHOLD_DEFAULT 16384
+#define STORE_FRAG_THRESHOLD_MIN 256
+#define STORE_FRAG_THRESHOLD_MAX (64u << 20)
 
 enum store_fsync {
     STORE_FSYNC_NO = 0,       /* leave WAL syncing to the OS */
@@ -353,6 +360,36 @@ int store_append(struct store *s, int db, struct omk_slice key, struct omk_slice
  * the length of a non-empty 'val' passes 'max_len' (nothing written), or an error. */
 int store_setrange(struct store *s, int db, struct omk_slice key, size_t offset,
                    struct omk_slice val, size_t max_len, size_t *newlen);
+
+/* GETRANGE: the bytes of 'key' from 'start' to 'end' inclusive, clamped as Redis does
+ * (negative indexes count from the end; two negative ones in the wrong order select
+ * nothing). STORE_OK with '*out' (release it; NULL when the range is empty),
+ * STORE_NOTFOUND ('*out' NULL), or an error. A value stored in fragments is read only where the range is. */
+int store_getrange(struct store *s, int db, struct omk_slice key, long long start, long long end,
+                   struct store_val **out);
+
+/* A large value read piece by piece (store/reader.c): one state of the value, as of
+ * store_get_reader(), however long the reading takes. */
+struct store_reader;
+
+/* GET for a reply that can stream: as store_get(), except that a value longer than
+ * 'min_len' bytes and stored in fragments comes back as '*reader' (close it with
+ * store_reader_close) instead of '*out', so it is never read into one buffer. STORE_OK
+ * with exactly one of '*out' and '*reader' set, STORE_NOTFOUND, or an error. Inside a
+ * transaction (store_tx_begin) no reader is made. */
+int store_get_reader(struct store *s, int db, struct omk_slice key, uint64_t min_len,
+                     struct store_val **out, struct store_reader **reader);
+
+/* The value's length. */
+uint64_t store_reader_len(const struct store_reader *r);
+
+/* Copy the value's next bytes, at most 'cap', into 'buf': STORE_OK with their number in
+ * '*n' (0 once the whole value was read), or STORE_ERR_IO when the view is gone (RocksDB
+ * was reopened after a log failure) or a read failed: the rest cannot be read. */
+int store_reader_read(struct store_reader *r, char *buf, size_t cap, size_t *n);
+
+/* Release 'r' (NULL: nothing), read to its end or not. */
+void store_reader_close(struct store_reader *r);
 
 /* STRLEN: STORE_OK with the length of the value of 'key' in '*len', STORE_NOTFOUND, or
  * an error. Reads no value: the length comes from what the store knows of the key. */

@@ -120,8 +120,11 @@ struct store {
     uint64_t zrank_min;             /* test hook: 0, or the size blocks start at */
     uint32_t zrank_block;           /* test hook: 0, or the keys per block */
     struct reclaimer *reclaim;      /* compactions of dead collections (reclaim.c) */
+    pthread_mutex_t readers_mu;     /* a leaf lock: guards 'readers' */
+    struct store_reader *readers;   /* the live store_get_reader() readers (reader.c) */
     _Atomic uint64_t lim_hash_entries, lim_hash_value, lim_set_entries, lim_inline;
     _Atomic uint64_t lim_zset_entries, lim_zset_value;
+    _Atomic uint64_t lim_frag;      /* strings longer than this are fragmented (strval.h) */
                                     /* store_coll_limits, changed at run time */
     atomic_size_t cache_max_value;  /* longer values bypass the cache, bytes */
     atomic_uint_fast64_t tickets;   /* fill tickets handed out (keyspace.c) */
@@ -198,12 +201,13 @@ struct key_state {
     int has_expiry;    /* its header has an expiry: it is in the 'expires' count */
     int bad;           /* exists but its header does not decode (treated as live, no TTL) */
     int64_t expire_ms; /* its absolute expiry, 0: none */
-    size_t vlen;       /* payload bytes of its value (a string's length; a collection's
-                        * payload only once its value was read) */
+    size_t vlen;       /* a string's length (a fragmented one's too); a collection's
+                        * payload bytes, only once its value was read */
     int type;          /* enum store_type (STORE_TYPE_STRING when it does not exist) */
-    unsigned fflags;   /* a collection's format flags (FMT_F_SPLIT, FMT_F_BIG) */
-    uint64_t count;    /* a collection's element count */
-    uint64_t id;       /* a split collection's id, else 0 */
+    unsigned fflags;   /* its format flags (FMT_F_SPLIT, FMT_F_BIG; a string's FMT_F_RAW,
+                        * FMT_F_NOINT, FMT_F_FRAG) */
+    uint64_t count;    /* a collection's element count; a fragmented string's fragments */
+    uint64_t id;       /* a split collection's or a fragmented string's id, else 0 */
     size_t cache_lim;  /* a new value shorter than this (bytes) is written through to
                         * the cache by store_ws_put(); 0: none (set by store_lookup) */
 };
@@ -211,13 +215,15 @@ struct key_state {
 /* THE INDEX ENTRY'S LAYOUT (struct idx_entry in index.h leaves these words to the store),
  * defined here once for every type:
  *
- *   val_len        a string: its payload bytes; a collection: its element count (so a
- *                  collection holds at most 2^32 - 1 elements)
+ *   val_len        a string: its length (a fragmented one's too, not its record's); a
+ *                  collection: its element count (so a collection holds at most
+ *                  2^32 - 1 elements, a string 2^32 - 1 bytes)
  *   expire_flags   low 48 bits: absolute expiry in ms; high 16 bits, the flags:
  *     bit 0        STORE_EF_BAD    the stored header does not decode
  *     bit 1        STORE_EF_FAR    the expiry does not fit 48 bits: RocksDB has it
  *     bits 2-4     the type (enum store_type)
- *     bit 5        STORE_EF_SPLIT  a split collection: 'loc' holds its id (tag 2 below)
+ *     bit 5        STORE_EF_SPLIT  a split collection or a fragmented string: 'loc'
+ *                                  holds its id (tag 2 below)
  *     bit 6        STORE_EF_BIG    the collection left Redis' compact encoding; a
  *                                  string is "raw" whatever its bytes (FMT_F_RAW)
  *     bit 7        STORE_EF_NOINT  a string is never "int" (FMT_F_NOINT)
@@ -234,6 +240,12 @@ struct key_state {
 #define STORE_EF_SPLIT 0x20 /* a split collection; 'loc' holds its id */
 #define STORE_EF_BIG 0x40   /* left the compact encoding (OBJECT ENCODING "hashtable", "raw") */
 #define STORE_EF_NOINT 0x80 /* a string that is never "int" */
+
+/* The fragments of a fragmented string of 'len' bytes (its element records at most). */
+static inline uint64_t store_frag_count(uint64_t len)
+{
+    return (len + FMT_FRAG_BYTES - 1) / FMT_FRAG_BYTES;
+}
 
 /* The type of the key of entry 'e' (enum store_type). */
 static inline int store_entry_type(const struct idx_entry *e)
@@ -373,7 +385,18 @@ struct store_op {
      * It must not call the store. */
     void (*before_unlock)(struct store_op *op, int rc, void *arg);
     void *before_unlock_arg;
+    int err;                 /* STORE_OK, or the error of a step that returns none (a
+                              * store_op_put of a fragmented string that found no id):
+                              * store_op_end() then commits nothing and returns it */
+    uint64_t *held;          /* ids this operation keeps live (coll_ids_ref) while it
+                              * writes their records ahead of its commit; store_op_end()
+                              * drops them after the commit (store_op_hold_id) */
+    size_t nheld;
 };
+
+/* Keep collection id 'id' live until the end of 'op' (records written under it in
+ * batches of their own before the commit must not meet the dead-id filter). */
+void store_op_hold_id(struct store_op *op, uint64_t id);
 
 /* Start operation 'op' of 'mode' on 'n' keys (named next with store_op_key()). */
 void store_op_begin(struct store_op *op, struct store *s, enum store_op_mode mode, size_t n);
@@ -528,6 +551,13 @@ void store_reclaim_note(struct store *s, uint64_t id, uint64_t count);
  * once its removals since the last pass reach RECLAIM_MIN and 'left' (reclaim.c). */
 void store_reclaim_removed(struct store *s, uint64_t id, uint64_t removed, uint64_t left);
 void store_reclaim_stats(struct store *s, uint64_t *done, int64_t *last_ms);
+
+/* Free the iterator of every live reader (reader.c), before RocksDB closes or reopens:
+ * their next read fails. Caller holds 'excl' as writer, or no reader is in use. */
+void store_readers_drop(struct store *s);
+
+/* 1 if this thread has a transaction open (store_tx_begin) (commit.c). */
+int store_tx_active(void);
 
 /* Finish the background save thread, if one was started (checkpoint.c; store_close). */
 void store_bgsave_join(struct store *s);

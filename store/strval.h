@@ -93,6 +93,10 @@ void strval_close(struct strval *v);
 /* The longest string the store keeps (its length must fit an index entry). */
 #define STRVAL_MAX_LEN ((uint64_t)UINT32_MAX)
 
+/* A value put whole above this many bytes writes its fragments in batches of about
+ * COLL_CHUNK_BYTES ahead of its operation's commit (the switch to it stays atomic). */
+#define STRVAL_CHUNKED ((size_t)8 << 20)
+
 /* ---- Whole values, for the calls that read or replace a value whole -------------------- */
 
 /* The whole value of key 'ki' of 'op' (looked up with STORE_WANT_VALUE, a live string) as
@@ -102,9 +106,17 @@ struct store_val *strval_take(struct store_op *op, size_t ki, int *rc);
 
 /* Put string value 'p'/'n' with format flags 'fflags' and expiry 'expire_ms' at key 'ki'
  * of write operation 'op': one record up to the fragment threshold, else a new id and its
- * fragments (zero fragments are not written) plus the top-level record, all in the
- * operation's write set. Used by store_op_put_typed() for every string it puts whole. */
+ * fragments (zero fragments are not written) plus the top-level record, in the
+ * operation's write set (past STRVAL_CHUNKED the fragments in batches ahead of it). Used by store_op_put_typed() for every string it puts whole. */
 void strval_put_whole(struct store_op *op, size_t ki, unsigned fflags, const void *p, size_t n,
                       int64_t expire_ms);
+
+/* COPY of key 0 of locked write operation 'op', a live fragmented string (looked up), to
+ * key 1 (looked up; whatever it holds is replaced): the fragments are written under a
+ * new id in batches of about COLL_CHUNK_BYTES, before the new top-level record goes into
+ * the operation's write set last (the id is live from before its first batch). Ends
+ * 'op' and returns its outcome (on an error the batches written are under a dead id,
+ * which compaction drops). */
+int strval_copy(struct store_op *op);
 
 #endif

@@ -680,7 +680,7 @@ static void test_get(void)
         "hash-max-ziplist-value", "set-max-intset-entries", "zset-max-listpack-entries",
         "zset-max-ziplist-entries", "zset-max-listpack-value", "zset-max-ziplist-value",
         "list-max-listpack-size", "list-max-ziplist-size", "list-compress-depth",
-        "collection-inline-max-bytes",
+        "collection-inline-max-bytes", "string-fragment-threshold",
     };
     struct server_config c;
     struct got g;
