@@ -34,8 +34,9 @@
  * PFMERGE, PFDEBUG GETREG DECODE ENCODING TODENSE, HyperLogLogs written by hand, damaged
  * with SETRANGE, APPEND and SETBIT). All three copy values between keys: GET on both
  * servers, then, when the two agree, SET of that value on both (DF_COPY). With any of
- * them on, every family that owns keys gets three (--keys). Writes never reach past
- * ~45 KB: a larger valid offset would make both servers allocate up to 512 MB.
+ * them on, every family that owns keys gets three (--keys). Writes stay below ~45 KB
+ * but for a rare value or bit of 1 to 2.5 MB (omenkv streams a GET over 1 MB): a larger
+ * valid offset would make both servers allocate up to 512 MB.
  *
  * Comparison rules, per command:
  *   - exact: type byte and every byte, errors included (most commands; LRANGE, ZRANGE
@@ -3234,8 +3235,21 @@ static void df_block_end(struct df_cmd *c, int zset)
  * 512 MB (reads, which allocate nothing, also get offsets up to 2^32 - 1). */
 #define DF_FRAG 4096                /* omenkv's fragment, bytes */
 #define DF_BIG_MAX (11 * DF_FRAG)   /* writes end below this byte */
+#define DF_HUGE (5 << 19)           /* ... but for a rare SET or SETBIT below 2.5 MB: omenkv
+                                     * streams a GET of a value over 1 MB */
 #define DF_HLL_REGS 16384           /* registers of a HyperLogLog */
 #define DF_HLL_DENSE (16 + 12288)   /* bytes of a dense one: header, 6 bits a register */
+
+/* A key whose value a rare write just made 1 MB or more (DF_HUGE): the stream's next
+ * command is a GET of it (the keys family would often delete it first), "" if none. */
+static char df_follow[32];
+
+/* Ask for a GET of the key at argument 1 of 'c' next (see df_follow). */
+static void df_follow_key(const struct df_cmd *c)
+{
+    if (c->argc > 1 && c->lens[1] < sizeof(df_follow))
+        snprintf(df_follow, sizeof(df_follow), "%s", c->argv[1]);
+}
 
 /* A byte position: near a boundary (-8..+8 around k x 4096, 256, 44, 12304, 16384), or
  * anywhere below DF_BIG_MAX. Never negative. */
@@ -3281,11 +3295,14 @@ static void df_add_big(struct df_cmd *c, size_t len)
     free(buf);
 }
 
-/* A length for a value SET whole: small, near a boundary, or any below DF_BIG_MAX. */
+/* A length for a value SET whole: small, near a boundary, or any below DF_BIG_MAX; one
+ * time in 500, 1 to 2.5 MB. */
 static size_t df_big_len(void)
 {
     long long r = df_below(100);
 
+    if (df_chance(2))
+        return (size_t)((1 << 20) + df_below(DF_HUGE - (1 << 20)));
     if (r < 25)
         return (size_t)df_below(65);
     if (r < 70)
@@ -3297,9 +3314,12 @@ static size_t df_big_len(void)
 static void g_bs_set(struct df_cmd *c, const char *name)
 {
     static const char *const flags[] = {"GET", "GET", "KEEPTTL", "NX", "XX"};
+    size_t len = df_big_len();
 
     g_key(c, name);
-    df_add_big(c, df_big_len());
+    df_add_big(c, len);
+    if (len >= 1 << 20)
+        df_follow_key(c);
     if (name[0] == 'S' && df_chance(250))
         df_arg(c, "%s", flags[df_below(DF_NELEM(flags))]);
 }
@@ -3395,6 +3415,10 @@ static void df_add_bitoff(struct df_cmd *c, int write)
     if (r < 700) {
         v = df_near_boundary() * 8 + df_below(17) - 8;
         df_arg(c, "%lld", v < 0 ? 0 : v);
+    } else if (r < 702) {
+        df_arg(c, "%lld", df_below(DF_HUGE * 8LL)); /* a bitmap past 1 MB (see DF_HUGE) */
+        if (write)
+            df_follow_key(c);
     } else if (r < 920) {
         df_arg(c, "%lld", df_below(300));
     } else if (r < 960 && !write) {
@@ -4664,6 +4688,7 @@ static int df_debug_check(void)
 static int df_reset(void)
 {
     memset(&df_ph, 0, sizeof(df_ph));
+    df_follow[0] = '\0';
     if (df_run_words(DF_EXACT, "FLUSHALL", NULL) != 0)
         return -1;
     if (df_run_words(DF_EXACT, "SELECT", "0") != 0)
@@ -4835,8 +4860,13 @@ int main(int argc, char **argv)
             memset(&df_ph, 0, sizeof(df_ph));
             rc = df_run_words(DF_EXACT, "FLUSHDB", NULL);
         } else {
-            if (!df_phase_cmd(&c))
+            if (df_follow[0]) {
+                df_arg(&c, "GET");
+                df_arg(&c, "%s", df_follow);
+                df_follow[0] = '\0';
+            } else if (!df_phase_cmd(&c)) {
                 df_gen_random(&c);
+            }
             rc = df_run(&c);
             if (rc == 0 && c.argc == 2 && c.lens[0] == 6 && !strcasecmp(c.argv[0], "SELECT") &&
                 (!strcmp(c.argv[1], "0") || !strcmp(c.argv[1], "1")))
