@@ -34,6 +34,8 @@ clients_omenkv_difffuzz_LDADD = $(HIREDIS_LIBS)
 # Its bounded run in make check against a redis-server it starts (about 10 s).
 TESTS += tests/integ/test_difffuzz.sh
 EXTRA_DIST += tests/integ/test_difffuzz.sh
+# Shortest repros of the differences a run with --resp-log found (by hand, not in make check).
+EXTRA_DIST += clients/difffuzz-min.py
 # ---- end omenkv-difffuzz ----
 
 # ---- omenkv-crashcheck ----

@@ -114,6 +114,7 @@ struct df_opts {
     const char *exclude;      /* comma-separated command names left out */
     int debug_check;          /* bit 0: DEBUG CHECK on A, bit 1: on B */
     long long check_every;    /* also every N commands (0: only at the end) */
+    const char *resp_log;     /* write every command sent to A there, as RESP */
 };
 
 static struct df_opts opt;
@@ -138,6 +139,8 @@ static void df_usage(void)
             "  --debug-check a|b|ab DEBUG CHECK (omenkv's self-check) on that server at the\n"
             "                       end, and every --check-every commands; an error fails\n"
             "  --check-every N      (default 0: only at the end)\n"
+            "  --resp-log FILE      write every command sent to A's stream connection to FILE\n"
+            "                       as RESP (replay a prefix with redis-cli --pipe)\n"
             "  --trace              print every command sent to A (\"N: ...\" for the\n"
             "                       stream's command N, \"N+: ...\" for the state reads and\n"
             "                       SCAN steps that follow it)\n");
@@ -654,7 +657,10 @@ static int df_proto = 2;      /* the protocol both connections speak now */
 static int df_db;             /* the database both connections have SELECTed */
 static const struct df_cmd *df_cur; /* the stream command being checked (for reports) */
 
-/* Send 'c' to 'conn'. 0, or -1 with conn->err set. */
+static FILE *df_resp_log;     /* --resp-log */
+
+/* Send 'c' to 'conn' (and, for the stream's connection to A, to --resp-log). 0, or -1
+ * with conn->err set. */
 static int df_send(struct df_conn *conn, const struct df_cmd *c)
 {
     char *out = NULL;
@@ -675,6 +681,8 @@ static int df_send(struct df_conn *conn, const struct df_cmd *c)
             printf("%lld%s: %s\n", df_ncmd, c == df_cur ? "" : "+", b.p);
         free(b.p);
     }
+    if (df_resp_log && conn == &ca)
+        fwrite(out, 1, (size_t)len, df_resp_log);
     while (done < (size_t)len) {
         ssize_t n = write(conn->ctx->fd, out + done, (size_t)len - done);
 
@@ -4789,6 +4797,8 @@ int main(int argc, char **argv)
             opt.max_diffs = (int)df_num(a, v);
         else if (!strcmp(a, "--exclude"))
             opt.exclude = v;
+        else if (!strcmp(a, "--resp-log"))
+            opt.resp_log = v;
         else if (!strcmp(a, "--check-every"))
             opt.check_every = df_num(a, v);
         else if (!strcmp(a, "--debug-check"))
@@ -4830,6 +4840,10 @@ int main(int argc, char **argv)
         if (opt.families & (1 << f))
             snprintf(fams + strlen(fams), sizeof(fams) - strlen(fams), "%s%s", fams[0] ? "," : "",
                      famnames[f]);
+    if (opt.resp_log && !(df_resp_log = fopen(opt.resp_log, "w"))) {
+        fprintf(stderr, "omenkv-difffuzz: cannot write %s: %s\n", opt.resp_log, strerror(errno));
+        return 2;
+    }
     signal(SIGPIPE, SIG_IGN); /* a server that closed the connection: write() fails */
     ca.addr = opt.a;
     cb.addr = opt.b;
