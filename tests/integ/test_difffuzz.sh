@@ -113,11 +113,11 @@ fi
 
 out="$RDIR/fuzz.out"
 
-# fuzz SEED FAMILIES PROTO COMMANDS: one run, one TAP test.
+# fuzz SEED FAMILIES PROTO COMMANDS [OPTIONS]: one run, one TAP test.
 fuzz() {
-    # shellcheck disable=SC2086 # $check is empty or two words
+    # shellcheck disable=SC2086 # $check is empty or two words, $5 options
     "$bin" --a "$HOST:$PORT" --b "$HOST:$RPORT" --seed "$1" --commands "$4" \
-        --families "$2" --proto "$3" $check >"$out" 2>&1
+        --families "$2" --proto "$3" $check ${5:-} >"$out" 2>&1
     rc=$?
     summary=$(grep -E '^[0-9]+ commands, [0-9]+ differences' "$out")
     [ $rc -eq 0 ]
@@ -203,8 +203,11 @@ fi
 fuzz 2223 bigstr,keys 2 $((commands / 2))
 fuzz 2224 bigstr,keys 3 $((commands / 2))
 if [ $hlls -eq 1 ]; then
-    fuzz 2225 hll,keys 2 $((commands / 2))
-    fuzz 2226 hll,keys 3 $((commands / 2))
+    # the hll family damages HyperLogLogs with SETBIT too, once the server has it
+    noset=
+    [ $bitmaps -eq 1 ] || noset="--exclude SETBIT"
+    fuzz 2225 hll,keys 2 $((commands / 2)) "$noset"
+    fuzz 2226 hll,keys 3 $((commands / 2)) "$noset"
 else
     skip_runs 2 "the server has no PFADD or PFDEBUG (HyperLogLogs not merged yet)"
 fi
