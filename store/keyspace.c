@@ -306,6 +306,11 @@ static int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms
     idx_shards_unlock(s->ix, shard);
     if (!st->exists)
         return STORE_OK;
+    /* A fragmented string's record holds only its id and length, which the index has:
+     * store_op_lookup() rebuilds it (unless the expiry lives on disk only). */
+    if (want && st->type == STORE_TYPE_STRING && (st->fflags & FMT_F_FRAG) &&
+        !(flags & (STORE_EF_FAR | STORE_EF_BAD)))
+        want = 0;
     if (it) {
         cache_note_hit(s->cache, it);
         *hit = it;
@@ -718,6 +723,13 @@ int store_op_lookup(struct store_op *op, size_t i, enum store_op_want want)
         OMK_ASSERT(k->n_ >= FMT_HDR_LEN);
         k->val = k->buf_ + FMT_HDR_LEN;
         k->vlen = k->n_ - FMT_HDR_LEN;
+    } else if (want == STORE_WANT_VALUE && k->st.exists && k->st.type == STORE_TYPE_STRING &&
+               (k->st.fflags & FMT_F_FRAG)) {
+        /* The record store_lookup() did not read: id and length, as format.h has them. */
+        fmt_u64_put(k->meta_, k->st.id);
+        fmt_u64_put(k->meta_ + 8, k->st.vlen);
+        k->val = (const char *)k->meta_;
+        k->vlen = sizeof(k->meta_);
     }
     k->cur_ = k->st;
     return STORE_OK;

@@ -202,7 +202,8 @@ struct store_stats {
     uint64_t expired_keys;     /* keys removed because their time passed */
     uint64_t reclaims;         /* compactions run for dead split collections */
     int64_t reclaim_last_ms;   /* how long the last one took */
-    uint64_t coll_live_ids;    /* split collections alive (ids in the live set) */
+    uint64_t coll_live_ids;    /* split collections and fragmented strings alive (ids in the
+                                * live set) */
     uint64_t elem_bytes;       /* element column family: SST files plus memtables */
     uint64_t wal_syncs;        /* explicit WAL syncs (everysec thread) */
     uint64_t io_errors;        /* RocksDB errors seen */

@@ -345,6 +345,8 @@ struct store_op_key {
     char *buf_;              /* or the RocksDB buffer it points into (header first) */
     size_t n_;               /* bytes at 'buf_' */
     int expired_;            /* found expired (a read removes it at store_op_end) */
+    unsigned char meta_[FMT_SPLIT_LEN]; /* a fragmented string's record payload, rebuilt
+                                         * from the index ('val' points here) */
 };
 
 /* A write set: changes to keys, committed in one RocksDB batch (atomic on disk), after

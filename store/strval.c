@@ -14,6 +14,9 @@
 #include "store/rocks.h"
 #include "store/strval.h"
 
+/* A walk over fewer fragments than this reads each with a point read, not an iterator. */
+#define STRVAL_POINT_READS 32
+
 /* A fragment this operation read to change, or changed: FMT_FRAG_BYTES bytes, zero past
  * the value's end. */
 struct strval_frag {
@@ -54,6 +57,8 @@ int strval_begin_read(struct store_op *op, struct store *s, int db, struct omk_s
 {
     int rc;
 
+    /* A fragmented value's lookup reads nothing from RocksDB (the index has its id and
+     * length), so finding one out costs no more than a plain GET. */
     store_op_begin1(op, s, STORE_OP_READ, db, key);
     rc = store_op_lookup(op, 0, STORE_WANT_VALUE);
     if (rc == STORE_OK && op->key[0].st.exists && op->key[0].st.type == STORE_TYPE_STRING &&
@@ -259,6 +264,33 @@ int strval_walk(struct strval *v, uint64_t off, uint64_t n, strval_fn *fn, void 
             const char *p = frag_held(v, f);
 
             stopped = walk_frag(f, p, p ? FMT_FRAG_BYTES : 0, off, end, fn, arg);
+        }
+        return STORE_OK;
+    }
+    if (f1 - f0 < STRVAL_POINT_READS) {
+        /* A few fragments: point reads cost less than an iterator (its set-up, and the
+         * readahead RocksDB starts on sequential blocks). */
+        for (uint64_t f = f0; f <= f1 && !stopped; f++) {
+            const char *p = frag_held(v, f);
+            unsigned char k[FMT_ELEM_PREFIX];
+            char *buf = NULL;
+            size_t plen = 0;
+
+            if (!p) {
+                frag_key(k, v->id, f);
+                rc = store_log_get_cf(v->op->s, ROCKS_CF_ELEMS, (const char *)k, sizeof(k), &buf,
+                                      &plen);
+                if (rc == STORE_NOTFOUND)
+                    rc = STORE_OK;
+                if (rc != STORE_OK)
+                    return rc;
+                p = buf;
+            } else {
+                plen = FMT_FRAG_BYTES;
+            }
+            stopped = walk_frag(f, p, plen < FMT_FRAG_BYTES ? plen : FMT_FRAG_BYTES, off, end,
+                                fn, arg);
+            rocks_free(buf);
         }
         return STORE_OK;
     }

@@ -4,7 +4,8 @@
  * the index is rebuilt from RocksDB at restart with every key, length and expiry.
  * The same for hashes and sets (issue 20), small (inline) and split ones on a server
  * with --collection-inline-max-bytes 64: TYPE, EXISTS, HLEN, SCARD, DBSIZE, SCAN and
- * SCAN TYPE read nothing, before and after a restart. */
+ * SCAN TYPE read nothing, before and after a restart. And strings kept in fragments
+ * (issue 22; --string-fragment-threshold 256): TYPE, EXISTS and STRLEN read nothing. */
 #include "config.h"
 
 #include <stdio.h>
@@ -98,9 +99,9 @@ static void coll_load(redisContext *c)
         n += 2;
     }
     bad += ts_read_replies(c, n, REDIS_REPLY_INTEGER);
-    for (int i = 0; i < NCOLL; i++)
-        redisAppendCommand(c, "SET str:%03d v", i);
-    bad += ts_read_replies(c, NCOLL, REDIS_REPLY_STATUS);
+    for (int i = 0; i < NCOLL; i++) /* 5001 bytes: kept in fragments */
+        redisAppendCommand(c, "SETRANGE str:%03d 5000 v", i);
+    bad += ts_read_replies(c, NCOLL, REDIS_REPLY_INTEGER);
     for (int i = 0; i < NCOLL; i++) {
         for (int k = 0; k < SPLIT_ELEMS; k++) {
             redisAppendCommand(c, "HSET sh:%03d field-%02d value-%02d", i, k, k);
@@ -111,7 +112,8 @@ static void coll_load(redisContext *c)
     redisAppendCommand(c, "HSET vh f v");
     redisAppendCommand(c, "PEXPIRE vh 600000");
     bad += ts_read_replies(c, 2, REDIS_REPLY_INTEGER);
-    ok(bad == 0, "loaded %d hashes, %d sets and %d strings", 2 * NCOLL + 1, 2 * NCOLL, NCOLL);
+    ok(bad == 0, "loaded %d hashes, %d sets and %d fragmented strings", 2 * NCOLL + 1, 2 * NCOLL,
+       NCOLL);
 }
 
 /* Run 'line' formatted with 'i' and count it a failure unless it answers 'want' (an
@@ -153,9 +155,10 @@ static void coll_metadata(redisContext *c, const char *when)
     int bad = 0;
     redisReply *r;
 
-    is_int(ts_info_field(c, "persistence", "collections_split"), 2 * NCOLL,
-           "INFO collections_split: the %d collections of %d elements are split (%s)", 2 * NCOLL,
-           SPLIT_ELEMS, when);
+    /* It counts live collection ids: the fragmented strings hold one each. */
+    is_int(ts_info_field(c, "persistence", "collections_split"), 3 * NCOLL,
+           "INFO collections_split: the %d collections of %d elements are split and the %d "
+           "strings fragmented (%s)", 2 * NCOLL, SPLIT_ELEMS, NCOLL, when);
     before = ts_info_field(c, "stats", "rocksdb_reads");
     ok(before >= 0, "INFO stats has rocksdb_reads (collections, %s)", when);
     for (int i = 0; i < NCOLL; i++) {
@@ -186,6 +189,13 @@ static void coll_metadata(redisContext *c, const char *when)
         bad += coll_expect(c, "SCARD nokey:%d", i, 0, NULL);
     }
     ok(bad == 0, "SCARD of inline, split and missing sets (%s)", when);
+    bad = 0;
+    for (int i = 0; i < NCOLL; i++) {
+        bad += coll_expect(c, "STRLEN str:%03d", i, 5001, NULL);
+        bad += coll_expect(c, "TYPE str:%03d", i, 0, "string");
+        bad += coll_expect(c, "EXISTS str:%03d", i, 1, NULL);
+    }
+    ok(bad == 0, "STRLEN, TYPE and EXISTS of strings kept in fragments (%s)", when);
     is_integer(cmd(c, "DBSIZE"), 5 * NCOLL + 1, "DBSIZE counts every collection");
     ts_scan_all(c, count100, count_key, &all, 0);
     is_int(all, 5 * NCOLL + 1, "a full SCAN sees every key (%s)", when);
@@ -223,7 +233,8 @@ static void coll_metadata(redisContext *c, const char *when)
 
 static void collections(void)
 {
-    static const char *args[] = {"--collection-inline-max-bytes", "64", NULL};
+    static const char *args[] = {"--collection-inline-max-bytes", "64",
+                                 "--string-fragment-threshold", "256", NULL};
     struct tserver s;
     redisContext *c;
 
