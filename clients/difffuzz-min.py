@@ -19,7 +19,7 @@ import argparse
 import socket
 import sys
 
-NOT_EXACT = {b"HELLO", b"SCAN", b"KEYS", b"TTL", b"PTTL", b"EXPIRETIME", b"PEXPIRETIME",
+NOT_EXACT = {b"HELLO", b"DEBUG", b"SCAN", b"KEYS", b"TTL", b"PTTL", b"EXPIRETIME", b"PEXPIRETIME",
              b"HKEYS", b"HVALS", b"HGETALL", b"SMEMBERS", b"SINTER", b"SUNION", b"SDIFF",
              b"SPOP", b"SRANDMEMBER", b"HRANDFIELD", b"ZRANDMEMBER", b"HSCAN", b"SSCAN",
              b"ZSCAN"}
