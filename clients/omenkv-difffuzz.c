@@ -4295,30 +4295,6 @@ static int df_await(struct df_conn *main, struct df_conn *blk)
     return got;
 }
 
-/* After a command that may have made a blocked client's key ready (the serving command,
- * or a second blocking command such as BRPOPLPUSH pushing onto the first one's key):
- * wait (up to 2 s) for those of A's first 'upto' blockers that B has served. Redis
- * serves blocked clients before it answers the next command, so once B answers INFO its
- * served blockers' replies are already in their sockets; omenkv serves a blocked client
- * on that client's own worker, just after the command that made its key ready (README,
- * deliberate differences), so the fuzzer gives it that moment before the next command
- * of the episode, and the comparison of what was served and of the keys afterwards
- * stays exact. */
-static void df_await_served(int upto)
-{
-    struct df_cmd info = {0};
-    struct df_rep *r;
-
-    df_arg(&info, "INFO");
-    df_arg(&info, "clients");
-    r = df_aux1(&cb, &info);
-    df_rep_free(r);
-    df_cmd_clear(&info);
-    for (int i = 0; i < upto; i++)
-        if (df_readable(&cb_blk[i], 0))
-            df_readable(&ca_blk[i], 2000);
-}
-
 /* Count how blocker 'i''s agreed reply 'r' came: 'imm' it was there before anything was
  * served, 'unblocked' CLIENT UNBLOCK found it blocked. */
 static void df_note_blocker(const struct df_rep *r, int imm, int unblocked)
@@ -4384,18 +4360,17 @@ static int df_run_episode(const struct df_cmd *c)
             df_rep_b = &cb;
             return -1;
         }
-        if (i > 0) /* blocker i may have served an earlier one (BRPOPLPUSH onto its key) */
-            df_await_served(i);
         imm[i] = df_readable(&ca_blk[i], 0);
     }
     df_stats.blk_two += df_ep.nblk == 2;
     if (!df_ep.wait) {
         struct df_cmd barrier = {0};
 
+        /* Both servers have served the blocked clients before they answer it (a
+         * served client's reply may reach its socket a moment later: it is awaited
+         * below, after CLIENT UNBLOCK, which says 0 for a served client). */
         if (df_ep.serve.argc)
             rc = df_step(&df_ep.serve, rc);
-        if (rc >= 0)
-            df_await_served(df_ep.nblk);
         if (rc >= 0 && df_ep.nkeys) {
             df_arg(&barrier, "EXISTS");
             for (int k = 0; k < df_ep.nkeys; k++)

@@ -164,6 +164,10 @@ static const struct cfg_row cfg_table[] = {
     CFG_MEM("proto-max-bulk-len", proto_max_bulk_len, 1 * MB, LLONG_MAX, "512mb", 0),
     CFG_MEM("client-query-buffer-limit", client_query_buffer_limit, 1 * MB, LLONG_MAX, "1gb",
             0),
+    /* omenkv: bytes all clients' large requests (1 MB and more) may hold together while
+     * they are read; a request that would pass it is refused and its client closed.
+     * 0: a quarter of the machine's RAM. */
+    CFG_MEM("large-requests-max-memory", large_requests_max_memory, 0, LLONG_MAX, "0", 0),
     CFG_OBUF("client-output-buffer-limit", obuf_limits,
              "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60", 0),
     /* omenkv: the budget of the value cache (store/cache.c), every byte of it counted;
@@ -241,6 +245,10 @@ static const struct cfg_row cfg_table[] = {
      * SETRANGE and APPEND rewrite only the fragments they touch (store/strval.h). */
     CFG_MEM("string-fragment-threshold", string_fragment_threshold, STORE_FRAG_THRESHOLD_MIN,
             STORE_FRAG_THRESHOLD_MAX, CFG_STR_OF(STORE_FRAG_THRESHOLD_DEFAULT), 0),
+    /* The longest sparse HyperLogLog (bytes, header included) before it turns dense; read
+     * by each PFADD and PFMERGE. */
+    CFG_MEM("hll-sparse-max-bytes", hll_sparse_max_bytes, 0, LLONG_MAX,
+            CFG_STR_OF(STORE_HLL_SPARSE_MAX_DEFAULT), 0),
 };
 
 #define CFG_NROWS OMK_ARRAY_LEN(cfg_table)

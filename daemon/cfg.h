@@ -103,6 +103,7 @@ struct server_config {
     /* limits */
     _Atomic long long proto_max_bulk_len;        /* proto-max-bulk-len: bytes */
     _Atomic long long client_query_buffer_limit; /* client-query-buffer-limit: bytes */
+    _Atomic long long large_requests_max_memory; /* large-requests-max-memory: bytes, 0 auto */
     struct cfg_obuf_limit obuf_limits[CFG_OBUF_CLASSES]; /* client-output-buffer-limit */
     _Atomic long long maxmemory;    /* maxmemory: value cache bytes, 0 = 25% of RAM */
     _Atomic int maxmemory_policy;   /* maxmemory-policy (cfg_maxmemory_policy) */
@@ -123,6 +124,7 @@ struct server_config {
     _Atomic int list_compress_depth;             /* list-compress-depth: accepted only */
     _Atomic long long collection_inline_max_bytes; /* collection-inline-max-bytes: bytes */
     _Atomic long long string_fragment_threshold;   /* string-fragment-threshold: bytes */
+    _Atomic long long hll_sparse_max_bytes;        /* hll-sparse-max-bytes: bytes */
     /* persistence */
     char *dir;                      /* dir: data directory; start-up */
     _Atomic int appendfsync;        /* appendfsync (enum store_fsync) */

@@ -1,7 +1,8 @@
 /* cmd.c - the command table built from commands.def, name lookup, subcommand dispatch,
  * and cmd_execute(): the one place that checks what every command needs checked
  * (unknown name, arity, authentication, no-multi), queues it inside MULTI, holds the
- * worker's exec lane around keyed commands, and counts it in the worker's statistics. */
+ * worker's exec lane around keyed commands, counts it in the worker's statistics, and
+ * then serves the clients parked on the keys it made ready. */
 #include "config.h"
 
 #include <ctype.h>
@@ -9,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "daemon/blocking.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
 #include "daemon/multi.h"
@@ -232,12 +234,20 @@ void cmd_execute(struct client *c)
         multi_queue(c, d);
         return;
     }
+    /* Then the clients parked on keys the command made ready are served (blocking.c),
+     * before its reply can leave and before c's next request runs. */
     if (d->flags & (CMD_WRITE | CMD_READONLY)) {
         multi_cmd_lock(c); /* excludes a running EXEC of another client */
         cmd_call(c, d);
+        blocking_serve_readied(c->worker);
         multi_cmd_unlock(c);
     } else {
-        cmd_call(c, d);
+        cmd_call(c, d); /* EXEC serves its own under every lane (multi.c) */
+        if (blocking_readied_pending()) {
+            multi_cmd_lock(c);
+            blocking_serve_readied(c->worker);
+            multi_cmd_unlock(c);
+        }
     }
 }
 

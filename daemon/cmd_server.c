@@ -137,6 +137,8 @@ static int cmd_acl_categories(const struct cmd_def *d, const char *out[6])
         out[n++] = "@sortedset";
     else if (!strcmp(d->group, "set"))
         out[n++] = "@set";
+    else if (!strcmp(d->group, "bitmap"))
+        out[n++] = "@bitmap";
     out[n++] = d->flags & CMD_FAST ? "@fast" : "@slow";
     if (d->flags & CMD_ADMIN) {
         out[n++] = "@admin";

@@ -59,6 +59,7 @@
                                              * pending output ... */
 #define CONN_STREAM_LOW (256 * 1024)        /* ... and again once it fell below this */
 #define CONN_STREAM_PIECE (64 * 1024)       /* bytes read from the store at a time */
+#define CONN_BIG_REQUEST (1024 * 1024)      /* a request this big is read into one chain */
 /* Redis' PROTO_REPLY_CHUNK_BYTES: the size of its static reply buffer, which its output
  * buffer limits do not count, and of each block of the reply list beyond it, which they
  * count whole (getClientOutputBufferMemoryUsage). */
@@ -66,6 +67,7 @@
 
 static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
+static void conn_large_release(struct client *c);
 int conn_write_now(struct client *c)
 {
     size_t low;
@@ -204,7 +206,8 @@ void conn_free(struct client *c)
     omk_mutex_unlock(&w->clients_lock);
 
     store_reader_close(c->reader);
-    blocking_forget(c); /* leaves the keys it waits on, waking the next waiter if need be */
+    conn_large_release(c);
+    blocking_forget(c); /* leaves the keys it waits on */
     multi_reset(c); /* before the memory goes: other threads may flag its watches */
     pass_forget(c);
     bufferevent_free(c->bev); /* closes the fd */
@@ -294,6 +297,42 @@ static int conn_may_run(const struct client *c)
            evbuffer_get_length(c->out) < CONN_OUT_PAUSE;
 }
 
+/* The large-requests-max-memory budget in bytes (0 in the config: a quarter of RAM). */
+static long long conn_large_budget(void)
+{
+    long long max = atomic_load(&server.cfg.large_requests_max_memory);
+
+    if (max == 0)
+        max = (long long)sysconf(_SC_PHYS_PAGES) / 4 * (long long)sysconf(_SC_PAGESIZE);
+    return max;
+}
+
+/* Reserve 'need' bytes of the large-request budget for 'c' (in place of what it held):
+ * 1, or 0 when the budget would be passed (nothing reserved then; logged). */
+static int conn_large_reserve(struct client *c, size_t need)
+{
+    long long add = (long long)(need - c->expanded);
+    long long now = atomic_fetch_add(&server.large_requests_bytes, add) + add;
+
+    if (now > conn_large_budget()) {
+        atomic_fetch_sub(&server.large_requests_bytes, add);
+        omk_log(OMK_LOG_WARNING, "Refusing a request of %zu bytes from client id=%llu addr=%s: "
+                "large requests being read would hold more than large-requests-max-memory",
+                need, (unsigned long long)c->id, c->addr);
+        return 0;
+    }
+    c->expanded = need;
+    return 1;
+}
+
+/* Give back what 'c' reserved of the large-request budget. */
+static void conn_large_release(struct client *c)
+{
+    if (c->expanded)
+        atomic_fetch_sub(&server.large_requests_bytes, (long long)c->expanded);
+    c->expanded = 0;
+}
+
 /* Close 'c' if its unprocessed input passed client-query-buffer-limit, as Redis closes a
  * client whose query buffer grows past it: the requests a parked client pipelines wait,
  * but not without bound. Returns 1 then ('c' is marked CLIENT_CLOSING). */
@@ -343,6 +382,7 @@ static int conn_process_input(struct client *c, struct evbuffer *in)
             }
             off += used;
             c->need = 0;
+            conn_large_release(c); /* a large request is whole: its reservation ends */
             budget--;
             c->argc = c->req.argc;
             c->argv = c->req.argv;
@@ -368,8 +408,22 @@ static int conn_process_input(struct client *c, struct evbuffer *in)
                 c->flags |= CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSING;
                 return 0;
             }
-            if (have < c->need)
+            if (have < c->need) {
+                /* A large request gets room for all of it now, behind what has come: the
+                 * rest is read into that one chain, so the pullup below finds it
+                 * contiguous and copies nothing (a 500 MB SET holds 500 MB, not 1 GB). */
+                if (c->need >= CONN_BIG_REQUEST && c->need > c->expanded) {
+                    if (!conn_large_reserve(c, c->need)) {
+                        reply_error(c, "ERR too much memory is held by large requests being "
+                                       "read (large-requests-max-memory): retry later");
+                        c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+                        evbuffer_drain(in, evbuffer_get_length(in));
+                        return 0;
+                    }
+                    evbuffer_expand(in, c->need - have);
+                }
                 return 0;
+            }
             if (evbuffer_pullup(in, (ev_ssize_t)c->need) == NULL)
                 return 0;
             c->need = 0;
@@ -528,6 +582,8 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
     /* A peer that shut down only its sending side still reads: the replies of this pass
      * (a pop served to a parked client, which took its element) leave at the end of the
      * pass, as Redis writes them before it reads the end of the stream, then it closes. */
+    if (what & BEV_EVENT_EOF)
+        blocking_answer_now(c); /* served on another worker, its reply not written yet */
     if ((what & BEV_EVENT_EOF) && c->pass_is_held && evbuffer_get_length(c->out) > c->pass_base) {
         c->flags |= CLIENT_CLOSE_AFTER_REPLY;
         bufferevent_disable(bev, EV_READ);

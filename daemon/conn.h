@@ -32,6 +32,8 @@ struct client {
     int proto;                   /* 2 or 3 (HELLO) */
     int authenticated;
     size_t need;                 /* bytes the parser needs before it can progress */
+    size_t expanded;             /* 'need' the input buffer was last expanded for, and the
+                                  * bytes reserved for it in server.large_requests_bytes */
     size_t in_counted;           /* input bytes already counted in net_in_bytes */
     struct resp_req req;
     int argc;                    /* the request being executed */

@@ -14,6 +14,8 @@ daemon_libomkdaemon_a_SOURCES = \
 	daemon/cmd_sorted_set.c \
 	daemon/cmd_connection.c daemon/cmd_server.c daemon/cmd_string.c daemon/cmd_generic.c \
 	daemon/cmd_hash.c daemon/cmd_set.c daemon/cmd_list.c daemon/cmd_transactions.c \
+	daemon/cmd_hyperloglog.c \
+	daemon/cmd_bitmap.c \
 	daemon/info.c daemon/info.h \
 	daemon/cfg.c daemon/cfg.h \
 	daemon/log.c daemon/log.h

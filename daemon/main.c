@@ -154,12 +154,14 @@ static void main_store_log(int warning, const char *msg)
     omk_log(warning ? OMK_LOG_WARNING : OMK_LOG_NOTICE, "%s", msg);
 }
 
-/* The store's touch hook: a changed key may fail a WATCH and may wake a client parked on
- * it (any thread, under the key's stripe). */
-static void main_store_touched(int db, const char *key, size_t klen)
+/* The store's touch hook: a changed key may fail a WATCH, and a list or sorted set it
+ * created (as Redis signals a key ready only then) may wake a client parked on it (any
+ * thread, under the key's stripe). */
+static void main_store_touched(int db, const char *key, size_t klen, int created)
 {
     multi_touched(db, key, klen);
-    blocking_touched(db, key, klen);
+    if (!key || created >= 0)
+        blocking_touched(db, key, klen);
 }
 
 /* Open the store in 'dir' with the RocksDB tuning from the config. Exits on failure. */

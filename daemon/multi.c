@@ -39,6 +39,7 @@
 
 #include "common/omk.h"
 #include "common/omk_thread.h"
+#include "daemon/blocking.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
 #include "daemon/multi.h"
@@ -116,20 +117,30 @@ void multi_init(void)
         omk_rwlock_init_wrpref(&exec_lanes[l].lock);
 }
 
-/* The lane of c's worker. */
-static pthread_rwlock_t *multi_lane(const struct client *c)
+/* The lane of worker 'w'. */
+static pthread_rwlock_t *multi_lane(const struct worker *w)
 {
-    return &exec_lanes[(unsigned)c->worker->id & (MULTI_LANES - 1)].lock;
+    return &exec_lanes[(unsigned)w->id & (MULTI_LANES - 1)].lock;
+}
+
+void multi_lane_lock(const struct worker *w)
+{
+    omk_rwlock_rdlock(multi_lane(w));
+}
+
+void multi_lane_unlock(const struct worker *w)
+{
+    omk_rwlock_unlock(multi_lane(w));
 }
 
 void multi_cmd_lock(const struct client *c)
 {
-    omk_rwlock_rdlock(multi_lane(c));
+    multi_lane_lock(c->worker);
 }
 
 void multi_cmd_unlock(const struct client *c)
 {
-    omk_rwlock_unlock(multi_lane(c));
+    multi_lane_unlock(c->worker);
 }
 
 /* Take every lane as writer, in ascending order: no keyed command runs until
@@ -262,6 +273,9 @@ enum multi_exec_rc multi_exec(struct client *c)
     }
     c->flags &= ~CLIENT_DENY_BLOCKING;
     store_tx_end(server.store); /* a failure fails the pass (daemon/pass.c) */
+    /* The clients parked on keys the transaction made ready are served after it as a
+     * whole, before any other command runs (every lane is still held). */
+    blocking_serve_readied(c->worker);
     multi_exec_unlock_all();
     c->argc = argc;
     c->argv = argv;

@@ -61,4 +61,9 @@ void multi_unwatch(struct client *c);
 void multi_cmd_lock(const struct client *c);
 void multi_cmd_unlock(const struct client *c);
 
+/* The same for worker 'w' itself, on its thread (blocking.c serves waiters under it
+ * outside any command). */
+void multi_lane_lock(const struct worker *w);
+void multi_lane_unlock(const struct worker *w);
+
 #endif

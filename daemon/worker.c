@@ -23,7 +23,7 @@
 #define WORKER_MSG_STOP (-1) /* close every client and leave the loop */
 #define WORKER_MSG_REAP (-2) /* close the clients flagged kill_requested */
 #define WORKER_MSG_TIMEOUT (-3) /* CONFIG SET timeout: give every client the new timeout */
-#define WORKER_MSG_BLOCKED (-4) /* serve the parked clients woken by a key (blocking.c) */
+#define WORKER_MSG_BLOCKED (-4) /* answer the parked clients served or unblocked (blocking.c) */
 
 /* Read the fds queued for 'w' and start serving them; the negative WORKER_MSG_*
  * values are requests instead. */
@@ -53,7 +53,7 @@ static void worker_notify_cb(evutil_socket_t fd, short what, void *arg)
             continue;
         }
         if (fds[i] == WORKER_MSG_BLOCKED) {
-            blocking_serve_ready(w);
+            blocking_worker_wake(w);
             continue;
         }
         conn_accept(w, fds[i]);
@@ -65,6 +65,7 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
 
     pass_init(w);
+    blocking_thread_init();
     event_base_dispatch(w->base);
     pass_deinit(w);
     return NULL;

@@ -100,6 +100,8 @@ HEADER_TUS = tests/unit/hdr/common/omk.c tests/unit/hdr/common/omk_thread.c \
 	tests/unit/hdr/store/cache.c tests/unit/hdr/store/format.c tests/unit/hdr/store/rocks.c \
 	tests/unit/hdr/store/coll.c tests/unit/hdr/store/list.c tests/unit/hdr/store/zrank.c \
 	tests/unit/hdr/store/strval.c \
+	tests/unit/hdr/store/hll.c \
+	tests/unit/hdr/store/bits.c \
 	tests/unit/hdr/daemon/cfg.c tests/unit/hdr/daemon/cmd.c tests/unit/hdr/daemon/conn.c \
 	tests/unit/hdr/daemon/blocking.c tests/unit/hdr/daemon/info.c \
 	tests/unit/hdr/daemon/log.c tests/unit/hdr/daemon/multi.c tests/unit/hdr/daemon/pass.c \
@@ -183,3 +185,21 @@ $(SORT_INTEG): daemon/omenkv-server$(EXEEXT)
 tests_integ_test_sort_SOURCES = tests/integ/test_sort.c tests/integ/tcoll.h
 tests_integ_test_sort_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_sort_LDADD = $(INTEG_LDADD)
+
+# Issue 22's HyperLogLogs: every command and error, and byte identity with a reference
+# redis-server it starts itself (tests/integ/test_hll.c).
+HLL_INTEG = tests/integ/test_hll
+check_PROGRAMS += $(HLL_INTEG)
+TESTS += $(HLL_INTEG)
+$(HLL_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_hll_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_hll_LDADD = $(INTEG_LDADD)
+
+# Issue 22's bitmaps: every command and error, bitmaps across fragments and the fragment
+# threshold, ranges against a model (tests/integ/test_bitmap.c).
+BITMAP_INTEG = tests/integ/test_bitmap
+check_PROGRAMS += $(BITMAP_INTEG)
+TESTS += $(BITMAP_INTEG)
+$(BITMAP_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_bitmap_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_bitmap_LDADD = $(INTEG_LDADD)
