@@ -124,7 +124,8 @@ HEADER_TUS = tests/unit/hdr/common/omk.c tests/unit/hdr/common/omk_thread.c \
 	tests/unit/hdr/daemon/log.c tests/unit/hdr/daemon/multi.c tests/unit/hdr/daemon/pass.c \
 	tests/unit/hdr/daemon/pubsub.c \
 	tests/unit/hdr/daemon/reply.c tests/unit/hdr/daemon/server.c tests/unit/hdr/daemon/slowlog.c \
-	tests/unit/hdr/clients/hist.c tests/unit/hdr/clients/keydist.c
+	tests/unit/hdr/clients/hist.c tests/unit/hdr/clients/keydist.c \
+	tests/unit/hdr/clients/hllmodel.c
 check_PROGRAMS += tests/unit/test_headers
 TESTS += tests/unit/test_headers
 tests_unit_test_headers_SOURCES = tests/unit/test_headers.c tests/tap.h
