@@ -355,8 +355,11 @@ int hll_to_dense(struct hll *h)
         struct hll_op op = hll_op_at(h->p, h->len, i);
 
         if (op.val) {
-            if (idx + op.run > HLL_REGISTERS)
+            if (idx + op.run > HLL_REGISTERS) { /* past the last register: damaged, as
+                                                 * Redis 7.0.15's fix of CVE-2025-32023 says */
+                idx = HLL_REGISTERS + 1;
                 break;
+            }
             for (unsigned k = 0; k < op.run; k++)
                 hll_dense_set(d + HLL_HDR_SIZE, (unsigned)idx++, op.val);
         } else {
@@ -497,8 +500,11 @@ int hll_merge(uint8_t max[HLL_REGISTERS], const void *p, size_t len)
         struct hll_op op = hll_op_at(b, len, i);
 
         if (op.val) {
-            if (idx + op.run > HLL_REGISTERS)
+            if (idx + op.run > HLL_REGISTERS) { /* past the last register: damaged, as
+                                                 * Redis 7.0.15's fix of CVE-2025-32023 says */
+                idx = HLL_REGISTERS + 1;
                 break;
+            }
             for (unsigned k = 0; k < op.run; k++, idx++)
                 if (op.val > max[idx])
                     max[idx] = (uint8_t)op.val;

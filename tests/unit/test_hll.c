@@ -333,9 +333,11 @@ static void test_corrupt(void)
     hll_init_copy(&h, longcode, sizeof(longcode));
     is_int(hll_count(h.p, h.len, &card), HLL_ERR_CORRUPT, "a code of 16385 registers: count fails");
     memset(max, 0, sizeof(max));
-    is_int(hll_merge(max, h.p, h.len), HLL_OK,
-           "  ... but merge stops at a VAL past the end and passes (as Redis)");
-    is_int(hll_to_dense(&h), HLL_CHANGED, "  ... and so does making it dense");
+    /* Redis 7.0.15 as Debian ships it (the fix of CVE-2025-32023) refuses a VAL past the
+     * last register in every walk (the unpatched 7.0.15 stopped there and passed). */
+    is_int(hll_merge(max, h.p, h.len), HLL_ERR_CORRUPT,
+           "  ... merge refuses a VAL past the end too (as the reference redis-server)");
+    is_int(hll_to_dense(&h), HLL_ERR_CORRUPT, "  ... and so does making it dense");
     hll_free(&h);
 
     hll_init_copy(&h, cut, sizeof(cut));
