@@ -768,6 +768,41 @@ class Report:
             self.target(f"LINDEX of the middle of a {at}-element list, p99 (issue 21)",
                         f"{fmt(g('lindex_mid_built', 'p99'), 1)} us", None, note)
 
+    def shards(self):
+        rows = read_csv(self.results, "shards.csv")
+        self.add("## Shards behind twemproxy (issue 25)\n")
+        if not rows:
+            why = self.meta.get("skipped:shards")
+            self.add(f"_Skipped: {why}._\n" if why else
+                     "_No data: the section did not run or failed._\n")
+            return
+        self.add("`bench/shards`: redis-benchmark `-c 50 -d 64 -r 100000 -t set|get` against one "
+                 "omenkv directly (direct), through nutcracker "
+                 f"{self.meta.get('nutcracker', '?')} in front of that same omenkv (proxy-1: "
+                 "the proxy hop alone), and through nutcracker in front of three omenkv shards "
+                 "(proxy-3: the README's configuration, ketama, fnv1a_64), each holding the "
+                 "100k keys first, run against each in turn for the rounds given; ratios are "
+                 "median over direct's median. Every process shares this machine's "
+                 f"{self.meta.get('nproc', '?')} cores: nutcracker (one thread), the shards' "
+                 "workers and redis-benchmark compete for them, so three shards cannot show "
+                 "three times one shard's rate here; on separate hosts each shard brings its "
+                 "own cores.\n")
+        out = []
+        for r in rows:
+            ratio = fnum(r["ratio_vs_direct"])
+            out.append([r["test"], r["pipeline"], r["setup"], r["shards"], r["rounds"],
+                        fmt_int(fnum(r["median_rps"])), fmt_ratio(ratio),
+                        fmt(fnum(r["median_p50_ms"]), 3), fmt(fnum(r["median_p99_ms"]), 3),
+                        r["runs"]])
+            if r["setup"] != "direct":
+                self.target(f"{r['test']} "
+                            f"{'-P ' + r['pipeline'] if r['pipeline'] != '1' else 'unpipelined'}"
+                            f" through twemproxy, {r['shards']} shard(s) / one omenkv direct "
+                            "(issue 25)", f"{ratio:.3f}x", None,
+                            f"median of {r['rounds']}; all on {self.meta.get('nproc', '?')} cores")
+        self.add(table(["test", "-P", "setup", "shards", "rounds", "median req/s", "/ direct",
+                        "p50 ms", "p99 ms", "runs"], out))
+
     def bits_bigstr(self):
         rows = read_csv(self.results, "vs_redis_bits.csv")
         bs = read_csv(self.results, "bigstr.csv")
@@ -863,7 +898,8 @@ class Report:
         self.header()
         body_start = len(self.parts)
         for fn in (self.redis_benchmark, self.vs_redis, self.keycount, self.memory_restart_scan, self.cache,
-                   self.store, self.index, self.coll_large, self.lists_zsets, self.bits_bigstr):
+                   self.store, self.index, self.coll_large, self.lists_zsets, self.bits_bigstr,
+                   self.shards):
             fn()
         if not HAVE_MPL:
             self.parts.insert(body_start, "_python3-matplotlib is not installed: tables only, "

@@ -93,13 +93,15 @@ enum df_family {
     DF_LIST = 16,
     DF_ZSET = 32,
     DF_BLOCK = 64, /* blocking pops on second connections, served from the first */
-    DF_BITMAP = 128, /* issue 22: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD(_RO) */
-    DF_BIGSTR = 256, /* issue 22: strings up to ~45 KB across the fragment boundaries */
-    DF_HLL = 512,    /* issue 22: PFADD PFCOUNT PFMERGE PFDEBUG, HLL values copied, damaged */
+    DF_PUBSUB = 128, /* PUBLISH SPUBLISH PUBSUB, with no subscriber (no SUBSCRIBE: the
+                      * stream's connection would leave request/reply mode) */
+    DF_BITMAP = 256, /* issue 22: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD(_RO) */
+    DF_BIGSTR = 512, /* issue 22: strings up to ~45 KB across the fragment boundaries */
+    DF_HLL = 1024,   /* issue 22: PFADD PFCOUNT PFMERGE PFDEBUG, HLL values copied, damaged */
 };
 #define DF_ALL (DF_STRING | DF_HASH | DF_SET | DF_KEYS | DF_LIST | DF_ZSET | DF_BLOCK | \
-                DF_BITMAP | DF_BIGSTR | DF_HLL)
-#define DF_NFAMILIES 10
+                DF_PUBSUB | DF_BITMAP | DF_BIGSTR | DF_HLL)
+#define DF_NFAMILIES 11
 #define DF_STRS22 (DF_BITMAP | DF_BIGSTR | DF_HLL) /* the string families of issue 22 */
 
 struct df_opts {
@@ -127,8 +129,8 @@ static void df_usage(void)
             "  --b HOST:PORT        the reference (redis-server 7.0)\n"
             "  --seed N             random seed (default: time; printed)\n"
             "  --commands N         commands to send (default 100000)\n"
-            "  --families LIST      string,hash,set,keys,list,zset,block,bitmap,bigstr,hll\n"
-            "                       or all (default all)\n"
+            "  --families LIST      string,hash,set,keys,list,zset,block,pubsub,bitmap,bigstr,\n"
+            "                       hll or all (default all)\n"
             "  --proto 2|3|alt      HELLO 2, HELLO 3, or switch at random (default 2)\n"
             "  --keys N             key space per database (default 8; 10 with list, zset\n"
             "                       or block; with bitmap, bigstr or hll 3 per family\n"
@@ -3234,6 +3236,28 @@ static void df_block_end(struct df_cmd *c, int zset)
     df_ep.unblock = df_chance(100) ? 0 : df_chance(350) ? 2 : 1;
 }
 
+/* PUBLISH / SPUBLISH channel message */
+static void g_publish(struct df_cmd *c, const char *name)
+{
+    df_name(c, name);
+    df_arg(c, "ch%d", (int)df_below(4));
+    df_add_value(c);
+}
+
+/* PUBSUB <subcommand> [channel or pattern ...], now and then of the wrong arity or an
+ * unknown subcommand, in any case. */
+static void g_pubsub(struct df_cmd *c, const char *name)
+{
+    static const char *const subs[] = {"CHANNELS", "numsub", "NumPat", "SHARDCHANNELS",
+                                       "shardnumsub", "help", "nosuch"};
+    int extra = (int)df_below(4);
+
+    df_name(c, name);
+    df_arg(c, "%s", subs[df_below(7)]);
+    for (int i = 0; i < extra; i++)
+        df_arg(c, df_below(3) ? "ch%d" : "c*%d", (int)df_below(4));
+}
+
 /* ---- bitmaps, large strings and HyperLogLogs (issue 22) ----
  * omenkv keeps a string longer than string-fragment-threshold (the harness sets 256) as
  * fragments of 4096 bytes (store/format.h, FMT_FRAG_BYTES), so the offsets, ranges and
@@ -3939,6 +3963,10 @@ static const struct df_gen df_gens[] = {
     {"ZSCAN", DF_ZSET, 2, -3, g_xscan},
     /* SORT and SORT_RO (issue 21) are not fuzzed yet: they belong here, in a family of
      * their own; SORT ... STORE then serves blocked pops too (df_gen_serve). */
+    /* pub/sub, with nobody subscribed */
+    {"PUBLISH", DF_PUBSUB, 4, 3, g_publish},
+    {"SPUBLISH", DF_PUBSUB, 2, 3, g_publish},
+    {"PUBSUB", DF_PUBSUB, 4, -2, g_pubsub},
     /* blocking pops: each an episode on the blockers, served from the stream's connection */
     {"BLPOP", DF_BLOCK, 5, -3, g_bpop},
     {"BRPOP", DF_BLOCK, 4, -3, g_bpop},
@@ -4700,8 +4728,8 @@ static int df_parse_families(const char *v)
         int bit;
     } fams[] = {{"string", DF_STRING}, {"hash", DF_HASH}, {"set", DF_SET}, {"keys", DF_KEYS},
                 {"list", DF_LIST},     {"zset", DF_ZSET}, {"block", DF_BLOCK},
-                {"bitmap", DF_BITMAP}, {"bigstr", DF_BIGSTR}, {"hll", DF_HLL},
-                {"all", DF_ALL}};
+                {"pubsub", DF_PUBSUB}, {"bitmap", DF_BITMAP}, {"bigstr", DF_BIGSTR},
+                {"hll", DF_HLL},       {"all", DF_ALL}};
     int bits = 0;
 
     for (const char *p = v; *p;) {
@@ -4717,7 +4745,7 @@ static int df_parse_families(const char *v)
         }
         if (!found) {
             fprintf(stderr, "omenkv-difffuzz: --families takes string, hash, set, keys, "
-                            "list, zset, block, bitmap, bigstr, hll or all\n");
+                            "list, zset, block, pubsub, bitmap, bigstr, hll or all\n");
             exit(2);
         }
         if (!e)
@@ -4729,8 +4757,9 @@ static int df_parse_families(const char *v)
 
 int main(int argc, char **argv)
 {
-    static const char *const famnames[] = {"string", "hash",   "set",    "keys", "list",
-                                           "zset",   "block",  "bitmap", "bigstr", "hll"};
+    static const char *const famnames[] = {"string", "hash",   "set",    "keys",
+                                           "list",   "zset",   "block",  "pubsub",
+                                           "bitmap", "bigstr", "hll"};
     char fams[128] = "";
     int fatal = 0, enabled = 0;
 

@@ -159,6 +159,7 @@ static const struct cfg_row cfg_table[] = {
     /* Redis: 1..128, default 1. omenkv: 0 = one worker per core, the default. */
     CFG_INT("io-threads", io_threads, 0, 128, "0", CFG_IMMUTABLE),
     CFG_STR("requirepass", requirepass, "", 0),
+    CFG_STR("aclfile", aclfile, "", CFG_IMMUTABLE),
     CFG_ENUM("enable-debug-command", enable_debug_command, cfg_debug_names, "no",
              CFG_IMMUTABLE),
     CFG_MEM("proto-max-bulk-len", proto_max_bulk_len, 1 * MB, LLONG_MAX, "512mb", 0),
@@ -247,6 +248,9 @@ static const struct cfg_row cfg_table[] = {
             STORE_FRAG_THRESHOLD_MAX, CFG_STR_OF(STORE_FRAG_THRESHOLD_DEFAULT), 0),
     /* The longest sparse HyperLogLog (bytes, header included) before it turns dense; read
      * by each PFADD and PFMERGE. */
+    /* The slow log (daemon/slowlog.c): microseconds (negative: log nothing), entries. */
+    CFG_LL("slowlog-log-slower-than", slowlog_log_slower_than, LLONG_MIN, LLONG_MAX, "10000", 0),
+    CFG_LL("slowlog-max-len", slowlog_max_len, 0, LONG_MAX, "128", 0),
     CFG_MEM("hll-sparse-max-bytes", hll_sparse_max_bytes, 0, LLONG_MAX,
             CFG_STR_OF(STORE_HLL_SPARSE_MAX_DEFAULT), 0),
 };

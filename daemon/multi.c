@@ -72,6 +72,7 @@ struct multi_state {
     struct multi_cmd *cmds;
     int n, cap;
     int aborted; /* an error while queuing: EXEC replies EXECABORT */
+    size_t argv_mem; /* bytes of the queued commands' argv allocations */
 };
 
 #define MULTI_LANES 16 /* a power of two; more workers than this share lanes */
@@ -211,6 +212,7 @@ void multi_queue(struct client *c, const struct cmd_def *d)
     for (int i = 0; i < c->argc; i++)
         bytes += c->argv[i].len;
     q->argv = omk_malloc((size_t)c->argc * sizeof(*q->argv) + bytes + 1);
+    m->argv_mem += (size_t)c->argc * sizeof(*q->argv) + bytes + 1;
     p = (char *)(q->argv + c->argc);
     for (int i = 0; i < c->argc; i++) {
         memcpy(p, c->argv[i].p, c->argv[i].len);
@@ -219,6 +221,28 @@ void multi_queue(struct client *c, const struct cmd_def *d)
         p += c->argv[i].len;
     }
     reply_simple(c, "QUEUED");
+}
+
+int multi_queued_flags(const struct client *c)
+{
+    int flags = 0;
+
+    if (c->multi)
+        for (int i = 0; i < c->multi->n; i++)
+            flags |= c->multi->cmds[i].d->flags;
+    return flags;
+}
+
+int multi_queued_count(const struct client *c)
+{
+    return c->multi ? c->multi->n : -1;
+}
+
+size_t multi_queued_mem(const struct client *c)
+{
+    const struct multi_state *m = c->multi;
+
+    return m ? sizeof(*m) + (size_t)m->cap * sizeof(*m->cmds) + m->argv_mem : 0;
 }
 
 void multi_abort(struct client *c)

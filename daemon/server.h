@@ -135,6 +135,16 @@ void worker_reap(struct worker *w);
 /* Wake worker 'w' to answer its parked clients that blocking.c queued (any thread). */
 void worker_wake_blocked(struct worker *w);
 
+/* Wake worker 'w' to deliver the lines fed to its MONITOR clients (monitor.c). Any
+ * thread. */
+void worker_wake_monitors(struct worker *w);
+
+/* Ask every worker to run the requests CLIENT PAUSE postponed, if the pause is over or
+ * now lets them through (pause.c). Any thread. */
+void workers_wake_paused(void);
+/* Wake worker 'w' to deliver the messages pubsub.c queued for its clients (any thread). */
+void worker_wake_pubsub(struct worker *w);
+
 /* Ask every worker to give its clients the timeout the config holds now: CONFIG SET
  * timeout applies to connections already open, as in Redis. Any thread; the workers do
  * it on their next loop iteration. */

@@ -482,6 +482,7 @@ static void test_order(redisContext *c)
     is_array_of(next_reply(b[0]), "z m 1", "the parked BZPOPMIN got m");
 
     tc_section(c, "keys are served in the order they became ready");
+    redisFree(b[0]); /* served above: a new waiter takes its place */
     b[0] = park(c, "BRPOPLPUSH k10 k6 0", 1);
     b[1] = park(c, "BLMPOP 100.5 2 k10 k6 RIGHT COUNT 1", 2);
     is_integer(cmd(o, "RPUSH k10 32768 3.0 18"), 3, "RPUSH k10 32768 3.0 18");
@@ -499,7 +500,9 @@ static void test_order(redisContext *c)
     is_array_of(cmdline(c, "LRANGE k6 0 -1"), "18", "k6 holds 18");
     is_integer(cmd(c, "DEL k10 k6"), 2, "DEL k10 k6");
 
+    redisFree(b[0]); /* served above: a new waiter takes its place */
     b[0] = park(c, "BLPOP r1 r2 0", 1);
+    redisFree(b[1]); /* served above: a new waiter takes its place */
     b[1] = park(c, "BZPOPMIN z1 z2 0", 2);
     send_line(o, "MULTI");
     send_line(o, "RPUSH r2 a");
@@ -516,6 +519,7 @@ static void test_order(redisContext *c)
 
     /* Only the creation of a list makes a key ready: r1 written first as a string does not
      * put it ahead of r2 (Redis signals a key when a list or sorted set is added). */
+    redisFree(b[0]); /* served above: a new waiter takes its place */
     b[0] = park(c, "BLPOP r1 r2 0", 1);
     send_line(o, "MULTI");
     send_line(o, "SET r1 v");
@@ -531,7 +535,9 @@ static void test_order(redisContext *c)
     is_integer(cmd(c, "DEL r1"), 1, "DEL r1");
 
     tc_section(c, "a chain: a BLMOVE makes its destination ready in the same turn");
+    redisFree(b[0]); /* served above: a new waiter takes its place */
     b[0] = park(c, "BLMOVE s d RIGHT LEFT 0", 1);
+    redisFree(b[1]); /* served above: a new waiter takes its place */
     b[1] = park(c, "BLPOP d 0", 2);
     send_line(o, "RPUSH s x");
     send_line(o, "EXISTS s d");

@@ -669,7 +669,7 @@ static void test_get(void)
 {
     static const char *const all[] = {
         "port", "bind", "protected-mode", "tcp-backlog", "tcp-keepalive", "timeout",
-        "maxclients", "io-threads", "requirepass", "enable-debug-command",
+        "maxclients", "io-threads", "requirepass", "aclfile", "enable-debug-command",
         "proto-max-bulk-len", "client-query-buffer-limit", "large-requests-max-memory",
         "client-output-buffer-limit",
         "maxmemory", "maxmemory-policy", "cache-max-value-size",
@@ -681,7 +681,8 @@ static void test_get(void)
         "hash-max-ziplist-value", "set-max-intset-entries", "zset-max-listpack-entries",
         "zset-max-ziplist-entries", "zset-max-listpack-value", "zset-max-ziplist-value",
         "list-max-listpack-size", "list-max-ziplist-size", "list-compress-depth",
-        "collection-inline-max-bytes", "string-fragment-threshold", "hll-sparse-max-bytes",
+        "collection-inline-max-bytes", "string-fragment-threshold",
+        "slowlog-log-slower-than", "slowlog-max-len", "hll-sparse-max-bytes",
     };
     struct server_config c;
     struct got g;
