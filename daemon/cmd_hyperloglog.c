@@ -12,6 +12,7 @@
 #include "common/omk.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
+#include "daemon/notify.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
 #include "store/store.h"
@@ -44,6 +45,8 @@ void cmd_pfadd(struct client *c)
     int rc = store_pfadd(server.store, c->db, c->argv[1], &c->argv[2], (size_t)c->argc - 2,
                          cmd_hll_sparse_max(), &changed);
 
+    if (rc == STORE_OK && changed)
+        notify_event(c, NOTIFY_STRING, "pfadd", c->argv[1]);
     if (rc == STORE_OK)
         reply_int(c, changed);
     else
@@ -56,6 +59,9 @@ void cmd_pfcount(struct client *c)
     uint64_t card = 0;
     int rc = store_pfcount(server.store, c->db, &c->argv[1], (size_t)c->argc - 1, &card);
 
+    /* Redis looks several keys up for read (a miss each), one for write (no miss). */
+    for (int i = 1; rc == STORE_OK && c->argc > 2 && i < c->argc; i++)
+        notify_keymiss_if_missing(c, c->argv[i]);
     if (rc == STORE_OK)
         reply_int(c, (long long)card);
     else
@@ -68,6 +74,8 @@ void cmd_pfmerge(struct client *c)
     int rc = store_pfmerge(server.store, c->db, &c->argv[1], (size_t)c->argc - 1,
                            cmd_hll_sparse_max());
 
+    if (rc == STORE_OK) /* Redis names a merge's event pfadd too */
+        notify_event(c, NOTIFY_STRING, "pfadd", c->argv[1]);
     if (rc == STORE_OK)
         reply_ok(c);
     else
