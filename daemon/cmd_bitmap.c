@@ -88,6 +88,8 @@ static void bm_argerr_reply(struct client *c, enum bm_argerr err, long long miss
 
     cmd_count_lookup(c, rc == STORE_OK);
     if (rc == STORE_NOTFOUND)
+        notify_keymiss(c, c->argv[1]);
+    if (rc == STORE_NOTFOUND)
         reply_int(c, missing);
     else if (rc == STORE_OK && ki.type != STORE_TYPE_STRING)
         reply_err_wrongtype(c);
@@ -254,6 +256,7 @@ void cmd_bitop(struct client *c)
                {"not", STORE_BITOP_NOT}};
     size_t n = (size_t)c->argc - 3, found = 0, i = 0;
     uint64_t len = 0;
+    unsigned char *reads;
     int rc, existed;
 
     while (i < OMK_ARRAY_LEN(ops) && !bm_word_is(&c->argv[1], ops[i].name))
@@ -269,7 +272,9 @@ void cmd_bitop(struct client *c)
     /* An empty result deletes the destination: "del" only if there was one. */
     existed = notify_wanted(NOTIFY_GENERIC) &&
               store_exists(server.store, c->db, c->argv[2]) == STORE_OK;
+    reads = notify_reads_begin(c, &c->argv[3], n, 1u << STORE_TYPE_STRING);
     rc = store_bitop(server.store, c->db, ops[i].op, c->argv[2], &c->argv[3], n, &len, &found);
+    notify_reads_end(c, &c->argv[3], n, reads); /* the sources, read first */
     if (rc != STORE_OK) {
         bm_reply_rc(c, rc);
         return;

@@ -236,6 +236,7 @@ void cmd_coll_scan_generic(struct client *c, cmd_coll_scan_fn *scan, int type, i
         /* Redis looks the key up before it reads the options. */
         rc = store_keyinfo(server.store, c->db, c->argv[1], &ki);
         if (rc == STORE_NOTFOUND) {
+            notify_keymiss(c, c->argv[1]);
             reply_deferred_begin(c);
             reply_deferred_pause(c);
             cmd_scan_reply(c, 0, &acc);
@@ -251,6 +252,7 @@ void cmd_coll_scan_generic(struct client *c, cmd_coll_scan_fn *scan, int type, i
     reply_deferred_begin(c);
     rc = scan(server.store, c->db, c->argv[1], cursor, o.pat, o.plen, (size_t)o.count,
               cmd_coll_scan_elem, &acc, &next);
+    notify_keymiss_if_missing(c, c->argv[1]);
     reply_deferred_pause(c);
     if (rc != STORE_OK) {
         reply_deferred_discard(c);

@@ -70,10 +70,12 @@ static int cmd_list_bad_index_reply(struct client *c, const char *missing)
     int rc = store_keyinfo(server.store, c->db, c->argv[1], &ki);
 
     if (rc == STORE_NOTFOUND) {
-        if (missing)
+        if (missing) {
             reply_error(c, missing);
-        else
+        } else { /* LINDEX reads it (LSET writes) */
+            notify_keymiss(c, c->argv[1]);
             reply_null(c);
+        }
         return 0;
     }
     if (rc == STORE_OK && ki.type != STORE_TYPE_LIST)

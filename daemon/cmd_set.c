@@ -189,17 +189,19 @@ void cmd_smove(struct client *c)
     reply_store_bool(c, rc);
 }
 
+#define SET_TYPES (1u << STORE_TYPE_SET) /* what the set operations read */
+
 /* SINTER, SUNION, SDIFF key [key ...]: the members of the result, as a set. */
 static void cmd_setop_generic(struct client *c, enum store_setop op)
 {
     uint64_t card = 0;
+    unsigned char *reads = notify_reads_begin(c, &c->argv[1], (size_t)c->argc - 1, SET_TYPES);
     int rc;
 
     reply_deferred_begin(c);
     rc = store_setop(server.store, c->db, op, &c->argv[1], (size_t)c->argc - 1, 0,
                      cmd_set_member, c, &card);
-    for (int i = 1; rc == STORE_OK && i < c->argc; i++)
-        notify_keymiss_if_missing(c, c->argv[i]);
+    notify_reads_end(c, &c->argv[1], (size_t)c->argc - 1, reads);
     cmd_set_reply_members(c, rc, card, SET_REPLY_SET);
 }
 
@@ -216,9 +218,11 @@ static void cmd_setop_store_generic(struct client *c, enum store_setop op)
     /* An empty result deletes the destination: "del" only if there was one. */
     int existed = notify_wanted(NOTIFY_GENERIC) &&
                   store_exists(server.store, c->db, c->argv[1]) == STORE_OK;
+    unsigned char *reads = notify_reads_begin(c, &c->argv[2], (size_t)c->argc - 2, SET_TYPES);
     int rc = store_setop_store(server.store, c->db, op, c->argv[1], &c->argv[2],
                                (size_t)c->argc - 2, &card);
 
+    notify_reads_end(c, &c->argv[2], (size_t)c->argc - 2, reads); /* the sources, read first */
     if (rc == STORE_OK && card > 0)
         notify_event(c, NOTIFY_SET, events[op], c->argv[1]);
     else if (rc == STORE_OK && existed)
@@ -263,6 +267,7 @@ void cmd_sintercard(struct client *c)
 {
     long long numkeys, limit = 0;
     uint64_t card = 0;
+    unsigned char *reads;
     int rc;
 
     if (!cmd_range_arg_or_reply(c, c->argv[1], 1, LLONG_MAX, "numkeys should be greater than 0",
@@ -282,10 +287,10 @@ void cmd_sintercard(struct client *c)
             return;
         }
     }
+    reads = notify_reads_begin(c, &c->argv[2], (size_t)numkeys, SET_TYPES);
     rc = store_setop(server.store, c->db, STORE_SETOP_INTER, &c->argv[2], (size_t)numkeys,
                      (uint64_t)limit, NULL, NULL, &card);
-    for (long long k = 0; rc == STORE_OK && k < numkeys; k++)
-        notify_keymiss_if_missing(c, c->argv[2 + k]);
+    notify_reads_end(c, &c->argv[2], (size_t)numkeys, reads);
     reply_store_int(c, rc, (long long)card);
 }
 

@@ -243,6 +243,9 @@ static void zset_notify_store(struct client *c, struct omk_slice dst, const char
         notify_event(c, NOTIFY_GENERIC, "del", dst);
 }
 
+/* What ZUNION, ZINTER, ZDIFF and their STORE forms read: sorted sets and sets. */
+#define ZSET_READ_TYPES ((1u << STORE_TYPE_ZSET) | (1u << STORE_TYPE_SET))
+
 /* Whether 'dst' exists now, when a STORE form's "del" may need it (notifications on). */
 static int zset_dst_exists(struct client *c, struct omk_slice dst)
 {
@@ -500,8 +503,10 @@ static void cmd_zrange_generic(struct client *c, int src, int store, enum zset_b
     }
     if (store) {
         int existed = zset_dst_exists(c, c->argv[1]);
+        unsigned char *reads = notify_reads_begin(c, &c->argv[src], 1, 1u << STORE_TYPE_ZSET);
 
         rc = store_zrangestore(server.store, c->db, c->argv[1], c->argv[src], &r, &card);
+        notify_reads_end(c, &c->argv[src], 1, reads); /* the source, read first */
         if (rc == STORE_OK)
             zset_notify_store(c, c->argv[1], "zrangestore", card, existed);
         reply_store_int(c, rc, (long long)card);
@@ -792,8 +797,10 @@ static void cmd_zsetop_reply_bad_option(struct client *c, const struct omk_slice
         struct store_keyinfo ki;
         int rc = store_keyinfo(server.store, c->db, keys[i], &ki);
 
-        if (rc == STORE_NOTFOUND)
+        if (rc == STORE_NOTFOUND) {
+            notify_keymiss(c, keys[i]); /* Redis reads the keys before the options */
             continue;
+        }
         if (rc != STORE_OK) {
             reply_err_store(c, rc);
             return;
@@ -891,25 +898,29 @@ static void cmd_zsetop_generic(struct client *c, const struct omk_slice *dst, in
             [STORE_SETOP_DIFF] = "zdiffstore",
         };
         int existed = zset_dst_exists(c, *dst);
+        unsigned char *reads = notify_reads_begin(c, keys, (size_t)setnum, ZSET_READ_TYPES);
 
         rc = store_zsetop_store(server.store, c->db, op, *dst, keys, (size_t)setnum, weights, agg,
                                 &card);
+        notify_reads_end(c, keys, (size_t)setnum, reads); /* the sources, read first */
         if (rc == STORE_OK)
             zset_notify_store(c, *dst, events[op], card, existed);
         reply_store_int(c, rc, (long long)card);
     } else if (card_only) {
+        unsigned char *reads = notify_reads_begin(c, keys, (size_t)setnum, ZSET_READ_TYPES);
+
         rc = store_zsetop(server.store, c->db, op, keys, (size_t)setnum, NULL, agg, (uint64_t)limit,
                           NULL, NULL, &card);
-        for (long long k = 0; rc == STORE_OK && k < setnum; k++)
-            notify_keymiss_if_missing(c, keys[k]);
+        notify_reads_end(c, keys, (size_t)setnum, reads);
         reply_store_int(c, rc, (long long)card);
     } else {
+        unsigned char *reads = notify_reads_begin(c, keys, (size_t)setnum, ZSET_READ_TYPES);
+
         acc.nested = acc.withscores && c->proto >= 3;
         reply_deferred_begin(c);
         rc = store_zsetop(server.store, c->db, op, keys, (size_t)setnum, weights, agg, 0,
                           cmd_zset_member, &acc, &card);
-        for (long long k = 0; rc == STORE_OK && k < setnum; k++)
-            notify_keymiss_if_missing(c, keys[k]);
+        notify_reads_end(c, keys, (size_t)setnum, reads);
         cmd_zset_reply_members(&acc, rc, card);
     }
     omk_free(weights);

@@ -131,7 +131,63 @@ void notify_del_if_gone(struct client *c, struct omk_slice key)
 
 void notify_keymiss(struct client *c, struct omk_slice key)
 {
-    notify_event_db(NOTIFY_KEY_MISS, "keymiss", c->db, key);
+    int f = notify_flags();
+
+    /* Not through notify_event_db: a read comes before the command's writes, so a
+     * creation it made stays held for its own event (GETSET: keymiss, new, set). */
+    notify_send(f, NOTIFY_KEY_MISS, "keymiss", c->db, key.p, key.len);
+}
+
+/* What notify_reads_begin() notes of each key. */
+enum { NOTIFY_READ_FOUND = 0, NOTIFY_READ_MISSING = 1, NOTIFY_READ_STOP = 2 };
+
+unsigned char *notify_reads_begin(struct client *c, const struct omk_slice *keys, size_t n,
+                                  unsigned types)
+{
+    return notify_reads_begin_valid(c, keys, n, types, NULL);
+}
+
+unsigned char *notify_reads_begin_valid(struct client *c, const struct omk_slice *keys, size_t n,
+                                        unsigned types, notify_valid_fn *valid)
+{
+    unsigned char *noted;
+
+    if (!notify_wanted(NOTIFY_KEY_MISS) || n == 0)
+        return NULL;
+    noted = omk_calloc(n, 1);
+    for (size_t i = 0; i < n; i++) {
+        struct store_keyinfo ki;
+        int rc = store_keyinfo(server.store, c->db, keys[i], &ki);
+
+        if (rc == STORE_NOTFOUND) {
+            noted[i] = NOTIFY_READ_MISSING;
+        } else if (rc != STORE_OK || !(types & (1u << ki.type)) || (valid && !valid(c, keys[i]))) {
+            noted[i] = NOTIFY_READ_STOP;
+            break;
+        }
+    }
+    return noted;
+}
+
+void notify_reads_stop_at_first(unsigned char *noted, size_t n)
+{
+    for (size_t i = 0; noted && i < n; i++) {
+        if (noted[i] != NOTIFY_READ_MISSING) {
+            noted[i] = NOTIFY_READ_STOP;
+            return;
+        }
+    }
+}
+
+void notify_reads_end(struct client *c, const struct omk_slice *keys, size_t n,
+                      unsigned char *noted)
+{
+    if (!noted)
+        return;
+    for (size_t i = 0; i < n && noted[i] != NOTIFY_READ_STOP; i++)
+        if (noted[i] == NOTIFY_READ_MISSING)
+            notify_keymiss(c, keys[i]);
+    omk_free(noted);
 }
 
 void notify_keymiss_if_missing(struct client *c, struct omk_slice key)

@@ -69,6 +69,31 @@ void notify_keymiss(struct client *c, struct omk_slice key);
  * when class m is on. */
 void notify_keymiss_if_missing(struct client *c, struct omk_slice key);
 
+/* Keyspace misses of a command that reads several keys in order, stopping at the first
+ * of the wrong type (SINTER, ZUNIONSTORE, BITOP, PFCOUNT...): looked up before the command
+ * runs (it may create or delete them), reported after it. Returns NULL when class m is
+ * off (nothing to do), else what notify_reads_end() takes: the 'n' keys 'keys' (borrowed;
+ * they must stay valid until then) of the client's database, each of a type in 'types'
+ * (bits 1 << enum store_type) or missing. */
+unsigned char *notify_reads_begin(struct client *c, const struct omk_slice *keys, size_t n,
+                                  unsigned types);
+
+/* The same where a key of the right type may still stop the command ('valid' returns 0
+ * for it: PFCOUNT and PFMERGE stop at a string that is not a HyperLogLog). */
+typedef int notify_valid_fn(struct client *c, struct omk_slice key);
+unsigned char *notify_reads_begin_valid(struct client *c, const struct omk_slice *keys, size_t n,
+                                        unsigned types, notify_valid_fn *valid);
+
+/* The command failed on a key the look-ups could not judge (a HyperLogLog whose registers
+ * do not decode, found only by reading them): take the first key found as the one it
+ * stopped at. 'noted' as notify_reads_begin() returned it (NULL: nothing). */
+void notify_reads_stop_at_first(unsigned char *noted, size_t n);
+
+/* Report "keymiss" for each key notify_reads_begin() found missing, in order, up to the
+ * first of another type (where Redis stops with WRONGTYPE); frees 'noted' (NULL: none). */
+void notify_reads_end(struct client *c, const struct omk_slice *keys, size_t n,
+                      unsigned char *noted);
+
 /* Report "new" for 'key' in 'db' now, whether or not the store saw a creation (Redis
  * deletes then adds a RENAME's or a COPY REPLACE's destination: "new" even over a key
  * that existed); a held "new" of that key is dropped. */

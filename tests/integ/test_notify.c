@@ -524,11 +524,35 @@ static void test_keymiss(struct ev *e)
                "__keyspace@0__:m5 keymiss", "__keyevent@0__:keymiss m5",
                "__keyspace@0__:m6 keymiss", "__keyevent@0__:keymiss m6",
                "__keyspace@0__:m7 keymiss", "__keyevent@0__:keymiss m7"));
-    ev_check(e, "GETDEL, GETEX, SET GET, COPY of a missing source: keymiss",
+    ev_check(e, "GETDEL, GETEX, COPY of a missing source: keymiss",
              L("GETDEL m1", "GETEX m2 PERSIST", "COPY m3 x"),
              L("__keyspace@0__:m1 keymiss", "__keyevent@0__:keymiss m1",
                "__keyspace@0__:m2 keymiss", "__keyevent@0__:keymiss m2",
                "__keyspace@0__:m3 keymiss", "__keyevent@0__:keymiss m3"));
+    ev_setup(e, "SADD st a");
+    ev_check(e, "collections: HGET, LRANGE, SCARD, ZSCORE, HSCAN, LINDEX with a bad index",
+             L("HGET h1 f", "LRANGE l1 0 -1", "SCARD s1", "ZSCORE z1 m", "HSCAN h2 0",
+               "LINDEX l2 x"),
+             L("__keyspace@0__:h1 keymiss", "__keyevent@0__:keymiss h1",
+               "__keyspace@0__:l1 keymiss", "__keyevent@0__:keymiss l1",
+               "__keyspace@0__:s1 keymiss", "__keyevent@0__:keymiss s1",
+               "__keyspace@0__:z1 keymiss", "__keyevent@0__:keymiss z1",
+               "__keyspace@0__:h2 keymiss", "__keyevent@0__:keymiss h2",
+               "__keyspace@0__:l2 keymiss", "__keyevent@0__:keymiss l2"));
+    ev_check(e, "several keys: each missing one in order, up to one of the wrong type",
+             L("SINTER st m1 m2", "SUNION m3 here m4", "SINTERSTORE d m5 st",
+               "ZUNIONSTORE d 2 m6 st", "ZINTER 2 m7 m8 BAD", "BITOP OR d m9 here",
+               "PFCOUNT m10 m11"),
+             L("__keyspace@0__:m1 keymiss", "__keyevent@0__:keymiss m1",
+               "__keyspace@0__:m2 keymiss", "__keyevent@0__:keymiss m2",
+               "__keyspace@0__:m3 keymiss", "__keyevent@0__:keymiss m3",
+               "__keyspace@0__:m5 keymiss", "__keyevent@0__:keymiss m5",
+               "__keyspace@0__:m6 keymiss", "__keyevent@0__:keymiss m6",
+               "__keyspace@0__:m7 keymiss", "__keyevent@0__:keymiss m7",
+               "__keyspace@0__:m8 keymiss", "__keyevent@0__:keymiss m8",
+               "__keyspace@0__:m9 keymiss", "__keyevent@0__:keymiss m9",
+               "__keyspace@0__:m10 keymiss", "__keyevent@0__:keymiss m10",
+               "__keyspace@0__:m11 keymiss", "__keyevent@0__:keymiss m11"));
     ev_flags(e, "KEAm");
     ev_check(e, "SET GET of a missing key: keymiss, then set",
              L("SET sg v GET"),
