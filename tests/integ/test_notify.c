@@ -589,7 +589,7 @@ static void test_expiry(struct ev *e)
 {
     char m[2][256];
 
-    ev_flags(e, "KEAm");
+    ev_flags(e, "KEAmn");
     freeReplyObject(cmd(e->w, "DEBUG SET-ACTIVE-EXPIRE 0"));
     freeReplyObject(cmd(e->w, "SET x1 v PX 1"));
     freeReplyObject(cmd(e->w, "SET x2 v PX 1"));
@@ -601,12 +601,14 @@ static void test_expiry(struct ev *e)
              L("GET x1"),
              L("__keyspace@0__:x1 expired", "__keyevent@0__:expired x1",
                "__keyspace@0__:x1 keymiss", "__keyevent@0__:keymiss x1"));
-    ev_check(e, "lazy: SET over an expired key: expired, then set",
+    ev_check(e, "lazy: SET over an expired key: expired, then new and set",
              L("SET x2 w"),
              L("__keyspace@0__:x2 expired", "__keyevent@0__:expired x2",
+               "__keyspace@0__:x2 new", "__keyevent@0__:new x2",
                "__keyspace@0__:x2 set", "__keyevent@0__:set x2"));
     ev_check(e, "lazy: DEL of an expired key: expired, no del",
              L("DEL x3"), L("__keyspace@0__:x3 expired", "__keyevent@0__:expired x3"));
+    ev_flags(e, "KEAm");
     freeReplyObject(cmd(e->w, "DEBUG SET-ACTIVE-EXPIRE 1"));
     /* The active cycle removes x4 within a few of its periods; wait for its messages. */
     ok(ev_next(e, m[0], sizeof(m[0])) == 0 && ev_next(e, m[1], sizeof(m[1])) == 0 &&
