@@ -468,14 +468,16 @@ static int chunk_flush(struct store *s, struct rocks_batch **b, size_t *chunk, i
  * operation's batch holds only the top-level record that switches to it, so a crash
  * leaves the old value or the new one, never a mix. The old id dies at the commit and
  * compaction drops it. Chosen when the written fragments pass STRVAL_CHUNKED bytes and
- * are at least half the value's, so the copy costs at most as much as the write. */
+ * are at least half the value's, so the copy costs at most as much as the write; or
+ * when a value becomes fragmented by such a write (SETRANGE or APPEND growing a short
+ * string, or making a new one): there is nothing to copy then. */
 static int strval_save_moved(struct strval *v)
 {
     struct store *s = v->op->s;
     uint64_t nf = store_frag_count(v->len), id = 0;
     unsigned char from[FMT_ELEM_PREFIX], upper[FMT_ELEM_PREFIX];
     struct rocks_batch *b;
-    struct rocks_iter *it;
+    struct rocks_iter *it = NULL; /* over the old id's records; NULL: none (a new value) */
     size_t chunk = 0, h = 0;
     int rc = coll_id_new(s, &id);
 
@@ -483,10 +485,12 @@ static int strval_save_moved(struct strval *v)
         return rc;
     store_op_hold_id(v->op, id); /* live before its first batch reaches RocksDB */
     b = store_batch_new();
-    frag_key(from, v->id, 0);
-    frag_key(upper, v->id + 1, 0);
-    it = store_log_iter(s, ROCKS_CF_ELEMS, (const char *)upper, sizeof(upper));
-    rocks_iter_seek(it, (const char *)from, sizeof(from));
+    if (v->id) {
+        frag_key(from, v->id, 0);
+        frag_key(upper, v->id + 1, 0);
+        it = store_log_iter(s, ROCKS_CF_ELEMS, (const char *)upper, sizeof(upper));
+        rocks_iter_seek(it, (const char *)from, sizeof(from));
+    }
     for (uint64_t f = 0; f < nf && rc == STORE_OK; f++) {
         uint64_t base = f * FMT_FRAG_BYTES;
         size_t in = v->len - base < FMT_FRAG_BYTES ? (size_t)(v->len - base) : FMT_FRAG_BYTES;
@@ -495,7 +499,7 @@ static int strval_save_moved(struct strval *v)
 
         while (h < v->nfrags && v->frags[h].n < f)
             h++;
-        while (rocks_iter_valid(it)) { /* the old id's next record: fragment f or later */
+        while (it && rocks_iter_valid(it)) { /* the old id's next record: f or later */
             k = rocks_iter_key(it, &klen);
             if (klen == FMT_ELEM_PREFIX && fmt_u64_be_get(k + 8) >= f)
                 break;
@@ -504,7 +508,7 @@ static int strval_save_moved(struct strval *v)
         if (h < v->nfrags && v->frags[h].n == f) {
             p = v->frags[h].p;
             plen = in;
-        } else if (rocks_iter_valid(it) && fmt_u64_be_get(k + 8) == f) {
+        } else if (it && rocks_iter_valid(it) && fmt_u64_be_get(k + 8) == f) {
             p = rocks_iter_value(it, &plen);
             if (plen > in)
                 plen = in;
@@ -515,9 +519,10 @@ static int strval_save_moved(struct strval *v)
         }
         rc = chunk_flush(s, &b, &chunk, f + 1 == nf);
     }
-    if (rc == STORE_OK && !rocks_iter_valid(it))
+    if (it && rc == STORE_OK && !rocks_iter_valid(it))
         rc = rocks_iter_status(it);
-    rocks_iter_free(it);
+    if (it)
+        rocks_iter_free(it);
     rocks_batch_free(b);
     if (rc != STORE_OK)
         return rc; /* the batches written are under an id no key holds: dropped */
@@ -544,8 +549,8 @@ int strval_save(struct strval *v)
     existed = v->id != 0;
     for (size_t i = 0; i < v->nfrags; i++)
         dirty += v->frags[i].dirty;
-    if (existed && dirty * FMT_FRAG_BYTES > STRVAL_CHUNKED &&
-        2 * dirty >= store_frag_count(v->len))
+    if (dirty * FMT_FRAG_BYTES > STRVAL_CHUNKED &&
+        (!existed || 2 * dirty >= store_frag_count(v->len)))
         return strval_save_moved(v);
     if (!existed) {
         int rc = coll_id_new(s, &v->id);

@@ -93,7 +93,7 @@ void strval_unshare(struct strval *v);
  * long, else as fragments (a whole value that grew past the threshold moves to
  * fragments under a new id). A fragmented value whose written fragments pass
  * STRVAL_CHUNKED bytes and are at least half of its fragments (SETRANGE over much of a
- * large value) moves to a new id too: its fragments go in batches of about
+ * large value), or that becomes fragmented by such a write, moves to a new id too: its fragments go in batches of about
  * COLL_CHUNK_BYTES ahead of the commit, and the write set holds only the top-level record
  * that switches to them. Nothing when nothing was written. STORE_OK or an error. */
 int strval_save(struct strval *v);

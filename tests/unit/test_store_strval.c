@@ -377,6 +377,23 @@ static void test_moved(struct store *s)
     ok(key_st(s, "mv").id != id1 && reads_as(s, "mv", want, newlen),
        "  ... moves it again and reads back");
     fx_check_store(s, "a value moved in a transaction");
+
+    /* a short string, and a missing key, made large by one SETRANGE */
+    ok(store_set(s, 0, FX_SL("mv2"), FX_SL("short"), 0, 0, NULL) == STORE_OK, "SET mv2 short");
+    fill(val, big);
+    ok(store_setrange(s, 0, FX_SL("mv2"), 3, fx_sl_n(val, big), SIZE_MAX, &newlen) ==
+           STORE_OK && newlen == 3 + big, "SETRANGE of 9 MB at its byte 3");
+    memcpy(want, "sho", 3);
+    memcpy(want + 3, val, big);
+    ok((key_st(s, "mv2").fflags & FMT_F_FRAG) && reads_as(s, "mv2", want, newlen),
+       "  ... fragmented, and reads back");
+    store_del(s, 0, FX_SL("mv3"));
+    ok(store_setrange(s, 0, FX_SL("mv3"), 5000, fx_sl_n(val, big), SIZE_MAX, &newlen) ==
+           STORE_OK && newlen == 5000 + big, "SETRANGE of 9 MB at byte 5000 of a missing key");
+    memset(want, 0, 5000);
+    memcpy(want + 5000, val, big);
+    ok(reads_as(s, "mv3", want, newlen), "  ... zeros, then the bytes");
+    fx_check_store(s, "values made large by one SETRANGE");
     omk_free(want);
     omk_free(val);
 }
