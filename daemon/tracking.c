@@ -133,6 +133,40 @@ static __thread struct trk_bkey *tls_bkeys;
 static __thread size_t tls_nbkeys, tls_capbkeys;
 static __thread int tls_flush_seen;
 
+/* The thread-local buffers above are freed when their thread ends (tls_key's destructor),
+ * and shrunk after use past these sizes. */
+#define TLS_PENDING_KEEP 65536 /* bytes */
+#define TLS_BKEYS_KEEP 1024    /* entries */
+static pthread_key_t tls_key;
+static pthread_once_t tls_once = PTHREAD_ONCE_INIT;
+
+static void tls_free(void *unused)
+{
+    OMK_UNUSED(unused);
+    omk_free(tls_pending.p);
+    tls_pending = (struct trk_buf){NULL, 0, 0};
+    for (size_t i = 0; i < tls_nbkeys; i++)
+        omk_free(tls_bkeys[i].name);
+    omk_free(tls_bkeys);
+    tls_bkeys = NULL;
+    tls_nbkeys = tls_capbkeys = 0;
+}
+
+static void tls_key_make(void)
+{
+    int rc = pthread_key_create(&tls_key, tls_free);
+
+    OMK_ASSERT(rc == 0);
+}
+
+/* Arrange for this thread's buffers to be freed when it ends (before its first one). */
+static void tls_watch(void)
+{
+    pthread_once(&tls_once, tls_key_make);
+    if (!pthread_getspecific(tls_key))
+        pthread_setspecific(tls_key, &tls_key); /* any non-NULL value runs the destructor */
+}
+
 /* ---- small helpers --------------------------------------------------------------------- */
 
 static void buf_add(struct trk_buf *b, const void *p, size_t n)
@@ -336,8 +370,11 @@ static void key_free(struct trk_key *k)
  * else now, to its output or its mailbox (pubsub_send_raw). */
 static void trk_deliver(struct trk_client *to, const struct trk_buf *b)
 {
-    if (to->c == tls_current)
+    if (to->c == tls_current) {
+        if (!tls_pending.p)
+            tls_watch();
         buf_add(&tls_pending, b->p, b->len);
+    }
     else
         pubsub_send_raw(to->c, b->p, b->len);
 }
@@ -513,6 +550,11 @@ static void bcast_flush(void)
     for (size_t i = 0; i < n; i++)
         omk_free(tls_bkeys[i].name);
     tls_nbkeys = 0;
+    if (tls_capbkeys > TLS_BKEYS_KEEP) { /* a big write: do not keep its room */
+        omk_free(tls_bkeys);
+        tls_bkeys = NULL;
+        tls_capbkeys = 0;
+    }
 }
 
 /* Note key 'p'/'len' for the BCAST message if a prefix follows it (trk_lock held). */
@@ -526,6 +568,8 @@ static void bcast_note(const char *p, size_t len)
     if (!px)
         return;
     if (tls_nbkeys == tls_capbkeys) {
+        if (!tls_bkeys)
+            tls_watch();
         tls_capbkeys = tls_capbkeys ? 2 * tls_capbkeys : 16;
         tls_bkeys = omk_realloc(tls_bkeys, tls_capbkeys * sizeof(*tls_bkeys));
     }
@@ -676,6 +720,10 @@ void tracking_cmd_end(struct client *c, const struct cmd_def *d)
     if (tls_pending.len) { /* its own invalidations, after its replies */
         pubsub_send_raw(c, tls_pending.p, tls_pending.len);
         tls_pending.len = 0;
+        if (tls_pending.cap > TLS_PENDING_KEEP) {
+            omk_free(tls_pending.p);
+            tls_pending = (struct trk_buf){NULL, 0, 0};
+        }
     }
     if (tls_nbkeys) {
         omk_mutex_lock(&trk_lock);

@@ -404,7 +404,6 @@ static void test_bcast(redisContext *w, const struct tserver *s)
     int t = px_resp3(s), n = px_resp3(s);
     redisContext *w2 = ts_connect(s);
     long long id;
-    char b[512];
 
     px_send(t, "CLIENT TRACKING on BCAST PREFIX bu: PREFIX bo:");
     px_expect(t, "+OK\r\n", "BCAST with two prefixes");
