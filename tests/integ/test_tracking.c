@@ -2,7 +2,8 @@
  * (consecutive connections go to different workers, so the tracking client and the
  * writer mostly sit on different ones): CLIENT TRACKING's options and errors, CLIENT
  * CACHING, GETREDIR, TRACKINGINFO; invalidations as RESP3 pushes on the tracking
- * connection and as __redis__:invalidate messages to a RESP2 REDIRECT target; the
+ * connection and as __redis__:invalidate messages to a RESP2 REDIRECT target, none to
+ * a RESP2 client without one; the
  * broken redirect; BCAST with prefixes; OPTIN and OPTOUT; NOLOOP; active and lazy
  * expiry; FLUSHDB and FLUSHALL; MULTI/EXEC; RESET; CLIENT LIST's flags and redir; INFO;
  * tracking-table-max-keys. RESP3 replies are checked as raw bytes (Debian's hiredis has
@@ -399,6 +400,30 @@ static void test_redirect_resp3_target(redisContext *w, const struct tserver *s)
     close(r);
 }
 
+/* RESP2 without REDIRECT: tracking is on, but there is no way to tell it; HELLO 3 turns
+ * the pushes on for the keys read from then on. */
+static void test_resp2_then_resp3(redisContext *w, const struct tserver *s)
+{
+    int t = ts_raw_connect(s);
+    char b[256];
+
+    px_send(t, "CLIENT TRACKING on");
+    px_expect(t, "+OK\r\n", "RESP2: tracking on without REDIRECT");
+    px_send(t, "GET h2:k");
+    px_expect(t, "$-1\r\n", "reads h2:k");
+    is_status(cmd(w, "SET h2:k 1"), "OK", "another client writes it");
+    px_send(t, "GET h2:k");
+    px_expect(t, "$1\r\n1\r\n", "RESP2: no message came, only the reply");
+    px_send(t, "HELLO 3");
+    px_send(t, "PING");
+    ok(px_until(t, "+PONG\r\n"), "HELLO 3");
+    px_send(t, "GET h2:j");
+    px_expect(t, "_\r\n", "reads h2:j in RESP3");
+    is_status(cmd(w, "SET h2:j 1"), "OK", "another client writes it");
+    px_expect(t, inv(b, sizeof(b), "h2:j"), "now a push comes");
+    close(t);
+}
+
 static void test_bcast(redisContext *w, const struct tserver *s)
 {
     int t = px_resp3(s), n = px_resp3(s);
@@ -624,6 +649,7 @@ int main(void)
     test_resp3_push(c, &s);
     test_redirect(c, &s);
     test_redirect_resp3_target(c, &s);
+    test_resp2_then_resp3(c, &s);
     test_bcast(c, &s);
     test_optin_optout(c, &s);
     test_noloop(c, &s);
