@@ -3,10 +3,9 @@
  * writer mostly sit on different ones): CLIENT TRACKING's options and errors, CLIENT
  * CACHING, GETREDIR, TRACKINGINFO; invalidations as RESP3 pushes on the tracking
  * connection and as __redis__:invalidate messages to a RESP2 REDIRECT target, none to
- * a RESP2 client without one; the
- * broken redirect; BCAST with prefixes; OPTIN and OPTOUT; NOLOOP; active and lazy
- * expiry; FLUSHDB and FLUSHALL; MULTI/EXEC; RESET; CLIENT LIST's flags and redir; INFO;
- * tracking-table-max-keys. RESP3 replies are checked as raw bytes (Debian's hiredis has
+ * a RESP2 client without one; the broken redirect; BCAST with prefixes; OPTIN and
+ * OPTOUT; NOLOOP; active and lazy expiry; FLUSHDB and FLUSHALL; MULTI/EXEC; RESET;
+ * CLIENT LIST's flags and redir; INFO; tracking-table-max-keys. RESP3 replies are checked as raw bytes (Debian's hiredis has
  * no RESP3). Where a change must send nothing, the next message that must come is
  * checked to be the very next bytes, so nothing extra can hide in between. */
 #include "config.h"
