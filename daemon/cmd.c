@@ -18,6 +18,7 @@
 #include "daemon/conn.h"
 #include "daemon/monitor.h"
 #include "daemon/multi.h"
+#include "daemon/notify.h"
 #include "daemon/pubsub.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
@@ -335,6 +336,7 @@ void cmd_call(struct client *c, const struct cmd_def *d)
     d->proc(c);
     if (atomic_load_explicit(&c->trk, memory_order_relaxed))
         tracking_after_call(c, d);
+    notify_command_end(); /* the "new" events the handler left held */
     end_us = omk_mono_us(); /* one reading serves the duration and the client's idle time */
     monitor_feed(c, d); /* after the command, as Redis' call(): SELECT shows its new db */
     worker_stat_add(&st->calls, 1);
