@@ -684,6 +684,7 @@ static void test_get(void)
         "list-max-listpack-size", "list-max-ziplist-size", "list-compress-depth",
         "collection-inline-max-bytes", "string-fragment-threshold",
         "slowlog-log-slower-than", "slowlog-max-len", "hll-sparse-max-bytes",
+        "tracking-table-max-keys",
         "notify-keyspace-events",
     };
     struct server_config c;
