@@ -21,6 +21,7 @@
 #include "daemon/pubsub.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
+#include "store/store.h"
 
 const struct cmd_def cmd_table[] = {
 #define OMK_CMD(name, arity, flags, first, last, step, proc, group, since, summary) \
@@ -292,7 +293,12 @@ static void cmd_execute_one(struct client *c)
     }
     /* Then the clients parked on keys the command made ready are served (blocking.c),
      * before its reply can leave and before c's next request runs. */
-    if (d->flags & (CMD_WRITE | CMD_READONLY)) {
+    if (d->flags & CMD_EXCLUSIVE) {
+        multi_exclusive_lock(); /* no keyed command of any client in flight: as EXEC */
+        cmd_call(c, d);
+        blocking_serve_readied(c->worker);
+        multi_exclusive_unlock();
+    } else if (d->flags & (CMD_WRITE | CMD_READONLY)) {
         multi_cmd_lock(c); /* excludes a running EXEC of another client */
         cmd_call(c, d);
         blocking_serve_readied(c->worker);
@@ -324,7 +330,12 @@ void cmd_call(struct client *c, const struct cmd_def *d)
 
     atomic_store_explicit(&c->last_cmd_idx, (int)(d - cmd_table), memory_order_relaxed);
     atomic_store_explicit(&c->last_sub, NULL, memory_order_relaxed);
+    /* Whether the command's lookups are accesses (OBJECT IDLETIME / FREQ): not OBJECT's,
+     * and under CLIENT NO-TOUCH only TOUCH's (Redis 7.2). */
+    store_access_set(d->proc != cmd_object &&
+                     (!(c->flags & CLIENT_NO_TOUCH) || d->proc == cmd_touch));
     d->proc(c);
+    store_access_set(0);
     end_us = omk_mono_us(); /* one reading serves the duration and the client's idle time */
     monitor_feed(c, d); /* after the command, as Redis' call(): SELECT shows its new db */
     worker_stat_add(&st->calls, 1);
