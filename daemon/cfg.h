@@ -132,6 +132,8 @@ struct server_config {
     /* introspection */
     _Atomic long long slowlog_log_slower_than;   /* slowlog-log-slower-than: us, < 0 off */
     _Atomic long long slowlog_max_len;           /* slowlog-max-len: entries */
+    _Atomic int notify_keyspace_events;          /* notify-keyspace-events: NOTIFY_* bits
+                                                  * (daemon/notify.h), 0 = off */
     /* persistence */
     char *dir;                      /* dir: data directory; start-up */
     _Atomic int appendfsync;        /* appendfsync (enum store_fsync) */

@@ -18,6 +18,7 @@
 #include "daemon/conn.h"
 #include "daemon/monitor.h"
 #include "daemon/multi.h"
+#include "daemon/notify.h"
 #include "daemon/pubsub.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
@@ -335,6 +336,7 @@ void cmd_call(struct client *c, const struct cmd_def *d)
     store_access_set(d->proc != cmd_object &&
                      (!(c->flags & CLIENT_NO_TOUCH) || d->proc == cmd_touch));
     d->proc(c);
+    notify_command_end(); /* the "new" events the handler left held */
     store_access_set(0);
     end_us = omk_mono_us(); /* one reading serves the duration and the client's idle time */
     monitor_feed(c, d); /* after the command, as Redis' call(): SELECT shows its new db */

@@ -20,6 +20,7 @@
 #include "daemon/cmd.h"
 #include "daemon/log.h"
 #include "daemon/multi.h"
+#include "daemon/notify.h"
 #include "daemon/pubsub.h"
 #include "daemon/server.h"
 #include "store/store.h"
@@ -219,6 +220,7 @@ static void main_open_store(void)
     sc.touched = main_store_touched;
     sc.access_lfu = main_policy_is_lfu(server.cfg.maxmemory_policy);
     sc.lfu_log_factor = (unsigned)server.cfg.lfu_log_factor;
+    sc.evented = notify_store_event; /* keyspace notifications: expired, new */
     rc = store_open(&sc, &server.store, err, sizeof(err));
     if (rc != STORE_OK) {
         omk_log(OMK_LOG_WARNING, "Cannot open the data directory '%s': %s", sc.dir, err);

@@ -81,6 +81,7 @@ void store_config_defaults(struct store_config *c)
     c->coll.fragment_threshold = STORE_FRAG_THRESHOLD_DEFAULT;
     c->log = NULL;                        /* stderr */
     c->touched = NULL;
+    c->evented = NULL;
 }
 
 const char *store_type_name(int type)
@@ -214,6 +215,7 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
     s->databases = c->databases;
     s->log = c->log;
     s->touched = c->touched;
+    s->evented = c->evented;
     atomic_init(&s->fsync, (int)c->fsync);
     atomic_init(&s->access_lfu, c->access_lfu != 0);
     atomic_init(&s->lfu_log_factor, c->lfu_log_factor);

@@ -249,6 +249,35 @@ static void test_multi(redisContext *c)
     is_status(cmd(c, "FLUSHALL"), "OK", "FLUSHALL");
 }
 
+/* A keyspace notification names the database by the number it has after the swap. */
+static void test_notify(const struct tserver *s, redisContext *c)
+{
+    redisContext *sub = ts_connect(s);
+    redisReply *r = NULL;
+
+    redisSetTimeout(sub, (struct timeval){20, 0});
+    is_status(cmd(c, "CONFIG SET notify-keyspace-events Ex"), "OK", "expired events on");
+    is_status(cmd(c, "SELECT 0"), "OK", "SELECT 0");
+    is_status(cmd(c, "SET gone v PXAT 32503680000000"), "OK", "a key with an expiry in db 0");
+    is_status(cmd(c, "SWAPDB 0 6"), "OK", "SWAPDB 0 6");
+    r = cmd(sub, "SUBSCRIBE __keyevent@6__:expired");
+    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 3, "SUBSCRIBE __keyevent@6__:expired");
+    freeReplyObject(r);
+    is_status(cmd(c, "SELECT 6"), "OK", "SELECT 6");
+    is_integer(cmd(c, "PEXPIRE gone 20"), 1, "PEXPIRE gone 20 in db 6");
+    ts_sleep_ms(100);
+    is_nil(cmd(c, "GET gone"), "GET removes it");
+    r = NULL;
+    ok(redisGetReply(sub, (void **)&r) == REDIS_OK && r && r->type == REDIS_REPLY_ARRAY &&
+           r->elements == 3 && !strcmp(r->element[1]->str, "__keyevent@6__:expired") &&
+           !strcmp(r->element[2]->str, "gone"),
+       "the expired event names db 6");
+    freeReplyObject(r);
+    redisFree(sub);
+    is_status(cmd(c, "CONFIG SET notify-keyspace-events %s", ""), "OK", "events off");
+    is_status(cmd(c, "FLUSHALL"), "OK", "FLUSHALL");
+}
+
 /* ---- omenkv only: restart and kill -9 ---- */
 
 static void test_restart(struct tserver *s, redisContext **cp)
@@ -421,6 +450,7 @@ int main(void)
     test_watch(c, w);
     test_blocked(&s, c);
     test_multi(c);
+    test_notify(&s, c);
     redisFree(w);
     if (!s.external) {
         test_restart(&s, &c);
