@@ -25,13 +25,14 @@ daemon_libomkdaemon_a_SOURCES = \
 	daemon/cfg.c daemon/cfg.h \
 	daemon/log.c daemon/log.h \
 	daemon/acl.c daemon/acl.h daemon/acl_cats.c daemon/acl_cats.h
-daemon_libomkdaemon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS)
+daemon_libomkdaemon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS) $(LUA_CFLAGS)
 
 bin_PROGRAMS += daemon/omenkv-server
 daemon_omenkv_server_SOURCES = daemon/main.c
 daemon_omenkv_server_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS)
 daemon_omenkv_server_LDADD = daemon/libomkdaemon.a store/libomkstore.a index/libomkindex.a \
-	resp/libomkresp.a common/libomkcommon.a $(LIBEVENT_LIBS) $(ROCKSDB_LIBS) -lpthread -lm
+	resp/libomkresp.a common/libomkcommon.a $(LIBEVENT_LIBS) $(ROCKSDB_LIBS) $(LUA_LIBS) \
+	-lpthread -lm
 
 check_PROGRAMS += tests/unit/test_cfg
 TESTS += tests/unit/test_cfg

@@ -131,7 +131,7 @@ TESTS += tests/unit/test_headers
 tests_unit_test_headers_SOURCES = tests/unit/test_headers.c tests/tap.h
 nodist_tests_unit_test_headers_SOURCES = $(HEADER_TUS)
 tests_unit_test_headers_CPPFLAGS = $(AM_CPPFLAGS) -DOMK_TEST_TOP_SRCDIR='"$(abs_top_srcdir)"'
-tests_unit_test_headers_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS)
+tests_unit_test_headers_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS) $(LUA_CFLAGS)
 tests_unit_test_headers_LDADD = common/libomkcommon.a $(PTHREAD_LIBS)
 CLEANFILES += $(HEADER_TUS)
 tests/unit/hdr/%.c: $(srcdir)/%.h $(srcdir)/tests/local.mk
