@@ -1073,6 +1073,12 @@ static void script_protect(lua_State *L)
     lua_pushcfunction(L, script_env_index);
     script_push_proxy(L);
     lua_setfield(L, LUA_REGISTRYINDEX, SCRIPT_REG_ENV);
+    /* The strings' metatable leads to the real string table: getmetatable("") hides it. */
+    lua_pushstring(L, "");
+    lua_getmetatable(L, -1);
+    lua_pushboolean(L, 0);
+    lua_setfield(L, -2, "__metatable");
+    lua_pop(L, 2);
 }
 
 /* ---- Interpreter set-up --------------------------------------------------------------- */
