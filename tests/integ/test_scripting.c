@@ -277,6 +277,47 @@ static void test_resp3(const struct tserver *s)
     close(fd3);
 }
 
+/* ---- MONITOR ------------------------------------------------------------------------ */
+
+/* MONITOR shows EVAL, then the commands its script ran, from client "lua". */
+static void test_monitor(const struct tserver *s, redisContext *c)
+{
+    const char *mon[] = {"MONITOR"};
+    char buf[4096];
+    size_t got = 0;
+    int fd = ts_raw_connect(s);
+
+    rx_send(fd, 1, mon);
+    rx_reply(fd, buf, sizeof(buf));
+    ok(!strcmp(buf, "+OK\r\n"), "MONITOR");
+    freeReplyObject(cmd(c, "EVAL %s 1 mk mv",
+                        "redis.call('set', KEYS[1], ARGV[1]) return redis.call('get', KEYS[1])"));
+    while (got + 1 < sizeof(buf) && !strstr(buf, "[0 lua] \"get\" \"mk\"\r\n")) {
+        struct pollfd pf = {fd, POLLIN, 0};
+        ssize_t r;
+
+        if (poll(&pf, 1, 10000) <= 0)
+            break;
+        r = read(fd, buf + got, sizeof(buf) - 1 - got);
+        if (r <= 0)
+            break;
+        got += (size_t)r;
+        buf[got] = '\0';
+    }
+    {
+        const char *ev = strstr(buf, "\"EVAL\" \"redis.call('set', KEYS[1], ARGV[1]) return "
+                                     "redis.call('get', KEYS[1])\" \"1\" \"mk\" \"mv\"\r\n");
+        const char *set = strstr(buf, "[0 lua] \"set\" \"mk\" \"mv\"\r\n");
+        const char *get = strstr(buf, "[0 lua] \"get\" \"mk\"\r\n");
+
+        ok(ev && set && get && ev < set && set < get,
+           "MONITOR shows EVAL, then its SET and GET from client lua");
+        if (!(ev && set && get))
+            diag("  got '%s'", buf);
+    }
+    close(fd);
+}
+
 /* ---- errors ------------------------------------------------------------------------- */
 
 static void test_errors(redisContext *c)
@@ -648,6 +689,7 @@ int main(void)
     test_errors(c);
     test_script_cmd(c);
     test_resp3(&s);
+    test_monitor(&s, c);
     test_lock(&s, c);
     test_kill(&s, c);
     if (!s.external) {
