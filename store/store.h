@@ -89,6 +89,18 @@ typedef void store_log_fn(int warning, const char *msg);
  * not call the store. */
 typedef void store_touch_fn(int db, const char *key, size_t klen, int created);
 
+/* What the event hook reports (keyspace notifications). */
+enum store_event {
+    STORE_EVENT_EXPIRED = 1, /* a key whose time had passed was removed or replaced: by a
+                              * lookup (lazy) or by the active-expiry thread */
+    STORE_EVENT_CREATED = 2, /* a write gave a key that held nothing live a value */
+};
+
+/* Called from the commit of every change as store_touch_fn is (same thread, same locks,
+ * same rules), before it, for each event 'what' (enum store_event) of key 'key'/'klen'
+ * of 'db'; an expired key replaced by a write reports EXPIRED then CREATED. */
+typedef void store_event_fn(int db, const char *key, size_t klen, int what);
+
 /* What the store does at open with a damaged write-ahead log (rocksdb-wal-recovery-mode).
  * Whatever the mode, each damage dropped is logged, naming the file and the bytes; after
  * a clean shutdown no log may be torn or shorter than the shutdown left it (mode TAIL and
@@ -124,6 +136,7 @@ struct store_config {
     struct store_coll_limits coll; /* encodings of hashes and sets (defaults above) */
     store_log_fn *log;          /* NULL (the default): lines go to stderr */
     store_touch_fn *touched;    /* NULL (the default): nobody is told */
+    store_event_fn *evented;    /* NULL (the default): nobody is told */
 };
 
 #define STORE_CACHE_DEFAULT_PCT 25 /* % of physical RAM that maxmemory 0 gives the cache */
@@ -529,7 +542,11 @@ int store_bitfield(struct store *s, int db, struct omk_slice key, struct store_b
  * the commit; it reads the values it names whole, edits them in RAM and writes back only
  * what changed. A key of another type is STORE_WRONGTYPE; a string that is no HLL, or
  * whose registers do not decode, gets the outcomes below (nothing written, but for
- * PFADD: see there). 'sparse_max' is hll-sparse-max-bytes. */
+ * PFADD: see there). 'sparse_max' is hll-sparse-max-bytes.
+ * As Redis unshares the value of PFADD's key, of PFCOUNT's single key and of PFDEBUG's
+ * before it reads it, a value with an HLL header that was not "raw" (OBJECT ENCODING: a
+ * short one SET by a client is "embstr") becomes "raw" even when the call writes nothing
+ * else or finds the registers damaged; that write alone does not touch WATCH. */
 
 #define STORE_HLL_REGISTERS 16384      /* registers of every HLL */
 #define STORE_HLL_SPARSE_MAX_DEFAULT 3000 /* hll-sparse-max-bytes */
@@ -573,7 +590,8 @@ int store_pfmerge(struct store *s, int db, const struct omk_slice *keys, size_t 
 
 /* What store_pfdebug() does after checking the key. */
 enum store_pfdebug_cmd {
-    STORE_PFDEBUG_GETREG = 0,   /* make the value dense (written) and give its registers */
+    STORE_PFDEBUG_GETREG = 0,   /* make the value dense (written; as in Redis, WATCH does
+                                 * not see it) and give its registers */
     STORE_PFDEBUG_DECODE = 1,   /* give a sparse value's opcodes as text */
     STORE_PFDEBUG_ENCODING = 2, /* say whether it is dense or sparse */
     STORE_PFDEBUG_TODENSE = 3,  /* make the value dense (written) */
