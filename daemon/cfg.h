@@ -132,6 +132,8 @@ struct server_config {
     /* introspection */
     _Atomic long long slowlog_log_slower_than;   /* slowlog-log-slower-than: us, < 0 off */
     _Atomic long long slowlog_max_len;           /* slowlog-max-len: entries */
+    _Atomic long long busy_reply_threshold;      /* busy-reply-threshold (alias lua-time-limit):
+                                                  * ms a script runs before others get BUSY */
     _Atomic long long tracking_table_max_keys;   /* tracking-table-max-keys: keys, 0 none */
     _Atomic int notify_keyspace_events;          /* notify-keyspace-events: NOTIFY_* bits
                                                   * (daemon/notify.h), 0 = off */
