@@ -273,6 +273,8 @@ void multi_swapped(int a, int b)
     }
     omk_free(keys);
     omk_free(dbs);
+}
+
 int multi_exclusive_held(void)
 {
     return multi_tl_exclusive;
