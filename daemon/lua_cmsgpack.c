@@ -76,6 +76,8 @@ static int mp_out_gc(lua_State *L)
  * call's output would pass LUA_CMSGPACK_MAX_OUTPUT or memory runs out. */
 static void mp_put(lua_State *L, struct mp_out *out, const void *p, size_t n)
 {
+    if (n == 0) /* the body of an empty string: nothing to copy, maybe from NULL */
+        return;
     if (n > LUA_CMSGPACK_MAX_OUTPUT - out->total)
         luaL_error(L, "MessagePack pack output too large.");
     if (n > out->cap - out->len) {
@@ -451,7 +453,9 @@ static enum mp_in_status mp_unpack_value(lua_State *L, struct mp_in *in)
     case 0xd0: lua_pushnumber(L, (lua_Number)(int8_t)v); break;
     case 0xd1: lua_pushnumber(L, (lua_Number)(int16_t)v); break;
     case 0xd2: lua_pushnumber(L, (lua_Number)(int32_t)v); break;
-    default: OMK_ASSERT(!"fixed_len >= 0 only for the type bytes decoded here");
+    default: /* not reached: fixed_len gives a length only to the type bytes above */
+        OMK_ASSERT(extra < 0);
+        return MP_IN_BADTYPE;
     }
     in->p += extra + 1, in->left -= (size_t)extra + 1;
     return MP_IN_OK;
