@@ -251,6 +251,10 @@ static const struct cfg_row cfg_table[] = {
     /* The slow log (daemon/slowlog.c): microseconds (negative: log nothing), entries. */
     CFG_LL("slowlog-log-slower-than", slowlog_log_slower_than, LLONG_MIN, LLONG_MAX, "10000", 0),
     CFG_LL("slowlog-max-len", slowlog_max_len, 0, LONG_MAX, "128", 0),
+    /* Scripts (daemon/script.c): after this many ms a running script makes other clients'
+     * commands answer BUSY, and SCRIPT KILL is the way to stop it. */
+    CFG_LL("busy-reply-threshold", busy_reply_threshold, 0, LONG_MAX, "5000", 0,
+           .alias = "lua-time-limit"),
     CFG_MEM("hll-sparse-max-bytes", hll_sparse_max_bytes, 0, LLONG_MAX,
             CFG_STR_OF(STORE_HLL_SPARSE_MAX_DEFAULT), 0),
 };

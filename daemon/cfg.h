@@ -130,6 +130,8 @@ struct server_config {
     /* introspection */
     _Atomic long long slowlog_log_slower_than;   /* slowlog-log-slower-than: us, < 0 off */
     _Atomic long long slowlog_max_len;           /* slowlog-max-len: entries */
+    _Atomic long long busy_reply_threshold;      /* busy-reply-threshold (alias lua-time-limit):
+                                                  * ms a script runs before others get BUSY */
     /* persistence */
     char *dir;                      /* dir: data directory; start-up */
     _Atomic int appendfsync;        /* appendfsync (enum store_fsync) */

@@ -20,6 +20,7 @@ daemon_libomkdaemon_a_SOURCES = \
 	daemon/cmd_hyperloglog.c \
 	daemon/cmd_bitmap.c \
 	daemon/cmd_pubsub.c daemon/pubsub.c daemon/pubsub.h \
+	daemon/cmd_scripting.c daemon/script.c daemon/script.h \
 	daemon/info.c daemon/info.h \
 	daemon/slowlog.c daemon/slowlog.h \
 	daemon/cfg.c daemon/cfg.h \

@@ -20,6 +20,7 @@ SUBCOMMANDS = {
     "acl": "setuser getuser deluser list users whoami cat log genpass dryrun load save help".split(),
     "latency": "latest history reset histogram doctor graph help".split(),
     "pubsub": "channels numsub numpat shardchannels shardnumsub help".split(),
+    "script": "load exists flush kill help".split(),
 }
 
 
