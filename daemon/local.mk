@@ -51,3 +51,7 @@ check_PROGRAMS += tests/unit/test_cmd_keyspecs
 TESTS += tests/unit/test_cmd_keyspecs
 tests_unit_test_cmd_keyspecs_SOURCES = tests/unit/test_cmd_keyspecs.c daemon/cmd_keyspecs.c
 tests_unit_test_cmd_keyspecs_LDADD = common/libomkcommon.a -lpthread
+
+# Issue 24's Lua libraries written here (Debian has neither): cmsgpack and struct, opened
+# by the interpreter (daemon/lua_libs.h); their unit test is tests/unit/test_lua_libs.
+daemon_libomkdaemon_a_SOURCES += daemon/lua_cmsgpack.c daemon/lua_struct.c daemon/lua_libs.h

@@ -1,7 +1,7 @@
 /* script.c - the Lua 5.1 interpreter that runs EVAL's scripts (see script.h): one
  * lua_State for the server, guarded by 'script_mu', with the libraries Redis gives
- * scripts (base without loadfile/dofile, table, string, math, cjson, bit; cmsgpack and
- * struct join SCRIPT_LIBS when daemon/lua_cmsgpack.c and lua_struct.c land), the redis.*
+ * scripts (base without loadfile/dofile, table, string, math, cjson, bit, and cmsgpack and
+ * struct from daemon/lua_cmsgpack.c and lua_struct.c), the redis.*
  * API, and the conversions between Lua values and RESP2/RESP3 replies that Redis 7.0
  * documents.
  *
@@ -53,6 +53,7 @@
 #include "daemon/cmd_keyspecs.h"
 #include "daemon/conn.h"
 #include "daemon/log.h"
+#include "daemon/lua_libs.h"
 #include "daemon/monitor.h"
 #include "daemon/multi.h"
 #include "daemon/reply.h"
@@ -80,9 +81,8 @@
 #define SCRIPT_REG_FLAGS "omk_script_flags" /* sha -> SCRIPT_F_* */
 
 /* The C libraries scripts see, opened in this order at every (re)start of the
- * interpreter (no debug library: the error handler reads the stack from C). Redis'
- * cmsgpack and struct (daemon/lua_cmsgpack.c, daemon/lua_struct.c)
- * belong here once they are merged. */
+ * interpreter (no debug library: the error handler reads the stack from C); Redis'
+ * cmsgpack and struct are written here (daemon/lua_libs.h). */
 static const struct {
     const char *name;
     lua_CFunction open;
@@ -93,6 +93,8 @@ static const struct {
     {LUA_MATHLIBNAME, luaopen_math},
     {"cjson", luaopen_cjson},
     {"bit", luaopen_bit},
+    {"cmsgpack", luaopen_cmsgpack},
+    {"struct", luaopen_struct},
 };
 
 /* The script running now; 'script_mu'. */

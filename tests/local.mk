@@ -253,3 +253,42 @@ TESTS += $(BITMAP_INTEG)
 $(BITMAP_INTEG): daemon/omenkv-server$(EXEEXT)
 tests_integ_test_bitmap_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_bitmap_LDADD = $(INTEG_LDADD)
+
+# Issue 24's cmsgpack and struct libraries (daemon/lua_libs.h) in a bare lua_State with a
+# memory limit: byte-exact packs, every error, and bounded fuzz loops of random and
+# mutated input (tests/unit/test_lua_libs.c).
+HEADER_TUS += tests/unit/hdr/daemon/lua_libs.c
+check_PROGRAMS += tests/unit/test_lua_libs
+TESTS += tests/unit/test_lua_libs
+tests_unit_test_lua_libs_SOURCES = tests/unit/test_lua_libs.c tests/lua_libs_cases.h tests/tap.h
+tests_unit_test_lua_libs_CFLAGS = $(AM_CFLAGS) $(LUA_CFLAGS)
+tests_unit_test_lua_libs_LDADD = daemon/libomkdaemon.a common/libomkcommon.a $(LUA_LIBS) -lm
+# The same cases through EVAL, against omenkv and redis-server (skipped without EVAL).
+LUA_LIBS_INTEG = tests/integ/test_lua_libs
+check_PROGRAMS += $(LUA_LIBS_INTEG)
+TESTS += $(LUA_LIBS_INTEG)
+$(LUA_LIBS_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_lua_libs_SOURCES = tests/integ/test_lua_libs.c tests/lua_libs_cases.h
+tests_integ_test_lua_libs_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_lua_libs_LDADD = $(INTEG_LDADD)
+# Their fuzz target (tests/fuzz/fuzz_lualibs.c): make check replays its corpus with the
+# normal compiler; make fuzz-lualibs builds the libFuzzer binary (clang, every source it
+# runs instrumented, Lua itself aside), which tests/fuzz/fuzz_smoke.sh runs when built.
+check_PROGRAMS += tests/fuzz/fuzz_lualibs_replay
+TESTS += tests/fuzz/fuzz_lualibs_replay
+tests_fuzz_fuzz_lualibs_replay_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_lualibs.c
+tests_fuzz_fuzz_lualibs_replay_CPPFLAGS = $(AM_CPPFLAGS) -DOMK_FUZZ_CORPUS='"lualibs"'
+tests_fuzz_fuzz_lualibs_replay_CFLAGS = $(AM_CFLAGS) $(LUA_CFLAGS)
+tests_fuzz_fuzz_lualibs_replay_LDADD = daemon/libomkdaemon.a common/libomkcommon.a \
+	$(LUA_LIBS) -lm
+EXTRA_DIST += tests/fuzz/corpus/lualibs
+FUZZ_LUALIBS_SRCS = $(srcdir)/tests/fuzz/fuzz_lualibs.c $(srcdir)/daemon/lua_cmsgpack.c \
+	$(srcdir)/daemon/lua_struct.c $(srcdir)/common/omk.c
+.PHONY: fuzz-lualibs
+fuzz-lualibs: tests/fuzz/fuzz_lualibs
+tests/fuzz/fuzz_lualibs: $(FUZZ_LUALIBS_SRCS) $(srcdir)/daemon/lua_libs.h $(srcdir)/common/omk.h \
+		config.h
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEFS) $(DEFAULT_INCLUDES) $(AM_CPPFLAGS) \
+		$(LUA_CFLAGS) -o $@ $(FUZZ_LUALIBS_SRCS) $(LUA_LIBS) $(LIBS) -lm
+CLEANFILES += tests/fuzz/fuzz_lualibs

@@ -1,10 +1,11 @@
 #!/bin/sh
 # fuzz_smoke.sh - a bounded libFuzzer run of each fuzz target that was built: tests/fuzz/
-# fuzz_resp, fuzz_cmd and fuzz_index (`make fuzz-resp fuzz-cmd fuzz-index`, clang
-# only). Each runs for OMK_FUZZ_SECONDS (default 30) on a scratch copy of its corpus,
-# with its dictionary when there is one; one TAP test per target, skipped when the
-# binary is absent (make check does not build them). A crash fails the test and leaves
-# the input in the scratch directory, named in the output, to turn into a corpus file.
+# fuzz_resp, fuzz_cmd, fuzz_index and fuzz_lualibs (`make fuzz-resp fuzz-cmd fuzz-index
+# fuzz-lualibs`, clang only). Each runs for OMK_FUZZ_SECONDS (default 30) on a scratch
+# copy of its corpus, with its dictionary when there is one; one TAP test per target,
+# skipped when the binary is absent (make check does not build them). A crash fails the
+# test and leaves the input in the scratch directory, named in the output, to turn into a
+# corpus file.
 # Environment (set by make check): OMK_TOP_SRCDIR, OMK_TOP_BUILDDIR.
 
 src="${OMK_TOP_SRCDIR:-.}"
@@ -13,7 +14,7 @@ secs="${OMK_FUZZ_SECONDS:-30}"
 n=0
 failed=0
 
-for target in resp cmd index; do
+for target in resp cmd index lualibs; do
     n=$((n + 1))
     bin="$build/tests/fuzz/fuzz_$target"
     if [ ! -x "$bin" ]; then
