@@ -1061,7 +1061,8 @@ static void script_wrap_loader(lua_State *L, const char *name)
 /* Set up the protection (see HOW SCRIPTS SEE GLOBALS); the last step of set-up. */
 static void script_protect(lua_State *L)
 {
-    static const char *const libs[] = {"redis", "string", "math", "table", "cjson", "bit",
+    static const char *const libs[] = {"redis", "string", "math",     "table",
+                                       "cjson", "bit",    "cmsgpack", "struct",
                                        "coroutine"};
 
     lua_newtable(L);

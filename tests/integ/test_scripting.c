@@ -362,6 +362,9 @@ static void test_errors(redisContext *c)
                 "ERR user_script:1: Attempt to modify a readonly table", 1);
     eval_err_at(c, "redis.call = nil", "ERR user_script:1: Attempt to modify a readonly table", 1);
     eval_err_at(c, "KEYS = {}", "ERR user_script:1: Attempt to modify a readonly table", 1);
+    eval_err_at(c, "cmsgpack.pack = nil", "ERR user_script:1: Attempt to modify a readonly table",
+                1);
+    eval_err_at(c, "struct.x = 1", "ERR user_script:1: Attempt to modify a readonly table", 1);
     eval_err_at(c, "rawset(_G, 'zz', 1)", "ERR Attempt to modify a readonly table", 1);
     eval_err_at(c, "return type(print)",
                 "ERR user_script:1: Script attempted to access nonexistent global variable 'print'", 1);
