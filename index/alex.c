@@ -108,7 +108,7 @@ static void alex_run_of(const struct alex_inner *in, const struct alex_node *c, 
 }
 
 /* Put 'neu' where 'old' hangs (its parent's run, or the root). 'old' must be intact. */
-static void alex_replace(struct idx *ix, struct alex_node *old, struct alex_node *neu)
+void alex_replace(struct idx *ix, struct alex_node *old, struct alex_node *neu)
 {
     struct alex_inner *p = old->parent;
     size_t s, e;
@@ -182,8 +182,7 @@ static struct alex_node *alex_rebuild_from(struct idx *ix, struct alex_node *nd,
 
 /* Replace subtree 'nd' by one built from its keys ('mode' as for alex_build()).
  * Returns the new node. */
-static struct alex_node *alex_rebuild(struct idx *ix, struct alex_node *nd, int mode,
-                                      double density)
+struct alex_node *alex_rebuild(struct idx *ix, struct alex_node *nd, int mode, double density)
 {
     size_t n;
     struct idx_entry **ents = alex_gather(nd, &n);
@@ -196,7 +195,7 @@ static struct alex_node *alex_rebuild(struct idx *ix, struct alex_node *nd, int 
 /* ---- model node growth ---- */
 
 /* Append nch slots on the right, owned by the last child. */
-static void inner_grow_right(struct alex_inner *in)
+void alex_inner_grow_right(struct alex_inner *in)
 {
     size_t n = in->nch;
 
@@ -207,7 +206,7 @@ static void inner_grow_right(struct alex_inner *in)
 }
 
 /* Prepend nch slots on the left, owned by the first child; the model shifts by nch. */
-static void inner_grow_left(struct alex_inner *in)
+void alex_inner_grow_left(struct alex_inner *in)
 {
     size_t n = in->nch;
     struct alex_node **ch = omk_malloc(2 * n * sizeof(ch[0]));
@@ -222,7 +221,7 @@ static void inner_grow_left(struct alex_inner *in)
 }
 
 /* Double every child's run and the model with it (x2 is exact: routes are kept). */
-static void inner_double(struct alex_inner *in)
+void alex_inner_double(struct alex_inner *in)
 {
     size_t n = in->nch;
     struct alex_node **ch = omk_malloc(2 * n * sizeof(ch[0]));
@@ -257,11 +256,11 @@ static int alex_split_sideways(struct idx *ix, struct alex_leaf *l, struct idx_e
     alex_run_of(m, &l->h, &s, &e);
 #define RAW(i) alex_route_raw(m->h.a, m->h.b, m->off, mc[i])
     if (e == m->nch && RAW(n - 1) >= (int64_t)m->nch && 2 * (size_t)m->nch <= ALEX_MAX_FANOUT) {
-        inner_grow_right(m);
+        alex_inner_grow_right(m);
         e = m->nch;
     } else if (s == 0 && RAW(0) < 0 && 2 * (size_t)m->nch <= ALEX_MAX_FANOUT) {
         e += m->nch;
-        inner_grow_left(m);
+        alex_inner_grow_left(m);
     }
     if (e - s == 1 && 2 * (size_t)m->nch <= ALEX_MAX_FANOUT) {
         size_t n2 = 2 * (size_t)m->nch;
@@ -270,7 +269,7 @@ static int alex_split_sideways(struct idx *ix, struct alex_leaf *l, struct idx_e
         e0 = alex_route(2 * m->h.a, 2 * m->h.b, off2, mc[0], n2);
         e1 = alex_route(2 * m->h.a, 2 * m->h.b, off2, mc[n - 1], n2);
         if (e0 != e1) {
-            inner_double(m);
+            alex_inner_double(m);
             s *= 2;
             e = s + 2;
         }
@@ -519,11 +518,12 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
     struct leaf_pos pos;
     struct alex_path path;
     uint64_t c;
-    int cl, ex;
+    int cl, ex, edge;
 
     for (;;) {
         l = alex_descend(ix, key, klen, &c, &cl, &ex, &path);
-        leaf_search(l, c, ex, key, klen, &pos);
+        if (!l->run || !alex_append_pos(l, c, key, klen, &pos))
+            leaf_search(l, c, ex, key, klen, &pos);
         if (pos.found) {
             OMK_ASSERT(!e);
             *out = l->slot[pos.slot].ent;
@@ -531,6 +531,15 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
         }
         if (!e)
             e = idx_entry_new(key, klen);
+        if (alex_append(ix, l, c, cl, &pos, e)) {
+            /* A run past the last (before the first) key: counts are done. */
+            ix->n++;
+            ix->ins_total++;
+            ix->steps_total += pos.steps;
+            *out = e;
+            return IDX_OK;
+        }
+        edge = l->n ? alex_edge_dir(l, &pos) : 0;
         int rc = leaf_insert(l, c, e, &pos);
 
         if (rc == LEAF_INS_OK)
@@ -540,7 +549,9 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
     ix->n++;
     ix->ins_total++;
     ix->steps_total += pos.steps;
-    if (cl && (c == 0 || c == l->h.kc->max))
+    if (edge && edge == l->run)
+        ;                           /* a run leaf's run: alex_append() opens the next leaf */
+    else if (cl && (c == 0 || c == l->h.kc->max))
         l->odd += ALEX_ODD_EDGE;    /* outside the transform's range: appends, prepends */
     else if ((cl || pos.tied) && !l->h.kc->pos)
         l->odd++;                   /* per-position alphabets: see the top of the file */
@@ -560,7 +571,7 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
             icl = (int)((path.clamped >> lvl) & 1);
         else
             (void)kc_code(in->h.kc, key, klen, &icl);
-        if (icl) {
+        if (icl && !edge) {      /* past either end: alex_append() handles runs */
             in->clamped++;
             if (in->clamped >= ALEX_SUBTREE_CLAMP_MIN && in->clamped * 8 >= in->nkeys)
                 rebuild = in;

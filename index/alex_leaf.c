@@ -153,6 +153,43 @@ struct alex_leaf *leaf_new(struct alex_kc *kc, const uint64_t *codes,
     return l;
 }
 
+struct alex_leaf *leaf_new_run(struct alex_kc *kc, const uint64_t *codes,
+                               struct idx_entry *const *ents, size_t n, size_t cap, double a,
+                               double b, int run)
+{
+    struct alex_leaf *l = omk_calloc(1, sizeof(*l));
+
+    OMK_ASSERT(n >= 1 && n < cap && cap % 64 == 0 && a >= 0);
+    l->h.type = ALEX_LEAF;
+    l->h.kc = kc;
+    l->h.a = a;
+    l->h.b = b;
+    leaf_alloc_arrays(l, cap);
+    l->n = (uint32_t)n;
+    l->exp_cost = leaf_layout(codes, n, cap, a, b, l, ents);
+    l->run = run;
+    l->run_edge = (uint32_t)(run > 0 ? (size_t)leaf_prev_set(l, (long)cap - 1) : leaf_next_set(l, 0));
+    l->odd_limit = 64;
+    return l;
+}
+
+void leaf_cut(struct alex_leaf *l, size_t keep, int dir)
+{
+    size_t from = dir > 0 ? keep + 1 : 0, to = dir > 0 ? l->cap : keep;
+    uint64_t nc = dir > 0 ? UINT64_MAX : l->slot[keep].code;
+    struct idx_entry *ne = dir > 0 ? NULL : l->slot[keep].ent;
+
+    OMK_ASSERT(leaf_is_set(l, keep));
+    for (size_t j = from; j < to; j++) {
+        if (leaf_is_set(l, j)) {
+            l->bm[j >> 6] &= ~(UINT64_C(1) << (j & 63));
+            l->n--;
+        }
+        l->slot[j].code = nc;
+        l->slot[j].ent = ne;
+    }
+}
+
 void leaf_free(struct alex_leaf *l)
 {
     if (!l)
@@ -325,19 +362,22 @@ int leaf_insert(struct alex_leaf *l, uint64_t c, struct idx_entry *e, const stru
     if (s < cap && !leaf_is_set(l, s)) {
         /* A gap: any slot of the gap run is legal; take the one nearest the model's
          * prediction (model-based insert), then point the gaps before it at the key.
-         * Past the last key (or before the first) pack against it instead, so that
-         * appends (prepends) fill the free end in order without shifting. */
-        size_t nxt = leaf_next_set(l, s);
+         * Past the last key (or before the first) too: a leaf made for a run of appends
+         * (alex_append.c) has a model fitted to the run, so each key lands where the
+         * next lookup predicts it; a gap past the last key holds no entry, so that end
+         * is found without scanning the bitmap. */
+        size_t nxt = l->slot[s].ent ? leaf_next_set(l, s) : cap;
         size_t p = alex_route(l->h.a, l->h.b, 0, c, cap);
 
-        if (nxt == cap && s > 0) {
-            t = s;
+        t = p < s ? s : (p > nxt - 1 ? nxt - 1 : p);
+        if (nxt == cap) {
             l->edge_hi++;
-        } else if (s == 0 && nxt < cap) {
-            t = nxt - 1;
+            if (l->run > 0)
+                l->run_edge = (uint32_t)t;
+        } else if (s == 0) {
             l->edge_lo++;
-        } else {
-            t = p < s ? s : (p > nxt - 1 ? nxt - 1 : p);
+            if (l->run < 0)
+                l->run_edge = (uint32_t)t;
         }
         for (size_t j = s; j < t; j++) {
             l->slot[j].code = c;

@@ -72,6 +72,13 @@ struct alex_kc {
 struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed, int wide,
                          uint64_t *codes);
 
+/* A transform for the sorted, unique keys 'e'[0..'n'-1] ('n' >= 1) of a run and the keys
+ * that will follow them (alex_append.c): one alphabet, closed over the character
+ * classes it touches (all digits; a-f or a-z; A-F or A-Z), and the anchor backed off one
+ * byte more than kc_train's when that byte is in the alphabet, so that the next counter
+ * values, dates or ids code without clamping. 'wide' and 'codes' as for kc_train. */
+struct alex_kc *kc_train_run(struct idx_entry *const *e, size_t n, int wide, uint64_t *codes);
+
 /* The code of 'key'/'len' under 'kc'; '*clamped' is set to 1 when the key lies outside
  * the anchor or holds a byte outside the alphabet at a digit position, else 0. */
 uint64_t kc_code(const struct alex_kc *kc, const void *key, size_t len, int *clamped);
@@ -186,6 +193,10 @@ struct alex_leaf {
     /* cost statistics: written on the insert path only */
     uint32_t ins;                /* inserts since the leaf was (re)built */
     uint32_t edge_hi, edge_lo;   /* ... of which past the last / before the first key */
+    int32_t run;                 /* +1 (-1): made by alex_append() for a run of keys past
+                                  * the last (before the first) key of the index */
+    uint32_t run_edge;           /* run leaves: the slot of the last (first) key when the
+                                  * last insert there was made; a hint, checked before use */
     uint64_t shifts;             /* slots moved by those inserts */
     uint64_t steps;              /* search steps of those inserts */
     double exp_cost;             /* cost the builder expected (ALEX.md 1.5) */
@@ -216,6 +227,7 @@ struct idx {
     size_t max_slots;            /* leaf capacity cap (multiple of 64) */
     uint64_t expansions, splits_sideways, splits_down, retrains, contractions, merges;
     uint64_t rebuilds;           /* deep subtrees rebuilt (see idx_insert) */
+    uint64_t run_leaves;         /* leaves opened for runs at an edge (alex_append.c) */
     uint64_t ins_total, steps_total; /* inserts and their search steps */
     int single_alphabet;         /* set while rebuilding an append-mostly leaf */
 };
@@ -284,6 +296,17 @@ enum {
  * Returns LEAF_INS_OK, or FULL/COSTLY with 'l' unchanged. */
 int leaf_insert(struct alex_leaf *l, uint64_t c, struct idx_entry *e, const struct leaf_pos *pos);
 
+/* A leaf of 'cap' slots under transform 'kc' (taken) and the given model (a, b) (a >= 0,
+ * not fitted to the keys), holding the sorted keys 'codes'/'ents'[0..'n'-1] (n >= 1) at
+ * their predicted slots; 'run' as for alex_leaf.run (see alex_append.c). */
+struct alex_leaf *leaf_new_run(struct alex_kc *kc, const uint64_t *codes,
+                               struct idx_entry *const *ents, size_t n, size_t cap, double a,
+                               double b, int run);
+
+/* Drop the keys of 'l' after occupied slot 'keep' (dir > 0) or before it (dir < 0); the
+ * caller has taken their entries. Walks the slots from 'keep' to that end. */
+void leaf_cut(struct alex_leaf *l, size_t keep, int dir);
+
 /* Remove the key found at 'pos' (pos->found) from 'l'; returns its entry. */
 struct idx_entry *leaf_erase(struct alex_leaf *l, const struct leaf_pos *pos);
 
@@ -341,5 +364,41 @@ void alex_free_subtree(struct alex_node *nd);
 
 struct alex_leaf *alex_leftmost_leaf(const struct alex_node *nd);
 struct alex_leaf *alex_rightmost_leaf(const struct alex_node *nd);
+
+/* Replace subtree 'nd' by one built from its keys ('mode' and 'density' as for
+ * alex_build()); returns the new node. */
+struct alex_node *alex_rebuild(struct idx *ix, struct alex_node *nd, int mode, double density);
+
+/* Put 'neu' where 'old' hangs (its parent's run, or the root); 'old' must be intact. */
+void alex_replace(struct idx *ix, struct alex_node *old, struct alex_node *neu);
+
+/* Model node growth; each keeps the route of every code that routed inside the node:
+ * grow_right appends nch slots owned by the last child, grow_left prepends nch slots
+ * owned by the first child (the model shifts by nch), double gives every child twice
+ * its slots (the model scales by 2, exactly). */
+void alex_inner_grow_right(struct alex_inner *in);
+void alex_inner_grow_left(struct alex_inner *in);
+void alex_inner_double(struct alex_inner *in);
+
+/* ---- runs at the edges of the key space (alex_append.c) ---- */
+
+/* +1 when the key whose search in leaf 'l' ended at 'pos' (not found) lies past every key
+ * of the index, -1 when it lies before every key, 0 otherwise. 'l' is not empty. */
+int alex_edge_dir(const struct alex_leaf *l, const struct leaf_pos *pos);
+
+/* When 'l' is a run leaf at its edge of the index and 'key'/'klen' (code 'c' there)
+ * lies at or past its edge key, fill '*pos' as leaf_search() would, without searching
+ * (the run's edge slot is known), and return 1; else return 0. Reads only. */
+int alex_append_pos(const struct alex_leaf *l, uint64_t c, const void *key, size_t klen,
+                    struct leaf_pos *pos);
+
+/* Insert entry 'e' (code 'c' under the transform of leaf 'l', 'clamped' as kc_code set
+ * it; 'pos' from leaf_search, key absent) when it continues a run of inserts past the
+ * last (before the first) key of the index that 'l' cannot take where the run goes:
+ * into a new leaf sized and modelled for the run, hung beside 'l' (see alex_append.c).
+ * Returns 1 when 'e' is in the index (keys and counts updated), 0 when the caller must
+ * insert it the usual way (nothing changed). */
+int alex_append(struct idx *ix, struct alex_leaf *l, uint64_t c, int clamped,
+                const struct leaf_pos *pos, struct idx_entry *e);
 
 #endif

@@ -174,8 +174,9 @@ static struct alex_kc *kc_alloc(const uint8_t *anchor, size_t alen, unsigned k, 
 }
 
 /* One alphabet for every position: the bytes seen at the first K positions, with the
- * largest K whose R^K stays within 'limit', and the anchor backed off over spare digits. */
-static struct alex_kc *kc_build_single(const struct kc_scan *sc, uint64_t limit)
+ * largest K whose R^K stays within 'limit', and the anchor backed off over spare digits
+ * and 'extra' more bytes (each only when it is in the alphabet). */
+static struct alex_kc *kc_build_single(const struct kc_scan *sc, uint64_t limit, unsigned extra)
 {
     uint64_t used[4] = {0, 0, 0, 0};
     unsigned k = 0, informative = 0;
@@ -199,7 +200,7 @@ static struct alex_kc *kc_build_single(const struct kc_scan *sc, uint64_t limit)
     for (unsigned d = 0; d < k; d++)
         if (kc_popcount256(sc->seen[d]) + (sc->ended & (UINT32_C(1) << d) ? 1 : 0) >= 2)
             informative = d + 1;
-    for (unsigned spare = k - informative; spare > 0 && alen > 0; spare--) {
+    for (unsigned spare = k - informative + extra; spare > 0 && alen > 0; spare--) {
         uint8_t b = sc->anchor[alen - 1];
 
         if (!((used[b >> 6] >> (b & 63)) & 1))
@@ -327,7 +328,7 @@ struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed, 
         return kc;
     }
     kc_scan_keys(e, n, &sc);
-    kc = kc_build_single(&sc, limit);
+    kc = kc_build_single(&sc, limit, 0);
     if (!allow_mixed || n < KC_MIXED_MIN_KEYS || !(mixed = kc_build_mixed(&sc, limit))) {
         if (codes)
             kc_code_all(kc, e, n, codes);
@@ -356,6 +357,57 @@ struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed, 
     }
     omk_free(scodes);
     if (codes && !whole)
+        kc_code_all(kc, e, n, codes);
+    return kc;
+}
+
+/* Add to byte set 's' the bytes a run of keys may go on to use next to those in it:
+ * every digit once one is in it; a-f once its lowercase letters are among them, else
+ * a-z once one is; the same for uppercase. */
+static void kc_close_classes(uint64_t s[4])
+{
+    static const struct {
+        uint8_t lo, hi, sub_hi;  /* the class lo..hi; lo..sub_hi when nothing above it */
+    } cls[] = {{'0', '9', '9'}, {'a', 'z', 'f'}, {'A', 'Z', 'F'}};
+
+    for (size_t i = 0; i < OMK_ARRAY_LEN(cls); i++) {
+        int any = 0, above = 0;
+
+        for (unsigned b = cls[i].lo; b <= cls[i].hi; b++) {
+            if ((s[b >> 6] >> (b & 63)) & 1) {
+                any = 1;
+                above |= b > cls[i].sub_hi;
+            }
+        }
+        if (!any)
+            continue;
+        for (unsigned b = cls[i].lo; b <= (above ? cls[i].hi : cls[i].sub_hi); b++)
+            s[b >> 6] |= UINT64_C(1) << (b & 63);
+    }
+}
+
+struct alex_kc *kc_train_run(struct idx_entry *const *e, size_t n, int wide, uint64_t *codes)
+{
+    struct kc_scan sc;
+    struct alex_kc *kc;
+
+    OMK_ASSERT(n >= 1);
+    kc_scan_keys(e, n, &sc);
+    for (unsigned d = 0; d < KC_MAX_DIGITS; d++)
+        kc_close_classes(sc.seen[d]);
+    kc = kc_build_single(&sc, wide ? KC_WIDE_LIMIT : KC_CODE_LIMIT, 1);
+    if (n >= 2) {
+        /* The extra byte pushes the last digit out: keep it only when the first and last
+         * keys still code apart. */
+        int cl;
+
+        if (kc_code(kc, e[0]->key, e[0]->key_len, &cl) ==
+            kc_code(kc, e[n - 1]->key, e[n - 1]->key_len, &cl)) {
+            kc_release(kc);
+            kc = kc_build_single(&sc, wide ? KC_WIDE_LIMIT : KC_CODE_LIMIT, 0);
+        }
+    }
+    if (codes)
         kc_code_all(kc, e, n, codes);
     return kc;
 }
