@@ -539,7 +539,7 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
             *out = e;
             return IDX_OK;
         }
-        edge = l->n ? alex_edge_dir(l, &pos) : 0;
+        edge = l->n ? alex_edge_dir(l, &pos) > 0 : 0;
         int rc = leaf_insert(l, c, e, &pos);
 
         if (rc == LEAF_INS_OK)
@@ -549,7 +549,7 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
     ix->n++;
     ix->ins_total++;
     ix->steps_total += pos.steps;
-    if (edge && edge == l->run)
+    if (edge && l->run > 0)
         ;                           /* a run leaf's run: alex_append() opens the next leaf */
     else if (cl && (c == 0 || c == l->h.kc->max))
         l->odd += ALEX_ODD_EDGE;    /* outside the transform's range: appends, prepends */
@@ -571,7 +571,7 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
             icl = (int)((path.clamped >> lvl) & 1);
         else
             (void)kc_code(in->h.kc, key, klen, &icl);
-        if (icl && !edge) {      /* past either end: alex_append() handles runs */
+        if (icl && !edge) {      /* past the last key: alex_append() handles runs */
             in->clamped++;
             if (in->clamped >= ALEX_SUBTREE_CLAMP_MIN && in->clamped * 8 >= in->nkeys)
                 rebuild = in;

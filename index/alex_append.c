@@ -508,7 +508,7 @@ int alex_append(struct idx *ix, struct alex_leaf *l, uint64_t c, int clamped,
     struct append_plan pl;
     int dir;
 
-    if (l->n == 0 || !(dir = alex_edge_dir(l, pos)))
+    if (l->n == 0 || (dir = alex_edge_dir(l, pos)) <= 0)
         return 0;
     if (l->run != dir && leaf_append_dir(l) != dir)
         return 0;

@@ -89,8 +89,15 @@ static double leaf_layout(const uint64_t *codes, size_t n, size_t cap, double a,
     if (l) {
         uint64_t nc = UINT64_MAX;
         struct idx_entry *ne = NULL;
+        size_t end = last >= 0 ? (size_t)last + 1 : 0;
 
-        for (size_t j = cap; j-- > 0;) {
+        /* Past the last key in one tight loop (a run leaf is mostly that), then the
+         * gaps before each key. */
+        for (size_t j = end; j < cap; j++) {
+            l->slot[j].code = UINT64_MAX;
+            l->slot[j].ent = NULL;
+        }
+        for (size_t j = end; j-- > 0;) {
             if (leaf_is_set(l, j)) {
                 nc = l->slot[j].code;
                 ne = l->slot[j].ent;
