@@ -500,6 +500,37 @@ static struct alex_leaf *alex_descend(const struct idx *ix, const void *key, siz
     return (struct alex_leaf *)nd;
 }
 
+/* When the right-most leaf is a run leaf and 'key' lies at or past its last key, that
+ * leaf, with the key's code there and its position as leaf_search() gives it; else
+ * NULL. Every model node on the right edge routes a key past the last key to its last
+ * child (route() is monotone, and no leaf but the root is empty), so the key routes to
+ * that leaf: the descent need not code it under each transform on the way. Reads only. */
+static struct alex_leaf *alex_descend_run(const struct idx *ix, const void *key, size_t klen,
+                                          uint64_t *code, int *clamped, struct alex_path *path,
+                                          struct leaf_pos *pos)
+{
+    const struct alex_node *nd = ix->root;
+    unsigned levels = 0;
+    int ex;
+
+    while (nd->type == ALEX_INNER) {
+        const struct alex_inner *in = (const struct alex_inner *)nd;
+
+        nd = in->ch[in->nch - 1];
+        levels++;
+    }
+    struct alex_leaf *l = (struct alex_leaf *)nd;
+
+    if (l->run <= 0)
+        return NULL;
+    *code = kc_code_exact(l->h.kc, key, klen, clamped, &ex);
+    if (!alex_append_pos(l, *code, key, klen, pos))
+        return NULL;
+    path->levels = levels;
+    path->clamped = 0;          /* not counted past the last key (see idx_insert) */
+    return l;
+}
+
 struct idx_entry *idx_find(const struct idx *ix, const void *key, size_t klen)
 {
     uint64_t c;
@@ -518,12 +549,16 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
     struct leaf_pos pos;
     struct alex_path path;
     uint64_t c;
-    int cl, ex, edge;
+    int cl, ex, edge, first = 1;
 
     for (;;) {
-        l = alex_descend(ix, key, klen, &c, &cl, &ex, &path);
-        if (!l->run || !alex_append_pos(l, c, key, klen, &pos))
-            leaf_search(l, c, ex, key, klen, &pos);
+        l = first ? alex_descend_run(ix, key, klen, &c, &cl, &path, &pos) : NULL;
+        first = 0;
+        if (!l) {
+            l = alex_descend(ix, key, klen, &c, &cl, &ex, &path);
+            if (!l->run || !alex_append_pos(l, c, key, klen, &pos))
+                leaf_search(l, c, ex, key, klen, &pos);
+        }
         if (pos.found) {
             OMK_ASSERT(!e);
             *out = l->slot[pos.slot].ent;

@@ -91,11 +91,19 @@ static double leaf_layout(const uint64_t *codes, size_t n, size_t cap, double a,
         struct idx_entry *ne = NULL;
         size_t end = last >= 0 ? (size_t)last + 1 : 0;
 
-        /* Past the last key in one tight loop (a run leaf is mostly that), then the
-         * gaps before each key. */
-        for (size_t j = end; j < cap; j++) {
-            l->slot[j].code = UINT64_MAX;
-            l->slot[j].ent = NULL;
+        /* Past the last key by copying ever larger runs of the sentinel (a run leaf is
+         * mostly that: memcpy moves it at memory speed), then the gaps before each key. */
+        if (end < cap) {
+            size_t done = 1;
+
+            l->slot[end].code = UINT64_MAX;
+            l->slot[end].ent = NULL;
+            while (end + done < cap) {
+                size_t k = done < cap - end - done ? done : cap - end - done;
+
+                memcpy(&l->slot[end + done], &l->slot[end], k * sizeof(l->slot[0]));
+                done += k;
+            }
         }
         for (size_t j = end; j-- > 0;) {
             if (leaf_is_set(l, j)) {
