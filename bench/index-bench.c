@@ -1,8 +1,9 @@
 /* index-bench.c - the index/ benchmark: ALEX (index/index.h) against JudySL and a sorted
  * array with binary search, on the key shapes a Redis server sees, at 1M and 10M keys.
- * Measures lookups (hit and miss, random order), inserts (random and ascending), deletes,
- * seek + walk 100 with key copy, bulk load and lookups in the bulk-loaded index, bytes per
- * key, and over idx_shards (shard.h, built by the same inserts): inserts under the write
+ * Measures lookups (hit and miss, random order), inserts (random and ascending, and hits
+ * in what the ascending inserts built), deletes, seek + walk 100 with key copy, bulk load
+ * and lookups in the bulk-loaded index, bytes per key, and over idx_shards (shard.h,
+ * built by the same inserts): inserts under the write
  * locks, lookups from one and two threads under the read locks, and merged walks. Prints a
  * table per key set and size, optionally CSV (--csv), and ends with the line
  * `alex/judysl lookup ratio at <size>: X.XX` (key:%012d, the largest size run).
@@ -301,18 +302,21 @@ static unsigned bench_shards_n = IDX_SHARDS_DEFAULT; /* --shards */
 static volatile unsigned bench_sink; /* keeps copied keys alive past the optimiser */
 
 /* The figures of one (set, size) run, for the table. NAN-free: < 0 means "not measured". */
-enum { M_HIT, M_MISS, M_INS_RND, M_INS_ASC, M_DEL, M_WALK, M_BULK, M_HIT_BULK, M_BPK_INDEX,
-       M_BPK_TOTAL, M_BPK_HEAP, M_SH_INS, M_SH_1T, M_SH_2T, M_SH_WALK, M_NMETRIC };
+enum { M_HIT, M_MISS, M_INS_RND, M_INS_ASC, M_HIT_ASC, M_BPK_ASC, M_DEL, M_WALK, M_BULK,
+       M_HIT_BULK, M_BPK_INDEX, M_BPK_TOTAL, M_BPK_HEAP, M_SH_INS, M_SH_1T, M_SH_2T,
+       M_SH_WALK, M_NMETRIC };
 enum { I_ALEX, I_JUDY, I_SORTED, I_NIMPL };
 
 static const char *const metric_name[M_NMETRIC] = {
-    "lookup_hit", "lookup_miss", "insert_random", "insert_ascending", "delete_random",
+    "lookup_hit", "lookup_miss", "insert_random", "insert_ascending",
+    "lookup_hit_ascending_built", "bytes_per_key_index_ascending_built", "delete_random",
     "seek_walk100", "bulk_load", "lookup_hit_bulk_loaded", "bytes_per_key_index",
     "bytes_per_key_total", "bytes_per_key_malloc", "insert_random_shards",
     "lookup_hit_shards_1t", "lookup_hit_shards_2t", "shards_walk100"};
 static const char *const metric_label[M_NMETRIC] = {
     "lookup hit (Mops/s)", "lookup miss (Mops/s)", "insert random (Mops/s)",
-    "insert ascending (Mops/s)", "delete random (Mops/s)", "seek+walk 100 (K/s)",
+    "insert ascending (Mops/s)", "lookup hit, asc-built (Mops/s)",
+    "B/key index, asc-built", "delete random (Mops/s)", "seek+walk 100 (K/s)",
     "bulk load (Mops/s)", "lookup hit, bulk-loaded (Mops/s)", "B/key index (alex: idx_stats)",
     "B/key index+entries", "B/key malloc growth", "shards insert random (Mops/s)",
     "shards lookup 1 thr (Mops/s)", "shards lookup 2 thr (Mops/s)",
@@ -573,8 +577,18 @@ static void bench_alex(struct run *r, struct result *res)
         die("alex: %zu keys left after deletes, want %zu", idx_count(ix), r->n - r->q);
     idx_free(ix, NULL);
 
+    /* Ascending inserts (time-ordered keys), and the hit probes on what they built. */
     ix = alex_insert_all(&r->asc, &t);
     put(res, set, r->n, I_ALEX, M_INS_ASC, mops(r->n, t));
+    idx_stats_get(ix, &st);
+    put(res, set, r->n, I_ALEX, M_BPK_ASC, (double)st.index_bytes / (double)r->n);
+    printf("  alex, ascending: depth %zu, %zu model + %zu data nodes (%llu opened for the run), "
+           "%.2f search steps/insert\n", st.depth, st.model_nodes, st.data_nodes,
+           (unsigned long long)st.run_leaves, st.avg_search_steps);
+    t = alex_lookups(ix, &r->hit, &found);
+    if (found != r->q)
+        die("alex: %zu present keys not found after ascending inserts", r->q - found);
+    put(res, set, r->n, I_ALEX, M_HIT_ASC, mops(r->q, t));
     idx_free(ix, NULL);
 
     /* What a restart does: bulk load from sorted keys (entries made in key order). */

@@ -521,7 +521,7 @@ static struct alex_leaf *alex_descend_run(const struct idx *ix, const void *key,
     }
     struct alex_leaf *l = (struct alex_leaf *)nd;
 
-    if (l->run <= 0)
+    if (!l->run)
         return NULL;
     *code = kc_code_exact(l->h.kc, key, klen, clamped, &ex);
     if (!alex_append_pos(l, *code, key, klen, pos))
@@ -552,7 +552,8 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
     int cl, ex, edge, first = 1;
 
     for (;;) {
-        l = first ? alex_descend_run(ix, key, klen, &c, &cl, &path, &pos) : NULL;
+        l = first && ix->run_leaves ? alex_descend_run(ix, key, klen, &c, &cl, &path, &pos)
+                                    : NULL;
         first = 0;
         if (!l) {
             l = alex_descend(ix, key, klen, &c, &cl, &ex, &path);
@@ -574,7 +575,7 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
             *out = e;
             return IDX_OK;
         }
-        edge = l->n ? alex_edge_dir(l, &pos) > 0 : 0;
+        edge = l->n ? alex_past_last(l, &pos) : 0;
         int rc = leaf_insert(l, c, e, &pos);
 
         if (rc == LEAF_INS_OK)
@@ -584,7 +585,7 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
     ix->n++;
     ix->ins_total++;
     ix->steps_total += pos.steps;
-    if (edge && l->run > 0)
+    if (edge && l->run)
         ;                           /* a run leaf's run: alex_append() opens the next leaf */
     else if (cl && (c == 0 || c == l->h.kc->max))
         l->odd += ALEX_ODD_EDGE;    /* outside the transform's range: appends, prepends */

@@ -170,7 +170,7 @@ struct alex_leaf *leaf_new(struct alex_kc *kc, const uint64_t *codes,
 
 struct alex_leaf *leaf_new_run(struct alex_kc *kc, const uint64_t *codes,
                                struct idx_entry *const *ents, size_t n, size_t cap, double a,
-                               double b, int run)
+                               double b)
 {
     struct alex_leaf *l = omk_calloc(1, sizeof(*l));
 
@@ -182,26 +182,22 @@ struct alex_leaf *leaf_new_run(struct alex_kc *kc, const uint64_t *codes,
     leaf_alloc_arrays(l, cap);
     l->n = (uint32_t)n;
     l->exp_cost = leaf_layout(codes, n, cap, a, b, l, ents);
-    l->run = run;
-    l->run_edge = (uint32_t)(run > 0 ? (size_t)leaf_prev_set(l, (long)cap - 1) : leaf_next_set(l, 0));
+    l->run = 1;
+    l->run_edge = (uint32_t)leaf_prev_set(l, (long)cap - 1);
     l->odd_limit = 64;
     return l;
 }
 
-void leaf_cut(struct alex_leaf *l, size_t keep, int dir)
+void leaf_cut(struct alex_leaf *l, size_t keep)
 {
-    size_t from = dir > 0 ? keep + 1 : 0, to = dir > 0 ? l->cap : keep;
-    uint64_t nc = dir > 0 ? UINT64_MAX : l->slot[keep].code;
-    struct idx_entry *ne = dir > 0 ? NULL : l->slot[keep].ent;
-
     OMK_ASSERT(leaf_is_set(l, keep));
-    for (size_t j = from; j < to; j++) {
+    for (size_t j = keep + 1; j < l->cap; j++) {
         if (leaf_is_set(l, j)) {
             l->bm[j >> 6] &= ~(UINT64_C(1) << (j & 63));
             l->n--;
         }
-        l->slot[j].code = nc;
-        l->slot[j].ent = ne;
+        l->slot[j].code = UINT64_MAX;
+        l->slot[j].ent = NULL;
     }
 }
 
@@ -387,12 +383,9 @@ int leaf_insert(struct alex_leaf *l, uint64_t c, struct idx_entry *e, const stru
         t = p < s ? s : (p > nxt - 1 ? nxt - 1 : p);
         if (nxt == cap) {
             l->edge_hi++;
-            if (l->run > 0)
-                l->run_edge = (uint32_t)t;
+            l->run_edge = (uint32_t)t;
         } else if (s == 0) {
             l->edge_lo++;
-            if (l->run < 0)
-                l->run_edge = (uint32_t)t;
         }
         for (size_t j = s; j < t; j++) {
             l->slot[j].code = c;

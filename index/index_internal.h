@@ -193,10 +193,10 @@ struct alex_leaf {
     /* cost statistics: written on the insert path only */
     uint32_t ins;                /* inserts since the leaf was (re)built */
     uint32_t edge_hi, edge_lo;   /* ... of which past the last / before the first key */
-    int32_t run;                 /* +1 (-1): made by alex_append() for a run of keys past
-                                  * the last (before the first) key of the index */
-    uint32_t run_edge;           /* run leaves: the slot of the last (first) key when the
-                                  * last insert there was made; a hint, checked before use */
+    uint32_t run;                /* 1: made by alex_append() for a run of keys past the
+                                  * last key of the index */
+    uint32_t run_edge;           /* run leaves: the slot of the last key as the last
+                                  * insert past it left it; a hint, checked before use */
     uint64_t shifts;             /* slots moved by those inserts */
     uint64_t steps;              /* search steps of those inserts */
     double exp_cost;             /* cost the builder expected (ALEX.md 1.5) */
@@ -296,16 +296,16 @@ enum {
  * Returns LEAF_INS_OK, or FULL/COSTLY with 'l' unchanged. */
 int leaf_insert(struct alex_leaf *l, uint64_t c, struct idx_entry *e, const struct leaf_pos *pos);
 
-/* A leaf of 'cap' slots under transform 'kc' (taken) and the given model (a, b) (a >= 0,
- * not fitted to the keys), holding the sorted keys 'codes'/'ents'[0..'n'-1] (n >= 1) at
- * their predicted slots; 'run' as for alex_leaf.run (see alex_append.c). */
+/* A run leaf (alex_append.c) of 'cap' slots under transform 'kc' (taken) and the given
+ * model (a, b) (a >= 0, not fitted to the keys), holding the sorted keys
+ * 'codes'/'ents'[0..'n'-1] (n >= 1) at their predicted slots. */
 struct alex_leaf *leaf_new_run(struct alex_kc *kc, const uint64_t *codes,
                                struct idx_entry *const *ents, size_t n, size_t cap, double a,
-                               double b, int run);
+                               double b);
 
-/* Drop the keys of 'l' after occupied slot 'keep' (dir > 0) or before it (dir < 0); the
- * caller has taken their entries. Walks the slots from 'keep' to that end. */
-void leaf_cut(struct alex_leaf *l, size_t keep, int dir);
+/* Drop the keys of 'l' after occupied slot 'keep'; the caller has taken their entries.
+ * Walks the slots from 'keep' to the end. */
+void leaf_cut(struct alex_leaf *l, size_t keep);
 
 /* Remove the key found at 'pos' (pos->found) from 'l'; returns its entry. */
 struct idx_entry *leaf_erase(struct alex_leaf *l, const struct leaf_pos *pos);
@@ -380,24 +380,24 @@ void alex_inner_grow_right(struct alex_inner *in);
 void alex_inner_grow_left(struct alex_inner *in);
 void alex_inner_double(struct alex_inner *in);
 
-/* ---- runs at the edges of the key space (alex_append.c) ---- */
+/* ---- runs past the last key (alex_append.c) ---- */
 
-/* +1 when the key whose search in leaf 'l' ended at 'pos' (not found) lies past every key
- * of the index, -1 when it lies before every key, 0 otherwise. 'l' is not empty. */
-int alex_edge_dir(const struct alex_leaf *l, const struct leaf_pos *pos);
+/* Does the key whose search in leaf 'l' ended at 'pos' (not found) lie past every key of
+ * the index? (1 or 0; 'l' is not empty.) */
+int alex_past_last(const struct alex_leaf *l, const struct leaf_pos *pos);
 
-/* When 'l' is a run leaf at its edge of the index and 'key'/'klen' (code 'c' there)
- * lies at or past its edge key, fill '*pos' as leaf_search() would, without searching
- * (the run's edge slot is known), and return 1; else return 0. Reads only. */
+/* When 'l' is a run leaf, the right-most leaf, and 'key'/'klen' (code 'c' there) lies at
+ * or past its last key, fill '*pos' as leaf_search() would, without searching (the slot
+ * of its last key is known), and return 1; else return 0. Reads only. */
 int alex_append_pos(const struct alex_leaf *l, uint64_t c, const void *key, size_t klen,
                     struct leaf_pos *pos);
 
 /* Insert entry 'e' (code 'c' under the transform of leaf 'l', 'clamped' as kc_code set
  * it; 'pos' from leaf_search, key absent) when it continues a run of inserts past the
- * last (before the first) key of the index that 'l' cannot take where the run goes:
- * into a new leaf sized and modelled for the run, hung beside 'l' (see alex_append.c).
- * Returns 1 when 'e' is in the index (keys and counts updated), 0 when the caller must
- * insert it the usual way (nothing changed). */
+ * last key of the index that 'l' cannot take where the run goes: into a new leaf sized
+ * and modelled for the run, hung beside 'l' (see alex_append.c). Returns 1 when 'e' is
+ * in the index (keys and counts updated), 0 when the caller must insert it the usual
+ * way (nothing changed). */
 int alex_append(struct idx *ix, struct alex_leaf *l, uint64_t c, int clamped,
                 const struct leaf_pos *pos, struct idx_entry *e);
 
