@@ -60,11 +60,16 @@
 #include "common/omk.h"
 
 #define APPEND_MIN_KEYS 64      /* a run leaf is made for at least this many keys */
+#ifndef APPEND_MAX_SLOTS
+#define APPEND_MAX_SLOTS 65536
+#endif
 #define APPEND_FANOUT_MIN 256   /* a model node may grow to this many slots for a run ... */
 #define APPEND_KEYS_PER_SLOT 4  /* ... or to one slot per this many keys under it */
 #define APPEND_WRAP_SLOTS 8     /* slots of a model node put over a subtree and a run */
 #define APPEND_PLAN_STEPS 40    /* growth steps a plan may take */
 #define APPEND_SEAL_MIN 16      /* inserts a leaf takes before a run may leave it early */
+#define APPEND_REROUTE_SLOTS 4  /* slots per child a re-routed model node starts from */
+#define APPEND_MAX_DEPTH 8      /* no wrap puts a leaf more model levels deep than this */
 
 /* The last occupied slot of 'l' (not empty). */
 static size_t append_last_slot(const struct alex_leaf *l)
@@ -312,6 +317,8 @@ static struct alex_leaf *append_leaf_new(const struct idx *ix, struct alex_leaf 
     if (want < n + APPEND_MIN_KEYS)
         want = n + APPEND_MIN_KEYS;
     cap = leaf_cap_for(want, ALEX_DENSITY_BUILD);
+    if (cap > APPEND_MAX_SLOTS)
+        cap = APPEND_MAX_SLOTS;
     if (cap > ix->max_slots)
         cap = ix->max_slots;
     OMK_ASSERT(n < cap);
@@ -451,6 +458,150 @@ static int append_wrap(struct idx *ix, struct alex_node *x, struct alex_leaf *l,
     return 1;
 }
 
+/* Re-route model node 'x' (an ancestor of the right-most leaf 'l'), keeping its
+ * children, so that it routes 'e' past them, to a new run leaf: a transform trained by
+ * kc_train_run on the first and last keys of each child and 'e', and a model fitted to
+ * where the children start, with as many slots as the children need apart (doubling
+ * from APPEND_REROUTE_SLOTS per child, within the fanout limit). Nothing below 'x'
+ * changes; children that shared the old transform keep it. Returns 1 when done, 0 when
+ * the new transform or model cannot tell two neighbours apart (nothing changed). */
+static int append_reroute(struct idx *ix, struct alex_inner *x, struct alex_leaf *l,
+                          struct idx_entry *e)
+{
+    size_t m = 0, cnt = 0, f, limit = append_fanout_limit(x), cut = 0;
+    struct alex_node **kid = omk_malloc(x->nch * sizeof(*kid));
+    struct idx_entry **ents = omk_malloc((2 * x->nch + 1) * sizeof(*ents));
+    size_t *ifirst = omk_malloc(x->nch * sizeof(size_t)), *ilast = omk_malloc(x->nch * sizeof(size_t));
+    uint64_t *codes = omk_malloc((2 * x->nch + 1) * sizeof(uint64_t)), *starts = NULL;
+    struct alex_kc *kc;
+    struct alex_node **ch = NULL;
+    double a = 0, b = 0;
+    int ok = 0;
+
+    /* The children in order, and the first and last key of each (distinct, sorted). */
+    for (size_t j = 0; j < x->nch; j++) {
+        if (j > 0 && x->ch[j] == x->ch[j - 1])
+            continue;
+        const struct alex_leaf *fl = alex_leftmost_leaf(x->ch[j]), *ll = alex_rightmost_leaf(x->ch[j]);
+        struct idx_entry *fe = fl->slot[leaf_next_set(fl, 0)].ent;
+        struct idx_entry *le = ll->slot[append_last_slot(ll)].ent;
+
+        kid[m] = x->ch[j];
+        ifirst[m] = cnt;
+        ents[cnt++] = fe;
+        if (le != fe)
+            ents[cnt++] = le;
+        ilast[m++] = cnt - 1;
+    }
+    ents[cnt++] = e;
+    kc = kc_train_run(ents, cnt, 0, codes);
+    /* The new transform must keep neighbours apart: each child's last key below the
+     * next one's first key, the last child's below 'e'. 'starts' gets the first codes
+     * of the children, then the code of 'e'. */
+    starts = omk_malloc((m + 1) * sizeof(uint64_t));
+    for (size_t i = 0; i < m; i++)
+        starts[i] = codes[ifirst[i]];
+    starts[m] = codes[cnt - 1];
+    ok = 1;
+    for (size_t i = 0; ok && i < m; i++)
+        ok = codes[ilast[i]] < starts[i + 1];
+    /* A model over those codes with room for the run: the fewest slots (from
+     * APPEND_REROUTE_SLOTS per child) that route every child's keys to slots of its own. */
+    for (f = 2; f < APPEND_REROUTE_SLOTS * (m + 1); f *= 2)
+        ;
+    for (; ok; f *= 2) {
+        if (f > limit) {
+            ok = 0;
+            break;
+        }
+        alex_fit(starts, m + 1, (double)f / 2, &a, &b);
+        int apart = 1;
+
+        for (size_t i = 0; apart && i < m; i++)
+            apart = alex_route(a, b, 0, codes[ilast[i]], f) < alex_route(a, b, 0, starts[i + 1], f);
+        if (apart)
+            break;
+    }
+    if (ok) {
+        cut = alex_route(a, b, 0, codes[ilast[m - 1]], f) + 1;
+        ch = omk_malloc(f * sizeof(*ch));
+        for (size_t i = 0, jj = 0; i < m; i++) {
+            size_t end = i + 1 < m ? alex_route(a, b, 0, starts[i + 1], f) : cut;
+
+            for (; jj < end; jj++)
+                ch[jj] = kid[i];
+        }
+    }
+    if (ok) {
+        struct alex_leaf *nl;
+
+        kc_release(x->h.kc);
+        x->h.kc = kc;
+        x->h.a = a;
+        x->h.b = b;
+        x->off = 0;
+        x->nch = (uint32_t)f;
+        omk_free(x->ch);
+        x->ch = ch;
+        x->clamped = 0;
+        x->built_n = x->nkeys;
+        nl = append_leaf_new(ix, l, kc, e, 0);
+        nl->h.parent = x;
+        for (size_t j = cut; j < x->nch; j++)
+            x->ch[j] = &nl->h;
+        nl->prev = l;
+        nl->next = NULL;
+        l->next = nl;
+        for (struct alex_inner *p = x; p; p = p->h.parent)
+            p->nkeys++;
+        append_seal(ix, l);
+    } else {
+        kc_release(kc);
+    }
+    omk_free(starts);
+    omk_free(codes);
+    omk_free(ilast);
+    omk_free(ifirst);
+    omk_free(ents);
+    omk_free(kid);
+    return ok;
+}
+
+/* Model levels within subtree 'nd' (0 for a leaf). */
+static unsigned append_height(const struct alex_node *nd)
+{
+    const struct alex_inner *in = (const struct alex_inner *)nd;
+    unsigned h = 0;
+
+    if (nd->type == ALEX_LEAF)
+        return 0;
+    for (size_t j = 0; j < in->nch; j++) {
+        if (j == 0 || in->ch[j] != in->ch[j - 1]) {
+            unsigned ch = append_height(in->ch[j]);
+
+            if (ch > h)
+                h = ch;
+        }
+    }
+    return h + 1;
+}
+
+/* Model nodes above 'nd'. */
+static unsigned append_depth(const struct alex_node *nd)
+{
+    unsigned d = 0;
+
+    for (const struct alex_inner *in = nd->parent; in; in = in->h.parent)
+        d++;
+    return d;
+}
+
+/* Would wrapping subtree 'nd' put a leaf more than APPEND_MAX_DEPTH model levels deep? */
+static int append_too_deep(const struct alex_node *nd)
+{
+    return append_depth(nd) + append_height(nd) + 1 > APPEND_MAX_DEPTH;
+}
+
 int alex_append(struct idx *ix, struct alex_leaf *l, uint64_t c, int clamped,
                 const struct leaf_pos *pos, struct idx_entry *e)
 {
@@ -470,8 +621,9 @@ int alex_append(struct idx *ix, struct alex_leaf *l, uint64_t c, int clamped,
             return 1;
         }
     }
-    /* No model node can: wrap the highest one too narrow for the new key (it clamps
-     * there) with a node whose transform spans both, else the leaf. */
+    /* No model node can as it is. Re-route the highest one too narrow for the new key
+     * (it clamps there), else the leaf's parent (its slots may be spent); failing that,
+     * wrap that node, else the leaf, in a node whose transform spans the new key. */
     for (struct alex_inner *in = l->h.parent; in; in = in->h.parent) {
         int cl;
 
@@ -479,7 +631,16 @@ int alex_append(struct idx *ix, struct alex_leaf *l, uint64_t c, int clamped,
         if (cl)
             narrow = in;
     }
-    if (!(narrow && append_wrap(ix, &narrow->h, l, e)) && !append_wrap(ix, &l->h, l, e))
+    if (narrow ? append_reroute(ix, narrow, l, e)
+               : l->h.parent && append_reroute(ix, l->h.parent, l, e)) {
+        ix->reroutes++;
+        ix->run_leaves++;
+        return 1;
+    }
+    /* A wrap makes every leaf under the wrapped node one level deeper: not past
+     * APPEND_MAX_DEPTH (the run then goes the usual way). */
+    if (!(narrow && !append_too_deep(&narrow->h) && append_wrap(ix, &narrow->h, l, e)) &&
+        !(!append_too_deep(&l->h) && append_wrap(ix, &l->h, l, e)))
         return 0;
     ix->run_leaves++;
     return 1;

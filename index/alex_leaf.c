@@ -40,16 +40,35 @@ size_t leaf_cap_for(size_t n, double density)
     return c < ALEX_LEAF_MIN_CAP ? ALEX_LEAF_MIN_CAP : c;
 }
 
-/* Point the slots and the bitmap of 'l' into one fresh block for 'cap' slots. */
+/* Point the slots and the bitmap of 'l' at fresh arrays for 'cap' slots: one block, or
+ * for LEAF_MEM_BIG_SLOTS slots an array of the huge-page pool (leaf_mem.c) and a
+ * bitmap of its own. */
 static void leaf_alloc_arrays(struct alex_leaf *l, size_t cap)
 {
     size_t words = cap / 64;
-    char *p = omk_malloc(cap * sizeof(struct alex_slot) + words * sizeof(uint64_t));
 
     l->cap = (uint32_t)cap;
-    l->slot = (struct alex_slot *)p;
-    l->bm = (uint64_t *)(p + cap * sizeof(struct alex_slot));
+    if (cap == LEAF_MEM_BIG_SLOTS) {
+        l->slot = leaf_mem_big_alloc();
+        l->bm = omk_malloc(words * sizeof(uint64_t));
+    } else {
+        char *p = omk_malloc(cap * sizeof(struct alex_slot) + words * sizeof(uint64_t));
+
+        l->slot = (struct alex_slot *)p;
+        l->bm = (uint64_t *)(p + cap * sizeof(struct alex_slot));
+    }
     memset(l->bm, 0, words * sizeof(uint64_t));
+}
+
+/* Free arrays 'slot' and 'bm' that leaf_alloc_arrays() made for 'cap' slots. */
+static void leaf_free_arrays(struct alex_slot *slot, uint64_t *bm, size_t cap)
+{
+    if (cap == LEAF_MEM_BIG_SLOTS) {
+        leaf_mem_big_free(slot);
+        omk_free(bm);
+    } else {
+        omk_free(slot);
+    }
 }
 
 /* Where 'n' sorted codes land in 'cap' slots under the model (a, b): each at its
@@ -206,7 +225,7 @@ void leaf_free(struct alex_leaf *l)
     if (!l)
         return;
     kc_release(l->h.kc);
-    omk_free(l->slot);
+    leaf_free_arrays(l->slot, l->bm, l->cap);
     omk_free(l);
 }
 
@@ -484,12 +503,14 @@ void leaf_resize(struct alex_leaf *l, size_t cap, int dir)
     size_t n = l->n;
     uint64_t *codes = omk_malloc((n ? n : 1) * sizeof(uint64_t));
     struct idx_entry **ents = omk_malloc((n ? n : 1) * sizeof(*ents));
-    void *old = l->slot;
+    struct alex_slot *old = l->slot;
+    uint64_t *old_bm = l->bm;
+    size_t old_cap = l->cap;
 
     OMK_ASSERT(n < cap && cap % 64 == 0);
     leaf_collect(l, codes, ents);
     leaf_alloc_arrays(l, cap);
-    omk_free(old);
+    leaf_free_arrays(old, old_bm, old_cap);
     leaf_fill(l, codes, ents, n, dir);
     omk_free(codes);
     omk_free(ents);

@@ -123,8 +123,9 @@ struct idx_stats {
     size_t entry_bytes;      /* entry records: arena block or malloc size each */
     uint64_t expansions, splits_sideways, splits_down, retrains, contractions, merges;
     uint64_t rebuilds;       /* subtrees rebuilt because inserts made them deep */
-    uint64_t run_leaves;     /* leaves opened for runs of keys past the last or before
-                              * the first key (time-ordered keys, index/alex_append.c) */
+    uint64_t run_leaves;     /* leaves opened for runs of keys past the last key
+                              * (time-ordered keys, index/alex_append.c) ... */
+    uint64_t reroutes;       /* ... and model nodes re-routed for them */
     double avg_search_steps; /* sampled on the insert path */
 };
 

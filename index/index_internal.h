@@ -227,7 +227,8 @@ struct idx {
     size_t max_slots;            /* leaf capacity cap (multiple of 64) */
     uint64_t expansions, splits_sideways, splits_down, retrains, contractions, merges;
     uint64_t rebuilds;           /* deep subtrees rebuilt (see idx_insert) */
-    uint64_t run_leaves;         /* leaves opened for runs at an edge (alex_append.c) */
+    uint64_t run_leaves;         /* leaves opened for runs past the last key (alex_append.c) */
+    uint64_t reroutes;           /* model nodes re-routed for them (alex_append.c) */
     uint64_t ins_total, steps_total; /* inserts and their search steps */
     int single_alphabet;         /* set while rebuilding an append-mostly leaf */
 };
@@ -240,6 +241,16 @@ size_t idx_entry_size(const struct idx_entry *e);
 /* 1 when entries come from the arena, 0 when every one comes from malloc (ASan builds,
  * OMK_ENTRY_MALLOC=1). */
 int entry_arena_enabled(void);
+
+/* ---- slot arrays of full-size leaves (leaf_mem.c) ---- */
+
+#define LEAF_MEM_BIG_SLOTS 65536 /* arrays of this many slots come from the pool */
+
+/* An array of LEAF_MEM_BIG_SLOTS slots, uninitialised, from a pool of huge pages (or
+ * malloc where entry_arena_enabled() is 0); freed with leaf_mem_big_free() (NULL: no-op).
+ * Any thread. */
+void *leaf_mem_big_alloc(void);
+void leaf_mem_big_free(void *p);
 
 /* ---- key compare ---- */
 

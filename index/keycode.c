@@ -362,10 +362,22 @@ struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed, 
 }
 
 /* Add to byte set 's' the bytes a run of keys may go on to use next to those in it:
- * every digit once one is in it; a-f once its lowercase letters are among them, else
- * a-z once one is; the same for uppercase. */
+ * every byte once one outside printable ASCII is in it (binary keys); else every digit
+ * once one is in it; a-f once its lowercase letters are among them, else a-z once one
+ * is; the same for uppercase. */
 static void kc_close_classes(uint64_t s[4])
 {
+    uint64_t printable[4] = {0, 0, 0, 0};
+
+    for (unsigned b = 0x20; b <= 0x7e; b++)
+        printable[b >> 6] |= UINT64_C(1) << (b & 63);
+    for (int w = 0; w < 4; w++) {
+        if (s[w] & ~printable[w]) {
+            memset(s, 0xff, 4 * sizeof(s[0]));
+            return;
+        }
+    }
+
     static const struct {
         uint8_t lo, hi, sub_hi;  /* the class lo..hi; lo..sub_hi when nothing above it */
     } cls[] = {{'0', '9', '9'}, {'a', 'z', 'f'}, {'A', 'Z', 'F'}};

@@ -4,7 +4,7 @@
 noinst_LIBRARIES += index/libomkindex.a
 index_libomkindex_a_SOURCES = index/index.h index/index_internal.h index/keycode.c \
 	index/alex.c index/alex_leaf.c index/alex_build.c index/alex_check.c index/alex_append.c \
-	index/entry_arena.c
+	index/entry_arena.c index/leaf_mem.c
 
 check_PROGRAMS += tests/unit/test_index
 TESTS += tests/unit/test_index

@@ -903,6 +903,38 @@ static void test_run_after_bulk_load(void)
     pool_free(&pl);
 }
 
+/* The pool of full-size slot arrays (index/leaf_mem.c): arrays are distinct, whole, and
+ * come back for reuse. */
+static void test_leaf_mem(void)
+{
+    enum { K = 5 };
+    void *a[K], *b[K];
+    int distinct = 1, reused = 0;
+
+    for (int i = 0; i < K; i++) {
+        a[i] = leaf_mem_big_alloc();
+        memset(a[i], i, LEAF_MEM_BIG_SLOTS * sizeof(struct alex_slot));
+    }
+    for (int i = 0; i < K; i++)
+        for (int j = 0; j < i; j++)
+            distinct &= a[i] != a[j] && ((const char *)a[j])[0] == (char)j &&
+                        ((const char *)a[j])[LEAF_MEM_BIG_SLOTS * sizeof(struct alex_slot) - 1] ==
+                            (char)j;
+    ok(distinct, "leaf_mem: %d arrays of %d slots, distinct and whole", K, LEAF_MEM_BIG_SLOTS);
+    for (int i = 0; i < K; i++)
+        leaf_mem_big_free(a[i]);
+    for (int i = 0; i < K; i++) {
+        b[i] = leaf_mem_big_alloc();
+        for (int j = 0; j < K; j++)
+            reused += b[i] == a[j];
+    }
+    ok(!entry_arena_enabled() || reused == K, "leaf_mem: freed arrays come back (%d of %d)",
+       reused, K);
+    for (int i = 0; i < K; i++)
+        leaf_mem_big_free(b[i]);
+    leaf_mem_big_free(NULL);
+}
+
 static void test_adversarial(void)
 {
     struct mix mx = {40, 30, 15, 15};
@@ -1143,6 +1175,7 @@ int main(void)
     test_run_interleaved();
     test_run_window();
     test_run_after_bulk_load();
+    test_leaf_mem();
     test_adversarial();
     test_deletes();
     test_bulk_load();
