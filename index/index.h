@@ -55,8 +55,10 @@ static inline unsigned idx_entry_flags(const struct idx_entry *e)
 struct idx_entry *idx_entry_new(const void *key, size_t klen);
 void idx_entry_free(struct idx_entry *e);
 
-/* Bytes of the arena's blocks now holding entries, over the whole process (entries of
- * keys up to 488 bytes; bigger ones come from malloc and show in mallinfo2). */
+/* Bytes the index's own allocators hand out now, over the whole process: the arena's
+ * blocks holding entries (keys up to 488 bytes; bigger ones come from malloc and show in
+ * mallinfo2) and the full-size leaf arrays of index/leaf_mem.c. That is the index memory
+ * mallinfo2 misses. */
 size_t idx_entry_arena_bytes(void);
 
 struct idx_config {

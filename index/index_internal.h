@@ -252,6 +252,9 @@ int entry_arena_enabled(void);
 void *leaf_mem_big_alloc(void);
 void leaf_mem_big_free(void *p);
 
+/* Bytes of the pool's arrays in use (0 when they come from malloc). */
+size_t leaf_mem_big_bytes(void);
+
 /* ---- key compare ---- */
 
 /* memcmp order, shorter first on a tie: <0, 0, >0. */

@@ -14,7 +14,8 @@
  *
  * Threads: leaves of different shards are made and freed by writers of different shards
  * at once; one spinlock (as in entry_arena.c, and for the same reason) guards the free
- * list. Memory: the pool keeps the peak number of such arrays alive at once.
+ * list. Memory: the pool keeps the peak number of such arrays alive at once; the arrays
+ * in use count in idx_entry_arena_bytes(), the index's memory that mallinfo2 misses.
  * AddressSanitizer builds and OMK_ENTRY_MALLOC=1 (entry_arena_enabled() is 0) take these
  * arrays from malloc too, so that the tools see each one. */
 #include "config.h"
@@ -40,6 +41,7 @@ struct leaf_mem_free {
 static struct {
     int lock;                    /* 1 while held */
     struct leaf_mem_free *free;
+    size_t in_use;               /* bytes of arrays handed out */
 } leaf_mem;
 
 static void leaf_mem_lock(void)
@@ -95,6 +97,7 @@ void *leaf_mem_big_alloc(void)
             leaf_mem.free = f;
         }
     }
+    leaf_mem.in_use += LEAF_MEM_BIG_BYTES;
     leaf_mem_unlock();
     return b;
 }
@@ -112,5 +115,16 @@ void leaf_mem_big_free(void *p)
     leaf_mem_lock();
     b->next = leaf_mem.free;
     leaf_mem.free = b;
+    leaf_mem.in_use -= LEAF_MEM_BIG_BYTES;
     leaf_mem_unlock();
+}
+
+size_t leaf_mem_big_bytes(void)
+{
+    size_t n;
+
+    leaf_mem_lock();
+    n = leaf_mem.in_use;
+    leaf_mem_unlock();
+    return n;
 }

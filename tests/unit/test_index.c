@@ -910,11 +910,14 @@ static void test_leaf_mem(void)
     enum { K = 5 };
     void *a[K], *b[K];
     int distinct = 1, reused = 0;
+    size_t base = idx_entry_arena_bytes(), big = LEAF_MEM_BIG_SLOTS * sizeof(struct alex_slot);
 
     for (int i = 0; i < K; i++) {
         a[i] = leaf_mem_big_alloc();
         memset(a[i], i, LEAF_MEM_BIG_SLOTS * sizeof(struct alex_slot));
     }
+    ok(idx_entry_arena_bytes() - base == (entry_arena_enabled() ? K * big : 0),
+       "leaf_mem: arrays in use count as memory mallinfo misses");
     for (int i = 0; i < K; i++)
         for (int j = 0; j < i; j++)
             distinct &= a[i] != a[j] && ((const char *)a[j])[0] == (char)j &&
@@ -933,6 +936,7 @@ static void test_leaf_mem(void)
     for (int i = 0; i < K; i++)
         leaf_mem_big_free(b[i]);
     leaf_mem_big_free(NULL);
+    ok(idx_entry_arena_bytes() == base, "leaf_mem: freed arrays no longer count");
 }
 
 static void test_adversarial(void)
