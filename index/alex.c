@@ -34,6 +34,11 @@
  *    of long-prefix keys otherwise stack levels a bulk load would not build.
  *  - An empty leaf gives its slots to a neighbour; a model node left with one child is
  *    replaced by that child. A sparse leaf contracts.
+ *  - Runs of inserts past the last key of the index (time-ordered keys) go to leaves made
+ *    for them, next to the right-most leaf, instead of through the expansions, splits and
+ *    retrains above (alex_append.c); such inserts do not count as clamped in the model
+ *    nodes above, and a key past the last key of a run leaf skips the descent
+ *    (alex_descend_run).
  * Doubling and growing a model node preserve every existing key's route exactly: the
  * model is scaled by 2 (exact in binary floating point) or shifted by an integer. */
 #include "config.h"
