@@ -92,6 +92,7 @@ int alex_append_pos(const struct alex_leaf *l, uint64_t c, const void *key, size
                     struct leaf_pos *pos)
 {
     size_t h = l->run_edge, cap = l->cap, p;
+    int64_t raw;
     int cmp;
 
     /* 'h' must hold the last key: occupied, only empty gaps (no entry) after it. */
@@ -104,26 +105,28 @@ int alex_append_pos(const struct alex_leaf *l, uint64_t c, const void *key, size
     pos->found = cmp == 0;
     pos->slot = cmp == 0 ? h : h + 1;
     pos->tied = !pos->found && c == l->slot[h].code;
-    p = alex_route(l->h.a, l->h.b, 0, c, cap);
+    raw = alex_route_raw(l->h.a, l->h.b, 0, c);
+    p = raw < 0 ? 0 : ((uint64_t)raw >= cap ? cap - 1 : (size_t)raw);
+    pos->pred = raw;
     pos->steps = append_bitlen(p > pos->slot ? p - pos->slot : pos->slot - p);
     return 1;
 }
 
 /* Can 'l' not take code 'c' (clamped: 'cl', its search ended at slot 's') where the run
  * goes? */
-static int append_leaf_done(const struct alex_leaf *l, uint64_t c, int cl, size_t s)
+static int append_leaf_done(const struct alex_leaf *l, uint64_t c, int cl,
+                            const struct leaf_pos *pos)
 {
     if ((double)(l->n + 1) > ALEX_DENSITY_MAX * (double)l->cap)
         return 1;               /* full */
-    if (s == l->cap)
+    if (pos->slot == l->cap)
         return 1;               /* no slot left past the last key */
     /* The model points past the leaf, or the key clamps: not before the leaf took a
      * few keys of the run (a run that outran the transform of every new leaf at once
      * would open a leaf per key). */
     if (l->ins < APPEND_SEAL_MIN)
         return 0;
-    return alex_route_raw(l->h.a, l->h.b, 0, c) >= (int64_t)l->cap ||
-           (cl && c == l->h.kc->max);
+    return pos->pred >= (int64_t)l->cap || (cl && c == l->h.kc->max);
 }
 
 /* The most slots model node 'in' may grow to for a run. */
@@ -612,7 +615,7 @@ int alex_append(struct idx *ix, struct alex_leaf *l, uint64_t c, int clamped,
         return 0;
     if (!l->run && leaf_append_dir(l) <= 0)
         return 0;
-    if (!append_leaf_done(l, c, clamped, pos->slot))
+    if (!append_leaf_done(l, c, clamped, pos))
         return 0;
     for (struct alex_inner *in = l->h.parent; in; in = in->h.parent) {
         if (append_plan(in, l, e, append_fanout_limit(in), &pl)) {

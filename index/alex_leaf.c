@@ -338,10 +338,12 @@ static size_t leaf_lower_code(const struct alex_leaf *l, uint64_t c, size_t p)
 void leaf_search(const struct alex_leaf *l, uint64_t c, int exact, const void *key,
                  size_t klen, struct leaf_pos *pos)
 {
-    size_t p = alex_route(l->h.a, l->h.b, 0, c, l->cap);
+    int64_t raw = alex_route_raw(l->h.a, l->h.b, 0, c);
+    size_t p = raw < 0 ? 0 : ((uint64_t)raw >= l->cap ? l->cap - 1 : (size_t)raw);
     size_t s = leaf_lower_code(l, c, p);
 
     pos->steps = leaf_bitlen(s > p ? s - p : p - s);
+    pos->pred = raw;
     pos->found = 0;
     pos->tied = 0;
     pos->slot = s;
@@ -397,7 +399,7 @@ int leaf_insert(struct alex_leaf *l, uint64_t c, struct idx_entry *e, const stru
          * next lookup predicts it; a gap past the last key holds no entry, so that end
          * is found without scanning the bitmap. */
         size_t nxt = l->slot[s].ent ? leaf_next_set(l, s) : cap;
-        size_t p = alex_route(l->h.a, l->h.b, 0, c, cap);
+        size_t p = pos->pred < 0 ? 0 : ((uint64_t)pos->pred >= cap ? cap - 1 : (size_t)pos->pred);
 
         t = p < s ? s : (p > nxt - 1 ? nxt - 1 : p);
         if (nxt == cap) {

@@ -293,6 +293,8 @@ struct leaf_pos {
     int found;       /* the key is ent[slot] */
     unsigned steps;  /* search steps (exponential + binary + tie compares) */
     unsigned tied;   /* other keys share the code */
+    int64_t pred;    /* the leaf model's unclamped prediction for the key
+                      * (alex_route_raw), computed once for the search and the insert */
 };
 
 /* Find the position of 'key' (code 'c') in 'l'. 'exact': 'c' is an exact code (see

@@ -489,7 +489,18 @@ uint64_t kc_code_exact(const struct alex_kc *kc, const void *key, size_t len, in
     *clamped = 0;
     *exact = 0;
     if (al) {
-        int cmp = memcmp(p, kc->anchor, len < al ? len : al);
+        size_t m = len < al ? len : al, i = 0;
+        int cmp = 0;
+
+        /* Short anchors (key:, user:, log:2026-...) compare inline: a call to memcmp
+         * costs more than the bytes. */
+        if (m <= 16) {
+            while (i < m && p[i] == kc->anchor[i])
+                i++;
+            cmp = i < m ? (int)p[i] - (int)kc->anchor[i] : 0;
+        } else {
+            cmp = memcmp(p, kc->anchor, m);
+        }
 
         if (cmp < 0 || (cmp == 0 && len < al)) {
             *clamped = 1;
