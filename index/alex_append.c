@@ -415,10 +415,10 @@ static struct idx_entry **append_sample(const struct alex_node *x, struct idx_en
 
 /* Put a model node over subtree 'x' (the right-most leaf 'l' or an ancestor of it) and a
  * run leaf for 'e' in the place of 'x'. Its transform is trained by kc_train_run on keys
- * spanning 'x' and 'e' (or on the last key and 'e' when those tie under it: the other
- * keys of 'x' then code 0 and still route to 'x'); its model maps 'x' onto the first half
- * of its slots. Returns 1 when done, 0 when the new node could not separate them either
- * (nothing changed). */
+ * spanning 'x' and 'e' (for a leaf, on its last key and 'e' when those tie under that:
+ * the other keys of 'x' then code 0 and still route to 'x'); its model maps 'x' onto the
+ * first half of its slots. Returns 1 when done, 0 when the new node could not separate
+ * them either (nothing changed). */
 static int append_wrap(struct idx *ix, struct alex_node *x, struct alex_leaf *l,
                        struct idx_entry *e)
 {
@@ -431,7 +431,10 @@ static int append_wrap(struct idx *ix, struct alex_node *x, struct alex_leaf *l,
 
     in->h.type = ALEX_INNER;
     in->h.kc = kc_train_run(ents, n, 0, codes);
-    if (codes[n - 1] == codes[n - 2]) {
+    if (codes[n - 1] == codes[n - 2] && x->type == ALEX_LEAF) {
+        /* A leaf's last key and 'e' differ past the digits: anchor at the two. (Not for
+         * a model node: a node that narrow over a whole subtree would clamp the run's
+         * next keys at once; its leaf is wrapped instead.) */
         kc_release(in->h.kc);
         in->h.kc = kc_train_run(ents + n - 2, 2, 0, NULL);
         kc_code_all(in->h.kc, ents, n, codes);
