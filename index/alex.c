@@ -573,7 +573,7 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
         if (!e)
             e = idx_entry_new(key, klen);
         if (alex_append(ix, l, c, cl, &pos, e)) {
-            /* A run past the last (before the first) key: counts are done. */
+            /* A run past the last key took it: counts are done. */
             ix->n++;
             ix->ins_total++;
             ix->steps_total += pos.steps;
@@ -590,12 +590,13 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
     ix->n++;
     ix->ins_total++;
     ix->steps_total += pos.steps;
-    if (edge && l->run)
-        ;                           /* a run leaf's run: alex_append() opens the next leaf */
-    else if (cl && (c == 0 || c == l->h.kc->max))
+    if (edge && l->run) {
+        /* The run a run leaf was made for: alex_append() opens the next leaf, no retrain. */
+    } else if (cl && (c == 0 || c == l->h.kc->max)) {
         l->odd += ALEX_ODD_EDGE;    /* outside the transform's range: appends, prepends */
-    else if ((cl || pos.tied) && !l->h.kc->pos)
+    } else if ((cl || pos.tied) && !l->h.kc->pos) {
         l->odd++;                   /* per-position alphabets: see the top of the file */
+    }
 
     /* Walk up: subtree counts, clamp counters of the model nodes on the path, and the
      * highest subtree that doubled since its build (for a deep leaf). */

@@ -20,11 +20,12 @@
  *    its last child, so such a key routes to the right-most leaf (alex.c,
  *    alex_descend_run).
  *  - When the leaf cannot take the key, a new leaf N is opened for the run. N's
- *    capacity is twice the old leaf's keys (up to the slot cap); its model is fitted to
- *    the run: the slope places keys 1/ALEX_DENSITY_BUILD slots apart if they keep coming
- *    at the pace of the old leaf (its code span per key), the intercept puts N's first
- *    key in its first slot. The next keys land at their predicted slots: an insert moves
- *    nothing, and no key is copied again unless the leaf later splits or contracts.
+ *    capacity is twice the old leaf's keys (up to the slot cap, whose arrays come from
+ *    the huge-page pool of leaf_mem.c); its model is fitted to the run: the slope places
+ *    keys 1/ALEX_DENSITY_BUILD slots apart if they keep coming at the pace of the old
+ *    leaf (its code span per key), the intercept puts N's first key in its first slot.
+ *    The next keys land at their predicted slots: an insert moves nothing, and no key is
+ *    copied again unless the leaf later splits or contracts.
  *  - N hangs at the lowest model node M on the right edge that can route the new key to
  *    slots of its own: M gives N its slots from a cut to its end (a sideways split near
  *    the end). The cut is the slot after the old last key's route when the new key routes
@@ -34,12 +35,17 @@
  *    limit (append_fanout_limit). Every step is decided by evaluating route() on codes,
  *    never by inverting a model.
  *  - When no model node can (the keys tie or clamp under every transform above, or the
- *    fanout is spent), a model node is put in the place of the highest node too narrow
- *    for the new key (the key clamps under its transform), else of the old leaf: its
- *    children are that subtree and N, its transform is trained by kc_train_run on keys
- *    spanning both (with room for the keys to come), and its model maps the subtree onto
- *    half of its slots, leaving the other half to the run; the next leaves of the run hang
- *    there.
+ *    fanout is spent), the highest node too narrow for the new key (the key clamps under
+ *    its transform), else the old leaf's parent, is re-routed if it can be
+ *    (append_reroute): a new transform over its children's first and last keys and the
+ *    new key, and a model fitted to where its children start, children kept, N after
+ *    them; no level is added. Failing that, a model node is put in the place of that
+ *    narrow node, else of the old leaf (a wrap): its children are that subtree and N,
+ *    its transform is trained by kc_train_run on keys spanning both (with room for the
+ *    keys to come), and its model maps the subtree onto half of its slots, leaving the
+ *    other half to the run; the next leaves of the run hang there. A wrap adds a level
+ *    to the subtree: none goes past APPEND_MAX_DEPTH model levels (the run then goes the
+ *    usual way).
  *  - N's transform is the one of the model node it hangs under when that codes the run
  *    without clamping and with at least one code per key (one code per lookup down to
  *    the leaf), else the old leaf's, else one trained by kc_train_run on the old leaf's
@@ -60,9 +66,6 @@
 #include "common/omk.h"
 
 #define APPEND_MIN_KEYS 64      /* a run leaf is made for at least this many keys */
-#ifndef APPEND_MAX_SLOTS
-#define APPEND_MAX_SLOTS 65536
-#endif
 #define APPEND_FANOUT_MIN 256   /* a model node may grow to this many slots for a run ... */
 #define APPEND_KEYS_PER_SLOT 4  /* ... or to one slot per this many keys under it */
 #define APPEND_WRAP_SLOTS 8     /* slots of a model node put over a subtree and a run */
@@ -112,8 +115,7 @@ int alex_append_pos(const struct alex_leaf *l, uint64_t c, const void *key, size
     return 1;
 }
 
-/* Can 'l' not take code 'c' (clamped: 'cl', its search ended at slot 's') where the run
- * goes? */
+/* Can 'l' not take code 'c' (clamped: 'cl'; 'pos' from its search) where the run goes? */
 static int append_leaf_done(const struct alex_leaf *l, uint64_t c, int cl,
                             const struct leaf_pos *pos)
 {
@@ -178,7 +180,8 @@ static int append_plan(const struct alex_inner *in, const struct alex_leaf *l,
 {
     const struct alex_kc *kc = in->h.kc;
     size_t last = append_last_slot(l);
-    uint64_t ce = append_slot_code(kc, l, last), cf = append_slot_code(kc, l, leaf_next_set(l, 0));
+    uint64_t ce = append_slot_code(kc, l, last);
+    uint64_t cf = append_slot_code(kc, l, leaf_next_set(l, 0));
     uint64_t cn;
     int cl;
 
@@ -320,8 +323,6 @@ static struct alex_leaf *append_leaf_new(const struct idx *ix, struct alex_leaf 
     if (want < n + APPEND_MIN_KEYS)
         want = n + APPEND_MIN_KEYS;
     cap = leaf_cap_for(want, ALEX_DENSITY_BUILD);
-    if (cap > APPEND_MAX_SLOTS)
-        cap = APPEND_MAX_SLOTS;
     if (cap > ix->max_slots)
         cap = ix->max_slots;
     OMK_ASSERT(n < cap);
@@ -477,7 +478,8 @@ static int append_reroute(struct idx *ix, struct alex_inner *x, struct alex_leaf
     size_t m = 0, cnt = 0, f, limit = append_fanout_limit(x), cut = 0;
     struct alex_node **kid = omk_malloc(x->nch * sizeof(*kid));
     struct idx_entry **ents = omk_malloc((2 * x->nch + 1) * sizeof(*ents));
-    size_t *ifirst = omk_malloc(x->nch * sizeof(size_t)), *ilast = omk_malloc(x->nch * sizeof(size_t));
+    size_t *ifirst = omk_malloc(x->nch * sizeof(size_t));
+    size_t *ilast = omk_malloc(x->nch * sizeof(size_t));
     uint64_t *codes = omk_malloc((2 * x->nch + 1) * sizeof(uint64_t)), *starts = NULL;
     struct alex_kc *kc;
     struct alex_node **ch = NULL;
@@ -488,7 +490,8 @@ static int append_reroute(struct idx *ix, struct alex_inner *x, struct alex_leaf
     for (size_t j = 0; j < x->nch; j++) {
         if (j > 0 && x->ch[j] == x->ch[j - 1])
             continue;
-        const struct alex_leaf *fl = alex_leftmost_leaf(x->ch[j]), *ll = alex_rightmost_leaf(x->ch[j]);
+        const struct alex_leaf *fl = alex_leftmost_leaf(x->ch[j]);
+        const struct alex_leaf *ll = alex_rightmost_leaf(x->ch[j]);
         struct idx_entry *fe = fl->slot[leaf_next_set(fl, 0)].ent;
         struct idx_entry *le = ll->slot[append_last_slot(ll)].ent;
 
@@ -524,7 +527,8 @@ static int append_reroute(struct idx *ix, struct alex_inner *x, struct alex_leaf
         int apart = 1;
 
         for (size_t i = 0; apart && i < m; i++)
-            apart = alex_route(a, b, 0, codes[ilast[i]], f) < alex_route(a, b, 0, starts[i + 1], f);
+            apart = alex_route(a, b, 0, codes[ilast[i]], f) <
+                    alex_route(a, b, 0, starts[i + 1], f);
         if (apart)
             break;
     }

@@ -399,7 +399,8 @@ int leaf_insert(struct alex_leaf *l, uint64_t c, struct idx_entry *e, const stru
          * next lookup predicts it; a gap past the last key holds no entry, so that end
          * is found without scanning the bitmap. */
         size_t nxt = l->slot[s].ent ? leaf_next_set(l, s) : cap;
-        size_t p = pos->pred < 0 ? 0 : ((uint64_t)pos->pred >= cap ? cap - 1 : (size_t)pos->pred);
+        size_t p = pos->pred < 0 ? 0
+                   : ((uint64_t)pos->pred >= cap ? cap - 1 : (size_t)pos->pred);
 
         t = p < s ? s : (p > nxt - 1 ? nxt - 1 : p);
         if (nxt == cap) {
