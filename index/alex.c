@@ -556,6 +556,12 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
     uint64_t c;
     int cl, ex, edge, first = 1;
 
+    if (ix->run_leaves) {
+        int rc = alex_append_fast(ix, key, klen, out);
+
+        if (rc >= 0)
+            return rc;
+    }
     for (;;) {
         l = first && ix->run_leaves ? alex_descend_run(ix, key, klen, &c, &cl, &path, &pos)
                                     : NULL;
