@@ -31,6 +31,8 @@ endif
 
 TESTS += bench/smoke-omenkv-bench.sh
 EXTRA_DIST += bench/smoke-omenkv-bench.sh bench/run-all bench/plot.py
+# shards: SET and GET through twemproxy over 1 and 3 shards (issue 25; run-all's section 8).
+EXTRA_DIST += bench/shards
 # ---- end store-bench, run-all ----
 
 # ---- cache-bench ----
@@ -66,3 +68,14 @@ bench_zrank_bench_CFLAGS = $(AM_CFLAGS) $(ROCKSDB_CFLAGS)
 bench_zrank_bench_LDADD = store/libomkstore.a common/libomkcommon.a $(ROCKSDB_LIBS) \
 	$(PTHREAD_LIBS)
 # ---- end zrank-bench ----
+
+# ---- bigstr-bench ----
+# bigstr-bench: large strings through the server (issue 22): random-offset SETBIT/GETBIT for
+# bench/vs-redis (redis-benchmark's zero-padded __rand_int__ is no valid bit offset),
+# SETBIT at random offsets in a 512 MB bitmap (ops/s, bytes written per SETBIT), GET of a
+# 100 MB value (time to first byte, total, RSS growth). Run by bench/run-all, section 8.
+noinst_PROGRAMS += bench/bigstr-bench
+bench_bigstr_bench_SOURCES = bench/bigstr-bench.c
+bench_bigstr_bench_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+bench_bigstr_bench_LDADD = $(HIREDIS_LIBS) $(PTHREAD_LIBS)
+# ---- end bigstr-bench ----

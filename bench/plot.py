@@ -48,6 +48,10 @@ TARGET_DEFAULT_LIST_RATIO = 0.8
 TARGET_LRANGE_RATIO = 0.5
 TARGET_RANK_P99_US = 1000.0
 TARGET_ZL_SIZE = 10_000_000
+# Issue 22 (bitmaps, HyperLogLogs, large strings) states what to measure, not thresholds:
+# its figures go in the targets table with no verdict, at the sizes it names.
+TARGET_BITMAP_MB = 512
+TARGET_GET_MB = 100
 
 
 def read_csv(results, name):
@@ -764,8 +768,129 @@ class Report:
             self.target(f"LINDEX of the middle of a {at}-element list, p99 (issue 21)",
                         f"{fmt(g('lindex_mid_built', 'p99'), 1)} us", None, note)
 
+    def shards(self):
+        rows = read_csv(self.results, "shards.csv")
+        self.add("## Shards behind twemproxy (issue 25)\n")
+        if not rows:
+            why = self.meta.get("skipped:shards")
+            self.add(f"_Skipped: {why}._\n" if why else
+                     "_No data: the section did not run or failed._\n")
+            return
+        self.add("`bench/shards`: redis-benchmark `-c 50 -d 64 -r 100000 -t set|get` against one "
+                 "omenkv directly (direct), through nutcracker "
+                 f"{self.meta.get('nutcracker', '?')} in front of that same omenkv (proxy-1: "
+                 "the proxy hop alone), and through nutcracker in front of three omenkv shards "
+                 "(proxy-3: the README's configuration, ketama, fnv1a_64), each holding the "
+                 "100k keys first, run against each in turn for the rounds given; ratios are "
+                 "median over direct's median. Every process shares this machine's "
+                 f"{self.meta.get('nproc', '?')} cores: nutcracker (one thread), the shards' "
+                 "workers and redis-benchmark compete for them, so three shards cannot show "
+                 "three times one shard's rate here; on separate hosts each shard brings its "
+                 "own cores.\n")
+        out = []
+        for r in rows:
+            ratio = fnum(r["ratio_vs_direct"])
+            out.append([r["test"], r["pipeline"], r["setup"], r["shards"], r["rounds"],
+                        fmt_int(fnum(r["median_rps"])), fmt_ratio(ratio),
+                        fmt(fnum(r["median_p50_ms"]), 3), fmt(fnum(r["median_p99_ms"]), 3),
+                        r["runs"]])
+            if r["setup"] != "direct":
+                self.target(f"{r['test']} "
+                            f"{'-P ' + r['pipeline'] if r['pipeline'] != '1' else 'unpipelined'}"
+                            f" through twemproxy, {r['shards']} shard(s) / one omenkv direct "
+                            "(issue 25)", f"{ratio:.3f}x", None,
+                            f"median of {r['rounds']}; all on {self.meta.get('nproc', '?')} cores")
+        self.add(table(["test", "-P", "setup", "shards", "rounds", "median req/s", "/ direct",
+                        "p50 ms", "p99 ms", "runs"], out))
+
+    def bits_bigstr(self):
+        rows = read_csv(self.results, "vs_redis_bits.csv")
+        bs = read_csv(self.results, "bigstr.csv")
+        self.add("## Bitmaps, HyperLogLogs and large strings (issue 22)\n")
+        if not rows and not bs:
+            self.add("_No data: the section did not run or failed._\n")
+            return
+        if rows:
+            self.add("`bench/vs-redis --tests setbit,getbit,bitcount,pfadd,pfcount`, against "
+                     "omenkv with its defaults and Redis with `--appendonly yes --appendfsync "
+                     "everysec`, each test run against each server in turn for the rounds given, "
+                     "50 connections: SETBIT and GETBIT at random offsets below 1M of a "
+                     "125,000-byte bitmap (sent by `bench/bigstr-bench --op`: redis-benchmark's "
+                     "`__rand_int__` is zero-padded, an offset Redis refuses), `BITCOUNT bm` "
+                     "(the whole 125,000 bytes), `PFADD hll element:__rand_int__` and "
+                     "`PFCOUNT hll` on a HyperLogLog of 100k elements. Ratios are median over "
+                     "median.\n")
+            out = []
+            for r in rows:
+                ratio = fnum(r["ratio"])
+                out.append([r["test"].upper(), r["pipeline"], r["rounds"],
+                            fmt_int(fnum(r["omenkv_rps"])), fmt_int(fnum(r["redis_rps"])),
+                            fmt_ratio(ratio), r["omenkv_runs"], r["redis_runs"]])
+                self.target(f"{r['test'].upper()} "
+                            f"{'-P ' + r['pipeline'] if r['pipeline'] != '1' else 'unpipelined'}, "
+                            f"omenkv / Redis AOF everysec (issue 22)", f"{ratio:.3f}x", None,
+                            f"median of {r['rounds']}")
+            self.add(table(["test", "-P", "rounds", "omenkv median req/s", "Redis median req/s",
+                            "omenkv / Redis", "omenkv runs", "Redis runs"], out))
+        if not bs:
+            return
+        v = {(r["label"], r["test"], r["metric"]): fnum(r["value"]) for r in bs}
+        tests = sorted({r["test"] for r in bs})
+        bitmap = next((t for t in tests if t.startswith("setbit-")), None)
+        get = next((t for t in tests if t.startswith("get-")), None)
+        labels = [l for l in ("omenkv", "redis-aof") if any(k[0] == l for k in v)]
+        g = lambda l, t, m: v.get((l, t, m), math.nan)
+        if bitmap:
+            mb = int(bitmap[len("setbit-"):-len("mb")])
+            self.add(f"`bench/bigstr-bench --bitmap`: a bitmap of {mb} MB (one SETBIT of its "
+                     f"last bit), then SETBITs at random offsets over 50 connections; bytes "
+                     f"written are the server's `write_bytes` in `/proc/<pid>/io` over the "
+                     f"SETBITs (its log, and the memtable flushes and compactions they caused) "
+                     f"divided by their number.\n")
+            out = []
+            for l in labels:
+                out.append([l, fmt(g(l, bitmap, "create_s"), 3),
+                            fmt_int(g(l, bitmap, "setbit_per_s")),
+                            fmt_int(g(l, bitmap, "write_bytes_per_setbit")),
+                            fmt(g(l, bitmap, "rss_after_create"), 1),
+                            fmt(g(l, bitmap, "rss_after_setbits"), 1)])
+            self.add(table(["server", "create s", "SETBIT/s", "bytes written per SETBIT",
+                            "RSS after create MB", "RSS after the SETBITs MB"], out))
+            note = "" if mb >= TARGET_BITMAP_MB else \
+                f"measured at {mb} MB; the issue states {TARGET_BITMAP_MB} MB"
+            if "omenkv" in labels:
+                self.target(f"SETBIT at random offsets in a {TARGET_BITMAP_MB} MB bitmap (issue 22)",
+                            f"{fmt_int(g('omenkv', bitmap, 'setbit_per_s'))}/s, "
+                            f"{fmt_int(g('omenkv', bitmap, 'write_bytes_per_setbit'))} B "
+                            f"written per SETBIT", None, note)
+        if get:
+            mb = int(get[len("get-"):-len("mb")])
+            self.add(f"`bench/bigstr-bench --get`: a value of {mb} MB built with APPENDs of "
+                     f"1 MB, then GETs of it on one connection, each reply checked byte for "
+                     f"byte; the server's RSS sampled every 2 ms during each GET against its "
+                     f"value just before.\n")
+            out = []
+            for l in labels:
+                out.append([l, fmt(g(l, get, "build_s"), 2),
+                            fmt(g(l, get, "first_byte_ms_run1"), 1),
+                            fmt(g(l, get, "first_byte_ms_median"), 1),
+                            fmt(g(l, get, "total_ms_run1"), 1),
+                            fmt(g(l, get, "total_ms_median"), 1),
+                            fmt(g(l, get, "rss_growth_max"), 1)])
+            self.add(table(["server", "build s", "first byte ms (run 1)", "first byte ms "
+                            "(median)", "total ms (run 1)", "total ms (median)",
+                            "largest RSS growth MB"], out))
+            note = "" if mb >= TARGET_GET_MB else \
+                f"measured at {mb} MB; the issue states {TARGET_GET_MB} MB"
+            if "omenkv" in labels:
+                self.target(f"GET of a {TARGET_GET_MB} MB value: time to first byte, total, "
+                            f"RSS growth (issue 22)",
+                            f"{fmt(g('omenkv', get, 'first_byte_ms_median'), 1)} ms, "
+                            f"{fmt(g('omenkv', get, 'total_ms_median'), 1)} ms, "
+                            f"{fmt(g('omenkv', get, 'rss_growth_max'), 1)} MB", None, note)
+
     def targets_table(self):
-        self.add("## Targets (issues 5, 18, 20 and 21)\n")
+        self.add("## Targets (issues 5, 18, 20, 21 and 22)\n")
         self.add("Each line compares a figure of this run with the target the issue states.\n")
         self.add(table(["target", "measured", "verdict", "note"], self.targets))
 
@@ -773,7 +898,8 @@ class Report:
         self.header()
         body_start = len(self.parts)
         for fn in (self.redis_benchmark, self.vs_redis, self.keycount, self.memory_restart_scan, self.cache,
-                   self.store, self.index, self.coll_large, self.lists_zsets):
+                   self.store, self.index, self.coll_large, self.lists_zsets, self.bits_bigstr,
+                   self.shards):
             fn()
         if not HAVE_MPL:
             self.parts.insert(body_start, "_python3-matplotlib is not installed: tables only, "

@@ -4,7 +4,8 @@
 # The load generator (hiredis, pthreads), its histogram and key generators, and their
 # unit test (tests/unit/test_bench_hist.c).
 noinst_LIBRARIES += clients/libomkbench.a
-clients_libomkbench_a_SOURCES = clients/hist.c clients/hist.h clients/keydist.c clients/keydist.h
+clients_libomkbench_a_SOURCES = clients/hist.c clients/hist.h clients/keydist.c clients/keydist.h \
+	clients/hllmodel.c clients/hllmodel.h
 
 noinst_PROGRAMS += clients/omenkv-bench
 clients_omenkv_bench_SOURCES = clients/omenkv-bench.c
@@ -16,6 +17,11 @@ check_PROGRAMS += tests/unit/test_bench_hist
 TESTS += tests/unit/test_bench_hist
 tests_unit_test_bench_hist_SOURCES = tests/unit/test_bench_hist.c tests/tap.h
 tests_unit_test_bench_hist_LDADD = clients/libomkbench.a common/libomkcommon.a -lm
+# The crash checker's HyperLogLog model (clients/hllmodel.h) against Redis' registers.
+check_PROGRAMS += tests/unit/test_hllmodel
+TESTS += tests/unit/test_hllmodel
+tests_unit_test_hllmodel_SOURCES = tests/unit/test_hllmodel.c tests/tap.h
+tests_unit_test_hllmodel_LDADD = clients/libomkbench.a
 # ---- end omenkv-bench ----
 
 # ---- omenkv-difffuzz ----
@@ -28,6 +34,8 @@ clients_omenkv_difffuzz_LDADD = $(HIREDIS_LIBS)
 # Its bounded run in make check against a redis-server it starts (about 10 s).
 TESTS += tests/integ/test_difffuzz.sh
 EXTRA_DIST += tests/integ/test_difffuzz.sh
+# Shortest repros of the differences a run with --resp-log found (by hand, not in make check).
+EXTRA_DIST += clients/difffuzz-min.py
 # ---- end omenkv-difffuzz ----
 
 # ---- omenkv-crashcheck ----
@@ -38,7 +46,7 @@ EXTRA_DIST += tests/integ/test_difffuzz.sh
 noinst_PROGRAMS += clients/omenkv-crashcheck
 clients_omenkv_crashcheck_SOURCES = clients/omenkv-crashcheck.c
 clients_omenkv_crashcheck_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
-clients_omenkv_crashcheck_LDADD = $(HIREDIS_LIBS) $(PTHREAD_LIBS)
+clients_omenkv_crashcheck_LDADD = clients/libomkbench.a $(HIREDIS_LIBS) $(PTHREAD_LIBS)
 TESTS += tests/integ/test_crash.sh
 EXTRA_DIST += tests/integ/test_crash.sh clients/README.md
 

@@ -66,8 +66,32 @@
  * be at least its acknowledged total and at most that plus the increments in flight,
  * ZCARD must count the members, ZRANGE WITHSCORES (the score index) must be in (score,
  * member) order and agree with ZMSCORE (member to score), and ZRANK of a few members
- * must be their place in it. --mix string,hash,set,list,zset picks which kinds of clients
- * run (string: the writers and shared counters above).
+ * must be their place in it.
+ *
+ * Bitmaps and HyperLogLogs (issue 22; on when the server knows SETBIT and BITCOUNT,
+ * PFADD): --bitmap-writers threads (default 2) SETBIT bits of their own bitmaps
+ * cc:b:<t>:<j> (--bitmap-bits, 45 KB: twelve of omenkv's 4096-byte fragments; half the
+ * offsets within 64 bits of a fragment boundary), each SETBIT's reply (the old bit) known
+ * in advance, a batch naming a bit at most once. After a kill, GET gives every bit: a
+ * bit with no SETBIT in flight holds its acknowledged value, one with a SETBIT in flight
+ * that or the new one, the SETBITs in flight that landed come before those that did not,
+ * the length is the acknowledged one or one a SETBIT in flight made; and STRLEN,
+ * BITCOUNT, BITCOUNT of one fragment, BITPOS 1 and GETBITs (of every bit in flight and 8
+ * random ones) agree with GET. --hll-writers threads (default 2) PFADD numbered
+ * elements (1 to 4 a command, 10 to 40 on odd-numbered keys, which turn dense sooner) to
+ * their own HyperLogLogs cc:p:<t>:<j>; the writer computes each element's register and
+ * count (clients/hllmodel.c, the published algorithm), so it knows every PFADD's reply
+ * (1 when a register rises or the key is created) and every register's value. After a
+ * kill, GET's value is decoded (sparse or dense) and every register must be at least
+ * its acknowledged value and at most its value with the PFADDs in flight; PFDEBUG GETREG
+ * of each writer's first key must agree. The checker runs the server with
+ * --string-fragment-threshold 256 (--frag-threshold) when it has that option, so that
+ * the HyperLogLogs are in fragments too. "Keys and counters verified" counts bits and
+ * registers for these.
+ *
+ * --mix string,hash,set,list,zset,bitmap,hll picks which kinds of clients run (string:
+ * the writers and shared counters above); when none of them can run on this server (it
+ * lacks their commands), the checker says SKIP and exits 3.
  *
  * Self-check: the server runs with enable-debug-command, and after each restart the
  * checker sends DEBUG CHECK (the store's own walk: index counts against the disk) when
@@ -78,7 +102,7 @@
  * INCR is used only if COMMAND INFO knows it (a notice says when it is skipped).
  * Each round ends with one line starting "OK: " or "FAILED: " (tests/integ/test_crash.sh
  * turns those into TAP). Exit status: 0 when every round verified, 1 on a violation,
- * 2 on a usage or start-up error. */
+ * 2 on a usage or start-up error, 3 when no client asked for can run (SKIP). */
 #include "config.h"
 
 #include <errno.h>
@@ -103,12 +127,16 @@
 #include <dirent.h>
 #include <hiredis/hiredis.h>
 
+#include "clients/hllmodel.h"
+
 #define CC_MAX_THREADS 64
 #define CC_MAX_DEPTH 1000  /* commands a pipelined writer sends at once */
 #define CC_MAX_PIPELINED 8 /* depths in --pipelined */
 #define CC_MAX_SHARED 64   /* shared keys, and clients INCRing them */
 #define CC_SHARED_DEPTH 16 /* batch of the odd-numbered shared clients */
 #define CC_BATCH 1000      /* keys read back per pipelined batch */
+#define CC_HLL_MAX_EL 40   /* elements of one PFADD */
+#define CC_FRAG_BITS 32768 /* bits of omenkv's 4096-byte string fragments */
 
 /* What the last acknowledged (or the in-flight) operation on a key was. */
 enum cc_op { CC_NONE = 0, CC_SET, CC_DEL };
@@ -188,10 +216,39 @@ struct cc_zmember {
     double sent;  /* 'acked' plus the increments in flight (all positive) */
 };
 
-/* What a collection writer writes. */
-enum cc_ckind { CC_HASH = 0, CC_SETS = 1, CC_LIST = 2, CC_ZSET = 3 };
+/* One SETBIT of a bitmap writer, in flight. */
+struct cc_bop {
+    uint32_t off; /* the bit's offset */
+    uint8_t val;  /* the value it sets */
+};
 
-static const char *const cc_kind_names[] = {"hash", "set", "list", "sorted-set"};
+/* One bitmap of a SETBIT writer: its bits and length as acknowledged, and its SETBITs in
+ * flight in send order (a ring of the writer's depth, 'fhead' first; a batch names a bit
+ * at most once). */
+struct cc_bitmap {
+    uint8_t *bits;         /* --bitmap-bits bits, Redis' order (bit 0: the first byte's
+                            * most significant bit) */
+    uint64_t len;          /* the string's length in bytes (0: no key) */
+    struct cc_bop *flight;
+    int fhead, nflight;
+};
+
+/* One HyperLogLog of a PFADD writer: its registers as acknowledged, and with every PFADD
+ * sent (those in flight too). */
+struct cc_hll {
+    uint8_t acked[HLLM_REGISTERS];
+    uint8_t sent[HLLM_REGISTERS];
+    int exists_acked, exists_sent; /* whether the key is there */
+    uint64_t next_elem;            /* elements are numbered: the next new one */
+};
+
+/* What a collection writer writes. */
+enum cc_ckind { CC_HASH = 0, CC_SETS = 1, CC_LIST = 2, CC_ZSET = 3, CC_BITMAP = 4, CC_HLL = 5 };
+#define CC_NKINDS 6
+
+static const char *const cc_kind_names[] = {"hash", "set", "list", "sorted-set", "bitmap",
+                                            "hyperloglog"};
+static const char cc_kind_letter[] = "hslzbp"; /* cc:<letter>:<writer>:<j> */
 
 /* A writer of hashes (HINCRBY), sets (SADD/SREM), lists (RPUSH/LPOP) or sorted sets
  * (ZINCRBY), owning cc:h:<id>:<j>, cc:s:<id>:<j>, cc:l:<id>:<j> or cc:z:<id>:<j>. Same
@@ -205,6 +262,8 @@ struct cc_cwriter {
     struct cc_member *members;  /* set: --coll-keys x --set-members */
     struct cc_list *lists;      /* list: --coll-keys */
     struct cc_zmember *zmembers; /* sorted set: --coll-keys x --zset-members */
+    struct cc_bitmap *bitmaps;  /* bitmap: --coll-keys */
+    struct cc_hll *hlls;        /* HyperLogLog: --coll-keys */
     uint64_t rng;
     uint64_t acked;             /* acknowledged commands this round */
     int stopped;
@@ -232,6 +291,10 @@ struct cc_opts {
     uint64_t seed;
     int hash_writers, set_writers; /* collection writers (0 when the server lacks them) */
     int list_writers, zset_writers; /* issue 21's: RPUSH/LPOP and ZINCRBY */
+    int bitmap_writers, hll_writers; /* issue 22's: SETBIT and PFADD */
+    int bitmap_bits;            /* the bit space of one bitmap */
+    int frag_threshold;         /* string-fragment-threshold to run with, if the server
+                                 * knows it (0: its default) */
     int zset_members;           /* the member space of one sorted set */
     int list_max;               /* a list writer pops only once a list is this long */
     int coll_keys;              /* hashes or sets per collection writer */
@@ -248,11 +311,18 @@ static int cc_use_incr;
 static int cc_round_seq; /* rounds started, all modes: picks each round's kill time */
 static int cc_nwriters;  /* opt.threads + opt.npipelined */
 static atomic_int cc_stop; /* the clean round: clients stop after their current batch */
+/* 1 from a SIGKILL until the next start: a client that could not connect in between
+ * lost the race with the kill (a round may end before every thread has connected), which
+ * is not a failure. */
+static atomic_int cc_killed;
 /* The collection writers of the current mode (hash writers first); main thread, except
  * each writer's own entry while its thread runs. */
 static struct cc_cwriter *cc_cws;
 static int cc_ncws;
 static int cc_self_check; /* 1: the server answers DEBUG CHECK */
+/* 1: the server is started with --string-fragment-threshold opt.frag_threshold (it has
+ * that option: CONFIG GET answered it); main thread only. */
+static int cc_frag_arg;
 /* The shared counters: their values when the round started (what was read after the
  * previous one; 0 before the first). Main thread only. */
 static long long cc_shared_base[CC_MAX_SHARED];
@@ -291,9 +361,15 @@ static void cc_usage(void)
             "  --list-max N       a list writer pops only once a list holds N (default 2000)\n"
             "  --zset-writers N   threads ZINCRBYing members of their own sorted sets (2)\n"
             "  --zset-members N   members per sorted set (default 300)\n"
+            "  --bitmap-writers N threads SETBITing bits of their own bitmaps (default 2)\n"
+            "  --bitmap-bits N    bits per bitmap (default 368640: 45 KB, 12 fragments)\n"
+            "  --hll-writers N    threads PFADDing to their own HyperLogLogs (default 2)\n"
+            "  --frag-threshold N run with string-fragment-threshold N when the server has\n"
+            "                     it (default 256; 0: the server's default)\n"
             "  --coll-depth N     commands at once of every other collection writer (16)\n"
-            "  --mix LIST         which clients run: string,hash,set,list,zset (default all;\n"
-            "                     each collection kind only if the server has its commands)\n"
+            "  --mix LIST         which clients run: string,hash,set,list,zset,bitmap,hll\n"
+            "                     (default all; each collection kind only if the server has\n"
+            "                     its commands)\n"
             "  --no-self-check    no DEBUG CHECK after each restart\n"
             "  --inject-faults    after each restart, undo some acknowledged writes through\n"
             "                     the protocol (a lost SET, an old version, a resurrected\n"
@@ -401,11 +477,12 @@ static redisContext *cc_connect(void)
 static double cc_server_start(const char *fsync)
 {
     const char *argv[32];
-    char port[16];
+    char port[16], thr[16];
     int n = 0;
     double t0 = cc_now();
 
     cc_port = cc_free_port();
+    atomic_store(&cc_killed, 0);
     snprintf(port, sizeof(port), "%d", cc_port);
     argv[n++] = opt.server;
     argv[n++] = "--port";
@@ -425,6 +502,11 @@ static double cc_server_start(const char *fsync)
     if (opt.flushes) {
         argv[n++] = "--rocksdb-write-buffer-size";
         argv[n++] = "1mb";
+    }
+    if (cc_frag_arg) {
+        snprintf(thr, sizeof(thr), "%d", opt.frag_threshold);
+        argv[n++] = "--string-fragment-threshold";
+        argv[n++] = thr;
     }
     argv[n] = NULL;
     cc_pid = fork();
@@ -462,6 +544,7 @@ static double cc_server_start(const char *fsync)
 /* SIGKILL the server and reap it. */
 static void cc_server_kill9(void)
 {
+    atomic_store(&cc_killed, 1);
     if (cc_pid > 0) {
         kill(cc_pid, SIGKILL);
         waitpid(cc_pid, NULL, 0);
@@ -579,7 +662,8 @@ static void *cc_writer_main(void *arg)
     w->stopped = 0;
     w->err[0] = '\0';
     if (!c || c->err || !val || !sent) {
-        snprintf(w->err, sizeof(w->err), "cannot connect");
+        snprintf(w->err, sizeof(w->err), "%s",
+                 atomic_load(&cc_killed) ? "killed before it connected" : "cannot connect");
         goto out;
     }
     while (!atomic_load(&cc_stop)) {
@@ -730,6 +814,10 @@ struct cc_csent {
     int ntok;       /* lists: tokens LPOP returns */
     double zdelta;  /* ZINCRBY's increment */
     double zwant;   /* ... and the score it returns */
+    uint32_t bit;   /* SETBIT's offset (its value: 'n') */
+    int nel;        /* PFADD: the elements, as (register, count) */
+    uint16_t hreg[CC_HLL_MAX_EL];
+    uint8_t hcnt[CC_HLL_MAX_EL];
 };
 
 /* A hash writer's batch: w->depth HINCRBYs of random fields by 1 to 3, each expecting
@@ -1183,9 +1271,401 @@ out:
     return bad;
 }
 
+/* ---- SETBIT and PFADD writers (issue 22) ---- */
+
+/* Bit 'off' of the bit array 'bits', in Redis' order (bit 0 is the first byte's most
+ * significant bit). */
+static int cc_bit(const uint8_t *bits, uint64_t off)
+{
+    return bits[off >> 3] >> (7 - (off & 7)) & 1;
+}
+
+static void cc_bit_put(uint8_t *bits, uint64_t off, int val)
+{
+    uint8_t mask = (uint8_t)(1u << (7 - (off & 7)));
+
+    bits[off >> 3] = (uint8_t)(val ? bits[off >> 3] | mask : bits[off >> 3] & ~mask);
+}
+
+/* Whether a SETBIT of bit 'off' of 'b' is in flight. */
+static int cc_bit_in_flight(const struct cc_bitmap *b, int depth, uint32_t off)
+{
+    for (int k = 0; k < b->nflight; k++)
+        if (b->flight[(b->fhead + k) % depth].off == off)
+            return 1;
+    return 0;
+}
+
+/* A bit offset below --bitmap-bits: anywhere, or (one time in two) within 64 bits of a
+ * multiple of 32768 (omenkv's 4096-byte fragments). */
+static uint32_t cc_bit_offset(struct cc_cwriter *w)
+{
+    uint64_t nb = (uint64_t)opt.bitmap_bits;
+    int64_t v;
+
+    if (cc_rand(&w->rng) % 2)
+        return (uint32_t)(cc_rand(&w->rng) % nb);
+    v = (int64_t)(cc_rand(&w->rng) % (nb / CC_FRAG_BITS + 1)) * CC_FRAG_BITS +
+        (int64_t)(cc_rand(&w->rng) % 128) - 64;
+    return (uint32_t)(v < 0 ? 0 : (uint64_t)v >= nb ? nb - 1 : (uint64_t)v);
+}
+
+/* A SETBIT writer's batch: w->depth SETBITs of bits not in flight, each flipping its bit
+ * (two times in three) or setting a random value, expecting the bit's current value. */
+static void cc_bitmap_batch(struct cc_cwriter *w, redisContext *c, struct cc_csent *sent)
+{
+    for (int n = 0; n < w->depth; n++) {
+        struct cc_csent *o = &sent[n];
+        struct cc_bitmap *b;
+        uint32_t off;
+        int cur;
+
+        o->j = (int)(cc_rand(&w->rng) % (uint64_t)opt.coll_keys);
+        b = &w->bitmaps[o->j];
+        do
+            off = cc_bit_offset(w);
+        while (cc_bit_in_flight(b, w->depth, off));
+        cur = cc_bit(b->bits, off);
+        o->bit = off;
+        o->n = cc_rand(&w->rng) % 3 ? !cur : (int)(cc_rand(&w->rng) % 2);
+        o->want = cur;
+        b->flight[(b->fhead + b->nflight) % w->depth] = (struct cc_bop){off, (uint8_t)o->n};
+        b->nflight++;
+        redisAppendCommand(c, "SETBIT cc:b:%d:%d %u %d", w->id, o->j, off, o->n);
+    }
+}
+
+/* Check a SETBIT writer's reply (the bit's old value) and acknowledge it. 0, or -1 with
+ * w->err set. */
+static int cc_bitmap_reply(struct cc_cwriter *w, const struct cc_csent *o, const redisReply *rep)
+{
+    struct cc_bitmap *b = &w->bitmaps[o->j];
+
+    if (rep->type != REDIS_REPLY_INTEGER || rep->integer != o->want) {
+        snprintf(w->err, sizeof(w->err),
+                 "SETBIT cc:b:%d:%d %u %d: unexpected reply (type %d) %lld %.80s, expected %lld",
+                 w->id, o->j, o->bit, o->n, rep->type, rep->integer,
+                 rep->type == REDIS_REPLY_ERROR ? rep->str : "", o->want);
+        return -1;
+    }
+    /* Replies come in order, so this SETBIT is the oldest in flight on its key. */
+    cc_bit_put(b->bits, o->bit, o->n);
+    if ((uint64_t)(o->bit >> 3) + 1 > b->len)
+        b->len = (uint64_t)(o->bit >> 3) + 1;
+    b->fhead = (b->fhead + 1) % w->depth;
+    b->nflight--;
+    return 0;
+}
+
+/* The number of bits set in 'n' bytes at 'p'. */
+static long long cc_popcount(const unsigned char *p, size_t n)
+{
+    long long count = 0;
+
+    for (size_t i = 0; i < n; i++)
+        count += __builtin_popcount(p[i]);
+    return count;
+}
+
+/* Read back bitmap 'j' of SETBIT writer 'w' and check it. GET gives every bit: a bit
+ * with no SETBIT in flight must hold its acknowledged value, one with a SETBIT in flight
+ * that value or the new one, and the SETBITs in flight that landed must come before
+ * those that did not (per key, the log replays in order); the length must be the
+ * acknowledged one or one an in-flight SETBIT made. The other read paths must agree with
+ * GET: STRLEN, BITCOUNT, BITCOUNT of one 4096-byte fragment, BITPOS 1, and GETBIT of every
+ * bit in flight and of 8 random ones. What was read becomes the bitmap's history.
+ * Returns the violations (at most one line per kind of fault); adds the bits compared to
+ * '*checked'. */
+static long cc_check_bitmap(redisContext *c, struct cc_cwriter *w, int j, long *checked)
+{
+    struct cc_bitmap *b = &w->bitmaps[j];
+    uint64_t nb = (uint64_t)opt.bitmap_bits, maxlen = b->len, frag, len, fstart;
+    redisReply *get = NULL, *rlen = NULL, *cnt = NULL, *fcnt = NULL, *pos = NULL;
+    uint32_t probe[CC_MAX_DEPTH + 8];
+    int nprobe = 0, wrong_probe = 0, out_of_order = 0, seen_missing = 0;
+    long long wrong = 0, first_wrong = -1, firstpos = -1, fset;
+    uint8_t *got = calloc(nb / 8 + 1, 1);
+    const unsigned char *v;
+    long bad = 0;
+
+    for (int k = 0; k < b->nflight; k++) {
+        const struct cc_bop *f = &b->flight[(b->fhead + k) % w->depth];
+
+        if ((uint64_t)(f->off >> 3) + 1 > maxlen)
+            maxlen = (uint64_t)(f->off >> 3) + 1;
+        probe[nprobe++] = f->off;
+    }
+    for (int k = 0; k < 8; k++)
+        probe[nprobe++] = (uint32_t)(cc_rand(&w->rng) % nb);
+    frag = cc_rand(&w->rng) % (nb / CC_FRAG_BITS + 1);
+    redisAppendCommand(c, "GET cc:b:%d:%d", w->id, j);
+    redisAppendCommand(c, "STRLEN cc:b:%d:%d", w->id, j);
+    redisAppendCommand(c, "BITCOUNT cc:b:%d:%d", w->id, j);
+    redisAppendCommand(c, "BITCOUNT cc:b:%d:%d %llu %llu", w->id, j,
+                       (unsigned long long)frag * 4096, (unsigned long long)frag * 4096 + 4095);
+    redisAppendCommand(c, "BITPOS cc:b:%d:%d 1", w->id, j);
+    for (int k = 0; k < nprobe; k++)
+        redisAppendCommand(c, "GETBIT cc:b:%d:%d %u", w->id, j, probe[k]);
+    if (redisGetReply(c, (void **)&get) != REDIS_OK || redisGetReply(c, (void **)&rlen) != REDIS_OK ||
+        redisGetReply(c, (void **)&cnt) != REDIS_OK || redisGetReply(c, (void **)&fcnt) != REDIS_OK ||
+        redisGetReply(c, (void **)&pos) != REDIS_OK ||
+        (get->type != REDIS_REPLY_STRING && get->type != REDIS_REPLY_NIL) ||
+        rlen->type != REDIS_REPLY_INTEGER || cnt->type != REDIS_REPLY_INTEGER ||
+        fcnt->type != REDIS_REPLY_INTEGER || pos->type != REDIS_REPLY_INTEGER) {
+        cc_say("VIOLATION cc:b:%d:%d: GET/STRLEN/BITCOUNT/BITPOS gave no usable reply (%.80s)",
+               w->id, j,
+               get && get->type == REDIS_REPLY_ERROR ? get->str
+               : cnt && cnt->type == REDIS_REPLY_ERROR ? cnt->str
+               : pos && pos->type == REDIS_REPLY_ERROR ? pos->str : "");
+        bad++;
+        nprobe = c->err ? 0 : nprobe;
+        for (int k = 0; k < nprobe; k++) { /* keep the connection in step */
+            redisReply *r = NULL;
+
+            if (redisGetReply(c, (void **)&r) == REDIS_OK)
+                freeReplyObject(r);
+        }
+        len = b->len;
+        memcpy(got, b->bits, nb / 8 + 1);
+        goto out;
+    }
+    v = (const unsigned char *)(get->type == REDIS_REPLY_STRING ? get->str : "");
+    len = get->type == REDIS_REPLY_STRING ? get->len : 0;
+    memcpy(got, v, len < nb / 8 + 1 ? len : nb / 8 + 1);
+    if (len < b->len || len > maxlen) {
+        cc_say("VIOLATION cc:b:%d:%d: %s %llu bytes long; acknowledged %llu (up to %llu with "
+               "the SETBITs in flight)",
+               w->id, j, get->type == REDIS_REPLY_NIL ? "missing:" : "is",
+               (unsigned long long)len, (unsigned long long)b->len,
+               (unsigned long long)maxlen);
+        bad++;
+    }
+    for (uint64_t off = 0; off < nb; off++) {
+        int g = cc_bit(got, off), a = cc_bit(b->bits, off), ok = g == a;
+
+        for (int k = 0; !ok && k < b->nflight; k++) {
+            const struct cc_bop *f = &b->flight[(b->fhead + k) % w->depth];
+
+            ok = f->off == off && g == f->val;
+        }
+        if (!ok && wrong++ == 0)
+            first_wrong = (long long)off;
+        if (g && firstpos < 0)
+            firstpos = (long long)off;
+    }
+    for (uint64_t i = nb / 8 + 1; i < len; i++) /* bytes past the bit space: never written */
+        wrong += v[i] != 0;
+    if (wrong) {
+        cc_say("VIOLATION cc:b:%d:%d: %lld bits differ from what was acknowledged (with the "
+               "SETBITs in flight), the first at offset %lld",
+               w->id, j, wrong, first_wrong);
+        bad++;
+    }
+    /* The SETBITs in flight that changed their bit landed or not; none may have landed
+     * after one that did not (a SETBIT that sets the bit it finds is not seen). */
+    for (int k = 0; k < b->nflight; k++) {
+        const struct cc_bop *f = &b->flight[(b->fhead + k) % w->depth];
+
+        if (f->val == cc_bit(b->bits, f->off))
+            continue;
+        if (cc_bit(got, f->off) == f->val && seen_missing)
+            out_of_order = 1;
+        seen_missing |= cc_bit(got, f->off) != f->val;
+    }
+    if (out_of_order) {
+        cc_say("VIOLATION cc:b:%d:%d: a SETBIT in flight landed after one that did not", w->id,
+               j);
+        bad++;
+    }
+    fstart = frag * 4096 < len ? frag * 4096 : len;
+    fset = cc_popcount(v + fstart, len - fstart < 4096 ? len - fstart : 4096);
+    if (rlen->integer != (long long)len || cnt->integer != cc_popcount(v, len) ||
+        fcnt->integer != fset || pos->integer != firstpos) {
+        cc_say("VIOLATION cc:b:%d:%d: the read paths disagree with GET (%llu bytes, %lld bits "
+               "set, %lld in fragment %llu, the first at %lld): STRLEN %lld, BITCOUNT %lld, "
+               "BITCOUNT of the fragment %lld, BITPOS 1 %lld",
+               w->id, j, (unsigned long long)len, cc_popcount(v, len), fset,
+               (unsigned long long)frag, firstpos, rlen->integer, cnt->integer, fcnt->integer,
+               pos->integer);
+        bad++;
+    }
+    for (int k = 0; k < nprobe; k++) {
+        redisReply *r = NULL;
+
+        if (redisGetReply(c, (void **)&r) != REDIS_OK || r->type != REDIS_REPLY_INTEGER ||
+            r->integer != cc_bit(got, probe[k]))
+            wrong_probe++;
+        freeReplyObject(r);
+    }
+    if (wrong_probe) {
+        cc_say("VIOLATION cc:b:%d:%d: %d of %d GETBITs disagree with GET", w->id, j, wrong_probe,
+               nprobe);
+        bad++;
+    }
+    *checked += (long)nb;
+out:
+    memcpy(b->bits, got, nb / 8 + 1);
+    b->len = len;
+    b->fhead = b->nflight = 0;
+    free(got);
+    freeReplyObject(get);
+    freeReplyObject(rlen);
+    freeReplyObject(cnt);
+    freeReplyObject(fcnt);
+    freeReplyObject(pos);
+    return bad;
+}
+
+/* A PFADD writer's batch: w->depth PFADDs, each of 1 to 4 elements (10 to 40 on
+ * odd-numbered keys, which turn dense sooner), four in five new ones, each expecting 1
+ * when it creates the key or raises a register of the state after everything sent
+ * before it. */
+static void cc_hll_batch(struct cc_cwriter *w, redisContext *c, struct cc_csent *sent)
+{
+    for (int n = 0; n < w->depth; n++) {
+        struct cc_csent *o = &sent[n];
+        const char *argv[2 + CC_HLL_MAX_EL];
+        size_t lens[2 + CC_HLL_MAX_EL];
+        char key[48], names[CC_HLL_MAX_EL][48];
+        struct cc_hll *h;
+
+        o->j = (int)(cc_rand(&w->rng) % (uint64_t)opt.coll_keys);
+        h = &w->hlls[o->j];
+        o->nel = o->j % 2 ? 10 + (int)(cc_rand(&w->rng) % 31) : 1 + (int)(cc_rand(&w->rng) % 4);
+        o->want = !h->exists_sent;
+        argv[0] = "PFADD";
+        lens[0] = 5;
+        lens[1] = (size_t)snprintf(key, sizeof(key), "cc:p:%d:%d", w->id, o->j);
+        argv[1] = key;
+        for (int k = 0; k < o->nel; k++) {
+            uint64_t num = h->next_elem && cc_rand(&w->rng) % 5 == 0
+                               ? cc_rand(&w->rng) % h->next_elem : h->next_elem++;
+            uint32_t reg;
+            uint8_t count;
+
+            lens[2 + k] = (size_t)snprintf(names[k], sizeof(names[k]), "p%d.%d.%llu", w->id,
+                                           o->j, (unsigned long long)num);
+            argv[2 + k] = names[k];
+            hllm_element(names[k], lens[2 + k], &reg, &count);
+            o->hreg[k] = (uint16_t)reg;
+            o->hcnt[k] = count;
+            if (count > h->sent[reg]) {
+                h->sent[reg] = count;
+                o->want = 1;
+            }
+        }
+        h->exists_sent = 1;
+        redisAppendCommandArgv(c, 2 + o->nel, argv, lens);
+    }
+}
+
+/* Check a PFADD writer's reply (1: a register changed or the key was made) and
+ * acknowledge it. 0, or -1 with w->err set. */
+static int cc_hll_reply(struct cc_cwriter *w, const struct cc_csent *o, const redisReply *rep)
+{
+    struct cc_hll *h = &w->hlls[o->j];
+
+    if (rep->type != REDIS_REPLY_INTEGER || rep->integer != o->want) {
+        snprintf(w->err, sizeof(w->err),
+                 "PFADD cc:p:%d:%d of %d elements: unexpected reply (type %d) %lld %.80s, "
+                 "expected %lld",
+                 w->id, o->j, o->nel, rep->type, rep->integer,
+                 rep->type == REDIS_REPLY_ERROR ? rep->str : "", o->want);
+        return -1;
+    }
+    for (int k = 0; k < o->nel; k++)
+        if (o->hcnt[k] > h->acked[o->hreg[k]])
+            h->acked[o->hreg[k]] = o->hcnt[k];
+    h->exists_acked = 1;
+    return 0;
+}
+
+static int cc_has_pfdebug; /* 1: the server answers PFDEBUG GETREG */
+
+/* Read back HyperLogLog 'j' of PFADD writer 'w' (GET, decoded here: hllmodel.h) and check
+ * every register: at least its acknowledged value, at most its value with the PFADDs in
+ * flight; the key must be there once a PFADD of it was acknowledged, and not be there
+ * if none was ever sent. For the first key of each writer, PFDEBUG GETREG (when the
+ * server has it) must give the same registers. What was read becomes the key's history.
+ * Returns the violations (at most one line per kind of fault); adds the registers
+ * compared to '*checked'. */
+static long cc_check_hll(redisContext *c, struct cc_cwriter *w, int j, long *checked)
+{
+    struct cc_hll *h = &w->hlls[j];
+    uint8_t *got = calloc(HLLM_REGISTERS, 1);
+    redisReply *get = redisCommand(c, "GET cc:p:%d:%d", w->id, j), *regs = NULL;
+    long long low = 0, high = 0, first = -1;
+    const char *why = NULL;
+    long bad = 0;
+    int present = 0;
+
+    if (!get || (get->type != REDIS_REPLY_STRING && get->type != REDIS_REPLY_NIL)) {
+        cc_say("VIOLATION cc:p:%d:%d: GET gave no usable reply (%.80s)", w->id, j,
+               get && get->type == REDIS_REPLY_ERROR ? get->str : "");
+        bad++;
+        memcpy(got, h->acked, HLLM_REGISTERS);
+        present = h->exists_acked;
+        goto out;
+    }
+    present = get->type == REDIS_REPLY_STRING;
+    if (!present && h->exists_acked) {
+        cc_say("VIOLATION cc:p:%d:%d: missing after acknowledged PFADDs", w->id, j);
+        bad++;
+        goto out;
+    }
+    if (present && !h->exists_sent) {
+        cc_say("VIOLATION cc:p:%d:%d: there, but never written", w->id, j);
+        bad++;
+    }
+    if (present && hllm_decode(get->str, get->len, got, &why) < 0) {
+        cc_say("VIOLATION cc:p:%d:%d: not a HyperLogLog (%zu bytes): %s", w->id, j, get->len,
+               why);
+        bad++;
+        memcpy(got, h->acked, HLLM_REGISTERS);
+        goto out;
+    }
+    for (int r = 0; r < HLLM_REGISTERS; r++) {
+        if (got[r] < h->acked[r] && low++ == 0)
+            first = r;
+        if (got[r] > h->sent[r] && high++ == 0 && first < 0)
+            first = r;
+    }
+    if (low || high) {
+        cc_say("VIOLATION cc:p:%d:%d: %lld registers below what was acknowledged, %lld above "
+               "what was sent (the first: register %lld reads %d, acknowledged %d, sent %d)",
+               w->id, j, low, high, first, got[first], h->acked[first], h->sent[first]);
+        bad++;
+    }
+    if (present && j == 0 && cc_has_pfdebug) {
+        int same;
+
+        regs = redisCommand(c, "PFDEBUG GETREG cc:p:%d:%d", w->id, j);
+        same = regs && regs->type == REDIS_REPLY_ARRAY && regs->elements == HLLM_REGISTERS;
+        for (size_t r = 0; same && r < HLLM_REGISTERS; r++)
+            same = regs->element[r]->type == REDIS_REPLY_INTEGER &&
+                   regs->element[r]->integer == got[r];
+        if (!same) {
+            cc_say("VIOLATION cc:p:%d:%d: PFDEBUG GETREG disagrees with the registers GET "
+                   "gave (%.80s)",
+                   w->id, j, regs && regs->type == REDIS_REPLY_ERROR ? regs->str : "");
+            bad++;
+        }
+    }
+    *checked += HLLM_REGISTERS;
+out:
+    memcpy(h->acked, got, HLLM_REGISTERS);
+    memcpy(h->sent, got, HLLM_REGISTERS);
+    h->exists_acked = h->exists_sent = present;
+    freeReplyObject(get);
+    freeReplyObject(regs);
+    free(got);
+    return bad;
+}
+
 /* A collection writer thread: batches of HINCRBY (hashes), SADD/SREM (sets), RPUSH/LPOP
- * (lists) or ZINCRBY (sorted sets) on its own collections until the connection dies, cc_stop is set, or a reply is not the one the
- * writer expected (w->err says which). */
+ * (lists), ZINCRBY (sorted sets), SETBIT (bitmaps) or PFADD (HyperLogLogs) on its own
+ * keys until the connection dies, cc_stop is set, or a reply is not the one the writer
+ * expected (w->err says which). */
 static void *cc_cwriter_main(void *arg)
 {
     struct cc_cwriter *w = arg;
@@ -1196,7 +1676,8 @@ static void *cc_cwriter_main(void *arg)
     w->stopped = 0;
     w->err[0] = '\0';
     if (!c || c->err || !sent) {
-        snprintf(w->err, sizeof(w->err), "cannot connect");
+        snprintf(w->err, sizeof(w->err), "%s",
+                 atomic_load(&cc_killed) ? "killed before it connected" : "cannot connect");
         goto out;
     }
     while (!atomic_load(&cc_stop)) {
@@ -1206,16 +1687,23 @@ static void *cc_cwriter_main(void *arg)
             cc_set_batch(w, c, sent);
         else if (w->kind == CC_LIST)
             cc_list_batch(w, c, sent);
-        else
+        else if (w->kind == CC_ZSET)
             cc_zset_batch(w, c, sent);
+        else if (w->kind == CC_BITMAP)
+            cc_bitmap_batch(w, c, sent);
+        else
+            cc_hll_batch(w, c, sent);
         for (int n = 0; n < w->depth; n++) {
             struct cc_csent *o = &sent[n];
             redisReply *rep = NULL;
 
             if (redisGetReply(c, (void **)&rep) != REDIS_OK || !rep)
                 goto dead; /* the rest of the batch stays in flight */
-            if (w->kind == CC_LIST || w->kind == CC_ZSET) {
-                int rc = w->kind == CC_LIST ? cc_list_reply(w, o, rep) : cc_zset_reply(w, o, rep);
+            if (w->kind >= CC_LIST) {
+                int rc = w->kind == CC_LIST     ? cc_list_reply(w, o, rep)
+                         : w->kind == CC_ZSET   ? cc_zset_reply(w, o, rep)
+                         : w->kind == CC_BITMAP ? cc_bitmap_reply(w, o, rep)
+                                                : cc_hll_reply(w, o, rep);
 
                 freeReplyObject(rep);
                 if (rc < 0)
@@ -1431,10 +1919,12 @@ static long cc_verify_colls(redisContext *c, long *checked)
         for (int j = 0; j < opt.coll_keys; j++) {
             struct cc_cwriter *w = &cc_cws[t];
 
-            bad += w->kind == CC_HASH   ? cc_check_hash(c, w, j, checked)
-                   : w->kind == CC_SETS ? cc_check_set(c, w, j, checked)
-                   : w->kind == CC_LIST ? cc_check_list(c, w, j, checked)
-                                        : cc_check_zset(c, w, j, checked);
+            bad += w->kind == CC_HASH     ? cc_check_hash(c, w, j, checked)
+                   : w->kind == CC_SETS   ? cc_check_set(c, w, j, checked)
+                   : w->kind == CC_LIST   ? cc_check_list(c, w, j, checked)
+                   : w->kind == CC_ZSET   ? cc_check_zset(c, w, j, checked)
+                   : w->kind == CC_BITMAP ? cc_check_bitmap(c, w, j, checked)
+                                          : cc_check_hll(c, w, j, checked);
         }
     }
     return bad;
@@ -1614,17 +2104,36 @@ static long cc_verify_shared(redisContext *c, struct cc_sharer *ss, long *checke
 
 /* --inject-faults for the collections: one hash field one lower than acknowledged, one
  * acknowledged set member removed, a list's oldest token popped, a sorted-set member
- * 0.25 lower than acknowledged (each with nothing in flight). Returns the number
- * injected. */
+ * 0.25 lower than acknowledged, a bitmap's acknowledged bit flipped, a HyperLogLog
+ * deleted (each with nothing in flight). Returns the number injected. */
 static int cc_inject_coll_faults(redisContext *c)
 {
-    int hash_done = 0, set_done = 0, list_done = 0, zset_done = 0;
+    int hash_done = 0, set_done = 0, list_done = 0, zset_done = 0, bitmap_done = 0;
+    int hll_done = 0;
 
     for (int t = cc_ncws - 1; t >= 0; t--) {
         struct cc_cwriter *w = &cc_cws[t];
 
         for (int j = 0; j < opt.coll_keys; j++) {
             struct cc_list *l = w->kind == CC_LIST ? &w->lists[j] : NULL;
+            struct cc_bitmap *b = w->kind == CC_BITMAP ? &w->bitmaps[j] : NULL;
+            struct cc_hll *h = w->kind == CC_HLL ? &w->hlls[j] : NULL;
+
+            if (b && !bitmap_done && !b->nflight && b->len > 0) {
+                uint64_t off = (b->len - 1) * 8 < (uint64_t)opt.bitmap_bits
+                                   ? (b->len - 1) * 8 : (uint64_t)opt.bitmap_bits - 1;
+
+                freeReplyObject(redisCommand(c, "SETBIT cc:b:%d:%d %llu %d", t, j,
+                                             (unsigned long long)off, !cc_bit(b->bits, off)));
+                cc_say("injected: cc:b:%d:%d bit %llu flipped (an acknowledged SETBIT undone)",
+                       t, j, (unsigned long long)off);
+                bitmap_done = 1;
+            }
+            if (h && !hll_done && h->exists_acked && !memcmp(h->acked, h->sent, HLLM_REGISTERS)) {
+                freeReplyObject(redisCommand(c, "DEL cc:p:%d:%d", t, j));
+                cc_say("injected: cc:p:%d:%d deleted (acknowledged PFADDs lost)", t, j);
+                hll_done = 1;
+            }
 
             if (l && !list_done && !l->nflight && l->acked.pushed > l->acked.popped) {
                 freeReplyObject(redisCommand(c, "LPOP cc:l:%d:%d", t, j));
@@ -1669,7 +2178,7 @@ static int cc_inject_coll_faults(redisContext *c)
             }
         }
     }
-    return hash_done + set_done + list_done + zset_done;
+    return hash_done + set_done + list_done + zset_done + bitmap_done + hll_done;
 }
 
 /* --inject-faults: write, through 'c', what a broken server could have recovered: an
@@ -1873,6 +2382,19 @@ static int cc_has_command(const char *name)
     return has;
 }
 
+/* Whether the server has configuration parameter 'name' (CONFIG GET answers it). */
+static int cc_config_known(const char *name)
+{
+    redisContext *c = cc_connect();
+    redisReply *r = c && !c->err ? redisCommand(c, "CONFIG GET %s", name) : NULL;
+    int known = r && r->type == REDIS_REPLY_ARRAY && r->elements >= 2;
+
+    freeReplyObject(r);
+    if (c)
+        redisFree(c);
+    return known;
+}
+
 /* Start the load: connect the shared-counter clients one after the other from this
  * thread (so that the server's round robin spreads them evenly over its workers), then
  * start every writer and shared-counter thread. */
@@ -2025,7 +2547,7 @@ static void cc_clear_keys(void)
         redisAppendCommand(c, "DEL cc:shared:%d", j);
     for (int t = 0; c && !c->err && t < cc_ncws; t++)
         for (int j = 0; j < opt.coll_keys; j++, n++)
-            redisAppendCommand(c, "DEL cc:%c:%d:%d", "hslz"[cc_cws[t].kind], t, j);
+            redisAppendCommand(c, "DEL cc:%c:%d:%d", cc_kind_letter[cc_cws[t].kind], t, j);
     for (int i = 0; c && !c->err && i < n; i++) {
         redisReply *r = NULL;
 
@@ -2042,23 +2564,28 @@ static void cc_clear_keys(void)
  * answers DEBUG CHECK. */
 static void cc_colls_setup(void)
 {
-    static const char *const need[4][2] = {{"hincrby", NULL}, {"sadd", NULL},
-                                           {"rpush", "lpop"}, {"zincrby", NULL}};
-    int want[4] = {opt.hash_writers, opt.set_writers, opt.list_writers, opt.zset_writers};
+    static const char *const need[CC_NKINDS][2] = {
+        {"hincrby", NULL}, {"sadd", NULL},     {"rpush", "lpop"},
+        {"zincrby", NULL}, {"setbit", "bitcount"}, {"pfadd", NULL}};
+    int want[CC_NKINDS] = {opt.hash_writers, opt.set_writers,    opt.list_writers,
+                           opt.zset_writers, opt.bitmap_writers, opt.hll_writers};
     int t = 0;
     redisContext *c;
     redisReply *r;
 
-    for (int k = 0; k < 4; k++) {
+    cc_ncws = 0;
+    for (int k = 0; k < CC_NKINDS; k++) {
         if (want[k] && (!cc_has_command(need[k][0]) || (need[k][1] && !cc_has_command(need[k][1])))) {
-            cc_say("notice: the server has no %s command; %s writers are skipped",
-                   need[k][1] ? "RPUSH or LPOP" : need[k][0], cc_kind_names[k]);
+            cc_say("notice: the server has no %s%s%s command; %s writers are skipped",
+                   need[k][0], need[k][1] ? " or " : "", need[k][1] ? need[k][1] : "",
+                   cc_kind_names[k]);
             want[k] = 0;
         }
+        cc_ncws += want[k];
     }
-    cc_ncws = want[0] + want[1] + want[2] + want[3];
+    cc_has_pfdebug = want[CC_HLL] && cc_has_command("pfdebug");
     cc_cws = calloc((size_t)cc_ncws + 1, sizeof(*cc_cws));
-    for (int k = 0; k < 4; k++) {
+    for (int k = 0; k < CC_NKINDS; k++) {
         for (int i = 0; i < want[k]; i++, t++) {
             struct cc_cwriter *w = &cc_cws[t];
             size_t nk = (size_t)opt.coll_keys;
@@ -2075,8 +2602,16 @@ static void cc_colls_setup(void)
                 w->lists = calloc(nk, sizeof(*w->lists));
                 for (size_t j = 0; j < nk; j++)
                     w->lists[j].flight = calloc((size_t)w->depth, sizeof(struct cc_qstate));
-            } else {
+            } else if (k == CC_ZSET) {
                 w->zmembers = calloc(nk * (size_t)opt.zset_members, sizeof(*w->zmembers));
+            } else if (k == CC_BITMAP) {
+                w->bitmaps = calloc(nk, sizeof(*w->bitmaps));
+                for (size_t j = 0; j < nk; j++) {
+                    w->bitmaps[j].bits = calloc((size_t)opt.bitmap_bits / 8 + 1, 1);
+                    w->bitmaps[j].flight = calloc((size_t)w->depth, sizeof(struct cc_bop));
+                }
+            } else {
+                w->hlls = calloc(nk, sizeof(*w->hlls));
             }
         }
     }
@@ -2103,6 +2638,12 @@ static void cc_colls_free(void)
             free(cc_cws[t].lists[j].flight);
         free(cc_cws[t].lists);
         free(cc_cws[t].zmembers);
+        for (int j = 0; cc_cws[t].bitmaps && j < opt.coll_keys; j++) {
+            free(cc_cws[t].bitmaps[j].bits);
+            free(cc_cws[t].bitmaps[j].flight);
+        }
+        free(cc_cws[t].bitmaps);
+        free(cc_cws[t].hlls);
     }
     free(cc_cws);
     cc_cws = NULL;
@@ -2149,12 +2690,40 @@ static int cc_run_mode(const char *fsync)
         free(ss);
         return -1;
     }
+    if (opt.frag_threshold && !cc_frag_arg && cc_config_known("string-fragment-threshold")) {
+        /* Strings longer than the threshold are kept in fragments: with a low one the
+         * HyperLogLogs (12304 bytes dense) are fragmented too, not only the bitmaps. */
+        cc_frag_arg = 1;
+        if (cc_server_stop() != 0 || cc_server_start(fsync) < 0) {
+            fprintf(stderr, "omenkv-crashcheck: the server did not restart with "
+                    "--string-fragment-threshold %d; see %s\n", opt.frag_threshold, cc_logpath);
+            free(ws);
+            free(ss);
+            return -1;
+        }
+        cc_say("notice: the server runs with string-fragment-threshold %d", opt.frag_threshold);
+    }
     cc_use_incr = cc_has_command("incr");
     if (!cc_use_incr) {
         cc_say("notice: the server has no INCR command; counters are skipped");
         opt.shared_clients = 0;
     }
     cc_colls_setup();
+    if (cc_nwriters + cc_ncws + opt.shared_clients == 0) {
+        cc_say("SKIP: the server has the commands of none of the clients asked for (--mix)");
+        cc_server_stop();
+        cc_colls_free();
+        free(ws);
+        free(ss);
+        if (!opt.keep && !opt.dir) {
+            char rm[8500];
+
+            snprintf(rm, sizeof(rm), "rm -rf '%s' '%s'", cc_datadir, cc_logpath);
+            if (system(rm) != 0)
+                cc_say("warning: could not remove %s", cc_datadir);
+        }
+        return -2;
+    }
     if (opt.preload > 0 && cc_preload() != 0) {
         fprintf(stderr, "omenkv-crashcheck: loading %lld keys failed\n", opt.preload);
         cc_server_kill9();
@@ -2252,12 +2821,14 @@ static void cc_banner(void)
     cc_say("omenkv-crashcheck: seed %llu, %d writers x %d keys (%d with one request in flight, "
            "pipelined batches: %s), %d clients INCRing %d shared counters, %d hash writers x %d "
            "hashes x %d fields, %d set writers x %d sets x %d members, %d list writers x %d "
-           "lists (up to %d tokens), %d ZINCRBY writers x %d sorted sets x %d members (every "
+           "lists (up to %d tokens), %d ZINCRBY writers x %d sorted sets x %d members, %d "
+           "SETBIT writers x %d bitmaps x %d bits, %d PFADD writers x %d HyperLogLogs (every "
            "other collection writer sending %d at once), %d rounds per mode%s%s",
            (unsigned long long)opt.seed, cc_nwriters, opt.key_space, opt.threads, depths,
            opt.shared_clients, opt.shared_keys, opt.hash_writers, opt.coll_keys,
            opt.hash_fields, opt.set_writers, opt.coll_keys, opt.set_members, opt.list_writers,
            opt.coll_keys, opt.list_max, opt.zset_writers, opt.coll_keys, opt.zset_members,
+           opt.bitmap_writers, opt.coll_keys, opt.bitmap_bits, opt.hll_writers, opt.coll_keys,
            opt.coll_depth, opt.rounds, opt.no_clean || opt.inject ? "" : " then a clean round",
            opt.flushes ? ", forced flushes (1 MB write buffer)" : "");
 }
@@ -2321,7 +2892,7 @@ static long long cc_num(const char *name, const char *v, long long min)
 int main(int argc, char **argv)
 {
     static const char *const modes[] = {"always", "everysec", "no"};
-    int value_size_set = 0, failed = 0, errors = 0, ncoll;
+    int value_size_set = 0, failed = 0, errors = 0, ncoll, skipped = 0, modes_run = 0;
     const char *mix = NULL;
 
     opt.server = getenv("OMK_SERVER") ? getenv("OMK_SERVER") : "./daemon/omenkv-server";
@@ -2342,6 +2913,10 @@ int main(int argc, char **argv)
     opt.set_writers = 2;
     opt.list_writers = 2;
     opt.zset_writers = 2;
+    opt.bitmap_writers = 2;
+    opt.hll_writers = 2;
+    opt.bitmap_bits = 45 * 1024 * 8;
+    opt.frag_threshold = 256;
     opt.zset_members = 300;
     opt.list_max = 2000;
     opt.coll_keys = 4;
@@ -2401,6 +2976,14 @@ int main(int argc, char **argv)
                 opt.list_writers = (int)cc_num(a, v, 0);
             else if (!strcmp(a, "--zset-writers"))
                 opt.zset_writers = (int)cc_num(a, v, 0);
+            else if (!strcmp(a, "--bitmap-writers"))
+                opt.bitmap_writers = (int)cc_num(a, v, 0);
+            else if (!strcmp(a, "--hll-writers"))
+                opt.hll_writers = (int)cc_num(a, v, 0);
+            else if (!strcmp(a, "--bitmap-bits"))
+                opt.bitmap_bits = (int)cc_num(a, v, 64);
+            else if (!strcmp(a, "--frag-threshold"))
+                opt.frag_threshold = (int)cc_num(a, v, 0);
             else if (!strcmp(a, "--zset-members"))
                 opt.zset_members = (int)cc_num(a, v, 1);
             else if (!strcmp(a, "--list-max"))
@@ -2428,19 +3011,25 @@ int main(int argc, char **argv)
         }
     }
     if (mix) {
-        static const char *const kinds[] = {"string", "hash", "set", "list", "zset"};
-        int *counts[] = {NULL, &opt.hash_writers, &opt.set_writers, &opt.list_writers,
-                         &opt.zset_writers};
+        static const char *const kinds[] = {"string", "hash", "set", "list", "zset", "bitmap",
+                                            "hll"};
+        int *counts[] = {NULL,
+                         &opt.hash_writers,
+                         &opt.set_writers,
+                         &opt.list_writers,
+                         &opt.zset_writers,
+                         &opt.bitmap_writers,
+                         &opt.hll_writers};
 
         for (const char *p = mix; *p;) {
             size_t len = strcspn(p, ",");
             int known = 0;
 
-            for (int k = 0; k < 5; k++)
+            for (int k = 0; k < 7; k++)
                 known |= len == strlen(kinds[k]) && !strncmp(p, kinds[k], len);
             if (!known) {
-                fprintf(stderr, "omenkv-crashcheck: --mix takes string, hash, set, list and "
-                        "zset, comma-separated\n");
+                fprintf(stderr, "omenkv-crashcheck: --mix takes string, hash, set, list, zset, "
+                        "bitmap and hll, comma-separated\n");
                 return 2;
             }
             p += len + (p[len] == ',');
@@ -2450,11 +3039,12 @@ int main(int argc, char **argv)
             opt.npipelined = 0;
             opt.shared_clients = 0;
         }
-        for (int k = 1; k < 5; k++)
+        for (int k = 1; k < 7; k++)
             if (!cc_in_list(mix, kinds[k]))
                 *counts[k] = 0;
     }
-    ncoll = opt.hash_writers + opt.set_writers + opt.list_writers + opt.zset_writers;
+    ncoll = opt.hash_writers + opt.set_writers + opt.list_writers + opt.zset_writers +
+            opt.bitmap_writers + opt.hll_writers;
     if (ncoll > CC_MAX_THREADS || opt.coll_depth > CC_MAX_DEPTH ||
         opt.set_members <= opt.coll_depth * 4 || opt.hash_fields > 1000000 ||
         opt.set_members > 1000000 || opt.zset_members > 1000000 || opt.coll_keys > 1000) {
@@ -2501,10 +3091,13 @@ int main(int argc, char **argv)
         if (strcmp(opt.fsync, "all") != 0 && strcmp(opt.fsync, modes[m]) != 0)
             continue;
         rc = cc_run_mode(modes[m]);
-        if (rc < 0)
+        modes_run++;
+        if (rc == -2)
+            skipped++;
+        else if (rc < 0)
             errors++;
         else
             failed += rc;
     }
-    return errors ? 2 : failed ? 1 : 0;
+    return errors ? 2 : failed ? 1 : skipped == modes_run ? 3 : 0;
 }

@@ -25,6 +25,19 @@
  * Redis' entry and 64-byte limits and omenkv's inline/split boundary
  * (collection-inline-max-bytes) are crossed both ways.
  *
+ * Issue 22's families (see "bitmaps, large strings and HyperLogLogs" below): "bitmap"
+ * (SETBIT GETBIT BITCOUNT BITPOS with BYTE|BIT ranges, BITOP over several keys,
+ * BITFIELD and BITFIELD_RO with random types, offsets and overflow modes, valid or not),
+ * "bigstr" (SET APPEND SETRANGE GETRANGE STRLEN GET on values up to ~45 KB, offsets and
+ * lengths on both sides of omenkv's 4096-byte fragments and of its fragment threshold,
+ * which the harness sets to 256) and "hll" (PFADD PFCOUNT of one and several keys,
+ * PFMERGE, PFDEBUG GETREG DECODE ENCODING TODENSE, HyperLogLogs written by hand, damaged
+ * with SETRANGE, APPEND and SETBIT). All three copy values between keys: GET on both
+ * servers, then, when the two agree, SET of that value on both (DF_COPY). With any of
+ * them on, every family that owns keys gets three (--keys). Writes stay below ~45 KB
+ * but for a rare value or bit of 1 to 2.5 MB (omenkv streams a GET over 1 MB): a larger
+ * valid offset would make both servers allocate up to 512 MB.
+ *
  * Comparison rules, per command:
  *   - exact: type byte and every byte, errors included (most commands; LRANGE, ZRANGE
  *     and every ordered reply);
@@ -80,9 +93,16 @@ enum df_family {
     DF_LIST = 16,
     DF_ZSET = 32,
     DF_BLOCK = 64, /* blocking pops on second connections, served from the first */
+    DF_PUBSUB = 128, /* PUBLISH SPUBLISH PUBSUB, with no subscriber (no SUBSCRIBE: the
+                      * stream's connection would leave request/reply mode) */
+    DF_BITMAP = 256, /* issue 22: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD(_RO) */
+    DF_BIGSTR = 512, /* issue 22: strings up to ~45 KB across the fragment boundaries */
+    DF_HLL = 1024,   /* issue 22: PFADD PFCOUNT PFMERGE PFDEBUG, HLL values copied, damaged */
 };
-#define DF_ALL (DF_STRING | DF_HASH | DF_SET | DF_KEYS | DF_LIST | DF_ZSET | DF_BLOCK)
-#define DF_NFAMILIES 7
+#define DF_ALL (DF_STRING | DF_HASH | DF_SET | DF_KEYS | DF_LIST | DF_ZSET | DF_BLOCK | \
+                DF_PUBSUB | DF_BITMAP | DF_BIGSTR | DF_HLL)
+#define DF_NFAMILIES 11
+#define DF_STRS22 (DF_BITMAP | DF_BIGSTR | DF_HLL) /* the string families of issue 22 */
 
 struct df_opts {
     const char *a, *b;        /* host:port */
@@ -96,6 +116,7 @@ struct df_opts {
     const char *exclude;      /* comma-separated command names left out */
     int debug_check;          /* bit 0: DEBUG CHECK on A, bit 1: on B */
     long long check_every;    /* also every N commands (0: only at the end) */
+    const char *resp_log;     /* write every command sent to A there, as RESP */
 };
 
 static struct df_opts opt;
@@ -108,17 +129,20 @@ static void df_usage(void)
             "  --b HOST:PORT        the reference (redis-server 7.0)\n"
             "  --seed N             random seed (default: time; printed)\n"
             "  --commands N         commands to send (default 100000)\n"
-            "  --families LIST      string,hash,set,keys,list,zset,block or all (default\n"
-            "                       all)\n"
+            "  --families LIST      string,hash,set,keys,list,zset,block,pubsub,bitmap,bigstr,\n"
+            "                       hll or all (default all)\n"
             "  --proto 2|3|alt      HELLO 2, HELLO 3, or switch at random (default 2)\n"
             "  --keys N             key space per database (default 8; 10 with list, zset\n"
-            "                       or block)\n"
+            "                       or block; with bitmap, bigstr or hll 3 per family\n"
+            "                       that owns keys, at least 6)\n"
             "  --max-diffs N        keep going after a difference (both servers are\n"
             "                       FLUSHALLed and the stream goes on) until N (default 1)\n"
             "  --exclude LIST       command names never generated (e.g. OBJECT,SPOP)\n"
             "  --debug-check a|b|ab DEBUG CHECK (omenkv's self-check) on that server at the\n"
             "                       end, and every --check-every commands; an error fails\n"
             "  --check-every N      (default 0: only at the end)\n"
+            "  --resp-log FILE      write every command sent to A's stream connection to FILE\n"
+            "                       as RESP (replay a prefix with redis-cli --pipe)\n"
             "  --trace              print every command sent to A (\"N: ...\" for the\n"
             "                       stream's command N, \"N+: ...\" for the state reads and\n"
             "                       SCAN steps that follow it)\n");
@@ -231,6 +255,16 @@ static int df_rep_equal(const struct df_rep *x, const struct df_rep *y)
     return 1;
 }
 
+/* FNV-1a of 'p'/'len': tells long values apart in a report. */
+static uint32_t df_fnv(const char *p, size_t len)
+{
+    uint32_t h = 2166136261u;
+
+    for (size_t i = 0; i < len; i++)
+        h = (h ^ (unsigned char)p[i]) * 16777619u;
+    return h;
+}
+
 /* Append 'p'/'len' quoted, with C escapes for what is not printable. */
 static void df_quote(struct df_buf *b, const char *p, size_t len)
 {
@@ -316,6 +350,27 @@ static void df_show_first_difference(struct df_buf *b, const struct df_rep *x,
             df_buf_printf(b, " [%zu] ", k);
             df_show(b, r->el[k]);
         }
+        df_buf_add(b, "\n", 1);
+    }
+}
+
+/* When 'x' and 'y' are both strings that differ, append where: the first byte that
+ * differs (or where one ends), the lengths, and 32 bytes of each from there (a GET of a
+ * 40 KB value shows no more than DF_SHOW_MAX bytes otherwise). */
+static void df_show_first_byte_difference(struct df_buf *b, const struct df_rep *x,
+                                          const struct df_rep *y)
+{
+    size_t i = 0, n = x->len < y->len ? x->len : y->len;
+
+    while (i < n && x->str[i] == y->str[i])
+        i++;
+    df_buf_printf(b, "  first difference at byte %zu (lengths %zu and %zu; fnv %08x and %08x)\n",
+                  i, x->len, y->len, df_fnv(x->str, x->len), df_fnv(y->str, y->len));
+    for (int side = 0; side < 2; side++) {
+        const struct df_rep *r = side ? y : x;
+
+        df_buf_printf(b, "    %c: from byte %zu: ", side ? 'b' : 'a', i);
+        df_quote(b, r->str + i, r->len - i < 32 ? r->len - i : 32);
         df_buf_add(b, "\n", 1);
     }
 }
@@ -530,6 +585,8 @@ enum df_kind {
     DF_HELLO,     /* both succeed or both fail the same way */
     DF_LEX,       /* a lex range of a sorted set: sent only if its scores are all equal */
     DF_EPISODE,   /* a blocking pop: an episode (see "blocking pops" below) */
+    DF_COPY,      /* GET of argv[1], compared exactly; when both servers answered the same
+                   * string, SET of it to 'copy_to' on both, compared exactly */
 };
 
 struct df_cmd {
@@ -542,6 +599,7 @@ struct df_cmd {
     int cursor_arg;    /* DF_WALK: index of the cursor argument */
     int pairs;         /* DF_WALK: HSCAN's (field, value), ZSCAN's (member, score) */
     int lex_arg;       /* DF_LEX: index of the sorted set's key */
+    char copy_to[32];  /* DF_COPY: the key the value read is SET to */
 };
 
 static void df_cmd_clear(struct df_cmd *c)
@@ -574,13 +632,21 @@ __attribute__((format(printf, 2, 3))) static void df_arg(struct df_cmd *c, const
     df_argb(c, tmp, n < (int)sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
-/* Append 'c' as a readable command line. */
+/* Append 'c' as a readable command line; an argument over DF_ARG_SHOW bytes (the large
+ * strings of issue 22) as its first 40 bytes, its length and a hash (the seed replays
+ * it whole). */
+#define DF_ARG_SHOW 1024
 static void df_show_cmd(struct df_buf *b, const struct df_cmd *c)
 {
     for (int i = 0; i < c->argc && b->len < DF_SHOW_MAX; i++) {
         if (i)
             df_buf_add(b, " ", 1);
-        df_quote(b, c->argv[i], c->lens[i]);
+        if (c->lens[i] <= DF_ARG_SHOW) {
+            df_quote(b, c->argv[i], c->lens[i]);
+            continue;
+        }
+        df_quote(b, c->argv[i], 40);
+        df_buf_printf(b, "...(%zu bytes, fnv %08x)", c->lens[i], df_fnv(c->argv[i], c->lens[i]));
     }
 }
 
@@ -593,7 +659,10 @@ static int df_proto = 2;      /* the protocol both connections speak now */
 static int df_db;             /* the database both connections have SELECTed */
 static const struct df_cmd *df_cur; /* the stream command being checked (for reports) */
 
-/* Send 'c' to 'conn'. 0, or -1 with conn->err set. */
+static FILE *df_resp_log;     /* --resp-log */
+
+/* Send 'c' to 'conn' (and, for the stream's connection to A, to --resp-log). 0, or -1
+ * with conn->err set. */
 static int df_send(struct df_conn *conn, const struct df_cmd *c)
 {
     char *out = NULL;
@@ -614,6 +683,8 @@ static int df_send(struct df_conn *conn, const struct df_cmd *c)
             printf("%lld%s: %s\n", df_ncmd, c == df_cur ? "" : "+", b.p);
         free(b.p);
     }
+    if (df_resp_log && conn == &ca)
+        fwrite(out, 1, (size_t)len, df_resp_log);
     while (done < (size_t)len) {
         ssize_t n = write(conn->ctx->fd, out + done, (size_t)len - done);
 
@@ -728,6 +799,8 @@ __attribute__((format(printf, 4, 5))) static void df_report(const struct df_cmd 
     df_buf_add(&b, "\n", 1);
     if (ra && rb && ra->n && rb->n && !df_rep_equal(ra, rb))
         df_show_first_difference(&b, ra, rb);
+    if (ra && rb && ra->str && rb->str && !df_rep_equal(ra, rb))
+        df_show_first_byte_difference(&b, ra, rb);
     df_hist_show(&b, df_cur ? df_cur : c);
     printf("%s", b.p);
     fflush(stdout);
@@ -1516,6 +1589,13 @@ static struct {
     long long blk_timeout;       /* ... ended by their own (short) timeout */
     long long blk_unblocked;     /* ... ended by CLIENT UNBLOCK (TIMEOUT or ERROR) */
     long long blk_two;           /* episodes with two clients blocked */
+    long long max_strlen;        /* issue 22: the largest length STRLEN APPEND SETRANGE gave */
+    long long max_get;           /* ... the largest value GET returned, bytes */
+    long long max_bitcount, max_pfcount;
+    long long hll_sparse, hll_dense; /* PFDEBUG ENCODING's answers */
+    long long hll_invalid;       /* INVALIDOBJ errors (a damaged HyperLogLog) */
+    long long hll_nothll;        /* WRONGTYPE: not a valid HyperLogLog string value */
+    long long copies;            /* values copied with GET and SET (DF_COPY) */
 } df_stats;
 
 static const char *const df_enc_names[] = {"int", "embstr", "raw", "listpack", "hashtable",
@@ -1538,7 +1618,16 @@ static void df_note(const struct df_cmd *c, const struct df_rep *r)
     if (r->type == '-') {
         df_stats.errors++;
         df_stats.wrongtype += r->len >= 9 && !memcmp(r->str, "WRONGTYPE", 9);
+        df_stats.hll_invalid += r->len >= 10 && !memcmp(r->str, "INVALIDOBJ", 10);
+        df_stats.hll_nothll += r->len >= 26 && !memcmp(r->str, "WRONGTYPE Key is not a valid", 26);
         return;
+    }
+    if (df_is(c, "GET") && r->str && (long long)r->len > df_stats.max_get)
+        df_stats.max_get = (long long)r->len;
+    df_stats.copies += c->kind == DF_COPY && r->str && !r->null;
+    if (df_is(c, "PFDEBUG") && r->str) {
+        df_stats.hll_sparse += r->len == 6 && !memcmp(r->str, "sparse", 6);
+        df_stats.hll_dense += r->len == 5 && !memcmp(r->str, "dense", 5);
     }
     if (df_is(c, "OBJECT")) {
         int e = DF_ENC_OTHER;
@@ -1557,6 +1646,13 @@ static void df_note(const struct df_cmd *c, const struct df_rep *r)
     for (int i = 0; i < 4; i++)
         if (df_is(c, counts[i]) && v > *maxes[i])
             *maxes[i] = v;
+    if ((df_is(c, "STRLEN") || df_is(c, "APPEND") || df_is(c, "SETRANGE")) &&
+        v > df_stats.max_strlen)
+        df_stats.max_strlen = v;
+    if (df_is(c, "BITCOUNT") && v > df_stats.max_bitcount)
+        df_stats.max_bitcount = v;
+    if (df_is(c, "PFCOUNT") && v > df_stats.max_pfcount)
+        df_stats.max_pfcount = v;
 }
 
 /* Print df_stats. */
@@ -1579,6 +1675,14 @@ static void df_print_stats(void)
                "clients blocked\n",
                df_stats.blk_immediate, df_stats.blk_served, df_stats.blk_timeout,
                df_stats.blk_unblocked, df_stats.blk_two);
+    if (opt.families & DF_STRS22)
+        printf("covered: largest string length %lld, largest GET %lld bytes, values copied "
+               "by GET and SET %lld, largest BITCOUNT %lld, PFCOUNT %lld; PFDEBUG ENCODING "
+               "sparse %lld, dense %lld; INVALIDOBJ errors %lld, not-a-HyperLogLog errors "
+               "%lld\n",
+               df_stats.max_strlen, df_stats.max_get, df_stats.copies, df_stats.max_bitcount,
+               df_stats.max_pfcount, df_stats.hll_sparse, df_stats.hll_dense,
+               df_stats.hll_invalid, df_stats.hll_nothll);
 }
 
 /* A lex command 'c' (DF_LEX): its sorted set (argument c->lex_arg) is read on both
@@ -1609,6 +1713,51 @@ static int df_lex_check(const struct df_cmd *c)
 static int df_run_episode(const struct df_cmd *c);
 static const char *df_episode_text(void);
 
+/* A DF_COPY command 'c' (GET src): the GETs are compared exactly; when both servers
+ * answered the same string, it is SET to c->copy_to on both (a HyperLogLog or bitmap
+ * written by Redis, byte for byte, must read the same on omenkv) and the SETs'
+ * replies compared exactly. 0, 1 or -1 as df_run(). */
+static int df_run_copy(const struct df_cmd *c)
+{
+    struct df_rep *ra, *rb;
+    struct df_cmd set = {0};
+    int same;
+
+    if (df_both(c, &ra, &rb) < 0) {
+        df_report(c, ra, rb, "connection lost");
+        df_rep_free(ra);
+        df_rep_free(rb);
+        return -1;
+    }
+    same = df_rep_equal(ra, rb);
+    if (!same)
+        df_report(c, ra, rb, "replies differ");
+    else
+        df_note(c, ra);
+    if (same && ra->type == '$' && !ra->null) {
+        df_arg(&set, "SET");
+        df_arg(&set, "%s", c->copy_to);
+        df_argb(&set, ra->str, ra->len);
+        df_rep_free(ra);
+        df_rep_free(rb);
+        df_naux++;
+        if (df_both(&set, &ra, &rb) < 0) {
+            df_report(&set, ra, rb, "connection lost");
+            df_rep_free(ra);
+            df_rep_free(rb);
+            df_cmd_clear(&set);
+            return -1;
+        }
+        same = df_rep_equal(ra, rb);
+        if (!same)
+            df_report(&set, ra, rb, "the SET of the value read differs");
+        df_cmd_clear(&set);
+    }
+    df_rep_free(ra);
+    df_rep_free(rb);
+    return !same;
+}
+
 /* Run 'c' on both servers and compare. 0: same; 1: a difference (reported); -1: a
  * connection is gone (reported). */
 static int df_run(const struct df_cmd *c)
@@ -1626,6 +1775,8 @@ static int df_run(const struct df_cmd *c)
         return df_run_random(c);
     if (c->kind == DF_WALK)
         return df_run_walk(c);
+    if (c->kind == DF_COPY)
+        return df_run_copy(c);
     if (c->kind == DF_LEX) {
         int rc = df_lex_check(c);
 
@@ -1751,16 +1902,48 @@ static void df_add_value(struct df_cmd *c)
         df_arg(c, "%s", df_edge_ints[df_below(DF_NELEM(df_edge_ints))]);
 }
 
+/* The families that own a part of the key space once a family of issue 22 is on, in
+ * the order of their parts. */
+static const int df_owners[] = {DF_STRING, DF_HASH, DF_SET,    DF_LIST,
+                                DF_ZSET,   DF_BITMAP, DF_BIGSTR, DF_HLL};
+
+/* The DF_* bits of the families that own a part of the key space now (blocking pops use
+ * the list and sorted-set parts, so they own them too). */
+static int df_owner_bits(void)
+{
+    int fams = opt.families | (opt.families & DF_BLOCK ? DF_LIST | DF_ZSET : 0);
+    int bits = 0;
+
+    for (int i = 0; i < DF_NELEM(df_owners); i++)
+        bits |= fams & df_owners[i];
+    return bits;
+}
+
 /* The first key ('*start') and the number of keys ('*span') of family 'f''s own part of
- * the key space. With none of the list, zset and block families on: thirds for strings,
- * hashes and sets, as issue 20's fuzzer had (its seeds give the same streams); else
- * fifths (strings, hashes, sets, lists, sorted sets; at least 2 keys each, wrapping),
- * blocking pops using the list and sorted-set parts. */
+ * the key space. With none of the list, zset, block and issue 22 families on: thirds
+ * for strings, hashes and sets, as issue 20's fuzzer had (its seeds give the same
+ * streams); with lists, sorted sets or blocking pops but none of issue 22's: fifths
+ * (strings, hashes, sets, lists, sorted sets; at least 2 keys each, wrapping), as issue
+ * 21's had, blocking pops using the list and sorted-set parts; with a family of issue 22
+ * on: one part per family that owns keys (df_owner_bits), in df_owners' order. */
 static void df_slice(int f, long long *start, long long *span)
 {
     long long n = opt.nkeys;
     int part;
 
+    if (opt.families & DF_STRS22) {
+        int bits = df_owner_bits(), nparts = 0;
+
+        part = 0;
+        for (int i = 0; i < DF_NELEM(df_owners); i++) {
+            if (df_owners[i] == f)
+                part = nparts;
+            nparts += (bits & df_owners[i]) != 0;
+        }
+        *start = part * n / nparts;
+        *span = n / nparts >= 2 ? n / nparts : n >= 2 ? 2 : 1;
+        return;
+    }
     if (!(opt.families & (DF_LIST | DF_ZSET | DF_BLOCK))) {
         *span = n >= 3 ? n / 3 : n;
         *start = f == DF_HASH ? n / 3 : f == DF_SET ? 2 * n / 3 : 0;
@@ -3053,6 +3236,614 @@ static void df_block_end(struct df_cmd *c, int zset)
     df_ep.unblock = df_chance(100) ? 0 : df_chance(350) ? 2 : 1;
 }
 
+/* PUBLISH / SPUBLISH channel message */
+static void g_publish(struct df_cmd *c, const char *name)
+{
+    df_name(c, name);
+    df_arg(c, "ch%d", (int)df_below(4));
+    df_add_value(c);
+}
+
+/* PUBSUB <subcommand> [channel or pattern ...], now and then of the wrong arity or an
+ * unknown subcommand, in any case. */
+static void g_pubsub(struct df_cmd *c, const char *name)
+{
+    static const char *const subs[] = {"CHANNELS", "numsub", "NumPat", "SHARDCHANNELS",
+                                       "shardnumsub", "help", "nosuch"};
+    int extra = (int)df_below(4);
+
+    df_name(c, name);
+    df_arg(c, "%s", subs[df_below(7)]);
+    for (int i = 0; i < extra; i++)
+        df_arg(c, df_below(3) ? "ch%d" : "c*%d", (int)df_below(4));
+}
+
+/* ---- bitmaps, large strings and HyperLogLogs (issue 22) ----
+ * omenkv keeps a string longer than string-fragment-threshold (the harness sets 256) as
+ * fragments of 4096 bytes (store/format.h, FMT_FRAG_BYTES), so the offsets, ranges and
+ * lengths below gather on both sides of the multiples of 4096 bytes (32768 bits), of the
+ * threshold, of 44 bytes (embstr) and of 12304 (a dense HyperLogLog), and writes stay
+ * below DF_BIG_MAX bytes: a larger valid offset would make both servers allocate up to
+ * 512 MB (reads, which allocate nothing, also get offsets up to 2^32 - 1). */
+#define DF_FRAG 4096                /* omenkv's fragment, bytes */
+#define DF_BIG_MAX (11 * DF_FRAG)   /* writes end below this byte */
+#define DF_HUGE (5 << 19)           /* ... but for a rare SET or SETBIT below 2.5 MB: omenkv
+                                     * streams a GET of a value over 1 MB */
+#define DF_HLL_REGS 16384           /* registers of a HyperLogLog */
+#define DF_HLL_DENSE (16 + 12288)   /* bytes of a dense one: header, 6 bits a register */
+
+/* A key whose value a rare write just made 1 MB or more (DF_HUGE): the stream's next
+ * command is a GET of it (the keys family would often delete it first), "" if none. */
+static char df_follow[32];
+
+/* Ask for a GET of the key at argument 1 of 'c' next (see df_follow). */
+static void df_follow_key(const struct df_cmd *c)
+{
+    if (c->argc > 1 && c->lens[1] < sizeof(df_follow))
+        snprintf(df_follow, sizeof(df_follow), "%s", c->argv[1]);
+}
+
+/* A byte position: near a boundary (-8..+8 around k x 4096, 256, 44, 12304, 16384), or
+ * anywhere below DF_BIG_MAX. Never negative. */
+static long long df_near_boundary(void)
+{
+    static const long long others[] = {256, 256, 44, 12304, 16384, 512};
+    long long r = df_below(100), base, v;
+
+    if (r < 45)
+        base = DF_FRAG * df_below(11);
+    else if (r < 65)
+        base = others[df_below(DF_NELEM(others))];
+    else
+        return df_below(DF_BIG_MAX);
+    v = base + df_below(17) - 8;
+    return v < 0 ? 0 : v;
+}
+
+/* Append a value of 'len' bytes made of runs of lowercase text, zero bytes (a fragment
+ * all zero has no record in omenkv), 0xff bytes and random bytes. */
+static void df_add_big(struct df_cmd *c, size_t len)
+{
+    char *buf = malloc(len + 1);
+    size_t at = 0;
+
+    while (at < len) {
+        size_t run = 1 + (size_t)df_below(df_chance(300) ? 6000 : 300);
+        long long kind = df_below(100);
+
+        run = run < len - at ? run : len - at;
+        if (kind < 55)
+            df_text(buf + at, run);
+        else if (kind < 80)
+            memset(buf + at, 0, run);
+        else if (kind < 88)
+            memset(buf + at, 0xff, run);
+        else
+            for (size_t i = 0; i < run; i++)
+                buf[at + i] = (char)df_below(256);
+        at += run;
+    }
+    df_argb(c, buf, len);
+    free(buf);
+}
+
+/* A length for a value SET whole: small, near a boundary, or any below DF_BIG_MAX; one
+ * time in 500, 1 to 2.5 MB. */
+static size_t df_big_len(void)
+{
+    long long r = df_below(100);
+
+    if (df_chance(2))
+        return (size_t)((1 << 20) + df_below(DF_HUGE - (1 << 20)));
+    if (r < 25)
+        return (size_t)df_below(65);
+    if (r < 70)
+        return (size_t)df_near_boundary();
+    return (size_t)df_below(DF_BIG_MAX);
+}
+
+/* SET key <large value> [GET|KEEPTTL|NX|XX], GETSET key <large value> */
+static void g_bs_set(struct df_cmd *c, const char *name)
+{
+    static const char *const flags[] = {"GET", "GET", "KEEPTTL", "NX", "XX"};
+    size_t len = df_big_len();
+
+    g_key(c, name);
+    df_add_big(c, len);
+    if (len >= 1 << 20)
+        df_follow_key(c);
+    if (name[0] == 'S' && df_chance(250))
+        df_arg(c, "%s", flags[df_below(DF_NELEM(flags))]);
+}
+
+/* APPEND key value: mostly short (a value grows across the boundaries step by step),
+ * sometimes up to 5000 bytes, rarely up to DF_BIG_MAX. */
+static void g_bs_append(struct df_cmd *c, const char *name)
+{
+    long long r = df_below(100);
+
+    g_key(c, name);
+    df_add_big(c, (size_t)(r < 50 ? df_below(65) : r < 80 ? df_below(600)
+                           : r < 97 ? df_below(5000) : df_near_boundary()));
+}
+
+/* SETRANGE key offset value: offsets near the boundaries, values short or long enough to
+ * span fragments; now and then an offset Redis refuses (or one at the 512 MB limit with
+ * an empty value, which allocates nothing). */
+static void g_bs_setrange(struct df_cmd *c, const char *name)
+{
+    static const char *const odd[] = {"-1", "abc", "536870912", "9223372036854775807", "",
+                                      "1.5", "+1", "536870911"};
+    long long r = df_below(1000), len;
+
+    g_key(c, name);
+    if (r < 850)
+        df_arg(c, "%lld", df_near_boundary());
+    else if (r < 950)
+        df_arg(c, "%lld", df_below(300));
+    else
+        df_arg(c, "%s", odd[df_below(DF_NELEM(odd))]);
+    r = df_below(100);
+    len = r < 10 ? 0 : r < 50 ? df_below(17) : r < 85 ? df_below(600) : df_below(5000);
+    if (!strcmp(c->argv[2], "536870911"))
+        len = 0; /* one byte more would be a 512 MB value: "" only (nothing is written) */
+    else if (!strcmp(c->argv[2], "536870912") || !strcmp(c->argv[2], "9223372036854775807"))
+        len = len ? 1 : 0; /* past the limit: an error before any allocation, or "" */
+    df_add_big(c, (size_t)len);
+}
+
+/* Append a GETRANGE/SUBSTR bound: near a boundary, of either sign, or an extreme; rarely
+ * not a number. */
+static void df_add_str_bound(struct df_cmd *c)
+{
+    static const char *const odd[] = {"9223372036854775807", "-9223372036854775808", "x",
+                                      "1.5", ""};
+    long long r = df_below(1000), v = df_near_boundary();
+
+    if (r < 700)
+        df_arg(c, "%lld", v);
+    else if (r < 950)
+        df_arg(c, "%lld", -v - 1);
+    else if (r < 985)
+        df_arg(c, "%s", odd[df_below(2)]);
+    else
+        df_arg(c, "%s", odd[df_below(DF_NELEM(odd))]);
+}
+
+/* GETRANGE SUBSTR key start end */
+static void g_bs_getrange(struct df_cmd *c, const char *name)
+{
+    g_key(c, name);
+    df_add_str_bound(c);
+    df_add_str_bound(c);
+}
+
+/* GET src, then SET dst <what GET answered> (DF_COPY): the value read from Redis goes
+ * back into both servers. */
+static void g_copyval(struct df_cmd *c, const char *name)
+{
+    struct df_cmd dst = {0};
+
+    df_name(c, name);
+    df_add_key(c);
+    df_add_key(&dst);
+    snprintf(c->copy_to, sizeof(c->copy_to), "%s", dst.argv[0]);
+    df_cmd_clear(&dst);
+    c->kind = DF_COPY;
+}
+
+/* ---- bitmaps ---- */
+
+/* Append a bit offset: near a fragment boundary in bits, small, or (reads only, see
+ * above) far up to 2^32 - 1; now and then one Redis refuses. */
+static void df_add_bitoff(struct df_cmd *c, int write)
+{
+    static const char *const bad[] = {"-1", "abc", "4294967296", "9223372036854775807", "",
+                                      "1.5", " 1", "+1", "-0", "01", "18446744073709551616"};
+    static const char *const far[] = {"4294967295", "4294967294", "4294967288", "536870912",
+                                      "3000000000"};
+    long long r = df_below(1000), v;
+
+    if (r < 700) {
+        v = df_near_boundary() * 8 + df_below(17) - 8;
+        df_arg(c, "%lld", v < 0 ? 0 : v);
+    } else if (r < 702) {
+        df_arg(c, "%lld", df_below(DF_HUGE * 8LL)); /* a bitmap past 1 MB (see DF_HUGE) */
+        if (write)
+            df_follow_key(c);
+    } else if (r < 920) {
+        df_arg(c, "%lld", df_below(300));
+    } else if (r < 960 && !write) {
+        df_arg(c, "%s", far[df_below(DF_NELEM(far))]);
+    } else {
+        df_arg(c, "%s", bad[df_below(DF_NELEM(bad))]);
+    }
+}
+
+/* SETBIT key offset 0|1 */
+static void g_setbit(struct df_cmd *c, const char *name)
+{
+    static const char *const odd[] = {"2", "-1", "abc", "", "01", "1 ", "+1", "10"};
+
+    g_key(c, name);
+    df_add_bitoff(c, 1);
+    if (df_chance(960))
+        df_arg(c, "%s", df_chance(650) ? "1" : "0");
+    else
+        df_arg(c, "%s", odd[df_below(DF_NELEM(odd))]);
+}
+
+/* GETBIT key offset */
+static void g_getbit(struct df_cmd *c, const char *name)
+{
+    g_key(c, name);
+    df_add_bitoff(c, 0);
+}
+
+/* Append a BITCOUNT/BITPOS bound, in bytes or ('bits') in bits: near a boundary, of
+ * either sign, an extreme, rarely not a number. */
+static void df_add_bit_bound(struct df_cmd *c, int bits)
+{
+    static const char *const odd[] = {"9223372036854775807", "-9223372036854775808", "abc",
+                                      "", "1.5", "-0"};
+    long long r = df_below(1000), v = df_near_boundary();
+
+    if (bits)
+        v = v * 8 + df_below(17) - 8;
+    v = v < 0 ? 0 : v;
+    if (r < 700)
+        df_arg(c, "%lld", v);
+    else if (r < 960)
+        df_arg(c, "%lld", -v - 1);
+    else if (r < 985)
+        df_arg(c, "%s", odd[df_below(2)]);
+    else
+        df_arg(c, "%s", odd[df_below(DF_NELEM(odd))]);
+}
+
+/* The unit of a BITCOUNT/BITPOS range to append after its bounds, or NULL for none;
+ * '*bits' says whether the bounds count bits. */
+static const char *df_pick_bit_unit(int *bits)
+{
+    static const char *const odd[] = {"bit", "Byte", "bits", "BAD", ""};
+    long long r = df_below(100);
+    const char *u;
+
+    *bits = 0;
+    if (r < 40)
+        return NULL;
+    if (r < 62)
+        return "BYTE";
+    u = r < 94 ? "BIT" : odd[df_below(DF_NELEM(odd))];
+    *bits = strlen(u) == 3 && !strncasecmp(u, "bit", 3);
+    return u;
+}
+
+/* BITCOUNT key [start end [BYTE|BIT]], now and then with a start alone (an error) */
+static void g_bitcount(struct df_cmd *c, const char *name)
+{
+    long long r = df_below(100);
+    const char *unit;
+    int bits;
+
+    g_key(c, name);
+    if (r < 15)
+        return;
+    if (r < 18) {
+        df_add_bit_bound(c, 0);
+        return;
+    }
+    unit = df_pick_bit_unit(&bits);
+    df_add_bit_bound(c, bits);
+    df_add_bit_bound(c, bits);
+    if (unit)
+        df_arg(c, "%s", unit);
+}
+
+/* BITPOS key bit [start [end [BYTE|BIT]]] */
+static void g_bitpos(struct df_cmd *c, const char *name)
+{
+    static const char *const odd[] = {"2", "-1", "abc", "", "01"};
+    long long r = df_below(100);
+    const char *unit;
+    int bits;
+
+    g_key(c, name);
+    if (df_chance(960))
+        df_arg(c, "%s", df_below(2) ? "1" : "0");
+    else
+        df_arg(c, "%s", odd[df_below(DF_NELEM(odd))]);
+    if (r < 25)
+        return;
+    if (r < 45) {
+        df_add_bit_bound(c, 0);
+        return;
+    }
+    unit = df_pick_bit_unit(&bits);
+    df_add_bit_bound(c, bits);
+    df_add_bit_bound(c, bits);
+    if (unit)
+        df_arg(c, "%s", unit);
+}
+
+/* BITOP op dest src [src ...]: AND OR XOR with 1 to 4 sources, NOT with one (now and
+ * then two: an error), rarely an unknown operation; sources missing, of other types, or
+ * the destination itself come up on their own. */
+static void g_bitop(struct df_cmd *c, const char *name)
+{
+    static const char *const ops[] = {"AND", "OR", "XOR", "NOT", "and", "Or", "xor", "not"};
+    long long r = df_below(100), n;
+
+    df_name(c, name);
+    if (r < 98)
+        df_arg(c, "%s", ops[df_below(DF_NELEM(ops))]);
+    else
+        df_arg(c, "%s", df_below(2) ? "NAND" : "");
+    n = !strcasecmp(c->argv[1], "NOT") ? 1 + df_chance(40) : 1 + df_below(4);
+    df_add_key(c); /* the destination */
+    while (n-- > 0)
+        df_add_key(c);
+}
+
+/* Append a BITFIELD type: i1..i64 or u1..u63, often a common width; now and then one
+ * Redis refuses. */
+static void df_add_bf_type(struct df_cmd *c, int *bits, int *sign)
+{
+    static const int common[] = {1, 8, 16, 32, 63, 64};
+    static const char *const bad[] = {"u64", "i65", "u0", "i0", "x8", "U8", "I8", "u", "i",
+                                      "u-1", "u08", "i 8", "", "u65", "i100"};
+
+    *sign = (int)df_below(2);
+    *bits = df_chance(300) ? common[df_below(DF_NELEM(common))] : 1 + (int)df_below(64);
+    if (!*sign && *bits == 64)
+        *bits = 63;
+    if (df_chance(960)) {
+        df_arg(c, "%c%d", *sign ? 'i' : 'u', *bits);
+    } else {
+        df_arg(c, "%s", bad[df_below(DF_NELEM(bad))]);
+        *bits = 8;
+    }
+}
+
+/* Append a BITFIELD offset for a field of 'bits' bits: plain (df_add_bitoff), or "#n"
+ * (n fields of that width in); now and then a bad one. */
+static void df_add_bf_offset(struct df_cmd *c, int bits, int write)
+{
+    static const char *const bad[] = {"#", "#-1", "#abc", "# 1", "#4294967296", "#1.5"};
+    long long r = df_below(100);
+
+    if (r < 78)
+        df_add_bitoff(c, write);
+    else if (r < 97)
+        df_arg(c, "#%lld", df_chance(700) ? df_below(40) : df_below(DF_BIG_MAX * 8 / bits));
+    else
+        df_arg(c, "%s", bad[df_below(DF_NELEM(bad))]);
+}
+
+/* Append a BITFIELD value or increment for a field of 'bits' bits and 'sign': small,
+ * at the field's limits and just past them, the 64-bit limits, rarely not a number. */
+static void df_add_bf_value(struct df_cmd *c, int bits, int sign)
+{
+    static const char *const odd[] = {"9223372036854775807", "-9223372036854775808", "abc",
+                                      "1.5", "9223372036854775808", "", "-0"};
+    long long r = df_below(1000);
+
+    if (r < 650) {
+        df_arg(c, "%lld", df_below(601) - 300);
+    } else if (r < 900) {
+        /* the field's range: [-2^(bits-1), 2^(bits-1) - 1] signed, [0, 2^bits - 1] not;
+         * its ends and one past them */
+        int mag = bits - sign;
+        long long top = mag >= 63 ? 0 : (long long)((1ULL << mag) - 1);
+        long long lo = sign ? -top - 1 : 0, pick = df_below(4);
+
+        if (mag >= 63)
+            df_arg(c, "%s", odd[df_below(2)]);
+        else
+            df_arg(c, "%lld", pick == 0 ? top : pick == 1 ? top + 1 : pick == 2 ? lo : lo - 1);
+    } else if (r < 980) {
+        df_arg(c, "%s", odd[df_below(2)]);
+    } else {
+        df_arg(c, "%s", odd[df_below(DF_NELEM(odd))]);
+    }
+}
+
+/* BITFIELD key [GET|SET|INCRBY|OVERFLOW ...] (1 to 4 of them) and BITFIELD_RO key
+ * [GET ...]: random types, offsets, values and overflow modes; now and then one Redis
+ * refuses, a subcommand cut short, or (BITFIELD_RO) a write. */
+static void g_bitfield(struct df_cmd *c, const char *name)
+{
+    static const char *const ovf[] = {"WRAP", "SAT", "FAIL", "wrap", "Sat", "fail", "BAD"};
+    int ro = strlen(name) > 8, bits, sign;
+    long long n = df_below(100) < 10 ? 0 : 1 + df_below(4);
+
+    g_key(c, name);
+    while (n-- > 0) {
+        long long r = df_below(100);
+
+        if (ro && r < 92)
+            r = 0; /* BITFIELD_RO: GET, now and then something else (an error) */
+        if (r < 35) {
+            df_arg(c, "%s", df_chance(900) ? "GET" : "get");
+            df_add_bf_type(c, &bits, &sign);
+            df_add_bf_offset(c, bits, 0);
+        } else if (r < 85) {
+            int set = r < 60;
+
+            df_arg(c, "%s", set ? "SET" : "INCRBY");
+            df_add_bf_type(c, &bits, &sign);
+            df_add_bf_offset(c, bits, 1);
+            df_add_bf_value(c, bits, sign);
+        } else if (r < 97) {
+            df_arg(c, "OVERFLOW");
+            df_arg(c, "%s", ovf[df_below(DF_NELEM(ovf) - (df_chance(950) ? 1 : 0))]);
+        } else if (r < 99) {
+            df_arg(c, "%s", df_below(2) ? "GET" : "SET"); /* cut short: a syntax error */
+            df_add_bf_type(c, &bits, &sign);
+            return;
+        } else {
+            df_arg(c, "FOO");
+        }
+    }
+}
+
+/* ---- HyperLogLogs ---- */
+
+/* Append a PFADD element: from a small space (repeats, registers that stop changing),
+ * new ones, odd strings, long ones. */
+static void df_add_hll_elem(struct df_cmd *c)
+{
+    char buf[256];
+    long long r = df_below(100);
+
+    if (r < 45)
+        df_arg(c, "e%lld", df_below(300));
+    else if (r < 90)
+        df_arg(c, "u%llu", (unsigned long long)(df_rand() % 1000000000));
+    else if (r < 95)
+        df_arg(c, "%s", df_odd_strings[df_below(DF_NELEM(df_odd_strings))]);
+    else
+        df_argb(c, buf, df_text(buf, (size_t)(65 + df_below(150))));
+}
+
+/* PFADD key [element ...]: none (creates the key), a few, or a batch of 20 to 200 (a
+ * sparse HyperLogLog grows past hll-sparse-max-bytes into the dense encoding). */
+static void g_pfadd(struct df_cmd *c, const char *name)
+{
+    long long r = df_below(100), n = r < 5 ? 0 : r < 82 ? 1 + df_below(5) : 20 + df_below(181);
+
+    g_key(c, name);
+    while (n-- > 0)
+        df_add_hll_elem(c);
+}
+
+/* PFCOUNT key [key ...] (one key mostly: that one writes the cached cardinality back) */
+static void g_pfcount(struct df_cmd *c, const char *name)
+{
+    long long n = df_chance(700) ? 1 : 2 + df_below(3);
+
+    df_name(c, name);
+    while (n-- > 0)
+        df_add_key(c);
+}
+
+/* PFMERGE dest [src ...] (0 to 3 sources) */
+static void g_pfmerge(struct df_cmd *c, const char *name)
+{
+    long long n = df_below(4);
+
+    g_key(c, name);
+    while (n-- > 0)
+        df_add_key(c);
+}
+
+/* PFDEBUG GETREG|DECODE|ENCODING|TODENSE key; now and then an unknown subcommand or an
+ * extra argument. */
+static void g_pfdebug(struct df_cmd *c, const char *name)
+{
+    static const char *const subs[] = {"GETREG", "ENCODING", "ENCODING", "DECODE", "TODENSE",
+                                       "getreg", "encoding"};
+    long long r = df_below(100);
+
+    df_name(c, name);
+    df_arg(c, "%s", r < 97 ? subs[df_below(DF_NELEM(subs))] : "FOO");
+    df_add_key(c);
+    if (df_chance(20))
+        df_arg(c, "x");
+}
+
+/* SETRANGE key offset bytes on a HyperLogLog: 1 to 3 bytes in its header (magic,
+ * encoding, cached cardinality), its first registers or opcodes, near the end of a
+ * dense one, or anywhere in it; APPEND of a byte (a dense one of the wrong length). */
+static void g_hll_damage(struct df_cmd *c, const char *name)
+{
+    char bytes[3];
+    long long r = df_below(100), off, n = 1 + df_below(3);
+
+    g_key(c, name);
+    if (name[0] == 'A') {
+        df_argb(c, "x", 1);
+        return;
+    }
+    off = r < 40 ? df_below(16) : r < 70 ? 16 + df_below(24)
+          : r < 80 ? DF_HLL_DENSE - 4 + df_below(8) : 16 + df_below(DF_HLL_DENSE - 16);
+    df_arg(c, "%lld", off);
+    for (long long i = 0; i < n; i++) {
+        long long k = df_below(10);
+
+        bytes[i] = (char)(k == 0 ? 0 : k == 1 ? 0xff : k == 2 ? 0x7f : k == 3 ? 0x80
+                                                                       : df_below(256));
+    }
+    df_argb(c, bytes, (size_t)n);
+}
+
+/* A HyperLogLog value written by hand, as an application restoring one would: the
+ * "HYLL" header (encoding, three unused bytes, the cached cardinality: 8 bytes little
+ * endian, the top bit of the last one set when it is stale), then a sparse body of
+ * opcodes (ZERO 00xxxxxx: xxxxxx+1 zero registers; XZERO 01xxxxxx yyyyyyyy: 14 bits + 1;
+ * VAL 1vvvvvxx: xx+1 registers of value vvvvv+1) covering the 16384 registers, or a
+ * dense body of 12288 bytes (6 bits a register). Now and then a broken one: a sparse
+ * body covering too few or too many registers, a dense one a byte short or long, an
+ * unknown encoding, a bad magic, a header cut short. SET key <it>. */
+static void g_hll_craft(struct df_cmd *c, const char *name)
+{
+    char *buf = malloc(DF_HLL_DENSE + 64);
+    size_t len = 16;
+    long long r = df_below(100), shape = df_below(100);
+    int dense = shape < 30;
+
+    g_key(c, name);
+    memcpy(buf, "HYLL", 4);
+    buf[4] = (char)(dense ? 0 : 1);
+    buf[5] = buf[6] = buf[7] = 0;
+    for (int i = 8; i < 16; i++)
+        buf[i] = (char)(df_chance(300) ? df_below(256) : 0);
+    if (df_chance(600))
+        buf[15] |= (char)0x80; /* the cached cardinality is stale */
+    else
+        buf[15] &= 0x7f;
+    if (dense) {
+        long long mode = df_below(3); /* random registers, a few set, all zero */
+
+        for (size_t i = 0; i < 12288; i++)
+            buf[16 + i] = (char)(mode == 0 ? df_below(256)
+                                 : mode == 1 && df_chance(20) ? df_below(256) : 0);
+        len = DF_HLL_DENSE;
+        if (r < 4)
+            len--; /* a byte short */
+        else if (r < 8)
+            buf[len++] = 'x'; /* a byte long */
+    } else {
+        long long left = DF_HLL_REGS + (r < 8 ? (df_below(2) ? 1 : -1) * (1 + df_below(100))
+                                              : 0);
+
+        while (left > 0 && len < DF_HLL_DENSE) {
+            long long k = df_below(100), run;
+
+            if (k < 30) {
+                run = 1 + df_below(left < 16384 ? left : 16384);
+                buf[len++] = (char)(0x40 | ((run - 1) >> 8));
+                buf[len++] = (char)((run - 1) & 0xff);
+            } else if (k < 55) {
+                run = 1 + df_below(left < 64 ? left : 64);
+                buf[len++] = (char)(run - 1);
+            } else {
+                run = 1 + df_below(left < 4 ? left : 4);
+                buf[len++] = (char)(0x80 | (df_below(32) << 2) | (run - 1));
+            }
+            left -= run;
+        }
+    }
+    if (r >= 8 && r < 11)
+        buf[4] = (char)(r == 8 ? 2 : 0xff);
+    else if (r == 11)
+        buf[3] = 'l';
+    else if (r == 12)
+        len = (size_t)df_below(16);
+    df_argb(c, buf, len);
+    free(buf);
+}
+
 /* One row per command: its family, weight within the family, Redis' arity (for the
  * wrong-arity mutation; 0: never mutated) and generator. */
 struct df_gen {
@@ -3172,6 +3963,10 @@ static const struct df_gen df_gens[] = {
     {"ZSCAN", DF_ZSET, 2, -3, g_xscan},
     /* SORT and SORT_RO (issue 21) are not fuzzed yet: they belong here, in a family of
      * their own; SORT ... STORE then serves blocked pops too (df_gen_serve). */
+    /* pub/sub, with nobody subscribed */
+    {"PUBLISH", DF_PUBSUB, 4, 3, g_publish},
+    {"SPUBLISH", DF_PUBSUB, 2, 3, g_publish},
+    {"PUBSUB", DF_PUBSUB, 4, -2, g_pubsub},
     /* blocking pops: each an episode on the blockers, served from the stream's connection */
     {"BLPOP", DF_BLOCK, 5, -3, g_bpop},
     {"BRPOP", DF_BLOCK, 4, -3, g_bpop},
@@ -3181,6 +3976,41 @@ static const struct df_gen df_gens[] = {
     {"BZPOPMIN", DF_BLOCK, 4, -3, g_bpop},
     {"BZPOPMAX", DF_BLOCK, 3, -3, g_bpop},
     {"BZMPOP", DF_BLOCK, 3, -5, g_bmpop},
+    /* large strings (issue 22): values across the fragment threshold and boundaries */
+    {"SET", DF_BIGSTR, 5, -3, g_bs_set},
+    {"GETSET", DF_BIGSTR, 1, 3, g_bs_set},
+    {"APPEND", DF_BIGSTR, 6, 3, g_bs_append},
+    {"SETRANGE", DF_BIGSTR, 8, 4, g_bs_setrange},
+    {"GETRANGE", DF_BIGSTR, 6, 4, g_bs_getrange},
+    {"SUBSTR", DF_BIGSTR, 1, 4, g_bs_getrange},
+    {"STRLEN", DF_BIGSTR, 3, 2, g_key},
+    {"GET", DF_BIGSTR, 4, 2, g_key},
+    {"GET", DF_BIGSTR, 2, 0, g_copyval},
+    {"GETDEL", DF_BIGSTR, 1, 2, g_key},
+    /* bitmaps (issue 22) */
+    {"SETBIT", DF_BITMAP, 14, 4, g_setbit},
+    {"GETBIT", DF_BITMAP, 6, 3, g_getbit},
+    {"BITCOUNT", DF_BITMAP, 6, -2, g_bitcount},
+    {"BITPOS", DF_BITMAP, 6, -3, g_bitpos},
+    {"BITOP", DF_BITMAP, 4, -4, g_bitop},
+    {"BITFIELD", DF_BITMAP, 8, -2, g_bitfield},
+    {"BITFIELD_RO", DF_BITMAP, 3, -2, g_bitfield},
+    {"GET", DF_BITMAP, 3, 2, g_key},
+    {"STRLEN", DF_BITMAP, 1, 2, g_key},
+    {"SET", DF_BITMAP, 1, -3, g_bs_set},
+    {"GET", DF_BITMAP, 1, 0, g_copyval},
+    /* HyperLogLogs (issue 22); PFSELFTEST is left out: it takes Redis about a second */
+    {"PFADD", DF_HLL, 12, -2, g_pfadd},
+    {"PFCOUNT", DF_HLL, 8, -2, g_pfcount},
+    {"PFMERGE", DF_HLL, 4, -2, g_pfmerge},
+    {"PFDEBUG", DF_HLL, 4, 3, g_pfdebug},
+    {"GET", DF_HLL, 3, 2, g_key},
+    {"GET", DF_HLL, 3, 0, g_copyval},
+    {"SET", DF_HLL, 2, -3, g_hll_craft},
+    {"SETRANGE", DF_HLL, 2, 4, g_hll_damage},
+    {"APPEND", DF_HLL, 1, 3, g_hll_damage},
+    {"SETBIT", DF_HLL, 1, 4, g_setbit},
+    {"DEL", DF_HLL, 2, -2, g_key},
     /* generic key commands */
     {"DEL", DF_KEYS, 4, -2, g_keys},
     {"UNLINK", DF_KEYS, 1, -2, g_keys},
@@ -3493,30 +4323,6 @@ static int df_await(struct df_conn *main, struct df_conn *blk)
     return got;
 }
 
-/* After a command that may have made a blocked client's key ready (the serving command,
- * or a second blocking command such as BRPOPLPUSH pushing onto the first one's key):
- * wait (up to 2 s) for those of A's first 'upto' blockers that B has served. Redis
- * serves blocked clients before it answers the next command, so once B answers INFO its
- * served blockers' replies are already in their sockets; omenkv serves a blocked client
- * on that client's own worker, just after the command that made its key ready (README,
- * deliberate differences), so the fuzzer gives it that moment before the next command
- * of the episode, and the comparison of what was served and of the keys afterwards
- * stays exact. */
-static void df_await_served(int upto)
-{
-    struct df_cmd info = {0};
-    struct df_rep *r;
-
-    df_arg(&info, "INFO");
-    df_arg(&info, "clients");
-    r = df_aux1(&cb, &info);
-    df_rep_free(r);
-    df_cmd_clear(&info);
-    for (int i = 0; i < upto; i++)
-        if (df_readable(&cb_blk[i], 0))
-            df_readable(&ca_blk[i], 2000);
-}
-
 /* Count how blocker 'i''s agreed reply 'r' came: 'imm' it was there before anything was
  * served, 'unblocked' CLIENT UNBLOCK found it blocked. */
 static void df_note_blocker(const struct df_rep *r, int imm, int unblocked)
@@ -3582,18 +4388,17 @@ static int df_run_episode(const struct df_cmd *c)
             df_rep_b = &cb;
             return -1;
         }
-        if (i > 0) /* blocker i may have served an earlier one (BRPOPLPUSH onto its key) */
-            df_await_served(i);
         imm[i] = df_readable(&ca_blk[i], 0);
     }
     df_stats.blk_two += df_ep.nblk == 2;
     if (!df_ep.wait) {
         struct df_cmd barrier = {0};
 
+        /* Both servers have served the blocked clients before they answer it (a
+         * served client's reply may reach its socket a moment later: it is awaited
+         * below, after CLIENT UNBLOCK, which says 0 for a served client). */
         if (df_ep.serve.argc)
             rc = df_step(&df_ep.serve, rc);
-        if (rc >= 0)
-            df_await_served(df_ep.nblk);
         if (rc >= 0 && df_ep.nkeys) {
             df_arg(&barrier, "EXISTS");
             for (int k = 0; k < df_ep.nkeys; k++)
@@ -3894,6 +4699,7 @@ static int df_debug_check(void)
 static int df_reset(void)
 {
     memset(&df_ph, 0, sizeof(df_ph));
+    df_follow[0] = '\0';
     if (df_run_words(DF_EXACT, "FLUSHALL", NULL) != 0)
         return -1;
     if (df_run_words(DF_EXACT, "SELECT", "0") != 0)
@@ -3921,7 +4727,9 @@ static int df_parse_families(const char *v)
         const char *name;
         int bit;
     } fams[] = {{"string", DF_STRING}, {"hash", DF_HASH}, {"set", DF_SET}, {"keys", DF_KEYS},
-                {"list", DF_LIST},     {"zset", DF_ZSET}, {"block", DF_BLOCK}, {"all", DF_ALL}};
+                {"list", DF_LIST},     {"zset", DF_ZSET}, {"block", DF_BLOCK},
+                {"pubsub", DF_PUBSUB}, {"bitmap", DF_BITMAP}, {"bigstr", DF_BIGSTR},
+                {"hll", DF_HLL},       {"all", DF_ALL}};
     int bits = 0;
 
     for (const char *p = v; *p;) {
@@ -3937,7 +4745,7 @@ static int df_parse_families(const char *v)
         }
         if (!found) {
             fprintf(stderr, "omenkv-difffuzz: --families takes string, hash, set, keys, "
-                            "list, zset, block or all\n");
+                            "list, zset, block, pubsub, bitmap, bigstr, hll or all\n");
             exit(2);
         }
         if (!e)
@@ -3949,9 +4757,10 @@ static int df_parse_families(const char *v)
 
 int main(int argc, char **argv)
 {
-    static const char *const famnames[] = {"string", "hash", "set", "keys",
-                                           "list",   "zset", "block"};
-    char fams[64] = "";
+    static const char *const famnames[] = {"string", "hash",   "set",    "keys",
+                                           "list",   "zset",   "block",  "pubsub",
+                                           "bitmap", "bigstr", "hll"};
+    char fams[128] = "";
     int fatal = 0, enabled = 0;
 
     opt.seed = (uint64_t)time(NULL) ^ ((uint64_t)getpid() << 16);
@@ -3992,6 +4801,8 @@ int main(int argc, char **argv)
             opt.max_diffs = (int)df_num(a, v);
         else if (!strcmp(a, "--exclude"))
             opt.exclude = v;
+        else if (!strcmp(a, "--resp-log"))
+            opt.resp_log = v;
         else if (!strcmp(a, "--check-every"))
             opt.check_every = df_num(a, v);
         else if (!strcmp(a, "--debug-check"))
@@ -4006,6 +4817,13 @@ int main(int argc, char **argv)
             df_usage();
             return 2;
         }
+    }
+    if (opt.nkeys == 0 && opt.families & DF_STRS22) { /* three keys per part, at least 6 */
+        int bits = df_owner_bits();
+
+        for (int i = 0; i < DF_NELEM(df_owners); i++)
+            opt.nkeys += bits & df_owners[i] ? 3 : 0;
+        opt.nkeys = opt.nkeys < 6 ? 6 : opt.nkeys;
     }
     if (opt.nkeys == 0) /* five parts of two keys each once lists or sorted sets are on */
         opt.nkeys = opt.families & (DF_LIST | DF_ZSET | DF_BLOCK) ? 10 : 8;
@@ -4026,6 +4844,10 @@ int main(int argc, char **argv)
         if (opt.families & (1 << f))
             snprintf(fams + strlen(fams), sizeof(fams) - strlen(fams), "%s%s", fams[0] ? "," : "",
                      famnames[f]);
+    if (opt.resp_log && !(df_resp_log = fopen(opt.resp_log, "w"))) {
+        fprintf(stderr, "omenkv-difffuzz: cannot write %s: %s\n", opt.resp_log, strerror(errno));
+        return 2;
+    }
     signal(SIGPIPE, SIG_IGN); /* a server that closed the connection: write() fails */
     ca.addr = opt.a;
     cb.addr = opt.b;
@@ -4056,8 +4878,13 @@ int main(int argc, char **argv)
             memset(&df_ph, 0, sizeof(df_ph));
             rc = df_run_words(DF_EXACT, "FLUSHDB", NULL);
         } else {
-            if (!df_phase_cmd(&c))
+            if (df_follow[0]) {
+                df_arg(&c, "GET");
+                df_arg(&c, "%s", df_follow);
+                df_follow[0] = '\0';
+            } else if (!df_phase_cmd(&c)) {
                 df_gen_random(&c);
+            }
             rc = df_run(&c);
             if (rc == 0 && c.argc == 2 && c.lens[0] == 6 && !strcasecmp(c.argv[0], "SELECT") &&
                 (!strcmp(c.argv[1], "0") || !strcmp(c.argv[1], "1")))

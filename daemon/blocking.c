@@ -1,48 +1,62 @@
-/* blocking.c - parked clients of the blocking pops and the registry that wakes them: a
+/* blocking.c - parked clients of the blocking pops and the registry that serves them: a
  * hash table of the (db, key) pairs clients wait on, each with the FIFO of its waiters in
- * the order they blocked, under one mutex held only for list operations. It sits beside
- * the command path: a handler (cmd_list.c, cmd_sorted_set.c) that finds nothing to pop
- * calls blocking_end(), which parks the client here; the store's touch hook says which
- * keys changed; the owner worker of a woken client runs the handler again.
+ * the order they blocked, under one mutex held only for list operations. A handler
+ * (cmd_list.c, cmd_sorted_set.c) that finds nothing to pop calls blocking_end(), which
+ * parks the client here; the store's touch hook says which keys changed; the thread that
+ * changed them serves their waiters before the command that changed them has replied.
  *
- * HOW A KEY WAKES ITS WAITERS. Each waited key has at most one "turn" (its 'token'): the
- * waiter whose worker has been asked to try its pop on that key. A touch of the key (any
- * committed change: a push, RENAME, MOVE, COPY, LMOVE, SORT STORE, Z*STORE, EXEC, a
- * delete too) gives the turn to the first waiter of the FIFO if nobody has it, else only
- * marks the key 'dirty'. The owner worker of the waiter with the turn runs its handler in
- * the served form (blocking_pop.served: pop from that key alone, through pass.c like any
- * command, so the reply waits for the log like any reply of a write):
- *   - it popped: it replies and leaves every FIFO; a turn it held goes to the new first
- *     waiter. Its own pop touched the key, so LPUSH k a b c serves three waiters c, b, a
- *     in the order they blocked, one after the other;
- *   - the key was dirty meanwhile: the turn goes back to the first waiter (a change may
- *     have come after its pop looked);
- *   - the key holds another type: the turn moves to the next waiter of the other kind (a
- *     BZPOPMIN behind BLPOPs on a key that became a sorted set; the BLPOPs behind would
- *     fail alike); past the last one the key is 'stale', and the next client to park on
- *     it takes a look;
- *   - the key was missing: nobody has the turn until the next touch.
- * A waiter that leaves holding a turn (timeout, CLIENT UNBLOCK, disconnect) passes it to
- * the new first waiter, so no wake-up is lost; a client that parks as the first waiter
- * of a key, or on a stale key, takes the turn at once, since the key may have changed
- * between its pop and its parking, when nobody was there to be woken.
+ * HOW WAITERS ARE SERVED (Redis 7.0's handleClientsBlockedOnKeys, on many threads).
+ * A touch of a waited key (any committed change: a push, RENAME, MOVE, COPY, LMOVE,
+ * SORT STORE, Z*STORE, a delete too) puts it once at the end of the "ready list" of the
+ * thread that made it: a worker running a command. When the command has run (a whole
+ * EXEC, after its last command; cmd.c, multi.c), still under the command's exec lane,
+ * before its reply can leave and before that connection's next request runs, the worker
+ * takes the keys in the order they became ready. For each it reads the key's type, then
+ * serves the key's waiters of that kind (list pops for a list, sorted-set pops for a
+ * sorted set) in the order they blocked, while the key still has something to pop: it
+ * claims the waiter, runs the waiter's handler in its served form (blocking_pop.served:
+ * pop from that key alone) on a stand-in client whose output is a buffer of its own,
+ * and hands that buffer to the waiter's own worker, which writes it (the waiter's
+ * connection belongs to that worker). A pop that serves a BLMOVE touches its destination,
+ * which joins the end of the same ready list and is served in the same loop. A pop that
+ * finds nothing (the key was emptied meanwhile, or turned to another type) ends the
+ * key's turn; the waiter stays parked.
  *
- * Every state change of a parked client happens on its owner thread: the serving, its
- * timer, CLIENT UNBLOCK (another thread only flags it and wakes the owner, as CLIENT KILL
- * does) and conn_free. So a pop, a timeout, an unblock and a disconnect never both take
- * effect, and an element is never lost or served twice.
+ * CLAIMS. A parked client is WAITING, SERVING (one thread is running its pop) or DONE
+ * (it left every FIFO: served, timed out, unblocked or gone), under the mutex. Only a
+ * WAITING client is claimed; whoever finds it SERVING (a second server through another
+ * key it waits on, its timer, CLIENT UNBLOCK, its disconnect) waits on 'blocking_cv'
+ * until the pop is over, then sees WAITING (the pop found nothing: it may act) or DONE
+ * (served: the pop's reply is the one it gets). So a pop, a timeout, an unblock and a
+ * disconnect never both take effect, and an element is never lost or served twice. A
+ * SERVING claim is always released without waiting for anything, so these waits cannot
+ * form a cycle.
  *
- * The one way this differs from Redis' single thread: Redis serves the waiters of a key
- * right after the command, EXEC or script that pushed, before any other command runs.
- * Here the waiter's worker pops a moment later, so between the push and that pop a
- * command of another connection on another worker may take the element first (it is
- * then served to that command only: never lost, never duplicated), and the waiter stays
- * parked. An EXEC holds every exec lane, so no waiter pops before it has finished.
+ * ONE SERVER PER KEY. A key being served is 'busy' (owned by the serving thread): a
+ * second thread that finds it ready does not serve it but marks it 'again', and the
+ * owner reads it once more when its pass over the FIFO ends. So a key's waiters are
+ * served in FIFO order even when two workers make it ready at once.
+ *
+ * NO WAKE-UP IS LOST. A client that parks puts each of its keys in its own worker's
+ * ready list: a write between its pop and its parking found nobody to serve, and this
+ * serves the waiters (FIFO, so itself only after those before it) if the key now holds
+ * something. A touch made by a thread that is not a worker (the active-expiry thread,
+ * a resume) goes to a shared list that the worker of the key's first waiter takes.
+ *
+ * The difference from Redis' single thread: between the end of the pushing command and
+ * the served pops (microseconds on the pushing worker itself), a command of another
+ * connection running on another worker at that instant may take the element first; the
+ * waiter then stays parked. The pushing connection's own next request, and every
+ * request that arrives after its reply, sees the waiters served.
+ *
+ * The served reply obeys the write path (pass.c): its worker holds it until the log
+ * holds the pop (its pass's ticket covers every visible write), and answers it with an
+ * error if that log write fails.
  *
  * Lock order: a store stripe (the touch hook runs under it), then blocking_mu. Nothing
- * calls the store, or waits on anything, while holding blocking_mu; the one system call
- * under it is the pipe write that wakes a worker, and each worker has at most one such
- * wake-up outstanding (bready_woken), so that pipe never fills because of it. */
+ * calls the store while holding blocking_mu; the one system call under it is the pipe
+ * write that wakes a worker, and each worker has at most one such wake-up outstanding
+ * (bdone_woken), so that pipe never fills because of it. */
 #include "config.h"
 
 #include <math.h>
@@ -51,6 +65,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <event2/buffer.h>
 #include <event2/event.h>
 
 #include "common/omk.h"
@@ -65,73 +80,84 @@
 #include "store/store.h"
 
 #define BLOCKING_BUCKETS 4096         /* a power of two */
-#define BLOCKING_SERVE_BUDGET 256     /* clients served per wake-up before the loop runs */
 #define BLOCKING_FOREVER_MS ((int64_t)1 << 42) /* 139 years: as good as forever, no timer */
-#define BLOCKING_SMALL 8              /* keys a client holds turns on, without a malloc */
 
 static const char blocking_unblocked_err[] = "UNBLOCKED client unblocked via CLIENT UNBLOCK";
 
 struct bkey;
 struct block;
 
-/* One client waiting on one key: an entry of the key's FIFO. */
+/* One client waiting on one key: an entry of the key's FIFO (blocking_mu). */
 struct bwait {
     struct block *b;
     struct bkey *k;
-    struct bwait *prev, *next; /* k's FIFO (blocking_mu) */
-    uint64_t granted;          /* when it got the key's turn, for serving in that order
-                                * (blocking_mu) */
-    int other_type;            /* its last try found the key of another type (owner) */
+    struct bwait *prev, *next;
 };
 
-/* A key some client waits on: in the hash table while its FIFO is not empty. */
+/* A key some client waits on: in the hash table while its FIFO is not empty, or while
+ * it is in a ready list or being served. Every field but the key is under blocking_mu. */
 struct bkey {
-    struct bkey *hnext;      /* bucket chain (blocking_mu) */
+    struct bkey *hnext;        /* bucket chain */
     unsigned bucket;
     int db;
-    struct bwait *head, *tail; /* waiters, first blocked first (blocking_mu) */
-    struct bwait *token;     /* the waiter whose turn it is, or NULL (blocking_mu) */
-    int dirty;               /* touched since 'token' was given (blocking_mu) */
-    int stale;               /* holds another type than every waiter tried (blocking_mu) */
-    struct block *marker;    /* the block being registered on it (blocking_mu) */
+    struct bwait *head, *tail; /* waiters, first blocked first */
+    struct bkey *rnext;        /* the ready list it is in */
+    int queued;                /* in a ready list (a thread's or the shared one) */
+    const void *busy;          /* the thread serving its waiters (&tl_self), or NULL */
+    int again;                 /* made ready by another thread while 'busy' */
+    struct block *marker;      /* the block being registered on it */
     size_t klen;
-    char key[];              /* immutable */
+    char key[];                /* immutable */
 };
 
-/* A parked client. Created by block_park(), freed by block_unpark(), both on the owner
- * thread; fields marked (blocking_mu) are also read or written by other threads under
- * the mutex. */
+enum block_state { BLOCK_WAITING = 0, BLOCK_SERVING = 1, BLOCK_DONE = 2 };
+enum { BLOCK_UNBLOCK_TIMEOUT = 1, BLOCK_UNBLOCK_ERROR = 2 };
+
+/* A parked client. Created by block_park() and freed by block_free(), both on the owner
+ * thread. Fields marked (blocking_mu) are read or written by other threads under the
+ * mutex; (claim) ones only by the thread holding the SERVING claim. */
 struct block {
     struct client *c;
-    struct worker *w;
+    struct worker *w;            /* c's worker */
     uint64_t id;                 /* c->id, for CLIENT UNBLOCK */
     const struct cmd_def *d;     /* the command, run again to serve it */
-    int zset;                    /* it pops sorted sets (else lists): waiters of one kind
-                                  * meet a key of another type alike */
+    int zset;                    /* it pops sorted sets (else lists) */
+    int db, proto;               /* c's, when it parked (a parked client changes neither) */
     int argc;
     struct omk_slice *argv;      /* its arguments, copied into one allocation */
     size_t nwaits;
     struct bwait *waits;         /* one per distinct key */
-    struct event *timer;         /* its timeout, or NULL (forever) */
-    struct block *prev, *next;   /* the parked list (blocking_mu) */
-    struct block *qprev, *qnext; /* w's queue of woken clients (blocking_mu) */
+    struct event *timer;         /* its timeout, or NULL (forever); owner thread */
+    int state;                   /* enum block_state (blocking_mu) */
+    struct block *prev, *next;   /* the parked list, while not DONE (blocking_mu) */
+    struct block *qnext;         /* w's queue of DONE clients to finish (blocking_mu) */
     int queued;                  /* in that queue (blocking_mu) */
-    int unblock_req;             /* 0, or CLIENT UNBLOCK's BLOCK_UNBLOCK_* (blocking_mu) */
-    struct bwait *serving;       /* the key a served run pops from (owner) */
-    int kept;                    /* the served run popped nothing (owner) */
+    int unblock_req;             /* CLIENT UNBLOCK's BLOCK_UNBLOCK_* that ended it */
+    struct bwait *serving;       /* the key a served run pops from (claim) */
+    int kept;                    /* the served run popped nothing (claim) */
+    struct evbuffer *reply;      /* the served reply, once DONE by a pop, or NULL */
+    int reply_wrote;             /* ... its pop committed a write (pass segment) */
+    int reply_closing;           /* ... it passed the output limit: close the client */
 };
 
-enum { BLOCK_UNBLOCK_TIMEOUT = 1, BLOCK_UNBLOCK_ERROR = 2 };
-
 static pthread_mutex_t blocking_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t blocking_cv = PTHREAD_COND_INITIALIZER; /* a SERVING claim ended */
 static struct bkey *bk_table[BLOCKING_BUCKETS]; /* blocking_mu */
 /* Keys waited on, per bucket and in all: written under blocking_mu, read by the touch
  * hook without it (see blocking_touched for why a stale zero loses nothing). */
 static _Atomic unsigned bk_bucket_keys[BLOCKING_BUCKETS];
 static _Atomic long bk_total;
-static struct block *parked;     /* every parked client (blocking_mu) */
-static uint64_t grant_seq;       /* blocking_mu */
+static struct block *parked;     /* every client not DONE (blocking_mu) */
 static _Atomic long parked_count;
+/* Keys made ready by threads that serve nobody (blocking_mu). */
+static struct bkey *orphan_head, *orphan_tail;
+
+/* This thread's identity for bkey.busy, whether it serves (a worker), and its ready
+ * list (its keys are linked under blocking_mu; the head is read without it by this
+ * thread alone). */
+static __thread char tl_self;
+static __thread int tl_server;
+static __thread struct bkey *tl_ready_head, *tl_ready_tail;
 
 /* ---- Timeouts ---- */
 
@@ -204,12 +230,13 @@ static struct bkey *bk_get(int db, struct omk_slice key)
     return k;
 }
 
-/* Free 'k', whose FIFO is empty. */
-static void bk_free(struct bkey *k)
+/* Free 'k' if nothing refers to it any more: no waiter, in no ready list, not served. */
+static void bk_release(struct bkey *k)
 {
     struct bkey **pp = &bk_table[k->bucket];
 
-    OMK_ASSERT(!k->head && !k->token);
+    if (k->head || k->queued || k->busy)
+        return;
     while (*pp != k)
         pp = &(*pp)->hnext;
     *pp = k->hnext;
@@ -218,66 +245,238 @@ static void bk_free(struct bkey *k)
     omk_free(k);
 }
 
-/* Put 'b' at the end of its worker's queue of woken clients (once), and wake the worker
- * if no wake-up is on its way (see the lock order above). */
-static void block_enqueue(struct block *b)
+/* Wake worker 'w' to finish its DONE clients and take the shared ready list, unless a
+ * wake-up is on its way (see the lock order above). */
+static void block_wake(struct worker *w)
 {
-    struct worker *w = b->w;
-
-    if (b->queued)
-        return;
-    b->queued = 1;
-    b->qnext = NULL;
-    b->qprev = w->bready_tail;
-    if (w->bready_tail)
-        w->bready_tail->qnext = b;
-    else
-        w->bready = b;
-    w->bready_tail = b;
-    if (!w->bready_woken) {
-        w->bready_woken = 1;
+    if (!w->bdone_woken) {
+        w->bdone_woken = 1;
         worker_wake_blocked(w);
     }
 }
 
-/* Take 'b' out of its worker's queue. */
-static void block_dequeue(struct block *b)
+/* Key 'k' changed: put it at the end of this thread's ready list (or the shared one, on
+ * a thread that serves nobody), once; a key being served by another thread is read once
+ * more by it instead, and one being served by this thread changed by that serving,
+ * which goes on until the key has nothing left. */
+static void bk_ready(struct bkey *k)
+{
+    if (k->busy == &tl_self || k->queued)
+        return;
+    if (k->busy) {
+        k->again = 1;
+        return;
+    }
+    k->queued = 1;
+    k->rnext = NULL;
+    if (tl_server) {
+        if (tl_ready_tail)
+            tl_ready_tail->rnext = k;
+        else
+            tl_ready_head = k;
+        tl_ready_tail = k;
+        return;
+    }
+    if (orphan_tail)
+        orphan_tail->rnext = k;
+    else
+        orphan_head = k;
+    orphan_tail = k;
+    block_wake(k->head ? k->head->b->w : &server.workers[0]);
+}
+
+/* Put DONE client 'b' at the end of its worker's queue, and wake the worker. */
+static void block_post(struct block *b)
 {
     struct worker *w = b->w;
 
+    OMK_ASSERT(b->state == BLOCK_DONE && !b->queued);
+    b->queued = 1;
+    b->qnext = NULL;
+    if (w->bdone_tail)
+        w->bdone_tail->qnext = b;
+    else
+        w->bdone = b;
+    w->bdone_tail = b;
+    block_wake(w);
+}
+
+/* Take 'b' out of its worker's queue (its owner is freeing it). */
+static void block_unqueue(struct block *b)
+{
+    struct worker *w = b->w;
+    struct block **pp = &w->bdone, *prev = NULL;
+
     if (!b->queued)
         return;
-    if (b->qprev)
-        b->qprev->qnext = b->qnext;
-    else
-        w->bready = b->qnext;
-    if (b->qnext)
-        b->qnext->qprev = b->qprev;
-    else
-        w->bready_tail = b->qprev;
-    b->qprev = b->qnext = NULL;
+    while (*pp != b) {
+        prev = *pp;
+        pp = &(*pp)->qnext;
+    }
+    *pp = b->qnext;
+    if (w->bdone_tail == b)
+        w->bdone_tail = prev;
     b->queued = 0;
 }
 
-/* Give key 'k''s turn to waiter 'wt' (NULL: to nobody) and wake its owner. */
-static void bk_grant(struct bkey *k, struct bwait *wt)
+/* 'b' (WAITING) is done: out of every FIFO and the parked list, no longer counted. */
+static void block_done(struct block *b)
 {
-    k->token = wt;
-    k->dirty = 0;
-    k->stale = 0;
-    if (!wt)
-        return;
-    wt->granted = ++grant_seq;
-    block_enqueue(wt->b);
+    OMK_ASSERT(b->state == BLOCK_WAITING);
+    for (size_t i = 0; i < b->nwaits; i++) {
+        struct bwait *wt = &b->waits[i];
+        struct bkey *k = wt->k;
+
+        if (wt->prev)
+            wt->prev->next = wt->next;
+        else
+            k->head = wt->next;
+        if (wt->next)
+            wt->next->prev = wt->prev;
+        else
+            k->tail = wt->prev;
+        bk_release(k);
+    }
+    if (b->prev)
+        b->prev->next = b->next;
+    else
+        parked = b->next;
+    if (b->next)
+        b->next->prev = b->prev;
+    b->state = BLOCK_DONE;
+    atomic_fetch_sub(&parked_count, 1);
 }
 
-/* Key 'k' changed: wake its first waiter, or tell the waiter whose turn it is. */
-static void bk_touch(struct bkey *k)
+/* Wait until 'b' is not SERVING (another thread is popping for it). Only c's owner may
+ * call it: nobody else frees 'b' meanwhile. */
+static void block_wait_claim(struct block *b)
 {
-    if (k->token)
-        k->dirty = 1;
-    else
-        bk_grant(k, k->head);
+    while (b->state == BLOCK_SERVING)
+        omk_cond_wait(&blocking_cv, &blocking_mu);
+}
+
+/* ---- Serving (the thread that made the keys ready) ---- */
+
+/* Run the served form of 'b''s command (claimed by this thread, popping from
+ * b->serving) on a stand-in for its client: worker 'w''s scratch buffers, an output of
+ * its own. Returns 1 with b->reply set if it answered (a pop, or an error such as a
+ * BLMOVE destination of another type), 0 if it popped nothing. No lock held. */
+static int block_run_served(struct worker *w, struct block *b)
+{
+    struct client s;
+    uint64_t commits = store_thread_commits();
+
+    memset(&s, 0, sizeof(s));
+    s.id = b->id;
+    s.worker = w;
+    s.out = evbuffer_new();
+    OMK_ASSERT(s.out != NULL);
+    s.db = b->db;
+    s.proto = b->proto;
+    s.authenticated = 1;
+    memcpy(s.addr, b->c->addr, sizeof(s.addr)); /* fixed since it connected: for logs */
+    memcpy(s.laddr, b->c->laddr, sizeof(s.laddr));
+    atomic_init(&s.last_cmd_idx, (int)(b->d - cmd_table));
+    s.argc = b->argc;
+    s.argv = b->argv;
+    s.block = b;
+    b->kept = 0;
+    b->d->proc(&s);
+    if (b->kept) {
+        evbuffer_free(s.out);
+        return 0;
+    }
+    b->reply = s.out;
+    b->reply_wrote = store_thread_commits() != commits;
+    b->reply_closing = (s.flags & CLIENT_CLOSING) != 0;
+    return 1;
+}
+
+/* Serve the waiters of 'k' (busy by this thread) as HOW WAITERS ARE SERVED says: those
+ * of the kind of the key's type, first blocked first, until a pop finds nothing. Called
+ * and returns with blocking_mu held; releases it around every store call. */
+static void bk_serve(struct worker *w, struct bkey *k)
+{
+    struct store_keyinfo ki;
+    int rc, zset;
+
+    if (!k->head)
+        return;
+    omk_mutex_unlock(&blocking_mu);
+    rc = store_keyinfo(server.store, k->db, (struct omk_slice){k->key, k->klen}, &ki);
+    omk_mutex_lock(&blocking_mu);
+    if (rc != STORE_OK || (ki.type != STORE_TYPE_LIST && ki.type != STORE_TYPE_ZSET))
+        return;
+    zset = ki.type == STORE_TYPE_ZSET;
+    for (;;) {
+        struct bwait *wt = k->head;
+        struct block *b;
+        int answered;
+
+        while (wt && wt->b->zset != zset)
+            wt = wt->next;
+        if (!wt)
+            return;
+        b = wt->b;
+        if (b->state == BLOCK_SERVING) {
+            /* A pop for it through another key: wait for its outcome, then look again
+             * from the head ('b' may be gone by then). */
+            omk_cond_wait(&blocking_cv, &blocking_mu);
+            continue;
+        }
+        b->state = BLOCK_SERVING;
+        b->serving = wt;
+        omk_mutex_unlock(&blocking_mu);
+        answered = block_run_served(w, b);
+        omk_mutex_lock(&blocking_mu);
+        b->serving = NULL;
+        b->state = BLOCK_WAITING;
+        if (answered) {
+            block_done(b);
+            block_post(b);
+        }
+        omk_cond_broadcast(&blocking_cv);
+        if (!answered) /* emptied, or of another type, since the type was read */
+            return;
+    }
+}
+
+int blocking_readied_pending(void)
+{
+    return tl_ready_head != NULL;
+}
+
+void blocking_serve_readied(struct worker *w)
+{
+    struct bkey *k;
+
+    if (!tl_ready_head)
+        return;
+    omk_mutex_lock(&blocking_mu);
+    while ((k = tl_ready_head) != NULL) {
+        tl_ready_head = k->rnext;
+        if (!tl_ready_head)
+            tl_ready_tail = NULL;
+        k->queued = 0;
+        if (k->busy) { /* another thread serves it now: it reads the key once more */
+            OMK_ASSERT(k->busy != &tl_self);
+            k->again = 1;
+            continue;
+        }
+        k->busy = &tl_self;
+        do {
+            k->again = 0;
+            bk_serve(w, k);
+        } while (k->again);
+        k->busy = NULL;
+        bk_release(k);
+    }
+    omk_mutex_unlock(&blocking_mu);
+}
+
+void blocking_thread_init(void)
+{
+    tl_server = 1;
 }
 
 /* ---- Parking and leaving (owner thread) ---- */
@@ -285,7 +484,8 @@ static void bk_touch(struct bkey *k)
 static void block_timeout_cb(evutil_socket_t fd, short what, void *arg);
 
 /* Park 'c' on the keys of first run 'bp': copy its arguments, queue it behind the
- * clients already waiting on each key, arm its timer. */
+ * clients already waiting on each key, arm its timer, and make each key ready (a write
+ * between c's pop and now found nobody to serve). */
 static void block_park(struct client *c, const struct blocking_pop *bp)
 {
     struct block *b = omk_calloc(1, sizeof(*b));
@@ -299,6 +499,8 @@ static void block_park(struct client *c, const struct blocking_pop *bp)
     b->id = c->id;
     b->d = &cmd_table[idx];
     b->zset = strcmp(b->d->group, "list") != 0;
+    b->db = c->db;
+    b->proto = c->proto;
     b->argc = c->argc;
     for (int i = 0; i < c->argc; i++)
         bytes += c->argv[i].len;
@@ -321,6 +523,7 @@ static void block_park(struct client *c, const struct blocking_pop *bp)
     }
     c->block = b;
     atomic_store(&c->parked, 1);
+    atomic_fetch_add(&parked_count, 1);
 
     omk_mutex_lock(&blocking_mu);
     b->next = parked;
@@ -343,211 +546,106 @@ static void block_park(struct client *c, const struct blocking_pop *bp)
         else
             k->head = wt;
         k->tail = wt;
-        /* A push between this client's pop and now found nobody to wake; on a stale key
-         * every earlier waiter has tried and failed since its last change. */
-        if (!k->token && (k->head == wt || k->stale))
-            bk_grant(k, wt);
     }
-    for (size_t i = 0; i < b->nwaits; i++)
+    for (size_t i = 0; i < b->nwaits; i++) {
         b->waits[i].k->marker = NULL;
+        bk_ready(b->waits[i].k);
+    }
     omk_mutex_unlock(&blocking_mu);
-    atomic_fetch_add(&parked_count, 1);
     conn_apply_timeout(c); /* a parked client is never idle-closed, as in Redis */
 }
 
-/* End c's parking: leave every FIFO (passing on the turns 'b' held), free 'b', and
- * with 'resume' run the requests that came meanwhile. Owner thread. */
-static void block_unpark(struct block *b, int resume)
+/* Free DONE client 'b' (out of its worker's queue) and, with 'resume', let c run the
+ * requests that came meanwhile. Owner thread. */
+static void block_free(struct block *b, int resume)
 {
     struct client *c = b->c;
 
-    omk_mutex_lock(&blocking_mu);
-    for (size_t i = 0; i < b->nwaits; i++) {
-        struct bwait *wt = &b->waits[i];
-        struct bkey *k = wt->k;
-
-        if (wt->prev)
-            wt->prev->next = wt->next;
-        else
-            k->head = wt->next;
-        if (wt->next)
-            wt->next->prev = wt->prev;
-        else
-            k->tail = wt->prev;
-        if (k->token == wt)
-            bk_grant(k, k->head);
-        if (!k->head)
-            bk_free(k);
-    }
-    block_dequeue(b);
-    if (b->prev)
-        b->prev->next = b->next;
-    else
-        parked = b->next;
-    if (b->next)
-        b->next->prev = b->prev;
-    omk_mutex_unlock(&blocking_mu);
-    atomic_fetch_sub(&parked_count, 1);
-
     if (b->timer)
         event_free(b->timer);
+    if (b->reply)
+        evbuffer_free(b->reply);
     omk_free(b->argv);
     omk_free(b->waits);
     omk_free(b);
     c->block = NULL;
     atomic_store(&c->parked, 0);
-    c->argc = 0; /* a served run left them pointing into the copy */
-    c->argv = NULL;
     if (resume)
         conn_unparked(c);
 }
 
-/* The reply of a parked client that CLIENT UNBLOCK ('req') ended, then its resumption. */
-static void block_answer_unblock(struct block *b, int req)
+/* Answer DONE client 'b' (out of its worker's queue): the served reply, CLIENT UNBLOCK's
+ * or a timeout's; then free it and, with 'resume', resume its client. Owner thread. */
+static void block_finish(struct block *b, int resume)
 {
     struct client *c = b->c;
+    size_t before = evbuffer_get_length(c->out);
 
     pass_hold(c);
-    if (req == BLOCK_UNBLOCK_ERROR)
+    if (b->reply)
+        pass_append(c, b->reply, b->reply_wrote);
+    else if (b->unblock_req == BLOCK_UNBLOCK_ERROR)
         reply_error(c, blocking_unblocked_err);
     else
-        reply_null_array(c);
-    block_unpark(b, 1);
+        reply_null_array(c); /* a timeout and UNBLOCK TIMEOUT, whatever the command */
+    if (evbuffer_get_length(c->out) > before)
+        worker_stat_add(&c->worker->stats.net_out_bytes, evbuffer_get_length(c->out) - before);
+    if (b->reply_closing)
+        c->flags |= CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSING;
+    atomic_store_explicit(&c->last_us, omk_mono_us(), memory_order_relaxed);
+    block_free(b, resume);
 }
 
-/* Its timeout passed: a null array, as Redis 7.0 answers every blocked pop. */
+/* Its timeout passed: a null array, as Redis 7.0 answers every blocked pop, unless a pop
+ * or CLIENT UNBLOCK ended it first (its answer is then on its way). */
 static void block_timeout_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct block *b = arg;
 
     OMK_UNUSED(fd);
     OMK_UNUSED(what);
-    pass_hold(b->c);
-    reply_null_array(b->c);
-    block_unpark(b, 1);
-}
-
-/* ---- Serving (owner thread) ---- */
-
-/* pass_run()'s function for a served run: the parked command's handler, on its copied
- * arguments, under the exec lane as cmd_execute() holds it. The statistics counted the
- * call when it first ran. */
-static void block_run(struct client *c)
-{
-    struct block *b = c->block;
-
-    c->argc = b->argc;
-    c->argv = b->argv;
-    multi_cmd_lock(c);
-    b->d->proc(c);
-    multi_cmd_unlock(c);
-    atomic_store_explicit(&c->last_us, omk_mono_us(), memory_order_relaxed);
-}
-
-/* qsort() order of waiters by the time they got their key's turn (blocking_mu). */
-static int bwait_cmp_granted(const void *a, const void *b)
-{
-    uint64_t x = (*(struct bwait *const *)a)->granted, y = (*(struct bwait *const *)b)->granted;
-
-    return (x > y) - (x < y);
-}
-
-/* Serve woken client 'b': answer CLIENT UNBLOCK, or try its pop on each key whose turn it
- * holds, in the order it got them, until one pops; then pass on or give back the turns
- * of the keys where it popped nothing (see HOW A KEY WAKES ITS WAITERS). */
-static void block_serve(struct block *b)
-{
-    struct bwait *small[BLOCKING_SMALL], **turns = small;
-    size_t n = 0;
-    int req, served = 0;
-
-    if (b->nwaits > BLOCKING_SMALL)
-        turns = omk_malloc(b->nwaits * sizeof(*turns));
     omk_mutex_lock(&blocking_mu);
-    req = b->unblock_req;
-    for (size_t i = 0; i < b->nwaits; i++) {
-        if (b->waits[i].k->token != &b->waits[i])
-            continue;
-        b->waits[i].k->dirty = 0;
-        turns[n++] = &b->waits[i];
-    }
-    if (n > 1)
-        qsort(turns, n, sizeof(*turns), bwait_cmp_granted);
-    omk_mutex_unlock(&blocking_mu);
-    if (req) {
-        if (turns != small)
-            omk_free(turns);
-        block_answer_unblock(b, req); /* passes the turns on */
-        return;
-    }
-    for (size_t i = 0; i < n && !served; i++) {
-        b->serving = turns[i];
-        b->kept = 0;
-        turns[i]->other_type = 0;
-        pass_hold(b->c);
-        pass_run(b->c, block_run);
-        b->serving = NULL;
-        served = !b->kept;
-    }
-    if (served) {
-        if (turns != small)
-            omk_free(turns);
-        block_unpark(b, 1);
-        return;
-    }
-    b->c->argc = 0;
-    b->c->argv = NULL;
-    omk_mutex_lock(&blocking_mu);
-    for (size_t i = 0; i < n; i++) {
-        struct bwait *wt = turns[i];
-        struct bkey *k = wt->k;
-
-        OMK_ASSERT(k->token == wt); /* only this thread moves a turn of its own waiter */
-        if (k->dirty) {
-            bk_grant(k, k->head);
-        } else if (wt->other_type) { /* the next waiter of the other kind may pop */
-            struct bwait *next = wt->next;
-
-            while (next && next->b->zset == b->zset)
-                next = next->next;
-            bk_grant(k, next);
-            k->stale = next == NULL;
-        } else {
-            bk_grant(k, NULL);
-        }
-    }
-    req = b->unblock_req;
-    omk_mutex_unlock(&blocking_mu);
-    if (turns != small)
-        omk_free(turns);
-    if (req)
-        block_answer_unblock(b, req);
-}
-
-void blocking_serve_ready(struct worker *w)
-{
-    omk_mutex_lock(&blocking_mu);
-    w->bready_woken = 0;
-    omk_mutex_unlock(&blocking_mu);
-    for (int budget = BLOCKING_SERVE_BUDGET; budget > 0; budget--) {
-        struct block *b;
-
-        omk_mutex_lock(&blocking_mu);
-        b = w->bready;
-        if (b)
-            block_dequeue(b);
+    block_wait_claim(b);
+    if (b->state == BLOCK_DONE) {
         omk_mutex_unlock(&blocking_mu);
-        if (!b)
-            return;
-        block_serve(b);
+        return;
     }
-    /* More are woken than one callback serves: the rest after the loop's other events. */
+    block_done(b);
+    omk_mutex_unlock(&blocking_mu);
+    block_finish(b, 1);
+}
+
+void blocking_worker_wake(struct worker *w)
+{
     omk_mutex_lock(&blocking_mu);
-    if (w->bready && !w->bready_woken) {
-        w->bready_woken = 1;
-        worker_wake_blocked(w);
+    w->bdone_woken = 0;
+    if (orphan_head) { /* keys made ready off the workers: this one serves them */
+        if (tl_ready_tail)
+            tl_ready_tail->rnext = orphan_head;
+        else
+            tl_ready_head = orphan_head;
+        tl_ready_tail = orphan_tail;
+        orphan_head = orphan_tail = NULL;
+    }
+    for (;;) {
+        struct block *b = w->bdone;
+
+        if (!b)
+            break;
+        w->bdone = b->qnext;
+        if (!w->bdone)
+            w->bdone_tail = NULL;
+        b->queued = 0;
+        omk_mutex_unlock(&blocking_mu);
+        block_finish(b, 1);
+        omk_mutex_lock(&blocking_mu);
     }
     omk_mutex_unlock(&blocking_mu);
+    if (tl_ready_head) {
+        multi_lane_lock(w);
+        blocking_serve_readied(w);
+        multi_lane_unlock(w);
+    }
 }
 
 /* ---- The rest of the API ---- */
@@ -558,7 +656,6 @@ void blocking_end(struct client *c, const struct blocking_pop *bp, int rc,
     OMK_ASSERT(rc != STORE_OK);
     if (bp->served && (rc == STORE_NOTFOUND || rc == STORE_WRONGTYPE)) {
         c->block->kept = 1;
-        c->block->serving->other_type = rc == STORE_WRONGTYPE;
         return;
     }
     if (rc != STORE_NOTFOUND) {
@@ -583,8 +680,8 @@ int blocking_parked(const struct client *c)
 void blocking_touched(int db, const char *key, size_t klen)
 {
     /* A touch that reads a zero here misses only keys registered after its write was
-     * committed: the client registering them popped before that write, and parks as the
-     * first waiter (taking the turn) or behind one that will be woken. */
+     * committed: the client registering them popped before that write, and makes them
+     * ready itself when it parks. */
     if (key) {
         unsigned h = bk_bucket(db, key, klen);
         struct bkey *k;
@@ -594,7 +691,7 @@ void blocking_touched(int db, const char *key, size_t klen)
         omk_mutex_lock(&blocking_mu);
         k = bk_find(db, key, klen, h);
         if (k)
-            bk_touch(k);
+            bk_ready(k);
         omk_mutex_unlock(&blocking_mu);
         return;
     }
@@ -604,33 +701,64 @@ void blocking_touched(int db, const char *key, size_t klen)
     for (unsigned h = 0; h < BLOCKING_BUCKETS; h++)
         for (struct bkey *k = bk_table[h]; k; k = k->hnext)
             if (db < 0 || k->db == db)
-                bk_touch(k);
+                bk_ready(k);
     omk_mutex_unlock(&blocking_mu);
 }
 
 void blocking_forget(struct client *c)
 {
-    if (c->block)
-        block_unpark(c->block, 0);
+    struct block *b = c->block;
+
+    if (!b)
+        return;
+    omk_mutex_lock(&blocking_mu);
+    block_wait_claim(b);
+    if (b->state == BLOCK_WAITING)
+        block_done(b);
+    else
+        block_unqueue(b); /* served or unblocked: the answer goes with the connection */
+    omk_mutex_unlock(&blocking_mu);
+    block_free(b, 0);
+}
+
+void blocking_answer_now(struct client *c)
+{
+    struct block *b = c->block;
+
+    if (!b)
+        return;
+    omk_mutex_lock(&blocking_mu);
+    block_wait_claim(b);
+    if (b->state != BLOCK_DONE) {
+        omk_mutex_unlock(&blocking_mu);
+        return;
+    }
+    block_unqueue(b);
+    omk_mutex_unlock(&blocking_mu);
+    block_finish(b, 0);
 }
 
 int blocking_unblock(uint64_t id, int error)
 {
-    int found = 0;
+    struct block *b;
 
     omk_mutex_lock(&blocking_mu);
-    for (struct block *b = parked; b; b = b->next) {
-        if (b->id != id)
-            continue;
-        if (!b->unblock_req) {
-            b->unblock_req = error ? BLOCK_UNBLOCK_ERROR : BLOCK_UNBLOCK_TIMEOUT;
-            block_enqueue(b);
-            found = 1;
-        }
-        break;
+    for (;;) {
+        for (b = parked; b && b->id != id; b = b->next)
+            ;
+        if (!b || b->state != BLOCK_SERVING)
+            break;
+        /* Wait for the pop's outcome, then look again: it may have served 'b', whose
+         * owner may have freed it. */
+        omk_cond_wait(&blocking_cv, &blocking_mu);
+    }
+    if (b) {
+        b->unblock_req = error ? BLOCK_UNBLOCK_ERROR : BLOCK_UNBLOCK_TIMEOUT;
+        block_done(b);
+        block_post(b);
     }
     omk_mutex_unlock(&blocking_mu);
-    return found;
+    return b != NULL;
 }
 
 long blocking_count(void)

@@ -1,11 +1,12 @@
 /* blocking.h - the blocking pops (BLPOP BRPOP BLMOVE BRPOPLPUSH BLMPOP BZPOPMIN BZPOPMAX
- * BZMPOP): a client whose command finds nothing to pop is parked until one of its keys is
- * made ready by a write, its timeout passes, CLIENT UNBLOCK or a disconnect ends it. A
+ * BZMPOP): a client whose command finds nothing to pop is parked until a write makes one
+ * of its keys ready, its timeout passes, CLIENT UNBLOCK or a disconnect ends it. A
  * parked client holds no worker thread and no lock, and runs none of its further
- * requests; its worker serves it by running the same handler again (blocking.c explains
- * how keys wake their waiters in the order they blocked). The handlers (cmd_list.c,
- * cmd_sorted_set.c) call blocking_begin_or_reply() and blocking_end(); the rest is for
- * the daemon's own machinery. */
+ * requests. The worker whose command made keys ready serves their waiters right after
+ * that command, before its reply leaves, by running each waiter's handler again on a
+ * stand-in client; the waiter's own worker writes the reply (blocking.c explains the
+ * order). The handlers (cmd_list.c, cmd_sorted_set.c) call blocking_begin_or_reply() and
+ * blocking_end(); the rest is for the daemon's own machinery. */
 #ifndef OMK_DAEMON_BLOCKING_H
 #define OMK_DAEMON_BLOCKING_H
 
@@ -49,7 +50,8 @@ enum blocking_null {
  * on a served run, 'c' stays parked where it was. STORE_WRONGTYPE on a served run (the
  * ready key holds another type): 'c' stays parked. Anything else is the command's error
  * (reply_err_store). Exactly one reply is queued unless 'c' is (still) parked. Owner
- * thread; the handler's arguments (c->argv) are copied when 'c' parks. */
+ * thread on a first run (the handler's arguments, c->argv, are copied when 'c' parks);
+ * a served run runs on the serving worker, 'c' being a stand-in (blocking.c). */
 void blocking_end(struct client *c, const struct blocking_pop *bp, int rc,
                   enum blocking_null multi_null);
 
@@ -57,27 +59,49 @@ void blocking_end(struct client *c, const struct blocking_pop *bp, int rc,
 int blocking_parked(const struct client *c);
 
 /* The store's touch hook for blocking (main.c chains it after multi_touched): key 'key'
- * ('klen' bytes) of 'db' changed, so the first client parked on it is woken to try its
- * pop; 'key' NULL: every key of 'db' ('db' -1: of every db). Any thread, under the key's
- * stripe; takes the registry's mutex only when some client waits on a key that hashes
- * like this one. */
+ * ('klen' bytes) of 'db' changed, so if clients wait on it, it joins the ready list of
+ * the calling thread, served by blocking_serve_readied(); 'key' NULL: every key of 'db'
+ * ('db' -1: of every db). Any thread, under the key's stripe; takes the registry's mutex
+ * only when some client waits on a key that hashes like this one. */
 void blocking_touched(int db, const char *key, size_t klen);
 
-/* Serve the parked clients of worker 'w' that were woken (worker.c, on the message
- * blocking sent it): each runs its handler again on the key that woke it, and replies
- * and resumes its pipeline if it popped. Owner thread. */
-void blocking_serve_ready(struct worker *w);
+/* Mark the calling thread as one that serves the keys it makes ready (a worker, before it
+ * runs any command); a touch on another thread goes to a worker through its pipe. */
+void blocking_thread_init(void);
 
-/* Drop c's parking without a reply (conn_free: the client is going away). If a key had
- * woken 'c' and 'c' had not tried it yet, the next client parked on the key is woken
- * instead, so no wake-up is lost. No-op if 'c' is not parked. Owner thread. */
+/* Whether the calling thread's commands made keys ready that are not served yet. */
+int blocking_readied_pending(void);
+
+/* Serve the waiters of the keys the calling thread made ready, in the order they became
+ * ready, each key's waiters in the order they blocked while it has something to pop, and
+ * the keys those pops make ready (a BLMOVE's destination) in the same loop; then each
+ * served client's worker is asked to write its reply. Worker 'w''s thread, after a
+ * command (an EXEC: after its last one), holding the exec lane(s) that command held; it
+ * may wait for a pop another thread is running for a client it wants to serve. */
+void blocking_serve_readied(struct worker *w);
+
+/* Worker 'w' was woken by blocking.c (worker.c, on the message it sent): answer its
+ * parked clients that were served or unblocked, and resume them; serve the keys made
+ * ready on threads that serve nobody. Owner thread. */
+void blocking_worker_wake(struct worker *w);
+
+/* Drop c's parking without a reply (conn_free: the client is going away); if a pop for
+ * it is running on another thread, wait for it first (an element it took goes with the
+ * connection, as in Redis when the client is gone after being served). No-op if 'c' is
+ * not parked. Owner thread. */
 void blocking_forget(struct client *c);
 
-/* CLIENT UNBLOCK 'id' [TIMEOUT | ERROR ('error' 1)]: ask the owner of client 'id', if it
- * is parked, to answer it as on a timeout (a null array) or with "-UNBLOCKED client
- * unblocked via CLIENT UNBLOCK", and to resume it. Returns 1 if it was parked (and not
- * already asked), else 0. If its worker was serving it a pop at that moment and the pop
- * succeeds, the pop's reply is the one it gets. Any thread. */
+/* If parked 'c' was served or unblocked and its answer waits for its worker, queue that
+ * answer now (held for the pass like any reply) and end its parking without running its
+ * next requests (conn.c: the peer hung up, and a served element must still reach it).
+ * If a pop for it is running, waits for its outcome first. Owner thread. */
+void blocking_answer_now(struct client *c);
+
+/* CLIENT UNBLOCK 'id' [TIMEOUT | ERROR ('error' 1)]: if client 'id' is parked, end its
+ * parking and ask its owner to answer it as on a timeout (a null array) or with
+ * "-UNBLOCKED client unblocked via CLIENT UNBLOCK", and to resume it. Returns 1 if it
+ * was parked, else 0 (served, timed out or unblocked already). If a pop for it is
+ * running at that moment, waits for its outcome first. Any thread. */
 int blocking_unblock(uint64_t id, int error);
 
 /* The number of parked clients (INFO blocked_clients). Any thread. */

@@ -159,11 +159,16 @@ static const struct cfg_row cfg_table[] = {
     /* Redis: 1..128, default 1. omenkv: 0 = one worker per core, the default. */
     CFG_INT("io-threads", io_threads, 0, 128, "0", CFG_IMMUTABLE),
     CFG_STR("requirepass", requirepass, "", 0),
+    CFG_STR("aclfile", aclfile, "", CFG_IMMUTABLE),
     CFG_ENUM("enable-debug-command", enable_debug_command, cfg_debug_names, "no",
              CFG_IMMUTABLE),
     CFG_MEM("proto-max-bulk-len", proto_max_bulk_len, 1 * MB, LLONG_MAX, "512mb", 0),
     CFG_MEM("client-query-buffer-limit", client_query_buffer_limit, 1 * MB, LLONG_MAX, "1gb",
             0),
+    /* omenkv: bytes all clients' large requests (1 MB and more) may hold together while
+     * they are read; a request that would pass it is refused and its client closed.
+     * 0: a quarter of the machine's RAM. */
+    CFG_MEM("large-requests-max-memory", large_requests_max_memory, 0, LLONG_MAX, "0", 0),
     CFG_OBUF("client-output-buffer-limit", obuf_limits,
              "normal 0 0 0 slave 256mb 64mb 60 pubsub 32mb 8mb 60", 0),
     /* omenkv: the budget of the value cache (store/cache.c), every byte of it counted;
@@ -241,6 +246,13 @@ static const struct cfg_row cfg_table[] = {
      * SETRANGE and APPEND rewrite only the fragments they touch (store/strval.h). */
     CFG_MEM("string-fragment-threshold", string_fragment_threshold, STORE_FRAG_THRESHOLD_MIN,
             STORE_FRAG_THRESHOLD_MAX, CFG_STR_OF(STORE_FRAG_THRESHOLD_DEFAULT), 0),
+    /* The longest sparse HyperLogLog (bytes, header included) before it turns dense; read
+     * by each PFADD and PFMERGE. */
+    /* The slow log (daemon/slowlog.c): microseconds (negative: log nothing), entries. */
+    CFG_LL("slowlog-log-slower-than", slowlog_log_slower_than, LLONG_MIN, LLONG_MAX, "10000", 0),
+    CFG_LL("slowlog-max-len", slowlog_max_len, 0, LONG_MAX, "128", 0),
+    CFG_MEM("hll-sparse-max-bytes", hll_sparse_max_bytes, 0, LLONG_MAX,
+            CFG_STR_OF(STORE_HLL_SPARSE_MAX_DEFAULT), 0),
 };
 
 #define CFG_NROWS OMK_ARRAY_LEN(cfg_table)

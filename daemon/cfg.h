@@ -58,8 +58,9 @@ enum cfg_debug_command {
 #define CFG_BIND_MAX 16 /* addresses in bind (Redis' CONFIG_BINDADDR_MAX) */
 
 /* client-output-buffer-limit classes, in Redis' order (CONFIG GET names them normal,
- * slave, pubsub). omenkv has only normal clients: the other two are accepted, stored
- * and shown for compatibility, and apply to nobody. */
+ * slave, pubsub). A client with a subscription is of the pubsub class (pubsub.c), any
+ * other of the normal one; the slave class is accepted, stored and shown for
+ * compatibility, and applies to nobody. */
 enum cfg_obuf_class {
     CFG_OBUF_NORMAL = 0,
     CFG_OBUF_REPLICA = 1,
@@ -99,10 +100,12 @@ struct server_config {
     /* security */
     char *requirepass;              /* requirepass: "" = none; guarded by 'lock' */
     _Atomic bool auth_required;     /* derived: requirepass is not "" */
+    char *aclfile;                  /* aclfile: the ACL users file, "" = none; start-up */
     _Atomic int enable_debug_command; /* enable-debug-command (cfg_debug_command); start-up */
     /* limits */
     _Atomic long long proto_max_bulk_len;        /* proto-max-bulk-len: bytes */
     _Atomic long long client_query_buffer_limit; /* client-query-buffer-limit: bytes */
+    _Atomic long long large_requests_max_memory; /* large-requests-max-memory: bytes, 0 auto */
     struct cfg_obuf_limit obuf_limits[CFG_OBUF_CLASSES]; /* client-output-buffer-limit */
     _Atomic long long maxmemory;    /* maxmemory: value cache bytes, 0 = 25% of RAM */
     _Atomic int maxmemory_policy;   /* maxmemory-policy (cfg_maxmemory_policy) */
@@ -123,6 +126,10 @@ struct server_config {
     _Atomic int list_compress_depth;             /* list-compress-depth: accepted only */
     _Atomic long long collection_inline_max_bytes; /* collection-inline-max-bytes: bytes */
     _Atomic long long string_fragment_threshold;   /* string-fragment-threshold: bytes */
+    _Atomic long long hll_sparse_max_bytes;        /* hll-sparse-max-bytes: bytes */
+    /* introspection */
+    _Atomic long long slowlog_log_slower_than;   /* slowlog-log-slower-than: us, < 0 off */
+    _Atomic long long slowlog_max_len;           /* slowlog-max-len: entries */
     /* persistence */
     char *dir;                      /* dir: data directory; start-up */
     _Atomic int appendfsync;        /* appendfsync (enum store_fsync) */

@@ -1,7 +1,8 @@
 /* cmd.c - the command table built from commands.def, name lookup, subcommand dispatch,
  * and cmd_execute(): the one place that checks what every command needs checked
  * (unknown name, arity, authentication, no-multi), queues it inside MULTI, holds the
- * worker's exec lane around keyed commands, and counts it in the worker's statistics. */
+ * worker's exec lane around keyed commands, counts it in the worker's statistics, and
+ * then serves the clients parked on the keys it made ready. */
 #include "config.h"
 
 #include <ctype.h>
@@ -9,9 +10,15 @@
 #include <string.h>
 #include <strings.h>
 
+#include "daemon/acl.h"
+#include "daemon/blocking.h"
 #include "daemon/cmd.h"
+#include "daemon/cmd_keyspecs.h"
+#include "daemon/slowlog.h"
 #include "daemon/conn.h"
+#include "daemon/monitor.h"
 #include "daemon/multi.h"
+#include "daemon/pubsub.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
 
@@ -53,6 +60,7 @@ void cmd_init(void)
      * write-locks every lane: flagged either way, EXEC would wait on its own lane. */
     exec = cmd_lookup("exec", 4);
     OMK_ASSERT(exec && exec->proc == cmd_exec && !(exec->flags & (CMD_WRITE | CMD_READONLY)));
+    cmd_meta_init();
 }
 
 const struct cmd_def *cmd_lookup(const char *name, size_t len)
@@ -129,10 +137,12 @@ void cmd_dispatch_sub(struct client *c, const char *cmd, const struct cmd_sub *s
 
         if (!cmd_arg_is(c, 1, s->name))
             continue;
-        if (!cmd_arity_ok(s->arity, c->argc))
+        if (!cmd_arity_ok(s->arity, c->argc)) {
             cmd_reply_sub_refused(c, cmd, s, flags);
-        else
+        } else {
+            atomic_store_explicit(&c->last_sub, s->name, memory_order_relaxed);
             s->proc(c);
+        }
         return;
     }
     cmd_reply_sub_refused(c, cmd, NULL, flags);
@@ -194,7 +204,32 @@ static void cmd_reply_unknown(struct client *c)
                     reply_user_len(c->argv[0].len), c->argv[0].p, args);
 }
 
-void cmd_execute(struct client *c)
+/* Reply Redis' refusal of command 'd' to a subscribed RESP2 client, naming a subcommand
+ * as Redis does ('client|list'). */
+static void cmd_reply_pubsub_context(struct client *c, const struct cmd_def *d)
+{
+    static const char *const containers[] = {"acl", "client", "cluster", "command", "config",
+                                             "function", "latency", "memory", "module", "object",
+                                             "pubsub", "script", "slowlog", "xgroup", "xinfo"};
+    char sub[CMD_NAME_MAX] = "";
+
+    for (size_t i = 0; i < OMK_ARRAY_LEN(containers) && c->argc >= 2; i++) {
+        size_t n = c->argv[1].len < sizeof(sub) - 2 ? c->argv[1].len : sizeof(sub) - 2;
+
+        if (strcmp(d->name, containers[i]) != 0)
+            continue;
+        sub[0] = '|';
+        for (size_t j = 0; j < n; j++)
+            sub[j + 1] = (char)tolower((unsigned char)c->argv[1].p[j]);
+        sub[n + 1] = '\0';
+    }
+    reply_error_fmt(c, "ERR Can't execute '%s%s': only (P|S)SUBSCRIBE / (P|S)UNSUBSCRIBE / PING "
+                       "/ QUIT / RESET are allowed in this context",
+                    d->name, sub);
+}
+
+/* cmd_execute() but for the CLIENT REPLY SKIP bookkeeping around it. */
+static void cmd_execute_one(struct client *c)
 {
     const struct cmd_def *d;
     struct cmd_stats *st;
@@ -222,8 +257,31 @@ void cmd_execute(struct client *c)
         multi_abort(c);
         return;
     }
+    /* ACL: one flag test for a user allowed everything (the default user's usual
+     * state); otherwise acl.c checks the command, its keys and channels, and replies
+     * NOPERM. A stand-in client (blocking.c) has no user and runs as its owner did. */
+    if (c->user && !acl_user_open(c->user) && !acl_check_or_reply(c, d)) {
+        worker_stat_add(&st->rejected, 1);
+        multi_abort(c);
+        return;
+    }
+    if (c->proto == 2 && pubsub_subscribed(c) && !pubsub_cmd_allowed(d)) {
+        cmd_reply_pubsub_context(c, d);
+        worker_stat_add(&st->rejected, 1);
+        return;
+    }
     if (c->multi && (d->flags & CMD_NOMULTI)) {
         reply_error(c, "ERR Command not allowed inside a transaction");
+        worker_stat_add(&st->rejected, 1);
+        multi_abort(c);
+        return;
+    }
+    if ((c->flags & CLIENT_MONITOR) &&
+        ((d->flags & (CMD_WRITE | CMD_READONLY | CMD_MAY_REPLICATE)) ||
+         (d->proc == cmd_exec && c->multi &&
+          (multi_queued_flags(c) & (CMD_WRITE | CMD_READONLY | CMD_MAY_REPLICATE))))) {
+        /* Redis treats a MONITOR client as a replica, which may not touch keys */
+        reply_error(c, "ERR Replica can't interact with the keyspace");
         worker_stat_add(&st->rejected, 1);
         multi_abort(c);
         return;
@@ -232,13 +290,31 @@ void cmd_execute(struct client *c)
         multi_queue(c, d);
         return;
     }
+    /* Then the clients parked on keys the command made ready are served (blocking.c),
+     * before its reply can leave and before c's next request runs. */
     if (d->flags & (CMD_WRITE | CMD_READONLY)) {
         multi_cmd_lock(c); /* excludes a running EXEC of another client */
         cmd_call(c, d);
+        blocking_serve_readied(c->worker);
         multi_cmd_unlock(c);
     } else {
-        cmd_call(c, d);
+        cmd_call(c, d); /* EXEC serves its own under every lane (multi.c) */
+        if (blocking_readied_pending()) {
+            multi_cmd_lock(c);
+            blocking_serve_readied(c->worker);
+            multi_cmd_unlock(c);
+        }
     }
+}
+
+void cmd_execute(struct client *c)
+{
+    cmd_execute_one(c);
+    /* CLIENT REPLY SKIP drops the replies of the one command after it, as Redis' resetClient
+     * moves its flags after every command, refused ones included. */
+    c->flags &= ~CLIENT_REPLY_SKIP;
+    if (c->flags & CLIENT_REPLY_SKIP_NEXT)
+        c->flags = (c->flags & ~CLIENT_REPLY_SKIP_NEXT) | CLIENT_REPLY_SKIP;
 }
 
 void cmd_call(struct client *c, const struct cmd_def *d)
@@ -247,11 +323,14 @@ void cmd_call(struct client *c, const struct cmd_def *d)
     int64_t start_us = omk_mono_us(), end_us;
 
     atomic_store_explicit(&c->last_cmd_idx, (int)(d - cmd_table), memory_order_relaxed);
+    atomic_store_explicit(&c->last_sub, NULL, memory_order_relaxed);
     d->proc(c);
     end_us = omk_mono_us(); /* one reading serves the duration and the client's idle time */
+    monitor_feed(c, d); /* after the command, as Redis' call(): SELECT shows its new db */
     worker_stat_add(&st->calls, 1);
     worker_stat_add(&st->usec, (uint64_t)(end_us - start_us));
     atomic_store_explicit(&c->last_us, end_us, memory_order_relaxed);
+    slowlog_note(c, d, end_us - start_us);
 }
 
 void cmd_flag_names(const struct cmd_def *d, void (*fn)(void *arg, const char *name), void *arg)
@@ -262,8 +341,10 @@ void cmd_flag_names(const struct cmd_def *d, void (*fn)(void *arg, const char *n
     } names[] = {
         {CMD_WRITE, "write"},     {CMD_READONLY, "readonly"}, {CMD_DENYOOM, "denyoom"},
         {CMD_ADMIN, "admin"},     {CMD_NOSCRIPT, "noscript"}, {CMD_BLOCKING, "blocking"},
+        {CMD_PUBSUB, "pubsub"},
         {CMD_LOADING, "loading"},
         {CMD_STALE, "stale"},     {CMD_FAST, "fast"},         {CMD_NOAUTH, "no_auth"},
+        {CMD_MAY_REPLICATE, "may_replicate"},
         {CMD_NOMULTI, "no_multi"}, {CMD_MOVABLEKEYS, "movablekeys"},
     };
 

@@ -37,6 +37,9 @@ typedef void cmd_proc(struct client *c);
                                 * is the argument right after them (cmd_numkeys_index).
                                 * SORT and SORT_RO are movablekeys too, for keys their
                                 * options name: COMMAND GETKEYS has SORT's own rule */
+#define CMD_MAY_REPLICATE 0x4000 /* writes no key but Redis replicates it (PFCOUNT, PUBLISH,
+                                  * EVAL): CLIENT PAUSE WRITE holds it back as a write */
+#define CMD_PUBSUB 0x8000   /* a pub/sub command (Redis' pubsub flag; daemon/pubsub.c) */
 #define CMD_BLOCKING 0x2000 /* may park the client until a key is ready (Redis' blocking:
                              * BLPOP ... BZMPOP; daemon/blocking.c) */
 

@@ -1,7 +1,7 @@
 /* cmd_connection.c - the commands of Redis' "connection" group: PING ECHO QUIT HELLO AUTH
- * SELECT CLIENT (its subcommands dispatched by cmd_dispatch_sub). Each changes or reports
- * the state of the calling connection; CLIENT LIST and KILL also reach other workers'
- * clients, under each worker's clients_lock. */
+ * SELECT RESET CLIENT (its subcommands dispatched by cmd_dispatch_sub). Each changes or
+ * reports the state of the calling connection; CLIENT LIST, INFO and KILL (clientinfo.c)
+ * also reach other workers' clients, under each worker's clients_lock. */
 #include "config.h"
 
 #include <stdio.h>
@@ -11,10 +11,16 @@
 #include <event2/buffer.h>
 
 #include "common/omk_thread.h"
+#include "daemon/acl.h"
 #include "daemon/blocking.h"
+#include "daemon/clientinfo.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
 #include "daemon/log.h"
+#include "daemon/monitor.h"
+#include "daemon/multi.h"
+#include "daemon/pause.h"
+#include "daemon/pubsub.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
 
@@ -23,6 +29,12 @@ void cmd_ping(struct client *c)
 {
     if (c->argc > 2) {
         reply_err_arity(c);
+        return;
+    }
+    if (c->proto == 2 && pubsub_subscribed(c)) { /* Redis' answer in subscribed mode */
+        reply_array_len(c, 2);
+        reply_bulk_cstr(c, "pong");
+        reply_bulk(c, c->argc == 2 ? c->argv[1].p : "", c->argc == 2 ? c->argv[1].len : 0);
         return;
     }
     if (c->argc == 2)
@@ -44,15 +56,11 @@ void cmd_quit(struct client *c)
     c->flags |= CLIENT_CLOSE_AFTER_REPLY;
 }
 
-/* Check 'user'/'pass' against requirepass (user "default" only). Returns 1 if they
- * authenticate. With no requirepass set, the default user takes any password. */
+/* Log 'c' in as 'user' with 'pass' (acl.c: the user's passwords, or nopass). Returns 1
+ * if they authenticate; a failure is in the ACL LOG. */
 static int conn_check_password(struct client *c, struct omk_slice user, struct omk_slice pass)
 {
-    if (user.len != 7 || memcmp(user.p, "default", 7) != 0)
-        return 0;
-    if (!server.cfg.auth_required) /* the default user has no password: any one works */
-        return 1;
-    if (cfg_requirepass_check(&server.cfg, pass.p, pass.len))
+    if (acl_authenticate(c, user, pass))
         return 1;
     OMK_LOG_RATELIMITED(OMK_LOG_WARNING, "Wrong password from client id=%llu addr=%s",
                         (unsigned long long)c->id, c->addr);
@@ -70,7 +78,7 @@ void cmd_auth(struct client *c)
         reply_err_syntax(c);
         return;
     }
-    if (c->argc == 2 && !server.cfg.auth_required) {
+    if (c->argc == 2 && acl_default_nopass()) {
         reply_error(c, "ERR AUTH <password> called without any password configured for the "
                        "default user. Are you sure your configuration is correct?");
         return;
@@ -78,7 +86,6 @@ void cmd_auth(struct client *c)
     if (c->argc == 3)
         user = c->argv[1];
     if (conn_check_password(c, user, c->argv[c->argc - 1])) {
-        c->authenticated = 1;
         reply_ok(c);
     } else {
         reply_error(c, wrongpass);
@@ -135,7 +142,6 @@ void cmd_hello(struct client *c)
                 reply_error(c, wrongpass);
                 return;
             }
-            c->authenticated = 1;
             i += 2;
         } else if (cmd_arg_is(c, i, "setname") && more >= 1) {
             name = c->argv[++i];
@@ -157,6 +163,7 @@ void cmd_hello(struct client *c)
     if (have_name)
         conn_set_name(c, name);
     c->proto = (int)ver;
+    pubsub_proto_changed(c);
     reply_map_len(c, 7);
     reply_bulk_cstr(c, "server");
     reply_bulk_cstr(c, "redis");
@@ -174,6 +181,27 @@ void cmd_hello(struct client *c)
     reply_array_len(c, 0);
 }
 
+/* RESET: back to the state of a new connection, as Redis' clearClientConnectionState:
+ * out of MONITOR, database 0, RESP2, logged in as the default user (so, with
+ * requirepass, logged out), no transaction or WATCH, no name, CLIENT REPLY ON; NO-EVICT
+ * stays, as in Redis 7.0. (Subscriptions and client tracking, once they exist, end here too.) */
+void cmd_reset(struct client *c)
+{
+    int was_subscribed = pubsub_subscribed(c);
+
+    monitor_stop(c);
+    pubsub_client_reset(c);
+    c->db = 0;
+    c->proto = 2;
+    acl_client_reset(c);
+    multi_reset(c);
+    conn_set_name(c, (struct omk_slice){NULL, 0});
+    c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT); /* 7.0 keeps NO-EVICT */
+    if (was_subscribed)
+        conn_apply_timeout(c); /* idle like any client again */
+    reply_simple(c, "RESET");
+}
+
 /* SELECT index */
 void cmd_select(struct client *c)
 {
@@ -183,56 +211,6 @@ void cmd_select(struct client *c)
         return;
     c->db = db;
     reply_ok(c);
-}
-
-/* Append one CLIENT LIST line describing 'x' to 'b', at wall-clock time 'now_ms' (for
- * age=) and monotonic time 'now_us' (for idle=). The caller holds x's clients_lock. */
-static void client_describe(struct evbuffer *b, const struct client *x, int64_t now_ms,
-                            int64_t now_us)
-{
-    int idx = atomic_load_explicit(&x->last_cmd_idx, memory_order_relaxed);
-    int64_t last_us = atomic_load_explicit(&x->last_us, memory_order_relaxed);
-
-    evbuffer_add_printf(b,
-                        "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d "
-                        "sub=0 psub=0 ssub=0 multi=-1 qbuf=0 qbuf-free=0 argv-mem=0 multi-mem=0 "
-                        "obl=0 oll=0 omem=0 tot-mem=0 events=r cmd=%s user=default redir=-1 resp=%d\n",
-                        (unsigned long long)x->id, x->addr, x->laddr, x->fd, x->name ? x->name : "",
-                        (long long)((now_ms - x->ctime_ms) / 1000),
-                        (long long)((now_us > last_us ? now_us - last_us : 0) / 1000000),
-                        atomic_load_explicit(&x->parked, memory_order_relaxed) ? "b" : "N", x->db,
-                        idx >= 0 ? cmd_table[idx].name : "NULL", x->proto);
-}
-
-/* Whether client id 'id' is one of 'ids' ('n' of them; n 0: every id is). */
-static int client_id_listed(uint64_t id, const long long *ids, int n)
-{
-    for (int i = 0; i < n; i++)
-        if ((uint64_t)ids[i] == id)
-            return 1;
-    return n == 0;
-}
-
-/* CLIENT LIST / CLIENT INFO: the text of every client, of those whose id is one of 'ids'
- * ('nids' of them; 0: no filter), or of 'c' alone ('only_self'). */
-static void client_list(struct client *c, int only_self, const long long *ids, int nids)
-{
-    struct evbuffer *b = evbuffer_new();
-    int64_t now_ms = omk_now_ms(), now_us = omk_mono_us();
-    size_t len;
-
-    for (int w = 0; w < server.nworkers; w++) {
-        struct worker *wk = &server.workers[w];
-
-        omk_mutex_lock(&wk->clients_lock);
-        for (struct client *x = wk->clients; x; x = x->next)
-            if ((!only_self || x == c) && client_id_listed(x->id, ids, nids))
-                client_describe(b, x, now_ms, now_us);
-        omk_mutex_unlock(&wk->clients_lock);
-    }
-    len = evbuffer_get_length(b);
-    reply_verbatim(c, len ? (const char *)evbuffer_pullup(b, -1) : "", len);
-    evbuffer_free(b);
 }
 
 /* CLIENT ID */
@@ -269,157 +247,79 @@ static void client_setinfo(struct client *c)
     reply_ok(c);
 }
 
-/* CLIENT LIST [TYPE normal|master|replica|slave|pubsub] | [ID id [id ...]]: one of the
- * two filters or none, as Redis 7.0 parses them (any integer is an ID; those below 1
- * match nobody). Every omenkv client is a normal one, so the other types list nobody. */
-static void client_list_cmd(struct client *c)
-{
-    static const char *const other_types[] = {"master", "replica", "slave", "pubsub"};
-    long long *ids;
-    int nids = c->argc - 3;
-
-    if (c->argc == 4 && cmd_arg_is(c, 2, "type")) {
-        if (cmd_arg_is(c, 3, "normal")) {
-            client_list(c, 0, NULL, 0);
-            return;
-        }
-        for (size_t i = 0; i < OMK_ARRAY_LEN(other_types); i++) {
-            if (cmd_arg_is(c, 3, other_types[i])) {
-                reply_verbatim(c, "", 0);
-                return;
-            }
-        }
-        reply_error_fmt(c, "ERR Unknown client type '%.*s'", reply_user_len(c->argv[3].len),
-                        c->argv[3].p);
-        return;
-    }
-    if (c->argc > 3 && cmd_arg_is(c, 2, "id")) {
-        ids = omk_malloc((size_t)nids * sizeof(*ids));
-        for (int i = 0; i < nids; i++) {
-            if (!omk_str2ll(c->argv[3 + i].p, c->argv[3 + i].len, &ids[i])) {
-                reply_error(c, "ERR Invalid client ID");
-                omk_free(ids);
-                return;
-            }
-        }
-        client_list(c, 0, ids, nids);
-        omk_free(ids);
-        return;
-    }
-    if (c->argc != 2) {
-        reply_err_syntax(c);
-        return;
-    }
-    client_list(c, 0, NULL, 0);
-}
-
-/* CLIENT INFO */
-static void client_info(struct client *c)
-{
-    client_list(c, 1, NULL, 0);
-}
-
 /* CLIENT NO-EVICT|NO-TOUCH ON|OFF: accepted; omenkv evicts values, never clients, and
- * keeps no access times. */
+ * keeps no access times. NO-EVICT shows as flag 'e' in CLIENT LIST, as in Redis. */
 static void client_onoff(struct client *c)
 {
-    if (!cmd_arg_is(c, 2, "on") && !cmd_arg_is(c, 2, "off")) {
+    int on = cmd_arg_is(c, 2, "on");
+
+    if (!on && !cmd_arg_is(c, 2, "off")) {
         reply_err_syntax(c);
         return;
     }
+    if (cmd_arg_is(c, 1, "no-evict"))
+        c->flags = on ? c->flags | CLIENT_NO_EVICT : c->flags & ~CLIENT_NO_EVICT;
     reply_ok(c);
 }
 
-/* What CLIENT KILL selects: every given filter must match. */
-struct kill_filter {
-    long long id;                 /* 0: any */
-    struct omk_slice addr, laddr; /* len 0: any */
-    int skipme;                   /* do not kill the caller */
-};
-
-static int kill_matches(const struct kill_filter *f, const struct client *x,
-                        const struct client *self)
+/* CLIENT REPLY ON|OFF|SKIP: OFF drops every reply until ON, SKIP the replies of the next
+ * command (cmd_execute moves the flag); neither replies itself, and SKIP under OFF does
+ * nothing, as in Redis. */
+static void client_reply(struct client *c)
 {
-    if (f->skipme && x == self)
-        return 0;
-    if (f->id && (unsigned long long)f->id != x->id)
-        return 0;
-    if (f->addr.len && (strlen(x->addr) != f->addr.len || memcmp(x->addr, f->addr.p, f->addr.len)))
-        return 0;
-    if (f->laddr.len &&
-        (strlen(x->laddr) != f->laddr.len || memcmp(x->laddr, f->laddr.p, f->laddr.len)))
-        return 0;
-    return 1;
+    if (cmd_arg_is(c, 2, "on")) {
+        c->flags &= ~(CLIENT_REPLY_SKIP | CLIENT_REPLY_OFF);
+        reply_ok(c);
+    } else if (cmd_arg_is(c, 2, "off")) {
+        c->flags |= CLIENT_REPLY_OFF;
+    } else if (cmd_arg_is(c, 2, "skip")) {
+        if (!(c->flags & CLIENT_REPLY_OFF))
+            c->flags |= CLIENT_REPLY_SKIP_NEXT;
+    } else {
+        reply_err_syntax(c);
+    }
 }
 
-/* CLIENT KILL ip:port | CLIENT KILL [ID id] [ADDR ip:port] [LADDR ip:port] [SKIPME yes|no]
- * Clients of other workers are flagged and their worker is woken to close them; the
- * caller itself is closed once this reply is written. */
-static void client_kill(struct client *c)
+/* CLIENT PAUSE timeout [WRITE|ALL]: ALL unless WRITE is given; the mode is checked
+ * before the timeout (milliseconds, >= 0), as Redis 7.0 does. A timeout so large that
+ * Redis' end time overflows pauses nothing there, and nothing here. */
+static void client_pause(struct client *c)
 {
-    struct kill_filter f = {.skipme = 1};
-    int old_form = c->argc == 3;
-    long long killed = 0;
+    enum pause_type type = PAUSE_ALL;
+    long long ms;
 
-    if (old_form) {
-        f.addr = c->argv[2];
-        f.skipme = 0;
-    } else {
-        for (int i = 2; i < c->argc; i += 2) {
-            if (i + 1 >= c->argc) {
-                reply_err_syntax(c);
-                return;
-            }
-            if (cmd_arg_is(c, i, "id")) {
-                if (!omk_str2ll(c->argv[i + 1].p, c->argv[i + 1].len, &f.id) || f.id <= 0) {
-                    reply_error(c, "ERR client-id should be greater than 0");
-                    return;
-                }
-            } else if (cmd_arg_is(c, i, "addr")) {
-                f.addr = c->argv[i + 1];
-            } else if (cmd_arg_is(c, i, "laddr")) {
-                f.laddr = c->argv[i + 1];
-            } else if (cmd_arg_is(c, i, "skipme")) {
-                if (cmd_arg_is(c, i + 1, "yes")) {
-                    f.skipme = 1;
-                } else if (cmd_arg_is(c, i + 1, "no")) {
-                    f.skipme = 0;
-                } else {
-                    reply_err_syntax(c);
-                    return;
-                }
-            } else {
-                reply_err_syntax(c);
-                return;
-            }
+    if (c->argc > 4) {
+        reply_error_fmt(c, "ERR unknown subcommand or wrong number of arguments for '%.*s'. "
+                           "Try CLIENT HELP.",
+                        reply_user_len(c->argv[1].len), c->argv[1].p);
+        return;
+    }
+    if (c->argc == 4) {
+        if (cmd_arg_is(c, 3, "write")) {
+            type = PAUSE_WRITE;
+        } else if (!cmd_arg_is(c, 3, "all")) {
+            reply_error(c, "ERR CLIENT PAUSE mode must be WRITE or ALL");
+            return;
         }
     }
-    for (int w = 0; w < server.nworkers; w++) {
-        struct worker *wk = &server.workers[w];
-        int any = 0;
+    if (!omk_str2ll(c->argv[2].p, c->argv[2].len, &ms)) {
+        reply_error(c, "ERR timeout is not an integer or out of range");
+        return;
+    }
+    if (ms < 0) {
+        reply_error(c, "ERR timeout is negative");
+        return;
+    }
+    if (ms > 0 && ms <= INT64_MAX - omk_now_ms())
+        pause_start(type, omk_mono_us() / 1000 + ms);
+    reply_ok(c);
+}
 
-        omk_mutex_lock(&wk->clients_lock);
-        for (struct client *x = wk->clients; x; x = x->next) {
-            if (!kill_matches(&f, x, c))
-                continue;
-            killed++;
-            if (x == c)
-                c->flags |= CLIENT_CLOSE_AFTER_REPLY;
-            else
-                atomic_store(&x->kill_requested, 1), any = 1;
-        }
-        omk_mutex_unlock(&wk->clients_lock);
-        if (any)
-            worker_reap(wk);
-    }
-    if (old_form) {
-        if (killed)
-            reply_ok(c);
-        else
-            reply_error(c, "ERR No such client");
-    } else {
-        reply_int(c, killed);
-    }
+/* CLIENT UNPAUSE */
+static void client_unpause(struct client *c)
+{
+    pause_end();
+    reply_ok(c);
 }
 
 /* CLIENT UNBLOCK client-id [TIMEOUT | ERROR]: 1 if that client was parked by a blocking
@@ -455,9 +355,11 @@ static void client_unblock(struct client *c)
 static const struct cmd_sub client_subs[] = {
     {"id", 2, client_id},           {"setname", 3, client_setname},
     {"getname", 2, client_getname}, {"setinfo", 4, client_setinfo},
-    {"list", -2, client_list_cmd},  {"info", 2, client_info},
-    {"kill", -3, client_kill},      {"no-evict", 3, client_onoff},
+    {"list", -2, client_list_sub},  {"info", 2, client_info_sub},
+    {"kill", -3, client_kill_sub},  {"no-evict", 3, client_onoff},
     {"no-touch", 3, client_onoff},  {"unblock", -3, client_unblock},
+    {"reply", 3, client_reply},     {"pause", -3, client_pause},
+    {"unpause", 2, client_unpause},
 };
 
 /* CLIENT <subcommand> ... */

@@ -1,5 +1,5 @@
 /* cmd_server.c - the commands of Redis' "server" group: DBSIZE FLUSHDB FLUSHALL SHUTDOWN
- * INFO COMMAND CONFIG SAVE BGSAVE LASTSAVE TIME SWAPDB DEBUG. INFO's text is built by
+ * INFO COMMAND CONFIG SAVE BGSAVE LASTSAVE TIME SWAPDB DEBUG MONITOR. INFO's text is built by
  * info.c; COMMAND reads the command table; CONFIG hands its work to cfg.c; DEBUG runs only
  * when enable-debug-command allows it, as in Redis 7. */
 #include "config.h"
@@ -11,12 +11,16 @@
 
 #include <event2/buffer.h>
 
+#include "daemon/acl.h"
 #include "daemon/cmd.h"
+#include "daemon/cmd_keyspecs.h"
 #include "daemon/conn.h"
 #include "daemon/info.h"
 #include "daemon/log.h"
+#include "daemon/monitor.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
+#include "daemon/slowlog.h"
 #include "store/store.h"
 
 /* DBSIZE */
@@ -102,72 +106,118 @@ void cmd_info(struct client *c)
 
 /* ---- COMMAND ---- */
 
-static void cmd_flag_reply(void *arg, const char *name)
+/* Reply the space-separated words of 'list' as a set of status strings ('bulk': of
+ * bulk strings). */
+static void reply_word_set(struct client *c, const char *list, int bulk)
 {
-    struct client *c = arg;
+    const char *p = list;
+    long long n = 0;
 
-    reply_simple(c, name);
-}
+    while (*p) {
+        size_t wl = strcspn(p, " ");
 
-static void cmd_flag_count(void *arg, const char *name)
-{
-    OMK_UNUSED(name);
-    (*(int *)arg)++;
-}
-
-/* ACL categories of 'd', derived from its flags and group. Fills 'out'; returns count. */
-static int cmd_acl_categories(const struct cmd_def *d, const char *out[6])
-{
-    int n = 0;
-
-    out[n++] = d->flags & CMD_WRITE ? "@write" : "@read";
-    if (!(d->flags & (CMD_WRITE | CMD_READONLY)))
-        n = 0;
-    if (!strcmp(d->group, "string"))
-        out[n++] = "@string";
-    else if (!strcmp(d->group, "generic"))
-        out[n++] = "@keyspace";
-    else if (!strcmp(d->group, "connection"))
-        out[n++] = "@connection";
-    else if (!strcmp(d->group, "hash"))
-        out[n++] = "@hash";
-    else if (!strcmp(d->group, "list"))
-        out[n++] = "@list";
-    else if (!strcmp(d->group, "sorted-set"))
-        out[n++] = "@sortedset";
-    else if (!strcmp(d->group, "set"))
-        out[n++] = "@set";
-    out[n++] = d->flags & CMD_FAST ? "@fast" : "@slow";
-    if (d->flags & CMD_ADMIN) {
-        out[n++] = "@admin";
-        out[n++] = "@dangerous";
+        n += wl > 0;
+        p += wl;
+        p += strspn(p, " ");
     }
-    if (d->flags & CMD_BLOCKING)
-        out[n++] = "@blocking";
-    return n;
+    reply_set_len(c, n);
+    for (p = list; *p;) {
+        size_t wl = strcspn(p, " ");
+
+        char word[128];
+
+        if (wl > 0 && bulk) {
+            reply_bulk(c, p, wl);
+        } else if (wl > 0) {
+            OMK_ASSERT(wl < sizeof(word)); /* flag and category names are short */
+            memcpy(word, p, wl);
+            word[wl] = '\0';
+            reply_simple(c, word);
+        }
+        p += wl;
+        p += strspn(p, " ");
+    }
 }
 
-/* One COMMAND INFO entry, in Redis 7's 10-element shape. */
-static void cmd_reply_info(struct client *c, const struct cmd_def *d)
+/* One key specification, as the map Redis' COMMAND INFO shows. */
+static void reply_keyspec(struct client *c, const struct cmd_keyspec *ks)
 {
-    const char *cats[6];
-    int nflags = 0, ncats = cmd_acl_categories(d, cats);
+    reply_map_len(c, ks->notes ? 4 : 3);
+    if (ks->notes) {
+        reply_bulk_cstr(c, "notes");
+        reply_bulk_cstr(c, ks->notes);
+    }
+    reply_bulk_cstr(c, "flags");
+    reply_word_set(c, ks->flags, 0);
+    reply_bulk_cstr(c, "begin_search");
+    reply_map_len(c, 2);
+    reply_bulk_cstr(c, "type");
+    if (ks->begin == CMD_KS_BEGIN_INDEX) {
+        reply_bulk_cstr(c, "index");
+        reply_bulk_cstr(c, "spec");
+        reply_map_len(c, 1);
+        reply_bulk_cstr(c, "index");
+        reply_int(c, ks->begin_pos);
+    } else if (ks->begin == CMD_KS_BEGIN_KEYWORD) {
+        reply_bulk_cstr(c, "keyword");
+        reply_bulk_cstr(c, "spec");
+        reply_map_len(c, 2);
+        reply_bulk_cstr(c, "keyword");
+        reply_bulk_cstr(c, ks->keyword);
+        reply_bulk_cstr(c, "startfrom");
+        reply_int(c, ks->begin_pos);
+    } else {
+        reply_bulk_cstr(c, "unknown");
+        reply_bulk_cstr(c, "spec");
+        reply_map_len(c, 0);
+    }
+    reply_bulk_cstr(c, "find_keys");
+    reply_map_len(c, 2);
+    reply_bulk_cstr(c, "type");
+    if (ks->find == CMD_KS_FIND_UNKNOWN) {
+        reply_bulk_cstr(c, "unknown");
+        reply_bulk_cstr(c, "spec");
+        reply_map_len(c, 0);
+        return;
+    }
+    reply_bulk_cstr(c, ks->find == CMD_KS_FIND_RANGE ? "range" : "keynum");
+    reply_bulk_cstr(c, "spec");
+    reply_map_len(c, 3);
+    reply_bulk_cstr(c, ks->find == CMD_KS_FIND_RANGE ? "lastkey" : "keynumidx");
+    reply_int(c, ks->a);
+    reply_bulk_cstr(c, ks->find == CMD_KS_FIND_RANGE ? "keystep" : "firstkey");
+    reply_int(c, ks->b);
+    reply_bulk_cstr(c, ks->find == CMD_KS_FIND_RANGE ? "limit" : "keystep");
+    reply_int(c, ks->c);
+}
 
-    cmd_flag_names(d, cmd_flag_count, &nflags);
+/* One COMMAND INFO entry in Redis 7's 10-element shape, from row 'm': name, arity,
+ * flags, first/last/step, ACL categories, tips, key specs, and the entries of its
+ * subcommands (an array; an empty set when it has none, as Redis replies). */
+static void cmd_reply_info(struct client *c, const struct cmd_meta *m)
+{
+    size_t nsubs = 0;
+    const struct cmd_meta *subs = strchr(m->name, '|') ? NULL : cmd_meta_subs(m, &nsubs);
+
     reply_array_len(c, 10);
-    reply_bulk_cstr(c, d->name);
-    reply_int(c, d->arity);
-    reply_set_len(c, nflags);
-    cmd_flag_names(d, cmd_flag_reply, c);
-    reply_int(c, d->first_key);
-    reply_int(c, d->last_key);
-    reply_int(c, d->key_step);
-    reply_set_len(c, ncats);
-    for (int i = 0; i < ncats; i++)
-        reply_simple(c, cats[i]);
-    reply_set_len(c, 0); /* tips */
-    reply_array_len(c, 0); /* key specs */
-    reply_array_len(c, 0); /* subcommands */
+    reply_bulk_cstr(c, m->name);
+    reply_int(c, m->arity);
+    reply_word_set(c, m->flags, 0);
+    reply_int(c, m->first_key);
+    reply_int(c, m->last_key);
+    reply_int(c, m->key_step);
+    reply_word_set(c, m->acl, 0);
+    reply_word_set(c, m->tips, 1);
+    reply_set_len(c, m->nspecs);
+    for (int i = 0; i < m->nspecs; i++)
+        reply_keyspec(c, &m->specs[i]);
+    if (nsubs == 0) {
+        reply_set_len(c, 0);
+        return;
+    }
+    reply_array_len(c, (long long)nsubs);
+    for (size_t i = 0; i < nsubs; i++)
+        cmd_reply_info(c, &subs[i]);
 }
 
 /* One COMMAND DOCS entry: name, then a map of summary, since and group. */
@@ -183,84 +233,76 @@ static void cmd_reply_docs(struct client *c, const struct cmd_def *d)
     reply_bulk_cstr(c, d->group);
 }
 
-/* COMMAND GETKEYS of SORT or ('ro') SORT_RO (its 'argc' arguments from c->argv[2]): the
- * key sorted, then for SORT the destination of the last STORE, found as Redis'
- * sortGetKeys finds it: LIMIT, GET and BY skip their arguments, and any other word is
- * read as an option. */
-static void command_getkeys_sort(struct client *c, int argc, int ro)
+/* The row COMMAND GETKEYS and COMMAND INFO mean by the 'n' words at 'argv', as Redis'
+ * lookupCommand finds it: a container followed by a word names that subcommand (NULL
+ * if it has no such one); otherwise the command itself. */
+static const struct cmd_meta *command_find(const struct omk_slice *argv, int n)
 {
-    const struct omk_slice *argv = &c->argv[2];
-    int store = 0;
+    const struct cmd_def *d = cmd_lookup(argv[0].p, argv[0].len);
+    const struct cmd_meta *m = d ? cmd_meta_of(d) : NULL;
+    size_t nsubs;
+    const struct cmd_meta *subs;
 
-    for (int i = 2; !ro && i < argc; i++) {
-        if (cmd_word_is(&argv[i], "limit"))
-            i += 2;
-        else if (cmd_word_is(&argv[i], "get") || cmd_word_is(&argv[i], "by"))
-            i++;
-        else if (cmd_word_is(&argv[i], "store") && i + 1 < argc)
-            store = i + 1;
+    if (!m || n < 2)
+        return m;
+    subs = cmd_meta_subs(m, &nsubs);
+    if (nsubs == 0)
+        return m;
+    for (size_t i = 0; i < nsubs; i++) {
+        const char *sub = strchr(subs[i].name, '|') + 1;
+
+        if (strlen(sub) == argv[1].len && !strncasecmp(sub, argv[1].p, argv[1].len))
+            return &subs[i];
     }
-    reply_array_len(c, store ? 2 : 1);
-    reply_bulk(c, argv[1].p, argv[1].len);
-    if (store)
-        reply_bulk(c, argv[store].p, argv[store].len);
+    return NULL;
 }
 
-/* COMMAND GETKEYS of a command with movable keys ('d', its 'argc' arguments from
- * c->argv[2]): the keys before numkeys (a destination), then the numkeys keys after it.
- * A numkeys that is not a number from 1 to the arguments left is Redis' "Invalid
- * arguments specified for command". */
-static void command_getkeys_movable(struct client *c, const struct cmd_def *d, int argc)
+/* COMMAND GETKEYS / GETKEYSANDFLAGS ('with_flags') command [arg ...]: the key arguments,
+ * found as Redis finds them (cmd_meta_getkeys), in Redis' order of checks. */
+static void command_getkeys_generic(struct client *c, int with_flags)
 {
     const struct omk_slice *argv = &c->argv[2];
-    int idx = cmd_numkeys_index(d), nfixed = d->first_key > 0 ? d->last_key - d->first_key + 1 : 0;
-    long long numkeys;
+    int argc = c->argc - 2, n;
+    const struct cmd_meta *m = command_find(argv, argc);
+    struct cmd_keyref *keys;
 
-    if (idx >= argc || !omk_str2ll(argv[idx].p, argv[idx].len, &numkeys) || numkeys < 1 ||
-        numkeys > argc - idx - 1) {
-        reply_error(c, "ERR Invalid arguments specified for command");
-        return;
-    }
-    reply_array_len(c, nfixed + numkeys);
-    for (int i = 0; i < nfixed; i++)
-        reply_bulk(c, argv[d->first_key + i].p, argv[d->first_key + i].len);
-    for (long long i = 1; i <= numkeys; i++)
-        reply_bulk(c, argv[idx + i].p, argv[idx + i].len);
-}
-
-/* COMMAND GETKEYS command [arg ...]: the key arguments, from the table's first/last/step
- * (or its numkeys argument; SORT's STORE key by SORT's own rule). */
-static void command_getkeys(struct client *c)
-{
-    const struct cmd_def *d = cmd_lookup(c->argv[2].p, c->argv[2].len);
-    int argc = c->argc - 2, last, n = 0;
-
-    if (!d) {
+    if (!m) {
         reply_error(c, "ERR Invalid command specified");
         return;
     }
-    if (!cmd_arity_ok(d->arity, argc)) {
-        reply_error(c, "ERR Invalid number of arguments specified for command");
-        return;
-    }
-    if (d->proc == cmd_sort || d->proc == cmd_sort_ro) {
-        command_getkeys_sort(c, argc, d->proc == cmd_sort_ro);
-        return;
-    }
-    if (d->flags & CMD_MOVABLEKEYS) {
-        command_getkeys_movable(c, d, argc);
-        return;
-    }
-    if (d->first_key == 0) {
+    if (!cmd_meta_has_keys(m)) {
         reply_error(c, "ERR The command has no key arguments");
         return;
     }
-    last = d->last_key < 0 ? argc + d->last_key : d->last_key;
-    for (int i = d->first_key; i <= last && i < argc; i += d->key_step)
-        n++;
-    reply_array_len(c, n);
-    for (int i = d->first_key; i <= last && i < argc; i += d->key_step)
-        reply_bulk(c, c->argv[2 + i].p, c->argv[2 + i].len);
+    if (!cmd_arity_ok(m->arity, argc)) {
+        reply_error(c, "ERR Invalid number of arguments specified for command");
+        return;
+    }
+    keys = omk_malloc(3 * (size_t)argc * sizeof(*keys));
+    n = cmd_meta_getkeys(m, argc, argv, keys, 3 * argc);
+    if (n == 0 && !cmd_meta_list_has(m->flags, "no_mandatory_keys", 17)) {
+        reply_error(c, "ERR Invalid arguments specified for command");
+    } else {
+        reply_array_len(c, n);
+        for (int i = 0; i < n; i++) {
+            if (with_flags)
+                reply_array_len(c, 2);
+            reply_bulk(c, argv[keys[i].pos].p, argv[keys[i].pos].len);
+            if (with_flags)
+                reply_word_set(c, keys[i].flags, 0);
+        }
+    }
+    omk_free(keys);
+}
+
+static void command_getkeys(struct client *c)
+{
+    command_getkeys_generic(c, 0);
+}
+
+static void command_getkeysandflags(struct client *c)
+{
+    command_getkeys_generic(c, 1);
 }
 
 /* COMMAND COUNT */
@@ -269,30 +311,97 @@ static void command_count(struct client *c)
     reply_int(c, cmd_table_len);
 }
 
-/* COMMAND LIST: every command's name. */
-static void command_list(struct client *c)
+/* Whether COMMAND LIST's filter ('kind': 'm'odule, 'a'clcat, 'p'attern; 0: none, with
+ * argument 'arg') keeps row 'm'. omenkv has no modules, so a module filter keeps none;
+ * an ACL category is named without its '@', in any case. */
+static int command_list_keeps(const struct cmd_meta *m, int kind, const struct omk_slice *arg)
 {
-    reply_array_len(c, cmd_table_len);
-    for (int i = 0; i < cmd_table_len; i++)
-        reply_bulk_cstr(c, cmd_table[i].name);
+    char cat[64];
+
+    switch (kind) {
+    case 'm':
+        return 0;
+    case 'a':
+        if (arg->len + 1 >= sizeof(cat))
+            return 0;
+        cat[0] = '@';
+        memcpy(cat + 1, arg->p, arg->len);
+        return cmd_meta_list_has(m->acl, cat, arg->len + 1);
+    case 'p':
+        return omk_glob_match(arg->p, arg->len, m->name, strlen(m->name), 1);
+    default:
+        return 1;
+    }
 }
 
-/* COMMAND INFO [name ...]: the entries of the commands named (nil for an unknown one),
- * or of every command; COMMAND alone too. */
+/* COMMAND LIST [FILTERBY MODULE name | ACLCAT category | PATTERN pattern]: the names of
+ * every command and subcommand ("config|get") the filter keeps; the last FILTERBY
+ * given counts, as in Redis. */
+static void command_list(struct client *c)
+{
+    int kind = 0;
+    const struct omk_slice *arg = NULL;
+    long long n = 0;
+
+    for (int i = 2; i < c->argc; i++) {
+        if (!cmd_arg_is(c, i, "filterby") || c->argc - 1 - i != 2) {
+            reply_err_syntax(c);
+            return;
+        }
+        if (cmd_arg_is(c, i + 1, "module"))
+            kind = 'm';
+        else if (cmd_arg_is(c, i + 1, "aclcat"))
+            kind = 'a';
+        else if (cmd_arg_is(c, i + 1, "pattern"))
+            kind = 'p';
+        else {
+            reply_err_syntax(c);
+            return;
+        }
+        arg = &c->argv[i + 2];
+        i += 2;
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        if (pass == 1)
+            reply_array_len(c, n);
+        for (int i = 0; i < cmd_table_len; i++) {
+            const struct cmd_meta *m = cmd_meta_of(&cmd_table[i]), *subs;
+            size_t nsubs;
+
+            subs = cmd_meta_subs(m, &nsubs);
+            for (size_t k = 0; k <= nsubs; k++) {
+                const struct cmd_meta *row = k == 0 ? m : &subs[k - 1];
+
+                if (!command_list_keeps(row, kind, arg))
+                    continue;
+                if (pass == 0)
+                    n++;
+                else
+                    reply_bulk_cstr(c, row->name);
+            }
+        }
+    }
+}
+
+/* COMMAND INFO [name ...]: the entries of the commands named ("config|get" names a
+ * subcommand; nil for an unknown one), or of every command; COMMAND alone too. */
 static void command_info(struct client *c)
 {
     if (c->argc <= 2) {
         reply_array_len(c, cmd_table_len);
         for (int i = 0; i < cmd_table_len; i++)
-            cmd_reply_info(c, &cmd_table[i]);
+            cmd_reply_info(c, cmd_meta_of(&cmd_table[i]));
         return;
     }
     reply_array_len(c, c->argc - 2);
     for (int i = 2; i < c->argc; i++) {
-        const struct cmd_def *d = cmd_lookup(c->argv[i].p, c->argv[i].len);
+        const char *bar = memchr(c->argv[i].p, '|', c->argv[i].len);
+        const struct cmd_def *d = cmd_lookup(c->argv[i].p, bar ? (size_t)(bar - c->argv[i].p)
+                                                                : c->argv[i].len);
+        const struct cmd_meta *m = d ? cmd_meta_lookup(c->argv[i].p, c->argv[i].len) : NULL;
 
-        if (d)
-            cmd_reply_info(c, d);
+        if (m)
+            cmd_reply_info(c, m);
         else
             reply_null_array(c);
     }
@@ -321,18 +430,54 @@ static void command_docs(struct client *c)
     }
 }
 
+/* COMMAND HELP */
+static void command_help(struct client *c)
+{
+    static const char *const help[] = {
+        "(no subcommand)",
+        "    Describe every command the server knows.",
+        "COUNT",
+        "    How many commands there are.",
+        "DOCS [<command-name> ...]",
+        "    A summary of the named commands, or of all of them.",
+        "GETKEYS <full-command>",
+        "    The key arguments of a full command line.",
+        "GETKEYSANDFLAGS <full-command>",
+        "    The key arguments of a full command line, each with its access flags.",
+        "INFO [<command-name> ...]",
+        "    The details of the named commands, or of all of them.",
+        "LIST [FILTERBY (MODULE <module-name>|ACLCAT <category>|PATTERN <pattern>)]",
+        "    The names of the commands, optionally filtered by module, ACL category or",
+        "    name pattern.",
+    };
+
+    cmd_reply_help(c, "COMMAND", help, OMK_ARRAY_LEN(help));
+}
+
 static const struct cmd_sub command_subs[] = {
-    {"count", 2, command_count}, {"list", 2, command_list},         {"info", -2, command_info},
-    {"docs", -2, command_docs},  {"getkeys", -3, command_getkeys},
+    {"count", 2, command_count},
+    {"list", -2, command_list},
+    {"info", -2, command_info},
+    {"docs", -2, command_docs},
+    {"getkeys", -4, command_getkeys},
+    {"getkeysandflags", -4, command_getkeysandflags},
+    {"help", 2, command_help},
 };
 
-/* COMMAND [COUNT | LIST | INFO [name ...] | DOCS [name ...] | GETKEYS command [arg ...]] */
+/* COMMAND [COUNT | LIST ... | INFO [name ...] | DOCS [name ...] | GETKEYS command [arg ...]
+ * | GETKEYSANDFLAGS command [arg ...] | HELP] */
 void cmd_command(struct client *c)
 {
     if (c->argc == 1)
         command_info(c);
     else
         cmd_dispatch_sub(c, "command", command_subs, OMK_ARRAY_LEN(command_subs), 0);
+}
+
+/* SLOWLOG GET [count] | LEN | RESET | HELP (daemon/slowlog.c). */
+void cmd_slowlog(struct client *c)
+{
+    slowlog_command(c);
 }
 
 /* ---- CONFIG ---- */
@@ -597,4 +742,26 @@ void cmd_debug(struct client *c)
         return;
     }
     cmd_dispatch_sub(c, "debug", debug_subs, OMK_ARRAY_LEN(debug_subs), CMD_SUB_ONE_ERROR);
+}
+
+/* MONITOR: from now on this client is sent a line for every command any client runs
+ * (monitor.c). Refused inside EXEC, as Redis refuses it to a client that must get one
+ * reply per command; a second MONITOR is ignored without a reply, as in Redis. */
+void cmd_monitor(struct client *c)
+{
+    if (c->flags & CLIENT_DENY_BLOCKING) {
+        reply_error(c, "ERR MONITOR isn't allowed for DENY BLOCKING client");
+        return;
+    }
+    if (c->flags & CLIENT_MONITOR)
+        return;
+    monitor_start(c);
+    reply_ok(c);
+}
+
+/* ACL <subcommand> ...: users, their rules, the ACL LOG and the aclfile; the parsing
+ * and the replies live with the user store in acl.c. */
+void cmd_acl(struct client *c)
+{
+    acl_command(c);
 }

@@ -43,12 +43,17 @@
 #include <event2/event.h>
 
 #include "common/omk_thread.h"
+#include "daemon/acl.h"
 #include "daemon/blocking.h"
+#include "daemon/clientinfo.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
 #include "daemon/pass.h"
+#include "daemon/pubsub.h"
 #include "daemon/log.h"
+#include "daemon/monitor.h"
 #include "daemon/multi.h"
+#include "daemon/pause.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
 
@@ -59,6 +64,7 @@
                                              * pending output ... */
 #define CONN_STREAM_LOW (256 * 1024)        /* ... and again once it fell below this */
 #define CONN_STREAM_PIECE (64 * 1024)       /* bytes read from the store at a time */
+#define CONN_BIG_REQUEST (1024 * 1024)      /* a request this big is read into one chain */
 /* Redis' PROTO_REPLY_CHUNK_BYTES: the size of its static reply buffer, which its output
  * buffer limits do not count, and of each block of the reply list beyond it, which they
  * count whole (getClientOutputBufferMemoryUsage). */
@@ -66,6 +72,7 @@
 
 static void conn_read_cb(struct bufferevent *bev, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
+static void conn_large_release(struct client *c);
 int conn_write_now(struct client *c)
 {
     size_t low;
@@ -92,6 +99,7 @@ int conn_write_now(struct client *c)
         bufferevent_enable(c->bev, EV_WRITE);
         return 0;
     }
+    client_snapshot(c);
     low = c->reader ? CONN_STREAM_LOW : (c->flags & CLIENT_PAUSED) ? CONN_OUT_RESUME : 0;
     if (evbuffer_get_length(c->out) <= low) {
         int closing = (c->flags & CLIENT_CLOSE_AFTER_REPLY) != 0;
@@ -135,7 +143,9 @@ void conn_accept(struct worker *w, int fd)
     c->fd = fd;
     c->worker = w;
     c->proto = 2;
-    c->authenticated = !server.cfg.auth_required;
+    c->user = acl_default_user();
+    acl_user_retain(c->user);
+    c->authenticated = acl_default_lets_in();
     c->ctime_ms = omk_now_ms();
     atomic_init(&c->last_us, omk_mono_us());
     atomic_init(&c->last_cmd_idx, -1);
@@ -164,6 +174,7 @@ void conn_accept(struct worker *w, int fd)
      * and through the write event only when the socket did not take them all. */
     bufferevent_enable(c->bev, EV_READ);
 
+    client_snapshot(c);
     omk_mutex_lock(&w->clients_lock);
     c->next = w->clients;
     if (w->clients)
@@ -177,8 +188,12 @@ void conn_apply_timeout(struct client *c)
     int t = server.cfg.timeout;
     struct timeval tv = {t, 0};
 
-    /* Idle for reading, or not reading its replies while some are pending. */
-    if (t > 0 && !blocking_parked(c))
+    /* Idle for reading, or not reading its replies while some are pending. Subscribers
+     * wait for messages, as parked clients wait for keys: Redis exempts both. A client
+     * with no connection (the command fuzz target's) has no timeout. */
+    if (!c->bev)
+        return;
+    if (t > 0 && !blocking_parked(c) && !pubsub_subscribed(c))
         bufferevent_set_timeouts(c->bev, &tv, &tv);
     else
         bufferevent_set_timeouts(c->bev, NULL, NULL);
@@ -204,11 +219,17 @@ void conn_free(struct client *c)
     omk_mutex_unlock(&w->clients_lock);
 
     store_reader_close(c->reader);
-    blocking_forget(c); /* leaves the keys it waits on, waking the next waiter if need be */
+    monitor_stop(c);
+    pause_forget(c);
+    conn_large_release(c);
+    blocking_forget(c); /* leaves the keys it waits on */
+    pubsub_client_reset(c); /* before the memory goes: publishers reach it through the
+                             * registry */
     multi_reset(c); /* before the memory goes: other threads may flag its watches */
     pass_forget(c);
     bufferevent_free(c->bev); /* closes the fd */
     resp_req_deinit(&c->req);
+    acl_user_release(c->user);
     omk_free(c->name);
     omk_free(c);
     atomic_fetch_sub(&server.connected_clients, 1);
@@ -255,13 +276,16 @@ static size_t conn_obuf_usage(const struct client *c)
     return (over + CONN_REPLY_CHUNK - 1) / CONN_REPLY_CHUNK * CONN_REPLY_CHUNK;
 }
 
-/* Check 'c's output (conn_obuf_usage) against client-output-buffer-limit for normal
- * clients, as Redis' checkClientOutputBufferLimits does: at or past the hard limit, or
- * at or past the soft limit for more than its seconds. On a breach, log Redis' line and
- * mark 'c' CLIENT_CLOSING (the caller frees it); returns 1 then, else 0. */
-static int conn_check_obuf_limits(struct client *c)
+/* The client-output-buffer-limit class of 'c': pubsub once it subscribed to anything,
+ * as Redis' getClientType says. */
+static const struct cfg_obuf_limit *conn_obuf_class(const struct client *c)
 {
-    const struct cfg_obuf_limit *l = &server.cfg.obuf_limits[CFG_OBUF_NORMAL];
+    return &server.cfg.obuf_limits[pubsub_subscribed(c) ? CFG_OBUF_PUBSUB : CFG_OBUF_NORMAL];
+}
+
+int conn_check_obuf_limits(struct client *c)
+{
+    const struct cfg_obuf_limit *l = conn_obuf_class(c);
     long long hard = atomic_load(&l->hard), soft = atomic_load(&l->soft);
     size_t used = conn_obuf_usage(c);
     int breach = hard > 0 && used >= (unsigned long long)hard;
@@ -286,12 +310,49 @@ static int conn_check_obuf_limits(struct client *c)
     return 1;
 }
 
-/* Whether 'c' may run another request now: not closing, not parked, and its output
- * below the backpressure mark. */
+/* Whether 'c' may run another request now: not closing, not parked, not postponed by
+ * CLIENT PAUSE, and its output below the backpressure mark. */
 static int conn_may_run(const struct client *c)
 {
-    return !(c->flags & CLIENT_CLOSE_AFTER_REPLY) && !blocking_parked(c) && !c->reader &&
+    return !(c->flags & (CLIENT_CLOSE_AFTER_REPLY | CLIENT_POSTPONED)) && !blocking_parked(c) &&
+           !c->reader &&
            evbuffer_get_length(c->out) < CONN_OUT_PAUSE;
+}
+
+/* The large-requests-max-memory budget in bytes (0 in the config: a quarter of RAM). */
+static long long conn_large_budget(void)
+{
+    long long max = atomic_load(&server.cfg.large_requests_max_memory);
+
+    if (max == 0)
+        max = (long long)sysconf(_SC_PHYS_PAGES) / 4 * (long long)sysconf(_SC_PAGESIZE);
+    return max;
+}
+
+/* Reserve 'need' bytes of the large-request budget for 'c' (in place of what it held):
+ * 1, or 0 when the budget would be passed (nothing reserved then; logged). */
+static int conn_large_reserve(struct client *c, size_t need)
+{
+    long long add = (long long)(need - c->expanded);
+    long long now = atomic_fetch_add(&server.large_requests_bytes, add) + add;
+
+    if (now > conn_large_budget()) {
+        atomic_fetch_sub(&server.large_requests_bytes, add);
+        omk_log(OMK_LOG_WARNING, "Refusing a request of %zu bytes from client id=%llu addr=%s: "
+                "large requests being read would hold more than large-requests-max-memory",
+                need, (unsigned long long)c->id, c->addr);
+        return 0;
+    }
+    c->expanded = need;
+    return 1;
+}
+
+/* Give back what 'c' reserved of the large-request budget. */
+static void conn_large_release(struct client *c)
+{
+    if (c->expanded)
+        atomic_fetch_sub(&server.large_requests_bytes, (long long)c->expanded);
+    c->expanded = 0;
 }
 
 /* Close 'c' if its unprocessed input passed client-query-buffer-limit, as Redis closes a
@@ -315,7 +376,7 @@ static int conn_process_input(struct client *c, struct evbuffer *in)
     struct resp_limits lim = {server.cfg.proto_max_bulk_len, c->authenticated};
     int budget = CONN_REQS_PER_EVENT;
 
-    if (blocking_parked(c) && conn_check_query_limit(c, in))
+    if ((blocking_parked(c) || (c->flags & CLIENT_POSTPONED)) && conn_check_query_limit(c, in))
         return 0;
     while (budget > 0 && conn_may_run(c)) {
         size_t total = evbuffer_get_length(in), off = 0;
@@ -341,11 +402,14 @@ static int conn_process_input(struct client *c, struct evbuffer *in)
                 c->need = need;
                 break;
             }
-            off += used;
             c->need = 0;
-            budget--;
+            conn_large_release(c); /* a large request is whole: its reservation ends */
             c->argc = c->req.argc;
             c->argv = c->req.argv;
+            if (pause_postpone(c))
+                break; /* its bytes stay in the input, parsed again when it resumes */
+            off += used;
+            budget--;
             pass_execute(c);
             if (conn_check_obuf_limits(c))
                 return 0;
@@ -368,8 +432,22 @@ static int conn_process_input(struct client *c, struct evbuffer *in)
                 c->flags |= CLIENT_CLOSE_AFTER_REPLY | CLIENT_CLOSING;
                 return 0;
             }
-            if (have < c->need)
+            if (have < c->need) {
+                /* A large request gets room for all of it now, behind what has come: the
+                 * rest is read into that one chain, so the pullup below finds it
+                 * contiguous and copies nothing (a 500 MB SET holds 500 MB, not 1 GB). */
+                if (c->need >= CONN_BIG_REQUEST && c->need > c->expanded) {
+                    if (!conn_large_reserve(c, c->need)) {
+                        reply_error(c, "ERR too much memory is held by large requests being "
+                                       "read (large-requests-max-memory): retry later");
+                        c->flags |= CLIENT_CLOSE_AFTER_REPLY;
+                        evbuffer_drain(in, evbuffer_get_length(in));
+                        return 0;
+                    }
+                    evbuffer_expand(in, c->need - have);
+                }
                 return 0;
+            }
             if (evbuffer_pullup(in, (ev_ssize_t)c->need) == NULL)
                 return 0;
             c->need = 0;
@@ -390,6 +468,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
     if (conn_process_input(c, in))
         bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS | BEV_TRIG_IGNORE_WATERMARKS);
     c->in_counted = evbuffer_get_length(in);
+    client_snapshot(c);
     if (c->flags & CLIENT_CLOSING) {
         conn_free(c);
         return;
@@ -414,7 +493,9 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
 
 int conn_may_stream(const struct client *c)
 {
-    return !(c->flags & (CLIENT_CLOSING | CLIENT_DENY_BLOCKING)) && reply_direct();
+    return !(c->flags & (CLIENT_CLOSING | CLIENT_DENY_BLOCKING | CLIENT_REPLY_OFF |
+                         CLIENT_REPLY_SKIP)) &&
+           reply_direct();
 }
 
 /* Produce the streamed reply of 'c' while its output is under CONN_STREAM_HIGH; at the
@@ -468,6 +549,7 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 {
     struct client *c = arg;
 
+    client_snapshot(c);
     if (c->reader) {
         long added = conn_stream_fill(c);
 
@@ -479,7 +561,9 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
         bufferevent_enable(bev, EV_WRITE); /* write it: no pass holds this client */
         if (c->reader)
             return;
-        /* The reply is whole: what waited behind it runs now. */
+        /* The reply is whole: messages that waited behind it follow, then what waited
+         * behind it runs. */
+        pubsub_flush(c);
         bufferevent_setwatermark(bev, EV_WRITE, (c->flags & CLIENT_PAUSED) ? CONN_OUT_RESUME : 0,
                                  0);
         if (!(c->flags & CLIENT_PAUSED))
@@ -489,7 +573,7 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
 
     /* Below the soft limit again: its clock restarts (Redis resets it on any reply
      * queued below the limit; omenkv checks per command, so it does so here too). */
-    if ((long long)conn_obuf_usage(c) < atomic_load(&server.cfg.obuf_limits[CFG_OBUF_NORMAL].soft))
+    if ((long long)conn_obuf_usage(c) < atomic_load(&conn_obuf_class(c)->soft))
         c->obuf_soft_since_ms = 0;
     if (c->flags & CLIENT_CLOSE_AFTER_REPLY) {
         if (evbuffer_get_length(c->out) == 0)
@@ -528,6 +612,8 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
     /* A peer that shut down only its sending side still reads: the replies of this pass
      * (a pop served to a parked client, which took its element) leave at the end of the
      * pass, as Redis writes them before it reads the end of the stream, then it closes. */
+    if (what & BEV_EVENT_EOF)
+        blocking_answer_now(c); /* served on another worker, its reply not written yet */
     if ((what & BEV_EVENT_EOF) && c->pass_is_held && evbuffer_get_length(c->out) > c->pass_base) {
         c->flags |= CLIENT_CLOSE_AFTER_REPLY;
         bufferevent_disable(bev, EV_READ);

@@ -9,7 +9,10 @@
 #include "common/omk.h"
 #include "resp/resp.h"
 
+struct acl_user;
 struct block;
+struct monitor_sink;
+struct pubsub_client;
 struct store_reader;
 struct bufferevent;
 struct evbuffer;
@@ -20,6 +23,30 @@ struct worker;
 #define CLIENT_PAUSED 0x4            /* output above CONN_OUT_PAUSE: not reading until it drains */
 #define CLIENT_DENY_BLOCKING 0x8     /* a blocking pop answers at once, as on a timeout (set
                                       * while EXEC runs the queue, as Redis' flag of that name) */
+#define CLIENT_REPLY_OFF 0x10        /* CLIENT REPLY OFF: no replies at all */
+#define CLIENT_REPLY_SKIP_NEXT 0x20  /* CLIENT REPLY SKIP: the next command's replies go */
+#define CLIENT_REPLY_SKIP 0x40       /* ... the current command's replies are dropped */
+#define CLIENT_MONITOR 0x80          /* in MONITOR mode (monitor.c) */
+#define CLIENT_NO_EVICT 0x100        /* CLIENT NO-EVICT ON (shown only: clients are never
+                                      * evicted here) */
+#define CLIENT_POSTPONED 0x200       /* its next request waits for CLIENT PAUSE (pause.c) */
+
+/* What CLIENT LIST shows of a client to the other workers (clientinfo.c): written by the
+ * owner with relaxed stores when a read callback ends and when its output is written
+ * (client_snapshot), read by any thread. */
+struct client_snap {
+    _Atomic int flags;          /* the client's CLIENT_* flags */
+    _Atomic int db;             /* SELECTed database */
+    _Atomic int proto;          /* 2 or 3 */
+    _Atomic int multi;          /* commands queued in MULTI, -1 outside MULTI */
+    _Atomic int watch_dirty;    /* a watched key changed */
+    _Atomic int events;         /* EV_READ and EV_WRITE as enabled on the bufferevent */
+    _Atomic long long qbuf;     /* input bytes received and not yet run, bytes */
+    _Atomic long long multi_mem; /* heap held by the MULTI queue, bytes */
+    _Atomic long long out;      /* output bytes waiting to be written */
+    _Atomic long long out_peak; /* most output bytes waiting at a snapshot, since ... */
+    _Atomic int64_t out_peak_ms; /* ... this time (monotonic ms; restarts every 5 s) */
+};
 
 struct client {
     uint64_t id;
@@ -31,7 +58,10 @@ struct client {
     int db;                      /* SELECTed database */
     int proto;                   /* 2 or 3 (HELLO) */
     int authenticated;
+    struct acl_user *user;       /* the user it runs as (acl.h), a reference held */
     size_t need;                 /* bytes the parser needs before it can progress */
+    size_t expanded;             /* 'need' the input buffer was last expanded for, and the
+                                  * bytes reserved for it in server.large_requests_bytes */
     size_t in_counted;           /* input bytes already counted in net_in_bytes */
     struct resp_req req;
     int argc;                    /* the request being executed */
@@ -47,10 +77,19 @@ struct client {
     _Atomic int last_cmd_idx;    /* index of the last command in the table, -1 none; written
                                   * by the owner (relaxed), read by CLIENT LIST for cmd= */
     struct client *prev, *next;  /* worker->clients list; guarded by worker->clients_lock */
+    _Atomic(const char *) last_sub; /* subcommand of the last command ("list" of CLIENT
+                                  * LIST), or NULL; as last_cmd_idx */
+    struct monitor_sink *monitor; /* in MONITOR mode: its sink (monitor.c), else NULL */
+    struct client_snap snap;     /* for CLIENT LIST from other workers */
     struct multi_state *multi;   /* open MULTI, or NULL (multi.c) */
     struct watch_rec *watches;   /* this client's WATCHes (multi.c; also its watch_mu) */
     _Atomic int watch_dirty;     /* a watched key changed (set by any thread) */
     _Atomic int kill_requested;  /* CLIENT KILL from another worker: close it (worker_reap) */
+    struct pubsub_client *pubsub; /* subscriptions and undelivered messages (pubsub.c), or
+                                   * NULL before the first subscription */
+    _Atomic int sub_channels;    /* SUBSCRIBE channels, PSUBSCRIBE patterns and SSUBSCRIBE */
+    _Atomic int sub_patterns;    /* shard channels held (CLIENT LIST sub= psub= ssub=): */
+    _Atomic int sub_shard;       /* written by the owner (relaxed), read by any thread */
     struct block *block;         /* parked by a blocking pop (blocking.c), or NULL; runs no
                                   * request meanwhile */
     struct store_reader *reader; /* a large value whose bulk reply is being streamed
@@ -85,8 +124,8 @@ void conn_stream_start(struct client *c, struct store_reader *r);
 int conn_may_stream(const struct client *c);
 
 /* Give 'c' the idle timeout the config holds now (timeout; 0: none), for reading and
- * for writing pending replies; the clock restarts. A parked client gets none. Owner
- * thread. */
+ * for writing pending replies; the clock restarts. A parked client, and one with a
+ * subscription (pubsub.c), gets none. Owner thread. */
 void conn_apply_timeout(struct client *c);
 
 /* conn_apply_timeout() for every client of worker 'w' (CONFIG SET timeout). Owner
@@ -97,6 +136,13 @@ void conn_apply_timeout_all(struct worker *w);
  * reply passed an output limit (freeing 'c'), else give it back its idle timeout and run
  * the requests that arrived while it was parked. Owner thread. */
 void conn_unparked(struct client *c);
+
+/* Check c's pending output against client-output-buffer-limit (the pubsub class for a
+ * subscribed client, else normal), as Redis' checkClientOutputBufferLimits does: at or
+ * past the hard limit, or at or past the soft limit for more than its seconds. On a
+ * breach, log Redis' line and mark 'c' CLIENT_CLOSING (the caller arranges the free);
+ * returns 1 then, else 0. Owner thread. */
+int conn_check_obuf_limits(struct client *c);
 
 /* Close 'c' now, dropping unsent replies, and free it (owner thread). */
 void conn_free(struct client *c);

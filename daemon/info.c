@@ -19,6 +19,7 @@
 #include "daemon/blocking.h"
 #include "daemon/cmd.h"
 #include "daemon/info.h"
+#include "daemon/pubsub.h"
 #include "daemon/server.h"
 #include "store/store.h"
 
@@ -197,6 +198,9 @@ static void info_stats(struct evbuffer *b)
                         "evicted_keys:0\r\n"
                         "keyspace_hits:%llu\r\n"
                         "keyspace_misses:%llu\r\n"
+                        "pubsub_channels:%lld\r\n"
+                        "pubsub_patterns:%lld\r\n"
+                        "pubsubshard_channels:%lld\r\n"
                         "rocksdb_reads:%llu\r\n"
                         "rocksdb_writes:%llu\r\n"
                         "rocksdb_io_errors:%llu\r\n",
@@ -208,6 +212,8 @@ static void info_stats(struct evbuffer *b)
                         (unsigned long long)st.expired_keys,
                         (unsigned long long)sum.keyspace_hits,
                         (unsigned long long)sum.keyspace_misses,
+                        pubsub_count(PUBSUB_CHANNEL), pubsub_count(PUBSUB_PATTERN),
+                        pubsub_count(PUBSUB_SHARD),
                         (unsigned long long)st.rocks_reads, (unsigned long long)st.rocks_writes,
                         (unsigned long long)st.io_errors);
 }

@@ -8,15 +8,23 @@ daemon_libomkdaemon_a_SOURCES = \
 	daemon/conn.c daemon/conn.h \
 	daemon/reply.c daemon/reply.h \
 	daemon/cmd.c daemon/cmd.h daemon/commands.def \
+	daemon/cmd_keyspecs.c daemon/cmd_keyspecs.h daemon/cmd_keyspecs.def \
 	daemon/multi.c daemon/multi.h \
 	daemon/pass.c daemon/pass.h \
 	daemon/blocking.c daemon/blocking.h \
+	daemon/monitor.c daemon/monitor.h daemon/pause.c daemon/pause.h \
+	daemon/clientinfo.c daemon/clientinfo.h \
 	daemon/cmd_sorted_set.c \
 	daemon/cmd_connection.c daemon/cmd_server.c daemon/cmd_string.c daemon/cmd_generic.c \
 	daemon/cmd_hash.c daemon/cmd_set.c daemon/cmd_list.c daemon/cmd_transactions.c \
+	daemon/cmd_hyperloglog.c \
+	daemon/cmd_bitmap.c \
+	daemon/cmd_pubsub.c daemon/pubsub.c daemon/pubsub.h \
 	daemon/info.c daemon/info.h \
+	daemon/slowlog.c daemon/slowlog.h \
 	daemon/cfg.c daemon/cfg.h \
-	daemon/log.c daemon/log.h
+	daemon/log.c daemon/log.h \
+	daemon/acl.c daemon/acl.h daemon/acl_cats.c daemon/acl_cats.h
 daemon_libomkdaemon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS)
 
 bin_PROGRAMS += daemon/omenkv-server
@@ -33,3 +41,9 @@ tests_unit_test_cfg_LDADD = common/libomkcommon.a -lpthread
 # Every command's handler is cmd_<name> in daemon/cmd_<group>.c (README "How it is built").
 TESTS += tests/check-command-files.sh
 EXTRA_DIST += tests/check-command-files.sh
+
+# Every command has Redis 7.0's description (daemon/cmd_keyspecs.def), agreeing with its row.
+check_PROGRAMS += tests/unit/test_cmd_keyspecs
+TESTS += tests/unit/test_cmd_keyspecs
+tests_unit_test_cmd_keyspecs_SOURCES = tests/unit/test_cmd_keyspecs.c daemon/cmd_keyspecs.c
+tests_unit_test_cmd_keyspecs_LDADD = common/libomkcommon.a -lpthread

@@ -15,10 +15,12 @@
 
 #include <event2/event.h>
 
+#include "daemon/acl.h"
 #include "daemon/blocking.h"
 #include "daemon/cmd.h"
 #include "daemon/log.h"
 #include "daemon/multi.h"
+#include "daemon/pubsub.h"
 #include "daemon/server.h"
 #include "store/store.h"
 
@@ -106,6 +108,15 @@ static int main_apply_maxclients(struct server_config *c, char *err, size_t errl
 }
 
 /* CONFIG SET timeout: the workers give their open connections the new timeout. */
+/* CONFIG SET requirepass: the default user's password becomes it ("": nopass). */
+static int main_apply_requirepass(struct server_config *c, char *err, size_t errlen)
+{
+    OMK_UNUSED(err);
+    OMK_UNUSED(errlen);
+    acl_set_default_password(c->requirepass);
+    return 0;
+}
+
 static int main_apply_timeout(struct server_config *c, char *err, size_t errlen)
 {
     OMK_UNUSED(c);
@@ -154,12 +165,14 @@ static void main_store_log(int warning, const char *msg)
     omk_log(warning ? OMK_LOG_WARNING : OMK_LOG_NOTICE, "%s", msg);
 }
 
-/* The store's touch hook: a changed key may fail a WATCH and may wake a client parked on
- * it (any thread, under the key's stripe). */
-static void main_store_touched(int db, const char *key, size_t klen)
+/* The store's touch hook: a changed key may fail a WATCH, and a list or sorted set it
+ * created (as Redis signals a key ready only then) may wake a client parked on it (any
+ * thread, under the key's stripe). */
+static void main_store_touched(int db, const char *key, size_t klen, int created)
 {
     multi_touched(db, key, klen);
-    blocking_touched(db, key, klen);
+    if (!key || created >= 0)
+        blocking_touched(db, key, klen);
 }
 
 /* Open the store in 'dir' with the RocksDB tuning from the config. Exits on failure. */
@@ -241,6 +254,7 @@ int main(int argc, char **argv)
     server.cfg.maxclients = server_fds_fit(server.cfg.maxclients, nthreads, 1);
 
     multi_init();
+    pubsub_init(nthreads);
     main_open_store();
     store_expire_start(server.store, server.cfg.hz);
     cfg_set_apply_hook("appendfsync", main_apply_appendfsync);
@@ -256,6 +270,11 @@ int main(int argc, char **argv)
     cfg_set_apply_hook("collection-inline-max-bytes", main_apply_coll_limits);
     cfg_set_apply_hook("string-fragment-threshold", main_apply_coll_limits);
     cmd_init();
+    acl_init();
+    acl_set_default_password(server.cfg.requirepass);
+    cfg_set_apply_hook("requirepass", main_apply_requirepass);
+    if (acl_load_at_startup() != 0)
+        return 1;
     server.main_base = event_base_new();
     if (!server.main_base) {
         omk_log(OMK_LOG_WARNING, "cannot create the main event loop");

@@ -39,6 +39,7 @@
 
 #include "common/omk.h"
 #include "common/omk_thread.h"
+#include "daemon/blocking.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
 #include "daemon/multi.h"
@@ -71,6 +72,7 @@ struct multi_state {
     struct multi_cmd *cmds;
     int n, cap;
     int aborted; /* an error while queuing: EXEC replies EXECABORT */
+    size_t argv_mem; /* bytes of the queued commands' argv allocations */
 };
 
 #define MULTI_LANES 16 /* a power of two; more workers than this share lanes */
@@ -116,20 +118,30 @@ void multi_init(void)
         omk_rwlock_init_wrpref(&exec_lanes[l].lock);
 }
 
-/* The lane of c's worker. */
-static pthread_rwlock_t *multi_lane(const struct client *c)
+/* The lane of worker 'w'. */
+static pthread_rwlock_t *multi_lane(const struct worker *w)
 {
-    return &exec_lanes[(unsigned)c->worker->id & (MULTI_LANES - 1)].lock;
+    return &exec_lanes[(unsigned)w->id & (MULTI_LANES - 1)].lock;
+}
+
+void multi_lane_lock(const struct worker *w)
+{
+    omk_rwlock_rdlock(multi_lane(w));
+}
+
+void multi_lane_unlock(const struct worker *w)
+{
+    omk_rwlock_unlock(multi_lane(w));
 }
 
 void multi_cmd_lock(const struct client *c)
 {
-    omk_rwlock_rdlock(multi_lane(c));
+    multi_lane_lock(c->worker);
 }
 
 void multi_cmd_unlock(const struct client *c)
 {
-    omk_rwlock_unlock(multi_lane(c));
+    multi_lane_unlock(c->worker);
 }
 
 /* Take every lane as writer, in ascending order: no keyed command runs until
@@ -200,6 +212,7 @@ void multi_queue(struct client *c, const struct cmd_def *d)
     for (int i = 0; i < c->argc; i++)
         bytes += c->argv[i].len;
     q->argv = omk_malloc((size_t)c->argc * sizeof(*q->argv) + bytes + 1);
+    m->argv_mem += (size_t)c->argc * sizeof(*q->argv) + bytes + 1;
     p = (char *)(q->argv + c->argc);
     for (int i = 0; i < c->argc; i++) {
         memcpy(p, c->argv[i].p, c->argv[i].len);
@@ -208,6 +221,28 @@ void multi_queue(struct client *c, const struct cmd_def *d)
         p += c->argv[i].len;
     }
     reply_simple(c, "QUEUED");
+}
+
+int multi_queued_flags(const struct client *c)
+{
+    int flags = 0;
+
+    if (c->multi)
+        for (int i = 0; i < c->multi->n; i++)
+            flags |= c->multi->cmds[i].d->flags;
+    return flags;
+}
+
+int multi_queued_count(const struct client *c)
+{
+    return c->multi ? c->multi->n : -1;
+}
+
+size_t multi_queued_mem(const struct client *c)
+{
+    const struct multi_state *m = c->multi;
+
+    return m ? sizeof(*m) + (size_t)m->cap * sizeof(*m->cmds) + m->argv_mem : 0;
 }
 
 void multi_abort(struct client *c)
@@ -262,6 +297,9 @@ enum multi_exec_rc multi_exec(struct client *c)
     }
     c->flags &= ~CLIENT_DENY_BLOCKING;
     store_tx_end(server.store); /* a failure fails the pass (daemon/pass.c) */
+    /* The clients parked on keys the transaction made ready are served after it as a
+     * whole, before any other command runs (every lane is still held). */
+    blocking_serve_readied(c->worker);
     multi_exec_unlock_all();
     c->argc = argc;
     c->argv = argv;

@@ -26,6 +26,15 @@ void multi_begin(struct client *c);
  * Owner thread. */
 void multi_queue(struct client *c, const struct cmd_def *d);
 
+/* The CMD_* flags of the commands c's open transaction has queued, or'ed together (0
+ * outside MULTI): CLIENT PAUSE WRITE holds back an EXEC that would write. Owner thread. */
+int multi_queued_flags(const struct client *c);
+
+/* The commands c's open transaction has queued, or -1 outside MULTI; and the heap bytes
+ * its queue holds (CLIENT LIST multi= and multi-mem=). Owner thread. */
+int multi_queued_count(const struct client *c);
+size_t multi_queued_mem(const struct client *c);
+
 /* Mark c's transaction, if one is open, as failed at queue time (EXECABORT). */
 void multi_abort(struct client *c);
 
@@ -60,5 +69,10 @@ void multi_unwatch(struct client *c);
  * in between. A thread must not take it twice (the lanes are writer-preferring). */
 void multi_cmd_lock(const struct client *c);
 void multi_cmd_unlock(const struct client *c);
+
+/* The same for worker 'w' itself, on its thread (blocking.c serves waiters under it
+ * outside any command). */
+void multi_lane_lock(const struct worker *w);
+void multi_lane_unlock(const struct worker *w);
 
 #endif

@@ -142,6 +142,22 @@ void pass_execute(struct client *c)
     pass_run(c, cmd_execute);
 }
 
+/* Remember c's output from 'start' to its end as the reply of a write. A command that
+ * wrote and replied nothing (a blocking pop that parked after serving others) has no
+ * reply to answer with an error. */
+static void pass_note_write(struct client *c, size_t start)
+{
+    size_t end = evbuffer_get_length(c->out);
+
+    if (end == start)
+        return;
+    if (c->pass_nsegs == c->pass_capsegs) {
+        c->pass_capsegs = c->pass_capsegs ? 2 * c->pass_capsegs : 8;
+        c->pass_segs = omk_realloc(c->pass_segs, c->pass_capsegs * sizeof(*c->pass_segs));
+    }
+    c->pass_segs[c->pass_nsegs++] = (struct pass_seg){start - c->pass_base, end - c->pass_base};
+}
+
 void pass_run(struct client *c, void (*fn)(struct client *c))
 {
     size_t start;
@@ -150,14 +166,21 @@ void pass_run(struct client *c, void (*fn)(struct client *c))
     OMK_ASSERT(c->pass_is_held);
     start = evbuffer_get_length(c->out);
     fn(c);
-    if (store_thread_commits() != commits) {
-        if (c->pass_nsegs == c->pass_capsegs) {
-            c->pass_capsegs = c->pass_capsegs ? 2 * c->pass_capsegs : 8;
-            c->pass_segs = omk_realloc(c->pass_segs, c->pass_capsegs * sizeof(*c->pass_segs));
-        }
-        c->pass_segs[c->pass_nsegs++] =
-            (struct pass_seg){start - c->pass_base, evbuffer_get_length(c->out) - c->pass_base};
-    }
+    if (store_thread_commits() != commits)
+        pass_note_write(c, start);
+}
+
+void pass_append(struct client *c, struct evbuffer *reply, int wrote)
+{
+    size_t start;
+    int rc;
+
+    OMK_ASSERT(c->pass_is_held);
+    start = evbuffer_get_length(c->out);
+    rc = evbuffer_add_buffer(c->out, reply);
+    OMK_ASSERT(rc == 0);
+    if (wrote)
+        pass_note_write(c, start);
 }
 
 void pass_forget(struct client *c)

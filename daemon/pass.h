@@ -7,6 +7,7 @@
 #include <stddef.h>
 
 struct client;
+struct evbuffer;
 struct worker;
 
 /* One reply of a pass that carried a write: its bytes in the client's output, counted
@@ -30,8 +31,13 @@ void pass_hold(struct client *c);
  * write is remembered, so that a failed log write can answer it with an error instead. */
 void pass_execute(struct client *c);
 
-/* The same for 'fn' in place of cmd_execute() (blocking.c serves a parked client so). */
+/* The same for 'fn' in place of cmd_execute(). */
 void pass_run(struct client *c, void (*fn)(struct client *c));
+
+/* Move the bytes of one reply from 'reply' to the end of held c's output ('reply' is
+ * left empty); 'wrote': its command committed a write (a failed log write answers it
+ * with an error instead). blocking.c delivers a reply built on another worker so. */
+void pass_append(struct client *c, struct evbuffer *reply, int wrote);
 
 /* Forget 'c' (conn_free): its held replies go with it. */
 void pass_forget(struct client *c);

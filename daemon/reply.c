@@ -27,10 +27,13 @@
  * worker has its own. */
 static __thread struct evbuffer *tls_deferred;
 
+/* The client's replies are dropped: it is closing, or CLIENT REPLY OFF/SKIP said so. */
+#define REPLY_DROPPED (CLIENT_CLOSING | CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP)
+
 /* The buffer replies go to, or NULL when the client takes no more output. */
 static struct evbuffer *reply_buf(struct client *c)
 {
-    if (c->flags & CLIENT_CLOSING)
+    if (c->flags & REPLY_DROPPED)
         return NULL;
     return tls_deferred ? tls_deferred : c->out;
 }
@@ -119,6 +122,14 @@ void reply_set_len(struct client *c, long long n)
 
     if (b)
         resp_w_set_len(b, c->proto, n);
+}
+
+void reply_push_len(struct client *c, long long n)
+{
+    struct evbuffer *b = reply_buf(c);
+
+    if (b)
+        resp_w_push_len(b, c->proto, n);
 }
 
 void reply_verbatim(struct client *c, const char *p, size_t len)
@@ -276,7 +287,7 @@ static void reply_deferred_finish(struct client *c, enum reply_agg kind, long lo
     struct evbuffer *scratch = c->worker->scratch;
 
     tls_deferred = NULL;
-    if (c->flags & CLIENT_CLOSING) {
+    if (c->flags & REPLY_DROPPED) {
         evbuffer_drain(scratch, evbuffer_get_length(scratch));
         return;
     }

@@ -21,6 +21,7 @@ void reply_null_array(struct client *c);                       /* nil array */
 void reply_array_len(struct client *c, long long n);
 void reply_map_len(struct client *c, long long n);             /* n pairs */
 void reply_set_len(struct client *c, long long n);
+void reply_push_len(struct client *c, long long n);            /* RESP3 >n, RESP2 *n */
 void reply_verbatim(struct client *c, const char *p, size_t len); /* txt: in RESP3 */
 /* A double as Redis 7.0's addReplyDouble sends it (resp_w_double: RESP3 ",d", RESP2 a
  * bulk of "%.17g"): the reply of the sorted sets' scores (ZSCORE, ZINCRBY, WITHSCORES). */

@@ -75,10 +75,11 @@ struct worker {
     struct event *pass_ev;        /* owner thread only: the end of the current pass */
     struct client *pass_held;     /* owner thread only: clients whose replies wait for it */
     int pass_pending;             /* owner thread only: 'pass_ev' is active */
-    struct block *bready;         /* parked clients woken to try their pop, oldest first,
-                                   * and the last of them (blocking.c; its mutex) */
-    struct block *bready_tail;
-    int bready_woken;             /* a wake-up for them is on its way (blocking.c; its mutex) */
+    struct block *bdone;          /* parked clients served or unblocked, to answer and
+                                   * resume, oldest first, and the last of them (blocking.c;
+                                   * its mutex) */
+    struct block *bdone_tail;
+    int bdone_woken;              /* a wake-up for them is on its way (blocking.c; its mutex) */
     struct stats_sum stats_base;  /* 'stats' at the last CONFIG RESETSTAT; server.c's
                                    * stats_lock */
     struct worker_stats stats __attribute__((aligned(WORKER_LINE))); /* see above */
@@ -100,6 +101,8 @@ struct server {
     _Atomic uint64_t total_connections;
     _Atomic uint64_t rejected_connections;
     _Atomic int shutting_down;
+    _Atomic long long large_requests_bytes; /* bytes reserved by large requests being read
+                                             * (conn.c, large-requests-max-memory) */
     char executable[4096];
     long long rocksdb_open_files; /* set before the store opens: the table files RocksDB
                                    * may keep open (server_fds_fit); then immutable */
@@ -129,8 +132,18 @@ void worker_dispatch(int fd);
 /* Wake worker 'w' to close its clients flagged kill_requested (any thread). */
 void worker_reap(struct worker *w);
 
-/* Wake worker 'w' to serve its parked clients that blocking.c queued (any thread). */
+/* Wake worker 'w' to answer its parked clients that blocking.c queued (any thread). */
 void worker_wake_blocked(struct worker *w);
+
+/* Wake worker 'w' to deliver the lines fed to its MONITOR clients (monitor.c). Any
+ * thread. */
+void worker_wake_monitors(struct worker *w);
+
+/* Ask every worker to run the requests CLIENT PAUSE postponed, if the pause is over or
+ * now lets them through (pause.c). Any thread. */
+void workers_wake_paused(void);
+/* Wake worker 'w' to deliver the messages pubsub.c queued for its clients (any thread). */
+void worker_wake_pubsub(struct worker *w);
 
 /* Ask every worker to give its clients the timeout the config holds now: CONFIG SET
  * timeout applies to connections already open, as in Redis. Any thread; the workers do

@@ -17,13 +17,19 @@
 #include "daemon/blocking.h"
 #include "daemon/conn.h"
 #include "daemon/log.h"
+#include "daemon/monitor.h"
 #include "daemon/pass.h"
+#include "daemon/pause.h"
+#include "daemon/pubsub.h"
 #include "daemon/server.h"
 
 #define WORKER_MSG_STOP (-1) /* close every client and leave the loop */
 #define WORKER_MSG_REAP (-2) /* close the clients flagged kill_requested */
 #define WORKER_MSG_TIMEOUT (-3) /* CONFIG SET timeout: give every client the new timeout */
-#define WORKER_MSG_BLOCKED (-4) /* serve the parked clients woken by a key (blocking.c) */
+#define WORKER_MSG_BLOCKED (-4) /* answer the parked clients served or unblocked (blocking.c) */
+#define WORKER_MSG_MONITOR (-5) /* deliver the lines fed to its MONITOR clients (monitor.c) */
+#define WORKER_MSG_UNPAUSE (-6) /* CLIENT PAUSE ended or changed: resume its postponed clients */
+#define WORKER_MSG_PUBSUB (-7) /* deliver the messages queued for its subscribers (pubsub.c) */
 
 /* Read the fds queued for 'w' and start serving them; the negative WORKER_MSG_*
  * values are requests instead. */
@@ -53,7 +59,19 @@ static void worker_notify_cb(evutil_socket_t fd, short what, void *arg)
             continue;
         }
         if (fds[i] == WORKER_MSG_BLOCKED) {
-            blocking_serve_ready(w);
+            blocking_worker_wake(w);
+            continue;
+        }
+        if (fds[i] == WORKER_MSG_MONITOR) {
+            monitor_worker_wake(w);
+            continue;
+        }
+        if (fds[i] == WORKER_MSG_UNPAUSE) {
+            pause_worker_wake(w);
+            continue;
+        }
+        if (fds[i] == WORKER_MSG_PUBSUB) {
+            pubsub_worker_deliver(w);
             continue;
         }
         conn_accept(w, fds[i]);
@@ -65,6 +83,8 @@ static void *worker_main(void *arg)
     struct worker *w = arg;
 
     pass_init(w);
+    blocking_thread_init();
+    pubsub_thread_init(w);
     event_base_dispatch(w->base);
     pass_deinit(w);
     return NULL;
@@ -142,6 +162,22 @@ void worker_reap(struct worker *w)
 void worker_wake_blocked(struct worker *w)
 {
     worker_send(w, WORKER_MSG_BLOCKED);
+}
+
+void worker_wake_monitors(struct worker *w)
+{
+    worker_send(w, WORKER_MSG_MONITOR);
+}
+
+void workers_wake_paused(void)
+{
+    for (int i = 0; i < server.nworkers; i++)
+        worker_send(&server.workers[i], WORKER_MSG_UNPAUSE);
+}
+
+void worker_wake_pubsub(struct worker *w)
+{
+    worker_send(w, WORKER_MSG_PUBSUB);
 }
 
 void workers_apply_timeout(void)

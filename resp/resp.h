@@ -105,6 +105,7 @@ void resp_w_null_array(struct evbuffer *out, int proto);   /* RESP2 *-1, RESP3 _
 void resp_w_map_len(struct evbuffer *out, int proto, long long n); /* RESP3 %n, RESP2 *2n */
 void resp_w_set_len(struct evbuffer *out, int proto, long long n); /* RESP3 ~n, RESP2 *n */
 void resp_w_bool(struct evbuffer *out, int proto, int b);          /* RESP3 #t/#f, RESP2 :1/:0 */
+void resp_w_push_len(struct evbuffer *out, int proto, long long n); /* RESP3 >n, RESP2 *n */
 
 /* A bulk string whose payload is not copied: "$len\r\n", the 'len' bytes at 'p' added
  * by reference, "\r\n". 'p' is borrowed until libevent calls 'cleanup'(p, len, 'arg'),

@@ -126,6 +126,14 @@ void resp_w_array_len(struct evbuffer *out, long long n)
     w_line(out, '*', n);
 }
 
+/* Header of an out-of-band message of 'n' elements (pub/sub messages, invalidations):
+ * RESP3 ">n\r\n", RESP2 an ordinary array "*n\r\n", which is how Redis sends the same
+ * message to a RESP2 client. */
+void resp_w_push_len(struct evbuffer *out, int proto, long long n)
+{
+    w_line(out, proto >= 3 ? '>' : '*', n);
+}
+
 /* The null value: RESP2 "$-1\r\n" (null bulk), RESP3 "_\r\n". */
 void resp_w_null(struct evbuffer *out, int proto)
 {

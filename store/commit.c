@@ -187,7 +187,11 @@ int store_ws_commit(struct store *s, struct store_ws *w)
             store_count(s, op->db, !st->exists, (op->expire_ms != 0) - st->has_expiry);
         if (st->exists && !st->live) /* an expired key was replaced or removed */
             atomic_fetch_add(&s->expired_keys, 1);
-        store_touched(s, op->db, op->k->p + 1, op->k->len - 1);
+        store_touched(s, op->db, op->k->p + 1, op->k->len - 1,
+                      !op->del && (op->type == STORE_TYPE_LIST || op->type == STORE_TYPE_ZSET) &&
+                              (!st->live || st->type != op->type)
+                          ? op->type
+                          : -1);
     }
     return store_log_settle(s);
 }
@@ -513,7 +517,7 @@ static int store_reopen(struct store *s)
     }
     atomic_store(&s->flushed_seq, after); /* what the log holds is all RocksDB has */
     atomic_fetch_add(&s->epoch, 1);
-    store_touched(s, -1, NULL, 0); /* WATCH: the keys whose writes were dropped changed */
+    store_touched(s, -1, NULL, 0, -1); /* WATCH: the keys whose writes were dropped changed */
     if (rc == STORE_OK)
         store_log(s->log, STORE_LOG_ALERT, "Writes resumed without a restart: RocksDB reopened "
                   "'%s'; %llu writes that never reached the log are gone, and the index was "

@@ -26,10 +26,10 @@
 #include "store/coll.h"
 #include "store/strval.h"
 
-void store_touched(struct store *s, int db, const char *key, size_t klen)
+void store_touched(struct store *s, int db, const char *key, size_t klen, int created)
 {
     if (s->touched)
-        s->touched(db, key, klen);
+        s->touched(db, key, klen, created);
 }
 
 void store_count(struct store *s, int db, int64_t dkeys, int64_t dexp)

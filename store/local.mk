@@ -8,7 +8,9 @@ store_libomkstore_a_SOURCES = store/keyspace.c store/commit.c store/checkpoint.c
 	store/store.c store/scan.c store/ops_keys.c store/expire.c \
 	store/ops_string.c store/cache.c store/cache.h \
 	store/coll.c store/coll.h store/ops_hash.c store/ops_set.c store/ops_zset.c store/zrank.c store/zrank.h store/reclaim.c \
-	store/ops_list.c store/list.h store/ops_sort.c store/strval.c store/strval.h store/reader.c
+	store/ops_list.c store/list.h store/ops_sort.c store/strval.c store/strval.h store/reader.c \
+	store/hll.c store/hll.h store/ops_hll.c \
+	store/ops_bitmap.c store/bits.c store/bits.h
 store_libomkstore_a_CFLAGS = $(AM_CFLAGS) $(ROCKSDB_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_store
@@ -75,3 +77,16 @@ TESTS += tests/unit/test_store_strval
 tests_unit_test_store_strval_SOURCES = tests/unit/test_store_strval.c tests/tap.h
 tests_unit_test_store_strval_LDADD = store/libomkstore.a index/libomkindex.a \
 	common/libomkcommon.a $(ROCKSDB_LIBS) -lpthread
+
+# The HyperLogLog value code (store/hll.c, pure): Redis' bytes, edits, counts, DECODE.
+check_PROGRAMS += tests/unit/test_hll
+TESTS += tests/unit/test_hll
+tests_unit_test_hll_SOURCES = tests/unit/test_hll.c tests/tap.h
+tests_unit_test_hll_LDADD = store/libomkstore.a common/libomkcommon.a -lm -lpthread
+
+# The bitmap operations' pure bit logic (store/bits.c): counts, searches, ranges and
+# BITFIELD's integers against bit-by-bit models.
+check_PROGRAMS += tests/unit/test_bits
+TESTS += tests/unit/test_bits
+tests_unit_test_bits_SOURCES = tests/unit/test_bits.c tests/tap.h store/bits.c store/bits.h
+tests_unit_test_bits_LDADD = common/libomkcommon.a

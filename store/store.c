@@ -48,6 +48,9 @@ const char *store_strerror(int rc)
     case STORE_NOTFLOAT: return "not a float";
     case STORE_NANINF: return "NaN or infinity";
     case STORE_TOOBIG: return "too big";
+    case STORE_HLL_INVALID: return "not a HyperLogLog";
+    case STORE_HLL_CORRUPT: return "corrupted HyperLogLog";
+    case STORE_HLL_NOTSPARSE: return "HyperLogLog not sparse";
     default: return "unknown store code";
     }
 }
@@ -344,7 +347,7 @@ int store_flush(struct store *s, int db)
     if (rc == STORE_OK && any)
         rc = store_log_append_now(s, b);
     if (rc == STORE_OK && any) {
-        store_touched(s, db, NULL, 0);
+        store_touched(s, db, NULL, 0, -1);
         /* Every cached value goes (those of other databases too: simpler, and a flush
          * is rare), unpublished from its entry before any entry is freed. */
         cache_clear(s->cache);

@@ -83,9 +83,11 @@ typedef void store_log_fn(int warning, const char *msg);
 
 /* Called after every committed change of a key, with 'db' and the user key (WATCH uses
  * it): under the key's stripe lock, no index lock held. 'key' NULL means every key of
- * 'db' ('db' -1: of every database: FLUSHALL). Must be quick and must not call the
- * store. */
-typedef void store_touch_fn(int db, const char *key, size_t klen);
+ * 'db' ('db' -1: of every database: FLUSHALL). 'created' is the type (enum store_type)
+ * of a list or sorted set the change created (the key held nothing live, or another
+ * type, before: what Redis signals to blocked clients), else -1. Must be quick and must
+ * not call the store. */
+typedef void store_touch_fn(int db, const char *key, size_t klen, int created);
 
 /* What the store does at open with a damaged write-ahead log (rocksdb-wal-recovery-mode).
  * Whatever the mode, each damage dropped is logged, naming the file and the bytes; after
@@ -418,6 +420,186 @@ int store_getex(struct store *s, int db, struct omk_slice key, enum store_getex_
  * takes its last value) and return STORE_OK; otherwise write nothing and return
  * STORE_NOTSET. Or an error. */
 int store_msetnx(struct store *s, int db, const struct omk_slice *kv, size_t npairs);
+
+/* ---- Bitmaps (store/ops_bitmap.c) ----------------------------------------------------
+ * SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD BITFIELD_RO over string values, bit 0 being
+ * the most significant bit of the first byte. Each call is one operation, atomic under the
+ * stripes of its keys, and reads and edits values through store/strval.h: on a string
+ * stored in fragments, GETBIT, SETBIT and BITFIELD touch the fragments their bits lie in,
+ * BITCOUNT and BITPOS walk their range fragment by fragment. A missing key reads as an
+ * empty string (all zero bits); a write creates it. A written value keeps its expiry and
+ * becomes "raw" (OBJECT ENCODING), as Redis makes it; a write that changes nothing is not
+ * made (Redis still calls the value "raw" then). The caller checks offsets against
+ * its own limit (proto-max-bulk-len); the store refuses only a string longer than it can
+ * keep (STRVAL_MAX_LEN bytes) with STORE_TOOBIG. */
+
+/* GETBIT: bit 'offset' of the value of 'key' in '*bit' (0 past its end). STORE_OK,
+ * STORE_NOTFOUND (no such key: '*bit' is 0 too), STORE_WRONGTYPE, or an error. */
+int store_getbit(struct store *s, int db, struct omk_slice key, uint64_t offset, int *bit);
+
+/* SETBIT: set bit 'offset' of the value of 'key' to 'bit' (0 or 1), growing the value with
+ * zero bytes to reach it (a missing key starts empty), and give the bit before in '*old'.
+ * As in Redis 7.0, a bit set to the value it had in an existing key, within its length,
+ * writes nothing (the key is not touched: WATCH). STORE_OK, STORE_WRONGTYPE,
+ * STORE_TOOBIG, or an error (nothing written). */
+int store_setbit(struct store *s, int db, struct omk_slice key, uint64_t offset, int bit,
+                 int *old);
+
+/* A range of BITCOUNT or BITPOS, as the command gives it (not yet clamped). */
+struct store_bitrange {
+    int given;         /* 0: the whole string (the other fields unused) */
+    long long start;   /* first unit; negative: counted from the end */
+    int end_given;     /* BITPOS: 0 when only 'start' was given (the range runs to the end) */
+    long long end;     /* last unit, inclusive; negative: counted from the end */
+    int in_bits;       /* 1: the units are bits (BIT), 0: bytes (BYTE, the default) */
+};
+
+/* BITCOUNT: the number of bits set in range '*r' of the value of 'key' (clamped as Redis
+ * 7.0 clamps it: bits_range in store/bits.h) in '*count'. STORE_OK, STORE_NOTFOUND (no
+ * such key; '*count' 0), STORE_WRONGTYPE, or an error. */
+int store_bitcount(struct store *s, int db, struct omk_slice key, const struct store_bitrange *r,
+                   uint64_t *count);
+
+/* BITPOS: the position (in bits from the start of the value) of the first bit equal to
+ * 'bit' (0 or 1) in range '*r' of the value of 'key', in '*pos'; -1 when the range holds
+ * none or is empty. Looking for a 0 with no end given, a range of ones gives the first bit
+ * past the value (its zero padding), as Redis does. STORE_OK, STORE_NOTFOUND (no such key;
+ * '*pos' untouched: the caller answers -1 for a 1 and 0 for a 0), STORE_WRONGTYPE, or an
+ * error. */
+int store_bitpos(struct store *s, int db, struct omk_slice key, int bit,
+                 const struct store_bitrange *r, long long *pos);
+
+/* BITOP's operations. */
+enum store_bitop {
+    STORE_BITOP_AND = 0,
+    STORE_BITOP_OR = 1,
+    STORE_BITOP_XOR = 2,
+    STORE_BITOP_NOT = 3, /* one source */
+};
+
+/* BITOP: combine the values of the 'n' keys 'keys' (a missing one reads as an empty
+ * string, shorter ones as if padded with zero bytes) with 'op' into 'dst', replacing
+ * whatever it held (its type and expiry too); when every source is missing or empty, 'dst'
+ * is deleted instead. The result is as long as the longest source: '*len'. '*found' is
+ * the number of 'keys' that existed (a key named twice counts twice). STORE_OK,
+ * STORE_WRONGTYPE (a source holds another type: nothing written), or an error. */
+int store_bitop(struct store *s, int db, enum store_bitop op, struct omk_slice dst,
+                const struct omk_slice *keys, size_t n, uint64_t *len, size_t *found);
+
+/* BITFIELD's operations, overflow rules and one operation. */
+enum store_bf_kind {
+    STORE_BF_GET = 0,
+    STORE_BF_SET = 1,    /* write 'arg', give the value before */
+    STORE_BF_INCRBY = 2, /* add 'arg', give the value after */
+};
+
+enum store_bf_overflow {
+    STORE_BF_WRAP = 0, /* keep the low bits (signed: wrap to the other end) */
+    STORE_BF_SAT = 1,  /* stop at the type's smallest or largest value */
+    STORE_BF_FAIL = 2, /* write nothing; the operation answers nil */
+};
+
+struct store_bf_op {
+    int kind;          /* enum store_bf_kind */
+    int overflow;      /* enum store_bf_overflow (SET and INCRBY) */
+    int is_signed;     /* 1: iN, 0: uN */
+    unsigned bits;     /* the width: 1..64 signed, 1..63 unsigned */
+    uint64_t offset;   /* the bit number of the field's most significant bit */
+    long long arg;     /* SET's value, INCRBY's increment */
+    /* ---- filled by the call ---- */
+    long long result;  /* GET: the value; SET: the value before; INCRBY: the value after */
+    int failed;        /* an overflow refused under STORE_BF_FAIL: nil, nothing written */
+};
+
+/* BITFIELD and BITFIELD_RO: run the 'n' operations 'ops' in order on the value of 'key',
+ * filling each one's result. With no SET or INCRBY among them it is a read (a missing key
+ * reads as zeros and is not created); otherwise the value first grows with zero bytes to
+ * hold the farthest field written (a missing key is created, even when every write then
+ * fails). The key is written (touched) only when it is new, grows or a field changes, as
+ * Redis 7.0 signals it (Redis does not signal a new key no field changed: here it is
+ * touched). '*existed' says whether the key existed. STORE_OK, STORE_WRONGTYPE,
+ * STORE_TOOBIG, or an error (nothing written, results undefined). */
+int store_bitfield(struct store *s, int db, struct omk_slice key, struct store_bf_op *ops,
+                   size_t n, int *existed);
+
+/* ---- HyperLogLog (store/ops_hll.c) ---------------------------------------------------
+ * PFADD, PFCOUNT, PFMERGE, PFDEBUG and PFSELFTEST over Redis' own HyperLogLog string
+ * (store/hll.h has the layout): a value Redis wrote reads the same here, and the other
+ * way. Each call is one operation holding the stripes of its keys from the lookups to
+ * the commit; it reads the values it names whole, edits them in RAM and writes back only
+ * what changed. A key of another type is STORE_WRONGTYPE; a string that is no HLL, or
+ * whose registers do not decode, gets the outcomes below (nothing written, but for
+ * PFADD: see there). 'sparse_max' is hll-sparse-max-bytes. */
+
+#define STORE_HLL_REGISTERS 16384      /* registers of every HLL */
+#define STORE_HLL_SPARSE_MAX_DEFAULT 3000 /* hll-sparse-max-bytes */
+
+/* Expected outcomes of these calls, beyond enum store_rc (a range of their own). */
+enum store_hll_rc {
+    STORE_HLL_INVALID = 40,   /* a string that is no HLL (Redis: "WRONGTYPE Key is not a
+                               * valid HyperLogLog string value.") */
+    STORE_HLL_CORRUPT = 41,   /* an HLL whose registers do not decode ("INVALIDOBJ
+                               * Corrupted HLL object detected") */
+    STORE_HLL_NOTSPARSE = 42, /* PFDEBUG DECODE of a dense HLL */
+};
+
+/* PFADD: add the 'n' elements 'elems' to the HLL at 'key', creating an empty one (sparse)
+ * if it is missing. '*changed' is 1 if the key was created or a register rose (then the
+ * value is written, keeping its expiry), else 0. Returns STORE_OK, STORE_WRONGTYPE,
+ * STORE_HLL_INVALID, STORE_HLL_CORRUPT (as Redis, the registers raised by the elements
+ * before the one that met the damage stay written; '*changed' says whether any did), or
+ * an error. */
+int store_pfadd(struct store *s, int db, struct omk_slice key, const struct omk_slice *elems,
+                size_t n, size_t sparse_max, int *changed);
+
+/* PFCOUNT: the estimated number of distinct elements added to the 'n' (>= 1) HLLs at
+ * 'keys' (missing keys count as empty; several are merged on the fly, a key named twice
+ * counting once). With one key, its cached cardinality is used when valid, else the
+ * count is computed and cached in the value (a write, which WATCH sees as Redis'
+ * PFCOUNT does). Returns STORE_OK with '*card', STORE_WRONGTYPE, STORE_HLL_INVALID,
+ * STORE_HLL_CORRUPT (for the first key in 'keys' order that has the fault), or an
+ * error. */
+int store_pfcount(struct store *s, int db, const struct omk_slice *keys, size_t n,
+                  uint64_t *card);
+
+/* PFMERGE: merge the HLLs at 'keys' ('n' >= 1; missing keys count as empty) into the one
+ * at keys[0], which is one of the inputs and is created (sparse) if missing. It becomes
+ * dense if any input is; its cached cardinality is marked stale and it is written even
+ * when no register changed (as Redis touches it). Returns STORE_OK, STORE_WRONGTYPE,
+ * STORE_HLL_INVALID, STORE_HLL_CORRUPT (the first key in order with the fault; nothing
+ * written), or an error. */
+int store_pfmerge(struct store *s, int db, const struct omk_slice *keys, size_t n,
+                  size_t sparse_max);
+
+/* What store_pfdebug() does after checking the key. */
+enum store_pfdebug_cmd {
+    STORE_PFDEBUG_GETREG = 0,   /* make the value dense (written) and give its registers */
+    STORE_PFDEBUG_DECODE = 1,   /* give a sparse value's opcodes as text */
+    STORE_PFDEBUG_ENCODING = 2, /* say whether it is dense or sparse */
+    STORE_PFDEBUG_TODENSE = 3,  /* make the value dense (written) */
+    STORE_PFDEBUG_NONE = 4,     /* nothing (an unknown subcommand, refused after the checks) */
+};
+
+/* What store_pfdebug() gives back; the pointers own memory freed with omk_free. */
+struct store_pfdebug_out {
+    uint8_t *regs;   /* GETREG: the STORE_HLL_REGISTERS register values */
+    char *text;      /* DECODE: "Z:16384" style opcodes, NUL-terminated */
+    size_t textlen;
+    int dense;       /* ENCODING: 1 dense, 0 sparse */
+    int converted;   /* TODENSE: 1 if the value was sparse and is now dense */
+};
+
+/* PFDEBUG 'what' on the HLL at 'key' ('*out' zeroed first, filled as 'what' says).
+ * Returns STORE_OK, STORE_NOTFOUND, STORE_WRONGTYPE, STORE_HLL_INVALID,
+ * STORE_HLL_CORRUPT (GETREG, TODENSE: the sparse code does not decode; nothing written),
+ * STORE_HLL_NOTSPARSE (DECODE of a dense value), or an error. */
+int store_pfdebug(struct store *s, int db, struct omk_slice key, enum store_pfdebug_cmd what,
+                  struct store_pfdebug_out *out);
+
+/* PFSELFTEST: Redis' self-test of the HLL code (register packing; the error of dense and
+ * sparse HLLs up to ten million elements, with 'sparse_max'). No keys; takes about a
+ * second. 0, or -1 with the failure in 'err' (errlen bytes), "TESTFAILED ...". */
+int store_pfselftest(size_t sparse_max, char *err, size_t errlen);
 
 /* ---- Keyspace and expiry operations (store/ops_keys.c, store/expire.c) ---------------
  * EXISTS, DEL, TYPE, RENAME[NX], COPY, MOVE, [P]EXPIRE[AT] with NX/XX/GT/LT, PERSIST, TTL,

@@ -274,8 +274,9 @@ int store_cache_check(struct store *s, char *err, size_t errlen);
 void store_cache_detach(void *arg, struct cache_item *it);
 
 /* Tell the store's touch hook (store_config.touched) that key 'key'/'klen' of 'db'
- * changed ('key' NULL: every key of 'db'; 'db' -1: of every db). */
-void store_touched(struct store *s, int db, const char *key, size_t klen);
+ * changed ('key' NULL: every key of 'db'; 'db' -1: of every db), creating a list or a
+ * sorted set of type 'created' (else -1; store_touch_fn). */
+void store_touched(struct store *s, int db, const char *key, size_t klen, int created);
 
 /* Add 'dkeys' and 'dexp' to db 'db''s counters (modular: negative values subtract).
  * Call under the lock that made the write. */

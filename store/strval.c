@@ -22,6 +22,7 @@
 struct strval_frag {
     uint64_t n;    /* its number: bytes n * FMT_FRAG_BYTES ... */
     char *p;       /* FMT_FRAG_BYTES bytes */
+    int dirty;     /* written: strval_save() puts it */
 };
 
 /* ---- Opening ------------------------------------------------------------------------------ */
@@ -167,6 +168,7 @@ static int frag_hold(struct strval *v, uint64_t n, int fresh, char **out)
     memmove(&v->frags[i + 1], &v->frags[i], (v->nfrags - i) * sizeof(*v->frags));
     v->frags[i].n = n;
     v->frags[i].p = p;
+    v->frags[i].dirty = 0;
     v->nfrags++;
     *out = p;
     return STORE_OK;
@@ -185,6 +187,7 @@ static void strval_to_frags(struct strval *v)
 
         frag_hold(v, off / FMT_FRAG_BYTES, 1, &p); /* fresh: cannot fail */
         memcpy(p, src + off, n);
+        v->frags[frag_slot(v, off / FMT_FRAG_BYTES)].dirty = 1;
     }
     omk_free(v->copy);
     v->copy = NULL;
@@ -220,6 +223,18 @@ int strval_read(struct strval *v, uint64_t off, size_t n, char *out)
     size_t in = have < n ? (size_t)have : n;
 
     memset(out + in, 0, n - in);
+    if (in && (v->fflags & FMT_F_FRAG) && v->op->mode == STORE_OP_WRITE &&
+        in <= 2 * FMT_FRAG_BYTES) {
+        /* A write operation's small read (SETBIT, BITFIELD) keeps the fragments it reads:
+         * the write that follows finds them held instead of reading them again. */
+        for (uint64_t f = off / FMT_FRAG_BYTES; f <= (off + in - 1) / FMT_FRAG_BYTES; f++) {
+            char *p;
+            int rc = frag_hold(v, f, 0, &p);
+
+            if (rc != STORE_OK)
+                return rc;
+        }
+    }
     return in ? strval_walk(v, off, in, read_piece, &r) : STORE_OK;
 }
 
@@ -380,6 +395,7 @@ int strval_write(struct strval *v, uint64_t off, const char *p, size_t n)
         if (rc != STORE_OK)
             return rc;
         memcpy(dst + at, p, m);
+        v->frags[frag_slot(v, f)].dirty = 1;
         off += m;
         p += m;
         n -= m;
@@ -448,7 +464,8 @@ int strval_save(struct strval *v)
         uint64_t base = v->frags[i].n * FMT_FRAG_BYTES;
         size_t in = v->len - base < FMT_FRAG_BYTES ? (size_t)(v->len - base) : FMT_FRAG_BYTES;
 
-        frag_put(s, v->op->w.b, v->id, v->frags[i].n, v->frags[i].p, in, existed);
+        if (v->frags[i].dirty)
+            frag_put(s, v->op->w.b, v->id, v->frags[i].n, v->frags[i].p, in, existed);
     }
     frag_put_meta(v->op, v->ki, (v->fflags & ~FMT_F_FRAG) | FMT_F_RAW, v->id, v->len,
                   v->expire_ms);

@@ -7,20 +7,32 @@ tests_libomktest_a_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 INTEG_LDADD = tests/libomktest.a common/libomkcommon.a $(HIREDIS_LIBS) -lpthread
 INTEG_TESTS = tests/integ/test_server tests/integ/test_noread tests/integ/test_multi tests/integ/test_conn tests/integ/test_strings tests/integ/test_keys \
 	tests/integ/test_persist tests/integ/test_string_ops tests/integ/test_expire \
-	tests/integ/test_keyspace tests/integ/test_bigstr
+	tests/integ/test_keyspace tests/integ/test_bigstr \
+	tests/integ/test_cmdinfo tests/integ/test_slowlog tests/integ/test_introspect \
+	tests/integ/test_pubsub
 check_PROGRAMS += $(INTEG_TESTS)
 TESTS += $(INTEG_TESTS) tests/integ/test_tools.sh tests/check-layering.sh
 EXTRA_DIST += tests/integ/test_tools.sh tests/check-layering.sh tests/lib.sh
+# Issue 25's shards: three servers behind twemproxy (nutcracker), the README's recipe, with
+# redis-cli, redis-benchmark and redis-py (tests/integ/shards_client.py) through the proxy.
+TESTS += tests/integ/test_shards.sh
+EXTRA_DIST += tests/integ/test_shards.sh tests/integ/shards_client.py
 # The store unit tests' shared fixtures (header only; those tests are built by store/local.mk).
 EXTRA_DIST += tests/unit/store_fixture.h
 
 # The integration tests need the server built first.
 $(INTEG_TESTS): daemon/omenkv-server$(EXEEXT)
 
+tests_integ_test_cmdinfo_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_cmdinfo_LDADD = $(INTEG_LDADD)
+tests_integ_test_slowlog_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_slowlog_LDADD = $(INTEG_LDADD)
 tests_integ_test_server_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_server_LDADD = $(INTEG_LDADD)
 tests_integ_test_noread_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_noread_LDADD = $(INTEG_LDADD)
+tests_integ_test_pubsub_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_pubsub_LDADD = $(INTEG_LDADD)
 tests_integ_test_multi_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_multi_LDADD = $(INTEG_LDADD)
 tests_integ_test_conn_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
@@ -37,6 +49,8 @@ tests_integ_test_expire_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_expire_LDADD = $(INTEG_LDADD)
 tests_integ_test_keyspace_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_keyspace_LDADD = $(INTEG_LDADD)
+tests_integ_test_introspect_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_introspect_LDADD = $(INTEG_LDADD)
 tests_integ_test_bigstr_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_bigstr_LDADD = $(INTEG_LDADD)
 
@@ -93,18 +107,25 @@ tests_integ_test_blocking_LDADD = $(INTEG_LDADD)
 # as the TAP main. A header that is not self-contained breaks this build, so make check
 # fails; the main checks each guard and that every header of these folders is listed.
 HEADER_TUS = tests/unit/hdr/common/omk.c tests/unit/hdr/common/omk_thread.c \
-	tests/unit/hdr/common/splitargs.c \
+	tests/unit/hdr/common/splitargs.c tests/unit/hdr/common/sha256.c \
 	tests/unit/hdr/index/index.c tests/unit/hdr/index/index_internal.c \
 	tests/unit/hdr/index/shard.c tests/unit/hdr/resp/resp.c \
 	tests/unit/hdr/store/store.c tests/unit/hdr/store/store_internal.c \
 	tests/unit/hdr/store/cache.c tests/unit/hdr/store/format.c tests/unit/hdr/store/rocks.c \
 	tests/unit/hdr/store/coll.c tests/unit/hdr/store/list.c tests/unit/hdr/store/zrank.c \
 	tests/unit/hdr/store/strval.c \
-	tests/unit/hdr/daemon/cfg.c tests/unit/hdr/daemon/cmd.c tests/unit/hdr/daemon/conn.c \
+	tests/unit/hdr/store/hll.c \
+	tests/unit/hdr/daemon/acl.c tests/unit/hdr/daemon/acl_cats.c \
+	tests/unit/hdr/store/bits.c \
+	tests/unit/hdr/daemon/cfg.c tests/unit/hdr/daemon/cmd.c tests/unit/hdr/daemon/cmd_keyspecs.c tests/unit/hdr/daemon/conn.c \
 	tests/unit/hdr/daemon/blocking.c tests/unit/hdr/daemon/info.c \
+	tests/unit/hdr/daemon/monitor.c tests/unit/hdr/daemon/pause.c \
+	tests/unit/hdr/daemon/clientinfo.c \
 	tests/unit/hdr/daemon/log.c tests/unit/hdr/daemon/multi.c tests/unit/hdr/daemon/pass.c \
-	tests/unit/hdr/daemon/reply.c tests/unit/hdr/daemon/server.c \
-	tests/unit/hdr/clients/hist.c tests/unit/hdr/clients/keydist.c
+	tests/unit/hdr/daemon/pubsub.c \
+	tests/unit/hdr/daemon/reply.c tests/unit/hdr/daemon/server.c tests/unit/hdr/daemon/slowlog.c \
+	tests/unit/hdr/clients/hist.c tests/unit/hdr/clients/keydist.c \
+	tests/unit/hdr/clients/hllmodel.c
 check_PROGRAMS += tests/unit/test_headers
 TESTS += tests/unit/test_headers
 tests_unit_test_headers_SOURCES = tests/unit/test_headers.c tests/tap.h
@@ -182,3 +203,33 @@ $(SORT_INTEG): daemon/omenkv-server$(EXEEXT)
 tests_integ_test_sort_SOURCES = tests/integ/test_sort.c tests/integ/tcoll.h
 tests_integ_test_sort_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_sort_LDADD = $(INTEG_LDADD)
+
+# Issue 22's HyperLogLogs: every command and error, and byte identity with a reference
+# redis-server it starts itself (tests/integ/test_hll.c).
+HLL_INTEG = tests/integ/test_hll
+check_PROGRAMS += $(HLL_INTEG)
+TESTS += $(HLL_INTEG)
+$(HLL_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_hll_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_hll_LDADD = $(INTEG_LDADD)
+
+# Issue 23's ACL users: every ACL subcommand, AUTH/HELLO with a user name, NOPERM
+# refusals, the ACL LOG and the aclfile (tests/integ/test_acl.c); SHA-256 vectors and the
+# ACL's command table (tests/unit/test_acl.c).
+ACL_INTEG = tests/integ/test_acl
+check_PROGRAMS += $(ACL_INTEG) tests/unit/test_acl
+TESTS += $(ACL_INTEG) tests/unit/test_acl
+$(ACL_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_acl_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_acl_LDADD = $(INTEG_LDADD)
+tests_unit_test_acl_SOURCES = tests/unit/test_acl.c tests/tap.h daemon/acl_cats.c
+tests_unit_test_acl_LDADD = common/libomkcommon.a
+
+# Issue 22's bitmaps: every command and error, bitmaps across fragments and the fragment
+# threshold, ranges against a model (tests/integ/test_bitmap.c).
+BITMAP_INTEG = tests/integ/test_bitmap
+check_PROGRAMS += $(BITMAP_INTEG)
+TESTS += $(BITMAP_INTEG)
+$(BITMAP_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_bitmap_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_bitmap_LDADD = $(INTEG_LDADD)

@@ -20,9 +20,10 @@
  * empty store and the default configuration (plus proto-max-bulk-len 1mb, so that
  * SETRANGE and APPEND stay within libFuzzer's memory limit).
  *
- * Not run: SHUTDOWN (it signals the process), and CONFIG SET of logfile (it would
- * create files named by the input) or proto-max-bulk-len (see above). DEBUG stays
- * refused (enable-debug-command no). */
+ * Not run: SHUTDOWN (it signals the process), CONFIG SET of logfile (it would
+ * create files named by the input) or proto-max-bulk-len (see above), and CLIENT PAUSE
+ * and UNPAUSE (they wake the worker threads, and none runs here). DEBUG stays refused
+ * (enable-debug-command no); MONITOR is refused to this client (CLIENT_DENY_BLOCKING). */
 #include "config.h"
 
 #include <stdint.h>
@@ -36,6 +37,7 @@
 
 #include "common/omk.h"
 #include "common/omk_thread.h"
+#include "daemon/acl.h"
 #include "daemon/cfg.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
@@ -132,15 +134,20 @@ static long fz_reply_len(const char *p, size_t len, int depth)
     return -1;
 }
 
-/* Check and empty the output 'c' got from one request. Aborts when it is not exactly
- * one well-formed reply (or nothing, for a client being closed). */
-static void fz_check_output(struct client *c, const struct omk_slice *argv0)
+/* Client flags under which a request may rightly reply nothing: closing, or CLIENT
+ * REPLY OFF or SKIP in force before or after it. */
+#define FZ_SILENT (CLIENT_CLOSING | CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP | CLIENT_REPLY_SKIP_NEXT)
+
+/* Check and empty the output 'c' got from one request, which ran with client flags
+ * 'flags_before'. Aborts when it is not exactly one well-formed reply (or nothing, when
+ * FZ_SILENT allows it). */
+static void fz_check_output(struct client *c, int flags_before, const struct omk_slice *argv0)
 {
     size_t len = evbuffer_get_length(c->out);
     const char *p = (const char *)evbuffer_pullup(c->out, -1);
     long one = len ? fz_reply_len(p, len, 0) : -1;
 
-    if (!(len == 0 && (c->flags & CLIENT_CLOSING)) && one != (long)len) {
+    if (!(len == 0 && ((c->flags | flags_before) & FZ_SILENT)) && one != (long)len) {
         fprintf(stderr, "fuzz_cmd: '%.*s' queued %zu bytes that are not exactly one reply: "
                         "'%.*s'\n",
                 (int)(argv0->len < 64 ? argv0->len : 64), argv0->p, len,
@@ -184,6 +191,13 @@ static void fz_shutdown(void)
         fprintf(stderr, "fuzz_cmd: could not remove %s\n", fz_dir);
 }
 
+/* The store's touch hook: WATCH only (no worker serves blocked clients here). */
+static void fz_touched(int db, const char *key, size_t klen, int created)
+{
+    OMK_UNUSED(created);
+    multi_touched(db, key, klen);
+}
+
 /* Once per process: the log on stderr (stdout carries the replay's TAP), the config,
  * the store in a new temp dir, the command table, and one worker; no event loop runs. */
 static void fz_init(void)
@@ -209,12 +223,13 @@ static void fz_init(void)
     sc.write_buffer_bytes = 4u << 20;
     sc.maxmemory = 32u << 20;
     sc.log = fz_store_log;
-    sc.touched = multi_touched;
+    sc.touched = fz_touched;
     if (store_open(&sc, &server.store, err, sizeof(err)) != STORE_OK) {
         fprintf(stderr, "fuzz_cmd: cannot open a store in %s: %s\n", fz_dir, err);
         abort();
     }
     cmd_init();
+    acl_init();
     server.main_base = event_base_new(); /* INFO names its method; no loop runs */
     fz_worker.base = server.main_base;
     fz_worker.scratch = evbuffer_new();
@@ -234,7 +249,9 @@ static struct client *fz_client_new(void)
     c->fd = -1;
     c->worker = &fz_worker;
     c->proto = 2;
-    c->authenticated = !server.cfg.auth_required;
+    c->user = acl_default_user();
+    acl_user_retain(c->user);
+    c->authenticated = acl_default_lets_in();
     c->ctime_ms = omk_now_ms();
     atomic_init(&c->last_us, omk_mono_us());
     atomic_init(&c->last_cmd_idx, -1);
@@ -256,6 +273,7 @@ static void fz_client_free(struct client *c)
     multi_reset(c);
     resp_req_deinit(&c->req);
     evbuffer_free(c->out);
+    acl_user_release(c->user);
     omk_free(c->name);
     omk_free(c);
     atomic_fetch_sub(&server.connected_clients, 1);
@@ -265,6 +283,9 @@ static void fz_client_free(struct client *c)
 static int fz_refused(const struct client *c)
 {
     if (cmd_arg_is(c, 0, "shutdown"))
+        return 1;
+    if (cmd_arg_is(c, 0, "client") && c->argc > 1 &&
+        (cmd_arg_is(c, 1, "pause") || cmd_arg_is(c, 1, "unpause")))
         return 1;
     if (!cmd_arg_is(c, 0, "config"))
         return 0;
@@ -279,6 +300,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static int ready;
     struct client *c;
     size_t off = 0;
+    int flags_before;
     char err[256];
 
     if (!ready) {
@@ -300,8 +322,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         c->argv = c->req.argv;
         if (c->argc == 0 || fz_refused(c))
             continue;
+        flags_before = c->flags;
         cmd_execute(c);
-        fz_check_output(c, &c->argv[0]);
+        fz_check_output(c, flags_before, &c->argv[0]);
     }
     fz_client_free(c);
     if (store_check(server.store, err, sizeof(err)) != STORE_OK) {

@@ -12,6 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/select.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "common/omk.h"
 #include "tests/harness.h"
@@ -170,22 +173,28 @@ static void test_keys(redisContext *c)
     is_str(cmd(c, "OBJECT ENCODING shrink"), "embstr", 6, "  ... embstr again");
 }
 
-/* VmRSS of process 'pid' in KB (0 if unknown). */
-static long rss_kb(pid_t pid)
+/* Field 'field' ("VmRSS", "VmHWM") of process 'pid''s status, in KB (0 if unknown). */
+static long status_kb(pid_t pid, const char *field)
 {
-    char path[64], line[256];
+    char path[64], line[256], fmt[32];
     long kb = 0;
     FILE *f;
 
     snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+    snprintf(fmt, sizeof(fmt), "%s: %%ld", field);
     f = fopen(path, "r");
     if (!f)
         return 0;
     while (fgets(line, sizeof(line), f))
-        if (sscanf(line, "VmRSS: %ld", &kb) == 1)
+        if (sscanf(line, fmt, &kb) == 1)
             break;
     fclose(f);
     return kb;
+}
+
+static long rss_kb(pid_t pid)
+{
+    return status_kb(pid, "VmRSS");
 }
 
 /* Send 'n' requests queued on 'c' without reading any reply. */
@@ -212,7 +221,11 @@ static void test_streamed_get(struct tserver *s, redisContext *c)
 
     for (size_t i = 0; i < len; i += sizeof(a20k))
         memcpy(val + i, a20k, len - i < sizeof(a20k) ? len - i : sizeof(a20k));
+    before = s->pid ? rss_kb(s->pid) : 0;
     is_status(cmd(c, "SET huge %b", val, len), "OK", "SET a 48 MB value");
+    if (s->pid && !TS_SANITIZED) /* the request is read into one buffer, used in place */
+        ok(status_kb(s->pid, "VmHWM") - before < 86 * 1024, "the SET peaked at %ld KB over "
+           "what the server held before (value 48 MB)", status_kb(s->pid, "VmHWM") - before);
     is_status(cmd(c, "SET after v1"), "OK", "SET after");
     before = s->pid ? rss_kb(s->pid) : 0;
     redisAppendCommand(a, "GET huge");
@@ -254,6 +267,78 @@ static void test_streamed_get(struct tserver *s, redisContext *c)
     free(val);
 }
 
+/* Write all of 'p'/'n' to socket 'fd'. 0, or -1. */
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n > 0) {
+        ssize_t w = send(fd, p, n, MSG_NOSIGNAL);
+
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Read from 'fd' until 'want' bytes or the peer closes, at most 3 s. The bytes read. */
+static size_t read_some(int fd, char *out, size_t cap)
+{
+    size_t n = 0;
+
+    for (int i = 0; i < 30 && n < cap - 1; i++) {
+        struct timeval tv = {0, 100000};
+        fd_set rd;
+        ssize_t r;
+
+        FD_ZERO(&rd);
+        FD_SET(fd, &rd);
+        if (select(fd + 1, &rd, NULL, NULL, &tv) <= 0)
+            continue;
+        r = read(fd, out + n, cap - 1 - n);
+        if (r <= 0)
+            break;
+        n += (size_t)r;
+        if (memchr(out, '\n', n))
+            break;
+    }
+    out[n] = 0;
+    return n;
+}
+
+/* omenkv only: large requests being read share large-requests-max-memory; one that would
+ * pass it is refused with an error and its client closed, the others go on. */
+static void test_large_budget(struct tserver *s, redisContext *c)
+{
+    static const char err[] = "-ERR too much memory is held by large requests being read";
+    size_t len = (size_t)30 << 20, part = (size_t)4 << 20;
+    char hdr[128], out[256];
+    char *chunk = calloc(1, len);
+    int a = ts_raw_connect(s), b = ts_raw_connect(s);
+    int hl = snprintf(hdr, sizeof(hdr), "*3\r\n$3\r\nSET\r\n$2\r\nla\r\n$%zu\r\n", len);
+
+    is_status(cmd(c, "CONFIG SET large-requests-max-memory 40mb"), "OK",
+              "CONFIG SET large-requests-max-memory 40mb");
+    ok(a >= 0 && b >= 0 && write_all(a, hdr, (size_t)hl) == 0 && write_all(a, chunk, part) == 0,
+       "client A sends the first 4 MB of a 30 MB SET");
+    ts_sleep_ms(200);
+    hl = snprintf(hdr, sizeof(hdr), "*3\r\n$3\r\nSET\r\n$2\r\nlb\r\n$%zu\r\n", len);
+    ok(write_all(b, hdr, (size_t)hl) == 0 && write_all(b, chunk, 1024) == 0,
+       "client B starts another 30 MB SET");
+    read_some(b, out, sizeof(out));
+    ok(strncmp(out, err, sizeof(err) - 1) == 0, "B is refused: %.80s", out);
+    ok(write_all(a, chunk + part, len - part) == 0 && write_all(a, "\r\n", 2) == 0,
+       "A sends the rest");
+    read_some(a, out, sizeof(out));
+    ok(strcmp(out, "+OK\r\n") == 0, "A's SET goes through");
+    is_integer(cmd(c, "STRLEN la"), (long long)len, "  ... whole");
+    is_integer(cmd(c, "EXISTS lb"), 0, "  ... and B's wrote nothing");
+    is_status(cmd(c, "CONFIG SET large-requests-max-memory 0"), "OK", "back to the default");
+    close(a);
+    close(b);
+    free(chunk);
+}
+
 /* omenkv only: a restart and a kill -9 keep every value; DEBUG CHECK counts fragments. */
 static void test_restart(struct tserver *s, redisContext **c)
 {
@@ -287,8 +372,10 @@ int main(void)
     test_reads_that_write(c);
     test_keys(c);
     test_streamed_get(&s, c);
-    if (!s.external)
+    if (!s.external) {
+        test_large_budget(&s, c);
         test_restart(&s, &c);
+    }
     is_status(cmd(c, "PING"), "PONG", "the server still answers");
     redisFree(c);
     ts_cleanup(&s);

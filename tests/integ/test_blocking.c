@@ -3,7 +3,10 @@
  * every reply shape in RESP2 and RESP3 (bytes where hiredis cannot tell a null array from
  * a null bulk), timeouts (decimals, 0 = forever, out-of-range ones), the order in which
  * several clients parked on a key are served (LPUSH of several elements serving several
- * clients), MULTI/EXEC (no blocking inside; a push in EXEC serves after it), CLIENT
+ * clients), when they are served (inside the pushing command: its connection's next
+ * command no longer sees the element) and in which order the keys a command made ready
+ * are served (the order they became ready, a BLMOVE's destination joining the same turn),
+ * MULTI/EXEC (no blocking inside; a push in EXEC serves after it), CLIENT
  * UNBLOCK in both forms, a parked client that disconnects or is killed, keys made ready by
  * RENAME, LMOVE, COPY, MOVE, SORT STORE and ZUNIONSTORE, WRONGTYPE when called and when
  * served (the waiter stays; a BZPOPMIN behind a BLPOP is served; a BLMOVE whose
@@ -440,6 +443,135 @@ static void test_fifo(redisContext *c)
     is_array_of(next_reply(b[0]), "dup a", "a key named twice is served once");
     is_integer(cmd(c, "LLEN dup"), 1, "... and one element is left");
     redisFree(b[0]);
+}
+
+/* ---- when and in which order waiters are served ---- */
+
+static void test_order(redisContext *c)
+{
+    redisContext *b[2], *o = ts_connect(&srv);
+    redisReply *r;
+
+    tc_section(c, "waiters are served inside the pushing command, before its next one");
+    b[0] = park(c, "BLPOP k 0", 1);
+    send_line(o, "RPUSH k a");
+    send_line(o, "LLEN k");
+    is_integer(next_reply(o), 1, "RPUSH k a (pipelined with LLEN k)");
+    is_integer(next_reply(o), 0, "LLEN k right after it on the same connection: 0");
+    is_array_of(next_reply(b[0]), "k a", "the parked client got a");
+
+    send_line(b[0], "BLPOP k 0");
+    ok(wait_blocked(c, 1), "it parks again");
+    is_integer(cmd(o, "RPUSH k x y"), 2, "RPUSH k x y");
+    is_array_of(cmdline(c, "LRANGE k 0 -1"), "y", "another connection after the reply: y is left");
+    is_array_of(next_reply(b[0]), "k x", "the parked client got x");
+    is_integer(cmd(c, "DEL k"), 1, "DEL k");
+
+    send_line(b[0], "BZPOPMIN z 0");
+    ok(wait_blocked(c, 1), "BZPOPMIN parks");
+    send_line(o, "MULTI");
+    send_line(o, "ZADD z 1 m");
+    send_line(o, "EXEC");
+    send_line(o, "ZCARD z");
+    is_status(next_reply(o), "OK", "MULTI");
+    is_status(next_reply(o), "QUEUED", "ZADD queued");
+    r = next_reply(o);
+    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1, "EXEC");
+    freeReplyObject(r);
+    is_integer(next_reply(o), 0, "ZCARD z right after EXEC: served after EXEC, before ZCARD");
+    is_array_of(next_reply(b[0]), "z m 1", "the parked BZPOPMIN got m");
+
+    tc_section(c, "keys are served in the order they became ready");
+    redisFree(b[0]); /* served above: a new waiter takes its place */
+    b[0] = park(c, "BRPOPLPUSH k10 k6 0", 1);
+    b[1] = park(c, "BLMPOP 100.5 2 k10 k6 RIGHT COUNT 1", 2);
+    is_integer(cmd(o, "RPUSH k10 32768 3.0 18"), 3, "RPUSH k10 32768 3.0 18");
+    is_str(next_reply(b[0]), "18", 2, "BRPOPLPUSH k10 k6 (first blocked) took 18 onto k6");
+    r = next_reply(b[1]);
+    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+           r->element[0]->type == REDIS_REPLY_STRING && !strcmp(r->element[0]->str, "k10") &&
+           r->element[1]->type == REDIS_REPLY_ARRAY && r->element[1]->elements == 1 &&
+           !strcmp(r->element[1]->element[0]->str, "3.0"),
+       "BLMPOP k10 k6 is served from k10 (ready first), not from k6: [k10, [3.0]]");
+    if (!r || r->type != REDIS_REPLY_ARRAY)
+        ts_diag_reply(r);
+    freeReplyObject(r);
+    is_array_of(cmdline(c, "LRANGE k10 0 -1"), "32768", "k10 holds 32768");
+    is_array_of(cmdline(c, "LRANGE k6 0 -1"), "18", "k6 holds 18");
+    is_integer(cmd(c, "DEL k10 k6"), 2, "DEL k10 k6");
+
+    redisFree(b[0]); /* served above: a new waiter takes its place */
+    b[0] = park(c, "BLPOP r1 r2 0", 1);
+    redisFree(b[1]); /* served above: a new waiter takes its place */
+    b[1] = park(c, "BZPOPMIN z1 z2 0", 2);
+    send_line(o, "MULTI");
+    send_line(o, "RPUSH r2 a");
+    send_line(o, "ZADD z2 2 p");
+    send_line(o, "RPUSH r1 b");
+    send_line(o, "ZADD z1 1 q");
+    send_line(o, "EXEC");
+    for (int i = 0; i < 5; i++)
+        freeReplyObject(next_reply(o));
+    freeReplyObject(next_reply(o));
+    is_array_of(next_reply(b[0]), "r2 a", "after EXEC: BLPOP r1 r2 is served from r2, ready first");
+    is_array_of(next_reply(b[1]), "z2 p 2", "BZPOPMIN z1 z2 from z2, ready first");
+    is_integer(cmd(c, "DEL r1 z1"), 2, "DEL r1 z1");
+
+    /* Only the creation of a list makes a key ready: r1 written first as a string does not
+     * put it ahead of r2 (Redis signals a key when a list or sorted set is added). */
+    redisFree(b[0]); /* served above: a new waiter takes its place */
+    b[0] = park(c, "BLPOP r1 r2 0", 1);
+    send_line(o, "MULTI");
+    send_line(o, "SET r1 v");
+    send_line(o, "RPUSH r2 x");
+    send_line(o, "DEL r1");
+    send_line(o, "RPUSH r1 y");
+    send_line(o, "EXEC");
+    for (int i = 0; i < 5; i++)
+        freeReplyObject(next_reply(o));
+    freeReplyObject(next_reply(o));
+    is_array_of(next_reply(b[0]), "r2 x", "a key written as a string first is not ready before "
+                "a list created later: BLPOP r1 r2 gets r2's x");
+    is_integer(cmd(c, "DEL r1"), 1, "DEL r1");
+
+    tc_section(c, "a chain: a BLMOVE makes its destination ready in the same turn");
+    redisFree(b[0]); /* served above: a new waiter takes its place */
+    b[0] = park(c, "BLMOVE s d RIGHT LEFT 0", 1);
+    redisFree(b[1]); /* served above: a new waiter takes its place */
+    b[1] = park(c, "BLPOP d 0", 2);
+    send_line(o, "RPUSH s x");
+    send_line(o, "EXISTS s d");
+    is_integer(next_reply(o), 1, "RPUSH s x (pipelined with EXISTS s d)");
+    is_integer(next_reply(o), 0, "EXISTS s d right after it: x went through d to the next waiter");
+    is_str(next_reply(b[0]), "x", 1, "BLMOVE s d got x");
+    is_array_of(next_reply(b[1]), "d x", "BLPOP d got x from d");
+
+    send_line(b[0], "BLMOVE s d RIGHT LEFT 0");
+    ok(wait_blocked(c, 1), "BLMOVE s d parks again");
+    send_line(b[1], "BLPOP s d 0");
+    ok(wait_blocked(c, 2), "BLPOP s d parks behind it");
+    send_line(o, "RPUSH s a b");
+    send_line(o, "LRANGE d 0 -1");
+    is_integer(next_reply(o), 2, "RPUSH s a b");
+    is_array_of(next_reply(o), "b", "d holds b: s kept serving while it had elements");
+    is_str(next_reply(b[0]), "b", 1, "BLMOVE s d took b");
+    is_array_of(next_reply(b[1]), "s a", "BLPOP s d was served from s, before d");
+
+    is_integer(cmd(c, "DEL d"), 1, "DEL d");
+    send_line(b[0], "BLMOVE s d RIGHT LEFT 0");
+    ok(wait_blocked(c, 1), "BLMOVE s d parks again");
+    send_line(b[1], "BLPOP s d 0");
+    ok(wait_blocked(c, 2), "BLPOP s d parks behind it");
+    send_line(o, "RPUSH s e");
+    send_line(o, "EXISTS s d");
+    is_integer(next_reply(o), 1, "RPUSH s e");
+    is_integer(next_reply(o), 0, "EXISTS s d: 0");
+    is_str(next_reply(b[0]), "e", 1, "BLMOVE s d took e");
+    is_array_of(next_reply(b[1]), "d e", "BLPOP s d got it from d, made ready by the BLMOVE");
+    ok(wait_blocked(c, 0), "nobody parked");
+    redisFree(b[0]);
+    redisFree(b[1]);
+    redisFree(o);
 }
 
 /* ---- MULTI / EXEC ---- */
@@ -1008,6 +1140,7 @@ int main(void)
     test_resp3_served(c);
     test_timeouts(c);
     test_fifo(c);
+    test_order(c);
     test_multi(c);
     test_unblock(c);
     test_ready_by(c);

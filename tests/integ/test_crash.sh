@@ -3,14 +3,17 @@
 # runs 10 rounds under each appendfsync mode (always, everysec, no), each followed by a
 # clean round, with its default load: 4 writers with one request in flight, 2 writers
 # sending batches of 16 and of 100 commands, and 4 clients (2 per worker) INCRing 4
-# shared counters; and the collection writers of issues 20 and 21 (HINCRBY, SADD/SREM,
-# RPUSH/LPOP queues, ZINCRBY), each kind when the server has its commands. After each
-# kill every acknowledged write is there and every shared
+# shared counters; and the collection writers of issues 20, 21 and 22 (HINCRBY, SADD/SREM,
+# RPUSH/LPOP queues, ZINCRBY, SETBIT, PFADD), each kind when the server has its commands.
+# After each kill every acknowledged write is there and every shared
 # counter is at least the highest value an INCR reply showed; in the clean round every
 # key and counter is exactly what was acknowledged. Then 2 rounds with a 1 MB RocksDB
 # write buffer so that memtable flushes and compactions run during the load, then 1
 # round with --inject-faults, which must fail (it proves the checker catches a lost
 # write, an old version, a resurrected key, a lower counter and a lower shared counter).
+# Issue 22's SETBIT and PFADD writers also run alone, 3 kill rounds and a clean one
+# under everysec with bitmaps and HyperLogLogs in fragments (string-fragment-threshold
+# 256), skipped while the server has neither SETBIT nor PFADD.
 # Each round is one TAP test; about a minute in all. The long run is in clients/README.md.
 # Environment (set by make check): OMK_SERVER, OMK_TOP_BUILDDIR.
 
@@ -75,6 +78,21 @@ if [ $rc -eq 0 ] && [ "${ssts:-0}" -gt 0 ]; then
 else
     echo "not ok $n - forced flushes: exit $rc, ${ssts:-no} SST files"
     failed=1
+fi
+
+run --rounds 3 --fsync everysec --mix bitmap,hll --run-ms 200-700
+rc=$?
+if [ $rc -eq 3 ]; then
+    n=$((n + 1))
+    echo "ok $n # SKIP the server has no SETBIT and no PFADD (bitmaps, HyperLogLogs not merged)"
+else
+    n=$((n + 1))
+    if [ $rc -eq 0 ] && grep -q '^OK: clean round' "$out"; then
+        echo "ok $n - SETBIT and PFADD writers alone: 3 kill rounds and a clean round, exit 0"
+    else
+        echo "not ok $n - SETBIT and PFADD writers alone: exit $rc"
+        failed=1
+    fi
 fi
 
 # The checker must catch what it injects: its verdict lines are expected to fail here,

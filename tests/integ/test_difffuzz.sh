@@ -1,5 +1,5 @@
 #!/bin/sh
-# test_difffuzz.sh - the differential fuzz of issues 20 and 21, bounded for make check:
+# test_difffuzz.sh - the differential fuzz of issues 20, 21 and 22, bounded for make check:
 # starts a redis-server 7 (the reference) and an omenkv-server, each on a free loopback
 # port in a temp dir, and runs clients/omenkv-difffuzz between them with fixed seeds,
 # each run ending with omenkv's DEBUG CHECK (the store's self-check):
@@ -10,10 +10,16 @@
 #     (seeds 2125, 2126: each blocking pop is an episode of several round trips on
 #     three connections per server); every family, 10,000 switching protocols (seed
 #     2127). Each is skipped (with the reason) while the server under test lacks LPUSH,
-#     ZADD, or BLPOP and CLIENT UNBLOCK.
+#     ZADD, or BLPOP and CLIENT UNBLOCK;
+#   - issue 22: bitmaps+keys, large strings+keys and HyperLogLogs+keys, 10,000 commands
+#     per protocol (seeds 2221-2226), then the three with strings and keys, 10,000
+#     switching protocols (seed 2227); the bitmap runs are skipped while the server lacks
+#     SETBIT, the HyperLogLog runs while it lacks PFADD or PFDEBUG. Seed 2127's run covers
+#     every family ("all") once the server has both, else the families of issues 20 and 21.
 # omenkv runs with collection-inline-max-bytes 256 so that small collections cross the
-# inline/split boundary both ways (the default if the server does not know that option
-# yet). Each run is one TAP test; a difference prints the command, both replies and the
+# inline/split boundary both ways, and string-fragment-threshold 256 so that strings
+# longer than 256 bytes are kept in 4096-byte fragments (without an option the server
+# does not know yet, its default). Each run is one TAP test; a difference prints the command, both replies and the
 # history of the keys involved as comments. Skipped without redis-server. About 40 s.
 # The long runs (200,000 commands and more per mix, and their seeds) are in
 # clients/README.md.
@@ -86,8 +92,13 @@ if [ -n "${OMK_TEST_SERVER:-}" ]; then
     ping
     ok $? "the server under test ($OMK_TEST_SERVER) answers PING"
 else
-    if ! start_server omk-difffuzz --enable-debug-command yes \
+    if start_server omk-difffuzz --enable-debug-command yes \
+        --collection-inline-max-bytes 256 --string-fragment-threshold 256 >/dev/null 2>&1; then
+        :
+    elif rm -rf "$DIR" && start_server omk-difffuzz --enable-debug-command yes \
         --collection-inline-max-bytes 256 >/dev/null 2>&1; then
+        diag "omenkv-server does not take --string-fragment-threshold: its default"
+    else
         rm -rf "$DIR"
         diag "omenkv-server does not take --collection-inline-max-bytes: default boundary"
         start_server omk-difffuzz --enable-debug-command yes
@@ -102,11 +113,11 @@ fi
 
 out="$RDIR/fuzz.out"
 
-# fuzz SEED FAMILIES PROTO COMMANDS: one run, one TAP test.
+# fuzz SEED FAMILIES PROTO COMMANDS [OPTIONS]: one run, one TAP test.
 fuzz() {
-    # shellcheck disable=SC2086 # $check is empty or two words
+    # shellcheck disable=SC2086 # $check is empty or two words, $5 options
     "$bin" --a "$HOST:$PORT" --b "$HOST:$RPORT" --seed "$1" --commands "$4" \
-        --families "$2" --proto "$3" $check >"$out" 2>&1
+        --families "$2" --proto "$3" $check ${5:-} >"$out" 2>&1
     rc=$?
     summary=$(grep -E '^[0-9]+ commands, [0-9]+ differences' "$out")
     [ $rc -eq 0 ]
@@ -167,12 +178,46 @@ if [ $zsets -eq 1 ]; then
 else
     skip_runs 2 "the server has no ZADD (sorted sets not merged yet)"
 fi
+bitmaps=0 hlls=0
+has setbit && bitmaps=1
+has pfadd && has pfdebug && hlls=1
 if [ $lists -eq 1 ] && [ $zsets -eq 1 ] && [ $blocks -eq 1 ]; then
     fuzz 2125 block,list,zset,keys 2 $((commands / 4))
     fuzz 2126 block,list,zset,keys 3 $((commands / 4))
-    fuzz 2127 all alt $((commands / 2))
+    if [ $bitmaps -eq 1 ] && [ $hlls -eq 1 ]; then
+        fuzz 2127 all alt $((commands / 2))
+    else
+        fuzz 2127 string,hash,set,keys,list,zset,block alt $((commands / 2))
+    fi
 else
     skip_runs 3 "the server lacks lists, sorted sets, or BLPOP and CLIENT UNBLOCK"
+fi
+
+# Issue 22: bitmaps, large strings in fragments, HyperLogLogs.
+if [ $bitmaps -eq 1 ]; then
+    fuzz 2221 bitmap,keys 2 $((commands / 2))
+    fuzz 2222 bitmap,keys 3 $((commands / 2))
+else
+    skip_runs 2 "the server has no SETBIT (bitmaps not merged yet)"
+fi
+fuzz 2223 bigstr,keys 2 $((commands / 2))
+fuzz 2224 bigstr,keys 3 $((commands / 2))
+if [ $hlls -eq 1 ]; then
+    # Known differences are left out until fixed (issue 22's note, clients/README.md
+    # kinds 8 and 9): OBJECT ENCODING of a client-written sparse HyperLogLog after a PF
+    # command that writes nothing (Redis makes it raw), and HyperLogLogs damaged on
+    # purpose (SET of hand-made values, SETRANGE, APPEND and SETBIT over them), where the
+    # two still disagree on some truncated opcodes. The long runs keep them in.
+    noset="--exclude OBJECT,SET,SETRANGE,APPEND,SETBIT"
+    fuzz 2225 hll,keys 2 $((commands / 2)) "$noset"
+    fuzz 2226 hll,keys 3 $((commands / 2)) "$noset"
+else
+    skip_runs 2 "the server has no PFADD or PFDEBUG (HyperLogLogs not merged yet)"
+fi
+if [ $bitmaps -eq 1 ] && [ $hlls -eq 1 ]; then
+    fuzz 2227 bitmap,bigstr,hll,string,keys alt $((commands / 2)) "--exclude OBJECT"
+else
+    skip_runs 1 "the server lacks SETBIT or PFADD"
 fi
 
 echo "1..$n"

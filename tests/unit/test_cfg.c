@@ -669,8 +669,9 @@ static void test_get(void)
 {
     static const char *const all[] = {
         "port", "bind", "protected-mode", "tcp-backlog", "tcp-keepalive", "timeout",
-        "maxclients", "io-threads", "requirepass", "enable-debug-command",
-        "proto-max-bulk-len", "client-query-buffer-limit", "client-output-buffer-limit",
+        "maxclients", "io-threads", "requirepass", "aclfile", "enable-debug-command",
+        "proto-max-bulk-len", "client-query-buffer-limit", "large-requests-max-memory",
+        "client-output-buffer-limit",
         "maxmemory", "maxmemory-policy", "cache-max-value-size",
         "databases", "dir", "appendonly", "appendfsync", "save", "daemonize", "pidfile",
         "loglevel", "logfile", "hz", "rocksdb-block-cache-size", "rocksdb-bloom-bits-per-key",
@@ -681,6 +682,7 @@ static void test_get(void)
         "zset-max-ziplist-entries", "zset-max-listpack-value", "zset-max-ziplist-value",
         "list-max-listpack-size", "list-max-ziplist-size", "list-compress-depth",
         "collection-inline-max-bytes", "string-fragment-threshold",
+        "slowlog-log-slower-than", "slowlog-max-len", "hll-sparse-max-bytes",
     };
     struct server_config c;
     struct got g;

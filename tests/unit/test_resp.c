@@ -967,6 +967,19 @@ static void test_encoders(void)
     BYTES(b, ",nan\r\n", "double negative NaN RESP3 (not glibc's -nan)");
     resp_w_double(b, 2, NAN);
     BYTES(b, "$3\r\nnan\r\n", "double NaN RESP2");
+    resp_w_push_len(b, 3, 3);
+    BYTES(b, ">3\r\n", "push of 3 RESP3");
+    resp_w_push_len(b, 2, 3);
+    BYTES(b, "*3\r\n", "push of 3 RESP2 is an array");
+    resp_w_push_len(b, 3, 0);
+    BYTES(b, ">0\r\n", "empty push RESP3");
+    resp_w_push_len(b, 3, 4);
+    resp_w_bulk(b, "pmessage", 8);
+    resp_w_bulk(b, "a*", 2);
+    resp_w_bulk(b, "ab", 2);
+    resp_w_bulk(b, "", 0);
+    BYTES(b, ">4\r\n$8\r\npmessage\r\n$2\r\na*\r\n$2\r\nab\r\n$0\r\n\r\n",
+          "a pmessage push, as Redis 7.0 sends it");
     resp_w_bool(b, 3, 1);
     BYTES(b, "#t\r\n", "true RESP3");
     resp_w_bool(b, 3, 0);

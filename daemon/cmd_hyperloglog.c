@@ -1,0 +1,139 @@
+/* cmd_hyperloglog.c - HyperLogLog commands: PFADD PFCOUNT PFMERGE PFDEBUG PFSELFTEST.
+ * Each parses its arguments, makes one store call (store/ops_hll.c, atomic under the
+ * stripes of its keys) and replies with Redis 7's words, its errors included. The
+ * values are Redis' own HyperLogLog strings, so GET and SET move them between servers. */
+#include "config.h"
+
+#include <stdatomic.h>
+#include <stdint.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/omk.h"
+#include "daemon/cmd.h"
+#include "daemon/conn.h"
+#include "daemon/reply.h"
+#include "daemon/server.h"
+#include "store/store.h"
+
+/* hll-sparse-max-bytes now. */
+static size_t cmd_hll_sparse_max(void)
+{
+    return (size_t)atomic_load(&server.cfg.hll_sparse_max_bytes);
+}
+
+/* Reply the error of store outcome 'rc' of a HyperLogLog call (not STORE_OK). */
+static void cmd_hll_reply_err(struct client *c, int rc)
+{
+    if (rc == STORE_HLL_INVALID)
+        reply_error(c, "WRONGTYPE Key is not a valid HyperLogLog string value.");
+    else if (rc == STORE_HLL_CORRUPT)
+        reply_error(c, "INVALIDOBJ Corrupted HLL object detected");
+    else if (rc == STORE_HLL_NOTSPARSE)
+        reply_error(c, "ERR HLL encoding is not sparse");
+    else if (rc == STORE_NOTFOUND)
+        reply_error(c, "ERR The specified key does not exist");
+    else
+        reply_err_store(c, rc);
+}
+
+/* PFADD key [element ...] */
+void cmd_pfadd(struct client *c)
+{
+    int changed = 0;
+    int rc = store_pfadd(server.store, c->db, c->argv[1], &c->argv[2], (size_t)c->argc - 2,
+                         cmd_hll_sparse_max(), &changed);
+
+    if (rc == STORE_OK)
+        reply_int(c, changed);
+    else
+        cmd_hll_reply_err(c, rc);
+}
+
+/* PFCOUNT key [key ...] */
+void cmd_pfcount(struct client *c)
+{
+    uint64_t card = 0;
+    int rc = store_pfcount(server.store, c->db, &c->argv[1], (size_t)c->argc - 1, &card);
+
+    if (rc == STORE_OK)
+        reply_int(c, (long long)card);
+    else
+        cmd_hll_reply_err(c, rc);
+}
+
+/* PFMERGE destkey [sourcekey ...] */
+void cmd_pfmerge(struct client *c)
+{
+    int rc = store_pfmerge(server.store, c->db, &c->argv[1], (size_t)c->argc - 1,
+                           cmd_hll_sparse_max());
+
+    if (rc == STORE_OK)
+        reply_ok(c);
+    else
+        cmd_hll_reply_err(c, rc);
+}
+
+/* PFDEBUG <GETREG|DECODE|ENCODING|TODENSE> key. As in Redis the key is checked before
+ * the subcommand, so an unknown subcommand on a missing key says the key is missing. */
+void cmd_pfdebug(struct client *c)
+{
+    static const struct {
+        const char *name;
+        enum store_pfdebug_cmd what;
+    } subs[] = {
+        {"getreg", STORE_PFDEBUG_GETREG},
+        {"decode", STORE_PFDEBUG_DECODE},
+        {"encoding", STORE_PFDEBUG_ENCODING},
+        {"todense", STORE_PFDEBUG_TODENSE},
+    };
+    const struct omk_slice *sub = &c->argv[1];
+    enum store_pfdebug_cmd what = STORE_PFDEBUG_NONE;
+    struct store_pfdebug_out out;
+    int rc;
+
+    for (size_t i = 0; i < OMK_ARRAY_LEN(subs); i++)
+        if (sub->len == strlen(subs[i].name) && strncasecmp(sub->p, subs[i].name, sub->len) == 0)
+            what = subs[i].what;
+    rc = store_pfdebug(server.store, c->db, c->argv[2], what, &out);
+    if (rc != STORE_OK) {
+        cmd_hll_reply_err(c, rc);
+        return;
+    }
+    switch (what) {
+    case STORE_PFDEBUG_GETREG:
+        reply_array_len(c, STORE_HLL_REGISTERS);
+        for (unsigned i = 0; i < STORE_HLL_REGISTERS; i++)
+            reply_int(c, out.regs[i]);
+        break;
+    case STORE_PFDEBUG_DECODE:
+        reply_bulk(c, out.text, out.textlen);
+        break;
+    case STORE_PFDEBUG_ENCODING:
+        reply_simple(c, out.dense ? "dense" : "sparse");
+        break;
+    case STORE_PFDEBUG_TODENSE:
+        reply_int(c, out.converted);
+        break;
+    case STORE_PFDEBUG_NONE: {
+        /* Redis prints the name as a C string: it ends at a NUL byte */
+        size_t n = strnlen(sub->p, sub->len);
+
+        reply_error_fmt(c, "ERR Unknown PFDEBUG subcommand '%.*s'", reply_user_len(n), sub->p);
+        break;
+    }
+    }
+    omk_free(out.regs);
+    omk_free(out.text);
+}
+
+/* PFSELFTEST */
+void cmd_pfselftest(struct client *c)
+{
+    char err[256];
+
+    if (store_pfselftest(cmd_hll_sparse_max(), err, sizeof(err)) == 0)
+        reply_ok(c);
+    else
+        reply_error_fmt(c, "ERR %s", err);
+}
