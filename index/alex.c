@@ -554,18 +554,13 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
     struct leaf_pos pos;
     struct alex_path path;
     uint64_t c;
-    int cl, ex, edge, first = 1;
+    int cl, ex, edge;
 
-    if (ix->run_leaves) {
-        int rc = alex_append_fast(ix, key, klen, out);
-
-        if (rc >= 0)
-            return rc;
-    }
-    for (;;) {
-        l = first && ix->run_leaves ? alex_descend_run(ix, key, klen, &c, &cl, &path, &pos)
-                                    : NULL;
-        first = 0;
+    /* Past the last key of a run leaf: no descent, no search, and usually nothing else. */
+    l = ix->run_leaves ? alex_descend_run(ix, key, klen, &c, &cl, &path, &pos) : NULL;
+    if (l && !pos.found && alex_append_fast(ix, l, c, cl, &pos, key, klen, out) == IDX_OK)
+        return IDX_OK;
+    for (;; l = NULL) {         /* after making room the key is looked for again */
         if (!l) {
             l = alex_descend(ix, key, klen, &c, &cl, &ex, &path);
             if (!l->run || !alex_append_pos(l, c, key, klen, &pos))

@@ -115,58 +115,6 @@ int alex_append_pos(const struct alex_leaf *l, uint64_t c, const void *key, size
     return 1;
 }
 
-int alex_append_fast(struct idx *ix, const void *key, size_t klen, struct idx_entry **out)
-{
-    const struct alex_node *nd = ix->root;
-    struct alex_leaf *l;
-    struct leaf_pos pos;
-    struct idx_entry *e;
-    uint64_t c;
-    size_t s, t, cap;
-    int cl, ex;
-
-    while (nd->type == ALEX_INNER) {
-        const struct alex_inner *in = (const struct alex_inner *)nd;
-
-        nd = in->ch[in->nch - 1];
-    }
-    l = (struct alex_leaf *)nd;
-    if (!l->run)
-        return -1;
-    c = kc_code_exact(l->h.kc, key, klen, &cl, &ex);
-    if (!alex_append_pos(l, c, key, klen, &pos))
-        return -1;
-    if (pos.found) {
-        *out = l->slot[pos.slot].ent;
-        return IDX_EXISTS;
-    }
-    /* Where the run goes, or the general path (which may open the next leaf). */
-    cap = l->cap;
-    s = pos.slot;
-    if (s >= cap || (double)(l->n + 1) > ALEX_DENSITY_MAX * (double)cap ||
-        (l->ins >= APPEND_SEAL_MIN && (pos.pred >= (int64_t)cap || (cl && c == l->h.kc->max))))
-        return -1;
-    e = idx_entry_new(key, klen);
-    t = pos.pred <= (int64_t)s ? s : ((uint64_t)pos.pred >= cap ? cap - 1 : (size_t)pos.pred);
-    for (size_t j = s; j <= t; j++) {
-        l->slot[j].code = c;
-        l->slot[j].ent = e;
-    }
-    l->bm[t >> 6] |= UINT64_C(1) << (t & 63);
-    l->n++;
-    l->ins++;
-    l->edge_hi++;
-    l->steps += pos.steps;
-    l->run_edge = (uint32_t)t;
-    for (struct alex_inner *in = l->h.parent; in; in = in->h.parent)
-        in->nkeys++;
-    ix->n++;
-    ix->ins_total++;
-    ix->steps_total += pos.steps;
-    *out = e;
-    return IDX_OK;
-}
-
 /* Can 'l' not take code 'c' (clamped: 'cl'; 'pos' from its search) where the run goes? */
 static int append_leaf_done(const struct alex_leaf *l, uint64_t c, int cl,
                             const struct leaf_pos *pos)
@@ -181,6 +129,38 @@ static int append_leaf_done(const struct alex_leaf *l, uint64_t c, int cl,
     if (l->ins < APPEND_SEAL_MIN)
         return 0;
     return pos->pred >= (int64_t)l->cap || (cl && c == l->h.kc->max);
+}
+
+int alex_append_fast(struct idx *ix, struct alex_leaf *l, uint64_t c, int cl,
+                     const struct leaf_pos *pos, const void *key, size_t klen,
+                     struct idx_entry **out)
+{
+    size_t s = pos->slot, t;
+    struct idx_entry *e;
+
+    OMK_DEBUG_ASSERT(!pos->found && l->run && !l->next);
+    if (append_leaf_done(l, c, cl, pos))
+        return -1;              /* the general path, which may open the next leaf */
+    e = idx_entry_new(key, klen);
+    t = pos->pred <= (int64_t)s ? s
+        : ((uint64_t)pos->pred >= l->cap ? l->cap - 1 : (size_t)pos->pred);
+    for (size_t j = s; j <= t; j++) {
+        l->slot[j].code = c;
+        l->slot[j].ent = e;
+    }
+    l->bm[t >> 6] |= UINT64_C(1) << (t & 63);
+    l->n++;
+    l->ins++;
+    l->edge_hi++;
+    l->steps += pos->steps;
+    l->run_edge = (uint32_t)t;
+    for (struct alex_inner *in = l->h.parent; in; in = in->h.parent)
+        in->nkeys++;
+    ix->n++;
+    ix->ins_total++;
+    ix->steps_total += pos->steps;
+    *out = e;
+    return IDX_OK;
 }
 
 /* The most slots model node 'in' may grow to for a run. */

@@ -408,13 +408,16 @@ int alex_past_last(const struct alex_leaf *l, const struct leaf_pos *pos);
 int alex_append_pos(const struct alex_leaf *l, uint64_t c, const void *key, size_t klen,
                     struct leaf_pos *pos);
 
-/* The insert of 'key'/'klen' when it lies at or past the last key of the index and the
- * right-most leaf is a run leaf with room where the run goes: found without the descent
- * (see alex_descend_run in alex.c) and placed at its predicted slot, with what
- * idx_insert() would do for it and nothing else. Returns IDX_OK ('*out' the new entry)
- * or IDX_EXISTS ('*out' the entry there), or -1 when the caller must insert the usual
- * way (nothing changed). Writer. */
-int alex_append_fast(struct idx *ix, const void *key, size_t klen, struct idx_entry **out);
+/* The insert of new key 'key'/'klen' past the last key of the index, whose place in the
+ * right-most leaf 'l', a run leaf, alex_append_pos() found ('pos', not found; 'c' its code
+ * there, 'cl' as kc_code set it; the caller found 'l' without the descent, see
+ * alex_descend_run in alex.c), when 'l' can take it where the run goes: placed at its
+ * predicted slot, with what idx_insert() would do for it and nothing else. Returns IDX_OK
+ * ('*out' the new entry), or -1 when the caller must insert it the usual way (nothing
+ * changed). Writer. */
+int alex_append_fast(struct idx *ix, struct alex_leaf *l, uint64_t c, int cl,
+                     const struct leaf_pos *pos, const void *key, size_t klen,
+                     struct idx_entry **out);
 
 /* Insert entry 'e' (code 'c' under the transform of leaf 'l', 'clamped' as kc_code set
  * it; 'pos' from leaf_search, key absent) when it continues a run of inserts past the
