@@ -1,8 +1,9 @@
 /* index-bench.c - the index/ benchmark: ALEX (index/index.h) against JudySL and a sorted
  * array with binary search, on the key shapes a Redis server sees, at 1M and 10M keys.
- * Measures lookups (hit and miss, random order), inserts (random and ascending), deletes,
- * seek + walk 100 with key copy, bulk load and lookups in the bulk-loaded index, bytes per
- * key, and over idx_shards (shard.h, built by the same inserts): inserts under the write
+ * Measures lookups (hit and miss, random order), inserts (random and ascending, and hits
+ * in what the ascending inserts built), deletes, seek + walk 100 with key copy, bulk load
+ * and lookups in the bulk-loaded index, bytes per key, and over idx_shards (shard.h,
+ * built by the same inserts): inserts under the write
  * locks, lookups from one and two threads under the read locks, and merged walks. Prints a
  * table per key set and size, optionally CSV (--csv), and ends with the line
  * `alex/judysl lookup ratio at <size>: X.XX` (key:%012d, the largest size run).
@@ -24,6 +25,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <time.h>
 
 #ifdef OMK_BENCH_JUDY
 #include <Judy.h>
@@ -282,9 +284,42 @@ static int rec_ptr_cmp(const void *x, const void *y)
 
 /* ---- measuring ---- */
 
-static double now_s(void)
+/* Print the message and exit 1 (a wrong answer or a bad option). */
+__attribute__((noreturn, format(printf, 1, 2)))
+static void die(const char *fmt, ...);
+
+static void die(const char *fmt, ...)
+{
+    va_list ap;
+
+    fprintf(stderr, "index-bench: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "\n");
+    exit(1);
+}
+
+static int bench_cpu_time; /* --cpu-time */
+
+/* The wall clock in seconds. */
+static double wall_s(void)
 {
     return (double)omk_mono_us() / 1e6;
+}
+
+/* The clock phases are timed by: the wall clock, or with --cpu-time the CPU time (user and
+ * system) of the calling thread, which leaves out the time other processes held the core
+ * (on a shared machine the wall clock measures the load as much as the code). */
+static double now_s(void)
+{
+    struct timespec ts;
+
+    if (!bench_cpu_time)
+        return wall_s();
+    if (clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts) != 0)
+        die("clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 /* Bytes malloc has handed out and not taken back (0 where malloc is interposed), plus
@@ -298,21 +333,33 @@ static size_t heap_in_use(void)
 
 static FILE *csv;
 static unsigned bench_shards_n = IDX_SHARDS_DEFAULT; /* --shards */
+
+/* The phases a run makes (--phases; all by default). Lookups, walks and deletes run on the
+ * index the random inserts built, so any of them makes those inserts (and reports them). */
+enum { P_RANDOM = 1, P_LOOKUP = 2, P_WALK = 4, P_DELETE = 8, P_ASC = 16, P_BULK = 32,
+       P_SHARDS = 64, P_SORTED = 128 };
+static const char *const phase_name[] = {"random", "lookup", "walk",   "delete",
+                                         "asc",    "bulk",   "shards", "sorted"};
+static unsigned bench_phases = 255;
+#define P_BUILT (P_RANDOM | P_LOOKUP | P_WALK | P_DELETE) /* need the random-built index */
 static volatile unsigned bench_sink; /* keeps copied keys alive past the optimiser */
 
 /* The figures of one (set, size) run, for the table. NAN-free: < 0 means "not measured". */
-enum { M_HIT, M_MISS, M_INS_RND, M_INS_ASC, M_DEL, M_WALK, M_BULK, M_HIT_BULK, M_BPK_INDEX,
-       M_BPK_TOTAL, M_BPK_HEAP, M_SH_INS, M_SH_1T, M_SH_2T, M_SH_WALK, M_NMETRIC };
+enum { M_HIT, M_MISS, M_INS_RND, M_INS_ASC, M_HIT_ASC, M_BPK_ASC, M_DEL, M_WALK, M_BULK,
+       M_HIT_BULK, M_BPK_INDEX, M_BPK_TOTAL, M_BPK_HEAP, M_SH_INS, M_SH_1T, M_SH_2T,
+       M_SH_WALK, M_NMETRIC };
 enum { I_ALEX, I_JUDY, I_SORTED, I_NIMPL };
 
 static const char *const metric_name[M_NMETRIC] = {
-    "lookup_hit", "lookup_miss", "insert_random", "insert_ascending", "delete_random",
+    "lookup_hit", "lookup_miss", "insert_random", "insert_ascending",
+    "lookup_hit_ascending_built", "bytes_per_key_index_ascending_built", "delete_random",
     "seek_walk100", "bulk_load", "lookup_hit_bulk_loaded", "bytes_per_key_index",
     "bytes_per_key_total", "bytes_per_key_malloc", "insert_random_shards",
     "lookup_hit_shards_1t", "lookup_hit_shards_2t", "shards_walk100"};
 static const char *const metric_label[M_NMETRIC] = {
     "lookup hit (Mops/s)", "lookup miss (Mops/s)", "insert random (Mops/s)",
-    "insert ascending (Mops/s)", "delete random (Mops/s)", "seek+walk 100 (K/s)",
+    "insert ascending (Mops/s)", "lookup hit, asc-built (Mops/s)",
+    "B/key index, asc-built", "delete random (Mops/s)", "seek+walk 100 (K/s)",
     "bulk load (Mops/s)", "lookup hit, bulk-loaded (Mops/s)", "B/key index (alex: idx_stats)",
     "B/key index+entries", "B/key malloc growth", "shards insert random (Mops/s)",
     "shards lookup 1 thr (Mops/s)", "shards lookup 2 thr (Mops/s)",
@@ -337,22 +384,6 @@ static void put(struct result *r, const char *set, size_t keys, int impl, int me
 static double mops(size_t ops, double secs)
 {
     return secs > 0 ? (double)ops / secs / 1e6 : 0;
-}
-
-/* Print the message and exit 1 (a wrong answer or a bad option). */
-__attribute__((noreturn, format(printf, 1, 2)))
-static void die(const char *fmt, ...);
-
-static void die(const char *fmt, ...)
-{
-    va_list ap;
-
-    fprintf(stderr, "index-bench: ");
-    va_start(ap, fmt);
-    vfprintf(stderr, fmt, ap);
-    va_end(ap);
-    fprintf(stderr, "\n");
-    exit(1);
 }
 
 /* ---- the data of one run ---- */
@@ -519,9 +550,9 @@ static double alex_walks(const struct idx *ix, const struct keybuf *kb, size_t w
     return t;
 }
 
-/* One index, one thread: random inserts (and memory), lookups, walks, deletes; then
- * ascending inserts; then a bulk load and lookups in it. Exits on a wrong answer. */
-static void bench_alex(struct run *r, struct result *res)
+/* One index, one thread: random inserts (and memory), then those of lookups, walks and
+ * deletes that --phases asks for, on the index they built. Exits on a wrong answer. */
+static void bench_alex_random(struct run *r, struct result *res)
 {
     const char *set = r->ks->name;
     struct idx_stats st;
@@ -545,58 +576,100 @@ static void bench_alex(struct run *r, struct result *res)
            (unsigned long long)st.splits_down, (unsigned long long)st.retrains,
            (unsigned long long)st.rebuilds);
 
-    t = alex_lookups(ix, &r->hit, &found);
-    if (found != r->q)
-        die("alex: %zu of %zu present keys not found", r->q - found, r->q);
-    put(res, set, r->n, I_ALEX, M_HIT, mops(r->q, t));
-    t = alex_lookups(ix, &r->miss, &found);
-    if (found != 0)
-        die("alex: %zu absent keys found", found);
-    put(res, set, r->n, I_ALEX, M_MISS, mops(r->q, t));
-
-    t = alex_walks(ix, &r->hit, r->w, &keys);
-    if (keys == 0)
-        die("alex: walks returned nothing");
-    put(res, set, r->n, I_ALEX, M_WALK, mops(r->w, t) * 1e3);
-
-    t = now_s();
-    for (const char *rec = r->del.buf; rec < keybuf_end(&r->del); rec = REC_NEXT(rec)) {
-        struct idx_entry *e;
-
-        if (idx_delete(ix, REC_KEY(rec), REC_LEN(rec), &e) != IDX_OK)
-            die("alex: delete missed a present key");
-        idx_entry_free(e);
+    if (bench_phases & P_LOOKUP) {
+        t = alex_lookups(ix, &r->hit, &found);
+        if (found != r->q)
+            die("alex: %zu of %zu present keys not found", r->q - found, r->q);
+        put(res, set, r->n, I_ALEX, M_HIT, mops(r->q, t));
+        t = alex_lookups(ix, &r->miss, &found);
+        if (found != 0)
+            die("alex: %zu absent keys found", found);
+        put(res, set, r->n, I_ALEX, M_MISS, mops(r->q, t));
     }
-    t = now_s() - t;
-    put(res, set, r->n, I_ALEX, M_DEL, mops(r->q, t));
-    if (idx_count(ix) != r->n - r->q)
-        die("alex: %zu keys left after deletes, want %zu", idx_count(ix), r->n - r->q);
+
+    if (bench_phases & P_WALK) {
+        t = alex_walks(ix, &r->hit, r->w, &keys);
+        if (keys == 0)
+            die("alex: walks returned nothing");
+        put(res, set, r->n, I_ALEX, M_WALK, mops(r->w, t) * 1e3);
+    }
+
+    if (bench_phases & P_DELETE) {
+        t = now_s();
+        for (const char *rec = r->del.buf; rec < keybuf_end(&r->del); rec = REC_NEXT(rec)) {
+            struct idx_entry *e;
+
+            if (idx_delete(ix, REC_KEY(rec), REC_LEN(rec), &e) != IDX_OK)
+                die("alex: delete missed a present key");
+            idx_entry_free(e);
+        }
+        t = now_s() - t;
+        put(res, set, r->n, I_ALEX, M_DEL, mops(r->q, t));
+        if (idx_count(ix) != r->n - r->q)
+            die("alex: %zu keys left after deletes, want %zu", idx_count(ix), r->n - r->q);
+    }
     idx_free(ix, NULL);
+}
+
+/* Ascending inserts (time-ordered keys), and the hit probes on what they built. */
+static void bench_alex_ascending(struct run *r, struct result *res)
+{
+    const char *set = r->ks->name;
+    struct idx_stats st;
+    struct idx *ix;
+    size_t found;
+    double t;
 
     ix = alex_insert_all(&r->asc, &t);
     put(res, set, r->n, I_ALEX, M_INS_ASC, mops(r->n, t));
+    idx_stats_get(ix, &st);
+    put(res, set, r->n, I_ALEX, M_BPK_ASC, (double)st.index_bytes / (double)r->n);
+    printf("  alex, ascending: depth %zu, %zu model + %zu data nodes (%llu opened for the run), "
+           "%.2f search steps/insert\n", st.depth, st.model_nodes, st.data_nodes,
+           (unsigned long long)st.run_leaves, st.avg_search_steps);
+    t = alex_lookups(ix, &r->hit, &found);
+    if (found != r->q)
+        die("alex: %zu present keys not found after ascending inserts", r->q - found);
+    put(res, set, r->n, I_ALEX, M_HIT_ASC, mops(r->q, t));
     idx_free(ix, NULL);
+}
 
-    /* What a restart does: bulk load from sorted keys (entries made in key order). */
-    {
-        struct idx_entry **ents = omk_malloc(r->n * sizeof(*ents));
-        size_t i = 0;
+/* What a restart does: bulk load from sorted keys (entries made in key order), and the
+ * hit probes on that index. */
+static void bench_alex_bulk(struct run *r, struct result *res)
+{
+    const char *set = r->ks->name;
+    struct idx_entry **ents = omk_malloc(r->n * sizeof(*ents));
+    struct idx *ix;
+    size_t found, i = 0;
+    double t;
 
-        t = now_s();
-        for (const char *rec = r->asc.buf; rec < keybuf_end(&r->asc); rec = REC_NEXT(rec))
-            ents[i++] = idx_entry_new(REC_KEY(rec), REC_LEN(rec));
-        ix = idx_new(NULL);
-        if (idx_bulk_load(ix, ents, r->n) != IDX_OK)
-            die("alex: bulk load refused");
-        t = now_s() - t;
-        omk_free(ents);
-        put(res, set, r->n, I_ALEX, M_BULK, mops(r->n, t));
-        t = alex_lookups(ix, &r->hit, &found);
-        if (found != r->q)
-            die("alex: %zu present keys not found after bulk load", r->q - found);
-        put(res, set, r->n, I_ALEX, M_HIT_BULK, mops(r->q, t));
-        idx_free(ix, NULL);
-    }
+    t = now_s();
+    for (const char *rec = r->asc.buf; rec < keybuf_end(&r->asc); rec = REC_NEXT(rec))
+        ents[i++] = idx_entry_new(REC_KEY(rec), REC_LEN(rec));
+    ix = idx_new(NULL);
+    if (idx_bulk_load(ix, ents, r->n) != IDX_OK)
+        die("alex: bulk load refused");
+    t = now_s() - t;
+    omk_free(ents);
+    put(res, set, r->n, I_ALEX, M_BULK, mops(r->n, t));
+    t = alex_lookups(ix, &r->hit, &found);
+    if (found != r->q)
+        die("alex: %zu present keys not found after bulk load", r->q - found);
+    put(res, set, r->n, I_ALEX, M_HIT_BULK, mops(r->q, t));
+    idx_free(ix, NULL);
+}
+
+/* One index, one thread, the phases --phases asks for: random inserts and what runs on
+ * the index they built, ascending inserts, bulk load. */
+static void bench_alex(struct run *r, struct result *res)
+{
+    if (bench_phases & P_BUILT)
+        bench_alex_random(r, res);
+    if (bench_phases & P_ASC)
+        bench_alex_ascending(r, res);
+    if (bench_phases & P_BULK)
+        bench_alex_bulk(r, res);
 }
 
 /* ---- ALEX, S shards (--shards, default 8), one and two threads ---- */
@@ -617,7 +690,7 @@ static void *shard_lookups(void *arg)
 
     if (j->start)
         pthread_barrier_wait(j->start);
-    j->t0 = now_s();
+    j->t0 = wall_s();           /* two threads' spans compare on the wall clock only */
     for (const char *rec = j->from; rec < j->to; rec = REC_NEXT(rec)) {
         unsigned s = idx_shards_of(j->sh, REC_KEY(rec), REC_LEN(rec));
 
@@ -625,7 +698,7 @@ static void *shard_lookups(void *arg)
         idx_shards_unlock(j->sh, s);
     }
     j->found = f;
-    j->t1 = now_s();
+    j->t1 = wall_s();
     return NULL;
 }
 
@@ -752,8 +825,9 @@ static Pvoid_t judy_insert_all(const struct keybuf *kb, double *secs)
     return arr;
 }
 
-/* The same phases as bench_alex() on JudySL (no bulk load: JudySL has none). */
-static void bench_judy(struct run *r, struct result *res)
+/* Random inserts and what --phases asks for on the array they built, as
+ * bench_alex_random() does. */
+static void bench_judy_random(struct run *r, struct result *res)
 {
     const char *set = r->ks->name;
     uint8_t idx[BENCH_MAX_KEY + 1];
@@ -765,45 +839,62 @@ static void bench_judy(struct run *r, struct result *res)
     put(res, set, r->n, I_JUDY, M_INS_RND, mops(r->n, t));
     put(res, set, r->n, I_JUDY, M_BPK_HEAP, ((double)heap_in_use() - heap0) / (double)r->n);
 
-    t = judy_lookups(arr, &r->hit, &found);
-    if (found != r->q)
-        die("judy: %zu present keys not found", r->q - found);
-    put(res, set, r->n, I_JUDY, M_HIT, mops(r->q, t));
-    t = judy_lookups(arr, &r->miss, &found);
-    if (found != 0)
-        die("judy: %zu absent keys found", found);
-    put(res, set, r->n, I_JUDY, M_MISS, mops(r->q, t));
+    if (bench_phases & P_LOOKUP) {
+        t = judy_lookups(arr, &r->hit, &found);
+        if (found != r->q)
+            die("judy: %zu present keys not found", r->q - found);
+        put(res, set, r->n, I_JUDY, M_HIT, mops(r->q, t));
+        t = judy_lookups(arr, &r->miss, &found);
+        if (found != 0)
+            die("judy: %zu absent keys found", found);
+        put(res, set, r->n, I_JUDY, M_MISS, mops(r->q, t));
+    }
 
     /* JudySLFirst gives the first key >= the buffer's; JudySLNext writes each next key into
      * the buffer, which is the copy. */
-    t = now_s();
-    for (const char *rec = r->hit.buf; done < r->w; rec = REC_NEXT(rec), done++) {
-        PPvoid_t pv;
+    if (bench_phases & P_WALK) {
+        t = now_s();
+        for (const char *rec = r->hit.buf; done < r->w; rec = REC_NEXT(rec), done++) {
+            PPvoid_t pv;
 
-        memcpy(idx, REC_KEY(rec), REC_LEN(rec) + 1);
-        pv = JudySLFirst(arr, idx, PJE0);
-        for (int s = 0; s < BENCH_WALK_LEN && pv != NULL; s++) {
-            keys++;
-            bench_sink += idx[0];
-            pv = JudySLNext(arr, idx, PJE0);
+            memcpy(idx, REC_KEY(rec), REC_LEN(rec) + 1);
+            pv = JudySLFirst(arr, idx, PJE0);
+            for (int s = 0; s < BENCH_WALK_LEN && pv != NULL; s++) {
+                keys++;
+                bench_sink += idx[0];
+                pv = JudySLNext(arr, idx, PJE0);
+            }
         }
+        t = now_s() - t;
+        if (keys == 0)
+            die("judy: walks returned nothing");
+        put(res, set, r->n, I_JUDY, M_WALK, mops(r->w, t) * 1e3);
     }
-    t = now_s() - t;
-    if (keys == 0)
-        die("judy: walks returned nothing");
-    put(res, set, r->n, I_JUDY, M_WALK, mops(r->w, t) * 1e3);
 
-    t = now_s();
-    for (const char *rec = r->del.buf; rec < keybuf_end(&r->del); rec = REC_NEXT(rec))
-        if (JudySLDel(&arr, (const uint8_t *)REC_KEY(rec), PJE0) != 1)
-            die("judy: delete missed a present key");
-    t = now_s() - t;
-    put(res, set, r->n, I_JUDY, M_DEL, mops(r->q, t));
+    if (bench_phases & P_DELETE) {
+        t = now_s();
+        for (const char *rec = r->del.buf; rec < keybuf_end(&r->del); rec = REC_NEXT(rec))
+            if (JudySLDel(&arr, (const uint8_t *)REC_KEY(rec), PJE0) != 1)
+                die("judy: delete missed a present key");
+        t = now_s() - t;
+        put(res, set, r->n, I_JUDY, M_DEL, mops(r->q, t));
+    }
     JudySLFreeArray(&arr, PJE0);
+}
 
-    arr = judy_insert_all(&r->asc, &t);
-    put(res, set, r->n, I_JUDY, M_INS_ASC, mops(r->n, t));
-    JudySLFreeArray(&arr, PJE0);
+/* The same phases as bench_alex() on JudySL (no bulk load: JudySL has none). */
+static void bench_judy(struct run *r, struct result *res)
+{
+    Pvoid_t arr;
+    double t;
+
+    if (bench_phases & P_BUILT)
+        bench_judy_random(r, res);
+    if (bench_phases & P_ASC) {
+        arr = judy_insert_all(&r->asc, &t);
+        put(res, r->ks->name, r->n, I_JUDY, M_INS_ASC, mops(r->n, t));
+        JudySLFreeArray(&arr, PJE0);
+    }
 }
 #endif
 
@@ -894,8 +985,10 @@ static void print_result(const struct run *r, const struct result *res, double s
         print_cell(a > 0 && j > 0 ? a / j : -1);
         printf("\n");
     }
-    printf("  2 threads / 1 thread (%u shards): %.2fx;  run took %.1f s\n", bench_shards_n,
-           res->v[I_ALEX][M_SH_2T] / res->v[I_ALEX][M_SH_1T], secs);
+    if (res->v[I_ALEX][M_SH_1T] > 0)
+        printf("  2 threads / 1 thread (%u shards): %.2fx;", bench_shards_n,
+               res->v[I_ALEX][M_SH_2T] / res->v[I_ALEX][M_SH_1T]);
+    printf("  run took %.1f s\n", secs);
     fflush(stdout);
 }
 
@@ -926,11 +1019,16 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: index-bench [--keys N[,N...]] [--sets a,b,...] [--quick] [--csv FILE] [--shards S]\n"
+            "                   [--phases p,q,...] [--cpu-time]\n"
             "  --keys   sizes, with k/M suffixes (default 1M,10M)\n"
             "  --sets   key sets among key,user,alnum,hex,uuid,url (default all)\n"
             "  --quick  a 100k smoke run of every set (same as --keys 100k)\n"
             "  --csv    also write every figure to FILE (set,keys,impl,metric,value)\n"
-            "  --shards S for the idx_shards rows: a power of two up to %d (default %d)\n",
+            "  --shards S for the idx_shards rows: a power of two up to %d (default %d)\n"
+            "  --phases only these, among random,lookup,walk,delete,asc,bulk,shards,sorted\n"
+            "           (default all; lookup, walk and delete run the random inserts too)\n"
+            "  --cpu-time  time phases by the thread's CPU time, not the wall clock\n"
+            "           (the shard lookups stay on the wall clock)\n",
             IDX_SHARDS_MAX, IDX_SHARDS_DEFAULT);
 }
 
@@ -939,7 +1037,8 @@ int main(int argc, char **argv)
     static const struct option opts[] = {
         {"keys", required_argument, NULL, 'k'}, {"sets", required_argument, NULL, 's'},
         {"quick", no_argument, NULL, 'q'},      {"csv", required_argument, NULL, 'c'},
-        {"shards", required_argument, NULL, 'S'}, {"help", no_argument, NULL, 'h'},
+        {"shards", required_argument, NULL, 'S'}, {"phases", required_argument, NULL, 'p'},
+        {"cpu-time", no_argument, NULL, 't'},   {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0}};
     size_t sizes[16] = {1000000, 10000000}, nsizes = 2;
     int want[OMK_ARRAY_LEN(keysets)];
@@ -951,7 +1050,7 @@ int main(int argc, char **argv)
 
     for (size_t i = 0; i < OMK_ARRAY_LEN(keysets); i++)
         want[i] = 1;
-    while ((c = getopt_long(argc, argv, "k:s:qc:S:h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "k:s:qc:S:p:th", opts, NULL)) != -1) {
         switch (c) {
         case 'k':
             nsizes = parse_sizes(optarg, sizes, OMK_ARRAY_LEN(sizes));
@@ -994,6 +1093,26 @@ int main(int argc, char **argv)
             bench_shards_n = (unsigned)v;
             break;
         }
+        case 'p': {
+            char *list = omk_memdup(optarg, strlen(optarg)), *save = NULL;
+
+            bench_phases = 0;
+            for (char *t = strtok_r(list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+                size_t i = 0;
+
+                while (i < OMK_ARRAY_LEN(phase_name) && strcmp(phase_name[i], t) != 0)
+                    i++;
+                if (i == OMK_ARRAY_LEN(phase_name))
+                    die("unknown phase '%s' (random,lookup,walk,delete,asc,bulk,shards,sorted)",
+                        t);
+                bench_phases |= 1u << i;
+            }
+            omk_free(list);
+            break;
+        }
+        case 't':
+            bench_cpu_time = 1;
+            break;
         case 'h':
             usage(stdout);
             return 0;
@@ -1014,7 +1133,7 @@ int main(int argc, char **argv)
         for (size_t k = 0; k < OMK_ARRAY_LEN(keysets); k++) {
             struct run r = {.ks = &keysets[k], .n = sizes[si]};
             struct result res;
-            double t0 = now_s();
+            double t0 = wall_s();
 
             if (!want[k])
                 continue;
@@ -1030,14 +1149,16 @@ int main(int argc, char **argv)
             fflush(stdout);
             run_prepare(&r);
             printf("  keys average %.1f bytes; %zu probes per lookup/delete phase, %zu walks;"
-                   " keys made in %.1f s\n", r.avg_len, r.q, r.w, now_s() - t0);
+                   " keys made in %.1f s\n", r.avg_len, r.q, r.w, wall_s() - t0);
             bench_alex(&r, &res);
-            bench_shards(&r, &res);
+            if (bench_phases & P_SHARDS)
+                bench_shards(&r, &res);
 #ifdef OMK_BENCH_JUDY
             bench_judy(&r, &res);
 #endif
-            bench_sorted(&r, &res);
-            print_result(&r, &res, now_s() - t0);
+            if (bench_phases & P_SORTED)
+                bench_sorted(&r, &res);
+            print_result(&r, &res, wall_s() - t0);
             if (r.n > largest)
                 largest = r.n;
             if (k == 0 && r.n >= ratio_n && res.v[I_JUDY][M_HIT] > 0) {

@@ -34,6 +34,11 @@
  *    of long-prefix keys otherwise stack levels a bulk load would not build.
  *  - An empty leaf gives its slots to a neighbour; a model node left with one child is
  *    replaced by that child. A sparse leaf contracts.
+ *  - Runs of inserts past the last key of the index (time-ordered keys) go to leaves made
+ *    for them, next to the right-most leaf, instead of through the expansions, splits and
+ *    retrains above (alex_append.c); such inserts do not count as clamped in the model
+ *    nodes above, and a key past the last key of a run leaf skips the descent
+ *    (alex_descend_run).
  * Doubling and growing a model node preserve every existing key's route exactly: the
  * model is scaled by 2 (exact in binary floating point) or shifted by an integer. */
 #include "config.h"
@@ -108,7 +113,7 @@ static void alex_run_of(const struct alex_inner *in, const struct alex_node *c, 
 }
 
 /* Put 'neu' where 'old' hangs (its parent's run, or the root). 'old' must be intact. */
-static void alex_replace(struct idx *ix, struct alex_node *old, struct alex_node *neu)
+void alex_replace(struct idx *ix, struct alex_node *old, struct alex_node *neu)
 {
     struct alex_inner *p = old->parent;
     size_t s, e;
@@ -182,8 +187,7 @@ static struct alex_node *alex_rebuild_from(struct idx *ix, struct alex_node *nd,
 
 /* Replace subtree 'nd' by one built from its keys ('mode' as for alex_build()).
  * Returns the new node. */
-static struct alex_node *alex_rebuild(struct idx *ix, struct alex_node *nd, int mode,
-                                      double density)
+struct alex_node *alex_rebuild(struct idx *ix, struct alex_node *nd, int mode, double density)
 {
     size_t n;
     struct idx_entry **ents = alex_gather(nd, &n);
@@ -196,7 +200,7 @@ static struct alex_node *alex_rebuild(struct idx *ix, struct alex_node *nd, int 
 /* ---- model node growth ---- */
 
 /* Append nch slots on the right, owned by the last child. */
-static void inner_grow_right(struct alex_inner *in)
+void alex_inner_grow_right(struct alex_inner *in)
 {
     size_t n = in->nch;
 
@@ -207,7 +211,7 @@ static void inner_grow_right(struct alex_inner *in)
 }
 
 /* Prepend nch slots on the left, owned by the first child; the model shifts by nch. */
-static void inner_grow_left(struct alex_inner *in)
+void alex_inner_grow_left(struct alex_inner *in)
 {
     size_t n = in->nch;
     struct alex_node **ch = omk_malloc(2 * n * sizeof(ch[0]));
@@ -222,7 +226,7 @@ static void inner_grow_left(struct alex_inner *in)
 }
 
 /* Double every child's run and the model with it (x2 is exact: routes are kept). */
-static void inner_double(struct alex_inner *in)
+void alex_inner_double(struct alex_inner *in)
 {
     size_t n = in->nch;
     struct alex_node **ch = omk_malloc(2 * n * sizeof(ch[0]));
@@ -257,11 +261,11 @@ static int alex_split_sideways(struct idx *ix, struct alex_leaf *l, struct idx_e
     alex_run_of(m, &l->h, &s, &e);
 #define RAW(i) alex_route_raw(m->h.a, m->h.b, m->off, mc[i])
     if (e == m->nch && RAW(n - 1) >= (int64_t)m->nch && 2 * (size_t)m->nch <= ALEX_MAX_FANOUT) {
-        inner_grow_right(m);
+        alex_inner_grow_right(m);
         e = m->nch;
     } else if (s == 0 && RAW(0) < 0 && 2 * (size_t)m->nch <= ALEX_MAX_FANOUT) {
         e += m->nch;
-        inner_grow_left(m);
+        alex_inner_grow_left(m);
     }
     if (e - s == 1 && 2 * (size_t)m->nch <= ALEX_MAX_FANOUT) {
         size_t n2 = 2 * (size_t)m->nch;
@@ -270,7 +274,7 @@ static int alex_split_sideways(struct idx *ix, struct alex_leaf *l, struct idx_e
         e0 = alex_route(2 * m->h.a, 2 * m->h.b, off2, mc[0], n2);
         e1 = alex_route(2 * m->h.a, 2 * m->h.b, off2, mc[n - 1], n2);
         if (e0 != e1) {
-            inner_double(m);
+            alex_inner_double(m);
             s *= 2;
             e = s + 2;
         }
@@ -501,6 +505,37 @@ static struct alex_leaf *alex_descend(const struct idx *ix, const void *key, siz
     return (struct alex_leaf *)nd;
 }
 
+/* When the right-most leaf is a run leaf and 'key' lies at or past its last key, that
+ * leaf, with the key's code there and its position as leaf_search() gives it; else
+ * NULL. Every model node on the right edge routes a key past the last key to its last
+ * child (route() is monotone, and no leaf but the root is empty), so the key routes to
+ * that leaf: the descent need not code it under each transform on the way. Reads only. */
+static struct alex_leaf *alex_descend_run(const struct idx *ix, const void *key, size_t klen,
+                                          uint64_t *code, int *clamped, struct alex_path *path,
+                                          struct leaf_pos *pos)
+{
+    const struct alex_node *nd = ix->root;
+    unsigned levels = 0;
+    int ex;
+
+    while (nd->type == ALEX_INNER) {
+        const struct alex_inner *in = (const struct alex_inner *)nd;
+
+        nd = in->ch[in->nch - 1];
+        levels++;
+    }
+    struct alex_leaf *l = (struct alex_leaf *)nd;
+
+    if (!l->run)
+        return NULL;
+    *code = kc_code_exact(l->h.kc, key, klen, clamped, &ex);
+    if (!alex_append_pos(l, *code, key, klen, pos))
+        return NULL;
+    path->levels = levels;
+    path->clamped = 0;          /* not counted past the last key (see idx_insert) */
+    return l;
+}
+
 struct idx_entry *idx_find(const struct idx *ix, const void *key, size_t klen)
 {
     uint64_t c;
@@ -519,11 +554,18 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
     struct leaf_pos pos;
     struct alex_path path;
     uint64_t c;
-    int cl, ex;
+    int cl, ex, edge;
 
-    for (;;) {
-        l = alex_descend(ix, key, klen, &c, &cl, &ex, &path);
-        leaf_search(l, c, ex, key, klen, &pos);
+    /* Past the last key of a run leaf: no descent, no search, and usually nothing else. */
+    l = ix->run_leaves ? alex_descend_run(ix, key, klen, &c, &cl, &path, &pos) : NULL;
+    if (l && !pos.found && alex_append_fast(ix, l, c, cl, &pos, key, klen, out) == IDX_OK)
+        return IDX_OK;
+    for (;; l = NULL) {         /* after making room the key is looked for again */
+        if (!l) {
+            l = alex_descend(ix, key, klen, &c, &cl, &ex, &path);
+            if (!l->run || !alex_append_pos(l, c, key, klen, &pos))
+                leaf_search(l, c, ex, key, klen, &pos);
+        }
         if (pos.found) {
             OMK_ASSERT(!e);
             *out = l->slot[pos.slot].ent;
@@ -531,6 +573,15 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
         }
         if (!e)
             e = idx_entry_new(key, klen);
+        if (alex_append(ix, l, c, cl, &pos, e)) {
+            /* A run past the last key took it: counts are done. */
+            ix->n++;
+            ix->ins_total++;
+            ix->steps_total += pos.steps;
+            *out = e;
+            return IDX_OK;
+        }
+        edge = l->n ? alex_past_last(l, &pos) : 0;
         int rc = leaf_insert(l, c, e, &pos);
 
         if (rc == LEAF_INS_OK)
@@ -540,10 +591,13 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
     ix->n++;
     ix->ins_total++;
     ix->steps_total += pos.steps;
-    if (cl && (c == 0 || c == l->h.kc->max))
+    if (edge && l->run) {
+        /* The run a run leaf was made for: alex_append() opens the next leaf, no retrain. */
+    } else if (cl && (c == 0 || c == l->h.kc->max)) {
         l->odd += ALEX_ODD_EDGE;    /* outside the transform's range: appends, prepends */
-    else if ((cl || pos.tied) && !l->h.kc->pos)
+    } else if ((cl || pos.tied) && !l->h.kc->pos) {
         l->odd++;                   /* per-position alphabets: see the top of the file */
+    }
 
     /* Walk up: subtree counts, clamp counters of the model nodes on the path, and the
      * highest subtree that doubled since its build (for a deep leaf). */
@@ -560,7 +614,7 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
             icl = (int)((path.clamped >> lvl) & 1);
         else
             (void)kc_code(in->h.kc, key, klen, &icl);
-        if (icl) {
+        if (icl && !edge) {      /* past the last key: alex_append() handles runs */
             in->clamped++;
             if (in->clamped >= ALEX_SUBTREE_CLAMP_MIN && in->clamped * 8 >= in->nkeys)
                 rebuild = in;

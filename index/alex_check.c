@@ -198,6 +198,8 @@ void idx_stats_get(const struct idx *ix, struct idx_stats *st)
     st->splits_down = ix->splits_down;
     st->retrains = ix->retrains;
     st->rebuilds = ix->rebuilds;
+    st->run_leaves = ix->run_leaves;
+    st->reroutes = ix->reroutes;
     st->contractions = ix->contractions;
     st->merges = ix->merges;
     st->avg_search_steps = ix->ins_total ? (double)ix->steps_total / (double)ix->ins_total : 0;

@@ -40,16 +40,35 @@ size_t leaf_cap_for(size_t n, double density)
     return c < ALEX_LEAF_MIN_CAP ? ALEX_LEAF_MIN_CAP : c;
 }
 
-/* Point the slots and the bitmap of 'l' into one fresh block for 'cap' slots. */
+/* Point the slots and the bitmap of 'l' at fresh arrays for 'cap' slots: one block, or
+ * for LEAF_MEM_BIG_SLOTS slots an array of the huge-page pool (leaf_mem.c) and a
+ * bitmap of its own. */
 static void leaf_alloc_arrays(struct alex_leaf *l, size_t cap)
 {
     size_t words = cap / 64;
-    char *p = omk_malloc(cap * sizeof(struct alex_slot) + words * sizeof(uint64_t));
 
     l->cap = (uint32_t)cap;
-    l->slot = (struct alex_slot *)p;
-    l->bm = (uint64_t *)(p + cap * sizeof(struct alex_slot));
+    if (cap == LEAF_MEM_BIG_SLOTS) {
+        l->slot = leaf_mem_big_alloc();
+        l->bm = omk_malloc(words * sizeof(uint64_t));
+    } else {
+        char *p = omk_malloc(cap * sizeof(struct alex_slot) + words * sizeof(uint64_t));
+
+        l->slot = (struct alex_slot *)p;
+        l->bm = (uint64_t *)(p + cap * sizeof(struct alex_slot));
+    }
     memset(l->bm, 0, words * sizeof(uint64_t));
+}
+
+/* Free arrays 'slot' and 'bm' that leaf_alloc_arrays() made for 'cap' slots. */
+static void leaf_free_arrays(struct alex_slot *slot, uint64_t *bm, size_t cap)
+{
+    if (cap == LEAF_MEM_BIG_SLOTS) {
+        leaf_mem_big_free(slot);
+        omk_free(bm);
+    } else {
+        omk_free(slot);
+    }
 }
 
 /* Where 'n' sorted codes land in 'cap' slots under the model (a, b): each at its
@@ -89,8 +108,23 @@ static double leaf_layout(const uint64_t *codes, size_t n, size_t cap, double a,
     if (l) {
         uint64_t nc = UINT64_MAX;
         struct idx_entry *ne = NULL;
+        size_t end = last >= 0 ? (size_t)last + 1 : 0;
 
-        for (size_t j = cap; j-- > 0;) {
+        /* Past the last key by copying ever larger runs of the sentinel (a run leaf is
+         * mostly that: memcpy moves it at memory speed), then the gaps before each key. */
+        if (end < cap) {
+            size_t done = 1;
+
+            l->slot[end].code = UINT64_MAX;
+            l->slot[end].ent = NULL;
+            while (end + done < cap) {
+                size_t k = done < cap - end - done ? done : cap - end - done;
+
+                memcpy(&l->slot[end + done], &l->slot[end], k * sizeof(l->slot[0]));
+                done += k;
+            }
+        }
+        for (size_t j = end; j-- > 0;) {
             if (leaf_is_set(l, j)) {
                 nc = l->slot[j].code;
                 ne = l->slot[j].ent;
@@ -153,12 +187,45 @@ struct alex_leaf *leaf_new(struct alex_kc *kc, const uint64_t *codes,
     return l;
 }
 
+struct alex_leaf *leaf_new_run(struct alex_kc *kc, const uint64_t *codes,
+                               struct idx_entry *const *ents, size_t n, size_t cap, double a,
+                               double b)
+{
+    struct alex_leaf *l = omk_calloc(1, sizeof(*l));
+
+    OMK_ASSERT(n >= 1 && n < cap && cap % 64 == 0 && a >= 0);
+    l->h.type = ALEX_LEAF;
+    l->h.kc = kc;
+    l->h.a = a;
+    l->h.b = b;
+    leaf_alloc_arrays(l, cap);
+    l->n = (uint32_t)n;
+    l->exp_cost = leaf_layout(codes, n, cap, a, b, l, ents);
+    l->run = 1;
+    l->run_edge = (uint32_t)leaf_prev_set(l, (long)cap - 1);
+    l->odd_limit = 64;
+    return l;
+}
+
+void leaf_cut(struct alex_leaf *l, size_t keep)
+{
+    OMK_ASSERT(leaf_is_set(l, keep));
+    for (size_t j = keep + 1; j < l->cap; j++) {
+        if (leaf_is_set(l, j)) {
+            l->bm[j >> 6] &= ~(UINT64_C(1) << (j & 63));
+            l->n--;
+        }
+        l->slot[j].code = UINT64_MAX;
+        l->slot[j].ent = NULL;
+    }
+}
+
 void leaf_free(struct alex_leaf *l)
 {
     if (!l)
         return;
     kc_release(l->h.kc);
-    omk_free(l->slot);
+    leaf_free_arrays(l->slot, l->bm, l->cap);
     omk_free(l);
 }
 
@@ -271,10 +338,12 @@ static size_t leaf_lower_code(const struct alex_leaf *l, uint64_t c, size_t p)
 void leaf_search(const struct alex_leaf *l, uint64_t c, int exact, const void *key,
                  size_t klen, struct leaf_pos *pos)
 {
-    size_t p = alex_route(l->h.a, l->h.b, 0, c, l->cap);
+    int64_t raw = alex_route_raw(l->h.a, l->h.b, 0, c);
+    size_t p = raw < 0 ? 0 : ((uint64_t)raw >= l->cap ? l->cap - 1 : (size_t)raw);
     size_t s = leaf_lower_code(l, c, p);
 
     pos->steps = leaf_bitlen(s > p ? s - p : p - s);
+    pos->pred = raw;
     pos->found = 0;
     pos->tied = 0;
     pos->slot = s;
@@ -325,19 +394,20 @@ int leaf_insert(struct alex_leaf *l, uint64_t c, struct idx_entry *e, const stru
     if (s < cap && !leaf_is_set(l, s)) {
         /* A gap: any slot of the gap run is legal; take the one nearest the model's
          * prediction (model-based insert), then point the gaps before it at the key.
-         * Past the last key (or before the first) pack against it instead, so that
-         * appends (prepends) fill the free end in order without shifting. */
-        size_t nxt = leaf_next_set(l, s);
-        size_t p = alex_route(l->h.a, l->h.b, 0, c, cap);
+         * Past the last key (or before the first) too: a leaf made for a run of appends
+         * (alex_append.c) has a model fitted to the run, so each key lands where the
+         * next lookup predicts it; a gap past the last key holds no entry, so that end
+         * is found without scanning the bitmap. */
+        size_t nxt = l->slot[s].ent ? leaf_next_set(l, s) : cap;
+        size_t p = pos->pred < 0 ? 0
+                   : ((uint64_t)pos->pred >= cap ? cap - 1 : (size_t)pos->pred);
 
-        if (nxt == cap && s > 0) {
-            t = s;
+        t = p < s ? s : (p > nxt - 1 ? nxt - 1 : p);
+        if (nxt == cap) {
             l->edge_hi++;
-        } else if (s == 0 && nxt < cap) {
-            t = nxt - 1;
+            l->run_edge = (uint32_t)t;
+        } else if (s == 0) {
             l->edge_lo++;
-        } else {
-            t = p < s ? s : (p > nxt - 1 ? nxt - 1 : p);
         }
         for (size_t j = s; j < t; j++) {
             l->slot[j].code = c;
@@ -436,12 +506,14 @@ void leaf_resize(struct alex_leaf *l, size_t cap, int dir)
     size_t n = l->n;
     uint64_t *codes = omk_malloc((n ? n : 1) * sizeof(uint64_t));
     struct idx_entry **ents = omk_malloc((n ? n : 1) * sizeof(*ents));
-    void *old = l->slot;
+    struct alex_slot *old = l->slot;
+    uint64_t *old_bm = l->bm;
+    size_t old_cap = l->cap;
 
     OMK_ASSERT(n < cap && cap % 64 == 0);
     leaf_collect(l, codes, ents);
     leaf_alloc_arrays(l, cap);
-    omk_free(old);
+    leaf_free_arrays(old, old_bm, old_cap);
     leaf_fill(l, codes, ents, n, dir);
     omk_free(codes);
     omk_free(ents);

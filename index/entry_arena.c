@@ -231,5 +231,5 @@ size_t idx_entry_arena_bytes(void)
     arena_lock();
     n = arena.in_use;
     arena_unlock();
-    return n;
+    return n + leaf_mem_big_bytes();
 }

@@ -63,8 +63,10 @@ static inline unsigned idx_entry_flags(const struct idx_entry *e)
 struct idx_entry *idx_entry_new(const void *key, size_t klen);
 void idx_entry_free(struct idx_entry *e);
 
-/* Bytes of the arena's blocks now holding entries, over the whole process (entries of
- * keys up to 488 bytes; bigger ones come from malloc and show in mallinfo2). */
+/* Bytes the index's own allocators hand out now, over the whole process: the arena's
+ * blocks holding entries (keys up to 488 bytes; bigger ones come from malloc and show in
+ * mallinfo2) and the full-size leaf arrays of index/leaf_mem.c. That is the index memory
+ * mallinfo2 misses. */
 size_t idx_entry_arena_bytes(void);
 
 struct idx_config {
@@ -131,6 +133,9 @@ struct idx_stats {
     size_t entry_bytes;      /* entry records: arena block or malloc size each */
     uint64_t expansions, splits_sideways, splits_down, retrains, contractions, merges;
     uint64_t rebuilds;       /* subtrees rebuilt because inserts made them deep */
+    uint64_t run_leaves;     /* leaves opened for runs of keys past the last key
+                              * (time-ordered keys, index/alex_append.c) ... */
+    uint64_t reroutes;       /* ... and model nodes re-routed for them */
     double avg_search_steps; /* sampled on the insert path */
 };
 

@@ -72,6 +72,13 @@ struct alex_kc {
 struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed, int wide,
                          uint64_t *codes);
 
+/* A transform for the sorted, unique keys 'e'[0..'n'-1] ('n' >= 1) of a run and the keys
+ * that will follow them (alex_append.c): one alphabet, closed over the character
+ * classes it touches (all digits; a-f or a-z; A-F or A-Z), and the anchor backed off one
+ * byte more than kc_train's when that byte is in the alphabet, so that the next counter
+ * values, dates or ids code without clamping. 'wide' and 'codes' as for kc_train. */
+struct alex_kc *kc_train_run(struct idx_entry *const *e, size_t n, int wide, uint64_t *codes);
+
 /* The code of 'key'/'len' under 'kc'; '*clamped' is set to 1 when the key lies outside
  * the anchor or holds a byte outside the alphabet at a digit position, else 0. */
 uint64_t kc_code(const struct alex_kc *kc, const void *key, size_t len, int *clamped);
@@ -186,6 +193,10 @@ struct alex_leaf {
     /* cost statistics: written on the insert path only */
     uint32_t ins;                /* inserts since the leaf was (re)built */
     uint32_t edge_hi, edge_lo;   /* ... of which past the last / before the first key */
+    uint32_t run;                /* 1: made by alex_append() for a run of keys past the
+                                  * last key of the index */
+    uint32_t run_edge;           /* run leaves: the slot of the last key as the last
+                                  * insert past it left it; a hint, checked before use */
     uint64_t shifts;             /* slots moved by those inserts */
     uint64_t steps;              /* search steps of those inserts */
     double exp_cost;             /* cost the builder expected (ALEX.md 1.5) */
@@ -216,6 +227,8 @@ struct idx {
     size_t max_slots;            /* leaf capacity cap (multiple of 64) */
     uint64_t expansions, splits_sideways, splits_down, retrains, contractions, merges;
     uint64_t rebuilds;           /* deep subtrees rebuilt (see idx_insert) */
+    uint64_t run_leaves;         /* leaves opened for runs past the last key (alex_append.c) */
+    uint64_t reroutes;           /* model nodes re-routed for them (alex_append.c) */
     uint64_t ins_total, steps_total; /* inserts and their search steps */
     int single_alphabet;         /* set while rebuilding an append-mostly leaf */
 };
@@ -228,6 +241,19 @@ size_t idx_entry_size(const struct idx_entry *e);
 /* 1 when entries come from the arena, 0 when every one comes from malloc (ASan builds,
  * OMK_ENTRY_MALLOC=1). */
 int entry_arena_enabled(void);
+
+/* ---- slot arrays of full-size leaves (leaf_mem.c) ---- */
+
+#define LEAF_MEM_BIG_SLOTS 65536 /* arrays of this many slots come from the pool */
+
+/* An array of LEAF_MEM_BIG_SLOTS slots, uninitialised, from a pool of huge pages (or
+ * malloc where entry_arena_enabled() is 0); freed with leaf_mem_big_free() (NULL: no-op).
+ * Any thread. */
+void *leaf_mem_big_alloc(void);
+void leaf_mem_big_free(void *p);
+
+/* Bytes of the pool's arrays in use (0 when they come from malloc). */
+size_t leaf_mem_big_bytes(void);
 
 /* ---- key compare ---- */
 
@@ -267,6 +293,8 @@ struct leaf_pos {
     int found;       /* the key is ent[slot] */
     unsigned steps;  /* search steps (exponential + binary + tie compares) */
     unsigned tied;   /* other keys share the code */
+    int64_t pred;    /* the leaf model's unclamped prediction for the key
+                      * (alex_route_raw), computed once for the search and the insert */
 };
 
 /* Find the position of 'key' (code 'c') in 'l'. 'exact': 'c' is an exact code (see
@@ -283,6 +311,17 @@ enum {
 /* Insert entry 'e' with code 'c' at position 'pos' (from leaf_search, key absent).
  * Returns LEAF_INS_OK, or FULL/COSTLY with 'l' unchanged. */
 int leaf_insert(struct alex_leaf *l, uint64_t c, struct idx_entry *e, const struct leaf_pos *pos);
+
+/* A run leaf (alex_append.c) of 'cap' slots under transform 'kc' (taken) and the given
+ * model (a, b) (a >= 0, not fitted to the keys), holding the sorted keys
+ * 'codes'/'ents'[0..'n'-1] (n >= 1) at their predicted slots. */
+struct alex_leaf *leaf_new_run(struct alex_kc *kc, const uint64_t *codes,
+                               struct idx_entry *const *ents, size_t n, size_t cap, double a,
+                               double b);
+
+/* Drop the keys of 'l' after occupied slot 'keep'; the caller has taken their entries.
+ * Walks the slots from 'keep' to the end. */
+void leaf_cut(struct alex_leaf *l, size_t keep);
 
 /* Remove the key found at 'pos' (pos->found) from 'l'; returns its entry. */
 struct idx_entry *leaf_erase(struct alex_leaf *l, const struct leaf_pos *pos);
@@ -341,5 +380,52 @@ void alex_free_subtree(struct alex_node *nd);
 
 struct alex_leaf *alex_leftmost_leaf(const struct alex_node *nd);
 struct alex_leaf *alex_rightmost_leaf(const struct alex_node *nd);
+
+/* Replace subtree 'nd' by one built from its keys ('mode' and 'density' as for
+ * alex_build()); returns the new node. */
+struct alex_node *alex_rebuild(struct idx *ix, struct alex_node *nd, int mode, double density);
+
+/* Put 'neu' where 'old' hangs (its parent's run, or the root); 'old' must be intact. */
+void alex_replace(struct idx *ix, struct alex_node *old, struct alex_node *neu);
+
+/* Model node growth; each keeps the route of every code that routed inside the node:
+ * grow_right appends nch slots owned by the last child, grow_left prepends nch slots
+ * owned by the first child (the model shifts by nch), double gives every child twice
+ * its slots (the model scales by 2, exactly). */
+void alex_inner_grow_right(struct alex_inner *in);
+void alex_inner_grow_left(struct alex_inner *in);
+void alex_inner_double(struct alex_inner *in);
+
+/* ---- runs past the last key (alex_append.c) ---- */
+
+/* Does the key whose search in leaf 'l' ended at 'pos' (not found) lie past every key of
+ * the index? (1 or 0; 'l' is not empty.) */
+int alex_past_last(const struct alex_leaf *l, const struct leaf_pos *pos);
+
+/* When 'l' is a run leaf, the right-most leaf, and 'key'/'klen' (code 'c' there) lies at
+ * or past its last key, fill '*pos' as leaf_search() would, without searching (the slot
+ * of its last key is known), and return 1; else return 0. Reads only. */
+int alex_append_pos(const struct alex_leaf *l, uint64_t c, const void *key, size_t klen,
+                    struct leaf_pos *pos);
+
+/* The insert of new key 'key'/'klen' past the last key of the index, whose place in the
+ * right-most leaf 'l', a run leaf, alex_append_pos() found ('pos', not found; 'c' its code
+ * there, 'cl' as kc_code set it; the caller found 'l' without the descent, see
+ * alex_descend_run in alex.c), when 'l' can take it where the run goes: placed at its
+ * predicted slot, with what idx_insert() would do for it and nothing else. Returns IDX_OK
+ * ('*out' the new entry), or -1 when the caller must insert it the usual way (nothing
+ * changed). Writer. */
+int alex_append_fast(struct idx *ix, struct alex_leaf *l, uint64_t c, int cl,
+                     const struct leaf_pos *pos, const void *key, size_t klen,
+                     struct idx_entry **out);
+
+/* Insert entry 'e' (code 'c' under the transform of leaf 'l', 'clamped' as kc_code set
+ * it; 'pos' from leaf_search, key absent) when it continues a run of inserts past the
+ * last key of the index that 'l' cannot take where the run goes: into a new leaf sized
+ * and modelled for the run, hung beside 'l' (see alex_append.c). Returns 1 when 'e' is
+ * in the index (keys and counts updated), 0 when the caller must insert it the usual
+ * way (nothing changed). */
+int alex_append(struct idx *ix, struct alex_leaf *l, uint64_t c, int clamped,
+                const struct leaf_pos *pos, struct idx_entry *e);
 
 #endif

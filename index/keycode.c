@@ -174,8 +174,9 @@ static struct alex_kc *kc_alloc(const uint8_t *anchor, size_t alen, unsigned k, 
 }
 
 /* One alphabet for every position: the bytes seen at the first K positions, with the
- * largest K whose R^K stays within 'limit', and the anchor backed off over spare digits. */
-static struct alex_kc *kc_build_single(const struct kc_scan *sc, uint64_t limit)
+ * largest K whose R^K stays within 'limit', and the anchor backed off over spare digits
+ * and 'extra' more bytes (each only when it is in the alphabet). */
+static struct alex_kc *kc_build_single(const struct kc_scan *sc, uint64_t limit, unsigned extra)
 {
     uint64_t used[4] = {0, 0, 0, 0};
     unsigned k = 0, informative = 0;
@@ -199,7 +200,7 @@ static struct alex_kc *kc_build_single(const struct kc_scan *sc, uint64_t limit)
     for (unsigned d = 0; d < k; d++)
         if (kc_popcount256(sc->seen[d]) + (sc->ended & (UINT32_C(1) << d) ? 1 : 0) >= 2)
             informative = d + 1;
-    for (unsigned spare = k - informative; spare > 0 && alen > 0; spare--) {
+    for (unsigned spare = k - informative + extra; spare > 0 && alen > 0; spare--) {
         uint8_t b = sc->anchor[alen - 1];
 
         if (!((used[b >> 6] >> (b & 63)) & 1))
@@ -327,7 +328,7 @@ struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed, 
         return kc;
     }
     kc_scan_keys(e, n, &sc);
-    kc = kc_build_single(&sc, limit);
+    kc = kc_build_single(&sc, limit, 0);
     if (!allow_mixed || n < KC_MIXED_MIN_KEYS || !(mixed = kc_build_mixed(&sc, limit))) {
         if (codes)
             kc_code_all(kc, e, n, codes);
@@ -356,6 +357,69 @@ struct alex_kc *kc_train(struct idx_entry *const *e, size_t n, int allow_mixed, 
     }
     omk_free(scodes);
     if (codes && !whole)
+        kc_code_all(kc, e, n, codes);
+    return kc;
+}
+
+/* Add to byte set 's' the bytes a run of keys may go on to use next to those in it:
+ * every byte once one outside printable ASCII is in it (binary keys); else every digit
+ * once one is in it; a-f once its lowercase letters are among them, else a-z once one
+ * is; the same for uppercase. */
+static void kc_close_classes(uint64_t s[4])
+{
+    uint64_t printable[4] = {0, 0, 0, 0};
+
+    for (unsigned b = 0x20; b <= 0x7e; b++)
+        printable[b >> 6] |= UINT64_C(1) << (b & 63);
+    for (int w = 0; w < 4; w++) {
+        if (s[w] & ~printable[w]) {
+            memset(s, 0xff, 4 * sizeof(s[0]));
+            return;
+        }
+    }
+
+    static const struct {
+        uint8_t lo, hi, sub_hi;  /* the class lo..hi; lo..sub_hi when nothing above it */
+    } cls[] = {{'0', '9', '9'}, {'a', 'z', 'f'}, {'A', 'Z', 'F'}};
+
+    for (size_t i = 0; i < OMK_ARRAY_LEN(cls); i++) {
+        int any = 0, above = 0;
+
+        for (unsigned b = cls[i].lo; b <= cls[i].hi; b++) {
+            if ((s[b >> 6] >> (b & 63)) & 1) {
+                any = 1;
+                above |= b > cls[i].sub_hi;
+            }
+        }
+        if (!any)
+            continue;
+        for (unsigned b = cls[i].lo; b <= (above ? cls[i].hi : cls[i].sub_hi); b++)
+            s[b >> 6] |= UINT64_C(1) << (b & 63);
+    }
+}
+
+struct alex_kc *kc_train_run(struct idx_entry *const *e, size_t n, int wide, uint64_t *codes)
+{
+    struct kc_scan sc;
+    struct alex_kc *kc;
+
+    OMK_ASSERT(n >= 1);
+    kc_scan_keys(e, n, &sc);
+    for (unsigned d = 0; d < KC_MAX_DIGITS; d++)
+        kc_close_classes(sc.seen[d]);
+    kc = kc_build_single(&sc, wide ? KC_WIDE_LIMIT : KC_CODE_LIMIT, 1);
+    if (n >= 2) {
+        /* The extra byte pushes the last digit out: keep it only when the first and last
+         * keys still code apart. */
+        int cl;
+
+        if (kc_code(kc, e[0]->key, e[0]->key_len, &cl) ==
+            kc_code(kc, e[n - 1]->key, e[n - 1]->key_len, &cl)) {
+            kc_release(kc);
+            kc = kc_build_single(&sc, wide ? KC_WIDE_LIMIT : KC_CODE_LIMIT, 0);
+        }
+    }
+    if (codes)
         kc_code_all(kc, e, n, codes);
     return kc;
 }
@@ -425,7 +489,18 @@ uint64_t kc_code_exact(const struct alex_kc *kc, const void *key, size_t len, in
     *clamped = 0;
     *exact = 0;
     if (al) {
-        int cmp = memcmp(p, kc->anchor, len < al ? len : al);
+        size_t m = len < al ? len : al, i = 0;
+        int cmp = 0;
+
+        /* Short anchors (key:, user:, log:2026-...) compare inline: a call to memcmp
+         * costs more than the bytes. */
+        if (m <= 16) {
+            while (i < m && p[i] == kc->anchor[i])
+                i++;
+            cmp = i < m ? (int)p[i] - (int)kc->anchor[i] : 0;
+        } else {
+            cmp = memcmp(p, kc->anchor, m);
+        }
 
         if (cmp < 0 || (cmp == 0 && len < al)) {
             *clamped = 1;

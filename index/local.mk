@@ -3,7 +3,8 @@
 # ---- core (alex) ----
 noinst_LIBRARIES += index/libomkindex.a
 index_libomkindex_a_SOURCES = index/index.h index/index_internal.h index/keycode.c \
-	index/alex.c index/alex_leaf.c index/alex_build.c index/alex_check.c index/entry_arena.c
+	index/alex.c index/alex_leaf.c index/alex_build.c index/alex_check.c index/alex_append.c \
+	index/entry_arena.c index/leaf_mem.c
 
 check_PROGRAMS += tests/unit/test_index
 TESTS += tests/unit/test_index

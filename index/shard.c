@@ -445,6 +445,8 @@ void idx_shards_stats(struct idx_shards *sh, struct idx_stats *st)
         st->rebuilds += one.rebuilds;
         st->contractions += one.contractions;
         st->merges += one.merges;
+        st->run_leaves += one.run_leaves;
+        st->reroutes += one.reroutes;
         steps += one.avg_search_steps * (double)one.keys;
     }
     st->avg_search_steps = st->keys ? steps / (double)st->keys : 0;

@@ -492,7 +492,9 @@ static int check_walk(struct idx *ix, struct ref *r, struct stream *st)
     return 1;
 }
 
-enum order { ORD_RANDOM, ORD_ASC, ORD_DESC, ORD_SAW };
+enum order { ORD_RANDOM, ORD_ASC, ORD_DESC, ORD_SAW, ORD_RUNS };
+
+#define RUN_SEQS 5  /* ORD_RUNS: sequences whose runs are interleaved */
 
 /* Run 'nops' mixed operations over pool 'pl' on a fresh index (or 'ix0'), after
  * inserting 'preload' keys in 'order'. Mix in percent: insert, delete, find, seek.
@@ -533,6 +535,15 @@ static struct idx *run_stream(const char *name, struct pool *pl, size_t preload,
             for (size_t i = base + tooth; i-- > base;)
                 if (i < pl->n)
                     perm[k++] = i;
+    } else if (order == ORD_RUNS) {
+        /* The sorted pool cut in RUN_SEQS parts, each inserted ascending, in turn: only
+         * the last part's keys go past the last key of the index. */
+        size_t part = (pl->n + RUN_SEQS - 1) / RUN_SEQS, k = 0;
+
+        for (size_t i = 0; i < part; i++)
+            for (size_t q = 0; q < RUN_SEQS; q++)
+                if (q * part + i < pl->n)
+                    perm[k++] = q * part + i;
     }
     if (preload > pl->n)
         preload = pl->n;
@@ -577,13 +588,14 @@ static void stats_diag(const char *name, struct idx *ix)
     idx_stats_get(ix, &s);
     diag("%s: keys %zu depth %zu model %zu data %zu index %.1f B/key entry %.1f B/key "
          "exp %llu side %llu down %llu retrain %llu rebuild %llu contract %llu merge %llu "
-         "steps %.2f",
+         "runs %llu steps %.2f",
          name, s.keys, s.depth, s.model_nodes, s.data_nodes,
          s.keys ? (double)s.index_bytes / (double)s.keys : 0.0,
          s.keys ? (double)s.entry_bytes / (double)s.keys : 0.0,
          (unsigned long long)s.expansions, (unsigned long long)s.splits_sideways,
          (unsigned long long)s.splits_down, (unsigned long long)s.retrains,
-         (unsigned long long)s.rebuilds, (unsigned long long)s.contractions, (unsigned long long)s.merges, s.avg_search_steps);
+         (unsigned long long)s.rebuilds, (unsigned long long)s.contractions,
+         (unsigned long long)s.merges, (unsigned long long)s.run_leaves, s.avg_search_steps);
 }
 
 static size_t N;        /* base size of the streams (100k, or 1M with OMK_SLOW) */
@@ -673,6 +685,258 @@ static void test_orders(void)
         ref_free(&r);
         pool_free(&pl);
     }
+}
+
+/* ---- 3. runs at the edges (index/alex_append.c) ---- */
+
+/* Ascending and descending inserts of every key set, then mixed operations: the index
+ * validates all along and stays shallow, and ascending runs go to leaves made for them
+ * (descending ones go the usual way: see alex_append.c). */
+static void test_runs(void)
+{
+    struct mix mx = {30, 20, 30, 20};
+
+    for (int ks = 0; ks < KS_COUNT; ks++) {
+        for (int o = ORD_ASC; o <= ORD_DESC; o++) {
+            struct pool pl = {0};
+            struct ref r;
+            struct idx *ix;
+            struct idx_stats s;
+            char name[80];
+
+            pool_gen(&pl, (enum keyset)ks, ks == KS_LONGPREFIX ? N / 8 : N / 2);
+            snprintf(name, sizeof(name), "%s %s", o == ORD_ASC ? "ascending" : "descending",
+                     ks_name[ks]);
+            ix = run_stream(name, &pl, pl.n, (enum order)o, pl.n / 10, mx, VEVERY, NULL, &r);
+            idx_stats_get(ix, &s);
+            stats_diag(name, ix);
+            if (o == ORD_ASC)
+                ok(s.run_leaves > 0, "%s: %llu run leaves opened", name,
+                   (unsigned long long)s.run_leaves);
+            ok(s.depth <= 12, "%s: depth %zu bounded", name, s.depth);
+            idx_free(ix, NULL);
+            ref_free(&r);
+            pool_free(&pl);
+        }
+    }
+}
+
+/* Redis-benchmark's keys in ascending order: the run takes few search steps, moves no
+ * key, little memory, and leaves lookups as good as a bulk load's (steps, depth). */
+static void test_run_cost(void)
+{
+    struct idx *ix = idx_new(NULL);
+    struct idx_stats s;
+    char buf[32];
+    size_t n = N * 2, found = 0;
+    int dup = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        struct idx_entry *e;
+
+        dup |= idx_insert(ix, buf, (size_t)sprintf(buf, "key:%012zu", 2 * i), &e) != IDX_OK;
+    }
+    idx_stats_get(ix, &s);
+    stats_diag("ascending key:%012d, cost", ix);
+    ok(!dup && idx_validate(ix, NULL, 0) == 0, "ascending %zu keys: inserted, valid", n);
+    ok(s.avg_search_steps < 1.5, "ascending: %.2f search steps per insert", s.avg_search_steps);
+    ok(s.expansions == 0 && s.retrains <= 2 && s.rebuilds == 0,
+       "ascending: no expansion, retrain or rebuild (%llu, %llu, %llu)",
+       (unsigned long long)s.expansions, (unsigned long long)s.retrains,
+       (unsigned long long)s.rebuilds);
+    ok((double)s.index_bytes / (double)n < 28.0, "ascending: index %.1f B/key",
+       (double)s.index_bytes / (double)n);
+    ok(s.depth <= 4, "ascending: depth %zu", s.depth);
+    for (size_t i = 0; i < 2 * n; i++) {
+        struct idx_entry *e = idx_find(ix, buf, (size_t)sprintf(buf, "key:%012zu", i));
+
+        found += e != NULL && (i % 2 == 0);
+        found -= e != NULL && (i % 2 == 1);
+    }
+    is_int(found, n, "ascending: every key found, no miss found");
+    idx_free(ix, NULL);
+}
+
+/* Several sequences appended in turn (only one runs past the last key), with deletes;
+ * then the same over 256-slot leaves. */
+static void test_run_interleaved(void)
+{
+    struct mix mx = {40, 25, 20, 15};
+    struct idx_config small = {256};
+    const int sets[] = {KS_NUM, KS_URL, KS_UUID};
+
+    for (size_t i = 0; i < OMK_ARRAY_LEN(sets); i++) {
+        struct pool pl = {0};
+        struct ref r;
+        struct idx *ix;
+        char name[80];
+
+        pool_gen(&pl, (enum keyset)sets[i], N / 2);
+        snprintf(name, sizeof(name), "%d interleaved runs of %s", RUN_SEQS, ks_name[sets[i]]);
+        ix = run_stream(name, &pl, pl.n, ORD_RUNS, pl.n / 5, mx, VEVERY, NULL, &r);
+        stats_diag(name, ix);
+        idx_free(ix, NULL);
+        ref_free(&r);
+        snprintf(name, sizeof(name), "ascending %s, 256-slot leaves", ks_name[sets[i]]);
+        ix = run_stream(name, &pl, pl.n, ORD_ASC, pl.n / 5, mx, VEVERY, &small, &r);
+        stats_diag(name, ix);
+        idx_free(ix, NULL);
+        ref_free(&r);
+        pool_free(&pl);
+    }
+}
+
+/* Time-ordered keys with expiry: each insert past the last key, the oldest key deleted
+ * once W are present; then deletes at the run's own end (the run's edge moves back) and
+ * appends again. Memory follows the window. */
+static void test_run_window(void)
+{
+    struct pool pl = {0};
+    struct ref r = {&pl, NULL, 0};
+    struct stream st = {"sliding window", 0, 0};
+    struct idx *ix = idx_new(NULL);
+    struct idx_stats s;
+    size_t w = N / 10, i, k = 0;
+    int valid = 1;
+    char buf[64];
+
+    for (i = 0; i < 2 * N; i++)
+        pool_add(&pl, buf, (size_t)sprintf(buf, "log:2026-12-%02zu:%010zu", 1 + i / 100000, i));
+    r.ix = omk_malloc(pl.n * sizeof(size_t));
+    for (i = 0; i < pl.n; i++) {
+        op_insert(ix, &r, i, &st);
+        if (i >= w)
+            op_delete(ix, &r, i - w, &st);
+        if (i % 97 == 0)
+            op_find(ix, &r, rnd_below(i + 1), &st);
+        if (++st.ops % VEVERY == 0 && valid)
+            valid = check_valid(ix, &st);
+    }
+    valid = valid && check_valid(ix, &st) && check_walk(ix, &r, &st);
+    idx_stats_get(ix, &s);
+    stats_diag("sliding window", ix);
+    ok(valid && st.fails == 0 && idx_count(ix) == w, "sliding window of %zu over %zu appends: "
+       "correct and valid", w, pl.n);
+    ok(s.run_leaves > 0 && s.merges > 0, "sliding window: run leaves opened (%llu), emptied "
+       "ones merged (%llu)", (unsigned long long)s.run_leaves, (unsigned long long)s.merges);
+    ok((double)s.index_bytes / (double)w < 64.0, "sliding window: index %.1f B per live key",
+       (double)s.index_bytes / (double)w);
+
+    /* Deletes at the end of the run, then appends: the last keys come and go. */
+    for (i = 0; i < 20000; i++) {
+        size_t top = r.ix[r.n - 1];
+
+        if (rnd_below(3) == 0) {
+            op_delete(ix, &r, top - rnd_below(3), &st);
+        } else {
+            for (k = top + 1; k < pl.n && k <= top + 3; k++)
+                op_insert(ix, &r, k, &st);
+        }
+        if (++st.ops % VEVERY == 0 && valid)
+            valid = check_valid(ix, &st);
+        if (r.ix[r.n - 1] >= pl.n - 4)
+            break;
+    }
+    valid = valid && check_valid(ix, &st) && check_walk(ix, &r, &st);
+    ok(valid && st.fails == 0, "deletes and appends at the run's end: correct and valid");
+    idx_free(ix, NULL);
+    ref_free(&r);
+    pool_free(&pl);
+}
+
+/* A restart (bulk load of sorted keys), then time-ordered writes past the last key and
+ * before the first, then mixed operations. */
+static void test_run_after_bulk_load(void)
+{
+    struct pool pl = {0};
+    struct ref r;
+    struct stream st = {"bulk load then runs", 0, 0};
+    struct idx *ix = idx_new(NULL);
+    struct idx_entry **ents;
+    struct idx_stats s;
+    struct mix mx = {40, 30, 15, 15};
+    size_t lo, hi, i;
+    int valid = 1;
+
+    pool_gen(&pl, KS_USER, N);
+    lo = pl.n / 4;
+    hi = pl.n / 2;
+    ents = omk_malloc((hi - lo) * sizeof(*ents));
+    r.pl = &pl;
+    r.ix = omk_malloc(pl.n * sizeof(size_t));
+    r.n = 0;
+    for (i = lo; i < hi; i++) {
+        ents[i - lo] = idx_entry_new(pl.k[i].p, pl.k[i].len);
+        ents[i - lo]->loc = i;
+        r.ix[r.n++] = i;
+    }
+    is_int(idx_bulk_load(ix, ents, hi - lo), IDX_OK, "bulk load of %zu keys", hi - lo);
+    for (i = hi; i < pl.n; i++) {
+        op_insert(ix, &r, i, &st);
+        if (lo > 0 && i % 2 == 0)
+            op_insert(ix, &r, --lo, &st);
+        if (++st.ops % VEVERY == 0 && valid)
+            valid = check_valid(ix, &st);
+    }
+    for (size_t o = 0; o < N / 4; o++) {
+        size_t t = rnd_below(100);
+
+        i = rnd_below(pl.n);
+        if (t < (size_t)mx.ins)
+            op_insert(ix, &r, i, &st);
+        else if (t < (size_t)(mx.ins + mx.del))
+            op_delete(ix, &r, i, &st);
+        else
+            op_find(ix, &r, i, &st);
+        if (++st.ops % VEVERY == 0 && valid)
+            valid = check_valid(ix, &st);
+    }
+    valid = valid && check_valid(ix, &st) && check_walk(ix, &r, &st);
+    idx_stats_get(ix, &s);
+    stats_diag("bulk load then runs", ix);
+    ok(valid && st.fails == 0, "bulk load, appends and prepends, mixed ops: correct and valid");
+    ok(s.run_leaves > 0, "bulk load then runs: %llu run leaves opened",
+       (unsigned long long)s.run_leaves);
+    omk_free(ents);
+    idx_free(ix, NULL);
+    ref_free(&r);
+    pool_free(&pl);
+}
+
+/* The pool of full-size slot arrays (index/leaf_mem.c): arrays are distinct, whole, and
+ * come back for reuse. */
+static void test_leaf_mem(void)
+{
+    enum { K = 5 };
+    void *a[K], *b[K];
+    int distinct = 1, reused = 0;
+    size_t base = idx_entry_arena_bytes(), big = LEAF_MEM_BIG_SLOTS * sizeof(struct alex_slot);
+
+    for (int i = 0; i < K; i++) {
+        a[i] = leaf_mem_big_alloc();
+        memset(a[i], i, LEAF_MEM_BIG_SLOTS * sizeof(struct alex_slot));
+    }
+    ok(idx_entry_arena_bytes() - base == (entry_arena_enabled() ? K * big : 0),
+       "leaf_mem: arrays in use count as memory mallinfo misses");
+    for (int i = 0; i < K; i++)
+        for (int j = 0; j < i; j++)
+            distinct &= a[i] != a[j] && ((const char *)a[j])[0] == (char)j &&
+                        ((const char *)a[j])[LEAF_MEM_BIG_SLOTS * sizeof(struct alex_slot) - 1] ==
+                            (char)j;
+    ok(distinct, "leaf_mem: %d arrays of %d slots, distinct and whole", K, LEAF_MEM_BIG_SLOTS);
+    for (int i = 0; i < K; i++)
+        leaf_mem_big_free(a[i]);
+    for (int i = 0; i < K; i++) {
+        b[i] = leaf_mem_big_alloc();
+        for (int j = 0; j < K; j++)
+            reused += b[i] == a[j];
+    }
+    ok(!entry_arena_enabled() || reused == K, "leaf_mem: freed arrays come back (%d of %d)",
+       reused, K);
+    for (int i = 0; i < K; i++)
+        leaf_mem_big_free(b[i]);
+    leaf_mem_big_free(NULL);
+    ok(idx_entry_arena_bytes() == base, "leaf_mem: freed arrays no longer count");
 }
 
 static void test_adversarial(void)
@@ -910,6 +1174,12 @@ int main(void)
     test_small_leaves();
     test_deep_rebuilds();
     test_orders();
+    test_runs();
+    test_run_cost();
+    test_run_interleaved();
+    test_run_window();
+    test_run_after_bulk_load();
+    test_leaf_mem();
     test_adversarial();
     test_deletes();
     test_bulk_load();
