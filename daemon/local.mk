@@ -22,7 +22,9 @@ daemon_libomkdaemon_a_SOURCES = \
 	daemon/cmd_pubsub.c daemon/pubsub.c daemon/pubsub.h \
 	daemon/info.c daemon/info.h \
 	daemon/slowlog.c daemon/slowlog.h \
-	daemon/cfg.c daemon/cfg.h \
+	daemon/cfg.c daemon/cfg.h daemon/cfg_rewrite.c daemon/cfg_rewrite.h \
+	daemon/latency.c daemon/latency.h daemon/memory.c daemon/memory.h \
+	daemon/digest.c daemon/digest.h \
 	daemon/log.c daemon/log.h \
 	daemon/acl.c daemon/acl.h daemon/acl_cats.c daemon/acl_cats.h
 daemon_libomkdaemon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS)

@@ -682,7 +682,8 @@ static void test_get(void)
         "zset-max-ziplist-entries", "zset-max-listpack-value", "zset-max-ziplist-value",
         "list-max-listpack-size", "list-max-ziplist-size", "list-compress-depth",
         "collection-inline-max-bytes", "string-fragment-threshold",
-        "slowlog-log-slower-than", "slowlog-max-len", "hll-sparse-max-bytes",
+        "slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold",
+        "latency-tracking", "latency-tracking-info-percentiles", "hll-sparse-max-bytes",
     };
     struct server_config c;
     struct got g;
