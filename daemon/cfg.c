@@ -1413,9 +1413,11 @@ int cfg_requirepass_check(struct server_config *c, const char *p, size_t len)
 
 /* ---- CONFIG REWRITE's lines ---- */
 
-int cfg_option_exists(const char *p, size_t len)
+const char *cfg_option_name(const char *p, size_t len)
 {
-    return cfg_lookup(p, len, NULL) != NULL;
+    const struct cfg_row *r = cfg_lookup(p, len, NULL);
+
+    return r ? r->name : NULL;
 }
 
 /* Append 'bytes' to 'b' as redis.conf writes a memory size: in gb, mb or kb when it is a

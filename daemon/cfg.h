@@ -248,8 +248,9 @@ typedef void cfg_rewrite_fn(void *arg, const char *name, const char *line, int f
  * takes c->lock. */
 void cfg_rewrite_each(struct server_config *c, cfg_rewrite_fn *cb, void *arg);
 
-/* Whether 'p'/'len' names an option (by its name or alias, case-insensitive). */
-int cfg_option_exists(const char *p, size_t len);
+/* The primary name of the option 'p'/'len' names (by its name or alias, any case):
+ * "hash-max-listpack-entries" for "HASH-MAX-ZIPLIST-ENTRIES"; NULL if none. Static. */
+const char *cfg_option_name(const char *p, size_t len);
 
 /* Register 'fn' (NULL to remove) as the apply hook of option 'name'. Call at start-up,
  * before any cfg_set; the hook list is process-wide, not per struct. loglevel and

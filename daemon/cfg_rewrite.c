@@ -1,8 +1,9 @@
 /* cfg_rewrite.c - CONFIG REWRITE (cfg_rewrite.h), the way Redis 7.0 rewrites redis.conf:
  *
  *   1. Read the old file into lines (trimmed of blanks at both ends). Comments and blank
- *      lines stay as they are; a line naming an option is remembered under that name
- *      (lower case, as written: an alias line stays under the alias); a line that does
+ *      lines stay as they are; a line naming an option is remembered under the option's
+ *      name (an alias line, hash-max-ziplist-entries, under hash-max-listpack-entries,
+ *      as Redis 7.0.15 does); a line that does
  *      not split or names no option becomes "# ??? <line>".
  *   2. For each option (cfg_rewrite_each, primary names), its new line replaces the
  *      first remembered line of that name not yet replaced; with none left, the line is
@@ -81,8 +82,9 @@ static void rw_first_arg(void *arg, const char *p, size_t len)
 static void rw_read_line(struct rw_state *st, const char *p, size_t len)
 {
     struct omk_slice first = {NULL, 0};
-    char *buf, *name;
+    const char *name;
     struct rw_option *o;
+    char *buf;
 
     while (len && strchr("\r\n\t ", p[0]))
         p++, len--;
@@ -97,7 +99,7 @@ static void rw_read_line(struct rw_state *st, const char *p, size_t len)
     }
     buf = omk_malloc(len + 1);
     if (omk_splitargs(p, len, buf, rw_first_arg, &first) < 0 || !first.p ||
-        !cfg_option_exists(first.p, first.len)) {
+        !(name = cfg_option_name(first.p, first.len))) {
         char *c = omk_malloc(len + 7);
 
         memcpy(c, "# ??? ", 6);
@@ -107,15 +109,10 @@ static void rw_read_line(struct rw_state *st, const char *p, size_t len)
         omk_free(buf);
         return;
     }
-    name = omk_memdup(first.p, first.len);
-    for (char *q = name; *q; q++)
-        if (*q >= 'A' && *q <= 'Z')
-            *q = (char)(*q - 'A' + 'a');
     o = rw_option(st, name, 1);
     o->lines = omk_realloc(o->lines, (o->n + 1) * sizeof(*o->lines));
     o->lines[o->n++] = st->nlines;
     rw_append(st, omk_memdup(p, len));
-    omk_free(name);
     omk_free(buf);
 }
 
