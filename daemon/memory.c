@@ -226,12 +226,13 @@ static void memory_stats(struct client *c)
             continue;
         snprintf(name, sizeof(name), "db.%d", db);
         reply_bulk_cstr(c, name);
-        reply_map_len(c, 2);
+        reply_map_len(c, 3);
         mem_pair_ll(c, "overhead.hashtable.main",
                     st.index_keys ? (long long)((st.index_bytes + st.entry_bytes) * keys /
                                                 st.index_keys)
                                   : 0);
         mem_pair_ll(c, "overhead.hashtable.expires", 0); /* the expiry is in the entry */
+        mem_pair_ll(c, "overhead.hashtable.slot-to-keys", 0); /* no cluster mode */
     }
     mem_pair_ll(c, "overhead.total", (long long)overhead);
     mem_pair_ll(c, "keys.count", (long long)st.index_keys);
@@ -245,8 +246,8 @@ static void memory_stats(struct client *c)
     mem_pair_double(c, "allocator-fragmentation.ratio",
                     allocated ? (double)active / (double)allocated : 0);
     mem_pair_ll(c, "allocator-fragmentation.bytes", (long long)active - (long long)allocated);
-    mem_pair_double(c, "allocator.rss-ratio", active ? (double)rss / (double)active : 0);
-    mem_pair_ll(c, "allocator.rss-bytes", (long long)rss - (long long)active);
+    mem_pair_double(c, "allocator-rss.ratio", active ? (double)rss / (double)active : 0);
+    mem_pair_ll(c, "allocator-rss.bytes", (long long)rss - (long long)active);
     mem_pair_double(c, "rss-overhead.ratio", 1.0);
     mem_pair_ll(c, "rss-overhead.bytes", 0);
     mem_pair_double(c, "fragmentation", total ? (double)rss / (double)total : 0);

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/omk.h"
 #include "tests/harness.h"
 
 static const char zeros[] = "0000000000000000000000000000000000000000";
@@ -81,12 +82,33 @@ static void test_memory(redisContext *c)
     ok(usage(c, "mem:list") > 50 * 9, "USAGE of a list");
 
     r = cmd(c, "MEMORY STATS");
-    i = map_find(r, "keys.count");
-    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements >= 2 * 27 &&
-           !strcmp(r->element[0]->str, "peak.allocated") && map_find(r, "total.allocated") >= 0 &&
-           map_find(r, "dataset.bytes") >= 0 && map_find(r, "fragmentation") >= 0 &&
-           map_find(r, "db.0") >= 0 && i >= 0 && r->element[i + 1]->integer == 4,
-       "STATS: Redis' fields, db.0 and keys.count");
+    {
+        static const char *const names[] = {
+            "peak.allocated", "total.allocated", "startup.allocated", "replication.backlog",
+            "clients.slaves", "clients.normal", "cluster.links", "aof.buffer", "lua.caches",
+            "functions.caches", "db.0", "overhead.total", "keys.count", "keys.bytes-per-key",
+            "dataset.bytes", "dataset.percentage", "peak.percentage", "allocator.allocated",
+            "allocator.active", "allocator.resident", "allocator-fragmentation.ratio",
+            "allocator-fragmentation.bytes", "allocator-rss.ratio", "allocator-rss.bytes",
+            "rss-overhead.ratio", "rss-overhead.bytes", "fragmentation", "fragmentation.bytes",
+        };
+        int same = r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 * OMK_ARRAY_LEN(names);
+
+        for (size_t k = 0; same && k < OMK_ARRAY_LEN(names); k++)
+            same = r->element[2 * k]->type == REDIS_REPLY_STRING &&
+                   !strcmp(r->element[2 * k]->str, names[k]);
+        ok(same, "STATS: Redis 7.0's fields in its order, db.0 for the one database with keys");
+        i = map_find(r, "keys.count");
+        ok(i >= 0 && r->element[i + 1]->integer == 4, "keys.count");
+        i = map_find(r, "db.0");
+        ok(i >= 0 && r->element[i + 1]->type == REDIS_REPLY_ARRAY &&
+               r->element[i + 1]->elements == 6 &&
+               !strcmp(r->element[i + 1]->element[0]->str, "overhead.hashtable.main") &&
+               !strcmp(r->element[i + 1]->element[2]->str, "overhead.hashtable.expires") &&
+               !strcmp(r->element[i + 1]->element[4]->str, "overhead.hashtable.slot-to-keys"),
+           "db.0: Redis 7.0.15's three overheads");
+
+    }
     freeReplyObject(r);
     r = cmd(c, "MEMORY DOCTOR");
     ok(r && r->type == REDIS_REPLY_STRING && r->len > 0, "DOCTOR answers with text");
