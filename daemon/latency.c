@@ -5,7 +5,9 @@
  * log-linear: 16 per power of two from 512 ns on (each about 6% wide), one below. Each
  * worker has, per command, a bucket array it allocates on the command's first run and
  * alone writes (relaxed load + store, as worker_stat_add); readers sum the workers'
- * arrays with relaxed loads. CONFIG RESETSTAT bumps a generation: an array of an older
+ * arrays with relaxed loads. A command with subcommands is counted per subcommand
+ * ("config|get"), as Redis counts it: the arrays are indexed by cmd_meta_rows, the rows
+ * COMMAND INFO knows. CONFIG RESETSTAT bumps a generation: an array of an older
  * generation is cleared by its worker at its next record and skipped by readers.
  * A percentile is the highest value of the bucket holding the sample of that rank (the
  * rank rule of Redis' hdr_value_at_percentile), so it is at most 6% above the truth;
@@ -20,6 +22,7 @@
 #include "common/omk_thread.h"
 #include "daemon/cfg.h"
 #include "daemon/cmd.h"
+#include "daemon/cmd_keyspecs.h"
 #include "daemon/conn.h"
 #include "daemon/latency.h"
 #include "daemon/reply.h"
@@ -40,10 +43,11 @@ struct lat_hist {
     _Atomic uint64_t count[LAT_BUCKETS];
 };
 
-/* One pointer per worker and command, published by the worker (release) once its array
- * is set up; NULL until the command first runs there. */
-static struct lat_hist *_Atomic *lat_hists; /* [nworkers * CMD_COUNT] */
+/* One pointer per worker and command row (cmd_meta_rows), published by the worker
+ * (release) once its array is set up; NULL until the command first runs there. */
+static struct lat_hist *_Atomic *lat_hists; /* [nworkers * lat_nrows] */
 static int lat_nworkers;
+static size_t lat_nrows; /* cmd_meta_nrows */
 static _Atomic uint64_t lat_gen = 1; /* bumped by CONFIG RESETSTAT */
 
 /* The bucket of 'ns' (1..LAT_MAX_NS). */
@@ -78,13 +82,14 @@ static void lat_add(_Atomic uint64_t *ctr, uint64_t n)
 void latency_init(int nworkers)
 {
     lat_nworkers = nworkers;
-    lat_hists = omk_calloc((size_t)nworkers * CMD_COUNT + 1, sizeof(*lat_hists));
+    lat_nrows = cmd_meta_nrows;
+    lat_hists = omk_calloc((size_t)nworkers * lat_nrows + 1, sizeof(*lat_hists));
 }
 
-/* Record 'usec' for command 'cmd' in worker 'w's histogram. Worker 'w's thread. */
-static void lat_hist_record(int w, int cmd, int64_t usec)
+/* Record 'usec' for command row 'row' in worker 'w's histogram. Worker 'w's thread. */
+static void lat_hist_record(int w, size_t row, int64_t usec)
 {
-    struct lat_hist *_Atomic *slot = &lat_hists[(size_t)w * CMD_COUNT + (size_t)cmd];
+    struct lat_hist *_Atomic *slot = &lat_hists[(size_t)w * lat_nrows + row];
     struct lat_hist *h = atomic_load_explicit(slot, memory_order_relaxed);
     uint64_t gen = atomic_load_explicit(&lat_gen, memory_order_relaxed);
     uint64_t ns = usec > 0 ? (uint64_t)usec * 1000 : 1;
@@ -105,9 +110,9 @@ static void lat_hist_record(int w, int cmd, int64_t usec)
     lat_add(&h->total, 1);
 }
 
-/* Sum command 'cmd's histograms over the workers into 'counts' (LAT_BUCKETS). Returns
- * the number of samples (0: the command has none since the last reset). Any thread. */
-static uint64_t lat_hist_sum(int cmd, uint64_t *counts)
+/* Sum command row 'row's histograms over the workers into 'counts' (LAT_BUCKETS).
+ * Returns the number of samples (0: none since the last reset). Any thread. */
+static uint64_t lat_hist_sum(size_t row, uint64_t *counts)
 {
     uint64_t gen = atomic_load(&lat_gen), total = 0;
 
@@ -115,8 +120,8 @@ static uint64_t lat_hist_sum(int cmd, uint64_t *counts)
     if (!lat_hists)
         return 0;
     for (int w = 0; w < lat_nworkers; w++) {
-        struct lat_hist *h = atomic_load_explicit(&lat_hists[(size_t)w * CMD_COUNT + (size_t)cmd],
-                                                  memory_order_acquire);
+        struct lat_hist *h =
+            atomic_load_explicit(&lat_hists[(size_t)w * lat_nrows + row], memory_order_acquire);
 
         if (!h || atomic_load_explicit(&h->gen, memory_order_relaxed) != gen)
             continue;
@@ -222,13 +227,37 @@ static void lat_sample_add(enum lat_event ev, int64_t ms)
     omk_mutex_unlock(&lat.lock);
 }
 
+/* The row of cmd_meta_rows the command 'c' just ran ('d') is counted under: its own, or,
+ * for a command with subcommands, the subcommand's (c->last_sub); -1 for none (a
+ * subcommand unknown to Redis 7.0, or none run: Redis refuses those before running). */
+static long lat_row_of(struct client *c, const struct cmd_def *d)
+{
+    const struct cmd_meta *m = cmd_meta_of(d), *subs;
+    const char *sub;
+    size_t n, plen;
+
+    subs = cmd_meta_subs(m, &n);
+    if (n == 0)
+        return m - cmd_meta_rows;
+    sub = atomic_load_explicit(&c->last_sub, memory_order_relaxed);
+    if (!sub)
+        return -1;
+    plen = strlen(m->name);
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(subs[i].name + plen + 1, sub) == 0)
+            return &subs[i] - cmd_meta_rows;
+    return -1;
+}
+
 void latency_note_command(struct client *c, const struct cmd_def *d, int64_t usec)
 {
     int w = c->worker ? c->worker->id : -1;
+    long row;
 
     if (w >= 0 && w < lat_nworkers && lat_hists &&
-        atomic_load_explicit(&server.cfg.latency_tracking, memory_order_relaxed))
-        lat_hist_record(w, (int)(d - cmd_table), usec);
+        atomic_load_explicit(&server.cfg.latency_tracking, memory_order_relaxed) &&
+        (row = lat_row_of(c, d)) >= 0)
+        lat_hist_record(w, (size_t)row, usec);
     lat_sample_add((d->flags & CMD_FAST) ? LAT_EV_FAST_COMMAND : LAT_EV_COMMAND, usec / 1000);
 }
 
@@ -242,7 +271,7 @@ void latency_note_log_write(int64_t usec)
 
 void latency_deinit(void)
 {
-    for (size_t i = 0; lat_hists && i < (size_t)lat_nworkers * CMD_COUNT; i++)
+    for (size_t i = 0; lat_hists && i < (size_t)lat_nworkers * lat_nrows; i++)
         omk_free(atomic_load(&lat_hists[i]));
     omk_free(lat_hists);
     lat_hists = NULL;
@@ -283,14 +312,14 @@ void latency_info(struct evbuffer *b)
 
     cfg_get(&server.cfg, opt, sizeof(opt) - 1, lat_percentiles_cb, words);
     evbuffer_add_printf(b, "# Latencystats\r\n");
-    for (int i = 0; i < CMD_COUNT; i++) {
+    for (size_t i = 0; i < lat_nrows; i++) {
         uint64_t total = lat_hist_sum(i, counts);
         const char *w = words;
         int first = 1;
 
         if (total == 0)
             continue;
-        evbuffer_add_printf(b, "latency_percentiles_usec_%s:", cmd_table[i].name);
+        evbuffer_add_printf(b, "latency_percentiles_usec_%s:", cmd_meta_rows[i].name);
         while (*w) {
             const char *end = strchr(w, ' ');
             size_t n = end ? (size_t)(end - w) : strlen(w);
@@ -317,7 +346,7 @@ void latency_info(struct evbuffer *b)
  * "histogram_usec", the cumulative count at each power of two from 1024 ns on, keyed
  * by the microseconds Redis' HDR log iterator names it by (1, 2, 4, ... 33, 66 ...),
  * listed only where the count grew. */
-static void lat_reply_histogram(struct client *c, int cmd, const uint64_t *counts,
+static void lat_reply_histogram(struct client *c, size_t row, const uint64_t *counts,
                                 uint64_t total)
 {
     uint64_t seen = 0, prev = 0;
@@ -335,7 +364,7 @@ static void lat_reply_histogram(struct client *c, int cmd, const uint64_t *count
         }
         prev = seen;
     }
-    reply_bulk_cstr(c, cmd_table[cmd].name);
+    reply_bulk_cstr(c, cmd_meta_rows[row].name);
     reply_map_len(c, 2);
     reply_bulk_cstr(c, "calls");
     reply_int(c, (long long)total);
@@ -347,38 +376,45 @@ static void lat_reply_histogram(struct client *c, int cmd, const uint64_t *count
     }
 }
 
-/* LATENCY HISTOGRAM [command ...]: the histograms of the commands named (each once;
- * unknown names and commands without samples are left out), or of every command with
- * samples, as a map. */
+/* One command row's entry of LATENCY HISTOGRAM if it has samples; returns 1 if so. */
+static int lat_histogram_row(struct client *c, size_t row, uint64_t *counts)
+{
+    uint64_t total = lat_hist_sum(row, counts);
+
+    if (total == 0)
+        return 0;
+    lat_reply_histogram(c, row, counts, total);
+    return 1;
+}
+
+/* LATENCY HISTOGRAM [command ...]: as a map, the histograms of the commands named
+ * ("config|get" names a subcommand, "config" its every subcommand; unknown names and
+ * commands without samples are left out; a name given twice is answered twice, as
+ * Redis does), or of every command with samples. */
 static void latency_histogram(struct client *c)
 {
     uint64_t *counts = omk_malloc(LAT_BUCKETS * sizeof(*counts));
-    char *want = NULL;
     long long n = 0;
 
-    if (c->argc > 2) {
-        want = omk_calloc(CMD_COUNT, 1);
-        for (int a = 2; a < c->argc; a++) {
-            const struct cmd_def *d = cmd_lookup(c->argv[a].p, c->argv[a].len);
+    reply_deferred_begin(c);
+    if (c->argc == 2) {
+        for (size_t i = 0; i < lat_nrows; i++)
+            n += lat_histogram_row(c, i, counts);
+    }
+    for (int a = 2; a < c->argc; a++) {
+        const struct cmd_meta *m = cmd_meta_lookup(c->argv[a].p, c->argv[a].len), *subs;
+        size_t nsubs;
 
-            if (d)
-                want[d - cmd_table] = 1;
+        if (!m)
+            continue;
+        n += lat_histogram_row(c, (size_t)(m - cmd_meta_rows), counts);
+        if (!strchr(m->name, '|')) {
+            subs = cmd_meta_subs(m, &nsubs);
+            for (size_t k = 0; k < nsubs; k++)
+                n += lat_histogram_row(c, (size_t)(&subs[k] - cmd_meta_rows), counts);
         }
     }
-    reply_deferred_begin(c);
-    for (int i = 0; i < CMD_COUNT; i++) {
-        uint64_t total;
-
-        if (want && !want[i])
-            continue;
-        total = lat_hist_sum(i, counts);
-        if (total == 0)
-            continue;
-        lat_reply_histogram(c, i, counts, total);
-        n++;
-    }
     reply_deferred_end_map(c, n);
-    omk_free(want);
     omk_free(counts);
 }
 

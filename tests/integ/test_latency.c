@@ -190,6 +190,21 @@ static void test_histograms(redisContext *c)
            h->element[3]->element[h->element[3]->elements - 1]->integer == 3,
        "buckets grow and the last counts every call");
     freeReplyObject(r);
+    freeReplyObject(cmd(c, "CONFIG GET maxmemory"));
+    r = cmd(c, "LATENCY HISTOGRAM config");
+    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 4 &&
+           ((!strcmp(r->element[0]->str, "config|get") &&
+             !strcmp(r->element[2]->str, "config|resetstat")) ||
+            (!strcmp(r->element[2]->str, "config|get") &&
+             !strcmp(r->element[0]->str, "config|resetstat"))),
+       "a command with subcommands: those of its subcommands that ran (GET and RESETSTAT)");
+    freeReplyObject(r);
+    r = cmd(c, "LATENCY HISTOGRAM CONFIG|GET set set");
+    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 6 &&
+           !strcmp(r->element[0]->str, "config|get") && !strcmp(r->element[2]->str, "set") &&
+           !strcmp(r->element[4]->str, "set"),
+       "a subcommand by its full name; a name given twice is answered twice");
+    freeReplyObject(r);
     r = cmd(c, "LATENCY HISTOGRAM nosuchcommand");
     ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 0, "HISTOGRAM of no known command");
     freeReplyObject(r);
@@ -197,6 +212,7 @@ static void test_histograms(redisContext *c)
     s = info(c, "latencystats");
     ok(s && !strncmp(s, "# Latencystats\r\n", 16) && has_pct_line(s, "set", "50,99,99.9"),
        "INFO latencystats: p50, p99 and p99.9 of SET in microseconds");
+    ok(has_pct_line(s, "config|get", "50,99,99.9"), "and of CONFIG GET, as config|get");
     free(s);
     is_status(cmd(c, "CONFIG SET latency-tracking-info-percentiles %s", "50 99.99"), "OK",
               "other percentiles");
