@@ -48,6 +48,8 @@ struct lat_hist {
 static struct lat_hist *_Atomic *lat_hists; /* [nworkers * lat_nrows] */
 static int lat_nworkers;
 static size_t lat_nrows; /* cmd_meta_nrows */
+static long lat_row_direct[CMD_COUNT]; /* per cmd_table row: its meta row, or -1 for a
+                                       * command with subcommands (looked up per call) */
 static _Atomic uint64_t lat_gen = 1; /* bumped by CONFIG RESETSTAT */
 
 /* The bucket of 'ns' (1..LAT_MAX_NS). */
@@ -84,6 +86,13 @@ void latency_init(int nworkers)
     lat_nworkers = nworkers;
     lat_nrows = cmd_meta_nrows;
     lat_hists = omk_calloc((size_t)nworkers * lat_nrows + 1, sizeof(*lat_hists));
+    for (int i = 0; i < CMD_COUNT; i++) {
+        const struct cmd_meta *m = cmd_meta_of(&cmd_table[i]);
+        size_t n;
+
+        cmd_meta_subs(m, &n);
+        lat_row_direct[i] = n == 0 ? m - cmd_meta_rows : -1;
+    }
 }
 
 /* Record 'usec' for command row 'row' in worker 'w's histogram. Worker 'w's thread. */
@@ -201,11 +210,12 @@ static void lat_sample_add(enum lat_event ev, int64_t ms)
     long long threshold = atomic_load_explicit(&server.cfg.latency_monitor_threshold,
                                                memory_order_relaxed);
     struct lat_series *ts = &lat.ev[ev];
-    int64_t now = omk_now_us() / 1000000;
+    int64_t now;
     int prev;
 
     if (threshold <= 0 || ms < threshold)
         return;
+    now = omk_now_us() / 1000000;
     if (ms > UINT32_MAX)
         ms = UINT32_MAX;
     omk_mutex_lock(&lat.lock);
@@ -232,13 +242,14 @@ static void lat_sample_add(enum lat_event ev, int64_t ms)
  * subcommand unknown to Redis 7.0, or none run: Redis refuses those before running). */
 static long lat_row_of(struct client *c, const struct cmd_def *d)
 {
-    const struct cmd_meta *m = cmd_meta_of(d), *subs;
+    const struct cmd_meta *m, *subs;
     const char *sub;
     size_t n, plen;
 
+    if (lat_row_direct[d - cmd_table] >= 0)
+        return lat_row_direct[d - cmd_table];
+    m = cmd_meta_of(d);
     subs = cmd_meta_subs(m, &n);
-    if (n == 0)
-        return m - cmd_meta_rows;
     sub = atomic_load_explicit(&c->last_sub, memory_order_relaxed);
     if (!sub)
         return -1;
