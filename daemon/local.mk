@@ -37,7 +37,7 @@ daemon_omenkv_server_LDADD = daemon/libomkdaemon.a store/libomkstore.a index/lib
 
 check_PROGRAMS += tests/unit/test_cfg
 TESTS += tests/unit/test_cfg
-tests_unit_test_cfg_SOURCES = tests/unit/test_cfg.c daemon/cfg.c daemon/log.c
+tests_unit_test_cfg_SOURCES = tests/unit/test_cfg.c daemon/cfg.c daemon/cfg_rewrite.c daemon/log.c
 tests_unit_test_cfg_LDADD = common/libomkcommon.a -lpthread
 
 # Every command's handler is cmd_<name> in daemon/cmd_<group>.c (README "How it is built").
