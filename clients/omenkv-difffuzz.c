@@ -117,6 +117,7 @@ struct df_opts {
     int debug_check;          /* bit 0: DEBUG CHECK on A, bit 1: on B */
     long long check_every;    /* also every N commands (0: only at the end) */
     const char *resp_log;     /* write every command sent to A there, as RESP */
+    const char *notify;       /* --notify: notify-keyspace-events flags, NULL: off */
 };
 
 static struct df_opts opt;
@@ -141,6 +142,8 @@ static void df_usage(void)
             "  --debug-check a|b|ab DEBUG CHECK (omenkv's self-check) on that server at the\n"
             "                       end, and every --check-every commands; an error fails\n"
             "  --check-every N      (default 0: only at the end)\n"
+            "  --notify FLAGS       turn keyspace notifications on (notify-keyspace-events\n"
+            "                       FLAGS) and compare the messages of every step\n"
             "  --resp-log FILE      write every command sent to A's stream connection to FILE\n"
             "                       as RESP (replay a prefix with redis-cli --pipe)\n"
             "  --trace              print every command sent to A (\"N: ...\" for the\n"
@@ -4645,6 +4648,120 @@ static int df_phase_cmd(struct df_cmd *c)
     return 1;
 }
 
+/* ---- keyspace notifications (--notify) ----
+ * With --notify FLAGS both servers get CONFIG SET notify-keyspace-events FLAGS, and each
+ * has a subscriber connection PSUBSCRIBEd to __key*__:*. After each step of the stream,
+ * a PUBLISH on a marker channel the pattern matches goes to both, and the messages each
+ * subscriber got before its marker (channel and message of each pmessage, in order) must
+ * be the same. A step whose SPOP picked differently is re-synced on B alone (SADD, SREM):
+ * its messages are read and dropped, not compared. */
+
+static struct df_conn csub[2] = {{.name = 'a'}, {.name = 'b'}}; /* the subscribers */
+static long long df_nmarks;                                      /* markers published */
+
+/* Connect the subscribers and turn notifications on. 0, or -1 with a message. */
+static int df_notify_start(void)
+{
+    for (int side = 0; side < 2; side++) {
+        struct df_cmd set = {0};
+        struct df_rep *r;
+        redisReply *rr;
+
+        csub[side].addr = side ? opt.b : opt.a;
+        if (df_connect(&csub[side]) < 0)
+            return -1;
+        rr = redisCommand(csub[side].ctx, "PSUBSCRIBE __key*__:*");
+        if (!rr || rr->type != REDIS_REPLY_ARRAY) {
+            fprintf(stderr, "omenkv-difffuzz: PSUBSCRIBE failed on %s\n", csub[side].addr);
+            return -1;
+        }
+        freeReplyObject(rr);
+        df_arg(&set, "CONFIG");
+        df_arg(&set, "SET");
+        df_arg(&set, "notify-keyspace-events");
+        df_arg(&set, "%s", opt.notify);
+        r = df_aux1(side ? &cb : &ca, &set);
+        df_cmd_clear(&set);
+        if (!r || r->type != '+') {
+            fprintf(stderr, "omenkv-difffuzz: CONFIG SET notify-keyspace-events %s failed on "
+                            "%s\n", opt.notify, side ? opt.b : opt.a);
+            df_rep_free(r);
+            return -1;
+        }
+        df_rep_free(r);
+    }
+    return 0;
+}
+
+/* Publish marker 'mark' on side 'side' and read its subscriber's messages up to it into
+ * 'out', one "channel message" per line. 0, or -1 (connection lost or no marker). */
+static int df_notify_collect(int side, const char *mark, struct df_buf *out)
+{
+    struct df_cmd pub = {0};
+    struct df_rep *r;
+
+    df_arg(&pub, "PUBLISH");
+    df_arg(&pub, "%s", mark);
+    df_arg(&pub, "x");
+    r = df_aux1(side ? &cb : &ca, &pub);
+    df_cmd_clear(&pub);
+    if (!r)
+        return -1;
+    df_rep_free(r);
+    for (;;) {
+        redisReply *m = NULL;
+
+        if (redisGetReply(csub[side].ctx, (void **)&m) != REDIS_OK || !m)
+            return -1;
+        if (m->type == REDIS_REPLY_ARRAY && m->elements == 4 &&
+            m->element[2]->type == REDIS_REPLY_STRING && m->element[3]->type == REDIS_REPLY_STRING) {
+            if (!strcmp(m->element[2]->str, mark)) {
+                freeReplyObject(m);
+                return 0;
+            }
+            df_buf_add(out, m->element[2]->str, m->element[2]->len);
+            df_buf_add(out, " ", 1);
+            df_buf_add(out, m->element[3]->str, m->element[3]->len);
+            df_buf_add(out, "\n", 1);
+        }
+        freeReplyObject(m);
+    }
+}
+
+/* After the step that ran 'c': compare the messages both servers published ('compare'
+ * 0: read them and drop them). 0: same; 1: they differ (reported); -1: a connection lost. */
+static int df_notify_check(const struct df_cmd *c, int compare)
+{
+    struct df_buf m[2] = {{0}, {0}};
+    char mark[64];
+    int rc = 0;
+
+    snprintf(mark, sizeof(mark), "__keymark__:%lld", ++df_nmarks);
+    for (int side = 0; side < 2 && rc == 0; side++)
+        if (df_notify_collect(side, mark, &m[side]) < 0)
+            rc = -1;
+    if (rc == 0 && compare &&
+        (m[0].len != m[1].len || (m[0].len && memcmp(m[0].p, m[1].p, m[0].len)))) {
+        df_ndiffs++;
+        printf("DIFFERENCE at command %lld (seed %llu, RESP%d, db %d): keyspace notifications "
+               "differ\n  command: ", df_ncmd, (unsigned long long)opt.seed, df_proto, df_db);
+        {
+            struct df_buf b = {0};
+
+            df_show_cmd(&b, c);
+            printf("%.*s\n", (int)b.len, b.p);
+            free(b.p);
+        }
+        printf("  a (%s):\n%.*s  b (%s):\n%.*s", opt.a, (int)m[0].len, m[0].p ? m[0].p : "",
+               opt.b, (int)m[1].len, m[1].p ? m[1].p : "");
+        fflush(stdout);
+        rc = 1;
+    }
+    free(m[0].p);
+    free(m[1].p);
+    return rc;
+}
+
 /* ---- the run ---- */
 
 /* Run a command given as words on both servers, compared exactly (set-up, FLUSHALL,
@@ -4805,6 +4922,8 @@ int main(int argc, char **argv)
             opt.resp_log = v;
         else if (!strcmp(a, "--check-every"))
             opt.check_every = df_num(a, v);
+        else if (!strcmp(a, "--notify"))
+            opt.notify = v;
         else if (!strcmp(a, "--debug-check"))
             opt.debug_check = (strchr(v, 'a') ? 1 : 0) | (strchr(v, 'b') ? 2 : 0);
         else if (!strcmp(a, "--proto")) {
@@ -4852,7 +4971,8 @@ int main(int argc, char **argv)
     ca.addr = opt.a;
     cb.addr = opt.b;
     if (df_connect(&ca) < 0 || df_connect(&cb) < 0 ||
-        (opt.families & DF_BLOCK && df_blockers_connect() < 0))
+        (opt.families & DF_BLOCK && df_blockers_connect() < 0) ||
+        (opt.notify && df_notify_start() < 0))
         return 2;
     df_rng = opt.seed;
     printf("omenkv-difffuzz: seed %llu, %lld commands, families %s, %s, %d keys in 2 databases, "
@@ -4886,6 +5006,8 @@ int main(int argc, char **argv)
                 df_gen_random(&c);
             }
             rc = df_run(&c);
+            if (rc == 0 && opt.notify) /* an SPOP re-synced on B alone: not compared */
+                rc = df_notify_check(&c, c.kind != DF_RANDOM);
             if (rc == 0 && c.argc == 2 && c.lens[0] == 6 && !strcasecmp(c.argv[0], "SELECT") &&
                 (!strcmp(c.argv[1], "0") || !strcmp(c.argv[1], "1")))
                 df_db = c.argv[1][0] - '0';
@@ -4898,7 +5020,7 @@ int main(int argc, char **argv)
         if (rc > 0) {
             if (df_ndiffs >= opt.max_diffs)
                 break;
-            if (df_reset() != 0) {
+            if (df_reset() != 0 || (opt.notify && df_notify_check(NULL, 0) < 0)) {
                 fatal = 1;
                 break;
             }

@@ -74,6 +74,7 @@
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
 #include "daemon/multi.h"
+#include "daemon/notify.h"
 #include "daemon/pass.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
@@ -382,6 +383,7 @@ static int block_run_served(struct worker *w, struct block *b)
     s.block = b;
     b->kept = 0;
     b->d->proc(&s);
+    notify_command_end();
     if (b->kept) {
         evbuffer_free(s.out);
         return 0;

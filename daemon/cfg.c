@@ -13,6 +13,7 @@
 #include "common/omk_thread.h"
 #include "common/splitargs.h"
 #include "daemon/cfg.h"
+#include "daemon/notify.h"
 #include "daemon/reply.h"
 
 #include <ctype.h>
@@ -37,6 +38,7 @@ enum cfg_type {
     CFG_T_SAVE, /* Redis' save: "" or <seconds> <changes> pairs */
     CFG_T_OBUF, /* struct cfg_obuf_limit[]: client-output-buffer-limit */
     CFG_T_PCTL, /* char *: percentiles 0..100, kept as normalised words ("50 99 99.9") */
+    CFG_T_NOTIFY, /* _Atomic int: notify-keyspace-events, class letters as NOTIFY_* bits */
 };
 
 #define CFG_IMMUTABLE 0x1u /* start-up only: CONFIG SET refuses it */
@@ -101,6 +103,8 @@ struct cfg_row {
       .off = CFG_FIELD(f, struct cfg_obuf_limit[CFG_OBUF_CLASSES]), .def = d }
 #define CFG_PCTL(n, f, d, fl)                                                            \
     { .name = n, .type = CFG_T_PCTL, .flags = fl, .off = CFG_FIELD(f, char *), .def = d }
+#define CFG_NOTIFY(n, f, d, fl)                                                           \
+    { .name = n, .type = CFG_T_NOTIFY, .flags = fl, .off = CFG_FIELD(f, _Atomic int), .def = d }
 #define CFG_IGNORE(n, t, d, reason)                                                      \
     { .name = n, .type = t, .flags = CFG_IGNORED, .def = d, .why = reason }
 
@@ -264,6 +268,8 @@ static const struct cfg_row cfg_table[] = {
     CFG_PCTL("latency-tracking-info-percentiles", latency_percentiles, "50 99 99.9", 0),
     CFG_MEM("hll-sparse-max-bytes", hll_sparse_max_bytes, 0, LLONG_MAX,
             CFG_STR_OF(STORE_HLL_SPARSE_MAX_DEFAULT), 0),
+    /* Keyspace notifications (daemon/notify.c): "" is off. */
+    CFG_NOTIFY("notify-keyspace-events", notify_keyspace_events, "", 0),
 };
 
 #define CFG_NROWS OMK_ARRAY_LEN(cfg_table)
@@ -629,6 +635,63 @@ static int cfg_parse_list(const struct cfg_row *r, int argc, const struct omk_sl
     return 0;
 }
 
+/* notify-keyspace-events' class letters and their bits, in the order CONFIG GET prints
+ * the classes that A does not stand for all together (Redis' order). */
+static const struct {
+    char letter;
+    int bit;
+} cfg_notify_letters[] = {
+    {'g', NOTIFY_GENERIC}, {'$', NOTIFY_STRING}, {'l', NOTIFY_LIST},     {'s', NOTIFY_SET},
+    {'h', NOTIFY_HASH},    {'z', NOTIFY_ZSET},   {'x', NOTIFY_EXPIRED},  {'e', NOTIFY_EVICTED},
+    {'t', NOTIFY_STREAM},  {'d', NOTIFY_MODULE}, {'n', NOTIFY_NEW},      {'K', NOTIFY_KEYSPACE},
+    {'E', NOTIFY_KEYEVENT}, {'m', NOTIFY_KEY_MISS},
+};
+
+/* Parse notify-keyspace-events' letters 'a' into v->num: any mix of the letters above
+ * and A (every class but m and n), in any order and repeated; "" is off. */
+static int cfg_parse_notify(const struct omk_slice *a, struct cfg_val *v, char *msg,
+                            size_t msglen)
+{
+    int flags = 0;
+
+    for (size_t i = 0; i < a->len; i++) {
+        size_t k = 0;
+
+        if (a->p[i] == 'A') {
+            flags |= NOTIFY_ALL;
+            continue;
+        }
+        while (k < OMK_ARRAY_LEN(cfg_notify_letters) && cfg_notify_letters[k].letter != a->p[i])
+            k++;
+        if (k == OMK_ARRAY_LEN(cfg_notify_letters)) {
+            snprintf(msg, msglen, "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+            return -1;
+        }
+        flags |= cfg_notify_letters[k].bit;
+    }
+    v->num = flags;
+    return 0;
+}
+
+/* Write 'flags' as CONFIG GET shows them into 'out' (32 bytes): A when every class A
+ * stands for is on (and then, as Redis prints it, no n), else each class letter; then
+ * K, E and m. */
+static void cfg_render_notify(int flags, char *out)
+{
+    size_t n = 0;
+
+    if ((flags & NOTIFY_ALL) == NOTIFY_ALL)
+        out[n++] = 'A';
+    for (size_t k = 0; k < OMK_ARRAY_LEN(cfg_notify_letters); k++) {
+        int bit = cfg_notify_letters[k].bit;
+        int is_class = !(bit & (NOTIFY_KEYSPACE | NOTIFY_KEYEVENT | NOTIFY_KEY_MISS));
+
+        if ((flags & bit) && !(is_class && (flags & NOTIFY_ALL) == NOTIFY_ALL))
+            out[n++] = cfg_notify_letters[k].letter;
+    }
+    out[n] = '\0';
+}
+
 /* Parse 'argc' arguments 'argv' (borrowed) for row 'r' into '*v' (zeroed by the
  * caller). Single-value types take exactly one argument (callers check). Returns 0,
  * or -1 with Redis' message for the error in 'msg'; '*v' then owns nothing. */
@@ -691,6 +754,8 @@ static int cfg_parse(const struct cfg_row *r, int argc, const struct omk_slice *
         return cfg_parse_obuf(argc, argv, v, msg, msglen);
     case CFG_T_PCTL:
         return cfg_parse_percentiles(argc, argv, v, msg, msglen);
+    case CFG_T_NOTIFY:
+        return cfg_parse_notify(a, v, msg, msglen);
     }
     OMK_ASSERT(!"unknown config type");
     return -1;
@@ -713,6 +778,7 @@ static void cfg_exchange(const struct cfg_row *r, struct server_config *c, struc
     switch (r->type) {
     case CFG_T_INT:
     case CFG_T_ENUM:
+    case CFG_T_NOTIFY:
         v->num = atomic_exchange((_Atomic int *)(void *)field, (int)v->num);
         break;
     case CFG_T_LL:
@@ -767,6 +833,7 @@ static int cfg_equal(const struct cfg_row *r, const struct server_config *c,
     switch (r->type) {
     case CFG_T_INT:
     case CFG_T_ENUM:
+    case CFG_T_NOTIFY:
         return atomic_load((_Atomic const int *)(const void *)field) == v->num;
     case CFG_T_LL:
     case CFG_T_MEM:
@@ -875,6 +942,9 @@ static char *cfg_render(const struct cfg_row *r, const struct server_config *c, 
             *len = at;
             return omk_memdup(buf, at);
         }
+        case CFG_T_NOTIFY:
+            cfg_render_notify(atomic_load((_Atomic const int *)(const void *)field), num);
+            break;
         case CFG_T_SAVE:
             OMK_ASSERT(!"save is only an ignored option");
         }
@@ -1533,6 +1603,13 @@ static void cfg_rewrite_line(const struct cfg_row *r, const struct server_config
         cfg_buf_puts(b, r->name);
         cfg_buf_puts(b, len ? " " : " \"\"");
         cfg_buf_cat(b, text, len);
+        omk_free(text);
+        return;
+    case CFG_T_NOTIFY: /* Redis quotes the class letters: notify-keyspace-events "KEA" */
+        text = cfg_render(r, c, &len);
+        cfg_buf_puts(b, r->name);
+        cfg_buf_puts(b, " ");
+        cfg_buf_catrepr(b, text);
         omk_free(text);
         return;
     default: /* numbers, bools, enums: as CONFIG GET shows them */

@@ -134,6 +134,8 @@ struct server_config {
     _Atomic bool latency_tracking;               /* latency-tracking: per-command histograms */
     char *latency_percentiles;      /* latency-tracking-info-percentiles: words such as
                                      * "50 99 99.9" (each 0..100), "" none; guarded by 'lock' */
+    _Atomic int notify_keyspace_events;          /* notify-keyspace-events: NOTIFY_* bits
+                                                  * (daemon/notify.h), 0 = off */
     /* persistence */
     char *dir;                      /* dir: data directory; start-up */
     _Atomic int appendfsync;        /* appendfsync (enum store_fsync) */

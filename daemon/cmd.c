@@ -19,6 +19,7 @@
 #include "daemon/latency.h"
 #include "daemon/monitor.h"
 #include "daemon/multi.h"
+#include "daemon/notify.h"
 #include "daemon/pubsub.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
@@ -326,6 +327,7 @@ void cmd_call(struct client *c, const struct cmd_def *d)
     atomic_store_explicit(&c->last_cmd_idx, (int)(d - cmd_table), memory_order_relaxed);
     atomic_store_explicit(&c->last_sub, NULL, memory_order_relaxed);
     d->proc(c);
+    notify_command_end(); /* the "new" events the handler left held */
     end_us = omk_mono_us(); /* one reading serves the duration and the client's idle time */
     monitor_feed(c, d); /* after the command, as Redis' call(): SELECT shows its new db */
     worker_stat_add(&st->calls, 1);

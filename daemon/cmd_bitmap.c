@@ -13,6 +13,7 @@
 
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
+#include "daemon/notify.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
 #include "store/store.h"
@@ -87,6 +88,8 @@ static void bm_argerr_reply(struct client *c, enum bm_argerr err, long long miss
 
     cmd_count_lookup(c, rc == STORE_OK);
     if (rc == STORE_NOTFOUND)
+        notify_keymiss(c, c->argv[1]);
+    if (rc == STORE_NOTFOUND)
         reply_int(c, missing);
     else if (rc == STORE_OK && ki.type != STORE_TYPE_STRING)
         reply_err_wrongtype(c);
@@ -123,6 +126,7 @@ void cmd_getbit(struct client *c)
     if (!bm_offset_or_reply(c, &c->argv[2], 0, &off))
         return;
     rc = store_getbit(server.store, c->db, c->argv[1], off, &bit);
+    notify_keymiss_if_missing(c, c->argv[1]);
     cmd_count_lookup(c, rc == STORE_OK || rc == STORE_WRONGTYPE);
     if (rc == STORE_OK || rc == STORE_NOTFOUND)
         reply_int(c, bit);
@@ -134,7 +138,7 @@ void cmd_getbit(struct client *c)
 void cmd_setbit(struct client *c)
 {
     long long bit;
-    uint64_t off;
+    uint64_t off, commits;
     int old = 0, rc;
 
     if (!bm_offset_or_reply(c, &c->argv[2], 0, &off))
@@ -143,7 +147,11 @@ void cmd_setbit(struct client *c)
         reply_error(c, BM_ERR_BIT);
         return;
     }
+    commits = store_thread_commits();
     rc = store_setbit(server.store, c->db, c->argv[1], off, (int)bit, &old);
+    /* The store writes when Redis signals: a new key, a longer value, a changed bit. */
+    if (rc == STORE_OK && store_thread_commits() != commits)
+        notify_event(c, NOTIFY_STRING, "setbit", c->argv[1]);
     if (rc == STORE_OK)
         reply_int(c, old);
     else
@@ -179,6 +187,7 @@ void cmd_bitcount(struct client *c)
         return;
     }
     rc = store_bitcount(server.store, c->db, c->argv[1], &r, &count);
+    notify_keymiss_if_missing(c, c->argv[1]);
     cmd_count_lookup(c, rc == STORE_OK || rc == STORE_WRONGTYPE);
     if (rc == STORE_OK || rc == STORE_NOTFOUND)
         reply_int(c, (long long)count);
@@ -223,6 +232,7 @@ void cmd_bitpos(struct client *c)
         return;
     }
     rc = store_bitpos(server.store, c->db, c->argv[1], (int)bit, &r, &pos);
+    notify_keymiss_if_missing(c, c->argv[1]);
     cmd_count_lookup(c, rc == STORE_OK || rc == STORE_WRONGTYPE);
     if (rc == STORE_OK)
         reply_int(c, pos);
@@ -246,7 +256,8 @@ void cmd_bitop(struct client *c)
                {"not", STORE_BITOP_NOT}};
     size_t n = (size_t)c->argc - 3, found = 0, i = 0;
     uint64_t len = 0;
-    int rc;
+    unsigned char *reads;
+    int rc, existed;
 
     while (i < OMK_ARRAY_LEN(ops) && !bm_word_is(&c->argv[1], ops[i].name))
         i++;
@@ -258,11 +269,20 @@ void cmd_bitop(struct client *c)
         reply_error(c, "ERR BITOP NOT must be called with a single source key.");
         return;
     }
+    /* An empty result deletes the destination: "del" only if there was one. */
+    existed = notify_wanted(NOTIFY_GENERIC) &&
+              store_exists(server.store, c->db, c->argv[2]) == STORE_OK;
+    reads = notify_reads_begin(c, &c->argv[3], n, 1u << STORE_TYPE_STRING);
     rc = store_bitop(server.store, c->db, ops[i].op, c->argv[2], &c->argv[3], n, &len, &found);
+    notify_reads_end(c, &c->argv[3], n, reads); /* the sources, read first */
     if (rc != STORE_OK) {
         bm_reply_rc(c, rc);
         return;
     }
+    if (len > 0)
+        notify_event(c, NOTIFY_STRING, "set", c->argv[2]);
+    else if (existed)
+        notify_event(c, NOTIFY_GENERIC, "del", c->argv[2]);
     for (size_t k = 0; k < n; k++) /* one read lookup per source, as Redis counts them */
         cmd_count_lookup(c, k < found);
     reply_int(c, (long long)len);
@@ -351,6 +371,7 @@ static void cmd_bitfield_generic(struct client *c, int readonly)
     struct store_bf_op *ops = omk_malloc(((size_t)c->argc / 3 + 1) * sizeof(*ops));
     int writes, existed = 0, rc;
     long n = bm_bitfield_parse(c, ops, &writes);
+    uint64_t commits;
 
     if (n < 0) {
         omk_free(ops);
@@ -361,10 +382,22 @@ static void cmd_bitfield_generic(struct client *c, int readonly)
         omk_free(ops);
         return;
     }
+    commits = store_thread_commits();
     rc = store_bitfield(server.store, c->db, c->argv[1], ops, (size_t)n, &existed);
-    if (!writes) /* a read looks the key up for read, which counts */
+    if (!writes) { /* a read looks the key up for read, which counts */
         cmd_count_lookup(c, rc == STORE_WRONGTYPE || (rc == STORE_OK && existed));
+        if (rc == STORE_OK && !existed)
+            notify_keymiss(c, c->argv[1]);
+    }
     if (rc == STORE_OK) {
+        long done = 0;
+
+        /* Redis reports a write not refused by FAIL when the key is new or grew or the
+         * field changed: exactly when the store wrote. */
+        for (long i = 0; i < n; i++)
+            done += ops[i].kind != STORE_BF_GET && !ops[i].failed;
+        if (done > 0 && store_thread_commits() != commits)
+            notify_event(c, NOTIFY_STRING, "setbit", c->argv[1]);
         reply_array_len(c, n);
         for (long i = 0; i < n; i++) {
             if (ops[i].failed)

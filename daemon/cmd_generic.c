@@ -15,6 +15,7 @@
 
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
+#include "daemon/notify.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
 #include "store/store.h"
@@ -31,6 +32,8 @@ void cmd_del(struct client *c)
             reply_err_store(c, rc);
             return;
         }
+        if (rc == STORE_OK)
+            notify_event(c, NOTIFY_GENERIC, "del", c->argv[i]);
         n += rc == STORE_OK;
     }
     reply_int(c, n);
@@ -54,6 +57,8 @@ void cmd_exists(struct client *c)
             reply_err_store(c, rc);
             return;
         }
+        if (rc == STORE_NOTFOUND)
+            notify_keymiss(c, c->argv[i]);
         n += rc == STORE_OK;
     }
     reply_int(c, n);
@@ -231,6 +236,7 @@ void cmd_coll_scan_generic(struct client *c, cmd_coll_scan_fn *scan, int type, i
         /* Redis looks the key up before it reads the options. */
         rc = store_keyinfo(server.store, c->db, c->argv[1], &ki);
         if (rc == STORE_NOTFOUND) {
+            notify_keymiss(c, c->argv[1]);
             reply_deferred_begin(c);
             reply_deferred_pause(c);
             cmd_scan_reply(c, 0, &acc);
@@ -246,6 +252,7 @@ void cmd_coll_scan_generic(struct client *c, cmd_coll_scan_fn *scan, int type, i
     reply_deferred_begin(c);
     rc = scan(server.store, c->db, c->argv[1], cursor, o.pat, o.plen, (size_t)o.count,
               cmd_coll_scan_elem, &acc, &next);
+    notify_keymiss_if_missing(c, c->argv[1]);
     reply_deferred_pause(c);
     if (rc != STORE_OK) {
         reply_deferred_discard(c);
@@ -280,6 +287,8 @@ void cmd_type(struct client *c)
     const char *name;
     int rc = store_type(server.store, c->db, c->argv[1], &name);
 
+    if (rc == STORE_NOTFOUND)
+        notify_keymiss(c, c->argv[1]);
     if (rc == STORE_OK)
         reply_simple(c, name);
     else if (rc == STORE_NOTFOUND)
@@ -298,6 +307,7 @@ static void cmd_ttl_generic(struct client *c, int ms, int absolute)
     int rc = store_ttl(server.store, c->db, c->argv[1], &when);
 
     if (rc == STORE_NOTFOUND) {
+        notify_keymiss(c, c->argv[1]);
         reply_int(c, -2);
     } else if (rc < 0) {
         reply_err_store(c, rc);
@@ -394,6 +404,8 @@ static void cmd_expire_generic(struct client *c, enum expire_unit unit, int rela
         goto invalid;
     when += base;
     rc = store_expire(server.store, c->db, c->argv[1], when, flags);
+    if (rc == STORE_OK) /* a time not after now deleted the key */
+        notify_event(c, NOTIFY_GENERIC, when <= omk_now_ms() ? "del" : "expire", c->argv[1]);
     if (rc < 0)
         reply_err_store(c, rc);
     else
@@ -428,6 +440,8 @@ void cmd_persist(struct client *c)
 {
     int rc = store_persist(server.store, c->db, c->argv[1]);
 
+    if (rc == STORE_OK)
+        notify_event(c, NOTIFY_GENERIC, "persist", c->argv[1]);
     if (rc < 0)
         reply_err_store(c, rc);
     else
@@ -448,6 +462,12 @@ static void cmd_rename_generic(struct client *c, int nx)
 {
     int rc = store_rename(server.store, c->db, c->argv[1], c->argv[2], nx ? STORE_RENAME_NX : 0);
 
+    if (rc == STORE_OK && (c->argv[1].len != c->argv[2].len ||
+                           memcmp(c->argv[1].p, c->argv[2].p, c->argv[1].len) != 0)) {
+        notify_new(c->db, c->argv[2]); /* Redis deletes the destination, then adds it */
+        notify_event(c, NOTIFY_GENERIC, "rename_from", c->argv[1]);
+        notify_event(c, NOTIFY_GENERIC, "rename_to", c->argv[2]);
+    }
     if (rc == STORE_NOTFOUND)
         reply_error(c, "ERR no such key");
     else if (rc < 0)
@@ -516,7 +536,7 @@ static void cmd_reply_done(struct client *c, int rc)
  * 0 if the source is missing or the destination exists without REPLACE. */
 void cmd_copy(struct client *c)
 {
-    int dstdb = c->db, flags = 0;
+    int dstdb = c->db, flags = 0, rc;
 
     for (int i = 3; i < c->argc; i++) {
         const struct omk_slice *a = &c->argv[i];
@@ -536,13 +556,20 @@ void cmd_copy(struct client *c)
         reply_error(c, "ERR source and destination objects are the same");
         return;
     }
-    cmd_reply_done(c, store_copy(server.store, c->db, c->argv[1], dstdb, c->argv[2], flags));
+    rc = store_copy(server.store, c->db, c->argv[1], dstdb, c->argv[2], flags);
+    if (rc == STORE_NOTFOUND)
+        notify_keymiss(c, c->argv[1]);
+    if (rc == STORE_OK) {
+        notify_new(dstdb, c->argv[2]); /* REPLACE too: Redis deletes, then adds */
+        notify_event_db(NOTIFY_GENERIC, "copy_to", dstdb, c->argv[2]);
+    }
+    cmd_reply_done(c, rc);
 }
 
 /* MOVE key db: 1 if moved (value and expiry), 0 if missing here or present there. */
 void cmd_move(struct client *c)
 {
-    int dstdb;
+    int dstdb, rc;
 
     if (!cmd_db_arg_or_reply(c, c->argv[2], &dstdb))
         return;
@@ -550,7 +577,13 @@ void cmd_move(struct client *c)
         reply_error(c, "ERR source and destination objects are the same");
         return;
     }
-    cmd_reply_done(c, store_move(server.store, c->db, c->argv[1], dstdb));
+    rc = store_move(server.store, c->db, c->argv[1], dstdb);
+    if (rc == STORE_OK) {
+        notify_new(dstdb, c->argv[1]);
+        notify_event(c, NOTIFY_GENERIC, "move_from", c->argv[1]);
+        notify_event_db(NOTIFY_GENERIC, "move_to", dstdb, c->argv[1]);
+    }
+    cmd_reply_done(c, rc);
 }
 
 /* splitmix64: spreads a weak seed over the generator's state (its standard seeder). */
@@ -842,7 +875,7 @@ static void cmd_sort_generic(struct client *c, int ro)
     struct store_sort_lookups lk = {0};
     struct omk_slice *pats;
     uint64_t n = 0;
-    int rc;
+    int rc, dst_existed;
 
     if (!cmd_sort_options_or_reply(c, ro, &o, &pats)) {
         omk_free(pats);
@@ -850,7 +883,14 @@ static void cmd_sort_generic(struct client *c, int ro)
     }
     if (!o.store)
         reply_deferred_begin(c);
+    /* An empty result deletes the destination: "del" only if there was one to delete. */
+    dst_existed = o.store && notify_wanted(NOTIFY_GENERIC) &&
+                  store_exists(server.store, c->db, *o.store) == STORE_OK;
     rc = store_sort(server.store, c->db, c->argv[1], &o, cmd_sort_value, c, &n, &lk);
+    if (rc == STORE_OK && o.store && n > 0)
+        notify_event(c, NOTIFY_LIST, "sortstore", *o.store);
+    else if (rc == STORE_OK && o.store && dst_existed)
+        notify_event(c, NOTIFY_GENERIC, "del", *o.store);
     for (uint64_t i = 0; i < lk.hits + lk.misses; i++)
         cmd_count_lookup(c, i < lk.hits);
     if (!o.store && rc == STORE_OK)

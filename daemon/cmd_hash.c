@@ -12,6 +12,7 @@
 
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
+#include "daemon/notify.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
 #include "store/store.h"
@@ -30,6 +31,8 @@ static void cmd_hset_generic(struct client *c, int flags, int reply_ok_status)
     }
     rc = store_hset(server.store, c->db, c->argv[1], &c->argv[2], (size_t)(c->argc - 2) / 2,
                     flags, &added);
+    if (rc == STORE_OK && (!(flags & STORE_HSET_NX) || added > 0))
+        notify_event(c, NOTIFY_HASH, "hset", c->argv[1]);
     if (rc != STORE_OK)
         reply_err_store(c, rc);
     else if (reply_ok_status)
@@ -62,6 +65,7 @@ void cmd_hget(struct client *c)
     struct store_val *v;
     int rc = store_hget(server.store, c->db, c->argv[1], c->argv[2], &v);
 
+    notify_keymiss_if_missing(c, c->argv[1]);
     reply_store_val(c, rc, v);
 }
 
@@ -72,6 +76,7 @@ void cmd_hmget(struct client *c)
     struct store_val **vals = omk_calloc(n, sizeof(*vals));
     int rc = store_hmget(server.store, c->db, c->argv[1], &c->argv[2], n, vals);
 
+    notify_keymiss_if_missing(c, c->argv[1]);
     if (rc != STORE_OK) {
         reply_err_store(c, rc);
     } else {
@@ -93,6 +98,10 @@ void cmd_hdel(struct client *c)
     int rc = store_hdel(server.store, c->db, c->argv[1], &c->argv[2], (size_t)c->argc - 2,
                         &removed);
 
+    if (rc == STORE_OK && removed > 0) {
+        notify_event(c, NOTIFY_HASH, "hdel", c->argv[1]);
+        notify_del_if_gone(c, c->argv[1]);
+    }
     reply_store_int(c, rc, (long long)removed);
 }
 
@@ -102,6 +111,7 @@ void cmd_hlen(struct client *c)
     uint64_t len = 0;
     int rc = store_hlen(server.store, c->db, c->argv[1], &len);
 
+    notify_keymiss_if_missing(c, c->argv[1]);
     reply_store_int(c, rc, (long long)len);
 }
 
@@ -111,6 +121,7 @@ void cmd_hstrlen(struct client *c)
     size_t len = 0;
     int rc = store_hstrlen(server.store, c->db, c->argv[1], c->argv[2], &len);
 
+    notify_keymiss_if_missing(c, c->argv[1]);
     reply_store_int(c, rc, (long long)len);
 }
 
@@ -119,6 +130,7 @@ void cmd_hexists(struct client *c)
 {
     int rc = store_hexists(server.store, c->db, c->argv[1], c->argv[2]);
 
+    notify_keymiss_if_missing(c, c->argv[1]);
     reply_store_bool(c, rc);
 }
 
@@ -155,6 +167,7 @@ static void cmd_hgetall_generic(struct client *c, enum hash_part parts)
 
     reply_deferred_begin(c);
     rc = store_hgetall(server.store, c->db, c->argv[1], cmd_hash_pair, &acc, &n);
+    notify_keymiss_if_missing(c, c->argv[1]);
     if (rc != STORE_OK) {
         reply_deferred_discard(c);
         reply_err_store(c, rc);
@@ -195,6 +208,8 @@ void cmd_hincrby(struct client *c)
         return;
     }
     rc = store_hincrby(server.store, c->db, c->argv[1], c->argv[2], incr, &v);
+    if (rc == STORE_OK)
+        notify_event(c, NOTIFY_HASH, "hincrby", c->argv[1]);
     switch (rc) {
     case STORE_OK: reply_int(c, v); break;
     case STORE_NOTINT: reply_error(c, "ERR hash value is not an integer"); break;
@@ -222,6 +237,8 @@ void cmd_hincrbyfloat(struct client *c)
         return;
     }
     rc = store_hincrbyfloat(server.store, c->db, c->argv[1], c->argv[2], incr, out, &n);
+    if (rc == STORE_OK)
+        notify_event(c, NOTIFY_HASH, "hincrbyfloat", c->argv[1]);
     switch (rc) {
     case STORE_OK: reply_bulk(c, out, n); break;
     case STORE_NOTFLOAT: reply_error(c, "ERR hash value is not a float"); break;
@@ -263,6 +280,7 @@ void cmd_hrandfield(struct client *c)
     reply_deferred_begin(c);
     rc = store_hrandfield(server.store, c->db, c->argv[1], l < 0 ? (uint64_t)-l : (uint64_t)l,
                           l < 0, cmd_random64, cmd_hash_pair, &acc, &n);
+    notify_keymiss_if_missing(c, c->argv[1]);
     if (rc != STORE_OK) {
         reply_deferred_discard(c);
         reply_err_store(c, rc);

@@ -12,6 +12,7 @@
 #include "common/omk.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
+#include "daemon/notify.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
 #include "store/store.h"
@@ -44,18 +45,42 @@ void cmd_pfadd(struct client *c)
     int rc = store_pfadd(server.store, c->db, c->argv[1], &c->argv[2], (size_t)c->argc - 2,
                          cmd_hll_sparse_max(), &changed);
 
+    if (rc == STORE_OK && changed)
+        notify_event(c, NOTIFY_STRING, "pfadd", c->argv[1]);
     if (rc == STORE_OK)
         reply_int(c, changed);
     else
         cmd_hll_reply_err(c, rc);
 }
 
+/* notify_valid_fn: whether string 'key' passes the header checks Redis makes of a
+ * HyperLogLog before it reads one (the magic, a known encoding, a dense one's exact size),
+ * so keyspace misses after one that does not are not reported (Redis stops there). */
+static int cmd_hll_looks_valid(struct client *c, struct omk_slice key)
+{
+    struct store_val *v = NULL;
+    int valid;
+
+    if (store_get(server.store, c->db, key, &v) != STORE_OK)
+        return 1;
+    valid = v->len >= 16 && !memcmp(v->data, "HYLL", 4) &&
+            (((unsigned char)v->data[4] == 1) ||
+             ((unsigned char)v->data[4] == 0 && v->len == 16 + 12288));
+    store_val_release(v);
+    return valid;
+}
+
 /* PFCOUNT key [key ...] */
 void cmd_pfcount(struct client *c)
 {
     uint64_t card = 0;
+    unsigned char *reads = notify_reads_begin_valid(c, &c->argv[1], (size_t)c->argc - 1,
+                                                    1u << STORE_TYPE_STRING, cmd_hll_looks_valid);
     int rc = store_pfcount(server.store, c->db, &c->argv[1], (size_t)c->argc - 1, &card);
 
+    if (rc == STORE_HLL_CORRUPT)
+        notify_reads_stop_at_first(reads, (size_t)c->argc - 1);
+    notify_reads_end(c, &c->argv[1], (size_t)c->argc - 1, reads);
     if (rc == STORE_OK)
         reply_int(c, (long long)card);
     else
@@ -65,9 +90,16 @@ void cmd_pfcount(struct client *c)
 /* PFMERGE destkey [sourcekey ...] */
 void cmd_pfmerge(struct client *c)
 {
+    unsigned char *reads = notify_reads_begin_valid(c, &c->argv[1], (size_t)c->argc - 1,
+                                                    1u << STORE_TYPE_STRING, cmd_hll_looks_valid);
     int rc = store_pfmerge(server.store, c->db, &c->argv[1], (size_t)c->argc - 1,
                            cmd_hll_sparse_max());
 
+    if (rc == STORE_HLL_CORRUPT)
+        notify_reads_stop_at_first(reads, (size_t)c->argc - 1);
+    notify_reads_end(c, &c->argv[1], (size_t)c->argc - 1, reads); /* every key is read */
+    if (rc == STORE_OK) /* Redis names a merge's event pfadd too */
+        notify_event(c, NOTIFY_STRING, "pfadd", c->argv[1]);
     if (rc == STORE_OK)
         reply_ok(c);
     else

@@ -13,6 +13,7 @@
 #include "daemon/blocking.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
+#include "daemon/notify.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
 #include "store/store.h"
@@ -69,10 +70,12 @@ static int cmd_list_bad_index_reply(struct client *c, const char *missing)
     int rc = store_keyinfo(server.store, c->db, c->argv[1], &ki);
 
     if (rc == STORE_NOTFOUND) {
-        if (missing)
+        if (missing) {
             reply_error(c, missing);
-        else
+        } else { /* LINDEX reads it (LSET writes) */
+            notify_keymiss(c, c->argv[1]);
             reply_null(c);
+        }
         return 0;
     }
     if (rc == STORE_OK && ki.type != STORE_TYPE_LIST)
@@ -103,6 +106,26 @@ static int cmd_list_elem(void *arg, struct omk_slice elem)
 
 /* ---- Pushes ---- */
 
+/* Report a pop of 'n' elements from 'end' of list 'key' (none: nothing), and its
+ * deletion if that emptied it, as Redis does. */
+static void cmd_list_notify_pop(struct client *c, struct omk_slice key, enum store_end end,
+                                size_t n)
+{
+    if (n == 0)
+        return;
+    notify_event(c, NOTIFY_LIST, end == STORE_LEFT ? "lpop" : "rpop", key);
+    notify_del_if_gone(c, key);
+}
+
+/* Report a move from 'from' of 'src' to 'to' of 'dst', in Redis' order: the push, the
+ * pop, the deletion of an emptied source. */
+static void cmd_list_notify_move(struct client *c, struct omk_slice src, struct omk_slice dst,
+                                 enum store_end from, enum store_end to)
+{
+    notify_event(c, NOTIFY_LIST, to == STORE_LEFT ? "lpush" : "rpush", dst);
+    cmd_list_notify_pop(c, src, from, 1);
+}
+
 /* LPUSH / RPUSH / LPUSHX / RPUSHX key element [element ...]: push each element in turn
  * at 'end' (STORE_PUSH_X: only onto an existing list); the length after (0 when an X
  * form found no list). */
@@ -112,6 +135,8 @@ static void cmd_push_generic(struct client *c, enum store_end end, int flags)
     int rc = store_lpush(server.store, c->db, c->argv[1], end, &c->argv[2], (size_t)c->argc - 2,
                          flags, &len);
 
+    if (rc == STORE_OK && len > 0)
+        notify_event(c, NOTIFY_LIST, end == STORE_LEFT ? "lpush" : "rpush", c->argv[1]);
     cmd_list_reply_int(c, rc, (long long)len);
 }
 
@@ -167,6 +192,8 @@ static void cmd_pop_generic(struct client *c, enum store_end end)
     }
     reply_deferred_begin(c);
     rc = store_lpop(server.store, c->db, c->argv[1], end, (uint64_t)count, cmd_list_elem, c, &n);
+    if (rc == STORE_OK)
+        cmd_list_notify_pop(c, c->argv[1], end, n);
     if (rc != STORE_OK) {
         reply_deferred_discard(c);
         reply_err_store(c, rc);
@@ -230,6 +257,8 @@ void cmd_lmpop(struct client *c)
     reply_deferred_begin(c);
     rc = store_lmpop(server.store, c->db, &c->argv[2], (size_t)numkeys, end, (uint64_t)count,
                      cmd_list_elem, c, &which, &n);
+    if (rc == STORE_OK)
+        cmd_list_notify_pop(c, c->argv[2 + which], end, n);
     if (rc == STORE_NOTFOUND) {
         reply_deferred_discard(c);
         reply_null_array(c);
@@ -254,6 +283,7 @@ void cmd_llen(struct client *c)
     uint64_t len = 0;
     int rc = store_llen(server.store, c->db, c->argv[1], &len);
 
+    notify_keymiss_if_missing(c, c->argv[1]);
     cmd_count_lookup(c, rc == STORE_WRONGTYPE || (rc == STORE_OK && len > 0));
     reply_store_int(c, rc, (long long)len);
 }
@@ -271,6 +301,7 @@ void cmd_lindex(struct client *c)
         return;
     }
     rc = store_lindex(server.store, c->db, c->argv[1], index, &v);
+    notify_keymiss_if_missing(c, c->argv[1]);
     cmd_count_lookup(c, rc == STORE_NOTFOUND ? cmd_list_exists(c, c->argv[1])
                                                   : rc == STORE_OK || rc == STORE_WRONGTYPE);
     reply_store_val(c, rc, v);
@@ -289,6 +320,7 @@ void cmd_lrange(struct client *c)
         return;
     reply_deferred_begin(c);
     rc = store_lrange(server.store, c->db, c->argv[1], start, stop, cmd_list_elem, c, &n);
+    notify_keymiss_if_missing(c, c->argv[1]);
     if (rc != STORE_OK) {
         reply_deferred_discard(c);
         reply_err_store(c, rc);
@@ -367,6 +399,7 @@ void cmd_lpos(struct client *c)
     rc = store_lpos(server.store, c->db, c->argv[1], c->argv[2], rank,
                     acc.with_count ? (uint64_t)count : 1, (uint64_t)maxlen, cmd_lpos_match, &acc,
                     &n);
+    notify_keymiss_if_missing(c, c->argv[1]);
     cmd_count_lookup(c, rc == STORE_WRONGTYPE || (rc == STORE_OK && n > 0) ||
                                  (rc == STORE_OK && cmd_list_exists(c, c->argv[1])));
     if (rc != STORE_OK) {
@@ -396,6 +429,8 @@ void cmd_lset(struct client *c)
         return;
     }
     rc = store_lset(server.store, c->db, c->argv[1], index, c->argv[3]);
+    if (rc == STORE_OK)
+        notify_event(c, NOTIFY_LIST, "lset", c->argv[1]);
     switch (rc) {
     case STORE_OK:
         reply_ok(c);
@@ -428,6 +463,8 @@ void cmd_linsert(struct client *c)
         return;
     }
     rc = store_linsert(server.store, c->db, c->argv[1], after, c->argv[3], c->argv[4], &len);
+    if (rc == STORE_OK && len > 0)
+        notify_event(c, NOTIFY_LIST, "linsert", c->argv[1]);
     cmd_list_reply_int(c, rc, (long long)len);
 }
 
@@ -446,6 +483,10 @@ void cmd_lrem(struct client *c)
     if (count == LLONG_MIN)
         count = -LLONG_MAX;
     rc = store_lrem(server.store, c->db, c->argv[1], count, c->argv[3], &removed);
+    if (rc == STORE_OK && removed > 0) {
+        notify_event(c, NOTIFY_LIST, "lrem", c->argv[1]);
+        notify_del_if_gone(c, c->argv[1]);
+    }
     reply_store_int(c, rc, (long long)removed);
 }
 
@@ -454,11 +495,18 @@ void cmd_lrem(struct client *c)
 void cmd_ltrim(struct client *c)
 {
     long long start, stop;
-    int rc;
+    int rc, existed;
 
     if (!cmd_list_long_or_reply(c, 2, &start) || !cmd_list_long_or_reply(c, 3, &stop))
         return;
+    /* Redis reports ltrim on every list, trimmed or not; a missing key does nothing. */
+    existed = notify_wanted(NOTIFY_LIST | NOTIFY_GENERIC) &&
+              store_exists(server.store, c->db, c->argv[1]) == STORE_OK;
     rc = store_ltrim(server.store, c->db, c->argv[1], start, stop);
+    if (rc == STORE_OK && existed) {
+        notify_event(c, NOTIFY_LIST, "ltrim", c->argv[1]);
+        notify_del_if_gone(c, c->argv[1]);
+    }
     if (rc == STORE_OK)
         reply_ok(c);
     else
@@ -474,6 +522,8 @@ static void cmd_lmove_generic(struct client *c, enum store_end from, enum store_
     struct store_val *v = NULL;
     int rc = store_lmove(server.store, c->db, c->argv[1], c->argv[2], from, to, &v);
 
+    if (rc == STORE_OK)
+        cmd_list_notify_move(c, c->argv[1], c->argv[2], from, to);
     if (rc == STORE_TOOBIG)
         reply_error(c, LIST_ERR_FULL);
     else
@@ -516,6 +566,8 @@ static void cmd_bpop_generic(struct client *c, enum store_end end)
     reply_deferred_begin(c);
     rc = store_lmpop(server.store, c->db, bp.keys, bp.nkeys, end, 1, cmd_list_elem, c, &which,
                      &n);
+    if (rc == STORE_OK)
+        cmd_list_notify_pop(c, bp.keys[which], end, n);
     if (rc != STORE_OK) {
         reply_deferred_discard(c);
         blocking_end(c, &bp, rc, BLOCKING_NULL_ARRAY);
@@ -553,6 +605,7 @@ static void cmd_bmove_generic(struct client *c, enum store_end from, enum store_
         return;
     rc = store_lmove(server.store, c->db, bp.keys[0], c->argv[2], from, to, &v);
     if (rc == STORE_OK) {
+        cmd_list_notify_move(c, bp.keys[0], c->argv[2], from, to);
         reply_bulk_val(c, v);
         return;
     }
@@ -617,6 +670,8 @@ void cmd_blmpop(struct client *c)
     reply_deferred_begin(c);
     rc = store_lmpop(server.store, c->db, bp.keys, bp.nkeys, end, count ? (uint64_t)count : 1,
                      cmd_list_elem, c, &which, &n);
+    if (rc == STORE_OK)
+        cmd_list_notify_pop(c, bp.keys[which], end, n);
     if (rc != STORE_OK) {
         reply_deferred_discard(c);
         blocking_end(c, &bp, rc, BLOCKING_NULL_ARRAY);

@@ -9,9 +9,11 @@
 #include "config.h"
 
 #include <limits.h>
+#include <string.h>
 
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
+#include "daemon/notify.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
 #include "store/store.h"
@@ -23,6 +25,8 @@ void cmd_sadd(struct client *c)
     int rc = store_sadd(server.store, c->db, c->argv[1], &c->argv[2], (size_t)c->argc - 2,
                         &added);
 
+    if (rc == STORE_OK && added > 0)
+        notify_event(c, NOTIFY_SET, "sadd", c->argv[1]);
     reply_store_int(c, rc, (long long)added);
 }
 
@@ -33,6 +37,10 @@ void cmd_srem(struct client *c)
     int rc = store_srem(server.store, c->db, c->argv[1], &c->argv[2], (size_t)c->argc - 2,
                         &removed);
 
+    if (rc == STORE_OK && removed > 0) {
+        notify_event(c, NOTIFY_SET, "srem", c->argv[1]);
+        notify_del_if_gone(c, c->argv[1]);
+    }
     reply_store_int(c, rc, (long long)removed);
 }
 
@@ -42,6 +50,7 @@ void cmd_scard(struct client *c)
     uint64_t card = 0;
     int rc = store_scard(server.store, c->db, c->argv[1], &card);
 
+    notify_keymiss_if_missing(c, c->argv[1]);
     reply_store_int(c, rc, (long long)card);
 }
 
@@ -50,6 +59,7 @@ void cmd_sismember(struct client *c)
 {
     int rc = store_sismember(server.store, c->db, c->argv[1], c->argv[2]);
 
+    notify_keymiss_if_missing(c, c->argv[1]);
     reply_store_bool(c, rc);
 }
 
@@ -60,6 +70,7 @@ void cmd_smismember(struct client *c)
     unsigned char *in = omk_malloc(n);
     int rc = store_smismember(server.store, c->db, c->argv[1], &c->argv[2], n, in);
 
+    notify_keymiss_if_missing(c, c->argv[1]);
     if (rc != STORE_OK) {
         reply_err_store(c, rc);
     } else {
@@ -107,6 +118,7 @@ void cmd_smembers(struct client *c)
 
     reply_deferred_begin(c);
     rc = store_smembers(server.store, c->db, c->argv[1], cmd_set_member, c, &n);
+    notify_keymiss_if_missing(c, c->argv[1]);
     cmd_set_reply_members(c, rc, n, SET_REPLY_SET);
 }
 
@@ -128,6 +140,7 @@ void cmd_srandmember(struct client *c)
     reply_deferred_begin(c);
     rc = store_srandmember(server.store, c->db, c->argv[1], l < 0 ? (uint64_t)-l : (uint64_t)l,
                            l < 0, cmd_random64, cmd_set_member, c, &n);
+    notify_keymiss_if_missing(c, c->argv[1]);
     cmd_set_reply_members(c, rc, n, c->argc == 3 ? SET_REPLY_ARRAY : SET_REPLY_ONE);
 }
 
@@ -150,26 +163,45 @@ void cmd_spop(struct client *c)
     reply_deferred_begin(c);
     rc = store_spop(server.store, c->db, c->argv[1], (uint64_t)count, cmd_random64,
                     cmd_set_member, c, &n);
+    if (rc == STORE_OK && n > 0) {
+        notify_event(c, NOTIFY_SET, "spop", c->argv[1]);
+        notify_del_if_gone(c, c->argv[1]);
+    }
     cmd_set_reply_members(c, rc, n, c->argc == 3 ? SET_REPLY_SET : SET_REPLY_ONE);
 }
 
 /* SMOVE source destination member: 1 if moved, 0 if 'source' does not hold it. */
 void cmd_smove(struct client *c)
 {
+    int same = c->argv[1].len == c->argv[2].len &&
+               !memcmp(c->argv[1].p, c->argv[2].p, c->argv[1].len);
+    /* Redis reports sadd only when the destination did not hold the member already. */
+    int had = !same && notify_wanted(NOTIFY_SET) &&
+              store_sismember(server.store, c->db, c->argv[2], c->argv[3]) == STORE_OK;
     int rc = store_smove(server.store, c->db, c->argv[1], c->argv[2], c->argv[3]);
 
+    if (rc == STORE_OK && !same) {
+        notify_event(c, NOTIFY_SET, "srem", c->argv[1]);
+        notify_del_if_gone(c, c->argv[1]);
+        if (!had)
+            notify_event(c, NOTIFY_SET, "sadd", c->argv[2]);
+    }
     reply_store_bool(c, rc);
 }
+
+#define SET_TYPES (1u << STORE_TYPE_SET) /* what the set operations read */
 
 /* SINTER, SUNION, SDIFF key [key ...]: the members of the result, as a set. */
 static void cmd_setop_generic(struct client *c, enum store_setop op)
 {
     uint64_t card = 0;
+    unsigned char *reads = notify_reads_begin(c, &c->argv[1], (size_t)c->argc - 1, SET_TYPES);
     int rc;
 
     reply_deferred_begin(c);
     rc = store_setop(server.store, c->db, op, &c->argv[1], (size_t)c->argc - 1, 0,
                      cmd_set_member, c, &card);
+    notify_reads_end(c, &c->argv[1], (size_t)c->argc - 1, reads);
     cmd_set_reply_members(c, rc, card, SET_REPLY_SET);
 }
 
@@ -177,10 +209,24 @@ static void cmd_setop_generic(struct client *c, enum store_setop op)
  * stored at 'destination' (which is deleted when it is empty). */
 static void cmd_setop_store_generic(struct client *c, enum store_setop op)
 {
+    static const char *const events[] = {
+        [STORE_SETOP_INTER] = "sinterstore",
+        [STORE_SETOP_UNION] = "sunionstore",
+        [STORE_SETOP_DIFF] = "sdiffstore",
+    };
     uint64_t card = 0;
+    /* An empty result deletes the destination: "del" only if there was one. */
+    int existed = notify_wanted(NOTIFY_GENERIC) &&
+                  store_exists(server.store, c->db, c->argv[1]) == STORE_OK;
+    unsigned char *reads = notify_reads_begin(c, &c->argv[2], (size_t)c->argc - 2, SET_TYPES);
     int rc = store_setop_store(server.store, c->db, op, c->argv[1], &c->argv[2],
                                (size_t)c->argc - 2, &card);
 
+    notify_reads_end(c, &c->argv[2], (size_t)c->argc - 2, reads); /* the sources, read first */
+    if (rc == STORE_OK && card > 0)
+        notify_event(c, NOTIFY_SET, events[op], c->argv[1]);
+    else if (rc == STORE_OK && existed)
+        notify_event(c, NOTIFY_GENERIC, "del", c->argv[1]);
     reply_store_int(c, rc, (long long)card);
 }
 
@@ -221,6 +267,7 @@ void cmd_sintercard(struct client *c)
 {
     long long numkeys, limit = 0;
     uint64_t card = 0;
+    unsigned char *reads;
     int rc;
 
     if (!cmd_range_arg_or_reply(c, c->argv[1], 1, LLONG_MAX, "numkeys should be greater than 0",
@@ -240,8 +287,10 @@ void cmd_sintercard(struct client *c)
             return;
         }
     }
+    reads = notify_reads_begin(c, &c->argv[2], (size_t)numkeys, SET_TYPES);
     rc = store_setop(server.store, c->db, STORE_SETOP_INTER, &c->argv[2], (size_t)numkeys,
                      (uint64_t)limit, NULL, NULL, &card);
+    notify_reads_end(c, &c->argv[2], (size_t)numkeys, reads);
     reply_store_int(c, rc, (long long)card);
 }
 

@@ -20,6 +20,7 @@
 #include "daemon/blocking.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
+#include "daemon/notify.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
 #include "store/store.h"
@@ -221,6 +222,36 @@ static void cmd_zset_reply_members(const struct zset_acc *acc, int rc, uint64_t 
 
 /* ---- ZADD ZINCRBY ZREM ZCARD ZSCORE ZMSCORE ZRANK ZREVRANK ------------------------- */
 
+/* Report 'n' members popped from sorted set 'key' at 'end' (none: nothing), and its
+ * deletion if that emptied it, as Redis does. */
+static void zset_notify_pop(struct client *c, struct omk_slice key, enum store_end end, size_t n)
+{
+    if (n == 0)
+        return;
+    notify_event(c, NOTIFY_ZSET, end == STORE_LEFT ? "zpopmin" : "zpopmax", key);
+    notify_del_if_gone(c, key);
+}
+
+/* Report the result stored at 'dst' by a STORE form ('event'): the event when it has
+ * members, else "del" if the destination existed ('existed') and is now gone. */
+static void zset_notify_store(struct client *c, struct omk_slice dst, const char *event,
+                              uint64_t card, int existed)
+{
+    if (card > 0)
+        notify_event(c, NOTIFY_ZSET, event, dst);
+    else if (existed)
+        notify_event(c, NOTIFY_GENERIC, "del", dst);
+}
+
+/* What ZUNION, ZINTER, ZDIFF and their STORE forms read: sorted sets and sets. */
+#define ZSET_READ_TYPES ((1u << STORE_TYPE_ZSET) | (1u << STORE_TYPE_SET))
+
+/* Whether 'dst' exists now, when a STORE form's "del" may need it (notifications on). */
+static int zset_dst_exists(struct client *c, struct omk_slice dst)
+{
+    return notify_wanted(NOTIFY_GENERIC) && store_exists(server.store, c->db, dst) == STORE_OK;
+}
+
 /* ZADD key [NX|XX] [GT|LT] [CH] [INCR] score member [score member ...], and ZINCRBY
  * ('flags' STORE_ZADD_INCR), which Redis parses the same way. Checks as Redis: the
  * options (any order, any case) up to the first word that is none, an even, non-zero
@@ -278,6 +309,8 @@ static void cmd_zadd_generic(struct client *c, int flags)
     }
     rc = store_zadd(server.store, c->db, c->argv[1], scores, members, n, flags, &added, &changed,
                     &out);
+    if (rc == STORE_OK && (added > 0 || changed > 0))
+        notify_event(c, NOTIFY_ZSET, (flags & STORE_ZADD_INCR) ? "zincr" : "zadd", c->argv[1]);
     if (!(flags & STORE_ZADD_INCR))
         reply_store_int(c, rc, (long long)(ch ? added + changed : added));
     else if (rc == STORE_OK)
@@ -311,6 +344,10 @@ void cmd_zrem(struct client *c)
     int rc = store_zrem(server.store, c->db, c->argv[1], &c->argv[2], (size_t)c->argc - 2,
                         &removed);
 
+    if (rc == STORE_OK && removed > 0) {
+        notify_event(c, NOTIFY_ZSET, "zrem", c->argv[1]);
+        notify_del_if_gone(c, c->argv[1]);
+    }
     reply_store_int(c, rc, (long long)removed);
 }
 
@@ -320,6 +357,7 @@ void cmd_zcard(struct client *c)
     uint64_t card = 0;
     int rc = store_zcard(server.store, c->db, c->argv[1], &card);
 
+    notify_keymiss_if_missing(c, c->argv[1]);
     reply_store_int(c, rc, (long long)card);
 }
 
@@ -329,6 +367,7 @@ void cmd_zscore(struct client *c)
     double score = 0;
     int rc = store_zscore(server.store, c->db, c->argv[1], c->argv[2], &score);
 
+    notify_keymiss_if_missing(c, c->argv[1]);
     if (rc == STORE_OK)
         reply_double(c, score);
     else if (rc == STORE_NOTFOUND)
@@ -345,6 +384,7 @@ void cmd_zmscore(struct client *c)
     unsigned char *found = omk_malloc(n);
     int rc = store_zmscore(server.store, c->db, c->argv[1], &c->argv[2], n, scores, found);
 
+    notify_keymiss_if_missing(c, c->argv[1]);
     if (rc != STORE_OK) {
         reply_err_store(c, rc);
     } else {
@@ -366,6 +406,7 @@ static void cmd_zrank_generic(struct client *c, int rev)
     uint64_t rank = 0;
     int rc = store_zrank(server.store, c->db, c->argv[1], c->argv[2], rev, &rank);
 
+    notify_keymiss_if_missing(c, c->argv[1]);
     if (rc == STORE_OK)
         reply_int(c, (long long)rank);
     else if (rc == STORE_NOTFOUND)
@@ -461,13 +502,20 @@ static void cmd_zrange_generic(struct client *c, int src, int store, enum zset_b
         r.limit = offset < 0 ? 0 : limit < 0 ? -1 : limit;
     }
     if (store) {
+        int existed = zset_dst_exists(c, c->argv[1]);
+        unsigned char *reads = notify_reads_begin(c, &c->argv[src], 1, 1u << STORE_TYPE_ZSET);
+
         rc = store_zrangestore(server.store, c->db, c->argv[1], c->argv[src], &r, &card);
+        notify_reads_end(c, &c->argv[src], 1, reads); /* the source, read first */
+        if (rc == STORE_OK)
+            zset_notify_store(c, c->argv[1], "zrangestore", card, existed);
         reply_store_int(c, rc, (long long)card);
         return;
     }
     acc.nested = acc.withscores && c->proto >= 3;
     reply_deferred_begin(c);
     rc = store_zrange(server.store, c->db, c->argv[src], &r, cmd_zset_member, &acc, &n);
+    notify_keymiss_if_missing(c, c->argv[src]);
     cmd_zset_reply_members(&acc, rc, n);
 }
 
@@ -529,6 +577,7 @@ void cmd_zcount(struct client *c)
         return;
     }
     rc = store_zcount(server.store, c->db, c->argv[1], &r, &n);
+    notify_keymiss_if_missing(c, c->argv[1]);
     reply_store_int(c, rc, (long long)n);
 }
 
@@ -545,6 +594,7 @@ void cmd_zlexcount(struct client *c)
         return;
     }
     rc = store_zcount(server.store, c->db, c->argv[1], &r, &n);
+    notify_keymiss_if_missing(c, c->argv[1]);
     reply_store_int(c, rc, (long long)n);
 }
 
@@ -554,6 +604,10 @@ static void cmd_zremrange_reply(struct client *c, const struct store_zrange *r)
     uint64_t removed = 0;
     int rc = store_zremrange(server.store, c->db, c->argv[1], r, &removed);
 
+    if (rc == STORE_OK && removed > 0) { /* the event is the command's name */
+        notify_event(c, NOTIFY_ZSET, cmd_current_name(c), c->argv[1]);
+        notify_del_if_gone(c, c->argv[1]);
+    }
     reply_store_int(c, rc, (long long)removed);
 }
 
@@ -614,6 +668,8 @@ static void cmd_zpop_generic(struct client *c, enum store_end end)
     reply_deferred_begin(c);
     rc = store_zpop(server.store, c->db, c->argv[1], end, count == -1 ? 1 : (uint64_t)count,
                     cmd_zset_member, &acc, &n);
+    if (rc == STORE_OK)
+        zset_notify_pop(c, c->argv[1], end, n);
     cmd_zset_reply_members(&acc, rc, n);
 }
 
@@ -668,6 +724,8 @@ void cmd_zmpop(struct client *c)
     reply_deferred_begin(c);
     rc = store_zmpop(server.store, c->db, &c->argv[2], (size_t)numkeys, end,
                      count == -1 ? 1 : (uint64_t)count, cmd_zset_member, &acc, &which, &n);
+    if (rc == STORE_OK)
+        zset_notify_pop(c, c->argv[2 + which], end, n);
     if (rc == STORE_NOTFOUND) {
         reply_deferred_discard(c);
         reply_null_array(c);
@@ -714,6 +772,7 @@ void cmd_zrandmember(struct client *c)
     reply_deferred_begin(c);
     rc = store_zrandmember(server.store, c->db, c->argv[1], l < 0 ? (uint64_t)-l : (uint64_t)l,
                            l < 0, cmd_random64, cmd_zset_member, &acc, &n);
+    notify_keymiss_if_missing(c, c->argv[1]);
     if (rc == STORE_OK && c->argc == 2) {
         if (n == 0) {
             reply_deferred_discard(c);
@@ -738,8 +797,10 @@ static void cmd_zsetop_reply_bad_option(struct client *c, const struct omk_slice
         struct store_keyinfo ki;
         int rc = store_keyinfo(server.store, c->db, keys[i], &ki);
 
-        if (rc == STORE_NOTFOUND)
+        if (rc == STORE_NOTFOUND) {
+            notify_keymiss(c, keys[i]); /* Redis reads the keys before the options */
             continue;
+        }
         if (rc != STORE_OK) {
             reply_err_store(c, rc);
             return;
@@ -831,18 +892,35 @@ static void cmd_zsetop_generic(struct client *c, const struct omk_slice *dst, in
     if (bad) {
         cmd_zsetop_reply_bad_option(c, keys, (size_t)setnum, err);
     } else if (dst) {
+        static const char *const events[] = {
+            [STORE_SETOP_INTER] = "zinterstore",
+            [STORE_SETOP_UNION] = "zunionstore",
+            [STORE_SETOP_DIFF] = "zdiffstore",
+        };
+        int existed = zset_dst_exists(c, *dst);
+        unsigned char *reads = notify_reads_begin(c, keys, (size_t)setnum, ZSET_READ_TYPES);
+
         rc = store_zsetop_store(server.store, c->db, op, *dst, keys, (size_t)setnum, weights, agg,
                                 &card);
+        notify_reads_end(c, keys, (size_t)setnum, reads); /* the sources, read first */
+        if (rc == STORE_OK)
+            zset_notify_store(c, *dst, events[op], card, existed);
         reply_store_int(c, rc, (long long)card);
     } else if (card_only) {
+        unsigned char *reads = notify_reads_begin(c, keys, (size_t)setnum, ZSET_READ_TYPES);
+
         rc = store_zsetop(server.store, c->db, op, keys, (size_t)setnum, NULL, agg, (uint64_t)limit,
                           NULL, NULL, &card);
+        notify_reads_end(c, keys, (size_t)setnum, reads);
         reply_store_int(c, rc, (long long)card);
     } else {
+        unsigned char *reads = notify_reads_begin(c, keys, (size_t)setnum, ZSET_READ_TYPES);
+
         acc.nested = acc.withscores && c->proto >= 3;
         reply_deferred_begin(c);
         rc = store_zsetop(server.store, c->db, op, keys, (size_t)setnum, weights, agg, 0,
                           cmd_zset_member, &acc, &card);
+        notify_reads_end(c, keys, (size_t)setnum, reads);
         cmd_zset_reply_members(&acc, rc, card);
     }
     omk_free(weights);
@@ -964,6 +1042,8 @@ static void cmd_bzpop_generic(struct client *c, enum store_end end)
     reply_deferred_begin(c);
     rc = store_zmpop(server.store, c->db, bp.keys, bp.nkeys, end, 1, cmd_zset_member, &acc, &which,
                      &n);
+    if (rc == STORE_OK)
+        zset_notify_pop(c, bp.keys[which], end, n);
     if (rc != STORE_OK) {
         reply_deferred_discard(c);
         blocking_end(c, &bp, rc, BLOCKING_NULL_ARRAY);
@@ -1028,6 +1108,8 @@ void cmd_bzmpop(struct client *c)
     reply_deferred_begin(c);
     rc = store_zmpop(server.store, c->db, bp.keys, bp.nkeys, end, count ? (uint64_t)count : 1,
                      cmd_zset_member, &acc, &which, &n);
+    if (rc == STORE_OK)
+        zset_notify_pop(c, bp.keys[which], end, n);
     if (rc != STORE_OK) {
         reply_deferred_discard(c);
         blocking_end(c, &bp, rc, BLOCKING_NULL_ARRAY);

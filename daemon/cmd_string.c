@@ -13,6 +13,7 @@
 
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
+#include "daemon/notify.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
 #include "store/store.h"
@@ -55,6 +56,8 @@ void cmd_get(struct client *c)
                  : store_get(server.store, c->db, c->argv[1], &v);
 
     cmd_count_lookup(c, cmd_found(rc));
+    if (rc == STORE_NOTFOUND)
+        notify_keymiss(c, c->argv[1]);
     if (r)
         conn_stream_start(c, r);
     else
@@ -210,6 +213,15 @@ static void cmd_set_generic(struct client *c, struct omk_slice val, int flags, i
     }
     if (flags & CMD_SET_GET) {
         cmd_count_lookup(c, old != NULL);
+        if (!old)
+            notify_keymiss(c, c->argv[1]); /* Redis' GET looks first */
+    }
+    if (rc == STORE_OK) {
+        notify_event(c, NOTIFY_STRING, "set", c->argv[1]);
+        if (expire_ms != 0)
+            notify_event(c, NOTIFY_GENERIC, "expire", c->argv[1]);
+    }
+    if (flags & CMD_SET_GET) {
         if (old)
             reply_bulk_val(c, old);
         else
@@ -275,6 +287,8 @@ void cmd_mget(struct client *c)
         int rc = store_get(server.store, c->db, c->argv[i], &v);
 
         cmd_count_lookup(c, cmd_found(rc));
+        if (rc == STORE_NOTFOUND)
+            notify_keymiss(c, c->argv[i]);
         if (rc == STORE_OK)
             reply_bulk_val(c, v);
         else
@@ -292,10 +306,13 @@ void cmd_mset(struct client *c)
         return;
     }
     rc = store_mset(server.store, c->db, &c->argv[1], (size_t)(c->argc - 1) / 2);
-    if (rc < 0)
+    if (rc < 0) {
         reply_err_store(c, rc);
-    else
-        reply_ok(c);
+        return;
+    }
+    for (int i = 1; i < c->argc; i += 2)
+        notify_event(c, NOTIFY_STRING, "set", c->argv[i]);
+    reply_ok(c);
 }
 
 /* MSETNX key value [key value ...]: 1 if all were set, 0 (and nothing set) if any
@@ -309,10 +326,13 @@ void cmd_msetnx(struct client *c)
         return;
     }
     rc = store_msetnx(server.store, c->db, &c->argv[1], (size_t)(c->argc - 1) / 2);
-    if (rc < 0)
+    if (rc < 0) {
         reply_err_store(c, rc);
-    else
-        reply_int(c, rc == STORE_OK);
+        return;
+    }
+    for (int i = 1; rc == STORE_OK && i < c->argc; i += 2)
+        notify_event(c, NOTIFY_STRING, "set", c->argv[i]);
+    reply_int(c, rc == STORE_OK);
 }
 
 /* Reply the error for store outcome 'rc' of a string operation (an error code or one of
@@ -345,6 +365,8 @@ static void cmd_incrdecr_generic(struct client *c, long long incr)
     long long v;
     int rc = store_incrby(server.store, c->db, c->argv[1], incr, &v);
 
+    if (rc == STORE_OK)
+        notify_event(c, NOTIFY_STRING, "incrby", c->argv[1]);
     if (rc == STORE_OK)
         reply_int(c, v);
     else
@@ -403,6 +425,8 @@ void cmd_incrbyfloat(struct client *c)
     }
     rc = store_incrbyfloat(server.store, c->db, c->argv[1], incr, out, &n);
     if (rc == STORE_OK)
+        notify_event(c, NOTIFY_STRING, "incrbyfloat", c->argv[1]);
+    if (rc == STORE_OK)
         reply_bulk(c, out, n);
     else
         cmd_string_reply_rc(c, rc);
@@ -414,6 +438,8 @@ void cmd_append(struct client *c)
     size_t n;
     int rc = store_append(server.store, c->db, c->argv[1], c->argv[2], cmd_max_string_len(), &n);
 
+    if (rc == STORE_OK)
+        notify_event(c, NOTIFY_STRING, "append", c->argv[1]);
     if (rc == STORE_OK)
         reply_int(c, (long long)n);
     else
@@ -437,6 +463,8 @@ void cmd_setrange(struct client *c)
     }
     rc = store_setrange(server.store, c->db, c->argv[1], (size_t)offset, c->argv[3],
                         cmd_max_string_len(), &n);
+    if (rc == STORE_OK && c->argv[3].len > 0) /* an empty value writes nothing */
+        notify_event(c, NOTIFY_STRING, "setrange", c->argv[1]);
     if (rc == STORE_OK)
         reply_int(c, (long long)n);
     else
@@ -458,6 +486,8 @@ void cmd_getrange(struct client *c)
     }
     rc = store_getrange(server.store, c->db, c->argv[1], start, end, &v);
     cmd_count_lookup(c, cmd_found(rc));
+    if (rc == STORE_NOTFOUND)
+        notify_keymiss(c, c->argv[1]);
     if (rc < 0 || rc == STORE_WRONGTYPE) {
         reply_err_store(c, rc);
         return;
@@ -481,6 +511,8 @@ void cmd_strlen(struct client *c)
     int rc = store_strlen(server.store, c->db, c->argv[1], &n);
 
     cmd_count_lookup(c, cmd_found(rc));
+    if (rc == STORE_NOTFOUND)
+        notify_keymiss(c, c->argv[1]);
     if (rc < 0 || rc == STORE_WRONGTYPE)
         reply_err_store(c, rc);
     else
@@ -491,6 +523,8 @@ void cmd_strlen(struct client *c)
 static void cmd_reply_got(struct client *c, int rc, struct store_val *v)
 {
     cmd_count_lookup(c, cmd_found(rc));
+    if (rc == STORE_NOTFOUND)
+        notify_keymiss(c, c->argv[1]);
     reply_store_val(c, rc, v);
 }
 
@@ -500,6 +534,8 @@ void cmd_getdel(struct client *c)
     struct store_val *v = NULL;
     int rc = store_getdel(server.store, c->db, c->argv[1], &v);
 
+    if (rc == STORE_OK)
+        notify_event(c, NOTIFY_GENERIC, "del", c->argv[1]);
     cmd_reply_got(c, rc, v);
 }
 
@@ -525,6 +561,8 @@ void cmd_getex(struct client *c)
                 return;
             cmd_count_lookup(c, exists);
             if (!exists)
+                notify_keymiss(c, c->argv[1]);
+            if (!exists)
                 reply_null(c);
             else
                 cmd_expire_reply_err(c, err);
@@ -535,6 +573,10 @@ void cmd_getex(struct client *c)
         mode = STORE_GETEX_PERSIST;
     }
     rc = store_getex(server.store, c->db, c->argv[1], mode, expire_ms, &v);
+    if (rc == STORE_OK && mode == STORE_GETEX_SET)
+        notify_event(c, NOTIFY_GENERIC, expire_ms <= omk_now_ms() ? "del" : "expire", c->argv[1]);
+    else if (rc == STORE_OK && mode == STORE_GETEX_PERSIST && v->expire_ms != 0)
+        notify_event(c, NOTIFY_GENERIC, "persist", c->argv[1]);
     cmd_reply_got(c, rc, v);
 }
 
@@ -658,6 +700,8 @@ void cmd_lcs(struct client *c)
     for (int k = 0; k < 2; k++) {
         rc = store_get(server.store, c->db, c->argv[1 + k], &v[k]);
         cmd_count_lookup(c, cmd_found(rc));
+        if (rc == STORE_NOTFOUND)
+            notify_keymiss(c, c->argv[1 + k]);
         if (rc == STORE_WRONGTYPE) {
             reply_error(c, "ERR The specified keys must contain string values");
             goto out;

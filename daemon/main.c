@@ -20,6 +20,7 @@
 #include "daemon/cmd.h"
 #include "daemon/log.h"
 #include "daemon/multi.h"
+#include "daemon/notify.h"
 #include "daemon/pubsub.h"
 #include "daemon/server.h"
 #include "store/store.h"
@@ -200,6 +201,7 @@ static void main_open_store(void)
     cfg_coll_limits(&server.cfg, &sc.coll);
     sc.log = main_store_log;
     sc.touched = main_store_touched;
+    sc.evented = notify_store_event; /* keyspace notifications: expired, new */
     rc = store_open(&sc, &server.store, err, sizeof(err));
     if (rc != STORE_OK) {
         omk_log(OMK_LOG_WARNING, "Cannot open the data directory '%s': %s", sc.dir, err);

@@ -185,8 +185,13 @@ int store_ws_commit(struct store *s, struct store_ws *w)
             store_count(s, op->db, -1, -st->has_expiry);
         else
             store_count(s, op->db, !st->exists, (op->expire_ms != 0) - st->has_expiry);
-        if (st->exists && !st->live) /* an expired key was replaced or removed */
+        if (st->exists && !st->live) { /* an expired key was replaced or removed */
             atomic_fetch_add(&s->expired_keys, 1);
+            if (s->evented)
+                s->evented(op->db, op->k->p + 1, op->k->len - 1, STORE_EVENT_EXPIRED);
+        }
+        if (s->evented && !op->del && !st->live)
+            s->evented(op->db, op->k->p + 1, op->k->len - 1, STORE_EVENT_CREATED);
         store_touched(s, op->db, op->k->p + 1, op->k->len - 1,
                       !op->del && (op->type == STORE_TYPE_LIST || op->type == STORE_TYPE_ZSET) &&
                               (!st->live || st->type != op->type)

@@ -79,6 +79,7 @@ void store_config_defaults(struct store_config *c)
     c->coll.fragment_threshold = STORE_FRAG_THRESHOLD_DEFAULT;
     c->log = NULL;                        /* stderr */
     c->touched = NULL;
+    c->evented = NULL;
 }
 
 const char *store_type_name(int type)
@@ -212,6 +213,7 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
     s->databases = c->databases;
     s->log = c->log;
     s->touched = c->touched;
+    s->evented = c->evented;
     atomic_init(&s->fsync, (int)c->fsync);
 
     t0 = omk_mono_us();

@@ -89,6 +89,18 @@ typedef void store_log_fn(int warning, const char *msg);
  * not call the store. */
 typedef void store_touch_fn(int db, const char *key, size_t klen, int created);
 
+/* What the event hook reports (keyspace notifications). */
+enum store_event {
+    STORE_EVENT_EXPIRED = 1, /* a key whose time had passed was removed or replaced: by a
+                              * lookup (lazy) or by the active-expiry thread */
+    STORE_EVENT_CREATED = 2, /* a write gave a key that held nothing live a value */
+};
+
+/* Called from the commit of every change as store_touch_fn is (same thread, same locks,
+ * same rules), before it, for each event 'what' (enum store_event) of key 'key'/'klen'
+ * of 'db'; an expired key replaced by a write reports EXPIRED then CREATED. */
+typedef void store_event_fn(int db, const char *key, size_t klen, int what);
+
 /* What the store does at open with a damaged write-ahead log (rocksdb-wal-recovery-mode).
  * Whatever the mode, each damage dropped is logged, naming the file and the bytes; after
  * a clean shutdown no log may be torn or shorter than the shutdown left it (mode TAIL and
@@ -124,6 +136,7 @@ struct store_config {
     struct store_coll_limits coll; /* encodings of hashes and sets (defaults above) */
     store_log_fn *log;          /* NULL (the default): lines go to stderr */
     store_touch_fn *touched;    /* NULL (the default): nobody is told */
+    store_event_fn *evented;    /* NULL (the default): nobody is told */
 };
 
 #define STORE_CACHE_DEFAULT_PCT 25 /* % of physical RAM that maxmemory 0 gives the cache */

@@ -87,6 +87,7 @@ struct store {
 
     store_log_fn *log;              /* store_config.log; immutable */
     store_touch_fn *touched;        /* store_config.touched; immutable */
+    store_event_fn *evented;        /* store_config.evented; immutable */
 
     pthread_t syncer;               /* the everysec thread (commit.c) */
     pthread_mutex_t sync_mu;        /* lock 4: guards 'sync_stop' */

@@ -208,8 +208,11 @@ static void test_rewrite(void)
     is_status(cmd(c, "CONFIG SET maxmemory-policy volatile-lru slowlog-max-len 77 "
                      "hash-max-listpack-entries 300"),
               "OK", "change options of the file (one by its alias) and one it does not name");
+    is_status(cmd(c, "CONFIG SET notify-keyspace-events KEA"), "OK", "notifications on");
     is_status(cmd(c, "CONFIG REWRITE"), "OK", "CONFIG REWRITE");
     n = read_lines(cf.path, lines);
+    ok(find_line(lines, n, 0, "notify-keyspace-events \"AKE\"") > 0,
+       "notify-keyspace-events written quoted, in CONFIG GET's letters");
     ok(n > 9 && !strcmp(lines[0], "# omenkv CONFIG REWRITE test") &&
            !strcmp(lines[1], "#   a comment that must stay") && !strcmp(lines[2], ""),
        "comments and the blank line stay where they were");

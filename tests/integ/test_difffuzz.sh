@@ -220,5 +220,15 @@ else
     skip_runs 1 "the server lacks SETBIT or PFADD"
 fi
 
+# Issue 23: keyspace notifications (--notify): every family, the messages a subscriber
+# gets after each step compared too; skipped while the server has no
+# notify-keyspace-events.
+if [ "$(redis-cli -h "$HOST" -p "$PORT" config get notify-keyspace-events 2>/dev/null | head -1)" = \
+    notify-keyspace-events ]; then
+    fuzz 2327 all alt $((commands / 4)) "--notify KEAn --exclude OBJECT"
+else
+    skip_runs 1 "the server has no notify-keyspace-events"
+fi
+
 echo "1..$n"
 [ $failed -eq 0 ]

@@ -7,6 +7,7 @@
 #include "common/omk_thread.h"
 #include "daemon/cfg.h"
 #include "daemon/cfg_rewrite.h"
+#include "daemon/notify.h"
 #include "daemon/log.h"
 #include "tests/tap.h"
 
@@ -685,6 +686,7 @@ static void test_get(void)
         "collection-inline-max-bytes", "string-fragment-threshold",
         "slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold",
         "latency-tracking", "latency-tracking-info-percentiles", "hll-sparse-max-bytes",
+        "notify-keyspace-events",
     };
     struct server_config c;
     struct got g;
@@ -741,6 +743,47 @@ static void test_get(void)
 
 /* client-output-buffer-limit: Redis' groups of four, classes merged, errors in Redis'
  * words, all or nothing. */
+/* notify-keyspace-events: class letters in, Redis' order out (as redis-server 7.0.15
+ * prints them), Redis' error for any other letter, from a file and CONFIG SET. */
+static void test_notify_flags(void)
+{
+    struct server_config c;
+    char path[128], err[1024];
+
+    ok(load(&c, err, sizeof(err), (char *)NULL) == 0 && value_is(&c, "notify-keyspace-events", ""),
+       "notify-keyspace-events is off by default");
+    cfg_deinit(&c);
+    ok(load(&c, err, sizeof(err), "--notify-keyspace-events", "KEA", (char *)NULL) == 0 &&
+           value_is(&c, "notify-keyspace-events", "AKE"),
+       "--notify-keyspace-events KEA reads back AKE");
+    cfg_deinit(&c);
+    tpath(path, sizeof(path), "notify.conf");
+    write_file(path, "notify-keyspace-events \"xlE\"\n");
+    ok(load(&c, err, sizeof(err), path, (char *)NULL) == 0 &&
+           value_is(&c, "notify-keyspace-events", "lxE"),
+       "from a file: xlE reads back lxE");
+    cfg_deinit(&c);
+    write_file(path, "notify-keyspace-events KEQ\n");
+    ok(load(&c, err, sizeof(err), path, (char *)NULL) != 0 &&
+           strstr(err, "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.") != NULL,
+       "from a file: an unknown letter is refused");
+    cfg_deinit(&c);
+    unlink(path);
+    load(&c, err, sizeof(err), (char *)NULL);
+    set_ok(&c, "notify-keyspace-events", "An");
+    ok(value_is(&c, "notify-keyspace-events", "A"), "A hides n, as Redis prints it");
+    ok(atomic_load(&c.notify_keyspace_events) == (NOTIFY_ALL | NOTIFY_NEW), "n is on all the same");
+    set_ok(&c, "notify-keyspace-events", "mKdtezhsl$gn");
+    ok(value_is(&c, "notify-keyspace-events", "g$lshzetdnKm"), "each class in Redis' order");
+    set_fails(&c, "notify-keyspace-events", "KE ",
+              "CONFIG SET failed (possibly related to argument 'notify-keyspace-events') - "
+              "Invalid event class character. Use 'Ag$lshzxeKEtmdn'.");
+    ok(value_is(&c, "notify-keyspace-events", "g$lshzetdnKm"), "a refused value changes nothing");
+    set_ok(&c, "notify-keyspace-events", "");
+    ok(atomic_load(&c.notify_keyspace_events) == 0, "\"\" turns notifications off");
+    cfg_deinit(&c);
+}
+
 static void test_obuf_limits(void)
 {
 #define OBUF_ERR(msg) "CONFIG SET failed (possibly related to argument " \
@@ -1047,6 +1090,7 @@ int main(void)
     test_set();
     test_set_many();
     test_get();
+    test_notify_flags();
     test_obuf_limits();
     test_memory_units();
     test_rewrite();
