@@ -268,6 +268,8 @@ static const struct cfg_row cfg_table[] = {
     CFG_PCTL("latency-tracking-info-percentiles", latency_percentiles, "50 99 99.9", 0),
     CFG_MEM("hll-sparse-max-bytes", hll_sparse_max_bytes, 0, LLONG_MAX,
             CFG_STR_OF(STORE_HLL_SPARSE_MAX_DEFAULT), 0),
+    /* Client-side caching (daemon/tracking.c): keys the table remembers at most. */
+    CFG_LL("tracking-table-max-keys", tracking_table_max_keys, 0, LONG_MAX, "1000000", 0),
     /* Keyspace notifications (daemon/notify.c): "" is off. */
     CFG_NOTIFY("notify-keyspace-events", notify_keyspace_events, "", 0),
 };

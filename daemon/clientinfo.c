@@ -12,7 +12,8 @@
  *   flags                    O monitor, P pub/sub, x in MULTI, b parked by a blocking
  *                            command or postponed by CLIENT PAUSE, d a WATCHed key
  *                            changed, c closing after its reply, A closing now,
- *                            e no-evict; N none (t R B: client tracking, not built)
+ *                            e no-evict, t tracking, R its REDIRECT target is gone,
+ *                            B tracking in BCAST mode; N none
  *   db multi resp            as Redis (multi: commands queued, -1 outside MULTI)
  *   sub psub ssub            subscriptions: channels, patterns, shard channels
  *   qbuf                     input bytes received and not yet run (the caller's
@@ -31,7 +32,7 @@
  *   events                   r: reading, w: waiting to write (the bufferevent's state)
  *   cmd                      the last command, "client|list" for a subcommand
  *   user                     the ACL user the client is logged in as (acl.c)
- *   redir                    -1 (client tracking is not built) */
+ *   redir                    the REDIRECT id, 0 without one, -1 when tracking is off */
 #include "config.h"
 
 #include <stdio.h>
@@ -49,6 +50,7 @@
 #include "daemon/multi.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
+#include "daemon/tracking.h"
 
 #define CLIENT_REPLY_CHUNK (16 * 1024) /* Redis' reply buffer and reply block size */
 #define CLIENT_PEAK_RESET_MS 5000      /* rbp covers this much time, as Redis' */
@@ -118,6 +120,7 @@ void client_snapshot(struct client *c)
 /* What Redis' flags letters are made of, besides the client's CLIENT_* flags. */
 struct flag_state {
     int in_multi, blocked, dirty, subscribed;
+    const struct client *x; /* for its tracking letters (tracking.c) */
 };
 
 /* Write Redis' flags letters, in its order, for client flags 'flags' (snapshot) and 'st'
@@ -134,6 +137,7 @@ static void client_flags_str(char *buf, int flags, const struct flag_state *st)
         *p++ = 'x';
     if (st->blocked)
         *p++ = 'b';
+    p = tracking_flags_letters(st->x, p); /* t R B */
     if (st->dirty)
         *p++ = 'd';
     if ((flags & CLIENT_CLOSE_AFTER_REPLY) && !(flags & CLIENT_CLOSING))
@@ -184,6 +188,7 @@ static void client_describe(struct evbuffer *b, struct client *x, int self, int6
     st.blocked = (flags & CLIENT_POSTPONED) || atomic_load_explicit(&x->parked, memory_order_relaxed);
     st.dirty = atomic_load_explicit(&s->watch_dirty, memory_order_relaxed);
     st.subscribed = sub + psub + ssub > 0;
+    st.x = x;
     client_flags_str(fl, flags, &st);
     acl_user_name(x->user, user, sizeof(user)); /* x->user changes under clients_lock */
     if (idx < 0)
@@ -197,13 +202,13 @@ static void client_describe(struct evbuffer *b, struct client *x, int self, int6
         "id=%llu addr=%s laddr=%s fd=%d name=%s age=%lld idle=%lld flags=%s db=%d sub=%d "
         "psub=%d ssub=%d multi=%d qbuf=%lld qbuf-free=0 argv-mem=%lld multi-mem=%lld rbs=0 "
         "rbp=%lld obl=%lld oll=%lld omem=%lld tot-mem=%lld events=%s%s cmd=%s user=%s "
-        "redir=-1 resp=%d\n",
+        "redir=%lld resp=%d\n",
         (unsigned long long)x->id, x->addr, x->laddr, x->fd, x->name ? x->name : "",
         (long long)((now_ms - x->ctime_ms) / 1000), idle, fl,
         atomic_load_explicit(&s->db, memory_order_relaxed), sub, psub, ssub, multi, qbuf,
         argv_mem, multi_mem, atomic_load_explicit(&s->out_peak, memory_order_relaxed), obl, oll,
         omem, tot, (events & EV_READ) ? "r" : "", (events & EV_WRITE) ? "w" : "", cmdname, user,
-        atomic_load_explicit(&s->proto, memory_order_relaxed));
+        tracking_redir(x), atomic_load_explicit(&s->proto, memory_order_relaxed));
 }
 
 /* Which clients CLIENT LIST shows. */

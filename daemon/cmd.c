@@ -23,6 +23,7 @@
 #include "daemon/pubsub.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
+#include "daemon/tracking.h"
 
 const struct cmd_def cmd_table[] = {
 #define OMK_CMD(name, arity, flags, first, last, step, proc, group, since, summary) \
@@ -311,7 +312,12 @@ static void cmd_execute_one(struct client *c)
 
 void cmd_execute(struct client *c)
 {
+    int idx;
+
+    tracking_cmd_begin(c);
     cmd_execute_one(c);
+    idx = atomic_load_explicit(&c->last_cmd_idx, memory_order_relaxed);
+    tracking_cmd_end(c, idx >= 0 && c->argc > 0 ? &cmd_table[idx] : NULL);
     /* CLIENT REPLY SKIP drops the replies of the one command after it, as Redis' resetClient
      * moves its flags after every command, refused ones included. */
     c->flags &= ~CLIENT_REPLY_SKIP;
@@ -326,7 +332,11 @@ void cmd_call(struct client *c, const struct cmd_def *d)
 
     atomic_store_explicit(&c->last_cmd_idx, (int)(d - cmd_table), memory_order_relaxed);
     atomic_store_explicit(&c->last_sub, NULL, memory_order_relaxed);
+    if (atomic_load_explicit(&c->trk, memory_order_relaxed))
+        tracking_before_call(c, d); /* a tracking client's keys, before they are read */
     d->proc(c);
+    if (atomic_load_explicit(&c->trk, memory_order_relaxed))
+        tracking_after_call(c, d);
     notify_command_end(); /* the "new" events the handler left held */
     end_us = omk_mono_us(); /* one reading serves the duration and the client's idle time */
     monitor_feed(c, d); /* after the command, as Redis' call(): SELECT shows its new db */

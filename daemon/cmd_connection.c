@@ -1,7 +1,8 @@
 /* cmd_connection.c - the commands of Redis' "connection" group: PING ECHO QUIT HELLO AUTH
  * SELECT RESET CLIENT (its subcommands dispatched by cmd_dispatch_sub). Each changes or
  * reports the state of the calling connection; CLIENT LIST, INFO and KILL (clientinfo.c)
- * also reach other workers' clients, under each worker's clients_lock. */
+ * also reach other workers' clients, under each worker's clients_lock; CLIENT TRACKING,
+ * CACHING, GETREDIR and TRACKINGINFO are tracking.c's. */
 #include "config.h"
 
 #include <stdio.h>
@@ -23,6 +24,7 @@
 #include "daemon/pubsub.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
+#include "daemon/tracking.h"
 
 /* PING [message] */
 void cmd_ping(struct client *c)
@@ -164,6 +166,7 @@ void cmd_hello(struct client *c)
         conn_set_name(c, name);
     c->proto = (int)ver;
     pubsub_proto_changed(c);
+    tracking_proto_changed(c);
     reply_map_len(c, 7);
     reply_bulk_cstr(c, "server");
     reply_bulk_cstr(c, "redis");
@@ -183,8 +186,8 @@ void cmd_hello(struct client *c)
 
 /* RESET: back to the state of a new connection, as Redis' clearClientConnectionState:
  * out of MONITOR, database 0, RESP2, logged in as the default user (so, with
- * requirepass, logged out), no transaction or WATCH, no name, CLIENT REPLY ON; NO-EVICT
- * stays, as in Redis 7.0. (Subscriptions and client tracking, once they exist, end here too.) */
+ * requirepass, logged out), no transaction or WATCH, no name, CLIENT REPLY ON, no
+ * subscriptions, client tracking off; NO-EVICT stays, as in Redis 7.0. */
 void cmd_reset(struct client *c)
 {
     int was_subscribed = pubsub_subscribed(c);
@@ -193,6 +196,7 @@ void cmd_reset(struct client *c)
     pubsub_client_reset(c);
     c->db = 0;
     c->proto = 2;
+    tracking_client_reset(c);
     acl_client_reset(c);
     multi_reset(c);
     conn_set_name(c, (struct omk_slice){NULL, 0});
@@ -360,6 +364,8 @@ static const struct cmd_sub client_subs[] = {
     {"no-touch", 3, client_onoff},  {"unblock", -3, client_unblock},
     {"reply", 3, client_reply},     {"pause", -3, client_pause},
     {"unpause", 2, client_unpause},
+    {"tracking", -3, tracking_client_tracking}, {"caching", 3, tracking_client_caching},
+    {"getredir", 2, tracking_client_getredir},  {"trackinginfo", 2, tracking_client_trackinginfo},
 };
 
 /* CLIENT <subcommand> ... */

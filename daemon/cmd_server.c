@@ -27,6 +27,7 @@
 #include "daemon/reply.h"
 #include "daemon/server.h"
 #include "daemon/slowlog.h"
+#include "daemon/tracking.h"
 #include "store/store.h"
 
 /* DBSIZE */
@@ -45,10 +46,12 @@ static void cmd_flush_generic(struct client *c, int db)
         return;
     }
     rc = store_flush(server.store, db);
-    if (rc < 0)
+    if (rc < 0) {
         reply_err_store(c, rc);
-    else
-        reply_ok(c);
+        return;
+    }
+    tracking_flushed_by_command(); /* as Redis, an empty database's flush too */
+    reply_ok(c);
 }
 
 void cmd_flushdb(struct client *c)

@@ -56,6 +56,7 @@
 #include "daemon/pause.h"
 #include "daemon/reply.h"
 #include "daemon/server.h"
+#include "daemon/tracking.h"
 
 #define CONN_REQS_PER_EVENT 256
 #define CONN_OUT_PAUSE (8 * 1024 * 1024)     /* output bytes at which a client stops being read */
@@ -223,6 +224,7 @@ void conn_free(struct client *c)
     pause_forget(c);
     conn_large_release(c);
     blocking_forget(c); /* leaves the keys it waits on */
+    tracking_client_gone(c); /* before pubsub: invalidations reach it through its mailbox */
     pubsub_client_reset(c); /* before the memory goes: publishers reach it through the
                              * registry */
     multi_reset(c); /* before the memory goes: other threads may flag its watches */

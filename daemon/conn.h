@@ -14,6 +14,7 @@ struct block;
 struct monitor_sink;
 struct pubsub_client;
 struct store_reader;
+struct trk_client;
 struct bufferevent;
 struct evbuffer;
 struct worker;
@@ -95,6 +96,8 @@ struct client {
     struct store_reader *reader; /* a large value whose bulk reply is being streamed
                                   * (conn_stream_start), or NULL; runs no request meanwhile */
     _Atomic int parked;          /* 'block' is set: written by the owner, read by CLIENT LIST */
+    _Atomic(struct trk_client *) trk; /* client tracking's state (tracking.c), or NULL;
+                                  * written under its trk_lock */
     /* The current pass (pass.c): */
     int pass_is_held;            /* ran a command this pass: its replies wait for the log */
     size_t pass_base;            /* bytes of output before this pass's first reply */

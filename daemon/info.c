@@ -22,6 +22,7 @@
 #include "daemon/latency.h"
 #include "daemon/pubsub.h"
 #include "daemon/server.h"
+#include "daemon/tracking.h"
 #include "store/store.h"
 
 /* Resident set size in bytes, from /proc/self/statm. */
@@ -88,14 +89,17 @@ static void info_server(struct evbuffer *b)
 
 static void info_clients(struct evbuffer *b)
 {
+    struct tracking_stats ts;
+
+    tracking_stats(&ts);
     evbuffer_add_printf(b,
                         "# Clients\r\n"
                         "connected_clients:%d\r\n"
                         "maxclients:%lld\r\n"
                         "blocked_clients:%ld\r\n"
-                        "tracking_clients:0\r\n",
+                        "tracking_clients:%lld\r\n",
                         atomic_load(&server.connected_clients), server.cfg.maxclients,
-                        blocking_count());
+                        blocking_count(), ts.clients);
 }
 
 static void info_memory(struct evbuffer *b)
@@ -185,9 +189,11 @@ static void info_stats(struct evbuffer *b)
 {
     struct store_stats st;
     struct stats_sum sum;
+    struct tracking_stats ts;
 
     store_stats_get(server.store, &st);
     server_stats_sum(&sum);
+    tracking_stats(&ts);
     evbuffer_add_printf(b,
                         "# Stats\r\n"
                         "total_connections_received:%llu\r\n"
@@ -202,6 +208,9 @@ static void info_stats(struct evbuffer *b)
                         "pubsub_channels:%lld\r\n"
                         "pubsub_patterns:%lld\r\n"
                         "pubsubshard_channels:%lld\r\n"
+                        "tracking_total_keys:%lld\r\n"
+                        "tracking_total_items:%lld\r\n"
+                        "tracking_total_prefixes:%lld\r\n"
                         "rocksdb_reads:%llu\r\n"
                         "rocksdb_writes:%llu\r\n"
                         "rocksdb_io_errors:%llu\r\n",
@@ -214,7 +223,7 @@ static void info_stats(struct evbuffer *b)
                         (unsigned long long)sum.keyspace_hits,
                         (unsigned long long)sum.keyspace_misses,
                         pubsub_count(PUBSUB_CHANNEL), pubsub_count(PUBSUB_PATTERN),
-                        pubsub_count(PUBSUB_SHARD),
+                        pubsub_count(PUBSUB_SHARD), ts.keys, ts.items, ts.prefixes,
                         (unsigned long long)st.rocks_reads, (unsigned long long)st.rocks_writes,
                         (unsigned long long)st.io_errors);
 }

@@ -20,6 +20,7 @@ daemon_libomkdaemon_a_SOURCES = \
 	daemon/cmd_hyperloglog.c \
 	daemon/cmd_bitmap.c \
 	daemon/cmd_pubsub.c daemon/pubsub.c daemon/pubsub.h \
+	daemon/tracking.c daemon/tracking.h \
 	daemon/notify.c daemon/notify.h \
 	daemon/info.c daemon/info.h \
 	daemon/slowlog.c daemon/slowlog.h \

@@ -23,6 +23,7 @@
 #include "daemon/notify.h"
 #include "daemon/pubsub.h"
 #include "daemon/server.h"
+#include "daemon/tracking.h"
 #include "store/store.h"
 
 static void usage(void)
@@ -166,12 +167,13 @@ static void main_store_log(int warning, const char *msg)
     omk_log(warning ? OMK_LOG_WARNING : OMK_LOG_NOTICE, "%s", msg);
 }
 
-/* The store's touch hook: a changed key may fail a WATCH, and a list or sorted set it
- * created (as Redis signals a key ready only then) may wake a client parked on it (any
- * thread, under the key's stripe). */
+/* The store's touch hook: a changed key may fail a WATCH, is invalidated in tracking
+ * clients' caches, and a list or sorted set it created (as Redis signals a key ready
+ * only then) may wake a client parked on it (any thread, under the key's stripe). */
 static void main_store_touched(int db, const char *key, size_t klen, int created)
 {
     multi_touched(db, key, klen);
+    tracking_touched(key, klen);
     if (!key || created >= 0)
         blocking_touched(db, key, klen);
 }

@@ -264,15 +264,17 @@ static void ps_publish_counts(struct client *c, const struct pubsub_client *pc)
     atomic_store_explicit(&c->sub_shard, (int)pc->nsubs[PUBSUB_SHARD], memory_order_relaxed);
 }
 
-/* c's pub/sub state, made on first use (ps_lock held). */
-static struct pubsub_client *ps_client(struct client *c)
+/* c's pub/sub state, made on first use (ps_lock held). Any thread may make it
+ * (pubsub_send_raw), so c->pubsub is read and written under ps_lock only; c->proto,
+ * owner-only, is read by the owner ('owner' 1) and set by each subscribe otherwise. */
+static struct pubsub_client *ps_client(struct client *c, int owner)
 {
     if (!c->pubsub) {
         struct pubsub_client *pc = omk_calloc(1, sizeof(*pc));
 
         pc->c = c;
         pc->w = c->worker;
-        pc->proto = c->proto;
+        pc->proto = owner ? c->proto : 2;
         pc->mbox = evbuffer_new();
         OMK_ASSERT(pc->mbox != NULL);
         c->pubsub = pc;
@@ -339,7 +341,7 @@ void pubsub_subscribe(struct client *c, enum pubsub_kind k, struct omk_slice nam
     int was_subscribed = pubsub_subscribed(c);
 
     omk_mutex_lock(&ps_lock);
-    pc = ps_client(c);
+    pc = ps_client(c, 1);
     pc->proto = c->proto;
     ps_mbox_move(pc); /* what was published before stays before the confirmation */
     ch = ps_find(t, name.p, name.len, h);
@@ -392,7 +394,7 @@ void pubsub_unsubscribe(struct client *c, enum pubsub_kind k, const struct omk_s
     struct pubsub_client *pc;
 
     omk_mutex_lock(&ps_lock);
-    pc = ps_client(c);
+    pc = ps_client(c, 1);
     ps_mbox_move(pc);
     if (name) {
         struct ps_chan *ch = ps_find(&ps_tables[k], name->p, name->len,
@@ -449,11 +451,14 @@ int pubsub_cmd_allowed(const struct cmd_def *d)
 
 void pubsub_client_reset(struct client *c)
 {
-    struct pubsub_client *pc = c->pubsub;
+    struct pubsub_client *pc;
 
-    if (!pc)
-        return;
     omk_mutex_lock(&ps_lock);
+    pc = c->pubsub;
+    if (!pc) {
+        omk_mutex_unlock(&ps_lock);
+        return;
+    }
     for (int k = 0; k < PUBSUB_KINDS; k++)
         while (pc->subs[k])
             ps_sub_drop(pc->subs[k], (enum pubsub_kind)k);
@@ -464,19 +469,18 @@ void pubsub_client_reset(struct client *c)
             pp = &(*pp)->qnext;
         *pp = pc->qnext;
     }
+    c->pubsub = NULL;
     omk_mutex_unlock(&ps_lock);
     ps_publish_counts(c, pc);
     evbuffer_free(pc->mbox);
     omk_free(pc);
-    c->pubsub = NULL;
 }
 
 void pubsub_proto_changed(struct client *c)
 {
-    if (!c->pubsub)
-        return;
     omk_mutex_lock(&ps_lock);
-    c->pubsub->proto = c->proto;
+    if (c->pubsub)
+        c->pubsub->proto = c->proto;
     omk_mutex_unlock(&ps_lock);
 }
 
@@ -496,11 +500,11 @@ static void ps_encode(struct evbuffer *b, int proto, enum pubsub_kind k, const s
 }
 
 /* Deliver one message to 'pc' (ps_lock held). */
+static void ps_mbox_added(struct pubsub_client *pc);
+
 static void ps_deliver(struct pubsub_client *pc, enum pubsub_kind k, const struct ps_chan *pat,
                        const char *channel, size_t clen, const char *msg, size_t mlen)
 {
-    long long hard;
-
     if (pc->closing)
         return;
     if (pc->w == tls_worker && !pc->c->reader) {
@@ -518,7 +522,15 @@ static void ps_deliver(struct pubsub_client *pc, enum pubsub_kind k, const struc
         return;
     }
     ps_encode(pc->mbox, pc->proto, k, pat, channel, clen, msg, mlen);
-    hard = atomic_load(&server.cfg.obuf_limits[CFG_OBUF_PUBSUB].hard);
+    ps_mbox_added(pc);
+}
+
+/* After a message was added to pc's mailbox (ps_lock held): close its client past the
+ * pubsub class's hard limit, else queue it for its worker and ask for a wake-up. */
+static void ps_mbox_added(struct pubsub_client *pc)
+{
+    long long hard = atomic_load(&server.cfg.obuf_limits[CFG_OBUF_PUBSUB].hard);
+
     if (hard > 0 && evbuffer_get_length(pc->mbox) >= (unsigned long long)hard) {
         omk_log(OMK_LOG_WARNING,
                 "Client id=%llu addr=%s laddr=%s omem=%zu cmd=%s scheduled to be closed ASAP "
@@ -539,6 +551,30 @@ static void ps_deliver(struct pubsub_client *pc, enum pubsub_kind k, const struc
             ps_wake_later(pc->w, PS_WAKE_DELIVER);
         }
     }
+}
+
+void pubsub_send_raw(struct client *c, const void *msg, size_t len)
+{
+    struct pubsub_client *pc;
+
+    omk_mutex_lock(&ps_lock);
+    pc = ps_client(c, c->worker == tls_worker);
+    if (pc->closing) {
+        /* past a limit already: nothing more */
+    } else if (pc->w == tls_worker && !c->reader) {
+        if (!(c->flags & CLIENT_CLOSING)) {
+            ps_mbox_move(pc); /* what waited stays first */
+            pass_hold(c);
+            evbuffer_add(c->out, msg, len);
+            worker_stat_add(&c->worker->stats.net_out_bytes, len);
+            ps_check_output(pc);
+        }
+    } else {
+        evbuffer_add(pc->mbox, msg, len);
+        ps_mbox_added(pc);
+    }
+    omk_mutex_unlock(&ps_lock);
+    ps_wake_send();
 }
 
 long long pubsub_publish(const char *channel, size_t clen, const char *msg, size_t mlen,
@@ -585,10 +621,8 @@ void pubsub_worker_deliver(struct worker *w)
 
 void pubsub_flush(struct client *c)
 {
-    if (!c->pubsub)
-        return;
     omk_mutex_lock(&ps_lock);
-    if (ps_mbox_move(c->pubsub) > 0)
+    if (c->pubsub && ps_mbox_move(c->pubsub) > 0)
         ps_check_output(c->pubsub);
     omk_mutex_unlock(&ps_lock);
     ps_wake_send();

@@ -58,7 +58,15 @@ void pubsub_unsubscribe(struct client *c, enum pubsub_kind k, const struct omk_s
 long long pubsub_publish(const char *channel, size_t clen, const char *msg, size_t mlen,
                          int shard);
 
-/* 1 if 'c' has any subscription (Redis' CLIENT_PUBSUB flag). Owner thread. */
+/* Deliver 'len' bytes of RESP 'msg' (borrowed) to client 'c' as messages are delivered:
+ * into its output now from its own worker, else through its mailbox; in order with its
+ * pub/sub messages, bounded and closed past the same limits. For client tracking's
+ * invalidations (tracking.c). Any thread; the caller keeps 'c' from being freed
+ * meanwhile (tracking.c holds trk_lock, which conn_free takes before
+ * pubsub_client_reset). */
+void pubsub_send_raw(struct client *c, const void *msg, size_t len);
+
+/* 1 if 'c' has any subscription (Redis' CLIENT_PUBSUB flag). Any thread. */
 int pubsub_subscribed(const struct client *c);
 
 /* Whether a subscribed RESP2 client may run command 'd': the (P|S)(UN)SUBSCRIBE family,

@@ -61,6 +61,7 @@ static void store_ws_note(struct store_ws *w, int db, const struct fmt_key *k,
     op->fflags = 0;
     op->count = 0;
     op->id = 0;
+    op->quiet = 0;
 }
 
 void store_ws_put_typed(struct store_ws *w, int db, const struct fmt_key *k,
@@ -192,11 +193,13 @@ int store_ws_commit(struct store *s, struct store_ws *w)
         }
         if (s->evented && !op->del && !st->live)
             s->evented(op->db, op->k->p + 1, op->k->len - 1, STORE_EVENT_CREATED);
-        store_touched(s, op->db, op->k->p + 1, op->k->len - 1,
-                      !op->del && (op->type == STORE_TYPE_LIST || op->type == STORE_TYPE_ZSET) &&
-                              (!st->live || st->type != op->type)
-                          ? op->type
-                          : -1);
+        if (!op->quiet)
+            store_touched(s, op->db, op->k->p + 1, op->k->len - 1,
+                          !op->del &&
+                                  (op->type == STORE_TYPE_LIST || op->type == STORE_TYPE_ZSET) &&
+                                  (!st->live || st->type != op->type)
+                              ? op->type
+                              : -1);
     }
     return store_log_settle(s);
 }

@@ -4,8 +4,10 @@
  * Pure: bytes in, bytes out; store/ops_hll.c does the reading and the writing.
  *
  * Corrupt values are followed the way Redis follows them: a two-byte XZERO cut short by
- * the end of the value reads its missing byte as 0 (Redis reads the NUL that ends its
- * strings there), and a walk that does not land on exactly 16384 registers is an error. */
+ * the end of the value reads its missing byte from the byte past the end, struct hll's
+ * 'tail' (see hll.h: usually the NUL that ends Redis' strings, but an edit of such an
+ * XZERO leaves its own last byte there), and a walk that does not land on exactly 16384
+ * registers is an error. */
 #include "config.h"
 
 #include <math.h>
@@ -70,6 +72,7 @@ void hll_init_empty(struct hll *h)
     h->p[HLL_HDR_SIZE] = (uint8_t)(HLL_OP_XZERO | ((HLL_REGISTERS - 1) >> 8));
     h->p[HLL_HDR_SIZE + 1] = (uint8_t)((HLL_REGISTERS - 1) & 0xff);
     h->len = HLL_EMPTY_SIZE;
+    h->tail = 0;
 }
 
 void hll_init_copy(struct hll *h, const void *p, size_t len)
@@ -79,6 +82,7 @@ void hll_init_copy(struct hll *h, const void *p, size_t len)
     hll_reserve(h, len + 8); /* a sparse edit grows by up to 3 bytes */
     memcpy(h->p, p, len);
     h->len = len;
+    h->tail = 0;
 }
 
 void hll_free(struct hll *h)
@@ -86,6 +90,7 @@ void hll_free(struct hll *h)
     omk_free(h->p);
     h->p = NULL;
     h->len = h->cap = 0;
+    h->tail = 0;
 }
 
 /* ---- Hashing ------------------------------------------------------------------------- */
@@ -198,8 +203,9 @@ struct hll_op {
     unsigned val;  /* their value: 0 for ZERO and XZERO */
 };
 
-/* The opcode at offset 'i' (< 'len') of the value 'p'/'len'. */
-static struct hll_op hll_op_at(const uint8_t *p, size_t len, size_t i)
+/* The opcode at offset 'i' (< 'len') of the value 'p'/'len', whose byte past the end
+ * reads as 'tail'. */
+static struct hll_op hll_op_at(const uint8_t *p, size_t len, uint8_t tail, size_t i)
 {
     unsigned b = p[i];
     struct hll_op op;
@@ -209,7 +215,7 @@ static struct hll_op hll_op_at(const uint8_t *p, size_t len, size_t i)
         op.run = (b & 0x3) + 1;
         op.val = ((b >> 2) & 0x1f) + 1;
     } else if (b & HLL_OP_XZERO) {
-        unsigned lo = i + 1 < len ? p[i + 1] : 0; /* cut short: read as Redis reads it */
+        unsigned lo = i + 1 < len ? p[i + 1] : tail; /* cut short: what Redis reads there */
 
         op.size = 2;
         op.run = (((b & 0x3f) << 8) | lo) + 1;
@@ -257,12 +263,13 @@ static void hll_sparse_join(struct hll *h, size_t from)
             continue;
         }
         if (i + 1 < h->len && (p[i + 1] & HLL_OP_VAL)) {
-            struct hll_op a = hll_op_at(p, h->len, i), c = hll_op_at(p, h->len, i + 1);
+            struct hll_op a = hll_op_at(p, h->len, 0, i), c = hll_op_at(p, h->len, 0, i + 1);
 
             if (a.val == c.val && a.run + c.run <= HLL_VAL_RUN_MAX) {
                 p[i + 1] = hll_val_op(a.val, a.run + c.run);
                 memmove(p + i, p + i + 1, h->len - i - 1);
                 h->len--;
+                h->tail = 0; /* Redis ends the shorter string with a NUL */
                 continue;
             }
         }
@@ -291,7 +298,7 @@ static int hll_sparse_set(struct hll *h, unsigned index, unsigned count, size_t 
     if (count > HLL_SPARSE_VAL_MAX)
         return HLL_PROMOTE;
     while (i < h->len) {
-        op = hll_op_at(h->p, h->len, i);
+        op = hll_op_at(h->p, h->len, h->tail, i);
         if (index < first + op.run)
             break;
         prev = i;
@@ -325,7 +332,8 @@ static int hll_sparse_set(struct hll *h, unsigned index, unsigned count, size_t 
         return HLL_PROMOTE;
 
     /* An XZERO cut short by the end covers one byte less than its size: the new length
-     * follows the sizes (as Redis counts it), which then drops the sequence's last byte. */
+     * follows the sizes (as Redis counts it), which then leaves the sequence's last byte
+     * just past the end, where Redis' string had its NUL: the next walk reads it there. */
     newlen = h->len + n - op.size;
     hll_reserve(h, (newlen > i + n ? newlen : i + n) + 1);
     tail = i + op.size;
@@ -333,6 +341,7 @@ static int hll_sparse_set(struct hll *h, unsigned index, unsigned count, size_t 
         memmove(h->p + i + n, h->p + tail, h->len - tail);
     memcpy(h->p + i, seq, n);
     h->len = newlen;
+    h->tail = newlen - i < n ? seq[newlen - i] : 0;
 
 join:
     hll_sparse_join(h, prev ? prev : HLL_HDR_SIZE);
@@ -352,7 +361,7 @@ int hll_to_dense(struct hll *h)
     memcpy(d, h->p, HLL_HDR_SIZE); /* the cached cardinality stays as it was */
     d[4] = HLL_DENSE;
     while (i < h->len) {
-        struct hll_op op = hll_op_at(h->p, h->len, i);
+        struct hll_op op = hll_op_at(h->p, h->len, h->tail, i);
 
         if (op.val) {
             if (idx + op.run > HLL_REGISTERS) { /* past the last register: damaged, as
@@ -374,6 +383,7 @@ int hll_to_dense(struct hll *h)
     omk_free(h->p);
     h->p = d;
     h->len = h->cap = HLL_DENSE_SIZE;
+    h->tail = 0;
     return HLL_CHANGED;
 }
 
@@ -457,9 +467,10 @@ static uint64_t hll_estimate(const uint64_t hist[64])
     return (uint64_t)llroundl(HLL_ALPHA_INF * m * m / z);
 }
 
-int hll_count(const void *p, size_t len, uint64_t *card)
+int hll_count(const struct hll *h, uint64_t *card)
 {
-    const uint8_t *b = p;
+    const uint8_t *b = h->p;
+    size_t len = h->len;
     uint64_t hist[64] = {0};
 
     if (b[4] == HLL_DENSE) {
@@ -469,7 +480,7 @@ int hll_count(const void *p, size_t len, uint64_t *card)
         uint64_t idx = 0;
 
         for (size_t i = HLL_HDR_SIZE; i < len;) {
-            struct hll_op op = hll_op_at(b, len, i);
+            struct hll_op op = hll_op_at(b, len, h->tail, i);
 
             idx += op.run;
             hist[op.val] += op.run;
@@ -482,9 +493,10 @@ int hll_count(const void *p, size_t len, uint64_t *card)
     return HLL_OK;
 }
 
-int hll_merge(uint8_t max[HLL_REGISTERS], const void *p, size_t len)
+int hll_merge(uint8_t max[HLL_REGISTERS], const struct hll *h)
 {
-    const uint8_t *b = p;
+    const uint8_t *b = h->p;
+    size_t len = h->len;
     uint64_t idx = 0;
 
     if (b[4] == HLL_DENSE) {
@@ -497,7 +509,7 @@ int hll_merge(uint8_t max[HLL_REGISTERS], const void *p, size_t len)
         return HLL_OK;
     }
     for (size_t i = HLL_HDR_SIZE; i < len;) {
-        struct hll_op op = hll_op_at(b, len, i);
+        struct hll_op op = hll_op_at(b, len, h->tail, i);
 
         if (op.val) {
             if (idx + op.run > HLL_REGISTERS) { /* past the last register: damaged, as
@@ -542,9 +554,10 @@ static size_t hll_op_text(char *out, const struct hll_op *op, int xzero)
     return (size_t)n;
 }
 
-char *hll_decode(const void *p, size_t len, size_t *outlen)
+char *hll_decode(const struct hll *h, size_t *outlen)
 {
-    const uint8_t *b = p;
+    const uint8_t *b = h->p;
+    size_t len = h->len;
     size_t total = 0, at = 0;
     char *out = NULL;
 
@@ -552,7 +565,7 @@ char *hll_decode(const void *p, size_t len, size_t *outlen)
     for (int pass = 0; pass < 2; pass++) {
         out = pass ? omk_malloc(total + 1) : NULL;
         for (size_t i = HLL_HDR_SIZE; i < len;) {
-            struct hll_op op = hll_op_at(b, len, i);
+            struct hll_op op = hll_op_at(b, len, h->tail, i);
             size_t w = hll_op_text(out ? out + at : NULL, &op, op.size == 2);
 
             if (pass)
@@ -622,6 +635,7 @@ static int hll_selftest_estimate(uint64_t *rng, size_t sparse_max, char *err, si
     dense.p = omk_calloc(1, HLL_DENSE_SIZE);
     memcpy(dense.p, "HYLL", 4);
     dense.len = dense.cap = HLL_DENSE_SIZE;
+    dense.tail = 0;
     hll_init_empty(&sparse);
     for (uint64_t j = 1; j <= 10000000 && rc == 0; j++) {
         uint64_t x = j ^ seed, cd = 0, cs = 0;
@@ -638,8 +652,8 @@ static int hll_selftest_estimate(uint64_t *rng, size_t sparse_max, char *err, si
             rc = -1;
             break;
         }
-        hll_count(dense.p, dense.len, &cd);
-        if (hll_count(sparse.p, sparse.len, &cs) != HLL_OK || cd != cs) {
+        hll_count(&dense, &cd);
+        if (hll_count(&sparse, &cs) != HLL_OK || cd != cs) {
             snprintf(err, errlen, "TESTFAILED dense/sparse disagree");
             rc = -1;
             break;

@@ -49,10 +49,17 @@ enum hll_rc {
 };
 
 /* A value being edited: 'len' bytes at 'p', room for 'cap'. Owned by the struct:
- * hll_init_* fills it, hll_free releases it. */
+ * hll_init_* fills it, hll_free releases it.
+ * 'tail' is the byte Redis' string holds just past the value: its terminating NUL, but
+ * when an edit splits an XZERO cut short by the end of the value, Redis writes the new
+ * sequence's last byte there after setting the new length, and a later walk reads it
+ * as the low byte of an XZERO that is again cut short. The byte stays with Redis' string
+ * object until a write of another length ends it with a NUL again, so the caller keeps it
+ * between calls (store/ops_hll.c). */
 struct hll {
     uint8_t *p;
     size_t len, cap;
+    uint8_t tail;
 };
 
 /* Whether a string of 'len' bytes starting with the bytes at 'p' passes Redis' checks
@@ -117,23 +124,23 @@ unsigned hll_dense_get(const uint8_t *regs, unsigned i);
 /* Set register 'i' of dense registers 'regs' to 'val' (0..63). */
 void hll_dense_set(uint8_t *regs, unsigned i, unsigned val);
 
-/* Count the registers of checked value 'p'/'len' (the cache is not consulted) into
+/* Count the registers of checked value 'h' (the cache is not consulted) into
  * '*card' with Redis 7's estimator (Ertl's improved one). HLL_OK, or HLL_ERR_CORRUPT
  * for a sparse code that does not cover exactly 16384 registers. */
-int hll_count(const void *p, size_t len, uint64_t *card);
+int hll_count(const struct hll *h, uint64_t *card);
 
-/* Merge checked value 'p'/'len' into 'max' (one byte per register): max[i] becomes the
+/* Merge checked value 'h' into 'max' (one byte per register): max[i] becomes the
  * larger of the two. HLL_OK or HLL_ERR_CORRUPT (a sparse code that does not cover
  * exactly 16384 registers; 'max' may then be partly raised). */
-int hll_merge(uint8_t max[HLL_REGISTERS], const void *p, size_t len);
+int hll_merge(uint8_t max[HLL_REGISTERS], const struct hll *h);
 
 /* The estimate for registers 'max' (one byte each, 0..63): PFCOUNT of several keys. */
 uint64_t hll_count_bytes(const uint8_t max[HLL_REGISTERS]);
 
-/* PFDEBUG DECODE of checked sparse value 'p'/'len': its opcodes as Redis spells them
+/* PFDEBUG DECODE of checked sparse value 'h': its opcodes as Redis spells them
  * ("Z:16384", "z:3", "v:2,1", separated by one space). Returns memory freed with
  * omk_free, NUL-terminated, its length in '*outlen'. */
-char *hll_decode(const void *p, size_t len, size_t *outlen);
+char *hll_decode(const struct hll *h, size_t *outlen);
 
 /* PFSELFTEST: check the dense register packing on random values, then add ten million
  * elements to a dense and a sparse HLL ('sparse_max' as hll-sparse-max-bytes) checking

@@ -28,6 +28,7 @@
 
 void store_touched(struct store *s, int db, const char *key, size_t klen, int created)
 {
+    hll_tails_forget(s, db, key, klen); /* a HyperLogLog's byte past the end (ops_hll.c) */
     if (s->touched)
         s->touched(db, key, klen, created);
 }
@@ -772,6 +773,13 @@ void store_op_put_typed(struct store_op *op, size_t i, int type, unsigned fflags
 void store_op_put(struct store_op *op, size_t i, const void *val, size_t vlen, int64_t expire_ms)
 {
     store_op_put_typed(op, i, STORE_TYPE_STRING, 0, val, vlen, expire_ms);
+}
+
+void store_op_quiet(struct store_op *op, size_t i)
+{
+    for (size_t j = 0; j < op->w.n; j++)
+        if (op->w.ops[j].k == &op->key[i].k)
+            op->w.ops[j].quiet = 1;
 }
 
 void store_op_hold_id(struct store_op *op, uint64_t id)

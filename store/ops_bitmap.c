@@ -42,6 +42,22 @@ static int bm_end(struct store_op *op, struct strval *v, int rc)
     return store_op_end(op, rc);
 }
 
+/* Save '*v', key 0 of write 'op', which 'changed' or not. Redis unshares the value before
+ * it looks at it (dbUnshareStringValue), so a write that changes no byte still leaves it
+ * "raw" (OBJECT ENCODING), but quietly: Redis 7.0 calls the key modified (WATCH) only for
+ * a change or a growth. STORE_OK or an error. */
+static int bm_save(struct store_op *op, struct strval *v, int changed)
+{
+    int rc;
+
+    if (changed)
+        return strval_save(v);
+    strval_unshare(v);
+    rc = strval_save(v);
+    store_op_quiet(op, 0);
+    return rc;
+}
+
 /* ---- GETBIT and SETBIT ------------------------------------------------------------------------ */
 
 int store_getbit(struct store *s, int db, struct omk_slice key, uint64_t offset, int *bit)
@@ -69,6 +85,7 @@ int store_setbit(struct store *s, int db, struct omk_slice key, uint64_t offset,
     struct store_op op;
     struct strval v;
     unsigned char b = 0, was = 0;
+    int changed = 0;
     int rc = bm_begin_write(&op, s, db, key, &v);
 
     OMK_ASSERT(bit == 0 || bit == 1);
@@ -81,11 +98,12 @@ int store_setbit(struct store *s, int db, struct omk_slice key, uint64_t offset,
         b = (unsigned char)((b & ~(1u << shift)) | ((unsigned)bit << shift));
         /* Written only when the key is new, grows or the bit changes: otherwise Redis 7.0
          * leaves the key unsignalled (WATCH) and unchanged (dirty). */
-        if (!v.exists || byte >= v.len || was != (unsigned)bit)
+        changed = !v.exists || byte >= v.len || was != (unsigned)bit;
+        if (changed)
             rc = strval_write(&v, byte, (const char *)&b, 1);
     }
     if (rc == STORE_OK)
-        rc = strval_save(&v);
+        rc = bm_save(&op, &v, changed);
     rc = bm_end(&op, &v, rc);
     if (rc == STORE_OK)
         *old = was;
@@ -344,7 +362,7 @@ int store_bitfield(struct store *s, int db, struct omk_slice key, struct store_b
                    size_t n, int *existed)
 {
     uint64_t need = 0; /* bytes the value must hold for the fields written */
-    int writes = 0, had;
+    int writes = 0, changed = 0, had;
     struct store_op op;
     struct strval v;
     int rc;
@@ -362,9 +380,11 @@ int store_bitfield(struct store *s, int db, struct omk_slice key, struct store_b
     rc = writes ? bm_begin_write(&op, s, db, key, &v) : strval_begin_read(&op, s, db, key, &v);
     if (rc == STORE_OK && need > STRVAL_MAX_LEN)
         rc = STORE_TOOBIG;
-    if (rc == STORE_OK && writes)
+    if (rc == STORE_OK && writes) {
+        changed = !v.exists || need > v.len;
         strval_grow(&v, need); /* Redis grows the value first, whatever the fields do
                                 * (a missing key is created even if every write fails) */
+    }
     for (size_t i = 0; i < n && rc == STORE_OK; i++) {
         unsigned char buf[9], before[9]; /* a 64-bit field at bit 7 spans 9 bytes */
         uint64_t byte = ops[i].offset >> 3;
@@ -377,11 +397,13 @@ int store_bitfield(struct store *s, int db, struct omk_slice key, struct store_b
         memcpy(before, buf, nb);
         /* A field written with the bits it had is no change (Redis 7.0 signals the key
          * only for a change or a growth): nothing to write. */
-        if (bits_field_apply(buf, shift, &ops[i]) && memcmp(before, buf, nb) != 0)
+        if (bits_field_apply(buf, shift, &ops[i]) && memcmp(before, buf, nb) != 0) {
             rc = strval_write(&v, byte, (const char *)buf, nb);
+            changed = 1;
+        }
     }
     if (rc == STORE_OK && writes)
-        rc = strval_save(&v);
+        rc = bm_save(&op, &v, changed);
     had = v.exists;
     rc = bm_end(&op, &v, rc);
     if (rc == STORE_OK)

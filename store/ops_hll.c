@@ -9,6 +9,8 @@
  * error a call reports is the one Redis reports. */
 #include "config.h"
 
+#include <pthread.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,6 +24,173 @@
 /* Bytes of equal value between two changed runs that are still written as one run
  * (fewer, longer writes). */
 #define HLL_DIFF_GAP 32
+
+/* ---- The byte past a value's end ----------------------------------------------------
+ *
+ * HOW IT WORKS: an edit of an XZERO cut short by the end of a sparse value leaves a byte
+ * just past the end of Redis' string, which its next walk of the value reads (hll.h,
+ * struct hll's 'tail'). Redis keeps that byte with its string object: through the
+ * commands that edit the string in place or leave it alone, until a write of another
+ * length, a new value (SET, even of the same bytes) or a restart ends it with a NUL
+ * again. omenkv keeps the few tails that are not NUL in a small table in RAM, each with
+ * the key it belongs to and the length and hash of the value it was left after:
+ * hll_put() records the tail of what it writes once the commit is in (under the key's
+ * stripes); hll_fetch() gives a value its tail when the key's record is there and the
+ * value still has those bytes; every other write of the key (the store's touch hook:
+ * SET, DEL, RENAME, APPEND...; not the quiet writes, which change no byte or make the
+ * value dense) forgets it, and so does a flush. Lost on a restart, as Redis' is. When
+ * the table is full a record is dropped, its key then reads a NUL there. Known gaps:
+ * RENAME and MOVE, and SETRANGE or SETBIT changing bytes in place, keep Redis' byte but
+ * forget omenkv's. */
+
+#define HLL_TAILS 64         /* records the table holds */
+#define HLL_TAIL_KEY_MAX 256 /* longer keys are not recorded (their tail reads as NUL) */
+
+/* One key's byte past the end. */
+struct hll_tail_rec {
+    const struct store *s; /* the store, NULL: a free slot */
+    int db;
+    char key[HLL_TAIL_KEY_MAX];
+    size_t klen;
+    size_t len;            /* the value it was left after: its length ... */
+    uint64_t sum;          /* ... and the MurmurHash64A of its bytes */
+    uint8_t tail;          /* never 0: a NUL is no record */
+};
+
+static pthread_mutex_t hll_tails_mu = PTHREAD_MUTEX_INITIALIZER; /* a leaf lock: guards
+                                                                  * the two below */
+static struct hll_tail_rec hll_tails[HLL_TAILS];
+static unsigned hll_tails_next;    /* the slot taken when none is free (round robin) */
+static atomic_int hll_tails_used;  /* records in the table: 0 spares the lock */
+
+/* The hash a record keeps of value 'h'. */
+static uint64_t hll_tail_sum(const struct hll *h)
+{
+    return hll_murmur64a(h->p, h->len, 0);
+}
+
+/* The slot of the record of 'key'/'klen' of 'db' in store 's', or -1. Caller holds
+ * hll_tails_mu. */
+static int hll_tail_slot(const struct store *s, int db, const char *key, size_t klen)
+{
+    for (int i = 0; i < HLL_TAILS; i++) {
+        const struct hll_tail_rec *r = &hll_tails[i];
+
+        if (r->s == s && r->db == db && r->klen == klen && memcmp(r->key, key, klen) == 0)
+            return i;
+    }
+    return -1;
+}
+
+/* Free slot 'i'. Caller holds hll_tails_mu. */
+static void hll_tail_free(int i)
+{
+    hll_tails[i].s = NULL;
+    atomic_fetch_sub(&hll_tails_used, 1);
+}
+
+void hll_tails_forget(const struct store *s, int db, const char *key, size_t klen)
+{
+    if (atomic_load(&hll_tails_used) == 0)
+        return;
+    pthread_mutex_lock(&hll_tails_mu);
+    for (int i = 0; i < HLL_TAILS; i++) {
+        const struct hll_tail_rec *r = &hll_tails[i];
+
+        if (r->s != s || (db >= 0 && r->db != db))
+            continue;
+        if (!key || (r->klen == klen && memcmp(r->key, key, klen) == 0))
+            hll_tail_free(i);
+    }
+    pthread_mutex_unlock(&hll_tails_mu);
+}
+
+/* The tail of value 'h' of key 'ki' of 'op' (read from the store): its record's, if the
+ * value still has the bytes it was recorded with, else 0 (Redis' NUL). */
+static uint8_t hll_tail_get(const struct store_op *op, size_t ki, const struct hll *h)
+{
+    const struct fmt_key *k = &op->key[ki].k;
+    uint8_t tail = 0;
+    int i;
+
+    if (atomic_load(&hll_tails_used) == 0)
+        return 0;
+    pthread_mutex_lock(&hll_tails_mu);
+    i = hll_tail_slot(op->s, op->key[ki].db, k->p + 1, k->len - 1);
+    if (i >= 0 && hll_tails[i].len == h->len && hll_tails[i].sum == hll_tail_sum(h))
+        tail = hll_tails[i].tail;
+    pthread_mutex_unlock(&hll_tails_mu);
+    return tail;
+}
+
+/* What hll_put() leaves for the record of a tail, until the commit. */
+struct hll_tail_note {
+    int db;
+    char key[HLL_TAIL_KEY_MAX];
+    size_t klen;
+    size_t len;
+    uint64_t sum;
+    uint8_t tail;
+};
+
+/* store_op's before_unlock (after the commit, under the stripes): record the tail the
+ * written value left, or forget the key's (a NUL), once the write is in. Frees 'arg'. */
+static void hll_tail_commit(struct store_op *op, int rc, void *arg)
+{
+    struct hll_tail_note *n = arg;
+    int i;
+
+    if (rc >= 0) {
+        pthread_mutex_lock(&hll_tails_mu);
+        i = hll_tail_slot(op->s, n->db, n->key, n->klen);
+        if (i < 0 && n->tail) {
+            for (i = 0; i < HLL_TAILS && hll_tails[i].s; i++)
+                ;
+            if (i == HLL_TAILS) { /* full: drop one */
+                i = (int)(hll_tails_next++ % HLL_TAILS);
+                hll_tail_free(i);
+            }
+            atomic_fetch_add(&hll_tails_used, 1);
+        } else if (i >= 0 && !n->tail) {
+            hll_tail_free(i);
+            i = -1;
+        }
+        if (i >= 0) {
+            struct hll_tail_rec *r = &hll_tails[i];
+
+            r->s = op->s;
+            r->db = n->db;
+            memcpy(r->key, n->key, n->klen);
+            r->klen = n->klen;
+            r->len = n->len;
+            r->sum = n->sum;
+            r->tail = n->tail;
+        }
+        pthread_mutex_unlock(&hll_tails_mu);
+    }
+    omk_free(n);
+}
+
+/* Have the commit of 'op' record the tail of value 'h' written at key 'ki' (or forget
+ * the key's record when 'h' leaves a NUL there). At most once per operation. */
+static void hll_tail_set(struct store_op *op, size_t ki, const struct hll *h)
+{
+    const struct fmt_key *k = &op->key[ki].k;
+    struct hll_tail_note *n;
+
+    if (k->len - 1 > HLL_TAIL_KEY_MAX || (!h->tail && atomic_load(&hll_tails_used) == 0))
+        return;
+    OMK_ASSERT(op->before_unlock == NULL);
+    n = omk_malloc(sizeof(*n));
+    n->db = op->key[ki].db;
+    memcpy(n->key, k->p + 1, k->len - 1);
+    n->klen = k->len - 1;
+    n->len = h->len;
+    n->sum = h->tail ? hll_tail_sum(h) : 0;
+    n->tail = h->tail;
+    op->before_unlock = hll_tail_commit;
+    op->before_unlock_arg = n;
+}
 
 /* ---- Keys ---------------------------------------------------------------------------- */
 
@@ -99,7 +268,10 @@ static int hll_fetch(struct store_op *op, size_t ki, struct strval *v, struct hl
     h->len = (size_t)v->len;
     h->cap = h->len + 8; /* a sparse edit grows it by up to 3 bytes */
     h->p = omk_malloc(h->cap);
-    return strval_read(v, 0, h->len, (char *)h->p);
+    rc = strval_read(v, 0, h->len, (char *)h->p);
+    if (rc == STORE_OK && hll_encoding(h->p) == HLL_SPARSE)
+        h->tail = hll_tail_get(op, ki, h);
+    return rc;
 }
 
 /* Write edited value 'h' at key 'ki' of 'op' ('v' open on it), keeping the key's expiry.
@@ -112,6 +284,7 @@ static int hll_put(struct store_op *op, size_t ki, struct strval *v, const uint8
 {
     int rc = STORE_OK, wrote = 0;
 
+    hll_tail_set(op, ki, h);
     if (old && v->len == h->len) {
         for (size_t i = 0; i < h->len && rc == STORE_OK;) {
             size_t last = i;
@@ -135,6 +308,20 @@ static int hll_put(struct store_op *op, size_t ki, struct strval *v, const uint8
     store_op_put_typed(op, ki, STORE_TYPE_STRING, FMT_F_RAW, h->p, h->len,
                        v->exists ? v->expire_ms : 0);
     return STORE_OK;
+}
+
+/* Make key 'ki' of 'op' ('v' open on it: an existing value with an HLL header) "raw"
+ * without calling it modified, as Redis unshares the value (dbUnshareStringValue) before
+ * PFADD, PFCOUNT of one key or PFDEBUG looks at it: written (quietly) only when it is not
+ * "raw" yet. For a call that writes nothing else. STORE_OK or an error. */
+static int hll_unshare(struct store_op *op, size_t ki, struct strval *v)
+{
+    int rc;
+
+    strval_unshare(v);
+    rc = strval_save(v);
+    store_op_quiet(op, ki);
+    return rc;
 }
 
 /* ---- PFADD --------------------------------------------------------------------------- */
@@ -169,6 +356,12 @@ int store_pfadd(struct store *s, int db, struct omk_slice key, const struct omk_
 
         hll_cache_invalidate(h.p); /* a created key too: Redis marks it stale */
         prc = hll_put(&op, 0, &v, old, &h, 0);
+        if (rc == STORE_HLL_CORRUPT) /* Redis replied the error before it signals */
+            store_op_quiet(&op, 0);
+        if (prc != STORE_OK)
+            rc = prc;
+    } else if (rc == STORE_OK || rc == STORE_HLL_CORRUPT) {
+        int prc = hll_unshare(&op, 0, &v);
 
         if (prc != STORE_OK)
             rc = prc;
@@ -195,15 +388,17 @@ static int hll_count_one(struct store *s, int db, struct omk_slice key, uint64_t
 
     store_op_begin1(&op, s, STORE_OP_WRITE, db, key);
     rc = hll_fetch(&op, 0, &v, &h);
-    if (rc == STORE_OK && v.exists && !hll_cache_get(h.p, &c)) {
+    if (rc == STORE_OK && v.exists && hll_cache_get(h.p, &c)) {
+        rc = hll_unshare(&op, 0, &v);
+    } else if (rc == STORE_OK && v.exists && hll_count(&h, &c) != HLL_OK) {
+        rc = hll_unshare(&op, 0, &v);
+        rc = rc == STORE_OK ? STORE_HLL_CORRUPT : rc;
+    } else if (rc == STORE_OK && v.exists) {
+        /* the count is cached: a write Redis calls a change */
         uint8_t *old = omk_memdup(h.p, h.len);
 
-        if (hll_count(h.p, h.len, &c) != HLL_OK) {
-            rc = STORE_HLL_CORRUPT;
-        } else {
-            hll_cache_set(h.p, c);
-            rc = hll_put(&op, 0, &v, old, &h, 0);
-        }
+        hll_cache_set(h.p, c);
+        rc = hll_put(&op, 0, &v, old, &h, 0);
         omk_free(old);
     }
     strval_close(&v);
@@ -235,7 +430,7 @@ static int hll_merge_keys(struct store_op *op, const size_t *slot, size_t n, uin
         if (rc == STORE_OK && h.p) {
             if (hll_encoding(h.p) == HLL_DENSE && any_dense)
                 *any_dense = 1;
-            if (hll_merge(max, h.p, h.len) != HLL_OK)
+            if (hll_merge(max, &h) != HLL_OK)
                 rc = STORE_HLL_CORRUPT;
         }
         if (i == 0 && dst) {
@@ -331,13 +526,18 @@ int store_pfdebug(struct store *s, int db, struct omk_slice key, enum store_pfde
     if (rc == STORE_OK && !v.exists)
         rc = STORE_NOTFOUND;
     if (rc == STORE_OK && (what == STORE_PFDEBUG_GETREG || what == STORE_PFDEBUG_TODENSE) &&
-        hll_encoding(h.p) == HLL_SPARSE) {
-        /* Redis keeps the dense form it made */
-        if (hll_to_dense(&h) == HLL_ERR_CORRUPT)
-            rc = STORE_HLL_CORRUPT;
-        else
-            rc = hll_put(&op, 0, &v, NULL, &h, 1);
+        hll_encoding(h.p) == HLL_SPARSE && hll_to_dense(&h) == HLL_CHANGED) {
+        /* Redis keeps the dense form it made, without calling the key modified */
+        rc = hll_put(&op, 0, &v, NULL, &h, 1);
+        store_op_quiet(&op, 0);
         out->converted = rc == STORE_OK;
+    } else if (rc == STORE_OK) {
+        /* Redis unshares the value before it reads the subcommand (an unknown one too) */
+        rc = hll_unshare(&op, 0, &v);
+        if (rc == STORE_OK &&
+            (what == STORE_PFDEBUG_GETREG || what == STORE_PFDEBUG_TODENSE) &&
+            hll_encoding(h.p) == HLL_SPARSE)
+            rc = STORE_HLL_CORRUPT; /* the sparse code did not decode */
     }
     if (rc == STORE_OK && what == STORE_PFDEBUG_GETREG) {
         out->regs = omk_malloc(HLL_REGISTERS);
@@ -347,7 +547,7 @@ int store_pfdebug(struct store *s, int db, struct omk_slice key, enum store_pfde
         if (hll_encoding(h.p) != HLL_SPARSE)
             rc = STORE_HLL_NOTSPARSE;
         else
-            out->text = hll_decode(h.p, h.len, &out->textlen);
+            out->text = hll_decode(&h, &out->textlen);
     } else if (rc == STORE_OK && what == STORE_PFDEBUG_ENCODING) {
         out->dense = hll_encoding(h.p) == HLL_DENSE;
     }

@@ -549,7 +549,11 @@ int store_bitfield(struct store *s, int db, struct omk_slice key, struct store_b
  * the commit; it reads the values it names whole, edits them in RAM and writes back only
  * what changed. A key of another type is STORE_WRONGTYPE; a string that is no HLL, or
  * whose registers do not decode, gets the outcomes below (nothing written, but for
- * PFADD: see there). 'sparse_max' is hll-sparse-max-bytes. */
+ * PFADD: see there). 'sparse_max' is hll-sparse-max-bytes.
+ * As Redis unshares the value of PFADD's key, of PFCOUNT's single key and of PFDEBUG's
+ * before it reads it, a value with an HLL header that was not "raw" (OBJECT ENCODING: a
+ * short one SET by a client is "embstr") becomes "raw" even when the call writes nothing
+ * else or finds the registers damaged; that write alone does not touch WATCH. */
 
 #define STORE_HLL_REGISTERS 16384      /* registers of every HLL */
 #define STORE_HLL_SPARSE_MAX_DEFAULT 3000 /* hll-sparse-max-bytes */
@@ -593,7 +597,8 @@ int store_pfmerge(struct store *s, int db, const struct omk_slice *keys, size_t 
 
 /* What store_pfdebug() does after checking the key. */
 enum store_pfdebug_cmd {
-    STORE_PFDEBUG_GETREG = 0,   /* make the value dense (written) and give its registers */
+    STORE_PFDEBUG_GETREG = 0,   /* make the value dense (written; as in Redis, WATCH does
+                                 * not see it) and give its registers */
     STORE_PFDEBUG_DECODE = 1,   /* give a sparse value's opcodes as text */
     STORE_PFDEBUG_ENCODING = 2, /* say whether it is dense or sparse */
     STORE_PFDEBUG_TODENSE = 3,  /* make the value dense (written) */

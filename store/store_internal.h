@@ -367,6 +367,7 @@ struct store_ws_op {
     uint64_t id;       /* a split collection's id (put), else 0 */
     struct cache_item *item; /* put: the new value for the cache (pinned, not admitted),
                               * or NULL when it bypasses the cache */
+    int quiet;         /* 1: the commit does not tell the touch hook (store_op_quiet) */
 };
 
 struct store_ws {
@@ -437,6 +438,12 @@ void store_op_put(struct store_op *op, size_t i, const void *val, size_t vlen,
 void store_op_put_typed(struct store_op *op, size_t i, int type, unsigned fflags, const void *val,
                         size_t vlen, int64_t expire_ms);
 void store_op_del(struct store_op *op, size_t i);
+
+/* Keep the commit of 'op' quiet about key 'i': what the write set holds for it so far
+ * still reaches RocksDB, the index and the cache, but the touch hook (WATCH) is not told.
+ * For a change Redis makes without calling the key modified: a string made "raw" before
+ * a command looks at it (dbUnshareStringValue), an HLL PFDEBUG turns dense. */
+void store_op_quiet(struct store_op *op, size_t i);
 
 /* Hand the value of key 'i' (looked up with STORE_WANT_VALUE, live) to the caller as a
  * store_val (release it), without a copy. 'op->key[i].val' is NULL afterwards. */
@@ -555,6 +562,11 @@ void store_reclaim_note(struct store *s, uint64_t id, uint64_t count);
  * once its removals since the last pass reach RECLAIM_MIN and 'left' (reclaim.c). */
 void store_reclaim_removed(struct store *s, uint64_t id, uint64_t removed, uint64_t left);
 void store_reclaim_stats(struct store *s, uint64_t *done, int64_t *last_ms);
+
+/* Forget the byte past the end of the HyperLogLog value at 'key'/'klen' of 'db' that
+ * ops_hll.c keeps ('key' NULL: of every key of 'db'; 'db' -1: of every db): the key was
+ * written by another command (store_touched). Takes a leaf lock of ops_hll.c. */
+void hll_tails_forget(const struct store *s, int db, const char *key, size_t klen);
 
 /* Free the iterator of every live reader (reader.c), before RocksDB closes or reopens:
  * their next read fails. Caller holds 'excl' as writer, or no reader is in use. */

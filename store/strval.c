@@ -403,6 +403,12 @@ int strval_write(struct strval *v, uint64_t off, const char *p, size_t n)
     return STORE_OK;
 }
 
+void strval_unshare(struct strval *v)
+{
+    if (v->exists && !(v->fflags & FMT_F_RAW))
+        v->changed = 1;
+}
+
 /* ---- Saving ------------------------------------------------------------------------------- */
 
 /* Bytes of 'p'/'n' once its trailing zero bytes are dropped. */
@@ -440,9 +446,96 @@ static void frag_put_meta(struct store_op *op, size_t ki, unsigned fflags, uint6
                        expire_ms);
 }
 
+/* Append batch '*b' to the log if it holds at least COLL_CHUNK_BYTES ('*chunk') or
+ * 'last', and start a new one. STORE_OK or an error. */
+static int chunk_flush(struct store *s, struct rocks_batch **b, size_t *chunk, int last)
+{
+    int rc = STORE_OK;
+
+    if (*chunk < COLL_CHUNK_BYTES && !(last && *chunk > 0))
+        return STORE_OK;
+    rc = store_log_append(s, *b);
+    rocks_batch_free(*b);
+    *b = store_batch_new();
+    *chunk = 0;
+    return rc;
+}
+
+/* HOW IT WORKS: a write that rewrote much of a large fragmented value (SETRANGE of tens
+ * of megabytes) does not go into its operation's batch: the value moves to a new id,
+ * every fragment written in batches of about COLL_CHUNK_BYTES ahead of the commit (the
+ * held ones from RAM, the others copied from the old id through one iterator), and the
+ * operation's batch holds only the top-level record that switches to it, so a crash
+ * leaves the old value or the new one, never a mix. The old id dies at the commit and
+ * compaction drops it. Chosen when the written fragments pass STRVAL_CHUNKED bytes and
+ * are at least half the value's, so the copy costs at most as much as the write; or
+ * when a value becomes fragmented by such a write (SETRANGE or APPEND growing a short
+ * string, or making a new one): there is nothing to copy then. */
+static int strval_save_moved(struct strval *v)
+{
+    struct store *s = v->op->s;
+    uint64_t nf = store_frag_count(v->len), id = 0;
+    unsigned char from[FMT_ELEM_PREFIX], upper[FMT_ELEM_PREFIX];
+    struct rocks_batch *b;
+    struct rocks_iter *it = NULL; /* over the old id's records; NULL: none (a new value) */
+    size_t chunk = 0, h = 0;
+    int rc = coll_id_new(s, &id);
+
+    if (rc != STORE_OK)
+        return rc;
+    store_op_hold_id(v->op, id); /* live before its first batch reaches RocksDB */
+    b = store_batch_new();
+    if (v->id) {
+        frag_key(from, v->id, 0);
+        frag_key(upper, v->id + 1, 0);
+        it = store_log_iter(s, ROCKS_CF_ELEMS, (const char *)upper, sizeof(upper));
+        rocks_iter_seek(it, (const char *)from, sizeof(from));
+    }
+    for (uint64_t f = 0; f < nf && rc == STORE_OK; f++) {
+        uint64_t base = f * FMT_FRAG_BYTES;
+        size_t in = v->len - base < FMT_FRAG_BYTES ? (size_t)(v->len - base) : FMT_FRAG_BYTES;
+        const char *p = NULL, *k = NULL;
+        size_t plen = 0, klen = 0;
+
+        while (h < v->nfrags && v->frags[h].n < f)
+            h++;
+        while (it && rocks_iter_valid(it)) { /* the old id's next record: f or later */
+            k = rocks_iter_key(it, &klen);
+            if (klen == FMT_ELEM_PREFIX && fmt_u64_be_get(k + 8) >= f)
+                break;
+            rocks_iter_next(it);
+        }
+        if (h < v->nfrags && v->frags[h].n == f) {
+            p = v->frags[h].p;
+            plen = in;
+        } else if (it && rocks_iter_valid(it) && fmt_u64_be_get(k + 8) == f) {
+            p = rocks_iter_value(it, &plen);
+            if (plen > in)
+                plen = in;
+        }
+        if (p) {
+            frag_put(s, b, id, f, p, plen, 0);
+            chunk += FMT_ELEM_PREFIX + plen;
+        }
+        rc = chunk_flush(s, &b, &chunk, f + 1 == nf);
+    }
+    if (it && rc == STORE_OK && !rocks_iter_valid(it))
+        rc = rocks_iter_status(it);
+    if (it)
+        rocks_iter_free(it);
+    rocks_batch_free(b);
+    if (rc != STORE_OK)
+        return rc; /* the batches written are under an id no key holds: dropped */
+    v->id = id;
+    frag_put_meta(v->op, v->ki, (v->fflags & ~FMT_F_FRAG) | FMT_F_RAW, v->id, v->len,
+                  v->expire_ms);
+    return STORE_OK;
+}
+
 int strval_save(struct strval *v)
 {
     struct store *s = v->op->s;
+    uint64_t dirty = 0;
     int existed;
 
     if (!v->changed)
@@ -454,6 +547,11 @@ int strval_save(struct strval *v)
         return STORE_OK;
     }
     existed = v->id != 0;
+    for (size_t i = 0; i < v->nfrags; i++)
+        dirty += v->frags[i].dirty;
+    if (dirty * FMT_FRAG_BYTES > STRVAL_CHUNKED &&
+        (!existed || 2 * dirty >= store_frag_count(v->len)))
+        return strval_save_moved(v);
     if (!existed) {
         int rc = coll_id_new(s, &v->id);
 

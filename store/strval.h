@@ -81,10 +81,21 @@ int strval_write(struct strval *v, uint64_t off, const char *p, size_t n);
  * Writes nothing when it is already that long. */
 void strval_grow(struct strval *v, uint64_t len);
 
+/* Have strval_save() put the value back as one Redis would call "raw" (FMT_F_RAW) even
+ * when nothing is written, as Redis unshares a string (dbUnshareStringValue) before a
+ * command that may edit it looks at it: SETBIT, BITFIELD with a write, PFADD, PFCOUNT of
+ * one key, PFDEBUG. Nothing when the key is missing or its value is "raw" already. A
+ * fragmented value puts back only its top-level record. */
+void strval_unshare(struct strval *v);
+
 /* Put the written value into the operation's write set as a string Redis would call
  * "raw" (FMT_F_RAW), keeping its expiry: whole if it is at most the fragment threshold
  * long, else as fragments (a whole value that grew past the threshold moves to
- * fragments under a new id). Nothing when nothing was written. STORE_OK or an error. */
+ * fragments under a new id). A fragmented value whose written fragments pass
+ * STRVAL_CHUNKED bytes and are at least half of its fragments (SETRANGE over much of a
+ * large value), or that becomes fragmented by such a write, moves to a new id too: its fragments go in batches of about
+ * COLL_CHUNK_BYTES ahead of the commit, and the write set holds only the top-level record
+ * that switches to them. Nothing when nothing was written. STORE_OK or an error. */
 int strval_save(struct strval *v);
 
 /* Release what 'v' holds (after strval_open(), whatever it returned). */

@@ -9,8 +9,8 @@ INTEG_TESTS = tests/integ/test_server tests/integ/test_noread tests/integ/test_m
 	tests/integ/test_persist tests/integ/test_string_ops tests/integ/test_expire \
 	tests/integ/test_keyspace tests/integ/test_bigstr \
 	tests/integ/test_cmdinfo tests/integ/test_slowlog tests/integ/test_introspect \
-	tests/integ/test_pubsub tests/integ/test_notify tests/integ/test_config_rewrite \
-	tests/integ/test_latency tests/integ/test_memory
+	tests/integ/test_pubsub tests/integ/test_tracking tests/integ/test_notify \
+	tests/integ/test_config_rewrite tests/integ/test_latency tests/integ/test_memory
 check_PROGRAMS += $(INTEG_TESTS)
 TESTS += $(INTEG_TESTS) tests/integ/test_tools.sh tests/check-layering.sh
 EXTRA_DIST += tests/integ/test_tools.sh tests/check-layering.sh tests/lib.sh
@@ -34,6 +34,8 @@ tests_integ_test_noread_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_noread_LDADD = $(INTEG_LDADD)
 tests_integ_test_pubsub_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_pubsub_LDADD = $(INTEG_LDADD)
+tests_integ_test_tracking_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_tracking_LDADD = $(INTEG_LDADD)
 tests_integ_test_notify_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_notify_LDADD = $(INTEG_LDADD)
 tests_integ_test_multi_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
@@ -131,8 +133,9 @@ HEADER_TUS = tests/unit/hdr/common/omk.c tests/unit/hdr/common/omk_thread.c \
 	tests/unit/hdr/daemon/monitor.c tests/unit/hdr/daemon/pause.c \
 	tests/unit/hdr/daemon/clientinfo.c \
 	tests/unit/hdr/daemon/log.c tests/unit/hdr/daemon/multi.c tests/unit/hdr/daemon/pass.c \
-	tests/unit/hdr/daemon/pubsub.c tests/unit/hdr/daemon/notify.c tests/unit/hdr/daemon/cfg_rewrite.c \
-	tests/unit/hdr/daemon/latency.c tests/unit/hdr/daemon/memory.c tests/unit/hdr/daemon/digest.c \
+	tests/unit/hdr/daemon/pubsub.c tests/unit/hdr/daemon/tracking.c tests/unit/hdr/daemon/notify.c \
+	tests/unit/hdr/daemon/cfg_rewrite.c tests/unit/hdr/daemon/latency.c \
+	tests/unit/hdr/daemon/memory.c tests/unit/hdr/daemon/digest.c \
 	tests/unit/hdr/daemon/reply.c tests/unit/hdr/daemon/server.c tests/unit/hdr/daemon/slowlog.c \
 	tests/unit/hdr/clients/hist.c tests/unit/hdr/clients/keydist.c \
 	tests/unit/hdr/clients/hllmodel.c

@@ -18,7 +18,8 @@ import sys
 
 # Subcommands omenkv implements, per container (Redis 7.0 names only).
 SUBCOMMANDS = {
-    "client": "id getname setname list info kill unblock no-evict reply pause unpause help".split(),
+    "client": ("id getname setname list info kill unblock no-evict reply pause unpause help "
+               "tracking caching getredir trackinginfo").split(),
     "command": "count list info docs getkeys getkeysandflags help".split(),
     "config": "get set resetstat rewrite help".split(),
     "object": "encoding freq idletime refcount help".split(),

@@ -22,7 +22,8 @@
  *
  * Not run: SHUTDOWN (it signals the process), CONFIG SET of logfile (it would
  * create files named by the input) or proto-max-bulk-len (see above), and CLIENT PAUSE
- * and UNPAUSE (they wake the worker threads, and none runs here). DEBUG stays refused
+ * and UNPAUSE (they wake the worker threads, and none runs here), CLIENT TRACKING (its
+ * invalidations are pushes after a reply, or go to another worker's mailbox). DEBUG stays refused
  * (enable-debug-command no); MONITOR is refused to this client (CLIENT_DENY_BLOCKING). */
 #include "config.h"
 
@@ -285,7 +286,8 @@ static int fz_refused(const struct client *c)
     if (cmd_arg_is(c, 0, "shutdown"))
         return 1;
     if (cmd_arg_is(c, 0, "client") && c->argc > 1 &&
-        (cmd_arg_is(c, 1, "pause") || cmd_arg_is(c, 1, "unpause")))
+        (cmd_arg_is(c, 1, "pause") || cmd_arg_is(c, 1, "unpause") ||
+         cmd_arg_is(c, 1, "tracking")))
         return 1;
     if (!cmd_arg_is(c, 0, "config"))
         return 0;

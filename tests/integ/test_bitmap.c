@@ -814,6 +814,57 @@ static void test_watch(redisContext *c, redisContext *other)
     ok(!watch_survives(c, other, "wk2", "BITOP OR wk2 wnew"), "BITOP writing it too");
 }
 
+/* ---- OBJECT ENCODING after a write that changes nothing ------------------------------------- */
+
+/* The reply to OBJECT ENCODING 'key' is 'want'. */
+static void encoding_is(redisContext *c, const char *key, const char *want, const char *name)
+{
+    is_str(cmd(c, "OBJECT ENCODING %s", key), want, strlen(want), name);
+}
+
+/* Redis unshares the value before a SETBIT, or a BITFIELD with a SET or INCRBY, looks at
+ * it, so a short string becomes "raw" even when no bit changes (clients/README.md, kind
+ * 10); the reads leave it as it was. */
+static void test_unshare(redisContext *c, redisContext *other)
+{
+    diag("---- OBJECT ENCODING after writes that change nothing");
+    is_status(cmd(c, "SET ue abc"), "OK", "SET ue abc");
+    encoding_is(c, "ue", "embstr", "  ... embstr");
+    line_is_int(c, "SETBIT ue 1 1", 1);
+    encoding_is(c, "ue", "raw", "SETBIT of a bit already set: raw");
+    is_str(cmd(c, "GET ue"), "abc", 3, "  ... the value unchanged");
+    is_status(cmd(c, "SET ue abc"), "OK", "SET ue abc");
+    line_is_ints(c, "BITFIELD ue SET u8 0 97", "97");
+    encoding_is(c, "ue", "raw", "BITFIELD SET of the bits a field had: raw");
+    is_status(cmd(c, "SET ue abc"), "OK", "SET ue abc");
+    line_is_ints(c, "BITFIELD ue INCRBY u8 8 0", "98");
+    encoding_is(c, "ue", "raw", "BITFIELD INCRBY 0: raw");
+    is_status(cmd(c, "SET ue abc"), "OK", "SET ue abc");
+    line_is_ints(c, "BITFIELD ue OVERFLOW FAIL INCRBY u8 0 200", "(nil)");
+    encoding_is(c, "ue", "raw", "a BITFIELD INCRBY that fails: raw");
+    is_status(cmd(c, "SET ue 123"), "OK", "SET ue 123");
+    encoding_is(c, "ue", "int", "  ... int");
+    line_is_int(c, "SETBIT ue 2 1", 1);
+    encoding_is(c, "ue", "raw", "SETBIT of a bit already set in an int: raw");
+    is_str(cmd(c, "GET ue"), "123", 3, "  ... the value unchanged");
+    is_status(cmd(c, "RENAME ue ue2"), "OK", "RENAME ue ue2");
+    encoding_is(c, "ue2", "raw", "  ... the encoding goes with it");
+
+    is_status(cmd(c, "SET ue abc"), "OK", "SET ue abc");
+    line_is_ints(c, "BITFIELD ue GET u8 0", "97");
+    line_is_ints(c, "BITFIELD_RO ue GET u8 0", "97");
+    line_is_int(c, "GETBIT ue 1", 1);
+    line_is_int(c, "BITCOUNT ue", 10);
+    line_is_int(c, "BITPOS ue 1", 1);
+    encoding_is(c, "ue", "embstr", "reads leave it embstr");
+    freeReplyObject(cmd(c, "WATCH ue"));
+    line_is_int(other, "SETBIT ue 1 1", 1);
+    freeReplyObject(cmd(c, "MULTI"));
+    freeReplyObject(cmd(c, "PING"));
+    ok(exec_ran(c), "a SETBIT that only makes it raw does not touch a WATCH");
+    encoding_is(c, "ue", "raw", "  ... and it is raw");
+}
+
 /* ---- proto-max-bulk-len and a restart ------------------------------------------------------- */
 
 static void test_limits(redisContext *c)
@@ -893,6 +944,7 @@ int main(void)
     test_bitop(c);
     test_bitfield(c);
     test_watch(c, other);
+    test_unshare(c, other);
     test_limits(c);
     test_command_info(c);
     test_restart(&s, &c);

@@ -203,19 +203,13 @@ fi
 fuzz 2223 bigstr,keys 2 $((commands / 2))
 fuzz 2224 bigstr,keys 3 $((commands / 2))
 if [ $hlls -eq 1 ]; then
-    # Known differences are left out until fixed (issue 22's note, clients/README.md
-    # kinds 8 and 9): OBJECT ENCODING of a client-written sparse HyperLogLog after a PF
-    # command that writes nothing (Redis makes it raw), and HyperLogLogs damaged on
-    # purpose (SET of hand-made values, SETRANGE, APPEND and SETBIT over them), where the
-    # two still disagree on some truncated opcodes. The long runs keep them in.
-    noset="--exclude OBJECT,SET,SETRANGE,APPEND,SETBIT"
-    fuzz 2225 hll,keys 2 $((commands / 2)) "$noset"
-    fuzz 2226 hll,keys 3 $((commands / 2)) "$noset"
+    fuzz 2225 hll,keys 2 $((commands / 2))
+    fuzz 2226 hll,keys 3 $((commands / 2))
 else
     skip_runs 2 "the server has no PFADD or PFDEBUG (HyperLogLogs not merged yet)"
 fi
 if [ $bitmaps -eq 1 ] && [ $hlls -eq 1 ]; then
-    fuzz 2227 bitmap,bigstr,hll,string,keys alt $((commands / 2)) "--exclude OBJECT"
+    fuzz 2227 bitmap,bigstr,hll,string,keys alt $((commands / 2))
 else
     skip_runs 1 "the server lacks SETBIT or PFADD"
 fi

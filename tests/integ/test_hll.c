@@ -393,6 +393,133 @@ static void test_pfdebug(redisContext *c)
     is_integer(cmd(c, "PFADD g2 b"), 1, "PFADD of a new one: 1");
 }
 
+/* The reply to OBJECT ENCODING 'key' is 'want'. */
+static void encoding_is(redisContext *c, const char *key, const char *want, const char *name)
+{
+    is_str(cmd(c, "OBJECT ENCODING %s", key), want, strlen(want), name);
+}
+
+/* EXEC after WATCH of 'key' on 'c', 'line' on 'other' and MULTI PING: 1 if it ran. */
+static int watch_survives(redisContext *c, redisContext *other, const char *key,
+                          const char *line)
+{
+    redisReply *r;
+    int ran;
+
+    freeReplyObject(cmd(c, "WATCH %s", key));
+    freeReplyObject(cmd(other, line));
+    freeReplyObject(cmd(c, "MULTI"));
+    freeReplyObject(cmd(c, "PING"));
+    r = cmd(c, "EXEC");
+    ran = r && r->type == REDIS_REPLY_ARRAY;
+    freeReplyObject(r);
+    return ran;
+}
+
+/* A short HyperLogLog SET by a client is "embstr"; Redis unshares the value of PFADD's
+ * key, PFCOUNT's single key and PFDEBUG's before it looks at it (an unknown subcommand
+ * and damaged registers too), so it becomes "raw" even when nothing else is written, and
+ * no WATCH sees that (clients/README.md, kind 8). PFCOUNT of several keys and PFMERGE's
+ * sources are only read. */
+static void test_unshare(const struct tserver *s, redisContext *c)
+{
+    static const char stale[] = "HYLL\x01\0\0\0\0\0\0\0\0\0\0\x80\x7f\xff";
+    static const char valid[] = "HYLL\x01\0\0\0\0\0\0\0\0\0\0\0\x7f\xff";
+    static const char damaged[] = "HYLL\x01\0\0\0\0\0\0\0\0\0\0\x80\x40\x63";
+    static const struct {
+        const char *value; /* SET first */
+        size_t len;
+        const char *line;  /* then this */
+        const char *enc;   /* OBJECT ENCODING afterwards */
+    } cases[] = {
+        {stale, sizeof(stale) - 1, "PFADD u", "raw"},
+        {stale, sizeof(stale) - 1, "PFDEBUG NOSUCH u", "raw"},
+        {stale, sizeof(stale) - 1, "PFDEBUG ENCODING u", "raw"},
+        {stale, sizeof(stale) - 1, "PFDEBUG DECODE u", "raw"},
+        {stale, sizeof(stale) - 1, "PFCOUNT u", "raw"},
+        {valid, sizeof(valid) - 1, "PFCOUNT u", "raw"},
+        {damaged, sizeof(damaged) - 1, "PFCOUNT u", "raw"},
+        {damaged, sizeof(damaged) - 1, "PFDEBUG TODENSE u", "raw"},
+        {damaged, sizeof(damaged) - 1, "PFADD u hello", "raw"},
+        {stale, sizeof(stale) - 1, "PFCOUNT u u", "embstr"},
+        {stale, sizeof(stale) - 1, "PFCOUNT u nokey", "embstr"},
+        {stale, sizeof(stale) - 1, "PFMERGE udst u", "embstr"},
+        {"HYLX\x01\0\0\0\0\0\0\0\0\0\0\x80\x7f\xff", 18, "PFADD u", "embstr"},
+        {"HY", 2, "PFCOUNT u", "embstr"},
+    };
+    redisContext *other = ts_connect(s);
+    char name[200];
+
+    for (size_t i = 0; i < OMK_ARRAY_LEN(cases); i++) {
+        freeReplyObject(cmd(c, "SET u %b", cases[i].value, cases[i].len));
+        freeReplyObject(cmd(c, cases[i].line));
+        snprintf(name, sizeof(name), "SET u (%zu bytes), %s: %s", cases[i].len, cases[i].line,
+                 cases[i].enc);
+        encoding_is(c, "u", cases[i].enc, name);
+    }
+    freeReplyObject(cmd(c, "SET u %b", stale, sizeof(stale) - 1));
+    is_integer(cmd(c, "PFADD u"), 0, "PFADD u, nothing added");
+    is_integer(cmd(c, "COPY u ucopy REPLACE"), 1, "COPY u ucopy");
+    encoding_is(c, "ucopy", "raw", "  ... the copy is raw too");
+    freeReplyObject(cmd(c, "SET u %b", stale, sizeof(stale) - 1));
+    ok(watch_survives(c, other, "u", "PFADD u"), "a PFADD that only makes it raw: EXEC runs");
+    encoding_is(c, "u", "raw", "  ... raw");
+    freeReplyObject(cmd(c, "SET u %b", valid, sizeof(valid) - 1));
+    ok(watch_survives(c, other, "u", "PFCOUNT u"), "so does a PFCOUNT from the cache");
+    freeReplyObject(cmd(c, "SET u %b", stale, sizeof(stale) - 1));
+    ok(watch_survives(c, other, "u", "PFDEBUG GETREG u"),
+       "PFDEBUG GETREG turns it dense without touching a WATCH");
+    is_status(cmd(c, "PFDEBUG ENCODING u"), "dense", "  ... dense");
+    freeReplyObject(cmd(c, "SET u %b", stale, sizeof(stale) - 1));
+    ok(watch_survives(c, other, "u", "PFDEBUG TODENSE u"), "so does PFDEBUG TODENSE");
+    redisFree(other);
+}
+
+/* An XZERO cut short by the end of a sparse value reads its missing low byte from
+ * past the end of Redis' string: a NUL, until an edit of that XZERO leaves the last
+ * byte of its new sequence there, which the string keeps until a write of another
+ * length or a new value (clients/README.md, kind 9). Registers: 'hello' goes to 9216,
+ * 'a' to 12711 (value 2). */
+static void test_cut_xzero(redisContext *c)
+{
+    /* Z:254 v:1,1, then an XZERO of 16129 registers (0x7f 0x00) cut to its first byte */
+    static const char cut[] = "HYLL\x01\0\0\0\0\0\0\0\0\0\0\x80\x40\xfd\x80\x7f";
+    static const char after1[] = "\x40\xfd\x80\x63\x00\x80\x5b"; /* ... Z:7167 cut short */
+    static const char after2[] = "\x40\xfd\x80\x63\x00\x80\x4d\xa5\x84\x4e";
+    char v[64];
+    long n;
+
+    freeReplyObject(cmd(c, "DEL xz xz2 xz3"));
+    is_status(cmd(c, "SET xz %b", cut, sizeof(cut) - 1), "OK", "SET a value ending in a cut XZERO");
+    is_integer(cmd(c, "PFCOUNT xz"), 1, "  ... its missing byte reads as 0: 16384 registers");
+    is_integer(cmd(c, "PFADD xz hello"), 1, "PFADD into the cut XZERO");
+    n = get_bytes(c, "xz", v, sizeof(v));
+    ok(n == 16 + (long)sizeof(after1) - 1 && memcmp(v + 16, after1, sizeof(after1) - 1) == 0,
+       "  ... splits it; the new last XZERO is cut short again (its low byte past the end)");
+    is_integer(cmd(c, "PFCOUNT xz"), 2, "PFCOUNT reads that byte: 16384 registers, 2 set");
+    is_str(cmd(c, "PFDEBUG DECODE xz"), "Z:254 v:1,1 Z:8961 v:1,1 Z:7167", 31,
+           "  ... and so does PFDEBUG DECODE");
+    is_integer(cmd(c, "PFADD xz a"), 1, "PFADD into the new cut XZERO");
+    n = get_bytes(c, "xz", v, sizeof(v));
+    ok(n == 16 + (long)sizeof(after2) - 1 && memcmp(v + 16, after2, sizeof(after2) - 1) == 0,
+       "  ... split by the run that byte gave it");
+    is_integer(cmd(c, "PFCOUNT xz"), 3, "PFCOUNT: 3");
+    is_integer(cmd(c, "PFADD xz hello a"), 0, "PFADD of the same elements: 0 (the byte stays)");
+    is_str(cmd(c, "PFDEBUG DECODE xz"), "Z:254 v:1,1 Z:8961 v:1,1 Z:3494 v:2,1 Z:3672", 44,
+           "  ... PFDEBUG DECODE still reads it");
+    is_integer(cmd(c, "COPY xz xz2"), 1, "COPY xz xz2");
+    is_str(cmd(c, "PFDEBUG DECODE xz2"), "Z:254 v:1,1 Z:8961 v:1,1 Z:3494 v:2,1 Z:3585", 44,
+           "  ... the copy is a new string: a NUL past its end");
+    freeReplyObject(cmd(c, "SET xz3 %b", v, (size_t)n));
+    line_is_error(c, "PFCOUNT xz3 nokey", CORRUPT); /* its cached count is valid: merge */
+    is_status(cmd(c, "SET xz %b", v, (size_t)n), "OK", "SET xz of its own bytes");
+    is_str(cmd(c, "PFDEBUG DECODE xz"), "Z:254 v:1,1 Z:8961 v:1,1 Z:3494 v:2,1 Z:3585", 44,
+           "  ... a new string too");
+    is_integer(cmd(c, "APPEND xz %b", "\x80\x7f", (size_t)2), n + 2,
+               "APPEND v:1,1 and a cut XZERO");
+    line_is_error(c, "PFCOUNT xz nokey", CORRUPT);
+}
+
 static void test_expiry(redisContext *c)
 {
     freeReplyObject(cmd(c, "DEL t1 t2"));
@@ -753,6 +880,8 @@ int main(void)
     test_merge(c);
     test_corrupt(c);
     test_pfdebug(c);
+    test_unshare(&s, c);
+    test_cut_xzero(c);
     test_expiry(c);
     is_status(cmd(c, "PFSELFTEST"), "OK", "PFSELFTEST");
     test_against_redis(&s, c);

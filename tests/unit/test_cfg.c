@@ -686,6 +686,7 @@ static void test_get(void)
         "collection-inline-max-bytes", "string-fragment-threshold",
         "slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold",
         "latency-tracking", "latency-tracking-info-percentiles", "hll-sparse-max-bytes",
+        "tracking-table-max-keys",
         "notify-keyspace-events",
     };
     struct server_config c;

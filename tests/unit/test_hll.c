@@ -42,7 +42,7 @@ static unsigned th_add_seq(struct hll *h, const char *prefix, unsigned n, size_t
 static void th_decode_is(const struct hll *h, const char *want, const char *name)
 {
     size_t n;
-    char *t = hll_decode(h->p, h->len, &n);
+    char *t = hll_decode(h, &n);
 
     if (!ok(n == strlen(want) && memcmp(t, want, n) == 0, "%s", name))
         diag("  got '%s', want '%s'", t, want);
@@ -118,7 +118,7 @@ static void test_sparse_bytes(void)
     is_int(hll_add(&h, "a", 1, MAXB), HLL_OK, "PFADD a again: no change");
     is_mem(h.p, h.len, abc, sizeof(abc) - 1, "a b c: Redis' bytes, cache marked stale");
     is_int(hll_cache_get(h.p, &card), 0, "  ... the cache is stale");
-    is_int(hll_count(h.p, h.len, &card), HLL_OK, "  ... counts");
+    is_int(hll_count(&h, &card), HLL_OK, "  ... counts");
     is_int(card, 3, "  ... to 3");
     hll_cache_set(h.p, card);
     is_int(hll_cache_get(h.p, &card) && card == 3, 1, "the cache holds 3 once set");
@@ -128,7 +128,7 @@ static void test_sparse_bytes(void)
     hll_init_empty(&h);
     th_add_seq(&h, "x", 40, MAXB);
     th_decode_is(&h, x40, "x0..x39: Redis' opcodes (ZERO, XZERO and VAL as Redis chose them)");
-    is_int(hll_count(h.p, h.len, &card) == HLL_OK && card == 40, 1, "  ... count 40 as Redis");
+    is_int(hll_count(&h, &card) == HLL_OK && card == 40, 1, "  ... count 40 as Redis");
     hll_free(&h);
 }
 
@@ -174,7 +174,7 @@ static void test_sparse_edits(void)
         th_decode_is(&h, "Z:1 Z:16383", "an XZERO of one register decodes");
         is_int(hll_set(&h, 0, 4, MAXB), HLL_CHANGED, "setting it");
         th_decode_is(&h, "v:4,1 Z:16383", "  ... replaces it by one VAL (one byte shorter)");
-        is_int(hll_count(h.p, h.len, &card), HLL_OK, "  ... still covers 16384 registers");
+        is_int(hll_count(&h, &card), HLL_OK, "  ... still covers 16384 registers");
         hll_free(&h);
     }
 }
@@ -219,8 +219,8 @@ static void test_promotion(void)
     is_int(hll_encoding(h.p), HLL_DENSE, "  ... and went dense");
     is_mem(h.p + HLL_HDR_SIZE, HLL_DENSE_SIZE - HLL_HDR_SIZE, d.p + HLL_HDR_SIZE,
            HLL_DENSE_SIZE - HLL_HDR_SIZE, "  ... with the registers of a dense one fed the same");
-    hll_count(h.p, h.len, &cs);
-    hll_count(d.p, d.len, &cd);
+    hll_count(&h, &cs);
+    hll_count(&d, &cd);
     is_int(cs, cd, "  ... and the same count");
     is_int(hll_to_dense(&h), HLL_OK, "making a dense value dense changes nothing");
     hll_free(&h);
@@ -267,7 +267,7 @@ static void test_counts(void)
     uint64_t card = 99;
 
     hll_init_empty(&h);
-    is_int(hll_count(h.p, h.len, &card) == HLL_OK && card == 0, 1, "an empty HLL counts 0");
+    is_int(hll_count(&h, &card) == HLL_OK && card == 0, 1, "an empty HLL counts 0");
     for (size_t i = 0; i < OMK_ARRAY_LEN(want); i++) {
         for (; done < want[i].n; done++) {
             char b[16];
@@ -275,7 +275,7 @@ static void test_counts(void)
 
             hll_add(&h, b, (size_t)l, MAXB);
         }
-        hll_count(h.p, h.len, &card);
+        hll_count(&h, &card);
         is_int(card, want[i].card, "x0..x%u: Redis' estimate", want[i].n - 1);
     }
     hll_free(&h);
@@ -297,9 +297,9 @@ static void test_merge(void)
     is_int(hll_encoding(a.p) == HLL_SPARSE && hll_encoding(b.p) == HLL_DENSE, 1,
            "one sparse and one dense input");
     memset(max, 0, sizeof(max));
-    is_int(hll_merge(max, a.p, a.len), HLL_OK, "merge the sparse one");
-    is_int(hll_merge(max, b.p, b.len), HLL_OK, "merge the dense one");
-    hll_count(u.p, u.len, &cu);
+    is_int(hll_merge(max, &a), HLL_OK, "merge the sparse one");
+    is_int(hll_merge(max, &b), HLL_OK, "merge the dense one");
+    hll_count(&u, &cu);
     is_int(hll_count_bytes(max), cu, "the merged registers count as the union does");
     hll_free(&a);
     hll_free(&b);
@@ -321,8 +321,8 @@ static void test_corrupt(void)
     char *t;
 
     hll_init_copy(&h, shortcode, sizeof(shortcode));
-    is_int(hll_count(h.p, h.len, &card), HLL_ERR_CORRUPT, "a code of 100 registers: count fails");
-    is_int(hll_merge(max, h.p, h.len), HLL_ERR_CORRUPT, "  ... merge fails");
+    is_int(hll_count(&h, &card), HLL_ERR_CORRUPT, "a code of 100 registers: count fails");
+    is_int(hll_merge(max, &h), HLL_ERR_CORRUPT, "  ... merge fails");
     is_int(hll_to_dense(&h), HLL_ERR_CORRUPT, "  ... making it dense fails");
     is_int(hll_set(&h, 5000, 1, MAXB), HLL_ERR_CORRUPT, "  ... a register past its end fails");
     is_int(hll_set(&h, 50, 40, MAXB), HLL_ERR_CORRUPT, "  ... going dense for 40 fails");
@@ -331,24 +331,44 @@ static void test_corrupt(void)
     hll_free(&h);
 
     hll_init_copy(&h, longcode, sizeof(longcode));
-    is_int(hll_count(h.p, h.len, &card), HLL_ERR_CORRUPT, "a code of 16385 registers: count fails");
+    is_int(hll_count(&h, &card), HLL_ERR_CORRUPT, "a code of 16385 registers: count fails");
     memset(max, 0, sizeof(max));
     /* Redis 7.0.15 as Debian ships it (the fix of CVE-2025-32023) refuses a VAL past the
      * last register in every walk (the unpatched 7.0.15 stopped there and passed). */
-    is_int(hll_merge(max, h.p, h.len), HLL_ERR_CORRUPT,
+    is_int(hll_merge(max, &h), HLL_ERR_CORRUPT,
            "  ... merge refuses a VAL past the end too (as the reference redis-server)");
     is_int(hll_to_dense(&h), HLL_ERR_CORRUPT, "  ... and so does making it dense");
     hll_free(&h);
 
     hll_init_copy(&h, cut, sizeof(cut));
-    t = hll_decode(h.p, h.len, &n);
+    t = hll_decode(&h, &n);
     is_mem(t, n, "Z:16129", 7, "an XZERO cut short reads its missing byte as 0 (as Redis)");
     omk_free(t);
-    is_int(hll_count(h.p, h.len, &card), HLL_ERR_CORRUPT, "  ... and does not cover 16384");
+    is_int(hll_count(&h, &card), HLL_ERR_CORRUPT, "  ... and does not cover 16384");
     hll_free(&h);
 
+    {
+        /* Z:254 v:1,1 and an XZERO of 16129 registers cut short: 16384 with its NUL */
+        static const uint8_t cut2[] = {'H', 'Y', 'L', 'L', 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+                                       0x80, 0x40, 0xfd, 0x80, 0x7f};
+
+        hll_init_copy(&h, cut2, sizeof(cut2));
+        is_int(hll_count(&h, &card), HLL_OK, "an XZERO cut short with a NUL past the end");
+        is_int(hll_add(&h, "hello", 5, MAXB), HLL_CHANGED, "  ... split by an element in it");
+        is_mem(h.p + 16, h.len - 16, "\x40\xfd\x80\x63\x00\x80\x5b", 7,
+               "  ... which leaves a new XZERO cut short");
+        is_int(h.tail, 0xfe, "  ... its low byte past the end, as Redis leaves it");
+        is_int(hll_count(&h, &card) == HLL_OK && card == 2, 1, "  ... where a count reads it");
+        t = hll_decode(&h, &n);
+        is_mem(t, n, "Z:254 v:1,1 Z:8961 v:1,1 Z:7167", 31, "  ... and PFDEBUG DECODE");
+        omk_free(t);
+        h.tail = 0;
+        is_int(hll_count(&h, &card), HLL_ERR_CORRUPT, "  ... without it the code is short");
+        hll_free(&h);
+    }
+
     hll_init_copy(&h, cut, 16);
-    t = hll_decode(h.p, h.len, &n);
+    t = hll_decode(&h, &n);
     is_int(n, 0, "a header alone decodes to nothing");
     omk_free(t);
     is_int(hll_set(&h, 0, 1, MAXB), HLL_ERR_CORRUPT, "  ... and no register can be set");

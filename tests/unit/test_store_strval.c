@@ -324,6 +324,80 @@ static void test_transaction(struct store *s)
     fx_check_store(s, "a transaction");
 }
 
+/* 1 if 'key' reads as the 'len' bytes at 'want' (GET). */
+static int reads_as(struct store *s, const char *key, const char *want, size_t len)
+{
+    struct store_val *v = NULL;
+    int good = store_get(s, 0, fx_sl(key), &v) == STORE_OK && v->len == len &&
+               memcmp(v->data, want, len) == 0;
+
+    store_val_release(v);
+    return good;
+}
+
+/* SETRANGE over much of a large fragmented value: the value moves to a new id, its
+ * fragments written in batches ahead of the commit; a smaller one is rewritten in place.
+ * The bytes read back either way, in a transaction too, and after a reopen. */
+static void test_moved(struct store *s)
+{
+    const size_t len = 12u << 20, big = 9u << 20, small = 1u << 20, grow = 13u << 20;
+    char *want = omk_malloc(len), *val = omk_malloc(grow);
+    uint64_t id0, id1;
+    size_t newlen = 0;
+
+    store_del(s, 0, FX_SL("mv"));
+    fill(want, len);
+    memset(want + 5 * FMT_FRAG_BYTES, 0, 3 * FMT_FRAG_BYTES); /* fragments with no record */
+    ok(store_setrange(s, 0, FX_SL("mv"), 0, fx_sl_n(want, len), SIZE_MAX, &newlen) ==
+           STORE_OK && newlen == len, "a 12 MB value");
+    id0 = key_st(s, "mv").id;
+    fill(val, small);
+    memcpy(want + 3000, val, small);
+    ok(store_setrange(s, 0, FX_SL("mv"), 3000, fx_sl_n(val, small), SIZE_MAX, &newlen) ==
+           STORE_OK && newlen == len, "SETRANGE of 1 MB into it");
+    ok(key_st(s, "mv").id == id0 && reads_as(s, "mv", want, len),
+       "  ... rewrites its fragments in place (same id) and reads back");
+    fill(val, big);
+    memcpy(want + 2 * FMT_FRAG_BYTES + 17, val, big);
+    ok(store_setrange(s, 0, FX_SL("mv"), 2 * FMT_FRAG_BYTES + 17, fx_sl_n(val, big), SIZE_MAX,
+                      &newlen) == STORE_OK && newlen == len, "SETRANGE of 9 MB into it");
+    id1 = key_st(s, "mv").id;
+    ok(id1 != id0 && reads_as(s, "mv", want, len),
+       "  ... moves it to a new id (written in chunks, switched last) and reads back");
+    fx_check_store(s, "a moved value");
+
+    /* past the end: the value grows to 25 MB, 13 MB of it written */
+    fill(val, grow);
+    store_tx_begin(s);
+    store_setrange(s, 0, FX_SL("mv"), len - 100, fx_sl_n(val, grow), SIZE_MAX, &newlen);
+    ok(store_tx_end(s) == STORE_OK && newlen == len - 100 + grow,
+       "in a transaction, SETRANGE of 13 MB from 100 bytes before the end");
+    want = omk_realloc(want, newlen);
+    memcpy(want + len - 100, val, grow);
+    ok(key_st(s, "mv").id != id1 && reads_as(s, "mv", want, newlen),
+       "  ... moves it again and reads back");
+    fx_check_store(s, "a value moved in a transaction");
+
+    /* a short string, and a missing key, made large by one SETRANGE */
+    ok(store_set(s, 0, FX_SL("mv2"), FX_SL("short"), 0, 0, NULL) == STORE_OK, "SET mv2 short");
+    fill(val, big);
+    ok(store_setrange(s, 0, FX_SL("mv2"), 3, fx_sl_n(val, big), SIZE_MAX, &newlen) ==
+           STORE_OK && newlen == 3 + big, "SETRANGE of 9 MB at its byte 3");
+    memcpy(want, "sho", 3);
+    memcpy(want + 3, val, big);
+    ok((key_st(s, "mv2").fflags & FMT_F_FRAG) && reads_as(s, "mv2", want, newlen),
+       "  ... fragmented, and reads back");
+    store_del(s, 0, FX_SL("mv3"));
+    ok(store_setrange(s, 0, FX_SL("mv3"), 5000, fx_sl_n(val, big), SIZE_MAX, &newlen) ==
+           STORE_OK && newlen == 5000 + big, "SETRANGE of 9 MB at byte 5000 of a missing key");
+    memset(want, 0, 5000);
+    memcpy(want + 5000, val, big);
+    ok(reads_as(s, "mv3", want, newlen), "  ... zeros, then the bytes");
+    fx_check_store(s, "values made large by one SETRANGE");
+    omk_free(want);
+    omk_free(val);
+}
+
 int main(void)
 {
     char *dir = fx_tmpdir_new("strval");
@@ -332,6 +406,7 @@ int main(void)
     set_threshold(s, THRESHOLD);
     test_sparse(s);
     test_transaction(s);
+    test_moved(s);
     test_model(s, 3000, "threshold 256");
     set_threshold(s, 8192); /* values move back to whole as they are rewritten */
     test_model(s, 1500, "threshold 8192");
