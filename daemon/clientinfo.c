@@ -146,6 +146,8 @@ static void client_flags_str(char *buf, int flags, const struct flag_state *st)
         *p++ = 'A';
     if (flags & CLIENT_NO_EVICT)
         *p++ = 'e';
+    if (flags & CLIENT_NO_TOUCH)
+        *p++ = 'T';
     if (p == buf)
         *p++ = 'N';
     *p = '\0';

@@ -24,6 +24,7 @@
 #include "daemon/reply.h"
 #include "daemon/server.h"
 #include "daemon/tracking.h"
+#include "store/store.h"
 
 const struct cmd_def cmd_table[] = {
 #define OMK_CMD(name, arity, flags, first, last, step, proc, group, since, summary) \
@@ -295,7 +296,12 @@ static void cmd_execute_one(struct client *c)
     }
     /* Then the clients parked on keys the command made ready are served (blocking.c),
      * before its reply can leave and before c's next request runs. */
-    if (d->flags & (CMD_WRITE | CMD_READONLY)) {
+    if (d->flags & CMD_EXCLUSIVE) {
+        multi_exclusive_lock(); /* no keyed command of any client in flight: as EXEC */
+        cmd_call(c, d);
+        blocking_serve_readied(c->worker);
+        multi_exclusive_unlock();
+    } else if (d->flags & (CMD_WRITE | CMD_READONLY)) {
         multi_cmd_lock(c); /* excludes a running EXEC of another client */
         cmd_call(c, d);
         blocking_serve_readied(c->worker);
@@ -334,10 +340,15 @@ void cmd_call(struct client *c, const struct cmd_def *d)
     atomic_store_explicit(&c->last_sub, NULL, memory_order_relaxed);
     if (atomic_load_explicit(&c->trk, memory_order_relaxed))
         tracking_before_call(c, d); /* a tracking client's keys, before they are read */
+    /* Whether the command's lookups are accesses (OBJECT IDLETIME / FREQ): not OBJECT's,
+     * and under CLIENT NO-TOUCH only TOUCH's (Redis 7.2). */
+    store_access_set(d->proc != cmd_object &&
+                     (!(c->flags & CLIENT_NO_TOUCH) || d->proc == cmd_touch));
     d->proc(c);
     if (atomic_load_explicit(&c->trk, memory_order_relaxed))
         tracking_after_call(c, d);
     notify_command_end(); /* the "new" events the handler left held */
+    store_access_set(0);
     end_us = omk_mono_us(); /* one reading serves the duration and the client's idle time */
     monitor_feed(c, d); /* after the command, as Redis' call(): SELECT shows its new db */
     worker_stat_add(&st->calls, 1);

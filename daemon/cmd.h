@@ -30,6 +30,8 @@ typedef void cmd_proc(struct client *c);
 #define CMD_NOQUEUE 0x200   /* runs at once even inside MULTI (EXEC, DISCARD, ...) */
 #define CMD_NOMULTI 0x400   /* refused inside MULTI, failing the transaction (Redis' no-multi:
                              * SHUTDOWN, SAVE) */
+#define CMD_EXCLUSIVE 0x800 /* runs with no other keyed command in flight, as EXEC does:
+                             * every exec lane held (SWAPDB; omenkv's own flag, not shown) */
 #define CMD_MOVABLEKEYS 0x1000 /* the keys are counted by a numkeys argument (Redis'
                                 * movablekeys: ZUNION, ZINTERCARD, ZMPOP, SINTERCARD); the
                                 * row's first/last/step name only the keys before it (a

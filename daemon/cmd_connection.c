@@ -200,7 +200,8 @@ void cmd_reset(struct client *c)
     acl_client_reset(c);
     multi_reset(c);
     conn_set_name(c, (struct omk_slice){NULL, 0});
-    c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT); /* 7.0 keeps NO-EVICT */
+    /* 7.0 keeps NO-EVICT; NO-TOUCH (7.2's) goes, as 7.2's RESET clears it */
+    c->flags &= ~(CLIENT_REPLY_OFF | CLIENT_REPLY_SKIP_NEXT | CLIENT_NO_TOUCH);
     if (was_subscribed)
         conn_apply_timeout(c); /* idle like any client again */
     reply_simple(c, "RESET");
@@ -251,8 +252,9 @@ static void client_setinfo(struct client *c)
     reply_ok(c);
 }
 
-/* CLIENT NO-EVICT|NO-TOUCH ON|OFF: accepted; omenkv evicts values, never clients, and
- * keeps no access times. NO-EVICT shows as flag 'e' in CLIENT LIST, as in Redis. */
+/* CLIENT NO-EVICT|NO-TOUCH ON|OFF. NO-EVICT is accepted (omenkv evicts values, never
+ * clients) and shows as flag 'e' in CLIENT LIST, as in Redis; NO-TOUCH (Redis 7.2) keeps
+ * the client's commands but TOUCH from updating the keys' access times (flag 'T'). */
 static void client_onoff(struct client *c)
 {
     int on = cmd_arg_is(c, 2, "on");
@@ -263,6 +265,8 @@ static void client_onoff(struct client *c)
     }
     if (cmd_arg_is(c, 1, "no-evict"))
         c->flags = on ? c->flags | CLIENT_NO_EVICT : c->flags & ~CLIENT_NO_EVICT;
+    else /* no-touch (Redis 7.2): cmd_call() reads it */
+        c->flags = on ? c->flags | CLIENT_NO_TOUCH : c->flags & ~CLIENT_NO_TOUCH;
     reply_ok(c);
 }
 

@@ -448,11 +448,22 @@ void cmd_persist(struct client *c)
         reply_int(c, rc == STORE_OK);
 }
 
-/* TOUCH key [key ...]: how many of the keys exist. omenkv keeps no access time to
- * update, so this is EXISTS under another name (a key named twice counts twice). */
+/* TOUCH key [key ...]: how many of the keys exist (a key named twice counts twice),
+ * updating the access time of each (OBJECT IDLETIME / FREQ), as EXISTS does not. */
 void cmd_touch(struct client *c)
 {
-    cmd_exists(c);
+    long long n = 0;
+
+    for (int i = 1; i < c->argc; i++) {
+        int rc = store_touch(server.store, c->db, c->argv[i]);
+
+        if (rc < 0) {
+            reply_err_store(c, rc);
+            return;
+        }
+        n += rc == STORE_OK;
+    }
+    reply_int(c, n);
 }
 
 /* ---- RENAME, COPY, MOVE -------------------------------------------------------------- */
@@ -755,31 +766,51 @@ static void object_encoding(struct client *c)
     }
 }
 
-/* OBJECT FREQ key: not tracked. Redis' error without an LFU policy, ours with one. */
+/* OBJECT FREQ / IDLETIME's key argv[2]: 1 with its access byte and idle seconds
+ * (store_access_info), or 0 after replying nil (it does not exist) or the store error. */
+static int object_access_or_reply(struct client *c, unsigned *byte, int64_t *idle_s)
+{
+    int rc = store_access_info(server.store, c->db, c->argv[2], byte, idle_s);
+
+    if (rc == STORE_NOTFOUND)
+        reply_null(c);
+    else if (rc < 0)
+        reply_err_store(c, rc);
+    return rc == STORE_OK;
+}
+
+/* OBJECT FREQ key: the key's logarithmic access counter (store.h: it does not decay), or
+ * Redis' error when the maxmemory policy is not an LFU one. */
 static void object_freq(struct client *c)
 {
-    if (!object_key_exists_or_reply(c))
+    unsigned byte;
+    int64_t idle_s;
+
+    if (!object_access_or_reply(c, &byte, &idle_s))
         return;
     if (!object_policy_is_lfu())
         reply_error(c, "ERR An LFU maxmemory policy is not selected, access frequency not "
                        "tracked. Please note that when switching between policies at runtime "
                        "LRU and LFU data will take some time to adjust.");
     else
-        reply_error(c, "ERR omenkv does not track key access frequency");
+        reply_int(c, byte);
 }
 
-/* OBJECT IDLETIME key: not tracked. Redis' error with an LFU policy, ours without one
- * (rather than a made-up 0). */
+/* OBJECT IDLETIME key: seconds since the key's last access (store.h: exact below 256
+ * seconds, the clock's lap), or Redis' error when the maxmemory policy is an LFU one. */
 static void object_idletime(struct client *c)
 {
-    if (!object_key_exists_or_reply(c))
+    unsigned byte;
+    int64_t idle_s;
+
+    if (!object_access_or_reply(c, &byte, &idle_s))
         return;
     if (object_policy_is_lfu())
         reply_error(c, "ERR An LFU maxmemory policy is selected, idle time not tracked. "
                        "Please note that when switching between policies at runtime LRU and "
                        "LFU data will take some time to adjust.");
     else
-        reply_error(c, "ERR omenkv does not track key access times, idle time not available");
+        reply_int(c, idle_s);
 }
 
 /* OBJECT REFCOUNT key: 1, since nothing shares a value. */

@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -13,6 +14,7 @@
 #include <event2/buffer.h>
 
 #include "daemon/acl.h"
+#include "daemon/blocking.h"
 #include "daemon/cfg_rewrite.h"
 #include "daemon/cmd.h"
 #include "daemon/cmd_keyspecs.h"
@@ -643,11 +645,44 @@ void cmd_time(struct client *c)
     reply_bulk_ll(c, us % 1000000);
 }
 
-/* SWAPDB index1 index2: refused. A RocksDB key starts with its database number, so a
- * swap would rewrite both databases whole; omenkv says so rather than pretend. */
+/* SWAPDB's database argument 'i' into '*v' as Redis reads it (an int): 1, or 0 after
+ * replying Redis' error naming it 'which' ("first", "second"). */
+static int swapdb_index_or_reply(struct client *c, int i, const char *which, long long *v)
+{
+    if (!omk_str2ll(c->argv[i].p, c->argv[i].len, v) || *v < INT_MIN || *v > INT_MAX) {
+        reply_error_fmt(c, "ERR invalid %s DB index", which);
+        return 0;
+    }
+    return 1;
+}
+
+/* SWAPDB index1 index2: exchange two databases' contents, as Redis does, in O(1) through
+ * the store's database map (store_swapdb). Runs with every exec lane held (CMD_EXCLUSIVE),
+ * so no command of any client sees a half-done swap; then, as Redis 7.0 does, a WATCH of
+ * a key existing in either database fails its EXEC, and clients parked on keys of either
+ * are served if their keys now hold something (they stay parked otherwise). */
 void cmd_swapdb(struct client *c)
 {
-    reply_error(c, "ERR SWAPDB is not supported by omenkv");
+    long long a, b;
+    int rc;
+
+    if (!swapdb_index_or_reply(c, 1, "first", &a) || !swapdb_index_or_reply(c, 2, "second", &b))
+        return;
+    if (a < 0 || a >= server.cfg.databases || b < 0 || b >= server.cfg.databases) {
+        reply_error(c, "ERR DB index is out of range");
+        return;
+    }
+    rc = store_swapdb(server.store, (int)a, (int)b);
+    if (rc != STORE_OK) {
+        reply_err_store(c, rc);
+        return;
+    }
+    if (a != b) {
+        multi_swapped((int)a, (int)b);
+        blocking_touched((int)a, NULL, 0);
+        blocking_touched((int)b, NULL, 0);
+    }
+    reply_ok(c);
 }
 
 /* ---- DEBUG ---- */

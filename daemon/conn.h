@@ -31,6 +31,8 @@ struct worker;
 #define CLIENT_NO_EVICT 0x100        /* CLIENT NO-EVICT ON (shown only: clients are never
                                       * evicted here) */
 #define CLIENT_POSTPONED 0x200       /* its next request waits for CLIENT PAUSE (pause.c) */
+#define CLIENT_NO_TOUCH 0x400        /* CLIENT NO-TOUCH ON: its commands but TOUCH leave the
+                                      * keys' access times alone (store_access_set) */
 
 /* What CLIENT LIST shows of a client to the other workers (clientinfo.c): written by the
  * owner with relaxed stores when a read callback ends and when its output is written

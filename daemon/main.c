@@ -73,6 +73,23 @@ static int main_apply_maxmemory(struct server_config *c, char *err, size_t errle
     return 0;
 }
 
+/* 1 if maxmemory-policy 'policy' is an LFU one: keys' access bytes count accesses. */
+static int main_policy_is_lfu(int policy)
+{
+    return policy == CFG_MAXMEMORY_VOLATILE_LFU || policy == CFG_MAXMEMORY_ALLKEYS_LFU;
+}
+
+/* CONFIG SET maxmemory-policy / lfu-log-factor: what keys' access bytes hold (OBJECT
+ * IDLETIME or FREQ, store/access.c). */
+static int main_apply_access(struct server_config *c, char *err, size_t errlen)
+{
+    OMK_UNUSED(err);
+    OMK_UNUSED(errlen);
+    store_set_access_policy(server.store, main_policy_is_lfu(c->maxmemory_policy),
+                            (unsigned)c->lfu_log_factor);
+    return 0;
+}
+
 /* CONFIG SET cache-max-value-size: values longer than this bypass the cache. */
 static int main_apply_cache_max_value(struct server_config *c, char *err, size_t errlen)
 {
@@ -203,6 +220,8 @@ static void main_open_store(void)
     cfg_coll_limits(&server.cfg, &sc.coll);
     sc.log = main_store_log;
     sc.touched = main_store_touched;
+    sc.access_lfu = main_policy_is_lfu(server.cfg.maxmemory_policy);
+    sc.lfu_log_factor = (unsigned)server.cfg.lfu_log_factor;
     sc.evented = notify_store_event; /* keyspace notifications: expired, new */
     rc = store_open(&sc, &server.store, err, sizeof(err));
     if (rc != STORE_OK) {
@@ -263,6 +282,8 @@ int main(int argc, char **argv)
     store_expire_start(server.store, server.cfg.hz);
     cfg_set_apply_hook("appendfsync", main_apply_appendfsync);
     cfg_set_apply_hook("maxmemory", main_apply_maxmemory);
+    cfg_set_apply_hook("maxmemory-policy", main_apply_access);
+    cfg_set_apply_hook("lfu-log-factor", main_apply_access);
     cfg_set_apply_hook("cache-max-value-size", main_apply_cache_max_value);
     cfg_set_apply_hook("timeout", main_apply_timeout);
     cfg_set_apply_hook("maxclients", main_apply_maxclients);

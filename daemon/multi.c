@@ -159,6 +159,61 @@ static void multi_exec_unlock_all(void)
         omk_rwlock_unlock(&exec_lanes[l].lock);
 }
 
+void multi_exclusive_lock(void)
+{
+    multi_exec_lock_all();
+}
+
+void multi_exclusive_unlock(void)
+{
+    multi_exec_unlock_all();
+}
+
+/* 1 if key 'key'/'klen' exists (live) in database 'a' or 'b'. */
+static int multi_exists_in(int a, int b, const char *key, size_t klen)
+{
+    struct omk_slice k = {key, klen};
+
+    return store_exists(server.store, a, k) == STORE_OK ||
+           store_exists(server.store, b, k) == STORE_OK;
+}
+
+void multi_swapped(int a, int b)
+{
+    struct omk_slice *keys = NULL;
+    int *dbs = NULL;
+    size_t n = 0, cap = 0;
+
+    if (a == b || atomic_load_explicit(&watch_count, memory_order_acquire) == 0)
+        return;
+    /* Copy the watched keys of 'a' and 'b' out: the store is not called under watch_mu
+     * (its commits call multi_touched(), which takes it). Records cannot change
+     * meanwhile in a way that matters: every lane is held, so no WATCH, EXEC or UNWATCH
+     * runs, and a client that goes away takes its records with it. */
+    omk_mutex_lock(&watch_mu);
+    for (unsigned bk = 0; bk < WATCH_BUCKETS; bk++) {
+        for (struct watch_rec *r = watch_table[bk]; r; r = r->bnext) {
+            if (r->db != a && r->db != b)
+                continue;
+            if (n == cap) {
+                cap = cap ? 2 * cap : 16;
+                keys = omk_realloc(keys, cap * sizeof(*keys));
+                dbs = omk_realloc(dbs, cap * sizeof(*dbs));
+            }
+            keys[n] = (struct omk_slice){omk_memdup(r->key, r->klen), r->klen};
+            dbs[n++] = r->db;
+        }
+    }
+    omk_mutex_unlock(&watch_mu);
+    for (size_t i = 0; i < n; i++) {
+        if (multi_exists_in(a, b, keys[i].p, keys[i].len))
+            multi_touched(dbs[i], keys[i].p, keys[i].len);
+        omk_free((void *)keys[i].p);
+    }
+    omk_free(keys);
+    omk_free(dbs);
+}
+
 void multi_unwatch(struct client *c)
 {
     struct watch_rec *r, *next;

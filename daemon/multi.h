@@ -70,6 +70,17 @@ void multi_unwatch(struct client *c);
 void multi_cmd_lock(const struct client *c);
 void multi_cmd_unlock(const struct client *c);
 
+/* Every lane of the exec lock, as EXEC takes them: no keyed command of any client runs
+ * until the unlock (CMD_EXCLUSIVE commands: SWAPDB). The caller holds no lane. */
+void multi_exclusive_lock(void);
+void multi_exclusive_unlock(void);
+
+/* SWAPDB exchanged databases 'a' and 'b': mark dirty every client watching a key of
+ * either that exists in either, as Redis 7.0's touchAllWatchedKeysInDb does (a key in
+ * neither changed for nobody). Caller holds every exec lane (or runs inside EXEC) and no
+ * store lock; takes watch_mu, dropping it around the store lookups. */
+void multi_swapped(int a, int b);
+
 /* The same for worker 'w' itself, on its thread (blocking.c serves waiters under it
  * outside any command). */
 void multi_lane_lock(const struct worker *w);

@@ -38,16 +38,24 @@ struct idx_entry {
 #define IDX_EXPIRE_BITS 48
 #define IDX_EXPIRE_MASK ((UINT64_C(1) << IDX_EXPIRE_BITS) - 1)
 
+/* 'expire_flags' of 'e'. Read atomically (relaxed: a plain load on every target we
+ * build for), since the store lets readers holding only a read lock update some of its
+ * flag bits (an access clock) with a compare-and-swap while others read the word. */
+static inline uint64_t idx_entry_word(const struct idx_entry *e)
+{
+    return __atomic_load_n(&e->expire_flags, __ATOMIC_RELAXED);
+}
+
 /* Absolute expiry of 'e' in ms, 0 when it has none. */
 static inline int64_t idx_entry_expire(const struct idx_entry *e)
 {
-    return (int64_t)(e->expire_flags & IDX_EXPIRE_MASK);
+    return (int64_t)(idx_entry_word(e) & IDX_EXPIRE_MASK);
 }
 
 /* Flag bits of 'e' (the high 16 bits of expire_flags). */
 static inline unsigned idx_entry_flags(const struct idx_entry *e)
 {
-    return (unsigned)(e->expire_flags >> IDX_EXPIRE_BITS);
+    return (unsigned)(idx_entry_word(e) >> IDX_EXPIRE_BITS);
 }
 
 /* A new entry holding a copy of 'key'/'klen', other fields zero. Never NULL. Entries

@@ -159,10 +159,15 @@ int store_ws_commit(struct store *s, struct store_ws *w)
                 idx_entry_free(e);
             }
         } else {
-            idx_insert(ix, op->k->p, op->k->len, &e);
+            /* A key that held nothing live is a new key: its access byte starts afresh
+             * (Redis' new object); one rewritten keeps what its lookup made of it. */
+            int fresh = idx_insert(ix, op->k->p, op->k->len, &e) == IDX_OK || !st->live;
+
             old = store_loc_clear(e, 1);
             store_entry_fill(e, op->type == STORE_TYPE_STRING ? op->vlen : op->count,
                              op->expire_ms, store_entry_flags_of(op->type, op->fflags));
+            if (fresh)
+                store_access_init(s, e, omk_now_ms());
             if (op->id)
                 __atomic_store_n(&e->loc, op->id << 2 | STORE_LOC_ID, __ATOMIC_RELEASE);
             else if (it && !it->dead) {
@@ -188,11 +193,13 @@ int store_ws_commit(struct store *s, struct store_ws *w)
             store_count(s, op->db, !st->exists, (op->expire_ms != 0) - st->has_expiry);
         if (st->exists && !st->live) { /* an expired key was replaced or removed */
             atomic_fetch_add(&s->expired_keys, 1);
-            if (s->evented)
-                s->evented(op->db, op->k->p + 1, op->k->len - 1, STORE_EVENT_EXPIRED);
+            if (s->evented) /* the daemon knows databases by number (dbmap.c) */
+                s->evented(store_db_logical(s, op->db), op->k->p + 1, op->k->len - 1,
+                           STORE_EVENT_EXPIRED);
         }
         if (s->evented && !op->del && !st->live)
-            s->evented(op->db, op->k->p + 1, op->k->len - 1, STORE_EVENT_CREATED);
+            s->evented(store_db_logical(s, op->db), op->k->p + 1, op->k->len - 1,
+                       STORE_EVENT_CREATED);
         if (!op->quiet)
             store_touched(s, op->db, op->k->p + 1, op->k->len - 1,
                           !op->del &&
@@ -518,7 +525,7 @@ static int store_reopen(struct store *s)
                   "rebuilt after the reopen (%s); retrying", err);
         return STORE_ERR_IO;
     }
-    for (int d = 0; d < s->databases; d++) {
+    for (int d = 0; d < 256; d++) { /* by db byte */
         atomic_store(&s->keys[d], keys[d]);
         atomic_store(&s->expires[d], exps[d]);
         nkeys += keys[d];

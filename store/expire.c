@@ -96,7 +96,8 @@ static void expire_delete(struct store *s, struct expire_batch *r)
         const char *p = r->keys[i].p;
 
         OMK_ASSERT(r->keys[i].len >= 1);
-        store_op_key(&op, i, (unsigned char)p[0], (struct omk_slice){p + 1, r->keys[i].len - 1});
+        store_op_key_phys(&op, i, (unsigned char)p[0],
+                          (struct omk_slice){p + 1, r->keys[i].len - 1});
     }
     store_op_lock(&op);
     for (size_t i = 0; i < r->n; i++) /* a lookup deletes the key if it is still expired */

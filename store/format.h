@@ -85,6 +85,9 @@
  * Meta column family ("meta"): the store's own records, which FLUSHALL leaves alone.
  *
  *   "next-id" -> 8 bytes little-endian: every collection id handed out is below it   frozen
+ *   "db-map"  -> 256 bytes: byte d is the db byte (offset 0 of a key, above) that   frozen
+ *                holds the keys of database d (SELECT d); a permutation of 0..255.
+ *                Absent: the identity. SWAPDB rewrites it (store/dbmap.c).
  */
 #ifndef OMK_STORE_FORMAT_H
 #define OMK_STORE_FORMAT_H
@@ -120,6 +123,7 @@ enum fmt_type {
 #define FMT_ELEM_PREFIX 16 /* element key bytes before the element */
 #define FMT_POS_BITS 53    /* positions are below 2^53 (cursors stay exact in a double) */
 #define FMT_META_NEXT_ID "next-id" /* the meta record of the id counter */
+#define FMT_META_DB_MAP "db-map"   /* the meta record of the database map */
 #define FMT_LIST_SPLIT_LEN 24 /* payload bytes of a split list */
 #define FMT_LIST_SEQ0 (UINT64_C(1) << 63) /* a new split list's first sequence number */
 #define FMT_ZSCORE_TAG 0xff   /* byte 8 of a zset's score-index keys */

@@ -29,8 +29,8 @@
 void store_touched(struct store *s, int db, const char *key, size_t klen, int created)
 {
     hll_tails_forget(s, db, key, klen); /* a HyperLogLog's byte past the end (ops_hll.c) */
-    if (s->touched)
-        s->touched(db, key, klen, created);
+    if (s->touched) /* the daemon knows databases by their logical numbers */
+        s->touched(db < 0 ? db : store_db_logical(s, db), key, klen, created);
 }
 
 void store_count(struct store *s, int db, int64_t dkeys, int64_t dexp)
@@ -52,8 +52,12 @@ void store_entry_fill(struct idx_entry *e, size_t len, int64_t expire_ms, unsign
         flags |= STORE_EF_FAR;
     }
     OMK_ASSERT(len <= UINT32_MAX);
+    OMK_ASSERT(flags < (1u << STORE_EF_ACCESS_SHIFT));
     e->val_len = (uint32_t)len;
-    e->expire_flags = exp | ((uint64_t)flags << IDX_EXPIRE_BITS);
+    __atomic_store_n(&e->expire_flags,
+                     exp | ((uint64_t)flags << IDX_EXPIRE_BITS) |
+                         (idx_entry_word(e) & STORE_EF_ACCESS_WORD),
+                     __ATOMIC_RELAXED);
 }
 
 unsigned store_entry_flags_of(int type, unsigned fflags)
@@ -264,7 +268,7 @@ static void store_state_from_entry(struct key_state *st, const struct idx_entry 
  * in what RocksDB returns; one whose update came after has overwritten the ticket. A
  * hit pins the item under the read lock, which excludes the eviction callback, so the
  * item outlives the lock for as long as the caller needs it. */
-static int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms,
+static int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms, int touch,
                       struct key_state *st, int want, struct cache_item **hit, char **val,
                       size_t *vlen)
 {
@@ -285,6 +289,8 @@ static int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms
         struct cache_item *c = store_loc_item(loc);
 
         st->exists = 1;
+        if (touch)
+            store_access_touch(s, e, now_ms);
         store_state_from_entry(st, e, loc);
         exp = idx_entry_expire(e);
         flags = idx_entry_flags(e);
@@ -638,18 +644,23 @@ void store_op_begin(struct store_op *op, struct store *s, enum store_op_mode mod
     op->err = STORE_OK;
     op->held = NULL;
     op->nheld = 0;
+    op->touch = store_access_touching();
     if (mode == STORE_OP_WRITE)
         store_ws_init(&op->w);
 }
 
-void store_op_key(struct store_op *op, size_t i, int db, struct omk_slice key)
+/* Name key 'i' of 'op': 'db' is a logical db, or with 'phys' a db byte. */
+static void store_op_key_init(struct store_op *op, size_t i, int db, int phys,
+                              struct omk_slice key)
 {
     struct store_op_key *k = &op->key[i];
 
     OMK_ASSERT(i < op->n);
-    OMK_ASSERT(db >= 0 && db < op->s->databases);
+    OMK_ASSERT(db >= 0 && (phys ? db < 256 : db < op->s->databases));
     fmt_key_init(&k->k, db, key.p, key.len);
     k->db = db;
+    k->phys_ = phys;
+    k->touched_ = 0;
     memset(&k->st, 0, sizeof(k->st));
     k->cur_ = k->st;
     k->val = NULL;
@@ -660,9 +671,30 @@ void store_op_key(struct store_op *op, size_t i, int db, struct omk_slice key)
     k->expired_ = 0;
 }
 
+void store_op_key(struct store_op *op, size_t i, int db, struct omk_slice key)
+{
+    store_op_key_init(op, i, db, 0, key);
+}
+
+void store_op_key_phys(struct store_op *op, size_t i, int phys, struct omk_slice key)
+{
+    store_op_key_init(op, i, phys, 1, key);
+}
+
 void store_op_lock(struct store_op *op)
 {
     store_rdlock(op->s);
+    /* Logical databases become db bytes under 'excl', which SWAPDB takes as writer: the
+     * whole operation sees one map. Before the stripes, whose index the key's bytes give. */
+    for (size_t i = 0; i < op->n; i++) {
+        struct store_op_key *k = &op->key[i];
+
+        if (!k->phys_) {
+            k->db = store_db_phys(op->s, k->db);
+            k->k.p[0] = (char)(unsigned char)k->db;
+            k->phys_ = 1;
+        }
+    }
     if (op->mode == STORE_OP_WRITE)
         store_keylock(op->s, &op->l, op->key, op->n);
     op->now = omk_now_ms();
@@ -700,8 +732,9 @@ int store_op_lookup(struct store_op *op, size_t i, enum store_op_want want)
         k->st.cache_lim = store_cache_lim(op->s);
         return STORE_OK;
     }
-    rc = store_lookup(op->s, &k->k, op->now, &k->st, want == STORE_WANT_VALUE, &k->item_,
-                      &k->buf_, &k->n_);
+    rc = store_lookup(op->s, &k->k, op->now, op->touch && !k->touched_, &k->st,
+                      want == STORE_WANT_VALUE, &k->item_, &k->buf_, &k->n_);
+    k->touched_ = 1;
     if (rc != STORE_OK) {
         store_op_val_drop(k);
         return rc;
@@ -836,7 +869,7 @@ static void store_op_expire_found(struct store_op *rd)
         const struct store_op_key *k = &rd->key[i];
 
         if (k->expired_)
-            store_op_key(&op, n++, k->db, (struct omk_slice){k->k.p + 1, k->k.len - 1});
+            store_op_key_phys(&op, n++, k->db, (struct omk_slice){k->k.p + 1, k->k.len - 1});
     }
     store_op_lock(&op);
     for (size_t i = 0; i < n; i++)

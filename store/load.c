@@ -82,7 +82,7 @@ static int store_index_collect(struct store *s, struct idx_entry ***out, size_t 
     struct idx_entry **v = NULL;
     size_t n = 0, cap = 0;
     uint64_t id;
-    int64_t t0 = omk_mono_us(), next_log = t0 + LOAD_PROGRESS_US;
+    int64_t t0 = omk_mono_us(), next_log = t0 + LOAD_PROGRESS_US, now = omk_now_ms();
     int rc;
 
     for (rocks_iter_seek(it, "", 0); rocks_iter_valid(it); rocks_iter_next(it)) {
@@ -97,6 +97,7 @@ static int store_index_collect(struct store *s, struct idx_entry ***out, size_t 
             v = omk_realloc(v, cap * sizeof(*v));
         }
         v[n++] = load_entry(k, klen, val, vlen, &exp, &id);
+        store_access_init(s, v[n - 1], now); /* access times live in RAM only (access.c) */
         keys[(unsigned char)k[0]]++;
         expires[(unsigned char)k[0]] += exp != 0;
         if ((n & 0xffff) == 0 && omk_mono_us() >= next_log) {
@@ -166,6 +167,14 @@ int store_index_reload(struct store *s, uint64_t *keys, uint64_t *expires, char 
         snprintf(err, errlen, "cannot read the collection id counter: %s", store_strerror(rc));
     if (rc != STORE_OK)
         return rc;
+    /* A SWAPDB whose record the log lost is undone in RAM too. */
+    rc = store_dbmap_load(s, keys, err, errlen);
+    if (rc != STORE_OK) {
+        for (size_t i = 0; i < n; i++)
+            idx_entry_free(v[i]);
+        omk_free(v);
+        return rc;
+    }
     store_ids_of(s, v, n);
     /* The cached values go first: they are published in the entries being freed. */
     cache_clear(s->cache);
@@ -186,23 +195,26 @@ static int check_key(struct store *s, const char *k, size_t klen, const char *v,
     struct idx_entry *want;
     int64_t exp;
     uint64_t id, split = (uint64_t)STORE_EF_SPLIT << IDX_EXPIRE_BITS;
+    uint64_t mine = STORE_EF_ACCESS_WORD, have; /* the access byte is RAM's alone */
     int rc = 0, stripped;
 
     want = load_entry(k, klen, v, vlen, &exp, &id);
     /* Compaction drops the payload of an expired value (rocks.c): its length, and a split
      * value's id, are then known only to the index. */
     stripped = vlen == FMT_HDR_LEN && exp != 0 && exp <= omk_now_ms();
+    have = e ? idx_entry_word(e) & ~mine : 0;
     if (!e)
-        rc = -1, snprintf(err, errlen, "a key of db %u (%zu bytes) is missing from the index",
-                          (unsigned char)k[0], klen - 1);
+        rc = -1, snprintf(err, errlen, "a key of db %d (%zu bytes) is missing from the index",
+                          store_db_logical(s, (unsigned char)k[0]), klen - 1);
     else if ((e->val_len != want->val_len && !stripped) ||
-             (stripped ? (e->expire_flags & ~split) != (want->expire_flags & ~split)
-                       : e->expire_flags != want->expire_flags) ||
+             (stripped ? (have & ~split) != (want->expire_flags & ~(split | mine))
+                       : have != (want->expire_flags & ~mine)) ||
              (id && __atomic_load_n(&e->loc, __ATOMIC_ACQUIRE) != want->loc))
-        rc = -1, snprintf(err, errlen, "a key of db %u has length %u expiry/flags %llx in the "
-                          "index, %u %llx on disk", (unsigned char)k[0], e->val_len,
-                          (unsigned long long)e->expire_flags, want->val_len,
-                          (unsigned long long)want->expire_flags);
+        rc = -1, snprintf(err, errlen, "a key of db %d has length %u expiry/flags %llx in the "
+                          "index, %u %llx on disk", store_db_logical(s, (unsigned char)k[0]),
+                          e->val_len,
+                          (unsigned long long)have, want->val_len,
+                          (unsigned long long)(want->expire_flags & ~mine));
     idx_shards_unlock(s->ix, shard);
     idx_entry_free(want);
     return rc;

@@ -23,14 +23,27 @@
 
 /* ---- Existence and deletion ----------------------------------------------------------- */
 
-int store_exists(struct store *s, int db, struct omk_slice key)
+/* EXISTS, and with 'touch' TOUCH (which counts as an access when this thread's calls
+ * do: store_access_set). */
+static int keys_exists(struct store *s, int db, struct omk_slice key, int touch)
 {
     struct store_op op;
     int rc;
 
     store_op_begin1(&op, s, STORE_OP_READ, db, key);
+    op.touch &= touch;
     rc = store_op_find(&op, 0, STORE_WANT_STATE);
     return store_op_end(&op, rc);
+}
+
+int store_exists(struct store *s, int db, struct omk_slice key)
+{
+    return keys_exists(s, db, key, 0);
+}
+
+int store_touch(struct store *s, int db, struct omk_slice key)
+{
+    return keys_exists(s, db, key, 1);
 }
 
 int store_del(struct store *s, int db, struct omk_slice key)
@@ -55,6 +68,7 @@ int store_type(struct store *s, int db, struct omk_slice key, const char **name)
     int rc;
 
     store_op_begin1(&op, s, STORE_OP_READ, db, key);
+    op.touch = 0; /* not an access, as in Redis */
     rc = store_op_find(&op, 0, STORE_WANT_STATE);
     if (rc == STORE_OK && op.key[0].st.bad)
         rc = STORE_ERR_VALUE;
@@ -70,6 +84,7 @@ int store_keyinfo(struct store *s, int db, struct omk_slice key, struct store_ke
     int rc;
 
     store_op_begin1(&op, s, STORE_OP_READ, db, key);
+    op.touch = 0; /* not an access, as in Redis */
     rc = store_op_find(&op, 0, STORE_WANT_STATE);
     st = &op.key[0].st;
     if (rc == STORE_OK && st->bad)
@@ -90,6 +105,7 @@ int store_ttl(struct store *s, int db, struct omk_slice key, int64_t *expire_ms)
     int rc;
 
     store_op_begin1(&op, s, STORE_OP_READ, db, key);
+    op.touch = 0; /* not an access, as in Redis */
     rc = store_op_find(&op, 0, STORE_WANT_STATE);
     if (rc == STORE_OK)
         *expire_ms = op.key[0].st.expire_ms; /* 0 for a value that does not decode: no TTL */

@@ -515,7 +515,7 @@ int store_scan(struct store *s, int db, uint64_t owner, uint64_t cursor, const c
     size_t lit = pat ? omk_glob_literal_prefix(pat, plen) : 0, flen = 0, rlen = 0;
     int in_table = cursor != 0 && !(cursor & SCAN_POS_FLAG);
     char pos[SCAN_POS_MAX + 1], *tkey = NULL, *resume = NULL;
-    const char *from = NULL;
+    char *from = NULL;
     struct fmt_key prefix;
     uint64_t pc;
 
@@ -538,9 +538,15 @@ int store_scan(struct store *s, int db, uint64_t owner, uint64_t cursor, const c
         from = prefix.p;
         flen = prefix.len;
     }
+    /* Cursors and resume points name the logical db, so an iteration goes on across a
+     * SWAPDB in the database it names (as Redis' does); the walk itself runs over the
+     * db byte the map gives under 'excl' (dbmap.c). */
     store_rdlock(s);
+    from[0] = prefix.p[0] = (char)(unsigned char)store_db_phys(s, db);
     scan_walk(s, &prefix, from, flen, pat, plen, count, cb, arg, &resume, &rlen);
     store_rdunlock(s);
+    if (resume)
+        resume[0] = (char)(unsigned char)db;
     fmt_key_deinit(&prefix);
     omk_free(tkey);
     pc = resume ? scan_pos_encode(resume, rlen) : 0;
@@ -566,6 +572,7 @@ int store_keys(struct store *s, int db, const char *pat, size_t plen, store_key_
     OMK_ASSERT(db >= 0 && db < s->databases);
     fmt_key_init(&prefix, db, pat, lit);
     store_rdlock(s);
+    prefix.p[0] = (char)(unsigned char)store_db_phys(s, db); /* the map: dbmap.c */
     scan_walk(s, &prefix, prefix.p, prefix.len, pat, plen, SIZE_MAX, cb, arg, &resume, &rlen);
     store_rdunlock(s);
     OMK_ASSERT(resume == NULL);
@@ -606,7 +613,7 @@ static int random_collect(const struct idx_entry *e, void *arg)
  * and never a full scan. Expired keys are skipped, never returned. */
 int store_randomkey(struct store *s, int db, uint64_t (*rnd)(void), char **key, size_t *klen)
 {
-    struct random_pick p = {.db = (unsigned char)db, .now = omk_now_ms()};
+    struct random_pick p = {.now = omk_now_ms()};
     unsigned char from[9];
     int rc = STORE_NOTFOUND;
 
@@ -614,6 +621,8 @@ int store_randomkey(struct store *s, int db, uint64_t (*rnd)(void), char **key, 
     if (store_dbsize(s, db) == 0)
         return STORE_NOTFOUND;
     store_rdlock(s);
+    db = store_db_phys(s, db); /* the map: dbmap.c */
+    p.db = (unsigned char)db;
     for (int i = 0; i < 8 && !p.found; i++) {
         unsigned shard;
         const struct idx_entry *e = idx_shards_random(s->ix, rnd(), &shard);

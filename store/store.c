@@ -70,6 +70,8 @@ void store_config_defaults(struct store_config *c)
     c->cache_max_value = STORE_CACHE_MAX_VALUE_DEFAULT;
     c->wal_recovery = STORE_WAL_TAIL;     /* drop a torn tail (warned), refuse other damage */
     c->repair = 0;
+    c->access_lfu = 0;                    /* access clocks, as under Redis' noeviction */
+    c->lfu_log_factor = 10;               /* Redis' default */
     c->coll.hash_max_listpack_entries = 512; /* Redis 7.0's defaults */
     c->coll.hash_max_listpack_value = 64;
     c->coll.set_max_intset_entries = 512;
@@ -215,20 +217,14 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
     s->touched = c->touched;
     s->evented = c->evented;
     atomic_init(&s->fsync, (int)c->fsync);
+    atomic_init(&s->access_lfu, c->access_lfu != 0);
+    atomic_init(&s->lfu_log_factor, c->lfu_log_factor);
 
     t0 = omk_mono_us();
     s->ix = idx_shards_new(0, NULL);
     rc = store_index_load(s, ck, ce, err, errlen);
-    if (rc == STORE_OK) {
-        for (int d = s->databases; d < 256; d++) {
-            if (ck[d]) {
-                snprintf(err, errlen, "'%s' holds keys of database %d but only %d are "
-                         "configured", c->dir, d, s->databases);
-                rc = STORE_ERR_VALUE;
-                break;
-            }
-        }
-    }
+    if (rc == STORE_OK) /* which db byte holds which database (SWAPDB: dbmap.c) */
+        rc = store_dbmap_load(s, ck, err, errlen);
     if (rc != STORE_OK) {
         idx_shards_free(s->ix, NULL);
         rocks_close(s->rocks);
@@ -238,9 +234,9 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
         omk_free(s);
         return rc;
     }
-    s->keys = omk_calloc((size_t)s->databases, sizeof(*s->keys));
-    s->expires = omk_calloc((size_t)s->databases, sizeof(*s->expires));
-    for (int d = 0; d < s->databases; d++) {
+    s->keys = omk_calloc(256, sizeof(*s->keys)); /* by db byte, which SWAPDB permutes */
+    s->expires = omk_calloc(256, sizeof(*s->expires));
+    for (int d = 0; d < 256; d++) {
         atomic_init(&s->keys[d], ck[d]);
         atomic_init(&s->expires[d], ce[d]);
     }
@@ -332,15 +328,19 @@ static int store_batch_clear_db(struct store *s, struct rocks_batch *b, int db)
     return rc;
 }
 
-int store_flush(struct store *s, int db)
+int store_flush(struct store *s, int ldb)
 {
-    int lo = db < 0 ? 0 : db, hi = db < 0 ? s->databases - 1 : db;
+    int lo = ldb < 0 ? 0 : ldb, hi = ldb < 0 ? s->databases - 1 : ldb, db;
     struct rocks_batch *b = rocks_batch_new();
     int rc = STORE_OK, any = 0;
 
-    OMK_ASSERT(db == -1 || (db >= 0 && db < s->databases));
+    OMK_ASSERT(ldb == -1 || (ldb >= 0 && ldb < s->databases));
     store_wrlock(s);
-    for (int d = lo; d <= hi && rc == STORE_OK; d++) {
+    /* Logical databases lo..hi, each through the map to its db byte 'd' (dbmap.c). */
+    db = ldb < 0 ? -1 : store_db_phys(s, ldb);
+    for (int l = lo; l <= hi && rc == STORE_OK; l++) {
+        int d = store_db_phys(s, l);
+
         if (atomic_load(&s->keys[d]) == 0) /* exact: no tombstone for an empty db */
             continue;
         rc = store_batch_clear_db(s, b, d);
@@ -362,7 +362,9 @@ int store_flush(struct store *s, int db)
             if (split)
                 store_reclaim_note(s, 0, 0);
         }
-        for (int d = lo; d <= hi; d++) {
+        for (int l = lo; l <= hi; l++) {
+            int d = store_db_phys(s, l);
+
             if (db >= 0 && atomic_load(&s->keys[d]) != 0)
                 store_index_clear_db(s, d);
             atomic_store(&s->keys[d], 0);
@@ -371,7 +373,7 @@ int store_flush(struct store *s, int db)
         rc = store_log_settle(s);
     }
     if (rc == STORE_OK) /* iterations of emptied databases name nothing: free them */
-        scan_table_flush(s->scans, db);
+        scan_table_flush(s->scans, ldb);
     store_wrunlock(s);
     rocks_batch_free(b);
     return rc;
@@ -385,13 +387,13 @@ void store_compact(struct store *s)
 uint64_t store_dbsize(struct store *s, int db)
 {
     store_check_db(s, db);
-    return atomic_load(&s->keys[db]);
+    return atomic_load(&s->keys[store_db_phys(s, db)]);
 }
 
 uint64_t store_db_expires(struct store *s, int db)
 {
     store_check_db(s, db);
-    return atomic_load(&s->expires[db]);
+    return atomic_load(&s->expires[store_db_phys(s, db)]);
 }
 
 int store_check(struct store *s, char *err, size_t errlen)
@@ -409,13 +411,14 @@ int store_check(struct store *s, char *err, size_t errlen)
         snprintf(err, errlen, "%llu values do not decode", (unsigned long long)bad);
         rc = STORE_ERR_VALUE;
     }
-    for (int d = 0; d < 256 && rc == STORE_OK; d++) {
-        uint64_t k = d < s->databases ? atomic_load(&s->keys[d]) : 0;
-        uint64_t e = d < s->databases ? atomic_load(&s->expires[d]) : 0;
+    for (int l = 0; l < 256 && rc == STORE_OK; l++) { /* logical dbs, counted by db byte */
+        int d = store_db_phys(s, l);
+        uint64_t k = l < s->databases ? atomic_load(&s->keys[d]) : 0;
+        uint64_t e = l < s->databases ? atomic_load(&s->expires[d]) : 0;
 
         if (ck[d] != k || ce[d] != e) {
             snprintf(err, errlen, "db %d: counters say %llu keys, %llu with expiry; RocksDB "
-                     "holds %llu, %llu", d, (unsigned long long)k, (unsigned long long)e,
+                     "holds %llu, %llu", l, (unsigned long long)k, (unsigned long long)e,
                      (unsigned long long)ck[d], (unsigned long long)ce[d]);
             rc = STORE_ERR_VALUE;
         }

@@ -136,6 +136,8 @@ struct store_config {
     struct store_coll_limits coll; /* encodings of hashes and sets (defaults above) */
     store_log_fn *log;          /* NULL (the default): lines go to stderr */
     store_touch_fn *touched;    /* NULL (the default): nobody is told */
+    int access_lfu;             /* store_set_access_policy(): 1 LFU counters, 0 clocks */
+    unsigned lfu_log_factor;    /* its lfu-log-factor (default 10) */
     store_event_fn *evented;    /* NULL (the default): nobody is told */
 };
 
@@ -209,6 +211,33 @@ void store_compact(struct store *s);
 
 /* FLUSHDB ('db' >= 0) or FLUSHALL ('db' == -1). Exclusive: waits for running calls. */
 int store_flush(struct store *s, int db);
+
+/* SWAPDB: exchange the contents of databases 'a' and 'b' (both configured) in O(1): a
+ * database number names its keys through a map (logical db -> the db byte RocksDB keys
+ * carry), and this exchanges two of its entries, in RAM and in RocksDB's meta family
+ * with one write, so a restart keeps the swap and a crash keeps it all or not at all
+ * (store/dbmap.c). Exclusive: waits for running calls; every later call sees the
+ * swapped databases. 'a' == 'b' changes nothing. STORE_OK or the log's error (nothing
+ * changed). Nobody is told (the touch hook is not called): the caller tells WATCH and
+ * blocked clients what it must. */
+int store_swapdb(struct store *s, int a, int b);
+
+/* ---- Access tracking: OBJECT IDLETIME and OBJECT FREQ (store/access.c) -----------
+ * Each key carries one access byte in its index entry: under an LRU policy a clock (the
+ * Unix time in seconds of its last access, modulo 256), under an LFU one Redis' 8-bit
+ * logarithmic counter (without decay). Keys created, or loaded at start-up, get the
+ * clock now or LFU's initial count 5. A lookup made by a call that counts as an access
+ * (every keyed call but EXISTS, TYPE, TTL and OBJECT's) updates it, writing the entry
+ * only when the byte changes. */
+
+/* The policy ('lfu' 1: counters; 0: clocks) and lfu-log-factor. A change of policy
+ * re-reads the bytes already there in the new sense, as Redis does. Any thread. */
+void store_set_access_policy(struct store *s, int lfu, unsigned lfu_log_factor);
+
+/* Whether this thread's calls count as accesses of the keys they find ('on' 1: the
+ * default is 0; the daemon turns it on around commands, off for OBJECT and CLIENT
+ * NO-TOUCH). Thread-local. */
+void store_access_set(int on);
 
 /* Counters for INFO. */
 struct store_stats {
@@ -637,8 +666,18 @@ int store_pfselftest(size_t sparse_max, char *err, size_t errlen);
 /* DEL: STORE_OK if the key existed and was removed, STORE_NOTFOUND, or an error. */
 int store_del(struct store *s, int db, struct omk_slice key);
 
-/* EXISTS: STORE_OK, STORE_NOTFOUND or an error. */
+/* EXISTS: STORE_OK, STORE_NOTFOUND or an error. Not an access (as Redis' EXISTS,
+ * TYPE, TTL and OBJECT, the calls below leave the key's access byte alone). */
 int store_exists(struct store *s, int db, struct omk_slice key);
+
+/* TOUCH: store_exists() that counts as an access of the key (store_access_set). */
+int store_touch(struct store *s, int db, struct omk_slice key);
+
+/* OBJECT IDLETIME / FREQ: STORE_OK with the key's access byte in '*byte' and, under an
+ * LRU policy, the seconds since its last access in '*idle_s' (the clock wraps every 256
+ * seconds: see store_internal.h); STORE_NOTFOUND; or an error. Not an access. */
+int store_access_info(struct store *s, int db, struct omk_slice key, unsigned *byte,
+                      int64_t *idle_s);
 
 /* TYPE: STORE_OK with the type name of 'key' (store_type_name) in '*name',
  * STORE_NOTFOUND, STORE_ERR_VALUE when its header does not decode, or an error. */

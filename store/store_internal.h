@@ -76,8 +76,17 @@ struct store {
                                      * writer every lane in ascending order */
     pthread_mutex_t stripe[STORE_STRIPES]; /* lock 2 */
 
-    atomic_uint_fast64_t *keys;     /* [databases] keys stored (expired ones included) */
-    atomic_uint_fast64_t *expires;  /* [databases] of those, keys with an expiry */
+    atomic_uint_fast64_t *keys;     /* [256] keys stored (expired ones included), by
+                                     * physical db byte (db_phys below) */
+    atomic_uint_fast64_t *expires;  /* [256] of those, keys with an expiry */
+    unsigned char db_phys[256];     /* logical db (SELECT n) -> the db byte its keys carry
+                                     * in RocksDB and the index: a permutation, changed by
+                                     * SWAPDB (dbmap.c) under 'excl' as writer; read under
+                                     * 'excl', or with __atomic loads (store_dbsize) */
+    unsigned char db_logical[256];  /* its inverse: db byte -> logical db */
+    _Atomic int access_lfu;         /* 1: the access byte holds an LFU counter, 0: a clock
+                                     * (store_set_access_policy) */
+    _Atomic unsigned lfu_log_factor; /* lfu-log-factor */
     atomic_uint_fast64_t expired_keys; /* keys removed because their time passed */
     atomic_uint_fast64_t wal_syncs;    /* WAL syncs (everysec thread, appendfsync always) */
     _Atomic uint64_t flushed_seq;   /* every write up to this sequence number is in the
@@ -228,7 +237,13 @@ struct key_state {
  *     bit 6        STORE_EF_BIG    the collection left Redis' compact encoding; a
  *                                  string is "raw" whatever its bytes (FMT_F_RAW)
  *     bit 7        STORE_EF_NOINT  a string is never "int" (FMT_F_NOINT)
- *     bits 8-15    kept for a coarse access clock (OBJECT IDLETIME): 0 for now
+ *     bits 8-15    the access byte (access.c): under an LRU policy the Unix time in
+ *                  seconds of the key's last access, modulo 256; under an LFU one the
+ *                  key's logarithmic access counter (0..255), as Redis keeps either in
+ *                  its 24-bit 'lru' field. Readers holding only the shard's read lock
+ *                  change it with a compare-and-swap of the whole word, and only when
+ *                  its value changes; writers keep it (store_entry_fill) or set it
+ *                  (store_access_init) under the write lock.
  *   loc            see the 'loc' word below
  *
  * So a collection costs no byte more than a string: its id lives where a string keeps
@@ -241,6 +256,8 @@ struct key_state {
 #define STORE_EF_SPLIT 0x20 /* a split collection; 'loc' holds its id */
 #define STORE_EF_BIG 0x40   /* left the compact encoding (OBJECT ENCODING "hashtable", "raw") */
 #define STORE_EF_NOINT 0x80 /* a string that is never "int" */
+#define STORE_EF_ACCESS_SHIFT 8 /* the access byte: flag bits 8-15 */
+#define STORE_EF_ACCESS_WORD ((uint64_t)0xff << (IDX_EXPIRE_BITS + STORE_EF_ACCESS_SHIFT))
 
 /* The fragments of a fragmented string of 'len' bytes (its element records at most). */
 static inline uint64_t store_frag_count(uint64_t len)
@@ -257,8 +274,44 @@ static inline int store_entry_type(const struct idx_entry *e)
 struct idx_entry;
 
 /* Set the metadata of index entry 'e' (the layout above): 'len' (a string's payload
- * length or a collection's count), absolute expiry, flags (type bits included). */
+ * length or a collection's count), absolute expiry, flags (type bits included). The
+ * access byte is kept. Caller holds the shard's write lock (or owns 'e' alone). */
 void store_entry_fill(struct idx_entry *e, size_t len, int64_t expire_ms, unsigned flags);
+
+/* ---- The access byte (access.c) ---- */
+
+/* Give new entry 'e' the access byte of a key created at 'now_ms' (Unix ms): the clock
+ * now, or LFU's initial count (5). Shard write lock held, or 'e' not yet published. */
+void store_access_init(struct store *s, struct idx_entry *e, int64_t now_ms);
+
+/* Record an access to 'e' at 'now_ms' if this thread's lookups touch keys
+ * (store_access_set): the clock moves to now, or the LFU counter may grow. The entry's
+ * word is written only when the byte changes. Shard read (or write) lock held. */
+void store_access_touch(struct store *s, struct idx_entry *e, int64_t now_ms);
+
+/* 1 if this thread's lookups touch the keys they find (store_access_set). */
+int store_access_touching(void);
+
+/* ---- Logical and physical databases (dbmap.c) ---- */
+
+/* The db byte of logical db 'db' / the logical db of db byte 'phys'. Under 'excl' (either
+ * side) for a stable answer. */
+static inline int store_db_phys(const struct store *s, int db)
+{
+    return __atomic_load_n(&s->db_phys[db], __ATOMIC_RELAXED);
+}
+
+static inline int store_db_logical(const struct store *s, int phys)
+{
+    return __atomic_load_n(&s->db_logical[phys], __ATOMIC_RELAXED);
+}
+
+/* Read the database map from RocksDB's meta family into 's' (the identity when none was
+ * written) and check it: a permutation of 0..255 under which every db byte that holds
+ * keys ('keys', counted per db byte by the index load) is a configured database.
+ * STORE_OK, or STORE_ERR_VALUE / an I/O error with the reason in 'err'. Before any
+ * other user of the store, or under 'excl' as writer. */
+int store_dbmap_load(struct store *s, const uint64_t *keys, char *err, size_t errlen);
 
 /* The entry flags (type, split, big) of a value of 'type' with format flags 'fflags'. */
 unsigned store_entry_flags_of(int type, unsigned fflags);
@@ -335,7 +388,11 @@ struct store_keylock {
 /* One key of an operation. */
 struct store_op_key {
     struct fmt_key k;        /* the RocksDB key */
-    int db;
+    int db;                  /* its db byte (the logical db named, until store_op_lock
+                              * maps it, unless 'phys_' said it is a db byte already) */
+    int phys_;               /* 'db' is a db byte (store_op_key_phys) */
+    int touched_;            /* a lookup of it counted as an access: the next do not (an
+                              * operation is one access of each key, as Redis' lookup) */
     struct key_state st;     /* as found by the last store_op_lookup() of it; an expired
                               * key reads as missing (all zero) */
     const char *val;         /* STORE_WANT_VALUE, live and decodable: its payload, valid
@@ -380,6 +437,9 @@ struct store_op {
     struct store *s;
     enum store_op_mode mode;
     int64_t now;             /* Unix ms: the operation's one reading of the clock */
+    int touch;               /* its lookups count as accesses (OBJECT IDLETIME / FREQ):
+                              * this thread's store_access_set() unless the call is one
+                              * that Redis never lets touch (EXISTS, TYPE, TTL, ...) */
     size_t n;                /* keys */
     struct store_op_key *key; /* [n]: 'key_inline' or allocated */
     struct store_op_key key_inline[2];
@@ -406,8 +466,12 @@ void store_op_hold_id(struct store_op *op, uint64_t id);
 /* Start operation 'op' of 'mode' on 'n' keys (named next with store_op_key()). */
 void store_op_begin(struct store_op *op, struct store *s, enum store_op_mode mode, size_t n);
 
-/* Name key 'i' of 'op': user key 'key' (bytes copied) of database 'db'. */
+/* Name key 'i' of 'op': user key 'key' (bytes copied) of logical database 'db';
+ * store_op_lock() maps it to its db byte (SWAPDB's indirection, dbmap.c). */
 void store_op_key(struct store_op *op, size_t i, int db, struct omk_slice key);
+
+/* The same for a key whose db byte 'phys' is known (read from the index or RocksDB). */
+void store_op_key_phys(struct store_op *op, size_t i, int phys, struct omk_slice key);
 
 /* Take the operation's locks and read the clock (see HOW IT WORKS). */
 void store_op_lock(struct store_op *op);

@@ -10,7 +10,8 @@ INTEG_TESTS = tests/integ/test_server tests/integ/test_noread tests/integ/test_m
 	tests/integ/test_keyspace tests/integ/test_bigstr \
 	tests/integ/test_cmdinfo tests/integ/test_slowlog tests/integ/test_introspect \
 	tests/integ/test_pubsub tests/integ/test_tracking tests/integ/test_notify \
-	tests/integ/test_config_rewrite tests/integ/test_latency tests/integ/test_memory
+	tests/integ/test_config_rewrite tests/integ/test_latency tests/integ/test_memory \
+	tests/integ/test_swapdb tests/integ/test_object_idle
 check_PROGRAMS += $(INTEG_TESTS)
 TESTS += $(INTEG_TESTS) tests/integ/test_tools.sh tests/check-layering.sh
 EXTRA_DIST += tests/integ/test_tools.sh tests/check-layering.sh tests/lib.sh
@@ -64,6 +65,10 @@ tests_integ_test_latency_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_latency_LDADD = $(INTEG_LDADD)
 tests_integ_test_memory_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_memory_LDADD = $(INTEG_LDADD)
+tests_integ_test_swapdb_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_swapdb_LDADD = $(INTEG_LDADD)
+tests_integ_test_object_idle_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_object_idle_LDADD = $(INTEG_LDADD)
 
 # Issue 19's daemon items: descriptors, SHUTDOWN and MULTI, timeout, output limits
 # (tests/integ/test_hostile.c).

@@ -334,6 +334,110 @@ static void test_active_expiry(void)
     fx_tmpdir_rm(dir);
 }
 
+/* SWAPDB through the database map (store/dbmap.c): O(1) in RAM, kept across a reopen,
+ * and what a reopen with fewer databases may leave out. */
+static void test_swapdb(void)
+{
+    char *dir = fx_tmpdir_new("keys");
+    struct store *s = fx_store_open(dir, NULL);
+    struct store_config c;
+    struct store *s2 = NULL;
+    int64_t t = omk_now_ms() + 90000;
+    char err[256] = "";
+
+    fx_set_str(s, 0, "k", "zero", 0);
+    fx_set_str(s, 0, "z", "only0", 0);
+    fx_set_str(s, 9, "k", "nine", t);
+    is_int(store_swapdb(s, 0, 9), STORE_OK, "swapdb 0 9");
+    ok(fx_val_is(s, 0, "k", "nine", 4) && fx_val_is(s, 9, "k", "zero", 4),
+       "... each db holds the other's value");
+    is_int(expiry_of(s, 0, FX_SL("k")), t, "... with its expiry");
+    is_int(store_dbsize(s, 0), 1, "dbsize 0");
+    is_int(store_dbsize(s, 9), 2, "dbsize 9");
+    is_int(store_db_expires(s, 0), 1, "expires 0");
+    is_int(store_db_expires(s, 9), 0, "expires 9");
+    fx_check_store(s, "swapdb");
+    is_int(store_swapdb(s, 9, 9), STORE_OK, "swapdb of a db with itself");
+    fx_set_str(s, 0, "new", "n", 0);
+    is_int(store_dbsize(s, 0), 2, "a write after the swap counts in db 0");
+    is_int(store_flush(s, 9), STORE_OK, "flushdb 9");
+    is_int(store_dbsize(s, 9), 0, "... empties db 9");
+    ok(fx_val_is(s, 0, "k", "nine", 4), "... not db 0");
+    fx_set_str(s, 9, "back", "b", 0);
+    store_close(s);
+
+    s = fx_store_open(dir, NULL);
+    ok(fx_val_is(s, 0, "k", "nine", 4) && fx_val_is(s, 9, "back", "b", 1),
+       "the swap survives a reopen");
+    is_int(store_dbsize(s, 0), 2, "... with its counts");
+    fx_check_store(s, "reopen after swapdb");
+    is_int(store_flush(s, 9), STORE_OK, "flushdb 9 again");
+    store_close(s);
+
+    /* Fewer databases: db 9 is empty, while db 0's keys live under db byte 9. */
+    store_config_defaults(&c);
+    c.dir = dir;
+    c.databases = 4;
+    is_int(store_open(&c, &s2, err, sizeof(err)), STORE_OK,
+           "reopen with 4 databases when those left out are empty");
+    if (s2) {
+        ok(fx_val_is(s2, 0, "k", "nine", 4), "... db 0 is still the swapped one");
+        fx_check_store(s2, "reopen with 4 databases");
+        is_int(store_flush(s2, -1), STORE_OK, "flushall with 4 databases");
+        is_int(store_dbsize(s2, 0), 0, "... empties db 0 under its db byte");
+        fx_check_store(s2, "flushall");
+        store_close(s2);
+    }
+    s = fx_store_open(dir, NULL);
+    fx_set_str(s, 1, "x", "y", 0);
+    is_int(store_swapdb(s, 1, 12), STORE_OK, "swapdb 1 12");
+    store_close(s);
+    s2 = NULL;
+    is_int(store_open(&c, &s2, err, sizeof(err)), STORE_ERR_VALUE,
+           "reopen with 4 databases refused: db 12 holds keys (under db byte 1)");
+    ok(s2 == NULL && strstr(err, "database 12") != NULL,
+       "... and says why, by database number: %s", err);
+    fx_tmpdir_rm(dir);
+}
+
+/* The access byte (store/access.c) through the store: under LFU with lfu-log-factor 0
+ * every access counts, EXISTS does not, nor a thread whose calls are not accesses. */
+static void test_access(void)
+{
+    char *dir = fx_tmpdir_new("keys");
+    struct store *s = fx_store_open(dir, NULL);
+    unsigned byte = 0;
+    int64_t idle = -1;
+    struct store_val *v;
+
+    store_set_access_policy(s, 1, 0);
+    fx_set_str(s, 2, "f", "v", 0);
+    is_int(store_access_info(s, 2, FX_SL("f"), &byte, &idle), STORE_OK, "access info");
+    is_int(byte, 5, "a new key counts 5");
+    store_access_set(1);
+    for (int i = 0; i < 3; i++)
+        if (store_get(s, 2, FX_SL("f"), &v) == STORE_OK)
+            store_val_release(v);
+    is_int(store_exists(s, 2, FX_SL("f")), STORE_OK, "exists");
+    store_access_info(s, 2, FX_SL("f"), &byte, &idle);
+    is_int(byte, 8, "three GETs count, EXISTS and the info do not");
+    is_int(store_touch(s, 2, FX_SL("f")), STORE_OK, "touch");
+    store_access_info(s, 2, FX_SL("f"), &byte, &idle);
+    is_int(byte, 9, "TOUCH counts");
+    store_access_set(0);
+    if (store_get(s, 2, FX_SL("f"), &v) == STORE_OK)
+        store_val_release(v);
+    store_access_info(s, 2, FX_SL("f"), &byte, &idle);
+    is_int(byte, 9, "a thread whose calls are not accesses counts nothing");
+    fx_check_store(s, "access counts");
+    store_set_access_policy(s, 0, 10);
+    fx_set_str(s, 2, "g", "v", 0);
+    is_int(store_access_info(s, 2, FX_SL("g"), &byte, &idle), STORE_OK, "access info of g");
+    ok(idle >= 0 && idle <= 255, "a clock under LRU (idle %lld)", (long long)idle);
+    store_close(s);
+    fx_tmpdir_rm(dir);
+}
+
 int main(void)
 {
     char *dir = fx_tmpdir_new("keys");
@@ -350,5 +454,7 @@ int main(void)
     fx_tmpdir_rm(dir);
     test_bad_value();
     test_active_expiry();
+    test_swapdb();
+    test_access();
     return tap_done();
 }
