@@ -86,9 +86,9 @@ check_PROGRAMS += tests/fuzz/fuzz_cmd_replay
 TESTS += tests/fuzz/fuzz_cmd_replay
 tests_fuzz_fuzz_cmd_replay_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_cmd.c
 tests_fuzz_fuzz_cmd_replay_CPPFLAGS = $(AM_CPPFLAGS) -DOMK_FUZZ_CORPUS='"cmd"'
-tests_fuzz_fuzz_cmd_replay_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS)
+tests_fuzz_fuzz_cmd_replay_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS) $(LUA_CFLAGS)
 tests_fuzz_fuzz_cmd_replay_LDADD = $(FUZZ_CMD_LIBS) $(LIBEVENT_LIBS) $(ROCKSDB_LIBS) \
-	-lpthread -lm
+	$(LUA_LIBS) -lpthread -lm
 EXTRA_DIST += tests/fuzz/corpus/cmd tests/fuzz/cmd.dict
 
 # make fuzz-cmd: tests/fuzz/fuzz_cmd, the libFuzzer binary (never built by default). As
@@ -106,8 +106,8 @@ tests/fuzz/fuzz_cmd: $(FUZZ_CMD_SRCS) $(addprefix $(srcdir)/,$(filter %.h %.def,
 		config.h
 	@$(MKDIR_P) tests/fuzz
 	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEFS) $(DEFAULT_INCLUDES) $(AM_CPPFLAGS) \
-		$(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS) -o $@ $(FUZZ_CMD_SRCS) $(LIBEVENT_LIBS) \
-		$(ROCKSDB_LIBS) $(LIBS) -lpthread -lm
+		$(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS) $(LUA_CFLAGS) -o $@ $(FUZZ_CMD_SRCS) \
+		$(LIBEVENT_LIBS) $(ROCKSDB_LIBS) $(LUA_LIBS) $(LIBS) -lpthread -lm
 CLEANFILES += tests/fuzz/fuzz_cmd
 
 # A bounded run (OMK_FUZZ_SECONDS, 30 s) of each fuzz target built with make fuzz-*;

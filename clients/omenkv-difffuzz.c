@@ -38,6 +38,11 @@
  * but for a rare value or bit of 1 to 2.5 MB (omenkv streams a GET over 1 MB): a larger
  * valid offset would make both servers allocate up to 512 MB.
  *
+ * Issue 24's "script" family (opt-in: "all" leaves it out) sends EVAL of small random
+ * scripts made of redis.call/pcall of string and hash commands (g_eval below): the
+ * conversions of replies into Lua and back, and the errors raised inside scripts, are
+ * compared byte for byte like any reply.
+ *
  * Comparison rules, per command:
  *   - exact: type byte and every byte, errors included (most commands; LRANGE, ZRANGE
  *     and every ordered reply);
@@ -98,10 +103,12 @@ enum df_family {
     DF_BITMAP = 256, /* issue 22: SETBIT GETBIT BITCOUNT BITPOS BITOP BITFIELD(_RO) */
     DF_BIGSTR = 512, /* issue 22: strings up to ~45 KB across the fragment boundaries */
     DF_HLL = 1024,   /* issue 22: PFADD PFCOUNT PFMERGE PFDEBUG, HLL values copied, damaged */
+    DF_SCRIPT = 2048, /* issue 24: EVAL of small random scripts of string and hash calls;
+                       * not in "all" (its streams stay those of the seeds before it) */
 };
 #define DF_ALL (DF_STRING | DF_HASH | DF_SET | DF_KEYS | DF_LIST | DF_ZSET | DF_BLOCK | \
                 DF_PUBSUB | DF_BITMAP | DF_BIGSTR | DF_HLL)
-#define DF_NFAMILIES 11
+#define DF_NFAMILIES 12
 #define DF_STRS22 (DF_BITMAP | DF_BIGSTR | DF_HLL) /* the string families of issue 22 */
 
 struct df_opts {
@@ -131,7 +138,7 @@ static void df_usage(void)
             "  --seed N             random seed (default: time; printed)\n"
             "  --commands N         commands to send (default 100000)\n"
             "  --families LIST      string,hash,set,keys,list,zset,block,pubsub,bitmap,bigstr,\n"
-            "                       hll or all (default all)\n"
+            "                       hll, script or all (default all: every one but script)\n"
             "  --proto 2|3|alt      HELLO 2, HELLO 3, or switch at random (default 2)\n"
             "  --keys N             key space per database (default 8; 10 with list, zset\n"
             "                       or block; with bitmap, bigstr or hll 3 per family\n"
@@ -3261,6 +3268,54 @@ static void g_pubsub(struct df_cmd *c, const char *name)
         df_arg(c, df_below(3) ? "ch%d" : "c*%d", (int)df_below(4));
 }
 
+/* ---- scripts (issue 24) ---- */
+
+/* EVAL of a small random script: one to four redis.pcall (or, one time in five,
+ * redis.call) of string and hash commands on its two keys (any of the key space, so
+ * types collide) and two arguments, gathered in a table; the script returns the table,
+ * one element, a count, a status, an error or a float, so that every conversion of
+ * replies both ways and the errors of calls (unknown command, arity, WRONGTYPE, not an
+ * integer) are compared byte for byte. */
+static void g_eval(struct df_cmd *c, const char *name)
+{
+    static const char *const calls[] = {
+        "'set', KEYS[1], ARGV[1]",        "'get', KEYS[1]",
+        "'incr', KEYS[2]",                "'incrby', KEYS[1], ARGV[2]",
+        "'append', KEYS[1], ARGV[1]",     "'del', KEYS[2]",
+        "'exists', KEYS[1], KEYS[2]",     "'hset', KEYS[2], 'f', ARGV[1]",
+        "'hget', KEYS[2], 'f'",           "'hgetall', KEYS[2]",
+        "'hincrby', KEYS[2], 'n', ARGV[2]", "'strlen', KEYS[1]",
+        "'getrange', KEYS[1], 0, 2",      "'mget', KEYS[1], KEYS[2]",
+        "'type', KEYS[1]",                "'hdel', KEYS[2], 'f'",
+        "'setnx', KEYS[1], 5.5",          "'incrbyfloat', KEYS[1], ARGV[2]",
+        "'hlen', KEYS[2]",                "'nosuch', KEYS[1]",
+        "'get'",                          "'set', KEYS[1], 3.0000000000000004",
+    };
+    static const char *const rets[] = {
+        "return r",           "return r[1]",          "return #r",
+        "return {ok='done'}", "return type(r[1])",    "return {err='ERR mine'}",
+        "return 2.75",        "return r[1] == false", "return {r[1], {r[2]}}",
+    };
+    char script[1024];
+    size_t n = (size_t)snprintf(script, sizeof(script), "local r = {} ");
+    int ncalls = 1 + (int)df_below(4);
+
+    for (int i = 0; i < ncalls; i++)
+        n += (size_t)snprintf(script + n, sizeof(script) - n, "r[%d] = redis.%s(%s) ", i + 1,
+                              df_below(5) ? "pcall" : "call", calls[df_below(DF_NELEM(calls))]);
+    snprintf(script + n, sizeof(script) - n, "%s", rets[df_below(DF_NELEM(rets))]);
+    df_name(c, name);
+    df_arg(c, "%s", script);
+    df_arg(c, "2");
+    df_arg(c, "k%lld", df_below(opt.nkeys));
+    df_arg(c, "k%lld", df_below(opt.nkeys));
+    df_add_value(c);
+    if (df_below(2))
+        df_arg(c, "%lld", df_below(21) - 10);
+    else
+        df_add_value(c);
+}
+
 /* ---- bitmaps, large strings and HyperLogLogs (issue 22) ----
  * omenkv keeps a string longer than string-fragment-threshold (the harness sets 256) as
  * fragments of 4096 bytes (store/format.h, FMT_FRAG_BYTES), so the offsets, ranges and
@@ -4014,6 +4069,8 @@ static const struct df_gen df_gens[] = {
     {"APPEND", DF_HLL, 1, 3, g_hll_damage},
     {"SETBIT", DF_HLL, 1, 4, g_setbit},
     {"DEL", DF_HLL, 2, -2, g_key},
+    /* scripts (issue 24) */
+    {"EVAL", DF_SCRIPT, 1, -3, g_eval},
     /* generic key commands */
     {"DEL", DF_KEYS, 4, -2, g_keys},
     {"UNLINK", DF_KEYS, 1, -2, g_keys},
@@ -4846,7 +4903,7 @@ static int df_parse_families(const char *v)
     } fams[] = {{"string", DF_STRING}, {"hash", DF_HASH}, {"set", DF_SET}, {"keys", DF_KEYS},
                 {"list", DF_LIST},     {"zset", DF_ZSET}, {"block", DF_BLOCK},
                 {"pubsub", DF_PUBSUB}, {"bitmap", DF_BITMAP}, {"bigstr", DF_BIGSTR},
-                {"hll", DF_HLL},       {"all", DF_ALL}};
+                {"hll", DF_HLL},       {"script", DF_SCRIPT}, {"all", DF_ALL}};
     int bits = 0;
 
     for (const char *p = v; *p;) {
@@ -4862,7 +4919,7 @@ static int df_parse_families(const char *v)
         }
         if (!found) {
             fprintf(stderr, "omenkv-difffuzz: --families takes string, hash, set, keys, "
-                            "list, zset, block, pubsub, bitmap, bigstr, hll or all\n");
+                            "list, zset, block, pubsub, bitmap, bigstr, hll, script or all\n");
             exit(2);
         }
         if (!e)
@@ -4876,7 +4933,7 @@ int main(int argc, char **argv)
 {
     static const char *const famnames[] = {"string", "hash",   "set",    "keys",
                                            "list",   "zset",   "block",  "pubsub",
-                                           "bitmap", "bigstr", "hll"};
+                                           "bitmap", "bigstr", "hll",    "script"};
     char fams[128] = "";
     int fatal = 0, enabled = 0;
 

@@ -270,6 +270,10 @@ static const struct cfg_row cfg_table[] = {
     CFG_LL("latency-monitor-threshold", latency_monitor_threshold, 0, LLONG_MAX, "0", 0),
     CFG_BOOL("latency-tracking", latency_tracking, "yes", 0),
     CFG_PCTL("latency-tracking-info-percentiles", latency_percentiles, "50 99 99.9", 0),
+    /* Scripts (daemon/script.c): after this many ms a running script makes other clients'
+     * commands answer BUSY, and SCRIPT KILL is the way to stop it. */
+    CFG_LL("busy-reply-threshold", busy_reply_threshold, 0, LONG_MAX, "5000", 0,
+           .alias = "lua-time-limit"),
     CFG_MEM("hll-sparse-max-bytes", hll_sparse_max_bytes, 0, LLONG_MAX,
             CFG_STR_OF(STORE_HLL_SPARSE_MAX_DEFAULT), 0),
     /* Client-side caching (daemon/tracking.c): keys the table remembers at most. */

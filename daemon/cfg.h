@@ -136,6 +136,8 @@ struct server_config {
     _Atomic bool latency_tracking;               /* latency-tracking: per-command histograms */
     char *latency_percentiles;      /* latency-tracking-info-percentiles: words such as
                                      * "50 99 99.9" (each 0..100), "" none; guarded by 'lock' */
+    _Atomic long long busy_reply_threshold;      /* busy-reply-threshold (alias lua-time-limit):
+                                                  * ms a script runs before others get BUSY */
     _Atomic long long tracking_table_max_keys;   /* tracking-table-max-keys: keys, 0 none */
     _Atomic int notify_keyspace_events;          /* notify-keyspace-events: NOTIFY_* bits
                                                   * (daemon/notify.h), 0 = off */

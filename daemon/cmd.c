@@ -22,6 +22,7 @@
 #include "daemon/notify.h"
 #include "daemon/pubsub.h"
 #include "daemon/reply.h"
+#include "daemon/script.h"
 #include "daemon/server.h"
 #include "daemon/tracking.h"
 #include "store/store.h"
@@ -65,6 +66,7 @@ void cmd_init(void)
     exec = cmd_lookup("exec", 4);
     OMK_ASSERT(exec && exec->proc == cmd_exec && !(exec->flags & (CMD_WRITE | CMD_READONLY)));
     cmd_meta_init();
+    script_init(); /* reads the rows' Redis flags (noscript, allow_busy) */
 }
 
 const struct cmd_def *cmd_lookup(const char *name, size_t len)
@@ -92,7 +94,8 @@ int cmd_numkeys_index(const struct cmd_def *d)
     OMK_ASSERT(d->flags & CMD_MOVABLEKEYS);
     if (d->first_key > 0)
         return d->last_key + 1;
-    return d->flags & CMD_BLOCKING ? 2 : 1; /* BLMPOP, BZMPOP: after the timeout */
+    return d->flags & (CMD_BLOCKING | CMD_SCRIPTING) ? 2 : 1; /* BLMPOP, BZMPOP: after the
+                                                                * timeout; EVAL: the script */
 }
 
 int cmd_arity_ok(int arity, int argc)
@@ -290,6 +293,14 @@ static void cmd_execute_one(struct client *c)
         multi_abort(c);
         return;
     }
+    /* A script running past busy-reply-threshold: Redis lets only its allow-busy
+     * commands through (a refused one fails an open transaction, as in Redis). */
+    if (script_busy() && !script_cmd_allowed_busy(c, d)) {
+        script_reply_busy(c);
+        worker_stat_add(&st->rejected, 1);
+        multi_abort(c);
+        return;
+    }
     if (c->multi && !(d->flags & CMD_NOQUEUE)) {
         multi_queue(c, d);
         return;
@@ -297,12 +308,24 @@ static void cmd_execute_one(struct client *c)
     /* Then the clients parked on keys the command made ready are served (blocking.c),
      * before its reply can leave and before c's next request runs. */
     if (d->flags & CMD_EXCLUSIVE) {
-        multi_exclusive_lock(); /* no keyed command of any client in flight: as EXEC */
+        /* no keyed command of any client in flight, as under EXEC; given up (BUSY) once a
+         * script turns busy */
+        if (!multi_exclusive_lock(script_busy)) {
+            script_reply_busy(c);
+            worker_stat_add(&st->rejected, 1);
+            return;
+        }
         cmd_call(c, d);
         blocking_serve_readied(c->worker);
         multi_exclusive_unlock();
-    } else if (d->flags & (CMD_WRITE | CMD_READONLY)) {
-        multi_cmd_lock(c); /* excludes a running EXEC of another client */
+    } else if ((d->flags & (CMD_WRITE | CMD_READONLY)) && !(d->flags & CMD_SCRIPTING)) {
+        /* excludes a running EXEC or script of another client; the wait gives up once a
+         * script turns busy, so that this worker goes on serving its loop */
+        if (!multi_cmd_lock_or_give_up(c, script_busy)) {
+            script_reply_busy(c);
+            worker_stat_add(&st->rejected, 1);
+            return;
+        }
         cmd_call(c, d);
         blocking_serve_readied(c->worker);
         multi_cmd_unlock(c);
@@ -350,7 +373,8 @@ void cmd_call(struct client *c, const struct cmd_def *d)
     notify_command_end(); /* the "new" events the handler left held */
     store_access_set(0);
     end_us = omk_mono_us(); /* one reading serves the duration and the client's idle time */
-    monitor_feed(c, d); /* after the command, as Redis' call(): SELECT shows its new db */
+    if (!(d->flags & CMD_SCRIPTING)) /* EVAL feeds itself first (script.c) */
+        monitor_feed(c, d); /* after the command, as Redis' call(): SELECT shows its new db */
     worker_stat_add(&st->calls, 1);
     worker_stat_add(&st->usec, (uint64_t)(end_us - start_us));
     atomic_store_explicit(&c->last_us, end_us, memory_order_relaxed);

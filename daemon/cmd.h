@@ -44,6 +44,9 @@ typedef void cmd_proc(struct client *c);
 #define CMD_PUBSUB 0x8000   /* a pub/sub command (Redis' pubsub flag; daemon/pubsub.c) */
 #define CMD_BLOCKING 0x2000 /* may park the client until a key is ready (Redis' blocking:
                              * BLPOP ... BZMPOP; daemon/blocking.c) */
+#define CMD_SCRIPTING 0x10000 /* runs a script (EVAL family): it takes every exec lane
+                               * itself (daemon/script.c), so dispatch takes none around
+                               * it even when it is READONLY (EVAL_RO) */
 
 struct cmd_def {
     const char *name;    /* lower case */
@@ -92,7 +95,7 @@ const struct cmd_def *cmd_lookup(const char *name, size_t len);
 
 /* The index in argv of the numkeys argument of command 'd' (CMD_MOVABLEKEYS): the one
  * after the keys the row's first/last name, or argv[1] when it names none (argv[2], after
- * the timeout, for a blocking command). */
+ * the timeout, for a blocking command; argv[2], after the script, for the EVAL family). */
 int cmd_numkeys_index(const struct cmd_def *d);
 
 /* Count one key lookup of a reading command for INFO stats (keyspace_hits/misses): a hit

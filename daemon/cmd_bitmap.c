@@ -138,7 +138,7 @@ void cmd_getbit(struct client *c)
 void cmd_setbit(struct client *c)
 {
     long long bit;
-    uint64_t off, commits;
+    uint64_t off, signals;
     int old = 0, rc;
 
     if (!bm_offset_or_reply(c, &c->argv[2], 0, &off))
@@ -147,10 +147,11 @@ void cmd_setbit(struct client *c)
         reply_error(c, BM_ERR_BIT);
         return;
     }
-    commits = store_thread_commits();
+    signals = store_thread_signals();
     rc = store_setbit(server.store, c->db, c->argv[1], off, (int)bit, &old);
-    /* The store writes when Redis signals: a new key, a longer value, a changed bit. */
-    if (rc == STORE_OK && store_thread_commits() != commits)
+    /* The store signals the key when Redis does: a new key, a longer value, a changed bit
+     * (a bit set as it was may still rewrite the value quietly, to make it "raw"). */
+    if (rc == STORE_OK && store_thread_signals() != signals)
         notify_event(c, NOTIFY_STRING, "setbit", c->argv[1]);
     if (rc == STORE_OK)
         reply_int(c, old);
@@ -371,7 +372,7 @@ static void cmd_bitfield_generic(struct client *c, int readonly)
     struct store_bf_op *ops = omk_malloc(((size_t)c->argc / 3 + 1) * sizeof(*ops));
     int writes, existed = 0, rc;
     long n = bm_bitfield_parse(c, ops, &writes);
-    uint64_t commits;
+    uint64_t signals;
 
     if (n < 0) {
         omk_free(ops);
@@ -382,7 +383,7 @@ static void cmd_bitfield_generic(struct client *c, int readonly)
         omk_free(ops);
         return;
     }
-    commits = store_thread_commits();
+    signals = store_thread_signals();
     rc = store_bitfield(server.store, c->db, c->argv[1], ops, (size_t)n, &existed);
     if (!writes) { /* a read looks the key up for read, which counts */
         cmd_count_lookup(c, rc == STORE_WRONGTYPE || (rc == STORE_OK && existed));
@@ -393,10 +394,10 @@ static void cmd_bitfield_generic(struct client *c, int readonly)
         long done = 0;
 
         /* Redis reports a write not refused by FAIL when the key is new or grew or the
-         * field changed: exactly when the store wrote. */
+         * field changed: exactly when the store signalled the key. */
         for (long i = 0; i < n; i++)
             done += ops[i].kind != STORE_BF_GET && !ops[i].failed;
-        if (done > 0 && store_thread_commits() != commits)
+        if (done > 0 && store_thread_signals() != signals)
             notify_event(c, NOTIFY_STRING, "setbit", c->argv[1]);
         reply_array_len(c, n);
         for (long i = 0; i < n; i++) {

@@ -10,6 +10,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <event2/buffer.h>
 
@@ -27,6 +28,7 @@
 #include "daemon/monitor.h"
 #include "daemon/multi.h"
 #include "daemon/reply.h"
+#include "daemon/script.h"
 #include "daemon/server.h"
 #include "daemon/slowlog.h"
 #include "daemon/tracking.h"
@@ -97,6 +99,20 @@ void cmd_shutdown(struct client *c)
     if (abort) {
         reply_error(c, "ERR No shutdown in progress.");
         return;
+    }
+    if (script_running()) {
+        /* A script holds the exec lock and its worker: only NOSAVE ends the server then,
+         * at once, without writing the script's batch (all of it or none reaches the
+         * log), as Redis exits without the script's effects. */
+        if (!nosave) {
+            script_reply_busy(c);
+            return;
+        }
+        omk_log(OMK_LOG_WARNING, "User requested shutdown... (NOSAVE, a script is running)");
+        if (server.cfg.pidfile && server.cfg.pidfile[0])
+            unlink(server.cfg.pidfile);
+        omk_log(OMK_LOG_WARNING, "Redis is now ready to exit, bye bye...");
+        _exit(0);
     }
     c->flags |= CLIENT_CLOSE_AFTER_REPLY;
     server_request_shutdown();

@@ -9,6 +9,7 @@
 #include "daemon/conn.h"
 #include "daemon/multi.h"
 #include "daemon/reply.h"
+#include "daemon/script.h"
 
 /* MULTI */
 void cmd_multi(struct client *c)
@@ -36,6 +37,9 @@ void cmd_exec(struct client *c)
         break;
     case MULTI_EXEC_WATCHED:
         reply_null_array(c);
+        break;
+    case MULTI_EXEC_BUSY:
+        script_reply_busy(c);
         break;
     }
 }

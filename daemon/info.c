@@ -21,6 +21,7 @@
 #include "daemon/info.h"
 #include "daemon/latency.h"
 #include "daemon/pubsub.h"
+#include "daemon/script.h"
 #include "daemon/server.h"
 #include "daemon/tracking.h"
 #include "store/store.h"
@@ -140,6 +141,7 @@ static void info_memory(struct evbuffer *b)
                         st.index_depth, (unsigned long long)st.cache_used_bytes,
                         (unsigned long long)st.scan_cursor_bytes,
                         (unsigned long long)st.zrank_bytes, (unsigned long long)st.zrank_sets);
+    script_info_memory(b); /* used_memory_lua ... number_of_cached_scripts, as Redis 7.0 */
 }
 
 static void info_persistence(struct evbuffer *b)

@@ -20,6 +20,7 @@ daemon_libomkdaemon_a_SOURCES = \
 	daemon/cmd_hyperloglog.c \
 	daemon/cmd_bitmap.c \
 	daemon/cmd_pubsub.c daemon/pubsub.c daemon/pubsub.h \
+	daemon/cmd_scripting.c daemon/script.c daemon/script.h \
 	daemon/tracking.c daemon/tracking.h \
 	daemon/notify.c daemon/notify.h \
 	daemon/info.c daemon/info.h \
@@ -29,13 +30,14 @@ daemon_libomkdaemon_a_SOURCES = \
 	daemon/digest.c daemon/digest.h \
 	daemon/log.c daemon/log.h \
 	daemon/acl.c daemon/acl.h daemon/acl_cats.c daemon/acl_cats.h
-daemon_libomkdaemon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS)
+daemon_libomkdaemon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS) $(LUA_CFLAGS)
 
 bin_PROGRAMS += daemon/omenkv-server
 daemon_omenkv_server_SOURCES = daemon/main.c
 daemon_omenkv_server_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS)
 daemon_omenkv_server_LDADD = daemon/libomkdaemon.a store/libomkstore.a index/libomkindex.a \
-	resp/libomkresp.a common/libomkcommon.a $(LIBEVENT_LIBS) $(ROCKSDB_LIBS) -lpthread -lm
+	resp/libomkresp.a common/libomkcommon.a $(LIBEVENT_LIBS) $(ROCKSDB_LIBS) $(LUA_LIBS) \
+	-lpthread -lm
 
 check_PROGRAMS += tests/unit/test_cfg
 TESTS += tests/unit/test_cfg

@@ -33,9 +33,11 @@
  * never stale, since whatever changes it also touches the key. */
 #include "config.h"
 
+#include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <string.h>
+#include <time.h>
 
 #include "common/omk.h"
 #include "common/omk_thread.h"
@@ -45,6 +47,7 @@
 #include "daemon/conn.h"
 #include "daemon/multi.h"
 #include "daemon/reply.h"
+#include "daemon/script.h"
 #include "daemon/server.h"
 #include "store/store.h"
 
@@ -77,6 +80,7 @@ struct multi_state {
 };
 
 #define MULTI_LANES 16 /* a power of two; more workers than this share lanes */
+#define MULTI_WAIT_SLICE_MS 10 /* a waiter for a lane looks whether to give up this often */
 #define MULTI_LINE 64  /* cache line */
 
 /* One lane of the exec lock (see the file comment). */
@@ -140,28 +144,86 @@ void multi_cmd_lock(const struct client *c)
     multi_lane_lock(c->worker);
 }
 
+/* The absolute CLOCK_REALTIME time MULTI_WAIT_SLICE_MS from now (the timed rwlock calls
+ * take the wall clock; a clock step only makes one slice longer or shorter). */
+static struct timespec multi_slice_deadline(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    ts.tv_nsec += MULTI_WAIT_SLICE_MS * 1000000L;
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
+int multi_cmd_lock_or_give_up(const struct client *c, int (*give_up)(void))
+{
+    pthread_rwlock_t *l = multi_lane(c->worker);
+
+    if (pthread_rwlock_tryrdlock(l) == 0)
+        return 1;
+    for (;;) {
+        struct timespec until = multi_slice_deadline();
+        int rc = pthread_rwlock_timedrdlock(l, &until);
+
+        if (rc == 0)
+            return 1;
+        OMK_ASSERT(rc == ETIMEDOUT);
+        if (give_up())
+            return 0;
+    }
+}
+
 void multi_cmd_unlock(const struct client *c)
 {
     multi_lane_unlock(c->worker);
 }
 
+/* Whether this thread holds every lane (inside EXEC, or running a script). */
+static _Thread_local int multi_tl_exclusive;
+
 /* Take every lane as writer, in ascending order: no keyed command runs until
- * multi_exec_unlock_all(). */
-static void multi_exec_lock_all(void)
+ * multi_exec_unlock_all(). Waits in slices of MULTI_WAIT_SLICE_MS; after each, when
+ * 'give_up' (may be NULL) says so, releases what it took and returns 0. Returns 1 with
+ * every lane held. */
+static int multi_exec_lock_all(int (*give_up)(void))
 {
-    for (int l = 0; l < MULTI_LANES; l++)
-        omk_rwlock_wrlock(&exec_lanes[l].lock);
+    for (int l = 0; l < MULTI_LANES; l++) {
+        pthread_rwlock_t *lk = &exec_lanes[l].lock;
+
+        if (pthread_rwlock_trywrlock(lk) == 0)
+            continue;
+        for (;;) {
+            struct timespec until = multi_slice_deadline();
+            int rc = pthread_rwlock_timedwrlock(lk, &until);
+
+            if (rc == 0)
+                break;
+            OMK_ASSERT(rc == ETIMEDOUT);
+            if (give_up && give_up()) {
+                while (l-- > 0)
+                    omk_rwlock_unlock(&exec_lanes[l].lock);
+                return 0;
+            }
+        }
+    }
+    multi_tl_exclusive = 1;
+    return 1;
 }
 
 static void multi_exec_unlock_all(void)
 {
+    multi_tl_exclusive = 0;
     for (int l = MULTI_LANES; l-- > 0;)
         omk_rwlock_unlock(&exec_lanes[l].lock);
 }
 
-void multi_exclusive_lock(void)
+int multi_exclusive_lock(int (*give_up)(void))
 {
-    multi_exec_lock_all();
+    return multi_exec_lock_all(give_up);
 }
 
 void multi_exclusive_unlock(void)
@@ -212,6 +274,11 @@ void multi_swapped(int a, int b)
     }
     omk_free(keys);
     omk_free(dbs);
+}
+
+int multi_exclusive_held(void)
+{
+    return multi_tl_exclusive;
 }
 
 void multi_unwatch(struct client *c)
@@ -336,7 +403,10 @@ enum multi_exec_rc multi_exec(struct client *c)
         multi_reset(c);
         return MULTI_EXEC_ABORTED;
     }
-    multi_exec_lock_all();
+    if (!multi_exec_lock_all(script_busy)) { /* a script runs past busy-reply-threshold */
+        multi_reset(c);
+        return MULTI_EXEC_BUSY;
+    }
     if (atomic_load(&c->watch_dirty) || multi_watched_expired(c)) {
         multi_exec_unlock_all();
         multi_reset(c);

@@ -43,6 +43,8 @@ enum multi_exec_rc {
     MULTI_EXEC_RAN,     /* the queue ran: the array of its replies has been queued */
     MULTI_EXEC_ABORTED, /* an error while queuing: nothing ran, nothing replied */
     MULTI_EXEC_WATCHED, /* a watched key changed: nothing ran, nothing replied */
+    MULTI_EXEC_BUSY,    /* a script ran past busy-reply-threshold while EXEC waited for the
+                         * lanes: nothing ran, nothing replied, the transaction is gone */
 };
 
 /* Run c's open transaction with no command of another client in between, then forget
@@ -70,10 +72,19 @@ void multi_unwatch(struct client *c);
 void multi_cmd_lock(const struct client *c);
 void multi_cmd_unlock(const struct client *c);
 
-/* Every lane of the exec lock, as EXEC takes them: no keyed command of any client runs
- * until the unlock (CMD_EXCLUSIVE commands: SWAPDB). The caller holds no lane. */
-void multi_exclusive_lock(void);
+/* multi_cmd_lock(), but waiting in short slices: after each, when 'give_up' says so
+ * (a script has run past busy-reply-threshold: script_busy), returns 0 holding nothing.
+ * Returns 1 with the lane held. */
+int multi_cmd_lock_or_give_up(const struct client *c, int (*give_up)(void));
+
+/* Every lane as writer, as EXEC takes them (a script runs under them: daemon/script.c),
+ * waiting in slices and giving up as multi_cmd_lock_or_give_up() does ('give_up' NULL:
+ * never). Returns 1 with every lane held, or 0 holding none. The caller holds no lane.
+ * multi_exclusive_held(): this thread holds them (a script run by EXEC must not take
+ * them again). */
+int multi_exclusive_lock(int (*give_up)(void));
 void multi_exclusive_unlock(void);
+int multi_exclusive_held(void);
 
 /* SWAPDB exchanged databases 'a' and 'b': mark dirty every client watching a key of
  * either that exists in either, as Redis 7.0's touchAllWatchedKeysInDb does (a key in

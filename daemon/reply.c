@@ -165,6 +165,16 @@ void reply_bulk_val(struct client *c, struct store_val *v)
     resp_w_bulk_ref(b, v->data, v->len, store_val_release_cb, v);
 }
 
+void reply_buffer(struct client *c, struct evbuffer *reply)
+{
+    struct evbuffer *b = reply_buf(c);
+
+    if (b)
+        evbuffer_add_buffer(b, reply);
+    else
+        evbuffer_drain(reply, evbuffer_get_length(reply));
+}
+
 void reply_error(struct client *c, const char *msg)
 {
     struct evbuffer *b = reply_buf(c);

@@ -36,6 +36,10 @@ void reply_bulk_val(struct client *c, struct store_val *v);
  * being built (so a reply may be streamed: conn_stream_start). */
 int reply_direct(void);
 
+/* Move the encoded reply (or replies) in 'reply' to c's output, leaving it empty: a
+ * reply built whole elsewhere first (a script's). */
+void reply_buffer(struct client *c, struct evbuffer *reply);
+
 /* An error reply. 'msg' starts with its code ("ERR ...", "WRONGTYPE ...", "NOAUTH ..."). */
 void reply_error(struct client *c, const char *msg);
 void reply_error_fmt(struct client *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

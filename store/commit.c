@@ -111,6 +111,9 @@ void store_ws_del(struct store_ws *w, int db, const struct fmt_key *k, const str
     store_ws_note(w, db, k, st, 1, 0, 0);
 }
 
+static _Thread_local uint64_t store_tl_signals; /* keys this thread's commits signalled
+                                                 * (store_thread_signals) */
+
 int store_ws_commit(struct store *s, struct store_ws *w)
 {
     int rc;
@@ -201,6 +204,8 @@ int store_ws_commit(struct store *s, struct store_ws *w)
             s->evented(store_db_logical(s, op->db), op->k->p + 1, op->k->len - 1,
                        STORE_EVENT_CREATED);
         if (!op->quiet)
+            store_tl_signals++;
+        if (!op->quiet)
             store_touched(s, op->db, op->k->p + 1, op->k->len - 1,
                           !op->del &&
                                   (op->type == STORE_TYPE_LIST || op->type == STORE_TYPE_ZSET) &&
@@ -290,6 +295,11 @@ void store_defer_flush(int on)
 uint64_t store_thread_commits(void)
 {
     return store_tl_commits;
+}
+
+uint64_t store_thread_signals(void)
+{
+    return store_tl_signals;
 }
 
 uint64_t store_ticket(struct store *s)

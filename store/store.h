@@ -325,6 +325,12 @@ int store_tx_end(struct store *s);
  * across the command). Thread-local. */
 uint64_t store_thread_commits(void);
 
+/* The number of key changes this thread's commits have signalled so far (WATCH, the touch
+ * hook): a quiet write (store_op_quiet: an encoding change Redis does not signal) is a
+ * commit but no signal. A command changed a key as Redis signals it if this moved across
+ * it. Thread-local. */
+uint64_t store_thread_signals(void);
+
 /* Self-check (for tests and DEBUG): walk every stored key and verify that each value
  * header decodes, that each key belongs to a configured database, and that the per-db
  * key and expiry counters equal what the walk counted. Exclusive, like store_flush(),

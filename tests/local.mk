@@ -118,12 +118,22 @@ tests_integ_test_blocking_SOURCES = tests/integ/test_blocking.c tests/integ/tcol
 tests_integ_test_blocking_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_blocking_LDADD = $(INTEG_LDADD)
 
+# Lua scripting (issue 24): EVAL, EVALSHA, SCRIPT, conversions in RESP2/RESP3, errors,
+# a lock used by 50 clients, SCRIPT KILL and SHUTDOWN NOSAVE of busy scripts, SIGKILL of a
+# script mid-way (tests/integ/test_scripting.c).
+SCRIPTING_INTEG = tests/integ/test_scripting
+check_PROGRAMS += $(SCRIPTING_INTEG)
+TESTS += $(SCRIPTING_INTEG)
+$(SCRIPTING_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_scripting_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_scripting_LDADD = $(INTEG_LDADD)
+
 # Every header compiles alone (STYLE.md 2.9): tests/unit/test_headers.c is compiled once
 # per header below, through a generated wrapper naming the header and its guard, and once
 # as the TAP main. A header that is not self-contained breaks this build, so make check
 # fails; the main checks each guard and that every header of these folders is listed.
 HEADER_TUS = tests/unit/hdr/common/omk.c tests/unit/hdr/common/omk_thread.c \
-	tests/unit/hdr/common/splitargs.c tests/unit/hdr/common/sha256.c \
+	tests/unit/hdr/common/splitargs.c tests/unit/hdr/common/sha256.c tests/unit/hdr/common/sha1.c \
 	tests/unit/hdr/index/index.c tests/unit/hdr/index/index_internal.c \
 	tests/unit/hdr/index/shard.c tests/unit/hdr/resp/resp.c \
 	tests/unit/hdr/store/store.c tests/unit/hdr/store/store_internal.c \
@@ -138,8 +148,8 @@ HEADER_TUS = tests/unit/hdr/common/omk.c tests/unit/hdr/common/omk_thread.c \
 	tests/unit/hdr/daemon/monitor.c tests/unit/hdr/daemon/pause.c \
 	tests/unit/hdr/daemon/clientinfo.c \
 	tests/unit/hdr/daemon/log.c tests/unit/hdr/daemon/multi.c tests/unit/hdr/daemon/pass.c \
-	tests/unit/hdr/daemon/pubsub.c tests/unit/hdr/daemon/tracking.c tests/unit/hdr/daemon/notify.c \
-	tests/unit/hdr/daemon/cfg_rewrite.c tests/unit/hdr/daemon/latency.c \
+	tests/unit/hdr/daemon/pubsub.c tests/unit/hdr/daemon/script.c tests/unit/hdr/daemon/tracking.c \
+	tests/unit/hdr/daemon/notify.c tests/unit/hdr/daemon/cfg_rewrite.c tests/unit/hdr/daemon/latency.c \
 	tests/unit/hdr/daemon/memory.c tests/unit/hdr/daemon/digest.c \
 	tests/unit/hdr/daemon/reply.c tests/unit/hdr/daemon/server.c tests/unit/hdr/daemon/slowlog.c \
 	tests/unit/hdr/clients/hist.c tests/unit/hdr/clients/keydist.c \
@@ -149,7 +159,7 @@ TESTS += tests/unit/test_headers
 tests_unit_test_headers_SOURCES = tests/unit/test_headers.c tests/tap.h
 nodist_tests_unit_test_headers_SOURCES = $(HEADER_TUS)
 tests_unit_test_headers_CPPFLAGS = $(AM_CPPFLAGS) -DOMK_TEST_TOP_SRCDIR='"$(abs_top_srcdir)"'
-tests_unit_test_headers_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS)
+tests_unit_test_headers_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS) $(LUA_CFLAGS)
 tests_unit_test_headers_LDADD = common/libomkcommon.a $(PTHREAD_LIBS)
 CLEANFILES += $(HEADER_TUS)
 tests/unit/hdr/%.c: $(srcdir)/%.h $(srcdir)/tests/local.mk

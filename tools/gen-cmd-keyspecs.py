@@ -28,6 +28,7 @@ SUBCOMMANDS = {
     "latency": "latest history reset histogram doctor graph help".split(),
     "memory": "usage stats doctor malloc-stats purge help".split(),
     "pubsub": "channels numsub numpat shardchannels shardnumsub help".split(),
+    "script": "load exists flush kill help".split(),
 }
 
 

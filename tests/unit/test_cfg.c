@@ -686,8 +686,8 @@ static void test_get(void)
         "list-max-listpack-size", "list-max-ziplist-size", "list-compress-depth",
         "collection-inline-max-bytes", "string-fragment-threshold",
         "slowlog-log-slower-than", "slowlog-max-len", "latency-monitor-threshold",
-        "latency-tracking", "latency-tracking-info-percentiles", "hll-sparse-max-bytes",
-        "tracking-table-max-keys",
+        "latency-tracking", "latency-tracking-info-percentiles", "busy-reply-threshold",
+        "lua-time-limit", "hll-sparse-max-bytes", "tracking-table-max-keys",
         "notify-keyspace-events",
     };
     struct server_config c;
