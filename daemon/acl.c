@@ -1166,12 +1166,13 @@ static char *acl_client_info(struct client *c)
     return s;
 }
 
-/* Record a refusal: 'object' is the command, key, channel or "auth"; 'username' whose.
- * A refusal equal to one less than a minute old counts in it and moves it to the top. */
+/* Record a refusal: 'object' is the command, key, channel or "auth"; 'username' whose;
+ * 'multi' the context (inside MULTI, or EXEC running the queue). A refusal equal to one
+ * less than a minute old counts in it and moves it to the top. */
 static void acl_log_add(struct client *c, int reason, struct omk_slice object,
-                        struct omk_slice username)
+                        struct omk_slice username, int multi)
 {
-    struct acl_log_entry e = {1, reason, c->multi != NULL, omk_memdup(object.p, object.len),
+    struct acl_log_entry e = {1, reason, multi, omk_memdup(object.p, object.len),
                               omk_memdup(username.p, username.len), acl_client_info(c),
                               omk_now_ms()};
 
@@ -1208,8 +1209,10 @@ static void acl_log_add(struct client *c, int reason, struct omk_slice object,
     omk_mutex_unlock(&acl_log_mu);
 }
 
-/* Log the refusal 'rc' of c's current command at argument 'pos'. acl_lock held. */
-static void acl_log_denied(struct client *c, const struct acl_req *r, int rc, int pos)
+/* Log the refusal 'rc' of c's current command at argument 'pos' ('multi': in the
+ * "multi" context). acl_lock held. */
+static void acl_log_denied(struct client *c, const struct acl_req *r, int rc, int pos,
+                           int multi)
 {
     struct omk_slice user = {c->user->name, c->user->namelen};
     struct omk_slice obj;
@@ -1218,23 +1221,56 @@ static void acl_log_denied(struct client *c, const struct acl_req *r, int rc, in
         obj = (struct omk_slice){acl_cmds[r->id].name, strlen(acl_cmds[r->id].name)};
     else
         obj = r->argv[pos];
-    acl_log_add(c, rc, obj, user);
+    acl_log_add(c, rc, obj, user, multi);
+}
+
+/* Check c's current command 'd' against c's user: ACL_OK, or the refusal, logged in
+ * the ACL LOG (context "multi" with 'multi'); '*id' the command's ACL id (-1: an unknown
+ * subcommand, allowed: its handler replies Redis' error). */
+static int acl_check_logged(struct client *c, const struct cmd_def *d, int multi, int *id)
+{
+    struct acl_req r = {d, 0, c->argc, c->argv};
+    int pos, rc;
+
+    r.id = *id = acl_req_id(d, c->argc, c->argv);
+    if (r.id < 0)
+        return ACL_OK;
+    pthread_rwlock_rdlock(&acl_lock);
+    rc = acl_user_check(c->user, &r, &pos);
+    if (rc != ACL_OK)
+        acl_log_denied(c, &r, rc, pos, multi);
+    pthread_rwlock_unlock(&acl_lock);
+    return rc;
+}
+
+int acl_check_exec_or_reply(struct client *c, const struct cmd_def *d)
+{
+    int id, rc;
+    const char *why;
+
+    if (!c->user || acl_user_open(c->user))
+        return 1;
+    rc = acl_check_logged(c, d, 1, &id);
+    if (rc == ACL_OK)
+        return 1;
+    why = rc == ACL_DENIED_CMD   ? "no permission to execute the command or subcommand"
+          : rc == ACL_DENIED_KEY ? "no permission to touch the specified keys"
+                                 : "no permission to access one of the channels used as "
+                                   "arguments";
+    reply_error_fmt(c, "NOPERM ACLs rules changed between the moment the transaction was "
+                       "accumulated and the EXEC call. This command is no longer allowed for "
+                       "the following reason: %s",
+                    why);
+    return 0;
 }
 
 int acl_check_or_reply(struct client *c, const struct cmd_def *d)
 {
     struct acl_req r = {d, 0, c->argc, c->argv};
-    int pos, rc;
+    int rc;
     char msg[256];
 
-    r.id = acl_req_id(d, c->argc, c->argv);
-    if (r.id < 0)
-        return 1; /* an unknown subcommand: the handler replies Redis' error */
-    pthread_rwlock_rdlock(&acl_lock);
-    rc = acl_user_check(c->user, &r, &pos);
-    if (rc != ACL_OK)
-        acl_log_denied(c, &r, rc, pos);
-    pthread_rwlock_unlock(&acl_lock);
+    rc = acl_check_logged(c, d, c->multi != NULL, &r.id);
     if (rc == ACL_OK)
         return 1;
     if (rc == ACL_DENIED_CMD)
@@ -1285,7 +1321,7 @@ int acl_authenticate(struct client *c, struct omk_slice user, struct omk_slice p
     }
     pthread_rwlock_unlock(&acl_lock);
     if (!ok) {
-        acl_log_add(c, ACL_DENIED_AUTH, c->argv[0], user); /* "AUTH", "hello": as sent */
+        acl_log_add(c, ACL_DENIED_AUTH, c->argv[0], user, c->multi != NULL); /* "AUTH", "hello": as sent */
         return 0;
     }
     acl_user_release(old);

@@ -72,6 +72,13 @@ int acl_authenticate(struct client *c, struct omk_slice user, struct omk_slice p
  * only when !acl_user_open(c->user). Owner thread. */
 int acl_check_or_reply(struct client *c, const struct cmd_def *d);
 
+/* The same check for a command EXEC is about to run from the queue (Redis re-checks at
+ * EXEC: the rules may have changed since it was queued). Returns 1 if allowed (also for
+ * a client without a user, or an open one); else replies Redis' "NOPERM ACLs rules
+ * changed between the moment the transaction was accumulated and the EXEC call. ..."
+ * error, logs the refusal in the "multi" context and returns 0. Owner thread. */
+int acl_check_exec_or_reply(struct client *c, const struct cmd_def *d);
+
 /* The ACL command: c->argv[1] is the subcommand. Owner thread. */
 void acl_command(struct client *c);
 

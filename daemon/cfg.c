@@ -37,11 +37,14 @@ enum cfg_type {
     CFG_T_LIST, /* struct cfg_list: up to 'max' words (bind) */
     CFG_T_SAVE, /* Redis' save: "" or <seconds> <changes> pairs */
     CFG_T_OBUF, /* struct cfg_obuf_limit[]: client-output-buffer-limit */
+    CFG_T_PCTL, /* char *: percentiles 0..100, kept as normalised words ("50 99 99.9") */
     CFG_T_NOTIFY, /* _Atomic int: notify-keyspace-events, class letters as NOTIFY_* bits */
 };
 
 #define CFG_IMMUTABLE 0x1u /* start-up only: CONFIG SET refuses it */
 #define CFG_IGNORED 0x2u   /* accepted and checked for compatibility, stored nowhere */
+#define CFG_NOLINE_EMPTY 0x8u /* STR: CONFIG REWRITE writes no line for "" (Redis keeps
+                              * requirepass and pidfile out of the file when unset) */
 #define CFG_CLAMPED 0x4u   /* INT: a value in min..max is stored clamped to clamp_min..clamp_max
                             * (Redis accepts hz 0..INT_MAX and runs, and shows, 1..500) */
 
@@ -98,6 +101,8 @@ struct cfg_row {
 #define CFG_OBUF(n, f, d, fl)                                                            \
     { .name = n, .type = CFG_T_OBUF, .flags = fl,                                        \
       .off = CFG_FIELD(f, struct cfg_obuf_limit[CFG_OBUF_CLASSES]), .def = d }
+#define CFG_PCTL(n, f, d, fl)                                                            \
+    { .name = n, .type = CFG_T_PCTL, .flags = fl, .off = CFG_FIELD(f, char *), .def = d }
 #define CFG_NOTIFY(n, f, d, fl)                                                           \
     { .name = n, .type = CFG_T_NOTIFY, .flags = fl, .off = CFG_FIELD(f, _Atomic int), .def = d }
 #define CFG_IGNORE(n, t, d, reason)                                                      \
@@ -162,7 +167,7 @@ static const struct cfg_row cfg_table[] = {
     CFG_LL("maxclients", maxclients, 1, UINT_MAX, "10000", 0),
     /* Redis: 1..128, default 1. omenkv: 0 = one worker per core, the default. */
     CFG_INT("io-threads", io_threads, 0, 128, "0", CFG_IMMUTABLE),
-    CFG_STR("requirepass", requirepass, "", 0),
+    CFG_STR("requirepass", requirepass, "", CFG_NOLINE_EMPTY),
     CFG_STR("aclfile", aclfile, "", CFG_IMMUTABLE),
     CFG_ENUM("enable-debug-command", enable_debug_command, cfg_debug_names, "no",
              CFG_IMMUTABLE),
@@ -199,7 +204,7 @@ static const struct cfg_row cfg_table[] = {
     CFG_IGNORE("save", CFG_T_SAVE, "",
                "omenkv keeps every write in RocksDB and takes no snapshots"),
     CFG_BOOL("daemonize", daemonize, "no", CFG_IMMUTABLE),
-    CFG_STR("pidfile", pidfile, "", CFG_IMMUTABLE),
+    CFG_STR("pidfile", pidfile, "", CFG_IMMUTABLE | CFG_NOLINE_EMPTY),
     /* Redis 7.0's four levels, and 7.2's "nothing" (accepted, not listed in errors). */
     CFG_ENUM("loglevel", loglevel, cfg_loglevel_names, "notice", 0,
              .builtin = cfg_apply_loglevel, .nlisted = 4),
@@ -259,6 +264,12 @@ static const struct cfg_row cfg_table[] = {
     /* The slow log (daemon/slowlog.c): microseconds (negative: log nothing), entries. */
     CFG_LL("slowlog-log-slower-than", slowlog_log_slower_than, LLONG_MIN, LLONG_MAX, "10000", 0),
     CFG_LL("slowlog-max-len", slowlog_max_len, 0, LONG_MAX, "128", 0),
+    /* The latency monitor (daemon/latency.c): milliseconds, 0 = off; the per-command
+     * histograms behind INFO latencystats and LATENCY HISTOGRAM, and the percentiles
+     * INFO shows. */
+    CFG_LL("latency-monitor-threshold", latency_monitor_threshold, 0, LLONG_MAX, "0", 0),
+    CFG_BOOL("latency-tracking", latency_tracking, "yes", 0),
+    CFG_PCTL("latency-tracking-info-percentiles", latency_percentiles, "50 99 99.9", 0),
     /* Scripts (daemon/script.c): after this many ms a running script makes other clients'
      * commands answer BUSY, and SCRIPT KILL is the way to stop it. */
     CFG_LL("busy-reply-threshold", busy_reply_threshold, 0, LONG_MAX, "5000", 0,
@@ -293,6 +304,59 @@ static const struct cfg_row *cfg_lookup(const char *p, size_t len, const char **
         }
     }
     return NULL;
+}
+
+/* ---- text buffers ---- */
+
+/* A growable byte buffer (the text to parse). */
+struct cfg_buf {
+    char *p;
+    size_t len, cap;
+};
+
+static void cfg_buf_cat(struct cfg_buf *b, const char *p, size_t len)
+{
+    if (b->len + len + 1 > b->cap) {
+        b->cap = (b->len + len + 1) * 2;
+        b->p = omk_realloc(b->p, b->cap);
+    }
+    memcpy(b->p + b->len, p, len);
+    b->len += len;
+    b->p[b->len] = '\0';
+}
+
+static void cfg_buf_puts(struct cfg_buf *b, const char *s)
+{
+    cfg_buf_cat(b, s, strlen(s));
+}
+
+/* Append 's' quoted and escaped as Redis' sdscatrepr does, so that splitting the
+ * result gives 's' back. */
+static void cfg_buf_catrepr(struct cfg_buf *b, const char *s)
+{
+    cfg_buf_puts(b, "\"");
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        char esc[8];
+
+        switch (ch) {
+        case '\\': cfg_buf_puts(b, "\\\\"); break;
+        case '"': cfg_buf_puts(b, "\\\""); break;
+        case '\n': cfg_buf_puts(b, "\\n"); break;
+        case '\r': cfg_buf_puts(b, "\\r"); break;
+        case '\t': cfg_buf_puts(b, "\\t"); break;
+        case '\a': cfg_buf_puts(b, "\\a"); break;
+        case '\b': cfg_buf_puts(b, "\\b"); break;
+        default:
+            if (isprint(ch)) {
+                cfg_buf_cat(b, (const char *)&ch, 1);
+            } else {
+                snprintf(esc, sizeof(esc), "\\x%02x", ch);
+                cfg_buf_puts(b, esc);
+            }
+        }
+    }
+    cfg_buf_puts(b, "\"");
 }
 
 /* ---- values: parse, store, compare, render ---- */
@@ -519,6 +583,48 @@ static int cfg_parse_obuf(int argc, const struct omk_slice *argv, struct cfg_val
     return 0;
 }
 
+/* Parse latency-tracking-info-percentiles: numbers 0..100 (Redis' string2d: no spaces,
+ * not NaN), none for "". Kept in v->str as "%f" words without trailing zeros, the form
+ * CONFIG GET shows. */
+static int cfg_parse_percentiles(int argc, const struct omk_slice *argv, struct cfg_val *v,
+                                 char *msg, size_t msglen)
+{
+    size_t nw;
+    struct omk_slice *w = cfg_words(argc, argv, &nw);
+    struct cfg_buf out = {0};
+    const char *bad = NULL;
+
+    cfg_buf_puts(&out, "");
+    for (size_t i = 0; !bad && i < nw; i++) {
+        long double d;
+        char num[64];
+        int n;
+
+        if (!omk_str2ld(w[i].p, w[i].len, &d)) {
+            bad = "Invalid latency-tracking-info-percentiles parameters";
+        } else if (d > 100.0L || d < 0.0L) {
+            bad = "latency-tracking-info-percentiles parameters should sit between [0.0,100.0]";
+        } else {
+            n = snprintf(num, sizeof(num), "%f", (double)d);
+            while (n > 1 && num[n - 1] == '0')
+                n--;
+            if (num[n - 1] == '.')
+                n--;
+            if (i > 0)
+                cfg_buf_puts(&out, " ");
+            cfg_buf_cat(&out, num, (size_t)n);
+        }
+    }
+    omk_free(w);
+    if (bad) {
+        snprintf(msg, msglen, "%s", bad);
+        omk_free(out.p);
+        return -1;
+    }
+    v->str = out.p;
+    return 0;
+}
+
 /* Parse the list of words for LIST row 'r' into v->list (owned copies). */
 static int cfg_parse_list(const struct cfg_row *r, int argc, const struct omk_slice *argv,
                           struct cfg_val *v, char *msg, size_t msglen)
@@ -656,6 +762,8 @@ static int cfg_parse(const struct cfg_row *r, int argc, const struct omk_slice *
         return cfg_parse_save(argc, argv, v, msg, msglen);
     case CFG_T_OBUF:
         return cfg_parse_obuf(argc, argv, v, msg, msglen);
+    case CFG_T_PCTL:
+        return cfg_parse_percentiles(argc, argv, v, msg, msglen);
     case CFG_T_NOTIFY:
         return cfg_parse_notify(a, v, msg, msglen);
     }
@@ -690,7 +798,8 @@ static void cfg_exchange(const struct cfg_row *r, struct server_config *c, struc
     case CFG_T_BOOL:
         v->num = atomic_exchange((_Atomic bool *)(void *)field, v->num != 0);
         break;
-    case CFG_T_STR: {
+    case CFG_T_STR:
+    case CFG_T_PCTL: {
         char **s = (char **)(void *)field, *old = *s;
 
         *s = v->str;
@@ -742,6 +851,7 @@ static int cfg_equal(const struct cfg_row *r, const struct server_config *c,
     case CFG_T_BOOL:
         return atomic_load((_Atomic const bool *)(const void *)field) == (v->num != 0);
     case CFG_T_STR:
+    case CFG_T_PCTL:
         return strcmp(*(char *const *)(const void *)field, v->str) == 0;
     case CFG_T_LIST: {
         const struct cfg_list *l = (const struct cfg_list *)(const void *)field;
@@ -805,6 +915,7 @@ static char *cfg_render(const struct cfg_row *r, const struct server_config *c, 
             break;
         }
         case CFG_T_STR:
+        case CFG_T_PCTL:
             text = *(char *const *)(const void *)field;
             break;
         case CFG_T_LIST: {
@@ -898,7 +1009,7 @@ void cfg_deinit(struct server_config *c)
 
         if (r->flags & CFG_IGNORED)
             continue;
-        if (r->type == CFG_T_STR) {
+        if (r->type == CFG_T_STR || r->type == CFG_T_PCTL) {
             char **s = (char **)(void *)((char *)c + r->off);
 
             omk_free(*s);
@@ -913,57 +1024,6 @@ void cfg_deinit(struct server_config *c)
 }
 
 /* ---- loading: file text + command line, redis.conf syntax ---- */
-
-/* A growable byte buffer (the text to parse). */
-struct cfg_buf {
-    char *p;
-    size_t len, cap;
-};
-
-static void cfg_buf_cat(struct cfg_buf *b, const char *p, size_t len)
-{
-    if (b->len + len + 1 > b->cap) {
-        b->cap = (b->len + len + 1) * 2;
-        b->p = omk_realloc(b->p, b->cap);
-    }
-    memcpy(b->p + b->len, p, len);
-    b->len += len;
-    b->p[b->len] = '\0';
-}
-
-static void cfg_buf_puts(struct cfg_buf *b, const char *s)
-{
-    cfg_buf_cat(b, s, strlen(s));
-}
-
-/* Append 's' quoted and escaped as Redis' sdscatrepr does, so that splitting the
- * result gives 's' back. */
-static void cfg_buf_catrepr(struct cfg_buf *b, const char *s)
-{
-    cfg_buf_puts(b, "\"");
-    for (; *s; s++) {
-        unsigned char ch = (unsigned char)*s;
-        char esc[8];
-
-        switch (ch) {
-        case '\\': cfg_buf_puts(b, "\\\\"); break;
-        case '"': cfg_buf_puts(b, "\\\""); break;
-        case '\n': cfg_buf_puts(b, "\\n"); break;
-        case '\r': cfg_buf_puts(b, "\\r"); break;
-        case '\t': cfg_buf_puts(b, "\\t"); break;
-        case '\a': cfg_buf_puts(b, "\\a"); break;
-        case '\b': cfg_buf_puts(b, "\\b"); break;
-        default:
-            if (isprint(ch)) {
-                cfg_buf_cat(b, (const char *)&ch, 1);
-            } else {
-                snprintf(esc, sizeof(esc), "\\x%02x", ch);
-                cfg_buf_puts(b, esc);
-            }
-        }
-    }
-    cfg_buf_puts(b, "\"");
-}
 
 /* The arguments of a config line being split (see cfg_load_line). */
 struct cfg_args {
@@ -1068,7 +1128,8 @@ static int cfg_load_line(struct server_config *c, const char *line, size_t len, 
         snprintf(msg, msglen, "Bad directive or wrong number of arguments");
         goto out;
     }
-    if (r->type != CFG_T_LIST && r->type != CFG_T_SAVE && r->type != CFG_T_OBUF && a.n != 2) {
+    if (r->type != CFG_T_LIST && r->type != CFG_T_SAVE && r->type != CFG_T_OBUF &&
+        r->type != CFG_T_PCTL && a.n != 2) {
         snprintf(msg, msglen, "wrong number of arguments");
         goto out;
     }
@@ -1428,4 +1489,167 @@ int cfg_requirepass_check(struct server_config *c, const char *p, size_t len)
         diff |= (unsigned char)p[i] ^ (unsigned char)c->requirepass[slen ? i % slen : 0];
     omk_mutex_unlock(&c->lock);
     return diff == 0;
+}
+
+/* ---- CONFIG REWRITE's lines ---- */
+
+const char *cfg_option_name(const char *p, size_t len)
+{
+    const struct cfg_row *r = cfg_lookup(p, len, NULL);
+
+    return r ? r->name : NULL;
+}
+
+/* Append 'bytes' to 'b' as redis.conf writes a memory size: in gb, mb or kb when it is a
+ * non-zero multiple of one, else in bytes (Redis' rewriteConfigFormatMemory). */
+static void cfg_buf_memory(struct cfg_buf *b, long long bytes)
+{
+    static const struct {
+        long long mul;
+        const char *unit;
+    } units[] = {{1024LL * 1024 * 1024, "gb"}, {1024 * 1024, "mb"}, {1024, "kb"}};
+    char num[48];
+
+    for (size_t i = 0; i < OMK_ARRAY_LEN(units); i++) {
+        if (bytes != 0 && bytes % units[i].mul == 0) {
+            snprintf(num, sizeof(num), "%lld%s", bytes / units[i].mul, units[i].unit);
+            cfg_buf_puts(b, num);
+            return;
+        }
+    }
+    snprintf(num, sizeof(num), "%lld", bytes);
+    cfg_buf_puts(b, num);
+}
+
+/* The client-output-buffer-limit lines, one per class, each forced when that class is
+ * not at its default. Caller holds c->lock. */
+static void cfg_rewrite_obuf(const struct cfg_row *r, const struct server_config *c,
+                             cfg_rewrite_fn *cb, void *arg)
+{
+    static const char *const names[CFG_OBUF_CLASSES] = {"normal", "replica", "pubsub"};
+    const struct cfg_obuf_limit *o =
+        (const struct cfg_obuf_limit *)(const void *)((const char *)c + r->off);
+    struct omk_slice d = {r->def, strlen(r->def)};
+    struct cfg_val def = {0};
+    char msg[128], secs[24];
+    int rc = cfg_parse(r, 1, &d, &def, msg, sizeof(msg));
+
+    OMK_ASSERT(rc == 0);
+    for (int k = 0; k < CFG_OBUF_CLASSES; k++) {
+        struct cfg_buf b = {0};
+        long long hard = atomic_load(&o[k].hard), soft = atomic_load(&o[k].soft);
+        int sec = atomic_load(&o[k].soft_seconds);
+
+        cfg_buf_puts(&b, r->name);
+        cfg_buf_puts(&b, " ");
+        cfg_buf_puts(&b, names[k]);
+        cfg_buf_puts(&b, " ");
+        cfg_buf_memory(&b, hard);
+        cfg_buf_puts(&b, " ");
+        cfg_buf_memory(&b, soft);
+        snprintf(secs, sizeof(secs), " %d", sec);
+        cfg_buf_puts(&b, secs);
+        cb(arg, r->name, b.p,
+           hard != def.obuf.hard[k] || soft != def.obuf.soft[k] || sec != def.obuf.seconds[k]);
+        omk_free(b.p);
+    }
+}
+
+/* The line of one option other than client-output-buffer-limit into 'b' (empty: no
+ * line); '*force' whether it differs from the default. Caller holds c->lock. */
+static void cfg_rewrite_line(const struct cfg_row *r, const struct server_config *c,
+                             struct cfg_buf *b, int *force)
+{
+    const char *field = (const char *)c + r->off;
+    struct omk_slice d = {r->def, strlen(r->def)};
+    struct cfg_val def = {0};
+    char msg[128], *text;
+    size_t len;
+    int rc;
+
+    if (r->type == CFG_T_SAVE) { /* omenkv takes no snapshots: Redis' line for none */
+        cfg_buf_puts(b, "save \"\"");
+        *force = 1;
+        return;
+    }
+    rc = cfg_parse(r, 1, &d, &def, msg, sizeof(msg));
+    OMK_ASSERT(rc == 0);
+    *force = !cfg_equal(r, c, &def);
+    cfg_val_free(&def);
+    switch (r->type) {
+    case CFG_T_STR: {
+        const char *v = *(char *const *)(const void *)field;
+        char abs[4096];
+
+        if ((r->flags & CFG_NOLINE_EMPTY) && v[0] == '\0')
+            return;
+        if (r->off == offsetof(struct server_config, dir)) {
+            /* Redis writes the directory it runs in, absolute, always. */
+            if (realpath(v, abs))
+                v = abs;
+            *force = 1;
+        }
+        cfg_buf_puts(b, r->name);
+        cfg_buf_puts(b, " ");
+        cfg_buf_catrepr(b, v);
+        return;
+    }
+    case CFG_T_LIST:
+        if (!*force)
+            return; /* bind at its default: no line, as Redis */
+        text = cfg_render(r, c, &len);
+        cfg_buf_puts(b, r->name);
+        cfg_buf_puts(b, len ? " " : " \"\"");
+        cfg_buf_cat(b, text, len);
+        omk_free(text);
+        return;
+    case CFG_T_MEM:
+        cfg_buf_puts(b, r->name);
+        cfg_buf_puts(b, " ");
+        cfg_buf_memory(b, atomic_load((_Atomic const long long *)(const void *)field));
+        return;
+    case CFG_T_PCTL:
+        text = cfg_render(r, c, &len);
+        cfg_buf_puts(b, r->name);
+        cfg_buf_puts(b, len ? " " : " \"\"");
+        cfg_buf_cat(b, text, len);
+        omk_free(text);
+        return;
+    case CFG_T_NOTIFY: /* Redis quotes the class letters: notify-keyspace-events "KEA" */
+        text = cfg_render(r, c, &len);
+        cfg_buf_puts(b, r->name);
+        cfg_buf_puts(b, " ");
+        cfg_buf_catrepr(b, text);
+        omk_free(text);
+        return;
+    default: /* numbers, bools, enums: as CONFIG GET shows them */
+        text = cfg_render(r, c, &len);
+        cfg_buf_puts(b, r->name);
+        cfg_buf_puts(b, " ");
+        cfg_buf_cat(b, text, len);
+        omk_free(text);
+        return;
+    }
+}
+
+void cfg_rewrite_each(struct server_config *c, cfg_rewrite_fn *cb, void *arg)
+{
+    omk_mutex_lock(&c->lock);
+    for (size_t i = 0; i < CFG_NROWS; i++) {
+        const struct cfg_row *r = &cfg_table[i];
+        struct cfg_buf b = {0};
+        int force = 0;
+
+        if ((r->flags & CFG_IGNORED) && r->type != CFG_T_SAVE)
+            continue;
+        if (r->type == CFG_T_OBUF) {
+            cfg_rewrite_obuf(r, c, cb, arg);
+            continue;
+        }
+        cfg_buf_puts(&b, "");
+        cfg_rewrite_line(r, c, &b, &force);
+        cb(arg, r->name, b.len ? b.p : NULL, force);
+        omk_free(b.p);
+    }
+    omk_mutex_unlock(&c->lock);
 }

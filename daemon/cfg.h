@@ -132,6 +132,10 @@ struct server_config {
     /* introspection */
     _Atomic long long slowlog_log_slower_than;   /* slowlog-log-slower-than: us, < 0 off */
     _Atomic long long slowlog_max_len;           /* slowlog-max-len: entries */
+    _Atomic long long latency_monitor_threshold; /* latency-monitor-threshold: ms, 0 off */
+    _Atomic bool latency_tracking;               /* latency-tracking: per-command histograms */
+    char *latency_percentiles;      /* latency-tracking-info-percentiles: words such as
+                                     * "50 99 99.9" (each 0..100), "" none; guarded by 'lock' */
     _Atomic long long busy_reply_threshold;      /* busy-reply-threshold (alias lua-time-limit):
                                                   * ms a script runs before others get BUSY */
     _Atomic long long tracking_table_max_keys;   /* tracking-table-max-keys: keys, 0 none */
@@ -235,6 +239,25 @@ size_t cfg_get(struct server_config *c, const char *pattern, size_t plen, cfg_ge
  * order, if it matches any of 'pats[0..n-1]'. Returns the number reported. */
 size_t cfg_get_many(struct server_config *c, size_t n, const struct omk_slice *pats,
                     cfg_get_fn *cb, void *arg);
+
+/* CONFIG REWRITE callback: option 'name' (primary names only) should appear in a config
+ * file as the NUL-terminated 'line' ("maxmemory 1gb"); 'force' 0 when the value is the
+ * default, so the line is only needed where the file already names the option. 'line'
+ * NULL: the option should have no line at all (bind at its default, no requirepass).
+ * An option of several lines (client-output-buffer-limit, one per class) calls once per
+ * line. Both strings are valid only during the call, made with c->lock held. */
+typedef void cfg_rewrite_fn(void *arg, const char *name, const char *line, int force);
+
+/* Call 'cb' for every option CONFIG REWRITE writes, in table order, with the line its
+ * current value takes in redis.conf syntax (Redis' forms: memory sizes in gb/mb/kb when
+ * exact, strings quoted, dir absolute, save always written). Options accepted only for
+ * compatibility (appendonly) are skipped, so their lines stay as they are. Any thread;
+ * takes c->lock. */
+void cfg_rewrite_each(struct server_config *c, cfg_rewrite_fn *cb, void *arg);
+
+/* The primary name of the option 'p'/'len' names (by its name or alias, any case):
+ * "hash-max-listpack-entries" for "HASH-MAX-ZIPLIST-ENTRIES"; NULL if none. Static. */
+const char *cfg_option_name(const char *p, size_t len);
 
 /* Register 'fn' (NULL to remove) as the apply hook of option 'name'. Call at start-up,
  * before any cfg_set; the hook list is process-wide, not per struct. loglevel and

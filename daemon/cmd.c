@@ -16,6 +16,7 @@
 #include "daemon/cmd_keyspecs.h"
 #include "daemon/slowlog.h"
 #include "daemon/conn.h"
+#include "daemon/latency.h"
 #include "daemon/monitor.h"
 #include "daemon/multi.h"
 #include "daemon/notify.h"
@@ -378,6 +379,7 @@ void cmd_call(struct client *c, const struct cmd_def *d)
     worker_stat_add(&st->usec, (uint64_t)(end_us - start_us));
     atomic_store_explicit(&c->last_us, end_us, memory_order_relaxed);
     slowlog_note(c, d, end_us - start_us);
+    latency_note_command(c, d, end_us - start_us);
 }
 
 void cmd_flag_names(const struct cmd_def *d, void (*fn)(void *arg, const char *name), void *arg)

@@ -1,9 +1,10 @@
 /* cmd_server.c - the commands of Redis' "server" group: DBSIZE FLUSHDB FLUSHALL SHUTDOWN
- * INFO COMMAND CONFIG SAVE BGSAVE LASTSAVE TIME SWAPDB DEBUG MONITOR. INFO's text is built by
+ * INFO COMMAND CONFIG SAVE BGSAVE LASTSAVE TIME SWAPDB DEBUG MONITOR LATENCY MEMORY. INFO's text is built by
  * info.c; COMMAND reads the command table; CONFIG hands its work to cfg.c; DEBUG runs only
  * when enable-debug-command allows it, as in Redis 7. */
 #include "config.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -14,14 +15,18 @@
 #include <event2/buffer.h>
 
 #include "daemon/acl.h"
+#include "daemon/blocking.h"
+#include "daemon/cfg_rewrite.h"
 #include "daemon/cmd.h"
 #include "daemon/cmd_keyspecs.h"
 #include "daemon/conn.h"
+#include "daemon/digest.h"
 #include "daemon/info.h"
+#include "daemon/latency.h"
 #include "daemon/log.h"
+#include "daemon/memory.h"
 #include "daemon/monitor.h"
 #include "daemon/multi.h"
-#include "daemon/blocking.h"
 #include "daemon/reply.h"
 #include "daemon/script.h"
 #include "daemon/server.h"
@@ -502,6 +507,18 @@ void cmd_slowlog(struct client *c)
     slowlog_command(c);
 }
 
+/* LATENCY LATEST | HISTORY | RESET | HISTOGRAM | DOCTOR | GRAPH | HELP (daemon/latency.c). */
+void cmd_latency(struct client *c)
+{
+    latency_command(c);
+}
+
+/* MEMORY USAGE | STATS | DOCTOR | MALLOC-STATS | PURGE | HELP (daemon/memory.c). */
+void cmd_memory(struct client *c)
+{
+    memory_command(c);
+}
+
 /* ---- CONFIG ---- */
 
 /* CONFIG GET callback: one name/value pair into the deferred map. */
@@ -562,10 +579,32 @@ static void config_resetstat(struct client *c)
     reply_ok(c);
 }
 
+/* CONFIG REWRITE: write the options' values into the config file the server started
+ * with (cfg_rewrite.c), or Redis' error when it started without one. */
+static void config_rewrite(struct client *c)
+{
+    const char *path = server.cfg.configfile;
+
+    if (!path) {
+        reply_error(c, "ERR The server is running without a config file");
+        return;
+    }
+    if (cfg_rewrite_file(&server.cfg, path) != 0) {
+        int e = errno;
+
+        omk_log(OMK_LOG_WARNING, "CONFIG-REWRITE failed: %s", strerror(e));
+        reply_error_fmt(c, "ERR Rewriting config file: %s", strerror(e));
+        return;
+    }
+    omk_log(OMK_LOG_NOTICE, "CONFIG REWRITE executed with success.");
+    reply_ok(c);
+}
+
 static const struct cmd_sub config_subs[] = {
     {"get", -3, config_get},
     {"set", -4, config_set},
     {"resetstat", 2, config_resetstat},
+    {"rewrite", 2, config_rewrite},
 };
 
 /* CONFIG GET | SET | RESETSTAT ... */
@@ -715,8 +754,15 @@ static void debug_help(struct client *c)
         "CHECK",
         "    Run the store's self-check: the key index, the value cache, the key counters",
         "    and RocksDB agree. Waits for every command in flight.",
+        "DIGEST",
+        "    Output a hex signature of the whole dataset: keys, values and expiries.",
+        "DIGEST-VALUE <key> [<key> ...]",
+        "    Output a hex signature of the value of each key.",
         "JMAP",
         "    Does nothing; kept for clients that call it.",
+        "RELOAD [MERGE] [NOFLUSH] [NOSAVE]",
+        "    Empty the key index and the value cache and build them again from disk.",
+        "    The options are accepted: every write is on disk already.",
         "SET-ACTIVE-EXPIRE <0|1>",
         "    Setting it to 0 disables expiring keys in background when they are not",
         "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -741,6 +787,66 @@ static void debug_check(struct client *c)
         reply_error_fmt(c, "ERR store check failed: %s", err);
     else
         reply_err_store(c, rc);
+}
+
+/* DEBUG RELOAD [MERGE | NOFLUSH | NOSAVE ...]: rebuild the index and the cache from
+ * RocksDB (store_reload). Redis saves an RDB and loads it back; every write of omenkv is
+ * in RocksDB already, so the options change nothing and are only checked. */
+static void debug_reload(struct client *c)
+{
+    char err[256];
+    int rc;
+
+    for (int j = 2; j < c->argc; j++) {
+        if (!cmd_arg_is(c, j, "merge") && !cmd_arg_is(c, j, "noflush") &&
+            !cmd_arg_is(c, j, "nosave")) {
+            reply_error(c, "ERR DEBUG RELOAD only supports the MERGE, NOFLUSH and NOSAVE "
+                           "options.");
+            return;
+        }
+    }
+    multi_cmd_lock(c); /* no EXEC of another client in the middle */
+    rc = store_reload(server.store, err, sizeof(err));
+    multi_cmd_unlock(c);
+    if (rc != STORE_OK) {
+        omk_log(OMK_LOG_WARNING, "DEBUG RELOAD failed: %s", err);
+        reply_err_store(c, rc);
+        return;
+    }
+    omk_log(OMK_LOG_NOTICE, "DB reloaded by DEBUG RELOAD");
+    reply_ok(c);
+}
+
+/* DEBUG DIGEST: the dataset's digest (digest.c) as a status reply, as Redis sends it. */
+static void debug_digest(struct client *c)
+{
+    char hex[DIGEST_HEX_LEN + 1];
+    int rc = digest_dataset(c, hex);
+
+    if (rc < 0)
+        reply_err_store(c, rc);
+    else
+        reply_simple(c, hex);
+}
+
+/* DEBUG DIGEST-VALUE [key ...]: one status reply per key, the digest of its value. */
+static void debug_digest_value(struct client *c)
+{
+    char (*hex)[DIGEST_HEX_LEN + 1] = omk_malloc((size_t)c->argc * sizeof(*hex));
+
+    for (int j = 2; j < c->argc; j++) {
+        int rc = digest_value(c, c->argv[j], hex[j]);
+
+        if (rc < 0) {
+            reply_err_store(c, rc);
+            omk_free(hex);
+            return;
+        }
+    }
+    reply_array_len(c, c->argc - 2);
+    for (int j = 2; j < c->argc; j++)
+        reply_simple(c, hex[j]);
+    omk_free(hex);
 }
 
 /* DEBUG JMAP: does nothing. */
@@ -781,11 +887,14 @@ static const struct cmd_sub debug_subs[] = {
     {"help", 2, debug_help},
     {"check", 2, debug_check},
     {"jmap", 2, debug_jmap},
+    {"reload", -2, debug_reload},
+    {"digest", 2, debug_digest},
+    {"digest-value", -2, debug_digest_value},
     {"sleep", 3, debug_sleep},
     {"set-active-expire", 3, debug_set_active_expire},
 };
 
-/* DEBUG SLEEP | SET-ACTIVE-EXPIRE | CHECK | JMAP | HELP ..., when enable-debug-command allows it.
+/* DEBUG SLEEP | SET-ACTIVE-EXPIRE | CHECK | JMAP | RELOAD | DIGEST | DIGEST-VALUE | HELP ..., when enable-debug-command allows it.
  * An unknown subcommand and a wrong arity get Redis' one DEBUG error. */
 void cmd_debug(struct client *c)
 {

@@ -19,6 +19,7 @@
 #include "daemon/blocking.h"
 #include "daemon/cmd.h"
 #include "daemon/info.h"
+#include "daemon/latency.h"
 #include "daemon/pubsub.h"
 #include "daemon/script.h"
 #include "daemon/server.h"
@@ -322,6 +323,7 @@ static const struct {
     {"stats", info_stats, 1},           {"cache", info_cache, 1},
     {"replication", info_replication, 1},
     {"cpu", info_cpu, 1},               {"commandstats", info_commandstats, 0},
+    {"latencystats", latency_info, 0},
     {"keyspace", info_keyspace, 1},
 };
 

@@ -25,7 +25,9 @@ daemon_libomkdaemon_a_SOURCES = \
 	daemon/notify.c daemon/notify.h \
 	daemon/info.c daemon/info.h \
 	daemon/slowlog.c daemon/slowlog.h \
-	daemon/cfg.c daemon/cfg.h \
+	daemon/cfg.c daemon/cfg.h daemon/cfg_rewrite.c daemon/cfg_rewrite.h \
+	daemon/latency.c daemon/latency.h daemon/memory.c daemon/memory.h \
+	daemon/digest.c daemon/digest.h \
 	daemon/log.c daemon/log.h \
 	daemon/acl.c daemon/acl.h daemon/acl_cats.c daemon/acl_cats.h
 daemon_libomkdaemon_a_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS) $(LUA_CFLAGS)
@@ -39,7 +41,7 @@ daemon_omenkv_server_LDADD = daemon/libomkdaemon.a store/libomkstore.a index/lib
 
 check_PROGRAMS += tests/unit/test_cfg
 TESTS += tests/unit/test_cfg
-tests_unit_test_cfg_SOURCES = tests/unit/test_cfg.c daemon/cfg.c daemon/log.c
+tests_unit_test_cfg_SOURCES = tests/unit/test_cfg.c daemon/cfg.c daemon/cfg_rewrite.c daemon/log.c
 tests_unit_test_cfg_LDADD = common/libomkcommon.a -lpthread
 
 # Every command's handler is cmd_<name> in daemon/cmd_<group>.c (README "How it is built").

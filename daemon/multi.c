@@ -41,6 +41,7 @@
 
 #include "common/omk.h"
 #include "common/omk_thread.h"
+#include "daemon/acl.h"
 #include "daemon/blocking.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
@@ -418,7 +419,8 @@ enum multi_exec_rc multi_exec(struct client *c)
     for (int i = 0; i < m->n; i++) {
         c->argc = m->cmds[i].argc;
         c->argv = m->cmds[i].argv;
-        cmd_call(c, m->cmds[i].d);
+        if (acl_check_exec_or_reply(c, m->cmds[i].d)) /* the rules may have changed */
+            cmd_call(c, m->cmds[i].d);
     }
     c->flags &= ~CLIENT_DENY_BLOCKING;
     store_tx_end(server.store); /* a failure fails the pass (daemon/pass.c) */

@@ -28,6 +28,7 @@
 #include "common/omk.h"
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
+#include "daemon/latency.h"
 #include "daemon/log.h"
 #include "daemon/pass.h"
 #include "daemon/server.h"
@@ -84,12 +85,15 @@ static void pass_unlink(struct client *c)
 static void pass_end_cb(evutil_socket_t fd, short what, void *arg)
 {
     struct worker *w = arg;
+    int64_t start_us = latency_monitor_on() ? omk_mono_us() : 0;
     int rc;
 
     OMK_UNUSED(fd);
     OMK_UNUSED(what);
     w->pass_pending = 0;
     rc = store_durable(server.store, store_ticket(server.store));
+    if (start_us) /* the latency monitor's log-write event */
+        latency_note_log_write(omk_mono_us() - start_us);
     while (w->pass_held) {
         struct client *c = w->pass_held;
 

@@ -30,6 +30,7 @@
 
 #include "common/omk_thread.h"
 #include "daemon/cmd.h"
+#include "daemon/latency.h"
 #include "daemon/log.h"
 #include "daemon/server.h"
 
@@ -319,6 +320,7 @@ void server_reset_stats(void)
     omk_mutex_unlock(&stats_lock);
     atomic_store(&server.total_connections, 0);
     atomic_store(&server.rejected_connections, 0);
+    latency_hist_reset(); /* Redis' RESETSTAT clears the latency histograms too */
 }
 
 void server_stats_sum(struct stats_sum *out)

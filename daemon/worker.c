@@ -16,6 +16,7 @@
 #include "common/omk_thread.h"
 #include "daemon/blocking.h"
 #include "daemon/conn.h"
+#include "daemon/latency.h"
 #include "daemon/log.h"
 #include "daemon/monitor.h"
 #include "daemon/pass.h"
@@ -120,6 +121,7 @@ int workers_start(int n)
         omk_oom(bytes);
     memset(server.workers, 0, bytes);
     server.nworkers = n;
+    latency_init(n);
     for (int i = 0; i < n; i++) {
         struct worker *w = &server.workers[i];
 

@@ -427,6 +427,24 @@ int store_check(struct store *s, char *err, size_t errlen)
     return rc;
 }
 
+int store_reload(struct store *s, char *err, size_t errlen)
+{
+    uint64_t keys[256] = { 0 }, exps[256] = { 0 };
+    int rc;
+
+    store_wrlock(s);
+    rc = store_index_reload(s, keys, exps, err, errlen);
+    if (rc == STORE_OK) {
+        for (int d = 0; d < s->databases; d++) {
+            atomic_store(&s->keys[d], keys[d]);
+            atomic_store(&s->expires[d], exps[d]);
+        }
+        store_touched(s, -1, NULL, 0, -1); /* as a flush and load: WATCH sees a change */
+    }
+    store_wrunlock(s);
+    return rc;
+}
+
 /* ---- Statistics ---------------------------------------------------------------------- */
 
 void store_stats_get(struct store *s, struct store_stats *out)

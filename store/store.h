@@ -338,6 +338,13 @@ uint64_t store_thread_signals(void);
  * described in 'err' (errlen bytes, NUL-terminated), or an I/O error. */
 int store_check(struct store *s, char *err, size_t errlen);
 
+/* DEBUG RELOAD: empty the value cache and the index and build them again from what
+ * RocksDB holds, as the start does (every applied write is in RocksDB: nothing is lost);
+ * the key counters are recounted and watched keys count as changed (SCAN resume points
+ * are keys: iterations go on). Exclusive, like store_flush(), and O(number of keys). STORE_OK, or an I/O
+ * error with a message in 'err' (errlen bytes), the index and the cache unchanged. */
+int store_reload(struct store *s, char *err, size_t errlen);
+
 /* ---- String operations (store/ops_string.c) -----------------------------------------
  * GET, SET, MSET, MSETNX, and the read-modify-writes INCR/DECR[BY], INCRBYFLOAT, APPEND,
  * SETRANGE, STRLEN, GETDEL and GETEX. Each is atomic under the stripes of its keys (held

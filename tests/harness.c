@@ -86,6 +86,8 @@ static int ts_spawn(struct tserver *s)
     s->port = ts_free_port();
     snprintf(port, sizeof(port), "%d", s->port);
     argv[n++] = bin;
+    if (s->conf)
+        argv[n++] = s->conf;
     argv[n++] = "--port";
     argv[n++] = port;
     argv[n++] = "--bind";
@@ -132,6 +134,25 @@ int ts_start(struct tserver *s, const char **args)
         s->port = colon ? atoi(colon + 1) : 6379;
         return 0;
     }
+    snprintf(s->host, sizeof(s->host), "127.0.0.1");
+    snprintf(s->dir, sizeof(s->dir), "/tmp/omk-test-XXXXXX");
+    if (!mkdtemp(s->dir)) {
+        diag("mkdtemp: %s", strerror(errno));
+        return -1;
+    }
+    snprintf(s->log, sizeof(s->log), "%s.log", s->dir);
+    return ts_spawn(s);
+}
+
+int ts_start_conf(struct tserver *s, const char *conf, const char **args)
+{
+    const char *ext = getenv("OMK_TEST_SERVER");
+
+    if (ext && *ext)
+        return ts_start(s, args);
+    memset(s, 0, sizeof(*s));
+    s->args = args;
+    s->conf = conf;
     snprintf(s->host, sizeof(s->host), "127.0.0.1");
     snprintf(s->dir, sizeof(s->dir), "/tmp/omk-test-XXXXXX");
     if (!mkdtemp(s->dir)) {

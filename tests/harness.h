@@ -36,6 +36,7 @@ struct tserver {
     int port;
     char dir[256];        /* data directory */
     char log[300];        /* the server's log file */
+    const char *conf;     /* config file given first (ts_start_conf), or NULL; borrowed */
     const char **args;    /* extra "--name value" arguments, NULL-terminated, borrowed */
     int external;         /* OMK_TEST_SERVER was set */
 };
@@ -43,6 +44,10 @@ struct tserver {
 /* Start a server in a new temp dir with extra arguments 'args' (NULL-terminated list of
  * strings, may be NULL). Returns 0, or -1 after printing a diagnostic. */
 int ts_start(struct tserver *s, const char **args);
+
+/* As ts_start, with the config file 'conf' as the server's first argument (as
+ * redis-server takes it), before the harness's "--port ..." options. 0 or -1. */
+int ts_start_conf(struct tserver *s, const char *conf, const char **args);
 
 /* Start again on the same data dir (after ts_stop or ts_kill9). 0 or -1. */
 int ts_restart(struct tserver *s);

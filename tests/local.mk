@@ -10,6 +10,7 @@ INTEG_TESTS = tests/integ/test_server tests/integ/test_noread tests/integ/test_m
 	tests/integ/test_keyspace tests/integ/test_bigstr \
 	tests/integ/test_cmdinfo tests/integ/test_slowlog tests/integ/test_introspect \
 	tests/integ/test_pubsub tests/integ/test_tracking tests/integ/test_notify \
+	tests/integ/test_config_rewrite tests/integ/test_latency tests/integ/test_memory \
 	tests/integ/test_swapdb tests/integ/test_object_idle
 check_PROGRAMS += $(INTEG_TESTS)
 TESTS += $(INTEG_TESTS) tests/integ/test_tools.sh tests/check-layering.sh
@@ -58,6 +59,12 @@ tests_integ_test_introspect_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_introspect_LDADD = $(INTEG_LDADD)
 tests_integ_test_bigstr_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_bigstr_LDADD = $(INTEG_LDADD)
+tests_integ_test_config_rewrite_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_config_rewrite_LDADD = $(INTEG_LDADD)
+tests_integ_test_latency_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_latency_LDADD = $(INTEG_LDADD)
+tests_integ_test_memory_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_memory_LDADD = $(INTEG_LDADD)
 tests_integ_test_swapdb_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_swapdb_LDADD = $(INTEG_LDADD)
 tests_integ_test_object_idle_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
@@ -142,7 +149,8 @@ HEADER_TUS = tests/unit/hdr/common/omk.c tests/unit/hdr/common/omk_thread.c \
 	tests/unit/hdr/daemon/clientinfo.c \
 	tests/unit/hdr/daemon/log.c tests/unit/hdr/daemon/multi.c tests/unit/hdr/daemon/pass.c \
 	tests/unit/hdr/daemon/pubsub.c tests/unit/hdr/daemon/script.c tests/unit/hdr/daemon/tracking.c \
-	tests/unit/hdr/daemon/notify.c \
+	tests/unit/hdr/daemon/notify.c tests/unit/hdr/daemon/cfg_rewrite.c tests/unit/hdr/daemon/latency.c \
+	tests/unit/hdr/daemon/memory.c tests/unit/hdr/daemon/digest.c \
 	tests/unit/hdr/daemon/reply.c tests/unit/hdr/daemon/server.c tests/unit/hdr/daemon/slowlog.c \
 	tests/unit/hdr/clients/hist.c tests/unit/hdr/clients/keydist.c \
 	tests/unit/hdr/clients/hllmodel.c

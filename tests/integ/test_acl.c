@@ -329,6 +329,55 @@ static void test_log(redisContext *c)
     freeReplyObject(r);
 }
 
+/* Redis checks the ACL again when EXEC runs the queue: a rule changed since a command
+ * was queued refuses it there (the others run), logged in the "multi" context. */
+static void test_exec_recheck(struct tserver *s, redisContext *c)
+{
+    redisContext *a = ts_connect(s);
+    redisReply *r, *e;
+
+    is_status(cmd(c, "ACL SETUSER queuer on nopass ~q:* +@all"), "OK", "a user for MULTI");
+    is_status(cmd(a, "AUTH queuer x"), "OK", "AUTH as it");
+    is_status(cmd(a, "MULTI"), "OK", "MULTI");
+    is_status(cmd(a, "SET q:1 v"), "QUEUED", "SET queued");
+    is_status(cmd(a, "GET q:1"), "QUEUED", "GET queued");
+    is_status(cmd(c, "ACL SETUSER queuer -set"), "OK", "SET taken away meanwhile");
+    r = cmd(a, "EXEC");
+    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+           r->element[0]->type == REDIS_REPLY_ERROR &&
+           !strcmp(r->element[0]->str,
+                   "NOPERM ACLs rules changed between the moment the transaction was "
+                   "accumulated and the EXEC call. This command is no longer allowed for the "
+                   "following reason: no permission to execute the command or subcommand") &&
+           r->element[1]->type == REDIS_REPLY_NIL,
+       "EXEC refuses the command the rules no longer allow, and runs the rest");
+    freeReplyObject(r);
+
+    is_status(cmd(c, "ACL SETUSER queuer +set"), "OK", "SET given back");
+    is_status(cmd(a, "MULTI"), "OK", "MULTI");
+    is_status(cmd(a, "SET q:1 v"), "QUEUED", "SET queued");
+    is_status(cmd(c, "ACL SETUSER queuer resetkeys ~other:*"), "OK", "the key pattern changed");
+    r = cmd(a, "EXEC");
+    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 &&
+           r->element[0]->type == REDIS_REPLY_ERROR &&
+           !strcmp(r->element[0]->str,
+                   "NOPERM ACLs rules changed between the moment the transaction was "
+                   "accumulated and the EXEC call. This command is no longer allowed for the "
+                   "following reason: no permission to touch the specified keys"),
+       "a key the rules no longer allow");
+    freeReplyObject(r);
+    r = cmd(c, "ACL LOG 1");
+    e = r && r->type == REDIS_REPLY_ARRAY && r->elements == 1 ? r->element[0] : NULL;
+    ok(e && !strcmp(elem_str(e, 3), "key") && !strcmp(elem_str(e, 5), "multi") &&
+           !strcmp(elem_str(e, 7), "q:1") && !strcmp(elem_str(e, 9), "queuer"),
+       "the refusal at EXEC is logged in the multi context");
+    freeReplyObject(r);
+    is_integer(cmd(c, "EXISTS q:1"), 0, "the refused SET did not run");
+    is_integer(cmd(c, "ACL DELUSER queuer"), 1, "drop the user");
+    is_status(cmd(c, "ACL LOG RESET"), "OK", "LOG RESET");
+    redisFree(a);
+}
+
 static void test_small_subcommands(redisContext *c)
 {
     redisReply *r;
@@ -532,6 +581,7 @@ int main(void)
     test_getuser(c);
     test_permissions(&s, c);
     test_log(c);
+    test_exec_recheck(&s, c);
     test_small_subcommands(c);
     test_channels(c);
     test_deluser(&s, c);
