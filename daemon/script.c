@@ -620,6 +620,7 @@ static int script_redis_call_generic(lua_State *L, int raise)
     const char *refusal = NULL;
     size_t len;
     const char *reply;
+    int is_error;
 
     if (!run) {
         script_push_error_cstr(L, "redis.call/pcall can only be called inside a script invocation");
@@ -691,6 +692,7 @@ static int script_redis_call_generic(lua_State *L, int raise)
         lua_pushboolean(L, 0);
         return 1;
     }
+    is_error = reply[0] == '-'; /* read before the drain frees the reply's bytes */
     {
         const char *p = reply;
 
@@ -698,7 +700,7 @@ static int script_redis_call_generic(lua_State *L, int raise)
         script_resp_to_lua(L, &p, reply + len);
     }
     evbuffer_drain(s->out, len);
-    if (raise && reply[0] == '-')
+    if (raise && is_error)
         return script_raise(L);
     return 1;
 }
