@@ -731,7 +731,10 @@ void blocking_answer_now(struct client *c)
         return;
     omk_mutex_lock(&blocking_mu);
     block_wait_claim(b);
-    if (b->state != BLOCK_DONE) {
+    if (b->state == BLOCK_WAITING) {
+        /* Nobody may serve it any more: it leaves every FIFO now, answerless (its
+         * conn_free() frees the block), as Redis frees a client whose end it has read. */
+        block_done(b);
         omk_mutex_unlock(&blocking_mu);
         return;
     }

@@ -91,10 +91,12 @@ void blocking_worker_wake(struct worker *w);
  * not parked. Owner thread. */
 void blocking_forget(struct client *c);
 
-/* If parked 'c' was served or unblocked and its answer waits for its worker, queue that
- * answer now (held for the pass like any reply) and end its parking without running its
- * next requests (conn.c: the peer hung up, and a served element must still reach it).
- * If a pop for it is running, waits for its outcome first. Owner thread. */
+/* The peer of parked 'c' hung up (conn.c): if 'c' was served or unblocked and its answer
+ * waits for its worker, queue that answer now (held for the pass like any reply: a
+ * served element must still reach it) and end its parking; if it still waits, take it
+ * out of every key's FIFO at once, so that no pop is served to it between here and its
+ * conn_free() (the element would go with the connection). If a pop for it is running,
+ * waits for its outcome first. Owner thread. */
 void blocking_answer_now(struct client *c);
 
 /* CLIENT UNBLOCK 'id' [TIMEOUT | ERROR ('error' 1)]: if client 'id' is parked, end its
