@@ -175,7 +175,7 @@ tests/unit/hdr/%.c: $(srcdir)/%.h $(srcdir)/tests/local.mk
 COLL_INTEG = tests/integ/test_hash tests/integ/test_set tests/integ/test_coll
 check_PROGRAMS += $(COLL_INTEG)
 TESTS += $(COLL_INTEG)
-EXTRA_DIST += tests/integ/tcoll.h
+EXTRA_DIST += tests/integ/tcoll.h tests/integ/traw.h
 $(COLL_INTEG): daemon/omenkv-server$(EXEEXT)
 tests_integ_test_hash_SOURCES = tests/integ/test_hash.c tests/integ/tcoll.h
 tests_integ_test_hash_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)

@@ -16,66 +16,7 @@
 #include <unistd.h>
 
 #include "tests/harness.h"
-
-/* Send the words of 'line' (split at spaces) as one RESP request on raw socket 'fd'. */
-static void px_send(int fd, const char *line)
-{
-    char buf[8192], words[4096], *save = NULL, *w;
-    const char *argv[64];
-    int argc = 0;
-    size_t n;
-
-    snprintf(words, sizeof(words), "%s", line);
-    for (w = strtok_r(words, " ", &save); w && argc < 64; w = strtok_r(NULL, " ", &save))
-        argv[argc++] = w;
-    n = (size_t)snprintf(buf, sizeof(buf), "*%d\r\n", argc);
-    for (int i = 0; i < argc; i++)
-        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "$%zu\r\n%s\r\n", strlen(argv[i]),
-                              argv[i]);
-    if (write(fd, buf, n) != (ssize_t)n)
-        diag("short write");
-}
-
-/* Read up to 'want' bytes from 'fd' into 'out' (cap > want), waiting at most
- * 'timeout_ms' for each read. Returns the bytes read; '*eof' is set if the peer closed. */
-static size_t px_read(int fd, char *out, size_t want, int timeout_ms, int *eof)
-{
-    size_t got = 0;
-
-    *eof = 0;
-    while (got < want) {
-        struct pollfd p = {fd, POLLIN, 0};
-        ssize_t r;
-
-        if (poll(&p, 1, timeout_ms) <= 0)
-            break;
-        r = read(fd, out + got, want - got);
-        if (r == 0) {
-            *eof = 1;
-            break;
-        }
-        if (r < 0) {
-            if (errno == EINTR)
-                continue;
-            *eof = 1;
-            break;
-        }
-        got += (size_t)r;
-    }
-    out[got] = '\0';
-    return got;
-}
-
-/* Expect exactly the bytes 'want' next on 'fd'. */
-static void px_expect(int fd, const char *want, const char *name)
-{
-    char out[8192];
-    int eof;
-    size_t n = px_read(fd, out, strlen(want), 3000, &eof);
-
-    if (!ok(n == strlen(want) && !memcmp(out, want, n), "%s", name))
-        diag("  got %zu bytes '%s', want '%s'", n, out, want);
-}
+#include "tests/integ/traw.h"
 
 /* Expect nothing more on 'fd' for 'ms' milliseconds. */
 static void px_expect_quiet(int fd, int ms, const char *name)

@@ -18,59 +18,7 @@
 #include <unistd.h>
 
 #include "tests/harness.h"
-
-/* Send the words of 'line' (split at spaces) as one RESP request on raw socket 'fd'. */
-static void px_send(int fd, const char *line)
-{
-    char buf[8192], words[4096], *save = NULL, *w;
-    const char *argv[64];
-    int argc = 0;
-    size_t n;
-
-    snprintf(words, sizeof(words), "%s", line);
-    for (w = strtok_r(words, " ", &save); w && argc < 64; w = strtok_r(NULL, " ", &save))
-        argv[argc++] = w;
-    n = (size_t)snprintf(buf, sizeof(buf), "*%d\r\n", argc);
-    for (int i = 0; i < argc; i++)
-        n += (size_t)snprintf(buf + n, sizeof(buf) - n, "$%zu\r\n%s\r\n", strlen(argv[i]),
-                              argv[i]);
-    if (write(fd, buf, n) != (ssize_t)n)
-        diag("short write");
-}
-
-/* Read up to 'want' bytes from 'fd' into 'out' (cap > want), waiting at most
- * 'timeout_ms' for each read. Returns the bytes read. */
-static size_t px_read(int fd, char *out, size_t want, int timeout_ms)
-{
-    size_t got = 0;
-
-    while (got < want) {
-        struct pollfd p = {fd, POLLIN, 0};
-        ssize_t r;
-
-        if (poll(&p, 1, timeout_ms) <= 0)
-            break;
-        r = read(fd, out + got, want - got);
-        if (r < 0 && errno == EINTR)
-            continue;
-        if (r <= 0)
-            break;
-        got += (size_t)r;
-    }
-    out[got] = '\0';
-    return got;
-}
-
-/* Expect exactly the bytes 'want' next on 'fd' (waiting up to 10 s for them: active
- * expiry may take a while on a loaded machine). */
-static void px_expect(int fd, const char *want, const char *name)
-{
-    char out[8192];
-    size_t n = px_read(fd, out, strlen(want), 10000);
-
-    if (!ok(n == strlen(want) && !memcmp(out, want, n), "%s", name))
-        diag("  got %zu bytes '%s', want '%s'", n, out, want);
-}
+#include "tests/integ/traw.h"
 
 /* Read from 'fd' until what came ends with 'tail' (a reply of unknown length before a
  * known one); 1 if it did. */
@@ -80,7 +28,7 @@ static int px_until(int fd, const char *tail)
     size_t got = 0, tl = strlen(tail);
 
     while (got < sizeof(out) - 1) {
-        size_t n = px_read(fd, out + got, 1, 10000);
+        size_t n = px_read(fd, out + got, 1, 10000, NULL);
 
         if (n == 0)
             return 0;
@@ -110,7 +58,7 @@ static long long px_id(int fd)
     size_t got = 0;
 
     px_send(fd, "CLIENT ID");
-    while (got < sizeof(out) - 1 && px_read(fd, out + got, 1, 10000) == 1) {
+    while (got < sizeof(out) - 1 && px_read(fd, out + got, 1, 10000, NULL) == 1) {
         got++;
         if (got >= 2 && out[got - 2] == '\r' && out[got - 1] == '\n')
             break;
@@ -628,7 +576,7 @@ static void test_table_limit(redisContext *w, const struct tserver *s)
     px_expect(t, "_\r\n", "reads lim:a");
     px_send(t, "GET lim:b");
     /* Redis evicts a random key, omenkv the oldest */
-    n = px_read(t, out, 39, 10000);
+    n = px_read(t, out, 39, 10000, NULL);
     if (!ok(n == 39 && (!memcmp(out, "_\r\n>2\r\n$10\r\ninvalidate\r\n*1\r\n$5\r\nlim:a\r\n", 39) ||
                         !memcmp(out, "_\r\n>2\r\n$10\r\ninvalidate\r\n*1\r\n$5\r\nlim:b\r\n", 39)),
             "the second key read overflows the table: one of the two is invalidated"))
