@@ -70,6 +70,25 @@ static void test_load(redisContext *c)
              "an unknown function is reported before numkeys");
     is_error(cmd(c, "FCALL echo1"), "ERR wrong number of arguments for 'fcall' command",
              "FCALL arity");
+    is_error(cmd(c, "EVAL %s 0", "return redis.call('fcall', 'echo1', 0, 'x')"),
+             "ERR This Redis command is not allowed from script script: "
+             "86b2fd2457318632ea9829f07b766d05c6087724, on @user_script:1.",
+             "FCALL is not allowed from a script");
+    is_status(cmd(c, "MULTI"), "OK", "MULTI");
+    is_status(cmd(c, "FCALL setkey 1 fk multi"), "QUEUED", "FCALL queued");
+    is_status(cmd(c, "FCALL_RO getkey 1 fk"), "QUEUED", "FCALL_RO queued");
+    {
+        redisReply *r = cmd(c, "EXEC");
+
+        ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+               r->element[0]->type == REDIS_REPLY_STATUS && r->element[1]->type == REDIS_REPLY_STRING &&
+               !strcmp(r->element[1]->str, "multi"),
+           "FCALL and FCALL_RO inside MULTI/EXEC");
+        freeReplyObject(r);
+    }
+    load_err(c, "#!lua name=slow\nlocal a = 1 while true do a = a + 1 end",
+             "ERR Error registering functions: ERR FUNCTION LOAD timeout",
+             "a library that loads for longer than 500 ms");
 
     load_err(c, lib_main, "ERR Library 'mylib' already exists", "the same library twice");
     load_err(c,
