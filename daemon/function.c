@@ -54,7 +54,7 @@
 #define FN_ERR_MAX 4096           /* bytes of an error text kept */
 #define FN_BLOB "functions"       /* the named meta blob of the libraries */
 #define FN_RDB_OPCODE 245         /* RDB_OPCODE_FUNCTION2 */
-#define FN_RDB_OPCODE_PRE_GA 246  /* RDB_OPCODE_FUNCTION_PRE_GA */
+#define FN_RDB_OPCODE_PRE_GA 246  /* RDB_OPCODE_FUNCTION of 7.0's release candidates */
 #define FN_RDB_VERSION 10         /* Redis 7.0's RDB version */
 
 /* Registry keys of 'fn_L'. */
@@ -828,6 +828,40 @@ static char *fn_read_string(struct fn_reader *r, size_t *n)
     return s;
 }
 
+/* Skip what a record of Redis 7.0's release candidates holds before the code: the
+ * library's name, its engine's, and an optional description (the code names them
+ * itself). 1, or 0 with Redis' error in 'err'. */
+static int fn_skip_pre_ga(struct fn_reader *r, char *err, size_t errlen)
+{
+    uint64_t has_desc;
+    int encoded;
+    size_t n;
+    char *s;
+
+    if (!(s = fn_read_string(r, &n))) {
+        snprintf(err, errlen, "ERR Failed loading library name");
+        return 0;
+    }
+    omk_free(s);
+    if (!(s = fn_read_string(r, &n))) {
+        snprintf(err, errlen, "ERR Failed loading engine name");
+        return 0;
+    }
+    omk_free(s);
+    if (!fn_read_len(r, &has_desc, &encoded) || encoded) {
+        snprintf(err, errlen, "ERR Failed loading library description indicator");
+        return 0;
+    }
+    if (has_desc) {
+        if (!(s = fn_read_string(r, &n))) {
+            snprintf(err, errlen, "ERR Failed loading library description");
+            return 0;
+        }
+        omk_free(s);
+    }
+    return 1;
+}
+
 /* Load payload 'p'/'len' into the empty set 'out', as FUNCTION RESTORE reads it.
  * Returns 1, or 0 with the error reply's text in 'err' ('out' may hold some libraries
  * then: the caller clears it). */
@@ -856,17 +890,16 @@ static int fn_undump(const unsigned char *p, size_t len, struct fn_set *out, cha
         char *code;
         struct fn_lib *lib;
 
-        if (type == FN_RDB_OPCODE_PRE_GA) {
-            snprintf(err, errlen, "ERR Pre-GA function format not supported");
+        if (type == FN_RDB_OPCODE_PRE_GA && !fn_skip_pre_ga(&r, err, errlen))
             return 0;
-        }
-        if (type != FN_RDB_OPCODE) {
+        if (type != FN_RDB_OPCODE && type != FN_RDB_OPCODE_PRE_GA) {
             snprintf(err, errlen, "ERR given type is not a function");
             return 0;
         }
         code = fn_read_string(&r, &n);
-        if (!code) {
-            snprintf(err, errlen, "ERR Failed loading library payload");
+        if (!code) { /* Redis words it by the record's kind */
+            snprintf(err, errlen, "ERR Failed loading library %s",
+                     type == FN_RDB_OPCODE ? "payload" : "blob");
             return 0;
         }
         lib = fn_create(out, code, n, 0, err, errlen);

@@ -261,6 +261,36 @@ static void test_list(const struct tserver *s, redisContext *c)
     is_error(cmd(c, "FUNCTION DELETE rlib"), "ERR Library not found", "delete it again");
 }
 
+/* Redis' CRC-64 (Jones, reflected, initial 0), to build payloads by hand. */
+static unsigned long long crc64(const unsigned char *p, size_t n)
+{
+    unsigned long long crc = 0;
+
+    for (size_t i = 0; i < n; i++) {
+        crc ^= p[i];
+        for (int b = 0; b < 8; b++)
+            crc = crc & 1 ? (crc >> 1) ^ 0x95ac9329ac4bc9b5ULL : crc >> 1;
+    }
+    return crc;
+}
+
+/* RESTORE of 'body'/'len' with Redis' footer (RDB version 10 and a right CRC) fails
+ * with 'want'. */
+static void restore_err(redisContext *c, const char *body, size_t len, const char *want,
+                        const char *name)
+{
+    unsigned char buf[512];
+    unsigned long long crc;
+
+    memcpy(buf, body, len);
+    buf[len] = 10;
+    buf[len + 1] = 0;
+    crc = crc64(buf, len + 2);
+    for (int i = 0; i < 8; i++)
+        buf[len + 2 + i] = (unsigned char)(crc >> (8 * i));
+    is_error(cmd(c, "FUNCTION RESTORE %b", buf, len + 10), want, name);
+}
+
 /* DUMP and RESTORE with each policy, and damaged payloads. */
 static void test_dump(redisContext *c)
 {
@@ -305,6 +335,18 @@ static void test_dump(redisContext *c)
     is_error(cmd(c, "FUNCTION RESTORE %b", bad, d->len),
              "ERR DUMP payload version or checksum are wrong", "a payload of a later version");
     free(bad);
+    restore_err(c, "\x01\x03" "abc", 5, "ERR given type is not a function",
+                "a payload record that is not a function");
+    restore_err(c, "\xf6\x03" "abc", 5, "ERR Failed loading engine name",
+                "a pre-GA function record cut short");
+    restore_err(c, "\xf6\x01" "x" "\x03" "LUA" "\x01\x01" "d" "\x3e", 10,
+                "ERR Failed loading library blob", "a pre-GA record without its code");
+    restore_err(c, "\xf5\x3f", 2, "ERR Failed loading library payload",
+                "a function record cut short");
+    restore_err(c, "\xf5\x08" "return 1", 10, "ERR Missing library metadata",
+                "a function record whose code has no shebang");
+    restore_err(c, "\xf5\xc3\x05\x10" "abc" "de", 8, "ERR Failed loading library payload",
+                "damaged LZF data");
     r = cmd(c, "FUNCTION LIST");
     ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1,
        "the refused payloads changed nothing");
