@@ -4967,6 +4967,9 @@ static int df_reset(void)
     df_follow[0] = '\0';
     if (df_run_words(DF_EXACT, "FLUSHALL", NULL) != 0)
         return -1;
+    /* the libraries too: FUNCTION commands of the script family depend on them */
+    if ((opt.families & DF_SCRIPT) && df_run_words(DF_EXACT, "FUNCTION", "FLUSH") != 0)
+        return -1;
     if (df_run_words(DF_EXACT, "SELECT", "0") != 0)
         return -1;
     df_db = 0;
