@@ -808,7 +808,9 @@ static char *fn_read_string(struct fn_reader *r, size_t *n)
             return NULL;
         if (!fn_read_len(r, &clen, &enc2) || enc2 || !fn_read_len(r, &len, &enc2) || enc2)
             return NULL;
-        if (clen > r->len - r->pos || len > ((uint64_t)1 << 32))
+        /* LZF expands a byte into at most 88 (a 3-byte back reference copies 264), so a
+         * larger claim is damage: refused before any allocation */
+        if (clen > r->len - r->pos || len > clen * 88 + 64)
             return NULL;
         s = omk_malloc((size_t)len + 1);
         if (!fn_lzf_decompress(r->p + r->pos, (size_t)clen, (unsigned char *)s, (size_t)len)) {

@@ -347,6 +347,9 @@ static void test_dump(redisContext *c)
                 "a function record whose code has no shebang");
     restore_err(c, "\xf5\xc3\x05\x10" "abc" "de", 8, "ERR Failed loading library payload",
                 "damaged LZF data");
+    restore_err(c, "\xf5\xc3\x03\x81\x00\x00\x00\x10\x00\x00\x00\x00" "abc", 15,
+                "ERR Failed loading library payload",
+                "LZF data claiming 64 GiB (refused before any allocation)");
     r = cmd(c, "FUNCTION LIST");
     ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 1,
        "the refused payloads changed nothing");
