@@ -257,6 +257,25 @@ static void test_list(const struct tserver *s, redisContext *c)
               "$15\r\nlibraries_count\r\n:2\r\n$15\r\nfunctions_count\r\n:6\r\n",
               "FUNCTION STATS in RESP3, byte for byte");
     close(fd);
+    is_str(cmd(c, "FUNCTION LOAD %s",
+               "#!lua name=flib\nredis.register_function{function_name='ff', callback=function() "
+               "return 1 end, flags={'allow-cross-slot-keys', 'NO-CLUSTER', 'allow-stale', "
+               "'allow-oom', 'no-writes'}}"),
+           "flib", 4, "a function with every flag (any case)");
+    r = cmd(c, "FUNCTION LIST LIBRARYNAME flib");
+    {
+        static const char *const want[] = {"no-writes", "allow-oom", "allow-stale", "no-cluster",
+                                           "allow-cross-slot-keys"};
+        redisReply *f = r && r->elements == 1 ? r->element[0]->element[5]->element[0] : NULL;
+        int same = f && f->elements == 6 && f->element[5]->elements == 5;
+
+        for (int i = 0; same && i < 5; i++)
+            same = !strcmp(f->element[5]->element[i]->str, want[i]);
+        ok(same, "FUNCTION LIST shows every flag, in Redis' order");
+    }
+    freeReplyObject(r);
+    is_integer(cmd(c, "FCALL_RO ff 0"), 1, "FCALL_RO of it");
+    is_status(cmd(c, "FUNCTION DELETE flib"), "OK", "FUNCTION DELETE flib");
     is_status(cmd(c, "FUNCTION DELETE rlib"), "OK", "FUNCTION DELETE rlib");
     is_error(cmd(c, "FUNCTION DELETE rlib"), "ERR Library not found", "delete it again");
 }
