@@ -5,8 +5,10 @@
  * API, and the conversions between Lua values and RESP2/RESP3 replies that Redis 7.0
  * documents.
  *
- * HOW A SCRIPT RUNS. script_eval() takes every lane of the exec lock (no keyed command of
- * another client runs until it ends), then 'script_mu' (the interpreter), opens a store
+ * HOW A SCRIPT RUNS. script_exec() (EVAL's scripts and FCALL's functions) takes every
+ * lane of the exec lock (no keyed command of another client runs until it ends; a worker
+ * keeps them from one script to the next of the same event-loop pass: multi.c), then
+ * 'script_mu' (the interpreter), opens a store
  * transaction (its writes gather into one batch, written at the end: a crash keeps all
  * of them or none), and calls the compiled function under lua_cpcall, so that no Lua
  * error (out of memory included) escapes. redis.call() runs a command through cmd_call()
@@ -1581,7 +1583,7 @@ void script_exec(struct client *c, script_resolve_fn resolve, void *arg, int rea
     int own_lanes = !multi_exclusive_held();
     int rc;
 
-    if (own_lanes && !multi_exclusive_lock(script_busy)) {
+    if (own_lanes && !multi_script_lock(script_busy)) { /* or kept from the last script */
         script_reply_busy(c);
         return;
     }
@@ -1589,14 +1591,14 @@ void script_exec(struct client *c, script_resolve_fn resolve, void *arg, int rea
     if (!resolve(c, arg, &t, err, sizeof(err))) {
         omk_mutex_unlock(&script_mu);
         if (own_lanes)
-            multi_exclusive_unlock();
+            multi_script_unlock(c->worker);
         reply_error(c, err);
         return;
     }
     if (!(t.flags & SCRIPT_F_EVAL_COMPAT) && !(t.flags & SCRIPT_F_NO_WRITES) && read_only) {
         omk_mutex_unlock(&script_mu);
         if (own_lanes)
-            multi_exclusive_unlock();
+            multi_script_unlock(c->worker);
         reply_error(c, "ERR Can not execute a script with write flag using *_ro command.");
         return;
     }
@@ -1638,7 +1640,7 @@ void script_exec(struct client *c, script_resolve_fn resolve, void *arg, int rea
         /* The clients parked on keys the script made ready are served after it as a
          * whole, before any other command runs (every lane is still held). */
         blocking_serve_readied(c->worker);
-        multi_exclusive_unlock();
+        multi_script_unlock(c->worker);
     }
     if (run->failed)
         reply_error(c, run->err);
