@@ -13,7 +13,8 @@
  * than pops at the other could run out of numbers (STORE_TOOBIG then; centuries at any
  * rate a server reaches).
  *
- * What each call costs on a split list (plus the top-level record, read and written):
+ * What each call costs on a split list (plus the top-level record: written by a change,
+ * read only when coll.h's head table does not know the list's head):
  * LPUSH/RPUSH of k elements and LPOP/RPOP of k write k records (the pops read them
  * through one iterator); LINDEX reads one record, LSET writes one; LRANGE of k elements
  * reads k records through one iterator; LPOS walks from the end it starts at; LINSERT and
