@@ -27,8 +27,17 @@
  * RocksDB's compaction threads, commits change it. Ids are never 0. */
 
 #define COLL_ID_LEASE 1024 /* ids leased per write of the counter */
+#define COLL_HEADS 1024    /* split lists whose head the table remembers (a power of two) */
+
+/* One slot of the list-head table: split list 'id' holding 'count' elements starts at
+ * sequence number 'head' (id 0: empty). */
+struct coll_head {
+    uint64_t id, count, head;
+};
 
 struct coll_ids {
+    pthread_mutex_t heads_mu;          /* the head table's own leaf lock */
+    struct coll_head heads[COLL_HEADS];
     pthread_mutex_t mu;
     uint64_t *id;          /* [cap], 0: empty slot */
     uint32_t *refs;        /* [cap] */
@@ -43,6 +52,7 @@ struct coll_ids *coll_ids_new(void)
     struct coll_ids *ids = omk_calloc(1, sizeof(*ids));
 
     omk_mutex_init(&ids->mu);
+    omk_mutex_init(&ids->heads_mu);
     ids->cap = 64;
     ids->id = omk_calloc(ids->cap, sizeof(*ids->id));
     ids->refs = omk_calloc(ids->cap, sizeof(*ids->refs));
@@ -55,6 +65,7 @@ void coll_ids_free(struct coll_ids *ids)
     if (!ids)
         return;
     pthread_mutex_destroy(&ids->mu);
+    pthread_mutex_destroy(&ids->heads_mu);
     omk_free(ids->id);
     omk_free(ids->refs);
     omk_free(ids);
@@ -180,6 +191,9 @@ void coll_ids_reset(struct store *s)
     memset(ids->refs, 0, ids->cap * sizeof(*ids->refs));
     ids->n = 0;
     omk_mutex_unlock(&ids->mu);
+    omk_mutex_lock(&ids->heads_mu);
+    memset(ids->heads, 0, sizeof(ids->heads)); /* RocksDB may hold other heads now */
+    omk_mutex_unlock(&ids->heads_mu);
     zrank_reg_clear(s->zranks); /* the index is loaded again: so are the blocks, lazily */
     zset_ends_clear(s->zends);
 }
@@ -234,6 +248,48 @@ int coll_id_new(struct store *s, uint64_t *id)
         *id = ids->next++;
     omk_mutex_unlock(&ids->mu);
     return rc;
+}
+
+/* ---- Split lists' heads --------------------------------------------------------------- */
+
+static struct coll_head *coll_head_slot(struct coll_ids *ids, uint64_t id)
+{
+    return &ids->heads[omk_hash(&id, sizeof(id)) & (COLL_HEADS - 1)];
+}
+
+int coll_list_head_get(struct store *s, uint64_t id, uint64_t count, uint64_t *head)
+{
+    struct coll_ids *ids = s->ids;
+    struct coll_head *h = coll_head_slot(ids, id);
+    int found;
+
+    omk_mutex_lock(&ids->heads_mu);
+    found = h->id == id && h->count == count;
+    if (found)
+        *head = h->head;
+    omk_mutex_unlock(&ids->heads_mu);
+    return found;
+}
+
+void coll_list_head_set(struct store *s, uint64_t id, uint64_t count, uint64_t head)
+{
+    struct coll_ids *ids = s->ids;
+    struct coll_head *h = coll_head_slot(ids, id);
+
+    omk_mutex_lock(&ids->heads_mu);
+    *h = (struct coll_head){id, count, head};
+    omk_mutex_unlock(&ids->heads_mu);
+}
+
+void coll_list_head_forget(struct store *s, uint64_t id)
+{
+    struct coll_ids *ids = s->ids;
+    struct coll_head *h = coll_head_slot(ids, id);
+
+    omk_mutex_lock(&ids->heads_mu);
+    if (h->id == id)
+        memset(h, 0, sizeof(*h));
+    omk_mutex_unlock(&ids->heads_mu);
 }
 
 /* ---- Limits ---------------------------------------------------------------------------- */
@@ -681,6 +737,22 @@ int coll_remove(struct coll *c, struct omk_slice e, int *removed)
         c->changed = 1;
         return STORE_OK;
     }
+}
+
+int coll_remove_found(struct coll *c, struct omk_slice e, struct omk_slice v)
+{
+    int r;
+
+    /* Inline, or changed since it was read: the general path knows better. */
+    if (!(c->fflags & FMT_F_SPLIT) || coll_pend_get(c->pend, e))
+        return coll_remove(c, e, &r);
+    coll_pend_put(c, e, (struct omk_slice){"", 0}, 1, 1);
+    coll_split_write(c, e, (struct omk_slice){"", 0}, 1,
+                     c->type == STORE_TYPE_ZSET ? &v : NULL);
+    c->count--;
+    c->removed++;
+    c->changed = 1;
+    return STORE_OK;
 }
 
 /* ---- Walks ------------------------------------------------------------------------------ */

@@ -62,6 +62,20 @@ size_t coll_ids_count(struct store *s);
  * live) until coll_ids_unref(). STORE_OK or the counter write's error. */
 int coll_id_new(struct store *s, uint64_t *id);
 
+/* ---- Split lists' heads ------------------------------------------------------------------
+ * A split list's head (the sequence number of its element 0) is only in its top-level
+ * record, which the value cache never holds; this table keeps it in RAM for the lists
+ * used last, so a list command reads no record to find its elements. Every call on an
+ * id is made under its key's stripe. An entry is set once RocksDB holds what it says
+ * (ops_list.c: after a commit outside a transaction, or after reading the record),
+ * answers only while the index entry's count is the one it was set with, and the table
+ * is emptied whenever the index is loaded again (coll_ids_reset). */
+
+/* 1 with '*head' set if the table knows split list 'id' holding 'count' elements. */
+int coll_list_head_get(struct store *s, uint64_t id, uint64_t count, uint64_t *head);
+void coll_list_head_set(struct store *s, uint64_t id, uint64_t count, uint64_t head);
+void coll_list_head_forget(struct store *s, uint64_t id);
+
 /* ---- A collection opened in an operation ---------------------------------------------- */
 
 /* An element (with its value, for a hash) held in RAM. */
@@ -114,6 +128,12 @@ int coll_set(struct coll *c, struct omk_slice e, struct omk_slice v, int *added)
 
 /* Remove element 'e'; '*removed' 1 if it was there. */
 int coll_remove(struct coll *c, struct omk_slice e, int *removed);
+
+/* Remove element 'e', which a walk or a pick through 'c' (since it was opened) found
+ * with value 'v' (a zset's score bytes as stored): coll_remove() without reading the
+ * element again (a split collection's element read is a RocksDB Get). An element
+ * changed through 'c' since is looked up as coll_remove() does. STORE_OK or an error. */
+int coll_remove_found(struct coll *c, struct omk_slice e, struct omk_slice v);
 
 /* Called per element by the walks below; return non-zero to stop. */
 typedef int coll_each_fn(void *arg, struct omk_slice e, struct omk_slice v);

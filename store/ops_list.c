@@ -13,7 +13,8 @@
  * than pops at the other could run out of numbers (STORE_TOOBIG then; centuries at any
  * rate a server reaches).
  *
- * What each call costs on a split list (plus the top-level record, read and written):
+ * What each call costs on a split list (plus the top-level record: written by a change,
+ * read only when coll.h's head table does not know the list's head):
  * LPUSH/RPUSH of k elements and LPOP/RPOP of k write k records (the pops read them
  * through one iterator); LINDEX reads one record, LSET writes one; LRANGE of k elements
  * reads k records through one iterator; LPOS walks from the end it starts at; LINSERT and
@@ -75,6 +76,9 @@ struct list {
     struct store_val *src;  /* the value read, which elements may point into */
     char **mem;             /* copies kept until the handle closes */
     size_t nmem, capmem;
+    int saved_split;        /* list_save() put a split record: the head table learns it
+                             * after the commit (list_heads_done) */
+    struct list *also;      /* the operation's other saved list (LMOVE), for the same */
 };
 
 /* Bytes of a varint holding 'v'. */
@@ -342,10 +346,20 @@ static int list_open(struct list *l, struct store_op *op, size_t ki)
     l->expire_ms = k->st.expire_ms;
     if (l->fflags & FMT_F_SPLIT) {
         /* Its head is only in its record (its count and id are in RAM too), which the
-         * cache never holds: read it straight, not counted as a cache miss. */
+         * cache never holds: the head table (coll.h) knows it, or the record is read
+         * straight, not counted as a cache miss. A transaction reads through its own
+         * view and leaves the table alone (what it writes may never reach RocksDB). */
         char *buf = NULL;
         size_t n = 0;
+        int tx = store_tx_active();
 
+        if (!tx && coll_list_head_get(op->s, k->st.id, k->st.count, &l->head)) {
+            l->id = k->st.id;
+            l->count = k->st.count;
+            if (l->count == 0 || l->head > UINT64_MAX - l->count)
+                return STORE_ERR_VALUE;
+            return STORE_OK;
+        }
         rc = store_log_get(op->s, k->k.p, k->k.len, &buf, &n);
         if (rc == STORE_NOTFOUND || (rc == STORE_OK && n != FMT_HDR_LEN + FMT_LIST_SPLIT_LEN))
             rc = STORE_ERR_VALUE; /* the index says it is there, and the stripe is held */
@@ -358,6 +372,8 @@ static int list_open(struct list *l, struct store_op *op, size_t ki)
                 rc = STORE_ERR_VALUE;
         }
         rocks_free(buf);
+        if (rc == STORE_OK && !tx)
+            coll_list_head_set(op->s, l->id, l->count, l->head);
         return rc;
     }
     rc = store_op_lookup(op, ki, STORE_WANT_VALUE);
@@ -394,6 +410,40 @@ static void list_put_meta(struct list *l)
                        l->expire_ms);
 }
 
+/* store_op's before_unlock for the lists an operation saved split: once the commit is
+ * in (outside a transaction), each one's head goes to the table (coll.h); a
+ * transaction's write, or a failed one, leaves the table without it. */
+static void list_heads_done(struct store_op *op, int rc, void *arg)
+{
+    int tx = store_tx_active();
+
+    for (struct list *l = arg; l; l = l->also) {
+        if (!l->saved_split)
+            continue;
+        if (rc >= 0 && !tx)
+            coll_list_head_set(op->s, l->id, l->count, l->head);
+        else
+            coll_list_head_forget(op->s, l->id);
+    }
+}
+
+/* Have list_heads_done() tell the head table of split list 'l' after the commit. */
+static void list_heads_note(struct list *l)
+{
+    struct store_op *op = l->op;
+
+    l->saved_split = 1;
+    if (!op->before_unlock) {
+        op->before_unlock = list_heads_done;
+        op->before_unlock_arg = l;
+    } else if (op->before_unlock == list_heads_done && op->before_unlock_arg != l) {
+        struct list *first = op->before_unlock_arg;
+
+        OMK_ASSERT(first->also == NULL || first->also == l);
+        first->also = l;
+    }
+}
+
 /* Write what 'l' changed into the operation's write set (nothing if nothing changed):
  * delete the key when the list is empty (a split list's records then die with its id:
  * no record deletes are needed), else put it in the layout that fits (HOW IT WORKS).
@@ -413,6 +463,7 @@ static int list_save(struct list *l)
     }
     if (l->fflags & FMT_F_SPLIT) {
         list_put_meta(l);
+        list_heads_note(l);
         store_reclaim_removed(l->op->s, l->id, l->removed, l->count);
         return STORE_OK;
     }
@@ -444,6 +495,7 @@ static int list_save(struct list *l)
     for (uint64_t i = 0; i < l->count; i++)
         list_put(l, l->head + i, *list_at(l, i));
     list_put_meta(l);
+    list_heads_note(l);
     return STORE_OK;
 }
 

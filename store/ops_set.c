@@ -129,11 +129,8 @@ static int set_emit_one(void *arg, struct omk_slice e, struct omk_slice v)
 {
     struct set_emit *h = arg;
 
-    OMK_UNUSED(v);
     if (h->pop) {
-        int r;
-
-        h->rc = coll_remove(h->pop, e, &r);
+        h->rc = coll_remove_found(h->pop, e, v); /* a pick: it is there */
         if (h->rc != STORE_OK)
             return 1;
     }
