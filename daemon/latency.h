@@ -7,8 +7,9 @@
  * write at the end of a worker's pass ("aof-write-alone", or "aof-fsync-always" under
  * appendfsync always, where the write includes the fsync), and from the store one tick of
  * active expiry ("expire-cycle", as Redis') and a RocksDB write that waited
- * ("rocksdb-write-stall", omenkv's: a write stall while flushes or compactions catch up). One mutex guards the events;
- * only a sample over the threshold (or LATENCY itself) takes it.
+ * ("rocksdb-write-stall", omenkv's: a write stall while flushes or compactions catch
+ * up). One mutex guards the events; only a sample over the threshold (or LATENCY
+ * itself) takes it.
  *
  * The histograms (INFO latencystats, LATENCY HISTOGRAM; latency-tracking) are per worker
  * and per command, written by the worker's thread alone without a lock or a shared

@@ -4,10 +4,11 @@
  *   - MEMORY USAGE: RAM and disk together: the key's share of the index's nodes and
  *     slots (their bytes per key on average), its own index entry as allocated (header
  *     and key), its value in the value cache when it is cached (the cache's charge for
- *     it; a fragmented string's fragments are cached apart and not counted), plus its value's bytes as stored on disk: a string's length exactly (from
- *     RAM, no disk read); for a collection, the average size of up to SAMPLES elements
- *     read (0: all of them) times its element count, each element with 8 bytes of record
- *     overhead (its collection id or length prefix).
+ *     it; a fragmented string's fragments are cached apart and not counted), plus its
+ *     value's bytes as stored on disk: a string's length exactly (from RAM, no disk
+ *     read); for a collection, the average size of up to SAMPLES elements read (0: all
+ *     of them) times its element count, each element with 8 bytes of record overhead
+ *     (its collection id or length prefix).
  *   - MEMORY STATS: malloc's figures (mallinfo2), the entry arena, the resident set;
  *     the keyspace overhead is the index; what Redis has and omenkv has not (replication
  *     backlog, AOF buffer, Lua) is 0.

@@ -1,8 +1,9 @@
 /* expire.c - active expiry: one background thread per store deletes keys whose time has
  * passed even when nobody reads them again (lazy expiry, in every lookup, catches only
  * the keys that are touched). Each tick's run time goes to the latency hook
- * (store_set_latency: "expire-cycle"), as Redis times each activeExpireCycle. It reads the in-RAM index and deletes through the store's
- * primitives, under the keys' stripes, so the counters and the index stay exact.
+ * (store_set_latency: "expire-cycle"), as Redis times each activeExpireCycle. It reads
+ * the in-RAM index and deletes through the store's primitives, under the keys' stripes,
+ * so the counters and the index stay exact.
  *
  * HOW IT WORKS. Every 1000/hz ms, unless paused, the thread runs a tick: it walks the
  * index in key order (all databases, since a RocksDB key starts with its db byte) in

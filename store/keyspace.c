@@ -262,10 +262,10 @@ static void store_state_from_entry(struct key_state *st, const struct idx_entry 
 /* HOW IT WORKS: every key is in the index, with its value length and expiry, so this
  * answers from RAM; RocksDB is read only for the value itself (when 'want' asks for it
  * and the cache does not hold it) or for an expiry the entry's 40 bits do not reach
- * (before 2020 or after 2054-11). Writers change a key only under its stripe, index after RocksDB, so
- * a caller holding the stripe sees both agree; a reader without it may see the index
- * one write ahead of its RocksDB read, in which case the value read decides (and a key
- * deleted in between reads as absent).
+ * (before 2020 or after 2054-11). Writers change a key only under its stripe, index
+ * after RocksDB, so a caller holding the stripe sees both agree; a reader without it may
+ * see the index one write ahead of its RocksDB read, in which case the value read
+ * decides (and a key deleted in between reads as absent).
  *
  * The cache never serves a stale value. An item published in 'loc' is the value of the
  * last committed write: store_ws_commit() replaces or empties 'loc' under the shard's
