@@ -188,8 +188,8 @@ static const struct cfg_row cfg_table[] = {
      * budget evicts before the reply. INFO cache shows the budget in effect. */
     CFG_MEM("maxmemory", maxmemory, 0, LLONG_MAX, "0", 0),
     CFG_ENUM("maxmemory-policy", maxmemory_policy, cfg_maxmemory_names, "noeviction", 0),
-    /* What OBJECT FREQ counts under an LFU policy (store/access.c); the counters have no
-     * time to decay by, so lfu-decay-time is only accepted. */
+    /* What OBJECT FREQ counts under an LFU policy, and how fast it decays (minutes per
+     * step, 0: never), as in Redis (store/access.c). */
     CFG_INT("lfu-log-factor", lfu_log_factor, 0, INT_MAX, "10", 0),
     CFG_INT("lfu-decay-time", lfu_decay_time, 0, INT_MAX, "1", 0),
     /* omenkv: values longer than this (bytes, up to 1gb) bypass the value cache. */

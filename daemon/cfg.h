@@ -110,7 +110,7 @@ struct server_config {
     _Atomic long long maxmemory;    /* maxmemory: value cache bytes, 0 = 25% of RAM */
     _Atomic int maxmemory_policy;   /* maxmemory-policy (cfg_maxmemory_policy) */
     _Atomic int lfu_log_factor;     /* lfu-log-factor: LFU counters' growth (store access.c) */
-    _Atomic int lfu_decay_time;     /* lfu-decay-time: minutes; accepted, counters never decay */
+    _Atomic int lfu_decay_time;     /* lfu-decay-time: minutes per LFU decrement (access.c) */
     _Atomic long long cache_max_value_size; /* cache-max-value-size: bytes */
     _Atomic int databases;          /* databases: number of DBs; start-up */
     /* collections (struct store_coll_limits; CONFIG SET applies them to the store) */

@@ -766,11 +766,11 @@ static void object_encoding(struct client *c)
     }
 }
 
-/* OBJECT FREQ / IDLETIME's key argv[2]: 1 with its access byte and idle seconds
+/* OBJECT FREQ / IDLETIME's key argv[2]: 1 with its decayed LFU counter and idle seconds
  * (store_access_info), or 0 after replying nil (it does not exist) or the store error. */
-static int object_access_or_reply(struct client *c, unsigned *byte, int64_t *idle_s)
+static int object_access_or_reply(struct client *c, unsigned *freq, int64_t *idle_s)
 {
-    int rc = store_access_info(server.store, c->db, c->argv[2], byte, idle_s);
+    int rc = store_access_info(server.store, c->db, c->argv[2], freq, idle_s);
 
     if (rc == STORE_NOTFOUND)
         reply_null(c);
@@ -779,7 +779,7 @@ static int object_access_or_reply(struct client *c, unsigned *byte, int64_t *idl
     return rc == STORE_OK;
 }
 
-/* OBJECT FREQ key: the key's logarithmic access counter (store.h: it does not decay), or
+/* OBJECT FREQ key: the key's logarithmic access counter after its decay (store.h), or
  * Redis' error when the maxmemory policy is not an LFU one. */
 static void object_freq(struct client *c)
 {
@@ -796,8 +796,9 @@ static void object_freq(struct client *c)
         reply_int(c, byte);
 }
 
-/* OBJECT IDLETIME key: seconds since the key's last access (store.h: exact below 256
- * seconds, the clock's lap), or Redis' error when the maxmemory policy is an LFU one. */
+/* OBJECT IDLETIME key: seconds since the key's last access (store.h: exact for 194
+ * days, the clock's lap, as Redis'), or Redis' error when the maxmemory policy is an LFU
+ * one. */
 static void object_idletime(struct client *c)
 {
     unsigned byte;

@@ -763,6 +763,9 @@ static void debug_help(struct client *c)
         "RELOAD [MERGE] [NOFLUSH] [NOSAVE]",
         "    Empty the key index and the value cache and build them again from disk.",
         "    The options are accepted: every write is on disk already.",
+        "SHIFT-ACCESS-CLOCK <seconds>",
+        "    omenkv: move the clock that OBJECT IDLETIME and FREQ keep time by forward",
+        "    (negative: back) by <seconds>, for tests.",
         "SET-ACTIVE-EXPIRE <0|1>",
         "    Setting it to 0 disables expiring keys in background when they are not",
         "    accessed (otherwise the Redis behavior). Setting it to 1 reenables back the",
@@ -883,6 +886,22 @@ static void debug_set_active_expire(struct client *c)
     reply_ok(c);
 }
 
+/* DEBUG SHIFT-ACCESS-CLOCK seconds (omenkv's, for tests): keys' access clocks run that
+ * much ahead from now on (store_access_shift), so idle times and LFU decay show without
+ * waiting. */
+static void debug_shift_access_clock(struct client *c)
+{
+    long long sec;
+
+    if (!omk_str2ll(c->argv[2].p, c->argv[2].len, &sec) || sec > INT32_MAX ||
+        sec < -(long long)INT32_MAX) {
+        reply_err_not_int(c);
+        return;
+    }
+    store_access_shift(server.store, (int64_t)sec * 1000);
+    reply_ok(c);
+}
+
 static const struct cmd_sub debug_subs[] = {
     {"help", 2, debug_help},
     {"check", 2, debug_check},
@@ -892,6 +911,7 @@ static const struct cmd_sub debug_subs[] = {
     {"digest-value", -2, debug_digest_value},
     {"sleep", 3, debug_sleep},
     {"set-active-expire", 3, debug_set_active_expire},
+    {"shift-access-clock", 3, debug_shift_access_clock},
 };
 
 /* DEBUG SLEEP | SET-ACTIVE-EXPIRE | CHECK | JMAP | RELOAD | DIGEST | DIGEST-VALUE | HELP ..., when enable-debug-command allows it.

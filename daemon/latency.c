@@ -174,11 +174,14 @@ enum lat_event {
     LAT_EV_FAST_COMMAND,
     LAT_EV_LOG_WRITE,
     LAT_EV_LOG_FSYNC,
+    LAT_EV_EXPIRE_CYCLE,
+    LAT_EV_WRITE_STALL,
     LAT_EV_COUNT,
 };
 
 static const char *const lat_event_names[LAT_EV_COUNT] = {
-    "command", "fast-command", "aof-write-alone", "aof-fsync-always",
+    "command", "fast-command", "aof-write-alone", "aof-fsync-always", "expire-cycle",
+    "rocksdb-write-stall",
 };
 
 struct lat_sample {
@@ -278,6 +281,12 @@ void latency_note_log_write(int64_t usec)
                  STORE_FSYNC_ALWAYS;
 
     lat_sample_add(always ? LAT_EV_LOG_FSYNC : LAT_EV_LOG_WRITE, usec / 1000);
+}
+
+void latency_note_store(int event, int64_t usec)
+{
+    lat_sample_add(event == STORE_LAT_EXPIRE_CYCLE ? LAT_EV_EXPIRE_CYCLE : LAT_EV_WRITE_STALL,
+                   usec / 1000);
 }
 
 void latency_deinit(void)
@@ -671,6 +680,15 @@ static void latency_doctor(struct client *c)
             evbuffer_add_printf(b, "- aof-*: the write-ahead log's writes were slow: the disk "
                                    "is busy or slow; appendfsync always syncs it on every "
                                    "pass.\n");
+        if (ev[LAT_EV_EXPIRE_CYCLE].live)
+            evbuffer_add_printf(b, "- expire-cycle: active expiry deleted many keys at once "
+                                   "(many expiring at the same time); its ticks take at most "
+                                   "a quarter of 1000/hz ms.\n");
+        if (ev[LAT_EV_WRITE_STALL].live)
+            evbuffer_add_printf(b, "- rocksdb-write-stall: RocksDB delayed writes while its "
+                                   "flushes or compactions lagged (a burst of writes, or a "
+                                   "slow disk); the rocksdb-* settings size its memtables "
+                                   "and levels.\n");
     }
     len = evbuffer_get_length(b);
     text = omk_malloc(len + 1);

@@ -5,8 +5,11 @@
  * more, the newest LATENCY_TS_LEN seconds of them, as Redis does. omenkv's events:
  * "command" and "fast-command" (a handler's run time, by its CMD_FAST flag) and the log
  * write at the end of a worker's pass ("aof-write-alone", or "aof-fsync-always" under
- * appendfsync always, where the write includes the fsync). One mutex guards the events;
- * only a sample over the threshold (or LATENCY itself) takes it.
+ * appendfsync always, where the write includes the fsync), and from the store one tick of
+ * active expiry ("expire-cycle", as Redis') and a RocksDB write that waited
+ * ("rocksdb-write-stall", omenkv's: a write stall while flushes or compactions catch
+ * up). One mutex guards the events; only a sample over the threshold (or LATENCY
+ * itself) takes it.
  *
  * The histograms (INFO latencystats, LATENCY HISTOGRAM; latency-tracking) are per worker
  * and per command, written by the worker's thread alone without a lock or a shared
@@ -36,6 +39,10 @@ void latency_note_command(struct client *c, const struct cmd_def *d, int64_t use
 /* Note that a worker's end-of-pass log write took 'usec' microseconds (a monitor sample
  * when it reached the threshold). Any thread. */
 void latency_note_log_write(int64_t usec);
+
+/* The store's latency hook (store_latency_fn): event 'event' took 'usec' microseconds.
+ * Any thread. */
+void latency_note_store(int event, int64_t usec);
 
 /* Whether the monitor is on (latency-monitor-threshold > 0): callers skip the clock
  * readings of latency_note_log_write otherwise. */

@@ -18,6 +18,7 @@
 #include "daemon/acl.h"
 #include "daemon/blocking.h"
 #include "daemon/cmd.h"
+#include "daemon/latency.h"
 #include "daemon/log.h"
 #include "daemon/multi.h"
 #include "daemon/notify.h"
@@ -73,20 +74,35 @@ static int main_apply_maxmemory(struct server_config *c, char *err, size_t errle
     return 0;
 }
 
-/* 1 if maxmemory-policy 'policy' is an LFU one: keys' access bytes count accesses. */
-static int main_policy_is_lfu(int policy)
+/* What keys' access fields serve under maxmemory-policy 'policy' (enum
+ * store_access_policy): LFU counters, LRU clocks, or clocks no policy uses. */
+static int main_access_policy(int policy)
 {
-    return policy == CFG_MAXMEMORY_VOLATILE_LFU || policy == CFG_MAXMEMORY_ALLKEYS_LFU;
+    if (policy == CFG_MAXMEMORY_VOLATILE_LFU || policy == CFG_MAXMEMORY_ALLKEYS_LFU)
+        return STORE_ACCESS_LFU;
+    if (policy == CFG_MAXMEMORY_VOLATILE_LRU || policy == CFG_MAXMEMORY_ALLKEYS_LRU)
+        return STORE_ACCESS_LRU;
+    return STORE_ACCESS_CLOCK;
 }
 
-/* CONFIG SET maxmemory-policy / lfu-log-factor: what keys' access bytes hold (OBJECT
- * IDLETIME or FREQ, store/access.c). */
+/* CONFIG SET maxmemory-policy / lfu-log-factor / lfu-decay-time: what keys' access
+ * fields hold (OBJECT IDLETIME or FREQ, store/access.c). */
 static int main_apply_access(struct server_config *c, char *err, size_t errlen)
 {
     OMK_UNUSED(err);
     OMK_UNUSED(errlen);
-    store_set_access_policy(server.store, main_policy_is_lfu(c->maxmemory_policy),
-                            (unsigned)c->lfu_log_factor);
+    store_set_access_policy(server.store, main_access_policy(c->maxmemory_policy),
+                            (unsigned)c->lfu_log_factor, (unsigned)c->lfu_decay_time);
+    return 0;
+}
+
+/* CONFIG SET latency-monitor-threshold: the store times expiry ticks and writes for the
+ * monitor only while it is on. */
+static int main_apply_latency(struct server_config *c, char *err, size_t errlen)
+{
+    OMK_UNUSED(err);
+    OMK_UNUSED(errlen);
+    store_set_latency(server.store, c->latency_monitor_threshold > 0 ? latency_note_store : NULL);
     return 0;
 }
 
@@ -220,8 +236,9 @@ static void main_open_store(void)
     cfg_coll_limits(&server.cfg, &sc.coll);
     sc.log = main_store_log;
     sc.touched = main_store_touched;
-    sc.access_lfu = main_policy_is_lfu(server.cfg.maxmemory_policy);
+    sc.access_policy = main_access_policy(server.cfg.maxmemory_policy);
     sc.lfu_log_factor = (unsigned)server.cfg.lfu_log_factor;
+    sc.lfu_decay_time = (unsigned)server.cfg.lfu_decay_time;
     sc.evented = notify_store_event; /* keyspace notifications: expired, new */
     rc = store_open(&sc, &server.store, err, sizeof(err));
     if (rc != STORE_OK) {
@@ -284,6 +301,9 @@ int main(int argc, char **argv)
     cfg_set_apply_hook("maxmemory", main_apply_maxmemory);
     cfg_set_apply_hook("maxmemory-policy", main_apply_access);
     cfg_set_apply_hook("lfu-log-factor", main_apply_access);
+    cfg_set_apply_hook("lfu-decay-time", main_apply_access);
+    cfg_set_apply_hook("latency-monitor-threshold", main_apply_latency);
+    main_apply_latency(&server.cfg, NULL, 0);
     cfg_set_apply_hook("cache-max-value-size", main_apply_cache_max_value);
     cfg_set_apply_hook("timeout", main_apply_timeout);
     cfg_set_apply_hook("maxclients", main_apply_maxclients);

@@ -1,13 +1,14 @@
 /* memory.c - the MEMORY command (memory.h), in Redis 7.0's reply shapes.
  *
  * What the figures count, given that omenkv keeps keys in RAM and values on disk:
- *   - MEMORY USAGE: the key's share of the index (the index's bytes per key on average:
- *     nodes, slots and entry records) plus the key's length, plus its value's bytes as
- *     stored: a string's length exactly (from RAM, no disk read); for a collection, the
- *     average size of up to SAMPLES elements read (0: all of them) times its element
- *     count, each element with 8 bytes of record overhead (its collection id or length
- *     prefix). Whether the value is also in the value cache is not counted: the store
- *     does not say per key.
+ *   - MEMORY USAGE: RAM and disk together: the key's share of the index's nodes and
+ *     slots (their bytes per key on average), its own index entry as allocated (header
+ *     and key), its value in the value cache when it is cached (the cache's charge for
+ *     it; a fragmented string's fragments are cached apart and not counted), plus its
+ *     value's bytes as stored on disk: a string's length exactly (from RAM, no disk
+ *     read); for a collection, the average size of up to SAMPLES elements read (0: all
+ *     of them) times its element count, each element with 8 bytes of record overhead
+ *     (its collection id or length prefix).
  *   - MEMORY STATS: malloc's figures (mallinfo2), the entry arena, the resident set;
  *     the keyspace overhead is the index; what Redis has and omenkv has not (replication
  *     backlog, AOF buffer, Lua) is 0.
@@ -111,6 +112,7 @@ static void memory_usage(struct client *c)
 {
     long long samples = MEMORY_SAMPLES_DEFAULT;
     struct store_keyinfo ki;
+    struct store_keymem km;
     struct store_stats st;
     uint64_t value = 0, index_share;
     int rc;
@@ -149,9 +151,18 @@ static void memory_usage(struct client *c)
         reply_err_store(c, rc);
         return;
     }
+    rc = store_key_memory(server.store, c->db, c->argv[2], &km);
+    if (rc == STORE_NOTFOUND) { /* deleted since */
+        reply_null(c);
+        return;
+    }
+    if (rc != STORE_OK) {
+        reply_err_store(c, rc);
+        return;
+    }
     store_stats_get(server.store, &st);
-    index_share = st.index_keys ? (st.index_bytes + st.entry_bytes) / st.index_keys : 0;
-    reply_int(c, (long long)(index_share + c->argv[2].len + value));
+    index_share = st.index_keys ? st.index_bytes / st.index_keys : 0;
+    reply_int(c, (long long)(index_share + km.entry_bytes + km.cached_bytes + value));
 }
 
 /* ---- MEMORY STATS ---- */

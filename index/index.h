@@ -26,42 +26,56 @@ enum idx_rc {
 
 /* One record per key. Allocated by idx_entry_new() or idx_insert(); freed with
  * idx_entry_free() after idx_delete() handed it back. The index reads only key_len and
- * key[]; the other fields belong to the store. */
+ * key[]; the other fields belong to the store (store_internal.h, THE INDEX ENTRY'S
+ * LAYOUT, says what each bit holds; the accessors below decode the two words). */
 struct idx_entry {
     uint32_t key_len;
     uint32_t val_len;      /* value bytes (the store keeps it current) */
-    uint64_t expire_flags; /* low 48 bits: absolute expiry in ms (0: none); high 16: flags */
-    uint64_t loc;          /* the store's: cache handle, inline value, or 0 = on disk */
+    uint64_t expire_flags; /* low 40 bits: expiry, ms after IDX_EXPIRE_EPOCH_MS (0: none);
+                            * high 24: the store's access field */
+    uint64_t loc;          /* low 56 bits the store's: cache handle, collection id, or 0 =
+                            * on disk; high 8: the store's flags */
     char key[];            /* key_len bytes, no terminator */
 };
 
-#define IDX_EXPIRE_BITS 48
+#define IDX_EXPIRE_BITS 40
 #define IDX_EXPIRE_MASK ((UINT64_C(1) << IDX_EXPIRE_BITS) - 1)
+/* The expiry field counts ms from 2020-01-01T00:00:00Z, so 40 bits reach 2054-11; an
+ * expiry outside (IDX_EXPIRE_EPOCH_MS, IDX_EXPIRE_EPOCH_MS + IDX_EXPIRE_MASK) is stored
+ * as IDX_EXPIRE_MASK and the store marks it far (its exact value is on disk). */
+#define IDX_EXPIRE_EPOCH_MS INT64_C(1577836800000)
+#define IDX_FLAGS_SHIFT 56 /* the flags: the top byte of 'loc' */
 
 /* 'expire_flags' of 'e'. Read atomically (relaxed: a plain load on every target we
- * build for), since the store lets readers holding only a read lock update some of its
- * flag bits (an access clock) with a compare-and-swap while others read the word. */
+ * build for), since the store lets readers holding only a read lock update its access
+ * field with a compare-and-swap while others read the word. */
 static inline uint64_t idx_entry_word(const struct idx_entry *e)
 {
     return __atomic_load_n(&e->expire_flags, __ATOMIC_RELAXED);
 }
 
-/* Absolute expiry of 'e' in ms, 0 when it has none. */
+/* Absolute expiry of 'e' in Unix ms, 0 when it has none (the store's far mark aside). */
 static inline int64_t idx_entry_expire(const struct idx_entry *e)
 {
-    return (int64_t)(idx_entry_word(e) & IDX_EXPIRE_MASK);
+    uint64_t f = idx_entry_word(e) & IDX_EXPIRE_MASK;
+
+    return f ? IDX_EXPIRE_EPOCH_MS + (int64_t)f : 0;
 }
 
-/* Flag bits of 'e' (the high 16 bits of expire_flags). */
+/* The store's flag bits of 'e' (the top byte of 'loc'). Read atomically: readers
+ * holding a read lock swap the rest of 'loc' (never the flags) with compare-and-swap. */
 static inline unsigned idx_entry_flags(const struct idx_entry *e)
 {
-    return (unsigned)(idx_entry_word(e) >> IDX_EXPIRE_BITS);
+    return (unsigned)(__atomic_load_n(&e->loc, __ATOMIC_RELAXED) >> IDX_FLAGS_SHIFT);
 }
 
 /* A new entry holding a copy of 'key'/'klen', other fields zero. Never NULL. Entries
  * come from a process-wide arena on huge pages (index/entry_arena.c); any thread. */
 struct idx_entry *idx_entry_new(const void *key, size_t klen);
 void idx_entry_free(struct idx_entry *e);
+
+/* Bytes 'e' occupies: its arena block, or what malloc gave it. Any thread. */
+size_t idx_entry_size(const struct idx_entry *e);
 
 /* Bytes the index's own allocators hand out now, over the whole process: the arena's
  * blocks holding entries (keys up to 488 bytes; bigger ones come from malloc and show in

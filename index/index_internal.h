@@ -235,9 +235,6 @@ struct idx {
 
 /* ---- entries (entry_arena.c) ---- */
 
-/* Bytes 'e' occupies: its arena block, or what malloc gave it. */
-size_t idx_entry_size(const struct idx_entry *e);
-
 /* 1 when entries come from the arena, 0 when every one comes from malloc (ASan builds,
  * OMK_ENTRY_MALLOC=1). */
 int entry_arena_enabled(void);

@@ -162,7 +162,7 @@ int store_ws_commit(struct store *s, struct store_ws *w)
                 idx_entry_free(e);
             }
         } else {
-            /* A key that held nothing live is a new key: its access byte starts afresh
+            /* A key that held nothing live is a new key: its access field starts afresh
              * (Redis' new object); one rewritten keeps what its lookup made of it. */
             int fresh = idx_insert(ix, op->k->p, op->k->len, &e) == IDX_OK || !st->live;
 
@@ -172,7 +172,7 @@ int store_ws_commit(struct store *s, struct store_ws *w)
             if (fresh)
                 store_access_init(s, e, omk_now_ms());
             if (op->id)
-                __atomic_store_n(&e->loc, op->id << 2 | STORE_LOC_ID, __ATOMIC_RELEASE);
+                store_loc_set(e, op->id << 2 | STORE_LOC_ID);
             else if (it && !it->dead) {
                 store_loc_publish(e, it);
                 published = 1;

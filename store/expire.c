@@ -1,7 +1,9 @@
 /* expire.c - active expiry: one background thread per store deletes keys whose time has
  * passed even when nobody reads them again (lazy expiry, in every lookup, catches only
- * the keys that are touched). It reads the in-RAM index and deletes through the store's
- * primitives, under the keys' stripes, so the counters and the index stay exact.
+ * the keys that are touched). Each tick's run time goes to the latency hook
+ * (store_set_latency: "expire-cycle"), as Redis times each activeExpireCycle. It reads
+ * the in-RAM index and deletes through the store's primitives, under the keys' stripes,
+ * so the counters and the index stay exact.
  *
  * HOW IT WORKS. Every 1000/hz ms, unless paused, the thread runs a tick: it walks the
  * index in key order (all databases, since a RocksDB key starts with its db byte) in
@@ -67,8 +69,9 @@ struct expire_batch {
 };
 
 /* idx_walk_fn: count entry 'e' if it has an expiry, and copy it when that has passed.
- * An entry whose header does not decode has no expiry; one too far in the future for the
- * entry's bits has one, not due. */
+ * An entry whose header does not decode has no expiry. One the entry's bits do not reach
+ * has one (STORE_EF_FAR): its field holds a bound, before 2020 (due: the lookup in
+ * expire_delete reads the exact value) or after 2054 (not due). */
 static int expire_collect(const struct idx_entry *e, void *arg)
 {
     struct expire_batch *r = arg;
@@ -79,7 +82,7 @@ static int expire_collect(const struct idx_entry *e, void *arg)
         return 0;
     if (exp != 0 || (flags & STORE_EF_FAR))
         r->timed++;
-    if (!(flags & STORE_EF_FAR) && exp != 0 && exp <= r->now)
+    if (exp != 0 && exp <= r->now)
         idx_keybuf_set(&r->keys[r->n++], e->key, e->key_len);
     return 0;
 }
@@ -141,6 +144,7 @@ static void expire_tick(struct expirer *x, struct expire_batch *r)
 {
     int64_t t0 = omk_mono_us(), budget = 250000 / x->hz;
     size_t timed = 0, stale = 0, walked = 0;
+    store_latency_fn *lat;
 
     if (budget > EXPIRE_BUDGET_US)
         budget = EXPIRE_BUDGET_US;
@@ -156,6 +160,15 @@ static void expire_tick(struct expirer *x, struct expire_batch *r)
             timed = stale = walked = 0; /* many are: sample again */
         }
     } while (x->resume && walked < EXPIRE_WALK && omk_mono_us() - t0 < budget);
+    lat = atomic_load_explicit(&x->s->latency, memory_order_relaxed);
+    if (lat)
+        lat(STORE_LAT_EXPIRE_CYCLE, omk_mono_us() - t0);
+}
+
+void store_set_latency(struct store *s, store_latency_fn *fn)
+{
+    atomic_store(&s->latency, fn);
+    rocks_set_latency(s->rocks, fn);
 }
 
 /* The thread: sleep a period, tick, until store_expire_stop(). */

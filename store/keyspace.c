@@ -45,19 +45,24 @@ void store_count(struct store *s, int db, int64_t dkeys, int64_t dexp)
 
 void store_entry_fill(struct idx_entry *e, size_t len, int64_t expire_ms, unsigned flags)
 {
-    uint64_t exp = (uint64_t)expire_ms;
+    uint64_t exp = 0;
 
-    if (expire_ms < 0 || exp > IDX_EXPIRE_MASK) { /* beyond year 10889: RocksDB has it */
-        exp = IDX_EXPIRE_MASK;
-        flags |= STORE_EF_FAR;
+    if (expire_ms != 0) {
+        if (expire_ms > IDX_EXPIRE_EPOCH_MS &&
+            expire_ms - IDX_EXPIRE_EPOCH_MS < (int64_t)IDX_EXPIRE_MASK) {
+            exp = (uint64_t)(expire_ms - IDX_EXPIRE_EPOCH_MS);
+        } else { /* before 2020 or after 2054-11: RocksDB has it; the field a bound */
+            exp = expire_ms > IDX_EXPIRE_EPOCH_MS ? IDX_EXPIRE_MASK : 1;
+            flags |= STORE_EF_FAR;
+        }
     }
     OMK_ASSERT(len <= UINT32_MAX);
-    OMK_ASSERT(flags < (1u << STORE_EF_ACCESS_SHIFT));
+    OMK_ASSERT(flags <= 0xff);
     e->val_len = (uint32_t)len;
-    __atomic_store_n(&e->expire_flags,
-                     exp | ((uint64_t)flags << IDX_EXPIRE_BITS) |
-                         (idx_entry_word(e) & STORE_EF_ACCESS_WORD),
+    __atomic_store_n(&e->expire_flags, exp | (idx_entry_word(e) & STORE_ACCESS_WORD),
                      __ATOMIC_RELAXED);
+    __atomic_store_n(&e->loc, (uint64_t)flags << IDX_FLAGS_SHIFT | store_loc_get(e),
+                     __ATOMIC_RELEASE);
 }
 
 unsigned store_entry_flags_of(int type, unsigned fflags)
@@ -74,15 +79,15 @@ unsigned store_entry_flags_of(int type, unsigned fflags)
 
 /* ---- The value cache's side of an entry (the 'loc' word, store_internal.h) ------------ */
 
-static uint64_t store_loc_get(const struct idx_entry *e)
-{
-    return __atomic_load_n(&e->loc, __ATOMIC_ACQUIRE);
-}
-
-/* Replace 'old' by 'new' in the 'loc' of 'e' if it still holds 'old'; 1 if it did. */
+/* Replace 'old' by 'new' in the 'loc' of 'e' (its flags aside) if it still holds 'old';
+ * 1 if it did. The flags change only under the write lock, so a failed swap means the
+ * location changed. */
 static int store_loc_cas(struct idx_entry *e, uint64_t old, uint64_t new)
 {
-    return __atomic_compare_exchange_n(&e->loc, &old, new, 0, __ATOMIC_ACQ_REL,
+    uint64_t flags = __atomic_load_n(&e->loc, __ATOMIC_ACQUIRE) & ~STORE_LOC_MASK;
+
+    old |= flags;
+    return __atomic_compare_exchange_n(&e->loc, &old, new | flags, 0, __ATOMIC_ACQ_REL,
                                        __ATOMIC_ACQUIRE);
 }
 
@@ -107,14 +112,15 @@ struct cache_item *store_loc_clear(struct idx_entry *e, int pin)
         it->owner = NULL;
         it->dead = 1;
     }
-    __atomic_store_n(&e->loc, 0, __ATOMIC_RELEASE);
+    store_loc_set(e, 0);
     return it;
 }
 
 void store_loc_publish(struct idx_entry *e, struct cache_item *it)
 {
+    OMK_ASSERT(((uint64_t)(uintptr_t)it & ~STORE_LOC_MASK) == 0);
     it->owner = e;
-    __atomic_store_n(&e->loc, (uint64_t)(uintptr_t)it, __ATOMIC_RELEASE);
+    store_loc_set(e, (uint64_t)(uintptr_t)it);
 }
 
 void store_cache_detach(void *arg, struct cache_item *it)
@@ -147,7 +153,8 @@ static int store_cacheable(struct store *s, size_t len)
 /* A fill ticket never handed out before: odd, so never a pointer. */
 static uint64_t store_ticket_new(struct store *s)
 {
-    return ((uint64_t)atomic_fetch_add(&s->tickets, 1) << 1) | STORE_LOC_TICKET;
+    /* Below 2^56 (the flags' byte): a ticket is told apart only from those in flight. */
+    return ((uint64_t)atomic_fetch_add(&s->tickets, 1) << 1 & STORE_LOC_MASK) | STORE_LOC_TICKET;
 }
 
 /* Withdraw 'ticket' from the entry of 'k' (shard 'shard') if it is still there. */
@@ -254,11 +261,11 @@ static void store_state_from_entry(struct key_state *st, const struct idx_entry 
 
 /* HOW IT WORKS: every key is in the index, with its value length and expiry, so this
  * answers from RAM; RocksDB is read only for the value itself (when 'want' asks for it
- * and the cache does not hold it) or for an expiry too far in the future for the
- * entry's 48 bits. Writers change a key only under its stripe, index after RocksDB, so
- * a caller holding the stripe sees both agree; a reader without it may see the index
- * one write ahead of its RocksDB read, in which case the value read decides (and a key
- * deleted in between reads as absent).
+ * and the cache does not hold it) or for an expiry the entry's 40 bits do not reach
+ * (before 2020 or after 2054-11). Writers change a key only under its stripe, index
+ * after RocksDB, so a caller holding the stripe sees both agree; a reader without it may
+ * see the index one write ahead of its RocksDB read, in which case the value read
+ * decides (and a key deleted in between reads as absent).
  *
  * The cache never serves a stale value. An item published in 'loc' is the value of the
  * last committed write: store_ws_commit() replaces or empties 'loc' under the shard's

@@ -40,7 +40,7 @@ static struct idx_entry *load_entry(const char *k, size_t klen, const char *v, s
 
         if (fmt_frag_meta(v + FMT_HDR_LEN, vlen - FMT_HDR_LEN, id, &len) == 0) {
             store_entry_fill(e, len, h.expire_ms, store_entry_flags_of(STORE_TYPE_STRING, h.flags));
-            e->loc = *id << 2 | STORE_LOC_ID;
+            store_loc_set(e, *id << 2 | STORE_LOC_ID);
         } else if (fmt_hdr_expired(&h, omk_now_ms())) { /* payload dropped (rocks.c) */
             *id = 0;
             store_entry_fill(e, 0, h.expire_ms,
@@ -59,7 +59,7 @@ static struct idx_entry *load_entry(const char *k, size_t klen, const char *v, s
                count <= UINT32_MAX) {
         store_entry_fill(e, count, h.expire_ms, store_entry_flags_of((int)h.type, h.flags));
         if (*id)
-            e->loc = *id << 2 | STORE_LOC_ID;
+            store_loc_set(e, *id << 2 | STORE_LOC_ID);
         *exp = h.expire_ms;
     } else if (fmt_hdr_expired(&h, omk_now_ms())) { /* payload dropped (rocks.c) */
         store_entry_fill(e, 0, h.expire_ms,
@@ -129,7 +129,7 @@ static void store_ids_of(struct store *s, struct idx_entry **v, size_t n)
     coll_ids_reset(s);
     for (size_t i = 0; i < n; i++)
         if ((idx_entry_flags(v[i]) & STORE_EF_SPLIT) && !(idx_entry_flags(v[i]) & STORE_EF_BAD))
-            coll_ids_ref(s, v[i]->loc >> 2);
+            coll_ids_ref(s, store_entry_id(v[i]));
     coll_ids_loaded(s);
 }
 
@@ -176,6 +176,7 @@ int store_index_reload(struct store *s, uint64_t *keys, uint64_t *expires, char 
         return rc;
     }
     store_ids_of(s, v, n);
+    store_access_reloaded(s, v, n);
     /* The cached values go first: they are published in the entries being freed. */
     cache_clear(s->cache);
     idx_shards_clear(s->ix, NULL);
@@ -194,27 +195,31 @@ static int check_key(struct store *s, const char *k, size_t klen, const char *v,
     const struct idx_entry *e = idx_find(ix, k, klen);
     struct idx_entry *want;
     int64_t exp;
-    uint64_t id, split = (uint64_t)STORE_EF_SPLIT << IDX_EXPIRE_BITS;
-    uint64_t mine = STORE_EF_ACCESS_WORD, have; /* the access byte is RAM's alone */
+    uint64_t id, have = 0, wexp; /* expiry fields: the access field is RAM's alone */
+    unsigned hflags = 0, wflags, split = STORE_EF_SPLIT;
     int rc = 0, stripped;
 
     want = load_entry(k, klen, v, vlen, &exp, &id);
     /* Compaction drops the payload of an expired value (rocks.c): its length, and a split
      * value's id, are then known only to the index. */
     stripped = vlen == FMT_HDR_LEN && exp != 0 && exp <= omk_now_ms();
-    have = e ? idx_entry_word(e) & ~mine : 0;
+    wexp = idx_entry_word(want) & IDX_EXPIRE_MASK;
+    wflags = idx_entry_flags(want);
+    if (e) {
+        have = idx_entry_word(e) & IDX_EXPIRE_MASK;
+        hflags = idx_entry_flags(e);
+    }
     if (!e)
         rc = -1, snprintf(err, errlen, "a key of db %d (%zu bytes) is missing from the index",
                           store_db_logical(s, (unsigned char)k[0]), klen - 1);
-    else if ((e->val_len != want->val_len && !stripped) ||
-             (stripped ? (have & ~split) != (want->expire_flags & ~(split | mine))
-                       : have != (want->expire_flags & ~mine)) ||
-             (id && __atomic_load_n(&e->loc, __ATOMIC_ACQUIRE) != want->loc))
-        rc = -1, snprintf(err, errlen, "a key of db %d has length %u expiry/flags %llx in the "
-                          "index, %u %llx on disk", store_db_logical(s, (unsigned char)k[0]),
-                          e->val_len,
-                          (unsigned long long)have, want->val_len,
-                          (unsigned long long)(want->expire_flags & ~mine));
+    else if ((e->val_len != want->val_len && !stripped) || have != wexp ||
+             (stripped ? (hflags & ~split) != (wflags & ~split) : hflags != wflags) ||
+             (id && store_loc_get(e) != store_loc_get(want)))
+        rc = -1, snprintf(err, errlen, "a key of db %d has length %u expiry %llx flags %x in "
+                          "the index, %u %llx %x on disk",
+                          store_db_logical(s, (unsigned char)k[0]), e->val_len,
+                          (unsigned long long)have, hflags, want->val_len,
+                          (unsigned long long)wexp, wflags);
     idx_shards_unlock(s->ix, shard);
     idx_entry_free(want);
     return rc;
@@ -299,7 +304,7 @@ void store_index_clear_db(struct store *s, int db)
 
             if (idx_delete(ix, cb->keys[i].p, cb->keys[i].len, &e) == IDX_OK) {
                 if (idx_entry_flags(e) & STORE_EF_SPLIT) {
-                    id = e->loc >> 2;
+                    id = store_entry_id(e);
                     count = store_entry_type(e) == STORE_TYPE_STRING
                                 ? store_frag_count(e->val_len) : e->val_len;
                 }
@@ -347,7 +352,7 @@ static int coll_rec_collect(const struct idx_entry *e, void *arg)
     }
     c = &r->v[r->n++];
     memset(c, 0, sizeof(*c));
-    c->id = __atomic_load_n(&e->loc, __ATOMIC_ACQUIRE) >> 2;
+    c->id = store_entry_id(e);
     c->count = e->val_len;
     c->zset = store_entry_type(e) == STORE_TYPE_ZSET;
     c->list = store_entry_type(e) == STORE_TYPE_LIST;

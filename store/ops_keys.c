@@ -238,8 +238,10 @@ static int keys_transfer(struct store *s, int sdb, struct omk_slice skey, int dd
          * and the key that holds the id changes (O(1) whatever the size). */
         store_op_put_typed(&op, 1, src->st.type, src->st.fflags, src->val, src->vlen,
                            src->st.expire_ms);
-        if (!(mode & KEYS_KEEP_SRC))
+        if (!(mode & KEYS_KEEP_SRC)) {
             store_op_del(&op, 0);
+            store_access_follow(&op); /* the moved key keeps its access field */
+        }
     }
     return store_op_end(&op, rc);
 }

@@ -60,6 +60,7 @@ struct rocks {
     enum store_wal_recovery wal_recovery; /* store_config.wal_recovery; immutable */
     store_log_fn *log;               /* store_config.log; immutable */
     atomic_int fail_next[ROCKS_OP_COUNT_]; /* test hook: store code to fake, 0: none */
+    store_latency_fn *_Atomic latency; /* told of slow writes (rocks_set_latency) */
 };
 
 /* One change a recording batch keeps (rocks_batch_record), for a transaction. */
@@ -855,16 +856,28 @@ static int rocks_write_result(struct rocks *r, char *err, int injected)
     return STORE_OK;
 }
 
+void rocks_set_latency(struct rocks *r, store_latency_fn *fn)
+{
+    atomic_store(&r->latency, fn);
+}
+
 int rocks_write(struct rocks *r, struct rocks_batch *b)
 {
+    store_latency_fn *lat = atomic_load_explicit(&r->latency, memory_order_relaxed);
     char *err = NULL;
     int rc = rocks_write_allowed(r), injected;
+    int64_t t0;
 
     if (rc != STORE_OK)
         return rc;
     injected = rocks_injected(r, ROCKS_OP_WRITE, &err);
-    if (!injected)
+    if (!injected) {
+        t0 = lat ? omk_mono_us() : 0;
         rocksdb_write(r->db, r->wo, b->wb, &err);
+        if (lat && omk_mono_us() - t0 >= 1000) /* RocksDB delays or stops writers
+                                                 * when flushes or compactions lag */
+            lat(STORE_LAT_WRITE_STALL, omk_mono_us() - t0);
+    }
     return rocks_write_result(r, err, injected);
 }
 

@@ -132,6 +132,10 @@ int rocks_batch_recording(const struct rocks_batch *b);
  * writes are refused (a failed log write, until rocks_reopen), or an error. */
 int rocks_write(struct rocks *r, struct rocks_batch *b);
 
+/* Report each rocks_write() that takes 1 ms or more to 'fn' (STORE_LAT_WRITE_STALL);
+ * NULL: none, and no clock is read. Any thread. */
+void rocks_set_latency(struct rocks *r, store_latency_fn *fn);
+
 /* The sequence number of the newest write readers can see. A reopen may make it go
  * down: the writes that never reached the log are gone. */
 uint64_t rocks_latest_seq(struct rocks *r);

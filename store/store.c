@@ -70,8 +70,9 @@ void store_config_defaults(struct store_config *c)
     c->cache_max_value = STORE_CACHE_MAX_VALUE_DEFAULT;
     c->wal_recovery = STORE_WAL_TAIL;     /* drop a torn tail (warned), refuse other damage */
     c->repair = 0;
-    c->access_lfu = 0;                    /* access clocks, as under Redis' noeviction */
+    c->access_policy = STORE_ACCESS_CLOCK; /* as under Redis' noeviction */
     c->lfu_log_factor = 10;               /* Redis' default */
+    c->lfu_decay_time = 1;                /* Redis' default */
     c->coll.hash_max_listpack_entries = 512; /* Redis 7.0's defaults */
     c->coll.hash_max_listpack_value = 64;
     c->coll.set_max_intset_entries = 512;
@@ -217,8 +218,11 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
     s->touched = c->touched;
     s->evented = c->evented;
     atomic_init(&s->fsync, (int)c->fsync);
-    atomic_init(&s->access_lfu, c->access_lfu != 0);
+    atomic_init(&s->access_lfu, c->access_policy == STORE_ACCESS_LFU);
+    atomic_init(&s->access_keep, c->access_policy != STORE_ACCESS_CLOCK);
     atomic_init(&s->lfu_log_factor, c->lfu_log_factor);
+    atomic_init(&s->lfu_decay_time, c->lfu_decay_time);
+    atomic_init(&s->access_shift_ms, 0);
 
     t0 = omk_mono_us();
     s->ix = idx_shards_new(0, NULL);

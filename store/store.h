@@ -136,8 +136,9 @@ struct store_config {
     struct store_coll_limits coll; /* encodings of hashes and sets (defaults above) */
     store_log_fn *log;          /* NULL (the default): lines go to stderr */
     store_touch_fn *touched;    /* NULL (the default): nobody is told */
-    int access_lfu;             /* store_set_access_policy(): 1 LFU counters, 0 clocks */
+    int access_policy;          /* store_set_access_policy()'s (STORE_ACCESS_CLOCK) */
     unsigned lfu_log_factor;    /* its lfu-log-factor (default 10) */
+    unsigned lfu_decay_time;    /* its lfu-decay-time, minutes (default 1) */
     store_event_fn *evented;    /* NULL (the default): nobody is told */
 };
 
@@ -223,16 +224,31 @@ int store_flush(struct store *s, int db);
 int store_swapdb(struct store *s, int a, int b);
 
 /* ---- Access tracking: OBJECT IDLETIME and OBJECT FREQ (store/access.c) -----------
- * Each key carries one access byte in its index entry: under an LRU policy a clock (the
- * Unix time in seconds of its last access, modulo 256), under an LFU one Redis' 8-bit
- * logarithmic counter (without decay). Keys created, or loaded at start-up, get the
+ * Each key carries Redis' 24-bit access field in its index entry: under an LRU policy a
+ * clock (the Unix time in seconds of its last access, modulo 2^24: 194 days), under an
+ * LFU one the minute of its last decrement and Redis' 8-bit logarithmic counter, which
+ * decays by one per lfu-decay-time minutes. Keys created, or loaded at start-up, get the
  * clock now or LFU's initial count 5. A lookup made by a call that counts as an access
  * (every keyed call but EXISTS, TYPE, TTL and OBJECT's) updates it, writing the entry
- * only when the byte changes. */
+ * only when the field changes. */
 
-/* The policy ('lfu' 1: counters; 0: clocks) and lfu-log-factor. A change of policy
- * re-reads the bytes already there in the new sense, as Redis does. Any thread. */
-void store_set_access_policy(struct store *s, int lfu, unsigned lfu_log_factor);
+/* What the access fields serve (maxmemory-policy, as Redis reads it). */
+enum store_access_policy {
+    STORE_ACCESS_CLOCK = 0, /* clocks; no eviction policy uses them (noeviction, random,
+                             * volatile-ttl): a DEBUG RELOAD starts them afresh */
+    STORE_ACCESS_LRU = 1,   /* clocks, kept across DEBUG RELOAD (Redis' RDB has them) */
+    STORE_ACCESS_LFU = 2,   /* LFU counters, kept across DEBUG RELOAD */
+};
+
+/* The policy (enum store_access_policy), lfu-log-factor and lfu-decay-time (minutes, 0:
+ * no decay). A change between clocks and counters re-reads the fields already there in
+ * the new sense, as Redis does. Any thread. */
+void store_set_access_policy(struct store *s, int policy, unsigned lfu_log_factor,
+                             unsigned lfu_decay_time);
+
+/* Test hook (DEBUG SHIFT-ACCESS-CLOCK): move the clock access fields are kept and read by
+ * 'ms' forward (negative: back), so idle times and decay show without waiting. */
+void store_access_shift(struct store *s, int64_t ms);
 
 /* Whether this thread's calls count as accesses of the keys they find ('on' 1: the
  * default is 0; the daemon turns it on around commands, off for OBJECT and CLIENT
@@ -673,16 +689,16 @@ int store_pfselftest(size_t sparse_max, char *err, size_t errlen);
 int store_del(struct store *s, int db, struct omk_slice key);
 
 /* EXISTS: STORE_OK, STORE_NOTFOUND or an error. Not an access (as Redis' EXISTS,
- * TYPE, TTL and OBJECT, the calls below leave the key's access byte alone). */
+ * TYPE, TTL and OBJECT, the calls below leave the key's access field alone). */
 int store_exists(struct store *s, int db, struct omk_slice key);
 
 /* TOUCH: store_exists() that counts as an access of the key (store_access_set). */
 int store_touch(struct store *s, int db, struct omk_slice key);
 
-/* OBJECT IDLETIME / FREQ: STORE_OK with the key's access byte in '*byte' and, under an
- * LRU policy, the seconds since its last access in '*idle_s' (the clock wraps every 256
- * seconds: see store_internal.h); STORE_NOTFOUND; or an error. Not an access. */
-int store_access_info(struct store *s, int db, struct omk_slice key, unsigned *byte,
+/* OBJECT IDLETIME / FREQ: STORE_OK with the key's LFU counter after decay in '*freq'
+ * and the seconds since its last access in '*idle_s' (each meaningful only under its
+ * policy, as in Redis); STORE_NOTFOUND; or an error. Not an access. */
+int store_access_info(struct store *s, int db, struct omk_slice key, unsigned *freq,
                       int64_t *idle_s);
 
 /* TYPE: STORE_OK with the type name of 'key' (store_type_name) in '*name',
@@ -703,6 +719,16 @@ struct store_keyinfo {
 /* STORE_OK with '*out', STORE_NOTFOUND (missing or expired), or STORE_ERR_VALUE (its
  * header does not decode). */
 int store_keyinfo(struct store *s, int db, struct omk_slice key, struct store_keyinfo *out);
+
+/* What one key holds in RAM (MEMORY USAGE), read from the index with no RocksDB read. */
+struct store_keymem {
+    size_t entry_bytes;  /* its index entry: header and key, as allocated */
+    size_t cached_bytes; /* its value in the value cache (the cache's charge: header,
+                          * payload, allocator overhead), 0 when the value is not cached */
+};
+
+/* STORE_OK with '*out', or STORE_NOTFOUND (missing or expired). Not an access. */
+int store_key_memory(struct store *s, int db, struct omk_slice key, struct store_keymem *out);
 
 /* TTL / PTTL / EXPIRETIME: STORE_OK with the absolute expiry of 'key' in Unix ms in
  * '*expire_ms' (0: the key has none), STORE_NOTFOUND, or an error. */
@@ -762,6 +788,27 @@ void store_expire_start(struct store *s, int hz);
 /* Pause ('on' 0) or resume ('on' 1) active expiry (DEBUG SET-ACTIVE-EXPIRE). When a pause
  * returns, no deletion of the thread is in flight. No-op if no thread was started. */
 void store_expire_set_active(struct store *s, int on);
+
+/* ---- Latency events (LATENCY's monitor) ----------------------------------------------- */
+
+/* What the store times for the latency monitor. */
+enum store_latency_event {
+    STORE_LAT_EXPIRE_CYCLE = 0, /* one tick of active expiry (expire.c), as Redis times
+                                 * one activeExpireCycle: "expire-cycle" */
+    STORE_LAT_WRITE_STALL = 1,  /* one RocksDB write (memtable and log buffer) that took
+                                 * a millisecond or more: it waited, in a write stall
+                                 * (flushes and compactions behind) or behind other
+                                 * writers: omenkv's "rocksdb-write-stall" */
+};
+
+/* Told that 'event' (enum store_latency_event) took 'usec' microseconds. Called on the
+ * thread that measured it (an expiry tick every 1000/hz ms; a write of any thread, only
+ * past 1 ms): it must be quick and must not call the store. */
+typedef void store_latency_fn(int event, int64_t usec);
+
+/* Report latency events to 'fn' from now on; NULL stops them, and the store then reads
+ * no clock for them. Any thread. */
+void store_set_latency(struct store *s, store_latency_fn *fn);
 
 /* Stop and join the thread of 's' (waits for a tick in progress). No-op if none runs, so
  * it may be called twice; store_close() calls it. */

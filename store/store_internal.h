@@ -84,9 +84,15 @@ struct store {
                                      * SWAPDB (dbmap.c) under 'excl' as writer; read under
                                      * 'excl', or with __atomic loads (store_dbsize) */
     unsigned char db_logical[256];  /* its inverse: db byte -> logical db */
-    _Atomic int access_lfu;         /* 1: the access byte holds an LFU counter, 0: a clock
-                                     * (store_set_access_policy) */
+    _Atomic int access_lfu;         /* 1: the access field holds an LFU counter, 0: a
+                                     * clock (store_set_access_policy) */
+    _Atomic int access_keep;        /* 1: DEBUG RELOAD keeps the access fields (an LRU or
+                                     * LFU policy) */
     _Atomic unsigned lfu_log_factor; /* lfu-log-factor */
+    _Atomic unsigned lfu_decay_time; /* lfu-decay-time: minutes per decrement, 0 none */
+    store_latency_fn *_Atomic latency; /* store_set_latency(); NULL: none */
+    atomic_int_fast64_t access_shift_ms; /* test hook: added to the clock the access
+                                     * field is kept by (store_access_shift) */
     atomic_uint_fast64_t expired_keys; /* keys removed because their time passed */
     atomic_uint_fast64_t wal_syncs;    /* WAL syncs (everysec thread, appendfsync always) */
     _Atomic uint64_t flushed_seq;   /* every write up to this sequence number is in the
@@ -142,6 +148,7 @@ struct store {
 
 /* The 'loc' word of an index entry (index.h leaves it to the store) says where the
  * value is besides RocksDB, and is read and written with __atomic builtins:
+ * (bits 0-55; the top byte holds the entry's flags, THE INDEX ENTRY'S LAYOUT below):
  *   0             nowhere: on disk only.
  *   even, != 0    a struct cache_item * holding the current value (its 'owner' is the
  *                 entry, its 'tag' the shard). Changed to anything else only under the
@@ -223,41 +230,77 @@ struct key_state {
 };
 
 /* THE INDEX ENTRY'S LAYOUT (struct idx_entry in index.h leaves these words to the store),
- * defined here once for every type:
+ * defined here once for every type, 24 bytes before the key:
  *
  *   val_len        a string: its length (a fragmented one's too, not its record's); a
  *                  collection: its element count (so a collection holds at most
  *                  2^32 - 1 elements, a string 2^32 - 1 bytes)
- *   expire_flags   low 48 bits: absolute expiry in ms; high 16 bits, the flags:
+ *   expire_flags   bits 0-39: the expiry, ms after IDX_EXPIRE_EPOCH_MS (2020-01-01),
+ *                  0 for none; an expiry outside what 40 bits reach has STORE_EF_FAR
+ *                  set and a bound in the field: 1 (in 2020: past) for one before 2020,
+ *                  all ones for one after 2054-11; the exact value is read from the
+ *                  record's header (keyspace.c) when a call needs it.
+ *                  bits 40-63: the access field (access.c), Redis' 24-bit 'lru': under
+ *                  an LRU policy the Unix time in seconds of the key's last access modulo
+ *                  2^24 (194 days); under an LFU one the minutes (modulo 2^16) of the
+ *                  counter's last decrement, then the logarithmic access counter in the
+ *                  low 8 bits. Readers holding only the shard's read lock change it with
+ *                  a compare-and-swap of the whole word, and only when its value changes;
+ *                  writers keep it (store_entry_fill) or set it (store_access_init) under
+ *                  the write lock.
+ *   loc            bits 0-55: see the 'loc' word above; bits 56-63, the flags:
  *     bit 0        STORE_EF_BAD    the stored header does not decode
- *     bit 1        STORE_EF_FAR    the expiry does not fit 48 bits: RocksDB has it
+ *     bit 1        STORE_EF_FAR    the expiry does not fit the field: RocksDB has it
  *     bits 2-4     the type (enum store_type)
  *     bit 5        STORE_EF_SPLIT  a split collection or a fragmented string: 'loc'
  *                                  holds its id (tag 2 below)
  *     bit 6        STORE_EF_BIG    the collection left Redis' compact encoding; a
  *                                  string is "raw" whatever its bytes (FMT_F_RAW)
  *     bit 7        STORE_EF_NOINT  a string is never "int" (FMT_F_NOINT)
- *     bits 8-15    the access byte (access.c): under an LRU policy the Unix time in
- *                  seconds of the key's last access, modulo 256; under an LFU one the
- *                  key's logarithmic access counter (0..255), as Redis keeps either in
- *                  its 24-bit 'lru' field. Readers holding only the shard's read lock
- *                  change it with a compare-and-swap of the whole word, and only when
- *                  its value changes; writers keep it (store_entry_fill) or set it
- *                  (store_access_init) under the write lock.
- *   loc            see the 'loc' word below
+ *                  The flags change only under the shard's write lock; readers' CAS on
+ *                  'loc' (fill tickets) carry them over unchanged (keyspace.c).
+ *
+ * Why so: Redis' 24 access bits had to come from somewhere without growing the entry.
+ * An absolute expiry needed 48 bits; counted from 2020 it needs 40 for 34 years, and the
+ * flags moved to the top byte of 'loc', which no pointer, ticket or id reaches (user
+ * space ends below 2^56; tickets and ids are kept below it).
  *
  * So a collection costs no byte more than a string: its id lives where a string keeps
  * its cache handle (a split collection has no cached value), its count where a string
  * keeps its length. */
 #define STORE_EF_BAD 0x1    /* the stored header does not decode */
-#define STORE_EF_FAR 0x2    /* the expiry does not fit 48 bits: read it from RocksDB */
+#define STORE_EF_FAR 0x2    /* the expiry does not fit the field: read it from RocksDB */
 #define STORE_EF_TYPE_SHIFT 2
 #define STORE_EF_TYPE_MASK (0x7u << STORE_EF_TYPE_SHIFT)
 #define STORE_EF_SPLIT 0x20 /* a split collection; 'loc' holds its id */
 #define STORE_EF_BIG 0x40   /* left the compact encoding (OBJECT ENCODING "hashtable", "raw") */
 #define STORE_EF_NOINT 0x80 /* a string that is never "int" */
-#define STORE_EF_ACCESS_SHIFT 8 /* the access byte: flag bits 8-15 */
-#define STORE_EF_ACCESS_WORD ((uint64_t)0xff << (IDX_EXPIRE_BITS + STORE_EF_ACCESS_SHIFT))
+#define STORE_ACCESS_BITS 24 /* the access field: bits 40-63 of expire_flags */
+#define STORE_ACCESS_MAX ((1u << STORE_ACCESS_BITS) - 1)
+#define STORE_ACCESS_WORD ((uint64_t)STORE_ACCESS_MAX << IDX_EXPIRE_BITS)
+#define STORE_LOC_MASK ((UINT64_C(1) << IDX_FLAGS_SHIFT) - 1) /* 'loc' without the flags */
+
+/* The 'loc' word of 'e' without its flags (acquire: a published item is complete). */
+static inline uint64_t store_loc_get(const struct idx_entry *e)
+{
+    return __atomic_load_n(&e->loc, __ATOMIC_ACQUIRE) & STORE_LOC_MASK;
+}
+
+/* Set the 'loc' word of 'e' to 'loc', keeping its flags. Caller holds the shard's write
+ * lock (or owns 'e' alone). */
+static inline void store_loc_set(struct idx_entry *e, uint64_t loc)
+{
+    OMK_ASSERT((loc & ~STORE_LOC_MASK) == 0);
+    uint64_t flags = __atomic_load_n(&e->loc, __ATOMIC_RELAXED) & ~STORE_LOC_MASK;
+
+    __atomic_store_n(&e->loc, flags | (loc & STORE_LOC_MASK), __ATOMIC_RELEASE);
+}
+
+/* The id of split collection (or fragmented string) 'e' (STORE_EF_SPLIT set). */
+static inline uint64_t store_entry_id(const struct idx_entry *e)
+{
+    return store_loc_get(e) >> 2;
+}
 
 /* The fragments of a fragmented string of 'len' bytes (its element records at most). */
 static inline uint64_t store_frag_count(uint64_t len)
@@ -278,16 +321,37 @@ struct idx_entry;
  * access byte is kept. Caller holds the shard's write lock (or owns 'e' alone). */
 void store_entry_fill(struct idx_entry *e, size_t len, int64_t expire_ms, unsigned flags);
 
-/* ---- The access byte (access.c) ---- */
+/* ---- The access field (access.c) ---- */
 
-/* Give new entry 'e' the access byte of a key created at 'now_ms' (Unix ms): the clock
- * now, or LFU's initial count (5). Shard write lock held, or 'e' not yet published. */
+/* Give new entry 'e' the access field of a key created at 'now_ms' (Unix ms): the clock
+ * now, or LFU's initial count (5) stamped now. Shard write lock held, or 'e' not yet
+ * published. */
 void store_access_init(struct store *s, struct idx_entry *e, int64_t now_ms);
 
 /* Record an access to 'e' at 'now_ms' if this thread's lookups touch keys
- * (store_access_set): the clock moves to now, or the LFU counter may grow. The entry's
- * word is written only when the byte changes. Shard read (or write) lock held. */
+ * (store_access_set): the clock moves to now, or the LFU counter decays and may grow.
+ * The entry's word is written only when the field changes. Shard read (or write) lock
+ * held. */
 void store_access_touch(struct store *s, struct idx_entry *e, int64_t now_ms);
+
+/* Give entry 'to' the access field of entry 'from' (a key that becomes another: RENAME,
+ * MOVE, the index rebuilt by DEBUG RELOAD). Shard write lock of 'to' held, or 'to' not
+ * yet published; 'from' stable under its lock. */
+void store_access_carry(struct idx_entry *to, const struct idx_entry *from);
+
+struct store_op;
+
+/* RENAME and MOVE: write 'op' (its stripes held, key 0 looked up) moves key 0 to key 1,
+ * so once it commits key 1 gets the access field key 0 has now, as Redis' renamed object
+ * keeps its 'lru' (COPY makes a new object, with a fresh field). Sets the operation's
+ * before_unlock hook. */
+void store_access_follow(struct store_op *op);
+
+/* DEBUG RELOAD under an LRU or LFU policy: give each new entry of 'v' (n) the access
+ * field of the key's entry in the index being replaced, as Redis' reload keeps idle
+ * times or counts (a count is stamped now, as Redis' load does). Under 'excl' as
+ * writer. */
+void store_access_reloaded(struct store *s, struct idx_entry **v, size_t n);
 
 /* 1 if this thread's lookups touch the keys they find (store_access_set). */
 int store_access_touching(void);

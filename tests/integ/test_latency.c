@@ -234,6 +234,53 @@ static void test_histograms(redisContext *c)
     is_status(cmd(c, "CONFIG SET latency-tracking yes"), "OK", "tracking on");
 }
 
+/* Active expiry facing many expired keys at once spends a millisecond or more in one
+ * pass: an "expire-cycle" event (Redis' activeExpireCycle, omenkv's expiry tick). The
+ * keys pile up while active expiry is paused, so one pass meets them all. */
+static void test_expire_cycle(redisContext *c)
+{
+    enum { NKEYS = 50000 };
+    redisReply *r, *e;
+    long long left = -1;
+
+    is_status(cmd(c, "FLUSHALL"), "OK", "FLUSHALL");
+    freeReplyObject(cmd(c, "LATENCY RESET"));
+    is_status(cmd(c, "CONFIG SET latency-monitor-threshold 1"), "OK", "threshold 1 ms");
+    is_status(cmd(c, "DEBUG SET-ACTIVE-EXPIRE 0"), "OK", "active expiry paused");
+    for (int i = 0; i < NKEYS; i++)
+        redisAppendCommand(c, "SET ec:%d x PX 200", i);
+    for (int i = 0; i < NKEYS; i++) {
+        r = NULL;
+        if (redisGetReply(c, (void **)&r) != REDIS_OK)
+            break;
+        freeReplyObject(r);
+    }
+    is_integer(cmd(c, "DBSIZE"), NKEYS, "50000 keys set with PX 200");
+    ts_sleep_ms(400); /* every one of them past its time */
+    is_status(cmd(c, "DEBUG SET-ACTIVE-EXPIRE 1"), "OK", "active expiry resumed");
+    for (int i = 0; i < 600 && left != 0; i++) { /* a bound, not a measurement: 60 s */
+        r = cmd(c, "DBSIZE");
+        left = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+        freeReplyObject(r);
+        if (left != 0)
+            ts_sleep_ms(100);
+    }
+    ok(left == 0, "active expiry removed them (%lld left)", left);
+    r = cmd(c, "LATENCY LATEST");
+    e = event_of(r, "expire-cycle");
+    ok(e && e->element[2]->type == REDIS_REPLY_INTEGER && e->element[2]->integer >= 1 &&
+           e->element[3]->integer >= e->element[2]->integer,
+       "LATENCY LATEST has an expire-cycle event of 1 ms or more");
+    freeReplyObject(r);
+    r = cmd(c, "LATENCY HISTORY expire-cycle");
+    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements >= 1 &&
+           r->element[0]->type == REDIS_REPLY_ARRAY && r->element[0]->elements == 2,
+       "LATENCY HISTORY expire-cycle has its samples");
+    freeReplyObject(r);
+    is_status(cmd(c, "CONFIG SET latency-monitor-threshold 0"), "OK", "threshold off");
+    freeReplyObject(cmd(c, "LATENCY RESET"));
+}
+
 int main(void)
 {
     struct tserver s;
@@ -241,6 +288,7 @@ int main(void)
 
     test_monitor(c);
     test_histograms(c);
+    test_expire_cycle(c);
     redisFree(c);
     ts_cleanup(&s);
     return tap_done();

@@ -2,7 +2,9 @@
  * and the DEBUG commands that look at the whole dataset: DIGEST, DIGEST-VALUE and
  * RELOAD. The figures differ between omenkv and Redis (their layouts differ), so the
  * tests check shapes, errors and orderings that hold for both; every expectation holds
- * against redis-server 7.0 too (OMK_SERVER=/usr/bin/redis-server). */
+ * against redis-server 7.0 too (OMK_SERVER=/usr/bin/redis-server), but for the
+ * omenkv-only check that USAGE counts a value's bytes in the value cache while it is
+ * cached. */
 #include "config.h"
 
 #include <stdio.h>
@@ -228,12 +230,38 @@ static void test_reload(redisContext *c)
     is_nil(cmd(c, "EXEC"), "a reload touches watched keys, as a flush and load does");
 }
 
+/* omenkv: MEMORY USAGE counts the value cache's copy of a value while there is one. A
+ * SET writes the value through to the cache; a cache budget of 1 byte empties it (and
+ * keeps it empty: no value fits); a GET then brings the value back. */
+static void test_usage_cached(redisContext *c)
+{
+    static char big[10001]; /* below string-fragment-threshold: one value, cached whole */
+    long long cached, uncached, again;
+
+    memset(big, 'y', 10000);
+    is_status(cmd(c, "SET mem:cached %s", big), "OK", "a 10000-byte string");
+    cached = usage(c, "mem:cached");
+    is_status(cmd(c, "CONFIG SET maxmemory 1"), "OK", "a cache budget of 1 byte: empty");
+    uncached = usage(c, "mem:cached");
+    ok(uncached >= 10000 && cached >= uncached + 10000,
+       "USAGE counts the cached copy (%lld cached, %lld on disk only)", cached, uncached);
+    is_status(cmd(c, "CONFIG SET maxmemory 0"), "OK", "the default budget back");
+    is_integer(cmd(c, "STRLEN mem:cached"), 10000, "STRLEN answers from the index");
+    ok(usage(c, "mem:cached") == uncached, "a call that reads no value caches nothing");
+    freeReplyObject(cmd(c, "GET mem:cached"));
+    again = usage(c, "mem:cached");
+    ok(again >= uncached + 10000, "a GET caches it again (%lld)", again);
+    is_integer(cmd(c, "DEL mem:cached"), 1, "DEL mem:cached");
+}
+
 int main(void)
 {
     struct tserver s;
     redisContext *c = ts_begin(&s, NULL, 1);
 
     test_memory(c);
+    if (!s.external)
+        test_usage_cached(c);
     test_digest(c);
     test_reload(c);
     redisFree(c);

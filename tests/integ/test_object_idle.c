@@ -5,9 +5,12 @@
  * every access counts, and lfu-decay-time 0), and each one's error under the other
  * policy. Idle times are compared with each other, never with the wall clock: a key
  * accessed at least 2 s after another, both untouched since, reads at least 2 s less
- * idle, however slow the machine. Runs against redis-server as well
- * (OMK_TEST_SERVER=host:port). omenkv only: CLIENT NO-TOUCH (Redis 7.2), and the access
- * data after a restart (reset: it lives in RAM). */
+ * idle, however slow the machine. RENAME and MOVE carry a key's counter, COPY starts
+ * afresh; DEBUG RELOAD keeps idle times under an LRU policy and restarts them under
+ * noeviction. Runs against redis-server as well (OMK_TEST_SERVER=host:port). omenkv only:
+ * CLIENT NO-TOUCH (Redis 7.2); the access data after a restart (reset: it lives in RAM);
+ * DEBUG SHIFT-ACCESS-CLOCK (ours), which moves the access clock forward so that idle
+ * times past the old 256 s wrap, and LFU decay by the minute, show without waiting. */
 #include "config.h"
 
 #include <stdio.h>
@@ -160,7 +163,116 @@ static void test_freq(redisContext *c)
     is_status(cmd(c, "FLUSHALL"), "OK", "FLUSHALL");
 }
 
-/* omenkv: the access byte lives in RAM; a restart gives every key a fresh start. */
+/* omenkv: DEBUG SHIFT-ACCESS-CLOCK runs the clock ahead: idle times of minutes and days
+ * read exact (24 bits of seconds, as Redis' clock), and LFU counters decay by one per
+ * lfu-decay-time minutes. */
+static void test_shifted_clock(redisContext *c)
+{
+    long long v, w;
+
+    is_status(cmd(c, "SET idle:a x"), "OK", "SET idle:a");
+    is_status(cmd(c, "DEBUG SHIFT-ACCESS-CLOCK 300"), "OK", "shift the access clock 300 s");
+    v = idle_of(c, "idle:a");
+    ok(v >= 300 && v < 300 + GAP_MS / 1000, "idle past the old 256 s lap reads 300 (%lld)", v);
+    is_status(cmd(c, "DEBUG SHIFT-ACCESS-CLOCK 8640000"), "OK", "shift 100 days more");
+    v = idle_of(c, "idle:a");
+    ok(v >= 8640300 && v < 8640300 + GAP_MS / 1000, "idle 100 days reads exact (%lld)", v);
+    is_str(cmd(c, "GET idle:a"), "x", 1, "GET idle:a");
+    v = idle_of(c, "idle:a");
+    ok(v >= 0 && v < GAP_MS / 1000, "an access starts it again (%lld)", v);
+    is_error(cmd(c, "DEBUG SHIFT-ACCESS-CLOCK x"), "ERR value is not an integer or out of range",
+             "DEBUG SHIFT-ACCESS-CLOCK x");
+
+    /* RENAME keeps the key's clock: seen with CLIENT NO-TOUCH, since RENAME's own lookup
+     * is an access otherwise. */
+    is_status(cmd(c, "SET idle:b x"), "OK", "SET idle:b");
+    is_status(cmd(c, "DEBUG SHIFT-ACCESS-CLOCK 1000"), "OK", "shift 1000 s");
+    is_status(cmd(c, "CLIENT NO-TOUCH on"), "OK", "CLIENT NO-TOUCH on");
+    is_status(cmd(c, "RENAME idle:b idle:c"), "OK", "RENAME idle:b idle:c");
+    is_integer(cmd(c, "MOVE idle:c 1"), 1, "MOVE idle:c 1");
+    is_status(cmd(c, "CLIENT NO-TOUCH off"), "OK", "CLIENT NO-TOUCH off");
+    is_status(cmd(c, "SELECT 1"), "OK", "SELECT 1");
+    v = idle_of(c, "idle:c");
+    ok(v >= 1000 && v < 1000 + GAP_MS / 1000, "RENAME and MOVE keep the idle time (%lld)", v);
+    is_status(cmd(c, "SELECT 0"), "OK", "SELECT 0");
+
+    /* LFU: one step of decay per lfu-decay-time minutes since the counter's last change. */
+    is_status(cmd(c, "CONFIG SET maxmemory-policy allkeys-lfu"), "OK", "allkeys-lfu");
+    is_status(cmd(c, "CONFIG SET lfu-log-factor 0"), "OK", "lfu-log-factor 0");
+    is_status(cmd(c, "CONFIG SET lfu-decay-time 1"), "OK", "lfu-decay-time 1");
+    is_status(cmd(c, "SET idle:f v"), "OK", "SET idle:f");
+    for (int i = 0; i < 20; i++)
+        freeReplyObject(cmd(c, "GET idle:f"));
+    v = freq_of(c, "idle:f"); /* 25, or 24 if a minute began meanwhile */
+    ok(v >= 24 && v <= 25, "twenty GETs count (%lld)", v);
+    is_status(cmd(c, "DEBUG SHIFT-ACCESS-CLOCK 240"), "OK", "shift 4 minutes");
+    w = freq_of(c, "idle:f");
+    ok(w >= v - 5 && w <= v - 4, "four minutes later, 4 less (%lld from %lld)", w, v);
+    is_status(cmd(c, "CONFIG SET lfu-decay-time 2"), "OK", "lfu-decay-time 2");
+    w = freq_of(c, "idle:f");
+    ok(w >= v - 3 && w <= v - 2, "with lfu-decay-time 2, 2 less (%lld)", w);
+    is_status(cmd(c, "CONFIG SET lfu-decay-time 0"), "OK", "lfu-decay-time 0");
+    is_integer(cmd(c, "OBJECT FREQ idle:f"), v, "with lfu-decay-time 0, no decay");
+    is_status(cmd(c, "CONFIG SET lfu-decay-time 1"), "OK", "lfu-decay-time 1");
+    is_status(cmd(c, "DEBUG SHIFT-ACCESS-CLOCK 36000"), "OK", "shift 10 hours");
+    is_integer(cmd(c, "OBJECT FREQ idle:f"), 0, "ten hours later the counter is 0");
+    freeReplyObject(cmd(c, "GET idle:f"));
+    is_integer(cmd(c, "OBJECT FREQ idle:f"), 1, "an access then counts from 0");
+    is_status(cmd(c, "CONFIG SET maxmemory-policy noeviction"), "OK", "noeviction back");
+    is_status(cmd(c, "CONFIG SET lfu-log-factor 10"), "OK", "lfu-log-factor back");
+    is_status(cmd(c, "FLUSHALL"), "OK", "FLUSHALL");
+}
+
+/* RENAME and MOVE keep the key's LFU counter (Redis keeps the object, after counting
+ * the lookup); COPY makes a new key at 5. */
+static void test_carry(redisContext *c)
+{
+    is_status(cmd(c, "CONFIG SET maxmemory-policy allkeys-lfu"), "OK", "allkeys-lfu");
+    is_status(cmd(c, "CONFIG SET lfu-log-factor 0"), "OK", "lfu-log-factor 0");
+    is_status(cmd(c, "CONFIG SET lfu-decay-time 0"), "OK", "lfu-decay-time 0");
+    is_status(cmd(c, "SET cr:a va"), "OK", "SET cr:a");
+    for (int i = 0; i < 10; i++)
+        freeReplyObject(cmd(c, "GET cr:a"));
+    is_status(cmd(c, "RENAME cr:a cr:b"), "OK", "RENAME cr:a cr:b");
+    is_integer(cmd(c, "OBJECT FREQ cr:b"), 16, "RENAME carries the counter (15, +1 its lookup)");
+    is_status(cmd(c, "SET cr:c vc"), "OK", "SET cr:c");
+    is_status(cmd(c, "RENAME cr:b cr:c"), "OK", "RENAME cr:b over cr:c");
+    is_integer(cmd(c, "OBJECT FREQ cr:c"), 17, "over an existing key too");
+    is_integer(cmd(c, "MOVE cr:c 1"), 1, "MOVE cr:c 1");
+    is_status(cmd(c, "SELECT 1"), "OK", "SELECT 1");
+    is_integer(cmd(c, "OBJECT FREQ cr:c"), 18, "MOVE carries it");
+    is_integer(cmd(c, "COPY cr:c cr:d"), 1, "COPY cr:c cr:d");
+    is_integer(cmd(c, "OBJECT FREQ cr:d"), 5, "COPY starts at 5");
+    is_integer(cmd(c, "OBJECT FREQ cr:c"), 19, "COPY's source lookup counts");
+    is_status(cmd(c, "SELECT 0"), "OK", "SELECT 0");
+    is_status(cmd(c, "CONFIG SET lfu-decay-time 1"), "OK", "lfu-decay-time back");
+    is_status(cmd(c, "CONFIG SET lfu-log-factor 10"), "OK", "lfu-log-factor back");
+    is_status(cmd(c, "CONFIG SET maxmemory-policy noeviction"), "OK", "noeviction back");
+    is_status(cmd(c, "FLUSHALL"), "OK", "FLUSHALL");
+}
+
+/* DEBUG RELOAD: under an LRU policy idle times survive it (Redis' RDB holds them);
+ * under noeviction every key starts again from the reload (Redis' RDB holds none). */
+static void test_reload(redisContext *c)
+{
+    long long before, after;
+
+    is_status(cmd(c, "SET rl:a x"), "OK", "SET rl:a");
+    ts_sleep_ms(GAP_MS);
+    is_status(cmd(c, "CONFIG SET maxmemory-policy allkeys-lru"), "OK", "allkeys-lru");
+    is_status(cmd(c, "DEBUG RELOAD"), "OK", "DEBUG RELOAD under allkeys-lru");
+    after = idle_of(c, "rl:a");
+    ok(after >= 2, "the idle time survives it (%lld)", after);
+    is_status(cmd(c, "CONFIG SET maxmemory-policy noeviction"), "OK", "noeviction");
+    before = idle_of(c, "rl:a");
+    is_status(cmd(c, "DEBUG RELOAD"), "OK", "DEBUG RELOAD under noeviction");
+    after = idle_of(c, "rl:a");
+    ok(after >= 0 && after < before, "it starts again from the reload (%lld, before %lld)",
+       after, before);
+    is_status(cmd(c, "FLUSHALL"), "OK", "FLUSHALL");
+}
+
+/* omenkv: the access field lives in RAM; a restart gives every key a fresh start. */
 static void test_restart(struct tserver *s, redisContext **cp)
 {
     static const char *args[] = {"--maxmemory-policy", "allkeys-lfu", "--lfu-log-factor", "0",
@@ -189,8 +301,12 @@ int main(void)
 
     test_idletime(&s, c);
     test_freq(c);
-    if (!s.external)
+    test_carry(c);
+    test_reload(c);
+    if (!s.external) {
+        test_shifted_clock(c);
         test_restart(&s, &c);
+    }
     redisFree(c);
     ts_cleanup(&s);
     return tap_done();

@@ -93,6 +93,22 @@ static void test_expire_rules(struct store *s)
     is_int(expiry_of(s, 0, FX_SL("far")), INT64_MAX, "... reads back exactly");
     is_int(store_expire(s, 0, FX_SL("far"), INT64_MAX - 1, STORE_EXPIRE_GT), STORE_NOTSET,
            "... and compares exactly");
+    /* The entry counts ms from 2020 in 40 bits: the edges of that range read back exact,
+     * and so do expiries past it (read from the record). */
+    {
+        static const int64_t edges[] = {
+            INT64_C(1577836800000) + ((INT64_C(1) << 40) - 2), /* the last the field holds */
+            INT64_C(1577836800000) + ((INT64_C(1) << 40) - 1), /* the first it does not */
+            INT64_C(1577836800000) + (INT64_C(1) << 40),
+            INT64_C(4102444800000), /* 2100 */
+        };
+
+        for (size_t i = 0; i < sizeof(edges) / sizeof(edges[0]); i++) {
+            is_int(store_expire(s, 0, FX_SL("far"), edges[i], 0), STORE_OK, "expire at edge %zu",
+                   i);
+            is_int(expiry_of(s, 0, FX_SL("far")), edges[i], "... reads back exactly");
+        }
+    }
     fx_check_store(s, "past and far expiries");
 }
 
@@ -410,7 +426,7 @@ static void test_access(void)
     int64_t idle = -1;
     struct store_val *v;
 
-    store_set_access_policy(s, 1, 0);
+    store_set_access_policy(s, STORE_ACCESS_LFU, 0, 0);
     fx_set_str(s, 2, "f", "v", 0);
     is_int(store_access_info(s, 2, FX_SL("f"), &byte, &idle), STORE_OK, "access info");
     is_int(byte, 5, "a new key counts 5");
@@ -430,10 +446,51 @@ static void test_access(void)
     store_access_info(s, 2, FX_SL("f"), &byte, &idle);
     is_int(byte, 9, "a thread whose calls are not accesses counts nothing");
     fx_check_store(s, "access counts");
-    store_set_access_policy(s, 0, 10);
+    store_set_access_policy(s, STORE_ACCESS_CLOCK, 10, 1);
     fx_set_str(s, 2, "g", "v", 0);
     is_int(store_access_info(s, 2, FX_SL("g"), &byte, &idle), STORE_OK, "access info of g");
-    ok(idle >= 0 && idle <= 255, "a clock under LRU (idle %lld)", (long long)idle);
+    ok(idle >= 0 && idle <= 2, "a clock under LRU (idle %lld)", (long long)idle);
+    /* The clock is 24 bits of seconds: a key idle 300 s, or 100 days, reads so. */
+    store_access_shift(s, 300 * 1000);
+    store_access_info(s, 2, FX_SL("g"), &byte, &idle);
+    ok(idle >= 300 && idle <= 302, "idle past 256 s reads exact (%lld)", (long long)idle);
+    store_access_shift(s, (int64_t)100 * 86400 * 1000);
+    store_access_info(s, 2, FX_SL("g"), &byte, &idle);
+    ok(idle >= 8640300 && idle <= 8640302, "idle 100 days reads exact (%lld)", (long long)idle);
+    store_access_set(1);
+    is_int(store_touch(s, 2, FX_SL("g")), STORE_OK, "touch g");
+    store_access_set(0);
+    store_access_info(s, 2, FX_SL("g"), &byte, &idle);
+    ok(idle >= 0 && idle <= 2, "an access resets it (%lld)", (long long)idle);
+    fx_check_store(s, "access clocks");
+    /* LFU decay: one step per lfu-decay-time minutes since the last decrement. */
+    store_set_access_policy(s, STORE_ACCESS_LFU, 0, 1);
+    fx_set_str(s, 2, "h", "v", 0);
+    store_access_set(1);
+    for (int i = 0; i < 10; i++)
+        is_int(store_touch(s, 2, FX_SL("h")), STORE_OK, "touch h");
+    store_access_set(0);
+    store_access_info(s, 2, FX_SL("h"), &byte, &idle);
+    ok(byte >= 14 && byte <= 15, "ten touches count (%u)", byte);
+    store_access_shift(s, 4 * 60000);
+    store_access_info(s, 2, FX_SL("h"), &byte, &idle);
+    ok(byte >= 10 && byte <= 11, "four minutes later, four less (%u)", byte);
+    store_set_access_policy(s, STORE_ACCESS_LFU, 0, 2);
+    store_access_info(s, 2, FX_SL("h"), &byte, &idle);
+    ok(byte >= 12 && byte <= 13, "with lfu-decay-time 2, two less (%u)", byte);
+    store_set_access_policy(s, STORE_ACCESS_LFU, 0, 0);
+    store_access_info(s, 2, FX_SL("h"), &byte, &idle);
+    ok(byte >= 14 && byte <= 15, "with lfu-decay-time 0, none (%u)", byte);
+    store_set_access_policy(s, STORE_ACCESS_LFU, 0, 1);
+    store_access_shift(s, (int64_t)600 * 60000);
+    store_access_info(s, 2, FX_SL("h"), &byte, &idle);
+    is_int(byte, 0, "ten hours later, 0");
+    store_access_set(1);
+    is_int(store_touch(s, 2, FX_SL("h")), STORE_OK, "touch h");
+    store_access_set(0);
+    store_access_info(s, 2, FX_SL("h"), &byte, &idle);
+    is_int(byte, 1, "an access then counts from 0");
+    store_set_access_policy(s, STORE_ACCESS_CLOCK, 10, 1);
     store_close(s);
     fx_tmpdir_rm(dir);
 }
