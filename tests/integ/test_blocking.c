@@ -846,24 +846,56 @@ static void test_other_kind(redisContext *c)
         redisFree(b[i]);
 }
 
-#define CASCADE_N 50000 /* elements a slow served BLMPOP takes */
+#define CASCADE_N 50000    /* elements a slow served BLMPOP takes */
+#define CASCADE_KEYS 20000 /* empty keys between cs and cd in the last waiter's BLPOP */
+
+/* Send the command of 'argc' arguments 'argv' on 'c' without reading its reply. */
+static void send_argv(redisContext *c, int argc, const char **argv)
+{
+    size_t *lens = omk_malloc((size_t)argc * sizeof(*lens));
+    int done = 0;
+
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    redisAppendCommandArgv(c, argc, argv, lens);
+    while (!done && redisBufferWrite(c, &done) == REDIS_OK)
+        ;
+    omk_free(lens);
+}
 
 /* The serving a command starts is atomic, as in Redis: its pops, and the keys they make
- * ready, are served as a whole while another worker's command makes a key of the chain
- * ready. Here a served BLMOVE fills 'cd', a served BLMPOP then takes a while, and another
- * connection meanwhile replaces cd's element (DEL, RPUSH): the client parked on cs and cd
- * after them must be served from cs, which still has 'a' (in Redis the second connection
- * runs only after the whole chain). */
+ * ready, are served as a whole, and nothing is served meanwhile from a key of the chain.
+ * Here the last waiter parks on cs, 20,000 empty keys, then cd: its parking makes each of
+ * them ready (a push just before it must not be missed), and its worker serves them one
+ * by one. A served BLMOVE from cs fills cd, then a served BLMPOP takes a while: the last
+ * waiter must be served from cs, which still has 'a' when its turn comes, not from cd by
+ * its own worker reaching cd meanwhile (so it counts in blocked_clients only once its
+ * parking's keys are served). Then another connection replaces cd's element (DEL, RPUSH),
+ * which Redis runs only after the whole chain. */
 static void test_cascade(redisContext *c)
 {
     redisContext *b[3], *o1 = ts_connect(&srv), *o2 = ts_connect(&srv);
     const char **argv = omk_malloc((CASCADE_N + 4) * sizeof(*argv));
-    size_t *lens = omk_malloc((CASCADE_N + 4) * sizeof(*lens));
     char *buf = omk_malloc((size_t)(CASCADE_N + 1) * 16), *p = buf;
     redisReply *r;
-    int done = 0, exists = 0;
+    int exists = 0;
 
     tc_section(c, "the serving one command starts is not interleaved with another's");
+    b[0] = park(c, "BLMOVE cs cd RIGHT LEFT 0", 1);
+    b[1] = park(c, "BLMPOP 0 1 cs RIGHT COUNT 50000", 2);
+    argv[0] = "BLPOP";
+    argv[1] = "cs";
+    for (int i = 1; i <= CASCADE_KEYS; i++) {
+        argv[i + 1] = p;
+        p += sprintf(p, "cx%d", i) + 1;
+    }
+    argv[CASCADE_KEYS + 2] = "cd";
+    argv[CASCADE_KEYS + 3] = "0";
+    b[2] = ts_connect(&srv);
+    send_argv(b[2], CASCADE_KEYS + 4, argv);
+    ok(wait_blocked(c, 3), "BLPOP cs cx1 .. cx20000 cd 0 parks (blocked_clients 3)");
+
+    p = buf;
     argv[0] = "RPUSH";
     argv[1] = "cs";
     argv[2] = "a";
@@ -871,14 +903,7 @@ static void test_cascade(redisContext *c)
         argv[i + 2] = p;
         p += sprintf(p, "e%d", i) + 1;
     }
-    for (int i = 0; i < CASCADE_N + 4; i++)
-        lens[i] = strlen(argv[i]);
-    b[0] = park(c, "BLMOVE cs cd RIGHT LEFT 0", 1);
-    b[1] = park(c, "BLMPOP 0 1 cs RIGHT COUNT 50000", 2);
-    b[2] = park(c, "BLPOP cs cd 0", 3);
-    redisAppendCommandArgv(o1, CASCADE_N + 4, argv, lens);
-    while (!done && redisBufferWrite(o1, &done) == REDIS_OK)
-        ;
+    send_argv(o1, CASCADE_N + 4, argv);
     /* Once the BLMOVE has filled cd, the served BLMPOP runs (omenkv) or has run (Redis). */
     for (int i = 0; i < 10000 && !exists; i++) {
         r = cmd(o2, "EXISTS cd");
@@ -898,7 +923,7 @@ static void test_cascade(redisContext *c)
            !strcmp(r->element[1]->element[0]->str, "e50000"),
        "BLMPOP took e50000 .. e1");
     freeReplyObject(r);
-    is_array_of(next_reply(b[2]), "cs a", "BLPOP cs cd is served from cs in the same chain");
+    is_array_of(next_reply(b[2]), "cs a", "BLPOP cs .. cd is served from cs in the same chain");
     is_array_of(cmdline(c, "LRANGE cd 0 -1"), "z", "cd holds z");
     is_integer(cmd(c, "EXISTS cs"), 0, "cs is empty");
     is_integer(cmd(c, "DEL cd"), 1, "DEL cd");
@@ -908,7 +933,6 @@ static void test_cascade(redisContext *c)
     redisFree(o1);
     redisFree(o2);
     omk_free(buf);
-    omk_free(lens);
     omk_free(argv);
 }
 
