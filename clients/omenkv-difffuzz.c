@@ -71,6 +71,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -1745,6 +1746,55 @@ static int df_is_status(const struct df_rep *r, const char *name)
     return r && r->type == '+' && r->str && r->len == strlen(name) && !memcmp(r->str, name, r->len);
 }
 
+/* Whether Redis (server B) fails a SORT by numbers of sorted set 'key' for a reason of
+ * its own: a sorted set in listpack encoding is turned into a skiplist first, which
+ * reads each score with strtod(), and a subnormal score (4.9e-324) leaves errno at
+ * ERANGE, which the SORT then takes for a number it could not read. 1 if so, 0 if not,
+ * -1 on a connection error. */
+static int df_sort_errno_quirk(const char *key, size_t klen)
+{
+    struct df_cmd t = {0};
+    struct df_rep *r;
+    int listpack, sub = 0;
+
+    df_arg(&t, "OBJECT");
+    df_arg(&t, "ENCODING");
+    df_argb(&t, key, klen);
+    r = df_aux1(&cb, &t);
+    df_cmd_clear(&t);
+    if (!r)
+        return -1;
+    listpack = r->str && r->len == 8 && !memcmp(r->str, "listpack", 8);
+    df_rep_free(r);
+    if (!listpack)
+        return 0;
+    df_arg(&t, "ZRANGE");
+    df_argb(&t, key, klen);
+    df_arg(&t, "0");
+    df_arg(&t, "-1");
+    df_arg(&t, "WITHSCORES");
+    r = df_aux1(&cb, &t);
+    df_cmd_clear(&t);
+    if (!r)
+        return -1;
+    for (size_t i = 0; i < r->n && !sub; i++) {
+        const struct df_rep *e = r->el[i];
+        char buf[64];
+
+        if (e->n == 2) /* RESP3: [member, score] */
+            e = e->el[1];
+        else if (i % 2 == 0) /* RESP2: member, score, ... */
+            continue;
+        if (e->str && e->len < sizeof(buf)) {
+            memcpy(buf, e->str, e->len);
+            buf[e->len] = '\0';
+            sub = fpclassify(strtod(buf, NULL)) == FP_SUBNORMAL;
+        }
+    }
+    df_rep_free(r);
+    return sub;
+}
+
 /* How SORT 'c' (DF_SORTCMP) is compared (see "SORT and SORT_RO" above): its source's TYPE
  * is read on both servers first. 0: exactly; 3: as a multiset; 2: left out (not sent);
  * 1 or -1 as df_run() (the types differ, or a connection is gone). */
@@ -1796,6 +1846,11 @@ static int df_sort_mode(const struct df_cmd *c)
         return f & DF_SF_ALPHA && f & DF_SF_BY && f & DF_SF_LIMIT ? 2 : 0;
     if (!set && !zset)
         return 0;
+    if (zset && !(f & (DF_SF_ALPHA | DF_SF_NOSORT))) {
+        rc = df_sort_errno_quirk(c->argv[1], c->lens[1]);
+        if (rc)
+            return rc < 0 ? -1 : 2;
+    }
     if (f & DF_SF_NOSORT) { /* a sorted set keeps its order; a set stored is sorted */
         if (zset || f & DF_SF_STORE)
             return 0;
