@@ -3,9 +3,9 @@
  * of its keys ready, its timeout passes, CLIENT UNBLOCK or a disconnect ends it. A
  * parked client holds no worker thread and no lock, and runs none of its further
  * requests. The worker whose command made keys ready serves their waiters right after
- * that command, before its reply leaves, by running each waiter's handler again on a
- * stand-in client; the waiter's own worker writes the reply (blocking.c explains the
- * order). The handlers (cmd_list.c, cmd_sorted_set.c) call blocking_begin_or_reply() and
+ * that command, before its reply leaves (one worker at a time serves), by running each
+ * waiter's handler again on a stand-in client; the waiter's own worker writes the reply
+ * (blocking.c explains the order). The handlers (cmd_list.c, cmd_sorted_set.c) call blocking_begin_or_reply() and
  * blocking_end(); the rest is for the daemon's own machinery. */
 #ifndef OMK_DAEMON_BLOCKING_H
 #define OMK_DAEMON_BLOCKING_H
