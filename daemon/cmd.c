@@ -252,6 +252,8 @@ static void cmd_execute_one(struct client *c)
     }
     atomic_store_explicit(&c->last_cmd_idx, (int)(d - cmd_table), memory_order_relaxed);
     st = &c->worker->stats.cmd[d - cmd_table];
+    if (!(d->flags & CMD_SCRIPTING))
+        multi_release_kept(); /* the lanes a worker keeps from a script serve scripts only */
     if (!cmd_arity_ok(d->arity, c->argc)) {
         reply_err_arity(c);
         worker_stat_add(&st->rejected, 1);

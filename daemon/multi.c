@@ -15,6 +15,21 @@
  * itself is neither READONLY nor WRITE (cmd_init asserts it), so it holds no lane when it
  * takes them all, and two EXECs take them in the same order.
  *
+ * HOW A WORKER'S SCRIPTS SHARE ONE HOLD OF THE LANES: a script runs under every lane, as
+ * EXEC does (multi_script_lock). Taking sixteen lanes from the other worker, which then
+ * waits for them, costs two thread wake-ups per script; with every client running
+ * scripts, that handoff was most of a script's time. So a worker keeps the lanes after
+ * a script until its event-loop pass ends ('multi_tl_kept'), and the next scripts of the
+ * same pass, of any of its clients, run under that one hold: a pass's scripts were
+ * going to run one after the other on this thread anyway, and no command of another
+ * client could run between them while the lanes are held, so each script is still
+ * atomic and nothing else changes but the order in which the two workers take turns
+ * (a pass each, instead of a script each). The hold is given back before anything on
+ * this thread that is not a script: any other command (cmd.c: it might wait on another
+ * worker, which would wait on the lanes), any other lane taken here, the worker's
+ * message pipe, and the end of the pass (pass.c), before its log write and its replies.
+ * A worker whose pass is not open (no end is coming) keeps nothing.
+ *
  * HOW WATCH WORKS: the watched keys live in one hash table of records (db, key,
  * client), guarded by 'watch_mu'. The store calls multi_touched() after it commits a
  * change to a key (from whichever worker made it); when anything is watched, that looks
@@ -123,14 +138,33 @@ void multi_init(void)
         omk_rwlock_init_wrpref(&exec_lanes[l].lock);
 }
 
+/* Whether this thread holds every lane for EXEC, an exclusive command or a script now. */
+static _Thread_local int multi_tl_exclusive;
+/* Whether this thread holds every lane kept from its last script, for the next script
+ * of the same pass (see HOW A WORKER'S SCRIPTS SHARE ONE HOLD OF THE LANES). Never both
+ * this and 'multi_tl_exclusive'. */
+static _Thread_local int multi_tl_kept;
+
+static void multi_exec_unlock_all(void);
+
 /* The lane of worker 'w'. */
 static pthread_rwlock_t *multi_lane(const struct worker *w)
 {
     return &exec_lanes[(unsigned)w->id & (MULTI_LANES - 1)].lock;
 }
 
+void multi_release_kept(void)
+{
+    if (!multi_tl_kept)
+        return;
+    multi_tl_kept = 0;
+    multi_tl_exclusive = 1; /* what multi_exec_unlock_all() releases */
+    multi_exec_unlock_all();
+}
+
 void multi_lane_lock(const struct worker *w)
 {
+    multi_release_kept(); /* a reader of a lane this thread holds as writer would hang */
     omk_rwlock_rdlock(multi_lane(w));
 }
 
@@ -163,6 +197,7 @@ int multi_cmd_lock_or_give_up(const struct client *c, int (*give_up)(void))
 {
     pthread_rwlock_t *l = multi_lane(c->worker);
 
+    multi_release_kept();
     if (pthread_rwlock_tryrdlock(l) == 0)
         return 1;
     for (;;) {
@@ -182,15 +217,18 @@ void multi_cmd_unlock(const struct client *c)
     multi_lane_unlock(c->worker);
 }
 
-/* Whether this thread holds every lane (inside EXEC, or running a script). */
-static _Thread_local int multi_tl_exclusive;
-
-/* Take every lane as writer, in ascending order: no keyed command runs until
- * multi_exec_unlock_all(). Waits in slices of MULTI_WAIT_SLICE_MS; after each, when
+/* Take every lane as writer, in ascending order (or take over those this thread kept from
+ * its last script): no keyed command runs until multi_exec_unlock_all(). Waits in slices of MULTI_WAIT_SLICE_MS; after each, when
  * 'give_up' (may be NULL) says so, releases what it took and returns 0. Returns 1 with
  * every lane held. */
 static int multi_exec_lock_all(int (*give_up)(void))
 {
+    OMK_ASSERT(!multi_tl_exclusive);
+    if (multi_tl_kept) { /* held already, from this thread's last script */
+        multi_tl_kept = 0;
+        multi_tl_exclusive = 1;
+        return 1;
+    }
     for (int l = 0; l < MULTI_LANES; l++) {
         pthread_rwlock_t *lk = &exec_lanes[l].lock;
 
@@ -279,6 +317,22 @@ void multi_swapped(int a, int b)
 int multi_exclusive_held(void)
 {
     return multi_tl_exclusive;
+}
+
+int multi_script_lock(int (*give_up)(void))
+{
+    return multi_exec_lock_all(give_up);
+}
+
+void multi_script_unlock(const struct worker *w)
+{
+    OMK_ASSERT(multi_tl_exclusive && !multi_tl_kept);
+    if (!w->pass_pending) { /* no end of pass is coming to give them back */
+        multi_exec_unlock_all();
+        return;
+    }
+    multi_tl_exclusive = 0;
+    multi_tl_kept = 1;
 }
 
 void multi_unwatch(struct client *c)

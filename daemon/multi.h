@@ -11,6 +11,7 @@
 
 struct client;
 struct cmd_def;
+struct worker;
 
 /* Start-up (main thread, before any worker runs): set up the exec lock's lanes. */
 void multi_init(void);
@@ -77,14 +78,34 @@ void multi_cmd_unlock(const struct client *c);
  * Returns 1 with the lane held. */
 int multi_cmd_lock_or_give_up(const struct client *c, int (*give_up)(void));
 
-/* Every lane as writer, as EXEC takes them (a script runs under them: daemon/script.c),
- * waiting in slices and giving up as multi_cmd_lock_or_give_up() does ('give_up' NULL:
- * never). Returns 1 with every lane held, or 0 holding none. The caller holds no lane.
- * multi_exclusive_held(): this thread holds them (a script run by EXEC must not take
- * them again). */
+/* Every lane as writer, as EXEC takes them (CMD_EXCLUSIVE commands), waiting in slices
+ * and giving up as multi_cmd_lock_or_give_up() does ('give_up' NULL: never). Returns 1
+ * with every lane held, or 0 holding none. The caller holds no lane. */
 int multi_exclusive_lock(int (*give_up)(void));
 void multi_exclusive_unlock(void);
+
+/* 1 when this thread holds every lane for EXEC, an exclusive command or a script now (a
+ * script run inside EXEC takes none itself); lanes merely kept from a script do not
+ * count. */
 int multi_exclusive_held(void);
+
+/* Every lane as writer for a script (EVAL, EVALSHA, FCALL and their _RO forms) about to
+ * run on this worker, waiting and giving up as multi_exclusive_lock() does; when this
+ * thread kept them from its last script of the same pass, at once. Returns 1 with every
+ * lane held for this script, or 0 holding none. Owner thread, holding no lane but kept
+ * ones (not inside EXEC: multi_exclusive_held() says when the script runs inside one). */
+int multi_script_lock(int (*give_up)(void));
+
+/* The script that multi_script_lock() let run on worker 'w' has ended: the lanes are kept
+ * for the next script of w's pass while that pass is open (its end gives them back:
+ * multi_release_kept), released now otherwise. */
+void multi_script_unlock(const struct worker *w);
+
+/* Give back the lanes this thread kept from its last script, if it kept them: at the end
+ * of its pass, before any command that is not a script, and before anything else on the
+ * worker's thread that could wait for another worker. Cheap when nothing is kept. The
+ * lane functions above call it themselves. */
+void multi_release_kept(void);
 
 /* SWAPDB exchanged databases 'a' and 'b': mark dirty every client watching a key of
  * either that exists in either, as Redis 7.0's touchAllWatchedKeysInDb does (a key in

@@ -30,6 +30,7 @@
 #include "daemon/conn.h"
 #include "daemon/latency.h"
 #include "daemon/log.h"
+#include "daemon/multi.h"
 #include "daemon/pass.h"
 #include "daemon/server.h"
 #include "store/store.h"
@@ -91,6 +92,7 @@ static void pass_end_cb(evutil_socket_t fd, short what, void *arg)
     OMK_UNUSED(fd);
     OMK_UNUSED(what);
     w->pass_pending = 0;
+    multi_release_kept(); /* the lanes kept from the pass's scripts, before its log write */
     rc = store_durable(server.store, store_ticket(server.store));
     if (start_us) /* the latency monitor's log-write event */
         latency_note_log_write(omk_mono_us() - start_us);

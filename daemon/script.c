@@ -6,7 +6,8 @@
  * documents.
  *
  * HOW A SCRIPT RUNS. script_eval() takes every lane of the exec lock (no keyed command of
- * another client runs until it ends), then 'script_mu' (the interpreter), opens a store
+ * another client runs until it ends; a worker keeps them from one script to the next of
+ * the same event-loop pass: multi.c), then 'script_mu' (the interpreter), opens a store
  * transaction (its writes gather into one batch, written at the end: a crash keeps all
  * of them or none), and calls the compiled function under lua_cpcall, so that no Lua
  * error (out of memory included) escapes. redis.call() runs a command through cmd_call()
@@ -1516,7 +1517,7 @@ void script_eval(struct client *c, int by_sha, int read_only)
     } else {
         omk_sha1_hex(c->argv[1].p, c->argv[1].len, sha);
     }
-    if (own_lanes && !multi_exclusive_lock(script_busy)) {
+    if (own_lanes && !multi_script_lock(script_busy)) { /* or kept from the last script */
         script_reply_busy(c);
         return;
     }
@@ -1524,7 +1525,7 @@ void script_eval(struct client *c, int by_sha, int read_only)
     if (!by_sha && !script_compile(c->argv[1], sha, err, sizeof(err))) {
         omk_mutex_unlock(&script_mu);
         if (own_lanes)
-            multi_exclusive_unlock();
+            multi_script_unlock(c->worker);
         reply_error(c, err);
         return;
     }
@@ -1532,14 +1533,14 @@ void script_eval(struct client *c, int by_sha, int read_only)
     if (flags < 0) {
         omk_mutex_unlock(&script_mu);
         if (own_lanes)
-            multi_exclusive_unlock();
+            multi_script_unlock(c->worker);
         reply_error(c, "NOSCRIPT No matching script. Please use EVAL.");
         return;
     }
     if (!(flags & SCRIPT_F_EVAL_COMPAT) && !(flags & SCRIPT_F_NO_WRITES) && read_only) {
         omk_mutex_unlock(&script_mu);
         if (own_lanes)
-            multi_exclusive_unlock();
+            multi_script_unlock(c->worker);
         reply_error(c, "ERR Can not execute a script with write flag using *_ro command.");
         return;
     }
@@ -1573,7 +1574,7 @@ void script_eval(struct client *c, int by_sha, int read_only)
         /* The clients parked on keys the script made ready are served after it as a
          * whole, before any other command runs (every lane is still held). */
         blocking_serve_readied(c->worker);
-        multi_exclusive_unlock();
+        multi_script_unlock(c->worker);
     }
     if (run->failed)
         reply_error(c, run->err);

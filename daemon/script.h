@@ -3,7 +3,8 @@
  * server, as Redis has, its script cache (SHA-1 -> compiled function), and the state of
  * the one script running now, which other workers read to answer BUSY and SCRIPT KILL.
  *
- * A script runs as one unit: its worker holds every lane of the exec lock (multi.h) and
+ * A script runs as one unit: its worker holds every lane of the exec lock (multi.h: taken
+ * for it, or kept from the worker's last script of the same pass) and
  * one store transaction (store_tx_begin) for the whole run, so no other client's keyed
  * command runs meanwhile and its writes reach the log as one batch (all or none survive
  * a crash). Unless stated, functions may be called from any worker thread. */
@@ -24,7 +25,8 @@ void script_init(void);
 /* EVAL script numkeys key... arg... (by_sha 0) or EVALSHA sha1 ... (by_sha 1), with
  * 'read_only' for EVAL_RO / EVALSHA_RO: run the script of c->argv on c's worker and
  * reply what it returned, or the error, exactly as Redis 7.0 words it. Owner thread,
- * holding no exec lane (inside EXEC: holding all of them). Exactly one reply. */
+ * holding no exec lane (inside EXEC: holding all of them; between the scripts of one
+ * pass: keeping all of them, multi_script_unlock). Exactly one reply. */
 void script_eval(struct client *c, int by_sha, int read_only);
 
 /* SCRIPT LOAD body: compile 'body' into the cache (no run) and reply its SHA-1, or the

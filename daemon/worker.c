@@ -19,6 +19,7 @@
 #include "daemon/latency.h"
 #include "daemon/log.h"
 #include "daemon/monitor.h"
+#include "daemon/multi.h"
 #include "daemon/pass.h"
 #include "daemon/pause.h"
 #include "daemon/pubsub.h"
@@ -41,6 +42,7 @@ static void worker_notify_cb(evutil_socket_t fd, short what, void *arg)
     ssize_t n;
 
     OMK_UNUSED(what);
+    multi_release_kept(); /* what it serves may wait for another worker (multi.c) */
     n = read(fd, fds, sizeof(fds));
     if (n <= 0)
         return;

@@ -2,7 +2,9 @@
  * (two workers): Lua -> RESP conversions and redis.call's RESP -> Lua ones, in RESP2 and
  * RESP3 (raw bytes), every argument and script error with Redis 7.0's text, the
  * protected globals, the command flag rules (noscript, read-only scripts), the script
- * cache, mutual exclusion of a lock/unlock script used by 50 concurrent clients, a busy
+ * cache, mutual exclusion of a lock/unlock script used by 50 concurrent clients, scripts
+ * that read-modify-write keys among INCRs and MULTI/EXEC blocks of clients on both
+ * workers (exact counts; keys a script reads undeclared do not move under it), a busy
  * script stopped by SCRIPT KILL from another connection, one that wrote stopped by
  * SHUTDOWN NOSAVE (none of its writes survive), and a script writing 10,000 keys killed
  * by SIGKILL: after the restart all of them or none are there. Every check holds against
@@ -537,6 +539,160 @@ static redisContext *connect_timeout(const struct tserver *s, int sec)
     return c;
 }
 
+/* ---- scripts among other clients, on both workers ------------------------------------- */
+
+#define CONC_SCRIPTERS 6 /* each kind: connected one after the other, so on both workers */
+#define CONC_INCRERS 4
+#define CONC_PAIRS 2
+#define CONC_OBSERVERS 2
+#define CONC_ROUNDS 40
+#define CONC_PIPE 8 /* requests sent together: several scripts of one client in one pass */
+
+/* Read-modify-write of a shared key and of the client's own, with GET and SET: only the
+ * script's atomicity keeps the INCRs of other clients on the shared key from being lost.
+ * Returns the own key's new value. */
+static const char conc_rmw[] =
+    "local s = tonumber(redis.call('get', KEYS[1]) or '0') "
+    "local o = tonumber(redis.call('get', KEYS[2]) or '0') "
+    "redis.call('set', KEYS[1], s + 1) "
+    "redis.call('set', KEYS[2], o + 1) "
+    "return o + 1";
+/* Reads keys it does not declare, which MULTI/EXEC blocks of other clients move together:
+ * 1 if the script saw them equal and unchanged throughout, 0 if not. */
+static const char conc_observe[] =
+    "local a = redis.call('get', 'sc:pa') "
+    "for i = 1, 50 do redis.call('get', 'sc:pb') end "
+    "local b = redis.call('get', 'sc:pb') "
+    "if redis.call('get', 'sc:pa') ~= a or a ~= b then return 0 end "
+    "return 1";
+
+struct conc_arg {
+    redisContext *c;
+    int kind; /* 0 script RMW, 1 INCR, 2 MULTI/INCR/INCR/EXEC, 3 observing script */
+    int id;
+    char rmw_sha[OMK_SHA1_HEX_LEN + 1], observe_sha[OMK_SHA1_HEX_LEN + 1];
+    int bad; /* replies missing or not the ones expected */
+};
+
+/* Append one request of a's kind to its connection. */
+static void conc_append(struct conc_arg *a)
+{
+    switch (a->kind) {
+    case 0:
+        redisAppendCommand(a->c, "EVALSHA %s 2 sc:shared sc:own:%d", a->rmw_sha, a->id);
+        break;
+    case 1:
+        redisAppendCommand(a->c, "INCR sc:shared");
+        break;
+    case 2:
+        redisAppendCommand(a->c, "MULTI");
+        redisAppendCommand(a->c, "INCR sc:pa");
+        redisAppendCommand(a->c, "INCR sc:pb");
+        redisAppendCommand(a->c, "EXEC");
+        break;
+    default:
+        redisAppendCommand(a->c, "EVALSHA %s 0", a->observe_sha);
+        break;
+    }
+}
+
+static void *conc_client(void *p)
+{
+    struct conc_arg *a = p;
+    long long own = 0;
+
+    for (int round = 0; round < CONC_ROUNDS; round++) {
+        for (int i = 0; i < CONC_PIPE; i++)
+            conc_append(a);
+        for (int i = 0; i < CONC_PIPE; i++) {
+            int n = a->kind == 2 ? 4 : 1;
+
+            for (int k = 0; k < n; k++) {
+                redisReply *r = NULL;
+                int good;
+
+                if (redisGetReply(a->c, (void **)&r) != REDIS_OK || !r) {
+                    a->bad++;
+                    return NULL; /* the connection is gone (or timed out) */
+                }
+                if (a->kind == 0)
+                    good = r->type == REDIS_REPLY_INTEGER && r->integer == ++own;
+                else if (a->kind == 1)
+                    good = r->type == REDIS_REPLY_INTEGER;
+                else if (a->kind == 2)
+                    good = k < 3 ? r->type == REDIS_REPLY_STATUS /* OK, QUEUED, QUEUED */
+                                 : r->type == REDIS_REPLY_ARRAY && r->elements == 2;
+                else
+                    good = r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+                a->bad += !good;
+                freeReplyObject(r);
+            }
+        }
+    }
+    return NULL;
+}
+
+/* Scripts that read-modify-write a shared key and keys of their own, from clients on
+ * both workers, pipelined, while other clients INCR the shared key and MULTI/EXEC blocks
+ * move two keys that other scripts read without declaring them: every count exact, every
+ * script saw the two keys equal and unchanged for its whole run. */
+static void test_concurrency(const struct tserver *s, redisContext *c)
+{
+    enum { N = CONC_SCRIPTERS + CONC_INCRERS + CONC_PAIRS + CONC_OBSERVERS };
+    struct conc_arg args[N];
+    pthread_t th[N];
+    char rmw_sha[OMK_SHA1_HEX_LEN + 1], observe_sha[OMK_SHA1_HEX_LEN + 1];
+    int bad = 0, own_ok = 1;
+    redisReply *r;
+
+    omk_sha1_hex(conc_rmw, strlen(conc_rmw), rmw_sha);
+    omk_sha1_hex(conc_observe, strlen(conc_observe), observe_sha);
+    is_str(cmd(c, "SCRIPT LOAD %s", conc_rmw), rmw_sha, OMK_SHA1_HEX_LEN,
+           "concurrency: SCRIPT LOAD of the read-modify-write script");
+    is_str(cmd(c, "SCRIPT LOAD %s", conc_observe), observe_sha, OMK_SHA1_HEX_LEN,
+           "concurrency: SCRIPT LOAD of the observing script");
+    freeReplyObject(cmd(c, "DEL sc:shared sc:pa sc:pb"));
+    for (int i = 0; i < CONC_SCRIPTERS; i++)
+        freeReplyObject(cmd(c, "DEL sc:own:%d", i));
+    for (int i = 0; i < N; i++) {
+        args[i] = (struct conc_arg){.c = connect_timeout(s, 60), .id = i};
+        args[i].kind = i < CONC_SCRIPTERS                              ? 0
+                       : i < CONC_SCRIPTERS + CONC_INCRERS             ? 1
+                       : i < CONC_SCRIPTERS + CONC_INCRERS + CONC_PAIRS ? 2
+                                                                        : 3;
+        memcpy(args[i].rmw_sha, rmw_sha, sizeof(rmw_sha));
+        memcpy(args[i].observe_sha, observe_sha, sizeof(observe_sha));
+    }
+    for (int i = 0; i < N; i++)
+        pthread_create(&th[i], NULL, conc_client, &args[i]);
+    for (int i = 0; i < N; i++) {
+        pthread_join(th[i], NULL);
+        bad += args[i].bad;
+        redisFree(args[i].c);
+    }
+    ok(bad == 0, "concurrency: every reply came and was the one expected (%d were not: a "
+                 "script saw the keys it did not declare move, or an own count skipped)", bad);
+    r = cmd(c, "GET sc:shared");
+    ok(r && r->type == REDIS_REPLY_STRING &&
+           atoll(r->str) == (long long)(CONC_SCRIPTERS + CONC_INCRERS) * CONC_ROUNDS * CONC_PIPE,
+       "concurrency: the shared key counts every script and every INCR (%s, want %d)",
+       r && r->str ? r->str : "?", (CONC_SCRIPTERS + CONC_INCRERS) * CONC_ROUNDS * CONC_PIPE);
+    freeReplyObject(r);
+    for (int i = 0; i < CONC_SCRIPTERS; i++) {
+        r = cmd(c, "GET sc:own:%d", i);
+        own_ok &= r && r->type == REDIS_REPLY_STRING && atoll(r->str) == CONC_ROUNDS * CONC_PIPE;
+        freeReplyObject(r);
+    }
+    ok(own_ok, "concurrency: each script client's own key counts its scripts");
+    r = cmd(c, "MGET sc:pa sc:pb");
+    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 && r->element[0]->str &&
+           r->element[1]->str &&
+           atoll(r->element[0]->str) == (long long)CONC_PAIRS * CONC_ROUNDS * CONC_PIPE &&
+           atoll(r->element[1]->str) == (long long)CONC_PAIRS * CONC_ROUNDS * CONC_PIPE,
+       "concurrency: every MULTI/EXEC moved both keys once");
+    freeReplyObject(r);
+}
+
 /* Send EVAL 'script' 0 on 'c' without reading the reply. */
 static void eval_async(redisContext *c, const char *script)
 {
@@ -694,6 +850,7 @@ int main(void)
     test_resp3(&s);
     test_monitor(&s, c);
     test_lock(&s, c);
+    test_concurrency(&s, c);
     test_kill(&s, c);
     if (!s.external) {
         c = test_unkillable(&s, c);
