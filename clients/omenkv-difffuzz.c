@@ -41,7 +41,8 @@
  * Issue 24's "script" family (opt-in: "all" leaves it out) sends EVAL of small random
  * scripts made of redis.call/pcall of string and hash commands (g_eval below): the
  * conversions of replies into Lua and back, and the errors raised inside scripts, are
- * compared byte for byte like any reply.
+ * compared byte for byte like any reply. It also loads, calls, lists, deletes and
+ * flushes function libraries (FUNCTION, FCALL, FCALL_RO: g_fn_load and after).
  *
  * Comparison rules, per command:
  *   - exact: type byte and every byte, errors included (most commands; LRANGE, ZRANGE
@@ -3506,6 +3507,92 @@ static void g_eval(struct df_cmd *c, const char *name)
         df_add_value(c);
 }
 
+/* ---- functions (issue 24) ----
+ * Libraries from a fixed set, some valid (dfa: one function reading or writing its key;
+ * dfb: one no-writes function with a description; dfc: two functions, never listed,
+ * since Redis lists a library's functions in its dictionary's order), some not (each
+ * load error of Redis' text), loaded with or without REPLACE, called by FCALL and
+ * FCALL_RO with good and bad numkeys, deleted, listed one library at a time, flushed. */
+
+static const char *const df_fn_libs[] = {
+    "#!lua name=dfa\nredis.register_function('fa', function(keys, args)\n"
+    "  if #args > 0 then return redis.call('set', keys[1], args[1]) end\n"
+    "  return redis.call('get', keys[1]) end)",
+    "#!lua name=dfa\nredis.register_function('fa', function(keys, args)\n"
+    "  return redis.pcall('incr', keys[1]) end)",
+    "#!lua name=dfb\nredis.register_function{function_name='fb', description='reads',\n"
+    "  flags={'no-writes', 'allow-stale'}, callback=function(keys, args)\n"
+    "  return {redis.call('exists', keys[1]), args[1] or false} end}",
+    "#!lua name=dfc\nredis.register_function('fc1', function(keys) return redis.call('type', "
+    "keys[1]) end)\nredis.register_function('fc2', function(keys, args) return "
+    "redis.call('hset', keys[1], 'f', args[1] or 'v') end)",
+    "#!lua name=dfd\nredis.register_function('fa', function() return 1 end)",
+    "#!lua name=dfe\nlocal x = 1",
+    "#!lua name=dff\nredis.register_function('f-f', function() return 1 end)",
+    "#!lua name=dfg\nredis.register_function{function_name='fg', callback=function() end, "
+    "flags={'bad'}}",
+    "#!lua name=dfh\nredis.call('set', 'x', 1)",
+    "#!lua name=dfi\nthis is not lua",
+    "#!lua\nredis.register_function('fi', function() return 1 end)",
+    "#!lua name=d-f\nredis.register_function('fj', function() return 1 end)",
+    "#!py name=dfk\nredis.register_function('fk', function() return 1 end)",
+    "no shebang",
+};
+
+/* FUNCTION LOAD [REPLACE] of one of df_fn_libs. */
+static void g_fn_load(struct df_cmd *c, const char *name)
+{
+    df_name(c, name);
+    df_arg(c, "LOAD");
+    if (df_below(2))
+        df_arg(c, "REPLACE");
+    df_arg(c, "%s", df_fn_libs[df_below(DF_NELEM(df_fn_libs))]);
+}
+
+/* FCALL / FCALL_RO of a function of the libraries (or none), numkeys now and then bad. */
+static void g_fcall(struct df_cmd *c, const char *name)
+{
+    static const char *const fns[] = {"fa", "FA", "fb", "fc1", "fc2", "nosuch"};
+    static const char *const bad[] = {"x", "-1", "3"};
+
+    df_name(c, name);
+    df_arg(c, "%s", fns[df_below(DF_NELEM(fns))]);
+    if (df_chance(100)) {
+        df_arg(c, "%s", bad[df_below(DF_NELEM(bad))]);
+        df_arg(c, "k%lld", df_below(opt.nkeys));
+        return;
+    }
+    df_arg(c, "1");
+    df_arg(c, "k%lld", df_below(opt.nkeys));
+    if (df_below(2))
+        df_add_value(c);
+}
+
+/* FUNCTION DELETE, LIST (one library), FLUSH, STATS, DUMP-less subcommands. */
+static void g_fn_admin(struct df_cmd *c, const char *name)
+{
+    static const char *const libs[] = {"dfa", "dfb", "dfc", "nosuch"};
+    long long pick = df_below(10);
+
+    df_name(c, name);
+    if (pick < 3) {
+        df_arg(c, "DELETE");
+        df_arg(c, "%s", libs[df_below(DF_NELEM(libs))]);
+    } else if (pick < 7) {
+        df_arg(c, "LIST");
+        if (df_below(2))
+            df_arg(c, "WITHCODE");
+        df_arg(c, "LIBRARYNAME");
+        df_arg(c, "%s", df_below(2) ? "dfa" : "DFB");
+    } else if (pick < 8) {
+        df_arg(c, "FLUSH");
+        if (df_below(2))
+            df_arg(c, df_below(2) ? "SYNC" : "bogus");
+    } else {
+        df_arg(c, "STATS");
+    }
+}
+
 /* ---- bitmaps, large strings and HyperLogLogs (issue 22) ----
  * omenkv keeps a string longer than string-fragment-threshold (the harness sets 256) as
  * fragments of 4096 bytes (store/format.h, FMT_FRAG_BYTES), so the offsets, ranges and
@@ -4471,6 +4558,10 @@ static const struct df_gen df_gens[] = {
     {"DEL", DF_HLL, 2, -2, g_key},
     /* scripts (issue 24) */
     {"EVAL", DF_SCRIPT, 1, -3, g_eval},
+    {"FUNCTION", DF_SCRIPT, 1, 0, g_fn_load},
+    {"FCALL", DF_SCRIPT, 2, -3, g_fcall},
+    {"FCALL_RO", DF_SCRIPT, 1, -3, g_fcall},
+    {"FUNCTION", DF_SCRIPT, 1, 0, g_fn_admin},
     /* generic key commands */
     {"DEL", DF_KEYS, 4, -2, g_keys},
     {"UNLINK", DF_KEYS, 1, -2, g_keys},
@@ -5275,6 +5366,9 @@ static int df_reset(void)
     memset(&df_ph, 0, sizeof(df_ph));
     df_follow[0] = '\0';
     if (df_run_words(DF_EXACT, "FLUSHALL", NULL) != 0)
+        return -1;
+    /* the libraries too: FUNCTION commands of the script family depend on them */
+    if ((opt.families & DF_SCRIPT) && df_run_words(DF_EXACT, "FUNCTION", "FLUSH") != 0)
         return -1;
     if (df_run_words(DF_EXACT, "SELECT", "0") != 0)
         return -1;

@@ -16,6 +16,7 @@
 #include "daemon/cmd_keyspecs.h"
 #include "daemon/slowlog.h"
 #include "daemon/conn.h"
+#include "daemon/function.h"
 #include "daemon/latency.h"
 #include "daemon/monitor.h"
 #include "daemon/multi.h"
@@ -67,6 +68,7 @@ void cmd_init(void)
     OMK_ASSERT(exec && exec->proc == cmd_exec && !(exec->flags & (CMD_WRITE | CMD_READONLY)));
     cmd_meta_init();
     script_init(); /* reads the rows' Redis flags (noscript, allow_busy) */
+    function_init(); /* the libraries kept in the store (opened before) */
 }
 
 const struct cmd_def *cmd_lookup(const char *name, size_t len)

@@ -20,7 +20,7 @@ daemon_libomkdaemon_a_SOURCES = \
 	daemon/cmd_hyperloglog.c \
 	daemon/cmd_bitmap.c \
 	daemon/cmd_pubsub.c daemon/pubsub.c daemon/pubsub.h \
-	daemon/cmd_scripting.c daemon/script.c daemon/script.h \
+	daemon/cmd_scripting.c daemon/script.c daemon/script.h daemon/function.c daemon/function.h \
 	daemon/tracking.c daemon/tracking.h \
 	daemon/notify.c daemon/notify.h \
 	daemon/info.c daemon/info.h \

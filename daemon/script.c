@@ -5,9 +5,10 @@
  * API, and the conversions between Lua values and RESP2/RESP3 replies that Redis 7.0
  * documents.
  *
- * HOW A SCRIPT RUNS. script_eval() takes every lane of the exec lock (no keyed command of
- * another client runs until it ends; a worker keeps them from one script to the next of
- * the same event-loop pass: multi.c), then 'script_mu' (the interpreter), opens a store
+ * HOW A SCRIPT RUNS. script_exec() (EVAL's scripts and FCALL's functions) takes every
+ * lane of the exec lock (no keyed command of another client runs until it ends; a worker
+ * keeps them from one script to the next of the same event-loop pass: multi.c), then
+ * 'script_mu' (the interpreter), opens a store
  * transaction (its writes gather into one batch, written at the end: a crash keeps all
  * of them or none), and calls the compiled function under lua_cpcall, so that no Lua
  * error (out of memory included) escapes. redis.call() runs a command through cmd_call()
@@ -53,6 +54,7 @@
 #include "daemon/cmd.h"
 #include "daemon/cmd_keyspecs.h"
 #include "daemon/conn.h"
+#include "daemon/function.h"
 #include "daemon/log.h"
 #include "daemon/lua_libs.h"
 #include "daemon/monitor.h"
@@ -69,13 +71,6 @@
 #define SCRIPT_ERR_MAX 4096              /* bytes of an error text kept */
 #define SCRIPT_GC_PERIOD 50              /* runs between two garbage collection steps */
 
-/* Shebang flags (#!lua flags=...), as Redis 7.0 names them. */
-#define SCRIPT_F_NO_WRITES 0x1
-#define SCRIPT_F_ALLOW_OOM 0x2
-#define SCRIPT_F_ALLOW_STALE 0x4
-#define SCRIPT_F_NO_CLUSTER 0x8
-#define SCRIPT_F_ALLOW_CROSS_SLOT 0x10
-#define SCRIPT_F_EVAL_COMPAT 0x100 /* no shebang: Redis' backward-compatible mode */
 
 /* Registry keys of the interpreter. */
 #define SCRIPT_REG_FUNCS "omk_script_funcs" /* sha -> compiled function */
@@ -102,7 +97,9 @@ static const struct {
 struct script_run {
     struct client *caller;
     struct client stand;     /* redis.call()'s client: output of its own */
-    char sha[OMK_SHA1_HEX_LEN + 1];
+    const char *name;        /* the script's SHA-1 or the function's name (error texts) */
+    lua_State *L;            /* the interpreter it runs in */
+    int ref;                 /* a function's registry reference (LUA_NOREF: a script) */
     int read_only;           /* write commands refused */
     int dirty;               /* it ran a write command */
     struct evbuffer *out;    /* the script's reply, built here */
@@ -126,6 +123,13 @@ enum script_state {
     SCRIPT_KILLED = 2, /* SCRIPT KILL was accepted: it stops at its next check */
 };
 static _Atomic int script_state;
+static _Atomic int script_is_fn; /* the running script is a function (FCALL) */
+
+/* FUNCTION STATS' view of the running function, copied at its start: 'script_fn_mu'. */
+static pthread_mutex_t script_fn_mu = PTHREAD_MUTEX_INITIALIZER;
+static char *script_fn_name;            /* NULL: no function runs */
+static struct omk_slice *script_fn_argv; /* copies of the caller's arguments */
+static int script_fn_argc;
 
 /* Before the first write of the running script: 1 if it may write, 0 if SCRIPT KILL got
  * there first (the script must stop without writing). */
@@ -147,26 +151,27 @@ static unsigned char script_noscript_cmd[CMD_COUNT];
 
 /* ---- The interpreter's memory ---------------------------------------------------------- */
 
-/* Lua's allocator: realloc() that refuses growth past SCRIPT_MEM_MAX. A shrink never
+/* Lua's allocator: realloc() that refuses growth past SCRIPT_MEM_MAX bytes counted in
+ * 'ud' (an _Atomic long long per interpreter). A shrink never
  * fails (Lua relies on it): if realloc cannot shrink, the old block stays. */
 static void *script_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
+    _Atomic long long *bytes = ud; /* the interpreter's count */
     void *p;
 
-    OMK_UNUSED(ud);
     if (nsize == 0) {
         free(ptr);
-        atomic_fetch_sub_explicit(&script_lua_bytes, (long long)osize, memory_order_relaxed);
+        atomic_fetch_sub_explicit(bytes, (long long)osize, memory_order_relaxed);
         return NULL;
     }
     if (nsize > osize &&
-        (size_t)atomic_load_explicit(&script_lua_bytes, memory_order_relaxed) + nsize - osize >
+        (size_t)atomic_load_explicit(bytes, memory_order_relaxed) + nsize - osize >
             SCRIPT_MEM_MAX)
         return NULL;
     p = realloc(ptr, nsize);
     if (!p)
         return nsize <= osize ? ptr : NULL;
-    atomic_fetch_add_explicit(&script_lua_bytes, (long long)nsize - (long long)osize,
+    atomic_fetch_add_explicit(bytes, (long long)nsize - (long long)osize,
                               memory_order_relaxed);
     return p;
 }
@@ -1045,6 +1050,12 @@ static void script_push_proxy(lua_State *L)
     lua_remove(L, -2);
 }
 
+void script_push_env(lua_State *L, lua_CFunction index)
+{
+    lua_pushcfunction(L, index);
+    script_push_proxy(L);
+}
+
 /* Replace global 'name' (a library table) by a read-only proxy of it. */
 static void script_protect_global(lua_State *L, const char *name)
 {
@@ -1108,9 +1119,9 @@ static const char *const script_removed[] = {"loadfile", "dofile", "print", "get
                                              "setfenv", "newproxy"};
 
 /* A new interpreter with the libraries, the redis table and the protected globals. */
-static lua_State *script_state_new(void)
+lua_State *script_state_new_counted(_Atomic long long *bytes)
 {
-    lua_State *L = lua_newstate(script_alloc, NULL);
+    lua_State *L = lua_newstate(script_alloc, (void *)bytes);
 
     OMK_ASSERT(L != NULL);
     for (size_t i = 0; i < OMK_ARRAY_LEN(script_libs); i++) {
@@ -1170,6 +1181,12 @@ static lua_State *script_state_new(void)
     return L;
 }
 
+/* The interpreter of EVAL's scripts. */
+static lua_State *script_state_new(void)
+{
+    return script_state_new_counted(&script_lua_bytes);
+}
+
 void script_init(void)
 {
     for (int i = 0; i < cmd_table_len; i++) {
@@ -1206,13 +1223,17 @@ int script_cmd_allowed_busy(const struct client *c, const struct cmd_def *d)
 
 void script_reply_busy(struct client *c)
 {
-    reply_error(c, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
-                   "SHUTDOWN NOSAVE.");
+    if (atomic_load(&script_is_fn))
+        reply_error(c, "BUSY Redis is busy running a script. You can only call FUNCTION KILL "
+                       "or SHUTDOWN NOSAVE.");
+    else
+        reply_error(c, "BUSY Redis is busy running a script. You can only call SCRIPT KILL or "
+                       "SHUTDOWN NOSAVE.");
 }
 
 /* Take 'script_mu', giving up (after replying BUSY) once a running script is busy.
  * Returns 1 holding it. */
-static int script_lock_or_busy(struct client *c)
+int script_lock_or_busy(struct client *c)
 {
     for (;;) {
         struct timespec until;
@@ -1378,15 +1399,21 @@ static void script_hook(lua_State *L, lua_Debug *ar)
 }
 
 
-/* Make table KEYS or ARGV from 'n' slices. */
-static void script_set_array(lua_State *L, const char *name, const struct omk_slice *v, int n)
+/* Push an array of 'n' slices as a Lua table. */
+static void script_push_array(lua_State *L, const struct omk_slice *v, int n)
 {
-    lua_pushstring(L, name);
     lua_createtable(L, n, 0);
     for (int i = 0; i < n; i++) {
         lua_pushlstring(L, v[i].p, v[i].len);
         lua_rawseti(L, -2, i + 1);
     }
+}
+
+/* Make table KEYS or ARGV from 'n' slices. */
+static void script_set_array(lua_State *L, const char *name, const struct omk_slice *v, int n)
+{
+    lua_pushstring(L, name);
+    script_push_array(L, v, n);
     lua_rawset(L, LUA_GLOBALSINDEX);
 }
 
@@ -1406,7 +1433,7 @@ static void script_take_error(lua_State *L, struct script_run *run)
         if (lua_isnumber(L, -1))
             line = (int)lua_tonumber(L, -1);
         if (msg && source && line >= 0)
-            snprintf(run->err, sizeof(run->err), "%s script: %s, on %s:%d.", msg, run->sha,
+            snprintf(run->err, sizeof(run->err), "%s script: %s, on %s:%d.", msg, run->name,
                      source, line);
         else if (msg)
             snprintf(run->err, sizeof(run->err), "%s", msg);
@@ -1414,7 +1441,7 @@ static void script_take_error(lua_State *L, struct script_run *run)
     }
     if (!msg)
         snprintf(run->err, sizeof(run->err), "ERR Error running script %s, %.100s\n",
-                 run->sha, lua_isstring(L, -1) ? lua_tostring(L, -1) : "execution failure");
+                 run->name, lua_isstring(L, -1) ? lua_tostring(L, -1) : "execution failure");
     if (run->err[0] == '-')
         memmove(run->err, run->err + 1, strlen(run->err));
     run->failed = 1;
@@ -1427,18 +1454,28 @@ static int script_run_protected(lua_State *L)
     struct script_run *run = lua_touserdata(L, 1);
     const struct client *c = run->caller;
     long long numkeys = 0;
+    int nargs = 0;
 
     lua_settop(L, 0);
     omk_str2ll(c->argv[2].p, c->argv[2].len, &numkeys);
-    script_set_array(L, "KEYS", &c->argv[3], (int)numkeys);
-    script_set_array(L, "ARGV", &c->argv[3 + numkeys], c->argc - 3 - (int)numkeys);
+    if (run->ref == LUA_NOREF) {
+        script_set_array(L, "KEYS", &c->argv[3], (int)numkeys);
+        script_set_array(L, "ARGV", &c->argv[3 + numkeys], c->argc - 3 - (int)numkeys);
+    }
     lua_pushcfunction(L, script_err_handler);
-    lua_getfield(L, LUA_REGISTRYINDEX, SCRIPT_REG_FUNCS);
-    lua_getfield(L, -1, run->sha);
-    lua_remove(L, -2);
+    if (run->ref == LUA_NOREF) {
+        lua_getfield(L, LUA_REGISTRYINDEX, SCRIPT_REG_FUNCS);
+        lua_getfield(L, -1, run->name);
+        lua_remove(L, -2);
+    } else { /* a function gets the keys and the arguments as its two arguments */
+        lua_rawgeti(L, LUA_REGISTRYINDEX, run->ref);
+        script_push_array(L, &c->argv[3], (int)numkeys);
+        script_push_array(L, &c->argv[3 + numkeys], c->argc - 3 - (int)numkeys);
+        nargs = 2;
+    }
     if (atomic_load(&server.cfg.busy_reply_threshold) > 0)
         lua_sethook(L, script_hook, LUA_MASKCOUNT, SCRIPT_HOOK_STEPS);
-    if (lua_pcall(L, 0, 1, 1) != 0) {
+    if (lua_pcall(L, nargs, 1, 1) != 0) {
         lua_sethook(L, NULL, 0, 0);
         script_take_error(L, run);
     } else {
@@ -1490,54 +1527,75 @@ static int script_numkeys_or_reply(struct client *c)
     return 1;
 }
 
-void script_eval(struct client *c, int by_sha, int read_only)
+/* Copy what FUNCTION STATS shows of function run 'run' ('run' NULL: none runs now). */
+static void script_fn_note(const struct script_run *run)
+{
+    omk_mutex_lock(&script_fn_mu);
+    if (script_fn_name) {
+        for (int i = 0; i < script_fn_argc; i++)
+            omk_free((void *)script_fn_argv[i].p);
+        omk_free(script_fn_argv);
+        omk_free(script_fn_name);
+        script_fn_name = NULL;
+        script_fn_argv = NULL;
+        script_fn_argc = 0;
+    }
+    if (run) {
+        const struct client *c = run->caller;
+
+        script_fn_name = omk_memdup(run->name, strlen(run->name));
+        script_fn_argv = omk_malloc((size_t)c->argc * sizeof(*script_fn_argv));
+        for (int i = 0; i < c->argc; i++)
+            script_fn_argv[i] = (struct omk_slice){omk_memdup(c->argv[i].p, c->argv[i].len),
+                                                   c->argv[i].len};
+        script_fn_argc = c->argc;
+    }
+    omk_mutex_unlock(&script_fn_mu);
+}
+
+int script_running_function(void (*fn)(void *arg, const char *name,
+                                       const struct omk_slice *argv, int argc,
+                                       long long ms),
+                            void *arg)
+{
+    int64_t start = atomic_load(&script_start_us);
+    int rc = 0;
+
+    if (start == 0)
+        return 0;
+    omk_mutex_lock(&script_fn_mu);
+    if (script_fn_name) {
+        fn(arg, script_fn_name, script_fn_argv, script_fn_argc,
+           (long long)(omk_mono_us() - start) / 1000);
+        rc = 1;
+    } else if (!atomic_load(&script_is_fn)) {
+        rc = -1;
+    }
+    omk_mutex_unlock(&script_fn_mu);
+    return rc;
+}
+
+void script_exec(struct client *c, script_resolve_fn resolve, void *arg, int read_only)
 {
     struct script_run *run;
-    char sha[OMK_SHA1_HEX_LEN + 1], err[SCRIPT_ERR_MAX];
+    struct script_target t = {0};
+    char err[SCRIPT_ERR_MAX];
     int own_lanes = !multi_exclusive_held();
-    long flags;
     int rc;
 
-    /* MONITOR shows EVAL before the commands its script runs, as Redis does (cmd_call
-     * feeds the others after they ran) */
-    monitor_feed(c, cmd_lookup(c->argv[0].p, c->argv[0].len));
-    if (!script_numkeys_or_reply(c))
-        return;
-    if (by_sha) {
-        if (c->argv[1].len != OMK_SHA1_HEX_LEN) {
-            reply_error(c, "NOSCRIPT No matching script. Please use EVAL.");
-            return;
-        }
-        for (int i = 0; i < OMK_SHA1_HEX_LEN; i++) {
-            char ch = c->argv[1].p[i];
-
-            sha[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch + ('a' - 'A')) : ch;
-        }
-        sha[OMK_SHA1_HEX_LEN] = '\0';
-    } else {
-        omk_sha1_hex(c->argv[1].p, c->argv[1].len, sha);
-    }
     if (own_lanes && !multi_script_lock(script_busy)) { /* or kept from the last script */
         script_reply_busy(c);
         return;
     }
     omk_mutex_lock(&script_mu); /* whoever holds it without the lanes holds it briefly */
-    if (!by_sha && !script_compile(c->argv[1], sha, err, sizeof(err))) {
+    if (!resolve(c, arg, &t, err, sizeof(err))) {
         omk_mutex_unlock(&script_mu);
         if (own_lanes)
             multi_script_unlock(c->worker);
         reply_error(c, err);
         return;
     }
-    flags = script_flags_of(sha);
-    if (flags < 0) {
-        omk_mutex_unlock(&script_mu);
-        if (own_lanes)
-            multi_script_unlock(c->worker);
-        reply_error(c, "NOSCRIPT No matching script. Please use EVAL.");
-        return;
-    }
-    if (!(flags & SCRIPT_F_EVAL_COMPAT) && !(flags & SCRIPT_F_NO_WRITES) && read_only) {
+    if (!(t.flags & SCRIPT_F_EVAL_COMPAT) && !(t.flags & SCRIPT_F_NO_WRITES) && read_only) {
         omk_mutex_unlock(&script_mu);
         if (own_lanes)
             multi_script_unlock(c->worker);
@@ -1546,29 +1604,37 @@ void script_eval(struct client *c, int by_sha, int read_only)
     }
     run = omk_calloc(1, sizeof(*run));
     run->caller = c;
-    memcpy(run->sha, sha, sizeof(sha));
-    run->read_only = read_only || (!(flags & SCRIPT_F_EVAL_COMPAT) && (flags & SCRIPT_F_NO_WRITES));
+    run->name = t.name;
+    run->L = t.L;
+    run->ref = t.ref;
+    run->read_only =
+        read_only || (!(t.flags & SCRIPT_F_EVAL_COMPAT) && (t.flags & SCRIPT_F_NO_WRITES));
     run->out = evbuffer_new();
     script_stand_init(run, c);
     script_cur = run;
+    if (run->ref != LUA_NOREF)
+        script_fn_note(run);
+    atomic_store(&script_is_fn, run->ref != LUA_NOREF);
     atomic_store(&script_state, SCRIPT_CLEAN);
     atomic_store_explicit(&script_start_us, omk_mono_us(), memory_order_release);
     if (own_lanes)
         store_tx_begin(server.store); /* one batch in the log: all of the script, or none */
-    rc = lua_cpcall(script_L, script_run_protected, run);
+    rc = lua_cpcall(run->L, script_run_protected, run);
     if (rc != 0) { /* out of memory outside the script's own pcall, or the like */
         snprintf(run->err, sizeof(run->err), "ERR %s",
-                 lua_isstring(script_L, -1) ? lua_tostring(script_L, -1) : "script failed");
+                 lua_isstring(run->L, -1) ? lua_tostring(run->L, -1) : "script failed");
         run->failed = 1;
-        lua_settop(script_L, 0);
+        lua_settop(run->L, 0);
     }
     if (own_lanes)
         store_tx_end(server.store); /* a failure fails the pass (daemon/pass.c) */
-    lua_sethook(script_L, NULL, 0, 0);
+    lua_sethook(run->L, NULL, 0, 0);
     atomic_store_explicit(&script_start_us, 0, memory_order_release);
+    if (run->ref != LUA_NOREF)
+        script_fn_note(NULL);
     script_cur = NULL;
     if (++script_runs % SCRIPT_GC_PERIOD == 0) /* a small step now and then, not per run */
-        lua_gc(script_L, LUA_GCSTEP, SCRIPT_GC_PERIOD);
+        lua_gc(run->L, LUA_GCSTEP, SCRIPT_GC_PERIOD);
     omk_mutex_unlock(&script_mu);
     if (own_lanes) {
         /* The clients parked on keys the script made ready are served after it as a
@@ -1583,6 +1649,59 @@ void script_eval(struct client *c, int by_sha, int read_only)
     evbuffer_free(run->stand.out);
     evbuffer_free(run->out);
     omk_free(run);
+}
+
+/* What EVAL and EVALSHA run: the cached script 'sha' (EVAL compiles it first). */
+struct script_eval_arg {
+    int by_sha;
+    char sha[OMK_SHA1_HEX_LEN + 1];
+};
+
+/* script_resolve_fn of EVAL and EVALSHA (holds 'script_mu'). */
+static int script_eval_resolve(struct client *c, void *arg, struct script_target *t, char *err,
+                               size_t errlen)
+{
+    struct script_eval_arg *a = arg;
+    long flags;
+
+    if (!a->by_sha && !script_compile(c->argv[1], a->sha, err, errlen))
+        return 0;
+    flags = script_flags_of(a->sha);
+    if (flags < 0) {
+        snprintf(err, errlen, "NOSCRIPT No matching script. Please use EVAL.");
+        return 0;
+    }
+    t->L = script_L;
+    t->ref = LUA_NOREF;
+    t->name = a->sha;
+    t->flags = (unsigned)flags;
+    return 1;
+}
+
+void script_eval(struct client *c, int by_sha, int read_only)
+{
+    struct script_eval_arg a = {.by_sha = by_sha};
+
+    /* MONITOR shows EVAL before the commands its script runs, as Redis does (cmd_call
+     * feeds the others after they ran) */
+    monitor_feed(c, cmd_lookup(c->argv[0].p, c->argv[0].len));
+    if (!script_numkeys_or_reply(c))
+        return;
+    if (by_sha) {
+        if (c->argv[1].len != OMK_SHA1_HEX_LEN) {
+            reply_error(c, "NOSCRIPT No matching script. Please use EVAL.");
+            return;
+        }
+        for (int i = 0; i < OMK_SHA1_HEX_LEN; i++) {
+            char ch = c->argv[1].p[i];
+
+            a.sha[i] = ch >= 'A' && ch <= 'Z' ? (char)(ch + ('a' - 'A')) : ch;
+        }
+        a.sha[OMK_SHA1_HEX_LEN] = '\0';
+    } else {
+        omk_sha1_hex(c->argv[1].p, c->argv[1].len, a.sha);
+    }
+    script_exec(c, script_eval_resolve, &a, read_only);
 }
 
 void script_load(struct client *c, struct omk_slice body)
@@ -1636,12 +1755,28 @@ void script_flush(struct client *c)
     reply_ok(c);
 }
 
+void script_unlock(void)
+{
+    omk_mutex_unlock(&script_mu);
+}
+
 void script_kill(struct client *c)
+{
+    script_kill_kind(c, 0);
+}
+
+void script_kill_kind(struct client *c, int function)
 {
     int st = SCRIPT_CLEAN;
 
     if (!atomic_load(&script_start_us)) {
         reply_error(c, "NOTBUSY No scripts in execution right now.");
+    } else if (atomic_load(&script_state) == SCRIPT_WROTE) {
+        reply_error(c, "UNKILLABLE Sorry the script already executed write commands against the "
+                       "dataset. You can either wait the script termination or kill the server "
+                       "in a hard way using the SHUTDOWN NOSAVE command.");
+    } else if (atomic_load(&script_is_fn) != function) {
+        script_reply_busy(c); /* SCRIPT KILL does not stop a function, nor FUNCTION KILL a script */
     } else if (!atomic_compare_exchange_strong(&script_state, &st, SCRIPT_KILLED) &&
                st == SCRIPT_WROTE) {
         reply_error(c, "UNKILLABLE Sorry the script already executed write commands against the "
@@ -1675,22 +1810,27 @@ void script_info_memory(struct evbuffer *b)
 {
     long long lua = atomic_load(&script_lua_bytes), cached = atomic_load(&script_cached),
               scripts = atomic_load(&script_cached_bytes);
-    char h_lua[32], h_scripts[32];
+    char h_lua[32], h_scripts[32], h_total[32];
+    struct function_stats fs;
 
+    function_stats_get(&fs);
     script_human(h_lua, sizeof(h_lua), (double)lua);
-    script_human(h_scripts, sizeof(h_scripts), (double)scripts);
+    script_human(h_total, sizeof(h_total), (double)(lua + fs.vm_bytes));
+    script_human(h_scripts, sizeof(h_scripts), (double)(scripts + fs.bytes));
     evbuffer_add_printf(b,
                         "used_memory_lua:%lld\r\n"
                         "used_memory_vm_eval:%lld\r\n"
                         "used_memory_lua_human:%s\r\n"
                         "used_memory_scripts_eval:%lld\r\n"
                         "number_of_cached_scripts:%lld\r\n"
-                        "number_of_functions:0\r\n"
-                        "used_memory_vm_functions:0\r\n"
+                        "number_of_functions:%lld\r\n"
+                        "number_of_libraries:%lld\r\n"
+                        "used_memory_vm_functions:%lld\r\n"
                         "used_memory_vm_total:%lld\r\n"
                         "used_memory_vm_total_human:%s\r\n"
-                        "used_memory_functions:0\r\n"
+                        "used_memory_functions:%lld\r\n"
                         "used_memory_scripts:%lld\r\n"
                         "used_memory_scripts_human:%s\r\n",
-                        lua, lua, h_lua, scripts, cached, lua, h_lua, scripts, h_scripts);
+                        lua, lua, h_lua, scripts, cached, fs.functions, fs.libraries, fs.vm_bytes,
+                        lua + fs.vm_bytes, h_total, fs.bytes, scripts + fs.bytes, h_scripts);
 }

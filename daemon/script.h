@@ -11,6 +11,7 @@
 #ifndef OMK_DAEMON_SCRIPT_H
 #define OMK_DAEMON_SCRIPT_H
 
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "common/omk.h"
@@ -18,6 +19,60 @@
 struct client;
 struct cmd_def;
 struct evbuffer;
+struct lua_State;
+
+/* Shebang flags (#!lua flags=...) and function flags, as Redis 7.0 names them. */
+#define SCRIPT_F_NO_WRITES 0x1
+#define SCRIPT_F_ALLOW_OOM 0x2
+#define SCRIPT_F_ALLOW_STALE 0x4
+#define SCRIPT_F_NO_CLUSTER 0x8
+#define SCRIPT_F_ALLOW_CROSS_SLOT 0x10
+#define SCRIPT_F_EVAL_COMPAT 0x100 /* no shebang: Redis' backward-compatible mode */
+
+/* What one run calls, found by a script_resolve_fn under the interpreter's mutex. */
+struct script_target {
+    struct lua_State *L; /* the interpreter that holds it */
+    int ref;             /* a function's reference in L's registry; LUA_NOREF (-2): the
+                          * cached script named 'name' (its KEYS and ARGV are globals) */
+    const char *name;    /* SHA-1 or function name, for error texts; lives for the run */
+    unsigned flags;      /* SCRIPT_F_* */
+};
+
+/* Find what client c's command runs: fill 't' and return 1, or write the error reply's
+ * text (without '-') to 'err' and return 0. Called holding the interpreter's mutex. */
+typedef int (*script_resolve_fn)(struct client *c, void *arg, struct script_target *t,
+                                 char *err, size_t errlen);
+
+/* Run for client c what 'resolve' finds, as one unit (HOW A SCRIPT RUNS in script.c),
+ * with argv[2] the number of keys (checked by the caller), the keys and arguments after
+ * it; 'read_only' for the _RO commands. Exactly one reply. Owner thread, as
+ * script_eval. */
+void script_exec(struct client *c, script_resolve_fn resolve, void *arg, int read_only);
+
+/* A new interpreter with the libraries, the redis table and the protected globals, whose
+ * allocations are counted in '*bytes' (and refused past 1 GiB). */
+struct lua_State *script_state_new_counted(_Atomic long long *bytes);
+
+/* Push a new read-only environment table whose reads go to 'index' (a lua_CFunction
+ * (table, key)), which rawset() refuses, as the scripts' own. */
+void script_push_env(struct lua_State *L, int (*index)(struct lua_State *L));
+
+/* Take the interpreter's mutex (every interpreter's), giving up after replying BUSY once
+ * a running script is busy: 1 holding it, else 0. script_unlock() releases it. */
+int script_lock_or_busy(struct client *c);
+void script_unlock(void);
+
+/* SCRIPT KILL ('function' 0) or FUNCTION KILL (1): as script_kill, and a running
+ * script of the other kind is not stopped (BUSY, as Redis replies). */
+void script_kill_kind(struct client *c, int function);
+
+/* FUNCTION STATS' running_script: if a function runs, call 'fn' with its name, the
+ * arguments of its FCALL and how long it has run, and return 1; else 0. -1 when an EVAL
+ * script runs. */
+int script_running_function(void (*fn)(void *arg, const char *name,
+                                       const struct omk_slice *argv, int argc,
+                                       long long ms),
+                            void *arg);
 
 /* Start-up, main thread, after cmd_init(): create the interpreter and its libraries. */
 void script_init(void);
@@ -40,7 +95,8 @@ void script_exists(struct client *c);
 void script_flush(struct client *c);
 
 /* SCRIPT KILL: stop the running script if it has not written: +OK, -NOTBUSY or
- * -UNKILLABLE as Redis replies. The script stops at its next hook check. */
+ * -UNKILLABLE as Redis replies. The script stops at its next hook check. A running
+ * function is not stopped (BUSY). */
 void script_kill(struct client *c);
 
 /* 1 when a script has run for busy-reply-threshold ms or longer (0 disables it): other
@@ -58,7 +114,7 @@ int script_running(void);
 int script_cmd_allowed_busy(const struct client *c, const struct cmd_def *d);
 
 /* Reply Redis' BUSY error: "BUSY Redis is busy running a script. You can only call
- * SCRIPT KILL or SHUTDOWN NOSAVE." */
+ * SCRIPT KILL or SHUTDOWN NOSAVE." (FUNCTION KILL while a function runs). */
 void script_reply_busy(struct client *c);
 
 /* Append the scripting fields of INFO's memory section (used_memory_lua, ...

@@ -124,6 +124,7 @@ enum fmt_type {
 #define FMT_POS_BITS 53    /* positions are below 2^53 (cursors stay exact in a double) */
 #define FMT_META_NEXT_ID "next-id" /* the meta record of the id counter */
 #define FMT_META_DB_MAP "db-map"   /* the meta record of the database map */
+#define FMT_META_BLOB_PREFIX "blob:" /* + a name: a named blob of the daemon (metablob.c) */
 #define FMT_LIST_SPLIT_LEN 24 /* payload bytes of a split list */
 #define FMT_LIST_SEQ0 (UINT64_C(1) << 63) /* a new split list's first sequence number */
 #define FMT_ZSCORE_TAG 0xff   /* byte 8 of a zset's score-index keys */

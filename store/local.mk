@@ -11,7 +11,7 @@ store_libomkstore_a_SOURCES = store/keyspace.c store/commit.c store/checkpoint.c
 	store/ops_list.c store/list.h store/ops_sort.c store/strval.c store/strval.h store/reader.c \
 	store/hll.c store/hll.h store/ops_hll.c \
 	store/ops_bitmap.c store/bits.c store/bits.h \
-	store/access.c store/dbmap.c
+	store/access.c store/dbmap.c store/metablob.c
 store_libomkstore_a_CFLAGS = $(AM_CFLAGS) $(ROCKSDB_CFLAGS)
 
 check_PROGRAMS += tests/unit/test_store

@@ -1296,4 +1296,20 @@ int64_t store_last_save_ms(struct store *s);
 int store_saving(struct store *s);
 int store_last_save_ok(struct store *s);
 
+/* ---- Named meta blobs (store/metablob.c) --------------------------------------------
+ * Small records of the daemon's own (FUNCTION's libraries) kept in RocksDB's meta column
+ * family under a name (up to 200 bytes), so that they survive a restart. A put or a
+ * delete is one write through the log (inside a transaction: part of its batch), as
+ * durable as any other write. Any thread, no store lock held. */
+
+/* Read blob 'name': STORE_OK with a copy in '*val'/'*vlen' (omk_malloc'ed, one NUL byte
+ * after it, freed with omk_free), STORE_NOTFOUND, or the read's error. */
+int store_meta_get(struct store *s, const char *name, char **val, size_t *vlen);
+
+/* Write blob 'name' = 'val'/'vlen' (replacing it). STORE_OK or the log's error. */
+int store_meta_put(struct store *s, const char *name, const void *val, size_t vlen);
+
+/* Delete blob 'name' (none: nothing changes). STORE_OK or the log's error. */
+int store_meta_del(struct store *s, const char *name);
+
 #endif

@@ -128,6 +128,16 @@ $(SCRIPTING_INTEG): daemon/omenkv-server$(EXEEXT)
 tests_integ_test_scripting_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_scripting_LDADD = $(INTEG_LDADD)
 
+# Functions (issue 24): FUNCTION LOAD/DELETE/FLUSH/LIST/DUMP/RESTORE/STATS/KILL/HELP,
+# FCALL and FCALL_RO, their errors, and the libraries surviving a restart and a SIGKILL
+# (tests/integ/test_functions.c).
+FUNCTIONS_INTEG = tests/integ/test_functions
+check_PROGRAMS += $(FUNCTIONS_INTEG)
+TESTS += $(FUNCTIONS_INTEG)
+$(FUNCTIONS_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_functions_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_functions_LDADD = $(INTEG_LDADD)
+
 # Every header compiles alone (STYLE.md 2.9): tests/unit/test_headers.c is compiled once
 # per header below, through a generated wrapper naming the header and its guard, and once
 # as the TAP main. A header that is not self-contained breaks this build, so make check
@@ -148,7 +158,8 @@ HEADER_TUS = tests/unit/hdr/common/omk.c tests/unit/hdr/common/omk_thread.c \
 	tests/unit/hdr/daemon/monitor.c tests/unit/hdr/daemon/pause.c \
 	tests/unit/hdr/daemon/clientinfo.c \
 	tests/unit/hdr/daemon/log.c tests/unit/hdr/daemon/multi.c tests/unit/hdr/daemon/pass.c \
-	tests/unit/hdr/daemon/pubsub.c tests/unit/hdr/daemon/script.c tests/unit/hdr/daemon/tracking.c \
+	tests/unit/hdr/daemon/pubsub.c tests/unit/hdr/daemon/script.c tests/unit/hdr/daemon/function.c \
+	tests/unit/hdr/daemon/tracking.c \
 	tests/unit/hdr/daemon/notify.c tests/unit/hdr/daemon/cfg_rewrite.c tests/unit/hdr/daemon/latency.c \
 	tests/unit/hdr/daemon/memory.c tests/unit/hdr/daemon/digest.c \
 	tests/unit/hdr/daemon/reply.c tests/unit/hdr/daemon/server.c tests/unit/hdr/daemon/slowlog.c \

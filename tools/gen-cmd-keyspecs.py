@@ -29,6 +29,7 @@ SUBCOMMANDS = {
     "memory": "usage stats doctor malloc-stats purge help".split(),
     "pubsub": "channels numsub numpat shardchannels shardnumsub help".split(),
     "script": "load exists flush kill help".split(),
+    "function": "load delete flush list dump restore stats kill help".split(),
 }
 
 

@@ -155,6 +155,51 @@ static void test_reopen(void)
     fx_tmpdir_rm(dir);
 }
 
+/* Named meta blobs: put, get, replace, delete; kept across a reopen; a FLUSHALL leaves
+ * them; inside a transaction they commit with it. */
+static void test_meta_blob(void)
+{
+    char *dir = fx_tmpdir_new("store");
+    struct store *s = fx_store_open(dir, NULL);
+    char *v = NULL;
+    size_t n = 0;
+
+    is_int(store_meta_get(s, "fn", &v, &n), STORE_NOTFOUND, "meta blob: none at first");
+    is_int(store_meta_put(s, "fn", "one\0two", 7), STORE_OK, "meta blob: put");
+    is_int(store_meta_put(s, "other", "x", 1), STORE_OK, "meta blob: put another");
+    is_int(store_meta_put(s, "fn", "three\0", 6), STORE_OK, "meta blob: replace");
+    is_int(fx_set_str(s, 0, "blob:fn", "key", 0), STORE_OK, "meta blob: a key of that name");
+    is_int(store_flush(s, -1), STORE_OK, "meta blob: FLUSHALL");
+    store_close(s);
+    s = fx_store_open(dir, NULL);
+    is_int(store_meta_get(s, "fn", &v, &n), STORE_OK, "meta blob: kept across a reopen");
+    if (v) {
+        is_mem(v, n, "three\0", 6, "meta blob: the last value, binary safe");
+        ok(v[n] == '\0', "meta blob: a NUL after it");
+        omk_free(v);
+        v = NULL;
+    }
+    is_int(store_meta_del(s, "fn"), STORE_OK, "meta blob: delete");
+    is_int(store_meta_del(s, "nosuch"), STORE_OK, "meta blob: delete of none");
+    store_tx_begin(s);
+    is_int(store_meta_put(s, "tx", "in", 2), STORE_OK, "meta blob: put in a transaction");
+    is_int(store_meta_get(s, "tx", &v, &n), STORE_OK, "meta blob: read in the transaction");
+    omk_free(v);
+    v = NULL;
+    is_int(store_tx_end(s), STORE_OK, "meta blob: the transaction commits");
+    store_close(s);
+    s = fx_store_open(dir, NULL);
+    is_int(store_meta_get(s, "fn", &v, &n), STORE_NOTFOUND, "meta blob: the delete was kept");
+    is_int(store_meta_get(s, "tx", &v, &n), STORE_OK, "meta blob: the transaction's put kept");
+    omk_free(v);
+    v = NULL;
+    is_int(store_meta_get(s, "other", &v, &n), STORE_OK, "meta blob: the other one kept");
+    omk_free(v);
+    fx_check_store(s, "meta blob");
+    store_close(s);
+    fx_tmpdir_rm(dir);
+}
+
 static void test_set_flags(void)
 {
     char *dir = fx_tmpdir_new("store");
@@ -1290,6 +1335,7 @@ int main(int argc, char **argv)
         return crash_child(argv[2], (int)mode, (int)fd);
     test_format();
     test_reopen();
+    test_meta_blob();
     test_set_flags();
     test_expiry();
     test_del_exists_mset();
