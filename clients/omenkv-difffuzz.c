@@ -72,6 +72,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -106,10 +107,12 @@ enum df_family {
     DF_HLL = 1024,   /* issue 22: PFADD PFCOUNT PFMERGE PFDEBUG, HLL values copied, damaged */
     DF_SCRIPT = 2048, /* issue 24: EVAL of small random scripts of string and hash calls;
                        * not in "all" (its streams stay those of the seeds before it) */
+    DF_SORT = 4096,   /* issue 21: SORT and SORT_RO over the list, set and sorted-set keys,
+                       * with the weight and hash keys their patterns name */
 };
 #define DF_ALL (DF_STRING | DF_HASH | DF_SET | DF_KEYS | DF_LIST | DF_ZSET | DF_BLOCK | \
-                DF_PUBSUB | DF_BITMAP | DF_BIGSTR | DF_HLL)
-#define DF_NFAMILIES 12
+                DF_PUBSUB | DF_BITMAP | DF_BIGSTR | DF_HLL | DF_SORT)
+#define DF_NFAMILIES 13
 #define DF_STRS22 (DF_BITMAP | DF_BIGSTR | DF_HLL) /* the string families of issue 22 */
 
 struct df_opts {
@@ -139,7 +142,8 @@ static void df_usage(void)
             "  --seed N             random seed (default: time; printed)\n"
             "  --commands N         commands to send (default 100000)\n"
             "  --families LIST      string,hash,set,keys,list,zset,block,pubsub,bitmap,bigstr,\n"
-            "                       hll, script or all (default all: every one but script)\n"
+            "                       hll, script, sort or all (default all: every one but\n"
+            "                       script)\n"
             "  --proto 2|3|alt      HELLO 2, HELLO 3, or switch at random (default 2)\n"
             "  --keys N             key space per database (default 8; 10 with list, zset\n"
             "                       or block; with bitmap, bigstr or hll 3 per family\n"
@@ -598,7 +602,16 @@ enum df_kind {
     DF_EPISODE,   /* a blocking pop: an episode (see "blocking pops" below) */
     DF_COPY,      /* GET of argv[1], compared exactly; when both servers answered the same
                    * string, SET of it to 'copy_to' on both, compared exactly */
+    DF_SORTCMP,   /* SORT, SORT_RO: exactly, but as multisets (or left out) where Redis'
+                   * order is not a function of the data (see "SORT" below) */
 };
+
+/* What a SORT asks for, as far as its comparison goes (df_sort_mode). */
+#define DF_SF_ALPHA 1  /* ALPHA */
+#define DF_SF_BY 2     /* sorted by a BY pattern with '*' (the last BY; none without one) */
+#define DF_SF_NOSORT 4 /* a BY pattern without '*': no sorting */
+#define DF_SF_STORE 8  /* STORE */
+#define DF_SF_LIMIT 16 /* LIMIT that may keep a part only (not "0 -1") */
 
 struct df_cmd {
     int argc;
@@ -611,6 +624,8 @@ struct df_cmd {
     int pairs;         /* DF_WALK: HSCAN's (field, value), ZSCAN's (member, score) */
     int lex_arg;       /* DF_LEX: index of the sorted set's key */
     char copy_to[32];  /* DF_COPY: the key the value read is SET to */
+    int sort_flags;    /* DF_SORTCMP: DF_SF_* (see "SORT and SORT_RO") */
+    int sort_gets;     /* DF_SORTCMP: GET patterns given (elements per result) */
 };
 
 static void df_cmd_clear(struct df_cmd *c)
@@ -1595,6 +1610,7 @@ static struct {
     long long enc[DF_ENC_OTHER + 1];
     long long max_hlen, max_scard, max_llen, max_zcard;
     long long lex_skipped;       /* lex commands not sent: the scores were not all equal */
+    long long sort_exact, sort_multiset, sort_skipped; /* SORTs compared how, or left out */
     long long blk_immediate;     /* blocking pops answered without blocking */
     long long blk_served;        /* ... served by the first connection's command */
     long long blk_timeout;       /* ... ended by their own (short) timeout */
@@ -1680,6 +1696,10 @@ static void df_print_stats(void)
         printf("covered: %lld lex commands left out (a sorted set of unequal scores, whose "
                "lex order Redis leaves unspecified)\n",
                df_stats.lex_skipped);
+    if (opt.families & DF_SORT)
+        printf("covered: SORT and SORT_RO compared exactly %lld, as multisets %lld (a set or "
+               "sorted set whose order Redis leaves to its layout), left out %lld\n",
+               df_stats.sort_exact, df_stats.sort_multiset, df_stats.sort_skipped);
     if (opt.families & DF_BLOCK)
         printf("covered: blocking pops answered at once %lld, served by the first connection "
                "%lld, timed out %lld, ended by CLIENT UNBLOCK %lld; %lld times with two "
@@ -1719,6 +1739,147 @@ static int df_lex_check(const struct df_cmd *c)
     if (mixed)
         df_stats.lex_skipped++;
     return mixed ? 2 : 0;
+}
+
+/* Whether reply 'r' (of TYPE) is the status 'name'. */
+static int df_is_status(const struct df_rep *r, const char *name)
+{
+    return r && r->type == '+' && r->str && r->len == strlen(name) && !memcmp(r->str, name, r->len);
+}
+
+/* Whether Redis (server B) fails a SORT by numbers of sorted set 'key' for a reason of
+ * its own: a sorted set in listpack encoding is turned into a skiplist first, which
+ * reads each score with strtod(), and a subnormal score (4.9e-324) leaves errno at
+ * ERANGE, which the SORT then takes for a number it could not read. 1 if so, 0 if not,
+ * -1 on a connection error. */
+static int df_sort_errno_quirk(const char *key, size_t klen)
+{
+    struct df_cmd t = {0};
+    struct df_rep *r;
+    int listpack, sub = 0;
+
+    df_arg(&t, "OBJECT");
+    df_arg(&t, "ENCODING");
+    df_argb(&t, key, klen);
+    r = df_aux1(&cb, &t);
+    df_cmd_clear(&t);
+    if (!r)
+        return -1;
+    listpack = r->str && r->len == 8 && !memcmp(r->str, "listpack", 8);
+    df_rep_free(r);
+    if (!listpack)
+        return 0;
+    df_arg(&t, "ZRANGE");
+    df_argb(&t, key, klen);
+    df_arg(&t, "0");
+    df_arg(&t, "-1");
+    df_arg(&t, "WITHSCORES");
+    r = df_aux1(&cb, &t);
+    df_cmd_clear(&t);
+    if (!r)
+        return -1;
+    for (size_t i = 0; i < r->n && !sub; i++) {
+        const struct df_rep *e = r->el[i];
+        char buf[64];
+
+        if (e->n == 2) /* RESP3: [member, score] */
+            e = e->el[1];
+        else if (i % 2 == 0) /* RESP2: member, score, ... */
+            continue;
+        if (e->str && e->len < sizeof(buf)) {
+            memcpy(buf, e->str, e->len);
+            buf[e->len] = '\0';
+            sub = fpclassify(strtod(buf, NULL)) == FP_SUBNORMAL;
+        }
+    }
+    df_rep_free(r);
+    return sub;
+}
+
+/* How SORT 'c' (DF_SORTCMP) is compared (see "SORT and SORT_RO" above): its source's TYPE
+ * is read on both servers first. 0: exactly; 3: as a multiset; 2: left out (not sent);
+ * 1 or -1 as df_run() (the types differ, or a connection is gone). */
+static int df_sort_mode(const struct df_cmd *c)
+{
+    struct df_cmd t = {0};
+    struct df_rep *ra, *rb;
+    int f = c->sort_flags, rc, same, list, set, zset, zero = 0;
+
+    if (c->argc < 2)
+        return 0;
+    /* Redis 7.0's SORT takes a number it read for a failure when errno is ERANGE, and it
+     * does not clear errno first: ERANGE left by an earlier command (a score such as
+     * 4.9e-324 or 1e400) makes every SORT by numbers fail with "One or more scores can't
+     * be converted into double" until a command clears it. A ZADD XX of a valid score on
+     * a key that is never created clears it (Redis parses the score after errno = 0). */
+    df_arg(&t, "ZADD");
+    df_arg(&t, "df-errno");
+    df_arg(&t, "XX");
+    df_arg(&t, "1");
+    df_arg(&t, "m");
+    df_naux++;
+    rc = df_both(&t, &ra, &rb);
+    same = rc == 0 && df_rep_equal(ra, rb);
+    if (!same)
+        df_report(&t, ra, rb, "%s", rc < 0 ? "connection lost" : "ZADD XX (before a SORT) differs");
+    df_rep_free(ra);
+    df_rep_free(rb);
+    df_cmd_clear(&t);
+    if (!same)
+        return rc < 0 ? -1 : 1;
+    df_arg(&t, "TYPE");
+    df_argb(&t, c->argv[1], c->lens[1]);
+    df_naux++;
+    rc = df_both(&t, &ra, &rb);
+    same = rc == 0 && df_rep_equal(ra, rb);
+    if (!same)
+        df_report(&t, ra, rb, "%s",
+                  rc < 0 ? "connection lost" : "the type differs (read before a SORT)");
+    list = same && df_is_status(ra, "list");
+    set = same && df_is_status(ra, "set");
+    zset = same && df_is_status(ra, "zset");
+    df_rep_free(ra);
+    df_rep_free(rb);
+    df_cmd_clear(&t);
+    if (!same)
+        return rc < 0 ? -1 : 1;
+    if (list) /* pqsort's ties */
+        return f & DF_SF_ALPHA && f & DF_SF_BY && f & DF_SF_LIMIT ? 2 : 0;
+    if (!set && !zset)
+        return 0;
+    if (zset && !(f & (DF_SF_ALPHA | DF_SF_NOSORT))) {
+        rc = df_sort_errno_quirk(c->argv[1], c->lens[1]);
+        if (rc)
+            return rc < 0 ? -1 : 2;
+    }
+    if (f & DF_SF_NOSORT) { /* a sorted set keeps its order; a set stored is sorted */
+        if (zset || f & DF_SF_STORE)
+            return 0;
+        return f & DF_SF_LIMIT ? 2 : 3;
+    }
+    if (!(f & DF_SF_ALPHA)) /* numbers, ties broken by the elements' bytes */
+        return 0;
+    if (f & DF_SF_BY)
+        return f & (DF_SF_STORE | DF_SF_LIMIT) ? 2 : 3;
+    if (f & DF_SF_STORE) /* compared as bytes when stored */
+        return 0;
+    /* ALPHA in a reply: strcoll() ties two members equal up to a zero byte */
+    df_arg(&t, "%s", set ? "SMEMBERS" : "ZRANGE");
+    df_argb(&t, c->argv[1], c->lens[1]);
+    if (zset) {
+        df_arg(&t, "0");
+        df_arg(&t, "-1");
+    }
+    ra = df_aux1(&ca, &t);
+    df_cmd_clear(&t);
+    if (!ra)
+        return -1;
+    for (size_t i = 0; i < ra->n && !zero; i++)
+        zero = ra->el[i]->str && memchr(ra->el[i]->str, '\0', ra->el[i]->len) != NULL;
+    df_rep_free(ra);
+    if (!zero)
+        return 0;
+    return f & DF_SF_LIMIT ? 2 : 3;
 }
 
 static int df_run_episode(const struct df_cmd *c);
@@ -1774,7 +1935,7 @@ static int df_run_copy(const struct df_cmd *c)
 static int df_run(const struct df_cmd *c)
 {
     struct df_rep *ra, *rb;
-    int same = 1;
+    int same = 1, multiset = 0;
 
     df_cur = c;
     if (c->kind == DF_EPISODE) {
@@ -1794,13 +1955,29 @@ static int df_run(const struct df_cmd *c)
         if (rc)
             return rc == 2 ? 0 : rc;
     }
+    if (c->kind == DF_SORTCMP) {
+        int rc = df_sort_mode(c);
+
+        if (rc == 2) {
+            df_stats.sort_skipped++;
+            return 0;
+        }
+        if (rc == 1 || rc == -1)
+            return rc;
+        multiset = rc == 3;
+        df_stats.sort_exact += !multiset;
+        df_stats.sort_multiset += multiset;
+    }
     if (df_both(c, &ra, &rb) < 0) {
         df_report(c, ra, rb, "connection lost");
         df_rep_free(ra);
         df_rep_free(rb);
         return -1;
     }
-    if (ra->type == '-' || rb->type == '-' || c->kind == DF_EXACT || c->kind == DF_LEX) {
+    if (multiset && ra->type != '-' && rb->type != '-') {
+        same = df_same_multiset(ra, rb, c->sort_gets > 0 ? c->sort_gets : 1);
+    } else if (ra->type == '-' || rb->type == '-' || c->kind == DF_EXACT ||
+               c->kind == DF_LEX || c->kind == DF_SORTCMP) {
         same = df_rep_equal(ra, rb);
     } else if (c->kind == DF_UNORDERED) {
         same = df_same_multiset(ra, rb, 1);
@@ -3185,15 +3362,28 @@ static void df_gen_serve(struct df_cmd *s, const char *key, int zset)
             df_arg(s, "%s", key);
         }
     } else if (r < 92) {
-        /* Any creation makes a key ready: RENAME and COPY too (and SORT ... STORE, issue
-         * 21, once the server has SORT: its generator belongs here as well). */
-        int copy = df_below(2);
+        /* Any creation makes a key ready: RENAME, COPY and SORT ... STORE too (a list
+         * stored in its source's order, or ALPHA: an order Redis fixes too) */
+        if (opt.families & DF_SORT && df_below(3) == 0) {
+            df_arg(s, "SORT");
+            df_add_key(s);
+            if (df_below(3)) {
+                df_arg(s, "BY");
+                df_arg(s, "nosort");
+            } else {
+                df_arg(s, "ALPHA");
+            }
+            df_arg(s, "STORE");
+            df_arg(s, "%s", key);
+        } else {
+            int copy = df_below(2);
 
-        df_arg(s, "%s", copy ? "COPY" : "RENAME");
-        df_add_key(s);
-        df_arg(s, "%s", key);
-        if (copy && df_below(2))
-            df_arg(s, "REPLACE");
+            df_arg(s, "%s", copy ? "COPY" : "RENAME");
+            df_add_key(s);
+            df_arg(s, "%s", key);
+            if (copy && df_below(2))
+                df_arg(s, "REPLACE");
+        }
     } else if (r < 97) {
         df_arg(s, "%s", zset ? "ZADD" : "LINSERT");
         df_arg(s, "%s", key);
@@ -3989,6 +4179,213 @@ static void g_hll_craft(struct df_cmd *c, const char *name)
     free(buf);
 }
 
+/* ---- SORT and SORT_RO (the sort family) ----
+ *
+ * SORT reads a list, set or sorted set of the list, set and sorted-set parts of the key
+ * space (any key one time in six: WRONGTYPE), with BY and GET patterns that name the
+ * weight keys "w<element>" (strings: numbers mostly, some Redis cannot read as one) and
+ * hash keys "h<element>" (fields f, a weight, and g, a value) this family writes, the
+ * stream's own keys ("k*": the small integer elements name them), the element ("#", "*")
+ * or nothing (no '*': BY of it means nosort, GET answers nil), with LIMIT, ASC or DESC,
+ * ALPHA and STORE (into a key of the list part) in any order, now and then an option
+ * Redis refuses. Redis' order is a function of the data except where it is the source's
+ * layout: BY nosort (a pattern without '*') on a set without STORE (Redis forces ALPHA
+ * when it stores); and ties, which Redis' qsort leaves in the order it read the elements
+ * (ALPHA with a BY pattern: equal or missing BY values; ALPHA without BY, in a reply: two
+ * elements equal up to a zero byte, as strcoll() compares), which is a set's or sorted
+ * set's hash-table order (Redis sorts a sorted set from its dict). So before a SORT the
+ * source's TYPE is read on both servers; for a set or a sorted set in those cases, a
+ * reply is compared as a multiset (of groups of as many values as there are GET
+ * patterns), and a LIMIT (which picks a part of that order) or STORE (whose list later
+ * commands read) leaves the command out. A list's order is its own, but Redis sorts with
+ * BY and a LIMIT by its pqsort(), whose tie order is its own too: ALPHA with BY and a
+ * LIMIT on a list is left out. Numeric sorts break ties by the elements' bytes: always
+ * compared exactly. */
+
+/* Append "<prefix><element>": the key a pattern "<prefix>*" names for an element. */
+static void df_add_elem_key(struct df_cmd *c, const char *prefix)
+{
+    struct df_cmd t = {0};
+    char buf[256];
+    size_t n = strlen(prefix);
+
+    df_add_elem(&t, 'm');
+    memcpy(buf, prefix, n);
+    memcpy(buf + n, t.argv[0], t.lens[0] < sizeof(buf) - n ? t.lens[0] : sizeof(buf) - n);
+    df_argb(c, buf, n + (t.lens[0] < sizeof(buf) - n ? t.lens[0] : sizeof(buf) - n));
+    df_cmd_clear(&t);
+}
+
+/* Append a weight: an integer mostly, else a decimal, an infinity, or a string strtod()
+ * reads only in part or not at all. */
+static void df_add_weight(struct df_cmd *c)
+{
+    static const char *const odd[] = {"1.5", "-0.25", "inf", "-inf", "+inf", "nan", "1e400",
+                                      "-0", "", " 3", "3 ", "0x10", "abc", "1e-320", "007",
+                                      "2.5e3"};
+    long long r = df_below(100);
+
+    if (r < 75)
+        df_arg(c, "%lld", df_below(26) - 5);
+    else if (r < 96)
+        df_arg(c, "%s", odd[df_below(DF_NELEM(odd))]);
+    else if (r < 97)
+        df_argb(c, "1\x00x", 3); /* strtod() stops at the zero byte */
+    else
+        df_add_value(c);
+}
+
+/* SET w<element> weight */
+static void g_sort_weight(struct df_cmd *c, const char *name)
+{
+    df_name(c, name);
+    df_add_elem_key(c, "w");
+    df_add_weight(c);
+}
+
+/* HSET h<element> f weight [g value] */
+static void g_sort_hash(struct df_cmd *c, const char *name)
+{
+    df_name(c, name);
+    df_add_elem_key(c, "h");
+    df_arg(c, "f");
+    df_add_weight(c);
+    if (df_below(3)) {
+        df_arg(c, "g");
+        df_add_value(c);
+    }
+}
+
+/* Append a BY pattern; 1 if it has a '*' (sorts), 0 if not (nosort). */
+static int df_add_sort_by(struct df_cmd *c)
+{
+    static const char *const pats[] = {"w*", "w*", "w*", "h*->f", "h*->f", "h*->g", "k*",
+                                       "k*->1", "*", "w*->", "nosort", "nosort", "w1", "#"};
+    const char *p = pats[df_below(DF_NELEM(pats))];
+
+    df_arg(c, "BY");
+    df_arg(c, "%s", p);
+    return strchr(p, '*') != NULL;
+}
+
+/* Append a GET pattern. */
+static void df_add_sort_get(struct df_cmd *c)
+{
+    static const char *const pats[] = {"#", "#", "w*", "h*->g", "h*->f", "k*", "k*->1", "*",
+                                       "nope", "h*->", "#x"};
+
+    df_arg(c, "GET");
+    df_arg(c, "%s", pats[df_below(DF_NELEM(pats))]);
+}
+
+/* Append LIMIT offset count; returns whether it may keep a part only. */
+static int df_add_sort_limit(struct df_cmd *c)
+{
+    static const char *const odd[] = {"abc", "1.5", "", "9223372036854775807",
+                                      "-9223372036854775808"};
+    long long r = df_below(100);
+
+    df_arg(c, "LIMIT");
+    if (r < 20) {
+        df_arg(c, "0");
+        df_arg(c, "-1");
+        return 0;
+    }
+    if (r < 95) {
+        df_arg(c, "%lld", df_below(12) - 2);
+        df_arg(c, "%lld", df_below(14) - 3);
+    } else {
+        df_arg(c, "%s", odd[df_below(DF_NELEM(odd))]);
+        df_arg(c, "%lld", df_below(5));
+    }
+    return 1;
+}
+
+/* SORT key [BY pattern] [LIMIT offset count] [GET pattern ...] [ASC|DESC] [ALPHA]
+ * [STORE destination]; SORT_RO the same without STORE (which it refuses). The options
+ * come in a random order. */
+static void g_sort(struct df_cmd *c, const char *name)
+{
+    int ro = !strcasecmp(name, "SORT_RO"), fam = df_gen_family, any_nosort = 0, last_star = -1;
+    int opts[16], nopts = 0;
+
+    df_name(c, name);
+    df_gen_family = (int[]){DF_LIST, DF_SET, DF_ZSET}[df_below(3)];
+    df_add_key(c);
+    if (df_chance(600))
+        opts[nopts++] = 0; /* BY */
+    if (df_chance(30))
+        opts[nopts++] = 0; /* a second BY: the last one sorts, any nosort wins */
+    if (df_chance(300))
+        opts[nopts++] = 1; /* LIMIT */
+    for (int i = 0, n = (int)df_below(4); i < n && df_below(2); i++)
+        opts[nopts++] = 2; /* GET */
+    if (df_chance(300))
+        opts[nopts++] = 3; /* ASC or DESC */
+    if (df_chance(400))
+        opts[nopts++] = 4; /* ALPHA */
+    if (df_chance(ro ? 10 : 250))
+        opts[nopts++] = 5; /* STORE */
+    if (df_chance(15))
+        opts[nopts++] = 6; /* something Redis refuses */
+    for (int i = nopts - 1; i > 0; i--) { /* any order */
+        int j = (int)df_below(i + 1), t = opts[i];
+
+        opts[i] = opts[j];
+        opts[j] = t;
+    }
+    c->kind = DF_SORTCMP;
+    for (int i = 0; i < nopts; i++) {
+        switch (opts[i]) {
+        case 0: {
+            int star = df_add_sort_by(c);
+
+            any_nosort |= !star;
+            last_star = star;
+            break;
+        }
+        case 1:
+            if (df_add_sort_limit(c))
+                c->sort_flags |= DF_SF_LIMIT;
+            break;
+        case 2:
+            df_add_sort_get(c);
+            c->sort_gets++;
+            break;
+        case 3:
+            df_arg(c, "%s", df_below(2) ? "DESC" : "ASC");
+            break;
+        case 4:
+            df_arg(c, "%s", df_below(5) ? "ALPHA" : "alpha");
+            c->sort_flags |= DF_SF_ALPHA;
+            break;
+        case 5: {
+            long long start, span;
+
+            df_slice(DF_LIST, &start, &span);
+            df_arg(c, "STORE");
+            if (df_below(6))
+                df_arg(c, "k%lld", (start + df_below(span)) % opt.nkeys);
+            else
+                df_arg(c, "k%lld", df_below(opt.nkeys));
+            c->sort_flags |= DF_SF_STORE;
+            break;
+        }
+        default: {
+            static const char *const bad[] = {"FOO", "LIMIT", "BY", "GET", "STORE", "ALPHA x"};
+
+            df_arg(c, "%s", bad[df_below(DF_NELEM(bad))]);
+            break;
+        }
+        }
+    }
+    if (any_nosort)
+        c->sort_flags |= DF_SF_NOSORT;
+    else if (last_star == 1)
+        c->sort_flags |= DF_SF_BY;
+    df_gen_family = fam;
+}
+
 /* One row per command: its family, weight within the family, Redis' arity (for the
  * wrong-arity mutation; 0: never mutated) and generator. */
 struct df_gen {
@@ -4106,8 +4503,11 @@ static const struct df_gen df_gens[] = {
     {"ZDIFF", DF_ZSET, 2, -3, g_zsetop},
     {"ZDIFFSTORE", DF_ZSET, 2, -4, g_zsetop},
     {"ZSCAN", DF_ZSET, 2, -3, g_xscan},
-    /* SORT and SORT_RO (issue 21) are not fuzzed yet: they belong here, in a family of
-     * their own; SORT ... STORE then serves blocked pops too (df_gen_serve). */
+    /* SORT and SORT_RO (issue 21), and the keys their patterns name */
+    {"SORT", DF_SORT, 10, -2, g_sort},
+    {"SORT_RO", DF_SORT, 4, -2, g_sort},
+    {"SET", DF_SORT, 4, -3, g_sort_weight},
+    {"HSET", DF_SORT, 2, -4, g_sort_hash},
     /* pub/sub, with nobody subscribed */
     {"PUBLISH", DF_PUBSUB, 4, 3, g_publish},
     {"SPUBLISH", DF_PUBSUB, 2, 3, g_publish},
@@ -4997,7 +5397,8 @@ static int df_parse_families(const char *v)
     } fams[] = {{"string", DF_STRING}, {"hash", DF_HASH}, {"set", DF_SET}, {"keys", DF_KEYS},
                 {"list", DF_LIST},     {"zset", DF_ZSET}, {"block", DF_BLOCK},
                 {"pubsub", DF_PUBSUB}, {"bitmap", DF_BITMAP}, {"bigstr", DF_BIGSTR},
-                {"hll", DF_HLL},       {"script", DF_SCRIPT}, {"all", DF_ALL}};
+                {"hll", DF_HLL},       {"script", DF_SCRIPT}, {"sort", DF_SORT},
+                {"all", DF_ALL}};
     int bits = 0;
 
     for (const char *p = v; *p;) {
@@ -5013,7 +5414,7 @@ static int df_parse_families(const char *v)
         }
         if (!found) {
             fprintf(stderr, "omenkv-difffuzz: --families takes string, hash, set, keys, "
-                            "list, zset, block, pubsub, bitmap, bigstr, hll, script or all\n");
+                            "list, zset, block, pubsub, bitmap, bigstr, hll, script, sort or all\n");
             exit(2);
         }
         if (!e)
@@ -5027,7 +5428,8 @@ int main(int argc, char **argv)
 {
     static const char *const famnames[] = {"string", "hash",   "set",    "keys",
                                            "list",   "zset",   "block",  "pubsub",
-                                           "bitmap", "bigstr", "hll",    "script"};
+                                           "bitmap", "bigstr", "hll",    "script",
+                                           "sort"};
     char fams[128] = "";
     int fatal = 0, enabled = 0;
 

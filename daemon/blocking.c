@@ -6,42 +6,54 @@
  * changed them serves their waiters before the command that changed them has replied.
  *
  * HOW WAITERS ARE SERVED (Redis 7.0's handleClientsBlockedOnKeys, on many threads).
- * A touch of a waited key (any committed change: a push, RENAME, MOVE, COPY, LMOVE,
- * SORT STORE, Z*STORE, a delete too) puts it once at the end of the "ready list" of the
- * thread that made it: a worker running a command. When the command has run (a whole
- * EXEC, after its last command; cmd.c, multi.c), still under the command's exec lane,
- * before its reply can leave and before that connection's next request runs, the worker
- * takes the keys in the order they became ready. For each it reads the key's type, then
- * serves the key's waiters of that kind (list pops for a list, sorted-set pops for a
- * sorted set) in the order they blocked, while the key still has something to pop: it
- * claims the waiter, runs the waiter's handler in its served form (blocking_pop.served:
- * pop from that key alone) on a stand-in client whose output is a buffer of its own,
- * and hands that buffer to the waiter's own worker, which writes it (the waiter's
- * connection belongs to that worker). A pop that serves a BLMOVE touches its destination,
- * which joins the end of the same ready list and is served in the same loop. A pop that
- * finds nothing (the key was emptied meanwhile, or turned to another type) ends the
- * key's turn; the waiter stays parked.
+ * A key becomes ready when a committed change creates a list or sorted set there (a
+ * push, RENAME, MOVE, COPY, LMOVE, SORT STORE, Z*STORE ...) while clients wait on it: it
+ * joins, once, the end of the one ready list (blocking_mu). Keys are served by one
+ * thread at a time, the holder of 'blocking_serve_mu', always a worker that made keys
+ * ready (or was sent the keys another thread made ready): when its command has run (a
+ * whole EXEC or script, after its last command; cmd.c, multi.c, script.c), still under
+ * the command's exec lane, before its reply can leave and before that connection's next
+ * request runs, it takes the keys in the order they became ready until the list is
+ * empty. A worker that made keys ready while another serves waits for that one to finish
+ * (which may have served its keys too) before it replies. For each key it reads the
+ * type once, then goes over the key's FIFO as Redis 7.0 does: a waiter of the other kind
+ * (a sorted-set pop on a list, a list pop on a sorted set) is passed over and keeps its
+ * place; a waiter of the key's kind is claimed, its handler run in its served form
+ * (blocking_pop.served: pop from that key alone) on a stand-in client whose output is a
+ * buffer of its own, and that buffer handed to the waiter's own worker, which writes it
+ * (the waiter's connection belongs to that worker); once a pop has emptied the key (it
+ * no longer holds its type), the key's turn ends. A pop that serves
+ * a BLMOVE and creates its destination makes that key ready: it joins the end of the
+ * same list and is served in the same loop, after the keys before it, so a client parked
+ * on both the source and the destination is served from the source when it reaches the
+ * head of the source's FIFO, as in Redis. A pop that finds nothing (the key was emptied
+ * by a command of another worker since its type was read) also ends the key's turn; the
+ * waiter stays parked.
  *
- * CLAIMS. A parked client is WAITING, SERVING (one thread is running its pop) or DONE
- * (it left every FIFO: served, timed out, unblocked or gone), under the mutex. Only a
- * WAITING client is claimed; whoever finds it SERVING (a second server through another
- * key it waits on, its timer, CLIENT UNBLOCK, its disconnect) waits on 'blocking_cv'
- * until the pop is over, then sees WAITING (the pop found nothing: it may act) or DONE
- * (served: the pop's reply is the one it gets). So a pop, a timeout, an unblock and a
- * disconnect never both take effect, and an element is never lost or served twice. A
- * SERVING claim is always released without waiting for anything, so these waits cannot
- * form a cycle.
+ * CLAIMS. A parked client is WAITING, SERVING (the serving thread is running its pop) or
+ * DONE (it left every FIFO: served, timed out, unblocked or gone), under the mutex. Only
+ * a WAITING client is claimed; whoever finds it SERVING (its timer, CLIENT UNBLOCK, its
+ * disconnect) waits on 'blocking_cv' until the pop is over, then sees WAITING (the pop
+ * found nothing: it may act) or DONE (served: the pop's reply is the one it gets). So a
+ * pop, a timeout, an unblock and a disconnect never both take effect, and an element is
+ * never lost or served twice. A SERVING claim is always released without waiting for
+ * anything, so these waits cannot form a cycle.
  *
- * ONE SERVER PER KEY. A key being served is 'busy' (owned by the serving thread): a
- * second thread that finds it ready does not serve it but marks it 'again', and the
- * owner reads it once more when its pass over the FIFO ends. So a key's waiters are
- * served in FIFO order even when two workers make it ready at once.
+ * ONE SERVER AT A TIME. Serving the ready keys is atomic against other serving, as
+ * Redis' single thread makes it: the keys one command made ready, and those their pops
+ * make ready in turn, are served in one run of the loop, and no other thread serves a key
+ * meanwhile. (With one ready list per worker, a worker that took a BLMOVE's destination
+ * while another was still serving the source served a client parked on both from the
+ * destination: clients/README.md kind 7.) A key changed by another thread while it is
+ * being served joins the list again and is read once more.
  *
- * NO WAKE-UP IS LOST. A client that parks puts each of its keys in its own worker's
- * ready list: a write between its pop and its parking found nobody to serve, and this
- * serves the waiters (FIFO, so itself only after those before it) if the key now holds
- * something. A touch made by a thread that is not a worker (the active-expiry thread,
- * a resume) goes to a shared list that the worker of the key's first waiter takes.
+ * NO WAKE-UP IS LOST. A client that parks puts each of its keys in the ready list: a
+ * write between its pop and its parking found nobody to serve, and this serves the
+ * waiters (FIFO, so itself only after those before it) if the key now holds something.
+ * Only then, when its own worker has served those keys, is it counted in INFO's
+ * blocked_clients: a client that sees it counted and then pushes finds it in every FIFO
+ * and nothing left to serve from its parking. A touch made by a thread that is not a
+ * worker (the active-expiry thread, a resume) wakes a worker, which serves the list.
  *
  * The difference from Redis' single thread: between the end of the pushing command and
  * the served pops (microseconds on the pushing worker itself), a command of another
@@ -53,10 +65,13 @@
  * holds the pop (its pass's ticket covers every visible write), and answers it with an
  * error if that log write fails.
  *
- * Lock order: a store stripe (the touch hook runs under it), then blocking_mu. Nothing
- * calls the store while holding blocking_mu; the one system call under it is the pipe
- * write that wakes a worker, and each worker has at most one such wake-up outstanding
- * (bdone_woken), so that pipe never fills because of it. */
+ * Lock order: an exec lane (multi.c), then blocking_serve_mu, then a store stripe (the
+ * touch hook runs under it), then blocking_mu. blocking_serve_mu is taken only after a
+ * command, holding no stripe, by a thread that holds an exec lane: so no EXEC or script
+ * runs while keys are served. Nothing calls the store while holding blocking_mu; the one
+ * system call under it is the pipe write that wakes a worker, and each worker has at
+ * most one such wake-up outstanding (bdone_woken), so that pipe never fills because of
+ * it. */
 #include "config.h"
 
 #include <math.h>
@@ -102,10 +117,9 @@ struct bkey {
     unsigned bucket;
     int db;
     struct bwait *head, *tail; /* waiters, first blocked first */
-    struct bkey *rnext;        /* the ready list it is in */
-    int queued;                /* in a ready list (a thread's or the shared one) */
-    const void *busy;          /* the thread serving its waiters (&tl_self), or NULL */
-    int again;                 /* made ready by another thread while 'busy' */
+    struct bkey *rnext;        /* the next key of the ready list */
+    int queued;                /* in the ready list */
+    int busy;                  /* its waiters are being served */
     struct block *marker;      /* the block being registered on it */
     size_t klen;
     char key[];                /* immutable */
@@ -130,6 +144,7 @@ struct block {
     struct bwait *waits;         /* one per distinct key */
     struct event *timer;         /* its timeout, or NULL (forever); owner thread */
     int state;                   /* enum block_state (blocking_mu) */
+    int counted;                 /* in parked_count: INFO's blocked_clients (blocking_mu) */
     struct block *prev, *next;   /* the parked list, while not DONE (blocking_mu) */
     struct block *qnext;         /* w's queue of DONE clients to finish (blocking_mu) */
     int queued;                  /* in that queue (blocking_mu) */
@@ -149,16 +164,19 @@ static struct bkey *bk_table[BLOCKING_BUCKETS]; /* blocking_mu */
 static _Atomic unsigned bk_bucket_keys[BLOCKING_BUCKETS];
 static _Atomic long bk_total;
 static struct block *parked;     /* every client not DONE (blocking_mu) */
-static _Atomic long parked_count;
-/* Keys made ready by threads that serve nobody (blocking_mu). */
-static struct bkey *orphan_head, *orphan_tail;
+static _Atomic long parked_count; /* parked clients past their parking's serving */
+/* The keys made ready and not served yet, first made ready first (blocking_mu). */
+static struct bkey *ready_head, *ready_tail;
+/* Held by the one thread serving the ready keys (see ONE SERVER AT A TIME). */
+static pthread_mutex_t blocking_serve_mu = PTHREAD_MUTEX_INITIALIZER;
 
-/* This thread's identity for bkey.busy, whether it serves (a worker), and its ready
- * list (its keys are linked under blocking_mu; the head is read without it by this
- * thread alone). */
-static __thread char tl_self;
+/* Whether this thread serves the keys it makes ready (a worker); whether it made keys
+ * ready (or found them ready already) since it last served; the client it parked since
+ * then, not counted yet. Owner thread only. */
 static __thread int tl_server;
-static __thread struct bkey *tl_ready_head, *tl_ready_tail;
+static __thread int tl_serving; /* holds blocking_serve_mu */
+static __thread int tl_touched;
+static __thread struct block *tl_fresh;
 
 /* ---- Timeouts ---- */
 
@@ -256,34 +274,28 @@ static void block_wake(struct worker *w)
     }
 }
 
-/* Key 'k' changed: put it at the end of this thread's ready list (or the shared one, on
- * a thread that serves nobody), once; a key being served by another thread is read once
- * more by it instead, and one being served by this thread changed by that serving,
- * which goes on until the key has nothing left. */
+/* Key 'k' changed: put it at the end of the ready list, once. A change the serving thread
+ * makes to the key it is serving (a BLMOVE from a key to itself) is part of that serving,
+ * as in Redis, which does not signal a key its serving refills. A worker remembers that
+ * it must serve (or wait for the one serving) before it replies; another thread wakes a
+ * worker to serve. */
 static void bk_ready(struct bkey *k)
 {
-    if (k->busy == &tl_self || k->queued)
+    if (k->busy && tl_serving)
         return;
-    if (k->busy) {
-        k->again = 1;
-        return;
-    }
-    k->queued = 1;
-    k->rnext = NULL;
-    if (tl_server) {
-        if (tl_ready_tail)
-            tl_ready_tail->rnext = k;
+    if (!k->queued) {
+        k->queued = 1;
+        k->rnext = NULL;
+        if (ready_tail)
+            ready_tail->rnext = k;
         else
-            tl_ready_head = k;
-        tl_ready_tail = k;
-        return;
+            ready_head = k;
+        ready_tail = k;
     }
-    if (orphan_tail)
-        orphan_tail->rnext = k;
+    if (tl_server)
+        tl_touched = 1;
     else
-        orphan_head = k;
-    orphan_tail = k;
-    block_wake(k->head ? k->head->b->w : &server.workers[0]);
+        block_wake(k->head ? k->head->b->w : &server.workers[0]);
 }
 
 /* Put DONE client 'b' at the end of its worker's queue, and wake the worker. */
@@ -345,7 +357,10 @@ static void block_done(struct block *b)
     if (b->next)
         b->next->prev = b->prev;
     b->state = BLOCK_DONE;
-    atomic_fetch_sub(&parked_count, 1);
+    if (b->counted) {
+        b->counted = 0;
+        atomic_fetch_sub(&parked_count, 1);
+    }
 }
 
 /* Wait until 'b' is not SERVING (another thread is popping for it). Only c's owner may
@@ -394,35 +409,48 @@ static int block_run_served(struct worker *w, struct block *b)
     return 1;
 }
 
-/* Serve the waiters of 'k' (busy by this thread) as HOW WAITERS ARE SERVED says: those
- * of the kind of the key's type, first blocked first, until a pop finds nothing. Called
- * and returns with blocking_mu held; releases it around every store call. */
-static void bk_serve(struct worker *w, struct bkey *k)
+/* The type of key 'k' (STORE_TYPE_LIST or STORE_TYPE_ZSET), or -1 if it holds neither
+ * (missing, or of another type). Called with blocking_mu held; releases it around the
+ * store call. */
+static int bk_pop_type(struct bkey *k)
 {
     struct store_keyinfo ki;
-    int rc, zset;
+    int rc;
 
-    if (!k->head)
-        return;
     omk_mutex_unlock(&blocking_mu);
     rc = store_keyinfo(server.store, k->db, (struct omk_slice){k->key, k->klen}, &ki);
     omk_mutex_lock(&blocking_mu);
     if (rc != STORE_OK || (ki.type != STORE_TYPE_LIST && ki.type != STORE_TYPE_ZSET))
+        return -1;
+    return ki.type;
+}
+
+/* Serve the waiters of 'k' (busy) as HOW WAITERS ARE SERVED says: those of the key's kind,
+ * first blocked first, until a pop leaves the key without its type (or finds nothing).
+ * Called and returns with blocking_mu held; releases it around every store call. */
+static void bk_serve(struct worker *w, struct bkey *k)
+{
+    int type, zset;
+
+    if (!k->head)
         return;
-    zset = ki.type == STORE_TYPE_ZSET;
+    type = bk_pop_type(k);
+    if (type < 0)
+        return;
+    zset = type == STORE_TYPE_ZSET;
     for (;;) {
         struct bwait *wt = k->head;
         struct block *b;
         int answered;
 
-        while (wt && wt->b->zset != zset)
+        while (wt && wt->b->zset != zset) /* served ones have left: the next is first */
             wt = wt->next;
         if (!wt)
             return;
         b = wt->b;
+        /* Only this thread claims (blocking_serve_mu), but a claim is waited out all the
+         * same: the rule that makes the other waits safe. */
         if (b->state == BLOCK_SERVING) {
-            /* A pop for it through another key: wait for its outcome, then look again
-             * from the head ('b' may be gone by then). */
             omk_cond_wait(&blocking_cv, &blocking_mu);
             continue;
         }
@@ -438,42 +466,56 @@ static void bk_serve(struct worker *w, struct bkey *k)
             block_post(b);
         }
         omk_cond_broadcast(&blocking_cv);
-        if (!answered) /* emptied, or of another type, since the type was read */
+        if (!answered) /* emptied by another worker's command since the type was read */
+            return;
+        if (bk_pop_type(k) != type) /* the pop emptied it: Redis deleted it, and stops */
             return;
     }
 }
 
 int blocking_readied_pending(void)
 {
-    return tl_ready_head != NULL;
+    return tl_touched || tl_fresh != NULL;
+}
+
+/* Serve the ready list until it is empty (see HOW WAITERS ARE SERVED), then count the
+ * client this thread parked if it is still parked. Worker 'w''s thread, holding an
+ * exec lane. */
+static void blocking_serve_all(struct worker *w)
+{
+    struct bkey *k;
+
+    omk_mutex_lock(&blocking_serve_mu);
+    omk_mutex_lock(&blocking_mu);
+    tl_serving = 1;
+    while ((k = ready_head) != NULL) {
+        ready_head = k->rnext;
+        if (!ready_head)
+            ready_tail = NULL;
+        k->queued = 0;
+        k->busy = 1;
+        bk_serve(w, k);
+        k->busy = 0;
+        bk_release(k);
+    }
+    tl_serving = 0;
+    tl_touched = 0;
+    if (tl_fresh) {
+        if (tl_fresh->state == BLOCK_WAITING) {
+            tl_fresh->counted = 1;
+            atomic_fetch_add(&parked_count, 1);
+        }
+        tl_fresh = NULL;
+    }
+    omk_mutex_unlock(&blocking_mu);
+    omk_mutex_unlock(&blocking_serve_mu);
 }
 
 void blocking_serve_readied(struct worker *w)
 {
-    struct bkey *k;
-
-    if (!tl_ready_head)
+    if (!tl_touched && !tl_fresh)
         return;
-    omk_mutex_lock(&blocking_mu);
-    while ((k = tl_ready_head) != NULL) {
-        tl_ready_head = k->rnext;
-        if (!tl_ready_head)
-            tl_ready_tail = NULL;
-        k->queued = 0;
-        if (k->busy) { /* another thread serves it now: it reads the key once more */
-            OMK_ASSERT(k->busy != &tl_self);
-            k->again = 1;
-            continue;
-        }
-        k->busy = &tl_self;
-        do {
-            k->again = 0;
-            bk_serve(w, k);
-        } while (k->again);
-        k->busy = NULL;
-        bk_release(k);
-    }
-    omk_mutex_unlock(&blocking_mu);
+    blocking_serve_all(w);
 }
 
 void blocking_thread_init(void)
@@ -487,7 +529,8 @@ static void block_timeout_cb(evutil_socket_t fd, short what, void *arg);
 
 /* Park 'c' on the keys of first run 'bp': copy its arguments, queue it behind the
  * clients already waiting on each key, arm its timer, and make each key ready (a write
- * between c's pop and now found nobody to serve). */
+ * between c's pop and now found nobody to serve). It is counted as blocked once this
+ * thread has served those keys (blocking_serve_readied, right after the command). */
 static void block_park(struct client *c, const struct blocking_pop *bp)
 {
     struct block *b = omk_calloc(1, sizeof(*b));
@@ -525,7 +568,8 @@ static void block_park(struct client *c, const struct blocking_pop *bp)
     }
     c->block = b;
     atomic_store(&c->parked, 1);
-    atomic_fetch_add(&parked_count, 1);
+    OMK_ASSERT(tl_server && tl_fresh == NULL);
+    tl_fresh = b;
 
     omk_mutex_lock(&blocking_mu);
     b->next = parked;
@@ -619,16 +663,11 @@ static void block_timeout_cb(evutil_socket_t fd, short what, void *arg)
 
 void blocking_worker_wake(struct worker *w)
 {
+    int ready;
+
     omk_mutex_lock(&blocking_mu);
     w->bdone_woken = 0;
-    if (orphan_head) { /* keys made ready off the workers: this one serves them */
-        if (tl_ready_tail)
-            tl_ready_tail->rnext = orphan_head;
-        else
-            tl_ready_head = orphan_head;
-        tl_ready_tail = orphan_tail;
-        orphan_head = orphan_tail = NULL;
-    }
+    ready = ready_head != NULL; /* keys made ready off the workers: this one serves them */
     for (;;) {
         struct block *b = w->bdone;
 
@@ -643,9 +682,9 @@ void blocking_worker_wake(struct worker *w)
         omk_mutex_lock(&blocking_mu);
     }
     omk_mutex_unlock(&blocking_mu);
-    if (tl_ready_head) {
+    if (ready) {
         multi_lane_lock(w);
-        blocking_serve_readied(w);
+        blocking_serve_all(w);
         multi_lane_unlock(w);
     }
 }

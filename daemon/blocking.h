@@ -3,9 +3,9 @@
  * of its keys ready, its timeout passes, CLIENT UNBLOCK or a disconnect ends it. A
  * parked client holds no worker thread and no lock, and runs none of its further
  * requests. The worker whose command made keys ready serves their waiters right after
- * that command, before its reply leaves, by running each waiter's handler again on a
- * stand-in client; the waiter's own worker writes the reply (blocking.c explains the
- * order). The handlers (cmd_list.c, cmd_sorted_set.c) call blocking_begin_or_reply() and
+ * that command, before its reply leaves (one worker at a time serves), by running each
+ * waiter's handler again on a stand-in client; the waiter's own worker writes the reply
+ * (blocking.c explains the order). The handlers (cmd_list.c, cmd_sorted_set.c) call blocking_begin_or_reply() and
  * blocking_end(); the rest is for the daemon's own machinery. */
 #ifndef OMK_DAEMON_BLOCKING_H
 #define OMK_DAEMON_BLOCKING_H
@@ -59,25 +59,29 @@ void blocking_end(struct client *c, const struct blocking_pop *bp, int rc,
 int blocking_parked(const struct client *c);
 
 /* The store's touch hook for blocking (main.c chains it after multi_touched): key 'key'
- * ('klen' bytes) of 'db' changed, so if clients wait on it, it joins the ready list of
- * the calling thread, served by blocking_serve_readied(); 'key' NULL: every key of 'db'
- * ('db' -1: of every db). Any thread, under the key's stripe; takes the registry's mutex
- * only when some client waits on a key that hashes like this one. */
+ * ('klen' bytes) of 'db' changed, so if clients wait on it, it joins the ready list,
+ * served by the calling worker's blocking_serve_readied() (a thread that is not a worker
+ * wakes one to serve it); 'key' NULL: every key of 'db' ('db' -1: of every db). Any
+ * thread, under the key's stripe; takes the registry's mutex only when some client waits
+ * on a key that hashes like this one. */
 void blocking_touched(int db, const char *key, size_t klen);
 
 /* Mark the calling thread as one that serves the keys it makes ready (a worker, before it
  * runs any command); a touch on another thread goes to a worker through its pipe. */
 void blocking_thread_init(void);
 
-/* Whether the calling thread's commands made keys ready that are not served yet. */
+/* Whether the calling thread's commands made keys ready (or parked a client) since it
+ * last called blocking_serve_readied(). */
 int blocking_readied_pending(void);
 
-/* Serve the waiters of the keys the calling thread made ready, in the order they became
- * ready, each key's waiters in the order they blocked while it has something to pop, and
- * the keys those pops make ready (a BLMOVE's destination) in the same loop; then each
- * served client's worker is asked to write its reply. Worker 'w''s thread, after a
- * command (an EXEC: after its last one), holding the exec lane(s) that command held; it
- * may wait for a pop another thread is running for a client it wants to serve. */
+/* If the calling thread's commands made keys ready (or parked a client), serve the ready
+ * keys as Redis 7.0 does: in the order they became ready, each key's waiters in the
+ * order they blocked while it has something to pop, and the keys those pops make ready
+ * (a BLMOVE's destination) in the same loop; each served client's worker is asked to
+ * write its reply. Only one thread serves at a time: this one may first wait for another
+ * to finish (which may have served its keys). A client this thread parked is counted in
+ * blocking_count() from here on. Worker 'w''s thread, after a command (an EXEC or
+ * script: after its last one), holding the exec lane(s) that command held, no stripe. */
 void blocking_serve_readied(struct worker *w);
 
 /* Worker 'w' was woken by blocking.c (worker.c, on the message it sent): answer its
@@ -106,7 +110,8 @@ void blocking_answer_now(struct client *c);
  * running at that moment, waits for its outcome first. Any thread. */
 int blocking_unblock(uint64_t id, int error);
 
-/* The number of parked clients (INFO blocked_clients). Any thread. */
+/* The number of parked clients (INFO blocked_clients), each counted once its own worker
+ * has served the keys it parked on (blocking_serve_readied). Any thread. */
 long blocking_count(void);
 
 #endif

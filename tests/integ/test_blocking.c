@@ -11,7 +11,10 @@
  * RENAME, LMOVE, COPY, MOVE, SORT STORE and ZUNIONSTORE, WRONGTYPE when called and when
  * served (the waiter stays; a BZPOPMIN behind a BLPOP is served; a BLMOVE whose
  * destination is of another type gets the error and the element goes to the next waiter),
- * BLMOVE feeding a client parked on its destination, pipelined requests waiting behind a
+ * BLMOVE feeding a client parked on its destination, Redis 7.0's pass over a ready key's
+ * FIFO (a waiter of the other kind keeps its place; the turn ends once a pop empties the
+ * key), a chain of served pops not interleaved with another worker's command that makes
+ * one of its keys ready, pipelined requests waiting behind a
  * parked one, the idle timeout and the query buffer limit of a parked client, INFO
  * blocked_clients, CLIENT LIST flags=b, and a race: pushers, parked poppers, CLIENT
  * UNBLOCK and (omenkv only) clients that hang up while parked, every element received
@@ -787,6 +790,152 @@ static void test_served_types(redisContext *c)
     redisFree(b[1]);
 }
 
+/* Redis 7.0 goes over a ready key's FIFO in order: a waiter of the other kind (a BLPOP on
+ * a sorted set, a BZPOPMIN on a list) is passed over and keeps its place (7.0's
+ * handleClientsBlockedOnKeys walks the list; earlier versions moved it to the tail), and
+ * the turn ends once a pop has emptied the key. */
+static void test_other_kind(redisContext *c)
+{
+    redisContext *b[4];
+
+    tc_section(c, "a waiter of the other kind keeps its place");
+    b[0] = park(c, "BLPOP rt 0", 1);
+    b[1] = park(c, "BZPOPMIN rt 0", 2);
+    b[2] = park(c, "BLPOP rt 0", 3);
+    is_integer(cmd(c, "ZADD rt 1 m"), 1, "ZADD rt 1 m");
+    is_array_of(next_reply(b[1]), "rt m 1", "the BZPOPMIN between two BLPOPs is served");
+    is_integer(cmd(c, "RPUSH rt x"), 1, "RPUSH rt x");
+    is_array_of(next_reply(b[0]), "rt x", "the first BLPOP gets x: it kept its place");
+    still_parked(b[2], "the second BLPOP waits behind it");
+    is_integer(cmd(c, "RPUSH rt y"), 1, "RPUSH rt y");
+    is_array_of(next_reply(b[2]), "rt y", "then the second BLPOP gets y");
+
+    send_line(b[0], "BZPOPMIN rz 0");
+    ok(wait_blocked(c, 1), "BZPOPMIN rz parks");
+    send_line(b[1], "BLPOP rz 0");
+    ok(wait_blocked(c, 2), "BLPOP rz parks");
+    send_line(b[2], "BZPOPMAX rz 0");
+    ok(wait_blocked(c, 3), "BZPOPMAX rz parks");
+    is_integer(cmd(c, "RPUSH rz x"), 1, "RPUSH rz x");
+    is_array_of(next_reply(b[1]), "rz x", "the BLPOP gets x, the BZPOPMIN before it passed over");
+    is_integer(cmd(c, "ZADD rz 1 a"), 1, "ZADD rz 1 a");
+    is_array_of(next_reply(b[0]), "rz a 1", "the BZPOPMIN, blocked first, is served first");
+    still_parked(b[2], "the BZPOPMAX waits behind it");
+    is_integer(cmd(c, "ZADD rz 2 b"), 1, "ZADD rz 2 b");
+    is_array_of(next_reply(b[2]), "rz b 2", "then the BZPOPMAX gets b");
+
+    tc_section(c, "the turn of a key ends when a pop empties it");
+    send_line(b[0], "BZPOPMIN re 0");
+    ok(wait_blocked(c, 1), "BZPOPMIN re parks");
+    send_line(b[1], "BLPOP re 0");
+    ok(wait_blocked(c, 2), "BLPOP re parks");
+    send_line(b[2], "BZPOPMAX re 0");
+    ok(wait_blocked(c, 3), "BZPOPMAX re parks");
+    b[3] = park(c, "BLPOP re 0", 4);
+    is_integer(cmd(c, "ZADD re 1 a"), 1, "ZADD re 1 a");
+    is_array_of(next_reply(b[0]), "re a 1", "the first BZPOPMIN takes a; the sorted set is gone");
+    is_integer(cmd(c, "RPUSH re x"), 1, "RPUSH re x");
+    is_array_of(next_reply(b[1]), "re x", "the first BLPOP gets x: nobody moved to the tail once "
+                "the sorted set was empty");
+    is_integer(cmd(c, "ZADD re 2 b"), 1, "ZADD re 2 b");
+    is_array_of(next_reply(b[2]), "re b 2", "the BZPOPMAX gets b");
+    is_integer(cmd(c, "RPUSH re y"), 1, "RPUSH re y");
+    is_array_of(next_reply(b[3]), "re y", "the last BLPOP gets y");
+    ok(wait_blocked(c, 0), "nobody parked");
+    for (int i = 0; i < 4; i++)
+        redisFree(b[i]);
+}
+
+#define CASCADE_N 50000    /* elements a slow served BLMPOP takes */
+#define CASCADE_KEYS 20000 /* empty keys between cs and cd in the last waiter's BLPOP */
+
+/* Send the command of 'argc' arguments 'argv' on 'c' without reading its reply. */
+static void send_argv(redisContext *c, int argc, const char **argv)
+{
+    size_t *lens = omk_malloc((size_t)argc * sizeof(*lens));
+    int done = 0;
+
+    for (int i = 0; i < argc; i++)
+        lens[i] = strlen(argv[i]);
+    redisAppendCommandArgv(c, argc, argv, lens);
+    while (!done && redisBufferWrite(c, &done) == REDIS_OK)
+        ;
+    omk_free(lens);
+}
+
+/* The serving a command starts is atomic, as in Redis: its pops, and the keys they make
+ * ready, are served as a whole, and nothing is served meanwhile from a key of the chain.
+ * Here the last waiter parks on cs, 20,000 empty keys, then cd: its parking makes each of
+ * them ready (a push just before it must not be missed), and its worker serves them one
+ * by one. A served BLMOVE from cs fills cd, then a served BLMPOP takes a while: the last
+ * waiter must be served from cs, which still has 'a' when its turn comes, not from cd by
+ * its own worker reaching cd meanwhile (so it counts in blocked_clients only once its
+ * parking's keys are served). Then another connection replaces cd's element (DEL, RPUSH),
+ * which Redis runs only after the whole chain. */
+static void test_cascade(redisContext *c)
+{
+    redisContext *b[3], *o1 = ts_connect(&srv), *o2 = ts_connect(&srv);
+    const char **argv = omk_malloc((CASCADE_N + 4) * sizeof(*argv));
+    char *buf = omk_malloc((size_t)(CASCADE_N + 1) * 16), *p = buf;
+    redisReply *r;
+    int exists = 0;
+
+    tc_section(c, "the serving one command starts is not interleaved with another's");
+    b[0] = park(c, "BLMOVE cs cd RIGHT LEFT 0", 1);
+    b[1] = park(c, "BLMPOP 0 1 cs RIGHT COUNT 50000", 2);
+    argv[0] = "BLPOP";
+    argv[1] = "cs";
+    for (int i = 1; i <= CASCADE_KEYS; i++) {
+        argv[i + 1] = p;
+        p += sprintf(p, "cx%d", i) + 1;
+    }
+    argv[CASCADE_KEYS + 2] = "cd";
+    argv[CASCADE_KEYS + 3] = "0";
+    b[2] = ts_connect(&srv);
+    send_argv(b[2], CASCADE_KEYS + 4, argv);
+    ok(wait_blocked(c, 3), "BLPOP cs cx1 .. cx20000 cd 0 parks (blocked_clients 3)");
+
+    p = buf;
+    argv[0] = "RPUSH";
+    argv[1] = "cs";
+    argv[2] = "a";
+    for (int i = 1; i <= CASCADE_N + 1; i++) {
+        argv[i + 2] = p;
+        p += sprintf(p, "e%d", i) + 1;
+    }
+    send_argv(o1, CASCADE_N + 4, argv);
+    /* Once the BLMOVE has filled cd, the served BLMPOP runs (omenkv) or has run (Redis). */
+    for (int i = 0; i < 10000 && !exists; i++) {
+        r = cmd(o2, "EXISTS cd");
+        exists = r && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
+        freeReplyObject(r);
+    }
+    ok(exists, "cd exists once the BLMOVE is served");
+    send_line(o2, "DEL cd");
+    send_line(o2, "RPUSH cd z");
+    is_integer(next_reply(o2), 1, "DEL cd (from another connection)");
+    is_integer(next_reply(o2), 1, "RPUSH cd z");
+    is_integer(next_reply(o1), CASCADE_N + 2, "RPUSH cs a e1 .. e50001");
+    is_str(next_reply(b[0]), "e50001", 6, "BLMOVE cs cd took e50001");
+    r = next_reply(b[1]);
+    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 2 &&
+           r->element[1]->type == REDIS_REPLY_ARRAY && r->element[1]->elements == CASCADE_N &&
+           !strcmp(r->element[1]->element[0]->str, "e50000"),
+       "BLMPOP took e50000 .. e1");
+    freeReplyObject(r);
+    is_array_of(next_reply(b[2]), "cs a", "BLPOP cs .. cd is served from cs in the same chain");
+    is_array_of(cmdline(c, "LRANGE cd 0 -1"), "z", "cd holds z");
+    is_integer(cmd(c, "EXISTS cs"), 0, "cs is empty");
+    is_integer(cmd(c, "DEL cd"), 1, "DEL cd");
+    ok(wait_blocked(c, 0), "nobody parked");
+    for (int i = 0; i < 3; i++)
+        redisFree(b[i]);
+    redisFree(o1);
+    redisFree(o2);
+    omk_free(buf);
+    omk_free(argv);
+}
+
 /* ---- what a parked client's connection does ---- */
 
 static void test_connection(redisContext *c)
@@ -1145,6 +1294,8 @@ int main(void)
     test_unblock(c);
     test_ready_by(c);
     test_served_types(c);
+    test_other_kind(c);
+    test_cascade(c);
     test_connection(c);
     test_introspection(c);
     test_race(c);

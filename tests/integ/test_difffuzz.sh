@@ -15,7 +15,9 @@
 #     per protocol (seeds 2221-2226), then the three with strings and keys, 10,000
 #     switching protocols (seed 2227); the bitmap runs are skipped while the server lacks
 #     SETBIT, the HyperLogLog runs while it lacks PFADD or PFDEBUG. Seed 2127's run covers
-#     every family ("all") once the server has both, else the families of issues 20 and 21.
+#     every family ("all") once the server has both, else the families of issues 20 and 21;
+#   - issue 21's SORT and SORT_RO with the families whose keys they read, 2,500 commands
+#     switching protocols (seed 2128), skipped while the server lacks SORT.
 # omenkv runs with collection-inline-max-bytes 256 so that small collections cross the
 # inline/split boundary both ways, and string-fragment-threshold 256 so that strings
 # longer than 256 bytes are kept in 4096-byte fragments (without an option the server
@@ -212,6 +214,15 @@ if [ $bitmaps -eq 1 ] && [ $hlls -eq 1 ]; then
     fuzz 2227 bitmap,bigstr,hll,string,keys alt $((commands / 2))
 else
     skip_runs 1 "the server lacks SETBIT or PFADD"
+fi
+
+# Issue 21's SORT and SORT_RO (the sort family, with the lists, sets and sorted sets they
+# read and the hashes and strings their patterns name), 2,500 commands switching
+# protocols (seed 2128); skipped while the server has no SORT.
+if has sort && [ $lists -eq 1 ] && [ $zsets -eq 1 ]; then
+    fuzz 2128 sort,list,set,zset,hash,string,keys alt $((commands / 8))
+else
+    skip_runs 1 "the server has no SORT, LPUSH or ZADD"
 fi
 
 # Issue 23: keyspace notifications (--notify): every family, the messages a subscriber
