@@ -62,16 +62,6 @@
 #define FN_REG_LOAD_API "omk_fn_load_api" /* globals while a library loads */
 #define FN_REG_LOAD_REDIS "omk_fn_load_redis" /* its 'redis' table's contents */
 
-/* Function flags as FUNCTION LIST and register_function name them, in Redis' order. */
-static const struct {
-    const char *name;
-    unsigned flag;
-} fn_flag_names[] = {
-    {"no-writes", SCRIPT_F_NO_WRITES},     {"allow-oom", SCRIPT_F_ALLOW_OOM},
-    {"allow-stale", SCRIPT_F_ALLOW_STALE}, {"no-cluster", SCRIPT_F_NO_CLUSTER},
-    {"allow-cross-slot-keys", SCRIPT_F_ALLOW_CROSS_SLOT},
-};
-
 struct fn_func {
     char *name;
     char *desc; /* NULL: none */
@@ -239,13 +229,13 @@ static int fn_read_flags(lua_State *L, unsigned *flags)
             return 0;
         }
         s = lua_tostring(L, -1);
-        for (k = 0; k < OMK_ARRAY_LEN(fn_flag_names); k++)
-            if (strcasecmp(fn_flag_names[k].name, s) == 0)
+        for (k = 0; k < SCRIPT_FLAG_NAMES; k++)
+            if (strcasecmp(script_flag_names[k].name, s) == 0)
                 break;
         lua_pop(L, 1);
-        if (k == OMK_ARRAY_LEN(fn_flag_names))
+        if (k == SCRIPT_FLAG_NAMES)
             return 0;
-        *flags |= fn_flag_names[k].flag;
+        *flags |= script_flag_names[k].flag;
     }
 }
 
@@ -1114,12 +1104,12 @@ static void fn_list_one(struct client *c, const struct fn_lib *l, int with_code)
         else
             reply_null(c);
         reply_bulk_cstr(c, "flags");
-        for (size_t k = 0; k < OMK_ARRAY_LEN(fn_flag_names); k++)
-            nflags += (f->flags & fn_flag_names[k].flag) != 0;
+        for (size_t k = 0; k < SCRIPT_FLAG_NAMES; k++)
+            nflags += (f->flags & script_flag_names[k].flag) != 0;
         reply_set_len(c, nflags);
-        for (size_t k = 0; k < OMK_ARRAY_LEN(fn_flag_names); k++)
-            if (f->flags & fn_flag_names[k].flag)
-                reply_simple(c, fn_flag_names[k].name);
+        for (size_t k = 0; k < SCRIPT_FLAG_NAMES; k++)
+            if (f->flags & script_flag_names[k].flag)
+                reply_simple(c, script_flag_names[k].name);
     }
     if (with_code) {
         reply_bulk_cstr(c, "library_code");

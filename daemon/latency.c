@@ -523,6 +523,18 @@ static void latency_reset(struct client *c)
 #define LAT_GRAPH_COLS 80
 #define LAT_GRAPH_ROWS 4
 
+
+/* Reply the text gathered in 'b' as a verbatim string (plain bulk in RESP2), and free 'b'. */
+static void latency_reply_text(struct client *c, struct evbuffer *b)
+{
+    size_t len = evbuffer_get_length(b);
+    char *text = omk_malloc(len + 1);
+
+    evbuffer_remove(b, text, len);
+    evbuffer_free(b);
+    reply_verbatim(c, text, len);
+    omk_free(text);
+}
 /* LATENCY GRAPH event: a text chart of the event's samples, oldest on the left: the
  * title line Redis prints (high, low and all-time-high ms), a rule, then a bar per
  * sample (the newest LAT_GRAPH_COLS of them) in LAT_GRAPH_ROWS rows scaled from low to
@@ -537,8 +549,6 @@ static void latency_graph(struct client *c)
     int64_t now = omk_now_us() / 1000000;
     char labels[LAT_GRAPH_COLS][8];
     struct evbuffer *b;
-    size_t len;
-    char *text;
 
     if (ev < 0 || !lat_series_copy(ev, &ts)) {
         reply_error_fmt(c, "ERR No samples available for event '%.*s'",
@@ -598,12 +608,7 @@ static void latency_graph(struct client *c)
             evbuffer_add(b, (int)strlen(labels[j]) > k ? &labels[j][k] : " ", 1);
         evbuffer_add(b, "\n", 1);
     }
-    len = evbuffer_get_length(b);
-    text = omk_malloc(len + 1);
-    evbuffer_remove(b, text, len);
-    evbuffer_free(b);
-    reply_verbatim(c, text, len);
-    omk_free(text);
+    latency_reply_text(c, b);
 }
 
 /* LATENCY DOCTOR: a plain report in omenkv's words: whether the monitor is on, then per
@@ -615,8 +620,6 @@ static void latency_doctor(struct client *c)
     struct lat_series ev[LAT_EV_COUNT];
     int64_t now = omk_now_us() / 1000000;
     int shown = 0;
-    size_t len;
-    char *text;
 
     omk_mutex_lock(&lat.lock);
     memcpy(ev, lat.ev, sizeof(ev));
@@ -690,12 +693,7 @@ static void latency_doctor(struct client *c)
                                    "slow disk); the rocksdb-* settings size its memtables "
                                    "and levels.\n");
     }
-    len = evbuffer_get_length(b);
-    text = omk_malloc(len + 1);
-    evbuffer_remove(b, text, len);
-    evbuffer_free(b);
-    reply_verbatim(c, text, len);
-    omk_free(text);
+    latency_reply_text(c, b);
 }
 
 /* LATENCY HELP */

@@ -1255,19 +1255,17 @@ int script_lock_or_busy(struct client *c)
 
 /* ---- The cache ------------------------------------------------------------------------ */
 
+const struct script_flag_name script_flag_names[SCRIPT_FLAG_NAMES] = {
+    {"no-writes", SCRIPT_F_NO_WRITES},     {"allow-oom", SCRIPT_F_ALLOW_OOM},
+    {"allow-stale", SCRIPT_F_ALLOW_STALE}, {"no-cluster", SCRIPT_F_NO_CLUSTER},
+    {"allow-cross-slot-keys", SCRIPT_F_ALLOW_CROSS_SLOT},
+};
+
 /* Parse the shebang line of 'body' (it starts with "#!") into SCRIPT_F_* flags, as
  * Redis 7.0 reads it. Returns the line's length, or -1 after writing the error reply's
  * text to 'err'. */
 static long script_shebang(struct omk_slice body, unsigned *flags, char *err, size_t errlen)
 {
-    static const struct {
-        const char *name;
-        unsigned flag;
-    } names[] = {
-        {"no-writes", SCRIPT_F_NO_WRITES},     {"allow-oom", SCRIPT_F_ALLOW_OOM},
-        {"allow-stale", SCRIPT_F_ALLOW_STALE}, {"no-cluster", SCRIPT_F_NO_CLUSTER},
-        {"allow-cross-slot-keys", SCRIPT_F_ALLOW_CROSS_SLOT},
-    };
     const char *nl = memchr(body.p, '\n', body.len);
     size_t linelen = nl ? (size_t)(nl - body.p) : body.len, pos = 0;
     int part = 0;
@@ -1302,15 +1300,16 @@ static long script_shebang(struct omk_slice body, unsigned *flags, char *err, si
                 size_t fl = comma ? (size_t)(comma - (body.p + f)) : pos - f;
                 size_t k;
 
-                for (k = 0; k < OMK_ARRAY_LEN(names); k++)
-                    if (strlen(names[k].name) == fl && memcmp(names[k].name, body.p + f, fl) == 0)
+                for (k = 0; k < SCRIPT_FLAG_NAMES; k++)
+                    if (strlen(script_flag_names[k].name) == fl &&
+                        memcmp(script_flag_names[k].name, body.p + f, fl) == 0)
                         break;
-                if (k == OMK_ARRAY_LEN(names)) {
+                if (k == SCRIPT_FLAG_NAMES) {
                     snprintf(err, errlen, "ERR Unexpected flag in script shebang: %.*s", (int)fl,
                              body.p + f);
                     return -1;
                 }
-                *flags |= names[k].flag;
+                *flags |= script_flag_names[k].flag;
                 f += fl + 1;
             }
         } else {

@@ -29,6 +29,14 @@ struct lua_State;
 #define SCRIPT_F_ALLOW_CROSS_SLOT 0x10
 #define SCRIPT_F_EVAL_COMPAT 0x100 /* no shebang: Redis' backward-compatible mode */
 
+/* The flags' names, in Redis' order (shebangs, register_function, FUNCTION LIST). */
+struct script_flag_name {
+    const char *name;
+    unsigned flag;
+};
+extern const struct script_flag_name script_flag_names[];
+#define SCRIPT_FLAG_NAMES 5 /* entries of script_flag_names */
+
 /* What one run calls, found by a script_resolve_fn under the interpreter's mutex. */
 struct script_target {
     struct lua_State *L; /* the interpreter that holds it */
