@@ -78,6 +78,10 @@ int conn_write_now(struct client *c)
 {
     size_t low;
 
+    /* Other workers' CLIENT LIST sees the output gone before it goes: once the peer has
+     * its reply it may ask another connection about this one, faster than this thread
+     * gets from the write to the snapshot below. A full socket publishes what is left. */
+    atomic_store_explicit(&c->snap.out, 0, memory_order_relaxed);
     while (evbuffer_get_length(c->out) > 0) {
         int n;
 
@@ -98,6 +102,7 @@ int conn_write_now(struct client *c)
     }
     if (evbuffer_get_length(c->out) > 0) { /* the socket is full: let libevent wait */
         bufferevent_enable(c->bev, EV_WRITE);
+        client_snapshot(c);
         return 0;
     }
     client_snapshot(c);
