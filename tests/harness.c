@@ -41,7 +41,21 @@ static int ts_free_port(void)
     return port;
 }
 
-/* Poll PING until the server answers; 0 when ready, -1 if it died or timed out. */
+/* 1 when the server answering on 'c' is process 'pid' (INFO server's process_id), 0 when
+ * it is another process: a port found free a moment ago can be taken by another test's
+ * server before ours binds it (several suites run at once on a shared machine). */
+static int ts_is_own_server(redisContext *c, pid_t pid)
+{
+    redisReply *r = redisCommand(c, "INFO server");
+    const char *f = r && r->type == REDIS_REPLY_STRING ? strstr(r->str, "process_id:") : NULL;
+    int own = f && atol(f + strlen("process_id:")) == (long)pid;
+
+    freeReplyObject(r);
+    return own;
+}
+
+/* Poll PING until the server answers; 0 when ready, -1 if it died or timed out, 1 if
+ * another process answers on its port (the caller starts it again on another port). */
 static int ts_wait_ready(struct tserver *s)
 {
     struct timeval tv = {1, 0};
@@ -53,9 +67,16 @@ static int ts_wait_ready(struct tserver *s)
             redisReply *r = redisCommand(c, "PING");
             int ok_ = r && (r->type == REDIS_REPLY_STATUS ||
                             (r->type == REDIS_REPLY_ERROR && !strncmp(r->str, "NOAUTH", 6)));
+            int own = ok_ && (r->type != REDIS_REPLY_STATUS || ts_is_own_server(c, s->pid));
 
             freeReplyObject(r);
             redisFree(c);
+            if (ok_ && !own) {
+                diag("port %d is another process' (not server %ld): starting again", s->port,
+                     (long)s->pid);
+                ts_kill9(s);
+                return 1;
+            }
             if (ok_)
                 return 0;
         } else if (c) {
@@ -73,8 +94,8 @@ static int ts_wait_ready(struct tserver *s)
     return -1;
 }
 
-/* Fork and exec the server binary on s->dir and a fresh port. */
-static int ts_spawn(struct tserver *s)
+/* Fork and exec the server binary on s->dir and a fresh port; wait until it answers. */
+static int ts_spawn_once(struct tserver *s)
 {
     const char *bin = getenv("OMK_SERVER");
     char port[16];
@@ -117,6 +138,17 @@ static int ts_spawn(struct tserver *s)
         _exit(127);
     }
     return ts_wait_ready(s);
+}
+
+/* ts_spawn_once, on another fresh port while another process took the one found. 0 when
+ * our server answers, -1 if it could not start. */
+static int ts_spawn(struct tserver *s)
+{
+    int rc = 1;
+
+    for (int attempt = 0; attempt < 5 && rc == 1; attempt++)
+        rc = ts_spawn_once(s);
+    return rc == 0 ? 0 : -1;
 }
 
 int ts_start(struct tserver *s, const char **args)
