@@ -290,7 +290,8 @@ struct store_lookup_read {
  * ticket), the caller reads, store_lookup_finish() judges what was read and fills the
  * cache. The ticket argument above holds whatever happens between the halves.
  *
- * The first half: fill '*st' from the index; a hit pins its item into '*hit'. Returns 0
+ * The first half: fill '*st' from the index; with 'want' (enum store_op_want) a hit pins
+ * its item into '*hit'. Returns 0
  * when the lookup is complete, or 1 when RocksDB must be read as '*rd' says (then
  * store_lookup_finish() must follow, whatever happens: it withdraws the ticket). */
 static int store_lookup_begin(struct store *s, const struct fmt_key *k, int64_t now_ms,
@@ -316,6 +317,8 @@ static int store_lookup_begin(struct store *s, const struct fmt_key *k, int64_t 
         if (touch)
             store_access_touch(s, e, now_ms);
         store_state_from_entry(st, e, loc);
+        if (want == STORE_WANT_STRING && st->type != STORE_TYPE_STRING)
+            want = 0; /* its type is all the caller needs */
         exp = idx_entry_expire(e);
         flags = idx_entry_flags(e);
         if (c && (flags & STORE_EF_FAR)) { /* the item knows the expiry the entry cannot */
@@ -817,7 +820,7 @@ static int store_op_lookup_settle(struct store_op *op, size_t i, enum store_op_w
         OMK_ASSERT(k->n_ >= FMT_HDR_LEN);
         k->val = k->buf_ + FMT_HDR_LEN;
         k->vlen = k->n_ - FMT_HDR_LEN;
-    } else if (want == STORE_WANT_VALUE && k->st.exists && k->st.type == STORE_TYPE_STRING &&
+    } else if (want != STORE_WANT_STATE && k->st.exists && k->st.type == STORE_TYPE_STRING &&
                (k->st.fflags & FMT_F_FRAG)) {
         /* The record store_lookup() did not read: id and length, as format.h has them. */
         fmt_u64_put(k->meta_, k->st.id);
@@ -838,7 +841,7 @@ int store_op_lookup(struct store_op *op, size_t i, enum store_op_want want)
     if (store_op_lookup_reset(op, k))
         return STORE_OK;
     rc = store_lookup(op->s, &k->k, op->now, op->touch && !k->touched_, &k->st,
-                      want == STORE_WANT_VALUE, &k->item_, &k->buf_, &k->n_);
+                      (int)want, &k->item_, &k->buf_, &k->n_);
     return store_op_lookup_settle(op, i, want, rc);
 }
 
@@ -882,7 +885,7 @@ int store_op_lookup_many(struct store_op *op, enum store_op_want want, int *rcs)
         if (store_op_lookup_reset(op, k))
             continue;
         if (!store_lookup_begin(s, &k->k, op->now, op->touch && !k->touched_, &k->st,
-                                want == STORE_WANT_VALUE, &k->item_, &rd)) {
+                                (int)want, &k->item_, &rd)) {
             rcs[i] = store_op_lookup_settle(op, i, want, STORE_OK);
         } else if (!rd.whole) {
             char hdr[FMT_HDR_LEN];

@@ -62,7 +62,7 @@ void store_mget(struct store *s, int db, const struct omk_slice *keys, size_t n,
     for (size_t i = 0; i < n; i++)
         store_op_key(&op, i, db, keys[i]);
     store_op_lock(&op);
-    store_op_lookup_many(&op, STORE_WANT_VALUE, rcs);
+    store_op_lookup_many(&op, STORE_WANT_STRING, rcs);
     for (size_t i = 0; i < n; i++) {
         const struct store_op_key *k = &op.key[i];
 

@@ -440,6 +440,8 @@ enum store_op_mode {
 enum store_op_want {
     STORE_WANT_STATE = 0, /* the key's state (the index answers; no RocksDB read) */
     STORE_WANT_VALUE = 1, /* and its value, when it is live and decodes */
+    STORE_WANT_STRING = 2, /* and its value if it is a string (MGET: another type's
+                            * payload is not read) */
 };
 
 /* The stripes of an operation's keys, held together: distinct indexes, ascending. */
