@@ -4,7 +4,8 @@
  * keys; missing, expired, non-string and fragmented keys (string-fragment-threshold 256)
  * mixed in, answering nil or their bytes; INFO's keyspace hits and misses counted per key
  * as Redis counts them; and a writer racing MGET readers on other connections never lets
- * a reader see a value older than a write acknowledged before its MGET was sent. The
+ * a reader see a value older than a write acknowledged before its MGET was sent; inside
+ * MULTI/EXEC and EVAL, MGET sees the transaction's own writes. The
  * omenkv-only checks (RocksDB reads, cache hits, DEBUG CHECK's cache coherence) are
  * marked; everything else passes against redis-server 7.0 (OMK_TEST_SERVER). */
 #include "config.h"
@@ -114,7 +115,7 @@ static void test_uncached(const struct tserver *s, redisContext *c)
 }
 
 /* A key of each kind, then MGET of all of them at once. */
-static void test_mixed(const struct tserver *s, redisContext *c)
+static void test_mixed(redisContext *c)
 {
     static char big[20000], mid[5000];
     char want0[256], want1[256];
@@ -174,6 +175,37 @@ static void test_mixed(const struct tserver *s, redisContext *c)
        "MGET of it alone: one nil");
     freeReplyObject(r);
     is_error(cmd(c, "MGET"), "ERR wrong number of arguments for 'mget' command", "MGET arity");
+}
+
+/* MGET inside MULTI/EXEC and a script sees the writes made before it in the same
+ * transaction (omenkv reads those through the open transaction, key by key). */
+static void test_tx(redisContext *c)
+{
+    redisReply *r;
+
+    is_status(cmd(c, "SET tx:a old"), "OK", "SET tx:a old");
+    is_status(cmd(c, "MULTI"), "OK", "MULTI");
+    is_status(cmd(c, "SET tx:a new"), "QUEUED", "  SET queued");
+    is_status(cmd(c, "SET tx:b bee"), "QUEUED", "  SET queued");
+    is_status(cmd(c, "MGET tx:a tx:b tx:c k:5"), "QUEUED", "  MGET queued");
+    r = cmd(c, "EXEC");
+    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+           r->element[2]->type == REDIS_REPLY_ARRAY && r->element[2]->elements == 4 &&
+           !strcmp(r->element[2]->element[0]->str, "new") &&
+           !strcmp(r->element[2]->element[1]->str, "bee") &&
+           r->element[2]->element[2]->type == REDIS_REPLY_NIL &&
+           r->element[2]->element[3]->type == REDIS_REPLY_STRING,
+       "EXEC: MGET sees the transaction's own writes");
+    freeReplyObject(r);
+    r = cmd(c, "EVAL %s 1 tx:a",
+            "redis.call('SET', KEYS[1], 'lua'); redis.call('DEL', 'tx:b'); "
+            "return redis.call('MGET', KEYS[1], 'tx:b', KEYS[1])");
+    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+           r->element[0]->type == REDIS_REPLY_STRING && !strcmp(r->element[0]->str, "lua") &&
+           r->element[1]->type == REDIS_REPLY_NIL && r->element[2]->type == REDIS_REPLY_STRING &&
+           !strcmp(r->element[2]->str, "lua"),
+       "EVAL: MGET sees the script's own SET and DEL");
+    freeReplyObject(r);
 }
 
 /* omenkv only: values read by MGET are cached as GET caches them, and the cache agrees
@@ -335,7 +367,8 @@ int main(void)
 
     load(c);
     test_uncached(&s, c);
-    test_mixed(&s, c);
+    test_mixed(c);
+    test_tx(c);
     test_cache_fill(&s, c);
     test_race(&s, c);
     is_status(cmd(c, "PING"), "PONG", "the server still answers");
