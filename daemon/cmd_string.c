@@ -278,21 +278,28 @@ void cmd_getset(struct client *c)
     cmd_set_generic(c, c->argv[2], CMD_SET_GET, 0, 0);
 }
 
-/* MGET key [key ...]: nil for each missing key, and for a key of another type. */
+/* MGET key [key ...]: nil for each missing key, and for a key of another type. The keys
+ * go to the store in batches, whose uncached values are read with one MultiGet each. */
 void cmd_mget(struct client *c)
 {
-    reply_array_len(c, c->argc - 1);
-    for (int i = 1; i < c->argc; i++) {
-        struct store_val *v;
-        int rc = store_get(server.store, c->db, c->argv[i], &v);
+    struct store_val *vals[STORE_MGET_MAX];
+    int rcs[STORE_MGET_MAX];
 
-        cmd_count_lookup(c, cmd_found(rc));
-        if (rc == STORE_NOTFOUND)
-            notify_keymiss(c, c->argv[i]);
-        if (rc == STORE_OK)
-            reply_bulk_val(c, v);
-        else
-            reply_null(c); /* an element of an array cannot be an error in RESP2 */
+    reply_array_len(c, c->argc - 1);
+    for (int at = 1; at < c->argc; at += STORE_MGET_MAX) {
+        size_t n = (size_t)(c->argc - at) < STORE_MGET_MAX ? (size_t)(c->argc - at)
+                                                           : STORE_MGET_MAX;
+
+        store_mget(server.store, c->db, &c->argv[at], n, vals, rcs);
+        for (size_t i = 0; i < n; i++) {
+            cmd_count_lookup(c, cmd_found(rcs[i]));
+            if (rcs[i] == STORE_NOTFOUND)
+                notify_keymiss(c, c->argv[at + i]);
+            if (rcs[i] == STORE_OK)
+                reply_bulk_val(c, vals[i]);
+            else
+                reply_null(c); /* an element of an array cannot be an error in RESP2 */
+        }
     }
 }
 

@@ -259,6 +259,15 @@ static void store_state_from_entry(struct key_state *st, const struct idx_entry 
     }
 }
 
+/* What a lookup still has to read from RocksDB once the index answered
+ * (store_lookup_begin), and what it needs to finish (store_lookup_finish). */
+struct store_lookup_read {
+    unsigned shard;   /* the key's index shard */
+    unsigned flags;   /* its entry's flags, STORE_EF_FAR cleared when a cached item knew */
+    uint64_t ticket;  /* the fill ticket placed in its entry, or 0 */
+    int whole;        /* 1: read the whole value; 0: its header only (a far expiry) */
+};
+
 /* HOW IT WORKS: every key is in the index, with its value length and expiry, so this
  * answers from RAM; RocksDB is read only for the value itself (when 'want' asks for it
  * and the cache does not hold it) or for an expiry the entry's 40 bits do not reach
@@ -274,10 +283,20 @@ static void store_state_from_entry(struct key_state *st, const struct idx_entry 
  * until after the read: a write whose index update came before the ticket is already
  * in what RocksDB returns; one whose update came after has overwritten the ticket. A
  * hit pins the item under the read lock, which excludes the eviction callback, so the
- * item outlives the lock for as long as the caller needs it. */
-static int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms, int touch,
-                      struct key_state *st, int want, struct cache_item **hit, char **val,
-                      size_t *vlen)
+ * item outlives the lock for as long as the caller needs it.
+ *
+ * A lookup runs in two halves so that several keys' RocksDB reads can be made in one
+ * MultiGet (store_op_lookup_many): store_lookup_begin() asks the index (and places the
+ * ticket), the caller reads, store_lookup_finish() judges what was read and fills the
+ * cache. The ticket argument above holds whatever happens between the halves.
+ *
+ * The first half: fill '*st' from the index; with 'want' (enum store_op_want) a hit pins
+ * its item into '*hit'. Returns 0
+ * when the lookup is complete, or 1 when RocksDB must be read as '*rd' says (then
+ * store_lookup_finish() must follow, whatever happens: it withdraws the ticket). */
+static int store_lookup_begin(struct store *s, const struct fmt_key *k, int64_t now_ms,
+                              int touch, struct key_state *st, int want, struct cache_item **hit,
+                              struct store_lookup_read *rd)
 {
     unsigned shard = idx_shards_of(s->ix, k->p, k->len), flags = 0;
     struct cache_item *it = NULL;
@@ -285,7 +304,6 @@ static int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms
     struct idx *ix;
     uint64_t ticket = 0;
     int64_t exp = 0;
-    int rc;
 
     memset(st, 0, sizeof(*st));
     st->cache_lim = store_cache_lim(s);
@@ -299,6 +317,8 @@ static int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms
         if (touch)
             store_access_touch(s, e, now_ms);
         store_state_from_entry(st, e, loc);
+        if (want == STORE_WANT_STRING && st->type != STORE_TYPE_STRING)
+            want = 0; /* its type is all the caller needs */
         exp = idx_entry_expire(e);
         flags = idx_entry_flags(e);
         if (c && (flags & STORE_EF_FAR)) { /* the item knows the expiry the entry cannot */
@@ -319,7 +339,7 @@ static int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms
     }
     idx_shards_unlock(s->ix, shard);
     if (!st->exists)
-        return STORE_OK;
+        return 0;
     /* A fragmented string's record holds only its id and length, which the index has:
      * store_op_lookup() rebuilds it (unless the expiry lives on disk only). */
     if (want && st->type == STORE_TYPE_STRING && (st->fflags & FMT_F_FRAG) &&
@@ -329,56 +349,87 @@ static int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms
         cache_note_hit(s->cache, it);
         *hit = it;
     } else if (want || (flags & STORE_EF_FAR)) {
-        char hdr[FMT_HDR_LEN], *buf = NULL;
-        size_t n = 0;
-
-        if (want) {
-            cache_note_miss(s->cache);
-            rc = store_log_get(s, k->p, k->len, &buf, &n);
-        } else {
-            rc = store_log_get_prefix(s, k->p, k->len, hdr, sizeof(hdr), &n);
-        }
-        if (rc != STORE_OK && ticket)
-            store_ticket_drop(s, k, shard, ticket);
-        if (rc < 0)
-            return rc;
-        if (rc == STORE_NOTFOUND) { /* deleted since the index said otherwise */
-            st->exists = 0;
-            return STORE_OK;
-        }
-        if (buf) {
-            store_state_from_value(st, buf, n, 1, now_ms);
-        } else {
-            /* The header only: what the index said of the rest stands. */
-            struct key_state ist = *st;
-
-            store_state_from_value(st, hdr, n < FMT_HDR_LEN ? n : FMT_HDR_LEN, 0, now_ms);
-            st->vlen = n - (n >= FMT_HDR_LEN ? FMT_HDR_LEN : 0);
-            if (!st->bad && (st->type != STORE_TYPE_STRING || ist.id)) {
-                st->count = ist.count;
-                st->id = ist.id;
-                st->vlen = ist.vlen;
-            }
-        }
-        if (ticket && !st->bad)
-            store_cache_fill(s, k, shard, ticket, buf + FMT_HDR_LEN, st->vlen, st->expire_ms);
-        else if (ticket)
-            store_ticket_drop(s, k, shard, ticket);
-        if (want) {
-            *val = buf;
-            *vlen = n;
-        }
-        return STORE_OK;
+        OMK_ASSERT(want || !ticket);
+        rd->shard = shard;
+        rd->flags = flags;
+        rd->ticket = ticket;
+        rd->whole = want != 0;
+        return 1;
     }
+    OMK_ASSERT(!ticket); /* placed only for a value that is read */
     if (flags & STORE_EF_BAD) {
         st->bad = 1;
         st->live = 1;
-        return STORE_OK;
+        return 0;
     }
     st->expire_ms = exp;
     st->has_expiry = exp != 0;
     st->live = !(exp != 0 && exp <= now_ms);
+    return 0;
+}
+
+/* The second half, once RocksDB was read as 'rd' asked: 'rc' is the read's outcome, with
+ * a whole value in 'buf'/'n' (taken: handed to '*val'/'*vlen', or freed with the key's
+ * state in '*st') or a header in 'hdr' ('n' the record's length). Fills the cache or
+ * withdraws the ticket. Returns STORE_OK or the read's error. */
+static int store_lookup_finish(struct store *s, const struct fmt_key *k, int64_t now_ms,
+                               struct key_state *st, const struct store_lookup_read *rd, int rc,
+                               char *buf, const char *hdr, size_t n, char **val, size_t *vlen)
+{
+    if (rc != STORE_OK && rd->ticket)
+        store_ticket_drop(s, k, rd->shard, rd->ticket);
+    if (rc < 0)
+        return rc;
+    if (rc == STORE_NOTFOUND) { /* deleted since the index said otherwise */
+        st->exists = 0;
+        return STORE_OK;
+    }
+    if (rd->whole) {
+        store_state_from_value(st, buf, n, 1, now_ms);
+    } else {
+        /* The header only: what the index said of the rest stands. */
+        struct key_state ist = *st;
+
+        store_state_from_value(st, hdr, n < FMT_HDR_LEN ? n : FMT_HDR_LEN, 0, now_ms);
+        st->vlen = n - (n >= FMT_HDR_LEN ? FMT_HDR_LEN : 0);
+        if (!st->bad && (st->type != STORE_TYPE_STRING || ist.id)) {
+            st->count = ist.count;
+            st->id = ist.id;
+            st->vlen = ist.vlen;
+        }
+    }
+    if (rd->ticket && !st->bad)
+        store_cache_fill(s, k, rd->shard, rd->ticket, buf + FMT_HDR_LEN, st->vlen, st->expire_ms);
+    else if (rd->ticket)
+        store_ticket_drop(s, k, rd->shard, rd->ticket);
+    if (rd->whole) {
+        *val = buf;
+        *vlen = n;
+    }
     return STORE_OK;
+}
+
+/* Look key 'k' up (both halves above, reading RocksDB in between): its state into
+ * '*st'; with 'want' its value, a pinned cache item in '*hit' or a RocksDB buffer in
+ * '*val'/'*vlen'. STORE_OK or an I/O error. */
+static int store_lookup(struct store *s, const struct fmt_key *k, int64_t now_ms, int touch,
+                      struct key_state *st, int want, struct cache_item **hit, char **val,
+                      size_t *vlen)
+{
+    struct store_lookup_read rd;
+    char hdr[FMT_HDR_LEN], *buf = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (!store_lookup_begin(s, k, now_ms, touch, st, want, hit, &rd))
+        return STORE_OK;
+    if (rd.whole) {
+        cache_note_miss(s->cache);
+        rc = store_log_get(s, k->p, k->len, &buf, &n);
+    } else {
+        rc = store_log_get_prefix(s, k->p, k->len, hdr, sizeof(hdr), &n);
+    }
+    return store_lookup_finish(s, k, now_ms, st, &rd, rc, buf, hdr, n, val, vlen);
 }
 
 /* ---- Cache coherence self-check ------------------------------------------------------ */
@@ -727,20 +778,25 @@ static void store_op_val_drop(struct store_op_key *k)
     k->vlen = 0;
 }
 
-int store_op_lookup(struct store_op *op, size_t i, enum store_op_want want)
+/* Drop what key 'k' of 'op' held and, if it was found expired already, set its state to
+ * missing. 1 if so (nothing to look up). */
+static int store_op_lookup_reset(struct store_op *op, struct store_op_key *k)
+{
+    store_op_val_drop(k);
+    if (!k->expired_)
+        return 0;
+    /* its deletion is in the write set already */
+    memset(&k->st, 0, sizeof(k->st));
+    k->st.cache_lim = store_cache_lim(op->s);
+    return 1;
+}
+
+/* The end of a lookup of key 'i' of 'op' whose store_lookup() outcome is 'rc': what it
+ * found expired counts as missing, the value's bytes are pointed at. Returns 'rc'. */
+static int store_op_lookup_settle(struct store_op *op, size_t i, enum store_op_want want, int rc)
 {
     struct store_op_key *k = &op->key[i];
-    int rc;
 
-    OMK_ASSERT(i < op->n && op->now != 0);
-    store_op_val_drop(k);
-    if (k->expired_) { /* its deletion is in the write set already */
-        memset(&k->st, 0, sizeof(k->st));
-        k->st.cache_lim = store_cache_lim(op->s);
-        return STORE_OK;
-    }
-    rc = store_lookup(op->s, &k->k, op->now, op->touch && !k->touched_, &k->st,
-                      want == STORE_WANT_VALUE, &k->item_, &k->buf_, &k->n_);
     k->touched_ = 1;
     if (rc != STORE_OK) {
         store_op_val_drop(k);
@@ -764,7 +820,7 @@ int store_op_lookup(struct store_op *op, size_t i, enum store_op_want want)
         OMK_ASSERT(k->n_ >= FMT_HDR_LEN);
         k->val = k->buf_ + FMT_HDR_LEN;
         k->vlen = k->n_ - FMT_HDR_LEN;
-    } else if (want == STORE_WANT_VALUE && k->st.exists && k->st.type == STORE_TYPE_STRING &&
+    } else if (want != STORE_WANT_STATE && k->st.exists && k->st.type == STORE_TYPE_STRING &&
                (k->st.fflags & FMT_F_FRAG)) {
         /* The record store_lookup() did not read: id and length, as format.h has them. */
         fmt_u64_put(k->meta_, k->st.id);
@@ -774,6 +830,106 @@ int store_op_lookup(struct store_op *op, size_t i, enum store_op_want want)
     }
     k->cur_ = k->st;
     return STORE_OK;
+}
+
+int store_op_lookup(struct store_op *op, size_t i, enum store_op_want want)
+{
+    struct store_op_key *k = &op->key[i];
+    int rc;
+
+    OMK_ASSERT(i < op->n && op->now != 0);
+    if (store_op_lookup_reset(op, k))
+        return STORE_OK;
+    rc = store_lookup(op->s, &k->k, op->now, op->touch && !k->touched_, &k->st,
+                      (int)want, &k->item_, &k->buf_, &k->n_);
+    return store_op_lookup_settle(op, i, want, rc);
+}
+
+/* The whole-value reads of store_op_lookup_many(), gathered between the lookups' halves. */
+struct store_mg_read {
+    size_t i;                    /* the operation's key */
+    struct store_lookup_read rd; /* what its first half asked for */
+};
+
+/* Read the 'n' keys 'keys'/'klens' into vals[i]/vlens[i] with outcome rcs[i]: one
+ * RocksDB MultiGet, or one read per key in a transaction (whose writes they must see). */
+static void store_log_multi_get(struct store *s, size_t n, const char *const *keys,
+                                const size_t *klens, char **vals, size_t *vlens, int *rcs)
+{
+    if (n == 1 || store_tx_active()) {
+        for (size_t i = 0; i < n; i++)
+            rcs[i] = store_log_get(s, keys[i], klens[i], &vals[i], &vlens[i]);
+        return;
+    }
+    rocks_multi_get(s->rocks, n, keys, klens, vals, vlens, rcs);
+}
+
+int store_op_lookup_many(struct store_op *op, enum store_op_want want, int *rcs)
+{
+    struct store *s = op->s;
+    size_t n = op->n, m = 0;
+    struct store_mg_read *reads = omk_malloc(n * sizeof(*reads));
+    const char **keys = omk_malloc(n * sizeof(*keys));
+    size_t *klens = omk_malloc(n * sizeof(*klens)), *vlens = omk_malloc(n * sizeof(*vlens));
+    char **vals = omk_malloc(n * sizeof(*vals));
+    int *rrcs = omk_malloc(n * sizeof(*rrcs)), rc = STORE_OK;
+
+    OMK_ASSERT(op->now != 0);
+    /* First halves: the index answers, or the key joins the batch (a header read, for a
+     * far expiry, is rare and made on its own). */
+    for (size_t i = 0; i < n; i++) {
+        struct store_op_key *k = &op->key[i];
+        struct store_lookup_read rd;
+
+        rcs[i] = STORE_OK;
+        if (store_op_lookup_reset(op, k))
+            continue;
+        if (!store_lookup_begin(s, &k->k, op->now, op->touch && !k->touched_, &k->st,
+                                (int)want, &k->item_, &rd)) {
+            rcs[i] = store_op_lookup_settle(op, i, want, STORE_OK);
+        } else if (!rd.whole) {
+            char hdr[FMT_HDR_LEN];
+            size_t hn = 0;
+            int r = store_log_get_prefix(s, k->k.p, k->k.len, hdr, sizeof(hdr), &hn);
+
+            r = store_lookup_finish(s, &k->k, op->now, &k->st, &rd, r, NULL, hdr, hn, &k->buf_,
+                                    &k->n_);
+            rcs[i] = store_op_lookup_settle(op, i, want, r);
+        } else {
+            reads[m].i = i;
+            reads[m].rd = rd;
+            keys[m] = k->k.p;
+            klens[m] = k->k.len;
+            vals[m] = NULL;
+            vlens[m] = 0;
+            m++;
+        }
+    }
+    if (m)
+        store_log_multi_get(s, m, keys, klens, vals, vlens, rrcs);
+    /* Second halves, in the keys' order. */
+    for (size_t j = 0; j < m; j++) {
+        size_t i = reads[j].i;
+        struct store_op_key *k = &op->key[i];
+        int r;
+
+        cache_note_miss(s->cache);
+        r = store_lookup_finish(s, &k->k, op->now, &k->st, &reads[j].rd, rrcs[j], vals[j], NULL,
+                                vlens[j], &k->buf_, &k->n_);
+        if (k->buf_ != vals[j])
+            rocks_free(vals[j]); /* not handed over (none was read, or an error) */
+        rcs[i] = store_op_lookup_settle(op, i, want, r);
+    }
+    for (size_t i = 0; i < n && rc == STORE_OK; i++)
+        if (rcs[i] < 0)
+            rc = rcs[i];
+    omk_free(reads);
+    omk_free(keys);
+    omk_free(klens);
+    omk_free(vlens);
+    omk_free(vals);
+    omk_free(rrcs);
+    return rc;
 }
 
 int store_op_find(struct store_op *op, size_t i, enum store_op_want want)

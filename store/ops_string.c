@@ -49,6 +49,44 @@ int store_get(struct store *s, int db, struct omk_slice key, struct store_val **
     return store_op_end(&op, rc);
 }
 
+void store_mget(struct store *s, int db, const struct omk_slice *keys, size_t n,
+                struct store_val **out, int *rcs)
+{
+    int frag[STORE_MGET_MAX];
+    struct store_op op;
+
+    OMK_ASSERT(n <= STORE_MGET_MAX);
+    if (n == 0)
+        return;
+    store_op_begin(&op, s, STORE_OP_READ, n);
+    for (size_t i = 0; i < n; i++)
+        store_op_key(&op, i, db, keys[i]);
+    store_op_lock(&op);
+    store_op_lookup_many(&op, STORE_WANT_STRING, rcs);
+    for (size_t i = 0; i < n; i++) {
+        const struct store_op_key *k = &op.key[i];
+
+        out[i] = NULL;
+        frag[i] = 0;
+        if (rcs[i] == STORE_OK && !k->st.exists)
+            rcs[i] = STORE_NOTFOUND;
+        else
+            rcs[i] = str_check(rcs[i], &k->st);
+        if (rcs[i] != STORE_OK)
+            continue;
+        if (k->st.fflags & FMT_F_FRAG)
+            frag[i] = 1; /* its fragments are read under its stripe, below */
+        else
+            out[i] = store_op_take_val(&op, i);
+    }
+    store_op_end(&op, STORE_OK); /* removes the expired keys it found */
+    /* A fragmented value is read as GET reads it, in one state under its stripe, after
+     * this operation let 'excl' go. */
+    for (size_t i = 0; i < n; i++)
+        if (frag[i])
+            rcs[i] = store_get(s, db, keys[i], &out[i]);
+}
+
 /* Clamp GETRANGE's 'start' and 'end' to a value of 'len' bytes as Redis does (negative
  * indexes count from the end, out-of-range ones are cut to the value, except that two
  * negative indexes in the wrong order select nothing). 1 with the range in '*from' and

@@ -706,6 +706,52 @@ int rocks_get_prefix(struct rocks *r, const char *key, size_t klen, char *buf, s
     return STORE_OK;
 }
 
+void rocks_multi_get(struct rocks *r, size_t n, const char *const *keys, const size_t *klens,
+                     char **vals, size_t *vlens, int *rcs)
+{
+    rocksdb_pinnableslice_t *inline_ps[ROCKS_MULTI_GET_INLINE], **ps = inline_ps;
+    char *inline_errs[ROCKS_MULTI_GET_INLINE], **errs = inline_errs, *err = NULL;
+
+    atomic_fetch_add(&r->reads, n);
+    if (!r->db || rocks_injected(r, ROCKS_OP_GET, &err)) {
+        int rc = err ? rocks_fail(r, err, "multi-get") : rocks_gone(r, "multi-get");
+
+        for (size_t i = 0; i < n; i++)
+            rcs[i] = rc;
+        return;
+    }
+    if (n > ROCKS_MULTI_GET_INLINE) {
+        ps = omk_malloc(n * sizeof(*ps));
+        errs = omk_malloc(n * sizeof(*errs));
+    }
+    /* Unsorted input: RocksDB sorts a copy of the key array itself. */
+    rocksdb_batched_multi_get_cf(r->db, r->ro, r->cf[ROCKS_CF_KEYS], n, keys, klens, ps, errs,
+                                 0);
+    for (size_t i = 0; i < n; i++) {
+        if (errs[i]) {
+            rcs[i] = rocks_fail(r, errs[i], "multi-get");
+        } else if (!ps[i]) {
+            rcs[i] = STORE_NOTFOUND;
+        } else {
+            size_t len;
+            const char *v = rocksdb_pinnableslice_value(ps[i], &len);
+            char *copy = malloc(len ? len : 1); /* freed by rocks_free(), as rocks_get's are */
+
+            if (!copy)
+                omk_oom(len);
+            memcpy(copy, v, len);
+            rocksdb_pinnableslice_destroy(ps[i]);
+            vals[i] = copy;
+            vlens[i] = len;
+            rcs[i] = STORE_OK;
+        }
+    }
+    if (ps != inline_ps) {
+        omk_free(ps);
+        omk_free(errs);
+    }
+}
+
 void rocks_free(void *p)
 {
     if (p)

@@ -93,6 +93,15 @@ int rocks_get_prefix(struct rocks *r, const char *key, size_t klen, char *buf, s
 int rocks_get_cf(struct rocks *r, enum rocks_cf cf, const char *key, size_t klen, char **val,
                  size_t *vlen);
 
+/* Read the values of the 'n' keys 'keys'/'klens' of the default column family in one
+ * RocksDB MultiGet (index and filter blocks looked up once per batch, data blocks read
+ * together). For each key i, rcs[i] is STORE_OK with the value in vals[i]/vlens[i]
+ * (memory freed with rocks_free()), STORE_NOTFOUND, or an error (logged once per key).
+ * The values are those of one instant (RocksDB takes one snapshot for the batch). */
+#define ROCKS_MULTI_GET_INLINE 64 /* batches up to this size allocate nothing of their own */
+void rocks_multi_get(struct rocks *r, size_t n, const char *const *keys, const size_t *klens,
+                     char **vals, size_t *vlens, int *rcs);
+
 /* Free a value returned by rocks_get(). NULL: no-op. */
 void rocks_free(void *p);
 

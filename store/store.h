@@ -375,6 +375,17 @@ int store_reload(struct store *s, char *err, size_t errlen);
  * RocksDB and, unless longer than cache_max_value, cached on the way. */
 int store_get(struct store *s, int db, struct omk_slice key, struct store_val **out);
 
+/* MGET: store_get() of each of the 'n' keys 'keys' of 'db' (at most STORE_MGET_MAX), with
+ * the RocksDB reads of the values the cache does not hold made together in one MultiGet.
+ * For each key i, rcs[i] is what store_get() would return, with out[i] (release it) when
+ * STORE_OK, else out[i] is NULL; STORE_WRONGTYPE for a key of another type. Each value is
+ * the key's at some instant during the call, cached on the way as store_get() caches;
+ * expired keys are removed on the way. As with n calls of store_get(), the keys are not
+ * read at one common instant. */
+#define STORE_MGET_MAX 128
+void store_mget(struct store *s, int db, const struct omk_slice *keys, size_t n,
+                struct store_val **out, int *rcs);
+
 /* Flags for store_set(). No other bit may be set. */
 #define STORE_SET_NX 0x1      /* only if the key does not exist */
 #define STORE_SET_XX 0x2      /* only if the key exists */

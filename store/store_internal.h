@@ -440,6 +440,8 @@ enum store_op_mode {
 enum store_op_want {
     STORE_WANT_STATE = 0, /* the key's state (the index answers; no RocksDB read) */
     STORE_WANT_VALUE = 1, /* and its value, when it is live and decodes */
+    STORE_WANT_STRING = 2, /* and its value if it is a string (MGET: another type's
+                            * payload is not read) */
 };
 
 /* The stripes of an operation's keys, held together: distinct indexes, ascending. */
@@ -555,6 +557,13 @@ int store_op_lookup(struct store_op *op, size_t i, enum store_op_want want);
 
 /* store_op_lookup(), then STORE_NOTFOUND when key 'i' does not exist (or has expired). */
 int store_op_find(struct store_op *op, size_t i, enum store_op_want want);
+
+/* store_op_lookup() of every key of 'op', their RocksDB reads made together: the index
+ * answers each key first (hits, missing and expired keys, other types need no read),
+ * then the values it did not answer are read in one MultiGet (store_log_multi_get), and
+ * each is judged and cached as store_op_lookup() would. rcs[i] (op->n of them) is key
+ * i's outcome; returns STORE_OK or the first error among them. */
+int store_op_lookup_many(struct store_op *op, enum store_op_want want, int *rcs);
 
 /* Add to the write set of write 'op': put string value 'val'/'vlen' (copied) with
  * absolute expiry 'expire_ms' (0: none) at key 'i'; or delete key 'i' (nothing if it

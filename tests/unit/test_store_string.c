@@ -1,7 +1,8 @@
 /* test_store_string.c - unit tests (TAP) of the string read-modify-writes in
  * store/ops_string.c over a real RocksDB in a fresh directory: INCRBY and INCRBYFLOAT
  * (parsing, overflow, formatting), APPEND and SETRANGE (padding, size limits), STRLEN,
- * GETDEL, GETEX and MSETNX (all or nothing, repeated keys); that each keeps or changes
+ * GETDEL, GETEX, MSETNX (all or nothing, repeated keys) and MGET (batched reads, an
+ * injected failure of its MultiGet); that each keeps or changes
  * the expiry as documented and treats expired keys as missing; injected RocksDB errors
  * that must change nothing; 4 threads incrementing one key; and a reopen of the store.
  * The counters are checked against a full walk (store_check) after each group. */
@@ -16,6 +17,7 @@
 
 #include "common/omk.h"
 #include "common/omk_thread.h"
+#include "store/cache.h"
 #include "store/rocks.h"
 #include "store/store.h"
 #include "store/store_internal.h"
@@ -409,6 +411,64 @@ static void test_errors(struct store *s)
     fx_check_store(s, "injected errors");
 }
 
+/* ---- MGET: one batched read, each key judged as GET judges it ---------------------------- */
+
+/* The outcome of store_mget() for key i is 'want_rc' with value 'want' (NULL: none). */
+static int mget_is(struct store_val *const *out, const int *rcs, size_t i, int want_rc,
+                   const char *want)
+{
+    if (rcs[i] != want_rc)
+        return 0;
+    if (!want)
+        return out[i] == NULL;
+    return out[i] && out[i]->len == strlen(want) && memcmp(out[i]->data, want, out[i]->len) == 0;
+}
+
+static void test_mget(struct store *s)
+{
+    struct omk_slice keys[7] = {fx_sl("m1"), fx_sl("mnone"), fx_sl("mh"), fx_sl("mexp"),
+                                fx_sl("m2"), fx_sl("m1"), fx_sl("m3")};
+    struct omk_slice fv[2] = {fx_sl("f"), fx_sl("v")};
+    struct store_val *out[7];
+    int rcs[7], all = 1;
+    size_t added = 0;
+
+    set_str_ok(s, 0, "m1", "one", 0);
+    set_str_ok(s, 0, "m2", "two", 0);
+    set_str_ok(s, 0, "m3", "three", omk_now_ms() + 100000);
+    set_str_ok(s, 0, "mexp", "x", omk_now_ms() + 5);
+    OMK_ASSERT(store_hset(s, 0, fx_sl("mh"), fv, 1, 0, &added) == STORE_OK);
+    fx_sleep_ms(10);
+    store_mget(s, 0, keys, 7, out, rcs);
+    ok(mget_is(out, rcs, 0, STORE_OK, "one") && mget_is(out, rcs, 1, STORE_NOTFOUND, NULL) &&
+           mget_is(out, rcs, 2, STORE_WRONGTYPE, NULL) &&
+           mget_is(out, rcs, 3, STORE_NOTFOUND, NULL) && mget_is(out, rcs, 4, STORE_OK, "two") &&
+           mget_is(out, rcs, 5, STORE_OK, "one") && mget_is(out, rcs, 6, STORE_OK, "three"),
+       "MGET: values, missing, another type, expired, a repeated key");
+    ok(out[6] && out[6]->expire_ms > 0, "  ... a value comes with its expiry");
+    for (int i = 0; i < 7; i++)
+        store_val_release(out[i]);
+    is_int(expiry_of(s, 0, "mexp"), -1, "  ... the expired key was removed on the way");
+    fx_check_store(s, "MGET");
+
+    /* A failed MultiGet fails only the keys it was reading; no fill ticket stays behind. */
+    cache_clear(s->cache); /* every key of the batch is read */
+    store_test_fail_next(s, ROCKS_OP_GET, STORE_ERR_IO);
+    store_mget(s, 0, keys, 7, out, rcs);
+    ok(mget_is(out, rcs, 0, STORE_ERR_IO, NULL) && mget_is(out, rcs, 1, STORE_NOTFOUND, NULL) &&
+           mget_is(out, rcs, 2, STORE_WRONGTYPE, NULL) &&
+           mget_is(out, rcs, 4, STORE_ERR_IO, NULL) && mget_is(out, rcs, 6, STORE_ERR_IO, NULL),
+       "MGET whose read fails: those keys fail, the index answers the others");
+    fx_check_store(s, "a failed MGET");
+    store_mget(s, 0, keys, 7, out, rcs);
+    for (int i = 0; i < 7; i++) {
+        all &= (i == 1 || i == 2 || i == 3) || rcs[i] == STORE_OK;
+        store_val_release(out[i]);
+    }
+    ok(all, "  ... the next MGET reads them");
+    fx_check_store(s, "MGET after a failed one");
+}
+
 /* ---- Concurrency: INCRBY is atomic under the stripe lock ------------------------------- */
 
 struct incr_arg {
@@ -472,6 +532,7 @@ int main(void)
     test_getex(s);
     test_msetnx(s);
     test_errors(s);
+    test_mget(s);
     test_concurrency(s);
 
     store_close(s);
