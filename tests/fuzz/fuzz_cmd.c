@@ -44,13 +44,16 @@
 #include "daemon/conn.h"
 #include "daemon/log.h"
 #include "daemon/multi.h"
+#include "daemon/pubsub.h"
 #include "daemon/server.h"
 #include "resp/resp.h"
 #include "store/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#ifndef FZ_MAX_DEPTH /* fuzz_lua.c, which includes this file, follows scripts' deeper replies */
 #define FZ_MAX_DEPTH 16 /* nesting of aggregate replies the checker follows */
+#endif
 
 static struct worker fz_worker;
 static char fz_dir[64];
@@ -216,6 +219,7 @@ static void fz_init(void)
     if (!mkdtemp(fz_dir))
         abort();
     multi_init();
+    pubsub_init(1); /* PUBLISH walks its channel tables even with no subscriber */
     store_config_defaults(&sc);
     sc.dir = fz_dir;
     sc.databases = server.cfg.databases;
