@@ -70,6 +70,7 @@
 #define SCRIPT_REPLY_DEPTH 1000          /* nesting of a reply converted either way */
 #define SCRIPT_ERR_MAX 4096              /* bytes of an error text kept */
 #define SCRIPT_GC_PERIOD 50              /* runs between two garbage collection steps */
+#define SCRIPT_TEST_HOOK_STEPS 1000      /* hook period under a test step limit */
 
 
 /* Registry keys of the interpreter. */
@@ -140,6 +141,13 @@ static int script_may_write(void)
     return atomic_compare_exchange_strong(&script_state, &st, SCRIPT_WROTE) ||
            st == SCRIPT_WROTE;
 }
+/* Lower limits a test harness may set once, before the first script runs
+ * (script_set_test_limits); the server never changes them. */
+static size_t script_mem_max = SCRIPT_MEM_MAX; /* bytes an interpreter may hold */
+static long long script_step_max;  /* instructions a run may execute, written or not;
+                                    * 0: no limit (the server's case) */
+static long long script_steps_left; /* script_mu: of this run's 'script_step_max' */
+
 static _Atomic long long script_lua_bytes;     /* held by the interpreter */
 static _Atomic long long script_cached;        /* scripts in the cache */
 static _Atomic long long script_cached_bytes;  /* their bodies and names */
@@ -151,7 +159,7 @@ static unsigned char script_noscript_cmd[CMD_COUNT];
 
 /* ---- The interpreter's memory ---------------------------------------------------------- */
 
-/* Lua's allocator: realloc() that refuses growth past SCRIPT_MEM_MAX bytes counted in
+/* Lua's allocator: realloc() that refuses growth past script_mem_max bytes counted in
  * 'ud' (an _Atomic long long per interpreter). A shrink never
  * fails (Lua relies on it): if realloc cannot shrink, the old block stays. */
 static void *script_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -166,7 +174,7 @@ static void *script_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     }
     if (nsize > osize &&
         (size_t)atomic_load_explicit(bytes, memory_order_relaxed) + nsize - osize >
-            SCRIPT_MEM_MAX)
+            script_mem_max)
         return NULL;
     p = realloc(ptr, nsize);
     if (!p)
@@ -1385,18 +1393,30 @@ static long script_flags_of(const char *sha)
 
 /* ---- Running ------------------------------------------------------------------------- */
 
-/* The count hook: stop a script SCRIPT KILL asked to stop. */
+/* The count hook: stop a script SCRIPT KILL asked to stop, or one past a test's step
+ * limit (script_set_test_limits). */
 static void script_hook(lua_State *L, lua_Debug *ar)
 {
+    const char *why;
+
     OMK_UNUSED(ar);
-    if (atomic_load_explicit(&script_state, memory_order_relaxed) != SCRIPT_KILLED)
+    if (atomic_load_explicit(&script_state, memory_order_relaxed) == SCRIPT_KILLED)
+        why = "Script killed by user with SCRIPT KILL...";
+    else if (script_step_max > 0 && (script_steps_left -= SCRIPT_TEST_HOOK_STEPS) < 0)
+        why = "Script stopped: it ran past the test step limit";
+    else
         return;
     /* From now on at every line, so that a pcall in the script cannot go on running. */
     lua_sethook(L, script_hook, LUA_MASKLINE, 0);
-    script_push_error_cstr(L, "Script killed by user with SCRIPT KILL...");
+    script_push_error_cstr(L, why);
     lua_error(L);
 }
 
+void script_set_test_limits(long long steps, size_t bytes)
+{
+    script_step_max = steps;
+    script_mem_max = bytes ? bytes : SCRIPT_MEM_MAX;
+}
 
 /* Push an array of 'n' slices as a Lua table. */
 static void script_push_array(lua_State *L, const struct omk_slice *v, int n)
@@ -1472,8 +1492,12 @@ static int script_run_protected(lua_State *L)
         script_push_array(L, &c->argv[3 + numkeys], c->argc - 3 - (int)numkeys);
         nargs = 2;
     }
-    if (atomic_load(&server.cfg.busy_reply_threshold) > 0)
+    if (script_step_max > 0) {
+        script_steps_left = script_step_max;
+        lua_sethook(L, script_hook, LUA_MASKCOUNT, SCRIPT_TEST_HOOK_STEPS);
+    } else if (atomic_load(&server.cfg.busy_reply_threshold) > 0) {
         lua_sethook(L, script_hook, LUA_MASKCOUNT, SCRIPT_HOOK_STEPS);
+    }
     if (lua_pcall(L, nargs, 1, 1) != 0) {
         lua_sethook(L, NULL, 0, 0);
         script_take_error(L, run);
@@ -1803,6 +1827,11 @@ static void script_human(char *buf, size_t len, double v)
         snprintf(buf, len, "%.0fB", v);
     else
         snprintf(buf, len, "%.2f%c", v, units[u]);
+}
+
+long long script_cache_bytes(void)
+{
+    return atomic_load(&script_cached_bytes);
 }
 
 void script_info_memory(struct evbuffer *b)

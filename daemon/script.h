@@ -82,6 +82,12 @@ int script_running_function(void (*fn)(void *arg, const char *name,
                                        long long ms),
                             void *arg);
 
+/* For test harnesses (tests/fuzz/fuzz_lua.c), before any script runs: stop every run
+ * after about 'steps' Lua instructions with an error reply, whether it wrote or not (0:
+ * no limit, the server's default), and refuse interpreter growth past 'bytes' (0: the
+ * server's 1 GiB). The server never calls it. */
+void script_set_test_limits(long long steps, size_t bytes);
+
 /* Start-up, main thread, after cmd_init(): create the interpreter and its libraries. */
 void script_init(void);
 
@@ -124,6 +130,10 @@ int script_cmd_allowed_busy(const struct client *c, const struct cmd_def *d);
 /* Reply Redis' BUSY error: "BUSY Redis is busy running a script. You can only call
  * SCRIPT KILL or SHUTDOWN NOSAVE." (FUNCTION KILL while a function runs). */
 void script_reply_busy(struct client *c);
+
+/* Bytes the script cache holds: the cached scripts' bodies and names with their
+ * bookkeeping (INFO's used_memory_scripts_eval, MEMORY STATS' lua.caches). */
+long long script_cache_bytes(void);
 
 /* Append the scripting fields of INFO's memory section (used_memory_lua, ...
  * number_of_cached_scripts) to 'b'. */
