@@ -1064,6 +1064,8 @@ void function_delete(struct client *c)
 
 void function_flush(struct client *c)
 {
+    lua_State *old;
+
     if (c->argc > 3) {
         fn_reply_sub_syntax(c);
         return;
@@ -1075,10 +1077,14 @@ void function_flush(struct client *c)
     if (!script_lock_or_busy(c))
         return;
     fn_set_clear(&fn_cur);
-    lua_close(fn_L); /* a fresh interpreter, as Redis makes */
-    fn_L = fn_state_new();
+    old = fn_L;
+    fn_L = fn_state_new(); /* a fresh interpreter, as Redis makes */
     fn_changed_reply(c, NULL);
     script_unlock();
+    if (c->argc == 3 && cmd_arg_is(c, 2, "async"))
+        script_close_async(old); /* the libraries' code and state, in the background */
+    else
+        lua_close(old);
 }
 
 /* One library of FUNCTION LIST's reply. */

@@ -1766,15 +1766,53 @@ void script_exists(struct client *c)
     omk_mutex_unlock(&script_mu);
 }
 
-void script_flush(struct client *c)
+/* The background closer of script_close_async: one interpreter at a time. */
+static _Atomic int script_closing; /* 1 while a closer thread runs */
+
+/* Thread body: close interpreter 'arg' (its frees come off its counter as they happen). */
+static void *script_closer_main(void *arg)
 {
+    lua_close(arg);
+    atomic_store(&script_closing, 0);
+    return NULL;
+}
+
+void script_close_async(lua_State *L)
+{
+    int idle = 0;
+    pthread_t t;
+    pthread_attr_t attr;
+
+    /* One closer at a time bounds the threads a client can start; a flush that finds
+     * it busy closes in the caller, as SYNC does. */
+    if (atomic_compare_exchange_strong(&script_closing, &idle, 1)) {
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&t, &attr, script_closer_main, L) == 0) {
+            pthread_attr_destroy(&attr);
+            return;
+        }
+        pthread_attr_destroy(&attr);
+        atomic_store(&script_closing, 0);
+    }
+    lua_close(L);
+}
+
+void script_flush(struct client *c, int async)
+{
+    lua_State *old;
+
     if (!script_lock_or_busy(c))
         return;
-    lua_close(script_L);
+    old = script_L;
     script_L = script_state_new();
     atomic_store(&script_cached, 0);
     atomic_store(&script_cached_bytes, 0);
     omk_mutex_unlock(&script_mu);
+    if (async)
+        script_close_async(old);
+    else
+        lua_close(old);
     reply_ok(c);
 }
 

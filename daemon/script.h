@@ -105,8 +105,15 @@ void script_load(struct client *c, struct omk_slice body);
 /* SCRIPT EXISTS sha1...: reply an array of 1/0, one per argument from argv[2] on. */
 void script_exists(struct client *c);
 
-/* SCRIPT FLUSH: forget every cached script (a fresh interpreter) and reply +OK. */
-void script_flush(struct client *c);
+/* SCRIPT FLUSH [ASYNC|SYNC]: forget every cached script (a fresh interpreter) and
+ * reply +OK. The old interpreter is closed after the interpreter's mutex is released:
+ * by this thread ('async' 0), or by a background thread ('async' 1; by this thread if
+ * the one before is still closing). */
+void script_flush(struct client *c, int async);
+
+/* Close interpreter 'L' (no longer reachable by anyone) in a background thread, so a big
+ * cache does not hold up the caller's worker; in the caller when a closer still runs. */
+void script_close_async(struct lua_State *L);
 
 /* SCRIPT KILL: stop the running script if it has not written: +OK, -NOTBUSY or
  * -UNKILLABLE as Redis replies. The script stops at its next hook check. A running
