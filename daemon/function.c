@@ -5,7 +5,9 @@
  * description, SCRIPT_F_* flags and a reference to the Lua function in the registry of
  * 'fn_L', the libraries' interpreter (made by script.c like EVAL's, but its own, so that
  * SCRIPT FLUSH leaves the functions alone, as in Redis). The libraries form a list in
- * load order ('fn_cur'); FCALL finds a function by a walk of it, ignoring case as Redis'
+ * load order ('fn_cur'; a REPLACE moves the library last), which FUNCTION LIST follows,
+ * and each library's functions in registration order (Redis' order is that of its
+ * dicts, seeded at random per process: not stable, so not imitated); FCALL finds a function by a walk of it, ignoring case as Redis'
  * function dictionary does. Everything here is guarded by the interpreters' mutex
  * (script_lock_or_busy), but for the counters INFO and FUNCTION STATS read (atomics).
  *
