@@ -10,7 +10,7 @@
  *     EVALSHA <sha1 of the input> 4 ...                        the cache, run (RESP3)
  *     FUNCTION LOAD REPLACE <input, with "#!lua name=fz" first unless it has a shebang>
  *     FCALL f 4 ...                                            what it registered as 'f'
- *     SCRIPT FLUSH, FUNCTION FLUSH                             the next input starts anew
+ *     SCRIPT FLUSH, FUNCTION DELETE fz (FLUSH after a shebang)  the next input starts anew
  *
  * The watchdog: script_set_test_limits() stops every run after about FZ_LUA_STEPS Lua
  * instructions, written or not, with an error reply (the count hook SCRIPT KILL uses),
@@ -36,8 +36,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-#define FZ_LUA_STEPS 200000      /* Lua instructions a run may execute */
-#define FZ_LUA_MEM (64u << 20)   /* bytes an interpreter may hold */
+#define FZ_LUA_STEPS 50000       /* Lua instructions a run may execute */
+#define FZ_LUA_MEM (16u << 20)   /* bytes an interpreter may hold */
 #define FZ_LUA_MAX_INPUT (64u << 10) /* longer inputs are cut (proto-max-bulk-len is 1mb) */
 
 /* The keys and arguments every script gets (KEYS[1..4], ARGV[1..4]). */
@@ -83,6 +83,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     static const char *const hello3[] = {"HELLO", "3"};
     static const char *const flush_scripts[] = {"SCRIPT", "FLUSH"};
     static const char *const flush_functions[] = {"FUNCTION", "FLUSH"};
+    static const char *const delete_fz[] = {"FUNCTION", "DELETE", "fz"};
     static int ready;
     char sha[OMK_SHA1_HEX_LEN + 1];
     struct evbuffer *b = evbuffer_new();
@@ -118,7 +119,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     }
     fz_lua_call(b, "FCALL", "f", 1);
     fz_lua_request(b, 2, flush_scripts);
-    fz_lua_request(b, 2, flush_functions);
+    /* FUNCTION FLUSH makes a new interpreter and writes the store: only for a library
+     * named by the input; "fz" is deleted, a no-op when it did not load */
+    if (size >= 2 && src[0] == '#' && src[1] == '!')
+        fz_lua_request(b, 2, flush_functions);
+    else
+        fz_lua_request(b, 3, delete_fz);
     rc = fz_cmd_run_input(evbuffer_pullup(b, -1), evbuffer_get_length(b));
     evbuffer_free(b);
     return rc;
