@@ -446,11 +446,13 @@ static lua_State *fn_state_new(void)
 
 /* ---- Loading a library -------------------------------------------------------------- */
 
-/* The count hook of a load: stop it past FN_LOAD_TIMEOUT_MS. */
+/* The count hook of a load: stop it past FN_LOAD_TIMEOUT_MS, or at its first check
+ * (FN_HOOK_STEPS instructions) under a test harness' step limit. */
 static void fn_load_hook(lua_State *L, lua_Debug *ar)
 {
     OMK_UNUSED(ar);
-    if (omk_mono_us() - fn_load_start_us <= (int64_t)FN_LOAD_TIMEOUT_MS * 1000)
+    if (omk_mono_us() - fn_load_start_us <= (int64_t)FN_LOAD_TIMEOUT_MS * 1000 &&
+        !script_test_step_limited())
         return;
     lua_sethook(L, fn_load_hook, LUA_MASKLINE, 0); /* every line: a pcall cannot swallow it */
     fn_raise(L, "FUNCTION LOAD timeout");

@@ -1564,6 +1564,11 @@ void script_set_test_limits(long long steps, size_t bytes)
     script_mem_max = bytes ? bytes : SCRIPT_MEM_MAX;
 }
 
+int script_test_step_limited(void)
+{
+    return script_step_max > 0;
+}
+
 /* Push an array of 'n' slices as a Lua table. */
 static void script_push_array(lua_State *L, const struct omk_slice *v, int n)
 {

@@ -88,6 +88,10 @@ int script_running_function(void (*fn)(void *arg, const char *name,
  * server's 1 GiB). The server never calls it. */
 void script_set_test_limits(long long steps, size_t bytes);
 
+/* 1 when a test harness set a step limit (FUNCTION LOAD then stops a library's load at
+ * its first hook check, as if timed out). */
+int script_test_step_limited(void);
+
 /* Start-up, main thread, after cmd_init(): create the interpreter and its libraries. */
 void script_init(void);
 
