@@ -47,14 +47,17 @@ static void cmd_script_exists(struct client *c)
     script_exists(c);
 }
 
-/* SCRIPT FLUSH [ASYNC|SYNC]: both forget the cache at once (it is small). */
+/* SCRIPT FLUSH [ASYNC|SYNC]: without an option, SYNC (Redis' default, as its
+ * lazyfree-lazy-user-flush is off); ASYNC closes the old interpreter in the background. */
 static void cmd_script_flush(struct client *c)
 {
-    if (c->argc == 3 && !cmd_arg_is(c, 2, "sync") && !cmd_arg_is(c, 2, "async")) {
+    int async = c->argc == 3 && cmd_arg_is(c, 2, "async");
+
+    if (c->argc > 3 || (c->argc == 3 && !async && !cmd_arg_is(c, 2, "sync"))) {
         reply_error(c, "ERR SCRIPT FLUSH only support SYNC|ASYNC option");
         return;
     }
-    script_flush(c);
+    script_flush(c, async);
 }
 
 /* SCRIPT KILL */

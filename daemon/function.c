@@ -5,7 +5,9 @@
  * description, SCRIPT_F_* flags and a reference to the Lua function in the registry of
  * 'fn_L', the libraries' interpreter (made by script.c like EVAL's, but its own, so that
  * SCRIPT FLUSH leaves the functions alone, as in Redis). The libraries form a list in
- * load order ('fn_cur'); FCALL finds a function by a walk of it, ignoring case as Redis'
+ * load order ('fn_cur'; a REPLACE moves the library last), which FUNCTION LIST follows,
+ * and each library's functions in registration order (Redis' order is that of its
+ * dicts, seeded at random per process: not stable, so not imitated); FCALL finds a function by a walk of it, ignoring case as Redis'
  * function dictionary does. Everything here is guarded by the interpreters' mutex
  * (script_lock_or_busy), but for the counters INFO and FUNCTION STATS read (atomics).
  *
@@ -444,11 +446,13 @@ static lua_State *fn_state_new(void)
 
 /* ---- Loading a library -------------------------------------------------------------- */
 
-/* The count hook of a load: stop it past FN_LOAD_TIMEOUT_MS. */
+/* The count hook of a load: stop it past FN_LOAD_TIMEOUT_MS, or at its first check
+ * (FN_HOOK_STEPS instructions) under a test harness' step limit. */
 static void fn_load_hook(lua_State *L, lua_Debug *ar)
 {
     OMK_UNUSED(ar);
-    if (omk_mono_us() - fn_load_start_us <= (int64_t)FN_LOAD_TIMEOUT_MS * 1000)
+    if (omk_mono_us() - fn_load_start_us <= (int64_t)FN_LOAD_TIMEOUT_MS * 1000 &&
+        !script_test_step_limited())
         return;
     lua_sethook(L, fn_load_hook, LUA_MASKLINE, 0); /* every line: a pcall cannot swallow it */
     fn_raise(L, "FUNCTION LOAD timeout");
@@ -1064,6 +1068,8 @@ void function_delete(struct client *c)
 
 void function_flush(struct client *c)
 {
+    lua_State *old;
+
     if (c->argc > 3) {
         fn_reply_sub_syntax(c);
         return;
@@ -1075,10 +1081,14 @@ void function_flush(struct client *c)
     if (!script_lock_or_busy(c))
         return;
     fn_set_clear(&fn_cur);
-    lua_close(fn_L); /* a fresh interpreter, as Redis makes */
-    fn_L = fn_state_new();
+    old = fn_L;
+    fn_L = fn_state_new(); /* a fresh interpreter, as Redis makes */
     fn_changed_reply(c, NULL);
     script_unlock();
+    if (c->argc == 3 && cmd_arg_is(c, 2, "async"))
+        script_close_async(old); /* the libraries' code and state, in the background */
+    else
+        lua_close(old);
 }
 
 /* One library of FUNCTION LIST's reply. */

@@ -10,8 +10,12 @@
  *     of them) times its element count, each element with 8 bytes of record overhead
  *     (its collection id or length prefix).
  *   - MEMORY STATS: malloc's figures (mallinfo2), the entry arena, the resident set;
- *     the keyspace overhead is the index; what Redis has and omenkv has not (replication
- *     backlog, AOF buffer, Lua) is 0.
+ *     the keyspace overhead is the index; lua.caches and functions.caches are what Redis
+ *     counts there: the script cache's and the libraries' bookkeeping (names, code), the
+ *     same figures as INFO's used_memory_scripts_eval and used_memory_functions, counted
+ *     in overhead.total as Redis does (not the interpreters' own memory, used_memory_lua
+ *     and used_memory_vm_functions); what Redis has and omenkv has not (replication
+ *     backlog, AOF buffer) is 0.
  *   - MALLOC-STATS: glibc's malloc_info() XML; PURGE: malloc_trim(). */
 #include "config.h"
 
@@ -24,8 +28,10 @@
 
 #include "daemon/cmd.h"
 #include "daemon/conn.h"
+#include "daemon/function.h"
 #include "daemon/memory.h"
 #include "daemon/reply.h"
+#include "daemon/script.h"
 #include "daemon/server.h"
 #include "store/store.h"
 
@@ -201,9 +207,12 @@ static void memory_stats(struct client *c)
     struct mallinfo2 mi = mallinfo2();
     struct store_stats st;
     unsigned long long allocated, active, rss, total, peak, overhead, dataset;
+    struct function_stats fs;
+    long long lua_caches = script_cache_bytes();
     int ndbs = 0;
 
     store_stats_get(server.store, &st);
+    function_stats_get(&fs);
     allocated = mi.uordblks + mi.hblkhd;
     active = mi.arena + mi.hblkhd;
     total = allocated + st.entry_arena_bytes;
@@ -211,7 +220,8 @@ static void memory_stats(struct client *c)
     peak = mem_proc_status("VmHWM:");
     if (peak < total)
         peak = total;
-    overhead = st.index_bytes + st.entry_bytes + st.scan_cursor_bytes;
+    overhead = st.index_bytes + st.entry_bytes + st.scan_cursor_bytes +
+               (unsigned long long)lua_caches + (unsigned long long)fs.bytes;
     if (overhead > total)
         overhead = total;
     dataset = total - overhead;
@@ -227,8 +237,8 @@ static void memory_stats(struct client *c)
     mem_pair_ll(c, "clients.normal", 0);
     mem_pair_ll(c, "cluster.links", 0);
     mem_pair_ll(c, "aof.buffer", 0);
-    mem_pair_ll(c, "lua.caches", 0);
-    mem_pair_ll(c, "functions.caches", 0);
+    mem_pair_ll(c, "lua.caches", lua_caches);
+    mem_pair_ll(c, "functions.caches", fs.bytes);
     for (int db = 0; db < server.cfg.databases; db++) {
         uint64_t keys = store_dbsize(server.store, db);
         char name[16];

@@ -70,6 +70,7 @@
 #define SCRIPT_REPLY_DEPTH 1000          /* nesting of a reply converted either way */
 #define SCRIPT_ERR_MAX 4096              /* bytes of an error text kept */
 #define SCRIPT_GC_PERIOD 50              /* runs between two garbage collection steps */
+#define SCRIPT_TEST_HOOK_STEPS 1000      /* hook period under a test step limit */
 
 
 /* Registry keys of the interpreter. */
@@ -140,6 +141,13 @@ static int script_may_write(void)
     return atomic_compare_exchange_strong(&script_state, &st, SCRIPT_WROTE) ||
            st == SCRIPT_WROTE;
 }
+/* Lower limits a test harness may set once, before the first script runs
+ * (script_set_test_limits); the server never changes them. */
+static size_t script_mem_max = SCRIPT_MEM_MAX; /* bytes an interpreter may hold */
+static long long script_step_max;  /* instructions a run may execute, written or not;
+                                    * 0: no limit (the server's case) */
+static long long script_steps_left; /* script_mu: of this run's 'script_step_max' */
+
 static _Atomic long long script_lua_bytes;     /* held by the interpreter */
 static _Atomic long long script_cached;        /* scripts in the cache */
 static _Atomic long long script_cached_bytes;  /* their bodies and names */
@@ -151,7 +159,7 @@ static unsigned char script_noscript_cmd[CMD_COUNT];
 
 /* ---- The interpreter's memory ---------------------------------------------------------- */
 
-/* Lua's allocator: realloc() that refuses growth past SCRIPT_MEM_MAX bytes counted in
+/* Lua's allocator: realloc() that refuses growth past script_mem_max bytes counted in
  * 'ud' (an _Atomic long long per interpreter). A shrink never
  * fails (Lua relies on it): if realloc cannot shrink, the old block stays. */
 static void *script_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
@@ -166,7 +174,7 @@ static void *script_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     }
     if (nsize > osize &&
         (size_t)atomic_load_explicit(bytes, memory_order_relaxed) + nsize - osize >
-            SCRIPT_MEM_MAX)
+            script_mem_max)
         return NULL;
     p = realloc(ptr, nsize);
     if (!p)
@@ -1118,6 +1126,151 @@ static void script_set_num(lua_State *L, const char *name, lua_Number v)
 static const char *const script_removed[] = {"loadfile", "dofile", "print", "getfenv",
                                              "setfenv", "newproxy"};
 
+/* ---- Lua 5.1's pattern matcher, bounded ---------------------------------------------
+ *
+ * Lua 5.1's string.find, match, gmatch and gsub match a pattern by C recursion, one level
+ * per capture and per quantified item ('?', '*', '+', '-'), with no limit: a pattern of
+ * 300,000 "a?" overflows the thread's stack and kills the process (Redis 7.0 dies of
+ * it too). Lua 5.2 and later refuse such a pattern with "pattern too complex" past 200
+ * levels; script_str_guard does the same past 1,000 (a few hundred KiB of stack, ASan
+ * included; patterns Redis matches without crashing are seldom that deep) before it
+ * calls the library's own function.
+ * Being a C function between the script and the library's, it would change the library's
+ * error texts (no "user_script:N:" position, '?' for the function's name, a method
+ * call's argument numbers): it rewrites them to what the script would have got. */
+
+#define SCRIPT_PATTERN_LEVELS 1000 /* Lua 5.2 and later: 200 */
+
+/* The C recursion levels Lua 5.1's matcher may use for pattern 'p'/'len': its captures
+ * and quantified items (a count that may exceed, never fall short of, the real depth). */
+static size_t script_pattern_levels(const char *p, size_t len)
+{
+    const char *end = p + len;
+    size_t levels = 0;
+
+    while (p < end) {
+        const char *ep = p + 1;
+
+        if (*p == '(' || *p == ')') {
+            levels++;
+            p++;
+            continue;
+        }
+        if (*p == '%' && ep < end && *ep == 'b') { /* %bxy: matched in a loop */
+            p += 4;
+            continue;
+        }
+        if (*p == '%') {
+            ep = p + 2;
+        } else if (*p == '[') { /* a set, up to its ']' (a first ']' is a member) */
+            if (ep < end && *ep == '^')
+                ep++;
+            do {
+                if (ep < end && *ep++ == '%')
+                    ep++;
+            } while (ep < end && *ep != ']');
+            ep++;
+        }
+        if (ep < end && memchr("?*+-", *ep, 4)) {
+            levels++;
+            ep++;
+        }
+        p = ep;
+    }
+    return levels;
+}
+
+/* Lua 5.1's lstrlib texts that get the caller's position ("user_script:N: ") when the
+ * library raises them from its own frame. */
+static const char *const script_strlib_errors[] = {
+    "malformed pattern", "unbalanced pattern", "missing '[' after '%f' in pattern",
+    "invalid capture index",
+    "invalid pattern capture", "unfinished capture", "too many captures",
+    "invalid replacement value", "invalid use of '%' in replacement string",
+};
+
+/* Raise the error 'status' that the library's function left on the top of the stack, as
+ * the script would have seen it without this C frame between them. */
+static int script_str_reraise(lua_State *L, int status)
+{
+    lua_Debug ar;
+    const char *msg = lua_tostring(L, -1);
+    int known = 0;
+
+    if (status == LUA_ERRMEM) { /* a memory error again: ask for more than is granted */
+        lua_newuserdata(L, script_mem_max);
+        return 0;
+    }
+    if (lua_type(L, -1) != LUA_TSTRING)
+        return lua_error(L); /* an error table (SCRIPT KILL's) as it is */
+    if (!lua_getstack(L, 0, &ar) || !lua_getinfo(L, "n", &ar))
+        return lua_error(L);
+    if (strncmp(msg, "bad argument #", 14) == 0) {
+        const char *to = strstr(msg, " to '?' (");
+        int arg = atoi(msg + 14);
+
+        if (to == NULL)
+            return lua_error(L);
+        if (ar.namewhat && strcmp(ar.namewhat, "method") == 0)
+            arg--;
+        luaL_where(L, 1);
+        if (arg == 0)
+            lua_pushfstring(L, "calling '%s' on bad self (%s", ar.name ? ar.name : "?",
+                            to + 9);
+        else
+            lua_pushfstring(L, "bad argument #%d to '%s' (%s", arg, ar.name ? ar.name : "?",
+                            to + 9);
+        lua_concat(L, 2);
+        return lua_error(L);
+    }
+    for (size_t i = 0; i < OMK_ARRAY_LEN(script_strlib_errors); i++)
+        known |= strncmp(msg, script_strlib_errors[i], strlen(script_strlib_errors[i])) == 0;
+    if (known) {
+        luaL_where(L, 1);
+        lua_insert(L, -2);
+        lua_concat(L, 2);
+    }
+    return lua_error(L);
+}
+
+/* string.find, match, gmatch or gsub (upvalue 1; upvalue 2 true for find, whose 4th
+ * argument asks for a plain search): "pattern too complex" past SCRIPT_PATTERN_LEVELS,
+ * else the library's function with the same arguments and results. */
+static int script_str_guard(lua_State *L)
+{
+    int status;
+
+    if (lua_type(L, 2) == LUA_TSTRING &&
+        !(lua_toboolean(L, lua_upvalueindex(2)) && lua_toboolean(L, 4))) {
+        size_t len;
+        const char *pat = lua_tolstring(L, 2, &len);
+
+        if (script_pattern_levels(pat, len) > SCRIPT_PATTERN_LEVELS)
+            return luaL_error(L, "pattern too complex");
+    }
+    lua_pushvalue(L, lua_upvalueindex(1));
+    lua_insert(L, 1);
+    status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
+    if (status != 0)
+        return script_str_reraise(L, status);
+    return lua_gettop(L);
+}
+
+/* Put script_str_guard in front of the pattern functions of the string library. */
+static void script_guard_patterns(lua_State *L)
+{
+    static const char *const names[] = {"find", "match", "gmatch", "gsub"};
+
+    lua_getglobal(L, LUA_STRLIBNAME);
+    for (size_t i = 0; i < OMK_ARRAY_LEN(names); i++) {
+        lua_getfield(L, -1, names[i]);
+        lua_pushboolean(L, i == 0);
+        lua_pushcclosure(L, script_str_guard, 2);
+        lua_setfield(L, -2, names[i]);
+    }
+    lua_pop(L, 1);
+}
+
 /* A new interpreter with the libraries, the redis table and the protected globals. */
 lua_State *script_state_new_counted(_Atomic long long *bytes)
 {
@@ -1141,6 +1294,7 @@ lua_State *script_state_new_counted(_Atomic long long *bytes)
     }
     lua_pushcfunction(L, script_pcall);
     lua_setglobal(L, "pcall");
+    script_guard_patterns(L);
 
     lua_newtable(L);
     script_set_fn(L, "call", script_redis_call);
@@ -1385,18 +1539,35 @@ static long script_flags_of(const char *sha)
 
 /* ---- Running ------------------------------------------------------------------------- */
 
-/* The count hook: stop a script SCRIPT KILL asked to stop. */
+/* The count hook: stop a script SCRIPT KILL asked to stop, or one past a test's step
+ * limit (script_set_test_limits). */
 static void script_hook(lua_State *L, lua_Debug *ar)
 {
+    const char *why;
+
     OMK_UNUSED(ar);
-    if (atomic_load_explicit(&script_state, memory_order_relaxed) != SCRIPT_KILLED)
+    if (atomic_load_explicit(&script_state, memory_order_relaxed) == SCRIPT_KILLED)
+        why = "Script killed by user with SCRIPT KILL...";
+    else if (script_step_max > 0 && (script_steps_left -= SCRIPT_TEST_HOOK_STEPS) < 0)
+        why = "Script stopped: it ran past the test step limit";
+    else
         return;
     /* From now on at every line, so that a pcall in the script cannot go on running. */
     lua_sethook(L, script_hook, LUA_MASKLINE, 0);
-    script_push_error_cstr(L, "Script killed by user with SCRIPT KILL...");
+    script_push_error_cstr(L, why);
     lua_error(L);
 }
 
+void script_set_test_limits(long long steps, size_t bytes)
+{
+    script_step_max = steps;
+    script_mem_max = bytes ? bytes : SCRIPT_MEM_MAX;
+}
+
+int script_test_step_limited(void)
+{
+    return script_step_max > 0;
+}
 
 /* Push an array of 'n' slices as a Lua table. */
 static void script_push_array(lua_State *L, const struct omk_slice *v, int n)
@@ -1472,8 +1643,12 @@ static int script_run_protected(lua_State *L)
         script_push_array(L, &c->argv[3 + numkeys], c->argc - 3 - (int)numkeys);
         nargs = 2;
     }
-    if (atomic_load(&server.cfg.busy_reply_threshold) > 0)
+    if (script_step_max > 0) {
+        script_steps_left = script_step_max;
+        lua_sethook(L, script_hook, LUA_MASKCOUNT, SCRIPT_TEST_HOOK_STEPS);
+    } else if (atomic_load(&server.cfg.busy_reply_threshold) > 0) {
         lua_sethook(L, script_hook, LUA_MASKCOUNT, SCRIPT_HOOK_STEPS);
+    }
     if (lua_pcall(L, nargs, 1, 1) != 0) {
         lua_sethook(L, NULL, 0, 0);
         script_take_error(L, run);
@@ -1742,15 +1917,53 @@ void script_exists(struct client *c)
     omk_mutex_unlock(&script_mu);
 }
 
-void script_flush(struct client *c)
+/* The background closer of script_close_async: one interpreter at a time. */
+static _Atomic int script_closing; /* 1 while a closer thread runs */
+
+/* Thread body: close interpreter 'arg' (its frees come off its counter as they happen). */
+static void *script_closer_main(void *arg)
 {
+    lua_close(arg);
+    atomic_store(&script_closing, 0);
+    return NULL;
+}
+
+void script_close_async(lua_State *L)
+{
+    int idle = 0;
+    pthread_t t;
+    pthread_attr_t attr;
+
+    /* One closer at a time bounds the threads a client can start; a flush that finds
+     * it busy closes in the caller, as SYNC does. */
+    if (atomic_compare_exchange_strong(&script_closing, &idle, 1)) {
+        pthread_attr_init(&attr);
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+        if (pthread_create(&t, &attr, script_closer_main, L) == 0) {
+            pthread_attr_destroy(&attr);
+            return;
+        }
+        pthread_attr_destroy(&attr);
+        atomic_store(&script_closing, 0);
+    }
+    lua_close(L);
+}
+
+void script_flush(struct client *c, int async)
+{
+    lua_State *old;
+
     if (!script_lock_or_busy(c))
         return;
-    lua_close(script_L);
+    old = script_L;
     script_L = script_state_new();
     atomic_store(&script_cached, 0);
     atomic_store(&script_cached_bytes, 0);
     omk_mutex_unlock(&script_mu);
+    if (async)
+        script_close_async(old);
+    else
+        lua_close(old);
     reply_ok(c);
 }
 
@@ -1803,6 +2016,11 @@ static void script_human(char *buf, size_t len, double v)
         snprintf(buf, len, "%.0fB", v);
     else
         snprintf(buf, len, "%.2f%c", v, units[u]);
+}
+
+long long script_cache_bytes(void)
+{
+    return atomic_load(&script_cached_bytes);
 }
 
 void script_info_memory(struct evbuffer *b)

@@ -82,6 +82,16 @@ int script_running_function(void (*fn)(void *arg, const char *name,
                                        long long ms),
                             void *arg);
 
+/* For test harnesses (tests/fuzz/fuzz_lua.c), before any script runs: stop every run
+ * after about 'steps' Lua instructions with an error reply, whether it wrote or not (0:
+ * no limit, the server's default), and refuse interpreter growth past 'bytes' (0: the
+ * server's 1 GiB). The server never calls it. */
+void script_set_test_limits(long long steps, size_t bytes);
+
+/* 1 when a test harness set a step limit (FUNCTION LOAD then stops a library's load at
+ * its first hook check, as if timed out). */
+int script_test_step_limited(void);
+
 /* Start-up, main thread, after cmd_init(): create the interpreter and its libraries. */
 void script_init(void);
 
@@ -99,8 +109,15 @@ void script_load(struct client *c, struct omk_slice body);
 /* SCRIPT EXISTS sha1...: reply an array of 1/0, one per argument from argv[2] on. */
 void script_exists(struct client *c);
 
-/* SCRIPT FLUSH: forget every cached script (a fresh interpreter) and reply +OK. */
-void script_flush(struct client *c);
+/* SCRIPT FLUSH [ASYNC|SYNC]: forget every cached script (a fresh interpreter) and
+ * reply +OK. The old interpreter is closed after the interpreter's mutex is released:
+ * by this thread ('async' 0), or by a background thread ('async' 1; by this thread if
+ * the one before is still closing). */
+void script_flush(struct client *c, int async);
+
+/* Close interpreter 'L' (no longer reachable by anyone) in a background thread, so a big
+ * cache does not hold up the caller's worker; in the caller when a closer still runs. */
+void script_close_async(struct lua_State *L);
 
 /* SCRIPT KILL: stop the running script if it has not written: +OK, -NOTBUSY or
  * -UNKILLABLE as Redis replies. The script stops at its next hook check. A running
@@ -124,6 +141,10 @@ int script_cmd_allowed_busy(const struct client *c, const struct cmd_def *d);
 /* Reply Redis' BUSY error: "BUSY Redis is busy running a script. You can only call
  * SCRIPT KILL or SHUTDOWN NOSAVE." (FUNCTION KILL while a function runs). */
 void script_reply_busy(struct client *c);
+
+/* Bytes the script cache holds: the cached scripts' bodies and names with their
+ * bookkeeping (INFO's used_memory_scripts_eval, MEMORY STATS' lua.caches). */
+long long script_cache_bytes(void);
 
 /* Append the scripting fields of INFO's memory section (used_memory_lua, ...
  * number_of_cached_scripts) to 'b'. */

@@ -320,3 +320,25 @@ tests/fuzz/fuzz_lualibs: $(FUZZ_LUALIBS_SRCS) $(srcdir)/daemon/lua_libs.h $(srcd
 	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEFS) $(DEFAULT_INCLUDES) $(AM_CPPFLAGS) \
 		$(LUA_CFLAGS) -o $@ $(FUZZ_LUALIBS_SRCS) $(LUA_LIBS) $(LIBS) -lm
 CLEANFILES += tests/fuzz/fuzz_lualibs
+# Lua source through EVAL, EVALSHA, FUNCTION LOAD and FCALL on the in-process command path
+# of fuzz_cmd (tests/fuzz/fuzz_lua.c includes fuzz_cmd.c): make check replays its corpus
+# of real scripts and kept findings; make fuzz-lua builds the libFuzzer binary the way
+# fuzz-cmd does (FUZZ_CMD_SRCS: clients/local.mk).
+check_PROGRAMS += tests/fuzz/fuzz_lua_replay
+TESTS += tests/fuzz/fuzz_lua_replay
+tests_fuzz_fuzz_lua_replay_SOURCES = tests/fuzz/replay.c tests/fuzz/fuzz_lua.c
+tests_fuzz_fuzz_lua_replay_CPPFLAGS = $(AM_CPPFLAGS) -DOMK_FUZZ_CORPUS='"lua"'
+tests_fuzz_fuzz_lua_replay_CFLAGS = $(AM_CFLAGS) $(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS) $(LUA_CFLAGS)
+tests_fuzz_fuzz_lua_replay_LDADD = $(FUZZ_CMD_LIBS) $(LIBEVENT_LIBS) $(ROCKSDB_LIBS) \
+	$(LUA_LIBS) -lpthread -lm
+EXTRA_DIST += tests/fuzz/corpus/lua tests/fuzz/lua.dict
+FUZZ_LUA_SRCS = $(srcdir)/tests/fuzz/fuzz_lua.c $(filter-out %/fuzz_cmd.c,$(FUZZ_CMD_SRCS))
+.PHONY: fuzz-lua
+fuzz-lua: tests/fuzz/fuzz_lua
+tests/fuzz/fuzz_lua: $(FUZZ_LUA_SRCS) $(srcdir)/tests/fuzz/fuzz_cmd.c \
+		$(addprefix $(srcdir)/,$(filter %.h %.def,$(FUZZ_CMD_ALL))) config.h
+	@$(MKDIR_P) tests/fuzz
+	$(AM_V_CC)$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEFS) $(DEFAULT_INCLUDES) $(AM_CPPFLAGS) \
+		$(LIBEVENT_CFLAGS) $(ROCKSDB_CFLAGS) $(LUA_CFLAGS) -o $@ $(FUZZ_LUA_SRCS) \
+		$(LIBEVENT_LIBS) $(ROCKSDB_LIBS) $(LUA_LIBS) $(LIBS) -lpthread -lm
+CLEANFILES += tests/fuzz/fuzz_lua

@@ -44,16 +44,19 @@
 #include "daemon/conn.h"
 #include "daemon/log.h"
 #include "daemon/multi.h"
+#include "daemon/pubsub.h"
 #include "daemon/server.h"
 #include "resp/resp.h"
 #include "store/store.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
+#ifndef FZ_MAX_DEPTH /* fuzz_lua.c, which includes this file, follows scripts' deeper replies */
 #define FZ_MAX_DEPTH 16 /* nesting of aggregate replies the checker follows */
+#endif
 
 static struct worker fz_worker;
-static char fz_dir[64];
+static char fz_dir[64]; /* the store's temp dir */
 
 /* ---- the reply checker ---- */
 
@@ -212,10 +215,13 @@ static void fz_init(void)
     fz_config_reset();
     server.start_us = omk_now_us();
     server.start_mono_us = omk_mono_us();
-    snprintf(fz_dir, sizeof(fz_dir), "/tmp/omk-fuzz-cmd-XXXXXX");
+    /* $OMK_FUZZ_TMPDIR: a tmpfs such as /dev/shm spares each input its fsyncs */
+    snprintf(fz_dir, sizeof(fz_dir), "%.40s/omk-fuzz-cmd-XXXXXX",
+             getenv("OMK_FUZZ_TMPDIR") ? getenv("OMK_FUZZ_TMPDIR") : "/tmp");
     if (!mkdtemp(fz_dir))
         abort();
     multi_init();
+    pubsub_init(1); /* PUBLISH walks its channel tables even with no subscriber */
     store_config_defaults(&sc);
     sc.dir = fz_dir;
     sc.databases = server.cfg.databases;

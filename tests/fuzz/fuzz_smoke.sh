@@ -1,7 +1,7 @@
 #!/bin/sh
 # fuzz_smoke.sh - a bounded libFuzzer run of each fuzz target that was built: tests/fuzz/
-# fuzz_resp, fuzz_cmd, fuzz_index and fuzz_lualibs (`make fuzz-resp fuzz-cmd fuzz-index
-# fuzz-lualibs`, clang only). Each runs for OMK_FUZZ_SECONDS (default 30) on a scratch
+# fuzz_resp, fuzz_cmd, fuzz_index, fuzz_lualibs and fuzz_lua (`make fuzz-resp fuzz-cmd fuzz-index
+# fuzz-lualibs fuzz-lua`, clang only). Each runs for OMK_FUZZ_SECONDS (default 30) on a scratch
 # copy of its corpus, with its dictionary when there is one; one TAP test per target,
 # skipped when the binary is absent (make check does not build them). A crash fails the
 # test and leaves the input in the scratch directory, named in the output, to turn into a
@@ -14,7 +14,7 @@ secs="${OMK_FUZZ_SECONDS:-30}"
 n=0
 failed=0
 
-for target in resp cmd index lualibs; do
+for target in resp cmd index lualibs lua; do
     n=$((n + 1))
     bin="$build/tests/fuzz/fuzz_$target"
     if [ ! -x "$bin" ]; then

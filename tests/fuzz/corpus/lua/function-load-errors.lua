@@ -1,0 +1,5 @@
+redis.register_function("f", function(keys, args) return redis.call("GET", keys[1]) end)
+local ok, e = pcall(redis.register_function, "f", function() end)
+local ok2 = pcall(redis.call, "GET", "x")
+local ok3 = pcall(redis.register_function, {function_name = "bad name!", callback = print})
+local ok4 = pcall(redis.register_function, {function_name = "h", callback = print, flags = {"bogus"}})
