@@ -24,6 +24,7 @@
 #include <stdatomic.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/omk.h"
 #include "common/omk_thread.h"
@@ -380,6 +381,53 @@ void idx_shards_clear(struct idx_shards *sh, void (*free_entry)(struct idx_entry
     unlock_all(sh);
 }
 
+#define SHARD_LOAD_THREADS_MAX 8
+
+/* The shards' bulk loads, shared by the threads doing them: each takes the next shard. */
+struct shard_load {
+    struct idx_shards *sh;
+    struct idx_entry ***part; /* [shard]: its entries in order */
+    const size_t *len;
+    atomic_uint next;
+};
+
+static void *shard_load_worker(void *arg)
+{
+    struct shard_load *j = arg;
+    unsigned i;
+
+    while ((i = atomic_fetch_add(&j->next, 1)) < j->sh->n)
+        OMK_ASSERT(idx_bulk_load(j->sh->shard[i].ix, j->part[i], j->len[i]) == IDX_OK);
+    return NULL;
+}
+
+/* Bulk-load shard i from 'part'[i] ('len'[i] entries) for every shard, on one thread per
+ * online CPU (each shard is a tree of its own: nothing is shared but the allocators). The
+ * caller holds every shard's write lock; the threads work under it on its behalf and are
+ * joined before this returns. */
+static void shard_load_all(struct idx_shards *sh, struct idx_entry ***part, const size_t *len)
+{
+    struct shard_load j = {.sh = sh, .part = part, .len = len};
+    pthread_t tid[SHARD_LOAD_THREADS_MAX];
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+    size_t total = 0, threads = cpus < 1 ? 1 : (size_t)cpus;
+
+    for (unsigned i = 0; i < sh->n; i++)
+        total += len[i];
+    if (threads > SHARD_LOAD_THREADS_MAX)
+        threads = SHARD_LOAD_THREADS_MAX;
+    if (threads > sh->n)
+        threads = sh->n;
+    if (total < 65536) /* small loads (tests, a fresh start): a thread costs more */
+        threads = 1;
+    atomic_init(&j.next, 0);
+    for (size_t t = 1; t < threads; t++)
+        omk_thread_create(&tid[t], shard_load_worker, &j);
+    shard_load_worker(&j);
+    for (size_t t = 1; t < threads; t++)
+        omk_thread_join(tid[t]);
+}
+
 int idx_shards_bulk_load(struct idx_shards *sh, struct idx_entry **sorted, size_t n)
 {
     struct idx_entry **part[IDX_SHARDS_MAX];
@@ -408,10 +456,8 @@ int idx_shards_bulk_load(struct idx_shards *sh, struct idx_entry **sorted, size_
             break;
         }
     }
-    if (rc == IDX_OK) {
-        for (unsigned i = 0; i < sh->n; i++)
-            OMK_ASSERT(idx_bulk_load(sh->shard[i].ix, part[i], len[i]) == IDX_OK);
-    }
+    if (rc == IDX_OK)
+        shard_load_all(sh, part, len);
     unlock_all(sh);
 
     for (unsigned i = 0; i < sh->n; i++)

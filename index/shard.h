@@ -124,7 +124,8 @@ struct idx_entry *idx_shards_random(struct idx_shards *sh, uint64_t rnd, unsigne
 void idx_shards_clear(struct idx_shards *sh, void (*free_entry)(struct idx_entry *e));
 
 /* Load 'n' entries sorted by key (memcmp, shorter first) and unique into the empty shards:
- * each shard gets its keys, in order, through idx_bulk_load(). Takes all write locks.
+ * each shard gets its keys, in order, through idx_bulk_load(), the shards loaded on one
+ * thread per online CPU (up to 8) when there are many keys. Takes all write locks.
  * Returns IDX_OK, the shards taking ownership of the entries (the array stays the caller's),
  * or IDX_EXISTS if any shard held a key: nothing changed, the entries stay the caller's. */
 int idx_shards_bulk_load(struct idx_shards *sh, struct idx_entry **sorted, size_t n);

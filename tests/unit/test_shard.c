@@ -1,9 +1,9 @@
 /* test_shard.c - TAP tests of index/shard.h: the merged ordered walk against a sorted
  * reference (whole, from inclusive/exclusive start keys, resumed in batches of 7), the
- * callback stop, count, weighted random, clear, bulk load, the self-check catching a
- * misplaced key, a concurrency run (2 writers, 1 reader, 1 walker for about 2 s) and two
- * threads appending time-ordered keys, which must pass under ThreadSanitizer (configure
- * --enable-sanitizers=thread). */
+ * callback stop, count, weighted random, clear, bulk load (also on threads), the
+ * self-check catching a misplaced key, a concurrency run (2 writers, 1 reader, 1 walker
+ * for about 2 s) and two threads appending time-ordered keys, which must pass under
+ * ThreadSanitizer (configure --enable-sanitizers=thread). */
 #include "config.h"
 
 #include <pthread.h>
@@ -413,6 +413,29 @@ static void test_clear_bulk(void)
     idx_shards_free(sh, NULL);
 }
 
+/* A bulk load big enough (over 64k keys) for the shards to load on one thread per CPU:
+ * every key comes back in order, each in its hash's shard. */
+static void test_bulk_threads(void)
+{
+    const size_t n = 100000;
+    struct key *ref = make_keys(n);
+    struct idx_entry **ents = omk_malloc(n * sizeof(*ents));
+    struct idx_shards *sh = idx_shards_new(8, NULL);
+    struct collect c = {0};
+
+    for (size_t i = 0; i < n; i++)
+        ents[i] = idx_entry_new(ref[i].b, ref[i].len);
+    is_int(idx_shards_bulk_load(sh, ents, n), IDX_OK, "threaded bulk load of %zu entries", n);
+    is_int(idx_shards_count(sh), n, "count after the threaded bulk load");
+    idx_shards_walk(sh, NULL, 0, 1, (size_t)-1, collect_fn, &c, NULL, NULL);
+    ok(same_keys(&c, ref, 0, n), "walk after the threaded bulk load matches");
+    validate(sh, "after the threaded bulk load");
+    omk_free(c.got);
+    omk_free(ents);
+    omk_free(ref);
+    idx_shards_free(sh, NULL);
+}
+
 /* ---- concurrency ----
  * Stable keys (even numbers, inserted first, never deleted) interleave with churn keys (odd
  * numbers) that two writers insert and delete at random. A reader finds stable keys (always
@@ -671,6 +694,7 @@ int main(void)
     test_walk(16);
     test_random();
     test_clear_bulk();
+    test_bulk_threads();
     test_concurrency();
     test_time_ordered();
     return tap_done();
