@@ -15,6 +15,8 @@ INTEG_TESTS = tests/integ/test_server tests/integ/test_noread tests/integ/test_m
 check_PROGRAMS += $(INTEG_TESTS)
 TESTS += $(INTEG_TESTS) tests/integ/test_tools.sh tests/check-layering.sh
 EXTRA_DIST += tests/integ/test_tools.sh tests/check-layering.sh tests/lib.sh
+# The long fuzz run (issue 19 item 10; never run by make check): tests/fuzz/long-run.sh.
+EXTRA_DIST += tests/fuzz/long-run.sh
 # Issue 25's shards: three servers behind twemproxy (nutcracker), the README's recipe, with
 # redis-cli, redis-benchmark and redis-py (tests/integ/shards_client.py) through the proxy.
 TESTS += tests/integ/test_shards.sh

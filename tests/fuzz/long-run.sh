@@ -1,0 +1,139 @@
+#!/bin/sh
+# long-run.sh - the long libFuzzer run of each fuzz target (issue 19 item 10), as opposed
+# to fuzz_smoke.sh's 30 s in make check: builds the named targets (default: resp index
+# lualibs cmd) with clang -fsanitize=fuzzer,address,undefined (`make fuzz-<target>`, the
+# flags are FUZZ_CFLAGS in resp/local.mk), then runs each, one process (-jobs=1 in
+# effect), at nice 19, for OMK_FUZZ_RUNS executions (default 10,000,000) from a scratch
+# copy of its corpus plus the corpus itself, with its dictionary when there is one.
+#
+# Each finished target appends one line to the results file:
+#   target,date_utc,commit,runs,seconds,exec_per_s,cpu_s,cpu_ms_per_exec,cov,ft,
+#   corpus_units,peak_rss_mb,load1,result
+# where cpu_s is the fuzzer's user+system time (the figure a busy machine moves least:
+# cpu_ms_per_exec times OMK_FUZZ_RUNS is what a whole run costs), load1 the load average
+# when it ended, and result is "clean", "stopped" (OMK_FUZZ_MAX_TIME ran out before OMK_FUZZ_RUNS) or
+# the kind of finding (crash, leak, timeout, oom, ...); and prints the sentence README's
+# fuzzing paragraph quotes. A finding's input is copied to <results dir>/findings/
+# and named in the output: fix the bug, then add the input to tests/fuzz/corpus/<target>
+# so that `make check` replays it (tests/fuzz/replay.c).
+#
+# Usage: tests/fuzz/long-run.sh [target...]       (from the source tree's top)
+# Environment:
+#   OMK_FUZZ_BUILD     a configured build directory (default build-test; configured with
+#                      --enable-debug when it has no Makefile yet)
+#   OMK_FUZZ_RUNS      executions per target (default 10000000)
+#   OMK_FUZZ_MAX_TIME  seconds after which a target stops anyway (default 0: no limit)
+#   OMK_FUZZ_TIMEOUT   seconds one input may take before it counts as a hang (default 60;
+#                      generous because the run is at nice 19 on a shared machine)
+#   OMK_FUZZ_RESULTS   the CSV appended to (default bench/fuzz/long-run.csv; not under
+#                      bench/results/, which bench/run-all empties)
+#   OMK_FUZZ_FLAGS     more libFuzzer flags, e.g. -detect_leaks=0: fuzz_cmd then skips
+#                      the leak re-run libFuzzer makes of every input whose mallocs and
+#                      frees differ (RocksDB's threads make most of them differ; that
+#                      re-run and its heap scan were 65% of its CPU on 2026-12-07), at
+#                      the price of not catching a leak in the input that made it
+#   OMK_FUZZ_KEEP      1 keeps each target's scratch directory (corpus grown, full log)
+
+set -u
+top=$(pwd)
+[ -f "$top/tests/fuzz/replay.c" ] || { echo "run from the source tree's top" >&2; exit 2; }
+build="${OMK_FUZZ_BUILD:-build-test}"
+runs="${OMK_FUZZ_RUNS:-10000000}"
+max_time="${OMK_FUZZ_MAX_TIME:-0}"
+timeout="${OMK_FUZZ_TIMEOUT:-60}"
+results="${OMK_FUZZ_RESULTS:-bench/fuzz/long-run.csv}"
+targets="${*:-resp index lualibs cmd}"
+
+commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
+git -C "$top" diff --quiet HEAD -- . 2>/dev/null || commit="$commit+dirty"
+mkdir -p "$(dirname "$results")/findings"
+findings="$(cd "$(dirname "$results")" && pwd)/findings"
+[ -s "$results" ] ||
+    echo "target,date_utc,commit,runs,seconds,exec_per_s,cpu_s,cpu_ms_per_exec,cov,ft,corpus_units,peak_rss_mb,load1,result" \
+        >"$results"
+
+# Configure the build directory if it was never configured, then build the targets.
+if [ ! -f "$build/Makefile" ]; then
+    mkdir -p "$build"
+    (cd "$build" && "$top/configure" -q --enable-debug) || exit 2
+fi
+for t in $targets; do
+    nice -n 19 make -C "$build" -s "fuzz-$t" || { echo "cannot build fuzz-$t" >&2; exit 2; }
+done
+
+# The kind of finding libFuzzer's log names, or "crash" when it names none.
+finding_kind() {
+    if grep -q 'ERROR: LeakSanitizer' "$1"; then echo leak
+    elif grep -q 'ERROR: libFuzzer: timeout' "$1"; then echo timeout
+    elif grep -q 'ERROR: libFuzzer: out-of-memory' "$1"; then echo oom
+    elif grep -q 'runtime error:' "$1"; then echo ubsan
+    elif grep -q 'ERROR: AddressSanitizer' "$1"; then echo asan
+    else echo crash
+    fi
+}
+
+# /usr/bin/time, when there is one, records the fuzzer's CPU time in $work/cpu.
+timer=""
+[ -x /usr/bin/time ] && timer="/usr/bin/time -o cpu -f %U+%S"
+
+failed=0
+for t in $targets; do
+    bin="$build/tests/fuzz/fuzz_$t"
+    work=$(mktemp -d /tmp/omk-fuzz-long-XXXXXX)
+    mkdir "$work/corpus"
+    dict=""
+    [ -f "$top/tests/fuzz/$t.dict" ] && dict="-dict=$top/tests/fuzz/$t.dict"
+    echo "fuzz_$t: $runs executions, log $work/fuzz.log"
+    start=$(date +%s)
+    (cd "$work" && nice -n 19 $timer "$top/$bin" -runs="$runs" -max_total_time="$max_time" \
+        -timeout="$timeout" -print_final_stats=1 -artifact_prefix="$work/" $dict \
+        ${OMK_FUZZ_FLAGS:-} \
+        corpus "$top/tests/fuzz/corpus/$t" >"$work/fuzz.log" 2>&1)
+    rc=$?
+    secs=$(( $(date +%s) - start ))
+    log="$work/fuzz.log"
+    done_runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
+    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
+    rss=$(sed -n 's/^stat::peak_rss_mb: *//p' "$log")
+    # The last status line ("#N ... cov: C ft: F corp: U/...") carries the coverage.
+    status=$(grep -E '^#[0-9]+' "$log" | tail -1)
+    cov=$(echo "$status" | sed -n 's/.* cov: \([0-9]*\).*/\1/p')
+    ft=$(echo "$status" | sed -n 's/.* ft: \([0-9]*\).*/\1/p')
+    units=$(echo "$status" | sed -n 's/.* corp: \([0-9]*\).*/\1/p')
+    if [ -z "$done_runs" ]; then # a finding stops libFuzzer before its final stats
+        done_runs=$(echo "$status" | sed -n 's/^#\([0-9]*\).*/\1/p')
+        rate=$(echo "$status" | sed -n 's/.* exec\/s: \([0-9]*\).*/\1/p')
+        rss=$(echo "$status" | sed -n 's/.* rss: \([0-9]*\)Mb.*/\1/p')
+    fi
+    if [ $rc -eq 0 ] && [ "${done_runs:-0}" -ge "$runs" ]; then
+        result=clean
+    elif [ $rc -eq 0 ]; then
+        result=stopped
+    else
+        result=$(finding_kind "$log")
+        failed=1
+        for a in "$work"/crash-* "$work"/leak-* "$work"/timeout-* "$work"/oom-* \
+                 "$work"/slow-unit-*; do
+            [ -f "$a" ] || continue
+            cp "$a" "$findings/$t-$(basename "$a")"
+            echo "fuzz_$t: $result, input kept as $findings/$t-$(basename "$a")"
+        done
+        grep -E -m1 -A25 'ERROR:|runtime error:' "$log" | sed 's/^/# /'
+    fi
+    cpu=$(tail -1 "$work/cpu" 2>/dev/null | awk -F+ '$1 ~ /^[0-9.]+$/ { print $1 + $2 }')
+    cpu_per=$(awk -v c="${cpu:-0}" -v n="${done_runs:-0}" \
+        'BEGIN { if (n > 0 && c > 0) printf "%.3f", 1000 * c / n; else print 0 }')
+    load1=$(cut -d' ' -f1 /proc/loadavg 2>/dev/null)
+    date_utc=$(date -u +%Y-%m-%dT%H:%MZ)
+    echo "$t,$date_utc,$commit,${done_runs:-0},$secs,${rate:-0},${cpu:-0},$cpu_per,${cov:-0},${ft:-0},${units:-0},${rss:-0},${load1:-0},$result" \
+        >>"$results"
+    echo "fuzz_$t: ${done_runs:-0} executions in $secs s (${rate:-0}/s, ${cpu:-?} CPU s," \
+        "$cpu_per CPU ms each), cov $cov ft $ft, peak RSS ${rss:-?} MB, $result" \
+        "($date_utc, $commit, load $load1)"
+    if [ "${OMK_FUZZ_KEEP:-0}" = 1 ] || [ $rc -ne 0 ]; then
+        echo "fuzz_$t: scratch directory kept: $work"
+    else
+        rm -rf "$work"
+    fi
+done
+exit $failed
