@@ -1,7 +1,7 @@
 #!/bin/sh
 # long-run.sh - the long libFuzzer run of each fuzz target (issue 19 item 10), as opposed
 # to fuzz_smoke.sh's 30 s in make check: builds the named targets (default: resp index
-# lualibs cmd) with clang -fsanitize=fuzzer,address,undefined (`make fuzz-<target>`, the
+# lualibs cmd lua) with clang -fsanitize=fuzzer,address,undefined (`make fuzz-<target>`, the
 # flags are FUZZ_CFLAGS in resp/local.mk), then runs each, one process (-jobs=1 in
 # effect), at nice 19, for OMK_FUZZ_RUNS executions (default 10,000,000) from a scratch
 # copy of its corpus plus the corpus itself, with its dictionary when there is one.
@@ -42,7 +42,7 @@ runs="${OMK_FUZZ_RUNS:-10000000}"
 max_time="${OMK_FUZZ_MAX_TIME:-0}"
 timeout="${OMK_FUZZ_TIMEOUT:-60}"
 results="${OMK_FUZZ_RESULTS:-bench/fuzz/long-run.csv}"
-targets="${*:-resp index lualibs cmd}"
+targets="${*:-resp index lualibs cmd lua}"
 
 commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
 git -C "$top" diff --quiet HEAD -- . 2>/dev/null || commit="$commit+dirty"
