@@ -425,6 +425,33 @@ static void rocks_table_options(rocksdb_block_based_table_options_t *bbto,
     }
 }
 
+/* RocksDB's name of a block compression. */
+static int rocks_compression_type(enum store_compression kind)
+{
+    switch (kind) {
+    case STORE_COMPRESSION_NONE: return rocksdb_no_compression;
+    case STORE_COMPRESSION_SNAPPY: return rocksdb_snappy_compression;
+    case STORE_COMPRESSION_LZ4: return rocksdb_lz4_compression;
+    case STORE_COMPRESSION_ZSTD: return rocksdb_zstd_compression;
+    }
+    OMK_ASSERT(!"unknown store_compression");
+    return rocksdb_no_compression;
+}
+
+/* How 'opts' reads and writes its files: block compression (every level, the last one
+ * too; RocksDB's open fails if this librocksdb lacks it), direct I/O, and the statistics
+ * rocks_counters_get() reports. RocksDB's default statistics level leaves out the
+ * timers of mutexes and compression; what it keeps costs a few counter additions per
+ * read (measured: bench/beyond-cache, README "Beyond the cache"). */
+static void rocks_io_options(rocksdb_options_t *opts, const struct store_config *c)
+{
+    rocksdb_options_set_compression(opts, rocks_compression_type(c->compression));
+    rocksdb_options_set_use_direct_reads(opts, c->direct_reads ? 1 : 0);
+    rocksdb_options_set_use_direct_io_for_flush_and_compaction(opts,
+                                                               c->direct_io_background ? 1 : 0);
+    rocksdb_options_enable_statistics(opts);
+}
+
 int rocks_open(const struct store_config *c, rocks_live_fn *live, void *live_arg,
                struct rocks **out, char *err, size_t errlen)
 {
@@ -458,6 +485,7 @@ int rocks_open(const struct store_config *c, rocks_live_fn *live, void *live_arg
     rocksdb_options_set_write_buffer_size(r->opts, c->write_buffer_bytes);
     rocksdb_options_set_max_background_jobs(r->opts, c->max_background_jobs);
     rocksdb_options_set_max_open_files(r->opts, c->max_open_files);
+    rocks_io_options(r->opts, c);
 
     r->cache = rocks_cache_new(c->block_cache_bytes);
     rocks_table_options(bbto, c, r->cache, 0);
@@ -1049,6 +1077,49 @@ void rocks_stats_get(struct rocks *r, struct rocks_stats *out)
     out->refusing = atomic_load(&r->refusing);
     out->refused_ms = atomic_load(&r->refused_ms);
     out->resumes = atomic_load(&r->resumes);
+}
+
+/* The count of ticker 'name' in 'text' (RocksDB's statistics as text: one line
+ * "<name> COUNT : <n>" per ticker), 0 if it is not there. */
+static uint64_t rocks_ticker(const char *text, const char *name)
+{
+    size_t nlen = strlen(name);
+    const char *p = text;
+
+    while ((p = strstr(p, name)) != NULL) {
+        if ((p == text || p[-1] == '\n') && strncmp(p + nlen, " COUNT : ", 9) == 0)
+            return strtoull(p + nlen + 9, NULL, 10);
+        p += nlen;
+    }
+    return 0;
+}
+
+void rocks_counters_get(struct rocks *r, struct store_rocks_stats *out)
+{
+    char *text = rocksdb_options_statistics_get_string(r->opts); /* statistics are shared
+                                                                  * by every copy of it */
+
+    memset(out, 0, sizeof(*out));
+    if (text) {
+        out->data_hits = rocks_ticker(text, "rocksdb.block.cache.data.hit");
+        out->data_misses = rocks_ticker(text, "rocksdb.block.cache.data.miss");
+        out->index_hits = rocks_ticker(text, "rocksdb.block.cache.index.hit");
+        out->index_misses = rocks_ticker(text, "rocksdb.block.cache.index.miss");
+        out->filter_hits = rocks_ticker(text, "rocksdb.block.cache.filter.hit");
+        out->filter_misses = rocks_ticker(text, "rocksdb.block.cache.filter.miss");
+        out->bloom_useful = rocks_ticker(text, "rocksdb.bloom.filter.useful");
+        out->file_reads = rocks_ticker(text, "rocksdb.last.level.read.count") +
+                          rocks_ticker(text, "rocksdb.non.last.level.read.count");
+        out->file_read_bytes = rocks_ticker(text, "rocksdb.last.level.read.bytes") +
+                               rocks_ticker(text, "rocksdb.non.last.level.read.bytes");
+        out->compact_read_bytes = rocks_ticker(text, "rocksdb.compact.read.bytes");
+        out->get_bytes = rocks_ticker(text, "rocksdb.bytes.read");
+        out->stall_micros = rocks_ticker(text, "rocksdb.stall.micros");
+        rocksdb_free(text);
+    }
+    out->cache_usage = rocksdb_cache_get_usage(r->cache);
+    out->cache_pinned = rocksdb_cache_get_pinned_usage(r->cache);
+    out->cache_capacity = rocksdb_cache_get_capacity(r->cache);
 }
 
 uint64_t rocks_disk_bytes(struct rocks *r)
