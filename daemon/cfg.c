@@ -247,6 +247,9 @@ static const struct cfg_row cfg_table[] = {
     CFG_BOOL("rocksdb-use-direct-reads", rocksdb_use_direct_reads, "no", CFG_IMMUTABLE),
     CFG_BOOL("rocksdb-use-direct-io-for-flush-and-compaction", rocksdb_direct_io_background,
              "no", CFG_IMMUTABLE),
+    /* omenkv: RocksDB's statistics (INFO's rocksdb_block_cache_* hits and misses and
+     * rocksdb_file_*), off by default for their CPU cost on every RocksDB read. */
+    CFG_BOOL("rocksdb-statistics", rocksdb_statistics, "no", CFG_IMMUTABLE),
     /* When a hash or a set leaves the encoding Redis 7.0 calls compact (OBJECT ENCODING
      * only: omenkv's layout is its own), with Redis 7.0's names, aliases, types and
      * bounds. CONFIG SET applies at each collection's next write. */

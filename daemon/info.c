@@ -188,15 +188,17 @@ static void info_persistence(struct evbuffer *b)
 }
 
 /* RocksDB's own counters (store_rocks_stats_get), the end of the Stats section: its
- * block cache by kind of block, the reads of table files and their bytes, and the time
- * writers stalled. A GET that missed the value cache and read a file shows as
- * cache_misses, rocksdb_block_cache_data_misses and rocksdb_file_read_bytes moving. */
+ * block cache by kind of block, the reads of table files and their bytes (these with
+ * rocksdb-statistics yes; 0 without), its memory, and the time writers stalled. A GET
+ * that missed the value cache and read a file shows as cache_misses,
+ * rocksdb_block_cache_data_misses and rocksdb_file_read_bytes moving. */
 static void info_rocksdb_counters(struct evbuffer *b)
 {
     struct store_rocks_stats rs;
 
     store_rocks_stats_get(server.store, &rs);
     evbuffer_add_printf(b,
+                        "rocksdb_statistics:%d\r\n"
                         "rocksdb_block_cache_data_hits:%llu\r\n"
                         "rocksdb_block_cache_data_misses:%llu\r\n"
                         "rocksdb_block_cache_index_hits:%llu\r\n"
@@ -212,7 +214,8 @@ static void info_rocksdb_counters(struct evbuffer *b)
                         "rocksdb_compact_read_bytes:%llu\r\n"
                         "rocksdb_get_bytes:%llu\r\n"
                         "rocksdb_stall_micros:%llu\r\n",
-                        (unsigned long long)rs.data_hits, (unsigned long long)rs.data_misses,
+                        rs.statistics, (unsigned long long)rs.data_hits,
+                        (unsigned long long)rs.data_misses,
                         (unsigned long long)rs.index_hits, (unsigned long long)rs.index_misses,
                         (unsigned long long)rs.filter_hits,
                         (unsigned long long)rs.filter_misses,

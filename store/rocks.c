@@ -439,17 +439,19 @@ static int rocks_compression_type(enum store_compression kind)
 }
 
 /* How 'opts' reads and writes its files: block compression (every level, the last one
- * too; RocksDB's open fails if this librocksdb lacks it), direct I/O, and the statistics
- * rocks_counters_get() reports. RocksDB's default statistics level leaves out the
- * timers of mutexes and compression; what it keeps costs a few counter additions per
- * read (measured: bench/beyond-cache, README "Beyond the cache"). */
+ * too; RocksDB's open fails if this librocksdb lacks it), direct I/O, and, if asked, the
+ * statistics rocks_counters_get() reports. They are off by default: the C API of
+ * RocksDB 7.8 cannot lower their level below "all but the detailed timers", and at that
+ * level they cost about a fifth of the CPU of a GET that misses the value cache with
+ * -P 16 (bench/beyond-cache, README "Beyond the cache"). */
 static void rocks_io_options(rocksdb_options_t *opts, const struct store_config *c)
 {
     rocksdb_options_set_compression(opts, rocks_compression_type(c->compression));
     rocksdb_options_set_use_direct_reads(opts, c->direct_reads ? 1 : 0);
     rocksdb_options_set_use_direct_io_for_flush_and_compaction(opts,
                                                                c->direct_io_background ? 1 : 0);
-    rocksdb_options_enable_statistics(opts);
+    if (c->statistics)
+        rocksdb_options_enable_statistics(opts);
 }
 
 int rocks_open(const struct store_config *c, rocks_live_fn *live, void *live_arg,
@@ -1094,12 +1096,35 @@ static uint64_t rocks_ticker(const char *text, const char *name)
     return 0;
 }
 
+/* Microseconds writers have stalled since the open, from the "Cumulative stall:
+ * H:M:S.mmm" line of RocksDB's DB stats (kept with or without statistics); 0 if the
+ * database is closed or the line is missing. */
+static uint64_t rocks_stall_micros(struct rocks *r)
+{
+    const char *tag = "Cumulative stall: ";
+    unsigned h = 0, m = 0;
+    double sec = 0;
+    uint64_t us = 0;
+    char *text, *p;
+
+    omk_rwlock_rdlock(&r->life);
+    text = r->db ? rocksdb_property_value(r->db, "rocksdb.dbstats") : NULL;
+    omk_rwlock_unlock(&r->life);
+    if (text && (p = strstr(text, tag)) != NULL &&
+        sscanf(p + strlen(tag), "%u:%u:%lf", &h, &m, &sec) == 3)
+        us = ((uint64_t)h * 3600 + m * 60) * 1000000 + (uint64_t)(sec * 1e6 + 0.5);
+    rocksdb_free(text);
+    return us;
+}
+
 void rocks_counters_get(struct rocks *r, struct store_rocks_stats *out)
 {
-    char *text = rocksdb_options_statistics_get_string(r->opts); /* statistics are shared
-                                                                  * by every copy of it */
+    char *text = rocksdb_options_statistics_get_string(r->opts); /* NULL without statistics;
+                                                                  * shared by every copy of
+                                                                  * the options */
 
     memset(out, 0, sizeof(*out));
+    out->statistics = text != NULL;
     if (text) {
         out->data_hits = rocks_ticker(text, "rocksdb.block.cache.data.hit");
         out->data_misses = rocks_ticker(text, "rocksdb.block.cache.data.miss");
@@ -1114,9 +1139,9 @@ void rocks_counters_get(struct rocks *r, struct store_rocks_stats *out)
                                rocks_ticker(text, "rocksdb.non.last.level.read.bytes");
         out->compact_read_bytes = rocks_ticker(text, "rocksdb.compact.read.bytes");
         out->get_bytes = rocks_ticker(text, "rocksdb.bytes.read");
-        out->stall_micros = rocks_ticker(text, "rocksdb.stall.micros");
         rocksdb_free(text);
     }
+    out->stall_micros = rocks_stall_micros(r);
     out->cache_usage = rocksdb_cache_get_usage(r->cache);
     out->cache_pinned = rocksdb_cache_get_pinned_usage(r->cache);
     out->cache_capacity = rocksdb_cache_get_capacity(r->cache);

@@ -138,6 +138,9 @@ struct store_config {
     enum store_compression compression; /* table blocks; default STORE_COMPRESSION_SNAPPY */
     int direct_reads;           /* 1: reads of table files bypass the page cache (O_DIRECT) */
     int direct_io_background;   /* 1: flushes and compactions bypass it too */
+    int statistics;             /* 1: RocksDB keeps its statistics (block cache hits and
+                                 * misses, file reads; store_rocks_stats_get), at a CPU
+                                 * cost on every RocksDB read; default 0 */
     size_t maxmemory;           /* value cache budget, bytes, every byte of it counted;
                                  * 0: STORE_CACHE_DEFAULT_PCT % of the machine's RAM; a
                                  * budget below one item (1 byte, say) disables the cache */
@@ -312,8 +315,11 @@ uint64_t store_disk_bytes(struct store *s);
 
 /* RocksDB's own counters since start-up (its statistics and block cache), for INFO. The
  * block cache counts index, filter and data blocks apart; a read of a table file is
- * counted whatever asked for it (a Get, an iterator, a compaction, opening a table). */
+ * counted whatever asked for it (a Get, an iterator, a compaction, opening a table).
+ * Without store_config.statistics the counters from data_hits to get_bytes stay 0; the
+ * stall time and the cache figures are kept always. */
 struct store_rocks_stats {
+    int statistics;                      /* store_config.statistics */
     uint64_t data_hits, data_misses;     /* block cache lookups of data blocks */
     uint64_t index_hits, index_misses;   /* of index blocks (partitions included) */
     uint64_t filter_hits, filter_misses; /* of bloom filter blocks (partitions included) */
@@ -322,7 +328,8 @@ struct store_rocks_stats {
     uint64_t file_read_bytes;    /* their bytes */
     uint64_t compact_read_bytes; /* bytes compactions read */
     uint64_t get_bytes;          /* bytes point reads (Get) returned */
-    uint64_t stall_micros;       /* microseconds writers waited for flush or compaction */
+    uint64_t stall_micros;       /* microseconds writers waited for flush or compaction
+                                  * (RocksDB counts it in ms: a multiple of 1000) */
     uint64_t cache_usage;        /* bytes the block cache holds */
     uint64_t cache_pinned;       /* of which pinned (in use, or L0's index and filters) */
     uint64_t cache_capacity;     /* its budget, bytes */

@@ -1,8 +1,10 @@
 /* test_rocksdb_io.c - how omenkv reads its table files (issue 25's read path of a miss):
  * RocksDB's counters in INFO (block cache hits and misses by kind, file reads and
- * bytes, write stalls) move as reads happen, and a value cache hit moves none of them;
- * the start-up options rocksdb-compression, rocksdb-use-direct-reads and
- * rocksdb-use-direct-io-for-flush-and-compaction start the server, answer CONFIG GET,
+ * bytes, with rocksdb-statistics yes) move as reads happen, and a value cache hit moves
+ * none of them; without statistics they stay 0 and the block cache use and stall time
+ * are still shown; the start-up options rocksdb-compression, rocksdb-statistics,
+ * rocksdb-use-direct-reads and rocksdb-use-direct-io-for-flush-and-compaction start the
+ * server, answer CONFIG GET,
  * refuse CONFIG SET, keep data written across a restart, and refuse a bad value at
  * start-up. All omenkv-only: Redis has neither these options nor these fields, so
  * against an external server (OMK_TEST_SERVER) the whole program is skipped. */
@@ -101,7 +103,8 @@ static void test_counters(void)
         "rocksdb_stall_micros",
     };
     /* The value cache off (a budget below one value), a 1 MB block cache. */
-    const char *args[] = {"--maxmemory", "1", "--rocksdb-block-cache-size", "1mb", NULL};
+    const char *args[] = {"--maxmemory", "1", "--rocksdb-block-cache-size", "1mb",
+                          "--rocksdb-statistics", "yes", NULL};
     long long dmiss, dhit, bytes, reads, misses, got;
     struct tserver s;
     redisContext *c = ts_begin(&s, args, 0);
@@ -113,6 +116,7 @@ static void test_counters(void)
             missing++;
         }
     is_int(missing, 0, "INFO stats has every rocksdb_ counter");
+    is_int(field(c, "rocksdb_statistics"), 1, "rocksdb_statistics:1 with rocksdb-statistics yes");
     is_int(field(c, "rocksdb_block_cache_capacity"), 1 << 20,
            "rocksdb_block_cache_capacity is rocksdb-block-cache-size");
     load(c);
@@ -141,6 +145,26 @@ static void test_counters(void)
     ok(field(c, "rocksdb_stall_micros") >= 0, "rocksdb_stall_micros is a number");
     redisFree(c);
     ts_cleanup(&s);
+
+    /* By default RocksDB keeps no statistics: those counters stay 0, the rest moves. */
+    {
+        const char *off[] = {"--maxmemory", "1", NULL};
+        redisContext *d = ts_begin(&s, off, 0);
+
+        is_int(field(d, "rocksdb_statistics"), 0, "rocksdb_statistics:0 by default");
+        load(d);
+        redisFree(d);
+        if (!(d = restart(&s)))
+            goto out;
+        is_int(check_all(d), 0, "every value reads back after the restart");
+        is_int(field(d, "rocksdb_block_cache_data_misses") + field(d, "rocksdb_file_read_bytes"),
+               0, "without statistics the block and file counters stay 0");
+        ok(field(d, "rocksdb_block_cache_used_bytes") > 0,
+           "the block cache's use is shown without statistics too");
+        is_int(field(d, "rocksdb_stall_micros"), 0, "so is the stall time (none here)");
+        redisFree(d);
+        ts_cleanup(&s);
+    }
 
     /* With the value cache on, a second GET of a value is a cache hit: no block lookup. */
     {
@@ -234,6 +258,10 @@ static void test_bad_values(void)
                      "'argument(s) must be one of the following: none, snappy, lz4, zstd'",
                      bin),
            0, "--rocksdb-compression brotli: refused at start-up");
+    is_int(ts_system("'%s' --port 0 --rocksdb-statistics on 2>&1 | grep -qxF "
+                     "'argument must be '\\''yes'\\'' or '\\''no'\\'''",
+                     bin),
+           0, "--rocksdb-statistics on: refused at start-up");
     is_int(ts_system("'%s' --port 0 --rocksdb-use-direct-reads maybe 2>&1 | grep -qxF "
                      "'argument must be '\\''yes'\\'' or '\\''no'\\'''",
                      bin),
@@ -253,6 +281,7 @@ int main(void)
     test_counters();
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
         test_option("--rocksdb-compression", kinds[i]);
+    test_option("--rocksdb-statistics", "yes");
     if (direct_io_works()) {
         test_option("--rocksdb-use-direct-reads", "yes");
         test_option("--rocksdb-use-direct-io-for-flush-and-compaction", "yes");
