@@ -38,13 +38,17 @@ struct coll_head {
 struct coll_ids {
     pthread_mutex_t heads_mu;          /* the head table's own leaf lock */
     struct coll_head heads[COLL_HEADS];
-    pthread_mutex_t mu;
+    pthread_mutex_t mu;    /* the live table; taken by RocksDB's compaction threads */
     uint64_t *id;          /* [cap], 0: empty slot */
     uint32_t *refs;        /* [cap] */
     size_t cap, n;
     atomic_int loaded;     /* 0 while the index loads: every id counts as live */
-    uint64_t next;         /* the next id to hand out (mu) */
-    uint64_t lease_end;    /* ids below this are covered by the counter's record (mu) */
+    /* The lease has its own lock because it is held across a RocksDB write: were it mu, a
+     * write stalled until a compaction ends would wait for a compaction whose filter waits
+     * for mu. Never taken with mu held, nor mu with it. */
+    pthread_mutex_t lease_mu;
+    uint64_t next;         /* the next id to hand out (lease_mu) */
+    uint64_t lease_end;    /* ids below this are covered by the counter's record (lease_mu) */
 };
 
 struct coll_ids *coll_ids_new(void)
@@ -52,6 +56,7 @@ struct coll_ids *coll_ids_new(void)
     struct coll_ids *ids = omk_calloc(1, sizeof(*ids));
 
     omk_mutex_init(&ids->mu);
+    omk_mutex_init(&ids->lease_mu);
     omk_mutex_init(&ids->heads_mu);
     ids->cap = 64;
     ids->id = omk_calloc(ids->cap, sizeof(*ids->id));
@@ -65,6 +70,7 @@ void coll_ids_free(struct coll_ids *ids)
     if (!ids)
         return;
     pthread_mutex_destroy(&ids->mu);
+    pthread_mutex_destroy(&ids->lease_mu);
     pthread_mutex_destroy(&ids->heads_mu);
     omk_free(ids->id);
     omk_free(ids->refs);
@@ -216,10 +222,10 @@ int coll_ids_load_counter(struct store *s)
     if (rc == STORE_OK && n == 8)
         next = fmt_u64_get(v);
     rocks_free(v);
-    omk_mutex_lock(&s->ids->mu);
+    omk_mutex_lock(&s->ids->lease_mu);
     /* Ids below the recorded value may have been handed out before: never again. */
     s->ids->next = s->ids->lease_end = next < 1 ? 1 : next;
-    omk_mutex_unlock(&s->ids->mu);
+    omk_mutex_unlock(&s->ids->lease_mu);
     return STORE_OK;
 }
 
@@ -228,7 +234,7 @@ int coll_id_new(struct store *s, uint64_t *id)
     struct coll_ids *ids = s->ids;
     int rc = STORE_OK;
 
-    omk_mutex_lock(&ids->mu);
+    omk_mutex_lock(&ids->lease_mu);
     if (ids->next == ids->lease_end) {
         /* Record the end of a new lease before any id of it is used: the record goes to
          * the log ahead of every batch that uses one, so no crash keeps such a batch
@@ -246,7 +252,7 @@ int coll_id_new(struct store *s, uint64_t *id)
     }
     if (rc == STORE_OK)
         *id = ids->next++;
-    omk_mutex_unlock(&ids->mu);
+    omk_mutex_unlock(&ids->lease_mu);
     return rc;
 }
 

@@ -911,8 +911,10 @@ static void test_cascade(redisContext *c)
         p += sprintf(p, "e%d", i) + 1;
     }
     send_argv(o1, CASCADE_N + 4, argv);
-    /* Once the BLMOVE has filled cd, the served BLMPOP runs (omenkv) or has run (Redis). */
-    for (int i = 0; i < 10000 && !exists; i++) {
+    /* Once the BLMOVE has filled cd, the served BLMPOP runs (omenkv) or has run (Redis).
+     * The poll is bounded by time, not by count: under TSan the 50,002-argument RPUSH alone
+     * takes longer than 10,000 round trips of EXISTS. */
+    for (time_t until = time(NULL) + 120; !exists && time(NULL) < until;) {
         r = cmd(o2, "EXISTS cd");
         exists = r && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
         freeReplyObject(r);
