@@ -33,6 +33,8 @@ TESTS += bench/smoke-omenkv-bench.sh
 EXTRA_DIST += bench/smoke-omenkv-bench.sh bench/run-all bench/plot.py
 # shards: SET and GET through twemproxy over 1 and 3 shards (issue 25; run-all's section 8).
 EXTRA_DIST += bench/shards
+# beyond-cache: GETs of a data set beyond the caches against Redis in RAM (issue 25).
+EXTRA_DIST += bench/beyond-cache
 # ---- end store-bench, run-all ----
 
 # ---- cache-bench ----

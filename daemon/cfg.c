@@ -131,6 +131,12 @@ static const struct cfg_enum_name cfg_maxmemory_names[] = {
     {NULL, 0},
 };
 
+static const struct cfg_enum_name cfg_compression_names[] = {
+    {"none", STORE_COMPRESSION_NONE}, {"snappy", STORE_COMPRESSION_SNAPPY},
+    {"lz4", STORE_COMPRESSION_LZ4},   {"zstd", STORE_COMPRESSION_ZSTD},
+    {NULL, 0},
+};
+
 static const struct cfg_enum_name cfg_wal_recovery_names[] = {
     {"tail", STORE_WAL_TAIL},
     {"absolute", STORE_WAL_ABSOLUTE},
@@ -234,6 +240,16 @@ static const struct cfg_row cfg_table[] = {
      * them (server.c). RocksDB keeps at least 20. */
     CFG_INT("rocksdb-max-open-files", rocksdb_max_open_files, 20, 1000000, "1000",
             CFG_IMMUTABLE),
+    /* omenkv: how table blocks are compressed, and whether RocksDB's reads (and its
+     * flushes and compactions) bypass the page cache (README, "Beyond the cache"). */
+    CFG_ENUM("rocksdb-compression", rocksdb_compression, cfg_compression_names, "snappy",
+             CFG_IMMUTABLE),
+    CFG_BOOL("rocksdb-use-direct-reads", rocksdb_use_direct_reads, "no", CFG_IMMUTABLE),
+    CFG_BOOL("rocksdb-use-direct-io-for-flush-and-compaction", rocksdb_direct_io_background,
+             "no", CFG_IMMUTABLE),
+    /* omenkv: RocksDB's statistics (INFO's rocksdb_block_cache_* hits and misses and
+     * rocksdb_file_*), off by default for their CPU cost on every RocksDB read. */
+    CFG_BOOL("rocksdb-statistics", rocksdb_statistics, "no", CFG_IMMUTABLE),
     /* When a hash or a set leaves the encoding Redis 7.0 calls compact (OBJECT ENCODING
      * only: omenkv's layout is its own), with Redis 7.0's names, aliases, types and
      * bounds. CONFIG SET applies at each collection's next write. */

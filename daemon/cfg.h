@@ -159,6 +159,10 @@ struct server_config {
     _Atomic int rocksdb_max_open_files;          /* rocksdb-max-open-files */
     _Atomic int rocksdb_wal_recovery_mode;       /* enum store_wal_recovery */
     _Atomic bool rocksdb_repair;                 /* rocksdb-repair: repair before opening */
+    _Atomic int rocksdb_compression;             /* enum store_compression */
+    _Atomic bool rocksdb_use_direct_reads;       /* rocksdb-use-direct-reads */
+    _Atomic bool rocksdb_direct_io_background;   /* rocksdb-use-direct-io-for-flush-and-compaction */
+    _Atomic bool rocksdb_statistics;             /* rocksdb-statistics */
     /* not options */
     char *configfile;               /* absolute path of the file loaded, NULL if none */
     pthread_mutex_t lock;           /* serialises cfg_set*; guards the mutable strings */

@@ -187,6 +187,46 @@ static void info_persistence(struct evbuffer *b)
                         (long long)st.reclaim_last_ms);
 }
 
+/* RocksDB's own counters (store_rocks_stats_get), the end of the Stats section: its
+ * block cache by kind of block, the reads of table files and their bytes (these with
+ * rocksdb-statistics yes; 0 without), its memory, and the time writers stalled. A GET
+ * that missed the value cache and read a file shows as cache_misses,
+ * rocksdb_block_cache_data_misses and rocksdb_file_read_bytes moving. */
+static void info_rocksdb_counters(struct evbuffer *b)
+{
+    struct store_rocks_stats rs;
+
+    store_rocks_stats_get(server.store, &rs);
+    evbuffer_add_printf(b,
+                        "rocksdb_statistics:%d\r\n"
+                        "rocksdb_block_cache_data_hits:%llu\r\n"
+                        "rocksdb_block_cache_data_misses:%llu\r\n"
+                        "rocksdb_block_cache_index_hits:%llu\r\n"
+                        "rocksdb_block_cache_index_misses:%llu\r\n"
+                        "rocksdb_block_cache_filter_hits:%llu\r\n"
+                        "rocksdb_block_cache_filter_misses:%llu\r\n"
+                        "rocksdb_block_cache_used_bytes:%llu\r\n"
+                        "rocksdb_block_cache_pinned_bytes:%llu\r\n"
+                        "rocksdb_block_cache_capacity:%llu\r\n"
+                        "rocksdb_bloom_useful:%llu\r\n"
+                        "rocksdb_file_reads:%llu\r\n"
+                        "rocksdb_file_read_bytes:%llu\r\n"
+                        "rocksdb_compact_read_bytes:%llu\r\n"
+                        "rocksdb_get_bytes:%llu\r\n"
+                        "rocksdb_stall_micros:%llu\r\n",
+                        rs.statistics, (unsigned long long)rs.data_hits,
+                        (unsigned long long)rs.data_misses,
+                        (unsigned long long)rs.index_hits, (unsigned long long)rs.index_misses,
+                        (unsigned long long)rs.filter_hits,
+                        (unsigned long long)rs.filter_misses,
+                        (unsigned long long)rs.cache_usage, (unsigned long long)rs.cache_pinned,
+                        (unsigned long long)rs.cache_capacity,
+                        (unsigned long long)rs.bloom_useful, (unsigned long long)rs.file_reads,
+                        (unsigned long long)rs.file_read_bytes,
+                        (unsigned long long)rs.compact_read_bytes,
+                        (unsigned long long)rs.get_bytes, (unsigned long long)rs.stall_micros);
+}
+
 static void info_stats(struct evbuffer *b)
 {
     struct store_stats st;
@@ -228,6 +268,7 @@ static void info_stats(struct evbuffer *b)
                         pubsub_count(PUBSUB_SHARD), ts.keys, ts.items, ts.prefixes,
                         (unsigned long long)st.rocks_reads, (unsigned long long)st.rocks_writes,
                         (unsigned long long)st.io_errors);
+    info_rocksdb_counters(b);
 }
 
 /* The value cache (store/cache.c): its budget (maxmemory, or the default share of RAM

@@ -425,6 +425,35 @@ static void rocks_table_options(rocksdb_block_based_table_options_t *bbto,
     }
 }
 
+/* RocksDB's name of a block compression. */
+static int rocks_compression_type(enum store_compression kind)
+{
+    switch (kind) {
+    case STORE_COMPRESSION_NONE: return rocksdb_no_compression;
+    case STORE_COMPRESSION_SNAPPY: return rocksdb_snappy_compression;
+    case STORE_COMPRESSION_LZ4: return rocksdb_lz4_compression;
+    case STORE_COMPRESSION_ZSTD: return rocksdb_zstd_compression;
+    }
+    OMK_ASSERT(!"unknown store_compression");
+    return rocksdb_no_compression;
+}
+
+/* How 'opts' reads and writes its files: block compression (every level, the last one
+ * too; RocksDB's open fails if this librocksdb lacks it), direct I/O, and, if asked, the
+ * statistics rocks_counters_get() reports. They are off by default: the C API of
+ * RocksDB 7.8 cannot lower their level below "all but the detailed timers", and at that
+ * level they cost about a fifth of the CPU of a GET that misses the value cache with
+ * -P 16 (bench/beyond-cache, README "Beyond the cache"). */
+static void rocks_io_options(rocksdb_options_t *opts, const struct store_config *c)
+{
+    rocksdb_options_set_compression(opts, rocks_compression_type(c->compression));
+    rocksdb_options_set_use_direct_reads(opts, c->direct_reads ? 1 : 0);
+    rocksdb_options_set_use_direct_io_for_flush_and_compaction(opts,
+                                                               c->direct_io_background ? 1 : 0);
+    if (c->statistics)
+        rocksdb_options_enable_statistics(opts);
+}
+
 int rocks_open(const struct store_config *c, rocks_live_fn *live, void *live_arg,
                struct rocks **out, char *err, size_t errlen)
 {
@@ -458,6 +487,7 @@ int rocks_open(const struct store_config *c, rocks_live_fn *live, void *live_arg
     rocksdb_options_set_write_buffer_size(r->opts, c->write_buffer_bytes);
     rocksdb_options_set_max_background_jobs(r->opts, c->max_background_jobs);
     rocksdb_options_set_max_open_files(r->opts, c->max_open_files);
+    rocks_io_options(r->opts, c);
 
     r->cache = rocks_cache_new(c->block_cache_bytes);
     rocks_table_options(bbto, c, r->cache, 0);
@@ -1095,6 +1125,72 @@ void rocks_stats_get(struct rocks *r, struct rocks_stats *out)
     out->refusing = atomic_load(&r->refusing);
     out->refused_ms = atomic_load(&r->refused_ms);
     out->resumes = atomic_load(&r->resumes);
+}
+
+/* The count of ticker 'name' in 'text' (RocksDB's statistics as text: one line
+ * "<name> COUNT : <n>" per ticker), 0 if it is not there. */
+static uint64_t rocks_ticker(const char *text, const char *name)
+{
+    size_t nlen = strlen(name);
+    const char *p = text;
+
+    while ((p = strstr(p, name)) != NULL) {
+        if ((p == text || p[-1] == '\n') && strncmp(p + nlen, " COUNT : ", 9) == 0)
+            return strtoull(p + nlen + 9, NULL, 10);
+        p += nlen;
+    }
+    return 0;
+}
+
+/* Microseconds writers have stalled since the open, from the "Cumulative stall:
+ * H:M:S.mmm" line of RocksDB's DB stats (kept with or without statistics); 0 if the
+ * database is closed or the line is missing. */
+static uint64_t rocks_stall_micros(struct rocks *r)
+{
+    const char *tag = "Cumulative stall: ";
+    unsigned h = 0, m = 0;
+    double sec = 0;
+    uint64_t us = 0;
+    char *text, *p;
+
+    omk_rwlock_rdlock(&r->life);
+    text = r->db ? rocksdb_property_value(r->db, "rocksdb.dbstats") : NULL;
+    omk_rwlock_unlock(&r->life);
+    if (text && (p = strstr(text, tag)) != NULL &&
+        sscanf(p + strlen(tag), "%u:%u:%lf", &h, &m, &sec) == 3)
+        us = ((uint64_t)h * 3600 + m * 60) * 1000000 + (uint64_t)(sec * 1e6 + 0.5);
+    rocksdb_free(text);
+    return us;
+}
+
+void rocks_counters_get(struct rocks *r, struct store_rocks_stats *out)
+{
+    char *text = rocksdb_options_statistics_get_string(r->opts); /* NULL without statistics;
+                                                                  * shared by every copy of
+                                                                  * the options */
+
+    memset(out, 0, sizeof(*out));
+    out->statistics = text != NULL;
+    if (text) {
+        out->data_hits = rocks_ticker(text, "rocksdb.block.cache.data.hit");
+        out->data_misses = rocks_ticker(text, "rocksdb.block.cache.data.miss");
+        out->index_hits = rocks_ticker(text, "rocksdb.block.cache.index.hit");
+        out->index_misses = rocks_ticker(text, "rocksdb.block.cache.index.miss");
+        out->filter_hits = rocks_ticker(text, "rocksdb.block.cache.filter.hit");
+        out->filter_misses = rocks_ticker(text, "rocksdb.block.cache.filter.miss");
+        out->bloom_useful = rocks_ticker(text, "rocksdb.bloom.filter.useful");
+        out->file_reads = rocks_ticker(text, "rocksdb.last.level.read.count") +
+                          rocks_ticker(text, "rocksdb.non.last.level.read.count");
+        out->file_read_bytes = rocks_ticker(text, "rocksdb.last.level.read.bytes") +
+                               rocks_ticker(text, "rocksdb.non.last.level.read.bytes");
+        out->compact_read_bytes = rocks_ticker(text, "rocksdb.compact.read.bytes");
+        out->get_bytes = rocks_ticker(text, "rocksdb.bytes.read");
+        rocksdb_free(text);
+    }
+    out->stall_micros = rocks_stall_micros(r);
+    out->cache_usage = rocksdb_cache_get_usage(r->cache);
+    out->cache_pinned = rocksdb_cache_get_pinned_usage(r->cache);
+    out->cache_capacity = rocksdb_cache_get_capacity(r->cache);
 }
 
 uint64_t rocks_disk_bytes(struct rocks *r)

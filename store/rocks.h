@@ -204,6 +204,11 @@ struct rocks_stats {
 };
 void rocks_stats_get(struct rocks *r, struct rocks_stats *out);
 
+/* RocksDB's statistics and block cache figures (store_rocks_stats_get()); zeros for what
+ * it cannot give (the database closed). Costs a formatting of every RocksDB ticker:
+ * for INFO, not for a hot path. May run beside rocks_reopen(). */
+void rocks_counters_get(struct rocks *r, struct store_rocks_stats *out);
+
 /* Bytes of SST files plus memtables, as RocksDB reports them (0 if it cannot): of every
  * column family, or of 'cf'. */
 uint64_t rocks_disk_bytes(struct rocks *r);

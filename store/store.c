@@ -66,6 +66,10 @@ void store_config_defaults(struct store_config *c)
     c->write_buffer_bytes = (size_t)8 << 20; /* smaller memtables: cheaper inserts (bench/README.md) */
     c->max_background_jobs = 2;
     c->max_open_files = -1;               /* RocksDB's default; the daemon caps it */
+    c->compression = STORE_COMPRESSION_SNAPPY; /* RocksDB's default */
+    c->direct_reads = 0;
+    c->direct_io_background = 0;
+    c->statistics = 0;                    /* costs CPU on every RocksDB read (README) */
     c->maxmemory = 0;                     /* the default share of RAM */
     c->cache_max_value = STORE_CACHE_MAX_VALUE_DEFAULT;
     c->wal_recovery = STORE_WAL_TAIL;     /* drop a torn tail (warned), refuse other damage */
@@ -500,6 +504,11 @@ void store_stats_get(struct store *s, struct store_stats *out)
 uint64_t store_disk_bytes(struct store *s)
 {
     return rocks_disk_bytes(s->rocks);
+}
+
+void store_rocks_stats_get(struct store *s, struct store_rocks_stats *out)
+{
+    rocks_counters_get(s->rocks, out);
 }
 
 void store_test_zrank(struct store *s, uint64_t min_count, uint32_t block)

@@ -115,6 +115,16 @@ enum store_wal_recovery {
     STORE_WAL_SKIP_ANY = 3,      /* drop the damaged records only, replay the rest */
 };
 
+/* How RocksDB compresses its table blocks (store_config.compression). A kind this build
+ * of librocksdb lacks makes store_open() fail with RocksDB's message, never a silent
+ * fallback. */
+enum store_compression {
+    STORE_COMPRESSION_NONE = 0,
+    STORE_COMPRESSION_SNAPPY = 1, /* RocksDB's own default */
+    STORE_COMPRESSION_LZ4 = 2,
+    STORE_COMPRESSION_ZSTD = 3,
+};
+
 struct store_config {
     const char *dir;            /* data directory (created if missing); borrowed */
     int databases;              /* number of logical databases, 1..256 */
@@ -125,6 +135,12 @@ struct store_config {
     size_t write_buffer_bytes;  /* memtable size */
     int max_background_jobs;    /* flush + compaction threads */
     int max_open_files;         /* table files RocksDB keeps open (>= 20; -1: every one) */
+    enum store_compression compression; /* table blocks; default STORE_COMPRESSION_SNAPPY */
+    int direct_reads;           /* 1: reads of table files bypass the page cache (O_DIRECT) */
+    int direct_io_background;   /* 1: flushes and compactions bypass it too */
+    int statistics;             /* 1: RocksDB keeps its statistics (block cache hits and
+                                 * misses, file reads; store_rocks_stats_get), at a CPU
+                                 * cost on every RocksDB read; default 0 */
     size_t maxmemory;           /* value cache budget, bytes, every byte of it counted;
                                  * 0: STORE_CACHE_DEFAULT_PCT % of the machine's RAM; a
                                  * budget below one item (1 byte, say) disables the cache */
@@ -296,6 +312,29 @@ void store_stats_get(struct store *s, struct store_stats *out);
 
 /* Bytes RocksDB reports for SST files plus memtables (INFO persistence/memory). */
 uint64_t store_disk_bytes(struct store *s);
+
+/* RocksDB's own counters since start-up (its statistics and block cache), for INFO. The
+ * block cache counts index, filter and data blocks apart; a read of a table file is
+ * counted whatever asked for it (a Get, an iterator, a compaction, opening a table).
+ * Without store_config.statistics the counters from data_hits to get_bytes stay 0; the
+ * stall time and the cache figures are kept always. */
+struct store_rocks_stats {
+    int statistics;                      /* store_config.statistics */
+    uint64_t data_hits, data_misses;     /* block cache lookups of data blocks */
+    uint64_t index_hits, index_misses;   /* of index blocks (partitions included) */
+    uint64_t filter_hits, filter_misses; /* of bloom filter blocks (partitions included) */
+    uint64_t bloom_useful;       /* point reads a bloom filter answered "not here" */
+    uint64_t file_reads;         /* reads of table files */
+    uint64_t file_read_bytes;    /* their bytes */
+    uint64_t compact_read_bytes; /* bytes compactions read */
+    uint64_t get_bytes;          /* bytes point reads (Get) returned */
+    uint64_t stall_micros;       /* microseconds writers waited for flush or compaction
+                                  * (RocksDB counts it in ms: a multiple of 1000) */
+    uint64_t cache_usage;        /* bytes the block cache holds */
+    uint64_t cache_pinned;       /* of which pinned (in use, or L0's index and filters) */
+    uint64_t cache_capacity;     /* its budget, bytes */
+};
+void store_rocks_stats_get(struct store *s, struct store_rocks_stats *out);
 
 /* ---- Durability: the write path's commit primitive (store/commit.c) ------------------
  * Every commit appends its batch to RocksDB's WAL buffer in this process. A thread that

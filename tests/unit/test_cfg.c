@@ -132,15 +132,15 @@ static const char *last_line(const char *text)
 
 struct got {
     size_t n;
-    char names[64][64];
-    char values[64][256];
+    char names[96][64];
+    char values[96][256];
 };
 
 static void got_cb(const char *name, const char *value, size_t vlen, void *arg)
 {
     struct got *g = arg;
 
-    OMK_ASSERT(g->n < 64 && vlen < 256 && strlen(value) == vlen);
+    OMK_ASSERT(g->n < 96 && vlen < 256 && strlen(value) == vlen);
     snprintf(g->names[g->n], sizeof(g->names[0]), "%s", name);
     snprintf(g->values[g->n], sizeof(g->values[0]), "%s", value);
     g->n++;
@@ -680,6 +680,8 @@ static void test_get(void)
         "loglevel", "logfile", "hz", "rocksdb-block-cache-size", "rocksdb-bloom-bits-per-key",
         "rocksdb-block-size", "rocksdb-write-buffer-size", "rocksdb-max-background-jobs",
         "rocksdb-wal-recovery-mode", "rocksdb-repair", "rocksdb-max-open-files",
+        "rocksdb-compression", "rocksdb-use-direct-reads",
+        "rocksdb-use-direct-io-for-flush-and-compaction", "rocksdb-statistics",
         "hash-max-listpack-entries", "hash-max-ziplist-entries", "hash-max-listpack-value",
         "hash-max-ziplist-value", "set-max-intset-entries", "zset-max-listpack-entries",
         "zset-max-ziplist-entries", "zset-max-listpack-value", "zset-max-ziplist-value",
@@ -711,13 +713,18 @@ static void test_get(void)
     ok(value_is(&c, "logfile", ""), "logfile empty");
 
     get1(&c, "rocksdb-*", &g);
-    ok(g.n == 8 && strcmp(g.names[0], "rocksdb-block-cache-size") == 0 &&
+    ok(g.n >= 8 && strcmp(g.names[0], "rocksdb-block-cache-size") == 0 &&
            strcmp(g.values[0], "268435456") == 0 &&
            strcmp(g.names[4], "rocksdb-max-background-jobs") == 0 &&
            strcmp(g.names[5], "rocksdb-wal-recovery-mode") == 0 &&
            strcmp(g.values[5], "tail") == 0 && strcmp(g.values[6], "no") == 0 &&
            strcmp(g.names[7], "rocksdb-max-open-files") == 0 && strcmp(g.values[7], "1000") == 0,
        "rocksdb-*: eight options");
+    ok(g.n == 12 && strcmp(g.names[8], "rocksdb-compression") == 0 &&
+           strcmp(g.values[8], "snappy") == 0 && strcmp(g.values[9], "no") == 0 &&
+           strcmp(g.values[10], "no") == 0 && strcmp(g.names[11], "rocksdb-statistics") == 0 &&
+           strcmp(g.values[11], "no") == 0,
+       "rocksdb-*: and issue 25's four, with their defaults");
     get1(&c, "maxmemory*", &g);
     ok(g.n == 2 && strcmp(g.names[0], "maxmemory") == 0 &&
            strcmp(g.names[1], "maxmemory-policy") == 0 && strcmp(g.values[1], "noeviction") == 0,
