@@ -294,7 +294,8 @@ static int store_index_collect(struct store *s, struct idx_entry ***out, size_t 
         struct load_part *pt = &j.part[i];
 
         if (v) {
-            memcpy(v + n, pt->v, pt->n * sizeof(*v));
+            if (pt->n) /* an empty range has no array */
+                memcpy(v + n, pt->v, pt->n * sizeof(*v));
             n += pt->n;
             for (int d = 0; d < 256; d++) {
                 keys[d] += pt->keys[d];
