@@ -445,6 +445,7 @@ void idx_clear(struct idx *ix, void (*free_entry)(struct idx_entry *e))
     alex_free_subtree(ix->root);
     ix->root = alex_empty_root();
     ix->n = 0;
+    ix->entry_bytes = 0;
 }
 
 void idx_free(struct idx *ix, void (*free_entry)(struct idx_entry *e))
@@ -576,6 +577,7 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
         if (alex_append(ix, l, c, cl, &pos, e)) {
             /* A run past the last key took it: counts are done. */
             ix->n++;
+            ix->entry_bytes += idx_entry_size(e);
             ix->ins_total++;
             ix->steps_total += pos.steps;
             *out = e;
@@ -589,6 +591,7 @@ int idx_insert(struct idx *ix, const void *key, size_t klen, struct idx_entry **
         alex_make_room(ix, l, rc);
     }
     ix->n++;
+    ix->entry_bytes += idx_entry_size(e);
     ix->ins_total++;
     ix->steps_total += pos.steps;
     if (edge && l->run) {
@@ -681,6 +684,7 @@ int idx_delete(struct idx *ix, const void *key, size_t klen, struct idx_entry **
         return IDX_NOTFOUND;
     e = leaf_erase(l, &pos);
     ix->n--;
+    ix->entry_bytes -= idx_entry_size(e);
     for (struct alex_inner *in = l->h.parent; in; in = in->h.parent)
         in->nkeys--;
     if (l->n == 0 && l->h.parent) {
@@ -708,6 +712,8 @@ int idx_bulk_load(struct idx *ix, struct idx_entry **sorted, size_t n)
         return IDX_OK;
     for (size_t i = 1; i < n; i++)
         OMK_ASSERT(alex_entcmp(sorted[i - 1], sorted[i]->key, sorted[i]->key_len) < 0);
+    for (size_t i = 0; i < n; i++)
+        ix->entry_bytes += idx_entry_size(sorted[i]);
     ix->n = n;  /* the builder's traversal cost uses the final size */
     root = alex_build(ix, sorted, n, BUILD_AUTO, ALEX_DENSITY_BUILD, NULL, NULL, &head, &tail);
     alex_free_subtree(ix->root);

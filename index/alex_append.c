@@ -157,6 +157,7 @@ int alex_append_fast(struct idx *ix, struct alex_leaf *l, uint64_t c, int cl,
     for (struct alex_inner *in = l->h.parent; in; in = in->h.parent)
         in->nkeys++;
     ix->n++;
+    ix->entry_bytes += idx_entry_size(e);
     ix->ins_total++;
     ix->steps_total += pos->steps;
     *out = e;

@@ -17,6 +17,7 @@ struct check {
     const struct alex_leaf *prev;     /* the previous leaf in tree order */
     const struct idx_entry *last;     /* the previous key in tree order */
     size_t keys;
+    size_t entry_bytes;               /* idx_entry_size() of the entries seen */
 };
 
 __attribute__((format(printf, 2, 3)))
@@ -95,6 +96,7 @@ static int check_leaf(struct check *ck, const struct alex_leaf *l)
                               (const void *)l, ck->keys, i);
         ck->last = e;
         ck->keys++;
+        ck->entry_bytes += idx_entry_size(e);
     }
     ck->prev = l;
     return 0;
@@ -149,7 +151,7 @@ static int check_node(struct check *ck, const struct alex_node *nd,
 
 int idx_validate(const struct idx *ix, char *err, size_t errlen)
 {
-    struct check ck = {ix, err, errlen, NULL, NULL, 0};
+    struct check ck = {ix, err, errlen, NULL, NULL, 0, 0};
     size_t keys;
 
     if (!ix->root)
@@ -160,6 +162,9 @@ int idx_validate(const struct idx *ix, char *err, size_t errlen)
         return check_fail(&ck, "leaf chain runs past the last leaf");
     if (keys != ix->n || ck.keys != ix->n)
         return check_fail(&ck, "count %zu but the tree holds %zu", ix->n, ck.keys);
+    if (ck.entry_bytes != ix->entry_bytes)
+        return check_fail(&ck, "entry bytes %zu but the entries hold %zu", ix->entry_bytes,
+                          ck.entry_bytes);
     if (err && errlen)
         err[0] = '\0';
     return 0;
@@ -174,8 +179,6 @@ static void stats_walk(const struct alex_node *nd, size_t depth, struct idx_stat
 
         st->data_nodes++;
         st->index_bytes += leaf_bytes(l);
-        for (size_t i = leaf_next_set(l, 0); i < l->cap; i = leaf_next_set(l, i + 1))
-            st->entry_bytes += idx_entry_size(l->slot[i].ent);
         return;
     }
     const struct alex_inner *in = (const struct alex_inner *)nd;
@@ -191,6 +194,7 @@ void idx_stats_get(const struct idx *ix, struct idx_stats *st)
 {
     memset(st, 0, sizeof(*st));
     st->keys = ix->n;
+    st->entry_bytes = ix->entry_bytes;
     st->index_bytes = sizeof(*ix);
     stats_walk(ix->root, 1, st);
     st->expansions = ix->expansions;

@@ -153,6 +153,8 @@ struct idx_stats {
     double avg_search_steps; /* sampled on the insert path */
 };
 
+/* Fill '*st'. Visits the nodes, not the entries (their bytes are kept as they come and go):
+ * cheap enough for INFO at any number of keys. Reader. */
 void idx_stats_get(const struct idx *ix, struct idx_stats *st);
 
 #endif

@@ -224,6 +224,8 @@ struct alex_leaf {
 struct idx {
     struct alex_node *root;      /* a leaf or a model node; never NULL */
     size_t n;                    /* keys */
+    size_t entry_bytes;          /* idx_entry_size() of the entries held, kept as they come
+                                  * and go so that the statistics need not visit them */
     size_t max_slots;            /* leaf capacity cap (multiple of 64) */
     uint64_t expansions, splits_sideways, splits_down, retrains, contractions, merges;
     uint64_t rebuilds;           /* deep subtrees rebuilt (see idx_insert) */
