@@ -108,6 +108,7 @@ CACHE_INTEG = tests/integ/test_cache
 check_PROGRAMS += $(CACHE_INTEG)
 TESTS += $(CACHE_INTEG)
 $(CACHE_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_cache_SOURCES = tests/integ/test_cache.c tests/integ/tcoherence.h
 tests_integ_test_cache_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_cache_LDADD = $(INTEG_LDADD) -lm
 
@@ -117,6 +118,7 @@ MGET_INTEG = tests/integ/test_mget
 check_PROGRAMS += $(MGET_INTEG)
 TESTS += $(MGET_INTEG)
 $(MGET_INTEG): daemon/omenkv-server$(EXEEXT)
+tests_integ_test_mget_SOURCES = tests/integ/test_mget.c tests/integ/tcoherence.h
 tests_integ_test_mget_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_mget_LDADD = $(INTEG_LDADD)
 

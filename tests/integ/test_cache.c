@@ -16,6 +16,7 @@
 
 #include "common/omk_thread.h"
 #include "tests/harness.h"
+#include "tests/integ/tcoherence.h"
 
 #define NKEYS 6000       /* 6000 values of 1 KB: 6 MB, three times the 2 MB budget */
 #define VLEN 1024
@@ -266,81 +267,48 @@ static void test_config(redisContext *c)
 
 /* ---- A writer and readers on the same keys ---- */
 
-#define CO_KEYS 8
-#define CO_READERS 3
-#define CO_WRITES 3000
-
-struct co {
-    const struct tserver *s;
-    atomic_llong acked[CO_KEYS]; /* the last version whose SET was acknowledged */
-    atomic_int stop;
-    atomic_long stale, wrong, reads;
-};
-
-static void *co_writer(void *arg)
+/* Varied lengths. */
+static int co_pad(long long v)
 {
-    struct co *co = arg;
-    redisContext *c = ts_connect(co->s);
-
-    for (long long v = 1; v <= CO_WRITES; v++) {
-        int k = (int)(v % CO_KEYS);
-        char val[80];
-        redisReply *r;
-
-        snprintf(val, sizeof(val), "%lld|%0*d", v, (int)(v % 50), 0); /* varied lengths */
-        r = cmd(c, "SET co:%d %s", k, val);
-
-        if (!r || r->type != REDIS_REPLY_STATUS)
-            atomic_fetch_add(&co->wrong, 1);
-        freeReplyObject(r);
-        atomic_store(&co->acked[k], v);
-        if (v % 300 == 0) /* evict everything, then let it fill again */
-            freeReplyObject(cmd(c, "CONFIG SET maxmemory %s", v % 600 ? "1" : "64kb"));
-    }
-    atomic_store(&co->stop, 1);
-    redisFree(c);
-    return NULL;
+    return (int)(v % 50);
 }
 
-static void *co_reader(void *arg)
+/* Every 300 versions: evict everything (maxmemory 1), then let it fill again. */
+static void co_evict(redisContext *c, long long v)
 {
-    struct co *co = arg;
-    redisContext *c = ts_connect(co->s);
-    unsigned seed = (unsigned)(uintptr_t)&seed;
+    if (v % 300 == 0)
+        freeReplyObject(cmd(c, "CONFIG SET maxmemory %s", v % 600 ? "1" : "64kb"));
+}
 
-    while (!atomic_load(&co->stop)) {
-        int k = (int)((seed = seed * 1103515245u + 12345u) >> 8) % CO_KEYS;
-        long long before = atomic_load(&co->acked[k]);
-        redisReply *r = cmd(c, "GET co:%d", k);
+/* One GET of a random key. */
+static void co_get(struct tco *co, redisContext *c)
+{
+    static _Thread_local unsigned seed;
+    int k;
 
-        if (r && r->type == REDIS_REPLY_NIL) {
-            if (before > 0)
-                atomic_fetch_add(&co->stale, 1);
-        } else if (!r || r->type != REDIS_REPLY_STRING || atoll(r->str) % CO_KEYS != k) {
-            atomic_fetch_add(&co->wrong, 1);
-        } else if (atoll(r->str) < before) {
-            atomic_fetch_add(&co->stale, 1);
-        }
-        atomic_fetch_add(&co->reads, 1);
-        freeReplyObject(r);
-    }
-    redisFree(c);
-    return NULL;
+    if (seed == 0)
+        seed = (unsigned)(uintptr_t)&seed | 1;
+    k = (int)((seed = seed * 1103515245u + 12345u) >> 8) % co->nkeys;
+    long long before = atomic_load(&co->acked[k]);
+    redisReply *r = cmd(c, "GET co:%d", k);
+
+    tco_check(co, k, before, r);
+    freeReplyObject(r);
 }
 
 static void test_coherence(const struct tserver *s, redisContext *c)
 {
-    struct co *co = calloc(1, sizeof(*co));
-    pthread_t w, r[CO_READERS];
+    struct tco *co = calloc(1, sizeof(*co));
 
     co->s = s;
+    co->nkeys = 8;
+    co->stride = 1;
+    co->writes = 3000;
+    co->pad_of = co_pad;
+    co->after_set = co_evict;
+    co->read_round = co_get;
     is_status(cmd(c, "CONFIG SET maxmemory 64kb"), "OK", "a small cache for the race");
-    omk_thread_create(&w, co_writer, co);
-    for (int i = 0; i < CO_READERS; i++)
-        omk_thread_create(&r[i], co_reader, co);
-    omk_thread_join(w);
-    for (int i = 0; i < CO_READERS; i++)
-        omk_thread_join(r[i]);
+    tco_run(co, 3);
     is_int(atomic_load(&co->wrong), 0, "writer and readers: every reply well-formed");
     is_int(atomic_load(&co->stale), 0,
            "no GET returned a value older than a SET acknowledged before it (%ld GETs)",

@@ -18,6 +18,7 @@
 
 #include "common/omk_thread.h"
 #include "tests/harness.h"
+#include "tests/integ/tcoherence.h"
 
 #define NKEYS 4000 /* values of 120..247 bytes: about 0.75 MB, 12x the cache */
 #define WIDE 300   /* keys per MGET: more than one store batch */
@@ -259,94 +260,45 @@ static void test_cache_fill(const struct tserver *s, redisContext *c)
 /* ---- A writer and MGET readers on the same keys ---- */
 
 #define CO_KEYS 40
-#define CO_READERS 2
-#define CO_WRITES 3000
 
-struct co {
-    const struct tserver *s;
-    atomic_llong acked[CO_KEYS]; /* the last version whose SET was acknowledged */
-    atomic_int stop;
-    atomic_long stale, wrong, reads;
-};
-
-static void *co_writer(void *arg)
+/* Varied lengths, some fragmented (over 256 bytes). */
+static int co_pad(long long v)
 {
-    struct co *co = arg;
-    redisContext *c = ts_connect(co->s);
-
-    for (long long v = 1; v <= CO_WRITES; v++) {
-        int k = (int)(v * 7 % CO_KEYS);
-        char val[400];
-        redisReply *r;
-
-        /* varied lengths, some fragmented (over 256 bytes) */
-        snprintf(val, sizeof(val), "%lld|%0*d", v, (int)(v % 7 == 0 ? 300 : v % 60), 0);
-        r = cmd(c, "SET co:%d %s", k, val);
-        if (!r || r->type != REDIS_REPLY_STATUS)
-            atomic_fetch_add(&co->wrong, 1);
-        freeReplyObject(r);
-        atomic_store(&co->acked[k], v);
-    }
-    atomic_store(&co->stop, 1);
-    redisFree(c);
-    return NULL;
+    return (int)(v % 7 == 0 ? 300 : v % 60);
 }
 
-static void *co_reader(void *arg)
+/* One MGET of every key. */
+static void co_mget(struct tco *co, redisContext *c)
 {
-    struct co *co = arg;
-    redisContext *c = ts_connect(co->s);
-    char *keys[CO_KEYS];
+    char *keys[CO_KEYS], names[CO_KEYS][16];
+    long long before[CO_KEYS];
+    redisReply *r;
 
     for (int k = 0; k < CO_KEYS; k++) {
-        keys[k] = malloc(16);
-        snprintf(keys[k], 16, "co:%d", k);
+        snprintf(names[k], sizeof(names[k]), "co:%d", k);
+        keys[k] = names[k];
+        before[k] = atomic_load(&co->acked[k]);
     }
-    while (!atomic_load(&co->stop)) {
-        long long before[CO_KEYS];
-        redisReply *r;
-
+    r = mget(c, keys, CO_KEYS);
+    if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != CO_KEYS)
+        tco_check(co, 0, 0, NULL);
+    else
         for (int k = 0; k < CO_KEYS; k++)
-            before[k] = atomic_load(&co->acked[k]);
-        r = mget(c, keys, CO_KEYS);
-        if (!r || r->type != REDIS_REPLY_ARRAY || r->elements != CO_KEYS) {
-            atomic_fetch_add(&co->wrong, 1);
-            freeReplyObject(r);
-            continue;
-        }
-        for (int k = 0; k < CO_KEYS; k++) {
-            const redisReply *e = r->element[k];
-
-            if (e->type == REDIS_REPLY_NIL) {
-                if (before[k] > 0)
-                    atomic_fetch_add(&co->stale, 1);
-            } else if (e->type != REDIS_REPLY_STRING || atoll(e->str) * 7 % CO_KEYS != k) {
-                atomic_fetch_add(&co->wrong, 1);
-            } else if (atoll(e->str) < before[k]) {
-                atomic_fetch_add(&co->stale, 1);
-            }
-        }
-        atomic_fetch_add(&co->reads, 1);
-        freeReplyObject(r);
-    }
-    for (int k = 0; k < CO_KEYS; k++)
-        free(keys[k]);
-    redisFree(c);
-    return NULL;
+            tco_check(co, k, before[k], r->element[k]);
+    freeReplyObject(r);
 }
 
 static void test_race(const struct tserver *s, redisContext *c)
 {
-    struct co *co = calloc(1, sizeof(*co));
-    pthread_t w, r[CO_READERS];
+    struct tco *co = calloc(1, sizeof(*co));
 
     co->s = s;
-    omk_thread_create(&w, co_writer, co);
-    for (int i = 0; i < CO_READERS; i++)
-        omk_thread_create(&r[i], co_reader, co);
-    omk_thread_join(w);
-    for (int i = 0; i < CO_READERS; i++)
-        omk_thread_join(r[i]);
+    co->nkeys = CO_KEYS;
+    co->stride = 7;
+    co->writes = 3000;
+    co->pad_of = co_pad;
+    co->read_round = co_mget;
+    tco_run(co, 2);
     is_int(atomic_load(&co->wrong), 0, "writer and MGET readers: every reply well-formed");
     is_int(atomic_load(&co->stale), 0,
            "no MGET element older than a SET acknowledged before it was sent (%ld MGETs)",
