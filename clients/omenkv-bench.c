@@ -714,10 +714,11 @@ enum { BATCH_NONE = 0, BATCH_STARTED = 1, BATCH_WAIT = 2 };
  * previous SCAN returns (omenkv's cursors are single-use, as any client's must be to walk
  * on), so a second SCAN ends the batch and opens the next one: the mix stays exact and a
  * batch holds at most one SCAN. With a rate, the batch takes only the requests of 't'
- * whose scheduled time has come, and notes each one's time in c->sched. Returns
- * BATCH_STARTED when a batch was started, BATCH_WAIT when no request of 't' is due yet
- * (t->next_due_ns says when one is), BATCH_NONE when the phase has no more requests to
- * send. */
+ * whose scheduled time has come (all that were scheduled before the deadline are sent,
+ * late ones too, so a stall at the end is not left out), and notes each one's time in
+ * c->sched. Returns BATCH_STARTED when a batch was started, BATCH_WAIT when no request
+ * of 't' is due yet (t->next_due_ns says when one is), BATCH_NONE when the phase has no
+ * more requests to send. */
 static int conn_start_batch(struct bench_thread *t, struct bench_conn *c)
 {
     struct bench_phase *ph = t->ph;
@@ -727,12 +728,12 @@ static int conn_start_batch(struct bench_thread *t, struct bench_conn *c)
     int scans = 0;
     char key[256], num[24];
 
-    if (ph->deadline_ns && now >= ph->deadline_ns)
+    if (ph->deadline_ns && now >= ph->deadline_ns && ph->rate <= 0)
         return BATCH_NONE;
     if (ph->scan_all && atomic_load(&ph->scan_done))
         return BATCH_NONE;
-    if (ph->rate > 0) {
-        double due;
+    if (ph->rate > 0) { /* requests scheduled before the deadline are sent, even late */
+        double due, left;
 
         if (ph->deadline_ns && t->next_due_ns >= (double)ph->deadline_ns)
             return BATCH_NONE;
@@ -741,6 +742,10 @@ static int conn_start_batch(struct bench_thread *t, struct bench_conn *c)
         due = ((double)now - t->next_due_ns) / t->gap_ns + 1;
         if (due < (double)want)
             want = (uint64_t)due;
+        left = ph->deadline_ns ? ceil(((double)ph->deadline_ns - t->next_due_ns) / t->gap_ns)
+                               : (double)want;
+        if (left < (double)want)
+            want = (uint64_t)left;
     }
     while (k < want) {
         enum bench_op op = conn_next_op(t, c);
