@@ -401,6 +401,8 @@ static void parse_args(struct bench_opts *o, int argc, char **argv)
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
+    static const char info_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                     "0123456789_,";
     int c, have_duration = 0, have_warmup = 0, have_theta = 0;
 
     *o = (struct bench_opts){
@@ -472,9 +474,7 @@ static void parse_args(struct bench_opts *o, int argc, char **argv)
         case O_INTERVAL: o->interval = opt_double("interval", optarg, 0.01, 86400); break;
         case O_INTERVAL_CSV: o->interval_csv = optarg; break;
         case O_INTERVAL_INFO:
-            if (strlen(optarg) > 1000 || strspn(optarg, "abcdefghijklmnopqrstuvwxyz"
-                                                        "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_,") !=
-                                             strlen(optarg))
+            if (strlen(optarg) > 1000 || strspn(optarg, info_chars) != strlen(optarg))
                 usage_error("--interval-info wants INFO field names separated by commas "
                             "(letters, digits, '_'; up to 1000 bytes), not '%s'", optarg);
             o->interval_info = optarg;
@@ -1038,7 +1038,7 @@ static int phase_run(struct bench_phase *ph, struct bench_conn *conns, struct be
         t->rbuf = omk_malloc(BENCH_READ_CHUNK);
         for (int k = 0; k < share; k++)
             t->conns[k].head = t->conns[k].nbatch = 0;
-        if (ph->rate > 0) /* the thread's share of the rate, at least 1 request/s */
+        if (ph->rate > 0) /* each thread sends an equal share of the rate */
             t->gap_ns = 1e9 * nthreads / ph->rate;
         omk_mutex_init(&t->iv_lock);
         hist_init(&t->iv.all);
