@@ -35,6 +35,10 @@ EXTRA_DIST += bench/smoke-omenkv-bench.sh bench/run-all bench/plot.py
 EXTRA_DIST += bench/shards
 # beyond-cache: GETs of a data set beyond the caches against Redis in RAM (issue 25).
 EXTRA_DIST += bench/beyond-cache
+# sustained-writes: SETs at full speed then at half that rate, stalls and p99.9 per
+# interval, and the space a 90% delete gives back (issue 25); smoke-omenkv-bench.sh runs
+# a shortened --quick of it (about 30 s).
+EXTRA_DIST += bench/sustained-writes
 # ---- end store-bench, run-all ----
 
 # ---- cache-bench ----

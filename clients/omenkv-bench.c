@@ -10,6 +10,15 @@
  * stalls lowers throughput rather than piling up requests: coordinated omission is not
  * corrected, as in redis-benchmark.
  *
+ * With --rate the run is paced instead: each thread schedules its share of the requests
+ * at even gaps from the start, a connection sends the requests that are due, and a
+ * request's latency counts from its scheduled time, not from its send. A server that
+ * stalls then makes the requests scheduled during the stall wait, and their latency says
+ * so (coordinated omission corrected, as wrk2 does); throughput stays at the rate as long
+ * as the server keeps up. With --interval the run also prints (and --interval-csv writes)
+ * one line per interval: throughput and latency percentiles of the replies that arrived
+ * in it, and INFO fields the server reported at its end (--interval-info).
+ *
  * Replies are checked: GET wants a bulk string or nil, SET +OK, SCAN a [cursor, [keys]]
  * array. Any other reply counts as an error; a run with errors exits 1. */
 #include "config.h"
@@ -39,6 +48,7 @@
 #include "clients/hist.h"
 #include "clients/keydist.h"
 #include "common/omk.h"
+#include "common/omk_thread.h"
 
 #define BENCH_MAX_PIPELINE 10000
 #define BENCH_MAX_CONNS 10000
@@ -79,6 +89,10 @@ struct bench_opts {
     const char *label;        /* first CSV column */
     uint64_t seed;
     int quiet;                /* no text report */
+    double rate;              /* requests/s of the run over all threads (0: unpaced) */
+    double interval;          /* seconds per interval report of the run (0: none) */
+    const char *interval_csv; /* append one CSV row per interval to this file, or NULL */
+    const char *interval_info; /* INFO fields sampled at each interval's end, comma-separated */
 };
 
 /* What the threads share during one phase. The atomics are the only fields written. */
@@ -102,6 +116,17 @@ struct bench_phase {
     _Atomic uint64_t seq;     /* next key of DIST_SEQ */
     _Atomic uint64_t latest;  /* newest key written, for DIST_LATEST */
     _Atomic int scan_done;    /* the full SCAN saw cursor 0 */
+    double rate;              /* requests/s over all threads (0: unpaced) */
+    int64_t interval_ns;      /* interval reports (0: none) */
+    _Atomic int threads_done; /* threads that returned from thread_main */
+};
+
+/* The replies of one interval (interval reports), or of one thread since the reporter
+ * last took them. */
+struct bench_iv {
+    struct hist all;          /* latency in ns */
+    uint64_t done[OP_N];      /* replies, per op */
+    uint64_t errors;
 };
 
 /* One connection; owner thread only. */
@@ -114,6 +139,7 @@ struct bench_conn {
     int nbatch;               /* requests in the batch */
     int head;                 /* replies received of the batch */
     int64_t batch_ns;         /* when the batch went to the socket */
+    int64_t *sched;           /* with a rate: each request's scheduled time, ns */
     unsigned long long cursor; /* SCAN cursor */
     int carry;                /* op drawn for the next batch, or -1 */
     int dead;                 /* failed: no more batches */
@@ -134,6 +160,10 @@ struct bench_thread {
     char first_error[160];
     int64_t last_ns;          /* when the thread's last reply arrived */
     char *rbuf;
+    double gap_ns;            /* with a rate: ns between this thread's requests */
+    double next_due_ns;       /* with a rate: when its next request is scheduled */
+    pthread_mutex_t iv_lock;  /* guards 'iv': the reporter takes it at each interval end */
+    struct bench_iv iv;       /* replies since the reporter last took them */
 };
 
 /* The result of a phase, all threads merged. */
@@ -314,6 +344,15 @@ static void usage(FILE *f)
         "                           is written first when FILE is new or empty\n"
         "      --label STR          first CSV column (default 'omenkv-bench')\n"
         "      --seed N             random seed (default 1)\n"
+        "      --rate N             pace the run at N requests/s over all connections (each\n"
+        "                           thread sends its share at even gaps); latency then counts\n"
+        "                           from each request's scheduled time, so a stall shows\n"
+        "      --interval SEC       also report every SEC seconds of the run: throughput and\n"
+        "                           p50/p99/p99.9/max of the replies that arrived in it\n"
+        "      --interval-csv FILE  append one CSV row per interval (its own columns; header\n"
+        "                           first when FILE is new or empty; '-': stdout)\n"
+        "      --interval-info F,.. INFO fields (e.g. rocksdb_stall_micros) read from the\n"
+        "                           server at each interval's end, added to line and row\n"
         "  -q, --quiet              no text report\n"
         "      --help               this text\n"
         "Text report: throughput, latency avg/p50/p99/p99.9/max (us) overall and per op, GET\n"
@@ -326,7 +365,8 @@ static void parse_args(struct bench_opts *o, int argc, char **argv)
 {
     enum {
         O_PREFIX = 256, O_DIGITS, O_DIST, O_THETA, O_SCAN_COUNT, O_LOAD_ONLY,
-        O_LOAD_PIPELINE, O_SCAN_ALL, O_CSV, O_LABEL, O_SEED, O_HELP,
+        O_LOAD_PIPELINE, O_SCAN_ALL, O_CSV, O_LABEL, O_SEED, O_HELP, O_RATE, O_INTERVAL,
+        O_INTERVAL_CSV, O_INTERVAL_INFO,
     };
     static const struct option opts[] = {
         {"host", required_argument, NULL, 'h'},
@@ -353,10 +393,16 @@ static void parse_args(struct bench_opts *o, int argc, char **argv)
         {"csv", required_argument, NULL, O_CSV},
         {"label", required_argument, NULL, O_LABEL},
         {"seed", required_argument, NULL, O_SEED},
+        {"rate", required_argument, NULL, O_RATE},
+        {"interval", required_argument, NULL, O_INTERVAL},
+        {"interval-csv", required_argument, NULL, O_INTERVAL_CSV},
+        {"interval-info", required_argument, NULL, O_INTERVAL_INFO},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, O_HELP},
         {NULL, 0, NULL, 0},
     };
+    static const char info_chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                     "0123456789_,";
     int c, have_duration = 0, have_warmup = 0, have_theta = 0;
 
     *o = (struct bench_opts){
@@ -424,6 +470,15 @@ static void parse_args(struct bench_opts *o, int argc, char **argv)
             o->label = optarg;
             break;
         case O_SEED: o->seed = opt_count("seed", optarg, 0, UINT64_MAX); break;
+        case O_RATE: o->rate = opt_double("rate", optarg, 1, 1e9); break;
+        case O_INTERVAL: o->interval = opt_double("interval", optarg, 0.01, 86400); break;
+        case O_INTERVAL_CSV: o->interval_csv = optarg; break;
+        case O_INTERVAL_INFO:
+            if (strlen(optarg) > 1000 || strspn(optarg, info_chars) != strlen(optarg))
+                usage_error("--interval-info wants INFO field names separated by commas "
+                            "(letters, digits, '_'; up to 1000 bytes), not '%s'", optarg);
+            o->interval_info = optarg;
+            break;
         case 'q': o->quiet = 1; break;
         case O_HELP: usage(stdout); exit(0);
         case ':': usage_error("option '%s' needs a value", argv[optind - 1]);
@@ -440,6 +495,10 @@ static void parse_args(struct bench_opts *o, int argc, char **argv)
         usage_error("--theta applies to --dist zipfian or latest");
     if (o->scan_all && o->load == 2)
         usage_error("--scan-all and --load-only exclude each other");
+    if ((o->rate || o->interval) && (o->scan_all || o->load == 2))
+        usage_error("--rate and --interval pace and report a run, not --scan-all or --load-only");
+    if ((o->interval_csv || o->interval_info) && !o->interval)
+        usage_error("--interval-csv and --interval-info need --interval");
     if (o->threads > o->conns)
         o->threads = o->conns;
 }
@@ -568,6 +627,7 @@ static int conn_open(struct bench_conn *c, const struct bench_opts *o, int pipel
     c->rd = redisReaderCreate();
     OMK_ASSERT(c->rd != NULL);
     c->kinds = omk_calloc((size_t)pipeline, 1);
+    c->sched = omk_calloc((size_t)pipeline, sizeof(*c->sched));
     if (o->password && conn_auth(c, o->password) != 0)
         return -1;
     fcntl(c->fd, F_SETFL, fcntl(c->fd, F_GETFL) | O_NONBLOCK);
@@ -583,10 +643,12 @@ static void conn_close(struct bench_conn *c)
         redisReaderFree(c->rd);
     omk_free(c->out);
     omk_free(c->kinds);
+    omk_free(c->sched);
     c->fd = -1;
     c->rd = NULL;
     c->out = NULL;
     c->kinds = NULL;
+    c->sched = NULL;
 }
 
 /* ---- one thread's loop ----------------------------------------------------------------- */
@@ -646,24 +708,46 @@ static enum bench_op conn_next_op(struct bench_thread *t, struct bench_conn *c)
     return op;
 }
 
+enum { BATCH_NONE = 0, BATCH_STARTED = 1, BATCH_WAIT = 2 };
+
 /* Fill the next batch of 'c' (up to ph->pipeline requests). A SCAN needs the cursor the
  * previous SCAN returns (omenkv's cursors are single-use, as any client's must be to walk
  * on), so a second SCAN ends the batch and opens the next one: the mix stays exact and a
- * batch holds at most one SCAN. Returns 1 when a batch was started, 0 when the phase has
- * no more requests to send. */
+ * batch holds at most one SCAN. With a rate, the batch takes only the requests of 't'
+ * whose scheduled time has come (all that were scheduled before the deadline are sent,
+ * late ones too, so a stall at the end is not left out), and notes each one's time in
+ * c->sched. Returns BATCH_STARTED when a batch was started, BATCH_WAIT when no request
+ * of 't' is due yet (t->next_due_ns says when one is), BATCH_NONE when the phase has no
+ * more requests to send. */
 static int conn_start_batch(struct bench_thread *t, struct bench_conn *c)
 {
     struct bench_phase *ph = t->ph;
     const struct bench_opts *o = ph->o;
-    uint64_t k = 0;
+    uint64_t k = 0, want = (uint64_t)ph->pipeline;
+    int64_t now = now_ns();
     int scans = 0;
     char key[256], num[24];
 
-    if (ph->deadline_ns && now_ns() >= ph->deadline_ns)
-        return 0;
+    if (ph->deadline_ns && now >= ph->deadline_ns && ph->rate <= 0)
+        return BATCH_NONE;
     if (ph->scan_all && atomic_load(&ph->scan_done))
-        return 0;
-    while (k < (uint64_t)ph->pipeline) {
+        return BATCH_NONE;
+    if (ph->rate > 0) { /* requests scheduled before the deadline are sent, even late */
+        double due, left;
+
+        if (ph->deadline_ns && t->next_due_ns >= (double)ph->deadline_ns)
+            return BATCH_NONE;
+        if (t->next_due_ns > (double)now)
+            return BATCH_WAIT;
+        due = ((double)now - t->next_due_ns) / t->gap_ns + 1;
+        if (due < (double)want)
+            want = (uint64_t)due;
+        left = ph->deadline_ns ? ceil(((double)ph->deadline_ns - t->next_due_ns) / t->gap_ns)
+                               : (double)want;
+        if (left < (double)want)
+            want = (uint64_t)left;
+    }
+    while (k < want) {
         enum bench_op op = conn_next_op(t, c);
 
         if (op == OP_SCAN && scans++) {
@@ -676,9 +760,15 @@ static int conn_start_batch(struct bench_thread *t, struct bench_conn *c)
         uint64_t old = atomic_fetch_add(&ph->issued, k);
 
         if (old >= ph->limit)
-            return 0;
+            return BATCH_NONE;
         if (old + k > ph->limit)
             k = ph->limit - old;
+    }
+    if (ph->rate > 0) {
+        for (uint64_t i = 0; i < k; i++) {
+            c->sched[i] = (int64_t)t->next_due_ns;
+            t->next_due_ns += t->gap_ns;
+        }
     }
     c->out_len = c->out_off = 0;
     for (uint64_t i = 0; i < k; i++) {
@@ -714,7 +804,7 @@ static int conn_start_batch(struct bench_thread *t, struct bench_conn *c)
     c->nbatch = (int)k;
     c->head = 0;
     c->batch_ns = now_ns();
-    return 1;
+    return BATCH_STARTED;
 }
 
 /* Write what 'c' has pending. 0, or -1 when the connection failed. */
@@ -776,17 +866,30 @@ static long long reply_check(struct bench_thread *t, struct bench_conn *c, enum 
 }
 
 /* Count reply 'r' of 'c', arrived at 'now' (ns): check it, and when its batch started in
- * the measured window, record its latency and what it says. */
+ * the measured window (with a rate: when the request was scheduled in it), record its
+ * latency and what it says; with interval reports, in t->iv too. */
 static void conn_reply(struct bench_thread *t, struct bench_conn *c, const redisReply *r,
                        int64_t now)
 {
+    int64_t from = t->ph->rate > 0 ? c->sched[c->head] : c->batch_ns;
     enum bench_op op = (enum bench_op)c->kinds[c->head++];
     long long said = reply_check(t, c, op, r);
 
-    if (said < 0 || c->batch_ns < t->ph->record_ns)
+    if (said < 0 && t->ph->interval_ns) {
+        omk_mutex_lock(&t->iv_lock);
+        t->iv.errors++;
+        omk_mutex_unlock(&t->iv_lock);
+    }
+    if (said < 0 || from < t->ph->record_ns)
         return;
-    hist_record(&t->hist[op], (uint64_t)(now - c->batch_ns));
+    hist_record(&t->hist[op], (uint64_t)(now - from));
     t->done[op]++;
+    if (t->ph->interval_ns) {
+        omk_mutex_lock(&t->iv_lock);
+        hist_record(&t->iv.all, (uint64_t)(now - from));
+        t->iv.done[op]++;
+        omk_mutex_unlock(&t->iv_lock);
+    }
     t->last_ns = now;
     if (op == OP_GET)
         *(said ? &t->hits : &t->misses) += 1;
@@ -837,7 +940,8 @@ static int conn_read(struct bench_thread *t, struct bench_conn *c)
 }
 
 /* Drive every connection of 't' until the phase has nothing more to send and every
- * batch is answered (or its connection failed). */
+ * batch is answered (or its connection failed). With a rate, an idle connection waits
+ * for its thread's next scheduled request: poll() sleeps until then at most. */
 static void *thread_main(void *arg)
 {
     struct bench_thread *t = arg;
@@ -845,7 +949,8 @@ static void *thread_main(void *arg)
     int *idx = omk_calloc((size_t)t->nconns, sizeof(*idx));
 
     for (;;) {
-        int np = 0;
+        int np = 0, waiting = 0;
+        struct timespec ts = {1, 0};
 
         for (int i = 0; i < t->nconns; i++) {
             struct bench_conn *c = &t->conns[i];
@@ -853,7 +958,11 @@ static void *thread_main(void *arg)
             if (c->dead)
                 continue;
             if (c->head == c->nbatch) {
-                if (!conn_start_batch(t, c))
+                int st = conn_start_batch(t, c);
+
+                if (st == BATCH_WAIT)
+                    waiting = 1;
+                if (st != BATCH_STARTED)
                     continue;
                 if (conn_flush(t, c) != 0) {
                     c->dead = 1;
@@ -865,9 +974,19 @@ static void *thread_main(void *arg)
             pfd[np].revents = 0;
             idx[np++] = i;
         }
-        if (np == 0)
+        if (waiting) {
+            double wait = t->next_due_ns - (double)now_ns();
+
+            if (wait < 0)
+                wait = 0;
+            if (wait < 1e9) {
+                ts.tv_sec = 0;
+                ts.tv_nsec = (long)wait;
+            }
+        } else if (np == 0) {
             break;
-        if (poll(pfd, (nfds_t)np, 1000) < 0) {
+        }
+        if (ppoll(pfd, (nfds_t)np, &ts, NULL) < 0) {
             if (errno == EINTR)
                 continue;
             die("poll: %s", strerror(errno));
@@ -883,18 +1002,23 @@ static void *thread_main(void *arg)
     }
     omk_free(pfd);
     omk_free(idx);
+    atomic_fetch_add(&t->ph->threads_done, 1);
     return NULL;
 }
 
 /* ---- phases -------------------------------------------------------------------------- */
 
+static int iv_report_loop(struct bench_phase *ph, struct bench_thread *th);
+
 /* Run phase 'ph' over its first ph->nconns connections of 'conns' in ph->nthreads threads;
- * fill '*res'. */
-static void phase_run(struct bench_phase *ph, struct bench_conn *conns, struct bench_result *res)
+ * fill '*res'. With interval reports, this thread prints them while the others run.
+ * Returns 0, or -1 when an interval row could not be written. */
+static int phase_run(struct bench_phase *ph, struct bench_conn *conns, struct bench_result *res)
 {
     int nthreads = ph->nthreads, nconns = ph->nconns;
     struct bench_thread *th = omk_calloc((size_t)nthreads, sizeof(*th));
     int64_t end = 0;
+    int rc = 0;
 
     memset(res, 0, sizeof(*res));
     hist_init(&res->all);
@@ -914,6 +1038,10 @@ static void phase_run(struct bench_phase *ph, struct bench_conn *conns, struct b
         t->rbuf = omk_malloc(BENCH_READ_CHUNK);
         for (int k = 0; k < share; k++)
             t->conns[k].head = t->conns[k].nbatch = 0;
+        if (ph->rate > 0) /* each thread sends an equal share of the rate */
+            t->gap_ns = 1e9 * nthreads / ph->rate;
+        omk_mutex_init(&t->iv_lock);
+        hist_init(&t->iv.all);
     }
     ph->start_ns = now_ns();
     ph->record_ns = ph->start_ns;
@@ -921,9 +1049,13 @@ static void phase_run(struct bench_phase *ph, struct bench_conn *conns, struct b
         ph->record_ns += (int64_t)(ph->o->warmup * 1e9);
         ph->deadline_ns = ph->record_ns + (int64_t)(ph->o->duration * 1e9);
     }
-    for (int i = 0; i < nthreads; i++)
+    for (int i = 0; i < nthreads; i++) {
+        th[i].next_due_ns = (double)ph->start_ns;
         if (pthread_create(&th[i].tid, NULL, thread_main, &th[i]) != 0)
             die("pthread_create failed");
+    }
+    if (ph->interval_ns)
+        rc = iv_report_loop(ph, th);
     for (int i = 0; i < nthreads; i++) {
         struct bench_thread *t = &th[i];
 
@@ -942,10 +1074,12 @@ static void phase_run(struct bench_phase *ph, struct bench_conn *conns, struct b
         if (t->last_ns > end)
             end = t->last_ns;
         omk_free(t->rbuf);
+        pthread_mutex_destroy(&t->iv_lock);
     }
     res->requests = res->all.count;
     res->seconds = end > ph->record_ns ? (double)(end - ph->record_ns) / 1e9 : 0;
     omk_free(th);
+    return rc;
 }
 
 /* Set the op weights of 'ph' from 'mix'. */
@@ -1163,6 +1297,234 @@ static int report_csv(const struct bench_phase *ph, const struct bench_result *r
     return rc;
 }
 
+/* ---- interval reports ------------------------------------------------------------------ */
+
+#define IV_MAX_FIELDS 32
+#define IV_FIELD_LEN 64
+
+static const char iv_csv_header[] =
+    "label,phase,interval,t_s,seconds,requests,rps,p50_us,p99_us,p999_us,max_us,get_rps,"
+    "set_rps,scan_rps,errors,unix_ms";
+
+/* The interval reporter's state; the reporting thread only. */
+struct iv_state {
+    const struct bench_opts *o;
+    redisContext *ctx;                 /* INFO connection, or NULL (none asked, or lost) */
+    char names[IV_MAX_FIELDS][IV_FIELD_LEN];
+    int nfields;
+    FILE *csv;                         /* interval rows, or NULL */
+};
+
+/* Sleep until 'when' (ns, now_ns' clock) or until every thread of 'ph' has returned,
+ * whichever comes first. Returns 1 when the threads are done. */
+static int iv_sleep_until(struct bench_phase *ph, int64_t when)
+{
+    for (;;) {
+        int64_t now = now_ns(), step = when - now;
+        struct timespec ts;
+
+        if (atomic_load(&ph->threads_done) == ph->nthreads)
+            return 1;
+        if (step <= 0)
+            return 0;
+        if (step > 50000000) /* look at the threads every 50 ms */
+            step = 50000000;
+        ts.tv_sec = 0;
+        ts.tv_nsec = (long)step;
+        nanosleep(&ts, NULL);
+    }
+}
+
+/* Fill 'vals' with the values the server's INFO gives now for the fields of 'st' (empty
+ * strings for fields it lacks, or all of them when INFO failed; commas become ';'). */
+static void iv_info(struct iv_state *st, char vals[][IV_FIELD_LEN])
+{
+    redisReply *r = NULL;
+
+    for (int i = 0; i < st->nfields; i++)
+        vals[i][0] = '\0';
+    if (!st->ctx)
+        return;
+    r = redisCommand(st->ctx, "INFO all");
+    if (r && r->type != REDIS_REPLY_STRING) { /* servers that refuse "all" */
+        freeReplyObject(r);
+        r = redisCommand(st->ctx, "INFO");
+    }
+    if (!r) {
+        fprintf(stderr, "omenkv-bench: interval INFO: %s; no more INFO fields\n",
+                st->ctx->errstr);
+        redisFree(st->ctx);
+        st->ctx = NULL;
+        return;
+    }
+    if (r->type == REDIS_REPLY_STRING) {
+        for (int i = 0; i < st->nfields; i++) {
+            info_field(r->str, r->str + r->len, st->names[i], vals[i], IV_FIELD_LEN);
+            for (char *p = vals[i]; *p; p++)
+                if (*p == ',')
+                    *p = ';';
+        }
+    }
+    freeReplyObject(r);
+}
+
+/* Prepare 'st' for the options 'o': split --interval-info into names, open the CSV and
+ * write its header when the file is new or empty, connect for INFO. 0, or -1 after
+ * printing why the CSV cannot be opened (intervals are then only printed). A server that
+ * cannot be reached for INFO only empties the fields. */
+static int iv_open(struct iv_state *st, const struct bench_opts *o)
+{
+    const char *p = o->interval_info;
+    int rc = 0;
+
+    memset(st, 0, sizeof(*st));
+    st->o = o;
+    while (p && *p) {
+        size_t n = strcspn(p, ",");
+
+        if (n > 0 && n < IV_FIELD_LEN && st->nfields < IV_MAX_FIELDS) {
+            memcpy(st->names[st->nfields], p, n);
+            st->names[st->nfields++][n] = '\0';
+        } else if (n > 0) {
+            fprintf(stderr, "omenkv-bench: --interval-info: field '%.*s' left out (names of "
+                    "up to %d bytes, %d fields)\n", (int)n, p, IV_FIELD_LEN - 1, IV_MAX_FIELDS);
+        }
+        p += n + (p[n] == ',');
+    }
+    if (o->interval_csv) {
+        struct stat sb;
+
+        st->csv = strcmp(o->interval_csv, "-") == 0 ? stdout : fopen(o->interval_csv, "a");
+        if (!st->csv) {
+            fprintf(stderr, "omenkv-bench: %s: %s\n", o->interval_csv, strerror(errno));
+            rc = -1;
+        } else if (st->csv == stdout || (fstat(fileno(st->csv), &sb) == 0 && sb.st_size == 0)) {
+            fputs(iv_csv_header, st->csv);
+            for (int i = 0; i < st->nfields; i++)
+                fprintf(st->csv, ",%s", st->names[i]);
+            fputc('\n', st->csv);
+        }
+    }
+    if (st->nfields) {
+        struct timeval tv = {5, 0};
+
+        st->ctx = redisConnectWithTimeout(o->host, o->port, tv);
+        if (!st->ctx || st->ctx->err) {
+            fprintf(stderr, "omenkv-bench: interval INFO: cannot connect: %s\n",
+                    st->ctx ? st->ctx->errstr : "out of memory");
+            redisFree(st->ctx);
+            st->ctx = NULL;
+        } else {
+            redisSetTimeout(st->ctx, tv);
+            if (o->password)
+                freeReplyObject(redisCommand(st->ctx, "AUTH %s", o->password));
+        }
+    }
+    return rc;
+}
+
+/* Print and write the report of interval 'n' of phase 'ph': the replies 'iv' that arrived
+ * in the 'seconds' up to 't_s' seconds after the measured start. 0, or -1 when the row
+ * could not be written (the CSV is then closed: later intervals are only printed). */
+static int iv_emit(struct iv_state *st, const struct bench_phase *ph, int n, double t_s,
+                   double seconds, const struct bench_iv *iv)
+{
+    const struct bench_opts *o = st->o;
+    char vals[IV_MAX_FIELDS][IV_FIELD_LEN];
+    double rps = seconds > 0 ? (double)iv->all.count / seconds : 0;
+    double pc[4] = {US(hist_percentile(&iv->all, 50)), US(hist_percentile(&iv->all, 99)),
+                    US(hist_percentile(&iv->all, 99.9)), US(iv->all.max)};
+
+    iv_info(st, vals);
+    if (!o->quiet) {
+        printf("  interval %d at %.1f s: %.0f requests/s  p50 %.1f  p99 %.1f  p99.9 %.1f  "
+               "max %.1f us", n, t_s, rps, pc[0], pc[1], pc[2], pc[3]);
+        if (iv->errors)
+            printf("  errors %llu", (unsigned long long)iv->errors);
+        for (int i = 0; i < st->nfields; i++)
+            printf("  %s %s", st->names[i], vals[i][0] ? vals[i] : "n/a");
+        printf("\n");
+        fflush(stdout);
+    }
+    if (!st->csv)
+        return 0;
+    fprintf(st->csv, "%s,%s,%d,%.3f,%.3f,%llu,%.0f,%.1f,%.1f,%.1f,%.1f,", o->label, ph->name,
+            n, t_s, seconds, (unsigned long long)iv->all.count, rps, pc[0], pc[1], pc[2],
+            pc[3]);
+    for (int i = 0; i < OP_N; i++)
+        fprintf(st->csv, "%.0f,", seconds > 0 ? (double)iv->done[i] / seconds : 0);
+    fprintf(st->csv, "%llu,%lld", (unsigned long long)iv->errors, (long long)omk_now_ms());
+    for (int i = 0; i < st->nfields; i++)
+        fprintf(st->csv, ",%s", vals[i]);
+    fputc('\n', st->csv);
+    if (fflush(st->csv) != 0 || ferror(st->csv)) {
+        fprintf(stderr, "omenkv-bench: %s: write failed; no more interval rows\n",
+                o->interval_csv);
+        if (st->csv != stdout)
+            fclose(st->csv);
+        st->csv = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* Report each interval of the run 'ph' while its threads 'th' run, then return when they
+ * have all returned (they are still to be joined). An interval holds the replies that
+ * arrived between two reports; the last one ends with the last reply and may be shorter
+ * (a run bounded by time ends it at the drain after the deadline). 0, or -1 when a row
+ * could not be written. */
+static int iv_report_loop(struct bench_phase *ph, struct bench_thread *th)
+{
+    struct iv_state st;
+    struct bench_iv *sum = omk_malloc(sizeof(*sum));
+    int64_t prev;
+    int rc = 0;
+
+    if (iv_open(&st, ph->o) != 0)
+        rc = -1;
+    iv_sleep_until(ph, ph->record_ns); /* the warm-up is not reported */
+    prev = ph->record_ns;
+    for (int n = 1;; n++) {
+        int64_t boundary = ph->record_ns + n * ph->interval_ns, now, end = 0;
+        int last;
+
+        if (ph->deadline_ns && boundary >= ph->deadline_ns)
+            boundary = INT64_MAX; /* the last interval: until the threads are done */
+        last = iv_sleep_until(ph, boundary);
+        now = now_ns();
+        memset(sum, 0, sizeof(*sum));
+        hist_init(&sum->all);
+        for (int i = 0; i < ph->nthreads; i++) {
+            struct bench_thread *t = &th[i];
+
+            omk_mutex_lock(&t->iv_lock);
+            hist_merge(&sum->all, &t->iv.all);
+            for (int k = 0; k < OP_N; k++)
+                sum->done[k] += t->iv.done[k];
+            sum->errors += t->iv.errors;
+            memset(&t->iv, 0, sizeof(t->iv));
+            hist_init(&t->iv.all);
+            omk_mutex_unlock(&t->iv_lock);
+            if (last && t->last_ns > end) /* the thread has returned: its fields are still */
+                end = t->last_ns;
+        }
+        if (!last || end <= prev)
+            end = now;
+        if ((!last || sum->all.count || sum->errors) &&
+            iv_emit(&st, ph, n, (double)(end - ph->record_ns) / 1e9, (double)(end - prev) / 1e9,
+                    sum) != 0)
+            rc = -1;
+        prev = end;
+        if (last)
+            break;
+    }
+    redisFree(st.ctx);
+    if (st.csv && st.csv != stdout && fclose(st.csv) != 0)
+        rc = -1;
+    omk_free(sum);
+    return rc;
+}
+
 /* ---- main ---------------------------------------------------------------------------- */
 
 /* The load phase and then the run (or the full SCAN) over the 'nconns' open connections
@@ -1194,7 +1556,7 @@ static int bench_phases(const struct bench_opts *o, struct bench_conn *conns, in
         struct bench_result r;
 
         phase_mix(&ph, set_only);
-        phase_run(&ph, conns, &r);
+        (void)phase_run(&ph, conns, &r); /* no interval reports in a load */
         if (!o->quiet)
             report_text(&ph, &r, "n/a", 0, 0);
         if (o->csv && report_csv(&ph, &r, before, "n/a", 0, 0) != 0)
@@ -1212,7 +1574,8 @@ static int bench_phases(const struct bench_opts *o, struct bench_conn *conns, in
                                  .dist = o->dist, .zipf = zipf, .perm = perm,
                                  .pipeline = o->scan_all ? 1 : o->pipeline, .limit = o->requests,
                                  .scan_all = o->scan_all, .nconns = o->scan_all ? 1 : nconns,
-                                 .nthreads = o->scan_all ? 1 : o->threads};
+                                 .nthreads = o->scan_all ? 1 : o->threads, .rate = o->rate,
+                                 .interval_ns = (int64_t)(o->interval * 1e9)};
         struct bench_result r;
         unsigned long long ch, cm;
         char ratio[32];
@@ -1221,7 +1584,8 @@ static int bench_phases(const struct bench_opts *o, struct bench_conn *conns, in
         phase_mix(&ph, o->scan_all ? scan_only : o->mix);
         if (info_fetch(o, before) != 0)
             return 1;
-        phase_run(&ph, conns, &r);
+        if (phase_run(&ph, conns, &r) != 0)
+            failed = 1;
         if (info_fetch(o, &after) != 0)
             return 1;
         cache_ratio(before, &after, ratio, sizeof(ratio), &ch, &cm);
