@@ -754,6 +754,9 @@ static void debug_help(struct client *c)
         "CHECK",
         "    Run the store's self-check: the key index, the value cache, the key counters",
         "    and RocksDB agree. Waits for every command in flight.",
+        "COMPACT",
+        "    omenkv: compact all of RocksDB's files now and wait for it, so that the space",
+        "    of deleted and expired keys comes back. Stops the client's worker meanwhile.",
         "DIGEST",
         "    Output a hex signature of the whole dataset: keys, values and expiries.",
         "DIGEST-VALUE <key> [<key> ...]",
@@ -790,6 +793,16 @@ static void debug_check(struct client *c)
         reply_error_fmt(c, "ERR store check failed: %s", err);
     else
         reply_err_store(c, rc);
+}
+
+/* DEBUG COMPACT (omenkv's): a full compaction of every column family (store_compact),
+ * waited for; the space of deleted keys, dead collections and expired payloads comes
+ * back (bench/sustained-writes measures it). The worker that runs it serves nobody
+ * meanwhile, as under DEBUG RELOAD. */
+static void debug_compact(struct client *c)
+{
+    store_compact(server.store);
+    reply_ok(c);
 }
 
 /* DEBUG RELOAD [MERGE | NOFLUSH | NOSAVE ...]: rebuild the index and the cache from
@@ -905,6 +918,7 @@ static void debug_shift_access_clock(struct client *c)
 static const struct cmd_sub debug_subs[] = {
     {"help", 2, debug_help},
     {"check", 2, debug_check},
+    {"compact", 2, debug_compact},
     {"jmap", 2, debug_jmap},
     {"reload", -2, debug_reload},
     {"digest", 2, debug_digest},
@@ -914,7 +928,8 @@ static const struct cmd_sub debug_subs[] = {
     {"shift-access-clock", 3, debug_shift_access_clock},
 };
 
-/* DEBUG SLEEP | SET-ACTIVE-EXPIRE | CHECK | JMAP | RELOAD | DIGEST | DIGEST-VALUE | HELP ..., when enable-debug-command allows it.
+/* DEBUG SLEEP | SET-ACTIVE-EXPIRE | CHECK | COMPACT | JMAP | RELOAD | DIGEST | DIGEST-VALUE |
+ * SHIFT-ACCESS-CLOCK | HELP ..., when enable-debug-command allows it.
  * An unknown subcommand and a wrong arity get Redis' one DEBUG error. */
 void cmd_debug(struct client *c)
 {

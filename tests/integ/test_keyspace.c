@@ -209,6 +209,45 @@ static void test_swapdb(const struct tserver *s, redisContext *c)
     is_status(cmd(c, "SWAPDB 0 0"), "OK", "SWAPDB of a db with itself");
 }
 
+/* DEBUG COMPACT (omenkv's) gives back the space of deleted keys and keeps the rest. */
+static void test_debug_compact(redisContext *c)
+{
+    enum { N = 4000 };
+    char val[2048];
+    unsigned long long x = 1;
+    long long full, after, before;
+    redisReply *r = cmd(c, "DBSIZE");
+    int good = 1;
+
+    before = r && r->type == REDIS_REPLY_INTEGER ? r->integer : -1;
+    freeReplyObject(r);
+    for (int i = 0; i < N; i++) { /* values that do not compress */
+        for (size_t j = 0; j < sizeof(val); j++)
+            val[j] = (char)('a' + (x = x * 6364136223846793005ULL + 1442695040888963407ULL) % 26);
+        redisAppendCommand(c, "SET dc:%d %b", i, val, sizeof(val));
+    }
+    is_int(ts_read_replies(c, N, REDIS_REPLY_STATUS), 0, "%d SETs of 2 KB", N);
+    is_status(cmd(c, "DEBUG COMPACT"), "OK", "DEBUG COMPACT (omenkv)");
+    full = ts_info_field(c, "persistence", "rocksdb_disk_bytes");
+    ok(full > (long long)N * 1024, "8 MB of values are on disk after it (%lld bytes)", full);
+    for (int i = 0; i < N; i++)
+        if (i % 10 != 0)
+            redisAppendCommand(c, "DEL dc:%d", i);
+    is_int(ts_read_replies(c, N - N / 10, REDIS_REPLY_INTEGER), 0, "their DELs");
+    is_integer(cmd(c, "DBSIZE"), before + N / 10, "90% of them deleted");
+    is_status(cmd(c, "DEBUG COMPACT"), "OK", "DEBUG COMPACT again");
+    after = ts_info_field(c, "persistence", "rocksdb_disk_bytes");
+    ok(after > 0 && after < full / 4, "the space came back: %lld bytes, from %lld", after, full);
+    for (int i = 0; i < N && good; i += 10) {
+        r = cmd(c, "GET dc:%d", i);
+        good = r && r->type == REDIS_REPLY_STRING && r->len == sizeof(val);
+        freeReplyObject(r);
+    }
+    ok(good, "every key kept has its value");
+    is_status(cmd(c, "DEBUG CHECK"), "OK", "DEBUG CHECK after the compactions");
+    freeReplyObject(cmd(c, "FLUSHALL"));
+}
+
 static void test_debug(const struct tserver *s, redisContext *c)
 {
     redisReply *r;
@@ -247,6 +286,7 @@ static void test_debug(const struct tserver *s, redisContext *c)
                  "DEBUG SLEEP abc (omenkv)");
         is_error(cmd(c, "DEBUG SET-ACTIVE-EXPIRE x"), "ERR value is not an integer or out of range",
                  "DEBUG SET-ACTIVE-EXPIRE x (omenkv)");
+        test_debug_compact(c);
     }
 }
 
