@@ -24,7 +24,7 @@
  * FZ_KEYS_PER_LEAF_CAP x leaf cap) keys.
  *
  * COST (issue 19 item 10: 10M executions in a long run). Measured 2026-12-07 by replaying
- * a grown corpus of 604 inputs (perf record -g, ASan+UBSan+coverage build): 36-38 CPU ms
+ * a grown corpus of 604 inputs (perf record -g, ASan+UBSan+coverage build): 36-46 CPU ms
  * an input, a third of it in the kernel (ASan maps every block of 128 KB or more with
  * mmap and unmaps it when freed: TLB shootdowns, page faults), most of it under
  * alex_build (bulk loads, and rebuilds of subtrees on insert). The inputs that cost most
@@ -34,19 +34,20 @@
  *    the key set and the leaf cap alone; a fifth one in the same input runs the same
  *    code on another key set, which the fuzzer reaches as well by cutting the input
  *    there (the mutators erase and copy byte ranges). Inputs still mix bulk-loaded
- *    structures with inserts, deletes and further bulk loads. -22% CPU an input.
+ *    structures with inserts, deletes and further bulk loads.
  *  - Keys capped at 32 x the leaf cap (2048 keys for 64-slot leaves, 4096 for 128, 8192
  *    from 256 up): 32 full leaves' worth at least, so leaf splits, model nodes, subtree
  *    rebuilds and every walk across leaves still happen; the big caps (8192 slots, the
- *    default 65536) keep 8192 keys, as before. Together with the above: -31% CPU an
- *    input (36 -> 25 ms), edge coverage of that corpus 1152 -> 1156, features 7607 ->
- *    7560 (the hit-count buckets of loops over fewer keys).
+ *    default 65536) keep 8192 keys, as before.
+ *    Both together, side by side on that corpus: 46.0 -> 34.8 CPU ms an input through
+ *    libFuzzer (-runs=0), 39.8 -> 30.1 timed input by input; edge coverage of the corpus
+ *    1150 -> 1156, features 7593 -> 7560 (hit-count buckets of loops over fewer keys).
  *  - idx_validate every 256 ops and at the end, and the full walk at the end, stay: they
  *    are ~3% of the time.
  * What it cannot do from here: alex_build() (index/alex_build.c) mallocs its fanout
  * array for ALEX_MAX_FANOUT + 1 entries (512 KB, an ASan mmap + munmap) on every call
  * that considers a model node, before it lowers maxf to what the node can use; moved
- * after that, the same corpus costs 38% less again. */
+ * after that, the same corpus costs 17.6 ms an input (42% less again). */
 #include "config.h"
 
 #include <stdarg.h>

@@ -47,7 +47,7 @@
 #   lua    40.0 -> 5.4  (tests/fuzz/corpus/lua, -runs=1200; 10M: 111 -> 15 CPU hours)
 #   index  46.0 -> 34.8 (-runs=0 over a grown corpus of 604 inputs; 10M: 128 -> 97 CPU
 #                        hours; alex_build's fanout array, sized to the node, would take
-#                        off ~38% more: see fuzz_index.c)
+#                        off ~42% more: see fuzz_index.c)
 #   resp 0.3, lualibs 0.1: unchanged (10M: ~1 and ~0.3 CPU hours).
 
 set -u
