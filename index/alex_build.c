@@ -270,7 +270,7 @@ struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t 
     }
 
     /* The fanout tree, level by level. */
-    size_t *first = omk_malloc((maxf + 1) * sizeof(size_t));
+    size_t *first;
     size_t best_f = 0, rises = 0;
     double best_cost = INFINITY, prev_cost = INFINITY, a, b;
 
@@ -278,6 +278,9 @@ struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t 
 
     while (maxf > 2 && maxf / 2 >= 4 * n)
         maxf /= 2;
+    first = omk_malloc((maxf + 1) * sizeof(size_t)); /* sized for the fanouts tried, not
+                                                        * ALEX_MAX_FANOUT: small nodes are
+                                                        * most of a build */
     /* Fanouts whose average part cannot fit in a leaf only add levels (the per-part
      * estimate prices such a part as one leaf plus one level, which flattered them):
      * start where an average part fits. */
