@@ -225,7 +225,7 @@ static size_t kc_check_set(enum keyset ks, size_t train_n, int wide, size_t *pai
         bad++;
     kc_mixed_made += kc->pos != NULL;
     for (size_t i = 0; i < hi - lo; i++) {
-        uint64_t c = kc_code(kc, ents[i]->key, ents[i]->key_len, &cl);
+        uint64_t c = kc_code(kc, idx_entry_key(ents[i]), idx_entry_klen(ents[i]), &cl);
 
         if (hi - lo <= KC_SAMPLE)
             bad += (size_t)cl;  /* a training key never clamps when every one is read */
@@ -392,8 +392,8 @@ static void op_insert(struct idx *ix, struct ref *r, size_t i, struct stream *st
     struct idx_entry *e = NULL;
     int rc = idx_insert(ix, k->p, k->len, &e);
 
-    if (rc != (present ? IDX_EXISTS : IDX_OK) || !e || e->key_len != k->len ||
-        memcmp(e->key, k->p, k->len) != 0 || (present && e->loc != i)) {
+    if (rc != (present ? IDX_EXISTS : IDX_OK) || !e || idx_entry_klen(e) != k->len ||
+        memcmp(idx_entry_key(e), k->p, k->len) != 0 || (present && e->loc != i)) {
         stream_fail(st, "insert mismatch", st->ops);
         return;
     }
@@ -1137,7 +1137,7 @@ static void test_bulk_load(void)
         for (size_t t = 0; t < tries; t++) {
             struct idx_entry *e = idx_random(ix, rnd());
 
-            if (!e || idx_find(ix, e->key, e->key_len) != e)
+            if (!e || idx_find(ix, idx_entry_key(e), idx_entry_klen(e)) != e)
                 bad++;
             else if (!seen[e->loc]++)
                 distinct++;

@@ -151,9 +151,9 @@ static int collect_fn(const struct idx_entry *e, void *arg)
         c->cap = c->cap ? 2 * c->cap : 64;
         c->got = omk_realloc(c->got, c->cap * sizeof(*c->got));
     }
-    OMK_ASSERT(e->key_len <= sizeof(c->got[0].b));
-    c->got[c->n].len = e->key_len;
-    memcpy(c->got[c->n].b, e->key, e->key_len);
+    OMK_ASSERT(idx_entry_klen(e) <= sizeof(c->got[0].b));
+    c->got[c->n].len = idx_entry_klen(e);
+    memcpy(c->got[c->n].b, idx_entry_key(e), idx_entry_klen(e));
     c->n++;
     return c->stop_after && c->n >= c->stop_after;
 }
@@ -342,8 +342,8 @@ static void test_random(void)
             break;
         }
         /* One of ours, from the shard whose lock we hold (read it before unlocking). */
-        if (idx_shards_of(sh, e->key, e->key_len) != sh_of || e->key_len < 2 ||
-            e->key[0] != 'r')
+        if (idx_shards_of(sh, idx_entry_key(e), idx_entry_klen(e)) != sh_of ||
+            idx_entry_klen(e) < 2 || idx_entry_key(e)[0] != 'r')
             members = 0;
         idx_shards_unlock(sh, sh_of);
         seen[sh_of]++;
@@ -511,7 +511,8 @@ static void *cc_reader(void *arg)
 
         if (i % 2 == 0 && e == NULL)
             atomic_fetch_add(&cc->find_fail, 1);
-        if (e && (e->key_len != len || memcmp(e->key, buf, len) != 0 || e->val_len != i))
+        if (e && (idx_entry_klen(e) != len || memcmp(idx_entry_key(e), buf, len) != 0 ||
+                  e->val_len != i))
             atomic_fetch_add(&cc->find_fail, 1);
         idx_shards_unlock(cc->sh, sh);
         ops++;
@@ -533,14 +534,14 @@ static int cc_walk_fn(const struct idx_entry *e, void *arg)
     struct cc_walk *w = arg;
     unsigned v = 0;
 
-    if (w->have_prev && key_cmp(w->prev.p, w->prev.len, e->key, e->key_len) >= 0)
+    if (w->have_prev && key_cmp(w->prev.p, w->prev.len, idx_entry_key(e), idx_entry_klen(e)) >= 0)
         w->order_bad = 1;
-    idx_keybuf_set(&w->prev, e->key, e->key_len);
+    idx_keybuf_set(&w->prev, idx_entry_key(e), idx_entry_klen(e));
     w->have_prev = 1;
     /* Keys are cc:%07u (leading zeros, so not omk_str2ll's business). */
-    OMK_ASSERT(e->key_len == 10);
+    OMK_ASSERT(idx_entry_klen(e) == 10);
     for (int i = 3; i < 10; i++)
-        v = v * 10 + (unsigned)(e->key[i] - '0');
+        v = v * 10 + (unsigned)(idx_entry_key(e)[i] - '0');
     if (v < 2 * CC_STABLE)
         w->seen[v] = 1;
     return 0;
