@@ -85,6 +85,9 @@ static int check_leaf(struct check *ck, const struct alex_leaf *l)
 
         if (!e)
             return check_fail(ck, "leaf %p: slot %zu has no entry", (const void *)l, i);
+        if (e->klen16 == IDX_KLEN_ESC && idx_entry_klen(e) < IDX_KLEN_ESC)
+            return check_fail(ck, "leaf %p: slot %zu: a %zu-byte key with an escaped length",
+                              (const void *)l, i, idx_entry_klen(e));
         if (l->slot[i].code > l->h.kc->max ||
             l->slot[i].code != kc_code(l->h.kc, idx_entry_key(e), idx_entry_klen(e), &cl))
             return check_fail(ck, "leaf %p: slot %zu holds a wrong code", (const void *)l, i);

@@ -1294,6 +1294,22 @@ static void test_key_lengths(void)
     }
     is_int(bad, 0, "idx_seek to each key lands on it");
     ok(bytes_are(ix, &pl, present), "entry_bytes is the sum of the entries' sizes");
+    {
+        /* An escaped length under 65535 is a corrupt entry: idx_validate says so. */
+        char *x = omk_malloc(65536);
+        uint32_t real, fake = 100;
+
+        memset(x, 'x', 65536);
+        e = idx_find(ix, x, 65536);
+        memcpy(&real, e->kdata, sizeof(real));
+        memcpy(e->kdata, &fake, sizeof(fake));
+        ok(idx_validate(ix, err, sizeof(err)) == IDX_ERR_CORRUPT && strstr(err, "escaped"),
+           "idx_validate catches an escaped length under 65535: %s", err);
+        memcpy(e->kdata, &real, sizeof(real));
+        ok(idx_validate(ix, err, sizeof(err)) == IDX_OK, "and passes once it is restored %s",
+           err);
+        omk_free(x);
+    }
     for (size_t i = 0; i < pl.n; i += 2) {
         if (idx_delete(ix, pl.k[i].p, pl.k[i].len, &e) == IDX_OK) {
             bad += !entry_of(e, &pl.k[i], i);
