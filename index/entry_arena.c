@@ -49,7 +49,7 @@
 #include "common/omk.h"
 
 #define ARENA_CHUNK ((size_t)2 << 20)  /* one huge page */
-#define ARENA_CLASS 8                  /* block sizes are multiples of this (the u64s' alignment) */
+#define ARENA_CLASS 8                  /* block sizes: multiples of this, the u64s' alignment */
 #define ARENA_MAX 512                  /* largest block: bigger entries use malloc */
 #define ARENA_CLASSES (ARENA_MAX / ARENA_CLASS + 1)
 
