@@ -538,8 +538,8 @@ static double alex_walks(const struct idx *ix, const struct keybuf *kb, size_t w
 
         idx_seek(ix, REC_KEY(rec), REC_LEN(rec), &it);
         for (int s = 0; s < BENCH_WALK_LEN && (e = idx_iter_next(&it)) != NULL; s++) {
-            memcpy(out, e->key, e->key_len);
-            sum += (unsigned char)out[e->key_len / 2];
+            memcpy(out, idx_entry_key(e), idx_entry_klen(e));
+            sum += (unsigned char)out[idx_entry_klen(e) / 2];
             k++;
         }
         done++;
@@ -713,8 +713,8 @@ static int walk_copy_fn(const struct idx_entry *e, void *arg)
 {
     struct walk_copy *wc = arg;
 
-    memcpy(wc->out, e->key, e->key_len);
-    wc->sum += (unsigned char)wc->out[e->key_len / 2];
+    memcpy(wc->out, idx_entry_key(e), idx_entry_klen(e));
+    wc->sum += (unsigned char)wc->out[idx_entry_klen(e) / 2];
     wc->keys++;
     return 0;
 }

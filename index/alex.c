@@ -98,7 +98,7 @@ static void alex_run_of(const struct alex_inner *in, const struct alex_node *c, 
     if (l->n > 0) {
         const struct idx_entry *k = l->slot[leaf_next_set(l, 0)].ent;
 
-        i = alex_child_slot(in, k->key, k->key_len, &cl);
+        i = alex_child_slot(in, idx_entry_key(k), idx_entry_klen(k), &cl);
     } else {
         while (i < in->nch && in->ch[i] != c)
             i++;
@@ -711,7 +711,8 @@ int idx_bulk_load(struct idx *ix, struct idx_entry **sorted, size_t n)
     if (n == 0)
         return IDX_OK;
     for (size_t i = 1; i < n; i++)
-        OMK_ASSERT(alex_entcmp(sorted[i - 1], sorted[i]->key, sorted[i]->key_len) < 0);
+        OMK_ASSERT(alex_entcmp(sorted[i - 1], idx_entry_key(sorted[i]),
+                               idx_entry_klen(sorted[i])) < 0);
     for (size_t i = 0; i < n; i++)
         ix->entry_bytes += idx_entry_size(sorted[i]);
     ix->n = n;  /* the builder's traversal cost uses the final size */

@@ -181,7 +181,7 @@ static uint64_t append_slot_code(const struct alex_kc *kc, const struct alex_lea
 
     if (kc == l->h.kc)
         return l->slot[i].code;
-    return kc_code(kc, l->slot[i].ent->key, l->slot[i].ent->key_len, &cl);
+    return kc_code(kc, idx_entry_key(l->slot[i].ent), idx_entry_klen(l->slot[i].ent), &cl);
 }
 
 /* ---- where the new leaf goes: a plan over one model node ---- */
@@ -218,7 +218,7 @@ static int append_plan(const struct alex_inner *in, const struct alex_leaf *l,
     uint64_t cn;
     int cl;
 
-    cn = kc_code(kc, e->key, e->key_len, &cl);
+    cn = kc_code(kc, idx_entry_key(e), idx_entry_klen(e), &cl);
     if (cn <= ce)
         return 0;               /* 'in' cannot tell the new key from the last key */
     pl->a = in->h.a;
@@ -297,13 +297,13 @@ static struct alex_kc *append_leaf_kc(const struct alex_leaf *l, struct alex_kc 
 
         if (!kc || (i == 1 && kc == pkc))
             continue;
-        *cn = kc_code(kc, e->key, e->key_len, &cl);
+        *cn = kc_code(kc, idx_entry_key(e), idx_entry_klen(e), &cl);
         if (cl)
             continue;
         if (kc != l->h.kc) {
             const struct idx_entry *f = l->slot[first].ent;
 
-            *cf = kc_code(kc, f->key, f->key_len, &cl);
+            *cf = kc_code(kc, idx_entry_key(f), idx_entry_klen(f), &cl);
             if (cl)
                 continue;
         } else {
@@ -670,7 +670,7 @@ int alex_append(struct idx *ix, struct alex_leaf *l, uint64_t c, int clamped,
     for (struct alex_inner *in = l->h.parent; in; in = in->h.parent) {
         int cl;
 
-        (void)kc_code(in->h.kc, e->key, e->key_len, &cl);
+        (void)kc_code(in->h.kc, idx_entry_key(e), idx_entry_klen(e), &cl);
         if (cl)
             narrow = in;
     }

@@ -215,7 +215,7 @@ static struct alex_kc *build_transform(const struct idx *ix, struct alex_kc *pkc
 
         for (size_t i = 0; i < n && bad * BUILD_SHARE_BAD <= n; i++) {
             kc_prefetch_ahead(e, i, n, 1);
-            codes[i] = kc_code(pkc, e[i]->key, e[i]->key_len, &cl);
+            codes[i] = kc_code(pkc, idx_entry_key(e[i]), idx_entry_klen(e[i]), &cl);
             bad += (size_t)cl + (i > 0 && codes[i] == codes[i - 1]);
         }
         if (bad * BUILD_SHARE_BAD <= n)

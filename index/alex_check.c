@@ -41,7 +41,7 @@ static int check_route(const struct idx *ix, const struct idx_entry *e, const st
 
     while (nd->type == ALEX_INNER) {
         const struct alex_inner *in = (const struct alex_inner *)nd;
-        uint64_t c = kc_code(in->h.kc, e->key, e->key_len, &cl);
+        uint64_t c = kc_code(in->h.kc, idx_entry_key(e), idx_entry_klen(e), &cl);
 
         nd = in->ch[alex_route(in->h.a, in->h.b, in->off, c, in->nch)];
     }
@@ -85,10 +85,13 @@ static int check_leaf(struct check *ck, const struct alex_leaf *l)
 
         if (!e)
             return check_fail(ck, "leaf %p: slot %zu has no entry", (const void *)l, i);
+        if (e->klen16 == IDX_KLEN_ESC && idx_entry_klen(e) < IDX_KLEN_ESC)
+            return check_fail(ck, "leaf %p: slot %zu: a %zu-byte key with an escaped length",
+                              (const void *)l, i, idx_entry_klen(e));
         if (l->slot[i].code > l->h.kc->max ||
-            l->slot[i].code != kc_code(l->h.kc, e->key, e->key_len, &cl))
+            l->slot[i].code != kc_code(l->h.kc, idx_entry_key(e), idx_entry_klen(e), &cl))
             return check_fail(ck, "leaf %p: slot %zu holds a wrong code", (const void *)l, i);
-        if (ck->last && alex_entcmp(ck->last, e->key, e->key_len) >= 0)
+        if (ck->last && alex_entcmp(ck->last, idx_entry_key(e), idx_entry_klen(e)) >= 0)
             return check_fail(ck, "leaf %p: keys out of order at slot %zu (key #%zu)",
                               (const void *)l, i, ck->keys);
         if (!check_route(ck->ix, e, l))

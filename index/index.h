@@ -25,18 +25,55 @@ enum idx_rc {
 };
 
 /* One record per key. Allocated by idx_entry_new() or idx_insert(); freed with
- * idx_entry_free() after idx_delete() handed it back. The index reads only key_len and
- * key[]; the other fields belong to the store (store_internal.h, THE INDEX ENTRY'S
- * LAYOUT, says what each bit holds; the accessors below decode the two words). */
+ * idx_entry_free() after idx_delete() handed it back. The index reads only the key
+ * (idx_entry_key, idx_entry_klen); the other fields belong to the store (store_internal.h,
+ * THE INDEX ENTRY'S LAYOUT, says what each bit holds; the accessors below decode the two
+ * words).
+ *
+ * LAYOUT: 22 bytes of header, then the key. The two u64 words come first, so that they are
+ * 8-byte aligned in every block (the arena's blocks and malloc's are) for the atomics the
+ * store runs on them; the key starts at byte 22 (IDX_ENTRY_HDR, not sizeof, which counts 2
+ * bytes of tail padding). A key of up to 65534 bytes has its length in 'klen16'; a longer
+ * one (Redis allows 512 MB) has klen16 == IDX_KLEN_ESC and its length as a u32 in the
+ * first 4 bytes of 'kdata' (unaligned, little or big endian as the host), its bytes after
+ * it. So a 17-byte store key (db byte + 16-byte user key) takes 39 bytes: a 40-byte block.
+ * Never read 'klen16' or 'kdata' directly: use idx_entry_key() and idx_entry_klen(). */
 struct idx_entry {
-    uint32_t key_len;
-    uint32_t val_len;      /* value bytes (the store keeps it current) */
     uint64_t expire_flags; /* low 40 bits: expiry, ms after IDX_EXPIRE_EPOCH_MS (0: none);
                             * high 24: the store's access field */
     uint64_t loc;          /* low 56 bits the store's: cache handle, collection id, or 0 =
                             * on disk; high 8: the store's flags */
-    char key[];            /* key_len bytes, no terminator */
+    uint32_t val_len;      /* value bytes (the store keeps it current) */
+    uint16_t klen16;       /* key bytes, or IDX_KLEN_ESC: a u32 length leads 'kdata' */
+    char kdata[];          /* the key (after its u32 length when escaped), no terminator */
 };
+
+#define IDX_KLEN_ESC 0xffffu /* klen16 of a key of 65535 bytes or more */
+#define IDX_ENTRY_HDR 22     /* offsetof(struct idx_entry, kdata): header bytes */
+
+/* Bytes an entry with a 'klen'-byte key needs: header, escaped length, key. */
+static inline size_t idx_entry_need(size_t klen)
+{
+    return IDX_ENTRY_HDR + (klen >= IDX_KLEN_ESC ? sizeof(uint32_t) : 0) + klen;
+}
+
+/* Length of the key of 'e' in bytes. */
+static inline size_t idx_entry_klen(const struct idx_entry *e)
+{
+    uint32_t n;
+
+    if (__builtin_expect(e->klen16 != IDX_KLEN_ESC, 1))
+        return e->klen16;
+    __builtin_memcpy(&n, e->kdata, sizeof(n));
+    return n;
+}
+
+/* The key bytes of 'e' (idx_entry_klen(e) of them, no terminator); valid while 'e' is. */
+static inline const char *idx_entry_key(const struct idx_entry *e)
+{
+    return __builtin_expect(e->klen16 != IDX_KLEN_ESC, 1) ? e->kdata
+                                                           : e->kdata + sizeof(uint32_t);
+}
 
 #define IDX_EXPIRE_BITS 40
 #define IDX_EXPIRE_MASK ((UINT64_C(1) << IDX_EXPIRE_BITS) - 1)
@@ -78,7 +115,7 @@ void idx_entry_free(struct idx_entry *e);
 size_t idx_entry_size(const struct idx_entry *e);
 
 /* Bytes the index's own allocators hand out now, over the whole process: the arena's
- * blocks holding entries (keys up to 488 bytes; bigger ones come from malloc and show in
+ * blocks holding entries (keys up to 490 bytes; bigger ones come from malloc and show in
  * mallinfo2) and the full-size leaf arrays of index/leaf_mem.c. That is the index memory
  * mallinfo2 misses. */
 size_t idx_entry_arena_bytes(void);

@@ -269,7 +269,7 @@ static inline int alex_keycmp(const void *a, size_t alen, const void *b, size_t 
 
 static inline int alex_entcmp(const struct idx_entry *e, const void *key, size_t klen)
 {
-    return alex_keycmp(e->key, e->key_len, key, klen);
+    return alex_keycmp(idx_entry_key(e), idx_entry_klen(e), key, klen);
 }
 
 /* ---- leaves (alex_leaf.c) ---- */

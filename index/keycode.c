@@ -125,23 +125,25 @@ static size_t kc_next_sample(size_t i, size_t step, size_t n)
 /* Fill 'sc' from the sorted keys 'e'[0..n-1], n >= 1. */
 static void kc_scan_keys(struct idx_entry *const *e, size_t n, struct kc_scan *sc)
 {
-    const struct idx_entry *f = e[0], *l = e[n - 1];
-    size_t m = f->key_len < l->key_len ? f->key_len : l->key_len, alen = 0;
+    const char *fk = idx_entry_key(e[0]), *lk = idx_entry_key(e[n - 1]);
+    size_t fn = idx_entry_klen(e[0]), ln = idx_entry_klen(e[n - 1]);
+    size_t m = fn < ln ? fn : ln, alen = 0;
 
     memset(sc, 0, sizeof(*sc));
-    while (alen < m && f->key[alen] == l->key[alen])
+    while (alen < m && fk[alen] == lk[alen])
         alen++;
     sc->alen = alen;
-    sc->anchor = (const uint8_t *)f->key;
+    sc->anchor = (const uint8_t *)fk;
     sc->step = n > KC_SAMPLE ? n / KC_SAMPLE : 1;
     for (size_t i = 0; i < n; i = kc_next_sample(i, sc->step, n)) {
-        const struct idx_entry *x = e[i];
+        const char *xk = idx_entry_key(e[i]);
+        size_t xn = idx_entry_klen(e[i]);
 
         kc_prefetch_ahead(e, i, n, sc->step);
-        if (x->key_len - alen < KC_MAX_DIGITS)
-            sc->ended |= UINT32_C(1) << (x->key_len - alen);
-        for (unsigned d = 0; d < KC_MAX_DIGITS && alen + d < x->key_len; d++) {
-            uint8_t b = (uint8_t)x->key[alen + d];
+        if (xn - alen < KC_MAX_DIGITS)
+            sc->ended |= UINT32_C(1) << (xn - alen);
+        for (unsigned d = 0; d < KC_MAX_DIGITS && alen + d < xn; d++) {
+            uint8_t b = (uint8_t)xk[alen + d];
 
             sc->seen[d][b >> 6] |= UINT64_C(1) << (b & 63);
         }
@@ -283,7 +285,7 @@ static size_t kc_sample_codes(const struct alex_kc *kc, struct idx_entry *const 
     *ties = 0;
     for (size_t i = 0; i < n; i = kc_next_sample(i, step, n)) {
         kc_prefetch_ahead(e, i, n, step);
-        codes[cnt] = kc_code(kc, e[i]->key, e[i]->key_len, &cl);
+        codes[cnt] = kc_code(kc, idx_entry_key(e[i]), idx_entry_klen(e[i]), &cl);
         *ties += cnt > 0 && codes[cnt] == codes[cnt - 1];
         cnt++;
     }
@@ -413,8 +415,8 @@ struct alex_kc *kc_train_run(struct idx_entry *const *e, size_t n, int wide, uin
          * keys still code apart. */
         int cl;
 
-        if (kc_code(kc, e[0]->key, e[0]->key_len, &cl) ==
-            kc_code(kc, e[n - 1]->key, e[n - 1]->key_len, &cl)) {
+        if (kc_code(kc, idx_entry_key(e[0]), idx_entry_klen(e[0]), &cl) ==
+            kc_code(kc, idx_entry_key(e[n - 1]), idx_entry_klen(e[n - 1]), &cl)) {
             kc_release(kc);
             kc = kc_build_single(&sc, wide ? KC_WIDE_LIMIT : KC_CODE_LIMIT, 0);
         }
@@ -554,7 +556,7 @@ void kc_code_all(const struct alex_kc *kc, struct idx_entry *const *e, size_t n,
 
     for (size_t i = 0; i < n; i++) {
         kc_prefetch_ahead(e, i, n, 1);
-        codes[i] = kc_code(kc, e[i]->key, e[i]->key_len, &cl);
+        codes[i] = kc_code(kc, idx_entry_key(e[i]), idx_entry_klen(e[i]), &cl);
     }
 }
 

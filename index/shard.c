@@ -110,7 +110,7 @@ static int key_cmp(const void *a, size_t alen, const void *b, size_t blen)
 /* key_cmp() of two entries. */
 static int entry_cmp(const struct idx_entry *a, const struct idx_entry *b)
 {
-    return key_cmp(a->key, a->key_len, b->key, b->key_len);
+    return key_cmp(idx_entry_key(a), idx_entry_klen(a), idx_entry_key(b), idx_entry_klen(b));
 }
 
 /* splitmix64's finaliser: decorrelates the two uses of one random number. */
@@ -305,7 +305,8 @@ int idx_shards_walk(struct idx_shards *sh, const void *from, size_t flen, int in
 
         idx_seek(sh->shard[i].ix, from, flen, &w->it);
         w->e = idx_iter_next(&w->it);
-        if (!inclusive && w->e && key_cmp(w->e->key, w->e->key_len, from, flen) == 0)
+        if (!inclusive && w->e &&
+            key_cmp(idx_entry_key(w->e), idx_entry_klen(w->e), from, flen) == 0)
             w->e = idx_iter_next(&w->it);
         if (w->e)
             heap[h++] = i;
@@ -329,7 +330,7 @@ int idx_shards_walk(struct idx_shards *sh, const void *from, size_t flen, int in
             break;
     }
     if (last && prev)
-        idx_keybuf_set(last, prev->key, prev->key_len);
+        idx_keybuf_set(last, idx_entry_key(prev), idx_entry_klen(prev));
     /* 'prev' dies with the locks. */
     unlock_all(sh);
     if (examined)
@@ -438,7 +439,7 @@ int idx_shards_bulk_load(struct idx_shards *sh, struct idx_entry **sorted, size_
     /* Partition before locking, so the write locks cover only the loads themselves. */
     which = omk_malloc(n ? n : 1);
     for (size_t j = 0; j < n; j++) {
-        which[j] = (uint8_t)idx_shards_of(sh, sorted[j]->key, sorted[j]->key_len);
+        which[j] = (uint8_t)idx_shards_of(sh, idx_entry_key(sorted[j]), idx_entry_klen(sorted[j]));
         len[which[j]]++;
     }
     for (unsigned i = 0; i < sh->n; i++) {
@@ -525,11 +526,11 @@ int idx_shards_validate(struct idx_shards *sh, char *err, size_t errlen)
         sum += published;
         idx_seek(ix, NULL, 0, &it);
         while ((e = idx_iter_next(&it)) != NULL) {
-            unsigned want = idx_shards_of(sh, e->key, e->key_len);
+            unsigned want = idx_shards_of(sh, idx_entry_key(e), idx_entry_klen(e));
 
             if (want != i) {
                 snprintf(err, errlen, "shard %u holds a key of %u bytes that hashes to shard %u",
-                         i, (unsigned)e->key_len, want);
+                         i, (unsigned)idx_entry_klen(e), want);
                 rc = -1;
                 break;
             }

@@ -250,9 +250,9 @@ void store_access_reloaded(struct store *s, struct idx_entry **v, size_t n)
     if (!atomic_load(&s->access_keep))
         return;
     for (size_t i = 0; i < n; i++) {
-        unsigned shard = idx_shards_of(s->ix, v[i]->key, v[i]->key_len);
+        unsigned shard = idx_shards_of(s->ix, idx_entry_key(v[i]), idx_entry_klen(v[i]));
         struct idx *ix = idx_shards_rdlock(s->ix, shard);
-        const struct idx_entry *old = idx_find(ix, v[i]->key, v[i]->key_len);
+        const struct idx_entry *old = idx_find(ix, idx_entry_key(v[i]), idx_entry_klen(v[i]));
 
         if (old) {
             unsigned f = access_field_of(idx_entry_word(old));

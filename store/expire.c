@@ -83,7 +83,7 @@ static int expire_collect(const struct idx_entry *e, void *arg)
     if (exp != 0 || (flags & STORE_EF_FAR))
         r->timed++;
     if (exp != 0 && exp <= r->now)
-        idx_keybuf_set(&r->keys[r->n++], e->key, e->key_len);
+        idx_keybuf_set(&r->keys[r->n++], idx_entry_key(e), idx_entry_klen(e));
     return 0;
 }
 

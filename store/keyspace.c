@@ -476,13 +476,13 @@ static int store_cache_check_entry(const struct idx_entry *e, void *arg)
         return 0; /* nothing cached, or a split collection's id */
     if (!it)
         snprintf(sn->err, sn->errlen, "an entry of db %u holds a fill ticket with no reader "
-                 "in flight", (unsigned char)e->key[0]);
+                 "in flight", (unsigned char)idx_entry_key(e)[0]);
     else if (sn->n == 0 || !bsearch(&it, sn->v, sn->n, sizeof(*sn->v), store_ptr_cmp))
         snprintf(sn->err, sn->errlen, "an entry of db %u points at a value that is not in "
-                 "the cache", (unsigned char)e->key[0]);
+                 "the cache", (unsigned char)idx_entry_key(e)[0]);
     else if (it->owner != e)
         snprintf(sn->err, sn->errlen, "a cached value of db %u does not point back at its "
-                 "entry", (unsigned char)e->key[0]);
+                 "entry", (unsigned char)idx_entry_key(e)[0]);
     else {
         sn->published++;
         return 0;
@@ -513,12 +513,13 @@ static int store_cache_check_item(struct store *s, const struct cache_item *it, 
     if ((store_entry_type(e) == STORE_TYPE_STRING && e->val_len != it->len) ||
         ((idx_entry_flags(e) & STORE_EF_FAR) ? 0 : idx_entry_expire(e) != it->expire_ms)) {
         snprintf(err, errlen, "a cached value of db %u has length %u expiry %lld, its entry "
-                 "%u %lld", (unsigned char)e->key[0], it->len, (long long)it->expire_ms,
+                 "%u %lld", (unsigned char)idx_entry_key(e)[0], it->len, (long long)it->expire_ms,
                  e->val_len, (long long)idx_entry_expire(e));
         rc = STORE_ERR_VALUE;
     }
     /* The key is copied out: RocksDB is not read under a shard lock. */
-    fmt_key_init(&k, (unsigned char)e->key[0], e->key + 1, e->key_len - 1);
+    fmt_key_init(&k, (unsigned char)idx_entry_key(e)[0], idx_entry_key(e) + 1,
+                 idx_entry_klen(e) - 1);
     idx_shards_unlock(s->ix, it->tag);
     if (rc == STORE_OK)
         rc = rocks_get(s->rocks, k.p, k.len, &buf, &n);

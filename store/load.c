@@ -485,11 +485,11 @@ static int clear_collect(const struct idx_entry *e, void *arg)
 {
     struct clear_batch *cb = arg;
 
-    if ((unsigned char)e->key[0] != cb->db) {
+    if ((unsigned char)idx_entry_key(e)[0] != cb->db) {
         cb->past = 1;
         return 1;
     }
-    idx_keybuf_set(&cb->keys[cb->n++], e->key, e->key_len);
+    idx_keybuf_set(&cb->keys[cb->n++], idx_entry_key(e), idx_entry_klen(e));
     return 0;
 }
 
@@ -568,8 +568,8 @@ static int coll_rec_collect(const struct idx_entry *e, void *arg)
     c->list = store_entry_type(e) == STORE_TYPE_LIST;
     c->frag = store_entry_type(e) == STORE_TYPE_STRING;
     if (c->list) { /* its head is read once the walk (and its shard lock) is over */
-        c->key = omk_memdup(e->key, e->key_len);
-        c->klen = e->key_len;
+        c->key = omk_memdup(idx_entry_key(e), idx_entry_klen(e));
+        c->klen = idx_entry_klen(e);
     }
     return 0;
 }

@@ -438,15 +438,16 @@ static int scan_collect(const struct idx_entry *e, void *arg)
     struct scan_batch *b = arg;
     int64_t exp = idx_entry_expire(e);
 
-    if (e->key_len < b->prefix->len || memcmp(e->key, b->prefix->p, b->prefix->len) != 0) {
+    if (idx_entry_klen(e) < b->prefix->len ||
+        memcmp(idx_entry_key(e), b->prefix->p, b->prefix->len) != 0) {
         b->past = 1;
         return 1;
     }
     if (b->need == 0) {
-        size_t cut = scan_sep_len(b->last.p, b->last.len, e->key, e->key_len);
+        size_t cut = scan_sep_len(b->last.p, b->last.len, idx_entry_key(e), idx_entry_klen(e));
 
         if (cut - 1 <= SCAN_KEY_MAX) {
-            idx_keybuf_set(&b->sep, e->key, cut);
+            idx_keybuf_set(&b->sep, idx_entry_key(e), cut);
             b->stop = 1;
             return 1;
         }
@@ -455,12 +456,13 @@ static int scan_collect(const struct idx_entry *e, void *arg)
     }
     /* A value that does not decode still names a key: list it (GET reports it). */
     if ((exp == 0 || exp > b->now || (idx_entry_flags(e) & (STORE_EF_BAD | STORE_EF_FAR))) &&
-        (!b->pat || omk_glob_match(b->pat, b->plen, e->key + 1, e->key_len - 1, 0))) {
+        (!b->pat ||
+         omk_glob_match(b->pat, b->plen, idx_entry_key(e) + 1, idx_entry_klen(e) - 1, 0))) {
         b->types[b->n] = store_entry_type(e);
-        idx_keybuf_set(&b->keys[b->n++], e->key, e->key_len);
+        idx_keybuf_set(&b->keys[b->n++], idx_entry_key(e), idx_entry_klen(e));
     }
     if (b->need == 0)
-        idx_keybuf_set(&b->last, e->key, e->key_len);
+        idx_keybuf_set(&b->last, idx_entry_key(e), idx_entry_klen(e));
     return 0;
 }
 
@@ -593,12 +595,12 @@ static int random_collect(const struct idx_entry *e, void *arg)
     struct random_pick *p = arg;
     int64_t exp = idx_entry_expire(e);
 
-    if ((unsigned char)e->key[0] != p->db) {
+    if ((unsigned char)idx_entry_key(e)[0] != p->db) {
         p->past = 1;
         return 1;
     }
     if (exp == 0 || exp > p->now || (idx_entry_flags(e) & (STORE_EF_BAD | STORE_EF_FAR))) {
-        idx_keybuf_set(&p->key, e->key, e->key_len);
+        idx_keybuf_set(&p->key, idx_entry_key(e), idx_entry_klen(e));
         p->found = 1;
         return 1;
     }

@@ -230,7 +230,7 @@ struct key_state {
 };
 
 /* THE INDEX ENTRY'S LAYOUT (struct idx_entry in index.h leaves these words to the store),
- * defined here once for every type, 24 bytes before the key:
+ * defined here once for every type, 22 bytes before the key (index.h, LAYOUT):
  *
  *   val_len        a string: its length (a fragmented one's too, not its record's); a
  *                  collection: its element count (so a collection holds at most

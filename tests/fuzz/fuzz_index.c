@@ -174,8 +174,8 @@ static void fz_check_entry(const struct idx_entry *e, const struct fz_key *k, co
 {
     if (e == NULL)
         fz_fail("%s: NULL entry for a %zu-byte key", op, k->len);
-    if (fz_cmp(e->key, e->key_len, k->b, k->len) != 0)
-        fz_fail("%s: entry holds another key (%u bytes, want %zu)", op, e->key_len, k->len);
+    if (fz_cmp(idx_entry_key(e), idx_entry_klen(e), k->b, k->len) != 0)
+        fz_fail("%s: entry holds another key (%zu bytes, want %zu)", op, idx_entry_klen(e), k->len);
     if (e->loc != fz_tag(k->b, k->len))
         fz_fail("%s: entry lost its loc field", op);
 }
@@ -383,9 +383,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 struct fz_key rk;
                 size_t pos;
 
-                rk.len = e->key_len;
-                memcpy(rk.b, e->key, e->key_len);
-                if (e->key_len > FZ_MAX_KEY || !fz_has(&ref, &rk, &pos))
+                rk.len = idx_entry_klen(e);
+                memcpy(rk.b, idx_entry_key(e), idx_entry_klen(e));
+                if (idx_entry_klen(e) > FZ_MAX_KEY || !fz_has(&ref, &rk, &pos))
                     fz_fail("random: returned a key not in the reference");
                 fz_check_entry(e, &rk, "random");
             }

@@ -5,6 +5,8 @@
  * 2. Differential random operation streams (insert / delete / find / seek+walk) against a
  *    sorted array of keys, seeded and reproducible (OMK_SEED=n), with idx_validate every
  *    1,000 operations, over realistic and adversarial key sets and insert orders.
+ * 3. Keys of 0, 1, 16, 65534, 65535, 65536 bytes and 1 MB (the entry's length escape)
+ *    through insert, find, seek, delete, bulk load and validate.
  * OMK_SLOW=1 runs the streams at 1M keys. */
 #include "config.h"
 
@@ -225,7 +227,7 @@ static size_t kc_check_set(enum keyset ks, size_t train_n, int wide, size_t *pai
         bad++;
     kc_mixed_made += kc->pos != NULL;
     for (size_t i = 0; i < hi - lo; i++) {
-        uint64_t c = kc_code(kc, ents[i]->key, ents[i]->key_len, &cl);
+        uint64_t c = kc_code(kc, idx_entry_key(ents[i]), idx_entry_klen(ents[i]), &cl);
 
         if (hi - lo <= KC_SAMPLE)
             bad += (size_t)cl;  /* a training key never clamps when every one is read */
@@ -392,8 +394,8 @@ static void op_insert(struct idx *ix, struct ref *r, size_t i, struct stream *st
     struct idx_entry *e = NULL;
     int rc = idx_insert(ix, k->p, k->len, &e);
 
-    if (rc != (present ? IDX_EXISTS : IDX_OK) || !e || e->key_len != k->len ||
-        memcmp(e->key, k->p, k->len) != 0 || (present && e->loc != i)) {
+    if (rc != (present ? IDX_EXISTS : IDX_OK) || !e || idx_entry_klen(e) != k->len ||
+        memcmp(idx_entry_key(e), k->p, k->len) != 0 || (present && e->loc != i)) {
         stream_fail(st, "insert mismatch", st->ops);
         return;
     }
@@ -1137,7 +1139,7 @@ static void test_bulk_load(void)
         for (size_t t = 0; t < tries; t++) {
             struct idx_entry *e = idx_random(ix, rnd());
 
-            if (!e || idx_find(ix, e->key, e->key_len) != e)
+            if (!e || idx_find(ix, idx_entry_key(e), idx_entry_klen(e)) != e)
                 bad++;
             else if (!seen[e->loc]++)
                 distinct++;
@@ -1156,6 +1158,211 @@ static void test_bulk_load(void)
     idx_free(ix, NULL);
     omk_free(ents);
     ref_free(&r);
+    pool_free(&pl);
+}
+
+/* ---- key lengths around the entry's 16-bit length (index.h, LAYOUT) ----
+ * Keys of 0, 1, 16, 65534, 65535 (the escape value), 65536 bytes and 1 MB, long ones
+ * sharing prefixes with each other and with short neighbours, so that their order rests on
+ * the lengths and on the last bytes. */
+
+/* The pool of special keys plus 'fill' short ones, sorted and unique. */
+static void pool_lengths(struct pool *pl, size_t fill)
+{
+    static const size_t lens[] = {0, 1, 16, 65534, 65535, 65536, (size_t)1 << 20};
+    size_t max = (size_t)1 << 20;
+    char *b = omk_malloc(max + 1);
+
+    memset(b, 'x', max + 1);
+    for (size_t i = 0; i < OMK_ARRAY_LEN(lens); i++) {
+        pool_add(pl, b, lens[i]);  /* x...x: each a prefix of the next */
+        if (lens[i] > 0) {
+            b[lens[i] - 1] = 'y';  /* same length, larger last byte */
+            pool_add(pl, b, lens[i]);
+            b[lens[i] - 1] = '\0'; /* same length, smaller last byte */
+            pool_add(pl, b, lens[i]);
+            b[lens[i] - 1] = 'x';
+        }
+    }
+    for (size_t i = 0; i < fill; i++) {
+        char k[32];
+        int n = i % 2 ? snprintf(k, sizeof(k), "key:%012zu", i * 7919)
+                      : snprintf(k, sizeof(k), "xxxx%zu", i); /* next to the long keys */
+
+        pool_add(pl, k, (size_t)n);
+    }
+    omk_free(b);
+    pool_uniq(pl);
+}
+
+/* Whether 'e' is the entry of pool key 'k' tagged 'tag' in 'loc'. */
+static int entry_of(const struct idx_entry *e, const struct key *k, size_t tag)
+{
+    return e && idx_entry_klen(e) == k->len && memcmp(idx_entry_key(e), k->p, k->len) == 0 &&
+           e->loc == tag;
+}
+
+/* Walk 'ix' from the start: its keys are those of 'pl' at 'present' (tagged i). */
+static int walk_is(const struct idx *ix, const struct pool *pl, const unsigned char *present)
+{
+    struct idx_iter it;
+    struct idx_entry *e;
+    size_t i = 0;
+
+    idx_seek(ix, NULL, 0, &it);
+    while ((e = idx_iter_next(&it)) != NULL) {
+        while (i < pl->n && !present[i])
+            i++;
+        if (i == pl->n || !entry_of(e, &pl->k[i], i))
+            return 0;
+        i++;
+    }
+    while (i < pl->n && !present[i])
+        i++;
+    return i == pl->n;
+}
+
+/* Whether the index's entry_bytes is the sum of idx_entry_size over the keys present. */
+static int bytes_are(const struct idx *ix, const struct pool *pl, const unsigned char *present)
+{
+    struct idx_stats st;
+    size_t sum = 0;
+
+    idx_stats_get(ix, &st);
+    for (size_t i = 0; i < pl->n; i++) {
+        if (present[i]) {
+            struct idx_entry *e = idx_find(ix, pl->k[i].p, pl->k[i].len);
+
+            if (!e)
+                return 0;
+            sum += idx_entry_size(e);
+        }
+    }
+    return st.entry_bytes == sum;
+}
+
+static void test_key_lengths(void)
+{
+    struct pool pl = {0};
+    struct idx *ix = idx_new(NULL);
+    struct idx_entry **ents, *e;
+    unsigned char *present;
+    size_t *order, nsp = 0, bad = 0;
+    char err[256];
+
+    pool_lengths(&pl, 2000);
+    present = omk_calloc(pl.n, 1);
+    order = omk_malloc(pl.n * sizeof(*order));
+    for (size_t i = 0; i < pl.n; i++) {
+        order[i] = i;
+        nsp += pl.k[i].len < 2 || pl.k[i].len == 16 || pl.k[i].len > 65000;
+    }
+    for (size_t i = pl.n - 1; i > 0; i--) { /* shuffle the insert order */
+        size_t j = rnd_below(i + 1), t = order[i];
+
+        order[i] = order[j];
+        order[j] = t;
+    }
+    for (size_t o = 0; o < pl.n; o++) {
+        size_t i = order[o];
+
+        if (idx_insert(ix, pl.k[i].p, pl.k[i].len, &e) != IDX_OK || !entry_of(e, &pl.k[i], 0))
+            bad++;
+        else
+            e->loc = i;
+        present[i] = 1;
+    }
+    is_int(bad, 0, "insert %zu keys, %zu of them of 0, 1, 16, 65534-65536 bytes or 1 MB", pl.n,
+           nsp);
+    ok(idx_validate(ix, err, sizeof(err)) == IDX_OK, "and the index validates %s", err);
+    for (size_t i = 0; i < pl.n; i++) {
+        bad += !entry_of(idx_find(ix, pl.k[i].p, pl.k[i].len), &pl.k[i], i);
+        bad += idx_insert(ix, pl.k[i].p, pl.k[i].len, &e) != IDX_EXISTS ||
+               !entry_of(e, &pl.k[i], i);
+        if (pl.k[i].len > 0) {  /* a key one byte shorter is another key (or absent) */
+            e = idx_find(ix, pl.k[i].p, pl.k[i].len - 1);
+            bad += e != NULL && idx_entry_klen(e) != pl.k[i].len - 1;
+        }
+    }
+    is_int(bad, 0, "each is found with its length and bytes; inserting it again finds it");
+    ok(walk_is(ix, &pl, present), "a walk gives them in order, long ones by length and bytes");
+    for (size_t i = 0; i < pl.n; i++) {
+        struct idx_iter it;
+
+        idx_seek(ix, pl.k[i].p, pl.k[i].len, &it);
+        bad += pl.k[i].len > 0 && !entry_of(idx_iter_next(&it), &pl.k[i], i);
+    }
+    is_int(bad, 0, "idx_seek to each key lands on it");
+    ok(bytes_are(ix, &pl, present), "entry_bytes is the sum of the entries' sizes");
+    {
+        /* An escaped length under 65535 is a corrupt entry: idx_validate says so. */
+        char *x = omk_malloc(65536);
+        uint32_t real, fake = 100;
+
+        memset(x, 'x', 65536);
+        e = idx_find(ix, x, 65536);
+        memcpy(&real, e->kdata, sizeof(real));
+        memcpy(e->kdata, &fake, sizeof(fake));
+        ok(idx_validate(ix, err, sizeof(err)) == IDX_ERR_CORRUPT && strstr(err, "escaped"),
+           "idx_validate catches an escaped length under 65535: %s", err);
+        memcpy(e->kdata, &real, sizeof(real));
+        ok(idx_validate(ix, err, sizeof(err)) == IDX_OK, "and passes once it is restored %s",
+           err);
+        omk_free(x);
+    }
+    for (size_t i = 0; i < pl.n; i += 2) {
+        if (idx_delete(ix, pl.k[i].p, pl.k[i].len, &e) == IDX_OK) {
+            bad += !entry_of(e, &pl.k[i], i);
+            idx_entry_free(e);
+        } else {
+            bad++;
+        }
+        present[i] = 0;
+    }
+    is_int(bad, 0, "delete every other key: each hands back its entry");
+    ok(idx_validate(ix, err, sizeof(err)) == IDX_OK && walk_is(ix, &pl, present) &&
+       bytes_are(ix, &pl, present), "valid, walk and entry_bytes right after the deletes %s", err);
+    for (size_t i = 0; i < pl.n; i++)
+        bad += (idx_find(ix, pl.k[i].p, pl.k[i].len) != NULL) != present[i];
+    is_int(bad, 0, "the deleted keys are gone, the others found");
+    for (size_t i = 1; i < pl.n; i += 2) {
+        if (idx_delete(ix, pl.k[i].p, pl.k[i].len, &e) == IDX_OK)
+            idx_entry_free(e);
+        else
+            bad++;
+        present[i] = 0;
+    }
+    ok(bad == 0 && idx_count(ix) == 0 && idx_validate(ix, err, sizeof(err)) == IDX_OK,
+       "delete the rest: empty and valid %s", err);
+
+    /* The same keys bulk-loaded. */
+    ents = omk_malloc(pl.n * sizeof(*ents));
+    for (size_t i = 0; i < pl.n; i++) {
+        ents[i] = idx_entry_new(pl.k[i].p, pl.k[i].len);
+        ents[i]->loc = i;
+        present[i] = 1;
+    }
+    is_int(idx_bulk_load(ix, ents, pl.n), IDX_OK, "bulk load of the same %zu keys", pl.n);
+    ok(idx_validate(ix, err, sizeof(err)) == IDX_OK, "bulk load validates %s", err);
+    for (size_t i = 0; i < pl.n; i++)
+        bad += !entry_of(idx_find(ix, pl.k[i].p, pl.k[i].len), &pl.k[i], i);
+    ok(bad == 0 && walk_is(ix, &pl, present) && bytes_are(ix, &pl, present),
+       "after the bulk load each is found, the walk is in order, entry_bytes right");
+    for (size_t i = 0; i < pl.n; i += 3) {
+        if (idx_delete(ix, pl.k[i].p, pl.k[i].len, &e) == IDX_OK) {
+            bad += !entry_of(e, &pl.k[i], i);
+            idx_entry_free(e);
+        } else {
+            bad++;
+        }
+        present[i] = 0;
+    }
+    ok(bad == 0 && idx_validate(ix, err, sizeof(err)) == IDX_OK && walk_is(ix, &pl, present) &&
+       bytes_are(ix, &pl, present), "a third deleted after the bulk load: valid %s", err);
+    idx_free(ix, NULL);
+    omk_free(ents);
+    omk_free(order);
+    omk_free(present);
     pool_free(&pl);
 }
 
@@ -1183,5 +1390,6 @@ int main(void)
     test_adversarial();
     test_deletes();
     test_bulk_load();
+    test_key_lengths();
     return tap_done();
 }

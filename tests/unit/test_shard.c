@@ -3,7 +3,8 @@
  * callback stop, count, weighted random, clear, bulk load (also on threads), the
  * self-check catching a misplaced key, a concurrency run (2 writers, 1 reader, 1 walker
  * for about 2 s) and two threads appending time-ordered keys, which must pass under
- * ThreadSanitizer (configure --enable-sanitizers=thread). */
+ * ThreadSanitizer (configure --enable-sanitizers=thread); keys of 0 bytes to 1 MB (the
+ * entry's 16-bit length and its escape) through insert, find, walk, delete, bulk load. */
 #include "config.h"
 
 #include <pthread.h>
@@ -151,9 +152,9 @@ static int collect_fn(const struct idx_entry *e, void *arg)
         c->cap = c->cap ? 2 * c->cap : 64;
         c->got = omk_realloc(c->got, c->cap * sizeof(*c->got));
     }
-    OMK_ASSERT(e->key_len <= sizeof(c->got[0].b));
-    c->got[c->n].len = e->key_len;
-    memcpy(c->got[c->n].b, e->key, e->key_len);
+    OMK_ASSERT(idx_entry_klen(e) <= sizeof(c->got[0].b));
+    c->got[c->n].len = idx_entry_klen(e);
+    memcpy(c->got[c->n].b, idx_entry_key(e), idx_entry_klen(e));
     c->n++;
     return c->stop_after && c->n >= c->stop_after;
 }
@@ -342,8 +343,8 @@ static void test_random(void)
             break;
         }
         /* One of ours, from the shard whose lock we hold (read it before unlocking). */
-        if (idx_shards_of(sh, e->key, e->key_len) != sh_of || e->key_len < 2 ||
-            e->key[0] != 'r')
+        if (idx_shards_of(sh, idx_entry_key(e), idx_entry_klen(e)) != sh_of ||
+            idx_entry_klen(e) < 2 || idx_entry_key(e)[0] != 'r')
             members = 0;
         idx_shards_unlock(sh, sh_of);
         seen[sh_of]++;
@@ -511,7 +512,8 @@ static void *cc_reader(void *arg)
 
         if (i % 2 == 0 && e == NULL)
             atomic_fetch_add(&cc->find_fail, 1);
-        if (e && (e->key_len != len || memcmp(e->key, buf, len) != 0 || e->val_len != i))
+        if (e && (idx_entry_klen(e) != len || memcmp(idx_entry_key(e), buf, len) != 0 ||
+                  e->val_len != i))
             atomic_fetch_add(&cc->find_fail, 1);
         idx_shards_unlock(cc->sh, sh);
         ops++;
@@ -533,14 +535,14 @@ static int cc_walk_fn(const struct idx_entry *e, void *arg)
     struct cc_walk *w = arg;
     unsigned v = 0;
 
-    if (w->have_prev && key_cmp(w->prev.p, w->prev.len, e->key, e->key_len) >= 0)
+    if (w->have_prev && key_cmp(w->prev.p, w->prev.len, idx_entry_key(e), idx_entry_klen(e)) >= 0)
         w->order_bad = 1;
-    idx_keybuf_set(&w->prev, e->key, e->key_len);
+    idx_keybuf_set(&w->prev, idx_entry_key(e), idx_entry_klen(e));
     w->have_prev = 1;
     /* Keys are cc:%07u (leading zeros, so not omk_str2ll's business). */
-    OMK_ASSERT(e->key_len == 10);
+    OMK_ASSERT(idx_entry_klen(e) == 10);
     for (int i = 3; i < 10; i++)
-        v = v * 10 + (unsigned)(e->key[i] - '0');
+        v = v * 10 + (unsigned)(idx_entry_key(e)[i] - '0');
     if (v < 2 * CC_STABLE)
         w->seen[v] = 1;
     return 0;
@@ -687,6 +689,149 @@ static void test_time_ordered(void)
     idx_shards_free(sh, NULL);
 }
 
+/* ---- keys around the entry's 16-bit length (index.h, LAYOUT) ----
+ * Keys of 0, 1, 16, 65534, 65535 (the escape value), 65536 bytes and 1 MB, each also with
+ * a larger and a smaller last byte, among short keys: inserted, found, walked whole and in
+ * batches of 3 resumed after the last (long) key, deleted, bulk-loaded, validated. */
+
+struct lk_key {
+    const char *p;
+    size_t len;
+};
+
+/* qsort order of struct lk_key: memcmp, shorter first on a tie. */
+static int lk_cmp(const void *x, const void *y)
+{
+    const struct lk_key *a = x, *b = y;
+
+    return key_cmp(a->p, a->len, b->p, b->len);
+}
+
+/* Walk callback: each entry must be exp[at++]. */
+struct lk_walk {
+    const struct lk_key *exp;
+    size_t n, at;
+    int bad;
+};
+
+static int lk_walk_fn(const struct idx_entry *e, void *arg)
+{
+    struct lk_walk *w = arg;
+
+    if (w->at >= w->n || idx_entry_klen(e) != w->exp[w->at].len ||
+        memcmp(idx_entry_key(e), w->exp[w->at].p, w->exp[w->at].len) != 0)
+        w->bad = 1;
+    w->at++;
+    return 0;
+}
+
+/* Whether walks of 'sh', whole and in batches of 3, give exactly 'exp'[0..n). */
+static int lk_walk_is(struct idx_shards *sh, const struct lk_key *exp, size_t n)
+{
+    struct lk_walk w = {exp, n, 0, 0};
+    struct idx_keybuf last = {NULL, 0, 0};
+    int rc, inclusive = 1;
+
+    idx_shards_walk(sh, NULL, 0, 1, (size_t)-1, lk_walk_fn, &w, NULL, NULL);
+    if (w.bad || w.at != n)
+        return 0;
+    w.at = 0;
+    do {
+        size_t got = 0;
+
+        rc = idx_shards_walk(sh, last.p, last.len, inclusive, 3, lk_walk_fn, &w, &got, &last);
+        inclusive = 0;
+    } while (rc == IDX_SHARDS_MORE && !w.bad);
+    idx_keybuf_deinit(&last);
+    return !w.bad && w.at == n;
+}
+
+/* Whether each of 'k'[0..n) is found (when 'present') or absent, with its bytes. */
+static int lk_find_all(struct idx_shards *sh, const struct lk_key *k, size_t n, int present)
+{
+    int good = 1;
+
+    for (size_t i = 0; i < n; i++) {
+        unsigned s = idx_shards_of(sh, k[i].p, k[i].len);
+        const struct idx_entry *e = idx_find(idx_shards_rdlock(sh, s), k[i].p, k[i].len);
+
+        if (present)
+            good &= e && idx_entry_klen(e) == k[i].len &&
+                    memcmp(idx_entry_key(e), k[i].p, k[i].len) == 0;
+        else
+            good &= e == NULL;
+        idx_shards_unlock(sh, s);
+    }
+    return good;
+}
+
+static void test_long_keys(void)
+{
+    static const size_t lens[] = {0, 1, 16, 65534, 65535, 65536, (size_t)1 << 20};
+    const size_t nshort = 300, maxlen = (size_t)1 << 20;
+    struct lk_key *k = omk_calloc(3 * OMK_ARRAY_LEN(lens) + nshort, sizeof(*k));
+    struct idx_shards *sh = idx_shards_new(8, NULL);
+    struct idx_entry **ents;
+    size_t n = 0, odd = 0;
+    char *x = omk_malloc(maxlen);
+
+    memset(x, 'x', maxlen);
+    for (size_t i = 0; i < OMK_ARRAY_LEN(lens); i++) {
+        k[n++] = (struct lk_key){x, lens[i]};
+        for (int v = 0; v < 2 && lens[i] > 0; v++) {
+            char *p = omk_memdup(x, lens[i]);
+
+            p[lens[i] - 1] = v ? 'y' : '\0';
+            k[n++] = (struct lk_key){p, lens[i]};
+        }
+    }
+    for (size_t i = 0; i < nshort; i++) {
+        char *p = omk_malloc(24);
+
+        k[n].len = (size_t)snprintf(p, 24, i % 2 ? "xxx%zu" : "k:%014zu", i);
+        k[n++].p = p;
+    }
+    qsort(k, n, sizeof(*k), lk_cmp);
+    for (size_t i = 0; i < n; i++)
+        insert_key(sh, k[i].p, k[i].len);
+    is_int(idx_shards_count(sh), n, "%zu keys, 19 of 0 bytes to 1 MB, inserted into 8 shards", n);
+    ok(lk_find_all(sh, k, n, 1), "each is found with its length and bytes");
+    ok(lk_walk_is(sh, k, n), "walks, whole and resumed after each third key, give them in order");
+    validate(sh, "with keys of 0 bytes to 1 MB");
+    for (size_t i = 0; i < n; i += 2) {
+        odd += delete_key(sh, k[i].p, k[i].len) != IDX_OK;
+        if (k[i].p != x)
+            omk_free((char *)k[i].p);
+    }
+    for (size_t i = 1; i < n; i += 2) /* the survivors, packed into k[0 .. n/2) */
+        k[i / 2] = k[i];
+    ok(odd == 0 && idx_shards_count(sh) == n / 2 && lk_find_all(sh, k, n / 2, 1) &&
+       lk_walk_is(sh, k, n / 2), "every other key deleted: the rest found and walked in order");
+    validate(sh, "after deleting every other long key");
+    idx_shards_clear(sh, NULL);
+
+    ents = omk_malloc(n / 2 * sizeof(*ents));
+    for (size_t i = 0; i < n / 2; i++)
+        ents[i] = idx_entry_new(k[i].p, k[i].len);
+    is_int(idx_shards_bulk_load(sh, ents, n / 2), IDX_OK, "bulk load of %zu of them", n / 2);
+    ok(lk_find_all(sh, k, n / 2, 1) && lk_walk_is(sh, k, n / 2),
+       "after the bulk load each is found and the walks are in order");
+    validate(sh, "after the bulk load of long keys");
+    odd = 0;
+    for (size_t i = 0; i < n / 2; i++)
+        odd += delete_key(sh, k[i].p, k[i].len) != IDX_OK;
+    ok(odd == 0 && idx_shards_count(sh) == 0 && lk_find_all(sh, k, n / 2, 0),
+       "all deleted: none found");
+    validate(sh, "emptied of long keys");
+    omk_free(ents);
+    idx_shards_free(sh, NULL);
+    for (size_t i = 0; i < n / 2; i++)
+        if (k[i].p != x)
+            omk_free((char *)k[i].p);
+    omk_free(k);
+    omk_free(x);
+}
+
 int main(void)
 {
     test_walk(1);
@@ -697,5 +842,6 @@ int main(void)
     test_bulk_threads();
     test_concurrency();
     test_time_ordered();
+    test_long_keys();
     return tap_done();
 }
