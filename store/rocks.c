@@ -476,6 +476,10 @@ int rocks_open(const struct store_config *c, rocks_live_fn *live, void *live_arg
     /* The WAL is appended to in RAM and flushed by rocks_flush_wal(): once per worker
      * pass instead of one write() per command (the store's commit.c). */
     rocksdb_options_set_manual_wal_flush(r->opts, 1);
+    /* The leader of a write group inserts every member's batch into the memtable itself:
+     * with two workers writing, parallel inserts cost more in waiting for each other
+     * than they save (bench/README.md, "Concurrent memtable writes"). */
+    rocksdb_options_set_allow_concurrent_memtable_write(r->opts, 0);
     /* RocksDB 7.8 (Debian's build keeps its assertions) aborts on the log line after
      * one that failed to reach a full disk (WritableFileWriter::
      * AssertFalseAndGetStatusForPrevError), so its own LOG gets only its header;
