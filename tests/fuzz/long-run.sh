@@ -46,8 +46,9 @@
 #   cmd    10.4 -> 1.8  (tests/fuzz/corpus/cmd, -runs=2500; 10M: 29 -> 5 CPU hours)
 #   lua    40.0 -> 5.4  (tests/fuzz/corpus/lua, -runs=1200; 10M: 111 -> 15 CPU hours)
 #   index  46.0 -> 34.8 (-runs=0 over a grown corpus of 604 inputs; 10M: 128 -> 97 CPU
-#                        hours; alex_build's fanout array, sized to the node, would take
-#                        off ~42% more: see fuzz_index.c)
+#                        hours), then 30.1 -> 17.6 timed one input at a time once
+#                        alex_build sized its fanout array to the node (cb71253; 10M:
+#                        ~49 CPU hours)
 #   resp 0.3, lualibs 0.1: unchanged (10M: ~1 and ~0.3 CPU hours).
 
 set -u
