@@ -1241,6 +1241,27 @@ static int bytes_are(const struct idx *ix, const struct pool *pl, const unsigned
     return st.entry_bytes == sum;
 }
 
+/* Delete keys 0, 'step', 2 * 'step', ... of 'pl' from 'ix', clearing them in 'present':
+ * how many were missing or handed back an entry other than theirs (tagged with their
+ * number). */
+static int delete_every(struct idx *ix, const struct pool *pl, unsigned char *present,
+                        size_t step)
+{
+    struct idx_entry *e;
+    int bad = 0;
+
+    for (size_t i = 0; i < pl->n; i += step) {
+        if (idx_delete(ix, pl->k[i].p, pl->k[i].len, &e) == IDX_OK) {
+            bad += !entry_of(e, &pl->k[i], i);
+            idx_entry_free(e);
+        } else {
+            bad++;
+        }
+        present[i] = 0;
+    }
+    return bad;
+}
+
 static void test_key_lengths(void)
 {
     struct pool pl = {0};
@@ -1310,15 +1331,7 @@ static void test_key_lengths(void)
            err);
         omk_free(x);
     }
-    for (size_t i = 0; i < pl.n; i += 2) {
-        if (idx_delete(ix, pl.k[i].p, pl.k[i].len, &e) == IDX_OK) {
-            bad += !entry_of(e, &pl.k[i], i);
-            idx_entry_free(e);
-        } else {
-            bad++;
-        }
-        present[i] = 0;
-    }
+    bad += delete_every(ix, &pl, present, 2);
     is_int(bad, 0, "delete every other key: each hands back its entry");
     ok(idx_validate(ix, err, sizeof(err)) == IDX_OK && walk_is(ix, &pl, present) &&
        bytes_are(ix, &pl, present), "valid, walk and entry_bytes right after the deletes %s", err);
@@ -1348,15 +1361,7 @@ static void test_key_lengths(void)
         bad += !entry_of(idx_find(ix, pl.k[i].p, pl.k[i].len), &pl.k[i], i);
     ok(bad == 0 && walk_is(ix, &pl, present) && bytes_are(ix, &pl, present),
        "after the bulk load each is found, the walk is in order, entry_bytes right");
-    for (size_t i = 0; i < pl.n; i += 3) {
-        if (idx_delete(ix, pl.k[i].p, pl.k[i].len, &e) == IDX_OK) {
-            bad += !entry_of(e, &pl.k[i], i);
-            idx_entry_free(e);
-        } else {
-            bad++;
-        }
-        present[i] = 0;
-    }
+    bad += delete_every(ix, &pl, present, 3);
     ok(bad == 0 && idx_validate(ix, err, sizeof(err)) == IDX_OK && walk_is(ix, &pl, present) &&
        bytes_are(ix, &pl, present), "a third deleted after the bulk load: valid %s", err);
     idx_free(ix, NULL);
