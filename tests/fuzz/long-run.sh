@@ -29,6 +29,17 @@
 #                      bench/results/, which bench/run-all empties)
 #   OMK_FUZZ_FLAGS     more libFuzzer flags, after the target's own (below)
 #   OMK_FUZZ_KEEP      1 keeps each target's scratch directory (corpus grown, full log)
+#   OMK_FUZZ_CONTINUE  1 makes the run one segment of a run that spans sessions (below)
+#
+# A run in segments (OMK_FUZZ_CONTINUE=1). 10M executions of cmd, lua or index take more
+# CPU hours than a session has (COST below), so such a run goes on where the last segment
+# stopped: libFuzzer's state between runs is its corpus, and each segment starts from the
+# corpus every earlier segment grew, bench/fuzz/grown/<target>/ (committed, read-only to
+# libFuzzer: new units go to the scratch corpus, the first directory). A segment that ends
+# without a finding merges its new units in (libFuzzer -merge=1: the smallest set keeping
+# every feature) and appends "date_utc,commit,runs,cpu_s" to bench/fuzz/grown/<target>.runs;
+# the sum of that file's runs is the run's count so far, printed at the end. A segment with
+# a finding adds neither: fix the bug, keep its input as a regression input, go on.
 #
 # Per target (2026-12-07, issue 19 item 10; why in each target's header, COST):
 #   cmd, lua   run with -detect_leaks=0: RocksDB's threads make the mallocs and frees of
@@ -140,6 +151,25 @@ leak_replay() {
     [ $lrc -eq 0 ]
 }
 
+# Merges the units $work/corpus grew into bench/fuzz/grown/$t/ (minimized with the
+# grown corpus) and records the segment in bench/fuzz/grown/$t.runs; prints the total.
+continue_segment() {
+    ct=$1 cbin=$2 cwork=$3 cruns=$4 ccpu=$5
+    grown="$top/bench/fuzz/grown/$ct"
+    mkdir -p "$grown" "$cwork/merged"
+    (cd "$cwork" && nice -n 19 "$top/$cbin" -merge=1 $(target_flags "$ct") \
+        -timeout="$timeout" merged "$grown" corpus >"$cwork/merge.log" 2>&1) || {
+        echo "fuzz_$ct: merging the grown corpus failed, see $cwork/merge.log" >&2
+        return 1
+    }
+    rm -rf "$grown" && mv "$cwork/merged" "$grown"
+    echo "$(date -u +%Y-%m-%dT%H:%MZ),$commit,$cruns,${ccpu:-0}" >>"$grown.runs"
+    total=$(awk -F, '{ n += $3 } END { print n + 0 }' "$grown.runs")
+    segs=$(wc -l <"$grown.runs")
+    echo "fuzz_$ct: segment of $cruns executions merged; $total executions in $segs" \
+        "segment(s) so far, grown corpus $(ls "$grown" | wc -l) units"
+}
+
 failed=0
 for t in $targets; do
     bin="$build/tests/fuzz/fuzz_$t"
@@ -148,11 +178,15 @@ for t in $targets; do
     dict=""
     [ -f "$top/tests/fuzz/$t.dict" ] && dict="-dict=$top/tests/fuzz/$t.dict"
     flags="$(target_flags "$t") ${OMK_FUZZ_FLAGS:-}"
-    echo "fuzz_$t: $runs executions, flags:$flags, log $work/fuzz.log"
+    grown_dir=""
+    if [ "${OMK_FUZZ_CONTINUE:-0}" = 1 ] && [ -d "$top/bench/fuzz/grown/$t" ]; then
+        grown_dir="$top/bench/fuzz/grown/$t"
+    fi
+    echo "fuzz_$t: $runs executions, flags:$flags, log $work/fuzz.log${grown_dir:+, from $grown_dir}"
     start=$(date +%s)
     (cd "$work" && nice -n 19 $timer "$top/$bin" -runs="$runs" -max_total_time="$max_time" \
         -timeout="$timeout" -print_final_stats=1 -artifact_prefix="$work/" $dict \
-        $flags corpus "$top/tests/fuzz/corpus/$t" >"$work/fuzz.log" 2>&1)
+        $flags corpus $grown_dir "$top/tests/fuzz/corpus/$t" >"$work/fuzz.log" 2>&1)
     rc=$?
     secs=$(( $(date +%s) - start ))
     log="$work/fuzz.log"
@@ -197,6 +231,9 @@ for t in $targets; do
     case "$flags" in
     *-detect_leaks=0*) leak_replay "$t" "$bin" "$work" || { rc=1; failed=1; } ;;
     esac
+    if [ "${OMK_FUZZ_CONTINUE:-0}" = 1 ] && [ $rc -eq 0 ]; then
+        continue_segment "$t" "$bin" "$work" "${done_runs:-0}" "$cpu" || failed=1
+    fi
     if [ "${OMK_FUZZ_KEEP:-0}" = 1 ] || [ $rc -ne 0 ]; then
         echo "fuzz_$t: scratch directory kept: $work"
     else
