@@ -941,6 +941,58 @@ class Report:
                         "cache on / off, >= 2 (issue 25)", f"{x:.2f}x",
                         None if math.isnan(x) else x >= 2)
 
+    def sustained(self):
+        rows = read_csv(self.results, "sustained.csv")
+        if not rows:
+            return  # --full only: a default run has no such section
+        self.add("## Sustained writes and space (issue 25)\n")
+        self.add("`bench/sustained-writes` (bench/README.md, \"Sustained writes\"): SETs of "
+                 "1 KB values to keys drawn uniformly from the key space, 50 connections, 16 "
+                 "requests at a time; phase `full` at full speed, phase `paced` at half of its "
+                 "median (latency counted from each request's scheduled time); stall = the "
+                 "growth of INFO's rocksdb_stall_micros (RocksDB holding writers back for "
+                 "flushes and compactions); longest RocksDB write = LATENCY's worst "
+                 "rocksdb-write-stall of the paced phase. Then the space phase: keys loaded, "
+                 "90% deleted, RocksDB's own compactions, DEBUG COMPACT; du -sb of the data "
+                 "directory after each.\n")
+        out = []
+        for r in rows:
+            ph = r["phase"]
+            if ph in ("full", "paced"):
+                out.append([ph, r["interval"], fmt(fnum(r["t_s"]), 0), fmt_int(fnum(r["rps"])),
+                            fmt_int(fnum(r["p50_us"])), fmt_int(fnum(r["p99_us"])),
+                            fmt_int(fnum(r["p999_us"])), fmt_int(fnum(r["max_us"])),
+                            fmt(fnum(r["stall_us"]) / 1e6, 1),
+                            fmt(fnum(r["disk_bytes"]) / 2**30, 2)])
+        self.add(table(["phase", "interval", "t s", "SET/s", "p50 us", "p99 us", "p99.9 us",
+                        "max us", "stalled s", "RocksDB GiB"], out))
+        summ = {r["phase"]: r for r in rows if not r["phase"] in ("full", "paced")}
+        out = []
+        for ph in ("full-summary", "paced-summary"):
+            r = summ.get(ph)
+            if r:
+                secs = fnum(r["seconds"])
+                out.append([ph, fmt(secs, 0), fmt_int(fnum(r["rps"])), fmt_int(fnum(r["p999_us"])),
+                            fmt_int(fnum(r["max_us"])), fmt(fnum(r["stall_us"]) / 1e6, 1),
+                            fmt(100 * div(fnum(r["stall_us"]) / 1e6, secs), 1),
+                            r["longest_stall_ms"] or "-", r["note"]])
+        self.add(table(["phase", "seconds", "median SET/s", "worst p99.9 us", "worst max us",
+                        "stalled s", "stalled %", "longest RocksDB write ms", "note"], out))
+        r = summ.get("paced-summary")
+        if r and r["longest_stall_ms"]:
+            ms = fnum(r["longest_stall_ms"])
+            self.target("sustained writes at half the full-speed rate: no RocksDB write over "
+                        "100 ms (issue 25)", f"{ms:.0f} ms", None if math.isnan(ms) else ms <= 100,
+                        f"worst request max {fmt_int(fnum(r['max_us']))} us")
+        out = []
+        for ph in ("space-loaded", "space-deleted", "space-settled", "space-compacted"):
+            r = summ.get(ph)
+            if r:
+                out.append([ph, fmt_int(fnum(r["keys"])), fmt(fnum(r["disk_bytes"]) / 2**20, 1),
+                            r["seconds"] or "-", r["note"]])
+        if out:
+            self.add(table(["step", "keys", "data dir MB", "seconds", "note"], out))
+
     def targets_table(self):
         self.add("## Targets (issues 5, 18, 20, 21, 22 and 25)\n")
         self.add("Each line compares a figure of this run with the target the issue states.\n")
@@ -951,7 +1003,7 @@ class Report:
         body_start = len(self.parts)
         for fn in (self.redis_benchmark, self.vs_redis, self.keycount, self.memory_restart_scan, self.cache,
                    self.store, self.index, self.coll_large, self.lists_zsets, self.bits_bigstr,
-                   self.shards, self.beyond_cache):
+                   self.shards, self.beyond_cache, self.sustained):
             fn()
         if not HAVE_MPL:
             self.parts.insert(body_start, "_python3-matplotlib is not installed: tables only, "
