@@ -1,5 +1,6 @@
 /* omk.c - shared helpers (see omk.h): allocation, strict number parsing, Redis-style
- * glob matching, hashing and clocks. Nothing here keeps state. */
+ * glob matching, hashing and clocks. Nothing here keeps state but the count of bytes
+ * allocated (omk_alloc_bytes). */
 #include "config.h"
 
 #include "common/omk.h"
@@ -7,7 +8,9 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <malloc.h>
 #include <math.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,12 +28,62 @@ void omk_oom(size_t n)
     abort();
 }
 
+/* ---- The allocation count ----------------------------------------------------------
+ *
+ * HOW IT WORKS. Each thread adds the usable size of what it allocates (malloc_usable_size)
+ * and subtracts what it frees in a counter of its own, a slot on its own cache line that
+ * only it writes, so counting costs a load and a store, no locked instruction; a block
+ * freed by another thread than the one that allocated it moves bytes between slots, never
+ * the sum. omk_alloc_bytes() sums the slots. Threads past the first OMK_ALLOC_SLOTS share
+ * one slot with atomic adds. Why not mallinfo2(): it walks every free chunk of every
+ * malloc arena, each arena locked meanwhile, so on a heap of gigabytes an INFO stopped
+ * every thread's malloc for half a second (bench/README.md, "Sustained writes"). */
+
+#define OMK_ALLOC_SLOTS 63
+
+struct omk_alloc_slot {
+    _Atomic long long bytes;
+    char pad[64 - sizeof(long long)];
+};
+
+static struct omk_alloc_slot omk_alloc_slot[OMK_ALLOC_SLOTS + 1]; /* the last is shared */
+static atomic_uint omk_alloc_threads;
+static _Thread_local struct omk_alloc_slot *omk_alloc_mine;
+
+/* Add 'delta' bytes to this thread's count. */
+static void omk_alloc_count(long long delta)
+{
+    struct omk_alloc_slot *sl = omk_alloc_mine;
+
+    if (!sl) {
+        unsigned i = atomic_fetch_add_explicit(&omk_alloc_threads, 1, memory_order_relaxed);
+
+        sl = omk_alloc_mine = &omk_alloc_slot[i < OMK_ALLOC_SLOTS ? i : OMK_ALLOC_SLOTS];
+    }
+    if (sl == &omk_alloc_slot[OMK_ALLOC_SLOTS])
+        atomic_fetch_add_explicit(&sl->bytes, delta, memory_order_relaxed);
+    else /* this thread's alone: no read-modify-write can race with it */
+        atomic_store_explicit(&sl->bytes,
+                              atomic_load_explicit(&sl->bytes, memory_order_relaxed) + delta,
+                              memory_order_relaxed);
+}
+
+size_t omk_alloc_bytes(void)
+{
+    long long sum = 0;
+
+    for (size_t i = 0; i <= OMK_ALLOC_SLOTS; i++)
+        sum += atomic_load_explicit(&omk_alloc_slot[i].bytes, memory_order_relaxed);
+    return sum > 0 ? (size_t)sum : 0; /* slots read at different instants */
+}
+
 void *omk_malloc(size_t n)
 {
     void *p = malloc(n ? n : 1);
 
     if (!p)
         omk_oom(n);
+    omk_alloc_count((long long)malloc_usable_size(p));
     return p;
 }
 
@@ -40,15 +93,18 @@ void *omk_calloc(size_t count, size_t size)
 
     if (!p)
         omk_oom(count * size);
+    omk_alloc_count((long long)malloc_usable_size(p));
     return p;
 }
 
 void *omk_realloc(void *p, size_t n)
 {
+    long long before = p ? (long long)malloc_usable_size(p) : 0;
     void *q = realloc(p, n ? n : 1);
 
     if (!q)
         omk_oom(n);
+    omk_alloc_count((long long)malloc_usable_size(q) - before);
     return q;
 }
 
@@ -64,6 +120,9 @@ void *omk_memdup(const void *p, size_t n)
 
 void omk_free(void *p)
 {
+    if (!p)
+        return;
+    omk_alloc_count(-(long long)malloc_usable_size(p));
     free(p);
 }
 

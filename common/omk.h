@@ -32,6 +32,10 @@ void *omk_calloc(size_t count, size_t size);
 void *omk_realloc(void *p, size_t n); /* the old pointer is dead afterwards */
 void *omk_memdup(const void *p, size_t n); /* copy plus a NUL after the last byte */
 void omk_free(void *p);
+/* Bytes the blocks these functions handed out and omk_free() has not taken back occupy
+ * (malloc_usable_size of each): the heap this process's own code holds, RocksDB's and
+ * Lua's apart. Any thread; a sum of per-thread counts taken without a lock. */
+size_t omk_alloc_bytes(void);
 /* Report that 'n' bytes could not be had (from malloc or the kernel) and abort. */
 void omk_oom(size_t n) __attribute__((noreturn));
 

@@ -5,7 +5,6 @@
  * "omenkv_". */
 #include "config.h"
 
-#include <malloc.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -20,6 +19,7 @@
 #include "daemon/cmd.h"
 #include "daemon/info.h"
 #include "daemon/latency.h"
+#include "daemon/memory.h"
 #include "daemon/pubsub.h"
 #include "daemon/script.h"
 #include "daemon/server.h"
@@ -106,12 +106,11 @@ static void info_clients(struct evbuffer *b)
 static void info_memory(struct evbuffer *b)
 {
     struct store_stats st;
-    struct mallinfo2 mi = mallinfo2();
     unsigned long long used, rss = info_rss_bytes();
     char h_used[32], h_rss[32], h_max[32];
 
     store_stats_get(server.store, &st);
-    used = mi.uordblks + mi.hblkhd + st.entry_arena_bytes; /* the arena is not malloc's */
+    used = memory_used(&st); /* counters, never a walk of the heap (memory.h) */
     info_human(h_used, sizeof(h_used), used);
     info_human(h_rss, sizeof(h_rss), rss);
     info_human(h_max, sizeof(h_max), (unsigned long long)server.cfg.maxmemory);

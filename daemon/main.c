@@ -263,6 +263,9 @@ int main(int argc, char **argv)
     struct event *sigterm, *sigint;
     int nthreads;
 
+    /* libevent's buffers (every client's input and output) are counted in used_memory
+     * like the rest of omenkv's heap (common/omk.c); before libevent allocates anything. */
+    event_set_mem_functions(omk_malloc, omk_realloc, omk_free);
     if (argc >= 2 && (!strcmp(argv[1], "-v") || !strcmp(argv[1], "--version"))) {
         printf("omenkv server v=%s (Redis %s compatible) bits=%d\n", OMK_VERSION, OMK_REDIS_VERSION,
                (int)(sizeof(long) * 8));

@@ -9,7 +9,9 @@
  *     read); for a collection, the average size of up to SAMPLES elements read (0: all
  *     of them) times its element count, each element with 8 bytes of record overhead
  *     (its collection id or length prefix).
- *   - MEMORY STATS: malloc's figures (mallinfo2), the entry arena, the resident set;
+ *   - MEMORY STATS: memory_used() (the heap omenkv's code holds, by its own count, the
+ *     entry arena and RocksDB's block cache), the resident set; glibc's heap size
+ *     (mallinfo2) is not asked: it walks every free chunk with the arenas locked;
  *     the keyspace overhead is the index; lua.caches and functions.caches are what Redis
  *     counts there: the script cache's and the libraries' bookkeeping (names, code), the
  *     same figures as INFO's used_memory_scripts_eval and used_memory_functions, counted
@@ -201,10 +203,19 @@ static void mem_pair_double(struct client *c, const char *name, double v)
     reply_double(c, v);
 }
 
-/* MEMORY STATS: Redis 7.0's map, field for field, from omenkv's figures. */
+unsigned long long memory_used(const struct store_stats *st)
+{
+    struct store_rocks_stats rs;
+
+    store_rocks_stats_get(server.store, &rs);
+    return (unsigned long long)omk_alloc_bytes() + st->entry_arena_bytes + rs.cache_usage;
+}
+
+/* MEMORY STATS: Redis 7.0's map, field for field, from omenkv's figures. The allocator's
+ * active bytes are its allocated ones (a fragmentation ratio of 1): glibc tells its heap
+ * size only by walking it (memory_used). */
 static void memory_stats(struct client *c)
 {
-    struct mallinfo2 mi = mallinfo2();
     struct store_stats st;
     unsigned long long allocated, active, rss, total, peak, overhead, dataset;
     struct function_stats fs;
@@ -213,9 +224,9 @@ static void memory_stats(struct client *c)
 
     store_stats_get(server.store, &st);
     function_stats_get(&fs);
-    allocated = mi.uordblks + mi.hblkhd;
-    active = mi.arena + mi.hblkhd;
-    total = allocated + st.entry_arena_bytes;
+    total = memory_used(&st);
+    allocated = total - st.entry_arena_bytes; /* malloc's part */
+    active = allocated;
     rss = mem_proc_status("VmRSS:");
     peak = mem_proc_status("VmHWM:");
     if (peak < total)
