@@ -495,8 +495,12 @@ void idx_shards_stats(struct idx_shards *sh, struct idx_stats *st)
         st->run_leaves += one.run_leaves;
         st->reroutes += one.reroutes;
         steps += one.avg_search_steps * (double)one.keys;
+        st->avg_depth += one.avg_depth * (double)one.keys;   /* sums, divided below */
+        st->avg_leaf_cost += one.avg_leaf_cost * (double)one.keys;
     }
     st->avg_search_steps = st->keys ? steps / (double)st->keys : 0;
+    st->avg_depth = st->keys ? st->avg_depth / (double)st->keys : 0;
+    st->avg_leaf_cost = st->keys ? st->avg_leaf_cost / (double)st->keys : 0;
 }
 
 int idx_shards_validate(struct idx_shards *sh, char *err, size_t errlen)
