@@ -233,6 +233,9 @@ struct idx {
     uint64_t reroutes;           /* model nodes re-routed for them (alex_append.c) */
     uint64_t ins_total, steps_total; /* inserts and their search steps */
     int single_alphabet;         /* set while rebuilding an append-mostly leaf */
+    size_t price_all;            /* the builder prices every key of nodes up to this many
+                                  * keys, samples bigger ones (alex_build.c, SAMPLED
+                                  * PRICING); 0: its default. Tests raise it to compare */
 };
 
 /* ---- entries (entry_arena.c) ---- */
