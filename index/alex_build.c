@@ -104,6 +104,7 @@ static void build_minmax(uint64_t lo, uint64_t hi, size_t f, double *a, double *
 
 /* Partition 'codes' by route() under (a, b) into 'f' parts: first[j] is the first index
  * routed to a part >= j (first[f] = n). Returns the number of non-empty parts. */
+ALEX_ROUTE_LOOP
 static size_t build_partition(const uint64_t *codes, size_t n, double a, double b, size_t f,
                               size_t *first)
 {

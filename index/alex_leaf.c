@@ -76,6 +76,7 @@ static void leaf_free_arrays(struct alex_slot *slot, uint64_t *bm, size_t cap)
  * to place would not fit. With 'l' non-NULL the keys ('ents') are written into it and the
  * gaps filled; always returns the expected cost (ALEX.md 1.5): 20 * mean
  * log2(|error| + 1) + 0.5 * (sum over dense runs of length L of L^2/4) / n. */
+ALEX_ROUTE_LOOP
 static double leaf_layout(const uint64_t *codes, size_t n, size_t cap, double a, double b,
                           struct alex_leaf *l, struct idx_entry *const *ents)
 {
