@@ -337,33 +337,36 @@ static unsigned bench_shards_n = IDX_SHARDS_DEFAULT; /* --shards */
 /* The phases a run makes (--phases; all by default). Lookups, walks and deletes run on the
  * index the random inserts built, so any of them makes those inserts (and reports them). */
 enum { P_RANDOM = 1, P_LOOKUP = 2, P_WALK = 4, P_DELETE = 8, P_ASC = 16, P_BULK = 32,
-       P_SHARDS = 64, P_SORTED = 128 };
-static const char *const phase_name[] = {"random", "lookup", "walk",   "delete",
-                                         "asc",    "bulk",   "shards", "sorted"};
-static unsigned bench_phases = 255;
+       P_SHARDS = 64, P_SORTED = 128, P_SHBULK = 256 };
+static const char *const phase_name[] = {"random", "lookup", "walk",   "delete",   "asc",
+                                         "bulk",   "shards", "sorted", "shbulk"};
+static unsigned bench_phases = 511;
 #define P_BUILT (P_RANDOM | P_LOOKUP | P_WALK | P_DELETE) /* need the random-built index */
 static volatile unsigned bench_sink; /* keeps copied keys alive past the optimiser */
 
 /* The figures of one (set, size) run, for the table. NAN-free: < 0 means "not measured". */
 enum { M_HIT, M_MISS, M_INS_RND, M_INS_ASC, M_HIT_ASC, M_BPK_ASC, M_DEL, M_WALK, M_BULK,
-       M_HIT_BULK, M_BPK_INDEX, M_BPK_TOTAL, M_BPK_HEAP, M_SH_INS, M_SH_1T, M_SH_2T,
-       M_SH_WALK, M_NMETRIC };
+       M_HIT_BULK, M_BPK_BULK, M_BPK_INDEX, M_BPK_TOTAL, M_BPK_HEAP, M_SH_INS, M_SH_1T,
+       M_SH_2T, M_SH_WALK, M_SH_BULK, M_SH_BULK_CPU, M_SH_HIT_BULK, M_BPK_SH_BULK, M_NMETRIC };
 enum { I_ALEX, I_JUDY, I_SORTED, I_NIMPL };
 
 static const char *const metric_name[M_NMETRIC] = {
     "lookup_hit", "lookup_miss", "insert_random", "insert_ascending",
     "lookup_hit_ascending_built", "bytes_per_key_index_ascending_built", "delete_random",
-    "seek_walk100", "bulk_load", "lookup_hit_bulk_loaded", "bytes_per_key_index",
-    "bytes_per_key_total", "bytes_per_key_malloc", "insert_random_shards",
-    "lookup_hit_shards_1t", "lookup_hit_shards_2t", "shards_walk100"};
+    "seek_walk100", "bulk_load", "lookup_hit_bulk_loaded", "bytes_per_key_index_bulk_loaded",
+    "bytes_per_key_index", "bytes_per_key_total", "bytes_per_key_malloc",
+    "insert_random_shards", "lookup_hit_shards_1t", "lookup_hit_shards_2t", "shards_walk100",
+    "bulk_load_shards", "bulk_load_shards_per_cpu_s", "lookup_hit_shards_bulk_loaded",
+    "bytes_per_key_index_shards_bulk_loaded"};
 static const char *const metric_label[M_NMETRIC] = {
     "lookup hit (Mops/s)", "lookup miss (Mops/s)", "insert random (Mops/s)",
     "insert ascending (Mops/s)", "lookup hit, asc-built (Mops/s)",
     "B/key index, asc-built", "delete random (Mops/s)", "seek+walk 100 (K/s)",
-    "bulk load (Mops/s)", "lookup hit, bulk-loaded (Mops/s)", "B/key index (alex: idx_stats)",
-    "B/key index+entries", "B/key malloc growth", "shards insert random (Mops/s)",
-    "shards lookup 1 thr (Mops/s)", "shards lookup 2 thr (Mops/s)",
-    "shards walk 100 (K/s)"};
+    "bulk load (Mops/s)", "lookup hit, bulk-loaded (Mops/s)", "B/key index, bulk-loaded",
+    "B/key index (alex: idx_stats)", "B/key index+entries", "B/key malloc growth",
+    "shards insert random (Mops/s)", "shards lookup 1 thr (Mops/s)",
+    "shards lookup 2 thr (Mops/s)", "shards walk 100 (K/s)", "shards bulk load (Mops/s)",
+    "shards bulk load (Mkeys/CPU s)", "shards lookup, bulk-loaded", "B/key index, shards bulk"};
 static const char *const impl_name[I_NIMPL] = {"alex", "judysl", "sorted_array"};
 
 struct result {
@@ -640,6 +643,7 @@ static void bench_alex_bulk(struct run *r, struct result *res)
 {
     const char *set = r->ks->name;
     struct idx_entry **ents = omk_malloc(r->n * sizeof(*ents));
+    struct idx_stats st;
     struct idx *ix;
     size_t found, i = 0;
     double t;
@@ -653,6 +657,11 @@ static void bench_alex_bulk(struct run *r, struct result *res)
     t = now_s() - t;
     omk_free(ents);
     put(res, set, r->n, I_ALEX, M_BULK, mops(r->n, t));
+    idx_stats_get(ix, &st);
+    put(res, set, r->n, I_ALEX, M_BPK_BULK, (double)st.index_bytes / (double)r->n);
+    printf("  alex, bulk-loaded: depth %zu (%.2f levels/key), %zu model + %zu data nodes, "
+           "leaf cost %.2f, %.1f B/key index\n", st.depth, st.avg_depth, st.model_nodes,
+           st.data_nodes, st.avg_leaf_cost, (double)st.index_bytes / (double)r->n);
     t = alex_lookups(ix, &r->hit, &found);
     if (found != r->q)
         die("alex: %zu present keys not found after bulk load", r->q - found);
@@ -788,6 +797,54 @@ static void bench_shards(struct run *r, struct result *res)
     bench_sink = wc.sum;
     put(res, set, r->n, I_ALEX, M_SH_WALK, mops(r->w, t) * 1e3);
     idx_keybuf_deinit(&last);
+    idx_shards_free(sh, NULL);
+}
+
+/* The process's CPU time in seconds, every thread's. */
+static double proc_cpu_s(void)
+{
+    struct timespec ts;
+
+    if (clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) != 0)
+        die("clock_gettime(CLOCK_PROCESS_CPUTIME_ID) failed");
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* What a server's restart does (store/load.c): entries made from the sorted keys, then
+ * idx_shards_bulk_load into S shards (the hash partition, then the shards' loads on one
+ * thread per CPU), timed alone, by the wall clock and by the process's CPU time; then
+ * the hit probes on one thread under the read locks. */
+static void bench_shards_bulk(struct run *r, struct result *res)
+{
+    const char *set = r->ks->name;
+    struct idx_entry **ents = omk_malloc(r->n * sizeof(*ents));
+    struct idx_shards *sh = idx_shards_new(bench_shards_n, NULL);
+    struct shard_job one = {sh, r->hit.buf, keybuf_end(&r->hit), NULL, 0, 0, 0};
+    struct idx_stats st;
+    size_t i = 0;
+    double t, cpu;
+
+    for (const char *rec = r->asc.buf; rec < keybuf_end(&r->asc); rec = REC_NEXT(rec))
+        ents[i++] = idx_entry_new(REC_KEY(rec), REC_LEN(rec));
+    cpu = proc_cpu_s();
+    t = wall_s();
+    if (idx_shards_bulk_load(sh, ents, r->n) != IDX_OK)
+        die("shards: bulk load refused");
+    t = wall_s() - t;
+    cpu = proc_cpu_s() - cpu;
+    omk_free(ents);
+    put(res, set, r->n, I_ALEX, M_SH_BULK, mops(r->n, t));
+    put(res, set, r->n, I_ALEX, M_SH_BULK_CPU, mops(r->n, cpu));
+    idx_shards_stats(sh, &st);
+    put(res, set, r->n, I_ALEX, M_BPK_SH_BULK, (double)st.index_bytes / (double)r->n);
+    printf("  alex, %u shards bulk-loaded in %.2f s (%.2f s CPU): depth %zu (%.2f levels/key), "
+           "%zu model + %zu data nodes, leaf cost %.2f, %.1f B/key index\n", bench_shards_n,
+           t, cpu, st.depth, st.avg_depth, st.model_nodes, st.data_nodes, st.avg_leaf_cost,
+           (double)st.index_bytes / (double)r->n);
+    shard_lookups(&one);
+    if (one.found != r->q)
+        die("shards: %zu present keys not found after the bulk load", r->q - one.found);
+    put(res, set, r->n, I_ALEX, M_SH_HIT_BULK, mops(r->q, one.t1 - one.t0));
     idx_shards_free(sh, NULL);
 }
 
@@ -1025,7 +1082,8 @@ static void usage(FILE *f)
             "  --quick  a 100k smoke run of every set (same as --keys 100k)\n"
             "  --csv    also write every figure to FILE (set,keys,impl,metric,value)\n"
             "  --shards S for the idx_shards rows: a power of two up to %d (default %d)\n"
-            "  --phases only these, among random,lookup,walk,delete,asc,bulk,shards,sorted\n"
+            "  --phases only these, among random,lookup,walk,delete,asc,bulk,shards,sorted,\n"
+            "           shbulk\n"
             "           (default all; lookup, walk and delete run the random inserts too)\n"
             "  --cpu-time  time phases by the thread's CPU time, not the wall clock\n"
             "           (the shard lookups stay on the wall clock)\n",
@@ -1103,8 +1161,8 @@ int main(int argc, char **argv)
                 while (i < OMK_ARRAY_LEN(phase_name) && strcmp(phase_name[i], t) != 0)
                     i++;
                 if (i == OMK_ARRAY_LEN(phase_name))
-                    die("unknown phase '%s' (random,lookup,walk,delete,asc,bulk,shards,sorted)",
-                        t);
+                    die("unknown phase '%s' (random,lookup,walk,delete,asc,bulk,shards,sorted,"
+                        "shbulk)", t);
                 bench_phases |= 1u << i;
             }
             omk_free(list);
@@ -1153,6 +1211,8 @@ int main(int argc, char **argv)
             bench_alex(&r, &res);
             if (bench_phases & P_SHARDS)
                 bench_shards(&r, &res);
+            if (bench_phases & P_SHBULK)
+                bench_shards_bulk(&r, &res);
 #ifdef OMK_BENCH_JUDY
             bench_judy(&r, &res);
 #endif

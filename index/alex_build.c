@@ -5,10 +5,12 @@
  *
  * HOW IT WORKS: for a node with keys k[0..n-1] and codes c[i] under its transform, the
  * leaf option costs alex_leaf_cost_est() (expected search steps and shifts). For fanouts
- * F = 2, 4, 8, ... a model mapping codes to [0, F) is fitted; the keys are partitioned by
- * EVALUATING route() on each code (never by inverting the model), each part is priced as
- * a leaf, and the level's cost is the key-weighted mean plus one model level and the
- * traversal term of ALEX.md 1.5. The search stops once the cost rose twice in a row.
+ * F = 2, 4, 8, ... a model mapping codes to [0, F) is fitted (once: the line at fanout 1,
+ * scaled by F); the keys are partitioned by EVALUATING route() on each code (never by
+ * inverting the model), each part is priced as a leaf, and the level's cost is the
+ * key-weighted mean plus one model level and the traversal term of ALEX.md 1.5 (on a
+ * sample for big nodes: see SAMPLED PRICING). The search stops once the cost rose twice
+ * in a row.
  * The cheaper of leaf and best fanout wins (a model node is forced when the keys do not
  * fit in one leaf). Adjacent parts are then grouped: empty parts join their left
  * neighbour (the first ones join the first non-empty part) and small neighbours join
@@ -23,7 +25,31 @@
  * for all the levels that share it (for key:%012d, hex ids or UUIDs, usually one code for
  * the whole descent), and the transform's ~700 bytes are paid once. Keys with long shared
  * prefixes (URLs) tie under the parent's transform, so their nodes train their own,
- * anchored deeper. */
+ * anchored deeper.
+ *
+ * SAMPLED PRICING. Pricing every part of every fanout tried lays out each key of the node
+ * once per fanout tried, at every level: the largest item of a 10M-key restart's profile.
+ * A node of more than BUILD_PRICE_ALL keys prices a fanout on a sample of its parts
+ * instead: it takes BUILD_PRICE_SAMPLES evenly spread keys and prices the part holding
+ * each, exactly as before (all its keys laid out under its own fitted model), once per
+ * part. The part's bounds come from two binary searches on route() (monotone in the
+ * code, so in the index): no partition pass. A part met k times stands for k/SAMPLES of
+ * the keys, which is its weight m/n in the exact mean up to rounding: parts are picked
+ * with probability proportional to their size, so the estimate is the exact level cost
+ * with noise only (a part smaller than n/SAMPLES may go unmet and its neighbours stand
+ * in for it), not biased toward big or small parts. Work per fanout: the keys of at most
+ * SAMPLES parts, so a fanout of F >= SAMPLES parts of n/F keys costs about SAMPLES/F of
+ * an exact pricing; the first fanouts, whose parts are few and big, cost what they did.
+ * (Pricing a big part on windows of a few hundred of its keys was tried and rejected: it
+ * misses the long runs of crowded keys that dominate the cost of URL-like sets and priced
+ * them up to 5 times too cheap; every s-th key laid out s times smaller would miss them
+ * the same way.)
+ * Why this is safe: the estimate only steers the choice of the fanout (and where the
+ * search stops). Whatever the estimate, the node is then partitioned exactly by route()
+ * under the model it keeps, each child is built from its own keys (a big one priced again
+ * as a leaf, and given its own fanout search when it would be a poor one), and every leaf
+ * is laid out from all its keys. A noisy estimate can cost a worse fanout (a level more
+ * or less for some keys, other leaf sizes), never a wrong index. */
 #include "config.h"
 
 #include "index/index_internal.h"
@@ -34,6 +60,9 @@
 #define BUILD_GROUP_KEYS 1024    /* neighbouring parts merge while the group stays <= */
 #define BUILD_SHARE_BAD 256      /* share the parent's transform when at most one key in
                                   * this many ties or clamps under it */
+#define BUILD_PRICE_ALL 16384    /* a node of at most this many keys prices each fanout on
+                                  * every key; a bigger one on the parts holding */
+#define BUILD_PRICE_SAMPLES 64   /* this many evenly spread keys (SAMPLED PRICING) */
 
 void alex_fit(const uint64_t *codes, size_t n, double scale, double *a, double *b)
 {
@@ -75,6 +104,7 @@ static void build_minmax(uint64_t lo, uint64_t hi, size_t f, double *a, double *
 
 /* Partition 'codes' by route() under (a, b) into 'f' parts: first[j] is the first index
  * routed to a part >= j (first[f] = n). Returns the number of non-empty parts. */
+ALEX_ROUTE_LOOP
 static size_t build_partition(const uint64_t *codes, size_t n, double a, double b, size_t f,
                               size_t *first)
 {
@@ -93,27 +123,53 @@ static size_t build_partition(const uint64_t *codes, size_t n, double a, double 
     return parts;
 }
 
-/* Model and partition for fanout 'f': the least-squares line, or the min/max line when
- * that leaves a single part. Returns the number of non-empty parts. */
-static size_t build_split(const uint64_t *codes, size_t n, size_t f, double *a, double *b,
-                          size_t *first)
+/* The model of fanout 'f' over the sorted 'codes'[0..n-1] (codes[0] < codes[n-1]), given
+ * their least-squares line (a1, b1) at fanout 1: that line scaled by f (the fit is linear
+ * in its scale, so this is alex_fit at scale f up to rounding, without a pass over the
+ * codes), or the min/max line when the scaled one routes the first and the last code to
+ * the same part. Either way at least two parts are non-empty. */
+static void build_model(const uint64_t *codes, size_t n, double a1, double b1, size_t f,
+                        double *a, double *b)
 {
-    size_t parts;
-
-    alex_fit(codes, n, (double)f, a, b);
-    parts = build_partition(codes, n, *a, *b, f, first);
-    if (parts < 2 && codes[n - 1] > codes[0]) {
+    *a = a1 * (double)f;
+    *b = b1 * (double)f;
+    if (alex_route(*a, *b, 0, codes[0], f) == alex_route(*a, *b, 0, codes[n - 1], f))
         build_minmax(codes[0], codes[n - 1], f, a, b);
-        parts = build_partition(codes, n, *a, *b, f, first);
-    }
-    return parts;
 }
 
-/* Expected cost of a model node of fanout 'f' over 'codes' (ALEX.md 1.5). */
+/* The first index in [lo, hi) whose code routes to a part >= 'r' under (a, b) over 'f'
+ * parts, or hi: a binary search, route() being monotone in the code. */
+static size_t build_first_routed(const uint64_t *codes, size_t lo, size_t hi, double a,
+                                 double b, size_t f, size_t r)
+{
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+
+        if (alex_route(a, b, 0, codes[mid], f) < r)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* The traversal term of a model node of fanout 'f' over 'n' of the index's keys (ALEX.md
+ * 1.5): one level, and its bytes against the keys under it. */
+static double build_node_cost(const struct idx *ix, size_t n, size_t f)
+{
+    double total = (double)(ix->n > n ? ix->n : n);
+
+    return ALEX_COST_LEVEL +
+           ALEX_COST_BYTE * (double)(sizeof(struct alex_inner) + f * sizeof(void *)) * total /
+               (double)n;
+}
+
+/* Expected cost of a model node of fanout 'f' over 'codes' (ALEX.md 1.5), every part
+ * priced on all its keys: 'first' is the partition (build_partition). */
 static double build_level_cost(const struct idx *ix, const uint64_t *codes, size_t n,
                                size_t f, const size_t *first, double density)
 {
-    double cost = 0, total = (double)(ix->n > n ? ix->n : n);
+    double cost = 0;
 
     for (size_t j = 0; j < f; j++) {
         size_t m = first[j + 1] - first[j], cap;
@@ -127,9 +183,35 @@ static double build_level_cost(const struct idx *ix, const uint64_t *codes, size
             c += ALEX_COST_LEVEL;  /* that part becomes a model node in turn */
         cost += c * (double)m / (double)n;
     }
-    return cost + ALEX_COST_LEVEL +
-           ALEX_COST_BYTE * (double)(sizeof(struct alex_inner) + f * sizeof(void *)) * total /
-               (double)n;
+    return cost + build_node_cost(ix, n, f);
+}
+
+/* build_level_cost() estimated on a sample (see SAMPLED PRICING at the top of this file),
+ * for the model (a, b) of fanout 'f'; no partition pass. */
+static double build_level_cost_sampled(const struct idx *ix, const uint64_t *codes, size_t n,
+                                       size_t f, double a, double b, double density)
+{
+    double sum = 0, part = 0;
+    size_t hi = 0;
+
+    for (size_t k = 0; k < BUILD_PRICE_SAMPLES; k++) {
+        size_t p = (2 * k + 1) * n / (2 * BUILD_PRICE_SAMPLES);
+
+        if (p >= hi) {
+            /* A new part: its bounds by binary search, then its price on all its keys. */
+            size_t r = alex_route(a, b, 0, codes[p], f);
+            size_t lo = build_first_routed(codes, hi, p, a, b, f, r), m, cap;
+
+            hi = build_first_routed(codes, p + 1, n, a, b, f, r + 1);
+            m = hi - lo;
+            cap = leaf_cap_for(m, density);
+            part = alex_leaf_cost_est(codes + lo, m, cap);
+            if (cap > ix->max_slots)
+                part += ALEX_COST_LEVEL;
+        }
+        sum += part;
+    }
+    return sum / BUILD_PRICE_SAMPLES + build_node_cost(ix, n, f);
 }
 
 /* Group the parts of a fanout-'f' partition into children: writes group starts (slot
@@ -272,7 +354,7 @@ struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t 
     /* The fanout tree, level by level. */
     size_t *first;
     size_t best_f = 0, rises = 0;
-    double best_cost = INFINITY, prev_cost = INFINITY, a, b;
+    double best_cost = INFINITY, prev_cost = INFINITY, a, b, a1, b1;
 
     size_t minf = 2;
 
@@ -286,12 +368,18 @@ struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t 
      * start where an average part fits. */
     while (minf < maxf && (double)n / (double)minf > ALEX_DENSITY_BUILD * (double)ix->max_slots)
         minf *= 2;
+    OMK_ASSERT(codes[0] < codes[n - 1]); /* the transform's anchor: see the top of this file */
+    alex_fit(codes, n, 1.0, &a1, &b1);
     for (size_t f = minf; f <= maxf; f *= 2) {
         double cost;
 
-        if (build_split(codes, n, f, &a, &b, first) < 2)
-            continue;
-        cost = build_level_cost(ix, codes, n, f, first, density);
+        build_model(codes, n, a1, b1, f, &a, &b);
+        if (n <= (ix->price_all ? ix->price_all : BUILD_PRICE_ALL)) {
+            build_partition(codes, n, a, b, f, first);
+            cost = build_level_cost(ix, codes, n, f, first, density);
+        } else {
+            cost = build_level_cost_sampled(ix, codes, n, f, a, b, density);
+        }
         if (cost < best_cost) {
             best_cost = cost;
             best_f = f;
@@ -301,7 +389,7 @@ struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t 
         if (rises >= 2)
             break;
     }
-    OMK_ASSERT(best_f >= 2);  /* codes[0] < codes[n-1]: the min/max line separates */
+    OMK_ASSERT(best_f >= 2);
     if (leaf_ok && leaf_cost <= best_cost) {
         struct alex_node *nd;
 
@@ -318,7 +406,8 @@ struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t 
     size_t *gk = omk_malloc((best_f + 1) * sizeof(size_t));
     size_t g;
 
-    build_split(codes, n, best_f, &a, &b, first);
+    build_model(codes, n, a1, b1, best_f, &a, &b);
+    build_partition(codes, n, a, b, best_f, first);
     g = build_groups(first, best_f, n, 1, gs, gk);
     if (g < 2)
         g = build_groups(first, best_f, n, 0, gs, gk);

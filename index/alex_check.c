@@ -173,6 +173,9 @@ int idx_validate(const struct idx *ix, char *err, size_t errlen)
     return 0;
 }
 
+/* Add subtree 'nd', whose root is at level 'depth', to '*st': node counts, bytes, the
+ * deepest level, and avg_depth and avg_leaf_cost as sums over the keys (the caller
+ * divides them). */
 static void stats_walk(const struct alex_node *nd, size_t depth, struct idx_stats *st)
 {
     if (depth > st->depth)
@@ -182,6 +185,8 @@ static void stats_walk(const struct alex_node *nd, size_t depth, struct idx_stat
 
         st->data_nodes++;
         st->index_bytes += leaf_bytes(l);
+        st->avg_depth += (double)depth * (double)l->n;      /* sums, divided at the end */
+        st->avg_leaf_cost += l->exp_cost * (double)l->n;
         return;
     }
     const struct alex_inner *in = (const struct alex_inner *)nd;
@@ -200,6 +205,8 @@ void idx_stats_get(const struct idx *ix, struct idx_stats *st)
     st->entry_bytes = ix->entry_bytes;
     st->index_bytes = sizeof(*ix);
     stats_walk(ix->root, 1, st);
+    st->avg_depth = ix->n ? st->avg_depth / (double)ix->n : 0;
+    st->avg_leaf_cost = ix->n ? st->avg_leaf_cost / (double)ix->n : 0;
     st->expansions = ix->expansions;
     st->splits_sideways = ix->splits_sideways;
     st->splits_down = ix->splits_down;

@@ -188,6 +188,10 @@ struct idx_stats {
                               * (time-ordered keys, index/alex_append.c) ... */
     uint64_t reroutes;       /* ... and model nodes re-routed for them */
     double avg_search_steps; /* sampled on the insert path */
+    double avg_depth;        /* levels from the root to a key's leaf, mean over the keys */
+    double avg_leaf_cost;    /* the leaves' expected cost when they were last laid out
+                              * (ALEX.md 1.5: 20 x mean log2 search error + shifts), mean
+                              * over the keys: what a build's fanout choices left lookups */
 };
 
 /* Fill '*st'. Visits the nodes, not the entries (their bytes are kept as they come and go):

@@ -135,6 +135,34 @@ static inline int64_t alex_route_raw(double a, double b, int64_t off, uint64_t c
     return (int64_t)x + off;
 }
 
+/* For a function whose loop routes every key of a node (a leaf's layout, a partition):
+ * on x86-64 it is compiled twice, once for CPUs with FMA and once for any, and the
+ * dynamic loader picks one when the program starts (an ifunc). In the FMA clone fma()
+ * and floor() are single instructions; in the other each is a libm call, and the call in
+ * the loop makes the compiler keep the loop's sums on the stack (that loop was most of a
+ * bulk load's profile). Both compute the same values, bit for bit, as every other
+ * caller of alex_route_raw(): fma() rounds once and floor() is exact whichever computes
+ * them, so a layout agrees with the lookups' routes. Not in sanitizer builds: the ifunc's
+ * resolver runs while the loader relocates the program, before the sanitizer's runtime
+ * is up, and an instrumented resolver crashes there (ThreadSanitizer's did). */
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define ALEX_ONE_CLONE 1         /* sanitizers, GCC's way of saying so */
+#endif
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(thread_sanitizer) || \
+    __has_feature(memory_sanitizer)
+#define ALEX_ONE_CLONE 1         /* clang's */
+#endif
+#endif
+#if !defined(ALEX_ONE_CLONE) && defined(__x86_64__) && defined(__has_attribute)
+#if __has_attribute(target_clones)
+#define ALEX_ROUTE_LOOP __attribute__((target_clones("fma", "default")))
+#endif
+#endif
+#ifndef ALEX_ROUTE_LOOP
+#define ALEX_ROUTE_LOOP
+#endif
+
 /* The slot in [0, n) for 'code': alex_route_raw() clamped. Used by model nodes (for the
  * child) and by leaves (for the predicted position, off 0). */
 static inline size_t alex_route(double a, double b, int64_t off, uint64_t code, size_t n)
@@ -233,6 +261,9 @@ struct idx {
     uint64_t reroutes;           /* model nodes re-routed for them (alex_append.c) */
     uint64_t ins_total, steps_total; /* inserts and their search steps */
     int single_alphabet;         /* set while rebuilding an append-mostly leaf */
+    size_t price_all;            /* the builder prices every key of nodes up to this many
+                                  * keys, samples bigger ones (alex_build.c, SAMPLED
+                                  * PRICING); 0: its default. Tests raise it to compare */
 };
 
 /* ---- entries (entry_arena.c) ---- */

@@ -383,49 +383,106 @@ void idx_shards_clear(struct idx_shards *sh, void (*free_entry)(struct idx_entry
 }
 
 #define SHARD_LOAD_THREADS_MAX 8
+#define SHARD_LOAD_MIN 65536     /* fewer entries (tests, a fresh start): one thread, which
+                                  * costs less than starting others */
 
-/* The shards' bulk loads, shared by the threads doing them: each takes the next shard. */
-struct shard_load {
-    struct idx_shards *sh;
-    struct idx_entry ***part; /* [shard]: its entries in order */
-    const size_t *len;
-    atomic_uint next;
-};
-
-static void *shard_load_worker(void *arg)
+/* Threads for a bulk load of 'n' entries into 'sh': one per online CPU, at most
+ * SHARD_LOAD_THREADS_MAX and at most one per shard, and one for a small load. */
+static size_t shard_load_threads(const struct idx_shards *sh, size_t n)
 {
-    struct shard_load *j = arg;
-    unsigned i;
-
-    while ((i = atomic_fetch_add(&j->next, 1)) < j->sh->n)
-        OMK_ASSERT(idx_bulk_load(j->sh->shard[i].ix, j->part[i], j->len[i]) == IDX_OK);
-    return NULL;
-}
-
-/* Bulk-load shard i from 'part'[i] ('len'[i] entries) for every shard, on one thread per
- * online CPU (each shard is a tree of its own: nothing is shared but the allocators). The
- * caller holds every shard's write lock; the threads work under it on its behalf and are
- * joined before this returns. */
-static void shard_load_all(struct idx_shards *sh, struct idx_entry ***part, const size_t *len)
-{
-    struct shard_load j = {.sh = sh, .part = part, .len = len};
-    pthread_t tid[SHARD_LOAD_THREADS_MAX];
     long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    size_t total = 0, threads = cpus < 1 ? 1 : (size_t)cpus;
+    size_t threads = cpus < 1 ? 1 : (size_t)cpus;
 
-    for (unsigned i = 0; i < sh->n; i++)
-        total += len[i];
     if (threads > SHARD_LOAD_THREADS_MAX)
         threads = SHARD_LOAD_THREADS_MAX;
     if (threads > sh->n)
         threads = sh->n;
-    if (total < 65536) /* small loads (tests, a fresh start): a thread costs more */
-        threads = 1;
-    atomic_init(&j.next, 0);
-    for (size_t t = 1; t < threads; t++)
-        omk_thread_create(&tid[t], shard_load_worker, &j);
-    shard_load_worker(&j);
-    for (size_t t = 1; t < threads; t++)
+    return n < SHARD_LOAD_MIN ? 1 : threads;
+}
+
+/* A bulk load, shared by the threads doing it. The partition runs in two steps over
+ * 'threads' equal chunks of the sorted entries, one chunk per thread: each thread hashes
+ * its chunk's keys and counts them per shard; then, each chunk's first place in each
+ * shard's array being known (the counts of the chunks before it), each thread copies its
+ * chunk's entries there. So every shard's array holds its entries in the input order
+ * (sorted) without a serial pass. Then the loads: each thread takes the next shard. */
+struct shard_load {
+    struct idx_shards *sh;
+    struct idx_entry **sorted; /* [n], the input */
+    size_t n;
+    uint8_t *which;            /* [n]: the shard of each entry */
+    size_t threads;
+    size_t (*at)[IDX_SHARDS_MAX]; /* [thread][shard]: the chunk's entries per shard, then
+                                   * where the chunk's first one goes in that shard's part */
+    struct idx_entry ***part;  /* [shard]: its entries in order */
+    size_t *len;               /* [shard] */
+    atomic_uint next;          /* the next shard to load */
+};
+
+/* One thread's share of a load step: the chunk of entries of thread 't'. */
+struct shard_load_arg {
+    struct shard_load *j;
+    size_t t;
+    void (*step)(struct shard_load *j, size_t t);
+};
+
+/* Step 1 for chunk 't': each entry's shard, and the chunk's count per shard. */
+static void shard_load_hash(struct shard_load *j, size_t t)
+{
+    size_t lo = j->n * t / j->threads, hi = j->n * (t + 1) / j->threads;
+    size_t *cnt = j->at[t];
+
+    for (size_t i = lo; i < hi; i++) {
+        unsigned s = idx_shards_of(j->sh, idx_entry_key(j->sorted[i]),
+                                   idx_entry_klen(j->sorted[i]));
+
+        j->which[i] = (uint8_t)s;
+        cnt[s]++;
+    }
+}
+
+/* Step 2 for chunk 't': its entries into the shards' parts, from the chunk's places on. */
+static void shard_load_scatter(struct shard_load *j, size_t t)
+{
+    size_t lo = j->n * t / j->threads, hi = j->n * (t + 1) / j->threads;
+    size_t *at = j->at[t];
+
+    for (size_t i = lo; i < hi; i++)
+        j->part[j->which[i]][at[j->which[i]]++] = j->sorted[i];
+}
+
+/* Step 3: load the next shard not taken, until none is left ('t' unused). */
+static void shard_load_shards(struct shard_load *j, size_t t)
+{
+    unsigned i;
+
+    OMK_UNUSED(t);
+    while ((i = atomic_fetch_add(&j->next, 1)) < j->sh->n)
+        OMK_ASSERT(idx_bulk_load(j->sh->shard[i].ix, j->part[i], j->len[i]) == IDX_OK);
+}
+
+/* Thread body: one thread's share of a step ('arg': its struct shard_load_arg). */
+static void *shard_load_worker(void *arg)
+{
+    struct shard_load_arg *a = arg;
+
+    a->step(a->j, a->t);
+    return NULL;
+}
+
+/* Run 'step' for t = 0 .. threads - 1, each on a thread of its own (t = 0 on the caller's),
+ * and return when all are done. */
+static void shard_load_run(struct shard_load *j, void (*step)(struct shard_load *j, size_t t))
+{
+    pthread_t tid[SHARD_LOAD_THREADS_MAX];
+    struct shard_load_arg arg[SHARD_LOAD_THREADS_MAX];
+
+    for (size_t t = 0; t < j->threads; t++)
+        arg[t] = (struct shard_load_arg){j, t, step};
+    for (size_t t = 1; t < j->threads; t++)
+        omk_thread_create(&tid[t], shard_load_worker, &arg[t]);
+    step(j, 0);
+    for (size_t t = 1; t < j->threads; t++)
         omk_thread_join(tid[t]);
 }
 
@@ -433,23 +490,30 @@ int idx_shards_bulk_load(struct idx_shards *sh, struct idx_entry **sorted, size_
 {
     struct idx_entry **part[IDX_SHARDS_MAX];
     size_t len[IDX_SHARDS_MAX] = {0};
-    uint8_t *which;
+    struct shard_load j = {.sh = sh, .sorted = sorted, .n = n, .part = part, .len = len,
+                           .threads = shard_load_threads(sh, n)};
     int rc = IDX_OK;
 
     /* Partition before locking, so the write locks cover only the loads themselves. */
-    which = omk_malloc(n ? n : 1);
-    for (size_t j = 0; j < n; j++) {
-        which[j] = (uint8_t)idx_shards_of(sh, idx_entry_key(sorted[j]), idx_entry_klen(sorted[j]));
-        len[which[j]]++;
-    }
+    j.which = omk_malloc(n ? n : 1);
+    j.at = omk_calloc(j.threads, sizeof(*j.at));
+    shard_load_run(&j, shard_load_hash);
     for (unsigned i = 0; i < sh->n; i++) {
-        part[i] = omk_malloc((len[i] ? len[i] : 1) * sizeof(*part[i]));
-        len[i] = 0;
-    }
-    for (size_t j = 0; j < n; j++)
-        part[which[j]][len[which[j]]++] = sorted[j];
-    omk_free(which);
+        for (size_t t = 0; t < j.threads; t++) {
+            size_t c = j.at[t][i];
 
+            j.at[t][i] = len[i];
+            len[i] += c;
+        }
+        part[i] = omk_malloc((len[i] ? len[i] : 1) * sizeof(*part[i]));
+    }
+    shard_load_run(&j, shard_load_scatter);
+    omk_free(j.which);
+    omk_free(j.at);
+
+    /* Bulk-load every shard, on the same threads (each shard is a tree of its own: nothing
+     * is shared but the allocators). The caller's thread holds every shard's write lock;
+     * the others work under it on its behalf and are joined before the locks go. */
     wrlock_all(sh);
     for (unsigned i = 0; i < sh->n; i++) {
         if (idx_count(sh->shard[i].ix) != 0) {
@@ -457,8 +521,10 @@ int idx_shards_bulk_load(struct idx_shards *sh, struct idx_entry **sorted, size_
             break;
         }
     }
-    if (rc == IDX_OK)
-        shard_load_all(sh, part, len);
+    if (rc == IDX_OK) {
+        atomic_init(&j.next, 0);
+        shard_load_run(&j, shard_load_shards);
+    }
     unlock_all(sh);
 
     for (unsigned i = 0; i < sh->n; i++)
@@ -495,8 +561,12 @@ void idx_shards_stats(struct idx_shards *sh, struct idx_stats *st)
         st->run_leaves += one.run_leaves;
         st->reroutes += one.reroutes;
         steps += one.avg_search_steps * (double)one.keys;
+        st->avg_depth += one.avg_depth * (double)one.keys;   /* sums, divided below */
+        st->avg_leaf_cost += one.avg_leaf_cost * (double)one.keys;
     }
     st->avg_search_steps = st->keys ? steps / (double)st->keys : 0;
+    st->avg_depth = st->keys ? st->avg_depth / (double)st->keys : 0;
+    st->avg_leaf_cost = st->keys ? st->avg_leaf_cost / (double)st->keys : 0;
 }
 
 int idx_shards_validate(struct idx_shards *sh, char *err, size_t errlen)
