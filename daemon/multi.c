@@ -451,6 +451,7 @@ enum multi_exec_rc multi_exec(struct client *c)
     struct multi_state *m = c->multi;
     int argc = c->argc, idx = atomic_load_explicit(&c->last_cmd_idx, memory_order_relaxed);
     struct omk_slice *argv = c->argv;
+    int deny;
 
     OMK_ASSERT(m);
     if (m->aborted) {
@@ -469,6 +470,7 @@ enum multi_exec_rc multi_exec(struct client *c)
     c->multi = NULL; /* commands inside EXEC run as if outside MULTI */
     reply_array_len(c, m->n);
     store_tx_begin(server.store); /* one batch in the log: all of EXEC survives, or none */
+    deny = c->flags & CLIENT_DENY_BLOCKING; /* a client that never blocks stays so */
     c->flags |= CLIENT_DENY_BLOCKING; /* a blocking pop answers at once (blocking.c) */
     for (int i = 0; i < m->n; i++) {
         c->argc = m->cmds[i].argc;
@@ -476,7 +478,7 @@ enum multi_exec_rc multi_exec(struct client *c)
         if (acl_check_exec_or_reply(c, m->cmds[i].d)) /* the rules may have changed */
             cmd_call(c, m->cmds[i].d);
     }
-    c->flags &= ~CLIENT_DENY_BLOCKING;
+    c->flags = (c->flags & ~CLIENT_DENY_BLOCKING) | deny;
     store_tx_end(server.store); /* a failure fails the pass (daemon/pass.c) */
     /* The clients parked on keys the transaction made ready are served after it as a
      * whole, before any other command runs (every lane is still held). */
