@@ -236,6 +236,10 @@ static const struct cfg_row cfg_table[] = {
     /* omenkv: yes rebuilds the MANIFEST from every readable file before opening
      * (RocksDB's RepairDB; unreadable files go to <dir>/lost). For one start. */
     CFG_BOOL("rocksdb-repair", rocksdb_repair, "no", CFG_IMMUTABLE),
+    /* omenkv: yes writes the key index to <dir>/index.omk at a clean shutdown, and the
+     * next start reads it instead of every key of RocksDB when it matches (README,
+     * "Durability and limits"). */
+    CFG_BOOL("index-file", index_file, "yes", CFG_IMMUTABLE),
     /* Table files RocksDB keeps open (max_open_files); the descriptor budget reserves
      * them (server.c). RocksDB keeps at least 20. */
     CFG_INT("rocksdb-max-open-files", rocksdb_max_open_files, 20, 1000000, "1000",

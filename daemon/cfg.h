@@ -159,6 +159,8 @@ struct server_config {
     _Atomic int rocksdb_max_open_files;          /* rocksdb-max-open-files */
     _Atomic int rocksdb_wal_recovery_mode;       /* enum store_wal_recovery */
     _Atomic bool rocksdb_repair;                 /* rocksdb-repair: repair before opening */
+    _Atomic bool index_file;                     /* index-file: the key index kept across a
+                                                  * clean shutdown (store/index_file.c) */
     _Atomic int rocksdb_compression;             /* enum store_compression */
     _Atomic bool rocksdb_use_direct_reads;       /* rocksdb-use-direct-reads */
     _Atomic bool rocksdb_direct_io_background;   /* rocksdb-use-direct-io-for-flush-and-compaction */

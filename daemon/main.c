@@ -231,6 +231,7 @@ static void main_open_store(void)
     sc.max_open_files = (int)server.rocksdb_open_files; /* what the descriptor budget kept */
     sc.wal_recovery = (enum store_wal_recovery)server.cfg.rocksdb_wal_recovery_mode;
     sc.repair = server.cfg.rocksdb_repair;
+    sc.index_file = server.cfg.index_file;
     sc.compression = (enum store_compression)server.cfg.rocksdb_compression;
     sc.direct_reads = server.cfg.rocksdb_use_direct_reads;
     sc.direct_io_background = server.cfg.rocksdb_direct_io_background;

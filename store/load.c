@@ -344,7 +344,9 @@ int store_index_load(struct store *s, uint64_t *keys, uint64_t *expires, char *e
         snprintf(err, errlen, "cannot read the collection id counter: %s", store_strerror(rc));
         return rc;
     }
-    rc = store_index_collect(s, &v, &n, keys, expires, err, errlen);
+    /* Before anything writes to RocksDB: the file must match its sequence number. */
+    if (store_index_file_read(s, s->index_file_use, &v, &n, keys, expires) != STORE_OK)
+        rc = store_index_collect(s, &v, &n, keys, expires, err, errlen);
     if (rc == STORE_OK) {
         int64_t t0 = omk_mono_us();
         double cpu0 = load_cpu_s();

@@ -1,7 +1,7 @@
 # store/local.mk - build rules for store/ (included by the top Makefile.am).
 # libomkstore.a is the keyspace over RocksDB; store/rocks.c alone includes rocksdb/c.h.
 noinst_LIBRARIES += store/libomkstore.a
-store_libomkstore_a_SOURCES = store/keyspace.c store/commit.c store/checkpoint.c store/load.c \
+store_libomkstore_a_SOURCES = store/keyspace.c store/commit.c store/checkpoint.c store/load.c store/index_file.c \
 	store/store.h store/store_internal.h \
 	store/format.c store/format.h \
 	store/rocks.c store/rocks.h store/recover.c \

@@ -74,6 +74,7 @@ void store_config_defaults(struct store_config *c)
     c->cache_max_value = STORE_CACHE_MAX_VALUE_DEFAULT;
     c->wal_recovery = STORE_WAL_TAIL;     /* drop a torn tail (warned), refuse other damage */
     c->repair = 0;
+    c->index_file = 0;
     c->access_policy = STORE_ACCESS_CLOCK; /* as under Redis' noeviction */
     c->lfu_log_factor = 10;               /* Redis' default */
     c->lfu_decay_time = 1;                /* Redis' default */
@@ -229,6 +230,9 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
     atomic_init(&s->access_shift_ms, 0);
 
     t0 = omk_mono_us();
+    s->dir = omk_memdup(c->dir, strlen(c->dir) + 1);
+    s->index_file = c->index_file;
+    s->index_file_use = c->index_file && !c->repair && c->wal_recovery != STORE_WAL_SKIP_ANY;
     s->ix = idx_shards_new(0, NULL);
     rc = store_index_load(s, ck, ce, err, errlen);
     if (rc == STORE_OK) /* which db byte holds which database (SWAPDB: dbmap.c) */
@@ -239,6 +243,7 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
         coll_ids_free(s->ids);
         zrank_reg_free(s->zranks);
         zset_ends_free(s->zends);
+        omk_free(s->dir);
         omk_free(s);
         return rc;
     }
@@ -249,7 +254,6 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
         atomic_init(&s->expires[d], ce[d]);
     }
     s->open_ms = (omk_mono_us() - t0) / 1000;
-    s->dir = omk_memdup(c->dir, strlen(c->dir));
     atomic_init(&s->last_save_ms, omk_now_ms());
     atomic_init(&s->last_save_ok, 1);
     omk_mutex_init(&s->bgsave_mu);
@@ -282,7 +286,9 @@ void store_close(struct store *s)
     pthread_mutex_destroy(&s->bgsave_mu);
     store_syncer_stop(s);
     store_reclaim_stop(s); /* a compaction in progress finishes first */
-    store_sync_wal(s); /* an error is logged and counted; closing goes on */
+    /* An error is logged and counted; closing goes on, without the index file. */
+    if (store_sync_wal(s) == STORE_OK && s->index_file)
+        store_index_file_write(s);
 
     store_readers_drop(s); /* before RocksDB closes (the daemon closed its clients) */
     pthread_mutex_destroy(&s->readers_mu);

@@ -156,6 +156,10 @@ struct store_config {
     unsigned lfu_log_factor;    /* its lfu-log-factor (default 10) */
     unsigned lfu_decay_time;    /* its lfu-decay-time, minutes (default 1) */
     store_event_fn *evented;    /* NULL (the default): nobody is told */
+    int index_file;             /* 1: a clean store_close() writes the key index to
+                                 * <dir>/index.omk and the next store_open() reads it
+                                 * instead of every key of RocksDB when it matches
+                                 * (store/index_file.c); default 0 */
 };
 
 #define STORE_CACHE_DEFAULT_PCT 25 /* % of physical RAM that maxmemory 0 gives the cache */

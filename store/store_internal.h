@@ -118,6 +118,10 @@ struct store {
     struct scan_table *scans;       /* SCAN cursors (scan.c; its own mutex) */
     struct idx_shards *ix;          /* every key: RocksDB key -> entry (lock 5, innermost) */
     char *dir;                      /* the data directory; immutable */
+    int index_file;                 /* store_config's: write the index at a clean
+                                     * close and read it at the next open */
+    int index_file_use;             /* ... and this open may trust it (no repair,
+                                     * no skip-any log recovery) */
     atomic_int_fast64_t last_save_ms;  /* Unix ms of the last checkpoint (or of the open) */
     atomic_int saving;              /* 1 while a checkpoint is being written */
     atomic_int last_save_ok;        /* 1 if the last checkpoint succeeded (or none ran) */
@@ -183,6 +187,20 @@ void store_log(store_log_fn *fn, int level, const char *fmt, ...)
  * zeroed by the caller). STORE_OK, or an I/O error with a message in 'err'. */
 int store_index_load(struct store *s, uint64_t *keys, uint64_t *expires, char *err,
                      size_t errlen);
+
+/* The key index written at a clean shutdown (index_file.c, HOW IT WORKS): write every
+ * entry to <dir>/index.omk for the next start. Called by store_close() once nothing
+ * writes any more; writes nothing while writes are refused. STORE_OK, or STORE_ERR_IO
+ * (logged; the next start reads RocksDB). */
+int store_index_file_write(struct store *s);
+
+/* Read <dir>/index.omk, if there is one, into entries sorted by key ('*out', omk_free;
+ * the entries idx_entry_free), counting keys and keys with an expiry per db byte into
+ * 'keys'/'expires' as store_index_load() does, when 'use' is 1 and the file matches
+ * RocksDB as opened; in every case the file is removed and the outcome logged.
+ * STORE_OK, or STORE_NOTFOUND (no file, or not used: read RocksDB). */
+int store_index_file_read(struct store *s, int use, struct idx_entry ***out, size_t *nout,
+                          uint64_t *keys, uint64_t *expires);
 
 /* Build the index again from RocksDB (after a reopen): read every key as
  * store_index_load() does, and only once that succeeded empty the value cache and the
