@@ -14,6 +14,14 @@
  *     write raises it, and a log whose tail was lost (a torn tail, a truncated log) opens
  *     at a lower one. The modes that can drop records in the middle of a log and keep
  *     later ones (rocksdb-wal-recovery-mode skip-any, rocksdb-repair) never use the file;
+ *   - the table files of the keys column family must be those of the shutdown, byte for
+ *     byte: the file lists them with their sizes and a hash of their bytes, and the start
+ *     hashes them again (on a second thread, while it reads the entries). That keeps what
+ *     the ordinary load gives for free: it reads every key with RocksDB's checksums, so
+ *     a table file damaged while the server was stopped stops the start; here such a
+ *     file makes the start read RocksDB, which then refuses as before. A table file that
+ *     is newer than all of them is one this start made (RocksDB flushes what it replayed
+ *     from the log), and the sequence number covers the log;
  *   - every 1 MB block carries a hash of its bytes, and the end names the entry count.
  * Any doubt means the ordinary load, with a log line saying why. The file is removed as
  * soon as a start has looked at it, used or not: it describes one shutdown, and is read
@@ -27,6 +35,7 @@
  * Layout (host byte order; the version changes with any change to it):
  *   header   "omkindx1" | u32 version | u32 0 | u64 identity hash | u64 sequence |
  *            u64 hash of the 32 bytes before
+ *   tables   a block (as below) of 24-byte records: u64 file number | u64 size | u64 hash
  *   blocks   u32 bytes | u32 entries | u64 hash of the bytes | the entries
  *   end      a block of 0 bytes and 0 entries whose hash field holds the entry count
  *   entry    u64 expiry (40 bits) | flags << 56 | u64 id (split only; else absent) |
@@ -35,19 +44,21 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/omk.h"
+#include "common/omk_thread.h"
 #include "index/shard.h"
 #include "store/rocks.h"
 #include "store/store_internal.h"
 
 #define IXF_NAME "index.omk"
 #define IXF_MAGIC "omkindx1"
-#define IXF_VERSION 1u
+#define IXF_VERSION 2u
 #define IXF_HDR 40            /* magic, version, pad, identity, sequence, then its hash */
 #define IXF_BLOCK (1u << 20)  /* entries are gathered into blocks of about this size */
 #define IXF_BLOCK_HDR 16
@@ -76,6 +87,60 @@ static int ixf_identity(const struct store *s, uint64_t *h)
         return -1;
     *h = omk_hash(buf, (size_t)n);
     return 0;
+}
+
+/* ---- The keys column family's table files -------------------------------------------- */
+
+/* One table file as the index file records it. */
+struct ixf_table {
+    uint64_t number, size, hash;
+};
+
+/* The hash of table file 'number' of 's', which must hold 'size' bytes: 0 and '*h', or -1
+ * when it cannot be read whole at that size. Each IXF_BLOCK-byte chunk is hashed and the
+ * chunk hashes folded in order. */
+static int ixf_hash_table(const struct store *s, uint64_t number, uint64_t size, uint64_t *h)
+{
+    char path[4096];
+    unsigned char *buf = omk_malloc(IXF_BLOCK);
+    uint64_t done = 0, acc[2] = {size, 0};
+    ssize_t n = 0;
+    int fd;
+
+    snprintf(path, sizeof(path), "%s/%06llu.sst", s->dir, (unsigned long long)number);
+    fd = open(path, O_RDONLY | O_CLOEXEC);
+    while (fd >= 0 && (n = read(fd, buf, IXF_BLOCK)) > 0) {
+        acc[1] = omk_hash(buf, (size_t)n);
+        acc[0] = omk_hash(acc, sizeof(acc));
+        done += (uint64_t)n;
+    }
+    if (fd >= 0)
+        close(fd);
+    omk_free(buf);
+    if (fd < 0 || n < 0 || done != size)
+        return -1;
+    *h = acc[0];
+    return 0;
+}
+
+/* Hashing a list of table files on a thread of its own (the start's second reader). */
+struct ixf_hasher {
+    const struct store *s;
+    const struct ixf_table *t;
+    size_t n;
+    int ok;  /* out: every file read whole with its recorded hash */
+};
+
+static void *ixf_hasher_main(void *arg)
+{
+    struct ixf_hasher *hs = arg;
+    uint64_t h;
+
+    hs->ok = 1;
+    for (size_t i = 0; i < hs->n && hs->ok; i++)
+        hs->ok = ixf_hash_table(hs->s, hs->t[i].number, hs->t[i].size, &h) == 0 &&
+                 h == hs->t[i].hash;
+    return NULL;
 }
 
 /* ---- Writing ------------------------------------------------------------------------ */
@@ -159,6 +224,35 @@ static int ixf_add(const struct idx_entry *e, void *arg)
     return w->failed; /* stop the walk once writing failed */
 }
 
+/* Write the block listing the keys column family's table files with their hashes (the
+ * first block after the header). 0, or -1 when one could not be read. */
+static int ixf_add_tables(struct store *s, struct ixf_writer *w)
+{
+    struct rocks_table_file *f;
+    size_t n;
+
+    if (rocks_table_files(s->rocks, ROCKS_CF_KEYS, &f, &n) != STORE_OK)
+        return -1;
+    if (IXF_BLOCK_HDR + n * 24 > w->cap) {
+        w->cap = IXF_BLOCK_HDR + n * 24;
+        w->buf = omk_realloc(w->buf, w->cap);
+    }
+    for (size_t i = 0; i < n; i++) {
+        struct ixf_table t = {f[i].number, f[i].size, 0};
+
+        if (ixf_hash_table(s, t.number, t.size, &t.hash) != 0) {
+            omk_free(f);
+            return -1;
+        }
+        memcpy(w->buf + IXF_BLOCK_HDR + i * 24, &t, 24);
+    }
+    omk_free(f);
+    w->len = n * 24;
+    w->n = (uint32_t)n;
+    ixf_flush_block(w, 0);
+    return 0;
+}
+
 int store_index_file_write(struct store *s)
 {
     char path[4096], tmp[4096];
@@ -174,6 +268,7 @@ int store_index_file_write(struct store *s)
         return STORE_ERR_IO;
     if (ixf_identity(s, &ident) != 0)
         return STORE_ERR_IO;
+    rocks_quiesce(s->rocks); /* no compaction may replace the files listed below */
     seq = rocks_latest_seq(s->rocks);
     ixf_path(s, IXF_NAME, path, sizeof(path));
     ixf_path(s, IXF_NAME ".tmp", tmp, sizeof(tmp));
@@ -192,7 +287,13 @@ int store_index_file_write(struct store *s)
     ixf_write_all(&w, hdr, sizeof(hdr));
     w.cap = IXF_BLOCK_HDR + IXF_BLOCK;
     w.buf = omk_malloc(w.cap);
-    idx_shards_walk(s->ix, "", 0, 1, SIZE_MAX, ixf_add, &w, NULL, NULL);
+    if (ixf_add_tables(s, &w) != 0) {
+        store_log(s->log, STORE_LOG_WARN, "Key index: a table file could not be read; the next "
+                  "start reads the keys from RocksDB");
+        w.failed = 1, w.err = EIO;
+    }
+    if (!w.failed)
+        idx_shards_walk(s->ix, "", 0, 1, SIZE_MAX, ixf_add, &w, NULL, NULL);
     if (w.len > 0)
         ixf_flush_block(&w, 0);
     ixf_flush_block(&w, 1);
@@ -294,11 +395,82 @@ static int ixf_parse_block(struct store *s, const unsigned char *p, size_t len, 
     return 0;
 }
 
+/* Read the table file block of the index file open as 'fd' into '*tab'/'*n' (omk_free)
+ * and check it against the keys column family's files as RocksDB opened them: each one
+ * listed is there at its size, and any other is newer than all of them (made by this
+ * start). 0, or -1 with 'why' (nothing to free). The hashes are checked later. */
+static int ixf_read_tables(struct store *s, int fd, struct ixf_table **tab, size_t *n,
+                           const char **why, char *whybuf, size_t whylen)
+{
+    unsigned char bh[IXF_BLOCK_HDR];
+    struct rocks_table_file *live;
+    uint32_t len, cnt;
+    uint64_t h, newest = 0;
+    size_t nlive;
+
+    *tab = NULL;
+    *n = 0;
+    if (ixf_read_all(fd, bh, sizeof(bh)) != 0)
+        return *why = "the file ends early", -1;
+    memcpy(&len, bh, 4);
+    memcpy(&cnt, bh + 4, 4);
+    memcpy(&h, bh + 8, 8);
+    if (len != (uint64_t)cnt * 24)
+        return *why = "a damaged block header", -1;
+    *tab = omk_malloc(len ? len : 1);
+    if (ixf_read_all(fd, *tab, len) != 0 || omk_hash(*tab, len) != h) {
+        omk_free(*tab);
+        *tab = NULL;
+        return *why = "a block's hash does not match its bytes", -1;
+    }
+    *n = cnt;
+    if (rocks_table_files(s->rocks, ROCKS_CF_KEYS, &live, &nlive) != STORE_OK) {
+        omk_free(*tab);
+        *tab = NULL;
+        return *why = "RocksDB lists no table files", -1;
+    }
+    for (size_t i = 0; i < *n; i++)
+        newest = (*tab)[i].number > newest ? (*tab)[i].number : newest;
+    for (size_t i = 0; i < nlive && !*why; i++) {
+        size_t j = 0;
+
+        while (j < *n && (*tab)[j].number != live[i].number)
+            j++;
+        if (j == *n && live[i].number <= newest) {
+            snprintf(whybuf, whylen, "table file %06llu.sst is not the shutdown's",
+                     (unsigned long long)live[i].number);
+            *why = whybuf;
+        } else if (j < *n && (*tab)[j].size != live[i].size) {
+            snprintf(whybuf, whylen, "table file %06llu.sst changed size since the shutdown",
+                     (unsigned long long)live[i].number);
+            *why = whybuf;
+        }
+    }
+    for (size_t j = 0; j < *n && !*why; j++) {
+        size_t i = 0;
+
+        while (i < nlive && live[i].number != (*tab)[j].number)
+            i++;
+        if (i == nlive) {
+            snprintf(whybuf, whylen, "table file %06llu.sst is gone since the shutdown",
+                     (unsigned long long)(*tab)[j].number);
+            *why = whybuf;
+        }
+    }
+    omk_free(live);
+    if (*why) {
+        omk_free(*tab);
+        *tab = NULL;
+        return -1;
+    }
+    return 0;
+}
+
 /* Read the file at 'path' (open as 'fd') into entries: STORE_OK with '*out'/'*nout' and
  * the counts, or STORE_NOTFOUND with 'why' saying what did not match (nothing to free). */
 static int ixf_read(struct store *s, int fd, struct idx_entry ***out, size_t *nout,
-                    uint64_t *keys, uint64_t *expires, const char **why, char *whybuf,
-                    size_t whylen)
+                    uint64_t *keys, uint64_t *expires, size_t *ntables, const char **why,
+                    char *whybuf, size_t whylen)
 {
     unsigned char hdr[IXF_HDR], bh[IXF_BLOCK_HDR], *buf = NULL;
     uint64_t ident, want_ident, seq, h, count;
@@ -307,6 +479,10 @@ static int ixf_read(struct store *s, int fd, struct idx_entry ***out, size_t *no
     struct idx_entry **v = NULL;
     uint64_t k[256] = {0}, x[256] = {0};
     int64_t now_ms = omk_now_ms();
+    struct ixf_table *tab = NULL;
+    struct ixf_hasher hs;
+    pthread_t hasher;
+    size_t ntab = 0;
     int rc = -1;
 
     if (ixf_read_all(fd, hdr, sizeof(hdr)) != 0 || memcmp(hdr, IXF_MAGIC, 8) != 0) {
@@ -332,6 +508,11 @@ static int ixf_read(struct store *s, int fd, struct idx_entry ***out, size_t *no
         *why = whybuf;
         return STORE_NOTFOUND;
     }
+    if (ixf_read_tables(s, fd, &tab, &ntab, why, whybuf, whylen) != 0)
+        return STORE_NOTFOUND;
+    *ntables = ntab;
+    hs = (struct ixf_hasher){.s = s, .t = tab, .n = ntab};
+    omk_thread_create(&hasher, ixf_hasher_main, &hs);
     for (;;) {
         uint32_t len, n;
 
@@ -372,6 +553,12 @@ static int ixf_read(struct store *s, int fd, struct idx_entry ***out, size_t *no
             break;
     }
     omk_free(buf);
+    omk_thread_join(hasher);
+    omk_free(tab);
+    if (rc == 0 && !hs.ok) {
+        *why = "a table file of the keys changed since the shutdown";
+        rc = -1;
+    }
     if (rc != 0) {
         for (size_t i = 0; i < nv; i++)
             idx_entry_free(v[i]);
@@ -393,6 +580,7 @@ int store_index_file_read(struct store *s, int use, struct idx_entry ***out, siz
     char path[4096], whybuf[256];
     const char *why = NULL;
     int64_t t0 = omk_mono_us();
+    size_t ntables = 0;
     int fd, rc;
 
     ixf_path(s, IXF_NAME, path, sizeof(path));
@@ -400,7 +588,8 @@ int store_index_file_read(struct store *s, int use, struct idx_entry ***out, siz
     if (fd < 0)
         return STORE_NOTFOUND; /* the common case after a crash or a first start */
     if (use)
-        rc = ixf_read(s, fd, out, nout, keys, expires, &why, whybuf, sizeof(whybuf));
+        rc = ixf_read(s, fd, out, nout, keys, expires, &ntables, &why, whybuf,
+                      sizeof(whybuf));
     else
         rc = STORE_NOTFOUND, why = "this start may drop log records (repair, skip-any), or "
                                    "index-file is no";
@@ -411,7 +600,8 @@ int store_index_file_read(struct store *s, int use, struct idx_entry ***out, siz
                   strerror(errno));
     if (rc == STORE_OK)
         store_log(s->log, 0, "Key index: %zu keys read from %s in %.2f s (written at the last "
-                  "shutdown)", *nout, path, (double)(omk_mono_us() - t0) / 1e6);
+                  "shutdown; %zu table files of the keys checked)", *nout, path,
+                  (double)(omk_mono_us() - t0) / 1e6, ntables);
     else
         store_log(s->log, STORE_LOG_ALERT, "Key index: %s not used (%s): reading the keys "
                   "from RocksDB", path, why);

@@ -1007,6 +1007,45 @@ uint64_t rocks_latest_seq(struct rocks *r)
     return r->db ? rocksdb_get_latest_sequence_number(r->db) : r->closed_seq;
 }
 
+void rocks_quiesce(struct rocks *r)
+{
+    omk_rwlock_rdlock(&r->life);
+    if (r->db)
+        rocksdb_cancel_all_background_work(r->db, 1);
+    omk_rwlock_unlock(&r->life);
+}
+
+int rocks_table_files(struct rocks *r, enum rocks_cf cf, struct rocks_table_file **out,
+                      size_t *n)
+{
+    const rocksdb_livefiles_t *lf;
+    int count;
+
+    *out = NULL;
+    *n = 0;
+    omk_rwlock_rdlock(&r->life);
+    lf = r->db ? rocksdb_livefiles(r->db) : NULL;
+    omk_rwlock_unlock(&r->life);
+    if (!lf)
+        return STORE_ERR_IO;
+    count = rocksdb_livefiles_count(lf);
+    *out = omk_malloc((count > 0 ? (size_t)count : 1) * sizeof(**out));
+    for (int i = 0; i < count; i++) {
+        const char *name = rocksdb_livefiles_name(lf, i), *cfname;
+        unsigned long long num;
+
+        cfname = rocksdb_livefiles_column_family_name(lf, i);
+        if (!cfname || strcmp(cfname, rocks_cf_names[cf]) != 0)
+            continue;
+        if (!name || sscanf(name[0] == '/' ? name + 1 : name, "%llu.sst", &num) != 1)
+            continue; /* RocksDB names table files <number>.sst */
+        (*out)[*n].number = num;
+        (*out)[(*n)++].size = rocksdb_livefiles_size(lf, i);
+    }
+    rocksdb_livefiles_destroy(lf);
+    return STORE_OK;
+}
+
 void rocks_compact_all(struct rocks *r)
 {
     omk_rwlock_rdlock(&r->life);

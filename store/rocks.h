@@ -149,6 +149,22 @@ void rocks_set_latency(struct rocks *r, store_latency_fn *fn);
  * down: the writes that never reached the log are gone. */
 uint64_t rocks_latest_seq(struct rocks *r);
 
+/* Stop RocksDB's flushes and compactions for good, waiting for the running ones (they
+ * stop early, their output dropped): its files stay as they are until rocks_close().
+ * Only when closing. */
+void rocks_quiesce(struct rocks *r);
+
+/* A table file of one column family: <dir>/<number as %06llu>.sst, 'size' bytes. */
+struct rocks_table_file {
+    uint64_t number;
+    uint64_t size;
+};
+
+/* The table files of column family 'cf' that RocksDB uses now, into '*out' (omk_free)
+ * and '*n'. STORE_OK, or STORE_ERR_IO while RocksDB is closed. */
+int rocks_table_files(struct rocks *r, enum rocks_cf cf, struct rocks_table_file **out,
+                      size_t *n);
+
 /* Hand the WAL buffer to the OS (after which a crash of the process loses nothing),
  * and with 'sync' also sync it to disk. STORE_OK or an error. After a failed flush every
  * later one fails at once (STORE_ERR_IO), and so does every write, until rocks_reopen():

@@ -267,6 +267,7 @@ int main(void)
     redisContext *c;
     char path[512] = "", sst[512] = "";
     long long size;
+    long from;
 
     if (getenv("OMK_TEST_SERVER"))
         return tap_skip_all("needs servers of its own (OMK_TEST_SERVER is set)");
@@ -375,7 +376,11 @@ int main(void)
     ok(size > 4096 && scribble(sst, size / 4, 64) == 0, "SST scribbled: 64 bytes inside %s",
        base(sst));
     set_args(NULL, NULL, NULL, NULL);
+    from = log_mark(&s);
     expect_refusal(&s, "SST scribbled", "Corruption");
+    /* The stop wrote the key index (store/index_file.c); the start must not trust it. */
+    ok(log_has_since(&s, from, "index.omk not used ("), "SST scribbled: the key index file "
+       "written at the stop is not used");
     set_args("--rocksdb-repair", "yes", NULL, NULL);
     if ((c = expect_start(&s, "SST scribbled, repair", "could not be read whole"))) {
         snprintf(path, sizeof(path), "%s/lost/%s", s.dir, base(sst));
