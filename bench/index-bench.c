@@ -334,6 +334,7 @@ static size_t heap_in_use(void)
 
 static FILE *csv;
 static unsigned bench_shards_n = IDX_SHARDS_DEFAULT; /* --shards */
+static struct idx_config bench_cfg;   /* every index's; --expand-slots (0: defaults) */
 
 /* The phases a run makes (--phases; all by default). Lookups, walks and deletes run on the
  * index the random inserts built, so any of them makes those inserts (and reports them). */
@@ -522,7 +523,7 @@ static double alex_lookups(const struct idx *ix, const struct keybuf *kb, size_t
 /* A new index holding every key of 'kb', inserted in its order; '*secs' the time taken. */
 static struct idx *alex_insert_all(const struct keybuf *kb, double *secs)
 {
-    struct idx *ix = idx_new(NULL);
+    struct idx *ix = idx_new(&bench_cfg);
     double t = now_s();
 
     for (const char *rec = kb->buf; rec < keybuf_end(kb); rec = REC_NEXT(rec)) {
@@ -659,7 +660,7 @@ static void bench_alex_bulk(struct run *r, struct result *res)
     t = now_s();
     for (const char *rec = r->asc.buf; rec < keybuf_end(&r->asc); rec = REC_NEXT(rec))
         ents[i++] = idx_entry_new(REC_KEY(rec), REC_LEN(rec));
-    ix = idx_new(NULL);
+    ix = idx_new(&bench_cfg);
     if (idx_bulk_load(ix, ents, r->n) != IDX_OK)
         die("alex: bulk load refused");
     t = now_s() - t;
@@ -741,7 +742,7 @@ static int walk_copy_fn(const struct idx_entry *e, void *arg)
 static void bench_shards(struct run *r, struct result *res)
 {
     const char *set = r->ks->name;
-    struct idx_shards *sh = idx_shards_new(bench_shards_n, NULL);
+    struct idx_shards *sh = idx_shards_new(bench_shards_n, &bench_cfg);
     struct shard_job one = {sh, r->hit.buf, keybuf_end(&r->hit), NULL, 0, 0, 0};
     struct shard_job two[2];
     struct walk_copy wc = {.keys = 0};
@@ -826,7 +827,7 @@ static void bench_shards_bulk(struct run *r, struct result *res)
 {
     const char *set = r->ks->name;
     struct idx_entry **ents = omk_malloc(r->n * sizeof(*ents));
-    struct idx_shards *sh = idx_shards_new(bench_shards_n, NULL);
+    struct idx_shards *sh = idx_shards_new(bench_shards_n, &bench_cfg);
     struct shard_job one = {sh, r->hit.buf, keybuf_end(&r->hit), NULL, 0, 0, 0};
     struct idx_stats st;
     size_t i = 0;
@@ -938,7 +939,7 @@ static void tail_print(const char *label, const struct tail_sum *t)
 static void tail_pass(struct run *r, int pass, uint32_t *hist, struct tail_slow **slow,
                       size_t *nslow, size_t *cap)
 {
-    struct idx_shards *sh = idx_shards_new(bench_shards_n, NULL);
+    struct idx_shards *sh = idx_shards_new(bench_shards_n, &bench_cfg);
     size_t i = 0, next = 0;
 
     for (const char *rec = r->ins.buf; rec < keybuf_end(&r->ins); rec = REC_NEXT(rec), i++) {
@@ -1249,7 +1250,7 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: index-bench [--keys N[,N...]] [--sets a,b,...] [--quick] [--csv FILE] [--shards S]\n"
-            "                   [--phases p,q,...] [--cpu-time]\n"
+            "                   [--phases p,q,...] [--cpu-time] [--expand-slots N]\n"
             "  --keys   sizes, with k/M suffixes (default 1M,10M)\n"
             "  --sets   key sets among key,user,alnum,hex,uuid,url (default all)\n"
             "  --quick  a 100k smoke run of every set (same as --keys 100k)\n"
@@ -1259,6 +1260,8 @@ static void usage(FILE *f)
             "           shbulk,tail\n"
             "           (default all but tail; lookup, walk and delete run the random inserts\n"
             "           too; tail times each insert into the shards: the latency tail)\n"
+            "  --expand-slots N  idx_config.max_expand_slots of every index (default: the\n"
+            "           index's own)\n"
             "  --cpu-time  time phases by the thread's CPU time, not the wall clock\n"
             "           (the shard lookups stay on the wall clock)\n",
             IDX_SHARDS_MAX, IDX_SHARDS_DEFAULT);
@@ -1271,6 +1274,7 @@ int main(int argc, char **argv)
         {"quick", no_argument, NULL, 'q'},      {"csv", required_argument, NULL, 'c'},
         {"shards", required_argument, NULL, 'S'}, {"phases", required_argument, NULL, 'p'},
         {"cpu-time", no_argument, NULL, 't'},   {"help", no_argument, NULL, 'h'},
+        {"expand-slots", required_argument, NULL, 'g'},
         {NULL, 0, NULL, 0}};
     size_t sizes[16] = {1000000, 10000000}, nsizes = 2;
     int want[OMK_ARRAY_LEN(keysets)];
@@ -1282,7 +1286,7 @@ int main(int argc, char **argv)
 
     for (size_t i = 0; i < OMK_ARRAY_LEN(keysets); i++)
         want[i] = 1;
-    while ((c = getopt_long(argc, argv, "k:s:qc:S:p:th", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "k:s:qc:S:p:thg:", opts, NULL)) != -1) {
         switch (c) {
         case 'k':
             nsizes = parse_sizes(optarg, sizes, OMK_ARRAY_LEN(sizes));
@@ -1345,6 +1349,14 @@ int main(int argc, char **argv)
         case 't':
             bench_cpu_time = 1;
             break;
+        case 'g': {
+            unsigned long long v;
+
+            if (!omk_str2ull(optarg, strlen(optarg), &v) || v == 0)
+                die("bad --expand-slots '%s'", optarg);
+            bench_cfg.max_expand_slots = (size_t)v;
+            break;
+        }
         case 'h':
             usage(stdout);
             return 0;
