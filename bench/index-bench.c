@@ -4,7 +4,8 @@
  * in what the ascending inserts built), deletes, seek + walk 100 with key copy, bulk load
  * and lookups in the bulk-loaded index, bytes per key, and over idx_shards (shard.h,
  * built by the same inserts): inserts under the write
- * locks, lookups from one and two threads under the read locks, and merged walks. Prints a
+ * locks, lookups from one and two threads under the read locks, and merged walks; and,
+ * asked for by name (--phases tail), the latency tail of inserts into the shards. Prints a
  * table per key set and size, optionally CSV (--csv), and ends with the line
  * `alex/judysl lookup ratio at <size>: X.XX` (key:%012d, the largest size run).
  * See bench/README.md for the protocol and the run times.
@@ -333,21 +334,24 @@ static size_t heap_in_use(void)
 
 static FILE *csv;
 static unsigned bench_shards_n = IDX_SHARDS_DEFAULT; /* --shards */
+static struct idx_config bench_cfg;   /* every index's; --expand-slots (0: defaults) */
 
 /* The phases a run makes (--phases; all by default). Lookups, walks and deletes run on the
  * index the random inserts built, so any of them makes those inserts (and reports them). */
 enum { P_RANDOM = 1, P_LOOKUP = 2, P_WALK = 4, P_DELETE = 8, P_ASC = 16, P_BULK = 32,
-       P_SHARDS = 64, P_SORTED = 128, P_SHBULK = 256 };
-static const char *const phase_name[] = {"random", "lookup", "walk",   "delete",   "asc",
-                                         "bulk",   "shards", "sorted", "shbulk"};
-static unsigned bench_phases = 511;
+       P_SHARDS = 64, P_SORTED = 128, P_SHBULK = 256, P_TAIL = 512 };
+static const char *const phase_name[] = {"random", "lookup", "walk",   "delete", "asc",
+                                         "bulk",   "shards", "sorted", "shbulk", "tail"};
+static unsigned bench_phases = 511; /* every phase but tail, which is asked for by name */
 #define P_BUILT (P_RANDOM | P_LOOKUP | P_WALK | P_DELETE) /* need the random-built index */
 static volatile unsigned bench_sink; /* keeps copied keys alive past the optimiser */
 
 /* The figures of one (set, size) run, for the table. NAN-free: < 0 means "not measured". */
 enum { M_HIT, M_MISS, M_INS_RND, M_INS_ASC, M_HIT_ASC, M_BPK_ASC, M_DEL, M_WALK, M_BULK,
        M_HIT_BULK, M_BPK_BULK, M_BPK_INDEX, M_BPK_TOTAL, M_BPK_HEAP, M_SH_INS, M_SH_1T,
-       M_SH_2T, M_SH_WALK, M_SH_BULK, M_SH_BULK_CPU, M_SH_HIT_BULK, M_BPK_SH_BULK, M_NMETRIC };
+       M_SH_2T, M_SH_WALK, M_SH_BULK, M_SH_BULK_CPU, M_SH_HIT_BULK, M_BPK_SH_BULK, M_TAIL_INS,
+       M_TAIL_CPU, M_TAIL_1MS, M_TAIL_10MS, M_TAIL_MAX, M_TAIL2_1MS, M_TAIL2_10MS, M_TAIL2_MAX,
+       M_NMETRIC };
 enum { I_ALEX, I_JUDY, I_SORTED, I_NIMPL };
 
 static const char *const metric_name[M_NMETRIC] = {
@@ -357,7 +361,9 @@ static const char *const metric_name[M_NMETRIC] = {
     "bytes_per_key_index", "bytes_per_key_total", "bytes_per_key_malloc",
     "insert_random_shards", "lookup_hit_shards_1t", "lookup_hit_shards_2t", "shards_walk100",
     "bulk_load_shards", "bulk_load_shards_per_cpu_s", "lookup_hit_shards_bulk_loaded",
-    "bytes_per_key_index_shards_bulk_loaded"};
+    "bytes_per_key_index_shards_bulk_loaded", "tail_insert_random", "tail_cpu_s",
+    "tail_inserts_over_1ms", "tail_inserts_over_10ms", "tail_insert_max_ms",
+    "tail_both_inserts_over_1ms", "tail_both_inserts_over_10ms", "tail_both_insert_max_ms"};
 static const char *const metric_label[M_NMETRIC] = {
     "lookup hit (Mops/s)", "lookup miss (Mops/s)", "insert random (Mops/s)",
     "insert ascending (Mops/s)", "lookup hit, asc-built (Mops/s)",
@@ -366,7 +372,10 @@ static const char *const metric_label[M_NMETRIC] = {
     "B/key index (alex: idx_stats)", "B/key index+entries", "B/key malloc growth",
     "shards insert random (Mops/s)", "shards lookup 1 thr (Mops/s)",
     "shards lookup 2 thr (Mops/s)", "shards walk 100 (K/s)", "shards bulk load (Mops/s)",
-    "shards bulk load (Mkeys/CPU s)", "shards lookup, bulk-loaded", "B/key index, shards bulk"};
+    "shards bulk load (Mkeys/CPU s)", "shards lookup, bulk-loaded", "B/key index, shards bulk",
+    "tail: insert random (Mops/s)", "tail: CPU s (process)", "tail: inserts > 1 ms",
+    "tail: inserts > 10 ms", "tail: worst insert (ms)", "tail, both passes: > 1 ms",
+    "tail, both passes: > 10 ms", "tail, both passes: worst (ms)"};
 static const char *const impl_name[I_NIMPL] = {"alex", "judysl", "sorted_array"};
 
 struct result {
@@ -514,7 +523,7 @@ static double alex_lookups(const struct idx *ix, const struct keybuf *kb, size_t
 /* A new index holding every key of 'kb', inserted in its order; '*secs' the time taken. */
 static struct idx *alex_insert_all(const struct keybuf *kb, double *secs)
 {
-    struct idx *ix = idx_new(NULL);
+    struct idx *ix = idx_new(&bench_cfg);
     double t = now_s();
 
     for (const char *rec = kb->buf; rec < keybuf_end(kb); rec = REC_NEXT(rec)) {
@@ -651,7 +660,7 @@ static void bench_alex_bulk(struct run *r, struct result *res)
     t = now_s();
     for (const char *rec = r->asc.buf; rec < keybuf_end(&r->asc); rec = REC_NEXT(rec))
         ents[i++] = idx_entry_new(REC_KEY(rec), REC_LEN(rec));
-    ix = idx_new(NULL);
+    ix = idx_new(&bench_cfg);
     if (idx_bulk_load(ix, ents, r->n) != IDX_OK)
         die("alex: bulk load refused");
     t = now_s() - t;
@@ -733,7 +742,7 @@ static int walk_copy_fn(const struct idx_entry *e, void *arg)
 static void bench_shards(struct run *r, struct result *res)
 {
     const char *set = r->ks->name;
-    struct idx_shards *sh = idx_shards_new(bench_shards_n, NULL);
+    struct idx_shards *sh = idx_shards_new(bench_shards_n, &bench_cfg);
     struct shard_job one = {sh, r->hit.buf, keybuf_end(&r->hit), NULL, 0, 0, 0};
     struct shard_job two[2];
     struct walk_copy wc = {.keys = 0};
@@ -818,7 +827,7 @@ static void bench_shards_bulk(struct run *r, struct result *res)
 {
     const char *set = r->ks->name;
     struct idx_entry **ents = omk_malloc(r->n * sizeof(*ents));
-    struct idx_shards *sh = idx_shards_new(bench_shards_n, NULL);
+    struct idx_shards *sh = idx_shards_new(bench_shards_n, &bench_cfg);
     struct shard_job one = {sh, r->hit.buf, keybuf_end(&r->hit), NULL, 0, 0, 0};
     struct idx_stats st;
     size_t i = 0;
@@ -846,6 +855,171 @@ static void bench_shards_bulk(struct run *r, struct result *res)
         die("shards: %zu present keys not found after the bulk load", r->q - one.found);
     put(res, set, r->n, I_ALEX, M_SH_HIT_BULK, mops(r->q, one.t1 - one.t0));
     idx_shards_free(sh, NULL);
+}
+
+/* ---- insert latency tail over idx_shards (--phases tail) ---- */
+
+#define TAIL_HIST_US 1000000 /* per-microsecond histogram up to 1 s (the last bucket: more) */
+#define TAIL_SLOW_NS 100000  /* inserts this slow in the first pass are timed again */
+#define TAIL_WORST 8         /* slowest inserts listed */
+
+/* The monotonic clock in nanoseconds (the vDSO's: about 30 ns here, cheap enough to read
+ * twice per insert; the thread CPU clock is a system call of 1.6 us on this VM, and it
+ * counts the time the host takes the virtual CPU away, as the wall clock does). */
+static uint64_t mono_ns(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+/* The first microsecond bucket at or under which a fraction 'q' of the 'n' timed inserts
+ * fall. */
+static size_t tail_quantile_us(const uint32_t *hist, size_t n, double q)
+{
+    size_t want = (size_t)((double)n * q), seen = 0;
+
+    for (size_t us = 0; us < TAIL_HIST_US; us++) {
+        seen += hist[us];
+        if (seen > want)
+            return us;
+    }
+    return TAIL_HIST_US;
+}
+
+/* One slow insert: its number in the run (the keys present before it) and its times. */
+struct tail_slow {
+    size_t i;
+    uint64_t ns[2]; /* first pass, second pass (0: not timed again yet) */
+};
+
+/* The tallies of one list of insert times. */
+struct tail_sum {
+    uint64_t over_100us, over_1ms, over_10ms, ms_over_1ms;
+    uint64_t worst[TAIL_WORST];
+    size_t worst_at[TAIL_WORST];
+};
+
+/* Count 'd' (ns) of insert number 'i' into 't'. */
+static void tail_count(struct tail_sum *t, size_t i, uint64_t d)
+{
+    int k = TAIL_WORST - 1;
+
+    t->over_100us += d >= 100000;
+    t->over_1ms += d >= 1000000;
+    t->ms_over_1ms += d >= 1000000 ? d : 0;
+    t->over_10ms += d >= 10000000;
+    if (d <= t->worst[k])
+        return;
+    for (; k > 0 && d > t->worst[k - 1]; k--) {
+        t->worst[k] = t->worst[k - 1];
+        t->worst_at[k] = t->worst_at[k - 1];
+    }
+    t->worst[k] = d;
+    t->worst_at[k] = i;
+}
+
+/* Print the tallies 't' under 'label'. */
+static void tail_print(const char *label, const struct tail_sum *t)
+{
+    printf("  tail, %s: inserts > 100 us %llu, > 1 ms %llu (%.0f ms in all), > 10 ms %llu;"
+           " worst:", label, (unsigned long long)t->over_100us, (unsigned long long)t->over_1ms,
+           (double)t->ms_over_1ms / 1e6, (unsigned long long)t->over_10ms);
+    for (int k = 0; k < TAIL_WORST && t->worst[k]; k++)
+        printf(" %.2f ms at %zu%s", (double)t->worst[k] / 1e6, t->worst_at[k],
+               k + 1 < TAIL_WORST && t->worst[k + 1] ? ";" : "");
+    printf("\n");
+}
+
+/* Insert every key of 'r' in its random order into new shards, each under its shard's
+ * write lock (wrlock, idx_insert, unlock), timed by the wall clock. Pass 0 keeps the
+ * inserts of TAIL_SLOW_NS or more in '*slow' ('*nslow' of them, the array grown with
+ * omk_realloc) and fills 'hist'; pass 1 times again the inserts already in '*slow'. */
+static void tail_pass(struct run *r, int pass, uint32_t *hist, struct tail_slow **slow,
+                      size_t *nslow, size_t *cap)
+{
+    struct idx_shards *sh = idx_shards_new(bench_shards_n, &bench_cfg);
+    size_t i = 0, next = 0;
+
+    for (const char *rec = r->ins.buf; rec < keybuf_end(&r->ins); rec = REC_NEXT(rec), i++) {
+        unsigned s = idx_shards_of(sh, REC_KEY(rec), REC_LEN(rec));
+        struct idx_entry *e;
+        uint64_t t0 = mono_ns(), d;
+
+        if (idx_insert(idx_shards_wrlock(sh, s), REC_KEY(rec), REC_LEN(rec), &e) != IDX_OK)
+            die("tail: insert refused a new key");
+        idx_shards_unlock(sh, s);
+        d = mono_ns() - t0;
+        if (pass == 1) {
+            if (next < *nslow && (*slow)[next].i == i)
+                (*slow)[next++].ns[1] = d;
+            continue;
+        }
+        hist[d / 1000 < TAIL_HIST_US ? d / 1000 : TAIL_HIST_US]++;
+        if (d < TAIL_SLOW_NS)
+            continue;
+        if (*nslow == *cap) {
+            *cap = *cap ? 2 * *cap : 1024;
+            *slow = omk_realloc(*slow, *cap * sizeof(**slow));
+        }
+        (*slow)[(*nslow)++] = (struct tail_slow){i, {d, 0}};
+    }
+    if (idx_shards_count(sh) != r->n)
+        die("tail: count %zu, want %zu", idx_shards_count(sh), r->n);
+    idx_shards_free(sh, NULL);
+}
+
+/* The server's write path, insert by insert: each key of the run, in its random order,
+ * under its shard's write lock (what a SET that creates a key holds the lock for, and
+ * what every GET on that shard waits behind), timed by the wall clock. The first pass
+ * gives what a client sees: that counts the times the thread or the whole virtual CPU
+ * was taken away (on this shared VM, stalls of ~100 ms at random places, which neither
+ * the wall nor the thread CPU clock can tell from work). The index is deterministic, so
+ * a second pass builds it again and times once more the inserts that took 100 us or
+ * more: the slower of an insert's work shows in both passes, a stall of the machine
+ * almost never hits the same insert twice. "both passes" counts each insert at the
+ * smaller of its two times. Also reports quantiles and the process CPU time of the first
+ * pass. */
+static void bench_tail(struct run *r, struct result *res)
+{
+    const char *set = r->ks->name;
+    uint32_t *hist = omk_calloc(TAIL_HIST_US + 1, sizeof(*hist));
+    struct tail_slow *slow = NULL;
+    struct tail_sum one = {0}, both = {0};
+    size_t nslow = 0, cap = 0;
+    struct rusage ru0, ru1;
+    double t, cpu;
+
+    getrusage(RUSAGE_SELF, &ru0);
+    cpu = proc_cpu_s();
+    t = wall_s();
+    tail_pass(r, 0, hist, &slow, &nslow, &cap);
+    t = wall_s() - t;
+    cpu = proc_cpu_s() - cpu;
+    getrusage(RUSAGE_SELF, &ru1);
+    tail_pass(r, 1, hist, &slow, &nslow, &cap);
+    for (size_t k = 0; k < nslow; k++) {
+        tail_count(&one, slow[k].i, slow[k].ns[0]);
+        tail_count(&both, slow[k].i,
+                   slow[k].ns[0] < slow[k].ns[1] ? slow[k].ns[0] : slow[k].ns[1]);
+    }
+    put(res, set, r->n, I_ALEX, M_TAIL_INS, mops(r->n, t));
+    put(res, set, r->n, I_ALEX, M_TAIL_CPU, cpu);
+    put(res, set, r->n, I_ALEX, M_TAIL_1MS, (double)one.over_1ms);
+    put(res, set, r->n, I_ALEX, M_TAIL_10MS, (double)one.over_10ms);
+    put(res, set, r->n, I_ALEX, M_TAIL_MAX, (double)one.worst[0] / 1e6);
+    put(res, set, r->n, I_ALEX, M_TAIL2_1MS, (double)both.over_1ms);
+    put(res, set, r->n, I_ALEX, M_TAIL2_10MS, (double)both.over_10ms);
+    put(res, set, r->n, I_ALEX, M_TAIL2_MAX, (double)both.worst[0] / 1e6);
+    printf("  tail, %u shards: %.2f s wall, %.2f s CPU (first pass); p99 %zu us, p99.9 %zu us,"
+           " p99.99 %zu us; %ld involuntary context switches\n", bench_shards_n, t, cpu,
+           tail_quantile_us(hist, r->n, 0.99), tail_quantile_us(hist, r->n, 0.999),
+           tail_quantile_us(hist, r->n, 0.9999), ru1.ru_nivcsw - ru0.ru_nivcsw);
+    tail_print("first pass", &one);
+    tail_print("both passes", &both);
+    omk_free(slow);
+    omk_free(hist);
 }
 
 /* ---- JudySL ---- */
@@ -1076,15 +1250,18 @@ static void usage(FILE *f)
 {
     fprintf(f,
             "usage: index-bench [--keys N[,N...]] [--sets a,b,...] [--quick] [--csv FILE] [--shards S]\n"
-            "                   [--phases p,q,...] [--cpu-time]\n"
+            "                   [--phases p,q,...] [--cpu-time] [--expand-slots N]\n"
             "  --keys   sizes, with k/M suffixes (default 1M,10M)\n"
             "  --sets   key sets among key,user,alnum,hex,uuid,url (default all)\n"
             "  --quick  a 100k smoke run of every set (same as --keys 100k)\n"
             "  --csv    also write every figure to FILE (set,keys,impl,metric,value)\n"
             "  --shards S for the idx_shards rows: a power of two up to %d (default %d)\n"
             "  --phases only these, among random,lookup,walk,delete,asc,bulk,shards,sorted,\n"
-            "           shbulk\n"
-            "           (default all; lookup, walk and delete run the random inserts too)\n"
+            "           shbulk,tail\n"
+            "           (default all but tail; lookup, walk and delete run the random inserts\n"
+            "           too; tail times each insert into the shards: the latency tail)\n"
+            "  --expand-slots N  idx_config.max_expand_slots of every index (default: the\n"
+            "           index's own)\n"
             "  --cpu-time  time phases by the thread's CPU time, not the wall clock\n"
             "           (the shard lookups stay on the wall clock)\n",
             IDX_SHARDS_MAX, IDX_SHARDS_DEFAULT);
@@ -1097,6 +1274,7 @@ int main(int argc, char **argv)
         {"quick", no_argument, NULL, 'q'},      {"csv", required_argument, NULL, 'c'},
         {"shards", required_argument, NULL, 'S'}, {"phases", required_argument, NULL, 'p'},
         {"cpu-time", no_argument, NULL, 't'},   {"help", no_argument, NULL, 'h'},
+        {"expand-slots", required_argument, NULL, 'g'},
         {NULL, 0, NULL, 0}};
     size_t sizes[16] = {1000000, 10000000}, nsizes = 2;
     int want[OMK_ARRAY_LEN(keysets)];
@@ -1108,7 +1286,7 @@ int main(int argc, char **argv)
 
     for (size_t i = 0; i < OMK_ARRAY_LEN(keysets); i++)
         want[i] = 1;
-    while ((c = getopt_long(argc, argv, "k:s:qc:S:p:th", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "k:s:qc:S:p:thg:", opts, NULL)) != -1) {
         switch (c) {
         case 'k':
             nsizes = parse_sizes(optarg, sizes, OMK_ARRAY_LEN(sizes));
@@ -1162,7 +1340,7 @@ int main(int argc, char **argv)
                     i++;
                 if (i == OMK_ARRAY_LEN(phase_name))
                     die("unknown phase '%s' (random,lookup,walk,delete,asc,bulk,shards,sorted,"
-                        "shbulk)", t);
+                        "shbulk,tail)", t);
                 bench_phases |= 1u << i;
             }
             omk_free(list);
@@ -1171,6 +1349,14 @@ int main(int argc, char **argv)
         case 't':
             bench_cpu_time = 1;
             break;
+        case 'g': {
+            unsigned long long v;
+
+            if (!omk_str2ull(optarg, strlen(optarg), &v) || v == 0)
+                die("bad --expand-slots '%s'", optarg);
+            bench_cfg.max_expand_slots = (size_t)v;
+            break;
+        }
         case 'h':
             usage(stdout);
             return 0;
@@ -1213,6 +1399,8 @@ int main(int argc, char **argv)
                 bench_shards(&r, &res);
             if (bench_phases & P_SHBULK)
                 bench_shards_bulk(&r, &res);
+            if (bench_phases & P_TAIL)
+                bench_tail(&r, &res);
 #ifdef OMK_BENCH_JUDY
             bench_judy(&r, &res);
 #endif

@@ -6,8 +6,25 @@
  *    route(); in the leaf it is placed by the leaf's own transform and model.
  *  - A full leaf (an insert would pass 80% density) expands to 55% density, keeping its
  *    transform (codes stay valid, no entry is read) and refitting its model. It splits
- *    instead when it would pass the slot cap, when its shifts are catastrophic, or when
- *    its observed cost deviates from the expected one and two halves are cheaper.
+ *    instead when it would pass expand_slots (BOUNDED INSERTS below), when its shifts are
+ *    catastrophic, or when its observed cost deviates from the expected one and two
+ *    halves are cheaper.
+ *  - BOUNDED INSERTS (issue 25). An expansion or a split relays every key of the leaf,
+ *    and it runs inside one idx_insert, under the shard's write lock: every GET on the
+ *    shard waits for it. So inserts grow a leaf only up to expand_slots (16384 slots,
+ *    256 KB, about 13K keys at the 80% that triggers the next change), not to the slot
+ *    cap (65536), and a leaf that would pass it splits. Measured with index-bench
+ *    --phases tail (8 shards, inserts slow in both of its passes): 2M random key:%012d,
+ *    expanding up to 65536 slots, 46-48 inserts over 1 ms, the worst 10-11 ms (the root
+ *    leaf's split down at 42K keys; expansions of ~33K keys took 5-7 ms); up to 16384,
+ *    11-14, the worst 3.2-3.3 ms (the split down at 9.4K keys). 20M, with the sampled
+ *    pricing inside inserts (alex_build.c): 361 over 1 ms, one
+ *    over 10 ms, worst 11.1 ms -> 124, none, 3.9 ms. The price: more, smaller leaves
+ *    and a wider root, 24.0 -> 24.8 index bytes per key at 10M random key:%012d (25.0
+ *    -> 25.6 for UUIDs); lookups within this VM's noise. Bulk loads and runs of appends
+ *    still make leaves up to the cap (laid out once, not at an insert); the first split
+ *    of such a leaf still reads all its keys at once. Retrains and deep rebuilds
+ *    (below) are not bounded by this: they rebuild whole subtrees.
  *  - A split reads each key once and evaluates the parent's route() on it. An edge leaf
  *    whose keys fall outside the parent's model range first grows the parent toward that
  *    side (new slots owned by the leaf: this is ALEX's key-domain growth, done lazily).
@@ -337,14 +354,14 @@ static void alex_make_room(struct idx *ix, struct alex_leaf *l, int rc)
     double obs = leaf_observed_cost(l);
     int dir = leaf_append_dir(l);
 
-    if (dir && newcap <= ix->max_slots) {
+    if (dir && newcap <= ix->expand_slots) {
         /* Append-mostly: keep the keys dense and the room where the inserts go. */
         leaf_resize(l, newcap > l->cap ? newcap : l->cap, dir);
         ix->expansions++;
         return;
     }
-    if (rc == LEAF_INS_COSTLY || newcap > ix->max_slots) {
-        alex_split(ix, l);
+    if (rc == LEAF_INS_COSTLY || newcap > ix->expand_slots) {
+        alex_split(ix, l);      /* BOUNDED INSERTS: no expansion past expand_slots */
         return;
     }
     if (l->ins >= 64 && obs > ALEX_DEVIATION * l->exp_cost && obs > 2 * ALEX_COST_SEARCH) {
@@ -428,9 +445,13 @@ struct idx *idx_new(const struct idx_config *cfg)
 {
     struct idx *ix = omk_calloc(1, sizeof(*ix));
     size_t m = cfg && cfg->max_leaf_slots ? cfg->max_leaf_slots : 65536;
+    size_t g = cfg && cfg->max_expand_slots ? cfg->max_expand_slots : ALEX_EXPAND_SLOTS;
 
     m = (m + 63) & ~(size_t)63;
     ix->max_slots = m < 256 ? 256 : m;
+    g = (g + 63) & ~(size_t)63;
+    g = g < 256 ? 256 : g;
+    ix->expand_slots = g < ix->max_slots ? g : ix->max_slots;
     ix->root = alex_empty_root();
     return ix;
 }
@@ -719,7 +740,9 @@ int idx_bulk_load(struct idx *ix, struct idx_entry **sorted, size_t n)
         ix->entry_bytes += idx_entry_size(sorted[i]);
     }
     ix->n = n;  /* the builder's traversal cost uses the final size */
+    ix->bulk_loading = 1;
     root = alex_build(ix, sorted, n, BUILD_AUTO, ALEX_DENSITY_BUILD, NULL, NULL, &head, &tail);
+    ix->bulk_loading = 0;
     alex_free_subtree(ix->root);
     root->parent = NULL;
     ix->root = root;

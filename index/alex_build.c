@@ -49,7 +49,11 @@
  * under the model it keeps, each child is built from its own keys (a big one priced again
  * as a leaf, and given its own fanout search when it would be a poor one), and every leaf
  * is laid out from all its keys. A noisy estimate can cost a worse fanout (a level more
- * or less for some keys, other leaf sizes), never a wrong index. */
+ * or less for some keys, other leaf sizes), never a wrong index.
+ * Inside an insert (a split down, a retrain, a rebuild) the work is done under the
+ * shard's write lock, so there the threshold is BUILD_PRICE_ALL_INSERT: the split down
+ * of a root leaf of 9.4K key:%012d keys tried every fanout from 2 to 16384, each priced
+ * on every key, for 2.1-2.6 of its ~3.5 ms; sampled, 0.7-0.9 ms (issue 25). */
 #include "config.h"
 
 #include "index/index_internal.h"
@@ -63,6 +67,8 @@
 #define BUILD_PRICE_ALL 16384    /* a node of at most this many keys prices each fanout on
                                   * every key; a bigger one on the parts holding */
 #define BUILD_PRICE_SAMPLES 64   /* this many evenly spread keys (SAMPLED PRICING) */
+#define BUILD_PRICE_ALL_INSERT BUILD_SMALL_LEAF /* BUILD_PRICE_ALL for the builds an
+                                  * insert makes (not idx_bulk_load's) */
 
 void alex_fit(const uint64_t *codes, size_t n, double scale, double *a, double *b)
 {
@@ -374,7 +380,9 @@ struct alex_node *alex_build(struct idx *ix, struct idx_entry *const *e, size_t 
         double cost;
 
         build_model(codes, n, a1, b1, f, &a, &b);
-        if (n <= (ix->price_all ? ix->price_all : BUILD_PRICE_ALL)) {
+        if (n <= (ix->price_all       ? ix->price_all
+                  : ix->bulk_loading ? BUILD_PRICE_ALL
+                                     : BUILD_PRICE_ALL_INSERT)) {
             build_partition(codes, n, a, b, f, first);
             cost = build_level_cost(ix, codes, n, f, first, density);
         } else {

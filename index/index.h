@@ -122,6 +122,10 @@ size_t idx_entry_arena_bytes(void);
 
 struct idx_config {
     size_t max_leaf_slots;  /* node size cap in slots (default 65536) */
+    size_t max_expand_slots; /* the largest leaf an insert may grow by expanding it in
+                              * place; a leaf that would grow past it splits (default
+                              * 16384, never above max_leaf_slots): bounds the work one
+                              * insert does under the write lock (issue 25) */
 };
 
 struct idx;

@@ -242,6 +242,8 @@ struct alex_leaf {
 #define ALEX_DENSITY_MIN 0.45    /* contract below it (see alex_leaf.c) */
 #define ALEX_DENSITY_CONTRACT 0.7
 #define ALEX_MAX_FANOUT 65536
+#define ALEX_EXPAND_SLOTS 16384  /* default idx_config.max_expand_slots (see alex.c,
+                                  * BOUNDED INSERTS) */
 
 /* ALEX.md 1.5 cost model constants. */
 #define ALEX_COST_SEARCH 20.0
@@ -255,6 +257,8 @@ struct idx {
     size_t entry_bytes;          /* idx_entry_size() of the entries held, kept as they come
                                   * and go so that the statistics need not visit them */
     size_t max_slots;            /* leaf capacity cap (multiple of 64) */
+    size_t expand_slots;         /* an insert grows a leaf up to this many slots, and
+                                  * splits it beyond (multiple of 64, <= max_slots) */
     uint64_t expansions, splits_sideways, splits_down, retrains, contractions, merges;
     uint64_t rebuilds;           /* deep subtrees rebuilt (see idx_insert) */
     uint64_t run_leaves;         /* leaves opened for runs past the last key (alex_append.c) */
@@ -264,6 +268,8 @@ struct idx {
     size_t price_all;            /* the builder prices every key of nodes up to this many
                                   * keys, samples bigger ones (alex_build.c, SAMPLED
                                   * PRICING); 0: its default. Tests raise it to compare */
+    int bulk_loading;            /* 1 while idx_bulk_load builds: the default above is
+                                  * then higher than inside an insert (SAMPLED PRICING) */
 };
 
 /* ---- entries (entry_arena.c) ---- */

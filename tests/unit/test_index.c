@@ -5,6 +5,8 @@
  * 2. Differential random operation streams (insert / delete / find / seek+walk) against a
  *    sorted array of keys, seeded and reproducible (OMK_SEED=n), with idx_validate every
  *    1,000 operations, over realistic and adversarial key sets and insert orders.
+ * 2b. The same streams with the smallest max_expand_slots, where inserts split full
+ *    leaves instead of expanding them (issue 25), also after a bulk load.
  * 3. Keys of 0, 1, 16, 65534, 65535, 65536 bytes and 1 MB (the entry's length escape)
  *    through insert, find, seek, delete, bulk load and validate.
  * OMK_SLOW=1 runs the streams at 1M keys. */
@@ -626,7 +628,7 @@ static void test_keysets(void)
 
 static void test_small_leaves(void)
 {
-    struct idx_config cfg = {256};
+    struct idx_config cfg = {.max_leaf_slots = 256};
     struct mix mx = {45, 25, 15, 15};
     struct pool pl = {0};
     struct ref r;
@@ -645,7 +647,7 @@ static void test_small_leaves(void)
  * doubled get rebuilt under the stream's checks. */
 static void test_deep_rebuilds(void)
 {
-    struct idx_config cfg = {256};
+    struct idx_config cfg = {.max_leaf_slots = 256};
     struct mix mx = {85, 5, 5, 5};
     struct pool pl = {0};
     struct ref r;
@@ -764,7 +766,7 @@ static void test_run_cost(void)
 static void test_run_interleaved(void)
 {
     struct mix mx = {40, 25, 20, 15};
-    struct idx_config small = {256};
+    struct idx_config small = {.max_leaf_slots = 256};
     const int sets[] = {KS_NUM, KS_URL, KS_UUID};
 
     for (size_t i = 0; i < OMK_ARRAY_LEN(sets); i++) {
@@ -1152,6 +1154,93 @@ static void test_bulk_sampled(void)
     }
 }
 
+/* The leaves of 'ix' with more than 'slots' slots. */
+static size_t leaves_over(const struct idx *ix, size_t slots)
+{
+    size_t over = 0;
+
+    for (const struct alex_leaf *l = alex_leftmost_leaf(ix->root); l; l = l->next)
+        over += l->cap > slots;
+    return over;
+}
+
+/* BOUNDED INSERTS (alex.c, issue 25): with max_expand_slots at its smallest (256 slots)
+ * a full leaf splits instead of expanding past it, so nearly every make-room is a split,
+ * sideways or down. Streams of random inserts, deletes, finds and seeks on several key
+ * shapes, then on a bulk-loaded index whose leaves are far over the bound (they are
+ * split by the inserts, and their halves again): every answer matches the reference,
+ * idx_validate passes every VEVERY operations, and a full walk equals the reference. */
+static void test_bounded_inserts(void)
+{
+    const int sets[] = {KS_NUM, KS_UUID, KS_USER, KS_URL};
+    struct idx_config cfg = {.max_expand_slots = 256};
+    struct mix mx = {45, 25, 15, 15};
+
+    for (size_t k = 0; k < OMK_ARRAY_LEN(sets); k++) {
+        struct pool pl = {0};
+        struct ref r;
+        struct idx *ix;
+        char name[96];
+
+        pool_gen(&pl, (enum keyset)sets[k], N / 2);
+        snprintf(name, sizeof(name), "bounded inserts (256 slots), random %s", ks_name[sets[k]]);
+        ix = run_stream(name, &pl, pl.n / 2, ORD_RANDOM, pl.n, mx, VEVERY, &cfg, &r);
+        stats_diag(name, ix);
+        diag("%s: %zu leaves over 256 slots (made by retrains and rebuilds)", name,
+             leaves_over(ix, 256));
+        idx_free(ix, NULL);
+        ref_free(&r);
+        pool_free(&pl);
+    }
+
+    /* Bulk load every other key (big leaves), then insert the others in random order
+     * and delete at random. */
+    struct pool pl = {0};
+    struct stream st = {"bounded inserts after a bulk load", 0, 0};
+    struct idx *ix = idx_new(&cfg);
+    struct idx_entry **ents;
+    struct ref r = {&pl, NULL, 0};
+    size_t half, big;
+    int valid = 1;
+
+    pool_gen(&pl, KS_NUM, N);
+    half = (pl.n + 1) / 2;
+    ents = omk_malloc(half * sizeof(*ents));
+    r.ix = omk_malloc(pl.n * sizeof(size_t));
+    for (size_t i = 0; i < pl.n; i += 2) {
+        ents[r.n] = idx_entry_new(pl.k[i].p, pl.k[i].len);
+        ents[r.n]->loc = i;
+        r.ix[r.n++] = i;
+    }
+    ok(idx_bulk_load(ix, ents, r.n) == IDX_OK && check_valid(ix, &st),
+       "bounded inserts: bulk load of %zu keys, valid", r.n);
+    omk_free(ents);
+    big = leaves_over(ix, 256);
+    for (size_t o = 0; o < pl.n; o++) {
+        size_t i = rnd_below(pl.n), t = rnd_below(100);
+
+        if (t < 70)
+            op_insert(ix, &r, (i | 1) < pl.n ? (i | 1) : i, &st); /* mostly new keys */
+        else if (t < 85)
+            op_delete(ix, &r, i, &st);
+        else
+            op_find(ix, &r, i, &st);
+        if (++st.ops % VEVERY == 0 && valid)
+            valid = check_valid(ix, &st);
+    }
+    if (valid)
+        valid = check_valid(ix, &st);
+    check_walk(ix, &r, &st);
+    ok(st.fails == 0 && valid, "bounded inserts after a bulk load: %zu ops, %zu keys, no "
+       "mismatch, validates", st.ops, r.n);
+    stats_diag("bounded inserts after a bulk load", ix);
+    diag("bounded inserts after a bulk load: leaves over 256 slots %zu before the inserts, "
+         "%zu after", big, leaves_over(ix, 256));
+    idx_free(ix, NULL);
+    ref_free(&r);
+    pool_free(&pl);
+}
+
 static void test_bulk_load(void)
 {
     struct pool pl = {0};
@@ -1460,6 +1549,7 @@ int main(void)
     test_leaf_mem();
     test_adversarial();
     test_deletes();
+    test_bounded_inserts();
     test_bulk_load();
     test_bulk_sampled();
     test_key_lengths();
