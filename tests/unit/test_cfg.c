@@ -679,7 +679,7 @@ static void test_get(void)
         "databases", "dir", "appendonly", "appendfsync", "save", "daemonize", "pidfile",
         "loglevel", "logfile", "hz", "rocksdb-block-cache-size", "rocksdb-bloom-bits-per-key",
         "rocksdb-block-size", "rocksdb-write-buffer-size", "rocksdb-max-background-jobs",
-        "rocksdb-wal-recovery-mode", "rocksdb-repair", "rocksdb-max-open-files",
+        "rocksdb-wal-recovery-mode", "rocksdb-repair", "index-file", "rocksdb-max-open-files",
         "rocksdb-compression", "rocksdb-use-direct-reads",
         "rocksdb-use-direct-io-for-flush-and-compaction", "rocksdb-statistics",
         "hash-max-listpack-entries", "hash-max-ziplist-entries", "hash-max-listpack-value",
