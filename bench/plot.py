@@ -993,8 +993,37 @@ class Report:
         if out:
             self.add(table(["step", "keys", "data dir MB", "seconds", "note"], out))
 
+    def scripts(self):
+        rows = read_csv(self.results, "vs_redis_eval.csv")
+        self.add("## Lua scripts (issue 24)\n")
+        if not rows:
+            self.add("_No data: the section did not run or failed._\n")
+            return
+        self.add("`bench/vs-redis --tests evalsha_get_incr,evalsha_10keys`, against omenkv with "
+                 "its defaults and Redis with `--appendonly yes --appendfsync everysec`, each "
+                 "test run against each server in turn for the rounds given, 50 connections, "
+                 "after SCRIPT LOAD on both: `EVALSHA <sha> 2 key:__rand_int__ "
+                 "cnt:__rand_int__` of `redis.call('get', KEYS[1]) return redis.call('incr', "
+                 "KEYS[2])` (GET INCR below), and `EVALSHA <sha> 10 ek0:__rand_int__ ... "
+                 "ek9:__rand_int__` of a script that INCRs each of its 10 keys (10 INCRS). "
+                 "Ratios are median over median.\n")
+        names = {"evalsha_get_incr": "EVALSHA GET INCR", "evalsha_10keys": "EVALSHA 10 INCRS"}
+        out = []
+        for r in rows:
+            ratio = fnum(r["ratio"])
+            name = names.get(r["test"], r["test"])
+            out.append([name, r["pipeline"], r["rounds"], fmt_int(fnum(r["omenkv_rps"])),
+                        fmt_int(fnum(r["redis_rps"])), fmt_ratio(ratio), r["omenkv_runs"],
+                        r["redis_runs"]])
+            self.target(f"{name} "
+                        f"{'-P ' + r['pipeline'] if r['pipeline'] != '1' else 'unpipelined'}, "
+                        f"omenkv / Redis AOF everysec, >= 0.8 (issue 24)", f"{ratio:.3f}x",
+                        None if ratio is None else ratio >= 0.8, f"median of {r['rounds']}")
+        self.add(table(["script", "-P", "rounds", "omenkv median req/s", "Redis median req/s",
+                        "omenkv / Redis", "omenkv runs", "Redis runs"], out))
+
     def targets_table(self):
-        self.add("## Targets (issues 5, 18, 20, 21, 22 and 25)\n")
+        self.add("## Targets (issues 5, 18, 20, 21, 22, 24 and 25)\n")
         self.add("Each line compares a figure of this run with the target the issue states.\n")
         self.add(table(["target", "measured", "verdict", "note"], self.targets))
 
@@ -1003,7 +1032,7 @@ class Report:
         body_start = len(self.parts)
         for fn in (self.redis_benchmark, self.vs_redis, self.keycount, self.memory_restart_scan, self.cache,
                    self.store, self.index, self.coll_large, self.lists_zsets, self.bits_bigstr,
-                   self.shards, self.beyond_cache, self.sustained):
+                   self.scripts, self.shards, self.beyond_cache, self.sustained):
             fn()
         if not HAVE_MPL:
             self.parts.insert(body_start, "_python3-matplotlib is not installed: tables only, "
