@@ -426,21 +426,6 @@ static int fds_of(pid_t pid, int *lowest_free)
     return n;
 }
 
-/* The number of lines of the server's log that contain 'needle'. */
-static int log_count(const struct tserver *s, const char *needle)
-{
-    FILE *f = fopen(s->log, "r");
-    char line[4096];
-    int n = 0;
-
-    if (!f)
-        return 0;
-    while (fgets(line, sizeof(line), f))
-        n += strstr(line, needle) != NULL;
-    fclose(f);
-    return n;
-}
-
 #define FD_LIMIT 300 /* the server's RLIMIT_NOFILE in the test, soft and hard */
 #define FD_EXTRA 20  /* connections beyond maxclients, and while accept() fails */
 
@@ -541,10 +526,10 @@ static void test_fd_limit(void)
        "accept() failing with EMFILE does not spin: %lld ms of CPU in 2 s", cpu1 - cpu0);
     is_status(cmd(c, "PING"), "PONG", "an open connection is still served meanwhile");
     is_status(cmd(c, "SET fd:during v1"), "OK", "... and its writes succeed");
-    ok(log_count(&s, "Accepting client connection: accept: Too many open files") >= 1 &&
-           log_count(&s, "Accepting client connection") <= 4,
+    ok(tp_log_count(&s, "Accepting client connection: accept: Too many open files") >= 1 &&
+           tp_log_count(&s, "Accepting client connection") <= 4,
        "the failure is logged, at most once a second (%d lines)",
-       log_count(&s, "Accepting client connection"));
+       tp_log_count(&s, "Accepting client connection"));
 
     /* Descriptors come back: the waiting connections are taken, writes go on. The
      * server must have seen the closes first (they free room under maxclients), which on

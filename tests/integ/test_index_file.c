@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "tests/harness.h"
+#include "tests/integ/tproc.h"
 
 /* Small memtables: the keys live in many table files, which compactions rewrite. */
 static const char *args_on[] = {"--enable-debug-command", "yes",
@@ -26,21 +27,6 @@ static const char *args_off[] = {"--enable-debug-command", "yes",
                                  "--collection-inline-max-bytes", "256",
                                  "--string-fragment-threshold", "256",
                                  "--index-file", "no", NULL};
-
-/* How many lines of the server's log contain 'needle' (the log spans its restarts). */
-static int log_count(const struct tserver *s, const char *needle)
-{
-    FILE *f = fopen(s->log, "r");
-    char line[4096];
-    int n = 0;
-
-    if (!f)
-        return 0;
-    while (fgets(line, sizeof(line), f))
-        n += strstr(line, needle) != NULL;
-    fclose(f);
-    return n;
-}
 
 /* '<dir>/index.omk' of 's' into 'buf'. */
 static const char *ixf(const struct tserver *s, char *buf, size_t cap)
@@ -182,7 +168,7 @@ int main(void)
     ok(exists(path), "a clean stop writes index.omk, even of an empty database");
     if (start(&s, &c, "an empty database") != 0)
         return 1;
-    is_int(log_count(&s, " 0 keys read from"), 1, "the start read the file");
+    is_int(tp_log_count(&s, " 0 keys read from"), 1, "the start read the file");
     ok(!exists(path), "the start removed the file");
     is_int(int_of(cmd(c, "DBSIZE")), 0, "DBSIZE 0");
 
@@ -193,10 +179,10 @@ int main(void)
     ok(str_is(cmd(c, "DEBUG CHECK"), "OK"), "DEBUG CHECK before the restart");
     stop(&s, &c);
     ok(file_size(path) > 70000, "index.omk written (%lld bytes)", file_size(path));
-    used = log_count(&s, "keys read from");
+    used = tp_log_count(&s, "keys read from");
     if (start(&s, &c, "the file written at the stop") != 0)
         return 1;
-    is_int(log_count(&s, "keys read from"), used + 1, "the start read the file");
+    is_int(tp_log_count(&s, "keys read from"), used + 1, "the start read the file");
     ok(!exists(path), "the start removed the file");
     check_same(c, want, keys0, "after reading the file");
     ok(int_of(cmd(c, "TTL ttl")) > 900, "an expiry kept");
@@ -225,10 +211,10 @@ int main(void)
     ts_kill9(&s);
     ok(!exists(path), "kill -9 writes no file");
     ok(ts_system("cp '%s' '%s'", bak, path) == 0, "put the old file back");
-    used = log_count(&s, "not used (RocksDB is at sequence number");
+    used = tp_log_count(&s, "not used (RocksDB is at sequence number");
     if (start(&s, &c, "an old file") != 0)
         return 1;
-    is_int(log_count(&s, "not used (RocksDB is at sequence number"), used + 1,
+    is_int(tp_log_count(&s, "not used (RocksDB is at sequence number"), used + 1,
            "the start said why it did not use the file");
     ok(!exists(path), "the start removed the file");
     check_same(c, want, keys0, "after the old file");
@@ -239,18 +225,18 @@ int main(void)
     stop(&s, &c);
     ok(ts_system("printf 'X' | dd of='%s' bs=1 seek=%lld conv=notrunc status=none", path,
                  file_size(path) / 2) == 0, "a byte in the middle overwritten");
-    used = log_count(&s, "not used (a block's hash does not match");
+    used = tp_log_count(&s, "not used (a block's hash does not match");
     if (start(&s, &c, "a damaged file") != 0)
         return 1;
-    is_int(log_count(&s, "not used (a block's hash does not match"), used + 1,
+    is_int(tp_log_count(&s, "not used (a block's hash does not match"), used + 1,
            "the damage was seen");
     check_same(c, want, keys0, "after the damaged file");
     stop(&s, &c);
     ok(truncate(path, file_size(path) - 100) == 0, "the file cut short");
-    used = log_count(&s, "not used (the file ends early");
+    used = tp_log_count(&s, "not used (the file ends early");
     if (start(&s, &c, "a cut file") != 0)
         return 1;
-    is_int(log_count(&s, "not used (the file ends early"), used + 1, "the cut was seen");
+    is_int(tp_log_count(&s, "not used (the file ends early"), used + 1, "the cut was seen");
     check_same(c, want, keys0, "after the cut file");
 
     diag("---- a file written beside another database is not used");
@@ -260,10 +246,10 @@ int main(void)
     stop(&s, &c);
     ok(ts_system("cp '%s/index.omk' '%s'", other.dir, path) == 0,
        "the other database's file copied in");
-    used = log_count(&s, "not used (written beside another database");
+    used = tp_log_count(&s, "not used (written beside another database");
     if (start(&s, &c, "another database's file") != 0)
         return 1;
-    is_int(log_count(&s, "not used (written beside another database"), used + 1,
+    is_int(tp_log_count(&s, "not used (written beside another database"), used + 1,
            "the other database's file was refused");
     check_same(c, want, keys0, "after another database's file");
     ts_cleanup(&other);
@@ -272,10 +258,10 @@ int main(void)
     stop(&s, &c);
     ok(exists(path), "index.omk written");
     s.args = args_off;
-    used = log_count(&s, "not used (this start may drop log records");
+    used = tp_log_count(&s, "not used (this start may drop log records");
     if (start(&s, &c, "index-file no") != 0)
         return 1;
-    is_int(log_count(&s, "not used (this start may drop log records"), used + 1,
+    is_int(tp_log_count(&s, "not used (this start may drop log records"), used + 1,
            "a file found with index-file no is not used");
     ok(!exists(path), "... and removed");
     check_same(c, want, keys0, "with index-file no");

@@ -1,5 +1,6 @@
-/* tproc.h - what the reliability tests (test_limits, test_load, test_diskfull) read
- * about a running test server besides its replies: its resident memory and its log.
+/* tproc.h - what the reliability tests (test_limits, test_load, test_diskfull,
+ * test_hostile, test_index_file) read about a running test server besides its replies:
+ * its resident memory and its log.
  * Header only, on top of tests/harness.h; each function is static and marked unused. */
 #ifndef OMK_TESTS_INTEG_TPROC_H
 #define OMK_TESTS_INTEG_TPROC_H
@@ -46,6 +47,21 @@ __attribute__((unused)) static int tp_log_has(const struct tserver *s, const cha
         found = strstr(line, needle) != NULL;
     fclose(f);
     return found;
+}
+
+/* How many lines of the server's log contain 'needle' (the log spans its restarts). */
+__attribute__((unused)) static int tp_log_count(const struct tserver *s, const char *needle)
+{
+    FILE *f = fopen(s->log, "r");
+    char line[4096];
+    int n = 0;
+
+    if (!f)
+        return 0;
+    while (fgets(line, sizeof(line), f))
+        n += strstr(line, needle) != NULL;
+    fclose(f);
+    return n;
 }
 
 /* Sleep 'ms' milliseconds. */
