@@ -48,7 +48,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/omk.h"
@@ -88,15 +87,6 @@ static int ixf_identity(const struct store *s, uint64_t *h)
         return -1;
     *h = omk_hash(buf, (size_t)n);
     return 0;
-}
-
-/* CPU seconds the process has used so far (every thread), for the log lines. */
-static double ixf_cpu_s(void)
-{
-    struct timespec ts;
-
-    return clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts) == 0
-               ? (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 : 0;
 }
 
 /* ---- The keys column family's table files -------------------------------------------- */
@@ -272,7 +262,7 @@ int store_index_file_write(struct store *s)
     uint32_t version = IXF_VERSION, pad = 0;
     struct rocks_stats rs;
     int64_t t0 = omk_mono_us();
-    double cpu0 = ixf_cpu_s();
+    double cpu0 = store_cpu_s();
 
     rocks_stats_get(s->rocks, &rs);
     if (rs.refusing || rs.read_only) /* RAM may hold writes the log does not */
@@ -321,7 +311,7 @@ int store_index_file_write(struct store *s)
     }
     store_log(s->log, 0, "Key index: %llu keys written to %s in %.2f s, %.2f s of CPU, for the "
               "next start", (unsigned long long)w.total, path,
-              (double)(omk_mono_us() - t0) / 1e6, ixf_cpu_s() - cpu0);
+              (double)(omk_mono_us() - t0) / 1e6, store_cpu_s() - cpu0);
     return STORE_OK;
 }
 
@@ -592,7 +582,7 @@ int store_index_file_read(struct store *s, int use, struct idx_entry ***out, siz
     char path[4096], whybuf[256];
     const char *why = NULL;
     int64_t t0 = omk_mono_us();
-    double cpu0 = ixf_cpu_s();
+    double cpu0 = store_cpu_s();
     size_t ntables = 0;
     int fd, rc;
 
@@ -614,7 +604,7 @@ int store_index_file_read(struct store *s, int use, struct idx_entry ***out, siz
     if (rc == STORE_OK)
         store_log(s->log, 0, "Key index: %zu keys read from %s in %.2f s, %.2f s of CPU "
                   "(written at the last shutdown; %zu table files of the keys checked)", *nout,
-                  path, (double)(omk_mono_us() - t0) / 1e6, ixf_cpu_s() - cpu0, ntables);
+                  path, (double)(omk_mono_us() - t0) / 1e6, store_cpu_s() - cpu0, ntables);
     else
         store_log(s->log, STORE_LOG_ALERT, "Key index: %s not used (%s): reading the keys "
                   "from RocksDB", path, why);

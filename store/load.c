@@ -112,8 +112,7 @@ struct load_job {
     int64_t t0, now_ms;
 };
 
-/* CPU seconds the process has used so far (every thread), for the load's log lines. */
-static double load_cpu_s(void)
+double store_cpu_s(void)
 {
     struct timespec ts;
 
@@ -250,7 +249,7 @@ static int store_index_collect(struct store *s, struct idx_entry ***out, size_t 
                                uint64_t *keys, uint64_t *expires, char *err, size_t errlen)
 {
     struct load_job j = {.s = s, .t0 = omk_mono_us(), .now_ms = omk_now_ms()};
-    double cpu0 = load_cpu_s();
+    double cpu0 = store_cpu_s();
     size_t threads = load_threads(), flen, llen, blen = 0, n = 0;
     char *first, *last, *bounds = NULL;
     pthread_t tid[LOAD_THREADS_MAX];
@@ -316,7 +315,7 @@ static int store_index_collect(struct store *s, struct idx_entry ***out, size_t 
         return rc;
     }
     store_log(s->log, 0, "Key index: %zu keys read in %.2f s, %.2f s of CPU (%zu ranges, %zu "
-              "threads)", n, (double)(omk_mono_us() - j.t0) / 1e6, load_cpu_s() - cpu0,
+              "threads)", n, (double)(omk_mono_us() - j.t0) / 1e6, store_cpu_s() - cpu0,
               j.nparts, threads);
     *out = v;
     *nout = n;
@@ -349,7 +348,7 @@ int store_index_load(struct store *s, uint64_t *keys, uint64_t *expires, char *e
         rc = store_index_collect(s, &v, &n, keys, expires, err, errlen);
     if (rc == STORE_OK) {
         int64_t t0 = omk_mono_us();
-        double cpu0 = load_cpu_s();
+        double cpu0 = store_cpu_s();
 
         store_ids_of(s, v, n);
         /* RocksDB's bytewise order is the index's (memcmp, shorter first). */
@@ -361,7 +360,7 @@ int store_index_load(struct store *s, uint64_t *keys, uint64_t *expires, char *e
         malloc_trim(0);
 #endif
         store_log(s->log, 0, "Key index: built in %.2f s, %.2f s of CPU",
-                  (double)(omk_mono_us() - t0) / 1e6, load_cpu_s() - cpu0);
+                  (double)(omk_mono_us() - t0) / 1e6, store_cpu_s() - cpu0);
     }
     return rc;
 }

@@ -188,6 +188,10 @@ void store_log(store_log_fn *fn, int level, const char *fmt, ...)
 int store_index_load(struct store *s, uint64_t *keys, uint64_t *expires, char *err,
                      size_t errlen);
 
+/* CPU seconds the process has used so far (every thread), for the index load's log
+ * lines (load.c, index_file.c). */
+double store_cpu_s(void);
+
 /* The key index written at a clean shutdown (index_file.c, HOW IT WORKS): write every
  * entry to <dir>/index.omk for the next start. Called by store_close() once nothing
  * writes any more; writes nothing while writes are refused. STORE_OK, or STORE_ERR_IO
