@@ -226,7 +226,7 @@ static int ixf_add(const struct idx_entry *e, void *arg)
 
 /* Write the block listing the keys column family's table files with their hashes (the
  * first block after the header). 0, or -1 when one could not be read. */
-static int ixf_add_tables(struct store *s, struct ixf_writer *w)
+static int ixf_add_tables(struct store *s, struct ixf_writer *w, size_t *hashed, size_t *all)
 {
     struct rocks_table_file *f;
     size_t n;
@@ -239,14 +239,24 @@ static int ixf_add_tables(struct store *s, struct ixf_writer *w)
     }
     for (size_t i = 0; i < n; i++) {
         struct ixf_table t = {f[i].number, f[i].size, 0};
+        size_t k = 0;
 
-        if (ixf_hash_table(s, t.number, t.size, &t.hash) != 0) {
+        /* A file this start verified is immutable: its hash then still holds (damage
+         * since would show at the next start, which hashes every file again). */
+        while (k < s->ixf_nknown && s->ixf_known[k].number != t.number)
+            k++;
+        if (k < s->ixf_nknown && s->ixf_known[k].size == t.size) {
+            t.hash = s->ixf_known[k].hash;
+        } else if (ixf_hash_table(s, t.number, t.size, &t.hash) != 0) {
             omk_free(f);
             return -1;
+        } else {
+            (*hashed)++;
         }
         memcpy(w->buf + IXF_BLOCK_HDR + i * 24, &t, 24);
     }
     omk_free(f);
+    *all = n;
     w->len = n * 24;
     w->n = (uint32_t)n;
     ixf_flush_block(w, 0);
@@ -263,6 +273,7 @@ int store_index_file_write(struct store *s)
     struct rocks_stats rs;
     int64_t t0 = omk_mono_us();
     double cpu0 = store_cpu_s();
+    size_t hashed = 0, tables = 0;
 
     rocks_stats_get(s->rocks, &rs);
     if (rs.refusing || rs.read_only) /* RAM may hold writes the log does not */
@@ -288,7 +299,7 @@ int store_index_file_write(struct store *s)
     ixf_write_all(&w, hdr, sizeof(hdr));
     w.cap = IXF_BLOCK_HDR + IXF_BLOCK;
     w.buf = omk_malloc(w.cap);
-    if (ixf_add_tables(s, &w) != 0) {
+    if (ixf_add_tables(s, &w, &hashed, &tables) != 0) {
         store_log(s->log, STORE_LOG_WARN, "Key index: a table file could not be read; the next "
                   "start reads the keys from RocksDB");
         w.failed = 1, w.err = EIO;
@@ -310,8 +321,9 @@ int store_index_file_write(struct store *s)
         return STORE_ERR_IO;
     }
     store_log(s->log, 0, "Key index: %llu keys written to %s in %.2f s, %.2f s of CPU, for the "
-              "next start", (unsigned long long)w.total, path,
-              (double)(omk_mono_us() - t0) / 1e6, store_cpu_s() - cpu0);
+              "next start (%zu table files of the keys, %zu of them hashed now)",
+              (unsigned long long)w.total, path, (double)(omk_mono_us() - t0) / 1e6,
+              store_cpu_s() - cpu0, tables, hashed);
     return STORE_OK;
 }
 
@@ -556,10 +568,15 @@ static int ixf_read(struct store *s, int fd, struct idx_entry ***out, size_t *no
     }
     omk_free(buf);
     omk_thread_join(hasher);
-    omk_free(tab);
     if (rc == 0 && !hs.ok) {
         *why = "a table file of the keys changed since the shutdown";
         rc = -1;
+    }
+    if (rc == 0) { /* verified: the next clean close reuses these hashes */
+        s->ixf_known = tab;
+        s->ixf_nknown = ntab;
+    } else {
+        omk_free(tab);
     }
     if (rc != 0) {
         for (size_t i = 0; i < nv; i++)

@@ -243,6 +243,7 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
         coll_ids_free(s->ids);
         zrank_reg_free(s->zranks);
         zset_ends_free(s->zends);
+        omk_free(s->ixf_known);
         omk_free(s->dir);
         omk_free(s);
         return rc;
@@ -305,6 +306,7 @@ void store_close(struct store *s)
         pthread_rwlock_destroy(&s->excl[l].lock);
     omk_free(s->keys);
     omk_free(s->expires);
+    omk_free(s->ixf_known);
     omk_free(s->dir);
     omk_free(s);
 }

@@ -122,6 +122,10 @@ struct store {
                                      * close and read it at the next open */
     int index_file_use;             /* ... and this open may trust it (no repair,
                                      * no skip-any log recovery) */
+    struct ixf_table *ixf_known;    /* the keys' table files this start verified with
+                                     * their hashes (index_file.c): a clean close reuses
+                                     * the hashes of those still there; NULL if none */
+    size_t ixf_nknown;
     atomic_int_fast64_t last_save_ms;  /* Unix ms of the last checkpoint (or of the open) */
     atomic_int saving;              /* 1 while a checkpoint is being written */
     atomic_int last_save_ok;        /* 1 if the last checkpoint succeeded (or none ran) */
