@@ -146,13 +146,25 @@ static int start(struct tserver *s, redisContext **c, const char *why)
     return 0;
 }
 
+/* Start 's' again as start() does, and check that its log gained exactly one line
+ * containing 'says' (assertion 'what'). 0, or -1 after a Bail out line. */
+static int start_saying(struct tserver *s, redisContext **c, const char *why, const char *says,
+                        const char *what)
+{
+    int before = tp_log_count(s, says);
+
+    if (start(s, c, why) != 0)
+        return -1;
+    is_int(tp_log_count(s, says), before + 1, "%s", what);
+    return 0;
+}
+
 int main(void)
 {
     struct tserver s, other;
     redisContext *c, *c2;
     char path[512], bak[600], want[128];
     long long keys0;
-    int used;
 
     c = ts_begin(&s, args_on, 1);
     if (s.external) {
@@ -179,10 +191,9 @@ int main(void)
     ok(str_is(cmd(c, "DEBUG CHECK"), "OK"), "DEBUG CHECK before the restart");
     stop(&s, &c);
     ok(file_size(path) > 70000, "index.omk written (%lld bytes)", file_size(path));
-    used = tp_log_count(&s, "keys read from");
-    if (start(&s, &c, "the file written at the stop") != 0)
+    if (start_saying(&s, &c, "the file written at the stop", "keys read from",
+                     "the start read the file") != 0)
         return 1;
-    is_int(tp_log_count(&s, "keys read from"), used + 1, "the start read the file");
     ok(!exists(path), "the start removed the file");
     check_same(c, want, keys0, "after reading the file");
     ok(int_of(cmd(c, "TTL ttl")) > 900, "an expiry kept");
@@ -211,11 +222,9 @@ int main(void)
     ts_kill9(&s);
     ok(!exists(path), "kill -9 writes no file");
     ok(ts_system("cp '%s' '%s'", bak, path) == 0, "put the old file back");
-    used = tp_log_count(&s, "not used (RocksDB is at sequence number");
-    if (start(&s, &c, "an old file") != 0)
+    if (start_saying(&s, &c, "an old file", "not used (RocksDB is at sequence number",
+                     "the start said why it did not use the file") != 0)
         return 1;
-    is_int(tp_log_count(&s, "not used (RocksDB is at sequence number"), used + 1,
-           "the start said why it did not use the file");
     ok(!exists(path), "the start removed the file");
     check_same(c, want, keys0, "after the old file");
     ok(str_is(cmd(c, "GET after-copy"), "1"), "the write after the copy is there");
@@ -225,18 +234,15 @@ int main(void)
     stop(&s, &c);
     ok(ts_system("printf 'X' | dd of='%s' bs=1 seek=%lld conv=notrunc status=none", path,
                  file_size(path) / 2) == 0, "a byte in the middle overwritten");
-    used = tp_log_count(&s, "not used (a block's hash does not match");
-    if (start(&s, &c, "a damaged file") != 0)
+    if (start_saying(&s, &c, "a damaged file", "not used (a block's hash does not match",
+                     "the damage was seen") != 0)
         return 1;
-    is_int(tp_log_count(&s, "not used (a block's hash does not match"), used + 1,
-           "the damage was seen");
     check_same(c, want, keys0, "after the damaged file");
     stop(&s, &c);
     ok(truncate(path, file_size(path) - 100) == 0, "the file cut short");
-    used = tp_log_count(&s, "not used (the file ends early");
-    if (start(&s, &c, "a cut file") != 0)
+    if (start_saying(&s, &c, "a cut file", "not used (the file ends early",
+                     "the cut was seen") != 0)
         return 1;
-    is_int(tp_log_count(&s, "not used (the file ends early"), used + 1, "the cut was seen");
     check_same(c, want, keys0, "after the cut file");
 
     diag("---- a file written beside another database is not used");
@@ -246,11 +252,10 @@ int main(void)
     stop(&s, &c);
     ok(ts_system("cp '%s/index.omk' '%s'", other.dir, path) == 0,
        "the other database's file copied in");
-    used = tp_log_count(&s, "not used (written beside another database");
-    if (start(&s, &c, "another database's file") != 0)
+    if (start_saying(&s, &c, "another database's file",
+                     "not used (written beside another database",
+                     "the other database's file was refused") != 0)
         return 1;
-    is_int(tp_log_count(&s, "not used (written beside another database"), used + 1,
-           "the other database's file was refused");
     check_same(c, want, keys0, "after another database's file");
     ts_cleanup(&other);
 
@@ -258,11 +263,9 @@ int main(void)
     stop(&s, &c);
     ok(exists(path), "index.omk written");
     s.args = args_off;
-    used = tp_log_count(&s, "not used (this start may drop log records");
-    if (start(&s, &c, "index-file no") != 0)
+    if (start_saying(&s, &c, "index-file no", "not used (this start may drop log records",
+                     "a file found with index-file no is not used") != 0)
         return 1;
-    is_int(tp_log_count(&s, "not used (this start may drop log records"), used + 1,
-           "a file found with index-file no is not used");
     ok(!exists(path), "... and removed");
     check_same(c, want, keys0, "with index-file no");
     stop(&s, &c);

@@ -34,21 +34,6 @@ __attribute__((unused)) static long tp_rss_kb(pid_t pid)
     return kb;
 }
 
-/* Whether the server's log file contains 'needle'. */
-__attribute__((unused)) static int tp_log_has(const struct tserver *s, const char *needle)
-{
-    FILE *f = fopen(s->log, "r");
-    char line[4096];
-    int found = 0;
-
-    if (!f)
-        return 0;
-    while (!found && fgets(line, sizeof(line), f))
-        found = strstr(line, needle) != NULL;
-    fclose(f);
-    return found;
-}
-
 /* How many lines of the server's log contain 'needle' (the log spans its restarts). */
 __attribute__((unused)) static int tp_log_count(const struct tserver *s, const char *needle)
 {
@@ -62,6 +47,12 @@ __attribute__((unused)) static int tp_log_count(const struct tserver *s, const c
         n += strstr(line, needle) != NULL;
     fclose(f);
     return n;
+}
+
+/* Whether the server's log file contains 'needle'. */
+__attribute__((unused)) static int tp_log_has(const struct tserver *s, const char *needle)
+{
+    return tp_log_count(s, needle) > 0;
 }
 
 /* Sleep 'ms' milliseconds. */
