@@ -77,7 +77,7 @@ static int ixf_identity(const struct store *s, uint64_t *h)
     ssize_t n;
     int fd;
 
-    ixf_path(s, "IDENTITY", path, sizeof(path));
+    rocks_file_path(s->rocks, 0, path, sizeof(path));
     fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return -1;
@@ -107,7 +107,7 @@ static int ixf_hash_table(const struct store *s, uint64_t number, uint64_t size,
     ssize_t n = 0;
     int fd;
 
-    snprintf(path, sizeof(path), "%s/%06llu.sst", s->dir, (unsigned long long)number);
+    rocks_file_path(s->rocks, number, path, sizeof(path));
     fd = open(path, O_RDONLY | O_CLOEXEC);
     while (fd >= 0 && (n = read(fd, buf, IXF_BLOCK)) > 0) {
         acc[1] = omk_hash(buf, (size_t)n);

@@ -1007,6 +1007,14 @@ uint64_t rocks_latest_seq(struct rocks *r)
     return r->db ? rocksdb_get_latest_sequence_number(r->db) : r->closed_seq;
 }
 
+void rocks_file_path(const struct rocks *r, uint64_t table, char *buf, size_t cap)
+{
+    if (table)
+        snprintf(buf, cap, "%s/%06llu.sst", r->dir, (unsigned long long)table);
+    else
+        snprintf(buf, cap, "%s/IDENTITY", r->dir);
+}
+
 void rocks_quiesce(struct rocks *r)
 {
     omk_rwlock_rdlock(&r->life);

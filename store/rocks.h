@@ -149,6 +149,11 @@ void rocks_set_latency(struct rocks *r, store_latency_fn *fn);
  * down: the writes that never reached the log are gone. */
 uint64_t rocks_latest_seq(struct rocks *r);
 
+/* The path of table file number 'table' (RocksDB names it <dir>/%06llu.sst), or with
+ * 'table' 0 of RocksDB's IDENTITY file (the database's id, fixed at its creation), into
+ * 'buf'. */
+void rocks_file_path(const struct rocks *r, uint64_t table, char *buf, size_t cap);
+
 /* Stop RocksDB's flushes and compactions for good, waiting for the running ones (they
  * stop early, their output dropped): its files stay as they are until rocks_close().
  * Only when closing. */
