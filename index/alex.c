@@ -741,7 +741,7 @@ int idx_bulk_load(struct idx *ix, struct idx_entry **sorted, size_t n)
     }
     ix->n = n;  /* the builder's traversal cost uses the final size */
     ix->bulk_loading = 1;
-    root = alex_build(ix, sorted, n, BUILD_AUTO, ALEX_DENSITY_BUILD, NULL, NULL, &head, &tail);
+    root = alex_build(ix, sorted, n, BUILD_AUTO, ALEX_DENSITY_BULK, NULL, NULL, &head, &tail);
     ix->bulk_loading = 0;
     alex_free_subtree(ix->root);
     root->parent = NULL;

@@ -234,6 +234,11 @@ struct alex_leaf {
 
 #define ALEX_LEAF_MIN_CAP 64
 #define ALEX_DENSITY_BUILD 0.7
+#define ALEX_DENSITY_BULK 0.78 /* idx_bulk_load (a restart's index): 0.7 -> 0.78 took 8
+                                * shards of 10M 16-byte keys from 24.0 to 21.9 B/key, the
+                                * server's RSS after a restart under 64 B/key; lookups
+                                * the same, and inserts after the load no slower (leaves
+                                * expand sooner, but split less): bench/README.md */
 #define ALEX_DENSITY_EXPAND 0.55 /* after an expand or a split: ALEX's 0.6 grows a leaf
                                   * by 1.33x per expand; 1.45x made 1M random inserts
                                   * 10-44% faster (hex 1.12 -> 1.62 Mops/s: fewer
