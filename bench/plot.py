@@ -36,6 +36,11 @@ TARGET_STORE_CACHED_US = 1.0      # ... and at most 1 us when cached
 TARGET_RESTART_S = 10.0           # restart at 10M keys
 TARGET_SCAN_KEYS_S = 1e6          # SCAN of all keys, COUNT 1000, over loopback
 TARGET_KEYS = 10_000_000          # the size the store/restart targets are stated at
+# Issue 25 (at scale): a start at 10M keys, and RSS per 16-byte key after it (values
+# uncached); a start at 100M keys (bench/scale-run, --full).
+TARGET_RESTART_10M_S = 3.0
+TARGET_RSS_BPK = 64.0
+TARGET_RESTART_100M_S = 30.0
 # Issue 20 (hashes and sets), on the medians of bench/vs-redis: each test's ratio against
 # Redis at least that of the string test named here, same -P and appendfsync.
 TARGETS_COLL_VS = {"hset": "set", "sadd": "set", "hget": "get"}
@@ -149,7 +154,9 @@ class Report:
                "`--quick` (figures meaningless: a check of the script)"
                if m.get("mode") == "quick" else "(default mode, 1M keys at most)")
             + " and `bench/plot.py`; every figure below comes from the CSV files in "
-            + f"`{self.rel}/` of that one run.\n")
+            + f"`{self.rel}/` of that one run"
+            + (", or of the later runs of single sections listed after the table.\n"
+               if any(k.startswith("rerun:") for k in m) else ".\n"))
         rows = [
             ("date", m.get("date", "?")),
             ("machine", f"{m.get('nproc', '?')} cores ({m.get('cpu', '?')}), "
@@ -163,6 +170,11 @@ class Report:
             ("SQLite (libsqlite3-dev)", m.get("sqlite", "?")),
         ]
         self.add(table(["", ""], rows))
+        reruns = [(k.split(":", 1)[1], v) for k, v in m.items() if k.startswith("rerun:")]
+        if reruns:
+            self.add("These sections were measured again later (`run-all --sections`), on top "
+                     "of the run above; their figures below come from that later run:\n")
+            self.add(table(["section", "measured again"], reruns))
         self.add(
             "Clients and servers share the machine's cores, so the load generators take CPU "
             "from the servers they measure (the same for every server measured).\n")
@@ -361,6 +373,13 @@ class Report:
                                                f"stated at {fmt_keys(TARGET_KEYS)} (run --full)"
             self.target(f"restart at {fmt_keys(TARGET_KEYS)} keys <= {TARGET_RESTART_S:g} s",
                         f"{t:.2f} s at {fmt_keys(n)}", t <= TARGET_RESTART_S, note)
+            self.target(f"restart at {fmt_keys(TARGET_KEYS)} keys <= {TARGET_RESTART_10M_S:g} s "
+                        f"(issue 25)", f"{t:.2f} s at {fmt_keys(n)}",
+                        t <= TARGET_RESTART_10M_S, note)
+            bpk = div(fnum(big["rss_restarted_kb"]) * 1024, n)
+            self.target(f"RSS after a restart at {fmt_keys(TARGET_KEYS)} 16-byte keys "
+                        f"<= {TARGET_RSS_BPK:g} B/key (issue 25)",
+                        f"{bpk:.1f} B/key at {fmt_keys(n)}", bpk <= TARGET_RSS_BPK, note)
         oms = [r for r in (sc or []) if r["label"] == "omenkv"]
         if oms:
             big = max(oms, key=lambda r: int(r["keys"]))
@@ -941,6 +960,46 @@ class Report:
                         "cache on / off, >= 2 (issue 25)", f"{x:.2f}x",
                         None if math.isnan(x) else x >= 2)
 
+    def scale(self):
+        rows = read_csv(self.results, "scale.csv")
+        ib = read_csv(self.results, "index_bench_100m.csv")
+        if not rows and not ib:
+            return  # --full only
+        self.add("## 100M keys (issue 25)\n")
+        if rows:
+            n = max(int(r["keys"]) for r in rows)
+            self.add(f"`bench/scale-run --keys {fmt_keys(n)}`: one omenkv (value cache capped at "
+                     "1 GB), `key:%012d` keys with 64-byte values loaded in order by "
+                     "omenkv-bench (50 connections, pipelined); a full SCAN with COUNT 1000; "
+                     "SIGTERM (which writes the key index file) and a start timed until PING "
+                     "answers; then the same with `--index-file no`, the start that reads every "
+                     "key from RocksDB. RSS after a start holds no value.\n")
+            out = []
+            for r in rows:
+                if r["step"] == "disk":
+                    out.append(["disk (du of the data directory)", "-",
+                                f"{fnum(r['rss_kb']) / 2**20:,.2f} GiB",
+                                fmt(div(fnum(r["rss_kb"]) * 1024, fnum(r["keys"])), 1), ""])
+                    continue
+                out.append([r["step"], fmt(fnum(r["seconds"]), 2),
+                            f"{fnum(r['rss_kb']) / 2**20:,.2f} GiB" if fnum(r["rss_kb"]) else "-",
+                            fmt(div(fnum(r["rss_kb"]) * 1024, fnum(r["keys"])), 1)
+                            if fnum(r["rss_kb"]) else "-", r["note"]])
+            self.add(table(["step", "seconds", "RSS (or disk)", "B/key", ""], out))
+            st = {r["step"]: r for r in rows}
+            if "start_index_file" in st:
+                t = fnum(st["start_index_file"]["seconds"])
+                self.target(f"restart at 100M keys <= {TARGET_RESTART_100M_S:g} s (issue 25)",
+                            f"{t:.1f} s at {fmt_keys(n)} (from the key index file; "
+                            f"{fnum(st.get('start_rocksdb', {}).get('seconds')):.1f} s from "
+                            "RocksDB)", t <= TARGET_RESTART_100M_S)
+        if ib:
+            self.add("The index alone at 100M keys (`index-bench --keys 100M --sets key "
+                     "--phases bulk,shbulk`):\n")
+            self.add(table(["set", "keys", "metric", "value"],
+                           [[r["set"], fmt_keys(r["keys"]), r["metric"], r["value"]]
+                            for r in ib if r["impl"] == "alex"]))
+
     def sustained(self):
         rows = read_csv(self.results, "sustained.csv")
         if not rows:
@@ -1032,7 +1091,7 @@ class Report:
         body_start = len(self.parts)
         for fn in (self.redis_benchmark, self.vs_redis, self.keycount, self.memory_restart_scan, self.cache,
                    self.store, self.index, self.coll_large, self.lists_zsets, self.bits_bigstr,
-                   self.scripts, self.shards, self.beyond_cache, self.sustained):
+                   self.scripts, self.shards, self.beyond_cache, self.scale, self.sustained):
             fn()
         if not HAVE_MPL:
             self.parts.insert(body_start, "_python3-matplotlib is not installed: tables only, "
