@@ -491,6 +491,8 @@ int rocks_open(const struct store_config *c, rocks_live_fn *live, void *live_arg
     rocksdb_options_set_write_buffer_size(r->opts, c->write_buffer_bytes);
     rocksdb_options_set_max_background_jobs(r->opts, c->max_background_jobs);
     rocksdb_options_set_max_open_files(r->opts, c->max_open_files);
+    /* Until rocks_compactions_start(): the start's index load has both cores. */
+    rocksdb_options_set_disable_auto_compactions(r->opts, 1);
     rocks_io_options(r->opts, c);
 
     r->cache = rocks_cache_new(c->block_cache_bytes);
@@ -1013,6 +1015,27 @@ void rocks_file_path(const struct rocks *r, uint64_t table, char *buf, size_t ca
         snprintf(buf, cap, "%s/%06llu.sst", r->dir, (unsigned long long)table);
     else
         snprintf(buf, cap, "%s/IDENTITY", r->dir);
+}
+
+void rocks_compactions_start(struct rocks *r)
+{
+    static const char *const key[] = {"disable_auto_compactions"};
+    static const char *const val[] = {"false"};
+
+    omk_rwlock_rdlock(&r->life);
+    for (int i = 0; i < ROCKS_CF_COUNT_; i++) {
+        char *err = NULL;
+
+        rocksdb_options_set_disable_auto_compactions(r->cf_opts[i], 0); /* for a reopen */
+        if (!r->db)
+            continue;
+        rocksdb_set_options_cf(r->db, r->cf[i], 1, key, val, &err);
+        if (err) {
+            store_log(r->log, STORE_LOG_WARN, "RocksDB: cannot turn compactions on: %s", err);
+            rocksdb_free(err);
+        }
+    }
+    omk_rwlock_unlock(&r->life);
 }
 
 void rocks_quiesce(struct rocks *r)

@@ -154,6 +154,12 @@ uint64_t rocks_latest_seq(struct rocks *r);
  * 'buf'. */
 void rocks_file_path(const struct rocks *r, uint64_t table, char *buf, size_t cap);
 
+/* Let RocksDB compact again: rocks_open() opens with automatic compactions off, so that
+ * none runs while the store loads its index at a start (a compaction that the last
+ * writes left pending took a core from the load: bench/README.md). Called once, after
+ * the load; a later rocks_reopen() opens with them on. */
+void rocks_compactions_start(struct rocks *r);
+
 /* Stop RocksDB's flushes and compactions for good, waiting for the running ones (they
  * stop early, their output dropped): its files stay as they are until rocks_close().
  * Only when closing. */

@@ -248,6 +248,7 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
         omk_free(s);
         return rc;
     }
+    rocks_compactions_start(s->rocks); /* off during the load (rocks_open) */
     s->keys = omk_calloc(256, sizeof(*s->keys)); /* by db byte, which SWAPDB permutes */
     s->expires = omk_calloc(256, sizeof(*s->expires));
     for (int d = 0; d < 256; d++) {
