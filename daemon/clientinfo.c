@@ -29,7 +29,7 @@
  *                            its reply buffer (obl), the rest in 16 KB blocks (oll, omem)
  *   tot-mem                  the client struct, name, input, arguments, MULTI queue and
  *                            waiting output
- *   events                   r: reading, w: waiting to write (the bufferevent's state)
+ *   events                   r: reading its socket, w: waiting to write (conn_events)
  *   cmd                      the last command, "client|list" for a subcommand
  *   user                     the ACL user the client is logged in as (acl.c)
  *   redir                    the REDIRECT id, 0 without one, -1 when tracking is off */
@@ -39,7 +39,6 @@
 #include <string.h>
 
 #include <event2/buffer.h>
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "common/omk_thread.h"
@@ -95,9 +94,9 @@ void client_snapshot(struct client *c)
     struct client_snap *s = &c->snap;
     long long out = (long long)evbuffer_get_length(c->out);
     int64_t now_ms = omk_mono_us() / 1000;
-    /* The command fuzz target's client has no socket, so no bufferevent. */
-    short ev = c->bev ? bufferevent_get_enabled(c->bev) : 0;
-    size_t in = c->bev ? evbuffer_get_length(bufferevent_get_input(c->bev)) : 0;
+    /* The command fuzz target's client has no socket, so no bufferevent nor input. */
+    int ev = conn_events(c);
+    size_t in = c->in ? evbuffer_get_length(c->in) : 0;
 
     atomic_store_explicit(&s->flags, c->flags, memory_order_relaxed);
     atomic_store_explicit(&s->db, c->db, memory_order_relaxed);

@@ -10,6 +10,14 @@
  * if input remains, the connection re-arms itself (no new read event would come for
  * bytes already buffered).
  *
+ * Reading (issue 18): each client has its own persistent read event, whose callback makes
+ * one read(2) into the input evbuffer per readable event, as Redis does: up to
+ * CONN_READ_LEN bytes, or all the room a large request reserved for itself. The
+ * bufferevent only writes: its read side would ask the kernel for the readable byte
+ * count (ioctl FIONREAD) before every read, one syscall more per request. Reading is
+ * switched only by conn_read_on/off, and buffered input is re-run only by
+ * conn_read_again.
+ *
  * Output is bounded two ways. Backpressure (libevent's le-proxy pattern): once a
  * client's pending output reaches CONN_OUT_PAUSE bytes, no further request of it runs
  * and reading stops; a write low-watermark of CONN_OUT_RESUME calls conn_write_cb when
@@ -66,14 +74,99 @@
 #define CONN_STREAM_LOW (256 * 1024)        /* ... and again once it fell below this */
 #define CONN_STREAM_PIECE (64 * 1024)       /* bytes read from the store at a time */
 #define CONN_BIG_REQUEST (1024 * 1024)      /* a request this big is read into one chain */
+/* Bytes asked of the socket per read: Redis' PROTO_IOBUF_LEN (16 KB) less room for the
+ * header of the evbuffer chain they are read into, so that chain is a 16 KB allocation
+ * and not 32 (libevent rounds a chain up to a power of two). */
+#define CONN_READ_LEN (16 * 1024 - 256)
 /* Redis' PROTO_REPLY_CHUNK_BYTES: the size of its static reply buffer, which its output
  * buffer limits do not count, and of each block of the reply list beyond it, which they
  * count whole (getClientOutputBufferMemoryUsage). */
 #define CONN_REPLY_CHUNK (16 * 1024)
 
-static void conn_read_cb(struct bufferevent *bev, void *arg);
+static void conn_read_event_cb(evutil_socket_t fd, short what, void *arg);
+static void conn_again_cb(evutil_socket_t fd, short what, void *arg);
 static void conn_write_cb(struct bufferevent *bev, void *arg);
 static void conn_large_release(struct client *c);
+
+/* ---- Reading ------------------------------------------------------------------------- */
+
+/* Read the socket of 'c' from now on: add its read event, with the idle timeout if it
+ * has one (conn_apply_timeout), whose clock restarts. The timeout counts only while
+ * reading is on, as the bufferevent's read timeout did. */
+static void conn_read_on(struct client *c)
+{
+    struct timeval tv = {c->idle_s, 0};
+
+    if (c->idle_s > 0) {
+        event_add(c->read_ev, &tv);
+    } else {
+        event_add(c->read_ev, NULL);
+        event_remove_timer(c->read_ev); /* event_add(NULL) keeps a timer set before */
+    }
+    c->reading = 1;
+}
+
+/* Stop reading the socket of 'c' (its idle timeout stops too). What was read stays in
+ * c->in, and conn_read_again may still run it. */
+static void conn_read_off(struct client *c)
+{
+    if (c->reading)
+        event_del(c->read_ev);
+    c->reading = 0;
+}
+
+void conn_read_again(struct client *c)
+{
+    /* event_active() queues the callback behind those this loop iteration has yet to
+     * run: never a recursive call. Asked again while it is queued, it runs once. */
+    event_active(c->again_ev, EV_TIMEOUT, 0);
+}
+
+int conn_events(const struct client *c)
+{
+    int ev = c->reading ? EV_READ : 0;
+
+    if (c->bev && (bufferevent_get_enabled(c->bev) & EV_WRITE))
+        ev |= EV_WRITE;
+    return ev;
+}
+
+/* One read(2) from the socket of 'c' into c->in: into the room at the end of what was
+ * read last, then a new chain, CONN_READ_LEN bytes in all; or, when a large request
+ * reserved room for the rest of it (conn_process_input), all that room, so the rest
+ * arrives in that one chain, as much of it as has come. Returns what read(2) (readv(2)
+ * when the room spans two chains) returned, errno set by it. */
+static ssize_t conn_read_socket(struct client *c)
+{
+    struct evbuffer_iovec v[2];
+    struct iovec iov[2];
+    int nv = evbuffer_reserve_space(c->in, CONN_READ_LEN, v, 2);
+    ssize_t n, left;
+
+    OMK_ASSERT(nv == 1 || nv == 2);
+    if (nv == 1) {
+        n = read(c->fd, v[0].iov_base, v[0].iov_len);
+    } else {
+        for (int i = 0; i < nv; i++) {
+            iov[i].iov_base = v[i].iov_base;
+            iov[i].iov_len = v[i].iov_len;
+        }
+        n = readv(c->fd, iov, nv);
+    }
+    if (n <= 0)
+        return n; /* the room stays unused: nothing to commit */
+    left = n;
+    for (int i = 0; i < nv; i++) {
+        if (v[i].iov_len > (size_t)left)
+            v[i].iov_len = (size_t)left;
+        left -= (ssize_t)v[i].iov_len;
+    }
+    OMK_ASSERT(left == 0);
+    nv = evbuffer_commit_space(c->in, v, nv);
+    OMK_ASSERT(nv == 0);
+    return n;
+}
+
 int conn_write_now(struct client *c)
 {
     size_t low;
@@ -174,11 +267,16 @@ void conn_accept(struct worker *w, int fd)
         return;
     }
     c->out = bufferevent_get_output(c->bev);
-    bufferevent_setcb(c->bev, conn_read_cb, conn_write_cb, conn_event_cb, c);
+    c->in = evbuffer_new();
+    c->read_ev = event_new(w->base, fd, EV_READ | EV_PERSIST, conn_read_event_cb, c);
+    c->again_ev = event_new(w->base, -1, 0, conn_again_cb, c);
+    OMK_ASSERT(c->in && c->read_ev && c->again_ev);
+    /* The bufferevent only writes (conn_read_socket reads). Writing is off: replies
+     * leave at the end of each pass (pass.c, conn_write_now), and through the write
+     * event only when the socket did not take them all. */
+    bufferevent_setcb(c->bev, NULL, conn_write_cb, conn_event_cb, c);
     conn_apply_timeout(c);
-    /* Writing is off: replies leave at the end of each pass (pass.c, conn_write_now),
-     * and through the write event only when the socket did not take them all. */
-    bufferevent_enable(c->bev, EV_READ);
+    conn_read_on(c);
 
     client_snapshot(c);
     omk_mutex_lock(&w->clients_lock);
@@ -194,15 +292,16 @@ void conn_apply_timeout(struct client *c)
     int t = server.cfg.timeout;
     struct timeval tv = {t, 0};
 
-    /* Idle for reading, or not reading its replies while some are pending. Subscribers
+    /* Idle for reading (the read event's timeout, while reading is on), or not reading
+     * its replies while some are pending (the bufferevent's write timeout). Subscribers
      * wait for messages, as parked clients wait for keys: Redis exempts both. A client
      * with no connection (the command fuzz target's) has no timeout. */
     if (!c->bev)
         return;
-    if (t > 0 && !blocking_parked(c) && !pubsub_subscribed(c))
-        bufferevent_set_timeouts(c->bev, &tv, &tv);
-    else
-        bufferevent_set_timeouts(c->bev, NULL, NULL);
+    c->idle_s = t > 0 && !blocking_parked(c) && !pubsub_subscribed(c) ? t : 0;
+    bufferevent_set_timeouts(c->bev, NULL, c->idle_s > 0 ? &tv : NULL);
+    if (c->reading)
+        conn_read_on(c); /* the new timeout, its clock restarted */
 }
 
 void conn_apply_timeout_all(struct worker *w)
@@ -234,6 +333,9 @@ void conn_free(struct client *c)
                              * registry */
     multi_reset(c); /* before the memory goes: other threads may flag its watches */
     pass_forget(c);
+    event_free(c->read_ev); /* before the fd closes */
+    event_free(c->again_ev);
+    evbuffer_free(c->in);
     bufferevent_free(c->bev); /* closes the fd */
     resp_req_deinit(&c->req);
     acl_user_release(c->user);
@@ -362,6 +464,30 @@ static void conn_large_release(struct client *c)
     c->expanded = 0;
 }
 
+/* Make the bytes in 'in', the start of a request of 'need' bytes, the front of one chain
+ * with room for all of it (conn_read_socket then reads the rest into that room). They
+ * are copied there: evbuffer_expand() copies at most 4 KB to grow a chain and otherwise
+ * adds a new one behind it, and a read takes up to CONN_READ_LEN bytes. So 'need' bytes
+ * are copied at most once, as a pullup of a request in two chains would copy them. */
+static void conn_large_room(struct evbuffer *in, size_t need)
+{
+    struct evbuffer *first = evbuffer_new();
+    struct evbuffer_iovec v;
+    int rc;
+
+    OMK_ASSERT(first != NULL);
+    rc = evbuffer_add_buffer(first, in); /* moves its chains: 'in' is empty */
+    OMK_ASSERT(rc == 0);
+    rc = evbuffer_expand(in, need);
+    OMK_ASSERT(rc == 0);
+    while (evbuffer_peek(first, -1, NULL, &v, 1) > 0) {
+        rc = evbuffer_add(in, v.iov_base, v.iov_len);
+        OMK_ASSERT(rc == 0);
+        evbuffer_drain(first, v.iov_len);
+    }
+    evbuffer_free(first);
+}
+
 /* Close 'c' if its unprocessed input passed client-query-buffer-limit, as Redis closes a
  * client whose query buffer grows past it: the requests a parked client pipelines wait,
  * but not without bound. Returns 1 then ('c' is marked CLIENT_CLOSING). */
@@ -440,9 +566,10 @@ static int conn_process_input(struct client *c, struct evbuffer *in)
                 return 0;
             }
             if (have < c->need) {
-                /* A large request gets room for all of it now, behind what has come: the
-                 * rest is read into that one chain, so the pullup below finds it
-                 * contiguous and copies nothing (a 500 MB SET holds 500 MB, not 1 GB). */
+                /* A large request gets one chain with room for all of it now, what has
+                 * come of it at its front: the rest is read into that chain, so the
+                 * pullup below finds it contiguous and copies nothing (a 500 MB SET
+                 * holds 500 MB, not 1 GB). */
                 if (c->need >= CONN_BIG_REQUEST && c->need > c->expanded) {
                     if (!conn_large_reserve(c, c->need)) {
                         reply_error(c, "ERR too much memory is held by large requests being "
@@ -451,7 +578,7 @@ static int conn_process_input(struct client *c, struct evbuffer *in)
                         evbuffer_drain(in, evbuffer_get_length(in));
                         return 0;
                     }
-                    evbuffer_expand(in, c->need - have);
+                    conn_large_room(in, c->need);
                 }
                 return 0;
             }
@@ -463,18 +590,17 @@ static int conn_process_input(struct client *c, struct evbuffer *in)
     return evbuffer_get_length(in) > 0 && conn_may_run(c);
 }
 
-static void conn_read_cb(struct bufferevent *bev, void *arg)
+/* Run the requests in the input of 'c' (conn_process_input), then settle the client: free
+ * it if it is closing; stop reading it if it closes after its replies (freeing it if they
+ * are all written) or its output reached the backpressure mark; re-run what is left of
+ * its input later if the budget ran out. May free 'c'. */
+static void conn_run_input(struct client *c)
 {
-    struct client *c = arg;
-    struct evbuffer *in = bufferevent_get_input(bev);
     size_t out_before = evbuffer_get_length(c->out);
 
     pass_hold(c); /* whatever this callback replies waits for the end of the pass */
-    /* Bytes left over from the last callback were counted then. */
-    worker_stat_add(&c->worker->stats.net_in_bytes, evbuffer_get_length(in) - c->in_counted);
-    if (conn_process_input(c, in))
-        bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS | BEV_TRIG_IGNORE_WATERMARKS);
-    c->in_counted = evbuffer_get_length(in);
+    if (conn_process_input(c, c->in))
+        conn_read_again(c);
     client_snapshot(c);
     if (c->flags & CLIENT_CLOSING) {
         conn_free(c);
@@ -483,7 +609,7 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
     if (evbuffer_get_length(c->out) > out_before)
         worker_stat_add(&c->worker->stats.net_out_bytes, evbuffer_get_length(c->out) - out_before);
     if ((c->flags & CLIENT_CLOSE_AFTER_REPLY)) {
-        bufferevent_disable(bev, EV_READ);
+        conn_read_off(c);
         if (evbuffer_get_length(c->out) == 0)
             conn_free(c);
         return;
@@ -491,9 +617,44 @@ static void conn_read_cb(struct bufferevent *bev, void *arg)
     if (!(c->flags & CLIENT_PAUSED) && evbuffer_get_length(c->out) >= CONN_OUT_PAUSE) {
         /* Backpressure: read nothing more until the client has taken its replies. */
         c->flags |= CLIENT_PAUSED;
-        bufferevent_disable(bev, EV_READ);
-        bufferevent_setwatermark(bev, EV_WRITE, CONN_OUT_RESUME, 0);
+        conn_read_off(c);
+        bufferevent_setwatermark(c->bev, EV_WRITE, CONN_OUT_RESUME, 0);
     }
+}
+
+/* The socket of 'c' is readable (EV_READ), or was not for its idle timeout (EV_TIMEOUT
+ * alone): read it once and run what came. The end of the stream, a read error and the
+ * timeout go to conn_event_cb with reading off, in the form the bufferevent reports its
+ * own events. */
+static void conn_read_event_cb(evutil_socket_t fd, short what, void *arg)
+{
+    struct client *c = arg;
+    ssize_t n;
+
+    OMK_UNUSED(fd);
+    if (!(what & EV_READ)) {
+        conn_read_off(c);
+        conn_event_cb(c->bev, BEV_EVENT_READING | BEV_EVENT_TIMEOUT, c);
+        return;
+    }
+    n = conn_read_socket(c);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
+        return;
+    if (n <= 0) {
+        conn_read_off(c);
+        conn_event_cb(c->bev, BEV_EVENT_READING | (n == 0 ? BEV_EVENT_EOF : BEV_EVENT_ERROR), c);
+        return;
+    }
+    worker_stat_add(&c->worker->stats.net_in_bytes, (uint64_t)n);
+    conn_run_input(c);
+}
+
+/* conn_read_again's callback: run the input of 'c' again, reading nothing. */
+static void conn_again_cb(evutil_socket_t fd, short what, void *arg)
+{
+    OMK_UNUSED(fd);
+    OMK_UNUSED(what);
+    conn_run_input(arg);
 }
 
 /* ---- Streamed replies ---------------------------------------------------------------- */
@@ -574,7 +735,7 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
         bufferevent_setwatermark(bev, EV_WRITE, (c->flags & CLIENT_PAUSED) ? CONN_OUT_RESUME : 0,
                                  0);
         if (!(c->flags & CLIENT_PAUSED))
-            bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS | BEV_TRIG_IGNORE_WATERMARKS);
+            conn_read_again(c);
         return;
     }
 
@@ -592,8 +753,8 @@ static void conn_write_cb(struct bufferevent *bev, void *arg)
     if (c->flags & CLIENT_PAUSED) {
         c->flags &= ~CLIENT_PAUSED;
         bufferevent_setwatermark(bev, EV_WRITE, 0, 0);
-        bufferevent_enable(bev, EV_READ);
-        bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS | BEV_TRIG_IGNORE_WATERMARKS);
+        conn_read_on(c);
+        conn_read_again(c);
     }
 }
 
@@ -606,14 +767,17 @@ void conn_unparked(struct client *c)
         return;
     }
     conn_apply_timeout(c);
-    if (evbuffer_get_length(bufferevent_get_input(c->bev)) > 0)
-        bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS | BEV_TRIG_IGNORE_WATERMARKS);
+    if (evbuffer_get_length(c->in) > 0)
+        conn_read_again(c);
 }
 
+/* The bufferevent's events (a write error or timeout), and those conn_read_event_cb
+ * reports the same way (the end of the stream, a read error, the idle timeout). */
 static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
 {
     struct client *c = arg;
 
+    OMK_UNUSED(bev);
     if (what & BEV_EVENT_TIMEOUT)
         omk_log(OMK_LOG_VERBOSE, "Closing idle client id=%llu", (unsigned long long)c->id);
     /* A peer that shut down only its sending side still reads: the replies of this pass
@@ -623,7 +787,7 @@ static void conn_event_cb(struct bufferevent *bev, short what, void *arg)
         blocking_answer_now(c); /* served on another worker, its reply not written yet */
     if ((what & BEV_EVENT_EOF) && c->pass_is_held && evbuffer_get_length(c->out) > c->pass_base) {
         c->flags |= CLIENT_CLOSE_AFTER_REPLY;
-        bufferevent_disable(bev, EV_READ);
+        conn_read_off(c);
         return;
     }
     conn_free(c);

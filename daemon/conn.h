@@ -1,6 +1,7 @@
-/* conn.h - one client connection: its bufferevent, its parser state and the bits of
- * session state commands read (database, protocol, authentication). A client belongs
- * to one worker for life; every field is owner-thread-only unless marked. */
+/* conn.h - one client connection: its socket (read by its own read event, written
+ * through a bufferevent), its parser state and the bits of session state commands read
+ * (database, protocol, authentication). A client belongs to one worker for life; every
+ * field is owner-thread-only unless marked. */
 #ifndef OMK_DAEMON_CONN_H
 #define OMK_DAEMON_CONN_H
 
@@ -17,6 +18,7 @@ struct store_reader;
 struct trk_client;
 struct bufferevent;
 struct evbuffer;
+struct event;
 struct worker;
 
 #define CLIENT_CLOSE_AFTER_REPLY 0x1 /* QUIT, protocol error: flush replies then close */
@@ -43,7 +45,7 @@ struct client_snap {
     _Atomic int proto;          /* 2 or 3 */
     _Atomic int multi;          /* commands queued in MULTI, -1 outside MULTI */
     _Atomic int watch_dirty;    /* a watched key changed */
-    _Atomic int events;         /* EV_READ and EV_WRITE as enabled on the bufferevent */
+    _Atomic int events;         /* EV_READ and EV_WRITE as conn_events() gives them */
     _Atomic long long qbuf;     /* input bytes received and not yet run, bytes */
     _Atomic long long multi_mem; /* heap held by the MULTI queue, bytes */
     _Atomic long long out;      /* output bytes waiting to be written */
@@ -55,8 +57,14 @@ struct client {
     uint64_t id;
     int fd;
     struct worker *worker;
-    struct bufferevent *bev;
+    struct bufferevent *bev;     /* writes 'out' (its read side is never enabled) */
     struct evbuffer *out;        /* the bufferevent's output buffer */
+    struct evbuffer *in;         /* bytes read and not yet run (NULL: no socket) */
+    struct event *read_ev;       /* EV_READ|EV_PERSIST on 'fd': conn_read_event_cb */
+    struct event *again_ev;      /* activated to run 'in' again (conn_read_again) */
+    int reading;                 /* read_ev is added (conn_read_on/off) */
+    int idle_s;                  /* idle timeout while reading, seconds (0: none);
+                                  * conn_apply_timeout sets it */
     int flags;                   /* CLIENT_* */
     int db;                      /* SELECTed database */
     int proto;                   /* 2 or 3 (HELLO) */
@@ -65,7 +73,6 @@ struct client {
     size_t need;                 /* bytes the parser needs before it can progress */
     size_t expanded;             /* 'need' the input buffer was last expanded for, and the
                                   * bytes reserved for it in server.large_requests_bytes */
-    size_t in_counted;           /* input bytes already counted in net_in_bytes */
     struct resp_req req;
     int argc;                    /* the request being executed */
     struct omk_slice *argv;
@@ -112,6 +119,10 @@ struct client {
  * thread). On failure the fd is closed. */
 void conn_accept(struct worker *w, int fd);
 
+/* What CLIENT LIST's events= shows of 'c': EV_READ while its socket is read, EV_WRITE
+ * while its bufferevent waits to write. Owner thread. */
+int conn_events(const struct client *c);
+
 /* Write the pending output of 'c' to its socket now (pass.c calls it when the replies of
  * a pass may leave), as far as the socket takes it; the rest goes through the write
  * event. A drained output finishes a close after reply (freeing 'c') or ends a pause.
@@ -136,6 +147,13 @@ void conn_apply_timeout(struct client *c);
 /* conn_apply_timeout() for every client of worker 'w' (CONFIG SET timeout). Owner
  * thread. */
 void conn_apply_timeout_all(struct worker *w);
+
+/* Run the input 'c' holds again from a callback of its own, after the callbacks already
+ * due in this loop iteration (so never inside the caller: it may be in the middle of the
+ * client's processing), as if it had just been read: for requests that waited (CLIENT
+ * PAUSE, a parked client, backpressure, a streamed reply, the per-event budget), since no
+ * read event comes for bytes already read. Owner thread. */
+void conn_read_again(struct client *c);
 
 /* 'c' is no longer parked (blocking.c) and its last reply is queued: close it if that
  * reply passed an output limit (freeing 'c'), else give it back its idle timeout and run

@@ -9,7 +9,8 @@
  * the worker's end-of-pass event. libevent runs active callbacks in the order they were
  * activated, and event_active() appends to the queue this iteration is draining, so the
  * end-of-pass callback runs after every read callback of the same loop iteration (a
- * deferred read trigger runs in a later iteration: the next pass). There it takes the
+ * re-run of buffered input, conn_read_again, asked for during the pass is queued behind
+ * it: the next pass). There it takes the
  * ticket (store_ticket: the newest write visible to anyone, which covers what the pass
  * wrote and what it read), makes it durable with one log write (one fsync under
  * appendfsync always), and writes every held client's output to its socket directly, as

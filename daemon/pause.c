@@ -2,9 +2,10 @@
  * reads); the clients it holds back are per worker: each worker keeps its postponed
  * clients in a thread-local list and one timer for the pause's end. A postponed client's
  * request stays in its input buffer, unconsumed (its argv pointed into it), and the
- * client runs nothing more until it resumes; then its read callback is triggered and the
- * request is parsed and run as if it had just arrived. CLIENT UNPAUSE, and a new pause
- * that lets some requests through, wake every worker (WORKER_MSG_UNPAUSE).
+ * client runs nothing more until it resumes; then its input is run again
+ * (conn_read_again) and the request is parsed and run as if it had just arrived. CLIENT
+ * UNPAUSE, and a new pause that lets some requests through, wake every worker
+ * (WORKER_MSG_UNPAUSE).
  *
  * Redis' rule, followed here: the pause is checked after the checks that reject a
  * request (unknown command, arity, authentication, no-multi), before MULTI queues it;
@@ -15,7 +16,6 @@
 #include <stdatomic.h>
 #include <string.h>
 
-#include <event2/bufferevent.h>
 #include <event2/event.h>
 
 #include "common/omk.h"
@@ -180,7 +180,7 @@ void pause_worker_wake(struct worker *w)
         /* Resume: its request is parsed again from its input. */
         tl_waiting[i] = tl_waiting[--tl_nwaiting];
         c->flags &= ~CLIENT_POSTPONED;
-        bufferevent_trigger(c->bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS | BEV_TRIG_IGNORE_WATERMARKS);
+        conn_read_again(c);
     }
     if (tl_nwaiting > 0)
         pause_arm(w);

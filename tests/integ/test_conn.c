@@ -1,8 +1,8 @@
 /* test_conn.c - connection and server commands against a real server: PING ECHO QUIT
  * HELLO (RESP3 bytes) AUTH SELECT CLIENT COMMAND INFO CONFIG TIME DBSIZE, unknown
  * commands and arity errors, protocol errors, inline commands, a 10,000-command
- * pipeline, and AUTH on a server with requirepass. (1,000 concurrent connections are
- * in test_keys.) */
+ * pipeline, total_net_input_bytes, and AUTH on a server with requirepass. (1,000
+ * concurrent connections are in test_keys.) */
 #include "config.h"
 
 #include <stdio.h>
@@ -308,6 +308,24 @@ static void test_pipeline(redisContext *c)
     ok(bad == 0, "10,000 pipelined SET/GET in order (%d wrong)", bad);
 }
 
+/* total_net_input_bytes counts each byte read once (issue 18: the server reads its
+ * sockets itself): 3,000 pipelined PINGs (42,000 bytes: several reads, and more requests
+ * than one callback runs, so the rest is run again from the buffer) add their bytes and
+ * those of the second INFO request (the first one's were counted before it ran). */
+static void test_net_input(redisContext *c)
+{
+    const long long ping_len = 14, info_len = 25; /* "*1\r\n$4\r\nPING\r\n", INFO stats */
+    long long before = ts_info_field(c, "stats", "total_net_input_bytes"), after;
+
+    for (int i = 0; i < 3000; i++)
+        redisAppendCommand(c, "PING");
+    ok(ts_read_replies(c, 3000, REDIS_REPLY_STATUS) == 0, "3,000 pipelined PINGs answered");
+    after = ts_info_field(c, "stats", "total_net_input_bytes");
+    ok(before > 0 && after - before == 3000 * ping_len + info_len,
+       "total_net_input_bytes grew by the bytes sent (%lld, want %lld)", after - before,
+       3000 * ping_len + info_len);
+}
+
 /* QUIT replies +OK and closes; nothing after it runs. */
 static void test_quit(const struct tserver *s)
 {
@@ -326,6 +344,7 @@ int main(void)
     test_stats(&s, c);
     test_hello(&s, c);
     test_pipeline(c);
+    test_net_input(c);
     redisFree(c);
     test_protocol_errors(&s);
     test_quit(&s);
