@@ -189,3 +189,13 @@ void pause_worker_wake(struct worker *w)
         tl_timer = NULL;
     }
 }
+
+void pause_thread_deinit(void)
+{
+    if (tl_timer)
+        event_free(tl_timer);
+    tl_timer = NULL;
+    omk_free(tl_waiting);
+    tl_waiting = NULL;
+    tl_nwaiting = tl_capwaiting = 0;
+}

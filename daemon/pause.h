@@ -40,4 +40,8 @@ void pause_forget(struct client *c);
  * 'w' (worker.c, on WORKER_MSG_UNPAUSE; and that timer). */
 void pause_worker_wake(struct worker *w);
 
+/* Free this worker thread's postponed list and timer, once its event loop has ended
+ * (worker.c). Owner thread. */
+void pause_thread_deinit(void);
+
 #endif

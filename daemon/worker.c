@@ -90,6 +90,7 @@ static void *worker_main(void *arg)
     pubsub_thread_init(w);
     event_base_dispatch(w->base);
     pass_deinit(w);
+    pause_thread_deinit();
     return NULL;
 }
 
