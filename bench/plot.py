@@ -1013,7 +1013,8 @@ class Report:
                  "flushes and compactions); longest RocksDB write = LATENCY's worst "
                  "rocksdb-write-stall of the paced phase. Then the space phase: keys loaded, "
                  "90% deleted, RocksDB's own compactions, DEBUG COMPACT; du -sb of the data "
-                 "directory after each.\n")
+                 "directory after each. Arguments run-all passed to it (`--sustained-args`): "
+                 f"{self.meta.get('sustained_args', 'not recorded')}.\n")
         out = []
         for r in rows:
             ph = r["phase"]
