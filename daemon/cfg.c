@@ -251,6 +251,9 @@ static const struct cfg_row cfg_table[] = {
     CFG_BOOL("rocksdb-use-direct-reads", rocksdb_use_direct_reads, "no", CFG_IMMUTABLE),
     CFG_BOOL("rocksdb-use-direct-io-for-flush-and-compaction", rocksdb_direct_io_background,
              "no", CFG_IMMUTABLE),
+    /* omenkv: RocksDB reads its table files through memory maps (README, "Beyond the
+     * cache"); RocksDB refuses it together with rocksdb-use-direct-reads. */
+    CFG_BOOL("rocksdb-mmap-reads", rocksdb_mmap_reads, "no", CFG_IMMUTABLE),
     /* omenkv: RocksDB's statistics (INFO's rocksdb_block_cache_* hits and misses and
      * rocksdb_file_*), off by default for their CPU cost on every RocksDB read. */
     CFG_BOOL("rocksdb-statistics", rocksdb_statistics, "no", CFG_IMMUTABLE),

@@ -164,6 +164,7 @@ struct server_config {
     _Atomic int rocksdb_compression;             /* enum store_compression */
     _Atomic bool rocksdb_use_direct_reads;       /* rocksdb-use-direct-reads */
     _Atomic bool rocksdb_direct_io_background;   /* rocksdb-use-direct-io-for-flush-and-compaction */
+    _Atomic bool rocksdb_mmap_reads;             /* rocksdb-mmap-reads */
     _Atomic bool rocksdb_statistics;             /* rocksdb-statistics */
     /* not options */
     char *configfile;               /* absolute path of the file loaded, NULL if none */

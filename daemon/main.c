@@ -235,6 +235,7 @@ static void main_open_store(void)
     sc.compression = (enum store_compression)server.cfg.rocksdb_compression;
     sc.direct_reads = server.cfg.rocksdb_use_direct_reads;
     sc.direct_io_background = server.cfg.rocksdb_direct_io_background;
+    sc.mmap_reads = server.cfg.rocksdb_mmap_reads;
     sc.statistics = server.cfg.rocksdb_statistics;
     sc.maxmemory = (size_t)server.cfg.maxmemory;
     sc.cache_max_value = (size_t)server.cfg.cache_max_value_size;

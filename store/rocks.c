@@ -439,8 +439,8 @@ static int rocks_compression_type(enum store_compression kind)
 }
 
 /* How 'opts' reads and writes its files: block compression (every level, the last one
- * too; RocksDB's open fails if this librocksdb lacks it), direct I/O, and, if asked, the
- * statistics rocks_counters_get() reports. They are off by default: the C API of
+ * too; RocksDB's open fails if this librocksdb lacks it), direct I/O or memory-mapped
+ * reads (RocksDB's open refuses both at once), and, if asked, the statistics rocks_counters_get() reports. They are off by default: the C API of
  * RocksDB 7.8 cannot lower their level below "all but the detailed timers", and at that
  * level they cost about a fifth of the CPU of a GET that misses the value cache with
  * -P 16 (bench/beyond-cache, README "Beyond the cache"). */
@@ -450,6 +450,7 @@ static void rocks_io_options(rocksdb_options_t *opts, const struct store_config 
     rocksdb_options_set_use_direct_reads(opts, c->direct_reads ? 1 : 0);
     rocksdb_options_set_use_direct_io_for_flush_and_compaction(opts,
                                                                c->direct_io_background ? 1 : 0);
+    rocksdb_options_set_allow_mmap_reads(opts, c->mmap_reads ? 1 : 0);
     if (c->statistics)
         rocksdb_options_enable_statistics(opts);
 }

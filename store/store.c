@@ -69,6 +69,7 @@ void store_config_defaults(struct store_config *c)
     c->compression = STORE_COMPRESSION_SNAPPY; /* RocksDB's default */
     c->direct_reads = 0;
     c->direct_io_background = 0;
+    c->mmap_reads = 0;                    /* mapped table pages count in the RSS (README) */
     c->statistics = 0;                    /* costs CPU on every RocksDB read (README) */
     c->maxmemory = 0;                     /* the default share of RAM */
     c->cache_max_value = STORE_CACHE_MAX_VALUE_DEFAULT;

@@ -138,6 +138,9 @@ struct store_config {
     enum store_compression compression; /* table blocks; default STORE_COMPRESSION_SNAPPY */
     int direct_reads;           /* 1: reads of table files bypass the page cache (O_DIRECT) */
     int direct_io_background;   /* 1: flushes and compactions bypass it too */
+    int mmap_reads;             /* 1: table files are read through memory maps (no read
+                                 * call, no copy, data blocks not in the block cache);
+                                 * refused by RocksDB together with direct_reads */
     int statistics;             /* 1: RocksDB keeps its statistics (block cache hits and
                                  * misses, file reads; store_rocks_stats_get), at a CPU
                                  * cost on every RocksDB read; default 0 */

@@ -3,9 +3,9 @@
  * bytes, with rocksdb-statistics yes) move as reads happen, and a value cache hit moves
  * none of them; without statistics they stay 0 and the block cache use and stall time
  * are still shown; the start-up options rocksdb-compression, rocksdb-statistics,
- * rocksdb-use-direct-reads and rocksdb-use-direct-io-for-flush-and-compaction start the
- * server, answer CONFIG GET,
- * refuse CONFIG SET, keep data written across a restart, and refuse a bad value at
+ * rocksdb-use-direct-reads, rocksdb-use-direct-io-for-flush-and-compaction and
+ * rocksdb-mmap-reads start the server (the last one maps the table files it reads),
+ * answer CONFIG GET, refuse CONFIG SET, keep data written across a restart, and refuse a bad value at
  * start-up. All omenkv-only: Redis has neither these options nor these fields, so
  * against an external server (OMK_TEST_SERVER) the whole program is skipped. */
 #include "config.h"
@@ -247,6 +247,49 @@ static void test_option(const char *name, const char *value)
     ts_cleanup(&s);
 }
 
+/* The table files mapped into the server 'pid' (lines of /proc/PID/maps naming a .sst
+ * file), or -1 if the file cannot be read. */
+static int sst_maps(pid_t pid)
+{
+    char path[64], line[512];
+    FILE *f;
+    int n = 0;
+
+    snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+    if ((f = fopen(path, "r")) == NULL)
+        return -1;
+    while (fgets(line, sizeof(line), f))
+        n += strstr(line, ".sst") != NULL;
+    fclose(f);
+    return n;
+}
+
+/* rocksdb-mmap-reads: with yes the reads after a restart, which come from table files,
+ * map them (no read call, no copy) and return every value; with no nothing is mapped. */
+static void test_mmap_reads(const char *value)
+{
+    const char *args[] = {"--rocksdb-mmap-reads", value, "--maxmemory", "1", NULL};
+    struct tserver s;
+    redisContext *c = ts_begin(&s, args, 0);
+    int maps;
+
+    load(c);
+    redisFree(c);
+    if ((c = restart(&s)) == NULL) {
+        ts_cleanup(&s);
+        return;
+    }
+    is_int(check_all(c), 0, "rocksdb-mmap-reads %s: every value read back from the files",
+           value);
+    maps = sst_maps(s.pid);
+    if (!strcmp(value, "yes"))
+        ok(maps > 0, "rocksdb-mmap-reads yes: the table files are mapped (%d maps)", maps);
+    else
+        is_int(maps, 0, "rocksdb-mmap-reads no: no table file is mapped");
+    redisFree(c);
+    ts_cleanup(&s);
+}
+
 /* A bad value stops the start-up with Redis' fatal config error. */
 static void test_bad_values(void)
 {
@@ -270,6 +313,18 @@ static void test_bad_values(void)
                      "2>&1 | grep -qxF 'argument must be '\\''yes'\\'' or '\\''no'\\'''",
                      bin),
            0, "--rocksdb-use-direct-io-for-flush-and-compaction 1x: refused at start-up");
+    is_int(ts_system("'%s' --port 0 --rocksdb-mmap-reads sometimes 2>&1 | grep -qxF "
+                     "'argument must be '\\''yes'\\'' or '\\''no'\\'''",
+                     bin),
+           0, "--rocksdb-mmap-reads sometimes: refused at start-up");
+    /* Both at once: RocksDB refuses to open, and the start-up stops with its words. */
+    is_int(ts_system("d=$(mktemp -d) && '%s' --port 0 --dir \"$d\" --rocksdb-mmap-reads yes "
+                     "--rocksdb-use-direct-reads yes >\"$d.out\" 2>&1; rc=$?; "
+                     "grep -q 'allow_mmap_reads' \"$d.out\" && test $rc -ne 0; r=$?; "
+                     "rm -rf \"$d\" \"$d.out\"; exit $r",
+                     bin),
+           0, "--rocksdb-mmap-reads yes with --rocksdb-use-direct-reads yes: refused with "
+              "RocksDB's reason");
 }
 
 int main(void)
@@ -282,6 +337,9 @@ int main(void)
     for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
         test_option("--rocksdb-compression", kinds[i]);
     test_option("--rocksdb-statistics", "yes");
+    test_option("--rocksdb-mmap-reads", "yes");
+    test_mmap_reads("yes");
+    test_mmap_reads("no");
     if (direct_io_works()) {
         test_option("--rocksdb-use-direct-reads", "yes");
         test_option("--rocksdb-use-direct-io-for-flush-and-compaction", "yes");

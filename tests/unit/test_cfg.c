@@ -681,7 +681,8 @@ static void test_get(void)
         "rocksdb-block-size", "rocksdb-write-buffer-size", "rocksdb-max-background-jobs",
         "rocksdb-wal-recovery-mode", "rocksdb-repair", "index-file", "rocksdb-max-open-files",
         "rocksdb-compression", "rocksdb-use-direct-reads",
-        "rocksdb-use-direct-io-for-flush-and-compaction", "rocksdb-statistics",
+        "rocksdb-use-direct-io-for-flush-and-compaction", "rocksdb-mmap-reads",
+        "rocksdb-statistics",
         "hash-max-listpack-entries", "hash-max-ziplist-entries", "hash-max-listpack-value",
         "hash-max-ziplist-value", "set-max-intset-entries", "zset-max-listpack-entries",
         "zset-max-ziplist-entries", "zset-max-listpack-value", "zset-max-ziplist-value",
@@ -720,11 +721,12 @@ static void test_get(void)
            strcmp(g.values[5], "tail") == 0 && strcmp(g.values[6], "no") == 0 &&
            strcmp(g.names[7], "rocksdb-max-open-files") == 0 && strcmp(g.values[7], "1000") == 0,
        "rocksdb-*: eight options");
-    ok(g.n == 12 && strcmp(g.names[8], "rocksdb-compression") == 0 &&
+    ok(g.n == 13 && strcmp(g.names[8], "rocksdb-compression") == 0 &&
            strcmp(g.values[8], "snappy") == 0 && strcmp(g.values[9], "no") == 0 &&
-           strcmp(g.values[10], "no") == 0 && strcmp(g.names[11], "rocksdb-statistics") == 0 &&
-           strcmp(g.values[11], "no") == 0,
-       "rocksdb-*: and issue 25's four, with their defaults");
+           strcmp(g.values[10], "no") == 0 && strcmp(g.names[11], "rocksdb-mmap-reads") == 0 &&
+           strcmp(g.values[11], "no") == 0 && strcmp(g.names[12], "rocksdb-statistics") == 0 &&
+           strcmp(g.values[12], "no") == 0,
+       "rocksdb-*: and issue 25's five, with their defaults");
     get1(&c, "maxmemory*", &g);
     ok(g.n == 2 && strcmp(g.names[0], "maxmemory") == 0 &&
            strcmp(g.names[1], "maxmemory-policy") == 0 && strcmp(g.values[1], "noeviction") == 0,
