@@ -30,6 +30,10 @@
 #   OMK_FUZZ_FLAGS     more libFuzzer flags, after the target's own (below)
 #   OMK_FUZZ_KEEP      1 keeps each target's scratch directory (corpus grown, full log)
 #   OMK_FUZZ_CONTINUE  1 makes the run one segment of a run that spans sessions (below)
+#   OMK_FUZZ_TMPDIR    where cmd and lua keep their store (default /dev/shm when it is a
+#                      directory, else /tmp): on tmpfs each input's RocksDB files cost no
+#                      disk writes (replaying cmd's grown corpus of 1,700 inputs: 12.1 ->
+#                      10.0 CPU s, 12.9 -> 9.4 s, 2026-12-07)
 #
 # A run in segments (OMK_FUZZ_CONTINUE=1). 10M executions of cmd, lua or index take more
 # CPU hours than a session has (COST below), so such a run goes on where the last segment
@@ -71,6 +75,10 @@ max_time="${OMK_FUZZ_MAX_TIME:-0}"
 timeout="${OMK_FUZZ_TIMEOUT:-60}"
 results="${OMK_FUZZ_RESULTS:-bench/fuzz/long-run.csv}"
 targets="${*:-resp index lualibs cmd lua}"
+if [ -z "${OMK_FUZZ_TMPDIR:-}" ] && [ -d /dev/shm ]; then
+    OMK_FUZZ_TMPDIR=/dev/shm
+    export OMK_FUZZ_TMPDIR
+fi
 
 commit=$(git -C "$top" rev-parse --short HEAD 2>/dev/null || echo unknown)
 git -C "$top" diff --quiet HEAD -- . 2>/dev/null || commit="$commit+dirty"
