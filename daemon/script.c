@@ -31,6 +31,7 @@
  * script, never a crash. */
 #include "config.h"
 
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -182,6 +183,27 @@ static void *script_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
     atomic_fetch_add_explicit(bytes, (long long)nsize - (long long)osize,
                               memory_order_relaxed);
     return p;
+}
+
+/* ---- Lua numbers as C integers ------------------------------------------------------- */
+
+/* Lua number 'n' as Redis turns it into a long long: with a C cast, which x86-64
+ * compiles to a truncation toward zero that gives LLONG_MIN for NaN and for every value
+ * out of range ("return 1e20" replies :-9223372036854775808 there). The same result,
+ * without the cast's undefined behaviour on those values. */
+static long long script_num_ll(lua_Number n)
+{
+    if (n >= -9223372036854775808.0 && n < 9223372036854775808.0)
+        return (long long)n;
+    return LLONG_MIN;
+}
+
+/* The same for an int: INT_MIN for NaN and out of range, as x86-64's 32-bit truncation. */
+static int script_num_int(lua_Number n)
+{
+    if (n > -2147483649.0 && n < 2147483648.0)
+        return (int)n;
+    return INT_MIN;
 }
 
 /* ---- Errors as Redis' scripts see them ------------------------------------------------ */
@@ -483,7 +505,7 @@ static void script_lua_to_resp(lua_State *L, struct evbuffer *out, int proto, in
         }
         break;
     case LUA_TNUMBER:
-        resp_w_int(out, (long long)lua_tonumber(L, -1));
+        resp_w_int(out, script_num_ll(lua_tonumber(L, -1)));
         break;
     case LUA_TTABLE: {
         size_t len;
@@ -864,7 +886,7 @@ static int script_redis_log(lua_State *L)
         script_push_error_cstr(L, "First argument must be a number (log level).");
         return script_raise(L);
     }
-    level = (int)lua_tonumber(L, 1);
+    level = script_num_int(lua_tonumber(L, 1));
     if (level < OMK_LOG_DEBUG || level > OMK_LOG_WARNING) {
         script_push_error_cstr(L, "Invalid debug level.");
         return script_raise(L);
@@ -901,7 +923,7 @@ static int script_redis_setresp(lua_State *L)
         script_push_error_cstr(L, "redis.setresp() requires one argument.");
         return script_raise(L);
     }
-    resp = (int)lua_tonumber(L, 1);
+    resp = script_num_int(lua_tonumber(L, 1));
     if (resp != 2 && resp != 3) {
         script_push_error_cstr(L, "RESP version must be 2 or 3.");
         return script_raise(L);
@@ -924,7 +946,7 @@ static int script_redis_set_repl(lua_State *L)
         script_push_error_cstr(L, "redis.set_repl() requires two arguments.");
         return script_raise(L);
     }
-    flags = (int)lua_tonumber(L, -1);
+    flags = script_num_int(lua_tonumber(L, -1));
     if ((flags & ~3) != 0) {
         static const char m[] =
             "Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or REPL_NONE.";
@@ -1601,7 +1623,7 @@ static void script_take_error(lua_State *L, struct script_run *run)
         source = lua_tostring(L, -1);
         lua_getfield(L, -3, "line");
         if (lua_isnumber(L, -1))
-            line = (int)lua_tonumber(L, -1);
+            line = script_num_int(lua_tonumber(L, -1));
         if (msg && source && line >= 0)
             snprintf(run->err, sizeof(run->err), "%s script: %s, on %s:%d.", msg, run->name,
                      source, line);

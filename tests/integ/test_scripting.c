@@ -12,6 +12,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -170,6 +171,28 @@ static void test_conversions(redisContext *c)
     eval_int(c, "return 1", 1);
     eval_int(c, "return 3.99", 3);
     eval_int(c, "return -3.99", -3);
+    /* Out of a long long's range, and NaN: Redis' cast on x86-64 gives LLONG_MIN (found by
+     * fuzz_lua, where the cast was undefined behaviour). */
+    eval_int(c, "return 1e20", LLONG_MIN);
+    eval_int(c, "return -1e20", LLONG_MIN);
+    eval_int(c, "return 2^63", LLONG_MIN);
+    eval_int(c, "return -2^63", LLONG_MIN);
+    eval_int(c, "return 0/0", LLONG_MIN);
+    eval_int(c, "return 1/0", LLONG_MIN);
+    eval_int(c, "return 2^62", 4611686018427387904LL);
+    r = eval(c, "return {1e20, -0.0, 2.9}");
+    ok(r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 &&
+           r->element[0]->integer == LLONG_MIN && r->element[1]->integer == 0 &&
+           r->element[2]->integer == 2,
+       "numbers in a table convert the same way");
+    freeReplyObject(r);
+    eval_err_at(c, "return redis.log(1e20, 'x')", "ERR Invalid debug level.", 1);
+    eval_err_at(c, "return redis.setresp(1e20)", "ERR RESP version must be 2 or 3.", 1);
+    eval_err_at(c, "return redis.setresp(0/0)", "ERR RESP version must be 2 or 3.", 1);
+    eval_err_at(c, "return redis.set_repl(1e20)",
+                "ERR Invalid replication flags. Use REPL_AOF, REPL_REPLICA, REPL_ALL or "
+                "REPL_NONE.",
+                1);
     eval_str(c, "return 'hello'", "hello");
     is_nil(eval(c, "return nil"), "nil -> nil");
     eval_int(c, "return true", 1);
