@@ -55,5 +55,6 @@ tests_unit_test_cmd_keyspecs_SOURCES = tests/unit/test_cmd_keyspecs.c daemon/cmd
 tests_unit_test_cmd_keyspecs_LDADD = common/libomkcommon.a -lpthread
 
 # Issue 24's Lua libraries written here (Debian has neither): cmsgpack and struct, opened
-# by the interpreter (daemon/lua_libs.h); their unit test is tests/unit/test_lua_libs.
-daemon_libomkdaemon_a_SOURCES += daemon/lua_cmsgpack.c daemon/lua_struct.c daemon/lua_libs.h
+# by the interpreter (daemon/lua_libs.h), and the string library's bounded pattern matcher; their unit test is tests/unit/test_lua_libs.
+daemon_libomkdaemon_a_SOURCES += daemon/lua_cmsgpack.c daemon/lua_struct.c daemon/lua_strmatch.c \
+	daemon/lua_libs.h

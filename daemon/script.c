@@ -23,7 +23,9 @@
  * refuses then (cmd.c asks script_busy()). SCRIPT KILL, which needs no lane, sets
  * 'script_state' to KILLED unless the script has written; a count hook in the interpreter
  * (every SCRIPT_HOOK_STEPS instructions) sees it and raises the error Redis raises,
- * re-arming itself on every line so that a pcall() in the script cannot swallow it.
+ * re-arming itself on every line so that a pcall() in the script cannot swallow it; a
+ * pattern match, C code the hook cannot interrupt, makes the same check every
+ * LUA_STRMATCH_CHECK_STEPS steps (daemon/lua_strmatch.c).
  * SHUTDOWN NOSAVE ends the process without writing the script's batch (cmd_server.c).
  *
  * Memory: the interpreter allocates through script_alloc(), which refuses to grow past
@@ -80,7 +82,8 @@
 
 /* The C libraries scripts see, opened in this order at every (re)start of the
  * interpreter (no debug library: the error handler reads the stack from C); Redis'
- * cmsgpack and struct are written here (daemon/lua_libs.h). */
+ * cmsgpack and struct are written here (daemon/lua_libs.h), and so are the string
+ * library's pattern functions, installed over Lua's own. */
 static const struct {
     const char *name;
     lua_CFunction open;
@@ -1148,150 +1151,7 @@ static void script_set_num(lua_State *L, const char *name, lua_Number v)
 static const char *const script_removed[] = {"loadfile", "dofile", "print", "getfenv",
                                              "setfenv", "newproxy"};
 
-/* ---- Lua 5.1's pattern matcher, bounded ---------------------------------------------
- *
- * Lua 5.1's string.find, match, gmatch and gsub match a pattern by C recursion, one level
- * per capture and per quantified item ('?', '*', '+', '-'), with no limit: a pattern of
- * 300,000 "a?" overflows the thread's stack and kills the process (Redis 7.0 dies of
- * it too). Lua 5.2 and later refuse such a pattern with "pattern too complex" past 200
- * levels; script_str_guard does the same past 1,000 (a few hundred KiB of stack, ASan
- * included; patterns Redis matches without crashing are seldom that deep) before it
- * calls the library's own function.
- * Being a C function between the script and the library's, it would change the library's
- * error texts (no "user_script:N:" position, '?' for the function's name, a method
- * call's argument numbers): it rewrites them to what the script would have got. */
-
-#define SCRIPT_PATTERN_LEVELS 1000 /* Lua 5.2 and later: 200 */
-
-/* The C recursion levels Lua 5.1's matcher may use for pattern 'p'/'len': its captures
- * and quantified items (a count that may exceed, never fall short of, the real depth). */
-static size_t script_pattern_levels(const char *p, size_t len)
-{
-    const char *end = p + len;
-    size_t levels = 0;
-
-    while (p < end) {
-        const char *ep = p + 1;
-
-        if (*p == '(' || *p == ')') {
-            levels++;
-            p++;
-            continue;
-        }
-        if (*p == '%' && ep < end && *ep == 'b') { /* %bxy: matched in a loop */
-            p += 4;
-            continue;
-        }
-        if (*p == '%') {
-            ep = p + 2;
-        } else if (*p == '[') { /* a set, up to its ']' (a first ']' is a member) */
-            if (ep < end && *ep == '^')
-                ep++;
-            do {
-                if (ep < end && *ep++ == '%')
-                    ep++;
-            } while (ep < end && *ep != ']');
-            ep++;
-        }
-        if (ep < end && memchr("?*+-", *ep, 4)) {
-            levels++;
-            ep++;
-        }
-        p = ep;
-    }
-    return levels;
-}
-
-/* Lua 5.1's lstrlib texts that get the caller's position ("user_script:N: ") when the
- * library raises them from its own frame. */
-static const char *const script_strlib_errors[] = {
-    "malformed pattern", "unbalanced pattern", "missing '[' after '%f' in pattern",
-    "invalid capture index",
-    "invalid pattern capture", "unfinished capture", "too many captures",
-    "invalid replacement value", "invalid use of '%' in replacement string",
-};
-
-/* Raise the error 'status' that the library's function left on the top of the stack, as
- * the script would have seen it without this C frame between them. */
-static int script_str_reraise(lua_State *L, int status)
-{
-    lua_Debug ar;
-    const char *msg = lua_tostring(L, -1);
-    int known = 0;
-
-    if (status == LUA_ERRMEM) { /* a memory error again: ask for more than is granted */
-        lua_newuserdata(L, script_mem_max);
-        return 0;
-    }
-    if (lua_type(L, -1) != LUA_TSTRING)
-        return lua_error(L); /* an error table (SCRIPT KILL's) as it is */
-    if (!lua_getstack(L, 0, &ar) || !lua_getinfo(L, "n", &ar))
-        return lua_error(L);
-    if (strncmp(msg, "bad argument #", 14) == 0) {
-        const char *to = strstr(msg, " to '?' (");
-        int arg = atoi(msg + 14);
-
-        if (to == NULL)
-            return lua_error(L);
-        if (ar.namewhat && strcmp(ar.namewhat, "method") == 0)
-            arg--;
-        luaL_where(L, 1);
-        if (arg == 0)
-            lua_pushfstring(L, "calling '%s' on bad self (%s", ar.name ? ar.name : "?",
-                            to + 9);
-        else
-            lua_pushfstring(L, "bad argument #%d to '%s' (%s", arg, ar.name ? ar.name : "?",
-                            to + 9);
-        lua_concat(L, 2);
-        return lua_error(L);
-    }
-    for (size_t i = 0; i < OMK_ARRAY_LEN(script_strlib_errors); i++)
-        known |= strncmp(msg, script_strlib_errors[i], strlen(script_strlib_errors[i])) == 0;
-    if (known) {
-        luaL_where(L, 1);
-        lua_insert(L, -2);
-        lua_concat(L, 2);
-    }
-    return lua_error(L);
-}
-
-/* string.find, match, gmatch or gsub (upvalue 1; upvalue 2 true for find, whose 4th
- * argument asks for a plain search): "pattern too complex" past SCRIPT_PATTERN_LEVELS,
- * else the library's function with the same arguments and results. */
-static int script_str_guard(lua_State *L)
-{
-    int status;
-
-    if (lua_type(L, 2) == LUA_TSTRING &&
-        !(lua_toboolean(L, lua_upvalueindex(2)) && lua_toboolean(L, 4))) {
-        size_t len;
-        const char *pat = lua_tolstring(L, 2, &len);
-
-        if (script_pattern_levels(pat, len) > SCRIPT_PATTERN_LEVELS)
-            return luaL_error(L, "pattern too complex");
-    }
-    lua_pushvalue(L, lua_upvalueindex(1));
-    lua_insert(L, 1);
-    status = lua_pcall(L, lua_gettop(L) - 1, LUA_MULTRET, 0);
-    if (status != 0)
-        return script_str_reraise(L, status);
-    return lua_gettop(L);
-}
-
-/* Put script_str_guard in front of the pattern functions of the string library. */
-static void script_guard_patterns(lua_State *L)
-{
-    static const char *const names[] = {"find", "match", "gmatch", "gsub"};
-
-    lua_getglobal(L, LUA_STRLIBNAME);
-    for (size_t i = 0; i < OMK_ARRAY_LEN(names); i++) {
-        lua_getfield(L, -1, names[i]);
-        lua_pushboolean(L, i == 0);
-        lua_pushcclosure(L, script_str_guard, 2);
-        lua_setfield(L, -2, names[i]);
-    }
-    lua_pop(L, 1);
-}
+static void script_match_check(lua_State *L);
 
 /* A new interpreter with the libraries, the redis table and the protected globals. */
 lua_State *script_state_new_counted(_Atomic long long *bytes)
@@ -1316,7 +1176,7 @@ lua_State *script_state_new_counted(_Atomic long long *bytes)
     }
     lua_pushcfunction(L, script_pcall);
     lua_setglobal(L, "pcall");
-    script_guard_patterns(L);
+    lua_strmatch_install(L, script_match_check); /* bounded, and SCRIPT KILL stops it */
 
     lua_newtable(L);
     script_set_fn(L, "call", script_redis_call);
@@ -1578,6 +1438,13 @@ static void script_hook(lua_State *L, lua_Debug *ar)
     lua_sethook(L, script_hook, LUA_MASKLINE, 0);
     script_push_error_cstr(L, why);
     lua_error(L);
+}
+
+/* The check of a long pattern match (daemon/lua_strmatch.c): what the count hook does,
+ * since the hook cannot run inside the C function. */
+static void script_match_check(lua_State *L)
+{
+    script_hook(L, NULL);
 }
 
 void script_set_test_limits(long long steps, size_t bytes)
