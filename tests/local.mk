@@ -320,7 +320,7 @@ tests_fuzz_fuzz_lualibs_replay_LDADD = daemon/libomkdaemon.a common/libomkcommon
 	$(LUA_LIBS) -lm
 EXTRA_DIST += tests/fuzz/corpus/lualibs
 FUZZ_LUALIBS_SRCS = $(srcdir)/tests/fuzz/fuzz_lualibs.c $(srcdir)/daemon/lua_cmsgpack.c \
-	$(srcdir)/daemon/lua_struct.c $(srcdir)/common/omk.c
+	$(srcdir)/daemon/lua_struct.c $(srcdir)/daemon/lua_strmatch.c $(srcdir)/common/omk.c
 .PHONY: fuzz-lualibs
 fuzz-lualibs: tests/fuzz/fuzz_lualibs
 tests/fuzz/fuzz_lualibs: $(FUZZ_LUALIBS_SRCS) $(srcdir)/daemon/lua_libs.h $(srcdir)/common/omk.h \
