@@ -475,11 +475,13 @@ static int sm_find_aux(lua_State *L, int find)
     return 1;
 }
 
+/* string.find(s, pattern [, init [, plain]]): start, end and captures, or nil. */
 static int sm_find(lua_State *L)
 {
     return sm_find_aux(L, 1);
 }
 
+/* string.match(s, pattern [, init]): the captures (or the whole match), or nil. */
 static int sm_str_match(lua_State *L)
 {
     return sm_find_aux(L, 0);
@@ -512,6 +514,7 @@ static int sm_gmatch_aux(lua_State *L)
     return 0;
 }
 
+/* string.gmatch(s, pattern) and string.gfind: an iterator over the matches. */
 static int sm_gmatch(lua_State *L)
 {
     luaL_checkstring(L, 1);
@@ -578,6 +581,8 @@ static void sm_add_value(struct sm_state *ms, luaL_Buffer *b, const char *s, con
     luaL_addvalue(b);
 }
 
+/* string.gsub(s, pattern, repl [, n]): the string with (at most n) matches replaced,
+ * and how many were. */
 static int sm_gsub(lua_State *L)
 {
     size_t srcl;
