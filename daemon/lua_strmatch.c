@@ -22,6 +22,7 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <stdatomic.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -38,8 +39,9 @@
 
 #define sm_uchar(c) ((unsigned char)(c))
 
-/* The check lua_strmatch_install() was given (the same one for every state). */
-static lua_strmatch_check_fn *sm_check;
+/* The check lua_strmatch_install() was given: the same one for every state, stored again
+ * by each install (a new state may be made on one worker while a script runs on another). */
+static lua_strmatch_check_fn *_Atomic sm_check;
 
 /* One match in progress. */
 struct sm_state {
@@ -270,9 +272,11 @@ static const char *sm_match(struct sm_state *ms, const char *s, const char *p)
     const char *res;
 
     if (--ms->steps == 0) {
+        lua_strmatch_check_fn *check = atomic_load_explicit(&sm_check, memory_order_relaxed);
+
         ms->steps = LUA_STRMATCH_CHECK_STEPS;
-        if (sm_check)
-            sm_check(ms->L); /* raises to stop the script */
+        if (check)
+            check(ms->L); /* raises to stop the script */
     }
     if (ms->depth-- == 0)
         luaL_error(ms->L, "pattern too complex");
@@ -632,7 +636,7 @@ void lua_strmatch_install(lua_State *L, lua_strmatch_check_fn *check)
         {NULL, NULL},
     };
 
-    sm_check = check;
+    atomic_store_explicit(&sm_check, check, memory_order_relaxed);
     lua_getglobal(L, LUA_STRLIBNAME);
     for (const luaL_Reg *f = fns; f->name; f++) {
         lua_pushcfunction(L, f->func);
