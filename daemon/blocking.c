@@ -485,6 +485,7 @@ static void blocking_serve_all(struct worker *w)
 {
     struct bkey *k;
 
+    store_keep_stripes(0); /* another server may wait for them, holding blocking_serve_mu */
     omk_mutex_lock(&blocking_serve_mu);
     omk_mutex_lock(&blocking_mu);
     tl_serving = 1;

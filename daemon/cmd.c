@@ -256,6 +256,10 @@ static void cmd_execute_one(struct client *c)
     st = &c->worker->stats.cmd[d - cmd_table];
     if (!(d->flags & CMD_SCRIPTING))
         multi_release_kept(); /* the lanes a worker keeps from a script serve scripts only */
+    /* The stripes kept from the last write serve plain keyed commands only: anything else
+     * might wait for another worker, which might wait for them (store.h). */
+    store_keep_stripes(!c->multi && (d->flags & (CMD_WRITE | CMD_READONLY)) &&
+                       !(d->flags & (CMD_SCRIPTING | CMD_EXCLUSIVE)));
     if (!cmd_arity_ok(d->arity, c->argc)) {
         reply_err_arity(c);
         worker_stat_add(&st->rejected, 1);

@@ -601,6 +601,7 @@ static void conn_run_input(struct client *c)
     pass_hold(c); /* whatever this callback replies waits for the end of the pass */
     if (conn_process_input(c, c->in))
         conn_read_again(c);
+    store_keep_stripes(0); /* kept across this client's pipelined commands only (cmd.c) */
     client_snapshot(c);
     if (c->flags & CLIENT_CLOSING) {
         conn_free(c);

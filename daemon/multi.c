@@ -164,8 +164,13 @@ void multi_release_kept(void)
 
 void multi_lane_lock(const struct worker *w)
 {
+    pthread_rwlock_t *l = multi_lane(w);
+
     multi_release_kept(); /* a reader of a lane this thread holds as writer would hang */
-    omk_rwlock_rdlock(multi_lane(w));
+    if (pthread_rwlock_tryrdlock(l) == 0)
+        return;
+    store_keep_release(); /* an EXEC waiting for the lanes may wait for those stripes */
+    omk_rwlock_rdlock(l);
 }
 
 void multi_lane_unlock(const struct worker *w)
@@ -200,6 +205,7 @@ int multi_cmd_lock_or_give_up(const struct client *c, int (*give_up)(void))
     multi_release_kept();
     if (pthread_rwlock_tryrdlock(l) == 0)
         return 1;
+    store_keep_release(); /* an EXEC waiting for the lanes may wait for those stripes */
     for (;;) {
         struct timespec until = multi_slice_deadline();
         int rc = pthread_rwlock_timedrdlock(l, &until);
@@ -224,6 +230,7 @@ void multi_cmd_unlock(const struct client *c)
 static int multi_exec_lock_all(int (*give_up)(void))
 {
     OMK_ASSERT(!multi_tl_exclusive);
+    store_keep_stripes(0); /* the keyed commands it waits out may wait for them */
     if (multi_tl_kept) { /* held already, from this thread's last script */
         multi_tl_kept = 0;
         multi_tl_exclusive = 1;

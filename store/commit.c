@@ -306,6 +306,7 @@ uint64_t store_ticket(struct store *s)
 {
     uint64_t t;
 
+    store_keep_release(); /* kept stripes would hold other writers through the log write */
     store_rdlock(s); /* not during a reopen */
     t = rocks_latest_seq(s->rocks);
     store_rdunlock(s);
@@ -352,6 +353,7 @@ int store_durable(struct store *s, uint64_t ticket)
 {
     int rc, lost = 0;
 
+    store_keep_release();
     store_rdlock(s);
     if (store_tl_dirty == s) {
         lost = store_tl_epoch != atomic_load(&s->epoch); /* a resume dropped them */

@@ -343,6 +343,21 @@ struct store_rocks_stats {
 };
 void store_rocks_stats_get(struct store *s, struct store_rocks_stats *out);
 
+/* ---- Stripes kept between writes (store/keyspace.c) ------------------------------------
+ * A worker running a client's pipelined writes to one hot key would take and give back
+ * the key's stripe once a command, against another worker doing the same. While a thread
+ * keeps stripes ('on' 1), each write operation that ends leaves its keys' stripes held,
+ * and the thread's next write on the same keys takes them over; a write on other keys
+ * gives them back first. The caller must not wait for another thread while it keeps
+ * them, except inside store calls (which give them back before they could wait): keep
+ * only across plain keyed commands, and give them back before anything else. Thread-local. */
+
+/* Keep ('on' 1) or stop keeping and give back what is kept ('on' 0, the default). */
+void store_keep_stripes(int on);
+
+/* Give back the stripes this thread keeps, if any, and go on keeping. Cheap when none. */
+void store_keep_release(void);
+
 /* ---- Durability: the write path's commit primitive (store/commit.c) ------------------
  * Every commit appends its batch to RocksDB's WAL buffer in this process. A thread that
  * called store_defer_flush(1) (a worker: daemon/pass.c) leaves it there; it takes a

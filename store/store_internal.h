@@ -45,9 +45,11 @@ struct reclaimer;
  *      every read-modify-write of that key (set with its existence check, del, the
  *      delete of a lazily expired key) across its RocksDB read and write. A call that
  *      needs several (store_op_lock) takes them in ascending index order, each index
- *      once. Plain reads (get, exists, scan) take none.
+ *      once. Plain reads (get, exists, scan) take none. A thread may keep the
+ *      stripes of its last write between calls (keyspace.c, "Stripes kept between
+ *      operations"): then it tries 'excl' and gives them back before it would wait.
  *   3. The SCAN cursor table mutex (scan.c): held only to look up or update a slot,
- *      never across RocksDB I/O and never together with a stripe.
+ *      never across RocksDB I/O and never together with a stripe but a kept one.
  *   4. 'sync_mu' (the everysec thread's sleep): taken alone, never with the others.
  *      The same thread takes 'excl' as writer to resume writes (commit.c), after
  *      dropping 'sync_mu'.

@@ -12,7 +12,7 @@ INTEG_TESTS = tests/integ/test_server tests/integ/test_noread tests/integ/test_m
 	tests/integ/test_pubsub tests/integ/test_tracking tests/integ/test_notify \
 	tests/integ/test_config_rewrite tests/integ/test_latency tests/integ/test_memory \
 	tests/integ/test_swapdb tests/integ/test_object_idle tests/integ/test_rocksdb_io \
-	tests/integ/test_index_file
+	tests/integ/test_index_file tests/integ/test_hotkey
 check_PROGRAMS += $(INTEG_TESTS)
 TESTS += $(INTEG_TESTS) tests/integ/test_tools.sh tests/check-layering.sh
 EXTRA_DIST += tests/integ/test_tools.sh tests/check-layering.sh tests/lib.sh
@@ -28,6 +28,8 @@ EXTRA_DIST += tests/unit/store_fixture.h
 # The integration tests need the server built first.
 $(INTEG_TESTS): daemon/omenkv-server$(EXEEXT)
 
+tests_integ_test_hotkey_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
+tests_integ_test_hotkey_LDADD = $(INTEG_LDADD)
 tests_integ_test_index_file_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
 tests_integ_test_index_file_LDADD = $(INTEG_LDADD)
 tests_integ_test_rocksdb_io_CFLAGS = $(AM_CFLAGS) $(HIREDIS_CFLAGS)
