@@ -9,6 +9,7 @@
 
 #include <pthread.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1169,6 +1170,99 @@ static void *scan_hammer_main(void *arg)
     return NULL;
 }
 
+/* ---- stripes kept between writes (store_keep_stripes) ---------------------------------- */
+
+struct kept_arg {
+    struct store *s;
+    const char *key;
+    atomic_int done;
+};
+
+/* A second thread's SET of 'key', then 'done' is set. */
+static void *kept_setter(void *arg)
+{
+    struct kept_arg *a = arg;
+
+    fx_set_str(a->s, 0, a->key, "other", 0);
+    atomic_store(&a->done, 1);
+    return NULL;
+}
+
+/* The stripe store_keylock takes for 'key' of database 0 (store_internal.h, lock 2). */
+static unsigned kept_stripe_of(const char *key)
+{
+    struct fmt_key k;
+    unsigned i;
+
+    fmt_key_init(&k, 0, key, strlen(key));
+    i = (unsigned)omk_hash(k.p, k.len) & (STORE_STRIPES - 1);
+    fmt_key_deinit(&k);
+    return i;
+}
+
+/* Wait up to 10 s for 'a->done'; 1 if it was set. */
+static int kept_wait_done(struct kept_arg *a)
+{
+    for (int i = 0; i < 1000 && !atomic_load(&a->done); i++)
+        fx_sleep_ms(10);
+    return atomic_load(&a->done);
+}
+
+/* A thread that keeps stripes holds its last write's key from other writers until it gives
+ * it back, writes the same key again without waiting, and gives it back by itself before
+ * it would wait: when its next write is on another key, and when it takes the store's
+ * lanes as writer (SWAPDB). Reads never wait for a kept stripe. */
+static void test_kept_stripes(void)
+{
+    char *dir = fx_tmpdir_new("kept");
+    struct store *s = fx_store_open(dir, NULL);
+    struct kept_arg a = {s, "hot", 0};
+    char cold[16];
+    pthread_t t;
+
+    for (int n = 0;; n++) { /* a second key on another stripe */
+        snprintf(cold, sizeof(cold), "cold%d", n);
+        if (kept_stripe_of(cold) != kept_stripe_of("hot"))
+            break;
+    }
+    store_keep_stripes(1);
+    ok(fx_set_str(s, 0, "hot", "v1", 0) == STORE_OK, "kept: a SET while keeping");
+    omk_thread_create(&t, kept_setter, &a);
+    fx_sleep_ms(200);
+    ok(!atomic_load(&a.done), "  ... another thread's SET of that key waits for the kept stripe");
+    ok(fx_val_is(s, 0, "hot", "v1", 2), "  ... a read does not wait");
+    ok(fx_set_str(s, 0, "hot", "v2", 0) == STORE_OK && !atomic_load(&a.done),
+       "  ... the keeper's next SET of the key takes the stripe over, still held");
+    ok(fx_set_str(s, 0, cold, "c", 0) == STORE_OK, "  ... a SET of another key");
+    ok(kept_wait_done(&a), "  ... gave the first key back: the other thread's SET ran");
+    omk_thread_join(t);
+    ok(fx_val_is(s, 0, "hot", "other", 5), "  ... and its value is the one there");
+
+    a = (struct kept_arg){s, cold, 0};
+    omk_thread_create(&t, kept_setter, &a);
+    fx_sleep_ms(200);
+    ok(!atomic_load(&a.done), "  ... the second key is kept in turn");
+    ok(store_swapdb(s, 0, 1) == STORE_OK && store_swapdb(s, 0, 1) == STORE_OK,
+       "  ... SWAPDB (every lane as writer) while keeping: no deadlock");
+    ok(kept_wait_done(&a), "  ... and it gave the key back before it waited");
+    omk_thread_join(t);
+
+    ok(fx_set_str(s, 0, "hot", "v3", 0) == STORE_OK, "  ... keeping once more");
+    store_keep_stripes(0);
+    a = (struct kept_arg){s, "hot", 0};
+    omk_thread_create(&t, kept_setter, &a);
+    ok(kept_wait_done(&a), "  ... stopping gives the stripe back");
+    omk_thread_join(t);
+    ok(fx_set_str(s, 0, "hot", "v4", 0) == STORE_OK, "  ... and a write no longer keeps:");
+    a = (struct kept_arg){s, "hot", 0};
+    omk_thread_create(&t, kept_setter, &a);
+    ok(kept_wait_done(&a), "  ... another thread's SET runs at once");
+    omk_thread_join(t);
+    fx_check_store(s, "kept stripes");
+    store_close(s);
+    fx_tmpdir_rm(dir);
+}
+
 static void test_concurrent_scan(void)
 {
     char *dir = fx_tmpdir_new("store");
@@ -1351,6 +1445,7 @@ int main(int argc, char **argv)
     test_errors();
     test_bad_values();
     test_concurrent_scan();
+    test_kept_stripes();
     test_compaction_filter();
     test_measure();
     return tap_done();
