@@ -522,6 +522,52 @@ void coll_close(struct coll *c)
 
 /* ---- Element access -------------------------------------------------------------------- */
 
+int coll_peek(struct store_op *op, size_t ki, int type, struct omk_slice e, struct omk_slice *v)
+{
+    const struct store_op_key *k = &op->key[ki];
+    size_t off = 0;
+    uint64_t n, l;
+    int rc = store_op_lookup(op, ki, STORE_WANT_STATE);
+
+    if (rc != STORE_OK)
+        return rc;
+    if (!k->st.exists)
+        return STORE_NOTFOUND;
+    if (k->st.bad)
+        return STORE_ERR_VALUE;
+    if (k->st.type != type)
+        return STORE_WRONGTYPE;
+    if (k->st.fflags & FMT_F_SPLIT)
+        return COLL_SPLIT;
+    if ((rc = store_op_lookup(op, ki, STORE_WANT_VALUE)) != STORE_OK)
+        return rc;
+    if (!k->st.exists) /* gone between the two lookups (a read holds no stripe) */
+        return STORE_NOTFOUND;
+    if (!k->val || k->st.type != type || (k->st.fflags & FMT_F_SPLIT))
+        return k->val ? COLL_SPLIT : STORE_ERR_VALUE; /* changed in between: read it locked */
+    /* The layout coll_inline_decode() reads: the count, then each element (and value). */
+    if (fmt_varint_get(k->val, k->vlen, &off, &n) != 0 || n != k->st.count)
+        return STORE_ERR_VALUE;
+    for (uint64_t i = 0; i < n; i++) {
+        struct omk_slice x;
+
+        if (fmt_varint_get(k->val, k->vlen, &off, &l) != 0 || l > k->vlen - off)
+            return STORE_ERR_VALUE;
+        x = (struct omk_slice){k->val + off, l};
+        off += l;
+        *v = (struct omk_slice){"", 0};
+        if (coll_has_value(type)) {
+            if (fmt_varint_get(k->val, k->vlen, &off, &l) != 0 || l > k->vlen - off)
+                return STORE_ERR_VALUE;
+            *v = (struct omk_slice){k->val + off, l};
+            off += l;
+        }
+        if (x.len == e.len && memcmp(x.p, e.p, e.len) == 0)
+            return STORE_OK;
+    }
+    return STORE_NOTFOUND;
+}
+
 /* The index in c->el of inline element 'e', or -1. */
 static long coll_inline_find(const struct coll *c, struct omk_slice e)
 {

@@ -117,6 +117,18 @@ struct coll {
 int coll_open(struct coll *c, struct store_op *op, size_t ki, int type);
 void coll_close(struct coll *c);
 
+/* What coll_peek() returns for a split collection: only an operation holding the key's
+ * stripe may read it (coll_open). Not a store_rc: never returned past the store. */
+#define COLL_SPLIT 100
+
+/* Look element 'e' up in key 'ki' of locked operation 'op' (a read: no stripe) without
+ * opening the collection: an inline one of 'type' answers from its record, as a GET
+ * answers from a string's, seen as of one instant. STORE_OK with '*v' pointing into
+ * op->key[ki].val (which store_op_take_val may hand on: '*v' stays valid as long as that
+ * value), STORE_NOTFOUND (no such key or element), STORE_WRONGTYPE, STORE_ERR_VALUE, an
+ * I/O error, or COLL_SPLIT. */
+int coll_peek(struct store_op *op, size_t ki, int type, struct omk_slice e, struct omk_slice *v);
+
 /* Whether 'e' is an element; with 'v' non-NULL its value in '*v', valid until the next
  * change through 'c' or its close. STORE_OK, STORE_NOTFOUND or an I/O error. */
 int coll_find(struct coll *c, struct omk_slice e, struct omk_slice *v);

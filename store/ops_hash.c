@@ -1,6 +1,8 @@
 /* ops_hash.c - the hash operations of store.h's "Collections" block, on the collection
  * layer (coll.h): each call is one operation holding its key's stripe, opens the key as
- * a hash, reads and changes fields through it, and saves it in one write set.
+ * a hash, reads and changes fields through it, and saves it in one write set. HGET,
+ * HEXISTS and HSTRLEN of an inline hash are reads instead, with no stripe, answered from
+ * the record as GET answers from a string's (hash_peek).
  *
  * Redis' encoding (OBJECT ENCODING) follows 7.0's rules whatever our layout: a hash is
  * "listpack" until a write gives it more than hash-max-listpack-entries fields, or sets
@@ -93,13 +95,45 @@ int store_hset(struct store *s, int db, struct omk_slice key, const struct omk_s
     return hash_end(&op, &c, rc);
 }
 
+/* Look 'field' up in hash 'key' as a read (coll_peek: no stripe) when the hash is inline:
+ * its value's length in '*vlen' and, with 'out' non-NULL, the value itself handed on as
+ * a store value narrowed to the field's bytes (no copy). Returns what coll_peek returns;
+ * COLL_SPLIT: the caller reads the hash under its stripe instead. */
+static int hash_peek(struct store *s, int db, struct omk_slice key, struct omk_slice field,
+                     size_t *vlen, struct store_val **out)
+{
+    struct store_op op;
+    struct omk_slice v;
+    int rc;
+
+    store_op_begin1(&op, s, STORE_OP_READ, db, key);
+    rc = coll_peek(&op, 0, STORE_TYPE_HASH, field, &v);
+    if (rc == STORE_OK) {
+        *vlen = v.len;
+        if (out) {
+            int64_t expire_ms = op.key[0].st.expire_ms;
+
+            *out = store_op_take_val(&op, 0);
+            (*out)->data = v.p;
+            (*out)->len = v.len;
+            (*out)->expire_ms = expire_ms;
+        }
+    }
+    return store_op_end(&op, rc);
+}
+
 int store_hget(struct store *s, int db, struct omk_slice key, struct omk_slice field,
                struct store_val **out)
 {
     struct store_op op;
     struct coll c;
     struct omk_slice v;
-    int rc = hash_begin(&op, &c, s, db, key);
+    size_t vlen;
+    int rc = hash_peek(s, db, key, field, &vlen, out);
+
+    if (rc != COLL_SPLIT)
+        return rc;
+    rc = hash_begin(&op, &c, s, db, key);
 
     if (rc == STORE_OK && !c.existed)
         rc = STORE_NOTFOUND;
@@ -166,8 +200,14 @@ int store_hstrlen(struct store *s, int db, struct omk_slice key, struct omk_slic
     struct store_op op;
     struct coll c;
     struct omk_slice v;
-    int rc = hash_begin(&op, &c, s, db, key);
+    int rc = hash_peek(s, db, key, field, len, NULL);
 
+    if (rc != COLL_SPLIT) {
+        if (rc != STORE_OK)
+            *len = 0;
+        return rc == STORE_NOTFOUND ? STORE_OK : rc; /* no key or field: length 0 */
+    }
+    rc = hash_begin(&op, &c, s, db, key);
     *len = 0;
     if (rc == STORE_OK && c.existed) {
         int frc = coll_find(&c, field, &v);
@@ -184,7 +224,12 @@ int store_hexists(struct store *s, int db, struct omk_slice key, struct omk_slic
 {
     struct store_op op;
     struct coll c;
-    int rc = hash_begin(&op, &c, s, db, key);
+    size_t vlen;
+    int rc = hash_peek(s, db, key, field, &vlen, NULL);
+
+    if (rc != COLL_SPLIT)
+        return rc;
+    rc = hash_begin(&op, &c, s, db, key);
 
     if (rc == STORE_OK)
         rc = c.existed ? coll_find(&c, field, NULL) : STORE_NOTFOUND;

@@ -91,7 +91,15 @@ int store_sismember(struct store *s, int db, struct omk_slice key, struct omk_sl
 {
     struct store_op op;
     struct coll c;
-    int rc = set_begin(&op, &c, s, db, key);
+    struct omk_slice v;
+    int rc;
+
+    /* An inline set answers from its record as a read, with no stripe (coll_peek). */
+    store_op_begin1(&op, s, STORE_OP_READ, db, key);
+    rc = store_op_end(&op, coll_peek(&op, 0, STORE_TYPE_SET, member, &v));
+    if (rc != COLL_SPLIT)
+        return rc;
+    rc = set_begin(&op, &c, s, db, key);
 
     if (rc == STORE_OK)
         rc = c.existed ? coll_find(&c, member, NULL) : STORE_NOTFOUND;
