@@ -497,16 +497,39 @@ int coll_open(struct coll *c, struct store_op *op, size_t ki, int type)
     c->count = st->count;
     c->id = st->id;
     if (c->fflags & FMT_F_SPLIT)
-        return STORE_OK;
+        return op->mode == STORE_OP_READ ? COLL_SPLIT : STORE_OK;
     rc = store_op_lookup(op, ki, STORE_WANT_VALUE);
     if (rc != STORE_OK)
         return rc;
+    if (op->mode == STORE_OP_READ) {
+        /* A read holds no stripe: the key may have changed since its state was read. */
+        if (!st->exists || st->type != type || (st->fflags & FMT_F_SPLIT))
+            return COLL_SPLIT; /* read it again under its stripe */
+        c->fflags = st->fflags;
+        c->expire_ms = st->expire_ms;
+        c->count = st->count;
+    }
     if (!op->key[ki].st.exists || !op->key[ki].val) /* it cannot have changed: stripe held */
         return STORE_ERR_VALUE;
     c->src = store_op_take_val(op, ki);
     if (coll_inline_decode(c, c->src->data, c->src->len) != 0 || c->n != c->count)
         return STORE_ERR_VALUE;
     return STORE_OK;
+}
+
+int coll_begin_read(struct store_op *op, struct coll *c, struct store *s, int db,
+                    struct omk_slice key, int type)
+{
+    int rc;
+
+    store_op_begin1(op, s, STORE_OP_READ, db, key);
+    rc = coll_open(c, op, 0, type);
+    if (rc != COLL_SPLIT)
+        return rc;
+    coll_close(c);
+    store_op_end(op, STORE_OK);
+    store_op_begin1(op, s, STORE_OP_WRITE, db, key);
+    return coll_open(c, op, 0, type);
 }
 
 void coll_close(struct coll *c)
@@ -1019,6 +1042,7 @@ int coll_save(struct coll *c)
 
     if (!c->changed)
         return STORE_OK;
+    OMK_ASSERT(c->op->mode == STORE_OP_WRITE); /* a read's collection is never changed */
     if (c->count == 0) {
         store_op_del(c->op, c->ki);
         return STORE_OK;

@@ -78,6 +78,11 @@ void coll_list_head_forget(struct store *s, uint64_t id);
 
 /* ---- A collection opened in an operation ---------------------------------------------- */
 
+/* What a read's coll_open() or coll_peek() returns for a split collection: only an
+ * operation holding the key's stripe may read it. Not a store_rc: never returned past the
+ * store. */
+#define COLL_SPLIT 100
+
 /* An element (with its value, for a hash) held in RAM. */
 struct coll_elem {
     struct omk_slice e, v;
@@ -113,13 +118,19 @@ struct coll {
 
 /* Open key 'ki' of locked write operation 'op' as a collection of 'type'. STORE_OK (a
  * missing key opens empty, 'existed' 0), STORE_WRONGTYPE, STORE_ERR_VALUE (the stored
- * value does not decode) or an error. Close with coll_close(). */
+ * value does not decode) or an error. Close with coll_close(). A read operation (no
+ * stripe) opens an inline collection the same way, to be read only, as it stood at one
+ * instant; for a split one (or one that changed between its two lookups) it returns
+ * COLL_SPLIT: open it again in a write operation. */
 int coll_open(struct coll *c, struct store_op *op, size_t ki, int type);
 void coll_close(struct coll *c);
 
-/* What coll_peek() returns for a split collection: only an operation holding the key's
- * stripe may read it (coll_open). Not a store_rc: never returned past the store. */
-#define COLL_SPLIT 100
+/* Begin an operation that only reads collection 'key' of 'type' and open it: an inline
+ * one in a read operation, with no stripe (as GET reads a string), a split one in a write
+ * operation holding its stripe. Returns as coll_open() does (never COLL_SPLIT); end the
+ * operation and close 'c' in every case, as after coll_open(). */
+int coll_begin_read(struct store_op *op, struct coll *c, struct store *s, int db,
+                    struct omk_slice key, int type);
 
 /* Look element 'e' up in key 'ki' of locked operation 'op' (a read: no stripe) without
  * opening the collection: an inline one of 'type' answers from its record, as a GET

@@ -1,8 +1,9 @@
 /* ops_hash.c - the hash operations of store.h's "Collections" block, on the collection
  * layer (coll.h): each call is one operation holding its key's stripe, opens the key as
- * a hash, reads and changes fields through it, and saves it in one write set. HGET,
- * HEXISTS and HSTRLEN of an inline hash are reads instead, with no stripe, answered from
- * the record as GET answers from a string's (hash_peek).
+ * a hash, reads and changes fields through it, and saves it in one write set. A call that
+ * only reads opens an inline hash in a read operation instead, with no stripe, as GET
+ * reads a string (coll_begin_read); HGET, HEXISTS and HSTRLEN look their one field up in
+ * the record without opening it (hash_peek).
  *
  * Redis' encoding (OBJECT ENCODING) follows 7.0's rules whatever our layout: a hash is
  * "listpack" until a write gives it more than hash-max-listpack-entries fields, or sets
@@ -149,7 +150,7 @@ int store_hmget(struct store *s, int db, struct omk_slice key, const struct omk_
 {
     struct store_op op;
     struct coll c;
-    int rc = hash_begin(&op, &c, s, db, key);
+    int rc = coll_begin_read(&op, &c, s, db, key, STORE_TYPE_HASH);
 
     for (size_t i = 0; i < n; i++)
         out[i] = NULL;
@@ -330,7 +331,7 @@ int store_hgetall(struct store *s, int db, struct omk_slice key, store_pair_cb *
     struct hash_emit h = {cb, arg, 0, NULL, 0};
     struct store_op op;
     struct coll c;
-    int rc = hash_begin(&op, &c, s, db, key);
+    int rc = coll_begin_read(&op, &c, s, db, key, STORE_TYPE_HASH);
 
     if (rc == STORE_OK)
         rc = coll_each(&c, hash_emit_one, &h);

@@ -111,7 +111,7 @@ int store_smismember(struct store *s, int db, struct omk_slice key,
 {
     struct store_op op;
     struct coll c;
-    int rc = set_begin(&op, &c, s, db, key);
+    int rc = coll_begin_read(&op, &c, s, db, key, STORE_TYPE_SET);
 
     memset(out, 0, n);
     for (size_t i = 0; rc == STORE_OK && c.existed && i < n; i++) {
@@ -152,7 +152,7 @@ int store_smembers(struct store *s, int db, struct omk_slice key, store_elem_cb 
     struct set_emit h = {cb, arg, 0, NULL, STORE_OK};
     struct store_op op;
     struct coll c;
-    int rc = set_begin(&op, &c, s, db, key);
+    int rc = coll_begin_read(&op, &c, s, db, key, STORE_TYPE_SET);
 
     if (rc == STORE_OK)
         rc = coll_each(&c, set_emit_one, &h);

@@ -1117,7 +1117,7 @@ int store_zscore(struct store *s, int db, struct omk_slice key, struct omk_slice
 {
     struct store_op op;
     struct coll c;
-    int rc = zset_begin(&op, &c, s, db, key);
+    int rc = coll_begin_read(&op, &c, s, db, key, STORE_TYPE_ZSET);
 
     if (rc == STORE_OK)
         rc = c.existed ? zset_score(&c, member, score) : STORE_NOTFOUND;
@@ -1129,7 +1129,7 @@ int store_zmscore(struct store *s, int db, struct omk_slice key, const struct om
 {
     struct store_op op;
     struct coll c;
-    int rc = zset_begin(&op, &c, s, db, key);
+    int rc = coll_begin_read(&op, &c, s, db, key, STORE_TYPE_ZSET);
 
     memset(found, 0, n);
     for (size_t i = 0; rc == STORE_OK && c.existed && i < n; i++) {

@@ -8,7 +8,9 @@
  * counted twice: the counters and the hash's fields add up to the increments
  * acknowledged, the set holds as many members as SADD said it added, and the list's
  * length is what was pushed less what was popped (summed over db 0 and db 1, which the
- * SWAPDB pairs exchange while the writers run). */
+ * SWAPDB pairs exchange while the writers run). And the reads of a small hash that take no
+ * stripe (store/coll.h, coll_begin_read) never see a write half done while the hash goes
+ * inline, split and inline again under them. */
 #include "config.h"
 
 #include <pthread.h>
@@ -195,6 +197,81 @@ static void *popper(void *arg)
     return NULL;
 }
 
+/* One hash whose fields 'a' and 'b' every write sets to the same number in one HSET, and
+ * which now and then grows past the inline limit (split) and is deleted (inline again):
+ * the reads that open an inline hash with no stripe, and fall back to the stripe when it
+ * is split or changes under them, must never see 'a' and 'b' differ. */
+static atomic_long pair_reads, pair_torn;
+
+static void *pair_writer(void *arg)
+{
+    redisContext *c = connect_short();
+    char pad[200];
+    long n = 0;
+
+    OMK_UNUSED(arg);
+    memset(pad, 'p', sizeof(pad));
+    while (!atomic_load(&stop_load) && !c->err) {
+        redisReply *r = cmd(c, "HSET pair:h a %ld b %ld", n, n);
+
+        if (!r || r->type != REDIS_REPLY_INTEGER)
+            failed("HSET pair", r, c);
+        if (r)
+            freeReplyObject(r);
+        if (n % 50 == 25)
+            freeReplyObject(cmd(c, "HSET pair:h pad%ld %b", n, pad, sizeof(pad)));
+        if (n % 100 == 99)
+            freeReplyObject(cmd(c, "DEL pair:h"));
+        n++;
+    }
+    redisFree(c);
+    return NULL;
+}
+
+/* The value of field 'f' in HGETALL reply 'r', or NULL. */
+static const char *pair_field(const redisReply *r, const char *f)
+{
+    for (size_t i = 0; i + 1 < r->elements; i += 2)
+        if (strcmp(r->element[i]->str, f) == 0)
+            return r->element[i + 1]->str;
+    return NULL;
+}
+
+static void *pair_reader(void *arg)
+{
+    redisContext *c = connect_short();
+
+    OMK_UNUSED(arg);
+    while (!atomic_load(&stop_load) && !c->err) {
+        redisReply *r = cmd(c, "HMGET pair:h a b");
+
+        if (r && r->type == REDIS_REPLY_ARRAY && r->elements == 2) {
+            const redisReply *x = r->element[0], *y = r->element[1];
+
+            if (x->type != y->type || (x->type == REDIS_REPLY_STRING && strcmp(x->str, y->str)))
+                atomic_fetch_add(&pair_torn, 1);
+        } else {
+            failed("HMGET pair", r, c);
+        }
+        if (r)
+            freeReplyObject(r);
+        r = cmd(c, "HGETALL pair:h");
+        if (r && r->type == REDIS_REPLY_ARRAY) {
+            const char *x = pair_field(r, "a"), *y = pair_field(r, "b");
+
+            if ((x == NULL) != (y == NULL) || (x && strcmp(x, y)))
+                atomic_fetch_add(&pair_torn, 1);
+        } else {
+            failed("HGETALL pair", r, c);
+        }
+        if (r)
+            freeReplyObject(r);
+        atomic_fetch_add(&pair_reads, 2);
+    }
+    redisFree(c);
+    return NULL;
+}
+
 /* Commands that take every lane of the store or of the exec lock, or pause writes:
  * SWAPDB in pairs (db 0 and 1 end as they were), FLUSHDB of db 5, CLIENT PAUSE WRITE. */
 static void *admin(void *arg)
@@ -285,7 +362,7 @@ static long long hash_total(redisContext *c)
 
 static void test_hot_keys(redisContext *c)
 {
-    pthread_t t[PIPELINERS + 5];
+    pthread_t t[PIPELINERS + 8];
     int n = 0;
 
     for (int i = 0; i < PIPELINERS; i++)
@@ -295,6 +372,9 @@ static void test_hot_keys(redisContext *c)
     omk_thread_create(&t[n++], popper, (void *)(uintptr_t)1);
     omk_thread_create(&t[n++], popper, (void *)(uintptr_t)0);
     omk_thread_create(&t[n++], admin, NULL);
+    omk_thread_create(&t[n++], pair_writer, NULL);
+    omk_thread_create(&t[n++], pair_reader, NULL);
+    omk_thread_create(&t[n++], pair_reader, NULL);
     ts_sleep_ms(RUN_MS);
     atomic_store(&stop_load, 1);
     for (int i = 0; i < n; i++)
@@ -314,6 +394,9 @@ static void test_hot_keys(redisContext *c)
        atomic_load(&pushed), atomic_load(&popped));
     ok(atomic_load(&incr_acked) > 1000, "the load ran: %lld INCRs acknowledged",
        atomic_load(&incr_acked));
+    ok(atomic_load(&pair_torn) == 0 && atomic_load(&pair_reads) > 100,
+       "HMGET and HGETALL of a hash going inline, split and back never saw one HSET half "
+       "done (%ld reads, %ld torn)", atomic_load(&pair_reads), atomic_load(&pair_torn));
 }
 
 int main(void)
