@@ -649,8 +649,7 @@ static _Thread_local struct {
     unsigned idx[8];    /* ascending, distinct */
 } store_tl_kept;
 
-/* Give back the stripes this thread kept, if any. */
-static void store_kept_release(void)
+void store_keep_release(void)
 {
     for (size_t i = store_tl_kept.n; i-- > 0;)
         omk_mutex_unlock(&store_tl_kept.s->stripe[store_tl_kept.idx[i]]);
@@ -661,12 +660,7 @@ void store_keep_stripes(int on)
 {
     store_tl_kept.on = on != 0;
     if (!on)
-        store_kept_release();
-}
-
-void store_keep_release(void)
-{
-    store_kept_release();
+        store_keep_release();
 }
 
 void store_rdlock(struct store *s)
@@ -676,7 +670,7 @@ void store_rdlock(struct store *s)
     if (store_tl_kept.n > 0) {
         if (pthread_rwlock_tryrdlock(l) == 0)
             return;
-        store_kept_release(); /* a writer waits for the lanes: it may wait on ours too */
+        store_keep_release(); /* a writer waits for the lanes: it may wait on ours too */
     }
     omk_rwlock_rdlock(l);
 }
@@ -688,7 +682,7 @@ void store_rdunlock(struct store *s)
 
 void store_wrlock(struct store *s)
 {
-    store_kept_release();
+    store_keep_release();
     for (unsigned l = 0; l < STORE_LANES; l++)
         omk_rwlock_wrlock(&s->excl[l].lock);
 }
@@ -729,7 +723,7 @@ static void store_keylock(struct store *s, struct store_keylock *l, const struct
             store_tl_kept.n = 0; /* held already: taken over */
             return;
         }
-        store_kept_release();
+        store_keep_release();
     }
     for (size_t i = 0; i < m; i++)
         omk_mutex_lock(&s->stripe[l->idx[i]]);
