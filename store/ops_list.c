@@ -1,7 +1,8 @@
 /* ops_list.c - the list operations of store.h's "Collections: lists" block. Each call is
- * one operation holding the stripes of the keys it names (a read too, so that a read of
- * a split list sees one state), opens each key as a list, and writes what it changed in
- * one write set: element records and top-level record in one RocksDB batch.
+ * one operation holding the stripes of the keys it names (a read of a split list too, so
+ * that it sees one state; LINDEX, LRANGE and LPOS of an inline list are reads with no
+ * stripe, as GET: list_begin_read), opens each key as a list, and writes what it changed
+ * in one write set: element records and top-level record in one RocksDB batch.
  *
  * HOW IT WORKS. format.h fixes the layouts. A list is inline (one record: a varint count,
  * then each element head first, read and rewritten whole, cached whole) while that
@@ -344,6 +345,8 @@ static int list_open(struct list *l, struct store_op *op, size_t ki)
     l->existed = 1;
     l->fflags = k->st.fflags & FMT_F_SPLIT;
     l->expire_ms = k->st.expire_ms;
+    if ((l->fflags & FMT_F_SPLIT) && op->mode == STORE_OP_READ)
+        return COLL_SPLIT; /* its head and elements are read under its stripe */
     if (l->fflags & FMT_F_SPLIT) {
         /* Its head is only in its record (its count and id are in RAM too), which the
          * cache never holds: the head table (coll.h) knows it, or the record is read
@@ -379,6 +382,12 @@ static int list_open(struct list *l, struct store_op *op, size_t ki)
     rc = store_op_lookup(op, ki, STORE_WANT_VALUE);
     if (rc != STORE_OK)
         return rc;
+    if (op->mode == STORE_OP_READ) {
+        /* A read holds no stripe: the key may have changed since its state was read. */
+        if (!k->st.exists || k->st.type != STORE_TYPE_LIST || (k->st.fflags & FMT_F_SPLIT))
+            return COLL_SPLIT; /* read it again under its stripe */
+        l->expire_ms = k->st.expire_ms;
+    }
     if (!k->st.exists || !k->val) /* it cannot have changed: the stripe is held */
         return STORE_ERR_VALUE;
     l->src = store_op_take_val(op, ki);
@@ -457,6 +466,7 @@ static int list_save(struct list *l)
 
     if (!l->changed)
         return STORE_OK;
+    OMK_ASSERT(l->op->mode == STORE_OP_WRITE); /* a read's list is never changed */
     if (l->count == 0) {
         store_op_del(l->op, l->ki);
         return STORE_OK;
@@ -515,6 +525,23 @@ static int list_begin(struct store_op *op, struct list *l, struct store *s, int 
 {
     store_op_begin1(op, s, STORE_OP_WRITE, db, key);
     return list_open(l, op, 0);
+}
+
+/* Begin an operation that only reads list 'key', ended by list_end(): an inline list in
+ * a read operation, with no stripe (as GET reads a string), a split one (or one that
+ * changed between its two lookups) in a write operation holding its stripe. */
+static int list_begin_read(struct store_op *op, struct list *l, struct store *s, int db,
+                           struct omk_slice key)
+{
+    int rc;
+
+    store_op_begin1(op, s, STORE_OP_READ, db, key);
+    rc = list_open(l, op, 0);
+    if (rc != COLL_SPLIT)
+        return rc;
+    list_close(l);
+    store_op_end(op, STORE_OK);
+    return list_begin(op, l, s, db, key);
 }
 
 /* ---- Changes ---------------------------------------------------------------------------- */
@@ -847,7 +874,7 @@ int store_lindex(struct store *s, int db, struct omk_slice key, int64_t index,
     struct store_op op;
     struct list l;
     uint64_t i = 0;
-    int rc = list_begin(&op, &l, s, db, key);
+    int rc = list_begin_read(&op, &l, s, db, key);
 
     if (rc == STORE_OK && (!l.existed || !list_index(l.count, index, &i)))
         rc = STORE_NOTFOUND;
@@ -876,7 +903,7 @@ int store_lrange(struct store *s, int db, struct omk_slice key, int64_t start, i
     struct store_op op;
     struct list l;
     uint64_t from, k;
-    int rc = list_begin(&op, &l, s, db, key);
+    int rc = list_begin_read(&op, &l, s, db, key);
 
     if (rc == STORE_OK && l.existed) {
         list_range(l.count, start, stop, &from, &k);
@@ -1161,7 +1188,7 @@ int store_lpos(struct store *s, int db, struct omk_slice key, struct omk_slice e
     struct list_find f = {.e = elem, .want = count, .maxlen = maxlen, .cb = cb, .arg = arg};
     struct store_op op;
     struct list l;
-    int rc = list_begin(&op, &l, s, db, key);
+    int rc = list_begin_read(&op, &l, s, db, key);
 
     OMK_ASSERT(rank != 0);
     f.skip = rank > 0 ? (uint64_t)(rank - 1) : (uint64_t)(-(rank + 1));

@@ -198,9 +198,10 @@ static void *popper(void *arg)
 }
 
 /* One hash whose fields 'a' and 'b' every write sets to the same number in one HSET, and
- * which now and then grows past the inline limit (split) and is deleted (inline again):
- * the reads that open an inline hash with no stripe, and fall back to the stripe when it
- * is split or changes under them, must never see 'a' and 'b' differ. */
+ * one list that every write pushes a pair of equal elements onto in one RPUSH; both now
+ * and then grow past the inline limit (split) and are deleted (inline again). The reads
+ * that open an inline collection with no stripe, and fall back to the stripe when it is
+ * split or changes under them, must never see a write half done. */
 static atomic_long pair_reads, pair_torn;
 
 static void *pair_writer(void *arg)
@@ -218,10 +219,17 @@ static void *pair_writer(void *arg)
             failed("HSET pair", r, c);
         if (r)
             freeReplyObject(r);
-        if (n % 50 == 25)
+        r = cmd(c, "RPUSH pair:l %ld %ld", n, n);
+        if (!r || r->type != REDIS_REPLY_INTEGER)
+            failed("RPUSH pair", r, c);
+        if (r)
+            freeReplyObject(r);
+        if (n % 50 == 25) {
             freeReplyObject(cmd(c, "HSET pair:h pad%ld %b", n, pad, sizeof(pad)));
+            freeReplyObject(cmd(c, "RPUSH pair:l %b %b", pad, sizeof(pad), pad, sizeof(pad)));
+        }
         if (n % 100 == 99)
-            freeReplyObject(cmd(c, "DEL pair:h"));
+            freeReplyObject(cmd(c, "DEL pair:h pair:l"));
         n++;
     }
     redisFree(c);
@@ -266,7 +274,19 @@ static void *pair_reader(void *arg)
         }
         if (r)
             freeReplyObject(r);
-        atomic_fetch_add(&pair_reads, 2);
+        r = cmd(c, "LRANGE pair:l 0 -1");
+        if (r && r->type == REDIS_REPLY_ARRAY) {
+            if (r->elements % 2)
+                atomic_fetch_add(&pair_torn, 1);
+            for (size_t i = 0; i + 1 < r->elements; i += 2)
+                if (strcmp(r->element[i]->str, r->element[i + 1]->str))
+                    atomic_fetch_add(&pair_torn, 1);
+        } else {
+            failed("LRANGE pair", r, c);
+        }
+        if (r)
+            freeReplyObject(r);
+        atomic_fetch_add(&pair_reads, 3);
     }
     redisFree(c);
     return NULL;
@@ -395,8 +415,8 @@ static void test_hot_keys(redisContext *c)
     ok(atomic_load(&incr_acked) > 1000, "the load ran: %lld INCRs acknowledged",
        atomic_load(&incr_acked));
     ok(atomic_load(&pair_torn) == 0 && atomic_load(&pair_reads) > 100,
-       "HMGET and HGETALL of a hash going inline, split and back never saw one HSET half "
-       "done (%ld reads, %ld torn)", atomic_load(&pair_reads), atomic_load(&pair_torn));
+       "HMGET, HGETALL and LRANGE of a hash and a list going inline, split and back never "
+       "saw one HSET or RPUSH half done (%ld reads, %ld torn)", atomic_load(&pair_reads), atomic_load(&pair_torn));
 }
 
 int main(void)
