@@ -423,31 +423,40 @@ static int coll_has_value(int type)
     return type == STORE_TYPE_HASH || type == STORE_TYPE_ZSET;
 }
 
+/* Read the element at '*off' of inline payload 'p'/'len' of 'type' (its value too, for a
+ * type that has one; else an empty one) and move '*off' past it. 0, or -1 if malformed. */
+static int coll_inline_next(const char *p, size_t len, size_t *off, int type,
+                            struct omk_slice *e, struct omk_slice *v)
+{
+    uint64_t l;
+
+    if (fmt_varint_get(p, len, off, &l) != 0 || l > len - *off)
+        return -1;
+    *e = (struct omk_slice){p + *off, l};
+    *off += l;
+    *v = (struct omk_slice){"", 0};
+    if (coll_has_value(type)) {
+        if (fmt_varint_get(p, len, off, &l) != 0 || l > len - *off)
+            return -1;
+        *v = (struct omk_slice){p + *off, l};
+        *off += l;
+    }
+    return 0;
+}
+
 /* Decode inline payload 'p'/'len' of 'type' into c->el. 0, or -1 if malformed. */
 static int coll_inline_decode(struct coll *c, const char *p, size_t len)
 {
     size_t off = 0;
-    uint64_t n, l;
+    uint64_t n;
 
     if (fmt_varint_get(p, len, &off, &n) != 0 || n > len)
         return -1;
     c->el = omk_malloc((n ? n : 1) * sizeof(*c->el));
     c->cap = n ? n : 1;
-    for (c->n = 0; c->n < n; c->n++) {
-        struct coll_elem *x = &c->el[c->n];
-
-        if (fmt_varint_get(p, len, &off, &l) != 0 || l > len - off)
+    for (c->n = 0; c->n < n; c->n++)
+        if (coll_inline_next(p, len, &off, c->type, &c->el[c->n].e, &c->el[c->n].v) != 0)
             return -1;
-        x->e = (struct omk_slice){p + off, l};
-        off += l;
-        x->v = (struct omk_slice){"", 0};
-        if (coll_has_value(c->type)) {
-            if (fmt_varint_get(p, len, &off, &l) != 0 || l > len - off)
-                return -1;
-            x->v = (struct omk_slice){p + off, l};
-            off += l;
-        }
-    }
     return off == len ? 0 : -1;
 }
 
@@ -549,7 +558,7 @@ int coll_peek(struct store_op *op, size_t ki, int type, struct omk_slice e, stru
 {
     const struct store_op_key *k = &op->key[ki];
     size_t off = 0;
-    uint64_t n, l;
+    uint64_t n;
     int rc = store_op_lookup(op, ki, STORE_WANT_STATE);
 
     if (rc != STORE_OK)
@@ -574,17 +583,8 @@ int coll_peek(struct store_op *op, size_t ki, int type, struct omk_slice e, stru
     for (uint64_t i = 0; i < n; i++) {
         struct omk_slice x;
 
-        if (fmt_varint_get(k->val, k->vlen, &off, &l) != 0 || l > k->vlen - off)
+        if (coll_inline_next(k->val, k->vlen, &off, type, &x, v) != 0)
             return STORE_ERR_VALUE;
-        x = (struct omk_slice){k->val + off, l};
-        off += l;
-        *v = (struct omk_slice){"", 0};
-        if (coll_has_value(type)) {
-            if (fmt_varint_get(k->val, k->vlen, &off, &l) != 0 || l > k->vlen - off)
-                return STORE_ERR_VALUE;
-            *v = (struct omk_slice){k->val + off, l};
-            off += l;
-        }
         if (x.len == e.len && memcmp(x.p, e.p, e.len) == 0)
             return STORE_OK;
     }
