@@ -285,6 +285,7 @@ static void info_cache(struct evbuffer *b)
                         "cache_used_bytes:%llu\r\n"
                         "cache_maxmemory:%llu\r\n"
                         "cache_items:%llu\r\n"
+                        "cache_elements:%llu\r\n"
                         "cache_hits:%llu\r\n"
                         "cache_misses:%llu\r\n"
                         "cache_evictions:%llu\r\n"
@@ -292,7 +293,8 @@ static void info_cache(struct evbuffer *b)
                         "cache_max_value_size:%llu\r\n",
                         (unsigned long long)st.cache_used_bytes,
                         (unsigned long long)st.cache_maxmemory,
-                        (unsigned long long)st.cache_items, (unsigned long long)st.cache_hits,
+                        (unsigned long long)st.cache_items,
+                        (unsigned long long)st.cache_elements, (unsigned long long)st.cache_hits,
                         (unsigned long long)st.cache_misses,
                         (unsigned long long)st.cache_evictions,
                         reads ? (double)st.cache_hits / (double)reads : 0.0,

@@ -58,7 +58,9 @@ struct cache_item {
     int64_t expire_ms;         /* absolute expiry of the value, Unix ms, 0: none; immutable */
     uint32_t len;              /* payload bytes at 'data'; immutable */
     uint32_t charge;           /* bytes counted against the budget (header, payload and
-                                * the allocator's overhead); immutable */
+                                * the allocator's overhead, plus what the owner adds for
+                                * its own table before cache_admit); immutable once
+                                * admitted */
     uint32_t tag;              /* owner: which owner lock guards the item (the store: the
                                 * index shard); set before cache_admit, then immutable */
     _Atomic uint32_t refs;     /* pins, plus 1 while the cache holds it */

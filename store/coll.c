@@ -16,6 +16,7 @@
 #include "common/omk.h"
 #include "common/omk_thread.h"
 #include "store/coll.h"
+#include "store/elemcache.h"
 #include "store/format.h"
 #include "store/rocks.h"
 #include "store/store_internal.h"
@@ -600,19 +601,6 @@ static long coll_inline_find(const struct coll *c, struct omk_slice e)
     return -1;
 }
 
-/* Read split element 'e' from RocksDB (the transaction's view): STORE_OK with its value
- * in '*buf'/'*vlen' (rocks_free), STORE_NOTFOUND, or an error. */
-static int coll_split_get(struct coll *c, struct omk_slice e, char **buf, size_t *vlen)
-{
-    struct fmt_key k;
-    int rc;
-
-    fmt_elem_key(&k, c->id, fmt_elem_pos(e.p, e.len), e.p, e.len);
-    rc = store_log_get_cf(c->op->s, ROCKS_CF_ELEMS, k.p, k.len, buf, vlen);
-    fmt_key_deinit(&k);
-    return rc;
-}
-
 /* Keep 'p'/'len' alive until the handle closes; returns the copy. */
 static char *coll_keep(struct coll *c, const char *p, size_t len)
 {
@@ -628,13 +616,46 @@ static char *coll_keep(struct coll *c, const char *p, size_t len)
     return m;
 }
 
+/* Split element 'e' as the operation sees it (the element cache, else RocksDB or the
+ * transaction): STORE_OK with its value in '*v' (kept until the handle closes) when 'v'
+ * is not NULL, STORE_NOTFOUND, or an error. A value read from RocksDB fills the cache:
+ * the caller holds the key's stripe, so no write of the element can come between. */
+static int coll_split_get(struct coll *c, struct omk_slice e, struct omk_slice *v)
+{
+    struct store *s = c->op->s;
+    struct cache_item *it = ecache_get(s, c->id, e);
+    struct fmt_key k;
+    char *buf = NULL;
+    size_t n = 0;
+    int rc;
+
+    if (it) {
+        if (v) {
+            struct omk_slice x = ecache_item_value(it);
+
+            *v = (struct omk_slice){coll_keep(c, x.p, x.len), x.len};
+        }
+        cache_unpin(it);
+        return STORE_OK;
+    }
+    fmt_elem_key(&k, c->id, fmt_elem_pos(e.p, e.len), e.p, e.len);
+    rc = store_log_get_cf(s, ROCKS_CF_ELEMS, k.p, k.len, &buf, &n);
+    fmt_key_deinit(&k);
+    if (rc == STORE_OK) {
+        it = ecache_item_new(c->id, e, (struct omk_slice){buf, n});
+        ecache_put(s, it);
+        cache_unpin(it);
+        if (v)
+            *v = (struct omk_slice){coll_keep(c, buf, n), n};
+    }
+    rocks_free(buf);
+    return rc;
+}
+
 int coll_find(struct coll *c, struct omk_slice e, struct omk_slice *v)
 {
     const struct coll_pend_ent *x;
-    char *buf = NULL;
-    size_t n = 0;
     long i;
-    int rc;
 
     if (!(c->fflags & FMT_F_SPLIT)) {
         i = coll_inline_find(c, e);
@@ -652,11 +673,7 @@ int coll_find(struct coll *c, struct omk_slice e, struct omk_slice *v)
             *v = (struct omk_slice){x->v, x->vlen};
         return STORE_OK;
     }
-    rc = coll_split_get(c, e, &buf, &n);
-    if (rc == STORE_OK && v)
-        *v = (struct omk_slice){coll_keep(c, buf, n), n};
-    rocks_free(buf);
-    return rc;
+    return coll_split_get(c, e, v);
 }
 
 /* A zset's score-index record of member 'm' with score bytes 'v' (fmt_score_put) into
@@ -713,8 +730,6 @@ static int coll_split_state(struct coll *c, struct omk_slice e, int *present, in
                             struct omk_slice *old)
 {
     const struct coll_pend_ent *x = coll_pend_get(c->pend, e);
-    char *buf = NULL;
-    size_t n = 0;
     int rc;
 
     if (x) {
@@ -724,10 +739,7 @@ static int coll_split_state(struct coll *c, struct omk_slice e, int *present, in
             *old = (struct omk_slice){coll_keep(c, x->v, x->vlen), x->vlen};
         return STORE_OK;
     }
-    rc = coll_split_get(c, e, &buf, &n);
-    if (rc == STORE_OK && old)
-        *old = (struct omk_slice){coll_keep(c, buf, n), n};
-    rocks_free(buf);
+    rc = coll_split_get(c, e, old);
     if (rc < 0)
         return rc;
     *present = *existed = rc == STORE_OK;
@@ -1024,6 +1036,16 @@ static void coll_put_inline(struct coll *c, const struct coll_ser *z)
     omk_free(p);
 }
 
+/* Tell the write set every pending element change, for the element cache. */
+static void coll_pend_to_ws(struct coll *c)
+{
+    const struct coll_pending *p = c->pend;
+
+    for (size_t i = 0; p && i < p->n; i++)
+        store_ws_elem(&c->op->w, c->id, (struct omk_slice){p->ent[i].e, p->ent[i].elen},
+                      (struct omk_slice){p->ent[i].v, p->ent[i].vlen}, p->ent[i].del);
+}
+
 static void coll_put_split(struct coll *c)
 {
     unsigned char meta[FMT_SPLIT_LEN];
@@ -1062,6 +1084,7 @@ int coll_save(struct coll *c)
                 return rc;
         }
         coll_put_split(c);
+        coll_pend_to_ws(c);
         store_reclaim_removed(c->op->s, c->id, c->removed, c->count);
         return STORE_OK;
     }
@@ -1079,8 +1102,10 @@ int coll_save(struct coll *c)
     if (rc != STORE_OK)
         return rc;
     c->fflags |= FMT_F_SPLIT;
-    for (size_t i = 0; i < c->n; i++)
+    for (size_t i = 0; i < c->n; i++) {
         coll_split_write(c, c->el[i].e, c->el[i].v, 0, NULL);
+        store_ws_elem(&c->op->w, c->id, c->el[i].e, c->el[i].v, 0);
+    }
     coll_put_split(c);
     return STORE_OK;
 }

@@ -15,7 +15,9 @@
  * batch. coll_save() picks the layout: inline while the serialized payload fits
  * store_coll_limits.inline_max_bytes; past it the collection is split (a new id, every
  * element written as a record, in the same batch); a split one goes back inline when it
- * shrinks to COLL_SHRINK_COUNT elements and half the limit. Redis' encoding (OBJECT
+ * shrinks to COLL_SHRINK_COUNT elements and half the limit. A split element read or
+ * written goes to the element cache (elemcache.h): a later read of it under the stripe
+ * reads no RocksDB record. Redis' encoding (OBJECT
  * ENCODING) is the FMT_F_BIG flag, kept apart from the layout: the type files set it by
  * Redis 7.0's rules and nothing clears it. */
 #ifndef OMK_STORE_COLL_H

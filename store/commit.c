@@ -18,6 +18,7 @@
 #include "index/shard.h"
 #include "store/cache.h"
 #include "store/coll.h"
+#include "store/elemcache.h"
 #include "store/format.h"
 #include "store/rocks.h"
 #include "store/store_internal.h"
@@ -34,9 +35,36 @@ void store_ws_deinit(struct store_ws *w)
 {
     for (size_t i = 0; i < w->n; i++) /* values of a set never committed (or failed) */
         cache_unpin(w->ops[i].item);
+    for (size_t i = 0; i < w->nelems; i++)
+        cache_unpin(w->elems[i].item);
+    omk_free(w->elems);
     rocks_batch_free(w->b);
     omk_free(w->ops);
     memset(w, 0, sizeof(*w));
+}
+
+void store_ws_elem(struct store_ws *w, uint64_t id, struct omk_slice e, struct omk_slice v,
+                   int del)
+{
+    if (w->nelems == w->capelems) {
+        w->capelems = w->capelems ? 2 * w->capelems : 8;
+        w->elems = omk_realloc(w->elems, w->capelems * sizeof(*w->elems));
+    }
+    w->elems[w->nelems].item = ecache_item_new(id, e, del ? (struct omk_slice){"", 0} : v);
+    w->elems[w->nelems++].del = del;
+}
+
+/* Hand the committed set's element changes to the element cache. */
+static void store_ws_elems_apply(struct store *s, struct store_ws *w)
+{
+    for (size_t i = 0; i < w->nelems; i++) {
+        struct cache_item *it = w->elems[i].item;
+
+        if (w->elems[i].del)
+            ecache_drop(s, it);
+        else
+            ecache_put(s, it);
+    }
 }
 
 /* Record one change for the counters, once the batch has committed. */
@@ -213,6 +241,7 @@ int store_ws_commit(struct store *s, struct store_ws *w)
                               ? op->type
                               : -1);
     }
+    store_ws_elems_apply(s, w);
     return store_log_settle(s);
 }
 

@@ -20,6 +20,7 @@
 #include "common/omk_thread.h"
 #include "index/shard.h"
 #include "store/cache.h"
+#include "store/elemcache.h"
 #include "store/format.h"
 #include "store/rocks.h"
 #include "store/store_internal.h"
@@ -127,6 +128,10 @@ void store_cache_detach(void *arg, struct cache_item *it)
 {
     struct store *s = arg;
 
+    if (it->tag & ECACHE_TAG) {
+        ecache_detach(s, it);
+        return;
+    }
     idx_shards_wrlock(s->ix, it->tag);
     if (it->owner) {
         OMK_ASSERT(store_loc_get(it->owner) == (uint64_t)(uintptr_t)it);
@@ -439,6 +444,7 @@ struct cache_snap {
     struct cache_item **v;
     size_t n, cap;
     size_t published; /* index entries found pointing at one of them */
+    size_t elems;     /* element items among them (elemcache.h) */
     int bad;          /* 1 once an entry's 'loc' was wrong */
     char *err;
     size_t errlen;
@@ -548,17 +554,28 @@ int store_cache_check(struct store *s, char *err, size_t errlen)
     if (cache_check(s->cache, err, errlen) != 0)
         return STORE_ERR_VALUE;
     cache_walk(s->cache, store_cache_snap_add, &sn);
-    for (size_t i = 0; i < sn.n && rc == STORE_OK; i++)
-        rc = store_cache_check_item(s, sn.v[i], err, errlen);
+    for (size_t i = 0; i < sn.n && rc == STORE_OK; i++) {
+        if (sn.v[i]->tag & ECACHE_TAG) {
+            rc = ecache_check_item(s, sn.v[i], err, errlen);
+            sn.elems++;
+        } else {
+            rc = store_cache_check_item(s, sn.v[i], err, errlen);
+        }
+    }
+    if (rc == STORE_OK && sn.elems != ecache_count(s->ecache)) {
+        snprintf(err, errlen, "%zu cached elements, %zu in the element table", sn.elems,
+                 ecache_count(s->ecache));
+        rc = STORE_ERR_VALUE;
+    }
     if (rc == STORE_OK) {
         if (sn.n)
             qsort(sn.v, sn.n, sizeof(*sn.v), store_ptr_cmp);
         idx_shards_walk(s->ix, "", 0, 1, SIZE_MAX, store_cache_check_entry, &sn, NULL, NULL);
         if (sn.bad)
             rc = STORE_ERR_VALUE;
-        else if (sn.published != sn.n) {
-            snprintf(err, errlen, "%zu cached values, %zu published in the index", sn.n,
-                     sn.published);
+        else if (sn.published != sn.n - sn.elems) {
+            snprintf(err, errlen, "%zu cached values, %zu published in the index",
+                     sn.n - sn.elems, sn.published);
             rc = STORE_ERR_VALUE;
         }
     }

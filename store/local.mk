@@ -6,7 +6,7 @@ store_libomkstore_a_SOURCES = store/keyspace.c store/commit.c store/checkpoint.c
 	store/format.c store/format.h \
 	store/rocks.c store/rocks.h store/recover.c \
 	store/store.c store/scan.c store/ops_keys.c store/expire.c \
-	store/ops_string.c store/cache.c store/cache.h \
+	store/ops_string.c store/cache.c store/cache.h store/elemcache.c store/elemcache.h \
 	store/coll.c store/coll.h store/ops_hash.c store/ops_set.c store/ops_zset.c store/zrank.c store/zrank.h store/reclaim.c \
 	store/ops_list.c store/list.h store/ops_sort.c store/strval.c store/strval.h store/reader.c \
 	store/hll.c store/hll.h store/ops_hll.c \

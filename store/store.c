@@ -26,6 +26,7 @@
 #include "index/shard.h"
 #include "store/cache.h"
 #include "store/coll.h"
+#include "store/elemcache.h"
 #include "store/format.h"
 #include "store/rocks.h"
 #include "store/store_internal.h"
@@ -269,6 +270,7 @@ int store_open(const struct store_config *c, struct store **out, char *err, size
 
     s->scans = scan_table_new();
     s->cache = cache_new(store_cache_budget_of(c->maxmemory), store_cache_detach, s);
+    s->ecache = ecache_new();
     atomic_init(&s->cache_max_value, c->cache_max_value < CACHE_MAX_LEN ? c->cache_max_value
                                                                        : CACHE_MAX_LEN);
     atomic_init(&s->tickets, 0);
@@ -298,6 +300,7 @@ void store_close(struct store *s)
     scan_table_free(s->scans);
     idx_shards_free(s->ix, NULL);
     cache_free(s->cache); /* after the entries that pointed at its items */
+    ecache_free(s->ecache); /* after the cache: its items are gone */
     rocks_close(s->rocks);
     coll_ids_free(s->ids); /* after RocksDB: its compactions ask it */
     zrank_reg_free(s->zranks);
@@ -497,6 +500,7 @@ void store_stats_get(struct store *s, struct store_stats *out)
     out->cache_used_bytes = cs.used_bytes;
     out->cache_maxmemory = cs.budget;
     out->cache_items = cs.items;
+    out->cache_elements = ecache_count(s->ecache);
     out->cache_hits = cs.hits;
     out->cache_misses = cs.misses;
     out->cache_evictions = cs.evictions;

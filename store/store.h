@@ -306,6 +306,7 @@ struct store_stats {
     uint64_t cache_used_bytes; /* value cache: bytes charged (items, headers, malloc) */
     uint64_t cache_maxmemory;  /* its budget, bytes */
     uint64_t cache_items;      /* values it holds */
+    uint64_t cache_elements;   /* of which elements of split collections (elemcache.h) */
     uint64_t cache_hits;       /* value reads it served */
     uint64_t cache_misses;     /* value reads that went to RocksDB */
     uint64_t cache_evictions;  /* values it evicted to keep within the budget */

@@ -61,6 +61,9 @@ struct reclaimer;
  *      dropping it, so cache_admit, cache_set_budget and cache_clear are called with
  *      'excl' held (as reader, or as writer by store_flush) and no shard lock; pins
  *      (cache_pin/unpin) are atomics and may be taken under a shard lock.
+ *   7. The element cache's shard mutexes (elemcache.c) are leaves too: taken one at a
+ *      time, under a stripe or under nothing (the detach callback), with only pins
+ *      taken inside; never held around cache_admit.
  *
  * reclaim.c's mutex is a leaf too: queued to under a stripe, never held while another
  * lock is taken or RocksDB is called.
@@ -139,6 +142,8 @@ struct store {
                                      * after every other caller; NULL when not running */
 
     struct cache *cache;            /* hot values (lock 6); items found through 'loc' */
+    struct ecache *ecache;          /* hot elements of split collections, items of 'cache'
+                                     * found by (id, element) (elemcache.h) */
     struct coll_ids *ids;           /* live collection ids and the id counter (coll.c) */
     struct zrank_reg *zranks;       /* rank blocks of large split zsets (zrank.h) */
     struct zset_ends *zends;        /* where split zsets' live index keys begin and end
@@ -521,10 +526,18 @@ struct store_ws_op {
     int quiet;         /* 1: the commit does not tell the touch hook (store_op_quiet) */
 };
 
+/* A split collection's element change, for the element cache once the batch is in. */
+struct store_ws_elem {
+    struct cache_item *item; /* the element and its new value (pinned, not admitted) */
+    int del;                 /* 1: removed (the item's value is empty) */
+};
+
 struct store_ws {
     struct rocks_batch *b;
     struct store_ws_op *ops;
     size_t n, cap;
+    struct store_ws_elem *elems;
+    size_t nelems, capelems;
 };
 
 struct store_op {
@@ -638,9 +651,15 @@ void store_ws_put_typed(struct store_ws *w, int db, const struct fmt_key *k,
  * exist). */
 void store_ws_del(struct store_ws *w, int db, const struct fmt_key *k, const struct key_state *st);
 
+/* Element 'e' of split collection 'id' set to 'v' (or removed: 'del') by the set's batch:
+ * the element cache follows once the batch is in (elemcache.h). */
+void store_ws_elem(struct store_ws *w, uint64_t id, struct omk_slice e, struct omk_slice v,
+                   int del);
+
 /* Write the set to RocksDB (syncing per appendfsync), then, key by key under the
  * shard's write lock, update the index entry and the cache (the new value replaces the
- * cached one, or a delete drops it: write-through), and adjust the counters. The caller
+ * cached one, or a delete drops it: write-through), and adjust the counters; the
+ * element cache takes the set's element changes last. The caller
  * holds the stripes of every key in it. Returns STORE_OK, or the RocksDB error with
  * nothing changed (the cache included). An empty set writes nothing. */
 int store_ws_commit(struct store *s, struct store_ws *w);

@@ -167,7 +167,7 @@ HEADER_TUS = tests/unit/hdr/common/omk.c tests/unit/hdr/common/omk_thread.c \
 	tests/unit/hdr/index/index.c tests/unit/hdr/index/index_internal.c \
 	tests/unit/hdr/index/shard.c tests/unit/hdr/resp/resp.c \
 	tests/unit/hdr/store/store.c tests/unit/hdr/store/store_internal.c \
-	tests/unit/hdr/store/cache.c tests/unit/hdr/store/format.c tests/unit/hdr/store/rocks.c \
+	tests/unit/hdr/store/cache.c tests/unit/hdr/store/elemcache.c tests/unit/hdr/store/format.c tests/unit/hdr/store/rocks.c \
 	tests/unit/hdr/store/coll.c tests/unit/hdr/store/list.c tests/unit/hdr/store/zrank.c \
 	tests/unit/hdr/store/strval.c \
 	tests/unit/hdr/store/hll.c \

@@ -125,7 +125,7 @@ static long zipf_reads(redisContext *c, struct zipf *z, int n, long long *over)
 static void test_info(redisContext *c)
 {
     static const char *const fields[] = {"cache_used_bytes", "cache_maxmemory", "cache_items",
-                                         "cache_hits", "cache_misses", "cache_evictions",
+                                         "cache_elements", "cache_hits", "cache_misses", "cache_evictions",
                                          "cache_hit_ratio"};
     redisReply *r = cmd(c, "INFO");
     int all = r && r->type == REDIS_REPLY_STRING && strstr(r->str, "# Cache\r\n");
@@ -265,6 +265,38 @@ static void test_config(redisContext *c)
     is_nil(cmd(c, "GET key:000005"), "the keys are gone");
 }
 
+/* Elements of a split hash and set: once written they are answered from the cache, and
+ * every write keeps the cached element right. */
+static void test_elements(redisContext *c)
+{
+    long long r0, e0;
+
+    for (int i = 0; i < 300; i++) {
+        freeReplyObject(cmd(c, "HSET eh field:%03d value:%03d", i, i));
+        freeReplyObject(cmd(c, "SADD es member:%03d", i));
+    }
+    is_int(ts_info_field(c, "persistence", "collections_split"), 2,
+           "elements: a hash and a set of 300 are split");
+    e0 = ts_info_field(c, "cache", "cache_elements");
+    ok(e0 >= 600, "  its fields and the set's members are cached (%lld elements)", e0);
+    r0 = ts_info_field(c, "stats", "rocksdb_reads");
+    is_str(cmd(c, "HGET eh field:010"), "value:010", 9, "  HGET");
+    is_integer(cmd(c, "HEXISTS eh field:011"), 1, "  HEXISTS");
+    is_integer(cmd(c, "HSET eh field:012 changed"), 0, "  HSET of a field there");
+    is_str(cmd(c, "HGET eh field:012"), "changed", 7, "  HGET sees the new value");
+    is_integer(cmd(c, "SADD es member:013"), 0, "  SADD of a member there");
+    is_integer(cmd(c, "SISMEMBER es member:014"), 1, "  SISMEMBER");
+    is_int(ts_info_field(c, "stats", "rocksdb_reads") - r0, 0, "  ... none of them read RocksDB");
+    is_integer(cmd(c, "HDEL eh field:010"), 1, "  HDEL");
+    is_nil(cmd(c, "HGET eh field:010"), "  HGET of the removed field");
+    is_integer(cmd(c, "SREM es member:013"), 1, "  SREM");
+    is_integer(cmd(c, "SISMEMBER es member:013"), 0, "  SISMEMBER of the removed member");
+    is_status(cmd(c, "DEBUG CHECK"), "OK", "  DEBUG CHECK compares the cached elements with RocksDB");
+    is_integer(cmd(c, "DEL eh es"), 2, "  DEL of both");
+    is_integer(cmd(c, "HSET eh field:012 again"), 1, "  a new hash of the same name");
+    is_str(cmd(c, "HGET eh field:012"), "again", 5, "  ... answers its own value");
+}
+
 /* ---- A writer and readers on the same keys ---- */
 
 /* Varied lengths. */
@@ -334,6 +366,7 @@ int main(void)
     test_larger_than_budget(c);
     test_hot_set(c);
     test_config(c);
+    test_elements(c);
     test_coherence(&s, c);
     redisFree(c);
     ts_cleanup(&s);

@@ -15,6 +15,7 @@
 
 #include "common/omk.h"
 #include "store/coll.h"
+#include "store/elemcache.h"
 #include "store/format.h"
 #include "store/rocks.h"
 #include "store/store.h"
@@ -460,6 +461,137 @@ static void test_transaction(struct store *s)
     store_del(s, 0, FX_SL("tx"));
 }
 
+/* The id of split collection 'key' in db 0. */
+static uint64_t coll_id_of(struct store *s, const char *key)
+{
+    struct store_op op;
+    uint64_t id;
+
+    store_op_begin1(&op, s, STORE_OP_READ, 0, fx_sl(key));
+    store_op_lookup(&op, 0, STORE_WANT_STATE);
+    id = op.key[0].st.id;
+    store_op_end(&op, STORE_OK);
+    return id;
+}
+
+/* Write element record 'e' = 'v' of collection 'id' straight to RocksDB. */
+static void elem_put_raw(struct store *s, uint64_t id, const char *e, const char *v)
+{
+    struct rocks_batch *b = rocks_batch_new();
+    struct fmt_key k;
+
+    fmt_elem_key(&k, id, fmt_elem_pos(e, strlen(e)), e, strlen(e));
+    rocks_batch_put_cf(s->rocks, b, ROCKS_CF_ELEMS, k.p, k.len, v, strlen(v));
+    is_int(rocks_write(s->rocks, b), STORE_OK, "  (a record written behind the store's back)");
+    rocks_batch_free(b);
+    fmt_key_deinit(&k);
+}
+
+/* The element cache (elemcache.h): split elements read once are answered from RAM, every
+ * write keeps the cached entry what RocksDB holds (set, removed, in a transaction, split
+ * again under a new id, flushed, evicted), and store_check compares each entry with
+ * RocksDB. */
+static void test_element_cache(struct store *s)
+{
+    struct store_stats st0, st1;
+    struct omk_slice f6 = FX_SL("f6"), m = FX_SL("m3");
+    char buf[64], f[32], v[32];
+    size_t n = 0, changed = 0;
+    double score = 0, two = 2;
+    char err[256] = "";
+    uint64_t id;
+
+    set_inline(s, 64);
+    for (int i = 0; i < 200; i++) {
+        snprintf(f, sizeof(f), "f%d", i);
+        snprintf(v, sizeof(v), "v%d", i);
+        hset1(s, "ec", f, v);
+    }
+    ok(is_split(s, "ec"), "ecache: a hash of 200 fields is split");
+    st0 = fx_stats(s);
+    hget(s, "ec", "f5", buf, sizeof(buf)); /* once: is_str evaluates its argument twice */
+    st1 = fx_stats(s);
+    is_str(buf, "v5", "  HGET of a field written by the split");
+    is_int(st1.cache_hits - st0.cache_hits, 1, "  ... is a cache hit (the write cached it)");
+    is_int(st1.cache_misses - st0.cache_misses, 0, "  ... and reads nothing");
+    is_int(hset1(s, "ec", "f5", "new"), 0, "  HSET of that field again adds nothing");
+    is_str(hget(s, "ec", "f5", buf, sizeof(buf)), "new", "  ... and HGET sees the new value");
+    is_int(store_hdel(s, 0, FX_SL("ec"), &f6, 1, &n), STORE_OK, "  HDEL f6");
+    is_int(store_hexists(s, 0, FX_SL("ec"), f6), STORE_NOTFOUND, "  ... HEXISTS f6 is 0");
+    is_int(hset1(s, "ec", "f6", "back"), 1, "  ... HSET f6 adds it again");
+    fx_check_store(s, "ecache: sets and removals");
+
+    /* In a transaction: each command's changes reach the cache as it commits. */
+    store_tx_begin(s);
+    is_int(store_hdel(s, 0, FX_SL("ec"), &f6, 1, &n), STORE_OK, "ecache: in a transaction, HDEL");
+    is_int(n, 1, "  ... removes f6");
+    is_int(hset1(s, "ec", "f6", "tx"), 1, "  ... HSET f6 adds it back");
+    is_int(hset1(s, "ec", "f6", "tx2"), 0, "  ... HSET f6 again adds nothing");
+    is_int(store_tx_end(s), STORE_OK, "  the transaction commits");
+    is_str(hget(s, "ec", "f6", buf, sizeof(buf)), "tx2", "  HGET f6 after it");
+    is_int(hlen(s, "ec"), 200, "  HLEN 200");
+    fx_check_store(s, "ecache: a transaction");
+
+    /* The self-check compares each entry with RocksDB. */
+    id = coll_id_of(s, "ec");
+    elem_put_raw(s, id, "f7", "changed behind");
+    hget(s, "ec", "f8", buf, sizeof(buf));
+    ok(store_check(s, err, sizeof(err)) == STORE_ERR_VALUE && strstr(err, "cached element"),
+       "ecache: store_check finds an entry that differs from RocksDB (%s)", err);
+    elem_put_raw(s, id, "f7", "v7");
+    fx_check_store(s, "ecache: the record put back");
+
+    /* Back inline, then split again: a new id, and nothing of the old one answers. */
+    for (int i = 0; i < 198; i++) {
+        snprintf(f, sizeof(f), "f%d", i);
+        store_hdel(s, 0, FX_SL("ec"), (struct omk_slice[]){fx_sl(f)}, 1, &n);
+    }
+    ok(!is_split(s, "ec"), "ecache: shrunk to 2 fields the hash is inline again");
+    for (int i = 300; i < 400; i++) {
+        snprintf(f, sizeof(f), "f%d", i);
+        hset1(s, "ec", f, "x");
+    }
+    ok(is_split(s, "ec") && coll_id_of(s, "ec") != id, "  grown again it is split under a new id");
+    is_str(hget(s, "ec", "f5", buf, sizeof(buf)), "(nil)", "  HGET of a field removed meanwhile");
+    is_int(hset1(s, "ec", "f10", "y"), 1, "  HSET of one adds it");
+    is_int(hlen(s, "ec"), 103, "  HLEN 103");
+    fx_check_store(s, "ecache: split again");
+
+    /* Sets and sorted sets use it the same way. */
+    for (int i = 0; i < 100; i++) {
+        snprintf(f, sizeof(f), "m%d", i);
+        sadd1(s, "es", f);
+        store_zadd(s, 0, FX_SL("ez"), (double[]){i}, (struct omk_slice[]){fx_sl(f)}, 1, 0, &n,
+                   &changed, NULL);
+    }
+    st0 = fx_stats(s);
+    is_int(sadd1(s, "es", "m3"), 0, "ecache: SADD of a member there adds nothing");
+    is_int(store_sismember(s, 0, FX_SL("es"), m), STORE_OK, "  SISMEMBER finds it");
+    is_int(store_zadd(s, 0, FX_SL("ez"), &two, &m, 1, 0, &n, &changed, NULL), STORE_OK,
+           "  ZADD m3 2");
+    is_int(store_zscore(s, 0, FX_SL("ez"), m, &score), STORE_OK, "  ZSCORE m3");
+    ok(score == 2, "  ... is 2");
+    st1 = fx_stats(s);
+    is_int(st1.cache_misses - st0.cache_misses, 0, "  ... all answered from the cache");
+    fx_check_store(s, "ecache: sets and sorted sets");
+
+    /* A small budget evicts entries; a flush empties the table. */
+    store_set_maxmemory(s, 64 << 10);
+    for (int i = 0; i < 3000; i++) {
+        snprintf(f, sizeof(f), "g%d", i);
+        hset1(s, "ec", f, "some value of a few bytes");
+    }
+    ok(ecache_count(s->ecache) < 3000, "ecache: a 64 KB budget holds %zu of 3000 fields",
+       ecache_count(s->ecache));
+    is_str(hget(s, "ec", "g17", buf, sizeof(buf)), "some value of a few bytes",
+           "  an evicted field reads RocksDB");
+    fx_check_store(s, "ecache: evictions");
+    store_set_maxmemory(s, 0);
+    is_int(store_flush(s, -1), STORE_OK, "ecache: FLUSHALL");
+    is_int(ecache_count(s->ecache), 0, "  ... empties the element table");
+    fx_check_store(s, "ecache: FLUSHALL");
+}
+
 /* The live-id set against a model: random refs and unrefs of 300 ids (far above any id
  * the store hands out), checking each unref's answer, membership and the count. */
 static void test_live_ids(struct store *s)
@@ -590,6 +722,7 @@ int main(void)
     test_encodings_and_types(s);
     test_sets(s);
     test_transaction(s);
+    test_element_cache(s);
     test_threads(s);
     test_keys_and_space(s, dir); /* closes 's' */
     fx_tmpdir_rm(dir);
