@@ -96,7 +96,8 @@ struct server_config {
     _Atomic int timeout;            /* timeout: idle seconds before closing, 0 = never */
     _Atomic long long maxclients;   /* maxclients: 1..UINT_MAX; start-up lowers it to what
                                      * RLIMIT_NOFILE allows (server_fds_fit) */
-    _Atomic int io_threads;         /* io-threads: workers, 0 = one per core; start-up */
+    _Atomic int io_threads;         /* io-threads: workers, 0 = workers_count()'s choice;
+                                     * start-up */
     /* security */
     char *requirepass;              /* requirepass: "" = none; guarded by 'lock' */
     _Atomic bool auth_required;     /* derived: requirepass is not "" */
@@ -181,7 +182,7 @@ struct server_config {
 typedef int cfg_apply_fn(struct server_config *c, char *err, size_t errlen);
 
 /* Initialise 'c' (uninitialised memory) with every option's default: Redis' defaults
- * except dir "./data" and io-threads 0 (one per core). Pair with cfg_deinit(). */
+ * except dir "./data" and io-threads 0 (workers_count decides). Pair with cfg_deinit(). */
 void cfg_defaults(struct server_config *c);
 
 /* Free what 'c' owns (strings, bind list, mutex). 'c' may be reinitialised after. */

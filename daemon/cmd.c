@@ -366,6 +366,11 @@ void cmd_call(struct client *c, const struct cmd_def *d)
 {
     struct cmd_stats *st = &c->worker->stats.cmd[d - cmd_table];
     int64_t start_us = omk_mono_us(), end_us;
+    /* The outermost call marks the worker busy (a script's calls nest in its EVAL). */
+    int outer = atomic_load_explicit(&c->worker->busy_since_us, memory_order_relaxed) == 0;
+
+    if (outer)
+        atomic_store_explicit(&c->worker->busy_since_us, start_us, memory_order_relaxed);
 
     atomic_store_explicit(&c->last_cmd_idx, (int)(d - cmd_table), memory_order_relaxed);
     atomic_store_explicit(&c->last_sub, NULL, memory_order_relaxed);
@@ -381,6 +386,8 @@ void cmd_call(struct client *c, const struct cmd_def *d)
     notify_command_end(); /* the "new" events the handler left held */
     store_access_set(0);
     end_us = omk_mono_us(); /* one reading serves the duration and the client's idle time */
+    if (outer)
+        atomic_store_explicit(&c->worker->busy_since_us, 0, memory_order_relaxed);
     if (!(d->flags & CMD_SCRIPTING)) /* EVAL feeds itself first (script.c) */
         monitor_feed(c, d); /* after the command, as Redis' call(): SELECT shows its new db */
     worker_stat_add(&st->calls, 1);

@@ -263,7 +263,7 @@ int main(int argc, char **argv)
 {
     char err[4096];
     struct event *sigterm, *sigint;
-    int nthreads;
+    int nthreads, nactive;
 
     /* libevent's buffers (every client's input and output) are counted in used_memory
      * like the rest of omenkv's heap (common/omk.c); before libevent allocates anything. */
@@ -295,10 +295,7 @@ int main(int argc, char **argv)
     server.start_mono_us = omk_mono_us();
     omk_log(OMK_LOG_NOTICE, "omenkv version=%s, pid=%d, just started", OMK_VERSION, (int)getpid());
 
-    nthreads = server.cfg.io_threads > 0 ? server.cfg.io_threads
-                                          : (int)sysconf(_SC_NPROCESSORS_ONLN);
-    if (nthreads < 1)
-        nthreads = 1;
+    workers_count(server.cfg.io_threads, sysconf(_SC_NPROCESSORS_ONLN), &nthreads, &nactive);
     /* Before the store opens: RocksDB's descriptors come out of the limit set here. */
     server.cfg.maxclients = server_fds_fit(server.cfg.maxclients, nthreads, 1);
 
@@ -334,7 +331,7 @@ int main(int argc, char **argv)
         omk_log(OMK_LOG_WARNING, "cannot create the main event loop");
         return 1;
     }
-    if (workers_start(nthreads) != 0 || server_listen() != 0) {
+    if (workers_start(nthreads, nactive) != 0 || server_listen() != 0) {
         store_close(server.store);
         return 1;
     }
@@ -343,7 +340,8 @@ int main(int argc, char **argv)
     sigint = evsignal_new(server.main_base, SIGINT, main_signal_cb, NULL);
     evsignal_add(sigterm, NULL);
     evsignal_add(sigint, NULL);
-    omk_log(OMK_LOG_NOTICE, "Server initialized with %d worker threads", nthreads);
+    omk_log(OMK_LOG_NOTICE, "Server initialized with %d worker threads (%d taking connections in turn)",
+            nthreads, nactive);
     omk_log(OMK_LOG_NOTICE, "Ready to accept connections tcp on port %d", server.cfg.port);
 
     event_base_dispatch(server.main_base);

@@ -83,7 +83,15 @@ struct worker {
     struct stats_sum stats_base;  /* 'stats' at the last CONFIG RESETSTAT; server.c's
                                    * stats_lock */
     struct worker_stats stats __attribute__((aligned(WORKER_LINE))); /* see above */
+    /* When the command the worker runs now began (omk_mono_us), 0 between commands:
+     * written by the owner thread, read by the main thread to place new connections
+     * elsewhere while this worker is stuck in one command (worker_dispatch). */
+    _Atomic int64_t busy_since_us __attribute__((aligned(WORKER_LINE)));
 } __attribute__((aligned(WORKER_LINE)));
+
+/* A worker in one command for this long gets no new connection while another can take
+ * it: an administrator's redis-cli reaches a standby worker to SCRIPT KILL. */
+#define WORKER_BUSY_US 500000
 
 struct server {
     struct server_config cfg;     /* see cfg.h for thread rules */
@@ -93,7 +101,10 @@ struct server {
     int nlisteners;
     struct worker *workers;
     int nworkers;
-    unsigned next_worker;         /* main thread only: round robin */
+    int nactive;                  /* workers [0, nactive) take new connections in turn;
+                                   * the rest stand by for when all of those are busy */
+    unsigned next_worker;         /* main thread only: round robin over the active ones */
+    unsigned next_standby;        /* main thread only: round robin over the standby ones */
     int64_t start_us;             /* wall clock at start */
     int64_t start_mono_us;
     _Atomic uint64_t next_client_id;
@@ -150,8 +161,15 @@ void worker_wake_pubsub(struct worker *w);
  * it on their next loop iteration. */
 void workers_apply_timeout(void);
 
-/* Start the worker threads (main thread, after the store is open). 0 or -1. */
-int workers_start(int n);
+/* Start 'n' worker threads, the first 'nactive' of them active (main thread, after the
+ * store is open). 0 or -1. */
+int workers_start(int n, int nactive);
+
+/* Worker threads for config value 'io_threads' on a machine of 'ncpu' cores: '*n' in all,
+ * '*nactive' of them taking connections in turn. io-threads N: N, all active. 0: one per
+ * core but one, which RocksDB's flushes and compactions, the log's syncs and clients on
+ * the same machine need (at least 1), plus one standby worker when that leaves one. */
+void workers_count(int io_threads, long ncpu, int *n, int *nactive);
 
 /* Ask every worker to close its clients and stop, then join them (main thread). */
 void workers_stop(void);

@@ -115,7 +115,17 @@ static int worker_init(struct worker *w, int id)
     return 0;
 }
 
-int workers_start(int n)
+void workers_count(int io_threads, long ncpu, int *n, int *nactive)
+{
+    if (io_threads > 0) {
+        *n = *nactive = io_threads;
+        return;
+    }
+    *nactive = ncpu > 2 ? (int)ncpu - 1 : 1;
+    *n = *nactive == 1 ? 2 : *nactive;
+}
+
+int workers_start(int n, int nactive)
 {
     size_t bytes = (size_t)n * sizeof(struct worker); /* a multiple of WORKER_LINE */
 
@@ -124,6 +134,7 @@ int workers_start(int n)
         omk_oom(bytes);
     memset(server.workers, 0, bytes);
     server.nworkers = n;
+    server.nactive = nactive;
     latency_init(n);
     for (int i = 0; i < n; i++) {
         struct worker *w = &server.workers[i];
@@ -152,10 +163,32 @@ static void worker_send(struct worker *w, int v)
     OMK_ASSERT(r == (ssize_t)sizeof(v));
 }
 
+/* 1 if 'w' has been in one command for WORKER_BUSY_US or longer at 'now_us'. */
+static int worker_busy(struct worker *w, int64_t now_us)
+{
+    int64_t since = atomic_load_explicit(&w->busy_since_us, memory_order_relaxed);
+
+    return since != 0 && now_us - since >= WORKER_BUSY_US;
+}
+
+/* The next active worker in turn that is not busy; if all are, a standby worker (or,
+ * with none, the next active one anyway). */
 void worker_dispatch(int fd)
 {
-    struct worker *w = &server.workers[server.next_worker++ % (unsigned)server.nworkers];
+    unsigned nactive = (unsigned)server.nactive, nstandby = (unsigned)(server.nworkers - server.nactive);
+    int64_t now_us = omk_mono_us();
+    struct worker *w = NULL;
 
+    for (unsigned i = 0; i < nactive && !w; i++) {
+        struct worker *x = &server.workers[server.next_worker++ % nactive];
+
+        if (!worker_busy(x, now_us))
+            w = x;
+    }
+    if (!w && nstandby)
+        w = &server.workers[nactive + server.next_standby++ % nstandby];
+    if (!w)
+        w = &server.workers[server.next_worker++ % nactive];
     worker_send(w, fd);
 }
 

@@ -1001,6 +1001,37 @@ static redisContext *test_sigkill(struct tserver *s, redisContext *c)
     return c;
 }
 
+/* omenkv only, io-threads 0 (as run by default): with one active worker, a connection
+ * opened while that worker runs a script for half a second or more goes to the standby
+ * worker, which can SCRIPT KILL it. */
+static void test_standby_worker(void)
+{
+    const char *args[] = {"--io-threads", "0", "--busy-reply-threshold", "100", NULL};
+    const char *busy = "local i = 0 while true do i = i + 1 end";
+    struct tserver t;
+    redisContext *a, *b;
+    redisReply *r = NULL;
+    char want[512];
+
+    if (ts_start(&t, args) != 0) {
+        ok(0, "standby: a server with io-threads 0 started");
+        return;
+    }
+    a = ts_connect(&t);
+    eval_async(a, busy);
+    ts_sleep_ms(800);
+    b = connect_timeout(&t, 3);
+    is_status(redisCommand(b, "SCRIPT KILL"), "OK",
+              "standby: a connection opened during a long script can SCRIPT KILL it");
+    redisGetReply(a, (void **)&r);
+    script_err_text(want, sizeof(want), busy, "ERR Script killed by user with SCRIPT KILL...", 1);
+    is_error(r, want, "  the script's caller gets Redis' error");
+    is_status(redisCommand(a, "PING"), "PONG", "  and is served again");
+    redisFree(a);
+    redisFree(b);
+    ts_cleanup(&t);
+}
+
 int main(void)
 {
     struct tserver s;
@@ -1021,6 +1052,7 @@ int main(void)
     if (!s.external) {
         c = test_unkillable(&s, c);
         c = test_sigkill(&s, c);
+        test_standby_worker();
     } else {
         skip("SHUTDOWN NOSAVE and SIGKILL need a server this test starts");
     }

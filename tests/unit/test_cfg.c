@@ -176,7 +176,7 @@ static void test_defaults(void)
     ok(c.bind.n == 1 && strcmp(c.bind.v[0], "127.0.0.1") == 0, "default bind 127.0.0.1");
     ok(c.protected_mode, "default protected-mode yes");
     ok(strcmp(c.dir, "./data") == 0, "default dir ./data");
-    is_int(c.io_threads, 0, "default io-threads 0 (one per core)");
+    is_int(c.io_threads, 0, "default io-threads 0 (the server decides: workers_count)");
     is_int(c.appendfsync, STORE_FSYNC_EVERYSEC, "default appendfsync everysec");
     is_int(c.maxclients, 10000, "default maxclients");
     is_int(c.timeout, 0, "default timeout");
