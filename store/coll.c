@@ -1046,6 +1046,17 @@ static void coll_pend_to_ws(struct coll *c)
                       (struct omk_slice){p->ent[i].v, p->ent[i].vlen}, p->ent[i].del);
 }
 
+/* 1 if split 'c''s top-level record already says what coll_put_split() would write: the
+ * key holds it live with the same id, count, flags and expiry. */
+static int coll_meta_same(const struct coll *c)
+{
+    const struct key_state *st = &c->op->key[c->ki].st;
+
+    return st->exists && st->live && !st->bad && st->type == c->type &&
+           st->fflags == (c->fflags | FMT_F_SPLIT) && st->id == c->id &&
+           st->count == c->count && st->expire_ms == c->expire_ms;
+}
+
 static void coll_put_split(struct coll *c)
 {
     unsigned char meta[FMT_SPLIT_LEN];
@@ -1083,7 +1094,10 @@ int coll_save(struct coll *c)
             if (rc != STORE_OK)
                 return rc;
         }
-        coll_put_split(c);
+        if (coll_meta_same(c))
+            store_op_touch(c->op, c->ki); /* elements changed, the record did not */
+        else
+            coll_put_split(c);
         coll_pend_to_ws(c);
         store_reclaim_removed(c->op->s, c->id, c->removed, c->count);
         return STORE_OK;

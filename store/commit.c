@@ -54,6 +54,25 @@ void store_ws_elem(struct store_ws *w, uint64_t id, struct omk_slice e, struct o
     w->elems[w->nelems++].del = del;
 }
 
+static _Thread_local uint64_t store_tl_signals; /* keys this thread's commits signalled
+                                                 * (store_thread_signals) */
+
+/* Tell the touch hook that committed change 'op' wrote its key (unless quiet): WATCH,
+ * tracking, and a list or sorted set that appeared wakes its blocked clients. */
+static void store_ws_told(struct store *s, const struct store_ws_op *op)
+{
+    const struct key_state *st = &op->before;
+
+    if (op->quiet)
+        return;
+    store_tl_signals++;
+    store_touched(s, op->db, op->k->p + 1, op->k->len - 1,
+                  !op->del && (op->type == STORE_TYPE_LIST || op->type == STORE_TYPE_ZSET) &&
+                          (!st->live || st->type != op->type)
+                      ? op->type
+                      : -1);
+}
+
 /* Hand the committed set's element changes to the element cache. */
 static void store_ws_elems_apply(struct store *s, struct store_ws *w)
 {
@@ -90,6 +109,14 @@ static void store_ws_note(struct store_ws *w, int db, const struct fmt_key *k,
     op->count = 0;
     op->id = 0;
     op->quiet = 0;
+    op->touch = 0;
+}
+
+void store_ws_touch(struct store_ws *w, int db, const struct fmt_key *k,
+                    const struct key_state *st)
+{
+    store_ws_note(w, db, k, st, 0, st->vlen, st->expire_ms);
+    w->ops[w->n - 1].touch = 1;
 }
 
 void store_ws_put_typed(struct store_ws *w, int db, const struct fmt_key *k,
@@ -139,9 +166,6 @@ void store_ws_del(struct store_ws *w, int db, const struct fmt_key *k, const str
     store_ws_note(w, db, k, st, 1, 0, 0);
 }
 
-static _Thread_local uint64_t store_tl_signals; /* keys this thread's commits signalled
-                                                 * (store_thread_signals) */
-
 int store_ws_commit(struct store *s, struct store_ws *w)
 {
     int rc;
@@ -157,6 +181,8 @@ int store_ws_commit(struct store *s, struct store_ws *w)
     for (size_t i = 0; i < w->n; i++) {
         const struct store_ws_op *op = &w->ops[i];
 
+        if (op->touch)
+            continue; /* its id stays where it was */
         if (rc != STORE_OK && !op->del && op->id)
             coll_ids_unref(s, op->id);
         else if (rc == STORE_OK && op->before.exists && op->before.id &&
@@ -174,6 +200,10 @@ int store_ws_commit(struct store *s, struct store_ws *w)
         struct idx_entry *e;
         int published = 0;
 
+        if (op->touch) {
+            store_ws_told(s, op);
+            continue;
+        }
         /* Admit before taking the shard lock: admitting may evict, and eviction takes
          * shard locks. An item evicted before it is published is marked dead. */
         if (it) {
@@ -231,15 +261,7 @@ int store_ws_commit(struct store *s, struct store_ws *w)
         if (s->evented && !op->del && !st->live)
             s->evented(store_db_logical(s, op->db), op->k->p + 1, op->k->len - 1,
                        STORE_EVENT_CREATED);
-        if (!op->quiet)
-            store_tl_signals++;
-        if (!op->quiet)
-            store_touched(s, op->db, op->k->p + 1, op->k->len - 1,
-                          !op->del &&
-                                  (op->type == STORE_TYPE_LIST || op->type == STORE_TYPE_ZSET) &&
-                                  (!st->live || st->type != op->type)
-                              ? op->type
-                              : -1);
+        store_ws_told(s, op);
     }
     store_ws_elems_apply(s, w);
     return store_log_settle(s);

@@ -1050,6 +1050,14 @@ void store_op_put(struct store_op *op, size_t i, const void *val, size_t vlen, i
     store_op_put_typed(op, i, STORE_TYPE_STRING, 0, val, vlen, expire_ms);
 }
 
+void store_op_touch(struct store_op *op, size_t i)
+{
+    struct store_op_key *k = &op->key[i];
+
+    OMK_ASSERT(op->mode == STORE_OP_WRITE && k->cur_.exists);
+    store_ws_touch(&op->w, k->db, &k->k, &k->cur_);
+}
+
 void store_op_quiet(struct store_op *op, size_t i)
 {
     for (size_t j = 0; j < op->w.n; j++)

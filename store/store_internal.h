@@ -524,6 +524,9 @@ struct store_ws_op {
     struct cache_item *item; /* put: the new value for the cache (pinned, not admitted),
                               * or NULL when it bypasses the cache */
     int quiet;         /* 1: the commit does not tell the touch hook (store_op_quiet) */
+    int touch;         /* 1: the key's record and index entry stay as they are (its
+                        * elements changed, not its metadata): the commit only tells the
+                        * key written (store_op_touch) */
 };
 
 /* A split collection's element change, for the element cache once the batch is in. */
@@ -623,6 +626,11 @@ void store_op_del(struct store_op *op, size_t i);
  * a command looks at it (dbUnshareStringValue), an HLL PFDEBUG turns dense. */
 void store_op_quiet(struct store_op *op, size_t i);
 
+/* Key 'i' of 'op' (write mode, an existing key) counts as written though its record
+ * stays as it is: a split collection whose elements changed and whose count, expiry and
+ * flags did not. */
+void store_op_touch(struct store_op *op, size_t i);
+
 /* Hand the value of key 'i' (looked up with STORE_WANT_VALUE, live) to the caller as a
  * store_val (release it), without a copy. 'op->key[i].val' is NULL afterwards. */
 struct store_val *store_op_take_val(struct store_op *op, size_t i);
@@ -646,6 +654,11 @@ void store_ws_put(struct store_ws *w, int db, const struct fmt_key *k, const str
 void store_ws_put_typed(struct store_ws *w, int db, const struct fmt_key *k,
                         const struct key_state *st, int type, unsigned fflags, const void *val,
                         size_t vlen, int64_t expire_ms);
+
+/* Key 'k' of 'db' (state '*st', an existing key) is written without its record: the
+ * commit tells it written (WATCH, tracking, keyspace hooks) and changes nothing else. */
+void store_ws_touch(struct store_ws *w, int db, const struct fmt_key *k,
+                    const struct key_state *st);
 
 /* Delete key 'k' of 'db', whose state before is '*st' (nothing happens if it does not
  * exist). */

@@ -270,6 +270,7 @@ static void test_config(redisContext *c)
 static void test_elements(redisContext *c)
 {
     long long r0, e0;
+    redisReply *r;
 
     for (int i = 0; i < 300; i++) {
         freeReplyObject(cmd(c, "HSET eh field:%03d value:%03d", i, i));
@@ -291,6 +292,14 @@ static void test_elements(redisContext *c)
     is_nil(cmd(c, "HGET eh field:010"), "  HGET of the removed field");
     is_integer(cmd(c, "SREM es member:013"), 1, "  SREM");
     is_integer(cmd(c, "SISMEMBER es member:013"), 0, "  SISMEMBER of the removed member");
+    /* A field changed in place leaves the hash's record as it is: WATCH still sees it. */
+    is_status(cmd(c, "WATCH eh"), "OK", "  WATCH the hash");
+    is_integer(cmd(c, "HSET eh field:020 other"), 0, "  HSET of a field there");
+    is_status(cmd(c, "MULTI"), "OK", "  MULTI");
+    is_status(cmd(c, "PING"), "QUEUED", "  PING queued");
+    r = cmd(c, "EXEC");
+    ok(r && r->type == REDIS_REPLY_NIL, "  EXEC fails: the watched hash was written");
+    freeReplyObject(r);
     is_status(cmd(c, "DEBUG CHECK"), "OK", "  DEBUG CHECK compares the cached elements with RocksDB");
     is_integer(cmd(c, "DEL eh es"), 2, "  DEL of both");
     is_integer(cmd(c, "HSET eh field:012 again"), 1, "  a new hash of the same name");
