@@ -494,7 +494,9 @@ int coll_open(struct coll *c, struct store_op *op, size_t ki, int type)
     c->op = op;
     c->ki = ki;
     c->type = type;
-    rc = store_op_lookup(op, ki, STORE_WANT_STATE);
+    /* One lookup: the state, and an inline collection's record with it, seen together
+     * (a read holds no stripe; a value read from RocksDB restates the state). */
+    rc = store_op_lookup(op, ki, STORE_WANT_INLINE);
     if (rc != STORE_OK || !st->exists)
         return rc;
     if (st->bad)
@@ -508,18 +510,7 @@ int coll_open(struct coll *c, struct store_op *op, size_t ki, int type)
     c->id = st->id;
     if (c->fflags & FMT_F_SPLIT)
         return op->mode == STORE_OP_READ ? COLL_SPLIT : STORE_OK;
-    rc = store_op_lookup(op, ki, STORE_WANT_VALUE);
-    if (rc != STORE_OK)
-        return rc;
-    if (op->mode == STORE_OP_READ) {
-        /* A read holds no stripe: the key may have changed since its state was read. */
-        if (!st->exists || st->type != type || (st->fflags & FMT_F_SPLIT))
-            return COLL_SPLIT; /* read it again under its stripe */
-        c->fflags = st->fflags;
-        c->expire_ms = st->expire_ms;
-        c->count = st->count;
-    }
-    if (!op->key[ki].st.exists || !op->key[ki].val) /* it cannot have changed: stripe held */
+    if (!op->key[ki].val)
         return STORE_ERR_VALUE;
     c->src = store_op_take_val(op, ki);
     if (coll_inline_decode(c, c->src->data, c->src->len) != 0 || c->n != c->count)
@@ -560,7 +551,7 @@ int coll_peek(struct store_op *op, size_t ki, int type, struct omk_slice e, stru
     const struct store_op_key *k = &op->key[ki];
     size_t off = 0;
     uint64_t n;
-    int rc = store_op_lookup(op, ki, STORE_WANT_STATE);
+    int rc = store_op_lookup(op, ki, STORE_WANT_INLINE); /* state and record together */
 
     if (rc != STORE_OK)
         return rc;
@@ -572,12 +563,8 @@ int coll_peek(struct store_op *op, size_t ki, int type, struct omk_slice e, stru
         return STORE_WRONGTYPE;
     if (k->st.fflags & FMT_F_SPLIT)
         return COLL_SPLIT;
-    if ((rc = store_op_lookup(op, ki, STORE_WANT_VALUE)) != STORE_OK)
-        return rc;
-    if (!k->st.exists) /* gone between the two lookups (a read holds no stripe) */
-        return STORE_NOTFOUND;
-    if (!k->val || k->st.type != type || (k->st.fflags & FMT_F_SPLIT))
-        return k->val ? COLL_SPLIT : STORE_ERR_VALUE; /* changed in between: read it locked */
+    if (!k->val)
+        return STORE_ERR_VALUE;
     /* The layout coll_inline_decode() reads: the count, then each element (and value). */
     if (fmt_varint_get(k->val, k->vlen, &off, &n) != 0 || n != k->st.count)
         return STORE_ERR_VALUE;

@@ -324,6 +324,9 @@ static int store_lookup_begin(struct store *s, const struct fmt_key *k, int64_t 
         store_state_from_entry(st, e, loc);
         if (want == STORE_WANT_STRING && st->type != STORE_TYPE_STRING)
             want = 0; /* its type is all the caller needs */
+        if (want == STORE_WANT_INLINE &&
+            (st->type == STORE_TYPE_STRING || (st->fflags & FMT_F_SPLIT)))
+            want = 0; /* the index holds all a split collection's record does */
         exp = idx_entry_expire(e);
         flags = idx_entry_flags(e);
         if (c && (flags & STORE_EF_FAR)) { /* the item knows the expiry the entry cannot */

@@ -475,6 +475,9 @@ enum store_op_want {
     STORE_WANT_VALUE = 1, /* and its value, when it is live and decodes */
     STORE_WANT_STRING = 2, /* and its value if it is a string (MGET: another type's
                             * payload is not read) */
+    STORE_WANT_INLINE = 3, /* and its value if it is an inline collection (a split one's
+                            * record says what the state does; a string's is not read):
+                            * a collection opened in one lookup */
 };
 
 /* The stripes of an operation's keys, held together: distinct indexes, ascending. */
