@@ -112,7 +112,7 @@ struct cache_item *cache_item_new(const void *p, size_t len, int64_t expire_ms, 
     atomic_init(&it->visited, 0);
     it->resident = 0;
     it->dead = 0;
-    if (len)
+    if (len && p)
         memcpy(it->data, p, len);
     return it;
 }

@@ -88,8 +88,9 @@ struct cache *cache_new(size_t budget, cache_detach_fn *detach, void *arg);
 void cache_free(struct cache *c);
 
 /* A new item holding a copy of 'p'/'len' (len <= CACHE_MAX_LEN) that expires at
- * 'expire_ms', tagged 'tag'. Not in any cache yet; the caller holds its only pin (drop
- * it with cache_unpin()). Never NULL. */
+ * 'expire_ms', tagged 'tag'; with 'p' NULL its 'len' bytes are left for the caller to
+ * fill before anyone else sees it. Not in any cache yet; the caller holds its only pin
+ * (drop it with cache_unpin()). Never NULL. */
 struct cache_item *cache_item_new(const void *p, size_t len, int64_t expire_ms, uint32_t tag);
 
 /* Add a pin to 'it'. The caller must know 'it' is alive: it holds a pin already, or it

@@ -76,21 +76,16 @@ static struct omk_slice ecache_item_elem(const struct cache_item *it)
 
 struct cache_item *ecache_item_new(uint64_t id, struct omk_slice e, struct omk_slice v)
 {
-    size_t len = ECACHE_HEAD + e.len + v.len;
-    char *p = omk_malloc(len);
+    struct cache_item *it = cache_item_new(NULL, ECACHE_HEAD + e.len + v.len, 0, ECACHE_TAG);
     uint32_t elen = (uint32_t)e.len;
-    struct cache_item *it;
 
-    OMK_ASSERT(len <= CACHE_MAX_LEN);
-    fmt_u64_put((unsigned char *)p, id);
-    memcpy(p + 8, &elen, 4);
+    fmt_u64_put((unsigned char *)it->data, id);
+    memcpy(it->data + 8, &elen, 4);
     if (e.len)
-        memcpy(p + ECACHE_HEAD, e.p, e.len);
+        memcpy(it->data + ECACHE_HEAD, e.p, e.len);
     if (v.len)
-        memcpy(p + ECACHE_HEAD + e.len, v.p, v.len);
-    it = cache_item_new(p, len, 0, ECACHE_TAG);
+        memcpy(it->data + ECACHE_HEAD + e.len, v.p, v.len);
     it->charge += ECACHE_SLOT_CHARGE;
-    omk_free(p);
     return it;
 }
 
@@ -180,6 +175,31 @@ static void ecache_unslot(struct ecache_shard *sh, size_t i)
     }
 }
 
+/* Unpublish the entry of element (id, e) with hash 'h' from 'sh' (locked): the item,
+ * pinned (alive: its eviction, if any, waits for the lock to detach it), or NULL. */
+static struct cache_item *ecache_take(struct ecache_shard *sh, uint64_t h, uint64_t id,
+                                      struct omk_slice e)
+{
+    long i = ecache_find(sh, h, id, e);
+    struct cache_item *old;
+
+    if (i < 0)
+        return NULL;
+    old = sh->it[i];
+    cache_pin(old);
+    ecache_unslot(sh, (size_t)i);
+    return old;
+}
+
+/* After the shard lock: take an item ecache_take() returned out of the cache. */
+static void ecache_release(struct store *s, struct cache_item *old)
+{
+    if (!old)
+        return;
+    cache_remove(s->cache, old);
+    cache_unpin(old);
+}
+
 struct cache_item *ecache_get(struct store *s, uint64_t id, struct omk_slice e)
 {
     uint64_t h = ecache_hash(id, e);
@@ -206,9 +226,8 @@ void ecache_put(struct store *s, struct cache_item *it)
     struct omk_slice e = ecache_item_elem(it);
     uint64_t id = ecache_item_id(it), h = ecache_hash(id, e);
     struct ecache_shard *sh = ecache_shard_of(s->ecache, h);
-    struct cache_item *old = NULL;
+    struct cache_item *old;
     int admitted, published = 0;
-    long i;
 
     if (ecache_item_value(it).len >= store_cache_lim(s)) {
         ecache_drop(s, it);
@@ -218,12 +237,7 @@ void ecache_put(struct store *s, struct cache_item *it)
     /* Admit before taking the shard lock: admitting may evict, and eviction takes it. */
     admitted = cache_admit(s->cache, it) == CACHE_OK;
     omk_mutex_lock(&sh->mu);
-    i = ecache_find(sh, h, id, e);
-    if (i >= 0) {
-        old = sh->it[i];
-        cache_pin(old); /* alive: its eviction, if any, waits for this lock to detach it */
-        ecache_unslot(sh, (size_t)i);
-    }
+    old = ecache_take(sh, h, id, e);
     if (admitted && !it->dead) {
         if (2 * (sh->n + 1) > sh->cap)
             ecache_grow(sh);
@@ -233,10 +247,7 @@ void ecache_put(struct store *s, struct cache_item *it)
         published = 1;
     }
     omk_mutex_unlock(&sh->mu);
-    if (old) {
-        cache_remove(s->cache, old);
-        cache_unpin(old);
-    }
+    ecache_release(s, old);
     if (admitted && !published)
         cache_remove(s->cache, it);
 }
@@ -246,21 +257,12 @@ void ecache_drop(struct store *s, const struct cache_item *named)
     struct omk_slice e = ecache_item_elem(named);
     uint64_t id = ecache_item_id(named), h = ecache_hash(id, e);
     struct ecache_shard *sh = ecache_shard_of(s->ecache, h);
-    struct cache_item *old = NULL;
-    long i;
+    struct cache_item *old;
 
     omk_mutex_lock(&sh->mu);
-    i = ecache_find(sh, h, id, e);
-    if (i >= 0) {
-        old = sh->it[i];
-        cache_pin(old);
-        ecache_unslot(sh, (size_t)i);
-    }
+    old = ecache_take(sh, h, id, e);
     omk_mutex_unlock(&sh->mu);
-    if (old) {
-        cache_remove(s->cache, old);
-        cache_unpin(old);
-    }
+    ecache_release(s, old);
 }
 
 void ecache_detach(struct store *s, struct cache_item *it)

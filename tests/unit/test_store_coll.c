@@ -46,17 +46,23 @@ static void set_inline(struct store *s, uint64_t bytes)
     store_set_coll_limits(s, &l);
 }
 
-/* The index entry's flags of 'key' in db 0. */
-static unsigned entry_flags(struct store *s, const char *key)
+/* The state the index holds for 'key' in db 0. */
+static struct key_state entry_state(struct store *s, const char *key)
 {
     struct store_op op;
-    unsigned f;
+    struct key_state st;
 
     store_op_begin1(&op, s, STORE_OP_READ, 0, fx_sl(key));
     store_op_lookup(&op, 0, STORE_WANT_STATE);
-    f = op.key[0].st.fflags;
+    st = op.key[0].st;
     store_op_end(&op, STORE_OK);
-    return f;
+    return st;
+}
+
+/* The index entry's flags of 'key' in db 0. */
+static unsigned entry_flags(struct store *s, const char *key)
+{
+    return entry_state(s, key).fflags;
 }
 
 static int is_split(struct store *s, const char *key)
@@ -461,19 +467,6 @@ static void test_transaction(struct store *s)
     store_del(s, 0, FX_SL("tx"));
 }
 
-/* The id of split collection 'key' in db 0. */
-static uint64_t coll_id_of(struct store *s, const char *key)
-{
-    struct store_op op;
-    uint64_t id;
-
-    store_op_begin1(&op, s, STORE_OP_READ, 0, fx_sl(key));
-    store_op_lookup(&op, 0, STORE_WANT_STATE);
-    id = op.key[0].st.id;
-    store_op_end(&op, STORE_OK);
-    return id;
-}
-
 /* Write element record 'e' = 'v' of collection 'id' straight to RocksDB. */
 static void elem_put_raw(struct store *s, uint64_t id, const char *e, const char *v)
 {
@@ -533,7 +526,7 @@ static void test_element_cache(struct store *s)
     fx_check_store(s, "ecache: a transaction");
 
     /* The self-check compares each entry with RocksDB. */
-    id = coll_id_of(s, "ec");
+    id = entry_state(s, "ec").id;
     elem_put_raw(s, id, "f7", "changed behind");
     hget(s, "ec", "f8", buf, sizeof(buf));
     ok(store_check(s, err, sizeof(err)) == STORE_ERR_VALUE && strstr(err, "cached element"),
@@ -551,7 +544,7 @@ static void test_element_cache(struct store *s)
         snprintf(f, sizeof(f), "f%d", i);
         hset1(s, "ec", f, "x");
     }
-    ok(is_split(s, "ec") && coll_id_of(s, "ec") != id, "  grown again it is split under a new id");
+    ok(is_split(s, "ec") && entry_state(s, "ec").id != id, "  grown again it is split under a new id");
     is_str(hget(s, "ec", "f5", buf, sizeof(buf)), "(nil)", "  HGET of a field removed meanwhile");
     is_int(hset1(s, "ec", "f10", "y"), 1, "  HSET of one adds it");
     is_int(hlen(s, "ec"), 103, "  HLEN 103");
